@@ -1,0 +1,13 @@
+//! iolab: a laboratory for concurrent file I/O.
+//!
+//! The pipeline, one module per step (see `docs/ARCHITECTURE.md`):
+//! experiment spec → corpus → scenario grid → executor (strategy × workload) →
+//! measurement → results store → statistics → report / tuning / claims.
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod corpus;
+pub mod stats;
+#[allow(unsafe_code)]
+pub mod sys;
