@@ -8,6 +8,10 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod corpus;
+pub mod io;
+pub mod measure;
 pub mod stats;
+pub mod strategy;
 #[allow(unsafe_code)]
 pub mod sys;
+pub mod workload;

@@ -1,0 +1,257 @@
+//! Everything that can go wrong with a corpus or a marked directory, as one
+//! `thiserror` enum whose messages name the path, field or value, and say
+//! what is allowed or what to do next.
+//!
+//! Owns the error type only; per-file verification findings are not errors
+//! but [`Mismatch`](super::Mismatch)es in a report.
+
+use std::io;
+use std::path::PathBuf;
+
+use super::marker::Marker;
+use super::spec::human_bytes;
+
+/// Errors from creating, opening, verifying or removing a corpus or a marked
+/// scratch directory.
+#[derive(Debug, thiserror::Error)]
+pub enum CorpusError {
+    /// A spec parameter is zero or beyond its limit.
+    #[error("invalid corpus spec: {field} = {value}; allowed: {allowed}")]
+    InvalidSpec {
+        /// The field (or combination of fields) at fault.
+        field: &'static str,
+        /// Its value (or the size it implies).
+        value: u64,
+        /// What would be accepted.
+        allowed: String,
+    },
+
+    /// The path exists but is a regular file (or another non-directory).
+    #[error(
+        "{path} exists and is not a directory; give a directory path (it is created when missing)"
+    )]
+    NotADirectory {
+        /// The offending path.
+        path: PathBuf,
+    },
+
+    /// The directory to create has no parent directory.
+    #[error("cannot create {path}: its parent directory {parent} does not exist; create the parent first")]
+    ParentMissing {
+        /// The directory that was to be created.
+        path: PathBuf,
+        /// Its missing parent.
+        parent: PathBuf,
+    },
+
+    /// The directory to open or remove does not exist.
+    #[error("{path} does not exist")]
+    DirMissing {
+        /// The missing directory.
+        path: PathBuf,
+    },
+
+    /// Refused to write into a non-empty directory iolab did not create.
+    #[error(
+        "refusing to write into {path}: it is not empty and has no {marker} marker, so iolab \
+         did not create it; choose a new or an empty directory"
+    )]
+    NotEmptyUnmarked {
+        /// The directory.
+        path: PathBuf,
+        /// The marker it lacks.
+        marker: Marker,
+    },
+
+    /// Refused to delete a directory iolab did not create.
+    #[error(
+        "refusing to delete {path}: it has no {marker} marker, so iolab did not create it; \
+         delete it yourself if you are sure"
+    )]
+    Unmarked {
+        /// The directory.
+        path: PathBuf,
+        /// The marker it lacks.
+        marker: Marker,
+    },
+
+    /// The directory carries iolab's other marker (a scratch dir used as a
+    /// corpus, or the reverse).
+    #[error("{path} is an iolab {} directory (it has {found}), not a {} directory (no {expected})",
+        found.kind(), expected.kind())]
+    WrongMarker {
+        /// The directory.
+        path: PathBuf,
+        /// The marker present.
+        found: Marker,
+        /// The marker required.
+        expected: Marker,
+    },
+
+    /// Refused to delete through a symbolic link.
+    #[error("refusing to delete {path}: it is a symbolic link; pass the directory it points to")]
+    Symlink {
+        /// The link.
+        path: PathBuf,
+    },
+
+    /// `open` on a directory without the corpus marker.
+    #[error(
+        "{path} is not an iolab corpus (no {} marker); create one with `iolab corpus create`",
+        Marker::Corpus
+    )]
+    NotACorpus {
+        /// The directory.
+        path: PathBuf,
+    },
+
+    /// The corpus marker is there but the manifest is not: generation did not
+    /// finish.
+    #[error(
+        "corpus {path} is incomplete: it has no manifest.json, so its generation did not \
+         finish; `iolab corpus create` regenerates it, `iolab corpus clean {path}` removes it"
+    )]
+    Incomplete {
+        /// The corpus directory.
+        path: PathBuf,
+    },
+
+    /// `manifest.json` is not valid JSON of the expected shape.
+    #[error(
+        "manifest {path} is unreadable ({source}); `iolab corpus create` regenerates the corpus"
+    )]
+    ManifestCorrupt {
+        /// The manifest file.
+        path: PathBuf,
+        /// The parse error.
+        source: serde_json::Error,
+    },
+
+    /// `manifest.json` parses but contradicts itself or its spec.
+    #[error(
+        "manifest {path} is inconsistent: {reason}; `iolab corpus create` regenerates the corpus"
+    )]
+    ManifestInconsistent {
+        /// The manifest file.
+        path: PathBuf,
+        /// What does not add up.
+        reason: String,
+    },
+
+    /// The manifest was written by another corpus format version.
+    #[error(
+        "manifest {path} is from corpus format version {found}, this iolab writes version \
+         {expected}; `iolab corpus create` regenerates the corpus"
+    )]
+    ManifestVersion {
+        /// The manifest file.
+        path: PathBuf,
+        /// Version in the file.
+        found: u32,
+        /// [`GENERATOR_VERSION`](super::GENERATOR_VERSION).
+        expected: u32,
+    },
+
+    /// The device ran out of space (or quota) while writing the corpus.
+    #[error(
+        "no space left on the device of {dir} while writing {file}: the corpus needs ~{} in \
+         total; the partial corpus is left in place without a manifest (incomplete), \
+         `iolab corpus clean {dir}` removes it", human_bytes(*.needed)
+    )]
+    NoSpace {
+        /// The corpus directory.
+        dir: PathBuf,
+        /// The file being written.
+        file: PathBuf,
+        /// Total bytes the corpus needs.
+        needed: u64,
+    },
+
+    /// Any other I/O error, with the operation and the path.
+    #[error("I/O error while {action} {path}: {source}")]
+    Io {
+        /// What iolab was doing ("writing", "reading", "listing", …).
+        action: &'static str,
+        /// The path it was doing it to.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+}
+
+impl CorpusError {
+    /// An [`CorpusError::Io`] for `action` on `path`.
+    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+        CorpusError::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// Whether `err` means the device (or the user's quota) is full.
+pub(crate) fn is_no_space(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::StorageFull | io::ErrorKind::QuotaExceeded
+    )
+}
+
+/// The error for a failed write of `file` in corpus `dir`: [`CorpusError::NoSpace`]
+/// when the device is full, [`CorpusError::Io`] otherwise.
+pub(crate) fn write_error(
+    err: io::Error,
+    dir: &std::path::Path,
+    file: PathBuf,
+    needed: u64,
+) -> CorpusError {
+    if is_no_space(&err) {
+        CorpusError::NoSpace {
+            dir: dir.to_path_buf(),
+            file,
+            needed,
+        }
+    } else {
+        CorpusError::io("writing", file, err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn enospc_gets_its_own_variant_and_remedy() {
+        let err = io::Error::from_raw_os_error(libc::ENOSPC);
+        let e = write_error(
+            err,
+            Path::new("/c"),
+            PathBuf::from("/c/data-00001.csv"),
+            3 << 30,
+        );
+        assert!(matches!(e, CorpusError::NoSpace { .. }), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "no space left on the device of /c while writing /c/data-00001.csv: the corpus \
+             needs ~3.0 GiB in total; the partial corpus is left in place without a manifest \
+             (incomplete), `iolab corpus clean /c` removes it"
+        );
+        let quota = io::Error::from_raw_os_error(libc::EDQUOT);
+        let e = write_error(quota, Path::new("/c"), PathBuf::from("/c/x"), 1);
+        assert!(matches!(e, CorpusError::NoSpace { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn other_write_errors_keep_the_path() {
+        let err = io::Error::from_raw_os_error(libc::EACCES);
+        let e = write_error(err, Path::new("/c"), PathBuf::from("/c/data-00001.csv"), 1);
+        assert!(matches!(e, CorpusError::Io { .. }), "{e:?}");
+        assert!(
+            e.to_string()
+                .starts_with("I/O error while writing /c/data-00001.csv: "),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,99 @@
+//! Writing a corpus to disk: data files in parallel, the large file streamed,
+//! then the manifest.
+//!
+//! Owns: the order of writes (data files, large file, manifest last and
+//! atomically) and the per-file sizes and checksums that go into the
+//! manifest. Expects the directory to exist and carry the corpus marker.
+//!
+//! Speed: rayon over files, one reused buffer per worker, one `write_all` per
+//! file, so generation is bound by the disk, not by formatting. The large file
+//! is rendered in 8 MiB blocks and written sequentially on its own worker,
+//! alongside the data files.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rayon::prelude::*;
+
+use super::error::{write_error, CorpusError};
+use super::manifest::{FileEntry, LargeEntry, Manifest};
+use super::progress::run_with_progress;
+use super::render::{checksum, render_file, render_large, ChecksumHasher};
+use super::spec::{file_name, CorpusSpec, LARGE_FILE_NAME};
+
+/// Write every file of `spec` into `dir`, then its manifest; return the
+/// manifest. `progress(done_bytes, total_bytes)` is called now and then.
+///
+/// # Errors
+/// [`CorpusError::NoSpace`] when the device fills up, [`CorpusError::Io`]
+/// naming the file otherwise. The manifest is then not written, so the
+/// directory reads as incomplete.
+pub(crate) fn generate(
+    dir: &Path,
+    spec: &CorpusSpec,
+    progress: &dyn Fn(u64, u64),
+) -> Result<Manifest, CorpusError> {
+    let total = spec.total_bytes();
+    let done = AtomicU64::new(0);
+    let (files, large) = run_with_progress(&done, total, progress, || {
+        rayon::join(
+            || write_data_files(dir, spec, &done),
+            || write_large_file(dir, spec, &done),
+        )
+    });
+    let manifest = Manifest::new(spec.clone(), files?, large?);
+    manifest.store(dir)?;
+    Ok(manifest)
+}
+
+/// Write data files `0..spec.files` in parallel; their entries in index order.
+fn write_data_files(
+    dir: &Path,
+    spec: &CorpusSpec,
+    done: &AtomicU64,
+) -> Result<Vec<FileEntry>, CorpusError> {
+    let needed = spec.total_bytes();
+    (0..spec.files)
+        .into_par_iter()
+        .map_init(Vec::new, |buf, k| {
+            render_file(k, spec.lines, spec.values, buf);
+            let path = dir.join(file_name(k, spec.files));
+            fs::write(&path, &buf[..]).map_err(|e| write_error(e, dir, path, needed))?;
+            done.fetch_add(buf.len() as u64, Ordering::Relaxed);
+            Ok(FileEntry {
+                size: buf.len() as u64,
+                checksum: checksum(buf),
+            })
+        })
+        .collect()
+}
+
+/// Stream the large file, when the spec has one, checksumming as it goes.
+fn write_large_file(
+    dir: &Path,
+    spec: &CorpusSpec,
+    done: &AtomicU64,
+) -> Result<Option<LargeEntry>, CorpusError> {
+    let Some(min_bytes) = spec.large_file_bytes else {
+        return Ok(None);
+    };
+    let path = dir.join(LARGE_FILE_NAME);
+    let needed = spec.total_bytes();
+    let mut file = File::create(&path).map_err(|e| write_error(e, dir, path.clone(), needed))?;
+    let mut hasher = ChecksumHasher::new();
+    let info = render_large(spec.values, min_bytes, |block| {
+        file.write_all(block)?;
+        hasher.update(block);
+        done.fetch_add(block.len() as u64, Ordering::Relaxed);
+        Ok(())
+    })
+    .map_err(|e| write_error(e, dir, path.clone(), needed))?;
+    Ok(Some(LargeEntry {
+        name: LARGE_FILE_NAME.to_string(),
+        bytes: info.bytes,
+        lines: info.lines,
+        checksum: hasher.finish(),
+    }))
+}

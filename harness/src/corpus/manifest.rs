@@ -1,0 +1,320 @@
+//! `manifest.json`: what a finished corpus holds, with a size and checksum for
+//! every file.
+//!
+//! Owns: the manifest's schema, reading it, writing it atomically (temporary
+//! file, fsync, rename) and checking it against its own spec. The manifest is
+//! a pure function of the spec (no times, no host names), so generating the
+//! same spec twice gives the same manifest byte for byte.
+//!
+//! Does not own: computing the checksums (`generate`) or comparing them with
+//! the disk (`verify`). A missing manifest means "incomplete".
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::error::CorpusError;
+use super::render::{file_size, large_shape, GENERATOR_VERSION};
+use super::spec::{CorpusSpec, LARGE_FILE_NAME};
+
+/// File name of the manifest inside a corpus directory.
+pub const MANIFEST_FILE_NAME: &str = "manifest.json";
+/// Temporary name the manifest is written under before the rename.
+const MANIFEST_TEMP_NAME: &str = ".manifest.json.tmp";
+
+/// Contents of `manifest.json`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// [`GENERATOR_VERSION`] of the iolab that wrote the corpus.
+    pub generator_version: u32,
+    /// The parameters the corpus was generated from.
+    pub spec: CorpusSpec,
+    /// Total bytes of all data files plus the large file.
+    pub total_bytes: u64,
+    /// The large file, when the spec asks for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub large: Option<LargeEntry>,
+    /// Data file `k` is entry `k`.
+    pub files: Vec<FileEntry>,
+}
+
+/// Size and checksum of one data file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileEntry {
+    /// Size in bytes.
+    pub size: u64,
+    /// [`checksum`](super::checksum) of the whole file, written as 16 hex
+    /// digits like `xxhsum -H3` prints it.
+    #[serde(with = "hex64")]
+    pub checksum: u64,
+}
+
+/// The large single file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LargeEntry {
+    /// File name inside the corpus directory ([`LARGE_FILE_NAME`]).
+    pub name: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// Number of lines.
+    pub lines: u64,
+    /// [`checksum`](super::checksum) of the whole file, as 16 hex digits.
+    #[serde(with = "hex64")]
+    pub checksum: u64,
+}
+
+impl Manifest {
+    /// A manifest for `spec` with the given per-file entries and large file.
+    pub fn new(spec: CorpusSpec, files: Vec<FileEntry>, large: Option<LargeEntry>) -> Manifest {
+        let data: u64 = files.iter().map(|f| f.size).sum();
+        let total_bytes = data + large.as_ref().map_or(0, |l| l.bytes);
+        Manifest {
+            generator_version: GENERATOR_VERSION,
+            spec,
+            total_bytes,
+            large,
+            files,
+        }
+    }
+
+    /// Path of the manifest of the corpus in `dir`.
+    pub fn path(dir: &Path) -> PathBuf {
+        dir.join(MANIFEST_FILE_NAME)
+    }
+
+    /// Read the manifest of the corpus in `dir`; `Ok(None)` when there is none.
+    ///
+    /// # Errors
+    /// [`CorpusError::ManifestCorrupt`] when it does not parse,
+    /// [`CorpusError::Io`] when it cannot be read.
+    pub fn load(dir: &Path) -> Result<Option<Manifest>, CorpusError> {
+        let path = Manifest::path(dir);
+        let text = match fs::read(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(CorpusError::io("reading", path, e)),
+        };
+        serde_json::from_slice(&text)
+            .map(Some)
+            .map_err(|source| CorpusError::ManifestCorrupt { path, source })
+    }
+
+    /// Write the manifest into `dir` atomically: a temporary file, flushed to
+    /// disk, then renamed over `manifest.json`, so a reader sees either no
+    /// manifest or a whole one.
+    ///
+    /// # Errors
+    /// [`CorpusError::Io`] (or [`CorpusError::NoSpace`]) naming the file.
+    pub fn store(&self, dir: &Path) -> Result<(), CorpusError> {
+        let temp = dir.join(MANIFEST_TEMP_NAME);
+        let fail = |e: io::Error| super::error::write_error(e, dir, temp.clone(), self.total_bytes);
+        let file = File::create(&temp).map_err(fail)?;
+        let mut out = BufWriter::new(file);
+        serde_json::to_writer_pretty(&mut out, self).map_err(|e| fail(e.into()))?;
+        out.write_all(b"\n").map_err(fail)?;
+        let file = out.into_inner().map_err(|e| fail(e.into_error()))?;
+        file.sync_all().map_err(fail)?;
+        let path = Manifest::path(dir);
+        fs::rename(&temp, &path).map_err(|e| CorpusError::io("renaming into place", path, e))
+    }
+
+    /// Remove the manifest (and a leftover temporary one) from `dir`, marking
+    /// the corpus incomplete. Absent files are fine.
+    ///
+    /// # Errors
+    /// [`CorpusError::Io`] naming the file that could not be deleted.
+    pub fn remove(dir: &Path) -> Result<(), CorpusError> {
+        for name in [MANIFEST_FILE_NAME, MANIFEST_TEMP_NAME] {
+            let path = dir.join(name);
+            match fs::remove_file(&path) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                    return Err(CorpusError::io("deleting", path, e));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Check that the manifest agrees with itself and with its spec: the
+    /// version, one entry per file, each size equal to the size the spec
+    /// implies, the large file present exactly when asked for, the total.
+    /// Checksums are left to [`Corpus::verify`](super::Corpus::verify).
+    ///
+    /// # Errors
+    /// [`CorpusError::ManifestVersion`] or
+    /// [`CorpusError::ManifestInconsistent`]; `path` is the manifest's path.
+    pub fn check(&self, path: &Path) -> Result<(), CorpusError> {
+        if self.generator_version != GENERATOR_VERSION {
+            return Err(CorpusError::ManifestVersion {
+                path: path.to_path_buf(),
+                found: self.generator_version,
+                expected: GENERATOR_VERSION,
+            });
+        }
+        self.inconsistency().map_or(Ok(()), |reason| {
+            Err(CorpusError::ManifestInconsistent {
+                path: path.to_path_buf(),
+                reason,
+            })
+        })
+    }
+
+    /// The first way the manifest contradicts its spec, if any.
+    fn inconsistency(&self) -> Option<String> {
+        let spec = &self.spec;
+        if let Err(e) = spec.validate() {
+            return Some(e.to_string());
+        }
+        if self.files.len() != spec.files as usize {
+            return Some(format!(
+                "{} file entries for files = {}",
+                self.files.len(),
+                spec.files
+            ));
+        }
+        let wrong = (0..spec.files)
+            .find(|&k| self.files[k as usize].size != file_size(k, spec.lines, spec.values));
+        if let Some(k) = wrong {
+            let size = self.files[k as usize].size;
+            return Some(format!(
+                "file {k} has size {size}, the spec implies another"
+            ));
+        }
+        let expected_large = spec
+            .large_file_bytes
+            .map(|min| large_shape(spec.values, min));
+        let found_large = self
+            .large
+            .as_ref()
+            .map(|l| (l.name.as_str(), l.bytes, l.lines));
+        let expected = expected_large.map(|l| (LARGE_FILE_NAME, l.bytes, l.lines));
+        if found_large != expected {
+            return Some(format!(
+                "large file {found_large:?} where the spec implies {expected:?}"
+            ));
+        }
+        if self.total_bytes != spec.total_bytes() {
+            return Some(format!(
+                "total_bytes = {}, the spec implies {}",
+                self.total_bytes,
+                spec.total_bytes()
+            ));
+        }
+        None
+    }
+}
+
+/// `u64` as exactly 16 lower-case hex digits in JSON.
+mod hex64 {
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &u64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{value:016x}"))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        let text = String::deserialize(d)?;
+        if text.len() != 16 {
+            return Err(D::Error::custom(format!(
+                "checksum {text:?} is not 16 hex digits"
+            )));
+        }
+        u64::from_str_radix(&text, 16)
+            .map_err(|_| D::Error::custom(format!("checksum {text:?} is not 16 hex digits")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::render::{checksum, render_file};
+
+    fn small() -> Manifest {
+        let spec = CorpusSpec {
+            files: 3,
+            lines: 4,
+            values: 5,
+            large_file_bytes: None,
+        };
+        let mut buf = Vec::new();
+        let files = (0..3)
+            .map(|k| {
+                render_file(k, 4, 5, &mut buf);
+                FileEntry {
+                    size: buf.len() as u64,
+                    checksum: checksum(&buf),
+                }
+            })
+            .collect();
+        Manifest::new(spec, files, None)
+    }
+
+    #[test]
+    fn store_load_roundtrip() {
+        let tmp = tempfile::tempdir().unwrap();
+        assert_eq!(Manifest::load(tmp.path()).unwrap(), None);
+        let m = small();
+        m.store(tmp.path()).unwrap();
+        assert!(!tmp.path().join(MANIFEST_TEMP_NAME).exists());
+        assert_eq!(Manifest::load(tmp.path()).unwrap(), Some(m.clone()));
+        m.check(&Manifest::path(tmp.path())).unwrap();
+        let text = fs::read_to_string(Manifest::path(tmp.path())).unwrap();
+        assert!(
+            text.contains(&format!("\"checksum\": \"{:016x}\"", m.files[0].checksum)),
+            "{text}"
+        );
+        Manifest::remove(tmp.path()).unwrap();
+        assert_eq!(Manifest::load(tmp.path()).unwrap(), None);
+        Manifest::remove(tmp.path()).unwrap();
+    }
+
+    #[test]
+    fn corrupt_manifest_names_its_path() {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::write(Manifest::path(tmp.path()), b"{\"generator_version\": 1,").unwrap();
+        let err = Manifest::load(tmp.path()).unwrap_err();
+        assert!(matches!(err, CorpusError::ManifestCorrupt { .. }), "{err}");
+        assert!(err.to_string().contains("manifest.json"), "{err}");
+    }
+
+    #[test]
+    fn bad_checksum_text_is_rejected() {
+        let json = serde_json::to_string(&small()).unwrap();
+        let bad = json.replacen("\"checksum\":\"", "\"checksum\":\"zz", 1);
+        assert!(serde_json::from_str::<Manifest>(&bad).is_err());
+    }
+
+    #[test]
+    fn check_catches_inconsistencies() {
+        let path = Path::new("/c/manifest.json");
+        let mut m = small();
+        m.generator_version += 1;
+        assert!(matches!(
+            m.check(path),
+            Err(CorpusError::ManifestVersion { .. })
+        ));
+
+        let mut m = small();
+        m.files.pop();
+        let err = m.check(path).unwrap_err();
+        assert!(
+            err.to_string().contains("2 file entries for files = 3"),
+            "{err}"
+        );
+
+        let mut m = small();
+        m.files[1].size += 1;
+        let err = m.check(path).unwrap_err();
+        assert!(err.to_string().contains("file 1 has size"), "{err}");
+
+        let mut m = small();
+        m.spec.large_file_bytes = Some(100);
+        assert!(matches!(
+            m.check(path),
+            Err(CorpusError::ManifestInconsistent { .. })
+        ));
+    }
+}

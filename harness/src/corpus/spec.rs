@@ -1,0 +1,316 @@
+//! What a corpus is: its parameters ([`CorpusSpec`]), the named sizes
+//! ([`Scale`]), their limits, and the names of the files they imply.
+//!
+//! Owns: validation of the parameters and naming (directory and file names).
+//! Does not own: bytes (`render`), files on disk (`generate`, `verify`).
+
+use serde::{Deserialize, Serialize};
+
+use super::error::CorpusError;
+use super::render::{digits, file_size, files_total_size, large_shape};
+
+/// Most files a corpus may have.
+pub const MAX_FILES: u32 = 10_000_000;
+/// Most lines a file may have.
+pub const MAX_LINES: u32 = 100_000_000;
+/// Most values a line may have.
+pub const MAX_VALUES: u32 = 1000;
+/// Largest size of one data file (1 GiB): each rayon thread renders a whole
+/// file in memory, so bigger single files belong in `large_file_bytes`.
+pub const MAX_FILE_BYTES: u64 = 1 << 30;
+/// Largest size of the large file (1 TiB).
+pub const MAX_LARGE_FILE_BYTES: u64 = 1 << 40;
+/// Largest total size of a corpus (2 TiB): beyond this a typo is likelier
+/// than an intent.
+pub const MAX_CORPUS_BYTES: u64 = 2 << 40;
+
+/// Name of the large single file inside a corpus directory.
+pub const LARGE_FILE_NAME: &str = "large.csv";
+
+/// Shape of a corpus: the pure parameters the bytes are a function of.
+///
+/// Two corpora with equal specs (and equal
+/// [`GENERATOR_VERSION`](super::GENERATOR_VERSION)) are byte-identical.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorpusSpec {
+    /// Number of data files `data-NNNNN.csv` (1 ..= [`MAX_FILES`]).
+    pub files: u32,
+    /// Lines per data file (1 ..= [`MAX_LINES`]).
+    pub lines: u32,
+    /// Integers per line (1 ..= [`MAX_VALUES`]); the tutorials use 10.
+    pub values: u32,
+    /// Minimum size of the optional single large file `large.csv`
+    /// (1 ..= [`MAX_LARGE_FILE_BYTES`]); default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub large_file_bytes: Option<u64>,
+}
+
+/// Named sizes: `Quick` = 1,000 files × 100 lines, `Default` = 10,000 × 1,000,
+/// `Seed` = 10,000 × 10,000 (the tutorials' corpus); all 10 values per line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Scale {
+    /// 1,000 files × 100 lines × 10 values (~3 MB): smoke tests.
+    Quick,
+    /// 10,000 files × 1,000 lines × 10 values (~0.6 GB).
+    Default,
+    /// 10,000 files × 10,000 lines × 10 values (~6 GB): the tutorials' corpus.
+    Seed,
+}
+
+impl Scale {
+    /// The corpus spec this scale stands for (no large file).
+    pub fn spec(self) -> CorpusSpec {
+        let (files, lines) = match self {
+            Scale::Quick => (1_000, 100),
+            Scale::Default => (10_000, 1_000),
+            Scale::Seed => (10_000, 10_000),
+        };
+        CorpusSpec {
+            files,
+            lines,
+            values: 10,
+            large_file_bytes: None,
+        }
+    }
+}
+
+impl CorpusSpec {
+    /// A directory name that identifies the spec, e.g. `csv-1000x100x10` or
+    /// `csv-1000x100x10-large-64MiB`, so corpora of different shapes can sit
+    /// side by side under one parent.
+    pub fn dir_name(&self) -> String {
+        let base = format!("csv-{}x{}x{}", self.files, self.lines, self.values);
+        match self.large_file_bytes {
+            Some(bytes) => format!("{base}-large-{}", exact_size_name(bytes)),
+            None => base,
+        }
+    }
+
+    /// Check every parameter against its limit.
+    ///
+    /// # Errors
+    /// [`CorpusError::InvalidSpec`] naming the first field out of range, its
+    /// value and the allowed range.
+    pub fn validate(&self) -> Result<(), CorpusError> {
+        check_range("files", self.files.into(), MAX_FILES.into())?;
+        check_range("lines", self.lines.into(), MAX_LINES.into())?;
+        check_range("values", self.values.into(), MAX_VALUES.into())?;
+        if let Some(bytes) = self.large_file_bytes {
+            check_range("large_file_bytes", bytes, MAX_LARGE_FILE_BYTES)?;
+        }
+        let largest = file_size(self.files - 1, self.lines, self.values);
+        if largest > MAX_FILE_BYTES {
+            return Err(CorpusError::InvalidSpec {
+                field: "lines × values",
+                value: largest,
+                allowed: format!(
+                    "one data file of at most {MAX_FILE_BYTES} bytes (1 GiB); \
+                     use large_file_bytes for a bigger single file"
+                ),
+            });
+        }
+        let total = self.total_bytes();
+        if total > MAX_CORPUS_BYTES {
+            return Err(CorpusError::InvalidSpec {
+                field: "files × lines × values",
+                value: total,
+                allowed: format!("a corpus of at most {MAX_CORPUS_BYTES} bytes (2 TiB)"),
+            });
+        }
+        Ok(())
+    }
+
+    /// Exact total size of the data files, in bytes.
+    pub fn data_bytes(&self) -> u64 {
+        files_total_size(self.files, self.lines, self.values)
+    }
+
+    /// Exact total size of the corpus (data files plus large file), in bytes;
+    /// the manifest itself is not counted.
+    pub fn total_bytes(&self) -> u64 {
+        let large = self
+            .large_file_bytes
+            .map_or(0, |min| large_shape(self.values, min).bytes);
+        self.data_bytes().saturating_add(large)
+    }
+}
+
+fn check_range(field: &'static str, value: u64, max: u64) -> Result<(), CorpusError> {
+    if (1..=max).contains(&value) {
+        return Ok(());
+    }
+    Err(CorpusError::InvalidSpec {
+        field,
+        value,
+        allowed: format!("1 ..= {max}"),
+    })
+}
+
+/// `bytes` in the largest binary unit that divides it exactly ("64MiB",
+/// "1536KiB", "1000B"), so distinct sizes give distinct names.
+fn exact_size_name(bytes: u64) -> String {
+    for (shift, unit) in [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")] {
+        if bytes > 0 && bytes % (1u64 << shift) == 0 {
+            return format!("{}{unit}", bytes >> shift);
+        }
+    }
+    format!("{bytes}B")
+}
+
+/// `bytes` for people: "3.2 GiB", "512 B".
+pub fn human_bytes(bytes: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < units.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", units[unit])
+    }
+}
+
+/// Name of data file `k` in a corpus of `files` files: `data-NNNNN.csv`, with
+/// the index zero-padded to 5 digits, or to the width of `files - 1` when
+/// that is wider, so names sort in index order.
+pub fn file_name(k: u32, files: u32) -> String {
+    let width = file_index_width(files);
+    format!("data-{k:0width$}.csv")
+}
+
+/// Digits of the zero-padded index in data file names.
+pub(crate) fn file_index_width(files: u32) -> usize {
+    digits(u64::from(files.saturating_sub(1))).max(5) as usize
+}
+
+/// The index `k` if `name` is exactly the name of data file `k` of a corpus
+/// of `files` files (right prefix, width and extension); `None` otherwise.
+pub(crate) fn parse_file_name(name: &str, files: u32) -> Option<u32> {
+    let digits = name.strip_prefix("data-")?.strip_suffix(".csv")?;
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let k: u32 = digits.parse().ok()?;
+    (k < files && digits.len() == file_index_width(files)).then_some(k)
+}
+
+/// Whether `name` looks like a data file of some corpus (`data-<digits>.csv`).
+pub(crate) fn is_data_file_name(name: &str) -> bool {
+    name.strip_prefix("data-")
+        .and_then(|rest| rest.strip_suffix(".csv"))
+        .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(files: u32, lines: u32, values: u32, large: Option<u64>) -> CorpusSpec {
+        CorpusSpec {
+            files,
+            lines,
+            values,
+            large_file_bytes: large,
+        }
+    }
+
+    #[test]
+    fn scales() {
+        assert_eq!(Scale::Quick.spec(), spec(1_000, 100, 10, None));
+        assert_eq!(Scale::Default.spec(), spec(10_000, 1_000, 10, None));
+        assert_eq!(Scale::Seed.spec(), spec(10_000, 10_000, 10, None));
+        for s in [Scale::Quick, Scale::Default, Scale::Seed] {
+            s.spec().validate().unwrap();
+        }
+        // The design's size estimates.
+        assert!((500_000_000..700_000_000).contains(&Scale::Default.spec().total_bytes()));
+        assert!((5_000_000_000..7_000_000_000).contains(&Scale::Seed.spec().total_bytes()));
+    }
+
+    #[test]
+    fn dir_names() {
+        assert_eq!(spec(1000, 100, 10, None).dir_name(), "csv-1000x100x10");
+        assert_eq!(
+            spec(1000, 100, 10, Some(64 << 20)).dir_name(),
+            "csv-1000x100x10-large-64MiB"
+        );
+        assert_eq!(
+            spec(1, 1, 1, Some(3 << 29)).dir_name(),
+            "csv-1x1x1-large-1536MiB"
+        );
+        assert_eq!(
+            spec(1, 1, 1, Some(1000)).dir_name(),
+            "csv-1x1x1-large-1000B"
+        );
+    }
+
+    #[test]
+    fn validate_rejects_zero_and_absurd() {
+        let cases = [
+            (spec(0, 1, 1, None), "files"),
+            (spec(1, 0, 1, None), "lines"),
+            (spec(1, 1, 0, None), "values"),
+            (spec(MAX_FILES + 1, 1, 1, None), "files"),
+            (spec(1, MAX_LINES + 1, 1, None), "lines"),
+            (spec(1, 1, MAX_VALUES + 1, None), "values"),
+            (spec(1, 1, 1, Some(0)), "large_file_bytes"),
+            (
+                spec(1, 1, 1, Some(MAX_LARGE_FILE_BYTES + 1)),
+                "large_file_bytes",
+            ),
+            (spec(1, MAX_LINES, MAX_VALUES, None), "lines × values"),
+            (spec(MAX_FILES, 100_000, 10, None), "files × lines × values"),
+        ];
+        for (s, field) in cases {
+            let err = s.validate().unwrap_err();
+            assert!(
+                matches!(&err, CorpusError::InvalidSpec { field: f, .. } if *f == field),
+                "{s:?}: {err}"
+            );
+            assert!(err.to_string().contains(field), "{err}");
+        }
+    }
+
+    #[test]
+    fn validate_error_names_value_and_range() {
+        let err = spec(1, 1, 1001, None).validate().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid corpus spec: values = 1001; allowed: 1 ..= 1000"
+        );
+    }
+
+    #[test]
+    fn file_names() {
+        assert_eq!(file_name(3, 1000), "data-00003.csv");
+        assert_eq!(file_name(99_999, 100_000), "data-99999.csv");
+        assert_eq!(file_name(7, 100_001), "data-000007.csv");
+        assert_eq!(parse_file_name("data-00003.csv", 1000), Some(3));
+        assert_eq!(parse_file_name("data-3.csv", 1000), None);
+        assert_eq!(parse_file_name("data-01000.csv", 1000), None);
+        assert_eq!(parse_file_name("data-+0003.csv", 1000), None);
+        assert!(is_data_file_name("data-3.csv"));
+        assert!(!is_data_file_name("data-.csv"));
+        assert!(!is_data_file_name("large.csv"));
+    }
+
+    #[test]
+    fn human_sizes() {
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(3 << 29), "1.5 GiB");
+    }
+
+    #[test]
+    fn spec_serde_roundtrip_and_strict() {
+        let s = spec(2, 3, 4, Some(5));
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(serde_json::from_str::<CorpusSpec>(&json).unwrap(), s);
+        let bad = r#"{"files":1,"lines":1,"values":1,"colour":"red"}"#;
+        assert!(serde_json::from_str::<CorpusSpec>(bad).is_err());
+    }
+}

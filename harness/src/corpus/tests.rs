@@ -1,0 +1,323 @@
+//! Tests of the corpus lifecycle on real temporary directories: create,
+//! reuse, regenerate, open, verify, clean.
+
+use std::cell::Cell;
+use std::fs;
+use std::path::Path;
+use std::time::SystemTime;
+
+use super::*;
+
+fn spec(files: u32, lines: u32, values: u32, large: Option<u64>) -> CorpusSpec {
+    CorpusSpec {
+        files,
+        lines,
+        values,
+        large_file_bytes: large,
+    }
+}
+
+fn quiet(_: u64, _: u64) {}
+
+fn create(dir: &Path, s: &CorpusSpec) -> (Corpus, Provenance) {
+    Corpus::create_or_reuse(dir, s, &quiet).unwrap()
+}
+
+fn mtime(path: &Path) -> SystemTime {
+    fs::metadata(path).unwrap().modified().unwrap()
+}
+
+#[test]
+fn create_writes_files_manifest_and_marker() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("c");
+    let s = spec(12, 5, 3, None);
+    let calls = Cell::new(0);
+    let (corpus, prov) = Corpus::create_or_reuse(&dir, &s, &|done, total| {
+        assert!(done <= total);
+        calls.set(calls.get() + 1);
+    })
+    .unwrap();
+    assert_eq!(prov, Provenance::Created);
+    assert!(calls.get() >= 2);
+    assert!(dir.join(".iolab-corpus").is_file());
+    assert!(dir.join("manifest.json").is_file());
+    assert_eq!(corpus.file_path(2), dir.join("data-00002.csv"));
+    assert_eq!(
+        fs::read(corpus.file_path(2)).unwrap(),
+        b"2,3,4\n3,4,5\n4,5,6\n5,6,7\n6,7,8\n"
+    );
+    assert_eq!(corpus.manifest.files.len(), 12);
+    assert_eq!(corpus.manifest.total_bytes, s.total_bytes());
+    assert_eq!(corpus.large_path(), None);
+    assert_eq!(Corpus::open(&dir).unwrap(), corpus);
+    assert!(corpus.verify(&quiet).unwrap().is_ok());
+}
+
+#[test]
+fn same_spec_twice_gives_identical_manifests() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = spec(40, 30, 10, Some(10_000));
+    let (a, _) = create(&tmp.path().join("a"), &s);
+    let (b, _) = create(&tmp.path().join("b"), &s);
+    assert_eq!(a.manifest, b.manifest);
+    let text = |d: &str| fs::read(tmp.path().join(d).join("manifest.json")).unwrap();
+    assert_eq!(text("a"), text("b"));
+}
+
+#[test]
+fn second_call_reuses_without_writing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("c");
+    let s = spec(20, 10, 10, Some(5_000));
+    let (first, prov) = create(&dir, &s);
+    assert_eq!(prov, Provenance::Created);
+    let watched = [
+        first.file_path(7),
+        first.large_path().unwrap(),
+        dir.join("manifest.json"),
+    ];
+    let before: Vec<_> = watched.iter().map(|p| mtime(p)).collect();
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    let (second, prov) = create(&dir, &s);
+    assert_eq!(prov, Provenance::Reused);
+    assert_eq!(second, first);
+    let after: Vec<_> = watched.iter().map(|p| mtime(p)).collect();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn spec_mismatch_regenerates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("c");
+    create(&dir, &spec(30, 10, 10, None));
+    let (corpus, prov) = create(&dir, &spec(10, 4, 10, None));
+    let Provenance::Regenerated { reason } = prov else {
+        panic!("expected regeneration, got {prov:?}");
+    };
+    assert!(
+        reason.contains("csv-30x10x10") && reason.contains("csv-10x4x10"),
+        "{reason}"
+    );
+    assert_eq!(corpus.spec(), &spec(10, 4, 10, None));
+    // Files of the old, bigger corpus are gone: verify finds nothing extra.
+    assert!(!dir.join("data-00029.csv").exists());
+    assert!(corpus.verify(&quiet).unwrap().is_ok());
+}
+
+#[test]
+fn damaged_corpus_is_regenerated() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("c");
+    let s = spec(5, 10, 10, None);
+    let (corpus, _) = create(&dir, &s);
+    fs::write(corpus.file_path(3), b"garbage").unwrap();
+    let (again, prov) = create(&dir, &s);
+    let Provenance::Regenerated { reason } = prov else {
+        panic!("expected regeneration, got {prov:?}");
+    };
+    assert!(reason.contains("data-00003.csv"), "{reason}");
+    assert!(again.verify(&quiet).unwrap().is_ok());
+}
+
+#[test]
+fn missing_or_corrupt_manifest_regenerates_and_open_refuses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("c");
+    let s = spec(3, 3, 3, None);
+    create(&dir, &s);
+    fs::remove_file(dir.join("manifest.json")).unwrap();
+    let err = Corpus::open(&dir).unwrap_err();
+    assert!(matches!(err, CorpusError::Incomplete { .. }), "{err}");
+    assert!(err.to_string().contains("iolab corpus clean"), "{err}");
+    let (_, prov) = create(&dir, &s);
+    assert!(
+        matches!(&prov, Provenance::Regenerated { reason } if reason.contains("no manifest")),
+        "{prov}"
+    );
+
+    fs::write(dir.join("manifest.json"), b"not json").unwrap();
+    let err = Corpus::open(&dir).unwrap_err();
+    assert!(matches!(err, CorpusError::ManifestCorrupt { .. }), "{err}");
+    let (_, prov) = create(&dir, &s);
+    assert!(
+        matches!(&prov, Provenance::Regenerated { reason } if reason.contains("unreadable")),
+        "{prov}"
+    );
+    Corpus::open(&dir).unwrap();
+}
+
+#[test]
+fn verify_names_flipped_byte_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (corpus, _) = create(tmp.path(), &spec(10, 20, 10, None));
+    let path = corpus.file_path(4);
+    let mut bytes = fs::read(&path).unwrap();
+    bytes[17] ^= 0x01;
+    fs::write(&path, &bytes).unwrap();
+    let report = corpus.verify(&quiet).unwrap();
+    assert!(!report.is_ok());
+    assert_eq!(report.files_checked, 10);
+    assert_eq!(report.mismatches.len(), 1, "{report}");
+    let m = &report.mismatches[0];
+    assert_eq!(m.file, path);
+    assert!(matches!(m.what, MismatchKind::Checksum { .. }), "{m}");
+    assert!(m.to_string().contains("data-00004.csv"), "{m}");
+}
+
+#[test]
+fn verify_reports_every_kind_of_mismatch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (corpus, _) = create(tmp.path(), &spec(10, 20, 10, Some(4_000)));
+    fs::remove_file(corpus.file_path(1)).unwrap();
+    let truncated = fs::read(corpus.file_path(6)).unwrap();
+    fs::write(corpus.file_path(6), &truncated[..truncated.len() - 1]).unwrap();
+    fs::write(tmp.path().join("data-00010.csv"), b"1\n").unwrap();
+    fs::write(tmp.path().join("data-7.csv"), b"1\n").unwrap();
+    fs::write(tmp.path().join("notes.txt"), b"not ours, not reported").unwrap();
+    fs::write(corpus.large_path().unwrap(), b"short").unwrap();
+
+    let report = corpus.verify(&quiet).unwrap();
+    let found: Vec<_> = report
+        .mismatches
+        .iter()
+        .map(|m| {
+            (
+                m.file.file_name().unwrap().to_str().unwrap().to_string(),
+                m.what.clone(),
+            )
+        })
+        .collect();
+    let expected_large = corpus.manifest.large.as_ref().unwrap().bytes;
+    assert_eq!(
+        found,
+        vec![
+            ("data-00001.csv".to_string(), MismatchKind::Missing),
+            (
+                "data-00006.csv".to_string(),
+                MismatchKind::Size {
+                    expected: truncated.len() as u64,
+                    found: truncated.len() as u64 - 1
+                }
+            ),
+            (
+                "large.csv".to_string(),
+                MismatchKind::Size {
+                    expected: expected_large,
+                    found: 5
+                }
+            ),
+            ("data-00010.csv".to_string(), MismatchKind::Unexpected),
+            ("data-7.csv".to_string(), MismatchKind::Unexpected),
+        ]
+    );
+    assert_eq!(report.files_checked, 10);
+}
+
+#[test]
+fn large_file_shape_and_checksum() {
+    let tmp = tempfile::tempdir().unwrap();
+    let want = 3 * LARGE_BLOCK_BYTES as u64 + 12_345;
+    let (corpus, _) = create(tmp.path(), &spec(2, 2, 10, Some(want)));
+    let large = corpus.manifest.large.clone().unwrap();
+    let bytes = fs::read(corpus.large_path().unwrap()).unwrap();
+    assert!(bytes.len() as u64 >= want);
+    assert_eq!(bytes.len() as u64, large.bytes);
+    assert_eq!(bytes.last(), Some(&b'\n'));
+    assert_eq!(
+        bytes.iter().filter(|&&b| b == b'\n').count() as u64,
+        large.lines
+    );
+    assert_eq!(checksum(&bytes), large.checksum);
+    // Whole lines, and no fewer than needed: dropping the last line falls short.
+    let without_last = bytes[..bytes.len() - 1]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .unwrap()
+        + 1;
+    assert!((without_last as u64) < want);
+    assert_eq!(&bytes[..22], b"0,1,2,3,4,5,6,7,8,9\n1,");
+}
+
+#[test]
+fn create_refuses_foreign_and_impossible_paths() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = spec(2, 2, 2, None);
+
+    let file = tmp.path().join("file");
+    fs::write(&file, b"x").unwrap();
+    let err = Corpus::create_or_reuse(&file, &s, &quiet).unwrap_err();
+    assert!(matches!(err, CorpusError::NotADirectory { .. }), "{err}");
+
+    let orphan = tmp.path().join("missing/c");
+    let err = Corpus::create_or_reuse(&orphan, &s, &quiet).unwrap_err();
+    assert!(matches!(err, CorpusError::ParentMissing { .. }), "{err}");
+
+    let foreign = tmp.path().join("foreign");
+    fs::create_dir(&foreign).unwrap();
+    fs::write(foreign.join("thesis.tex"), b"precious").unwrap();
+    let err = Corpus::create_or_reuse(&foreign, &s, &quiet).unwrap_err();
+    assert!(matches!(err, CorpusError::NotEmptyUnmarked { .. }), "{err}");
+    assert_eq!(fs::read_dir(&foreign).unwrap().count(), 1);
+
+    let err =
+        Corpus::create_or_reuse(&tmp.path().join("z"), &spec(0, 1, 1, None), &quiet).unwrap_err();
+    assert!(
+        matches!(err, CorpusError::InvalidSpec { field: "files", .. }),
+        "{err}"
+    );
+    assert!(!tmp.path().join("z").exists());
+}
+
+#[test]
+fn create_adopts_empty_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, prov) = create(tmp.path(), &spec(2, 2, 2, None));
+    assert_eq!(prov, Provenance::Created);
+    assert!(has_marker(tmp.path(), Marker::Corpus).unwrap());
+}
+
+#[test]
+fn open_refuses_unmarked_and_scratch_dirs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let err = Corpus::open(tmp.path()).unwrap_err();
+    assert!(matches!(err, CorpusError::NotACorpus { .. }), "{err}");
+    let scratch = tmp.path().join("s");
+    create_marked_dir(&scratch, Marker::Scratch).unwrap();
+    let err = Corpus::open(&scratch).unwrap_err();
+    assert!(matches!(err, CorpusError::WrongMarker { .. }), "{err}");
+    let err = Corpus::create_or_reuse(&scratch, &spec(1, 1, 1, None), &quiet).unwrap_err();
+    assert!(matches!(err, CorpusError::WrongMarker { .. }), "{err}");
+    let err = Corpus::open(&tmp.path().join("gone")).unwrap_err();
+    assert!(matches!(err, CorpusError::DirMissing { .. }), "{err}");
+}
+
+#[test]
+fn clean_removes_a_corpus_and_refuses_others() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("c");
+    create(&dir, &spec(3, 3, 3, Some(100)));
+    clean(&dir).unwrap();
+    assert!(!dir.exists());
+
+    let mine = tmp.path().join("mine");
+    fs::create_dir(&mine).unwrap();
+    fs::write(mine.join("data-00000.csv"), b"0\n").unwrap();
+    let err = clean(&mine).unwrap_err();
+    assert!(matches!(err, CorpusError::Unmarked { .. }), "{err}");
+    assert!(
+        err.to_string().contains(&mine.display().to_string()),
+        "{err}"
+    );
+    assert!(mine.join("data-00000.csv").exists());
+}
+
+#[test]
+fn half_made_corpus_is_still_cleanable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("c");
+    create(&dir, &spec(3, 3, 3, None));
+    fs::remove_file(dir.join("manifest.json")).unwrap();
+    clean(&dir).unwrap();
+    assert!(!dir.exists());
+}

@@ -1,0 +1,75 @@
+//! The blocking backend: each operation is the system call itself, done
+//! inside `poll`, so its futures are always ready on first poll.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::path::Path;
+
+use super::{Buf, BufResult, Io, Open};
+
+/// Plain blocking system calls on the calling thread.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Blocking;
+
+/// `std` open options for [`Open`].
+pub(crate) fn std_options(how: Open) -> OpenOptions {
+    let mut o = OpenOptions::new();
+    o.read(how.read)
+        .write(how.write)
+        .create(how.create)
+        .truncate(how.truncate)
+        .append(how.append);
+    if how.direct {
+        o.custom_flags(crate::sys::cache::O_DIRECT);
+    }
+    o
+}
+
+impl Io for Blocking {
+    type File = File;
+
+    fn name(&self) -> &'static str {
+        "blocking"
+    }
+
+    async fn open(&self, path: &Path, how: Open) -> io::Result<File> {
+        std_options(how).open(path)
+    }
+
+    async fn read_at(&self, file: &File, mut buf: Buf, offset: u64) -> BufResult {
+        let res = file.read_at(buf.as_mut_slice(), offset);
+        (res, buf)
+    }
+
+    async fn write_at(&self, file: &File, buf: Buf, offset: u64) -> BufResult {
+        let res = file.write_at(buf.as_slice(), offset);
+        (res, buf)
+    }
+
+    async fn write(&self, file: &File, buf: Buf) -> BufResult {
+        let res = (&*file).write(buf.as_slice());
+        (res, buf)
+    }
+
+    async fn sync_all(&self, file: &File) -> io::Result<()> {
+        file.sync_all()
+    }
+
+    async fn close(&self, file: File) -> io::Result<()> {
+        drop(file);
+        Ok(())
+    }
+
+    async fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        std::fs::rename(from, to)
+    }
+
+    async fn size(&self, file: &File) -> io::Result<u64> {
+        Ok(file.metadata()?.len())
+    }
+
+    async fn copy_file(&self, from: &Path, to: &Path) -> io::Result<u64> {
+        std::fs::copy(from, to)
+    }
+}

@@ -1,0 +1,264 @@
+//! The file operations a workload may use, and the backends that carry them
+//! out: blocking system calls, tokio's blocking pool, or an io_uring ring.
+//!
+//! This is the seam between workloads and strategies. A workload is written
+//! once, as async code against [`Io`]; a strategy picks the backend and drives
+//! the futures. Blocking calls complete inside `poll`, so under the blocking
+//! backend the async code is plain sequential system calls.
+//!
+//! Buffers are owned ([`Buf`]) and handed back with the result, because an
+//! io_uring operation needs its buffer to stay put until the kernel is done.
+//! Every backend is single-task-at-a-time per future: concurrency comes from
+//! the strategy running several futures (lanes), never from inside a backend.
+
+mod blocking;
+mod tokio;
+mod uring;
+
+pub use self::tokio::{run_tokio, TokioFs};
+pub use self::uring::{Uring, UringFile};
+pub use blocking::Blocking;
+
+use std::io;
+use std::path::Path;
+
+/// How to open a file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Open {
+    /// Open for reading.
+    pub read: bool,
+    /// Open for writing.
+    pub write: bool,
+    /// Create the file if missing.
+    pub create: bool,
+    /// Truncate it to zero length.
+    pub truncate: bool,
+    /// Every write goes to the end of the file, atomically (`O_APPEND`).
+    pub append: bool,
+    /// Bypass the page cache (`O_DIRECT`); buffers, offsets and lengths must be
+    /// aligned to [`crate::sys::cache::DIRECT_ALIGN`].
+    pub direct: bool,
+}
+
+impl Open {
+    /// Read-only.
+    pub const READ: Open = Open {
+        read: true,
+        write: false,
+        create: false,
+        truncate: false,
+        append: false,
+        direct: false,
+    };
+    /// Write-only, created or truncated.
+    pub const CREATE: Open = Open {
+        read: false,
+        write: true,
+        create: true,
+        truncate: true,
+        append: false,
+        direct: false,
+    };
+    /// Write-only appends, created if missing.
+    pub const APPEND: Open = Open {
+        read: false,
+        write: true,
+        create: true,
+        truncate: false,
+        append: true,
+        direct: false,
+    };
+    /// Write-only, created if missing, not truncated (writes at explicit offsets).
+    pub const WRITE: Open = Open {
+        read: false,
+        write: true,
+        create: true,
+        truncate: false,
+        append: false,
+        direct: false,
+    };
+
+    /// The `open(2)` flags these options mean.
+    pub fn flags(&self) -> i32 {
+        let mut flags = match (self.read, self.write) {
+            (true, true) => libc::O_RDWR,
+            (false, true) => libc::O_WRONLY,
+            _ => libc::O_RDONLY,
+        };
+        if self.create {
+            flags |= libc::O_CREAT;
+        }
+        if self.truncate {
+            flags |= libc::O_TRUNC;
+        }
+        if self.append {
+            flags |= libc::O_APPEND;
+        }
+        if self.direct {
+            flags |= crate::sys::cache::O_DIRECT;
+        }
+        flags | libc::O_CLOEXEC
+    }
+}
+
+/// An owned byte buffer with an optionally aligned window, passed by value
+/// into an operation and returned with its result.
+#[derive(Debug, Default)]
+pub struct Buf {
+    storage: Vec<u8>,
+    start: usize,
+    len: usize,
+}
+
+impl Buf {
+    /// A zeroed buffer of `len` bytes.
+    pub fn zeroed(len: usize) -> Buf {
+        Buf {
+            storage: vec![0; len],
+            start: 0,
+            len,
+        }
+    }
+
+    /// A zeroed buffer of `len` bytes whose first byte sits at a multiple of
+    /// `align` (a power of two), as `O_DIRECT` needs.
+    pub fn aligned(len: usize, align: usize) -> Buf {
+        let storage = vec![0u8; len + align];
+        let start = storage.as_ptr().align_offset(align).min(align);
+        Buf {
+            storage,
+            start,
+            len,
+        }
+    }
+
+    /// A buffer holding exactly `bytes`.
+    pub fn from_vec(bytes: Vec<u8>) -> Buf {
+        let len = bytes.len();
+        Buf {
+            storage: bytes,
+            start: 0,
+            len,
+        }
+    }
+
+    /// Length of the window.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the window is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Shrink or grow the window (within capacity for growth) — e.g. to the
+    /// bytes a read returned, or to write only a prefix.
+    pub fn set_len(&mut self, len: usize) {
+        let capacity = self.storage.len() - self.start;
+        if len > capacity {
+            self.storage.resize(self.start + len, 0);
+        }
+        self.len = len;
+    }
+
+    /// The window's bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.storage[self.start..self.start + self.len]
+    }
+
+    /// The window's bytes, writable.
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        &mut self.storage[self.start..self.start + self.len]
+    }
+
+    /// The window's bytes as a vector (copies only when the window is not the
+    /// whole storage).
+    pub fn into_vec(mut self) -> Vec<u8> {
+        if self.start == 0 {
+            self.storage.truncate(self.len);
+            self.storage
+        } else {
+            self.as_slice().to_vec()
+        }
+    }
+}
+
+/// A result that hands the buffer back.
+pub type BufResult = (io::Result<usize>, Buf);
+
+/// File operations, carried out by a backend. Methods take `&self` so many
+/// futures can share one backend; `File` handles may be shared between them.
+///
+/// The futures are not required to be `Send`: the async strategies drive them
+/// on one thread (the aiofiles and libaio models both have one event loop).
+#[allow(async_fn_in_trait)]
+pub trait Io {
+    /// An open file of this backend.
+    type File;
+
+    /// Short name for logs and errors ("blocking", "tokio", "io_uring").
+    fn name(&self) -> &'static str;
+
+    /// `open(2)`.
+    async fn open(&self, path: &Path, how: Open) -> io::Result<Self::File>;
+    /// `pread(2)`: up to `buf.len()` bytes at `offset`; returns the count read.
+    async fn read_at(&self, file: &Self::File, buf: Buf, offset: u64) -> BufResult;
+    /// `pwrite(2)`: up to `buf.len()` bytes at `offset`; returns the count written.
+    async fn write_at(&self, file: &Self::File, buf: Buf, offset: u64) -> BufResult;
+    /// `write(2)` at the file position (for `O_APPEND` handles: at the end).
+    async fn write(&self, file: &Self::File, buf: Buf) -> BufResult;
+    /// `fsync(2)`.
+    async fn sync_all(&self, file: &Self::File) -> io::Result<()>;
+    /// `close(2)`, reporting its error (which `drop` would swallow).
+    async fn close(&self, file: Self::File) -> io::Result<()>;
+    /// `rename(2)`.
+    async fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
+    /// The file's size (`fstat(2)`/`statx(2)`).
+    async fn size(&self, file: &Self::File) -> io::Result<u64>;
+    /// Whole-file copy done by the kernel (`copy_file_range(2)`), returning the
+    /// bytes copied. Backends without such an operation return `Unsupported`.
+    async fn copy_file(&self, from: &Path, to: &Path) -> io::Result<u64>;
+}
+
+/// Read the whole of `buf.len()` bytes at `offset`, looping over short reads;
+/// stops early only at end of file. Returns the total read.
+pub async fn read_exact_at<I: Io>(io: &I, file: &I::File, mut buf: Buf, offset: u64) -> BufResult {
+    let want = buf.len();
+    let mut done = 0;
+    while done < want {
+        let chunk = Buf::zeroed(want - done);
+        let (res, chunk) = io.read_at(file, chunk, offset + done as u64).await;
+        match res {
+            Ok(0) => break,
+            Ok(n) => {
+                buf.as_mut_slice()[done..done + n].copy_from_slice(&chunk.as_slice()[..n]);
+                done += n;
+            }
+            Err(e) => return (Err(e), buf),
+        }
+    }
+    (Ok(done), buf)
+}
+
+/// Write all of `buf` starting at `offset`, looping over short writes.
+pub async fn write_all_at<I: Io>(io: &I, file: &I::File, mut buf: Buf, offset: u64) -> BufResult {
+    let total = buf.len();
+    let mut done = 0;
+    while done < total {
+        let (res, back) = io.write_at(file, buf, offset + done as u64).await;
+        buf = back;
+        match res {
+            Ok(0) => return (Err(io::ErrorKind::WriteZero.into()), buf),
+            Ok(n) => {
+                done += n;
+                if done < total {
+                    let rest = buf.as_slice()[n..].to_vec();
+                    buf = Buf::from_vec(rest);
+                }
+            }
+            Err(e) => return (Err(e), buf),
+        }
+    }
+    (Ok(total), buf)
+}

@@ -1,0 +1,144 @@
+//! Resource usage over the timed region: wall time, CPU (self and children),
+//! context switches, peak memory and storage bytes.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::Clock;
+use crate::sys::usage::{self as sys, Rusage, StorageIo, Who};
+
+/// What a repetition used between [`Meter::start`] and [`Meter::stop`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Usage {
+    /// Wall time of the timed region.
+    pub wall: Duration,
+    /// User CPU, this process and its workers.
+    pub user: Duration,
+    /// System CPU, this process and its workers.
+    pub system: Duration,
+    /// Voluntary context switches.
+    pub voluntary_switches: u64,
+    /// Involuntary context switches.
+    pub involuntary_switches: u64,
+    /// Peak resident memory: this process's peak during the region plus each
+    /// worker process's own peak (an upper bound on the simultaneous total).
+    pub peak_rss_bytes: u64,
+    /// Bytes read from storage (`read_bytes` of `/proc/<pid>/io`).
+    pub storage_read_bytes: u64,
+    /// Bytes written toward storage (`write_bytes`).
+    pub storage_write_bytes: u64,
+}
+
+/// Resource use a worker process reports about itself at the end of its
+/// timed work, added to the parent's by [`Meter::add_worker`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkerUsage {
+    /// The worker's CPU and context switches since it started.
+    pub user: Duration,
+    /// System CPU.
+    pub system: Duration,
+    /// Voluntary switches.
+    pub voluntary_switches: u64,
+    /// Involuntary switches.
+    pub involuntary_switches: u64,
+    /// The worker's peak RSS.
+    pub peak_rss_bytes: u64,
+    /// Its storage read bytes.
+    pub storage_read_bytes: u64,
+    /// Its storage write bytes.
+    pub storage_write_bytes: u64,
+}
+
+impl WorkerUsage {
+    /// This process's own usage so far (called by a worker process).
+    pub fn of_this_process() -> WorkerUsage {
+        let r = sys::rusage(Who::SelfProcess).unwrap_or_default();
+        let io = sys::storage_io().unwrap_or_default();
+        WorkerUsage {
+            user: r.user,
+            system: r.system,
+            voluntary_switches: r.voluntary_switches,
+            involuntary_switches: r.involuntary_switches,
+            peak_rss_bytes: sys::peak_rss_bytes().unwrap_or(0),
+            storage_read_bytes: io.read_bytes,
+            storage_write_bytes: io.write_bytes,
+        }
+    }
+}
+
+/// Opens and closes the timed region: the clock plus counter snapshots.
+///
+/// Children reaped inside the region (an external command) are counted
+/// through `RUSAGE_CHILDREN` and `/proc/self/io`; worker processes that are
+/// reaped after it report their own usage ([`Meter::add_worker`]).
+#[derive(Debug)]
+pub struct Meter {
+    clock: Clock,
+    self_before: Rusage,
+    children_before: Rusage,
+    io_before: StorageIo,
+    workers: Vec<WorkerUsage>,
+}
+
+impl Meter {
+    /// Start the timed region now.
+    pub fn start() -> Meter {
+        // Resetting the peak may be refused (old kernel); the peak then covers the process lifetime.
+        let _ = sys::reset_peak_rss();
+        let self_before = sys::rusage(Who::SelfProcess).unwrap_or_default();
+        let children_before = sys::rusage(Who::Children).unwrap_or_default();
+        let io_before = sys::storage_io().unwrap_or_default();
+        Meter {
+            clock: Clock::start(),
+            self_before,
+            children_before,
+            io_before,
+            workers: Vec::new(),
+        }
+    }
+
+    /// The region's clock, for task latencies.
+    pub fn clock(&self) -> Clock {
+        self.clock
+    }
+
+    /// Add a worker process's self-reported usage.
+    pub fn add_worker(&mut self, usage: WorkerUsage) {
+        self.workers.push(usage);
+    }
+
+    /// Close the region and compute what it used.
+    pub fn stop(self) -> Usage {
+        let wall = self.clock.elapsed();
+        let own = sys::rusage(Who::SelfProcess)
+            .unwrap_or_default()
+            .since(&self.self_before);
+        let children = sys::rusage(Who::Children)
+            .unwrap_or_default()
+            .since(&self.children_before);
+        let io = sys::storage_io().unwrap_or_default().since(&self.io_before);
+        let peak_self = sys::peak_rss_bytes().unwrap_or(0);
+        let cpu = own.plus(&children);
+        let mut usage = Usage {
+            wall,
+            user: cpu.user,
+            system: cpu.system,
+            voluntary_switches: cpu.voluntary_switches,
+            involuntary_switches: cpu.involuntary_switches,
+            peak_rss_bytes: peak_self,
+            storage_read_bytes: io.read_bytes,
+            storage_write_bytes: io.write_bytes,
+        };
+        for w in &self.workers {
+            usage.user += w.user;
+            usage.system += w.system;
+            usage.voluntary_switches += w.voluntary_switches;
+            usage.involuntary_switches += w.involuntary_switches;
+            usage.peak_rss_bytes += w.peak_rss_bytes;
+            usage.storage_read_bytes += w.storage_read_bytes;
+            usage.storage_write_bytes += w.storage_write_bytes;
+        }
+        usage
+    }
+}

@@ -1,0 +1,99 @@
+//! An external command, run once per repetition through `sh -c` and timed
+//! like the rest: reference Python programs, `cp -r`, fio.
+//!
+//! Placeholders: `{corpus}` (corpus directory), `{dest}` (scratch directory),
+//! `{workers}`, `{files}`, `{lines}`, `{large}` (the large file). A command
+//! that only reads reports what it read on stdout as `bytes=N` and, for line
+//! counts, `count=N`; iolab checks those against the manifest.
+
+use std::process::{Command, Stdio};
+
+use super::{start_meter, Execution, StrategyError};
+use crate::corpus::Corpus;
+use crate::workload::{TaskContext, Workload};
+
+/// The template with its placeholders filled in.
+pub fn expand(template: &str, workers: u32, ctx: &TaskContext) -> String {
+    template
+        .replace("{corpus}", &ctx.corpus_dir.display().to_string())
+        .replace("{dest}", &ctx.scratch.display().to_string())
+        .replace("{workers}", &workers.to_string())
+        .replace("{files}", &ctx.files.to_string())
+        .replace("{lines}", &ctx.lines.to_string())
+        .replace(
+            "{large}",
+            &ctx.large_file
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        )
+}
+
+pub(super) fn run(
+    template: &str,
+    workers: u32,
+    workload: &Workload,
+    ctx: &TaskContext,
+    corpus: &Corpus,
+) -> Result<Execution, StrategyError> {
+    let line = expand(template, workers, ctx);
+    let meter = start_meter();
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg(&line)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| StrategyError::Failed(format!("running `{line}`: {e}")))?;
+    let usage = meter.stop();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mut exec = Execution {
+        usage,
+        ..Execution::default()
+    };
+    exec.lane_done.push(usage.wall);
+    exec.bytes = reported(&stdout, "bytes=").unwrap_or(0);
+    exec.count_sum = reported(&stdout, "count=").unwrap_or(0);
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let last = stderr.lines().last().unwrap_or("").trim().to_string();
+        if let Some(reason) = stderr
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("iolab-skip:"))
+        {
+            return Err(StrategyError::Unavailable(reason.trim().to_string()));
+        }
+        exec.task_errors
+            .push(format!("`{line}` exited with {}: {last}", output.status));
+    }
+    if let Some(problem) = check_reported(workload, ctx, corpus, exec.bytes) {
+        exec.evidence_failures.push(problem);
+    }
+    Ok(exec)
+}
+
+/// The last `key=N` value on stdout.
+fn reported(stdout: &str, key: &str) -> Option<u64> {
+    stdout
+        .lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix(key)?.trim().parse().ok())
+}
+
+/// Read-only workloads leave nothing on disk, so the command's own report of
+/// the bytes it loaded is checked against the manifest.
+fn check_reported(
+    workload: &Workload,
+    ctx: &TaskContext,
+    corpus: &Corpus,
+    bytes: u64,
+) -> Option<String> {
+    let expected = match workload {
+        Workload::Read(_) => corpus.manifest.total_bytes,
+        Workload::Scan(_) => ctx.large_bytes,
+        _ => return None,
+    };
+    (bytes != expected)
+        .then(|| format!("the command reported bytes={bytes}, the corpus holds {expected}"))
+}

@@ -1,0 +1,140 @@
+//! Strategies that run inside this process: sequential and threads on the
+//! blocking backend, tokio on its blocking pool, io_uring on a ring.
+
+use std::time::Duration;
+
+use futures::executor::block_on;
+use futures::future::join_all;
+
+use super::lanes::{run_lane, Counter, LaneOutput};
+use super::{start_meter, Execution, StrategyError};
+use crate::corpus::Corpus;
+use crate::io::{Blocking, Io};
+use crate::measure::Clock;
+use crate::workload::{TaskContext, Workload};
+
+/// `workers` OS threads (1 = sequential on the calling thread).
+pub(super) fn threads(
+    workers: u32,
+    workload: &Workload,
+    ctx: &TaskContext,
+    corpus: &Corpus,
+) -> Result<Execution, StrategyError> {
+    let source = Counter::new(workload.tasks(ctx));
+    let meter = start_meter();
+    let clock = meter.clock();
+    let io = Blocking;
+    let shared = block_on(workload.prepare(&io, ctx)).map_err(|e| prepare_failed(workload, e))?;
+    let lanes: Vec<LaneOutput> = if workers <= 1 {
+        vec![block_on(run_lane(
+            &io, workload, ctx, &shared, &source, clock,
+        ))]
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    scope.spawn(|| block_on(run_lane(&io, workload, ctx, &shared, &source, clock)))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
+        })
+    };
+    let finish = block_on(workload.finish(&io, shared));
+    let usage = meter.stop();
+    Ok(collect(usage, lanes, finish, workload, ctx, corpus))
+}
+
+/// tokio's current-thread runtime with a blocking pool of `workers` threads
+/// and `concurrency` lanes.
+pub(super) fn tokio(
+    workers: u32,
+    concurrency: u32,
+    workload: &Workload,
+    ctx: &TaskContext,
+    corpus: &Corpus,
+) -> Result<Execution, StrategyError> {
+    let meter = start_meter();
+    let clock = meter.clock();
+    let io = crate::io::TokioFs;
+    let result = crate::io::run_tokio(
+        workers.max(1) as usize,
+        async_lanes(&io, concurrency, workload, ctx, clock),
+    )
+    .map_err(|e| StrategyError::Failed(format!("tokio runtime: {e}")))?;
+    let (lanes, finish) = result.map_err(|e| prepare_failed(workload, e))?;
+    let usage = meter.stop();
+    Ok(collect(usage, lanes, finish, workload, ctx, corpus))
+}
+
+/// One io_uring ring of `queue_depth` entries, as many lanes.
+pub(super) fn io_uring(
+    queue_depth: u32,
+    workload: &Workload,
+    ctx: &TaskContext,
+    corpus: &Corpus,
+) -> Result<Execution, StrategyError> {
+    let meter = start_meter();
+    let clock = meter.clock();
+    let ring = crate::io::Uring::new(queue_depth.max(1))
+        .map_err(|why| StrategyError::Unavailable(why.0))?;
+    let (lanes, finish) = ring
+        .block_on(async_lanes(&ring, queue_depth, workload, ctx, clock))
+        .map_err(|e| prepare_failed(workload, e))?;
+    let usage = meter.stop();
+    Ok(collect(usage, lanes, finish, workload, ctx, corpus))
+}
+
+type LanesResult = std::io::Result<(Vec<LaneOutput>, std::io::Result<()>)>;
+
+/// Prepare, run `lanes` lanes concurrently on one thread, finish.
+async fn async_lanes<I: Io>(
+    io: &I,
+    lanes: u32,
+    workload: &Workload,
+    ctx: &TaskContext,
+    clock: Clock,
+) -> LanesResult {
+    let source = Counter::new(workload.tasks(ctx));
+    let shared = workload.prepare(io, ctx).await?;
+    let outputs =
+        join_all((0..lanes.max(1)).map(|_| run_lane(io, workload, ctx, &shared, &source, clock)))
+            .await;
+    let finish = workload.finish(io, shared).await;
+    Ok((outputs, finish))
+}
+
+fn prepare_failed(workload: &Workload, e: std::io::Error) -> StrategyError {
+    StrategyError::Failed(format!("preparing {}: {e}", workload.name()))
+}
+
+/// Merge lanes, then verify evidence (outside the timed region).
+fn collect(
+    usage: crate::measure::Usage,
+    lanes: Vec<LaneOutput>,
+    finish: std::io::Result<()>,
+    workload: &Workload,
+    ctx: &TaskContext,
+    corpus: &Corpus,
+) -> Execution {
+    let mut exec = Execution {
+        usage,
+        ..Execution::default()
+    };
+    if let Err(e) = finish {
+        exec.task_errors.push(format!("closing shared handle: {e}"));
+    }
+    for lane in lanes {
+        exec.lane_done.push(Duration::from_nanos(lane.done_ns));
+        exec.evidence_failures.extend(
+            lane.evidence
+                .iter()
+                .filter_map(|(i, data)| workload.verify_task(ctx, corpus, *i, data).err()),
+        );
+        exec.records.extend(lane.records);
+    }
+    exec.absorb_records();
+    exec
+}

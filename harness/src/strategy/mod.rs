@@ -1,0 +1,237 @@
+//! How tasks are scheduled: one after another, on a pool of threads, on
+//! worker processes (of the iolab binary itself), on processes each with a
+//! thread pool, on tokio's blocking pool, on an io_uring ring, or by an
+//! external command.
+//!
+//! A strategy knows nothing about what a task does: it runs the tasks
+//! `0..n` of a [`Workload`] in lanes, opens and closes the timed region with a
+//! [`Meter`], and returns per-task records. Verification of task evidence
+//! happens after the region closes, where the evidence lives.
+
+mod command;
+mod lanes;
+mod local;
+mod process;
+pub mod worker;
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::corpus::Corpus;
+use crate::measure::{Meter, Usage};
+use crate::workload::{TaskContext, Workload};
+
+pub use lanes::TaskRecord;
+
+/// A scheduling strategy with its knobs.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "strategy", rename_all = "kebab-case")]
+pub enum Strategy {
+    /// One task after another on the calling thread.
+    Sequential,
+    /// A pool of `workers` OS threads taking tasks from a shared counter.
+    Threads {
+        /// Threads in the pool.
+        workers: u32,
+    },
+    /// `workers` processes of the iolab binary, fed batches of `batch` tasks
+    /// over pipes (Python's ProcessPoolExecutor with a chunksize).
+    Processes {
+        /// Worker processes.
+        workers: u32,
+        /// Tasks per message.
+        batch: u32,
+    },
+    /// `processes` worker processes, each running `threads` threads.
+    Nested {
+        /// Worker processes.
+        processes: u32,
+        /// Threads in each.
+        threads: u32,
+        /// Tasks per message.
+        batch: u32,
+    },
+    /// A tokio current-thread runtime; each file operation goes to its blocking
+    /// pool of `workers` threads; `concurrency` tasks in flight (aiofiles).
+    Tokio {
+        /// Blocking-pool threads.
+        workers: u32,
+        /// Tasks in flight.
+        concurrency: u32,
+    },
+    /// One io_uring ring with `queue_depth` entries and as many tasks in flight.
+    IoUring {
+        /// Ring entries and tasks in flight.
+        queue_depth: u32,
+    },
+    /// An external command run once per repetition; placeholders `{corpus}`,
+    /// `{dest}`, `{workers}`, `{files}`, `{large}` are filled in.
+    Command {
+        /// Shell command template.
+        template: String,
+        /// Value of `{workers}`.
+        workers: u32,
+    },
+}
+
+impl Strategy {
+    /// Short name: `sequential`, `threads`, …
+    pub fn name(&self) -> &'static str {
+        match self {
+            Strategy::Sequential => "sequential",
+            Strategy::Threads { .. } => "threads",
+            Strategy::Processes { .. } => "processes",
+            Strategy::Nested { .. } => "nested",
+            Strategy::Tokio { .. } => "tokio",
+            Strategy::IoUring { .. } => "io_uring",
+            Strategy::Command { .. } => "command",
+        }
+    }
+
+    /// Total concurrency: tasks that can be in flight at once.
+    pub fn workers(&self) -> u32 {
+        match self {
+            Strategy::Sequential => 1,
+            Strategy::Threads { workers } | Strategy::Processes { workers, .. } => *workers,
+            Strategy::Nested {
+                processes, threads, ..
+            } => processes * threads,
+            Strategy::Tokio { concurrency, .. } => *concurrency,
+            Strategy::IoUring { queue_depth } => *queue_depth,
+            Strategy::Command { workers, .. } => *workers,
+        }
+    }
+
+    /// Why this strategy cannot run `workload`, if it cannot: a meaningless
+    /// combination, rejected before anything runs.
+    pub fn incompatibility(&self, workload: &Workload) -> Option<String> {
+        let asynchronous = matches!(self, Strategy::Tokio { .. } | Strategy::IoUring { .. });
+        if asynchronous && workload.uses_mmap() {
+            return Some(format!(
+                "{} cannot run {} {}: memory-mapped access is page faults, not operations an event loop can submit; use sequential, threads, processes or nested",
+                self.name(),
+                workload.name(),
+                workload.variant_label()
+            ));
+        }
+        if asynchronous && workload.needs_blocking_calls() {
+            return Some(format!(
+                "{} cannot run append flock: flock(2) blocks the event loop; use sequential, threads, processes or nested",
+                self.name()
+            ));
+        }
+        if matches!(self, Strategy::IoUring { .. })
+            && matches!(workload, Workload::Copy(s) if s.method == crate::workload::CopyMethod::Kernel)
+        {
+            return Some("io_uring cannot run copy kernel: the ring has no copy_file_range operation; use copy method loop".into());
+        }
+        if matches!(self, Strategy::Command { .. }) && workload.uses_mmap() {
+            return Some("command cannot run a memory-mapped variant: the external command decides how it reads".into());
+        }
+        None
+    }
+}
+
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Strategy::Sequential => write!(f, "sequential"),
+            Strategy::Threads { workers } => write!(f, "threads({workers})"),
+            Strategy::Processes { workers, batch } => {
+                write!(f, "processes({workers}, batch {batch})")
+            }
+            Strategy::Nested {
+                processes,
+                threads,
+                batch,
+            } => {
+                write!(f, "nested({processes}×{threads}, batch {batch})")
+            }
+            Strategy::Tokio {
+                workers,
+                concurrency,
+            } => write!(f, "tokio({workers} threads, {concurrency} in flight)"),
+            Strategy::IoUring { queue_depth } => write!(f, "io_uring(depth {queue_depth})"),
+            Strategy::Command { workers, .. } => write!(f, "command({workers})"),
+        }
+    }
+}
+
+/// What running one repetition's tasks produced.
+#[derive(Debug, Default)]
+pub struct Execution {
+    /// Resource use over the timed region.
+    pub usage: Usage,
+    /// One record per task that ran (empty for an external command).
+    pub records: Vec<TaskRecord>,
+    /// When each lane (thread, process, async lane) finished, since the start.
+    pub lane_done: Vec<Duration>,
+    /// Task evidence that failed verification, one message each.
+    pub evidence_failures: Vec<String>,
+    /// Sum of the tasks' counts (lines, matches), or what a command reported.
+    pub count_sum: u64,
+    /// Payload bytes, summed over tasks, or what a command reported.
+    pub bytes: u64,
+    /// Tasks that failed with an error, with the first messages.
+    pub task_errors: Vec<String>,
+}
+
+impl Execution {
+    /// Derive the totals and the error list from the task records.
+    fn absorb_records(&mut self) {
+        self.bytes = self.records.iter().map(|r| r.bytes).sum();
+        self.count_sum = self.records.iter().map(|r| r.count).sum();
+        let errors = self.records.iter().filter_map(|r| r.error.as_ref());
+        self.task_errors.extend(errors.cloned());
+    }
+}
+
+/// Why a strategy could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum StrategyError {
+    /// The platform refuses a feature the strategy needs (recorded as
+    /// `unavailable: …`, never fatal for the rest).
+    #[error("{0}")]
+    Unavailable(String),
+    /// Something broke while running (a worker died, a pipe closed).
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Run all tasks of `workload` under `strategy`, timed, then verify evidence.
+///
+/// # Errors
+/// [`StrategyError::Unavailable`] when the platform lacks what the strategy
+/// needs; [`StrategyError::Failed`] when the machinery itself broke.
+pub fn execute(
+    strategy: &Strategy,
+    workload: &Workload,
+    ctx: &TaskContext,
+    corpus: &Corpus,
+) -> Result<Execution, StrategyError> {
+    match strategy {
+        Strategy::Sequential => local::threads(1, workload, ctx, corpus),
+        Strategy::Threads { workers } => local::threads(*workers, workload, ctx, corpus),
+        Strategy::Tokio {
+            workers,
+            concurrency,
+        } => local::tokio(*workers, *concurrency, workload, ctx, corpus),
+        Strategy::IoUring { queue_depth } => local::io_uring(*queue_depth, workload, ctx, corpus),
+        Strategy::Processes { workers, batch } => process::run(*workers, 1, *batch, workload, ctx),
+        Strategy::Nested {
+            processes,
+            threads,
+            batch,
+        } => process::run(*processes, *threads, *batch, workload, ctx),
+        Strategy::Command { template, workers } => {
+            command::run(template, *workers, workload, ctx, corpus)
+        }
+    }
+}
+
+/// Start the timed region (a helper so every strategy opens it the same way).
+fn start_meter() -> Meter {
+    Meter::start()
+}

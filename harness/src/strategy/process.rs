@@ -1,0 +1,190 @@
+//! Worker processes of the iolab binary (`iolab worker`), fed batches of task
+//! indices over their stdin and answering with task records on their stdout,
+//! one JSON message per line. `processes` is this with one thread per worker,
+//! `nested` with several.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use super::worker::{FromWorker, ToWorker};
+use super::{start_meter, Execution, StrategyError};
+use crate::workload::{TaskContext, Workload};
+
+struct Worker {
+    child: Child,
+    stdin: BufWriter<ChildStdin>,
+}
+
+impl Worker {
+    fn send(&mut self, message: &ToWorker) -> Result<(), StrategyError> {
+        let line =
+            serde_json::to_string(message).map_err(|e| StrategyError::Failed(e.to_string()))?;
+        writeln!(self.stdin, "{line}")
+            .and_then(|()| self.stdin.flush())
+            .map_err(|e| {
+                StrategyError::Failed(format!(
+                    "worker {} stopped taking tasks: {e}",
+                    self.child.id()
+                ))
+            })
+    }
+}
+
+type Inbox = mpsc::Receiver<(usize, Result<FromWorker, String>)>;
+
+/// Spawn `count` workers and a reader thread for each, all feeding one inbox.
+fn spawn(count: u32, setup: &ToWorker) -> Result<(Vec<Worker>, Inbox), StrategyError> {
+    let exe = std::env::current_exe()
+        .map_err(|e| StrategyError::Failed(format!("locating the iolab binary: {e}")))?;
+    let (tx, rx) = mpsc::channel();
+    let mut workers = Vec::new();
+    for id in 0..count as usize {
+        let mut child = Command::new(&exe)
+            .arg("worker")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| {
+                StrategyError::Failed(format!("starting worker process {}: {e}", exe.display()))
+            })?;
+        let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
+            return Err(StrategyError::Failed("worker pipes missing".into()));
+        };
+        let tx = tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let message = line.map_err(|e| e.to_string()).and_then(|l| {
+                    serde_json::from_str::<FromWorker>(&l)
+                        .map_err(|e| format!("bad message {l:?}: {e}"))
+                });
+                if tx.send((id, message)).is_err() {
+                    return;
+                }
+            }
+            let _ = tx.send((id, Err("worker exited".into())));
+        });
+        let mut worker = Worker {
+            child,
+            stdin: BufWriter::new(stdin),
+        };
+        worker.send(setup)?;
+        workers.push(worker);
+    }
+    Ok((workers, rx))
+}
+
+/// Run the tasks on `processes` workers of `threads` threads, `batch` tasks a message.
+pub(super) fn run(
+    processes: u32,
+    threads: u32,
+    batch: u32,
+    workload: &Workload,
+    ctx: &TaskContext,
+) -> Result<Execution, StrategyError> {
+    let tasks = workload.tasks(ctx);
+    let mut batches: VecDeque<Vec<u32>> = (0..tasks)
+        .collect::<Vec<_>>()
+        .chunks(batch.max(1) as usize)
+        .map(<[u32]>::to_vec)
+        .collect();
+    let setup = ToWorker::Setup {
+        workload: workload.clone(),
+        ctx: ctx.clone(),
+        threads,
+    };
+    let mut meter = start_meter();
+    let clock = meter.clock();
+    let (mut workers, inbox) = spawn(processes, &setup)?;
+    let in_flight = 2.max(threads.div_ceil(batch.max(1)) + 1);
+    for _ in 0..in_flight {
+        for w in workers.iter_mut() {
+            if let Some(b) = batches.pop_front() {
+                w.send(&ToWorker::Batch { tasks: b })?;
+            }
+        }
+    }
+    let mut exec = Execution::default();
+    let mut finished = 0;
+    if tasks == 0 {
+        workers
+            .iter_mut()
+            .try_for_each(|w| w.send(&ToWorker::Finish))?;
+    }
+    while finished < workers.len() {
+        let (id, message) = inbox
+            .recv()
+            .map_err(|_| StrategyError::Failed("all workers gone".into()))?;
+        match message.map_err(|e| fail(&mut workers, id, &e))? {
+            FromWorker::BatchDone { records } => {
+                exec.records.extend(records);
+                if let Some(b) = batches.pop_front() {
+                    workers[id].send(&ToWorker::Batch { tasks: b })?;
+                } else if exec.records.len() == tasks as usize {
+                    workers
+                        .iter_mut()
+                        .try_for_each(|w| w.send(&ToWorker::Finish))?;
+                }
+            }
+            FromWorker::Finished { usage, error } => {
+                exec.lane_done.push(Duration::from_nanos(clock.now_ns()));
+                meter.add_worker(usage);
+                exec.task_errors.extend(error);
+                finished += 1;
+            }
+            FromWorker::Verified { .. } => {
+                return Err(fail(&mut workers, id, "answered out of turn"))
+            }
+        }
+    }
+    exec.usage = meter.stop();
+    verify_and_reap(&mut workers, &inbox, &mut exec)?;
+    exec.absorb_records();
+    Ok(exec)
+}
+
+/// After the timed region: ask every worker to verify its evidence, then
+/// wait for it to exit.
+fn verify_and_reap(
+    workers: &mut [Worker],
+    inbox: &Inbox,
+    exec: &mut Execution,
+) -> Result<(), StrategyError> {
+    workers
+        .iter_mut()
+        .try_for_each(|w| w.send(&ToWorker::Verify))?;
+    let mut answered = 0;
+    while answered < workers.len() {
+        match inbox.recv() {
+            Ok((_, Ok(FromWorker::Verified { failures }))) => {
+                exec.evidence_failures.extend(failures);
+                answered += 1;
+            }
+            Ok((id, Err(e))) => return Err(fail(workers, id, &e)),
+            Ok(_) => {}
+            Err(_) => {
+                return Err(StrategyError::Failed(
+                    "workers gone before verifying".into(),
+                ))
+            }
+        }
+    }
+    // A worker exits after answering Verify.
+    for w in workers {
+        let _ = w.child.wait();
+    }
+    Ok(())
+}
+
+/// Kill every worker and describe what went wrong with worker `id`.
+fn fail(workers: &mut [Worker], id: usize, why: &str) -> StrategyError {
+    let pid = workers.get(id).map_or(0, |w| w.child.id());
+    for w in workers.iter_mut() {
+        let _ = w.child.kill();
+        let _ = w.child.wait();
+    }
+    StrategyError::Failed(format!("worker process {pid} failed: {why}"))
+}

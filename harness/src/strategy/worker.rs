@@ -1,0 +1,225 @@
+//! The hidden `iolab worker` subcommand: the other end of the process
+//! strategies. It reads a setup message, runs the batches it is sent on its
+//! own pool of threads, reports each finished batch, and after the parent's
+//! timed region verifies the evidence it kept.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::{self, BufRead, Write};
+use std::sync::{Condvar, Mutex};
+
+use futures::executor::block_on;
+use serde::{Deserialize, Serialize};
+
+use super::lanes::{run_lane, LaneOutput, TaskRecord, TaskSource};
+use crate::corpus::Corpus;
+use crate::io::Blocking;
+use crate::measure::usage::WorkerUsage;
+use crate::measure::Clock;
+use crate::workload::{TaskContext, Workload};
+
+/// Parent to worker.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum ToWorker {
+    /// First message: what to run, with how many threads.
+    Setup {
+        /// The workload.
+        workload: Workload,
+        /// Where its files are.
+        ctx: TaskContext,
+        /// Threads in this worker.
+        threads: u32,
+    },
+    /// Run these tasks.
+    Batch {
+        /// Task indices.
+        tasks: Vec<u32>,
+    },
+    /// No more batches: finish the lanes and report usage.
+    Finish,
+    /// The timed region is over: verify kept evidence, answer, exit.
+    Verify,
+}
+
+/// Worker to parent.
+#[derive(Debug, Serialize, Deserialize)]
+pub enum FromWorker {
+    /// Every task of one batch is done.
+    BatchDone {
+        /// Their records.
+        records: Vec<TaskRecord>,
+    },
+    /// All lanes finished.
+    Finished {
+        /// The worker's own resource use.
+        usage: WorkerUsage,
+        /// An error finishing the shared state, if any.
+        error: Option<String>,
+    },
+    /// Evidence verified.
+    Verified {
+        /// One message per task whose evidence failed.
+        failures: Vec<String>,
+    },
+}
+
+/// Tasks arriving in batches; lanes block until a task or the end arrives.
+struct Batches<'a> {
+    queue: Mutex<(VecDeque<u32>, bool)>,
+    ready: Condvar,
+    pending: Mutex<HashMap<u32, (usize, Vec<TaskRecord>)>>,
+    batch_of: Mutex<HashMap<u32, u32>>,
+    out: &'a Mutex<io::Stdout>,
+}
+
+impl Batches<'_> {
+    fn push(&self, id: u32, tasks: Vec<u32>) {
+        if let (Ok(mut pending), Ok(mut batch_of)) = (self.pending.lock(), self.batch_of.lock()) {
+            pending.insert(id, (tasks.len(), Vec::with_capacity(tasks.len())));
+            batch_of.extend(tasks.iter().map(|t| (*t, id)));
+        }
+        if let Ok(mut q) = self.queue.lock() {
+            q.0.extend(tasks);
+        }
+        self.ready.notify_all();
+    }
+
+    fn close(&self) {
+        if let Ok(mut q) = self.queue.lock() {
+            q.1 = true;
+        }
+        self.ready.notify_all();
+    }
+}
+
+impl TaskSource for Batches<'_> {
+    fn next(&self) -> Option<u32> {
+        let mut q = self.queue.lock().ok()?;
+        loop {
+            if let Some(t) = q.0.pop_front() {
+                return Some(t);
+            }
+            if q.1 {
+                return None;
+            }
+            q = self.ready.wait(q).ok()?;
+        }
+    }
+
+    fn completed(&self, record: &TaskRecord) {
+        let Some(id) = self
+            .batch_of
+            .lock()
+            .ok()
+            .and_then(|b| b.get(&record.index).copied())
+        else {
+            return;
+        };
+        let done = self.pending.lock().ok().and_then(|mut p| {
+            let entry = p.get_mut(&id)?;
+            entry.1.push(record.clone());
+            entry.0 -= 1;
+            (entry.0 == 0).then(|| p.remove(&id).map(|e| e.1)).flatten()
+        });
+        if let Some(records) = done {
+            // A broken pipe means the parent is gone; the lane ends when the queue closes.
+            let _ = send(self.out, &FromWorker::BatchDone { records });
+        }
+    }
+}
+
+fn send(out: &Mutex<io::Stdout>, message: &FromWorker) -> io::Result<()> {
+    let line = serde_json::to_string(message).map_err(io::Error::other)?;
+    let mut out = out
+        .lock()
+        .map_err(|_| io::Error::other("stdout lock poisoned"))?;
+    writeln!(out, "{line}")?;
+    out.flush()
+}
+
+fn receive(lines: &mut impl Iterator<Item = io::Result<String>>) -> io::Result<Option<ToWorker>> {
+    match lines.next() {
+        None => Ok(None),
+        Some(line) => serde_json::from_str(&line?)
+            .map(Some)
+            .map_err(io::Error::other),
+    }
+}
+
+/// Entry point of `iolab worker`.
+///
+/// # Errors
+/// A malformed or missing message, or a broken pipe.
+pub fn main() -> io::Result<()> {
+    let stdin = io::stdin();
+    let mut lines = stdin.lock().lines();
+    let Some(ToWorker::Setup {
+        workload,
+        ctx,
+        threads,
+    }) = receive(&mut lines)?
+    else {
+        return Err(io::Error::other("the first message must be Setup"));
+    };
+    let out = Mutex::new(io::stdout());
+    let batches = Batches {
+        queue: Mutex::new((VecDeque::new(), false)),
+        ready: Condvar::new(),
+        pending: Mutex::new(HashMap::new()),
+        batch_of: Mutex::new(HashMap::new()),
+        out: &out,
+    };
+    let clock = Clock::start();
+    let io = Blocking;
+    let shared = block_on(workload.prepare(&io, &ctx))?;
+    let lanes: Vec<LaneOutput> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads.max(1))
+            .map(|_| {
+                scope.spawn(|| block_on(run_lane(&io, &workload, &ctx, &shared, &batches, clock)))
+            })
+            .collect();
+        let mut next_id = 0;
+        while let Ok(Some(message)) = receive(&mut lines) {
+            match message {
+                ToWorker::Batch { tasks } => {
+                    batches.push(next_id, tasks);
+                    next_id += 1;
+                }
+                _ => break,
+            }
+        }
+        batches.close();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    let error = block_on(workload.finish(&io, shared))
+        .err()
+        .map(|e| e.to_string());
+    send(
+        &out,
+        &FromWorker::Finished {
+            usage: WorkerUsage::of_this_process(),
+            error,
+        },
+    )?;
+    if let Some(ToWorker::Verify) = receive(&mut lines)? {
+        let failures = verify(&workload, &ctx, &lanes);
+        send(&out, &FromWorker::Verified { failures })?;
+    }
+    Ok(())
+}
+
+fn verify(workload: &Workload, ctx: &TaskContext, lanes: &[LaneOutput]) -> Vec<String> {
+    let evidence: Vec<&(u32, Vec<u8>)> = lanes.iter().flat_map(|l| l.evidence.iter()).collect();
+    if evidence.is_empty() {
+        return Vec::new();
+    }
+    match Corpus::open(&ctx.corpus_dir) {
+        Ok(corpus) => evidence
+            .iter()
+            .filter_map(|(i, d)| workload.verify_task(ctx, &corpus, *i, d).err())
+            .collect(),
+        Err(e) => vec![format!("opening the corpus manifest to verify: {e}")],
+    }
+}

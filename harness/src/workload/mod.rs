@@ -1,0 +1,424 @@
+//! What one task does to one file: write, read, copy, append, atomic save,
+//! stream lines, scan, random read — and how each run proves its data.
+//!
+//! A workload knows nothing about scheduling. It is async code against the
+//! [`Io`] backend; a strategy decides how many lanes run tasks and on which
+//! backend. Per-process state ([`Shared`]: a shared handle, a lock, a map) is
+//! made by [`Workload::prepare`], per-lane state ([`Lane`]) by the strategy.
+//!
+//! Verification happens after the timed region: each task may leave
+//! [`TaskOutput::evidence`] (e.g. the bytes it loaded) for
+//! [`Workload::verify_task`], and [`Workload::verify_run`] checks what the run
+//! left on disk (written files, the appended file, saved targets, counts).
+
+mod append;
+mod atomic;
+mod copy;
+mod random;
+mod read;
+mod scan;
+mod spec;
+mod stream;
+mod write;
+
+pub use append::{AppendCounts, AppendVariant};
+pub use atomic::SaveVariant;
+pub use copy::CopyMethod;
+pub use random::RandomMethod;
+pub use read::ReadMethod;
+pub use scan::ScanMethod;
+pub use spec::{
+    AppendSpec, CopySpec, RandomSpec, ReadSpec, SaveSpec, ScanSpec, StreamSpec, WriteSpec,
+};
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use memmap2::Mmap;
+use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+
+use crate::corpus::Corpus;
+use crate::io::Io;
+
+/// One workload with its knobs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "workload", rename_all = "kebab-case")]
+pub enum Workload {
+    /// Generate one file's CSV content and save it (the tutorials' "save").
+    Write(WriteSpec),
+    /// Load one whole corpus file into memory.
+    Read(ReadSpec),
+    /// Copy one corpus file into the scratch directory.
+    Copy(CopySpec),
+    /// Each task appends one line to a single shared file.
+    Append(AppendSpec),
+    /// Overwrite an existing file with new content, safely or not.
+    AtomicSave(SaveSpec),
+    /// Read the large file line by line, counting lines that hold a pattern.
+    Stream(StreamSpec),
+    /// Read the large file end to end, counting its lines.
+    Scan(ScanSpec),
+    /// Read fixed-size blocks at random aligned offsets of the large file.
+    Random(RandomSpec),
+}
+
+/// Where a run's inputs and outputs are. Serializable: worker processes get it
+/// over their pipe.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TaskContext {
+    /// The corpus directory (inputs).
+    pub corpus_dir: PathBuf,
+    /// Number of files in the corpus.
+    pub files: u32,
+    /// Lines per corpus file.
+    pub lines: u32,
+    /// Values per line.
+    pub values: u32,
+    /// The large single file, when the corpus has one.
+    pub large_file: Option<PathBuf>,
+    /// Its size in bytes (0 without one).
+    pub large_bytes: u64,
+    /// An iolab-marked directory for outputs, emptied before each repetition.
+    pub scratch: PathBuf,
+}
+
+impl TaskContext {
+    /// The context for `corpus`, with outputs under `scratch`.
+    pub fn new(corpus: &Corpus, scratch: &Path) -> TaskContext {
+        let spec = &corpus.manifest.spec;
+        TaskContext {
+            corpus_dir: corpus.dir.clone(),
+            files: spec.files,
+            lines: spec.lines,
+            values: spec.values,
+            large_file: corpus.large_path(),
+            large_bytes: corpus.manifest.large.as_ref().map_or(0, |l| l.bytes),
+            scratch: scratch.to_path_buf(),
+        }
+    }
+
+    /// Path of corpus file `k`.
+    pub fn input(&self, k: u32) -> PathBuf {
+        self.corpus_dir
+            .join(crate::corpus::file_name(k, self.files))
+    }
+
+    /// Path of output file `k` in the scratch directory.
+    pub fn output(&self, k: u32) -> PathBuf {
+        self.scratch.join(crate::corpus::file_name(k, self.files))
+    }
+
+    /// The large file, or an error saying the corpus needs one.
+    pub fn large(&self) -> io::Result<&Path> {
+        self.large_file.as_deref().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!(
+                    "corpus {} has no large file (create it with --large-file SIZE)",
+                    self.corpus_dir.display()
+                ),
+            )
+        })
+    }
+}
+
+/// What one task did.
+#[derive(Debug, Default)]
+pub struct TaskOutput {
+    /// Payload bytes read or written.
+    pub bytes: u64,
+    /// A count the run sums and checks (lines, matches); 0 where unused.
+    pub count: u64,
+    /// Data kept for [`Workload::verify_task`] after the timed region.
+    pub evidence: Option<Vec<u8>>,
+}
+
+/// State shared by every task of one process: opened inside the timed region,
+/// because a real program opens its shared handles too.
+#[derive(Debug)]
+pub struct Shared<F> {
+    /// A handle all tasks share (the append target, the large file).
+    pub file: Option<F>,
+    /// The lock of the `mutex` append variant.
+    pub lock: Mutex<()>,
+    /// A read-only map of the large file (mmap scan and random variants).
+    pub map: Option<Mmap>,
+}
+
+impl<F> Shared<F> {
+    fn empty() -> Shared<F> {
+        Shared {
+            file: None,
+            lock: Mutex::new(()),
+            map: None,
+        }
+    }
+
+    fn file(&self) -> io::Result<&F> {
+        self.file
+            .as_ref()
+            .ok_or_else(|| io::Error::other("shared handle missing: prepare() was not run"))
+    }
+}
+
+/// State of one lane (one worker thread, process thread or async lane).
+#[derive(Debug)]
+pub struct Lane<F> {
+    /// The lane's own handle (buffered append variants).
+    pub file: Option<F>,
+    /// The lane's pending bytes (buffered append variants).
+    pub buffer: Vec<u8>,
+}
+
+impl<F> Default for Lane<F> {
+    fn default() -> Self {
+        Lane {
+            file: None,
+            buffer: Vec::new(),
+        }
+    }
+}
+
+/// The result of checking a repetition's data.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunCheck {
+    /// Whether every check passed.
+    pub verified: bool,
+    /// What failed (empty when verified), or a short account of what was checked.
+    pub detail: String,
+    /// Line counts of the append workload.
+    pub append: Option<AppendCounts>,
+    /// Targets of an atomic save that were neither wholly old nor wholly new.
+    pub torn: Option<u64>,
+}
+
+impl RunCheck {
+    /// A passed check with a note of what was checked.
+    pub fn passed(detail: impl Into<String>) -> RunCheck {
+        RunCheck {
+            verified: true,
+            detail: detail.into(),
+            ..RunCheck::default()
+        }
+    }
+
+    /// A failed check saying why.
+    pub fn failed(detail: impl Into<String>) -> RunCheck {
+        RunCheck {
+            verified: false,
+            detail: detail.into(),
+            ..RunCheck::default()
+        }
+    }
+}
+
+impl Workload {
+    /// Short name: `write`, `read`, `copy`, `append`, `atomic-save`, `stream`, `scan`, `random`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Workload::Write(_) => "write",
+            Workload::Read(_) => "read",
+            Workload::Copy(_) => "copy",
+            Workload::Append(_) => "append",
+            Workload::AtomicSave(_) => "atomic-save",
+            Workload::Stream(_) => "stream",
+            Workload::Scan(_) => "scan",
+            Workload::Random(_) => "random",
+        }
+    }
+
+    /// The variant and knobs, as a short label (e.g. `chunk=64KiB,fsync`).
+    pub fn variant_label(&self) -> String {
+        match self {
+            Workload::Write(s) => s.label(),
+            Workload::Read(s) => s.label(),
+            Workload::Copy(s) => s.label(),
+            Workload::Append(s) => s.label(),
+            Workload::AtomicSave(s) => s.label(),
+            Workload::Stream(s) => s.label(),
+            Workload::Scan(s) => s.label(),
+            Workload::Random(s) => s.label(),
+        }
+    }
+
+    /// Whether the workload needs the corpus's large file.
+    pub fn needs_large_file(&self) -> bool {
+        matches!(
+            self,
+            Workload::Stream(_) | Workload::Scan(_) | Workload::Random(_)
+        )
+    }
+
+    /// Whether it maps files into memory, which only the synchronous strategies
+    /// can do (a page fault is not an operation a ring or a pool can submit).
+    pub fn uses_mmap(&self) -> bool {
+        match self {
+            Workload::Scan(s) => matches!(s.method, ScanMethod::Mmap | ScanMethod::MmapSequential),
+            Workload::Random(s) => s.method == RandomMethod::Mmap,
+            _ => false,
+        }
+    }
+
+    /// Whether it needs a blocking call the [`Io`] backends do not offer
+    /// (`flock`), so it cannot run on an event loop.
+    pub fn needs_blocking_calls(&self) -> bool {
+        matches!(self, Workload::Append(s) if s.variant == AppendVariant::Flock)
+    }
+
+    /// How many tasks one repetition has.
+    pub fn tasks(&self, ctx: &TaskContext) -> u32 {
+        match self {
+            Workload::Write(_)
+            | Workload::Read(_)
+            | Workload::Copy(_)
+            | Workload::AtomicSave(_) => ctx.files,
+            Workload::Append(s) => s.lines,
+            Workload::Stream(s) => s.segments,
+            Workload::Scan(s) => s.segments,
+            Workload::Random(s) => s.reads,
+        }
+    }
+
+    /// Files whose cache state the repetition controls (warm or cold) and
+    /// whose residency is measured before timing.
+    pub fn inputs(&self, ctx: &TaskContext) -> Vec<PathBuf> {
+        match self {
+            Workload::Read(_) | Workload::Copy(_) => (0..ctx.files).map(|k| ctx.input(k)).collect(),
+            Workload::AtomicSave(_) => (0..ctx.files).map(|k| atomic::target(ctx, k)).collect(),
+            Workload::Stream(_) | Workload::Scan(_) | Workload::Random(_) => {
+                ctx.large_file.iter().cloned().collect()
+            }
+            Workload::Write(_) | Workload::Append(_) => Vec::new(),
+        }
+    }
+
+    /// Make the scratch state a repetition starts from (outside the timed
+    /// region): the empty append target, the old versions of save targets.
+    ///
+    /// # Errors
+    /// I/O errors, with the path.
+    pub fn setup_repetition(&self, ctx: &TaskContext) -> io::Result<()> {
+        match self {
+            Workload::Append(_) => append::setup(ctx),
+            Workload::AtomicSave(_) => atomic::setup(ctx),
+            _ => Ok(()),
+        }
+    }
+
+    /// Per-process shared state, made inside the timed region.
+    ///
+    /// # Errors
+    /// I/O errors opening the shared handle or map.
+    pub async fn prepare<I: Io>(&self, io: &I, ctx: &TaskContext) -> io::Result<Shared<I::File>> {
+        let mut shared = Shared::empty();
+        match self {
+            Workload::Append(s) => shared.file = append::open_shared(s, io, ctx).await?,
+            Workload::Stream(_) | Workload::Random(_) | Workload::Scan(_) => {
+                if self.uses_mmap() {
+                    shared.map = scan::map_large(
+                        ctx,
+                        matches!(self, Workload::Scan(s) if s.method == ScanMethod::MmapSequential),
+                    )?;
+                } else {
+                    let direct = matches!(self, Workload::Scan(s) if matches!(s.method, ScanMethod::Direct { .. }));
+                    shared.file = Some(scan::open_large(io, ctx, direct).await?);
+                }
+            }
+            _ => {}
+        }
+        Ok(shared)
+    }
+
+    /// Run task `index`.
+    ///
+    /// # Errors
+    /// The I/O error that stopped the task.
+    pub async fn run_task<I: Io>(
+        &self,
+        io: &I,
+        ctx: &TaskContext,
+        shared: &Shared<I::File>,
+        lane: &mut Lane<I::File>,
+        index: u32,
+    ) -> io::Result<TaskOutput> {
+        match self {
+            Workload::Write(s) => write::run(s, io, ctx, index).await,
+            Workload::Read(s) => read::run(s, io, ctx, index).await,
+            Workload::Copy(s) => copy::run(s, io, ctx, index).await,
+            Workload::Append(s) => append::run(s, io, ctx, shared, lane, index).await,
+            Workload::AtomicSave(s) => atomic::run(s, io, ctx, index).await,
+            Workload::Stream(s) => stream::run(s, io, ctx, shared.file()?, index).await,
+            Workload::Scan(s) => scan::run(s, io, ctx, shared, index).await,
+            Workload::Random(s) => random::run(s, io, ctx, shared, index).await,
+        }
+    }
+
+    /// A lane has no more tasks: flush what it holds (the buffered append
+    /// variants write their remainder here, inside the timed region).
+    ///
+    /// # Errors
+    /// The I/O error of the final write or close.
+    pub async fn finish_lane<I: Io>(
+        &self,
+        io: &I,
+        ctx: &TaskContext,
+        lane: Lane<I::File>,
+    ) -> io::Result<()> {
+        match self {
+            Workload::Append(s) => append::finish_lane(s, io, ctx, lane).await,
+            _ => Ok(()),
+        }
+    }
+
+    /// Release the shared state (closing the shared handle, inside the timed region).
+    ///
+    /// # Errors
+    /// The error of `close`.
+    pub async fn finish<I: Io>(&self, io: &I, shared: Shared<I::File>) -> io::Result<()> {
+        match shared.file {
+            Some(f) => io.close(f).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Check one task's evidence (after the timed region, in the process that
+    /// holds it). `Err` says what is wrong.
+    pub fn verify_task(
+        &self,
+        ctx: &TaskContext,
+        corpus: &Corpus,
+        index: u32,
+        evidence: &[u8],
+    ) -> Result<(), String> {
+        match self {
+            Workload::Read(_) => read::verify(corpus, index, evidence),
+            Workload::Random(s) => random::verify(s, ctx, index, evidence),
+            _ => Ok(()),
+        }
+    }
+
+    /// Check what the repetition left behind, given the sum of the tasks'
+    /// counts. Runs after the timed region.
+    pub fn verify_run(&self, ctx: &TaskContext, corpus: &Corpus, count_sum: u64) -> RunCheck {
+        match self {
+            Workload::Write(_) | Workload::Copy(_) => write::verify_outputs(ctx, corpus),
+            Workload::Read(_) | Workload::Random(_) => RunCheck::passed("task evidence checked"),
+            Workload::Append(s) => append::verify(s, ctx),
+            Workload::AtomicSave(_) => atomic::verify(ctx),
+            Workload::Stream(s) => stream::verify(s, ctx, count_sum),
+            Workload::Scan(_) => scan::verify(corpus, count_sum),
+        }
+    }
+}
+
+/// Human form of a byte count in binary units (`64KiB`, `4MiB`), for labels.
+pub fn size_label(bytes: usize) -> String {
+    const UNITS: [(usize, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
+    for (unit, name) in UNITS {
+        if bytes >= unit && bytes % unit == 0 {
+            return format!("{}{name}", bytes / unit);
+        }
+    }
+    format!("{bytes}B")
+}

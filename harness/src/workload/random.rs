@@ -1,0 +1,104 @@
+//! `random`: read fixed-size blocks at random aligned offsets of the large
+//! file, by `pread` or by copying out of a map. One read is one task, so the
+//! task latency histogram is the per-read latency.
+
+use std::io;
+use std::os::unix::fs::FileExt;
+
+use serde::{Deserialize, Serialize};
+
+use super::{RandomSpec, Shared, TaskContext, TaskOutput};
+use crate::io::{read_exact_at, Buf, Io};
+
+/// How a block is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RandomMethod {
+    /// One `pread(2)` per block.
+    Pread,
+    /// Copy the block out of a read-only map (page faults do the I/O).
+    Mmap,
+}
+
+impl RandomMethod {
+    /// `pread` or `mmap`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            RandomMethod::Pread => "pread",
+            RandomMethod::Mmap => "mmap",
+        }
+    }
+}
+
+/// Offset of read `index`: a block-aligned position from a seeded mix, the
+/// same on every run.
+pub fn offset(spec: &RandomSpec, file_size: u64, index: u32) -> u64 {
+    let block = u64::from(spec.block.max(1));
+    let blocks = (file_size / block).max(1);
+    let mut z = spec.seed ^ (u64::from(index).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    // splitmix64 finaliser (Steele, Lea & Flood 2014).
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z % blocks) * block
+}
+
+pub(super) async fn run<I: Io>(
+    spec: &RandomSpec,
+    io: &I,
+    ctx: &TaskContext,
+    shared: &Shared<I::File>,
+    index: u32,
+) -> io::Result<TaskOutput> {
+    let at = offset(spec, ctx.large_bytes, index);
+    let data = match spec.method {
+        RandomMethod::Mmap => {
+            let map = shared
+                .map
+                .as_ref()
+                .ok_or_else(|| io::Error::other("large file not mapped"))?;
+            let end = (at as usize + spec.block as usize).min(map.len());
+            map[at as usize..end].to_vec()
+        }
+        RandomMethod::Pread => {
+            let (res, mut buf) =
+                read_exact_at(io, shared.file()?, Buf::zeroed(spec.block as usize), at).await;
+            buf.set_len(res?);
+            buf.into_vec()
+        }
+    };
+    Ok(TaskOutput {
+        bytes: data.len() as u64,
+        count: 0,
+        evidence: Some(data),
+    })
+}
+
+/// Read the block again with a plain `pread` and compare.
+pub(super) fn verify(
+    spec: &RandomSpec,
+    ctx: &TaskContext,
+    index: u32,
+    data: &[u8],
+) -> Result<(), String> {
+    let path = ctx.large().map_err(|e| e.to_string())?;
+    let at = offset(spec, ctx.large_bytes, index);
+    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let want = u64::from(spec.block).min(ctx.large_bytes.saturating_sub(at)) as usize;
+    if data.len() != want {
+        return Err(format!(
+            "read {index} at offset {at} returned {} bytes, expected {want}",
+            data.len()
+        ));
+    }
+    let mut expected = vec![0u8; want];
+    file.read_exact_at(&mut expected, at)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if expected == data {
+        Ok(())
+    } else {
+        Err(format!(
+            "read {index} at offset {at} returned other bytes than the file holds"
+        ))
+    }
+}
