@@ -7,9 +7,14 @@
 #![warn(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod app;
+pub mod cli;
 pub mod corpus;
+pub mod experiment;
 pub mod io;
 pub mod measure;
+pub mod results;
+pub mod runner;
 pub mod stats;
 pub mod strategy;
 #[allow(unsafe_code)]

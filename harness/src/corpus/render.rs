@@ -77,7 +77,9 @@ fn append_lines(k: u64, first: u64, count: u64, values: u32, out: &mut Vec<u8>) 
     }
 }
 
-/// Sum of `digits(x)` for `x` in `0..n`.
+/// Sum of `digits(x)` for `x` in `0..n` (the base of the closed forms below;
+/// only the tests evaluate it directly).
+#[cfg(test)]
 fn digit_sum(n: u128) -> u128 {
     // Every x has one digit, plus one more for each power 10^t (t ≥ 1) ≤ x.
     let mut total = n;
@@ -370,6 +372,21 @@ mod tests {
         fn total_size_is_sum_of_files(files in 0u32..150, lines in 0u32..150, values in 0u32..15) {
             let sum: u64 = (0..files).map(|k| file_size(k, lines, values)).sum();
             prop_assert_eq!(files_total_size(files, lines, values), sum);
+        }
+    }
+
+    #[test]
+    fn closed_forms_match_brute_force() {
+        let (mut d, mut s, mut t) = (0u128, 0u128, 0u128);
+        for n in 0..20_000u128 {
+            assert_eq!(
+                (digit_sum(n), digit_sum2(n), digit_sum3(n)),
+                (d, s, t),
+                "n = {n}"
+            );
+            t += s;
+            s += d;
+            d += u128::from(digits(n as u64));
         }
     }
 

@@ -152,7 +152,7 @@ fn check_range(field: &'static str, value: u64, max: u64) -> Result<(), CorpusEr
 /// "1536KiB", "1000B"), so distinct sizes give distinct names.
 fn exact_size_name(bytes: u64) -> String {
     for (shift, unit) in [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")] {
-        if bytes > 0 && bytes % (1u64 << shift) == 0 {
+        if bytes > 0 && bytes.is_multiple_of(1u64 << shift) {
             return format!("{}{unit}", bytes >> shift);
         }
     }

@@ -327,7 +327,8 @@ impl Uring {
     /// while it is pending, submit the queued entries, wait for at least one
     /// completion (unless something was woken already), deliver the outcomes
     /// and poll again. A future waiting on something other than this ring
-    /// parks the thread until woken.
+    /// parks the thread until woken; while operations are in flight, such a
+    /// wake is noticed at the next completion.
     pub fn block_on<F: Future>(&self, fut: F) -> F::Output {
         let signal = Arc::new(Signal {
             woken: AtomicBool::new(false),
@@ -624,5 +625,152 @@ mod tests {
     fn zero_queue_depth_is_refused() {
         let err = Uring::new(0).unwrap_err();
         assert!(err.0.starts_with("io_uring unavailable:"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod adhoc_bench {
+    use super::*;
+    use crate::io::{run_tokio, Blocking, TokioFs};
+    use futures::future::join_all;
+    use std::cell::Cell;
+    use std::path::PathBuf;
+    use std::time::{Duration, Instant};
+
+    async fn read_one<I: Io>(io: &I, path: &Path) -> usize {
+        let file = io.open(path, Open::READ).await.unwrap();
+        let (res, _) = io.read_at(&file, Buf::zeroed(8192), 0).await;
+        io.close(file).await.unwrap();
+        res.unwrap()
+    }
+
+    async fn lanes<I: Io>(io: &I, paths: &[PathBuf], lanes: usize) -> usize {
+        let next = Cell::new(0);
+        let lane = || async {
+            let mut total = 0;
+            loop {
+                let i = next.get();
+                if i >= paths.len() {
+                    return total;
+                }
+                next.set(i + 1);
+                total += read_one(io, &paths[i]).await;
+            }
+        };
+        join_all((0..lanes).map(|_| lane())).await.into_iter().sum()
+    }
+
+    fn median(mut f: impl FnMut() -> usize, expect: usize) -> Duration {
+        let mut times: Vec<Duration> = (0..7)
+            .map(|_| {
+                let t = Instant::now();
+                assert_eq!(f(), expect);
+                t.elapsed()
+            })
+            .collect();
+        times.sort();
+        times[3]
+    }
+
+    #[test]
+    #[ignore]
+    fn bench_read_1000_small_files() {
+        let dir =
+            tempfile::tempdir_in(std::env::var("BENCH_DIR").unwrap_or("/tmp".into())).unwrap();
+        let paths: Vec<PathBuf> = (0..1000)
+            .map(|k| dir.path().join(format!("f{k:04}.csv")))
+            .collect();
+        let mut expect = 0;
+        for (k, p) in paths.iter().enumerate() {
+            let text: String = (0..150)
+                .map(|i| {
+                    (0..10)
+                        .map(|j| (k + i + j).to_string())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                        + "\n"
+                })
+                .collect();
+            expect += text.len();
+            std::fs::write(p, text).unwrap();
+        }
+        for p in &paths {
+            std::fs::read(p).unwrap();
+        }
+        eprintln!("avg file size {} B", expect / 1000);
+        let uring = Uring::new(32).unwrap();
+        let t = median(|| uring.block_on(lanes(&uring, &paths, 32)), expect);
+        eprintln!("uring qd32, 32 lanes: {t:?}");
+        let files: Vec<UringFile> = paths
+            .iter()
+            .map(|p| uring.block_on(uring.open(p, Open::READ)).unwrap())
+            .collect();
+        let t = median(
+            || {
+                uring.block_on(async {
+                    let next = Cell::new(0);
+                    let lane = || async {
+                        let mut tot = 0;
+                        loop {
+                            let i = next.get();
+                            if i >= files.len() {
+                                return tot;
+                            }
+                            next.set(i + 1);
+                            tot += uring
+                                .read_at(&files[i], Buf::zeroed(8192), 0)
+                                .await
+                                .0
+                                .unwrap();
+                        }
+                    };
+                    join_all((0..32).map(|_| lane())).await.into_iter().sum()
+                })
+            },
+            expect,
+        );
+        eprintln!("uring qd32 reads only: {t:?}");
+        let t = median(
+            || {
+                uring.block_on(async {
+                    let next = Cell::new(0);
+                    let lane = || async {
+                        loop {
+                            let i = next.get();
+                            if i >= paths.len() {
+                                return expect / 32;
+                            }
+                            next.set(i + 1);
+                            let f = uring.open(&paths[i], Open::READ).await.unwrap();
+                            drop(f);
+                        }
+                    };
+                    join_all((0..32).map(|_| lane()))
+                        .await
+                        .into_iter()
+                        .sum::<usize>()
+                        / 1
+                        * 0
+                        + expect
+                })
+            },
+            expect,
+        );
+        eprintln!("uring qd32 opens only (plain close): {t:?}");
+        let uring1 = Uring::new(1).unwrap();
+        let t = median(|| uring1.block_on(lanes(&uring1, &paths, 1)), expect);
+        eprintln!("uring qd1, 1 lane: {t:?}");
+        let t = median(
+            || futures::executor::block_on(lanes(&Blocking, &paths, 1)),
+            expect,
+        );
+        eprintln!("blocking sequential: {t:?}");
+        let t = median(
+            || run_tokio(4, lanes(&TokioFs, &paths, 32)).unwrap(),
+            expect,
+        );
+        eprintln!("tokio 4 threads, 32 lanes: {t:?}");
+        let t = median(|| run_tokio(4, lanes(&TokioFs, &paths, 4)).unwrap(), expect);
+        eprintln!("tokio 4 threads, 4 lanes: {t:?}");
     }
 }

@@ -323,6 +323,9 @@ fn setup_refusal(e: &io::Error) -> String {
             format!("io_uring_setup refused (EPERM): kernel.io_uring_disabled = {disabled}")
         }
         Some(libc::EPERM) => "io_uring_setup refused (EPERM), likely by a seccomp sandbox".into(),
+        Some(libc::ENOMEM) => {
+            "io_uring_setup failed (ENOMEM): ring memory over RLIMIT_MEMLOCK (Linux < 5.12)".into()
+        }
         _ => format!("io_uring_setup failed: {e}"),
     }
 }

@@ -293,6 +293,12 @@ impl Workload {
         }
     }
 
+    /// Whether the cache state of inputs means anything for this workload
+    /// (it does not for write and append, which read nothing).
+    pub fn inputs_matter(&self) -> bool {
+        !matches!(self, Workload::Write(_) | Workload::Append(_))
+    }
+
     /// Make the scratch state a repetition starts from (outside the timed
     /// region): the empty append target, the old versions of save targets.
     ///

@@ -1,0 +1,216 @@
+//! The command line: raw values as clap parses them, and their validation
+//! into the types the rest of iolab uses ([`crate::experiment::Plan`],
+//! [`crate::corpus::CorpusSpec`]). Nothing past this module sees clap types.
+
+pub mod plan;
+
+pub use plan::{build_plan, ConfigError};
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::corpus::Scale;
+use crate::measure::cache::{CacheState, ColdMethod};
+
+/// iolab: which way of doing file I/O is fastest on this machine, by how
+/// much, is the difference real, and how many workers to use.
+#[derive(Debug, Parser)]
+#[command(name = "iolab", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create, verify or remove a corpus of CSV files.
+    #[command(subcommand)]
+    Corpus(CorpusCommand),
+    /// Run scenarios (workload × strategy × cache state) and record results.
+    Run(RunArgs),
+    /// Run the whole lab on this machine: the standard grid, results and summary.
+    BenchAll(BenchAllArgs),
+    /// Internal: a worker process of the processes and nested strategies.
+    #[command(hide = true)]
+    Worker,
+}
+
+/// `iolab corpus …`
+#[derive(Debug, Subcommand)]
+pub enum CorpusCommand {
+    /// Generate a corpus, or reuse it when its manifest matches and verifies.
+    Create(CorpusArgs),
+    /// Recompute every checksum and report each mismatch.
+    Verify {
+        /// The corpus folder.
+        dir: PathBuf,
+    },
+    /// Delete a corpus folder; refuses any folder without iolab's marker.
+    Clean {
+        /// The corpus folder.
+        dir: PathBuf,
+    },
+}
+
+/// Corpus shape and location.
+#[derive(Debug, Args, Clone)]
+pub struct CorpusArgs {
+    /// Corpus folder [default: <data-dir>/<shape>].
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Named size: quick (1,000 × 100 lines), default (10,000 × 1,000), seed (10,000 × 10,000, ~6 GB).
+    #[arg(long, value_enum, default_value = "quick")]
+    pub scale: Scale,
+    /// Number of files (overrides the scale).
+    #[arg(long)]
+    pub files: Option<u32>,
+    /// Lines per file (overrides the scale).
+    #[arg(long)]
+    pub lines: Option<u32>,
+    /// Integers per line (default 10).
+    #[arg(long)]
+    pub values: Option<u32>,
+    /// Also make one large file of about this size, e.g. 4GiB.
+    #[arg(long, value_name = "SIZE")]
+    pub large_file: Option<String>,
+    /// Folder for corpora and scratch space.
+    #[arg(long, env = "IOLAB_DATA_DIR", default_value = "results/corpora")]
+    pub data_dir: PathBuf,
+}
+
+/// Output and progress options shared by commands that run scenarios.
+#[derive(Debug, Args, Clone)]
+pub struct OutputArgs {
+    /// Folder for run folders.
+    #[arg(long, default_value = "results")]
+    pub out: PathBuf,
+    /// Run identifier (folder name) [default: UTC timestamp].
+    #[arg(long)]
+    pub run_id: Option<String>,
+    /// Hide progress bars.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// Measurement options shared by commands that run scenarios.
+#[derive(Debug, Args, Clone)]
+pub struct MeasureArgs {
+    /// Measured repetitions per scenario.
+    #[arg(long, default_value_t = 5)]
+    pub reps: u32,
+    /// Discarded warm-up repetitions per scenario.
+    #[arg(long, default_value_t = 1)]
+    pub warmup: u32,
+    /// Order of repetitions: interleaved rounds (seeded shuffle) or one scenario after another.
+    #[arg(long, value_enum, default_value = "interleaved")]
+    pub order: OrderArg,
+    /// Seed of the interleaving shuffle and of the bootstrap.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Storage must be idle this long before each repetition (0 skips waiting, e.g. on tmpfs).
+    #[arg(long, default_value = "1s", value_name = "DURATION")]
+    pub settle: String,
+    /// Give up waiting for idle storage after this long.
+    #[arg(long, default_value = "60s", value_name = "DURATION")]
+    pub settle_timeout: String,
+    /// How cold caches are made: auto (drop_caches if root, else fadvise), drop-caches, fadvise.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub cold_method: ColdMethod,
+}
+
+/// `iolab run`
+#[derive(Debug, Args, Clone)]
+pub struct RunArgs {
+    /// Workloads (comma-separated): write, read, copy, append, atomic-save, stream, scan, random.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub workload: Vec<String>,
+    /// Workload variants (comma-separated); see the README's table for each workload's variants.
+    #[arg(long, value_delimiter = ',')]
+    pub variant: Vec<String>,
+    /// Strategies (comma-separated): sequential, threads, processes, nested, tokio, io_uring, command.
+    #[arg(long, value_delimiter = ',', default_value = "sequential")]
+    pub strategy: Vec<String>,
+    /// Concurrency (comma-separated): threads, processes, tokio tasks in flight, io_uring queue depth.
+    #[arg(long, value_delimiter = ',')]
+    pub workers: Vec<u32>,
+    /// Threads per process of the nested strategy.
+    #[arg(long, value_delimiter = ',', default_value = "2")]
+    pub threads: Vec<u32>,
+    /// Tasks per message to worker processes (0: an even split across processes).
+    #[arg(long)]
+    pub batch: Option<u32>,
+    /// Blocking-pool threads of the tokio strategy [default: the --workers value].
+    #[arg(long)]
+    pub tokio_threads: Option<u32>,
+    /// External command template for the command strategy ({corpus}, {dest}, {workers}, {files}, {lines}, {large}).
+    #[arg(long)]
+    pub command: Option<String>,
+    /// Cache states (comma-separated): warm, cold.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "warm")]
+    pub cache: Vec<CacheState>,
+    /// Chunk sizes (comma-separated) for write, copy and scan, e.g. 4KiB,1MiB.
+    #[arg(long, value_delimiter = ',')]
+    pub chunk: Vec<String>,
+    /// Buffer sizes (comma-separated) for read (buffered), stream and the buffered append.
+    #[arg(long, value_delimiter = ',')]
+    pub buffer: Vec<String>,
+    /// fsync each written file (write).
+    #[arg(long)]
+    pub fsync: bool,
+    /// Lines to append (append) [default: 10000].
+    #[arg(long)]
+    pub lines: Option<u32>,
+    /// Segments the large file is cut into (stream, scan) [default: 16].
+    #[arg(long)]
+    pub segments: Option<u32>,
+    /// Random reads per repetition (random) [default: 10000].
+    #[arg(long)]
+    pub reads: Option<u32>,
+    /// Bytes per random read (random) [default: 4KiB].
+    #[arg(long)]
+    pub block: Option<String>,
+    /// Pattern a streamed line must contain (stream) [default: 777].
+    #[arg(long)]
+    pub pattern: Option<String>,
+    /// Do not add the sequential baseline when it is missing.
+    #[arg(long)]
+    pub no_baseline: bool,
+    /// Corpus to run on.
+    #[command(flatten)]
+    pub corpus: CorpusArgs,
+    /// Measurement.
+    #[command(flatten)]
+    pub measure: MeasureArgs,
+    /// Output.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `iolab bench-all`
+#[derive(Debug, Args, Clone)]
+pub struct BenchAllArgs {
+    /// Named size of the corpus.
+    #[arg(long, value_enum, default_value = "default")]
+    pub scale: Scale,
+    /// Folder for corpora and scratch space.
+    #[arg(long, env = "IOLAB_DATA_DIR", default_value = "results/corpora")]
+    pub data_dir: PathBuf,
+    /// Measurement.
+    #[command(flatten)]
+    pub measure: MeasureArgs,
+    /// Output.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Order of repetitions, as given on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OrderArg {
+    /// Rounds of all scenarios in a seeded random order.
+    Interleaved,
+    /// All repetitions of one scenario, then the next.
+    Sequential,
+}

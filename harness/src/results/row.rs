@@ -1,0 +1,103 @@
+//! One row of `runs.csv`: one repetition of one scenario. The columns are
+//! documented in the README ("Results columns").
+
+use serde::{Deserialize, Serialize};
+
+/// A repetition's measurements and verification.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    /// Run identifier.
+    pub run_id: String,
+    /// Scenario identifier (`workload/variant/strategy/cache`).
+    pub scenario_id: String,
+    /// Scenario identifier of its sequential baseline.
+    pub baseline_id: String,
+    /// Experiment it came from.
+    pub experiment: String,
+    /// Workload name.
+    pub workload: String,
+    /// Workload variant and knobs.
+    pub variant: String,
+    /// Strategy name.
+    pub strategy: String,
+    /// Strategy with knobs, as displayed.
+    pub strategy_label: String,
+    /// Total concurrency (tasks in flight).
+    pub workers: u32,
+    /// Requested cache state.
+    pub cache: String,
+    /// How it was made: pre-read, drop-caches, fadvise, none.
+    pub cache_method: String,
+    /// Percent of input pages resident just before timing (empty: no inputs).
+    pub cache_resident_pct: Option<f64>,
+    /// Repetition number (warm-ups first).
+    pub rep: u32,
+    /// Whether this repetition was a discarded warm-up.
+    pub warmup: bool,
+    /// Position in the run's schedule.
+    pub order: u32,
+    /// `ok`, `failed` or `unavailable`.
+    pub status: String,
+    /// Whether the data verified.
+    pub verified: bool,
+    /// What was checked, or what failed, or why unavailable.
+    pub detail: String,
+    /// Wall seconds of the timed region.
+    pub wall_s: f64,
+    /// User CPU seconds (self and workers).
+    pub user_s: f64,
+    /// System CPU seconds (self and workers).
+    pub sys_s: f64,
+    /// CPU seconds per GiB of payload.
+    pub cpu_s_per_gib: f64,
+    /// Peak resident memory in bytes.
+    pub peak_rss_bytes: u64,
+    /// Voluntary context switches.
+    pub voluntary_ctx: u64,
+    /// Involuntary context switches.
+    pub involuntary_ctx: u64,
+    /// Bytes read from storage.
+    pub storage_read_bytes: u64,
+    /// Bytes written toward storage.
+    pub storage_write_bytes: u64,
+    /// Tasks run.
+    pub tasks: u64,
+    /// Payload bytes.
+    pub bytes: u64,
+    /// Payload throughput in MB/s (10^6 bytes per second).
+    pub mb_per_s: f64,
+    /// Tasks per second (files per second for per-file workloads).
+    pub tasks_per_s: f64,
+    /// Task latency median, µs.
+    pub lat_p50_us: f64,
+    /// Task latency 90th percentile, µs.
+    pub lat_p90_us: f64,
+    /// Task latency 99th percentile, µs.
+    pub lat_p99_us: f64,
+    /// Slowest task, µs.
+    pub lat_max_us: f64,
+    /// When the first lane finished, seconds since start.
+    pub first_done_s: f64,
+    /// When the last lane finished.
+    pub last_done_s: f64,
+    /// Intact appended lines.
+    pub append_intact: Option<u64>,
+    /// Corrupted appended lines.
+    pub append_corrupted: Option<u64>,
+    /// Missing appended lines.
+    pub append_missing: Option<u64>,
+    /// Torn save targets.
+    pub torn: Option<u64>,
+    /// Seconds spent waiting for storage to go quiet before this repetition.
+    pub settle_s: f64,
+    /// Whether storage went quiet within the timeout.
+    pub settle_idle: bool,
+    /// RFC 3339 time the repetition started.
+    pub started_at: String,
+}
+
+/// Round to `digits` decimals, so files hold fixed, stable figures.
+pub fn round(x: f64, digits: i32) -> f64 {
+    let f = 10f64.powi(digits);
+    (x * f).round() / f
+}

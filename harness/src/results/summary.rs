@@ -1,0 +1,213 @@
+//! `summary.csv`: one row per scenario from its measured, verified
+//! repetitions — median wall time with a 95 % bootstrap interval, range,
+//! throughput, and the speedup over the sequential baseline with its own
+//! interval.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::row::{round, Row};
+use crate::stats::{self, Bootstrap, Sample};
+
+/// One scenario's summary.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SummaryRow {
+    /// Scenario identifier.
+    pub scenario_id: String,
+    /// Its baseline's identifier.
+    pub baseline_id: String,
+    /// Experiment.
+    pub experiment: String,
+    /// Workload.
+    pub workload: String,
+    /// Variant and knobs.
+    pub variant: String,
+    /// Strategy name.
+    pub strategy: String,
+    /// Strategy with knobs.
+    pub strategy_label: String,
+    /// Concurrency.
+    pub workers: u32,
+    /// Cache state.
+    pub cache: String,
+    /// `ok` when at least one verified repetition exists, else the worst status.
+    pub status: String,
+    /// Measured repetitions (warm-ups excluded).
+    pub n: u32,
+    /// Of those, verified.
+    pub n_verified: u32,
+    /// Median wall seconds (verified repetitions).
+    pub wall_median_s: f64,
+    /// Its 95 % interval, low.
+    pub wall_ci_low_s: f64,
+    /// Its 95 % interval, high.
+    pub wall_ci_high_s: f64,
+    /// Fastest repetition.
+    pub wall_min_s: f64,
+    /// Slowest repetition.
+    pub wall_max_s: f64,
+    /// Mean wall seconds.
+    pub wall_mean_s: f64,
+    /// Standard deviation of wall seconds.
+    pub wall_std_s: f64,
+    /// Coefficient of variation of wall seconds.
+    pub wall_cv: f64,
+    /// Repetitions flagged as outliers.
+    pub outliers: u32,
+    /// Median throughput, MB/s.
+    pub mb_per_s: f64,
+    /// Its interval, low (from the wall interval).
+    pub mb_per_s_ci_low: f64,
+    /// Its interval, high.
+    pub mb_per_s_ci_high: f64,
+    /// Median tasks per second.
+    pub tasks_per_s: f64,
+    /// Median user CPU seconds.
+    pub user_s: f64,
+    /// Median system CPU seconds.
+    pub sys_s: f64,
+    /// Median peak RSS bytes.
+    pub peak_rss_bytes: u64,
+    /// Median p50 task latency, µs.
+    pub lat_p50_us: f64,
+    /// Median p99 task latency, µs.
+    pub lat_p99_us: f64,
+    /// Median cache residency at start, percent.
+    pub cache_resident_pct: Option<f64>,
+    /// Speedup over the sequential baseline (baseline time / this time).
+    pub speedup: Option<f64>,
+    /// Its interval, low.
+    pub speedup_ci_low: Option<f64>,
+    /// Its interval, high.
+    pub speedup_ci_high: Option<f64>,
+    /// Median intact appended lines.
+    pub append_intact: Option<u64>,
+    /// Median corrupted appended lines.
+    pub append_corrupted: Option<u64>,
+    /// Median missing appended lines.
+    pub append_missing: Option<u64>,
+    /// Most torn save targets seen.
+    pub torn: Option<u64>,
+    /// The first failure or unavailability message, if any.
+    pub detail: String,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+fn median_u64(v: impl Iterator<Item = Option<u64>>) -> Option<u64> {
+    let v: Vec<f64> = v.flatten().map(|x| x as f64).collect();
+    (!v.is_empty()).then(|| median(v).round() as u64)
+}
+
+/// Summarise measured rows per scenario, sorted by scenario id.
+pub fn summarize_rows(rows: &[Row], seed: u64) -> Vec<SummaryRow> {
+    let boot = Bootstrap {
+        seed,
+        ..Bootstrap::default()
+    };
+    let mut groups: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
+    for r in rows.iter().filter(|r| !r.warmup) {
+        groups.entry(r.scenario_id.as_str()).or_default().push(r);
+    }
+    let mut out: Vec<SummaryRow> = groups.values().map(|g| summarize_group(g, &boot)).collect();
+    let walls: BTreeMap<String, Sample> = groups
+        .iter()
+        .filter_map(|(id, g)| Some((id.to_string(), verified_walls(g)?)))
+        .collect();
+    for s in &mut out {
+        if let (Some(base), Some(this)) = (walls.get(&s.baseline_id), walls.get(&s.scenario_id)) {
+            if let Ok(e) = stats::speedup(base, this, &boot) {
+                s.speedup = Some(round(e.point, 4));
+                s.speedup_ci_low = Some(round(e.ci.low, 4));
+                s.speedup_ci_high = Some(round(e.ci.high, 4));
+            }
+        }
+    }
+    out
+}
+
+fn verified_walls(group: &[&Row]) -> Option<Sample> {
+    let walls: Vec<f64> = group
+        .iter()
+        .filter(|r| r.verified && r.status == "ok")
+        .map(|r| r.wall_s.max(1e-9))
+        .collect();
+    Sample::new(walls).ok()
+}
+
+fn summarize_group(group: &[&Row], boot: &Bootstrap) -> SummaryRow {
+    let first = group[0];
+    let good: Vec<&Row> = group
+        .iter()
+        .copied()
+        .filter(|r| r.verified && r.status == "ok")
+        .collect();
+    let mut s = SummaryRow {
+        scenario_id: first.scenario_id.clone(),
+        baseline_id: first.baseline_id.clone(),
+        experiment: first.experiment.clone(),
+        workload: first.workload.clone(),
+        variant: first.variant.clone(),
+        strategy: first.strategy.clone(),
+        strategy_label: first.strategy_label.clone(),
+        workers: first.workers,
+        cache: first.cache.clone(),
+        n: group.len() as u32,
+        n_verified: group.iter().filter(|r| r.verified).count() as u32,
+        detail: group
+            .iter()
+            .find(|r| !r.verified || r.status != "ok")
+            .map(|r| r.detail.clone())
+            .unwrap_or_default(),
+        append_intact: median_u64(group.iter().map(|r| r.append_intact)),
+        append_corrupted: median_u64(group.iter().map(|r| r.append_corrupted)),
+        append_missing: median_u64(group.iter().map(|r| r.append_missing)),
+        torn: group.iter().filter_map(|r| r.torn).max(),
+        ..SummaryRow::default()
+    };
+    s.status = if !good.is_empty() {
+        "ok".into()
+    } else if group.iter().any(|r| r.status == "unavailable") {
+        "unavailable".into()
+    } else {
+        "failed".into()
+    };
+    let Some(sample) = verified_walls(group) else {
+        return s;
+    };
+    let sum = stats::summarize(&sample, boot);
+    let bytes = median(good.iter().map(|r| r.bytes as f64).collect());
+    s.wall_median_s = round(sum.median.point, 6);
+    s.wall_ci_low_s = round(sum.median.ci.low, 6);
+    s.wall_ci_high_s = round(sum.median.ci.high, 6);
+    s.wall_min_s = round(sum.min, 6);
+    s.wall_max_s = round(sum.max, 6);
+    s.wall_mean_s = round(sum.mean, 6);
+    s.wall_std_s = round(sum.std_dev, 6);
+    s.wall_cv = round(sum.cv.unwrap_or(0.0), 4);
+    s.outliers = sum.outliers.len() as u32;
+    s.mb_per_s = round(median(good.iter().map(|r| r.mb_per_s).collect()), 3);
+    s.mb_per_s_ci_low = round(bytes / 1e6 / sum.median.ci.high.max(1e-9), 3);
+    s.mb_per_s_ci_high = round(bytes / 1e6 / sum.median.ci.low.max(1e-9), 3);
+    s.tasks_per_s = round(median(good.iter().map(|r| r.tasks_per_s).collect()), 3);
+    s.user_s = round(median(good.iter().map(|r| r.user_s).collect()), 6);
+    s.sys_s = round(median(good.iter().map(|r| r.sys_s).collect()), 6);
+    s.peak_rss_bytes = median(good.iter().map(|r| r.peak_rss_bytes as f64).collect()) as u64;
+    s.lat_p50_us = round(median(good.iter().map(|r| r.lat_p50_us).collect()), 3);
+    s.lat_p99_us = round(median(good.iter().map(|r| r.lat_p99_us).collect()), 3);
+    let resident: Vec<f64> = good.iter().filter_map(|r| r.cache_resident_pct).collect();
+    s.cache_resident_pct = (!resident.is_empty()).then(|| round(median(resident), 2));
+    s
+}

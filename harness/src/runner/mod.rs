@@ -1,0 +1,190 @@
+//! Running a plan: prepare the corpus, then for each repetition in the
+//! schedule bring storage to a quiet state, set the cache state and check it,
+//! execute the strategy, verify the data, and append the row — written and
+//! flushed before the next repetition starts.
+
+mod repetition;
+mod terminal;
+
+pub use terminal::print_summary;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::corpus::{self, Corpus, Marker};
+use crate::experiment::{schedule, Plan};
+use crate::results::{Machine, RunMeta, RunWriter, SummaryRow};
+use crate::workload::TaskContext;
+
+/// Where a run reads and writes, and how it reports.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Folder holding corpora and scratch folders.
+    pub data_dir: PathBuf,
+    /// Folder holding run folders (`results/`).
+    pub results_dir: PathBuf,
+    /// Run identifier; a timestamp when `None`.
+    pub run_id: Option<String>,
+    /// Show progress bars.
+    pub progress: bool,
+    /// The command line, recorded in `run.json`.
+    pub command_line: Vec<String>,
+    /// Experiment files with their text, recorded in `run.json`.
+    pub experiment_files: Vec<(String, String)>,
+}
+
+/// What a finished run produced.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// The run folder.
+    pub dir: PathBuf,
+    /// Summary rows.
+    pub summary: Vec<SummaryRow>,
+    /// Whether any scenario had failed or unverified repetitions.
+    pub had_failures: bool,
+}
+
+/// Run every repetition of `plan`.
+///
+/// # Errors
+/// Corpus creation or verification failures and result-writing failures;
+/// a failing scenario is recorded in its rows, not raised.
+pub fn run(plan: &Plan, opts: &RunOptions) -> anyhow::Result<RunOutcome> {
+    let corpus = prepare_corpus(plan, opts)?;
+    let run_id = opts.run_id.clone().unwrap_or_else(new_run_id);
+    let meta = RunMeta {
+        run_id: run_id.clone(),
+        iolab_version: env!("CARGO_PKG_VERSION").to_string(),
+        git_commit: option_env!("IOLAB_GIT_COMMIT")
+            .unwrap_or("unknown")
+            .to_string(),
+        command_line: opts.command_line.clone(),
+        machine: Machine::describe(&corpus.0.dir),
+        corpus_dir: corpus.0.dir.clone(),
+        corpus_provenance: corpus.1.clone(),
+        plan: plan.clone(),
+        experiment_files: opts.experiment_files.clone(),
+        started_at: now_rfc3339(),
+        ended_at: None,
+    };
+    let mut writer = RunWriter::create(&opts.results_dir.join(&run_id), meta)?;
+    let scratch = opts.data_dir.join(format!("scratch-{run_id}"));
+    corpus::create_marked_dir(&scratch, Marker::Scratch)?;
+    let ctx = TaskContext::new(&corpus.0, &scratch);
+    let result = run_schedule(plan, &ctx, &corpus.0, &mut writer, opts);
+    let cleanup = corpus::remove_marked_dir(&scratch, Marker::Scratch);
+    result?;
+    cleanup.with_context(|| format!("removing scratch folder {}", scratch.display()))?;
+    let dir = writer.dir().to_path_buf();
+    let had_failures = writer
+        .rows()
+        .iter()
+        .any(|r| !r.warmup && (!r.verified || r.status == "failed"));
+    let summary = writer.finish(now_rfc3339())?;
+    Ok(RunOutcome {
+        dir,
+        summary,
+        had_failures,
+    })
+}
+
+fn run_schedule(
+    plan: &Plan,
+    ctx: &TaskContext,
+    corpus: &Corpus,
+    writer: &mut RunWriter,
+    opts: &RunOptions,
+) -> anyhow::Result<()> {
+    let slots = schedule(plan.scenarios.len(), plan.warmup, plan.reps, plan.order);
+    let bar = progress_bar(slots.len() as u64, opts.progress);
+    let mut unavailable = HashSet::new();
+    for (order, slot) in slots.iter().enumerate() {
+        let scenario = &plan.scenarios[slot.scenario];
+        bar.set_message(scenario.label());
+        if unavailable.contains(&slot.scenario) {
+            bar.inc(1);
+            continue;
+        }
+        let row = repetition::run(
+            plan,
+            scenario,
+            ctx,
+            corpus,
+            *slot,
+            order as u32,
+            writer_run_id(writer),
+            &bar,
+        )?;
+        if row.status == "unavailable" {
+            bar.println(format!("{}: {}", scenario.label(), row.detail));
+            unavailable.insert(slot.scenario);
+        }
+        writer.append(row)?;
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(())
+}
+
+fn writer_run_id(writer: &RunWriter) -> String {
+    writer
+        .dir()
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Create or reuse the plan's corpus under the data folder.
+fn prepare_corpus(plan: &Plan, opts: &RunOptions) -> anyhow::Result<(Corpus, String)> {
+    let dir = opts.data_dir.join(plan.corpus.dir_name());
+    std::fs::create_dir_all(&opts.data_dir)
+        .with_context(|| format!("creating data folder {}", opts.data_dir.display()))?;
+    let bar = progress_bar(0, opts.progress);
+    bar.set_style(bytes_style());
+    bar.set_message(format!("corpus {}", dir.display()));
+    let (corpus, provenance) = Corpus::create_or_reuse(&dir, &plan.corpus, &|done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })?;
+    bar.finish_and_clear();
+    Ok((corpus, format!("{provenance:?}")))
+}
+
+/// A progress bar, hidden when progress is off or stderr is not a terminal.
+pub fn progress_bar(len: u64, enabled: bool) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    if let Ok(style) = ProgressStyle::with_template(
+        "{elapsed_precise} [{bar:30}] {pos}/{len} reps, ETA {eta}  {wide_msg}",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+fn bytes_style() -> ProgressStyle {
+    ProgressStyle::with_template(
+        "{elapsed_precise} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}  {wide_msg}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+}
+
+/// A new run identifier: the UTC time, sortable, with seconds.
+pub fn new_run_id() -> String {
+    chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string()
+}
+
+/// The current time in RFC 3339.
+pub fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// The default data folder: `results/corpora` under the current directory.
+pub fn default_data_dir() -> PathBuf {
+    Path::new("results").join("corpora")
+}

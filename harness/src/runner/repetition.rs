@@ -1,0 +1,160 @@
+//! One repetition: quiet storage, scratch reset, cache state, timed
+//! execution, verification, and the row that records it all.
+
+use anyhow::Context;
+use indicatif::ProgressBar;
+
+use crate::corpus::{self, Corpus, Marker};
+use crate::experiment::{Plan, Scenario, Slot};
+use crate::measure::{cache, latency, quiet};
+use crate::results::row::round;
+use crate::results::Row;
+use crate::strategy::{self, Execution, StrategyError};
+use crate::workload::{RunCheck, TaskContext};
+
+/// Run one repetition and describe it as a row.
+///
+/// # Errors
+/// Only harness failures (the scratch folder or cache control broke); a
+/// failing scenario comes back as a row with status `failed`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn run(
+    plan: &Plan,
+    scenario: &Scenario,
+    ctx: &TaskContext,
+    corpus: &Corpus,
+    slot: Slot,
+    order: u32,
+    run_id: String,
+    bar: &ProgressBar,
+) -> anyhow::Result<Row> {
+    let workload = &scenario.workload;
+    corpus::remove_marked_dir(&ctx.scratch, Marker::Scratch)?;
+    corpus::create_marked_dir(&ctx.scratch, Marker::Scratch)?;
+    workload
+        .setup_repetition(ctx)
+        .context("setting up the repetition's scratch files")?;
+    let quiet = quiet::wait_until_quiet(&ctx.scratch, plan.settle);
+    let inputs = workload.inputs(ctx);
+    let method = cache::prepare(scenario.cache, plan.cold_method, &inputs)
+        .context("setting the cache state")?;
+    let resident = cache::resident_percent(&inputs).context("measuring cache residency")?;
+    let mut row = base_row(scenario, slot, order, run_id);
+    row.cache_method = method.as_str().into();
+    row.cache_resident_pct = resident.map(|p| round(p, 2));
+    row.settle_s = round(quiet.waited.as_secs_f64(), 3);
+    row.settle_idle = quiet.idle;
+    row.started_at = super::now_rfc3339();
+    let warning = cache::residency_warning(scenario.cache, resident);
+    if let Some(w) = &warning {
+        bar.println(format!("warning: {}: {w}", scenario.label()));
+    }
+    match strategy::execute(&scenario.strategy, workload, ctx, corpus) {
+        Ok(exec) => {
+            let check = workload.verify_run(ctx, corpus, exec.count_sum);
+            fill_measurements(&mut row, &exec);
+            fill_check(&mut row, &exec, check);
+        }
+        Err(StrategyError::Unavailable(why)) => {
+            row.status = "unavailable".into();
+            row.detail = why;
+        }
+        Err(StrategyError::Failed(why)) => {
+            row.status = "failed".into();
+            row.detail = why;
+        }
+    }
+    if let Some(w) = warning {
+        row.detail = format!("{}; warning: {w}", row.detail);
+    }
+    Ok(row)
+}
+
+fn base_row(scenario: &Scenario, slot: Slot, order: u32, run_id: String) -> Row {
+    Row {
+        run_id,
+        scenario_id: scenario.id.clone(),
+        baseline_id: scenario.baseline_id(),
+        experiment: scenario.experiment.clone(),
+        workload: scenario.workload.name().into(),
+        variant: scenario.workload.variant_label(),
+        strategy: scenario.strategy.name().into(),
+        strategy_label: scenario.strategy.to_string(),
+        workers: scenario.strategy.workers(),
+        cache: scenario.cache.as_str().into(),
+        rep: slot.rep,
+        warmup: slot.warmup,
+        order,
+        ..Row::default()
+    }
+}
+
+fn fill_measurements(row: &mut Row, exec: &Execution) {
+    let u = &exec.usage;
+    let wall = u.wall.as_secs_f64().max(1e-9);
+    let cpu = (u.user + u.system).as_secs_f64();
+    let gib = exec.bytes as f64 / f64::from(1u32 << 30);
+    let lat = latency::percentiles(
+        exec.records
+            .iter()
+            .filter(|r| r.error.is_none())
+            .map(|r| r.latency_ns),
+    );
+    row.wall_s = round(wall, 6);
+    row.user_s = round(u.user.as_secs_f64(), 6);
+    row.sys_s = round(u.system.as_secs_f64(), 6);
+    row.cpu_s_per_gib = if gib > 0.0 { round(cpu / gib, 4) } else { 0.0 };
+    row.peak_rss_bytes = u.peak_rss_bytes;
+    row.voluntary_ctx = u.voluntary_switches;
+    row.involuntary_ctx = u.involuntary_switches;
+    row.storage_read_bytes = u.storage_read_bytes;
+    row.storage_write_bytes = u.storage_write_bytes;
+    row.tasks = exec.records.len() as u64;
+    row.bytes = exec.bytes;
+    row.mb_per_s = round(exec.bytes as f64 / 1e6 / wall, 3);
+    row.tasks_per_s = round(row.tasks as f64 / wall, 3);
+    row.lat_p50_us = round(lat.p50_us, 3);
+    row.lat_p90_us = round(lat.p90_us, 3);
+    row.lat_p99_us = round(lat.p99_us, 3);
+    row.lat_max_us = round(lat.max_us, 3);
+    let done = exec.lane_done.iter().map(|d| d.as_secs_f64());
+    row.first_done_s = round(done.clone().fold(f64::INFINITY, f64::min).min(wall), 6);
+    row.last_done_s = round(done.fold(0.0, f64::max), 6);
+}
+
+fn fill_check(row: &mut Row, exec: &Execution, check: RunCheck) {
+    let mut problems: Vec<String> = Vec::new();
+    if let Some(first) = exec.task_errors.first() {
+        problems.push(format!(
+            "{} task errors, first: {first}",
+            exec.task_errors.len()
+        ));
+    }
+    if let Some(first) = exec.evidence_failures.first() {
+        problems.push(format!(
+            "{} tasks returned wrong data, first: {first}",
+            exec.evidence_failures.len()
+        ));
+    }
+    if !check.verified {
+        problems.push(check.detail.clone());
+    }
+    row.status = if exec.task_errors.is_empty() {
+        "ok"
+    } else {
+        "failed"
+    }
+    .into();
+    row.verified = problems.is_empty();
+    row.detail = if problems.is_empty() {
+        check.detail
+    } else {
+        problems.join("; ")
+    };
+    if let Some(a) = check.append {
+        row.append_intact = Some(a.intact);
+        row.append_corrupted = Some(a.corrupted);
+        row.append_missing = Some(a.missing);
+    }
+    row.torn = check.torn;
+}
