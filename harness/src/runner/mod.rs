@@ -54,7 +54,10 @@ pub struct RunOutcome {
 /// a failing scenario is recorded in its rows, not raised.
 pub fn run(plan: &Plan, opts: &RunOptions) -> anyhow::Result<RunOutcome> {
     let corpus = prepare_corpus(plan, opts)?;
-    let run_id = opts.run_id.clone().unwrap_or_else(new_run_id);
+    let run_id = opts
+        .run_id
+        .clone()
+        .unwrap_or_else(|| unused_run_id(&opts.results_dir));
     let meta = RunMeta {
         run_id: run_id.clone(),
         iolab_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -177,6 +180,22 @@ fn bytes_style() -> ProgressStyle {
 /// A new run identifier: the UTC time, sortable, with seconds.
 pub fn new_run_id() -> String {
     chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string()
+}
+
+/// A timestamp run identifier not yet taken in `results_dir` (a suffix
+/// `-2`, `-3`… separates runs started within the same second).
+fn unused_run_id(results_dir: &Path) -> String {
+    let base = new_run_id();
+    (1..)
+        .map(|n| {
+            if n == 1 {
+                base.clone()
+            } else {
+                format!("{base}-{n}")
+            }
+        })
+        .find(|id| !results_dir.join(id).exists())
+        .unwrap_or(base)
 }
 
 /// The current time in RFC 3339.

@@ -61,7 +61,9 @@ fn spawn(count: u32, setup: &ToWorker) -> Result<(Vec<Worker>, Inbox), StrategyE
                     serde_json::from_str::<FromWorker>(&l)
                         .map_err(|e| format!("bad message {l:?}: {e}"))
                 });
-                if tx.send((id, message)).is_err() {
+                // Verified is a worker's last word: its exit after it is expected.
+                let last = matches!(message, Ok(FromWorker::Verified { .. }));
+                if tx.send((id, message)).is_err() || last {
                     return;
                 }
             }

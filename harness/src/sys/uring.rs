@@ -8,12 +8,14 @@
 //! `crate::io` (`Uring`) builds on the safe [`Ring`] here.
 //!
 //! # Memory safety
-//! An operation's buffer, path strings and `statx` record live in the heap,
-//! owned by the [`Op`] that the ring keeps in its in-flight table from the
-//! moment its entry is pushed until its completion is reaped. Moving the `Op`
-//! (the table may grow) never moves that heap memory. Nothing is freed while
-//! the kernel may still touch it: a dropped [`Ring`] first waits for every
-//! operation in flight, and if it cannot wait it leaks their memory instead.
+//! An operation's buffer, path strings and `statx` record live in the heap.
+//! When its entry is pushed, the ring takes them (and a reference keeping the
+//! descriptor open) into its in-flight table, and gives them back only when the
+//! completion is reaped. Moving the record (the table may grow) never moves
+//! that heap memory. Nothing is freed while the kernel may still touch it: a
+//! caller that gives up on an operation simply never sees its outcome, and a
+//! dropped [`Ring`] first waits for every operation in flight, leaking their
+//! memory instead if it cannot wait.
 //!
 //! # Platform specific behavior
 //! Linux ≥ 5.6 (`IORING_OP_OPENAT`, `STATX`, `CLOSE`, `IORING_FEAT_RW_CUR_POS`),
@@ -420,11 +422,6 @@ impl Ring {
     /// Submission queue entries (the queue depth, rounded up by the kernel).
     pub fn entries(&self) -> usize {
         self.ring.params().sq_entries() as usize
-    }
-
-    /// Completion queue entries (twice the submission entries by default).
-    pub fn completion_entries(&self) -> usize {
-        self.ring.params().cq_entries() as usize
     }
 
     /// Operations pushed and not yet reaped (queued, in the kernel, or done
