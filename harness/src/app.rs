@@ -26,11 +26,16 @@ pub const EXIT_FAILED_SCENARIOS: u8 = 2;
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Corpus(c) => corpus_command(c),
+        Command::Run(args) if !args.experiments.is_empty() => run_experiments(&args),
         Command::Run(args) => {
             let plan = cli::build_plan(&args)?;
             run_plan(&plan, &args.output, &args.corpus.data_dir)
         }
         Command::BenchAll(args) => bench_all(&args),
+        Command::Report(args) => crate::report::command(&args),
+        Command::Compare(args) => crate::report::compare_command(&args),
+        Command::Claims(args) => crate::claims::command(&args),
+        Command::Tune(args) => crate::tune::command(&args),
         Command::Worker => {
             crate::strategy::worker::main().context("worker process")?;
             Ok(ExitCode::SUCCESS)
@@ -64,9 +69,9 @@ fn create_corpus(args: &CorpusArgs) -> anyhow::Result<ExitCode> {
     })?;
     bar.finish_and_clear();
     let secs = start.elapsed().as_secs_f64();
-    let bytes = corpus.manifest.total_bytes + corpus.manifest.large.as_ref().map_or(0, |l| l.bytes);
+    let bytes = corpus.manifest.total_bytes;
     println!(
-        "{provenance:?} {}: {} files, {:.1} MB in {secs:.2} s ({:.0} MB/s)",
+        "{provenance} {}: {} files, {:.1} MB in {secs:.2} s ({:.0} MB/s)",
         dir.display(),
         corpus.manifest.files.len(),
         bytes as f64 / 1e6,
@@ -96,6 +101,14 @@ fn verify_corpus(dir: &Path) -> anyhow::Result<ExitCode> {
             report.mismatches.len()
         )
     }
+}
+
+/// `iolab run experiments/x.toml …`: the plan comes from experiment files.
+fn run_experiments(args: &cli::RunArgs) -> anyhow::Result<ExitCode> {
+    anyhow::bail!(
+        "experiment files are not supported yet: {}",
+        args.experiments.len()
+    )
 }
 
 fn run_plan(plan: &Plan, output: &OutputArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {

@@ -8,15 +8,18 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod app;
+pub mod claims;
 pub mod cli;
 pub mod corpus;
 pub mod experiment;
 pub mod io;
 pub mod measure;
+pub mod report;
 pub mod results;
 pub mod runner;
 pub mod stats;
 pub mod strategy;
 #[allow(unsafe_code)]
 pub mod sys;
+pub mod tune;
 pub mod workload;

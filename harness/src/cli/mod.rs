@@ -31,8 +31,16 @@ pub enum Command {
     Corpus(CorpusCommand),
     /// Run scenarios (workload × strategy × cache state) and record results.
     Run(RunArgs),
-    /// Run the whole lab on this machine: the standard grid, results and summary.
+    /// Run the whole lab on this machine: every experiment file, results, report and claims.
     BenchAll(BenchAllArgs),
+    /// Render a run folder as HTML, PNG charts and Markdown.
+    Report(ReportArgs),
+    /// Compare two runs (same or different machines), scenario by scenario.
+    Compare(CompareArgs),
+    /// Judge the tutorials' claims against a run's measurements.
+    Claims(ClaimsArgs),
+    /// Sweep worker counts and recommend how many workers to use on this machine.
+    Tune(TuneArgs),
     /// Internal: a worker process of the processes and nested strategies.
     #[command(hide = true)]
     Worker,
@@ -124,8 +132,14 @@ pub struct MeasureArgs {
 /// `iolab run`
 #[derive(Debug, Args, Clone)]
 pub struct RunArgs {
+    /// Experiment files (`experiments/*.toml`) to run instead of a grid given by flags.
+    #[arg(value_name = "EXPERIMENT")]
+    pub experiments: Vec<PathBuf>,
+    /// Run only scenarios whose id contains this text (with experiment files).
+    #[arg(long)]
+    pub only: Option<String>,
     /// Workloads (comma-separated): write, read, copy, append, atomic-save, stream, scan, random.
-    #[arg(long, value_delimiter = ',', required = true)]
+    #[arg(long, value_delimiter = ',', required_unless_present = "experiments")]
     pub workload: Vec<String>,
     /// Workload variants (comma-separated); see the README's table for each workload's variants.
     #[arg(long, value_delimiter = ',')]
@@ -192,9 +206,92 @@ pub struct RunArgs {
 /// `iolab bench-all`
 #[derive(Debug, Args, Clone)]
 pub struct BenchAllArgs {
+    /// Named size of the corpora.
+    #[arg(long, value_enum, default_value = "default")]
+    pub scale: Scale,
+    /// Folder of experiment files.
+    #[arg(long, default_value = "experiments")]
+    pub experiments: PathBuf,
+    /// Run only scenarios whose id contains this text.
+    #[arg(long)]
+    pub only: Option<String>,
+    /// Folder for rendered reports.
+    #[arg(long, default_value = "reports")]
+    pub reports: PathBuf,
+    /// Folder for corpora and scratch space.
+    #[arg(long, env = "IOLAB_DATA_DIR", default_value = "results/corpora")]
+    pub data_dir: PathBuf,
+    /// Measurement.
+    #[command(flatten)]
+    pub measure: MeasureArgs,
+    /// Output.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `iolab report`
+#[derive(Debug, Args, Clone)]
+pub struct ReportArgs {
+    /// The run folder (`results/<run-id>`).
+    pub run_dir: PathBuf,
+    /// Folder for reports; the report goes to `<out>/<run-id>/`.
+    #[arg(long, default_value = "reports")]
+    pub out: PathBuf,
+}
+
+/// `iolab compare`
+#[derive(Debug, Args, Clone)]
+pub struct CompareArgs {
+    /// The earlier run folder (the reference).
+    pub run_a: PathBuf,
+    /// The later run folder.
+    pub run_b: PathBuf,
+    /// Folder for the comparison's HTML and Markdown.
+    #[arg(long, default_value = "reports")]
+    pub out: PathBuf,
+    /// Exit with status 2 when any scenario is slower by more than this percent (and the intervals say so).
+    #[arg(long, value_name = "PCT")]
+    pub fail_on_regression: Option<f64>,
+    /// Changes smaller than this percent count as noise.
+    #[arg(long, default_value_t = 2.0, value_name = "PCT")]
+    pub noise: f64,
+}
+
+/// `iolab claims`
+#[derive(Debug, Args, Clone)]
+pub struct ClaimsArgs {
+    /// The run folder.
+    pub run_dir: PathBuf,
+}
+
+/// `iolab tune`
+#[derive(Debug, Args, Clone)]
+pub struct TuneArgs {
     /// Named size of the corpus.
     #[arg(long, value_enum, default_value = "default")]
     pub scale: Scale,
+    /// Bound on the whole sweep, e.g. 5m or 90s.
+    #[arg(long, default_value = "10m")]
+    pub budget: String,
+    /// Workloads to tune (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "read,write,copy,append")]
+    pub workload: Vec<String>,
+    /// Concurrent strategies to sweep (comma-separated).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "threads,processes,nested,tokio,io_uring"
+    )]
+    pub strategy: Vec<String>,
+    /// Largest worker count tried.
+    #[arg(long, default_value_t = 64)]
+    pub max_workers: u32,
+    /// Compare the new profile with this profile file (.toml or .json).
+    #[arg(long, value_name = "PROFILE")]
+    pub compare: Option<PathBuf>,
+    /// Folder for profiles.
+    #[arg(long, default_value = "results/tuning")]
+    pub profiles: PathBuf,
     /// Folder for corpora and scratch space.
     #[arg(long, env = "IOLAB_DATA_DIR", default_value = "results/corpora")]
     pub data_dir: PathBuf,

@@ -24,6 +24,14 @@ pub struct Row {
     pub strategy_label: String,
     /// Total concurrency (tasks in flight).
     pub workers: u32,
+    /// Worker processes (1 for in-process strategies).
+    pub processes: u32,
+    /// Threads per process, or blocking-pool threads for tokio (1 otherwise).
+    pub threads: u32,
+    /// Tasks per message to worker processes (0: even split; empty otherwise).
+    pub batch: Option<u32>,
+    /// The workload's chunk or buffer size in bytes, where it has one.
+    pub chunk_bytes: Option<u64>,
     /// Requested cache state.
     pub cache: String,
     /// How it was made: pre-read, drop-caches, fadvise, none.

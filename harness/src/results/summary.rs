@@ -29,9 +29,19 @@ pub struct SummaryRow {
     pub strategy_label: String,
     /// Concurrency.
     pub workers: u32,
+    /// Worker processes.
+    pub processes: u32,
+    /// Threads per process (or tokio blocking threads).
+    pub threads: u32,
+    /// Tasks per message to worker processes.
+    pub batch: Option<u32>,
+    /// Chunk or buffer size in bytes.
+    pub chunk_bytes: Option<u64>,
     /// Cache state.
     pub cache: String,
-    /// `ok` when at least one verified repetition exists, else the worst status.
+    /// `ok` when at least one repetition ran and verified; `unverified` when
+    /// repetitions ran but none verified (their times are shown, marked);
+    /// `failed` or `unavailable` when none ran.
     pub status: String,
     /// Measured repetitions (warm-ups excluded).
     pub n: u32,
@@ -138,13 +148,18 @@ pub fn summarize_rows(rows: &[Row], seed: u64) -> Vec<SummaryRow> {
     out
 }
 
+/// Wall times of the verified repetitions, the only ones speedups use.
 fn verified_walls(group: &[&Row]) -> Option<Sample> {
-    let walls: Vec<f64> = group
+    let good: Vec<&Row> = group
         .iter()
+        .copied()
         .filter(|r| r.verified && r.status == "ok")
-        .map(|r| r.wall_s.max(1e-9))
         .collect();
-    Sample::new(walls).ok()
+    walls(&good)
+}
+
+fn walls(rows: &[&Row]) -> Option<Sample> {
+    Sample::new(rows.iter().map(|r| r.wall_s.max(1e-9)).collect()).ok()
 }
 
 fn summarize_group(group: &[&Row], boot: &Bootstrap) -> SummaryRow {
@@ -163,6 +178,10 @@ fn summarize_group(group: &[&Row], boot: &Bootstrap) -> SummaryRow {
         strategy: first.strategy.clone(),
         strategy_label: first.strategy_label.clone(),
         workers: first.workers,
+        processes: first.processes,
+        threads: first.threads,
+        batch: first.batch,
+        chunk_bytes: first.chunk_bytes,
         cache: first.cache.clone(),
         n: group.len() as u32,
         n_verified: group.iter().filter(|r| r.verified).count() as u32,
@@ -179,14 +198,22 @@ fn summarize_group(group: &[&Row], boot: &Bootstrap) -> SummaryRow {
     };
     s.status = if !good.is_empty() {
         "ok".into()
+    } else if group.iter().any(|r| r.status == "ok") {
+        "unverified".into()
     } else if group.iter().any(|r| r.status == "unavailable") {
         "unavailable".into()
     } else {
         "failed".into()
     };
-    let Some(sample) = verified_walls(group) else {
+    let timed: Vec<&Row> = if good.is_empty() {
+        group.iter().copied().filter(|r| r.status == "ok").collect()
+    } else {
+        good
+    };
+    let Some(sample) = walls(&timed) else {
         return s;
     };
+    let good = timed;
     let sum = stats::summarize(&sample, boot);
     let bytes = median(good.iter().map(|r| r.bytes as f64).collect());
     s.wall_median_s = round(sum.median.point, 6);

@@ -153,7 +153,7 @@ fn prepare_corpus(plan: &Plan, opts: &RunOptions) -> anyhow::Result<(Corpus, Str
         bar.set_position(done);
     })?;
     bar.finish_and_clear();
-    Ok((corpus, format!("{provenance:?}")))
+    Ok((corpus, provenance.to_string()))
 }
 
 /// A progress bar, hidden when progress is off or stderr is not a terminal.

@@ -28,9 +28,16 @@ pub fn print_summary(out: &mut impl Write, rows: &[SummaryRow]) -> io::Result<()
             "{} {} · {} · {}",
             r.workload, r.variant, r.strategy_label, r.cache
         )?;
-        if r.status != "ok" {
+        if r.status == "failed" || r.status == "unavailable" {
             writeln!(out, "  {}: {}", r.status.to_uppercase(), r.detail)?;
             continue;
+        }
+        if r.status == "unverified" {
+            writeln!(
+                out,
+                "  UNVERIFIED (times below are of runs whose data did not check): {}",
+                r.detail
+            )?;
         }
         writeln!(
             out,
@@ -67,7 +74,7 @@ pub fn print_summary(out: &mut impl Write, rows: &[SummaryRow]) -> io::Result<()
                 )?;
             }
         }
-        if r.n_verified < r.n {
+        if r.n_verified < r.n && r.status == "ok" {
             writeln!(
                 out,
                 "  UNVERIFIED repetitions: {} — {}",

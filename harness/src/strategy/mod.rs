@@ -104,6 +104,33 @@ impl Strategy {
         }
     }
 
+    /// Worker processes it starts (1 for in-process strategies).
+    pub fn processes(&self) -> u32 {
+        match self {
+            Strategy::Processes { workers, .. } => *workers,
+            Strategy::Nested { processes, .. } => *processes,
+            _ => 1,
+        }
+    }
+
+    /// Threads per process: pool threads, or tokio's blocking threads.
+    pub fn threads_per_process(&self) -> u32 {
+        match self {
+            Strategy::Threads { workers } => *workers,
+            Strategy::Nested { threads, .. } => *threads,
+            Strategy::Tokio { workers, .. } => *workers,
+            _ => 1,
+        }
+    }
+
+    /// Tasks per message of the process strategies.
+    pub fn batch(&self) -> Option<u32> {
+        match self {
+            Strategy::Processes { batch, .. } | Strategy::Nested { batch, .. } => Some(*batch),
+            _ => None,
+        }
+    }
+
     /// Why this strategy cannot run `workload`, if it cannot: a meaningless
     /// combination, rejected before anything runs.
     pub fn incompatibility(&self, workload: &Workload) -> Option<String> {

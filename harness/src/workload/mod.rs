@@ -242,6 +242,30 @@ impl Workload {
         }
     }
 
+    /// The chunk or buffer size knob in bytes, where the variant has one.
+    pub fn chunk_bytes(&self) -> Option<u64> {
+        let bytes = match self {
+            Workload::Write(s) => s.chunk?,
+            Workload::Read(s) => match s.method {
+                ReadMethod::Buffered { buffer } => buffer,
+                ReadMethod::Whole => return None,
+            },
+            Workload::Copy(s) => match s.method {
+                CopyMethod::Chunked { chunk } => chunk,
+                CopyMethod::Kernel => return None,
+            },
+            Workload::Append(s) if s.variant == AppendVariant::UnlockedBuffered => s.buffer,
+            Workload::Stream(s) => s.buffer,
+            Workload::Scan(s) => match s.method {
+                ScanMethod::Read { chunk } | ScanMethod::Direct { chunk } => chunk,
+                _ => return None,
+            },
+            Workload::Random(s) => s.block as usize,
+            _ => return None,
+        };
+        Some(bytes as u64)
+    }
+
     /// Whether the workload needs the corpus's large file.
     pub fn needs_large_file(&self) -> bool {
         matches!(
