@@ -30,9 +30,9 @@ pub enum Command {
     #[command(subcommand)]
     Corpus(CorpusCommand),
     /// Run scenarios (workload × strategy × cache state) and record results.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Run the whole lab on this machine: every experiment file, results, report and claims.
-    BenchAll(BenchAllArgs),
+    BenchAll(Box<BenchAllArgs>),
     /// Render a run folder as HTML, PNG charts and Markdown.
     Report(ReportArgs),
     /// Compare two runs (same or different machines), scenario by scenario.
@@ -40,7 +40,7 @@ pub enum Command {
     /// Judge the tutorials' claims against a run's measurements.
     Claims(ClaimsArgs),
     /// Sweep worker counts and recommend how many workers to use on this machine.
-    Tune(TuneArgs),
+    Tune(Box<TuneArgs>),
     /// Internal: a worker process of the processes and nested strategies.
     #[command(hide = true)]
     Worker,

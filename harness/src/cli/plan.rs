@@ -177,7 +177,7 @@ fn sizes(flag: &'static str, list: &[String]) -> Result<Vec<Option<usize>>, Conf
     }
     list.iter()
         .map(|t| match parse_size(t) {
-            Ok(n) if n >= 1 && n <= 1 << 30 => Ok(Some(n as usize)),
+            Ok(n) if (1..=1 << 30).contains(&n) => Ok(Some(n as usize)),
             Ok(n) => Err(invalid(flag, n, "allowed 1 byte to 1GiB")),
             Err(e) => Err(invalid(flag, t, e.to_string())),
         })

@@ -5,7 +5,7 @@
 
 use std::fs::File;
 use std::io::{self, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -109,14 +109,14 @@ pub fn prepare(
     }
 }
 
-fn read_through(path: &PathBuf) -> io::Result<()> {
+fn read_through(path: &Path) -> io::Result<()> {
     let mut file = File::open(path)?;
     let mut buf = vec![0u8; 1 << 20];
     while file.read(&mut buf)? > 0 {}
     Ok(())
 }
 
-fn with_path(e: io::Error, path: &PathBuf) -> io::Error {
+fn with_path(e: io::Error, path: &Path) -> io::Error {
     io::Error::new(e.kind(), format!("{}: {e}", path.display()))
 }
 

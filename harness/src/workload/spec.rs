@@ -7,7 +7,7 @@ use super::{
 };
 
 /// Knobs of `write`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WriteSpec {
     /// `fsync` each file before closing it. Default: false.
@@ -86,15 +86,6 @@ pub struct RandomSpec {
     pub block: u32,
     /// Seed of the offsets. Default: 42.
     pub seed: u64,
-}
-
-impl Default for WriteSpec {
-    fn default() -> Self {
-        WriteSpec {
-            fsync: false,
-            chunk: None,
-        }
-    }
 }
 
 impl Default for ReadSpec {
