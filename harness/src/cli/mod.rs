@@ -16,7 +16,7 @@ use crate::measure::cache::{CacheState, ColdMethod};
 /// iolab: which way of doing file I/O is fastest on this machine, by how
 /// much, is the difference real, and how many workers to use.
 #[derive(Debug, Parser)]
-#[command(name = "iolab", version, about, long_about = None, propagate_version = true)]
+#[command(name = "iolab", version, about, long_about = None, propagate_version = true, args_override_self = true)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]

@@ -85,7 +85,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> anyhow::Result<RunOutcome> {
     let had_failures = writer
         .rows()
         .iter()
-        .any(|r| !r.warmup && (!r.verified || r.status == "failed"));
+        .any(|r| !r.warmup && (r.status == "failed" || (r.status == "ok" && !r.verified)));
     let summary = writer.finish(now_rfc3339())?;
     Ok(RunOutcome {
         dir,

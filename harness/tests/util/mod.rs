@@ -1,0 +1,78 @@
+//! Shared helpers of the integration tests: a temporary workspace per test
+//! and a runner for the real `iolab` binary.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A temporary folder with `data/` (corpora) and `results/` inside.
+pub struct Lab {
+    /// Keeps the folder alive.
+    pub root: tempfile::TempDir,
+}
+
+impl Lab {
+    /// A fresh lab.
+    pub fn new() -> Lab {
+        Lab { root: tempfile::tempdir().expect("temp dir") }
+    }
+
+    /// The lab's root.
+    pub fn path(&self) -> &Path {
+        self.root.path()
+    }
+
+    /// `<root>/data`.
+    pub fn data(&self) -> PathBuf {
+        self.path().join("data")
+    }
+
+    /// `<root>/results`.
+    pub fn results(&self) -> PathBuf {
+        self.path().join("results")
+    }
+
+    /// An `iolab` command run in the lab's root with its data dir set.
+    pub fn iolab(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_iolab"));
+        c.current_dir(self.path()).env("IOLAB_DATA_DIR", self.data());
+        c
+    }
+
+    /// `iolab run` on a tiny corpus, without waiting for idle storage,
+    /// without progress bars, results in the lab; `extra` adds flags.
+    pub fn run(&self, extra: &[&str]) -> Output {
+        let mut c = self.iolab();
+        c.args(["run", "--files", "40", "--lines", "20", "--reps", "2", "--warmup", "0", "--settle", "0", "--no-progress"]);
+        c.args(["--out"]).arg(self.results());
+        c.args(extra);
+        c.output().expect("run iolab")
+    }
+
+    /// The only run folder in `results/`.
+    pub fn only_run(&self) -> iolab::results::LoadedRun {
+        let dirs: Vec<PathBuf> = std::fs::read_dir(self.results())
+            .expect("results dir")
+            .map(|e| e.expect("entry").path())
+            .filter(|p| p.is_dir())
+            .collect();
+        assert_eq!(dirs.len(), 1, "expected one run folder, found {dirs:?}");
+        iolab::results::load(&dirs[0]).expect("load run")
+    }
+
+    /// Number of run folders in `results/` (0 when it does not exist).
+    pub fn run_count(&self) -> usize {
+        std::fs::read_dir(self.results()).map(|d| d.count()).unwrap_or(0)
+    }
+}
+
+/// stdout + stderr as text, for assertion messages.
+pub fn text(o: &Output) -> String {
+    format!("status {:?}\nstdout:\n{}\nstderr:\n{}", o.status.code(), String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// stderr as text.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
