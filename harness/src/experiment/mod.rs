@@ -33,6 +33,10 @@ pub struct Scenario {
     pub strategy: Strategy,
     /// Cache state at the start of each repetition.
     pub cache: CacheState,
+    /// Kill the worker processes once this percentage of tasks has finished
+    /// (the atomic-save crash experiment); `None` runs to the end.
+    #[serde(default)]
+    pub kill_at_pct: Option<u32>,
 }
 
 impl Scenario {
@@ -56,6 +60,36 @@ impl Scenario {
             workload,
             strategy,
             cache,
+            kill_at_pct: None,
+        }
+    }
+
+    /// This scenario with its worker processes killed once `pct` percent of
+    /// the tasks have finished.
+    ///
+    /// # Errors
+    /// Why the combination is meaningless (not worker processes, not an
+    /// atomic save, or a percentage outside 1..=99).
+    pub fn killed_at(mut self, pct: u32) -> Result<Scenario, String> {
+        if let Some(why) = self.strategy.kill_incompatibility(&self.workload) {
+            return Err(why);
+        }
+        if !(1..=99).contains(&pct) {
+            return Err(format!("kill at {pct}%: allowed 1 to 99"));
+        }
+        self.kill_at_pct = Some(pct);
+        let mut parts: Vec<String> = self.id.split('/').map(str::to_string).collect();
+        parts[1] = self.variant();
+        self.id = parts.join("/");
+        Ok(self)
+    }
+
+    /// The workload's variant label, with the crash point when there is one
+    /// (`in-place+kill-50pct`).
+    pub fn variant(&self) -> String {
+        match self.kill_at_pct {
+            Some(pct) => format!("{}+kill-{pct}pct", self.workload.variant_label()),
+            None => self.workload.variant_label(),
         }
     }
 
@@ -64,7 +98,7 @@ impl Scenario {
         format!(
             "{} {} · {} · {}",
             self.workload.name(),
-            self.workload.variant_label(),
+            self.variant(),
             self.strategy,
             self.cache.as_str()
         )

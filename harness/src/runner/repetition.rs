@@ -49,9 +49,12 @@ pub(super) fn run(
     if let Some(w) = &warning {
         bar.println(format!("warning: {}: {w}", scenario.label()));
     }
-    match strategy::execute(&scenario.strategy, workload, ctx, corpus) {
+    let kill_after = scenario
+        .kill_at_pct
+        .map(|pct| (workload.tasks(ctx) as u64 * u64::from(pct) / 100) as u32);
+    match strategy::execute(&scenario.strategy, workload, ctx, corpus, kill_after) {
         Ok(exec) => {
-            let check = workload.verify_run(ctx, corpus, exec.count_sum);
+            let check = workload.verify_run(ctx, corpus, exec.count_sum, exec.interrupted);
             fill_measurements(&mut row, &exec);
             fill_check(&mut row, &exec, check);
         }
@@ -77,7 +80,7 @@ fn base_row(scenario: &Scenario, slot: Slot, order: u32, run_id: String) -> Row 
         baseline_id: scenario.baseline_id(),
         experiment: scenario.experiment.clone(),
         workload: scenario.workload.name().into(),
-        variant: scenario.workload.variant_label(),
+        variant: scenario.variant(),
         strategy: scenario.strategy.name().into(),
         strategy_label: scenario.strategy.to_string(),
         workers: scenario.strategy.workers(),

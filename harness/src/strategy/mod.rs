@@ -131,6 +131,25 @@ impl Strategy {
         }
     }
 
+    /// Why this strategy cannot run `workload` with its workers killed
+    /// mid-run, if it cannot: only worker processes can be killed without
+    /// killing iolab, and only the atomic save has a defined outcome then.
+    pub fn kill_incompatibility(&self, workload: &Workload) -> Option<String> {
+        if !matches!(self, Strategy::Processes { .. } | Strategy::Nested { .. }) {
+            return Some(format!(
+                "killing writers needs worker processes (processes or nested), not {}",
+                self.name()
+            ));
+        }
+        if !matches!(workload, Workload::AtomicSave(_)) {
+            return Some(format!(
+                "killing writers is an atomic-save experiment, not {}",
+                workload.name()
+            ));
+        }
+        None
+    }
+
     /// Why this strategy cannot run `workload`, if it cannot: a meaningless
     /// combination, rejected before anything runs.
     pub fn incompatibility(&self, workload: &Workload) -> Option<String> {
@@ -203,6 +222,8 @@ pub struct Execution {
     pub bytes: u64,
     /// Tasks that failed with an error, with the first messages.
     pub task_errors: Vec<String>,
+    /// Whether the workers were killed mid-run on purpose.
+    pub interrupted: bool,
 }
 
 impl Execution {
@@ -228,6 +249,8 @@ pub enum StrategyError {
 }
 
 /// Run all tasks of `workload` under `strategy`, timed, then verify evidence.
+/// With `kill_after`, worker processes are killed (`SIGKILL`) once that many
+/// tasks have finished: the crash experiment of the atomic save.
 ///
 /// # Errors
 /// [`StrategyError::Unavailable`] when the platform lacks what the strategy
@@ -237,7 +260,18 @@ pub fn execute(
     workload: &Workload,
     ctx: &TaskContext,
     corpus: &Corpus,
+    kill_after: Option<u32>,
 ) -> Result<Execution, StrategyError> {
+    let procs = |threads: u32, batch: u32| {
+        process::run(
+            strategy.processes(),
+            threads,
+            batch,
+            workload,
+            ctx,
+            kill_after,
+        )
+    };
     match strategy {
         Strategy::Sequential => local::threads(1, workload, ctx, corpus),
         Strategy::Threads { workers } => local::threads(*workers, workload, ctx, corpus),
@@ -246,12 +280,8 @@ pub fn execute(
             concurrency,
         } => local::tokio(*workers, *concurrency, workload, ctx, corpus),
         Strategy::IoUring { queue_depth } => local::io_uring(*queue_depth, workload, ctx, corpus),
-        Strategy::Processes { workers, batch } => process::run(*workers, 1, *batch, workload, ctx),
-        Strategy::Nested {
-            processes,
-            threads,
-            batch,
-        } => process::run(*processes, *threads, *batch, workload, ctx),
+        Strategy::Processes { batch, .. } => procs(1, *batch),
+        Strategy::Nested { threads, batch, .. } => procs(*threads, *batch),
         Strategy::Command { template, workers } => {
             command::run(template, *workers, workload, ctx, corpus)
         }

@@ -86,11 +86,18 @@ pub(super) fn run(
     batch: u32,
     workload: &Workload,
     ctx: &TaskContext,
+    kill_after: Option<u32>,
 ) -> Result<Execution, StrategyError> {
     let tasks = workload.tasks(ctx);
+    // Batch 0 is an even split: each process gets one chunk of the tasks.
+    let batch = if batch == 0 {
+        tasks.div_ceil(processes.max(1)).max(1)
+    } else {
+        batch
+    };
     let mut batches: VecDeque<Vec<u32>> = (0..tasks)
         .collect::<Vec<_>>()
-        .chunks(batch.max(1) as usize)
+        .chunks(batch as usize)
         .map(<[u32]>::to_vec)
         .collect();
     let setup = ToWorker::Setup {
@@ -123,6 +130,9 @@ pub(super) fn run(
         match message.map_err(|e| fail(&mut workers, id, &e))? {
             FromWorker::BatchDone { records } => {
                 exec.records.extend(records);
+                if kill_after.is_some_and(|k| exec.records.len() >= k as usize) {
+                    return Ok(kill_all(workers, meter, exec));
+                }
                 if let Some(b) = batches.pop_front() {
                     workers[id].send(&ToWorker::Batch { tasks: b })?;
                 } else if exec.records.len() == tasks as usize {
@@ -146,6 +156,27 @@ pub(super) fn run(
     verify_and_reap(&mut workers, &inbox, &mut exec)?;
     exec.absorb_records();
     Ok(exec)
+}
+
+/// The crash experiment: `SIGKILL` every worker now, reap them, close the
+/// region. Their own usage reports are lost with them; `RUSAGE_CHILDREN`
+/// counts them instead, since they are reaped inside the region.
+fn kill_all(
+    mut workers: Vec<Worker>,
+    meter: crate::measure::Meter,
+    mut exec: Execution,
+) -> Execution {
+    for w in workers.iter_mut() {
+        let _ = w.child.kill();
+    }
+    for w in workers.iter_mut() {
+        let _ = w.child.wait();
+    }
+    exec.usage = meter.stop();
+    exec.lane_done.push(exec.usage.wall);
+    exec.interrupted = true;
+    exec.absorb_records();
+    exec
 }
 
 /// After the timed region: ask every worker to verify its evidence, then

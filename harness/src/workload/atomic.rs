@@ -121,14 +121,24 @@ async fn sync_dir<I: Io>(io: &I, dir: &Path) -> io::Result<()> {
 
 /// Each target must be wholly the old content or wholly the new; anything else
 /// is torn. After a normal run every target must be new.
-pub(super) fn verify(ctx: &TaskContext) -> RunCheck {
+/// After a crash (`interrupted`), old targets are fine (their save never
+/// happened); only torn ones fail.
+pub(super) fn verify(ctx: &TaskContext, interrupted: bool) -> RunCheck {
     let states: Vec<TargetState> = (0..ctx.files)
         .into_par_iter()
         .map(|k| classify(ctx, k))
         .collect();
     let torn = states.iter().filter(|s| **s == TargetState::Torn).count() as u64;
     let old = states.iter().filter(|s| **s == TargetState::Old).count();
-    let mut check = if torn == 0 && old == 0 {
+    let new = states.len() - old - torn as usize;
+    let mut check = if interrupted {
+        let account = format!("writers killed: {new} targets new, {old} old, {torn} torn");
+        if torn == 0 {
+            RunCheck::passed(account)
+        } else {
+            RunCheck::failed(account)
+        }
+    } else if torn == 0 && old == 0 {
         RunCheck::passed(format!("{} targets wholly new", ctx.files))
     } else {
         RunCheck::failed(format!(

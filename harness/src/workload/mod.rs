@@ -429,13 +429,20 @@ impl Workload {
     }
 
     /// Check what the repetition left behind, given the sum of the tasks'
-    /// counts. Runs after the timed region.
-    pub fn verify_run(&self, ctx: &TaskContext, corpus: &Corpus, count_sum: u64) -> RunCheck {
+    /// counts and whether the writers were killed mid-run. Runs after the
+    /// timed region.
+    pub fn verify_run(
+        &self,
+        ctx: &TaskContext,
+        corpus: &Corpus,
+        count_sum: u64,
+        interrupted: bool,
+    ) -> RunCheck {
         match self {
             Workload::Write(_) | Workload::Copy(_) => write::verify_outputs(ctx, corpus),
             Workload::Read(_) | Workload::Random(_) => RunCheck::passed("task evidence checked"),
             Workload::Append(s) => append::verify(s, ctx),
-            Workload::AtomicSave(_) => atomic::verify(ctx),
+            Workload::AtomicSave(_) => atomic::verify(ctx, interrupted),
             Workload::Stream(s) => stream::verify(s, ctx, count_sum),
             Workload::Scan(_) => scan::verify(corpus, count_sum),
         }
