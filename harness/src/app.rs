@@ -2,7 +2,8 @@
 //! the steps in `docs/ARCHITECTURE.md`. Only `main` prints errors and picks
 //! the exit code.
 
-use std::path::Path;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -10,11 +11,9 @@ use anyhow::Context;
 
 use crate::cli::{self, BenchAllArgs, Cli, Command, CorpusArgs, CorpusCommand, OutputArgs};
 use crate::corpus::{self, Corpus};
-use crate::experiment::{Plan, Scenario};
-use crate::measure::cache::CacheState;
-use crate::runner::{self, RunOptions};
-use crate::strategy::Strategy;
-use crate::workload::{ReadSpec, Workload, WriteSpec};
+use crate::experiment::{Experiment, Plan, Planned, Settings};
+use crate::results::SummaryRow;
+use crate::runner::{self, RunOptions, RunOutcome};
 
 /// Exit code of a run that finished with failed or unverified scenarios.
 pub const EXIT_FAILED_SCENARIOS: u8 = 2;
@@ -105,10 +104,141 @@ fn verify_corpus(dir: &Path) -> anyhow::Result<ExitCode> {
 
 /// `iolab run experiments/x.toml …`: the plan comes from experiment files.
 fn run_experiments(args: &cli::RunArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!(
-        "experiment files are not supported yet: {}",
-        args.experiments.len()
-    )
+    let settings = cli::plan::run_settings(args)?;
+    let experiments = load_experiments(&args.experiments)?;
+    let planned = plan_experiments(&experiments, &settings, "run")?;
+    if args.dry_run {
+        return list_scenarios(&planned);
+    }
+    let outcome = run_planned(&planned, &experiments, &args.output, &args.corpus.data_dir)?;
+    runner::print_summary(&mut std::io::stdout().lock(), &outcome.summary)?;
+    println!("\nresults: {}", outcome.dir.display());
+    Ok(experiment_exit_code(&outcome.summary))
+}
+
+/// Load and check every experiment file before anything runs.
+fn load_experiments(paths: &[PathBuf]) -> anyhow::Result<Vec<Experiment>> {
+    let mut out: Vec<Experiment> = Vec::new();
+    for p in paths {
+        let e = Experiment::load(p)?;
+        if let Some(other) = out.iter().find(|o| o.name == e.name) {
+            anyhow::bail!(
+                "{} and {} are both named {:?}: experiment names (file stems) must differ",
+                other.source.file,
+                e.source.file,
+                e.name
+            );
+        }
+        out.push(e);
+    }
+    Ok(out)
+}
+
+/// Merge the experiments into one plan and say what it holds and skips.
+fn plan_experiments(
+    experiments: &[Experiment],
+    settings: &Settings,
+    command: &str,
+) -> anyhow::Result<Planned> {
+    let planned = crate::experiment::plan(experiments, settings)?;
+    let p = &planned.plan;
+    let per: Vec<String> = planned
+        .per_experiment
+        .iter()
+        .map(|(name, n)| format!("{name} {n}"))
+        .collect();
+    println!(
+        "{command}: {} experiments ({}), {} scenarios{}{}; {} warm-up + {} measured repetitions each, settle {} ms; corpus {}",
+        experiments.len(),
+        per.join(", "),
+        p.scenarios.len(),
+        if planned.shared > 0 { format!(" ({} shared between files)", planned.shared) } else { String::new() },
+        if planned.excluded > 0 { format!(", {} left out by --only", planned.excluded) } else { String::new() },
+        p.warmup,
+        p.reps,
+        p.settle.idle.as_millis(),
+        p.corpus.dir_name(),
+    );
+    print_skipped(&planned);
+    Ok(planned)
+}
+
+/// `--dry-run`: the scenarios, one id per line, and stop.
+fn list_scenarios(planned: &Planned) -> anyhow::Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    for s in &planned.plan.scenarios {
+        writeln!(out, "{}/{}", s.experiment, s.id)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Skipped combinations, one line per reason with a count and an example.
+fn print_skipped(planned: &Planned) {
+    if planned.skipped.is_empty() {
+        return;
+    }
+    let mut by_reason: Vec<(String, usize, String)> = Vec::new();
+    for (experiment, s) in &planned.skipped {
+        let key = format!("{experiment}: {}", s.reason);
+        match by_reason.iter_mut().find(|(k, _, _)| *k == key) {
+            Some(entry) => entry.1 += 1,
+            None => by_reason.push((key, 1, format!("{} ({})", s.combination, s.place))),
+        }
+    }
+    println!(
+        "skipped {} meaningless combinations:",
+        planned.skipped.len()
+    );
+    for (reason, n, example) in by_reason {
+        println!("  {n} × {reason}; e.g. {example}");
+    }
+}
+
+/// Run a plan made of experiment files, recording the files in `run.json`.
+fn run_planned(
+    planned: &Planned,
+    experiments: &[Experiment],
+    output: &OutputArgs,
+    data_dir: &Path,
+) -> anyhow::Result<RunOutcome> {
+    let opts = RunOptions {
+        data_dir: data_dir.to_path_buf(),
+        results_dir: output.out.clone(),
+        run_id: output.run_id.clone(),
+        progress: !output.no_progress,
+        command_line: std::env::args().collect(),
+        experiment_files: experiments
+            .iter()
+            .map(|e| (e.source.file.clone(), e.source.text.clone()))
+            .collect(),
+    };
+    runner::run(&planned.plan, &opts)
+}
+
+/// Whether a row's failed verification is the measurement itself: lines lost
+/// by unlocked appends, targets torn by killed writers.
+fn integrity_outcome(r: &SummaryRow) -> bool {
+    r.workload == "append" || r.variant.contains("+kill-")
+}
+
+/// 0, or 2 when a scenario failed or did not verify (apart from the
+/// integrity experiments, whose lost lines and torn files are the result).
+fn experiment_exit_code(summary: &[SummaryRow]) -> ExitCode {
+    let bad: Vec<&SummaryRow> = summary
+        .iter()
+        .filter(|r| {
+            r.status == "failed"
+                || (r.status != "unavailable" && r.n_verified < r.n && !integrity_outcome(r))
+        })
+        .collect();
+    if bad.is_empty() {
+        return ExitCode::SUCCESS;
+    }
+    eprintln!("{} scenarios failed or did not verify:", bad.len());
+    for r in bad {
+        eprintln!("  {}: {}", r.scenario_id, r.detail);
+    }
+    ExitCode::from(EXIT_FAILED_SCENARIOS)
 }
 
 fn run_plan(plan: &Plan, output: &OutputArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
@@ -130,55 +260,110 @@ fn run_plan(plan: &Plan, output: &OutputArgs, data_dir: &Path) -> anyhow::Result
     })
 }
 
-/// The standard grid of `bench-all`: load and save under every in-process
-/// and process strategy, warm and cold.
+/// `iolab bench-all`: every experiment file in one run, then the report,
+/// the headline findings and every claim's verdict.
 fn bench_all(args: &BenchAllArgs) -> anyhow::Result<ExitCode> {
-    let workloads = [
-        Workload::Read(ReadSpec::default()),
-        Workload::Write(WriteSpec::default()),
-    ];
-    let strategies = [
-        Strategy::Sequential,
-        Strategy::Threads { workers: 2 },
-        Strategy::Threads { workers: 4 },
-        Strategy::Threads { workers: 8 },
-        Strategy::Processes {
-            workers: 4,
-            batch: 16,
-        },
-    ];
-    let mut scenarios = Vec::new();
-    for w in &workloads {
-        let caches: &[CacheState] = if w.inputs_matter() {
-            &[CacheState::Warm, CacheState::Cold]
-        } else {
-            &[CacheState::Warm]
-        };
-        for s in &strategies {
-            for c in caches {
-                scenarios.push(Scenario::new("bench-all", w.clone(), s.clone(), *c));
-            }
+    let start = Instant::now();
+    let settings = cli::plan::bench_all_settings(args)?;
+    let experiments = load_experiments(&experiment_files(&args.experiments)?)?;
+    let planned = plan_experiments(&experiments, &settings, "bench-all")?;
+    if args.dry_run {
+        return list_scenarios(&planned);
+    }
+    let outcome = run_planned(&planned, &experiments, &args.output, &args.data_dir)?;
+    match crate::report::render_run(&outcome.dir, &args.reports) {
+        Ok(path) => println!("report: {}", path.display()),
+        Err(e) => println!("report: {e:#}"),
+    }
+    let run = crate::results::load(&outcome.dir)?;
+    let mut out = std::io::stdout().lock();
+    print_headline(&mut out, &run.summary)?;
+    crate::claims::print_table(&mut out, &crate::claims::judge(&run))?;
+    println!(
+        "\nresults: {}\nbench-all took {:.0} s",
+        outcome.dir.display(),
+        start.elapsed().as_secs_f64()
+    );
+    Ok(experiment_exit_code(&outcome.summary))
+}
+
+/// The `*.toml` files of `dir`, sorted by name.
+fn experiment_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| {
+            format!(
+                "reading the experiments folder {} (pass --experiments DIR)",
+                dir.display()
+            )
+        })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        anyhow::bail!("{} holds no experiment files (*.toml)", dir.display());
+    }
+    Ok(files)
+}
+
+/// The strategy as people read it; command scenarios by their program.
+fn strategy_shown(r: &SummaryRow) -> String {
+    if r.strategy == "command" {
+        r.scenario_id
+            .split('/')
+            .nth(2)
+            .unwrap_or("command")
+            .to_string()
+    } else {
+        r.strategy_label.clone()
+    }
+}
+
+/// Per workload and cache state: the fastest scenario that verified, and its
+/// speedup over the sequential run of the same variant.
+fn print_headline(out: &mut impl Write, summary: &[SummaryRow]) -> std::io::Result<()> {
+    let mut best: Vec<&SummaryRow> = Vec::new();
+    for r in summary.iter().filter(|r| {
+        r.status == "ok" && r.n_verified == r.n && r.n > 0 && !r.variant.contains("+kill-")
+    }) {
+        match best
+            .iter_mut()
+            .find(|b| b.workload == r.workload && b.cache == r.cache)
+        {
+            Some(b) if r.wall_median_s < b.wall_median_s => *b = r,
+            Some(_) => {}
+            None => best.push(r),
         }
     }
-    scenarios.sort_by(|a, b| a.id.cmp(&b.id));
-    let corpus_args = CorpusArgs {
-        dir: None,
-        scale: args.scale,
-        files: None,
-        lines: None,
-        values: None,
-        large_file: None,
-        data_dir: args.data_dir.clone(),
-    };
-    let plan = Plan {
-        scenarios,
-        corpus: cli::plan::corpus_spec(&corpus_args, false)?,
-        reps: cli::plan::reps(args.measure.reps)?,
-        warmup: args.measure.warmup,
-        order: cli::plan::order(&args.measure),
-        settle: cli::plan::settle(&args.measure)?,
-        cold_method: args.measure.cold_method,
-        bootstrap_seed: args.measure.seed,
-    };
-    run_plan(&plan, &args.output, &args.data_dir)
+    writeln!(
+        out,
+        "\nFastest per workload (median wall time; speedup over sequential, same variant, 95% CI):"
+    )?;
+    for r in best {
+        let speedup = match (r.speedup, r.speedup_ci_low, r.speedup_ci_high) {
+            (Some(s), Some(lo), Some(hi)) if r.strategy != "sequential" => {
+                format!("{s:.2}× [{lo:.2} … {hi:.2}]")
+            }
+            _ => "— (sequential is fastest)".into(),
+        };
+        writeln!(
+            out,
+            "  {:<12} {:<5} {:<34} {:>10}  {}",
+            r.workload,
+            r.cache,
+            format!("{} · {}", strategy_shown(r), r.variant),
+            human_time(r.wall_median_s),
+            speedup
+        )?;
+    }
+    Ok(())
+}
+
+/// Seconds in a readable unit.
+fn human_time(s: f64) -> String {
+    if s >= 1.0 {
+        format!("{s:.3} s")
+    } else {
+        format!("{:.1} ms", s * 1e3)
+    }
 }

@@ -9,7 +9,9 @@ use util::{stderr, text, Lab};
 
 fn create(lab: &Lab, dir: &std::path::Path, extra: &[&str]) -> std::process::Output {
     lab.iolab()
-        .args(["corpus", "create", "--files", "30", "--lines", "10", "--dir"])
+        .args([
+            "corpus", "create", "--files", "30", "--lines", "10", "--dir",
+        ])
         .arg(dir)
         .args(extra)
         .output()
@@ -20,10 +22,23 @@ fn create(lab: &Lab, dir: &std::path::Path, extra: &[&str]) -> std::process::Out
 fn generation_is_deterministic() {
     let lab = Lab::new();
     let (a, b) = (lab.path().join("a"), lab.path().join("b"));
-    assert!(create(&lab, &a, &["--large-file", "100KiB"]).status.success());
-    assert!(create(&lab, &b, &["--large-file", "100KiB"]).status.success());
-    for name in ["data-00000.csv", "data-00029.csv", "large.csv", "manifest.json"] {
-        assert_eq!(fs::read(a.join(name)).unwrap(), fs::read(b.join(name)).unwrap(), "{name} differs");
+    assert!(create(&lab, &a, &["--large-file", "100KiB"])
+        .status
+        .success());
+    assert!(create(&lab, &b, &["--large-file", "100KiB"])
+        .status
+        .success());
+    for name in [
+        "data-00000.csv",
+        "data-00029.csv",
+        "large.csv",
+        "manifest.json",
+    ] {
+        assert_eq!(
+            fs::read(a.join(name)).unwrap(),
+            fs::read(b.join(name)).unwrap(),
+            "{name} differs"
+        );
     }
     let first = fs::read_to_string(a.join("data-00002.csv")).unwrap();
     assert_eq!(first.lines().next(), Some("2,3,4,5,6,7,8,9,10,11"));
@@ -36,7 +51,13 @@ fn second_create_reuses() {
     assert!(create(&lab, &dir, &[]).status.success());
     let again = create(&lab, &dir, &[]);
     assert!(again.status.success());
-    assert!(String::from_utf8_lossy(&again.stdout).to_lowercase().contains("reused"), "{}", text(&again));
+    assert!(
+        String::from_utf8_lossy(&again.stdout)
+            .to_lowercase()
+            .contains("reused"),
+        "{}",
+        text(&again)
+    );
 }
 
 #[test]
@@ -48,7 +69,12 @@ fn verify_names_a_flipped_byte() {
     let mut bytes = fs::read(&path).unwrap();
     bytes[5] ^= 0x01;
     fs::write(&path, bytes).unwrap();
-    let out = lab.iolab().args(["corpus", "verify"]).arg(&dir).output().unwrap();
+    let out = lab
+        .iolab()
+        .args(["corpus", "verify"])
+        .arg(&dir)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("data-00007.csv"), "{}", text(&out));
 }
@@ -59,12 +85,22 @@ fn clean_refuses_unmarked_directory_and_file() {
     let dir = lab.path().join("precious");
     fs::create_dir(&dir).unwrap();
     fs::write(dir.join("thesis.txt"), "keep me").unwrap();
-    let out = lab.iolab().args(["corpus", "clean"]).arg(&dir).output().unwrap();
+    let out = lab
+        .iolab()
+        .args(["corpus", "clean"])
+        .arg(&dir)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(dir.join("thesis.txt").exists());
     assert!(stderr(&out).contains("precious"), "{}", text(&out));
     let file = dir.join("thesis.txt");
-    let out = lab.iolab().args(["corpus", "clean"]).arg(&file).output().unwrap();
+    let out = lab
+        .iolab()
+        .args(["corpus", "clean"])
+        .arg(&file)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(file.exists());
 }
@@ -74,7 +110,12 @@ fn clean_removes_a_corpus() {
     let lab = Lab::new();
     let dir = lab.path().join("c");
     assert!(create(&lab, &dir, &[]).status.success());
-    let out = lab.iolab().args(["corpus", "clean"]).arg(&dir).output().unwrap();
+    let out = lab
+        .iolab()
+        .args(["corpus", "clean"])
+        .arg(&dir)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", text(&out));
     assert!(!dir.exists());
 }
@@ -101,22 +142,85 @@ fn corpus_path_that_is_a_file_or_has_no_parent_is_refused() {
 fn bad_run_inputs_are_rejected_before_anything_runs() {
     let cases: &[(&[&str], &str)] = &[
         (&["--workload", "juggle"], "juggle"),
-        (&["--workload", "read", "--strategy", "telepathy", "--workers", "2"], "telepathy"),
-        (&["--workload", "read", "--strategy", "threads", "--workers", "0"], "--workers 0"),
-        (&["--workload", "read", "--strategy", "threads", "--workers", "100000"], "--workers 100000"),
-        (&["--workload", "read", "--strategy", "sequential", "--workers", "8"], "sequential"),
+        (
+            &[
+                "--workload",
+                "read",
+                "--strategy",
+                "telepathy",
+                "--workers",
+                "2",
+            ],
+            "telepathy",
+        ),
+        (
+            &[
+                "--workload",
+                "read",
+                "--strategy",
+                "threads",
+                "--workers",
+                "0",
+            ],
+            "--workers 0",
+        ),
+        (
+            &[
+                "--workload",
+                "read",
+                "--strategy",
+                "threads",
+                "--workers",
+                "100000",
+            ],
+            "--workers 100000",
+        ),
+        (
+            &[
+                "--workload",
+                "read",
+                "--strategy",
+                "sequential",
+                "--workers",
+                "8",
+            ],
+            "sequential",
+        ),
         (&["--workload", "read", "--variant", "mmap"], "mmap"),
-        (&["--workload", "scan", "--variant", "mmap", "--strategy", "io_uring", "--workers", "4"], "io_uring"),
+        (
+            &[
+                "--workload",
+                "scan",
+                "--variant",
+                "mmap",
+                "--strategy",
+                "io_uring",
+                "--workers",
+                "4",
+            ],
+            "io_uring",
+        ),
         (&["--workload", "read", "--chunk", "4 parsecs"], "4 parsecs"),
         (&["--workload", "read", "--reps", "0"], "--reps 0"),
     ];
     for (args, needle) in cases {
         let lab = Lab::new();
         let out = lab.run(args);
-        assert_ne!(out.status.code(), Some(0), "{args:?} was accepted: {}", text(&out));
+        assert_ne!(
+            out.status.code(),
+            Some(0),
+            "{args:?} was accepted: {}",
+            text(&out)
+        );
         let err = stderr(&out);
-        assert!(err.contains(needle), "{args:?}: error does not name {needle:?}: {err}");
-        assert!(err.lines().filter(|l| !l.trim().is_empty()).count() <= 6, "{args:?}: not a short message: {err}");
+        assert!(
+            err.contains(needle),
+            "{args:?}: error does not name {needle:?}: {err}"
+        );
+        assert!(
+            err.lines().filter(|l| !l.trim().is_empty()).count() <= 6,
+            "{args:?}: not a short message: {err}"
+        );
         assert_eq!(lab.run_count(), 0, "{args:?} left a run folder behind");
         assert!(!lab.data().exists(), "{args:?} created a corpus");
     }
@@ -125,7 +229,18 @@ fn bad_run_inputs_are_rejected_before_anything_runs() {
 #[test]
 fn run_writes_three_files_with_verified_rows() {
     let lab = Lab::new();
-    let out = lab.run(&["--workload", "read,write", "--strategy", "threads", "--workers", "2", "--cache", "warm,cold", "--warmup", "1"]);
+    let out = lab.run(&[
+        "--workload",
+        "read,write",
+        "--strategy",
+        "threads",
+        "--workers",
+        "2",
+        "--cache",
+        "warm,cold",
+        "--warmup",
+        "1",
+    ]);
     assert!(out.status.success(), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("Speedup over sequential"), "{stdout}");
@@ -134,14 +249,29 @@ fn run_writes_three_files_with_verified_rows() {
     // read: 2 strategies × 2 caches; write: 2 strategies × 2 caches (write's cache is moot but asked for).
     assert_eq!(run.summary.len(), 8);
     assert_eq!(run.rows.len(), 8 * 3, "2 reps + 1 warm-up each");
-    assert!(run.rows.iter().all(|r| r.verified && r.status == "ok"), "{:?}", run.rows.iter().find(|r| !r.verified));
+    assert!(
+        run.rows.iter().all(|r| r.verified && r.status == "ok"),
+        "{:?}",
+        run.rows.iter().find(|r| !r.verified)
+    );
     assert!(run.rows.iter().filter(|r| r.warmup).count() == 8);
-    let cold_read = run.rows.iter().find(|r| r.workload == "read" && r.cache == "cold").unwrap();
+    let cold_read = run
+        .rows
+        .iter()
+        .find(|r| r.workload == "read" && r.cache == "cold")
+        .unwrap();
     assert!(["drop-caches", "fadvise"].contains(&cold_read.cache_method.as_str()));
     assert!(cold_read.cache_resident_pct.is_some());
     assert!(run.rows.iter().all(|r| r.wall_s > 0.0 && r.tasks == 40));
-    let threads = run.summary.iter().find(|s| s.strategy == "threads").unwrap();
-    assert!(threads.speedup.is_some(), "speedup over the added sequential baseline");
+    let threads = run
+        .summary
+        .iter()
+        .find(|s| s.strategy == "threads")
+        .unwrap();
+    assert!(
+        threads.speedup.is_some(),
+        "speedup over the added sequential baseline"
+    );
     assert!(!run.meta.machine.kernel.is_empty());
     assert_eq!(run.meta.plan.reps, 2);
 }
@@ -149,7 +279,16 @@ fn run_writes_three_files_with_verified_rows() {
 #[test]
 fn fadvise_cold_method_is_recorded() {
     let lab = Lab::new();
-    let out = lab.run(&["--workload", "read", "--cache", "cold", "--cold-method", "fadvise", "--reps", "1"]);
+    let out = lab.run(&[
+        "--workload",
+        "read",
+        "--cache",
+        "cold",
+        "--cold-method",
+        "fadvise",
+        "--reps",
+        "1",
+    ]);
     assert!(out.status.success(), "{}", text(&out));
     let run = lab.only_run();
     assert!(run.rows.iter().all(|r| r.cache_method == "fadvise"));
@@ -159,7 +298,16 @@ fn fadvise_cold_method_is_recorded() {
 fn interleaved_order_is_seeded_and_sequential_order_is_grouped() {
     let order_of = |extra: &[&str]| {
         let lab = Lab::new();
-        let mut args = vec!["--workload", "read", "--strategy", "threads", "--workers", "2,3", "--reps", "3"];
+        let mut args = vec![
+            "--workload",
+            "read",
+            "--strategy",
+            "threads",
+            "--workers",
+            "2,3",
+            "--reps",
+            "3",
+        ];
         args.extend_from_slice(extra);
         assert!(lab.run(&args).status.success());
         let run = lab.only_run();
@@ -170,7 +318,10 @@ fn interleaved_order_is_seeded_and_sequential_order_is_grouped() {
     let a = order_of(&["--seed", "1"]);
     assert_eq!(a, order_of(&["--seed", "1"]));
     let grouped = order_of(&["--order", "sequential"]);
-    assert!(grouped.windows(2).filter(|w| w[0] != w[1]).count() == 2, "{grouped:?}");
+    assert!(
+        grouped.windows(2).filter(|w| w[0] != w[1]).count() == 2,
+        "{grouped:?}"
+    );
 }
 
 /// A run killed mid-way keeps every row it finished, whole.
@@ -179,17 +330,37 @@ fn killed_run_keeps_finished_rows() {
     let lab = Lab::new();
     let mut child = lab
         .iolab()
-        .args(["run", "--workload", "write", "--files", "200", "--lines", "50", "--reps", "1000", "--warmup", "0"])
+        .args([
+            "run",
+            "--workload",
+            "write",
+            "--files",
+            "200",
+            "--lines",
+            "50",
+            "--reps",
+            "1000",
+            "--warmup",
+            "0",
+        ])
         .args(["--settle", "0", "--no-progress", "--out"])
         .arg(lab.results())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let csv = || fs::read_dir(lab.results()).ok()?.next()?.ok().map(|e| e.path().join("runs.csv"));
+    let csv = || {
+        fs::read_dir(lab.results())
+            .ok()?
+            .next()?
+            .ok()
+            .map(|e| e.path().join("runs.csv"))
+    };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
-        let rows = csv().and_then(|p| fs::read_to_string(p).ok()).map_or(0, |t| t.lines().count());
+        let rows = csv()
+            .and_then(|p| fs::read_to_string(p).ok())
+            .map_or(0, |t| t.lines().count());
         if rows >= 4 || std::time::Instant::now() > deadline {
             break;
         }
@@ -200,8 +371,14 @@ fn killed_run_keeps_finished_rows() {
     let run = lab.only_run();
     assert!(run.rows.len() >= 3, "rows: {}", run.rows.len());
     assert!(run.rows.iter().all(|r| r.verified && r.wall_s > 0.0));
-    assert!(run.meta.ended_at.is_none(), "an interrupted run has no end time");
-    assert!(!run.summary.is_empty(), "the summary is recomputed from the rows");
+    assert!(
+        run.meta.ended_at.is_none(),
+        "an interrupted run has no end time"
+    );
+    assert!(
+        !run.summary.is_empty(),
+        "the summary is recomputed from the rows"
+    );
 }
 
 /// A corpus that does not fit: one clear line, exit 1. Needs root to mount
@@ -222,7 +399,9 @@ fn no_space_left_is_a_clear_error() {
     }
     let out = lab
         .iolab()
-        .args(["corpus", "create", "--files", "100", "--lines", "1000", "--dir"])
+        .args([
+            "corpus", "create", "--files", "100", "--lines", "1000", "--dir",
+        ])
         .arg(mnt.join("c"))
         .output()
         .unwrap();
@@ -230,5 +409,8 @@ fn no_space_left_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let err = stderr(&out);
     assert!(err.contains("no space left"), "{err}");
-    assert!(err.lines().filter(|l| !l.trim().is_empty()).count() <= 3, "{err}");
+    assert!(
+        err.lines().filter(|l| !l.trim().is_empty()).count() <= 3,
+        "{err}"
+    );
 }

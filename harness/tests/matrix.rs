@@ -12,18 +12,56 @@ const SYNC_STRATEGIES: &str = "sequential,threads,processes,nested";
 /// scenario ran and verified (io_uring may be unavailable: then it must say so).
 fn assert_all_verified(workload: &str, variants: &str, strategies: &str, extra: &[&str]) {
     let lab = Lab::new();
-    let mut args = vec!["--workload", workload, "--variant", variants, "--strategy", strategies, "--workers", "3"];
-    args.extend_from_slice(&["--no-baseline", "--threads", "2", "--large-file", "300KiB", "--segments", "5", "--reads", "200", "--lines", "500"]);
+    let mut args = vec![
+        "--workload",
+        workload,
+        "--variant",
+        variants,
+        "--strategy",
+        strategies,
+        "--workers",
+        "3",
+    ];
+    args.extend_from_slice(&[
+        "--no-baseline",
+        "--threads",
+        "2",
+        "--large-file",
+        "300KiB",
+        "--segments",
+        "5",
+        "--reads",
+        "200",
+        "--append-lines",
+        "500",
+    ]);
     args.extend_from_slice(extra);
     let out = lab.run(&args);
-    assert!(out.status.success(), "{workload} {variants}: {}", text(&out));
+    assert!(
+        out.status.success(),
+        "{workload} {variants}: {}",
+        text(&out)
+    );
     let run = lab.only_run();
     let wanted_strategies = strategies.split(',').count();
     let wanted = wanted_strategies * variants.split(',').count();
-    assert_eq!(run.summary.len(), wanted, "{workload}: {:?}", run.summary.iter().map(|s| &s.scenario_id).collect::<Vec<_>>());
+    assert_eq!(
+        run.summary.len(),
+        wanted,
+        "{workload}: {:?}",
+        run.summary
+            .iter()
+            .map(|s| &s.scenario_id)
+            .collect::<Vec<_>>()
+    );
     for s in &run.summary {
         if s.strategy == "io_uring" && s.status == "unavailable" {
-            assert!(s.detail.contains("io_uring"), "{}: {}", s.scenario_id, s.detail);
+            assert!(
+                s.detail.contains("io_uring"),
+                "{}: {}",
+                s.scenario_id,
+                s.detail
+            );
             eprintln!("skipped: {}: {}", s.scenario_id, s.detail);
             continue;
         }
@@ -39,24 +77,44 @@ fn write_under_every_strategy() {
 
 #[test]
 fn read_under_every_strategy() {
-    assert_all_verified("read", "whole,buffered", ALL_STRATEGIES, &["--buffer", "100"]);
+    assert_all_verified(
+        "read",
+        "whole,buffered",
+        ALL_STRATEGIES,
+        &["--buffer", "100"],
+    );
 }
 
 #[test]
 fn copy_under_every_strategy() {
     assert_all_verified("copy", "loop", ALL_STRATEGIES, &["--chunk", "333"]);
-    assert_all_verified("copy", "kernel", "sequential,threads,processes,nested,tokio", &[]);
+    assert_all_verified(
+        "copy",
+        "kernel",
+        "sequential,threads,processes,nested,tokio",
+        &[],
+    );
 }
 
 #[test]
 fn atomic_save_under_every_strategy() {
-    assert_all_verified("atomic-save", "in-place,rename,rename-fsync,rename-fsync-dir", ALL_STRATEGIES, &[]);
+    assert_all_verified(
+        "atomic-save",
+        "in-place,rename,rename-fsync,rename-fsync-dir",
+        ALL_STRATEGIES,
+        &[],
+    );
 }
 
 #[test]
 fn stream_under_every_strategy() {
     assert_all_verified("stream", "buffered", ALL_STRATEGIES, &["--buffer", "777"]);
-    assert_all_verified("stream", "unbuffered", "threads", &["--large-file", "20KiB"]);
+    assert_all_verified(
+        "stream",
+        "unbuffered",
+        "threads",
+        &["--large-file", "20KiB"],
+    );
 }
 
 #[test]
@@ -73,8 +131,13 @@ fn random_under_every_strategy() {
 
 #[test]
 fn locked_appends_keep_every_line() {
-    assert_all_verified("append", "mutex,o-append,per-worker-merge", ALL_STRATEGIES, &["--lines", "3000"]);
-    assert_all_verified("append", "flock", SYNC_STRATEGIES, &["--lines", "3000"]);
+    assert_all_verified(
+        "append",
+        "mutex,o-append,per-worker-merge",
+        ALL_STRATEGIES,
+        &["--append-lines", "3000"],
+    );
+    assert_all_verified("append", "flock", SYNC_STRATEGIES, &["--append-lines", "3000"]);
 }
 
 /// The mutex guards one process only: under processes it must still not
@@ -83,10 +146,25 @@ fn locked_appends_keep_every_line() {
 fn unlocked_seek_loses_lines_under_contention() {
     let lab = Lab::new();
     let out = lab.run(&[
-        "--workload", "append", "--variant", "unlocked-seek,o-append", "--strategy", "threads,processes",
-        "--workers", "8", "--lines", "20000", "--reps", "3",
+        "--workload",
+        "append",
+        "--variant",
+        "unlocked-seek,o-append",
+        "--strategy",
+        "threads,processes",
+        "--workers",
+        "8",
+        "--append-lines",
+        "20000",
+        "--reps",
+        "3",
     ]);
-    assert_eq!(out.status.code(), Some(2), "finished with unverified scenarios: {}", text(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "finished with unverified scenarios: {}",
+        text(&out)
+    );
     let run = lab.only_run();
     let lost: u64 = run
         .rows
@@ -96,19 +174,41 @@ fn unlocked_seek_loses_lines_under_contention() {
         .sum();
     assert!(lost > 0, "unlocked-seek lost nothing in 6 contended runs");
     for r in run.rows.iter().filter(|r| r.variant == "o-append") {
-        assert_eq!((r.append_intact, r.append_missing, r.append_corrupted), (Some(20000), Some(0), Some(0)), "{}", r.scenario_id);
+        assert_eq!(
+            (r.append_intact, r.append_missing, r.append_corrupted),
+            (Some(20000), Some(0), Some(0)),
+            "{}",
+            r.scenario_id
+        );
     }
-    let summary = run.summary.iter().find(|s| s.scenario_id.contains("unlocked-seek/processes")).unwrap();
+    let summary = run
+        .summary
+        .iter()
+        .find(|s| s.scenario_id.contains("unlocked-seek/processes"))
+        .unwrap();
     assert!(summary.n_verified < summary.n);
 }
 
 #[test]
 fn command_strategy_is_timed_and_verified() {
     let lab = Lab::new();
-    let out = lab.run(&["--workload", "copy", "--strategy", "command", "--command", "cp -r {corpus}/. {dest}/ && rm -f {dest}/manifest.json {dest}/.iolab-corpus", "--workers", "1"]);
+    let out = lab.run(&[
+        "--workload",
+        "copy",
+        "--strategy",
+        "command",
+        "--command",
+        "cp -r {corpus}/. {dest}/ && rm -f {dest}/manifest.json {dest}/.iolab-corpus",
+        "--workers",
+        "1",
+    ]);
     assert!(out.status.success(), "{}", text(&out));
     let run = lab.only_run();
-    let s = run.summary.iter().find(|s| s.strategy == "command").unwrap();
+    let s = run
+        .summary
+        .iter()
+        .find(|s| s.strategy == "command")
+        .unwrap();
     assert_eq!((s.status.as_str(), s.n_verified), ("ok", 2), "{}", s.detail);
     assert!(s.wall_median_s > 0.0);
 }
@@ -116,7 +216,15 @@ fn command_strategy_is_timed_and_verified() {
 #[test]
 fn command_that_skips_is_unavailable_not_failed() {
     let lab = Lab::new();
-    let out = lab.run(&["--workload", "read", "--strategy", "command", "--command", "echo 'iolab-skip: python3 missing' >&2; exit 3", "--no-baseline"]);
+    let out = lab.run(&[
+        "--workload",
+        "read",
+        "--strategy",
+        "command",
+        "--command",
+        "echo 'iolab-skip: python3 missing' >&2; exit 3",
+        "--no-baseline",
+    ]);
     assert!(out.status.success(), "{}", text(&out));
     let run = lab.only_run();
     assert_eq!(run.summary[0].status, "unavailable");
@@ -126,8 +234,19 @@ fn command_that_skips_is_unavailable_not_failed() {
 #[test]
 fn command_read_must_report_the_bytes_it_loaded() {
     let lab = Lab::new();
-    let out = lab.run(&["--workload", "read", "--strategy", "command", "--command", "cat {corpus}/data-*.csv > /dev/null; echo bytes=12", "--no-baseline"]);
+    let out = lab.run(&[
+        "--workload",
+        "read",
+        "--strategy",
+        "command",
+        "--command",
+        "cat {corpus}/data-*.csv > /dev/null; echo bytes=12",
+        "--no-baseline",
+    ]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let run = lab.only_run();
-    assert!(run.rows.iter().all(|r| !r.verified && r.detail.contains("bytes=12")));
+    assert!(run
+        .rows
+        .iter()
+        .all(|r| !r.verified && r.detail.contains("bytes=12")));
 }

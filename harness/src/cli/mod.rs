@@ -135,9 +135,12 @@ pub struct RunArgs {
     /// Experiment files (`experiments/*.toml`) to run instead of a grid given by flags.
     #[arg(value_name = "EXPERIMENT")]
     pub experiments: Vec<PathBuf>,
-    /// Run only scenarios whose id contains this text (with experiment files).
+    /// Run only scenarios whose `<experiment>/<scenario id>` contains this text, with their sequential baselines (with experiment files).
     #[arg(long)]
     pub only: Option<String>,
+    /// List the scenarios the experiment files expand to (and the skipped combinations), then stop.
+    #[arg(long, requires = "experiments")]
+    pub dry_run: bool,
     /// Workloads (comma-separated): write, read, copy, append, atomic-save, stream, scan, random.
     #[arg(long, value_delimiter = ',', required_unless_present = "experiments")]
     pub workload: Vec<String>,
@@ -176,7 +179,7 @@ pub struct RunArgs {
     pub fsync: bool,
     /// Lines to append (append) [default: 10000].
     #[arg(long)]
-    pub lines: Option<u32>,
+    pub append_lines: Option<u32>,
     /// Segments the large file is cut into (stream, scan) [default: 16].
     #[arg(long)]
     pub segments: Option<u32>,
@@ -197,7 +200,7 @@ pub struct RunArgs {
     pub corpus: CorpusArgs,
     /// Measurement.
     #[command(flatten)]
-    pub measure: MeasureArgs,
+    pub measure: plan::RunMeasureArgs,
     /// Output.
     #[command(flatten)]
     pub output: OutputArgs,
@@ -212,9 +215,12 @@ pub struct BenchAllArgs {
     /// Folder of experiment files.
     #[arg(long, default_value = "experiments")]
     pub experiments: PathBuf,
-    /// Run only scenarios whose id contains this text.
+    /// Run only scenarios whose `<experiment>/<scenario id>` contains this text, with their sequential baselines.
     #[arg(long)]
     pub only: Option<String>,
+    /// List the scenarios the experiment files expand to (and the skipped combinations), then stop.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Folder for rendered reports.
     #[arg(long, default_value = "reports")]
     pub reports: PathBuf,
@@ -223,7 +229,7 @@ pub struct BenchAllArgs {
     pub data_dir: PathBuf,
     /// Measurement.
     #[command(flatten)]
-    pub measure: MeasureArgs,
+    pub measure: plan::RunMeasureArgs,
     /// Output.
     #[command(flatten)]
     pub output: OutputArgs,
@@ -286,6 +292,18 @@ pub struct TuneArgs {
     /// Largest worker count tried.
     #[arg(long, default_value_t = 64)]
     pub max_workers: u32,
+    /// Number of files (overrides the scale).
+    #[arg(long)]
+    pub files: Option<u32>,
+    /// Lines per file (overrides the scale).
+    #[arg(long)]
+    pub lines: Option<u32>,
+    /// Cache state of every measurement: warm or cold.
+    #[arg(long, value_enum, default_value = "warm")]
+    pub cache: CacheState,
+    /// Throughputs whose medians differ by at most this fraction count as the same (the knee's noise band).
+    #[arg(long, default_value_t = 0.05, value_name = "FRACTION")]
+    pub tolerance: f64,
     /// Compare the new profile with this profile file (.toml or .json).
     #[arg(long, value_name = "PROFILE")]
     pub compare: Option<PathBuf>,

@@ -1,18 +1,25 @@
-//! Validation of `iolab run` arguments into a [`Plan`]: every value checked,
-//! every error naming the flag, the value and what is allowed.
+//! Validation of command-line values into the types the rest of iolab uses:
+//! the flag grid of `iolab run --workload …` into a [`Plan`], and the flags
+//! of `iolab run x.toml` and `iolab bench-all` into [`Settings`] for
+//! experiment files. Every error names the flag, the value and what is
+//! allowed. Workloads and strategies are built by
+//! [`crate::experiment::build`], the same rules experiment files use.
 
 use std::time::Duration;
 
+use clap::Args;
+
 use crate::corpus::{CorpusSpec, Scale};
-use crate::experiment::{parse_size, Order, Plan, Scenario};
+use crate::experiment::build::{self, BuildError, Knob, StrategyKnobs, WorkloadKnobs};
+use crate::experiment::{parse_size, CorpusOverrides, Order, Plan, Scenario, Settings};
+use crate::measure::cache::ColdMethod;
 use crate::measure::quiet::Settle;
 use crate::strategy::Strategy;
-use crate::workload::{
-    AppendSpec, AppendVariant, CopyMethod, CopySpec, RandomMethod, RandomSpec, ReadMethod,
-    ReadSpec, SaveSpec, SaveVariant, ScanMethod, ScanSpec, StreamSpec, Workload, WriteSpec,
-};
+use crate::workload::Workload;
 
-use super::{CorpusArgs, MeasureArgs, OrderArg, RunArgs};
+pub use crate::experiment::build::MAX_WORKERS;
+
+use super::{BenchAllArgs, CorpusArgs, MeasureArgs, OrderArg, RunArgs};
 
 /// A command-line value that cannot be used.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -32,6 +39,16 @@ pub enum ConfigError {
     Meaningless(String),
 }
 
+impl From<BuildError> for ConfigError {
+    fn from(e: BuildError) -> ConfigError {
+        ConfigError::Invalid {
+            flag: e.knob.flag(),
+            value: e.value,
+            allowed: e.allowed,
+        }
+    }
+}
+
 fn invalid(flag: &'static str, value: impl ToString, allowed: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         flag,
@@ -40,14 +57,55 @@ fn invalid(flag: &'static str, value: impl ToString, allowed: impl Into<String>)
     }
 }
 
-/// Largest worker count, threads per process, or queue depth accepted.
-pub const MAX_WORKERS: u32 = 1024;
+/// Measurement flags of `iolab run` and `iolab bench-all`: as
+/// [`MeasureArgs`], except that repetitions, warm-ups and the settle window
+/// are left unset when not given, so experiment files can set them.
+#[derive(Debug, Args, Clone)]
+pub struct RunMeasureArgs {
+    /// Measured repetitions per scenario [default: 5, or what the experiment files set].
+    #[arg(long)]
+    pub reps: Option<u32>,
+    /// Discarded warm-up repetitions per scenario [default: 1, or what the experiment files set].
+    #[arg(long)]
+    pub warmup: Option<u32>,
+    /// Order of repetitions: interleaved rounds (seeded shuffle) or one scenario after another.
+    #[arg(long, value_enum, default_value = "interleaved")]
+    pub order: OrderArg,
+    /// Seed of the interleaving shuffle and of the bootstrap.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Storage must be idle this long before each repetition (0 skips waiting, e.g. on tmpfs) [default: 1s, or what the experiment files set].
+    #[arg(long, value_name = "DURATION")]
+    pub settle: Option<String>,
+    /// Give up waiting for idle storage after this long.
+    #[arg(long, default_value = "60s", value_name = "DURATION")]
+    pub settle_timeout: String,
+    /// How cold caches are made: auto (drop_caches if root, else fadvise), drop-caches, fadvise.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub cold_method: ColdMethod,
+}
 
-/// Build and validate the plan of `iolab run`.
+impl RunMeasureArgs {
+    /// The flags with every unset value at its command-line default.
+    pub fn with_defaults(&self) -> MeasureArgs {
+        MeasureArgs {
+            reps: self.reps.unwrap_or(5),
+            warmup: self.warmup.unwrap_or(1),
+            order: self.order,
+            seed: self.seed,
+            settle: self.settle.clone().unwrap_or_else(|| "1s".into()),
+            settle_timeout: self.settle_timeout.clone(),
+            cold_method: self.cold_method,
+        }
+    }
+}
+
+/// Build and validate the plan of `iolab run` from its flag grid.
 ///
 /// # Errors
 /// [`ConfigError`] naming the first bad flag or combination.
 pub fn build_plan(args: &RunArgs) -> Result<Plan, ConfigError> {
+    let measure = args.measure.with_defaults();
     let workloads = workloads(args)?;
     let strategies = strategies(args)?;
     let mut scenarios = Vec::new();
@@ -74,16 +132,76 @@ pub fn build_plan(args: &RunArgs) -> Result<Plan, ConfigError> {
     Ok(Plan {
         scenarios,
         corpus: corpus_spec(&args.corpus, needs_large)?,
-        reps: reps(args.measure.reps)?,
-        warmup: args.measure.warmup,
-        order: order(&args.measure),
-        settle: settle(&args.measure)?,
-        cold_method: args.measure.cold_method,
-        bootstrap_seed: args.measure.seed,
+        reps: reps(measure.reps)?,
+        warmup: measure.warmup,
+        order: order(&measure),
+        settle: settle(&measure)?,
+        cold_method: measure.cold_method,
+        bootstrap_seed: measure.seed,
+    })
+}
+
+/// The settings of `iolab run x.toml …`: the scale and corpus flags, the
+/// measurement flags that were given, and `--only`.
+///
+/// # Errors
+/// [`ConfigError`] naming a bad flag value.
+pub fn run_settings(args: &RunArgs) -> Result<Settings, ConfigError> {
+    let c = &args.corpus;
+    let corpus = CorpusOverrides {
+        files: c.files,
+        lines: c.lines,
+        values: c.values,
+        large_file: match &c.large_file {
+            Some(t) => Some(parse_size(t).map_err(|e| invalid("--large-file", t, e.to_string()))?),
+            None => None,
+        },
+    };
+    settings(c.scale, corpus, &args.measure, args.only.clone())
+}
+
+/// The settings of `iolab bench-all`.
+///
+/// # Errors
+/// [`ConfigError`] naming a bad flag value.
+pub fn bench_all_settings(args: &BenchAllArgs) -> Result<Settings, ConfigError> {
+    settings(
+        args.scale,
+        CorpusOverrides::default(),
+        &args.measure,
+        args.only.clone(),
+    )
+}
+
+fn settings(
+    scale: Scale,
+    corpus: CorpusOverrides,
+    m: &RunMeasureArgs,
+    only: Option<String>,
+) -> Result<Settings, ConfigError> {
+    let defaults = m.with_defaults();
+    Ok(Settings {
+        scale,
+        corpus,
+        reps: m.reps.map(reps).transpose()?,
+        warmup: m.warmup,
+        settle: m
+            .settle
+            .as_deref()
+            .map(|s| parse_duration("--settle", s))
+            .transpose()?,
+        settle_timeout: parse_duration("--settle-timeout", &m.settle_timeout)?,
+        order: order(&defaults),
+        cold_method: m.cold_method,
+        seed: m.seed,
+        only: only.filter(|o| !o.is_empty()),
     })
 }
 
 /// Repetitions must be at least 1 and at most 1000.
+///
+/// # Errors
+/// A count outside that range, naming `--reps`.
 pub fn reps(reps: u32) -> Result<u32, ConfigError> {
     if (1..=1000).contains(&reps) {
         Ok(reps)
@@ -120,28 +238,8 @@ pub fn settle(m: &MeasureArgs) -> Result<Settle, ConfigError> {
 /// # Errors
 /// Anything else, naming the flag.
 pub fn parse_duration(flag: &'static str, text: &str) -> Result<Duration, ConfigError> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(t.len());
-    let (n, unit) = t.split_at(split);
-    let n: f64 = n
-        .parse()
-        .map_err(|_| invalid(flag, text, "use a duration such as 0, 500ms, 2s or 5m"))?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "" | "s" => n,
-        "m" | "min" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => {
-            return Err(invalid(
-                flag,
-                text,
-                "use a duration such as 0, 500ms, 2s or 5m",
-            ))
-        }
-    };
-    Ok(Duration::from_secs_f64(secs))
+    crate::experiment::parse_duration(text)
+        .ok_or_else(|| invalid(flag, text, "use a duration such as 0, 500ms, 2s or 5m"))
 }
 
 /// The corpus shape: a scale, with explicit overrides, and a large file when
@@ -159,11 +257,7 @@ pub fn corpus_spec(args: &CorpusArgs, needs_large: bool) -> Result<CorpusSpec, C
         Some(text) => {
             Some(parse_size(text).map_err(|e| invalid("--large-file", text, e.to_string()))?)
         }
-        None if needs_large => Some(match args.scale {
-            Scale::Quick => 64 << 20,
-            Scale::Default => 1 << 30,
-            Scale::Seed => 4 << 30,
-        }),
+        None if needs_large => Some(crate::experiment::default_large_file(args.scale)),
         None => None,
     };
     spec.validate()
@@ -171,35 +265,48 @@ pub fn corpus_spec(args: &CorpusArgs, needs_large: bool) -> Result<CorpusSpec, C
     Ok(spec)
 }
 
-fn sizes(flag: &'static str, list: &[String]) -> Result<Vec<Option<usize>>, ConfigError> {
+fn sizes(knob: Knob, list: &[String]) -> Result<Vec<Option<usize>>, ConfigError> {
     if list.is_empty() {
         return Ok(vec![None]);
     }
     list.iter()
-        .map(|t| match parse_size(t) {
-            Ok(n) if (1..=1 << 30).contains(&n) => Ok(Some(n as usize)),
-            Ok(n) => Err(invalid(flag, n, "allowed 1 byte to 1GiB")),
-            Err(e) => Err(invalid(flag, t, e.to_string())),
+        .map(|t| {
+            let n = parse_size(t).map_err(|e| invalid(knob.flag(), t, e.to_string()))?;
+            Ok(Some(build::check_size(knob, n)?))
         })
         .collect()
 }
 
-const WORKLOADS: &str = "allowed: write, read, copy, append, atomic-save, stream, scan, random";
-
 fn workloads(args: &RunArgs) -> Result<Vec<Workload>, ConfigError> {
-    let chunks = sizes("--chunk", &args.chunk)?;
-    let buffers = sizes("--buffer", &args.buffer)?;
+    let chunks = sizes(Knob::Chunk, &args.chunk)?;
+    let buffers = sizes(Knob::Buffer, &args.buffer)?;
     let variants: Vec<Option<&str>> = if args.variant.is_empty() {
         vec![None]
     } else {
         args.variant.iter().map(|v| Some(v.as_str())).collect()
+    };
+    let block = match &args.block {
+        Some(t) => Some(parse_size(t).map_err(|e| invalid("--block", t, e.to_string()))?),
+        None => None,
+    };
+    let mut knobs = WorkloadKnobs {
+        fsync: args.fsync,
+        lines: args.append_lines,
+        segments: args.segments,
+        reads: args.reads,
+        block,
+        pattern: args.pattern.clone(),
+        seed: args.measure.seed,
+        ..WorkloadKnobs::default()
     };
     let mut out = Vec::new();
     for name in &args.workload {
         for variant in &variants {
             for chunk in &chunks {
                 for buffer in &buffers {
-                    let w = workload(name, *variant, *chunk, *buffer, args)?;
+                    knobs.chunk = *chunk;
+                    knobs.buffer = *buffer;
+                    let w = build::workload(name, *variant, &knobs)?;
                     if !out.contains(&w) {
                         out.push(w);
                     }
@@ -210,193 +317,12 @@ fn workloads(args: &RunArgs) -> Result<Vec<Workload>, ConfigError> {
     Ok(out)
 }
 
-fn one_of<T: Copy>(
-    flag: &'static str,
-    value: &str,
-    options: &[(&str, T)],
-    workload: &str,
-) -> Result<T, ConfigError> {
-    options
-        .iter()
-        .find(|(n, _)| *n == value)
-        .map(|(_, v)| *v)
-        .ok_or_else(|| {
-            let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
-            invalid(
-                flag,
-                value,
-                format!("not a variant of {workload}; allowed: {}", names.join(", ")),
-            )
-        })
-}
-
-fn workload(
-    name: &str,
-    variant: Option<&str>,
-    chunk: Option<usize>,
-    buffer: Option<usize>,
-    args: &RunArgs,
-) -> Result<Workload, ConfigError> {
-    const KIB64: usize = 64 << 10;
-    Ok(match name {
-        "write" => {
-            let chunked = one_of(
-                "--variant",
-                variant.unwrap_or("one-write"),
-                &[("one-write", false), ("chunked", true)],
-                name,
-            )?;
-            let chunk = if chunked {
-                Some(chunk.unwrap_or(KIB64))
-            } else {
-                chunk
-            };
-            Workload::Write(WriteSpec {
-                fsync: args.fsync,
-                chunk,
-            })
-        }
-        "read" => {
-            let buffered = one_of(
-                "--variant",
-                variant.unwrap_or(if buffer.is_some() {
-                    "buffered"
-                } else {
-                    "whole"
-                }),
-                &[("whole", false), ("buffered", true)],
-                name,
-            )?;
-            let method = if buffered {
-                ReadMethod::Buffered {
-                    buffer: buffer.unwrap_or(KIB64),
-                }
-            } else {
-                ReadMethod::Whole
-            };
-            Workload::Read(ReadSpec { method })
-        }
-        "copy" => {
-            let kernel = one_of(
-                "--variant",
-                variant.unwrap_or("loop"),
-                &[("loop", false), ("kernel", true)],
-                name,
-            )?;
-            let method = if kernel {
-                CopyMethod::Kernel
-            } else {
-                CopyMethod::Chunked {
-                    chunk: chunk.unwrap_or(KIB64),
-                }
-            };
-            Workload::Copy(CopySpec { method })
-        }
-        "append" => {
-            let options: Vec<(&str, AppendVariant)> = AppendVariant::ALL
-                .iter()
-                .map(|v| (v.as_str(), *v))
-                .collect();
-            let variant = one_of("--variant", variant.unwrap_or("mutex"), &options, name)?;
-            let lines = positive("--lines", args.lines.unwrap_or(10_000), 10_000_000)?;
-            Workload::Append(AppendSpec {
-                variant,
-                lines,
-                buffer: buffer.unwrap_or(4096),
-            })
-        }
-        "atomic-save" => {
-            let options: Vec<(&str, SaveVariant)> =
-                SaveVariant::ALL.iter().map(|v| (v.as_str(), *v)).collect();
-            Workload::AtomicSave(SaveSpec {
-                variant: one_of(
-                    "--variant",
-                    variant.unwrap_or("rename-fsync-dir"),
-                    &options,
-                    name,
-                )?,
-            })
-        }
-        "stream" => {
-            let unbuffered = one_of(
-                "--variant",
-                variant.unwrap_or("buffered"),
-                &[("buffered", false), ("unbuffered", true)],
-                name,
-            )?;
-            Workload::Stream(StreamSpec {
-                buffer: if unbuffered {
-                    1
-                } else {
-                    buffer.unwrap_or(KIB64)
-                },
-                pattern: args.pattern.clone().unwrap_or_else(|| "777".into()),
-                segments: positive("--segments", args.segments.unwrap_or(16), 65_536)?,
-            })
-        }
-        "scan" => {
-            let options = [("read", 0), ("mmap", 1), ("mmap-seq", 2), ("direct", 3)];
-            let method = match one_of("--variant", variant.unwrap_or("read"), &options, name)? {
-                0 => ScanMethod::Read {
-                    chunk: chunk.unwrap_or(1 << 20),
-                },
-                1 => ScanMethod::Mmap,
-                2 => ScanMethod::MmapSequential,
-                _ => ScanMethod::Direct {
-                    chunk: chunk.unwrap_or(1 << 20),
-                },
-            };
-            Workload::Scan(ScanSpec {
-                method,
-                segments: positive("--segments", args.segments.unwrap_or(16), 65_536)?,
-            })
-        }
-        "random" => {
-            let method = one_of(
-                "--variant",
-                variant.unwrap_or("pread"),
-                &[("pread", RandomMethod::Pread), ("mmap", RandomMethod::Mmap)],
-                name,
-            )?;
-            let block = match &args.block {
-                Some(t) => parse_size(t).map_err(|e| invalid("--block", t, e.to_string()))?,
-                None => 4096,
-            };
-            if block == 0 || block % 4096 != 0 || block > 64 << 20 {
-                return Err(invalid(
-                    "--block",
-                    block,
-                    "must be a multiple of 4096 up to 64MiB",
-                ));
-            }
-            Workload::Random(RandomSpec {
-                method,
-                reads: positive("--reads", args.reads.unwrap_or(10_000), 100_000_000)?,
-                block: block as u32,
-                seed: args.measure.seed,
-            })
-        }
-        other => return Err(invalid("--workload", other, WORKLOADS)),
-    })
-}
-
-fn positive(flag: &'static str, n: u32, max: u32) -> Result<u32, ConfigError> {
-    if (1..=max).contains(&n) {
-        Ok(n)
-    } else {
-        Err(invalid(flag, n, format!("allowed 1 to {max}")))
-    }
-}
-
-const STRATEGIES: &str =
-    "allowed: sequential, threads, processes, nested, tokio, io_uring, command";
-
 fn strategies(args: &RunArgs) -> Result<Vec<Strategy>, ConfigError> {
     for w in &args.workers {
-        positive("--workers", *w, MAX_WORKERS)?;
+        build::positive(Knob::Workers, *w, MAX_WORKERS)?;
     }
     for t in &args.threads {
-        positive("--threads", *t, MAX_WORKERS)?;
+        build::positive(Knob::Threads, *t, MAX_WORKERS)?;
     }
     if args.strategy.iter().all(|s| s == "sequential") && args.workers.iter().any(|w| *w != 1) {
         return Err(invalid(
@@ -410,40 +336,22 @@ fn strategies(args: &RunArgs) -> Result<Vec<Strategy>, ConfigError> {
     } else {
         args.workers.clone()
     };
+    let knobs = StrategyKnobs {
+        threads: args.threads.clone(),
+        batch: args.batch,
+        tokio_threads: args.tokio_threads,
+        command: args.command.clone(),
+    };
     let mut out = Vec::new();
     for name in &args.strategy {
-        let name = name.as_str();
-        if name == "sequential" {
-            out.push(Strategy::Sequential);
-            continue;
+        if build::strategy_name(name)? == "command" && args.command.is_none() {
+            return Err(invalid("--strategy", "command", "needs --command TEMPLATE"));
         }
         for &w in &workers {
-            match name {
-                "threads" => out.push(Strategy::Threads { workers: w }),
-                "processes" => out.push(Strategy::Processes {
-                    workers: w,
-                    batch: args.batch.unwrap_or(1),
-                }),
-                "nested" => out.extend(args.threads.iter().map(|&t| Strategy::Nested {
-                    processes: w,
-                    threads: t,
-                    batch: args.batch.unwrap_or(0),
-                })),
-                "tokio" => out.push(Strategy::Tokio {
-                    workers: args.tokio_threads.unwrap_or(w),
-                    concurrency: w,
-                }),
-                "io_uring" | "io-uring" | "uring" => out.push(Strategy::IoUring { queue_depth: w }),
-                "command" => {
-                    let template = args.command.clone().ok_or_else(|| {
-                        invalid("--strategy", "command", "needs --command TEMPLATE")
-                    })?;
-                    out.push(Strategy::Command {
-                        template,
-                        workers: w,
-                    });
+            for s in build::strategies(name, w, &knobs)? {
+                if !out.contains(&s) {
+                    out.push(s);
                 }
-                other => return Err(invalid("--strategy", other, STRATEGIES)),
             }
         }
     }

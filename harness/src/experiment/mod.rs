@@ -1,12 +1,30 @@
 //! What to run: scenarios (workload × strategy × cache state), how many
 //! repetitions, in what order. One validated [`Plan`] is built from the
-//! command line or from an experiment file; nothing downstream sees clap or
+//! command line or from experiment files; nothing downstream sees clap or
 //! TOML types.
+//!
+//! - [`build`]: workloads and strategies from names and knobs (shared by the
+//!   command line and experiment files);
+//! - `file`: the TOML format as written, with positions, and its errors;
+//! - `grid`, `expand`: one file at one scale, its grid expanded, meaningless
+//!   combinations skipped with a note;
+//! - `set`: several files merged into one [`Plan`];
+//! - `order`: the schedule of repetitions.
 
+pub mod build;
+mod expand;
+mod file;
+mod grid;
 mod order;
+mod set;
+mod settings;
 mod size;
 
+pub use file::{ExperimentError, Place};
+pub use grid::{Expansion, Experiment, Skipped};
 pub use order::{schedule, Order, Slot};
+pub use set::{plan, Planned};
+pub use settings::{default_large_file, parse_duration, CorpusOverrides, Settings};
 pub use size::{parse_size, ParseSizeError};
 
 use std::time::Duration;
@@ -93,10 +111,16 @@ impl Scenario {
         }
     }
 
-    /// The label people read: `read whole · threads(4) · cold`.
+    /// The label people read: `read whole · threads(4) · cold`, after the
+    /// experiment's name when it came from a file (`load: read whole · …`).
     pub fn label(&self) -> String {
+        let from = if self.experiment == "cli" {
+            String::new()
+        } else {
+            format!("{}: ", self.experiment)
+        };
         format!(
-            "{} {} · {} · {}",
+            "{from}{} {} · {} · {}",
             self.workload.name(),
             self.variant(),
             self.strategy,
@@ -134,14 +158,46 @@ pub fn strategy_slug(s: &Strategy) -> String {
         } => format!("tokio-{workers}-c{concurrency}"),
         Strategy::IoUring { queue_depth } => format!("io_uring-q{queue_depth}"),
         Strategy::Command { workers, template } => {
-            let program = template
-                .split_whitespace()
-                .find(|w| !w.contains('='))
-                .unwrap_or("sh");
-            let name = program.rsplit('/').next().unwrap_or(program);
-            format!("command-{name}-{workers}")
+            format!("command-{}-{workers}", command_name(template))
         }
     }
+}
+
+/// The name a command template goes by in ids: the stem of the first
+/// script (`.py`, `.sh`, `.pl`, `.rb`, `.js`), else of the first word that is
+/// not an interpreter, an option, a placeholder or an assignment
+/// (`python3 …/save_process_pool.py {corpus}` → `save_process_pool`,
+/// `cp -r {corpus} {dest}` → `cp`).
+pub fn command_name(template: &str) -> String {
+    const INTERPRETERS: [&str; 8] = [
+        "sh", "bash", "env", "python", "python3", "node", "perl", "exec",
+    ];
+    const SCRIPTS: [&str; 5] = [".py", ".sh", ".pl", ".rb", ".js"];
+    let words: Vec<&str> = template
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c| c == '\'' || c == '"'))
+        .filter(|w| !w.contains('=') && !w.starts_with('-') && !w.starts_with('{'))
+        .collect();
+    if let Some(script) = words
+        .iter()
+        .find(|w| SCRIPTS.iter().any(|x| w.ends_with(x)))
+    {
+        let file = script.rsplit('/').next().unwrap_or(script);
+        return file
+            .rsplit_once('.')
+            .map_or(file, |(stem, _)| stem)
+            .to_string();
+    }
+    let mut first = None;
+    for w in words {
+        let file = w.rsplit('/').next().unwrap_or(w);
+        let stem = file.split('.').next().unwrap_or(file);
+        first.get_or_insert(stem);
+        if !INTERPRETERS.contains(&stem) && !stem.is_empty() {
+            return stem.to_string();
+        }
+    }
+    first.unwrap_or("sh").to_string()
 }
 
 /// Everything a run needs, validated.

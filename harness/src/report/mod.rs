@@ -1,21 +1,124 @@
-//! Reports of a run: HTML, PNG charts, Markdown; and comparisons of two runs.
+//! Reports of a run and comparisons of two runs: a self-contained HTML page,
+//! one PNG per chart, and Markdown tables.
+//!
+//! The pipeline of `iolab report <run-dir>`, one module per step:
+//! load the run folder (`crate::results::load`) → chart specs from the
+//! summary rows ([`charts::plan`], pure data) → PNGs ([`charts::render`]) →
+//! one [`context::RunContext`] of everything the report says (header,
+//! headlines, claims via [`claims::claims_section`], [`warnings`], notes,
+//! table) → [`html::run_page`] and [`markdown::run_summary`] → files in
+//! `<out>/<run-id>/`. `iolab compare` lives in [`compare`].
+//!
+//! Owns: presentation. Does not own: measurements, statistics
+//! (`crate::stats`), the results files (`crate::results`), or the verdicts on
+//! claims (`crate::claims`). Renders from a run folder alone, so runs from
+//! other machines render the same.
 
+pub mod charts;
+pub mod claims;
+pub mod compare;
+pub mod context;
+pub mod html;
+pub mod markdown;
+pub mod style;
+pub mod view;
+pub mod warnings;
+
+use std::fs;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::cli::{CompareArgs, ReportArgs};
+use anyhow::Context;
 
-/// `iolab report`.
+use crate::cli::{CompareArgs, ReportArgs};
+use crate::results::{self, write_atomically};
+use context::FigureContext;
+
+/// File name of the report page inside a report folder.
+pub const INDEX_HTML: &str = "index.html";
+/// File name of the Markdown summary inside a report folder.
+pub const SUMMARY_MD: &str = "summary.md";
+
+/// Render the run in `run_dir` into `<out_root>/<run-id>/`: `index.html`
+/// (self-contained), one PNG per chart, and `summary.md`. Charts left there
+/// by an earlier rendering that no longer apply are removed. Returns the
+/// report folder.
 ///
 /// # Errors
-/// Not built yet.
-pub fn command(args: &ReportArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("report of {} is not built yet", args.run_dir.display())
+/// When the run folder cannot be loaded, a chart cannot be drawn, or a file
+/// cannot be written; the message names the file.
+pub fn render_run(run_dir: &Path, out_root: &Path) -> anyhow::Result<PathBuf> {
+    let run = results::load(run_dir)?;
+    let out = out_root.join(&run.meta.run_id);
+    fs::create_dir_all(&out)
+        .with_context(|| format!("creating report folder {}", out.display()))?;
+    let figures = draw_charts(&charts::plan(&run.summary), &out)?;
+    remove_stale_charts(&out, &figures)?;
+    let ctx = context::build(&run, figures, claims::claims_section(&run));
+    write_atomically(&out.join(INDEX_HTML), html::run_page(&ctx).as_bytes())?;
+    write_atomically(
+        &out.join(SUMMARY_MD),
+        markdown::run_summary(&ctx).as_bytes(),
+    )?;
+    Ok(out)
 }
 
-/// `iolab compare`.
+/// Draw every chart to `<out>/<id>.png` and read the bytes back for
+/// embedding.
+fn draw_charts(specs: &[charts::Chart], out: &Path) -> anyhow::Result<Vec<FigureContext>> {
+    let mut figures = Vec::with_capacity(specs.len());
+    for chart in specs {
+        let file = format!("{}.png", chart.id);
+        let path = out.join(&file);
+        charts::render(chart, &path)?;
+        let png = fs::read(&path).with_context(|| format!("reading back {}", path.display()))?;
+        figures.push(FigureContext {
+            chart: chart.clone(),
+            file,
+            png,
+        });
+    }
+    Ok(figures)
+}
+
+/// Remove `*.png` files in the report folder that this rendering did not
+/// write (charts of an earlier rendering whose data is gone).
+fn remove_stale_charts(out: &Path, figures: &[FigureContext]) -> anyhow::Result<()> {
+    let entries = fs::read_dir(out).with_context(|| format!("listing {}", out.display()))?;
+    for entry in entries {
+        let path = entry
+            .with_context(|| format!("listing {}", out.display()))?
+            .path();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let ours = figures.iter().any(|f| f.file == name);
+        if name.ends_with(".png") && !ours {
+            fs::remove_file(&path)
+                .with_context(|| format!("removing stale chart {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// `iolab report <run-dir>`: render the run and print the path of its
+/// `index.html`.
 ///
 /// # Errors
-/// Not built yet.
+/// As [`render_run`].
+pub fn command(args: &ReportArgs) -> anyhow::Result<ExitCode> {
+    let out = render_run(&args.run_dir, &args.out)?;
+    println!("{}", out.join(INDEX_HTML).display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `iolab compare <run-a> <run-b>`: print the comparison, write its HTML and
+/// Markdown, and exit with status 2 when `--fail-on-regression` is given and
+/// a scenario is slower by more than that (as the intervals say).
+///
+/// # Errors
+/// As [`compare::compare_runs`] and [`compare::write`].
 pub fn compare_command(args: &CompareArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("compare of {} is not built yet", args.run_a.display())
+    compare::command(args)
 }

@@ -66,6 +66,18 @@ pub struct LaneOutput {
     pub evidence: Vec<(u32, Vec<u8>)>,
     /// When the lane finished, on the region's clock.
     pub done_ns: u64,
+    /// What went wrong outside any task (finishing the lane, a panic).
+    pub error: Option<String>,
+}
+
+impl LaneOutput {
+    /// The output of a lane whose thread panicked.
+    pub fn panicked() -> LaneOutput {
+        LaneOutput {
+            error: Some("a lane thread panicked".into()),
+            ..LaneOutput::default()
+        }
+    }
 }
 
 /// Run tasks from `source` until it is empty, then finish the lane.
@@ -107,11 +119,7 @@ pub async fn run_lane<I: Io>(
         out.records.push(record);
     }
     if let Err(e) = workload.finish_lane(io, ctx, lane).await {
-        out.records.push(TaskRecord {
-            index: u32::MAX,
-            error: Some(format!("finishing lane: {e}")),
-            ..TaskRecord::default()
-        });
+        out.error = Some(format!("finishing a lane: {e}"));
     }
     out.done_ns = clock.now_ns();
     out

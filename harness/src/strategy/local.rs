@@ -38,7 +38,7 @@ pub(super) fn threads(
                 .collect();
             handles
                 .into_iter()
-                .map(|h| h.join().unwrap_or_default())
+                .map(|h| h.join().unwrap_or_else(|_| LaneOutput::panicked()))
                 .collect()
         })
     };
@@ -134,6 +134,7 @@ fn collect(
                 .filter_map(|(i, data)| workload.verify_task(ctx, corpus, *i, data).err()),
         );
         exec.records.extend(lane.records);
+        exec.task_errors.extend(lane.error);
     }
     exec.absorb_records();
     exec

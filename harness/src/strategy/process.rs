@@ -141,10 +141,10 @@ pub(super) fn run(
                         .try_for_each(|w| w.send(&ToWorker::Finish))?;
                 }
             }
-            FromWorker::Finished { usage, error } => {
+            FromWorker::Finished { usage, errors } => {
                 exec.lane_done.push(Duration::from_nanos(clock.now_ns()));
                 meter.add_worker(usage);
-                exec.task_errors.extend(error);
+                exec.task_errors.extend(errors);
                 finished += 1;
             }
             FromWorker::Verified { .. } => {

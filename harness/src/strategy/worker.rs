@@ -52,8 +52,8 @@ pub enum FromWorker {
     Finished {
         /// The worker's own resource use.
         usage: WorkerUsage,
-        /// An error finishing the shared state, if any.
-        error: Option<String>,
+        /// Errors outside tasks: finishing lanes or the shared state.
+        errors: Vec<String>,
     },
     /// Evidence verified.
     Verified {
@@ -190,17 +190,20 @@ pub fn main() -> io::Result<()> {
         batches.close();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_default())
+            .map(|h| h.join().unwrap_or_else(|_| LaneOutput::panicked()))
             .collect()
     });
-    let error = block_on(workload.finish(&io, shared))
-        .err()
-        .map(|e| e.to_string());
+    let mut errors: Vec<String> = lanes.iter().filter_map(|l| l.error.clone()).collect();
+    errors.extend(
+        block_on(workload.finish(&io, shared))
+            .err()
+            .map(|e| e.to_string()),
+    );
     send(
         &out,
         &FromWorker::Finished {
             usage: WorkerUsage::of_this_process(),
-            error,
+            errors,
         },
     )?;
     if let Some(ToWorker::Verify) = receive(&mut lines)? {

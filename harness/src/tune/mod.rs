@@ -1,15 +1,199 @@
-//! Worker-count sweeps and the per-machine profile.
+//! Worker-count sweeps and the per-machine profile: `iolab tune`.
+//!
+//! Owns: planning adaptive sweeps ([`planner`]), fitting them into a time
+//! budget ([`budget`]), running them as rounds of ordinary runs
+//! ([`sweep`], through [`crate::runner::run`]), the sweep's files
+//! ([`record`]: `tuning.json` and a merged run folder), the profile
+//! ([`profile`]) and comparing profiles ([`compare`]). Does not own: the knee
+//! statistics ([`knee`], re-exported from [`crate::stats::knee`]), measuring
+//! (`runner`, `measure`) or rendering charts (`report`, which draws the
+//! tuning section from `tuning.json`).
+//!
+//! The pipeline of [`command`]: validate the flags ([`TuneConfig`]) → for
+//! each workload probe the cost of a repetition, admit strategies that fit
+//! the workload's share of the budget, run rounds (sequential baseline and
+//! the next settings of every admitted strategy, interleaved) until each
+//! sweep stops → choose each strategy's knee and the workload's
+//! recommendation → write the profile (`<profiles>/<host>-<date>.toml` and
+//! `.json`) and `tuning.json` → print the table → compare with `--compare`
+//! or with this host's previous profile.
 
+pub mod budget;
+pub mod compare;
+pub mod config;
 pub mod knee;
+pub mod planner;
+pub mod profile;
+pub mod record;
+pub mod sweep;
+pub mod table;
 
+pub use config::{Kind, TuneConfig};
+pub use profile::Profile;
+
+use std::fs;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context as _;
 
 use crate::cli::TuneArgs;
+use crate::experiment::Plan;
+use crate::results::{self, Machine};
+use crate::runner::{self, RunOptions};
+use budget::{human_s, Budget};
+use sweep::{Observer, RoundInfo, RoundResult, RoundRunner, Sweep};
 
 /// `iolab tune`.
 ///
 /// # Errors
-/// Not built yet.
+/// A bad flag, an unreadable `--compare` profile, an existing run folder, or
+/// a harness failure during a round; failed scenarios are recorded, not
+/// raised (exit code 2 when any failed).
 pub fn command(args: &TuneArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("tune is not built yet ({})", args.budget)
+    let started = Instant::now();
+    let cfg = TuneConfig::from_args(args, cores())?;
+    let other = match &cfg.compare {
+        Some(path) => Some((path.clone(), profile::load(path)?)),
+        None => None,
+    };
+    let dir = cfg.run_dir();
+    create_run_dir(&dir)?;
+    let mut runner = LiveRunner { cfg: &cfg };
+    let mut observer = LiveObserver { cfg: &cfg };
+    let mut ctx = sweep::Context {
+        cfg: &cfg,
+        runner: &mut runner,
+        observer: &mut observer,
+        budget: Budget::new(cfg.budget),
+    };
+    let sweep = sweep::run(&mut ctx)?;
+    let spent = ctx.budget.spent().as_secs_f64();
+    let machine = Machine::describe(&cfg.data_dir.join(cfg.corpus.dir_name()));
+    let info = profile::RunInfo {
+        created_at: runner::now_rfc3339(),
+        run_dir: dir.display().to_string(),
+        command_line: std::env::args().collect::<Vec<_>>().join(" "),
+        elapsed_s: started.elapsed().as_secs_f64(),
+    };
+    let prof = profile::build(&cfg, &sweep, machine, info);
+    let (toml_path, json_path) = profile::write(&prof, &cfg.profiles)?;
+    let rec = record::tuning_record(&cfg, &sweep, spent, true, Some(&toml_path));
+    record::write_tuning(&dir, &rec)?;
+    record::write_merged(&dir, &cfg, &sweep)?;
+    let mut out = std::io::stdout().lock();
+    profile::render(&mut out, &prof)?;
+    println!(
+        "\nprofile: {}\n         {}\nsweep:   {} (tuning.json, rounds/)",
+        toml_path.display(),
+        json_path.display(),
+        dir.display()
+    );
+    let against =
+        other.or_else(|| profile::previous(&cfg.profiles, &prof.machine.hostname, &toml_path));
+    if let Some((path, there)) = against {
+        println!();
+        let cmp = compare::compare(&prof, &there);
+        compare::render(
+            &mut out,
+            &cmp,
+            &toml_path.display().to_string(),
+            &path.display().to_string(),
+        )?;
+    }
+    Ok(exit_code(&sweep))
+}
+
+/// Logical CPUs available to this process (1 if unknown).
+pub fn cores() -> u32 {
+    std::thread::available_parallelism().map_or(1, |n| u32::try_from(n.get()).unwrap_or(u32::MAX))
+}
+
+fn create_run_dir(dir: &Path) -> anyhow::Result<()> {
+    if dir.exists() {
+        anyhow::bail!(
+            "run folder {} exists already: choose another --run-id",
+            dir.display()
+        );
+    }
+    fs::create_dir_all(dir.join(record::ROUNDS_DIR))
+        .with_context(|| format!("creating run folder {}", dir.display()))
+}
+
+fn exit_code(sweep: &Sweep) -> ExitCode {
+    let failed = sweep
+        .rows
+        .iter()
+        .any(|r| !r.warmup && (r.status == "failed" || (r.status == "ok" && !r.verified)));
+    if failed {
+        ExitCode::from(crate::app::EXIT_FAILED_SCENARIOS)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// Runs rounds with [`crate::runner::run`] into `<run-dir>/rounds/`.
+pub struct LiveRunner<'a> {
+    /// The configuration.
+    pub cfg: &'a TuneConfig,
+}
+
+impl RoundRunner for LiveRunner<'_> {
+    fn run(&mut self, plan: &Plan, run_id: &str) -> anyhow::Result<RoundResult> {
+        let opts = RunOptions {
+            data_dir: self.cfg.data_dir.clone(),
+            results_dir: self.cfg.run_dir().join(record::ROUNDS_DIR),
+            run_id: Some(run_id.to_string()),
+            progress: self.cfg.progress,
+            command_line: std::env::args().collect(),
+            experiment_files: Vec::new(),
+        };
+        let t = Instant::now();
+        let outcome = runner::run(plan, &opts)?;
+        let loaded = results::load(&outcome.dir)?;
+        Ok(RoundResult {
+            dir: outcome.dir,
+            summary: outcome.summary,
+            rows: loaded.rows,
+            meta: Some(loaded.meta),
+            elapsed_s: t.elapsed().as_secs_f64(),
+        })
+    }
+}
+
+/// Prints each round and rewrites the sweep's files after it.
+pub struct LiveObserver<'a> {
+    /// The configuration.
+    pub cfg: &'a TuneConfig,
+}
+
+impl Observer for LiveObserver<'_> {
+    fn round_starting(&mut self, info: &RoundInfo, available_s: f64) {
+        let what = if info.probe {
+            "sequential probe".to_string()
+        } else {
+            format!("sequential + {}", info.settings.join(", "))
+        };
+        let estimate = info
+            .estimate_s
+            .map_or(String::new(), |e| format!(", about {}", human_s(e)));
+        eprintln!(
+            "round {} · {} · {what}{estimate} ({} left)",
+            info.index,
+            info.workload,
+            human_s(available_s)
+        );
+    }
+
+    fn round_finished(&mut self, sweep: &Sweep) -> anyhow::Result<()> {
+        if let Some(r) = sweep.rounds.last() {
+            eprintln!("  done in {}", human_s(r.elapsed_s));
+        }
+        let dir: PathBuf = self.cfg.run_dir();
+        let spent: f64 = sweep.rounds.iter().map(|r| r.elapsed_s).sum();
+        let rec = record::tuning_record(self.cfg, sweep, spent, false, None);
+        record::write_tuning(&dir, &rec)?;
+        record::write_merged(&dir, self.cfg, sweep)
+    }
 }

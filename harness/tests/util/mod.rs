@@ -15,7 +15,9 @@ pub struct Lab {
 impl Lab {
     /// A fresh lab.
     pub fn new() -> Lab {
-        Lab { root: tempfile::tempdir().expect("temp dir") }
+        Lab {
+            root: tempfile::tempdir().expect("temp dir"),
+        }
     }
 
     /// The lab's root.
@@ -36,7 +38,8 @@ impl Lab {
     /// An `iolab` command run in the lab's root with its data dir set.
     pub fn iolab(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_iolab"));
-        c.current_dir(self.path()).env("IOLAB_DATA_DIR", self.data());
+        c.current_dir(self.path())
+            .env("IOLAB_DATA_DIR", self.data());
         c
     }
 
@@ -44,7 +47,20 @@ impl Lab {
     /// without progress bars, results in the lab; `extra` adds flags.
     pub fn run(&self, extra: &[&str]) -> Output {
         let mut c = self.iolab();
-        c.args(["run", "--files", "40", "--lines", "20", "--reps", "2", "--warmup", "0", "--settle", "0", "--no-progress"]);
+        c.args([
+            "run",
+            "--files",
+            "40",
+            "--lines",
+            "20",
+            "--reps",
+            "2",
+            "--warmup",
+            "0",
+            "--settle",
+            "0",
+            "--no-progress",
+        ]);
         c.args(["--out"]).arg(self.results());
         c.args(extra);
         c.output().expect("run iolab")
@@ -63,13 +79,20 @@ impl Lab {
 
     /// Number of run folders in `results/` (0 when it does not exist).
     pub fn run_count(&self) -> usize {
-        std::fs::read_dir(self.results()).map(|d| d.count()).unwrap_or(0)
+        std::fs::read_dir(self.results())
+            .map(|d| d.count())
+            .unwrap_or(0)
     }
 }
 
 /// stdout + stderr as text, for assertion messages.
 pub fn text(o: &Output) -> String {
-    format!("status {:?}\nstdout:\n{}\nstderr:\n{}", o.status.code(), String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 /// stderr as text.

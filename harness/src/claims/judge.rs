@@ -1,0 +1,269 @@
+//! The verdict rules of the module doc, applied to a run's rows.
+
+use super::{Claim, Judgement, Metric, Select, Test, Verdict};
+use crate::results::{LoadedRun, Row, SummaryRow};
+use crate::stats::{self, Bootstrap, Estimate, Interval, Sample};
+
+/// Fewest verified repetitions per side for a verdict other than inconclusive.
+const MIN_REPS: usize = 3;
+
+/// The verdict of a measured interval against the claimed lower bound.
+pub fn ratio_verdict(ci: &Interval, at_least: f64) -> Verdict {
+    if ci.low.is_nan() || ci.high.is_nan() {
+        Verdict::Inconclusive
+    } else if ci.low >= at_least {
+        Verdict::Holds
+    } else if ci.high < at_least {
+        Verdict::DoesNotHold
+    } else {
+        Verdict::Inconclusive
+    }
+}
+
+/// Judge `claims` against `run`.
+pub fn judge_with(claims: &[Claim], run: &LoadedRun) -> Vec<Judgement> {
+    let boot = Bootstrap {
+        seed: run.meta.plan.bootstrap_seed,
+        ..Bootstrap::default()
+    };
+    let data = Data {
+        summary: &run.summary,
+        rows: &run.rows,
+        boot,
+    };
+    claims.iter().map(|c| data.judge(c)).collect()
+}
+
+/// What a judgement reads.
+pub(super) struct Data<'a> {
+    pub(super) summary: &'a [SummaryRow],
+    pub(super) rows: &'a [Row],
+    pub(super) boot: Bootstrap,
+}
+
+fn matches(s: &Select, r: &SummaryRow) -> bool {
+    r.workload == s.workload
+        && (s.variants.is_empty() || s.variants.contains(&r.variant.as_str()))
+        && (s.strategy.is_empty() || r.strategy == s.strategy)
+        && s.workers.is_none_or(|w| r.workers == w)
+        && s.processes.is_none_or(|p| r.processes == p)
+        && s.batch
+            .is_none_or(|(lo, hi)| r.batch.is_some_and(|b| (lo..=hi).contains(&b)))
+        && r.cache == s.cache
+        && s.id_contains.is_none_or(|t| r.scenario_id.contains(t))
+}
+
+/// A row as people read it; command scenarios by their program.
+pub(super) fn shown(r: &SummaryRow) -> String {
+    let strategy = if r.strategy == "command" {
+        r.scenario_id
+            .split('/')
+            .nth(2)
+            .unwrap_or("command")
+            .to_string()
+    } else {
+        r.strategy_label.clone()
+    };
+    format!("{} {} · {}", r.workload, r.variant, strategy)
+}
+
+impl Data<'_> {
+    fn judge(&self, c: &Claim) -> Judgement {
+        let (verdict, measured, detail) = match c.test {
+            Test::Ratio {
+                baseline,
+                candidate,
+                metric,
+                at_least,
+                same_workers,
+                ..
+            } => self.ratio(&baseline, &candidate, metric, at_least, same_workers),
+            Test::Memory { rows, at_least } => self.memory(&rows, at_least),
+            Test::Append { python } => self.append(python),
+            Test::Atomic => self.atomic(),
+        };
+        Judgement {
+            id: c.id.into(),
+            statement: c.statement.into(),
+            claimed: c.claimed.into(),
+            measured,
+            verdict,
+            detail,
+        }
+    }
+
+    pub(super) fn select(&self, s: &Select) -> Vec<&SummaryRow> {
+        self.summary.iter().filter(|r| matches(s, r)).collect()
+    }
+
+    /// Measured repetitions of a scenario.
+    pub(super) fn reps(&self, id: &str) -> impl Iterator<Item = &Row> + '_ {
+        let id = id.to_string();
+        self.rows
+            .iter()
+            .filter(move |r| !r.warmup && r.scenario_id == id)
+    }
+
+    /// The metric over the verified repetitions of a scenario.
+    fn sample(&self, id: &str, metric: Metric) -> Option<Sample> {
+        let v: Vec<f64> = self
+            .reps(id)
+            .filter(|r| r.verified && r.status == "ok")
+            .map(|r| {
+                match metric {
+                    Metric::Wall => r.wall_s,
+                    Metric::Cpu => r.user_s + r.sys_s,
+                }
+                .max(1e-9)
+            })
+            .collect();
+        Sample::new(v).ok()
+    }
+
+    fn ratio(
+        &self,
+        base: &Select,
+        cand: &Select,
+        metric: Metric,
+        at_least: f64,
+        same_workers: bool,
+    ) -> (Verdict, String, String) {
+        let bases = self.select(base);
+        let cands = self.select(cand);
+        if bases.is_empty() || cands.is_empty() {
+            let missing = if bases.is_empty() { base } else { cand };
+            return not_tested(missing);
+        }
+        let mut best: Option<(Estimate, &SummaryRow, &SummaryRow, usize)> = None;
+        let mut pairs = 0;
+        for c in &cands {
+            let Some(b) = bases
+                .iter()
+                .find(|b| !same_workers || b.workers == c.workers)
+            else {
+                continue;
+            };
+            let (Some(bs), Some(cs)) = (
+                self.sample(&b.scenario_id, metric),
+                self.sample(&c.scenario_id, metric),
+            ) else {
+                continue;
+            };
+            let Ok(e) = stats::speedup(&bs, &cs, &self.boot) else {
+                continue;
+            };
+            pairs += 1;
+            let n = bs.len().min(cs.len());
+            if best.as_ref().is_none_or(|(x, ..)| e.point > x.point) {
+                best = Some((e, b, c, n));
+            }
+        }
+        let Some((e, b, c, n)) = best else {
+            return (
+                Verdict::Inconclusive,
+                "no verified repetitions".into(),
+                format!(
+                    "{} vs {}: no pair with verified repetitions on both sides",
+                    shown(bases[0]),
+                    shown(cands[0])
+                ),
+            );
+        };
+        let what = match metric {
+            Metric::Wall => "time",
+            Metric::Cpu => "CPU",
+        };
+        let measured = format!("{:.2}× [{:.2} … {:.2}]", e.point, e.ci.low, e.ci.high);
+        let mut detail = format!(
+            "{what}: {} {:.3} s → {} {:.3} s",
+            shown(b),
+            b.wall_median_s.max(0.0),
+            shown(c),
+            c.wall_median_s.max(0.0)
+        );
+        if metric == Metric::Cpu {
+            detail = format!(
+                "CPU (user+sys): {} {:.3} s → {} {:.3} s",
+                shown(b),
+                b.user_s + b.sys_s,
+                shown(c),
+                c.user_s + c.sys_s
+            );
+        }
+        if pairs > 1 {
+            detail.push_str(&format!("; best of {pairs} pairs"));
+        }
+        if n < MIN_REPS {
+            detail.push_str(&format!(
+                "; only {n} verified repetitions (need {MIN_REPS})"
+            ));
+            return (Verdict::Inconclusive, measured, detail);
+        }
+        (ratio_verdict(&e.ci, at_least), measured, detail)
+    }
+
+    fn memory(&self, sel: &Select, at_least: f64) -> (Verdict, String, String) {
+        let rows = self.select(sel);
+        let Some(r) = rows.iter().find(|r| r.status == "ok") else {
+            return not_tested(sel);
+        };
+        let reps: Vec<&Row> = self
+            .reps(&r.scenario_id)
+            .filter(|x| x.verified && x.peak_rss_bytes > 0)
+            .collect();
+        let rss = Sample::new(reps.iter().map(|x| x.peak_rss_bytes as f64).collect());
+        let bytes = reps.iter().map(|x| x.bytes).max().unwrap_or(0) as f64;
+        let (Ok(rss), true) = (rss, bytes > 0.0) else {
+            return (
+                Verdict::Inconclusive,
+                "no peak RSS recorded".into(),
+                shown(r),
+            );
+        };
+        let ci = self.boot.median_ci(&rss);
+        let ratio = Interval {
+            low: bytes / ci.high.max(1.0),
+            high: bytes / ci.low.max(1.0),
+            level: ci.level,
+        };
+        let point = bytes / rss.median().max(1.0);
+        let measured = format!(
+            "{point:.1}× [{:.1} … {:.1}] file/RSS",
+            ratio.low, ratio.high
+        );
+        let detail = format!(
+            "{}: peak RSS {:.1} MiB while streaming {:.1} MiB",
+            shown(r),
+            rss.median() / 1048576.0,
+            bytes / 1048576.0
+        );
+        if reps.len() < MIN_REPS {
+            return (Verdict::Inconclusive, measured, detail);
+        }
+        (ratio_verdict(&ratio, at_least), measured, detail)
+    }
+}
+
+fn not_tested(missing: &Select) -> (Verdict, String, String) {
+    let mut what = format!("{} {}", missing.workload, missing.variants.join("|"));
+    if !missing.strategy.is_empty() {
+        what.push_str(&format!(" · {}", missing.strategy));
+    }
+    if let Some(w) = missing.workers {
+        what.push_str(&format!(" (workers {w})"));
+    }
+    if let Some(p) = missing.processes {
+        what.push_str(&format!(" (processes {p})"));
+    }
+    if let Some(t) = missing.id_contains {
+        what.push_str(&format!(" [{t}]"));
+    }
+    (
+        Verdict::NotTested,
+        "—".into(),
+        format!(
+            "the run has no {} cache {} scenario with results: {what}",
+            missing.cache, missing.workload
+        ),
+    )
+}

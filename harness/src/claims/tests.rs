@@ -1,0 +1,224 @@
+//! The verdict rules on constructed runs.
+
+use std::path::PathBuf;
+
+use super::*;
+use crate::corpus::Scale;
+use crate::experiment::{Order, Plan};
+use crate::measure::cache::ColdMethod;
+use crate::measure::quiet::Settle;
+use crate::results::{summarize_rows, Machine, Row, RunMeta};
+use crate::stats::Interval;
+
+fn loaded(rows: Vec<Row>) -> LoadedRun {
+    let summary = summarize_rows(&rows, 7);
+    LoadedRun {
+        dir: PathBuf::new(),
+        meta: RunMeta {
+            run_id: "test".into(),
+            iolab_version: "0".into(),
+            git_commit: "x".into(),
+            command_line: Vec::new(),
+            machine: Machine::default(),
+            corpus_dir: PathBuf::new(),
+            corpus_provenance: String::new(),
+            plan: Plan {
+                scenarios: Vec::new(),
+                corpus: Scale::Quick.spec(),
+                reps: 5,
+                warmup: 0,
+                order: Order::Sequential,
+                settle: Settle::default(),
+                cold_method: ColdMethod::Auto,
+                bootstrap_seed: 7,
+            },
+            experiment_files: Vec::new(),
+            started_at: String::new(),
+            ended_at: None,
+        },
+        rows,
+        summary,
+    }
+}
+
+/// Repetitions of `workload/variant/<strategy>/warm`, one per wall time.
+fn reps(workload: &str, variant: &str, strategy: &str, workers: u32, walls: &[f64]) -> Vec<Row> {
+    let slug = if strategy == "sequential" {
+        "sequential".to_string()
+    } else {
+        format!("{strategy}-{workers}")
+    };
+    walls
+        .iter()
+        .enumerate()
+        .map(|(i, w)| Row {
+            scenario_id: format!("{workload}/{variant}/{slug}/warm"),
+            baseline_id: format!("{workload}/{variant}/sequential/warm"),
+            workload: workload.into(),
+            variant: variant.into(),
+            strategy: strategy.into(),
+            strategy_label: slug.clone(),
+            workers,
+            processes: if strategy == "processes" { workers } else { 1 },
+            threads: 1,
+            batch: (strategy == "processes").then_some(1),
+            cache: "warm".into(),
+            rep: i as u32,
+            status: "ok".into(),
+            verified: true,
+            wall_s: *w,
+            user_s: *w / 2.0,
+            ..Row::default()
+        })
+        .collect()
+}
+
+fn save_claim(run: &LoadedRun) -> Judgement {
+    judge(run)
+        .into_iter()
+        .find(|j| j.id == "save-process-pool")
+        .unwrap()
+}
+
+fn save_run(candidate: &[f64]) -> LoadedRun {
+    let mut rows = reps(
+        "write",
+        "one-write",
+        "sequential",
+        1,
+        &[3.0, 3.02, 2.98, 3.01, 2.99],
+    );
+    rows.extend(reps("write", "one-write", "processes", 8, candidate));
+    loaded(rows)
+}
+
+#[test]
+fn ratio_rule_on_intervals() {
+    let ci = |low, high| Interval {
+        low,
+        high,
+        level: 0.95,
+    };
+    assert_eq!(ratio_verdict(&ci(2.6, 3.4), 2.5), Verdict::Holds);
+    assert_eq!(ratio_verdict(&ci(2.5, 2.7), 2.5), Verdict::Holds);
+    assert_eq!(ratio_verdict(&ci(1.1, 2.4), 2.5), Verdict::DoesNotHold);
+    assert_eq!(ratio_verdict(&ci(2.0, 3.0), 2.5), Verdict::Inconclusive);
+    assert_eq!(
+        ratio_verdict(&ci(f64::NAN, 3.0), 2.5),
+        Verdict::Inconclusive
+    );
+}
+
+#[test]
+fn a_threefold_speedup_holds() {
+    let j = save_claim(&save_run(&[1.0, 1.01, 0.99, 1.0, 1.02]));
+    assert_eq!(j.verdict, Verdict::Holds, "{j:?}");
+    assert!(j.measured.starts_with("3.0"), "{}", j.measured);
+}
+
+#[test]
+fn a_one_and_a_half_fold_speedup_does_not_hold() {
+    let j = save_claim(&save_run(&[2.0, 2.01, 1.99, 2.0, 2.02]));
+    assert_eq!(j.verdict, Verdict::DoesNotHold, "{j:?}");
+}
+
+#[test]
+fn a_noisy_speedup_around_the_bound_is_inconclusive() {
+    let j = save_claim(&save_run(&[1.0, 1.2, 1.4, 1.6, 1.1]));
+    assert_eq!(j.verdict, Verdict::Inconclusive, "{j:?}");
+}
+
+#[test]
+fn too_few_repetitions_are_inconclusive() {
+    let j = save_claim(&save_run(&[1.0, 1.0]));
+    assert_eq!(j.verdict, Verdict::Inconclusive, "{j:?}");
+    assert!(j.detail.contains("only 2"), "{}", j.detail);
+}
+
+#[test]
+fn a_run_without_the_scenarios_is_not_tested() {
+    let run = loaded(reps("read", "whole", "sequential", 1, &[1.0, 1.0, 1.0]));
+    let all = judge(&run);
+    assert_eq!(all.len(), CLAIMS.len());
+    let j = all.iter().find(|j| j.id == "save-process-pool").unwrap();
+    assert_eq!(j.verdict, Verdict::NotTested);
+    assert!(j.detail.contains("write"), "{}", j.detail);
+}
+
+#[test]
+fn display_names_every_verdict() {
+    let names: Vec<String> = [
+        Verdict::Holds,
+        Verdict::DoesNotHold,
+        Verdict::Inconclusive,
+        Verdict::NotTested,
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    assert_eq!(
+        names,
+        ["holds", "does not hold", "inconclusive", "not tested"]
+    );
+}
+
+fn append_run(unlocked_lost: &[u64], locked_lost: &[u64]) -> Judgement {
+    let mut rows = Vec::new();
+    for (variant, lost) in [("unlocked-seek", unlocked_lost), ("mutex", locked_lost)] {
+        let walls = vec![0.1; lost.len()];
+        let mut r = reps("append", variant, "threads", 4, &walls);
+        for (row, n) in r.iter_mut().zip(lost) {
+            row.append_missing = Some(*n);
+            row.append_corrupted = Some(0);
+            row.verified = *n == 0;
+        }
+        rows.extend(r);
+    }
+    judge(&loaded(rows))
+        .into_iter()
+        .find(|j| j.id == "append-needs-lock")
+        .unwrap()
+}
+
+#[test]
+fn append_rules_count_lost_lines() {
+    assert_eq!(append_run(&[0, 12, 3], &[0, 0, 0]).verdict, Verdict::Holds);
+    assert_eq!(
+        append_run(&[0, 0, 0], &[0, 0, 0]).verdict,
+        Verdict::DoesNotHold
+    );
+    assert_eq!(
+        append_run(&[5, 5, 5], &[0, 1, 0]).verdict,
+        Verdict::DoesNotHold
+    );
+    assert_eq!(append_run(&[0], &[0]).verdict, Verdict::Inconclusive);
+    assert_eq!(append_run(&[], &[0, 0, 0]).verdict, Verdict::NotTested);
+}
+
+fn atomic_run(in_place: &[u64], rename: &[u64]) -> Verdict {
+    let mut rows = Vec::new();
+    for (variant, torn) in [
+        ("in-place+kill-50pct", in_place),
+        ("rename-fsync+kill-50pct", rename),
+    ] {
+        let walls = vec![0.1; torn.len()];
+        let mut r = reps("atomic-save", variant, "processes", 2, &walls);
+        for (row, n) in r.iter_mut().zip(torn) {
+            row.torn = Some(*n);
+        }
+        rows.extend(r);
+    }
+    judge(&loaded(rows))
+        .into_iter()
+        .find(|j| j.id == "atomic-save-safe")
+        .unwrap()
+        .verdict
+}
+
+#[test]
+fn atomic_rules_count_torn_targets() {
+    assert_eq!(atomic_run(&[1, 0, 2], &[0, 0, 0]), Verdict::Holds);
+    assert_eq!(atomic_run(&[1, 0, 2], &[0, 1, 0]), Verdict::DoesNotHold);
+    assert_eq!(atomic_run(&[0, 0, 0], &[0, 0, 0]), Verdict::Inconclusive);
+    assert_eq!(atomic_run(&[], &[0, 0, 0]), Verdict::NotTested);
+}

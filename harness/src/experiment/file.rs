@@ -1,0 +1,345 @@
+//! The experiment file format (`experiments/*.toml`) as it is written: raw
+//! TOML types with the position of every value, and the errors that name the
+//! file, line, column, key, value and what is allowed.
+//!
+//! Owns: parsing and the shape of the file (`deny_unknown_fields`
+//! everywhere). Does not own: what the values mean — [`super::grid`] resolves
+//! scales and expands grids; the format is documented in
+//! `experiments/README.md`.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::corpus::Scale;
+use crate::measure::cache::CacheState;
+
+/// What is wrong with an experiment file, or with several run together.
+#[derive(Debug, thiserror::Error)]
+pub enum ExperimentError {
+    /// The file cannot be read.
+    #[error("{file}: {source}")]
+    Read {
+        /// The file.
+        file: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Not valid TOML, an unknown key, or a value of the wrong type.
+    #[error("{file}:{line}:{column}: {message}")]
+    Syntax {
+        /// The file.
+        file: String,
+        /// Line, from 1.
+        line: usize,
+        /// Column, from 1.
+        column: usize,
+        /// The parser's message (it lists the allowed keys or types).
+        message: String,
+    },
+    /// A value of the right type that is not allowed.
+    #[error("{file}:{line}:{column}: {key} = {value}: {allowed}")]
+    Invalid {
+        /// The file.
+        file: String,
+        /// Line, from 1.
+        line: usize,
+        /// Column, from 1.
+        column: usize,
+        /// The key (with its table: `grid.workers`).
+        key: String,
+        /// The value given.
+        value: String,
+        /// What is allowed.
+        allowed: String,
+    },
+    /// Two files run together disagree on the corpus shape.
+    #[error("corpus {key}: {first} sets {first_value}, {second} sets {second_value}; experiment files run together share one corpus, so they must agree (or pass --{key} to override both)")]
+    Conflict {
+        /// The corpus key.
+        key: &'static str,
+        /// The first file, with line and column.
+        first: String,
+        /// Its value.
+        first_value: u32,
+        /// The second file, with line and column.
+        second: String,
+        /// Its value.
+        second_value: u32,
+    },
+    /// Nothing to run.
+    #[error("{0}")]
+    Nothing(String),
+}
+
+/// A location in a file, for messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Place {
+    /// The file as given.
+    pub file: String,
+    /// Line, from 1.
+    pub line: usize,
+    /// Column, from 1 (in characters).
+    pub column: usize,
+}
+
+impl std::fmt::Display for Place {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// The text of a file with its name, to turn byte spans into places.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// The file as given on the command line.
+    pub file: String,
+    /// Its path.
+    pub path: PathBuf,
+    /// Its text.
+    pub text: String,
+}
+
+impl Source {
+    /// Read `path`.
+    ///
+    /// # Errors
+    /// [`ExperimentError::Read`] naming the file.
+    pub fn read(path: &Path) -> Result<Source, ExperimentError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ExperimentError::Read {
+            file: file.clone(),
+            source,
+        })?;
+        Ok(Source {
+            file,
+            path: path.to_path_buf(),
+            text,
+        })
+    }
+
+    /// The place of byte offset `at`.
+    pub fn place(&self, at: usize) -> Place {
+        let at = at.min(self.text.len());
+        let before = self.text.get(..at).unwrap_or("");
+        let line = before.matches('\n').count() + 1;
+        let start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before.get(start..).map_or(0, |s| s.chars().count()) + 1;
+        Place {
+            file: self.file.clone(),
+            line,
+            column,
+        }
+    }
+
+    /// An [`ExperimentError::Invalid`] at `span`.
+    pub fn invalid(
+        &self,
+        span: &Range<usize>,
+        key: impl Into<String>,
+        value: impl ToString,
+        allowed: impl Into<String>,
+    ) -> ExperimentError {
+        let p = self.place(span.start);
+        ExperimentError::Invalid {
+            file: p.file,
+            line: p.line,
+            column: p.column,
+            key: key.into(),
+            value: value.to_string(),
+            allowed: allowed.into(),
+        }
+    }
+
+    /// Parse the text as an experiment file.
+    ///
+    /// # Errors
+    /// [`ExperimentError::Syntax`] with the parser's line, column and message.
+    pub fn parse(&self) -> Result<RawExperiment, ExperimentError> {
+        toml::from_str(&self.text).map_err(|e| {
+            let p = self.place(e.span().map_or(0, |s| s.start));
+            ExperimentError::Syntax {
+                file: p.file,
+                line: p.line,
+                column: p.column,
+                message: e.message().trim().to_string(),
+            }
+        })
+    }
+}
+
+/// A list of values, each with its position.
+pub type List<T> = Vec<Spanned<T>>;
+
+/// A whole experiment file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExperiment {
+    /// One line on what the experiment asks.
+    pub description: Option<String>,
+    /// Claims (ids of the `claims` module) the experiment provides evidence for.
+    #[serde(default)]
+    pub claims: Vec<Spanned<String>>,
+    /// Measured repetitions per scenario (1 ..= 1000). Default: 5.
+    pub reps: Option<Spanned<u32>>,
+    /// Discarded warm-up repetitions per scenario (0 ..= 100). Default: 1.
+    pub warmup: Option<Spanned<u32>>,
+    /// Idle-storage window before each repetition, e.g. `200ms`. Default: `1s`.
+    pub settle: Option<Spanned<String>>,
+    /// Corpus shape overrides.
+    pub corpus: Option<RawCorpus>,
+    /// Grid blocks; each is a product of its lists.
+    #[serde(default)]
+    pub grid: Vec<RawGrid>,
+    /// Per-scale overrides of `reps`, `warmup`, `settle`, `corpus`.
+    pub scale: Option<Scales<RawRun>>,
+}
+
+/// `[corpus]`: overrides of the scale's shape, and the large file.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCorpus {
+    /// Number of files.
+    pub files: Option<Spanned<u32>>,
+    /// Lines per file.
+    pub lines: Option<Spanned<u32>>,
+    /// Integers per line.
+    pub values: Option<Spanned<u32>>,
+    /// Size of the large single file, e.g. `256MiB`.
+    pub large_file: Option<Spanned<String>>,
+}
+
+/// `[scale.<name>]`: run settings at one scale.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRun {
+    /// Measured repetitions.
+    pub reps: Option<Spanned<u32>>,
+    /// Warm-ups.
+    pub warmup: Option<Spanned<u32>>,
+    /// Settle window.
+    pub settle: Option<Spanned<String>>,
+    /// Corpus overrides.
+    pub corpus: Option<RawCorpus>,
+}
+
+/// A table per named scale.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scales<T> {
+    /// At `--scale quick`.
+    pub quick: Option<T>,
+    /// At `--scale default`.
+    pub default: Option<T>,
+    /// At `--scale seed`.
+    pub seed: Option<T>,
+}
+
+impl<T> Scales<T> {
+    /// The table of `scale`, if any.
+    pub fn get(&self, scale: Scale) -> Option<&T> {
+        match scale {
+            Scale::Quick => self.quick.as_ref(),
+            Scale::Default => self.default.as_ref(),
+            Scale::Seed => self.seed.as_ref(),
+        }
+    }
+}
+
+/// `[[grid]]`: lists whose product is the block's scenarios. Every knob is a
+/// list; a key left out takes its default. `[grid.scale.<name>]` replaces
+/// keys of this block at one scale.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGrid {
+    /// A label for messages.
+    pub name: Option<String>,
+    /// Scales the block runs at. Default: all.
+    pub scales: Option<List<Scale>>,
+    /// Add the sequential baseline of every scenario. Default: true.
+    pub baseline: Option<bool>,
+    /// Workloads (required).
+    pub workload: Option<List<String>>,
+    /// Variants; each applies to the workloads that have it.
+    pub variant: Option<List<String>>,
+    /// Strategies. Default: `["sequential"]`.
+    pub strategy: Option<List<String>>,
+    /// Concurrency. Default: `[4]`.
+    pub workers: Option<List<u32>>,
+    /// Threads per process (nested). Default: `[2]`.
+    pub threads: Option<List<u32>>,
+    /// Tasks per message (processes default 1, nested default 0 = even split).
+    pub batch: Option<List<u32>>,
+    /// Blocking-pool threads of tokio. Default: the worker count.
+    pub tokio_threads: Option<List<u32>>,
+    /// Command templates of the command strategy.
+    pub command: Option<List<String>>,
+    /// Cache states. Default: `["warm"]`.
+    pub cache: Option<List<CacheState>>,
+    /// Chunk sizes (write chunked, copy loop, scan read/direct).
+    pub chunk: Option<List<String>>,
+    /// Buffer sizes (read buffered, stream, append unlocked-buffered).
+    pub buffer: Option<List<String>>,
+    /// fsync each written file (write). Default: `[false]`.
+    pub fsync: Option<List<bool>>,
+    /// Appended lines (append). Default: `[10000]`.
+    pub append_lines: Option<List<u32>>,
+    /// Segments of the large file (stream, scan). Default: `[16]`.
+    pub segments: Option<List<u32>>,
+    /// Random reads per repetition (random). Default: `[10000]`.
+    pub reads: Option<List<u32>>,
+    /// Bytes per random read (random). Default: `["4KiB"]`.
+    pub block: Option<List<String>>,
+    /// Streamed pattern (stream). Default: `["777"]`.
+    pub pattern: Option<List<String>>,
+    /// Kill the worker processes at this percentage of tasks (atomic-save
+    /// with processes or nested); 0 runs to the end. Default: `[0]`.
+    pub kill_at: Option<List<u32>>,
+    /// Per-scale replacements of this block's keys.
+    pub scale: Option<Spanned<Box<Scales<RawGrid>>>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn source(text: &str) -> Source {
+        Source {
+            file: "x.toml".into(),
+            path: PathBuf::from("x.toml"),
+            text: text.into(),
+        }
+    }
+
+    #[test]
+    fn places_count_lines_and_characters_from_one() {
+        let s = source("a = 1\nbé = 2\n");
+        assert_eq!(s.place(0).line, 1);
+        let p = s.place(s.text.find('2').unwrap());
+        assert_eq!((p.line, p.column), (2, 6));
+    }
+
+    #[test]
+    fn unknown_key_is_a_syntax_error_with_its_place() {
+        let err = source("reps = 3\n[[grid]]\nworkload = [\"read\"]\nworkers = [2]\ncolour = 1\n")
+            .parse()
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("x.toml:5:1: unknown field `colour`"),
+            "{text}"
+        );
+        assert!(text.contains("workers"), "lists allowed keys: {text}");
+    }
+
+    #[test]
+    fn wrong_type_is_a_syntax_error() {
+        let err = source("reps = \"five\"\n").parse().unwrap_err();
+        assert!(
+            err.to_string().starts_with("x.toml:1:8: invalid type"),
+            "{err}"
+        );
+    }
+}

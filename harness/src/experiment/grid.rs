@@ -1,0 +1,352 @@
+//! One experiment file at one scale: its `[scale.<name>]` overrides applied,
+//! every value checked (with the file, line and column of any bad one), and
+//! its grid blocks expanded into scenarios. Meaningless combinations (a cold
+//! cache for a workload that reads nothing, an event loop asked to page-fault
+//! an mmap, a knob that does not apply to a variant) are skipped with a note
+//! and counted, not fatal.
+//!
+//! Owns: resolution and expansion of one file. Does not own: the rules for
+//! building a workload or strategy ([`super::build`]) or merging several
+//! files into one plan ([`super::set`]).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use toml::Spanned;
+
+use super::file::{ExperimentError, Place, RawCorpus, RawExperiment, RawGrid, Source};
+use super::{parse_duration, parse_size, Scenario};
+use crate::corpus::Scale;
+use crate::workload::Workload;
+
+/// A parsed experiment file.
+#[derive(Clone, Debug)]
+pub struct Experiment {
+    /// Its name: the file stem (`save` for `experiments/save.toml`).
+    pub name: String,
+    /// Its text and path.
+    pub source: Source,
+    raw: RawExperiment,
+}
+
+/// A combination the grid names but that means nothing, with why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Skipped {
+    /// Where the grid names it.
+    pub place: Place,
+    /// The combination, e.g. `scan mmap · tokio(4 threads, 4 in flight) · warm`.
+    pub combination: String,
+    /// Why it was skipped.
+    pub reason: String,
+}
+
+/// A corpus value an experiment sets, with where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Located<T> {
+    /// The value.
+    pub value: T,
+    /// Where it is set.
+    pub place: Place,
+}
+
+/// What one experiment contributes at one scale.
+#[derive(Clone, Debug, Default)]
+pub struct Expansion {
+    /// The experiment's name.
+    pub experiment: String,
+    /// Its scenarios, sorted by id, baselines included.
+    pub scenarios: Vec<Scenario>,
+    /// Combinations skipped, with reasons.
+    pub skipped: Vec<Skipped>,
+    /// Measured repetitions it asks for.
+    pub reps: Option<u32>,
+    /// Warm-ups it asks for.
+    pub warmup: Option<u32>,
+    /// Settle window it asks for.
+    pub settle: Option<Duration>,
+    /// Corpus files it asks for.
+    pub files: Option<Located<u32>>,
+    /// Corpus lines it asks for.
+    pub lines: Option<Located<u32>>,
+    /// Corpus values it asks for.
+    pub values: Option<Located<u32>>,
+    /// Large-file bytes it asks for.
+    pub large_file: Option<u64>,
+}
+
+impl Experiment {
+    /// Read and parse `path`, then check it at every scale, so a bad value
+    /// in any `[scale.*]` table is reported before anything runs.
+    ///
+    /// # Errors
+    /// [`ExperimentError`] with the file, line and column.
+    pub fn load(path: &Path) -> Result<Experiment, ExperimentError> {
+        let source = Source::read(path)?;
+        let raw = source.parse()?;
+        let name = path
+            .file_stem()
+            .map_or_else(|| "experiment".into(), |s| s.to_string_lossy().into_owned());
+        let e = Experiment { name, source, raw };
+        if e.raw.grid.is_empty() {
+            return Err(ExperimentError::Nothing(format!(
+                "{}: no [[grid]] block: an experiment needs at least one, e.g.\n[[grid]]\nworkload = [\"read\"]\nstrategy = [\"sequential\", \"threads\"]",
+                e.source.file
+            )));
+        }
+        for scale in [Scale::Quick, Scale::Default, Scale::Seed] {
+            e.expand(scale, 0)?;
+        }
+        Ok(e)
+    }
+
+    /// The file's description, if any.
+    pub fn description(&self) -> Option<&str> {
+        self.raw.description.as_deref()
+    }
+
+    /// The claim ids the file says it provides evidence for.
+    pub fn claims(&self) -> Vec<String> {
+        self.raw
+            .claims
+            .iter()
+            .map(|c| c.get_ref().clone())
+            .collect()
+    }
+
+    /// Resolve the file at `scale` and expand its grid; `seed` seeds random
+    /// offsets.
+    ///
+    /// # Errors
+    /// [`ExperimentError::Invalid`] naming the first bad value.
+    pub fn expand(&self, scale: Scale, seed: u64) -> Result<Expansion, ExperimentError> {
+        let mut out = self.run_values(scale)?;
+        out.experiment = self.name.clone();
+        let env = Env::new(&self.source.path);
+        for (i, block) in self.raw.grid.iter().enumerate() {
+            let block = self.resolve_block(block, scale, i)?;
+            let runs_here = block
+                .scales
+                .as_ref()
+                .is_none_or(|s| s.iter().any(|x| *x.get_ref() == scale));
+            if runs_here {
+                self.expand_block(&block, i, &env, seed, &mut out)?;
+            }
+        }
+        out.scenarios.sort_by(|a, b| a.id.cmp(&b.id));
+        out.scenarios.dedup_by(|a, b| a.id == b.id);
+        Ok(out)
+    }
+
+    fn run_values(&self, scale: Scale) -> Result<Expansion, ExperimentError> {
+        let r = &self.raw;
+        let o = r.scale.as_ref().and_then(|s| s.get(scale));
+        let reps = o.and_then(|o| o.reps.as_ref()).or(r.reps.as_ref());
+        let warmup = o.and_then(|o| o.warmup.as_ref()).or(r.warmup.as_ref());
+        let settle = o.and_then(|o| o.settle.as_ref()).or(r.settle.as_ref());
+        let empty = RawCorpus::default();
+        let base = r.corpus.as_ref().unwrap_or(&empty);
+        let over = o.and_then(|o| o.corpus.as_ref()).unwrap_or(&empty);
+        let pick =
+            |f: fn(&RawCorpus) -> &Option<Spanned<u32>>| f(over).as_ref().or(f(base).as_ref());
+        let mut out = Expansion {
+            reps: reps.map(|v| self.count(v, "reps", 1, 1000)).transpose()?,
+            warmup: warmup
+                .map(|v| self.count(v, "warmup", 0, 100))
+                .transpose()?,
+            ..Expansion::default()
+        };
+        if let Some(s) = settle {
+            out.settle = Some(parse_duration(s.get_ref()).ok_or_else(|| {
+                self.source.invalid(
+                    &s.span(),
+                    "settle",
+                    s.get_ref(),
+                    "a duration such as 0, 200ms, 1s or 2m",
+                )
+            })?);
+        }
+        out.files = self.corpus_count(pick(|c| &c.files), "corpus.files", 10_000_000)?;
+        out.lines = self.corpus_count(pick(|c| &c.lines), "corpus.lines", 100_000_000)?;
+        out.values = self.corpus_count(pick(|c| &c.values), "corpus.values", 1000)?;
+        if let Some(l) = over.large_file.as_ref().or(base.large_file.as_ref()) {
+            let bytes = parse_size(l.get_ref()).map_err(|e| {
+                self.source
+                    .invalid(&l.span(), "corpus.large_file", l.get_ref(), e.to_string())
+            })?;
+            if bytes == 0 || bytes > crate::corpus::MAX_LARGE_FILE_BYTES {
+                return Err(self.source.invalid(
+                    &l.span(),
+                    "corpus.large_file",
+                    l.get_ref(),
+                    "allowed 1 byte to 1TiB",
+                ));
+            }
+            out.large_file = Some(bytes);
+        }
+        Ok(out)
+    }
+
+    fn count(
+        &self,
+        v: &Spanned<u32>,
+        key: &str,
+        min: u32,
+        max: u32,
+    ) -> Result<u32, ExperimentError> {
+        let n = *v.get_ref();
+        if (min..=max).contains(&n) {
+            Ok(n)
+        } else {
+            Err(self
+                .source
+                .invalid(&v.span(), key, n, format!("allowed {min} to {max}")))
+        }
+    }
+
+    fn corpus_count(
+        &self,
+        v: Option<&Spanned<u32>>,
+        key: &str,
+        max: u32,
+    ) -> Result<Option<Located<u32>>, ExperimentError> {
+        v.map(|v| {
+            Ok(Located {
+                value: self.count(v, key, 1, max)?,
+                place: self.source.place(v.span().start),
+            })
+        })
+        .transpose()
+    }
+
+    /// The block with its `[grid.scale.<scale>]` keys put in place.
+    fn resolve_block(
+        &self,
+        block: &RawGrid,
+        scale: Scale,
+        index: usize,
+    ) -> Result<RawGrid, ExperimentError> {
+        let Some(scales) = &block.scale else {
+            return Ok(block.clone());
+        };
+        let Some(o) = scales.get_ref().get(scale) else {
+            return Ok(block.clone());
+        };
+        if o.scale.is_some() || o.scales.is_some() {
+            return Err(self.source.invalid(
+                &scales.span(),
+                format!("grid[{index}].scale"),
+                "a nested scale or scales key",
+                "[grid.scale.<name>] replaces knobs of its block; it cannot hold `scale` or `scales`",
+            ));
+        }
+        Ok(overlay(block.clone(), o))
+    }
+}
+
+/// `base` with every key `o` sets replaced.
+fn overlay(mut base: RawGrid, o: &RawGrid) -> RawGrid {
+    macro_rules! take {
+        ($($f:ident),*) => { $( if o.$f.is_some() { base.$f = o.$f.clone(); } )* };
+    }
+    take!(
+        name,
+        baseline,
+        workload,
+        variant,
+        strategy,
+        workers,
+        threads,
+        batch,
+        tokio_threads,
+        command,
+        cache,
+        chunk,
+        buffer,
+        fsync,
+        append_lines,
+        segments,
+        reads,
+        block,
+        pattern,
+        kill_at
+    );
+    base
+}
+
+/// Placeholders of command templates that depend on where the experiment
+/// file is: `{experiments}`, `{scripts}`, `{python}`.
+#[derive(Clone, Debug)]
+pub(super) struct Env {
+    experiments: PathBuf,
+    scripts: PathBuf,
+    python: String,
+}
+
+impl Env {
+    fn new(file: &Path) -> Env {
+        let dir = file
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let experiments = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+        let scripts = experiments.join("..").join("scripts");
+        let scripts = scripts.canonicalize().unwrap_or(scripts);
+        let python = python_command(&scripts);
+        Env {
+            experiments,
+            scripts,
+            python,
+        }
+    }
+
+    pub(super) fn fill(&self, template: &str, workload: &Workload) -> String {
+        let lines = match workload {
+            Workload::Append(a) => a.lines.to_string(),
+            _ => String::new(),
+        };
+        template
+            .replace("{python}", &self.python)
+            .replace(
+                "{scripts}",
+                &shell_quote(&self.scripts.display().to_string()),
+            )
+            .replace(
+                "{experiments}",
+                &shell_quote(&self.experiments.display().to_string()),
+            )
+            .replace("{append_lines}", &lines)
+    }
+}
+
+/// The Python to run reference programs with: the project's virtual
+/// environment (`scripts/python/.venv`, made by `just python-setup`) when it
+/// exists, else `python3` on the `PATH`, else a stand-in that reports
+/// `iolab-skip: python3 not found` so the scenarios are recorded as
+/// unavailable.
+fn python_command(scripts: &Path) -> String {
+    let venv = scripts
+        .join("python")
+        .join(".venv")
+        .join("bin")
+        .join("python");
+    if venv.exists() {
+        return shell_quote(&venv.display().to_string());
+    }
+    let on_path = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("python3").is_file()));
+    if on_path {
+        "python3".into()
+    } else {
+        "sh -c 'echo \"iolab-skip: python3 not found (install Python 3, then run just python-setup)\" >&2; exit 3' --".into()
+    }
+}
+
+/// `text` quoted for `sh` when it holds anything but safe characters.
+fn shell_quote(text: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "/._-+,:=@".contains(c);
+    if !text.is_empty() && text.chars().all(safe) {
+        text.to_string()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}

@@ -1,0 +1,189 @@
+//! Several experiment files run as one: one corpus, one schedule, one run
+//! folder.
+//!
+//! Merge rules (documented in `experiments/README.md`):
+//! - scenarios: the union; a scenario id that two files both list runs once
+//!   and is recorded under the first file (counted as shared);
+//! - corpus: the scale's shape; a file may override `files`, `lines`,
+//!   `values`, and files run together must agree; command-line flags win;
+//!   the large file is the largest any file asks for, made only when a
+//!   scenario needs it;
+//! - `reps`, `warmup`, `settle`: the largest any file asks for; the flags
+//!   `--reps`, `--warmup`, `--settle` override every file;
+//! - `--only`: scenarios whose `<experiment>/<id>` contains the text, with
+//!   their sequential baselines.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::file::ExperimentError;
+use super::grid::{Expansion, Experiment, Located, Skipped};
+use super::{default_large_file, Plan, Scenario, Settings};
+use crate::measure::quiet::Settle;
+
+/// A plan built from experiment files, with what was left out.
+#[derive(Clone, Debug)]
+pub struct Planned {
+    /// The validated plan.
+    pub plan: Plan,
+    /// Scenarios per experiment (its own, before sharing and `--only`).
+    pub per_experiment: Vec<(String, usize)>,
+    /// Skipped combinations, by experiment.
+    pub skipped: Vec<(String, Skipped)>,
+    /// Scenarios listed by more than one file (run once).
+    pub shared: usize,
+    /// Scenarios left out by `--only`.
+    pub excluded: usize,
+}
+
+/// Build one plan from `experiments` at the settings' scale.
+///
+/// # Errors
+/// [`ExperimentError`] for a bad value, files that disagree on the corpus, a
+/// corpus the corpus module rejects, or `--only` matching nothing.
+pub fn plan(experiments: &[Experiment], settings: &Settings) -> Result<Planned, ExperimentError> {
+    let expansions: Vec<Expansion> = experiments
+        .iter()
+        .map(|e| e.expand(settings.scale, settings.seed))
+        .collect::<Result<_, _>>()?;
+    let mut all: BTreeMap<String, Scenario> = BTreeMap::new();
+    let mut shared = 0;
+    for x in &expansions {
+        for s in &x.scenarios {
+            if all.contains_key(&s.id) {
+                shared += 1;
+            } else {
+                all.insert(s.id.clone(), s.clone());
+            }
+        }
+    }
+    let total = all.len();
+    let scenarios = only(all, settings.only.as_deref())?;
+    let excluded = total - scenarios.len();
+    let corpus = corpus(&expansions, settings, &scenarios)?;
+    let largest = |f: fn(&Expansion) -> Option<u32>| expansions.iter().filter_map(f).max();
+    let settle = settings.settle.unwrap_or_else(|| {
+        expansions
+            .iter()
+            .filter_map(|x| x.settle)
+            .max()
+            .unwrap_or(Plan::DEFAULT_SETTLE)
+    });
+    let plan = Plan {
+        scenarios,
+        corpus,
+        reps: settings.reps.or(largest(|x| x.reps)).unwrap_or(5),
+        warmup: settings.warmup.or(largest(|x| x.warmup)).unwrap_or(1),
+        order: settings.order,
+        settle: Settle {
+            idle: settle,
+            timeout: settings.settle_timeout.max(Duration::ZERO),
+        },
+        cold_method: settings.cold_method,
+        bootstrap_seed: settings.seed,
+    };
+    Ok(Planned {
+        plan,
+        per_experiment: expansions
+            .iter()
+            .map(|x| (x.experiment.clone(), x.scenarios.len()))
+            .collect(),
+        skipped: expansions
+            .iter()
+            .flat_map(|x| x.skipped.iter().map(|s| (x.experiment.clone(), s.clone())))
+            .collect(),
+        shared,
+        excluded,
+    })
+}
+
+/// Keep the scenarios matching `pattern`, with their baselines.
+fn only(
+    all: BTreeMap<String, Scenario>,
+    pattern: Option<&str>,
+) -> Result<Vec<Scenario>, ExperimentError> {
+    let Some(p) = pattern else {
+        return Ok(all.into_values().collect());
+    };
+    let matches = |s: &Scenario| format!("{}/{}", s.experiment, s.id).contains(p);
+    let wanted: Vec<String> = all
+        .values()
+        .filter(|s| matches(s))
+        .flat_map(|s| [s.id.clone(), s.baseline_id()])
+        .collect();
+    if wanted.is_empty() {
+        let example = all.values().next().map_or(String::new(), |s| {
+            format!("; ids look like {}/{}", s.experiment, s.id)
+        });
+        return Err(ExperimentError::Nothing(format!(
+            "--only {p:?} matches no scenario{example}"
+        )));
+    }
+    Ok(all
+        .into_values()
+        .filter(|s| wanted.contains(&s.id))
+        .collect())
+}
+
+/// The one value files agree on, if any sets it.
+fn agree(
+    key: &'static str,
+    expansions: &[Expansion],
+    get: fn(&Expansion) -> &Option<Located<u32>>,
+) -> Result<Option<u32>, ExperimentError> {
+    let mut first: Option<&Located<u32>> = None;
+    for x in expansions {
+        let Some(v) = get(x) else { continue };
+        match first {
+            Some(f) if f.value != v.value => {
+                return Err(ExperimentError::Conflict {
+                    key,
+                    first: f.place.to_string(),
+                    first_value: f.value,
+                    second: v.place.to_string(),
+                    second_value: v.value,
+                })
+            }
+            Some(_) => {}
+            None => first = Some(v),
+        }
+    }
+    Ok(first.map(|f| f.value))
+}
+
+fn corpus(
+    expansions: &[Expansion],
+    settings: &Settings,
+    scenarios: &[Scenario],
+) -> Result<crate::corpus::CorpusSpec, ExperimentError> {
+    let mut spec = settings.scale.spec();
+    let c = &settings.corpus;
+    spec.files = c
+        .files
+        .or(agree("files", expansions, |x| &x.files)?)
+        .unwrap_or(spec.files);
+    spec.lines = c
+        .lines
+        .or(agree("lines", expansions, |x| &x.lines)?)
+        .unwrap_or(spec.lines);
+    spec.values = c
+        .values
+        .or(agree("values", expansions, |x| &x.values)?)
+        .unwrap_or(spec.values);
+    let needs_large = scenarios.iter().any(|s| s.workload.needs_large_file());
+    spec.large_file_bytes = match c.large_file {
+        Some(bytes) => Some(bytes),
+        None if needs_large => Some(
+            expansions
+                .iter()
+                .filter_map(|x| x.large_file)
+                .max()
+                .unwrap_or_else(|| default_large_file(settings.scale)),
+        ),
+        None => None,
+    };
+    spec.validate().map_err(|e| {
+        ExperimentError::Nothing(format!("the corpus these experiments ask for: {e}"))
+    })?;
+    Ok(spec)
+}

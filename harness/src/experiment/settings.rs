@@ -1,0 +1,92 @@
+//! What the command line says about a run of experiment files, validated:
+//! the scale, corpus overrides, the measurement values that were given (the
+//! rest come from the files), and `--only`. Built by `cli::plan`; nothing
+//! here sees clap types.
+
+use std::time::Duration;
+
+use crate::corpus::Scale;
+use crate::experiment::Order;
+use crate::measure::cache::ColdMethod;
+
+/// Corpus shape given on the command line; each overrides the experiment
+/// files and the scale.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CorpusOverrides {
+    /// Number of files.
+    pub files: Option<u32>,
+    /// Lines per file.
+    pub lines: Option<u32>,
+    /// Integers per line.
+    pub values: Option<u32>,
+    /// Size of the large file in bytes.
+    pub large_file: Option<u64>,
+}
+
+/// The validated command-line settings of `iolab run x.toml` and `iolab bench-all`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    /// Named size: picks the corpus and each file's `[scale.<name>]` overrides.
+    pub scale: Scale,
+    /// Corpus overrides from flags.
+    pub corpus: CorpusOverrides,
+    /// `--reps`, overriding every file.
+    pub reps: Option<u32>,
+    /// `--warmup`, overriding every file.
+    pub warmup: Option<u32>,
+    /// `--settle`, overriding every file.
+    pub settle: Option<Duration>,
+    /// `--settle-timeout`.
+    pub settle_timeout: Duration,
+    /// Order of repetitions.
+    pub order: Order,
+    /// How cold caches are made.
+    pub cold_method: ColdMethod,
+    /// Seed of the shuffle, the bootstrap and random offsets.
+    pub seed: u64,
+    /// Keep only scenarios whose `<experiment>/<id>` contains this text.
+    pub only: Option<String>,
+}
+
+/// Parse `0`, `500ms`, `2s`, `1.5s`, `5m`, `1h`; `None` for anything else.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (n, unit) = t.split_at(split);
+    let n: f64 = n.parse().ok()?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "" | "s" => n,
+        "m" | "min" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return None,
+    };
+    Duration::try_from_secs_f64(secs).ok()
+}
+
+/// Size of the large file when a workload needs one and nothing says how
+/// big: quick 64 MiB, default 1 GiB, seed 4 GiB.
+pub fn default_large_file(scale: Scale) -> u64 {
+    match scale {
+        Scale::Quick => 64 << 20,
+        Scale::Default => 1 << 30,
+        Scale::Seed => 4 << 30,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("0"), Some(Duration::ZERO));
+        assert_eq!(parse_duration("200ms"), Some(Duration::from_millis(200)));
+        assert_eq!(parse_duration("1.5s"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("soon"), None);
+        assert_eq!(parse_duration("-1s"), None);
+    }
+}

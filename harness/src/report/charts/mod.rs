@@ -1,0 +1,176 @@
+//! The report's charts: what each shows, as data ([`Chart`], one spec type
+//! per figure), and drawing a spec to a PNG with plotters.
+//!
+//! Building a spec is pure (summary rows in, numbers and labels out), so the
+//! specs are snapshot-tested as data; drawing is one function per figure, in
+//! the figure's own file, with the shared look from [`super::style`] and the
+//! shared primitives of [`draw`]. A figure with no data yields no spec, so no
+//! chart is ever drawn empty.
+//!
+//! Owns: chart specs and PNG files. Does not own: where charts go on the page
+//! (`html`), or the statistics behind the numbers (`crate::stats`).
+
+pub mod append;
+pub mod atomic;
+pub mod chunks;
+pub mod cpu;
+pub mod draw;
+pub mod glyphs;
+pub mod latency;
+pub mod nested;
+pub mod ratio;
+pub mod scaling;
+pub mod throughput;
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::results::SummaryRow;
+
+/// The page section a chart belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Section {
+    /// Throughput per strategy, one chart per workload.
+    Throughput,
+    /// Throughput against worker count.
+    Scaling,
+    /// Nested pools: processes × threads.
+    Nested,
+    /// Scan and stream: throughput against chunk size.
+    Chunks,
+    /// Random reads: latency percentiles.
+    Latency,
+    /// Appends: intact, corrupted and missing lines.
+    Append,
+    /// Atomic saves: time per save, torn files.
+    Atomic,
+    /// Wall against user and system CPU time.
+    Cpu,
+}
+
+impl Section {
+    /// Every chart section, in page order.
+    pub const ALL: [Section; 8] = [
+        Section::Throughput,
+        Section::Scaling,
+        Section::Nested,
+        Section::Chunks,
+        Section::Latency,
+        Section::Append,
+        Section::Atomic,
+        Section::Cpu,
+    ];
+
+    /// The HTML id of the section.
+    pub fn id(self) -> &'static str {
+        match self {
+            Section::Throughput => "throughput",
+            Section::Scaling => "scaling",
+            Section::Nested => "nested",
+            Section::Chunks => "chunks",
+            Section::Latency => "latency",
+            Section::Append => "append",
+            Section::Atomic => "atomic",
+            Section::Cpu => "cpu",
+        }
+    }
+
+    /// The section's heading.
+    pub fn title(self) -> &'static str {
+        match self {
+            Section::Throughput => "Throughput per strategy",
+            Section::Scaling => "Scaling with workers",
+            Section::Nested => "Nested pools: processes × threads",
+            Section::Chunks => "Scan and stream: chunk size",
+            Section::Latency => "Random reads: latency",
+            Section::Append => "Concurrent appends: lost and corrupted lines",
+            Section::Atomic => "Atomic saves",
+            Section::Cpu => "Where the time went: wall vs CPU",
+        }
+    }
+
+    /// One or two sentences on how to read the section's charts.
+    pub fn intro(self) -> &'static str {
+        match self {
+            Section::Throughput => "Median throughput of each scenario with its 95 % bootstrap interval (whiskers), fastest first. The sequential baseline is outlined in black; the text gives the speedup over it with its own interval.",
+            Section::Scaling => "Median throughput against the number of workers, one line per strategy; the shaded band is the 95 % interval. The dashed line is the sequential baseline.",
+            Section::Nested => "Median throughput of P worker processes each running T threads; within a panel, darker is faster. The panel title gives the sequential baseline.",
+            Section::Chunks => "Median throughput against the chunk (or buffer) size, one line per method, warm and cold caches side by side. Methods without a chunk size (mmap) are drawn as dashed horizontal lines.",
+            Section::Latency => "Per-task latency: median (p50) and 99th percentile of each scenario, on a log scale.",
+            Section::Append => "What became of the appended lines, as a share of the lines written. Red is data loss; a variant that lost data has its name in red.",
+            Section::Atomic => "Median time per save, with a whisker to the 99th percentile; torn files, where counted, are printed next to the bar (red when any).",
+            Section::Cpu => "Median wall time next to the CPU time (user + system) of each scenario. CPU well below wall: waiting for I/O. CPU near or above wall: CPU-bound (or parallel).",
+        }
+    }
+}
+
+/// One chart: the data it shows and where its PNG goes.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Chart {
+    /// File stem of its PNG, unique within a report (e.g. `throughput-read`).
+    pub id: String,
+    /// The page section it belongs to.
+    pub section: Section,
+    /// Its title, drawn on the chart and used as the image's alt text.
+    pub title: String,
+    /// The figure's data.
+    pub figure: Figure,
+}
+
+/// The data of one figure, one variant per kind of figure.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Figure {
+    /// Sorted throughput bars with intervals and speedups.
+    Throughput(throughput::ThroughputFigure),
+    /// Throughput against workers.
+    Scaling(scaling::ScalingFigure),
+    /// Processes × threads heatmap.
+    Nested(nested::NestedFigure),
+    /// Throughput against chunk size.
+    Chunks(chunks::ChunkFigure),
+    /// Latency percentiles.
+    Latency(latency::LatencyFigure),
+    /// Stacked append outcome bars.
+    Append(append::AppendFigure),
+    /// Time per save.
+    Atomic(atomic::AtomicFigure),
+    /// Wall vs CPU.
+    Cpu(cpu::CpuFigure),
+}
+
+/// Every chart the summary rows call for, in page order.
+pub fn plan(rows: &[SummaryRow]) -> Vec<Chart> {
+    let mut charts = Vec::new();
+    charts.extend(throughput::specs(rows));
+    charts.extend(scaling::specs(rows));
+    charts.extend(nested::specs(rows));
+    charts.extend(chunks::specs(rows));
+    charts.extend(latency::specs(rows));
+    charts.extend(append::specs(rows));
+    charts.extend(atomic::specs(rows));
+    charts.extend(cpu::specs(rows));
+    charts
+}
+
+/// Draw `chart` to the PNG file `path`.
+///
+/// # Errors
+/// When the font cannot be registered or plotters cannot draw or write the
+/// file; the message names the chart and the path.
+pub fn render(chart: &Chart, path: &Path) -> anyhow::Result<()> {
+    super::style::register_fonts()?;
+    let result = match &chart.figure {
+        Figure::Throughput(f) => throughput::draw(&chart.title, f, path),
+        Figure::Scaling(f) => scaling::draw(&chart.title, f, path),
+        Figure::Nested(f) => nested::draw(&chart.title, f, path),
+        Figure::Chunks(f) => chunks::draw(&chart.title, f, path),
+        Figure::Latency(f) => latency::draw(&chart.title, f, path),
+        Figure::Append(f) => append::draw(&chart.title, f, path),
+        Figure::Atomic(f) => atomic::draw(&chart.title, f, path),
+        Figure::Cpu(f) => cpu::draw(&chart.title, f, path),
+    };
+    result.map_err(|e| anyhow::anyhow!("drawing chart {} to {}: {e}", chart.id, path.display()))
+}

@@ -1,0 +1,299 @@
+//! Figure: throughput against worker count, one line per strategy with its
+//! 95 % interval as a band, the sequential baseline as a dashed line; one
+//! panel per variant and cache state, one chart per workload. Drawn only
+//! where some strategy was measured at two or more worker counts.
+
+use std::path::Path;
+
+use plotters::prelude::*;
+use serde::Serialize;
+
+use super::draw::{self, Area, Swatch};
+use super::{Chart, Figure, Section};
+use crate::report::style::{self, LABEL_SIZE, TEXT, X_AXIS_AREA};
+use crate::report::view;
+use crate::results::SummaryRow;
+
+/// Scaling curves of one workload.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScalingFigure {
+    /// The workload.
+    pub workload: String,
+    /// Unit of the values.
+    pub unit: String,
+    /// One panel per variant and cache state.
+    pub panels: Vec<LinePanel>,
+}
+
+/// One panel of lines.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LinePanel {
+    /// Caption.
+    pub title: String,
+    /// The lines.
+    pub series: Vec<Series>,
+    /// A horizontal reference line (the sequential baseline), if any.
+    pub baseline: Option<f64>,
+}
+
+/// One line.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Series {
+    /// Legend name.
+    pub name: String,
+    /// Colour, `#rrggbb`.
+    pub colour: String,
+    /// Whether drawn dashed (a value that does not depend on x).
+    pub dashed: bool,
+    /// Points, ascending in x.
+    pub points: Vec<Point>,
+}
+
+/// One measured point.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct Point {
+    /// Position across (workers, bytes).
+    pub x: f64,
+    /// Median.
+    pub y: f64,
+    /// Interval, low.
+    pub low: f64,
+    /// Interval, high.
+    pub high: f64,
+}
+
+impl Point {
+    /// The throughput point of a summary row at `x`.
+    pub fn throughput(x: f64, r: &SummaryRow) -> Point {
+        Point {
+            x,
+            y: r.mb_per_s,
+            low: r.mb_per_s_ci_low.min(r.mb_per_s),
+            high: r.mb_per_s_ci_high.max(r.mb_per_s),
+        }
+    }
+}
+
+/// One chart per workload with a strategy measured at several worker counts.
+pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
+    let mut out = Vec::new();
+    for workload in view::workloads(rows) {
+        let timed: Vec<&SummaryRow> = rows
+            .iter()
+            .filter(|r| r.workload == workload && view::has_time(r))
+            .collect();
+        let variants = view::distinct(&timed, |r| r.variant.clone());
+        let mut panels = Vec::new();
+        for variant in &variants {
+            for cache in view::caches(&timed) {
+                let cell: Vec<&SummaryRow> = timed
+                    .iter()
+                    .copied()
+                    .filter(|r| &r.variant == variant && r.cache == cache)
+                    .collect();
+                if let Some(mut p) = panel(&cell) {
+                    p.title = if variants.len() > 1 {
+                        format!("{variant} · {cache} cache")
+                    } else {
+                        format!("{cache} cache")
+                    };
+                    panels.push(p);
+                }
+            }
+        }
+        if panels.is_empty() {
+            continue;
+        }
+        out.push(Chart {
+            id: format!("scaling-{workload}"),
+            section: Section::Scaling,
+            title: format!("{workload}: throughput against workers (MB/s)"),
+            figure: Figure::Scaling(ScalingFigure {
+                workload,
+                unit: "MB/s".into(),
+                panels,
+            }),
+        });
+    }
+    out
+}
+
+/// The lines of one variant and cache state, or `None` when no strategy has
+/// two worker counts. Nested pools have their own heatmap and are left out.
+fn panel(cell: &[&SummaryRow]) -> Option<LinePanel> {
+    let concurrent: Vec<&SummaryRow> = cell
+        .iter()
+        .copied()
+        .filter(|r| r.strategy != "sequential" && r.strategy != "nested")
+        .collect();
+    let keys = view::distinct(&concurrent, |r| (r.strategy.clone(), r.batch));
+    let mut series = Vec::new();
+    for (strategy, batch) in &keys {
+        let mut points: Vec<Point> = concurrent
+            .iter()
+            .filter(|r| &r.strategy == strategy && &r.batch == batch)
+            .map(|r| Point::throughput(f64::from(r.workers), r))
+            .collect();
+        points.sort_by(|a, b| a.x.total_cmp(&b.x));
+        let several_batches = keys.iter().filter(|(s, _)| s == strategy).count() > 1;
+        let name = match batch {
+            Some(b) if several_batches => format!("{strategy}, batch {b}"),
+            _ => strategy.clone(),
+        };
+        series.push(Series {
+            name,
+            colour: style::hex(style::strategy_colour(strategy)),
+            dashed: false,
+            points,
+        });
+    }
+    if !series.iter().any(|s| s.points.len() >= 2) {
+        return None;
+    }
+    let baseline = cell
+        .iter()
+        .find(|r| r.strategy == "sequential")
+        .map(|r| r.mb_per_s);
+    Some(LinePanel {
+        title: String::new(),
+        series,
+        baseline,
+    })
+}
+
+/// Draw the figure to `path`.
+///
+/// # Errors
+/// When plotters cannot draw or write the file.
+pub fn draw(title: &str, f: &ScalingFigure, path: &Path) -> anyhow::Result<()> {
+    let columns = if f.panels.len() > 1 { 2 } else { 1 };
+    let rows = f.panels.len().div_ceil(columns) as u32;
+    let (root, body) = draw::canvas(path, 90 + rows * 400, title)?;
+    let mut names: Vec<&str> = Vec::new();
+    for s in f.panels.iter().flat_map(|p| &p.series) {
+        if !names.contains(&s.name.as_str()) {
+            names.push(&s.name);
+        }
+    }
+    let mut items: Vec<(String, RGBColor, Swatch)> = names
+        .iter()
+        .filter_map(|n| {
+            let s = f
+                .panels
+                .iter()
+                .flat_map(|p| &p.series)
+                .find(|s| s.name == *n)?;
+            Some((s.name.clone(), style::parse_hex(&s.colour), Swatch::Line))
+        })
+        .collect();
+    if f.panels.iter().any(|p| p.baseline.is_some()) {
+        items.push((
+            "sequential".into(),
+            style::strategy_colour("sequential"),
+            Swatch::Dashed,
+        ));
+    }
+    let rest = draw::legend(&body, &items)?;
+    for (area, p) in draw::panels(&rest, f.panels.len(), columns)
+        .iter()
+        .zip(&f.panels)
+    {
+        let xs: Vec<f64> = p
+            .series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|q| q.x))
+            .collect();
+        line_panel(area, p, &xs, "workers", &f.unit, &view::tick)?;
+    }
+    root.present()?;
+    Ok(())
+}
+
+/// Draw a panel of lines over a log x axis with ticks at `xs`, labelled by
+/// `x_label`. Shared with the chunk-size figure.
+///
+/// # Errors
+/// When plotters cannot draw.
+pub fn line_panel(
+    area: &Area<'_>,
+    p: &LinePanel,
+    xs: &[f64],
+    x_desc: &str,
+    unit: &str,
+    x_label: &dyn Fn(f64) -> String,
+) -> anyhow::Result<()> {
+    let area = draw::panel_title(area, &p.title)?;
+    let mut ticks: Vec<f64> = xs.to_vec();
+    ticks.sort_by(f64::total_cmp);
+    ticks.dedup();
+    let (lo, hi) = draw::log_range(ticks.iter().copied(), 1.35);
+    let values: Vec<f64> = p
+        .series
+        .iter()
+        .flat_map(|s| {
+            s.points.iter().flat_map(move |q| {
+                if s.dashed {
+                    vec![q.y]
+                } else {
+                    vec![q.y, q.low, q.high]
+                }
+            })
+        })
+        .chain(p.baseline)
+        .collect();
+    let y_axis = draw::value_axis(&values);
+    let floor = y_axis.low();
+    let y_desc = if y_axis.is_log() {
+        format!("throughput, {unit} (log scale)")
+    } else {
+        format!("throughput, {unit}")
+    };
+    let mut chart = ChartBuilder::on(&area)
+        .margin_right(24)
+        .x_label_area_size(X_AXIS_AREA)
+        .y_label_area_size(70)
+        .build_cartesian_2d(draw::log_axis(lo, hi, ticks), y_axis)?;
+    let x_fmt = |x: &f64| x_label(*x);
+    let y_fmt = |y: &f64| view::tick(*y);
+    chart
+        .configure_mesh()
+        .bold_line_style(draw::grid_style())
+        .light_line_style(style::BACKGROUND)
+        .x_label_formatter(&x_fmt)
+        .y_label_formatter(&y_fmt)
+        .x_desc(x_desc)
+        .y_desc(y_desc)
+        .label_style(style::text(LABEL_SIZE, TEXT))
+        .axis_desc_style(style::text(style::AXIS_SIZE, TEXT))
+        .draw()?;
+    if let Some(b) = p.baseline {
+        let c = style::strategy_colour("sequential");
+        chart.draw_series(DashedLineSeries::new(
+            vec![(lo, b), (hi, b)],
+            8,
+            6,
+            c.stroke_width(2),
+        ))?;
+    }
+    for s in &p.series {
+        let c = style::parse_hex(&s.colour);
+        if s.dashed {
+            if let Some(q) = s.points.first() {
+                let flat = vec![(lo, q.y), (hi, q.y)];
+                chart.draw_series(DashedLineSeries::new(flat, 10, 6, c.stroke_width(3)))?;
+            }
+            continue;
+        }
+        let pts: Vec<(f64, f64)> = s.points.iter().map(|q| (q.x, q.y)).collect();
+        let band: Vec<(f64, f64)> = s
+            .points
+            .iter()
+            .map(|q| (q.x, q.high))
+            .chain(s.points.iter().rev().map(|q| (q.x, q.low.max(floor))))
+            .collect();
+        chart.draw_series(std::iter::once(Polygon::new(band, c.mix(0.16).filled())))?;
+        chart.draw_series(LineSeries::new(pts.clone(), c.stroke_width(3)))?;
+        chart.draw_series(pts.iter().map(|&(x, y)| Circle::new((x, y), 5, c.filled())))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,467 @@
+//! `iolab compare <run-a> <run-b>`: scenario by scenario, is run B faster or
+//! slower than run A (the reference), and do the intervals say so?
+//!
+//! Scenarios are matched by id. For each match the time ratio `median(B) /
+//! median(A)` of the verified repetitions' wall times gets a percentile
+//! bootstrap interval ([`stats::speedup`], seeded with run A's bootstrap
+//! seed), and the change is called faster or slower only when the whole
+//! interval clears the `--noise` band (criterion's rule,
+//! [`stats::classify_speedup`]). A regression for `--fail-on-regression PCT`
+//! is a slower scenario whose interval lies wholly above `1 + PCT/100`.
+//!
+//! Owns: matching, the comparison's terminal table, HTML page, Markdown and
+//! chart. Does not own: the statistics (`crate::stats`).
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use super::charts::ratio::{self, RatioFigure, RatioRow};
+use super::context::{machine_facts, run_facts};
+use super::{html, markdown, style, view};
+use crate::cli::CompareArgs;
+use crate::results::{self, write_atomically, LoadedRun};
+use crate::stats::{self, Bootstrap, Change, Sample};
+
+/// Exit status when a regression beyond `--fail-on-regression` is found.
+pub const EXIT_REGRESSION: u8 = 2;
+
+/// The comparison of two runs.
+#[derive(Clone, Debug, Serialize)]
+pub struct Comparison {
+    /// Run A's id (the reference).
+    pub run_a: String,
+    /// Run B's id.
+    pub run_b: String,
+    /// Facts of both runs side by side: `(label, A, B)`.
+    pub facts: Vec<(String, String, String)>,
+    /// Noise band, a fraction.
+    pub noise: f64,
+    /// Matched scenarios, by id.
+    pub rows: Vec<ScenarioChange>,
+    /// Scenario ids only in run A.
+    pub only_a: Vec<String>,
+    /// Scenario ids only in run B.
+    pub only_b: Vec<String>,
+}
+
+/// One matched scenario.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScenarioChange {
+    /// Scenario id.
+    pub scenario: String,
+    /// Run A's median wall seconds, when timed.
+    pub a_median_s: Option<f64>,
+    /// Run B's median wall seconds, when timed.
+    pub b_median_s: Option<f64>,
+    /// Time ratio B / A with its interval `(point, low, high)`.
+    pub ratio: Option<(f64, f64, f64)>,
+    /// Faster, slower or no change; `None` when not comparable.
+    pub change: Option<Change>,
+    /// Why not comparable, or the statuses when they differ.
+    pub note: String,
+}
+
+impl ScenarioChange {
+    /// Percent change of time, B against A (+100 % = twice as slow).
+    pub fn percent(&self) -> Option<f64> {
+        self.ratio.map(|(p, _, _)| (p - 1.0) * 100.0)
+    }
+}
+
+/// Wall times of the measured, verified repetitions of `scenario`.
+fn walls(run: &LoadedRun, scenario: &str) -> Option<Sample> {
+    let values: Vec<f64> = run
+        .rows
+        .iter()
+        .filter(|r| r.scenario_id == scenario && !r.warmup && r.status == "ok" && r.verified)
+        .map(|r| r.wall_s.max(1e-9))
+        .collect();
+    Sample::new(values).ok()
+}
+
+fn status(run: &LoadedRun, scenario: &str) -> String {
+    run.summary
+        .iter()
+        .find(|s| s.scenario_id == scenario)
+        .map_or_else(|| "missing".into(), |s| s.status.clone())
+}
+
+fn match_one(
+    a: &LoadedRun,
+    b: &LoadedRun,
+    id: &str,
+    boot: &Bootstrap,
+    noise: f64,
+) -> ScenarioChange {
+    let (wa, wb) = (walls(a, id), walls(b, id));
+    let mut change = ScenarioChange {
+        scenario: id.to_string(),
+        a_median_s: wa.as_ref().map(Sample::median),
+        b_median_s: wb.as_ref().map(Sample::median),
+        ratio: None,
+        change: None,
+        note: String::new(),
+    };
+    let (sa, sb) = (status(a, id), status(b, id));
+    if sa != sb {
+        change.note = format!("status {sa} → {sb}");
+    }
+    match (wa, wb) {
+        (Some(wa), Some(wb)) => match stats::speedup(&wa, &wb, boot) {
+            Ok(s) => {
+                let ci = s.ci.reciprocal();
+                change.ratio = Some((1.0 / s.point, ci.low, ci.high));
+                change.change = Some(stats::classify_speedup(&s.ci, noise));
+            }
+            Err(e) => change.note = format!("not comparable: {e}"),
+        },
+        (None, _) => change.note = format!("not comparable: no verified repetitions in A ({sa})"),
+        (_, None) => change.note = format!("not comparable: no verified repetitions in B ({sb})"),
+    }
+    change
+}
+
+fn side_by_side(a: &LoadedRun, b: &LoadedRun) -> Vec<(String, String, String)> {
+    let wanted = ["iolab", "Started", "Corpus", "Measurement"];
+    let pick = |run: &LoadedRun| {
+        let mut f = machine_facts(run);
+        f.extend(
+            run_facts(run)
+                .into_iter()
+                .filter(|f| wanted.contains(&f.label.as_str())),
+        );
+        f
+    };
+    let (fa, fb) = (pick(a), pick(b));
+    fa.into_iter()
+        .zip(fb)
+        .map(|(x, y)| (x.label, x.value, y.value))
+        .collect()
+}
+
+/// Compare run `b` against the reference run `a`; `noise` is a fraction
+/// (0.02 = ±2 %).
+pub fn compare_runs(a: &LoadedRun, b: &LoadedRun, noise: f64) -> Comparison {
+    let boot = Bootstrap {
+        seed: a.meta.plan.bootstrap_seed,
+        ..Bootstrap::default()
+    };
+    let ids = |run: &LoadedRun| -> Vec<String> {
+        run.summary.iter().map(|s| s.scenario_id.clone()).collect()
+    };
+    let (ia, ib) = (ids(a), ids(b));
+    let mut both: Vec<&String> = ia.iter().filter(|id| ib.contains(id)).collect();
+    both.sort();
+    Comparison {
+        run_a: a.meta.run_id.clone(),
+        run_b: b.meta.run_id.clone(),
+        facts: side_by_side(a, b),
+        noise,
+        rows: both
+            .iter()
+            .map(|id| match_one(a, b, id, &boot, noise))
+            .collect(),
+        only_a: ia.iter().filter(|id| !ib.contains(id)).cloned().collect(),
+        only_b: ib.iter().filter(|id| !ia.contains(id)).cloned().collect(),
+    }
+}
+
+/// Scenarios slower by more than `pct` percent, interval included.
+pub fn regressions(c: &Comparison, pct: f64) -> Vec<&ScenarioChange> {
+    c.rows
+        .iter()
+        .filter(|r| r.change == Some(Change::Slower))
+        .filter(|r| r.ratio.is_some_and(|(_, low, _)| low > 1.0 + pct / 100.0))
+        .collect()
+}
+
+fn ratio_text(r: &ScenarioChange) -> String {
+    r.ratio.map_or_else(
+        || "–".into(),
+        |(p, l, h)| format!("{p:.2}× [{l:.2}, {h:.2}]"),
+    )
+}
+
+fn change_text(r: &ScenarioChange) -> String {
+    match r.change {
+        Some(c) => c.to_string(),
+        None => "not comparable".into(),
+    }
+}
+
+fn median_text(v: Option<f64>) -> String {
+    v.map_or_else(|| "–".into(), view::duration)
+}
+
+/// Print the comparison as a table to `w`.
+///
+/// # Errors
+/// When `w` cannot be written.
+pub fn print_table(w: &mut dyn Write, c: &Comparison) -> io::Result<()> {
+    writeln!(
+        w,
+        "A: {}   B: {}   (time B/A with 95 % interval; noise ±{:.1} %)",
+        c.run_a,
+        c.run_b,
+        c.noise * 100.0
+    )?;
+    let width = c
+        .rows
+        .iter()
+        .map(|r| r.scenario.len())
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    writeln!(
+        w,
+        "{:width$}  {:>10}  {:>10}  {:>24}  change",
+        "scenario", "A median", "B median", "time B/A"
+    )?;
+    for r in &c.rows {
+        writeln!(
+            w,
+            "{:width$}  {:>10}  {:>10}  {:>24}  {}{}",
+            r.scenario,
+            median_text(r.a_median_s),
+            median_text(r.b_median_s),
+            ratio_text(r),
+            change_text(r),
+            if r.note.is_empty() {
+                String::new()
+            } else {
+                format!("  ({})", r.note)
+            }
+        )?;
+    }
+    for (label, ids) in [("only in A", &c.only_a), ("only in B", &c.only_b)] {
+        if !ids.is_empty() {
+            writeln!(w, "{label}: {}", ids.join(", "))?;
+        }
+    }
+    Ok(())
+}
+
+fn figure(c: &Comparison) -> Option<RatioFigure> {
+    let rows: Vec<RatioRow> = c
+        .rows
+        .iter()
+        .filter_map(|r| {
+            let (ratio, low, high) = r.ratio?;
+            let colour = match r.change {
+                Some(Change::Faster) => ratio::FASTER,
+                Some(Change::Slower) => ratio::SLOWER,
+                _ => ratio::SAME,
+            };
+            Some(RatioRow {
+                label: r.scenario.clone(),
+                ratio,
+                low,
+                high,
+                colour: style::hex(colour),
+            })
+        })
+        .collect();
+    (!rows.is_empty()).then_some(RatioFigure {
+        noise: c.noise,
+        rows,
+    })
+}
+
+/// Write `<out_root>/compare-<A>-vs-<B>/` with `index.html`, `compare.md`
+/// and `compare.png` (when any scenario is comparable); returns the folder.
+///
+/// # Errors
+/// When a file cannot be written or the chart drawn, naming it.
+pub fn write(c: &Comparison, out_root: &Path) -> anyhow::Result<PathBuf> {
+    let out = out_root.join(format!("compare-{}-vs-{}", c.run_a, c.run_b));
+    fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let png = match figure(c) {
+        Some(f) => {
+            let path = out.join("compare.png");
+            let title = format!("{} vs {}: time ratio per scenario", c.run_b, c.run_a);
+            ratio::draw(&title, &f, &path)
+                .map_err(|e| anyhow::anyhow!("drawing {}: {e}", path.display()))?;
+            Some(fs::read(&path).with_context(|| format!("reading back {}", path.display()))?)
+        }
+        None => None,
+    };
+    write_atomically(&out.join("index.html"), page(c, png.as_deref()).as_bytes())?;
+    write_atomically(&out.join("compare.md"), markdown_text(c).as_bytes())?;
+    Ok(out)
+}
+
+fn counts(c: &Comparison) -> String {
+    let n = |want: Option<Change>| c.rows.iter().filter(|r| r.change == want).count();
+    format!(
+        "{} faster, {} slower, {} no clear change, {} not comparable",
+        n(Some(Change::Faster)),
+        n(Some(Change::Slower)),
+        n(Some(Change::NoChange)),
+        n(None)
+    )
+}
+
+fn page(c: &Comparison, png: Option<&[u8]>) -> String {
+    let e = html::escape;
+    let mut body = format!(
+        "<header id=\"header\">\n<h1>iolab compare: {} vs {}</h1>\n<p class=\"lead\">Run B (<code>{}</code>) against the reference run A (<code>{}</code>): time ratio B/A per scenario with its 95 % bootstrap interval; a change is called only when the interval clears the ±{:.1} % noise band. {}.</p>\n</header>\n",
+        e(&c.run_b), e(&c.run_a), e(&c.run_b), e(&c.run_a), c.noise * 100.0, counts(c)
+    );
+    body.push_str("<section id=\"machines\">\n<h2>Machines and runs</h2>\n<table>\n<thead><tr><th></th><th>A</th><th>B</th></tr></thead>\n<tbody>\n");
+    for (label, a, b) in &c.facts {
+        let mark = if a == b {
+            ""
+        } else {
+            " style=\"background:#fff3cd\""
+        };
+        body.push_str(&format!(
+            "<tr{mark}><th>{}</th><td>{}</td><td>{}</td></tr>\n",
+            e(label),
+            e(a),
+            e(b)
+        ));
+    }
+    body.push_str("</tbody>\n</table>\n</section>\n");
+    if let Some(png) = png {
+        body.push_str(&format!(
+            "<section id=\"chart\">\n<h2>Time ratios</h2>\n<figure><img src=\"data:image/png;base64,{}\" alt=\"time ratio per scenario\" width=\"{}\"><figcaption><a href=\"compare.png\">compare.png</a></figcaption></figure>\n</section>\n",
+            html::base64(png),
+            style::WIDTH
+        ));
+    }
+    body.push_str("<section id=\"scenarios\">\n<h2>Scenarios</h2>\n<div class=\"scroll\"><table class=\"sortable\">\n<thead><tr><th>Scenario</th><th class=\"num\">A median</th><th class=\"num\">B median</th><th class=\"num\">Time B/A [95 % CI]</th><th>Change</th><th>Note</th></tr></thead>\n<tbody>\n");
+    for r in &c.rows {
+        let class = match r.change {
+            Some(Change::Faster) => "faster",
+            Some(Change::Slower) => "slower",
+            Some(Change::NoChange) => "same",
+            None => "untested",
+        };
+        body.push_str(&format!(
+            "<tr><td><code>{}</code></td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\" data-v=\"{}\">{}</td><td><span class=\"badge {class}\">{}</span></td><td>{}</td></tr>\n",
+            e(&r.scenario),
+            r.a_median_s.unwrap_or(-1.0), e(&median_text(r.a_median_s)),
+            r.b_median_s.unwrap_or(-1.0), e(&median_text(r.b_median_s)),
+            r.ratio.map_or(-1.0, |x| x.0), e(&ratio_text(r)),
+            e(&change_text(r)),
+            e(&r.note)
+        ));
+    }
+    body.push_str("</tbody>\n</table></div>\n");
+    for (label, ids) in [("Only in A", &c.only_a), ("Only in B", &c.only_b)] {
+        if !ids.is_empty() {
+            let items: String = ids
+                .iter()
+                .map(|i| format!("<li><code>{}</code></li>", e(i)))
+                .collect();
+            body.push_str(&format!("<h3>{label}</h3>\n<ul>{items}</ul>\n"));
+        }
+    }
+    body.push_str("</section>\n");
+    html::page(
+        &format!("iolab compare · {} vs {}", c.run_b, c.run_a),
+        &body,
+    )
+}
+
+/// `compare.md`: the comparison as Markdown.
+pub fn markdown_text(c: &Comparison) -> String {
+    let cell = markdown::cell;
+    let mut s = format!(
+        "# iolab compare: {} vs {}\n\nTime ratio B/A per scenario with 95 % bootstrap interval; noise band ±{:.1} %. {}.\n\n## Machines and runs\n\n",
+        c.run_b, c.run_a, c.noise * 100.0, counts(c)
+    );
+    let facts: Vec<Vec<String>> = c
+        .facts
+        .iter()
+        .map(|(l, a, b)| vec![cell(l), cell(a), cell(b)])
+        .collect();
+    s.push_str(&markdown::table(&["", "A", "B"], &facts));
+    s.push_str("\n## Scenarios\n\n");
+    let rows: Vec<Vec<String>> = c
+        .rows
+        .iter()
+        .map(|r| {
+            vec![
+                format!("`{}`", cell(&r.scenario)),
+                median_text(r.a_median_s),
+                median_text(r.b_median_s),
+                ratio_text(r),
+                format!("**{}**", change_text(r)),
+                cell(&r.note),
+            ]
+        })
+        .collect();
+    s.push_str(&markdown::table(
+        &[
+            "Scenario",
+            "A median",
+            "B median",
+            "Time B/A [95 % CI]",
+            "Change",
+            "Note",
+        ],
+        &rows,
+    ));
+    for (label, ids) in [("Only in A", &c.only_a), ("Only in B", &c.only_b)] {
+        if !ids.is_empty() {
+            s.push_str(&format!(
+                "\n{label}: {}\n",
+                ids.iter()
+                    .map(|i| format!("`{i}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    }
+    s
+}
+
+fn check_percent(flag: &str, value: f64) -> anyhow::Result<f64> {
+    anyhow::ensure!(
+        value.is_finite() && value >= 0.0,
+        "{flag} {value}: must be a percentage of 0 or more, e.g. {flag} 5"
+    );
+    Ok(value)
+}
+
+/// `iolab compare`: load both runs, print the table, write the files, and
+/// pick the exit status.
+///
+/// # Errors
+/// A bad `--noise` or `--fail-on-regression`, a run folder that does not
+/// load, or a file that cannot be written.
+pub fn command(args: &CompareArgs) -> anyhow::Result<ExitCode> {
+    let noise = check_percent("--noise", args.noise)? / 100.0;
+    let gate = args
+        .fail_on_regression
+        .map(|p| check_percent("--fail-on-regression", p))
+        .transpose()?;
+    let a = results::load(&args.run_a)?;
+    let b = results::load(&args.run_b)?;
+    let c = compare_runs(&a, &b, noise);
+    let mut out = io::stdout().lock();
+    print_table(&mut out, &c)?;
+    let dir = write(&c, &args.out)?;
+    writeln!(out, "\n{}", dir.join("index.html").display())?;
+    if let Some(pct) = gate {
+        let worse = regressions(&c, pct);
+        if !worse.is_empty() {
+            for r in &worse {
+                writeln!(
+                    out,
+                    "regression beyond {pct} %: {} ({})",
+                    r.scenario,
+                    ratio_text(r)
+                )?;
+            }
+            return Ok(ExitCode::from(EXIT_REGRESSION));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,209 @@
+//! `summary.md`: the report as Markdown tables, for pull requests, issues
+//! and terminals. Filled from the same [`RunContext`] as the HTML page.
+//!
+//! Owns: Markdown layout. Does not own: what is said (`context`).
+
+use super::context::{RunContext, TableRow};
+use super::view;
+
+/// Escape text for a Markdown table cell.
+pub fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// A Markdown table: header cells and rows of cells (already escaped).
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut s = format!("| {} |\n", header.join(" | "));
+    s.push_str(&format!("|{}\n", " --- |".repeat(header.len())));
+    for r in rows {
+        s.push_str(&format!("| {} |\n", r.join(" | ")));
+    }
+    s
+}
+
+fn fact<'a>(ctx: &'a RunContext, label: &str) -> &'a str {
+    ctx.machine
+        .iter()
+        .chain(&ctx.run)
+        .find(|f| f.label == label)
+        .map_or("", |f| f.value.as_str())
+}
+
+/// `summary.md` of a run.
+pub fn run_summary(ctx: &RunContext) -> String {
+    let mut s = format!("# iolab report: {}\n\n", ctx.run_id);
+    s.push_str(&format!(
+        "Machine: {}; {} memory; {}; kernel {}; {}.\n\niolab {}; started {}; total time {}.\n\nCorpus: {}.\n\n",
+        fact(ctx, "CPU"),
+        fact(ctx, "Memory"),
+        fact(ctx, "OS"),
+        fact(ctx, "Kernel"),
+        fact(ctx, "Storage"),
+        fact(ctx, "iolab"),
+        fact(ctx, "Started"),
+        fact(ctx, "Total time"),
+        fact(ctx, "Corpus"),
+    ));
+    if !ctx.headlines.is_empty() {
+        s.push_str("## Headline\n\nFastest verified scenario per workload and cache state, against the sequential baseline (95 % bootstrap intervals).\n\n");
+        let rows: Vec<Vec<String>> = ctx
+            .headlines
+            .iter()
+            .map(|h| {
+                [
+                    &h.workload,
+                    &h.cache,
+                    &h.fastest,
+                    &h.throughput,
+                    &h.baseline,
+                    &h.speedup,
+                    &h.verdict,
+                ]
+                .iter()
+                .map(|c| cell(c))
+                .collect()
+            })
+            .collect();
+        s.push_str(&table(
+            &[
+                "Workload",
+                "Cache",
+                "Fastest",
+                "Throughput [95 % CI]",
+                "Sequential",
+                "Speedup [95 % CI]",
+                "Verdict",
+            ],
+            &rows,
+        ));
+        s.push('\n');
+    }
+    s.push_str(&claims(ctx));
+    s.push_str(&per_workload(&ctx.table));
+    s.push_str(&warnings_and_notes(ctx));
+    s
+}
+
+fn claims(ctx: &RunContext) -> String {
+    if ctx.claims.is_empty() {
+        return String::new();
+    }
+    let rows: Vec<Vec<String>> = ctx
+        .claims
+        .iter()
+        .map(|j| {
+            vec![
+                cell(&j.statement),
+                cell(&j.claimed),
+                cell(&j.measured),
+                format!("**{}**", j.verdict),
+            ]
+        })
+        .collect();
+    let mut s = String::from("## Claims\n\n");
+    s.push_str(&table(
+        &["Claim", "Claimed", "Measured here", "Verdict"],
+        &rows,
+    ));
+    if ctx.untested_claims > 0 {
+        s.push_str(&format!(
+            "\n{} more claim(s) are not tested by this run (`iolab claims` lists them).\n",
+            ctx.untested_claims
+        ));
+    }
+    s.push('\n');
+    s
+}
+
+fn ci(v: Option<(f64, f64, f64)>, fmt: &dyn Fn(f64, f64, f64) -> String) -> String {
+    v.map_or_else(|| "–".into(), |(p, l, h)| fmt(p, l, h))
+}
+
+fn per_workload(table_rows: &[TableRow]) -> String {
+    let mut s = String::from(
+        "## Results\n\nMedians over measured repetitions with 95 % bootstrap intervals.\n\n",
+    );
+    let mut workloads: Vec<&str> = Vec::new();
+    for r in table_rows {
+        if !workloads.contains(&r.workload.as_str()) {
+            workloads.push(&r.workload);
+        }
+    }
+    workloads.sort_by_key(|w| {
+        view::WORKLOAD_ORDER
+            .iter()
+            .position(|o| o == w)
+            .unwrap_or(usize::MAX)
+    });
+    for w in workloads {
+        let rows: Vec<Vec<String>> = table_rows
+            .iter()
+            .filter(|r| r.workload == w)
+            .map(|r| {
+                vec![
+                    format!("`{}`", cell(&r.scenario)),
+                    cell(&r.status),
+                    r.verified.clone(),
+                    ci(r.wall_s, &view::duration_ci),
+                    ci(r.mb_per_s, &|p, l, h| {
+                        format!("{} [{}, {}]", view::sig3(p), view::sig3(l), view::sig3(h))
+                    }),
+                    ci(r.speedup, &|p, l, h| format!("{p:.2}× [{l:.2}, {h:.2}]")),
+                    r.cv_pct.map_or_else(|| "–".into(), |c| format!("{c:.1} %")),
+                ]
+            })
+            .collect();
+        s.push_str(&format!("### {w}\n\n"));
+        s.push_str(&table(
+            &[
+                "Scenario",
+                "Status",
+                "Verified",
+                "Wall median [95 % CI]",
+                "MB/s [95 % CI]",
+                "Speedup [95 % CI]",
+                "CV",
+            ],
+            &rows,
+        ));
+        s.push('\n');
+    }
+    s
+}
+
+fn warnings_and_notes(ctx: &RunContext) -> String {
+    let mut s = String::new();
+    if !ctx.warnings.is_empty() {
+        s.push_str("## Warnings\n\n");
+        for w in &ctx.warnings {
+            s.push_str(&format!("- **{}.** {}", w.title, w.text));
+            if !w.items.is_empty() {
+                s.push_str(&format!(" ({})", w.items.join("; ")));
+            }
+            s.push('\n');
+        }
+        s.push('\n');
+    }
+    if !ctx.notes.is_empty() {
+        s.push_str("## Notes\n\n");
+        for n in &ctx.notes {
+            s.push_str(&format!(
+                "- `{}` — {}: {}\n",
+                n.scenario, n.status, n.detail
+            ));
+        }
+        s.push('\n');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_escape_pipes() {
+        let t = table(&["a", "b"], &[vec![cell("x|y"), "2".into()]]);
+        assert_eq!(t, "| a | b |\n| --- | --- |\n| x\\|y | 2 |\n");
+    }
+}

@@ -1,0 +1,237 @@
+//! Small, pure readings of summary rows shared by charts, tables and text:
+//! which rows have a time to show, how a scenario is labelled, the order
+//! workloads and cache states appear in, number formatting.
+//!
+//! Owns: no state, no I/O. Does not own: statistics (`crate::stats`) or how
+//! anything is drawn.
+
+use crate::results::SummaryRow;
+
+/// Order workloads appear in (others follow, alphabetically).
+pub const WORKLOAD_ORDER: [&str; 8] = [
+    "read",
+    "write",
+    "copy",
+    "append",
+    "atomic-save",
+    "stream",
+    "scan",
+    "random",
+];
+
+/// Whether the row has a measured time to chart: `ok`, or `unverified`
+/// (timed, marked as such).
+pub fn has_time(s: &SummaryRow) -> bool {
+    matches!(s.status.as_str(), "ok" | "unverified") && s.wall_median_s > 0.0
+}
+
+/// The method part of a variant label: `direct` of `direct,chunk=1MiB`;
+/// a label that starts with a knob names the method after it
+/// (`buffer=64KiB` is `buffered`, `block=4KiB` is `block`).
+pub fn method(variant: &str) -> &str {
+    let first = variant.split(',').next().unwrap_or(variant);
+    match first.split_once('=') {
+        Some(("buffer", _)) => "buffered",
+        Some((key, _)) => key,
+        None => first,
+    }
+}
+
+/// Workloads present in `rows`, in [`WORKLOAD_ORDER`].
+pub fn workloads(rows: &[SummaryRow]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for r in rows {
+        if !names.contains(&r.workload) {
+            names.push(r.workload.clone());
+        }
+    }
+    names.sort_by_key(|w| {
+        let rank = WORKLOAD_ORDER
+            .iter()
+            .position(|o| o == w)
+            .unwrap_or(WORKLOAD_ORDER.len());
+        (rank, w.clone())
+    });
+    names
+}
+
+/// Cache states present in `rows`: `warm` before `cold`, then others.
+pub fn caches(rows: &[&SummaryRow]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for r in rows {
+        if !names.contains(&r.cache) {
+            names.push(r.cache.clone());
+        }
+    }
+    names.sort_by_key(|c| (c != "warm", c != "cold", c.clone()));
+    names
+}
+
+/// Distinct values of `key` over `rows`, in first-seen order.
+pub fn distinct<T: PartialEq>(rows: &[&SummaryRow], key: impl Fn(&SummaryRow) -> T) -> Vec<T> {
+    let mut out = Vec::new();
+    for r in rows {
+        let k = key(r);
+        if !out.contains(&k) {
+            out.push(k);
+        }
+    }
+    out
+}
+
+/// A scenario's label inside a chart of one workload: the strategy label,
+/// preceded by the variant when the chart mixes variants and followed by the
+/// cache state when it mixes those.
+pub fn label(s: &SummaryRow, with_variant: bool, with_cache: bool) -> String {
+    let mut out = String::new();
+    if with_variant {
+        out.push_str(&s.variant);
+        out.push_str(" · ");
+    }
+    out.push_str(&s.strategy_label);
+    if with_cache {
+        out.push_str(" · ");
+        out.push_str(&s.cache);
+    }
+    out
+}
+
+/// A number with about three significant figures: `1234`, `12.3`, `0.123`.
+pub fn sig3(x: f64) -> String {
+    let a = x.abs();
+    if !x.is_finite() {
+        "–".into()
+    } else if a >= 100.0 || a == 0.0 {
+        format!("{x:.0}")
+    } else if a >= 10.0 {
+        format!("{x:.1}")
+    } else if a >= 1.0 {
+        format!("{x:.2}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+/// An axis tick: like [`sig3`] without trailing zeros (`20`, not `20.0`).
+pub fn tick(x: f64) -> String {
+    let s = sig3(x);
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
+}
+
+/// Seconds in a readable unit: `850 µs`, `12.3 ms`, `1.50 s`.
+pub fn duration(seconds: f64) -> String {
+    if seconds < 1e-3 {
+        format!("{} µs", sig3(seconds * 1e6))
+    } else if seconds < 1.0 {
+        format!("{} ms", sig3(seconds * 1e3))
+    } else {
+        format!("{} s", sig3(seconds))
+    }
+}
+
+/// A count with thousands separators: `20,000`.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A duration with its interval in one unit, the point's: `193 [107, 247] ms`.
+pub fn duration_ci(point: f64, low: f64, high: f64) -> String {
+    let (scale, unit) = if point < 1e-3 {
+        (1e6, "µs")
+    } else if point < 1.0 {
+        (1e3, "ms")
+    } else {
+        (1.0, "s")
+    };
+    format!(
+        "{} [{}, {}] {unit}",
+        sig3(point * scale),
+        sig3(low * scale),
+        sig3(high * scale)
+    )
+}
+
+/// Bytes in binary units: `64 KiB`, `1 MiB`, `512 B`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if value.fract() == 0.0 {
+        format!("{value:.0} {}", UNITS[unit])
+    } else {
+        format!("{} {}", sig3(value), UNITS[unit])
+    }
+}
+
+/// A speedup with its interval: `2.31× [1.90, 2.70]`.
+pub fn speedup(s: &SummaryRow) -> Option<String> {
+    let point = s.speedup?;
+    Some(match (s.speedup_ci_low, s.speedup_ci_high) {
+        (Some(lo), Some(hi)) => format!("{point:.2}× [{lo:.2}, {hi:.2}]"),
+        _ => format!("{point:.2}×"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(workload: &str, cache: &str) -> SummaryRow {
+        SummaryRow {
+            workload: workload.into(),
+            cache: cache.into(),
+            ..SummaryRow::default()
+        }
+    }
+
+    #[test]
+    fn workloads_and_caches_come_in_a_fixed_order() {
+        let rows = vec![
+            row("zeta", "cold"),
+            row("scan", "cold"),
+            row("read", "warm"),
+        ];
+        assert_eq!(workloads(&rows), vec!["read", "scan", "zeta"]);
+        let refs: Vec<&SummaryRow> = rows.iter().collect();
+        assert_eq!(caches(&refs), vec!["warm", "cold"]);
+    }
+
+    #[test]
+    fn formats() {
+        assert_eq!(method("direct,chunk=1MiB"), "direct");
+        assert_eq!(method("mmap"), "mmap");
+        assert_eq!(method("buffer=64KiB"), "buffered");
+        assert_eq!(method("chunk=1MiB,fsync"), "chunk");
+        assert_eq!(sig3(1234.5), "1234");
+        assert_eq!(sig3(12.345), "12.3");
+        assert_eq!(sig3(0.01234), "0.012");
+        assert_eq!(tick(20.0), "20");
+        assert_eq!(tick(2.5), "2.5");
+        assert_eq!(tick(0.25), "0.25");
+        assert_eq!(duration(0.0123), "12.3 ms");
+        assert_eq!(duration(0.00085), "850 µs");
+        assert_eq!(bytes(65536), "64 KiB");
+        assert_eq!(bytes(1 << 20), "1 MiB");
+        assert_eq!(bytes(1), "1 B");
+        assert_eq!(count(20000), "20,000");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1234567), "1,234,567");
+        assert_eq!(duration_ci(0.193, 0.107, 0.247), "193 [107, 247] ms");
+    }
+}

@@ -1,0 +1,274 @@
+//! Why some numbers of a run cannot be fully trusted: [`Warning`], each with
+//! its cause and what to do about it, found from the run's rows and summary.
+//!
+//! Owns: the checks and their wording. Does not own: the statistics behind
+//! them (coefficient of variation and outliers come from `summary.csv`,
+//! computed by `crate::stats`) or how warnings are laid out (`html`,
+//! `markdown`).
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::results::LoadedRun;
+
+/// Coefficient of variation above which a scenario's repetitions disagree
+/// too much (10 %).
+pub const MAX_CV: f64 = 0.10;
+/// A cold repetition with more of its inputs cached than this (percent)
+/// did not start cold.
+pub const MAX_COLD_RESIDENT_PCT: f64 = 5.0;
+/// A warm repetition with less of its inputs cached than this (percent)
+/// did not start warm.
+pub const MIN_WARM_RESIDENT_PCT: f64 = 95.0;
+/// Fewer measured repetitions than this give wide intervals.
+pub const MIN_REPS: u32 = 5;
+
+/// Something that limits how far a run's numbers can be trusted.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Warning {
+    /// Repetitions of these scenarios vary by more than [`MAX_CV`]:
+    /// `(scenario, cv)`.
+    HighVariation {
+        /// Scenario ids with their coefficient of variation.
+        scenarios: Vec<(String, f64)>,
+    },
+    /// These scenarios had repetitions flagged as outliers:
+    /// `(scenario, outliers, repetitions)`.
+    Outliers {
+        /// Scenario ids with outlier and repetition counts.
+        scenarios: Vec<(String, u32, u32)>,
+    },
+    /// Cold repetitions that started with inputs cached:
+    /// `(scenario, highest resident %, method)`.
+    ColdNotCold {
+        /// Scenario ids, the highest residency seen, the cold method.
+        scenarios: Vec<(String, f64, String)>,
+    },
+    /// Warm repetitions that started with inputs not cached:
+    /// `(scenario, lowest resident %)`.
+    WarmNotWarm {
+        /// Scenario ids with the lowest residency seen.
+        scenarios: Vec<(String, f64)>,
+    },
+    /// The plan measured fewer than [`MIN_REPS`] repetitions.
+    FewRepetitions {
+        /// Measured repetitions per scenario.
+        reps: u32,
+    },
+    /// Repetitions started before storage went quiet.
+    NotSettled {
+        /// How many.
+        repetitions: usize,
+    },
+    /// The run has no end time: it was interrupted.
+    Interrupted,
+}
+
+impl Warning {
+    /// A short title.
+    pub fn title(&self) -> &'static str {
+        match self {
+            Warning::HighVariation { .. } => "High variation between repetitions",
+            Warning::Outliers { .. } => "Outlying repetitions",
+            Warning::ColdNotCold { .. } => "Cold cache was not cold",
+            Warning::WarmNotWarm { .. } => "Warm cache was not warm",
+            Warning::FewRepetitions { .. } => "Few repetitions",
+            Warning::NotSettled { .. } => "Storage was busy",
+            Warning::Interrupted => "Interrupted run",
+        }
+    }
+
+    /// The affected scenarios, one line each (empty for run-wide warnings).
+    pub fn items(&self) -> Vec<String> {
+        match self {
+            Warning::HighVariation { scenarios } => scenarios
+                .iter()
+                .map(|(id, cv)| format!("{id}: CV {:.0} %", cv * 100.0))
+                .collect(),
+            Warning::Outliers { scenarios } => scenarios
+                .iter()
+                .map(|(id, k, n)| format!("{id}: {k} of {n} repetitions"))
+                .collect(),
+            Warning::ColdNotCold { scenarios } => scenarios
+                .iter()
+                .map(|(id, pct, method)| format!("{id}: up to {pct:.1} % resident ({method})"))
+                .collect(),
+            Warning::WarmNotWarm { scenarios } => scenarios
+                .iter()
+                .map(|(id, pct)| format!("{id}: as little as {pct:.1} % resident"))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+impl fmt::Display for Warning {
+    /// Cause and remedy, in one or two sentences.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::HighVariation { scenarios } => write!(
+                f,
+                "{} scenario(s) have a coefficient of variation above {:.0} %: something else \
+                 (other programs, CPU frequency, writeback) disturbed the measurements, so their \
+                 intervals are wide. Close other programs, add repetitions (--reps) or a settle \
+                 time (--settle), and run again.",
+                scenarios.len(),
+                MAX_CV * 100.0
+            ),
+            Warning::Outliers { scenarios } => write!(
+                f,
+                "{} scenario(s) had repetitions far from their median (modified z-score above \
+                 3.5): a background task probably interfered. The medians resist them; rerun if \
+                 the scenario matters.",
+                scenarios.len()
+            ),
+            Warning::ColdNotCold { scenarios } => write!(
+                f,
+                "{} cold scenario(s) started with more than {MAX_COLD_RESIDENT_PCT:.0} % of their \
+                 inputs in the page cache, so they measured memory, not storage. Run as root so \
+                 iolab can use drop_caches (--cold-method drop-caches), or use a corpus larger \
+                 than memory.",
+                scenarios.len()
+            ),
+            Warning::WarmNotWarm { scenarios } => write!(
+                f,
+                "{} warm scenario(s) started with less than {MIN_WARM_RESIDENT_PCT:.0} % of their \
+                 inputs cached: memory is too small for the corpus or something evicted it. Use a \
+                 smaller corpus or free memory.",
+                scenarios.len()
+            ),
+            Warning::FewRepetitions { reps } => write!(
+                f,
+                "Only {reps} measured repetition(s) per scenario: intervals are wide and few \
+                 differences can be called. Use --reps {MIN_REPS} or more for conclusions."
+            ),
+            Warning::NotSettled { repetitions } => write!(
+                f,
+                "{repetitions} repetition(s) started before storage went quiet within the settle \
+                 timeout: earlier writes were still being flushed. Raise --settle-timeout or \
+                 reduce other I/O."
+            ),
+            Warning::Interrupted => write!(
+                f,
+                "run.json has no end time: the run was interrupted, so some scenarios may have \
+                 fewer repetitions than planned and summary.csv may be recomputed from runs.csv. \
+                 Resume or rerun it."
+            ),
+        }
+    }
+}
+
+/// Every warning that applies to `run`, run-wide ones last.
+pub fn find(run: &LoadedRun) -> Vec<Warning> {
+    let mut out = Vec::new();
+    let cv: Vec<(String, f64)> = run
+        .summary
+        .iter()
+        .filter(|s| s.n >= 2 && s.wall_cv > MAX_CV)
+        .map(|s| (s.scenario_id.clone(), s.wall_cv))
+        .collect();
+    if !cv.is_empty() {
+        out.push(Warning::HighVariation { scenarios: cv });
+    }
+    let outliers: Vec<(String, u32, u32)> = run
+        .summary
+        .iter()
+        .filter(|s| s.outliers > 0)
+        .map(|s| (s.scenario_id.clone(), s.outliers, s.n))
+        .collect();
+    if !outliers.is_empty() {
+        out.push(Warning::Outliers {
+            scenarios: outliers,
+        });
+    }
+    out.extend(cache_warnings(run));
+    if run.meta.plan.reps < MIN_REPS {
+        out.push(Warning::FewRepetitions {
+            reps: run.meta.plan.reps,
+        });
+    }
+    let busy = run
+        .rows
+        .iter()
+        .filter(|r| !r.warmup && !r.settle_idle && r.settle_s > 0.0)
+        .count();
+    if busy > 0 {
+        out.push(Warning::NotSettled { repetitions: busy });
+    }
+    if run.meta.ended_at.is_none() {
+        out.push(Warning::Interrupted);
+    }
+    out
+}
+
+/// Cache residency checks over measured repetitions.
+fn cache_warnings(run: &LoadedRun) -> Vec<Warning> {
+    let mut cold: BTreeMap<&str, (f64, &str)> = BTreeMap::new();
+    let mut warm: BTreeMap<&str, f64> = BTreeMap::new();
+    for r in run.rows.iter().filter(|r| !r.warmup && r.status == "ok") {
+        let Some(pct) = r.cache_resident_pct else {
+            continue;
+        };
+        if r.cache == "cold" && pct > MAX_COLD_RESIDENT_PCT {
+            let e = cold.entry(&r.scenario_id).or_insert((pct, &r.cache_method));
+            e.0 = e.0.max(pct);
+        } else if r.cache == "warm" && pct < MIN_WARM_RESIDENT_PCT {
+            let e = warm.entry(&r.scenario_id).or_insert(pct);
+            *e = e.min(pct);
+        }
+    }
+    let mut out = Vec::new();
+    if !cold.is_empty() {
+        out.push(Warning::ColdNotCold {
+            scenarios: cold
+                .into_iter()
+                .map(|(id, (pct, m))| (id.to_string(), pct, m.to_string()))
+                .collect(),
+        });
+    }
+    if !warm.is_empty() {
+        out.push(Warning::WarmNotWarm {
+            scenarios: warm
+                .into_iter()
+                .map(|(id, pct)| (id.to_string(), pct))
+                .collect(),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_warning_says_what_to_do() {
+        let all = [
+            Warning::HighVariation {
+                scenarios: vec![("a".into(), 0.25)],
+            },
+            Warning::Outliers {
+                scenarios: vec![("a".into(), 1, 5)],
+            },
+            Warning::ColdNotCold {
+                scenarios: vec![("a".into(), 40.0, "fadvise".into())],
+            },
+            Warning::WarmNotWarm {
+                scenarios: vec![("a".into(), 50.0)],
+            },
+            Warning::FewRepetitions { reps: 3 },
+            Warning::NotSettled { repetitions: 2 },
+            Warning::Interrupted,
+        ];
+        for w in &all {
+            let text = w.to_string();
+            assert!(text.len() > 60, "{text}");
+            assert!(!w.title().is_empty());
+        }
+        assert_eq!(all[0].items(), vec!["a: CV 25 %"]);
+        assert_eq!(all[2].items(), vec!["a: up to 40.0 % resident (fadvise)"]);
+    }
+}

@@ -1,0 +1,327 @@
+//! How this machine differs from another profile (or from an earlier
+//! profile of the same machine): the machine and settings that differ, and
+//! per workload both recommendations side by side with the ratio of their
+//! expected throughputs.
+//!
+//! Owns: the comparison ([`compare`]) and its table ([`render`]). A
+//! different recommendation whose throughput is indistinguishable from the
+//! other's (intervals overlap, or medians within the tolerance — the knee's
+//! rule, [`indistinguishable`]) is reported as "same within noise": on one
+//! machine that is what a repeat run that picked another setting means.
+
+use std::fmt;
+use std::io::{self, Write};
+
+use serde::{Deserialize, Serialize};
+
+use super::profile::{indistinguishable, Choice, Profile};
+use super::table::write_table;
+
+/// Verdict on one workload's recommendations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The same setting.
+    Same,
+    /// Different settings whose throughputs cannot be told apart.
+    SameWithinNoise,
+    /// Different settings with clearly different throughputs.
+    Different,
+    /// Only this profile has a recommendation.
+    OnlyHere,
+    /// Only the other profile has one.
+    OnlyThere,
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Verdict::Same => "same",
+            Verdict::SameWithinNoise => "same within noise",
+            Verdict::Different => "DIFFERENT",
+            Verdict::OnlyHere => "only here",
+            Verdict::OnlyThere => "only there",
+        })
+    }
+}
+
+/// One workload in both profiles.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkloadComparison {
+    /// Workload name.
+    pub workload: String,
+    /// This profile's recommendation.
+    pub here: Option<Choice>,
+    /// The other profile's.
+    pub there: Option<Choice>,
+    /// Expected throughput here / there, with a conservative interval
+    /// `[low_here / high_there, high_here / low_there]`.
+    pub ratio: Option<(f64, f64, f64)>,
+    /// The verdict.
+    pub verdict: Verdict,
+}
+
+/// A field of the machine or the settings that differs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Difference {
+    /// Field name.
+    pub field: String,
+    /// Value here.
+    pub here: String,
+    /// Value there.
+    pub there: String,
+}
+
+/// Two profiles compared.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comparison {
+    /// Machine and settings fields that differ.
+    pub differences: Vec<Difference>,
+    /// Workloads of either profile, this one's order first.
+    pub workloads: Vec<WorkloadComparison>,
+}
+
+impl Comparison {
+    /// Workloads whose recommendations differ beyond noise.
+    pub fn different(&self) -> usize {
+        self.workloads
+            .iter()
+            .filter(|w| w.verdict == Verdict::Different)
+            .count()
+    }
+}
+
+/// Compare profile `here` with `there`, using `here`'s tolerance.
+pub fn compare(here: &Profile, there: &Profile) -> Comparison {
+    let tolerance = here.settings.tolerance;
+    let mut names: Vec<&str> = here.workloads.iter().map(|w| w.workload.as_str()).collect();
+    for w in &there.workloads {
+        if !names.contains(&w.workload.as_str()) {
+            names.push(&w.workload);
+        }
+    }
+    let workloads = names
+        .into_iter()
+        .map(|name| {
+            let h = here.workload(name).and_then(|w| w.recommended.clone());
+            let t = there.workload(name).and_then(|w| w.recommended.clone());
+            compare_one(name, h, t, tolerance)
+        })
+        .collect();
+    Comparison {
+        differences: differences(here, there),
+        workloads,
+    }
+}
+
+fn compare_one(
+    name: &str,
+    here: Option<Choice>,
+    there: Option<Choice>,
+    tolerance: f64,
+) -> WorkloadComparison {
+    let (verdict, ratio) = match (&here, &there) {
+        (Some(h), Some(t)) => {
+            let ratio = (t.mb_per_s > 0.0 && t.mb_per_s_low > 0.0).then(|| {
+                (
+                    h.mb_per_s / t.mb_per_s,
+                    h.mb_per_s_low / t.mb_per_s_high.max(f64::MIN_POSITIVE),
+                    h.mb_per_s_high / t.mb_per_s_low,
+                )
+            });
+            let verdict = if h.setting == t.setting {
+                Verdict::Same
+            } else if indistinguishable(&h.estimate(), &t.estimate(), tolerance) {
+                Verdict::SameWithinNoise
+            } else {
+                Verdict::Different
+            };
+            (verdict, ratio)
+        }
+        (Some(_), None) => (Verdict::OnlyHere, None),
+        _ => (Verdict::OnlyThere, None),
+    };
+    WorkloadComparison {
+        workload: name.into(),
+        here,
+        there,
+        ratio,
+        verdict,
+    }
+}
+
+fn differences(here: &Profile, there: &Profile) -> Vec<Difference> {
+    let gib = |b: u64| format!("{:.1} GiB", b as f64 / f64::from(1u32 << 30));
+    let opt = |v: Option<String>| v.unwrap_or_else(|| "unknown".into());
+    let (a, b) = (&here.machine, &there.machine);
+    let (s, t) = (&here.settings, &there.settings);
+    let fields: Vec<(&str, String, String)> = vec![
+        ("host", a.hostname.clone(), b.hostname.clone()),
+        ("cpu", a.cpu_model.clone(), b.cpu_model.clone()),
+        (
+            "logical cpus",
+            a.logical_cpus.to_string(),
+            b.logical_cpus.to_string(),
+        ),
+        (
+            "physical cores",
+            opt(a.physical_cores.map(|c| c.to_string())),
+            opt(b.physical_cores.map(|c| c.to_string())),
+        ),
+        ("memory", gib(a.memory_bytes), gib(b.memory_bytes)),
+        ("os", a.os.clone(), b.os.clone()),
+        ("kernel", a.kernel.clone(), b.kernel.clone()),
+        ("filesystem", a.filesystem.clone(), b.filesystem.clone()),
+        (
+            "device",
+            opt(a.block_device.clone()),
+            opt(b.block_device.clone()),
+        ),
+        (
+            "rotational",
+            opt(a.rotational.map(|r| r.to_string())),
+            opt(b.rotational.map(|r| r.to_string())),
+        ),
+        (
+            "corpus",
+            format!("{}×{}×{}", s.files, s.lines, s.values),
+            format!("{}×{}×{}", t.files, t.lines, t.values),
+        ),
+        ("cache", s.cache.clone(), t.cache.clone()),
+        ("reps", s.reps.to_string(), t.reps.to_string()),
+    ];
+    fields
+        .into_iter()
+        .filter(|(_, h, t)| h != t)
+        .map(|(f, h, t)| Difference {
+            field: f.into(),
+            here: h,
+            there: t,
+        })
+        .collect()
+}
+
+/// Print the comparison, naming the two profiles `here_name` and `there_name`.
+///
+/// # Errors
+/// Write errors of `out`.
+pub fn render(
+    out: &mut impl Write,
+    c: &Comparison,
+    here_name: &str,
+    there_name: &str,
+) -> io::Result<()> {
+    writeln!(out, "This profile ({here_name}) against {there_name}:")?;
+    if c.differences.is_empty() {
+        writeln!(out, "  same machine description and settings")?;
+    }
+    for d in &c.differences {
+        writeln!(out, "  {}: {} here, {} there", d.field, d.here, d.there)?;
+    }
+    let cell = |x: &Option<Choice>| {
+        x.as_ref().map_or("—".to_string(), |c| {
+            format!("{} {}", c.setting, c.throughput_text())
+        })
+    };
+    let rows: Vec<Vec<String>> = c
+        .workloads
+        .iter()
+        .map(|w| {
+            vec![
+                w.workload.clone(),
+                cell(&w.here),
+                cell(&w.there),
+                w.ratio.map_or("—".into(), |(r, l, h)| {
+                    format!("{r:.2}× [{l:.2} … {h:.2}]")
+                }),
+                match w.verdict {
+                    super::compare::Verdict::Different => format!("{} *", w.verdict),
+                    v => v.to_string(),
+                },
+            ]
+        })
+        .collect();
+    writeln!(out)?;
+    write_table(
+        out,
+        &[
+            "workload",
+            "here: recommended MB/s",
+            "there: recommended MB/s",
+            "here/there",
+            "recommendation",
+        ],
+        &rows,
+    )?;
+    if c.different() > 0 {
+        writeln!(
+            out,
+            "* different recommendations whose throughputs are clearly different"
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn choice(setting: &str, mb: f64, half: f64) -> Choice {
+        Choice {
+            strategy: setting.split('(').next().unwrap_or(setting).into(),
+            setting: setting.into(),
+            workers: 1,
+            processes: 1,
+            threads: 1,
+            mb_per_s: mb,
+            mb_per_s_low: mb - half,
+            mb_per_s_high: mb + half,
+            speedup: None,
+            speedup_low: None,
+            speedup_high: None,
+            shape: None,
+            points: 0,
+            largest: 0,
+            stop: String::new(),
+        }
+    }
+
+    #[test]
+    fn verdicts_follow_settings_and_noise() {
+        let same = compare_one(
+            "read",
+            Some(choice("threads(2)", 100.0, 5.0)),
+            Some(choice("threads(2)", 200.0, 5.0)),
+            0.05,
+        );
+        assert_eq!(same.verdict, Verdict::Same);
+        let (r, l, h) = same.ratio.unwrap();
+        assert!(
+            (r - 0.5).abs() < 1e-9
+                && (l - 95.0 / 205.0).abs() < 1e-9
+                && (h - 105.0 / 195.0).abs() < 1e-9
+        );
+        let noise = compare_one(
+            "read",
+            Some(choice("threads(2)", 100.0, 5.0)),
+            Some(choice("threads(4)", 108.0, 5.0)),
+            0.05,
+        );
+        assert_eq!(noise.verdict, Verdict::SameWithinNoise);
+        let diff = compare_one(
+            "read",
+            Some(choice("threads(2)", 100.0, 5.0)),
+            Some(choice("sequential", 150.0, 5.0)),
+            0.05,
+        );
+        assert_eq!(diff.verdict, Verdict::Different);
+        assert_eq!(
+            compare_one("x", Some(choice("a", 1.0, 0.1)), None, 0.05).verdict,
+            Verdict::OnlyHere
+        );
+        assert_eq!(
+            compare_one("x", None, Some(choice("a", 1.0, 0.1)), 0.05).verdict,
+            Verdict::OnlyThere
+        );
+    }
+}

@@ -1,0 +1,356 @@
+//! The sweep's run folder: `<out>/<run-id>/` holds each round as a standard
+//! run folder under `rounds/`, the rounds merged into one standard run
+//! (`run.json`, `runs.csv`, `summary.csv`, so `iolab report` can render the
+//! sweep), and `tuning.json`, the curves and knees for the report's tuning
+//! section. All are rewritten after every round, so an interrupted sweep
+//! leaves a consistent folder (`"complete": false`).
+//!
+//! Owns: the `tuning.json` schema ([`TuningRecord`]) and the merged files.
+//! Does not own: the profile (`super::profile`).
+//!
+//! In the merged `summary.csv`, a scenario's repetitions from every round
+//! are pooled, so the sequential baseline's (measured in every round of a
+//! workload) pools all rounds and its speedups may differ slightly from the
+//! same-round speedups in `tuning.json`, which are the ones tuning uses.
+
+use std::path::Path;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use super::config::{Kind, TuneConfig};
+use super::knee::CurveShape;
+use super::planner::Setting;
+use super::sweep::{Point, Skip, StrategySweep, Sweep};
+use crate::results::{self, row::round, Row, RunMeta, RUNS_CSV, RUN_JSON, SUMMARY_CSV};
+use crate::stats::Estimate;
+
+/// File name of the sweep record.
+pub const TUNING_JSON: &str = "tuning.json";
+/// Sub-folder of the round run folders.
+pub const ROUNDS_DIR: &str = "rounds";
+/// Value of [`TuningRecord::format`].
+pub const TUNING_FORMAT: &str = "iolab-tuning-sweep";
+/// Value of [`TuningRecord::version`].
+pub const TUNING_VERSION: u32 = 1;
+
+/// `tuning.json`: every point of every sweep, the knees and the rounds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TuningRecord {
+    /// Always [`TUNING_FORMAT`].
+    pub format: String,
+    /// Schema version ([`TUNING_VERSION`]).
+    pub version: u32,
+    /// The sweep's run identifier (its folder name).
+    pub run_id: String,
+    /// Whether the sweep finished (false while running or if interrupted).
+    pub complete: bool,
+    /// The profile written from it (`.toml` path), once written.
+    pub profile: Option<String>,
+    /// Logical CPUs the planner used.
+    pub cores: u32,
+    /// Knee tolerance (fraction).
+    pub tolerance: f64,
+    /// Measured repetitions per point.
+    pub reps: u32,
+    /// Warm-up repetitions per point.
+    pub warmup: u32,
+    /// Cache state (`warm` or `cold`).
+    pub cache: String,
+    /// `--max-workers`.
+    pub max_workers: u32,
+    /// The budget, seconds.
+    pub budget_s: f64,
+    /// Seconds charged to the budget so far.
+    pub spent_s: f64,
+    /// Rounds in the order run.
+    pub rounds: Vec<RoundRecord>,
+    /// One entry per (workload, strategy) swept.
+    pub sweeps: Vec<SweepRecord>,
+    /// What was not measured and why.
+    pub skipped: Vec<Skip>,
+}
+
+/// One round: a standard run folder under `rounds/`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RoundRecord {
+    /// 1-based round number.
+    pub index: u32,
+    /// Workload.
+    pub workload: String,
+    /// Whether it was the cost probe (sequential only).
+    pub probe: bool,
+    /// Run folder, relative to the sweep folder (`rounds/r03-read`).
+    pub run_dir: String,
+    /// Settings measured besides the sequential baseline.
+    pub settings: Vec<String>,
+    /// Estimated seconds before it ran (none for a probe).
+    pub estimate_s: Option<f64>,
+    /// Seconds it took.
+    pub elapsed_s: f64,
+    /// The sequential baseline measured in it, MB/s.
+    pub sequential: Option<Value>,
+}
+
+/// A median with its 95 % interval.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Value {
+    /// Median.
+    pub median: f64,
+    /// Interval, low.
+    pub ci_low: f64,
+    /// Interval, high.
+    pub ci_high: f64,
+}
+
+impl From<Estimate> for Value {
+    fn from(e: Estimate) -> Value {
+        Value {
+            median: round(e.point, 4),
+            ci_low: round(e.ci.low, 4),
+            ci_high: round(e.ci.high, 4),
+        }
+    }
+}
+
+/// One (workload, strategy) sweep.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepRecord {
+    /// Workload name.
+    pub workload: String,
+    /// Workload variant label.
+    pub variant: String,
+    /// Strategy name.
+    pub strategy: String,
+    /// Whether points are processes × threads (nested).
+    pub grid: bool,
+    /// Every measured point, by total concurrency then processes.
+    pub points: Vec<PointRecord>,
+    /// The chosen knee (none when nothing was measured).
+    pub knee: Option<KneeRecord>,
+    /// Shape of the curve.
+    pub shape: Option<CurveShape>,
+    /// Why the sweep stopped.
+    pub stop: String,
+}
+
+/// One measured point.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PointRecord {
+    /// Total concurrency (the x axis).
+    pub workers: u32,
+    /// Worker processes (1 for in-process strategies).
+    pub processes: u32,
+    /// Threads per process (1 for processes and io_uring).
+    pub threads: u32,
+    /// Label, e.g. `nested(2×4)`.
+    pub setting: String,
+    /// Throughput MB/s: median.
+    pub mb_per_s: f64,
+    /// Its 95 % interval, low.
+    pub ci_low: f64,
+    /// Its 95 % interval, high.
+    pub ci_high: f64,
+    /// Speedup over the sequential baseline of the same round.
+    pub speedup: Option<Value>,
+    /// Median wall seconds.
+    pub wall_s: f64,
+    /// Round it was measured in.
+    pub round: u32,
+    /// Scenario identifier in the round's (and the merged) run folder.
+    pub scenario_id: String,
+    /// Whether it is on the curve the knee is chosen from (for nested: the
+    /// best cell of its total; always true otherwise).
+    pub on_curve: bool,
+}
+
+/// The chosen knee of a sweep.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KneeRecord {
+    /// Total concurrency.
+    pub workers: u32,
+    /// Worker processes.
+    pub processes: u32,
+    /// Threads per process.
+    pub threads: u32,
+    /// Label.
+    pub setting: String,
+    /// Throughput MB/s: median.
+    pub mb_per_s: f64,
+    /// Its interval, low.
+    pub ci_low: f64,
+    /// Its interval, high.
+    pub ci_high: f64,
+}
+
+/// The processes and threads per process of `kind` at `setting`, as the
+/// results columns count them.
+pub fn shape_of(kind: Kind, setting: Setting) -> (u32, u32) {
+    let s = kind.strategy(setting);
+    (s.processes(), s.threads_per_process())
+}
+
+/// Describe `sweep` as `tuning.json`.
+pub fn tuning_record(
+    cfg: &TuneConfig,
+    sweep: &Sweep,
+    spent_s: f64,
+    complete: bool,
+    profile: Option<&Path>,
+) -> TuningRecord {
+    let mut sweeps = Vec::new();
+    for ws in &sweep.workloads {
+        for s in &ws.strategies {
+            sweeps.push(sweep_record(
+                cfg,
+                ws.workload.name(),
+                &ws.workload.variant_label(),
+                s,
+            ));
+        }
+    }
+    let rounds = sweep
+        .rounds
+        .iter()
+        .map(|r| RoundRecord {
+            index: r.index,
+            workload: r.workload.clone(),
+            probe: r.probe,
+            run_dir: format!("{ROUNDS_DIR}/{}", r.run_id),
+            settings: r.settings.clone(),
+            estimate_s: r.estimate_s.map(|e| round(e, 1)),
+            elapsed_s: round(r.elapsed_s, 3),
+            sequential: sweep
+                .workloads
+                .iter()
+                .find_map(|w| w.baselines.get(&r.index))
+                .map(|e| Value::from(*e)),
+        })
+        .collect();
+    TuningRecord {
+        format: TUNING_FORMAT.into(),
+        version: TUNING_VERSION,
+        run_id: cfg.run_id.clone(),
+        complete,
+        profile: profile.map(|p| p.display().to_string()),
+        cores: cfg.limits.cores,
+        tolerance: cfg.limits.tolerance,
+        reps: cfg.reps,
+        warmup: cfg.warmup,
+        cache: cfg.cache.as_str().into(),
+        max_workers: cfg.limits.max_workers,
+        budget_s: cfg.budget.as_secs_f64(),
+        spent_s: round(spent_s, 3),
+        rounds,
+        sweeps,
+        skipped: sweep.skipped.clone(),
+    }
+}
+
+fn sweep_record(cfg: &TuneConfig, workload: &str, variant: &str, s: &StrategySweep) -> SweepRecord {
+    let on_curve: Vec<Setting> = s.state.curve_settings().iter().map(|c| c.0).collect();
+    let mut points: Vec<PointRecord> = s
+        .points
+        .iter()
+        .map(|p| point_record(s.kind, p, on_curve.contains(&p.setting)))
+        .collect();
+    points.sort_by_key(|p| (p.workers, p.processes));
+    let knee = s.knee(cfg.limits.tolerance);
+    SweepRecord {
+        workload: workload.into(),
+        variant: variant.into(),
+        strategy: s.kind.name().into(),
+        grid: s.kind.is_grid(),
+        points,
+        shape: knee.map(|k| k.1),
+        knee: knee.map(|(p, _)| {
+            let r = point_record(s.kind, p, true);
+            KneeRecord {
+                workers: r.workers,
+                processes: r.processes,
+                threads: r.threads,
+                setting: r.setting,
+                mb_per_s: r.mb_per_s,
+                ci_low: r.ci_low,
+                ci_high: r.ci_high,
+            }
+        }),
+        stop: s.stop_reason().into(),
+    }
+}
+
+fn point_record(kind: Kind, p: &Point, on_curve: bool) -> PointRecord {
+    let (processes, threads) = shape_of(kind, p.setting);
+    let v = Value::from(p.throughput);
+    PointRecord {
+        workers: p.setting.total(),
+        processes,
+        threads,
+        setting: kind.label(p.setting),
+        mb_per_s: v.median,
+        ci_low: v.ci_low,
+        ci_high: v.ci_high,
+        speedup: p.speedup.map(Value::from),
+        wall_s: p.wall_s,
+        round: p.round,
+        scenario_id: p.scenario_id.clone(),
+        on_curve,
+    }
+}
+
+/// Write `tuning.json` into the sweep folder `dir`.
+///
+/// # Errors
+/// When the file cannot be written, naming it.
+pub fn write_tuning(dir: &Path, record: &TuningRecord) -> anyhow::Result<()> {
+    let mut text = serde_json::to_vec_pretty(record)?;
+    text.push(b'\n');
+    results::write_atomically(&dir.join(TUNING_JSON), &text)
+}
+
+/// Write the rounds merged as one standard run into `dir`: `run.json` (the
+/// first round's, with the sweep's identifier, command line, all scenarios
+/// and the last end time), `runs.csv` (every row, renumbered in the order
+/// run) and `summary.csv`. Nothing is written before the first round.
+///
+/// # Errors
+/// When a file cannot be written, naming it.
+pub fn write_merged(dir: &Path, cfg: &TuneConfig, sweep: &Sweep) -> anyhow::Result<()> {
+    let Some(first) = sweep.metas.first() else {
+        return Ok(());
+    };
+    let mut meta: RunMeta = first.clone();
+    meta.run_id = cfg.run_id.clone();
+    meta.command_line = std::env::args().collect();
+    meta.ended_at = sweep.metas.last().and_then(|m| m.ended_at.clone());
+    let mut scenarios = sweep.scenarios.clone();
+    scenarios.sort_by(|a, b| a.id.cmp(&b.id));
+    scenarios.dedup_by(|a, b| a.id == b.id);
+    meta.plan.scenarios = scenarios;
+    meta.plan.reps = cfg.reps;
+    meta.plan.warmup = cfg.warmup;
+    let rows: Vec<Row> = sweep
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| Row {
+            run_id: cfg.run_id.clone(),
+            order: i as u32,
+            ..r.clone()
+        })
+        .collect();
+    let mut json = serde_json::to_vec_pretty(&meta)?;
+    json.push(b'\n');
+    results::write_atomically(&dir.join(RUN_JSON), &json)?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in &rows {
+        w.serialize(r)
+            .with_context(|| format!("serialising a row for {}", dir.join(RUNS_CSV).display()))?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("serialising {}: {e}", dir.join(RUNS_CSV).display()))?;
+    results::write_atomically(&dir.join(RUNS_CSV), &bytes)?;
+    let summary = results::summarize_rows(&rows, cfg.seed);
+    results::write_summary(&dir.join(SUMMARY_CSV), &summary)
+}

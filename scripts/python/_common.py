@@ -1,0 +1,72 @@
+"""Shared helpers of iolab's reference programs.
+
+The corpus format (see harness/src/corpus/spec.rs and render.rs): file k of N
+is named data-NNNNN.csv (index zero-padded to 5 digits, or to the width of
+N - 1 when wider); its line i holds the integers k+i+j for j in 0..values,
+comma-separated. A program that cannot run here (no package, no Python
+feature) prints `iolab-skip: <reason>` on stderr and exits non-zero, so iolab
+records the scenario as unavailable instead of failed.
+"""
+
+import json
+import os
+import sys
+
+
+def skip(reason):
+    """Tell iolab this scenario cannot run here, and stop."""
+    print(f"iolab-skip: {reason}", file=sys.stderr)
+    sys.exit(3)
+
+
+def need(module, package=None):
+    """Import `module`, or skip naming the package to install."""
+    try:
+        return __import__(module)
+    except ImportError:
+        skip(f"Python package {package or module} is not installed (run `just python-setup`)")
+
+
+def arguments(extra=()):
+    """corpus dir, dest dir, workers, then the named extra arguments."""
+    names = ["corpus", "dest", "workers", *extra]
+    if len(sys.argv) != len(names) + 1:
+        print(f"usage: {os.path.basename(sys.argv[0])} {' '.join(names).upper()}", file=sys.stderr)
+        sys.exit(2)
+    corpus, dest, workers, *rest = sys.argv[1:]
+    return (corpus, dest, max(1, int(workers)), *rest)
+
+
+def spec(corpus):
+    """files, lines, values of the corpus, from its manifest."""
+    with open(os.path.join(corpus, "manifest.json"), encoding="utf-8") as f:
+        s = json.load(f)["spec"]
+    return s["files"], s["lines"], s["values"]
+
+
+def file_name(k, files):
+    """Name of data file k in a corpus of `files` files."""
+    width = max(5, len(str(max(files - 1, 0))))
+    return f"data-{k:0{width}d}.csv"
+
+
+def render(k, lines, values):
+    """The text of data file k, as the tutorials generate it."""
+    return "".join(",".join(map(str, range(k + i, k + i + values))) + "\n" for i in range(lines))
+
+
+def append_line(i):
+    """Line i of the append workload (harness/src/workload/append.rs)."""
+    return f"{i:08},line-{i:08},abcdefghijklmnopqrstuvwxyz0123456789\n"
+
+
+def chunks(items, n):
+    """`items` cut into `n` nearly equal consecutive chunks (none empty)."""
+    n = max(1, min(n, len(items)))
+    size, extra = divmod(len(items), n)
+    out, start = [], 0
+    for c in range(n):
+        end = start + size + (1 if c < extra else 0)
+        out.append(items[start:end])
+        start = end
+    return out
