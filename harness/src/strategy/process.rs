@@ -37,8 +37,9 @@ type Inbox = mpsc::Receiver<(usize, Result<FromWorker, String>)>;
 
 /// Spawn `count` workers and a reader thread for each, all feeding one inbox.
 fn spawn(count: u32, setup: &ToWorker) -> Result<(Vec<Worker>, Inbox), StrategyError> {
-    let exe = std::env::current_exe()
-        .map_err(|e| StrategyError::Failed(format!("locating the iolab binary: {e}")))?;
+    // The running binary's own inode: a rebuild that replaces the file on disk
+    // mid-run cannot break the workers (Linux: /proc/self/exe).
+    let exe = std::path::PathBuf::from("/proc/self/exe");
     let (tx, rx) = mpsc::channel();
     let mut workers = Vec::new();
     for id in 0..count as usize {
