@@ -344,7 +344,8 @@ fn print_headline(out: &mut impl Write, summary: &[SummaryRow]) -> std::io::Resu
             (Some(s), Some(lo), Some(hi)) if r.strategy != "sequential" => {
                 format!("{s:.2}× [{lo:.2} … {hi:.2}]")
             }
-            _ => "— (sequential is fastest)".into(),
+            _ if r.strategy == "sequential" => "— (sequential is fastest)".into(),
+            _ => "— (no sequential baseline)".into(),
         };
         writeln!(
             out,

@@ -50,7 +50,10 @@ fn unknown_key_names_line_column_and_allowed_keys() {
     let o = run(&lab, &[&f], &["--dry-run"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let err = stderr(&o);
-    assert!(err.contains("bad.toml:11:1: unknown field `workerz`"), "{err}");
+    assert!(
+        err.contains("bad.toml:11:1: unknown field `workerz`"),
+        "{err}"
+    );
     assert!(err.contains("`workers`"), "lists the allowed keys: {err}");
     assert_eq!(lab.run_count(), 0, "nothing ran");
 }
@@ -58,14 +61,24 @@ fn unknown_key_names_line_column_and_allowed_keys() {
 #[test]
 fn wrong_type_names_line_and_column() {
     let lab = Lab::new();
-    let f = experiment(&lab, "bad.toml", "reps = \"five\"\n[[grid]]\nworkload = [\"read\"]\n");
+    let f = experiment(
+        &lab,
+        "bad.toml",
+        "reps = \"five\"\n[[grid]]\nworkload = [\"read\"]\n",
+    );
     let o = run(&lab, &[&f], &["--dry-run"]);
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(err.contains("bad.toml:1:8: invalid type: string \"five\""), "{err}");
+    assert!(
+        err.contains("bad.toml:1:8: invalid type: string \"five\""),
+        "{err}"
+    );
     let f = experiment(&lab, "list.toml", "[[grid]]\nworkload = \"read\"\n");
     let err = stderr(&run(&lab, &[&f], &["--dry-run"]));
-    assert!(err.contains("list.toml:2:12: invalid type: string \"read\", expected a sequence"), "{err}");
+    assert!(
+        err.contains("list.toml:2:12: invalid type: string \"read\", expected a sequence"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -74,12 +87,17 @@ fn out_of_range_value_names_key_value_and_allowed_range() {
     let f = experiment(
         &lab,
         "range.toml",
-        &format!("{TINY}[[grid]]\nworkload = [\"read\"]\nstrategy = [\"threads\"]\nworkers = [2, 0]\n"),
+        &format!(
+            "{TINY}[[grid]]\nworkload = [\"read\"]\nstrategy = [\"threads\"]\nworkers = [2, 0]\n"
+        ),
     );
     let o = run(&lab, &[&f], &["--dry-run"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let err = stderr(&o);
-    assert!(err.contains("range.toml:12:15: grid.workers = 0: allowed 1 to 1024"), "{err}");
+    assert!(
+        err.contains("range.toml:12:15: grid.workers = 0: allowed 1 to 1024"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -88,13 +106,27 @@ fn unknown_names_list_what_is_allowed_even_in_a_scale_table() {
     let f = experiment(
         &lab,
         "names.toml",
-        &format!("{TINY}[[grid]]\nworkload = [\"read\"]\n\n[grid.scale.seed]\nworkload = [\"raed\"]\n"),
+        &format!(
+            "{TINY}[[grid]]\nworkload = [\"read\"]\n\n[grid.scale.seed]\nworkload = [\"raed\"]\n"
+        ),
     );
     let err = stderr(&run(&lab, &[&f], &["--dry-run"]));
-    assert!(err.contains("names.toml:13:13: grid.workload = \"raed\": allowed: write, read, copy"), "{err}");
-    let f = experiment(&lab, "scale.toml", "[scale.fast]\nreps = 3\n[[grid]]\nworkload = [\"read\"]\n");
+    assert!(
+        err.contains("names.toml:13:13: grid.workload = \"raed\": allowed: write, read, copy"),
+        "{err}"
+    );
+    let f = experiment(
+        &lab,
+        "scale.toml",
+        "[scale.fast]\nreps = 3\n[[grid]]\nworkload = [\"read\"]\n",
+    );
     let err = stderr(&run(&lab, &[&f], &["--dry-run"]));
-    assert!(err.contains("scale.toml:1:8: unknown field `fast`, expected one of `quick`, `default`, `seed`"), "{err}");
+    assert!(
+        err.contains(
+            "scale.toml:1:8: unknown field `fast`, expected one of `quick`, `default`, `seed`"
+        ),
+        "{err}"
+    );
 }
 
 #[test]
@@ -113,7 +145,10 @@ fn grid_expands_to_the_product_of_the_lists_that_apply() {
     assert!(o.status.success(), "{}", text(&o));
     let ids = listed(&o);
     assert_eq!(ids.len(), 14, "{ids:#?}");
-    assert!(ids.contains(&"grid/read/whole/processes-4-b8/cold".to_string()), "{ids:#?}");
+    assert!(
+        ids.contains(&"grid/read/whole/processes-4-b8/cold".to_string()),
+        "{ids:#?}"
+    );
     // At default scale the block's own override takes 2 workers only.
     let o = run(&lab, &[&f], &["--dry-run", "--scale", "default"]);
     assert_eq!(listed(&o).len(), 8, "{}", text(&o));
@@ -144,18 +179,37 @@ fn meaningless_combinations_are_skipped_with_a_note() {
     assert!(out.contains("tokio cannot run scan mmap"), "{out}");
     assert!(out.contains("a cold cache means nothing"), "{out}");
     let ids = listed(&o);
-    assert!(!ids.iter().any(|i| i.contains("tokio") && i.contains("mmap")), "{ids:#?}");
-    assert_eq!(ids.len(), 4, "write warm × 2, scan mmap sequential × 2 caches: {ids:#?}");
+    assert!(
+        !ids.iter()
+            .any(|i| i.contains("tokio") && i.contains("mmap")),
+        "{ids:#?}"
+    );
+    assert_eq!(
+        ids.len(),
+        4,
+        "write warm × 2, scan mmap sequential × 2 caches: {ids:#?}"
+    );
 }
 
 #[test]
 fn files_run_together_must_agree_on_the_corpus() {
     let lab = Lab::new();
-    let a = experiment(&lab, "a.toml", &format!("{TINY}[[grid]]\nworkload = [\"read\"]\n"));
-    let b = experiment(&lab, "b.toml", "[corpus]\nfiles = 30\n[[grid]]\nworkload = [\"write\"]\n");
+    let a = experiment(
+        &lab,
+        "a.toml",
+        &format!("{TINY}[[grid]]\nworkload = [\"read\"]\n"),
+    );
+    let b = experiment(
+        &lab,
+        "b.toml",
+        "[corpus]\nfiles = 30\n[[grid]]\nworkload = [\"write\"]\n",
+    );
     let err = stderr(&run(&lab, &[&a, &b], &["--dry-run"]));
     assert!(err.contains("corpus files: "), "{err}");
-    assert!(err.contains("a.toml:6:9 sets 20") && err.contains("b.toml:2:9 sets 30"), "{err}");
+    assert!(
+        err.contains("a.toml:6:9 sets 20") && err.contains("b.toml:2:9 sets 30"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -174,12 +228,20 @@ fn a_tiny_experiment_runs_end_to_end() {
     assert!(o.status.success(), "{}", text(&o));
     let run = lab.only_run();
     assert_eq!(run.summary.len(), 5, "{:#?}", run.summary);
-    assert!(run.summary.iter().all(|s| s.status == "ok" && s.n == 3 && s.n_verified == 3), "{:#?}", run.summary);
+    assert!(
+        run.summary
+            .iter()
+            .all(|s| s.status == "ok" && s.n == 3 && s.n_verified == 3),
+        "{:#?}",
+        run.summary
+    );
     assert!(run.summary.iter().all(|s| s.experiment == "tiny"));
     assert_eq!(run.meta.plan.corpus.files, 20);
     assert_eq!(run.meta.plan.reps, 3);
     assert_eq!(run.meta.experiment_files.len(), 1);
-    assert!(run.meta.experiment_files[0].1.contains("append_lines = [50]"));
+    assert!(run.meta.experiment_files[0]
+        .1
+        .contains("append_lines = [50]"));
     let threads = run
         .summary
         .iter()
@@ -187,9 +249,17 @@ fn a_tiny_experiment_runs_end_to_end() {
         .expect("threads row");
     assert!(threads.speedup.is_some(), "speedup over the added baseline");
     // The claims command reads the same folder.
-    let claims = lab.iolab().arg("claims").arg(&run.dir).output().expect("claims");
+    let claims = lab
+        .iolab()
+        .arg("claims")
+        .arg(&run.dir)
+        .output()
+        .expect("claims");
     assert!(claims.status.success(), "{}", text(&claims));
     let out = String::from_utf8_lossy(&claims.stdout);
-    assert!(out.contains("save-process-pool") && out.contains("not tested"), "{out}");
+    assert!(
+        out.contains("save-process-pool") && out.contains("not tested"),
+        "{out}"
+    );
     assert!(out.contains("append-needs-lock"), "{out}");
 }

@@ -137,7 +137,12 @@ fn locked_appends_keep_every_line() {
         ALL_STRATEGIES,
         &["--append-lines", "3000"],
     );
-    assert_all_verified("append", "flock", SYNC_STRATEGIES, &["--append-lines", "3000"]);
+    assert_all_verified(
+        "append",
+        "flock",
+        SYNC_STRATEGIES,
+        &["--append-lines", "3000"],
+    );
 }
 
 /// The mutex guards one process only: under processes it must still not

@@ -220,10 +220,11 @@ fn rendering_again_removes_charts_that_no_longer_apply() {
     let stale = tmp.path().join("fixture-small/throughput-gone.png");
     fs::create_dir_all(stale.parent().unwrap()).unwrap();
     fs::write(&stale, b"old").unwrap();
-    fs::write(tmp.path().join("fixture-small/notes.txt"), b"mine").unwrap();
+    let shot = tmp.path().join("fixture-small/screenshot.png");
+    fs::write(&shot, b"mine").unwrap();
     render(tmp.path(), &fixture());
     assert!(!stale.exists());
-    assert!(tmp.path().join("fixture-small/notes.txt").exists());
+    assert!(shot.exists(), "a file the report does not own was removed");
 }
 
 #[test]
@@ -272,6 +273,11 @@ fn chart_specs_hold_their_invariants() {
     assert_eq!(unique.len(), ids.len(), "duplicate chart ids: {ids:?}");
     let mut colours: Vec<(String, String)> = Vec::new();
     for c in &specs {
+        let file = format!("{}.png", c.id);
+        assert!(
+            charts::is_chart_file(&file),
+            "{file} would not be cleaned up"
+        );
         match &c.figure {
             Figure::Throughput(f) => {
                 assert!(!f.panels.is_empty());

@@ -85,7 +85,10 @@ fn tune_writes_a_profile_a_sweep_folder_and_compares_a_second_run() {
     let read = from_toml.workload("read").expect("read entry");
     assert_eq!(read.status, "ok");
     let rec = read.recommended.as_ref().expect("a recommendation");
-    assert!(rec.strategy == "threads" || rec.strategy == "sequential", "{rec:?}");
+    assert!(
+        rec.strategy == "threads" || rec.strategy == "sequential",
+        "{rec:?}"
+    );
     assert!(rec.mb_per_s_low <= rec.mb_per_s && rec.mb_per_s <= rec.mb_per_s_high);
     assert_eq!(read.strategies.len(), 1);
     assert!(read.strategies[0].points >= 3);
@@ -114,14 +117,21 @@ fn check_sweep_folder(dir: &Path, profile_path: &Path) {
     );
     assert_eq!(record.sweeps.len(), 1);
     let sweep = &record.sweeps[0];
-    assert_eq!((sweep.workload.as_str(), sweep.strategy.as_str()), ("read", "threads"));
+    assert_eq!(
+        (sweep.workload.as_str(), sweep.strategy.as_str()),
+        ("read", "threads")
+    );
     let workers: Vec<u32> = sweep.points.iter().map(|p| p.workers).collect();
     assert_eq!(&workers[..3], &[1, 2, 4], "{workers:?}");
     assert!(sweep.knee.is_some() && sweep.shape.is_some());
     assert!(!sweep.stop.is_empty());
     assert!(record.rounds[0].probe);
     for r in &record.rounds {
-        assert!(dir.join(&r.run_dir).join("run.json").exists(), "{}", r.run_dir);
+        assert!(
+            dir.join(&r.run_dir).join("run.json").exists(),
+            "{}",
+            r.run_dir
+        );
     }
     // The merged folder is an ordinary run folder.
     let merged = iolab::results::load(dir).unwrap();
@@ -149,8 +159,16 @@ fn bad_flags_are_refused_before_anything_runs() {
         .unwrap();
     assert_eq!(seq.status.code(), Some(1));
     assert!(util::stderr(&seq).contains("baseline"), "{}", text(&seq));
-    let budget = lab.iolab().args(["tune", "--budget", "soon"]).output().unwrap();
-    assert!(util::stderr(&budget).contains("--budget soon"), "{}", text(&budget));
+    let budget = lab
+        .iolab()
+        .args(["tune", "--budget", "soon"])
+        .output()
+        .unwrap();
+    assert!(
+        util::stderr(&budget).contains("--budget soon"),
+        "{}",
+        text(&budget)
+    );
     assert!(!lab.results().exists(), "nothing may run");
 }
 
@@ -207,7 +225,9 @@ fn constructed(host: &str, workloads: Vec<WorkloadProfile>) -> Profile {
             lines: 1_000,
             values: 10,
             cache: "warm".into(),
-            reps: 5,
+            reps: 3,
+            reps_requested: 5,
+            reps_note: "3 repetitions per point instead of --reps 5".into(),
             warmup: 1,
             tolerance: 0.05,
             max_workers: 64,
@@ -264,6 +284,7 @@ fn profiles_round_trip_through_toml_and_json() {
         "mb_per_s_low",
         "speedup_high",
         "shape = \"plateau\"",
+        "reps_note",
     ] {
         assert!(toml_text.contains(key), "missing {key} in\n{toml_text}");
     }
@@ -271,7 +292,13 @@ fn profiles_round_trip_through_toml_and_json() {
 
 #[test]
 fn profiles_missing_keys_or_of_another_format_are_refused() {
-    let p = constructed("a", vec![workload("read", Some(choice("threads(2)", 2, 1000.0, 40.0)))]);
+    let p = constructed(
+        "a",
+        vec![workload(
+            "read",
+            Some(choice("threads(2)", 2, 1000.0, 40.0)),
+        )],
+    );
     let text = p.to_toml().unwrap();
     let without_workloads = text.replace("[[workloads]]", "[[other]]");
     let err = profile::parse(Path::new("p.toml"), &without_workloads).unwrap_err();

@@ -82,6 +82,11 @@ impl Data<'_> {
             Test::Append { python } => self.append(python),
             Test::Atomic => self.atomic(),
         };
+        let detail = if verdict == Verdict::NotTested {
+            format!("{detail} (tested by {})", c.tested_by)
+        } else {
+            detail
+        };
         Judgement {
             id: c.id.into(),
             statement: c.statement.into(),
@@ -134,9 +139,56 @@ impl Data<'_> {
             let missing = if bases.is_empty() { base } else { cand };
             return not_tested(missing);
         }
+        let (best, pairs) = self.best_pair(&bases, &cands, metric, same_workers);
+        let Some((e, b, c, n)) = best else {
+            return (
+                Verdict::Inconclusive,
+                "no verified repetitions".into(),
+                format!(
+                    "{} vs {}: no pair with verified repetitions on both sides",
+                    shown(bases[0]),
+                    shown(cands[0])
+                ),
+            );
+        };
+        let (what, before, after) = match metric {
+            Metric::Wall => ("time", b.wall_median_s, c.wall_median_s),
+            Metric::Cpu => ("CPU (user+sys)", b.user_s + b.sys_s, c.user_s + c.sys_s),
+        };
+        let measured = format!("{:.2}× [{:.2} … {:.2}]", e.point, e.ci.low, e.ci.high);
+        let mut detail = format!(
+            "{what}: {} {before:.3} s → {} {after:.3} s",
+            shown(b),
+            shown(c),
+        );
+        if pairs > 1 {
+            detail.push_str(&format!("; best of {pairs} pairs"));
+        }
+        if n < MIN_REPS {
+            detail.push_str(&format!(
+                "; only {n} verified repetitions (need {MIN_REPS})"
+            ));
+            return (Verdict::Inconclusive, measured, detail);
+        }
+        (ratio_verdict(&e.ci, at_least), measured, detail)
+    }
+
+    /// Each candidate with its baseline (the same worker count when asked):
+    /// the pair with the highest ratio, and how many pairs had data.
+    #[allow(clippy::type_complexity)]
+    fn best_pair<'r>(
+        &self,
+        bases: &[&'r SummaryRow],
+        cands: &[&'r SummaryRow],
+        metric: Metric,
+        same_workers: bool,
+    ) -> (
+        Option<(Estimate, &'r SummaryRow, &'r SummaryRow, usize)>,
+        usize,
+    ) {
         let mut best: Option<(Estimate, &SummaryRow, &SummaryRow, usize)> = None;
         let mut pairs = 0;
-        for c in &cands {
+        for c in cands {
             let Some(b) = bases
                 .iter()
                 .find(|b| !same_workers || b.workers == c.workers)
@@ -158,48 +210,7 @@ impl Data<'_> {
                 best = Some((e, b, c, n));
             }
         }
-        let Some((e, b, c, n)) = best else {
-            return (
-                Verdict::Inconclusive,
-                "no verified repetitions".into(),
-                format!(
-                    "{} vs {}: no pair with verified repetitions on both sides",
-                    shown(bases[0]),
-                    shown(cands[0])
-                ),
-            );
-        };
-        let what = match metric {
-            Metric::Wall => "time",
-            Metric::Cpu => "CPU",
-        };
-        let measured = format!("{:.2}× [{:.2} … {:.2}]", e.point, e.ci.low, e.ci.high);
-        let mut detail = format!(
-            "{what}: {} {:.3} s → {} {:.3} s",
-            shown(b),
-            b.wall_median_s.max(0.0),
-            shown(c),
-            c.wall_median_s.max(0.0)
-        );
-        if metric == Metric::Cpu {
-            detail = format!(
-                "CPU (user+sys): {} {:.3} s → {} {:.3} s",
-                shown(b),
-                b.user_s + b.sys_s,
-                shown(c),
-                c.user_s + c.sys_s
-            );
-        }
-        if pairs > 1 {
-            detail.push_str(&format!("; best of {pairs} pairs"));
-        }
-        if n < MIN_REPS {
-            detail.push_str(&format!(
-                "; only {n} verified repetitions (need {MIN_REPS})"
-            ));
-            return (Verdict::Inconclusive, measured, detail);
-        }
-        (ratio_verdict(&e.ci, at_least), measured, detail)
+        (best, pairs)
     }
 
     fn memory(&self, sel: &Select, at_least: f64) -> (Verdict, String, String) {
@@ -220,21 +231,34 @@ impl Data<'_> {
                 shown(r),
             );
         };
+        // The process's own floor: the least peak RSS of any in-process
+        // repetition of the run (a 4 KiB pread loop, say). Streaming is
+        // charged only for what it adds above that floor.
+        let floor = self
+            .rows
+            .iter()
+            .filter(|x| !x.warmup && x.verified && x.processes == 1 && x.strategy != "command")
+            .map(|x| x.peak_rss_bytes)
+            .filter(|b| *b > 0)
+            .min()
+            .unwrap_or(0) as f64;
+        let growth = |rss: f64| (rss - floor).max(64.0 * 1024.0);
         let ci = self.boot.median_ci(&rss);
         let ratio = Interval {
-            low: bytes / ci.high.max(1.0),
-            high: bytes / ci.low.max(1.0),
+            low: bytes / growth(ci.high),
+            high: bytes / growth(ci.low),
             level: ci.level,
         };
-        let point = bytes / rss.median().max(1.0);
+        let point = bytes / growth(rss.median());
         let measured = format!(
-            "{point:.1}× [{:.1} … {:.1}] file/RSS",
+            "{point:.1}× [{:.1} … {:.1}] file/added RSS",
             ratio.low, ratio.high
         );
         let detail = format!(
-            "{}: peak RSS {:.1} MiB while streaming {:.1} MiB",
+            "{}: peak RSS {:.1} MiB (the process's floor in this run {:.1} MiB) while streaming {:.1} MiB",
             shown(r),
             rss.median() / 1048576.0,
+            floor / 1048576.0,
             bytes / 1048576.0
         );
         if reps.len() < MIN_REPS {
@@ -245,7 +269,10 @@ impl Data<'_> {
 }
 
 fn not_tested(missing: &Select) -> (Verdict, String, String) {
-    let mut what = format!("{} {}", missing.workload, missing.variants.join("|"));
+    let mut what = missing.workload.to_string();
+    if !missing.variants.is_empty() {
+        what.push_str(&format!(" {}", missing.variants.join("|")));
+    }
     if !missing.strategy.is_empty() {
         what.push_str(&format!(" · {}", missing.strategy));
     }

@@ -28,9 +28,12 @@
 //! judged: the claims say that *some* configuration wins. The detail says how
 //! many pairs there were.
 //!
-//! **Memory claim** (stream-constant-memory): ratio = bytes streamed / peak
-//! RSS, with the interval from the bootstrap interval of the median peak RSS;
-//! the same rules with `L` = 4 (memory at most a quarter of the file).
+//! **Memory claim** (stream-constant-memory): ratio = bytes streamed / the
+//! peak RSS streaming adds above the process's floor (the least peak RSS of
+//! any in-process repetition in the run; at least 64 KiB), with the interval
+//! from the bootstrap interval of the median peak RSS; the same rules with
+//! `L` = 4 (streaming adds at most a quarter of the file). A proxy: a run
+//! streams one file size.
 //!
 //! **Integrity claims** are judged from counts, not ratios:
 //! - append-needs-lock: *holds* when every repetition of the locked variants
@@ -178,6 +181,8 @@ pub struct Claim {
     pub statement: &'static str,
     /// The code pattern the claim is about.
     pub source: &'static str,
+    /// The experiment files that run its scenarios.
+    pub tested_by: &'static str,
     /// The claimed effect as shown.
     pub claimed: &'static str,
     /// How it is tested.

@@ -49,6 +49,7 @@ pub const CLAIMS: &[Claim] = &[
         id: "save-process-pool",
         statement: "Saving many CSV files with a pool of 8 worker processes, one task per file, is 2.5–3× faster than saving them one by one.",
         source: "ProcessPoolExecutor(8).submit(save, path) per file",
+        tested_by: "experiments/save.toml, experiments/claims.toml",
         claimed: "2.5–3× (200 s → 71 s)",
         test: ratio(
             SEQ_SAVE,
@@ -61,6 +62,7 @@ pub const CLAIMS: &[Claim] = &[
         id: "save-process-pool.python",
         statement: "The same, as the tutorial's Python: ProcessPoolExecutor(8) vs a plain loop.",
         source: "scripts/python/save_process_pool.py vs save_sequential.py",
+        tested_by: "experiments/claims.toml",
         claimed: "2.5–3× (200 s → 71 s)",
         test: ratio(
             python("write", "command-save_sequential-"),
@@ -73,6 +75,7 @@ pub const CLAIMS: &[Claim] = &[
         id: "copy-thread-pool",
         statement: "Copying many files with a pool of 100 threads, one task per file, is 2–2.5× faster than copying them one by one.",
         source: "ThreadPoolExecutor(100).submit(shutil.copy, src, dst) per file",
+        tested_by: "experiments/copy.toml, experiments/claims.toml",
         claimed: "2–2.5× (10 s → 3.7 s)",
         test: ratio(
             SEQ_COPY,
@@ -85,6 +88,7 @@ pub const CLAIMS: &[Claim] = &[
         id: "copy-thread-pool.python",
         statement: "The same, as the tutorial's Python: ThreadPoolExecutor(100) vs a plain loop of shutil.copy.",
         source: "scripts/python/copy_thread_pool.py vs copy_sequential.py",
+        tested_by: "experiments/claims.toml",
         claimed: "2–2.5× (10 s → 3.7 s)",
         test: ratio(
             python("copy", "command-copy_sequential-"),
@@ -97,6 +101,7 @@ pub const CLAIMS: &[Claim] = &[
         id: "load-nested-pools",
         statement: "Loading many files with 8 worker processes, each loading its chunk with a pool of threads, is 1.5–2× faster than loading them one by one.",
         source: "ProcessPoolExecutor(8) over chunks, ThreadPoolExecutor per chunk",
+        tested_by: "experiments/claims.toml",
         claimed: "1.5–2× (2.5 s → 1.4 s)",
         test: ratio(
             SEQ_LOAD,
@@ -109,6 +114,7 @@ pub const CLAIMS: &[Claim] = &[
         id: "load-nested-pools.python",
         statement: "The same, as the tutorial's Python: processes × threads vs a plain loop.",
         source: "scripts/python/load_nested.py vs load_sequential.py",
+        tested_by: "experiments/claims.toml",
         claimed: "1.5–2× (2.5 s → 1.4 s)",
         test: ratio(
             python("read", "command-load_sequential-"),
@@ -121,6 +127,7 @@ pub const CLAIMS: &[Claim] = &[
         id: "load-faster-than-save",
         statement: "Loading files is faster than saving them.",
         source: "the tutorials' sequential load and save of the same corpus",
+        tested_by: "experiments/load.toml, experiments/save.toml",
         claimed: "> 1× (2.5 s vs 200 s)",
         test: ratio(SEQ_SAVE, SEQ_LOAD, 1.0, None),
     },
@@ -128,6 +135,7 @@ pub const CLAIMS: &[Claim] = &[
         id: "append-needs-lock",
         statement: "Appending lines to one file from many threads without a lock corrupts or loses lines; with a mutex all lines arrive intact.",
         source: "threads writing to one open file, with and without threading.Lock",
+        tested_by: "experiments/append.toml",
         claimed: "lines lost or torn without a lock; none with it",
         test: Test::Append { python: false },
     },
@@ -135,6 +143,7 @@ pub const CLAIMS: &[Claim] = &[
         id: "append-needs-lock.python",
         statement: "The same, as the tutorial's Python: threads appending with and without threading.Lock.",
         source: "scripts/python/append_lock.py, append_nolock.py",
+        tested_by: "experiments/append.toml",
         claimed: "lines lost or torn without a lock; none with it",
         test: Test::Append { python: true },
     },
@@ -142,6 +151,7 @@ pub const CLAIMS: &[Claim] = &[
         id: "batching-helps",
         statement: "Grouping tasks into batches cuts the overhead of a pool of workers.",
         source: "ProcessPoolExecutor.map(chunksize=N)",
+        tested_by: "experiments/load.toml",
         claimed: "> 1× (batches faster than one task per message)",
         test: Test::Ratio {
             baseline: Select { batch: Some((1, 1)), ..side("read", &["whole"], "processes") },
@@ -156,6 +166,7 @@ pub const CLAIMS: &[Claim] = &[
         id: "mmap-sequential",
         statement: "Sequential reading through mmap is about 4× faster than read().",
         source: "mmap.mmap(f.fileno(), 0) scan vs f.read(chunk) loop",
+        tested_by: "experiments/stream-scan.toml",
         claimed: "≈4× (2,400 → 9,800 MB/s)",
         test: ratio(
             side("scan", &["read,chunk=1MiB"], "sequential"),
@@ -168,6 +179,7 @@ pub const CLAIMS: &[Claim] = &[
         id: "mmap-random",
         statement: "Random access through mmap has about 8× lower latency than read() calls.",
         source: "mm[offset:offset+4096] vs f.seek(offset); f.read(4096)",
+        tested_by: "experiments/random.toml",
         claimed: "≈8× (95 µs → 12 µs)",
         test: ratio(
             side("random", &["pread,block=4KiB"], "sequential"),
@@ -180,7 +192,8 @@ pub const CLAIMS: &[Claim] = &[
         id: "stream-constant-memory",
         statement: "Streaming a file line by line keeps memory constant whatever the file size.",
         source: "for line in open(path): …",
-        claimed: "peak memory a small fraction of the file (≤ 1/4)",
+        tested_by: "experiments/stream-scan.toml",
+        claimed: "memory added a small fraction of the file (≤ 1/4)",
         test: Test::Memory {
             rows: side("stream", &[], "sequential"),
             at_least: 4.0,
@@ -190,6 +203,7 @@ pub const CLAIMS: &[Claim] = &[
         id: "async-nonblocking",
         statement: "Async file I/O (aiofiles: a thread pool under an event loop) writes many files faster than writing them synchronously.",
         source: "asyncio.gather(aiofiles writes)",
+        tested_by: "experiments/async.toml",
         claimed: "> 1×",
         test: ratio(SEQ_SAVE, side("write", &["one-write"], "tokio"), 1.0, None),
     },
@@ -197,6 +211,7 @@ pub const CLAIMS: &[Claim] = &[
         id: "async-nonblocking.python",
         statement: "The same, as the tutorial's Python: aiofiles writes under asyncio vs a plain loop.",
         source: "scripts/python/aiofiles_save.py vs save_sequential.py",
+        tested_by: "experiments/claims.toml (python-async-save, seed scale)",
         claimed: "> 1×",
         test: ratio(
             python("write", "command-save_sequential-"),
@@ -209,6 +224,7 @@ pub const CLAIMS: &[Claim] = &[
         id: "native-aio-cheaper",
         statement: "Linux native async I/O costs less CPU than thread-based async file I/O at the same concurrency.",
         source: "aiofile/caio (libaio) vs aiofiles (threads); here io_uring vs tokio::fs",
+        tested_by: "experiments/async.toml",
         claimed: "> 1× less CPU",
         test: Test::Ratio {
             baseline: side("read", &["whole"], "tokio"),
@@ -223,6 +239,7 @@ pub const CLAIMS: &[Claim] = &[
         id: "native-aio-cheaper.python",
         statement: "The same, as the tutorial's Python: aiofile (caio) reads vs aiofiles reads, CPU time.",
         source: "scripts/python/aiofile_load.py vs aiofiles_load.py",
+        tested_by: "experiments/claims.toml",
         claimed: "> 1× less CPU",
         test: Test::Ratio {
             baseline: python("read", "command-aiofiles_load-"),
@@ -237,6 +254,7 @@ pub const CLAIMS: &[Claim] = &[
         id: "chunked-line-reader",
         statement: "Reading lines through a chunked buffer (4 KiB) is much faster than line-at-a-time reads on the file.",
         source: "io.BufferedReader(…, 4096) vs os.read per line",
+        tested_by: "experiments/stream-scan.toml",
         claimed: "≥ 2× (\"much faster\")",
         test: ratio(
             side("stream", &["unbuffered", "buffer=64B"], "sequential"),
@@ -249,6 +267,7 @@ pub const CLAIMS: &[Claim] = &[
         id: "atomic-save-safe",
         statement: "Writing in place can leave a torn file when the writer dies mid-write; temp file + fsync + rename never does.",
         source: "open(path, 'w').write(…) vs tempfile + os.fsync + os.replace",
+        tested_by: "experiments/atomic.toml",
         claimed: "torn targets in place; none with rename",
         test: Test::Atomic,
     },
@@ -256,6 +275,7 @@ pub const CLAIMS: &[Claim] = &[
         id: "fsync-cost",
         statement: "Durability needs fsync of the file and of its directory, and it has a cost.",
         source: "os.fsync(f); os.fsync(dir_fd) around os.replace",
+        tested_by: "experiments/atomic.toml (quick and seed scale), experiments/extra/fsync.toml",
         claimed: "> 1× (saving without fsync is faster)",
         test: ratio(
             side("atomic-save", &["rename-fsync-dir"], "sequential"),

@@ -77,9 +77,9 @@ pub struct RunMeasureArgs {
     /// Storage must be idle this long before each repetition (0 skips waiting, e.g. on tmpfs) [default: 1s, or what the experiment files set].
     #[arg(long, value_name = "DURATION")]
     pub settle: Option<String>,
-    /// Give up waiting for idle storage after this long.
-    #[arg(long, default_value = "60s", value_name = "DURATION")]
-    pub settle_timeout: String,
+    /// Give up waiting for idle storage after this long [default: 60s, or what the experiment files set].
+    #[arg(long, value_name = "DURATION")]
+    pub settle_timeout: Option<String>,
     /// How cold caches are made: auto (drop_caches if root, else fadvise), drop-caches, fadvise.
     #[arg(long, value_enum, default_value = "auto")]
     pub cold_method: ColdMethod,
@@ -94,7 +94,7 @@ impl RunMeasureArgs {
             order: self.order,
             seed: self.seed,
             settle: self.settle.clone().unwrap_or_else(|| "1s".into()),
-            settle_timeout: self.settle_timeout.clone(),
+            settle_timeout: self.settle_timeout.clone().unwrap_or_else(|| "60s".into()),
             cold_method: self.cold_method,
         }
     }
@@ -190,7 +190,11 @@ fn settings(
             .as_deref()
             .map(|s| parse_duration("--settle", s))
             .transpose()?,
-        settle_timeout: parse_duration("--settle-timeout", &m.settle_timeout)?,
+        settle_timeout: m
+            .settle_timeout
+            .as_deref()
+            .map(|s| parse_duration("--settle-timeout", s))
+            .transpose()?,
         order: order(&defaults),
         cold_method: m.cold_method,
         seed: m.seed,

@@ -333,7 +333,7 @@ fn scan(index: usize, k: &WorkloadKnobs) -> Result<Workload, BuildError> {
 
 fn random(index: usize, k: &WorkloadKnobs) -> Result<Workload, BuildError> {
     let block = k.block.unwrap_or(4096);
-    if block == 0 || block % 4096 != 0 || block > 64 << 20 {
+    if block == 0 || !block.is_multiple_of(4096) || block > 64 << 20 {
         return Err(invalid(
             Knob::Block,
             block,

@@ -188,6 +188,8 @@ pub struct RawExperiment {
     pub warmup: Option<Spanned<u32>>,
     /// Idle-storage window before each repetition, e.g. `200ms`. Default: `1s`.
     pub settle: Option<Spanned<String>>,
+    /// Longest wait for idle storage before a repetition. Default: `60s`.
+    pub settle_timeout: Option<Spanned<String>>,
     /// Corpus shape overrides.
     pub corpus: Option<RawCorpus>,
     /// Grid blocks; each is a product of its lists.
@@ -221,6 +223,8 @@ pub struct RawRun {
     pub warmup: Option<Spanned<u32>>,
     /// Settle window.
     pub settle: Option<Spanned<String>>,
+    /// Longest wait for idle storage.
+    pub settle_timeout: Option<Spanned<String>>,
     /// Corpus overrides.
     pub corpus: Option<RawCorpus>,
 }

@@ -64,6 +64,8 @@ pub struct Expansion {
     pub warmup: Option<u32>,
     /// Settle window it asks for.
     pub settle: Option<Duration>,
+    /// Longest settle wait it asks for.
+    pub settle_timeout: Option<Duration>,
     /// Corpus files it asks for.
     pub files: Option<Located<u32>>,
     /// Corpus lines it asks for.
@@ -143,6 +145,9 @@ impl Experiment {
         let reps = o.and_then(|o| o.reps.as_ref()).or(r.reps.as_ref());
         let warmup = o.and_then(|o| o.warmup.as_ref()).or(r.warmup.as_ref());
         let settle = o.and_then(|o| o.settle.as_ref()).or(r.settle.as_ref());
+        let timeout = o
+            .and_then(|o| o.settle_timeout.as_ref())
+            .or(r.settle_timeout.as_ref());
         let empty = RawCorpus::default();
         let base = r.corpus.as_ref().unwrap_or(&empty);
         let over = o.and_then(|o| o.corpus.as_ref()).unwrap_or(&empty);
@@ -155,16 +160,10 @@ impl Experiment {
                 .transpose()?,
             ..Expansion::default()
         };
-        if let Some(s) = settle {
-            out.settle = Some(parse_duration(s.get_ref()).ok_or_else(|| {
-                self.source.invalid(
-                    &s.span(),
-                    "settle",
-                    s.get_ref(),
-                    "a duration such as 0, 200ms, 1s or 2m",
-                )
-            })?);
-        }
+        out.settle = settle.map(|s| self.duration(s, "settle")).transpose()?;
+        out.settle_timeout = timeout
+            .map(|s| self.duration(s, "settle_timeout"))
+            .transpose()?;
         out.files = self.corpus_count(pick(|c| &c.files), "corpus.files", 10_000_000)?;
         out.lines = self.corpus_count(pick(|c| &c.lines), "corpus.lines", 100_000_000)?;
         out.values = self.corpus_count(pick(|c| &c.values), "corpus.values", 1000)?;
@@ -184,6 +183,17 @@ impl Experiment {
             out.large_file = Some(bytes);
         }
         Ok(out)
+    }
+
+    fn duration(&self, s: &Spanned<String>, key: &str) -> Result<Duration, ExperimentError> {
+        parse_duration(s.get_ref()).ok_or_else(|| {
+            self.source.invalid(
+                &s.span(),
+                key,
+                format!("{:?}", s.get_ref()),
+                "a duration such as 0, 200ms, 1s or 2m",
+            )
+        })
     }
 
     fn count(
@@ -348,5 +358,33 @@ fn shell_quote(text: &str) -> String {
         text.to_string()
     } else {
         format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_go_by_their_script() {
+        use crate::experiment::command_name;
+        assert_eq!(
+            command_name("/x/.venv/bin/python /x/scripts/python/save_process_pool.py {corpus} {dest} {workers}"),
+            "save_process_pool"
+        );
+        assert_eq!(
+            command_name(
+                "sh -c 'echo \"iolab-skip: no\" >&2; exit 3' -- /s/load_nested.py {corpus}"
+            ),
+            "load_nested"
+        );
+        assert_eq!(command_name("cp -r {corpus} {dest}"), "cp");
+        assert_eq!(command_name("LC_ALL=C python3 -u {scripts}/x"), "x");
+    }
+
+    #[test]
+    fn paths_are_quoted_only_when_needed() {
+        assert_eq!(shell_quote("/work/main/scripts"), "/work/main/scripts");
+        assert_eq!(shell_quote("/my dir/it's"), "'/my dir/it'\\''s'");
     }
 }

@@ -176,7 +176,9 @@ pub fn command_name(template: &str) -> String {
     let words: Vec<&str> = template
         .split_whitespace()
         .map(|w| w.trim_matches(|c| c == '\'' || c == '"'))
-        .filter(|w| !w.contains('=') && !w.starts_with('-') && !w.starts_with('{'))
+        .filter(|w| {
+            !w.contains('=') && !w.starts_with('-') && (!w.starts_with('{') || w.contains('/'))
+        })
         .collect();
     if let Some(script) = words
         .iter()

@@ -8,8 +8,9 @@
 //!   `values`, and files run together must agree; command-line flags win;
 //!   the large file is the largest any file asks for, made only when a
 //!   scenario needs it;
-//! - `reps`, `warmup`, `settle`: the largest any file asks for; the flags
-//!   `--reps`, `--warmup`, `--settle` override every file;
+//! - `reps`, `warmup`, `settle`, `settle_timeout`: the largest any file asks
+//!   for; the flags `--reps`, `--warmup`, `--settle`, `--settle-timeout`
+//!   override every file;
 //! - `--only`: scenarios whose `<experiment>/<id>` contains the text, with
 //!   their sequential baselines.
 
@@ -77,7 +78,13 @@ pub fn plan(experiments: &[Experiment], settings: &Settings) -> Result<Planned, 
         order: settings.order,
         settle: Settle {
             idle: settle,
-            timeout: settings.settle_timeout.max(Duration::ZERO),
+            timeout: settings.settle_timeout.unwrap_or_else(|| {
+                expansions
+                    .iter()
+                    .filter_map(|x| x.settle_timeout)
+                    .max()
+                    .unwrap_or(Duration::from_secs(60))
+            }),
         },
         cold_method: settings.cold_method,
         bootstrap_seed: settings.seed,

@@ -36,8 +36,8 @@ pub struct Settings {
     pub warmup: Option<u32>,
     /// `--settle`, overriding every file.
     pub settle: Option<Duration>,
-    /// `--settle-timeout`.
-    pub settle_timeout: Duration,
+    /// `--settle-timeout`, overriding every file.
+    pub settle_timeout: Option<Duration>,
     /// Order of repetitions.
     pub order: Order,
     /// How cold caches are made.

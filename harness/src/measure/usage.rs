@@ -84,6 +84,7 @@ pub struct Meter {
 impl Meter {
     /// Start the timed region now.
     pub fn start() -> Meter {
+        sys::release_free_memory();
         // Resetting the peak may be refused (old kernel); the peak then covers the process lifetime.
         let _ = sys::reset_peak_rss();
         let self_before = sys::rusage(Who::SelfProcess).unwrap_or_default();

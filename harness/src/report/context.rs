@@ -273,15 +273,16 @@ fn headlines(rows: &[SummaryRow]) -> Vec<Headline> {
     for workload in view::workloads(rows) {
         let timed: Vec<&SummaryRow> = rows
             .iter()
-            .filter(|r| r.workload == workload && r.status == "ok" && view::has_time(r))
+            .filter(|r| r.workload == workload && r.status == "ok" && view::has_throughput(r))
             .collect();
         let with_variant = view::distinct(&timed, |r| r.variant.clone()).len() > 1;
         for cache in view::caches(&timed) {
-            let best = timed
+            let of_cache: Vec<&&SummaryRow> = timed.iter().filter(|r| r.cache == cache).collect();
+            let best = of_cache
                 .iter()
-                .filter(|r| r.cache == cache)
                 .max_by(|a, b| a.mb_per_s.total_cmp(&b.mb_per_s));
             let Some(best) = best else { continue };
+            let only_sequential = of_cache.iter().all(|r| r.strategy == "sequential");
             let base = rows.iter().find(|r| r.scenario_id == best.baseline_id);
             out.push(Headline {
                 workload: workload.clone(),
@@ -292,7 +293,11 @@ fn headlines(rows: &[SummaryRow]) -> Vec<Headline> {
                     .map(throughput)
                     .unwrap_or_else(|| "not measured".into()),
                 speedup: view::speedup(best).unwrap_or_else(|| "–".into()),
-                verdict: verdict(best),
+                verdict: if only_sequential {
+                    "only sequential measured".into()
+                } else {
+                    verdict(best)
+                },
             });
         }
     }
@@ -353,17 +358,18 @@ fn notes(rows: &[SummaryRow]) -> Vec<Note> {
 
 fn table_row(r: &SummaryRow) -> TableRow {
     let timed = view::has_time(r);
+    let moved = view::has_throughput(r);
     TableRow {
         scenario: r.scenario_id.clone(),
         workload: r.workload.clone(),
         variant: r.variant.clone(),
-        strategy: r.strategy_label.clone(),
+        strategy: view::strategy_label(r),
         strategy_name: r.strategy.clone(),
         cache: r.cache.clone(),
         status: r.status.clone(),
         verified: format!("{}/{}", r.n_verified, r.n),
         wall_s: timed.then_some((r.wall_median_s, r.wall_ci_low_s, r.wall_ci_high_s)),
-        mb_per_s: timed.then_some((r.mb_per_s, r.mb_per_s_ci_low, r.mb_per_s_ci_high)),
+        mb_per_s: moved.then_some((r.mb_per_s, r.mb_per_s_ci_low, r.mb_per_s_ci_high)),
         speedup: match (r.speedup, r.speedup_ci_low, r.speedup_ci_high) {
             (Some(p), Some(l), Some(h)) => Some((p, l, h)),
             (Some(p), _, _) => Some((p, p, p)),

@@ -81,8 +81,8 @@ fn draw_charts(specs: &[charts::Chart], out: &Path) -> anyhow::Result<Vec<Figure
     Ok(figures)
 }
 
-/// Remove `*.png` files in the report folder that this rendering did not
-/// write (charts of an earlier rendering whose data is gone).
+/// Remove chart PNGs in the report folder that this rendering did not write
+/// (charts of an earlier rendering whose data is gone); other files stay.
 fn remove_stale_charts(out: &Path, figures: &[FigureContext]) -> anyhow::Result<()> {
     let entries = fs::read_dir(out).with_context(|| format!("listing {}", out.display()))?;
     for entry in entries {
@@ -94,7 +94,7 @@ fn remove_stale_charts(out: &Path, figures: &[FigureContext]) -> anyhow::Result<
             .and_then(|n| n.to_str())
             .unwrap_or_default();
         let ours = figures.iter().any(|f| f.file == name);
-        if name.ends_with(".png") && !ours {
+        if charts::is_chart_file(name) && !ours {
             fs::remove_file(&path)
                 .with_context(|| format!("removing stale chart {}", path.display()))?;
         }

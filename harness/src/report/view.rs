@@ -79,6 +79,33 @@ pub fn distinct<T: PartialEq>(rows: &[&SummaryRow], key: impl Fn(&SummaryRow) ->
     out
 }
 
+/// Whether the row has a throughput to chart (external commands report no
+/// byte count, so their MB/s is 0; they are compared by time instead).
+pub fn has_throughput(s: &SummaryRow) -> bool {
+    has_time(s) && s.mb_per_s > 0.0
+}
+
+/// The program of a `command` scenario, from its id
+/// (`…/command-append_lock-8/…` gives `append_lock`); `None` otherwise.
+pub fn program(s: &SummaryRow) -> Option<String> {
+    if s.strategy != "command" {
+        return None;
+    }
+    let slug = s.scenario_id.rsplit('/').nth(1)?;
+    let name = slug.strip_prefix("command-")?;
+    Some(name.rsplit_once('-').map_or(name, |(n, _)| n).to_string())
+}
+
+/// The strategy as shown: the recorded label, with the program for
+/// external commands (`command append_lock (8)`), whose labels alone would
+/// not tell them apart.
+pub fn strategy_label(s: &SummaryRow) -> String {
+    match program(s) {
+        Some(p) => format!("command {p} ({})", s.workers),
+        None => s.strategy_label.clone(),
+    }
+}
+
 /// A scenario's label inside a chart of one workload: the strategy label,
 /// preceded by the variant when the chart mixes variants and followed by the
 /// cache state when it mixes those.
@@ -88,7 +115,7 @@ pub fn label(s: &SummaryRow, with_variant: bool, with_cache: bool) -> String {
         out.push_str(&s.variant);
         out.push_str(" · ");
     }
-    out.push_str(&s.strategy_label);
+    out.push_str(&strategy_label(s));
     if with_cache {
         out.push_str(" · ");
         out.push_str(&s.cache);
@@ -210,6 +237,20 @@ mod tests {
         assert_eq!(workloads(&rows), vec!["read", "scan", "zeta"]);
         let refs: Vec<&SummaryRow> = rows.iter().collect();
         assert_eq!(caches(&refs), vec!["warm", "cold"]);
+    }
+
+    #[test]
+    fn commands_are_labelled_by_program() {
+        let r = SummaryRow {
+            scenario_id: "append/mutex/command-append_lock-8/warm".into(),
+            strategy: "command".into(),
+            strategy_label: "command(8)".into(),
+            workers: 8,
+            ..SummaryRow::default()
+        };
+        assert_eq!(program(&r).as_deref(), Some("append_lock"));
+        assert_eq!(strategy_label(&r), "command append_lock (8)");
+        assert_eq!(label(&r, true, true), " · command append_lock (8) · ");
     }
 
     #[test]

@@ -90,7 +90,7 @@ fn check_reported(
     bytes: u64,
 ) -> Option<String> {
     let expected = match workload {
-        Workload::Read(_) => corpus.manifest.total_bytes,
+        Workload::Read(_) => corpus.manifest.files.iter().map(|f| f.size).sum(),
         Workload::Scan(_) => ctx.large_bytes,
         _ => return None,
     };

@@ -200,7 +200,13 @@ impl fmt::Display for Strategy {
                 concurrency,
             } => write!(f, "tokio({workers} threads, {concurrency} in flight)"),
             Strategy::IoUring { queue_depth } => write!(f, "io_uring(depth {queue_depth})"),
-            Strategy::Command { workers, .. } => write!(f, "command({workers})"),
+            Strategy::Command { template, workers } => {
+                write!(
+                    f,
+                    "command({}, {workers})",
+                    crate::experiment::command_name(template)
+                )
+            }
         }
     }
 }

@@ -25,6 +25,7 @@ pub mod knee;
 pub mod planner;
 pub mod profile;
 pub mod record;
+pub mod round;
 pub mod sweep;
 pub mod table;
 
@@ -43,7 +44,7 @@ use crate::experiment::Plan;
 use crate::results::{self, Machine};
 use crate::runner::{self, RunOptions};
 use budget::{human_s, Budget};
-use sweep::{Observer, RoundInfo, RoundResult, RoundRunner, Sweep};
+use sweep::{Observer, PlanResult, PlanRunner, RoundInfo, Sweep};
 
 /// `iolab tune`.
 ///
@@ -139,12 +140,16 @@ pub struct LiveRunner<'a> {
     pub cfg: &'a TuneConfig,
 }
 
-impl RoundRunner for LiveRunner<'_> {
-    fn run(&mut self, plan: &Plan, run_id: &str) -> anyhow::Result<RoundResult> {
+impl PlanRunner for LiveRunner<'_> {
+    fn run(&mut self, plan: &Plan, folder: &Path) -> anyhow::Result<PlanResult> {
+        let target = self.cfg.run_dir().join(folder);
+        let (Some(parent), Some(name)) = (target.parent(), target.file_name()) else {
+            anyhow::bail!("no run folder name in {}", target.display());
+        };
         let opts = RunOptions {
             data_dir: self.cfg.data_dir.clone(),
-            results_dir: self.cfg.run_dir().join(record::ROUNDS_DIR),
-            run_id: Some(run_id.to_string()),
+            results_dir: parent.to_path_buf(),
+            run_id: Some(name.to_string_lossy().into_owned()),
             progress: self.cfg.progress,
             command_line: std::env::args().collect(),
             experiment_files: Vec::new(),
@@ -152,7 +157,7 @@ impl RoundRunner for LiveRunner<'_> {
         let t = Instant::now();
         let outcome = runner::run(plan, &opts)?;
         let loaded = results::load(&outcome.dir)?;
-        Ok(RoundResult {
+        Ok(PlanResult {
             dir: outcome.dir,
             summary: outcome.summary,
             rows: loaded.rows,
@@ -175,9 +180,7 @@ impl Observer for LiveObserver<'_> {
         } else {
             format!("sequential + {}", info.settings.join(", "))
         };
-        let estimate = info
-            .estimate_s
-            .map_or(String::new(), |e| format!(", about {}", human_s(e)));
+        let estimate = round::describe_estimate(info.estimate_s);
         eprintln!(
             "round {} · {} · {what}{estimate} ({} left)",
             info.index,
@@ -188,7 +191,11 @@ impl Observer for LiveObserver<'_> {
 
     fn round_finished(&mut self, sweep: &Sweep) -> anyhow::Result<()> {
         if let Some(r) = sweep.rounds.last() {
-            eprintln!("  done in {}", human_s(r.elapsed_s));
+            eprintln!(
+                "  done in {}, {} repetitions per point",
+                human_s(r.elapsed_s),
+                r.reps
+            );
         }
         let dir: PathBuf = self.cfg.run_dir();
         let spent: f64 = sweep.rounds.iter().map(|r| r.elapsed_s).sum();

@@ -81,8 +81,13 @@ pub struct Settings {
     pub values: u32,
     /// Cache state of every measurement.
     pub cache: String,
-    /// Measured repetitions per point.
+    /// Measured repetitions per point the sweep planned with.
     pub reps: u32,
+    /// `--reps` as asked.
+    pub reps_requested: u32,
+    /// Why `reps` is below `reps_requested` (absent when it is not).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reps_note: String,
     /// Warm-ups per point.
     pub warmup: u32,
     /// Knee tolerance (fraction).
@@ -261,7 +266,9 @@ pub fn build(cfg: &TuneConfig, sweep: &Sweep, machine: Machine, info: RunInfo) -
             lines: cfg.corpus.lines,
             values: cfg.corpus.values,
             cache: cfg.cache.as_str().into(),
-            reps: cfg.reps,
+            reps: sweep.reps,
+            reps_requested: cfg.reps,
+            reps_note: sweep.reps_note.clone(),
             warmup: cfg.warmup,
             tolerance: cfg.limits.tolerance,
             max_workers: cfg.limits.max_workers,
@@ -568,7 +575,7 @@ pub fn render(out: &mut impl Write, p: &Profile) -> io::Result<()> {
     )?;
     writeln!(
         out,
-        "corpus {} files × {} lines ({} scale), {} cache, {} reps + {} warm-up per point, {} of {} budget\n",
+        "corpus {} files × {} lines ({} scale), {} cache, {} reps + {} warm-up per point, {} of {} budget",
         s.files,
         s.lines,
         s.scale,
@@ -578,6 +585,10 @@ pub fn render(out: &mut impl Write, p: &Profile) -> io::Result<()> {
         human_s(p.elapsed_s),
         human_s(p.budget_s)
     )?;
+    if !s.reps_note.is_empty() {
+        writeln!(out, "note: {}", s.reps_note)?;
+    }
+    writeln!(out)?;
     let rows: Vec<Vec<String>> = p.workloads.iter().map(recommendation_row).collect();
     write_table(
         out,
@@ -686,7 +697,7 @@ fn render_notes(out: &mut impl Write, p: &Profile) -> io::Result<()> {
 mod tests {
     use super::*;
     use crate::stats::Interval;
-    use crate::tune::planner::{Setting, SweepState};
+    use crate::tune::planner::Setting;
     use crate::tune::sweep::StrategySweep;
     use crate::workload::{ReadSpec, Workload};
     use std::collections::BTreeMap;
@@ -705,12 +716,8 @@ mod tests {
     /// A finished sweep from `(workers, MB/s, half-width)`, speedups over a
     /// 100 MB/s baseline.
     fn swept(kind: Kind, points: &[(u32, f64, f64)]) -> StrategySweep {
-        let mut s = StrategySweep {
-            kind,
-            state: SweepState::new(kind.is_grid()),
-            points: Vec::new(),
-            status: Status::Ended("done".into()),
-        };
+        let mut s = StrategySweep::new(kind);
+        s.status = Status::Ended("done".into());
         for &(n, mb, half) in points {
             let setting = Setting::Workers(n);
             s.state.record(setting, est(mb, half));
@@ -719,6 +726,7 @@ mod tests {
                 throughput: est(mb, half),
                 speedup: Some(est(mb / 100.0, half / 100.0 + 0.02)),
                 wall_s: 1.0,
+                reps: 5,
                 round: 2,
                 scenario_id: format!("{kind}-{n}"),
             });
@@ -731,14 +739,28 @@ mod tests {
             workload: Workload::Read(ReadSpec::default()),
             strategies,
             baselines: BTreeMap::from([(1, est(99.0, 4.0)), (2, est(100.0, 4.0))]),
+            cost: Default::default(),
+            base_wall: Some(1.0),
+            probed: true,
         }
     }
 
     #[test]
     fn the_fewest_workers_within_noise_of_the_fastest_knee_is_recommended() {
         let ws = workload(vec![
-            swept(Kind::IoUring, &[(1, 100.0, 4.0), (2, 150.0, 4.0), (4, 195.0, 4.0), (8, 198.0, 4.0)]),
-            swept(Kind::Threads, &[(1, 100.0, 4.0), (2, 190.0, 4.0), (4, 200.0, 4.0)]),
+            swept(
+                Kind::IoUring,
+                &[
+                    (1, 100.0, 4.0),
+                    (2, 150.0, 4.0),
+                    (4, 195.0, 4.0),
+                    (8, 198.0, 4.0),
+                ],
+            ),
+            swept(
+                Kind::Threads,
+                &[(1, 100.0, 4.0), (2, 190.0, 4.0), (4, 200.0, 4.0)],
+            ),
         ]);
         let w = workload_profile(0.05, &ws);
         let rec = w.recommended.unwrap();
@@ -746,7 +768,11 @@ mod tests {
         assert_eq!((rec.workers, rec.threads, rec.processes), (2, 2, 1));
         assert_eq!(rec.shape, Some(CurveShape::Plateau));
         assert_eq!(w.within_noise, vec!["io_uring(4)"]);
-        assert!(w.note.contains("the highest median, io_uring(4)"), "{}", w.note);
+        assert!(
+            w.note.contains("the highest median, io_uring(4)"),
+            "{}",
+            w.note
+        );
         assert_eq!(w.sequential.unwrap().mb_per_s, 100.0);
         assert_eq!(w.strategies.len(), 2);
     }
@@ -762,7 +788,12 @@ mod tests {
         assert_eq!((rec.strategy.as_str(), rec.workers), ("sequential", 1));
         assert_eq!(rec.mb_per_s, 100.0);
         assert_eq!(rec.shape, Some(CurveShape::Flat));
-        assert!(w.note.starts_with("no concurrent setting was clearly faster"), "{}", w.note);
+        assert!(
+            w.note
+                .starts_with("no concurrent setting was clearly faster"),
+            "{}",
+            w.note
+        );
         assert_eq!(w.within_noise, vec!["threads(1)"]);
     }
 

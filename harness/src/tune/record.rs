@@ -13,6 +13,7 @@
 //! workload) pools all rounds and its speedups may differ slightly from the
 //! same-round speedups in `tuning.json`, which are the ones tuning uses.
 
+use std::fs;
 use std::path::Path;
 
 use anyhow::Context;
@@ -22,6 +23,7 @@ use super::config::{Kind, TuneConfig};
 use super::knee::CurveShape;
 use super::planner::Setting;
 use super::sweep::{Point, Skip, StrategySweep, Sweep};
+use crate::experiment::Scenario;
 use crate::results::{self, row::round, Row, RunMeta, RUNS_CSV, RUN_JSON, SUMMARY_CSV};
 use crate::stats::Estimate;
 
@@ -51,8 +53,11 @@ pub struct TuningRecord {
     pub cores: u32,
     /// Knee tolerance (fraction).
     pub tolerance: f64,
-    /// Measured repetitions per point.
+    /// Measured repetitions per point the rounds planned with (a round may
+    /// stop at 3 when it runs over; see each point's `reps`).
     pub reps: u32,
+    /// `--reps` as asked.
+    pub reps_requested: u32,
     /// Warm-up repetitions per point.
     pub warmup: u32,
     /// Cache state (`warm` or `cold`).
@@ -80,12 +85,16 @@ pub struct RoundRecord {
     pub workload: String,
     /// Whether it was the cost probe (sequential only).
     pub probe: bool,
-    /// Run folder, relative to the sweep folder (`rounds/r03-read`).
+    /// Run folder, relative to the sweep folder (`rounds/r03-read`): a
+    /// standard run folder merging its parts (`warmup/`, `rep-1/` …).
     pub run_dir: String,
     /// Settings measured besides the sequential baseline.
     pub settings: Vec<String>,
     /// Estimated seconds before it ran (none for a probe).
     pub estimate_s: Option<f64>,
+    /// Measured repetitions per point (between 3 and `reps`; the budget
+    /// may stop a round early).
+    pub reps: u32,
     /// Seconds it took.
     pub elapsed_s: f64,
     /// The sequential baseline measured in it, MB/s.
@@ -155,6 +164,8 @@ pub struct PointRecord {
     pub speedup: Option<Value>,
     /// Median wall seconds.
     pub wall_s: f64,
+    /// Measured (verified) repetitions behind it.
+    pub reps: u32,
     /// Round it was measured in.
     pub round: u32,
     /// Scenario identifier in the round's (and the merged) run folder.
@@ -216,9 +227,10 @@ pub fn tuning_record(
             index: r.index,
             workload: r.workload.clone(),
             probe: r.probe,
-            run_dir: format!("{ROUNDS_DIR}/{}", r.run_id),
+            run_dir: r.folder.clone(),
             settings: r.settings.clone(),
             estimate_s: r.estimate_s.map(|e| round(e, 1)),
+            reps: r.reps,
             elapsed_s: round(r.elapsed_s, 3),
             sequential: sweep
                 .workloads
@@ -235,7 +247,8 @@ pub fn tuning_record(
         profile: profile.map(|p| p.display().to_string()),
         cores: cfg.limits.cores,
         tolerance: cfg.limits.tolerance,
-        reps: cfg.reps,
+        reps: sweep.reps,
+        reps_requested: cfg.reps,
         warmup: cfg.warmup,
         cache: cfg.cache.as_str().into(),
         max_workers: cfg.limits.max_workers,
@@ -292,6 +305,7 @@ fn point_record(kind: Kind, p: &Point, on_curve: bool) -> PointRecord {
         ci_high: v.ci_high,
         speedup: p.speedup.map(Value::from),
         wall_s: p.wall_s,
+        reps: p.reps,
         round: p.round,
         scenario_id: p.scenario_id.clone(),
         on_curve,
@@ -308,49 +322,92 @@ pub fn write_tuning(dir: &Path, record: &TuningRecord) -> anyhow::Result<()> {
     results::write_atomically(&dir.join(TUNING_JSON), &text)
 }
 
-/// Write the rounds merged as one standard run into `dir`: `run.json` (the
-/// first round's, with the sweep's identifier, command line, all scenarios
-/// and the last end time), `runs.csv` (every row, renumbered in the order
-/// run) and `summary.csv`. Nothing is written before the first round.
+/// What a merged run folder is made of.
+#[derive(Clone, Copy, Debug)]
+pub struct Merge<'a> {
+    /// The merged run's identifier.
+    pub run_id: &'a str,
+    /// `run.json` of each plan run, in order; the first is the template.
+    pub metas: &'a [RunMeta],
+    /// Every row, in the order run.
+    pub rows: &'a [Row],
+    /// Every scenario run (duplicates allowed).
+    pub scenarios: &'a [Scenario],
+    /// Measured repetitions per scenario (at most).
+    pub reps: u32,
+    /// Warm-ups per scenario.
+    pub warmup: u32,
+    /// Bootstrap seed of the summary.
+    pub seed: u64,
+}
+
+/// Write plan runs merged as one standard run folder into `dir`:
+/// `run.json` (the first run's, with the merged identifier, the command
+/// line, every scenario once, and the last end time), `runs.csv` (every
+/// row, renumbered in the order run, with the merged identifier) and
+/// `summary.csv` (all rows summarised together). Nothing is written
+/// without a first `run.json`.
 ///
 /// # Errors
 /// When a file cannot be written, naming it.
-pub fn write_merged(dir: &Path, cfg: &TuneConfig, sweep: &Sweep) -> anyhow::Result<()> {
-    let Some(first) = sweep.metas.first() else {
+pub fn write_run_folder(dir: &Path, m: &Merge) -> anyhow::Result<()> {
+    let Some(first) = m.metas.first() else {
         return Ok(());
     };
     let mut meta: RunMeta = first.clone();
-    meta.run_id = cfg.run_id.clone();
+    meta.run_id = m.run_id.to_string();
     meta.command_line = std::env::args().collect();
-    meta.ended_at = sweep.metas.last().and_then(|m| m.ended_at.clone());
-    let mut scenarios = sweep.scenarios.clone();
+    meta.ended_at = m.metas.last().and_then(|x| x.ended_at.clone());
+    let mut scenarios = m.scenarios.to_vec();
     scenarios.sort_by(|a, b| a.id.cmp(&b.id));
     scenarios.dedup_by(|a, b| a.id == b.id);
     meta.plan.scenarios = scenarios;
-    meta.plan.reps = cfg.reps;
-    meta.plan.warmup = cfg.warmup;
-    let rows: Vec<Row> = sweep
+    meta.plan.reps = m.reps;
+    meta.plan.warmup = m.warmup;
+    let rows: Vec<Row> = m
         .rows
         .iter()
         .enumerate()
         .map(|(i, r)| Row {
-            run_id: cfg.run_id.clone(),
+            run_id: m.run_id.to_string(),
             order: i as u32,
             ..r.clone()
         })
         .collect();
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut json = serde_json::to_vec_pretty(&meta)?;
     json.push(b'\n');
     results::write_atomically(&dir.join(RUN_JSON), &json)?;
+    let path = dir.join(RUNS_CSV);
     let mut w = csv::Writer::from_writer(Vec::new());
     for r in &rows {
         w.serialize(r)
-            .with_context(|| format!("serialising a row for {}", dir.join(RUNS_CSV).display()))?;
+            .with_context(|| format!("serialising a row for {}", path.display()))?;
     }
     let bytes = w
         .into_inner()
-        .map_err(|e| anyhow::anyhow!("serialising {}: {e}", dir.join(RUNS_CSV).display()))?;
-    results::write_atomically(&dir.join(RUNS_CSV), &bytes)?;
-    let summary = results::summarize_rows(&rows, cfg.seed);
+        .map_err(|e| anyhow::anyhow!("serialising {}: {e}", path.display()))?;
+    results::write_atomically(&path, &bytes)?;
+    let summary = results::summarize_rows(&rows, m.seed);
     results::write_summary(&dir.join(SUMMARY_CSV), &summary)
+}
+
+/// Write the whole sweep as one standard run folder into `dir` (see
+/// [`write_run_folder`]).
+///
+/// # Errors
+/// When a file cannot be written, naming it.
+pub fn write_merged(dir: &Path, cfg: &TuneConfig, sweep: &Sweep) -> anyhow::Result<()> {
+    write_run_folder(
+        dir,
+        &Merge {
+            run_id: &cfg.run_id,
+            metas: &sweep.metas,
+            rows: &sweep.rows,
+            scenarios: &sweep.scenarios,
+            reps: sweep.reps,
+            warmup: cfg.warmup,
+            seed: cfg.seed,
+        },
+    )
 }

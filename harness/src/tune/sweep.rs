@@ -1,59 +1,64 @@
-//! Running the sweep: per workload a probe, then rounds until every
-//! strategy's sweep is done or the budget says stop.
+//! Running the sweep: which workload and strategy get time, in which order,
+//! and what each round's results mean for each strategy.
 //!
-//! Owns: the order of work and what each round's results mean for each
-//! strategy. Does not own: which settings come next (`super::planner`), the
-//! costs (`super::budget`), executing a plan (`crate::runner`, behind
-//! [`RoundRunner`] so the orchestration can be tested with scripted
-//! results), or the files written after each round (`super::record`).
+//! Owns: the passes over workloads, admission of strategies into a
+//! workload's share of the budget, and the types of a sweep's state. Does
+//! not own: which settings come next (`super::planner`), the costs
+//! (`super::budget`), running a round (`super::round`), executing a plan
+//! (`crate::runner`, behind [`PlanRunner`] so the orchestration is tested
+//! with scripted results), or the files written after each round
+//! (`super::record`).
 //!
-//! Steps for each workload, which gets an equal share of the budget left
-//! (a workload that finishes early leaves its time to the next):
-//! 1. **probe**: the sequential baseline alone, 2 repetitions and no warm-up,
-//!    to learn what a repetition costs here ([`CostModel`]);
-//! 2. **admit** strategies in `--strategy` order while their expected sweeps
-//!    fit the share ([`admit`]); the others wait, and are skipped with their
-//!    estimate when the share runs out;
-//! 3. **rounds**: one [`Plan`] holds the sequential baseline and the next
-//!    proposed setting(s) of every admitted strategy, repetitions
-//!    interleaved, so every speedup is measured against the baseline of the
-//!    same round; points that do not fit the time left are dropped
-//!    ([`fit`]) and their strategy stops there, saying so.
+//! Two passes over the workloads, each workload getting a share of the
+//! budget left at its turn in proportion to its estimated need ([`share_s`];
+//! time a workload leaves unused goes to the next):
+//! 1. the **first strategy** of `--strategy` for every workload, so every
+//!    workload gets its main answer before any gets a second strategy;
+//! 2. **the other strategies**, admitted in `--strategy` order while their
+//!    expected sweeps fit the share ([`admit`]).
+//!
+//! Before the passes, a **probe** of every workload (the sequential
+//! baseline alone, 2 repetitions) learns what a repetition costs there
+//! ([`CostModel`]), and one repetition count is chosen for the whole sweep:
+//! `--reps`, or fewer (never below [`MIN_REPS`]) when the first strategy's
+//! sweep of every workload would not fit otherwise. Then **rounds** measure the sequential baseline and the next proposed
+//! setting(s) of every admitted strategy together, so every speedup is
+//! measured against the baseline of the same round. Points whose estimate
+//! does not fit the time left are dropped before a round ([`fit`]) or cut
+//! during it (`super::round`); their strategy stops there, saying so.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::budget::{self, admit, fit, human_s, Budget, CostModel, Demand};
-use super::config::{Kind, TuneConfig};
+use super::config::{Kind, TuneConfig, MIN_REPS};
 use super::knee::CurveShape;
-use super::planner::{first_cells, first_counts, GridCaps, Phase, Setting, SweepState};
-use crate::experiment::{Order, Plan, Scenario};
+use super::planner::{first_cells, first_counts, GridCaps, Setting, SweepState};
+use super::round;
+use crate::experiment::{Plan, Scenario};
 use crate::results::{Row, RunMeta, SummaryRow};
-use crate::stats::{Estimate, Interval};
-use crate::strategy::Strategy;
+use crate::stats::Estimate;
 use crate::workload::Workload;
-
-/// Repetitions of the probe round.
-pub const PROBE_REPS: u32 = 2;
 
 /// A workload is not begun with fewer seconds than this left.
 pub const MIN_START_S: f64 = 1.0;
 
-/// Executes one round's plan. The live implementation is
-/// [`super::LiveRunner`]; tests script one.
-pub trait RoundRunner {
-    /// Run `plan` as the run `run_id`.
+/// Executes one plan. The live implementation is [`super::LiveRunner`];
+/// tests script one.
+pub trait PlanRunner {
+    /// Run `plan` into `folder` (relative to the sweep's run folder, e.g.
+    /// `rounds/r03-read/rep-1`).
     ///
     /// # Errors
     /// Harness failures (corpus, result files); failed scenarios come back
     /// as rows.
-    fn run(&mut self, plan: &Plan, run_id: &str) -> anyhow::Result<RoundResult>;
+    fn run(&mut self, plan: &Plan, folder: &Path) -> anyhow::Result<PlanResult>;
 }
 
-/// What a round produced.
+/// What running one plan produced.
 #[derive(Clone, Debug, Default)]
-pub struct RoundResult {
+pub struct PlanResult {
     /// Its run folder.
     pub dir: PathBuf,
     /// One summary row per scenario.
@@ -62,7 +67,7 @@ pub struct RoundResult {
     pub rows: Vec<Row>,
     /// Its `run.json`.
     pub meta: Option<RunMeta>,
-    /// Seconds the round took, everything included.
+    /// Seconds it took, everything included.
     pub elapsed_s: f64,
 }
 
@@ -89,6 +94,8 @@ pub struct Point {
     pub speedup: Option<Estimate>,
     /// Median wall seconds of a repetition.
     pub wall_s: f64,
+    /// Measured repetitions behind it.
+    pub reps: u32,
     /// Round it was measured in.
     pub round: u32,
     /// Its scenario identifier.
@@ -120,6 +127,16 @@ pub struct StrategySweep {
 }
 
 impl StrategySweep {
+    /// A sweep not admitted yet.
+    pub fn new(kind: Kind) -> StrategySweep {
+        StrategySweep {
+            kind,
+            state: SweepState::new(kind.is_grid()),
+            points: Vec::new(),
+            status: Status::Pending,
+        }
+    }
+
     /// Why the sweep stopped (empty while it runs).
     pub fn stop_reason(&self) -> &str {
         match &self.status {
@@ -145,8 +162,11 @@ impl StrategySweep {
             .unwrap_or(0)
     }
 
-    fn end(&mut self, why: impl Into<String>) {
-        self.status = Status::Ended(why.into());
+    /// End the sweep with a reason (kept if it has ended already).
+    pub fn end(&mut self, why: impl Into<String>) {
+        if !matches!(self.status, Status::Ended(_)) {
+            self.status = Status::Ended(why.into());
+        }
     }
 }
 
@@ -159,6 +179,13 @@ pub struct WorkloadSweep {
     pub strategies: Vec<StrategySweep>,
     /// The sequential baseline of each round (round number → MB/s).
     pub baselines: BTreeMap<u32, Estimate>,
+    /// What its repetitions cost, learned from its rounds.
+    pub cost: CostModel,
+    /// Median wall seconds of the sequential baseline in the probe; `None`
+    /// before the probe or when the baseline did not run.
+    pub base_wall: Option<f64>,
+    /// Whether the probe has run.
+    pub probed: bool,
 }
 
 /// A round as run.
@@ -170,12 +197,14 @@ pub struct RoundInfo {
     pub workload: String,
     /// Whether it was the probe.
     pub probe: bool,
-    /// Run identifier (folder name under `rounds/`).
-    pub run_id: String,
+    /// Its folder, relative to the sweep folder (`rounds/r03-read`).
+    pub folder: String,
     /// Strategy labels measured besides the baseline.
     pub settings: Vec<String>,
     /// Estimated seconds (with safety), when there was an estimate.
     pub estimate_s: Option<f64>,
+    /// Measured repetitions (0 until finished).
+    pub reps: u32,
     /// Seconds it took (0 until finished).
     pub elapsed_s: f64,
 }
@@ -196,7 +225,7 @@ pub struct Skip {
 /// The whole sweep.
 #[derive(Clone, Debug, Default)]
 pub struct Sweep {
-    /// One entry per workload begun.
+    /// One entry per configured workload.
     pub workloads: Vec<WorkloadSweep>,
     /// Rounds run.
     pub rounds: Vec<RoundInfo>,
@@ -204,37 +233,115 @@ pub struct Sweep {
     pub skipped: Vec<Skip>,
     /// Rows of every round, for the merged run folder.
     pub rows: Vec<Row>,
-    /// `run.json` of every round.
+    /// `run.json` of every plan run.
     pub metas: Vec<RunMeta>,
     /// The scenarios of every round.
     pub scenarios: Vec<Scenario>,
+    /// Measured repetitions per point the rounds plan with: `--reps`, or
+    /// fewer (never below [`MIN_REPS`]) when the budget needs it.
+    pub reps: u32,
+    /// Why `reps` is below `--reps` (empty when it is not).
+    pub reps_note: String,
+}
+
+impl Sweep {
+    /// Record that `kind` at `setting` (or the whole sweep, `None`) of
+    /// workload `wi` was not measured.
+    pub fn skip(&mut self, wi: usize, kind: Kind, setting: Option<Setting>, reason: &str) {
+        self.skipped.push(Skip {
+            workload: self.workloads[wi].workload.name().into(),
+            strategy: kind.name().into(),
+            setting: setting.map_or(String::new(), |s| kind.label(s)),
+            reason: reason.into(),
+        });
+    }
 }
 
 /// Everything a sweep step needs besides the sweep itself.
 pub struct Context<'a> {
     /// The configuration.
     pub cfg: &'a TuneConfig,
-    /// Executes rounds.
-    pub runner: &'a mut dyn RoundRunner,
+    /// Executes plans.
+    pub runner: &'a mut dyn PlanRunner,
     /// Hears about rounds.
     pub observer: &'a mut dyn Observer,
-    /// The budget, charged as rounds finish.
+    /// The budget, charged as plans finish.
     pub budget: Budget,
 }
 
-/// Run the sweep over every configured workload.
+impl Context<'_> {
+    /// Tell the observer a round finished, charging the time it takes.
+    ///
+    /// # Errors
+    /// The observer's.
+    pub fn notify(&mut self, sweep: &Sweep) -> anyhow::Result<()> {
+        let t = Instant::now();
+        let result = self.observer.round_finished(sweep);
+        self.budget.charge(t.elapsed());
+        result
+    }
+
+    /// Run `plan` into `folder` and charge the budget with its time.
+    ///
+    /// # Errors
+    /// The runner's.
+    pub fn run_plan(&mut self, plan: &Plan, folder: &Path) -> anyhow::Result<PlanResult> {
+        let result = self.runner.run(plan, folder)?;
+        let elapsed = Duration::from_secs_f64(result.elapsed_s.max(0.0));
+        self.budget.charge(elapsed);
+        Ok(result)
+    }
+
+    /// Seconds charged so far.
+    pub fn spent_s(&self) -> f64 {
+        self.budget.spent().as_secs_f64()
+    }
+}
+
+/// Which strategies of a workload a pass looks at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pass {
+    /// The first strategy only.
+    First,
+    /// All the others.
+    Rest,
+}
+
+impl Pass {
+    fn eligible(self, i: usize) -> bool {
+        (self == Pass::First) == (i == 0)
+    }
+}
+
+/// Run the sweep over every configured workload, in two passes.
 ///
 /// # Errors
 /// Harness failures of a round or of the observer.
 pub fn run(ctx: &mut Context) -> anyhow::Result<Sweep> {
     let mut sweep = Sweep::default();
-    let n = ctx.cfg.workloads.len();
-    for (i, workload) in ctx.cfg.workloads.iter().enumerate() {
-        let share = ctx.budget.available_s() / (n - i) as f64;
+    for workload in &ctx.cfg.workloads {
         let ws = new_workload(ctx.cfg, workload, &mut sweep.skipped);
         sweep.workloads.push(ws);
-        let wi = sweep.workloads.len() - 1;
-        tune_workload(ctx, &mut sweep, wi, share)?;
+    }
+    let n = sweep.workloads.len();
+    for wi in 0..n {
+        probe(ctx, &mut sweep, wi)?;
+    }
+    choose_reps(ctx, &mut sweep);
+    for pass in [Pass::First, Pass::Rest] {
+        for wi in 0..n {
+            let needs: Vec<f64> = (wi..n).map(|j| need(ctx.cfg, &sweep, j, pass)).collect();
+            let share = share_s(ctx.budget.available_s(), &needs);
+            tune_workload(ctx, &mut sweep, wi, share, pass)?;
+        }
+    }
+    for wi in 0..n {
+        skip_pending(
+            &mut sweep,
+            wi,
+            None,
+            "budget: the budget ran out before its turn",
+        );
     }
     Ok(sweep)
 }
@@ -242,8 +349,7 @@ pub fn run(ctx: &mut Context) -> anyhow::Result<Sweep> {
 fn new_workload(cfg: &TuneConfig, workload: &Workload, skipped: &mut Vec<Skip>) -> WorkloadSweep {
     let mut strategies = Vec::new();
     for kind in &cfg.kinds {
-        let probe = kind.strategy(Setting::Workers(1));
-        if let Some(why) = probe.incompatibility(workload) {
+        if let Some(why) = kind.strategy(Setting::Workers(1)).incompatibility(workload) {
             skipped.push(Skip {
                 workload: workload.name().into(),
                 strategy: kind.name().into(),
@@ -252,313 +358,218 @@ fn new_workload(cfg: &TuneConfig, workload: &Workload, skipped: &mut Vec<Skip>) 
             });
             continue;
         }
-        strategies.push(StrategySweep {
-            kind: *kind,
-            state: SweepState::new(kind.is_grid()),
-            points: Vec::new(),
-            status: Status::Pending,
-        });
+        strategies.push(StrategySweep::new(*kind));
     }
     WorkloadSweep {
         workload: workload.clone(),
         strategies,
         baselines: BTreeMap::new(),
+        cost: CostModel::default(),
+        base_wall: None,
+        probed: false,
     }
 }
 
-/// Probe, then rounds until nothing is left to measure or the share is spent.
+/// Probe workload `wi` (see [`round::probe`]), or skip its strategies when
+/// the budget is spent.
+fn probe(ctx: &mut Context, sweep: &mut Sweep, wi: usize) -> anyhow::Result<()> {
+    if sweep.workloads[wi].strategies.is_empty() {
+        return Ok(());
+    }
+    if ctx.budget.available_s() < MIN_START_S {
+        let why = "budget: the budget was spent before this workload's probe";
+        skip_pending(sweep, wi, None, why);
+        return Ok(());
+    }
+    round::probe(ctx, sweep, wi)
+}
+
+/// Choose the repetitions per point for the whole sweep: the most, from
+/// `--reps` down to [`MIN_REPS`], at which the core plan — the first
+/// strategy's expected sweep for every probed workload — fits the budget
+/// left after the probes; [`MIN_REPS`] when none does (the shares and the
+/// per-round checks then prune points instead).
+fn choose_reps(ctx: &Context, sweep: &mut Sweep) {
+    let cfg = ctx.cfg;
+    let available = ctx.budget.available_s();
+    let floor = MIN_REPS.min(cfg.reps);
+    let fits = |r: u32| budget::SAFETY * core_cost(cfg, sweep, r) <= available;
+    sweep.reps = (floor..=cfg.reps).rev().find(|&r| fits(r)).unwrap_or(floor);
+    if sweep.reps < cfg.reps {
+        sweep.reps_note = format!(
+            "{} repetitions per point instead of --reps {}: the first strategy's sweep of every \
+             workload was estimated at {} with {} repetitions, {} were left after the probes",
+            sweep.reps,
+            cfg.reps,
+            human_s(budget::SAFETY * core_cost(cfg, sweep, cfg.reps)),
+            cfg.reps,
+            human_s(available)
+        );
+    }
+}
+
+/// The share of `available_s` for the first of `needs` (this workload's
+/// need, then those of the workloads after it in this pass): in proportion
+/// to its need, so a workload whose repetitions cost six times as much gets
+/// six times the time; an equal split when no need is known.
+pub fn share_s(available_s: f64, needs: &[f64]) -> f64 {
+    let total: f64 = needs.iter().sum();
+    match needs.first() {
+        Some(&first) if total > 0.0 => available_s * first / total,
+        _ => available_s / needs.len().max(1) as f64,
+    }
+}
+
+/// Estimated seconds the pending strategies of `pass` need for workload
+/// `wi`: their expected points and the rounds of the longest (0 when its
+/// probe did not run).
+fn need(cfg: &TuneConfig, sweep: &Sweep, wi: usize, pass: Pass) -> f64 {
+    let ws = &sweep.workloads[wi];
+    let Some(base_wall) = ws.base_wall else {
+        return 0.0;
+    };
+    let (mut points, mut rounds) = (0, 0);
+    for (i, s) in ws.strategies.iter().enumerate() {
+        if pass.eligible(i) && s.status == Status::Pending {
+            let d = demand(cfg, s.kind);
+            points += d.points;
+            rounds = rounds.max(d.rounds);
+        }
+    }
+    let base = round_base_s(cfg, &ws.cost, base_wall, sweep.reps);
+    let point = ws.cost.scenario_s(base_wall, sweep.reps + cfg.warmup);
+    f64::from(rounds) * base + f64::from(points) * point
+}
+
+/// Estimated seconds of the first strategy's whole sweep for every probed
+/// workload at `reps` repetitions per point.
+fn core_cost(cfg: &TuneConfig, sweep: &Sweep, reps: u32) -> f64 {
+    sweep
+        .workloads
+        .iter()
+        .filter_map(|ws| {
+            let base_wall = ws.base_wall?;
+            let first = ws.strategies.first()?;
+            let d = demand(cfg, first.kind);
+            let base = round_base_s(cfg, &ws.cost, base_wall, reps);
+            let point = ws.cost.scenario_s(base_wall, reps + cfg.warmup);
+            Some(f64::from(d.rounds) * base + f64::from(d.points) * point)
+        })
+        .sum()
+}
+
+/// The strategies of `pass` for workload `wi` get rounds until nothing is
+/// left to measure or the share is spent.
 fn tune_workload(
     ctx: &mut Context,
     sweep: &mut Sweep,
     wi: usize,
     share: f64,
+    pass: Pass,
 ) -> anyhow::Result<()> {
-    let end = ctx.budget.spent().as_secs_f64() + share;
-    let mut cost = CostModel::default();
-    if sweep.workloads[wi].strategies.is_empty() {
-        return Ok(());
-    }
-    if ctx.budget.available_s() < MIN_START_S {
-        skip_pending(sweep, wi, "the budget was spent before this workload began");
-        return Ok(());
-    }
-    let Some(base_wall) = probe(ctx, sweep, wi, &mut cost)? else {
-        return Ok(());
-    };
-    loop {
-        let allowance = (end - ctx.budget.spent().as_secs_f64()).min(ctx.budget.available_s());
-        let ws = &mut sweep.workloads[wi];
-        admit_pending(ctx.cfg, ws, &cost, base_wall, allowance);
-        let mut candidates = next_candidates(ctx.cfg, ws, &cost, base_wall);
-        if candidates.is_empty() {
-            // Sweeps that just ran out of settings make room for waiting ones.
-            admit_pending(ctx.cfg, ws, &cost, base_wall, allowance);
-            candidates = next_candidates(ctx.cfg, ws, &cost, base_wall);
-        }
-        if candidates.is_empty() {
-            let why = format!(
-                "budget: its expected sweep did not fit the {} left for {}",
-                human_s(allowance),
-                sweep.workloads[wi].workload.name()
-            );
-            skip_pending(sweep, wi, &why);
-            return Ok(());
-        }
-        let base = cost.fixed_s() + cost.scenario_s(base_wall, ctx.cfg.reps + ctx.cfg.warmup);
-        let costs: Vec<(usize, f64)> = candidates.iter().map(|c| (c.0, c.2)).collect();
-        let fitted = fit(base, &costs, allowance);
-        drop_unfitted(sweep, wi, &candidates, &fitted.dropped, allowance);
-        if fitted.kept.is_empty() {
-            skip_pending(sweep, wi, "budget: no time left for this workload");
-            return Ok(());
-        }
-        let kept: Vec<(usize, Setting)> = fitted
-            .kept
-            .iter()
-            .map(|&i| (candidates[i].0, candidates[i].1))
-            .collect();
-        sweep_round(ctx, sweep, wi, &kept, fitted.estimate_s, &mut cost)?;
-    }
-}
-
-/// The probe round; returns the baseline's median wall seconds, or `None`
-/// (with every strategy skipped) when the baseline did not run.
-fn probe(
-    ctx: &mut Context,
-    sweep: &mut Sweep,
-    wi: usize,
-    cost: &mut CostModel,
-) -> anyhow::Result<Option<f64>> {
-    let cfg = ctx.cfg;
-    let workload = sweep.workloads[wi].workload.clone();
-    let baseline = Scenario::new("tune", workload, Strategy::Sequential, cfg.cache);
-    let plan = plan(
-        cfg,
-        vec![baseline.clone()],
-        PROBE_REPS,
-        0,
-        sweep.rounds.len(),
-    );
-    let result = execute(ctx, sweep, wi, &plan, Vec::new(), None, true)?;
-    cost.learn(&result.rows, result.elapsed_s);
-    let row = result.summary.iter().find(|r| r.scenario_id == baseline.id);
-    match row {
-        Some(r) if r.status == "ok" => Ok(Some(r.wall_median_s)),
-        other => {
-            let why = other.map_or("no result".to_string(), |r| {
-                format!("{}: {}", r.status, r.detail)
-            });
-            skip_pending(
-                sweep,
-                wi,
-                &format!("the sequential baseline did not run ({why})"),
-            );
-            Ok(None)
-        }
-    }
-}
-
-/// A round of the baseline plus `kept` (strategy index, setting).
-fn sweep_round(
-    ctx: &mut Context,
-    sweep: &mut Sweep,
-    wi: usize,
-    kept: &[(usize, Setting)],
-    estimate_s: f64,
-    cost: &mut CostModel,
-) -> anyhow::Result<()> {
-    let cfg = ctx.cfg;
-    let ws = &sweep.workloads[wi];
-    let mut scenarios = vec![Scenario::new(
-        "tune",
-        ws.workload.clone(),
-        Strategy::Sequential,
-        cfg.cache,
-    )];
-    let mut labels = Vec::new();
-    let mut ids = Vec::new();
-    for &(si, setting) in kept {
-        let kind = ws.strategies[si].kind;
-        let s = Scenario::new(
-            "tune",
-            ws.workload.clone(),
-            kind.strategy(setting),
-            cfg.cache,
-        );
-        ids.push((si, setting, s.id.clone()));
-        labels.push(kind.label(setting));
-        scenarios.push(s);
-    }
-    let plan = plan(cfg, scenarios, cfg.reps, cfg.warmup, sweep.rounds.len());
-    let result = execute(ctx, sweep, wi, &plan, labels, Some(estimate_s), false)?;
-    cost.learn(&result.rows, result.elapsed_s);
-    let round = sweep.rounds.len() as u32;
-    let strategies = &mut sweep.workloads[wi].strategies;
-    for (si, setting, id) in &ids {
-        let row = result.summary.iter().find(|r| &r.scenario_id == id);
-        record_point(&mut strategies[*si], *setting, row, round);
-    }
-    let mut touched: Vec<usize> = ids.iter().map(|i| i.0).collect();
-    touched.dedup();
-    for si in touched {
-        advance(ctx.cfg, &mut strategies[si]);
-    }
-    notify(ctx, sweep)
-}
-
-/// Tell the observer a round finished, charging the time it takes.
-fn notify(ctx: &mut Context, sweep: &Sweep) -> anyhow::Result<()> {
-    let t = Instant::now();
-    let result = ctx.observer.round_finished(sweep);
-    ctx.budget.charge(t.elapsed());
-    result
-}
-
-/// Run `plan` as the next round: announce it, charge the budget, keep its
-/// rows and record the baseline.
-fn execute(
-    ctx: &mut Context,
-    sweep: &mut Sweep,
-    wi: usize,
-    plan: &Plan,
-    settings: Vec<String>,
-    estimate_s: Option<f64>,
-    probe: bool,
-) -> anyhow::Result<RoundResult> {
-    let index = sweep.rounds.len() as u32 + 1;
-    let name = sweep.workloads[wi].workload.name();
-    let run_id = format!("r{index:02}-{name}{}", if probe { "-probe" } else { "" });
-    let mut info = RoundInfo {
-        index,
-        workload: name.into(),
-        probe,
-        run_id: run_id.clone(),
-        settings,
-        estimate_s,
-        elapsed_s: 0.0,
-    };
-    ctx.observer.round_starting(&info, ctx.budget.available_s());
-    let result = ctx.runner.run(plan, &run_id)?;
-    ctx.budget
-        .charge(Duration::from_secs_f64(result.elapsed_s.max(0.0)));
-    info.elapsed_s = result.elapsed_s;
-    sweep.rounds.push(info);
-    sweep.rows.extend(result.rows.iter().cloned());
-    sweep.metas.extend(result.meta.clone());
-    sweep.scenarios.extend(plan.scenarios.iter().cloned());
-    let base_id = plan
-        .scenarios
+    let waiting = sweep.workloads[wi]
+        .strategies
         .iter()
-        .find(|s| s.strategy == Strategy::Sequential);
-    if let Some(row) = base_id.and_then(|b| result.summary.iter().find(|r| r.scenario_id == b.id)) {
-        if row.status == "ok" {
-            sweep.workloads[wi].baselines.insert(index, throughput(row));
-        }
+        .enumerate()
+        .any(|(i, s)| pass.eligible(i) && s.status == Status::Pending);
+    if !waiting {
+        return Ok(());
     }
-    if probe {
-        notify(ctx, sweep)?;
+    let end = ctx.spent_s() + share;
+    if sweep.workloads[wi].base_wall.is_none() {
+        return Ok(());
     }
-    Ok(result)
+    while let Some((kept, estimate)) = next_round(ctx, sweep, wi, end, pass) {
+        round::sweep_round(ctx, sweep, wi, &kept, estimate, end)?;
+    }
+    Ok(())
 }
 
-fn plan(
-    cfg: &TuneConfig,
-    mut scenarios: Vec<Scenario>,
-    reps: u32,
-    warmup: u32,
-    round: usize,
-) -> Plan {
-    scenarios.sort_by(|a, b| a.id.cmp(&b.id));
-    Plan {
-        scenarios,
-        corpus: cfg.corpus.clone(),
-        reps,
-        warmup,
-        order: match cfg.order {
-            Order::Interleaved { seed } => Order::Interleaved {
-                seed: seed.wrapping_add(round as u64),
-            },
-            Order::Sequential => Order::Sequential,
-        },
-        settle: cfg.settle,
-        cold_method: cfg.cold_method,
-        bootstrap_seed: cfg.seed,
+/// The next round's points `(strategy index, setting)` with the round's
+/// estimate, or `None` (having recorded why) when nothing more fits or is
+/// left.
+fn next_round(
+    ctx: &Context,
+    sweep: &mut Sweep,
+    wi: usize,
+    end: f64,
+    pass: Pass,
+) -> Option<(Vec<(usize, Setting)>, f64)> {
+    let cfg = ctx.cfg;
+    let reps = sweep.reps;
+    let allowance = (end - ctx.spent_s()).min(ctx.budget.available_s());
+    let ws = &mut sweep.workloads[wi];
+    let base_wall = ws.base_wall?;
+    admit_pending(cfg, ws, (base_wall, reps), allowance, pass);
+    let mut candidates = next_candidates(cfg, ws, (base_wall, reps));
+    if candidates.is_empty() {
+        // Sweeps that just ran out of settings make room for waiting ones.
+        admit_pending(cfg, ws, (base_wall, reps), allowance, pass);
+        candidates = next_candidates(cfg, ws, (base_wall, reps));
     }
-}
-
-/// A summary row's throughput as an estimate (the interval widened to hold
-/// the median if rounding put it outside).
-pub fn throughput(r: &SummaryRow) -> Estimate {
-    Estimate {
-        point: r.mb_per_s,
-        ci: Interval {
-            low: r.mb_per_s_ci_low.min(r.mb_per_s),
-            high: r.mb_per_s_ci_high.max(r.mb_per_s),
-            level: 0.95,
-        },
+    if candidates.is_empty() {
+        let why = format!(
+            "budget: its expected sweep did not fit the {} left for {}",
+            human_s(allowance),
+            ws.workload.name()
+        );
+        skip_pending(sweep, wi, Some(pass), &why);
+        return None;
     }
-}
-
-fn speedup(r: &SummaryRow) -> Option<Estimate> {
-    let (point, low, high) = (r.speedup?, r.speedup_ci_low?, r.speedup_ci_high?);
-    Some(Estimate {
-        point,
-        ci: Interval {
-            low: low.min(point),
-            high: high.max(point),
-            level: 0.95,
-        },
-    })
-}
-
-/// Record one point's result; a point that did not run and verify ends the
-/// strategy's sweep with the reason.
-fn record_point(s: &mut StrategySweep, setting: Setting, row: Option<&SummaryRow>, round: u32) {
-    let label = s.kind.label(setting);
-    match row {
-        Some(r) if r.status == "ok" => {
-            let t = throughput(r);
-            s.state.record(setting, t);
-            s.points.push(Point {
-                setting,
-                throughput: t,
-                speedup: speedup(r),
-                wall_s: r.wall_median_s,
-                round,
-                scenario_id: r.scenario_id.clone(),
-            });
-        }
-        Some(r) => s.end(format!("{label} {}: {}", r.status, r.detail)),
-        None => s.end(format!("{label}: no result")),
+    let base = round_base_s(cfg, &ws.cost, base_wall, reps);
+    let costs: Vec<(usize, f64)> = candidates.iter().map(|c| (c.0, c.2)).collect();
+    let fitted = fit(base, &costs, allowance);
+    for &i in &fitted.dropped {
+        let (si, setting, cost) = candidates[i];
+        let why = format!(
+            "budget: about {} with the baseline did not fit the {} left",
+            human_s(budget::SAFETY * (base + cost)),
+            human_s(allowance)
+        );
+        stop_at(sweep, wi, si, setting, &why);
     }
-}
-
-/// After a round: move an active sweep on, ending it when the planner has
-/// nothing left.
-fn advance(cfg: &TuneConfig, s: &mut StrategySweep) {
-    if s.status == Status::Active {
-        s.state.advance(&cfg.limits);
-        if s.state.phase == Phase::Done {
-            let why = s.state.why_done(&cfg.limits);
-            s.end(why);
-        }
+    if fitted.kept.is_empty() {
+        skip_pending(
+            sweep,
+            wi,
+            Some(pass),
+            "budget: no time left for this workload",
+        );
+        return None;
     }
+    let kept = fitted
+        .kept
+        .iter()
+        .map(|&i| (candidates[i].0, candidates[i].1))
+        .collect();
+    Some((kept, fitted.estimate_s))
 }
 
-/// Admit pending strategies that fit the allowance (the first one if its
-/// first round fits, when none is active).
+/// Plans run in a round of `reps` repetitions: a warm-up part (when
+/// warm-ups are asked for) and one part per repetition.
+pub fn parts(cfg: &TuneConfig, reps: u32) -> u32 {
+    reps + u32::from(cfg.warmup > 0)
+}
+
+/// What a round costs besides its points: the fixed cost of each part and
+/// the sequential baseline.
+fn round_base_s(cfg: &TuneConfig, cost: &CostModel, base_wall: f64, reps: u32) -> f64 {
+    f64::from(parts(cfg, reps)) * cost.fixed_s() + cost.scenario_s(base_wall, reps + cfg.warmup)
+}
+
+/// Admit pending strategies of `pass` that fit the allowance (the first one
+/// if its first round fits, when none is active).
 fn admit_pending(
     cfg: &TuneConfig,
     ws: &mut WorkloadSweep,
-    cost: &CostModel,
-    base_wall: f64,
+    (base_wall, reps): (f64, u32),
     allowance: f64,
+    pass: Pass,
 ) {
-    let reps = cfg.reps + cfg.warmup;
-    let scenario = cost.scenario_s(base_wall, reps);
-    let round_base = cost.fixed_s() + scenario;
+    let scenario = ws.cost.scenario_s(base_wall, reps + cfg.warmup);
+    let round_base = round_base_s(cfg, &ws.cost, base_wall, reps);
     let pending: Vec<usize> = (0..ws.strategies.len())
-        .filter(|&i| ws.strategies[i].status == Status::Pending)
+        .filter(|&i| pass.eligible(i) && ws.strategies[i].status == Status::Pending)
         .collect();
     let active = ws.strategies.iter().any(|s| s.status == Status::Active);
     let demands: Vec<Demand> = pending
@@ -600,10 +611,9 @@ pub fn demand(cfg: &TuneConfig, kind: Kind) -> Demand {
 fn next_candidates(
     cfg: &TuneConfig,
     ws: &mut WorkloadSweep,
-    cost: &CostModel,
-    base_wall: f64,
+    (base_wall, reps): (f64, u32),
 ) -> Vec<(usize, Setting, f64)> {
-    let reps = cfg.reps + cfg.warmup;
+    let reps = reps + cfg.warmup;
     let mut out = Vec::new();
     for (i, s) in ws.strategies.iter_mut().enumerate() {
         if s.status != Status::Active {
@@ -615,16 +625,16 @@ fn next_candidates(
             s.end(why);
         }
         for setting in proposals {
-            let wall = nearest_wall(&s.points, setting).unwrap_or(base_wall);
-            out.push((i, setting, cost.scenario_s(wall, reps)));
+            let wall = wall_guess(&s.points, setting, base_wall);
+            out.push((i, setting, ws.cost.scenario_s(wall, reps)));
         }
     }
     out
 }
 
-/// The wall time of the measured point nearest to `setting` (by the ratio
-/// of total concurrency).
-fn nearest_wall(points: &[Point], setting: Setting) -> Option<f64> {
+/// The wall time expected at `setting`: that of the measured point nearest
+/// to it (by the ratio of total concurrency), or the baseline's.
+pub fn wall_guess(points: &[Point], setting: Setting, base_wall: f64) -> f64 {
     let target = f64::from(setting.total().max(1)).log2();
     points
         .iter()
@@ -633,51 +643,38 @@ fn nearest_wall(points: &[Point], setting: Setting) -> Option<f64> {
             let db = (f64::from(b.setting.total().max(1)).log2() - target).abs();
             da.total_cmp(&db)
         })
-        .map(|p| p.wall_s)
+        .map_or(base_wall, |p| p.wall_s)
 }
 
-fn drop_unfitted(
-    sweep: &mut Sweep,
-    wi: usize,
-    candidates: &[(usize, Setting, f64)],
-    dropped: &[usize],
-    allowance: f64,
-) {
-    let ws = &mut sweep.workloads[wi];
-    for &i in dropped {
-        let (si, setting, cost) = candidates[i];
-        let s = &mut ws.strategies[si];
-        let label = s.kind.label(setting);
-        let reason = format!(
-            "budget: about {} with the baseline did not fit the {} left",
-            human_s(budget::SAFETY * cost),
-            human_s(allowance)
-        );
-        sweep.skipped.push(Skip {
-            workload: ws.workload.name().into(),
-            strategy: s.kind.name().into(),
-            setting: label.clone(),
-            reason: reason.clone(),
-        });
-        if s.status == Status::Active {
-            s.end(format!("stopped before {label}: {reason}"));
+/// Strategy `si` of workload `wi` stops before `setting`, which is recorded
+/// as skipped for `why`.
+pub fn stop_at(sweep: &mut Sweep, wi: usize, si: usize, setting: Setting, why: &str) {
+    let kind = sweep.workloads[wi].strategies[si].kind;
+    sweep.skip(wi, kind, Some(setting), why);
+    let label = kind.label(setting);
+    sweep.workloads[wi].strategies[si].end(format!("stopped before {label}: {why}"));
+}
+
+/// End the pending strategies of `pass` (all when `None`) as skipped for
+/// `why`; active ones of the pass stop with it.
+fn skip_pending(sweep: &mut Sweep, wi: usize, pass: Option<Pass>, why: &str) {
+    for si in 0..sweep.workloads[wi].strategies.len() {
+        if pass.is_some_and(|p| !p.eligible(si)) {
+            continue;
         }
-    }
-}
-
-fn skip_pending(sweep: &mut Sweep, wi: usize, why: &str) {
-    let ws = &mut sweep.workloads[wi];
-    for s in &mut ws.strategies {
-        if s.status == Status::Pending || (s.status == Status::Active && s.points.is_empty()) {
-            sweep.skipped.push(Skip {
-                workload: ws.workload.name().into(),
-                strategy: s.kind.name().into(),
-                setting: String::new(),
-                reason: why.into(),
-            });
-            s.end(format!("not swept: {why}"));
-        } else if s.status == Status::Active {
-            s.end(format!("stopped: {why}"));
+        let s = &sweep.workloads[wi].strategies[si];
+        let (kind, status, empty) = (s.kind, s.status.clone(), s.points.is_empty());
+        match status {
+            Status::Pending => {
+                sweep.skip(wi, kind, None, why);
+                sweep.workloads[wi].strategies[si].end(format!("not swept: {why}"));
+            }
+            Status::Active if empty => {
+                sweep.skip(wi, kind, None, why);
+                sweep.workloads[wi].strategies[si].end(format!("not swept: {why}"));
+            }
+            Status::Active => sweep.workloads[wi].strategies[si].end(format!("stopped: {why}")),
+            Status::Ended(_) => {}
         }
     }
 }
@@ -685,239 +682,12 @@ fn skip_pending(sweep: &mut Sweep, wi: usize, why: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::corpus::Scale;
-    use crate::measure::cache::{CacheState, ColdMethod};
-    use crate::measure::quiet::Settle;
-    use crate::tune::planner::Limits;
-    use crate::workload::ReadSpec;
-
-    /// Answers every round from a throughput function of the strategy, with
-    /// repetitions of `wall + overhead` seconds and a fixed cost per round.
-    struct Scripted {
-        mb: fn(&Strategy) -> f64,
-        wall: f64,
-        overhead: f64,
-        fixed: f64,
-        plans: Vec<Vec<String>>,
-    }
-
-    impl RoundRunner for Scripted {
-        fn run(&mut self, plan: &Plan, run_id: &str) -> anyhow::Result<RoundResult> {
-            let per = plan.reps + plan.warmup;
-            let mut rows = Vec::new();
-            let mut summary = Vec::new();
-            for (i, s) in plan.scenarios.iter().enumerate() {
-                let mb = (self.mb)(&s.strategy);
-                let seq = (self.mb)(&Strategy::Sequential);
-                for rep in 0..per {
-                    let order = rep * plan.scenarios.len() as u32 + i as u32;
-                    let ms = (f64::from(order) * (self.wall + self.overhead) * 1000.0) as i64;
-                    rows.push(Row {
-                        order,
-                        wall_s: self.wall,
-                        started_at: chrono::DateTime::from_timestamp_millis(ms)
-                            .unwrap()
-                            .to_rfc3339(),
-                        ..Row::default()
-                    });
-                }
-                let sp = mb / seq;
-                summary.push(SummaryRow {
-                    scenario_id: s.id.clone(),
-                    status: "ok".into(),
-                    mb_per_s: mb,
-                    mb_per_s_ci_low: mb * 0.97,
-                    mb_per_s_ci_high: mb * 1.03,
-                    wall_median_s: self.wall,
-                    speedup: (s.strategy != Strategy::Sequential).then_some(sp),
-                    speedup_ci_low: (s.strategy != Strategy::Sequential).then_some(sp * 0.95),
-                    speedup_ci_high: (s.strategy != Strategy::Sequential).then_some(sp * 1.05),
-                    ..SummaryRow::default()
-                });
-            }
-            self.plans.push(
-                std::iter::once(run_id.to_string())
-                    .chain(plan.scenarios.iter().map(|s| s.strategy.to_string()))
-                    .collect(),
-            );
-            let elapsed = rows.len() as f64 * (self.wall + self.overhead) + self.fixed;
-            Ok(RoundResult {
-                dir: PathBuf::from(run_id),
-                summary,
-                rows,
-                meta: None,
-                elapsed_s: elapsed,
-            })
-        }
-    }
-
-    struct Quiet;
-
-    impl Observer for Quiet {
-        fn round_starting(&mut self, _: &RoundInfo, _: f64) {}
-        fn round_finished(&mut self, _: &Sweep) -> anyhow::Result<()> {
-            Ok(())
-        }
-    }
-
-    fn config(kinds: Vec<Kind>, budget_s: u64) -> TuneConfig {
-        TuneConfig {
-            workloads: vec![Workload::Read(ReadSpec::default())],
-            kinds,
-            budget: Duration::from_secs(budget_s),
-            limits: Limits {
-                cores: 2,
-                max_workers: 64,
-                tolerance: 0.05,
-            },
-            cache: CacheState::Warm,
-            corpus: Scale::Quick.spec(),
-            reps: 3,
-            warmup: 1,
-            order: Order::Sequential,
-            settle: Settle::default(),
-            cold_method: ColdMethod::Auto,
-            seed: 1,
-            data_dir: PathBuf::new(),
-            out: PathBuf::new(),
-            run_id: "t".into(),
-            profiles: PathBuf::new(),
-            compare: None,
-            progress: false,
-            scale: "quick".into(),
-        }
-    }
-
-    /// Threads scale to 2 workers and then stay level; processes are flat.
-    fn two_cores(s: &Strategy) -> f64 {
-        match s {
-            Strategy::Threads { workers } => 100.0 * f64::from((*workers).min(2)),
-            _ => 100.0,
-        }
-    }
-
-    fn sweep(cfg: &TuneConfig, runner: &mut Scripted) -> (Sweep, Budget) {
-        let mut observer = Quiet;
-        let mut ctx = Context {
-            cfg,
-            runner,
-            observer: &mut observer,
-            budget: Budget::new(cfg.budget),
-        };
-        let sweep = run(&mut ctx).unwrap();
-        (sweep, ctx.budget)
-    }
-
-    fn scripted() -> Scripted {
-        Scripted {
-            mb: two_cores,
-            wall: 1.0,
-            overhead: 1.0,
-            fixed: 1.0,
-            plans: Vec::new(),
-        }
-    }
 
     #[test]
-    fn an_ample_budget_sweeps_every_strategy_in_shared_rounds() {
-        let cfg = config(vec![Kind::Threads, Kind::Processes], 3600);
-        let mut runner = scripted();
-        let (sweep, budget) = sweep(&cfg, &mut runner);
-        // Probe, then one round with both strategies' first counts, then a
-        // refinement between 2 and 4 for threads (knee at 2).
-        assert_eq!(runner.plans.len(), 3, "{:?}", runner.plans);
-        assert_eq!(runner.plans[0], vec!["r01-read-probe", "sequential"]);
-        assert_eq!(runner.plans[1].len(), 1 + 1 + 6);
-        assert_eq!(
-            runner.plans[2],
-            vec!["r03-read", "sequential", "threads(3)"]
-        );
-        let ws = &sweep.workloads[0];
-        let threads = &ws.strategies[0];
-        let (knee, shape) = threads.knee(0.05).unwrap();
-        assert_eq!(knee.setting, Setting::Workers(2));
-        assert_eq!(shape, CurveShape::Plateau);
-        assert!(matches!(threads.status, Status::Ended(_)));
-        let (knee, shape) = ws.strategies[1].knee(0.05).unwrap();
-        assert_eq!(
-            (knee.setting, shape),
-            (Setting::Workers(1), CurveShape::Flat)
-        );
-        assert!(sweep.skipped.is_empty(), "{:?}", sweep.skipped);
-        assert_eq!(ws.baselines.len(), 3);
-        // Every round was charged: 2 + 7 × 4 + 2 × 4 repetitions of 2 s,
-        // 1 s fixed each (and the observer's few microseconds).
-        let spent = budget.spent().as_secs_f64();
-        assert!((spent - (2.0 * 38.0 + 3.0)).abs() < 0.1, "{spent}");
-    }
-
-    #[test]
-    fn a_tight_budget_admits_the_first_strategies_and_says_what_it_skipped() {
-        // Probe: 2 × 2 s + 1 s = 5 s. Then a scenario costs 4 × 2 s = 8 s
-        // and a round's base 9 s; threads' expected sweep (4 points, 2
-        // rounds) is 18 + 32 = 50 s, 60 with safety; both would be 82 (98).
-        let cfg = config(vec![Kind::Threads, Kind::Processes], 75);
-        let mut runner = scripted();
-        let (sweep, budget) = sweep(&cfg, &mut runner);
-        let ws = &sweep.workloads[0];
-        assert!(!ws.strategies[0].points.is_empty());
-        assert!(ws.strategies[1].points.is_empty());
-        assert_eq!(sweep.skipped.len(), 1, "{:?}", sweep.skipped);
-        let skip = &sweep.skipped[0];
-        assert_eq!(
-            (skip.strategy.as_str(), skip.setting.as_str()),
-            ("processes", "")
-        );
-        assert!(skip.reason.starts_with("budget"), "{}", skip.reason);
-        assert!(budget.spent().as_secs_f64() <= 75.0, "{:?}", budget.spent());
-    }
-
-    fn rising(s: &Strategy) -> f64 {
-        100.0 * f64::from(s.workers())
-    }
-
-    #[test]
-    fn points_that_do_not_fit_are_dropped_and_named() {
-        // 50 s: the probe (5 s) leaves 43; threads' first round (base 9 s +
-        // 3 × 8 s, 39.6 s with safety) fits, the rising curve asks for 8
-        // workers, which (20.4 s) does not fit the 10 s left.
-        let cfg = config(vec![Kind::Threads], 50);
-        let mut runner = Scripted {
-            mb: rising,
-            ..scripted()
-        };
-        let (sweep, budget) = sweep(&cfg, &mut runner);
-        assert_eq!(runner.plans.len(), 2);
-        let skipped: Vec<&str> = sweep.skipped.iter().map(|s| s.setting.as_str()).collect();
-        assert_eq!(skipped, vec!["threads(8)"], "{:?}", sweep.skipped);
-        let threads = &sweep.workloads[0].strategies[0];
-        assert!(
-            threads
-                .stop_reason()
-                .starts_with("stopped before threads(8): budget"),
-            "{}",
-            threads.stop_reason()
-        );
-        let (knee, shape) = threads.knee(0.05).unwrap();
-        assert_eq!(
-            (knee.setting, shape),
-            (Setting::Workers(4), CurveShape::RisingAtCap)
-        );
-        assert!(budget.spent().as_secs_f64() <= 50.0);
-    }
-
-    #[test]
-    fn a_strategy_whose_first_round_cannot_fit_is_skipped_whole() {
-        // 40 s: after the probe 33 s are left, less than the 39.6 s the
-        // first round needs.
-        let cfg = config(vec![Kind::Threads], 40);
-        let mut runner = scripted();
-        let (sweep, _) = sweep(&cfg, &mut runner);
-        assert_eq!(runner.plans.len(), 1);
-        assert_eq!(sweep.skipped.len(), 1);
-        assert!(sweep.skipped[0]
-            .reason
-            .contains("did not fit the 33 s left"));
-        assert!(sweep.workloads[0].strategies[0].points.is_empty());
+    fn shares_follow_the_needs() {
+        assert!((share_s(100.0, &[10.0, 30.0]) - 25.0).abs() < 1e-9);
+        assert!((share_s(100.0, &[30.0]) - 100.0).abs() < 1e-9);
+        assert!((share_s(90.0, &[0.0, 0.0, 0.0]) - 30.0).abs() < 1e-9);
+        assert_eq!(share_s(90.0, &[]), 90.0);
     }
 }

@@ -240,7 +240,7 @@ mod tests {
     fn counts_intact_corrupt_missing() {
         let mut data = line(0);
         data.extend(line(2));
-        data.extend(b"0000000");
+        data.extend(b"0000000\n");
         data.extend(line(2));
         let c = count_lines(&data, 4);
         assert_eq!(

@@ -31,19 +31,19 @@ pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
     for workload in view::workloads(rows) {
         let timed: Vec<&SummaryRow> = rows
             .iter()
-            .filter(|r| r.workload == workload && view::has_time(r))
+            .filter(|r| r.workload == workload && view::has_throughput(r))
             .collect();
         if !wanted(&workload, &timed) {
             continue;
         }
-        let strategies = view::distinct(&timed, |r| r.strategy_label.clone());
+        let strategies = view::distinct(&timed, view::strategy_label);
         let mut panels = Vec::new();
         for strategy in &strategies {
             for cache in view::caches(&timed) {
                 let cell: Vec<&SummaryRow> = timed
                     .iter()
                     .copied()
-                    .filter(|r| &r.strategy_label == strategy && r.cache == cache)
+                    .filter(|r| &view::strategy_label(r) == strategy && r.cache == cache)
                     .collect();
                 if cell.is_empty() {
                     continue;

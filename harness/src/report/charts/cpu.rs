@@ -59,7 +59,7 @@ pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
                 r.strategy != "sequential",
                 r.strategy.clone(),
                 r.workers,
-                r.strategy_label.clone(),
+                view::strategy_label(r),
             )
         });
         let with_variant = view::distinct(&timed, |r| r.variant.clone()).len() > 1;

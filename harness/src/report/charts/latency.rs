@@ -51,7 +51,7 @@ pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
             view::method(&r.variant).to_string(),
             r.strategy != "sequential",
             r.workers,
-            r.strategy_label.clone(),
+            view::strategy_label(r),
         )
     });
     let with_variant = view::distinct(&random, |r| r.variant.clone()).len() > 1;

@@ -141,6 +141,18 @@ pub enum Figure {
     Cpu(cpu::CpuFigure),
 }
 
+/// Whether `file_name` is a chart PNG a report renders (`throughput-*.png`,
+/// `nested.png`…), so a new rendering may replace or remove it; other files
+/// in a report folder (a screenshot, notes) are left alone.
+pub fn is_chart_file(file_name: &str) -> bool {
+    let Some(stem) = file_name.strip_suffix(".png") else {
+        return false;
+    };
+    let families = ["throughput-", "scaling-", "chunks-", "latency-", "cpu-"];
+    families.iter().any(|f| stem.starts_with(f))
+        || ["nested", "append", "atomic-save"].contains(&stem)
+}
+
 /// Every chart the summary rows call for, in page order.
 pub fn plan(rows: &[SummaryRow]) -> Vec<Chart> {
     let mut charts = Vec::new();

@@ -53,7 +53,7 @@ pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
     for workload in view::workloads(rows) {
         let nested: Vec<&SummaryRow> = rows
             .iter()
-            .filter(|r| r.workload == workload && r.strategy == "nested" && view::has_time(r))
+            .filter(|r| r.workload == workload && r.strategy == "nested" && view::has_throughput(r))
             .collect();
         let variants = view::distinct(&nested, |r| r.variant.clone());
         for variant in &variants {

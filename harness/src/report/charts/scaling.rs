@@ -80,7 +80,7 @@ pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
     for workload in view::workloads(rows) {
         let timed: Vec<&SummaryRow> = rows
             .iter()
-            .filter(|r| r.workload == workload && view::has_time(r))
+            .filter(|r| r.workload == workload && view::has_throughput(r))
             .collect();
         let variants = view::distinct(&timed, |r| r.variant.clone());
         let mut panels = Vec::new();
@@ -126,18 +126,23 @@ fn panel(cell: &[&SummaryRow]) -> Option<LinePanel> {
         .copied()
         .filter(|r| r.strategy != "sequential" && r.strategy != "nested")
         .collect();
-    let keys = view::distinct(&concurrent, |r| (r.strategy.clone(), r.batch));
+    let keys = view::distinct(&concurrent, |r| {
+        (r.strategy.clone(), r.batch, view::program(r))
+    });
     let mut series = Vec::new();
-    for (strategy, batch) in &keys {
+    for (strategy, batch, program) in &keys {
         let mut points: Vec<Point> = concurrent
             .iter()
-            .filter(|r| &r.strategy == strategy && &r.batch == batch)
+            .filter(|r| {
+                &r.strategy == strategy && &r.batch == batch && &view::program(r) == program
+            })
             .map(|r| Point::throughput(f64::from(r.workers), r))
             .collect();
         points.sort_by(|a, b| a.x.total_cmp(&b.x));
-        let several_batches = keys.iter().filter(|(s, _)| s == strategy).count() > 1;
-        let name = match batch {
-            Some(b) if several_batches => format!("{strategy}, batch {b}"),
+        let several_batches = keys.iter().filter(|(s, _, _)| s == strategy).count() > 1;
+        let name = match (batch, program) {
+            (_, Some(p)) => format!("command {p}"),
+            (Some(b), None) if several_batches => format!("{strategy}, batch {b}"),
             _ => strategy.clone(),
         };
         series.push(Series {

@@ -63,7 +63,7 @@ pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
     for workload in view::workloads(rows) {
         let timed: Vec<&SummaryRow> = rows
             .iter()
-            .filter(|r| r.workload == workload && view::has_time(r))
+            .filter(|r| r.workload == workload && view::has_throughput(r))
             .collect();
         if timed.is_empty() {
             continue;

@@ -1,0 +1,822 @@
+//! One round of a sweep, run as parts so the budget is checked between
+//! repetitions: a warm-up part (every scenario's warm-ups), then one part
+//! per measured repetition (every scenario once, in a seeded random order),
+//! each an ordinary [`Plan`] run by [`crate::runner::run`] into
+//! `rounds/rNN-<workload>/<part>/`. The parts are then merged into one
+//! standard run folder `rounds/rNN-<workload>/` and summarised together, so
+//! every point's interval and speedup come from all its repetitions.
+//!
+//! Owns: the probe, the parts of a round and their budget rule, and what a
+//! round's summary means for each strategy. Does not own: choosing the
+//! round's points (`super::sweep`).
+//!
+//! Budget rule: before each measured part, the parts still needed (enough
+//! to reach [`MIN_REPS`], or one more beyond it) are estimated from the walls
+//! measured so far in this round and the learned overhead ([`CostModel`]),
+//! scaled by how far this round's finished parts ran over that model (the
+//! wait for quiet storage varies from minute to minute). Below [`MIN_REPS`], the lowest-priority points that do
+//! not fit are cut from the round (a cut point is not used: it has too few
+//! repetitions); at or beyond it, the round simply stops adding
+//! repetitions, so a point has between [`MIN_REPS`] and `--reps` of them.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use super::budget::{self, human_s, CostModel};
+use super::config::{TuneConfig, MIN_REPS};
+use super::planner::{Phase, Setting};
+use super::record::{self, ROUNDS_DIR};
+use super::sweep::{self, Context, PlanResult, Point, RoundInfo, Status, StrategySweep, Sweep};
+use crate::experiment::{Order, Plan, Scenario};
+use crate::results::{self, Row, RunMeta, SummaryRow};
+use crate::stats::{Estimate, Interval};
+use crate::strategy::Strategy;
+
+/// Repetitions of the probe.
+pub const PROBE_REPS: u32 = 2;
+
+/// The probe of workload `wi`: its sequential baseline alone, [`PROBE_REPS`]
+/// repetitions without warm-up, to learn what a repetition costs. When the
+/// baseline does not run, every strategy of the workload is skipped.
+///
+/// # Errors
+/// Harness failures of the run or of the observer.
+pub fn probe(ctx: &mut Context, sweep: &mut Sweep, wi: usize) -> anyhow::Result<()> {
+    let cfg = ctx.cfg;
+    let workload = sweep.workloads[wi].workload.clone();
+    let baseline = Scenario::new("tune", workload, Strategy::Sequential, cfg.cache);
+    let index = sweep.rounds.len() as u32 + 1;
+    let folder = format!(
+        "{ROUNDS_DIR}/r{index:02}-{}-probe",
+        baseline.workload.name()
+    );
+    let mut info = round_info(index, &baseline, &folder, Vec::new(), None);
+    info.probe = true;
+    ctx.observer.round_starting(&info, ctx.budget.available_s());
+    let plan = plan(cfg, vec![baseline.clone()], PROBE_REPS, 0, index);
+    let result = ctx.run_plan(&plan, Path::new(&folder))?;
+    let ws = &mut sweep.workloads[wi];
+    ws.probed = true;
+    ws.cost.learn(&result.rows, result.elapsed_s);
+    let row = result.summary.iter().find(|r| r.scenario_id == baseline.id);
+    match row {
+        Some(r) if r.status == "ok" => {
+            ws.base_wall = Some(r.wall_median_s);
+            ws.baselines.insert(index, throughput(r));
+        }
+        other => {
+            let why = other.map_or("no result".to_string(), |r| {
+                format!("{}: {}", r.status, r.detail)
+            });
+            let why = format!("the sequential baseline did not run ({why})");
+            let kinds: Vec<_> = ws.strategies.iter().map(|s| s.kind).collect();
+            for (si, kind) in kinds.into_iter().enumerate() {
+                sweep.skip(wi, kind, None, &why);
+                sweep.workloads[wi].strategies[si].end(format!("not swept: {why}"));
+            }
+        }
+    }
+    info.reps = PROBE_REPS;
+    info.elapsed_s = result.elapsed_s;
+    sweep.rounds.push(info);
+    sweep.rows.extend(result.rows);
+    sweep.metas.extend(result.meta);
+    sweep.scenarios.push(baseline);
+    ctx.notify(sweep)
+}
+
+fn round_info(
+    index: u32,
+    baseline: &Scenario,
+    folder: &str,
+    settings: Vec<String>,
+    estimate_s: Option<f64>,
+) -> RoundInfo {
+    RoundInfo {
+        index,
+        workload: baseline.workload.name().into(),
+        probe: false,
+        folder: folder.into(),
+        settings,
+        estimate_s,
+        reps: 0,
+        elapsed_s: 0.0,
+    }
+}
+
+/// A scenario of a round: the baseline (no owner) or a strategy's setting.
+#[derive(Clone, Debug)]
+struct Entry {
+    scenario: Scenario,
+    owner: Option<(usize, Setting)>,
+    wall_guess: f64,
+}
+
+/// A round of workload `wi`: its sequential baseline and `kept` (strategy
+/// index, setting), in priority order, estimated at `estimate_s`, to end by
+/// the time the budget has `deadline_s` spent.
+///
+/// # Errors
+/// Harness failures of a part, of writing the round folder or of the
+/// observer.
+pub fn sweep_round(
+    ctx: &mut Context,
+    sweep: &mut Sweep,
+    wi: usize,
+    kept: &[(usize, Setting)],
+    estimate_s: f64,
+    deadline_s: f64,
+) -> anyhow::Result<()> {
+    let mut entries = entries(ctx.cfg, sweep, wi, kept);
+    let index = sweep.rounds.len() as u32 + 1;
+    let folder = format!(
+        "{ROUNDS_DIR}/r{index:02}-{}",
+        entries[0].scenario.workload.name()
+    );
+    let labels = kept
+        .iter()
+        .map(|&(si, s)| sweep.workloads[wi].strategies[si].kind.label(s))
+        .collect();
+    let mut info = round_info(
+        index,
+        &entries[0].scenario,
+        &folder,
+        labels,
+        Some(estimate_s),
+    );
+    ctx.observer.round_starting(&info, ctx.budget.available_s());
+    let scenarios: Vec<Scenario> = entries.iter().map(|e| e.scenario.clone()).collect();
+    let mut cost = sweep.workloads[wi].cost.clone();
+    let reps = sweep.reps;
+    let (parts, cut) = run_parts(
+        ctx,
+        (index, &folder, reps),
+        &mut entries,
+        deadline_s,
+        &mut cost,
+    )?;
+    sweep.workloads[wi].cost = cost;
+    let rows = parts.rows;
+    let summary = results::summarize_rows(&rows, ctx.cfg.seed);
+    let dir = ctx.cfg.run_dir().join(&folder);
+    let run_id = folder
+        .trim_start_matches(&format!("{ROUNDS_DIR}/"))
+        .to_string();
+    let folder_meta = record::Merge {
+        run_id: &run_id,
+        metas: &parts.metas,
+        rows: &rows,
+        scenarios: &scenarios,
+        reps: parts.measured,
+        warmup: ctx.cfg.warmup,
+        seed: ctx.cfg.seed,
+    };
+    record::write_run_folder(&dir, &folder_meta)?;
+    apply(ctx.cfg, sweep, wi, index, &entries, &cut, &summary);
+    info.reps = parts.measured;
+    info.elapsed_s = parts.elapsed_s;
+    sweep.rounds.push(info);
+    sweep.rows.extend(rows);
+    sweep.metas.extend(parts.metas);
+    sweep.scenarios.extend(scenarios);
+    ctx.notify(sweep)
+}
+
+fn entries(cfg: &TuneConfig, sweep: &Sweep, wi: usize, kept: &[(usize, Setting)]) -> Vec<Entry> {
+    let ws = &sweep.workloads[wi];
+    let base_wall = ws.base_wall.unwrap_or(0.0);
+    let baseline = Scenario::new("tune", ws.workload.clone(), Strategy::Sequential, cfg.cache);
+    let mut out = vec![Entry {
+        scenario: baseline,
+        owner: None,
+        wall_guess: base_wall,
+    }];
+    for &(si, setting) in kept {
+        let s = &ws.strategies[si];
+        out.push(Entry {
+            scenario: Scenario::new(
+                "tune",
+                ws.workload.clone(),
+                s.kind.strategy(setting),
+                cfg.cache,
+            ),
+            owner: Some((si, setting)),
+            wall_guess: sweep::wall_guess(&s.points, setting, base_wall),
+        });
+    }
+    out
+}
+
+/// The parts of a round, merged as they come.
+#[derive(Debug, Default)]
+struct Parts {
+    rows: Vec<Row>,
+    metas: Vec<RunMeta>,
+    elapsed_s: f64,
+    /// What the cost model, updated with each part, says the parts run so
+    /// far should have cost (the residual against `elapsed_s` is what the
+    /// model's history-wide averages miss about this round).
+    predicted_s: f64,
+    measured: u32,
+    walls: HashMap<String, (f64, u32)>,
+}
+
+impl Parts {
+    /// Take a part's rows: measured ones are renumbered as repetition
+    /// `warmup + measured`, all get the round's order.
+    fn absorb(&mut self, r: PlanResult, warmup: u32, cost: &mut CostModel) {
+        cost.learn(&r.rows, r.elapsed_s);
+        let mut measured = false;
+        for mut row in r.rows {
+            if !row.warmup {
+                row.rep = warmup + self.measured;
+                measured = true;
+            }
+            row.order = self.rows.len() as u32;
+            let w = self
+                .walls
+                .entry(row.scenario_id.clone())
+                .or_insert((0.0, 0));
+            *w = (w.0 + row.wall_s, w.1 + 1);
+            self.rows.push(row);
+        }
+        self.measured += u32::from(measured);
+        self.metas.extend(r.meta);
+        self.elapsed_s += r.elapsed_s;
+    }
+
+    fn wall(&self, e: &Entry) -> f64 {
+        match self.walls.get(&e.scenario.id) {
+            Some(&(sum, n)) if n > 0 => sum / f64::from(n),
+            _ => e.wall_guess,
+        }
+    }
+
+    /// How far this round's parts ran over (or under) the updated cost
+    /// model: actual / predicted, within [0.5, 10]; 1 before any part.
+    fn correction(&self) -> f64 {
+        if self.predicted_s > 0.0 {
+            (self.elapsed_s / self.predicted_s).clamp(0.5, 10.0)
+        } else {
+            1.0
+        }
+    }
+
+    /// The model's cost of one part of `entries` with `reps` repetitions each.
+    fn model_s(&self, entries: &[Entry], cost: &CostModel, reps: u32) -> f64 {
+        let reps_s: f64 = entries
+            .iter()
+            .map(|e| cost.overhead_s() + self.wall(e))
+            .sum();
+        cost.fixed_s() + f64::from(reps) * reps_s
+    }
+}
+
+/// How many of `entries` (a prefix, the baseline first) fit `parts_needed`
+/// more parts in `remaining_s` seconds, each part costing what the model
+/// says times how far this round has run over it so far; at least 1.
+fn affordable(
+    entries: &[Entry],
+    parts: &Parts,
+    cost: &CostModel,
+    parts_needed: u32,
+    remaining_s: f64,
+) -> usize {
+    let scale = budget::SAFETY * parts.correction() * f64::from(parts_needed);
+    let mut total = cost.fixed_s();
+    let mut k = 0;
+    for e in entries {
+        let c = cost.overhead_s() + parts.wall(e);
+        if k > 0 && scale * (total + c) > remaining_s {
+            break;
+        }
+        total += c;
+        k += 1;
+    }
+    k.max(1)
+}
+
+/// Run the warm-up part and the measured parts of a round; returns them
+/// with the entries cut for the budget and how many repetitions each had.
+fn run_parts(
+    ctx: &mut Context,
+    (index, folder, reps): (u32, &str, u32),
+    entries: &mut Vec<Entry>,
+    deadline_s: f64,
+    cost: &mut CostModel,
+) -> anyhow::Result<(Parts, Vec<(Entry, u32)>)> {
+    let cfg = ctx.cfg;
+    let mut parts = Parts::default();
+    let mut cut = Vec::new();
+    if cfg.warmup > 0 {
+        let plan = plan(cfg, scenarios(entries), 0, cfg.warmup, index);
+        let r = ctx.run_plan(&plan, &Path::new(folder).join("warmup"))?;
+        parts.absorb(r, cfg.warmup, cost);
+        parts.predicted_s += parts.model_s(entries, cost, cfg.warmup);
+    }
+    for rep in 1..=reps {
+        let remaining = deadline_s - ctx.spent_s();
+        let needed = (MIN_REPS + 1).saturating_sub(rep).max(1);
+        let k = affordable(entries, &parts, cost, needed, remaining);
+        if rep > MIN_REPS && k < entries.len() {
+            break;
+        }
+        cut.extend(entries.drain(k..).map(|e| (e, parts.measured)));
+        if entries.len() <= 1 {
+            break;
+        }
+        let plan = plan(cfg, scenarios(entries), 1, 0, index * 100 + rep);
+        let r = ctx.run_plan(&plan, &Path::new(folder).join(format!("rep-{rep}")))?;
+        parts.absorb(r, cfg.warmup, cost);
+        parts.predicted_s += parts.model_s(entries, cost, 1);
+    }
+    Ok((parts, cut))
+}
+
+fn scenarios(entries: &[Entry]) -> Vec<Scenario> {
+    entries.iter().map(|e| e.scenario.clone()).collect()
+}
+
+/// What the round's summary means for each strategy: points recorded, cut
+/// points skipped, each touched sweep moved on.
+fn apply(
+    cfg: &TuneConfig,
+    sweep: &mut Sweep,
+    wi: usize,
+    index: u32,
+    entries: &[Entry],
+    cut: &[(Entry, u32)],
+    summary: &[SummaryRow],
+) {
+    let find = |id: &str| summary.iter().find(|r| r.scenario_id == id);
+    if let Some(r) = find(&entries[0].scenario.id).filter(|r| r.status == "ok") {
+        sweep.workloads[wi].baselines.insert(index, throughput(r));
+    }
+    let mut touched: Vec<usize> = Vec::new();
+    for e in entries {
+        if let Some((si, setting)) = e.owner {
+            let s = &mut sweep.workloads[wi].strategies[si];
+            record_point(s, setting, find(&e.scenario.id), index);
+            touched.push(si);
+        }
+    }
+    for (e, reps) in cut {
+        if let Some((si, setting)) = e.owner {
+            let why = format!(
+                "budget: cut from its round after {reps} of at least {MIN_REPS} repetitions \
+                 (the round ran over its estimate)"
+            );
+            sweep::stop_at(sweep, wi, si, setting, &why);
+        }
+    }
+    touched.dedup();
+    for si in touched {
+        advance(cfg, &mut sweep.workloads[wi].strategies[si]);
+    }
+}
+
+/// A plan of `scenarios` (sorted by id) with `reps` and `warmup`; `salt`
+/// varies the interleaving seed between plans.
+pub fn plan(
+    cfg: &TuneConfig,
+    mut scenarios: Vec<Scenario>,
+    reps: u32,
+    warmup: u32,
+    salt: u32,
+) -> Plan {
+    scenarios.sort_by(|a, b| a.id.cmp(&b.id));
+    Plan {
+        scenarios,
+        corpus: cfg.corpus.clone(),
+        reps,
+        warmup,
+        order: match cfg.order {
+            Order::Interleaved { seed } => Order::Interleaved {
+                seed: seed.wrapping_add(u64::from(salt)),
+            },
+            Order::Sequential => Order::Sequential,
+        },
+        settle: cfg.settle,
+        cold_method: cfg.cold_method,
+        bootstrap_seed: cfg.seed,
+    }
+}
+
+/// A summary row's throughput as an estimate (the interval widened to hold
+/// the median if rounding put it outside).
+pub fn throughput(r: &SummaryRow) -> Estimate {
+    Estimate {
+        point: r.mb_per_s,
+        ci: Interval {
+            low: r.mb_per_s_ci_low.min(r.mb_per_s),
+            high: r.mb_per_s_ci_high.max(r.mb_per_s),
+            level: 0.95,
+        },
+    }
+}
+
+fn speedup(r: &SummaryRow) -> Option<Estimate> {
+    let (point, low, high) = (r.speedup?, r.speedup_ci_low?, r.speedup_ci_high?);
+    Some(Estimate {
+        point,
+        ci: Interval {
+            low: low.min(point),
+            high: high.max(point),
+            level: 0.95,
+        },
+    })
+}
+
+/// Record one point's result; a point that did not run and verify ends the
+/// strategy's sweep with the reason.
+fn record_point(s: &mut StrategySweep, setting: Setting, row: Option<&SummaryRow>, round: u32) {
+    let label = s.kind.label(setting);
+    match row {
+        Some(r) if r.status == "ok" => {
+            let t = throughput(r);
+            s.state.record(setting, t);
+            s.points.push(Point {
+                setting,
+                throughput: t,
+                speedup: speedup(r),
+                wall_s: r.wall_median_s,
+                reps: r.n_verified,
+                round,
+                scenario_id: r.scenario_id.clone(),
+            });
+        }
+        Some(r) => s.end(format!("{label} {}: {}", r.status, r.detail)),
+        None => s.end(format!("{label}: no result")),
+    }
+}
+
+/// After a round: move an active sweep on, ending it when the planner has
+/// nothing left.
+fn advance(cfg: &TuneConfig, s: &mut StrategySweep) {
+    if s.status == Status::Active {
+        s.state.advance(&cfg.limits);
+        if s.state.phase == Phase::Done {
+            let why = s.state.why_done(&cfg.limits);
+            s.end(why);
+        }
+    }
+}
+
+/// A short account of a round's cost for the terminal.
+pub fn describe_estimate(estimate_s: Option<f64>) -> String {
+    estimate_s.map_or(String::new(), |e| format!(", about {}", human_s(e)))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::corpus::Scale;
+    use crate::measure::cache::{CacheState, ColdMethod};
+    use crate::measure::quiet::Settle;
+    use crate::tune::budget::Budget;
+    use crate::tune::config::Kind;
+    use crate::tune::knee::CurveShape;
+    use crate::tune::planner::Limits;
+    use crate::tune::sweep::{Observer, PlanRunner};
+    use crate::workload::{ReadSpec, Workload};
+
+    /// Answers every plan with rows whose wall time is a function of the
+    /// strategy (100 MB per repetition, so MB/s is 100 / wall), each
+    /// repetition costing its wall plus `overhead`, each plan `fixed` more.
+    struct Scripted {
+        wall_of: fn(&Strategy) -> f64,
+        overhead: f64,
+        fixed: f64,
+        calls: Vec<(String, Vec<String>)>,
+    }
+
+    impl PlanRunner for Scripted {
+        fn run(&mut self, plan: &Plan, folder: &Path) -> anyhow::Result<PlanResult> {
+            let mut rows = Vec::new();
+            let mut clock = 0.0;
+            for rep in 0..plan.warmup + plan.reps {
+                for s in &plan.scenarios {
+                    let wall = (self.wall_of)(&s.strategy);
+                    rows.push(Row {
+                        scenario_id: s.id.clone(),
+                        baseline_id: s.baseline_id(),
+                        status: "ok".into(),
+                        verified: true,
+                        warmup: rep < plan.warmup,
+                        rep,
+                        order: rows.len() as u32,
+                        wall_s: wall,
+                        bytes: 100_000_000,
+                        mb_per_s: 100.0 / wall,
+                        started_at: chrono::DateTime::from_timestamp_millis(
+                            (clock * 1000.0) as i64,
+                        )
+                        .unwrap()
+                        .to_rfc3339(),
+                        ..Row::default()
+                    });
+                    clock += wall + self.overhead;
+                }
+            }
+            self.calls.push((
+                folder.display().to_string(),
+                plan.scenarios
+                    .iter()
+                    .map(|s| s.strategy.to_string())
+                    .collect(),
+            ));
+            Ok(PlanResult {
+                dir: folder.to_path_buf(),
+                summary: results::summarize_rows(&rows, 1),
+                rows,
+                meta: None,
+                elapsed_s: clock + self.fixed,
+            })
+        }
+    }
+
+    struct Quiet;
+
+    impl Observer for Quiet {
+        fn round_starting(&mut self, _: &RoundInfo, _: f64) {}
+        fn round_finished(&mut self, _: &Sweep) -> anyhow::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn config(kinds: Vec<Kind>, budget_s: u64, reps: u32) -> TuneConfig {
+        TuneConfig {
+            workloads: vec![Workload::Read(ReadSpec::default())],
+            kinds,
+            budget: Duration::from_secs(budget_s),
+            limits: Limits {
+                cores: 2,
+                max_workers: 64,
+                tolerance: 0.05,
+            },
+            cache: CacheState::Warm,
+            corpus: Scale::Quick.spec(),
+            reps,
+            warmup: 1,
+            order: Order::Sequential,
+            settle: Settle::default(),
+            cold_method: ColdMethod::Auto,
+            seed: 1,
+            data_dir: PathBuf::new(),
+            out: PathBuf::new(),
+            run_id: "t".into(),
+            profiles: PathBuf::new(),
+            compare: None,
+            progress: false,
+            scale: "quick".into(),
+        }
+    }
+
+    /// Threads halve the time up to 2 workers, then stay level; the rest
+    /// take as long as sequential.
+    fn two_cores(s: &Strategy) -> f64 {
+        match s {
+            Strategy::Threads { workers } => 1.0 / f64::from((*workers).min(2)),
+            _ => 1.0,
+        }
+    }
+
+    fn rising(s: &Strategy) -> f64 {
+        1.0 / f64::from(s.workers())
+    }
+
+    /// Threads are five times slower than the probe said.
+    fn slow_threads(s: &Strategy) -> f64 {
+        if matches!(s, Strategy::Threads { .. }) {
+            5.0
+        } else {
+            1.0
+        }
+    }
+
+    fn scripted(wall_of: fn(&Strategy) -> f64) -> Scripted {
+        Scripted {
+            wall_of,
+            overhead: 1.0,
+            fixed: 1.0,
+            calls: Vec::new(),
+        }
+    }
+
+    fn sweep(cfg: &TuneConfig, runner: &mut Scripted) -> (Sweep, Budget) {
+        let mut observer = Quiet;
+        let mut ctx = Context {
+            cfg,
+            runner,
+            observer: &mut observer,
+            budget: Budget::new(cfg.budget),
+        };
+        let sweep = sweep::run(&mut ctx).unwrap();
+        (sweep, ctx.budget)
+    }
+
+    fn folders(r: &Scripted) -> Vec<&str> {
+        r.calls.iter().map(|c| c.0.as_str()).collect()
+    }
+
+    #[test]
+    fn an_ample_budget_sweeps_the_first_strategy_then_the_others() {
+        let cfg = config(vec![Kind::Threads, Kind::Processes], 3600, 3);
+        let mut runner = scripted(two_cores);
+        let (sweep, budget) = sweep(&cfg, &mut runner);
+        // Probe; threads 1, 2, 4; threads 3 (refinement: the knee is at 2);
+        // then the second pass: processes 1, 2, 4. Each round is a warm-up
+        // part and three repetition parts.
+        let f = folders(&runner);
+        assert_eq!(f.len(), 1 + 4 + 4 + 4, "{f:?}");
+        assert_eq!(f[0], "rounds/r01-read-probe");
+        assert_eq!(
+            &f[1..5],
+            &[
+                "rounds/r02-read/warmup",
+                "rounds/r02-read/rep-1",
+                "rounds/r02-read/rep-2",
+                "rounds/r02-read/rep-3"
+            ]
+        );
+        assert_eq!(runner.calls[5].1, vec!["sequential", "threads(3)"]);
+        assert_eq!(runner.calls[9].1.len(), 4);
+        let ws = &sweep.workloads[0];
+        let (knee, shape) = ws.strategies[0].knee(0.05).unwrap();
+        assert_eq!(
+            (knee.setting, shape),
+            (Setting::Workers(2), CurveShape::Plateau)
+        );
+        assert_eq!(knee.reps, 3);
+        let (knee, shape) = ws.strategies[1].knee(0.05).unwrap();
+        assert_eq!(
+            (knee.setting, shape),
+            (Setting::Workers(1), CurveShape::Flat)
+        );
+        assert!(sweep.skipped.is_empty(), "{:?}", sweep.skipped);
+        assert_eq!(ws.baselines.len(), 4);
+        assert_eq!(
+            sweep.rounds.iter().map(|r| r.reps).collect::<Vec<_>>(),
+            vec![2, 3, 3, 3]
+        );
+        // Speedups come from the merged parts: threads(2) halves the time.
+        let s = ws.strategies[0]
+            .points
+            .iter()
+            .find(|p| p.setting == Setting::Workers(2))
+            .unwrap();
+        assert!((s.speedup.unwrap().point - 2.0).abs() < 1e-9);
+        assert!(budget.spent().as_secs_f64() < 3600.0);
+    }
+
+    #[test]
+    fn a_tight_budget_keeps_the_first_strategy_and_says_what_it_skipped() {
+        let cfg = config(vec![Kind::Threads, Kind::Processes], 75, 3);
+        let mut runner = scripted(two_cores);
+        let (sweep, budget) = sweep(&cfg, &mut runner);
+        let ws = &sweep.workloads[0];
+        assert_eq!(ws.strategies[0].points.len(), 4);
+        assert!(ws.strategies[1].points.is_empty());
+        assert_eq!(sweep.skipped.len(), 1, "{:?}", sweep.skipped);
+        let skip = &sweep.skipped[0];
+        assert_eq!(
+            (skip.strategy.as_str(), skip.setting.as_str()),
+            ("processes", "")
+        );
+        assert!(
+            skip.reason
+                .starts_with("budget: its expected sweep did not fit"),
+            "{}",
+            skip.reason
+        );
+        assert!(budget.spent().as_secs_f64() <= 75.0, "{:?}", budget.spent());
+    }
+
+    #[test]
+    fn points_that_do_not_fit_the_next_round_are_dropped_and_named() {
+        // 52 s: the probe (5 s) leaves 45; threads' first round (43.2 s with
+        // safety) fits; the rising curve asks for 8 workers, which does not
+        // fit the 14 s left.
+        let cfg = config(vec![Kind::Threads], 52, 3);
+        let mut runner = scripted(rising);
+        let (sweep, budget) = sweep(&cfg, &mut runner);
+        assert_eq!(runner.calls.len(), 5);
+        let skipped: Vec<&str> = sweep.skipped.iter().map(|s| s.setting.as_str()).collect();
+        assert_eq!(skipped, vec!["threads(8)"], "{:?}", sweep.skipped);
+        let threads = &sweep.workloads[0].strategies[0];
+        assert!(
+            threads
+                .stop_reason()
+                .starts_with("stopped before threads(8): budget"),
+            "{}",
+            threads.stop_reason()
+        );
+        let (knee, shape) = threads.knee(0.05).unwrap();
+        assert_eq!(
+            (knee.setting, shape),
+            (Setting::Workers(4), CurveShape::RisingAtCap)
+        );
+        assert!(budget.spent().as_secs_f64() <= 52.0);
+    }
+
+    #[test]
+    fn a_strategy_whose_first_round_cannot_fit_is_skipped_whole() {
+        let cfg = config(vec![Kind::Threads], 40, 3);
+        let mut runner = scripted(two_cores);
+        let (sweep, _) = sweep(&cfg, &mut runner);
+        assert_eq!(runner.calls.len(), 1);
+        assert_eq!(sweep.skipped.len(), 1);
+        assert!(
+            sweep.skipped[0]
+                .reason
+                .contains("did not fit the 33 s left"),
+            "{:?}",
+            sweep.skipped
+        );
+        assert!(sweep.workloads[0].strategies[0].points.is_empty());
+    }
+
+    #[test]
+    fn repetitions_are_lowered_to_fit_the_core_plan_and_said_so() {
+        let cfg = config(vec![Kind::Threads], 3600, 5);
+        let (sweep_ok, _) = sweep(&cfg, &mut scripted(two_cores));
+        assert_eq!((sweep_ok.reps, sweep_ok.reps_note.as_str()), (5, ""));
+        // 90 s: after the probe 83 s are left; threads' sweep needs 100.8 s
+        // at 5 repetitions, 84 at 4 and 67.2 at 3.
+        let cfg = config(vec![Kind::Threads], 90, 5);
+        let (tight, budget) = sweep(&cfg, &mut scripted(two_cores));
+        assert_eq!(tight.reps, 3);
+        assert!(
+            tight
+                .reps_note
+                .starts_with("3 repetitions per point instead of --reps 5"),
+            "{}",
+            tight.reps_note
+        );
+        assert!(tight.rounds[1..].iter().all(|r| r.reps == 3));
+        assert!(budget.spent().as_secs_f64() <= 90.0);
+    }
+
+    #[test]
+    fn a_round_over_its_estimate_cuts_points() {
+        // The probe saw 1 s repetitions; threads take 5 s. After the warm-up
+        // part only sequential + threads(1) fit the three repetition parts;
+        // threads(2) and threads(4) are cut.
+        let cfg = config(vec![Kind::Threads], 73, 5);
+        let mut runner = scripted(slow_threads);
+        let (sweep, budget) = sweep(&cfg, &mut runner);
+        assert_eq!(sweep.reps, 3);
+        let f = folders(&runner);
+        assert_eq!(f.last(), Some(&"rounds/r02-read/rep-3"), "{f:?}");
+        assert_eq!(runner.calls[1].1.len(), 4);
+        assert_eq!(runner.calls[2].1, vec!["sequential", "threads(1)"]);
+        let threads = &sweep.workloads[0].strategies[0];
+        assert_eq!(threads.points.len(), 1);
+        assert_eq!(threads.points[0].reps, 3);
+        assert!(
+            threads
+                .stop_reason()
+                .contains("cut from its round after 0 of at least 3"),
+            "{}",
+            threads.stop_reason()
+        );
+        let skipped: Vec<&str> = sweep.skipped.iter().map(|s| s.setting.as_str()).collect();
+        assert_eq!(skipped, vec!["threads(2)", "threads(4)"]);
+        assert!(budget.spent().as_secs_f64() <= 73.0, "{:?}", budget.spent());
+    }
+
+    #[test]
+    fn a_round_that_runs_over_the_model_scales_its_projection() {
+        let scenario = Scenario::new(
+            "tune",
+            Workload::Read(ReadSpec::default()),
+            Strategy::Sequential,
+            CacheState::Warm,
+        );
+        let entry = Entry {
+            scenario: scenario.clone(),
+            owner: None,
+            wall_guess: 1.0,
+        };
+        let mut parts = Parts::default();
+        assert_eq!(parts.correction(), 1.0);
+        // Two repetitions 1 s apart of 1 s walls (no overhead) and a fixed
+        // 1 s: the model says 2 s per part; the part took 6 s.
+        let mut cost = CostModel::default();
+        let mut runner = scripted(|_| 1.0);
+        runner.overhead = 0.0;
+        let mut plan = plan(&config(vec![], 60, 3), vec![scenario], 2, 0, 0);
+        plan.reps = 2;
+        let mut result = runner.run(&plan, Path::new("p")).unwrap();
+        result.elapsed_s = 6.0;
+        parts.absorb(result, 0, &mut cost);
+        parts.predicted_s += parts.model_s(std::slice::from_ref(&entry), &cost, 1);
+        assert!((parts.model_s(std::slice::from_ref(&entry), &cost, 1) - 5.0).abs() < 1e-9);
+        assert!((parts.correction() - 6.0 / 5.0).abs() < 1e-9);
+        parts.elapsed_s = 1000.0;
+        assert_eq!(parts.correction(), 10.0);
+    }
+}
