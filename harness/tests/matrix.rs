@@ -255,3 +255,51 @@ fn command_read_must_report_the_bytes_it_loaded() {
         .iter()
         .all(|r| !r.verified && r.detail.contains("bytes=12")));
 }
+
+/// A filesystem that refuses `O_DIRECT` (ramfs) makes the direct scan
+/// `unavailable: …` while the other scans run. Needs root to mount ramfs.
+#[test]
+fn direct_io_refused_by_the_filesystem_is_unavailable() {
+    let lab = Lab::new();
+    let mnt = lab.path().join("ram");
+    std::fs::create_dir(&mnt).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "ramfs", "ramfs"])
+        .arg(&mnt)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipped: cannot mount ramfs here (not root?)");
+        return;
+    }
+    let out = lab.run(&[
+        "--workload",
+        "scan",
+        "--variant",
+        "read,direct",
+        "--large-file",
+        "64KiB",
+        "--data-dir",
+        mnt.to_str().unwrap(),
+    ]);
+    let _ = std::process::Command::new("umount").arg(&mnt).status();
+    assert!(out.status.success(), "{}", text(&out));
+    let run = lab.only_run();
+    let direct = run
+        .summary
+        .iter()
+        .find(|s| s.variant.starts_with("direct"))
+        .unwrap();
+    assert_eq!(direct.status, "unavailable", "{}", direct.detail);
+    assert!(
+        direct.detail.contains("O_DIRECT unavailable"),
+        "{}",
+        direct.detail
+    );
+    let read = run
+        .summary
+        .iter()
+        .find(|s| s.variant.starts_with("read"))
+        .unwrap();
+    assert_eq!((read.status.as_str(), read.n_verified), ("ok", 2));
+}

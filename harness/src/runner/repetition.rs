@@ -52,7 +52,11 @@ pub(super) fn run(
     let kill_after = scenario
         .kill_at_pct
         .map(|pct| (workload.tasks(ctx) as u64 * u64::from(pct) / 100) as u32);
-    match strategy::execute(&scenario.strategy, workload, ctx, corpus, kill_after) {
+    let result = match workload.unavailable(ctx) {
+        Some(why) => Err(StrategyError::Unavailable(why)),
+        None => strategy::execute(&scenario.strategy, workload, ctx, corpus, kill_after),
+    };
+    match result {
         Ok(exec) => {
             let check = workload.verify_run(ctx, corpus, exec.count_sum, exec.interrupted);
             fill_measurements(&mut row, &exec);

@@ -59,6 +59,9 @@ pub struct WorkloadComparison {
     pub ratio: Option<(f64, f64, f64)>,
     /// The verdict.
     pub verdict: Verdict,
+    /// Whether either sweep saw its sequential baseline drift between
+    /// rounds (the machine, not the setting, may explain a difference).
+    pub drift: bool,
 }
 
 /// A field of the machine or the settings that differs.
@@ -103,9 +106,15 @@ pub fn compare(here: &Profile, there: &Profile) -> Comparison {
     let workloads = names
         .into_iter()
         .map(|name| {
-            let h = here.workload(name).and_then(|w| w.recommended.clone());
-            let t = there.workload(name).and_then(|w| w.recommended.clone());
-            compare_one(name, h, t, tolerance)
+            let (h, t) = (here.workload(name), there.workload(name));
+            let mut c = compare_one(
+                name,
+                h.and_then(|w| w.recommended.clone()),
+                t.and_then(|w| w.recommended.clone()),
+                tolerance,
+            );
+            c.drift = [h, t].iter().flatten().any(|w| w.drift.is_some());
+            c
         })
         .collect();
     Comparison {
@@ -147,6 +156,7 @@ fn compare_one(
         there,
         ratio,
         verdict,
+        drift: false,
     }
 }
 
@@ -234,10 +244,16 @@ pub fn render(
                 w.ratio.map_or("—".into(), |(r, l, h)| {
                     format!("{r:.2}× [{l:.2} … {h:.2}]")
                 }),
-                match w.verdict {
-                    super::compare::Verdict::Different => format!("{} *", w.verdict),
-                    v => v.to_string(),
-                },
+                format!(
+                    "{}{}{}",
+                    w.verdict,
+                    if w.verdict == Verdict::Different {
+                        " *"
+                    } else {
+                        ""
+                    },
+                    if w.drift { " (drift)" } else { "" }
+                ),
             ]
         })
         .collect();
@@ -257,6 +273,13 @@ pub fn render(
         writeln!(
             out,
             "* different recommendations whose throughputs are clearly different"
+        )?;
+    }
+    if c.workloads.iter().any(|w| w.drift) {
+        writeln!(
+            out,
+            "(drift) a sweep's sequential baseline moved between its rounds: the machine's state, \
+             not the setting, may explain a difference"
         )?;
     }
     Ok(())

@@ -2,21 +2,33 @@
 //!
 //! Owns: planning adaptive sweeps ([`planner`]), fitting them into a time
 //! budget ([`budget`]), running them as rounds of ordinary runs
-//! ([`sweep`], through [`crate::runner::run`]), the sweep's files
+//! ([`sweep`], [`round`], through [`crate::runner::run`]), the sweep's files
 //! ([`record`]: `tuning.json` and a merged run folder), the profile
 //! ([`profile`]) and comparing profiles ([`compare`]). Does not own: the knee
 //! statistics ([`knee`], re-exported from [`crate::stats::knee`]), measuring
 //! (`runner`, `measure`) or rendering charts (`report`, which draws the
 //! tuning section from `tuning.json`).
 //!
-//! The pipeline of [`command`]: validate the flags ([`TuneConfig`]) → for
-//! each workload probe the cost of a repetition, admit strategies that fit
-//! the workload's share of the budget, run rounds (sequential baseline and
-//! the next settings of every admitted strategy, interleaved) until each
-//! sweep stops → choose each strategy's knee and the workload's
-//! recommendation → write the profile (`<profiles>/<host>-<date>.toml` and
-//! `.json`) and `tuning.json` → print the table → compare with `--compare`
-//! or with this host's previous profile.
+//! The pipeline of [`command`]: validate the flags ([`TuneConfig`]) →
+//! probe every workload (its sequential baseline, 2 repetitions) to learn
+//! what a repetition costs → choose the repetitions per point (`--reps`, or
+//! fewer, never below 3, when the budget needs it) → first pass: the first
+//! `--strategy` for every workload; second pass: the others, each workload
+//! getting a share of the budget in proportion to its estimated need →
+//! rounds (sequential baseline and the next settings of every admitted
+//! strategy, repetitions interleaved, run one repetition per plan so the
+//! budget is checked between them) until each sweep stops → each strategy's
+//! knee and the workload's recommendation → the profile
+//! (`<profiles>/<host>-<date>.toml` and `.json`) and `tuning.json` → the
+//! table → a comparison with `--compare` or with this host's previous
+//! profile.
+//!
+//! The sweep's run folder `<out>/<run-id>/` (default `results/tune-<UTC
+//! time>/`): `tuning.json` (curves and knees, [`record::TuningRecord`]),
+//! `run.json`/`runs.csv`/`summary.csv` (every round merged as one standard
+//! run), and `rounds/rNN-<workload>[-probe]/`, each a standard run folder
+//! merging its parts (`warmup/`, `rep-1/`, …, each as written by
+//! [`crate::runner::run`]).
 
 pub mod budget;
 pub mod compare;

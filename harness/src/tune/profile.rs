@@ -13,10 +13,12 @@
 //! 2. among the knees, those within noise of the fastest (intervals overlap
 //!    or medians within the tolerance), the one with the **fewest workers**,
 //!    ties broken by [`Kind::SIMPLEST_FIRST`];
-//! 3. that setting is recommended only if it is **clearly faster than
-//!    sequential** (its same-round speedup interval lies wholly above
-//!    1 + tolerance); otherwise the recommendation is `sequential` and the
-//!    note says how close the best concurrent setting came.
+//! 3. that setting is recommended only if it has **more than one worker**
+//!    and is **clearly faster than sequential** (its same-round speedup
+//!    interval lies wholly above 1 + tolerance); otherwise the
+//!    recommendation is `sequential` and the note says how close the best
+//!    concurrent setting came (one worker is no concurrency, whatever noise
+//!    made its speedup look like).
 
 use std::fs;
 use std::io::{self, Write};
@@ -117,8 +119,40 @@ pub struct WorkloadProfile {
     pub recommended: Option<Choice>,
     /// The sequential baseline of the round the recommendation comes from.
     pub sequential: Option<Throughput>,
+    /// Present when the sequential baseline moved between this workload's
+    /// rounds beyond its intervals: the machine drifted during the sweep.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<Drift>,
     /// Each swept strategy's knee.
     pub strategies: Vec<Choice>,
+}
+
+/// How far the sequential baseline moved between a workload's rounds.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Drift {
+    /// Lowest round median, MB/s.
+    pub min_mb_per_s: f64,
+    /// Highest round median, MB/s.
+    pub max_mb_per_s: f64,
+    /// Rounds that measured the baseline.
+    pub rounds: u32,
+}
+
+/// The baseline's drift across rounds: `Some` when two rounds' intervals
+/// do not overlap.
+pub fn drift(baselines: &[Estimate]) -> Option<Drift> {
+    let apart = baselines
+        .iter()
+        .any(|a| baselines.iter().any(|b| !a.ci.overlaps(&b.ci)));
+    if !apart {
+        return None;
+    }
+    let medians = baselines.iter().map(|e| e.point);
+    Some(Drift {
+        min_mb_per_s: round(medians.clone().fold(f64::INFINITY, f64::min), 3),
+        max_mb_per_s: round(medians.fold(f64::NEG_INFINITY, f64::max), 3),
+        rounds: baselines.len() as u32,
+    })
 }
 
 /// A throughput with its 95 % interval.
@@ -333,6 +367,7 @@ fn workload_profile(tolerance: f64, ws: &WorkloadSweep) -> WorkloadProfile {
         within_noise: Vec::new(),
         recommended: None,
         sequential: ws.baselines.values().last().map(|e| Throughput::from(*e)),
+        drift: drift(&ws.baselines.values().copied().collect::<Vec<_>>()),
         strategies: knees.iter().map(|k| k.2.clone()).collect(),
     };
     let Some(best) = knees
@@ -350,15 +385,24 @@ fn workload_profile(tolerance: f64, ws: &WorkloadSweep) -> WorkloadProfile {
         .unwrap_or(best);
     let baseline = ws.baselines.get(&pick.1.round).copied();
     out.sequential = baseline.map(Throughput::from).or(out.sequential);
-    let rec = if clearly_faster(&pick.1, baseline, tolerance) {
+    let one_worker = pick.1.setting.total() <= 1;
+    let rec = if !one_worker && clearly_faster(&pick.1, baseline, tolerance) {
         out.note = pick.2.shape.map(|s| s.to_string()).unwrap_or_default();
         pick.2.clone()
     } else {
-        out.note = format!(
-            "no concurrent setting was clearly faster than sequential; the closest, {}, measured {}",
-            pick.2.setting,
-            pick.2.speedup_text()
-        );
+        out.note = if one_worker {
+            format!(
+                "the knee is at one worker ({}, {} over sequential): concurrency does not help here",
+                pick.2.setting,
+                pick.2.speedup_text()
+            )
+        } else {
+            format!(
+                "no concurrent setting was clearly faster than sequential; the closest, {}, measured {}",
+                pick.2.setting,
+                pick.2.speedup_text()
+            )
+        };
         sequential_choice(baseline.unwrap_or(pick.1.throughput), pick.2.shape)
     };
     if best.2.setting != pick.2.setting {
@@ -670,6 +714,15 @@ fn render_notes(out: &mut impl Write, p: &Profile) -> io::Result<()> {
         if !w.note.is_empty() {
             writeln!(out, "{}: {}", w.workload, w.note)?;
         }
+        if let Some(d) = &w.drift {
+            writeln!(
+                out,
+                "{}: the sequential baseline moved between rounds ({:.1} to {:.1} MB/s, intervals apart): \
+                 the machine drifted during the sweep; speedups compare within a round, but expect \
+                 throughput to vary more than the intervals say",
+                w.workload, d.min_mb_per_s, d.max_mb_per_s
+            )?;
+        }
         if !w.within_noise.is_empty() {
             writeln!(
                 out,
@@ -779,21 +832,32 @@ mod tests {
 
     #[test]
     fn sequential_is_recommended_when_nothing_is_clearly_faster() {
+        // threads(2) is distinguishable from threads(1), but its speedup,
+        // 1.09× [1.05 … 1.13], does not clear 1 + 5 %.
         let ws = workload(vec![swept(
             Kind::Threads,
-            &[(1, 100.0, 4.0), (2, 104.0, 4.0), (4, 98.0, 4.0)],
+            &[(1, 100.0, 2.0), (2, 109.0, 2.0), (4, 108.0, 2.0)],
         )]);
         let w = workload_profile(0.05, &ws);
         let rec = w.recommended.unwrap();
         assert_eq!((rec.strategy.as_str(), rec.workers), ("sequential", 1));
         assert_eq!(rec.mb_per_s, 100.0);
-        assert_eq!(rec.shape, Some(CurveShape::Flat));
+        assert_eq!(rec.shape, Some(CurveShape::Plateau));
         assert!(
-            w.note
-                .starts_with("no concurrent setting was clearly faster"),
+            w.note.starts_with(
+                "no concurrent setting was clearly faster than sequential; the closest, threads(2), measured 1.09×"
+            ),
             "{}",
             w.note
         );
+        assert!(w.within_noise.is_empty(), "{:?}", w.within_noise);
+        // A flat curve: the knee is at one worker.
+        let ws = workload(vec![swept(
+            Kind::Threads,
+            &[(1, 100.0, 4.0), (2, 104.0, 4.0), (4, 98.0, 4.0)],
+        )]);
+        let w = workload_profile(0.05, &ws);
+        assert_eq!(w.recommended.unwrap().shape, Some(CurveShape::Flat));
         assert_eq!(w.within_noise, vec!["threads(1)"]);
     }
 
@@ -805,6 +869,32 @@ mod tests {
         assert_eq!(w.status, "not measured");
         assert!(w.recommended.is_none());
         assert!(w.note.contains("threads: not swept: budget"), "{}", w.note);
+    }
+
+    #[test]
+    fn a_knee_at_one_worker_means_sequential_whatever_its_speedup() {
+        // threads(1) "measured" 1.3× (a slow baseline that round): still
+        // one worker, so sequential is recommended.
+        let ws = workload(vec![swept(
+            Kind::Threads,
+            &[(1, 130.0, 4.0), (2, 128.0, 4.0), (4, 90.0, 4.0)],
+        )]);
+        let w = workload_profile(0.05, &ws);
+        assert_eq!(w.recommended.unwrap().strategy, "sequential");
+        assert!(
+            w.note
+                .starts_with("the knee is at one worker (threads(1), 1.30×"),
+            "{}",
+            w.note
+        );
+    }
+
+    #[test]
+    fn drift_is_reported_only_when_baselines_are_apart() {
+        assert_eq!(drift(&[est(100.0, 10.0), est(115.0, 10.0)]), None);
+        assert_eq!(drift(&[est(100.0, 10.0)]), None);
+        let d = drift(&[est(250.0, 50.0), est(66.0, 5.0), est(90.0, 30.0)]).unwrap();
+        assert_eq!((d.min_mb_per_s, d.max_mb_per_s, d.rounds), (66.0, 250.0, 3));
     }
 
     #[test]

@@ -18,6 +18,10 @@
 //! not fit are cut from the round (a cut point is not used: it has too few
 //! repetitions); at or beyond it, the round simply stops adding
 //! repetitions, so a point has between [`MIN_REPS`] and `--reps` of them.
+//! The deadline of the first [`MIN_REPS`] repetitions is the workload's
+//! share plus as much again as the round was allowed (capped by the whole
+//! budget): cutting measured points costs more than borrowing from the
+//! workloads after it, whose shares are recomputed at their turn.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -298,6 +302,9 @@ fn affordable(
 
 /// Run the warm-up part and the measured parts of a round; returns them
 /// with the entries cut for the budget and how many repetitions each had.
+/// The first [`MIN_REPS`] repetitions may run past `deadline_s` (the
+/// workload's share) by as much again as the round was allowed, never past
+/// the whole budget; repetitions beyond them stop at `deadline_s`.
 fn run_parts(
     ctx: &mut Context,
     (index, folder, reps): (u32, &str, u32),
@@ -308,6 +315,9 @@ fn run_parts(
     let cfg = ctx.cfg;
     let mut parts = Parts::default();
     let mut cut = Vec::new();
+    let total_end = ctx.budget.total().as_secs_f64() - budget::RESERVE_S;
+    let start = ctx.spent_s();
+    let hard_end = total_end.min(deadline_s + (deadline_s - start).max(0.0));
     if cfg.warmup > 0 {
         let plan = plan(cfg, scenarios(entries), 0, cfg.warmup, index);
         let r = ctx.run_plan(&plan, &Path::new(folder).join("warmup"))?;
@@ -315,7 +325,12 @@ fn run_parts(
         parts.predicted_s += parts.model_s(entries, cost, cfg.warmup);
     }
     for rep in 1..=reps {
-        let remaining = deadline_s - ctx.spent_s();
+        let end = if rep <= MIN_REPS {
+            hard_end
+        } else {
+            deadline_s
+        };
+        let remaining = end - ctx.spent_s();
         let needed = (MIN_REPS + 1).saturating_sub(rep).max(1);
         let k = affordable(entries, &parts, cost, needed, remaining);
         if rep > MIN_REPS && k < entries.len() {

@@ -266,6 +266,27 @@ impl Workload {
         Some(bytes as u64)
     }
 
+    /// Why this workload cannot run on this machine, if it cannot: the
+    /// filesystem refusing `O_DIRECT` for the direct scan. Recorded as
+    /// `unavailable`, not as a failure.
+    pub fn unavailable(&self, ctx: &TaskContext) -> Option<String> {
+        let Workload::Scan(ScanSpec {
+            method: ScanMethod::Direct { .. },
+            ..
+        }) = self
+        else {
+            return None;
+        };
+        let path = ctx.large_file.as_ref()?;
+        match crate::sys::cache::open_direct(path) {
+            Ok(_) => None,
+            Err(e) => Some(format!(
+                "O_DIRECT unavailable: {} refused it ({e})",
+                path.display()
+            )),
+        }
+    }
+
     /// Whether the workload needs the corpus's large file.
     pub fn needs_large_file(&self) -> bool {
         matches!(
