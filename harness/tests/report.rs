@@ -228,6 +228,36 @@ fn rendering_again_removes_charts_that_no_longer_apply() {
 }
 
 #[test]
+fn a_tuning_sweep_gets_its_section_and_charts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tune-small");
+    let dir = iolab::report::render_run(&run, tmp.path()).unwrap();
+    let html = fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(
+        html.contains("<section id=\"tuning\">"),
+        "no tuning section"
+    );
+    assert!(html.contains("rising_at_cap"), "no knee table");
+    let pngs: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_str().unwrap();
+            name.starts_with("tuning-") && name.ends_with(".png")
+        })
+        .collect();
+    assert!(!pngs.is_empty(), "no tuning-*.png in {}", dir.display());
+    for p in &pngs {
+        let bytes = fs::read(p).unwrap();
+        assert!(
+            bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+            "{} is not a PNG",
+            p.display()
+        );
+    }
+}
+
+#[test]
 fn a_missing_run_folder_is_an_error_naming_it() {
     let tmp = tempfile::tempdir().unwrap();
     let missing = tmp.path().join("no-such-run");
@@ -332,6 +362,11 @@ fn chart_specs_hold_their_invariants() {
                 .iter()
                 .all(|p| p.series.iter().any(|s| s.dashed && s.name == "mmap"))),
             Figure::Latency(f) => assert!(f.rows.iter().all(|r| r.p50_us <= r.p99_us)),
+            Figure::Tuning(f) => colours.extend(
+                f.series
+                    .iter()
+                    .map(|s| (s.strategy.clone(), s.colour.clone())),
+            ),
         }
     }
     colours.sort();

@@ -15,6 +15,7 @@ use super::warnings::{self, Warning};
 use crate::experiment::Order;
 use crate::results::{LoadedRun, SummaryRow};
 use crate::stats::{self, Change, Interval};
+use crate::tune::record::TuningRecord;
 
 /// Everything a run's report shows.
 #[derive(Clone, Debug, Serialize)]
@@ -41,6 +42,8 @@ pub struct RunContext {
     pub notes: Vec<Note>,
     /// Every scenario.
     pub table: Vec<TableRow>,
+    /// The sweep's `tuning.json`, when the run folder is a tuning sweep.
+    pub tuning: Option<TuningRecord>,
 }
 
 /// One labelled value of the header.
@@ -167,6 +170,7 @@ pub fn build(
             .collect(),
         notes: notes(&run.summary),
         table: run.summary.iter().map(table_row).collect(),
+        tuning: None,
     }
 }
 

@@ -74,7 +74,8 @@ pub fn section_ids(ctx: &RunContext) -> Vec<&'static str> {
         ids.push("headline");
     }
     for s in Section::ALL {
-        if ctx.figures.iter().any(|f| f.chart.section == s) {
+        let tuning = s == Section::Tuning && ctx.tuning.is_some();
+        if tuning || ctx.figures.iter().any(|f| f.chart.section == s) {
             ids.push(s.id());
         }
     }
@@ -117,6 +118,7 @@ pub fn run_page(ctx: &RunContext) -> String {
             "warnings" => warnings_html(ctx),
             "notes" => notes_html(ctx),
             "results" => results_table(&ctx.table),
+            "tuning" => tuning_html(ctx),
             chart => figures_html(ctx, chart),
         };
         body.push_str(&format!(
@@ -209,6 +211,61 @@ fn figures_html(ctx: &RunContext, id: &str) -> String {
     let mut s = format!("<p class=\"intro\">{}</p>\n", escape(section.intro()));
     for f in ctx.figures.iter().filter(|f| f.chart.section == *section) {
         s.push_str(&figure(f));
+    }
+    s
+}
+
+fn tuning_html(ctx: &RunContext) -> String {
+    let mut s = figures_html(ctx, Section::Tuning.id());
+    let Some(t) = &ctx.tuning else {
+        return s;
+    };
+    s.push_str("<table>\n<thead><tr><th>Workload</th><th>Strategy</th><th>Knee</th><th class=\"num\">MB/s [95 % CI]</th><th>Shape</th><th>Stop reason</th></tr></thead>\n<tbody>\n");
+    for w in &t.sweeps {
+        let colour = style::hex(style::strategy_colour(&w.strategy));
+        let (knee, mb) = match &w.knee {
+            Some(k) => (
+                k.setting.clone(),
+                format!(
+                    "{} [{}, {}]",
+                    view::sig3(k.mb_per_s),
+                    view::sig3(k.ci_low),
+                    view::sig3(k.ci_high)
+                ),
+            ),
+            None => ("–".into(), "–".into()),
+        };
+        let shape = w
+            .shape
+            .and_then(|c| serde_json::to_value(c).ok())
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| "–".into());
+        s.push_str(&format!(
+            "<tr><td>{}</td><td class=\"nowrap\"><span class=\"dot\" style=\"background:{colour}\"></span>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>\n",
+            escape(&w.workload),
+            escape(&w.strategy),
+            escape(&knee),
+            escape(&mb),
+            escape(&shape),
+            escape(&w.stop)
+        ));
+    }
+    s.push_str("</tbody>\n</table>\n");
+    if !t.skipped.is_empty() {
+        s.push_str("<h3>Skipped</h3>\n<ul>\n");
+        for k in &t.skipped {
+            let what = if k.setting.is_empty() {
+                format!("{} · {} (whole sweep)", k.workload, k.strategy)
+            } else {
+                format!("{} · {}", k.workload, k.setting)
+            };
+            s.push_str(&format!(
+                "<li>{}: {}</li>\n",
+                escape(&what),
+                escape(&k.reason)
+            ));
+        }
+        s.push_str("</ul>\n");
     }
     s
 }

@@ -32,6 +32,7 @@ use anyhow::Context;
 
 use crate::cli::{CompareArgs, ReportArgs};
 use crate::results::{self, write_atomically};
+use crate::tune::record::{TuningRecord, TUNING_JSON};
 use context::FigureContext;
 
 /// File name of the report page inside a report folder.
@@ -52,15 +53,33 @@ pub fn render_run(run_dir: &Path, out_root: &Path) -> anyhow::Result<PathBuf> {
     let out = out_root.join(&run.meta.run_id);
     fs::create_dir_all(&out)
         .with_context(|| format!("creating report folder {}", out.display()))?;
-    let figures = draw_charts(&charts::plan(&run.summary), &out)?;
+    let tuning = load_tuning(run_dir)?;
+    let mut specs = charts::plan(&run.summary);
+    if let Some(t) = &tuning {
+        specs.extend(charts::tuning::specs(t));
+    }
+    let figures = draw_charts(&specs, &out)?;
     remove_stale_charts(&out, &figures)?;
-    let ctx = context::build(&run, figures, claims::claims_section(&run));
+    let mut ctx = context::build(&run, figures, claims::claims_section(&run));
+    ctx.tuning = tuning;
     write_atomically(&out.join(INDEX_HTML), html::run_page(&ctx).as_bytes())?;
     write_atomically(
         &out.join(SUMMARY_MD),
         markdown::run_summary(&ctx).as_bytes(),
     )?;
     Ok(out)
+}
+
+/// The sweep record of a tuning run folder, if it has one.
+fn load_tuning(run_dir: &Path) -> anyhow::Result<Option<TuningRecord>> {
+    let path = run_dir.join(TUNING_JSON);
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let record =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    Ok(Some(record))
 }
 
 /// Draw every chart to `<out>/<id>.png` and read the bytes back for

@@ -21,6 +21,7 @@ pub mod nested;
 pub mod ratio;
 pub mod scaling;
 pub mod throughput;
+pub mod tuning;
 
 use std::path::Path;
 
@@ -48,11 +49,13 @@ pub enum Section {
     Atomic,
     /// Wall against user and system CPU time.
     Cpu,
+    /// A tuning sweep (`tuning.json`): curves and knees per workload.
+    Tuning,
 }
 
 impl Section {
     /// Every chart section, in page order.
-    pub const ALL: [Section; 8] = [
+    pub const ALL: [Section; 9] = [
         Section::Throughput,
         Section::Scaling,
         Section::Nested,
@@ -61,6 +64,7 @@ impl Section {
         Section::Append,
         Section::Atomic,
         Section::Cpu,
+        Section::Tuning,
     ];
 
     /// The HTML id of the section.
@@ -74,6 +78,7 @@ impl Section {
             Section::Append => "append",
             Section::Atomic => "atomic",
             Section::Cpu => "cpu",
+            Section::Tuning => "tuning",
         }
     }
 
@@ -88,6 +93,7 @@ impl Section {
             Section::Append => "Concurrent appends: lost and corrupted lines",
             Section::Atomic => "Atomic saves",
             Section::Cpu => "Where the time went: wall vs CPU",
+            Section::Tuning => "Tuning",
         }
     }
 
@@ -102,6 +108,7 @@ impl Section {
             Section::Append => "What became of the appended lines, as a share of the lines written. Red is data loss; a variant that lost data has its name in red.",
             Section::Atomic => "Median time per save, with a whisker to the 99th percentile; torn files, where counted, are printed next to the bar (red when any).",
             Section::Cpu => "Median wall time next to the CPU time (user + system) of each scenario. CPU well below wall: waiting for I/O. CPU near or above wall: CPU-bound (or parallel).",
+            Section::Tuning => "The `iolab tune` sweep: median throughput against total workers, one line per strategy (for nested pools, the best cell of each total), the shaded band is the 95 % interval; the dashed line is the median sequential baseline of the workload's rounds, and the ringed point is the knee chosen for each strategy.",
         }
     }
 }
@@ -139,6 +146,8 @@ pub enum Figure {
     Atomic(atomic::AtomicFigure),
     /// Wall vs CPU.
     Cpu(cpu::CpuFigure),
+    /// Tuning sweep curves and knees.
+    Tuning(tuning::TuningFigure),
 }
 
 /// Whether `file_name` is a chart PNG a report renders (`throughput-*.png`,
@@ -148,7 +157,14 @@ pub fn is_chart_file(file_name: &str) -> bool {
     let Some(stem) = file_name.strip_suffix(".png") else {
         return false;
     };
-    let families = ["throughput-", "scaling-", "chunks-", "latency-", "cpu-"];
+    let families = [
+        "throughput-",
+        "scaling-",
+        "chunks-",
+        "latency-",
+        "cpu-",
+        "tuning-",
+    ];
     families.iter().any(|f| stem.starts_with(f))
         || ["nested", "append", "atomic-save"].contains(&stem)
 }
@@ -183,6 +199,7 @@ pub fn render(chart: &Chart, path: &Path) -> anyhow::Result<()> {
         Figure::Append(f) => append::draw(&chart.title, f, path),
         Figure::Atomic(f) => atomic::draw(&chart.title, f, path),
         Figure::Cpu(f) => cpu::draw(&chart.title, f, path),
+        Figure::Tuning(f) => tuning::draw(&chart.title, f, path),
     };
     result.map_err(|e| anyhow::anyhow!("drawing chart {} to {}: {e}", chart.id, path.display()))
 }

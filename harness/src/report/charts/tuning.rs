@@ -1,0 +1,212 @@
+//! Figure: a tuning sweep (`iolab tune`, its `tuning.json`), one chart per
+//! workload: throughput against total workers, one line per strategy (the
+//! points on the curve the knee is chosen from) with its 95 % interval as a
+//! band, the median sequential baseline of the workload's rounds as a dashed
+//! line, and each strategy's chosen knee ringed.
+
+use std::path::Path;
+
+use plotters::prelude::*;
+use serde::Serialize;
+
+use super::draw::{self, Swatch};
+use super::scaling::Point;
+use super::{Chart, Figure, Section};
+use crate::report::style::{self, LABEL_SIZE, TEXT, X_AXIS_AREA};
+use crate::report::view;
+use crate::tune::record::TuningRecord;
+
+/// The sweep curves of one workload.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TuningFigure {
+    /// The workload.
+    pub workload: String,
+    /// One line per strategy with a point on its curve.
+    pub series: Vec<TuningSeries>,
+    /// Median of the sequential baselines of the workload's rounds, MB/s.
+    pub baseline: Option<f64>,
+}
+
+/// One strategy's curve and knee.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TuningSeries {
+    /// Strategy name.
+    pub strategy: String,
+    /// Colour, `#rrggbb`.
+    pub colour: String,
+    /// Points on the curve, ascending in workers.
+    pub points: Vec<Point>,
+    /// The chosen knee, if any.
+    pub knee: Option<Point>,
+}
+
+/// One chart per workload of `record` with a measured curve.
+pub fn specs(record: &TuningRecord) -> Vec<Chart> {
+    let mut workloads: Vec<&str> = Vec::new();
+    for s in &record.sweeps {
+        if !workloads.contains(&s.workload.as_str()) {
+            workloads.push(&s.workload);
+        }
+    }
+    let mut out = Vec::new();
+    for workload in workloads {
+        let series: Vec<TuningSeries> = record
+            .sweeps
+            .iter()
+            .filter(|s| s.workload == workload)
+            .filter_map(|s| {
+                let mut points: Vec<Point> = s
+                    .points
+                    .iter()
+                    .filter(|p| p.on_curve)
+                    .map(|p| Point {
+                        x: f64::from(p.workers),
+                        y: p.mb_per_s,
+                        low: p.ci_low.min(p.mb_per_s),
+                        high: p.ci_high.max(p.mb_per_s),
+                    })
+                    .collect();
+                if points.is_empty() {
+                    return None;
+                }
+                points.sort_by(|a, b| a.x.total_cmp(&b.x));
+                Some(TuningSeries {
+                    strategy: s.strategy.clone(),
+                    colour: style::hex(style::strategy_colour(&s.strategy)),
+                    points,
+                    knee: s.knee.as_ref().map(|k| Point {
+                        x: f64::from(k.workers),
+                        y: k.mb_per_s,
+                        low: k.ci_low.min(k.mb_per_s),
+                        high: k.ci_high.max(k.mb_per_s),
+                    }),
+                })
+            })
+            .collect();
+        if series.is_empty() {
+            continue;
+        }
+        let mut baselines: Vec<f64> = record
+            .rounds
+            .iter()
+            .filter(|r| r.workload == workload)
+            .filter_map(|r| r.sequential.map(|v| v.median))
+            .collect();
+        baselines.sort_by(f64::total_cmp);
+        let baseline = match baselines.len() {
+            0 => None,
+            n if n % 2 == 1 => Some(baselines[n / 2]),
+            n => Some((baselines[n / 2 - 1] + baselines[n / 2]) / 2.0),
+        };
+        out.push(Chart {
+            id: format!("tuning-{workload}"),
+            section: Section::Tuning,
+            title: format!("{workload}: tuning sweep, throughput against workers (MB/s)"),
+            figure: Figure::Tuning(TuningFigure {
+                workload: workload.to_string(),
+                series,
+                baseline,
+            }),
+        });
+    }
+    out
+}
+
+/// Draw the figure to `path`.
+///
+/// # Errors
+/// When plotters cannot draw or write the file.
+pub fn draw(title: &str, f: &TuningFigure, path: &Path) -> anyhow::Result<()> {
+    let (root, body) = draw::canvas(path, 490, title)?;
+    let mut items: Vec<(String, RGBColor, Swatch)> = f
+        .series
+        .iter()
+        .map(|s| {
+            (
+                s.strategy.clone(),
+                style::parse_hex(&s.colour),
+                Swatch::Line,
+            )
+        })
+        .collect();
+    if f.baseline.is_some() {
+        items.push((
+            "sequential".into(),
+            style::strategy_colour("sequential"),
+            Swatch::Dashed,
+        ));
+    }
+    items.push(("knee (ringed)".into(), TEXT, Swatch::Box));
+    let area = draw::legend(&body, &items)?;
+    let mut ticks: Vec<f64> = f
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|q| q.x))
+        .collect();
+    ticks.sort_by(f64::total_cmp);
+    ticks.dedup();
+    let (lo, hi) = draw::log_range(ticks.iter().copied(), 1.35);
+    let values: Vec<f64> = f
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().flat_map(|q| [q.y, q.low, q.high]))
+        .chain(f.baseline)
+        .collect();
+    let y_axis = draw::value_axis(&values);
+    let floor = y_axis.low();
+    let y_desc = if y_axis.is_log() {
+        "throughput, MB/s (log scale)"
+    } else {
+        "throughput, MB/s"
+    };
+    let mut chart = ChartBuilder::on(&area)
+        .margin_right(24)
+        .x_label_area_size(X_AXIS_AREA)
+        .y_label_area_size(70)
+        .build_cartesian_2d(draw::log_axis(lo, hi, ticks), y_axis)?;
+    let x_fmt = |x: &f64| view::tick(*x);
+    let y_fmt = |y: &f64| view::tick(*y);
+    chart
+        .configure_mesh()
+        .bold_line_style(draw::grid_style())
+        .light_line_style(style::BACKGROUND)
+        .x_label_formatter(&x_fmt)
+        .y_label_formatter(&y_fmt)
+        .x_desc("total workers")
+        .y_desc(y_desc)
+        .label_style(style::text(LABEL_SIZE, TEXT))
+        .axis_desc_style(style::text(style::AXIS_SIZE, TEXT))
+        .draw()?;
+    if let Some(b) = f.baseline {
+        let c = style::strategy_colour("sequential");
+        chart.draw_series(DashedLineSeries::new(
+            vec![(lo, b), (hi, b)],
+            8,
+            6,
+            c.stroke_width(2),
+        ))?;
+    }
+    for s in &f.series {
+        let c = style::parse_hex(&s.colour);
+        let pts: Vec<(f64, f64)> = s.points.iter().map(|q| (q.x, q.y)).collect();
+        let band: Vec<(f64, f64)> = s
+            .points
+            .iter()
+            .map(|q| (q.x, q.high))
+            .chain(s.points.iter().rev().map(|q| (q.x, q.low.max(floor))))
+            .collect();
+        chart.draw_series(std::iter::once(Polygon::new(band, c.mix(0.16).filled())))?;
+        chart.draw_series(LineSeries::new(pts.clone(), c.stroke_width(3)))?;
+        chart.draw_series(pts.iter().map(|&(x, y)| Circle::new((x, y), 5, c.filled())))?;
+        if let Some(k) = s.knee {
+            chart.draw_series(std::iter::once(Circle::new(
+                (k.x, k.y),
+                11,
+                TEXT.stroke_width(3),
+            )))?;
+            chart.draw_series(std::iter::once(Circle::new((k.x, k.y), 8, c.filled())))?;
+        }
+    }
+    root.present()?;
+    Ok(())
+}
