@@ -223,9 +223,16 @@ pub trait Io {
 
 /// Read the whole of `buf.len()` bytes at `offset`, looping over short reads;
 /// stops early only at end of file. Returns the total read.
-pub async fn read_exact_at<I: Io>(io: &I, file: &I::File, mut buf: Buf, offset: u64) -> BufResult {
+pub async fn read_exact_at<I: Io>(io: &I, file: &I::File, buf: Buf, offset: u64) -> BufResult {
     let want = buf.len();
-    let mut done = 0;
+    // The common case: one read fills the buffer in place, with no copy.
+    let (res, mut buf) = io.read_at(file, buf, offset).await;
+    let mut done = match res {
+        Ok(n) if n == 0 || n == want => return (Ok(n), buf),
+        Ok(n) => n,
+        Err(e) => return (Err(e), buf),
+    };
+    // Short reads: fetch the rest in pieces and copy them in.
     while done < want {
         let chunk = Buf::zeroed(want - done);
         let (res, chunk) = io.read_at(file, chunk, offset + done as u64).await;
