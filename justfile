@@ -4,7 +4,8 @@
 
 iolab := "cargo run --release --quiet --"
 
-# The whole lab at the default scale: corpora, every experiment, report, claims.
+# The whole lab at the default scale: corpora, every experiment, report, claims
+# (bench-all installs the Python reference programs' packages when missing).
 bench-all *ARGS:
     {{iolab}} bench-all {{ARGS}}
 
@@ -38,8 +39,7 @@ corpus SCALE="default":
 
 # Install the Python reference programs' packages into scripts/python/.venv.
 python-setup:
-    python3 -m venv scripts/python/.venv
-    scripts/python/.venv/bin/pip install --quiet -r scripts/python/requirements.txt
+    scripts/python-setup
 
 # Everything CI checks.
 ci:

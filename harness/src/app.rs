@@ -265,7 +265,12 @@ fn run_plan(plan: &Plan, output: &OutputArgs, data_dir: &Path) -> anyhow::Result
 fn bench_all(args: &BenchAllArgs) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
     let settings = cli::plan::bench_all_settings(args)?;
-    let experiments = load_experiments(&experiment_files(&args.experiments)?)?;
+    let files = experiment_files(&args.experiments)?;
+    if !args.dry_run && !args.no_python_setup {
+        let scripts = crate::experiment::python::scripts_dir(&args.experiments);
+        println!("{}", crate::experiment::python::ensure_packages(&scripts));
+    }
+    let experiments = load_experiments(&files)?;
     let planned = plan_experiments(&experiments, &settings, "bench-all")?;
     if args.dry_run {
         return list_scenarios(&planned);

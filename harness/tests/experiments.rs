@@ -263,3 +263,75 @@ fn a_tiny_experiment_runs_end_to_end() {
     );
     assert!(out.contains("append-needs-lock"), "{out}");
 }
+
+#[test]
+fn first_files_runs_per_file_workloads_on_a_subset() {
+    let lab = Lab::new();
+    let scripts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/python");
+    let f = experiment(
+        &lab,
+        "subset.toml",
+        &format!(
+            "{TINY}[[grid]]\nworkload = [\"write\", \"read\", \"atomic-save\", \"append\"]\nvariant = [\"one-write\", \"whole\", \"rename\", \"mutex\"]\n\
+             strategy = [\"threads\", \"processes\"]\nworkers = [2]\nappend_lines = [50]\nfirst_files = [5]\n\n\
+             [[grid]]\nname = \"python\"\nworkload = [\"read\"]\nstrategy = [\"command\"]\nworkers = [2]\nfirst_files = [7]\n\
+             command = [\"python3 {}/load_sequential.py {{corpus}} {{dest}} {{workers}} {{files}}\", \"cat {{corpus}}/data-00000.csv\"]\nbaseline = false\n",
+            scripts.display()
+        ),
+    );
+    let o = run(&lab, &[&f], &["--dry-run"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("first_files applies to the workloads"),
+        "append is skipped: {out}"
+    );
+    assert!(
+        out.contains("needs `{files}` in the template"),
+        "cat is skipped: {out}"
+    );
+    let o = run(&lab, &[&f], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let done = lab.only_run();
+    // write, read, atomic-save × (threads, processes, sequential) + python read.
+    assert_eq!(done.summary.len(), 10, "{:#?}", done.summary);
+    for s in &done.summary {
+        assert_eq!((s.status.as_str(), s.n_verified), ("ok", 3), "{s:#?}");
+        let want = if s.strategy == "command" {
+            "+first-7"
+        } else {
+            "+first-5"
+        };
+        assert!(s.variant.ends_with(want), "{}", s.variant);
+    }
+    for r in done.rows.iter().filter(|r| r.strategy != "command") {
+        assert_eq!(
+            r.tasks, 5,
+            "{}: one task per file of the subset",
+            r.scenario_id
+        );
+    }
+    // The Python program read exactly the first 7 files (its bytes= report
+    // is checked against them).
+    let python = done
+        .summary
+        .iter()
+        .find(|s| s.strategy == "command")
+        .unwrap();
+    assert!(
+        python.scenario_id.contains("load_sequential"),
+        "{python:#?}"
+    );
+
+    // More files than the corpus holds is an error before anything runs.
+    let big = experiment(
+        &lab,
+        "big.toml",
+        &format!("{TINY}[[grid]]\nworkload = [\"read\"]\nfirst_files = [21]\n"),
+    );
+    let err = stderr(&run(&lab, &[&big], &["--dry-run"]));
+    assert!(
+        err.contains("asks for the first 21 files, but the corpus has 20"),
+        "{err}"
+    );
+}

@@ -12,6 +12,11 @@ import json
 import os
 import sys
 
+# Set by arguments() and spec(): how many corpus files to use (the first
+# ones; None = all) and the width of file indices in names.
+_LIMIT = None
+_WIDTH = 5
+
 
 def skip(reason):
     """Tell iolab this scenario cannot run here, and stop."""
@@ -28,26 +33,35 @@ def need(module, package=None):
 
 
 def arguments(extra=()):
-    """corpus dir, dest dir, workers, then the named extra arguments."""
+    """corpus dir, dest dir, workers, then the named extra arguments. An
+    optional last argument FILES limits the program to the corpus's first
+    FILES files (iolab's `first_files`, passed as `{files}`)."""
+    global _LIMIT
     names = ["corpus", "dest", "workers", *extra]
-    if len(sys.argv) != len(names) + 1:
-        print(f"usage: {os.path.basename(sys.argv[0])} {' '.join(names).upper()}", file=sys.stderr)
+    args = sys.argv[1:]
+    if len(args) == len(names) + 1:
+        _LIMIT = max(1, int(args.pop()))
+    if len(args) != len(names):
+        usage = " ".join(names).upper()
+        print(f"usage: {os.path.basename(sys.argv[0])} {usage} [FILES]", file=sys.stderr)
         sys.exit(2)
-    corpus, dest, workers, *rest = sys.argv[1:]
+    corpus, dest, workers, *rest = args
     return (corpus, dest, max(1, int(workers)), *rest)
 
 
 def spec(corpus):
-    """files, lines, values of the corpus, from its manifest."""
+    """files to use, lines, values of the corpus, from its manifest."""
+    global _WIDTH
     with open(os.path.join(corpus, "manifest.json"), encoding="utf-8") as f:
         s = json.load(f)["spec"]
-    return s["files"], s["lines"], s["values"]
+    _WIDTH = max(5, len(str(max(s["files"] - 1, 0))))
+    files = s["files"] if _LIMIT is None else min(_LIMIT, s["files"])
+    return files, s["lines"], s["values"]
 
 
-def file_name(k, files):
-    """Name of data file k in a corpus of `files` files."""
-    width = max(5, len(str(max(files - 1, 0))))
-    return f"data-{k:0{width}d}.csv"
+def file_name(k):
+    """Name of data file k (after spec() has read the corpus's size)."""
+    return f"data-{k:0{_WIDTH}d}.csv"
 
 
 def render(k, lines, values):

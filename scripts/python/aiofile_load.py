@@ -12,7 +12,7 @@ async def main(aiofile):
 
     async def load(k):
         async with gate:
-            async with aiofile.async_open(os.path.join(corpus, file_name(k, files)), "rb") as f:
+            async with aiofile.async_open(os.path.join(corpus, file_name(k)), "rb") as f:
                 return len(await f.read())
 
     print(f"bytes={sum(await asyncio.gather(*(load(k) for k in range(files))))}")

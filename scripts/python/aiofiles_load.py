@@ -12,7 +12,7 @@ async def main(aiofiles):
 
     async def load(k):
         async with gate:
-            async with aiofiles.open(os.path.join(corpus, file_name(k, files)), "rb") as f:
+            async with aiofiles.open(os.path.join(corpus, file_name(k)), "rb") as f:
                 return len(await f.read())
 
     print(f"bytes={sum(await asyncio.gather(*(load(k) for k in range(files))))}")

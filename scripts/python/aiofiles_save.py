@@ -13,7 +13,7 @@ async def main(aiofiles):
 
     async def save(k):
         async with gate:
-            async with aiofiles.open(os.path.join(dest, file_name(k, files)), "w") as f:
+            async with aiofiles.open(os.path.join(dest, file_name(k)), "w") as f:
                 await f.write(render(k, lines, values))
 
     await asyncio.gather(*(save(k) for k in range(files)))

@@ -9,7 +9,7 @@ def main():
     corpus, dest, _workers = arguments()
     files, _, _ = spec(corpus)
     for k in range(files):
-        name = file_name(k, files)
+        name = file_name(k)
         shutil.copy(os.path.join(corpus, name), os.path.join(dest, name))
 
 

@@ -9,7 +9,7 @@ from _common import arguments, file_name, spec
 def main():
     corpus, dest, workers = arguments()
     files, _, _ = spec(corpus)
-    names = [file_name(k, files) for k in range(files)]
+    names = [file_name(k) for k in range(files)]
     with ThreadPoolExecutor(workers) as pool:
         futures = [
             pool.submit(shutil.copy, os.path.join(corpus, n), os.path.join(dest, n)) for n in names

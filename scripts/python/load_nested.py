@@ -19,7 +19,7 @@ def load_chunk(paths):
 def main():
     corpus, _dest, workers = arguments()
     files, _, _ = spec(corpus)
-    paths = [os.path.join(corpus, file_name(k, files)) for k in range(files)]
+    paths = [os.path.join(corpus, file_name(k)) for k in range(files)]
     with ProcessPoolExecutor(workers) as pool:
         total = sum(pool.map(load_chunk, chunks(paths, workers)))
     print(f"bytes={total}")

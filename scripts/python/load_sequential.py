@@ -9,7 +9,7 @@ def main():
     files, _, _ = spec(corpus)
     total = 0
     for k in range(files):
-        with open(os.path.join(corpus, file_name(k, files)), "rb") as f:
+        with open(os.path.join(corpus, file_name(k)), "rb") as f:
             total += len(f.read())
     print(f"bytes={total}")
 

@@ -15,7 +15,7 @@ def main():
     files, lines, values = spec(corpus)
     with ProcessPoolExecutor(workers) as pool:
         futures = [
-            pool.submit(save, os.path.join(dest, file_name(k, files)), k, lines, values)
+            pool.submit(save, os.path.join(dest, file_name(k)), k, lines, values)
             for k in range(files)
         ]
         for f in futures:

@@ -8,7 +8,7 @@ def main():
     corpus, dest, _workers = arguments()
     files, lines, values = spec(corpus)
     for k in range(files):
-        with open(os.path.join(dest, file_name(k, files)), "w") as f:
+        with open(os.path.join(dest, file_name(k)), "w") as f:
             f.write(render(k, lines, values))
 
 

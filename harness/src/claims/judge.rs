@@ -41,9 +41,15 @@ pub(super) struct Data<'a> {
     pub(super) boot: Bootstrap,
 }
 
+/// A variant label cut into the workload's own label and the scenario's
+/// suffixes (`rename+first-1000` → `rename`, `+first-1000`).
+fn split_variant(variant: &str) -> (&str, &str) {
+    variant.split_at(variant.find('+').unwrap_or(variant.len()))
+}
+
 fn matches(s: &Select, r: &SummaryRow) -> bool {
     r.workload == s.workload
-        && (s.variants.is_empty() || s.variants.contains(&r.variant.as_str()))
+        && (s.variants.is_empty() || s.variants.contains(&split_variant(&r.variant).0))
         && (s.strategy.is_empty() || r.strategy == s.strategy)
         && s.workers.is_none_or(|w| r.workers == w)
         && s.processes.is_none_or(|p| r.processes == p)
@@ -173,8 +179,9 @@ impl Data<'_> {
         (ratio_verdict(&e.ci, at_least), measured, detail)
     }
 
-    /// Each candidate with its baseline (the same worker count when asked):
-    /// the pair with the highest ratio, and how many pairs had data.
+    /// Each candidate with its baseline (the same file subset and crash
+    /// point, and the same worker count when asked): the pair with the
+    /// highest ratio, and how many pairs had data.
     #[allow(clippy::type_complexity)]
     fn best_pair<'r>(
         &self,
@@ -189,10 +196,10 @@ impl Data<'_> {
         let mut best: Option<(Estimate, &SummaryRow, &SummaryRow, usize)> = None;
         let mut pairs = 0;
         for c in cands {
-            let Some(b) = bases
-                .iter()
-                .find(|b| !same_workers || b.workers == c.workers)
-            else {
+            let Some(b) = bases.iter().find(|b| {
+                split_variant(&b.variant).1 == split_variant(&c.variant).1
+                    && (!same_workers || b.workers == c.workers)
+            }) else {
                 continue;
             };
             let (Some(bs), Some(cs)) = (

@@ -211,7 +211,7 @@ pub const CLAIMS: &[Claim] = &[
         id: "async-nonblocking.python",
         statement: "The same, as the tutorial's Python: aiofiles writes under asyncio vs a plain loop.",
         source: "scripts/python/aiofiles_save.py vs save_sequential.py",
-        tested_by: "experiments/claims.toml (python-async-save, seed scale)",
+        tested_by: "experiments/claims.toml (python-async-save; the first 1,000 files at default scale)",
         claimed: "> 1×",
         test: ratio(
             python("write", "command-save_sequential-"),
@@ -275,7 +275,7 @@ pub const CLAIMS: &[Claim] = &[
         id: "fsync-cost",
         statement: "Durability needs fsync of the file and of its directory, and it has a cost.",
         source: "os.fsync(f); os.fsync(dir_fd) around os.replace",
-        tested_by: "experiments/atomic.toml (quick and seed scale), experiments/extra/fsync.toml",
+        tested_by: "experiments/atomic.toml (durability; the first 1,000 files at default scale), experiments/extra/fsync.toml",
         claimed: "> 1× (saving without fsync is faster)",
         test: ratio(
             side("atomic-save", &["rename-fsync-dir"], "sequential"),

@@ -222,3 +222,44 @@ fn atomic_rules_count_torn_targets() {
     assert_eq!(atomic_run(&[0, 0, 0], &[0, 0, 0]), Verdict::Inconclusive);
     assert_eq!(atomic_run(&[], &[0, 0, 0]), Verdict::NotTested);
 }
+
+#[test]
+fn sides_pair_only_on_the_same_file_subset() {
+    let fsync = |run: &LoadedRun| {
+        judge(run)
+            .into_iter()
+            .find(|j| j.id == "fsync-cost")
+            .unwrap()
+    };
+    // The durable save on the whole corpus is 10 s, on the first 100 files
+    // 1 s; the plain rename on the first 100 files is 0.5 s. Only the
+    // 100-file pair may be compared: 2×, not 20×.
+    let mut rows = reps(
+        "atomic-save",
+        "rename-fsync-dir",
+        "sequential",
+        1,
+        &[10.0; 5],
+    );
+    rows.extend(reps(
+        "atomic-save",
+        "rename-fsync-dir+first-100",
+        "sequential",
+        1,
+        &[1.0, 1.01, 0.99, 1.0, 1.02],
+    ));
+    rows.extend(reps(
+        "atomic-save",
+        "rename+first-100",
+        "sequential",
+        1,
+        &[0.5, 0.51, 0.49, 0.5, 0.5],
+    ));
+    let j = fsync(&loaded(rows.clone()));
+    assert_eq!(j.verdict, Verdict::Holds, "{j:?}");
+    assert!(j.measured.starts_with("2.0"), "{}", j.measured);
+    // Without a subset pair there is nothing to compare.
+    rows.retain(|r| r.variant != "rename-fsync-dir+first-100");
+    let j = fsync(&loaded(rows));
+    assert_eq!(j.verdict, Verdict::Inconclusive, "{j:?}");
+}

@@ -221,6 +221,11 @@ pub struct BenchAllArgs {
     /// List the scenarios the experiment files expand to (and the skipped combinations), then stop.
     #[arg(long)]
     pub dry_run: bool,
+    /// Do not install the Python reference programs' packages (aiofiles,
+    /// aiofile) when they are missing; the scenarios that need them are then
+    /// recorded as unavailable.
+    #[arg(long)]
+    pub no_python_setup: bool,
     /// Folder for rendered reports.
     #[arg(long, default_value = "reports")]
     pub reports: PathBuf,

@@ -51,6 +51,7 @@ struct Dims {
     command: Vec<Given>,
     caches: Vec<(CacheState, Option<Range<usize>>)>,
     kill_at: Vec<(u32, Option<Range<usize>>)>,
+    first_files: Vec<(Option<u32>, Option<Range<usize>>)>,
     baseline: bool,
 }
 
@@ -216,6 +217,7 @@ impl Experiment {
             ("block", b.block.as_ref().map(Vec::len)),
             ("pattern", b.pattern.as_ref().map(Vec::len)),
             ("kill_at", b.kill_at.as_ref().map(Vec::len)),
+            ("first_files", b.first_files.as_ref().map(Vec::len)),
             ("scales", b.scales.as_ref().map(Vec::len)),
         ];
         match lens.iter().find(|(_, n)| *n == Some(0)) {
@@ -349,6 +351,21 @@ impl Experiment {
                 })
                 .collect::<Result<_, _>>()?,
             None => vec![(0, None)],
+        };
+        d.first_files = match &b.first_files {
+            Some(l) => l
+                .iter()
+                .map(|n| match *n.get_ref() {
+                    0 => Err(self.source.invalid(
+                        &n.span(),
+                        "grid.first_files",
+                        0,
+                        "allowed 1 up to the corpus's file count",
+                    )),
+                    n_files => Ok((Some(n_files), Some(n.span()))),
+                })
+                .collect::<Result<_, _>>()?,
+            None => vec![(None, None)],
         };
         d.baseline = b.baseline.unwrap_or(true);
         Ok(())
@@ -514,26 +531,32 @@ impl Experiment {
                         out.skipped.push(skip(sspan, why));
                         continue;
                     }
-                    let scenario = Scenario::new(&self.name, w.clone(), s.clone(), *cache);
-                    for (kill, kspan) in &d.kill_at {
-                        if *kill == 0 {
-                            out.scenarios.push(scenario.clone());
-                            continue;
-                        }
-                        match scenario.clone().killed_at(*kill) {
-                            Ok(k) => out.scenarios.push(k),
-                            Err(why) => {
-                                out.skipped.push(skip(kspan.as_ref().unwrap_or(sspan), why))
+                    for (files, fspan) in &d.first_files {
+                        let mut scenario = Scenario::new(&self.name, w.clone(), s.clone(), *cache);
+                        if let Some(n) = files {
+                            match scenario.on_first_files(*n) {
+                                Ok(x) => scenario = x,
+                                Err(why) => {
+                                    out.skipped.push(skip(fspan.as_ref().unwrap_or(wspan), why));
+                                    continue;
+                                }
                             }
                         }
-                    }
-                    if d.baseline {
-                        out.scenarios.push(Scenario::new(
-                            &self.name,
-                            w.clone(),
-                            Strategy::Sequential,
-                            *cache,
-                        ));
+                        for (kill, kspan) in &d.kill_at {
+                            if *kill == 0 {
+                                out.scenarios.push(scenario.clone());
+                                continue;
+                            }
+                            match scenario.clone().killed_at(*kill) {
+                                Ok(k) => out.scenarios.push(k),
+                                Err(why) => {
+                                    out.skipped.push(skip(kspan.as_ref().unwrap_or(sspan), why))
+                                }
+                            }
+                        }
+                        if d.baseline {
+                            out.scenarios.push(scenario.baseline());
+                        }
                     }
                 }
             }

@@ -301,6 +301,9 @@ pub struct RawGrid {
     /// Kill the worker processes at this percentage of tasks (atomic-save
     /// with processes or nested); 0 runs to the end. Default: `[0]`.
     pub kill_at: Option<List<u32>>,
+    /// Run per-file workloads (write, read, copy, atomic-save) on the first
+    /// this-many corpus files only. Default: all files.
+    pub first_files: Option<List<u32>>,
     /// Per-scale replacements of this block's keys.
     pub scale: Option<Spanned<Box<Scales<RawGrid>>>>,
 }

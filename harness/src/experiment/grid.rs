@@ -278,7 +278,8 @@ fn overlay(mut base: RawGrid, o: &RawGrid) -> RawGrid {
         reads,
         block,
         pattern,
-        kill_at
+        kill_at,
+        first_files
     );
     base
 }
@@ -299,9 +300,8 @@ impl Env {
             .filter(|p| !p.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
         let experiments = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-        let scripts = experiments.join("..").join("scripts");
-        let scripts = scripts.canonicalize().unwrap_or(scripts);
-        let python = python_command(&scripts);
+        let scripts = super::python::scripts_dir(&experiments);
+        let python = super::python::interpreter(&scripts);
         Env {
             experiments,
             scripts,
@@ -328,31 +328,8 @@ impl Env {
     }
 }
 
-/// The Python to run reference programs with: the project's virtual
-/// environment (`scripts/python/.venv`, made by `just python-setup`) when it
-/// exists, else `python3` on the `PATH`, else a stand-in that reports
-/// `iolab-skip: python3 not found` so the scenarios are recorded as
-/// unavailable.
-fn python_command(scripts: &Path) -> String {
-    let venv = scripts
-        .join("python")
-        .join(".venv")
-        .join("bin")
-        .join("python");
-    if venv.exists() {
-        return shell_quote(&venv.display().to_string());
-    }
-    let on_path = std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("python3").is_file()));
-    if on_path {
-        "python3".into()
-    } else {
-        "sh -c 'echo \"iolab-skip: python3 not found (install Python 3, then run just python-setup)\" >&2; exit 3' --".into()
-    }
-}
-
 /// `text` quoted for `sh` when it holds anything but safe characters.
-fn shell_quote(text: &str) -> String {
+pub(super) fn shell_quote(text: &str) -> String {
     let safe = |c: char| c.is_ascii_alphanumeric() || "/._-+,:=@".contains(c);
     if !text.is_empty() && text.chars().all(safe) {
         text.to_string()

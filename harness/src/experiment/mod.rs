@@ -16,6 +16,7 @@ mod expand;
 mod file;
 mod grid;
 mod order;
+pub mod python;
 mod set;
 mod settings;
 mod size;
@@ -55,6 +56,11 @@ pub struct Scenario {
     /// (the atomic-save crash experiment); `None` runs to the end.
     #[serde(default)]
     pub kill_at_pct: Option<u32>,
+    /// Use only the first this-many corpus files (a per-file workload on a
+    /// subset, for scenarios too slow to run on the whole corpus); `None`
+    /// uses them all.
+    #[serde(default)]
+    pub first_files: Option<u32>,
 }
 
 impl Scenario {
@@ -65,21 +71,55 @@ impl Scenario {
         strategy: Strategy,
         cache: CacheState,
     ) -> Scenario {
-        let id = format!(
-            "{}/{}/{}/{}",
-            workload.name(),
-            workload.variant_label(),
-            strategy_slug(&strategy),
-            cache.as_str()
-        );
-        Scenario {
-            id,
+        let mut s = Scenario {
+            id: String::new(),
             experiment: experiment.to_string(),
             workload,
             strategy,
             cache,
             kill_at_pct: None,
+            first_files: None,
+        };
+        s.id = s.derived_id();
+        s
+    }
+
+    fn derived_id(&self) -> String {
+        format!(
+            "{}/{}/{}/{}",
+            self.workload.name(),
+            self.variant(),
+            strategy_slug(&self.strategy),
+            self.cache.as_str()
+        )
+    }
+
+    /// This scenario on the first `files` corpus files only.
+    ///
+    /// # Errors
+    /// Why the combination is meaningless: a workload that does not work
+    /// file by file, zero files, or a command template without `{files}`
+    /// (the command would not know to stop early).
+    pub fn on_first_files(mut self, files: u32) -> Result<Scenario, String> {
+        if !self.workload.per_file() {
+            return Err(format!(
+                "first_files applies to the workloads that take one corpus file per task (write, read, copy, atomic-save), not {}",
+                self.workload.name()
+            ));
         }
+        if files == 0 {
+            return Err("first_files 0: allowed 1 up to the corpus's file count".into());
+        }
+        if let Strategy::Command { template, .. } = &self.strategy {
+            if !template.contains("{files}") {
+                return Err(format!(
+                    "first_files with the command strategy needs `{{files}}` in the template, so the command uses only those files: {template}"
+                ));
+            }
+        }
+        self.first_files = Some(files);
+        self.id = self.derived_id();
+        Ok(self)
     }
 
     /// This scenario with its worker processes killed once `pct` percent of
@@ -96,19 +136,22 @@ impl Scenario {
             return Err(format!("kill at {pct}%: allowed 1 to 99"));
         }
         self.kill_at_pct = Some(pct);
-        let mut parts: Vec<String> = self.id.split('/').map(str::to_string).collect();
-        parts[1] = self.variant();
-        self.id = parts.join("/");
+        self.id = self.derived_id();
         Ok(self)
     }
 
-    /// The workload's variant label, with the crash point when there is one
-    /// (`in-place+kill-50pct`).
+    /// The workload's variant label, with the file subset and the crash
+    /// point when there are (`rename+first-1000`, `in-place+kill-50pct`).
+    /// Scenarios are compared only with scenarios of the same suffixes.
     pub fn variant(&self) -> String {
-        match self.kill_at_pct {
-            Some(pct) => format!("{}+kill-{pct}pct", self.workload.variant_label()),
-            None => self.workload.variant_label(),
+        let mut v = self.workload.variant_label();
+        if let Some(n) = self.first_files {
+            v.push_str(&format!("+first-{n}"));
         }
+        if let Some(pct) = self.kill_at_pct {
+            v.push_str(&format!("+kill-{pct}pct"));
+        }
+        v
     }
 
     /// The label people read: `read whole · threads(4) · cold`, after the
@@ -129,15 +172,22 @@ impl Scenario {
     }
 
     /// The sequential scenario this one is compared with (same workload,
-    /// knobs and cache state).
-    pub fn baseline_id(&self) -> String {
-        Scenario::new(
+    /// knobs, files and cache state).
+    pub fn baseline(&self) -> Scenario {
+        let mut s = Scenario::new(
             &self.experiment,
             self.workload.clone(),
             Strategy::Sequential,
             self.cache,
-        )
-        .id
+        );
+        s.first_files = self.first_files;
+        s.id = s.derived_id();
+        s
+    }
+
+    /// The identifier of [`Scenario::baseline`].
+    pub fn baseline_id(&self) -> String {
+        self.baseline().id
     }
 }
 

@@ -62,6 +62,18 @@ pub fn plan(experiments: &[Experiment], settings: &Settings) -> Result<Planned, 
     let scenarios = only(all, settings.only.as_deref())?;
     let excluded = total - scenarios.len();
     let corpus = corpus(&expansions, settings, &scenarios)?;
+    if let Some(s) = scenarios
+        .iter()
+        .find(|s| s.first_files.is_some_and(|n| n > corpus.files))
+    {
+        return Err(ExperimentError::Nothing(format!(
+            "{}: {} asks for the first {} files, but the corpus has {}; lower first_files or use a larger corpus",
+            s.experiment,
+            s.id,
+            s.first_files.unwrap_or_default(),
+            corpus.files
+        )));
+    }
     let largest = |f: fn(&Expansion) -> Option<u32>| expansions.iter().filter_map(f).max();
     let settle = settings.settle.unwrap_or_else(|| {
         expansions

@@ -29,6 +29,7 @@ pub(super) fn run(
     bar: &ProgressBar,
 ) -> anyhow::Result<Row> {
     let workload = &scenario.workload;
+    let ctx = &ctx.on_first_files(scenario.first_files);
     corpus::remove_marked_dir(&ctx.scratch, Marker::Scratch)?;
     corpus::create_marked_dir(&ctx.scratch, Marker::Scratch)?;
     workload

@@ -2,7 +2,8 @@
 //! like the rest: reference Python programs, `cp -r`, fio.
 //!
 //! Placeholders: `{corpus}` (corpus directory), `{dest}` (scratch directory),
-//! `{workers}`, `{files}`, `{lines}`, `{large}` (the large file). A command
+//! `{workers}`, `{files}` (files to use: the first N of the corpus),
+//! `{lines}`, `{large}` (the large file). A command
 //! that only reads reports what it read on stdout as `bytes=N` and, for line
 //! counts, `count=N`; iolab checks those against the manifest.
 
@@ -18,7 +19,7 @@ pub fn expand(template: &str, workers: u32, ctx: &TaskContext) -> String {
         .replace("{corpus}", &ctx.corpus_dir.display().to_string())
         .replace("{dest}", &ctx.scratch.display().to_string())
         .replace("{workers}", &workers.to_string())
-        .replace("{files}", &ctx.files.to_string())
+        .replace("{files}", &ctx.used_files.to_string())
         .replace("{lines}", &ctx.lines.to_string())
         .replace(
             "{large}",
@@ -90,7 +91,13 @@ fn check_reported(
     bytes: u64,
 ) -> Option<String> {
     let expected = match workload {
-        Workload::Read(_) => corpus.manifest.files.iter().map(|f| f.size).sum(),
+        Workload::Read(_) => corpus
+            .manifest
+            .files
+            .iter()
+            .take(ctx.used_files as usize)
+            .map(|f| f.size)
+            .sum(),
         Workload::Scan(_) => ctx.large_bytes,
         _ => return None,
     };

@@ -69,8 +69,11 @@ pub enum Workload {
 pub struct TaskContext {
     /// The corpus directory (inputs).
     pub corpus_dir: PathBuf,
-    /// Number of files in the corpus.
+    /// Number of files in the corpus (file names are padded for it).
     pub files: u32,
+    /// Files the per-file workloads use: the first this-many (all unless a
+    /// scenario runs on a subset).
+    pub used_files: u32,
     /// Lines per corpus file.
     pub lines: u32,
     /// Values per line.
@@ -90,11 +93,21 @@ impl TaskContext {
         TaskContext {
             corpus_dir: corpus.dir.clone(),
             files: spec.files,
+            used_files: spec.files,
             lines: spec.lines,
             values: spec.values,
             large_file: corpus.large_path(),
             large_bytes: corpus.manifest.large.as_ref().map_or(0, |l| l.bytes),
             scratch: scratch.to_path_buf(),
+        }
+    }
+
+    /// This context with the per-file workloads limited to the first
+    /// `files` corpus files (`None` or more than the corpus holds: all).
+    pub fn on_first_files(&self, files: Option<u32>) -> TaskContext {
+        TaskContext {
+            used_files: files.map_or(self.files, |n| n.min(self.files)),
+            ..self.clone()
         }
     }
 
@@ -311,13 +324,22 @@ impl Workload {
         matches!(self, Workload::Append(s) if s.variant == AppendVariant::Flock)
     }
 
+    /// Whether each task takes one corpus file (so a run can be limited to
+    /// the first N files).
+    pub fn per_file(&self) -> bool {
+        matches!(
+            self,
+            Workload::Write(_) | Workload::Read(_) | Workload::Copy(_) | Workload::AtomicSave(_)
+        )
+    }
+
     /// How many tasks one repetition has.
     pub fn tasks(&self, ctx: &TaskContext) -> u32 {
         match self {
             Workload::Write(_)
             | Workload::Read(_)
             | Workload::Copy(_)
-            | Workload::AtomicSave(_) => ctx.files,
+            | Workload::AtomicSave(_) => ctx.used_files,
             Workload::Append(s) => s.lines,
             Workload::Stream(s) => s.segments,
             Workload::Scan(s) => s.segments,
@@ -329,8 +351,12 @@ impl Workload {
     /// whose residency is measured before timing.
     pub fn inputs(&self, ctx: &TaskContext) -> Vec<PathBuf> {
         match self {
-            Workload::Read(_) | Workload::Copy(_) => (0..ctx.files).map(|k| ctx.input(k)).collect(),
-            Workload::AtomicSave(_) => (0..ctx.files).map(|k| atomic::target(ctx, k)).collect(),
+            Workload::Read(_) | Workload::Copy(_) => {
+                (0..ctx.used_files).map(|k| ctx.input(k)).collect()
+            }
+            Workload::AtomicSave(_) => (0..ctx.used_files)
+                .map(|k| atomic::target(ctx, k))
+                .collect(),
             Workload::Stream(_) | Workload::Scan(_) | Workload::Random(_) => {
                 ctx.large_file.iter().cloned().collect()
             }

@@ -46,7 +46,7 @@ pub(super) async fn run<I: Io>(
 /// Every output file must equal its corpus file (size and checksum): the
 /// write workload renders the same bytes, the copy workload copies them.
 pub(super) fn verify_outputs(ctx: &TaskContext, corpus: &Corpus) -> RunCheck {
-    let bad: Vec<String> = (0..ctx.files)
+    let bad: Vec<String> = (0..ctx.used_files)
         .into_par_iter()
         .filter_map(|k| {
             let path = ctx.output(k);
@@ -68,12 +68,12 @@ pub(super) fn verify_outputs(ctx: &TaskContext, corpus: &Corpus) -> RunCheck {
         })
         .collect();
     if bad.is_empty() {
-        RunCheck::passed(format!("{} outputs match the manifest", ctx.files))
+        RunCheck::passed(format!("{} outputs match the manifest", ctx.used_files))
     } else {
         RunCheck::failed(format!(
             "{} of {} outputs wrong, first: {}",
             bad.len(),
-            ctx.files,
+            ctx.used_files,
             bad[0]
         ))
     }
