@@ -218,7 +218,7 @@ fn run_planned(
 /// Whether a row's failed verification is the measurement itself: lines lost
 /// by unlocked appends, targets torn by killed writers.
 fn integrity_outcome(r: &SummaryRow) -> bool {
-    r.workload == "append" || r.variant.contains("+kill-")
+    r.workload == "append" || r.killed()
 }
 
 /// 0, or 2 when a scenario failed or did not verify (apart from the
@@ -327,10 +327,12 @@ fn strategy_shown(r: &SummaryRow) -> String {
 /// Per workload and cache state: the fastest scenario that verified, and its
 /// speedup over the sequential run of the same variant.
 fn print_headline(out: &mut impl Write, summary: &[SummaryRow]) -> std::io::Result<()> {
+    let verified: Vec<&SummaryRow> = summary
+        .iter()
+        .filter(|r| r.status == "ok" && r.n_verified == r.n && r.n > 0 && !r.killed())
+        .collect();
     let mut best: Vec<&SummaryRow> = Vec::new();
-    for r in summary.iter().filter(|r| {
-        r.status == "ok" && r.n_verified == r.n && r.n > 0 && !r.variant.contains("+kill-")
-    }) {
+    for r in crate::results::prefer_whole_corpus(&verified) {
         match best
             .iter_mut()
             .find(|b| b.workload == r.workload && b.cache == r.cache)

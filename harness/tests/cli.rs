@@ -202,6 +202,27 @@ fn bad_run_inputs_are_rejected_before_anything_runs() {
         ),
         (&["--workload", "read", "--chunk", "4 parsecs"], "4 parsecs"),
         (&["--workload", "read", "--reps", "0"], "--reps 0"),
+        (
+            &["--workload", "append", "--first-files", "5"],
+            "first_files applies to",
+        ),
+        (
+            &["--workload", "read", "--first-files", "5000"],
+            "--first-files 5000",
+        ),
+        (
+            &[
+                "--workload",
+                "atomic-save",
+                "--strategy",
+                "threads",
+                "--workers",
+                "2",
+                "--kill-at",
+                "50",
+            ],
+            "worker processes",
+        ),
     ];
     for (args, needle) in cases {
         let lab = Lab::new();
@@ -413,4 +434,39 @@ fn no_space_left_is_a_clear_error() {
         err.lines().filter(|l| !l.trim().is_empty()).count() <= 3,
         "{err}"
     );
+}
+
+/// `--first-files` and `--kill-at` on the command line: the crash experiment
+/// on a subset, with the variant naming both.
+#[test]
+fn first_files_and_kill_at_flags_run_the_crash_experiment_on_a_subset() {
+    let lab = Lab::new();
+    let out = lab.run(&[
+        "--workload",
+        "atomic-save",
+        "--variant",
+        "rename",
+        "--strategy",
+        "processes",
+        "--workers",
+        "2",
+        "--first-files",
+        "10",
+        "--kill-at",
+        "50",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let run = lab.only_run();
+    let ids: Vec<&str> = run.summary.iter().map(|s| s.scenario_id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "atomic-save/rename+first-10+kill-50pct/processes-2-b1/warm",
+            "atomic-save/rename+first-10/sequential/warm",
+        ]
+    );
+    for r in &run.rows {
+        assert!(r.verified, "rename never tears: {}", r.detail);
+        assert!(r.tasks <= 10, "{}: {} tasks", r.scenario_id, r.tasks);
+    }
 }

@@ -95,7 +95,7 @@ impl Data<'_> {
         let killed: Vec<&SummaryRow> = self
             .summary
             .iter()
-            .filter(|r| r.workload == "atomic-save" && r.variant.contains("+kill-"))
+            .filter(|r| r.workload == "atomic-save" && r.killed())
             .collect();
         let torn = |x: &crate::results::Row| x.torn;
         let in_place: Vec<&SummaryRow> = killed

@@ -192,6 +192,14 @@ pub struct RunArgs {
     /// Pattern a streamed line must contain (stream) [default: 777].
     #[arg(long)]
     pub pattern: Option<String>,
+    /// Use only the first N corpus files (write, read, copy, atomic-save), for
+    /// scenarios too slow to run on the whole corpus [default: all].
+    #[arg(long, value_name = "N")]
+    pub first_files: Option<u32>,
+    /// Kill the worker processes once this percentage of tasks has finished
+    /// (atomic-save under processes or nested: the crash experiment).
+    #[arg(long, value_name = "PCT")]
+    pub kill_at: Option<u32>,
     /// Do not add the sequential baseline when it is missing.
     #[arg(long)]
     pub no_baseline: bool,

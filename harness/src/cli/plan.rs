@@ -115,23 +115,36 @@ pub fn build_plan(args: &RunArgs) -> Result<Plan, ConfigError> {
                 return Err(ConfigError::Meaningless(why));
             }
             for cache in &args.cache {
-                scenarios.push(Scenario::new("cli", w.clone(), s.clone(), *cache));
+                let mut scenario = Scenario::new("cli", w.clone(), s.clone(), *cache);
+                if let Some(n) = args.first_files {
+                    scenario = scenario
+                        .on_first_files(n)
+                        .map_err(ConfigError::Meaningless)?;
+                }
+                if !args.no_baseline {
+                    scenarios.push(scenario.baseline());
+                }
+                if let Some(pct) = args.kill_at {
+                    scenario = scenario.killed_at(pct).map_err(ConfigError::Meaningless)?;
+                }
+                scenarios.push(scenario);
             }
         }
-    }
-    if !args.no_baseline {
-        let baselines: Vec<Scenario> = scenarios
-            .iter()
-            .map(|s| Scenario::new("cli", s.workload.clone(), Strategy::Sequential, s.cache))
-            .collect();
-        scenarios.extend(baselines);
     }
     scenarios.sort_by(|a, b| a.id.cmp(&b.id));
     scenarios.dedup_by(|a, b| a.id == b.id);
     let needs_large = workloads.iter().any(Workload::needs_large_file);
+    let corpus = corpus_spec(&args.corpus, needs_large)?;
+    if let Some(n) = args.first_files.filter(|n| *n > corpus.files) {
+        return Err(invalid(
+            "--first-files",
+            n,
+            format!("1 to the corpus's {} files", corpus.files),
+        ));
+    }
     Ok(Plan {
         scenarios,
-        corpus: corpus_spec(&args.corpus, needs_large)?,
+        corpus,
         reps: reps(measure.reps)?,
         warmup: measure.warmup,
         order: order(&measure),

@@ -277,8 +277,11 @@ fn headlines(rows: &[SummaryRow]) -> Vec<Headline> {
     for workload in view::workloads(rows) {
         let timed: Vec<&SummaryRow> = rows
             .iter()
-            .filter(|r| r.workload == workload && r.status == "ok" && view::has_throughput(r))
+            .filter(|r| {
+                r.workload == workload && r.status == "ok" && !r.killed() && view::has_throughput(r)
+            })
             .collect();
+        let timed = crate::results::prefer_whole_corpus(&timed);
         let with_variant = view::distinct(&timed, |r| r.variant.clone()).len() > 1;
         for cache in view::caches(&timed) {
             let of_cache: Vec<&&SummaryRow> = timed.iter().filter(|r| r.cache == cache).collect();

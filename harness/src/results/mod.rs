@@ -10,7 +10,7 @@ mod summary;
 
 pub use machine::Machine;
 pub use row::Row;
-pub use summary::{summarize_rows, SummaryRow};
+pub use summary::{prefer_whole_corpus, summarize_rows, SummaryRow};
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};

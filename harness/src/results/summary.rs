@@ -103,6 +103,33 @@ pub struct SummaryRow {
     pub detail: String,
 }
 
+impl SummaryRow {
+    /// Whether the scenario ran on the first N corpus files only (`+first-N`).
+    pub fn on_subset(&self) -> bool {
+        self.variant.contains("+first-")
+    }
+
+    /// Whether its writers were killed mid-run (`+kill-N pct`).
+    pub fn killed(&self) -> bool {
+        self.variant.contains("+kill-")
+    }
+}
+
+/// `rows` without the subset scenarios of any workload and cache state that
+/// also has scenarios on the whole corpus: "fastest" is then about the whole
+/// corpus, and a subset wins only where nothing else ran.
+pub fn prefer_whole_corpus<'a>(rows: &[&'a SummaryRow]) -> Vec<&'a SummaryRow> {
+    rows.iter()
+        .filter(|r| {
+            !r.on_subset()
+                || !rows
+                    .iter()
+                    .any(|o| o.workload == r.workload && o.cache == r.cache && !o.on_subset())
+        })
+        .copied()
+        .collect()
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     if v.is_empty() {
         return 0.0;
@@ -237,4 +264,38 @@ fn summarize_group(group: &[&Row], boot: &Bootstrap) -> SummaryRow {
     let resident: Vec<f64> = good.iter().filter_map(|r| r.cache_resident_pct).collect();
     s.cache_resident_pct = (!resident.is_empty()).then(|| round(median(resident), 2));
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(workload: &str, variant: &str, cache: &str) -> SummaryRow {
+        SummaryRow {
+            workload: workload.into(),
+            variant: variant.into(),
+            cache: cache.into(),
+            ..SummaryRow::default()
+        }
+    }
+
+    #[test]
+    fn subsets_give_way_to_the_whole_corpus_only_where_both_ran() {
+        let rows = [
+            row("write", "one-write", "warm"),
+            row("write", "one-write+first-1000", "warm"),
+            row("atomic-save", "rename+first-1000", "warm"),
+            row("atomic-save", "rename+kill-20pct", "warm"),
+        ];
+        let all: Vec<&SummaryRow> = rows.iter().collect();
+        let kept: Vec<&str> = prefer_whole_corpus(&all)
+            .iter()
+            .map(|r| r.variant.as_str())
+            .collect();
+        assert_eq!(kept, ["one-write", "rename+kill-20pct"]);
+        assert!(rows[3].killed() && !rows[3].on_subset());
+        // Without the killed row the subset is all atomic-save has.
+        let some: Vec<&SummaryRow> = rows[..3].iter().collect();
+        assert_eq!(prefer_whole_corpus(&some).len(), 2);
+    }
 }
