@@ -211,7 +211,7 @@ pub const CLAIMS: &[Claim] = &[
         id: "async-nonblocking.python",
         statement: "The same, as the tutorial's Python: aiofiles writes under asyncio vs a plain loop.",
         source: "scripts/python/aiofiles_save.py vs save_sequential.py",
-        tested_by: "experiments/claims.toml (python-async-save; the first 1,000 files at default scale)",
+        tested_by: "experiments/claims.toml (python-async-save; the first 500 files at default scale)",
         claimed: "> 1×",
         test: ratio(
             python("write", "command-save_sequential-"),
