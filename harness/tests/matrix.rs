@@ -216,6 +216,19 @@ fn command_strategy_is_timed_and_verified() {
         .unwrap();
     assert_eq!((s.status.as_str(), s.n_verified), ("ok", 2), "{}", s.detail);
     assert!(s.wall_median_s > 0.0);
+    // Its outputs were checked file by file, so its payload is the corpus's.
+    let corpus: u64 = run
+        .rows
+        .iter()
+        .filter(|r| r.strategy == "sequential")
+        .map(|r| r.bytes)
+        .max()
+        .unwrap();
+    assert!(corpus > 0);
+    for r in run.rows.iter().filter(|r| r.strategy == "command") {
+        assert_eq!(r.bytes, corpus, "command copy payload");
+    }
+    assert!(s.mb_per_s > 0.0);
 }
 
 #[test]

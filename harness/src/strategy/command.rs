@@ -54,7 +54,15 @@ pub(super) fn run(
         ..Execution::default()
     };
     exec.lane_done.push(usage.wall);
-    exec.bytes = reported(&stdout, "bytes=").unwrap_or(0);
+    exec.bytes = match reported(&stdout, "bytes=") {
+        Some(bytes) => bytes,
+        // What write and copy leave is checked file by file against the
+        // manifest after the run, so their payload is known without a report.
+        None if matches!(workload, Workload::Write(_) | Workload::Copy(_)) => {
+            used_bytes(ctx, corpus)
+        }
+        None => 0,
+    };
     exec.count_sum = reported(&stdout, "count=").unwrap_or(0);
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -74,6 +82,17 @@ pub(super) fn run(
     Ok(exec)
 }
 
+/// Bytes of the corpus files the run uses.
+fn used_bytes(ctx: &TaskContext, corpus: &Corpus) -> u64 {
+    corpus
+        .manifest
+        .files
+        .iter()
+        .take(ctx.used_files as usize)
+        .map(|f| f.size)
+        .sum()
+}
+
 /// The last `key=N` value on stdout.
 fn reported(stdout: &str, key: &str) -> Option<u64> {
     stdout
@@ -91,13 +110,7 @@ fn check_reported(
     bytes: u64,
 ) -> Option<String> {
     let expected = match workload {
-        Workload::Read(_) => corpus
-            .manifest
-            .files
-            .iter()
-            .take(ctx.used_files as usize)
-            .map(|f| f.size)
-            .sum(),
+        Workload::Read(_) => used_bytes(ctx, corpus),
         Workload::Scan(_) => ctx.large_bytes,
         _ => return None,
     };
