@@ -29,7 +29,7 @@ def need(module, package=None):
     try:
         return __import__(module)
     except ImportError:
-        skip(f"Python package {package or module} is not installed (run `just python-setup`)")
+        skip(f"Python package {package or module} is not installed (run scripts/python-setup)")
 
 
 def arguments(extra=()):
