@@ -402,38 +402,108 @@ fn killed_run_keeps_finished_rows() {
     );
 }
 
-/// A corpus that does not fit: one clear line, exit 1. Needs root to mount
-/// a small tmpfs; skipped with a reason otherwise.
+/// A tmpfs of `size` mounted in the lab, unmounted when dropped; `None`
+/// (with the reason printed) where mounting needs a root we do not have.
+struct TinyFs(std::path::PathBuf);
+
+impl TinyFs {
+    fn mount(lab: &Lab, size: &str) -> Option<TinyFs> {
+        let mnt = lab.path().join("tiny");
+        fs::create_dir(&mnt).unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&mnt)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !mounted {
+            eprintln!("skipped: cannot mount a tmpfs here (not root?)");
+        }
+        mounted.then_some(TinyFs(mnt))
+    }
+}
+
+impl Drop for TinyFs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// A corpus that does not fit: one clear line, exit 1, nothing created.
+/// Needs root to mount a small tmpfs; skipped with a reason otherwise.
 #[test]
 fn no_space_left_is_a_clear_error() {
     let lab = Lab::new();
-    let mnt = lab.path().join("tiny");
-    fs::create_dir(&mnt).unwrap();
-    let mounted = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
-        .arg(&mnt)
-        .status()
-        .is_ok_and(|s| s.success());
-    if !mounted {
-        eprintln!("skipped: cannot mount a tmpfs here (not root?)");
+    let Some(tiny) = TinyFs::mount(&lab, "256k") else {
         return;
-    }
+    };
     let out = lab
         .iolab()
         .args([
             "corpus", "create", "--files", "100", "--lines", "1000", "--dir",
         ])
-        .arg(mnt.join("c"))
+        .arg(tiny.0.join("c"))
         .output()
         .unwrap();
-    let _ = std::process::Command::new("umount").arg(&mnt).status();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let err = stderr(&out);
-    assert!(err.contains("no space left"), "{err}");
+    // Refused before anything is written (a device that fills up mid-way
+    // is the NoSpace error, unit-tested in corpus::error).
+    assert!(err.contains("not enough space for the corpus"), "{err}");
+    assert!(err.contains("free"), "says what is free: {err}");
+    assert!(!tiny.0.join("c").exists(), "nothing was created");
     assert!(
         err.lines().filter(|l| !l.trim().is_empty()).count() <= 3,
         "{err}"
     );
+}
+
+/// A workload that fills the device mid-run: the scenario fails naming the
+/// file, the run exits 2 with its rows written, the scratch space is gone
+/// and the corpus stays.
+#[test]
+fn a_disk_filling_up_mid_run_fails_the_scenario_and_names_the_file() {
+    let lab = Lab::new();
+    let Some(tiny) = TinyFs::mount(&lab, "1500k") else {
+        return;
+    };
+    let out = lab
+        .iolab()
+        .args([
+            "run",
+            "--workload",
+            "write",
+            "--files",
+            "100",
+            "--lines",
+            "150",
+            "--reps",
+            "2",
+            "--warmup",
+            "0",
+            "--settle",
+            "0",
+            "--no-progress",
+            "--data-dir",
+        ])
+        .arg(&tiny.0)
+        .arg("--out")
+        .arg(lab.results())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let run = lab.only_run();
+    let row = &run.rows[0];
+    assert_eq!(row.status, "failed", "{row:?}");
+    assert!(
+        row.detail.contains("No space left") && row.detail.contains("data-"),
+        "{}",
+        row.detail
+    );
+    let left: Vec<String> = fs::read_dir(&tiny.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["csv-100x150x10"], "only the corpus is left");
 }
 
 /// `--first-files` and `--kill-at` on the command line: the crash experiment

@@ -167,6 +167,23 @@ pub enum CorpusError {
         needed: u64,
     },
 
+    /// The device has less free space than the corpus needs; nothing was
+    /// written.
+    #[error(
+        "not enough space for the corpus {dir}: it needs ~{} and the device has {} free; \
+         free some space or put the corpus elsewhere (--dir, or --data-dir / IOLAB_DATA_DIR)",
+        human_bytes(*.needed),
+        human_bytes(*.available)
+    )]
+    NotEnoughSpace {
+        /// The corpus directory.
+        dir: PathBuf,
+        /// Bytes the corpus needs on disk (payload plus one block per file).
+        needed: u64,
+        /// Bytes free to this user on the device.
+        available: u64,
+    },
+
     /// Any other I/O error, with the operation and the path.
     #[error("I/O error while {action} {path}: {source}")]
     Io {

@@ -114,6 +114,7 @@ impl Corpus {
         let provenance = match Corpus::inspect(dir, spec, progress)? {
             Existing::Usable(corpus) => return Ok((corpus, Provenance::Reused)),
             Existing::Absent => {
+                check_free_space(dir, spec)?;
                 create_marked_dir(dir, Marker::Corpus)?;
                 Provenance::Created
             }
@@ -276,6 +277,37 @@ fn clear_generated(dir: &Path) -> Result<(), CorpusError> {
             let path = entry.path();
             fs::remove_file(&path).map_err(|e| CorpusError::io("deleting", path, e))?;
         }
+    }
+    Ok(())
+}
+
+/// Refuse to start a corpus the device cannot hold, before anything is
+/// written: free space (to this user) on the filesystem of `dir`, or of its
+/// parent when `dir` does not exist yet, must cover the payload plus one
+/// block per file (files end mid-block). A device that cannot be asked, or
+/// reports no size, is not checked; running out mid-way is still caught as [`CorpusError::NoSpace`].
+fn check_free_space(dir: &Path, spec: &CorpusSpec) -> Result<(), CorpusError> {
+    let probe = if dir.exists() {
+        dir
+    } else {
+        dir.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+    };
+    // ramfs and the like report no size at all (0 blocks): nothing to check.
+    let Some(fs) = rustix::fs::statvfs(probe).ok().filter(|f| f.f_blocks > 0) else {
+        return Ok(());
+    };
+    let block = fs.f_frsize.max(512);
+    let files = u64::from(spec.files) + u64::from(spec.large_file_bytes.is_some()) + 2;
+    let needed = spec.total_bytes() + files * block;
+    let available = fs.f_bavail.saturating_mul(block);
+    if available < needed {
+        return Err(CorpusError::NotEnoughSpace {
+            dir: dir.to_path_buf(),
+            needed,
+            available,
+        });
     }
     Ok(())
 }

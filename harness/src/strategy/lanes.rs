@@ -111,7 +111,10 @@ pub async fn run_lane<I: Io>(
             Err(e) => TaskRecord {
                 index,
                 latency_ns,
-                error: Some(e.to_string()),
+                error: Some(format!(
+                    "task {index} ({}): {e}",
+                    workload.task_path(ctx, index).display()
+                )),
                 ..TaskRecord::default()
             },
         };

@@ -69,7 +69,7 @@ pub struct AppendCounts {
     pub missing: u64,
 }
 
-fn target(ctx: &TaskContext) -> std::path::PathBuf {
+pub(super) fn target(ctx: &TaskContext) -> std::path::PathBuf {
     ctx.scratch.join("append.log")
 }
 

@@ -364,6 +364,20 @@ impl Workload {
         }
     }
 
+    /// The file task `index` writes or reads, named in its error messages.
+    pub fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf {
+        match self {
+            Workload::Write(_) | Workload::Copy(_) => ctx.output(index),
+            Workload::Read(_) => ctx.input(index),
+            Workload::AtomicSave(_) => atomic::target(ctx, index),
+            Workload::Append(_) => append::target(ctx),
+            Workload::Stream(_) | Workload::Scan(_) | Workload::Random(_) => ctx
+                .large_file
+                .clone()
+                .unwrap_or_else(|| ctx.corpus_dir.clone()),
+        }
+    }
+
     /// Whether the cache state of inputs means anything for this workload
     /// (it does not for write and append, which read nothing).
     pub fn inputs_matter(&self) -> bool {
