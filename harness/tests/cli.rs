@@ -466,30 +466,17 @@ fn a_disk_filling_up_mid_run_fails_the_scenario_and_names_the_file() {
     let Some(tiny) = TinyFs::mount(&lab, "1500k") else {
         return;
     };
-    let out = lab
-        .iolab()
-        .args([
-            "run",
-            "--workload",
-            "write",
-            "--files",
-            "100",
-            "--lines",
-            "150",
-            "--reps",
-            "2",
-            "--warmup",
-            "0",
-            "--settle",
-            "0",
-            "--no-progress",
-            "--data-dir",
-        ])
-        .arg(&tiny.0)
-        .arg("--out")
-        .arg(lab.results())
-        .output()
-        .unwrap();
+    let data = tiny.0.to_string_lossy().into_owned();
+    let out = lab.run(&[
+        "--workload",
+        "write",
+        "--files",
+        "100",
+        "--lines",
+        "150",
+        "--data-dir",
+        &data,
+    ]);
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let run = lab.only_run();
     let row = &run.rows[0];
