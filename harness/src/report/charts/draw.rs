@@ -416,6 +416,46 @@ pub fn bar_chart<'a, 'b>(
     Ok(chart)
 }
 
+/// A chart of horizontal marks on a log scale: log values across,
+/// categories down.
+pub type LogCategoryChart<'a, 'b> =
+    ChartContext<'a, Backend<'b>, Cartesian2d<LogAxis, CategoryAxis>>;
+
+/// A horizontal chart on `area` with a log value axis from `lo` to `hi`
+/// named `x_desc`, its ticks followed by `unit` (`×` for ratios), `labels`
+/// top to bottom in `label_w` pixels and `right` pixels of margin for notes.
+///
+/// # Errors
+/// When plotters cannot draw.
+pub fn log_category_chart<'a, 'b>(
+    area: &'a Area<'b>,
+    labels: &[String],
+    (lo, hi): (f64, f64),
+    x_desc: &str,
+    unit: &str,
+    label_w: u32,
+    right: u32,
+) -> anyhow::Result<LogCategoryChart<'a, 'b>> {
+    let mut chart = ChartBuilder::on(area)
+        .margin_right(right)
+        .x_label_area_size(style::X_AXIS_AREA)
+        .y_label_area_size(label_w)
+        .build_cartesian_2d(log_axis(lo, hi, Vec::new()), category_axis(labels.len()))?;
+    let y_fmt = |y: &f64| category_label(labels, *y);
+    let x_fmt = |x: &f64| format!("{}{unit}", crate::report::view::tick(*x));
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .bold_line_style(grid_style())
+        .y_label_formatter(&y_fmt)
+        .x_label_formatter(&x_fmt)
+        .x_desc(x_desc)
+        .label_style(style::text(LABEL_SIZE, TEXT))
+        .axis_desc_style(style::text(style::AXIS_SIZE, TEXT))
+        .draw()?;
+    Ok(chart)
+}
+
 /// Draw horizontal interval whiskers `(y, low, high)` with end caps.
 ///
 /// # Errors

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::draw::{self, Swatch};
 use super::{Chart, Figure, Section};
-use crate::report::style::{self, BAR_ROW, LABEL_SIZE, TEXT, X_AXIS_AREA};
+use crate::report::style::{BAR_ROW, TEXT, X_AXIS_AREA};
 use crate::report::view;
 use crate::results::SummaryRow;
 
@@ -90,23 +90,15 @@ pub fn draw(title: &str, f: &LatencyFigure, path: &Path) -> anyhow::Result<()> {
     let values = f.rows.iter().flat_map(|r| [r.p50_us, r.p99_us]);
     let (lo, hi) = draw::log_range(values, 1.0);
     let (lo, hi) = (lo / 1.5, hi * 4.0);
-    let mut chart = ChartBuilder::on(&area)
-        .margin_right(20)
-        .x_label_area_size(X_AXIS_AREA)
-        .y_label_area_size(label_w)
-        .build_cartesian_2d(draw::log_axis(lo, hi, Vec::new()), draw::category_axis(n))?;
-    let y_fmt = |y: &f64| draw::category_label(&labels, *y);
-    let x_fmt = |x: &f64| view::tick(*x);
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .bold_line_style(draw::grid_style())
-        .y_label_formatter(&y_fmt)
-        .x_label_formatter(&x_fmt)
-        .x_desc("task latency, µs (log scale)")
-        .label_style(style::text(LABEL_SIZE, TEXT))
-        .axis_desc_style(style::text(style::AXIS_SIZE, TEXT))
-        .draw()?;
+    let mut chart = draw::log_category_chart(
+        &area,
+        &labels,
+        (lo, hi),
+        "task latency, µs (log scale)",
+        "",
+        label_w,
+        20,
+    )?;
     for (i, r) in f.rows.iter().enumerate() {
         let y = draw::category_y(i, n);
         for (value, offset, colour, name) in

@@ -9,8 +9,7 @@ use plotters::prelude::*;
 use serde::Serialize;
 
 use super::draw::{self, Swatch};
-use crate::report::style::{self, BAR_ROW, LABEL_SIZE, TEXT, X_AXIS_AREA};
-use crate::report::view;
+use crate::report::style::{self, BAR_ROW, TEXT, X_AXIS_AREA};
 
 /// Faster (time ratio below the noise band).
 pub const FASTER: RGBColor = RGBColor(30, 123, 52);
@@ -71,23 +70,15 @@ pub fn draw(title: &str, f: &RatioFigure, path: &Path) -> anyhow::Result<()> {
         .flat_map(|r| [r.low, r.high, r.ratio])
         .chain([0.8, 1.25]);
     let (lo, hi) = draw::log_range(values, 1.15);
-    let mut chart = ChartBuilder::on(&area)
-        .margin_right(24)
-        .x_label_area_size(X_AXIS_AREA)
-        .y_label_area_size(label_w)
-        .build_cartesian_2d(draw::log_axis(lo, hi, Vec::new()), draw::category_axis(n))?;
-    let y_fmt = |y: &f64| draw::category_label(&labels, *y);
-    let x_fmt = |x: &f64| format!("{}×", view::tick(*x));
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .bold_line_style(draw::grid_style())
-        .y_label_formatter(&y_fmt)
-        .x_label_formatter(&x_fmt)
-        .x_desc("time B / time A (log scale; below 1: B faster)")
-        .label_style(style::text(LABEL_SIZE, TEXT))
-        .axis_desc_style(style::text(style::AXIS_SIZE, TEXT))
-        .draw()?;
+    let mut chart = draw::log_category_chart(
+        &area,
+        &labels,
+        (lo, hi),
+        "time B / time A (log scale; below 1: B faster)",
+        "×",
+        label_w,
+        24,
+    )?;
     let top = n as f64 - 0.5;
     chart.draw_series(std::iter::once(Rectangle::new(
         [(1.0 - f.noise, -0.5), (1.0 + f.noise, top)],
