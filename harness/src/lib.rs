@@ -17,6 +17,7 @@ pub mod measure;
 pub mod report;
 pub mod results;
 pub mod runner;
+pub mod safefs;
 pub mod stats;
 pub mod strategy;
 #[allow(unsafe_code)]

@@ -1,0 +1,551 @@
+//! Creating and deleting files and folders without ever following a link.
+//!
+//! Owns: [`Dir`], an open directory handle through which iolab creates
+//! (`openat` with `O_CREAT|O_EXCL|O_NOFOLLOW`, `mkdirat`), inspects
+//! (`fstatat(AT_SYMLINK_NOFOLLOW)`), renames (`renameat`) and removes
+//! (`unlinkat`, a recursive removal that stays on one filesystem) entries by
+//! name; opening a path walks it component by component from `/` (or the
+//! current directory) with `O_DIRECTORY|O_NOFOLLOW`, so a symbolic link is
+//! refused at any depth. Also `flock` locks ([`lock`]) and the two path-based
+//! creations the I/O backends use for fresh scratch files ([`create_new`],
+//! [`copy_new`]).
+//!
+//! Does not own: what the files mean (markers, manifests and scratch rules
+//! live in `corpus`), nor reading, which may follow links.
+//!
+//! # Platform specific behavior
+//! Linux: `openat`, `mkdirat`, `unlinkat`, `renameat`, `fstatat`, `flock`
+//! through rustix (safe wrappers; no `unsafe` here).
+
+mod lock;
+
+pub use lock::{lock, try_lock, LockMode};
+
+use std::ffi::{OsStr, OsString};
+use std::fmt;
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Component, Path, PathBuf};
+
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, CWD};
+use rustix::io::Errno;
+
+/// Mode of files iolab creates (before the umask).
+const FILE_MODE: u32 = 0o644;
+/// Mode of folders iolab creates (before the umask).
+const DIR_MODE: u32 = 0o755;
+
+/// What a directory entry is, seen without following links.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A regular file.
+    File,
+    /// A directory.
+    Dir,
+    /// A symbolic link.
+    Symlink,
+    /// Anything else (fifo, socket, device).
+    Other,
+}
+
+impl Kind {
+    fn of(stat: &rustix::fs::Stat) -> Kind {
+        match FileType::from_raw_mode(stat.st_mode) {
+            FileType::RegularFile => Kind::File,
+            FileType::Directory => Kind::Dir,
+            FileType::Symlink => Kind::Symlink,
+            FileType::Fifo
+            | FileType::Socket
+            | FileType::CharacterDevice
+            | FileType::BlockDevice
+            | FileType::Unknown => Kind::Other,
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Kind::File => "regular file",
+            Kind::Dir => "directory",
+            Kind::Symlink => "symbolic link",
+            Kind::Other => "special file",
+        })
+    }
+}
+
+/// Errors of the link-safe file operations; each names the path.
+#[derive(Debug, thiserror::Error)]
+pub enum FsError {
+    /// A path component is a symbolic link.
+    #[error(
+        "refusing to use {path}: it is a symbolic link, and iolab never creates, writes or \
+         deletes through a link; pass the real path (e.g. from `realpath`)"
+    )]
+    Symlink {
+        /// The link.
+        path: PathBuf,
+    },
+    /// The entry exists but is of another kind than needed.
+    #[error("{path} is a {found}, not a {wanted}")]
+    WrongKind {
+        /// The entry.
+        path: PathBuf,
+        /// What it is.
+        found: Kind,
+        /// What was needed.
+        wanted: Kind,
+    },
+    /// A `.` or `..` component, or an empty path.
+    #[error("{path}: `.`, `..` and empty components are not allowed here; give a plain path")]
+    BadPath {
+        /// The path.
+        path: PathBuf,
+    },
+    /// A folder to remove holds a mount point.
+    #[error(
+        "{path} is on another filesystem (a mount point inside the folder being removed); \
+         iolab does not cross it: unmount it first"
+    )]
+    OtherDevice {
+        /// The mount point.
+        path: PathBuf,
+    },
+    /// A system call failed.
+    #[error("I/O error while {action} {path}: {source}")]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// To what.
+        path: PathBuf,
+        /// The error.
+        source: io::Error,
+    },
+}
+
+impl FsError {
+    fn io(action: &'static str, path: PathBuf, errno: Errno) -> FsError {
+        FsError::Io {
+            action,
+            path,
+            source: io::Error::from(errno),
+        }
+    }
+
+    /// The underlying OS error of an [`FsError::Io`], e.g. to tell a full
+    /// device (`ENOSPC`) apart.
+    pub fn io_error(&self) -> Option<&io::Error> {
+        match self {
+            FsError::Io { source, .. } => Some(source),
+            FsError::Symlink { .. }
+            | FsError::WrongKind { .. }
+            | FsError::BadPath { .. }
+            | FsError::OtherDevice { .. } => None,
+        }
+    }
+
+    /// Whether this is "no such file or directory".
+    pub fn is_not_found(&self) -> bool {
+        self.io_error()
+            .is_some_and(|e| e.kind() == io::ErrorKind::NotFound)
+    }
+}
+
+/// An open directory; every operation is relative to its descriptor and
+/// takes a single plain name (no `/`, not `.` or `..`).
+#[derive(Debug)]
+pub struct Dir {
+    fd: OwnedFd,
+    path: PathBuf,
+}
+
+/// Device and inode of a file: what identifies it on this machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileId {
+    /// `st_dev`.
+    pub dev: u64,
+    /// `st_ino`.
+    pub ino: u64,
+}
+
+fn dir_flags() -> OFlags {
+    OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC
+}
+
+impl Dir {
+    /// Open the directory `path`, refusing a symbolic link at any component.
+    ///
+    /// # Errors
+    /// [`FsError::Symlink`] naming the first link, [`FsError::BadPath`] for a
+    /// `..` component, [`FsError::WrongKind`] for a non-directory,
+    /// [`FsError::Io`] otherwise (`NotFound` when a component is missing).
+    pub fn open(path: &Path) -> Result<Dir, FsError> {
+        Dir::walk(path, false)
+    }
+
+    /// As [`Dir::open`], creating missing components (mode 0755).
+    ///
+    /// # Errors
+    /// As [`Dir::open`].
+    pub fn create_all(path: &Path) -> Result<Dir, FsError> {
+        Dir::walk(path, true)
+    }
+
+    fn walk(path: &Path, create: bool) -> Result<Dir, FsError> {
+        let plain = |c: &Component| {
+            matches!(c, Component::RootDir | Component::CurDir | Component::Normal(_))
+        };
+        if !path.components().all(|c| plain(&c)) {
+            return Err(FsError::BadPath {
+                path: path.to_path_buf(),
+            });
+        }
+        let mut dir = if path.is_absolute() {
+            let fd = rustix::fs::open("/", dir_flags(), Mode::empty())
+                .map_err(|e| FsError::io("opening", "/".into(), e))?;
+            Dir {
+                fd,
+                path: PathBuf::from("/"),
+            }
+        } else {
+            let fd = rustix::fs::openat(CWD, ".", dir_flags(), Mode::empty())
+                .map_err(|e| FsError::io("opening", ".".into(), e))?;
+            Dir {
+                fd,
+                path: PathBuf::new(),
+            }
+        };
+        for component in path.components() {
+            match component {
+                Component::RootDir | Component::CurDir => {}
+                Component::Normal(name) => {
+                    dir = match dir.open_dir(name) {
+                        Err(e) if create && e.is_not_found() => dir.create_dir(name)?,
+                        other => other?,
+                    };
+                }
+                Component::ParentDir | Component::Prefix(_) => {}
+            }
+        }
+        if dir.path.as_os_str().is_empty() {
+            dir.path = PathBuf::from(".");
+        }
+        Ok(dir)
+    }
+
+    /// The path this directory was opened by (for messages).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The path of entry `name` (for messages).
+    pub fn child_path(&self, name: impl AsRef<OsStr>) -> PathBuf {
+        self.path.join(name.as_ref())
+    }
+
+    /// Device and inode of this directory.
+    ///
+    /// # Errors
+    /// [`FsError::Io`] when `fstat` fails.
+    pub fn id(&self) -> Result<FileId, FsError> {
+        let st = rustix::fs::fstat(&self.fd)
+            .map_err(|e| FsError::io("inspecting", self.path.clone(), e))?;
+        Ok(FileId {
+            dev: st.st_dev,
+            ino: st.st_ino,
+        })
+    }
+
+    /// What entry `name` is, without following it; `None` when absent.
+    ///
+    /// # Errors
+    /// [`FsError::Io`] for failures other than absence.
+    pub fn kind(&self, name: impl AsRef<OsStr>) -> Result<Option<Kind>, FsError> {
+        Ok(self.stat(name.as_ref())?.map(|st| Kind::of(&st)))
+    }
+
+    fn stat(&self, name: &OsStr) -> Result<Option<rustix::fs::Stat>, FsError> {
+        let name = self.checked(name)?;
+        match rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) => Ok(Some(st)),
+            Err(Errno::NOENT) => Ok(None),
+            Err(e) => Err(FsError::io("inspecting", self.child_path(name), e)),
+        }
+    }
+
+    /// Open subdirectory `name`; a link there is refused.
+    ///
+    /// # Errors
+    /// [`FsError::Symlink`], [`FsError::WrongKind`], [`FsError::Io`].
+    pub fn open_dir(&self, name: impl AsRef<OsStr>) -> Result<Dir, FsError> {
+        let name = self.checked(name.as_ref())?;
+        match rustix::fs::openat(&self.fd, name, dir_flags(), Mode::empty()) {
+            Ok(fd) => Ok(Dir {
+                fd,
+                path: self.child_path(name),
+            }),
+            Err(e @ (Errno::LOOP | Errno::NOTDIR)) => Err(self.explain(name, Kind::Dir, e)),
+            Err(e) => Err(FsError::io("opening", self.child_path(name), e)),
+        }
+    }
+
+    /// Create subdirectory `name` (it must not exist) and open it.
+    ///
+    /// # Errors
+    /// [`FsError::Io`] (`AlreadyExists` when it exists), or as [`Dir::open_dir`].
+    pub fn create_dir(&self, name: impl AsRef<OsStr>) -> Result<Dir, FsError> {
+        let name = self.checked(name.as_ref())?;
+        rustix::fs::mkdirat(&self.fd, name, Mode::from_raw_mode(DIR_MODE))
+            .map_err(|e| FsError::io("creating directory", self.child_path(name), e))?;
+        self.open_dir(name)
+    }
+
+    /// Create the new regular file `name` for writing (`O_CREAT|O_EXCL|O_NOFOLLOW`).
+    ///
+    /// # Errors
+    /// [`FsError::Symlink`] when a link is there, [`FsError::Io`] otherwise
+    /// (`AlreadyExists` when a file is there).
+    pub fn create_file(&self, name: impl AsRef<OsStr>) -> Result<File, FsError> {
+        let name = self.checked(name.as_ref())?;
+        let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW;
+        match rustix::fs::openat(&self.fd, name, flags | OFlags::CLOEXEC, file_mode()) {
+            Ok(fd) => Ok(File::from(fd)),
+            Err(Errno::EXIST) if self.kind(name)? == Some(Kind::Symlink) => {
+                Err(FsError::Symlink {
+                    path: self.child_path(name),
+                })
+            }
+            Err(e) => Err(FsError::io("creating", self.child_path(name), e)),
+        }
+    }
+
+    /// Open regular file `name` read-write, creating it when missing, never
+    /// through a link (for lock files).
+    ///
+    /// # Errors
+    /// [`FsError::Symlink`], [`FsError::WrongKind`], [`FsError::Io`].
+    pub fn open_or_create_file(&self, name: impl AsRef<OsStr>) -> Result<File, FsError> {
+        let name = self.checked(name.as_ref())?;
+        let flags = OFlags::RDWR | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        self.open_regular(name, flags)
+    }
+
+    /// Open regular file `name` read-only, never through a link; `None` when
+    /// absent.
+    ///
+    /// # Errors
+    /// [`FsError::Symlink`], [`FsError::WrongKind`], [`FsError::Io`].
+    pub fn open_file(&self, name: impl AsRef<OsStr>) -> Result<Option<File>, FsError> {
+        let name = self.checked(name.as_ref())?;
+        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
+        match self.open_regular(name, flags) {
+            Ok(file) => Ok(Some(file)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn open_regular(&self, name: &OsStr, flags: OFlags) -> Result<File, FsError> {
+        let fd = match rustix::fs::openat(&self.fd, name, flags, file_mode()) {
+            Ok(fd) => fd,
+            Err(e @ Errno::LOOP) => return Err(self.explain(name, Kind::File, e)),
+            Err(e) => return Err(FsError::io("opening", self.child_path(name), e)),
+        };
+        let st = rustix::fs::fstat(&fd)
+            .map_err(|e| FsError::io("inspecting", self.child_path(name), e))?;
+        match Kind::of(&st) {
+            Kind::File => Ok(File::from(fd)),
+            found => Err(FsError::WrongKind {
+                path: self.child_path(name),
+                found,
+                wanted: Kind::File,
+            }),
+        }
+    }
+
+    /// Read regular file `name` whole, never through a link; `None` when absent.
+    ///
+    /// # Errors
+    /// As [`Dir::open_file`], or [`FsError::Io`] when reading fails.
+    pub fn read(&self, name: impl AsRef<OsStr>) -> Result<Option<Vec<u8>>, FsError> {
+        let name = name.as_ref();
+        let Some(mut file) = self.open_file(name)? else {
+            return Ok(None);
+        };
+        let mut bytes = Vec::new();
+        io::Read::read_to_end(&mut file, &mut bytes).map_err(|source| FsError::Io {
+            action: "reading",
+            path: self.child_path(name),
+            source,
+        })?;
+        Ok(Some(bytes))
+    }
+
+    /// Remove the non-directory entry `name` (a link is removed, not
+    /// followed); `false` when it was absent.
+    ///
+    /// # Errors
+    /// [`FsError::Io`].
+    pub fn remove_file(&self, name: impl AsRef<OsStr>) -> Result<bool, FsError> {
+        let name = self.checked(name.as_ref())?;
+        match rustix::fs::unlinkat(&self.fd, name, AtFlags::empty()) {
+            Ok(()) => Ok(true),
+            Err(Errno::NOENT) => Ok(false),
+            Err(e) => Err(FsError::io("deleting", self.child_path(name), e)),
+        }
+    }
+
+    /// Remove the empty subdirectory `name`; `false` when it is not empty.
+    ///
+    /// # Errors
+    /// [`FsError::Io`].
+    pub fn remove_empty_dir(&self, name: impl AsRef<OsStr>) -> Result<bool, FsError> {
+        let name = self.checked(name.as_ref())?;
+        match rustix::fs::unlinkat(&self.fd, name, AtFlags::REMOVEDIR) {
+            Ok(()) => Ok(true),
+            Err(Errno::NOTEMPTY | Errno::EXIST) => Ok(false),
+            Err(e) => Err(FsError::io("deleting", self.child_path(name), e)),
+        }
+    }
+
+    /// Rename entry `from` to `to` within this directory (`renameat`).
+    ///
+    /// # Errors
+    /// [`FsError::Io`].
+    pub fn rename(&self, from: impl AsRef<OsStr>, to: impl AsRef<OsStr>) -> Result<(), FsError> {
+        let (from, to) = (self.checked(from.as_ref())?, self.checked(to.as_ref())?);
+        rustix::fs::renameat(&self.fd, from, &self.fd, to)
+            .map_err(|e| FsError::io("renaming into place", self.child_path(to), e))
+    }
+
+    /// `fsync` the directory, making renames and removals in it durable.
+    ///
+    /// # Errors
+    /// [`FsError::Io`].
+    pub fn sync(&self) -> Result<(), FsError> {
+        rustix::fs::fsync(&self.fd).map_err(|e| FsError::io("syncing", self.path.clone(), e))
+    }
+
+    /// Every entry's name and kind (links not followed), sorted by name.
+    ///
+    /// # Errors
+    /// [`FsError::Io`] when the directory cannot be listed.
+    pub fn entries(&self) -> Result<Vec<(OsString, Kind)>, FsError> {
+        let fail = |e| FsError::io("listing", self.path.clone(), e);
+        let mut out = Vec::new();
+        for entry in rustix::fs::Dir::read_from(&self.fd).map_err(fail)? {
+            let entry = entry.map_err(fail)?;
+            let name = OsStr::from_bytes(entry.file_name().to_bytes());
+            if name == "." || name == ".." {
+                continue;
+            }
+            if let Some(kind) = self.kind(name)? {
+                out.push((name.to_os_string(), kind));
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
+    /// Remove every entry except those named in `keep`, recursively, on
+    /// descriptors: links are removed, never followed, and a subfolder on
+    /// another filesystem stops the removal.
+    ///
+    /// # Errors
+    /// [`FsError::OtherDevice`] at a mount point, [`FsError::Io`] otherwise.
+    pub fn clear(&self, keep: &[&str]) -> Result<(), FsError> {
+        let dev = self.id()?.dev;
+        self.clear_on(dev, keep)
+    }
+
+    fn clear_on(&self, dev: u64, keep: &[&str]) -> Result<(), FsError> {
+        for (name, kind) in self.entries()? {
+            if keep.iter().any(|k| name == OsStr::new(k)) {
+                continue;
+            }
+            if kind != Kind::Dir {
+                self.remove_file(&name)?;
+                continue;
+            }
+            let sub = self.open_dir(&name)?;
+            if sub.id()?.dev != dev {
+                return Err(FsError::OtherDevice { path: sub.path });
+            }
+            sub.clear_on(dev, &[])?;
+            let name = self.checked(&name)?;
+            rustix::fs::unlinkat(&self.fd, name, AtFlags::REMOVEDIR)
+                .map_err(|e| FsError::io("deleting", self.child_path(name), e))?;
+        }
+        Ok(())
+    }
+
+    /// `name` as a single plain component, or [`FsError::BadPath`].
+    fn checked<'a>(&self, name: &'a OsStr) -> Result<&'a OsStr, FsError> {
+        let bytes = name.as_bytes();
+        if bytes.is_empty() || bytes == b"." || bytes == b".." || bytes.contains(&b'/') {
+            return Err(FsError::BadPath {
+                path: self.child_path(name),
+            });
+        }
+        Ok(name)
+    }
+
+    /// The error for an open of `name` that failed with `ELOOP`/`ENOTDIR`:
+    /// a link, or the wrong kind of entry.
+    fn explain(&self, name: &OsStr, wanted: Kind, errno: Errno) -> FsError {
+        let path = self.child_path(name);
+        match self.kind(name) {
+            Ok(Some(Kind::Symlink)) => FsError::Symlink { path },
+            Ok(Some(found)) if found != wanted => FsError::WrongKind {
+                path,
+                found,
+                wanted,
+            },
+            Ok(_) => FsError::io("opening", path, errno),
+            Err(e) => e,
+        }
+    }
+}
+
+impl AsFd for Dir {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+fn file_mode() -> Mode {
+    Mode::from_raw_mode(FILE_MODE)
+}
+
+/// Create the new file `path` for writing, never through a link
+/// (`O_CREAT|O_EXCL|O_NOFOLLOW`): what the I/O backends use for a file that
+/// must be fresh.
+///
+/// # Errors
+/// `AlreadyExists` when anything (a file or a link) is at `path`.
+pub fn create_new(path: &Path) -> io::Result<File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .mode(FILE_MODE)
+        .open(path)
+}
+
+/// Copy `from` into the new file `to` ([`create_new`]), the kernel moving the
+/// bytes (`copy_file_range(2)`, as `std::fs::copy` does); returns the bytes
+/// copied.
+///
+/// # Errors
+/// Opening either file or copying.
+pub fn copy_new(from: &Path, to: &Path) -> io::Result<u64> {
+    let mut src = File::open(from)?;
+    let mut dst = create_new(to)?;
+    io::copy(&mut src, &mut dst)
+}
+
+#[cfg(test)]
+mod tests;
