@@ -46,9 +46,12 @@ fn corpus_command(command: CorpusCommand) -> anyhow::Result<ExitCode> {
     match command {
         CorpusCommand::Create(args) => create_corpus(&args),
         CorpusCommand::Verify { dir } => verify_corpus(&dir),
-        CorpusCommand::Clean { dir } => {
-            corpus::clean(&dir)?;
-            println!("removed {}", dir.display());
+        CorpusCommand::Clean { dir: Some(dir), .. } => {
+            println!("{}", corpus::clean(&dir)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        CorpusCommand::Clean { dir: None, data_dir, .. } => {
+            println!("{}", corpus::clean_scratch(&data_dir)?);
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -62,7 +65,7 @@ fn create_corpus(args: &CorpusArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| args.data_dir.join(spec.dir_name()));
     let bar = runner::progress_bar(0, true);
     let start = Instant::now();
-    let (corpus, provenance) = Corpus::create_or_reuse(&dir, &spec, &|done, total| {
+    let (corpus, provenance, _lock) = Corpus::create_or_reuse(&dir, &spec, &|done, total| {
         bar.set_length(total);
         bar.set_position(done);
     })?;

@@ -56,10 +56,17 @@ pub enum CorpusCommand {
         /// The corpus folder.
         dir: PathBuf,
     },
-    /// Delete a corpus folder; refuses any folder without iolab's marker.
+    /// Delete what iolab made in a corpus folder (the folder too when nothing else is left), or with --scratch the scratch folders of runs that are gone.
     Clean {
         /// The corpus folder.
-        dir: PathBuf,
+        #[arg(required_unless_present = "scratch", conflicts_with = "scratch")]
+        dir: Option<PathBuf>,
+        /// Remove the `scratch-*` folders of finished or killed runs in the data folder.
+        #[arg(long)]
+        scratch: bool,
+        /// Folder for corpora and scratch space (with --scratch).
+        #[arg(long, env = "IOLAB_DATA_DIR", default_value = "results/corpora")]
+        data_dir: PathBuf,
     },
 }
 

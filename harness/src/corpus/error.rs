@@ -9,6 +9,7 @@ use std::io;
 use std::path::PathBuf;
 
 use super::marker::Marker;
+use crate::safefs::{FileId, FsError, Kind};
 use super::spec::human_bytes;
 
 /// Errors from creating, opening, verifying or removing a corpus or a marked
@@ -184,6 +185,84 @@ pub enum CorpusError {
         available: u64,
     },
 
+    /// A link-safe file operation failed (a link in the way, a wrong kind
+    /// of entry, or a system call error), naming the path.
+    #[error(transparent)]
+    Fs(#[from] FsError),
+
+    /// The folder's marker records another folder: it was copied.
+    #[error(
+        "refusing to touch {path}: its {marker} marker was copied from another folder (it \
+         records device {} inode {}, this folder is device {} inode {}), so iolab did not \
+         create this folder; delete it yourself if you are sure",
+        recorded.dev, recorded.ino, actual.dev, actual.ino
+    )]
+    CopiedMarker {
+        /// The folder.
+        path: PathBuf,
+        /// Its marker.
+        marker: Marker,
+        /// The folder the marker records.
+        recorded: FileId,
+        /// This folder.
+        actual: FileId,
+    },
+
+    /// The corpus marker is from an iolab that did not record its folder.
+    #[error(
+        "refusing to delete {path}: its {} marker is from an older iolab and does not record \
+         which folder it belongs to; run `iolab corpus create --dir {path}` with the corpus's \
+         shape once (the marker is then renewed), or delete the folder yourself",
+        Marker::Corpus
+    )]
+    LegacyMarker {
+        /// The folder.
+        path: PathBuf,
+    },
+
+    /// `corpus clean` refused a path before touching anything.
+    #[error("refusing to clean {path}: {reason}")]
+    Refused {
+        /// The path as given.
+        path: PathBuf,
+        /// Why, and what to give instead.
+        reason: String,
+    },
+
+    /// Another iolab holds the corpus lock.
+    #[error(
+        "refusing to delete {path}: another iolab is using or building it (pid {pid}); \
+         try again when it has finished"
+    )]
+    InUse {
+        /// The corpus folder.
+        path: PathBuf,
+        /// The last builder's pid, or "unknown".
+        pid: String,
+    },
+
+    /// A corpus member is not the regular file iolab wrote.
+    #[error(
+        "corpus member {path} is a {kind}, not the regular file iolab wrote; iolab neither \
+         writes through it nor deletes it: remove it yourself, then rerun"
+    )]
+    BadMember {
+        /// The member.
+        path: PathBuf,
+        /// What it is.
+        kind: Kind,
+    },
+
+    /// The run's scratch folder exists already.
+    #[error(
+        "scratch folder {path} exists already (another run with the same run id?); \
+         choose another --run-id, or remove leftovers with `iolab corpus clean --scratch`"
+    )]
+    ScratchTaken {
+        /// The folder.
+        path: PathBuf,
+    },
+
     /// Any other I/O error, with the operation and the path.
     #[error("I/O error while {action} {path}: {source}")]
     Io {
@@ -204,6 +283,19 @@ impl CorpusError {
             path: path.into(),
             source,
         }
+    }
+}
+
+/// The error for a failed creation of `file` in corpus `dir`:
+/// [`CorpusError::NoSpace`] when the device is full, [`CorpusError::Fs`] otherwise.
+pub(crate) fn create_error(err: FsError, dir: &std::path::Path, file: PathBuf, needed: u64) -> CorpusError {
+    match err.io_error() {
+        Some(e) if is_no_space(e) => CorpusError::NoSpace {
+            dir: dir.to_path_buf(),
+            file,
+            needed,
+        },
+        _ => CorpusError::Fs(err),
     }
 }
 

@@ -10,18 +10,18 @@
 //! is rendered in 8 MiB blocks and written sequentially on its own worker,
 //! alongside the data files.
 
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::Write;
-use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 
-use super::error::{write_error, CorpusError};
+use super::error::{create_error, write_error, CorpusError};
 use super::manifest::{FileEntry, LargeEntry, Manifest};
 use super::progress::run_with_progress;
 use super::render::{checksum, render_file, render_large, ChecksumHasher};
 use super::spec::{file_name, CorpusSpec, LARGE_FILE_NAME};
+use crate::safefs::Dir;
 
 /// Write every file of `spec` into `dir`, then its manifest; return the
 /// manifest. `progress(done_bytes, total_bytes)` is called now and then.
@@ -31,7 +31,7 @@ use super::spec::{file_name, CorpusSpec, LARGE_FILE_NAME};
 /// naming the file otherwise. The manifest is then not written, so the
 /// directory reads as incomplete.
 pub(crate) fn generate(
-    dir: &Path,
+    dir: &Dir,
     spec: &CorpusSpec,
     progress: &dyn Fn(u64, u64),
 ) -> Result<Manifest, CorpusError> {
@@ -50,7 +50,7 @@ pub(crate) fn generate(
 
 /// Write data files `0..spec.files` in parallel; their entries in index order.
 fn write_data_files(
-    dir: &Path,
+    dir: &Dir,
     spec: &CorpusSpec,
     done: &AtomicU64,
 ) -> Result<Vec<FileEntry>, CorpusError> {
@@ -59,8 +59,10 @@ fn write_data_files(
         .into_par_iter()
         .map_init(Vec::new, |buf, k| {
             render_file(k, spec.lines, spec.values, buf);
-            let path = dir.join(file_name(k, spec.files));
-            fs::write(&path, &buf[..]).map_err(|e| write_error(e, dir, path, needed))?;
+            let name = file_name(k, spec.files);
+            let mut file = create(dir, &name, needed)?;
+            file.write_all(&buf[..])
+                .map_err(|e| write_error(e, dir.path(), dir.child_path(&name), needed))?;
             done.fetch_add(buf.len() as u64, Ordering::Relaxed);
             Ok(FileEntry {
                 size: buf.len() as u64,
@@ -72,16 +74,15 @@ fn write_data_files(
 
 /// Stream the large file, when the spec has one, checksumming as it goes.
 fn write_large_file(
-    dir: &Path,
+    dir: &Dir,
     spec: &CorpusSpec,
     done: &AtomicU64,
 ) -> Result<Option<LargeEntry>, CorpusError> {
     let Some(min_bytes) = spec.large_file_bytes else {
         return Ok(None);
     };
-    let path = dir.join(LARGE_FILE_NAME);
     let needed = spec.total_bytes();
-    let mut file = File::create(&path).map_err(|e| write_error(e, dir, path.clone(), needed))?;
+    let mut file = create(dir, LARGE_FILE_NAME, needed)?;
     let mut hasher = ChecksumHasher::new();
     let info = render_large(spec.values, min_bytes, |block| {
         file.write_all(block)?;
@@ -89,11 +90,17 @@ fn write_large_file(
         done.fetch_add(block.len() as u64, Ordering::Relaxed);
         Ok(())
     })
-    .map_err(|e| write_error(e, dir, path.clone(), needed))?;
+    .map_err(|e| write_error(e, dir.path(), dir.child_path(LARGE_FILE_NAME), needed))?;
     Ok(Some(LargeEntry {
         name: LARGE_FILE_NAME.to_string(),
         bytes: info.bytes,
         lines: info.lines,
         checksum: hasher.finish(),
     }))
+}
+
+/// Create the new file `name` in `dir` (never through a link).
+fn create(dir: &Dir, name: &str, needed: u64) -> Result<File, CorpusError> {
+    dir.create_file(name)
+        .map_err(|e| create_error(e, dir.path(), dir.child_path(name), needed))
 }

@@ -1,15 +1,15 @@
 //! `manifest.json`: what a finished corpus holds, with a size and checksum for
 //! every file.
 //!
-//! Owns: the manifest's schema, reading it, writing it atomically (temporary
-//! file, fsync, rename) and checking it against its own spec. The manifest is
+//! Owns: the manifest's schema, reading it, writing it atomically (new
+//! temporary file on the folder's descriptor, fsync, `renameat`) and checking it against its own spec. The manifest is
 //! a pure function of the spec (no times, no host names), so generating the
 //! same spec twice gives the same manifest byte for byte.
 //!
 //! Does not own: computing the checksums (`generate`) or comparing them with
 //! the disk (`verify`). A missing manifest means "incomplete".
 
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -18,11 +18,12 @@ use serde::{Deserialize, Serialize};
 use super::error::CorpusError;
 use super::render::{file_size, large_shape, GENERATOR_VERSION};
 use super::spec::{CorpusSpec, LARGE_FILE_NAME};
+use crate::safefs::Dir;
 
 /// File name of the manifest inside a corpus directory.
 pub const MANIFEST_FILE_NAME: &str = "manifest.json";
 /// Temporary name the manifest is written under before the rename.
-const MANIFEST_TEMP_NAME: &str = ".manifest.json.tmp";
+pub(crate) const MANIFEST_TEMP_NAME: &str = ".manifest.json.tmp";
 
 /// Contents of `manifest.json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,33 +92,46 @@ impl Manifest {
     /// [`CorpusError::Io`] when it cannot be read.
     pub fn load(dir: &Path) -> Result<Option<Manifest>, CorpusError> {
         let path = Manifest::path(dir);
-        let text = match fs::read(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(CorpusError::io("reading", path, e)),
-        };
-        serde_json::from_slice(&text)
-            .map(Some)
-            .map_err(|source| CorpusError::ManifestCorrupt { path, source })
+        match fs::read(&path) {
+            Ok(text) => Manifest::parse(&text, &path).map(Some),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(CorpusError::io("reading", path, e)),
+        }
     }
 
-    /// Write the manifest into `dir` atomically: a temporary file, flushed to
-    /// disk, then renamed over `manifest.json`, so a reader sees either no
-    /// manifest or a whole one.
+    /// Parse the manifest text read from `path`.
     ///
     /// # Errors
-    /// [`CorpusError::Io`] (or [`CorpusError::NoSpace`]) naming the file.
-    pub fn store(&self, dir: &Path) -> Result<(), CorpusError> {
-        let temp = dir.join(MANIFEST_TEMP_NAME);
-        let fail = |e: io::Error| super::error::write_error(e, dir, temp.clone(), self.total_bytes);
-        let file = File::create(&temp).map_err(fail)?;
+    /// [`CorpusError::ManifestCorrupt`] when it does not parse.
+    pub fn parse(text: &[u8], path: &Path) -> Result<Manifest, CorpusError> {
+        serde_json::from_slice(text).map_err(|source| CorpusError::ManifestCorrupt {
+            path: path.to_path_buf(),
+            source,
+        })
+    }
+
+    /// Write the manifest into `dir` atomically: a new temporary file (never
+    /// through a link), flushed to disk, then renamed over `manifest.json`, so
+    /// a reader sees either no manifest or a whole one.
+    ///
+    /// # Errors
+    /// [`CorpusError::Io`], [`CorpusError::Fs`] (or [`CorpusError::NoSpace`])
+    /// naming the file.
+    pub fn store(&self, dir: &Dir) -> Result<(), CorpusError> {
+        let temp = dir.child_path(MANIFEST_TEMP_NAME);
+        let needed = self.total_bytes;
+        let fail = |e: io::Error| super::error::write_error(e, dir.path(), temp.clone(), needed);
+        dir.remove_file(MANIFEST_TEMP_NAME)?;
+        let file = dir
+            .create_file(MANIFEST_TEMP_NAME)
+            .map_err(|e| super::error::create_error(e, dir.path(), temp.clone(), needed))?;
         let mut out = BufWriter::new(file);
         serde_json::to_writer_pretty(&mut out, self).map_err(|e| fail(e.into()))?;
         out.write_all(b"\n").map_err(fail)?;
         let file = out.into_inner().map_err(|e| fail(e.into_error()))?;
         file.sync_all().map_err(fail)?;
-        let path = Manifest::path(dir);
-        fs::rename(&temp, &path).map_err(|e| CorpusError::io("renaming into place", path, e))
+        dir.rename(MANIFEST_TEMP_NAME, MANIFEST_FILE_NAME)?;
+        Ok(dir.sync()?)
     }
 
     /// Remove the manifest (and a leftover temporary one) from `dir`, marking
@@ -125,15 +139,9 @@ impl Manifest {
     ///
     /// # Errors
     /// [`CorpusError::Io`] naming the file that could not be deleted.
-    pub fn remove(dir: &Path) -> Result<(), CorpusError> {
+    pub fn remove(dir: &Dir) -> Result<(), CorpusError> {
         for name in [MANIFEST_FILE_NAME, MANIFEST_TEMP_NAME] {
-            let path = dir.join(name);
-            match fs::remove_file(&path) {
-                Err(e) if e.kind() != io::ErrorKind::NotFound => {
-                    return Err(CorpusError::io("deleting", path, e));
-                }
-                _ => {}
-            }
+            dir.remove_file(name)?;
         }
         Ok(())
     }

@@ -1,23 +1,23 @@
 //! Ownership of directories: iolab writes into and deletes only directories
-//! that carry its marker file.
+//! that carry its marker file, and a marker counts only in the folder it was
+//! written in.
 //!
-//! Owns: the marker files ([`Marker`]), creating marked directories
-//! ([`create_marked_dir`]) and the only directory deletion in iolab
-//! ([`remove_marked_dir`], [`clean`]). Used for corpora and for the scratch
-//! directories other modules write into.
+//! Owns: the marker files ([`Marker`]): their text, which records the
+//! folder's device and inode so that a marker copied elsewhere is refused
+//! ([`MarkerState::Foreign`]); writing one ([`write_marker`]) and reading one
+//! ([`marker_state`]) through a [`Dir`] handle, never through a link.
 //!
-//! Does not own what is inside a directory; the marker is written first, so a
+//! Does not own what is inside a directory (corpus rules are in `mod.rs` and
+//! `clean`, scratch rules in `scratch`). The marker is written first, so a
 //! directory whose contents are half made is still recognisably ours.
-//!
-//! Platform: symbolic links are followed when creating (a corpus may live
-//! behind a link) but never when deleting.
 
 use std::fmt;
-use std::fs;
-use std::io;
+use std::fs::{self, File};
+use std::io::{self, Write};
 use std::path::Path;
 
 use super::error::CorpusError;
+use crate::safefs::{Dir, FileId};
 
 /// The marker file that makes a directory iolab's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,9 +45,10 @@ impl Marker {
         }
     }
 
-    /// The marker file's fixed content: what created the directory and how to
-    /// remove it.
-    pub fn content(self) -> &'static str {
+    /// The marker file's first line: what created the directory and how to
+    /// remove it (also the whole text of markers before they recorded their
+    /// folder).
+    pub fn headline(self) -> &'static str {
         match self {
             Marker::Corpus => {
                 "iolab corpus directory: generated data, safe to delete with `iolab corpus clean <dir>`\n"
@@ -58,8 +59,18 @@ impl Marker {
         }
     }
 
+    /// The full marker text for the folder `id`.
+    pub fn content(self, id: FileId) -> String {
+        format!(
+            "{}device = {}\ninode = {}\n",
+            self.headline(),
+            id.dev,
+            id.ino
+        )
+    }
+
     /// The other marker.
-    fn other(self) -> Marker {
+    pub(crate) fn other(self) -> Marker {
         match self {
             Marker::Corpus => Marker::Scratch,
             Marker::Scratch => Marker::Corpus,
@@ -73,7 +84,26 @@ impl fmt::Display for Marker {
     }
 }
 
-/// Whether `dir` carries `marker` (as a regular file).
+/// What a folder's marker says about the folder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarkerState {
+    /// No marker file.
+    Missing,
+    /// A marker written in this very folder.
+    Bound,
+    /// A marker that records another folder: copied, so not ours.
+    Foreign {
+        /// The folder the marker records.
+        recorded: FileId,
+        /// This folder.
+        actual: FileId,
+    },
+    /// A marker from an iolab that did not record the folder.
+    Legacy,
+}
+
+/// Whether `dir` carries `marker` (as a regular file). Reading only: links
+/// in `dir` are followed, the marker itself is not.
 ///
 /// # Errors
 /// [`CorpusError::Io`] when the marker's metadata cannot be read for a reason
@@ -87,107 +117,55 @@ pub fn has_marker(dir: &Path, marker: Marker) -> Result<bool, CorpusError> {
     }
 }
 
-/// Create `dir` and write `marker` into it before anything else, or adopt an
-/// existing empty directory, or accept one that already carries `marker`.
+/// Write `marker` into `dir` (a new file, never through a link), recording
+/// the folder's device and inode; returns the open marker file.
 ///
 /// # Errors
-/// [`CorpusError::ParentMissing`] when `dir`'s parent does not exist;
-/// [`CorpusError::NotADirectory`] when `dir` is a file;
-/// [`CorpusError::WrongMarker`] when it carries the other marker;
-/// [`CorpusError::NotEmptyUnmarked`] when it is a non-empty unmarked
-/// directory; [`CorpusError::Io`] otherwise.
-pub fn create_marked_dir(dir: &Path, marker: Marker) -> Result<(), CorpusError> {
-    match fs::metadata(dir) {
-        Ok(meta) if meta.is_dir() => {
-            if has_marker(dir, marker)? {
-                return Ok(());
-            }
-            check_not_other(dir, marker)?;
-            if !is_empty_dir(dir)? {
-                return Err(CorpusError::NotEmptyUnmarked {
-                    path: dir.to_path_buf(),
-                    marker,
-                });
-            }
-        }
-        Ok(_) => {
-            return Err(CorpusError::NotADirectory {
-                path: dir.to_path_buf(),
-            })
-        }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            check_parent(dir)?;
-            fs::create_dir(dir).map_err(|e| CorpusError::io("creating directory", dir, e))?;
-        }
-        Err(e) => return Err(CorpusError::io("inspecting", dir, e)),
-    }
-    let path = dir.join(marker.file_name());
-    fs::write(&path, marker.content()).map_err(|e| CorpusError::io("writing marker", path, e))
+/// [`CorpusError::Fs`] when the marker cannot be created (one is already
+/// there, or a link), [`CorpusError::Io`] when writing fails.
+pub fn write_marker(dir: &Dir, marker: Marker) -> Result<File, CorpusError> {
+    let mut file = dir.create_file(marker.file_name())?;
+    file.write_all(marker.content(dir.id()?).as_bytes())
+        .map_err(|e| CorpusError::io("writing marker", dir.child_path(marker.file_name()), e))?;
+    Ok(file)
 }
 
-/// Delete `dir` and everything in it, but only if it carries `marker`.
-///
-/// The marker is removed last, so an interrupted removal leaves a directory
-/// that is still ours and can be removed again.
+/// Read `marker` in `dir` and compare the folder it records with `dir`.
 ///
 /// # Errors
-/// [`CorpusError::DirMissing`], [`CorpusError::Symlink`],
-/// [`CorpusError::NotADirectory`], [`CorpusError::WrongMarker`] or
-/// [`CorpusError::Unmarked`] (each naming the path) when `dir` is not a
-/// marked directory, in which case nothing is deleted; [`CorpusError::Io`]
-/// when a deletion fails.
-pub fn remove_marked_dir(dir: &Path, marker: Marker) -> Result<(), CorpusError> {
-    let path = dir.to_path_buf();
-    match fs::symlink_metadata(dir) {
-        Ok(meta) if meta.file_type().is_symlink() => return Err(CorpusError::Symlink { path }),
-        Ok(meta) if !meta.is_dir() => return Err(CorpusError::NotADirectory { path }),
-        Ok(_) => {}
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Err(CorpusError::DirMissing { path })
-        }
-        Err(e) => return Err(CorpusError::io("inspecting", path, e)),
+/// [`CorpusError::Fs`] when the marker is a link or not a regular file, or
+/// cannot be read.
+pub fn marker_state(dir: &Dir, marker: Marker) -> Result<MarkerState, CorpusError> {
+    let Some(bytes) = dir.read(marker.file_name())? else {
+        return Ok(MarkerState::Missing);
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let field = |key: &str| {
+        text.lines()
+            .filter_map(|l| l.split_once(" = "))
+            .find(|(k, _)| *k == key)
+            .and_then(|(_, v)| v.trim().parse::<u64>().ok())
+    };
+    let actual = dir.id()?;
+    match (field("device"), field("inode")) {
+        (Some(dev), Some(ino)) if (FileId { dev, ino }) == actual => Ok(MarkerState::Bound),
+        (Some(dev), Some(ino)) => Ok(MarkerState::Foreign {
+            recorded: FileId { dev, ino },
+            actual,
+        }),
+        _ if text == marker.headline() => Ok(MarkerState::Legacy),
+        _ => Ok(MarkerState::Foreign {
+            recorded: FileId { dev: 0, ino: 0 },
+            actual,
+        }),
     }
-    if !has_marker(dir, marker)? {
-        check_not_other(dir, marker)?;
-        return Err(CorpusError::Unmarked { path, marker });
-    }
-    let entries = fs::read_dir(dir).map_err(|e| CorpusError::io("listing", dir, e))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| CorpusError::io("listing", dir, e))?;
-        if entry.file_name() == marker.file_name() {
-            continue;
-        }
-        let child = entry.path();
-        let is_dir = entry
-            .file_type()
-            .map_err(|e| CorpusError::io("inspecting", &child, e))?
-            .is_dir();
-        let removed = if is_dir {
-            fs::remove_dir_all(&child)
-        } else {
-            fs::remove_file(&child)
-        };
-        removed.map_err(|e| CorpusError::io("deleting", &child, e))?;
-    }
-    let marker_path = dir.join(marker.file_name());
-    fs::remove_file(&marker_path).map_err(|e| CorpusError::io("deleting", marker_path, e))?;
-    fs::remove_dir(dir).map_err(|e| CorpusError::io("deleting", dir, e))
-}
-
-/// Delete the corpus directory `dir`: [`remove_marked_dir`] with
-/// [`Marker::Corpus`].
-///
-/// # Errors
-/// As [`remove_marked_dir`].
-pub fn clean(dir: &Path) -> Result<(), CorpusError> {
-    remove_marked_dir(dir, Marker::Corpus)
 }
 
 /// [`CorpusError::WrongMarker`] when `dir` carries the marker other than `marker`.
-fn check_not_other(dir: &Path, marker: Marker) -> Result<(), CorpusError> {
-    if has_marker(dir, marker.other())? {
+pub(crate) fn check_not_other(dir: &Dir, marker: Marker) -> Result<(), CorpusError> {
+    if dir.kind(marker.other().file_name())?.is_some() {
         return Err(CorpusError::WrongMarker {
-            path: dir.to_path_buf(),
+            path: dir.path().to_path_buf(),
             found: marker.other(),
             expected: marker,
         });
@@ -195,136 +173,55 @@ fn check_not_other(dir: &Path, marker: Marker) -> Result<(), CorpusError> {
     Ok(())
 }
 
-/// [`CorpusError::ParentMissing`] unless `dir`'s parent is a directory.
-pub(crate) fn check_parent(dir: &Path) -> Result<(), CorpusError> {
-    match dir.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() && !parent.is_dir() => {
-            Err(CorpusError::ParentMissing {
-                path: dir.to_path_buf(),
-                parent: parent.to_path_buf(),
-            })
-        }
-        _ => Ok(()),
-    }
-}
-
-fn is_empty_dir(dir: &Path) -> Result<bool, CorpusError> {
-    let mut entries = fs::read_dir(dir).map_err(|e| CorpusError::io("listing", dir, e))?;
-    Ok(entries.next().is_none())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn create_then_remove() {
+    fn marker_binds_to_its_folder() {
         let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("scratch");
-        create_marked_dir(&dir, Marker::Scratch).unwrap();
-        let marker = fs::read_to_string(dir.join(".iolab-scratch")).unwrap();
-        assert_eq!(marker, Marker::Scratch.content());
-        fs::create_dir(dir.join("sub")).unwrap();
-        fs::write(dir.join("sub/f"), b"x").unwrap();
-        fs::write(dir.join("g"), b"y").unwrap();
-        // Creating again is fine: it is already ours.
-        create_marked_dir(&dir, Marker::Scratch).unwrap();
-        remove_marked_dir(&dir, Marker::Scratch).unwrap();
-        assert!(!dir.exists());
+        let a = Dir::create_all(&tmp.path().join("a")).unwrap();
+        let b = Dir::create_all(&tmp.path().join("b")).unwrap();
+        assert_eq!(marker_state(&a, Marker::Corpus).unwrap(), MarkerState::Missing);
+        write_marker(&a, Marker::Corpus).unwrap();
+        assert_eq!(marker_state(&a, Marker::Corpus).unwrap(), MarkerState::Bound);
+        fs::copy(
+            tmp.path().join("a/.iolab-corpus"),
+            tmp.path().join("b/.iolab-corpus"),
+        )
+        .unwrap();
+        let state = marker_state(&b, Marker::Corpus).unwrap();
+        assert!(matches!(state, MarkerState::Foreign { .. }), "{state:?}");
     }
 
     #[test]
-    fn create_adopts_empty_dir_refuses_full_one() {
+    fn old_markers_are_recognised_as_legacy() {
         let tmp = tempfile::tempdir().unwrap();
-        create_marked_dir(tmp.path(), Marker::Corpus).unwrap();
-        assert!(has_marker(tmp.path(), Marker::Corpus).unwrap());
-
-        let full = tempfile::tempdir().unwrap();
-        fs::write(full.path().join("precious.txt"), b"mine").unwrap();
-        let err = create_marked_dir(full.path(), Marker::Corpus).unwrap_err();
-        assert!(matches!(err, CorpusError::NotEmptyUnmarked { .. }), "{err}");
-        assert!(
-            err.to_string().contains(&full.path().display().to_string()),
-            "{err}"
-        );
-        assert!(!has_marker(full.path(), Marker::Corpus).unwrap());
+        fs::write(tmp.path().join(".iolab-corpus"), Marker::Corpus.headline()).unwrap();
+        let dir = Dir::open(tmp.path()).unwrap();
+        assert_eq!(marker_state(&dir, Marker::Corpus).unwrap(), MarkerState::Legacy);
+        fs::write(tmp.path().join(".iolab-corpus"), "hand-made\n").unwrap();
+        let state = marker_state(&dir, Marker::Corpus).unwrap();
+        assert!(matches!(state, MarkerState::Foreign { .. }), "{state:?}");
     }
 
     #[test]
-    fn create_needs_parent() {
+    fn a_marker_that_is_a_link_or_a_dir_is_an_error() {
         let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("no/such/parent");
-        let err = create_marked_dir(&dir, Marker::Scratch).unwrap_err();
-        assert!(matches!(err, CorpusError::ParentMissing { .. }), "{err}");
-        assert!(err.to_string().contains("no/such/parent"), "{err}");
-    }
-
-    #[test]
-    fn create_refuses_regular_file() {
-        let tmp = tempfile::tempdir().unwrap();
-        let file = tmp.path().join("f");
-        fs::write(&file, b"x").unwrap();
-        let err = create_marked_dir(&file, Marker::Corpus).unwrap_err();
-        assert!(matches!(err, CorpusError::NotADirectory { .. }), "{err}");
-        assert_eq!(fs::read(&file).unwrap(), b"x");
-    }
-
-    #[test]
-    fn wrong_marker_is_refused_both_ways() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("s");
-        create_marked_dir(&dir, Marker::Scratch).unwrap();
-        let err = create_marked_dir(&dir, Marker::Corpus).unwrap_err();
-        assert!(matches!(err, CorpusError::WrongMarker { .. }), "{err}");
-        let err = clean(&dir).unwrap_err();
-        assert!(matches!(err, CorpusError::WrongMarker { .. }), "{err}");
-        assert!(err.to_string().contains("scratch directory"), "{err}");
-        assert!(dir.exists());
-    }
-
-    #[test]
-    fn clean_refuses_unmarked_dir() {
-        let tmp = tempfile::tempdir().unwrap();
-        fs::write(tmp.path().join("precious.txt"), b"mine").unwrap();
-        let err = clean(tmp.path()).unwrap_err();
-        assert!(matches!(err, CorpusError::Unmarked { .. }), "{err}");
-        assert!(
-            err.to_string().contains(&tmp.path().display().to_string()),
-            "{err}"
-        );
-        assert!(tmp.path().join("precious.txt").exists());
-    }
-
-    #[test]
-    fn clean_refuses_regular_file_and_missing_dir() {
-        let tmp = tempfile::tempdir().unwrap();
-        let file = tmp.path().join(".iolab-corpus");
-        fs::write(&file, b"x").unwrap();
-        let err = clean(&file).unwrap_err();
-        assert!(matches!(err, CorpusError::NotADirectory { .. }), "{err}");
-        assert!(file.exists());
-        let err = clean(&tmp.path().join("gone")).unwrap_err();
-        assert!(matches!(err, CorpusError::DirMissing { .. }), "{err}");
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn clean_refuses_symlink() {
-        let tmp = tempfile::tempdir().unwrap();
-        let real = tmp.path().join("real");
-        create_marked_dir(&real, Marker::Corpus).unwrap();
-        let link = tmp.path().join("link");
-        std::os::unix::fs::symlink(&real, &link).unwrap();
-        let err = clean(&link).unwrap_err();
-        assert!(matches!(err, CorpusError::Symlink { .. }), "{err}");
-        assert!(real.join(".iolab-corpus").exists());
-    }
-
-    #[test]
-    fn marker_must_be_a_regular_file() {
-        let tmp = tempfile::tempdir().unwrap();
-        fs::create_dir(tmp.path().join(".iolab-corpus")).unwrap();
-        assert!(!has_marker(tmp.path(), Marker::Corpus).unwrap());
-        assert!(clean(tmp.path()).is_err());
+        let elsewhere = tempfile::tempdir().unwrap();
+        let real = Dir::open(elsewhere.path()).unwrap();
+        write_marker(&real, Marker::Corpus).unwrap();
+        std::os::unix::fs::symlink(
+            elsewhere.path().join(".iolab-corpus"),
+            tmp.path().join(".iolab-corpus"),
+        )
+        .unwrap();
+        let dir = Dir::open(tmp.path()).unwrap();
+        let err = marker_state(&dir, Marker::Corpus).unwrap_err();
+        assert!(err.to_string().contains("symbolic link"), "{err}");
+        fs::create_dir(tmp.path().join(".iolab-scratch")).unwrap();
+        let err = marker_state(&dir, Marker::Scratch).unwrap_err();
+        assert!(err.to_string().contains("directory"), "{err}");
+        assert!(!has_marker(tmp.path(), Marker::Scratch).unwrap());
     }
 }

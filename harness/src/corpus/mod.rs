@@ -7,24 +7,33 @@
 //! and the `.iolab-corpus` marker that makes the directory iolab's to
 //! rewrite or delete. Its bytes are a pure function of its [`CorpusSpec`].
 //!
-//! Lifecycle: the marker is written first, then the data files, then the
+//! Lifecycle: the marker is written first (recording the folder's device and
+//! inode, so a copied marker is refused), then the data files, then the
 //! manifest (atomically). No manifest means "incomplete: regenerate".
 //! [`Corpus::create_or_reuse`] reuses a corpus whose manifest matches the
-//! spec and whose files verify, and regenerates one it owns otherwise.
+//! spec and whose files verify, and regenerates one it owns otherwise, under
+//! the corpus lock (`lock`). Every file is created through
+//! [`crate::safefs::Dir`] (`O_CREAT|O_EXCL|O_NOFOLLOW` on the folder's
+//! descriptor), so nothing is written through a link or outside the folder.
 //!
 //! This module owns the corpus format and the marked-directory rules (also
 //! used for scratch directories). It does not own what workloads do with the
 //! files, nor progress bars (callers pass a callback).
 //!
 //! Files: `spec` (parameters, names), `render` (bytes, checksum), `manifest`,
-//! `marker` (ownership, deletion), `generate`, `verify`, `error`, `progress`.
+//! `marker` (ownership), `lock` (concurrent runs), `clean` (deletion by the
+//! manifest), `scratch` (per-run scratch folders), `generate`, `verify`,
+//! `error`, `progress`.
 
+mod clean;
 mod error;
 mod generate;
+mod lock;
 mod manifest;
 mod marker;
 mod progress;
 mod render;
+mod scratch;
 mod spec;
 mod verify;
 
@@ -36,9 +45,15 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::safefs::{Dir, FileId, FsError, Kind};
+use marker::{check_not_other, marker_state, write_marker};
+
 pub use error::CorpusError;
 pub use manifest::{FileEntry, LargeEntry, Manifest, MANIFEST_FILE_NAME};
-pub use marker::{clean, create_marked_dir, has_marker, remove_marked_dir, Marker};
+pub use clean::{clean, CleanReport};
+pub use lock::{CorpusLock, LOCK_FILE_NAME};
+pub use marker::{has_marker, Marker, MarkerState};
+pub use scratch::{clean_scratch, reset_scratch, Scratch, ScratchReport, SCRATCH_PREFIX};
 pub use render::{
     checksum, file_size, files_total_size, large_shape, render_file, render_large, ChecksumHasher,
     LargeInfo, GENERATOR_VERSION, LARGE_BLOCK_BYTES,
@@ -99,69 +114,97 @@ impl Corpus {
     /// is regenerated in place. `progress(done_bytes, total_bytes)` is called
     /// now and then, from the calling thread, while generating or verifying.
     ///
+    /// Returns the corpus lock held shared: keep it while reading the corpus,
+    /// so no other iolab rebuilds it meanwhile. Creation and rebuild hold it
+    /// exclusive; a second caller waits for a build in progress (saying so on
+    /// stderr) and then reuses the corpus.
+    ///
     /// # Errors
     /// [`CorpusError::InvalidSpec`] for a bad spec; [`CorpusError::NotADirectory`],
-    /// [`CorpusError::ParentMissing`], [`CorpusError::NotEmptyUnmarked`] or
-    /// [`CorpusError::WrongMarker`] when `dir` is not ours to write;
-    /// [`CorpusError::NoSpace`] when the device fills up (the partial corpus
-    /// stays, marked and without manifest); [`CorpusError::Io`] otherwise.
+    /// [`CorpusError::ParentMissing`], [`CorpusError::NotEmptyUnmarked`],
+    /// [`CorpusError::CopiedMarker`], [`CorpusError::WrongMarker`] or
+    /// [`CorpusError::Fs`] (a link on the way) when `dir` is not ours to
+    /// write; [`CorpusError::BadMember`] when a member to replace is not a
+    /// regular file; [`CorpusError::NoSpace`] when the device fills up (the
+    /// partial corpus stays, marked and without manifest); [`CorpusError::Io`]
+    /// otherwise.
     pub fn create_or_reuse(
         dir: &Path,
         spec: &CorpusSpec,
         progress: &dyn Fn(u64, u64),
-    ) -> Result<(Corpus, Provenance), CorpusError> {
+    ) -> Result<(Corpus, Provenance, CorpusLock), CorpusError> {
         spec.validate()?;
-        let provenance = match Corpus::inspect(dir, spec, progress)? {
-            Existing::Usable(corpus) => return Ok((corpus, Provenance::Reused)),
+        let folder = open_or_create(dir, spec)?;
+        let lock = CorpusLock::open(&folder)?;
+        lock.shared()?;
+        if let Existing::Usable(corpus) = Corpus::inspect(&folder, dir, spec, progress)? {
+            return Ok((corpus, Provenance::Reused, lock));
+        }
+        lock.exclusive()?;
+        if marker_state(&folder, Marker::Corpus)? == MarkerState::Legacy {
+            folder.remove_file(Marker::Corpus.file_name())?;
+            write_marker(&folder, Marker::Corpus)?;
+        }
+        let provenance = match Corpus::inspect(&folder, dir, spec, progress)? {
+            Existing::Usable(corpus) => {
+                lock.shared()?;
+                return Ok((corpus, Provenance::Reused, lock));
+            }
             Existing::Absent => {
-                check_free_space(dir, spec)?;
-                create_marked_dir(dir, Marker::Corpus)?;
+                check_ours_or_empty(&folder)?;
+                write_marker(&folder, Marker::Corpus)?;
                 Provenance::Created
             }
             Existing::Stale(reason) => {
-                clear_generated(dir)?;
+                clear_generated(&folder)?;
                 Provenance::Regenerated { reason }
             }
         };
-        let manifest = generate::generate(dir, spec, progress)?;
+        let manifest = generate::generate(&folder, spec, progress)?;
+        lock.shared()?;
         let corpus = Corpus {
             dir: dir.to_path_buf(),
             manifest,
         };
-        Ok((corpus, provenance))
+        Ok((corpus, provenance, lock))
     }
 
-    /// Decide whether `dir` holds a usable corpus for `spec`.
+    /// Decide whether `folder` holds a usable corpus for `spec`.
     fn inspect(
+        folder: &Dir,
         dir: &Path,
         spec: &CorpusSpec,
         progress: &dyn Fn(u64, u64),
     ) -> Result<Existing, CorpusError> {
-        match fs::metadata(dir) {
-            Ok(meta) if meta.is_dir() => {}
-            Ok(_) => {
-                return Err(CorpusError::NotADirectory {
-                    path: dir.to_path_buf(),
-                })
+        match marker_state(folder, Marker::Corpus)? {
+            MarkerState::Bound => {}
+            MarkerState::Missing => {
+                check_not_other(folder, Marker::Corpus)?;
+                return Ok(Existing::Absent);
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Existing::Absent),
-            Err(e) => return Err(CorpusError::io("inspecting", dir, e)),
+            MarkerState::Legacy => {
+                let reason = "its marker is from an older iolab";
+                return Ok(Existing::Stale(reason.to_string()));
+            }
+            MarkerState::Foreign { recorded, actual } => {
+                return Err(copied(folder, recorded, actual));
+            }
         }
-        if !has_marker(dir, Marker::Corpus)? {
-            return Ok(Existing::Absent);
-        }
-        let manifest = match Manifest::load(dir) {
-            Ok(Some(manifest)) => manifest,
-            Ok(None) => {
+        let path = folder.child_path(MANIFEST_FILE_NAME);
+        let manifest = match folder.read(MANIFEST_FILE_NAME)? {
+            None => {
                 let reason = "it has no manifest.json (an earlier generation did not finish)";
                 return Ok(Existing::Stale(reason.to_string()));
             }
-            Err(CorpusError::ManifestCorrupt { source, .. }) => {
-                return Ok(Existing::Stale(format!(
-                    "its manifest.json is unreadable ({source})"
-                )));
-            }
-            Err(e) => return Err(e),
+            Some(bytes) => match Manifest::parse(&bytes, &path) {
+                Ok(manifest) => manifest,
+                Err(CorpusError::ManifestCorrupt { source, .. }) => {
+                    return Ok(Existing::Stale(format!(
+                        "its manifest.json is unreadable ({source})"
+                    )));
+                }
+                Err(e) => return Err(e),
+            },
         };
         if manifest.spec != *spec {
             let reason = format!(
@@ -171,7 +214,7 @@ impl Corpus {
             );
             return Ok(Existing::Stale(reason));
         }
-        if let Err(e) = manifest.check(&Manifest::path(dir)) {
+        if let Err(e) = manifest.check(&path) {
             return Ok(Existing::Stale(e.to_string()));
         }
         let corpus = Corpus {
@@ -260,40 +303,110 @@ impl Corpus {
     }
 }
 
-/// Before regenerating in `dir` (ours): drop the manifest first, so an
-/// interruption leaves the corpus incomplete, then every generated file.
-/// Files iolab does not generate are left alone.
-fn clear_generated(dir: &Path) -> Result<(), CorpusError> {
-    Manifest::remove(dir)?;
-    let entries = fs::read_dir(dir).map_err(|e| CorpusError::io("listing", dir, e))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| CorpusError::io("listing", dir, e))?;
-        let name = entry.file_name();
+/// Before regenerating in `folder` (ours): drop the manifest first, so an
+/// interruption leaves the corpus incomplete, then every generated file. A
+/// generated name that is not a regular file (a link, a folder) is an error
+/// naming it; files iolab does not generate are left alone.
+fn clear_generated(folder: &Dir) -> Result<(), CorpusError> {
+    Manifest::remove(folder)?;
+    for (name, kind) in folder.entries()? {
         let ours = name
             .to_str()
             .is_some_and(|n| n == LARGE_FILE_NAME || spec::is_data_file_name(n));
-        let is_file = entry.file_type().is_ok_and(|t| t.is_file());
-        if ours && is_file {
-            let path = entry.path();
-            fs::remove_file(&path).map_err(|e| CorpusError::io("deleting", path, e))?;
+        match kind {
+            _ if !ours => {}
+            Kind::File => {
+                folder.remove_file(&name)?;
+            }
+            Kind::Dir | Kind::Symlink | Kind::Other => {
+                let path = folder.child_path(&name);
+                return Err(CorpusError::BadMember { path, kind });
+            }
         }
     }
     Ok(())
 }
 
+/// Open the corpus folder `dir` without following a link at any depth,
+/// creating it when missing (after checking the device can hold `spec`),
+/// and refuse a folder that is not ours and not empty.
+fn open_or_create(dir: &Path, spec: &CorpusSpec) -> Result<Dir, CorpusError> {
+    let path = dir.to_path_buf();
+    let Some(name) = dir.file_name() else {
+        return Err(FsError::BadPath { path }.into());
+    };
+    let parent_path = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let parent = Dir::open(parent_path).map_err(|e| match e {
+        e if e.is_not_found() => CorpusError::ParentMissing {
+            path: path.clone(),
+            parent: parent_path.to_path_buf(),
+        },
+        FsError::WrongKind { .. } => CorpusError::ParentMissing {
+            path: path.clone(),
+            parent: parent_path.to_path_buf(),
+        },
+        e => e.into(),
+    })?;
+    let folder = match parent.kind(name)? {
+        None => {
+            check_free_space(dir, parent_path, spec)?;
+            match parent.create_dir(name) {
+                Err(e) if e.io_error().is_some_and(|e| e.kind() == io::ErrorKind::AlreadyExists) => {
+                    parent.open_dir(name)
+                }
+                other => other,
+            }
+        }
+        Some(_) => parent.open_dir(name),
+    };
+    let folder = folder.map_err(|e| match e {
+        FsError::WrongKind { .. } => CorpusError::NotADirectory { path },
+        e => e.into(),
+    })?;
+    check_ours_or_empty(&folder)?;
+    Ok(folder)
+}
+
+/// `Ok` when `folder` carries our corpus marker (bound to it, or from an
+/// older iolab), or holds nothing but a lock file; the matching refusal
+/// otherwise.
+fn check_ours_or_empty(folder: &Dir) -> Result<(), CorpusError> {
+    match marker_state(folder, Marker::Corpus)? {
+        MarkerState::Bound | MarkerState::Legacy => Ok(()),
+        MarkerState::Foreign { recorded, actual } => Err(copied(folder, recorded, actual)),
+        MarkerState::Missing => {
+            check_not_other(folder, Marker::Corpus)?;
+            let entries = folder.entries()?;
+            if entries.iter().any(|(n, _)| n != LOCK_FILE_NAME) {
+                return Err(CorpusError::NotEmptyUnmarked {
+                    path: folder.path().to_path_buf(),
+                    marker: Marker::Corpus,
+                });
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The refusal for a corpus marker copied from another folder.
+fn copied(folder: &Dir, recorded: FileId, actual: FileId) -> CorpusError {
+    CorpusError::CopiedMarker {
+        path: folder.path().to_path_buf(),
+        marker: Marker::Corpus,
+        recorded,
+        actual,
+    }
+}
+
 /// Refuse to start a corpus the device cannot hold, before anything is
-/// written: free space (to this user) on the filesystem of `dir`, or of its
-/// parent when `dir` does not exist yet, must cover the payload plus one
+/// written: free space (to this user) on the filesystem of `probe` (the
+/// parent of the corpus `dir` about to be created) must cover the payload plus one
 /// block per file (files end mid-block). A device that cannot be asked, or
 /// reports no size, is not checked; running out mid-way is still caught as [`CorpusError::NoSpace`].
-fn check_free_space(dir: &Path, spec: &CorpusSpec) -> Result<(), CorpusError> {
-    let probe = if dir.exists() {
-        dir
-    } else {
-        dir.parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."))
-    };
+fn check_free_space(dir: &Path, probe: &Path, spec: &CorpusSpec) -> Result<(), CorpusError> {
     // ramfs and the like report no size at all (0 blocks): nothing to check.
     let Some(fs) = rustix::fs::statvfs(probe).ok().filter(|f| f.f_blocks > 0) else {
         return Ok(());

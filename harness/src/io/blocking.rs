@@ -18,12 +18,16 @@ pub(crate) fn std_options(how: Open) -> OpenOptions {
     o.read(how.read)
         .write(how.write)
         .create(how.create)
+        .create_new(how.create && how.exclusive)
         .truncate(how.truncate)
-        .append(how.append);
-    if how.direct {
-        o.custom_flags(crate::sys::cache::O_DIRECT);
-    }
+        .append(how.append)
+        .custom_flags(extra_flags(how));
     o
+}
+
+/// The flags of [`Open::flags`] that `OpenOptions` has no setter for.
+pub(crate) fn extra_flags(how: Open) -> i32 {
+    how.flags() & (libc::O_NOFOLLOW | crate::sys::cache::O_DIRECT)
 }
 
 impl Io for Blocking {
@@ -70,6 +74,6 @@ impl Io for Blocking {
     }
 
     async fn copy_file(&self, from: &Path, to: &Path) -> io::Result<u64> {
-        std::fs::copy(from, to)
+        crate::safefs::copy_new(from, to)
     }
 }

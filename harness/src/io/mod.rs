@@ -29,7 +29,7 @@ pub struct Open {
     pub read: bool,
     /// Open for writing.
     pub write: bool,
-    /// Create the file if missing.
+    /// Create the file if missing; never through a link (`O_NOFOLLOW`).
     pub create: bool,
     /// Truncate it to zero length.
     pub truncate: bool,
@@ -38,6 +38,8 @@ pub struct Open {
     /// Bypass the page cache (`O_DIRECT`); buffers, offsets and lengths must be
     /// aligned to [`crate::sys::cache::DIRECT_ALIGN`].
     pub direct: bool,
+    /// The file must not exist yet (`O_EXCL`, with `create`).
+    pub exclusive: bool,
 }
 
 impl Open {
@@ -49,6 +51,7 @@ impl Open {
         truncate: false,
         append: false,
         direct: false,
+        exclusive: false,
     };
     /// Write-only, created or truncated.
     pub const CREATE: Open = Open {
@@ -58,6 +61,17 @@ impl Open {
         truncate: true,
         append: false,
         direct: false,
+        exclusive: false,
+    };
+    /// Write-only, a new file (`O_CREAT|O_EXCL`): for outputs that must be fresh.
+    pub const CREATE_NEW: Open = Open {
+        read: false,
+        write: true,
+        create: true,
+        truncate: false,
+        append: false,
+        direct: false,
+        exclusive: true,
     };
     /// Write-only appends, created if missing.
     pub const APPEND: Open = Open {
@@ -67,6 +81,7 @@ impl Open {
         truncate: false,
         append: true,
         direct: false,
+        exclusive: false,
     };
     /// Write-only, created if missing, not truncated (writes at explicit offsets).
     pub const WRITE: Open = Open {
@@ -76,9 +91,13 @@ impl Open {
         truncate: false,
         append: false,
         direct: false,
+        exclusive: false,
     };
 
-    /// The `open(2)` flags these options mean.
+    /// The `open(2)` flags these options mean. Opens that may create a file
+    /// never follow a link at the last component (`O_NOFOLLOW`): a link
+    /// planted where a scratch file goes fails the open instead of being
+    /// written through.
     pub fn flags(&self) -> i32 {
         let mut flags = match (self.read, self.write) {
             (true, true) => libc::O_RDWR,
@@ -86,7 +105,10 @@ impl Open {
             _ => libc::O_RDONLY,
         };
         if self.create {
-            flags |= libc::O_CREAT;
+            flags |= libc::O_CREAT | libc::O_NOFOLLOW;
+        }
+        if self.create && self.exclusive {
+            flags |= libc::O_EXCL;
         }
         if self.truncate {
             flags |= libc::O_TRUNC;
@@ -216,8 +238,9 @@ pub trait Io {
     async fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
     /// The file's size (`fstat(2)`/`statx(2)`).
     async fn size(&self, file: &Self::File) -> io::Result<u64>;
-    /// Whole-file copy done by the kernel (`copy_file_range(2)`), returning the
-    /// bytes copied. Backends without such an operation return `Unsupported`.
+    /// Whole-file copy done by the kernel (`copy_file_range(2)`) into the new
+    /// file `to` (never through a link), returning the bytes copied. Backends
+    /// without such an operation return `Unsupported`.
     async fn copy_file(&self, from: &Path, to: &Path) -> io::Result<u64>;
 }
 

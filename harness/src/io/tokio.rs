@@ -82,11 +82,10 @@ impl Io for TokioFs {
             .read(how.read)
             .write(how.write)
             .create(how.create)
+            .create_new(how.create && how.exclusive)
             .truncate(how.truncate)
-            .append(how.append);
-        if how.direct {
-            options.custom_flags(crate::sys::cache::O_DIRECT);
-        }
+            .append(how.append)
+            .custom_flags(super::blocking::extra_flags(how));
         let file = options.open(path).await?;
         Ok(Arc::new(file.into_std().await))
     }
@@ -140,8 +139,8 @@ impl Io for TokioFs {
     }
 
     async fn copy_file(&self, from: &Path, to: &Path) -> io::Result<u64> {
-        handle()?;
-        tokio::fs::copy(from, to).await
+        let (from, to) = (from.to_path_buf(), to.to_path_buf());
+        blocking(move || crate::safefs::copy_new(&from, &to)).await?
     }
 }
 

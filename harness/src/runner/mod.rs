@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::corpus::{self, Corpus, Marker};
+use crate::corpus::{self, Corpus, CorpusLock};
 use crate::experiment::{schedule, Plan};
 use crate::results::{Machine, RunMeta, RunWriter, SummaryRow};
 use crate::workload::TaskContext;
@@ -74,13 +74,13 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> anyhow::Result<RunOutcome> {
         ended_at: None,
     };
     let mut writer = RunWriter::create(&opts.results_dir.join(&run_id), meta)?;
-    let scratch = opts.data_dir.join(format!("scratch-{run_id}"));
-    corpus::create_marked_dir(&scratch, Marker::Scratch)?;
-    let ctx = TaskContext::new(&corpus.0, &scratch);
+    let scratch = corpus::Scratch::create(&opts.data_dir, &run_id)?;
+    let scratch_path = scratch.path().to_path_buf();
+    let ctx = TaskContext::new(&corpus.0, &scratch_path);
     let result = run_schedule(plan, &ctx, &corpus.0, &mut writer, opts);
-    let cleanup = corpus::remove_marked_dir(&scratch, Marker::Scratch);
+    let cleanup = scratch.remove();
     result?;
-    cleanup.with_context(|| format!("removing scratch folder {}", scratch.display()))?;
+    cleanup.with_context(|| format!("removing scratch folder {}", scratch_path.display()))?;
     let dir = writer.dir().to_path_buf();
     let had_failures = writer
         .rows()
@@ -140,20 +140,21 @@ fn writer_run_id(writer: &RunWriter) -> String {
         .unwrap_or_default()
 }
 
-/// Create or reuse the plan's corpus under the data folder.
-fn prepare_corpus(plan: &Plan, opts: &RunOptions) -> anyhow::Result<(Corpus, String)> {
+/// Create or reuse the plan's corpus under the data folder; the corpus lock
+/// comes back held shared, for the run to keep.
+fn prepare_corpus(plan: &Plan, opts: &RunOptions) -> anyhow::Result<(Corpus, String, CorpusLock)> {
     let dir = opts.data_dir.join(plan.corpus.dir_name());
-    std::fs::create_dir_all(&opts.data_dir)
+    crate::safefs::Dir::create_all(&opts.data_dir)
         .with_context(|| format!("creating data folder {}", opts.data_dir.display()))?;
     let bar = progress_bar(0, opts.progress);
     bar.set_style(bytes_style());
     bar.set_message(format!("corpus {}", dir.display()));
-    let (corpus, provenance) = Corpus::create_or_reuse(&dir, &plan.corpus, &|done, total| {
+    let (corpus, provenance, lock) = Corpus::create_or_reuse(&dir, &plan.corpus, &|done, total| {
         bar.set_length(total);
         bar.set_position(done);
     })?;
     bar.finish_and_clear();
-    Ok((corpus, provenance.to_string()))
+    Ok((corpus, provenance.to_string(), lock))
 }
 
 /// A progress bar, hidden when progress is off or stderr is not a terminal.

@@ -4,7 +4,7 @@
 use anyhow::Context;
 use indicatif::ProgressBar;
 
-use crate::corpus::{self, Corpus, Marker};
+use crate::corpus::{self, Corpus};
 use crate::experiment::{Plan, Scenario, Slot};
 use crate::measure::{cache, latency, quiet};
 use crate::results::row::round;
@@ -30,8 +30,7 @@ pub(super) fn run(
 ) -> anyhow::Result<Row> {
     let workload = &scenario.workload;
     let ctx = &ctx.on_first_files(scenario.first_files);
-    corpus::remove_marked_dir(&ctx.scratch, Marker::Scratch)?;
-    corpus::create_marked_dir(&ctx.scratch, Marker::Scratch)?;
+    corpus::reset_scratch(&ctx.scratch)?;
     workload
         .setup_repetition(ctx)
         .context("setting up the repetition's scratch files")?;

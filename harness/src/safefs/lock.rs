@@ -50,3 +50,11 @@ pub fn try_lock(file: &File, mode: LockMode) -> io::Result<bool> {
 pub fn lock(file: &File, mode: LockMode) -> io::Result<()> {
     rustix::fs::flock(file, mode.operation(true)).map_err(Into::into)
 }
+
+/// Release whatever lock this file description holds on `file`.
+///
+/// # Errors
+/// `flock` failing.
+pub fn unlock(file: &File) -> io::Result<()> {
+    rustix::fs::flock(file, FlockOperation::Unlock).map_err(Into::into)
+}

@@ -19,7 +19,7 @@
 
 mod lock;
 
-pub use lock::{lock, try_lock, LockMode};
+pub use lock::{lock, try_lock, unlock, LockMode};
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;

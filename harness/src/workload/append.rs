@@ -3,7 +3,6 @@
 //! lines.
 
 use std::collections::HashSet;
-use std::fs::File;
 use std::io;
 
 use serde::{Deserialize, Serialize};
@@ -81,7 +80,7 @@ pub fn line(i: u32) -> Vec<u8> {
 
 pub(super) fn setup(ctx: &TaskContext) -> io::Result<()> {
     let path = target(ctx);
-    File::create(&path)
+    crate::safefs::create_new(&path)
         .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
     Ok(())
 }
@@ -163,8 +162,11 @@ async fn write_whole<I: Io>(io: &I, file: &I::File, bytes: Vec<u8>) -> io::Resul
 /// Open, take an exclusive `flock`, write at the end, unlock, close: blocking
 /// calls, which is why this variant runs only under synchronous strategies.
 fn locked_append(path: &std::path::Path, text: &[u8]) -> io::Result<()> {
-    use std::os::unix::fs::FileExt;
-    let file = std::fs::OpenOptions::new().write(true).open(path)?;
+    use std::os::unix::fs::{FileExt, OpenOptionsExt};
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)?;
     rustix::fs::flock(&file, rustix::fs::FlockOperation::LockExclusive)?;
     let end = file.metadata()?.len();
     file.write_all_at(text, end)?;

@@ -66,7 +66,7 @@ fn new_content(ctx: &TaskContext, k: u32, out: &mut Vec<u8>) {
 pub(super) fn setup(ctx: &TaskContext) -> io::Result<()> {
     (0..ctx.used_files).into_par_iter().try_for_each(|k| {
         let to = target(ctx, k);
-        std::fs::copy(ctx.input(k), &to)
+        crate::safefs::copy_new(&ctx.input(k), &to)
             .map(|_| ())
             .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", to.display())))
     })
@@ -93,7 +93,7 @@ pub(super) async fn run<I: Io>(
         });
     }
     let tmp = temp(ctx, index);
-    let file = io.open(&tmp, Open::CREATE).await?;
+    let file = io.open(&tmp, Open::CREATE_NEW).await?;
     write_all_at(io, &file, Buf::from_vec(content), 0).await.0?;
     if matches!(
         spec.variant,

@@ -44,7 +44,7 @@ pub(super) async fn run<I: Io>(
         CopyMethod::Kernel => io.copy_file(&from, &to).await?,
         CopyMethod::Chunked { chunk } => {
             let src = io.open(&from, Open::READ).await?;
-            let dst = io.open(&to, Open::CREATE).await?;
+            let dst = io.open(&to, Open::CREATE_NEW).await?;
             let mut offset = 0u64;
             let mut buf = Buf::zeroed(chunk.max(1));
             loop {

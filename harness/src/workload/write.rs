@@ -18,7 +18,7 @@ pub(super) async fn run<I: Io>(
     let mut content = Vec::new();
     corpus::render_file(index, ctx.lines, ctx.values, &mut content);
     let bytes = content.len() as u64;
-    let file = io.open(&ctx.output(index), Open::CREATE).await?;
+    let file = io.open(&ctx.output(index), Open::CREATE_NEW).await?;
     match spec.chunk {
         None => {
             write_all_at(io, &file, Buf::from_vec(content), 0).await.0?;

@@ -1,0 +1,198 @@
+//! Scratch folders: one per run (`<data-dir>/scratch-<run-id>`), where
+//! workloads write; emptied before each repetition, removed at the end, and
+//! removable later by `iolab corpus clean --scratch` once their run is gone.
+//!
+//! Owns: creating a scratch folder exclusively (`mkdirat`, so two runs can
+//! never share one), its marker (bound to the folder) held under an
+//! exclusive `flock` for as long as the run lives, emptying and removing it
+//! on descriptors (links removed, never followed; never onto another
+//! filesystem), and finding the leftovers of dead runs.
+//!
+//! Does not own what workloads write inside it.
+
+use std::fmt;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use super::error::CorpusError;
+use super::marker::{marker_state, write_marker, Marker, MarkerState};
+use crate::safefs::{self, Dir, FsError, Kind, LockMode};
+
+/// Name prefix of scratch folders in the data folder.
+pub const SCRATCH_PREFIX: &str = "scratch-";
+
+/// A run's scratch folder, alive (locked) until [`Scratch::remove`] or drop.
+#[derive(Debug)]
+pub struct Scratch {
+    parent: Dir,
+    dir: Dir,
+    name: String,
+    path: PathBuf,
+    /// The marker, held under an exclusive `flock` while the run lives.
+    _marker: File,
+}
+
+impl Scratch {
+    /// Create `<data_dir>/scratch-<run_id>` (the data folder too, when
+    /// missing), never through a link, and mark and lock it.
+    ///
+    /// # Errors
+    /// [`CorpusError::ScratchTaken`] when the folder exists already;
+    /// [`CorpusError::Fs`] for a link on the way or a failed creation.
+    pub fn create(data_dir: &Path, run_id: &str) -> Result<Scratch, CorpusError> {
+        let parent = Dir::create_all(data_dir)?;
+        let name = format!("{SCRATCH_PREFIX}{run_id}");
+        let path = data_dir.join(&name);
+        let dir = match parent.create_dir(&name) {
+            Err(e) if e.io_error().is_some_and(|e| e.kind() == std::io::ErrorKind::AlreadyExists) => {
+                return Err(CorpusError::ScratchTaken { path })
+            }
+            other => other?,
+        };
+        let marker = write_marker(&dir, Marker::Scratch)?;
+        safefs::lock(&marker, LockMode::Exclusive)
+            .map_err(|e| CorpusError::io("locking", dir.child_path(Marker::Scratch.file_name()), e))?;
+        Ok(Scratch {
+            parent,
+            dir,
+            name,
+            path,
+            _marker: marker,
+        })
+    }
+
+    /// The folder's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Remove everything in the folder, then the folder.
+    ///
+    /// # Errors
+    /// [`CorpusError::Fs`] when a removal fails (a mount point inside, say).
+    pub fn remove(self) -> Result<(), CorpusError> {
+        remove(&self.parent, &self.dir, &self.name)
+    }
+}
+
+/// Empty the scratch folder at `path` but for its marker, before a
+/// repetition; refuses a folder whose marker is not bound to it.
+///
+/// # Errors
+/// [`CorpusError::Fs`] for a link on the way or a failed removal;
+/// [`CorpusError::Unmarked`] or [`CorpusError::CopiedMarker`] when it is
+/// not a scratch folder of ours.
+pub fn reset_scratch(path: &Path) -> Result<(), CorpusError> {
+    let dir = Dir::open(path)?;
+    match marker_state(&dir, Marker::Scratch)? {
+        MarkerState::Bound => Ok(dir.clear(&[Marker::Scratch.file_name()])?),
+        MarkerState::Missing | MarkerState::Legacy => Err(CorpusError::Unmarked {
+            path: path.to_path_buf(),
+            marker: Marker::Scratch,
+        }),
+        MarkerState::Foreign { recorded, actual } => Err(CorpusError::CopiedMarker {
+            path: path.to_path_buf(),
+            marker: Marker::Scratch,
+            recorded,
+            actual,
+        }),
+    }
+}
+
+fn remove(parent: &Dir, dir: &Dir, name: &str) -> Result<(), CorpusError> {
+    dir.clear(&[Marker::Scratch.file_name()])?;
+    dir.remove_file(Marker::Scratch.file_name())?;
+    parent.remove_empty_dir(name)?;
+    Ok(())
+}
+
+/// What [`clean_scratch`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScratchReport {
+    /// The data folder.
+    pub data_dir: PathBuf,
+    /// Scratch folders removed.
+    pub removed: Vec<String>,
+    /// Scratch folders kept, with the reason.
+    pub kept: Vec<(String, String)>,
+}
+
+impl fmt::Display for ScratchReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "removed {} scratch folders from {}",
+            self.removed.len(),
+            self.data_dir.display()
+        )?;
+        if !self.removed.is_empty() {
+            write!(f, ": {}", self.removed.join(", "))?;
+        }
+        for (name, why) in &self.kept {
+            write!(f, "\nkept {name}: {why}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Remove every `scratch-*` folder in `data_dir` whose marker is bound to it
+/// and whose run is gone (nobody holds the marker's lock); keep and list the
+/// rest with the reason.
+///
+/// # Errors
+/// [`CorpusError::Fs`] when `data_dir` cannot be opened without following
+/// a link, or a removal fails.
+pub fn clean_scratch(data_dir: &Path) -> Result<ScratchReport, CorpusError> {
+    let parent = Dir::open(data_dir)?;
+    let mut report = ScratchReport {
+        data_dir: data_dir.to_path_buf(),
+        ..ScratchReport::default()
+    };
+    for (name, kind) in parent.entries()? {
+        let name = name.to_string_lossy().into_owned();
+        if !name.starts_with(SCRATCH_PREFIX) {
+            continue;
+        }
+        match removable(&parent, &name, kind) {
+            Ok((dir, _locked)) => {
+                remove(&parent, &dir, &name)?;
+                report.removed.push(name);
+            }
+            Err(why) => report.kept.push((name, why)),
+        }
+    }
+    Ok(report)
+}
+
+/// The open scratch folder `name` and its marker, locked, when it is ours
+/// and its run is gone; why not otherwise.
+fn removable(parent: &Dir, name: &str, kind: Kind) -> Result<(Dir, File), String> {
+    if kind != Kind::Dir {
+        return Err(format!("it is a {kind}, not a folder"));
+    }
+    let text = |e: FsError| e.to_string();
+    let dir = parent.open_dir(name).map_err(text)?;
+    let marker = Marker::Scratch.file_name();
+    match marker_state(&dir, Marker::Scratch).map_err(|e| e.to_string())? {
+        MarkerState::Bound => {}
+        MarkerState::Missing => return Err(format!("it has no {marker} marker")),
+        MarkerState::Foreign { .. } => {
+            return Err(format!("its {marker} marker was copied from another folder"))
+        }
+        MarkerState::Legacy => {
+            return Err(format!(
+                "its {marker} marker is from an older iolab (it does not record its folder); \
+                 delete it yourself once no older iolab is running"
+            ))
+        }
+    }
+    let file = dir
+        .open_file(marker)
+        .map_err(text)?
+        .ok_or_else(|| format!("its {marker} marker disappeared"))?;
+    match safefs::try_lock(&file, LockMode::Exclusive) {
+        Ok(true) => Ok((dir, file)),
+        Ok(false) => Err("in use by a running iolab".into()),
+        Err(e) => Err(format!("cannot lock its marker: {e}")),
+    }
+}
