@@ -67,7 +67,7 @@ fn bench_corpus(c: &mut Criterion) {
     let made = tempfile::tempdir()
         .map_err(anyhow::Error::from)
         .and_then(|tmp| {
-            let (corpus, _) = Corpus::create_or_reuse(&tmp.path().join("c"), &spec, &quiet)?;
+            let (corpus, _, _lock) = Corpus::create_or_reuse(&tmp.path().join("c"), &spec, &quiet)?;
             Ok((tmp, corpus))
         });
     if let Ok((_tmp, corpus)) = made {

@@ -20,7 +20,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::error::CorpusError;
-use super::lock::{CorpusLock, LOCK_FILE_NAME};
+use super::lock::{CorpusLock, LOCK_FILE_NAME, READERS_FILE_NAME};
 use super::manifest::{Manifest, MANIFEST_FILE_NAME, MANIFEST_TEMP_NAME};
 use super::marker::{check_not_other, marker_state, Marker, MarkerState};
 use super::spec::{file_name, is_data_file_name, LARGE_FILE_NAME};
@@ -129,7 +129,7 @@ fn remove_members(folder: &Dir) -> Result<(usize, Vec<String>), CorpusError> {
     for (name, kind) in folder.entries()? {
         let text = name.to_string_lossy();
         let ours = generated.contains(text.as_ref())
-            || [MANIFEST_TEMP_NAME, LOCK_FILE_NAME].contains(&text.as_ref());
+            || [MANIFEST_TEMP_NAME, LOCK_FILE_NAME, READERS_FILE_NAME].contains(&text.as_ref());
         match kind {
             _ if text == Marker::Corpus.file_name() => {}
             Kind::File if ours => removed += usize::from(folder.remove_file(&name)?),

@@ -231,7 +231,7 @@ pub enum CorpusError {
 
     /// Another iolab holds the corpus lock.
     #[error(
-        "refusing to delete {path}: another iolab is using or building it (pid {pid}); \
+        "refusing to delete {path}: another iolab is using or building it (last builder: pid {pid}); \
          try again when it has finished"
     )]
     InUse {

@@ -265,7 +265,8 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         assert_eq!(Manifest::load(tmp.path()).unwrap(), None);
         let m = small();
-        m.store(tmp.path()).unwrap();
+        let dir = Dir::open(tmp.path()).unwrap();
+        m.store(&dir).unwrap();
         assert!(!tmp.path().join(MANIFEST_TEMP_NAME).exists());
         assert_eq!(Manifest::load(tmp.path()).unwrap(), Some(m.clone()));
         m.check(&Manifest::path(tmp.path())).unwrap();
@@ -274,9 +275,9 @@ mod tests {
             text.contains(&format!("\"checksum\": \"{:016x}\"", m.files[0].checksum)),
             "{text}"
         );
-        Manifest::remove(tmp.path()).unwrap();
+        Manifest::remove(&dir).unwrap();
         assert_eq!(Manifest::load(tmp.path()).unwrap(), None);
-        Manifest::remove(tmp.path()).unwrap();
+        Manifest::remove(&dir).unwrap();
     }
 
     #[test]

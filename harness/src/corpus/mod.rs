@@ -51,7 +51,7 @@ use marker::{check_not_other, marker_state, write_marker};
 pub use error::CorpusError;
 pub use manifest::{FileEntry, LargeEntry, Manifest, MANIFEST_FILE_NAME};
 pub use clean::{clean, CleanReport};
-pub use lock::{CorpusLock, LOCK_FILE_NAME};
+pub use lock::{CorpusLock, LOCK_FILE_NAME, READERS_FILE_NAME};
 pub use marker::{has_marker, Marker, MarkerState};
 pub use scratch::{clean_scratch, reset_scratch, Scratch, ScratchReport, SCRATCH_PREFIX};
 pub use render::{
@@ -114,10 +114,10 @@ impl Corpus {
     /// is regenerated in place. `progress(done_bytes, total_bytes)` is called
     /// now and then, from the calling thread, while generating or verifying.
     ///
-    /// Returns the corpus lock held shared: keep it while reading the corpus,
-    /// so no other iolab rebuilds it meanwhile. Creation and rebuild hold it
-    /// exclusive; a second caller waits for a build in progress (saying so on
-    /// stderr) and then reuses the corpus.
+    /// Returns the corpus lock held as a reader: keep it while reading the
+    /// corpus, so no other iolab rebuilds it meanwhile. Inspection, creation
+    /// and rebuild hold the build lock; a second caller waits for a build in
+    /// progress (saying so on stderr) and then reuses the corpus.
     ///
     /// # Errors
     /// [`CorpusError::InvalidSpec`] for a bad spec; [`CorpusError::NotADirectory`],
@@ -136,18 +136,14 @@ impl Corpus {
         spec.validate()?;
         let folder = open_or_create(dir, spec)?;
         let lock = CorpusLock::open(&folder)?;
-        lock.shared()?;
-        if let Existing::Usable(corpus) = Corpus::inspect(&folder, dir, spec, progress)? {
-            return Ok((corpus, Provenance::Reused, lock));
-        }
-        lock.exclusive()?;
+        lock.build()?;
         if marker_state(&folder, Marker::Corpus)? == MarkerState::Legacy {
             folder.remove_file(Marker::Corpus.file_name())?;
             write_marker(&folder, Marker::Corpus)?;
         }
         let provenance = match Corpus::inspect(&folder, dir, spec, progress)? {
             Existing::Usable(corpus) => {
-                lock.shared()?;
+                lock.read()?;
                 return Ok((corpus, Provenance::Reused, lock));
             }
             Existing::Absent => {
@@ -156,12 +152,13 @@ impl Corpus {
                 Provenance::Created
             }
             Existing::Stale(reason) => {
+                lock.rebuild()?;
                 clear_generated(&folder)?;
                 Provenance::Regenerated { reason }
             }
         };
         let manifest = generate::generate(&folder, spec, progress)?;
-        lock.shared()?;
+        lock.read()?;
         let corpus = Corpus {
             dir: dir.to_path_buf(),
             manifest,
@@ -380,7 +377,10 @@ fn check_ours_or_empty(folder: &Dir) -> Result<(), CorpusError> {
         MarkerState::Missing => {
             check_not_other(folder, Marker::Corpus)?;
             let entries = folder.entries()?;
-            if entries.iter().any(|(n, _)| n != LOCK_FILE_NAME) {
+            if entries
+                .iter()
+                .any(|(n, _)| n != LOCK_FILE_NAME && n != READERS_FILE_NAME)
+            {
                 return Err(CorpusError::NotEmptyUnmarked {
                     path: folder.path().to_path_buf(),
                     marker: Marker::Corpus,

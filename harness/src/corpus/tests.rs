@@ -20,7 +20,8 @@ fn spec(files: u32, lines: u32, values: u32, large: Option<u64>) -> CorpusSpec {
 fn quiet(_: u64, _: u64) {}
 
 fn create(dir: &Path, s: &CorpusSpec) -> (Corpus, Provenance) {
-    Corpus::create_or_reuse(dir, s, &quiet).unwrap()
+    let (corpus, provenance, _lock) = Corpus::create_or_reuse(dir, s, &quiet).unwrap();
+    (corpus, provenance)
 }
 
 fn mtime(path: &Path) -> SystemTime {
@@ -33,7 +34,7 @@ fn create_writes_files_manifest_and_marker() {
     let dir = tmp.path().join("c");
     let s = spec(12, 5, 3, None);
     let calls = Cell::new(0);
-    let (corpus, prov) = Corpus::create_or_reuse(&dir, &s, &|done, total| {
+    let (corpus, prov, _lock) = Corpus::create_or_reuse(&dir, &s, &|done, total| {
         assert!(done <= total);
         calls.set(calls.get() + 1);
     })
@@ -282,8 +283,8 @@ fn open_refuses_unmarked_and_scratch_dirs() {
     let tmp = tempfile::tempdir().unwrap();
     let err = Corpus::open(tmp.path()).unwrap_err();
     assert!(matches!(err, CorpusError::NotACorpus { .. }), "{err}");
-    let scratch = tmp.path().join("s");
-    create_marked_dir(&scratch, Marker::Scratch).unwrap();
+    let made = Scratch::create(tmp.path(), "s").unwrap();
+    let scratch = made.path().to_path_buf();
     let err = Corpus::open(&scratch).unwrap_err();
     assert!(matches!(err, CorpusError::WrongMarker { .. }), "{err}");
     let err = Corpus::create_or_reuse(&scratch, &spec(1, 1, 1, None), &quiet).unwrap_err();
@@ -320,4 +321,109 @@ fn half_made_corpus_is_still_cleanable() {
     fs::remove_file(dir.join("manifest.json")).unwrap();
     clean(&dir).unwrap();
     assert!(!dir.exists());
+}
+
+#[test]
+fn clean_keeps_and_lists_what_iolab_did_not_create() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("c");
+    create(&dir, &spec(3, 3, 3, None));
+    fs::write(dir.join("notes.txt"), b"mine").unwrap();
+    fs::create_dir(dir.join("old")).unwrap();
+    fs::write(dir.join("data-00099.csv"), b"not in the manifest").unwrap();
+    let report = clean(&dir).unwrap();
+    assert!(!report.dir_removed);
+    assert_eq!(report.kept, ["data-00099.csv", "notes.txt", "old/"]);
+    assert_eq!(report.removed, 3 + 3);
+    assert!(
+        report
+            .to_string()
+            .ends_with("kept 3 entries iolab did not create: data-00099.csv, notes.txt, old/"),
+        "{report}"
+    );
+    assert_eq!(fs::read(dir.join("notes.txt")).unwrap(), b"mine");
+    assert!(!dir.join(".iolab-corpus").exists());
+}
+
+#[test]
+fn copied_marker_is_refused_by_clean_and_create() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("c");
+    create(&dir, &spec(2, 2, 2, None));
+    let decoy = tmp.path().join("decoy");
+    fs::create_dir(&decoy).unwrap();
+    fs::write(decoy.join("data-00000.csv"), b"precious").unwrap();
+    fs::copy(dir.join(".iolab-corpus"), decoy.join(".iolab-corpus")).unwrap();
+    fs::copy(dir.join("manifest.json"), decoy.join("manifest.json")).unwrap();
+    let err = clean(&decoy).unwrap_err();
+    assert!(matches!(err, CorpusError::CopiedMarker { .. }), "{err}");
+    let err = Corpus::create_or_reuse(&decoy, &spec(2, 2, 2, None), &quiet).unwrap_err();
+    assert!(matches!(err, CorpusError::CopiedMarker { .. }), "{err}");
+    assert_eq!(fs::read(decoy.join("data-00000.csv")).unwrap(), b"precious");
+}
+
+#[test]
+fn rebuild_never_writes_through_a_linked_member() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("c");
+    create(&dir, &spec(3, 3, 3, None));
+    let decoy = tmp.path().join("decoy.txt");
+    fs::write(&decoy, b"precious").unwrap();
+    fs::remove_file(dir.join("data-00001.csv")).unwrap();
+    std::os::unix::fs::symlink(&decoy, dir.join("data-00001.csv")).unwrap();
+    let err = Corpus::create_or_reuse(&dir, &spec(3, 3, 3, None), &quiet).unwrap_err();
+    assert!(matches!(err, CorpusError::BadMember { .. }), "{err}");
+    assert!(err.to_string().contains("data-00001.csv"), "{err}");
+    assert_eq!(fs::read(&decoy).unwrap(), b"precious");
+}
+
+#[test]
+fn legacy_marker_is_renewed_by_create_and_refused_by_clean() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("c");
+    create(&dir, &spec(2, 2, 2, None));
+    fs::write(dir.join(".iolab-corpus"), Marker::Corpus.headline()).unwrap();
+    let err = clean(&dir).unwrap_err();
+    assert!(matches!(err, CorpusError::LegacyMarker { .. }), "{err}");
+    let (_, prov) = create(&dir, &spec(2, 2, 2, None));
+    assert_eq!(prov, Provenance::Reused);
+    assert!(clean(&dir).unwrap().dir_removed);
+}
+
+#[test]
+fn clean_refuses_slash_dots_and_paths_inside_a_corpus() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("c");
+    create(&dir, &spec(2, 2, 2, None));
+    fs::create_dir(dir.join("inner")).unwrap();
+    let inner = Dir::open(&dir.join("inner")).unwrap();
+    marker::write_marker(&inner, Marker::Corpus).unwrap();
+    let slash = std::path::PathBuf::from(format!("{}/", dir.display()));
+    for bad in [slash, dir.join("."), dir.join("inner/../inner"), dir.join("inner")] {
+        let err = clean(&bad).unwrap_err();
+        assert!(matches!(err, CorpusError::Refused { .. }), "{}: {err}", bad.display());
+    }
+    assert!(dir.join("manifest.json").exists());
+}
+
+#[test]
+fn scratch_clean_keeps_live_runs_and_removes_dead_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let live = Scratch::create(tmp.path(), "live").unwrap();
+    fs::write(live.path().join("out"), b"x").unwrap();
+    let dead = Scratch::create(tmp.path(), "dead").unwrap();
+    fs::create_dir(dead.path().join("sub")).unwrap();
+    let dead_path = dead.path().to_path_buf();
+    drop(dead);
+    let err = Scratch::create(tmp.path(), "live").unwrap_err();
+    assert!(matches!(err, CorpusError::ScratchTaken { .. }), "{err}");
+    let report = clean_scratch(tmp.path()).unwrap();
+    assert_eq!(report.removed, ["scratch-dead"]);
+    assert_eq!(report.kept.len(), 1, "{report}");
+    assert!(!dead_path.exists());
+    assert!(live.path().join("out").exists());
+    reset_scratch(live.path()).unwrap();
+    assert!(!live.path().join("out").exists());
+    live.remove().unwrap();
+    assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0);
 }

@@ -1,0 +1,312 @@
+//! Safety of deletion, link handling and concurrent runs, provoked for real
+//! on the real binary: symlinks planted in a corpus, copied markers, hostile
+//! `corpus clean` paths, scratch leftovers of killed runs, and two runs
+//! building the same new corpus at once.
+
+mod util;
+
+use std::fs;
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use util::{stderr, text, Lab};
+
+/// `iolab corpus create` of a small corpus in `dir`.
+fn create(lab: &Lab, dir: &Path) -> Output {
+    lab.iolab()
+        .args(["corpus", "create", "--files", "6", "--lines", "4", "--dir"])
+        .arg(dir)
+        .output()
+        .unwrap()
+}
+
+/// `iolab corpus clean ARG` run in `cwd` with extra environment.
+fn clean_in(lab: &Lab, cwd: &Path, arg: &Path, env: &[(&str, &Path)]) -> Output {
+    let mut c = lab.iolab();
+    c.current_dir(cwd).args(["corpus", "clean"]).arg(arg);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+/// Every file under `dir` with its bytes, sorted (links listed, not followed).
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            let meta = fs::symlink_metadata(&p).unwrap();
+            if meta.is_dir() {
+                stack.push(p);
+            } else if meta.file_type().is_symlink() {
+                out.push((p.clone(), fs::read_link(&p).unwrap().into_os_string().into_encoded_bytes()));
+            } else {
+                out.push((p.clone(), fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn rebuild_never_writes_through_a_member_replaced_by_a_link() {
+    let lab = Lab::new();
+    let corpus = lab.path().join("c");
+    assert!(create(&lab, &corpus).status.success());
+    let decoy = lab.path().join("decoy.txt");
+    fs::write(&decoy, b"precious, outside the corpus\n").unwrap();
+    let member = corpus.join("data-00001.csv");
+    fs::remove_file(&member).unwrap();
+    symlink(&decoy, &member).unwrap();
+    // Rebuild by `corpus create` and by `run` (same shape, the run's data dir).
+    let out = create(&lab, &corpus);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(stderr(&out).contains("data-00001.csv"), "{}", text(&out));
+    assert!(stderr(&out).contains("symbolic link"), "{}", text(&out));
+    assert_eq!(stderr(&out).trim().lines().count(), 1, "{}", text(&out));
+    let out = lab
+        .iolab()
+        .args(["corpus", "create", "--files", "40", "--lines", "20"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let in_data = fs::read_dir(lab.data()).unwrap().next().unwrap().unwrap().path();
+    fs::remove_file(in_data.join("data-00003.csv")).unwrap();
+    symlink(&decoy, in_data.join("data-00003.csv")).unwrap();
+    let out = lab.run(&["--workload", "read"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(stderr(&out).contains("data-00003.csv"), "{}", text(&out));
+    assert_eq!(fs::read(&decoy).unwrap(), b"precious, outside the corpus\n");
+}
+
+#[test]
+fn a_copied_marker_is_refused_and_the_folder_kept() {
+    let lab = Lab::new();
+    let corpus = lab.path().join("c");
+    assert!(create(&lab, &corpus).status.success());
+    let decoy = lab.path().join("decoy");
+    fs::create_dir_all(decoy.join("sub")).unwrap();
+    fs::write(decoy.join("data-00000.csv"), b"mine").unwrap();
+    fs::write(decoy.join("sub/thesis.tex"), b"mine too").unwrap();
+    for name in [".iolab-corpus", "manifest.json"] {
+        fs::copy(corpus.join(name), decoy.join(name)).unwrap();
+    }
+    let before = snapshot(&decoy);
+    let out = clean_in(&lab, lab.path(), &decoy, &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(stderr(&out).contains("copied from another folder"), "{}", text(&out));
+    assert_eq!(stderr(&out).trim().lines().count(), 1, "{}", text(&out));
+    // Nor will a run write into it.
+    let out = create(&lab, &decoy);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_eq!(snapshot(&decoy), before);
+}
+
+#[test]
+fn clean_refuses_links_dots_root_home_and_ancestors_of_cwd() {
+    let lab = Lab::new();
+    let corpus = lab.path().join("c");
+    assert!(create(&lab, &corpus).status.success());
+    let link = lab.path().join("link");
+    symlink(&corpus, &link).unwrap();
+    let sub = corpus.join("sub");
+    fs::create_dir(&sub).unwrap();
+    let before = snapshot(&corpus);
+    let slash = PathBuf::from(format!("{}/", link.display()));
+    let cases: Vec<(&str, PathBuf, PathBuf, Vec<(&str, &Path)>)> = vec![
+        ("link with slash", lab.path().to_path_buf(), slash, vec![]),
+        ("link", lab.path().to_path_buf(), link.clone(), vec![]),
+        ("dot inside the corpus", corpus.clone(), PathBuf::from("."), vec![]),
+        ("dotdot", sub.clone(), PathBuf::from(".."), vec![]),
+        ("root", lab.path().to_path_buf(), PathBuf::from("/"), vec![]),
+        ("home", lab.path().to_path_buf(), corpus.clone(), vec![("HOME", &corpus)]),
+        ("ancestor of cwd", sub.clone(), corpus.clone(), vec![]),
+        ("inside a corpus", lab.path().to_path_buf(), sub.clone(), vec![]),
+    ];
+    for (what, cwd, arg, env) in cases {
+        let out = clean_in(&lab, &cwd, &arg, &env);
+        assert_eq!(out.status.code(), Some(1), "{what}: {}", text(&out));
+        assert!(stderr(&out).starts_with("error: refusing"), "{what}: {}", text(&out));
+        assert_eq!(stderr(&out).trim().lines().count(), 1, "{what}: {}", text(&out));
+        assert_eq!(snapshot(&corpus), before, "{what}: something was removed");
+    }
+    let out = lab.iolab().args(["corpus", "verify"]).arg(&corpus).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
+fn clean_removes_what_iolab_made_and_lists_what_it_kept() {
+    let lab = Lab::new();
+    let corpus = lab.path().join("c");
+    assert!(create(&lab, &corpus).status.success());
+    fs::write(corpus.join("notes.txt"), b"my notes").unwrap();
+    fs::create_dir(corpus.join("old")).unwrap();
+    fs::write(corpus.join("old/run.log"), b"old log").unwrap();
+    let out = clean_in(&lab, lab.path(), &corpus, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("kept 2 entries iolab did not create: notes.txt, old/"),
+        "{}",
+        text(&out)
+    );
+    let mut left: Vec<String> = fs::read_dir(&corpus)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["notes.txt", "old"]);
+    assert_eq!(fs::read(corpus.join("old/run.log")).unwrap(), b"old log");
+    // Without user files the folder goes too.
+    let plain = lab.path().join("plain");
+    assert!(create(&lab, &plain).status.success());
+    let out = clean_in(&lab, lab.path(), &plain, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(!plain.exists());
+}
+
+/// Wait until a `scratch-*` folder appears in `data` (or panic after 60 s).
+fn wait_for_scratch(data: &Path, child: &mut Child, not: &[PathBuf]) -> PathBuf {
+    let start = Instant::now();
+    loop {
+        if let Ok(entries) = fs::read_dir(data) {
+            for e in entries {
+                let p = e.unwrap().path();
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                if name.starts_with("scratch-") && !not.contains(&p) {
+                    return p;
+                }
+            }
+        }
+        assert!(child.try_wait().unwrap().is_none(), "the run ended before its scratch appeared");
+        assert!(start.elapsed() < Duration::from_secs(60), "no scratch folder appeared");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A run that stays alive a while (several settle waits), in the background.
+fn slow_run(lab: &Lab, run_id: &str) -> Child {
+    lab.iolab()
+        .args(["run", "--files", "40", "--lines", "20", "--workload", "write"])
+        .args(["--reps", "3", "--warmup", "0", "--settle", "1s", "--no-progress"])
+        .args(["--run-id", run_id, "--out"])
+        .arg(lab.results())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn scratch_of_a_killed_run_is_removed_and_a_live_one_kept() {
+    let lab = Lab::new();
+    let mut killed = slow_run(&lab, "killed");
+    let dead = wait_for_scratch(&lab.data(), &mut killed, &[]);
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+    assert!(dead.exists(), "a SIGKILLed run leaves its scratch folder");
+    let mut live = slow_run(&lab, "live");
+    let alive = wait_for_scratch(&lab.data(), &mut live, &[dead.clone()]);
+    // A link named like a scratch folder, pointing at a decoy, is never entered.
+    let decoy = lab.path().join("decoy");
+    fs::create_dir(&decoy).unwrap();
+    fs::write(decoy.join("keep"), b"mine").unwrap();
+    symlink(&decoy, lab.data().join("scratch-link")).unwrap();
+    let out = lab.iolab().args(["corpus", "clean", "--scratch"]).output().unwrap();
+    let live_out = live.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("removed 1 scratch folders"), "{}", text(&out));
+    assert!(stdout.contains("kept scratch-live: in use by a running iolab"), "{}", text(&out));
+    assert!(stdout.contains("kept scratch-link: it is a symbolic link"), "{}", text(&out));
+    assert!(!dead.exists());
+    assert_eq!(fs::read(decoy.join("keep")).unwrap(), b"mine");
+    // The live run finished normally, and removed its own scratch.
+    assert!(live_out.status.success(), "{}", text(&live_out));
+    assert!(!alive.exists());
+}
+
+/// Rows of the run folder `dir`: all verified, none failed.
+fn assert_verified(dir: &Path) -> String {
+    let run = iolab::results::load(dir).unwrap();
+    assert!(!run.rows.is_empty(), "{}: no rows", dir.display());
+    for r in &run.rows {
+        assert!(r.verified && r.status == "ok", "{}: {r:?}", dir.display());
+    }
+    run.meta.corpus_provenance
+}
+
+/// Start `n` commands at once and wait for all.
+fn all_at_once(cmds: Vec<Command>) -> Vec<Output> {
+    let children: Vec<Child> = cmds
+        .into_iter()
+        .map(|mut c| c.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap())
+        .collect();
+    children.into_iter().map(|c| c.wait_with_output().unwrap()).collect()
+}
+
+#[test]
+fn two_runs_at_once_build_one_new_corpus_and_both_verify() {
+    let lab = Lab::new();
+    let cmds = ["a", "b"]
+        .iter()
+        .map(|id| {
+            let mut c = lab.iolab();
+            c.args(["run", "--files", "3000", "--lines", "100", "--workload", "read,copy"])
+                .args(["--strategy", "threads", "--workers", "2", "--reps", "1"])
+                .args(["--warmup", "0", "--settle", "0s", "--no-progress", "--run-id", id])
+                .arg("--out")
+                .arg(lab.results());
+            c
+        })
+        .collect();
+    let outs = all_at_once(cmds);
+    for o in &outs {
+        assert!(o.status.success(), "{}", text(o));
+    }
+    let provenance: Vec<String> = ["a", "b"]
+        .iter()
+        .map(|id| assert_verified(&lab.results().join(id)))
+        .collect();
+    let created = provenance.iter().filter(|p| *p == "created").count();
+    assert_eq!(created, 1, "exactly one run builds the corpus: {provenance:?}");
+    let waited = outs.iter().any(|o| stderr(o).contains("waiting for another iolab building"));
+    let reused = provenance.iter().any(|p| p.starts_with("reused"));
+    assert!(reused, "{provenance:?}");
+    eprintln!("the second run waited for the build: {waited}");
+}
+
+#[test]
+fn two_bench_alls_at_once_share_one_new_data_folder() {
+    let lab = Lab::new();
+    let experiments = Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments");
+    let cmds = ["a", "b"]
+        .iter()
+        .map(|id| {
+            let mut c = lab.iolab();
+            c.args(["bench-all", "--scale", "quick", "--only", "load/read/whole/threads-4"])
+                .arg("--experiments")
+                .arg(&experiments)
+                .args(["--no-python-setup", "--reps", "1", "--warmup", "0", "--settle", "0s"])
+                .args(["--no-progress", "--run-id", id, "--reports"])
+                .arg(lab.path().join("reports"))
+                .arg("--out")
+                .arg(lab.results());
+            c
+        })
+        .collect();
+    let outs = all_at_once(cmds);
+    for o in &outs {
+        assert!(o.status.success(), "{}", text(o));
+    }
+    let provenance: Vec<String> = ["a", "b"]
+        .iter()
+        .map(|id| assert_verified(&lab.results().join(id)))
+        .collect();
+    assert_eq!(provenance.iter().filter(|p| *p == "created").count(), 1, "{provenance:?}");
+}
