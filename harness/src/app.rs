@@ -50,7 +50,11 @@ fn corpus_command(command: CorpusCommand) -> anyhow::Result<ExitCode> {
             println!("{}", corpus::clean(&dir)?);
             Ok(ExitCode::SUCCESS)
         }
-        CorpusCommand::Clean { dir: None, data_dir, .. } => {
+        CorpusCommand::Clean {
+            dir: None,
+            data_dir,
+            ..
+        } => {
             println!("{}", corpus::clean_scratch(&data_dir)?);
             Ok(ExitCode::SUCCESS)
         }

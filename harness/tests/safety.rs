@@ -43,7 +43,13 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
             if meta.is_dir() {
                 stack.push(p);
             } else if meta.file_type().is_symlink() {
-                out.push((p.clone(), fs::read_link(&p).unwrap().into_os_string().into_encoded_bytes()));
+                out.push((
+                    p.clone(),
+                    fs::read_link(&p)
+                        .unwrap()
+                        .into_os_string()
+                        .into_encoded_bytes(),
+                ));
             } else {
                 out.push((p.clone(), fs::read(&p).unwrap()));
             }
@@ -69,13 +75,19 @@ fn rebuild_never_writes_through_a_member_replaced_by_a_link() {
     assert!(stderr(&out).contains("data-00001.csv"), "{}", text(&out));
     assert!(stderr(&out).contains("symbolic link"), "{}", text(&out));
     assert_eq!(stderr(&out).trim().lines().count(), 1, "{}", text(&out));
+    fs::create_dir_all(lab.data()).unwrap();
     let out = lab
         .iolab()
         .args(["corpus", "create", "--files", "40", "--lines", "20"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out));
-    let in_data = fs::read_dir(lab.data()).unwrap().next().unwrap().unwrap().path();
+    let in_data = fs::read_dir(lab.data())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     fs::remove_file(in_data.join("data-00003.csv")).unwrap();
     symlink(&decoy, in_data.join("data-00003.csv")).unwrap();
     let out = lab.run(&["--workload", "read"]);
@@ -99,7 +111,11 @@ fn a_copied_marker_is_refused_and_the_folder_kept() {
     let before = snapshot(&decoy);
     let out = clean_in(&lab, lab.path(), &decoy, &[]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(stderr(&out).contains("copied from another folder"), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("copied from another folder"),
+        "{}",
+        text(&out)
+    );
     assert_eq!(stderr(&out).trim().lines().count(), 1, "{}", text(&out));
     // Nor will a run write into it.
     let out = create(&lab, &decoy);
@@ -121,21 +137,50 @@ fn clean_refuses_links_dots_root_home_and_ancestors_of_cwd() {
     let cases: Vec<(&str, PathBuf, PathBuf, Vec<(&str, &Path)>)> = vec![
         ("link with slash", lab.path().to_path_buf(), slash, vec![]),
         ("link", lab.path().to_path_buf(), link.clone(), vec![]),
-        ("dot inside the corpus", corpus.clone(), PathBuf::from("."), vec![]),
+        (
+            "dot inside the corpus",
+            corpus.clone(),
+            PathBuf::from("."),
+            vec![],
+        ),
         ("dotdot", sub.clone(), PathBuf::from(".."), vec![]),
         ("root", lab.path().to_path_buf(), PathBuf::from("/"), vec![]),
-        ("home", lab.path().to_path_buf(), corpus.clone(), vec![("HOME", &corpus)]),
+        (
+            "home",
+            lab.path().to_path_buf(),
+            corpus.clone(),
+            vec![("HOME", &corpus)],
+        ),
         ("ancestor of cwd", sub.clone(), corpus.clone(), vec![]),
-        ("inside a corpus", lab.path().to_path_buf(), sub.clone(), vec![]),
+        (
+            "inside a corpus",
+            lab.path().to_path_buf(),
+            sub.clone(),
+            vec![],
+        ),
     ];
     for (what, cwd, arg, env) in cases {
         let out = clean_in(&lab, &cwd, &arg, &env);
         assert_eq!(out.status.code(), Some(1), "{what}: {}", text(&out));
-        assert!(stderr(&out).starts_with("error: refusing"), "{what}: {}", text(&out));
-        assert_eq!(stderr(&out).trim().lines().count(), 1, "{what}: {}", text(&out));
+        assert!(
+            stderr(&out).starts_with("error: refusing"),
+            "{what}: {}",
+            text(&out)
+        );
+        assert_eq!(
+            stderr(&out).trim().lines().count(),
+            1,
+            "{what}: {}",
+            text(&out)
+        );
         assert_eq!(snapshot(&corpus), before, "{what}: something was removed");
     }
-    let out = lab.iolab().args(["corpus", "verify"]).arg(&corpus).output().unwrap();
+    let out = lab
+        .iolab()
+        .args(["corpus", "verify"])
+        .arg(&corpus)
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", text(&out));
 }
 
@@ -183,8 +228,14 @@ fn wait_for_scratch(data: &Path, child: &mut Child, not: &[PathBuf]) -> PathBuf 
                 }
             }
         }
-        assert!(child.try_wait().unwrap().is_none(), "the run ended before its scratch appeared");
-        assert!(start.elapsed() < Duration::from_secs(60), "no scratch folder appeared");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before its scratch appeared"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no scratch folder appeared"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -192,8 +243,26 @@ fn wait_for_scratch(data: &Path, child: &mut Child, not: &[PathBuf]) -> PathBuf 
 /// A run that stays alive a while (several settle waits), in the background.
 fn slow_run(lab: &Lab, run_id: &str) -> Child {
     lab.iolab()
-        .args(["run", "--files", "40", "--lines", "20", "--workload", "write"])
-        .args(["--reps", "3", "--warmup", "0", "--settle", "1s", "--no-progress"])
+        .args([
+            "run",
+            "--files",
+            "40",
+            "--lines",
+            "20",
+            "--workload",
+            "write",
+        ])
+        .args([
+            "--reps",
+            "3",
+            "--warmup",
+            "0",
+            "--settle",
+            "1s",
+            "--settle-timeout",
+            "2s",
+        ])
+        .arg("--no-progress")
         .args(["--run-id", run_id, "--out"])
         .arg(lab.results())
         .stdout(Stdio::null())
@@ -217,13 +286,29 @@ fn scratch_of_a_killed_run_is_removed_and_a_live_one_kept() {
     fs::create_dir(&decoy).unwrap();
     fs::write(decoy.join("keep"), b"mine").unwrap();
     symlink(&decoy, lab.data().join("scratch-link")).unwrap();
-    let out = lab.iolab().args(["corpus", "clean", "--scratch"]).output().unwrap();
+    let out = lab
+        .iolab()
+        .args(["corpus", "clean", "--scratch"])
+        .output()
+        .unwrap();
     let live_out = live.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("removed 1 scratch folders"), "{}", text(&out));
-    assert!(stdout.contains("kept scratch-live: in use by a running iolab"), "{}", text(&out));
-    assert!(stdout.contains("kept scratch-link: it is a symbolic link"), "{}", text(&out));
+    assert!(
+        stdout.contains("removed 1 scratch folders"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        stdout.contains("kept scratch-live: in use by a running iolab"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        stdout.contains("kept scratch-link: it is a symbolic link"),
+        "{}",
+        text(&out)
+    );
     assert!(!dead.exists());
     assert_eq!(fs::read(decoy.join("keep")).unwrap(), b"mine");
     // The live run finished normally, and removed its own scratch.
@@ -245,9 +330,17 @@ fn assert_verified(dir: &Path) -> String {
 fn all_at_once(cmds: Vec<Command>) -> Vec<Output> {
     let children: Vec<Child> = cmds
         .into_iter()
-        .map(|mut c| c.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap())
+        .map(|mut c| {
+            c.stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
         .collect();
-    children.into_iter().map(|c| c.wait_with_output().unwrap()).collect()
+    children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect()
 }
 
 #[test]
@@ -257,11 +350,27 @@ fn two_runs_at_once_build_one_new_corpus_and_both_verify() {
         .iter()
         .map(|id| {
             let mut c = lab.iolab();
-            c.args(["run", "--files", "3000", "--lines", "100", "--workload", "read,copy"])
-                .args(["--strategy", "threads", "--workers", "2", "--reps", "1"])
-                .args(["--warmup", "0", "--settle", "0s", "--no-progress", "--run-id", id])
-                .arg("--out")
-                .arg(lab.results());
+            c.args([
+                "run",
+                "--files",
+                "3000",
+                "--lines",
+                "100",
+                "--workload",
+                "read,copy",
+            ])
+            .args(["--strategy", "threads", "--workers", "2", "--reps", "1"])
+            .args([
+                "--warmup",
+                "0",
+                "--settle",
+                "0s",
+                "--no-progress",
+                "--run-id",
+                id,
+            ])
+            .arg("--out")
+            .arg(lab.results());
             c
         })
         .collect();
@@ -274,8 +383,13 @@ fn two_runs_at_once_build_one_new_corpus_and_both_verify() {
         .map(|id| assert_verified(&lab.results().join(id)))
         .collect();
     let created = provenance.iter().filter(|p| *p == "created").count();
-    assert_eq!(created, 1, "exactly one run builds the corpus: {provenance:?}");
-    let waited = outs.iter().any(|o| stderr(o).contains("waiting for another iolab building"));
+    assert_eq!(
+        created, 1,
+        "exactly one run builds the corpus: {provenance:?}"
+    );
+    let waited = outs
+        .iter()
+        .any(|o| stderr(o).contains("waiting for another iolab building"));
     let reused = provenance.iter().any(|p| p.starts_with("reused"));
     assert!(reused, "{provenance:?}");
     eprintln!("the second run waited for the build: {waited}");
@@ -289,14 +403,28 @@ fn two_bench_alls_at_once_share_one_new_data_folder() {
         .iter()
         .map(|id| {
             let mut c = lab.iolab();
-            c.args(["bench-all", "--scale", "quick", "--only", "load/read/whole/threads-4"])
-                .arg("--experiments")
-                .arg(&experiments)
-                .args(["--no-python-setup", "--reps", "1", "--warmup", "0", "--settle", "0s"])
-                .args(["--no-progress", "--run-id", id, "--reports"])
-                .arg(lab.path().join("reports"))
-                .arg("--out")
-                .arg(lab.results());
+            c.args([
+                "bench-all",
+                "--scale",
+                "quick",
+                "--only",
+                "load/read/whole/threads-4",
+            ])
+            .arg("--experiments")
+            .arg(&experiments)
+            .args([
+                "--no-python-setup",
+                "--reps",
+                "1",
+                "--warmup",
+                "0",
+                "--settle",
+                "0s",
+            ])
+            .args(["--no-progress", "--run-id", id, "--reports"])
+            .arg(lab.path().join("reports"))
+            .arg("--out")
+            .arg(lab.results());
             c
         })
         .collect();
@@ -308,5 +436,9 @@ fn two_bench_alls_at_once_share_one_new_data_folder() {
         .iter()
         .map(|id| assert_verified(&lab.results().join(id)))
         .collect();
-    assert_eq!(provenance.iter().filter(|p| *p == "created").count(), 1, "{provenance:?}");
+    assert_eq!(
+        provenance.iter().filter(|p| *p == "created").count(),
+        1,
+        "{provenance:?}"
+    );
 }

@@ -72,7 +72,9 @@ impl fmt::Display for CleanReport {
 /// when a removal fails.
 pub fn clean(dir: &Path) -> Result<CleanReport, CorpusError> {
     let id = check_target(dir)?;
-    let name = dir.file_name().ok_or_else(|| refuse(dir, "it names no folder"))?;
+    let name = dir
+        .file_name()
+        .ok_or_else(|| refuse(dir, "it names no folder"))?;
     let parent_path = dir
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -80,7 +82,10 @@ pub fn clean(dir: &Path) -> Result<CleanReport, CorpusError> {
     let parent = Dir::open(parent_path)?;
     let folder = parent.open_dir(name)?;
     if folder.id()? != id {
-        return Err(refuse(dir, "it changed while it was being checked; try again"));
+        return Err(refuse(
+            dir,
+            "it changed while it was being checked; try again",
+        ));
     }
     match marker_state(&folder, Marker::Corpus)? {
         MarkerState::Bound => {}

@@ -9,8 +9,8 @@ use std::io;
 use std::path::PathBuf;
 
 use super::marker::Marker;
-use crate::safefs::{FileId, FsError, Kind};
 use super::spec::human_bytes;
+use crate::safefs::{FileId, FsError, Kind};
 
 /// Errors from creating, opening, verifying or removing a corpus or a marked
 /// scratch directory.
@@ -288,7 +288,12 @@ impl CorpusError {
 
 /// The error for a failed creation of `file` in corpus `dir`:
 /// [`CorpusError::NoSpace`] when the device is full, [`CorpusError::Fs`] otherwise.
-pub(crate) fn create_error(err: FsError, dir: &std::path::Path, file: PathBuf, needed: u64) -> CorpusError {
+pub(crate) fn create_error(
+    err: FsError,
+    dir: &std::path::Path,
+    file: PathBuf,
+    needed: u64,
+) -> CorpusError {
     match err.io_error() {
         Some(e) if is_no_space(e) => CorpusError::NoSpace {
             dir: dir.to_path_buf(),

@@ -182,9 +182,15 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let a = Dir::create_all(&tmp.path().join("a")).unwrap();
         let b = Dir::create_all(&tmp.path().join("b")).unwrap();
-        assert_eq!(marker_state(&a, Marker::Corpus).unwrap(), MarkerState::Missing);
+        assert_eq!(
+            marker_state(&a, Marker::Corpus).unwrap(),
+            MarkerState::Missing
+        );
         write_marker(&a, Marker::Corpus).unwrap();
-        assert_eq!(marker_state(&a, Marker::Corpus).unwrap(), MarkerState::Bound);
+        assert_eq!(
+            marker_state(&a, Marker::Corpus).unwrap(),
+            MarkerState::Bound
+        );
         fs::copy(
             tmp.path().join("a/.iolab-corpus"),
             tmp.path().join("b/.iolab-corpus"),
@@ -199,7 +205,10 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         fs::write(tmp.path().join(".iolab-corpus"), Marker::Corpus.headline()).unwrap();
         let dir = Dir::open(tmp.path()).unwrap();
-        assert_eq!(marker_state(&dir, Marker::Corpus).unwrap(), MarkerState::Legacy);
+        assert_eq!(
+            marker_state(&dir, Marker::Corpus).unwrap(),
+            MarkerState::Legacy
+        );
         fs::write(tmp.path().join(".iolab-corpus"), "hand-made\n").unwrap();
         let state = marker_state(&dir, Marker::Corpus).unwrap();
         assert!(matches!(state, MarkerState::Foreign { .. }), "{state:?}");

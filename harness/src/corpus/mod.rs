@@ -48,16 +48,16 @@ use std::path::{Path, PathBuf};
 use crate::safefs::{Dir, FileId, FsError, Kind};
 use marker::{check_not_other, marker_state, write_marker};
 
-pub use error::CorpusError;
-pub use manifest::{FileEntry, LargeEntry, Manifest, MANIFEST_FILE_NAME};
 pub use clean::{clean, CleanReport};
+pub use error::CorpusError;
 pub use lock::{CorpusLock, LOCK_FILE_NAME, READERS_FILE_NAME};
+pub use manifest::{FileEntry, LargeEntry, Manifest, MANIFEST_FILE_NAME};
 pub use marker::{has_marker, Marker, MarkerState};
-pub use scratch::{clean_scratch, reset_scratch, Scratch, ScratchReport, SCRATCH_PREFIX};
 pub use render::{
     checksum, file_size, files_total_size, large_shape, render_file, render_large, ChecksumHasher,
     LargeInfo, GENERATOR_VERSION, LARGE_BLOCK_BYTES,
 };
+pub use scratch::{clean_scratch, reset_scratch, Scratch, ScratchReport, SCRATCH_PREFIX};
 pub use spec::{
     file_name, human_bytes, CorpusSpec, Scale, LARGE_FILE_NAME, MAX_CORPUS_BYTES, MAX_FILES,
     MAX_FILE_BYTES, MAX_LARGE_FILE_BYTES, MAX_LINES, MAX_VALUES,
@@ -351,7 +351,10 @@ fn open_or_create(dir: &Path, spec: &CorpusSpec) -> Result<Dir, CorpusError> {
         None => {
             check_free_space(dir, parent_path, spec)?;
             match parent.create_dir(name) {
-                Err(e) if e.io_error().is_some_and(|e| e.kind() == io::ErrorKind::AlreadyExists) => {
+                Err(e)
+                    if e.io_error()
+                        .is_some_and(|e| e.kind() == io::ErrorKind::AlreadyExists) =>
+                {
                     parent.open_dir(name)
                 }
                 other => other,

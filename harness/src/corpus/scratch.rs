@@ -44,14 +44,18 @@ impl Scratch {
         let name = format!("{SCRATCH_PREFIX}{run_id}");
         let path = data_dir.join(&name);
         let dir = match parent.create_dir(&name) {
-            Err(e) if e.io_error().is_some_and(|e| e.kind() == std::io::ErrorKind::AlreadyExists) => {
+            Err(e)
+                if e.io_error()
+                    .is_some_and(|e| e.kind() == std::io::ErrorKind::AlreadyExists) =>
+            {
                 return Err(CorpusError::ScratchTaken { path })
             }
             other => other?,
         };
         let marker = write_marker(&dir, Marker::Scratch)?;
-        safefs::lock(&marker, LockMode::Exclusive)
-            .map_err(|e| CorpusError::io("locking", dir.child_path(Marker::Scratch.file_name()), e))?;
+        safefs::lock(&marker, LockMode::Exclusive).map_err(|e| {
+            CorpusError::io("locking", dir.child_path(Marker::Scratch.file_name()), e)
+        })?;
         Ok(Scratch {
             parent,
             dir,
@@ -177,7 +181,9 @@ fn removable(parent: &Dir, name: &str, kind: Kind) -> Result<(Dir, File), String
         MarkerState::Bound => {}
         MarkerState::Missing => return Err(format!("it has no {marker} marker")),
         MarkerState::Foreign { .. } => {
-            return Err(format!("its {marker} marker was copied from another folder"))
+            return Err(format!(
+                "its {marker} marker was copied from another folder"
+            ))
         }
         MarkerState::Legacy => {
             return Err(format!(

@@ -334,7 +334,8 @@ fn clean_keeps_and_lists_what_iolab_did_not_create() {
     let report = clean(&dir).unwrap();
     assert!(!report.dir_removed);
     assert_eq!(report.kept, ["data-00099.csv", "notes.txt", "old/"]);
-    assert_eq!(report.removed, 3 + 3);
+    // 3 data files, the manifest, the two lock files and the marker.
+    assert_eq!(report.removed, 3 + 4);
     assert!(
         report
             .to_string()
@@ -399,9 +400,18 @@ fn clean_refuses_slash_dots_and_paths_inside_a_corpus() {
     let inner = Dir::open(&dir.join("inner")).unwrap();
     marker::write_marker(&inner, Marker::Corpus).unwrap();
     let slash = std::path::PathBuf::from(format!("{}/", dir.display()));
-    for bad in [slash, dir.join("."), dir.join("inner/../inner"), dir.join("inner")] {
+    for bad in [
+        slash,
+        dir.join("."),
+        dir.join("inner/../inner"),
+        dir.join("inner"),
+    ] {
         let err = clean(&bad).unwrap_err();
-        assert!(matches!(err, CorpusError::Refused { .. }), "{}: {err}", bad.display());
+        assert!(
+            matches!(err, CorpusError::Refused { .. }),
+            "{}: {err}",
+            bad.display()
+        );
     }
     assert!(dir.join("manifest.json").exists());
 }

@@ -149,10 +149,11 @@ fn prepare_corpus(plan: &Plan, opts: &RunOptions) -> anyhow::Result<(Corpus, Str
     let bar = progress_bar(0, opts.progress);
     bar.set_style(bytes_style());
     bar.set_message(format!("corpus {}", dir.display()));
-    let (corpus, provenance, lock) = Corpus::create_or_reuse(&dir, &plan.corpus, &|done, total| {
-        bar.set_length(total);
-        bar.set_position(done);
-    })?;
+    let (corpus, provenance, lock) =
+        Corpus::create_or_reuse(&dir, &plan.corpus, &|done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        })?;
     bar.finish_and_clear();
     Ok((corpus, provenance.to_string(), lock))
 }

@@ -196,7 +196,10 @@ impl Dir {
 
     fn walk(path: &Path, create: bool) -> Result<Dir, FsError> {
         let plain = |c: &Component| {
-            matches!(c, Component::RootDir | Component::CurDir | Component::Normal(_))
+            matches!(
+                c,
+                Component::RootDir | Component::CurDir | Component::Normal(_)
+            )
         };
         if !path.components().all(|c| plain(&c)) {
             return Err(FsError::BadPath {
@@ -313,11 +316,9 @@ impl Dir {
         let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW;
         match rustix::fs::openat(&self.fd, name, flags | OFlags::CLOEXEC, file_mode()) {
             Ok(fd) => Ok(File::from(fd)),
-            Err(Errno::EXIST) if self.kind(name)? == Some(Kind::Symlink) => {
-                Err(FsError::Symlink {
-                    path: self.child_path(name),
-                })
-            }
+            Err(Errno::EXIST) if self.kind(name)? == Some(Kind::Symlink) => Err(FsError::Symlink {
+                path: self.child_path(name),
+            }),
             Err(e) => Err(FsError::io("creating", self.child_path(name), e)),
         }
     }

@@ -9,7 +9,10 @@ fn open_refuses_a_link_at_an_intermediate_component() {
     fs::create_dir_all(tmp.path().join("real/inner")).unwrap();
     symlink(tmp.path().join("real"), tmp.path().join("link")).unwrap();
     let err = Dir::open(&tmp.path().join("link/inner")).unwrap_err();
-    assert!(matches!(err, FsError::Symlink { ref path } if path.ends_with("link")), "{err}");
+    assert!(
+        matches!(err, FsError::Symlink { ref path } if path.ends_with("link")),
+        "{err}"
+    );
     let err = Dir::create_all(&tmp.path().join("link/inner/new")).unwrap_err();
     assert!(matches!(err, FsError::Symlink { .. }), "{err}");
     assert!(!tmp.path().join("real/inner/new").exists());
@@ -24,10 +27,18 @@ fn open_refuses_dotdot_and_files() {
     assert!(matches!(err, FsError::BadPath { .. }), "{err}");
     let err = Dir::open(&tmp.path().join("f")).unwrap_err();
     assert!(
-        matches!(err, FsError::WrongKind { found: Kind::File, .. }),
+        matches!(
+            err,
+            FsError::WrongKind {
+                found: Kind::File,
+                ..
+            }
+        ),
         "{err}"
     );
-    assert!(Dir::open(&tmp.path().join("missing")).unwrap_err().is_not_found());
+    assert!(Dir::open(&tmp.path().join("missing"))
+        .unwrap_err()
+        .is_not_found());
 }
 
 #[test]
@@ -52,7 +63,10 @@ fn create_file_never_writes_through_a_link() {
     // An existing regular file is not overwritten either.
     fs::write(tmp.path().join("d/plain"), b"old").unwrap();
     let err = dir.create_file("plain").unwrap_err();
-    assert_eq!(err.io_error().map(io::Error::kind), Some(io::ErrorKind::AlreadyExists));
+    assert_eq!(
+        err.io_error().map(io::Error::kind),
+        Some(io::ErrorKind::AlreadyExists)
+    );
     assert_eq!(fs::read(tmp.path().join("d/plain")).unwrap(), b"old");
 }
 
@@ -73,9 +87,21 @@ fn open_file_and_read_refuse_links_and_dirs() {
     symlink(tmp.path().join("target"), tmp.path().join("link")).unwrap();
     fs::create_dir(tmp.path().join("sub")).unwrap();
     let dir = Dir::open(tmp.path()).unwrap();
-    assert!(matches!(dir.read("link").unwrap_err(), FsError::Symlink { .. }));
+    assert!(matches!(
+        dir.read("link").unwrap_err(),
+        FsError::Symlink { .. }
+    ));
     let err = dir.read("sub").unwrap_err();
-    assert!(matches!(err, FsError::WrongKind { found: Kind::Dir, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            FsError::WrongKind {
+                found: Kind::Dir,
+                ..
+            }
+        ),
+        "{err}"
+    );
     assert_eq!(dir.read("missing").unwrap(), None);
     assert_eq!(dir.read("target").unwrap().unwrap(), b"t");
     let err = dir.open_or_create_file("link").unwrap_err();
