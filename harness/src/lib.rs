@@ -12,11 +12,13 @@ pub mod claims;
 pub mod cli;
 pub mod corpus;
 pub mod experiment;
+pub mod interrupt;
 pub mod io;
 pub mod measure;
 pub mod report;
 pub mod results;
 pub mod runner;
+pub mod safefs;
 pub mod stats;
 pub mod strategy;
 #[allow(unsafe_code)]
