@@ -115,8 +115,7 @@ impl RunWriter {
         fs::create_dir_all(parent)
             .with_context(|| format!("creating results folder {}", parent.display()))?;
         let temp = parent.join(format!(".{name}.incomplete-{}", std::process::id()));
-        fs::create_dir(&temp)
-            .with_context(|| format!("creating run folder {}", temp.display()))?;
+        fs::create_dir(&temp).with_context(|| format!("creating run folder {}", temp.display()))?;
         let built = fill_new_run_folder(&temp, dir, &meta);
         let mut runs = match built {
             Ok(runs) => runs,
@@ -195,7 +194,11 @@ impl RunWriter {
     ///
     /// # Errors
     /// When either file cannot be written, naming it.
-    pub fn finish(mut self, ended_at: String, interrupted: bool) -> anyhow::Result<Vec<SummaryRow>> {
+    pub fn finish(
+        mut self,
+        ended_at: String,
+        interrupted: bool,
+    ) -> anyhow::Result<Vec<SummaryRow>> {
         let summary = summarize_rows(&self.rows, self.meta.plan.bootstrap_seed);
         write_summary(&self.dir.join(SUMMARY_CSV), &summary)?;
         self.meta.ended_at = Some(ended_at);

@@ -132,7 +132,10 @@ mod tests {
         let link = dir.path().join("link");
         std::os::unix::fs::symlink(&real, &link).unwrap();
         assert!(write_atomic(&link, "x", b"1").is_err());
-        assert!(entries(&real).is_empty(), "nothing written through the link");
+        assert!(
+            entries(&real).is_empty(),
+            "nothing written through the link"
+        );
         for bad in ["", ".", "..", "a/b"] {
             let e = write_atomic(dir.path(), bad, b"1").unwrap_err();
             assert_eq!(e.kind(), io::ErrorKind::InvalidInput, "{bad:?}");
