@@ -22,7 +22,7 @@ const EXPECTED_ROWS: usize = 6 * 3;
 
 /// The flags of a small run: 6 scenarios (read and write under sequential,
 /// threads and worker processes) × 3 repetitions on 50 files of 20 lines.
-const TINY: [&str; 20] = [
+const TINY: [&str; 13] = [
     "run",
     "--workload",
     "read,write",
@@ -36,14 +36,23 @@ const TINY: [&str; 20] = [
     "20",
     "--reps",
     "3",
-    "--warmup",
-    "0",
-    "--settle",
-    "0s",
-    "--no-progress",
-    "--out",
-    "results",
 ];
+
+/// Flags every run of these tests ends with: no warm-up, no waiting for
+/// idle storage, no progress bars, results in the lab under `run_id`.
+fn common(run_id: &str) -> [&str; 9] {
+    [
+        "--warmup",
+        "0",
+        "--settle",
+        "0s",
+        "--no-progress",
+        "--out",
+        "results",
+        "--run-id",
+        run_id,
+    ]
+}
 
 /// An `iolab` command in the lab, tagged so every process it starts can be
 /// found afterwards (children inherit the environment).
@@ -58,7 +67,7 @@ fn tagged(lab: &Lab, tag: &str) -> Command {
 fn tiny_run(lab: &Lab, run_id: &str) -> Child {
     tagged(lab, run_id)
         .args(TINY)
-        .args(["--run-id", run_id])
+        .args(common(run_id))
         .spawn()
         .expect("start iolab")
 }
@@ -321,16 +330,8 @@ fn sleeping_run(lab: &Lab, run_id: &str, secs: &str, reps: &str) -> Child {
             "5",
             "--reps",
             reps,
-            "--warmup",
-            "0",
-            "--settle",
-            "0s",
-            "--no-progress",
-            "--out",
-            "results",
-            "--run-id",
-            run_id,
         ])
+        .args(common(run_id))
         .spawn()
         .expect("start iolab")
 }
@@ -645,4 +646,55 @@ fn results_on_a_full_disk_keep_whole_rows_and_resume_after() {
     let run = iolab::results::load(&dir).unwrap();
     assert_eq!(run.rows.len(), 120);
     assert!(run.meta.completed());
+}
+
+/// `bench-all --resume` completes a run killed midway, then writes its
+/// report and claims as a normal bench-all does.
+#[test]
+fn bench_all_resume_completes_the_run_and_reports() {
+    let lab = Lab::new();
+    let exps = lab.path().join("exps");
+    fs::create_dir(&exps).unwrap();
+    fs::write(
+        exps.join("tiny.toml"),
+        "reps = 3\nwarmup = 0\nsettle = \"0\"\n\n[corpus]\nfiles = 20\nlines = 5\n\n\
+         [[grid]]\nworkload = [\"read\"]\nstrategy = [\"sequential\", \"threads\"]\nworkers = [2]\n",
+    )
+    .unwrap();
+    let bench = |extra: &[&str]| {
+        lab.iolab()
+            .args(["bench-all", "--experiments", "exps", "--no-python-setup"])
+            .args(["--no-progress", "--reports", "reports"])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = bench(&["--scale", "quick", "--out", "results", "--run-id", "b"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let dir = run_dir(&lab, "b");
+    let full = iolab::results::load(&dir).unwrap().rows.len();
+    // As SIGKILL leaves it: two rows and a torn third, no end time.
+    let bytes = fs::read(dir.join("runs.csv")).unwrap();
+    let third = bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, &b)| b == b'\n')
+        .map(|(i, _)| i + 1)
+        .nth(2)
+        .unwrap();
+    fs::write(dir.join("runs.csv"), &bytes[..third + 30]).unwrap();
+    let mut m = meta(&dir);
+    m["ended_at"] = serde_json::Value::Null;
+    fs::write(dir.join("run.json"), serde_json::to_vec(&m).unwrap()).unwrap();
+    fs::remove_file(dir.join("summary.csv")).unwrap();
+    let out = bench(&["--resume", "results/b"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("report: "), "{stdout}");
+    assert!(stdout.contains("Fastest per workload"), "{stdout}");
+    let after = fs::read(dir.join("runs.csv")).unwrap();
+    assert!(after.starts_with(&bytes[..third]));
+    let run = iolab::results::load(&dir).unwrap();
+    assert_eq!(run.rows.len(), full);
+    assert!(run.meta.completed() && dir.join("summary.csv").exists());
 }

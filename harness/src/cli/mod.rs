@@ -143,7 +143,7 @@ pub struct RunArgs {
     pub dry_run: bool,
     /// Continue the interrupted (or killed) run in this folder with the plan
     /// its run.json records, skipping every finished repetition.
-    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = RESUME_CONFLICTS)]
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = SHARED_PLAN_FLAGS.iter().chain(&RUN_PLAN_FLAGS))]
     pub resume: Option<PathBuf>,
     /// Workloads (comma-separated): write, read, copy, append, atomic-save, stream, scan, random.
     #[arg(long, value_delimiter = ',', required_unless_present_any = ["experiments", "resume"])]
@@ -218,12 +218,26 @@ pub struct RunArgs {
     pub output: OutputArgs,
 }
 
-/// Flags that shape a plan, refused beside `--resume` (the plan comes from
-/// the run's `run.json`).
-const RESUME_CONFLICTS: [&str; 38] = [
-    "experiments",
+/// Flags that shape a plan, refused beside `run --resume` and
+/// `bench-all --resume` (the plan comes from the run's `run.json`).
+const SHARED_PLAN_FLAGS: [&str; 12] = [
     "only",
     "dry_run",
+    "scale",
+    "reps",
+    "warmup",
+    "order",
+    "seed",
+    "settle",
+    "settle_timeout",
+    "cold_method",
+    "out",
+    "run_id",
+];
+
+/// Flags of `run` alone that shape a plan, refused beside `--resume`.
+const RUN_PLAN_FLAGS: [&str; 26] = [
+    "experiments",
     "workload",
     "variant",
     "strategy",
@@ -245,36 +259,10 @@ const RESUME_CONFLICTS: [&str; 38] = [
     "kill_at",
     "no_baseline",
     "dir",
-    "scale",
     "files",
     "lines",
     "values",
     "large_file",
-    "reps",
-    "warmup",
-    "order",
-    "seed",
-    "settle",
-    "settle_timeout",
-    "cold_method",
-    "out",
-    "run_id",
-];
-
-/// The same for `bench-all --resume`.
-const BENCH_RESUME_CONFLICTS: [&str; 12] = [
-    "only",
-    "dry_run",
-    "scale",
-    "reps",
-    "warmup",
-    "order",
-    "seed",
-    "settle",
-    "settle_timeout",
-    "cold_method",
-    "out",
-    "run_id",
 ];
 
 /// `iolab bench-all`
@@ -282,7 +270,7 @@ const BENCH_RESUME_CONFLICTS: [&str; 12] = [
 pub struct BenchAllArgs {
     /// Continue the interrupted (or killed) bench-all run in this folder with
     /// the plan its run.json records, then write its report and claims.
-    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = BENCH_RESUME_CONFLICTS)]
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = SHARED_PLAN_FLAGS)]
     pub resume: Option<PathBuf>,
     /// Named size of the corpora.
     #[arg(long, value_enum, default_value = "default")]
