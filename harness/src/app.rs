@@ -12,6 +12,7 @@ use anyhow::Context;
 use crate::cli::{self, BenchAllArgs, Cli, Command, CorpusArgs, CorpusCommand, OutputArgs};
 use crate::corpus::{self, Corpus};
 use crate::experiment::{Experiment, Plan, Planned, Settings};
+use crate::interrupt::{self, EXIT_INTERRUPTED};
 use crate::results::SummaryRow;
 use crate::runner::{self, RunOptions, RunOutcome};
 
@@ -23,13 +24,19 @@ pub const EXIT_FAILED_SCENARIOS: u8 = 2;
 /// # Errors
 /// Anything that stops the command; the message names the file, flag or value.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if matches!(cli.command, Command::Run(_) | Command::BenchAll(_)) {
+        interrupt::install()?;
+    }
     match cli.command {
         Command::Corpus(c) => corpus_command(c),
-        Command::Run(args) if !args.experiments.is_empty() => run_experiments(&args),
-        Command::Run(args) => {
-            let plan = cli::build_plan(&args)?;
-            run_plan(&plan, &args.output, &args.corpus.data_dir)
-        }
+        Command::Run(args) => match &args.resume {
+            Some(dir) => resume_run(dir, &args.output),
+            None if !args.experiments.is_empty() => run_experiments(&args),
+            None => {
+                let plan = cli::build_plan(&args)?;
+                run_plan(&plan, &args.output, &args.corpus.data_dir)
+            }
+        },
         Command::BenchAll(args) => bench_all(&args),
         Command::Report(args) => crate::report::command(&args),
         Command::Compare(args) => crate::report::compare_command(&args),
@@ -118,9 +125,64 @@ fn run_experiments(args: &cli::RunArgs) -> anyhow::Result<ExitCode> {
         return list_scenarios(&planned);
     }
     let outcome = run_planned(&planned, &experiments, &args.output, &args.corpus.data_dir)?;
+    finish_run(&outcome, true)
+}
+
+/// `iolab run --resume RUN_DIR`.
+fn resume_run(dir: &Path, output: &OutputArgs) -> anyhow::Result<ExitCode> {
+    let outcome = runner::resume(dir, !output.no_progress)?;
+    let by_experiments = !crate::results::read_meta(&outcome.dir)?
+        .experiment_files
+        .is_empty();
+    finish_run(&outcome, by_experiments)
+}
+
+/// What `iolab run` prints at the end, and its exit code: the summary, or
+/// for an interrupted run how to resume it.
+fn finish_run(outcome: &RunOutcome, by_experiments: bool) -> anyhow::Result<ExitCode> {
+    if outcome.interrupted {
+        return Ok(interrupted_exit(outcome, "run"));
+    }
     runner::print_summary(&mut std::io::stdout().lock(), &outcome.summary)?;
     println!("\nresults: {}", outcome.dir.display());
-    Ok(experiment_exit_code(&outcome.summary))
+    Ok(if by_experiments {
+        experiment_exit_code(&outcome.summary)
+    } else if outcome.had_failures {
+        ExitCode::from(EXIT_FAILED_SCENARIOS)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Say how far an interrupted run got and the exact command that resumes
+/// it; exit 130.
+fn interrupted_exit(outcome: &RunOutcome, subcommand: &str) -> ExitCode {
+    let program = std::env::args().next().unwrap_or_else(|| "iolab".into());
+    eprintln!(
+        "interrupted after {} of {} repetitions; {} holds the finished ones (summary.csv too)",
+        outcome.rows,
+        outcome.planned,
+        outcome.dir.display()
+    );
+    eprintln!(
+        "resume with: {} {subcommand} --resume {}",
+        shell_word(&program),
+        shell_word(&outcome.dir.to_string_lossy())
+    );
+    ExitCode::from(EXIT_INTERRUPTED)
+}
+
+/// `word` as one shell word: as is when plain, else single-quoted.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_./-+=:,@%".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }
 
 /// Load and check every experiment file before anything runs.
@@ -258,31 +320,35 @@ fn run_plan(plan: &Plan, output: &OutputArgs, data_dir: &Path) -> anyhow::Result
         experiment_files: Vec::new(),
     };
     let outcome = runner::run(plan, &opts)?;
-    runner::print_summary(&mut std::io::stdout().lock(), &outcome.summary)?;
-    println!("\nresults: {}", outcome.dir.display());
-    Ok(if outcome.had_failures {
-        ExitCode::from(EXIT_FAILED_SCENARIOS)
-    } else {
-        ExitCode::SUCCESS
-    })
+    finish_run(&outcome, false)
 }
 
 /// `iolab bench-all`: every experiment file in one run, then the report,
 /// the headline findings and every claim's verdict.
 fn bench_all(args: &BenchAllArgs) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
-    let settings = cli::plan::bench_all_settings(args)?;
-    let files = experiment_files(&args.experiments)?;
-    if !args.dry_run && !args.no_python_setup {
-        let scripts = crate::experiment::python::scripts_dir(&args.experiments);
-        println!("{}", crate::experiment::python::ensure_packages(&scripts));
+    let outcome = match &args.resume {
+        Some(dir) => {
+            python_setup(args);
+            runner::resume(dir, !args.output.no_progress)?
+        }
+        None => {
+            let settings = cli::plan::bench_all_settings(args)?;
+            let files = experiment_files(&args.experiments)?;
+            if !args.dry_run {
+                python_setup(args);
+            }
+            let experiments = load_experiments(&files)?;
+            let planned = plan_experiments(&experiments, &settings, "bench-all")?;
+            if args.dry_run {
+                return list_scenarios(&planned);
+            }
+            run_planned(&planned, &experiments, &args.output, &args.data_dir)?
+        }
+    };
+    if outcome.interrupted {
+        return Ok(interrupted_exit(&outcome, "bench-all"));
     }
-    let experiments = load_experiments(&files)?;
-    let planned = plan_experiments(&experiments, &settings, "bench-all")?;
-    if args.dry_run {
-        return list_scenarios(&planned);
-    }
-    let outcome = run_planned(&planned, &experiments, &args.output, &args.data_dir)?;
     match crate::report::render_run(&outcome.dir, &args.reports) {
         Ok(path) => println!("report: {}", path.display()),
         Err(e) => println!("report: {e:#}"),
@@ -297,6 +363,14 @@ fn bench_all(args: &BenchAllArgs) -> anyhow::Result<ExitCode> {
         start.elapsed().as_secs_f64()
     );
     Ok(experiment_exit_code(&outcome.summary))
+}
+
+/// Install the Python reference programs' packages unless told not to.
+fn python_setup(args: &BenchAllArgs) {
+    if !args.no_python_setup {
+        let scripts = crate::experiment::python::scripts_dir(&args.experiments);
+        println!("{}", crate::experiment::python::ensure_packages(&scripts));
+    }
 }
 
 /// The `*.toml` files of `dir`, sorted by name.

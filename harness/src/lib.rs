@@ -12,6 +12,7 @@ pub mod claims;
 pub mod cli;
 pub mod corpus;
 pub mod experiment;
+pub mod interrupt;
 pub mod io;
 pub mod measure;
 pub mod report;

@@ -1,5 +1,6 @@
 //! The `iolab` binary: parse the command line, run, print errors, pick the
-//! exit code (0 ok, 1 error, 2 finished with failed or unverified scenarios).
+//! exit code (0 ok, 1 error, 2 finished with failed or unverified scenarios,
+//! 130 stopped by SIGINT/SIGTERM).
 
 use std::process::ExitCode;
 

@@ -5,7 +5,7 @@ mod util;
 
 use std::fs;
 
-use util::{stderr, text, Lab};
+use util::{stderr, text, Lab, TinyFs};
 
 fn create(lab: &Lab, dir: &std::path::Path, extra: &[&str]) -> std::process::Output {
     lab.iolab()
@@ -400,32 +400,6 @@ fn killed_run_keeps_finished_rows() {
         !run.summary.is_empty(),
         "the summary is recomputed from the rows"
     );
-}
-
-/// A tmpfs of `size` mounted in the lab, unmounted when dropped; `None`
-/// (with the reason printed) where mounting needs a root we do not have.
-struct TinyFs(std::path::PathBuf);
-
-impl TinyFs {
-    fn mount(lab: &Lab, size: &str) -> Option<TinyFs> {
-        let mnt = lab.path().join("tiny");
-        fs::create_dir(&mnt).unwrap();
-        let mounted = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(&mnt)
-            .status()
-            .is_ok_and(|s| s.success());
-        if !mounted {
-            eprintln!("skipped: cannot mount a tmpfs here (not root?)");
-        }
-        mounted.then_some(TinyFs(mnt))
-    }
-}
-
-impl Drop for TinyFs {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg(&self.0).status();
-    }
 }
 
 /// A corpus that does not fit: one clear line, exit 1, nothing created.

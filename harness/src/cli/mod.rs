@@ -148,8 +148,12 @@ pub struct RunArgs {
     /// List the scenarios the experiment files expand to (and the skipped combinations), then stop.
     #[arg(long, requires = "experiments")]
     pub dry_run: bool,
+    /// Continue the interrupted (or killed) run in this folder with the plan
+    /// its run.json records, skipping every finished repetition.
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = SHARED_PLAN_FLAGS.iter().chain(&RUN_PLAN_FLAGS))]
+    pub resume: Option<PathBuf>,
     /// Workloads (comma-separated): write, read, copy, append, atomic-save, stream, scan, random.
-    #[arg(long, value_delimiter = ',', required_unless_present = "experiments")]
+    #[arg(long, value_delimiter = ',', required_unless_present_any = ["experiments", "resume"])]
     pub workload: Vec<String>,
     /// Workload variants (comma-separated); see the README's table for each workload's variants.
     #[arg(long, value_delimiter = ',')]
@@ -221,9 +225,60 @@ pub struct RunArgs {
     pub output: OutputArgs,
 }
 
+/// Flags that shape a plan, refused beside `run --resume` and
+/// `bench-all --resume` (the plan comes from the run's `run.json`).
+const SHARED_PLAN_FLAGS: [&str; 12] = [
+    "only",
+    "dry_run",
+    "scale",
+    "reps",
+    "warmup",
+    "order",
+    "seed",
+    "settle",
+    "settle_timeout",
+    "cold_method",
+    "out",
+    "run_id",
+];
+
+/// Flags of `run` alone that shape a plan, refused beside `--resume`.
+const RUN_PLAN_FLAGS: [&str; 26] = [
+    "experiments",
+    "workload",
+    "variant",
+    "strategy",
+    "workers",
+    "threads",
+    "batch",
+    "tokio_threads",
+    "command",
+    "cache",
+    "chunk",
+    "buffer",
+    "fsync",
+    "append_lines",
+    "segments",
+    "reads",
+    "block",
+    "pattern",
+    "first_files",
+    "kill_at",
+    "no_baseline",
+    "dir",
+    "files",
+    "lines",
+    "values",
+    "large_file",
+];
+
 /// `iolab bench-all`
 #[derive(Debug, Args, Clone)]
 pub struct BenchAllArgs {
+    /// Continue the interrupted (or killed) bench-all run in this folder with
+    /// the plan its run.json records, then write its report and claims.
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = SHARED_PLAN_FLAGS)]
+    pub resume: Option<PathBuf>,
     /// Named size of the corpora.
     #[arg(long, value_enum, default_value = "default")]
     pub scale: Scale,

@@ -65,6 +65,26 @@ impl Scratch {
         })
     }
 
+    /// [`Scratch::create`] for a run being resumed: a leftover
+    /// `scratch-<run_id>` of that run (killed outright, so never removed) is
+    /// removed first when it is ours and its run is gone.
+    ///
+    /// # Errors
+    /// [`CorpusError::ScratchTaken`] when the leftover is not removable (in
+    /// use by a live iolab, not marked as ours); the errors of `create`.
+    pub fn create_for_resume(data_dir: &Path, run_id: &str) -> Result<Scratch, CorpusError> {
+        let parent = Dir::create_all(data_dir)?;
+        let name = format!("{SCRATCH_PREFIX}{run_id}");
+        if let Some(kind) = parent.kind(&name)? {
+            let (dir, _locked) =
+                removable(&parent, &name, kind).map_err(|_| CorpusError::ScratchTaken {
+                    path: data_dir.join(&name),
+                })?;
+            remove(&parent, &dir, &name)?;
+        }
+        Scratch::create(data_dir, run_id)
+    }
+
     /// The folder's path.
     pub fn path(&self) -> &Path {
         &self.path

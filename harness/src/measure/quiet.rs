@@ -70,7 +70,8 @@ pub fn wait_until_quiet(path: &Path, settle: Settle) -> Quiet {
                 device: Some(dev.name),
             };
         }
-        if start.elapsed() >= settle.timeout {
+        // A second SIGINT/SIGTERM abandons the repetition: stop waiting.
+        if start.elapsed() >= settle.timeout || crate::interrupt::stop_now() {
             return Quiet {
                 waited: start.elapsed(),
                 idle: false,

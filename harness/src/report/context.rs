@@ -246,7 +246,11 @@ pub fn run_facts(run: &LoadedRun) -> Vec<Fact> {
     vec![
         fact("iolab", format!("{} (commit {})", meta.iolab_version, meta.git_commit)),
         fact("Started", meta.started_at.clone()),
-        fact("Ended", meta.ended_at.clone().unwrap_or_else(|| "— (interrupted)".into())),
+        fact("Ended", match (&meta.ended_at, meta.interrupted) {
+            (Some(t), false) => t.clone(),
+            (Some(t), true) => format!("{t} (interrupted)"),
+            (None, _) => "— (interrupted)".into(),
+        }),
         fact("Total time", total_time(&meta.started_at, meta.ended_at.as_deref())),
         fact("Corpus", corpus),
         fact("Scenarios", format!("{} ({ok} ok)", run.summary.len())),

@@ -63,7 +63,7 @@ pub enum Warning {
         /// How many.
         repetitions: usize,
     },
-    /// The run has no end time: it was interrupted.
+    /// The run did not complete: stopped by a signal, or killed outright.
     Interrupted,
 }
 
@@ -153,9 +153,10 @@ impl fmt::Display for Warning {
             ),
             Warning::Interrupted => write!(
                 f,
-                "run.json has no end time: the run was interrupted, so some scenarios may have \
-                 fewer repetitions than planned and summary.csv may be recomputed from runs.csv. \
-                 Resume or rerun it."
+                "the run was interrupted (run.json: interrupted, or no end time), so some \
+                 scenarios may have fewer repetitions than planned and the summary is computed \
+                 from the rows of runs.csv. Resume it with `iolab run --resume RUN_DIR` (or \
+                 `bench-all --resume`), or rerun it."
             ),
         }
     }
@@ -198,7 +199,7 @@ pub fn find(run: &LoadedRun) -> Vec<Warning> {
     if busy > 0 {
         out.push(Warning::NotSettled { repetitions: busy });
     }
-    if run.meta.ended_at.is_none() {
+    if !run.meta.completed() {
         out.push(Warning::Interrupted);
     }
     out

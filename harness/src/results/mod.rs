@@ -1,19 +1,27 @@
 //! The results of a run on disk: `results/<run-id>/run.json` (machine,
-//! versions, the plan as run, start and end), `runs.csv` (one row per
-//! repetition, flushed as each finishes) and `summary.csv` (one row per
-//! scenario). Reports, comparisons and claims render from these files alone,
-//! so runs from other machines can be loaded later.
+//! versions, the plan as run, start and end, interrupted or not),
+//! `runs.csv` (one row per repetition, appended whole and synced as each
+//! finishes: see `runs_file`) and `summary.csv` (one row per scenario).
+//! Reports, comparisons and claims render from these files alone, so runs
+//! from other machines can be loaded later.
+//!
+//! A run folder appears whole: it is built under a hidden temporary name
+//! (`run.json` and an empty `runs.csv`) and renamed into place, so a
+//! failure or a kill before that leaves no half-made run folder.
+//! `run.json` and `summary.csv` are replaced atomically
+//! ([`crate::safefs::write_atomic`]).
 
 mod machine;
 pub mod row;
+pub mod runs_file;
 mod summary;
 
 pub use machine::Machine;
 pub use row::Row;
+pub use runs_file::RunsFile;
 pub use summary::{prefer_whole_corpus, summarize_rows, SummaryRow};
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -44,8 +52,29 @@ pub struct RunMeta {
     pub experiment_files: Vec<(String, String)>,
     /// RFC 3339 start time.
     pub started_at: String,
-    /// RFC 3339 end time, once finished.
+    /// RFC 3339 time the run ended: finished, or stopped by a signal when
+    /// `interrupted`. `None` while running, or when the process was killed
+    /// outright (SIGKILL, power loss) or failed.
     pub ended_at: Option<String>,
+    /// Whether SIGINT or SIGTERM stopped the run before its last
+    /// repetition; `iolab run --resume` (or `bench-all --resume`)
+    /// continues it.
+    #[serde(default)]
+    pub interrupted: bool,
+    /// RFC 3339 times at which `--resume` continued the run, one per resume.
+    #[serde(default)]
+    pub resumed_at: Vec<String>,
+    /// xxh3 of the corpus manifest the run started on (16 hex digits); a
+    /// resume refuses a corpus whose manifest differs.
+    #[serde(default)]
+    pub corpus_digest: Option<String>,
+}
+
+impl RunMeta {
+    /// Whether the run went to its last repetition.
+    pub fn completed(&self) -> bool {
+        self.ended_at.is_some() && !self.interrupted
+    }
 }
 
 /// Writes a run's files as it goes.
@@ -53,7 +82,7 @@ pub struct RunMeta {
 pub struct RunWriter {
     dir: PathBuf,
     meta: RunMeta,
-    runs: csv::Writer<File>,
+    runs: RunsFile,
     rows: Vec<Row>,
 }
 
@@ -66,26 +95,39 @@ pub const SUMMARY_CSV: &str = "summary.csv";
 
 impl RunWriter {
     /// Create `dir` (which must not exist yet) with `run.json` and an empty
-    /// `runs.csv`.
+    /// `runs.csv`, all at once: they are written into a hidden temporary
+    /// folder beside it that is then renamed (never over an existing folder).
     ///
     /// # Errors
-    /// When the folder exists already or cannot be written, naming it.
+    /// When the folder exists already or cannot be written, naming it;
+    /// nothing is left behind then.
     pub fn create(dir: &Path, meta: RunMeta) -> anyhow::Result<RunWriter> {
-        if let Some(parent) = dir.parent() {
-            fs::create_dir_all(parent)
-                .with_context(|| format!("creating results folder {}", parent.display()))?;
+        let (parent, name) = match (dir.parent(), dir.file_name()) {
+            (Some(p), Some(n)) => (p, n.to_string_lossy()),
+            _ => anyhow::bail!("{} is not a run folder path", dir.display()),
+        };
+        if fs::symlink_metadata(dir).is_ok() {
+            anyhow::bail!(
+                "run folder {} exists already: pick another --run-id",
+                dir.display()
+            );
         }
-        fs::create_dir(dir).with_context(|| format!("creating run folder {}", dir.display()))?;
-        write_json_atomically(&dir.join(RUN_JSON), &meta)?;
-        let path = dir.join(RUNS_CSV);
-        let file = OpenOptions::new()
-            .create_new(true)
-            .write(true)
-            .open(&path)
-            .with_context(|| format!("creating {}", path.display()))?;
-        let runs = csv::WriterBuilder::new()
-            .has_headers(true)
-            .from_writer(file);
+        fs::create_dir_all(parent)
+            .with_context(|| format!("creating results folder {}", parent.display()))?;
+        let temp = parent.join(format!(".{name}.incomplete-{}", std::process::id()));
+        fs::create_dir(&temp).with_context(|| format!("creating run folder {}", temp.display()))?;
+        let built = fill_new_run_folder(&temp, dir, &meta);
+        let mut runs = match built {
+            Ok(runs) => runs,
+            Err(e) => {
+                for file in [RUN_JSON, RUNS_CSV] {
+                    let _ = fs::remove_file(temp.join(file));
+                }
+                let _ = fs::remove_dir(&temp);
+                return Err(e);
+            }
+        };
+        runs.moved_to(dir.join(RUNS_CSV));
         Ok(RunWriter {
             dir: dir.to_path_buf(),
             meta,
@@ -94,9 +136,30 @@ impl RunWriter {
         })
     }
 
+    /// Open an existing run folder to go on appending: its `run.json`, its
+    /// whole rows (a torn last line is cut away) and `runs.csv` locked.
+    ///
+    /// # Errors
+    /// When a file is missing, malformed or locked by a running iolab.
+    pub fn reopen(dir: &Path) -> anyhow::Result<RunWriter> {
+        let meta = read_meta(dir)?;
+        let (runs, rows) = RunsFile::reopen(&dir.join(RUNS_CSV))?;
+        Ok(RunWriter {
+            dir: dir.to_path_buf(),
+            meta,
+            runs,
+            rows,
+        })
+    }
+
     /// The run folder.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// `run.json` as it stands.
+    pub fn meta(&self) -> &RunMeta {
+        &self.meta
     }
 
     /// Rows written so far.
@@ -104,33 +167,60 @@ impl RunWriter {
         &self.rows
     }
 
-    /// Append one repetition's row and flush it to disk.
+    /// Record in `run.json` that the run goes on from now (`at`).
     ///
     /// # Errors
-    /// When the row cannot be written (disk full, say), naming the file.
+    /// When `run.json` cannot be written, naming it.
+    pub fn mark_resumed(&mut self, at: String) -> anyhow::Result<()> {
+        self.meta.resumed_at.push(at);
+        self.meta.ended_at = None;
+        self.meta.interrupted = false;
+        write_json_atomically(&self.dir.join(RUN_JSON), &self.meta)
+    }
+
+    /// Append one repetition's row, whole, and sync it to disk.
+    ///
+    /// # Errors
+    /// When the row cannot be written (disk full, say), naming the file;
+    /// the file then still ends with its last whole row.
     pub fn append(&mut self, row: Row) -> anyhow::Result<()> {
-        let path = self.dir.join(RUNS_CSV);
-        self.runs
-            .serialize(&row)
-            .with_context(|| format!("writing a row to {}", path.display()))?;
-        self.runs
-            .flush()
-            .with_context(|| format!("flushing {}", path.display()))?;
+        self.runs.append(&row)?;
         self.rows.push(row);
         Ok(())
     }
 
-    /// Write `summary.csv` and the end time into `run.json`.
+    /// Write `summary.csv` from the rows so far, and the end time into
+    /// `run.json`, marked interrupted when a signal stopped the run.
     ///
     /// # Errors
     /// When either file cannot be written, naming it.
-    pub fn finish(mut self, ended_at: String) -> anyhow::Result<Vec<SummaryRow>> {
+    pub fn finish(
+        mut self,
+        ended_at: String,
+        interrupted: bool,
+    ) -> anyhow::Result<Vec<SummaryRow>> {
         let summary = summarize_rows(&self.rows, self.meta.plan.bootstrap_seed);
         write_summary(&self.dir.join(SUMMARY_CSV), &summary)?;
         self.meta.ended_at = Some(ended_at);
+        self.meta.interrupted = interrupted;
         write_json_atomically(&self.dir.join(RUN_JSON), &self.meta)?;
         Ok(summary)
     }
+}
+
+/// `run.json` and an empty `runs.csv` in `temp`, then `temp` renamed to `dir`.
+fn fill_new_run_folder(temp: &Path, dir: &Path, meta: &RunMeta) -> anyhow::Result<RunsFile> {
+    write_json_atomically(&temp.join(RUN_JSON), meta)?;
+    let runs = RunsFile::create(&temp.join(RUNS_CSV))?;
+    rustix::fs::renameat_with(
+        rustix::fs::CWD,
+        temp,
+        rustix::fs::CWD,
+        dir,
+        rustix::fs::RenameFlags::NOREPLACE,
+    )
+    .with_context(|| format!("renaming {} to {}", temp.display(), dir.display()))?;
+    Ok(runs)
 }
 
 /// Write `summary.csv` rows to `path` (atomically).
@@ -154,23 +244,24 @@ fn write_json_atomically<T: Serialize>(path: &Path, value: &T) -> anyhow::Result
     write_atomically(path, &text)
 }
 
-/// Write `bytes` to `path` through a temporary file and a rename, so readers
+/// Write `bytes` to `path` through a fresh temporary file, fsync, a rename
+/// and a fsync of the folder ([`crate::safefs::write_atomic`]), so readers
 /// never see a half-written file.
 ///
 /// # Errors
-/// I/O errors, naming the path.
+/// I/O errors (out of space, say), naming the path; the old file, if any,
+/// is then untouched.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let tmp = path.with_extension("tmp");
-    let result = (|| -> io::Result<()> {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("writing {}", path.display()))
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    crate::safefs::write_atomic(dir, &name, bytes)
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 /// A run read back from its folder.
@@ -182,7 +273,7 @@ pub struct LoadedRun {
     pub meta: RunMeta,
     /// `runs.csv`.
     pub rows: Vec<Row>,
-    /// `summary.csv`, recomputed from the rows when missing (an interrupted run).
+    /// `summary.csv`, recomputed from the rows unless the run completed.
     pub summary: Vec<SummaryRow>,
 }
 
@@ -191,19 +282,11 @@ pub struct LoadedRun {
 /// # Errors
 /// A missing or malformed file, naming it and the line.
 pub fn load(dir: &Path) -> anyhow::Result<LoadedRun> {
-    let meta_path = dir.join(RUN_JSON);
-    let text = fs::read_to_string(&meta_path).with_context(|| {
-        format!(
-            "reading {} (is {} a run folder?)",
-            meta_path.display(),
-            dir.display()
-        )
-    })?;
-    let meta: RunMeta =
-        serde_json::from_str(&text).with_context(|| format!("parsing {}", meta_path.display()))?;
-    let rows: Vec<Row> = read_csv(&dir.join(RUNS_CSV))?;
+    let meta = read_meta(dir)?;
+    let rows = runs_file::read_rows(&dir.join(RUNS_CSV))?;
     let summary_path = dir.join(SUMMARY_CSV);
-    let summary = if summary_path.exists() {
+    // A run killed after a resume may hold the summary of its earlier stop.
+    let summary = if meta.completed() && summary_path.exists() {
         read_csv(&summary_path)?
     } else {
         summarize_rows(&rows, meta.plan.bootstrap_seed)
@@ -214,6 +297,22 @@ pub fn load(dir: &Path) -> anyhow::Result<LoadedRun> {
         rows,
         summary,
     })
+}
+
+/// Read a run folder's `run.json`.
+///
+/// # Errors
+/// A missing or malformed file, naming it.
+pub fn read_meta(dir: &Path) -> anyhow::Result<RunMeta> {
+    let meta_path = dir.join(RUN_JSON);
+    let text = fs::read_to_string(&meta_path).with_context(|| {
+        format!(
+            "reading {} (is {} a run folder?)",
+            meta_path.display(),
+            dir.display()
+        )
+    })?;
+    serde_json::from_str(&text).with_context(|| format!("parsing {}", meta_path.display()))
 }
 
 fn read_csv<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<T>> {

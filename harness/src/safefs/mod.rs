@@ -17,8 +17,10 @@
 //! Linux: `openat`, `mkdirat`, `unlinkat`, `renameat`, `fstatat`, `flock`
 //! through rustix (safe wrappers; no `unsafe` here).
 
+mod atomic;
 mod lock;
 
+pub use atomic::write_atomic;
 pub use lock::{lock, try_lock, unlock, LockMode};
 
 use std::ffi::{OsStr, OsString};

@@ -7,10 +7,12 @@
 //! that only reads reports what it read on stdout as `bytes=N` and, for line
 //! counts, `count=N`; iolab checks those against the manifest.
 
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 
 use super::{start_meter, Execution, StrategyError};
 use crate::corpus::Corpus;
+use crate::interrupt;
 use crate::workload::{TaskContext, Workload};
 
 /// The template with its placeholders filled in.
@@ -39,14 +41,22 @@ pub(super) fn run(
 ) -> Result<Execution, StrategyError> {
     let line = expand(template, workers, ctx);
     let meter = start_meter();
-    let output = Command::new("sh")
+    // Its own process group: a Ctrl-C at the terminal reaches iolab only,
+    // and a second signal kills the command with its children.
+    let child = Command::new("sh")
         .arg("-c")
         .arg(&line)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .output()
+        .process_group(0)
+        .spawn()
         .map_err(|e| StrategyError::Failed(format!("running `{line}`: {e}")))?;
+    let group = interrupt::track(child.id());
+    let output = child
+        .wait_with_output()
+        .map_err(|e| StrategyError::Failed(format!("running `{line}`: {e}")))?;
+    drop(group);
     let usage = meter.stop();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let mut exec = Execution {

@@ -52,6 +52,10 @@ impl Counter {
 
 impl TaskSource for Counter {
     fn next(&self) -> Option<u32> {
+        // A second SIGINT/SIGTERM: take no new task (one relaxed load).
+        if crate::interrupt::stop_now() {
+            return None;
+        }
         let i = self.next.fetch_add(1, Ordering::Relaxed);
         (i < self.end).then_some(i)
     }

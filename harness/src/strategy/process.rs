@@ -5,17 +5,22 @@
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use super::worker::{FromWorker, ToWorker};
 use super::{start_meter, Execution, StrategyError};
+use crate::interrupt::{self, ChildGroup};
 use crate::workload::{TaskContext, Workload};
 
 struct Worker {
     child: Child,
     stdin: BufWriter<ChildStdin>,
+    /// Its own process group: a Ctrl-C at the terminal reaches iolab only,
+    /// and a second signal kills the worker (see `crate::interrupt`).
+    _group: ChildGroup,
 }
 
 impl Worker {
@@ -48,6 +53,7 @@ fn spawn(count: u32, setup: &ToWorker) -> Result<(Vec<Worker>, Inbox), StrategyE
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
+            .process_group(0)
             .spawn()
             .map_err(|e| {
                 StrategyError::Failed(format!("starting worker process {}: {e}", exe.display()))
@@ -55,6 +61,7 @@ fn spawn(count: u32, setup: &ToWorker) -> Result<(Vec<Worker>, Inbox), StrategyE
         let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
             return Err(StrategyError::Failed("worker pipes missing".into()));
         };
+        let group = interrupt::track(child.id());
         let tx = tx.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
@@ -73,6 +80,7 @@ fn spawn(count: u32, setup: &ToWorker) -> Result<(Vec<Worker>, Inbox), StrategyE
         let mut worker = Worker {
             child,
             stdin: BufWriter::new(stdin),
+            _group: group,
         };
         worker.send(setup)?;
         workers.push(worker);

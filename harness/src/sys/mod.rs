@@ -8,11 +8,13 @@
 //! # Platform specific behavior
 //! Linux only: `/proc/self/io`, `/proc/self/status`, `/proc/self/clear_refs`,
 //! `/proc/sys/vm/drop_caches`, `/sys/block/*/stat`, `mincore(2)`,
-//! `posix_fadvise(2)`, `O_DIRECT`, `getrusage(2)` and `io_uring(7)`.
+//! `posix_fadvise(2)`, `O_DIRECT`, `getrusage(2)`, `io_uring(7)` and
+//! `sigwait(3)`.
 
 pub mod cache;
 pub mod device;
 pub mod memory;
+pub mod signals;
 pub mod uring;
 pub mod usage;
 

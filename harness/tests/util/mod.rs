@@ -99,3 +99,41 @@ pub fn text(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// A tmpfs of `size` mounted at `<lab>/tiny`, unmounted when dropped;
+/// `None` (with the reason printed) where mounting needs a root we do not
+/// have.
+pub struct TinyFs(pub PathBuf);
+
+impl TinyFs {
+    /// Mount it.
+    pub fn mount(lab: &Lab, size: &str) -> Option<TinyFs> {
+        let mnt = lab.path().join("tiny");
+        std::fs::create_dir(&mnt).unwrap();
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&mnt)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !mounted {
+            eprintln!("skipped: cannot mount a tmpfs here (not root?)");
+        }
+        mounted.then_some(TinyFs(mnt))
+    }
+
+    /// Change its size (`mount -o remount,size=…`).
+    pub fn resize(&self, size: &str) {
+        let ok = Command::new("mount")
+            .args(["-o", &format!("remount,size={size}")])
+            .arg(&self.0)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "remounting {} with size {size}", self.0.display());
+    }
+}
+
+impl Drop for TinyFs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}

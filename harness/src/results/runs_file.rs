@@ -1,0 +1,316 @@
+//! `runs.csv` on disk: rows appended whole or not at all, and read back
+//! without the torn last line a killed process or a full disk can leave.
+//!
+//! Appending: the row (with the header before the first) is formatted into
+//! one buffer and written with one `write_all` on an `O_APPEND` handle, then
+//! `fdatasync`ed; when either fails (out of space, say) the file is cut back
+//! to its previous length, so it always ends with a whole row. The handle
+//! holds an exclusive `flock` for the life of the run, so a `--resume` can
+//! tell a run still going from one that was killed.
+//!
+//! Reading: every row ends with a newline, so a last record without one,
+//! or with fewer fields than the header, is torn (SIGKILL between two
+//! `write`s of a row, or a device that filled mid-row). It is dropped with
+//! a one-line warning; a malformed row anywhere else is still an error.
+//!
+//! Owns: the file's bytes. Does not own the row's columns (`row`) or the
+//! other files of a run folder (`results`).
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use super::Row;
+
+/// The part of a `runs.csv` text that holds whole rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Complete {
+    /// Bytes of whole rows (header included) from the start.
+    pub len: usize,
+    /// Bytes of a torn last row after them (0 when none).
+    pub torn: usize,
+}
+
+/// Where the whole rows of `bytes` end: the last record is torn when it
+/// does not end with a newline or has fewer fields than the first (the
+/// header). Only the last record is ever called torn.
+pub fn complete_rows(bytes: &[u8]) -> Complete {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let mut record = csv::ByteRecord::new();
+    let mut header_fields = None;
+    let mut last: Option<(usize, usize, usize)> = None; // start, end, fields
+    loop {
+        let start = reader.position().byte() as usize;
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {
+                let end = reader.position().byte() as usize;
+                header_fields.get_or_insert(record.len());
+                last = Some((start, end, record.len()));
+            }
+            Ok(false) | Err(_) => break,
+        }
+    }
+    let whole = |end: usize, fields: usize| {
+        end > 0 && bytes.get(end - 1) == Some(&b'\n') && Some(fields) >= header_fields
+    };
+    match last {
+        Some((start, end, fields)) if !whole(end, fields) => Complete {
+            len: start,
+            torn: bytes.len() - start,
+        },
+        Some(_) | None => Complete {
+            len: bytes.len(),
+            torn: 0,
+        },
+    }
+}
+
+/// The rows of `path`, without a torn last line (dropped with a warning on
+/// stderr that names the file).
+///
+/// # Errors
+/// When the file cannot be read, or a row other than the last is malformed,
+/// naming the file and the row.
+pub fn read_rows(path: &Path) -> anyhow::Result<Vec<Row>> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let complete = complete_rows(&bytes);
+    warn_torn(path, complete);
+    parse_rows(path, &bytes[..complete.len])
+}
+
+fn warn_torn(path: &Path, complete: Complete) {
+    if complete.torn > 0 {
+        eprintln!(
+            "warning: {}: dropped a torn last line ({} bytes; the run was killed or the disk filled mid-row)",
+            path.display(),
+            complete.torn
+        );
+    }
+}
+
+fn parse_rows(path: &Path, bytes: &[u8]) -> anyhow::Result<Vec<Row>> {
+    csv::Reader::from_reader(bytes)
+        .deserialize()
+        .enumerate()
+        .map(|(i, row)| row.with_context(|| format!("{} row {}", path.display(), i + 1)))
+        .collect()
+}
+
+/// An open `runs.csv`, appended to row by row, locked for the run.
+#[derive(Debug)]
+pub struct RunsFile {
+    file: File,
+    path: PathBuf,
+    len: u64,
+}
+
+impl RunsFile {
+    /// Create a new, empty `runs.csv` at `path` (never through a symlink,
+    /// never over an existing file) and lock it.
+    ///
+    /// # Errors
+    /// When it exists or cannot be created, naming it.
+    pub fn create(path: &Path) -> anyhow::Result<RunsFile> {
+        let file = OpenOptions::new()
+            .append(true)
+            .create_new(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)
+            .with_context(|| format!("creating {}", path.display()))?;
+        lock(&file, path)?;
+        Ok(RunsFile {
+            file,
+            path: path.to_path_buf(),
+            len: 0,
+        })
+    }
+
+    /// Open an existing `runs.csv` to go on appending: lock it (refusing a
+    /// run another iolab is still writing), cut a torn last line away (with
+    /// a warning) and return the whole rows.
+    ///
+    /// # Errors
+    /// When the file is locked, unreadable or malformed, naming it.
+    pub fn reopen(path: &Path) -> anyhow::Result<(RunsFile, Vec<Row>)> {
+        let mut file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        lock(&file, path)?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let complete = complete_rows(&bytes);
+        warn_torn(path, complete);
+        let len = complete.len as u64;
+        if complete.torn > 0 {
+            file.set_len(len)
+                .and_then(|()| file.sync_data())
+                .with_context(|| format!("cutting the torn last line off {}", path.display()))?;
+        }
+        let rows = parse_rows(path, &bytes[..complete.len])?;
+        Ok((
+            RunsFile {
+                file,
+                path: path.to_path_buf(),
+                len,
+            },
+            rows,
+        ))
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Follow the file to a new path (its folder was renamed).
+    pub fn moved_to(&mut self, path: PathBuf) {
+        self.path = path;
+    }
+
+    /// Append `row` whole (the header first when the file is empty), then
+    /// `fdatasync`.
+    ///
+    /// # Errors
+    /// When it cannot be written (out of space, say), naming the file; the
+    /// file is then cut back to its last whole row.
+    pub fn append(&mut self, row: &Row) -> anyhow::Result<()> {
+        let mut writer = csv::WriterBuilder::new()
+            .has_headers(self.len == 0)
+            .from_writer(Vec::new());
+        writer
+            .serialize(row)
+            .with_context(|| format!("formatting a row for {}", self.path.display()))?;
+        let line = writer
+            .into_inner()
+            .map_err(|e| anyhow::anyhow!("formatting a row for {}: {e}", self.path.display()))?;
+        let written = self
+            .file
+            .write_all(&line)
+            .and_then(|()| self.file.sync_data());
+        if let Err(e) = written {
+            let cut = match self.file.set_len(self.len) {
+                Ok(()) => "cut back to its last whole row".to_string(),
+                Err(c) => format!("and cutting it back to its last whole row failed too: {c}"),
+            };
+            anyhow::bail!(
+                "writing a row to {}: {e} ({cut}; free space, then `--resume` the run)",
+                self.path.display()
+            );
+        }
+        self.len += line.len() as u64;
+        Ok(())
+    }
+}
+
+fn lock(file: &File, path: &Path) -> anyhow::Result<()> {
+    match rustix::fs::flock(file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(()),
+        Err(rustix::io::Errno::WOULDBLOCK) => anyhow::bail!(
+            "{} is locked: another iolab is still running this run",
+            path.display()
+        ),
+        Err(e) => Err(e).with_context(|| format!("locking {}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(rep: u32) -> Row {
+        Row {
+            run_id: "r".into(),
+            scenario_id: "read/whole/sequential/warm".into(),
+            rep,
+            detail: "a detail, with a comma\nand a newline".into(),
+            ..Row::default()
+        }
+    }
+
+    fn file_with(rows: &[Row]) -> (tempfile::TempDir, PathBuf, Vec<u8>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("runs.csv");
+        let mut f = RunsFile::create(&path).unwrap();
+        for r in rows {
+            f.append(r).unwrap();
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        (dir, path, bytes)
+    }
+
+    #[test]
+    fn whole_rows_are_complete() {
+        let (_d, path, bytes) = file_with(&[row(0), row(1)]);
+        assert_eq!(
+            complete_rows(&bytes),
+            Complete {
+                len: bytes.len(),
+                torn: 0
+            }
+        );
+        assert_eq!(read_rows(&path).unwrap(), vec![row(0), row(1)]);
+        assert_eq!(complete_rows(b""), Complete { len: 0, torn: 0 });
+    }
+
+    #[test]
+    fn every_cut_inside_the_last_row_is_torn_and_dropped() {
+        let (_d, path, bytes) = file_with(&[row(0), row(1)]);
+        let (_d1, _p1, one) = file_with(&[row(0)]);
+        // Cut the file at every byte of the second row, including inside
+        // its quoted newline and just before its final newline.
+        for cut in one.len() + 1..bytes.len() {
+            let c = complete_rows(&bytes[..cut]);
+            assert_eq!(c.len, one.len(), "cut at {cut}");
+            assert_eq!(c.torn, cut - one.len(), "cut at {cut}");
+            std::fs::write(&path, &bytes[..cut]).unwrap();
+            assert_eq!(read_rows(&path).unwrap(), vec![row(0)], "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn a_torn_header_leaves_no_rows() {
+        let (_d, _p, bytes) = file_with(&[row(0)]);
+        let header_end = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+        for cut in 1..header_end {
+            assert_eq!(complete_rows(&bytes[..cut]).len, 0, "cut at {cut}");
+        }
+        assert_eq!(complete_rows(&bytes[..header_end]).len, header_end);
+    }
+
+    #[test]
+    fn a_malformed_row_before_the_last_is_still_an_error() {
+        let (_d, path, bytes) = file_with(&[row(0), row(1)]);
+        let text = String::from_utf8(bytes).unwrap();
+        let broken = text.replacen("read/whole/sequential/warm,", "x,y,", 1);
+        std::fs::write(&path, broken).unwrap();
+        assert!(read_rows(&path).is_err());
+    }
+
+    #[test]
+    fn reopen_cuts_the_torn_line_and_appends_after_the_whole_rows() {
+        let (_d, path, bytes) = file_with(&[row(0), row(1)]);
+        std::fs::write(&path, &bytes[..bytes.len() - 7]).unwrap();
+        let (mut f, rows) = RunsFile::reopen(&path).unwrap();
+        assert_eq!(rows, vec![row(0)]);
+        f.append(&row(1)).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    }
+
+    #[test]
+    fn a_second_writer_is_refused_while_the_first_holds_the_file() {
+        let (_d, path, _) = file_with(&[row(0)]);
+        let (_held, _) = RunsFile::reopen(&path).unwrap();
+        let e = RunsFile::reopen(&path).unwrap_err();
+        assert!(format!("{e:#}").contains("still running"), "{e:#}");
+    }
+}

@@ -1,0 +1,172 @@
+//! Continuing an interrupted run (stopped by a signal, or killed outright)
+//! from its folder: the plan recorded in `run.json`, every finished
+//! repetition of `runs.csv` skipped, the same seeded order, rows appended
+//! to the same file.
+//!
+//! A resume refuses, in one line, a run that completed, a run another iolab
+//! is still writing (`runs.csv` is locked), experiment files whose text
+//! changed, a corpus whose manifest differs, and another machine (host,
+//! kernel, CPU model, filesystem): rows measured under different conditions
+//! would be summarised together.
+//!
+//! Owns: those checks. Does not own running the repetitions (`super`).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use super::{corpus_digest, execute, now_rfc3339, prepare_corpus, RunOutcome};
+use crate::corpus;
+use crate::interrupt;
+use crate::results::{read_meta, Machine, RunMeta, RunWriter};
+
+/// Continue the run in `dir` where it stopped.
+///
+/// # Errors
+/// One of the refusals above, naming what differs; then the errors of a
+/// run.
+pub fn resume(dir: &Path, progress: bool) -> anyhow::Result<RunOutcome> {
+    let meta = read_meta(dir)?;
+    if meta.completed() {
+        anyhow::bail!(
+            "{}: the run completed at {}; there is nothing to resume",
+            dir.display(),
+            meta.ended_at.as_deref().unwrap_or("?")
+        );
+    }
+    check_experiment_files(&meta)?;
+    let data_dir = data_dir_of(&meta)?;
+    let (corpus, _, _lock) = prepare_corpus(&meta.plan, &data_dir, progress)?;
+    check_corpus(&meta, &corpus_digest(&corpus))?;
+    check_machine(&meta.machine, &Machine::describe(&corpus.dir))?;
+    let _active = interrupt::begin_run();
+    let mut writer = RunWriter::reopen(dir)?;
+    writer.mark_resumed(now_rfc3339())?;
+    // A run killed outright leaves its scratch folder: it is removed and
+    // made anew (once nobody holds it), then removed at the end.
+    let scratch = corpus::Scratch::create_for_resume(&data_dir, &meta.run_id)?;
+    execute(writer, &corpus, scratch, progress)
+}
+
+/// The data folder the run used: the corpus folder's parent.
+fn data_dir_of(meta: &RunMeta) -> anyhow::Result<PathBuf> {
+    meta.corpus_dir
+        .parent()
+        .map(Path::to_path_buf)
+        .with_context(|| {
+            format!(
+                "run.json: corpus_dir {} has no parent folder",
+                meta.corpus_dir.display()
+            )
+        })
+}
+
+/// Every experiment file the run came from still holds the same text.
+fn check_experiment_files(meta: &RunMeta) -> anyhow::Result<()> {
+    for (file, text) in &meta.experiment_files {
+        let now = std::fs::read_to_string(file).with_context(|| {
+            format!("cannot resume: reading experiment file {file} of the run (resume from the folder the run started in)")
+        })?;
+        let (then, now) = (digest(text), digest(&now));
+        if then != now {
+            anyhow::bail!(
+                "cannot resume: experiment file {file} changed since the run started (xxh3 {then} then, {now} now); restore it or start a new run"
+            );
+        }
+    }
+    Ok(())
+}
+
+fn digest(text: &str) -> String {
+    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(text.as_bytes()))
+}
+
+/// The corpus manifest is the one the run started on.
+fn check_corpus(meta: &RunMeta, now: &str) -> anyhow::Result<()> {
+    match &meta.corpus_digest {
+        Some(then) if then != now => anyhow::bail!(
+            "cannot resume: the corpus {} differs from the run's (manifest xxh3 {then} then, {now} now); start a new run",
+            meta.corpus_dir.display()
+        ),
+        Some(_) | None => Ok(()),
+    }
+}
+
+/// The machine and the storage under the corpus are the run's.
+fn check_machine(then: &Machine, now: &Machine) -> anyhow::Result<()> {
+    let fields = [
+        ("host", &then.hostname, &now.hostname),
+        ("kernel", &then.kernel, &now.kernel),
+        ("CPU model", &then.cpu_model, &now.cpu_model),
+        ("filesystem", &then.filesystem, &now.filesystem),
+    ];
+    match fields.iter().find(|(_, a, b)| a != b) {
+        Some((name, a, b)) => anyhow::bail!(
+            "cannot resume on another machine: {name} {a:?} then, {b:?} now; start a new run"
+        ),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    /// The plan a resume reads back from `run.json` is the plan that ran.
+    #[test]
+    fn a_plan_round_trips_through_run_json() {
+        let cli = crate::cli::Cli::try_parse_from([
+            "iolab",
+            "run",
+            "--workload",
+            "write,read,copy,append,atomic-save,stream,scan,random",
+            "--strategy",
+            "sequential,threads,processes,nested,tokio,io_uring",
+            "--workers",
+            "2,4",
+            "--cache",
+            "warm,cold",
+            "--chunk",
+            "4KiB,1MiB",
+            "--order",
+            "sequential",
+            "--settle",
+            "250ms",
+            "--large-file",
+            "1MiB",
+        ])
+        .unwrap();
+        let crate::cli::Command::Run(args) = cli.command else {
+            panic!("not a run");
+        };
+        let plan = crate::cli::build_plan(&args).unwrap();
+        assert!(plan.scenarios.len() > 50, "{}", plan.scenarios.len());
+        let text = serde_json::to_string_pretty(&plan).unwrap();
+        let back: crate::experiment::Plan = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, plan);
+        assert_eq!(serde_json::to_string_pretty(&back).unwrap(), text);
+    }
+
+    #[test]
+    fn another_kernel_or_filesystem_is_refused_naming_the_field() {
+        let then = Machine {
+            hostname: "h".into(),
+            kernel: "6.1".into(),
+            cpu_model: "cpu".into(),
+            filesystem: "ext4".into(),
+            ..Machine::default()
+        };
+        assert!(check_machine(&then, &then.clone()).is_ok());
+        let mut other = then.clone();
+        other.memory_bytes = 1; // not a condition of the measurements
+        assert!(check_machine(&then, &other).is_ok());
+        other.kernel = "6.2".into();
+        let e = check_machine(&then, &other).unwrap_err().to_string();
+        assert!(e.contains("kernel \"6.1\" then, \"6.2\" now"), "{e}");
+        let mut fs = then.clone();
+        fs.filesystem = "tmpfs".into();
+        let e = check_machine(&then, &fs).unwrap_err().to_string();
+        assert!(e.contains("filesystem"), "{e}");
+    }
+}
