@@ -123,6 +123,9 @@ fn a_copied_marker_is_refused_and_the_folder_kept() {
     assert_eq!(snapshot(&decoy), before);
 }
 
+/// A refusal case: what, the working directory, the argument, extra environment.
+type Case<'a> = (&'a str, PathBuf, PathBuf, Vec<(&'a str, &'a Path)>);
+
 #[test]
 fn clean_refuses_links_dots_root_home_and_ancestors_of_cwd() {
     let lab = Lab::new();
@@ -134,7 +137,7 @@ fn clean_refuses_links_dots_root_home_and_ancestors_of_cwd() {
     fs::create_dir(&sub).unwrap();
     let before = snapshot(&corpus);
     let slash = PathBuf::from(format!("{}/", link.display()));
-    let cases: Vec<(&str, PathBuf, PathBuf, Vec<(&str, &Path)>)> = vec![
+    let cases: Vec<Case> = vec![
         ("link with slash", lab.path().to_path_buf(), slash, vec![]),
         ("link", lab.path().to_path_buf(), link.clone(), vec![]),
         (
@@ -280,7 +283,7 @@ fn scratch_of_a_killed_run_is_removed_and_a_live_one_kept() {
     killed.wait().unwrap();
     assert!(dead.exists(), "a SIGKILLed run leaves its scratch folder");
     let mut live = slow_run(&lab, "live");
-    let alive = wait_for_scratch(&lab.data(), &mut live, &[dead.clone()]);
+    let alive = wait_for_scratch(&lab.data(), &mut live, std::slice::from_ref(&dead));
     // A link named like a scratch folder, pointing at a decoy, is never entered.
     let decoy = lab.path().join("decoy");
     fs::create_dir(&decoy).unwrap();
