@@ -8,7 +8,7 @@ mod util;
 use std::fs;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use util::{stderr, text, Lab};
@@ -123,6 +123,9 @@ fn a_copied_marker_is_refused_and_the_folder_kept() {
     assert_eq!(snapshot(&decoy), before);
 }
 
+/// A refusal case: what, the working directory, the argument, extra environment.
+type Case<'a> = (&'a str, PathBuf, PathBuf, Vec<(&'a str, &'a Path)>);
+
 #[test]
 fn clean_refuses_links_dots_root_home_and_ancestors_of_cwd() {
     let lab = Lab::new();
@@ -134,7 +137,7 @@ fn clean_refuses_links_dots_root_home_and_ancestors_of_cwd() {
     fs::create_dir(&sub).unwrap();
     let before = snapshot(&corpus);
     let slash = PathBuf::from(format!("{}/", link.display()));
-    let cases: Vec<(&str, PathBuf, PathBuf, Vec<(&str, &Path)>)> = vec![
+    let cases: Vec<Case> = vec![
         ("link with slash", lab.path().to_path_buf(), slash, vec![]),
         ("link", lab.path().to_path_buf(), link.clone(), vec![]),
         (
@@ -280,7 +283,7 @@ fn scratch_of_a_killed_run_is_removed_and_a_live_one_kept() {
     killed.wait().unwrap();
     assert!(dead.exists(), "a SIGKILLed run leaves its scratch folder");
     let mut live = slow_run(&lab, "live");
-    let alive = wait_for_scratch(&lab.data(), &mut live, &[dead.clone()]);
+    let alive = wait_for_scratch(&lab.data(), &mut live, std::slice::from_ref(&dead));
     // A link named like a scratch folder, pointing at a decoy, is never entered.
     let decoy = lab.path().join("decoy");
     fs::create_dir(&decoy).unwrap();
@@ -326,55 +329,36 @@ fn assert_verified(dir: &Path) -> String {
     run.meta.corpus_provenance
 }
 
-/// Start `n` commands at once and wait for all.
-fn all_at_once(cmds: Vec<Command>) -> Vec<Output> {
-    let children: Vec<Child> = cmds
-        .into_iter()
-        .map(|mut c| {
-            c.stdout(Stdio::piped())
+/// Run `iolab ARGS --run-id a` and `… --run-id b` at once on the lab's one
+/// (new) data folder; both must succeed with only verified rows, and exactly
+/// one may have built the corpus. Returns their outputs.
+fn two_at_once(lab: &Lab, args: &[&str]) -> Vec<Output> {
+    let children: Vec<Child> = ["a", "b"]
+        .iter()
+        .map(|id| {
+            lab.iolab()
+                .args(args)
+                .args([
+                    "--reps",
+                    "1",
+                    "--warmup",
+                    "0",
+                    "--settle",
+                    "0s",
+                    "--no-progress",
+                ])
+                .args(["--run-id", id, "--out"])
+                .arg(lab.results())
+                .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
                 .spawn()
                 .unwrap()
         })
         .collect();
-    children
+    let outs: Vec<Output> = children
         .into_iter()
         .map(|c| c.wait_with_output().unwrap())
-        .collect()
-}
-
-#[test]
-fn two_runs_at_once_build_one_new_corpus_and_both_verify() {
-    let lab = Lab::new();
-    let cmds = ["a", "b"]
-        .iter()
-        .map(|id| {
-            let mut c = lab.iolab();
-            c.args([
-                "run",
-                "--files",
-                "3000",
-                "--lines",
-                "100",
-                "--workload",
-                "read,copy",
-            ])
-            .args(["--strategy", "threads", "--workers", "2", "--reps", "1"])
-            .args([
-                "--warmup",
-                "0",
-                "--settle",
-                "0s",
-                "--no-progress",
-                "--run-id",
-                id,
-            ])
-            .arg("--out")
-            .arg(lab.results());
-            c
-        })
         .collect();
-    let outs = all_at_once(cmds);
     for o in &outs {
         assert!(o.status.success(), "{}", text(o));
     }
@@ -387,11 +371,31 @@ fn two_runs_at_once_build_one_new_corpus_and_both_verify() {
         created, 1,
         "exactly one run builds the corpus: {provenance:?}"
     );
+    assert!(
+        provenance.iter().any(|p| p.starts_with("reused")),
+        "{provenance:?}"
+    );
+    outs
+}
+
+#[test]
+fn two_runs_at_once_build_one_new_corpus_and_both_verify() {
+    let lab = Lab::new();
+    let outs = two_at_once(
+        &lab,
+        &[
+            "run",
+            "--files",
+            "3000",
+            "--lines",
+            "100",
+            "--workload",
+            "read,copy",
+        ],
+    );
     let waited = outs
         .iter()
         .any(|o| stderr(o).contains("waiting for another iolab building"));
-    let reused = provenance.iter().any(|p| p.starts_with("reused"));
-    assert!(reused, "{provenance:?}");
     eprintln!("the second run waited for the build: {waited}");
 }
 
@@ -399,46 +403,81 @@ fn two_runs_at_once_build_one_new_corpus_and_both_verify() {
 fn two_bench_alls_at_once_share_one_new_data_folder() {
     let lab = Lab::new();
     let experiments = Path::new(env!("CARGO_MANIFEST_DIR")).join("../experiments");
-    let cmds = ["a", "b"]
-        .iter()
-        .map(|id| {
-            let mut c = lab.iolab();
-            c.args([
-                "bench-all",
-                "--scale",
-                "quick",
-                "--only",
-                "load/read/whole/threads-4",
-            ])
-            .arg("--experiments")
-            .arg(&experiments)
-            .args([
-                "--no-python-setup",
-                "--reps",
-                "1",
-                "--warmup",
-                "0",
-                "--settle",
-                "0s",
-            ])
-            .args(["--no-progress", "--run-id", id, "--reports"])
-            .arg(lab.path().join("reports"))
-            .arg("--out")
-            .arg(lab.results());
-            c
-        })
-        .collect();
-    let outs = all_at_once(cmds);
-    for o in &outs {
-        assert!(o.status.success(), "{}", text(o));
-    }
-    let provenance: Vec<String> = ["a", "b"]
-        .iter()
-        .map(|id| assert_verified(&lab.results().join(id)))
-        .collect();
-    assert_eq!(
-        provenance.iter().filter(|p| *p == "created").count(),
-        1,
-        "{provenance:?}"
+    let experiments = experiments.to_str().unwrap();
+    let reports = lab.path().join("reports");
+    two_at_once(
+        &lab,
+        &[
+            "bench-all",
+            "--scale",
+            "quick",
+            "--only",
+            "load/read/whole/threads-4",
+            "--experiments",
+            experiments,
+            "--no-python-setup",
+            "--reports",
+            reports.to_str().unwrap(),
+        ],
     );
+}
+
+#[test]
+fn a_run_waits_for_a_build_in_progress_and_says_so() {
+    use std::io::BufRead;
+    use std::os::unix::fs::FileExt;
+    let lab = Lab::new();
+    fs::create_dir_all(lab.data()).unwrap();
+    let shape = ["--files", "40", "--lines", "20"];
+    let out = lab
+        .iolab()
+        .args(["corpus", "create"])
+        .args(shape)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let corpus = fs::read_dir(lab.data())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    // This test process plays the builder: it holds the build lock.
+    let dir = iolab::safefs::Dir::open(&corpus).unwrap();
+    let lock = dir.open_or_create_file(".iolab-lock").unwrap();
+    iolab::safefs::lock(&lock, iolab::safefs::LockMode::Exclusive).unwrap();
+    let me = format!("{}\n", std::process::id());
+    lock.set_len(0).unwrap();
+    lock.write_all_at(me.as_bytes(), 0).unwrap();
+    let mut run = lab
+        .iolab()
+        .args(["run", "--workload", "read", "--reps", "1", "--warmup", "0"])
+        .args(shape)
+        .args(["--settle", "0s", "--no-progress", "--out"])
+        .arg(lab.results())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr_lines = std::io::BufReader::new(run.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr_lines.read_line(&mut line).unwrap();
+    let expected = format!(
+        "waiting for another iolab building {} (pid {})",
+        corpus.display(),
+        std::process::id()
+    );
+    assert_eq!(line.trim_end(), expected);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        run.try_wait().unwrap().is_none(),
+        "the run must wait for the lock"
+    );
+    drop(lock);
+    let status = run.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr_lines, &mut rest).unwrap();
+    assert!(status.success(), "{rest}");
+    assert!(!rest.contains("waiting"), "said once: {rest}");
+    assert!(assert_verified(&lab.only_run().dir).starts_with("reused"));
 }
