@@ -10,6 +10,7 @@ use std::time::Instant;
 use anyhow::Context;
 
 use crate::cli::{self, BenchAllArgs, Cli, Command, CorpusArgs, CorpusCommand, OutputArgs};
+use crate::clients::{self, ClientOptions, Clients};
 use crate::corpus::{self, Corpus};
 use crate::experiment::{Experiment, Plan, Planned, Settings};
 use crate::results::SummaryRow;
@@ -23,13 +24,21 @@ pub const EXIT_FAILED_SCENARIOS: u8 = 2;
 /// # Errors
 /// Anything that stops the command; the message names the file, flag or value.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let single_process = match &cli.command {
+        Command::Run(_) | Command::Worker => None,
+        Command::Corpus(_) => Some("corpus"),
+        Command::BenchAll(_) => Some("bench-all"),
+        Command::Report(_) => Some("report"),
+        Command::Compare(_) => Some("compare"),
+        Command::Claims(_) => Some("claims"),
+        Command::Tune(_) => Some("tune"),
+    };
+    if let Some(name) = single_process {
+        clients::refuse_under_launcher(name)?;
+    }
     match cli.command {
         Command::Corpus(c) => corpus_command(c),
-        Command::Run(args) if !args.experiments.is_empty() => run_experiments(&args),
-        Command::Run(args) => {
-            let plan = cli::build_plan(&args)?;
-            run_plan(&plan, &args.output, &args.corpus.data_dir)
-        }
+        Command::Run(args) => run_as_clients(&args),
         Command::BenchAll(args) => bench_all(&args),
         Command::Report(args) => crate::report::command(&args),
         Command::Compare(args) => crate::report::compare_command(&args),
@@ -102,18 +111,58 @@ fn verify_corpus(dir: &Path) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// `iolab run …` on every rank of the clients (one without a launcher); a
+/// rank's error ends the whole job (MPI_Abort), so no rank waits forever.
+fn run_as_clients(args: &cli::RunArgs) -> anyhow::Result<ExitCode> {
+    let c = &args.clients;
+    let options = ClientOptions::from_flags(c.layout, c.reorder, c.stonewall.as_deref())?;
+    let clients = clients::connect()?;
+    let result = if args.experiments.is_empty() {
+        cli::build_plan(args)
+            .map_err(anyhow::Error::from)
+            .and_then(|plan| run_plan(&plan, args, clients.as_ref(), options))
+    } else {
+        run_experiments(args, clients.as_ref(), options)
+    };
+    if let Err(e) = &result {
+        if clients.size() > 1 {
+            eprintln!("error: rank {}: {e:#}", clients.rank());
+            clients.abort(1);
+        }
+    }
+    result
+}
+
 /// `iolab run experiments/x.toml …`: the plan comes from experiment files.
-fn run_experiments(args: &cli::RunArgs) -> anyhow::Result<ExitCode> {
+fn run_experiments(
+    args: &cli::RunArgs,
+    clients: &dyn Clients,
+    options: ClientOptions,
+) -> anyhow::Result<ExitCode> {
     let settings = cli::plan::run_settings(args)?;
     let experiments = load_experiments(&args.experiments)?;
     let planned = plan_experiments(&experiments, &settings, "run")?;
     if args.dry_run {
         return list_scenarios(&planned);
     }
-    let outcome = run_planned(&planned, &experiments, &args.output, &args.corpus.data_dir)?;
+    let where_to = (&args.output, args.corpus.data_dir.as_path());
+    let outcome = run_planned(&planned, &experiments, where_to, clients, options)?;
+    if clients.rank() > 0 {
+        return Ok(rank_exit_code(outcome.had_failures));
+    }
     runner::print_summary(&mut std::io::stdout().lock(), &outcome.summary)?;
     println!("\nresults: {}", outcome.dir.display());
     Ok(experiment_exit_code(&outcome.summary))
+}
+
+/// The exit code of a rank other than 0, which prints nothing: the same as
+/// rank 0's, from the failures rank 0 saw.
+fn rank_exit_code(had_failures: bool) -> ExitCode {
+    if had_failures {
+        ExitCode::from(EXIT_FAILED_SCENARIOS)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// Load and check every experiment file before anything runs.
@@ -198,8 +247,9 @@ fn print_skipped(planned: &Planned) {
 fn run_planned(
     planned: &Planned,
     experiments: &[Experiment],
-    output: &OutputArgs,
-    data_dir: &Path,
+    (output, data_dir): (&OutputArgs, &Path),
+    clients: &dyn Clients,
+    options: ClientOptions,
 ) -> anyhow::Result<RunOutcome> {
     let opts = RunOptions {
         data_dir: data_dir.to_path_buf(),
@@ -211,8 +261,9 @@ fn run_planned(
             .iter()
             .map(|e| (e.source.file.clone(), e.source.text.clone()))
             .collect(),
+        clients: options,
     };
-    runner::run(&planned.plan, &opts)
+    runner::run_clients(&planned.plan, &opts, clients)
 }
 
 /// Whether a row's failed verification is the measurement itself: lines lost
@@ -241,23 +292,28 @@ fn experiment_exit_code(summary: &[SummaryRow]) -> ExitCode {
     ExitCode::from(EXIT_FAILED_SCENARIOS)
 }
 
-fn run_plan(plan: &Plan, output: &OutputArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
+fn run_plan(
+    plan: &Plan,
+    args: &cli::RunArgs,
+    clients: &dyn Clients,
+    options: ClientOptions,
+) -> anyhow::Result<ExitCode> {
+    let output = &args.output;
     let opts = RunOptions {
-        data_dir: data_dir.to_path_buf(),
+        data_dir: args.corpus.data_dir.clone(),
         results_dir: output.out.clone(),
         run_id: output.run_id.clone(),
         progress: !output.no_progress,
         command_line: std::env::args().collect(),
         experiment_files: Vec::new(),
+        clients: options,
     };
-    let outcome = runner::run(plan, &opts)?;
-    runner::print_summary(&mut std::io::stdout().lock(), &outcome.summary)?;
-    println!("\nresults: {}", outcome.dir.display());
-    Ok(if outcome.had_failures {
-        ExitCode::from(EXIT_FAILED_SCENARIOS)
-    } else {
-        ExitCode::SUCCESS
-    })
+    let outcome = runner::run_clients(plan, &opts, clients)?;
+    if clients.rank() == 0 {
+        runner::print_summary(&mut std::io::stdout().lock(), &outcome.summary)?;
+        println!("\nresults: {}", outcome.dir.display());
+    }
+    Ok(rank_exit_code(outcome.had_failures))
 }
 
 /// `iolab bench-all`: every experiment file in one run, then the report,
@@ -275,7 +331,8 @@ fn bench_all(args: &BenchAllArgs) -> anyhow::Result<ExitCode> {
     if args.dry_run {
         return list_scenarios(&planned);
     }
-    let outcome = run_planned(&planned, &experiments, &args.output, &args.data_dir)?;
+    let where_to = (&args.output, args.data_dir.as_path());
+    let outcome = run_planned(&planned, &experiments, where_to, &clients::Single, ClientOptions::default())?;
     match crate::report::render_run(&outcome.dir, &args.reports) {
         Ok(path) => println!("report: {}", path.display()),
         Err(e) => println!("report: {e:#}"),

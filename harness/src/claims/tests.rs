@@ -35,8 +35,10 @@ fn loaded(rows: Vec<Row>) -> LoadedRun {
             experiment_files: Vec::new(),
             started_at: String::new(),
             ended_at: None,
+            clients: None,
         },
         rows,
+        rank_rows: Vec::new(),
         summary,
     }
 }

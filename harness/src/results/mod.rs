@@ -46,6 +46,9 @@ pub struct RunMeta {
     pub started_at: String,
     /// RFC 3339 end time, once finished.
     pub ended_at: Option<String>,
+    /// The MPI ranks, when more than one ran (hosts, machines, layout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clients: Option<crate::clients::ClientsMeta>,
 }
 
 /// Writes a run's files as it goes.
@@ -180,8 +183,11 @@ pub struct LoadedRun {
     pub dir: PathBuf,
     /// `run.json`.
     pub meta: RunMeta,
-    /// `runs.csv`.
+    /// `runs.csv`'s aggregate rows (`rank` = `all`: every row of a
+    /// single-process run), the rows comparisons, claims and tuning use.
     pub rows: Vec<Row>,
+    /// `runs.csv`'s per-rank rows of a run with several MPI ranks.
+    pub rank_rows: Vec<Row>,
     /// `summary.csv`, recomputed from the rows when missing (an interrupted run).
     pub summary: Vec<SummaryRow>,
 }
@@ -201,7 +207,9 @@ pub fn load(dir: &Path) -> anyhow::Result<LoadedRun> {
     })?;
     let meta: RunMeta =
         serde_json::from_str(&text).with_context(|| format!("parsing {}", meta_path.display()))?;
-    let rows: Vec<Row> = read_csv(&dir.join(RUNS_CSV))?;
+    let (rows, rank_rows): (Vec<Row>, Vec<Row>) = read_csv::<Row>(&dir.join(RUNS_CSV))?
+        .into_iter()
+        .partition(Row::is_aggregate);
     let summary_path = dir.join(SUMMARY_CSV);
     let summary = if summary_path.exists() {
         read_csv(&summary_path)?
@@ -212,6 +220,7 @@ pub fn load(dir: &Path) -> anyhow::Result<LoadedRun> {
         dir: dir.to_path_buf(),
         meta,
         rows,
+        rank_rows,
         summary,
     })
 }

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crate::clients::{self, ClientOptions, Clients};
 use crate::corpus::{self, Corpus, Marker};
 use crate::experiment::{schedule, Plan};
 use crate::results::{Machine, RunMeta, RunWriter, SummaryRow};
@@ -34,6 +35,8 @@ pub struct RunOptions {
     pub command_line: Vec<String>,
     /// Experiment files with their text, recorded in `run.json`.
     pub experiment_files: Vec<(String, String)>,
+    /// Layout, reorder and stonewall of the clients (MPI ranks).
+    pub clients: ClientOptions,
 }
 
 /// What a finished run produced.
@@ -53,11 +56,40 @@ pub struct RunOutcome {
 /// Corpus creation or verification failures and result-writing failures;
 /// a failing scenario is recorded in its rows, not raised.
 pub fn run(plan: &Plan, opts: &RunOptions) -> anyhow::Result<RunOutcome> {
-    let corpus = prepare_corpus(plan, opts)?;
-    let run_id = opts
-        .run_id
-        .clone()
-        .unwrap_or_else(|| unused_run_id(&opts.results_dir));
+    run_clients(plan, opts, &clients::Single)
+}
+
+/// Run every repetition of `plan` on every rank of `clients` at once:
+/// barriers before corpus creation, cache preparation, settle and each
+/// timed region; rank 0 writes the run folder with every rank's rows and
+/// their aggregates. Other ranks return an outcome without summary rows.
+///
+/// # Errors
+/// As [`run`], and ranks whose binary or plan differ; any rank's setup
+/// failure comes back on every rank, naming it.
+pub fn run_clients(
+    plan: &Plan,
+    opts: &RunOptions,
+    clients: &dyn Clients,
+) -> anyhow::Result<RunOutcome> {
+    let digest_of = serde_json::to_vec(&(plan, &opts.experiment_files, &opts.clients))?;
+    clients::check_same_plan(clients, &digest_of)?;
+    let corpus = clients::prepare_corpus(
+        clients,
+        &opts.clients,
+        &opts.data_dir,
+        &plan.corpus.dir_name(),
+        &|dir| prepare_corpus(plan, opts, dir, clients.rank() == 0),
+    )?;
+    let run_id = clients::broadcast_json(
+        clients,
+        &opts
+            .run_id
+            .clone()
+            .unwrap_or_else(|| unused_run_id(&opts.results_dir)),
+    )?;
+    let machine = Machine::describe(&corpus.0.dir);
+    let ranks = clients::describe_ranks(clients, &opts.clients, &machine, &corpus.0.dir)?;
     let meta = RunMeta {
         run_id: run_id.clone(),
         iolab_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -72,21 +104,35 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> anyhow::Result<RunOutcome> {
         experiment_files: opts.experiment_files.clone(),
         started_at: now_rfc3339(),
         ended_at: None,
+        clients: ranks,
     };
-    let mut writer = RunWriter::create(&opts.results_dir.join(&run_id), meta)?;
-    let scratch = opts.data_dir.join(format!("scratch-{run_id}"));
-    corpus::create_marked_dir(&scratch, Marker::Scratch)?;
+    let dir = opts.results_dir.join(&run_id);
+    let writer = (clients.rank() == 0)
+        .then(|| RunWriter::create(&dir, meta))
+        .transpose();
+    let mut writer = clients::agree(clients, writer)?;
+    let scratch = opts
+        .clients
+        .scratch_dir(&opts.data_dir, &run_id, clients.rank(), clients.size());
+    clients::agree(
+        clients,
+        corpus::create_marked_dir(&scratch, Marker::Scratch).map_err(anyhow::Error::from),
+    )?;
     let ctx = TaskContext::new(&corpus.0, &scratch);
-    let result = run_schedule(plan, &ctx, &corpus.0, &mut writer, opts);
+    let result = run_schedule(plan, &ctx, &corpus.0, writer.as_mut(), opts, clients, &run_id);
     let cleanup = corpus::remove_marked_dir(&scratch, Marker::Scratch);
     result?;
     cleanup.with_context(|| format!("removing scratch folder {}", scratch.display()))?;
-    let dir = writer.dir().to_path_buf();
-    let had_failures = writer
-        .rows()
-        .iter()
-        .any(|r| !r.warmup && (r.status == "failed" || (r.status == "ok" && !r.verified)));
-    let summary = writer.finish(now_rfc3339())?;
+    let had_failures = writer.as_ref().is_some_and(|w| {
+        w.rows()
+            .iter()
+            .any(|r| !r.warmup && (r.status == "failed" || (r.status == "ok" && !r.verified)))
+    });
+    let had_failures = clients::broadcast_json(clients, &had_failures)?;
+    let summary = match writer {
+        Some(w) => w.finish(now_rfc3339())?,
+        None => Vec::new(),
+    };
     Ok(RunOutcome {
         dir,
         summary,
@@ -98,11 +144,13 @@ fn run_schedule(
     plan: &Plan,
     ctx: &TaskContext,
     corpus: &Corpus,
-    writer: &mut RunWriter,
+    mut writer: Option<&mut RunWriter>,
     opts: &RunOptions,
+    clients: &dyn Clients,
+    run_id: &str,
 ) -> anyhow::Result<()> {
     let slots = schedule(plan.scenarios.len(), plan.warmup, plan.reps, plan.order);
-    let bar = progress_bar(slots.len() as u64, opts.progress);
+    let bar = progress_bar(slots.len() as u64, opts.progress && clients.rank() == 0);
     let mut unavailable = HashSet::new();
     for (order, slot) in slots.iter().enumerate() {
         let scenario = &plan.scenarios[slot.scenario];
@@ -118,37 +166,41 @@ fn run_schedule(
             corpus,
             *slot,
             order as u32,
-            writer_run_id(writer),
+            run_id.to_string(),
             &bar,
+            (clients, &opts.clients),
         )?;
-        if row.status == "unavailable" {
+        let rows = clients::collect_rows(clients, row)?;
+        let skip = rows.last().filter(|r| r.status == "unavailable");
+        if let Some(row) = skip {
             bar.println(format!("{}: {}", scenario.label(), row.detail));
+        }
+        if clients::broadcast_json(clients, &skip.is_some())? {
             unavailable.insert(slot.scenario);
         }
-        writer.append(row)?;
+        if let Some(w) = writer.as_mut() {
+            rows.into_iter().try_for_each(|r| w.append(r))?;
+        }
         bar.inc(1);
     }
     bar.finish_and_clear();
     Ok(())
 }
 
-fn writer_run_id(writer: &RunWriter) -> String {
-    writer
-        .dir()
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
-
-/// Create or reuse the plan's corpus under the data folder.
-fn prepare_corpus(plan: &Plan, opts: &RunOptions) -> anyhow::Result<(Corpus, String)> {
-    let dir = opts.data_dir.join(plan.corpus.dir_name());
-    std::fs::create_dir_all(&opts.data_dir)
-        .with_context(|| format!("creating data folder {}", opts.data_dir.display()))?;
-    let bar = progress_bar(0, opts.progress);
+/// Create or reuse the plan's corpus in `dir` under the data folder.
+fn prepare_corpus(
+    plan: &Plan,
+    opts: &RunOptions,
+    dir: &Path,
+    progress: bool,
+) -> anyhow::Result<(Corpus, String)> {
+    let parent = dir.parent().unwrap_or(&opts.data_dir);
+    std::fs::create_dir_all(parent)
+        .with_context(|| format!("creating data folder {}", parent.display()))?;
+    let bar = progress_bar(0, opts.progress && progress);
     bar.set_style(bytes_style());
     bar.set_message(format!("corpus {}", dir.display()));
-    let (corpus, provenance) = Corpus::create_or_reuse(&dir, &plan.corpus, &|done, total| {
+    let (corpus, provenance) = Corpus::create_or_reuse(dir, &plan.corpus, &|done, total| {
         bar.set_length(total);
         bar.set_position(done);
     })?;
