@@ -105,12 +105,16 @@ impl ClientOptions {
         }
     }
 
-    /// Rank `rank`'s scratch folder for run `run_id`.
+    /// Rank `rank`'s scratch folder for run `run_id`: in its own rank
+    /// folder (per-rank, beside its corpus), or `scratch-ID-rank-R` beside
+    /// the shared corpus; `scratch-ID` with one rank, as without MPI.
     pub fn scratch_dir(&self, data_dir: &Path, run_id: &str, rank: u32, size: u32) -> PathBuf {
         if size == 1 {
-            data_dir.join(format!("scratch-{run_id}"))
-        } else {
-            data_dir.join(format!("scratch-{run_id}-rank-{rank}"))
+            return data_dir.join(format!("scratch-{run_id}"));
+        }
+        match self.layout {
+            Layout::PerRank => data_dir.join(format!("rank-{rank}")).join(format!("scratch-{run_id}")),
+            Layout::Shared => data_dir.join(format!("scratch-{run_id}-rank-{rank}")),
         }
     }
 
@@ -175,6 +179,7 @@ mod tests {
         assert_eq!(o.corpus_dir(data, "c", 2, 4), Path::new("/d/rank-2/c"));
         assert_eq!(o.source_rank(2, 4), 1);
         assert_eq!(o.block(2, 4, 10), (0, 10));
-        assert_eq!(o.scratch_dir(data, "x", 1, 2), Path::new("/d/scratch-x-rank-1"));
+        assert_eq!(o.scratch_dir(data, "x", 1, 2), Path::new("/d/rank-1/scratch-x"));
+        assert_eq!(o.scratch_dir(data, "x", 0, 1), Path::new("/d/scratch-x"));
     }
 }
