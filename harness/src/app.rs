@@ -332,7 +332,13 @@ fn bench_all(args: &BenchAllArgs) -> anyhow::Result<ExitCode> {
         return list_scenarios(&planned);
     }
     let where_to = (&args.output, args.data_dir.as_path());
-    let outcome = run_planned(&planned, &experiments, where_to, &clients::Single, ClientOptions::default())?;
+    let outcome = run_planned(
+        &planned,
+        &experiments,
+        where_to,
+        &clients::Single,
+        ClientOptions::default(),
+    )?;
     match crate::report::render_run(&outcome.dir, &args.reports) {
         Ok(path) => println!("report: {}", path.display()),
         Err(e) => println!("report: {e:#}"),

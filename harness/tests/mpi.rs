@@ -29,7 +29,12 @@ fn mpirun() -> Option<PathBuf> {
 fn mpi_run(mpirun: &Path, lab: &Lab, np: u32, extra: &[&str]) -> Output {
     let mut c = Command::new(mpirun);
     c.current_dir(lab.path())
-        .args(["-np", &np.to_string(), "--oversubscribe", "--allow-run-as-root"])
+        .args([
+            "-np",
+            &np.to_string(),
+            "--oversubscribe",
+            "--allow-run-as-root",
+        ])
         .args(["-x", "IOLAB_DATA_DIR"])
         .env("IOLAB_DATA_DIR", lab.data())
         .arg(env!("CARGO_BIN_EXE_iolab"))
@@ -40,8 +45,19 @@ fn mpi_run(mpirun: &Path, lab: &Lab, np: u32, extra: &[&str]) -> Output {
 
 fn run_args(lab: &Lab) -> Vec<String> {
     let fixed = [
-        "run", "--files", "40", "--lines", "20", "--reps", "2", "--warmup", "0", "--settle", "0",
-        "--no-progress", "--out",
+        "run",
+        "--files",
+        "40",
+        "--lines",
+        "20",
+        "--reps",
+        "2",
+        "--warmup",
+        "0",
+        "--settle",
+        "0",
+        "--no-progress",
+        "--out",
     ];
     let mut v: Vec<String> = fixed.iter().map(|s| s.to_string()).collect();
     v.push(lab.results().to_string_lossy().into_owned());
@@ -73,16 +89,26 @@ fn a_build_without_mpi_refuses_to_run_as_several_ranks() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("built without MPI") && err.contains("OMPI_COMM_WORLD_SIZE=4"), "{err}");
+    assert!(
+        err.contains("built without MPI") && err.contains("OMPI_COMM_WORLD_SIZE=4"),
+        "{err}"
+    );
     assert_eq!(err.trim().lines().count(), 1, "{err}");
-    assert!(!lab.data().exists() && !lab.results().exists(), "nothing created");
+    assert!(
+        !lab.data().exists() && !lab.results().exists(),
+        "nothing created"
+    );
     let Some(mpirun) = mpirun() else {
         return;
     };
     let out = mpi_run(&mpirun, &lab, 2, &["--workload", "read"]);
     assert!(!out.status.success(), "{}", text(&out));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err.matches("built without MPI").count(), 2, "each rank says it once: {err}");
+    assert_eq!(
+        err.matches("built without MPI").count(),
+        2,
+        "each rank says it once: {err}"
+    );
     assert!(!lab.results().exists(), "no run folder: {}", text(&out));
 }
 
@@ -98,7 +124,10 @@ fn commands_other_than_run_refuse_to_run_as_several_ranks() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("only `iolab run`") && err.contains("PMI_SIZE=3"), "{err}");
+    assert!(
+        err.contains("only `iolab run`") && err.contains("PMI_SIZE=3"),
+        "{err}"
+    );
     assert!(!lab.data().exists(), "nothing created");
 }
 
@@ -134,12 +163,22 @@ mod with_mpi {
         assert_eq!(all.ranks, 4);
         assert_eq!(all.bytes, ranks.iter().map(|r| r.bytes).sum::<u64>());
         assert_eq!(all.tasks, ranks.iter().map(|r| r.tasks).sum::<u64>());
-        let start = ranks.iter().map(|r| r.region_start_s).fold(f64::INFINITY, f64::min);
+        let start = ranks
+            .iter()
+            .map(|r| r.region_start_s)
+            .fold(f64::INFINITY, f64::min);
         let end = ranks.iter().map(|r| r.region_end_s).fold(0.0, f64::max);
-        let first = ranks.iter().map(|r| r.region_end_s).fold(f64::INFINITY, f64::min);
+        let first = ranks
+            .iter()
+            .map(|r| r.region_end_s)
+            .fold(f64::INFINITY, f64::min);
         assert!((all.wall_s - (end - start)).abs() < 2e-6, "{all:?}");
         let mb = all.bytes as f64 / 1e6 / all.wall_s;
-        assert!((all.mb_per_s - mb).abs() <= 1e-3 * mb.max(1.0), "{} vs {mb}", all.mb_per_s);
+        assert!(
+            (all.mb_per_s - mb).abs() <= 1e-3 * mb.max(1.0),
+            "{} vs {mb}",
+            all.mb_per_s
+        );
         let gap = all.straggler_s.expect("straggler gap");
         assert!((gap - (end - first)).abs() < 2e-6, "{gap}");
         let rates: Vec<f64> = ranks.iter().map(|r| r.mb_per_s).collect();
@@ -148,7 +187,10 @@ mod with_mpi {
         assert_eq!(all.rank_mb_per_s_min, Some(min));
         assert_eq!(all.rank_mb_per_s_max, Some(max));
         for r in ranks {
-            assert!(r.region_end_s >= r.region_start_s && r.region_start_s >= 0.0, "{r:?}");
+            assert!(
+                r.region_end_s >= r.region_start_s && r.region_start_s >= 0.0,
+                "{r:?}"
+            );
         }
     }
 
@@ -169,21 +211,40 @@ mod with_mpi {
     fn per_rank_layout_runs_every_rank_on_its_own_corpus() {
         let Some(mpirun) = mpirun() else { return };
         let lab = Lab::new();
-        let out = mpi_run(&mpirun, &lab, 4, &["--workload", "read,write", "--no-baseline"]);
+        let out = mpi_run(
+            &mpirun,
+            &lab,
+            4,
+            &["--workload", "read,write", "--no-baseline"],
+        );
         assert!(out.status.success(), "{}", text(&out));
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert_eq!(stdout.matches("results: ").count(), 1, "only rank 0 prints: {stdout}");
+        assert_eq!(
+            stdout.matches("results: ").count(),
+            1,
+            "only rank 0 prints: {stdout}"
+        );
         let run = lab.only_run();
         for r in 0..4 {
             assert!(lab.data().join(format!("rank-{r}/csv-40x20x10")).is_dir());
         }
-        assert_eq!(run.rank_rows.len(), 2 * 2 * 4, "2 scenarios × 2 reps × 4 ranks");
+        assert_eq!(
+            run.rank_rows.len(),
+            2 * 2 * 4,
+            "2 scenarios × 2 reps × 4 ranks"
+        );
         assert_eq!(run.rows.len(), 2 * 2, "one aggregate per repetition");
-        for s in ["read/whole/sequential/warm", "write/one-write/sequential/warm"] {
+        for s in [
+            "read/whole/sequential/warm",
+            "write/one-write/sequential/warm",
+        ] {
             for rep in 0..2 {
                 let (ranks, all) = rep_rows(&run, s, rep);
                 check_aggregate(&ranks, all);
-                assert!(ranks.iter().all(|r| r.tasks == 40 && r.verified), "{ranks:?}");
+                assert!(
+                    ranks.iter().all(|r| r.tasks == 40 && r.verified),
+                    "{ranks:?}"
+                );
                 assert_eq!(all.status, "ok", "{all:?}");
             }
         }
@@ -211,7 +272,15 @@ mod with_mpi {
             &mpirun,
             &lab,
             4,
-            &["--workload", "read,copy", "--layout", "shared", "--reorder", "1", "--no-baseline"],
+            &[
+                "--workload",
+                "read,copy",
+                "--layout",
+                "shared",
+                "--reorder",
+                "1",
+                "--no-baseline",
+            ],
         );
         assert!(out.status.success(), "{}", text(&out));
         let run = lab.only_run();
@@ -220,9 +289,16 @@ mod with_mpi {
         for s in ["read/whole/sequential/warm", "copy/loop"] {
             let (ranks, all) = rep_rows(&run, s, 1);
             check_aggregate(&ranks, all);
-            assert!(ranks.iter().all(|r| r.tasks == 10 && r.verified), "{ranks:?}");
+            assert!(
+                ranks.iter().all(|r| r.tasks == 10 && r.verified),
+                "{ranks:?}"
+            );
             assert_eq!(all.tasks, 40);
-            assert_eq!(all.bytes, corpus_bytes(&lab.data().join("csv-40x20x10")), "whole corpus once");
+            assert_eq!(
+                all.bytes,
+                corpus_bytes(&lab.data().join("csv-40x20x10")),
+                "whole corpus once"
+            );
         }
         let clients = run.meta.clients.as_ref().expect("clients");
         assert_eq!(clients.options.reorder, 1);
@@ -240,30 +316,62 @@ mod with_mpi {
             &lab,
             4,
             &[
-                "--workload", "stream", "--variant", "unbuffered", "--large-file", "8MiB",
-                "--segments", "400", "--stonewall", "0.05", "--no-baseline",
+                "--workload",
+                "stream",
+                "--variant",
+                "unbuffered",
+                "--large-file",
+                "8MiB",
+                "--segments",
+                "400",
+                "--stonewall",
+                "0.05",
+                "--no-baseline",
             ],
         );
-        assert_eq!(out.status.code(), Some(2), "stream cannot be checked partially: {}", text(&out));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "stream cannot be checked partially: {}",
+            text(&out)
+        );
         let run = lab.only_run();
         let (ranks, all) = rep_rows(&run, "stream/unbuffered", 0);
         check_aggregate(&ranks, all);
-        assert!(ranks.iter().all(|r| r.tasks < 400), "{:?}", ranks.iter().map(|r| r.tasks).collect::<Vec<_>>());
+        assert!(
+            ranks.iter().all(|r| r.tasks < 400),
+            "{:?}",
+            ranks.iter().map(|r| r.tasks).collect::<Vec<_>>()
+        );
         assert!(all.detail.contains("stonewall"), "{}", all.detail);
         let out = mpi_run(
             &mpirun,
             &lab,
             4,
             &[
-                "--workload", "random", "--reads", "2000000", "--large-file", "8MiB",
-                "--stonewall", "0.05", "--no-baseline", "--run-id", "random",
+                "--workload",
+                "random",
+                "--reads",
+                "2000000",
+                "--large-file",
+                "8MiB",
+                "--stonewall",
+                "0.05",
+                "--no-baseline",
+                "--run-id",
+                "random",
             ],
         );
         assert!(out.status.success(), "{}", text(&out));
         let run = iolab::results::load(&lab.results().join("random")).unwrap();
         let (ranks, all) = rep_rows(&run, "random/pread", 1);
         check_aggregate(&ranks, all);
-        assert!(ranks.iter().all(|r| r.tasks > 0 && r.tasks < 2_000_000 && r.verified), "{ranks:?}");
+        assert!(
+            ranks
+                .iter()
+                .all(|r| r.tasks > 0 && r.tasks < 2_000_000 && r.verified),
+            "{ranks:?}"
+        );
     }
 
     /// A rank whose storage fills up (its rank folder a small tmpfs) fails
@@ -288,7 +396,15 @@ mod with_mpi {
             &mpirun,
             &lab,
             4,
-            &["--workload", "write", "--files", "100", "--lines", "150", "--no-baseline"],
+            &[
+                "--workload",
+                "write",
+                "--files",
+                "100",
+                "--lines",
+                "150",
+                "--no-baseline",
+            ],
         );
         let _ = Command::new("umount").arg(&tiny).status();
         assert_eq!(out.status.code(), Some(2), "{}", text(&out));
@@ -296,7 +412,11 @@ mod with_mpi {
         for rep in 0..2 {
             let (ranks, all) = rep_rows(&run, "write/one-write/sequential/warm", rep);
             assert_eq!(all.status, "failed", "{all:?}");
-            assert!(all.detail.starts_with("rank 2: ") && all.detail.contains("No space left"), "{}", all.detail);
+            assert!(
+                all.detail.starts_with("rank 2: ") && all.detail.contains("No space left"),
+                "{}",
+                all.detail
+            );
             let states: Vec<&str> = ranks.iter().map(|r| r.status.as_str()).collect();
             assert_eq!(states, ["ok", "ok", "failed", "ok"]);
         }
@@ -313,7 +433,12 @@ mod with_mpi {
         let args = run_args(&lab);
         let mut c = Command::new(&mpirun);
         c.current_dir(lab.path())
-            .args(["--oversubscribe", "--allow-run-as-root", "-x", "IOLAB_DATA_DIR"])
+            .args([
+                "--oversubscribe",
+                "--allow-run-as-root",
+                "-x",
+                "IOLAB_DATA_DIR",
+            ])
             .env("IOLAB_DATA_DIR", lab.data())
             .args(["-np", "2", exe])
             .args(&args)
@@ -323,7 +448,10 @@ mod with_mpi {
         let out = c.output().unwrap();
         assert!(!out.status.success(), "{}", text(&out));
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("ranks disagree") && err.contains("rank 2: its plan"), "{err}");
+        assert!(
+            err.contains("ranks disagree") && err.contains("rank 2: its plan"),
+            "{err}"
+        );
         assert!(!lab.results().exists(), "no run folder: {}", text(&out));
     }
 }

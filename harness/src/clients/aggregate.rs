@@ -5,6 +5,7 @@
 //! opened the timed phase ([`super::SyncPoint`]).
 
 use crate::results::row::{round, Row};
+use crate::stats::sample::median_of_sorted;
 
 /// The `rank` value of aggregate rows.
 pub const ALL: &str = "all";
@@ -37,7 +38,11 @@ pub fn aggregate(ranks: &[Row]) -> Row {
     all.user_s = round(ranks.iter().map(|r| r.user_s).sum(), 6);
     all.sys_s = round(ranks.iter().map(|r| r.sys_s).sum(), 6);
     let gib = all.bytes as f64 / f64::from(1u32 << 30);
-    all.cpu_s_per_gib = if gib > 0.0 { round((all.user_s + all.sys_s) / gib, 4) } else { 0.0 };
+    all.cpu_s_per_gib = if gib > 0.0 {
+        round((all.user_s + all.sys_s) / gib, 4)
+    } else {
+        0.0
+    };
     all.peak_rss_bytes = ranks.iter().map(|r| r.peak_rss_bytes).max().unwrap_or(0);
     all.voluntary_ctx = ranks.iter().map(|r| r.voluntary_ctx).sum();
     all.involuntary_ctx = ranks.iter().map(|r| r.involuntary_ctx).sum();
@@ -61,7 +66,7 @@ pub fn aggregate(ranks: &[Row]) -> Row {
     rates.sort_by(f64::total_cmp);
     all.rank_mb_per_s_min = rates.first().copied();
     all.rank_mb_per_s_max = rates.last().copied();
-    all.rank_mb_per_s_median = Some(round(median_sorted(&rates), 3));
+    all.rank_mb_per_s_median = Some(round(median_of_sorted(&rates), 3));
     all.verified = ranks.iter().all(|r| r.verified);
     let (status, detail) = status_and_detail(ranks);
     all.status = status;
@@ -71,14 +76,6 @@ pub fn aggregate(ranks: &[Row]) -> Row {
 
 fn fold(ranks: &[Row], f: impl Fn(&Row) -> f64, pick: fn(f64, f64) -> f64) -> f64 {
     ranks.iter().map(f).reduce(pick).unwrap_or(0.0)
-}
-
-fn median_sorted(v: &[f64]) -> f64 {
-    match v.len() {
-        0 => 0.0,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-    }
 }
 
 /// Failed if any rank failed, else unavailable if any rank was, else ok;

@@ -113,7 +113,9 @@ impl ClientOptions {
             return data_dir.join(format!("scratch-{run_id}"));
         }
         match self.layout {
-            Layout::PerRank => data_dir.join(format!("rank-{rank}")).join(format!("scratch-{run_id}")),
+            Layout::PerRank => data_dir
+                .join(format!("rank-{rank}"))
+                .join(format!("scratch-{run_id}")),
             Layout::Shared => data_dir.join(format!("scratch-{run_id}-rank-{rank}")),
         }
     }
@@ -156,7 +158,10 @@ mod tests {
         };
         let blocks: Vec<(u32, u32)> = (0..4).map(|r| shared.block(r, 4, 10)).collect();
         assert_eq!(blocks, [(0, 2), (2, 3), (5, 2), (7, 3)]);
-        let shifted = ClientOptions { reorder: 1, ..shared };
+        let shifted = ClientOptions {
+            reorder: 1,
+            ..shared
+        };
         assert_eq!(shifted.block(3, 4, 10), (0, 2));
         assert_eq!(shifted.block(0, 4, 10), (2, 3));
     }
@@ -167,19 +172,28 @@ mod tests {
         assert_eq!(ok.ok().flatten(), Some(0.5));
         for bad in ["0", "-1", "nan", "2s", ""] {
             let e = ClientOptions::from_flags(Layout::PerRank, 0, Some(bad)).err();
-            assert!(e.is_some_and(|e| e.to_string().contains("--stonewall")), "{bad}");
+            assert!(
+                e.is_some_and(|e| e.to_string().contains("--stonewall")),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn per_rank_corpora_live_in_rank_folders_only_with_several_ranks() {
-        let o = ClientOptions { reorder: 3, ..ClientOptions::default() };
+        let o = ClientOptions {
+            reorder: 3,
+            ..ClientOptions::default()
+        };
         let data = Path::new("/d");
         assert_eq!(o.corpus_dir(data, "c", 0, 1), Path::new("/d/c"));
         assert_eq!(o.corpus_dir(data, "c", 2, 4), Path::new("/d/rank-2/c"));
         assert_eq!(o.source_rank(2, 4), 1);
         assert_eq!(o.block(2, 4, 10), (0, 10));
-        assert_eq!(o.scratch_dir(data, "x", 1, 2), Path::new("/d/rank-1/scratch-x"));
+        assert_eq!(
+            o.scratch_dir(data, "x", 1, 2),
+            Path::new("/d/rank-1/scratch-x")
+        );
         assert_eq!(o.scratch_dir(data, "x", 0, 1), Path::new("/d/scratch-x"));
     }
 }

@@ -199,7 +199,10 @@ pub fn agree<T>(clients: &dyn Clients, result: anyhow::Result<T>) -> anyhow::Res
         .enumerate()
         .filter_map(|(r, m)| m.as_ref().map(|m| format!("rank {r}: {m}")))
         .collect();
-    let verdict: Option<String> = broadcast_json(clients, &(!failures.is_empty()).then(|| failures.join("; ")))?;
+    let verdict: Option<String> = broadcast_json(
+        clients,
+        &(!failures.is_empty()).then(|| failures.join("; ")),
+    )?;
     match (verdict, result) {
         (None, Ok(v)) => Ok(v),
         (Some(why), _) if clients.size() > 1 => anyhow::bail!(why),
@@ -367,7 +370,10 @@ pub fn describe_ranks(
     if clients.size() == 1 {
         return Ok(None);
     }
-    let all = gather_json(clients, &(clients.host(), corpus_dir.to_path_buf(), machine.clone()))?;
+    let all = gather_json(
+        clients,
+        &(clients.host(), corpus_dir.to_path_buf(), machine.clone()),
+    )?;
     if all.is_empty() {
         return Ok(None);
     }

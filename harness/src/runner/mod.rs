@@ -119,7 +119,15 @@ pub fn run_clients(
         corpus::create_marked_dir(&scratch, Marker::Scratch).map_err(anyhow::Error::from),
     )?;
     let ctx = TaskContext::new(&corpus.0, &scratch);
-    let result = run_schedule(plan, &ctx, &corpus.0, writer.as_mut(), opts, clients, &run_id);
+    let result = run_schedule(
+        plan,
+        &ctx,
+        &corpus.0,
+        writer.as_mut(),
+        opts,
+        clients,
+        &run_id,
+    );
     let cleanup = corpus::remove_marked_dir(&scratch, Marker::Scratch);
     result?;
     cleanup.with_context(|| format!("removing scratch folder {}", scratch.display()))?;

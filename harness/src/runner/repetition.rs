@@ -89,8 +89,14 @@ pub(super) fn run(
     row.region_end_s = row.region_start_s;
     match result {
         Ok(exec) => {
-            let check = if ctx.stonewall_ns.is_some() && exec.records.len() < workload.tasks(ctx) as usize {
-                workload.verify_finished(ctx, corpus, exec.records.iter().map(|r| r.index).collect())
+            let check = if ctx.stonewall_ns.is_some()
+                && exec.records.len() < workload.tasks(ctx) as usize
+            {
+                workload.verify_finished(
+                    ctx,
+                    corpus,
+                    exec.records.iter().map(|r| r.index).collect(),
+                )
             } else {
                 workload.verify_run(ctx, corpus, exec.count_sum, exec.interrupted)
             };

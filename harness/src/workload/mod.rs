@@ -392,10 +392,7 @@ impl Workload {
             Workload::Read(_) | Workload::Copy(_) => {
                 ctx.file_range().map(|k| ctx.input(k)).collect()
             }
-            Workload::AtomicSave(_) => ctx
-                .file_range()
-                .map(|k| atomic::target(ctx, k))
-                .collect(),
+            Workload::AtomicSave(_) => ctx.file_range().map(|k| atomic::target(ctx, k)).collect(),
             Workload::Stream(_) | Workload::Scan(_) | Workload::Random(_) => {
                 ctx.large_file.iter().cloned().collect()
             }
@@ -556,18 +553,24 @@ impl Workload {
     /// the `finished` tasks ran, so outputs are checked for those alone; the
     /// workloads whose check needs every task (a line count, every append,
     /// every target) cannot be checked and say so.
-    pub fn verify_finished(&self, ctx: &TaskContext, corpus: &Corpus, finished: Vec<u32>) -> RunCheck {
+    pub fn verify_finished(
+        &self,
+        ctx: &TaskContext,
+        corpus: &Corpus,
+        finished: Vec<u32>,
+    ) -> RunCheck {
         match self {
             Workload::Write(_) | Workload::Copy(_) => write::verify_outputs(ctx, corpus, finished),
             Workload::Read(_) | Workload::Random(_) => RunCheck::passed("task evidence checked"),
-            Workload::Append(_) | Workload::AtomicSave(_) | Workload::Stream(_) | Workload::Scan(_) => {
-                RunCheck::failed(format!(
-                    "the stonewall stopped {} after {} of {} tasks; its check needs every task",
-                    self.name(),
-                    finished.len(),
-                    self.tasks(ctx)
-                ))
-            }
+            Workload::Append(_)
+            | Workload::AtomicSave(_)
+            | Workload::Stream(_)
+            | Workload::Scan(_) => RunCheck::failed(format!(
+                "the stonewall stopped {} after {} of {} tasks; its check needs every task",
+                self.name(),
+                finished.len(),
+                self.tasks(ctx)
+            )),
         }
     }
 }
