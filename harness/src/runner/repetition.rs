@@ -89,20 +89,9 @@ pub(super) fn run(
     row.region_end_s = row.region_start_s;
     match result {
         Ok(exec) => {
-            let check = if ctx.stonewall_ns.is_some()
-                && exec.records.len() < workload.tasks(ctx) as usize
-            {
-                workload.verify_finished(
-                    ctx,
-                    corpus,
-                    exec.records.iter().map(|r| r.index).collect(),
-                )
-            } else {
-                workload.verify_run(ctx, corpus, exec.count_sum, exec.interrupted)
-            };
+            let check = check_run(workload, ctx, corpus, &exec);
             fill_measurements(&mut row, &exec);
             fill_check(&mut row, &exec, check);
-            row.region_start_s = round(called, 6);
             row.region_end_s = round(called + exec.usage.wall.as_secs_f64(), 6);
         }
         Err(StrategyError::Unavailable(why)) => {
@@ -118,6 +107,22 @@ pub(super) fn run(
         row.detail = format!("{}; warning: {w}", row.detail);
     }
     Ok(row)
+}
+
+/// Verify what the repetition left behind: only the finished tasks' when
+/// the stonewall cut it short.
+fn check_run(
+    workload: &crate::workload::Workload,
+    ctx: &TaskContext,
+    corpus: &Corpus,
+    exec: &Execution,
+) -> RunCheck {
+    if ctx.stonewall_ns.is_some() && exec.records.len() < workload.tasks(ctx) as usize {
+        let finished = exec.records.iter().map(|r| r.index).collect();
+        workload.verify_finished(ctx, corpus, finished)
+    } else {
+        workload.verify_run(ctx, corpus, exec.count_sum, exec.interrupted)
+    }
 }
 
 /// Empty the scratch folder and lay out the repetition's scratch files.
