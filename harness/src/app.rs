@@ -10,6 +10,7 @@ use std::time::Instant;
 use anyhow::Context;
 
 use crate::cli::{self, BenchAllArgs, Cli, Command, CorpusArgs, CorpusCommand, OutputArgs};
+use crate::clients::{self, ClientOptions, Clients};
 use crate::corpus::{self, Corpus};
 use crate::experiment::{Experiment, Plan, Planned, Settings};
 use crate::interrupt::{self, EXIT_INTERRUPTED};
@@ -24,6 +25,18 @@ pub const EXIT_FAILED_SCENARIOS: u8 = 2;
 /// # Errors
 /// Anything that stops the command; the message names the file, flag or value.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let single_process = match &cli.command {
+        Command::Run(_) | Command::Worker => None,
+        Command::Corpus(_) => Some("corpus"),
+        Command::BenchAll(_) => Some("bench-all"),
+        Command::Report(_) => Some("report"),
+        Command::Compare(_) => Some("compare"),
+        Command::Claims(_) => Some("claims"),
+        Command::Tune(_) => Some("tune"),
+    };
+    if let Some(name) = single_process {
+        clients::refuse_under_launcher(name)?;
+    }
     if matches!(cli.command, Command::Run(_) | Command::BenchAll(_)) {
         interrupt::install()?;
     }
@@ -31,11 +44,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Corpus(c) => corpus_command(c),
         Command::Run(args) => match &args.resume {
             Some(dir) => resume_run(dir, &args.output),
-            None if !args.experiments.is_empty() => run_experiments(&args),
-            None => {
-                let plan = cli::build_plan(&args)?;
-                run_plan(&plan, &args.output, &args.corpus.data_dir)
-            }
+            None => run_as_clients(&args),
         },
         Command::BenchAll(args) => bench_all(&args),
         Command::Report(args) => crate::report::command(&args),
@@ -116,30 +125,69 @@ fn verify_corpus(dir: &Path) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// `iolab run …` on every rank of the clients (one without a launcher); a
+/// rank's error ends the whole job (MPI_Abort), so no rank waits forever.
+fn run_as_clients(args: &cli::RunArgs) -> anyhow::Result<ExitCode> {
+    let c = &args.clients;
+    let options = ClientOptions::from_flags(c.layout, c.reorder, c.stonewall.as_deref())?;
+    let clients = clients::connect()?;
+    let result = if args.experiments.is_empty() {
+        cli::build_plan(args)
+            .map_err(anyhow::Error::from)
+            .and_then(|plan| run_plan(&plan, args, clients.as_ref(), options))
+    } else {
+        run_experiments(args, clients.as_ref(), options)
+    };
+    if let Err(e) = &result {
+        if clients.size() > 1 {
+            eprintln!("error: rank {}: {e:#}", clients.rank());
+            clients.abort(1);
+        }
+    }
+    result
+}
+
 /// `iolab run experiments/x.toml …`: the plan comes from experiment files.
-fn run_experiments(args: &cli::RunArgs) -> anyhow::Result<ExitCode> {
+fn run_experiments(
+    args: &cli::RunArgs,
+    clients: &dyn Clients,
+    options: ClientOptions,
+) -> anyhow::Result<ExitCode> {
     let settings = cli::plan::run_settings(args)?;
     let experiments = load_experiments(&args.experiments)?;
     let planned = plan_experiments(&experiments, &settings, "run")?;
     if args.dry_run {
         return list_scenarios(&planned);
     }
-    let outcome = run_planned(&planned, &experiments, &args.output, &args.corpus.data_dir)?;
-    finish_run(&outcome, true)
+    let where_to = (&args.output, args.corpus.data_dir.as_path());
+    let outcome = run_planned(&planned, &experiments, where_to, clients, options)?;
+    finish_run(&outcome, true, clients)
 }
 
 /// `iolab run --resume RUN_DIR`.
 fn resume_run(dir: &Path, output: &OutputArgs) -> anyhow::Result<ExitCode> {
+    clients::refuse_under_launcher("run --resume")?;
     let outcome = runner::resume(dir, !output.no_progress)?;
     let by_experiments = !crate::results::read_meta(&outcome.dir)?
         .experiment_files
         .is_empty();
-    finish_run(&outcome, by_experiments)
+    finish_run(&outcome, by_experiments, &clients::Single)
 }
 
 /// What `iolab run` prints at the end, and its exit code: the summary, or
-/// for an interrupted run how to resume it.
-fn finish_run(outcome: &RunOutcome, by_experiments: bool) -> anyhow::Result<ExitCode> {
+/// for an interrupted run how to resume it. Ranks other than 0 print
+/// nothing and exit as rank 0 does.
+fn finish_run(
+    outcome: &RunOutcome,
+    by_experiments: bool,
+    clients: &dyn Clients,
+) -> anyhow::Result<ExitCode> {
+    if clients.rank() > 0 {
+        return Ok(match outcome.interrupted {
+            true => ExitCode::from(EXIT_INTERRUPTED),
+            false => failures_exit_code(outcome.had_failures),
+        });
+    }
     if outcome.interrupted {
         return Ok(interrupted_exit(outcome, "run"));
     }
@@ -147,10 +195,8 @@ fn finish_run(outcome: &RunOutcome, by_experiments: bool) -> anyhow::Result<Exit
     println!("\nresults: {}", outcome.dir.display());
     Ok(if by_experiments {
         experiment_exit_code(&outcome.summary)
-    } else if outcome.had_failures {
-        ExitCode::from(EXIT_FAILED_SCENARIOS)
     } else {
-        ExitCode::SUCCESS
+        failures_exit_code(outcome.had_failures)
     })
 }
 
@@ -182,6 +228,16 @@ fn shell_word(word: &str) -> String {
         word.to_string()
     } else {
         format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// 0, or 2 when a scenario failed or did not verify (a rank other than 0
+/// learns it from rank 0).
+fn failures_exit_code(had_failures: bool) -> ExitCode {
+    if had_failures {
+        ExitCode::from(EXIT_FAILED_SCENARIOS)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 
@@ -267,8 +323,9 @@ fn print_skipped(planned: &Planned) {
 fn run_planned(
     planned: &Planned,
     experiments: &[Experiment],
-    output: &OutputArgs,
-    data_dir: &Path,
+    (output, data_dir): (&OutputArgs, &Path),
+    clients: &dyn Clients,
+    options: ClientOptions,
 ) -> anyhow::Result<RunOutcome> {
     let opts = RunOptions {
         data_dir: data_dir.to_path_buf(),
@@ -280,8 +337,9 @@ fn run_planned(
             .iter()
             .map(|e| (e.source.file.clone(), e.source.text.clone()))
             .collect(),
+        clients: options,
     };
-    runner::run(&planned.plan, &opts)
+    runner::run_clients(&planned.plan, &opts, clients)
 }
 
 /// Whether a row's failed verification is the measurement itself: lines lost
@@ -310,17 +368,24 @@ fn experiment_exit_code(summary: &[SummaryRow]) -> ExitCode {
     ExitCode::from(EXIT_FAILED_SCENARIOS)
 }
 
-fn run_plan(plan: &Plan, output: &OutputArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
+fn run_plan(
+    plan: &Plan,
+    args: &cli::RunArgs,
+    clients: &dyn Clients,
+    options: ClientOptions,
+) -> anyhow::Result<ExitCode> {
+    let output = &args.output;
     let opts = RunOptions {
-        data_dir: data_dir.to_path_buf(),
+        data_dir: args.corpus.data_dir.clone(),
         results_dir: output.out.clone(),
         run_id: output.run_id.clone(),
         progress: !output.no_progress,
         command_line: std::env::args().collect(),
         experiment_files: Vec::new(),
+        clients: options,
     };
-    let outcome = runner::run(plan, &opts)?;
-    finish_run(&outcome, false)
+    let outcome = runner::run_clients(plan, &opts, clients)?;
+    finish_run(&outcome, false, clients)
 }
 
 /// `iolab bench-all`: every experiment file in one run, then the report,
@@ -343,7 +408,14 @@ fn bench_all(args: &BenchAllArgs) -> anyhow::Result<ExitCode> {
             if args.dry_run {
                 return list_scenarios(&planned);
             }
-            run_planned(&planned, &experiments, &args.output, &args.data_dir)?
+            let where_to = (&args.output, args.data_dir.as_path());
+            run_planned(
+                &planned,
+                &experiments,
+                where_to,
+                &clients::Single,
+                ClientOptions::default(),
+            )?
         }
     };
     if outcome.interrupted {

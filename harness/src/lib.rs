@@ -10,6 +10,7 @@
 pub mod app;
 pub mod claims;
 pub mod cli;
+pub mod clients;
 pub mod corpus;
 pub mod experiment;
 pub mod interrupt;

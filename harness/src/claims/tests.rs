@@ -38,8 +38,10 @@ fn loaded(rows: Vec<Row>) -> LoadedRun {
             interrupted: false,
             resumed_at: Vec::new(),
             corpus_digest: None,
+            clients: None,
         },
         rows,
+        rank_rows: Vec::new(),
         summary,
     }
 }

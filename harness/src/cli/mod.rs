@@ -96,6 +96,22 @@ pub struct CorpusArgs {
     pub data_dir: PathBuf,
 }
 
+/// How MPI ranks share the work (meaningful under `mpirun`/`srun` with a
+/// build with the `mpi` feature; one rank is unaffected by the layout and
+/// reorder).
+#[derive(Debug, Args, Clone)]
+pub struct ClientArgs {
+    /// How ranks share the corpus: per-rank (each its own corpus under DATA/rank-R/, like mdtest -u) or shared (one corpus, files split into contiguous blocks).
+    #[arg(long, value_enum, default_value = "per-rank")]
+    pub layout: crate::clients::Layout,
+    /// Rank r reads what rank (r+K) mod N owns: its corpus (per-rank) or its block (shared), like IOR -C.
+    #[arg(long, default_value_t = 0, value_name = "K")]
+    pub reorder: u32,
+    /// Stop every rank's task loop this many seconds after the timed region's barrier and count what each finished (IOR -D).
+    #[arg(long, value_name = "SECONDS")]
+    pub stonewall: Option<String>,
+}
+
 /// Output and progress options shared by commands that run scenarios.
 #[derive(Debug, Args, Clone)]
 pub struct OutputArgs {
@@ -214,6 +230,9 @@ pub struct RunArgs {
     /// Do not add the sequential baseline when it is missing.
     #[arg(long)]
     pub no_baseline: bool,
+    /// MPI clients (`mpirun -np N iolab run …`).
+    #[command(flatten)]
+    pub clients: ClientArgs,
     /// Corpus to run on.
     #[command(flatten)]
     pub corpus: CorpusArgs,

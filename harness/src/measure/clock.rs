@@ -27,3 +27,10 @@ impl Clock {
         self.start.elapsed()
     }
 }
+
+/// Nanoseconds on `CLOCK_MONOTONIC`: one system-wide clock, so a deadline
+/// read from it means the same moment in every process of this machine.
+pub fn monotonic_ns() -> u64 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
+}

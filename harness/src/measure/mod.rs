@@ -11,5 +11,5 @@ pub mod latency;
 pub mod quiet;
 pub mod usage;
 
-pub use clock::Clock;
+pub use clock::{monotonic_ns, Clock};
 pub use usage::{Meter, Usage};

@@ -55,6 +55,7 @@ pub fn render_run(run_dir: &Path, out_root: &Path) -> anyhow::Result<PathBuf> {
         .with_context(|| format!("creating report folder {}", out.display()))?;
     let tuning = load_tuning(run_dir)?;
     let mut specs = charts::plan(&run.summary);
+    specs.extend(charts::ranks::specs(&run.rank_rows));
     if let Some(t) = &tuning {
         specs.extend(charts::tuning::specs(t));
     }

@@ -68,6 +68,9 @@ pub struct RunMeta {
     /// resume refuses a corpus whose manifest differs.
     #[serde(default)]
     pub corpus_digest: Option<String>,
+    /// The MPI ranks, when more than one ran (hosts, machines, layout).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clients: Option<crate::clients::ClientsMeta>,
 }
 
 impl RunMeta {
@@ -271,8 +274,11 @@ pub struct LoadedRun {
     pub dir: PathBuf,
     /// `run.json`.
     pub meta: RunMeta,
-    /// `runs.csv`.
+    /// `runs.csv`'s aggregate rows (`rank` = `all`: every row of a
+    /// single-process run), the rows comparisons, claims and tuning use.
     pub rows: Vec<Row>,
+    /// `runs.csv`'s per-rank rows of a run with several MPI ranks.
+    pub rank_rows: Vec<Row>,
     /// `summary.csv`, recomputed from the rows unless the run completed.
     pub summary: Vec<SummaryRow>,
 }
@@ -283,7 +289,9 @@ pub struct LoadedRun {
 /// A missing or malformed file, naming it and the line.
 pub fn load(dir: &Path) -> anyhow::Result<LoadedRun> {
     let meta = read_meta(dir)?;
-    let rows = runs_file::read_rows(&dir.join(RUNS_CSV))?;
+    let (rows, rank_rows): (Vec<Row>, Vec<Row>) = runs_file::read_rows(&dir.join(RUNS_CSV))?
+        .into_iter()
+        .partition(Row::is_aggregate);
     let summary_path = dir.join(SUMMARY_CSV);
     // A run killed after a resume may hold the summary of its earlier stop.
     let summary = if meta.completed() && summary_path.exists() {
@@ -295,6 +303,7 @@ pub fn load(dir: &Path) -> anyhow::Result<LoadedRun> {
         dir: dir.to_path_buf(),
         meta,
         rows,
+        rank_rows,
         summary,
     })
 }

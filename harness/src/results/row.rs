@@ -44,6 +44,14 @@ pub struct Row {
     pub warmup: bool,
     /// Position in the run's schedule.
     pub order: u32,
+    /// The MPI rank this row measured, or `all` for the aggregate of every
+    /// rank (a single-process run writes only `all` rows; older files
+    /// without the column read as `all`).
+    #[serde(default = "aggregate_rank")]
+    pub rank: String,
+    /// Number of ranks in the run (1 without MPI).
+    #[serde(default = "one")]
+    pub ranks: u32,
     /// `ok`, `failed` or `unavailable`.
     pub status: String,
     /// Whether the data verified.
@@ -88,6 +96,25 @@ pub struct Row {
     pub first_done_s: f64,
     /// When the last lane finished.
     pub last_done_s: f64,
+    /// When the timed region started, seconds since the barrier that opened
+    /// it (the common clock of every rank).
+    #[serde(default)]
+    pub region_start_s: f64,
+    /// When it ended, on the same clock.
+    #[serde(default)]
+    pub region_end_s: f64,
+    /// Aggregate rows: last rank done − first rank done, seconds.
+    #[serde(default)]
+    pub straggler_s: Option<f64>,
+    /// Aggregate rows: the slowest rank's MB/s.
+    #[serde(default)]
+    pub rank_mb_per_s_min: Option<f64>,
+    /// Aggregate rows: the median rank's MB/s.
+    #[serde(default)]
+    pub rank_mb_per_s_median: Option<f64>,
+    /// Aggregate rows: the fastest rank's MB/s.
+    #[serde(default)]
+    pub rank_mb_per_s_max: Option<f64>,
     /// Intact appended lines.
     pub append_intact: Option<u64>,
     /// Corrupted appended lines.
@@ -102,6 +129,23 @@ pub struct Row {
     pub settle_idle: bool,
     /// RFC 3339 time the repetition started.
     pub started_at: String,
+}
+
+impl Row {
+    /// Whether this row is an aggregate (`rank` = `all`, or empty in a row
+    /// built in memory without it): the rows summaries, comparisons, claims
+    /// and tuning use.
+    pub fn is_aggregate(&self) -> bool {
+        self.rank.is_empty() || self.rank == crate::clients::aggregate::ALL
+    }
+}
+
+fn aggregate_rank() -> String {
+    crate::clients::aggregate::ALL.into()
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// Round to `digits` decimals, so files hold fixed, stable figures.

@@ -148,14 +148,15 @@ fn median_u64(v: impl Iterator<Item = Option<u64>>) -> Option<u64> {
     (!v.is_empty()).then(|| median(v).round() as u64)
 }
 
-/// Summarise measured rows per scenario, sorted by scenario id.
+/// Summarise measured rows per scenario, sorted by scenario id: the
+/// aggregate rows (`rank` = `all`), never one MPI rank's.
 pub fn summarize_rows(rows: &[Row], seed: u64) -> Vec<SummaryRow> {
     let boot = Bootstrap {
         seed,
         ..Bootstrap::default()
     };
     let mut groups: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
-    for r in rows.iter().filter(|r| !r.warmup) {
+    for r in rows.iter().filter(|r| !r.warmup && r.is_aggregate()) {
         groups.entry(r.scenario_id.as_str()).or_default().push(r);
     }
     let mut out: Vec<SummaryRow> = groups.values().map(|g| summarize_group(g, &boot)).collect();

@@ -22,7 +22,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::corpus::{self, Corpus, CorpusLock};
+use crate::clients::{self, ClientOptions, Clients, PreparedCorpus};
+use crate::corpus::{self, Corpus};
 use crate::experiment::{schedule, Plan};
 use crate::interrupt;
 use crate::results::{Machine, RunMeta, RunWriter, SummaryRow};
@@ -43,6 +44,8 @@ pub struct RunOptions {
     pub command_line: Vec<String>,
     /// Experiment files with their text, recorded in `run.json`.
     pub experiment_files: Vec<(String, String)>,
+    /// Layout, reorder and stonewall of the clients (MPI ranks).
+    pub clients: ClientOptions,
 }
 
 /// What a finished or interrupted run produced.
@@ -72,20 +75,55 @@ pub struct RunOutcome {
 /// Corpus creation or verification failures and result-writing failures;
 /// a failing scenario is recorded in its rows, not raised.
 pub fn run(plan: &Plan, opts: &RunOptions) -> anyhow::Result<RunOutcome> {
-    let run_id = opts
-        .run_id
-        .clone()
-        .unwrap_or_else(|| unused_run_id(&opts.results_dir));
+    run_clients(plan, opts, &clients::Single)
+}
+
+/// Run every repetition of `plan` on every rank of `clients` at once:
+/// barriers before corpus creation, cache preparation, settle and each
+/// timed region; rank 0 writes the run folder with every rank's rows and
+/// their aggregates. Other ranks return an outcome without summary rows.
+///
+/// # Errors
+/// As [`run`], and ranks whose binary or plan differ; any rank's setup
+/// failure comes back on every rank, naming it.
+pub fn run_clients(
+    plan: &Plan,
+    opts: &RunOptions,
+    clients: &dyn Clients,
+) -> anyhow::Result<RunOutcome> {
+    let digest_of = serde_json::to_vec(&(plan, &opts.experiment_files, &opts.clients))?;
+    clients::check_same_plan(clients, &digest_of)?;
+    let run_id = clients::broadcast_json(
+        clients,
+        &opts
+            .run_id
+            .clone()
+            .unwrap_or_else(|| unused_run_id(&opts.results_dir)),
+    )?;
     let dir = opts.results_dir.join(&run_id);
-    if std::fs::symlink_metadata(&dir).is_ok() {
-        anyhow::bail!(
-            "run folder {} exists already: pick another --run-id (or `--resume {}`)",
-            dir.display(),
-            dir.display()
-        );
-    }
-    let (corpus, provenance, _lock) = prepare_corpus(plan, &opts.data_dir, opts.progress)?;
+    let taken = clients.rank() == 0 && std::fs::symlink_metadata(&dir).is_ok();
+    clients::agree(
+        clients,
+        match taken {
+            true => Err(anyhow::anyhow!(
+                "run folder {} exists already: pick another --run-id (or `--resume {}`)",
+                dir.display(),
+                dir.display()
+            )),
+            false => Ok(()),
+        },
+    )?;
+    let show = opts.progress && clients.rank() == 0;
+    let (corpus, provenance, _lock) = clients::prepare_corpus(
+        clients,
+        &opts.clients,
+        &opts.data_dir,
+        &plan.corpus.dir_name(),
+        &|dir| prepare_corpus(plan, dir, show),
+    )?;
     let _active = interrupt::begin_run();
+    let machine = Machine::describe(&corpus.dir);
+    let ranks = clients::describe_ranks(clients, &opts.clients, &machine, &corpus.dir)?;
     let meta = RunMeta {
         run_id: run_id.clone(),
         iolab_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -93,7 +131,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> anyhow::Result<RunOutcome> {
             .unwrap_or("unknown")
             .to_string(),
         command_line: opts.command_line.clone(),
-        machine: Machine::describe(&corpus.dir),
+        machine,
         corpus_dir: corpus.dir.clone(),
         corpus_provenance: provenance,
         plan: plan.clone(),
@@ -103,16 +141,34 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> anyhow::Result<RunOutcome> {
         interrupted: false,
         resumed_at: Vec::new(),
         corpus_digest: Some(corpus_digest(&corpus)),
+        clients: ranks,
     };
-    let scratch = corpus::Scratch::create(&opts.data_dir, &run_id)?;
-    let writer = match RunWriter::create(&dir, meta) {
+    let (parent, scratch_id) =
+        opts.clients
+            .scratch_place(&opts.data_dir, &run_id, clients.rank(), clients.size());
+    let scratch = clients::agree(
+        clients,
+        corpus::Scratch::create(&parent, &scratch_id).map_err(anyhow::Error::from),
+    )?;
+    let writer = (clients.rank() == 0)
+        .then(|| RunWriter::create(&dir, meta))
+        .transpose();
+    let writer = match clients::agree(clients, writer) {
         Ok(w) => w,
         Err(e) => {
             let _ = scratch.remove();
             return Err(e);
         }
     };
-    execute(writer, &corpus, scratch, opts.progress)
+    let run = Running {
+        plan,
+        corpus: &corpus,
+        clients,
+        layout: &opts.clients,
+        run_id: &run_id,
+        progress: show,
+    };
+    execute(&run, writer, scratch, dir)
 }
 
 /// xxh3 of the corpus manifest, as recorded in `run.json`.
@@ -130,18 +186,28 @@ enum Ending {
     Interrupted,
 }
 
-/// Run the repetitions `writer` has no row for yet, then remove the scratch
-/// folder and write the summary (and the end, interrupted or not).
-fn execute(
-    mut writer: RunWriter,
-    corpus: &Corpus,
-    scratch: corpus::Scratch,
+/// What every repetition of a run shares.
+struct Running<'a> {
+    plan: &'a Plan,
+    corpus: &'a Corpus,
+    clients: &'a dyn Clients,
+    layout: &'a ClientOptions,
+    run_id: &'a str,
     progress: bool,
+}
+
+/// Run the repetitions `writer` has no row for yet, then remove the scratch
+/// folder and write the summary (and the end, interrupted or not). Only
+/// rank 0 has a writer.
+fn execute(
+    run: &Running,
+    mut writer: Option<RunWriter>,
+    scratch: corpus::Scratch,
+    dir: PathBuf,
 ) -> anyhow::Result<RunOutcome> {
-    let plan = writer.meta().plan.clone();
     let scratch_path = scratch.path().to_path_buf();
-    let ctx = TaskContext::new(corpus, &scratch_path);
-    let result = run_schedule(&plan, &ctx, corpus, &mut writer, progress);
+    let ctx = TaskContext::new(run.corpus, &scratch_path);
+    let result = run_schedule(run, &ctx, writer.as_mut());
     let cleanup = scratch.remove();
     let ending = match result {
         // A stop-now abandons the repetition midway; what broke is ours.
@@ -149,15 +215,19 @@ fn execute(
         other => other?,
     };
     cleanup.with_context(|| format!("removing scratch folder {}", scratch_path.display()))?;
-    let dir = writer.dir().to_path_buf();
-    let had_failures = writer
-        .rows()
-        .iter()
-        .any(|r| !r.warmup && (r.status == "failed" || (r.status == "ok" && !r.verified)));
-    let rows = writer.rows().len();
+    let had_failures = writer.as_ref().is_some_and(|w| {
+        w.rows()
+            .iter()
+            .any(|r| !r.warmup && (r.status == "failed" || (r.status == "ok" && !r.verified)))
+    });
+    let had_failures = clients::broadcast_json(run.clients, &had_failures)?;
+    let plan = run.plan;
     let planned = schedule(plan.scenarios.len(), plan.warmup, plan.reps, plan.order).len();
     let interrupted = ending == Ending::Interrupted;
-    let summary = writer.finish(now_rfc3339(), interrupted)?;
+    let (rows, summary) = match writer {
+        Some(w) => (w.rows().len(), w.finish(now_rfc3339(), interrupted)?),
+        None => (0, Vec::new()),
+    };
     Ok(RunOutcome {
         dir,
         summary,
@@ -168,20 +238,21 @@ fn execute(
     })
 }
 
-fn run_schedule(
+/// The repetitions already in `writer` (a resumed run) and the scenarios
+/// found unavailable there.
+fn finished(
     plan: &Plan,
-    ctx: &TaskContext,
-    corpus: &Corpus,
-    writer: &mut RunWriter,
-    progress: bool,
-) -> anyhow::Result<Ending> {
-    let slots = schedule(plan.scenarios.len(), plan.warmup, plan.reps, plan.order);
-    let done: HashSet<(String, u32, bool)> = writer
+    writer: Option<&RunWriter>,
+) -> (HashSet<(String, u32, bool)>, HashSet<usize>) {
+    let Some(writer) = writer else {
+        return Default::default();
+    };
+    let done = writer
         .rows()
         .iter()
         .map(|r| (r.scenario_id.clone(), r.rep, r.warmup))
         .collect();
-    let mut unavailable: HashSet<usize> = plan
+    let unavailable = plan
         .scenarios
         .iter()
         .enumerate()
@@ -193,7 +264,18 @@ fn run_schedule(
         })
         .map(|(i, _)| i)
         .collect();
-    let bar = progress_bar(slots.len() as u64, progress);
+    (done, unavailable)
+}
+
+fn run_schedule(
+    run: &Running,
+    ctx: &TaskContext,
+    mut writer: Option<&mut RunWriter>,
+) -> anyhow::Result<Ending> {
+    let plan = run.plan;
+    let slots = schedule(plan.scenarios.len(), plan.warmup, plan.reps, plan.order);
+    let (done, mut unavailable) = finished(plan, writer.as_deref());
+    let bar = progress_bar(slots.len() as u64, run.progress);
     let _notices = interrupt::notices_above(&bar);
     let mut result = Ok(Ending::Complete);
     for (order, slot) in slots.iter().enumerate() {
@@ -204,7 +286,8 @@ fn run_schedule(
             bar.inc(1);
             continue;
         }
-        if interrupt::stop_requested() {
+        // Every rank stops at the same repetition: rank 0's signal decides.
+        if clients::broadcast_json(run.clients, &interrupt::stop_requested())? {
             result = Ok(Ending::Interrupted);
             break;
         }
@@ -213,11 +296,12 @@ fn run_schedule(
             plan,
             scenario,
             ctx,
-            corpus,
+            run.corpus,
             *slot,
             order as u32,
-            writer_run_id(writer),
+            run.run_id.to_string(),
             &bar,
+            (run.clients, run.layout),
         );
         if interrupt::stop_now() {
             // Abandoned midway: not a finished repetition, no row.
@@ -225,11 +309,18 @@ fn run_schedule(
             break;
         }
         let appended = row.and_then(|row| {
-            if row.status == "unavailable" {
+            let rows = clients::collect_rows(run.clients, row)?;
+            let skip = rows.last().filter(|r| r.status == "unavailable");
+            if let Some(row) = skip {
                 bar.println(format!("{}: {}", scenario.label(), row.detail));
+            }
+            if clients::broadcast_json(run.clients, &skip.is_some())? {
                 unavailable.insert(slot.scenario);
             }
-            writer.append(row)
+            match writer.as_mut() {
+                Some(w) => rows.into_iter().try_for_each(|r| w.append(r)),
+                None => Ok(()),
+            }
         });
         if let Err(e) = appended {
             result = Err(e);
@@ -241,32 +332,20 @@ fn run_schedule(
     result
 }
 
-fn writer_run_id(writer: &RunWriter) -> String {
-    writer
-        .dir()
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
-
-/// Create or reuse the plan's corpus under the data folder; the corpus lock
-/// comes back held shared, for the run to keep.
-fn prepare_corpus(
-    plan: &Plan,
-    data_dir: &Path,
-    progress: bool,
-) -> anyhow::Result<(Corpus, String, CorpusLock)> {
-    let dir = data_dir.join(plan.corpus.dir_name());
-    crate::safefs::Dir::create_all(data_dir)
-        .with_context(|| format!("creating data folder {}", data_dir.display()))?;
+/// Create or reuse the plan's corpus in `dir`, creating the data folder
+/// above it; the corpus lock comes back held shared, for the run to keep.
+fn prepare_corpus(plan: &Plan, dir: &Path, progress: bool) -> anyhow::Result<PreparedCorpus> {
+    if let Some(parent) = dir.parent() {
+        crate::safefs::Dir::create_all(parent)
+            .with_context(|| format!("creating data folder {}", parent.display()))?;
+    }
     let bar = progress_bar(0, progress);
     bar.set_style(bytes_style());
     bar.set_message(format!("corpus {}", dir.display()));
-    let (corpus, provenance, lock) =
-        Corpus::create_or_reuse(&dir, &plan.corpus, &|done, total| {
-            bar.set_length(total);
-            bar.set_position(done);
-        })?;
+    let (corpus, provenance, lock) = Corpus::create_or_reuse(dir, &plan.corpus, &|done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })?;
     bar.finish_and_clear();
     Ok((corpus, provenance.to_string(), lock))
 }

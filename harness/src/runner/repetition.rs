@@ -4,6 +4,7 @@
 use anyhow::Context;
 use indicatif::ProgressBar;
 
+use crate::clients::{ClientOptions, Clients, SyncPoint};
 use crate::corpus::{self, Corpus};
 use crate::experiment::{Plan, Scenario, Slot};
 use crate::measure::{cache, latency, quiet};
@@ -12,11 +13,15 @@ use crate::results::Row;
 use crate::strategy::{self, Execution, StrategyError};
 use crate::workload::{RunCheck, TaskContext};
 
-/// Run one repetition and describe it as a row.
+/// Run one repetition and describe it as a row. With several ranks, every
+/// rank passes a barrier before settle, before cache preparation and before
+/// the timed region, whatever happened to it before.
 ///
 /// # Errors
 /// Only harness failures (the scratch folder or cache control broke); a
-/// failing scenario comes back as a row with status `failed`.
+/// failing scenario comes back as a row with status `failed`. With several
+/// ranks a harness failure is a `failed` row too, so no rank is left
+/// waiting at a barrier.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn run(
     plan: &Plan,
@@ -27,18 +32,38 @@ pub(super) fn run(
     order: u32,
     run_id: String,
     bar: &ProgressBar,
+    (clients, layout): (&dyn Clients, &ClientOptions),
 ) -> anyhow::Result<Row> {
     let workload = &scenario.workload;
     let ctx = &ctx.on_first_files(scenario.first_files);
-    corpus::reset_scratch(&ctx.scratch)?;
-    workload
-        .setup_repetition(ctx)
-        .context("setting up the repetition's scratch files")?;
+    let (first, count) = layout.block(clients.rank(), clients.size(), ctx.used_files);
+    let ctx = &mut ctx.on_block(first, count);
+    let prepared = prepare_scratch(workload, ctx);
+    if clients.size() == 1 {
+        prepared.as_ref().map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    }
+    clients.barrier();
     let quiet = quiet::wait_until_quiet(&ctx.scratch, plan.settle);
+    clients.barrier();
     let inputs = workload.inputs(ctx);
-    let method = cache::prepare(scenario.cache, plan.cold_method, &inputs)
-        .context("setting the cache state")?;
-    let resident = cache::resident_percent(&inputs).context("measuring cache residency")?;
+    let cached = prepared.and_then(|()| {
+        let method = cache::prepare(scenario.cache, plan.cold_method, &inputs)
+            .context("setting the cache state")?;
+        let resident = cache::resident_percent(&inputs).context("measuring cache residency")?;
+        Ok((method, resident))
+    });
+    let sync = SyncPoint::after_barrier(clients);
+    let (method, resident) = match cached {
+        Ok(c) => c,
+        Err(e) if clients.size() == 1 => return Err(e),
+        Err(e) => {
+            let mut row = base_row(scenario, slot, order, run_id);
+            row.status = "failed".into();
+            row.detail = format!("{e:#}");
+            return Ok(row);
+        }
+    };
+    ctx.stonewall_ns = sync.deadline_ns(layout.stonewall);
     let mut row = base_row(scenario, slot, order, run_id);
     row.cache_method = method.as_str().into();
     row.cache_resident_pct = resident.map(|p| round(p, 2));
@@ -52,15 +77,22 @@ pub(super) fn run(
     let kill_after = scenario
         .kill_at_pct
         .map(|pct| (workload.tasks(ctx) as u64 * u64::from(pct) / 100) as u32);
-    let result = match workload.unavailable(ctx) {
+    let unavailable = workload
+        .unavailable(ctx)
+        .or_else(|| layout.unsupported(&scenario.strategy, clients.size()));
+    let called = sync.elapsed().as_secs_f64();
+    let result = match unavailable {
         Some(why) => Err(StrategyError::Unavailable(why)),
         None => strategy::execute(&scenario.strategy, workload, ctx, corpus, kill_after),
     };
+    row.region_start_s = round(called, 6);
+    row.region_end_s = row.region_start_s;
     match result {
         Ok(exec) => {
-            let check = workload.verify_run(ctx, corpus, exec.count_sum, exec.interrupted);
+            let check = check_run(workload, ctx, corpus, &exec);
             fill_measurements(&mut row, &exec);
             fill_check(&mut row, &exec, check);
+            row.region_end_s = round(called + exec.usage.wall.as_secs_f64(), 6);
         }
         Err(StrategyError::Unavailable(why)) => {
             row.status = "unavailable".into();
@@ -75,6 +107,30 @@ pub(super) fn run(
         row.detail = format!("{}; warning: {w}", row.detail);
     }
     Ok(row)
+}
+
+/// Verify what the repetition left behind: only the finished tasks' when
+/// the stonewall cut it short.
+fn check_run(
+    workload: &crate::workload::Workload,
+    ctx: &TaskContext,
+    corpus: &Corpus,
+    exec: &Execution,
+) -> RunCheck {
+    if ctx.stonewall_ns.is_some() && exec.records.len() < workload.tasks(ctx) as usize {
+        let finished = exec.records.iter().map(|r| r.index).collect();
+        workload.verify_finished(ctx, corpus, finished)
+    } else {
+        workload.verify_run(ctx, corpus, exec.count_sum, exec.interrupted)
+    }
+}
+
+/// Empty the scratch folder and lay out the repetition's scratch files.
+fn prepare_scratch(workload: &crate::workload::Workload, ctx: &TaskContext) -> anyhow::Result<()> {
+    corpus::reset_scratch(&ctx.scratch)?;
+    workload
+        .setup_repetition(ctx)
+        .context("setting up the repetition's scratch files")
 }
 
 fn base_row(scenario: &Scenario, slot: Slot, order: u32, run_id: String) -> Row {

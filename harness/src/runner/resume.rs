@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::{corpus_digest, execute, now_rfc3339, prepare_corpus, RunOutcome};
+use super::{corpus_digest, execute, now_rfc3339, prepare_corpus, RunOutcome, Running};
+use crate::clients::{self, ClientOptions};
 use crate::corpus;
 use crate::interrupt;
 use crate::results::{read_meta, Machine, RunMeta, RunWriter};
@@ -34,9 +35,16 @@ pub fn resume(dir: &Path, progress: bool) -> anyhow::Result<RunOutcome> {
             meta.ended_at.as_deref().unwrap_or("?")
         );
     }
+    if let Some(clients) = &meta.clients {
+        anyhow::bail!(
+            "{}: the run had {} MPI ranks; resuming a run of several ranks is not supported, rerun it",
+            dir.display(),
+            clients.ranks
+        );
+    }
     check_experiment_files(&meta)?;
     let data_dir = data_dir_of(&meta)?;
-    let (corpus, _, _lock) = prepare_corpus(&meta.plan, &data_dir, progress)?;
+    let (corpus, _, _lock) = prepare_corpus(&meta.plan, &meta.corpus_dir, progress)?;
     check_corpus(&meta, &corpus_digest(&corpus))?;
     check_machine(&meta.machine, &Machine::describe(&corpus.dir))?;
     let _active = interrupt::begin_run();
@@ -45,7 +53,15 @@ pub fn resume(dir: &Path, progress: bool) -> anyhow::Result<RunOutcome> {
     // A run killed outright leaves its scratch folder: it is removed and
     // made anew (once nobody holds it), then removed at the end.
     let scratch = corpus::Scratch::create_for_resume(&data_dir, &meta.run_id)?;
-    execute(writer, &corpus, scratch, progress)
+    let run = Running {
+        plan: &meta.plan,
+        corpus: &corpus,
+        clients: &clients::Single,
+        layout: &ClientOptions::default(),
+        run_id: &meta.run_id,
+        progress,
+    };
+    execute(&run, Some(writer), scratch, dir.to_path_buf())
 }
 
 /// The data folder the run used: the corpus folder's parent.

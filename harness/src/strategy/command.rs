@@ -98,6 +98,7 @@ fn used_bytes(ctx: &TaskContext, corpus: &Corpus) -> u64 {
         .manifest
         .files
         .iter()
+        .skip(ctx.first_file as usize)
         .take(ctx.used_files as usize)
         .map(|f| f.size)
         .sum()

@@ -33,27 +33,36 @@ pub trait TaskSource: Sync {
     fn completed(&self, _record: &TaskRecord) {}
 }
 
-/// Tasks `0..n` handed out by an atomic counter.
+/// Tasks of a range handed out by an atomic counter, until the range is
+/// done or the stonewall has passed (one clock read per task when set).
 #[derive(Debug)]
 pub struct Counter {
     next: AtomicU32,
     end: u32,
+    stonewall_ns: Option<u64>,
 }
 
 impl Counter {
-    /// Tasks `0..end`.
-    pub fn new(end: u32) -> Counter {
+    /// The tasks of `workload` in `ctx`, stopping at `ctx`'s stonewall.
+    pub fn new(workload: &Workload, ctx: &TaskContext) -> Counter {
+        let range = workload.task_range(ctx);
         Counter {
-            next: AtomicU32::new(0),
-            end,
+            next: AtomicU32::new(range.start),
+            end: range.end,
+            stonewall_ns: ctx.stonewall_ns,
         }
     }
 }
 
 impl TaskSource for Counter {
     fn next(&self) -> Option<u32> {
-        // A second SIGINT/SIGTERM: take no new task (one relaxed load).
-        if crate::interrupt::stop_now() {
+        // A second SIGINT/SIGTERM, or the stonewall's deadline: take no new
+        // task (one relaxed load, and a clock read only with a stonewall).
+        if crate::interrupt::stop_now()
+            || self
+                .stonewall_ns
+                .is_some_and(|d| crate::measure::monotonic_ns() >= d)
+        {
             return None;
         }
         let i = self.next.fetch_add(1, Ordering::Relaxed);

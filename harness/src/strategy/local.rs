@@ -20,7 +20,7 @@ pub(super) fn threads(
     ctx: &TaskContext,
     corpus: &Corpus,
 ) -> Result<Execution, StrategyError> {
-    let source = Counter::new(workload.tasks(ctx));
+    let source = Counter::new(workload, ctx);
     let meter = start_meter();
     let clock = meter.clock();
     let io = Blocking;
@@ -97,7 +97,7 @@ async fn async_lanes<I: Io>(
     ctx: &TaskContext,
     clock: Clock,
 ) -> LanesResult {
-    let source = Counter::new(workload.tasks(ctx));
+    let source = Counter::new(workload, ctx);
     let shared = workload.prepare(io, ctx).await?;
     let outputs =
         join_all((0..lanes.max(1)).map(|_| run_lane(io, workload, ctx, &shared, &source, clock)))

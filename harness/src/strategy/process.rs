@@ -104,7 +104,8 @@ pub(super) fn run(
     } else {
         batch
     };
-    let mut batches: VecDeque<Vec<u32>> = (0..tasks)
+    let mut batches: VecDeque<Vec<u32>> = workload
+        .task_range(ctx)
         .collect::<Vec<_>>()
         .chunks(batch as usize)
         .map(<[u32]>::to_vec)
@@ -117,10 +118,12 @@ pub(super) fn run(
     let mut meter = start_meter();
     let clock = meter.clock();
     let (mut workers, inbox) = spawn(processes, &setup)?;
+    let mut sent = 0usize;
     let in_flight = 2.max(threads.div_ceil(batch.max(1)) + 1);
     for _ in 0..in_flight {
         for w in workers.iter_mut() {
             if let Some(b) = batches.pop_front() {
+                sent += b.len();
                 w.send(&ToWorker::Batch { tasks: b })?;
             }
         }
@@ -142,9 +145,12 @@ pub(super) fn run(
                 if kill_after.is_some_and(|k| exec.records.len() >= k as usize) {
                     return Ok(kill_all(workers, meter, exec));
                 }
-                if let Some(b) = batches.pop_front() {
+                // Past the stonewall no batch is handed out; those sent finish.
+                let next = (!ctx.past_stonewall()).then(|| batches.pop_front());
+                if let Some(b) = next.flatten() {
+                    sent += b.len();
                     workers[id].send(&ToWorker::Batch { tasks: b })?;
-                } else if exec.records.len() == tasks as usize {
+                } else if exec.records.len() == sent {
                     workers
                         .iter_mut()
                         .try_for_each(|w| w.send(&ToWorker::Finish))?;

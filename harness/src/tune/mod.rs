@@ -165,6 +165,7 @@ impl PlanRunner for LiveRunner<'_> {
             progress: self.cfg.progress,
             command_line: std::env::args().collect(),
             experiment_files: Vec::new(),
+            clients: crate::clients::ClientOptions::default(),
         };
         let t = Instant::now();
         let outcome = runner::run(plan, &opts)?;

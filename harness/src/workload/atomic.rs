@@ -64,7 +64,7 @@ fn new_content(ctx: &TaskContext, k: u32, out: &mut Vec<u8>) {
 }
 
 pub(super) fn setup(ctx: &TaskContext) -> io::Result<()> {
-    (0..ctx.used_files).into_par_iter().try_for_each(|k| {
+    ctx.file_range().into_par_iter().try_for_each(|k| {
         let to = target(ctx, k);
         crate::safefs::copy_new(&ctx.input(k), &to)
             .map(|_| ())
@@ -124,7 +124,8 @@ async fn sync_dir<I: Io>(io: &I, dir: &Path) -> io::Result<()> {
 /// After a crash (`interrupted`), old targets are fine (their save never
 /// happened); only torn ones fail.
 pub(super) fn verify(ctx: &TaskContext, interrupted: bool) -> RunCheck {
-    let states: Vec<TargetState> = (0..ctx.used_files)
+    let states: Vec<TargetState> = ctx
+        .file_range()
         .into_par_iter()
         .map(|k| classify(ctx, k))
         .collect();

@@ -74,6 +74,14 @@ pub struct TaskContext {
     /// Files the per-file workloads use: the first this-many (all unless a
     /// scenario runs on a subset).
     pub used_files: u32,
+    /// The first of the files in use (0 unless a rank works on a block of a
+    /// shared corpus): per-file tasks are files `first_file .. first_file + used_files`.
+    #[serde(default)]
+    pub first_file: u32,
+    /// Stop taking new tasks at this `CLOCK_MONOTONIC` time in ns (the
+    /// stonewall; `None`: run every task).
+    #[serde(default)]
+    pub stonewall_ns: Option<u64>,
     /// Lines per corpus file.
     pub lines: u32,
     /// Values per line.
@@ -94,6 +102,8 @@ impl TaskContext {
             corpus_dir: corpus.dir.clone(),
             files: spec.files,
             used_files: spec.files,
+            first_file: 0,
+            stonewall_ns: None,
             lines: spec.lines,
             values: spec.values,
             large_file: corpus.large_path(),
@@ -109,6 +119,28 @@ impl TaskContext {
             used_files: files.map_or(self.files, |n| n.min(self.files)),
             ..self.clone()
         }
+    }
+
+    /// This context limited to the `count` files from `first` of the files
+    /// in use (a rank's block of a shared corpus).
+    pub fn on_block(&self, first: u32, count: u32) -> TaskContext {
+        let first = first.min(self.used_files);
+        TaskContext {
+            first_file: self.first_file + first,
+            used_files: count.min(self.used_files - first),
+            ..self.clone()
+        }
+    }
+
+    /// The per-file workloads' files (and task indices).
+    pub fn file_range(&self) -> std::ops::Range<u32> {
+        self.first_file..self.first_file + self.used_files
+    }
+
+    /// Whether the stonewall has passed: no new task may start.
+    pub fn past_stonewall(&self) -> bool {
+        self.stonewall_ns
+            .is_some_and(|d| crate::measure::monotonic_ns() >= d)
     }
 
     /// Path of corpus file `k`.
@@ -335,15 +367,21 @@ impl Workload {
 
     /// How many tasks one repetition has.
     pub fn tasks(&self, ctx: &TaskContext) -> u32 {
+        self.task_range(ctx).len() as u32
+    }
+
+    /// The task indices of one repetition: the files in use for per-file
+    /// workloads, `0..n` otherwise.
+    pub fn task_range(&self, ctx: &TaskContext) -> std::ops::Range<u32> {
         match self {
             Workload::Write(_)
             | Workload::Read(_)
             | Workload::Copy(_)
-            | Workload::AtomicSave(_) => ctx.used_files,
-            Workload::Append(s) => s.lines,
-            Workload::Stream(s) => s.segments,
-            Workload::Scan(s) => s.segments,
-            Workload::Random(s) => s.reads,
+            | Workload::AtomicSave(_) => ctx.file_range(),
+            Workload::Append(s) => 0..s.lines,
+            Workload::Stream(s) => 0..s.segments,
+            Workload::Scan(s) => 0..s.segments,
+            Workload::Random(s) => 0..s.reads,
         }
     }
 
@@ -352,11 +390,9 @@ impl Workload {
     pub fn inputs(&self, ctx: &TaskContext) -> Vec<PathBuf> {
         match self {
             Workload::Read(_) | Workload::Copy(_) => {
-                (0..ctx.used_files).map(|k| ctx.input(k)).collect()
+                ctx.file_range().map(|k| ctx.input(k)).collect()
             }
-            Workload::AtomicSave(_) => (0..ctx.used_files)
-                .map(|k| atomic::target(ctx, k))
-                .collect(),
+            Workload::AtomicSave(_) => ctx.file_range().map(|k| atomic::target(ctx, k)).collect(),
             Workload::Stream(_) | Workload::Scan(_) | Workload::Random(_) => {
                 ctx.large_file.iter().cloned().collect()
             }
@@ -500,12 +536,41 @@ impl Workload {
         interrupted: bool,
     ) -> RunCheck {
         match self {
-            Workload::Write(_) | Workload::Copy(_) => write::verify_outputs(ctx, corpus),
+            Workload::Write(_) | Workload::Copy(_) => {
+                write::verify_outputs(ctx, corpus, ctx.file_range().collect())
+            }
             Workload::Read(_) | Workload::Random(_) => RunCheck::passed("task evidence checked"),
             Workload::Append(s) => append::verify(s, ctx),
             Workload::AtomicSave(_) => atomic::verify(ctx, interrupted),
             Workload::Stream(s) => stream::verify(s, ctx, count_sum),
             Workload::Scan(_) => scan::verify(corpus, count_sum),
+        }
+    }
+}
+
+impl Workload {
+    /// Check what a repetition stopped by the stonewall left behind: only
+    /// the `finished` tasks ran, so outputs are checked for those alone; the
+    /// workloads whose check needs every task (a line count, every append,
+    /// every target) cannot be checked and say so.
+    pub fn verify_finished(
+        &self,
+        ctx: &TaskContext,
+        corpus: &Corpus,
+        finished: Vec<u32>,
+    ) -> RunCheck {
+        match self {
+            Workload::Write(_) | Workload::Copy(_) => write::verify_outputs(ctx, corpus, finished),
+            Workload::Read(_) | Workload::Random(_) => RunCheck::passed("task evidence checked"),
+            Workload::Append(_)
+            | Workload::AtomicSave(_)
+            | Workload::Stream(_)
+            | Workload::Scan(_) => RunCheck::failed(format!(
+                "the stonewall stopped {} after {} of {} tasks; its check needs every task",
+                self.name(),
+                finished.len(),
+                self.tasks(ctx)
+            )),
         }
     }
 }

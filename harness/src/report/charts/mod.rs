@@ -18,6 +18,7 @@ pub mod draw;
 pub mod glyphs;
 pub mod latency;
 pub mod nested;
+pub mod ranks;
 pub mod ratio;
 pub mod scaling;
 pub mod throughput;
@@ -35,6 +36,8 @@ use crate::results::SummaryRow;
 pub enum Section {
     /// Throughput per strategy, one chart per workload.
     Throughput,
+    /// Throughput per MPI rank (runs with several ranks).
+    Ranks,
     /// Throughput against worker count.
     Scaling,
     /// Nested pools: processes × threads.
@@ -55,8 +58,9 @@ pub enum Section {
 
 impl Section {
     /// Every chart section, in page order.
-    pub const ALL: [Section; 9] = [
+    pub const ALL: [Section; 10] = [
         Section::Throughput,
+        Section::Ranks,
         Section::Scaling,
         Section::Nested,
         Section::Chunks,
@@ -71,6 +75,7 @@ impl Section {
     pub fn id(self) -> &'static str {
         match self {
             Section::Throughput => "throughput",
+            Section::Ranks => "ranks",
             Section::Scaling => "scaling",
             Section::Nested => "nested",
             Section::Chunks => "chunks",
@@ -86,6 +91,7 @@ impl Section {
     pub fn title(self) -> &'static str {
         match self {
             Section::Throughput => "Throughput per strategy",
+            Section::Ranks => "Throughput per MPI rank",
             Section::Scaling => "Scaling with workers",
             Section::Nested => "Nested pools: processes × threads",
             Section::Chunks => "Scan and stream: chunk size",
@@ -101,6 +107,7 @@ impl Section {
     pub fn intro(self) -> &'static str {
         match self {
             Section::Throughput => "Median throughput of each scenario with its 95 % bootstrap interval (whiskers), fastest first. The sequential baseline is outlined in black; the text gives the speedup over it with its own interval.",
+            Section::Ranks => "Each MPI rank's median throughput per scenario, whiskers from its slowest to its fastest repetition; the slowest rank is marked. The aggregate (all ranks, total bytes over the earliest start to the latest end) is in the throughput section above.",
             Section::Scaling => "Median throughput against the number of workers, one line per strategy; the shaded band is the 95 % interval. The dashed line is the sequential baseline.",
             Section::Nested => "Median throughput of P worker processes each running T threads; within a panel, darker is faster. The panel title gives the sequential baseline.",
             Section::Chunks => "Median throughput against the chunk (or buffer) size, one line per method, warm and cold caches side by side. Methods without a chunk size (mmap) are drawn as dashed horizontal lines.",
@@ -159,6 +166,7 @@ pub fn is_chart_file(file_name: &str) -> bool {
     };
     let families = [
         "throughput-",
+        "ranks-",
         "scaling-",
         "chunks-",
         "latency-",

@@ -1,0 +1,96 @@
+//! MPI ranks as clients (cargo feature `mpi`): rsmpi over the system's MPI.
+//! Every collective call is made from the main thread
+//! (`MPI_THREAD_FUNNELED`); the world communicator is the set of clients.
+
+use mpi::datatype::PartitionMut;
+use mpi::environment::Universe;
+use mpi::topology::SimpleCommunicator;
+use mpi::traits::*;
+use mpi::Count;
+
+use super::{Clients, LaunchError};
+
+/// The MPI world; finalised when dropped.
+pub(super) struct Mpi {
+    world: SimpleCommunicator,
+    // Dropping the universe calls MPI_Finalize: keep it last and alive.
+    _universe: Universe,
+}
+
+impl Mpi {
+    /// `MPI_Init_thread` with `MPI_THREAD_FUNNELED`.
+    pub(super) fn initialize() -> Result<Mpi, LaunchError> {
+        let (universe, _) = mpi::initialize_with_threading(mpi::Threading::Funneled)
+            .ok_or_else(|| LaunchError::Init("MPI was already initialised".into()))?;
+        Ok(Mpi {
+            world: universe.world(),
+            _universe: universe,
+        })
+    }
+}
+
+impl Clients for Mpi {
+    fn rank(&self) -> u32 {
+        self.world.rank() as u32
+    }
+
+    fn size(&self) -> u32 {
+        self.world.size() as u32
+    }
+
+    fn barrier(&self) {
+        self.world.barrier();
+    }
+
+    fn gather(&self, bytes: &[u8]) -> Vec<Vec<u8>> {
+        let root = self.world.process_at_rank(0);
+        let len = bytes.len() as Count;
+        if self.world.rank() != 0 {
+            root.gather_into(&len);
+            root.gather_varcount_into(bytes);
+            return Vec::new();
+        }
+        let mut counts = vec![0 as Count; self.world.size() as usize];
+        root.gather_into_root(&len, &mut counts[..]);
+        let displs: Vec<Count> = counts
+            .iter()
+            .scan(0, |at, c| {
+                let d = *at;
+                *at += c;
+                Some(d)
+            })
+            .collect();
+        let total: Count = counts.iter().sum();
+        let mut buf = vec![0u8; total as usize];
+        {
+            let mut part = PartitionMut::new(&mut buf[..], &counts[..], &displs[..]);
+            root.gather_varcount_into_root(bytes, &mut part);
+        }
+        counts
+            .iter()
+            .zip(&displs)
+            .map(|(c, d)| buf[*d as usize..(*d + *c) as usize].to_vec())
+            .collect()
+    }
+
+    fn broadcast(&self, bytes: &[u8]) -> Vec<u8> {
+        let root = self.world.process_at_rank(0);
+        let mut len = bytes.len() as u64;
+        root.broadcast_into(&mut len);
+        let mut buf = if self.world.rank() == 0 {
+            bytes.to_vec()
+        } else {
+            vec![0u8; len as usize]
+        };
+        root.broadcast_into(&mut buf[..]);
+        buf
+    }
+
+    fn abort(&self, code: i32) {
+        self.world.abort(code)
+    }
+
+    fn host(&self) -> String {
+        mpi::environment::processor_name().unwrap_or_else(|_| super::hostname())
+    }
+}

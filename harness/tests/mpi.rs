@@ -1,0 +1,457 @@
+//! MPI ranks as clients, for real: `mpirun -np 4 --oversubscribe` on this
+//! machine with tiny corpora (built with `--features mpi`), and the refusal
+//! of a build without the feature started as several ranks. Tests that need
+//! `mpirun` print `skipped: <reason>` without it.
+
+mod util;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use util::Lab;
+
+/// `mpirun` when it is installed.
+fn mpirun() -> Option<PathBuf> {
+    let found = Command::new("sh")
+        .args(["-c", "command -v mpirun"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    if found.is_none() {
+        eprintln!("skipped: mpirun is not installed (apt-get install openmpi-bin libopenmpi-dev)");
+    }
+    found
+}
+
+/// `mpirun -np N` (as root too, more ranks than cores) of the real iolab
+/// with a tiny-corpus `run` in `lab`; `extra` adds flags.
+fn mpi_run(mpirun: &Path, lab: &Lab, np: u32, extra: &[&str]) -> Output {
+    let mut c = Command::new(mpirun);
+    c.current_dir(lab.path())
+        .args([
+            "-np",
+            &np.to_string(),
+            "--oversubscribe",
+            "--allow-run-as-root",
+        ])
+        .args(["-x", "IOLAB_DATA_DIR"])
+        .env("IOLAB_DATA_DIR", lab.data())
+        .arg(env!("CARGO_BIN_EXE_iolab"))
+        .args(run_args(lab))
+        .args(extra);
+    c.output().expect("run mpirun")
+}
+
+fn run_args(lab: &Lab) -> Vec<String> {
+    let fixed = [
+        "run",
+        "--files",
+        "40",
+        "--lines",
+        "20",
+        "--reps",
+        "2",
+        "--warmup",
+        "0",
+        "--settle",
+        "0",
+        "--no-progress",
+        "--out",
+    ];
+    let mut v: Vec<String> = fixed.iter().map(|s| s.to_string()).collect();
+    v.push(lab.results().to_string_lossy().into_owned());
+    v
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "status {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// A build without the feature, started as one of several ranks, refuses
+/// with one line (the launcher's variable set by hand, and under a real
+/// `mpirun` when there is one) instead of running independent copies.
+#[cfg(not(feature = "mpi"))]
+#[test]
+fn a_build_without_mpi_refuses_to_run_as_several_ranks() {
+    let lab = Lab::new();
+    let out = lab
+        .iolab()
+        .env("OMPI_COMM_WORLD_SIZE", "4")
+        .args(run_args(&lab))
+        .args(["--workload", "read"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("built without MPI") && err.contains("OMPI_COMM_WORLD_SIZE=4"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        !lab.data().exists() && !lab.results().exists(),
+        "nothing created"
+    );
+    let Some(mpirun) = mpirun() else {
+        return;
+    };
+    let out = mpi_run(&mpirun, &lab, 2, &["--workload", "read"]);
+    assert!(!out.status.success(), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.matches("built without MPI").count(),
+        2,
+        "each rank says it once: {err}"
+    );
+    assert!(!lab.results().exists(), "no run folder: {}", text(&out));
+}
+
+/// Other commands refuse to run as several ranks in any build.
+#[test]
+fn commands_other_than_run_refuse_to_run_as_several_ranks() {
+    let lab = Lab::new();
+    let out = lab
+        .iolab()
+        .env("PMI_SIZE", "3")
+        .args(["corpus", "create", "--files", "5", "--lines", "5"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("only `iolab run`") && err.contains("PMI_SIZE=3"),
+        "{err}"
+    );
+    assert!(!lab.data().exists(), "nothing created");
+}
+
+#[cfg(feature = "mpi")]
+mod with_mpi {
+    use super::*;
+    use iolab::results::{LoadedRun, Row};
+
+    /// Per-rank rows of one scenario (its id starts with `scenario`) and
+    /// repetition, in rank order, and their aggregate.
+    fn rep_rows<'a>(run: &'a LoadedRun, scenario: &str, rep: u32) -> (Vec<&'a Row>, &'a Row) {
+        let ranks: Vec<&Row> = run
+            .rank_rows
+            .iter()
+            .filter(|r| r.scenario_id.starts_with(scenario) && r.rep == rep)
+            .collect();
+        let all = run
+            .rows
+            .iter()
+            .find(|r| r.scenario_id.starts_with(scenario) && r.rep == rep)
+            .expect("aggregate row");
+        (ranks, all)
+    }
+
+    /// The aggregate row's figures follow from the rank rows: bytes and
+    /// tasks summed, wall from the earliest start to the latest end, MB/s
+    /// from those, the straggler gap and the per-rank range.
+    fn check_aggregate(ranks: &[&Row], all: &Row) {
+        assert_eq!(ranks.len(), 4);
+        let ids: Vec<&str> = ranks.iter().map(|r| r.rank.as_str()).collect();
+        assert_eq!(ids, ["0", "1", "2", "3"]);
+        assert_eq!(all.rank, "all");
+        assert_eq!(all.ranks, 4);
+        assert_eq!(all.bytes, ranks.iter().map(|r| r.bytes).sum::<u64>());
+        assert_eq!(all.tasks, ranks.iter().map(|r| r.tasks).sum::<u64>());
+        let start = ranks
+            .iter()
+            .map(|r| r.region_start_s)
+            .fold(f64::INFINITY, f64::min);
+        let end = ranks.iter().map(|r| r.region_end_s).fold(0.0, f64::max);
+        let first = ranks
+            .iter()
+            .map(|r| r.region_end_s)
+            .fold(f64::INFINITY, f64::min);
+        assert!((all.wall_s - (end - start)).abs() < 2e-6, "{all:?}");
+        let mb = all.bytes as f64 / 1e6 / all.wall_s;
+        assert!(
+            (all.mb_per_s - mb).abs() <= 1e-3 * mb.max(1.0),
+            "{} vs {mb}",
+            all.mb_per_s
+        );
+        let gap = all.straggler_s.expect("straggler gap");
+        assert!((gap - (end - first)).abs() < 2e-6, "{gap}");
+        let rates: Vec<f64> = ranks.iter().map(|r| r.mb_per_s).collect();
+        let min = rates.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = rates.iter().copied().fold(0.0, f64::max);
+        assert_eq!(all.rank_mb_per_s_min, Some(min));
+        assert_eq!(all.rank_mb_per_s_max, Some(max));
+        for r in ranks {
+            assert!(
+                r.region_end_s >= r.region_start_s && r.region_start_s >= 0.0,
+                "{r:?}"
+            );
+        }
+    }
+
+    /// Bytes of the corpus files (`data-*`) in `dir`.
+    fn corpus_bytes(dir: &Path) -> u64 {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| e.file_name().to_string_lossy().starts_with("data-"))
+            .map(|e| e.metadata().unwrap().len())
+            .sum()
+    }
+
+    /// Per-rank layout: four corpora under `rank-R/`, every rank reads its
+    /// whole corpus (40 files), the aggregate adds up, the summary holds the
+    /// aggregate only, and run.json names the ranks and their host.
+    #[test]
+    fn per_rank_layout_runs_every_rank_on_its_own_corpus() {
+        let Some(mpirun) = mpirun() else { return };
+        let lab = Lab::new();
+        let out = mpi_run(
+            &mpirun,
+            &lab,
+            4,
+            &["--workload", "read,write", "--no-baseline"],
+        );
+        assert!(out.status.success(), "{}", text(&out));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            stdout.matches("results: ").count(),
+            1,
+            "only rank 0 prints: {stdout}"
+        );
+        let run = lab.only_run();
+        for r in 0..4 {
+            assert!(lab.data().join(format!("rank-{r}/csv-40x20x10")).is_dir());
+        }
+        assert_eq!(
+            run.rank_rows.len(),
+            2 * 2 * 4,
+            "2 scenarios × 2 reps × 4 ranks"
+        );
+        assert_eq!(run.rows.len(), 2 * 2, "one aggregate per repetition");
+        for s in [
+            "read/whole/sequential/warm",
+            "write/one-write/sequential/warm",
+        ] {
+            for rep in 0..2 {
+                let (ranks, all) = rep_rows(&run, s, rep);
+                check_aggregate(&ranks, all);
+                assert!(
+                    ranks.iter().all(|r| r.tasks == 40 && r.verified),
+                    "{ranks:?}"
+                );
+                assert_eq!(all.status, "ok", "{all:?}");
+            }
+        }
+        assert_eq!(run.summary.len(), 2);
+        assert!(run.summary.iter().all(|s| s.n == 2 && s.status == "ok"));
+        let clients = run.meta.clients.as_ref().expect("clients in run.json");
+        assert_eq!(clients.ranks, 4);
+        assert_eq!(clients.hosts.len(), 4);
+        assert_eq!(clients.machines.len(), 1, "one host: {clients:?}");
+        let left: Vec<String> = std::fs::read_dir(lab.data().join("rank-1"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(left, ["csv-40x20x10"], "scratch folders removed");
+    }
+
+    /// Shared layout: one corpus, the 40 files split into blocks of 10;
+    /// with `--reorder 1` rank r reads block r+1, and each rank's outputs
+    /// are verified against the manifest entries of its block.
+    #[test]
+    fn shared_layout_splits_files_into_blocks_and_reorder_shifts_them() {
+        let Some(mpirun) = mpirun() else { return };
+        let lab = Lab::new();
+        let out = mpi_run(
+            &mpirun,
+            &lab,
+            4,
+            &[
+                "--workload",
+                "read,copy",
+                "--layout",
+                "shared",
+                "--reorder",
+                "1",
+                "--no-baseline",
+            ],
+        );
+        assert!(out.status.success(), "{}", text(&out));
+        let run = lab.only_run();
+        assert!(lab.data().join("csv-40x20x10").is_dir());
+        assert!(!lab.data().join("rank-0").exists(), "no per-rank corpora");
+        for s in ["read/whole/sequential/warm", "copy/loop"] {
+            let (ranks, all) = rep_rows(&run, s, 1);
+            check_aggregate(&ranks, all);
+            assert!(
+                ranks.iter().all(|r| r.tasks == 10 && r.verified),
+                "{ranks:?}"
+            );
+            assert_eq!(all.tasks, 40);
+            assert_eq!(
+                all.bytes,
+                corpus_bytes(&lab.data().join("csv-40x20x10")),
+                "whole corpus once"
+            );
+        }
+        let clients = run.meta.clients.as_ref().expect("clients");
+        assert_eq!(clients.options.reorder, 1);
+    }
+
+    /// `--stonewall`: every rank stops taking tasks at the deadline; the
+    /// rows count what each finished (fewer than all), reads still verify.
+    #[test]
+    fn stonewall_stops_every_rank_and_counts_what_each_finished() {
+        let Some(mpirun) = mpirun() else { return };
+        let lab = Lab::new();
+        // 40 files × 20 one-byte reads each is slow enough to cut at 50 ms.
+        let out = mpi_run(
+            &mpirun,
+            &lab,
+            4,
+            &[
+                "--workload",
+                "stream",
+                "--variant",
+                "unbuffered",
+                "--large-file",
+                "8MiB",
+                "--segments",
+                "400",
+                "--stonewall",
+                "0.05",
+                "--no-baseline",
+            ],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "stream cannot be checked partially: {}",
+            text(&out)
+        );
+        let run = lab.only_run();
+        let (ranks, all) = rep_rows(&run, "stream/unbuffered", 0);
+        check_aggregate(&ranks, all);
+        assert!(
+            ranks.iter().all(|r| r.tasks < 400),
+            "{:?}",
+            ranks.iter().map(|r| r.tasks).collect::<Vec<_>>()
+        );
+        assert!(all.detail.contains("stonewall"), "{}", all.detail);
+        let out = mpi_run(
+            &mpirun,
+            &lab,
+            4,
+            &[
+                "--workload",
+                "random",
+                "--reads",
+                "2000000",
+                "--large-file",
+                "8MiB",
+                "--stonewall",
+                "0.05",
+                "--no-baseline",
+                "--run-id",
+                "random",
+            ],
+        );
+        assert!(out.status.success(), "{}", text(&out));
+        let run = iolab::results::load(&lab.results().join("random")).unwrap();
+        let (ranks, all) = rep_rows(&run, "random/pread", 1);
+        check_aggregate(&ranks, all);
+        assert!(
+            ranks
+                .iter()
+                .all(|r| r.tasks > 0 && r.tasks < 2_000_000 && r.verified),
+            "{ranks:?}"
+        );
+    }
+
+    /// A rank whose storage fills up (its rank folder a small tmpfs) fails
+    /// its repetitions; every aggregate row is failed naming rank 2, the
+    /// other ranks' rows are ok, and the run exits 2.
+    #[test]
+    fn a_failing_rank_fails_the_aggregate_row_and_is_named() {
+        let Some(mpirun) = mpirun() else { return };
+        let lab = Lab::new();
+        let tiny = lab.data().join("rank-2");
+        std::fs::create_dir_all(&tiny).unwrap();
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=1500k", "tmpfs"])
+            .arg(&tiny)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !mounted {
+            eprintln!("skipped: cannot mount a tmpfs here (not root?)");
+            return;
+        }
+        let out = mpi_run(
+            &mpirun,
+            &lab,
+            4,
+            &[
+                "--workload",
+                "write",
+                "--files",
+                "100",
+                "--lines",
+                "150",
+                "--no-baseline",
+            ],
+        );
+        let _ = Command::new("umount").arg(&tiny).status();
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        let run = lab.only_run();
+        for rep in 0..2 {
+            let (ranks, all) = rep_rows(&run, "write/one-write/sequential/warm", rep);
+            assert_eq!(all.status, "failed", "{all:?}");
+            assert!(
+                all.detail.starts_with("rank 2: ") && all.detail.contains("No space left"),
+                "{}",
+                all.detail
+            );
+            let states: Vec<&str> = ranks.iter().map(|r| r.status.as_str()).collect();
+            assert_eq!(states, ["ok", "ok", "failed", "ok"]);
+        }
+        assert_eq!(run.summary[0].status, "failed");
+    }
+
+    /// Ranks started with different plans (MPMD: two ranks with other
+    /// flags) are refused before anything runs, naming the ranks.
+    #[test]
+    fn ranks_with_different_plans_are_refused() {
+        let Some(mpirun) = mpirun() else { return };
+        let lab = Lab::new();
+        let exe = env!("CARGO_BIN_EXE_iolab");
+        let args = run_args(&lab);
+        let mut c = Command::new(&mpirun);
+        c.current_dir(lab.path())
+            .args([
+                "--oversubscribe",
+                "--allow-run-as-root",
+                "-x",
+                "IOLAB_DATA_DIR",
+            ])
+            .env("IOLAB_DATA_DIR", lab.data())
+            .args(["-np", "2", exe])
+            .args(&args)
+            .args(["--workload", "read", ":", "-np", "2", exe])
+            .args(&args)
+            .args(["--workload", "write"]);
+        let out = c.output().unwrap();
+        assert!(!out.status.success(), "{}", text(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("ranks disagree") && err.contains("rank 2: its plan"),
+            "{err}"
+        );
+        assert!(!lab.results().exists(), "no run folder: {}", text(&out));
+    }
+}
