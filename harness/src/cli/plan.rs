@@ -11,7 +11,7 @@ use clap::Args;
 
 use crate::corpus::{CorpusSpec, Scale};
 use crate::experiment::build::{self, BuildError, Knob, StrategyKnobs, WorkloadKnobs};
-use crate::experiment::{parse_size, CorpusOverrides, Order, Plan, Scenario, Settings};
+use crate::experiment::{parse_size, CorpusOverrides, Order, Plan, Scenario, Settings, Wait};
 use crate::measure::cache::ColdMethod;
 use crate::measure::quiet::Settle;
 use crate::strategy::Strategy;
@@ -201,12 +201,12 @@ fn settings(
         settle: m
             .settle
             .as_deref()
-            .map(|s| parse_duration("--settle", s))
+            .map(|s| wait("--settle", Wait::Settle, s))
             .transpose()?,
         settle_timeout: m
             .settle_timeout
             .as_deref()
-            .map(|s| parse_duration("--settle-timeout", s))
+            .map(|s| wait("--settle-timeout", Wait::SettleTimeout, s))
             .transpose()?,
         order: order(&defaults),
         cold_method: m.cold_method,
@@ -245,9 +245,17 @@ pub fn order(m: &MeasureArgs) -> Order {
 /// A duration that does not parse.
 pub fn settle(m: &MeasureArgs) -> Result<Settle, ConfigError> {
     Ok(Settle {
-        idle: parse_duration("--settle", &m.settle)?,
-        timeout: parse_duration("--settle-timeout", &m.settle_timeout)?,
+        idle: wait("--settle", Wait::Settle, &m.settle)?,
+        timeout: wait("--settle-timeout", Wait::SettleTimeout, &m.settle_timeout)?,
     })
+}
+
+/// Parse a settle window or timeout and check its range.
+///
+/// # Errors
+/// A duration that does not parse or is out of range, naming the flag.
+fn wait(flag: &'static str, kind: Wait, text: &str) -> Result<Duration, ConfigError> {
+    kind.parse(text).map_err(|allowed| invalid(flag, text, allowed))
 }
 
 /// Parse `0`, `500ms`, `2s`, `5m`.

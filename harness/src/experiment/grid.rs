@@ -15,7 +15,7 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::file::{ExperimentError, Place, RawCorpus, RawExperiment, RawGrid, Source};
-use super::{parse_duration, parse_size, Scenario};
+use super::{parse_size, Scenario, Wait};
 use crate::corpus::Scale;
 use crate::workload::Workload;
 
@@ -160,9 +160,11 @@ impl Experiment {
                 .transpose()?,
             ..Expansion::default()
         };
-        out.settle = settle.map(|s| self.duration(s, "settle")).transpose()?;
+        out.settle = settle
+            .map(|s| self.duration(s, "settle", Wait::Settle))
+            .transpose()?;
         out.settle_timeout = timeout
-            .map(|s| self.duration(s, "settle_timeout"))
+            .map(|s| self.duration(s, "settle_timeout", Wait::SettleTimeout))
             .transpose()?;
         out.files = self.corpus_count(pick(|c| &c.files), "corpus.files", 10_000_000)?;
         out.lines = self.corpus_count(pick(|c| &c.lines), "corpus.lines", 100_000_000)?;
@@ -185,14 +187,15 @@ impl Experiment {
         Ok(out)
     }
 
-    fn duration(&self, s: &Spanned<String>, key: &str) -> Result<Duration, ExperimentError> {
-        parse_duration(s.get_ref()).ok_or_else(|| {
-            self.source.invalid(
-                &s.span(),
-                key,
-                format!("{:?}", s.get_ref()),
-                "a duration such as 0, 200ms, 1s or 2m",
-            )
+    fn duration(
+        &self,
+        s: &Spanned<String>,
+        key: &str,
+        kind: Wait,
+    ) -> Result<Duration, ExperimentError> {
+        kind.parse(s.get_ref()).map_err(|allowed| {
+            self.source
+                .invalid(&s.span(), key, format!("{:?}", s.get_ref()), allowed)
         })
     }
 

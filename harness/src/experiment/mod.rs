@@ -25,7 +25,7 @@ pub use file::{ExperimentError, Place};
 pub use grid::{Expansion, Experiment, Skipped};
 pub use order::{schedule, Order, Slot};
 pub use set::{plan, Planned};
-pub use settings::{default_large_file, parse_duration, CorpusOverrides, Settings};
+pub use settings::{default_large_file, parse_duration, CorpusOverrides, Settings, Wait};
 pub use size::{parse_size, ParseSizeError};
 
 use std::time::Duration;
