@@ -34,6 +34,9 @@ pub enum ConfigError {
         /// What is allowed.
         allowed: String,
     },
+    /// A grid that multiplies out past the limit.
+    #[error(transparent)]
+    TooMany(#[from] crate::experiment::limit::TooManyScenarios),
     /// A combination that has no meaning.
     #[error("{0}")]
     Meaningless(String),
@@ -106,6 +109,7 @@ impl RunMeasureArgs {
 /// [`ConfigError`] naming the first bad flag or combination.
 pub fn build_plan(args: &RunArgs) -> Result<Plan, ConfigError> {
     let measure = args.measure.with_defaults();
+    grid_size(args)?;
     let workloads = workloads(args)?;
     let strategies = strategies(args)?;
     let mut scenarios = Vec::new();
@@ -152,6 +156,25 @@ pub fn build_plan(args: &RunArgs) -> Result<Plan, ConfigError> {
         cold_method: measure.cold_method,
         bootstrap_seed: measure.seed,
     })
+}
+
+/// The number of scenarios the flags' comma lists multiply out to, refused
+/// above [`crate::experiment::limit::MAX_SCENARIOS`] before anything is built.
+fn grid_size(args: &RunArgs) -> Result<u64, ConfigError> {
+    let len = |n: usize| n.max(1) as u64;
+    Ok(crate::experiment::limit::check(
+        "the flags",
+        &[
+            ("workload", len(args.workload.len())),
+            ("variant", len(args.variant.len())),
+            ("chunk", len(args.chunk.len())),
+            ("buffer", len(args.buffer.len())),
+            ("strategy", len(args.strategy.len())),
+            ("workers", len(args.workers.len())),
+            ("threads", len(args.threads.len())),
+            ("cache", len(args.cache.len())),
+        ],
+    )?)
 }
 
 /// The settings of `iolab run x.toml …`: the scale and corpus flags, the

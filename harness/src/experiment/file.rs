@@ -93,6 +93,9 @@ pub enum ExperimentError {
         /// Its value.
         second_value: u32,
     },
+    /// A grid that multiplies out past the limit.
+    #[error(transparent)]
+    TooMany(#[from] super::limit::TooManyScenarios),
     /// Nothing to run.
     #[error("{0}")]
     Nothing(String),

@@ -9,12 +9,14 @@
 //! - `grid`, `expand`: one file at one scale, its grid expanded, meaningless
 //!   combinations skipped with a note;
 //! - `set`: several files merged into one [`Plan`];
+//! - [`limit`]: how many scenarios a run may hold, counted before expanding;
 //! - `order`: the schedule of repetitions.
 
 pub mod build;
 mod expand;
 mod file;
 mod grid;
+pub mod limit;
 mod order;
 pub mod python;
 mod set;
