@@ -28,7 +28,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Run(args) if !args.experiments.is_empty() => run_experiments(&args),
         Command::Run(args) => {
             let plan = cli::build_plan(&args)?;
-            run_plan(&plan, &args.output, &args.corpus.data_dir)
+            run_plan(&plan, &args.output, &args.corpus)
         }
         Command::BenchAll(args) => bench_all(&args),
         Command::Report(args) => crate::report::command(&args),
@@ -56,10 +56,15 @@ fn corpus_command(command: CorpusCommand) -> anyhow::Result<ExitCode> {
 
 fn create_corpus(args: &CorpusArgs) -> anyhow::Result<ExitCode> {
     let spec = cli::plan::corpus_spec(args, false)?;
-    let dir = args
-        .dir
-        .clone()
-        .unwrap_or_else(|| args.data_dir.join(spec.dir_name()));
+    let dir = match &args.dir {
+        Some(dir) => dir.clone(),
+        None => {
+            std::fs::create_dir_all(&args.data_dir).with_context(|| {
+                format!("creating data folder {}", args.data_dir.display())
+            })?;
+            args.data_dir.join(spec.dir_name())
+        }
+    };
     let bar = runner::progress_bar(0, true);
     let start = Instant::now();
     let (corpus, provenance) = Corpus::create_or_reuse(&dir, &spec, &|done, total| {
@@ -110,7 +115,13 @@ fn run_experiments(args: &cli::RunArgs) -> anyhow::Result<ExitCode> {
     if args.dry_run {
         return list_scenarios(&planned);
     }
-    let outcome = run_planned(&planned, &experiments, &args.output, &args.corpus.data_dir)?;
+    let outcome = run_planned(
+        &planned,
+        &experiments,
+        &args.output,
+        &args.corpus.data_dir,
+        args.corpus.dir.as_deref(),
+    )?;
     runner::print_summary(&mut std::io::stdout().lock(), &outcome.summary)?;
     println!("\nresults: {}", outcome.dir.display());
     Ok(experiment_exit_code(&outcome.summary))
@@ -200,9 +211,11 @@ fn run_planned(
     experiments: &[Experiment],
     output: &OutputArgs,
     data_dir: &Path,
+    corpus_dir: Option<&Path>,
 ) -> anyhow::Result<RunOutcome> {
     let opts = RunOptions {
         data_dir: data_dir.to_path_buf(),
+        corpus_dir: corpus_dir.map(Path::to_path_buf),
         results_dir: output.out.clone(),
         run_id: output.run_id.clone(),
         progress: !output.no_progress,
@@ -241,9 +254,10 @@ fn experiment_exit_code(summary: &[SummaryRow]) -> ExitCode {
     ExitCode::from(EXIT_FAILED_SCENARIOS)
 }
 
-fn run_plan(plan: &Plan, output: &OutputArgs, data_dir: &Path) -> anyhow::Result<ExitCode> {
+fn run_plan(plan: &Plan, output: &OutputArgs, corpus: &CorpusArgs) -> anyhow::Result<ExitCode> {
     let opts = RunOptions {
-        data_dir: data_dir.to_path_buf(),
+        data_dir: corpus.data_dir.clone(),
+        corpus_dir: corpus.dir.clone(),
         results_dir: output.out.clone(),
         run_id: output.run_id.clone(),
         progress: !output.no_progress,
@@ -275,7 +289,7 @@ fn bench_all(args: &BenchAllArgs) -> anyhow::Result<ExitCode> {
     if args.dry_run {
         return list_scenarios(&planned);
     }
-    let outcome = run_planned(&planned, &experiments, &args.output, &args.data_dir)?;
+    let outcome = run_planned(&planned, &experiments, &args.output, &args.data_dir, None)?;
     match crate::report::render_run(&outcome.dir, &args.reports) {
         Ok(path) => println!("report: {}", path.display()),
         Err(e) => println!("report: {e:#}"),

@@ -238,6 +238,31 @@ fn settings(
     })
 }
 
+/// Longest `--run-id`, in bytes.
+pub const MAX_RUN_ID_BYTES: usize = 100;
+
+/// Check a `--run-id`: it names a folder under `--out`, so it must be a
+/// plain name (at most [`MAX_RUN_ID_BYTES`] bytes, no `/`, no control
+/// characters, not `.` or `..`, not starting with `-`).
+///
+/// # Errors
+/// What is allowed, for clap to print after the flag and value.
+pub fn run_id(text: &str) -> Result<String, String> {
+    let allowed = "a plain folder name of 1 to 100 bytes: no '/', no control characters, not '.' or '..', not starting with '-'";
+    let plain = !text.is_empty()
+        && text.len() <= MAX_RUN_ID_BYTES
+        && !text.contains('/')
+        && !text.chars().any(char::is_control)
+        && text != "."
+        && text != ".."
+        && !text.starts_with('-');
+    if plain {
+        Ok(text.to_string())
+    } else {
+        Err(allowed.to_string())
+    }
+}
+
 /// Repetitions must be at least 1 and at most 1000.
 ///
 /// # Errors

@@ -551,7 +551,9 @@ impl Experiment {
             for (s, sspan) in &strategies {
                 let s = match s {
                     Strategy::Command { template, workers } => Strategy::Command {
-                        template: env.fill(template, w),
+                        template: env.fill(template, w).map_err(|why| {
+                            ExperimentError::Nothing(format!("{}: {why}", self.source.file))
+                        })?,
                         workers: *workers,
                     },
                     other => other.clone(),

@@ -24,6 +24,8 @@ use crate::workload::TaskContext;
 pub struct RunOptions {
     /// Folder holding corpora and scratch folders.
     pub data_dir: PathBuf,
+    /// The corpus folder (`--dir`); `<data_dir>/<shape>` when `None`.
+    pub corpus_dir: Option<PathBuf>,
     /// Folder holding run folders (`results/`).
     pub results_dir: PathBuf,
     /// Run identifier; a timestamp when `None`.
@@ -142,7 +144,10 @@ fn writer_run_id(writer: &RunWriter) -> String {
 
 /// Create or reuse the plan's corpus under the data folder.
 fn prepare_corpus(plan: &Plan, opts: &RunOptions) -> anyhow::Result<(Corpus, String)> {
-    let dir = opts.data_dir.join(plan.corpus.dir_name());
+    let dir = opts
+        .corpus_dir
+        .clone()
+        .unwrap_or_else(|| opts.data_dir.join(plan.corpus.dir_name()));
     std::fs::create_dir_all(&opts.data_dir)
         .with_context(|| format!("creating data folder {}", opts.data_dir.display()))?;
     let bar = progress_bar(0, opts.progress);
