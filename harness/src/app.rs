@@ -59,9 +59,8 @@ fn create_corpus(args: &CorpusArgs) -> anyhow::Result<ExitCode> {
     let dir = match &args.dir {
         Some(dir) => dir.clone(),
         None => {
-            std::fs::create_dir_all(&args.data_dir).with_context(|| {
-                format!("creating data folder {}", args.data_dir.display())
-            })?;
+            std::fs::create_dir_all(&args.data_dir)
+                .with_context(|| format!("creating data folder {}", args.data_dir.display()))?;
             args.data_dir.join(spec.dir_name())
         }
     };

@@ -303,7 +303,8 @@ pub fn settle(m: &MeasureArgs) -> Result<Settle, ConfigError> {
 /// # Errors
 /// A duration that does not parse or is out of range, naming the flag.
 fn wait(flag: &'static str, kind: Wait, text: &str) -> Result<Duration, ConfigError> {
-    kind.parse(text).map_err(|allowed| invalid(flag, text, allowed))
+    kind.parse(text)
+        .map_err(|allowed| invalid(flag, text, allowed))
 }
 
 /// Parse `0`, `500ms`, `2s`, `5m`.

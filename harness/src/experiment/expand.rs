@@ -8,8 +8,8 @@ use std::ops::Range;
 
 use super::build::{self, BuildError, Knob, StrategyKnobs, WorkloadKnobs, MAX_WORKERS, WORKLOADS};
 use super::file::{ExperimentError, List, RawGrid};
-use super::limit::{self, TooManyScenarios};
 use super::grid::{Env, Expansion, Experiment, Skipped};
+use super::limit::{self, TooManyScenarios};
 use super::{parse_size, Scenario};
 use crate::measure::cache::CacheState;
 use crate::strategy::Strategy;
@@ -74,7 +74,8 @@ impl Dims {
     /// counted from the lists' lengths alone; refused above the limit.
     fn check_size(&self, what: String) -> Result<u64, TooManyScenarios> {
         let len = |l: &Vec<Given>| l.len().max(1) as u64;
-        let product = |lists: &[&Vec<Given>]| lists.iter().fold(1u64, |a, l| a.saturating_mul(len(l)));
+        let product =
+            |lists: &[&Vec<Given>]| lists.iter().fold(1u64, |a, l| a.saturating_mul(len(l)));
         let workloads = (self.workloads.len() as u64)
             .saturating_mul(product(&self.workload_knobs.iter().collect::<Vec<_>>()));
         let strategies = self
@@ -89,7 +90,10 @@ impl Dims {
                 ("strategy combinations", strategies),
                 ("cache", self.caches.len() as u64),
                 ("first_files", self.first_files.len() as u64),
-                ("kill_at and baseline", self.kill_at.len() as u64 + u64::from(self.baseline)),
+                (
+                    "kill_at and baseline",
+                    self.kill_at.len() as u64 + u64::from(self.baseline),
+                ),
             ],
         )
     }

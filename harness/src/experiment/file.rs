@@ -28,7 +28,9 @@ pub enum ExperimentError {
         source: std::io::Error,
     },
     /// Not a regular file (a directory, a FIFO, a device such as `/dev/zero`).
-    #[error("{file}: is {kind}, not a regular file; an experiment file is a TOML file of at most 1 MiB")]
+    #[error(
+        "{file}: is {kind}, not a regular file; an experiment file is a TOML file of at most 1 MiB"
+    )]
     NotAFile {
         /// The file.
         file: String,
@@ -36,7 +38,9 @@ pub enum ExperimentError {
         kind: &'static str,
     },
     /// Larger than [`MAX_FILE_BYTES`].
-    #[error("{file}: {size} bytes; an experiment file may hold at most 1 MiB ({MAX_FILE_BYTES} bytes)")]
+    #[error(
+        "{file}: {size} bytes; an experiment file may hold at most 1 MiB ({MAX_FILE_BYTES} bytes)"
+    )]
     TooLarge {
         /// The file.
         file: String,

@@ -11,7 +11,7 @@ pub const MAX_SCENARIOS: u64 = 100_000;
 
 /// A grid whose lists multiply out past [`MAX_SCENARIOS`].
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("{what} multiplies out to {count} scenarios ({axes}); at most {MAX_SCENARIOS} are allowed in one run: shorten the lists or split the run")]
+#[error("{what}: the lists multiply out to {count} scenarios ({axes}); at most {MAX_SCENARIOS} are allowed in one run: shorten the lists or split the run")]
 pub struct TooManyScenarios {
     /// What was counted (`the flags`, `x.toml: grid block 2 (name)`).
     pub what: String,
@@ -26,9 +26,7 @@ pub struct TooManyScenarios {
 /// # Errors
 /// [`TooManyScenarios`] naming `what`, the count and each factor.
 pub fn check(what: impl Into<String>, axes: &[(&str, u64)]) -> Result<u64, TooManyScenarios> {
-    let count = axes
-        .iter()
-        .fold(1u64, |acc, (_, n)| acc.saturating_mul(*n));
+    let count = axes.iter().fold(1u64, |acc, (_, n)| acc.saturating_mul(*n));
     if count <= MAX_SCENARIOS {
         return Ok(count);
     }
@@ -52,7 +50,11 @@ mod tests {
         assert_eq!(check("g", &[("a", 10), ("b", 10_000)]), Ok(100_000));
         let e = check("g", &[("a", 10), ("b", 10_001)]).unwrap_err();
         assert_eq!(e.count, 100_010);
-        assert!(e.to_string().starts_with("g multiplies out to 100010 scenarios (a 10 × b 10001)"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("g: the lists multiply out to 100010 scenarios (a 10 × b 10001)"),
+            "{e}"
+        );
         let e = check("g", &[("a", u64::MAX), ("b", 3)]).unwrap_err();
         assert_eq!(e.count, u64::MAX);
     }

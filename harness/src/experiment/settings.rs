@@ -135,7 +135,10 @@ mod tests {
         assert_eq!(Wait::Settle.parse("10m"), Ok(Duration::from_secs(600)));
         assert_eq!(Wait::Settle.parse("10.5m"), Err(Wait::Settle.allowed()));
         assert_eq!(Wait::Settle.parse("99999h"), Err(Wait::Settle.allowed()));
-        assert_eq!(Wait::SettleTimeout.parse("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(
+            Wait::SettleTimeout.parse("1h"),
+            Ok(Duration::from_secs(3600))
+        );
         assert!(Wait::SettleTimeout.parse("61m").is_err());
         assert!(Wait::SettleTimeout.parse("1e9s").is_err());
     }
