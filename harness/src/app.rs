@@ -79,10 +79,14 @@ fn corpus_command(command: CorpusCommand) -> anyhow::Result<ExitCode> {
 
 fn create_corpus(args: &CorpusArgs) -> anyhow::Result<ExitCode> {
     let spec = cli::plan::corpus_spec(args, false)?;
-    let dir = args
-        .dir
-        .clone()
-        .unwrap_or_else(|| args.data_dir.join(spec.dir_name()));
+    let dir = match &args.dir {
+        Some(dir) => dir.clone(),
+        None => {
+            std::fs::create_dir_all(&args.data_dir)
+                .with_context(|| format!("creating data folder {}", args.data_dir.display()))?;
+            args.data_dir.join(spec.dir_name())
+        }
+    };
     let bar = runner::progress_bar(0, true);
     let start = Instant::now();
     let (corpus, provenance, _lock) = Corpus::create_or_reuse(&dir, &spec, &|done, total| {
@@ -159,7 +163,11 @@ fn run_experiments(
     if args.dry_run {
         return list_scenarios(&planned);
     }
-    let where_to = (&args.output, args.corpus.data_dir.as_path());
+    let where_to = (
+        &args.output,
+        args.corpus.data_dir.as_path(),
+        args.corpus.dir.as_deref(),
+    );
     let outcome = run_planned(&planned, &experiments, where_to, clients, options)?;
     finish_run(&outcome, true, clients)
 }
@@ -323,12 +331,13 @@ fn print_skipped(planned: &Planned) {
 fn run_planned(
     planned: &Planned,
     experiments: &[Experiment],
-    (output, data_dir): (&OutputArgs, &Path),
+    (output, data_dir, corpus_dir): (&OutputArgs, &Path, Option<&Path>),
     clients: &dyn Clients,
     options: ClientOptions,
 ) -> anyhow::Result<RunOutcome> {
     let opts = RunOptions {
         data_dir: data_dir.to_path_buf(),
+        corpus_dir: corpus_dir.map(Path::to_path_buf),
         results_dir: output.out.clone(),
         run_id: output.run_id.clone(),
         progress: !output.no_progress,
@@ -377,6 +386,7 @@ fn run_plan(
     let output = &args.output;
     let opts = RunOptions {
         data_dir: args.corpus.data_dir.clone(),
+        corpus_dir: args.corpus.dir.clone(),
         results_dir: output.out.clone(),
         run_id: output.run_id.clone(),
         progress: !output.no_progress,
@@ -408,7 +418,7 @@ fn bench_all(args: &BenchAllArgs) -> anyhow::Result<ExitCode> {
             if args.dry_run {
                 return list_scenarios(&planned);
             }
-            let where_to = (&args.output, args.data_dir.as_path());
+            let where_to = (&args.output, args.data_dir.as_path(), None);
             run_planned(
                 &planned,
                 &experiments,

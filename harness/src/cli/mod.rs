@@ -118,8 +118,10 @@ pub struct OutputArgs {
     /// Folder for run folders.
     #[arg(long, default_value = "results")]
     pub out: PathBuf,
-    /// Run identifier (folder name) [default: UTC timestamp].
-    #[arg(long)]
+    /// Run identifier (folder name) [default: UTC timestamp]: a plain name of
+    /// at most 100 bytes, without `/`, control characters or a leading `-`,
+    /// not `.` or `..`.
+    #[arg(long, value_parser = plan::run_id)]
     pub run_id: Option<String>,
     /// Hide progress bars.
     #[arg(long)]

@@ -11,7 +11,7 @@ use clap::Args;
 
 use crate::corpus::{CorpusSpec, Scale};
 use crate::experiment::build::{self, BuildError, Knob, StrategyKnobs, WorkloadKnobs};
-use crate::experiment::{parse_size, CorpusOverrides, Order, Plan, Scenario, Settings};
+use crate::experiment::{parse_size, CorpusOverrides, Order, Plan, Scenario, Settings, Wait};
 use crate::measure::cache::ColdMethod;
 use crate::measure::quiet::Settle;
 use crate::strategy::Strategy;
@@ -34,6 +34,9 @@ pub enum ConfigError {
         /// What is allowed.
         allowed: String,
     },
+    /// A grid that multiplies out past the limit.
+    #[error(transparent)]
+    TooMany(#[from] crate::experiment::limit::TooManyScenarios),
     /// A combination that has no meaning.
     #[error("{0}")]
     Meaningless(String),
@@ -106,6 +109,7 @@ impl RunMeasureArgs {
 /// [`ConfigError`] naming the first bad flag or combination.
 pub fn build_plan(args: &RunArgs) -> Result<Plan, ConfigError> {
     let measure = args.measure.with_defaults();
+    grid_size(args)?;
     let workloads = workloads(args)?;
     let strategies = strategies(args)?;
     let mut scenarios = Vec::new();
@@ -152,6 +156,25 @@ pub fn build_plan(args: &RunArgs) -> Result<Plan, ConfigError> {
         cold_method: measure.cold_method,
         bootstrap_seed: measure.seed,
     })
+}
+
+/// The number of scenarios the flags' comma lists multiply out to, refused
+/// above [`crate::experiment::limit::MAX_SCENARIOS`] before anything is built.
+fn grid_size(args: &RunArgs) -> Result<u64, ConfigError> {
+    let len = |n: usize| n.max(1) as u64;
+    Ok(crate::experiment::limit::check(
+        "the flags",
+        &[
+            ("workload", len(args.workload.len())),
+            ("variant", len(args.variant.len())),
+            ("chunk", len(args.chunk.len())),
+            ("buffer", len(args.buffer.len())),
+            ("strategy", len(args.strategy.len())),
+            ("workers", len(args.workers.len())),
+            ("threads", len(args.threads.len())),
+            ("cache", len(args.cache.len())),
+        ],
+    )?)
 }
 
 /// The settings of `iolab run x.toml …`: the scale and corpus flags, the
@@ -201,18 +224,43 @@ fn settings(
         settle: m
             .settle
             .as_deref()
-            .map(|s| parse_duration("--settle", s))
+            .map(|s| wait("--settle", Wait::Settle, s))
             .transpose()?,
         settle_timeout: m
             .settle_timeout
             .as_deref()
-            .map(|s| parse_duration("--settle-timeout", s))
+            .map(|s| wait("--settle-timeout", Wait::SettleTimeout, s))
             .transpose()?,
         order: order(&defaults),
         cold_method: m.cold_method,
         seed: m.seed,
         only: only.filter(|o| !o.is_empty()),
     })
+}
+
+/// Longest `--run-id`, in bytes.
+pub const MAX_RUN_ID_BYTES: usize = 100;
+
+/// Check a `--run-id`: it names a folder under `--out`, so it must be a
+/// plain name (at most [`MAX_RUN_ID_BYTES`] bytes, no `/`, no control
+/// characters, not `.` or `..`, not starting with `-`).
+///
+/// # Errors
+/// What is allowed, for clap to print after the flag and value.
+pub fn run_id(text: &str) -> Result<String, String> {
+    let allowed = "a plain folder name of 1 to 100 bytes: no '/', no control characters, not '.' or '..', not starting with '-'";
+    let plain = !text.is_empty()
+        && text.len() <= MAX_RUN_ID_BYTES
+        && !text.contains('/')
+        && !text.chars().any(char::is_control)
+        && text != "."
+        && text != ".."
+        && !text.starts_with('-');
+    if plain {
+        Ok(text.to_string())
+    } else {
+        Err(allowed.to_string())
+    }
 }
 
 /// Repetitions must be at least 1 and at most 1000.
@@ -245,9 +293,18 @@ pub fn order(m: &MeasureArgs) -> Order {
 /// A duration that does not parse.
 pub fn settle(m: &MeasureArgs) -> Result<Settle, ConfigError> {
     Ok(Settle {
-        idle: parse_duration("--settle", &m.settle)?,
-        timeout: parse_duration("--settle-timeout", &m.settle_timeout)?,
+        idle: wait("--settle", Wait::Settle, &m.settle)?,
+        timeout: wait("--settle-timeout", Wait::SettleTimeout, &m.settle_timeout)?,
     })
+}
+
+/// Parse a settle window or timeout and check its range.
+///
+/// # Errors
+/// A duration that does not parse or is out of range, naming the flag.
+fn wait(flag: &'static str, kind: Wait, text: &str) -> Result<Duration, ConfigError> {
+    kind.parse(text)
+        .map_err(|allowed| invalid(flag, text, allowed))
 }
 
 /// Parse `0`, `500ms`, `2s`, `5m`.

@@ -172,7 +172,8 @@ pub enum CorpusError {
     /// written.
     #[error(
         "not enough space for the corpus {dir}: it needs ~{} and the device has {} free; \
-         free some space or put the corpus elsewhere (--dir, or --data-dir / IOLAB_DATA_DIR)",
+         free some space or put the corpus elsewhere (--data-dir or IOLAB_DATA_DIR; \
+         `corpus create` and `run` also take --dir)",
         human_bytes(*.needed),
         human_bytes(*.available)
     )]

@@ -3,11 +3,13 @@
 //! strategy, and keep the meaningful combinations; the rest are
 //! [`Skipped`] with a reason.
 
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use super::build::{self, BuildError, Knob, StrategyKnobs, WorkloadKnobs, MAX_WORKERS, WORKLOADS};
 use super::file::{ExperimentError, List, RawGrid};
 use super::grid::{Env, Expansion, Experiment, Skipped};
+use super::limit::{self, TooManyScenarios};
 use super::{parse_size, Scenario};
 use crate::measure::cache::CacheState;
 use crate::strategy::Strategy;
@@ -53,6 +55,48 @@ struct Dims {
     kill_at: Vec<(u32, Option<Range<usize>>)>,
     first_files: Vec<(Option<u32>, Option<Range<usize>>)>,
     baseline: bool,
+}
+
+impl Dims {
+    /// The lists that apply to strategy `name`.
+    fn strategy_lists(&self, name: &str) -> Vec<&Vec<Given>> {
+        match name {
+            "sequential" => vec![],
+            "processes" => vec![&self.workers, &self.batch],
+            "nested" => vec![&self.workers, &self.threads, &self.batch],
+            "tokio" => vec![&self.workers, &self.tokio_threads],
+            "command" => vec![&self.workers, &self.command],
+            _ => vec![&self.workers],
+        }
+    }
+
+    /// The combinations the block expands to (scenarios and skipped ones),
+    /// counted from the lists' lengths alone; refused above the limit.
+    fn check_size(&self, what: String) -> Result<u64, TooManyScenarios> {
+        let len = |l: &Vec<Given>| l.len().max(1) as u64;
+        let product =
+            |lists: &[&Vec<Given>]| lists.iter().fold(1u64, |a, l| a.saturating_mul(len(l)));
+        let workloads = (self.workloads.len() as u64)
+            .saturating_mul(product(&self.workload_knobs.iter().collect::<Vec<_>>()));
+        let strategies = self
+            .strategies
+            .iter()
+            .map(|(name, _)| product(&self.strategy_lists(name)))
+            .fold(0u64, u64::saturating_add);
+        limit::check(
+            what,
+            &[
+                ("workload combinations", workloads),
+                ("strategy combinations", strategies),
+                ("cache", self.caches.len() as u64),
+                ("first_files", self.first_files.len() as u64),
+                (
+                    "kill_at and baseline",
+                    self.kill_at.len() as u64 + u64::from(self.baseline),
+                ),
+            ],
+        )
+    }
 }
 
 /// Every combination of one element from each non-empty list.
@@ -390,6 +434,9 @@ impl Experiment {
     ) -> Result<Vec<(Workload, Range<usize>)>, ExperimentError> {
         let lists: Vec<&Vec<Given>> = d.workload_knobs.iter().collect();
         let mut seen: Vec<(Workload, Vec<Given>, Range<usize>)> = Vec::new();
+        // Index of each distinct workload in `seen`, by its debug form, so a
+        // grid of many points is deduplicated in linear time.
+        let mut index: HashMap<String, usize> = HashMap::new();
         for (name, wspan) in &d.workloads {
             let variants = build::variants(name).unwrap_or_default();
             for point in product(&lists) {
@@ -412,7 +459,8 @@ impl Experiment {
                 let knobs = workload_knobs(&point, seed);
                 let w = build::workload(name, variant.as_deref(), &knobs)
                     .map_err(|e| self.placed(e, &point, wspan))?;
-                if let Some((_, kept, _)) = seen.iter().find(|(x, _, _)| *x == w) {
+                let key = format!("{w:?}");
+                if let Some((_, kept, _)) = index.get(&key).map(|i| &seen[*i]) {
                     let differing: Vec<String> = point
                         .iter()
                         .filter(|g| !kept.iter().any(|k| k.knob == g.knob && k.value == g.value))
@@ -442,6 +490,7 @@ impl Experiment {
                     });
                     continue;
                 }
+                index.insert(key, seen.len());
                 seen.push((w, point, wspan.clone()));
             }
         }
@@ -452,15 +501,9 @@ impl Experiment {
     /// only the lists that apply to it.
     fn strategies(&self, d: &Dims) -> Result<Vec<(Strategy, Range<usize>)>, ExperimentError> {
         let mut out: Vec<(Strategy, Range<usize>)> = Vec::new();
+        let mut distinct: HashSet<String> = HashSet::new();
         for (name, span) in &d.strategies {
-            let lists: Vec<&Vec<Given>> = match *name {
-                "sequential" => vec![],
-                "processes" => vec![&d.workers, &d.batch],
-                "nested" => vec![&d.workers, &d.threads, &d.batch],
-                "tokio" => vec![&d.workers, &d.tokio_threads],
-                "command" => vec![&d.workers, &d.command],
-                _ => vec![&d.workers],
-            };
+            let lists = d.strategy_lists(name);
             for point in product(&lists) {
                 let knobs = StrategyKnobs {
                     threads: count_of(&point, Knob::Threads).into_iter().collect(),
@@ -472,7 +515,7 @@ impl Experiment {
                 for s in build::strategies(name, workers, &knobs)
                     .map_err(|e| self.placed(e, &point, span))?
                 {
-                    if !out.iter().any(|(x, _)| *x == s) {
+                    if distinct.insert(format!("{s:?}")) {
                         out.push((s, span.clone()));
                     }
                 }
@@ -494,13 +537,27 @@ impl Experiment {
         let mut d = Dims::default();
         self.workload_dims(b, &mut d)?;
         self.strategy_dims(b, &mut d)?;
+        let what = format!(
+            "{}: grid block {} ({})",
+            self.source.file,
+            index + 1,
+            b.name.as_deref().unwrap_or("unnamed")
+        );
+        let count = d.check_size(what)?;
+        let so_far = (out.scenarios.len() + out.skipped.len()) as u64;
+        limit::check(
+            format!("{}: grid blocks 1 to {}", self.source.file, index + 1),
+            &[("combinations", so_far.saturating_add(count))],
+        )?;
         let workloads = self.workloads(&d, seed, out)?;
         let strategies = self.strategies(&d)?;
         for (w, wspan) in &workloads {
             for (s, sspan) in &strategies {
                 let s = match s {
                     Strategy::Command { template, workers } => Strategy::Command {
-                        template: env.fill(template, w),
+                        template: env.fill(template, w).map_err(|why| {
+                            ExperimentError::Nothing(format!("{}: {why}", self.source.file))
+                        })?,
                         workers: *workers,
                     },
                     other => other.clone(),

@@ -27,6 +27,34 @@ pub enum ExperimentError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// Not a regular file (a directory, a FIFO, a device such as `/dev/zero`).
+    #[error(
+        "{file}: is {kind}, not a regular file; an experiment file is a TOML file of at most 1 MiB"
+    )]
+    NotAFile {
+        /// The file.
+        file: String,
+        /// What it is instead ("a directory", "a FIFO", …).
+        kind: &'static str,
+    },
+    /// Larger than [`MAX_FILE_BYTES`].
+    #[error(
+        "{file}: {size} bytes; an experiment file may hold at most 1 MiB ({MAX_FILE_BYTES} bytes)"
+    )]
+    TooLarge {
+        /// The file.
+        file: String,
+        /// Its size (at least this many bytes).
+        size: u64,
+    },
+    /// Not UTF-8 text.
+    #[error("{file}: not UTF-8 text (byte {at} is not), so not a TOML file")]
+    NotText {
+        /// The file.
+        file: String,
+        /// Offset of the first bad byte.
+        at: usize,
+    },
     /// Not valid TOML, an unknown key, or a value of the wrong type.
     #[error("{file}:{line}:{column}: {message}")]
     Syntax {
@@ -69,6 +97,9 @@ pub enum ExperimentError {
         /// Its value.
         second_value: u32,
     },
+    /// A grid that multiplies out past the limit.
+    #[error(transparent)]
+    TooMany(#[from] super::limit::TooManyScenarios),
     /// Nothing to run.
     #[error("{0}")]
     Nothing(String),
@@ -102,16 +133,81 @@ pub struct Source {
     pub text: String,
 }
 
+/// The largest experiment file read: 1 MiB (the shipped ones hold 1 to 3 KiB).
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// What a file that is not a regular file is, for messages.
+fn kind_of(t: std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    }
+}
+
 impl Source {
-    /// Read `path`.
+    /// Read `path`: a regular file (a symbolic link to one is followed) of
+    /// at most [`MAX_FILE_BYTES`], checked before it is opened and again on
+    /// the open handle, read through a bounded reader. A FIFO is opened
+    /// without blocking, so it cannot stall the check.
     ///
     /// # Errors
-    /// [`ExperimentError::Read`] naming the file.
+    /// [`ExperimentError::Read`], [`ExperimentError::NotAFile`],
+    /// [`ExperimentError::TooLarge`] or [`ExperimentError::NotText`], naming
+    /// the file.
     pub fn read(path: &Path) -> Result<Source, ExperimentError> {
+        use std::io::Read;
+        use std::os::unix::fs::OpenOptionsExt;
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| ExperimentError::Read {
+        let io = |source| ExperimentError::Read {
             file: file.clone(),
             source,
+        };
+        let check = |meta: &std::fs::Metadata| {
+            if !meta.file_type().is_file() {
+                Err(ExperimentError::NotAFile {
+                    file: file.clone(),
+                    kind: kind_of(meta.file_type()),
+                })
+            } else if meta.len() > MAX_FILE_BYTES {
+                Err(ExperimentError::TooLarge {
+                    file: file.clone(),
+                    size: meta.len(),
+                })
+            } else {
+                Ok(())
+            }
+        };
+        check(&std::fs::metadata(path).map_err(io)?)?;
+        let handle = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)
+            .map_err(io)?;
+        check(&handle.metadata().map_err(io)?)?;
+        let mut bytes = Vec::new();
+        handle
+            .take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(ExperimentError::TooLarge {
+                file,
+                size: bytes.len() as u64,
+            });
+        }
+        let text = String::from_utf8(bytes).map_err(|e| ExperimentError::NotText {
+            file: file.clone(),
+            at: e.utf8_error().valid_up_to(),
         })?;
         Ok(Source {
             file,

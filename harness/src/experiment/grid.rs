@@ -15,8 +15,9 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::file::{ExperimentError, Place, RawCorpus, RawExperiment, RawGrid, Source};
-use super::{parse_duration, parse_size, Scenario};
+use super::{parse_size, Scenario, Wait};
 use crate::corpus::Scale;
+use crate::strategy::shell_word;
 use crate::workload::Workload;
 
 /// A parsed experiment file.
@@ -160,9 +161,11 @@ impl Experiment {
                 .transpose()?,
             ..Expansion::default()
         };
-        out.settle = settle.map(|s| self.duration(s, "settle")).transpose()?;
+        out.settle = settle
+            .map(|s| self.duration(s, "settle", Wait::Settle))
+            .transpose()?;
         out.settle_timeout = timeout
-            .map(|s| self.duration(s, "settle_timeout"))
+            .map(|s| self.duration(s, "settle_timeout", Wait::SettleTimeout))
             .transpose()?;
         out.files = self.corpus_count(pick(|c| &c.files), "corpus.files", 10_000_000)?;
         out.lines = self.corpus_count(pick(|c| &c.lines), "corpus.lines", 100_000_000)?;
@@ -185,14 +188,15 @@ impl Experiment {
         Ok(out)
     }
 
-    fn duration(&self, s: &Spanned<String>, key: &str) -> Result<Duration, ExperimentError> {
-        parse_duration(s.get_ref()).ok_or_else(|| {
-            self.source.invalid(
-                &s.span(),
-                key,
-                format!("{:?}", s.get_ref()),
-                "a duration such as 0, 200ms, 1s or 2m",
-            )
+    fn duration(
+        &self,
+        s: &Spanned<String>,
+        key: &str,
+        kind: Wait,
+    ) -> Result<Duration, ExperimentError> {
+        kind.parse(s.get_ref()).map_err(|allowed| {
+            self.source
+                .invalid(&s.span(), key, format!("{:?}", s.get_ref()), allowed)
         })
     }
 
@@ -309,32 +313,21 @@ impl Env {
         }
     }
 
-    pub(super) fn fill(&self, template: &str, workload: &Workload) -> String {
+    /// `template` with `{python}`, `{scripts}`, `{experiments}` and
+    /// `{append_lines}` filled in, paths as quoted shell words.
+    ///
+    /// # Errors
+    /// A path that cannot be a shell word (not UTF-8).
+    pub(super) fn fill(&self, template: &str, workload: &Workload) -> Result<String, String> {
         let lines = match workload {
             Workload::Append(a) => a.lines.to_string(),
             _ => String::new(),
         };
-        template
+        Ok(template
             .replace("{python}", &self.python)
-            .replace(
-                "{scripts}",
-                &shell_quote(&self.scripts.display().to_string()),
-            )
-            .replace(
-                "{experiments}",
-                &shell_quote(&self.experiments.display().to_string()),
-            )
-            .replace("{append_lines}", &lines)
-    }
-}
-
-/// `text` quoted for `sh` when it holds anything but safe characters.
-pub(super) fn shell_quote(text: &str) -> String {
-    let safe = |c: char| c.is_ascii_alphanumeric() || "/._-+,:=@".contains(c);
-    if !text.is_empty() && text.chars().all(safe) {
-        text.to_string()
-    } else {
-        format!("'{}'", text.replace('\'', "'\\''"))
+            .replace("{scripts}", &shell_word(&self.scripts)?)
+            .replace("{experiments}", &shell_word(&self.experiments)?)
+            .replace("{append_lines}", &lines))
     }
 }
 
@@ -357,11 +350,5 @@ mod tests {
         );
         assert_eq!(command_name("cp -r {corpus} {dest}"), "cp");
         assert_eq!(command_name("LC_ALL=C python3 -u {scripts}/x"), "x");
-    }
-
-    #[test]
-    fn paths_are_quoted_only_when_needed() {
-        assert_eq!(shell_quote("/work/main/scripts"), "/work/main/scripts");
-        assert_eq!(shell_quote("/my dir/it's"), "'/my dir/it'\\''s'");
     }
 }

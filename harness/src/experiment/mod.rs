@@ -9,12 +9,14 @@
 //! - `grid`, `expand`: one file at one scale, its grid expanded, meaningless
 //!   combinations skipped with a note;
 //! - `set`: several files merged into one [`Plan`];
+//! - [`limit`]: how many scenarios a run may hold, counted before expanding;
 //! - `order`: the schedule of repetitions.
 
 pub mod build;
 mod expand;
 mod file;
 mod grid;
+pub mod limit;
 mod order;
 pub mod python;
 mod set;
@@ -25,7 +27,7 @@ pub use file::{ExperimentError, Place};
 pub use grid::{Expansion, Experiment, Skipped};
 pub use order::{schedule, Order, Slot};
 pub use set::{plan, Planned};
-pub use settings::{default_large_file, parse_duration, CorpusOverrides, Settings};
+pub use settings::{default_large_file, parse_duration, CorpusOverrides, Settings, Wait};
 pub use size::{parse_size, ParseSizeError};
 
 use std::time::Duration;

@@ -34,12 +34,15 @@ fn on_path(program: &str) -> bool {
 /// stand-in that prints `iolab-skip: python3 not found`.
 pub fn interpreter(scripts: &Path) -> String {
     let venv = venv_python(scripts);
+    let skip = |why: &str| format!("sh -c 'echo \"iolab-skip: {why}\" >&2; exit 3' --");
     if venv.exists() {
-        super::grid::shell_quote(&venv.display().to_string())
+        crate::strategy::shell_word(&venv).unwrap_or_else(|_| {
+            skip("the virtual environment's path is not UTF-8 (move the checkout)")
+        })
     } else if on_path("python3") {
         "python3".into()
     } else {
-        "sh -c 'echo \"iolab-skip: python3 not found (install Python 3, then run scripts/python-setup)\" >&2; exit 3' --".into()
+        skip("python3 not found (install Python 3, then run scripts/python-setup)")
     }
 }
 

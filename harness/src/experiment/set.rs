@@ -59,6 +59,10 @@ pub fn plan(experiments: &[Experiment], settings: &Settings) -> Result<Planned, 
         }
     }
     let total = all.len();
+    super::limit::check(
+        "these experiment files together",
+        &[("scenarios", total as u64)],
+    )?;
     let scenarios = only(all, settings.only.as_deref())?;
     let excluded = total - scenarios.len();
     let corpus = corpus(&expansions, settings, &scenarios)?;
@@ -125,7 +129,7 @@ fn only(
         return Ok(all.into_values().collect());
     };
     let matches = |s: &Scenario| format!("{}/{}", s.experiment, s.id).contains(p);
-    let wanted: Vec<String> = all
+    let wanted: std::collections::HashSet<String> = all
         .values()
         .filter(|s| matches(s))
         .flat_map(|s| [s.id.clone(), s.baseline_id()])

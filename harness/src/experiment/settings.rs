@@ -66,6 +66,46 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
     Duration::try_from_secs_f64(secs).ok()
 }
 
+/// A wait before each repetition, with the longest allowed: a settle window
+/// longer than that is a typo, not a measurement setting, and would stall a
+/// run for hours before the first repetition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wait {
+    /// `--settle` / `settle`: 0 (skip waiting) to 10 minutes.
+    Settle,
+    /// `--settle-timeout` / `settle_timeout`: 0 to 1 hour.
+    SettleTimeout,
+}
+
+impl Wait {
+    /// The longest duration allowed.
+    pub const fn max(self) -> Duration {
+        match self {
+            Wait::Settle => Duration::from_secs(10 * 60),
+            Wait::SettleTimeout => Duration::from_secs(60 * 60),
+        }
+    }
+
+    /// What is allowed, for messages.
+    pub fn allowed(self) -> &'static str {
+        match self {
+            Wait::Settle => "a duration from 0 to 10m, such as 0, 500ms, 2s or 1m",
+            Wait::SettleTimeout => "a duration from 0 to 1h, such as 30s, 2m or 1h",
+        }
+    }
+
+    /// Parse `text` and check it against [`Wait::max`].
+    ///
+    /// # Errors
+    /// What is allowed ([`Wait::allowed`]), for a text that does not parse or
+    /// is too long.
+    pub fn parse(self, text: &str) -> Result<Duration, &'static str> {
+        parse_duration(text)
+            .filter(|d| *d <= self.max())
+            .ok_or_else(|| self.allowed())
+    }
+}
+
 /// Size of the large file when a workload needs one and nothing says how
 /// big: quick 64 MiB, default 1 GiB, seed 4 GiB.
 pub fn default_large_file(scale: Scale) -> u64 {
@@ -88,5 +128,18 @@ mod tests {
         assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
         assert_eq!(parse_duration("soon"), None);
         assert_eq!(parse_duration("-1s"), None);
+    }
+
+    #[test]
+    fn waits_are_bounded() {
+        assert_eq!(Wait::Settle.parse("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(Wait::Settle.parse("10.5m"), Err(Wait::Settle.allowed()));
+        assert_eq!(Wait::Settle.parse("99999h"), Err(Wait::Settle.allowed()));
+        assert_eq!(
+            Wait::SettleTimeout.parse("1h"),
+            Ok(Duration::from_secs(3600))
+        );
+        assert!(Wait::SettleTimeout.parse("61m").is_err());
+        assert!(Wait::SettleTimeout.parse("1e9s").is_err());
     }
 }

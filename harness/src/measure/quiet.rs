@@ -58,7 +58,16 @@ pub fn wait_until_quiet(path: &Path, settle: Settle) -> Quiet {
     let mut last = device::activity(&dev).ok();
     let mut still_since = Instant::now();
     loop {
-        std::thread::sleep(poll);
+        // The timeout holds from the first poll: never sleep past it.
+        let left = settle.timeout.saturating_sub(start.elapsed());
+        if left.is_zero() {
+            return Quiet {
+                waited: start.elapsed(),
+                idle: false,
+                device: Some(dev.name),
+            };
+        }
+        std::thread::sleep(poll.min(left));
         let now = device::activity(&dev).ok();
         if now != last {
             last = now;
@@ -71,7 +80,7 @@ pub fn wait_until_quiet(path: &Path, settle: Settle) -> Quiet {
             };
         }
         // A second SIGINT/SIGTERM abandons the repetition: stop waiting.
-        if start.elapsed() >= settle.timeout || crate::interrupt::stop_now() {
+        if crate::interrupt::stop_now() {
             return Quiet {
                 waited: start.elapsed(),
                 idle: false,
@@ -106,5 +115,27 @@ mod tests {
         };
         let q = wait_until_quiet(Path::new("/"), settle);
         assert!(q.waited <= Duration::from_secs(5), "{q:?}");
+    }
+
+    #[test]
+    fn the_timeout_holds_from_the_first_poll() {
+        let Some(dir) = [Path::new("/"), Path::new("/tmp"), Path::new(".")]
+            .into_iter()
+            .find(|p| device::block_device_of(p).is_some())
+        else {
+            println!("skipped: no block device under /, /tmp or . to watch");
+            return;
+        };
+        // An idle window of an hour polls every 12 minutes; the 200 ms
+        // timeout must end the wait long before the first poll would.
+        let q = wait_until_quiet(
+            dir,
+            Settle {
+                idle: Duration::from_secs(3600),
+                timeout: Duration::from_millis(200),
+            },
+        );
+        assert!(!q.idle, "{q:?}");
+        assert!(q.waited < Duration::from_secs(60), "{q:?}");
     }
 }

@@ -34,6 +34,8 @@ use crate::workload::TaskContext;
 pub struct RunOptions {
     /// Folder holding corpora and scratch folders.
     pub data_dir: PathBuf,
+    /// The corpus folder (`--dir`); `<data_dir>/<shape>` when `None`.
+    pub corpus_dir: Option<PathBuf>,
     /// Folder holding run folders (`results/`).
     pub results_dir: PathBuf,
     /// Run identifier; a timestamp when `None`.
@@ -114,13 +116,11 @@ pub fn run_clients(
         },
     )?;
     let show = opts.progress && clients.rank() == 0;
-    let (corpus, provenance, _lock) = clients::prepare_corpus(
-        clients,
-        &opts.clients,
-        &opts.data_dir,
-        &plan.corpus.dir_name(),
-        &|dir| prepare_corpus(plan, dir, show),
-    )?;
+    let (corpus_root, corpus_name) = corpus_place(plan, opts, clients)?;
+    let (corpus, provenance, _lock) =
+        clients::prepare_corpus(clients, &opts.clients, &corpus_root, &corpus_name, &|dir| {
+            prepare_corpus(plan, dir, show)
+        })?;
     let _active = interrupt::begin_run();
     let machine = Machine::describe(&corpus.dir);
     let ranks = clients::describe_ranks(clients, &opts.clients, &machine, &corpus.dir)?;
@@ -169,6 +169,35 @@ pub fn run_clients(
         progress: show,
     };
     execute(&run, writer, scratch, dir)
+}
+
+/// The folder holding the corpus and the corpus folder's name: `--dir`
+/// when given (one rank only), else `<data_dir>/<shape>`.
+fn corpus_place(
+    plan: &Plan,
+    opts: &RunOptions,
+    clients: &dyn Clients,
+) -> anyhow::Result<(PathBuf, String)> {
+    let Some(dir) = &opts.corpus_dir else {
+        return Ok((opts.data_dir.clone(), plan.corpus.dir_name()));
+    };
+    if clients.size() > 1 {
+        anyhow::bail!(
+            "--dir {} names one corpus folder; with several ranks use --data-dir and --layout",
+            dir.display()
+        );
+    }
+    let name = dir.file_name().and_then(|n| n.to_str()).with_context(|| {
+        format!(
+            "--dir {}: give a folder with a plain UTF-8 name",
+            dir.display()
+        )
+    })?;
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    Ok((parent, name.to_string()))
 }
 
 /// xxh3 of the corpus manifest, as recorded in `run.json`.

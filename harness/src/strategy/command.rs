@@ -3,11 +3,14 @@
 //!
 //! Placeholders: `{corpus}` (corpus directory), `{dest}` (scratch directory),
 //! `{workers}`, `{files}` (files to use: the first N of the corpus),
-//! `{lines}`, `{large}` (the large file). A command
+//! `{lines}`, `{large}` (the large file). Paths are pasted as single shell
+//! words, quoted ([`shell_word`]), so a folder named `my data` or
+//! `x$(touch y)` stays one argument and runs nothing. A command
 //! that only reads reports what it read on stdout as `bytes=N` and, for line
 //! counts, `count=N`; iolab checks those against the manifest.
 
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use super::{start_meter, Execution, StrategyError};
@@ -15,21 +18,41 @@ use crate::corpus::Corpus;
 use crate::interrupt;
 use crate::workload::{TaskContext, Workload};
 
+/// `path` as one word of `sh`: as it is when it holds only characters the
+/// shell leaves alone, else quoted (by the `shlex` crate, which is tested
+/// against dash, bash and busybox).
+///
+/// # Errors
+/// A path that is not UTF-8 (the template is text) or holds a NUL byte.
+pub fn shell_word(path: &Path) -> Result<String, String> {
+    let text = path.to_str().ok_or_else(|| {
+        format!(
+            "{} is not UTF-8, so it cannot be pasted into a command template",
+            path.display()
+        )
+    })?;
+    shlex::try_quote(text)
+        .map(|w| w.into_owned())
+        .map_err(|e| format!("{text:?} cannot be pasted into a command template: {e}"))
+}
+
 /// The template with its placeholders filled in.
-pub fn expand(template: &str, workers: u32, ctx: &TaskContext) -> String {
-    template
-        .replace("{corpus}", &ctx.corpus_dir.display().to_string())
-        .replace("{dest}", &ctx.scratch.display().to_string())
+///
+/// # Errors
+/// A path [`shell_word`] cannot quote.
+pub fn expand(template: &str, workers: u32, ctx: &TaskContext) -> Result<String, StrategyError> {
+    let word = |p: &Path| shell_word(p).map_err(StrategyError::Failed);
+    let large = match &ctx.large_file {
+        Some(p) => word(p)?,
+        None => String::new(),
+    };
+    Ok(template
+        .replace("{corpus}", &word(&ctx.corpus_dir)?)
+        .replace("{dest}", &word(&ctx.scratch)?)
         .replace("{workers}", &workers.to_string())
         .replace("{files}", &ctx.used_files.to_string())
         .replace("{lines}", &ctx.lines.to_string())
-        .replace(
-            "{large}",
-            &ctx.large_file
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
-        )
+        .replace("{large}", &large))
 }
 
 pub(super) fn run(
@@ -39,7 +62,7 @@ pub(super) fn run(
     ctx: &TaskContext,
     corpus: &Corpus,
 ) -> Result<Execution, StrategyError> {
-    let line = expand(template, workers, ctx);
+    let line = expand(template, workers, ctx)?;
     let meter = start_meter();
     // Its own process group: a Ctrl-C at the terminal reaches iolab only,
     // and a second signal kills the command with its children.
@@ -127,4 +150,38 @@ fn check_reported(
     };
     (bytes != expected)
         .then(|| format!("the command reported bytes={bytes}, the corpus holds {expected}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_become_one_quoted_word() {
+        assert_eq!(shell_word(Path::new("/work/data")).unwrap(), "/work/data");
+        let w = shell_word(Path::new("/d/données ü $(touch pwned)")).unwrap();
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(format!("printf '%s|' {w}"))
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            "/d/données ü $(touch pwned)|"
+        );
+        let w = shell_word(Path::new("/it's")).unwrap();
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(format!("printf '%s|' {w}"))
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), "/it's|");
+    }
+
+    #[test]
+    fn a_path_that_is_not_utf8_is_refused() {
+        use std::os::unix::ffi::OsStrExt;
+        let p = Path::new(std::ffi::OsStr::from_bytes(b"/d/\xff"));
+        assert!(shell_word(p).unwrap_err().contains("not UTF-8"));
+    }
 }

@@ -23,6 +23,7 @@ use crate::corpus::Corpus;
 use crate::measure::{Meter, Usage};
 use crate::workload::{TaskContext, Workload};
 
+pub use command::shell_word;
 pub use lanes::TaskRecord;
 
 /// A scheduling strategy with its knobs.

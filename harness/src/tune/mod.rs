@@ -160,6 +160,7 @@ impl PlanRunner for LiveRunner<'_> {
         };
         let opts = RunOptions {
             data_dir: self.cfg.data_dir.clone(),
+            corpus_dir: None,
             results_dir: parent.to_path_buf(),
             run_id: Some(name.to_string_lossy().into_owned()),
             progress: self.cfg.progress,
