@@ -141,7 +141,7 @@ pub struct RunArgs {
     /// List the scenarios the experiment files expand to (and the skipped combinations), then stop.
     #[arg(long, requires = "experiments")]
     pub dry_run: bool,
-    /// Workloads (comma-separated): write, read, copy, append, atomic-save, stream, scan, random.
+    /// Workloads (comma-separated): write, read, copy, append, atomic-save, stream, scan, random, noop (a task that does nothing: dispatch cost).
     #[arg(long, value_delimiter = ',', required_unless_present = "experiments")]
     pub workload: Vec<String>,
     /// Workload variants (comma-separated); see the README's table for each workload's variants.
@@ -183,7 +183,7 @@ pub struct RunArgs {
     /// Segments the large file is cut into (stream, scan) [default: 16].
     #[arg(long)]
     pub segments: Option<u32>,
-    /// Random reads per repetition (random) [default: 10000].
+    /// Random reads per repetition (random), tasks per repetition (noop) [default: 10000].
     #[arg(long)]
     pub reads: Option<u32>,
     /// Bytes per random read (random) [default: 4KiB].

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::io::Io;
 use crate::measure::Clock;
-use crate::workload::{Lane, Shared, TaskContext, Workload};
+use crate::workload::{Evidence, Lane, Shared, TaskContext, Workload};
 
 /// What one task did, as recorded by its lane.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -63,7 +63,7 @@ pub struct LaneOutput {
     /// One record per task.
     pub records: Vec<TaskRecord>,
     /// Evidence kept for verification, by task index.
-    pub evidence: Vec<(u32, Vec<u8>)>,
+    pub evidence: Vec<(u32, Evidence)>,
     /// When the lane finished, on the region's clock.
     pub done_ns: u64,
     /// What went wrong outside any task (finishing the lane, a panic).
@@ -81,6 +81,11 @@ impl LaneOutput {
 }
 
 /// Run tasks from `source` until it is empty, then finish the lane.
+///
+/// The per-task path allocates nothing of its own: the record and evidence
+/// lists are reserved for every task of the repetition up front (a lane may
+/// take them all), the lane's I/O buffer is reused, and a task's latency is
+/// two reads of the clock.
 pub async fn run_lane<I: Io>(
     io: &I,
     workload: &Workload,
@@ -89,7 +94,12 @@ pub async fn run_lane<I: Io>(
     source: &dyn TaskSource,
     clock: Clock,
 ) -> LaneOutput {
-    let mut out = LaneOutput::default();
+    let tasks = workload.tasks(ctx) as usize;
+    let mut out = LaneOutput {
+        records: Vec::with_capacity(tasks),
+        evidence: Vec::with_capacity(if workload.keeps_evidence() { tasks } else { 0 }),
+        ..LaneOutput::default()
+    };
     let mut lane = Lane::default();
     while let Some(index) = source.next() {
         let t0 = clock.now_ns();

@@ -214,7 +214,8 @@ pub fn main() -> io::Result<()> {
 }
 
 fn verify(workload: &Workload, ctx: &TaskContext, lanes: &[LaneOutput]) -> Vec<String> {
-    let evidence: Vec<&(u32, Vec<u8>)> = lanes.iter().flat_map(|l| l.evidence.iter()).collect();
+    let evidence: Vec<&(u32, crate::workload::Evidence)> =
+        lanes.iter().flat_map(|l| l.evidence.iter()).collect();
     if evidence.is_empty() {
         return Vec::new();
     }
