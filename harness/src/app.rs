@@ -211,6 +211,7 @@ fn run_planned(
             .iter()
             .map(|e| (e.source.file.clone(), e.source.text.clone()))
             .collect(),
+        calibrate: true,
     };
     runner::run(&planned.plan, &opts)
 }
@@ -249,6 +250,7 @@ fn run_plan(plan: &Plan, output: &OutputArgs, data_dir: &Path) -> anyhow::Result
         progress: !output.no_progress,
         command_line: std::env::args().collect(),
         experiment_files: Vec::new(),
+        calibrate: true,
     };
     let outcome = runner::run(plan, &opts)?;
     runner::print_summary(&mut std::io::stdout().lock(), &outcome.summary)?;

@@ -35,6 +35,7 @@ fn loaded(rows: Vec<Row>) -> LoadedRun {
             experiment_files: Vec::new(),
             started_at: String::new(),
             ended_at: None,
+            dispatch: Vec::new(),
         },
         rows,
         summary,

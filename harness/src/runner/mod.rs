@@ -3,6 +3,7 @@
 //! execute the strategy, verify the data, and append the row — written and
 //! flushed before the next repetition starts.
 
+pub mod calibrate;
 mod repetition;
 mod terminal;
 
@@ -34,6 +35,9 @@ pub struct RunOptions {
     pub command_line: Vec<String>,
     /// Experiment files with their text, recorded in `run.json`.
     pub experiment_files: Vec<(String, String)>,
+    /// Measure each strategy's dispatch cost with the `noop` workload before
+    /// the schedule (recorded in `run.json`, shown beside tiny tasks).
+    pub calibrate: bool,
 }
 
 /// What a finished run produced.
@@ -72,11 +76,15 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> anyhow::Result<RunOutcome> {
         experiment_files: opts.experiment_files.clone(),
         started_at: now_rfc3339(),
         ended_at: None,
+        dispatch: Vec::new(),
     };
     let mut writer = RunWriter::create(&opts.results_dir.join(&run_id), meta)?;
     let scratch = opts.data_dir.join(format!("scratch-{run_id}"));
     corpus::create_marked_dir(&scratch, Marker::Scratch)?;
     let ctx = TaskContext::new(&corpus.0, &scratch);
+    if opts.calibrate {
+        writer.record_dispatch(calibrate::dispatch_costs(plan, &ctx, &corpus.0))?;
+    }
     let result = run_schedule(plan, &ctx, &corpus.0, &mut writer, opts);
     let cleanup = corpus::remove_marked_dir(&scratch, Marker::Scratch);
     result?;

@@ -92,6 +92,10 @@ impl Batches<'_> {
 }
 
 impl TaskSource for Batches<'_> {
+    fn waits(&self) -> bool {
+        true
+    }
+
     fn next(&self) -> Option<u32> {
         let mut q = self.queue.lock().ok()?;
         loop {

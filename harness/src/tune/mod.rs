@@ -165,6 +165,9 @@ impl PlanRunner for LiveRunner<'_> {
             progress: self.cfg.progress,
             command_line: std::env::args().collect(),
             experiment_files: Vec::new(),
+            // A sweep's rounds are runs of one repetition each: calibrating
+            // every strategy again each round would cost more than it tells.
+            calibrate: false,
         };
         let t = Instant::now();
         let outcome = runner::run(plan, &opts)?;
