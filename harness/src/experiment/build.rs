@@ -9,8 +9,9 @@
 
 use crate::strategy::Strategy;
 use crate::workload::{
-    AppendSpec, AppendVariant, CopyMethod, CopySpec, NoopSpec, RandomMethod, RandomSpec, ReadMethod,
-    ReadSpec, SaveSpec, SaveVariant, ScanMethod, ScanSpec, StreamSpec, Workload, WriteSpec,
+    AppendSpec, AppendVariant, CopyMethod, CopySpec, NoopSpec, RandomMethod, RandomSpec,
+    ReadMethod, ReadSpec, SaveSpec, SaveVariant, ScanMethod, ScanSpec, StreamSpec, Workload,
+    WriteSpec,
 };
 
 /// Largest worker count, threads per process, or queue depth accepted.

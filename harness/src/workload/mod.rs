@@ -34,8 +34,7 @@ pub use random::RandomMethod;
 pub use read::ReadMethod;
 pub use scan::ScanMethod;
 pub use spec::{
-    AppendSpec, CopySpec, NoopSpec, RandomSpec, ReadSpec, SaveSpec, ScanSpec, StreamSpec,
-    WriteSpec,
+    AppendSpec, CopySpec, NoopSpec, RandomSpec, ReadSpec, SaveSpec, ScanSpec, StreamSpec, WriteSpec,
 };
 
 use std::io;
@@ -613,4 +612,22 @@ pub fn size_label(bytes: usize) -> String {
         }
     }
     format!("{bytes}B")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum_evidence_catches_one_flipped_byte_and_a_short_read() {
+        let data: Vec<u8> = (0..10_000u32).map(|i| (i % 256) as u8).collect();
+        let e = Evidence::checksum_of(&data);
+        assert!(e.matches(&data));
+        let mut flipped = data.clone();
+        flipped[5_000] ^= 1;
+        assert!(!e.matches(&flipped));
+        assert!(!e.matches(&data[..9_999]));
+        assert_eq!(e.byte_count(), 10_000);
+        assert_eq!(Evidence::Bytes(data.clone()).summary(), e.summary());
+    }
 }

@@ -112,3 +112,93 @@ pub(super) fn verify(
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::Blocking;
+    use crate::workload::{Lane, Shared};
+    use futures::executor::block_on;
+    use std::path::PathBuf;
+
+    fn large_file(dir: &std::path::Path, bytes: usize) -> (TaskContext, PathBuf) {
+        let path = dir.join("large.csv");
+        let data: Vec<u8> = (0..bytes).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, data).unwrap();
+        let ctx = TaskContext {
+            corpus_dir: dir.to_path_buf(),
+            files: 0,
+            used_files: 0,
+            lines: 0,
+            values: 0,
+            large_file: Some(path.clone()),
+            large_bytes: bytes as u64,
+            scratch: dir.to_path_buf(),
+        };
+        (ctx, path)
+    }
+
+    /// Run read `index` through the workload on the blocking backend,
+    /// reusing `lane`'s buffer, and return its evidence.
+    fn read_block(
+        spec: &RandomSpec,
+        ctx: &TaskContext,
+        lane: &mut Lane<std::fs::File>,
+        index: u32,
+    ) -> Evidence {
+        let shared = Shared {
+            file: Some(std::fs::File::open(ctx.large().unwrap()).unwrap()),
+            ..Shared::empty()
+        };
+        let out = block_on(run(spec, &Blocking, ctx, &shared, lane, index)).unwrap();
+        assert_eq!(out.bytes, u64::from(spec.block));
+        out.evidence.unwrap()
+    }
+
+    #[test]
+    fn checksum_evidence_verifies_and_catches_a_block_changed_after_the_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ctx, path) = large_file(dir.path(), 64 << 10);
+        let spec = RandomSpec::default();
+        let mut lane = Lane::default();
+        let evidence: Vec<Evidence> = (0..8)
+            .map(|i| read_block(&spec, &ctx, &mut lane, i))
+            .collect();
+        assert!(evidence
+            .iter()
+            .all(|e| matches!(e, Evidence::Checksum { .. })));
+        for (i, e) in evidence.iter().enumerate() {
+            assert_eq!(verify(&spec, &ctx, i as u32, e), Ok(()));
+        }
+        // Between the timed region and verification, one byte of read 3's
+        // block changes: its checksum no longer matches, the others still do.
+        let at = offset(&spec, ctx.large_bytes, 3);
+        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        let mut byte = [0u8; 1];
+        std::fs::File::open(&path)
+            .unwrap()
+            .read_exact_at(&mut byte, at + 100)
+            .unwrap();
+        file.write_all_at(&[byte[0] ^ 0x55], at + 100).unwrap();
+        let err = verify(&spec, &ctx, 3, &evidence[3]).unwrap_err();
+        assert!(err.contains("other bytes"), "{err}");
+        let others = (0..8).filter(|&i| offset(&spec, ctx.large_bytes, i) / 4096 != at / 4096);
+        for i in others {
+            assert_eq!(verify(&spec, &ctx, i, &evidence[i as usize]), Ok(()));
+        }
+    }
+
+    #[test]
+    fn the_lane_buffer_is_reused_across_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ctx, _) = large_file(dir.path(), 64 << 10);
+        let spec = RandomSpec::default();
+        let mut lane = Lane::default();
+        read_block(&spec, &ctx, &mut lane, 0);
+        let buf = lane.take_buf(4096);
+        let ptr = buf.as_slice().as_ptr();
+        lane.put_buf(buf);
+        read_block(&spec, &ctx, &mut lane, 1);
+        assert_eq!(lane.take_buf(4096).as_slice().as_ptr(), ptr);
+    }
+}
