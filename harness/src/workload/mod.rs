@@ -30,7 +30,7 @@ mod write;
 pub use append::{AppendCounts, AppendVariant};
 pub use atomic::SaveVariant;
 pub use copy::CopyMethod;
-pub use random::RandomMethod;
+pub use random::{offset as random_offset, RandomMethod};
 pub use read::ReadMethod;
 pub use scan::ScanMethod;
 pub use spec::{
