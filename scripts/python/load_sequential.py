@@ -1,12 +1,7 @@
 """Load every corpus file into memory, one after another; print bytes=N.
 
-Same work as iolab's `read` variant `discard` (each file read whole, its
-bytes dropped), not `whole`/`buffered` (which keep every file's bytes).
-Where it differs from the tutorials' loader: that opens each file in text
-mode, so Python decodes every byte into a str before throwing it away; this
-program opens it in binary mode ("rb"), so nothing is decoded (the Rust side
-decodes nothing either, it checksums the bytes). Like the tutorial, the
-contents are thrown away; only their length is kept, to print bytes=N.
+Same work as iolab's `read discard`; how it differs from the tutorials'
+loader (binary mode, nothing decoded): see "Loaders" in _common.py.
 """
 import os
 
