@@ -347,6 +347,7 @@ fn run_planned(
             .map(|e| (e.source.file.clone(), e.source.text.clone()))
             .collect(),
         clients: options,
+        calibrate: true,
     };
     runner::run_clients(&planned.plan, &opts, clients)
 }
@@ -393,6 +394,7 @@ fn run_plan(
         command_line: std::env::args().collect(),
         experiment_files: Vec::new(),
         clients: options,
+        calibrate: true,
     };
     let outcome = runner::run_clients(plan, &opts, clients)?;
     finish_run(&outcome, false, clients)

@@ -10,7 +10,8 @@ const SYNC_STRATEGIES: &str = "sequential,threads,processes,nested";
 
 /// Run `workload` with `variants` under `strategies` and check every
 /// scenario ran and verified (io_uring may be unavailable: then it must say so).
-fn assert_all_verified(workload: &str, variants: &str, strategies: &str, extra: &[&str]) {
+/// Returns the lab holding the run.
+fn assert_all_verified(workload: &str, variants: &str, strategies: &str, extra: &[&str]) -> Lab {
     let lab = Lab::new();
     let mut args = vec![
         "--workload",
@@ -68,6 +69,7 @@ fn assert_all_verified(workload: &str, variants: &str, strategies: &str, extra: 
         assert_eq!(s.status, "ok", "{}: {}", s.scenario_id, s.detail);
         assert_eq!(s.n_verified, s.n, "{}: {}", s.scenario_id, s.detail);
     }
+    lab
 }
 
 #[test]
@@ -79,10 +81,46 @@ fn write_under_every_strategy() {
 fn read_under_every_strategy() {
     assert_all_verified(
         "read",
-        "whole,buffered",
+        "whole,buffered,discard",
         ALL_STRATEGIES,
         &["--buffer", "100"],
     );
+}
+
+#[test]
+fn noop_under_every_strategy_is_calibrated_and_noted_in_the_report() {
+    let lab = assert_all_verified("noop", "noop", ALL_STRATEGIES, &[]);
+    let run = lab.only_run();
+    // Every strategy of the run was calibrated, each with a figure or a reason.
+    assert_eq!(run.meta.dispatch.len(), 6, "{:?}", run.meta.dispatch);
+    for d in &run.meta.dispatch {
+        assert!(
+            d.ns_per_task.is_some() || !d.detail.is_empty(),
+            "{}: neither a figure nor a reason",
+            d.strategy
+        );
+    }
+    // A noop task is far shorter than 100 dispatch costs: the report says so.
+    let out = lab
+        .iolab()
+        .args(["report", "--out"])
+        .arg(lab.path().join("reports"))
+        .arg(&run.dir)
+        .output()
+        .expect("run iolab report");
+    assert!(out.status.success(), "{}", text(&out));
+    let md = std::fs::read_to_string(
+        lab.path()
+            .join("reports")
+            .join(&run.meta.run_id)
+            .join("summary.md"),
+    )
+    .expect("summary.md");
+    let noted = md
+        .lines()
+        .filter(|l| l.contains("noop/noop/") && l.contains("dispatch ") && l.contains("µs/task"))
+        .count();
+    assert!(noted >= 1, "no dispatch note in:\n{md}");
 }
 
 #[test]

@@ -6,6 +6,15 @@ N - 1 when wider); its line i holds the integers k+i+j for j in 0..values,
 comma-separated. A program that cannot run here (no package, no Python
 feature) prints `iolab-skip: <reason>` on stderr and exits non-zero, so iolab
 records the scenario as unavailable instead of failed.
+
+Loaders (load_*.py, aiofile*_load.py):
+Same work as iolab's `read` variant `discard` (each file read whole, its
+bytes dropped), not `whole`/`buffered` (which keep every file's bytes).
+Where it differs from the tutorials' loader: that opens each file in text
+mode, so Python decodes every byte into a str before throwing it away; each
+loader opens it in binary mode ("rb"), so nothing is decoded (the Rust side
+decodes nothing either, it checksums the bytes). Like the tutorial, the
+contents are thrown away; only their length is kept, to print bytes=N.
 """
 
 import json

@@ -1,4 +1,8 @@
-"""Load every file with aiofile (caio) under asyncio, WORKERS reads in flight; print bytes=N."""
+"""Load every file with aiofile (caio) under asyncio, WORKERS reads in flight; print bytes=N.
+
+Same work as iolab's `read discard`; how it differs from the tutorials'
+loader (binary mode, nothing decoded): see "Loaders" in _common.py.
+"""
 import asyncio
 import os
 

@@ -1,4 +1,10 @@
-"""Copy every corpus file into DEST from a ThreadPoolExecutor of WORKERS threads, one task per file."""
+"""Copy every corpus file into DEST from a ThreadPoolExecutor of WORKERS threads, one task per file.
+
+Same work as iolab's `copy` variant `kernel`: shutil.copy copies the bytes
+in the kernel (os.sendfile on Linux) and then copies the permission bits,
+as Rust's std::fs::copy (copy_file_range, then fchmod) does. It is not the
+`loop` variant, which moves the bytes through a user-space buffer.
+"""
 import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor

@@ -1,5 +1,9 @@
 """Load every corpus file with WORKERS processes, each loading its chunk of
-paths with one thread per file (the tutorials' nested pools); print bytes=N."""
+paths with one thread per file (the tutorials' nested pools); print bytes=N.
+
+Same work as iolab's `read discard`; how it differs from the tutorials'
+loader (binary mode, nothing decoded): see "Loaders" in _common.py.
+"""
 import os
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 

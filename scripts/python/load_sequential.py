@@ -1,4 +1,8 @@
-"""Load every corpus file into memory, one after another; print bytes=N."""
+"""Load every corpus file into memory, one after another; print bytes=N.
+
+Same work as iolab's `read discard`; how it differs from the tutorials'
+loader (binary mode, nothing decoded): see "Loaders" in _common.py.
+"""
 import os
 
 from _common import arguments, file_name, spec

@@ -284,4 +284,30 @@ pub const CLAIMS: &[Claim] = &[
             None,
         ),
     },
+    Claim {
+        id: "same-work.load",
+        statement: "Rust loading the corpus one file after another is not slower than the Python reference doing the same work: each file read whole and its bytes thrown away.",
+        source: "iolab read discard · sequential vs scripts/python/load_sequential.py (binary mode, nothing decoded; iolab read whole keeps the bytes and is not paired)",
+        tested_by: "experiments/claims.toml (same-work-load, python-load)",
+        claimed: "≥ 1× (Rust at least as fast)",
+        test: ratio(
+            python("read", "command-load_sequential-"),
+            side("read", &["discard"], "sequential"),
+            1.0,
+            None,
+        ),
+    },
+    Claim {
+        id: "same-work.copy",
+        statement: "Rust copying the corpus one file after another is not slower than the Python reference doing the same work: a kernel copy of each file, then its permission bits.",
+        source: "iolab copy kernel · sequential (copy_file_range) vs scripts/python/copy_sequential.py (shutil.copy: sendfile); iolab copy loop is not paired",
+        tested_by: "experiments/claims.toml (same-work-copy, python-copy)",
+        claimed: "≥ 1× (Rust at least as fast)",
+        test: ratio(
+            python("copy", "command-copy_sequential-"),
+            side("copy", &["kernel"], "sequential"),
+            1.0,
+            None,
+        ),
+    },
 ];

@@ -39,6 +39,7 @@ fn loaded(rows: Vec<Row>) -> LoadedRun {
             resumed_at: Vec::new(),
             corpus_digest: None,
             clients: None,
+            dispatch: Vec::new(),
         },
         rows,
         rank_rows: Vec::new(),

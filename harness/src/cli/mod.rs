@@ -170,7 +170,7 @@ pub struct RunArgs {
     /// its run.json records, skipping every finished repetition.
     #[arg(long, value_name = "RUN_DIR", conflicts_with_all = SHARED_PLAN_FLAGS.iter().chain(&RUN_PLAN_FLAGS))]
     pub resume: Option<PathBuf>,
-    /// Workloads (comma-separated): write, read, copy, append, atomic-save, stream, scan, random.
+    /// Workloads (comma-separated): write, read, copy, append, atomic-save, stream, scan, random, noop (a task that does nothing: dispatch cost).
     #[arg(long, value_delimiter = ',', required_unless_present_any = ["experiments", "resume"])]
     pub workload: Vec<String>,
     /// Workload variants (comma-separated); see the README's table for each workload's variants.
@@ -212,7 +212,7 @@ pub struct RunArgs {
     /// Segments the large file is cut into (stream, scan) [default: 16].
     #[arg(long)]
     pub segments: Option<u32>,
-    /// Random reads per repetition (random) [default: 10000].
+    /// Random reads per repetition (random), tasks per repetition (noop) [default: 10000].
     #[arg(long)]
     pub reads: Option<u32>,
     /// Bytes per random read (random) [default: 4KiB].

@@ -9,8 +9,9 @@
 
 use crate::strategy::Strategy;
 use crate::workload::{
-    AppendSpec, AppendVariant, CopyMethod, CopySpec, RandomMethod, RandomSpec, ReadMethod,
-    ReadSpec, SaveSpec, SaveVariant, ScanMethod, ScanSpec, StreamSpec, Workload, WriteSpec,
+    AppendSpec, AppendVariant, CopyMethod, CopySpec, NoopSpec, RandomMethod, RandomSpec,
+    ReadMethod, ReadSpec, SaveSpec, SaveVariant, ScanMethod, ScanSpec, StreamSpec, Workload,
+    WriteSpec,
 };
 
 /// Largest worker count, threads per process, or queue depth accepted.
@@ -20,7 +21,7 @@ pub const MAX_WORKERS: u32 = 1024;
 pub const MAX_CHUNK: u64 = 1 << 30;
 
 /// Every workload name.
-pub const WORKLOADS: [&str; 8] = [
+pub const WORKLOADS: [&str; 9] = [
     "write",
     "read",
     "copy",
@@ -29,6 +30,7 @@ pub const WORKLOADS: [&str; 8] = [
     "stream",
     "scan",
     "random",
+    "noop",
 ];
 
 /// Every strategy name (`io-uring` and `uring` are accepted for `io_uring`).
@@ -158,7 +160,7 @@ pub struct WorkloadKnobs {
     pub lines: Option<u32>,
     /// Segments of the large file (stream, scan). Default: 16.
     pub segments: Option<u32>,
-    /// Random reads per repetition (random). Default: 10,000.
+    /// Random reads per repetition (random), tasks per repetition (noop). Default: 10,000.
     pub reads: Option<u32>,
     /// Bytes per random read (random), a multiple of 4096 up to 64 MiB. Default: 4096.
     pub block: Option<u64>,
@@ -172,7 +174,7 @@ pub struct WorkloadKnobs {
 pub fn variants(workload: &str) -> Option<Vec<&'static str>> {
     Some(match workload {
         "write" => vec!["one-write", "chunked"],
-        "read" => vec!["whole", "buffered"],
+        "read" => vec!["whole", "buffered", "discard"],
         "copy" => vec!["loop", "kernel"],
         "append" => {
             let mut v: Vec<&str> = AppendVariant::ALL.iter().map(|v| v.as_str()).collect();
@@ -187,6 +189,7 @@ pub fn variants(workload: &str) -> Option<Vec<&'static str>> {
         "stream" => vec!["buffered", "unbuffered"],
         "scan" => vec!["read", "mmap", "mmap-seq", "direct"],
         "random" => vec!["pread", "mmap"],
+        "noop" => vec!["noop"],
         _ => return None,
     })
 }
@@ -264,12 +267,12 @@ pub fn workload(
             },
         }),
         "read" => Workload::Read(ReadSpec {
-            method: if index == 1 {
-                ReadMethod::Buffered {
+            method: match index {
+                0 => ReadMethod::Whole,
+                1 => ReadMethod::Buffered {
                     buffer: k.buffer.unwrap_or(KIB64),
-                }
-            } else {
-                ReadMethod::Whole
+                },
+                _ => ReadMethod::Discard,
             },
         }),
         "copy" => Workload::Copy(CopySpec {
@@ -300,6 +303,9 @@ pub fn workload(
             segments: positive(Knob::Segments, k.segments.unwrap_or(16), 65_536)?,
         }),
         "scan" => scan(index, k)?,
+        "noop" => Workload::Noop(NoopSpec {
+            tasks: positive(Knob::Reads, k.reads.unwrap_or(10_000), 100_000_000)?,
+        }),
         _ => random(index, k)?,
     })
 }

@@ -353,7 +353,7 @@ fn num(value: Option<f64>, text: &str) -> String {
 
 fn results_table(rows: &[TableRow]) -> String {
     let mut s = String::from(
-        "<p class=\"intro\">Every scenario (click a column to sort; hover a row for its id). Medians over measured repetitions with their 95 % bootstrap intervals in brackets; speedup over the sequential scenario of the same workload, variant and cache state.</p>\n<div class=\"scroll\"><table class=\"sortable results\">\n<thead><tr><th>Workload</th><th>Variant</th><th>Strategy</th><th>Cache</th><th>Status</th><th class=\"num\">Verified</th><th class=\"num\">Wall time</th><th class=\"num\">MB/s</th><th class=\"num\">Speedup</th><th class=\"num\">CV</th><th class=\"num\">Outliers</th><th class=\"num\">Cached</th></tr></thead>\n<tbody>\n",
+        "<p class=\"intro\">Every scenario (click a column to sort; hover a row for its id). Medians over measured repetitions with their 95 % bootstrap intervals in brackets; speedup over the sequential scenario of the same workload, variant and cache state; Harness: the strategy's calibrated dispatch cost (noop tasks) beside tasks shorter than 100 times it.</p>\n<div class=\"scroll\"><table class=\"sortable results\">\n<thead><tr><th>Workload</th><th>Variant</th><th>Strategy</th><th>Cache</th><th>Status</th><th class=\"num\">Verified</th><th class=\"num\">Wall time</th><th class=\"num\">MB/s</th><th class=\"num\">Speedup</th><th class=\"num\">CV</th><th class=\"num\">Outliers</th><th class=\"num\">Cached</th><th>Harness</th></tr></thead>\n<tbody>\n",
     );
     for r in rows {
         s.push_str(&table_row(r));
@@ -369,7 +369,7 @@ fn table_row(r: &TableRow) -> String {
     };
     let colour = style::hex(style::strategy_colour(&r.strategy_name));
     format!(
-        "<tr title=\"{id}\"><td>{}</td><td>{}</td><td class=\"nowrap\"><span class=\"dot\" style=\"background:{colour}\"></span>{}</td><td>{}</td><td class=\"status-{st}\">{st}</td><td class=\"num\">{}</td>{}{}{}{}{}{}</tr>\n",
+        "<tr title=\"{id}\"><td>{}</td><td>{}</td><td class=\"nowrap\"><span class=\"dot\" style=\"background:{colour}\"></span>{}</td><td>{}</td><td class=\"status-{st}\">{st}</td><td class=\"num\">{}</td>{}{}{}{}{}{}<td>{}</td></tr>\n",
         escape(&r.workload),
         escape(&r.variant),
         escape(&r.strategy),
@@ -381,6 +381,7 @@ fn table_row(r: &TableRow) -> String {
         num(r.cv_pct, &r.cv_pct.map(|c| format!("{c:.0} %")).unwrap_or_default()),
         num(Some(f64::from(r.outliers)), &r.outliers.to_string()),
         num(r.resident_pct, &r.resident_pct.map(|c| format!("{c:.0} %")).unwrap_or_default()),
+        escape(r.harness.as_deref().unwrap_or("")),
         id = escape(&r.scenario),
         st = escape(&r.status),
     )

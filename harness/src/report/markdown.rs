@@ -121,7 +121,7 @@ fn ci(v: Option<(f64, f64, f64)>, fmt: &dyn Fn(f64, f64, f64) -> String) -> Stri
 
 fn per_workload(table_rows: &[TableRow]) -> String {
     let mut s = String::from(
-        "## Results\n\nMedians over measured repetitions with 95 % bootstrap intervals.\n\n",
+        "## Results\n\nMedians over measured repetitions with 95 % bootstrap intervals. Harness: the strategy's calibrated dispatch cost (noop tasks), shown beside tasks shorter than 100 times it.\n\n",
     );
     let mut workloads: Vec<&str> = Vec::new();
     for r in table_rows {
@@ -150,6 +150,7 @@ fn per_workload(table_rows: &[TableRow]) -> String {
                     }),
                     ci(r.speedup, &|p, l, h| format!("{p:.2}× [{l:.2}, {h:.2}]")),
                     r.cv_pct.map_or_else(|| "–".into(), |c| format!("{c:.1} %")),
+                    cell(r.harness.as_deref().unwrap_or("")),
                 ]
             })
             .collect();
@@ -163,6 +164,7 @@ fn per_workload(table_rows: &[TableRow]) -> String {
                 "MB/s [95 % CI]",
                 "Speedup [95 % CI]",
                 "CV",
+                "Harness",
             ],
             &rows,
         ));

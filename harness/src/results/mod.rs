@@ -71,6 +71,10 @@ pub struct RunMeta {
     /// The MPI ranks, when more than one ran (hosts, machines, layout).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clients: Option<crate::clients::ClientsMeta>,
+    /// Each strategy's dispatch cost, measured with the `noop` workload
+    /// before the schedule (empty for runs without calibration).
+    #[serde(default)]
+    pub dispatch: Vec<DispatchCost>,
 }
 
 impl RunMeta {
@@ -78,6 +82,29 @@ impl RunMeta {
     pub fn completed(&self) -> bool {
         self.ended_at.is_some() && !self.interrupted
     }
+}
+
+/// What a strategy itself costs per task: the `noop` calibration.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DispatchCost {
+    /// The strategy, as in the rows' `strategy_label` (`threads(4)`).
+    pub strategy: String,
+    /// Nanoseconds per task: the slope of wall time between the two noop
+    /// task counts, so start-up (threads, worker processes) is left out.
+    /// `None` when the calibration could not run.
+    pub ns_per_task: Option<f64>,
+    /// Start-up of the strategy in microseconds: the intercept (threads or
+    /// processes started, runtime or ring built, shared state).
+    pub startup_us: Option<f64>,
+    /// The two noop task counts, each run [`DispatchCost::REPS`] times (median).
+    pub tasks: [u32; 2],
+    /// Why it could not run, or empty.
+    pub detail: String,
+}
+
+impl DispatchCost {
+    /// Repetitions of each noop task count.
+    pub const REPS: usize = 3;
 }
 
 /// Writes a run's files as it goes.
@@ -190,6 +217,15 @@ impl RunWriter {
         self.runs.append(&row)?;
         self.rows.push(row);
         Ok(())
+    }
+
+    /// Record the strategies' dispatch costs in `run.json`.
+    ///
+    /// # Errors
+    /// When `run.json` cannot be written, naming it.
+    pub fn record_dispatch(&mut self, costs: Vec<DispatchCost>) -> anyhow::Result<()> {
+        self.meta.dispatch = costs;
+        write_json_atomically(&self.dir.join(RUN_JSON), &self.meta)
     }
 
     /// Write `summary.csv` from the rows so far, and the end time into

@@ -9,6 +9,7 @@
 //! `interrupted`. [`resume`] continues such a run (or one killed outright)
 //! with the plan recorded in `run.json`, skipping every finished repetition.
 
+pub mod calibrate;
 mod repetition;
 mod resume;
 mod terminal;
@@ -48,6 +49,9 @@ pub struct RunOptions {
     pub experiment_files: Vec<(String, String)>,
     /// Layout, reorder and stonewall of the clients (MPI ranks).
     pub clients: ClientOptions,
+    /// Measure each strategy's dispatch cost with the `noop` workload before
+    /// the schedule (recorded in `run.json`, shown beside tiny tasks).
+    pub calibrate: bool,
 }
 
 /// What a finished or interrupted run produced.
@@ -142,6 +146,7 @@ pub fn run_clients(
         resumed_at: Vec::new(),
         corpus_digest: Some(corpus_digest(&corpus)),
         clients: ranks,
+        dispatch: Vec::new(),
     };
     let (parent, scratch_id) =
         opts.clients
@@ -153,13 +158,20 @@ pub fn run_clients(
     let writer = (clients.rank() == 0)
         .then(|| RunWriter::create(&dir, meta))
         .transpose();
-    let writer = match clients::agree(clients, writer) {
+    let mut writer = match clients::agree(clients, writer) {
         Ok(w) => w,
         Err(e) => {
             let _ = scratch.remove();
             return Err(e);
         }
     };
+    if let Some(w) = writer
+        .as_mut()
+        .filter(|_| opts.calibrate && clients.size() == 1)
+    {
+        let ctx = TaskContext::new(&corpus, scratch.path());
+        w.record_dispatch(calibrate::dispatch_costs(plan, &ctx, &corpus))?;
+    }
     let run = Running {
         plan,
         corpus: &corpus,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::io::Io;
 use crate::measure::Clock;
-use crate::workload::{Lane, Shared, TaskContext, Workload};
+use crate::workload::{Evidence, Lane, Shared, TaskContext, Workload};
 
 /// What one task did, as recorded by its lane.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -31,7 +31,17 @@ pub trait TaskSource: Sync {
 
     /// A task finished (a worker process reports finished batches here).
     fn completed(&self, _record: &TaskRecord) {}
+
+    /// Whether [`TaskSource::next`] may block waiting for work (batches
+    /// arriving over a pipe); then a task's time starts after it returns,
+    /// otherwise at the end of the lane's previous task.
+    fn waits(&self) -> bool {
+        false
+    }
 }
+
+/// Tasks a lane reserves record room for up front.
+const RESERVED_TASKS: usize = 1 << 16;
 
 /// Tasks of a range handed out by an atomic counter, until the range is
 /// done or the stonewall has passed (one clock read per task when set).
@@ -76,7 +86,7 @@ pub struct LaneOutput {
     /// One record per task.
     pub records: Vec<TaskRecord>,
     /// Evidence kept for verification, by task index.
-    pub evidence: Vec<(u32, Vec<u8>)>,
+    pub evidence: Vec<(u32, Evidence)>,
     /// When the lane finished, on the region's clock.
     pub done_ns: u64,
     /// What went wrong outside any task (finishing the lane, a panic).
@@ -94,6 +104,12 @@ impl LaneOutput {
 }
 
 /// Run tasks from `source` until it is empty, then finish the lane.
+///
+/// The per-task path allocates nothing of its own: the record and evidence
+/// lists are reserved up front, the lane's I/O buffer is reused, and a
+/// task's latency costs one read of the clock (the previous task's end is
+/// the next one's start, so a task's time includes taking it from the
+/// source: an atomic increment).
 pub async fn run_lane<I: Io>(
     io: &I,
     workload: &Workload,
@@ -102,12 +118,24 @@ pub async fn run_lane<I: Io>(
     source: &dyn TaskSource,
     clock: Clock,
 ) -> LaneOutput {
-    let mut out = LaneOutput::default();
+    // Room for every task up to a bound (a lane may take them all); past it
+    // the lists grow by doubling, which `mremap` makes cheap.
+    let room = (workload.tasks(ctx) as usize).min(RESERVED_TASKS);
+    let mut out = LaneOutput {
+        records: Vec::with_capacity(room),
+        evidence: Vec::with_capacity(if workload.keeps_evidence() { room } else { 0 }),
+        ..LaneOutput::default()
+    };
     let mut lane = Lane::default();
+    let waits = source.waits();
+    let mut last_ns = clock.now_ns();
     while let Some(index) = source.next() {
-        let t0 = clock.now_ns();
+        // A task starts where the previous one ended (one clock read per
+        // task), unless taking it may have waited for a batch.
+        let t0 = if waits { clock.now_ns() } else { last_ns };
         let result = workload.run_task(io, ctx, shared, &mut lane, index).await;
-        let latency_ns = clock.now_ns() - t0;
+        last_ns = clock.now_ns();
+        let latency_ns = last_ns - t0;
         let record = match result {
             Ok(o) => {
                 if let Some(e) = o.evidence {

@@ -174,6 +174,11 @@ impl Strategy {
         {
             return Some("io_uring cannot run copy kernel: the ring has no copy_file_range operation; use copy method loop".into());
         }
+        if matches!(self, Strategy::Command { .. }) && matches!(workload, Workload::Noop(_)) {
+            return Some(
+                "command cannot run noop: an external command has no tasks to dispatch".into(),
+            );
+        }
         if matches!(self, Strategy::Command { .. }) && workload.uses_mmap() {
             return Some("command cannot run a memory-mapped variant: the external command decides how it reads".into());
         }

@@ -92,6 +92,10 @@ impl Batches<'_> {
 }
 
 impl TaskSource for Batches<'_> {
+    fn waits(&self) -> bool {
+        true
+    }
+
     fn next(&self) -> Option<u32> {
         let mut q = self.queue.lock().ok()?;
         loop {
@@ -214,7 +218,8 @@ pub fn main() -> io::Result<()> {
 }
 
 fn verify(workload: &Workload, ctx: &TaskContext, lanes: &[LaneOutput]) -> Vec<String> {
-    let evidence: Vec<&(u32, Vec<u8>)> = lanes.iter().flat_map(|l| l.evidence.iter()).collect();
+    let evidence: Vec<&(u32, crate::workload::Evidence)> =
+        lanes.iter().flat_map(|l| l.evidence.iter()).collect();
     if evidence.is_empty() {
         return Vec::new();
     }

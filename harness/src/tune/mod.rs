@@ -167,6 +167,9 @@ impl PlanRunner for LiveRunner<'_> {
             command_line: std::env::args().collect(),
             experiment_files: Vec::new(),
             clients: crate::clients::ClientOptions::default(),
+            // A sweep's rounds are runs of one repetition each: calibrating
+            // every strategy again each round would cost more than it tells.
+            calibrate: false,
         };
         let t = Instant::now();
         let outcome = runner::run(plan, &opts)?;

@@ -180,7 +180,7 @@ pub(super) async fn finish_lane<I: Io>(
     ctx: &TaskContext,
     lane: Lane<I::File>,
 ) -> io::Result<()> {
-    let Lane { file, buffer } = lane;
+    let Lane { file, buffer, .. } = lane;
     let file = match (spec.variant, file) {
         (AppendVariant::PerWorkerMerge, None) if !buffer.is_empty() => {
             Some(io.open(&target(ctx), Open::APPEND).await?)

@@ -4,8 +4,8 @@ use std::io;
 
 use serde::{Deserialize, Serialize};
 
-use super::{size_label, CopySpec, TaskContext, TaskOutput};
-use crate::io::{write_all_at, Buf, Io, Open};
+use super::{size_label, CopySpec, Lane, TaskContext, TaskOutput};
+use crate::io::{write_all_at, Io, Open};
 
 /// How bytes move from source to destination.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,6 +37,7 @@ pub(super) async fn run<I: Io>(
     spec: &CopySpec,
     io: &I,
     ctx: &TaskContext,
+    lane: &mut Lane<I::File>,
     index: u32,
 ) -> io::Result<TaskOutput> {
     let (from, to) = (ctx.input(index), ctx.output(index));
@@ -45,24 +46,13 @@ pub(super) async fn run<I: Io>(
         CopyMethod::Chunked { chunk } => {
             let src = io.open(&from, Open::READ).await?;
             let dst = io.open(&to, Open::CREATE_NEW).await?;
-            let mut offset = 0u64;
-            let mut buf = Buf::zeroed(chunk.max(1));
-            loop {
-                buf.set_len(chunk.max(1));
-                let (res, mut back) = io.read_at(&src, buf, offset).await;
-                let n = res?;
-                if n == 0 {
-                    break;
-                }
-                back.set_len(n);
-                let (res, back) = write_all_at(io, &dst, back, offset).await;
-                res?;
-                buf = back;
-                offset += n as u64;
-            }
+            let buf = lane.take_buf(chunk.max(1));
+            let (copied, buf) = copy_through(io, &src, &dst, buf, chunk.max(1)).await;
+            lane.put_buf(buf);
+            let copied = copied?;
             io.close(src).await?;
             io.close(dst).await?;
-            offset
+            copied
         }
     };
     Ok(TaskOutput {
@@ -70,4 +60,32 @@ pub(super) async fn run<I: Io>(
         count: 0,
         evidence: None,
     })
+}
+
+/// The read/write loop through `buf` (the lane's reused buffer, handed back
+/// whatever happens); returns the bytes copied.
+async fn copy_through<I: Io>(
+    io: &I,
+    src: &I::File,
+    dst: &I::File,
+    mut buf: crate::io::Buf,
+    chunk: usize,
+) -> (io::Result<u64>, crate::io::Buf) {
+    let mut offset = 0u64;
+    loop {
+        buf.set_len(chunk);
+        let (res, mut back) = io.read_at(src, buf, offset).await;
+        let n = match res {
+            Ok(0) => return (Ok(offset), back),
+            Ok(n) => n,
+            Err(e) => return (Err(e), back),
+        };
+        back.set_len(n);
+        let (res, back) = write_all_at(io, dst, back, offset).await;
+        buf = back;
+        if let Err(e) = res {
+            return (Err(e), buf);
+        }
+        offset += n as u64;
+    }
 }

@@ -7,13 +7,19 @@
 //! made by [`Workload::prepare`], per-lane state ([`Lane`]) by the strategy.
 //!
 //! Verification happens after the timed region: each task may leave
-//! [`TaskOutput::evidence`] (e.g. the bytes it loaded) for
-//! [`Workload::verify_task`], and [`Workload::verify_run`] checks what the run
-//! left on disk (written files, the appended file, saved targets, counts).
+//! [`TaskOutput::evidence`] (the bytes it kept, or a checksum of the bytes it
+//! read and discarded) for [`Workload::verify_task`], and
+//! [`Workload::verify_run`] checks what the run left on disk (written files,
+//! the appended file, saved targets, counts).
+//!
+//! The timed path allocates nothing the workload itself does not: a lane
+//! reuses one I/O buffer ([`Lane::take_buf`]) across its tasks, and evidence
+//! that a checksum proves as well as the bytes is kept as a checksum.
 
 mod append;
 mod atomic;
 mod copy;
+mod noop;
 mod random;
 mod read;
 mod scan;
@@ -24,11 +30,11 @@ mod write;
 pub use append::{AppendCounts, AppendVariant};
 pub use atomic::SaveVariant;
 pub use copy::CopyMethod;
-pub use random::RandomMethod;
+pub use random::{offset as random_offset, RandomMethod};
 pub use read::ReadMethod;
 pub use scan::ScanMethod;
 pub use spec::{
-    AppendSpec, CopySpec, RandomSpec, ReadSpec, SaveSpec, ScanSpec, StreamSpec, WriteSpec,
+    AppendSpec, CopySpec, NoopSpec, RandomSpec, ReadSpec, SaveSpec, ScanSpec, StreamSpec, WriteSpec,
 };
 
 use std::io;
@@ -39,7 +45,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
 use crate::corpus::Corpus;
-use crate::io::Io;
+use crate::io::{Buf, Io};
 
 /// One workload with its knobs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -61,6 +67,8 @@ pub enum Workload {
     Scan(ScanSpec),
     /// Read fixed-size blocks at random aligned offsets of the large file.
     Random(RandomSpec),
+    /// A task that does nothing: the calibration of a strategy's dispatch cost.
+    Noop(NoopSpec),
 }
 
 /// Where a run's inputs and outputs are. Serializable: worker processes get it
@@ -176,7 +184,58 @@ pub struct TaskOutput {
     /// A count the run sums and checks (lines, matches); 0 where unused.
     pub count: u64,
     /// Data kept for [`Workload::verify_task`] after the timed region.
-    pub evidence: Option<Vec<u8>>,
+    pub evidence: Option<Evidence>,
+}
+
+/// What a task leaves behind to prove its data, checked after the timed region.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Evidence {
+    /// The bytes themselves, where the workload keeps them anyway (`read`
+    /// `whole` and `buffered`: the tutorials' "load into memory").
+    Bytes(Vec<u8>),
+    /// Length and xxh3 of the bytes read, where the workload discards them:
+    /// proves the same as the bytes without keeping or copying them.
+    Checksum {
+        /// Bytes read.
+        len: u64,
+        /// Their xxh3-64.
+        xxh3: u64,
+    },
+}
+
+impl Evidence {
+    /// The checksum evidence of `bytes`.
+    pub fn checksum_of(bytes: &[u8]) -> Evidence {
+        Evidence::Checksum {
+            len: bytes.len() as u64,
+            xxh3: crate::corpus::checksum(bytes),
+        }
+    }
+
+    /// Whether this evidence shows exactly `expected` (length and content).
+    pub fn matches(&self, expected: &[u8]) -> bool {
+        match self {
+            Evidence::Bytes(b) => b.as_slice() == expected,
+            Evidence::Checksum { .. } => *self == Evidence::checksum_of(expected),
+        }
+    }
+
+    /// Bytes the task read (cheap: no checksum is computed).
+    pub fn byte_count(&self) -> u64 {
+        match self {
+            Evidence::Bytes(b) => b.len() as u64,
+            Evidence::Checksum { len, .. } => *len,
+        }
+    }
+
+    /// Length and xxh3 of what the task read (for kept bytes, computed now:
+    /// call it only after the timed region).
+    pub fn summary(&self) -> (u64, u64) {
+        match self {
+            Evidence::Bytes(b) => (b.len() as u64, crate::corpus::checksum(b)),
+            Evidence::Checksum { len, xxh3 } => (*len, *xxh3),
+        }
+    }
 }
 
 /// State shared by every task of one process: opened inside the timed region,
@@ -214,6 +273,10 @@ pub struct Lane<F> {
     pub file: Option<F>,
     /// The lane's pending bytes (buffered append variants).
     pub buffer: Vec<u8>,
+    /// The lane's I/O buffer, reused by every task of the lane (reads that
+    /// discard their bytes, random blocks, copy chunks): allocated and zeroed
+    /// once, at its largest size, never per task.
+    io_buf: Option<Buf>,
 }
 
 impl<F> Default for Lane<F> {
@@ -221,7 +284,23 @@ impl<F> Default for Lane<F> {
         Lane {
             file: None,
             buffer: Vec::new(),
+            io_buf: None,
         }
+    }
+}
+
+impl<F> Lane<F> {
+    /// The lane's I/O buffer with a window of `len` bytes (grown, once, if it
+    /// was smaller). Hand it back with [`Lane::put_buf`].
+    pub fn take_buf(&mut self, len: usize) -> Buf {
+        let mut buf = self.io_buf.take().unwrap_or_default();
+        buf.set_len(len);
+        buf
+    }
+
+    /// Return the I/O buffer for the lane's next task.
+    pub fn put_buf(&mut self, buf: Buf) {
+        self.io_buf = Some(buf);
     }
 }
 
@@ -270,6 +349,7 @@ impl Workload {
             Workload::Stream(_) => "stream",
             Workload::Scan(_) => "scan",
             Workload::Random(_) => "random",
+            Workload::Noop(_) => "noop",
         }
     }
 
@@ -284,6 +364,7 @@ impl Workload {
             Workload::Stream(s) => s.label(),
             Workload::Scan(s) => s.label(),
             Workload::Random(s) => s.label(),
+            Workload::Noop(s) => s.label(),
         }
     }
 
@@ -293,7 +374,7 @@ impl Workload {
             Workload::Write(s) => s.chunk?,
             Workload::Read(s) => match s.method {
                 ReadMethod::Buffered { buffer } => buffer,
-                ReadMethod::Whole => return None,
+                ReadMethod::Whole | ReadMethod::Discard => return None,
             },
             Workload::Copy(s) => match s.method {
                 CopyMethod::Chunked { chunk } => chunk,
@@ -330,6 +411,11 @@ impl Workload {
                 path.display()
             )),
         }
+    }
+
+    /// Whether its tasks leave [`Evidence`] (so lanes reserve room for it).
+    pub fn keeps_evidence(&self) -> bool {
+        matches!(self, Workload::Read(_) | Workload::Random(_))
     }
 
     /// Whether the workload needs the corpus's large file.
@@ -382,6 +468,7 @@ impl Workload {
             Workload::Stream(s) => 0..s.segments,
             Workload::Scan(s) => 0..s.segments,
             Workload::Random(s) => 0..s.reads,
+            Workload::Noop(s) => 0..s.tasks,
         }
     }
 
@@ -396,7 +483,7 @@ impl Workload {
             Workload::Stream(_) | Workload::Scan(_) | Workload::Random(_) => {
                 ctx.large_file.iter().cloned().collect()
             }
-            Workload::Write(_) | Workload::Append(_) => Vec::new(),
+            Workload::Write(_) | Workload::Append(_) | Workload::Noop(_) => Vec::new(),
         }
     }
 
@@ -411,13 +498,17 @@ impl Workload {
                 .large_file
                 .clone()
                 .unwrap_or_else(|| ctx.corpus_dir.clone()),
+            Workload::Noop(_) => ctx.corpus_dir.clone(),
         }
     }
 
     /// Whether the cache state of inputs means anything for this workload
     /// (it does not for write and append, which read nothing).
     pub fn inputs_matter(&self) -> bool {
-        !matches!(self, Workload::Write(_) | Workload::Append(_))
+        !matches!(
+            self,
+            Workload::Write(_) | Workload::Append(_) | Workload::Noop(_)
+        )
     }
 
     /// Make the scratch state a repetition starts from (outside the timed
@@ -471,13 +562,14 @@ impl Workload {
     ) -> io::Result<TaskOutput> {
         match self {
             Workload::Write(s) => write::run(s, io, ctx, index).await,
-            Workload::Read(s) => read::run(s, io, ctx, index).await,
-            Workload::Copy(s) => copy::run(s, io, ctx, index).await,
+            Workload::Read(s) => read::run(s, io, ctx, lane, index).await,
+            Workload::Copy(s) => copy::run(s, io, ctx, lane, index).await,
             Workload::Append(s) => append::run(s, io, ctx, shared, lane, index).await,
             Workload::AtomicSave(s) => atomic::run(s, io, ctx, index).await,
             Workload::Stream(s) => stream::run(s, io, ctx, shared.file()?, index).await,
             Workload::Scan(s) => scan::run(s, io, ctx, shared, index).await,
-            Workload::Random(s) => random::run(s, io, ctx, shared, index).await,
+            Workload::Random(s) => random::run(s, io, ctx, shared, lane, index).await,
+            Workload::Noop(_) => Ok(noop::run(index)),
         }
     }
 
@@ -516,7 +608,7 @@ impl Workload {
         ctx: &TaskContext,
         corpus: &Corpus,
         index: u32,
-        evidence: &[u8],
+        evidence: &Evidence,
     ) -> Result<(), String> {
         match self {
             Workload::Read(_) => read::verify(corpus, index, evidence),
@@ -540,6 +632,7 @@ impl Workload {
                 write::verify_outputs(ctx, corpus, ctx.file_range().collect())
             }
             Workload::Read(_) | Workload::Random(_) => RunCheck::passed("task evidence checked"),
+            Workload::Noop(s) => noop::verify(s, count_sum),
             Workload::Append(s) => append::verify(s, ctx),
             Workload::AtomicSave(_) => atomic::verify(ctx, interrupted),
             Workload::Stream(s) => stream::verify(s, ctx, count_sum),
@@ -562,6 +655,9 @@ impl Workload {
         match self {
             Workload::Write(_) | Workload::Copy(_) => write::verify_outputs(ctx, corpus, finished),
             Workload::Read(_) | Workload::Random(_) => RunCheck::passed("task evidence checked"),
+            Workload::Noop(_) => {
+                RunCheck::passed(format!("{} noop tasks finished", finished.len()))
+            }
             Workload::Append(_)
             | Workload::AtomicSave(_)
             | Workload::Stream(_)
@@ -584,4 +680,22 @@ pub fn size_label(bytes: usize) -> String {
         }
     }
     format!("{bytes}B")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checksum_evidence_catches_one_flipped_byte_and_a_short_read() {
+        let data: Vec<u8> = (0..10_000u32).map(|i| (i % 256) as u8).collect();
+        let e = Evidence::checksum_of(&data);
+        assert!(e.matches(&data));
+        let mut flipped = data.clone();
+        flipped[5_000] ^= 1;
+        assert!(!e.matches(&flipped));
+        assert!(!e.matches(&data[..9_999]));
+        assert_eq!(e.byte_count(), 10_000);
+        assert_eq!(Evidence::Bytes(data.clone()).summary(), e.summary());
+    }
 }

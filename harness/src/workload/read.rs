@@ -1,10 +1,14 @@
-//! `read`: load one whole corpus file into memory.
+//! `read`: read one whole corpus file, and either keep its bytes (`whole`,
+//! `buffered`: the tutorials' "load into memory", every file's bytes in fresh
+//! memory that the task hands back) or discard them (`discard`: one read into
+//! the lane's reused buffer, the bytes checksummed and dropped, as a loader
+//! that throws the contents away does).
 
 use std::io;
 
 use serde::{Deserialize, Serialize};
 
-use super::{size_label, ReadSpec, TaskContext, TaskOutput};
+use super::{size_label, Evidence, Lane, ReadSpec, TaskContext, TaskOutput};
 use crate::corpus::{self, Corpus};
 use crate::io::{read_exact_at, Buf, Io, Open};
 
@@ -12,15 +16,19 @@ use crate::io::{read_exact_at, Buf, Io, Open};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ReadMethod {
-    /// Ask the size, then read it all in one call (what `std::fs::read` and
-    /// Python's `f.read()` do).
+    /// Keep: ask the size, then read it all in one call into fresh memory
+    /// that the task keeps (what `std::fs::read` and Python's `f.read()` do
+    /// when the caller holds on to the result).
     Whole,
-    /// Read into a fixed buffer of `buffer` bytes, appending each piece to the
-    /// result, until end of file.
+    /// Keep: read into a fixed buffer of `buffer` bytes, appending each
+    /// piece to the result, until end of file.
     Buffered {
         /// Bytes per read call.
         buffer: usize,
     },
+    /// Discard: ask the size, read it all in one call into the lane's reused
+    /// buffer, checksum the bytes (the evidence) and drop them.
+    Discard,
 }
 
 impl ReadMethod {
@@ -29,6 +37,15 @@ impl ReadMethod {
         match self {
             ReadMethod::Whole => "whole".into(),
             ReadMethod::Buffered { buffer } => format!("buffer={}", size_label(*buffer)),
+            ReadMethod::Discard => "discard".into(),
+        }
+    }
+
+    /// What the variant does with the bytes: `keep` or `discard`.
+    pub fn data(&self) -> &'static str {
+        match self {
+            ReadMethod::Whole | ReadMethod::Buffered { .. } => "keep",
+            ReadMethod::Discard => "discard",
         }
     }
 }
@@ -37,24 +54,36 @@ pub(super) async fn run<I: Io>(
     spec: &ReadSpec,
     io: &I,
     ctx: &TaskContext,
+    lane: &mut Lane<I::File>,
     index: u32,
 ) -> io::Result<TaskOutput> {
     let file = io.open(&ctx.input(index), Open::READ).await?;
-    let data = match spec.method {
+    let evidence = match spec.method {
         ReadMethod::Whole => {
             let size = io.size(&file).await? as usize;
-            let (res, buf) = read_exact_at(io, &file, Buf::zeroed(size), 0).await;
-            let mut buf = buf;
+            let (res, mut buf) = read_exact_at(io, &file, Buf::zeroed(size), 0).await;
             buf.set_len(res?);
-            buf.into_vec()
+            Evidence::Bytes(buf.into_vec())
         }
-        ReadMethod::Buffered { buffer } => read_in_pieces(io, &file, buffer).await?,
+        ReadMethod::Buffered { buffer } => {
+            Evidence::Bytes(read_in_pieces(io, &file, buffer).await?)
+        }
+        ReadMethod::Discard => {
+            let size = io.size(&file).await? as usize;
+            let (res, mut buf) = read_exact_at(io, &file, lane.take_buf(size), 0).await;
+            let read = res.map(|n| {
+                buf.set_len(n);
+                Evidence::checksum_of(buf.as_slice())
+            });
+            lane.put_buf(buf);
+            read?
+        }
     };
     io.close(file).await?;
     Ok(TaskOutput {
-        bytes: data.len() as u64,
+        bytes: evidence.byte_count(),
         count: 0,
-        evidence: Some(data),
+        evidence: Some(evidence),
     })
 }
 
@@ -72,17 +101,17 @@ async fn read_in_pieces<I: Io>(io: &I, file: &I::File, buffer: usize) -> io::Res
     }
 }
 
-pub(super) fn verify(corpus: &Corpus, index: u32, data: &[u8]) -> Result<(), String> {
+pub(super) fn verify(corpus: &Corpus, index: u32, evidence: &Evidence) -> Result<(), String> {
     let expected = corpus
         .manifest
         .files
         .get(index as usize)
         .ok_or_else(|| format!("file {index} is not in the manifest"))?;
-    if data.len() as u64 != expected.size || corpus::checksum(data) != expected.checksum {
+    let (len, xxh3) = evidence.summary();
+    if len != expected.size || xxh3 != expected.checksum {
         return Err(format!(
-            "{}: loaded {} bytes that do not match the manifest ({} bytes, checksum {:016x})",
+            "{}: loaded {len} bytes that do not match the manifest ({} bytes, checksum {:016x})",
             corpus::file_name(index, corpus.manifest.spec.files),
-            data.len(),
             expected.size,
             expected.checksum
         ));

@@ -6,6 +6,27 @@ use super::{
     size_label, AppendVariant, CopyMethod, RandomMethod, ReadMethod, SaveVariant, ScanMethod,
 };
 
+/// Knobs of `noop`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoopSpec {
+    /// Tasks per repetition. Default: 10,000.
+    pub tasks: u32,
+}
+
+impl Default for NoopSpec {
+    fn default() -> Self {
+        NoopSpec { tasks: 10_000 }
+    }
+}
+
+impl NoopSpec {
+    /// Label: `noop`.
+    pub fn label(&self) -> String {
+        "noop".into()
+    }
+}
+
 /// Knobs of `write`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
