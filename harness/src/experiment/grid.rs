@@ -333,8 +333,6 @@ impl Env {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn commands_go_by_their_script() {
         use crate::experiment::command_name;
