@@ -129,9 +129,33 @@ fn fill_measurements(row: &mut Row, exec: &Execution) {
     row.lat_p90_us = round(lat.p90_us, 3);
     row.lat_p99_us = round(lat.p99_us, 3);
     row.lat_max_us = round(lat.max_us, 3);
+    fill_kernel(row, u);
     let done = exec.lane_done.iter().map(|d| d.as_secs_f64());
     row.first_done_s = round(done.clone().fold(f64::INFINITY, f64::min).min(wall), 6);
     row.last_done_s = round(done.fold(0.0, f64::max), 6);
+}
+
+/// The kernel's side of the region: CPU split and machine-wide counters.
+fn fill_kernel(row: &mut Row, u: &crate::measure::Usage) {
+    let cpu = (u.user + u.system).as_secs_f64();
+    row.sys_cpu_pct = (cpu > 0.0).then(|| round(100.0 * u.system.as_secs_f64() / cpu, 2));
+    let k = &u.kernel;
+    row.vm_dirtied_pages = Some(k.dirtied_pages);
+    row.vm_written_pages = Some(k.written_pages);
+    row.vm_scanned_pages = Some(k.scanned_pages);
+    row.vm_scanned_direct_pages = Some(k.scanned_direct_pages);
+    row.vm_stolen_pages = Some(k.stolen_pages);
+    row.vm_major_faults = Some(k.major_faults);
+    row.vm_compact_stalls = Some(k.compact_stalls);
+    row.vm_alloc_stalls = Some(k.alloc_stalls);
+    row.dirty_kb_before = Some(k.dirty_kb_before);
+    row.dirty_kb_after = Some(k.dirty_kb_after);
+    row.writeback_kb_before = Some(k.writeback_kb_before);
+    row.writeback_kb_after = Some(k.writeback_kb_after);
+    row.psi_io_some_us = k.psi_io_some_us;
+    row.psi_io_full_us = k.psi_io_full_us;
+    row.psi_mem_some_us = k.psi_memory_some_us;
+    row.psi_mem_full_us = k.psi_memory_full_us;
 }
 
 fn fill_check(row: &mut Row, exec: &Execution, check: RunCheck) {

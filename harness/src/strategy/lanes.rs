@@ -16,6 +16,10 @@ pub struct TaskRecord {
     pub index: u32,
     /// Time the task took, in nanoseconds.
     pub latency_ns: u64,
+    /// When it finished, nanoseconds on the timed region's clock (worker
+    /// processes share the parent's clock): the time series' input.
+    #[serde(default)]
+    pub done_ns: u64,
     /// Payload bytes.
     pub bytes: u64,
     /// The task's count (lines, matches).
@@ -94,7 +98,8 @@ pub async fn run_lane<I: Io>(
     while let Some(index) = source.next() {
         let t0 = clock.now_ns();
         let result = workload.run_task(io, ctx, shared, &mut lane, index).await;
-        let latency_ns = clock.now_ns() - t0;
+        let done_ns = clock.now_ns();
+        let latency_ns = done_ns - t0;
         let record = match result {
             Ok(o) => {
                 if let Some(e) = o.evidence {
@@ -103,6 +108,7 @@ pub async fn run_lane<I: Io>(
                 TaskRecord {
                     index,
                     latency_ns,
+                    done_ns,
                     bytes: o.bytes,
                     count: o.count,
                     error: None,
@@ -111,6 +117,7 @@ pub async fn run_lane<I: Io>(
             Err(e) => TaskRecord {
                 index,
                 latency_ns,
+                done_ns,
                 error: Some(format!(
                     "task {index} ({}): {e}",
                     workload.task_path(ctx, index).display()

@@ -12,6 +12,7 @@
 
 pub mod cache;
 pub mod device;
+pub mod kernel;
 pub mod memory;
 pub mod uring;
 pub mod usage;
