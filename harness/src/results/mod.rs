@@ -1,16 +1,19 @@
 //! The results of a run on disk: `results/<run-id>/run.json` (machine,
 //! versions, the plan as run, start and end), `runs.csv` (one row per
-//! repetition, flushed as each finishes) and `summary.csv` (one row per
+//! repetition, flushed as each finishes), `timeseries.csv` (throughput per
+//! 100 ms inside each repetition) and `summary.csv` (one row per
 //! scenario). Reports, comparisons and claims render from these files alone,
 //! so runs from other machines can be loaded later.
 
 mod machine;
 pub mod row;
 mod summary;
+pub mod timeseries;
 
 pub use machine::Machine;
 pub use row::Row;
 pub use summary::{prefer_whole_corpus, summarize_rows, SummaryRow};
+pub use timeseries::SeriesPoint;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -54,6 +57,7 @@ pub struct RunWriter {
     dir: PathBuf,
     meta: RunMeta,
     runs: csv::Writer<File>,
+    series: csv::Writer<File>,
     rows: Vec<Row>,
 }
 
@@ -63,6 +67,8 @@ pub const RUN_JSON: &str = "run.json";
 pub const RUNS_CSV: &str = "runs.csv";
 /// Per-scenario summary rows.
 pub const SUMMARY_CSV: &str = "summary.csv";
+/// Throughput per interval inside each repetition.
+pub const TIMESERIES_CSV: &str = "timeseries.csv";
 
 impl RunWriter {
     /// Create `dir` (which must not exist yet) with `run.json` and an empty
@@ -77,19 +83,11 @@ impl RunWriter {
         }
         fs::create_dir(dir).with_context(|| format!("creating run folder {}", dir.display()))?;
         write_json_atomically(&dir.join(RUN_JSON), &meta)?;
-        let path = dir.join(RUNS_CSV);
-        let file = OpenOptions::new()
-            .create_new(true)
-            .write(true)
-            .open(&path)
-            .with_context(|| format!("creating {}", path.display()))?;
-        let runs = csv::WriterBuilder::new()
-            .has_headers(true)
-            .from_writer(file);
         Ok(RunWriter {
             dir: dir.to_path_buf(),
             meta,
-            runs,
+            runs: new_csv(&dir.join(RUNS_CSV))?,
+            series: new_csv(&dir.join(TIMESERIES_CSV))?,
             rows: Vec::new(),
         })
     }
@@ -120,6 +118,22 @@ impl RunWriter {
         Ok(())
     }
 
+    /// Append one repetition's time series to `timeseries.csv` and flush it.
+    ///
+    /// # Errors
+    /// When the points cannot be written, naming the file.
+    pub fn append_series(&mut self, points: &[SeriesPoint]) -> anyhow::Result<()> {
+        let path = self.dir.join(TIMESERIES_CSV);
+        for p in points {
+            self.series
+                .serialize(p)
+                .with_context(|| format!("writing a row to {}", path.display()))?;
+        }
+        self.series
+            .flush()
+            .with_context(|| format!("flushing {}", path.display()))
+    }
+
     /// Write `summary.csv` and the end time into `run.json`.
     ///
     /// # Errors
@@ -131,6 +145,16 @@ impl RunWriter {
         write_json_atomically(&self.dir.join(RUN_JSON), &self.meta)?;
         Ok(summary)
     }
+}
+
+/// A new CSV file at `path` (which must not exist yet), headers on.
+fn new_csv(path: &Path) -> anyhow::Result<csv::Writer<File>> {
+    let file = OpenOptions::new()
+        .create_new(true)
+        .write(true)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    Ok(csv::WriterBuilder::new().has_headers(true).from_writer(file))
 }
 
 /// Write `summary.csv` rows to `path` (atomically).
@@ -214,6 +238,18 @@ pub fn load(dir: &Path) -> anyhow::Result<LoadedRun> {
         rows,
         summary,
     })
+}
+
+/// A run folder's `timeseries.csv`; empty for runs made before it existed.
+///
+/// # Errors
+/// A malformed file, naming it and the line.
+pub fn load_timeseries(dir: &Path) -> anyhow::Result<Vec<SeriesPoint>> {
+    let path = dir.join(TIMESERIES_CSV);
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    read_csv(&path)
 }
 
 fn read_csv<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<T>> {

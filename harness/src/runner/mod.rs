@@ -111,7 +111,7 @@ fn run_schedule(
             bar.inc(1);
             continue;
         }
-        let row = repetition::run(
+        let (row, series) = repetition::run(
             plan,
             scenario,
             ctx,
@@ -126,6 +126,7 @@ fn run_schedule(
             unavailable.insert(slot.scenario);
         }
         writer.append(row)?;
+        writer.append_series(&series)?;
         bar.inc(1);
     }
     bar.finish_and_clear();

@@ -8,11 +8,13 @@ use crate::corpus::{self, Corpus, Marker};
 use crate::experiment::{Plan, Scenario, Slot};
 use crate::measure::{cache, latency, quiet};
 use crate::results::row::round;
-use crate::results::Row;
+use crate::results::timeseries::{self, SeriesKey, INTERVAL_NS};
+use crate::results::{Row, SeriesPoint};
 use crate::strategy::{self, Execution, StrategyError};
 use crate::workload::{RunCheck, TaskContext};
 
-/// Run one repetition and describe it as a row.
+/// Run one repetition and describe it as a row, with its throughput per
+/// interval (empty when it did not run or ran as one external command).
 ///
 /// # Errors
 /// Only harness failures (the scratch folder or cache control broke); a
@@ -27,7 +29,7 @@ pub(super) fn run(
     order: u32,
     run_id: String,
     bar: &ProgressBar,
-) -> anyhow::Result<Row> {
+) -> anyhow::Result<(Row, Vec<SeriesPoint>)> {
     let workload = &scenario.workload;
     let ctx = &ctx.on_first_files(scenario.first_files);
     corpus::remove_marked_dir(&ctx.scratch, Marker::Scratch)?;
@@ -57,11 +59,13 @@ pub(super) fn run(
         Some(why) => Err(StrategyError::Unavailable(why)),
         None => strategy::execute(&scenario.strategy, workload, ctx, corpus, kill_after),
     };
+    let mut series = Vec::new();
     match result {
         Ok(exec) => {
             let check = workload.verify_run(ctx, corpus, exec.count_sum, exec.interrupted);
             fill_measurements(&mut row, &exec);
             fill_check(&mut row, &exec, check);
+            series = series_of(&row, &exec);
         }
         Err(StrategyError::Unavailable(why)) => {
             row.status = "unavailable".into();
@@ -75,7 +79,21 @@ pub(super) fn run(
     if let Some(w) = warning {
         row.detail = format!("{}; warning: {w}", row.detail);
     }
-    Ok(row)
+    Ok((row, series))
+}
+
+/// Throughput per interval from the tasks' completion times.
+fn series_of(row: &Row, exec: &Execution) -> Vec<SeriesPoint> {
+    if exec.records.is_empty() {
+        return Vec::new();
+    }
+    let key = SeriesKey {
+        run_id: &row.run_id,
+        scenario_id: &row.scenario_id,
+        rep: row.rep,
+    };
+    let done = exec.records.iter().map(|r| (r.done_ns, r.bytes));
+    timeseries::bin(key, done, exec.usage.wall.as_nanos() as u64, INTERVAL_NS)
 }
 
 fn base_row(scenario: &Scenario, slot: Slot, order: u32, run_id: String) -> Row {
