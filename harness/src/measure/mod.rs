@@ -7,6 +7,7 @@
 
 pub mod cache;
 pub mod clock;
+pub mod device;
 pub mod kernel;
 pub mod latency;
 pub mod quiet;

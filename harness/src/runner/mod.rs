@@ -16,6 +16,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::corpus::{self, Corpus, Marker};
 use crate::experiment::{schedule, Plan};
+use crate::measure::cache::CacheState;
+use crate::measure::device;
 use crate::results::{Machine, RunMeta, RunWriter, SummaryRow};
 use crate::workload::TaskContext;
 
@@ -58,6 +60,13 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> anyhow::Result<RunOutcome> {
         .run_id
         .clone()
         .unwrap_or_else(|| unused_run_id(&opts.results_dir));
+    let scratch = opts.data_dir.join(format!("scratch-{run_id}"));
+    let ctx = TaskContext::new(&corpus.0, &scratch);
+    let mut machine = Machine::describe(&corpus.0.dir);
+    if plan.scenarios.iter().any(|s| s.cache == CacheState::Cold) {
+        machine.io.direct_read = device::probe(&probe_files(&ctx));
+    }
+    let device_mb_per_s = machine.io.direct_read.mb_per_s;
     let meta = RunMeta {
         run_id: run_id.clone(),
         iolab_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -65,7 +74,7 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> anyhow::Result<RunOutcome> {
             .unwrap_or("unknown")
             .to_string(),
         command_line: opts.command_line.clone(),
-        machine: Machine::describe(&corpus.0.dir),
+        machine,
         corpus_dir: corpus.0.dir.clone(),
         corpus_provenance: corpus.1.clone(),
         plan: plan.clone(),
@@ -74,10 +83,8 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> anyhow::Result<RunOutcome> {
         ended_at: None,
     };
     let mut writer = RunWriter::create(&opts.results_dir.join(&run_id), meta)?;
-    let scratch = opts.data_dir.join(format!("scratch-{run_id}"));
     corpus::create_marked_dir(&scratch, Marker::Scratch)?;
-    let ctx = TaskContext::new(&corpus.0, &scratch);
-    let result = run_schedule(plan, &ctx, &corpus.0, &mut writer, opts);
+    let result = run_schedule(plan, &ctx, &corpus.0, &mut writer, opts, device_mb_per_s);
     let cleanup = corpus::remove_marked_dir(&scratch, Marker::Scratch);
     result?;
     cleanup.with_context(|| format!("removing scratch folder {}", scratch.display()))?;
@@ -100,6 +107,7 @@ fn run_schedule(
     corpus: &Corpus,
     writer: &mut RunWriter,
     opts: &RunOptions,
+    device_mb_per_s: Option<f64>,
 ) -> anyhow::Result<()> {
     let slots = schedule(plan.scenarios.len(), plan.warmup, plan.reps, plan.order);
     let bar = progress_bar(slots.len() as u64, opts.progress);
@@ -111,7 +119,7 @@ fn run_schedule(
             bar.inc(1);
             continue;
         }
-        let (row, series) = repetition::run(
+        let (mut row, series) = repetition::run(
             plan,
             scenario,
             ctx,
@@ -121,6 +129,10 @@ fn run_schedule(
             writer_run_id(writer),
             &bar,
         )?;
+        if let Some(w) = lower_cache(&row, device_mb_per_s) {
+            bar.println(format!("warning: {}: {w}", scenario.label()));
+            row.detail = format!("{}; warning: {w}", row.detail);
+        }
         if row.status == "unavailable" {
             bar.println(format!("{}: {}", scenario.label(), row.detail));
             unavailable.insert(slot.scenario);
@@ -131,6 +143,22 @@ fn run_schedule(
     }
     bar.finish_and_clear();
     Ok(())
+}
+
+/// The warning for a cold repetition read faster than the device can.
+fn lower_cache(row: &crate::results::Row, device_mb_per_s: Option<f64>) -> Option<String> {
+    (row.cache == CacheState::Cold.as_str() && row.status == "ok")
+        .then(|| device::lower_cache_warning(row.storage_read_bytes, row.wall_s, device_mb_per_s?))
+        .flatten()
+}
+
+/// What the direct-read probe reads: the large file when the corpus has
+/// one (a long sequential region), else the corpus files in order.
+fn probe_files(ctx: &TaskContext) -> Vec<PathBuf> {
+    match &ctx.large_file {
+        Some(large) => vec![large.clone()],
+        None => (0..ctx.files).map(|k| ctx.input(k)).collect(),
+    }
 }
 
 fn writer_run_id(writer: &RunWriter) -> String {

@@ -14,6 +14,7 @@ pub mod cache;
 pub mod device;
 pub mod kernel;
 pub mod memory;
+pub mod platform;
 pub mod uring;
 pub mod usage;
 
