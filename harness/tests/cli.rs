@@ -554,7 +554,9 @@ fn run_records_kernel_counters_time_series_and_machine_io_facts() {
     }
     let io = &run.meta.machine.io;
     let psi_here = io.psi == "available";
-    assert!(measured.iter().all(|r| r.psi_io_some_us.is_some() == psi_here));
+    assert!(measured
+        .iter()
+        .all(|r| r.psi_io_some_us.is_some() == psi_here));
     assert!(!io.mount_options.is_empty() && !io.scheduler.is_empty());
     assert!(!io.transparent_huge_pages.is_empty() && !io.virtualization.is_empty());
     assert!(!io.cgroup_memory_max.is_empty() && !io.cgroup_io_max.is_empty());

@@ -123,7 +123,11 @@ mod tests {
         let w = lower_cache_warning(600 * mb, 1.0, 390.0).unwrap();
         assert!(w.contains("600 MB/s") && w.contains("390 MB/s"), "{w}");
         assert_eq!(lower_cache_warning(500 * mb, 1.0, 390.0), None);
-        assert_eq!(lower_cache_warning(1 << 20, 0.0001, 390.0), None, "too few bytes");
+        assert_eq!(
+            lower_cache_warning(1 << 20, 0.0001, 390.0),
+            None,
+            "too few bytes"
+        );
         assert_eq!(lower_cache_warning(600 * mb, 1.0, 0.0), None);
     }
 

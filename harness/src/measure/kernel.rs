@@ -114,7 +114,10 @@ mod tests {
         assert_eq!(a.dirtied_pages, 60);
         assert_eq!(a.written_pages, 0);
         assert_eq!((a.dirty_kb_before, a.dirty_kb_after), (8, 240));
-        assert_eq!((a.psi_io_some_us, a.psi_io_full_us), (Some(3_000), Some(400)));
+        assert_eq!(
+            (a.psi_io_some_us, a.psi_io_full_us),
+            (Some(3_000), Some(400))
+        );
         assert_eq!(a.psi_memory_some_us, None);
     }
 }

@@ -129,7 +129,10 @@ impl Warning {
             | Warning::SlowRepetitions { repetitions: pairs }
             | Warning::LowerCache {
                 repetitions: pairs, ..
-            } => pairs.iter().map(|(id, what)| format!("{id}: {what}")).collect(),
+            } => pairs
+                .iter()
+                .map(|(id, what)| format!("{id}: {what}"))
+                .collect(),
             _ => Vec::new(),
         }
     }

@@ -154,7 +154,9 @@ fn new_csv(path: &Path) -> anyhow::Result<csv::Writer<File>> {
         .write(true)
         .open(path)
         .with_context(|| format!("creating {}", path.display()))?;
-    Ok(csv::WriterBuilder::new().has_headers(true).from_writer(file))
+    Ok(csv::WriterBuilder::new()
+        .has_headers(true)
+        .from_writer(file))
 }
 
 /// Write `summary.csv` rows to `path` (atomically).

@@ -97,7 +97,11 @@ mod tests {
     fn a_stall_is_an_empty_interval() {
         let ms = 1_000_000;
         // Two tasks at 10 and 90 ms, none for 200 ms, one at 350 ms; 380 ms region.
-        let done = [(10 * ms, 1_000_000), (90 * ms, 1_000_000), (350 * ms, 500_000)];
+        let done = [
+            (10 * ms, 1_000_000),
+            (90 * ms, 1_000_000),
+            (350 * ms, 500_000),
+        ];
         let s = bin(KEY, done.into_iter(), 380 * ms, INTERVAL_NS);
         let tasks: Vec<u64> = s.iter().map(|p| p.tasks).collect();
         assert_eq!(tasks, [2, 0, 0, 1]);

@@ -161,7 +161,10 @@ mod tests {
         assert_eq!(c.written_pages, 2_259_533);
         assert_eq!(c.alloc_stalls, 7);
         assert_eq!(c.major_faults, 2810);
-        assert_eq!(c.stolen_pages, 15, "pgsteal_anon is a split of the same pages");
+        assert_eq!(
+            c.stolen_pages, 15,
+            "pgsteal_anon is a split of the same pages"
+        );
         assert_eq!(c.scanned_pages, 28, "throttle is not a scan");
         assert_eq!(c.scanned_direct_pages, 7);
         assert_eq!(c.compact_stalls, 2);

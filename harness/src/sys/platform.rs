@@ -58,8 +58,9 @@ pub fn cpu_governor() -> String {
     let path = Path::new("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
     match fs::read_to_string(path) {
         Ok(t) => t.trim().to_string(),
-        Err(_) => "unavailable: no cpufreq (a virtual machine or container sets no governor here)"
-            .into(),
+        Err(_) => {
+            "unavailable: no cpufreq (a virtual machine or container sets no governor here)".into()
+        }
     }
 }
 
@@ -107,7 +108,10 @@ impl Hierarchy {
     /// The file in this process's cgroup, or at the hierarchy's root when
     /// the path is not visible (a container sees its own cgroup as root).
     fn file(&self, name: &str) -> PathBuf {
-        let own = self.mount.join(self.path.trim_start_matches('/')).join(name);
+        let own = self
+            .mount
+            .join(self.path.trim_start_matches('/'))
+            .join(name);
         if own.exists() {
             own
         } else {
