@@ -193,7 +193,7 @@ impl fmt::Display for Warning {
                 f,
                 "{} repetition(s) took more than {:.1}× their scenario's median. Each line says \
                  where the time went, from the kernel counters recorded around its timed region \
-                 (machine-wide) and, with --profile-slow, the hottest kernel functions.",
+                 (machine-wide).",
                 repetitions.len(),
                 explain::SLOW_FACTOR
             ),
