@@ -501,3 +501,54 @@ fn first_files_and_kill_at_flags_run_the_crash_experiment_on_a_subset() {
         assert!(r.tasks <= 10, "{}: {} tasks", r.scenario_id, r.tasks);
     }
 }
+
+#[test]
+fn run_records_kernel_counters_time_series_and_machine_io_facts() {
+    let lab = Lab::new();
+    let o = lab.run(&[
+        "--workload",
+        "read,write",
+        "--strategy",
+        "threads,processes",
+        "--workers",
+        "2",
+        "--cache",
+        "warm,cold",
+        "--no-baseline",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let run = lab.only_run();
+    let measured: Vec<_> = run.rows.iter().filter(|r| r.status == "ok").collect();
+    assert_eq!(measured.len(), 16, "{}", text(&o));
+    for r in &measured {
+        assert!(r.sys_cpu_pct.is_some(), "{}", r.scenario_id);
+        assert!(r.vm_dirtied_pages.is_some() && r.vm_written_pages.is_some());
+        assert!(r.vm_scanned_pages.is_some() && r.vm_major_faults.is_some());
+        assert!(r.dirty_kb_before.is_some() && r.writeback_kb_after.is_some());
+    }
+    let io = &run.meta.machine.io;
+    let psi_here = io.psi == "available";
+    assert!(measured
+        .iter()
+        .all(|r| r.psi_io_some_us.is_some() == psi_here));
+    assert!(!io.mount_options.is_empty() && !io.scheduler.is_empty());
+    assert!(!io.transparent_huge_pages.is_empty() && !io.virtualization.is_empty());
+    assert!(!io.cgroup_memory_max.is_empty() && !io.cgroup_io_max.is_empty());
+    assert!(io.io_uring == "available" || io.io_uring.contains("unavailable"));
+    // The run has cold scenarios, so the device's direct-read speed was probed.
+    let dr = &io.direct_read;
+    assert!(
+        dr.mb_per_s.is_some() || dr.note.starts_with("unavailable"),
+        "{dr:?}"
+    );
+    // Every measured repetition has its time series, tasks summing to the row's.
+    let series = iolab::results::load_timeseries(&run.dir).expect("timeseries.csv");
+    for r in &measured {
+        let tasks: u64 = series
+            .iter()
+            .filter(|p| p.scenario_id == r.scenario_id && p.rep == r.rep)
+            .map(|p| p.tasks)
+            .sum();
+        assert_eq!(tasks, r.tasks, "{} rep {}", r.scenario_id, r.rep);
+    }
+}

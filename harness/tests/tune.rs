@@ -251,6 +251,7 @@ fn constructed(host: &str, workloads: Vec<WorkloadProfile>) -> Profile {
             block_device: Some("vda".into()),
             rotational: Some(false),
             root: false,
+            io: Default::default(),
         },
         workloads,
         skipped: vec![Skip {

@@ -1,12 +1,14 @@
 //! Measuring one repetition: the clock, resource usage around the timed
-//! region, per-task latency histograms, cache preparation and checks, and
-//! waiting for storage to go quiet.
+//! region (kernel counters included), per-task latency histograms, cache
+//! preparation and checks, and waiting for storage to go quiet.
 //!
 //! Nothing here decides what is timed: strategies open and close the timed
 //! region with a [`Meter`]; this module only reads clocks and counters.
 
 pub mod cache;
 pub mod clock;
+pub mod device;
+pub mod kernel;
 pub mod latency;
 pub mod quiet;
 pub mod usage;

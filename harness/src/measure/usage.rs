@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::kernel::KernelActivity;
 use super::Clock;
+use crate::sys::kernel::{self as kernel_sys, KernelCounters};
 use crate::sys::usage::{self as sys, Rusage, StorageIo, Who};
 
 /// What a repetition used between [`Meter::start`] and [`Meter::stop`].
@@ -28,6 +30,8 @@ pub struct Usage {
     pub storage_read_bytes: u64,
     /// Bytes written toward storage (`write_bytes`).
     pub storage_write_bytes: u64,
+    /// What the kernel did machine-wide, read just outside the region.
+    pub kernel: KernelActivity,
 }
 
 /// Resource use a worker process reports about itself at the end of its
@@ -78,6 +82,7 @@ pub struct Meter {
     self_before: Rusage,
     children_before: Rusage,
     io_before: StorageIo,
+    kernel_before: KernelCounters,
     workers: Vec<WorkerUsage>,
 }
 
@@ -90,11 +95,13 @@ impl Meter {
         let self_before = sys::rusage(Who::SelfProcess).unwrap_or_default();
         let children_before = sys::rusage(Who::Children).unwrap_or_default();
         let io_before = sys::storage_io().unwrap_or_default();
+        let kernel_before = kernel_sys::snapshot();
         Meter {
             clock: Clock::start(),
             self_before,
             children_before,
             io_before,
+            kernel_before,
             workers: Vec::new(),
         }
     }
@@ -112,6 +119,7 @@ impl Meter {
     /// Close the region and compute what it used.
     pub fn stop(self) -> Usage {
         let wall = self.clock.elapsed();
+        let kernel = KernelActivity::between(&self.kernel_before, &kernel_sys::snapshot());
         let own = sys::rusage(Who::SelfProcess)
             .unwrap_or_default()
             .since(&self.self_before);
@@ -130,6 +138,7 @@ impl Meter {
             peak_rss_bytes: peak_self,
             storage_read_bytes: io.read_bytes,
             storage_write_bytes: io.write_bytes,
+            kernel,
         };
         for w in &self.workers {
             usage.user += w.user;

@@ -18,6 +18,7 @@ pub mod charts;
 pub mod claims;
 pub mod compare;
 pub mod context;
+pub mod explain;
 pub mod html;
 pub mod markdown;
 pub mod style;

@@ -11,6 +11,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::explain;
+use crate::measure::device::lower_cache_warning;
 use crate::results::LoadedRun;
 
 /// Coefficient of variation above which a scenario's repetitions disagree
@@ -58,6 +60,26 @@ pub enum Warning {
         /// Measured repetitions per scenario.
         reps: u32,
     },
+    /// Scenarios whose repetitions fall into two modes
+    /// ([`crate::stats::modes`]): `(scenario, "n × median" of each)`.
+    Bimodal {
+        /// Scenario ids with both modes described.
+        scenarios: Vec<(String, String)>,
+    },
+    /// Repetitions slower than [`explain::SLOW_FACTOR`] × their median,
+    /// each with its cause: `(scenario, sentence)`.
+    SlowRepetitions {
+        /// Scenario ids with the cause sentence.
+        repetitions: Vec<(String, String)>,
+    },
+    /// Cold repetitions that read from the block layer faster than the
+    /// device's own direct-I/O speed: `(scenario, row detail warning)`.
+    LowerCache {
+        /// The device's direct-I/O read speed, MB/s.
+        device_mb_per_s: f64,
+        /// Scenario ids with the repetition's rate.
+        repetitions: Vec<(String, String)>,
+    },
     /// Repetitions started before storage went quiet.
     NotSettled {
         /// How many.
@@ -76,6 +98,9 @@ impl Warning {
             Warning::ColdNotCold { .. } => "Cold cache was not cold",
             Warning::WarmNotWarm { .. } => "Warm cache was not warm",
             Warning::FewRepetitions { .. } => "Few repetitions",
+            Warning::Bimodal { .. } => "Two modes",
+            Warning::SlowRepetitions { .. } => "Slow repetitions explained",
+            Warning::LowerCache { .. } => "Cold reads served by a lower cache",
             Warning::NotSettled { .. } => "Storage was busy",
             Warning::Interrupted => "Interrupted run",
         }
@@ -99,6 +124,14 @@ impl Warning {
             Warning::WarmNotWarm { scenarios } => scenarios
                 .iter()
                 .map(|(id, pct)| format!("{id}: as little as {pct:.1} % resident"))
+                .collect(),
+            Warning::Bimodal { scenarios: pairs }
+            | Warning::SlowRepetitions { repetitions: pairs }
+            | Warning::LowerCache {
+                repetitions: pairs, ..
+            } => pairs
+                .iter()
+                .map(|(id, what)| format!("{id}: {what}"))
                 .collect(),
             _ => Vec::new(),
         }
@@ -145,6 +178,37 @@ impl fmt::Display for Warning {
                 "Only {reps} measured repetition(s) per scenario: intervals are wide and few \
                  differences can be called. Use --reps {MIN_REPS} or more for conclusions."
             ),
+            Warning::Bimodal { scenarios } => write!(
+                f,
+                "{} scenario(s) have repetitions in two clusters (sorted times with a gap wider \
+                 than {:.0}×, at least {} on each side): one median with its interval would span \
+                 both, so each mode is shown with its count and median. Look at the slow \
+                 repetitions' causes below; the state earlier repetitions leave behind is the \
+                 usual suspect.",
+                scenarios.len(),
+                crate::stats::modes::GAP_RATIO,
+                crate::stats::modes::MIN_PER_MODE
+            ),
+            Warning::SlowRepetitions { repetitions } => write!(
+                f,
+                "{} repetition(s) took more than {:.1}× their scenario's median. Each line says \
+                 where the time went, from the kernel counters recorded around its timed region \
+                 (machine-wide).",
+                repetitions.len(),
+                explain::SLOW_FACTOR
+            ),
+            Warning::LowerCache {
+                device_mb_per_s,
+                repetitions,
+            } => write!(
+                f,
+                "{} cold repetition(s) read from the block layer faster than the device's own \
+                 direct-I/O speed ({device_mb_per_s:.0} MB/s, measured at the start of the run): \
+                 a cache below the page cache (the host of a virtual disk, a RAID controller) \
+                 served them, so they are not cold storage reads. Use a corpus larger than that \
+                 cache, or read them as warm-below-the-page-cache.",
+                repetitions.len()
+            ),
             Warning::NotSettled { repetitions } => write!(
                 f,
                 "{repetitions} repetition(s) started before storage went quiet within the settle \
@@ -186,6 +250,7 @@ pub fn find(run: &LoadedRun) -> Vec<Warning> {
         });
     }
     out.extend(cache_warnings(run));
+    out.extend(noise_warnings(run));
     if run.meta.plan.reps < MIN_REPS {
         out.push(Warning::FewRepetitions {
             reps: run.meta.plan.reps,
@@ -203,6 +268,64 @@ pub fn find(run: &LoadedRun) -> Vec<Warning> {
         out.push(Warning::Interrupted);
     }
     out
+}
+
+/// Two modes, slow repetitions with their causes, cold reads faster than
+/// the device.
+fn noise_warnings(run: &LoadedRun) -> Vec<Warning> {
+    let mut out = Vec::new();
+    let modes: Vec<(String, String)> = run
+        .summary
+        .iter()
+        .filter_map(|s| {
+            let text = format!(
+                "{} × {} and {} × {}",
+                s.fast_mode_n?,
+                seconds(s.fast_mode_median_s?),
+                s.slow_mode_n?,
+                seconds(s.slow_mode_median_s?)
+            );
+            Some((s.scenario_id.clone(), text))
+        })
+        .collect();
+    if !modes.is_empty() {
+        out.push(Warning::Bimodal { scenarios: modes });
+    }
+    let slow: Vec<(String, String)> = explain::slow_repetitions(&run.rows)
+        .into_iter()
+        .map(|r| (r.scenario_id.clone(), explain::cause(r)))
+        .collect();
+    if !slow.is_empty() {
+        out.push(Warning::SlowRepetitions { repetitions: slow });
+    }
+    if let Some(device) = run.meta.machine.io.direct_read.mb_per_s {
+        let fast: Vec<(String, String)> = run
+            .rows
+            .iter()
+            .filter(|r| !r.warmup && r.cache == "cold" && r.status == "ok")
+            .filter(|r| lower_cache_warning(r.storage_read_bytes, r.wall_s, device).is_some())
+            .map(|r| {
+                let rate = r.storage_read_bytes as f64 / 1e6 / r.wall_s;
+                let what = format!("repetition {}: {rate:.0} MB/s from the block layer", r.rep);
+                (r.scenario_id.clone(), what)
+            })
+            .collect();
+        if !fast.is_empty() {
+            out.push(Warning::LowerCache {
+                device_mb_per_s: device,
+                repetitions: fast,
+            });
+        }
+    }
+    out
+}
+
+fn seconds(s: f64) -> String {
+    if s < 1.0 {
+        format!("{:.1} ms", s * 1e3)
+    } else {
+        format!("{s:.2} s")
+    }
 }
 
 /// Cache residency checks over measured repetitions.
@@ -263,6 +386,16 @@ mod tests {
             Warning::FewRepetitions { reps: 3 },
             Warning::NotSettled { repetitions: 2 },
             Warning::Interrupted,
+            Warning::Bimodal {
+                scenarios: vec![("a".into(), "3 × 0.70 s and 3 × 7.10 s".into())],
+            },
+            Warning::SlowRepetitions {
+                repetitions: vec![("a".into(), "repetition 3: …".into())],
+            },
+            Warning::LowerCache {
+                device_mb_per_s: 390.0,
+                repetitions: vec![("a".into(), "repetition 1: 1500 MB/s".into())],
+            },
         ];
         for w in &all {
             let text = w.to_string();
@@ -271,5 +404,6 @@ mod tests {
         }
         assert_eq!(all[0].items(), vec!["a: CV 25 %"]);
         assert_eq!(all[2].items(), vec!["a: up to 40.0 % resident (fadvise)"]);
+        assert_eq!(all[7].items(), vec!["a: 3 × 0.70 s and 3 × 7.10 s"]);
     }
 }

@@ -6,7 +6,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sysinfo::System;
 
-use crate::sys::device;
+use crate::measure::device::DirectRead;
+use crate::sys::{device, kernel, platform};
 
 /// The machine a run happened on.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -35,6 +36,64 @@ pub struct Machine {
     pub rotational: Option<bool>,
     /// Whether iolab ran as root (drop_caches available).
     pub root: bool,
+    /// What shapes I/O here (absent in runs made before it was recorded).
+    #[serde(default)]
+    pub io: IoFacts,
+}
+
+/// What shapes I/O on this machine. Each fact is the kernel's own word for
+/// it, or `unavailable: why`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct IoFacts {
+    /// Mount options under the corpus (`rw,relatime,discard`).
+    pub mount_options: String,
+    /// The block device's active I/O scheduler (`mq-deadline`, `none`…).
+    pub scheduler: String,
+    /// The block device's read-ahead, KiB.
+    pub read_ahead_kb: String,
+    /// Transparent huge pages (`always`, `madvise`, `never`).
+    pub transparent_huge_pages: String,
+    /// CPU frequency governor.
+    pub cpu_governor: String,
+    /// Virtualisation, and how it was found.
+    pub virtualization: String,
+    /// The current cgroup's memory limit.
+    pub cgroup_memory_max: String,
+    /// The current cgroup's I/O limits.
+    pub cgroup_io_max: String,
+    /// `available`, or why io_uring is not.
+    pub io_uring: String,
+    /// `available`, or why the PSI columns of `runs.csv` are empty.
+    pub psi: String,
+    /// The device's direct-I/O read speed, measured once per run.
+    pub direct_read: DirectRead,
+}
+
+impl IoFacts {
+    /// Read every fact (the direct-read probe is separate: it reads data).
+    pub fn describe(data_path: &Path, device: Option<&str>) -> IoFacts {
+        let status = |r: Result<(), crate::sys::Unavailable>| match r {
+            Ok(()) => "available".to_string(),
+            Err(why) => why.0,
+        };
+        IoFacts {
+            mount_options: device::mount_options_of(data_path)
+                .unwrap_or_else(|| "unavailable: no mount found in /proc/self/mounts".into()),
+            scheduler: platform::queue_setting(device, "scheduler"),
+            read_ahead_kb: platform::queue_setting(device, "read_ahead_kb"),
+            transparent_huge_pages: platform::transparent_huge_pages(),
+            cpu_governor: platform::cpu_governor(),
+            virtualization: platform::virtualization(),
+            cgroup_memory_max: platform::cgroup_memory_limit(),
+            cgroup_io_max: platform::cgroup_io_limit(),
+            io_uring: status(crate::sys::uring::Ring::new(2).map(drop)),
+            psi: status(kernel::psi_status()),
+            direct_read: DirectRead {
+                note: "not measured: this run has no cold repetition".into(),
+                ..DirectRead::default()
+            },
+        }
+    }
 }
 
 impl Machine {
@@ -52,7 +111,9 @@ impl Machine {
                 .ok()
                 .map(|s| s.trim() == "1")
         });
+        let io = IoFacts::describe(data_path, dev.as_ref().map(|d| d.name.as_str()));
         Machine {
+            io,
             hostname: System::host_name().unwrap_or_default(),
             cpu_model: sys
                 .as_ref()

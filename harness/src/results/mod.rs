@@ -1,7 +1,8 @@
 //! The results of a run on disk: `results/<run-id>/run.json` (machine,
 //! versions, the plan as run, start and end, interrupted or not),
 //! `runs.csv` (one row per repetition, appended whole and synced as each
-//! finishes: see `runs_file`) and `summary.csv` (one row per scenario).
+//! finishes: see `runs_file`), `timeseries.csv` (throughput per 100 ms
+//! inside each repetition) and `summary.csv` (one row per scenario).
 //! Reports, comparisons and claims render from these files alone, so runs
 //! from other machines can be loaded later.
 //!
@@ -15,13 +16,15 @@ mod machine;
 pub mod row;
 pub mod runs_file;
 mod summary;
+pub mod timeseries;
 
 pub use machine::Machine;
 pub use row::Row;
 pub use runs_file::RunsFile;
 pub use summary::{prefer_whole_corpus, summarize_rows, SummaryRow};
+pub use timeseries::SeriesPoint;
 
-use std::fs;
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -113,6 +116,7 @@ pub struct RunWriter {
     dir: PathBuf,
     meta: RunMeta,
     runs: RunsFile,
+    series: csv::Writer<File>,
     rows: Vec<Row>,
 }
 
@@ -122,6 +126,8 @@ pub const RUN_JSON: &str = "run.json";
 pub const RUNS_CSV: &str = "runs.csv";
 /// Per-scenario summary rows.
 pub const SUMMARY_CSV: &str = "summary.csv";
+/// Throughput per interval inside each repetition.
+pub const TIMESERIES_CSV: &str = "timeseries.csv";
 
 impl RunWriter {
     /// Create `dir` (which must not exist yet) with `run.json` and an empty
@@ -162,6 +168,7 @@ impl RunWriter {
             dir: dir.to_path_buf(),
             meta,
             runs,
+            series: series_csv(&dir.join(TIMESERIES_CSV))?,
             rows: Vec::new(),
         })
     }
@@ -178,6 +185,7 @@ impl RunWriter {
             dir: dir.to_path_buf(),
             meta,
             runs,
+            series: series_csv(&dir.join(TIMESERIES_CSV))?,
             rows,
         })
     }
@@ -217,6 +225,22 @@ impl RunWriter {
         self.runs.append(&row)?;
         self.rows.push(row);
         Ok(())
+    }
+
+    /// Append one repetition's time series to `timeseries.csv` and flush it.
+    ///
+    /// # Errors
+    /// When the points cannot be written, naming the file.
+    pub fn append_series(&mut self, points: &[SeriesPoint]) -> anyhow::Result<()> {
+        let path = self.dir.join(TIMESERIES_CSV);
+        for p in points {
+            self.series
+                .serialize(p)
+                .with_context(|| format!("writing a row to {}", path.display()))?;
+        }
+        self.series
+            .flush()
+            .with_context(|| format!("flushing {}", path.display()))
     }
 
     /// Record the strategies' dispatch costs in `run.json`.
@@ -260,6 +284,26 @@ fn fill_new_run_folder(temp: &Path, dir: &Path, meta: &RunMeta) -> anyhow::Resul
     )
     .with_context(|| format!("renaming {} to {}", temp.display(), dir.display()))?;
     Ok(runs)
+}
+
+/// `timeseries.csv` of a run folder opened for appending (created, with its
+/// header, when missing), never through a link.
+fn series_csv(path: &Path) -> anyhow::Result<csv::Writer<File>> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    let empty = file
+        .metadata()
+        .with_context(|| format!("inspecting {}", path.display()))?
+        .len()
+        == 0;
+    Ok(csv::WriterBuilder::new()
+        .has_headers(empty)
+        .from_writer(file))
 }
 
 /// Write `summary.csv` rows to `path` (atomically).
@@ -358,6 +402,18 @@ pub fn read_meta(dir: &Path) -> anyhow::Result<RunMeta> {
         )
     })?;
     serde_json::from_str(&text).with_context(|| format!("parsing {}", meta_path.display()))
+}
+
+/// A run folder's `timeseries.csv`; empty for runs made before it existed.
+///
+/// # Errors
+/// A malformed file, naming it and the line.
+pub fn load_timeseries(dir: &Path) -> anyhow::Result<Vec<SeriesPoint>> {
+    let path = dir.join(TIMESERIES_CSV);
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    read_csv(&path)
 }
 
 fn read_csv<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<T>> {

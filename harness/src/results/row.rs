@@ -129,6 +129,61 @@ pub struct Row {
     pub settle_idle: bool,
     /// RFC 3339 time the repetition started.
     pub started_at: String,
+    /// System CPU as a share of all CPU (user + system), percent.
+    #[serde(default)]
+    pub sys_cpu_pct: Option<f64>,
+    /// Pages dirtied machine-wide during the region (`nr_dirtied` delta).
+    #[serde(default)]
+    pub vm_dirtied_pages: Option<u64>,
+    /// Pages written back machine-wide (`nr_written` delta).
+    #[serde(default)]
+    pub vm_written_pages: Option<u64>,
+    /// Pages scanned by reclaim, kswapd and direct (`pgscan_*`).
+    #[serde(default)]
+    pub vm_scanned_pages: Option<u64>,
+    /// Of those, scanned by direct reclaim (`pgscan_direct`).
+    #[serde(default)]
+    pub vm_scanned_direct_pages: Option<u64>,
+    /// Pages reclaimed (`pgsteal_*`).
+    #[serde(default)]
+    pub vm_stolen_pages: Option<u64>,
+    /// Major page faults machine-wide (`pgmajfault`).
+    #[serde(default)]
+    pub vm_major_faults: Option<u64>,
+    /// Compaction stalls (`compact_stall`).
+    #[serde(default)]
+    pub vm_compact_stalls: Option<u64>,
+    /// Direct-reclaim allocation stalls (`allocstall_*`).
+    #[serde(default)]
+    pub vm_alloc_stalls: Option<u64>,
+    /// `Dirty:` of `/proc/meminfo` just before the region, kB.
+    #[serde(default)]
+    pub dirty_kb_before: Option<u64>,
+    /// `Dirty:` just after, kB.
+    #[serde(default)]
+    pub dirty_kb_after: Option<u64>,
+    /// `Writeback:` just before, kB.
+    #[serde(default)]
+    pub writeback_kb_before: Option<u64>,
+    /// `Writeback:` just after, kB.
+    #[serde(default)]
+    pub writeback_kb_after: Option<u64>,
+    /// I/O pressure, some tasks stalled, µs (`/proc/pressure/io`).
+    #[serde(default)]
+    pub psi_io_some_us: Option<u64>,
+    /// I/O pressure, all non-idle tasks stalled, µs.
+    #[serde(default)]
+    pub psi_io_full_us: Option<u64>,
+    /// Memory pressure, some tasks stalled, µs.
+    #[serde(default)]
+    pub psi_mem_some_us: Option<u64>,
+    /// Memory pressure, all non-idle tasks stalled, µs.
+    #[serde(default)]
+    pub psi_mem_full_us: Option<u64>,
+    /// Top kernel functions of a `perf` sample of this repetition,
+    /// `function:percent;…` (empty unless profiled and slow).
+    #[serde(default)]
+    pub kernel_profile: String,
 }
 
 impl Row {

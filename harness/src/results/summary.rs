@@ -101,6 +101,19 @@ pub struct SummaryRow {
     pub torn: Option<u64>,
     /// The first failure or unavailability message, if any.
     pub detail: String,
+    /// Repetitions in the fast mode, when the wall times fall into two
+    /// ([`crate::stats::modes`]); empty with one mode.
+    #[serde(default)]
+    pub fast_mode_n: Option<u32>,
+    /// Median wall seconds of the fast mode.
+    #[serde(default)]
+    pub fast_mode_median_s: Option<f64>,
+    /// Repetitions in the slow mode.
+    #[serde(default)]
+    pub slow_mode_n: Option<u32>,
+    /// Median wall seconds of the slow mode.
+    #[serde(default)]
+    pub slow_mode_median_s: Option<f64>,
 }
 
 impl SummaryRow {
@@ -264,6 +277,12 @@ fn summarize_group(group: &[&Row], boot: &Bootstrap) -> SummaryRow {
     s.lat_p99_us = round(median(good.iter().map(|r| r.lat_p99_us).collect()), 3);
     let resident: Vec<f64> = good.iter().filter_map(|r| r.cache_resident_pct).collect();
     s.cache_resident_pct = (!resident.is_empty()).then(|| round(median(resident), 2));
+    if let Some(m) = stats::modes::two_modes(sample.values()) {
+        s.fast_mode_n = Some(m.fast.n as u32);
+        s.fast_mode_median_s = Some(round(m.fast.median, 6));
+        s.slow_mode_n = Some(m.slow.n as u32);
+        s.slow_mode_median_s = Some(round(m.slow.median, 6));
+    }
     s
 }
 

@@ -27,6 +27,8 @@ use crate::clients::{self, ClientOptions, Clients, PreparedCorpus};
 use crate::corpus::{self, Corpus};
 use crate::experiment::{schedule, Plan};
 use crate::interrupt;
+use crate::measure::cache::CacheState;
+use crate::measure::device;
 use crate::results::{Machine, RunMeta, RunWriter, SummaryRow};
 use crate::workload::TaskContext;
 
@@ -126,7 +128,11 @@ pub fn run_clients(
             prepare_corpus(plan, dir, show)
         })?;
     let _active = interrupt::begin_run();
-    let machine = Machine::describe(&corpus.dir);
+    let mut machine = Machine::describe(&corpus.dir);
+    if plan.scenarios.iter().any(|s| s.cache == CacheState::Cold) {
+        machine.io.direct_read = device::probe(&probe_files(&corpus));
+    }
+    let device_mb_per_s = machine.io.direct_read.mb_per_s;
     let ranks = clients::describe_ranks(clients, &opts.clients, &machine, &corpus.dir)?;
     let meta = RunMeta {
         run_id: run_id.clone(),
@@ -179,6 +185,7 @@ pub fn run_clients(
         layout: &opts.clients,
         run_id: &run_id,
         progress: show,
+        device_mb_per_s,
     };
     execute(&run, writer, scratch, dir)
 }
@@ -235,6 +242,9 @@ struct Running<'a> {
     layout: &'a ClientOptions,
     run_id: &'a str,
     progress: bool,
+    /// The device's own direct-read speed, when probed: a cold repetition
+    /// read faster than it from the block layer is flagged.
+    device_mb_per_s: Option<f64>,
 }
 
 /// Run the repetitions `writer` has no row for yet, then remove the scratch
@@ -349,7 +359,11 @@ fn run_schedule(
             result = Ok(Ending::Interrupted);
             break;
         }
-        let appended = row.and_then(|row| {
+        let appended = row.and_then(|(mut row, series)| {
+            if let Some(w) = lower_cache(&row, run.device_mb_per_s) {
+                bar.println(format!("warning: {}: {w}", scenario.label()));
+                row.detail = format!("{}; warning: {w}", row.detail);
+            }
             let rows = clients::collect_rows(run.clients, row)?;
             let skip = rows.last().filter(|r| r.status == "unavailable");
             if let Some(row) = skip {
@@ -358,8 +372,12 @@ fn run_schedule(
             if clients::broadcast_json(run.clients, &skip.is_some())? {
                 unavailable.insert(slot.scenario);
             }
+            // Rank 0's own time series stands for the run's (one clock).
             match writer.as_mut() {
-                Some(w) => rows.into_iter().try_for_each(|r| w.append(r)),
+                Some(w) => {
+                    rows.into_iter().try_for_each(|r| w.append(r))?;
+                    w.append_series(&series)
+                }
                 None => Ok(()),
             }
         });
@@ -371,6 +389,22 @@ fn run_schedule(
     }
     bar.finish_and_clear();
     result
+}
+
+/// The warning for a cold repetition read faster than the device can.
+fn lower_cache(row: &crate::results::Row, device_mb_per_s: Option<f64>) -> Option<String> {
+    (row.cache == CacheState::Cold.as_str() && row.status == "ok")
+        .then(|| device::lower_cache_warning(row.storage_read_bytes, row.wall_s, device_mb_per_s?))
+        .flatten()
+}
+
+/// What the direct-read probe reads: the large file when the corpus has
+/// one (a long sequential region), else the corpus files in order.
+fn probe_files(corpus: &Corpus) -> Vec<PathBuf> {
+    match corpus.large_path() {
+        Some(large) => vec![large],
+        None => corpus.file_paths(),
+    }
 }
 
 /// Create or reuse the plan's corpus in `dir`, creating the data folder

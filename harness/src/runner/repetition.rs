@@ -9,11 +9,13 @@ use crate::corpus::{self, Corpus};
 use crate::experiment::{Plan, Scenario, Slot};
 use crate::measure::{cache, latency, quiet};
 use crate::results::row::round;
-use crate::results::Row;
+use crate::results::timeseries::{self, SeriesKey, INTERVAL_NS};
+use crate::results::{Row, SeriesPoint};
 use crate::strategy::{self, Execution, StrategyError};
 use crate::workload::{RunCheck, TaskContext};
 
-/// Run one repetition and describe it as a row. With several ranks, every
+/// Run one repetition and describe it as a row, with its throughput per
+/// interval (empty when it did not run or ran as one external command). With several ranks, every
 /// rank passes a barrier before settle, before cache preparation and before
 /// the timed region, whatever happened to it before.
 ///
@@ -33,7 +35,7 @@ pub(super) fn run(
     run_id: String,
     bar: &ProgressBar,
     (clients, layout): (&dyn Clients, &ClientOptions),
-) -> anyhow::Result<Row> {
+) -> anyhow::Result<(Row, Vec<SeriesPoint>)> {
     let workload = &scenario.workload;
     let ctx = &ctx.on_first_files(scenario.first_files);
     let (first, count) = layout.block(clients.rank(), clients.size(), ctx.used_files);
@@ -60,7 +62,7 @@ pub(super) fn run(
             let mut row = base_row(scenario, slot, order, run_id);
             row.status = "failed".into();
             row.detail = format!("{e:#}");
-            return Ok(row);
+            return Ok((row, Vec::new()));
         }
     };
     ctx.stonewall_ns = sync.deadline_ns(layout.stonewall);
@@ -87,12 +89,14 @@ pub(super) fn run(
     };
     row.region_start_s = round(called, 6);
     row.region_end_s = row.region_start_s;
+    let mut series = Vec::new();
     match result {
         Ok(exec) => {
             let check = check_run(workload, ctx, corpus, &exec);
             fill_measurements(&mut row, &exec);
             fill_check(&mut row, &exec, check);
             row.region_end_s = round(called + exec.usage.wall.as_secs_f64(), 6);
+            series = series_of(&row, &exec);
         }
         Err(StrategyError::Unavailable(why)) => {
             row.status = "unavailable".into();
@@ -106,7 +110,21 @@ pub(super) fn run(
     if let Some(w) = warning {
         row.detail = format!("{}; warning: {w}", row.detail);
     }
-    Ok(row)
+    Ok((row, series))
+}
+
+/// Throughput per interval from the tasks' completion times.
+fn series_of(row: &Row, exec: &Execution) -> Vec<SeriesPoint> {
+    if exec.records.is_empty() {
+        return Vec::new();
+    }
+    let key = SeriesKey {
+        run_id: &row.run_id,
+        scenario_id: &row.scenario_id,
+        rep: row.rep,
+    };
+    let done = exec.records.iter().map(|r| (r.done_ns, r.bytes));
+    timeseries::bin(key, done, exec.usage.wall.as_nanos() as u64, INTERVAL_NS)
 }
 
 /// Verify what the repetition left behind: only the finished tasks' when
@@ -184,9 +202,33 @@ fn fill_measurements(row: &mut Row, exec: &Execution) {
     row.lat_p90_us = round(lat.p90_us, 3);
     row.lat_p99_us = round(lat.p99_us, 3);
     row.lat_max_us = round(lat.max_us, 3);
+    fill_kernel(row, u);
     let done = exec.lane_done.iter().map(|d| d.as_secs_f64());
     row.first_done_s = round(done.clone().fold(f64::INFINITY, f64::min).min(wall), 6);
     row.last_done_s = round(done.fold(0.0, f64::max), 6);
+}
+
+/// The kernel's side of the region: CPU split and machine-wide counters.
+fn fill_kernel(row: &mut Row, u: &crate::measure::Usage) {
+    let cpu = (u.user + u.system).as_secs_f64();
+    row.sys_cpu_pct = (cpu > 0.0).then(|| round(100.0 * u.system.as_secs_f64() / cpu, 2));
+    let k = &u.kernel;
+    row.vm_dirtied_pages = Some(k.dirtied_pages);
+    row.vm_written_pages = Some(k.written_pages);
+    row.vm_scanned_pages = Some(k.scanned_pages);
+    row.vm_scanned_direct_pages = Some(k.scanned_direct_pages);
+    row.vm_stolen_pages = Some(k.stolen_pages);
+    row.vm_major_faults = Some(k.major_faults);
+    row.vm_compact_stalls = Some(k.compact_stalls);
+    row.vm_alloc_stalls = Some(k.alloc_stalls);
+    row.dirty_kb_before = Some(k.dirty_kb_before);
+    row.dirty_kb_after = Some(k.dirty_kb_after);
+    row.writeback_kb_before = Some(k.writeback_kb_before);
+    row.writeback_kb_after = Some(k.writeback_kb_after);
+    row.psi_io_some_us = k.psi_io_some_us;
+    row.psi_io_full_us = k.psi_io_full_us;
+    row.psi_mem_some_us = k.psi_memory_some_us;
+    row.psi_mem_full_us = k.psi_memory_full_us;
 }
 
 fn fill_check(row: &mut Row, exec: &Execution, check: RunCheck) {

@@ -60,6 +60,7 @@ pub fn resume(dir: &Path, progress: bool) -> anyhow::Result<RunOutcome> {
         layout: &ClientOptions::default(),
         run_id: &meta.run_id,
         progress,
+        device_mb_per_s: meta.machine.io.direct_read.mb_per_s,
     };
     execute(&run, Some(writer), scratch, dir.to_path_buf())
 }

@@ -16,6 +16,10 @@ pub struct TaskRecord {
     pub index: u32,
     /// Time the task took, in nanoseconds.
     pub latency_ns: u64,
+    /// When it finished, nanoseconds on the timed region's clock (worker
+    /// processes share the parent's clock): the time series' input.
+    #[serde(default)]
+    pub done_ns: u64,
     /// Payload bytes.
     pub bytes: u64,
     /// The task's count (lines, matches).
@@ -134,8 +138,9 @@ pub async fn run_lane<I: Io>(
         // task), unless taking it may have waited for a batch.
         let t0 = if waits { clock.now_ns() } else { last_ns };
         let result = workload.run_task(io, ctx, shared, &mut lane, index).await;
-        last_ns = clock.now_ns();
-        let latency_ns = last_ns - t0;
+        let done_ns = clock.now_ns();
+        last_ns = done_ns;
+        let latency_ns = done_ns - t0;
         let record = match result {
             Ok(o) => {
                 if let Some(e) = o.evidence {
@@ -144,6 +149,7 @@ pub async fn run_lane<I: Io>(
                 TaskRecord {
                     index,
                     latency_ns,
+                    done_ns,
                     bytes: o.bytes,
                     count: o.count,
                     error: None,
@@ -152,6 +158,7 @@ pub async fn run_lane<I: Io>(
             Err(e) => TaskRecord {
                 index,
                 latency_ns,
+                done_ns,
                 error: Some(format!(
                     "task {index} ({}): {e}",
                     workload.task_path(ctx, index).display()

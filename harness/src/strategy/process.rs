@@ -110,13 +110,20 @@ pub(super) fn run(
         .chunks(batch as usize)
         .map(<[u32]>::to_vec)
         .collect();
-    let setup = ToWorker::Setup {
+    let mut setup = ToWorker::Setup {
         workload: workload.clone(),
         ctx: ctx.clone(),
         threads,
+        clock_origin_ns: None,
     };
     let mut meter = start_meter();
     let clock = meter.clock();
+    if let ToWorker::Setup {
+        clock_origin_ns, ..
+    } = &mut setup
+    {
+        *clock_origin_ns = Some(clock.origin_ns());
+    }
     let (mut workers, inbox) = spawn(processes, &setup)?;
     let mut sent = 0usize;
     let in_flight = 2.max(threads.div_ceil(batch.max(1)) + 1);

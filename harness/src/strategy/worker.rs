@@ -28,6 +28,10 @@ pub enum ToWorker {
         ctx: TaskContext,
         /// Threads in this worker.
         threads: u32,
+        /// The parent's region clock ([`Clock::origin_ns`]), so completion
+        /// times are on it.
+        #[serde(default)]
+        clock_origin_ns: Option<u64>,
     },
     /// Run these tasks.
     Batch {
@@ -160,6 +164,7 @@ pub fn main() -> io::Result<()> {
         workload,
         ctx,
         threads,
+        clock_origin_ns,
     }) = receive(&mut lines)?
     else {
         return Err(io::Error::other("the first message must be Setup"));
@@ -172,7 +177,7 @@ pub fn main() -> io::Result<()> {
         batch_of: Mutex::new(HashMap::new()),
         out: &out,
     };
-    let clock = Clock::start();
+    let clock = clock_origin_ns.map_or_else(Clock::start, Clock::at_origin);
     let io = Blocking;
     let shared = block_on(workload.prepare(&io, &ctx))?;
     let lanes: Vec<LaneOutput> = std::thread::scope(|scope| {

@@ -51,6 +51,29 @@ pub fn open_direct(path: &Path) -> io::Result<File> {
         .open(path)
 }
 
+/// Read `path` from its start with `O_DIRECT` into `buf` (aligned to
+/// [`DIRECT_ALIGN`], a multiple of it long), chunk after chunk, until its
+/// end or `limit` bytes; the bytes read.
+///
+/// # Errors
+/// `EINVAL` when the filesystem refuses direct I/O; other read errors.
+pub fn read_direct(path: &Path, buf: &mut [u8], limit: u64) -> io::Result<u64> {
+    use std::os::unix::fs::FileExt;
+    let file = open_direct(path)?;
+    let mut done = 0u64;
+    while done < limit {
+        let n = file.read_at(buf, done)?;
+        if n == 0 {
+            break;
+        }
+        done += n as u64;
+        if n < buf.len() {
+            break;
+        }
+    }
+    Ok(done)
+}
+
 /// The alignment `O_DIRECT` buffers and offsets need here: the logical block
 /// size, taken as 4096 (the page size), which every common device accepts.
 pub const DIRECT_ALIGN: usize = 4096;

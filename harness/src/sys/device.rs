@@ -54,22 +54,48 @@ pub fn activity(device: &BlockDevice) -> io::Result<Vec<u64>> {
 }
 
 /// Filesystem type of the mount holding `path` (from `/proc/self/mounts`,
-/// longest matching mount point), e.g. `ext4`.
+/// longest matching mount point), e.g. `ext4`, with the mount source.
 pub fn filesystem_of(path: &Path) -> Option<(String, String)> {
+    mount_of(path).map(|m| (m.fstype, m.source))
+}
+
+/// The mount options of the mount holding `path`, as the kernel lists them
+/// (`rw,relatime,discard`).
+pub fn mount_options_of(path: &Path) -> Option<String> {
+    mount_of(path).map(|m| m.options)
+}
+
+/// One line of `/proc/self/mounts`.
+struct Mount {
+    source: String,
+    fstype: String,
+    options: String,
+}
+
+/// The mount holding `path`: the longest matching mount point.
+fn mount_of(path: &Path) -> Option<Mount> {
     let path = fs::canonicalize(path).ok()?;
     let mounts = fs::read_to_string("/proc/self/mounts").ok()?;
     mounts
         .lines()
         .filter_map(|l| {
             let mut it = l.split_whitespace();
-            let source = it.next()?;
-            let target = it.next()?;
-            let fstype = it.next()?;
-            Some((source.to_string(), target.to_string(), fstype.to_string()))
+            let source = it.next()?.to_string();
+            let target = PathBuf::from(it.next()?);
+            let fstype = it.next()?.to_string();
+            let options = it.next()?.to_string();
+            Some((
+                target,
+                Mount {
+                    source,
+                    fstype,
+                    options,
+                },
+            ))
         })
-        .filter(|(_, target, _)| path.starts_with(target))
-        .max_by_key(|(_, target, _)| target.len())
-        .map(|(source, _, fstype)| (fstype, source))
+        .filter(|(target, _)| path.starts_with(target))
+        .max_by_key(|(target, _)| target.as_os_str().len())
+        .map(|(_, m)| m)
 }
 
 #[cfg(test)]
@@ -80,6 +106,7 @@ mod tests {
     fn root_has_a_filesystem() {
         let (fstype, _) = filesystem_of(Path::new("/")).unwrap();
         assert!(!fstype.is_empty());
+        assert!(mount_options_of(Path::new("/")).unwrap().contains("r"));
     }
 
     #[test]

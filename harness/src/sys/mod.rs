@@ -13,7 +13,9 @@
 
 pub mod cache;
 pub mod device;
+pub mod kernel;
 pub mod memory;
+pub mod platform;
 pub mod signals;
 pub mod uring;
 pub mod usage;
