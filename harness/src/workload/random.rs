@@ -128,12 +128,14 @@ mod tests {
         let ctx = TaskContext {
             corpus_dir: dir.to_path_buf(),
             files: 0,
+            first_file: 0,
             used_files: 0,
             lines: 0,
             values: 0,
             large_file: Some(path.clone()),
             large_bytes: bytes as u64,
             scratch: dir.to_path_buf(),
+            stonewall_ns: None,
         };
         (ctx, path)
     }
