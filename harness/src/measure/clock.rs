@@ -47,6 +47,13 @@ impl Clock {
     }
 }
 
+/// Nanoseconds on `CLOCK_MONOTONIC`: one system-wide clock, so a deadline
+/// read from it means the same moment in every process of this machine.
+pub fn monotonic_ns() -> u64 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    (t.tv_sec.max(0) as u64) * 1_000_000_000 + t.tv_nsec.max(0) as u64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,11 +68,4 @@ mod tests {
         assert!(tb >= 300_000_000, "{tb}");
         assert!(ta.abs_diff(tb) < 150_000_000, "{ta} vs {tb}");
     }
-}
-
-/// Nanoseconds on `CLOCK_MONOTONIC`: one system-wide clock, so a deadline
-/// read from it means the same moment in every process of this machine.
-pub fn monotonic_ns() -> u64 {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
-    (t.tv_sec.max(0) as u64) * 1_000_000_000 + t.tv_nsec.max(0) as u64
 }
