@@ -72,6 +72,30 @@ fn absurd_settle_durations_are_refused_at_parse_time() {
 }
 
 #[test]
+fn toml_type_errors_name_the_key_the_value_and_the_range() {
+    let lab = Lab::new();
+    let cases = [
+        (
+            "reps = \"five\"\n[[grid]]\nworkload = [\"read\"]\n",
+            "x.toml:1:8: reps = \"five\": expected an integer from 1 to 1000",
+        ),
+        (
+            "[[grid]]\nworkload = [\"read\"]\nworkers = [2, \"many\"]\n",
+            "x.toml:3:15: [[grid]] workers = \"many\": expected an integer from 1 to 1024",
+        ),
+    ];
+    for (body, line) in cases {
+        let f = write(&lab, "x.toml", body);
+        let o = bounded(
+            lab.iolab().arg("run").arg(&f).arg("--dry-run"),
+            Duration::from_secs(30),
+        );
+        refused(&lab, &o, &[line]);
+        assert!(stderr(&o).trim().ends_with(line), "{}", stderr(&o));
+    }
+}
+
+#[test]
 fn the_settle_timeout_holds_from_the_first_poll() {
     let lab = Lab::new();
     if iolab::sys::device::block_device_of(lab.path()).is_none() {
