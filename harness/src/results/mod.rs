@@ -19,7 +19,7 @@ mod summary;
 pub use machine::Machine;
 pub use row::Row;
 pub use runs_file::RunsFile;
-pub use summary::{prefer_whole_corpus, summarize_rows, SummaryRow};
+pub use summary::{prefer_whole_corpus, summarize_rows, SummaryRow, MIN_INTERVAL_N};
 
 use std::fs;
 use std::path::{Path, PathBuf};
