@@ -19,6 +19,11 @@ pub struct Count {
 }
 
 impl Count {
+    /// The range `min ..= max`.
+    pub const fn new(min: u32, max: u32) -> Count {
+        Count { min, max }
+    }
+
     /// Whether `n` is allowed.
     pub fn contains(self, n: u32) -> bool {
         (self.min..=self.max).contains(&n)
@@ -31,48 +36,27 @@ impl Count {
 }
 
 /// `reps`: measured repetitions.
-pub const REPS: Count = Count { min: 1, max: 1000 };
+pub const REPS: Count = Count::new(1, 1000);
 /// `warmup`: discarded repetitions.
-pub const WARMUP: Count = Count { min: 0, max: 100 };
+pub const WARMUP: Count = Count::new(0, 100);
 /// `[corpus] files`.
-pub const CORPUS_FILES: Count = Count {
-    min: 1,
-    max: 10_000_000,
-};
+pub const CORPUS_FILES: Count = Count::new(1, 10_000_000);
 /// `[corpus] lines`.
-pub const CORPUS_LINES: Count = Count {
-    min: 1,
-    max: 100_000_000,
-};
+pub const CORPUS_LINES: Count = Count::new(1, 100_000_000);
 /// `[corpus] values`.
-pub const CORPUS_VALUES: Count = Count { min: 1, max: 1000 };
+pub const CORPUS_VALUES: Count = Count::new(1, 1000);
 /// `[[grid]] workers`, `threads`, `tokio_threads`.
-pub const WORKERS: Count = Count {
-    min: 1,
-    max: MAX_WORKERS,
-};
+pub const WORKERS: Count = Count::new(1, MAX_WORKERS);
 /// `[[grid]] batch` (0 = even split).
-pub const BATCH: Count = Count {
-    min: 0,
-    max: 1_000_000,
-};
+pub const BATCH: Count = Count::new(0, 1_000_000);
 /// `[[grid]] append_lines`.
-pub const APPEND_LINES: Count = Count {
-    min: 1,
-    max: 10_000_000,
-};
+pub const APPEND_LINES: Count = Count::new(1, 10_000_000);
 /// `[[grid]] segments`.
-pub const SEGMENTS: Count = Count {
-    min: 1,
-    max: 65_536,
-};
+pub const SEGMENTS: Count = Count::new(1, 65_536);
 /// `[[grid]] reads`.
-pub const READS: Count = Count {
-    min: 1,
-    max: 100_000_000,
-};
+pub const READS: Count = Count::new(1, 100_000_000);
 /// `[[grid]] kill_at`: percent of tasks done, 0 = run to the end.
-pub const KILL_AT: Count = Count { min: 0, max: 99 };
+pub const KILL_AT: Count = Count::new(0, 99);
 
 /// What `key` (its last name, e.g. `workers`) accepts, as a phrase that
 /// follows "expected": `an integer from 1 to 1000`. `element` tells whether
