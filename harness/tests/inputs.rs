@@ -72,6 +72,78 @@ fn absurd_settle_durations_are_refused_at_parse_time() {
 }
 
 #[test]
+fn toml_type_errors_name_the_key_the_value_and_the_range() {
+    let lab = Lab::new();
+    let cases = [
+        (
+            "reps = \"five\"\n[[grid]]\nworkload = [\"read\"]\n",
+            "x.toml:1:8: reps = \"five\": expected an integer from 1 to 1000",
+        ),
+        (
+            "[[grid]]\nworkload = [\"read\"]\nworkers = [2, \"many\"]\n",
+            "x.toml:3:15: [[grid]] workers = \"many\": expected an integer from 1 to 1024",
+        ),
+    ];
+    for (body, line) in cases {
+        let f = write(&lab, "x.toml", body);
+        let o = bounded(
+            lab.iolab().arg("run").arg(&f).arg("--dry-run"),
+            Duration::from_secs(30),
+        );
+        refused(&lab, &o, &[line]);
+        assert!(stderr(&o).trim().ends_with(line), "{}", stderr(&o));
+    }
+}
+
+#[test]
+fn one_repetition_reports_no_interval() {
+    let lab = Lab::new();
+    let o = lab
+        .iolab()
+        .args([
+            "run",
+            "--workload",
+            "read",
+            "--strategy",
+            "sequential,threads",
+        ])
+        .args([
+            "--files", "20", "--lines", "10", "--reps", "1", "--warmup", "0",
+        ])
+        .args(["--settle", "0s", "--no-progress", "--out"])
+        .arg(lab.results())
+        .output()
+        .expect("run iolab");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("n = 1: no interval"), "{out}");
+    assert!(!out.contains("95% CI"), "{out}");
+    let run = lab.only_run();
+    assert!(run.summary.len() >= 2, "{:?}", run.summary);
+    for r in &run.summary {
+        assert_eq!(r.n, 1);
+        assert!(r.wall_median_s > 0.0, "{r:?}");
+        assert_eq!((r.wall_ci_low_s, r.wall_ci_high_s), (None, None), "{r:?}");
+        assert_eq!((r.mb_per_s_ci_low, r.mb_per_s_ci_high), (None, None));
+        assert_eq!((r.speedup_ci_low, r.speedup_ci_high), (None, None));
+    }
+    let csv = std::fs::read_to_string(run.dir.join("summary.csv")).expect("summary.csv");
+    let header: Vec<&str> = csv.lines().next().unwrap_or("").split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
+    for line in csv.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        for name in [
+            "wall_ci_low_s",
+            "wall_ci_high_s",
+            "mb_per_s_ci_low",
+            "mb_per_s_ci_high",
+        ] {
+            assert_eq!(cells[col(name)], "", "{name} empty in {line}");
+        }
+    }
+}
+
+#[test]
 fn the_settle_timeout_holds_from_the_first_poll() {
     let lab = Lab::new();
     if iolab::sys::device::block_device_of(lab.path()).is_none() {

@@ -6,9 +6,10 @@
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
-use super::build::{self, BuildError, Knob, StrategyKnobs, WorkloadKnobs, MAX_WORKERS, WORKLOADS};
+use super::build::{self, BuildError, Knob, StrategyKnobs, WorkloadKnobs, WORKLOADS};
 use super::file::{ExperimentError, List, RawGrid};
 use super::grid::{Env, Expansion, Experiment, Skipped};
+use super::keys::{self, Count};
 use super::limit::{self, TooManyScenarios};
 use super::{parse_size, Scenario};
 use crate::measure::cache::CacheState;
@@ -180,19 +181,18 @@ impl Experiment {
         &self,
         l: &Option<List<u32>>,
         knob: Knob,
-        min: u32,
-        max: u32,
+        range: Count,
     ) -> Result<Vec<Given>, ExperimentError> {
         l.iter()
             .flatten()
             .map(|s| {
                 let n = *s.get_ref();
-                if !(min..=max).contains(&n) {
+                if !range.contains(n) {
                     return Err(self.source.invalid(
                         &s.span(),
                         Self::key(knob),
                         n,
-                        format!("allowed {min} to {max}"),
+                        range.allowed(),
                     ));
                 }
                 Ok(Given {
@@ -339,9 +339,9 @@ impl Experiment {
             self.sizes(&b.chunk, Knob::Chunk)?,
             self.sizes(&b.buffer, Knob::Buffer)?,
             fsync,
-            self.counts(&b.append_lines, Knob::Lines, 1, 10_000_000)?,
-            self.counts(&b.segments, Knob::Segments, 1, 65_536)?,
-            self.counts(&b.reads, Knob::Reads, 1, 100_000_000)?,
+            self.counts(&b.append_lines, Knob::Lines, keys::APPEND_LINES)?,
+            self.counts(&b.segments, Knob::Segments, keys::SEGMENTS)?,
+            self.counts(&b.reads, Knob::Reads, keys::READS)?,
             self.sizes(&b.block, Knob::Block)?,
             Self::texts(&b.pattern, Knob::Pattern),
         ];
@@ -372,10 +372,10 @@ impl Experiment {
             }
             d.strategies.push((name, n.span()));
         }
-        d.workers = self.counts(&b.workers, Knob::Workers, 1, MAX_WORKERS)?;
-        d.threads = self.counts(&b.threads, Knob::Threads, 1, MAX_WORKERS)?;
-        d.batch = self.counts(&b.batch, Knob::Batch, 0, 1_000_000)?;
-        d.tokio_threads = self.counts(&b.tokio_threads, Knob::TokioThreads, 1, MAX_WORKERS)?;
+        d.workers = self.counts(&b.workers, Knob::Workers, keys::WORKERS)?;
+        d.threads = self.counts(&b.threads, Knob::Threads, keys::WORKERS)?;
+        d.batch = self.counts(&b.batch, Knob::Batch, keys::BATCH)?;
+        d.tokio_threads = self.counts(&b.tokio_threads, Knob::TokioThreads, keys::WORKERS)?;
         d.command = Self::texts(&b.command, Knob::Command);
         d.caches = match &b.cache {
             Some(l) => l.iter().map(|c| (*c.get_ref(), Some(c.span()))).collect(),
@@ -385,7 +385,7 @@ impl Experiment {
             Some(l) => l
                 .iter()
                 .map(|k| match *k.get_ref() {
-                    n @ 0..=99 => Ok((n, Some(k.span()))),
+                    n if keys::KILL_AT.contains(n) => Ok((n, Some(k.span()))),
                     n => Err(self.source.invalid(
                         &k.span(),
                         "grid.kill_at",

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
+use super::keys;
 use crate::corpus::Scale;
 use crate::measure::cache::CacheState;
 
@@ -255,15 +256,119 @@ impl Source {
     /// [`ExperimentError::Syntax`] with the parser's line, column and message.
     pub fn parse(&self) -> Result<RawExperiment, ExperimentError> {
         toml::from_str(&self.text).map_err(|e| {
-            let p = self.place(e.span().map_or(0, |s| s.start));
+            let at = e.span().map_or(0, |s| s.start);
+            let message = e.message().trim();
+            if message.starts_with("invalid type") || message.starts_with("invalid value") {
+                if let Some(found) = self.value_at(at) {
+                    let value = self
+                        .text
+                        .get(found.span.clone())
+                        .unwrap_or("")
+                        .trim()
+                        .to_string();
+                    let leaf = found.path.last().map_or("", String::as_str);
+                    let allowed = format!("expected {}", keys::expected(leaf, found.element));
+                    return self.invalid(&(at..at), found.key(), value, allowed);
+                }
+            }
+            let p = self.place(at);
             ExperimentError::Syntax {
                 file: p.file,
                 line: p.line,
                 column: p.column,
-                message: e.message().trim().to_string(),
+                message: message.to_string(),
             }
         })
     }
+
+    /// The scalar value that starts at byte `at`, with its key path, found by
+    /// walking the file's spanned tables (`None` when the text does not parse
+    /// or no scalar starts there).
+    fn value_at(&self, at: usize) -> Option<Found> {
+        let table = toml::de::DeTable::parse(&self.text).ok()?;
+        find(table.get_ref(), at, &mut Vec::new())
+    }
+}
+
+/// A scalar value located by [`Source::value_at`].
+struct Found {
+    /// Keys from the top: `["grid", "workers"]`; an element of an array of
+    /// tables is marked `[[name]]`.
+    path: Vec<String>,
+    /// Whether the value is an element of a list.
+    element: bool,
+    /// Its bytes in the text.
+    span: Range<usize>,
+}
+
+impl Found {
+    /// The key as messages show it: `reps`, `[corpus] files`, `[[grid]] workers`.
+    fn key(&self) -> String {
+        let Some((leaf, tables)) = self.path.split_last() else {
+            return String::new();
+        };
+        let mut parts: Vec<String> = Vec::new();
+        let mut dotted: Vec<&str> = Vec::new();
+        for t in tables {
+            if t.starts_with("[[") {
+                if !dotted.is_empty() {
+                    parts.push(format!("[{}]", dotted.join(".")));
+                    dotted.clear();
+                }
+                parts.push(t.clone());
+            } else {
+                dotted.push(t);
+            }
+        }
+        if !dotted.is_empty() {
+            parts.push(format!("[{}]", dotted.join(".")));
+        }
+        parts.push(leaf.clone());
+        parts.join(" ")
+    }
+}
+
+/// The scalar starting at `at` under `table`, with `path` the keys above it.
+fn find(table: &toml::de::DeTable<'_>, at: usize, path: &mut Vec<String>) -> Option<Found> {
+    use toml::de::DeValue;
+    for (key, value) in table {
+        let name = key.get_ref().to_string();
+        let span = value.span();
+        let found = match value.get_ref() {
+            DeValue::Table(t) => {
+                path.push(name.clone());
+                let f = find(t, at, path);
+                path.pop();
+                f
+            }
+            DeValue::Array(items) => items.iter().find_map(|item| match item.get_ref() {
+                DeValue::Table(t) => {
+                    path.push(format!("[[{name}]]"));
+                    let f = find(t, at, path);
+                    path.pop();
+                    f
+                }
+                _ if item.span().start == at => Some(Found {
+                    path: [path.as_slice(), std::slice::from_ref(&name)].concat(),
+                    element: true,
+                    span: item.span(),
+                }),
+                _ => None,
+            }),
+            _ => None,
+        };
+        if found.is_some() {
+            return found;
+        }
+        if span.start == at {
+            return Some(Found {
+                path: [path.as_slice(), &[name]].concat(),
+                element: false,
+                span,
+            });
+        }
+    }
+    None
 }
 
 /// A list of values, each with its position.
@@ -407,6 +512,7 @@ pub struct RawGrid {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::experiment::settings::Wait;
 
     fn source(text: &str) -> Source {
         Source {
@@ -437,12 +543,59 @@ mod tests {
         assert!(text.contains("workers"), "lists allowed keys: {text}");
     }
 
+    fn message(text: &str) -> String {
+        source(text).parse().unwrap_err().to_string()
+    }
+
     #[test]
-    fn wrong_type_is_a_syntax_error() {
-        let err = source("reps = \"five\"\n").parse().unwrap_err();
-        assert!(
-            err.to_string().starts_with("x.toml:1:8: invalid type"),
-            "{err}"
+    fn wrong_type_names_the_key_the_value_and_the_range() {
+        assert_eq!(
+            message("reps = \"five\"\n"),
+            "x.toml:1:8: reps = \"five\": expected an integer from 1 to 1000"
+        );
+        assert_eq!(
+            message("warmup = -1\n"),
+            "x.toml:1:10: warmup = -1: expected an integer from 0 to 100"
+        );
+        assert_eq!(
+            message("settle = 5\n"),
+            format!(
+                "x.toml:1:10: settle = 5: expected {}, in quotes",
+                Wait::Settle.allowed()
+            )
+        );
+        assert_eq!(
+            message("[corpus]\nfiles = 2.5\n"),
+            "x.toml:2:9: [corpus] files = 2.5: expected an integer from 1 to 10000000"
+        );
+    }
+
+    #[test]
+    fn wrong_type_inside_a_grid_block_names_the_block() {
+        let grid = "[[grid]]\nworkload = [\"read\"]\n";
+        assert_eq!(
+            message(&format!("{grid}workers = [2, \"x\"]\n")),
+            "x.toml:3:15: [[grid]] workers = \"x\": expected an integer from 1 to 1024"
+        );
+        assert_eq!(
+            message(&format!("{grid}workers = 4\n")),
+            "x.toml:3:11: [[grid]] workers = 4: expected a list, each an integer from 1 to 1024, such as [4]"
+        );
+        assert_eq!(
+            message(&format!("{grid}fsync = [\"yes\"]\n")),
+            "x.toml:3:10: [[grid]] fsync = \"yes\": expected true or false"
+        );
+        assert_eq!(
+            message(&format!("{grid}baseline = 1\n")),
+            "x.toml:3:12: [[grid]] baseline = 1: expected true or false"
+        );
+        assert_eq!(
+            message(&format!("{grid}chunk = [4096]\n")),
+            "x.toml:3:10: [[grid]] chunk = 4096: expected a size in quotes from 1 byte to 1GiB, such as \"64KiB\""
+        );
+        assert_eq!(
+            message(&format!("{grid}[grid.scale.quick]\nreads = [\"many\"]\n")),
+            "x.toml:4:10: [[grid]] [scale.quick] reads = \"many\": expected an integer from 1 to 100000000"
         );
     }
 }

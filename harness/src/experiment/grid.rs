@@ -15,6 +15,7 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::file::{ExperimentError, Place, RawCorpus, RawExperiment, RawGrid, Source};
+use super::keys::{self, Count};
 use super::{parse_size, Scenario, Wait};
 use crate::corpus::Scale;
 use crate::strategy::shell_word;
@@ -155,9 +156,11 @@ impl Experiment {
         let pick =
             |f: fn(&RawCorpus) -> &Option<Spanned<u32>>| f(over).as_ref().or(f(base).as_ref());
         let mut out = Expansion {
-            reps: reps.map(|v| self.count(v, "reps", 1, 1000)).transpose()?,
+            reps: reps
+                .map(|v| self.count(v, "reps", keys::REPS))
+                .transpose()?,
             warmup: warmup
-                .map(|v| self.count(v, "warmup", 0, 100))
+                .map(|v| self.count(v, "warmup", keys::WARMUP))
                 .transpose()?,
             ..Expansion::default()
         };
@@ -167,9 +170,10 @@ impl Experiment {
         out.settle_timeout = timeout
             .map(|s| self.duration(s, "settle_timeout", Wait::SettleTimeout))
             .transpose()?;
-        out.files = self.corpus_count(pick(|c| &c.files), "corpus.files", 10_000_000)?;
-        out.lines = self.corpus_count(pick(|c| &c.lines), "corpus.lines", 100_000_000)?;
-        out.values = self.corpus_count(pick(|c| &c.values), "corpus.values", 1000)?;
+        out.files = self.corpus_count(pick(|c| &c.files), "corpus.files", keys::CORPUS_FILES)?;
+        out.lines = self.corpus_count(pick(|c| &c.lines), "corpus.lines", keys::CORPUS_LINES)?;
+        out.values =
+            self.corpus_count(pick(|c| &c.values), "corpus.values", keys::CORPUS_VALUES)?;
         if let Some(l) = over.large_file.as_ref().or(base.large_file.as_ref()) {
             let bytes = parse_size(l.get_ref()).map_err(|e| {
                 self.source
@@ -200,20 +204,12 @@ impl Experiment {
         })
     }
 
-    fn count(
-        &self,
-        v: &Spanned<u32>,
-        key: &str,
-        min: u32,
-        max: u32,
-    ) -> Result<u32, ExperimentError> {
+    fn count(&self, v: &Spanned<u32>, key: &str, range: Count) -> Result<u32, ExperimentError> {
         let n = *v.get_ref();
-        if (min..=max).contains(&n) {
+        if range.contains(n) {
             Ok(n)
         } else {
-            Err(self
-                .source
-                .invalid(&v.span(), key, n, format!("allowed {min} to {max}")))
+            Err(self.source.invalid(&v.span(), key, n, range.allowed()))
         }
     }
 
@@ -221,11 +217,11 @@ impl Experiment {
         &self,
         v: Option<&Spanned<u32>>,
         key: &str,
-        max: u32,
+        range: Count,
     ) -> Result<Option<Located<u32>>, ExperimentError> {
         v.map(|v| {
             Ok(Located {
-                value: self.count(v, key, 1, max)?,
+                value: self.count(v, key, range)?,
                 place: self.source.place(v.span().start),
             })
         })

@@ -16,6 +16,7 @@ pub mod build;
 mod expand;
 mod file;
 mod grid;
+mod keys;
 pub mod limit;
 mod order;
 pub mod python;

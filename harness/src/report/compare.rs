@@ -112,6 +112,13 @@ fn match_one(
         change.note = format!("status {sa} → {sb}");
     }
     match (wa, wb) {
+        (Some(wa), Some(wb)) if wa.len().min(wb.len()) < results::MIN_INTERVAL_N => {
+            change.note = format!(
+                "not enough data: {} vs {} verified repetitions (n = 1: no interval)",
+                wa.len(),
+                wb.len()
+            );
+        }
         (Some(wa), Some(wb)) => match stats::speedup(&wa, &wb, boot) {
             Ok(s) => {
                 let ci = s.ci.reciprocal();

@@ -8,6 +8,9 @@
 
 use serde::Serialize;
 
+/// A median with its interval, when there is one.
+pub type Estimate = (f64, Option<(f64, f64)>);
+
 use super::charts::Chart;
 use super::claims::{Judgement, Verdict};
 use super::view;
@@ -127,12 +130,13 @@ pub struct TableRow {
     pub status: String,
     /// Verified of measured repetitions.
     pub verified: String,
-    /// Median wall seconds and its interval (absent when nothing was timed).
-    pub wall_s: Option<(f64, f64, f64)>,
+    /// Median wall seconds and its interval (absent when nothing was timed;
+    /// the interval absent when fewer than two repetitions were).
+    pub wall_s: Option<Estimate>,
     /// Median MB/s and its interval.
-    pub mb_per_s: Option<(f64, f64, f64)>,
+    pub mb_per_s: Option<Estimate>,
     /// Speedup over sequential and its interval.
-    pub speedup: Option<(f64, f64, f64)>,
+    pub speedup: Option<Estimate>,
     /// Coefficient of variation, percent.
     pub cv_pct: Option<f64>,
     /// Outlying repetitions.
@@ -348,10 +352,9 @@ fn headlines(rows: &[SummaryRow]) -> Vec<Headline> {
 
 fn throughput(r: &SummaryRow) -> String {
     format!(
-        "{} MB/s [{}, {}]",
+        "{} MB/s {}",
         view::sig3(r.mb_per_s),
-        view::sig3(r.mb_per_s_ci_low),
-        view::sig3(r.mb_per_s_ci_high)
+        view::interval(r.mb_per_s_ci(), view::sig3)
     )
 }
 
@@ -361,7 +364,11 @@ fn verdict(r: &SummaryRow) -> String {
         return "sequential is fastest".into();
     }
     let (Some(low), Some(high)) = (r.speedup_ci_low, r.speedup_ci_high) else {
-        return "no baseline".into();
+        return if r.speedup.is_some() {
+            "n = 1: no interval, no verdict".into()
+        } else {
+            "no baseline".into()
+        };
     };
     let ci = Interval {
         low,
@@ -410,13 +417,11 @@ fn table_row(r: &SummaryRow, dispatch: &[DispatchCost]) -> TableRow {
         cache: r.cache.clone(),
         status: r.status.clone(),
         verified: format!("{}/{}", r.n_verified, r.n),
-        wall_s: timed.then_some((r.wall_median_s, r.wall_ci_low_s, r.wall_ci_high_s)),
-        mb_per_s: moved.then_some((r.mb_per_s, r.mb_per_s_ci_low, r.mb_per_s_ci_high)),
-        speedup: match (r.speedup, r.speedup_ci_low, r.speedup_ci_high) {
-            (Some(p), Some(l), Some(h)) => Some((p, l, h)),
-            (Some(p), _, _) => Some((p, p, p)),
-            _ => None,
-        },
+        wall_s: timed.then_some((r.wall_median_s, r.wall_ci())),
+        mb_per_s: moved.then_some((r.mb_per_s, r.mb_per_s_ci())),
+        speedup: r
+            .speedup
+            .map(|p| (p, r.speedup_ci_low.zip(r.speedup_ci_high))),
         cv_pct: (timed && r.n >= 2).then_some(r.wall_cv * 100.0),
         outliers: r.outliers,
         resident_pct: r.cache_resident_pct,

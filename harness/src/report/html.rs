@@ -8,7 +8,7 @@
 
 use super::charts::Section;
 use super::claims;
-use super::context::{FigureContext, Headline, RunContext, TableRow};
+use super::context::{Estimate, FigureContext, Headline, RunContext, TableRow};
 use super::style;
 use super::view;
 
@@ -363,8 +363,8 @@ fn results_table(rows: &[TableRow]) -> String {
 }
 
 fn table_row(r: &TableRow) -> String {
-    let ci = |v: Option<(f64, f64, f64)>, fmt: &dyn Fn(f64, f64, f64) -> String| match v {
-        Some((p, l, h)) => num(Some(p), &fmt(p, l, h)),
+    let ci = |v: Option<Estimate>, fmt: &dyn Fn(f64, Option<(f64, f64)>) -> String| match v {
+        Some((p, i)) => num(Some(p), &fmt(p, i)),
         None => num(None, ""),
     };
     let colour = style::hex(style::strategy_colour(&r.strategy_name));
@@ -376,8 +376,8 @@ fn table_row(r: &TableRow) -> String {
         escape(&r.cache),
         escape(&r.verified),
         ci(r.wall_s, &view::duration_ci),
-        ci(r.mb_per_s, &|p, l, h| format!("{} [{}, {}]", view::sig3(p), view::sig3(l), view::sig3(h))),
-        ci(r.speedup, &|p, l, h| format!("{p:.2}× [{l:.2}, {h:.2}]")),
+        ci(r.mb_per_s, &|p, i| format!("{} {}", view::sig3(p), view::interval(i, view::sig3))),
+        ci(r.speedup, &|p, i| format!("{p:.2}× {}", view::interval(i, |v| format!("{v:.2}")))),
         num(r.cv_pct, &r.cv_pct.map(|c| format!("{c:.0} %")).unwrap_or_default()),
         num(Some(f64::from(r.outliers)), &r.outliers.to_string()),
         num(r.resident_pct, &r.resident_pct.map(|c| format!("{c:.0} %")).unwrap_or_default()),

@@ -3,7 +3,7 @@
 //!
 //! Owns: Markdown layout. Does not own: what is said (`context`).
 
-use super::context::{RunContext, TableRow};
+use super::context::{Estimate, RunContext, TableRow};
 use super::view;
 
 /// Escape text for a Markdown table cell.
@@ -115,8 +115,8 @@ fn claims(ctx: &RunContext) -> String {
     s
 }
 
-fn ci(v: Option<(f64, f64, f64)>, fmt: &dyn Fn(f64, f64, f64) -> String) -> String {
-    v.map_or_else(|| "–".into(), |(p, l, h)| fmt(p, l, h))
+fn ci(v: Option<Estimate>, fmt: &dyn Fn(f64, Option<(f64, f64)>) -> String) -> String {
+    v.map_or_else(|| "–".into(), |(p, i)| fmt(p, i))
 }
 
 fn per_workload(table_rows: &[TableRow]) -> String {
@@ -145,10 +145,12 @@ fn per_workload(table_rows: &[TableRow]) -> String {
                     cell(&r.status),
                     r.verified.clone(),
                     ci(r.wall_s, &view::duration_ci),
-                    ci(r.mb_per_s, &|p, l, h| {
-                        format!("{} [{}, {}]", view::sig3(p), view::sig3(l), view::sig3(h))
+                    ci(r.mb_per_s, &|p, i| {
+                        format!("{} {}", view::sig3(p), view::interval(i, view::sig3))
                     }),
-                    ci(r.speedup, &|p, l, h| format!("{p:.2}× [{l:.2}, {h:.2}]")),
+                    ci(r.speedup, &|p, i| {
+                        format!("{p:.2}× {}", view::interval(i, |v| format!("{v:.2}")))
+                    }),
                     r.cv_pct.map_or_else(|| "–".into(), |c| format!("{c:.1} %")),
                     cell(r.harness.as_deref().unwrap_or("")),
                 ]

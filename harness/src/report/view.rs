@@ -174,7 +174,21 @@ pub fn count(n: u64) -> String {
 }
 
 /// A duration with its interval in one unit, the point's: `193 [107, 247] ms`.
-pub fn duration_ci(point: f64, low: f64, high: f64) -> String {
+/// What is shown in place of an interval when fewer than two repetitions
+/// were timed.
+pub const NO_INTERVAL: &str = "(n = 1: no interval)";
+
+/// `[low, high]` with `f` applied to each end, or [`NO_INTERVAL`].
+pub fn interval(ci: Option<(f64, f64)>, f: impl Fn(f64) -> String) -> String {
+    ci.map_or_else(
+        || NO_INTERVAL.to_string(),
+        |(low, high)| format!("[{}, {}]", f(low), f(high)),
+    )
+}
+
+/// A duration with its interval: `1.23 [1.20, 1.31] ms`, or
+/// `1.23 ms (n = 1: no interval)`.
+pub fn duration_ci(point: f64, ci: Option<(f64, f64)>) -> String {
     let (scale, unit) = if point < 1e-3 {
         (1e6, "µs")
     } else if point < 1.0 {
@@ -182,12 +196,14 @@ pub fn duration_ci(point: f64, low: f64, high: f64) -> String {
     } else {
         (1.0, "s")
     };
-    format!(
-        "{} [{}, {}] {unit}",
-        sig3(point * scale),
-        sig3(low * scale),
-        sig3(high * scale)
-    )
+    match ci {
+        Some(_) => format!(
+            "{} {} {unit}",
+            sig3(point * scale),
+            interval(ci, |v| sig3(v * scale))
+        ),
+        None => format!("{} {unit} {NO_INTERVAL}", sig3(point * scale)),
+    }
 }
 
 /// Bytes in binary units: `64 KiB`, `1 MiB`, `512 B`.
@@ -209,10 +225,11 @@ pub fn bytes(n: u64) -> String {
 /// A speedup with its interval: `2.31× [1.90, 2.70]`.
 pub fn speedup(s: &SummaryRow) -> Option<String> {
     let point = s.speedup?;
-    Some(match (s.speedup_ci_low, s.speedup_ci_high) {
-        (Some(lo), Some(hi)) => format!("{point:.2}× [{lo:.2}, {hi:.2}]"),
-        _ => format!("{point:.2}×"),
-    })
+    let ci = s.speedup_ci_low.zip(s.speedup_ci_high);
+    Some(format!(
+        "{point:.2}× {}",
+        interval(ci, |v| format!("{v:.2}"))
+    ))
 }
 
 #[cfg(test)]
@@ -273,6 +290,10 @@ mod tests {
         assert_eq!(count(20000), "20,000");
         assert_eq!(count(999), "999");
         assert_eq!(count(1234567), "1,234,567");
-        assert_eq!(duration_ci(0.193, 0.107, 0.247), "193 [107, 247] ms");
+        assert_eq!(
+            duration_ci(0.193, Some((0.107, 0.247))),
+            "193 [107, 247] ms"
+        );
+        assert_eq!(duration_ci(0.193, None), "193 ms (n = 1: no interval)");
     }
 }

@@ -21,7 +21,7 @@ pub mod timeseries;
 pub use machine::Machine;
 pub use row::Row;
 pub use runs_file::RunsFile;
-pub use summary::{prefer_whole_corpus, summarize_rows, SummaryRow};
+pub use summary::{prefer_whole_corpus, summarize_rows, SummaryRow, MIN_INTERVAL_N};
 pub use timeseries::SeriesPoint;
 
 use std::fs::{self, File};

@@ -49,10 +49,11 @@ pub struct SummaryRow {
     pub n_verified: u32,
     /// Median wall seconds (verified repetitions).
     pub wall_median_s: f64,
-    /// Its 95 % interval, low.
-    pub wall_ci_low_s: f64,
+    /// Its 95 % interval, low; empty when fewer than [`MIN_INTERVAL_N`]
+    /// repetitions were timed (n = 1 has no interval).
+    pub wall_ci_low_s: Option<f64>,
     /// Its 95 % interval, high.
-    pub wall_ci_high_s: f64,
+    pub wall_ci_high_s: Option<f64>,
     /// Fastest repetition.
     pub wall_min_s: f64,
     /// Slowest repetition.
@@ -67,10 +68,10 @@ pub struct SummaryRow {
     pub outliers: u32,
     /// Median throughput, MB/s.
     pub mb_per_s: f64,
-    /// Its interval, low (from the wall interval).
-    pub mb_per_s_ci_low: f64,
+    /// Its interval, low (from the wall interval); empty like the wall's.
+    pub mb_per_s_ci_low: Option<f64>,
     /// Its interval, high.
-    pub mb_per_s_ci_high: f64,
+    pub mb_per_s_ci_high: Option<f64>,
     /// Median tasks per second.
     pub tasks_per_s: f64,
     /// Median user CPU seconds.
@@ -87,7 +88,8 @@ pub struct SummaryRow {
     pub cache_resident_pct: Option<f64>,
     /// Speedup over the sequential baseline (baseline time / this time).
     pub speedup: Option<f64>,
-    /// Its interval, low.
+    /// Its interval, low; empty when either side has fewer than
+    /// [`MIN_INTERVAL_N`] verified repetitions (no verdict then).
     pub speedup_ci_low: Option<f64>,
     /// Its interval, high.
     pub speedup_ci_high: Option<f64>,
@@ -116,7 +118,21 @@ pub struct SummaryRow {
     pub slow_mode_median_s: Option<f64>,
 }
 
+/// Fewest timed repetitions that give an interval: one repetition has no
+/// spread, so a bootstrap of it would be a zero-width interval.
+pub const MIN_INTERVAL_N: usize = 2;
+
 impl SummaryRow {
+    /// The wall-time interval, when there is one.
+    pub fn wall_ci(&self) -> Option<(f64, f64)> {
+        self.wall_ci_low_s.zip(self.wall_ci_high_s)
+    }
+
+    /// The throughput interval, when there is one.
+    pub fn mb_per_s_ci(&self) -> Option<(f64, f64)> {
+        self.mb_per_s_ci_low.zip(self.mb_per_s_ci_high)
+    }
+
     /// Whether the scenario ran on the first N corpus files only (`+first-N`).
     pub fn on_subset(&self) -> bool {
         self.variant.contains("+first-")
@@ -181,8 +197,10 @@ pub fn summarize_rows(rows: &[Row], seed: u64) -> Vec<SummaryRow> {
         if let (Some(base), Some(this)) = (walls.get(&s.baseline_id), walls.get(&s.scenario_id)) {
             if let Ok(e) = stats::speedup(base, this, &boot) {
                 s.speedup = Some(round(e.point, 4));
-                s.speedup_ci_low = Some(round(e.ci.low, 4));
-                s.speedup_ci_high = Some(round(e.ci.high, 4));
+                if base.len().min(this.len()) >= MIN_INTERVAL_N {
+                    s.speedup_ci_low = Some(round(e.ci.low, 4));
+                    s.speedup_ci_high = Some(round(e.ci.high, 4));
+                }
             }
         }
     }
@@ -258,8 +276,13 @@ fn summarize_group(group: &[&Row], boot: &Bootstrap) -> SummaryRow {
     let sum = stats::summarize(&sample, boot);
     let bytes = median(good.iter().map(|r| r.bytes as f64).collect());
     s.wall_median_s = round(sum.median.point, 6);
-    s.wall_ci_low_s = round(sum.median.ci.low, 6);
-    s.wall_ci_high_s = round(sum.median.ci.high, 6);
+    let interval = good.len() >= MIN_INTERVAL_N;
+    if interval {
+        s.wall_ci_low_s = Some(round(sum.median.ci.low, 6));
+        s.wall_ci_high_s = Some(round(sum.median.ci.high, 6));
+        s.mb_per_s_ci_low = Some(round(bytes / 1e6 / sum.median.ci.high.max(1e-9), 3));
+        s.mb_per_s_ci_high = Some(round(bytes / 1e6 / sum.median.ci.low.max(1e-9), 3));
+    }
     s.wall_min_s = round(sum.min, 6);
     s.wall_max_s = round(sum.max, 6);
     s.wall_mean_s = round(sum.mean, 6);
@@ -267,8 +290,6 @@ fn summarize_group(group: &[&Row], boot: &Bootstrap) -> SummaryRow {
     s.wall_cv = round(sum.cv.unwrap_or(0.0), 4);
     s.outliers = sum.outliers.len() as u32;
     s.mb_per_s = round(median(good.iter().map(|r| r.mb_per_s).collect()), 3);
-    s.mb_per_s_ci_low = round(bytes / 1e6 / sum.median.ci.high.max(1e-9), 3);
-    s.mb_per_s_ci_high = round(bytes / 1e6 / sum.median.ci.low.max(1e-9), 3);
     s.tasks_per_s = round(median(good.iter().map(|r| r.tasks_per_s).collect()), 3);
     s.user_s = round(median(good.iter().map(|r| r.user_s).collect()), 6);
     s.sys_s = round(median(good.iter().map(|r| r.sys_s).collect()), 6);
@@ -297,6 +318,54 @@ mod tests {
             cache: cache.into(),
             ..SummaryRow::default()
         }
+    }
+
+    fn rep(scenario: &str, baseline: &str, wall_s: f64) -> Row {
+        Row {
+            scenario_id: scenario.into(),
+            baseline_id: baseline.into(),
+            status: "ok".into(),
+            verified: true,
+            wall_s,
+            bytes: 1_000_000,
+            mb_per_s: 1.0 / wall_s,
+            ..Row::default()
+        }
+    }
+
+    #[test]
+    fn one_repetition_has_no_interval_and_no_speedup_interval() {
+        let rows = [rep("seq", "seq", 1.0), rep("thr", "seq", 0.5)];
+        let out = summarize_rows(&rows, 1);
+        let thr = &out[1];
+        assert_eq!((thr.n, thr.wall_median_s), (1, 0.5));
+        assert_eq!(thr.wall_ci(), None);
+        assert_eq!(thr.mb_per_s_ci(), None);
+        assert_eq!(thr.speedup, Some(2.0));
+        assert_eq!((thr.speedup_ci_low, thr.speedup_ci_high), (None, None));
+        let mut csv = csv::Writer::from_writer(Vec::new());
+        csv.serialize(thr).unwrap();
+        let text = String::from_utf8(csv.into_inner().unwrap()).unwrap();
+        let back: SummaryRow = csv::Reader::from_reader(text.as_bytes())
+            .deserialize()
+            .next()
+            .unwrap()
+            .unwrap();
+        assert_eq!(&back, thr, "empty cells load back as None: {text}");
+    }
+
+    #[test]
+    fn two_repetitions_have_an_interval() {
+        let rows = [
+            rep("seq", "seq", 1.0),
+            rep("seq", "seq", 1.1),
+            rep("thr", "seq", 0.5),
+            rep("thr", "seq", 0.6),
+        ];
+        let out = summarize_rows(&rows, 1);
+        let (lo, hi) = out[1].wall_ci().unwrap();
+        assert!(lo <= out[1].wall_median_s && out[1].wall_median_s <= hi);
+        assert!(out[1].mb_per_s_ci().is_some() && out[1].speedup_ci_low.is_some());
     }
 
     #[test]

@@ -39,13 +39,22 @@ pub fn print_summary(out: &mut impl Write, rows: &[SummaryRow]) -> io::Result<()
                 r.detail
             )?;
         }
+        let interval = match r.wall_ci() {
+            Some((lo, hi)) => format!(
+                "[95% CI {} … {}]  ±{:.1}% σ/mean",
+                format_time(lo),
+                format_time(hi),
+                r.wall_cv * 100.0
+            ),
+            None => format!(
+                "n = {}: no interval",
+                if r.status == "ok" { r.n_verified } else { r.n }
+            ),
+        };
         writeln!(
             out,
-            "  Time (median):  {:>10}  [95% CI {} … {}]  ±{:.1}% σ/mean",
+            "  Time (median):  {:>10}  {interval}",
             format_time(r.wall_median_s),
-            format_time(r.wall_ci_low_s),
-            format_time(r.wall_ci_high_s),
-            r.wall_cv * 100.0
         )?;
         writeln!(
             out,
@@ -65,13 +74,17 @@ pub fn print_summary(out: &mut impl Write, rows: &[SummaryRow]) -> io::Result<()
             "  Throughput:     {:.1} MB/s, {:.0} tasks/s",
             r.mb_per_s, r.tasks_per_s
         )?;
-        if let (Some(s), Some(lo), Some(hi)) = (r.speedup, r.speedup_ci_low, r.speedup_ci_high) {
-            if r.strategy != "sequential" {
-                writeln!(
+        if let (Some(s), true) = (r.speedup, r.strategy != "sequential") {
+            match r.speedup_ci_low.zip(r.speedup_ci_high) {
+                Some((lo, hi)) => writeln!(
                     out,
                     "  Speedup over sequential: {s:.2}× [{lo:.2} … {hi:.2}]{}",
                     verdict(lo, hi)
-                )?;
+                )?,
+                None => writeln!(
+                    out,
+                    "  Speedup over sequential: {s:.2}× (n = 1: no interval, no verdict)"
+                )?,
             }
         }
         if r.n_verified < r.n && r.status == "ok" {
@@ -93,5 +106,47 @@ fn verdict(lo: f64, hi: f64) -> &'static str {
         "  slower"
     } else {
         "  no clear difference"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn printed(r: SummaryRow) -> String {
+        let mut out = Vec::new();
+        print_summary(&mut out, &[r]).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn one_repetition_prints_no_interval_and_no_verdict() {
+        let r = SummaryRow {
+            strategy: "threads".into(),
+            status: "ok".into(),
+            n: 1,
+            n_verified: 1,
+            wall_median_s: 0.5,
+            speedup: Some(2.0),
+            ..SummaryRow::default()
+        };
+        let text = printed(r.clone());
+        assert!(text.contains("n = 1: no interval"), "{text}");
+        assert!(!text.contains("CI"), "{text}");
+        assert!(
+            text.contains("2.00× (n = 1: no interval, no verdict)"),
+            "{text}"
+        );
+        let with = printed(SummaryRow {
+            n: 3,
+            n_verified: 3,
+            wall_ci_low_s: Some(0.4),
+            wall_ci_high_s: Some(0.6),
+            speedup_ci_low: Some(1.5),
+            speedup_ci_high: Some(2.5),
+            ..r
+        });
+        assert!(with.contains("[95% CI"), "{with}");
+        assert!(with.contains("[1.50 … 2.50]  faster"), "{with}");
     }
 }

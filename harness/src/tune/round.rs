@@ -418,13 +418,14 @@ pub fn plan(
 }
 
 /// A summary row's throughput as an estimate (the interval widened to hold
-/// the median if rounding put it outside).
+/// the median if rounding put it outside; the median alone when fewer than
+/// two repetitions verified, which `MIN_REPS` makes rare).
 pub fn throughput(r: &SummaryRow) -> Estimate {
     Estimate {
         point: r.mb_per_s,
         ci: Interval {
-            low: r.mb_per_s_ci_low.min(r.mb_per_s),
-            high: r.mb_per_s_ci_high.max(r.mb_per_s),
+            low: r.mb_per_s_ci_low.map_or(r.mb_per_s, |l| l.min(r.mb_per_s)),
+            high: r.mb_per_s_ci_high.map_or(r.mb_per_s, |h| h.max(r.mb_per_s)),
             level: 0.95,
         },
     }

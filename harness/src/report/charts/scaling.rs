@@ -68,8 +68,8 @@ impl Point {
         Point {
             x,
             y: r.mb_per_s,
-            low: r.mb_per_s_ci_low.min(r.mb_per_s),
-            high: r.mb_per_s_ci_high.max(r.mb_per_s),
+            low: r.mb_per_s_ci_low.map_or(r.mb_per_s, |l| l.min(r.mb_per_s)),
+            high: r.mb_per_s_ci_high.map_or(r.mb_per_s, |h| h.max(r.mb_per_s)),
         }
     }
 }
