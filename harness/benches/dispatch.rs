@@ -32,7 +32,7 @@ fn lab() -> anyhow::Result<(tempfile::TempDir, Corpus, TaskContext)> {
         values: 10,
         large_file_bytes: Some(64 << 20),
     };
-    let (corpus, _) = Corpus::create_or_reuse(&tmp.path().join("c"), &spec, &|_, _| {})?;
+    let (corpus, _, _lock) = Corpus::create_or_reuse(&tmp.path().join("c"), &spec, &|_, _| {})?;
     let scratch = tmp.path().join("scratch");
     std::fs::create_dir(&scratch)?;
     let ctx = TaskContext::new(&corpus, &scratch);
