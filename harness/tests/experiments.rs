@@ -59,7 +59,7 @@ fn unknown_key_names_line_column_and_allowed_keys() {
 }
 
 #[test]
-fn wrong_type_names_line_and_column() {
+fn wrong_type_names_line_column_key_and_what_is_allowed() {
     let lab = Lab::new();
     let f = experiment(
         &lab,
@@ -70,13 +70,13 @@ fn wrong_type_names_line_and_column() {
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(
-        err.contains("bad.toml:1:8: invalid type: string \"five\""),
+        err.contains("bad.toml:1:8: reps = \"five\": expected an integer from 1 to 1000"),
         "{err}"
     );
     let f = experiment(&lab, "list.toml", "[[grid]]\nworkload = \"read\"\n");
     let err = stderr(&run(&lab, &[&f], &["--dry-run"]));
     assert!(
-        err.contains("list.toml:2:12: invalid type: string \"read\", expected a sequence"),
+        err.contains("list.toml:2:12: [[grid]] workload = \"read\": expected a list"),
         "{err}"
     );
 }

@@ -228,7 +228,16 @@ impl Dir {
                 Component::RootDir | Component::CurDir => {}
                 Component::Normal(name) => {
                     dir = match dir.open_dir(name) {
-                        Err(e) if create && e.is_not_found() => dir.create_dir(name)?,
+                        // Another process (an MPI rank) may create it first.
+                        Err(e) if create && e.is_not_found() => match dir.create_dir(name) {
+                            Err(e)
+                                if e.io_error()
+                                    .is_some_and(|e| e.kind() == io::ErrorKind::AlreadyExists) =>
+                            {
+                                dir.open_dir(name)?
+                            }
+                            other => other?,
+                        },
                         other => other?,
                     };
                 }
