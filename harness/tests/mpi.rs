@@ -44,22 +44,8 @@ fn mpi_run(mpirun: &Path, lab: &Lab, np: u32, extra: &[&str]) -> Output {
 }
 
 fn run_args(lab: &Lab) -> Vec<String> {
-    let fixed = [
-        "run",
-        "--files",
-        "40",
-        "--lines",
-        "20",
-        "--reps",
-        "2",
-        "--warmup",
-        "0",
-        "--settle",
-        "0",
-        "--no-progress",
-        "--out",
-    ];
-    let mut v: Vec<String> = fixed.iter().map(|s| s.to_string()).collect();
+    let mut v: Vec<String> = util::TINY_RUN.iter().map(|s| s.to_string()).collect();
+    v.push("--out".into());
     v.push(lab.results().to_string_lossy().into_owned());
     v
 }

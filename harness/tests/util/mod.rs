@@ -6,6 +6,23 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// `iolab run` on a tiny corpus (40 files of 20 lines), two repetitions,
+/// no warm-up, no wait for idle storage, no progress bars.
+pub const TINY_RUN: [&str; 12] = [
+    "run",
+    "--files",
+    "40",
+    "--lines",
+    "20",
+    "--reps",
+    "2",
+    "--warmup",
+    "0",
+    "--settle",
+    "0",
+    "--no-progress",
+];
+
 /// A temporary folder with `data/` (corpora) and `results/` inside.
 pub struct Lab {
     /// Keeps the folder alive.
@@ -43,24 +60,11 @@ impl Lab {
         c
     }
 
-    /// `iolab run` on a tiny corpus, without waiting for idle storage,
+    /// `iolab run` on a tiny corpus ([`TINY_RUN`]), without waiting for idle storage,
     /// without progress bars, results in the lab; `extra` adds flags.
     pub fn run(&self, extra: &[&str]) -> Output {
         let mut c = self.iolab();
-        c.args([
-            "run",
-            "--files",
-            "40",
-            "--lines",
-            "20",
-            "--reps",
-            "2",
-            "--warmup",
-            "0",
-            "--settle",
-            "0",
-            "--no-progress",
-        ]);
+        c.args(TINY_RUN);
         c.args(["--out"]).arg(self.results());
         c.args(extra);
         c.output().expect("run iolab")
