@@ -105,19 +105,15 @@ fn draw_charts(specs: &[charts::Chart], out: &Path) -> anyhow::Result<Vec<Figure
 /// Remove chart PNGs in the report folder that this rendering did not write
 /// (charts of an earlier rendering whose data is gone); other files stay.
 fn remove_stale_charts(out: &Path, figures: &[FigureContext]) -> anyhow::Result<()> {
-    let entries = fs::read_dir(out).with_context(|| format!("listing {}", out.display()))?;
-    for entry in entries {
-        let path = entry
-            .with_context(|| format!("listing {}", out.display()))?
-            .path();
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
+    // On the folder's descriptor: a link inside is removed, never followed.
+    let folder = crate::safefs::Dir::open(out)?;
+    for (name, kind) in folder.entries()? {
+        let Some(name) = name.to_str() else { continue };
         let ours = figures.iter().any(|f| f.file == name);
-        if charts::is_chart_file(name) && !ours {
-            fs::remove_file(&path)
-                .with_context(|| format!("removing stale chart {}", path.display()))?;
+        if kind == crate::safefs::Kind::File && charts::is_chart_file(name) && !ours {
+            folder
+                .remove_file(name)
+                .with_context(|| format!("removing stale chart {}", out.join(name).display()))?;
         }
     }
     Ok(())
