@@ -12,6 +12,7 @@ pub mod claims;
 pub mod cli;
 pub mod clients;
 pub mod corpus;
+pub mod describe;
 pub mod experiment;
 pub mod interrupt;
 pub mod io;

@@ -1,0 +1,295 @@
+//! What a workload or a strategy is, as data: its name, variants, knobs
+//! (type, default, unit, help, allowed range), what it reads, writes and
+//! verifies, and which strategy capabilities each variant needs.
+//!
+//! Each workload and strategy declares one description beside its code (a
+//! `pub const DESCRIPTION`); everything else — command-line flags and help,
+//! experiment-file validation, grid expansion, report labels and order,
+//! tune's sweeps, the README's tables — is derived from these descriptions,
+//! so no list of names exists anywhere else. A user's own workload (the
+//! library API) describes itself with the same types.
+//!
+//! Owns: the description types and the checks of a knob value against its
+//! description. Does not own: building a workload or strategy from values
+//! (each module's own `build`), or where values came from (flags, TOML keys).
+
+use std::fmt;
+
+/// A capability a strategy may lack and a workload variant may need.
+///
+/// A variant runs under a strategy when the strategy lacks none of the
+/// capabilities the variant needs; otherwise the strategy's reason for
+/// lacking it is the error shown before anything runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Capability {
+    /// Tasks dispatched one by one by iolab (an external command has none).
+    Tasks,
+    /// Memory-mapped access: page faults, which only a thread can take.
+    Mmap,
+    /// A blocking call the I/O backends do not offer (`flock`).
+    BlockingCalls,
+    /// The kernel's `copy_file_range`.
+    CopyFileRange,
+}
+
+/// How a knob's value is written and which values are allowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KnobKind {
+    /// A byte size (`64KiB`, `1MiB`, `4096`), from `min` to `max` bytes,
+    /// a multiple of `multiple_of` (1: any).
+    Size {
+        /// Smallest allowed.
+        min: u64,
+        /// Largest allowed.
+        max: u64,
+        /// Required divisor (1: any).
+        multiple_of: u64,
+    },
+    /// A whole number from `min` to `max`.
+    Count {
+        /// Smallest allowed.
+        min: u64,
+        /// Largest allowed.
+        max: u64,
+    },
+    /// On or off (a flag on the command line, a boolean in a file).
+    Switch,
+    /// Free text (a pattern, a command template).
+    Text,
+}
+
+/// One knob of a workload or strategy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KnobDesc {
+    /// The experiment-file key (`append_lines`); the flag is the key with
+    /// `-` for `_` (`--append-lines`).
+    pub key: &'static str,
+    /// Type and allowed range.
+    pub kind: KnobKind,
+    /// The default, as a user writes it (`64KiB`, `10000`, `false`); empty
+    /// when the knob has none (required, or derived from another knob).
+    pub default: &'static str,
+    /// One line of help: what it changes.
+    pub help: &'static str,
+    /// The variants that use it (empty: every variant).
+    pub variants: &'static [&'static str],
+}
+
+/// One variant of a workload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VariantDesc {
+    /// Its name, as chosen with `--variant` or `variant = …`.
+    pub name: &'static str,
+    /// One line of help: what this variant does differently.
+    pub help: &'static str,
+    /// Strategy capabilities it needs beyond [`Capability::Tasks`].
+    pub needs: &'static [Capability],
+}
+
+/// Everything the rest of iolab knows about a workload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WorkloadDesc {
+    /// Its name (`atomic-save`): the `workload` column, `--workload`.
+    pub name: &'static str,
+    /// One line: what one task does.
+    pub summary: &'static str,
+    /// Its variants, the default first.
+    pub variants: &'static [VariantDesc],
+    /// Its knobs.
+    pub knobs: &'static [KnobDesc],
+    /// What it reads.
+    pub reads: &'static str,
+    /// What it writes.
+    pub writes: &'static str,
+    /// How a run's data is verified.
+    pub verifies: &'static str,
+}
+
+/// Everything the rest of iolab knows about a strategy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StrategyDesc {
+    /// Its name (`io_uring`): the `strategy` column, `--strategy`.
+    pub name: &'static str,
+    /// Other names accepted for it (`io-uring`).
+    pub aliases: &'static [&'static str],
+    /// One line: how it schedules tasks.
+    pub summary: &'static str,
+    /// Its knobs besides the worker count.
+    pub knobs: &'static [KnobDesc],
+    /// Capabilities it lacks, each with the reason shown to the user.
+    pub lacks: &'static [(Capability, &'static str)],
+}
+
+impl WorkloadDesc {
+    /// The variant named `name`, if the workload has one.
+    pub fn variant(&self, name: &str) -> Option<&'static VariantDesc> {
+        self.variants.iter().find(|v| v.name == name)
+    }
+
+    /// The default variant (the first).
+    pub fn default_variant(&self) -> Option<&'static VariantDesc> {
+        self.variants.first()
+    }
+
+    /// The knob keyed `key`, if the workload has one.
+    pub fn knob(&self, key: &str) -> Option<&'static KnobDesc> {
+        self.knobs.iter().find(|k| k.key == key)
+    }
+}
+
+impl StrategyDesc {
+    /// Whether `name` names this strategy (its name or an alias).
+    pub fn is_named(&self, name: &str) -> bool {
+        self.name == name || self.aliases.contains(&name)
+    }
+
+    /// Why this strategy cannot run `variant`, if it cannot: its reason
+    /// for lacking the first capability the variant needs.
+    pub fn refuses(&self, variant: &VariantDesc) -> Option<&'static str> {
+        let needs = variant.needs.iter().chain(&[Capability::Tasks]);
+        needs
+            .filter_map(|need| self.lacks.iter().find(|(c, _)| c == need))
+            .map(|(_, why)| *why)
+            .next()
+    }
+}
+
+impl KnobDesc {
+    /// The command-line flag: `--` and the key with `-` for `_`.
+    pub fn flag(&self) -> String {
+        format!("--{}", self.key.replace('_', "-"))
+    }
+
+    /// Whether `variant` uses this knob.
+    pub fn used_by(&self, variant: &str) -> bool {
+        self.variants.is_empty() || self.variants.contains(&variant)
+    }
+
+    /// Check a number against the knob's range.
+    ///
+    /// # Errors
+    /// A [`KnobError`] naming the key, the value and what is allowed.
+    pub fn check(&self, value: u64) -> Result<u64, KnobError> {
+        let ok = match self.kind {
+            KnobKind::Size {
+                min,
+                max,
+                multiple_of,
+            } => (min..=max).contains(&value) && value.is_multiple_of(multiple_of.max(1)),
+            KnobKind::Count { min, max } => (min..=max).contains(&value),
+            KnobKind::Switch | KnobKind::Text => true,
+        };
+        if ok {
+            Ok(value)
+        } else {
+            Err(KnobError {
+                key: self.key,
+                value: value.to_string(),
+                allowed: self.kind.to_string(),
+            })
+        }
+    }
+}
+
+impl fmt::Display for KnobKind {
+    /// What is allowed, for errors and help: `allowed 1 to 1024`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            KnobKind::Size {
+                min,
+                max,
+                multiple_of,
+            } => {
+                write!(f, "allowed {} to {}", bytes(min), bytes(max))?;
+                if multiple_of > 1 {
+                    write!(f, ", a multiple of {multiple_of}")?;
+                }
+                Ok(())
+            }
+            KnobKind::Count { min, max } => write!(f, "allowed {min} to {max}"),
+            KnobKind::Switch => write!(f, "true or false"),
+            KnobKind::Text => write!(f, "any text"),
+        }
+    }
+}
+
+/// A byte count in the units a user writes (`1 byte`, `64KiB`, `1GiB`).
+fn bytes(n: u64) -> String {
+    if n == 1 {
+        return "1 byte".into();
+    }
+    const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
+    UNITS
+        .iter()
+        .find(|(unit, _)| n >= *unit && n.is_multiple_of(*unit))
+        .map_or_else(
+            || n.to_string(),
+            |(unit, name)| format!("{}{name}", n / unit),
+        )
+}
+
+/// A knob value that cannot be used, with what is allowed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{key} = {value}: {allowed}")]
+pub struct KnobError {
+    /// The knob's key.
+    pub key: &'static str,
+    /// The value given.
+    pub value: String,
+    /// What is allowed.
+    pub allowed: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const UNIX: StrategyDesc = StrategyDesc {
+        name: "ring",
+        aliases: &["uring"],
+        summary: "",
+        knobs: &[],
+        lacks: &[(Capability::Mmap, "page faults are not operations")],
+    };
+
+    #[test]
+    fn a_strategy_refuses_exactly_the_variants_needing_what_it_lacks() {
+        let mapped = VariantDesc {
+            name: "mmap",
+            help: "",
+            needs: &[Capability::Mmap],
+        };
+        let plain = VariantDesc {
+            needs: &[],
+            ..mapped
+        };
+        assert_eq!(
+            UNIX.refuses(&mapped),
+            Some("page faults are not operations")
+        );
+        assert_eq!(UNIX.refuses(&plain), None);
+        assert!(UNIX.is_named("uring") && !UNIX.is_named("threads"));
+    }
+
+    #[test]
+    fn knob_ranges_name_the_key_and_the_allowed_values() {
+        let block = KnobDesc {
+            key: "block",
+            kind: KnobKind::Size {
+                min: 4096,
+                max: 64 << 20,
+                multiple_of: 4096,
+            },
+            default: "4KiB",
+            help: "",
+            variants: &[],
+        };
+        assert_eq!(block.check(8192), Ok(8192));
+        let err = block.check(5000).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "block = 5000: allowed 4KiB to 64MiB, a multiple of 4096"
+        );
+        assert_eq!(block.flag(), "--block");
+    }
+}
