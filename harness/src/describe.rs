@@ -13,6 +13,7 @@
 //! description. Does not own: building a workload or strategy from values
 //! (each module's own `build`), or where values came from (flags, TOML keys).
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// A capability a strategy may lack and a workload variant may need.
@@ -82,7 +83,9 @@ pub struct VariantDesc {
     pub name: &'static str,
     /// One line of help: what this variant does differently.
     pub help: &'static str,
-    /// Strategy capabilities it needs beyond [`Capability::Tasks`].
+    /// Strategy capabilities it needs (`Tasks` only where the variant has
+    /// nothing but iolab's own tasks, as `noop`: an external command can do
+    /// any other workload its own way).
     pub needs: &'static [Capability],
 }
 
@@ -146,8 +149,9 @@ impl StrategyDesc {
     /// Why this strategy cannot run `variant`, if it cannot: its reason
     /// for lacking the first capability the variant needs.
     pub fn refuses(&self, variant: &VariantDesc) -> Option<&'static str> {
-        let needs = variant.needs.iter().chain(&[Capability::Tasks]);
-        needs
+        variant
+            .needs
+            .iter()
             .filter_map(|need| self.lacks.iter().find(|(c, _)| c == need))
             .map(|(_, why)| *why)
             .next()
@@ -240,6 +244,151 @@ pub struct KnobError {
     pub allowed: String,
 }
 
+/// A knob's value as given (a flag, a TOML element), before the knob's
+/// own build takes it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum KnobValue {
+    /// A size in bytes or a count.
+    Number(u64),
+    /// On or off.
+    Switch(bool),
+    /// Text.
+    Text(String),
+}
+
+/// The knob values given for one workload or strategy, by key; a knob not
+/// given takes its description's default.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KnobValues {
+    values: BTreeMap<String, KnobValue>,
+    /// Seed of anything random a workload does (`--seed`).
+    pub seed: u64,
+}
+
+impl KnobValues {
+    /// No values (every knob at its default), with `seed`.
+    pub fn seeded(seed: u64) -> KnobValues {
+        KnobValues {
+            values: BTreeMap::new(),
+            seed,
+        }
+    }
+
+    /// Give knob `key` the value `value`.
+    pub fn set(&mut self, key: &str, value: KnobValue) {
+        self.values.insert(key.to_string(), value);
+    }
+
+    /// The value given for `key`, if any.
+    pub fn get(&self, key: &str) -> Option<&KnobValue> {
+        self.values.get(key)
+    }
+
+    /// The keys given.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.values.keys().map(String::as_str)
+    }
+
+    /// A number knob: the value given, checked against the knob's range,
+    /// or its default.
+    ///
+    /// # Errors
+    /// A value out of range, or a knob with neither value nor default.
+    pub fn number(&self, knob: &KnobDesc) -> Result<u64, KnobError> {
+        match self.get(knob.key) {
+            Some(KnobValue::Number(n)) => knob.check(*n),
+            Some(other) => Err(knob.error(other, "a number")),
+            None => knob.default_number().ok_or_else(|| KnobError {
+                key: knob.key,
+                value: "nothing".into(),
+                allowed: format!("a value is required ({})", knob.kind),
+            }),
+        }
+    }
+
+    /// A number knob that fits in `u32` by its range.
+    ///
+    /// # Errors
+    /// As [`KnobValues::number`].
+    pub fn count(&self, knob: &KnobDesc) -> Result<u32, KnobError> {
+        let n = self.number(knob)?;
+        u32::try_from(n).map_err(|_| knob.error(&KnobValue::Number(n), "a count below 2^32"))
+    }
+
+    /// A size knob as `usize`.
+    ///
+    /// # Errors
+    /// As [`KnobValues::number`].
+    pub fn size(&self, knob: &KnobDesc) -> Result<usize, KnobError> {
+        let n = self.number(knob)?;
+        usize::try_from(n)
+            .map_err(|_| knob.error(&KnobValue::Number(n), "a size this machine can hold"))
+    }
+
+    /// A switch knob: the value given, or its default.
+    ///
+    /// # Errors
+    /// A value that is not on or off.
+    pub fn switch(&self, knob: &KnobDesc) -> Result<bool, KnobError> {
+        match self.get(knob.key) {
+            Some(KnobValue::Switch(b)) => Ok(*b),
+            Some(other) => Err(knob.error(other, "true or false")),
+            None => Ok(knob.default == "true"),
+        }
+    }
+
+    /// A text knob: the value given, or its default (`None` when it has
+    /// neither, or the text is blank).
+    ///
+    /// # Errors
+    /// A value that is not text.
+    pub fn text(&self, knob: &KnobDesc) -> Result<Option<String>, KnobError> {
+        let text = match self.get(knob.key) {
+            Some(KnobValue::Text(t)) => t.clone(),
+            Some(other) => return Err(knob.error(other, "text")),
+            None => knob.default.to_string(),
+        };
+        Ok(Some(text).filter(|t| !t.trim().is_empty()))
+    }
+}
+
+impl fmt::Display for KnobValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KnobValue::Number(n) => write!(f, "{n}"),
+            KnobValue::Switch(b) => write!(f, "{b}"),
+            KnobValue::Text(t) => write!(f, "{t:?}"),
+        }
+    }
+}
+
+impl KnobDesc {
+    /// The default of a number knob, in bytes or as a count (`64KiB` is
+    /// 65536); `None` when the knob has no numeric default.
+    pub fn default_number(&self) -> Option<u64> {
+        let t = self.default.trim();
+        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+        let (number, unit) = t.split_at(split);
+        let factor: u64 = match unit {
+            "" => 1,
+            "KiB" => 1 << 10,
+            "MiB" => 1 << 20,
+            "GiB" => 1 << 30,
+            _ => return None,
+        };
+        number.parse::<u64>().ok()?.checked_mul(factor)
+    }
+
+    /// The error for `value` given to this knob, which wanted `wanted`.
+    fn error(&self, value: &KnobValue, wanted: &str) -> KnobError {
+        KnobError {
+            key: self.key,
+            value: value.to_string(),
+            allowed: format!("{wanted}, {}", self.kind),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -291,5 +440,12 @@ mod tests {
             "block = 5000: allowed 4KiB to 64MiB, a multiple of 4096"
         );
         assert_eq!(block.flag(), "--block");
+        assert_eq!(block.default_number(), Some(4096));
+        let mut given = KnobValues::seeded(1);
+        assert_eq!(given.number(&block), Ok(4096));
+        given.set("block", KnobValue::Number(5000));
+        assert!(given.number(&block).is_err());
+        given.set("block", KnobValue::Switch(true));
+        assert!(given.number(&block).is_err());
     }
 }

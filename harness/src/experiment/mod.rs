@@ -216,44 +216,7 @@ pub fn strategy_slug(s: &Strategy) -> String {
     }
 }
 
-/// The name a command template goes by in ids: the stem of the first
-/// script (`.py`, `.sh`, `.pl`, `.rb`, `.js`), else of the first word that is
-/// not an interpreter, an option, a placeholder or an assignment
-/// (`python3 …/save_process_pool.py {corpus}` → `save_process_pool`,
-/// `cp -r {corpus} {dest}` → `cp`).
-pub fn command_name(template: &str) -> String {
-    const INTERPRETERS: [&str; 8] = [
-        "sh", "bash", "env", "python", "python3", "node", "perl", "exec",
-    ];
-    const SCRIPTS: [&str; 5] = [".py", ".sh", ".pl", ".rb", ".js"];
-    let words: Vec<&str> = template
-        .split_whitespace()
-        .map(|w| w.trim_matches(|c| c == '\'' || c == '"'))
-        .filter(|w| {
-            !w.contains('=') && !w.starts_with('-') && (!w.starts_with('{') || w.contains('/'))
-        })
-        .collect();
-    if let Some(script) = words
-        .iter()
-        .find(|w| SCRIPTS.iter().any(|x| w.ends_with(x)))
-    {
-        let file = script.rsplit('/').next().unwrap_or(script);
-        return file
-            .rsplit_once('.')
-            .map_or(file, |(stem, _)| stem)
-            .to_string();
-    }
-    let mut first = None;
-    for w in words {
-        let file = w.rsplit('/').next().unwrap_or(w);
-        let stem = file.split('.').next().unwrap_or(file);
-        first.get_or_insert(stem);
-        if !INTERPRETERS.contains(&stem) && !stem.is_empty() {
-            return stem.to_string();
-        }
-    }
-    first.unwrap_or("sh").to_string()
-}
+pub use crate::strategy::command_name;
 
 /// Everything a run needs, validated.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -13,8 +13,10 @@ use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use super::{start_meter, Execution, StrategyError};
+use super::registry::StrategyBuild;
+use super::{start_meter, Execution, Strategy, StrategyError};
 use crate::corpus::Corpus;
+use crate::describe::{Capability, KnobDesc, KnobError, KnobKind, KnobValues, StrategyDesc};
 use crate::interrupt;
 use crate::workload::{TaskContext, Workload};
 
@@ -53,6 +55,45 @@ pub fn expand(template: &str, workers: u32, ctx: &TaskContext) -> Result<String,
         .replace("{files}", &ctx.used_files.to_string())
         .replace("{lines}", &ctx.lines.to_string())
         .replace("{large}", &large))
+}
+
+const TEMPLATE: KnobDesc = KnobDesc {
+    key: "command",
+    kind: KnobKind::Text,
+    default: "",
+    help: "the command template (required); {corpus} {dest} {workers} {files} {lines} {large} are filled in",
+    variants: &[],
+};
+
+/// `command`.
+pub(super) struct CommandBuild;
+
+impl StrategyBuild for CommandBuild {
+    const DESCRIPTION: StrategyDesc = StrategyDesc {
+        name: "command",
+        aliases: &[],
+        summary: "an external command run once per repetition through `sh -c`, timed like the rest",
+        knobs: &[TEMPLATE],
+        lacks: &[
+            (
+                Capability::Tasks,
+                "an external command has no tasks to dispatch",
+            ),
+            (
+                Capability::Mmap,
+                "the external command decides how it reads",
+            ),
+        ],
+    };
+
+    fn build(workers: u32, knobs: &KnobValues) -> Result<Strategy, KnobError> {
+        let template = knobs.text(&TEMPLATE)?.ok_or_else(|| KnobError {
+            key: TEMPLATE.key,
+            value: "nothing".into(),
+            allowed: "the command strategy needs a command template".into(),
+        })?;
+        Ok(Strategy::Command { template, workers })
+    }
 }
 
 pub(super) fn run(
@@ -150,6 +191,45 @@ fn check_reported(
     };
     (bytes != expected)
         .then(|| format!("the command reported bytes={bytes}, the corpus holds {expected}"))
+}
+
+/// The name a command template goes by in ids: the stem of the first
+/// script (`.py`, `.sh`, `.pl`, `.rb`, `.js`), else of the first word that is
+/// not an interpreter, an option, a placeholder or an assignment
+/// (`python3 …/save_process_pool.py {corpus}` → `save_process_pool`,
+/// `cp -r {corpus} {dest}` → `cp`).
+pub fn command_name(template: &str) -> String {
+    const INTERPRETERS: [&str; 8] = [
+        "sh", "bash", "env", "python", "python3", "node", "perl", "exec",
+    ];
+    const SCRIPTS: [&str; 5] = [".py", ".sh", ".pl", ".rb", ".js"];
+    let words: Vec<&str> = template
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c| c == '\'' || c == '"'))
+        .filter(|w| {
+            !w.contains('=') && !w.starts_with('-') && (!w.starts_with('{') || w.contains('/'))
+        })
+        .collect();
+    if let Some(script) = words
+        .iter()
+        .find(|w| SCRIPTS.iter().any(|x| w.ends_with(x)))
+    {
+        let file = script.rsplit('/').next().unwrap_or(script);
+        return file
+            .rsplit_once('.')
+            .map_or(file, |(stem, _)| stem)
+            .to_string();
+    }
+    let mut first = None;
+    for w in words {
+        let file = w.rsplit('/').next().unwrap_or(w);
+        let stem = file.split('.').next().unwrap_or(file);
+        first.get_or_insert(stem);
+        if !INTERPRETERS.contains(&stem) && !stem.is_empty() {
+            return stem.to_string();
+        }
+    }
+    first.unwrap_or("sh").to_string()
 }
 
 #[cfg(test)]

@@ -7,11 +7,114 @@ use futures::executor::block_on;
 use futures::future::join_all;
 
 use super::lanes::{run_lane, Counter, LaneOutput};
-use super::{start_meter, Execution, StrategyError};
+use super::registry::{StrategyBuild, WORKER_COUNT};
+use super::{start_meter, Execution, Strategy, StrategyError};
 use crate::corpus::Corpus;
+use crate::describe::{Capability, KnobDesc, KnobError, KnobValues, StrategyDesc};
 use crate::io::{Blocking, Io};
 use crate::measure::Clock;
 use crate::workload::{TaskContext, Workload};
+
+/// Why an event loop cannot map files.
+const NO_MMAP: &str = "memory-mapped access is page faults, not operations an event loop can submit; use sequential, threads, processes or nested";
+/// Why an event loop cannot take `flock`.
+const NO_FLOCK: &str =
+    "flock(2) blocks the event loop; use sequential, threads, processes or nested";
+
+/// `sequential`.
+pub(super) struct SequentialBuild;
+
+impl StrategyBuild for SequentialBuild {
+    const DESCRIPTION: StrategyDesc = StrategyDesc {
+        name: "sequential",
+        aliases: &[],
+        summary: "one task after another on the calling thread (ignores the worker count)",
+        knobs: &[],
+        lacks: &[],
+    };
+
+    fn build(_workers: u32, _knobs: &KnobValues) -> Result<Strategy, KnobError> {
+        Ok(Strategy::Sequential)
+    }
+}
+
+/// `threads`.
+pub(super) struct ThreadsBuild;
+
+impl StrategyBuild for ThreadsBuild {
+    const DESCRIPTION: StrategyDesc = StrategyDesc {
+        name: "threads",
+        aliases: &[],
+        summary: "a pool of `workers` OS threads taking tasks from a shared counter",
+        knobs: &[],
+        lacks: &[],
+    };
+
+    fn build(workers: u32, _knobs: &KnobValues) -> Result<Strategy, KnobError> {
+        Ok(Strategy::Threads { workers })
+    }
+}
+
+const TOKIO_THREADS: KnobDesc = KnobDesc {
+    key: "tokio_threads",
+    kind: WORKER_COUNT,
+    default: "",
+    help: "threads of the blocking pool (default: the worker count)",
+    variants: &[],
+};
+
+/// `tokio`.
+pub(super) struct TokioBuild;
+
+impl StrategyBuild for TokioBuild {
+    const DESCRIPTION: StrategyDesc = StrategyDesc {
+        name: "tokio",
+        aliases: &[],
+        summary: "a current-thread runtime, `workers` tasks in flight, each file operation on the blocking pool (aiofiles)",
+        knobs: &[TOKIO_THREADS],
+        lacks: &[
+            (Capability::Mmap, NO_MMAP),
+            (Capability::BlockingCalls, NO_FLOCK),
+        ],
+    };
+
+    fn build(workers: u32, knobs: &KnobValues) -> Result<Strategy, KnobError> {
+        let pool = match knobs.get(TOKIO_THREADS.key) {
+            Some(_) => knobs.count(&TOKIO_THREADS)?,
+            None => workers,
+        };
+        Ok(Strategy::Tokio {
+            workers: pool,
+            concurrency: workers,
+        })
+    }
+}
+
+/// `io_uring`.
+pub(super) struct IoUringBuild;
+
+impl StrategyBuild for IoUringBuild {
+    const DESCRIPTION: StrategyDesc = StrategyDesc {
+        name: "io_uring",
+        aliases: &["io-uring", "uring"],
+        summary: "one io_uring ring of `workers` entries and as many tasks in flight",
+        knobs: &[],
+        lacks: &[
+            (Capability::Mmap, NO_MMAP),
+            (Capability::BlockingCalls, NO_FLOCK),
+            (
+                Capability::CopyFileRange,
+                "the ring has no copy_file_range operation; use copy variant loop",
+            ),
+        ],
+    };
+
+    fn build(workers: u32, _knobs: &KnobValues) -> Result<Strategy, KnobError> {
+        Ok(Strategy::IoUring {
+            queue_depth: workers,
+        })
+    }
+}
 
 /// `workers` OS threads (1 = sequential on the calling thread).
 pub(super) fn threads(

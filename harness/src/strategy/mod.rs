@@ -12,6 +12,7 @@ mod command;
 mod lanes;
 mod local;
 mod process;
+mod registry;
 pub mod worker;
 
 use std::fmt;
@@ -21,10 +22,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::corpus::Corpus;
 use crate::measure::{Meter, Usage};
-use crate::workload::{TaskContext, Workload};
+use crate::workload::{TaskContext, Workload, WorkloadKind};
 
-pub use command::shell_word;
+pub use command::{command_name, shell_word};
 pub use lanes::TaskRecord;
+pub use registry::{
+    build, describe, descriptions, kind, names, StrategyKind, MAX_WORKERS, WORKERS, WORKER_COUNT,
+};
 
 /// A scheduling strategy with its knobs.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -80,15 +84,7 @@ pub enum Strategy {
 impl Strategy {
     /// Short name: `sequential`, `threads`, …
     pub fn name(&self) -> &'static str {
-        match self {
-            Strategy::Sequential => "sequential",
-            Strategy::Threads { .. } => "threads",
-            Strategy::Processes { .. } => "processes",
-            Strategy::Nested { .. } => "nested",
-            Strategy::Tokio { .. } => "tokio",
-            Strategy::IoUring { .. } => "io_uring",
-            Strategy::Command { .. } => "command",
-        }
+        self.kind().desc().name
     }
 
     /// Total concurrency: tasks that can be in flight at once.
@@ -136,13 +132,13 @@ impl Strategy {
     /// mid-run, if it cannot: only worker processes can be killed without
     /// killing iolab, and only the atomic save has a defined outcome then.
     pub fn kill_incompatibility(&self, workload: &Workload) -> Option<String> {
-        if !matches!(self, Strategy::Processes { .. } | Strategy::Nested { .. }) {
+        if !matches!(self.kind(), StrategyKind::Processes | StrategyKind::Nested) {
             return Some(format!(
                 "killing writers needs worker processes (processes or nested), not {}",
                 self.name()
             ));
         }
-        if !matches!(workload, Workload::AtomicSave(_)) {
+        if workload.kind() != WorkloadKind::AtomicSave {
             return Some(format!(
                 "killing writers is an atomic-save experiment, not {}",
                 workload.name()
@@ -151,38 +147,17 @@ impl Strategy {
         None
     }
 
-    /// Why this strategy cannot run `workload`, if it cannot: a meaningless
-    /// combination, rejected before anything runs.
+    /// Why this strategy cannot run `workload`, if it cannot: the reason
+    /// its description gives for lacking a capability the workload's
+    /// variant needs, rejected before anything runs.
     pub fn incompatibility(&self, workload: &Workload) -> Option<String> {
-        let asynchronous = matches!(self, Strategy::Tokio { .. } | Strategy::IoUring { .. });
-        if asynchronous && workload.uses_mmap() {
-            return Some(format!(
-                "{} cannot run {} {}: memory-mapped access is page faults, not operations an event loop can submit; use sequential, threads, processes or nested",
-                self.name(),
-                workload.name(),
-                workload.variant_label()
-            ));
-        }
-        if asynchronous && workload.needs_blocking_calls() {
-            return Some(format!(
-                "{} cannot run append flock: flock(2) blocks the event loop; use sequential, threads, processes or nested",
-                self.name()
-            ));
-        }
-        if matches!(self, Strategy::IoUring { .. })
-            && matches!(workload, Workload::Copy(s) if s.method == crate::workload::CopyMethod::Kernel)
-        {
-            return Some("io_uring cannot run copy kernel: the ring has no copy_file_range operation; use copy method loop".into());
-        }
-        if matches!(self, Strategy::Command { .. }) && matches!(workload, Workload::Noop(_)) {
-            return Some(
-                "command cannot run noop: an external command has no tasks to dispatch".into(),
-            );
-        }
-        if matches!(self, Strategy::Command { .. }) && workload.uses_mmap() {
-            return Some("command cannot run a memory-mapped variant: the external command decides how it reads".into());
-        }
-        None
+        let why = self.kind().desc().refuses(workload.variant_desc())?;
+        Some(format!(
+            "{} cannot run {} {}: {why}",
+            self.name(),
+            workload.name(),
+            workload.variant()
+        ))
     }
 }
 
@@ -207,11 +182,7 @@ impl fmt::Display for Strategy {
             } => write!(f, "tokio({workers} threads, {concurrency} in flight)"),
             Strategy::IoUring { queue_depth } => write!(f, "io_uring(depth {queue_depth})"),
             Strategy::Command { template, workers } => {
-                write!(
-                    f,
-                    "command({}, {workers})",
-                    crate::experiment::command_name(template)
-                )
+                write!(f, "command({}, {workers})", command_name(template))
             }
         }
     }

@@ -10,8 +10,10 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use super::registry::{StrategyBuild, WORKER_COUNT};
 use super::worker::{FromWorker, ToWorker};
-use super::{start_meter, Execution, StrategyError};
+use super::{start_meter, Execution, Strategy, StrategyError};
+use crate::describe::{KnobDesc, KnobError, KnobKind, KnobValues, StrategyDesc};
 use crate::interrupt::{self, ChildGroup};
 use crate::workload::{TaskContext, Workload};
 
@@ -86,6 +88,75 @@ fn spawn(count: u32, setup: &ToWorker) -> Result<(Vec<Worker>, Inbox), StrategyE
         workers.push(worker);
     }
     Ok((workers, rx))
+}
+
+/// The range of tasks per message (0: an even split).
+const BATCH_COUNT: KnobKind = KnobKind::Count {
+    min: 0,
+    max: 1_000_000,
+};
+
+/// `processes`.
+pub(super) struct ProcessesBuild;
+
+impl StrategyBuild for ProcessesBuild {
+    const DESCRIPTION: StrategyDesc = StrategyDesc {
+        name: "processes",
+        aliases: &[],
+        summary: "`workers` processes of the iolab binary fed batches of tasks over pipes (ProcessPoolExecutor)",
+        knobs: &[KnobDesc {
+            key: "batch",
+            kind: BATCH_COUNT,
+            default: "1",
+            help: "tasks per message to a worker (0: an even split)",
+            variants: &[],
+        }],
+        lacks: &[],
+    };
+
+    fn build(workers: u32, knobs: &KnobValues) -> Result<Strategy, KnobError> {
+        Ok(Strategy::Processes {
+            workers,
+            batch: knobs.count(&Self::DESCRIPTION.knobs[0])?,
+        })
+    }
+}
+
+const THREADS: KnobDesc = KnobDesc {
+    key: "threads",
+    kind: WORKER_COUNT,
+    default: "2",
+    help: "threads in each worker process",
+    variants: &[],
+};
+
+const NESTED_BATCH: KnobDesc = KnobDesc {
+    key: "batch",
+    kind: BATCH_COUNT,
+    default: "0",
+    help: "tasks per message to a worker (0: an even split)",
+    variants: &[],
+};
+
+/// `nested`.
+pub(super) struct NestedBuild;
+
+impl StrategyBuild for NestedBuild {
+    const DESCRIPTION: StrategyDesc = StrategyDesc {
+        name: "nested",
+        aliases: &[],
+        summary: "`workers` worker processes, each running `threads` threads",
+        knobs: &[THREADS, NESTED_BATCH],
+        lacks: &[],
+    };
+
+    fn build(workers: u32, knobs: &KnobValues) -> Result<Strategy, KnobError> {
+        Ok(Strategy::Nested {
+            processes: workers,
+            threads: knobs.count(&THREADS)?,
+            batch: knobs.count(&NESTED_BATCH)?,
+        })
+    }
 }
 
 /// Run the tasks on `processes` workers of `threads` threads, `batch` tasks a message.

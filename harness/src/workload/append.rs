@@ -4,11 +4,194 @@
 
 use std::collections::HashSet;
 use std::io;
+use std::ops::Range;
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::{AppendSpec, Lane, RunCheck, Shared, TaskContext, TaskOutput};
+use super::registry::{needs_every_task, WorkloadSpec};
+use super::write::CHUNK_SIZE;
+use super::{Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
+use crate::corpus::Corpus;
+use crate::describe::{
+    Capability, KnobDesc, KnobError, KnobKind, KnobValues, VariantDesc, WorkloadDesc,
+};
 use crate::io::{Buf, Io, Open};
+
+const LINES: KnobDesc = KnobDesc {
+    key: "append_lines",
+    kind: KnobKind::Count {
+        min: 1,
+        max: 10_000_000,
+    },
+    default: "10000",
+    help: "lines appended (tasks) per repetition",
+    variants: &[],
+};
+
+const BUFFER: KnobDesc = KnobDesc {
+    key: "buffer",
+    kind: CHUNK_SIZE,
+    default: "4096",
+    help: "bytes a lane buffers before each write",
+    variants: &["unlocked-buffered"],
+};
+
+/// Knobs of `append`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppendSpec {
+    /// How writers coordinate. Default: mutex.
+    pub variant: AppendVariant,
+    /// Lines (= tasks) per repetition. Default: 10,000.
+    pub lines: u32,
+    /// Buffer capacity of the buffered variants, in bytes. Default: 4096.
+    pub buffer: usize,
+}
+
+impl Default for AppendSpec {
+    fn default() -> Self {
+        AppendSpec {
+            variant: AppendVariant::Mutex,
+            lines: 10_000,
+            buffer: 4096,
+        }
+    }
+}
+
+impl WorkloadSpec for AppendSpec {
+    const DESCRIPTION: WorkloadDesc = WorkloadDesc {
+        name: "append",
+        summary: "each task appends one line to a single shared file, with or without coordination",
+        variants: &[
+            VariantDesc {
+                name: "mutex",
+                help: "one shared O_APPEND handle per process behind a mutex",
+                needs: &[],
+            },
+            VariantDesc {
+                name: "flock",
+                help: "each write inside an exclusive flock(2): works across processes",
+                needs: &[Capability::BlockingCalls],
+            },
+            VariantDesc {
+                name: "o-append",
+                help: "one shared O_APPEND handle, no lock: one write(2) per line",
+                needs: &[],
+            },
+            VariantDesc {
+                name: "unlocked-seek",
+                help: "each writer finds the end (fstat) and writes there: lost lines",
+                needs: &[],
+            },
+            VariantDesc {
+                name: "unlocked-buffered",
+                help:
+                    "each lane's buffered O_APPEND handle writes when `buffer` is full: torn lines",
+                needs: &[],
+            },
+            VariantDesc {
+                name: "per-worker-merge",
+                help: "each lane buffers its lines and writes them once, at its end",
+                needs: &[],
+            },
+        ],
+        knobs: &[LINES, BUFFER],
+        reads: "",
+        writes: "one shared file in the scratch folder",
+        verifies: "intact, corrupted and missing lines of the appended file",
+    };
+
+    fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
+        let variant = AppendVariant::ALL
+            .into_iter()
+            .find(|v| v.as_str() == variant.name)
+            .unwrap_or(AppendVariant::Mutex);
+        Ok(AppendSpec {
+            variant,
+            lines: knobs.count(&LINES)?,
+            buffer: knobs.size(&BUFFER)?,
+        })
+    }
+
+    fn variant(&self) -> &'static str {
+        self.variant.as_str()
+    }
+
+    fn label(&self) -> String {
+        self.variant.as_str().to_string()
+    }
+
+    fn chunk_bytes(&self) -> Option<u64> {
+        (self.variant == AppendVariant::UnlockedBuffered).then_some(self.buffer as u64)
+    }
+
+    fn task_range(&self, _ctx: &TaskContext) -> Range<u32> {
+        0..self.lines
+    }
+
+    fn inputs(&self, _ctx: &TaskContext) -> Vec<PathBuf> {
+        Vec::new()
+    }
+
+    fn task_path(&self, ctx: &TaskContext, _index: u32) -> PathBuf {
+        target(ctx)
+    }
+
+    fn per_file(&self) -> bool {
+        false
+    }
+
+    fn needs_large_file(&self) -> bool {
+        false
+    }
+
+    fn keeps_evidence(&self) -> bool {
+        false
+    }
+
+    fn setup_repetition(&self, ctx: &TaskContext) -> io::Result<()> {
+        setup(ctx)
+    }
+
+    async fn prepare<I: Io>(&self, io: &I, ctx: &TaskContext) -> io::Result<Shared<I::File>> {
+        let mut shared = Shared::empty();
+        shared.file = open_shared(self, io, ctx).await?;
+        Ok(shared)
+    }
+
+    async fn run_task<I: Io>(
+        &self,
+        io: &I,
+        ctx: &TaskContext,
+        shared: &Shared<I::File>,
+        lane: &mut Lane<I::File>,
+        index: u32,
+    ) -> io::Result<TaskOutput> {
+        run(self, io, ctx, shared, lane, index).await
+    }
+
+    async fn finish_lane<I: Io>(
+        &self,
+        io: &I,
+        ctx: &TaskContext,
+        lane: Lane<I::File>,
+    ) -> io::Result<()> {
+        finish_lane(self, io, ctx, lane).await
+    }
+
+    fn verify_task(&self, _: &TaskContext, _: &Corpus, _: u32, _: &Evidence) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn verify_run(&self, ctx: &TaskContext, _: &Corpus, _: u64, _: bool) -> RunCheck {
+        verify(self, ctx)
+    }
+
+    fn verify_finished(&self, _: &TaskContext, _: &Corpus, finished: Vec<u32>) -> RunCheck {
+        needs_every_task("append", finished.len(), self.lines as usize)
+    }
+}
 
 /// How writers coordinate their appends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -68,7 +251,7 @@ pub struct AppendCounts {
     pub missing: u64,
 }
 
-pub(super) fn target(ctx: &TaskContext) -> std::path::PathBuf {
+fn target(ctx: &TaskContext) -> std::path::PathBuf {
     ctx.scratch.join("append.log")
 }
 
@@ -78,14 +261,14 @@ pub fn line(i: u32) -> Vec<u8> {
     format!("{i:08},line-{i:08},abcdefghijklmnopqrstuvwxyz0123456789\n").into_bytes()
 }
 
-pub(super) fn setup(ctx: &TaskContext) -> io::Result<()> {
+fn setup(ctx: &TaskContext) -> io::Result<()> {
     let path = target(ctx);
     crate::safefs::create_new(&path)
         .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
     Ok(())
 }
 
-pub(super) async fn open_shared<I: Io>(
+async fn open_shared<I: Io>(
     spec: &AppendSpec,
     io: &I,
     ctx: &TaskContext,
@@ -98,7 +281,7 @@ pub(super) async fn open_shared<I: Io>(
     }
 }
 
-pub(super) async fn run<I: Io>(
+async fn run<I: Io>(
     spec: &AppendSpec,
     io: &I,
     ctx: &TaskContext,
@@ -174,7 +357,7 @@ fn locked_append(path: &std::path::Path, text: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-pub(super) async fn finish_lane<I: Io>(
+async fn finish_lane<I: Io>(
     spec: &AppendSpec,
     io: &I,
     ctx: &TaskContext,
@@ -196,7 +379,7 @@ pub(super) async fn finish_lane<I: Io>(
     Ok(())
 }
 
-pub(super) fn verify(spec: &AppendSpec, ctx: &TaskContext) -> RunCheck {
+fn verify(spec: &AppendSpec, ctx: &TaskContext) -> RunCheck {
     let path = target(ctx);
     let data = match std::fs::read(&path) {
         Ok(d) => d,

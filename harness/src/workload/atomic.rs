@@ -8,9 +8,131 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::{RunCheck, SaveSpec, TaskContext, TaskOutput};
-use crate::corpus;
+use super::registry::{needs_every_task, WorkloadSpec};
+use super::{Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
+use crate::corpus::{self, Corpus};
+use crate::describe::{KnobError, KnobValues, VariantDesc, WorkloadDesc};
 use crate::io::{write_all_at, Buf, Io, Open};
+
+/// Knobs of `atomic-save`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SaveSpec {
+    /// How the file is replaced. Default: rename-fsync-dir.
+    pub variant: SaveVariant,
+}
+
+impl Default for SaveSpec {
+    fn default() -> Self {
+        SaveSpec {
+            variant: SaveVariant::RenameFsyncDir,
+        }
+    }
+}
+
+impl WorkloadSpec for SaveSpec {
+    const DESCRIPTION: WorkloadDesc = WorkloadDesc {
+        name: "atomic-save",
+        summary: "overwrite an existing file with new content, in place or through a temporary file and rename",
+        variants: &[
+            VariantDesc {
+                name: "rename-fsync-dir",
+                help: "temporary file, fsync, rename over the target, fsync the folder",
+                needs: &[],
+            },
+            VariantDesc {
+                name: "in-place",
+                help: "truncate the target and write: a crash leaves it torn or empty",
+                needs: &[],
+            },
+            VariantDesc {
+                name: "rename",
+                help: "temporary file renamed over the target, no fsync",
+                needs: &[],
+            },
+            VariantDesc {
+                name: "rename-fsync",
+                help: "temporary file, fsync, rename over the target",
+                needs: &[],
+            },
+        ],
+        knobs: &[],
+        reads: "one save target per task (a copy of its corpus file)",
+        writes: "the target's new content (and a temporary file)",
+        verifies: "every target wholly old or wholly new; after a kill, none torn",
+    };
+
+    fn build(variant: &'static VariantDesc, _knobs: &KnobValues) -> Result<Self, KnobError> {
+        let variant = SaveVariant::ALL
+            .into_iter()
+            .find(|v| v.as_str() == variant.name)
+            .unwrap_or(SaveVariant::RenameFsyncDir);
+        Ok(SaveSpec { variant })
+    }
+
+    fn variant(&self) -> &'static str {
+        self.variant.as_str()
+    }
+
+    fn label(&self) -> String {
+        self.variant.as_str().to_string()
+    }
+
+    fn chunk_bytes(&self) -> Option<u64> {
+        None
+    }
+
+    fn task_range(&self, ctx: &TaskContext) -> std::ops::Range<u32> {
+        ctx.file_range()
+    }
+
+    fn inputs(&self, ctx: &TaskContext) -> Vec<PathBuf> {
+        ctx.file_range().map(|k| target(ctx, k)).collect()
+    }
+
+    fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf {
+        target(ctx, index)
+    }
+
+    fn per_file(&self) -> bool {
+        true
+    }
+
+    fn needs_large_file(&self) -> bool {
+        false
+    }
+
+    fn keeps_evidence(&self) -> bool {
+        false
+    }
+
+    fn setup_repetition(&self, ctx: &TaskContext) -> io::Result<()> {
+        setup(ctx)
+    }
+
+    async fn run_task<I: Io>(
+        &self,
+        io: &I,
+        ctx: &TaskContext,
+        _shared: &Shared<I::File>,
+        _lane: &mut Lane<I::File>,
+        index: u32,
+    ) -> io::Result<TaskOutput> {
+        run(self, io, ctx, index).await
+    }
+
+    fn verify_task(&self, _: &TaskContext, _: &Corpus, _: u32, _: &Evidence) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn verify_run(&self, ctx: &TaskContext, _: &Corpus, _: u64, interrupted: bool) -> RunCheck {
+        verify(ctx, interrupted)
+    }
+
+    fn verify_finished(&self, ctx: &TaskContext, _: &Corpus, finished: Vec<u32>) -> RunCheck {
+        needs_every_task("atomic-save", finished.len(), ctx.used_files as usize)
+    }
+}
 
 /// How a file is replaced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -63,7 +185,7 @@ fn new_content(ctx: &TaskContext, k: u32, out: &mut Vec<u8>) {
     corpus::render_file(k + 1, ctx.lines, ctx.values, out);
 }
 
-pub(super) fn setup(ctx: &TaskContext) -> io::Result<()> {
+fn setup(ctx: &TaskContext) -> io::Result<()> {
     ctx.file_range().into_par_iter().try_for_each(|k| {
         let to = target(ctx, k);
         crate::safefs::copy_new(&ctx.input(k), &to)
@@ -72,7 +194,7 @@ pub(super) fn setup(ctx: &TaskContext) -> io::Result<()> {
     })
 }
 
-pub(super) async fn run<I: Io>(
+async fn run<I: Io>(
     spec: &SaveSpec,
     io: &I,
     ctx: &TaskContext,
@@ -123,7 +245,7 @@ async fn sync_dir<I: Io>(io: &I, dir: &Path) -> io::Result<()> {
 /// is torn. After a normal run every target must be new.
 /// After a crash (`interrupted`), old targets are fine (their save never
 /// happened); only torn ones fail.
-pub(super) fn verify(ctx: &TaskContext, interrupted: bool) -> RunCheck {
+fn verify(ctx: &TaskContext, interrupted: bool) -> RunCheck {
     let states: Vec<TargetState> = ctx
         .file_range()
         .into_par_iter()

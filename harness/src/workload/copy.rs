@@ -1,11 +1,139 @@
 //! `copy`: copy one corpus file into the scratch directory.
 
 use std::io;
+use std::ops::Range;
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::{size_label, CopySpec, Lane, TaskContext, TaskOutput};
+use super::registry::WorkloadSpec;
+use super::write::{verify_outputs, CHUNK_SIZE};
+use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
+use crate::corpus::Corpus;
+use crate::describe::{Capability, KnobDesc, KnobError, KnobValues, VariantDesc, WorkloadDesc};
 use crate::io::{write_all_at, Io, Open};
+
+const CHUNK: KnobDesc = KnobDesc {
+    key: "chunk",
+    kind: CHUNK_SIZE,
+    default: "64KiB",
+    help: "bytes per read and write of the loop",
+    variants: &["loop"],
+};
+
+/// Knobs of `copy`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CopySpec {
+    /// How bytes move. Default: a read/write loop with 64 KiB chunks.
+    pub method: CopyMethod,
+}
+
+impl Default for CopySpec {
+    fn default() -> Self {
+        CopySpec {
+            method: CopyMethod::Chunked { chunk: 64 << 10 },
+        }
+    }
+}
+
+impl WorkloadSpec for CopySpec {
+    const DESCRIPTION: WorkloadDesc = WorkloadDesc {
+        name: "copy",
+        summary: "copy one corpus file into the scratch folder",
+        variants: &[
+            VariantDesc {
+                name: "loop",
+                help: "a read/write loop through a buffer of `chunk` bytes (shutil.copyfileobj)",
+                needs: &[],
+            },
+            VariantDesc {
+                name: "kernel",
+                help: "copy_file_range(2): no bytes pass through user space (shutil.copyfile)",
+                needs: &[Capability::CopyFileRange],
+            },
+        ],
+        knobs: &[CHUNK],
+        reads: "one corpus file per task",
+        writes: "its copy in the scratch folder",
+        verifies: "every copy's size and xxh3 against the corpus manifest",
+    };
+
+    fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
+        let method = match variant.name {
+            "kernel" => CopyMethod::Kernel,
+            _ => CopyMethod::Chunked {
+                chunk: knobs.size(&CHUNK)?,
+            },
+        };
+        Ok(CopySpec { method })
+    }
+
+    fn variant(&self) -> &'static str {
+        match self.method {
+            CopyMethod::Chunked { .. } => "loop",
+            CopyMethod::Kernel => "kernel",
+        }
+    }
+
+    fn label(&self) -> String {
+        self.method.label()
+    }
+
+    fn chunk_bytes(&self) -> Option<u64> {
+        match self.method {
+            CopyMethod::Chunked { chunk } => Some(chunk as u64),
+            CopyMethod::Kernel => None,
+        }
+    }
+
+    fn task_range(&self, ctx: &TaskContext) -> Range<u32> {
+        ctx.file_range()
+    }
+
+    fn inputs(&self, ctx: &TaskContext) -> Vec<PathBuf> {
+        ctx.file_range().map(|k| ctx.input(k)).collect()
+    }
+
+    fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf {
+        ctx.output(index)
+    }
+
+    fn per_file(&self) -> bool {
+        true
+    }
+
+    fn needs_large_file(&self) -> bool {
+        false
+    }
+
+    fn keeps_evidence(&self) -> bool {
+        false
+    }
+
+    async fn run_task<I: Io>(
+        &self,
+        io: &I,
+        ctx: &TaskContext,
+        _shared: &Shared<I::File>,
+        lane: &mut Lane<I::File>,
+        index: u32,
+    ) -> io::Result<TaskOutput> {
+        run(self, io, ctx, lane, index).await
+    }
+
+    fn verify_task(&self, _: &TaskContext, _: &Corpus, _: u32, _: &Evidence) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn verify_run(&self, ctx: &TaskContext, corpus: &Corpus, _: u64, _: bool) -> RunCheck {
+        verify_outputs(ctx, corpus, ctx.file_range().collect())
+    }
+
+    fn verify_finished(&self, ctx: &TaskContext, corpus: &Corpus, finished: Vec<u32>) -> RunCheck {
+        verify_outputs(ctx, corpus, finished)
+    }
+}
 
 /// How bytes move from source to destination.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,7 +161,7 @@ impl CopyMethod {
     }
 }
 
-pub(super) async fn run<I: Io>(
+async fn run<I: Io>(
     spec: &CopySpec,
     io: &I,
     ctx: &TaskContext,

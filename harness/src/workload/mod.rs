@@ -1,6 +1,11 @@
 //! What one task does to one file: write, read, copy, append, atomic save,
 //! stream lines, scan, random read — and how each run proves its data.
 //!
+//! Each workload lives in its own module: its description
+//! ([`crate::describe::WorkloadDesc`]), its spec (the knobs), how the spec
+//! is built from a variant name and knob values, its task and its checks.
+//! [`registry`] lists them once and dispatches [`Workload`] to them.
+//!
 //! A workload knows nothing about scheduling. It is async code against the
 //! [`Io`] backend; a strategy decides how many lanes run tasks and on which
 //! backend. Per-process state ([`Shared`]: a shared handle, a lock, a map) is
@@ -22,20 +27,23 @@ mod copy;
 mod noop;
 mod random;
 mod read;
+mod registry;
 mod scan;
-mod spec;
 mod stream;
 mod write;
 
-pub use append::{AppendCounts, AppendVariant};
-pub use atomic::SaveVariant;
-pub use copy::CopyMethod;
-pub use random::{offset as random_offset, RandomMethod};
-pub use read::ReadMethod;
-pub use scan::ScanMethod;
-pub use spec::{
-    AppendSpec, CopySpec, NoopSpec, RandomSpec, ReadSpec, SaveSpec, ScanSpec, StreamSpec, WriteSpec,
+pub use append::{AppendCounts, AppendSpec, AppendVariant};
+pub use atomic::{SaveSpec, SaveVariant};
+pub use copy::{CopyMethod, CopySpec};
+pub use noop::NoopSpec;
+pub use random::{offset as random_offset, RandomMethod, RandomSpec};
+pub use read::{ReadMethod, ReadSpec};
+pub use registry::{
+    build, describe, descriptions, kind, names, pick_variant, Workload, WorkloadKind,
 };
+pub use scan::{ScanMethod, ScanSpec};
+pub use stream::StreamSpec;
+pub use write::{WriteSpec, CHUNK_SIZE, MAX_CHUNK};
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -45,31 +53,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
 use crate::corpus::Corpus;
-use crate::io::{Buf, Io};
-
-/// One workload with its knobs.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "workload", rename_all = "kebab-case")]
-pub enum Workload {
-    /// Generate one file's CSV content and save it (the tutorials' "save").
-    Write(WriteSpec),
-    /// Load one whole corpus file into memory.
-    Read(ReadSpec),
-    /// Copy one corpus file into the scratch directory.
-    Copy(CopySpec),
-    /// Each task appends one line to a single shared file.
-    Append(AppendSpec),
-    /// Overwrite an existing file with new content, safely or not.
-    AtomicSave(SaveSpec),
-    /// Read the large file line by line, counting lines that hold a pattern.
-    Stream(StreamSpec),
-    /// Read the large file end to end, counting its lines.
-    Scan(ScanSpec),
-    /// Read fixed-size blocks at random aligned offsets of the large file.
-    Random(RandomSpec),
-    /// A task that does nothing: the calibration of a strategy's dispatch cost.
-    Noop(NoopSpec),
-}
+use crate::io::Buf;
 
 /// Where a run's inputs and outputs are. Serializable: worker processes get it
 /// over their pipe.
@@ -333,340 +317,6 @@ impl RunCheck {
             verified: false,
             detail: detail.into(),
             ..RunCheck::default()
-        }
-    }
-}
-
-impl Workload {
-    /// Short name: `write`, `read`, `copy`, `append`, `atomic-save`, `stream`, `scan`, `random`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Workload::Write(_) => "write",
-            Workload::Read(_) => "read",
-            Workload::Copy(_) => "copy",
-            Workload::Append(_) => "append",
-            Workload::AtomicSave(_) => "atomic-save",
-            Workload::Stream(_) => "stream",
-            Workload::Scan(_) => "scan",
-            Workload::Random(_) => "random",
-            Workload::Noop(_) => "noop",
-        }
-    }
-
-    /// The variant and knobs, as a short label (e.g. `chunk=64KiB,fsync`).
-    pub fn variant_label(&self) -> String {
-        match self {
-            Workload::Write(s) => s.label(),
-            Workload::Read(s) => s.label(),
-            Workload::Copy(s) => s.label(),
-            Workload::Append(s) => s.label(),
-            Workload::AtomicSave(s) => s.label(),
-            Workload::Stream(s) => s.label(),
-            Workload::Scan(s) => s.label(),
-            Workload::Random(s) => s.label(),
-            Workload::Noop(s) => s.label(),
-        }
-    }
-
-    /// The chunk or buffer size knob in bytes, where the variant has one.
-    pub fn chunk_bytes(&self) -> Option<u64> {
-        let bytes = match self {
-            Workload::Write(s) => s.chunk?,
-            Workload::Read(s) => match s.method {
-                ReadMethod::Buffered { buffer } => buffer,
-                ReadMethod::Whole | ReadMethod::Discard => return None,
-            },
-            Workload::Copy(s) => match s.method {
-                CopyMethod::Chunked { chunk } => chunk,
-                CopyMethod::Kernel => return None,
-            },
-            Workload::Append(s) if s.variant == AppendVariant::UnlockedBuffered => s.buffer,
-            Workload::Stream(s) => s.buffer,
-            Workload::Scan(s) => match s.method {
-                ScanMethod::Read { chunk } | ScanMethod::Direct { chunk } => chunk,
-                _ => return None,
-            },
-            Workload::Random(s) => s.block as usize,
-            _ => return None,
-        };
-        Some(bytes as u64)
-    }
-
-    /// Why this workload cannot run on this machine, if it cannot: the
-    /// filesystem refusing `O_DIRECT` for the direct scan. Recorded as
-    /// `unavailable`, not as a failure.
-    pub fn unavailable(&self, ctx: &TaskContext) -> Option<String> {
-        let Workload::Scan(ScanSpec {
-            method: ScanMethod::Direct { .. },
-            ..
-        }) = self
-        else {
-            return None;
-        };
-        let path = ctx.large_file.as_ref()?;
-        match crate::sys::cache::open_direct(path) {
-            Ok(_) => None,
-            Err(e) => Some(format!(
-                "O_DIRECT unavailable: {} refused it ({e})",
-                path.display()
-            )),
-        }
-    }
-
-    /// Whether its tasks leave [`Evidence`] (so lanes reserve room for it).
-    pub fn keeps_evidence(&self) -> bool {
-        matches!(self, Workload::Read(_) | Workload::Random(_))
-    }
-
-    /// Whether the workload needs the corpus's large file.
-    pub fn needs_large_file(&self) -> bool {
-        matches!(
-            self,
-            Workload::Stream(_) | Workload::Scan(_) | Workload::Random(_)
-        )
-    }
-
-    /// Whether it maps files into memory, which only the synchronous strategies
-    /// can do (a page fault is not an operation a ring or a pool can submit).
-    pub fn uses_mmap(&self) -> bool {
-        match self {
-            Workload::Scan(s) => matches!(s.method, ScanMethod::Mmap | ScanMethod::MmapSequential),
-            Workload::Random(s) => s.method == RandomMethod::Mmap,
-            _ => false,
-        }
-    }
-
-    /// Whether it needs a blocking call the [`Io`] backends do not offer
-    /// (`flock`), so it cannot run on an event loop.
-    pub fn needs_blocking_calls(&self) -> bool {
-        matches!(self, Workload::Append(s) if s.variant == AppendVariant::Flock)
-    }
-
-    /// Whether each task takes one corpus file (so a run can be limited to
-    /// the first N files).
-    pub fn per_file(&self) -> bool {
-        matches!(
-            self,
-            Workload::Write(_) | Workload::Read(_) | Workload::Copy(_) | Workload::AtomicSave(_)
-        )
-    }
-
-    /// How many tasks one repetition has.
-    pub fn tasks(&self, ctx: &TaskContext) -> u32 {
-        self.task_range(ctx).len() as u32
-    }
-
-    /// The task indices of one repetition: the files in use for per-file
-    /// workloads, `0..n` otherwise.
-    pub fn task_range(&self, ctx: &TaskContext) -> std::ops::Range<u32> {
-        match self {
-            Workload::Write(_)
-            | Workload::Read(_)
-            | Workload::Copy(_)
-            | Workload::AtomicSave(_) => ctx.file_range(),
-            Workload::Append(s) => 0..s.lines,
-            Workload::Stream(s) => 0..s.segments,
-            Workload::Scan(s) => 0..s.segments,
-            Workload::Random(s) => 0..s.reads,
-            Workload::Noop(s) => 0..s.tasks,
-        }
-    }
-
-    /// Files whose cache state the repetition controls (warm or cold) and
-    /// whose residency is measured before timing.
-    pub fn inputs(&self, ctx: &TaskContext) -> Vec<PathBuf> {
-        match self {
-            Workload::Read(_) | Workload::Copy(_) => {
-                ctx.file_range().map(|k| ctx.input(k)).collect()
-            }
-            Workload::AtomicSave(_) => ctx.file_range().map(|k| atomic::target(ctx, k)).collect(),
-            Workload::Stream(_) | Workload::Scan(_) | Workload::Random(_) => {
-                ctx.large_file.iter().cloned().collect()
-            }
-            Workload::Write(_) | Workload::Append(_) | Workload::Noop(_) => Vec::new(),
-        }
-    }
-
-    /// The file task `index` writes or reads, named in its error messages.
-    pub fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf {
-        match self {
-            Workload::Write(_) | Workload::Copy(_) => ctx.output(index),
-            Workload::Read(_) => ctx.input(index),
-            Workload::AtomicSave(_) => atomic::target(ctx, index),
-            Workload::Append(_) => append::target(ctx),
-            Workload::Stream(_) | Workload::Scan(_) | Workload::Random(_) => ctx
-                .large_file
-                .clone()
-                .unwrap_or_else(|| ctx.corpus_dir.clone()),
-            Workload::Noop(_) => ctx.corpus_dir.clone(),
-        }
-    }
-
-    /// Whether the cache state of inputs means anything for this workload
-    /// (it does not for write and append, which read nothing).
-    pub fn inputs_matter(&self) -> bool {
-        !matches!(
-            self,
-            Workload::Write(_) | Workload::Append(_) | Workload::Noop(_)
-        )
-    }
-
-    /// Make the scratch state a repetition starts from (outside the timed
-    /// region): the empty append target, the old versions of save targets.
-    ///
-    /// # Errors
-    /// I/O errors, with the path.
-    pub fn setup_repetition(&self, ctx: &TaskContext) -> io::Result<()> {
-        match self {
-            Workload::Append(_) => append::setup(ctx),
-            Workload::AtomicSave(_) => atomic::setup(ctx),
-            _ => Ok(()),
-        }
-    }
-
-    /// Per-process shared state, made inside the timed region.
-    ///
-    /// # Errors
-    /// I/O errors opening the shared handle or map.
-    pub async fn prepare<I: Io>(&self, io: &I, ctx: &TaskContext) -> io::Result<Shared<I::File>> {
-        let mut shared = Shared::empty();
-        match self {
-            Workload::Append(s) => shared.file = append::open_shared(s, io, ctx).await?,
-            Workload::Stream(_) | Workload::Random(_) | Workload::Scan(_) => {
-                if self.uses_mmap() {
-                    shared.map = scan::map_large(
-                        ctx,
-                        matches!(self, Workload::Scan(s) if s.method == ScanMethod::MmapSequential),
-                    )?;
-                } else {
-                    let direct = matches!(self, Workload::Scan(s) if matches!(s.method, ScanMethod::Direct { .. }));
-                    shared.file = Some(scan::open_large(io, ctx, direct).await?);
-                }
-            }
-            _ => {}
-        }
-        Ok(shared)
-    }
-
-    /// Run task `index`.
-    ///
-    /// # Errors
-    /// The I/O error that stopped the task.
-    pub async fn run_task<I: Io>(
-        &self,
-        io: &I,
-        ctx: &TaskContext,
-        shared: &Shared<I::File>,
-        lane: &mut Lane<I::File>,
-        index: u32,
-    ) -> io::Result<TaskOutput> {
-        match self {
-            Workload::Write(s) => write::run(s, io, ctx, index).await,
-            Workload::Read(s) => read::run(s, io, ctx, lane, index).await,
-            Workload::Copy(s) => copy::run(s, io, ctx, lane, index).await,
-            Workload::Append(s) => append::run(s, io, ctx, shared, lane, index).await,
-            Workload::AtomicSave(s) => atomic::run(s, io, ctx, index).await,
-            Workload::Stream(s) => stream::run(s, io, ctx, shared.file()?, index).await,
-            Workload::Scan(s) => scan::run(s, io, ctx, shared, index).await,
-            Workload::Random(s) => random::run(s, io, ctx, shared, lane, index).await,
-            Workload::Noop(_) => Ok(noop::run(index)),
-        }
-    }
-
-    /// A lane has no more tasks: flush what it holds (the buffered append
-    /// variants write their remainder here, inside the timed region).
-    ///
-    /// # Errors
-    /// The I/O error of the final write or close.
-    pub async fn finish_lane<I: Io>(
-        &self,
-        io: &I,
-        ctx: &TaskContext,
-        lane: Lane<I::File>,
-    ) -> io::Result<()> {
-        match self {
-            Workload::Append(s) => append::finish_lane(s, io, ctx, lane).await,
-            _ => Ok(()),
-        }
-    }
-
-    /// Release the shared state (closing the shared handle, inside the timed region).
-    ///
-    /// # Errors
-    /// The error of `close`.
-    pub async fn finish<I: Io>(&self, io: &I, shared: Shared<I::File>) -> io::Result<()> {
-        match shared.file {
-            Some(f) => io.close(f).await,
-            None => Ok(()),
-        }
-    }
-
-    /// Check one task's evidence (after the timed region, in the process that
-    /// holds it). `Err` says what is wrong.
-    pub fn verify_task(
-        &self,
-        ctx: &TaskContext,
-        corpus: &Corpus,
-        index: u32,
-        evidence: &Evidence,
-    ) -> Result<(), String> {
-        match self {
-            Workload::Read(_) => read::verify(corpus, index, evidence),
-            Workload::Random(s) => random::verify(s, ctx, index, evidence),
-            _ => Ok(()),
-        }
-    }
-
-    /// Check what the repetition left behind, given the sum of the tasks'
-    /// counts and whether the writers were killed mid-run. Runs after the
-    /// timed region.
-    pub fn verify_run(
-        &self,
-        ctx: &TaskContext,
-        corpus: &Corpus,
-        count_sum: u64,
-        interrupted: bool,
-    ) -> RunCheck {
-        match self {
-            Workload::Write(_) | Workload::Copy(_) => {
-                write::verify_outputs(ctx, corpus, ctx.file_range().collect())
-            }
-            Workload::Read(_) | Workload::Random(_) => RunCheck::passed("task evidence checked"),
-            Workload::Noop(s) => noop::verify(s, count_sum),
-            Workload::Append(s) => append::verify(s, ctx),
-            Workload::AtomicSave(_) => atomic::verify(ctx, interrupted),
-            Workload::Stream(s) => stream::verify(s, ctx, count_sum),
-            Workload::Scan(_) => scan::verify(corpus, count_sum),
-        }
-    }
-}
-
-impl Workload {
-    /// Check what a repetition stopped by the stonewall left behind: only
-    /// the `finished` tasks ran, so outputs are checked for those alone; the
-    /// workloads whose check needs every task (a line count, every append,
-    /// every target) cannot be checked and say so.
-    pub fn verify_finished(
-        &self,
-        ctx: &TaskContext,
-        corpus: &Corpus,
-        finished: Vec<u32>,
-    ) -> RunCheck {
-        match self {
-            Workload::Write(_) | Workload::Copy(_) => write::verify_outputs(ctx, corpus, finished),
-            Workload::Read(_) | Workload::Random(_) => RunCheck::passed("task evidence checked"),
-            Workload::Noop(_) => {
-                RunCheck::passed(format!("{} noop tasks finished", finished.len()))
-            }
-            Workload::Append(_)
-            | Workload::AtomicSave(_)
-            | Workload::Stream(_)
-            | Workload::Scan(_) => RunCheck::failed(format!(
-                "the stonewall stopped {} after {} of {} tasks; its check needs every task",
-                self.name(),
-                finished.len(),
-                self.tasks(ctx)
-            )),
         }
     }
 }

@@ -4,11 +4,129 @@
 //! other workloads' task times are read against.
 
 use std::hint::black_box;
+use std::io;
+use std::ops::Range;
+use std::path::PathBuf;
 
-use super::{NoopSpec, RunCheck, TaskOutput};
+use serde::{Deserialize, Serialize};
+
+use super::registry::WorkloadSpec;
+use super::{Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
+use crate::corpus::Corpus;
+use crate::describe::{
+    Capability, KnobDesc, KnobError, KnobKind, KnobValues, VariantDesc, WorkloadDesc,
+};
+use crate::io::Io;
+
+/// Tasks per repetition (the `reads` key, as `random`'s reads are its tasks).
+const TASKS: KnobDesc = KnobDesc {
+    key: "reads",
+    kind: KnobKind::Count {
+        min: 1,
+        max: 100_000_000,
+    },
+    default: "10000",
+    help: "tasks per repetition",
+    variants: &[],
+};
+
+/// Knobs of `noop`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoopSpec {
+    /// Tasks per repetition. Default: 10,000.
+    pub tasks: u32,
+}
+
+impl Default for NoopSpec {
+    fn default() -> Self {
+        NoopSpec { tasks: 10_000 }
+    }
+}
+
+impl WorkloadSpec for NoopSpec {
+    const DESCRIPTION: WorkloadDesc = WorkloadDesc {
+        name: "noop",
+        summary: "a task that does nothing: the strategy's own dispatch cost per task",
+        variants: &[VariantDesc {
+            name: "noop",
+            help: "count one and return",
+            needs: &[Capability::Tasks],
+        }],
+        knobs: &[TASKS],
+        reads: "",
+        writes: "",
+        verifies: "every task reported done exactly once",
+    };
+
+    fn build(_variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
+        Ok(NoopSpec {
+            tasks: knobs.count(&TASKS)?,
+        })
+    }
+
+    fn variant(&self) -> &'static str {
+        "noop"
+    }
+
+    fn label(&self) -> String {
+        "noop".into()
+    }
+
+    fn chunk_bytes(&self) -> Option<u64> {
+        None
+    }
+
+    fn task_range(&self, _ctx: &TaskContext) -> Range<u32> {
+        0..self.tasks
+    }
+
+    fn inputs(&self, _ctx: &TaskContext) -> Vec<PathBuf> {
+        Vec::new()
+    }
+
+    fn task_path(&self, ctx: &TaskContext, _index: u32) -> PathBuf {
+        ctx.corpus_dir.clone()
+    }
+
+    fn per_file(&self) -> bool {
+        false
+    }
+
+    fn needs_large_file(&self) -> bool {
+        false
+    }
+
+    fn keeps_evidence(&self) -> bool {
+        false
+    }
+
+    async fn run_task<I: Io>(
+        &self,
+        _io: &I,
+        _ctx: &TaskContext,
+        _shared: &Shared<I::File>,
+        _lane: &mut Lane<I::File>,
+        index: u32,
+    ) -> io::Result<TaskOutput> {
+        Ok(run(index))
+    }
+
+    fn verify_task(&self, _: &TaskContext, _: &Corpus, _: u32, _: &Evidence) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn verify_run(&self, _: &TaskContext, _: &Corpus, count_sum: u64, _: bool) -> RunCheck {
+        verify(self, count_sum)
+    }
+
+    fn verify_finished(&self, _: &TaskContext, _: &Corpus, finished: Vec<u32>) -> RunCheck {
+        RunCheck::passed(format!("{} noop tasks finished", finished.len()))
+    }
+}
 
 /// Task `index`: nothing but a count of one, so the run can prove every task ran.
-pub(super) fn run(index: u32) -> TaskOutput {
+fn run(index: u32) -> TaskOutput {
     black_box(index);
     TaskOutput {
         bytes: 0,
@@ -18,7 +136,7 @@ pub(super) fn run(index: u32) -> TaskOutput {
 }
 
 /// Every task ran exactly once.
-pub(super) fn verify(spec: &NoopSpec, count_sum: u64) -> RunCheck {
+fn verify(spec: &NoopSpec, count_sum: u64) -> RunCheck {
     if count_sum == u64::from(spec.tasks) {
         RunCheck::passed(format!("{count_sum} tasks ran"))
     } else {

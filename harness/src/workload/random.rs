@@ -11,8 +11,180 @@ use std::os::unix::fs::FileExt;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Evidence, Lane, RandomSpec, Shared, TaskContext, TaskOutput};
+use std::ops::Range;
+use std::path::PathBuf;
+
+use super::registry::WorkloadSpec;
+use super::scan::{large_inputs, large_path, map_large, open_large};
+use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
+use crate::corpus::Corpus;
+use crate::describe::{
+    Capability, KnobDesc, KnobError, KnobKind, KnobValues, VariantDesc, WorkloadDesc,
+};
 use crate::io::{read_exact_at, Io};
+
+/// Reads (tasks) per repetition.
+const READS: KnobDesc = KnobDesc {
+    key: "reads",
+    kind: KnobKind::Count {
+        min: 1,
+        max: 100_000_000,
+    },
+    default: "10000",
+    help: "random reads (tasks) per repetition",
+    variants: &[],
+};
+
+const BLOCK: KnobDesc = KnobDesc {
+    key: "block",
+    kind: KnobKind::Size {
+        min: 4096,
+        max: 64 << 20,
+        multiple_of: 4096,
+    },
+    default: "4KiB",
+    help: "bytes per read, at block-aligned offsets",
+    variants: &[],
+};
+
+/// Knobs of `random`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RandomSpec {
+    /// pread or mmap. Default: pread.
+    pub method: RandomMethod,
+    /// Reads (= tasks) per repetition. Default: 10,000.
+    pub reads: u32,
+    /// Bytes per read, a multiple of 4096. Default: 4096.
+    pub block: u32,
+    /// Seed of the offsets. Default: 42.
+    pub seed: u64,
+}
+
+impl Default for RandomSpec {
+    fn default() -> Self {
+        RandomSpec {
+            method: RandomMethod::Pread,
+            reads: 10_000,
+            block: 4096,
+            seed: 42,
+        }
+    }
+}
+
+impl WorkloadSpec for RandomSpec {
+    const DESCRIPTION: WorkloadDesc = WorkloadDesc {
+        name: "random",
+        summary:
+            "read fixed-size blocks at random aligned offsets of the large file, one read per task",
+        variants: &[
+            VariantDesc {
+                name: "pread",
+                help: "one pread(2) per block into the lane's reused buffer",
+                needs: &[],
+            },
+            VariantDesc {
+                name: "mmap",
+                help: "the block read in place in a read-only map (page faults do the I/O)",
+                needs: &[Capability::Mmap],
+            },
+        ],
+        knobs: &[READS, BLOCK],
+        reads: "the large file",
+        writes: "",
+        verifies: "each block's xxh3 against a plain pread at the same seeded offset",
+    };
+
+    fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
+        Ok(RandomSpec {
+            method: match variant.name {
+                "mmap" => RandomMethod::Mmap,
+                _ => RandomMethod::Pread,
+            },
+            reads: knobs.count(&READS)?,
+            block: knobs.count(&BLOCK)?,
+            seed: knobs.seed,
+        })
+    }
+
+    fn variant(&self) -> &'static str {
+        self.method.as_str()
+    }
+
+    fn label(&self) -> String {
+        format!(
+            "{},block={}",
+            self.method.as_str(),
+            size_label(self.block as usize)
+        )
+    }
+
+    fn chunk_bytes(&self) -> Option<u64> {
+        Some(u64::from(self.block))
+    }
+
+    fn task_range(&self, _ctx: &TaskContext) -> Range<u32> {
+        0..self.reads
+    }
+
+    fn inputs(&self, ctx: &TaskContext) -> Vec<PathBuf> {
+        large_inputs(ctx)
+    }
+
+    fn task_path(&self, ctx: &TaskContext, _index: u32) -> PathBuf {
+        large_path(ctx)
+    }
+
+    fn per_file(&self) -> bool {
+        false
+    }
+
+    fn needs_large_file(&self) -> bool {
+        true
+    }
+
+    fn keeps_evidence(&self) -> bool {
+        true
+    }
+
+    async fn prepare<I: Io>(&self, io: &I, ctx: &TaskContext) -> io::Result<Shared<I::File>> {
+        let mut shared = Shared::empty();
+        match self.method {
+            RandomMethod::Mmap => shared.map = map_large(ctx, false)?,
+            RandomMethod::Pread => shared.file = Some(open_large(io, ctx, false).await?),
+        }
+        Ok(shared)
+    }
+
+    async fn run_task<I: Io>(
+        &self,
+        io: &I,
+        ctx: &TaskContext,
+        shared: &Shared<I::File>,
+        lane: &mut Lane<I::File>,
+        index: u32,
+    ) -> io::Result<TaskOutput> {
+        run(self, io, ctx, shared, lane, index).await
+    }
+
+    fn verify_task(
+        &self,
+        ctx: &TaskContext,
+        _corpus: &Corpus,
+        index: u32,
+        evidence: &Evidence,
+    ) -> Result<(), String> {
+        verify(self, ctx, index, evidence)
+    }
+
+    fn verify_run(&self, _: &TaskContext, _: &Corpus, _: u64, _: bool) -> RunCheck {
+        RunCheck::passed("task evidence checked")
+    }
+
+    fn verify_finished(&self, _: &TaskContext, _: &Corpus, _: Vec<u32>) -> RunCheck {
+        RunCheck::passed("task evidence checked")
+    }
+}
 
 /// How a block is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,7 +219,7 @@ pub fn offset(spec: &RandomSpec, file_size: u64, index: u32) -> u64 {
     (z % blocks) * block
 }
 
-pub(super) async fn run<I: Io>(
+async fn run<I: Io>(
     spec: &RandomSpec,
     io: &I,
     ctx: &TaskContext,
@@ -85,7 +257,7 @@ pub(super) async fn run<I: Io>(
 }
 
 /// Read the block again with a plain `pread` and compare it with the evidence.
-pub(super) fn verify(
+fn verify(
     spec: &RandomSpec,
     ctx: &TaskContext,
     index: u32,

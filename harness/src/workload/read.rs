@@ -5,12 +5,152 @@
 //! that throws the contents away does).
 
 use std::io;
+use std::ops::Range;
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::{size_label, Evidence, Lane, ReadSpec, TaskContext, TaskOutput};
+use super::registry::WorkloadSpec;
+use super::write::CHUNK_SIZE;
+use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::{self, Corpus};
+use crate::describe::{KnobDesc, KnobError, KnobValues, VariantDesc, WorkloadDesc};
 use crate::io::{read_exact_at, Buf, Io, Open};
+
+const BUFFER: KnobDesc = KnobDesc {
+    key: "buffer",
+    kind: CHUNK_SIZE,
+    default: "64KiB",
+    help: "bytes per read call",
+    variants: &["buffered"],
+};
+
+/// Knobs of `read`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadSpec {
+    /// How the file is loaded. Default: whole file in one read.
+    pub method: ReadMethod,
+}
+
+impl Default for ReadSpec {
+    fn default() -> Self {
+        ReadSpec {
+            method: ReadMethod::Whole,
+        }
+    }
+}
+
+impl WorkloadSpec for ReadSpec {
+    const DESCRIPTION: WorkloadDesc = WorkloadDesc {
+        name: "read",
+        summary: "load one whole corpus file into memory",
+        variants: &[
+            VariantDesc {
+                name: "whole",
+                help: "ask the size, read it all in one call into fresh memory, keep it",
+                needs: &[],
+            },
+            VariantDesc {
+                name: "buffered",
+                help: "read pieces of `buffer` bytes, appending each to the kept result",
+                needs: &[],
+            },
+            VariantDesc {
+                name: "discard",
+                help: "one read into the lane's reused buffer; checksum the bytes and drop them",
+                needs: &[],
+            },
+        ],
+        knobs: &[BUFFER],
+        reads: "one corpus file per task",
+        writes: "",
+        verifies: "each task's bytes (or their xxh3) against the corpus manifest",
+    };
+
+    fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
+        let method = match variant.name {
+            "buffered" => ReadMethod::Buffered {
+                buffer: knobs.size(&BUFFER)?,
+            },
+            "discard" => ReadMethod::Discard,
+            _ => ReadMethod::Whole,
+        };
+        Ok(ReadSpec { method })
+    }
+
+    fn variant(&self) -> &'static str {
+        match self.method {
+            ReadMethod::Whole => "whole",
+            ReadMethod::Buffered { .. } => "buffered",
+            ReadMethod::Discard => "discard",
+        }
+    }
+
+    fn label(&self) -> String {
+        self.method.label()
+    }
+
+    fn chunk_bytes(&self) -> Option<u64> {
+        match self.method {
+            ReadMethod::Buffered { buffer } => Some(buffer as u64),
+            ReadMethod::Whole | ReadMethod::Discard => None,
+        }
+    }
+
+    fn task_range(&self, ctx: &TaskContext) -> Range<u32> {
+        ctx.file_range()
+    }
+
+    fn inputs(&self, ctx: &TaskContext) -> Vec<PathBuf> {
+        ctx.file_range().map(|k| ctx.input(k)).collect()
+    }
+
+    fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf {
+        ctx.input(index)
+    }
+
+    fn per_file(&self) -> bool {
+        true
+    }
+
+    fn needs_large_file(&self) -> bool {
+        false
+    }
+
+    fn keeps_evidence(&self) -> bool {
+        true
+    }
+
+    async fn run_task<I: Io>(
+        &self,
+        io: &I,
+        ctx: &TaskContext,
+        _shared: &Shared<I::File>,
+        lane: &mut Lane<I::File>,
+        index: u32,
+    ) -> io::Result<TaskOutput> {
+        run(self, io, ctx, lane, index).await
+    }
+
+    fn verify_task(
+        &self,
+        _ctx: &TaskContext,
+        corpus: &Corpus,
+        index: u32,
+        evidence: &Evidence,
+    ) -> Result<(), String> {
+        verify(corpus, index, evidence)
+    }
+
+    fn verify_run(&self, _: &TaskContext, _: &Corpus, _: u64, _: bool) -> RunCheck {
+        RunCheck::passed("task evidence checked")
+    }
+
+    fn verify_finished(&self, _: &TaskContext, _: &Corpus, _: Vec<u32>) -> RunCheck {
+        RunCheck::passed("task evidence checked")
+    }
+}
 
 /// How a file is loaded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,7 +190,7 @@ impl ReadMethod {
     }
 }
 
-pub(super) async fn run<I: Io>(
+async fn run<I: Io>(
     spec: &ReadSpec,
     io: &I,
     ctx: &TaskContext,
@@ -101,7 +241,7 @@ async fn read_in_pieces<I: Io>(io: &I, file: &I::File, buffer: usize) -> io::Res
     }
 }
 
-pub(super) fn verify(corpus: &Corpus, index: u32, evidence: &Evidence) -> Result<(), String> {
+fn verify(corpus: &Corpus, index: u32, evidence: &Evidence) -> Result<(), String> {
     let expected = corpus
         .manifest
         .files

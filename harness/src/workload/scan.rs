@@ -8,10 +8,212 @@ use std::io;
 use memmap2::Mmap;
 use serde::{Deserialize, Serialize};
 
-use super::{size_label, RunCheck, ScanSpec, Shared, TaskContext, TaskOutput};
+use std::ops::Range;
+use std::path::PathBuf;
+
+use super::registry::{needs_every_task, WorkloadSpec};
+use super::write::CHUNK_SIZE;
+use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::Corpus;
+use crate::describe::{
+    Capability, KnobDesc, KnobError, KnobKind, KnobValues, VariantDesc, WorkloadDesc,
+};
 use crate::io::{Buf, Io, Open};
 use crate::sys::cache::DIRECT_ALIGN;
+
+/// The segments of the large file (`scan`, `stream`): one task each.
+pub(super) const SEGMENTS: KnobDesc = KnobDesc {
+    key: "segments",
+    kind: KnobKind::Count {
+        min: 1,
+        max: 65_536,
+    },
+    default: "16",
+    help: "the large file is cut into this many segments, one task each",
+    variants: &[],
+};
+
+const CHUNK: KnobDesc = KnobDesc {
+    key: "chunk",
+    kind: CHUNK_SIZE,
+    default: "1MiB",
+    help: "bytes per read call (rounded up to 4KiB for direct)",
+    variants: &["read", "direct"],
+};
+
+/// Knobs of `scan`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScanSpec {
+    /// How the bytes are reached. Default: read() with 1 MiB chunks.
+    pub method: ScanMethod,
+    /// The file is cut into this many segments, one task each. Default: 16.
+    pub segments: u32,
+}
+
+impl Default for ScanSpec {
+    fn default() -> Self {
+        ScanSpec {
+            method: ScanMethod::Read { chunk: 1 << 20 },
+            segments: 16,
+        }
+    }
+}
+
+/// The large file as the only input of a workload that reads it.
+pub(super) fn large_inputs(ctx: &TaskContext) -> Vec<PathBuf> {
+    ctx.large_file.iter().cloned().collect()
+}
+
+/// The large file (or the corpus folder without one), for error messages.
+pub(super) fn large_path(ctx: &TaskContext) -> PathBuf {
+    ctx.large_file
+        .clone()
+        .unwrap_or_else(|| ctx.corpus_dir.clone())
+}
+
+impl WorkloadSpec for ScanSpec {
+    const DESCRIPTION: WorkloadDesc = WorkloadDesc {
+        name: "scan",
+        summary: "read the large file end to end, counting its lines, one segment per task",
+        variants: &[
+            VariantDesc {
+                name: "read",
+                help: "pread into a buffer of `chunk` bytes",
+                needs: &[],
+            },
+            VariantDesc {
+                name: "mmap",
+                help: "a read-only map; every page touched by counting its newlines",
+                needs: &[Capability::Mmap],
+            },
+            VariantDesc {
+                name: "mmap-seq",
+                help: "a map advised MADV_SEQUENTIAL",
+                needs: &[Capability::Mmap],
+            },
+            VariantDesc {
+                name: "direct",
+                help: "O_DIRECT reads of `chunk` bytes into aligned buffers: no page cache",
+                needs: &[],
+            },
+        ],
+        knobs: &[CHUNK, SEGMENTS],
+        reads: "the large file",
+        writes: "",
+        verifies: "the lines counted against the manifest's line count",
+    };
+
+    fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
+        let method = match variant.name {
+            "mmap" => ScanMethod::Mmap,
+            "mmap-seq" => ScanMethod::MmapSequential,
+            "direct" => ScanMethod::Direct {
+                chunk: knobs.size(&CHUNK)?,
+            },
+            _ => ScanMethod::Read {
+                chunk: knobs.size(&CHUNK)?,
+            },
+        };
+        Ok(ScanSpec {
+            method,
+            segments: knobs.count(&SEGMENTS)?,
+        })
+    }
+
+    fn variant(&self) -> &'static str {
+        match self.method {
+            ScanMethod::Read { .. } => "read",
+            ScanMethod::Mmap => "mmap",
+            ScanMethod::MmapSequential => "mmap-seq",
+            ScanMethod::Direct { .. } => "direct",
+        }
+    }
+
+    fn label(&self) -> String {
+        self.method.label()
+    }
+
+    fn chunk_bytes(&self) -> Option<u64> {
+        match self.method {
+            ScanMethod::Read { chunk } | ScanMethod::Direct { chunk } => Some(chunk as u64),
+            ScanMethod::Mmap | ScanMethod::MmapSequential => None,
+        }
+    }
+
+    fn task_range(&self, _ctx: &TaskContext) -> Range<u32> {
+        0..self.segments
+    }
+
+    fn inputs(&self, ctx: &TaskContext) -> Vec<PathBuf> {
+        large_inputs(ctx)
+    }
+
+    fn task_path(&self, ctx: &TaskContext, _index: u32) -> PathBuf {
+        large_path(ctx)
+    }
+
+    fn per_file(&self) -> bool {
+        false
+    }
+
+    fn needs_large_file(&self) -> bool {
+        true
+    }
+
+    fn keeps_evidence(&self) -> bool {
+        false
+    }
+
+    fn unavailable(&self, ctx: &TaskContext) -> Option<String> {
+        let ScanMethod::Direct { .. } = self.method else {
+            return None;
+        };
+        let path = ctx.large_file.as_ref()?;
+        match crate::sys::cache::open_direct(path) {
+            Ok(_) => None,
+            Err(e) => Some(format!(
+                "O_DIRECT unavailable: {} refused it ({e})",
+                path.display()
+            )),
+        }
+    }
+
+    async fn prepare<I: Io>(&self, io: &I, ctx: &TaskContext) -> io::Result<Shared<I::File>> {
+        let mut shared = Shared::empty();
+        match self.method {
+            ScanMethod::Mmap | ScanMethod::MmapSequential => {
+                shared.map = map_large(ctx, self.method == ScanMethod::MmapSequential)?;
+            }
+            ScanMethod::Read { .. } => shared.file = Some(open_large(io, ctx, false).await?),
+            ScanMethod::Direct { .. } => shared.file = Some(open_large(io, ctx, true).await?),
+        }
+        Ok(shared)
+    }
+
+    async fn run_task<I: Io>(
+        &self,
+        io: &I,
+        ctx: &TaskContext,
+        shared: &Shared<I::File>,
+        _lane: &mut Lane<I::File>,
+        index: u32,
+    ) -> io::Result<TaskOutput> {
+        run(self, io, ctx, shared, index).await
+    }
+
+    fn verify_task(&self, _: &TaskContext, _: &Corpus, _: u32, _: &Evidence) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn verify_run(&self, _: &TaskContext, corpus: &Corpus, count_sum: u64, _: bool) -> RunCheck {
+        verify(corpus, count_sum)
+    }
+
+    fn verify_finished(&self, _: &TaskContext, _: &Corpus, finished: Vec<u32>) -> RunCheck {
+        needs_every_task("scan", finished.len(), self.segments as usize)
+    }
+}
 
 /// How the scan reaches the bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,7 +284,7 @@ pub fn segment(size: u64, segments: u32, index: u32) -> (u64, u64) {
     (start, (start + per).min(size))
 }
 
-pub(super) async fn run<I: Io>(
+async fn run<I: Io>(
     spec: &ScanSpec,
     io: &I,
     ctx: &TaskContext,
@@ -152,7 +354,7 @@ pub fn count_newlines(bytes: &[u8]) -> u64 {
     memchr::memchr_iter(b'\n', bytes).count() as u64
 }
 
-pub(super) fn verify(corpus: &Corpus, lines: u64) -> RunCheck {
+fn verify(corpus: &Corpus, lines: u64) -> RunCheck {
     match &corpus.manifest.large {
         Some(large) if large.lines == lines => {
             RunCheck::passed(format!("{lines} lines counted, as in the manifest"))

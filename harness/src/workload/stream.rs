@@ -8,13 +8,165 @@
 
 use std::collections::HashMap;
 use std::io::{self, BufRead};
+use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
 use memchr::memmem::Finder;
+use serde::{Deserialize, Serialize};
 
-use super::{RunCheck, StreamSpec, TaskContext, TaskOutput};
+use super::registry::{needs_every_task, WorkloadSpec};
+use super::scan::{large_inputs, large_path, open_large, SEGMENTS};
+use super::write::CHUNK_SIZE;
+use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
+use crate::corpus::Corpus;
+use crate::describe::{KnobDesc, KnobError, KnobKind, KnobValues, VariantDesc, WorkloadDesc};
 use crate::io::{Buf, Io};
+
+const BUFFER: KnobDesc = KnobDesc {
+    key: "buffer",
+    kind: CHUNK_SIZE,
+    default: "64KiB",
+    help: "bytes per read call",
+    variants: &["buffered"],
+};
+
+const PATTERN: KnobDesc = KnobDesc {
+    key: "pattern",
+    kind: KnobKind::Text,
+    default: "777",
+    help: "a line matches when it contains this text",
+    variants: &[],
+};
+
+/// Knobs of `stream`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StreamSpec {
+    /// Bytes per read; 1 reads a byte at a time (unbuffered line reads). Default: 64 KiB.
+    pub buffer: usize,
+    /// A line matches when it contains this text. Default: `777`.
+    pub pattern: String,
+    /// The file is cut into this many line-aligned segments, one task each. Default: 16.
+    pub segments: u32,
+}
+
+impl Default for StreamSpec {
+    fn default() -> Self {
+        StreamSpec {
+            buffer: 64 << 10,
+            pattern: "777".into(),
+            segments: 16,
+        }
+    }
+}
+
+impl WorkloadSpec for StreamSpec {
+    const DESCRIPTION: WorkloadDesc = WorkloadDesc {
+        name: "stream",
+        summary: "read the large file line by line in constant memory, counting lines that contain a pattern",
+        variants: &[
+            VariantDesc {
+                name: "buffered",
+                help: "reads of `buffer` bytes, lines split in user space",
+                needs: &[],
+            },
+            VariantDesc {
+                name: "unbuffered",
+                help: "one read(2) per byte, as an unbuffered readline does",
+                needs: &[],
+            },
+        ],
+        knobs: &[BUFFER, PATTERN, SEGMENTS],
+        reads: "the large file",
+        writes: "",
+        verifies: "the matching lines counted against a plain buffered reader's count",
+    };
+
+    fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
+        Ok(StreamSpec {
+            buffer: match variant.name {
+                "unbuffered" => 1,
+                _ => knobs.size(&BUFFER)?,
+            },
+            pattern: knobs.text(&PATTERN)?.unwrap_or_default(),
+            segments: knobs.count(&SEGMENTS)?,
+        })
+    }
+
+    fn variant(&self) -> &'static str {
+        if self.buffer == 1 {
+            "unbuffered"
+        } else {
+            "buffered"
+        }
+    }
+
+    fn label(&self) -> String {
+        if self.buffer == 1 {
+            "unbuffered".into()
+        } else {
+            format!("buffer={}", size_label(self.buffer))
+        }
+    }
+
+    fn chunk_bytes(&self) -> Option<u64> {
+        Some(self.buffer as u64)
+    }
+
+    fn task_range(&self, _ctx: &TaskContext) -> Range<u32> {
+        0..self.segments
+    }
+
+    fn inputs(&self, ctx: &TaskContext) -> Vec<PathBuf> {
+        large_inputs(ctx)
+    }
+
+    fn task_path(&self, ctx: &TaskContext, _index: u32) -> PathBuf {
+        large_path(ctx)
+    }
+
+    fn per_file(&self) -> bool {
+        false
+    }
+
+    fn needs_large_file(&self) -> bool {
+        true
+    }
+
+    fn keeps_evidence(&self) -> bool {
+        false
+    }
+
+    async fn prepare<I: Io>(&self, io: &I, ctx: &TaskContext) -> io::Result<Shared<I::File>> {
+        let mut shared = Shared::empty();
+        shared.file = Some(open_large(io, ctx, false).await?);
+        Ok(shared)
+    }
+
+    async fn run_task<I: Io>(
+        &self,
+        io: &I,
+        ctx: &TaskContext,
+        shared: &Shared<I::File>,
+        _lane: &mut Lane<I::File>,
+        index: u32,
+    ) -> io::Result<TaskOutput> {
+        run(self, io, ctx, shared.file()?, index).await
+    }
+
+    fn verify_task(&self, _: &TaskContext, _: &Corpus, _: u32, _: &Evidence) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn verify_run(&self, ctx: &TaskContext, _: &Corpus, count_sum: u64, _: bool) -> RunCheck {
+        verify(self, ctx, count_sum)
+    }
+
+    fn verify_finished(&self, _: &TaskContext, _: &Corpus, finished: Vec<u32>) -> RunCheck {
+        needs_every_task("stream", finished.len(), self.segments as usize)
+    }
+}
 
 /// Segment `index`'s byte range (lines starting in it are its own).
 fn segment(size: u64, segments: u32, index: u32) -> (u64, u64) {
@@ -23,7 +175,7 @@ fn segment(size: u64, segments: u32, index: u32) -> (u64, u64) {
     (start, (start + per).min(size))
 }
 
-pub(super) async fn run<I: Io>(
+async fn run<I: Io>(
     spec: &StreamSpec,
     io: &I,
     ctx: &TaskContext,
@@ -110,7 +262,7 @@ fn expected_matches(path: &PathBuf, pattern: &str) -> io::Result<u64> {
     Ok(n)
 }
 
-pub(super) fn verify(spec: &StreamSpec, ctx: &TaskContext, matches: u64) -> RunCheck {
+fn verify(spec: &StreamSpec, ctx: &TaskContext, matches: u64) -> RunCheck {
     let Some(path) = &ctx.large_file else {
         return RunCheck::failed("the corpus has no large file");
     };

@@ -2,14 +2,158 @@
 //! "save 10,000 files"); verification re-reads every output.
 
 use std::io;
+use std::ops::Range;
+use std::path::PathBuf;
 
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
-use super::{RunCheck, TaskContext, TaskOutput, WriteSpec};
+use super::registry::WorkloadSpec;
+use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::{self, Corpus};
+use crate::describe::{KnobDesc, KnobError, KnobKind, KnobValues, VariantDesc, WorkloadDesc};
 use crate::io::{write_all_at, Buf, Io, Open};
 
-pub(super) async fn run<I: Io>(
+/// Largest chunk or buffer size a workload accepts (1 GiB).
+pub const MAX_CHUNK: u64 = 1 << 30;
+
+/// The range of a chunk or buffer size: 1 byte to [`MAX_CHUNK`].
+pub const CHUNK_SIZE: KnobKind = KnobKind::Size {
+    min: 1,
+    max: MAX_CHUNK,
+    multiple_of: 1,
+};
+
+const CHUNK: KnobDesc = KnobDesc {
+    key: "chunk",
+    kind: CHUNK_SIZE,
+    default: "64KiB",
+    help: "bytes per write call",
+    variants: &["chunked"],
+};
+
+const FSYNC: KnobDesc = KnobDesc {
+    key: "fsync",
+    kind: KnobKind::Switch,
+    default: "false",
+    help: "fsync each file before closing it",
+    variants: &[],
+};
+
+/// Knobs of `write`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WriteSpec {
+    /// `fsync` each file before closing it. Default: false.
+    pub fsync: bool,
+    /// Write in pieces of this many bytes; `None` writes the file in one call. Default: None.
+    pub chunk: Option<usize>,
+}
+
+impl WorkloadSpec for WriteSpec {
+    const DESCRIPTION: WorkloadDesc = WorkloadDesc {
+        name: "write",
+        summary: "render one corpus file's CSV content and save it as a new file (the tutorials' \"save\")",
+        variants: &[
+            VariantDesc {
+                name: "one-write",
+                help: "the whole file in one write call",
+                needs: &[],
+            },
+            VariantDesc {
+                name: "chunked",
+                help: "the file in pieces of `chunk` bytes",
+                needs: &[],
+            },
+        ],
+        knobs: &[CHUNK, FSYNC],
+        reads: "",
+        writes: "one new file per task in the scratch folder",
+        verifies: "every output's size and xxh3 against the corpus manifest",
+    };
+
+    fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
+        Ok(WriteSpec {
+            fsync: knobs.switch(&FSYNC)?,
+            chunk: match variant.name {
+                "chunked" => Some(knobs.size(&CHUNK)?),
+                _ => None,
+            },
+        })
+    }
+
+    fn variant(&self) -> &'static str {
+        if self.chunk.is_some() {
+            "chunked"
+        } else {
+            "one-write"
+        }
+    }
+
+    fn label(&self) -> String {
+        let base = self.chunk.map_or("one-write".to_string(), |c| {
+            format!("chunk={}", size_label(c))
+        });
+        if self.fsync {
+            format!("{base},fsync")
+        } else {
+            base
+        }
+    }
+
+    fn chunk_bytes(&self) -> Option<u64> {
+        self.chunk.map(|c| c as u64)
+    }
+
+    fn task_range(&self, ctx: &TaskContext) -> Range<u32> {
+        ctx.file_range()
+    }
+
+    fn inputs(&self, _ctx: &TaskContext) -> Vec<PathBuf> {
+        Vec::new()
+    }
+
+    fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf {
+        ctx.output(index)
+    }
+
+    fn per_file(&self) -> bool {
+        true
+    }
+
+    fn needs_large_file(&self) -> bool {
+        false
+    }
+
+    fn keeps_evidence(&self) -> bool {
+        false
+    }
+
+    async fn run_task<I: Io>(
+        &self,
+        io: &I,
+        ctx: &TaskContext,
+        _shared: &Shared<I::File>,
+        _lane: &mut Lane<I::File>,
+        index: u32,
+    ) -> io::Result<TaskOutput> {
+        run(self, io, ctx, index).await
+    }
+
+    fn verify_task(&self, _: &TaskContext, _: &Corpus, _: u32, _: &Evidence) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn verify_run(&self, ctx: &TaskContext, corpus: &Corpus, _: u64, _: bool) -> RunCheck {
+        verify_outputs(ctx, corpus, ctx.file_range().collect())
+    }
+
+    fn verify_finished(&self, ctx: &TaskContext, corpus: &Corpus, finished: Vec<u32>) -> RunCheck {
+        verify_outputs(ctx, corpus, finished)
+    }
+}
+
+async fn run<I: Io>(
     spec: &WriteSpec,
     io: &I,
     ctx: &TaskContext,

@@ -1,0 +1,601 @@
+//! The one list of workloads. Each workload appears once, in the
+//! [`workloads!`] invocation at the bottom: its spec type, which implements
+//! [`WorkloadSpec`] in the workload's own module (description, build from
+//! a variant name and knob values, the task's work, its verification). The
+//! macro generates the [`Workload`] enum (the serialized form worker
+//! processes receive), its dispatch to each spec, and the [`WorkloadKind`]
+//! name enum. Name lookups ([`describe`], [`kind`], [`build`]) go through
+//! the descriptions, so no list of names exists anywhere else.
+//!
+//! Owns: registration, dispatch, lookup by name, picking a variant. Does not
+//! own: what a workload does (its module) or where names and values came
+//! from (the command line, experiment files).
+
+use std::fmt;
+use std::io;
+use std::ops::Range;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    AppendSpec, CopySpec, Evidence, Lane, NoopSpec, RandomSpec, ReadSpec, RunCheck, SaveSpec,
+    ScanSpec, Shared, StreamSpec, TaskContext, TaskOutput, WriteSpec,
+};
+use crate::corpus::Corpus;
+use crate::describe::{Capability, KnobError, KnobValues, VariantDesc, WorkloadDesc};
+use crate::io::Io;
+
+/// What each workload's spec implements, in its own module: the registry
+/// dispatches every [`Workload`] method to it.
+pub(crate) trait WorkloadSpec: Sized {
+    /// The workload's description.
+    const DESCRIPTION: WorkloadDesc;
+
+    /// Build the spec of `variant` (a name of [`Self::DESCRIPTION`]'s
+    /// variants) from `knobs`.
+    ///
+    /// # Errors
+    /// A knob value out of its range.
+    fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError>;
+
+    /// The name of the spec's variant.
+    fn variant(&self) -> &'static str;
+
+    /// The variant and knobs, as a short label (`chunk=64KiB,fsync`).
+    fn label(&self) -> String;
+
+    /// The chunk or buffer size knob in bytes, where the variant has one.
+    fn chunk_bytes(&self) -> Option<u64>;
+
+    /// The task indices of one repetition.
+    fn task_range(&self, ctx: &TaskContext) -> Range<u32>;
+
+    /// Files whose cache state the repetition controls.
+    fn inputs(&self, ctx: &TaskContext) -> Vec<PathBuf>;
+
+    /// The file task `index` writes or reads, named in its error messages.
+    fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf;
+
+    /// Whether each task takes one corpus file.
+    fn per_file(&self) -> bool;
+
+    /// Whether it needs the corpus's large file.
+    fn needs_large_file(&self) -> bool;
+
+    /// Whether its tasks leave [`Evidence`].
+    fn keeps_evidence(&self) -> bool;
+
+    /// Why it cannot run on this machine, if it cannot (checked on the corpus).
+    fn unavailable(&self, _ctx: &TaskContext) -> Option<String> {
+        None
+    }
+
+    /// Make the scratch state a repetition starts from.
+    ///
+    /// # Errors
+    /// I/O errors, with the path.
+    fn setup_repetition(&self, _ctx: &TaskContext) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Per-process shared state, made inside the timed region.
+    ///
+    /// # Errors
+    /// I/O errors opening the shared handle or map.
+    async fn prepare<I: Io>(&self, _io: &I, _ctx: &TaskContext) -> io::Result<Shared<I::File>> {
+        Ok(Shared::empty())
+    }
+
+    /// Run task `index`.
+    ///
+    /// # Errors
+    /// The I/O error that stopped the task.
+    async fn run_task<I: Io>(
+        &self,
+        io: &I,
+        ctx: &TaskContext,
+        shared: &Shared<I::File>,
+        lane: &mut Lane<I::File>,
+        index: u32,
+    ) -> io::Result<TaskOutput>;
+
+    /// A lane has no more tasks: flush what it holds.
+    ///
+    /// # Errors
+    /// The I/O error of the final write or close.
+    async fn finish_lane<I: Io>(
+        &self,
+        _io: &I,
+        _ctx: &TaskContext,
+        _lane: Lane<I::File>,
+    ) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Check one task's evidence. `Err` says what is wrong.
+    fn verify_task(
+        &self,
+        ctx: &TaskContext,
+        corpus: &Corpus,
+        index: u32,
+        evidence: &Evidence,
+    ) -> Result<(), String>;
+
+    /// Check what the repetition left behind.
+    fn verify_run(
+        &self,
+        ctx: &TaskContext,
+        corpus: &Corpus,
+        count_sum: u64,
+        interrupted: bool,
+    ) -> RunCheck;
+
+    /// Check what a repetition stopped by the stonewall left behind.
+    fn verify_finished(&self, ctx: &TaskContext, corpus: &Corpus, finished: Vec<u32>) -> RunCheck;
+}
+
+/// The check of a stonewalled repetition for workloads whose check needs
+/// every task: it cannot be made, and says so.
+pub(super) fn needs_every_task(name: &str, finished: usize, tasks: usize) -> RunCheck {
+    RunCheck::failed(format!(
+        "the stonewall stopped {name} after {finished} of {tasks} tasks; its check needs every task"
+    ))
+}
+
+macro_rules! workloads {
+    ($( $(#[$doc:meta])* $Variant:ident($Spec:ty), )*) => {
+        /// One workload with its knobs: the form worker processes receive.
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "workload", rename_all = "kebab-case")]
+        pub enum Workload {
+            $( $(#[$doc])* $Variant($Spec), )*
+        }
+
+        /// Which workload, without its knobs: the `workload` column of the
+        /// results (its text is the description's name).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum WorkloadKind {
+            $( $(#[$doc])* $Variant, )*
+        }
+
+        impl WorkloadKind {
+            /// Every workload, in registration order (the report's order).
+            pub const ALL: &'static [WorkloadKind] = &[$(WorkloadKind::$Variant),*];
+
+            /// Its description.
+            pub fn desc(self) -> &'static WorkloadDesc {
+                match self {
+                    $(WorkloadKind::$Variant => &<$Spec as WorkloadSpec>::DESCRIPTION,)*
+                }
+            }
+
+            fn build_variant(
+                self,
+                variant: &'static VariantDesc,
+                knobs: &KnobValues,
+            ) -> Result<Workload, KnobError> {
+                match self {
+                    $(WorkloadKind::$Variant => {
+                        <$Spec as WorkloadSpec>::build(variant, knobs).map(Workload::$Variant)
+                    })*
+                }
+            }
+        }
+
+        impl Workload {
+            /// Which workload this is.
+            pub fn kind(&self) -> WorkloadKind {
+                match self {
+                    $(Workload::$Variant(_) => WorkloadKind::$Variant,)*
+                }
+            }
+
+            /// The name of its variant (`mmap`, `rename-fsync`).
+            pub fn variant(&self) -> &'static str {
+                match self {
+                    $(Workload::$Variant(s) => s.variant(),)*
+                }
+            }
+
+            /// The variant and knobs, as a short label (e.g. `chunk=64KiB,fsync`).
+            pub fn variant_label(&self) -> String {
+                match self {
+                    $(Workload::$Variant(s) => s.label(),)*
+                }
+            }
+
+            /// The chunk or buffer size knob in bytes, where the variant has one.
+            pub fn chunk_bytes(&self) -> Option<u64> {
+                match self {
+                    $(Workload::$Variant(s) => s.chunk_bytes(),)*
+                }
+            }
+
+            /// The task indices of one repetition: the files in use for
+            /// per-file workloads, `0..n` otherwise.
+            pub fn task_range(&self, ctx: &TaskContext) -> Range<u32> {
+                match self {
+                    $(Workload::$Variant(s) => s.task_range(ctx),)*
+                }
+            }
+
+            /// Files whose cache state the repetition controls (warm or
+            /// cold) and whose residency is measured before timing.
+            pub fn inputs(&self, ctx: &TaskContext) -> Vec<PathBuf> {
+                match self {
+                    $(Workload::$Variant(s) => s.inputs(ctx),)*
+                }
+            }
+
+            /// The file task `index` writes or reads, named in its error messages.
+            pub fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf {
+                match self {
+                    $(Workload::$Variant(s) => s.task_path(ctx, index),)*
+                }
+            }
+
+            /// Whether each task takes one corpus file (so a run can be
+            /// limited to the first N files).
+            pub fn per_file(&self) -> bool {
+                match self {
+                    $(Workload::$Variant(s) => s.per_file(),)*
+                }
+            }
+
+            /// Whether the workload needs the corpus's large file.
+            pub fn needs_large_file(&self) -> bool {
+                match self {
+                    $(Workload::$Variant(s) => s.needs_large_file(),)*
+                }
+            }
+
+            /// Whether its tasks leave [`Evidence`] (so lanes reserve room for it).
+            pub fn keeps_evidence(&self) -> bool {
+                match self {
+                    $(Workload::$Variant(s) => s.keeps_evidence(),)*
+                }
+            }
+
+            /// Why this workload cannot run on this machine, if it cannot
+            /// (the filesystem refusing `O_DIRECT` for the direct scan).
+            /// Recorded as `unavailable`, not as a failure.
+            pub fn unavailable(&self, ctx: &TaskContext) -> Option<String> {
+                match self {
+                    $(Workload::$Variant(s) => s.unavailable(ctx),)*
+                }
+            }
+
+            /// Make the scratch state a repetition starts from (outside the
+            /// timed region): the empty append target, the old versions of
+            /// save targets.
+            ///
+            /// # Errors
+            /// I/O errors, with the path.
+            pub fn setup_repetition(&self, ctx: &TaskContext) -> io::Result<()> {
+                match self {
+                    $(Workload::$Variant(s) => s.setup_repetition(ctx),)*
+                }
+            }
+
+            /// Per-process shared state, made inside the timed region.
+            ///
+            /// # Errors
+            /// I/O errors opening the shared handle or map.
+            pub async fn prepare<I: Io>(
+                &self,
+                io: &I,
+                ctx: &TaskContext,
+            ) -> io::Result<Shared<I::File>> {
+                match self {
+                    $(Workload::$Variant(s) => s.prepare(io, ctx).await,)*
+                }
+            }
+
+            /// Run task `index`.
+            ///
+            /// # Errors
+            /// The I/O error that stopped the task.
+            pub async fn run_task<I: Io>(
+                &self,
+                io: &I,
+                ctx: &TaskContext,
+                shared: &Shared<I::File>,
+                lane: &mut Lane<I::File>,
+                index: u32,
+            ) -> io::Result<TaskOutput> {
+                match self {
+                    $(Workload::$Variant(s) => s.run_task(io, ctx, shared, lane, index).await,)*
+                }
+            }
+
+            /// A lane has no more tasks: flush what it holds (the buffered
+            /// append variants write their remainder here, inside the timed
+            /// region).
+            ///
+            /// # Errors
+            /// The I/O error of the final write or close.
+            pub async fn finish_lane<I: Io>(
+                &self,
+                io: &I,
+                ctx: &TaskContext,
+                lane: Lane<I::File>,
+            ) -> io::Result<()> {
+                match self {
+                    $(Workload::$Variant(s) => s.finish_lane(io, ctx, lane).await,)*
+                }
+            }
+
+            /// Check one task's evidence (after the timed region, in the
+            /// process that holds it). `Err` says what is wrong.
+            pub fn verify_task(
+                &self,
+                ctx: &TaskContext,
+                corpus: &Corpus,
+                index: u32,
+                evidence: &Evidence,
+            ) -> Result<(), String> {
+                match self {
+                    $(Workload::$Variant(s) => s.verify_task(ctx, corpus, index, evidence),)*
+                }
+            }
+
+            /// Check what the repetition left behind, given the sum of the
+            /// tasks' counts and whether the writers were killed mid-run.
+            /// Runs after the timed region.
+            pub fn verify_run(
+                &self,
+                ctx: &TaskContext,
+                corpus: &Corpus,
+                count_sum: u64,
+                interrupted: bool,
+            ) -> RunCheck {
+                match self {
+                    $(Workload::$Variant(s) => s.verify_run(ctx, corpus, count_sum, interrupted),)*
+                }
+            }
+
+            /// Check what a repetition stopped by the stonewall left behind:
+            /// only the `finished` tasks ran, so outputs are checked for
+            /// those alone; the workloads whose check needs every task (a
+            /// line count, every append, every target) cannot be checked and
+            /// say so.
+            pub fn verify_finished(
+                &self,
+                ctx: &TaskContext,
+                corpus: &Corpus,
+                finished: Vec<u32>,
+            ) -> RunCheck {
+                match self {
+                    $(Workload::$Variant(s) => s.verify_finished(ctx, corpus, finished),)*
+                }
+            }
+        }
+    };
+}
+
+workloads! {
+    /// Generate one file's CSV content and save it (the tutorials' "save").
+    Write(WriteSpec),
+    /// Load one whole corpus file into memory.
+    Read(ReadSpec),
+    /// Copy one corpus file into the scratch directory.
+    Copy(CopySpec),
+    /// Each task appends one line to a single shared file.
+    Append(AppendSpec),
+    /// Overwrite an existing file with new content, safely or not.
+    AtomicSave(SaveSpec),
+    /// Read the large file line by line, counting lines that hold a pattern.
+    Stream(StreamSpec),
+    /// Read the large file end to end, counting its lines.
+    Scan(ScanSpec),
+    /// Read fixed-size blocks at random aligned offsets of the large file.
+    Random(RandomSpec),
+    /// A task that does nothing: the calibration of a strategy's dispatch cost.
+    Noop(NoopSpec),
+}
+
+impl Workload {
+    /// Short name: `write`, `read`, `copy`, `append`, `atomic-save`, …
+    pub fn name(&self) -> &'static str {
+        self.kind().desc().name
+    }
+
+    /// The description of its variant.
+    pub fn variant_desc(&self) -> &'static VariantDesc {
+        let desc = self.kind().desc();
+        desc.variant(self.variant()).unwrap_or(&desc.variants[0])
+    }
+
+    /// Whether its variant needs `capability` of the strategy.
+    pub fn needs(&self, capability: Capability) -> bool {
+        self.variant_desc().needs.contains(&capability)
+    }
+
+    /// Whether it maps files into memory, which only the synchronous
+    /// strategies can do.
+    pub fn uses_mmap(&self) -> bool {
+        self.needs(Capability::Mmap)
+    }
+
+    /// How many tasks one repetition has.
+    pub fn tasks(&self, ctx: &TaskContext) -> u32 {
+        self.task_range(ctx).len() as u32
+    }
+
+    /// Whether the cache state of inputs means anything for this workload
+    /// (it does not for write and append, which read nothing).
+    pub fn inputs_matter(&self) -> bool {
+        !self.kind().desc().reads.is_empty()
+    }
+
+    /// Release the shared state (closing the shared handle, inside the timed region).
+    ///
+    /// # Errors
+    /// The error of `close`.
+    pub async fn finish<I: Io>(&self, io: &I, shared: Shared<I::File>) -> io::Result<()> {
+        match shared.file {
+            Some(f) => io.close(f).await,
+            None => Ok(()),
+        }
+    }
+}
+
+impl WorkloadKind {
+    /// Its name (the CSV text).
+    pub fn name(self) -> &'static str {
+        self.desc().name
+    }
+}
+
+impl fmt::Display for WorkloadKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for WorkloadKind {
+    type Err = KnobError;
+
+    fn from_str(name: &str) -> Result<WorkloadKind, KnobError> {
+        kind(name).ok_or_else(|| KnobError {
+            key: "workload",
+            value: name.to_string(),
+            allowed: format!("allowed: {}", names().join(", ")),
+        })
+    }
+}
+
+impl Serialize for WorkloadKind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for WorkloadKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<WorkloadKind, D::Error> {
+        let name = String::deserialize(d)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The workload named `name`, if one is registered.
+pub fn kind(name: &str) -> Option<WorkloadKind> {
+    WorkloadKind::ALL.iter().copied().find(|k| k.name() == name)
+}
+
+/// The description of the workload named `name`, if one is registered.
+pub fn describe(name: &str) -> Option<&'static WorkloadDesc> {
+    kind(name).map(WorkloadKind::desc)
+}
+
+/// Every registered workload's description, in registration order.
+pub fn descriptions() -> Vec<&'static WorkloadDesc> {
+    WorkloadKind::ALL.iter().map(|k| k.desc()).collect()
+}
+
+/// Every registered workload's name, in registration order.
+pub fn names() -> Vec<&'static str> {
+    descriptions().into_iter().map(|d| d.name).collect()
+}
+
+/// The variant of `desc` named `given`; with none named, the default,
+/// unless a knob given in `knobs` is used only by other variants: then the
+/// first variant that uses it (`--workload read --buffer 8KiB` reads
+/// buffered).
+///
+/// # Errors
+/// A name that is not one of the workload's variants.
+pub fn pick_variant(
+    desc: &'static WorkloadDesc,
+    given: Option<&str>,
+    knobs: &KnobValues,
+) -> Result<&'static VariantDesc, KnobError> {
+    if let Some(name) = given {
+        return desc.variant(name).ok_or_else(|| KnobError {
+            key: "variant",
+            value: name.to_string(),
+            allowed: format!(
+                "not a variant of {}; allowed: {}",
+                desc.name,
+                desc.variants
+                    .iter()
+                    .map(|v| v.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    let default = &desc.variants[0];
+    let implied = knobs
+        .keys()
+        .filter_map(|key| desc.knob(key))
+        .find(|k| !k.used_by(default.name))
+        .and_then(|k| desc.variants.iter().find(|v| k.used_by(v.name)));
+    Ok(implied.unwrap_or(default))
+}
+
+/// Build the workload named `name`, variant `variant` (picked by
+/// [`pick_variant`] when `None`), from `knobs`.
+///
+/// # Errors
+/// An unknown workload or variant, or a knob out of range.
+pub fn build(name: &str, variant: Option<&str>, knobs: &KnobValues) -> Result<Workload, KnobError> {
+    let kind: WorkloadKind = name.parse()?;
+    let variant = pick_variant(kind.desc(), variant, knobs)?;
+    kind.build_variant(variant, knobs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_variant_builds_with_its_defaults_and_keeps_its_name() {
+        for kind in WorkloadKind::ALL {
+            let desc = kind.desc();
+            assert!(!desc.variants.is_empty(), "{}", desc.name);
+            for v in desc.variants {
+                let w = build(desc.name, Some(v.name), &KnobValues::default()).unwrap();
+                assert_eq!(w.kind(), *kind);
+                assert_eq!(w.variant(), v.name, "{}", desc.name);
+                let json = serde_json::to_value(&w).unwrap();
+                assert_eq!(json["workload"], desc.name, "serde tag = description name");
+            }
+            for k in desc.knobs {
+                for v in k.variants {
+                    assert!(
+                        desc.variant(v).is_some(),
+                        "{}: knob {} names {v}",
+                        desc.name,
+                        k.key
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn names_round_trip_and_unknown_ones_list_the_allowed() {
+        for kind in WorkloadKind::ALL {
+            assert_eq!(kind.name().parse::<WorkloadKind>().unwrap(), *kind);
+        }
+        let err = "fsck".parse::<WorkloadKind>().unwrap_err();
+        assert!(err.to_string().contains("write, read, copy"), "{err}");
+        let err = build("copy", Some("splice"), &KnobValues::default()).unwrap_err();
+        assert_eq!(err.key, "variant");
+        assert!(err.allowed.contains("loop, kernel"), "{err}");
+    }
+
+    #[test]
+    fn a_knob_only_another_variant_uses_picks_that_variant() {
+        let mut knobs = KnobValues::default();
+        knobs.set("buffer", crate::describe::KnobValue::Number(8192));
+        let w = build("read", None, &knobs).unwrap();
+        assert_eq!(w.variant(), "buffered");
+        assert_eq!(w.variant_label(), "buffer=8KiB");
+        let w = build("read", Some("whole"), &knobs).unwrap();
+        assert_eq!(w.variant(), "whole");
+    }
+}
