@@ -2,6 +2,7 @@
 //! into the types the rest of iolab uses ([`crate::experiment::Plan`],
 //! [`crate::corpus::CorpusSpec`]). Nothing past this module sees clap types.
 
+pub mod help;
 pub mod plan;
 
 pub use plan::{build_plan, ConfigError};
@@ -170,56 +171,56 @@ pub struct RunArgs {
     /// its run.json records, skipping every finished repetition.
     #[arg(long, value_name = "RUN_DIR", conflicts_with_all = SHARED_PLAN_FLAGS.iter().chain(&RUN_PLAN_FLAGS))]
     pub resume: Option<PathBuf>,
-    /// Workloads (comma-separated): write, read, copy, append, atomic-save, stream, scan, random, noop (a task that does nothing: dispatch cost).
-    #[arg(long, value_delimiter = ',', required_unless_present_any = ["experiments", "resume"])]
+    /// Workloads (comma-separated).
+    #[arg(long, value_delimiter = ',', required_unless_present_any = ["experiments", "resume"], help = help::workloads())]
     pub workload: Vec<String>,
-    /// Workload variants (comma-separated); see the README's table for each workload's variants.
-    #[arg(long, value_delimiter = ',')]
+    /// Workload variants (comma-separated).
+    #[arg(long, value_delimiter = ',', help = help::variants())]
     pub variant: Vec<String>,
-    /// Strategies (comma-separated): sequential, threads, processes, nested, tokio, io_uring, command.
-    #[arg(long, value_delimiter = ',', default_value = "sequential")]
+    /// Strategies (comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "sequential", help = help::strategies())]
     pub strategy: Vec<String>,
-    /// Concurrency (comma-separated): threads, processes, tokio tasks in flight, io_uring queue depth.
-    #[arg(long, value_delimiter = ',')]
+    /// Concurrency (comma-separated).
+    #[arg(long, value_delimiter = ',', help = help::knob("workers", "Concurrency (comma-separated)"))]
     pub workers: Vec<u32>,
-    /// Threads per process of the nested strategy.
-    #[arg(long, value_delimiter = ',', default_value = "2")]
+    /// Threads per process of the nested strategy (comma-separated).
+    #[arg(long, value_delimiter = ',', help = help::knob("threads", "Threads per process (comma-separated)"))]
     pub threads: Vec<u32>,
-    /// Tasks per message to worker processes (0: an even split across processes).
-    #[arg(long)]
+    /// Tasks per message to worker processes.
+    #[arg(long, help = help::knob("batch", "Tasks per message"))]
     pub batch: Option<u32>,
-    /// Blocking-pool threads of the tokio strategy [default: the --workers value].
-    #[arg(long)]
+    /// Blocking-pool threads of the tokio strategy.
+    #[arg(long, help = help::knob("tokio_threads", "Blocking-pool threads"))]
     pub tokio_threads: Option<u32>,
-    /// External command template for the command strategy ({corpus}, {dest}, {workers}, {files}, {lines}, {large}).
-    #[arg(long)]
+    /// External command template for the command strategy.
+    #[arg(long, help = help::knob("command", "Command template"))]
     pub command: Option<String>,
     /// Cache states (comma-separated): warm, cold.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "warm")]
     pub cache: Vec<CacheState>,
-    /// Chunk sizes (comma-separated) for write, copy and scan, e.g. 4KiB,1MiB.
-    #[arg(long, value_delimiter = ',')]
+    /// Chunk sizes (comma-separated).
+    #[arg(long, value_delimiter = ',', help = help::knob("chunk", "Chunk sizes (comma-separated, e.g. 4KiB,1MiB)"))]
     pub chunk: Vec<String>,
-    /// Buffer sizes (comma-separated) for read (buffered), stream and the buffered append.
-    #[arg(long, value_delimiter = ',')]
+    /// Buffer sizes (comma-separated).
+    #[arg(long, value_delimiter = ',', help = help::knob("buffer", "Buffer sizes (comma-separated)"))]
     pub buffer: Vec<String>,
-    /// fsync each written file (write).
-    #[arg(long)]
+    /// fsync each written file.
+    #[arg(long, help = help::knob("fsync", "Switch on"))]
     pub fsync: bool,
-    /// Lines to append (append) [default: 10000].
-    #[arg(long)]
+    /// Lines to append.
+    #[arg(long, help = help::knob("append_lines", "Lines"))]
     pub append_lines: Option<u32>,
-    /// Segments the large file is cut into (stream, scan) [default: 16].
-    #[arg(long)]
+    /// Segments the large file is cut into.
+    #[arg(long, help = help::knob("segments", "Segments"))]
     pub segments: Option<u32>,
-    /// Random reads per repetition (random), tasks per repetition (noop) [default: 10000].
-    #[arg(long)]
+    /// Random reads (random), tasks (noop) per repetition.
+    #[arg(long, help = help::knob("reads", "Count"))]
     pub reads: Option<u32>,
-    /// Bytes per random read (random) [default: 4KiB].
-    #[arg(long)]
+    /// Bytes per random read.
+    #[arg(long, help = help::knob("block", "Block size"))]
     pub block: Option<String>,
-    /// Pattern a streamed line must contain (stream) [default: 777].
-    #[arg(long)]
+    /// Pattern a streamed line must contain.
+    #[arg(long, help = help::knob("pattern", "Pattern"))]
     pub pattern: Option<String>,
     /// Use only the first N corpus files (write, read, copy, atomic-save), for
     /// scenarios too slow to run on the whole corpus [default: all].

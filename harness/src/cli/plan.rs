@@ -2,22 +2,23 @@
 //! the flag grid of `iolab run --workload …` into a [`Plan`], and the flags
 //! of `iolab run x.toml` and `iolab bench-all` into [`Settings`] for
 //! experiment files. Every error names the flag, the value and what is
-//! allowed. Workloads and strategies are built by
-//! [`crate::experiment::build`], the same rules experiment files use.
+//! allowed. Workloads and strategies are built from their descriptions
+//! ([`crate::workload::build`], [`crate::strategy::build`]), the same rules
+//! experiment files use.
 
 use std::time::Duration;
 
 use clap::Args;
 
 use crate::corpus::{CorpusSpec, Scale};
-use crate::experiment::build::{self, BuildError, Knob, StrategyKnobs, WorkloadKnobs};
+use crate::describe::{KnobDesc, KnobError, KnobValue, KnobValues};
 use crate::experiment::{parse_size, CorpusOverrides, Order, Plan, Scenario, Settings, Wait};
 use crate::measure::cache::ColdMethod;
 use crate::measure::quiet::Settle;
-use crate::strategy::Strategy;
-use crate::workload::Workload;
+use crate::strategy::{self, Strategy, StrategyKind};
+use crate::workload::{self, Workload};
 
-pub use crate::experiment::build::MAX_WORKERS;
+pub use crate::strategy::MAX_WORKERS;
 
 use super::{BenchAllArgs, CorpusArgs, MeasureArgs, OrderArg, RunArgs};
 
@@ -28,7 +29,7 @@ pub enum ConfigError {
     #[error("{flag} {value}: {allowed}")]
     Invalid {
         /// The flag.
-        flag: &'static str,
+        flag: String,
         /// The value given.
         value: String,
         /// What is allowed.
@@ -42,19 +43,19 @@ pub enum ConfigError {
     Meaningless(String),
 }
 
-impl From<BuildError> for ConfigError {
-    fn from(e: BuildError) -> ConfigError {
+impl From<KnobError> for ConfigError {
+    fn from(e: KnobError) -> ConfigError {
         ConfigError::Invalid {
-            flag: e.knob.flag(),
+            flag: format!("--{}", e.key.replace('_', "-")),
             value: e.value,
             allowed: e.allowed,
         }
     }
 }
 
-fn invalid(flag: &'static str, value: impl ToString, allowed: impl Into<String>) -> ConfigError {
+fn invalid(flag: &str, value: impl ToString, allowed: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
-        flag,
+        flag: flag.to_string(),
         value: value.to_string(),
         allowed: allowed.into(),
     }
@@ -339,48 +340,88 @@ pub fn corpus_spec(args: &CorpusArgs, needs_large: bool) -> Result<CorpusSpec, C
     Ok(spec)
 }
 
-fn sizes(knob: Knob, list: &[String]) -> Result<Vec<Option<usize>>, ConfigError> {
+/// Every registered description of the knob keyed `key` (a flag's value
+/// is checked against each, whichever workload or strategy it reaches).
+fn descs_of(key: &str) -> Vec<&'static KnobDesc> {
+    let workloads = workload::descriptions().into_iter().flat_map(|w| w.knobs);
+    let strategies = strategy::descriptions().into_iter().flat_map(|s| s.knobs);
+    workloads
+        .chain(strategies)
+        .chain(std::iter::once(&strategy::WORKERS))
+        .filter(|k| k.key == key)
+        .collect()
+}
+
+/// A number given for knob `key`, checked against its descriptions.
+fn checked(key: &str, n: u64) -> Result<KnobValue, ConfigError> {
+    for knob in descs_of(key) {
+        knob.check(n)?;
+    }
+    Ok(KnobValue::Number(n))
+}
+
+/// A size flag's values (`None` alone when not given).
+fn sizes(key: &str, list: &[String]) -> Result<Vec<Option<KnobValue>>, ConfigError> {
     if list.is_empty() {
         return Ok(vec![None]);
     }
+    let flag = format!("--{}", key.replace('_', "-"));
     list.iter()
         .map(|t| {
-            let n = parse_size(t).map_err(|e| invalid(knob.flag(), t, e.to_string()))?;
-            Ok(Some(build::check_size(knob, n)?))
+            let n = parse_size(t).map_err(|e| invalid(&flag, t, e.to_string()))?;
+            checked(key, n).map(Some)
         })
         .collect()
 }
 
+/// The single-valued workload knobs given as flags. The flag names are
+/// the knob keys (`--append-lines` is `append_lines`).
+fn workload_knobs(args: &RunArgs) -> Result<KnobValues, ConfigError> {
+    let mut knobs = KnobValues::seeded(args.measure.seed);
+    if args.fsync {
+        knobs.set("fsync", KnobValue::Switch(true));
+    }
+    let counts = [
+        ("append_lines", args.append_lines),
+        ("segments", args.segments),
+        ("reads", args.reads),
+    ];
+    for (key, n) in counts {
+        if let Some(n) = n {
+            knobs.set(key, checked(key, u64::from(n))?);
+        }
+    }
+    if let Some(t) = &args.block {
+        let n = parse_size(t).map_err(|e| invalid("--block", t, e.to_string()))?;
+        knobs.set("block", checked("block", n)?);
+    }
+    if let Some(p) = &args.pattern {
+        knobs.set("pattern", KnobValue::Text(p.clone()));
+    }
+    Ok(knobs)
+}
+
 fn workloads(args: &RunArgs) -> Result<Vec<Workload>, ConfigError> {
-    let chunks = sizes(Knob::Chunk, &args.chunk)?;
-    let buffers = sizes(Knob::Buffer, &args.buffer)?;
+    let chunks = sizes("chunk", &args.chunk)?;
+    let buffers = sizes("buffer", &args.buffer)?;
     let variants: Vec<Option<&str>> = if args.variant.is_empty() {
         vec![None]
     } else {
         args.variant.iter().map(|v| Some(v.as_str())).collect()
     };
-    let block = match &args.block {
-        Some(t) => Some(parse_size(t).map_err(|e| invalid("--block", t, e.to_string()))?),
-        None => None,
-    };
-    let mut knobs = WorkloadKnobs {
-        fsync: args.fsync,
-        lines: args.append_lines,
-        segments: args.segments,
-        reads: args.reads,
-        block,
-        pattern: args.pattern.clone(),
-        seed: args.measure.seed,
-        ..WorkloadKnobs::default()
-    };
+    let base = workload_knobs(args)?;
     let mut out = Vec::new();
     for name in &args.workload {
         for variant in &variants {
             for chunk in &chunks {
                 for buffer in &buffers {
-                    knobs.chunk = *chunk;
-                    knobs.buffer = *buffer;
-                    let w = build::workload(name, *variant, &knobs)?;
+                    let mut knobs = base.clone();
+                    for (key, value) in [("chunk", chunk), ("buffer", buffer)] {
+                        if let Some(v) = value {
+                            knobs.set(key, v.clone());
+                        }
+                    }
+                    let w = workload::build(name, *variant, &knobs)?;
                     if !out.contains(&w) {
                         out.push(w);
                     }
@@ -393,36 +434,55 @@ fn workloads(args: &RunArgs) -> Result<Vec<Workload>, ConfigError> {
 
 fn strategies(args: &RunArgs) -> Result<Vec<Strategy>, ConfigError> {
     for w in &args.workers {
-        build::positive(Knob::Workers, *w, MAX_WORKERS)?;
+        checked("workers", u64::from(*w))?;
     }
     for t in &args.threads {
-        build::positive(Knob::Threads, *t, MAX_WORKERS)?;
+        checked("threads", u64::from(*t))?;
     }
-    if args.strategy.iter().all(|s| s == "sequential") && args.workers.iter().any(|w| *w != 1) {
+    let kinds = args
+        .strategy
+        .iter()
+        .map(|name| name.parse::<StrategyKind>())
+        .collect::<Result<Vec<_>, _>>()?;
+    if kinds.iter().all(|k| *k == StrategyKind::Sequential) && args.workers.iter().any(|w| *w != 1) {
         return Err(invalid(
             "--workers",
             args.workers.iter().map(u32::to_string).collect::<Vec<_>>().join(","),
             "sequential runs one task at a time; add a concurrent strategy (--strategy threads) or drop --workers",
         ));
     }
+    let default_workers = strategy::WORKERS.default_number().unwrap_or(4) as u32;
     let workers = if args.workers.is_empty() {
-        vec![4]
+        vec![default_workers]
     } else {
         args.workers.clone()
     };
-    let knobs = StrategyKnobs {
-        threads: args.threads.clone(),
-        batch: args.batch,
-        tokio_threads: args.tokio_threads,
-        command: args.command.clone(),
+    let mut base = KnobValues::default();
+    for (key, n) in [("batch", args.batch), ("tokio_threads", args.tokio_threads)] {
+        if let Some(n) = n {
+            base.set(key, checked(key, u64::from(n))?);
+        }
+    }
+    if let Some(c) = &args.command {
+        base.set("command", KnobValue::Text(c.clone()));
+    }
+    let threads: Vec<Option<u32>> = if args.threads.is_empty() {
+        vec![None]
+    } else {
+        args.threads.iter().copied().map(Some).collect()
     };
     let mut out = Vec::new();
-    for name in &args.strategy {
-        if build::strategy_name(name)? == "command" && args.command.is_none() {
+    for kind in kinds {
+        if kind == StrategyKind::Command && args.command.is_none() {
             return Err(invalid("--strategy", "command", "needs --command TEMPLATE"));
         }
         for &w in &workers {
-            for s in build::strategies(name, w, &knobs)? {
+            for t in &threads {
+                let mut knobs = base.clone();
+                if let Some(t) = t {
+                    knobs.set("threads", KnobValue::Number(u64::from(*t)));
+                }
+                let s = strategy::build(kind.name(), w, &knobs)?;
                 if !out.contains(&s) {
                     out.push(s);
                 }

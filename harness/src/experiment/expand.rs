@@ -1,57 +1,47 @@
 //! Expansion of one `[[grid]]` block: check every list element (with its
-//! position), take the product of the lists that apply to each workload and
-//! strategy, and keep the meaningful combinations; the rest are
+//! position) against the knob descriptions of the block's workloads and
+//! strategies, take the product of the lists that apply to each workload
+//! and strategy, and keep the meaningful combinations; the rest are
 //! [`Skipped`] with a reason.
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
-use super::build::{self, BuildError, Knob, StrategyKnobs, WorkloadKnobs, WORKLOADS};
 use super::file::{ExperimentError, List, RawGrid};
 use super::grid::{Env, Expansion, Experiment, Skipped};
-use super::keys::{self, Count};
+use super::keys;
 use super::limit::{self, TooManyScenarios};
 use super::{parse_size, Scenario};
+use crate::describe::{KnobDesc, KnobError, KnobValue, KnobValues};
 use crate::measure::cache::CacheState;
-use crate::strategy::Strategy;
-use crate::workload::Workload;
+use crate::strategy::{self, Strategy, StrategyKind};
+use crate::workload::{self, Workload, WorkloadKind};
 
-/// A knob value as written, checked.
-#[derive(Clone, Debug, PartialEq)]
-enum Value {
-    Size(usize),
-    Flag(bool),
-    Count(u32),
-    Bytes(u64),
-    Text(String),
-}
-
-/// One element of a list: which knob, its value, the text shown, where.
+/// One element of a list: which knob (its key), its value, the text
+/// shown, where.
 #[derive(Clone, Debug)]
 struct Given {
-    knob: Knob,
-    value: Value,
+    key: &'static str,
+    value: KnobValue,
     shown: String,
     span: Range<usize>,
 }
 
 impl Given {
     fn label(&self) -> String {
-        format!("{}={}", self.knob.key(), self.shown)
+        format!("{}={}", self.key, self.shown)
     }
 }
 
 /// The checked lists of a block.
 #[derive(Debug, Default)]
 struct Dims {
-    workloads: Vec<(String, Range<usize>)>,
+    workloads: Vec<(WorkloadKind, Range<usize>)>,
+    variants: Vec<Given>,
     workload_knobs: Vec<Vec<Given>>,
-    strategies: Vec<(&'static str, Range<usize>)>,
+    strategies: Vec<(StrategyKind, Range<usize>)>,
     workers: Vec<Given>,
-    threads: Vec<Given>,
-    batch: Vec<Given>,
-    tokio_threads: Vec<Given>,
-    command: Vec<Given>,
+    strategy_knobs: Vec<Vec<Given>>,
     caches: Vec<(CacheState, Option<Range<usize>>)>,
     kill_at: Vec<(u32, Option<Range<usize>>)>,
     first_files: Vec<(Option<u32>, Option<Range<usize>>)>,
@@ -59,16 +49,19 @@ struct Dims {
 }
 
 impl Dims {
-    /// The lists that apply to strategy `name`.
-    fn strategy_lists(&self, name: &str) -> Vec<&Vec<Given>> {
-        match name {
-            "sequential" => vec![],
-            "processes" => vec![&self.workers, &self.batch],
-            "nested" => vec![&self.workers, &self.threads, &self.batch],
-            "tokio" => vec![&self.workers, &self.tokio_threads],
-            "command" => vec![&self.workers, &self.command],
-            _ => vec![&self.workers],
-        }
+    /// The lists that apply to strategy `kind`: the worker counts (unless
+    /// it is `sequential`) and the lists of the knobs its description has.
+    fn strategy_lists(&self, kind: StrategyKind) -> Vec<&Vec<Given>> {
+        let desc = kind.desc();
+        let workers = (kind != StrategyKind::Sequential).then_some(&self.workers);
+        workers
+            .into_iter()
+            .chain(
+                self.strategy_knobs
+                    .iter()
+                    .filter(|l| l.first().is_some_and(|g| desc.knobs.iter().any(|k| k.key == g.key))),
+            )
+            .collect()
     }
 
     /// The combinations the block expands to (scenarios and skipped ones),
@@ -77,12 +70,13 @@ impl Dims {
         let len = |l: &Vec<Given>| l.len().max(1) as u64;
         let product =
             |lists: &[&Vec<Given>]| lists.iter().fold(1u64, |a, l| a.saturating_mul(len(l)));
-        let workloads = (self.workloads.len() as u64)
-            .saturating_mul(product(&self.workload_knobs.iter().collect::<Vec<_>>()));
+        let mut lists: Vec<&Vec<Given>> = self.workload_knobs.iter().collect();
+        lists.push(&self.variants);
+        let workloads = (self.workloads.len() as u64).saturating_mul(product(&lists));
         let strategies = self
             .strategies
             .iter()
-            .map(|(name, _)| product(&self.strategy_lists(name)))
+            .map(|(kind, _)| product(&self.strategy_lists(*kind)))
             .fold(0u64, u64::saturating_add);
         limit::check(
             what,
@@ -118,61 +112,104 @@ fn product(dims: &[&Vec<Given>]) -> Vec<Vec<Given>> {
     out
 }
 
-fn find(point: &[Given], knob: Knob) -> Option<&Value> {
-    point.iter().find(|g| g.knob == knob).map(|g| &g.value)
+/// The knob values of a grid point.
+fn knob_values(point: &[Given], seed: u64) -> KnobValues {
+    let mut knobs = KnobValues::seeded(seed);
+    for g in point.iter().filter(|g| g.key != "variant" && g.key != "workers") {
+        knobs.set(g.key, g.value.clone());
+    }
+    knobs
 }
 
-fn count_of(point: &[Given], knob: Knob) -> Option<u32> {
-    match find(point, knob) {
-        Some(Value::Count(n)) => Some(*n),
-        _ => None,
-    }
+fn text_of(point: &[Given], key: &str) -> Option<String> {
+    point.iter().find(|g| g.key == key).and_then(|g| match &g.value {
+        KnobValue::Text(t) => Some(t.clone()),
+        KnobValue::Number(_) | KnobValue::Switch(_) => None,
+    })
 }
 
-fn size_of(point: &[Given], knob: Knob) -> Option<usize> {
-    match find(point, knob) {
-        Some(Value::Size(n)) => Some(*n),
-        _ => None,
-    }
+fn workers_of(point: &[Given]) -> Option<u32> {
+    point.iter().find(|g| g.key == "workers").and_then(|g| match g.value {
+        KnobValue::Number(n) => u32::try_from(n).ok(),
+        KnobValue::Switch(_) | KnobValue::Text(_) => None,
+    })
 }
 
-fn text_of(point: &[Given], knob: Knob) -> Option<String> {
-    match find(point, knob) {
-        Some(Value::Text(t)) => Some(t.clone()),
-        _ => None,
+/// The descriptions of knob `key`: those of the block's workloads and
+/// strategies, else every registered one.
+fn descs_of(key: &str, d: &Dims) -> Vec<&'static KnobDesc> {
+    let of_block: Vec<&'static KnobDesc> = d
+        .workloads
+        .iter()
+        .flat_map(|(w, _)| w.desc().knobs)
+        .chain(d.strategies.iter().flat_map(|(s, _)| s.desc().knobs))
+        .filter(|k| k.key == key)
+        .collect();
+    if !of_block.is_empty() {
+        return of_block;
     }
-}
-
-fn workload_knobs(point: &[Given], seed: u64) -> WorkloadKnobs {
-    WorkloadKnobs {
-        chunk: size_of(point, Knob::Chunk),
-        buffer: size_of(point, Knob::Buffer),
-        fsync: matches!(find(point, Knob::Fsync), Some(Value::Flag(true))),
-        lines: count_of(point, Knob::Lines),
-        segments: count_of(point, Knob::Segments),
-        reads: count_of(point, Knob::Reads),
-        block: match find(point, Knob::Block) {
-            Some(Value::Bytes(b)) => Some(*b),
-            _ => None,
-        },
-        pattern: text_of(point, Knob::Pattern),
-        seed,
-    }
+    let workloads = workload::descriptions().into_iter().flat_map(|w| w.knobs);
+    let strategies = strategy::descriptions().into_iter().flat_map(|s| s.knobs);
+    workloads
+        .chain(strategies)
+        .chain(std::iter::once(&strategy::WORKERS))
+        .filter(|k| k.key == key)
+        .collect()
 }
 
 impl Experiment {
-    fn key(knob: Knob) -> String {
-        format!("grid.{}", knob.key())
+    fn key(key: &str) -> String {
+        format!("grid.{key}")
     }
 
-    fn texts(l: &Option<List<String>>, knob: Knob) -> Vec<Given> {
+    /// A number element, checked against every description of its knob.
+    fn number(
+        &self,
+        key: &'static str,
+        n: u64,
+        shown: String,
+        span: Range<usize>,
+        d: &Dims,
+    ) -> Result<Given, ExperimentError> {
+        let display = if shown == n.to_string() {
+            shown.clone()
+        } else {
+            format!("{shown:?}")
+        };
+        for knob in descs_of(key, d) {
+            knob.check(n).map_err(|e: KnobError| {
+                self.source
+                    .invalid(&span, Self::key(key), &display, e.allowed)
+            })?;
+        }
+        Ok(Given {
+            key,
+            value: KnobValue::Number(n),
+            shown,
+            span,
+        })
+    }
+
+    fn texts(l: &Option<List<String>>, key: &'static str) -> Vec<Given> {
         l.iter()
             .flatten()
             .map(|s| Given {
-                knob,
-                value: Value::Text(s.get_ref().clone()),
+                key,
+                value: KnobValue::Text(s.get_ref().clone()),
                 shown: s.get_ref().clone(),
                 span: s.span(),
+            })
+            .collect()
+    }
+
+    fn switches(l: &Option<List<bool>>, key: &'static str) -> Vec<Given> {
+        l.iter()
+            .flatten()
+            .map(|f| Given {
+                key,
+                value: KnobValue::Switch(*f.get_ref()),
+                shown: f.get_ref().to_string(),
+                span: f.span(),
             })
             .collect()
     }
@@ -180,32 +217,24 @@ impl Experiment {
     fn counts(
         &self,
         l: &Option<List<u32>>,
-        knob: Knob,
-        range: Count,
+        key: &'static str,
+        d: &Dims,
     ) -> Result<Vec<Given>, ExperimentError> {
         l.iter()
             .flatten()
             .map(|s| {
                 let n = *s.get_ref();
-                if !range.contains(n) {
-                    return Err(self.source.invalid(
-                        &s.span(),
-                        Self::key(knob),
-                        n,
-                        range.allowed(),
-                    ));
-                }
-                Ok(Given {
-                    knob,
-                    value: Value::Count(n),
-                    shown: n.to_string(),
-                    span: s.span(),
-                })
+                self.number(key, u64::from(n), n.to_string(), s.span(), d)
             })
             .collect()
     }
 
-    fn sizes(&self, l: &Option<List<String>>, knob: Knob) -> Result<Vec<Given>, ExperimentError> {
+    fn sizes(
+        &self,
+        l: &Option<List<String>>,
+        key: &'static str,
+        d: &Dims,
+    ) -> Result<Vec<Given>, ExperimentError> {
         l.iter()
             .flatten()
             .map(|s| {
@@ -213,30 +242,12 @@ impl Experiment {
                 let bytes = parse_size(text).map_err(|e| {
                     self.source.invalid(
                         &s.span(),
-                        Self::key(knob),
+                        Self::key(key),
                         format!("{text:?}"),
                         e.to_string(),
                     )
                 })?;
-                let value = if knob == Knob::Block {
-                    Value::Bytes(bytes)
-                } else {
-                    let n = build::check_size(knob, bytes).map_err(|e| {
-                        self.source.invalid(
-                            &s.span(),
-                            Self::key(knob),
-                            format!("{text:?}"),
-                            e.allowed,
-                        )
-                    })?;
-                    Value::Size(n)
-                };
-                Ok(Given {
-                    knob,
-                    value,
-                    shown: text.clone(),
-                    span: s.span(),
-                })
+                self.number(key, bytes, text.clone(), s.span(), d)
             })
             .collect()
     }
@@ -281,41 +292,39 @@ impl Experiment {
                 "{}: a [[grid]] block ({}) has no `workload` list; allowed workloads: {}",
                 self.source.file,
                 b.name.as_deref().unwrap_or("unnamed"),
-                WORKLOADS.join(", ")
+                workload::names().join(", ")
             )));
         };
         for n in names {
-            if build::variants(n.get_ref()).is_none() {
-                return Err(self.source.invalid(
+            let kind = workload::kind(n.get_ref()).ok_or_else(|| {
+                self.source.invalid(
                     &n.span(),
                     "grid.workload",
                     format!("{:?}", n.get_ref()),
-                    format!("allowed: {}", WORKLOADS.join(", ")),
-                ));
-            }
-            d.workloads.push((n.get_ref().clone(), n.span()));
+                    format!("allowed: {}", workload::names().join(", ")),
+                )
+            })?;
+            d.workloads.push((kind, n.span()));
         }
-        let variants = Self::texts(&b.variant, Knob::Variant);
+        let variants = Self::texts(&b.variant, "variant");
         for v in &variants {
-            let Value::Text(name) = &v.value else {
-                continue;
-            };
             let known = d
                 .workloads
                 .iter()
-                .any(|(w, _)| build::variants(w).is_some_and(|vs| vs.contains(&name.as_str())));
+                .any(|(w, _)| w.desc().variant(&v.shown).is_some());
             if !known {
                 let allowed: Vec<String> = d
                     .workloads
                     .iter()
                     .map(|(w, _)| {
-                        format!("{w}: {}", build::variants(w).unwrap_or_default().join(", "))
+                        let names: Vec<&str> = w.desc().variants.iter().map(|v| v.name).collect();
+                        format!("{w}: {}", names.join(", "))
                     })
                     .collect();
                 return Err(self.source.invalid(
                     &v.span,
                     "grid.variant",
-                    format!("{name:?}"),
+                    format!("{:?}", v.shown),
                     format!(
                         "not a variant of any workload of this block; allowed: {}",
                         allowed.join("; ")
@@ -323,28 +332,20 @@ impl Experiment {
                 ));
             }
         }
-        let fsync: Vec<Given> = b
-            .fsync
-            .iter()
-            .flatten()
-            .map(|f| Given {
-                knob: Knob::Fsync,
-                value: Value::Flag(*f.get_ref()),
-                shown: f.get_ref().to_string(),
-                span: f.span(),
-            })
-            .collect();
-        d.workload_knobs = vec![
-            variants,
-            self.sizes(&b.chunk, Knob::Chunk)?,
-            self.sizes(&b.buffer, Knob::Buffer)?,
-            fsync,
-            self.counts(&b.append_lines, Knob::Lines, keys::APPEND_LINES)?,
-            self.counts(&b.segments, Knob::Segments, keys::SEGMENTS)?,
-            self.counts(&b.reads, Knob::Reads, keys::READS)?,
-            self.sizes(&b.block, Knob::Block)?,
-            Self::texts(&b.pattern, Knob::Pattern),
+        d.variants = variants;
+        // The grid keys of workload knobs (the file's shape names them; the
+        // ranges are the descriptions').
+        let knobs = vec![
+            self.sizes(&b.chunk, "chunk", d)?,
+            self.sizes(&b.buffer, "buffer", d)?,
+            Self::switches(&b.fsync, "fsync"),
+            self.counts(&b.append_lines, "append_lines", d)?,
+            self.counts(&b.segments, "segments", d)?,
+            self.counts(&b.reads, "reads", d)?,
+            self.sizes(&b.block, "block", d)?,
+            Self::texts(&b.pattern, "pattern"),
         ];
+        d.workload_knobs = knobs;
         Ok(())
     }
 }
@@ -354,7 +355,7 @@ impl Experiment {
         let default = [toml::Spanned::new(0..0, "sequential".to_string())];
         let names = b.strategy.as_deref().unwrap_or(&default);
         for n in names {
-            let name = build::strategy_name(n.get_ref()).map_err(|e| {
+            let kind: StrategyKind = n.get_ref().parse().map_err(|e: KnobError| {
                 self.source.invalid(
                     &n.span(),
                     "grid.strategy",
@@ -362,7 +363,7 @@ impl Experiment {
                     e.allowed,
                 )
             })?;
-            if name == "command" && b.command.is_none() {
+            if kind == StrategyKind::Command && b.command.is_none() {
                 return Err(self.source.invalid(
                     &n.span(),
                     "grid.strategy",
@@ -370,13 +371,16 @@ impl Experiment {
                     "the command strategy needs a `command` list of templates in the same block",
                 ));
             }
-            d.strategies.push((name, n.span()));
+            d.strategies.push((kind, n.span()));
         }
-        d.workers = self.counts(&b.workers, Knob::Workers, keys::WORKERS)?;
-        d.threads = self.counts(&b.threads, Knob::Threads, keys::WORKERS)?;
-        d.batch = self.counts(&b.batch, Knob::Batch, keys::BATCH)?;
-        d.tokio_threads = self.counts(&b.tokio_threads, Knob::TokioThreads, keys::WORKERS)?;
-        d.command = Self::texts(&b.command, Knob::Command);
+        d.workers = self.counts(&b.workers, "workers", d)?;
+        let knobs = vec![
+            self.counts(&b.threads, "threads", d)?,
+            self.counts(&b.batch, "batch", d)?,
+            self.counts(&b.tokio_threads, "tokio_threads", d)?,
+            Self::texts(&b.command, "command"),
+        ];
+        d.strategy_knobs = knobs;
         d.caches = match &b.cache {
             Some(l) => l.iter().map(|c| (*c.get_ref(), Some(c.span()))).collect(),
             None => vec![(CacheState::Warm, None)],
@@ -415,14 +419,14 @@ impl Experiment {
         Ok(())
     }
 
-    /// An error of the builder, placed at the element that caused it.
-    fn placed(&self, e: BuildError, point: &[Given], fallback: &Range<usize>) -> ExperimentError {
+    /// An error of a build, placed at the element that caused it.
+    fn placed(&self, e: KnobError, point: &[Given], fallback: &Range<usize>) -> ExperimentError {
         let span = point
             .iter()
-            .find(|g| g.knob == e.knob)
+            .find(|g| g.key == e.key)
             .map_or(fallback.clone(), |g| g.span.clone());
         self.source
-            .invalid(&span, Self::key(e.knob), e.value, e.allowed)
+            .invalid(&span, Self::key(e.key), e.value, e.allowed)
     }
 
     /// The distinct workloads of the block, with the grid point each came from.
@@ -432,38 +436,40 @@ impl Experiment {
         seed: u64,
         out: &mut Expansion,
     ) -> Result<Vec<(Workload, Range<usize>)>, ExperimentError> {
-        let lists: Vec<&Vec<Given>> = d.workload_knobs.iter().collect();
+        let mut lists: Vec<&Vec<Given>> = vec![&d.variants];
+        lists.extend(d.workload_knobs.iter());
         let mut seen: Vec<(Workload, Vec<Given>, Range<usize>)> = Vec::new();
         // Index of each distinct workload in `seen`, by its debug form, so a
         // grid of many points is deduplicated in linear time.
         let mut index: HashMap<String, usize> = HashMap::new();
-        for (name, wspan) in &d.workloads {
-            let variants = build::variants(name).unwrap_or_default();
+        for (kind, wspan) in &d.workloads {
+            let desc = kind.desc();
             for point in product(&lists) {
-                let variant = text_of(&point, Knob::Variant);
-                if let Some(v) = variant.as_deref().filter(|v| !variants.contains(v)) {
+                let variant = text_of(&point, "variant");
+                if let Some(v) = variant.as_deref().filter(|v| desc.variant(v).is_none()) {
                     let span = point
                         .iter()
-                        .find(|g| g.knob == Knob::Variant)
+                        .find(|g| g.key == "variant")
                         .map_or(wspan.clone(), |g| g.span.clone());
+                    let names: Vec<&str> = desc.variants.iter().map(|v| v.name).collect();
                     out.skipped.push(Skipped {
                         place: self.source.place(span.start),
-                        combination: format!("{name} {v}"),
+                        combination: format!("{kind} {v}"),
                         reason: format!(
-                            "{v} is not a variant of {name} (its variants: {})",
-                            variants.join(", ")
+                            "{v} is not a variant of {kind} (its variants: {})",
+                            names.join(", ")
                         ),
                     });
                     continue;
                 }
-                let knobs = workload_knobs(&point, seed);
-                let w = build::workload(name, variant.as_deref(), &knobs)
+                let knobs = knob_values(&point, seed);
+                let w = workload::build(desc.name, variant.as_deref(), &knobs)
                     .map_err(|e| self.placed(e, &point, wspan))?;
                 let key = format!("{w:?}");
                 if let Some((_, kept, _)) = index.get(&key).map(|i| &seen[*i]) {
                     let differing: Vec<String> = point
                         .iter()
-                        .filter(|g| !kept.iter().any(|k| k.knob == g.knob && k.value == g.value))
+                        .filter(|g| !kept.iter().any(|k| k.key == g.key && k.value == g.value))
                         .map(Given::label)
                         .collect();
                     let reason = if differing.is_empty() {
@@ -502,22 +508,16 @@ impl Experiment {
     fn strategies(&self, d: &Dims) -> Result<Vec<(Strategy, Range<usize>)>, ExperimentError> {
         let mut out: Vec<(Strategy, Range<usize>)> = Vec::new();
         let mut distinct: HashSet<String> = HashSet::new();
-        for (name, span) in &d.strategies {
-            let lists = d.strategy_lists(name);
+        let default_workers = strategy::WORKERS.default_number().unwrap_or(4) as u32;
+        for (kind, span) in &d.strategies {
+            let lists = d.strategy_lists(*kind);
             for point in product(&lists) {
-                let knobs = StrategyKnobs {
-                    threads: count_of(&point, Knob::Threads).into_iter().collect(),
-                    batch: count_of(&point, Knob::Batch),
-                    tokio_threads: count_of(&point, Knob::TokioThreads),
-                    command: text_of(&point, Knob::Command),
-                };
-                let workers = count_of(&point, Knob::Workers).unwrap_or(4);
-                for s in build::strategies(name, workers, &knobs)
-                    .map_err(|e| self.placed(e, &point, span))?
-                {
-                    if distinct.insert(format!("{s:?}")) {
-                        out.push((s, span.clone()));
-                    }
+                let knobs = knob_values(&point, 0);
+                let workers = workers_of(&point).unwrap_or(default_workers);
+                let s = strategy::build(kind.name(), workers, &knobs)
+                    .map_err(|e| self.placed(e, &point, span))?;
+                if distinct.insert(format!("{s:?}")) {
+                    out.push((s, span.clone()));
                 }
             }
         }

@@ -6,8 +6,9 @@
 //! Owns: the ranges and descriptions. Does not own: parsing (`file`) or what
 //! a value means (`grid`, `expand`, `build`).
 
-use super::build::MAX_WORKERS;
 use super::settings::Wait;
+use crate::describe::{KnobDesc, KnobKind};
+use crate::{strategy, workload};
 
 /// An inclusive range of integers a count key accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,16 +46,6 @@ pub const CORPUS_FILES: Count = Count::new(1, 10_000_000);
 pub const CORPUS_LINES: Count = Count::new(1, 100_000_000);
 /// `[corpus] values`.
 pub const CORPUS_VALUES: Count = Count::new(1, 1000);
-/// `[[grid]] workers`, `threads`, `tokio_threads`.
-pub const WORKERS: Count = Count::new(1, MAX_WORKERS);
-/// `[[grid]] batch` (0 = even split).
-pub const BATCH: Count = Count::new(0, 1_000_000);
-/// `[[grid]] append_lines`.
-pub const APPEND_LINES: Count = Count::new(1, 10_000_000);
-/// `[[grid]] segments`.
-pub const SEGMENTS: Count = Count::new(1, 65_536);
-/// `[[grid]] reads`.
-pub const READS: Count = Count::new(1, 100_000_000);
 /// `[[grid]] kill_at`: percent of tasks done, 0 = run to the end.
 pub const KILL_AT: Count = Count::new(0, 99);
 
@@ -63,7 +54,45 @@ pub const KILL_AT: Count = Count::new(0, 99);
 /// the value was one element of a list (grid keys are lists).
 pub fn expected(key: &str, element: bool) -> String {
     let count = |c: Count| format!("an integer from {} to {}", c.min, c.max);
-    let (list, item) = match key {
+    let (list, item) = match knob(key) {
+        Some(k) => (true, knob_phrase(k)),
+        None => other_key(key, count),
+    };
+    if list && !element {
+        format!("a list, each {item}, such as [{}]", example(key))
+    } else {
+        item
+    }
+}
+
+/// The first description of a workload or strategy knob keyed `key`.
+fn knob(key: &str) -> Option<&'static KnobDesc> {
+    let workloads = workload::descriptions().into_iter().flat_map(|w| w.knobs);
+    let strategies = strategy::descriptions().into_iter().flat_map(|s| s.knobs);
+    workloads
+        .chain(strategies)
+        .chain(std::iter::once(&strategy::WORKERS))
+        .find(|k| k.key == key)
+}
+
+/// What a knob's element is, from its description.
+fn knob_phrase(k: &KnobDesc) -> String {
+    match k.kind {
+        KnobKind::Size { .. } => format!(
+            "a size in quotes ({}), such as \"{}\"",
+            k.kind,
+            if k.default.is_empty() { "64KiB" } else { k.default }
+        ),
+        KnobKind::Count { min, max } => format!("an integer from {min} to {max}"),
+        KnobKind::Switch => "true or false".into(),
+        KnobKind::Text if k.key == "command" => "a command template in quotes".into(),
+        KnobKind::Text => "a text in quotes".into(),
+    }
+}
+
+/// What a key that is not a knob accepts: (whether it is a list, the phrase).
+fn other_key(key: &str, count: impl Fn(Count) -> String) -> (bool, String) {
+    match key {
         "reps" => (false, count(REPS)),
         "warmup" => (false, count(WARMUP)),
         "files" => (false, count(CORPUS_FILES)),
@@ -82,44 +111,26 @@ pub fn expected(key: &str, element: bool) -> String {
         "baseline" => (false, "true or false".into()),
         "claims" => (true, "a claim id in quotes".into()),
         "scales" => (true, "\"quick\", \"default\" or \"seed\"".into()),
-        "workload" | "variant" | "strategy" | "pattern" => (true, "a name in quotes".into()),
-        "command" => (true, "a command template in quotes".into()),
+        "workload" | "variant" | "strategy" => (true, "a name in quotes".into()),
         "cache" => (true, "\"warm\" or \"cold\"".into()),
-        "workers" | "threads" | "tokio_threads" => (true, count(WORKERS)),
-        "batch" => (true, count(BATCH)),
-        "append_lines" => (true, count(APPEND_LINES)),
-        "segments" => (true, count(SEGMENTS)),
-        "reads" => (true, count(READS)),
         "kill_at" => (true, count(KILL_AT)),
         "first_files" => (
             true,
             "an integer from 1 up to the corpus's file count".into(),
         ),
-        "chunk" | "buffer" => (
-            true,
-            "a size in quotes from 1 byte to 1GiB, such as \"64KiB\"".into(),
-        ),
-        "block" => (true, "a size in quotes, such as \"4KiB\"".into()),
-        "fsync" => (true, "true or false".into()),
         "corpus" | "scale" | "quick" | "default" | "seed" => (false, "a table".into()),
         _ => (false, "a value of another type".into()),
-    };
-    if list && !element {
-        format!("a list, each {item}, such as [{}]", example(key))
-    } else {
-        item
     }
 }
 
 /// A one-element example list for `key`.
 fn example(key: &str) -> &'static str {
-    match key {
-        "fsync" => "false",
-        "workers" | "threads" | "tokio_threads" | "batch" | "segments" | "kill_at"
-        | "first_files" | "append_lines" | "reads" => "4",
-        "cache" => "\"warm\"",
-        "scales" => "\"quick\"",
-        "chunk" | "buffer" | "block" => "\"64KiB\"",
-        _ => "\"...\"",
+    match (knob(key).map(|k| k.kind), key) {
+        (Some(KnobKind::Switch), _) => "false",
+        (Some(KnobKind::Count { .. }), _) | (None, "kill_at" | "first_files") => "4",
+        (Some(KnobKind::Size { .. }), _) => "\"64KiB\"",
+        (None, "cache") => "\"warm\"",
+        (None, "scales") => "\"quick\"",
+        (Some(KnobKind::Text), _) | (None, _) => "\"...\"",
     }
 }

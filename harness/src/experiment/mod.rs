@@ -3,8 +3,9 @@
 //! command line or from experiment files; nothing downstream sees clap or
 //! TOML types.
 //!
-//! - [`build`]: workloads and strategies from names and knobs (shared by the
-//!   command line and experiment files);
+//! - workloads and strategies are built from names and knob values by their
+//!   registries ([`crate::workload::build`], [`crate::strategy::build`]),
+//!   shared with the command line;
 //! - `file`: the TOML format as written, with positions, and its errors;
 //! - `grid`, `expand`: one file at one scale, its grid expanded, meaningless
 //!   combinations skipped with a note;
@@ -12,7 +13,6 @@
 //! - [`limit`]: how many scenarios a run may hold, counted before expanding;
 //! - `order`: the schedule of repetitions.
 
-pub mod build;
 mod expand;
 mod file;
 mod grid;

@@ -19,9 +19,8 @@ use crate::experiment::Order;
 use crate::measure::cache::{CacheState, ColdMethod};
 use crate::measure::quiet::Settle;
 use crate::strategy::Strategy;
-use crate::workload::{
-    AppendSpec, CopySpec, RandomSpec, ReadSpec, SaveSpec, ScanSpec, StreamSpec, Workload, WriteSpec,
-};
+use crate::describe::KnobValues;
+use crate::workload::Workload;
 
 /// Fewest repetitions a tuning point may have: fewer give no interval worth
 /// reading.
@@ -199,7 +198,7 @@ pub struct TuneConfig {
 
 fn invalid(flag: &'static str, value: impl ToString, allowed: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
-        flag,
+        flag: flag.into(),
         value: value.to_string(),
         allowed: allowed.into(),
     }
@@ -300,26 +299,8 @@ fn corpus_args(args: &TuneArgs) -> CorpusArgs {
 pub fn workloads(names: &[String], seed: u64) -> Result<Vec<Workload>, ConfigError> {
     let mut out: Vec<Workload> = Vec::new();
     for name in names {
-        let w = match name.as_str() {
-            "read" => Workload::Read(ReadSpec::default()),
-            "write" => Workload::Write(WriteSpec::default()),
-            "copy" => Workload::Copy(CopySpec::default()),
-            "append" => Workload::Append(AppendSpec::default()),
-            "atomic-save" => Workload::AtomicSave(SaveSpec::default()),
-            "stream" => Workload::Stream(StreamSpec::default()),
-            "scan" => Workload::Scan(ScanSpec::default()),
-            "random" => Workload::Random(RandomSpec {
-                seed,
-                ..RandomSpec::default()
-            }),
-            other => {
-                return Err(invalid(
-                    "--workload",
-                    other,
-                    "allowed: read, write, copy, append, atomic-save, stream, scan, random",
-                ))
-            }
-        };
+        let w = crate::workload::build(name, None, &KnobValues::seeded(seed))
+            .map_err(|e| invalid("--workload", name, e.allowed))?;
         if !out.contains(&w) {
             out.push(w);
         }
