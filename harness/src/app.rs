@@ -26,7 +26,7 @@ pub const EXIT_FAILED_SCENARIOS: u8 = 2;
 /// Anything that stops the command; the message names the file, flag or value.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let single_process = match &cli.command {
-        Command::Run(_) | Command::Worker => None,
+        Command::Run(_) | Command::Worker | Command::Describe(_) => None,
         Command::Corpus(_) => Some("corpus"),
         Command::BenchAll(_) => Some("bench-all"),
         Command::Report(_) => Some("report"),
@@ -51,6 +51,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Compare(args) => crate::report::compare_command(&args),
         Command::Claims(args) => crate::claims::command(&args),
         Command::Tune(args) => crate::tune::command(&args),
+        Command::Describe(args) => {
+            let tables = if args.markdown {
+                crate::catalog::markdown()
+            } else {
+                crate::catalog::text()
+            };
+            print!("{tables}");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Worker => {
             crate::strategy::worker::main().context("worker process")?;
             Ok(ExitCode::SUCCESS)

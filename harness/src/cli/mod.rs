@@ -42,9 +42,20 @@ pub enum Command {
     Claims(ClaimsArgs),
     /// Sweep worker counts and recommend how many workers to use on this machine.
     Tune(Box<TuneArgs>),
+    /// List every workload (variants, knobs with defaults and ranges) and
+    /// every strategy (knobs, what it cannot run and why).
+    Describe(DescribeArgs),
     /// Internal: a worker process of the processes and nested strategies.
     #[command(hide = true)]
     Worker,
+}
+
+/// `iolab describe`
+#[derive(Debug, Args, Clone)]
+pub struct DescribeArgs {
+    /// Print the README's workload and strategy tables in Markdown, between their markers.
+    #[arg(long)]
+    pub markdown: bool,
 }
 
 /// `iolab corpus …`

@@ -444,7 +444,8 @@ fn strategies(args: &RunArgs) -> Result<Vec<Strategy>, ConfigError> {
         .iter()
         .map(|name| name.parse::<StrategyKind>())
         .collect::<Result<Vec<_>, _>>()?;
-    if kinds.iter().all(|k| *k == StrategyKind::Sequential) && args.workers.iter().any(|w| *w != 1) {
+    if kinds.iter().all(|k| *k == StrategyKind::Sequential) && args.workers.iter().any(|w| *w != 1)
+    {
         return Err(invalid(
             "--workers",
             args.workers.iter().map(u32::to_string).collect::<Vec<_>>().join(","),

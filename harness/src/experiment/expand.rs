@@ -56,11 +56,10 @@ impl Dims {
         let workers = (kind != StrategyKind::Sequential).then_some(&self.workers);
         workers
             .into_iter()
-            .chain(
-                self.strategy_knobs
-                    .iter()
-                    .filter(|l| l.first().is_some_and(|g| desc.knobs.iter().any(|k| k.key == g.key))),
-            )
+            .chain(self.strategy_knobs.iter().filter(|l| {
+                l.first()
+                    .is_some_and(|g| desc.knobs.iter().any(|k| k.key == g.key))
+            }))
             .collect()
     }
 
@@ -115,24 +114,33 @@ fn product(dims: &[&Vec<Given>]) -> Vec<Vec<Given>> {
 /// The knob values of a grid point.
 fn knob_values(point: &[Given], seed: u64) -> KnobValues {
     let mut knobs = KnobValues::seeded(seed);
-    for g in point.iter().filter(|g| g.key != "variant" && g.key != "workers") {
+    for g in point
+        .iter()
+        .filter(|g| g.key != "variant" && g.key != "workers")
+    {
         knobs.set(g.key, g.value.clone());
     }
     knobs
 }
 
 fn text_of(point: &[Given], key: &str) -> Option<String> {
-    point.iter().find(|g| g.key == key).and_then(|g| match &g.value {
-        KnobValue::Text(t) => Some(t.clone()),
-        KnobValue::Number(_) | KnobValue::Switch(_) => None,
-    })
+    point
+        .iter()
+        .find(|g| g.key == key)
+        .and_then(|g| match &g.value {
+            KnobValue::Text(t) => Some(t.clone()),
+            KnobValue::Number(_) | KnobValue::Switch(_) => None,
+        })
 }
 
 fn workers_of(point: &[Given]) -> Option<u32> {
-    point.iter().find(|g| g.key == "workers").and_then(|g| match g.value {
-        KnobValue::Number(n) => u32::try_from(n).ok(),
-        KnobValue::Switch(_) | KnobValue::Text(_) => None,
-    })
+    point
+        .iter()
+        .find(|g| g.key == "workers")
+        .and_then(|g| match g.value {
+            KnobValue::Number(n) => u32::try_from(n).ok(),
+            KnobValue::Switch(_) | KnobValue::Text(_) => None,
+        })
 }
 
 /// The descriptions of knob `key`: those of the block's workloads and

@@ -79,9 +79,13 @@ fn knob(key: &str) -> Option<&'static KnobDesc> {
 fn knob_phrase(k: &KnobDesc) -> String {
     match k.kind {
         KnobKind::Size { .. } => format!(
-            "a size in quotes ({}), such as \"{}\"",
-            k.kind,
-            if k.default.is_empty() { "64KiB" } else { k.default }
+            "a size in quotes from {}, such as \"{}\"",
+            k.kind.to_string().trim_start_matches("allowed "),
+            if k.default.is_empty() {
+                "64KiB"
+            } else {
+                k.default
+            }
         ),
         KnobKind::Count { min, max } => format!("an integer from {min} to {max}"),
         KnobKind::Switch => "true or false".into(),

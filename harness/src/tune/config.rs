@@ -15,11 +15,11 @@ use super::planner::{Limits, Setting};
 use crate::cli::plan::{self, ConfigError, MAX_WORKERS};
 use crate::cli::{CorpusArgs, TuneArgs};
 use crate::corpus::CorpusSpec;
+use crate::describe::KnobValues;
 use crate::experiment::Order;
 use crate::measure::cache::{CacheState, ColdMethod};
 use crate::measure::quiet::Settle;
 use crate::strategy::Strategy;
-use crate::describe::KnobValues;
 use crate::workload::Workload;
 
 /// Fewest repetitions a tuning point may have: fewer give no interval worth

@@ -27,6 +27,7 @@ mod copy;
 mod noop;
 mod random;
 mod read;
+#[macro_use]
 mod registry;
 mod scan;
 mod stream;
@@ -38,12 +39,34 @@ pub use copy::{CopyMethod, CopySpec};
 pub use noop::NoopSpec;
 pub use random::{offset as random_offset, RandomMethod, RandomSpec};
 pub use read::{ReadMethod, ReadSpec};
-pub use registry::{
-    build, describe, descriptions, kind, names, pick_variant, Workload, WorkloadKind,
-};
+pub use registry::{build, describe, descriptions, kind, names, pick_variant};
 pub use scan::{ScanMethod, ScanSpec};
 pub use stream::StreamSpec;
 pub use write::{WriteSpec, CHUNK_SIZE, MAX_CHUNK};
+
+// The registration list: each workload once, its variant name (the
+// kebab-case of which is its serialized tag and must equal its
+// description's name) and its spec type, declared in its own module.
+workloads! {
+    /// Generate one file's CSV content and save it (the tutorials' "save").
+    Write(write::WriteSpec),
+    /// Load one whole corpus file into memory.
+    Read(read::ReadSpec),
+    /// Copy one corpus file into the scratch directory.
+    Copy(copy::CopySpec),
+    /// Each task appends one line to a single shared file.
+    Append(append::AppendSpec),
+    /// Overwrite an existing file with new content, safely or not.
+    AtomicSave(atomic::SaveSpec),
+    /// Read the large file line by line, counting lines that hold a pattern.
+    Stream(stream::StreamSpec),
+    /// Read the large file end to end, counting its lines.
+    Scan(scan::ScanSpec),
+    /// Read fixed-size blocks at random aligned offsets of the large file.
+    Random(random::RandomSpec),
+    /// A task that does nothing: the calibration of a strategy's dispatch cost.
+    Noop(noop::NoopSpec),
+}
 
 use std::io;
 use std::path::{Path, PathBuf};

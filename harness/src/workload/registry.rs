@@ -1,5 +1,5 @@
-//! The one list of workloads. Each workload appears once, in the
-//! [`workloads!`] invocation at the bottom: its spec type, which implements
+//! The machinery of the one list of workloads. Each workload appears once,
+//! in the `workloads!` invocation in `workload/mod.rs`: its spec type, which implements
 //! [`WorkloadSpec`] in the workload's own module (description, build from
 //! a variant name and knob values, the task's work, its verification). The
 //! macro generates the [`Workload`] enum (the serialized form worker
@@ -19,10 +19,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::{
-    AppendSpec, CopySpec, Evidence, Lane, NoopSpec, RandomSpec, ReadSpec, RunCheck, SaveSpec,
-    ScanSpec, Shared, StreamSpec, TaskContext, TaskOutput, WriteSpec,
-};
+use super::{Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput, Workload, WorkloadKind};
 use crate::corpus::Corpus;
 use crate::describe::{Capability, KnobError, KnobValues, VariantDesc, WorkloadDesc};
 use crate::io::Io;
@@ -144,10 +141,12 @@ pub(super) fn needs_every_task(name: &str, finished: usize, tasks: usize) -> Run
     ))
 }
 
+/// Generate [`Workload`], [`WorkloadKind`] and the dispatch from the
+/// registration list in `workload/mod.rs`.
 macro_rules! workloads {
     ($( $(#[$doc:meta])* $Variant:ident($Spec:ty), )*) => {
         /// One workload with its knobs: the form worker processes receive.
-        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
         #[serde(tag = "workload", rename_all = "kebab-case")]
         pub enum Workload {
             $( $(#[$doc])* $Variant($Spec), )*
@@ -165,20 +164,20 @@ macro_rules! workloads {
             pub const ALL: &'static [WorkloadKind] = &[$(WorkloadKind::$Variant),*];
 
             /// Its description.
-            pub fn desc(self) -> &'static WorkloadDesc {
+            pub fn desc(self) -> &'static $crate::describe::WorkloadDesc {
                 match self {
-                    $(WorkloadKind::$Variant => &<$Spec as WorkloadSpec>::DESCRIPTION,)*
+                    $(WorkloadKind::$Variant => &<$Spec as $crate::workload::registry::WorkloadSpec>::DESCRIPTION,)*
                 }
             }
 
             fn build_variant(
                 self,
-                variant: &'static VariantDesc,
-                knobs: &KnobValues,
-            ) -> Result<Workload, KnobError> {
+                variant: &'static $crate::describe::VariantDesc,
+                knobs: &$crate::describe::KnobValues,
+            ) -> Result<Workload, $crate::describe::KnobError> {
                 match self {
                     $(WorkloadKind::$Variant => {
-                        <$Spec as WorkloadSpec>::build(variant, knobs).map(Workload::$Variant)
+                        <$Spec as $crate::workload::registry::WorkloadSpec>::build(variant, knobs).map(Workload::$Variant)
                     })*
                 }
             }
@@ -195,44 +194,44 @@ macro_rules! workloads {
             /// The name of its variant (`mmap`, `rename-fsync`).
             pub fn variant(&self) -> &'static str {
                 match self {
-                    $(Workload::$Variant(s) => s.variant(),)*
+                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::variant(s),)*
                 }
             }
 
             /// The variant and knobs, as a short label (e.g. `chunk=64KiB,fsync`).
             pub fn variant_label(&self) -> String {
                 match self {
-                    $(Workload::$Variant(s) => s.label(),)*
+                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::label(s),)*
                 }
             }
 
             /// The chunk or buffer size knob in bytes, where the variant has one.
             pub fn chunk_bytes(&self) -> Option<u64> {
                 match self {
-                    $(Workload::$Variant(s) => s.chunk_bytes(),)*
+                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::chunk_bytes(s),)*
                 }
             }
 
             /// The task indices of one repetition: the files in use for
             /// per-file workloads, `0..n` otherwise.
-            pub fn task_range(&self, ctx: &TaskContext) -> Range<u32> {
+            pub fn task_range(&self, ctx: &$crate::workload::TaskContext) -> ::std::ops::Range<u32> {
                 match self {
-                    $(Workload::$Variant(s) => s.task_range(ctx),)*
+                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::task_range(s, ctx),)*
                 }
             }
 
             /// Files whose cache state the repetition controls (warm or
             /// cold) and whose residency is measured before timing.
-            pub fn inputs(&self, ctx: &TaskContext) -> Vec<PathBuf> {
+            pub fn inputs(&self, ctx: &$crate::workload::TaskContext) -> Vec<::std::path::PathBuf> {
                 match self {
-                    $(Workload::$Variant(s) => s.inputs(ctx),)*
+                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::inputs(s, ctx),)*
                 }
             }
 
             /// The file task `index` writes or reads, named in its error messages.
-            pub fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf {
+            pub fn task_path(&self, ctx: &$crate::workload::TaskContext, index: u32) -> ::std::path::PathBuf {
                 match self {
-                    $(Workload::$Variant(s) => s.task_path(ctx, index),)*
+                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::task_path(s, ctx, index),)*
                 }
             }
 
@@ -240,30 +239,30 @@ macro_rules! workloads {
             /// limited to the first N files).
             pub fn per_file(&self) -> bool {
                 match self {
-                    $(Workload::$Variant(s) => s.per_file(),)*
+                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::per_file(s),)*
                 }
             }
 
             /// Whether the workload needs the corpus's large file.
             pub fn needs_large_file(&self) -> bool {
                 match self {
-                    $(Workload::$Variant(s) => s.needs_large_file(),)*
+                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::needs_large_file(s),)*
                 }
             }
 
             /// Whether its tasks leave [`Evidence`] (so lanes reserve room for it).
             pub fn keeps_evidence(&self) -> bool {
                 match self {
-                    $(Workload::$Variant(s) => s.keeps_evidence(),)*
+                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::keeps_evidence(s),)*
                 }
             }
 
             /// Why this workload cannot run on this machine, if it cannot
             /// (the filesystem refusing `O_DIRECT` for the direct scan).
             /// Recorded as `unavailable`, not as a failure.
-            pub fn unavailable(&self, ctx: &TaskContext) -> Option<String> {
+            pub fn unavailable(&self, ctx: &$crate::workload::TaskContext) -> Option<String> {
                 match self {
-                    $(Workload::$Variant(s) => s.unavailable(ctx),)*
+                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::unavailable(s, ctx),)*
                 }
             }
 
@@ -273,9 +272,9 @@ macro_rules! workloads {
             ///
             /// # Errors
             /// I/O errors, with the path.
-            pub fn setup_repetition(&self, ctx: &TaskContext) -> io::Result<()> {
+            pub fn setup_repetition(&self, ctx: &$crate::workload::TaskContext) -> ::std::io::Result<()> {
                 match self {
-                    $(Workload::$Variant(s) => s.setup_repetition(ctx),)*
+                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::setup_repetition(s, ctx),)*
                 }
             }
 
@@ -283,13 +282,13 @@ macro_rules! workloads {
             ///
             /// # Errors
             /// I/O errors opening the shared handle or map.
-            pub async fn prepare<I: Io>(
+            pub async fn prepare<I: $crate::io::Io>(
                 &self,
                 io: &I,
-                ctx: &TaskContext,
-            ) -> io::Result<Shared<I::File>> {
+                ctx: &$crate::workload::TaskContext,
+            ) -> ::std::io::Result<$crate::workload::Shared<I::File>> {
                 match self {
-                    $(Workload::$Variant(s) => s.prepare(io, ctx).await,)*
+                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::prepare(s, io, ctx).await,)*
                 }
             }
 
@@ -297,16 +296,16 @@ macro_rules! workloads {
             ///
             /// # Errors
             /// The I/O error that stopped the task.
-            pub async fn run_task<I: Io>(
+            pub async fn run_task<I: $crate::io::Io>(
                 &self,
                 io: &I,
-                ctx: &TaskContext,
-                shared: &Shared<I::File>,
-                lane: &mut Lane<I::File>,
+                ctx: &$crate::workload::TaskContext,
+                shared: &$crate::workload::Shared<I::File>,
+                lane: &mut $crate::workload::Lane<I::File>,
                 index: u32,
-            ) -> io::Result<TaskOutput> {
+            ) -> ::std::io::Result<$crate::workload::TaskOutput> {
                 match self {
-                    $(Workload::$Variant(s) => s.run_task(io, ctx, shared, lane, index).await,)*
+                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::run_task(s, io, ctx, shared, lane, index).await,)*
                 }
             }
 
@@ -316,14 +315,14 @@ macro_rules! workloads {
             ///
             /// # Errors
             /// The I/O error of the final write or close.
-            pub async fn finish_lane<I: Io>(
+            pub async fn finish_lane<I: $crate::io::Io>(
                 &self,
                 io: &I,
-                ctx: &TaskContext,
-                lane: Lane<I::File>,
-            ) -> io::Result<()> {
+                ctx: &$crate::workload::TaskContext,
+                lane: $crate::workload::Lane<I::File>,
+            ) -> ::std::io::Result<()> {
                 match self {
-                    $(Workload::$Variant(s) => s.finish_lane(io, ctx, lane).await,)*
+                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::finish_lane(s, io, ctx, lane).await,)*
                 }
             }
 
@@ -331,13 +330,13 @@ macro_rules! workloads {
             /// process that holds it). `Err` says what is wrong.
             pub fn verify_task(
                 &self,
-                ctx: &TaskContext,
-                corpus: &Corpus,
+                ctx: &$crate::workload::TaskContext,
+                corpus: &$crate::corpus::Corpus,
                 index: u32,
-                evidence: &Evidence,
+                evidence: &$crate::workload::Evidence,
             ) -> Result<(), String> {
                 match self {
-                    $(Workload::$Variant(s) => s.verify_task(ctx, corpus, index, evidence),)*
+                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::verify_task(s, ctx, corpus, index, evidence),)*
                 }
             }
 
@@ -346,13 +345,13 @@ macro_rules! workloads {
             /// Runs after the timed region.
             pub fn verify_run(
                 &self,
-                ctx: &TaskContext,
-                corpus: &Corpus,
+                ctx: &$crate::workload::TaskContext,
+                corpus: &$crate::corpus::Corpus,
                 count_sum: u64,
                 interrupted: bool,
-            ) -> RunCheck {
+            ) -> $crate::workload::RunCheck {
                 match self {
-                    $(Workload::$Variant(s) => s.verify_run(ctx, corpus, count_sum, interrupted),)*
+                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::verify_run(s, ctx, corpus, count_sum, interrupted),)*
                 }
             }
 
@@ -363,37 +362,16 @@ macro_rules! workloads {
             /// say so.
             pub fn verify_finished(
                 &self,
-                ctx: &TaskContext,
-                corpus: &Corpus,
+                ctx: &$crate::workload::TaskContext,
+                corpus: &$crate::corpus::Corpus,
                 finished: Vec<u32>,
-            ) -> RunCheck {
+            ) -> $crate::workload::RunCheck {
                 match self {
-                    $(Workload::$Variant(s) => s.verify_finished(ctx, corpus, finished),)*
+                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::verify_finished(s, ctx, corpus, finished),)*
                 }
             }
         }
     };
-}
-
-workloads! {
-    /// Generate one file's CSV content and save it (the tutorials' "save").
-    Write(WriteSpec),
-    /// Load one whole corpus file into memory.
-    Read(ReadSpec),
-    /// Copy one corpus file into the scratch directory.
-    Copy(CopySpec),
-    /// Each task appends one line to a single shared file.
-    Append(AppendSpec),
-    /// Overwrite an existing file with new content, safely or not.
-    AtomicSave(SaveSpec),
-    /// Read the large file line by line, counting lines that hold a pattern.
-    Stream(StreamSpec),
-    /// Read the large file end to end, counting its lines.
-    Scan(ScanSpec),
-    /// Read fixed-size blocks at random aligned offsets of the large file.
-    Random(RandomSpec),
-    /// A task that does nothing: the calibration of a strategy's dispatch cost.
-    Noop(NoopSpec),
 }
 
 impl Workload {
