@@ -14,8 +14,11 @@ use crate::clients::{self, ClientOptions, Clients};
 use crate::corpus::{self, Corpus};
 use crate::experiment::{Experiment, Plan, Planned, Settings};
 use crate::interrupt::{self, EXIT_INTERRUPTED};
+use crate::results::Named as _;
 use crate::results::SummaryRow;
 use crate::runner::{self, RunOptions, RunOutcome};
+use crate::strategy::StrategyKind;
+use crate::workload::WorkloadKind;
 
 /// Exit code of a run that finished with failed or unverified scenarios.
 pub const EXIT_FAILED_SCENARIOS: u8 = 2;
@@ -364,7 +367,7 @@ fn run_planned(
 /// Whether a row's failed verification is the measurement itself: lines lost
 /// by unlocked appends, targets torn by killed writers.
 fn integrity_outcome(r: &SummaryRow) -> bool {
-    r.workload == "append" || r.killed()
+    r.is_workload(WorkloadKind::Append) || r.killed()
 }
 
 /// 0, or 2 when a scenario failed or did not verify (apart from the
@@ -487,7 +490,7 @@ fn experiment_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 
 /// The strategy as people read it; command scenarios by their program.
 fn strategy_shown(r: &SummaryRow) -> String {
-    if r.strategy == "command" {
+    if r.is_strategy(StrategyKind::Command) {
         r.scenario_id
             .split('/')
             .nth(2)
@@ -522,10 +525,10 @@ fn print_headline(out: &mut impl Write, summary: &[SummaryRow]) -> std::io::Resu
     )?;
     for r in best {
         let speedup = match (r.speedup, r.speedup_ci_low, r.speedup_ci_high) {
-            (Some(s), Some(lo), Some(hi)) if r.strategy != "sequential" => {
+            (Some(s), Some(lo), Some(hi)) if !r.is_strategy(StrategyKind::Sequential) => {
                 format!("{s:.2}× [{lo:.2} … {hi:.2}]")
             }
-            _ if r.strategy == "sequential" => "— (sequential is fastest)".into(),
+            _ if r.is_strategy(StrategyKind::Sequential) => "— (sequential is fastest)".into(),
             _ => "— (no sequential baseline)".into(),
         };
         writeln!(

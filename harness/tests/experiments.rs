@@ -112,7 +112,7 @@ fn unknown_names_list_what_is_allowed_even_in_a_scale_table() {
     );
     let err = stderr(&run(&lab, &[&f], &["--dry-run"]));
     assert!(
-        err.contains("names.toml:13:13: grid.workload = \"raed\": allowed: write, read, copy"),
+        err.contains("names.toml:13:13: grid.workload = \"raed\": allowed: read, write, copy"),
         "{err}"
     );
     let f = experiment(

@@ -4,7 +4,10 @@
 
 use super::judge::{shown, Data};
 use super::Verdict;
+use crate::results::Named as _;
 use crate::results::SummaryRow;
+use crate::strategy::StrategyKind;
+use crate::workload::WorkloadKind;
 
 /// Per scenario: its row and, per measured repetition, the count of bad items.
 struct Counts<'a> {
@@ -60,9 +63,9 @@ impl Data<'_> {
             .summary
             .iter()
             .filter(|r| {
-                r.workload == "append"
-                    && r.strategy != "sequential"
-                    && (r.strategy == "command") == python
+                r.is_workload(WorkloadKind::Append)
+                    && !r.is_strategy(StrategyKind::Sequential)
+                    && (r.is_strategy(StrategyKind::Command)) == python
             })
             .collect();
         let is_locked = |r: &&SummaryRow| {
@@ -95,7 +98,7 @@ impl Data<'_> {
         let killed: Vec<&SummaryRow> = self
             .summary
             .iter()
-            .filter(|r| r.workload == "atomic-save" && r.killed())
+            .filter(|r| r.is_workload(WorkloadKind::AtomicSave) && r.killed())
             .collect();
         let torn = |x: &crate::results::Row| x.torn;
         let in_place: Vec<&SummaryRow> = killed

@@ -1,8 +1,10 @@
 //! The verdict rules of the module doc, applied to a run's rows.
 
 use super::{Claim, Judgement, Metric, Select, Test, Verdict};
+use crate::results::Named as _;
 use crate::results::{LoadedRun, Row, SummaryRow};
 use crate::stats::{self, Bootstrap, Estimate, Interval, Sample};
+use crate::strategy::StrategyKind;
 
 /// Fewest verified repetitions per side for a verdict other than inconclusive.
 const MIN_REPS: usize = 3;
@@ -61,7 +63,7 @@ fn matches(s: &Select, r: &SummaryRow) -> bool {
 
 /// A row as people read it; command scenarios by their program.
 pub(super) fn shown(r: &SummaryRow) -> String {
-    let strategy = if r.strategy == "command" {
+    let strategy = if r.is_strategy(StrategyKind::Command) {
         r.scenario_id
             .split('/')
             .nth(2)
@@ -244,7 +246,9 @@ impl Data<'_> {
         let floor = self
             .rows
             .iter()
-            .filter(|x| !x.warmup && x.verified && x.processes == 1 && x.strategy != "command")
+            .filter(|x| {
+                !x.warmup && x.verified && x.processes == 1 && !x.is_strategy(StrategyKind::Command)
+            })
             .map(|x| x.peak_rss_bytes)
             .filter(|b| *b > 0)
             .min()

@@ -16,8 +16,10 @@ use super::claims::{Judgement, Verdict};
 use super::view;
 use super::warnings::{self, Warning};
 use crate::experiment::Order;
+use crate::results::Named as _;
 use crate::results::{DispatchCost, LoadedRun, SummaryRow};
 use crate::stats::{self, Change, Interval};
+use crate::strategy::StrategyKind;
 use crate::tune::record::TuningRecord;
 
 /// Everything a run's report shows.
@@ -328,7 +330,9 @@ fn headlines(rows: &[SummaryRow]) -> Vec<Headline> {
                 .iter()
                 .max_by(|a, b| a.mb_per_s.total_cmp(&b.mb_per_s));
             let Some(best) = best else { continue };
-            let only_sequential = of_cache.iter().all(|r| r.strategy == "sequential");
+            let only_sequential = of_cache
+                .iter()
+                .all(|r| r.is_strategy(StrategyKind::Sequential));
             let base = rows.iter().find(|r| r.scenario_id == best.baseline_id);
             out.push(Headline {
                 workload: workload.clone(),
@@ -360,7 +364,7 @@ fn throughput(r: &SummaryRow) -> String {
 
 /// How the speedup's interval reads against the noise band.
 fn verdict(r: &SummaryRow) -> String {
-    if r.strategy == "sequential" {
+    if r.is_strategy(StrategyKind::Sequential) {
         return "sequential is fastest".into();
     }
     let (Some(low), Some(high)) = (r.speedup_ci_low, r.speedup_ci_high) else {

@@ -129,12 +129,7 @@ fn per_workload(table_rows: &[TableRow]) -> String {
             workloads.push(&r.workload);
         }
     }
-    workloads.sort_by_key(|w| {
-        view::WORKLOAD_ORDER
-            .iter()
-            .position(|o| o == w)
-            .unwrap_or(usize::MAX)
-    });
+    workloads.sort_by_key(|w| view::workload_rank(w));
     for w in workloads {
         let rows: Vec<Vec<String>> = table_rows
             .iter()

@@ -7,17 +7,12 @@
 
 use crate::results::SummaryRow;
 
-/// Order workloads appear in (others follow, alphabetically).
-pub const WORKLOAD_ORDER: [&str; 8] = [
-    "read",
-    "write",
-    "copy",
-    "append",
-    "atomic-save",
-    "stream",
-    "scan",
-    "random",
-];
+/// Where workload `name` appears: its place in the registration list
+/// (`crate::workload`); unregistered names after every registered one.
+pub fn workload_rank(name: &str) -> usize {
+    let names = crate::workload::names();
+    names.iter().position(|o| *o == name).unwrap_or(names.len())
+}
 
 /// Whether the row has a measured time to chart: `ok`, or `unverified`
 /// (timed, marked as such).
@@ -37,7 +32,8 @@ pub fn method(variant: &str) -> &str {
     }
 }
 
-/// Workloads present in `rows`, in [`WORKLOAD_ORDER`].
+/// Workloads present in `rows`, in registration order (others follow,
+/// alphabetically).
 pub fn workloads(rows: &[SummaryRow]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for r in rows {
@@ -45,13 +41,7 @@ pub fn workloads(rows: &[SummaryRow]) -> Vec<String> {
             names.push(r.workload.clone());
         }
     }
-    names.sort_by_key(|w| {
-        let rank = WORKLOAD_ORDER
-            .iter()
-            .position(|o| o == w)
-            .unwrap_or(WORKLOAD_ORDER.len());
-        (rank, w.clone())
-    });
+    names.sort_by_key(|w| (workload_rank(w), w.clone()));
     names
 }
 
@@ -88,7 +78,7 @@ pub fn has_throughput(s: &SummaryRow) -> bool {
 /// The program of a `command` scenario, from its id
 /// (`…/command-append_lock-8/…` gives `append_lock`); `None` otherwise.
 pub fn program(s: &SummaryRow) -> Option<String> {
-    if s.strategy != "command" {
+    if s.strategy != crate::strategy::StrategyKind::Command.name() {
         return None;
     }
     let slug = s.scenario_id.rsplit('/').nth(1)?;

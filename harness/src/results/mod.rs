@@ -24,6 +24,43 @@ pub use runs_file::RunsFile;
 pub use summary::{prefer_whole_corpus, summarize_rows, SummaryRow, MIN_INTERVAL_N};
 pub use timeseries::SeriesPoint;
 
+/// The workload and strategy a result row names, compared with the
+/// registries' kinds rather than with literal names.
+pub trait Named {
+    /// The `workload` column.
+    fn workload_name(&self) -> &str;
+    /// The `strategy` column.
+    fn strategy_name(&self) -> &str;
+
+    /// Whether the row's workload is `kind`.
+    fn is_workload(&self, kind: crate::workload::WorkloadKind) -> bool {
+        self.workload_name() == kind.name()
+    }
+
+    /// Whether the row's strategy is `kind`.
+    fn is_strategy(&self, kind: crate::strategy::StrategyKind) -> bool {
+        self.strategy_name() == kind.name()
+    }
+}
+
+impl Named for Row {
+    fn workload_name(&self) -> &str {
+        &self.workload
+    }
+    fn strategy_name(&self) -> &str {
+        &self.strategy
+    }
+}
+
+impl Named for SummaryRow {
+    fn workload_name(&self) -> &str {
+        &self.workload
+    }
+    fn strategy_name(&self) -> &str {
+        &self.strategy
+    }
+}
+
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 

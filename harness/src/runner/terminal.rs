@@ -4,7 +4,9 @@
 
 use std::io::{self, Write};
 
+use crate::results::Named as _;
 use crate::results::SummaryRow;
+use crate::strategy::StrategyKind;
 
 /// Seconds in a readable unit.
 pub fn format_time(s: f64) -> String {
@@ -74,7 +76,7 @@ pub fn print_summary(out: &mut impl Write, rows: &[SummaryRow]) -> io::Result<()
             "  Throughput:     {:.1} MB/s, {:.0} tasks/s",
             r.mb_per_s, r.tasks_per_s
         )?;
-        if let (Some(s), true) = (r.speedup, r.strategy != "sequential") {
+        if let (Some(s), true) = (r.speedup, !r.is_strategy(StrategyKind::Sequential)) {
             match r.speedup_ci_low.zip(r.speedup_ci_high) {
                 Some((lo, hi)) => writeln!(
                     out,

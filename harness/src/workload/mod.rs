@@ -48,10 +48,10 @@ pub use write::{WriteSpec, CHUNK_SIZE, MAX_CHUNK};
 // kebab-case of which is its serialized tag and must equal its
 // description's name) and its spec type, declared in its own module.
 workloads! {
-    /// Generate one file's CSV content and save it (the tutorials' "save").
-    Write(write::WriteSpec),
     /// Load one whole corpus file into memory.
     Read(read::ReadSpec),
+    /// Generate one file's CSV content and save it (the tutorials' "save").
+    Write(write::WriteSpec),
     /// Copy one corpus file into the scratch directory.
     Copy(copy::CopySpec),
     /// Each task appends one line to a single shared file.

@@ -560,7 +560,7 @@ mod tests {
             assert_eq!(kind.name().parse::<WorkloadKind>().unwrap(), *kind);
         }
         let err = "fsck".parse::<WorkloadKind>().unwrap_err();
-        assert!(err.to_string().contains("write, read, copy"), "{err}");
+        assert!(err.to_string().contains("read, write, copy"), "{err}");
         let err = build("copy", Some("splice"), &KnobValues::default()).unwrap_err();
         assert_eq!(err.key, "variant");
         assert!(err.allowed.contains("loop, kernel"), "{err}");

@@ -13,7 +13,10 @@ use super::draw::{self, Swatch};
 use super::{Chart, Figure, Section};
 use crate::report::style::{self, BAR_ROW, GOOD, LABEL_SIZE, LOSS, LOSS_DARK, TEXT, X_AXIS_AREA};
 use crate::report::view;
+use crate::results::Named as _;
 use crate::results::SummaryRow;
+use crate::strategy::StrategyKind;
+use crate::workload::WorkloadKind;
 
 /// Append outcomes.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -51,7 +54,7 @@ impl AppendRow {
 pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
     let mut appends: Vec<&SummaryRow> = rows
         .iter()
-        .filter(|r| r.workload == "append" && r.append_intact.is_some())
+        .filter(|r| r.is_workload(WorkloadKind::Append) && r.append_intact.is_some())
         .collect();
     if appends.is_empty() {
         return Vec::new();
@@ -59,7 +62,7 @@ pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
     appends.sort_by_key(|r| {
         (
             r.variant.clone(),
-            r.strategy != "sequential",
+            !r.is_strategy(StrategyKind::Sequential),
             r.workers,
             r.cache.clone(),
         )

@@ -11,7 +11,9 @@ use super::draw;
 use super::{Chart, Figure, Section};
 use crate::report::style::{self, BAR_ROW, LOSS, TEXT, X_AXIS_AREA};
 use crate::report::view;
+use crate::results::Named as _;
 use crate::results::SummaryRow;
+use crate::workload::WorkloadKind;
 
 /// Time per save.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -41,7 +43,9 @@ pub struct AtomicRow {
 pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
     let saves: Vec<&SummaryRow> = rows
         .iter()
-        .filter(|r| r.workload == "atomic-save" && view::has_time(r) && r.lat_p50_us > 0.0)
+        .filter(|r| {
+            r.is_workload(WorkloadKind::AtomicSave) && view::has_time(r) && r.lat_p50_us > 0.0
+        })
         .collect();
     if saves.is_empty() {
         return Vec::new();

@@ -12,7 +12,9 @@ use super::draw::{self, Swatch};
 use super::{Chart, Figure, Section};
 use crate::report::style::{self, BAR_ROW, SYS_CPU, TEXT, USER_CPU, X_AXIS_AREA};
 use crate::report::view;
+use crate::results::Named as _;
 use crate::results::SummaryRow;
+use crate::strategy::StrategyKind;
 
 /// Wall against CPU time of one workload.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -56,7 +58,7 @@ pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
                 r.cache != "warm",
                 r.cache.clone(),
                 r.variant.clone(),
-                r.strategy != "sequential",
+                !r.is_strategy(StrategyKind::Sequential),
                 r.strategy.clone(),
                 r.workers,
                 view::strategy_label(r),

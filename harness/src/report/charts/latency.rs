@@ -10,7 +10,10 @@ use super::draw::{self, Swatch};
 use super::{Chart, Figure, Section};
 use crate::report::style::{BAR_ROW, TEXT, X_AXIS_AREA};
 use crate::report::view;
+use crate::results::Named as _;
 use crate::results::SummaryRow;
+use crate::strategy::StrategyKind;
+use crate::workload::WorkloadKind;
 
 /// Colour of the p50 bars.
 const P50: RGBColor = RGBColor(51, 34, 136);
@@ -39,7 +42,7 @@ pub struct LatencyRow {
 pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
     let mut random: Vec<&SummaryRow> = rows
         .iter()
-        .filter(|r| r.workload == "random" && view::has_time(r) && r.lat_p50_us > 0.0)
+        .filter(|r| r.is_workload(WorkloadKind::Random) && view::has_time(r) && r.lat_p50_us > 0.0)
         .collect();
     if random.is_empty() {
         return Vec::new();
@@ -49,7 +52,7 @@ pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
             r.cache != "warm",
             r.cache.clone(),
             view::method(&r.variant).to_string(),
-            r.strategy != "sequential",
+            !r.is_strategy(StrategyKind::Sequential),
             r.workers,
             view::strategy_label(r),
         )

@@ -12,7 +12,9 @@ use super::draw::{self, Area};
 use super::{Chart, Figure, Section};
 use crate::report::style::{self, LABEL_SIZE, TEXT, X_AXIS_AREA};
 use crate::report::view;
+use crate::results::Named as _;
 use crate::results::SummaryRow;
+use crate::strategy::StrategyKind;
 
 /// Heatmaps of the nested strategy.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -53,7 +55,11 @@ pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
     for workload in view::workloads(rows) {
         let nested: Vec<&SummaryRow> = rows
             .iter()
-            .filter(|r| r.workload == workload && r.strategy == "nested" && view::has_throughput(r))
+            .filter(|r| {
+                r.workload == workload
+                    && r.is_strategy(StrategyKind::Nested)
+                    && view::has_throughput(r)
+            })
             .collect();
         let variants = view::distinct(&nested, |r| r.variant.clone());
         for variant in &variants {

@@ -12,7 +12,9 @@ use super::draw::{self, Area, Swatch};
 use super::{Chart, Figure, Section};
 use crate::report::style::{self, LABEL_SIZE, TEXT, X_AXIS_AREA};
 use crate::report::view;
+use crate::results::Named as _;
 use crate::results::SummaryRow;
+use crate::strategy::StrategyKind;
 
 /// Scaling curves of one workload.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -124,7 +126,9 @@ fn panel(cell: &[&SummaryRow]) -> Option<LinePanel> {
     let concurrent: Vec<&SummaryRow> = cell
         .iter()
         .copied()
-        .filter(|r| r.strategy != "sequential" && r.strategy != "nested")
+        .filter(|r| {
+            !r.is_strategy(StrategyKind::Sequential) && !r.is_strategy(StrategyKind::Nested)
+        })
         .collect();
     let keys = view::distinct(&concurrent, |r| {
         (r.strategy.clone(), r.batch, view::program(r))
@@ -157,7 +161,7 @@ fn panel(cell: &[&SummaryRow]) -> Option<LinePanel> {
     }
     let baseline = cell
         .iter()
-        .find(|r| r.strategy == "sequential")
+        .find(|r| r.is_strategy(StrategyKind::Sequential))
         .map(|r| r.mb_per_s);
     Some(LinePanel {
         title: String::new(),

@@ -12,7 +12,9 @@ use super::draw::{self, Area};
 use super::{Chart, Figure, Section};
 use crate::report::style::{self, BAR_ROW, MUTED, TEXT, X_AXIS_AREA};
 use crate::report::view;
+use crate::results::Named as _;
 use crate::results::SummaryRow;
+use crate::strategy::StrategyKind;
 
 /// Throughput bars of one workload.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -99,7 +101,7 @@ pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
 }
 
 fn bar(r: &SummaryRow, with_variant: bool) -> Bar {
-    let baseline = r.strategy == "sequential";
+    let baseline = r.is_strategy(StrategyKind::Sequential);
     let unverified = r.status != "ok";
     let mut note = if baseline {
         "baseline".to_string()
