@@ -4,12 +4,11 @@
 
 use std::collections::HashSet;
 use std::io;
-use std::ops::Range;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::registry::{needs_every_task, WorkloadSpec};
+use super::registry::{needs_every_task, Tasks, WorkloadSpec};
 use super::write::CHUNK_SIZE;
 use super::{Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::Corpus;
@@ -126,8 +125,8 @@ impl WorkloadSpec for AppendSpec {
         (self.variant == AppendVariant::UnlockedBuffered).then_some(self.buffer as u64)
     }
 
-    fn task_range(&self, _ctx: &TaskContext) -> Range<u32> {
-        0..self.lines
+    fn tasks(&self) -> Tasks {
+        Tasks::Count(self.lines)
     }
 
     fn inputs(&self, _ctx: &TaskContext) -> Vec<PathBuf> {
@@ -136,14 +135,6 @@ impl WorkloadSpec for AppendSpec {
 
     fn task_path(&self, ctx: &TaskContext, _index: u32) -> PathBuf {
         target(ctx)
-    }
-
-    fn per_file(&self) -> bool {
-        false
-    }
-
-    fn needs_large_file(&self) -> bool {
-        false
     }
 
     fn keeps_evidence(&self) -> bool {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::registry::{needs_every_task, WorkloadSpec};
+use super::registry::{needs_every_task, Tasks, WorkloadSpec};
 use super::{Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::{self, Corpus};
 use crate::describe::{KnobError, KnobValues, VariantDesc, WorkloadDesc};
@@ -82,8 +82,8 @@ impl WorkloadSpec for SaveSpec {
         None
     }
 
-    fn task_range(&self, ctx: &TaskContext) -> std::ops::Range<u32> {
-        ctx.file_range()
+    fn tasks(&self) -> Tasks {
+        Tasks::PerFile
     }
 
     fn inputs(&self, ctx: &TaskContext) -> Vec<PathBuf> {
@@ -92,14 +92,6 @@ impl WorkloadSpec for SaveSpec {
 
     fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf {
         target(ctx, index)
-    }
-
-    fn per_file(&self) -> bool {
-        true
-    }
-
-    fn needs_large_file(&self) -> bool {
-        false
     }
 
     fn keeps_evidence(&self) -> bool {

@@ -1,12 +1,11 @@
 //! `copy`: copy one corpus file into the scratch directory.
 
 use std::io;
-use std::ops::Range;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::registry::WorkloadSpec;
+use super::registry::{Tasks, WorkloadSpec};
 use super::write::{verify_outputs, CHUNK_SIZE};
 use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::Corpus;
@@ -87,8 +86,8 @@ impl WorkloadSpec for CopySpec {
         }
     }
 
-    fn task_range(&self, ctx: &TaskContext) -> Range<u32> {
-        ctx.file_range()
+    fn tasks(&self) -> Tasks {
+        Tasks::PerFile
     }
 
     fn inputs(&self, ctx: &TaskContext) -> Vec<PathBuf> {
@@ -97,14 +96,6 @@ impl WorkloadSpec for CopySpec {
 
     fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf {
         ctx.output(index)
-    }
-
-    fn per_file(&self) -> bool {
-        true
-    }
-
-    fn needs_large_file(&self) -> bool {
-        false
     }
 
     fn keeps_evidence(&self) -> bool {

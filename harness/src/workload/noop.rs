@@ -5,12 +5,11 @@
 
 use std::hint::black_box;
 use std::io;
-use std::ops::Range;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::registry::WorkloadSpec;
+use super::registry::{Tasks, WorkloadSpec};
 use super::{Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::Corpus;
 use crate::describe::{
@@ -77,8 +76,8 @@ impl WorkloadSpec for NoopSpec {
         None
     }
 
-    fn task_range(&self, _ctx: &TaskContext) -> Range<u32> {
-        0..self.tasks
+    fn tasks(&self) -> Tasks {
+        Tasks::Count(self.tasks)
     }
 
     fn inputs(&self, _ctx: &TaskContext) -> Vec<PathBuf> {
@@ -87,14 +86,6 @@ impl WorkloadSpec for NoopSpec {
 
     fn task_path(&self, ctx: &TaskContext, _index: u32) -> PathBuf {
         ctx.corpus_dir.clone()
-    }
-
-    fn per_file(&self) -> bool {
-        false
-    }
-
-    fn needs_large_file(&self) -> bool {
-        false
     }
 
     fn keeps_evidence(&self) -> bool {

@@ -11,10 +11,9 @@ use std::os::unix::fs::FileExt;
 
 use serde::{Deserialize, Serialize};
 
-use std::ops::Range;
 use std::path::PathBuf;
 
-use super::registry::WorkloadSpec;
+use super::registry::{Tasks, WorkloadSpec};
 use super::scan::{large_inputs, large_path, map_large, open_large};
 use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::Corpus;
@@ -123,8 +122,8 @@ impl WorkloadSpec for RandomSpec {
         Some(u64::from(self.block))
     }
 
-    fn task_range(&self, _ctx: &TaskContext) -> Range<u32> {
-        0..self.reads
+    fn tasks(&self) -> Tasks {
+        Tasks::OfLargeFile(self.reads)
     }
 
     fn inputs(&self, ctx: &TaskContext) -> Vec<PathBuf> {
@@ -133,14 +132,6 @@ impl WorkloadSpec for RandomSpec {
 
     fn task_path(&self, ctx: &TaskContext, _index: u32) -> PathBuf {
         large_path(ctx)
-    }
-
-    fn per_file(&self) -> bool {
-        false
-    }
-
-    fn needs_large_file(&self) -> bool {
-        true
     }
 
     fn keeps_evidence(&self) -> bool {

@@ -5,12 +5,11 @@
 //! that throws the contents away does).
 
 use std::io;
-use std::ops::Range;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::registry::WorkloadSpec;
+use super::registry::{Tasks, WorkloadSpec};
 use super::write::CHUNK_SIZE;
 use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::{self, Corpus};
@@ -98,8 +97,8 @@ impl WorkloadSpec for ReadSpec {
         }
     }
 
-    fn task_range(&self, ctx: &TaskContext) -> Range<u32> {
-        ctx.file_range()
+    fn tasks(&self) -> Tasks {
+        Tasks::PerFile
     }
 
     fn inputs(&self, ctx: &TaskContext) -> Vec<PathBuf> {
@@ -108,14 +107,6 @@ impl WorkloadSpec for ReadSpec {
 
     fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf {
         ctx.input(index)
-    }
-
-    fn per_file(&self) -> bool {
-        true
-    }
-
-    fn needs_large_file(&self) -> bool {
-        false
     }
 
     fn keeps_evidence(&self) -> bool {

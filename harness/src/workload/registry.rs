@@ -46,20 +46,15 @@ pub(crate) trait WorkloadSpec: Sized {
     /// The chunk or buffer size knob in bytes, where the variant has one.
     fn chunk_bytes(&self) -> Option<u64>;
 
-    /// The task indices of one repetition.
-    fn task_range(&self, ctx: &TaskContext) -> Range<u32>;
+    /// What its tasks take: one corpus file each, parts of the large
+    /// file, or a count of their own.
+    fn tasks(&self) -> Tasks;
 
     /// Files whose cache state the repetition controls.
     fn inputs(&self, ctx: &TaskContext) -> Vec<PathBuf>;
 
     /// The file task `index` writes or reads, named in its error messages.
     fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf;
-
-    /// Whether each task takes one corpus file.
-    fn per_file(&self) -> bool;
-
-    /// Whether it needs the corpus's large file.
-    fn needs_large_file(&self) -> bool;
 
     /// Whether its tasks leave [`Evidence`].
     fn keeps_evidence(&self) -> bool;
@@ -131,6 +126,17 @@ pub(crate) trait WorkloadSpec: Sized {
 
     /// Check what a repetition stopped by the stonewall left behind.
     fn verify_finished(&self, ctx: &TaskContext, corpus: &Corpus, finished: Vec<u32>) -> RunCheck;
+}
+
+/// What a workload's tasks take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Tasks {
+    /// One corpus file each: the files in use.
+    PerFile,
+    /// This many parts (segments, blocks) of the corpus's large file.
+    OfLargeFile(u32),
+    /// This many tasks of the workload's own (lines, no-ops).
+    Count(u32),
 }
 
 /// The check of a stonewalled repetition for workloads whose check needs
@@ -212,11 +218,10 @@ macro_rules! workloads {
                 }
             }
 
-            /// The task indices of one repetition: the files in use for
-            /// per-file workloads, `0..n` otherwise.
-            pub fn task_range(&self, ctx: &$crate::workload::TaskContext) -> ::std::ops::Range<u32> {
+            /// What its tasks take.
+            pub(crate) fn task_kind(&self) -> $crate::workload::registry::Tasks {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::task_range(s, ctx),)*
+                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::tasks(s),)*
                 }
             }
 
@@ -235,20 +240,7 @@ macro_rules! workloads {
                 }
             }
 
-            /// Whether each task takes one corpus file (so a run can be
-            /// limited to the first N files).
-            pub fn per_file(&self) -> bool {
-                match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::per_file(s),)*
-                }
-            }
 
-            /// Whether the workload needs the corpus's large file.
-            pub fn needs_large_file(&self) -> bool {
-                match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::needs_large_file(s),)*
-                }
-            }
 
             /// Whether its tasks leave [`Evidence`] (so lanes reserve room for it).
             pub fn keeps_evidence(&self) -> bool {
@@ -395,6 +387,26 @@ impl Workload {
     /// strategies can do.
     pub fn uses_mmap(&self) -> bool {
         self.needs(Capability::Mmap)
+    }
+
+    /// The task indices of one repetition: the files in use for per-file
+    /// workloads, `0..n` otherwise.
+    pub fn task_range(&self, ctx: &TaskContext) -> Range<u32> {
+        match self.task_kind() {
+            Tasks::PerFile => ctx.file_range(),
+            Tasks::OfLargeFile(n) | Tasks::Count(n) => 0..n,
+        }
+    }
+
+    /// Whether each task takes one corpus file (so a run can be limited to
+    /// the first N files).
+    pub fn per_file(&self) -> bool {
+        self.task_kind() == Tasks::PerFile
+    }
+
+    /// Whether the workload needs the corpus's large file.
+    pub fn needs_large_file(&self) -> bool {
+        matches!(self.task_kind(), Tasks::OfLargeFile(_))
     }
 
     /// How many tasks one repetition has.

@@ -8,10 +8,9 @@ use std::io;
 use memmap2::Mmap;
 use serde::{Deserialize, Serialize};
 
-use std::ops::Range;
 use std::path::PathBuf;
 
-use super::registry::{needs_every_task, WorkloadSpec};
+use super::registry::{needs_every_task, Tasks, WorkloadSpec};
 use super::write::CHUNK_SIZE;
 use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::Corpus;
@@ -141,8 +140,8 @@ impl WorkloadSpec for ScanSpec {
         }
     }
 
-    fn task_range(&self, _ctx: &TaskContext) -> Range<u32> {
-        0..self.segments
+    fn tasks(&self) -> Tasks {
+        Tasks::OfLargeFile(self.segments)
     }
 
     fn inputs(&self, ctx: &TaskContext) -> Vec<PathBuf> {
@@ -151,14 +150,6 @@ impl WorkloadSpec for ScanSpec {
 
     fn task_path(&self, ctx: &TaskContext, _index: u32) -> PathBuf {
         large_path(ctx)
-    }
-
-    fn per_file(&self) -> bool {
-        false
-    }
-
-    fn needs_large_file(&self) -> bool {
-        true
     }
 
     fn keeps_evidence(&self) -> bool {

@@ -8,14 +8,13 @@
 
 use std::collections::HashMap;
 use std::io::{self, BufRead};
-use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
 use memchr::memmem::Finder;
 use serde::{Deserialize, Serialize};
 
-use super::registry::{needs_every_task, WorkloadSpec};
+use super::registry::{needs_every_task, Tasks, WorkloadSpec};
 use super::scan::{large_inputs, large_path, open_large, SEGMENTS};
 use super::write::CHUNK_SIZE;
 use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
@@ -114,8 +113,8 @@ impl WorkloadSpec for StreamSpec {
         Some(self.buffer as u64)
     }
 
-    fn task_range(&self, _ctx: &TaskContext) -> Range<u32> {
-        0..self.segments
+    fn tasks(&self) -> Tasks {
+        Tasks::OfLargeFile(self.segments)
     }
 
     fn inputs(&self, ctx: &TaskContext) -> Vec<PathBuf> {
@@ -124,14 +123,6 @@ impl WorkloadSpec for StreamSpec {
 
     fn task_path(&self, ctx: &TaskContext, _index: u32) -> PathBuf {
         large_path(ctx)
-    }
-
-    fn per_file(&self) -> bool {
-        false
-    }
-
-    fn needs_large_file(&self) -> bool {
-        true
     }
 
     fn keeps_evidence(&self) -> bool {

@@ -2,13 +2,12 @@
 //! "save 10,000 files"); verification re-reads every output.
 
 use std::io;
-use std::ops::Range;
 use std::path::PathBuf;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::registry::WorkloadSpec;
+use super::registry::{Tasks, WorkloadSpec};
 use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::{self, Corpus};
 use crate::describe::{KnobDesc, KnobError, KnobKind, KnobValues, VariantDesc, WorkloadDesc};
@@ -105,8 +104,8 @@ impl WorkloadSpec for WriteSpec {
         self.chunk.map(|c| c as u64)
     }
 
-    fn task_range(&self, ctx: &TaskContext) -> Range<u32> {
-        ctx.file_range()
+    fn tasks(&self) -> Tasks {
+        Tasks::PerFile
     }
 
     fn inputs(&self, _ctx: &TaskContext) -> Vec<PathBuf> {
@@ -115,14 +114,6 @@ impl WorkloadSpec for WriteSpec {
 
     fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf {
         ctx.output(index)
-    }
-
-    fn per_file(&self) -> bool {
-        true
-    }
-
-    fn needs_large_file(&self) -> bool {
-        false
     }
 
     fn keeps_evidence(&self) -> bool {
