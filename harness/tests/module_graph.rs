@@ -32,10 +32,7 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-const LIB: (&str, &str) = (
-    "lib.rs",
-    "pub mod a;\npub mod b;\npub mod c;\npub mod d;\n",
-);
+const LIB: (&str, &str) = ("lib.rs", "pub mod a;\npub mod b;\npub mod c;\npub mod d;\n");
 
 /// `a` reaches `b` and `c` through one `use` group; `b` reaches back to `a`
 /// by a path in code; in `c`, `inner` names `other` through a re-export of
@@ -51,10 +48,7 @@ const CYCLIC: [(&str, &str); 6] = [
         "c/mod.rs",
         "pub mod inner;\npub mod other;\npub use other::Thing2;\n",
     ),
-    (
-        "c/inner.rs",
-        "use super::Thing2;\npub struct Thing;\n",
-    ),
+    ("c/inner.rs", "use super::Thing2;\npub struct Thing;\n"),
     (
         "c/other.rs",
         "pub struct Thing2;\nfn x() -> super::inner::Thing {\n    super::inner::Thing\n}\n",
@@ -82,8 +76,14 @@ fn names_every_cycle_with_the_line_that_makes_it() {
     assert!(stdout.contains("  other -> inner\n"), "{stdout}");
     assert!(stderr.contains("cycle in crate: a -> b -> a"), "{stderr}");
     assert!(stderr.contains("  b -> a: b.rs:2"), "{stderr}");
-    assert!(stderr.contains("cycle in c: inner -> other -> inner"), "{stderr}");
-    assert!(stderr.contains("  inner -> other: c/inner.rs:1"), "{stderr}");
+    assert!(
+        stderr.contains("cycle in c: inner -> other -> inner"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("  inner -> other: c/inner.rs:1"),
+        "{stderr}"
+    );
     assert!(stderr.contains("module-graph: 2 cycle(s)"), "{stderr}");
 }
 
@@ -114,7 +114,10 @@ fn dot_output_marks_cycle_edges_red() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout.starts_with("digraph modules {"), "{stdout}");
     assert!(stdout.contains("\"/b\" -> \"/a\" [color=red];"), "{stdout}");
-    assert!(stdout.contains("\"c/inner\" -> \"c/other\" [color=red];"), "{stdout}");
+    assert!(
+        stdout.contains("\"c/inner\" -> \"c/other\" [color=red];"),
+        "{stdout}"
+    );
     assert!(stdout.contains("\"/a\" -> \"/c\";"), "{stdout}");
 }
 

@@ -17,10 +17,10 @@ mod uring;
 
 pub use self::tokio::{run_tokio, TokioFs};
 pub use self::uring::{Uring, UringFile};
-pub use blocking::Blocking;
 /// The owned buffer of every operation lives with the ring that lends it to
 /// the kernel ([`crate::sys::buf`]); it is part of this seam's API.
 pub use crate::sys::buf::{Buf, BufResult};
+pub use blocking::Blocking;
 
 use std::io;
 use std::path::Path;

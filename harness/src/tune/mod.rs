@@ -9,7 +9,7 @@
 //! (`runner`, `measure`) or rendering charts (`report`, which draws the
 //! tuning section from `tuning.json`).
 //!
-//! The pipeline of [`command`]: validate the flags ([`TuneConfig`]) →
+//! The pipeline of [`command`], given its validated settings ([`TuneConfig`]) →
 //! probe every workload (its sequential baseline, 2 repetitions) to learn
 //! what a repetition costs → choose the repetitions per point (`--reps`, or
 //! fewer, never below 3, when the budget needs it) → first pass: the first
@@ -46,37 +46,41 @@ pub use profile::Profile;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context as _;
 
-use crate::cli::TuneArgs;
 use crate::experiment::Plan;
 use crate::results::{self, Machine};
 use crate::runner::{self, RunOptions};
 use budget::{human_s, Budget};
 use sweep::{Observer, PlanResult, PlanRunner, RoundInfo, Sweep};
 
-/// `iolab tune`.
+/// How a sweep ended, for the exit status the caller picks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// A measured repetition failed or did not verify.
+    pub failed_scenarios: bool,
+}
+
+/// `iolab tune` with its validated settings.
 ///
 /// # Errors
-/// A bad flag, an unreadable `--compare` profile, an existing run folder, or
-/// a harness failure during a round; failed scenarios are recorded, not
-/// raised (exit code 2 when any failed).
-pub fn command(args: &TuneArgs) -> anyhow::Result<ExitCode> {
+/// An unreadable `--compare` profile, an existing run folder, or a harness
+/// failure during a round; failed scenarios are recorded, not raised
+/// ([`Outcome::failed_scenarios`]).
+pub fn command(cfg: &TuneConfig) -> anyhow::Result<Outcome> {
     let started = Instant::now();
-    let cfg = TuneConfig::from_args(args, cores())?;
     let other = match &cfg.compare {
         Some(path) => Some((path.clone(), profile::load(path)?)),
         None => None,
     };
     let dir = cfg.run_dir();
     create_run_dir(&dir)?;
-    let mut runner = LiveRunner { cfg: &cfg };
-    let mut observer = LiveObserver { cfg: &cfg };
+    let mut runner = LiveRunner { cfg };
+    let mut observer = LiveObserver { cfg };
     let mut ctx = sweep::Context {
-        cfg: &cfg,
+        cfg,
         runner: &mut runner,
         observer: &mut observer,
         budget: Budget::new(cfg.budget),
@@ -90,11 +94,11 @@ pub fn command(args: &TuneArgs) -> anyhow::Result<ExitCode> {
         command_line: std::env::args().collect::<Vec<_>>().join(" "),
         elapsed_s: started.elapsed().as_secs_f64(),
     };
-    let prof = profile::build(&cfg, &sweep, machine, info);
+    let prof = profile::build(cfg, &sweep, machine, info);
     let (toml_path, json_path) = profile::write(&prof, &cfg.profiles)?;
-    let rec = record::tuning_record(&cfg, &sweep, spent, true, Some(&toml_path));
+    let rec = record::tuning_record(cfg, &sweep, spent, true, Some(&toml_path));
     record::write_tuning(&dir, &rec)?;
-    record::write_merged(&dir, &cfg, &sweep)?;
+    record::write_merged(&dir, cfg, &sweep)?;
     let mut out = std::io::stdout().lock();
     profile::render(&mut out, &prof)?;
     println!(
@@ -115,7 +119,9 @@ pub fn command(args: &TuneArgs) -> anyhow::Result<ExitCode> {
             &path.display().to_string(),
         )?;
     }
-    Ok(exit_code(&sweep))
+    Ok(Outcome {
+        failed_scenarios: failed(&sweep),
+    })
 }
 
 /// Logical CPUs available to this process (1 if unknown).
@@ -134,16 +140,11 @@ fn create_run_dir(dir: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("creating run folder {}", dir.display()))
 }
 
-fn exit_code(sweep: &Sweep) -> ExitCode {
-    let failed = sweep
+fn failed(sweep: &Sweep) -> bool {
+    sweep
         .rows
         .iter()
-        .any(|r| !r.warmup && (r.status == "failed" || (r.status == "ok" && !r.verified)));
-    if failed {
-        ExitCode::from(crate::app::EXIT_FAILED_SCENARIOS)
-    } else {
-        ExitCode::SUCCESS
-    }
+        .any(|r| !r.warmup && (r.status == "failed" || (r.status == "ok" && !r.verified)))
 }
 
 /// Runs rounds with [`crate::runner::run`] into `<run-dir>/rounds/`.
@@ -166,7 +167,7 @@ impl PlanRunner for LiveRunner<'_> {
             progress: self.cfg.progress,
             command_line: std::env::args().collect(),
             experiment_files: Vec::new(),
-            clients: crate::clients::ClientOptions::default(),
+            clients: crate::experiment::layout::ClientOptions::default(),
             // A sweep's rounds are runs of one repetition each: calibrating
             // every strategy again each round would cost more than it tells.
             calibrate: false,
