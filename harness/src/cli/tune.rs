@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::plan::{self, ConfigError, MAX_WORKERS};
 use super::{CorpusArgs, TuneArgs};
 use crate::tune::config::{Kind, TuneConfig, MIN_REPS};
-use crate::tune::planner::Limits;
+use crate::tune::plan::Limits;
 use crate::workload::{
     AppendSpec, CopySpec, RandomSpec, ReadSpec, SaveSpec, ScanSpec, StreamSpec, Workload, WriteSpec,
 };

@@ -18,7 +18,7 @@ use super::warnings::{self, Warning};
 use crate::experiment::Order;
 use crate::results::{DispatchCost, LoadedRun, SummaryRow};
 use crate::stats::{self, Change, Interval};
-use crate::tune::record::TuningRecord;
+use crate::tune::files::record::TuningRecord;
 
 /// Everything a run's report shows.
 #[derive(Clone, Debug, Serialize)]

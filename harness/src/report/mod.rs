@@ -32,7 +32,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::results::{self, write_atomically};
-use crate::tune::record::{TuningRecord, TUNING_JSON};
+use crate::tune::files::record::{TuningRecord, TUNING_JSON};
 use context::FigureContext;
 
 /// File name of the report page inside a report folder.

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::planner::{Limits, Setting};
+use super::plan::{Limits, Setting};
 use crate::corpus::CorpusSpec;
 use crate::experiment::Order;
 use crate::measure::cache::{CacheState, ColdMethod};
@@ -109,6 +109,13 @@ impl Kind {
     pub fn label(self, setting: Setting) -> String {
         format!("{}({setting})", self.name())
     }
+}
+
+/// The processes and threads per process of `kind` at `setting`, as the
+/// results columns count them.
+pub fn shape_of(kind: Kind, setting: Setting) -> (u32, u32) {
+    let s = kind.strategy(setting);
+    (s.processes(), s.threads_per_process())
 }
 
 impl fmt::Display for Kind {

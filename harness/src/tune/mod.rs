@@ -1,11 +1,13 @@
 //! Worker-count sweeps and the per-machine profile: `iolab tune`.
 //!
-//! Owns: planning adaptive sweeps ([`planner`]), fitting them into a time
-//! budget ([`budget`]), running them as rounds of ordinary runs
-//! ([`sweep`], [`round`], through [`crate::runner::run`]), the sweep's files
-//! ([`record`]: `tuning.json` and a merged run folder), the profile
-//! ([`profile`]) and comparing profiles ([`compare`]). Does not own: the knee
-//! statistics ([`knee`], re-exported from [`crate::stats::knee`]), measuring
+//! Owns, one module per job: the settings ([`config`]); planning adaptive
+//! sweeps and fitting them into a time budget ([`plan`], [`plan::budget`]);
+//! sweeping, as rounds of ordinary runs through [`crate::runner::run`],
+//! and the sweep's run folders ([`sweep`]); the profile's data, built from
+//! a sweep and compared with another ([`profile`]); the profile files and
+//! `tuning.json` ([`files`]); the terminal tables ([`render`]). Does not
+//! own: reading the flags (`crate::cli::tune`), the knee statistics
+//! ([`knee`], re-exported from [`crate::stats::knee`]), measuring
 //! (`runner`, `measure`) or rendering charts (`report`, which draws the
 //! tuning section from `tuning.json`).
 //!
@@ -30,16 +32,13 @@
 //! merging its parts (`warmup/`, `rep-1/`, …, each as written by
 //! [`crate::runner::run`]).
 
-pub mod budget;
-pub mod compare;
 pub mod config;
+pub mod files;
 pub mod knee;
-pub mod planner;
+pub mod plan;
 pub mod profile;
-pub mod record;
-pub mod round;
+pub mod render;
 pub mod sweep;
-pub mod table;
 
 pub use config::{Kind, TuneConfig};
 pub use profile::Profile;
@@ -53,8 +52,9 @@ use anyhow::Context as _;
 use crate::experiment::Plan;
 use crate::results::{self, Machine};
 use crate::runner::{self, RunOptions};
-use budget::{human_s, Budget};
-use sweep::{Observer, PlanResult, PlanRunner, RoundInfo, Sweep};
+use files::record;
+use plan::budget::{human_s, Budget};
+use sweep::{folder, round, Observer, PlanResult, PlanRunner, RoundInfo, Sweep};
 
 /// How a sweep ended, for the exit status the caller picks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,7 +72,7 @@ pub struct Outcome {
 pub fn command(cfg: &TuneConfig) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let other = match &cfg.compare {
-        Some(path) => Some((path.clone(), profile::load(path)?)),
+        Some(path) => Some((path.clone(), files::load(path)?)),
         None => None,
     };
     let dir = cfg.run_dir();
@@ -95,12 +95,12 @@ pub fn command(cfg: &TuneConfig) -> anyhow::Result<Outcome> {
         elapsed_s: started.elapsed().as_secs_f64(),
     };
     let prof = profile::build(cfg, &sweep, machine, info);
-    let (toml_path, json_path) = profile::write(&prof, &cfg.profiles)?;
+    let (toml_path, json_path) = files::write(&prof, &cfg.profiles)?;
     let rec = record::tuning_record(cfg, &sweep, spent, true, Some(&toml_path));
     record::write_tuning(&dir, &rec)?;
-    record::write_merged(&dir, cfg, &sweep)?;
+    folder::write_merged(&dir, cfg, &sweep)?;
     let mut out = std::io::stdout().lock();
-    profile::render(&mut out, &prof)?;
+    render::render(&mut out, &prof)?;
     println!(
         "\nprofile: {}\n         {}\nsweep:   {} (tuning.json, rounds/)",
         toml_path.display(),
@@ -108,11 +108,11 @@ pub fn command(cfg: &TuneConfig) -> anyhow::Result<Outcome> {
         dir.display()
     );
     let against =
-        other.or_else(|| profile::previous(&cfg.profiles, &prof.machine.hostname, &toml_path));
+        other.or_else(|| files::previous(&cfg.profiles, &prof.machine.hostname, &toml_path));
     if let Some((path, there)) = against {
         println!();
-        let cmp = compare::compare(&prof, &there);
-        compare::render(
+        let cmp = profile::compare::compare(&prof, &there);
+        render::compare::render(
             &mut out,
             &cmp,
             &toml_path.display().to_string(),
@@ -136,7 +136,7 @@ fn create_run_dir(dir: &Path) -> anyhow::Result<()> {
             dir.display()
         );
     }
-    fs::create_dir_all(dir.join(record::ROUNDS_DIR))
+    fs::create_dir_all(dir.join(folder::ROUNDS_DIR))
         .with_context(|| format!("creating run folder {}", dir.display()))
 }
 
@@ -219,6 +219,6 @@ impl Observer for LiveObserver<'_> {
         let spent: f64 = sweep.rounds.iter().map(|r| r.elapsed_s).sum();
         let rec = record::tuning_record(self.cfg, sweep, spent, false, None);
         record::write_tuning(&dir, &rec)?;
-        record::write_merged(&dir, self.cfg, sweep)
+        folder::write_merged(&dir, self.cfg, sweep)
     }
 }
