@@ -4,6 +4,7 @@
 
 pub mod plan;
 pub mod tune;
+mod values;
 
 pub use plan::{build_plan, ConfigError};
 

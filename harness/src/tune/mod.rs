@@ -88,13 +88,13 @@ pub fn command(cfg: &TuneConfig) -> anyhow::Result<Outcome> {
     let sweep = sweep::run(&mut ctx)?;
     let spent = ctx.budget.spent().as_secs_f64();
     let machine = Machine::describe(&cfg.data_dir.join(cfg.corpus.dir_name()));
-    let info = profile::RunInfo {
+    let info = profile::build::RunInfo {
         created_at: runner::now_rfc3339(),
         run_dir: dir.display().to_string(),
         command_line: std::env::args().collect::<Vec<_>>().join(" "),
         elapsed_s: started.elapsed().as_secs_f64(),
     };
-    let prof = profile::build(cfg, &sweep, machine, info);
+    let prof = profile::build::build(cfg, &sweep, machine, info);
     let (toml_path, json_path) = files::write(&prof, &cfg.profiles)?;
     let rec = record::tuning_record(cfg, &sweep, spent, true, Some(&toml_path));
     record::write_tuning(&dir, &rec)?;

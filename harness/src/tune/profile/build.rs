@@ -361,4 +361,12 @@ mod tests {
             w.note
         );
     }
+
+    #[test]
+    fn drift_is_reported_only_when_baselines_are_apart() {
+        assert_eq!(drift(&[est(100.0, 10.0), est(115.0, 10.0)]), None);
+        assert_eq!(drift(&[est(100.0, 10.0)]), None);
+        let d = drift(&[est(250.0, 50.0), est(66.0, 5.0), est(90.0, 30.0)]).unwrap();
+        assert_eq!((d.min_mb_per_s, d.max_mb_per_s, d.rounds), (66.0, 250.0, 3));
+    }
 }

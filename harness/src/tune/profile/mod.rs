@@ -1,6 +1,6 @@
 //! The machine profile's data: the machine, the settings of the sweep, and
 //! per workload the recommendation with its expected throughput and speedup
-//! ([`Profile`]), built from a finished sweep ([`build`]) and compared with
+//! ([`Profile`]), built from a finished sweep ([`build::build`]) and compared with
 //! another ([`compare`]). Does not own: the sweep (`super::sweep`), the
 //! profile's files (`super::files`) or the terminal tables
 //! (`super::render`).
@@ -20,8 +20,6 @@
 
 pub mod build;
 pub mod compare;
-
-pub use build::{build, RunInfo};
 
 use serde::{Deserialize, Serialize};
 
@@ -264,26 +262,6 @@ pub fn with_interval(median: f64, low: f64, high: f64, digits: usize) -> String 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stats::Interval;
-
-    pub(super) fn est(point: f64, half: f64) -> Estimate {
-        Estimate {
-            point,
-            ci: Interval {
-                low: point - half,
-                high: point + half,
-                level: 0.95,
-            },
-        }
-    }
-
-    #[test]
-    fn drift_is_reported_only_when_baselines_are_apart() {
-        assert_eq!(drift(&[est(100.0, 10.0), est(115.0, 10.0)]), None);
-        assert_eq!(drift(&[est(100.0, 10.0)]), None);
-        let d = drift(&[est(250.0, 50.0), est(66.0, 5.0), est(90.0, 30.0)]).unwrap();
-        assert_eq!((d.min_mb_per_s, d.max_mb_per_s, d.rounds), (66.0, 250.0, 3));
-    }
 
     #[test]
     fn intervals_read_median_then_bounds() {
