@@ -10,8 +10,9 @@ use std::time::Instant;
 use anyhow::Context;
 
 use crate::cli::{self, BenchAllArgs, Cli, Command, CorpusArgs, CorpusCommand, OutputArgs};
-use crate::clients::{self, ClientOptions, Clients};
+use crate::clients::{self, Clients};
 use crate::corpus::{self, Corpus};
+use crate::experiment::layout::ClientOptions;
 use crate::experiment::{Experiment, Plan, Planned, Settings};
 use crate::interrupt::{self, EXIT_INTERRUPTED};
 use crate::results::Named as _;
@@ -50,10 +51,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             None => run_as_clients(&args),
         },
         Command::BenchAll(args) => bench_all(&args),
-        Command::Report(args) => crate::report::command(&args),
-        Command::Compare(args) => crate::report::compare_command(&args),
-        Command::Claims(args) => crate::claims::command(&args),
-        Command::Tune(args) => crate::tune::command(&args),
+        Command::Report(args) => crate::report::command(&args.run_dir, &args.out),
+        Command::Compare(args) => crate::report::compare_command(&args.request()),
+        Command::Claims(args) => crate::claims::command(&args.run_dir),
+        Command::Tune(args) => {
+            let cfg = crate::cli::tune::tune_config(&args, crate::tune::cores())?;
+            Ok(failures_exit_code(
+                crate::tune::command(&cfg)?.failed_scenarios,
+            ))
+        }
         Command::Describe(args) => {
             let tables = if args.markdown {
                 crate::catalog::markdown()

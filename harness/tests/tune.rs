@@ -10,9 +10,11 @@ use std::process::Output;
 
 use iolab::results::Machine;
 use iolab::stats::knee::CurveShape;
-use iolab::tune::compare::{self, Verdict};
+use iolab::tune::files;
+use iolab::tune::files::record::TuningRecord;
+use iolab::tune::profile::compare::{self, Verdict};
 use iolab::tune::profile::{self, Choice, Drift, Profile, Settings, Throughput, WorkloadProfile};
-use iolab::tune::record::TuningRecord;
+use iolab::tune::render;
 use iolab::tune::sweep::Skip;
 use util::{text, Lab};
 
@@ -75,8 +77,8 @@ fn tune_writes_a_profile_a_sweep_folder_and_compares_a_second_run() {
         name.ends_with(".toml") && name.len() > "-YYYY-MM-DD.toml".len(),
         "{name}"
     );
-    let from_toml = profile::load(&tomls[0]).unwrap();
-    let from_json = profile::load(&jsons[0]).unwrap();
+    let from_toml = files::load(&tomls[0]).unwrap();
+    let from_json = files::load(&jsons[0]).unwrap();
     assert_eq!(from_toml, from_json);
     assert_eq!(from_toml.format, profile::PROFILE_FORMAT);
     assert_eq!(from_toml.settings.files, 50);
@@ -279,8 +281,8 @@ fn profiles_round_trip_through_toml_and_json() {
     });
     let toml_text = p.to_toml().unwrap();
     let json_text = p.to_json().unwrap();
-    assert_eq!(profile::parse(Path::new("p.toml"), &toml_text).unwrap(), p);
-    assert_eq!(profile::parse(Path::new("p.json"), &json_text).unwrap(), p);
+    assert_eq!(files::parse(Path::new("p.toml"), &toml_text).unwrap(), p);
+    assert_eq!(files::parse(Path::new("p.json"), &json_text).unwrap(), p);
     // The keys a reader relies on are in the TOML as written.
     for key in [
         "format = \"iolab-tuning-profile\"",
@@ -312,30 +314,30 @@ fn profiles_missing_keys_or_of_another_format_are_refused() {
     );
     let text = p.to_toml().unwrap();
     let without_workloads = text.replace("[[workloads]]", "[[other]]");
-    let err = profile::parse(Path::new("p.toml"), &without_workloads).unwrap_err();
+    let err = files::parse(Path::new("p.toml"), &without_workloads).unwrap_err();
     assert!(format!("{err:#}").contains("workloads"), "{err:#}");
     let without_mb = text.replacen("mb_per_s = 1000.0\n", "", 1);
-    let err = profile::parse(Path::new("p.toml"), &without_mb).unwrap_err();
+    let err = files::parse(Path::new("p.toml"), &without_mb).unwrap_err();
     assert!(format!("{err:#}").contains("mb_per_s"), "{err:#}");
     let other = text.replace("iolab-tuning-profile", "something-else");
-    let err = profile::parse(Path::new("x.toml"), &other).unwrap_err();
+    let err = files::parse(Path::new("x.toml"), &other).unwrap_err();
     assert!(format!("{err:#}").contains("x.toml"), "{err:#}");
     let newer = text.replace("version = 1", "version = 99");
-    assert!(profile::parse(Path::new("p.toml"), &newer).is_err());
+    assert!(files::parse(Path::new("p.toml"), &newer).is_err());
 }
 
 #[test]
 fn writing_keeps_an_earlier_profile_of_the_same_day() {
     let dir = tempfile::tempdir().unwrap();
     let p = constructed("my host", vec![]);
-    let (t1, j1) = profile::write(&p, dir.path()).unwrap();
-    let (t2, _) = profile::write(&p, dir.path()).unwrap();
+    let (t1, j1) = files::write(&p, dir.path()).unwrap();
+    let (t2, _) = files::write(&p, dir.path()).unwrap();
     assert_eq!(t1.file_name().unwrap(), "my_host-2026-11-21.toml");
     assert_eq!(j1.file_name().unwrap(), "my_host-2026-11-21.json");
     assert_eq!(t2.file_name().unwrap(), "my_host-2026-11-21-2.toml");
-    let (prev, _) = profile::previous(dir.path(), "my host", &t2).unwrap();
+    let (prev, _) = files::previous(dir.path(), "my host", &t2).unwrap();
     assert_eq!(prev, t1);
-    assert!(profile::previous(dir.path(), "other", &t2).is_none());
+    assert!(files::previous(dir.path(), "other", &t2).is_none());
 }
 
 #[test]
@@ -388,7 +390,7 @@ fn comparing_profiles_marks_real_differences_and_forgives_noise() {
     assert_eq!(fields, vec!["host", "logical cpus"]);
 
     let mut out = Vec::new();
-    compare::render(&mut out, &c, "a.toml", "b.toml").unwrap();
+    render::compare::render(&mut out, &c, "a.toml", "b.toml").unwrap();
     let table = String::from_utf8(out).unwrap();
     assert!(table.contains("logical cpus: 2 here, 16 there"), "{table}");
     assert!(table.contains("same within noise"), "{table}");
@@ -408,7 +410,7 @@ fn the_profile_table_shows_recommendations_knees_and_skips() {
         ],
     );
     let mut out = Vec::new();
-    profile::render(&mut out, &p).unwrap();
+    render::render(&mut out, &p).unwrap();
     let table = String::from_utf8(out).unwrap();
     assert!(table.contains("threads(2)"), "{table}");
     assert!(table.contains("1000.0 [960.0 … 1040.0]"), "{table}");

@@ -60,11 +60,11 @@ pub use table::CLAIMS;
 
 use std::fmt;
 use std::io::{self, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
 use serde::Serialize;
 
-use crate::cli::ClaimsArgs;
 use crate::results::LoadedRun;
 
 /// A claim's verdict on one machine.
@@ -224,8 +224,8 @@ pub fn print_table(out: &mut impl Write, judgements: &[Judgement]) -> io::Result
 ///
 /// # Errors
 /// The run folder cannot be loaded.
-pub fn command(args: &ClaimsArgs) -> anyhow::Result<ExitCode> {
-    let run = crate::results::load(&args.run_dir)?;
+pub fn command(run_dir: &Path) -> anyhow::Result<ExitCode> {
+    let run = crate::results::load(run_dir)?;
     print_table(&mut io::stdout().lock(), &judge(&run))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -4,6 +4,8 @@
 
 pub mod help;
 pub mod plan;
+pub mod tune;
+mod values;
 
 pub use plan::{build_plan, ConfigError};
 
@@ -115,7 +117,7 @@ pub struct CorpusArgs {
 pub struct ClientArgs {
     /// How ranks share the corpus: per-rank (each its own corpus under DATA/rank-R/, like mdtest -u) or shared (one corpus, files split into contiguous blocks).
     #[arg(long, value_enum, default_value = "per-rank")]
-    pub layout: crate::clients::Layout,
+    pub layout: crate::experiment::layout::Layout,
     /// Rank r reads what rank (r+K) mod N owns: its corpus (per-rank) or its block (shared), like IOR -C.
     #[arg(long, default_value_t = 0, value_name = "K")]
     pub reorder: u32,
@@ -369,6 +371,19 @@ pub struct CompareArgs {
     /// Changes smaller than this percent count as noise.
     #[arg(long, default_value_t = 2.0, value_name = "PCT")]
     pub noise: f64,
+}
+
+impl CompareArgs {
+    /// The request `report::compare_command` takes.
+    pub fn request(&self) -> crate::report::compare::CompareRequest {
+        crate::report::compare::CompareRequest {
+            run_a: self.run_a.clone(),
+            run_b: self.run_b.clone(),
+            out: self.out.clone(),
+            fail_on_regression: self.fail_on_regression,
+            noise: self.noise,
+        }
+    }
 }
 
 /// `iolab claims`

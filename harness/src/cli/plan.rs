@@ -492,3 +492,46 @@ fn strategies(args: &RunArgs) -> Result<Vec<Strategy>, ConfigError> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    /// A plan serialises (as `run.json` holds it, for a resume) and reads
+    /// back equal.
+    #[test]
+    fn a_plan_round_trips_through_run_json() {
+        let cli = Cli::try_parse_from([
+            "iolab",
+            "run",
+            "--workload",
+            "write,read,copy,append,atomic-save,stream,scan,random",
+            "--strategy",
+            "sequential,threads,processes,nested,tokio,io_uring",
+            "--workers",
+            "2,4",
+            "--cache",
+            "warm,cold",
+            "--chunk",
+            "4KiB,1MiB",
+            "--order",
+            "sequential",
+            "--settle",
+            "250ms",
+            "--large-file",
+            "1MiB",
+        ])
+        .unwrap();
+        let Command::Run(args) = cli.command else {
+            panic!("not a run");
+        };
+        let plan = build_plan(&args).unwrap();
+        assert!(plan.scenarios.len() > 50, "{}", plan.scenarios.len());
+        let text = serde_json::to_string_pretty(&plan).unwrap();
+        let back: crate::experiment::Plan = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, plan);
+        assert_eq!(serde_json::to_string_pretty(&back).unwrap(), text);
+    }
+}

@@ -4,11 +4,8 @@
 //! done − first rank done). Region times are seconds since the barrier that
 //! opened the timed phase ([`super::SyncPoint`]).
 
-use crate::results::row::{round, Row};
+use crate::results::row::{round, Row, ALL};
 use crate::stats::sample::median_of_sorted;
-
-/// The `rank` value of aggregate rows.
-pub const ALL: &str = "all";
 
 /// The aggregate of `ranks` (one row per rank, in rank order, non-empty):
 /// sums of tasks, bytes, CPU, context switches and storage bytes; the

@@ -2,7 +2,8 @@
 //! as IOR and mdtest run theirs. This module owns what makes ranks act
 //! together — the [`Clients`] seam (rank, size, barrier, gather, broadcast,
 //! abort), launcher detection, the plan digest every rank must share, where
-//! each rank's corpus, scratch folder and file block are ([`layout`]), and
+//! each rank's corpus, scratch folder and file block are (the settings in
+//! [`crate::experiment::layout`]), and
 //! the aggregate row built from every rank's row ([`aggregate`]).
 //!
 //! Without MPI the same code runs with one rank ([`Single`]): barriers are
@@ -12,7 +13,6 @@
 //! repetition does (`runner`) nor how rows are written (`results`).
 
 pub mod aggregate;
-pub mod layout;
 #[cfg(feature = "mpi")]
 mod mpi;
 
@@ -21,9 +21,8 @@ use std::time::{Duration, Instant};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::corpus::{Corpus, CorpusLock};
-use crate::results::Row;
-
-pub use layout::{ClientOptions, ClientsError, Layout};
+use crate::experiment::layout::ClientOptions;
+use crate::results::{ClientsMeta, Row};
 
 /// The collective operations the runner needs; rank 0 is the root.
 pub trait Clients {
@@ -285,21 +284,6 @@ impl SyncPoint {
     }
 }
 
-/// Who ran: recorded in `run.json` when a run has more than one rank.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ClientsMeta {
-    /// Number of ranks.
-    pub ranks: u32,
-    /// The layout, reorder and stonewall of the run.
-    pub options: ClientOptions,
-    /// Each rank's host, in rank order.
-    pub hosts: Vec<String>,
-    /// Each rank's corpus folder (inputs after reorder), in rank order.
-    pub corpus_dirs: Vec<std::path::PathBuf>,
-    /// One machine description per distinct host, in first-rank order.
-    pub machines: Vec<crate::results::Machine>,
-}
-
 /// A corpus made ready by one rank: the corpus, its provenance and its lock.
 pub type PreparedCorpus = (Corpus, String, CorpusLock);
 
@@ -353,7 +337,7 @@ pub fn prepare_corpus(
 pub fn collect_rows(clients: &dyn Clients, mut row: Row) -> anyhow::Result<Vec<Row>> {
     row.ranks = clients.size();
     if clients.size() == 1 {
-        row.rank = aggregate::ALL.into();
+        row.rank = crate::results::row::ALL.into();
         return Ok(vec![row]);
     }
     row.rank = clients.rank().to_string();

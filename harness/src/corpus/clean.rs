@@ -22,7 +22,8 @@ use std::path::{Path, PathBuf};
 use super::error::CorpusError;
 use super::lock::{CorpusLock, LOCK_FILE_NAME, READERS_FILE_NAME};
 use super::manifest::{Manifest, MANIFEST_FILE_NAME, MANIFEST_TEMP_NAME};
-use super::marker::{check_not_other, marker_state, Marker, MarkerState};
+use super::marker::Marker;
+use super::marker_file::{check_not_other, marker_state, MarkerState};
 use super::spec::{file_name, is_data_file_name, LARGE_FILE_NAME};
 use crate::safefs::{Dir, FileId, Kind};
 

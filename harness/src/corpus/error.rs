@@ -2,14 +2,14 @@
 //! `thiserror` enum whose messages name the path, field or value, and say
 //! what is allowed or what to do next.
 //!
-//! Owns the error type only; per-file verification findings are not errors
-//! but [`Mismatch`](super::Mismatch)es in a report.
+//! Owns the error type and how sizes read in its messages ([`human_bytes`]);
+//! per-file verification findings are not errors but
+//! [`Mismatch`](super::Mismatch)es in a report.
 
 use std::io;
 use std::path::PathBuf;
 
 use super::marker::Marker;
-use super::spec::human_bytes;
 use crate::safefs::{FileId, FsError, Kind};
 
 /// Errors from creating, opening, verifying or removing a corpus or a marked
@@ -332,10 +332,32 @@ pub(crate) fn write_error(
     }
 }
 
+/// `bytes` for people: "3.2 GiB", "512 B".
+pub fn human_bytes(bytes: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < units.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", units[unit])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::path::Path;
+
+    #[test]
+    fn human_sizes() {
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(3 << 29), "1.5 GiB");
+    }
 
     #[test]
     fn enospc_gets_its_own_variant_and_remedy() {

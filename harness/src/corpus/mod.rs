@@ -31,6 +31,7 @@ mod generate;
 mod lock;
 mod manifest;
 mod marker;
+mod marker_file;
 mod progress;
 mod render;
 mod scratch;
@@ -46,21 +47,22 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::safefs::{Dir, FileId, FsError, Kind};
-use marker::{check_not_other, marker_state, write_marker};
+use marker_file::{check_not_other, marker_state, write_marker};
 
 pub use clean::{clean, CleanReport};
-pub use error::CorpusError;
+pub use error::{human_bytes, CorpusError};
 pub use lock::{CorpusLock, LOCK_FILE_NAME, READERS_FILE_NAME};
 pub use manifest::{FileEntry, LargeEntry, Manifest, MANIFEST_FILE_NAME};
-pub use marker::{has_marker, Marker, MarkerState};
+pub use marker::Marker;
+pub use marker_file::{has_marker, MarkerState};
 pub use render::{
     checksum, file_size, files_total_size, large_shape, render_file, render_large, ChecksumHasher,
     LargeInfo, GENERATOR_VERSION, LARGE_BLOCK_BYTES,
 };
 pub use scratch::{clean_scratch, reset_scratch, Scratch, ScratchReport, SCRATCH_PREFIX};
 pub use spec::{
-    file_name, human_bytes, CorpusSpec, Scale, LARGE_FILE_NAME, MAX_CORPUS_BYTES, MAX_FILES,
-    MAX_FILE_BYTES, MAX_LARGE_FILE_BYTES, MAX_LINES, MAX_VALUES,
+    file_name, CorpusSpec, Scale, LARGE_FILE_NAME, MAX_CORPUS_BYTES, MAX_FILES, MAX_FILE_BYTES,
+    MAX_LARGE_FILE_BYTES, MAX_LINES, MAX_VALUES,
 };
 pub use verify::{Mismatch, MismatchKind, VerifyReport};
 

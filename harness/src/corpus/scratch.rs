@@ -15,7 +15,8 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use super::error::CorpusError;
-use super::marker::{marker_state, write_marker, Marker, MarkerState};
+use super::marker::Marker;
+use super::marker_file::{marker_state, write_marker, MarkerState};
 use crate::safefs::{self, Dir, FsError, Kind, LockMode};
 
 /// Name prefix of scratch folders in the data folder.

@@ -48,7 +48,7 @@ pub struct CorpusSpec {
 
 /// Named sizes: `Quick` = 1,000 files × 100 lines, `Default` = 10,000 × 1,000,
 /// `Seed` = 10,000 × 10,000 (the tutorials' corpus); all 10 values per line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Scale {
     /// 1,000 files × 100 lines × 10 values (~3 MB): smoke tests.
@@ -157,22 +157,6 @@ fn exact_size_name(bytes: u64) -> String {
         }
     }
     format!("{bytes}B")
-}
-
-/// `bytes` for people: "3.2 GiB", "512 B".
-pub fn human_bytes(bytes: u64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < units.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", units[unit])
-    }
 }
 
 /// Name of data file `k` in a corpus of `files` files: `data-NNNNN.csv`, with
@@ -297,12 +281,6 @@ mod tests {
         assert!(is_data_file_name("data-3.csv"));
         assert!(!is_data_file_name("data-.csv"));
         assert!(!is_data_file_name("large.csv"));
-    }
-
-    #[test]
-    fn human_sizes() {
-        assert_eq!(human_bytes(512), "512 B");
-        assert_eq!(human_bytes(3 << 29), "1.5 GiB");
     }
 
     #[test]

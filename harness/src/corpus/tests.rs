@@ -398,7 +398,7 @@ fn clean_refuses_slash_dots_and_paths_inside_a_corpus() {
     create(&dir, &spec(2, 2, 2, None));
     fs::create_dir(dir.join("inner")).unwrap();
     let inner = Dir::open(&dir.join("inner")).unwrap();
-    marker::write_marker(&inner, Marker::Corpus).unwrap();
+    marker_file::write_marker(&inner, Marker::Corpus).unwrap();
     let slash = std::path::PathBuf::from(format!("{}/", dir.display()));
     for bad in [
         slash,

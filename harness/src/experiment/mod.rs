@@ -17,6 +17,7 @@ mod expand;
 mod file;
 mod grid;
 mod keys;
+pub mod layout;
 pub mod limit;
 mod order;
 pub mod python;

@@ -17,6 +17,9 @@ mod uring;
 
 pub use self::tokio::{run_tokio, TokioFs};
 pub use self::uring::{Uring, UringFile};
+/// The owned buffer of every operation lives with the ring that lends it to
+/// the kernel ([`crate::sys::buf`]); it is part of this seam's API.
+pub use crate::sys::buf::{Buf, BufResult};
 pub use blocking::Blocking;
 
 use std::io;
@@ -122,92 +125,6 @@ impl Open {
         flags | libc::O_CLOEXEC
     }
 }
-
-/// An owned byte buffer with an optionally aligned window, passed by value
-/// into an operation and returned with its result.
-#[derive(Debug, Default)]
-pub struct Buf {
-    storage: Vec<u8>,
-    start: usize,
-    len: usize,
-}
-
-impl Buf {
-    /// A zeroed buffer of `len` bytes.
-    pub fn zeroed(len: usize) -> Buf {
-        Buf {
-            storage: vec![0; len],
-            start: 0,
-            len,
-        }
-    }
-
-    /// A zeroed buffer of `len` bytes whose first byte sits at a multiple of
-    /// `align` (a power of two), as `O_DIRECT` needs.
-    pub fn aligned(len: usize, align: usize) -> Buf {
-        let storage = vec![0u8; len + align];
-        let start = storage.as_ptr().align_offset(align).min(align);
-        Buf {
-            storage,
-            start,
-            len,
-        }
-    }
-
-    /// A buffer holding exactly `bytes`.
-    pub fn from_vec(bytes: Vec<u8>) -> Buf {
-        let len = bytes.len();
-        Buf {
-            storage: bytes,
-            start: 0,
-            len,
-        }
-    }
-
-    /// Length of the window.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether the window is empty.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// Shrink or grow the window (within capacity for growth) — e.g. to the
-    /// bytes a read returned, or to write only a prefix.
-    pub fn set_len(&mut self, len: usize) {
-        let capacity = self.storage.len() - self.start;
-        if len > capacity {
-            self.storage.resize(self.start + len, 0);
-        }
-        self.len = len;
-    }
-
-    /// The window's bytes.
-    pub fn as_slice(&self) -> &[u8] {
-        &self.storage[self.start..self.start + self.len]
-    }
-
-    /// The window's bytes, writable.
-    pub fn as_mut_slice(&mut self) -> &mut [u8] {
-        &mut self.storage[self.start..self.start + self.len]
-    }
-
-    /// The window's bytes as a vector (copies only when the window is not the
-    /// whole storage).
-    pub fn into_vec(mut self) -> Vec<u8> {
-        if self.start == 0 {
-            self.storage.truncate(self.len);
-            self.storage
-        } else {
-            self.as_slice().to_vec()
-        }
-    }
-}
-
-/// A result that hands the buffer back.
-pub type BufResult = (io::Result<usize>, Buf);
 
 /// File operations, carried out by a backend. Methods take `&self` so many
 /// futures can share one backend; `File` handles may be shared between them.

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::sys;
 
 /// The page-cache state a scenario asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CacheState {
     /// Every input read once before timing.
@@ -33,7 +33,7 @@ impl CacheState {
 }
 
 /// How the cold state is made.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ColdMethod {
     /// drop_caches when permitted, else fadvise.

@@ -23,7 +23,6 @@ use serde::Serialize;
 use super::charts::ratio::{self, RatioFigure, RatioRow};
 use super::context::{machine_facts, run_facts};
 use super::{html, markdown, style, view};
-use crate::cli::CompareArgs;
 use crate::results::{self, write_atomically, LoadedRun};
 use crate::stats::{self, Bootstrap, Change, Sample};
 
@@ -437,13 +436,30 @@ fn check_percent(flag: &str, value: f64) -> anyhow::Result<f64> {
     Ok(value)
 }
 
+/// What `iolab compare` is asked: the two runs, where the pages go, and the
+/// thresholds as given (checked by [`command`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompareRequest {
+    /// The baseline run folder.
+    pub run_a: PathBuf,
+    /// The run compared with it.
+    pub run_b: PathBuf,
+    /// Folder the comparison's pages go into (default `reports`).
+    pub out: PathBuf,
+    /// Exit with status 2 when a scenario is slower by more than this
+    /// percentage (none: never).
+    pub fail_on_regression: Option<f64>,
+    /// Changes smaller than this percentage count as noise (default 2).
+    pub noise: f64,
+}
+
 /// `iolab compare`: load both runs, print the table, write the files, and
 /// pick the exit status.
 ///
 /// # Errors
 /// A bad `--noise` or `--fail-on-regression`, a run folder that does not
 /// load, or a file that cannot be written.
-pub fn command(args: &CompareArgs) -> anyhow::Result<ExitCode> {
+pub fn command(args: &CompareRequest) -> anyhow::Result<ExitCode> {
     let noise = check_percent("--noise", args.noise)? / 100.0;
     let gate = args
         .fail_on_regression

@@ -20,7 +20,7 @@ use crate::results::Named as _;
 use crate::results::{DispatchCost, LoadedRun, SummaryRow};
 use crate::stats::{self, Change, Interval};
 use crate::strategy::StrategyKind;
-use crate::tune::record::TuningRecord;
+use crate::tune::files::record::TuningRecord;
 
 /// Everything a run's report shows.
 #[derive(Clone, Debug, Serialize)]

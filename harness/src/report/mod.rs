@@ -31,9 +31,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::cli::{CompareArgs, ReportArgs};
 use crate::results::{self, write_atomically};
-use crate::tune::record::{TuningRecord, TUNING_JSON};
+use crate::tune::files::record::{TuningRecord, TUNING_JSON};
 use context::FigureContext;
 
 /// File name of the report page inside a report folder.
@@ -119,13 +118,13 @@ fn remove_stale_charts(out: &Path, figures: &[FigureContext]) -> anyhow::Result<
     Ok(())
 }
 
-/// `iolab report <run-dir>`: render the run and print the path of its
-/// `index.html`.
+/// `iolab report <run-dir>`: render the run into a folder under `reports`
+/// and print the path of its `index.html`.
 ///
 /// # Errors
 /// As [`render_run`].
-pub fn command(args: &ReportArgs) -> anyhow::Result<ExitCode> {
-    let out = render_run(&args.run_dir, &args.out)?;
+pub fn command(run_dir: &Path, reports: &Path) -> anyhow::Result<ExitCode> {
+    let out = render_run(run_dir, reports)?;
     println!("{}", out.join(INDEX_HTML).display());
     Ok(ExitCode::SUCCESS)
 }
@@ -136,6 +135,6 @@ pub fn command(args: &ReportArgs) -> anyhow::Result<ExitCode> {
 ///
 /// # Errors
 /// As [`compare::compare_runs`] and [`compare::write`].
-pub fn compare_command(args: &CompareArgs) -> anyhow::Result<ExitCode> {
-    compare::command(args)
+pub fn compare_command(request: &compare::CompareRequest) -> anyhow::Result<ExitCode> {
+    compare::command(request)
 }

@@ -110,11 +110,26 @@ pub struct RunMeta {
     pub corpus_digest: Option<String>,
     /// The MPI ranks, when more than one ran (hosts, machines, layout).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub clients: Option<crate::clients::ClientsMeta>,
+    pub clients: Option<ClientsMeta>,
     /// Each strategy's dispatch cost, measured with the `noop` workload
     /// before the schedule (empty for runs without calibration).
     #[serde(default)]
     pub dispatch: Vec<DispatchCost>,
+}
+
+/// Who ran: recorded in `run.json` when a run has more than one rank.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ClientsMeta {
+    /// Number of ranks.
+    pub ranks: u32,
+    /// The layout, reorder and stonewall of the run.
+    pub options: crate::experiment::layout::ClientOptions,
+    /// Each rank's host, in rank order.
+    pub hosts: Vec<String>,
+    /// Each rank's corpus folder (inputs after reorder), in rank order.
+    pub corpus_dirs: Vec<std::path::PathBuf>,
+    /// One machine description per distinct host, in first-rank order.
+    pub machines: Vec<Machine>,
 }
 
 impl RunMeta {

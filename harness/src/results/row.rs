@@ -186,17 +186,20 @@ pub struct Row {
     pub kernel_profile: String,
 }
 
+/// The `rank` value of aggregate rows.
+pub const ALL: &str = "all";
+
 impl Row {
     /// Whether this row is an aggregate (`rank` = `all`, or empty in a row
     /// built in memory without it): the rows summaries, comparisons, claims
     /// and tuning use.
     pub fn is_aggregate(&self) -> bool {
-        self.rank.is_empty() || self.rank == crate::clients::aggregate::ALL
+        self.rank.is_empty() || self.rank == ALL
     }
 }
 
 fn aggregate_rank() -> String {
-    crate::clients::aggregate::ALL.into()
+    ALL.into()
 }
 
 fn one() -> u32 {

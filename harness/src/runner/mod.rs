@@ -23,8 +23,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::clients::{self, ClientOptions, Clients, PreparedCorpus};
+use crate::clients::{self, Clients, PreparedCorpus};
 use crate::corpus::{self, Corpus};
+use crate::experiment::layout::ClientOptions;
 use crate::experiment::{schedule, Plan};
 use crate::interrupt;
 use crate::measure::cache::CacheState;

@@ -4,8 +4,9 @@
 use anyhow::Context;
 use indicatif::ProgressBar;
 
-use crate::clients::{ClientOptions, Clients, SyncPoint};
+use crate::clients::{Clients, SyncPoint};
 use crate::corpus::{self, Corpus};
+use crate::experiment::layout::ClientOptions;
 use crate::experiment::{Plan, Scenario, Slot};
 use crate::measure::{cache, latency, quiet};
 use crate::results::row::round;

@@ -16,8 +16,9 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use super::{corpus_digest, execute, now_rfc3339, prepare_corpus, RunOutcome, Running};
-use crate::clients::{self, ClientOptions};
+use crate::clients;
 use crate::corpus;
+use crate::experiment::layout::ClientOptions;
 use crate::interrupt;
 use crate::results::{read_meta, Machine, RunMeta, RunWriter};
 
@@ -128,42 +129,6 @@ fn check_machine(then: &Machine, now: &Machine) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::Parser;
-
-    /// The plan a resume reads back from `run.json` is the plan that ran.
-    #[test]
-    fn a_plan_round_trips_through_run_json() {
-        let cli = crate::cli::Cli::try_parse_from([
-            "iolab",
-            "run",
-            "--workload",
-            "write,read,copy,append,atomic-save,stream,scan,random",
-            "--strategy",
-            "sequential,threads,processes,nested,tokio,io_uring",
-            "--workers",
-            "2,4",
-            "--cache",
-            "warm,cold",
-            "--chunk",
-            "4KiB,1MiB",
-            "--order",
-            "sequential",
-            "--settle",
-            "250ms",
-            "--large-file",
-            "1MiB",
-        ])
-        .unwrap();
-        let crate::cli::Command::Run(args) = cli.command else {
-            panic!("not a run");
-        };
-        let plan = crate::cli::build_plan(&args).unwrap();
-        assert!(plan.scenarios.len() > 50, "{}", plan.scenarios.len());
-        let text = serde_json::to_string_pretty(&plan).unwrap();
-        let back: crate::experiment::Plan = serde_json::from_str(&text).unwrap();
-        assert_eq!(back, plan);
-        assert_eq!(serde_json::to_string_pretty(&back).unwrap(), text);
-    }
 
     #[test]
     fn another_kernel_or_filesystem_is_refused_naming_the_field() {

@@ -11,6 +11,7 @@
 //! `posix_fadvise(2)`, `O_DIRECT`, `getrusage(2)`, `io_uring(7)` and
 //! `sigwait(3)`.
 
+pub mod buf;
 pub mod cache;
 pub mod device;
 pub mod kernel;

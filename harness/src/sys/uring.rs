@@ -34,8 +34,8 @@ use std::sync::Arc;
 use io_uring::squeue::Entry;
 use io_uring::{opcode, types, IoUring, Probe};
 
+use super::buf::{Buf, BufResult};
 use super::Unavailable;
-use crate::io::{Buf, BufResult};
 
 /// A descriptor shared by a file handle and the operations in flight on it, so
 /// it stays open (and its number is not reused) until the last of them ends.

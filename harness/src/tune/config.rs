@@ -1,9 +1,7 @@
-//! Validation of `iolab tune` arguments into one [`TuneConfig`]: every value
-//! checked, every error naming the flag, the value and what is allowed.
-//! Nothing past this module sees [`TuneArgs`].
-//!
-//! Also the concurrent strategies a sweep varies ([`Kind`]) and how a
-//! [`Setting`] of one becomes a [`Strategy`].
+//! The settings of one `iolab tune` ([`TuneConfig`], validated from the
+//! flags by `crate::cli::tune`), the concurrent strategies a sweep varies
+//! ([`Kind`]) and how a [`Setting`] of one becomes a [`Strategy`]. Does not
+//! own reading the flags (`cli`).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -11,11 +9,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::planner::{Limits, Setting};
-use crate::cli::plan::{self, ConfigError, MAX_WORKERS};
-use crate::cli::{CorpusArgs, TuneArgs};
+use super::plan::{Limits, Setting};
 use crate::corpus::CorpusSpec;
-use crate::describe::KnobValues;
 use crate::experiment::Order;
 use crate::measure::cache::{CacheState, ColdMethod};
 use crate::measure::quiet::Settle;
@@ -56,35 +51,6 @@ impl Kind {
         Kind::IoUring,
         Kind::Nested,
     ];
-
-    /// Parse a `--strategy` name.
-    ///
-    /// # Errors
-    /// An unknown name or one that is not swept (sequential, command).
-    pub fn parse(name: &str) -> Result<Kind, ConfigError> {
-        Ok(match name {
-            "threads" => Kind::Threads,
-            "processes" => Kind::Processes,
-            "nested" => Kind::Nested,
-            "tokio" => Kind::Tokio,
-            "io_uring" | "io-uring" | "uring" => Kind::IoUring,
-            "sequential" => {
-                return Err(invalid(
-                    "--strategy",
-                    name,
-                    "sequential is the baseline every round measures anyway; \
-                     allowed: threads, processes, nested, tokio, io_uring",
-                ))
-            }
-            other => {
-                return Err(invalid(
-                    "--strategy",
-                    other,
-                    "allowed: threads, processes, nested, tokio, io_uring",
-                ))
-            }
-        })
-    }
 
     /// The strategy name as in results (`threads`, `io_uring`, …).
     pub fn name(self) -> &'static str {
@@ -145,6 +111,13 @@ impl Kind {
     }
 }
 
+/// The processes and threads per process of `kind` at `setting`, as the
+/// results columns count them.
+pub fn shape_of(kind: Kind, setting: Setting) -> (u32, u32) {
+    let s = kind.strategy(setting);
+    (s.processes(), s.threads_per_process())
+}
+
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -196,157 +169,16 @@ pub struct TuneConfig {
     pub scale: String,
 }
 
-fn invalid(flag: &'static str, value: impl ToString, allowed: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid {
-        flag: flag.into(),
-        value: value.to_string(),
-        allowed: allowed.into(),
-    }
-}
-
 impl TuneConfig {
-    /// Validate `args`. `cores` is the number of CPUs the sweep plans for.
-    ///
-    /// # Errors
-    /// [`ConfigError`] naming the first bad flag.
-    pub fn from_args(args: &TuneArgs, cores: u32) -> Result<TuneConfig, ConfigError> {
-        let workloads = workloads(&args.workload, args.measure.seed)?;
-        let kinds = kinds(&args.strategy)?;
-        let budget = plan::parse_duration("--budget", &args.budget)?;
-        if budget < Duration::from_secs(1) {
-            return Err(invalid("--budget", &args.budget, "at least 1s, e.g. 5m"));
-        }
-        if !(1..=MAX_WORKERS).contains(&args.max_workers) {
-            return Err(invalid(
-                "--max-workers",
-                args.max_workers,
-                format!("allowed 1 to {MAX_WORKERS}"),
-            ));
-        }
-        if !(0.0..1.0).contains(&args.tolerance) {
-            return Err(invalid(
-                "--tolerance",
-                args.tolerance,
-                "a fraction from 0 up to (not including) 1, e.g. 0.05",
-            ));
-        }
-        let reps = plan::reps(args.measure.reps)?;
-        if reps < MIN_REPS {
-            return Err(invalid(
-                "--reps",
-                reps,
-                format!("tune needs at least {MIN_REPS} repetitions per point for an interval"),
-            ));
-        }
-        let needs_large = workloads.iter().any(Workload::needs_large_file);
-        Ok(TuneConfig {
-            workloads,
-            kinds,
-            budget,
-            limits: Limits {
-                cores: cores.max(1),
-                max_workers: args.max_workers,
-                tolerance: args.tolerance,
-            },
-            cache: args.cache,
-            corpus: plan::corpus_spec(&corpus_args(args), needs_large)?,
-            reps,
-            warmup: args.measure.warmup,
-            order: plan::order(&args.measure),
-            settle: plan::settle(&args.measure)?,
-            cold_method: args.measure.cold_method,
-            seed: args.measure.seed,
-            data_dir: args.data_dir.clone(),
-            out: args.output.out.clone(),
-            run_id: args
-                .output
-                .run_id
-                .clone()
-                .unwrap_or_else(|| format!("tune-{}", crate::runner::new_run_id())),
-            profiles: args.profiles.clone(),
-            compare: args.compare.clone(),
-            progress: !args.output.no_progress,
-            scale: if args.files.is_some() || args.lines.is_some() {
-                "custom".into()
-            } else {
-                format!("{:?}", args.scale).to_lowercase()
-            },
-        })
-    }
-
     /// The sweep's run folder: `<out>/<run-id>`.
     pub fn run_dir(&self) -> PathBuf {
         self.out.join(&self.run_id)
     }
 }
 
-fn corpus_args(args: &TuneArgs) -> CorpusArgs {
-    CorpusArgs {
-        dir: None,
-        scale: args.scale,
-        files: args.files,
-        lines: args.lines,
-        values: None,
-        large_file: None,
-        data_dir: args.data_dir.clone(),
-    }
-}
-
-/// The workloads named by `--workload`, each with its default knobs.
-///
-/// # Errors
-/// An unknown name, or none at all.
-pub fn workloads(names: &[String], seed: u64) -> Result<Vec<Workload>, ConfigError> {
-    let mut out: Vec<Workload> = Vec::new();
-    for name in names {
-        let w = crate::workload::build(name, None, &KnobValues::seeded(seed))
-            .map_err(|e| invalid("--workload", name, e.allowed))?;
-        if !out.contains(&w) {
-            out.push(w);
-        }
-    }
-    if out.is_empty() {
-        return Err(invalid("--workload", "", "name at least one workload"));
-    }
-    Ok(out)
-}
-
-/// The kinds named by `--strategy`, duplicates dropped.
-///
-/// # Errors
-/// An unknown name, sequential, or none at all.
-pub fn kinds(names: &[String]) -> Result<Vec<Kind>, ConfigError> {
-    let mut out = Vec::new();
-    for name in names {
-        let k = Kind::parse(name)?;
-        if !out.contains(&k) {
-            out.push(k);
-        }
-    }
-    if out.is_empty() {
-        return Err(invalid("--strategy", "", "name at least one strategy"));
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn kinds_parse_and_reject_the_baseline() {
-        let names: Vec<String> = ["threads", "io-uring", "threads", "nested"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        assert_eq!(
-            kinds(&names).unwrap(),
-            vec![Kind::Threads, Kind::IoUring, Kind::Nested]
-        );
-        let err = Kind::parse("sequential").unwrap_err().to_string();
-        assert!(err.contains("baseline"), "{err}");
-        assert!(Kind::parse("command").is_err());
-    }
 
     #[test]
     fn settings_become_strategies() {
@@ -371,13 +203,5 @@ mod tests {
         );
         assert_eq!(Kind::Nested.label(g), "nested(2×16)");
         assert_eq!(Kind::IoUring.label(Setting::Workers(8)), "io_uring(8)");
-    }
-
-    #[test]
-    fn workloads_are_named_and_unknown_ones_rejected() {
-        let w = workloads(&["read".into(), "append".into(), "read".into()], 1).unwrap();
-        assert_eq!(w.len(), 2);
-        let err = workloads(&["mmap".into()], 1).unwrap_err().to_string();
-        assert!(err.contains("--workload mmap"), "{err}");
     }
 }

@@ -1,15 +1,17 @@
 //! Worker-count sweeps and the per-machine profile: `iolab tune`.
 //!
-//! Owns: planning adaptive sweeps ([`planner`]), fitting them into a time
-//! budget ([`budget`]), running them as rounds of ordinary runs
-//! ([`sweep`], [`round`], through [`crate::runner::run`]), the sweep's files
-//! ([`record`]: `tuning.json` and a merged run folder), the profile
-//! ([`profile`]) and comparing profiles ([`compare`]). Does not own: the knee
-//! statistics ([`knee`], re-exported from [`crate::stats::knee`]), measuring
+//! Owns, one module per job: the settings ([`config`]); planning adaptive
+//! sweeps and fitting them into a time budget ([`plan`], [`plan::budget`]);
+//! sweeping, as rounds of ordinary runs through [`crate::runner::run`],
+//! and the sweep's run folders ([`sweep`]); the profile's data, built from
+//! a sweep and compared with another ([`profile`]); the profile files and
+//! `tuning.json` ([`files`]); the terminal tables ([`render`]). Does not
+//! own: reading the flags (`crate::cli::tune`), the knee statistics
+//! ([`knee`], re-exported from [`crate::stats::knee`]), measuring
 //! (`runner`, `measure`) or rendering charts (`report`, which draws the
 //! tuning section from `tuning.json`).
 //!
-//! The pipeline of [`command`]: validate the flags ([`TuneConfig`]) →
+//! The pipeline of [`command`], given its validated settings ([`TuneConfig`]) →
 //! probe every workload (its sequential baseline, 2 repetitions) to learn
 //! what a repetition costs → choose the repetitions per point (`--reps`, or
 //! fewer, never below 3, when the budget needs it) → first pass: the first
@@ -30,53 +32,55 @@
 //! merging its parts (`warmup/`, `rep-1/`, …, each as written by
 //! [`crate::runner::run`]).
 
-pub mod budget;
-pub mod compare;
 pub mod config;
+pub mod files;
 pub mod knee;
-pub mod planner;
+pub mod plan;
 pub mod profile;
-pub mod record;
-pub mod round;
+pub mod render;
 pub mod sweep;
-pub mod table;
 
 pub use config::{Kind, TuneConfig};
 pub use profile::Profile;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::Context as _;
 
-use crate::cli::TuneArgs;
 use crate::experiment::Plan;
 use crate::results::{self, Machine};
 use crate::runner::{self, RunOptions};
-use budget::{human_s, Budget};
-use sweep::{Observer, PlanResult, PlanRunner, RoundInfo, Sweep};
+use files::record;
+use plan::budget::{human_s, Budget};
+use sweep::{folder, round, Observer, PlanResult, PlanRunner, RoundInfo, Sweep};
 
-/// `iolab tune`.
+/// How a sweep ended, for the exit status the caller picks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// A measured repetition failed or did not verify.
+    pub failed_scenarios: bool,
+}
+
+/// `iolab tune` with its validated settings.
 ///
 /// # Errors
-/// A bad flag, an unreadable `--compare` profile, an existing run folder, or
-/// a harness failure during a round; failed scenarios are recorded, not
-/// raised (exit code 2 when any failed).
-pub fn command(args: &TuneArgs) -> anyhow::Result<ExitCode> {
+/// An unreadable `--compare` profile, an existing run folder, or a harness
+/// failure during a round; failed scenarios are recorded, not raised
+/// ([`Outcome::failed_scenarios`]).
+pub fn command(cfg: &TuneConfig) -> anyhow::Result<Outcome> {
     let started = Instant::now();
-    let cfg = TuneConfig::from_args(args, cores())?;
     let other = match &cfg.compare {
-        Some(path) => Some((path.clone(), profile::load(path)?)),
+        Some(path) => Some((path.clone(), files::load(path)?)),
         None => None,
     };
     let dir = cfg.run_dir();
     create_run_dir(&dir)?;
-    let mut runner = LiveRunner { cfg: &cfg };
-    let mut observer = LiveObserver { cfg: &cfg };
+    let mut runner = LiveRunner { cfg };
+    let mut observer = LiveObserver { cfg };
     let mut ctx = sweep::Context {
-        cfg: &cfg,
+        cfg,
         runner: &mut runner,
         observer: &mut observer,
         budget: Budget::new(cfg.budget),
@@ -84,19 +88,19 @@ pub fn command(args: &TuneArgs) -> anyhow::Result<ExitCode> {
     let sweep = sweep::run(&mut ctx)?;
     let spent = ctx.budget.spent().as_secs_f64();
     let machine = Machine::describe(&cfg.data_dir.join(cfg.corpus.dir_name()));
-    let info = profile::RunInfo {
+    let info = profile::build::RunInfo {
         created_at: runner::now_rfc3339(),
         run_dir: dir.display().to_string(),
         command_line: std::env::args().collect::<Vec<_>>().join(" "),
         elapsed_s: started.elapsed().as_secs_f64(),
     };
-    let prof = profile::build(&cfg, &sweep, machine, info);
-    let (toml_path, json_path) = profile::write(&prof, &cfg.profiles)?;
-    let rec = record::tuning_record(&cfg, &sweep, spent, true, Some(&toml_path));
+    let prof = profile::build::build(cfg, &sweep, machine, info);
+    let (toml_path, json_path) = files::write(&prof, &cfg.profiles)?;
+    let rec = record::tuning_record(cfg, &sweep, spent, true, Some(&toml_path));
     record::write_tuning(&dir, &rec)?;
-    record::write_merged(&dir, &cfg, &sweep)?;
+    folder::write_merged(&dir, cfg, &sweep)?;
     let mut out = std::io::stdout().lock();
-    profile::render(&mut out, &prof)?;
+    render::render(&mut out, &prof)?;
     println!(
         "\nprofile: {}\n         {}\nsweep:   {} (tuning.json, rounds/)",
         toml_path.display(),
@@ -104,18 +108,20 @@ pub fn command(args: &TuneArgs) -> anyhow::Result<ExitCode> {
         dir.display()
     );
     let against =
-        other.or_else(|| profile::previous(&cfg.profiles, &prof.machine.hostname, &toml_path));
+        other.or_else(|| files::previous(&cfg.profiles, &prof.machine.hostname, &toml_path));
     if let Some((path, there)) = against {
         println!();
-        let cmp = compare::compare(&prof, &there);
-        compare::render(
+        let cmp = profile::compare::compare(&prof, &there);
+        render::compare::render(
             &mut out,
             &cmp,
             &toml_path.display().to_string(),
             &path.display().to_string(),
         )?;
     }
-    Ok(exit_code(&sweep))
+    Ok(Outcome {
+        failed_scenarios: failed(&sweep),
+    })
 }
 
 /// Logical CPUs available to this process (1 if unknown).
@@ -130,20 +136,15 @@ fn create_run_dir(dir: &Path) -> anyhow::Result<()> {
             dir.display()
         );
     }
-    fs::create_dir_all(dir.join(record::ROUNDS_DIR))
+    fs::create_dir_all(dir.join(folder::ROUNDS_DIR))
         .with_context(|| format!("creating run folder {}", dir.display()))
 }
 
-fn exit_code(sweep: &Sweep) -> ExitCode {
-    let failed = sweep
+fn failed(sweep: &Sweep) -> bool {
+    sweep
         .rows
         .iter()
-        .any(|r| !r.warmup && (r.status == "failed" || (r.status == "ok" && !r.verified)));
-    if failed {
-        ExitCode::from(crate::app::EXIT_FAILED_SCENARIOS)
-    } else {
-        ExitCode::SUCCESS
-    }
+        .any(|r| !r.warmup && (r.status == "failed" || (r.status == "ok" && !r.verified)))
 }
 
 /// Runs rounds with [`crate::runner::run`] into `<run-dir>/rounds/`.
@@ -166,7 +167,7 @@ impl PlanRunner for LiveRunner<'_> {
             progress: self.cfg.progress,
             command_line: std::env::args().collect(),
             experiment_files: Vec::new(),
-            clients: crate::clients::ClientOptions::default(),
+            clients: crate::experiment::layout::ClientOptions::default(),
             // A sweep's rounds are runs of one repetition each: calibrating
             // every strategy again each round would cost more than it tells.
             calibrate: false,
@@ -218,6 +219,6 @@ impl Observer for LiveObserver<'_> {
         let spent: f64 = sweep.rounds.iter().map(|r| r.elapsed_s).sum();
         let rec = record::tuning_record(self.cfg, sweep, spent, false, None);
         record::write_tuning(&dir, &rec)?;
-        record::write_merged(&dir, self.cfg, sweep)
+        folder::write_merged(&dir, self.cfg, sweep)
     }
 }

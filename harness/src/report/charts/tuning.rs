@@ -14,7 +14,7 @@ use super::scaling::Point;
 use super::{Chart, Figure, Section};
 use crate::report::style::{self, LABEL_SIZE, TEXT, X_AXIS_AREA};
 use crate::report::view;
-use crate::tune::record::TuningRecord;
+use crate::tune::files::record::TuningRecord;
 
 /// The sweep curves of one workload.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -31,11 +31,6 @@ pub fn write_table(out: &mut impl Write, header: &[&str], rows: &[Vec<String>]) 
     Ok(())
 }
 
-/// `1203.1 [1150.2 … 1250.0]`.
-pub fn with_interval(median: f64, low: f64, high: f64, digits: usize) -> String {
-    format!("{median:.digits$} [{low:.digits$} … {high:.digits$}]")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,6 +46,5 @@ mod tests {
         .unwrap();
         let text = String::from_utf8(out).unwrap();
         assert_eq!(text, "a            bb\nnested(2×4)  x\nt\n");
-        assert_eq!(with_interval(1.0, 0.5, 1.25, 2), "1.00 [0.50 … 1.25]");
     }
 }

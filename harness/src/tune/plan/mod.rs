@@ -26,6 +26,8 @@
 //! T ∈ {1, 2, 4, 8} on a 2-core machine — and P × T up to `max_workers`).
 //! Its curve for the knee is the best cell of each total P × T.
 
+pub mod budget;
+
 use std::collections::BTreeMap;
 use std::fmt;
 

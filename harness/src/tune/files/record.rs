@@ -1,36 +1,28 @@
-//! The sweep's run folder: `<out>/<run-id>/` holds each round as a standard
-//! run folder under `rounds/`, the rounds merged into one standard run
-//! (`run.json`, `runs.csv`, `summary.csv`, so `iolab report` can render the
-//! sweep), and `tuning.json`, the curves and knees for the report's tuning
-//! section. All are rewritten after every round, so an interrupted sweep
-//! leaves a consistent folder (`"complete": false`).
+//! `tuning.json` in the sweep's run folder: the curves and knees for the
+//! report's tuning section, rewritten after every round, so an interrupted
+//! sweep leaves a consistent record (`"complete": false`).
 //!
-//! Owns: the `tuning.json` schema ([`TuningRecord`]) and the merged files.
-//! Does not own: the profile (`super::profile`).
+//! Owns: the `tuning.json` schema ([`TuningRecord`]) and writing it. Does
+//! not own: the profile (`crate::tune::profile`) or the merged run folders
+//! beside it (`crate::tune::sweep::folder`).
 //!
-//! In the merged `summary.csv`, a scenario's repetitions from every round
-//! are pooled, so the sequential baseline's (measured in every round of a
-//! workload) pools all rounds and its speedups may differ slightly from the
-//! same-round speedups in `tuning.json`, which are the ones tuning uses.
+//! The speedups here are the same-round ones tuning uses; the merged
+//! `summary.csv` pools every round's baseline, so its speedups may differ
+//! slightly.
 
-use std::fs;
 use std::path::Path;
 
-use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-use super::config::{Kind, TuneConfig};
-use super::knee::CurveShape;
-use super::planner::Setting;
-use super::sweep::{Point, Skip, StrategySweep, Sweep};
-use crate::experiment::Scenario;
-use crate::results::{self, row::round, Row, RunMeta, RUNS_CSV, RUN_JSON, SUMMARY_CSV};
+use crate::results::{self, row::round};
 use crate::stats::Estimate;
+use crate::tune::config::{shape_of, Kind, TuneConfig};
+use crate::tune::knee::CurveShape;
+use crate::tune::plan::Setting;
+use crate::tune::sweep::{Point, Skip, StrategySweep, Sweep};
 
 /// File name of the sweep record.
 pub const TUNING_JSON: &str = "tuning.json";
-/// Sub-folder of the round run folders.
-pub const ROUNDS_DIR: &str = "rounds";
 /// Value of [`TuningRecord::format`].
 pub const TUNING_FORMAT: &str = "iolab-tuning-sweep";
 /// Value of [`TuningRecord::version`].
@@ -194,13 +186,6 @@ pub struct KneeRecord {
     pub ci_high: f64,
 }
 
-/// The processes and threads per process of `kind` at `setting`, as the
-/// results columns count them.
-pub fn shape_of(kind: Kind, setting: Setting) -> (u32, u32) {
-    let s = kind.strategy(setting);
-    (s.processes(), s.threads_per_process())
-}
-
 /// Describe `sweep` as `tuning.json`.
 pub fn tuning_record(
     cfg: &TuneConfig,
@@ -320,94 +305,4 @@ pub fn write_tuning(dir: &Path, record: &TuningRecord) -> anyhow::Result<()> {
     let mut text = serde_json::to_vec_pretty(record)?;
     text.push(b'\n');
     results::write_atomically(&dir.join(TUNING_JSON), &text)
-}
-
-/// What a merged run folder is made of.
-#[derive(Clone, Copy, Debug)]
-pub struct Merge<'a> {
-    /// The merged run's identifier.
-    pub run_id: &'a str,
-    /// `run.json` of each plan run, in order; the first is the template.
-    pub metas: &'a [RunMeta],
-    /// Every row, in the order run.
-    pub rows: &'a [Row],
-    /// Every scenario run (duplicates allowed).
-    pub scenarios: &'a [Scenario],
-    /// Measured repetitions per scenario (at most).
-    pub reps: u32,
-    /// Warm-ups per scenario.
-    pub warmup: u32,
-    /// Bootstrap seed of the summary.
-    pub seed: u64,
-}
-
-/// Write plan runs merged as one standard run folder into `dir`:
-/// `run.json` (the first run's, with the merged identifier, the command
-/// line, every scenario once, and the last end time), `runs.csv` (every
-/// row, renumbered in the order run, with the merged identifier) and
-/// `summary.csv` (all rows summarised together). Nothing is written
-/// without a first `run.json`.
-///
-/// # Errors
-/// When a file cannot be written, naming it.
-pub fn write_run_folder(dir: &Path, m: &Merge) -> anyhow::Result<()> {
-    let Some(first) = m.metas.first() else {
-        return Ok(());
-    };
-    let mut meta: RunMeta = first.clone();
-    meta.run_id = m.run_id.to_string();
-    meta.command_line = std::env::args().collect();
-    meta.ended_at = m.metas.last().and_then(|x| x.ended_at.clone());
-    let mut scenarios = m.scenarios.to_vec();
-    scenarios.sort_by(|a, b| a.id.cmp(&b.id));
-    scenarios.dedup_by(|a, b| a.id == b.id);
-    meta.plan.scenarios = scenarios;
-    meta.plan.reps = m.reps;
-    meta.plan.warmup = m.warmup;
-    let rows: Vec<Row> = m
-        .rows
-        .iter()
-        .enumerate()
-        .map(|(i, r)| Row {
-            run_id: m.run_id.to_string(),
-            order: i as u32,
-            ..r.clone()
-        })
-        .collect();
-    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let mut json = serde_json::to_vec_pretty(&meta)?;
-    json.push(b'\n');
-    results::write_atomically(&dir.join(RUN_JSON), &json)?;
-    let path = dir.join(RUNS_CSV);
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for r in &rows {
-        w.serialize(r)
-            .with_context(|| format!("serialising a row for {}", path.display()))?;
-    }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| anyhow::anyhow!("serialising {}: {e}", path.display()))?;
-    results::write_atomically(&path, &bytes)?;
-    let summary = results::summarize_rows(&rows, m.seed);
-    results::write_summary(&dir.join(SUMMARY_CSV), &summary)
-}
-
-/// Write the whole sweep as one standard run folder into `dir` (see
-/// [`write_run_folder`]).
-///
-/// # Errors
-/// When a file cannot be written, naming it.
-pub fn write_merged(dir: &Path, cfg: &TuneConfig, sweep: &Sweep) -> anyhow::Result<()> {
-    write_run_folder(
-        dir,
-        &Merge {
-            run_id: &cfg.run_id,
-            metas: &sweep.metas,
-            rows: &sweep.rows,
-            scenarios: &sweep.scenarios,
-            reps: sweep.reps,
-            warmup: cfg.warmup,
-            seed: cfg.seed,
-        },
-    )
 }

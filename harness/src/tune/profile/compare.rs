@@ -3,19 +3,18 @@
 //! per workload both recommendations side by side with the ratio of their
 //! expected throughputs.
 //!
-//! Owns: the comparison ([`compare`]) and its table ([`render`]). A
+//! Owns: the comparison ([`compare`]); its table is
+//! `crate::tune::render::compare`'s. A
 //! different recommendation whose throughput is indistinguishable from the
 //! other's (intervals overlap, or medians within the tolerance — the knee's
 //! rule, [`indistinguishable`]) is reported as "same within noise": on one
 //! machine that is what a repeat run that picked another setting means.
 
 use std::fmt;
-use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
 
-use super::profile::{indistinguishable, Choice, Profile};
-use super::table::write_table;
+use super::{indistinguishable, Choice, Profile};
 
 /// Verdict on one workload's recommendations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -209,80 +208,6 @@ fn differences(here: &Profile, there: &Profile) -> Vec<Difference> {
             there: t,
         })
         .collect()
-}
-
-/// Print the comparison, naming the two profiles `here_name` and `there_name`.
-///
-/// # Errors
-/// Write errors of `out`.
-pub fn render(
-    out: &mut impl Write,
-    c: &Comparison,
-    here_name: &str,
-    there_name: &str,
-) -> io::Result<()> {
-    writeln!(out, "This profile ({here_name}) against {there_name}:")?;
-    if c.differences.is_empty() {
-        writeln!(out, "  same machine description and settings")?;
-    }
-    for d in &c.differences {
-        writeln!(out, "  {}: {} here, {} there", d.field, d.here, d.there)?;
-    }
-    let cell = |x: &Option<Choice>| {
-        x.as_ref().map_or("—".to_string(), |c| {
-            format!("{} {}", c.setting, c.throughput_text())
-        })
-    };
-    let rows: Vec<Vec<String>> = c
-        .workloads
-        .iter()
-        .map(|w| {
-            vec![
-                w.workload.clone(),
-                cell(&w.here),
-                cell(&w.there),
-                w.ratio.map_or("—".into(), |(r, l, h)| {
-                    format!("{r:.2}× [{l:.2} … {h:.2}]")
-                }),
-                format!(
-                    "{}{}{}",
-                    w.verdict,
-                    if w.verdict == Verdict::Different {
-                        " *"
-                    } else {
-                        ""
-                    },
-                    if w.drift { " (drift)" } else { "" }
-                ),
-            ]
-        })
-        .collect();
-    writeln!(out)?;
-    write_table(
-        out,
-        &[
-            "workload",
-            "here: recommended MB/s",
-            "there: recommended MB/s",
-            "here/there",
-            "recommendation",
-        ],
-        &rows,
-    )?;
-    if c.different() > 0 {
-        writeln!(
-            out,
-            "* different recommendations whose throughputs are clearly different"
-        )?;
-    }
-    if c.workloads.iter().any(|w| w.drift) {
-        writeln!(
-            out,
-            "(drift) a sweep's sequential baseline moved between its rounds: the machine's state, \
-             not the setting, may explain a difference"
-        )?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]
