@@ -33,6 +33,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Compare(_) => Some("compare"),
         Command::Claims(_) => Some("claims"),
         Command::Tune(_) => Some("tune"),
+        Command::Calibrate(_) => Some("calibrate"),
     };
     if let Some(name) = single_process {
         clients::refuse_under_launcher(name)?;
@@ -51,6 +52,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Compare(args) => crate::report::compare_command(&args),
         Command::Claims(args) => crate::claims::command(&args),
         Command::Tune(args) => crate::tune::command(&args),
+        Command::Calibrate(args) => crate::calibrate::command(&args),
         Command::Worker => {
             crate::strategy::worker::main().context("worker process")?;
             Ok(ExitCode::SUCCESS)
@@ -433,6 +435,10 @@ fn bench_all(args: &BenchAllArgs) -> anyhow::Result<ExitCode> {
     if outcome.interrupted {
         return Ok(interrupted_exit(&outcome, "bench-all"));
     }
+    let measure = args.measure.with_defaults();
+    let calibration = crate::calibrate::bench_all_config(&measure)?;
+    let progress = !args.output.no_progress;
+    crate::calibrate::bench_all_section(&outcome.dir, &args.data_dir, &calibration, progress);
     match crate::report::render_run(&outcome.dir, &args.reports) {
         Ok(path) => println!("report: {}", path.display()),
         Err(e) => println!("report: {e:#}"),
