@@ -436,7 +436,7 @@ fn bench_all(args: &BenchAllArgs) -> anyhow::Result<ExitCode> {
         return Ok(interrupted_exit(&outcome, "bench-all"));
     }
     let measure = args.measure.with_defaults();
-    let calibration = crate::calibrate::bench_all_config(&measure)?;
+    let calibration = crate::calibrate::bench_all_config(&measure, args.scale)?;
     let progress = !args.output.no_progress;
     crate::calibrate::bench_all_section(&outcome.dir, &args.data_dir, &calibration, progress);
     match crate::report::render_run(&outcome.dir, &args.reports) {

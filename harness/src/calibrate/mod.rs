@@ -213,13 +213,25 @@ fn measure(
     })
 }
 
-/// The calibration settings bench-all uses: its own measurement flags,
-/// with 3 repetitions and 1 warm-up unless it asks for fewer.
-pub fn bench_all_config(measure: &cli::MeasureArgs) -> Result<Config, cli::ConfigError> {
+/// The calibration settings bench-all uses: its own settle and cold
+/// method, 3 repetitions (fewer if it asks) and, at quick scale, warm
+/// caches only and no warm-up, so the section stays cheap where the whole
+/// bench is a smoke test.
+///
+/// # Errors
+/// A bad settle flag, named.
+pub fn bench_all_config(
+    measure: &cli::MeasureArgs,
+    scale: crate::corpus::Scale,
+) -> Result<Config, cli::ConfigError> {
+    let quick = scale == crate::corpus::Scale::Quick;
     Ok(Config {
-        caches: vec![CacheState::Warm, CacheState::Cold],
+        caches: match quick {
+            true => vec![CacheState::Warm],
+            false => vec![CacheState::Warm, CacheState::Cold],
+        },
         reps: cli::plan::reps(measure.reps.min(3))?,
-        warmup: measure.warmup.min(1),
+        warmup: if quick { 0 } else { measure.warmup.min(1) },
         alternate: true,
         seed: measure.seed,
         settle: cli::plan::settle(measure)?,

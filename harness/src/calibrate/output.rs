@@ -133,8 +133,8 @@ impl Calibration {
         Ok(Some(c))
     }
 
-    /// Header and cells of the table (terminal and Markdown).
-    fn table(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    /// Header and cells of the table (terminal, Markdown and HTML).
+    pub fn table(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
         let header = vec![
             "pattern",
             "cache",
@@ -181,19 +181,26 @@ impl Calibration {
         crate::tune::table::write_table(out, &header, &rows)
     }
 
+    /// One sentence on how the table was measured, or why it was not.
+    pub fn intro(&self) -> String {
+        match &self.unavailable {
+            Some(why) => why.clone(),
+            None => format!(
+                "{}; same files, same cache state, repetitions interleaved; medians of {} \
+                 repetitions each; iolab ÷ fio above 1 means iolab is faster (README: \
+                 Calibration against fio explains each difference).",
+                self.fio_version.as_deref().unwrap_or("fio"),
+                self.reps
+            ),
+        }
+    }
+
     /// The report's section in Markdown.
     pub fn markdown(&self) -> String {
-        let mut s = String::from("## Calibration against fio\n\n");
-        if let Some(why) = &self.unavailable {
-            s.push_str(&format!("{why}\n"));
+        let mut s = format!("## Calibration against fio\n\n{}\n\n", self.intro());
+        if self.unavailable.is_some() {
             return s;
         }
-        s.push_str(&format!(
-            "{}; same files, same cache state, repetitions interleaved; medians of {} \
-             repetitions each; iolab ÷ fio above 1 means iolab is faster.\n\n",
-            self.fio_version.as_deref().unwrap_or("fio"),
-            self.reps
-        ));
         let (header, rows) = self.table();
         s.push_str(&format!("| {} |\n", header.join(" | ")));
         s.push_str(&format!("|{}\n", " --- |".repeat(header.len())));

@@ -79,6 +79,10 @@ pub fn run_summary(ctx: &RunContext) -> String {
         s.push('\n');
     }
     s.push_str(&claims(ctx));
+    if let Some(c) = &ctx.calibration {
+        s.push_str(&c.markdown());
+        s.push('\n');
+    }
     s.push_str(&per_workload(&ctx.table));
     s.push_str(&warnings_and_notes(ctx));
     s
