@@ -435,10 +435,8 @@ fn bench_all(args: &BenchAllArgs) -> anyhow::Result<ExitCode> {
     if outcome.interrupted {
         return Ok(interrupted_exit(&outcome, "bench-all"));
     }
-    let measure = args.measure.with_defaults();
-    let calibration = crate::calibrate::bench_all_config(&measure, args.scale)?;
     let progress = !args.output.no_progress;
-    crate::calibrate::bench_all_section(&outcome.dir, &args.data_dir, &calibration, progress);
+    crate::calibrate::bench_all_section(&outcome.dir, &args.data_dir, progress);
     match crate::report::render_run(&outcome.dir, &args.reports) {
         Ok(path) => println!("report: {}", path.display()),
         Err(e) => println!("report: {e:#}"),

@@ -110,13 +110,17 @@ pub fn command(args: &CalibrateArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// bench-all's section: calibrate on the run's own corpus with `cfg`, write
-/// the record into the run folder and print the table. Never fails the
-/// bench: a problem becomes the section's one line.
-pub fn bench_all_section(run_dir: &Path, data_dir: &Path, cfg: &Config, progress: bool) {
-    let calibration = match bench_all_calibration(run_dir, data_dir, cfg, progress) {
+/// bench-all's section: calibrate on the run's own corpus with the run's
+/// own settle, cold method and seed ([`bench_all_config`]), write the
+/// record into the run folder and print the table. Never fails the bench:
+/// a problem becomes the section's one line.
+pub fn bench_all_section(run_dir: &Path, data_dir: &Path, progress: bool) {
+    let calibration = match bench_all_calibration(run_dir, data_dir, progress) {
         Ok(c) => c,
-        Err(e) => unavailable(format!("unavailable: {e:#}"), Path::new(""), cfg),
+        Err(e) => Calibration {
+            unavailable: Some(format!("unavailable: {e:#}")),
+            ..Calibration::default()
+        },
     };
     if let Err(e) = calibration.write(run_dir) {
         println!("calibration against fio: {e:#}");
@@ -127,19 +131,40 @@ pub fn bench_all_section(run_dir: &Path, data_dir: &Path, cfg: &Config, progress
 fn bench_all_calibration(
     run_dir: &Path,
     data_dir: &Path,
-    cfg: &Config,
     progress: bool,
 ) -> anyhow::Result<Calibration> {
     let meta = crate::results::read_meta(run_dir)?;
+    let cfg = bench_all_config(&meta.plan);
     let Some(program) = fio::locate() else {
-        return Ok(unavailable(fio::NOT_INSTALLED.into(), &meta.corpus_dir, cfg));
+        return Ok(unavailable(fio::NOT_INSTALLED.into(), &meta.corpus_dir, &cfg));
     };
     let place = Place {
         corpus_dir: &meta.corpus_dir,
         data_dir,
         scratch_id: &format!("{}-calibrate", meta.run_id),
     };
-    measure(&program, &place, &meta.plan.corpus, cfg, !progress)
+    measure(&program, &place, &meta.plan.corpus, &cfg, !progress)
+}
+
+/// The calibration settings of bench-all's section, from its run's plan:
+/// the same settle, cold method and seed, at most 3 repetitions and 1
+/// warm-up; on a corpus under 64 MiB of data files (quick scale) warm
+/// caches only and no warm-up, so the section stays cheap where the whole
+/// bench is a smoke test.
+pub fn bench_all_config(plan: &crate::experiment::Plan) -> Config {
+    let small = plan.corpus.data_bytes() < 64 << 20;
+    Config {
+        caches: match small {
+            true => vec![CacheState::Warm],
+            false => vec![CacheState::Warm, CacheState::Cold],
+        },
+        reps: plan.reps.clamp(1, 3),
+        warmup: if small { 0 } else { plan.warmup.min(1) },
+        alternate: true,
+        seed: plan.bootstrap_seed,
+        settle: plan.settle,
+        cold_method: plan.cold_method,
+    }
 }
 
 /// A record of nothing measured, and why.
@@ -210,31 +235,5 @@ fn measure(
         warmup: cfg.warmup,
         seed: cfg.seed,
         rows,
-    })
-}
-
-/// The calibration settings bench-all uses: its own settle and cold
-/// method, 3 repetitions (fewer if it asks) and, at quick scale, warm
-/// caches only and no warm-up, so the section stays cheap where the whole
-/// bench is a smoke test.
-///
-/// # Errors
-/// A bad settle flag, named.
-pub fn bench_all_config(
-    measure: &cli::MeasureArgs,
-    scale: crate::corpus::Scale,
-) -> Result<Config, cli::ConfigError> {
-    let quick = scale == crate::corpus::Scale::Quick;
-    Ok(Config {
-        caches: match quick {
-            true => vec![CacheState::Warm],
-            false => vec![CacheState::Warm, CacheState::Cold],
-        },
-        reps: cli::plan::reps(measure.reps.min(3))?,
-        warmup: if quick { 0 } else { measure.warmup.min(1) },
-        alternate: true,
-        seed: measure.seed,
-        settle: cli::plan::settle(measure)?,
-        cold_method: measure.cold_method,
     })
 }

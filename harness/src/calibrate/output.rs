@@ -82,7 +82,7 @@ impl Row {
 }
 
 /// The whole calibration of a run folder.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Calibration {
     /// fio's version (`fio-3.33`), when installed.
     pub fio_version: Option<String>,
