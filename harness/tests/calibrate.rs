@@ -67,7 +67,11 @@ fn calibrate_runs_fio_beside_iolab_and_records_each_pattern() {
         }
         assert_eq!(r.status, "ok", "{r:?}");
         assert_eq!(r.reps, 2);
-        let (ratio, low, high) = (r.ratio.unwrap(), r.ratio_ci_low.unwrap(), r.ratio_ci_high.unwrap());
+        let (ratio, low, high) = (
+            r.ratio.unwrap(),
+            r.ratio_ci_low.unwrap(),
+            r.ratio_ci_high.unwrap(),
+        );
         assert!(ratio > 0.0 && low <= ratio && ratio <= high, "{r:?}");
         let expected = match (r.pattern.as_str(), r.cache.as_str()) {
             ("many-files-write", _) => "none",
@@ -136,6 +140,9 @@ fn a_data_folder_fio_would_misread_is_refused_before_anything_is_made() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("fio cannot be given") && err.contains("da:ta"), "{err}");
+    assert!(
+        err.contains("fio cannot be given") && err.contains("da:ta"),
+        "{err}"
+    );
     assert!(!hostile.exists() && !lab.results().exists());
 }

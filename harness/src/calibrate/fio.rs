@@ -68,7 +68,10 @@ pub fn safe_path(path: &Path) -> Result<String, String> {
             path.display()
         )
     })?;
-    match text.chars().find(|c| matches!(c, ':' | '\\' | '$') || c.is_control()) {
+    match text
+        .chars()
+        .find(|c| matches!(c, ':' | '\\' | '$') || c.is_control())
+    {
         Some(c) => Err(format!(
             "fio cannot be given {text:?}: fio reads {c:?} in a file name as a separator, \
              escape or variable (':' separates names, '\\' escapes, '$' expands); calibrate \
@@ -95,7 +98,10 @@ pub struct Job {
 impl Job {
     /// The job as one line a user can paste (arguments single-quoted).
     pub fn command_line(&self) -> String {
-        let quoted = self.args.iter().map(|a| format!("'{}'", a.replace('\'', "'\\''")));
+        let quoted = self
+            .args
+            .iter()
+            .map(|a| format!("'{}'", a.replace('\'', "'\\''")));
         std::iter::once("fio".to_string())
             .chain(quoted)
             .collect::<Vec<_>>()

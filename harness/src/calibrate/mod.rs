@@ -136,7 +136,11 @@ fn bench_all_calibration(
     let meta = crate::results::read_meta(run_dir)?;
     let cfg = bench_all_config(&meta.plan);
     let Some(program) = fio::locate() else {
-        return Ok(unavailable(fio::NOT_INSTALLED.into(), &meta.corpus_dir, &cfg));
+        return Ok(unavailable(
+            fio::NOT_INSTALLED.into(),
+            &meta.corpus_dir,
+            &cfg,
+        ));
     };
     let place = Place {
         corpus_dir: &meta.corpus_dir,

@@ -129,7 +129,8 @@ impl Calibration {
         }
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
-        let c = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let c =
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
         Ok(Some(c))
     }
 

@@ -5,8 +5,8 @@
 //! either tool (`session`).
 
 use crate::corpus::Corpus;
-use crate::workload::{RandomSpec, ReadSpec, ScanSpec, WriteSpec};
 use crate::workload::{RandomMethod, ReadMethod, ScanMethod, Workload};
+use crate::workload::{RandomSpec, ReadSpec, ScanSpec, WriteSpec};
 
 /// Bytes per read of the large-file sequential read, in both tools.
 pub const CHUNK: usize = 1 << 20;

@@ -75,7 +75,12 @@ fn plan(corpus: &Corpus, cfg: &Config) -> Plan {
         .iter()
         .flat_map(|&cache| {
             Pattern::ALL.map(|p| {
-                Scenario::new("calibrate", p.workload(cfg.seed), Strategy::Sequential, cache)
+                Scenario::new(
+                    "calibrate",
+                    p.workload(cfg.seed),
+                    Strategy::Sequential,
+                    cache,
+                )
             })
         })
         .collect();
