@@ -125,6 +125,10 @@ fn pairs(
         ..Pairs::default()
     };
     for rep in 0..cfg.warmup + cfg.reps {
+        if crate::interrupt::stop_requested() {
+            p.problem = Some("stopped by a signal".into());
+            break;
+        }
         let warmup = rep < cfg.warmup;
         let fio_first = cfg.alternate && rep % 2 == 1;
         let (mut iolab, mut fio) = (None, None);
