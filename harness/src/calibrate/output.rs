@@ -195,20 +195,4 @@ impl Calibration {
             ),
         }
     }
-
-    /// The report's section in Markdown.
-    pub fn markdown(&self) -> String {
-        let mut s = format!("## Calibration against fio\n\n{}\n\n", self.intro());
-        if self.unavailable.is_some() {
-            return s;
-        }
-        let (header, rows) = self.table();
-        s.push_str(&format!("| {} |\n", header.join(" | ")));
-        s.push_str(&format!("|{}\n", " --- |".repeat(header.len())));
-        for row in rows {
-            let cells: Vec<String> = row.iter().map(|c| c.replace('|', "\\|")).collect();
-            s.push_str(&format!("| {} |\n", cells.join(" | ")));
-        }
-        s
-    }
 }
