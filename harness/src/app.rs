@@ -37,6 +37,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Compare(_) => Some("compare"),
         Command::Claims(_) => Some("claims"),
         Command::Tune(_) => Some("tune"),
+        Command::Calibrate(_) => Some("calibrate"),
     };
     if let Some(name) = single_process {
         clients::refuse_under_launcher(name)?;
@@ -69,6 +70,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{tables}");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Calibrate(args) => crate::calibrate::command(&args),
         Command::Worker => {
             crate::strategy::worker::main().context("worker process")?;
             Ok(ExitCode::SUCCESS)
@@ -451,6 +453,8 @@ fn bench_all(args: &BenchAllArgs) -> anyhow::Result<ExitCode> {
     if outcome.interrupted {
         return Ok(interrupted_exit(&outcome, "bench-all"));
     }
+    let progress = !args.output.no_progress;
+    crate::calibrate::bench_all_section(&outcome.dir, &args.data_dir, progress);
     match crate::report::render_run(&outcome.dir, &args.reports) {
         Ok(path) => println!("report: {}", path.display()),
         Err(e) => println!("report: {e:#}"),

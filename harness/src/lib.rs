@@ -8,6 +8,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod app;
+pub mod calibrate;
 pub mod catalog;
 pub mod claims;
 pub mod cli;

@@ -47,6 +47,8 @@ pub enum Command {
     /// List every workload (variants, knobs with defaults and ranges) and
     /// every strategy (knobs, what it cannot run and why).
     Describe(DescribeArgs),
+    /// Run fio beside iolab on the same files and report iolab ÷ fio per shared pattern.
+    Calibrate(Box<CalibrateArgs>),
     /// Internal: a worker process of the processes and nested strategies.
     #[command(hide = true)]
     Worker,
@@ -440,6 +442,23 @@ pub struct TuneArgs {
     #[command(flatten)]
     pub measure: MeasureArgs,
     /// Output.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `iolab calibrate`
+#[derive(Debug, Args, Clone)]
+pub struct CalibrateArgs {
+    /// Cache states (comma-separated): warm, cold.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "warm,cold")]
+    pub cache: Vec<CacheState>,
+    /// Corpus to run on (it gets a large file: 64MiB at quick scale, unless --large-file).
+    #[command(flatten)]
+    pub corpus: CorpusArgs,
+    /// Measurement (--order interleaved alternates which tool goes first; sequential runs iolab first).
+    #[command(flatten)]
+    pub measure: MeasureArgs,
+    /// Output: the run folder gets calibration.csv and calibration.json.
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -49,6 +49,8 @@ pub struct RunContext {
     pub table: Vec<TableRow>,
     /// The sweep's `tuning.json`, when the run folder is a tuning sweep.
     pub tuning: Option<TuningRecord>,
+    /// The run's `calibration.json` (iolab ÷ fio), when it has one.
+    pub calibration: Option<crate::calibrate::Calibration>,
 }
 
 /// One labelled value of the header.
@@ -208,6 +210,7 @@ pub fn build(
             .map(|r| table_row(r, &run.meta.dispatch))
             .collect(),
         tuning: None,
+        calibration: None,
     }
 }
 

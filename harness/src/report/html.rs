@@ -82,6 +82,9 @@ pub fn section_ids(ctx: &RunContext) -> Vec<&'static str> {
     if !ctx.claims.is_empty() || ctx.untested_claims > 0 {
         ids.push("claims");
     }
+    if ctx.calibration.is_some() {
+        ids.push("calibration");
+    }
     if !ctx.warnings.is_empty() {
         ids.push("warnings");
     }
@@ -97,6 +100,7 @@ fn section_title(id: &str) -> &'static str {
         "header" => "Machine and run",
         "headline" => "Headline",
         "claims" => "Claims",
+        "calibration" => "Calibration against fio",
         "warnings" => "Warnings",
         "notes" => "Notes",
         "results" => "All results",
@@ -119,6 +123,7 @@ pub fn run_page(ctx: &RunContext) -> String {
             "notes" => notes_html(ctx),
             "results" => results_table(&ctx.table),
             "tuning" => tuning_html(ctx),
+            "calibration" => calibration_html(ctx),
             chart => figures_html(ctx, chart),
         };
         body.push_str(&format!(
@@ -212,6 +217,32 @@ fn figures_html(ctx: &RunContext, id: &str) -> String {
     for f in ctx.figures.iter().filter(|f| f.chart.section == *section) {
         s.push_str(&figure(f));
     }
+    s
+}
+
+/// iolab ÷ fio per shared pattern, or the line saying why not.
+fn calibration_html(ctx: &RunContext) -> String {
+    let Some(c) = &ctx.calibration else {
+        return String::new();
+    };
+    let mut s = format!("<p>{}</p>\n", escape(&c.intro()));
+    if c.unavailable.is_some() {
+        return s;
+    }
+    let (header, rows) = c.table();
+    s.push_str("<table>\n<tr>");
+    for h in header {
+        s.push_str(&format!("<th>{}</th>", escape(h)));
+    }
+    s.push_str("</tr>\n");
+    for row in rows {
+        s.push_str("<tr>");
+        for cell in row {
+            s.push_str(&format!("<td>{}</td>", escape(&cell)));
+        }
+        s.push_str("</tr>\n");
+    }
+    s.push_str("</table>\n");
     s
 }
 

@@ -79,8 +79,26 @@ pub fn run_summary(ctx: &RunContext) -> String {
         s.push('\n');
     }
     s.push_str(&claims(ctx));
+    if let Some(c) = &ctx.calibration {
+        s.push_str(&calibration(c));
+    }
     s.push_str(&per_workload(&ctx.table));
     s.push_str(&warnings_and_notes(ctx));
+    s
+}
+
+/// iolab ÷ fio per shared pattern, or the line saying why not.
+fn calibration(c: &crate::calibrate::Calibration) -> String {
+    let mut s = format!("## Calibration against fio\n\n{}\n\n", c.intro());
+    if c.unavailable.is_none() {
+        let (header, rows) = c.table();
+        let rows: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| r.iter().map(|x| cell(x)).collect())
+            .collect();
+        s.push_str(&table(&header, &rows));
+        s.push('\n');
+    }
     s
 }
 

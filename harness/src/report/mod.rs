@@ -63,6 +63,7 @@ pub fn render_run(run_dir: &Path, out_root: &Path) -> anyhow::Result<PathBuf> {
     remove_stale_charts(&out, &figures)?;
     let mut ctx = context::build(&run, figures, claims::claims_section(&run));
     ctx.tuning = tuning;
+    ctx.calibration = crate::calibrate::Calibration::load(run_dir)?;
     write_atomically(&out.join(INDEX_HTML), html::run_page(&ctx).as_bytes())?;
     write_atomically(
         &out.join(SUMMARY_MD),

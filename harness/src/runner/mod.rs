@@ -191,6 +191,43 @@ pub fn run_clients(
     execute(&run, writer, scratch, dir)
 }
 
+/// One repetition of `plan.scenarios[scenario]` outside a schedule, on
+/// this process alone, exactly as a run does it (settle, scratch, cache
+/// state, timed region, verification): `iolab calibrate` pairs it with
+/// fio's run of the same pattern.
+///
+/// # Errors
+/// As a run's repetition: only harness failures (scratch folder, cache
+/// control); a failing scenario comes back as a row with status `failed`.
+pub fn run_repetition(
+    plan: &Plan,
+    scenario: usize,
+    ctx: &TaskContext,
+    corpus: &Corpus,
+    (rep, warmup): (u32, bool),
+    run_id: &str,
+) -> anyhow::Result<crate::results::Row> {
+    let slot = crate::experiment::Slot {
+        scenario,
+        rep,
+        warmup,
+    };
+    let single = (&clients::Single as &dyn Clients, &ClientOptions::default());
+    let bar = ProgressBar::hidden();
+    repetition::run(
+        plan,
+        &plan.scenarios[scenario],
+        ctx,
+        corpus,
+        slot,
+        rep,
+        run_id.to_string(),
+        &bar,
+        single,
+    )
+    .map(|(row, _series)| row)
+}
+
 /// The folder holding the corpus and the corpus folder's name: `--dir`
 /// when given (one rank only), else `<data_dir>/<shape>`.
 fn corpus_place(

@@ -433,6 +433,25 @@ impl Dir {
             .map_err(|e| FsError::io("renaming into place", self.child_path(to), e))
     }
 
+    /// Make `name` here a new hard link to the entry `from_name` of `from`
+    /// (`linkat` without `AT_SYMLINK_FOLLOW`: a link is never followed,
+    /// so a symbolic link would be linked as itself).
+    ///
+    /// # Errors
+    /// [`FsError::Io`] (`AlreadyExists` when `name` exists; `EXDEV`,
+    /// "cross-device link", when the two folders are on different filesystems).
+    pub fn hard_link(
+        &self,
+        from: &Dir,
+        from_name: impl AsRef<OsStr>,
+        name: impl AsRef<OsStr>,
+    ) -> Result<(), FsError> {
+        let from_name = from.checked(from_name.as_ref())?;
+        let name = self.checked(name.as_ref())?;
+        rustix::fs::linkat(&from.fd, from_name, &self.fd, name, AtFlags::empty())
+            .map_err(|e| FsError::io("linking", self.child_path(name), e))
+    }
+
     /// `fsync` the directory, making renames and removals in it durable.
     ///
     /// # Errors
