@@ -70,7 +70,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{tables}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Calibrate(args) => crate::calibrate::command(&args),
+        Command::Calibrate(args) => crate::calibrate::command(&cli::calibrate::request(&args)?),
         Command::Worker => {
             crate::strategy::worker::main().context("worker process")?;
             Ok(ExitCode::SUCCESS)

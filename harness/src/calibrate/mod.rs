@@ -17,12 +17,11 @@ mod session;
 pub use output::{Calibration, Row};
 pub use pattern::Pattern;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::cli::{self, CalibrateArgs};
 use crate::corpus::{self, Corpus, CorpusSpec};
 use crate::measure::cache::{CacheState, ColdMethod};
 use crate::measure::quiet::Settle;
@@ -46,25 +45,23 @@ pub struct Config {
     pub cold_method: ColdMethod,
 }
 
-impl Config {
-    /// The validated flags of `iolab calibrate`.
-    ///
-    /// # Errors
-    /// A bad flag, named.
-    pub fn from_args(args: &CalibrateArgs) -> Result<Config, cli::ConfigError> {
-        let m = &args.measure;
-        let mut caches = args.cache.clone();
-        caches.dedup();
-        Ok(Config {
-            caches,
-            reps: cli::plan::reps(m.reps)?,
-            warmup: m.warmup,
-            alternate: m.order == cli::OrderArg::Interleaved,
-            seed: m.seed,
-            settle: cli::plan::settle(m)?,
-            cold_method: m.cold_method,
-        })
-    }
+/// What `iolab calibrate` was asked to do, validated (built by `cli`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request {
+    /// How to measure.
+    pub config: Config,
+    /// The corpus to calibrate on.
+    pub spec: CorpusSpec,
+    /// The corpus folder (`None`: under `data_dir`, named by the spec).
+    pub corpus_dir: Option<PathBuf>,
+    /// Where corpora and scratch folders live.
+    pub data_dir: PathBuf,
+    /// Where run folders go.
+    pub out: PathBuf,
+    /// The run folder's name (`None`: a new timestamp).
+    pub run_id: Option<String>,
+    /// Show progress.
+    pub progress: bool,
 }
 
 /// `iolab calibrate`: measure, print the table, write `calibration.csv`
@@ -72,29 +69,23 @@ impl Config {
 ///
 /// # Errors
 /// Bad flags, a path fio would misread, corpus or scratch failures.
-pub fn command(args: &CalibrateArgs) -> anyhow::Result<ExitCode> {
-    let cfg = Config::from_args(args)?;
-    let spec = cli::plan::corpus_spec(&args.corpus, true)?;
+pub fn command(req: &Request) -> anyhow::Result<ExitCode> {
+    let (cfg, spec) = (&req.config, &req.spec);
     let Some(program) = fio::locate() else {
         println!("calibration against fio: {}", fio::NOT_INSTALLED);
         return Ok(ExitCode::SUCCESS);
     };
-    let run_id = args
-        .output
-        .run_id
-        .clone()
-        .unwrap_or_else(crate::runner::new_run_id);
-    let run_dir = args.output.out.join(&run_id);
+    let run_id = req.run_id.clone().unwrap_or_else(crate::runner::new_run_id);
+    let run_dir = req.out.join(&run_id);
     if std::fs::symlink_metadata(&run_dir).is_ok() {
         anyhow::bail!(
             "run folder {} exists already: pick another --run-id",
             run_dir.display()
         );
     }
-    let data_dir = &args.corpus.data_dir;
-    let corpus_dir = args
-        .corpus
-        .dir
+    let data_dir = &req.data_dir;
+    let corpus_dir = req
+        .corpus_dir
         .clone()
         .unwrap_or_else(|| data_dir.join(spec.dir_name()));
     let place = Place {
@@ -102,8 +93,8 @@ pub fn command(args: &CalibrateArgs) -> anyhow::Result<ExitCode> {
         data_dir,
         scratch_id: &run_id,
     };
-    let calibration = measure(&program, &place, &spec, &cfg, args.output.no_progress)?;
-    crate::safefs::Dir::create_all(&args.output.out)?.create_dir(&run_id)?;
+    let calibration = measure(&program, &place, spec, cfg, !req.progress)?;
+    crate::safefs::Dir::create_all(&req.out)?.create_dir(&run_id)?;
     calibration.write(&run_dir)?;
     calibration.print(&mut std::io::stdout().lock())?;
     println!("\nresults: {}", run_dir.display());

@@ -2,6 +2,7 @@
 //! into the types the rest of iolab uses ([`crate::experiment::Plan`],
 //! [`crate::corpus::CorpusSpec`]). Nothing past this module sees clap types.
 
+pub mod calibrate;
 pub mod help;
 pub mod plan;
 pub mod tune;

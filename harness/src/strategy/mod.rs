@@ -12,6 +12,7 @@ mod command;
 mod lanes;
 mod local;
 mod process;
+#[macro_use]
 mod registry;
 pub mod worker;
 
@@ -27,8 +28,28 @@ use crate::workload::{TaskContext, Workload, WorkloadKind};
 pub use command::{command_name, shell_word};
 pub use lanes::TaskRecord;
 pub use registry::{
-    build, describe, descriptions, kind, names, StrategyKind, MAX_WORKERS, WORKERS, WORKER_COUNT,
+    build, describe, descriptions, kind, names, MAX_WORKERS, WORKERS, WORKER_COUNT,
 };
+
+use registry::StrategyBuild;
+
+// The registration list: one line per strategy.
+strategies! {
+    /// One task after another on the calling thread.
+    Sequential = local::SequentialBuild,
+    /// A pool of OS threads.
+    Threads = local::ThreadsBuild,
+    /// Worker processes of the iolab binary.
+    Processes = process::ProcessesBuild,
+    /// Worker processes, each with a thread pool.
+    Nested = process::NestedBuild,
+    /// tokio's blocking pool.
+    Tokio = local::TokioBuild,
+    /// One io_uring ring.
+    IoUring = local::IoUringBuild,
+    /// An external command.
+    Command = command::CommandBuild,
+}
 
 /// A scheduling strategy with its knobs.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -1,5 +1,5 @@
-//! The one list of strategies. Each strategy appears once, in the
-//! [`strategies!`] invocation at the bottom: a type in the module holding
+//! How strategies are registered. Each strategy appears once, in the
+//! `strategies!` invocation in `strategy/mod.rs`: a type in the module holding
 //! its code that implements [`StrategyBuild`] (its description and how it
 //! is built from a worker count and knob values). The macro generates the
 //! [`StrategyKind`] name enum; name lookups ([`describe`], [`kind`],
@@ -14,7 +14,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::{command, local, process, Strategy};
+use super::{Strategy, StrategyKind};
 use crate::describe::{KnobDesc, KnobError, KnobKind, KnobValues, StrategyDesc};
 
 /// Largest worker count, threads per process, or queue depth accepted.
@@ -62,13 +62,13 @@ macro_rules! strategies {
             pub const ALL: &'static [StrategyKind] = &[$(StrategyKind::$Variant),*];
 
             /// Its description.
-            pub fn desc(self) -> &'static StrategyDesc {
+            pub fn desc(self) -> &'static $crate::describe::StrategyDesc {
                 match self {
                     $(StrategyKind::$Variant => &<$Build as StrategyBuild>::DESCRIPTION,)*
                 }
             }
 
-            fn build_with(self, workers: u32, knobs: &KnobValues) -> Result<Strategy, KnobError> {
+            fn build_with(self, workers: u32, knobs: &$crate::describe::KnobValues) -> Result<Strategy, $crate::describe::KnobError> {
                 match self {
                     $(StrategyKind::$Variant => <$Build as StrategyBuild>::build(workers, knobs),)*
                 }
@@ -84,23 +84,6 @@ macro_rules! strategies {
             }
         }
     };
-}
-
-strategies! {
-    /// One task after another on the calling thread.
-    Sequential = local::SequentialBuild,
-    /// A pool of OS threads.
-    Threads = local::ThreadsBuild,
-    /// Worker processes of the iolab binary.
-    Processes = process::ProcessesBuild,
-    /// Worker processes, each with a thread pool.
-    Nested = process::NestedBuild,
-    /// tokio's blocking pool.
-    Tokio = local::TokioBuild,
-    /// One io_uring ring.
-    IoUring = local::IoUringBuild,
-    /// An external command.
-    Command = command::CommandBuild,
 }
 
 impl StrategyKind {
