@@ -13,15 +13,17 @@
 //! ([`crate::safefs::write_atomic`]).
 
 mod machine;
+pub mod outcome;
 pub mod row;
 pub mod runs_file;
 mod summary;
 pub mod timeseries;
 
 pub use machine::Machine;
-pub use row::Row;
+pub use outcome::Verdict;
+pub use row::{Row, Status};
 pub use runs_file::RunsFile;
-pub use summary::{prefer_whole_corpus, summarize_rows, SummaryRow, MIN_INTERVAL_N};
+pub use summary::{prefer_whole_corpus, summarize_rows, SummaryRow, SummaryStatus, MIN_INTERVAL_N};
 pub use timeseries::SeriesPoint;
 
 use std::fs::{self, File};

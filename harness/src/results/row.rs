@@ -1,7 +1,46 @@
 //! One row of `runs.csv`: one repetition of one scenario. The columns are
 //! documented in the README ("Results columns").
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
+
+use crate::measure::cache::{CacheMethod, CacheState};
+
+/// How a repetition ended, written as `ok`, `failed` or `unavailable`
+/// (serde and [`Display`](fmt::Display) give the same text).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// It ran to the end without task errors (whether its data verified is
+    /// [`Row::verified`]).
+    Ok,
+    /// It broke: task errors, a command that exited non-zero, a harness
+    /// step that failed under MPI. A row is failed until its repetition
+    /// ran, so this is the default.
+    #[default]
+    Failed,
+    /// It cannot run here (a kernel feature, a program or a permission is
+    /// missing); the reason is the row's `detail`.
+    Unavailable,
+}
+
+impl Status {
+    /// The text written in `runs.csv`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Failed => "failed",
+            Status::Unavailable => "unavailable",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
 
 /// A repetition's measurements and verification.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -22,6 +61,13 @@ pub struct Row {
     pub strategy: String,
     /// Strategy with knobs, as displayed.
     pub strategy_label: String,
+    /// The program an external `command` strategy ran (`append_lock`,
+    /// `cp`: [`crate::experiment::command_name`] of its template); `None`
+    /// (an empty cell) for the other strategies. Files from before the
+    /// column get it from the scenario id when loaded
+    /// ([`crate::results::load`]).
+    #[serde(default)]
+    pub program: Option<String>,
     /// Total concurrency (tasks in flight).
     pub workers: u32,
     /// Worker processes (1 for in-process strategies).
@@ -33,9 +79,10 @@ pub struct Row {
     /// The workload's chunk or buffer size in bytes, where it has one.
     pub chunk_bytes: Option<u64>,
     /// Requested cache state.
-    pub cache: String,
-    /// How it was made: pre-read, drop-caches, fadvise, none.
-    pub cache_method: String,
+    pub cache: CacheState,
+    /// How it was made; empty when the repetition failed before the cache
+    /// was prepared.
+    pub cache_method: Option<CacheMethod>,
     /// Percent of input pages resident just before timing (empty: no inputs).
     pub cache_resident_pct: Option<f64>,
     /// Repetition number (warm-ups first).
@@ -52,8 +99,8 @@ pub struct Row {
     /// Number of ranks in the run (1 without MPI).
     #[serde(default = "one")]
     pub ranks: u32,
-    /// `ok`, `failed` or `unavailable`.
-    pub status: String,
+    /// How the repetition ended.
+    pub status: Status,
     /// Whether the data verified.
     pub verified: bool,
     /// What was checked, or what failed, or why unavailable.

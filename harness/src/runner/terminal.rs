@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use crate::results::SummaryRow;
+use crate::results::{SummaryRow, SummaryStatus};
 
 /// Seconds in a readable unit.
 pub fn format_time(s: f64) -> String {
@@ -28,11 +28,11 @@ pub fn print_summary(out: &mut impl Write, rows: &[SummaryRow]) -> io::Result<()
             "{} {} · {} · {}",
             r.workload, r.variant, r.strategy_label, r.cache
         )?;
-        if r.status == "failed" || r.status == "unavailable" {
-            writeln!(out, "  {}: {}", r.status.to_uppercase(), r.detail)?;
+        if !r.status.timed() {
+            writeln!(out, "  {}: {}", r.status.as_str().to_uppercase(), r.detail)?;
             continue;
         }
-        if r.status == "unverified" {
+        if r.status == SummaryStatus::Unverified {
             writeln!(
                 out,
                 "  UNVERIFIED (times below are of runs whose data did not check): {}",
@@ -48,7 +48,11 @@ pub fn print_summary(out: &mut impl Write, rows: &[SummaryRow]) -> io::Result<()
             ),
             None => format!(
                 "n = {}: no interval",
-                if r.status == "ok" { r.n_verified } else { r.n }
+                if r.status == SummaryStatus::Ok {
+                    r.n_verified
+                } else {
+                    r.n
+                }
             ),
         };
         writeln!(
@@ -87,7 +91,7 @@ pub fn print_summary(out: &mut impl Write, rows: &[SummaryRow]) -> io::Result<()
                 )?,
             }
         }
-        if r.n_verified < r.n && r.status == "ok" {
+        if r.n_verified < r.n && r.status == SummaryStatus::Ok {
             writeln!(
                 out,
                 "  UNVERIFIED repetitions: {} — {}",
@@ -123,7 +127,7 @@ mod tests {
     fn one_repetition_prints_no_interval_and_no_verdict() {
         let r = SummaryRow {
             strategy: "threads".into(),
-            status: "ok".into(),
+            status: SummaryStatus::Ok,
             n: 1,
             n_verified: 1,
             wall_median_s: 0.5,

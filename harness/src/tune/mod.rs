@@ -115,7 +115,7 @@ pub fn command(args: &TuneArgs) -> anyhow::Result<ExitCode> {
             &path.display().to_string(),
         )?;
     }
-    Ok(exit_code(&sweep))
+    exit_code(&sweep)
 }
 
 /// Logical CPUs available to this process (1 if unknown).
@@ -134,16 +134,10 @@ fn create_run_dir(dir: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("creating run folder {}", dir.display()))
 }
 
-fn exit_code(sweep: &Sweep) -> ExitCode {
-    let failed = sweep
-        .rows
-        .iter()
-        .any(|r| !r.warmup && (r.status == "failed" || (r.status == "ok" && !r.verified)));
-    if failed {
-        ExitCode::from(crate::app::EXIT_FAILED_SCENARIOS)
-    } else {
-        ExitCode::SUCCESS
-    }
+/// The exit code of the sweep's rows under the one failure policy
+/// ([`results::outcome`]), with its message on stderr.
+fn exit_code(sweep: &Sweep) -> anyhow::Result<ExitCode> {
+    Ok(results::Verdict::of(&sweep.rows).exit()?)
 }
 
 /// Runs rounds with [`crate::runner::run`] into `<run-dir>/rounds/`.

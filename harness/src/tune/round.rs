@@ -32,7 +32,7 @@ use super::planner::{Phase, Setting};
 use super::record::{self, ROUNDS_DIR};
 use super::sweep::{self, Context, PlanResult, Point, RoundInfo, Status, StrategySweep, Sweep};
 use crate::experiment::{Order, Plan, Scenario};
-use crate::results::{self, Row, RunMeta, SummaryRow};
+use crate::results::{self, Row, RunMeta, SummaryRow, SummaryStatus};
 use crate::stats::{Estimate, Interval};
 use crate::strategy::Strategy;
 
@@ -64,7 +64,7 @@ pub fn probe(ctx: &mut Context, sweep: &mut Sweep, wi: usize) -> anyhow::Result<
     ws.cost.learn(&result.rows, result.elapsed_s);
     let row = result.summary.iter().find(|r| r.scenario_id == baseline.id);
     match row {
-        Some(r) if r.status == "ok" => {
+        Some(r) if r.status == SummaryStatus::Ok => {
             ws.base_wall = Some(r.wall_median_s);
             ws.baselines.insert(index, throughput(r));
         }
@@ -364,7 +364,7 @@ fn apply(
     summary: &[SummaryRow],
 ) {
     let find = |id: &str| summary.iter().find(|r| r.scenario_id == id);
-    if let Some(r) = find(&entries[0].scenario.id).filter(|r| r.status == "ok") {
+    if let Some(r) = find(&entries[0].scenario.id).filter(|r| r.status == SummaryStatus::Ok) {
         sweep.workloads[wi].baselines.insert(index, throughput(r));
     }
     let mut touched: Vec<usize> = Vec::new();
@@ -448,7 +448,7 @@ fn speedup(r: &SummaryRow) -> Option<Estimate> {
 fn record_point(s: &mut StrategySweep, setting: Setting, row: Option<&SummaryRow>, round: u32) {
     let label = s.kind.label(setting);
     match row {
-        Some(r) if r.status == "ok" => {
+        Some(r) if r.status == SummaryStatus::Ok => {
             let t = throughput(r);
             s.state.record(setting, t);
             s.points.push(Point {
@@ -519,7 +519,7 @@ mod tests {
                     rows.push(Row {
                         scenario_id: s.id.clone(),
                         baseline_id: s.baseline_id(),
-                        status: "ok".into(),
+                        status: results::Status::Ok,
                         verified: true,
                         warmup: rep < plan.warmup,
                         rep,

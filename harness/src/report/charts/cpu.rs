@@ -53,13 +53,12 @@ pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
         }
         timed.sort_by_key(|r| {
             (
-                r.cache != "warm",
-                r.cache.clone(),
+                r.cache,
                 r.variant.clone(),
                 r.strategy != "sequential",
                 r.strategy.clone(),
                 r.workers,
-                view::strategy_label(r),
+                r.strategy_shown(),
             )
         });
         let with_variant = view::distinct(&timed, |r| r.variant.clone()).len() > 1;

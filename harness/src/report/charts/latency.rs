@@ -46,12 +46,11 @@ pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
     }
     random.sort_by_key(|r| {
         (
-            r.cache != "warm",
-            r.cache.clone(),
+            r.cache,
             view::method(&r.variant).to_string(),
             r.strategy != "sequential",
             r.workers,
-            view::strategy_label(r),
+            r.strategy_shown(),
         )
     });
     let with_variant = view::distinct(&random, |r| r.variant.clone()).len() > 1;

@@ -12,7 +12,7 @@ use super::draw::{self, Area};
 use super::{Chart, Figure, Section};
 use crate::report::style::{self, BAR_ROW, MUTED, TEXT, X_AXIS_AREA};
 use crate::report::view;
-use crate::results::SummaryRow;
+use crate::results::{SummaryRow, SummaryStatus};
 
 /// Throughput bars of one workload.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -100,7 +100,7 @@ pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
 
 fn bar(r: &SummaryRow, with_variant: bool) -> Bar {
     let baseline = r.strategy == "sequential";
-    let unverified = r.status != "ok";
+    let unverified = r.status != SummaryStatus::Ok;
     let mut note = if baseline {
         "baseline".to_string()
     } else {
