@@ -377,7 +377,14 @@ pub fn load(dir: &Path) -> anyhow::Result<LoadedRun> {
     let summary_path = dir.join(SUMMARY_CSV);
     // A run killed after a resume may hold the summary of its earlier stop.
     let summary = if meta.completed() && summary_path.exists() {
-        read_csv(&summary_path)?
+        let mut summary: Vec<SummaryRow> = read_csv(&summary_path)?;
+        for s in &mut summary {
+            s.program = s
+                .program
+                .take()
+                .or_else(|| row::program_from_old_id(&s.scenario_id));
+        }
+        summary
     } else {
         summarize_rows(&rows, meta.plan.bootstrap_seed)
     };

@@ -242,6 +242,15 @@ impl Row {
     }
 }
 
+/// The program of a `command` scenario of a file written before the
+/// `program` column, read from its id (`append/mutex/command-append_lock-8/warm`
+/// gives `append_lock`): only the loader uses it, for old files.
+pub(super) fn program_from_old_id(scenario_id: &str) -> Option<String> {
+    let slug = scenario_id.rsplit('/').nth(1)?;
+    let name = slug.strip_prefix("command-")?;
+    Some(name.rsplit_once('-').map_or(name, |(n, _)| n).to_string())
+}
+
 fn aggregate_rank() -> String {
     crate::clients::aggregate::ALL.into()
 }
@@ -254,4 +263,95 @@ fn one() -> u32 {
 pub fn round(x: f64, digits: i32) -> f64 {
     let f = 10f64.powi(digits);
     (x * f).round() / f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enums_keep_the_text_files_always_had() {
+        let texts = |v: serde_json::Value| v.as_str().unwrap().to_string();
+        for (s, text) in [
+            (Status::Ok, "ok"),
+            (Status::Failed, "failed"),
+            (Status::Unavailable, "unavailable"),
+        ] {
+            assert_eq!(
+                (s.to_string(), texts(serde_json::json!(s))),
+                (text.into(), text.into())
+            );
+        }
+        for (c, text) in [(CacheState::Warm, "warm"), (CacheState::Cold, "cold")] {
+            assert_eq!(
+                (c.to_string(), texts(serde_json::json!(c))),
+                (text.into(), text.into())
+            );
+        }
+        for (m, text) in [
+            (CacheMethod::PreRead, "pre-read"),
+            (CacheMethod::DropCaches, "drop-caches"),
+            (CacheMethod::Fadvise, "fadvise"),
+            (CacheMethod::None, "none"),
+        ] {
+            assert_eq!(
+                (m.to_string(), texts(serde_json::json!(m))),
+                (text.into(), text.into())
+            );
+        }
+    }
+
+    #[test]
+    fn a_row_goes_through_csv_unchanged_and_empty_cells_stay_empty() {
+        let rows = [
+            Row {
+                scenario_id: "copy/whole/command-cp-1/cold".into(),
+                program: Some("cp".into()),
+                cache: CacheState::Cold,
+                cache_method: Some(CacheMethod::Fadvise),
+                status: Status::Unavailable,
+                ..Row::default()
+            },
+            Row::default(),
+        ];
+        let mut w = csv::Writer::from_writer(Vec::new());
+        for r in &rows {
+            w.serialize(r).unwrap();
+        }
+        let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        let cells: Vec<csv::StringRecord> = csv::Reader::from_reader(text.as_bytes())
+            .records()
+            .map(Result::unwrap)
+            .collect();
+        let header = csv::Reader::from_reader(text.as_bytes())
+            .headers()
+            .unwrap()
+            .clone();
+        let cell = |i: usize, name: &str| {
+            cells[i][header.iter().position(|h| h == name).unwrap()].to_string()
+        };
+        assert_eq!(
+            ["program", "cache", "cache_method", "status"].map(|c| cell(0, c)),
+            ["cp", "cold", "fadvise", "unavailable"]
+        );
+        assert_eq!(
+            ["program", "cache", "cache_method", "status"].map(|c| cell(1, c)),
+            ["", "warm", "", "failed"]
+        );
+        let back: Vec<Row> = csv::Reader::from_reader(text.as_bytes())
+            .deserialize()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(back, rows);
+    }
+
+    #[test]
+    fn old_ids_give_the_command_program_only() {
+        assert_eq!(
+            program_from_old_id("append/mutex/command-append_lock-8/warm").as_deref(),
+            Some("append_lock")
+        );
+        assert_eq!(program_from_old_id("read/whole/threads-4/warm"), None);
+        assert_eq!(program_from_old_id("noslash"), None);
+    }
 }
