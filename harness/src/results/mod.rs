@@ -2,7 +2,8 @@
 //! versions, the plan as run, start and end, interrupted or not),
 //! `runs.csv` (one row per repetition, appended whole and synced as each
 //! finishes: see `runs_file`), `timeseries.csv` (throughput per 100 ms
-//! inside each repetition) and `summary.csv` (one row per scenario).
+//! inside each repetition) and `summary.csv` (one row per scenario), and
+//! the one failure policy over a run's rows (`outcome`).
 //! Reports, comparisons and claims render from these files alone, so runs
 //! from other machines can be loaded later.
 //!
