@@ -62,7 +62,7 @@ pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
             )
         });
         let with_variant = view::distinct(&timed, |r| r.variant.clone()).len() > 1;
-        let with_cache = view::distinct(&timed, |r| r.cache.clone()).len() > 1;
+        let with_cache = view::distinct(&timed, |r| r.cache).len() > 1;
         let cpu_rows = timed
             .iter()
             .map(|r| CpuRow {

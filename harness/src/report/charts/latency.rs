@@ -54,7 +54,7 @@ pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
         )
     });
     let with_variant = view::distinct(&random, |r| r.variant.clone()).len() > 1;
-    let with_cache = view::distinct(&random, |r| r.cache.clone()).len() > 1;
+    let with_cache = view::distinct(&random, |r| r.cache).len() > 1;
     let rows = random
         .iter()
         .map(|r| LatencyRow {
