@@ -243,7 +243,7 @@ mod tests {
             ..SummaryRow::default()
         };
         assert_eq!(r.strategy_shown(), "command append_lock (8)");
-        assert_eq!(label(&r, true, true), " · command append_lock (8) · ");
+        assert_eq!(label(&r, true, true), " · command append_lock (8) · warm");
     }
 
     #[test]
