@@ -16,13 +16,9 @@ use crate::experiment::layout::ClientOptions;
 use crate::experiment::{Experiment, Plan, Planned, Settings};
 use crate::interrupt::{self, EXIT_INTERRUPTED};
 use crate::results::Named as _;
-use crate::results::SummaryRow;
+use crate::results::{SummaryRow, SummaryStatus};
 use crate::runner::{self, RunOptions, RunOutcome};
 use crate::strategy::StrategyKind;
-use crate::workload::WorkloadKind;
-
-/// Exit code of a run that finished with failed or unverified scenarios.
-pub const EXIT_FAILED_SCENARIOS: u8 = 2;
 
 /// Carry out `cli`.
 ///
@@ -57,9 +53,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Claims(args) => crate::claims::command(&args.run_dir),
         Command::Tune(args) => {
             let cfg = crate::cli::tune::tune_config(&args, crate::tune::cores())?;
-            Ok(failures_exit_code(
-                crate::tune::command(&cfg)?.failed_scenarios,
-            ))
+            Ok(crate::tune::command(&cfg)?.verdict.exit()?)
         }
         Command::Describe(args) => {
             let tables = if args.markdown {
@@ -189,31 +183,25 @@ fn run_experiments(
         args.corpus.dir.as_deref(),
     );
     let outcome = run_planned(&planned, &experiments, where_to, clients, options)?;
-    finish_run(&outcome, true, clients)
+    finish_run(&outcome, clients)
 }
 
 /// `iolab run --resume RUN_DIR`.
 fn resume_run(dir: &Path, output: &OutputArgs) -> anyhow::Result<ExitCode> {
     clients::refuse_under_launcher("run --resume")?;
     let outcome = runner::resume(dir, !output.no_progress)?;
-    let by_experiments = !crate::results::read_meta(&outcome.dir)?
-        .experiment_files
-        .is_empty();
-    finish_run(&outcome, by_experiments, &clients::Single)
+    finish_run(&outcome, &clients::Single)
 }
 
-/// What `iolab run` prints at the end, and its exit code: the summary, or
-/// for an interrupted run how to resume it. Ranks other than 0 print
-/// nothing and exit as rank 0 does.
-fn finish_run(
-    outcome: &RunOutcome,
-    by_experiments: bool,
-    clients: &dyn Clients,
-) -> anyhow::Result<ExitCode> {
+/// What `iolab run` prints at the end, and its exit code: the summary and
+/// the verdict of the one failure policy ([`crate::results::outcome`]),
+/// the same for flags and experiment files, or for an interrupted run how
+/// to resume it. Ranks other than 0 print nothing and exit as rank 0 does.
+fn finish_run(outcome: &RunOutcome, clients: &dyn Clients) -> anyhow::Result<ExitCode> {
     if clients.rank() > 0 {
         return Ok(match outcome.interrupted {
             true => ExitCode::from(EXIT_INTERRUPTED),
-            false => failures_exit_code(outcome.had_failures),
+            false => ExitCode::from(outcome.verdict.exit_code()),
         });
     }
     if outcome.interrupted {
@@ -221,11 +209,7 @@ fn finish_run(
     }
     runner::print_summary(&mut std::io::stdout().lock(), &outcome.summary)?;
     println!("\nresults: {}", outcome.dir.display());
-    Ok(if by_experiments {
-        experiment_exit_code(&outcome.summary)
-    } else {
-        failures_exit_code(outcome.had_failures)
-    })
+    Ok(outcome.verdict.exit()?)
 }
 
 /// Say how far an interrupted run got and the exact command that resumes
@@ -256,16 +240,6 @@ fn shell_word(word: &str) -> String {
         word.to_string()
     } else {
         format!("'{}'", word.replace('\'', "'\\''"))
-    }
-}
-
-/// 0, or 2 when a scenario failed or did not verify (a rank other than 0
-/// learns it from rank 0).
-fn failures_exit_code(had_failures: bool) -> ExitCode {
-    if had_failures {
-        ExitCode::from(EXIT_FAILED_SCENARIOS)
-    } else {
-        ExitCode::SUCCESS
     }
 }
 
@@ -372,32 +346,6 @@ fn run_planned(
     runner::run_clients(&planned.plan, &opts, clients)
 }
 
-/// Whether a row's failed verification is the measurement itself: lines lost
-/// by unlocked appends, targets torn by killed writers.
-fn integrity_outcome(r: &SummaryRow) -> bool {
-    r.is_workload(WorkloadKind::Append) || r.killed()
-}
-
-/// 0, or 2 when a scenario failed or did not verify (apart from the
-/// integrity experiments, whose lost lines and torn files are the result).
-fn experiment_exit_code(summary: &[SummaryRow]) -> ExitCode {
-    let bad: Vec<&SummaryRow> = summary
-        .iter()
-        .filter(|r| {
-            r.status == "failed"
-                || (r.status != "unavailable" && r.n_verified < r.n && !integrity_outcome(r))
-        })
-        .collect();
-    if bad.is_empty() {
-        return ExitCode::SUCCESS;
-    }
-    eprintln!("{} scenarios failed or did not verify:", bad.len());
-    for r in bad {
-        eprintln!("  {}: {}", r.scenario_id, r.detail);
-    }
-    ExitCode::from(EXIT_FAILED_SCENARIOS)
-}
-
 fn run_plan(
     plan: &Plan,
     args: &cli::RunArgs,
@@ -417,7 +365,7 @@ fn run_plan(
         calibrate: true,
     };
     let outcome = runner::run_clients(plan, &opts, clients)?;
-    finish_run(&outcome, false, clients)
+    finish_run(&outcome, clients)
 }
 
 /// `iolab bench-all`: every experiment file in one run, then the report,
@@ -468,7 +416,7 @@ fn bench_all(args: &BenchAllArgs) -> anyhow::Result<ExitCode> {
         outcome.dir.display(),
         start.elapsed().as_secs_f64()
     );
-    Ok(experiment_exit_code(&outcome.summary))
+    Ok(outcome.verdict.exit()?)
 }
 
 /// Install the Python reference programs' packages unless told not to.
@@ -498,25 +446,12 @@ fn experiment_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// The strategy as people read it; command scenarios by their program.
-fn strategy_shown(r: &SummaryRow) -> String {
-    if r.is_strategy(StrategyKind::Command) {
-        r.scenario_id
-            .split('/')
-            .nth(2)
-            .unwrap_or("command")
-            .to_string()
-    } else {
-        r.strategy_label.clone()
-    }
-}
-
 /// Per workload and cache state: the fastest scenario that verified, and its
 /// speedup over the sequential run of the same variant.
 fn print_headline(out: &mut impl Write, summary: &[SummaryRow]) -> std::io::Result<()> {
     let verified: Vec<&SummaryRow> = summary
         .iter()
-        .filter(|r| r.status == "ok" && r.n_verified == r.n && r.n > 0 && !r.killed())
+        .filter(|r| r.status == SummaryStatus::Ok && r.n_verified == r.n && r.n > 0 && !r.killed())
         .collect();
     let mut best: Vec<&SummaryRow> = Vec::new();
     for r in crate::results::prefer_whole_corpus(&verified) {
@@ -546,7 +481,7 @@ fn print_headline(out: &mut impl Write, summary: &[SummaryRow]) -> std::io::Resu
             "  {:<12} {:<5} {:<34} {:>10}  {}",
             r.workload,
             r.cache,
-            format!("{} · {}", strategy_shown(r), r.variant),
+            format!("{} · {}", r.strategy_shown(), r.variant),
             human_time(r.wall_median_s),
             speedup
         )?;

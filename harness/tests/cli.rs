@@ -5,6 +5,8 @@ mod util;
 
 use std::fs;
 
+use iolab::measure::cache::{CacheMethod, CacheState};
+use iolab::results::Status;
 use util::{stderr, text, Lab, TinyFs};
 
 fn create(lab: &Lab, dir: &std::path::Path, extra: &[&str]) -> std::process::Output {
@@ -271,7 +273,9 @@ fn run_writes_three_files_with_verified_rows() {
     assert_eq!(run.summary.len(), 8);
     assert_eq!(run.rows.len(), 8 * 3, "2 reps + 1 warm-up each");
     assert!(
-        run.rows.iter().all(|r| r.verified && r.status == "ok"),
+        run.rows
+            .iter()
+            .all(|r| r.verified && r.status == Status::Ok),
         "{:?}",
         run.rows.iter().find(|r| !r.verified)
     );
@@ -279,9 +283,10 @@ fn run_writes_three_files_with_verified_rows() {
     let cold_read = run
         .rows
         .iter()
-        .find(|r| r.workload == "read" && r.cache == "cold")
+        .find(|r| r.workload == "read" && r.cache == CacheState::Cold)
         .unwrap();
-    assert!(["drop-caches", "fadvise"].contains(&cold_read.cache_method.as_str()));
+    assert!([Some(CacheMethod::DropCaches), Some(CacheMethod::Fadvise)]
+        .contains(&cold_read.cache_method));
     assert!(cold_read.cache_resident_pct.is_some());
     assert!(run.rows.iter().all(|r| r.wall_s > 0.0 && r.tasks == 40));
     let threads = run
@@ -312,7 +317,10 @@ fn fadvise_cold_method_is_recorded() {
     ]);
     assert!(out.status.success(), "{}", text(&out));
     let run = lab.only_run();
-    assert!(run.rows.iter().all(|r| r.cache_method == "fadvise"));
+    assert!(run
+        .rows
+        .iter()
+        .all(|r| r.cache_method == Some(CacheMethod::Fadvise)));
 }
 
 #[test]
@@ -454,7 +462,7 @@ fn a_disk_filling_up_mid_run_fails_the_scenario_and_names_the_file() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let run = lab.only_run();
     let row = &run.rows[0];
-    assert_eq!(row.status, "failed", "{row:?}");
+    assert_eq!(row.status, Status::Failed, "{row:?}");
     assert!(
         row.detail.contains("No space left") && row.detail.contains("data-"),
         "{}",
@@ -518,7 +526,7 @@ fn run_records_kernel_counters_time_series_and_machine_io_facts() {
     ]);
     assert!(o.status.success(), "{}", text(&o));
     let run = lab.only_run();
-    let measured: Vec<_> = run.rows.iter().filter(|r| r.status == "ok").collect();
+    let measured: Vec<_> = run.rows.iter().filter(|r| r.status == Status::Ok).collect();
     assert_eq!(measured.len(), 16, "{}", text(&o));
     for r in &measured {
         assert!(r.sys_cpu_pct.is_some(), "{}", r.scenario_id);

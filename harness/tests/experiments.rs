@@ -7,6 +7,7 @@ mod util;
 use std::path::PathBuf;
 use std::process::Output;
 
+use iolab::results::SummaryStatus;
 use util::{stderr, text, Lab};
 
 /// Write `body` as `<lab>/<name>` and return its path.
@@ -231,7 +232,7 @@ fn a_tiny_experiment_runs_end_to_end() {
     assert!(
         run.summary
             .iter()
-            .all(|s| s.status == "ok" && s.n == 3 && s.n_verified == 3),
+            .all(|s| s.status == SummaryStatus::Ok && s.n == 3 && s.n_verified == 3),
         "{:#?}",
         run.summary
     );
@@ -296,7 +297,7 @@ fn first_files_runs_per_file_workloads_on_a_subset() {
     // write, read, atomic-save × (threads, processes, sequential) + python read.
     assert_eq!(done.summary.len(), 10, "{:#?}", done.summary);
     for s in &done.summary {
-        assert_eq!((s.status.as_str(), s.n_verified), ("ok", 3), "{s:#?}");
+        assert_eq!((s.status, s.n_verified), (SummaryStatus::Ok, 3), "{s:#?}");
         let want = if s.strategy == "command" {
             "+first-7"
         } else {

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use iolab::results::SummaryStatus;
 use util::{stderr, text, Lab};
 
 /// Run `c`, killing it when it outlives `limit`: a guard against the hangs
@@ -413,13 +414,13 @@ fn a_hostile_data_folder_name_is_one_shell_word() {
     assert!(python.len() >= 10, "{:#?}", run.summary);
     for s in &python {
         let needs_packages = s.scenario_id.contains("aiofile");
-        if s.status == "unavailable" && needs_packages && !packages {
+        if s.status == SummaryStatus::Unavailable && needs_packages && !packages {
             println!("skipped {}: {}", s.scenario_id, s.detail);
             continue;
         }
         assert_eq!(
-            (s.status.as_str(), s.n_verified, s.n),
-            ("ok", 1, 1),
+            (s.status, s.n_verified, s.n),
+            (SummaryStatus::Ok, 1, 1),
             "{s:#?}"
         );
     }
@@ -460,8 +461,8 @@ fn a_hostile_data_folder_name_is_one_shell_word() {
     let cp = iolab::results::load(&dir).unwrap();
     assert_eq!(cp.summary.len(), 1);
     assert_eq!(
-        (cp.summary[0].status.as_str(), cp.summary[0].n_verified),
-        ("ok", 1),
+        (cp.summary[0].status, cp.summary[0].n_verified),
+        (SummaryStatus::Ok, 1),
         "{:#?}",
         cp.summary
     );

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use iolab::results::Status;
 use rustix::process::{kill_process, Pid, Signal};
 use util::{stderr, text, Lab, TinyFs};
 
@@ -181,7 +182,10 @@ fn assert_complete(dir: &Path) {
     keys.sort();
     keys.dedup();
     assert_eq!(keys.len(), EXPECTED_ROWS, "no repetition twice");
-    assert!(run.rows.iter().all(|r| r.status == "ok" && r.verified));
+    assert!(run
+        .rows
+        .iter()
+        .all(|r| r.status == Status::Ok && r.verified));
     assert!(run.meta.completed(), "run.json says completed");
     assert_eq!(run.summary.len(), 6);
 }

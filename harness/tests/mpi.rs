@@ -120,7 +120,7 @@ fn commands_other_than_run_refuse_to_run_as_several_ranks() {
 #[cfg(feature = "mpi")]
 mod with_mpi {
     use super::*;
-    use iolab::results::{LoadedRun, Row};
+    use iolab::results::{LoadedRun, Row, Status, SummaryStatus};
 
     /// Per-rank rows of one scenario (its id starts with `scenario`) and
     /// repetition, in rank order, and their aggregate.
@@ -231,11 +231,14 @@ mod with_mpi {
                     ranks.iter().all(|r| r.tasks == 40 && r.verified),
                     "{ranks:?}"
                 );
-                assert_eq!(all.status, "ok", "{all:?}");
+                assert_eq!(all.status, Status::Ok, "{all:?}");
             }
         }
         assert_eq!(run.summary.len(), 2);
-        assert!(run.summary.iter().all(|s| s.n == 2 && s.status == "ok"));
+        assert!(run
+            .summary
+            .iter()
+            .all(|s| s.n == 2 && s.status == SummaryStatus::Ok));
         let clients = run.meta.clients.as_ref().expect("clients in run.json");
         assert_eq!(clients.ranks, 4);
         assert_eq!(clients.hosts.len(), 4);
@@ -397,16 +400,17 @@ mod with_mpi {
         let run = lab.only_run();
         for rep in 0..2 {
             let (ranks, all) = rep_rows(&run, "write/one-write/sequential/warm", rep);
-            assert_eq!(all.status, "failed", "{all:?}");
+            assert_eq!(all.status, Status::Failed, "{all:?}");
             assert!(
                 all.detail.starts_with("rank 2: ") && all.detail.contains("No space left"),
                 "{}",
                 all.detail
             );
-            let states: Vec<&str> = ranks.iter().map(|r| r.status.as_str()).collect();
-            assert_eq!(states, ["ok", "ok", "failed", "ok"]);
+            let states: Vec<Status> = ranks.iter().map(|r| r.status).collect();
+            use Status::{Failed, Ok};
+            assert_eq!(states, [Ok, Ok, Failed, Ok]);
         }
-        assert_eq!(run.summary[0].status, "failed");
+        assert_eq!(run.summary[0].status, SummaryStatus::Failed);
     }
 
     /// Ranks started with different plans (MPMD: two ranks with other

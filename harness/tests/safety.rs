@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use iolab::results::Status;
 use util::{stderr, text, Lab};
 
 /// `iolab corpus create` of a small corpus in `dir`.
@@ -324,7 +325,11 @@ fn assert_verified(dir: &Path) -> String {
     let run = iolab::results::load(dir).unwrap();
     assert!(!run.rows.is_empty(), "{}: no rows", dir.display());
     for r in &run.rows {
-        assert!(r.verified && r.status == "ok", "{}: {r:?}", dir.display());
+        assert!(
+            r.verified && r.status == Status::Ok,
+            "{}: {r:?}",
+            dir.display()
+        );
     }
     run.meta.corpus_provenance
 }

@@ -150,7 +150,7 @@ fn pairs(
         let (Some(iolab), Some(fio)) = (iolab, fio) else {
             continue;
         };
-        let iolab_ok = iolab.status == "ok" && iolab.verified;
+        let iolab_ok = iolab.status == crate::results::Status::Ok && iolab.verified;
         let problem = match (&fio, iolab_ok) {
             (Err(why), _) => Some(format!("fio: {why}")),
             (Ok(_), false) => Some(format!("iolab: {} {}", iolab.status, iolab.detail)),
@@ -164,7 +164,9 @@ fn pairs(
             p.iolab_mb_s.push(iolab.mb_per_s);
             p.fio_mb_s.push(o.mb_per_s());
             p.fio_min_ms = p.fio_min_ms.min(o.runtime_ms);
-            p.iolab_cache = iolab.cache_method.clone();
+            p.iolab_cache = iolab
+                .cache_method
+                .map_or_else(String::new, |m| m.to_string());
             p.fio_cache = method;
         }
     }

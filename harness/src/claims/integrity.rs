@@ -5,7 +5,7 @@
 use super::judge::{shown, Data};
 use super::Verdict;
 use crate::results::Named as _;
-use crate::results::SummaryRow;
+use crate::results::{Status, SummaryRow};
 use crate::strategy::StrategyKind;
 use crate::workload::WorkloadKind;
 
@@ -49,7 +49,7 @@ impl Data<'_> {
                 row: r,
                 bad: self
                     .reps(&r.scenario_id)
-                    .filter(|x| x.status == "ok")
+                    .filter(|x| x.status == Status::Ok)
                     .filter_map(&bad)
                     .collect(),
             })
@@ -70,14 +70,14 @@ impl Data<'_> {
             .collect();
         let is_locked = |r: &&SummaryRow| {
             if python {
-                r.scenario_id.contains("command-append_lock-")
+                r.program.as_deref() == Some("append_lock")
             } else {
                 matches!(r.variant.as_str(), "mutex" | "flock")
             }
         };
         let is_unlocked = |r: &&SummaryRow| {
             if python {
-                r.scenario_id.contains("command-append_nolock-")
+                r.program.as_deref() == Some("append_nolock")
             } else {
                 matches!(
                     r.variant.as_str(),

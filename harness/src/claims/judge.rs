@@ -2,7 +2,7 @@
 
 use super::{Claim, Judgement, Metric, Select, Test, Verdict};
 use crate::results::Named as _;
-use crate::results::{LoadedRun, Row, SummaryRow};
+use crate::results::{LoadedRun, Row, Status, SummaryRow, SummaryStatus};
 use crate::stats::{self, Bootstrap, Estimate, Interval, Sample};
 use crate::strategy::StrategyKind;
 
@@ -58,21 +58,12 @@ fn matches(s: &Select, r: &SummaryRow) -> bool {
         && s.batch
             .is_none_or(|(lo, hi)| r.batch.is_some_and(|b| (lo..=hi).contains(&b)))
         && r.cache == s.cache
-        && s.id_contains.is_none_or(|t| r.scenario_id.contains(t))
+        && s.program.is_none_or(|p| r.program.as_deref() == Some(p))
 }
 
 /// A row as people read it; command scenarios by their program.
 pub(super) fn shown(r: &SummaryRow) -> String {
-    let strategy = if r.is_strategy(StrategyKind::Command) {
-        r.scenario_id
-            .split('/')
-            .nth(2)
-            .unwrap_or("command")
-            .to_string()
-    } else {
-        r.strategy_label.clone()
-    };
-    format!("{} {} · {}", r.workload, r.variant, strategy)
+    format!("{} {} · {}", r.workload, r.variant, r.strategy_shown())
 }
 
 impl Data<'_> {
@@ -121,7 +112,7 @@ impl Data<'_> {
     fn sample(&self, id: &str, metric: Metric) -> Option<Sample> {
         let v: Vec<f64> = self
             .reps(id)
-            .filter(|r| r.verified && r.status == "ok")
+            .filter(|r| r.verified && r.status == Status::Ok)
             .map(|r| {
                 match metric {
                     Metric::Wall => r.wall_s,
@@ -224,7 +215,7 @@ impl Data<'_> {
 
     fn memory(&self, sel: &Select, at_least: f64) -> (Verdict, String, String) {
         let rows = self.select(sel);
-        let Some(r) = rows.iter().find(|r| r.status == "ok") else {
+        let Some(r) = rows.iter().find(|r| r.status == SummaryStatus::Ok) else {
             return not_tested(sel);
         };
         let reps: Vec<&Row> = self
@@ -293,8 +284,8 @@ fn not_tested(missing: &Select) -> (Verdict, String, String) {
     if let Some(p) = missing.processes {
         what.push_str(&format!(" (processes {p})"));
     }
-    if let Some(t) = missing.id_contains {
-        what.push_str(&format!(" [{t}]"));
+    if let Some(p) = missing.program {
+        what.push_str(&format!(" [{p}]"));
     }
     (
         Verdict::NotTested,

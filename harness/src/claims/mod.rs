@@ -65,6 +65,7 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
+use crate::measure::cache::CacheState;
 use crate::results::LoadedRun;
 
 /// A claim's verdict on one machine.
@@ -124,9 +125,10 @@ pub struct Select {
     /// Accepted batch sizes, inclusive.
     pub batch: Option<(u32, u32)>,
     /// Cache state.
-    pub cache: &'static str,
-    /// Text the scenario id must contain (Python programs by name).
-    pub id_contains: Option<&'static str>,
+    pub cache: CacheState,
+    /// The external command's program (the Python programs by name,
+    /// `save_process_pool`); `None`: any.
+    pub program: Option<&'static str>,
 }
 
 /// What a ratio compares.

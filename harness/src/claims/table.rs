@@ -3,6 +3,7 @@
 //! summary rows that test it and the claimed effect.
 
 use super::{Claim, Metric, Select, Test};
+use crate::measure::cache::CacheState;
 
 const fn side(
     workload: &'static str,
@@ -16,14 +17,14 @@ const fn side(
         workers: None,
         processes: None,
         batch: None,
-        cache: "warm",
-        id_contains: None,
+        cache: CacheState::Warm,
+        program: None,
     }
 }
 
 const fn python(workload: &'static str, program: &'static str) -> Select {
     Select {
-        id_contains: Some(program),
+        program: Some(program),
         ..side(workload, &[], "command")
     }
 }
@@ -65,8 +66,8 @@ pub const CLAIMS: &[Claim] = &[
         tested_by: "experiments/claims.toml",
         claimed: "2.5–3× (200 s → 71 s)",
         test: ratio(
-            python("write", "command-save_sequential-"),
-            Select { workers: Some(8), ..python("write", "command-save_process_pool-") },
+            python("write", "save_sequential"),
+            Select { workers: Some(8), ..python("write", "save_process_pool") },
             2.5,
             Some(3.0),
         ),
@@ -91,8 +92,8 @@ pub const CLAIMS: &[Claim] = &[
         tested_by: "experiments/claims.toml",
         claimed: "2–2.5× (10 s → 3.7 s)",
         test: ratio(
-            python("copy", "command-copy_sequential-"),
-            Select { workers: Some(100), ..python("copy", "command-copy_thread_pool-") },
+            python("copy", "copy_sequential"),
+            Select { workers: Some(100), ..python("copy", "copy_thread_pool") },
             2.0,
             Some(2.5),
         ),
@@ -117,8 +118,8 @@ pub const CLAIMS: &[Claim] = &[
         tested_by: "experiments/claims.toml",
         claimed: "1.5–2× (2.5 s → 1.4 s)",
         test: ratio(
-            python("read", "command-load_sequential-"),
-            Select { workers: Some(8), ..python("read", "command-load_nested-") },
+            python("read", "load_sequential"),
+            Select { workers: Some(8), ..python("read", "load_nested") },
             1.5,
             Some(2.0),
         ),
@@ -214,8 +215,8 @@ pub const CLAIMS: &[Claim] = &[
         tested_by: "experiments/claims.toml (python-async-save; the first 500 files at default scale)",
         claimed: "> 1×",
         test: ratio(
-            python("write", "command-save_sequential-"),
-            python("write", "command-aiofiles_save-"),
+            python("write", "save_sequential"),
+            python("write", "aiofiles_save"),
             1.0,
             None,
         ),
@@ -242,8 +243,8 @@ pub const CLAIMS: &[Claim] = &[
         tested_by: "experiments/claims.toml",
         claimed: "> 1× less CPU",
         test: Test::Ratio {
-            baseline: python("read", "command-aiofiles_load-"),
-            candidate: python("read", "command-aiofile_load-"),
+            baseline: python("read", "aiofiles_load"),
+            candidate: python("read", "aiofile_load"),
             metric: Metric::Cpu,
             at_least: 1.0,
             up_to: None,
@@ -291,7 +292,7 @@ pub const CLAIMS: &[Claim] = &[
         tested_by: "experiments/claims.toml (same-work-load, python-load)",
         claimed: "≥ 1× (Rust at least as fast)",
         test: ratio(
-            python("read", "command-load_sequential-"),
+            python("read", "load_sequential"),
             side("read", &["discard"], "sequential"),
             1.0,
             None,
@@ -304,7 +305,7 @@ pub const CLAIMS: &[Claim] = &[
         tested_by: "experiments/claims.toml (same-work-copy, python-copy)",
         claimed: "≥ 1× (Rust at least as fast)",
         test: ratio(
-            python("copy", "command-copy_sequential-"),
+            python("copy", "copy_sequential"),
             side("copy", &["kernel"], "sequential"),
             1.0,
             None,

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use super::*;
 use crate::corpus::Scale;
 use crate::experiment::{Order, Plan};
-use crate::measure::cache::ColdMethod;
+use crate::measure::cache::{CacheState, ColdMethod};
 use crate::measure::quiet::Settle;
-use crate::results::{summarize_rows, Machine, Row, RunMeta};
+use crate::results::{summarize_rows, Machine, Row, RunMeta, Status};
 use crate::stats::Interval;
 
 fn loaded(rows: Vec<Row>) -> LoadedRun {
@@ -68,9 +68,9 @@ fn reps(workload: &str, variant: &str, strategy: &str, workers: u32, walls: &[f6
             processes: if strategy == "processes" { workers } else { 1 },
             threads: 1,
             batch: (strategy == "processes").then_some(1),
-            cache: "warm".into(),
+            cache: CacheState::Warm,
             rep: i as u32,
-            status: "ok".into(),
+            status: Status::Ok,
             verified: true,
             wall_s: *w,
             user_s: *w / 2.0,

@@ -4,7 +4,7 @@
 //! done − first rank done). Region times are seconds since the barrier that
 //! opened the timed phase ([`super::SyncPoint`]).
 
-use crate::results::row::{round, Row, ALL};
+use crate::results::row::{round, Row, Status, ALL};
 use crate::stats::sample::median_of_sorted;
 
 /// The aggregate of `ranks` (one row per rank, in rank order, non-empty):
@@ -77,13 +77,13 @@ fn fold(ranks: &[Row], f: impl Fn(&Row) -> f64, pick: fn(f64, f64) -> f64) -> f6
 
 /// Failed if any rank failed, else unavailable if any rank was, else ok;
 /// the detail names every rank that did not run clean.
-fn status_and_detail(ranks: &[Row]) -> (String, String) {
-    let worst = ["failed", "unavailable"]
+fn status_and_detail(ranks: &[Row]) -> (Status, String) {
+    let worst = [Status::Failed, Status::Unavailable]
         .into_iter()
         .find(|s| ranks.iter().any(|r| r.status == *s));
     let bad: Vec<String> = ranks
         .iter()
-        .filter(|r| r.status != "ok" || !r.verified)
+        .filter(|r| r.status != Status::Ok || !r.verified)
         .map(|r| format!("rank {}: {}", r.rank, r.detail))
         .collect();
     let detail = if bad.is_empty() {
@@ -91,7 +91,7 @@ fn status_and_detail(ranks: &[Row]) -> (String, String) {
     } else {
         bad.join("; ")
     };
-    (worst.unwrap_or("ok").to_string(), detail)
+    (worst.unwrap_or(Status::Ok), detail)
 }
 
 #[cfg(test)]
@@ -101,7 +101,7 @@ mod tests {
     fn rank(r: u32, start: f64, end: f64, bytes: u64) -> Row {
         Row {
             rank: r.to_string(),
-            status: "ok".into(),
+            status: Status::Ok,
             verified: true,
             region_start_s: start,
             region_end_s: end,
@@ -126,17 +126,17 @@ mod tests {
         assert_eq!(all.straggler_s, Some(1.0));
         assert_eq!(all.rank_mb_per_s_min, Some(1.0));
         assert_eq!(all.rank_mb_per_s_max, Some(2.0));
-        assert_eq!(all.status, "ok");
+        assert_eq!(all.status, Status::Ok);
     }
 
     #[test]
     fn one_failed_rank_fails_the_aggregate_and_is_named() {
         let mut bad = rank(2, 0.0, 1.0, 0);
-        bad.status = "failed".into();
+        bad.status = Status::Failed;
         bad.verified = false;
         bad.detail = "disk full".into();
         let all = aggregate(&[rank(0, 0.0, 1.0, 1), rank(1, 0.0, 1.0, 1), bad]);
-        assert_eq!(all.status, "failed");
+        assert_eq!(all.status, Status::Failed);
         assert!(!all.verified);
         assert_eq!(all.detail, "rank 2: disk full");
     }

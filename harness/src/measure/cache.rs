@@ -3,6 +3,7 @@
 //! `posix_fadvise(DONTNEED)`), and a check with `mincore` of what share of the
 //! inputs is really resident when timing starts.
 
+use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
@@ -12,11 +13,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::sys;
 
-/// The page-cache state a scenario asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// The page-cache state a scenario asks for, written in results as `warm`
+/// or `cold` (its [`Display`](fmt::Display) and serde text are the same);
+/// ordered warm before cold, as reports show them.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum CacheState {
-    /// Every input read once before timing.
+    /// Every input read once before timing (the default).
+    #[default]
     Warm,
     /// Inputs evicted from the page cache before timing.
     Cold,
@@ -29,6 +35,12 @@ impl CacheState {
             CacheState::Warm => "warm",
             CacheState::Cold => "cold",
         }
+    }
+}
+
+impl fmt::Display for CacheState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
     }
 }
 
@@ -45,7 +57,9 @@ pub enum ColdMethod {
     Fadvise,
 }
 
-/// How the cache state was actually made, recorded in each row.
+/// How the cache state was actually made, recorded in each row as
+/// `pre-read`, `drop-caches`, `fadvise` or `none` (serde and
+/// [`Display`](fmt::Display) give the same text).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CacheMethod {
@@ -68,6 +82,12 @@ impl CacheMethod {
             CacheMethod::Fadvise => "fadvise",
             CacheMethod::None => "none",
         }
+    }
+}
+
+impl fmt::Display for CacheMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
     }
 }
 

@@ -23,7 +23,7 @@ use serde::Serialize;
 use super::charts::ratio::{self, RatioFigure, RatioRow};
 use super::context::{machine_facts, run_facts};
 use super::{html, markdown, style, view};
-use crate::results::{self, write_atomically, LoadedRun};
+use crate::results::{self, write_atomically, LoadedRun, Status};
 use crate::stats::{self, Bootstrap, Change, Sample};
 
 /// Exit status when a regression beyond `--fail-on-regression` is found.
@@ -77,7 +77,7 @@ fn walls(run: &LoadedRun, scenario: &str) -> Option<Sample> {
     let values: Vec<f64> = run
         .rows
         .iter()
-        .filter(|r| r.scenario_id == scenario && !r.warmup && r.status == "ok" && r.verified)
+        .filter(|r| r.scenario_id == scenario && !r.warmup && r.status == Status::Ok && r.verified)
         .map(|r| r.wall_s.max(1e-9))
         .collect();
     Sample::new(values).ok()
@@ -87,7 +87,7 @@ fn status(run: &LoadedRun, scenario: &str) -> String {
     run.summary
         .iter()
         .find(|s| s.scenario_id == scenario)
-        .map_or_else(|| "missing".into(), |s| s.status.clone())
+        .map_or_else(|| "missing".into(), |s| s.status.to_string())
 }
 
 fn match_one(

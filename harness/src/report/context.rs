@@ -17,7 +17,7 @@ use super::view;
 use super::warnings::{self, Warning};
 use crate::experiment::Order;
 use crate::results::Named as _;
-use crate::results::{DispatchCost, LoadedRun, SummaryRow};
+use crate::results::{DispatchCost, LoadedRun, SummaryRow, SummaryStatus};
 use crate::stats::{self, Change, Interval};
 use crate::strategy::StrategyKind;
 use crate::tune::files::record::TuningRecord;
@@ -282,7 +282,11 @@ pub fn run_facts(run: &LoadedRun) -> Vec<Fact> {
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
-    let ok = run.summary.iter().filter(|s| s.status == "ok").count();
+    let ok = run
+        .summary
+        .iter()
+        .filter(|s| s.status == SummaryStatus::Ok)
+        .count();
     vec![
         fact("iolab", format!("{} (commit {})", meta.iolab_version, meta.git_commit)),
         fact("Started", meta.started_at.clone()),
@@ -322,7 +326,10 @@ fn headlines(rows: &[SummaryRow]) -> Vec<Headline> {
         let timed: Vec<&SummaryRow> = rows
             .iter()
             .filter(|r| {
-                r.workload == workload && r.status == "ok" && !r.killed() && view::has_throughput(r)
+                r.workload == workload
+                    && r.status == SummaryStatus::Ok
+                    && !r.killed()
+                    && view::has_throughput(r)
             })
             .collect();
         let timed = crate::results::prefer_whole_corpus(&timed);
@@ -339,7 +346,7 @@ fn headlines(rows: &[SummaryRow]) -> Vec<Headline> {
             let base = rows.iter().find(|r| r.scenario_id == best.baseline_id);
             out.push(Headline {
                 workload: workload.clone(),
-                cache: cache.clone(),
+                cache: cache.to_string(),
                 fastest: view::label(best, with_variant, false),
                 throughput: throughput(best),
                 baseline: base
@@ -392,8 +399,8 @@ fn verdict(r: &SummaryRow) -> String {
 fn notes(rows: &[SummaryRow]) -> Vec<Note> {
     rows.iter()
         .filter_map(|r| {
-            let status = if r.status != "ok" {
-                r.status.clone()
+            let status = if r.status != SummaryStatus::Ok {
+                r.status.to_string()
             } else if r.n_verified < r.n {
                 format!("partly verified ({} of {})", r.n_verified, r.n)
             } else {
@@ -419,10 +426,10 @@ fn table_row(r: &SummaryRow, dispatch: &[DispatchCost]) -> TableRow {
         scenario: r.scenario_id.clone(),
         workload: r.workload.clone(),
         variant: r.variant.clone(),
-        strategy: view::strategy_label(r),
+        strategy: r.strategy_shown(),
         strategy_name: r.strategy.clone(),
-        cache: r.cache.clone(),
-        status: r.status.clone(),
+        cache: r.cache.to_string(),
+        status: r.status.to_string(),
         verified: format!("{}/{}", r.n_verified, r.n),
         wall_s: timed.then_some((r.wall_median_s, r.wall_ci())),
         mb_per_s: moved.then_some((r.mb_per_s, r.mb_per_s_ci())),

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::results::Row;
+use crate::results::{Row, Status};
 
 /// A repetition slower than this many times its scenario's median is slow.
 pub const SLOW_FACTOR: f64 = 1.5;
@@ -83,7 +83,7 @@ fn stall_part(us: Option<u64>, what: &str) -> String {
 /// scenario's median, slowest first within each scenario.
 pub fn slow_repetitions(rows: &[Row]) -> Vec<&Row> {
     let mut by: BTreeMap<&str, Vec<&Row>> = BTreeMap::new();
-    for r in rows.iter().filter(|r| !r.warmup && r.status == "ok") {
+    for r in rows.iter().filter(|r| !r.warmup && r.status == Status::Ok) {
         by.entry(&r.scenario_id).or_default().push(r);
     }
     let mut out = Vec::new();
@@ -114,7 +114,7 @@ mod tests {
     fn slow_copy() -> Row {
         Row {
             scenario_id: "copy/kernel/threads-2/warm".into(),
-            status: "ok".into(),
+            status: Status::Ok,
             rep: 3,
             wall_s: 8.3,
             user_s: 0.2,

@@ -5,6 +5,7 @@
 //! Owns: no state, no I/O. Does not own: statistics (`crate::stats`) or how
 //! anything is drawn.
 
+use crate::measure::cache::CacheState;
 use crate::results::SummaryRow;
 
 /// Where workload `name` appears: its place in the registration list
@@ -17,7 +18,7 @@ pub fn workload_rank(name: &str) -> usize {
 /// Whether the row has a measured time to chart: `ok`, or `unverified`
 /// (timed, marked as such).
 pub fn has_time(s: &SummaryRow) -> bool {
-    matches!(s.status.as_str(), "ok" | "unverified") && s.wall_median_s > 0.0
+    s.status.timed() && s.wall_median_s > 0.0
 }
 
 /// The method part of a variant label: `direct` of `direct,chunk=1MiB`;
@@ -45,16 +46,12 @@ pub fn workloads(rows: &[SummaryRow]) -> Vec<String> {
     names
 }
 
-/// Cache states present in `rows`: `warm` before `cold`, then others.
-pub fn caches(rows: &[&SummaryRow]) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    for r in rows {
-        if !names.contains(&r.cache) {
-            names.push(r.cache.clone());
-        }
-    }
-    names.sort_by_key(|c| (c != "warm", c != "cold", c.clone()));
-    names
+/// Cache states present in `rows`: `warm` before `cold`.
+pub fn caches(rows: &[&SummaryRow]) -> Vec<CacheState> {
+    let mut states: Vec<CacheState> = rows.iter().map(|r| r.cache).collect();
+    states.sort();
+    states.dedup();
+    states
 }
 
 /// Distinct values of `key` over `rows`, in first-seen order.
@@ -75,27 +72,6 @@ pub fn has_throughput(s: &SummaryRow) -> bool {
     has_time(s) && s.mb_per_s > 0.0
 }
 
-/// The program of a `command` scenario, from its id
-/// (`…/command-append_lock-8/…` gives `append_lock`); `None` otherwise.
-pub fn program(s: &SummaryRow) -> Option<String> {
-    if s.strategy != crate::strategy::StrategyKind::Command.name() {
-        return None;
-    }
-    let slug = s.scenario_id.rsplit('/').nth(1)?;
-    let name = slug.strip_prefix("command-")?;
-    Some(name.rsplit_once('-').map_or(name, |(n, _)| n).to_string())
-}
-
-/// The strategy as shown: the recorded label, with the program for
-/// external commands (`command append_lock (8)`), whose labels alone would
-/// not tell them apart.
-pub fn strategy_label(s: &SummaryRow) -> String {
-    match program(s) {
-        Some(p) => format!("command {p} ({})", s.workers),
-        None => s.strategy_label.clone(),
-    }
-}
-
 /// A scenario's label inside a chart of one workload: the strategy label,
 /// preceded by the variant when the chart mixes variants and followed by the
 /// cache state when it mixes those.
@@ -105,10 +81,10 @@ pub fn label(s: &SummaryRow, with_variant: bool, with_cache: bool) -> String {
         out.push_str(&s.variant);
         out.push_str(" · ");
     }
-    out.push_str(&strategy_label(s));
+    out.push_str(&s.strategy_shown());
     if with_cache {
         out.push_str(" · ");
-        out.push_str(&s.cache);
+        out.push_str(s.cache.as_str());
     }
     out
 }
@@ -229,7 +205,7 @@ mod tests {
     fn row(workload: &str, cache: &str) -> SummaryRow {
         SummaryRow {
             workload: workload.into(),
-            cache: cache.into(),
+            cache: clap::ValueEnum::from_str(cache, false).unwrap(),
             ..SummaryRow::default()
         }
     }
@@ -243,7 +219,7 @@ mod tests {
         ];
         assert_eq!(workloads(&rows), vec!["read", "scan", "zeta"]);
         let refs: Vec<&SummaryRow> = rows.iter().collect();
-        assert_eq!(caches(&refs), vec!["warm", "cold"]);
+        assert_eq!(caches(&refs), vec![CacheState::Warm, CacheState::Cold]);
     }
 
     #[test]
@@ -252,12 +228,12 @@ mod tests {
             scenario_id: "append/mutex/command-append_lock-8/warm".into(),
             strategy: "command".into(),
             strategy_label: "command(8)".into(),
+            program: Some("append_lock".into()),
             workers: 8,
             ..SummaryRow::default()
         };
-        assert_eq!(program(&r).as_deref(), Some("append_lock"));
-        assert_eq!(strategy_label(&r), "command append_lock (8)");
-        assert_eq!(label(&r, true, true), " · command append_lock (8) · ");
+        assert_eq!(r.strategy_shown(), "command append_lock (8)");
+        assert_eq!(label(&r, true, true), " · command append_lock (8) · warm");
     }
 
     #[test]

@@ -12,8 +12,9 @@ use std::fmt;
 use serde::Serialize;
 
 use super::explain;
+use crate::measure::cache::{CacheMethod, CacheState};
 use crate::measure::device::lower_cache_warning;
-use crate::results::LoadedRun;
+use crate::results::{LoadedRun, Status};
 
 /// Coefficient of variation above which a scenario's repetitions disagree
 /// too much (10 %).
@@ -302,7 +303,7 @@ fn noise_warnings(run: &LoadedRun) -> Vec<Warning> {
         let fast: Vec<(String, String)> = run
             .rows
             .iter()
-            .filter(|r| !r.warmup && r.cache == "cold" && r.status == "ok")
+            .filter(|r| !r.warmup && r.cache == CacheState::Cold && r.status == Status::Ok)
             .filter(|r| lower_cache_warning(r.storage_read_bytes, r.wall_s, device).is_some())
             .map(|r| {
                 let rate = r.storage_read_bytes as f64 / 1e6 / r.wall_s;
@@ -330,16 +331,20 @@ fn seconds(s: f64) -> String {
 
 /// Cache residency checks over measured repetitions.
 fn cache_warnings(run: &LoadedRun) -> Vec<Warning> {
-    let mut cold: BTreeMap<&str, (f64, &str)> = BTreeMap::new();
+    let mut cold: BTreeMap<&str, (f64, Option<CacheMethod>)> = BTreeMap::new();
     let mut warm: BTreeMap<&str, f64> = BTreeMap::new();
-    for r in run.rows.iter().filter(|r| !r.warmup && r.status == "ok") {
+    for r in run
+        .rows
+        .iter()
+        .filter(|r| !r.warmup && r.status == Status::Ok)
+    {
         let Some(pct) = r.cache_resident_pct else {
             continue;
         };
-        if r.cache == "cold" && pct > MAX_COLD_RESIDENT_PCT {
-            let e = cold.entry(&r.scenario_id).or_insert((pct, &r.cache_method));
+        if r.cache == CacheState::Cold && pct > MAX_COLD_RESIDENT_PCT {
+            let e = cold.entry(&r.scenario_id).or_insert((pct, r.cache_method));
             e.0 = e.0.max(pct);
-        } else if r.cache == "warm" && pct < MIN_WARM_RESIDENT_PCT {
+        } else if r.cache == CacheState::Warm && pct < MIN_WARM_RESIDENT_PCT {
             let e = warm.entry(&r.scenario_id).or_insert(pct);
             *e = e.min(pct);
         }
@@ -349,7 +354,13 @@ fn cache_warnings(run: &LoadedRun) -> Vec<Warning> {
         out.push(Warning::ColdNotCold {
             scenarios: cold
                 .into_iter()
-                .map(|(id, (pct, m))| (id.to_string(), pct, m.to_string()))
+                .map(|(id, (pct, m))| {
+                    (
+                        id.to_string(),
+                        pct,
+                        m.map(|m| m.to_string()).unwrap_or_default(),
+                    )
+                })
                 .collect(),
         });
     }

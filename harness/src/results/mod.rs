@@ -2,7 +2,8 @@
 //! versions, the plan as run, start and end, interrupted or not),
 //! `runs.csv` (one row per repetition, appended whole and synced as each
 //! finishes: see `runs_file`), `timeseries.csv` (throughput per 100 ms
-//! inside each repetition) and `summary.csv` (one row per scenario).
+//! inside each repetition) and `summary.csv` (one row per scenario), and
+//! the one failure policy over a run's rows (`outcome`).
 //! Reports, comparisons and claims render from these files alone, so runs
 //! from other machines can be loaded later.
 //!
@@ -13,15 +14,17 @@
 //! ([`crate::safefs::write_atomic`]).
 
 mod machine;
+pub mod outcome;
 pub mod row;
 pub mod runs_file;
 mod summary;
 pub mod timeseries;
 
 pub use machine::Machine;
-pub use row::Row;
+pub use outcome::Verdict;
+pub use row::{Row, Status};
 pub use runs_file::RunsFile;
-pub use summary::{prefer_whole_corpus, summarize_rows, SummaryRow, MIN_INTERVAL_N};
+pub use summary::{prefer_whole_corpus, summarize_rows, SummaryRow, SummaryStatus, MIN_INTERVAL_N};
 pub use timeseries::SeriesPoint;
 
 /// The workload and strategy a result row names, compared with the
@@ -427,7 +430,14 @@ pub fn load(dir: &Path) -> anyhow::Result<LoadedRun> {
     let summary_path = dir.join(SUMMARY_CSV);
     // A run killed after a resume may hold the summary of its earlier stop.
     let summary = if meta.completed() && summary_path.exists() {
-        read_csv(&summary_path)?
+        let mut summary: Vec<SummaryRow> = read_csv(&summary_path)?;
+        for s in &mut summary {
+            s.program = s
+                .program
+                .take()
+                .or_else(|| row::program_from_old_id(&s.scenario_id));
+        }
+        summary
     } else {
         summarize_rows(&rows, meta.plan.bootstrap_seed)
     };

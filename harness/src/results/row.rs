@@ -1,7 +1,46 @@
 //! One row of `runs.csv`: one repetition of one scenario. The columns are
 //! documented in the README ("Results columns").
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
+
+use crate::measure::cache::{CacheMethod, CacheState};
+
+/// How a repetition ended, written as `ok`, `failed` or `unavailable`
+/// (serde and [`Display`](fmt::Display) give the same text).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// It ran to the end without task errors (whether its data verified is
+    /// [`Row::verified`]).
+    Ok,
+    /// It broke: task errors, a command that exited non-zero, a harness
+    /// step that failed under MPI. A row is failed until its repetition
+    /// ran, so this is the default.
+    #[default]
+    Failed,
+    /// It cannot run here (a kernel feature, a program or a permission is
+    /// missing); the reason is the row's `detail`.
+    Unavailable,
+}
+
+impl Status {
+    /// The text written in `runs.csv`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Failed => "failed",
+            Status::Unavailable => "unavailable",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
 
 /// A repetition's measurements and verification.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -22,6 +61,13 @@ pub struct Row {
     pub strategy: String,
     /// Strategy with knobs, as displayed.
     pub strategy_label: String,
+    /// The program an external `command` strategy ran (`append_lock`,
+    /// `cp`: [`crate::experiment::command_name`] of its template); `None`
+    /// (an empty cell) for the other strategies. Files from before the
+    /// column get it from the scenario id when loaded
+    /// ([`crate::results::load`]).
+    #[serde(default)]
+    pub program: Option<String>,
     /// Total concurrency (tasks in flight).
     pub workers: u32,
     /// Worker processes (1 for in-process strategies).
@@ -33,9 +79,10 @@ pub struct Row {
     /// The workload's chunk or buffer size in bytes, where it has one.
     pub chunk_bytes: Option<u64>,
     /// Requested cache state.
-    pub cache: String,
-    /// How it was made: pre-read, drop-caches, fadvise, none.
-    pub cache_method: String,
+    pub cache: CacheState,
+    /// How it was made; empty when the repetition failed before the cache
+    /// was prepared.
+    pub cache_method: Option<CacheMethod>,
     /// Percent of input pages resident just before timing (empty: no inputs).
     pub cache_resident_pct: Option<f64>,
     /// Repetition number (warm-ups first).
@@ -52,8 +99,8 @@ pub struct Row {
     /// Number of ranks in the run (1 without MPI).
     #[serde(default = "one")]
     pub ranks: u32,
-    /// `ok`, `failed` or `unavailable`.
-    pub status: String,
+    /// How the repetition ended.
+    pub status: Status,
     /// Whether the data verified.
     pub verified: bool,
     /// What was checked, or what failed, or why unavailable.
@@ -198,6 +245,15 @@ impl Row {
     }
 }
 
+/// The program of a `command` scenario of a file written before the
+/// `program` column, read from its id (`append/mutex/command-append_lock-8/warm`
+/// gives `append_lock`): only the loader uses it, for old files.
+pub(super) fn program_from_old_id(scenario_id: &str) -> Option<String> {
+    let slug = scenario_id.rsplit('/').nth(1)?;
+    let name = slug.strip_prefix("command-")?;
+    Some(name.rsplit_once('-').map_or(name, |(n, _)| n).to_string())
+}
+
 fn aggregate_rank() -> String {
     ALL.into()
 }
@@ -210,4 +266,95 @@ fn one() -> u32 {
 pub fn round(x: f64, digits: i32) -> f64 {
     let f = 10f64.powi(digits);
     (x * f).round() / f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enums_keep_the_text_files_always_had() {
+        let texts = |v: serde_json::Value| v.as_str().unwrap().to_string();
+        for (s, text) in [
+            (Status::Ok, "ok"),
+            (Status::Failed, "failed"),
+            (Status::Unavailable, "unavailable"),
+        ] {
+            assert_eq!(
+                (s.to_string(), texts(serde_json::json!(s))),
+                (text.into(), text.into())
+            );
+        }
+        for (c, text) in [(CacheState::Warm, "warm"), (CacheState::Cold, "cold")] {
+            assert_eq!(
+                (c.to_string(), texts(serde_json::json!(c))),
+                (text.into(), text.into())
+            );
+        }
+        for (m, text) in [
+            (CacheMethod::PreRead, "pre-read"),
+            (CacheMethod::DropCaches, "drop-caches"),
+            (CacheMethod::Fadvise, "fadvise"),
+            (CacheMethod::None, "none"),
+        ] {
+            assert_eq!(
+                (m.to_string(), texts(serde_json::json!(m))),
+                (text.into(), text.into())
+            );
+        }
+    }
+
+    #[test]
+    fn a_row_goes_through_csv_unchanged_and_empty_cells_stay_empty() {
+        let rows = [
+            Row {
+                scenario_id: "copy/whole/command-cp-1/cold".into(),
+                program: Some("cp".into()),
+                cache: CacheState::Cold,
+                cache_method: Some(CacheMethod::Fadvise),
+                status: Status::Unavailable,
+                ..Row::default()
+            },
+            Row::default(),
+        ];
+        let mut w = csv::Writer::from_writer(Vec::new());
+        for r in &rows {
+            w.serialize(r).unwrap();
+        }
+        let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        let cells: Vec<csv::StringRecord> = csv::Reader::from_reader(text.as_bytes())
+            .records()
+            .map(Result::unwrap)
+            .collect();
+        let header = csv::Reader::from_reader(text.as_bytes())
+            .headers()
+            .unwrap()
+            .clone();
+        let cell = |i: usize, name: &str| {
+            cells[i][header.iter().position(|h| h == name).unwrap()].to_string()
+        };
+        assert_eq!(
+            ["program", "cache", "cache_method", "status"].map(|c| cell(0, c)),
+            ["cp", "cold", "fadvise", "unavailable"]
+        );
+        assert_eq!(
+            ["program", "cache", "cache_method", "status"].map(|c| cell(1, c)),
+            ["", "warm", "", "failed"]
+        );
+        let back: Vec<Row> = csv::Reader::from_reader(text.as_bytes())
+            .deserialize()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(back, rows);
+    }
+
+    #[test]
+    fn old_ids_give_the_command_program_only() {
+        assert_eq!(
+            program_from_old_id("append/mutex/command-append_lock-8/warm").as_deref(),
+            Some("append_lock")
+        );
+        assert_eq!(program_from_old_id("read/whole/threads-4/warm"), None);
+        assert_eq!(program_from_old_id("noslash"), None);
+    }
 }

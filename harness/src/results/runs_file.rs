@@ -94,11 +94,19 @@ fn warn_torn(path: &Path, complete: Complete) {
     }
 }
 
+/// The rows of `bytes`; rows written before the `program` column get it
+/// from their scenario id.
 fn parse_rows(path: &Path, bytes: &[u8]) -> anyhow::Result<Vec<Row>> {
     csv::Reader::from_reader(bytes)
         .deserialize()
         .enumerate()
-        .map(|(i, row)| row.with_context(|| format!("{} row {}", path.display(), i + 1)))
+        .map(|(i, row)| {
+            let mut row: Row = row.with_context(|| format!("{} row {}", path.display(), i + 1))?;
+            row.program = row
+                .program
+                .or_else(|| super::row::program_from_old_id(&row.scenario_id));
+            Ok(row)
+        })
         .collect()
 }
 
@@ -304,6 +312,35 @@ mod tests {
         assert_eq!(rows, vec![row(0)]);
         f.append(&row(1)).unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    }
+
+    #[test]
+    fn rows_from_before_the_program_column_get_it_from_their_id() {
+        let command = Row {
+            scenario_id: "append/mutex/command-append_lock-8/warm".into(),
+            program: Some("append_lock".into()),
+            ..row(0)
+        };
+        let (_d, path, bytes) = file_with(&[command, row(1)]);
+        let mut old = csv::Reader::from_reader(bytes.as_slice());
+        let header = old.headers().unwrap().clone();
+        let col = header.iter().position(|h| h == "program").unwrap();
+        let without = |r: &csv::StringRecord| -> csv::StringRecord {
+            r.iter()
+                .enumerate()
+                .filter(|(i, _)| *i != col)
+                .map(|(_, c)| c)
+                .collect()
+        };
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.write_record(&without(&header)).unwrap();
+        for r in old.records() {
+            w.write_record(&without(&r.unwrap())).unwrap();
+        }
+        std::fs::write(&path, w.into_inner().unwrap()).unwrap();
+        let rows = read_rows(&path).unwrap();
+        assert_eq!(rows[0].program.as_deref(), Some("append_lock"));
+        assert_eq!(rows[1].program, None);
     }
 
     #[test]

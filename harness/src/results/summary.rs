@@ -4,11 +4,71 @@
 //! interval.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::row::{round, Row};
+use super::row::{round, Row, Status};
+use crate::measure::cache::CacheState;
 use crate::stats::{self, Bootstrap, Sample};
+
+/// A scenario's status over its measured repetitions, written as `ok`,
+/// `unverified`, `failed` or `unavailable` (serde and
+/// [`Display`](fmt::Display) give the same text).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SummaryStatus {
+    /// At least one repetition ran and verified.
+    Ok,
+    /// Repetitions ran but none verified: their times are shown, marked.
+    Unverified,
+    /// None ran (the default until the repetitions are looked at).
+    #[default]
+    Failed,
+    /// None could run here.
+    Unavailable,
+}
+
+impl SummaryStatus {
+    /// The text written in `summary.csv`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SummaryStatus::Ok => "ok",
+            SummaryStatus::Unverified => "unverified",
+            SummaryStatus::Failed => "failed",
+            SummaryStatus::Unavailable => "unavailable",
+        }
+    }
+
+    /// Whether repetitions ran to the end, so there are times to show
+    /// (`ok` or `unverified`).
+    pub fn timed(self) -> bool {
+        match self {
+            SummaryStatus::Ok | SummaryStatus::Unverified => true,
+            SummaryStatus::Failed | SummaryStatus::Unavailable => false,
+        }
+    }
+
+    /// The status of a scenario whose measured repetitions are `group`.
+    fn of(group: &[&Row]) -> SummaryStatus {
+        let any = |s: Status| group.iter().any(|r| r.status == s);
+        if group.iter().any(|r| r.verified && r.status == Status::Ok) {
+            SummaryStatus::Ok
+        } else if any(Status::Ok) {
+            SummaryStatus::Unverified
+        } else if any(Status::Unavailable) {
+            SummaryStatus::Unavailable
+        } else {
+            SummaryStatus::Failed
+        }
+    }
+}
+
+impl fmt::Display for SummaryStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
 
 /// One scenario's summary.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -27,6 +87,10 @@ pub struct SummaryRow {
     pub strategy: String,
     /// Strategy with knobs.
     pub strategy_label: String,
+    /// The external command's program (see [`Row::program`]); `None` for
+    /// the other strategies.
+    #[serde(default)]
+    pub program: Option<String>,
     /// Concurrency.
     pub workers: u32,
     /// Worker processes.
@@ -38,11 +102,9 @@ pub struct SummaryRow {
     /// Chunk or buffer size in bytes.
     pub chunk_bytes: Option<u64>,
     /// Cache state.
-    pub cache: String,
-    /// `ok` when at least one repetition ran and verified; `unverified` when
-    /// repetitions ran but none verified (their times are shown, marked);
-    /// `failed` or `unavailable` when none ran.
-    pub status: String,
+    pub cache: CacheState,
+    /// Over the measured repetitions: see [`SummaryStatus`].
+    pub status: SummaryStatus,
     /// Measured repetitions (warm-ups excluded).
     pub n: u32,
     /// Of those, verified.
@@ -133,6 +195,16 @@ impl SummaryRow {
         self.mb_per_s_ci_low.zip(self.mb_per_s_ci_high)
     }
 
+    /// The strategy as people read it: the recorded label, with the program
+    /// for external commands (`command append_lock (8)`), whose labels alone
+    /// would not tell them apart.
+    pub fn strategy_shown(&self) -> String {
+        match &self.program {
+            Some(p) => format!("command {p} ({})", self.workers),
+            None => self.strategy_label.clone(),
+        }
+    }
+
     /// Whether the scenario ran on the first N corpus files only (`+first-N`).
     pub fn on_subset(&self) -> bool {
         self.variant.contains("+first-")
@@ -212,7 +284,7 @@ fn verified_walls(group: &[&Row]) -> Option<Sample> {
     let good: Vec<&Row> = group
         .iter()
         .copied()
-        .filter(|r| r.verified && r.status == "ok")
+        .filter(|r| r.verified && r.status == Status::Ok)
         .collect();
     walls(&good)
 }
@@ -226,7 +298,7 @@ fn summarize_group(group: &[&Row], boot: &Bootstrap) -> SummaryRow {
     let good: Vec<&Row> = group
         .iter()
         .copied()
-        .filter(|r| r.verified && r.status == "ok")
+        .filter(|r| r.verified && r.status == Status::Ok)
         .collect();
     let mut s = SummaryRow {
         scenario_id: first.scenario_id.clone(),
@@ -236,17 +308,19 @@ fn summarize_group(group: &[&Row], boot: &Bootstrap) -> SummaryRow {
         variant: first.variant.clone(),
         strategy: first.strategy.clone(),
         strategy_label: first.strategy_label.clone(),
+        program: first.program.clone(),
         workers: first.workers,
         processes: first.processes,
         threads: first.threads,
         batch: first.batch,
         chunk_bytes: first.chunk_bytes,
-        cache: first.cache.clone(),
+        cache: first.cache,
+        status: SummaryStatus::of(group),
         n: group.len() as u32,
         n_verified: group.iter().filter(|r| r.verified).count() as u32,
         detail: group
             .iter()
-            .find(|r| !r.verified || r.status != "ok")
+            .find(|r| !r.verified || r.status != Status::Ok)
             .map(|r| r.detail.clone())
             .unwrap_or_default(),
         append_intact: median_u64(group.iter().map(|r| r.append_intact)),
@@ -255,17 +329,12 @@ fn summarize_group(group: &[&Row], boot: &Bootstrap) -> SummaryRow {
         torn: group.iter().filter_map(|r| r.torn).max(),
         ..SummaryRow::default()
     };
-    s.status = if !good.is_empty() {
-        "ok".into()
-    } else if group.iter().any(|r| r.status == "ok") {
-        "unverified".into()
-    } else if group.iter().any(|r| r.status == "unavailable") {
-        "unavailable".into()
-    } else {
-        "failed".into()
-    };
     let timed: Vec<&Row> = if good.is_empty() {
-        group.iter().copied().filter(|r| r.status == "ok").collect()
+        group
+            .iter()
+            .copied()
+            .filter(|r| r.status == Status::Ok)
+            .collect()
     } else {
         good
     };
@@ -315,7 +384,7 @@ mod tests {
         SummaryRow {
             workload: workload.into(),
             variant: variant.into(),
-            cache: cache.into(),
+            cache: clap::ValueEnum::from_str(cache, false).unwrap(),
             ..SummaryRow::default()
         }
     }
@@ -324,7 +393,7 @@ mod tests {
         Row {
             scenario_id: scenario.into(),
             baseline_id: baseline.into(),
-            status: "ok".into(),
+            status: Status::Ok,
             verified: true,
             wall_s,
             bytes: 1_000_000,

@@ -30,7 +30,7 @@ use crate::experiment::{schedule, Plan};
 use crate::interrupt;
 use crate::measure::cache::CacheState;
 use crate::measure::device;
-use crate::results::{Machine, RunMeta, RunWriter, SummaryRow};
+use crate::results::{Machine, RunMeta, RunWriter, Status, SummaryRow, Verdict};
 use crate::workload::TaskContext;
 
 /// Where a run reads and writes, and how it reports.
@@ -64,8 +64,9 @@ pub struct RunOutcome {
     pub dir: PathBuf,
     /// Summary rows (of the finished repetitions, when interrupted).
     pub summary: Vec<SummaryRow>,
-    /// Whether any scenario had failed or unverified repetitions.
-    pub had_failures: bool,
+    /// Failed scenarios and integrity findings over the run's rows
+    /// ([`crate::results::outcome`]); the same on every rank.
+    pub verdict: Verdict,
     /// Whether SIGINT/SIGTERM stopped the run before its last repetition.
     pub interrupted: bool,
     /// Rows in `runs.csv`.
@@ -304,12 +305,10 @@ fn execute(
         other => other?,
     };
     cleanup.with_context(|| format!("removing scratch folder {}", scratch_path.display()))?;
-    let had_failures = writer.as_ref().is_some_and(|w| {
-        w.rows()
-            .iter()
-            .any(|r| !r.warmup && (r.status == "failed" || (r.status == "ok" && !r.verified)))
-    });
-    let had_failures = clients::broadcast_json(run.clients, &had_failures)?;
+    let verdict = writer
+        .as_ref()
+        .map_or_else(Verdict::default, |w| Verdict::of(w.rows()));
+    let verdict = clients::broadcast_json(run.clients, &verdict)?;
     let plan = run.plan;
     let planned = schedule(plan.scenarios.len(), plan.warmup, plan.reps, plan.order).len();
     let interrupted = ending == Ending::Interrupted;
@@ -320,7 +319,7 @@ fn execute(
     Ok(RunOutcome {
         dir,
         summary,
-        had_failures,
+        verdict,
         interrupted,
         rows,
         planned,
@@ -349,7 +348,7 @@ fn finished(
             writer
                 .rows()
                 .iter()
-                .any(|r| r.scenario_id == s.id && r.status == "unavailable")
+                .any(|r| r.scenario_id == s.id && r.status == Status::Unavailable)
         })
         .map(|(i, _)| i)
         .collect();
@@ -403,7 +402,7 @@ fn run_schedule(
                 row.detail = format!("{}; warning: {w}", row.detail);
             }
             let rows = clients::collect_rows(run.clients, row)?;
-            let skip = rows.last().filter(|r| r.status == "unavailable");
+            let skip = rows.last().filter(|r| r.status == Status::Unavailable);
             if let Some(row) = skip {
                 bar.println(format!("{}: {}", scenario.label(), row.detail));
             }
@@ -431,7 +430,7 @@ fn run_schedule(
 
 /// The warning for a cold repetition read faster than the device can.
 fn lower_cache(row: &crate::results::Row, device_mb_per_s: Option<f64>) -> Option<String> {
-    (row.cache == CacheState::Cold.as_str() && row.status == "ok")
+    (row.cache == CacheState::Cold && row.status == Status::Ok)
         .then(|| device::lower_cache_warning(row.storage_read_bytes, row.wall_s, device_mb_per_s?))
         .flatten()
 }

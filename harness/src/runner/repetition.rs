@@ -11,7 +11,7 @@ use crate::experiment::{Plan, Scenario, Slot};
 use crate::measure::{cache, latency, quiet};
 use crate::results::row::round;
 use crate::results::timeseries::{self, SeriesKey, INTERVAL_NS};
-use crate::results::{Row, SeriesPoint};
+use crate::results::{Row, SeriesPoint, Status};
 use crate::strategy::{self, Execution, StrategyError};
 use crate::workload::{RunCheck, TaskContext};
 
@@ -61,14 +61,14 @@ pub(super) fn run(
         Err(e) if clients.size() == 1 => return Err(e),
         Err(e) => {
             let mut row = base_row(scenario, slot, order, run_id);
-            row.status = "failed".into();
+            row.status = Status::Failed;
             row.detail = format!("{e:#}");
             return Ok((row, Vec::new()));
         }
     };
     ctx.stonewall_ns = sync.deadline_ns(layout.stonewall);
     let mut row = base_row(scenario, slot, order, run_id);
-    row.cache_method = method.as_str().into();
+    row.cache_method = Some(method);
     row.cache_resident_pct = resident.map(|p| round(p, 2));
     row.settle_s = round(quiet.waited.as_secs_f64(), 3);
     row.settle_idle = quiet.idle;
@@ -100,11 +100,11 @@ pub(super) fn run(
             series = series_of(&row, &exec);
         }
         Err(StrategyError::Unavailable(why)) => {
-            row.status = "unavailable".into();
+            row.status = Status::Unavailable;
             row.detail = why;
         }
         Err(StrategyError::Failed(why)) => {
-            row.status = "failed".into();
+            row.status = Status::Failed;
             row.detail = why;
         }
     }
@@ -162,12 +162,13 @@ fn base_row(scenario: &Scenario, slot: Slot, order: u32, run_id: String) -> Row 
         variant: scenario.variant(),
         strategy: scenario.strategy.name().into(),
         strategy_label: scenario.strategy.to_string(),
+        program: scenario.strategy.program(),
         workers: scenario.strategy.workers(),
         processes: scenario.strategy.processes(),
         threads: scenario.strategy.threads_per_process(),
         batch: scenario.strategy.batch(),
         chunk_bytes: scenario.workload.chunk_bytes(),
-        cache: scenario.cache.as_str().into(),
+        cache: scenario.cache,
         rep: slot.rep,
         warmup: slot.warmup,
         order,
@@ -250,11 +251,10 @@ fn fill_check(row: &mut Row, exec: &Execution, check: RunCheck) {
         problems.push(check.detail.clone());
     }
     row.status = if exec.task_errors.is_empty() {
-        "ok"
+        Status::Ok
     } else {
-        "failed"
-    }
-    .into();
+        Status::Failed
+    };
     row.verified = problems.is_empty();
     row.detail = if problems.is_empty() {
         check.detail

@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 
 use crate::results::Named as _;
-use crate::results::SummaryRow;
+use crate::results::{SummaryRow, SummaryStatus};
 use crate::strategy::StrategyKind;
 
 /// Seconds in a readable unit.
@@ -30,11 +30,11 @@ pub fn print_summary(out: &mut impl Write, rows: &[SummaryRow]) -> io::Result<()
             "{} {} · {} · {}",
             r.workload, r.variant, r.strategy_label, r.cache
         )?;
-        if r.status == "failed" || r.status == "unavailable" {
-            writeln!(out, "  {}: {}", r.status.to_uppercase(), r.detail)?;
+        if !r.status.timed() {
+            writeln!(out, "  {}: {}", r.status.as_str().to_uppercase(), r.detail)?;
             continue;
         }
-        if r.status == "unverified" {
+        if r.status == SummaryStatus::Unverified {
             writeln!(
                 out,
                 "  UNVERIFIED (times below are of runs whose data did not check): {}",
@@ -50,7 +50,11 @@ pub fn print_summary(out: &mut impl Write, rows: &[SummaryRow]) -> io::Result<()
             ),
             None => format!(
                 "n = {}: no interval",
-                if r.status == "ok" { r.n_verified } else { r.n }
+                if r.status == SummaryStatus::Ok {
+                    r.n_verified
+                } else {
+                    r.n
+                }
             ),
         };
         writeln!(
@@ -89,7 +93,7 @@ pub fn print_summary(out: &mut impl Write, rows: &[SummaryRow]) -> io::Result<()
                 )?,
             }
         }
-        if r.n_verified < r.n && r.status == "ok" {
+        if r.n_verified < r.n && r.status == SummaryStatus::Ok {
             writeln!(
                 out,
                 "  UNVERIFIED repetitions: {} — {}",
@@ -125,7 +129,7 @@ mod tests {
     fn one_repetition_prints_no_interval_and_no_verdict() {
         let r = SummaryRow {
             strategy: "threads".into(),
-            status: "ok".into(),
+            status: SummaryStatus::Ok,
             n: 1,
             n_verified: 1,
             wall_median_s: 0.5,

@@ -182,6 +182,23 @@ impl Strategy {
     }
 }
 
+impl Strategy {
+    /// The program an external command runs, as results record it
+    /// ([`crate::experiment::command_name`] of its template); `None` for
+    /// the strategies iolab runs itself.
+    pub fn program(&self) -> Option<String> {
+        match self {
+            Strategy::Command { template, .. } => Some(crate::experiment::command_name(template)),
+            Strategy::Sequential
+            | Strategy::Threads { .. }
+            | Strategy::Processes { .. }
+            | Strategy::Nested { .. }
+            | Strategy::Tokio { .. }
+            | Strategy::IoUring { .. } => None,
+        }
+    }
+}
+
 impl fmt::Display for Strategy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -57,10 +57,10 @@ use plan::budget::{human_s, Budget};
 use sweep::{folder, round, Observer, PlanResult, PlanRunner, RoundInfo, Sweep};
 
 /// How a sweep ended, for the exit status the caller picks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Outcome {
-    /// A measured repetition failed or did not verify.
-    pub failed_scenarios: bool,
+    /// The sweep's rows under the one failure policy ([`results::outcome`]).
+    pub verdict: results::Verdict,
 }
 
 /// `iolab tune` with its validated settings.
@@ -68,7 +68,7 @@ pub struct Outcome {
 /// # Errors
 /// An unreadable `--compare` profile, an existing run folder, or a harness
 /// failure during a round; failed scenarios are recorded, not raised
-/// ([`Outcome::failed_scenarios`]).
+/// ([`Outcome::verdict`]).
 pub fn command(cfg: &TuneConfig) -> anyhow::Result<Outcome> {
     let started = Instant::now();
     let other = match &cfg.compare {
@@ -120,7 +120,7 @@ pub fn command(cfg: &TuneConfig) -> anyhow::Result<Outcome> {
         )?;
     }
     Ok(Outcome {
-        failed_scenarios: failed(&sweep),
+        verdict: results::Verdict::of(&sweep.rows),
     })
 }
 
@@ -138,13 +138,6 @@ fn create_run_dir(dir: &Path) -> anyhow::Result<()> {
     }
     fs::create_dir_all(dir.join(folder::ROUNDS_DIR))
         .with_context(|| format!("creating run folder {}", dir.display()))
-}
-
-fn failed(sweep: &Sweep) -> bool {
-    sweep
-        .rows
-        .iter()
-        .any(|r| !r.warmup && (r.status == "failed" || (r.status == "ok" && !r.verified)))
 }
 
 /// Runs rounds with [`crate::runner::run`] into `<run-dir>/rounds/`.

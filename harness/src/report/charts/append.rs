@@ -64,10 +64,10 @@ pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
             r.variant.clone(),
             !r.is_strategy(StrategyKind::Sequential),
             r.workers,
-            r.cache.clone(),
+            r.cache,
         )
     });
-    let with_cache = view::distinct(&appends, |r| r.cache.clone()).len() > 1;
+    let with_cache = view::distinct(&appends, |r| r.cache).len() > 1;
     let rows = appends
         .iter()
         .map(|r| {

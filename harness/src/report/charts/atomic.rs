@@ -50,7 +50,7 @@ pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
     if saves.is_empty() {
         return Vec::new();
     }
-    let with_cache = view::distinct(&saves, |r| r.cache.clone()).len() > 1;
+    let with_cache = view::distinct(&saves, |r| r.cache).len() > 1;
     let mut rows: Vec<AtomicRow> = saves
         .iter()
         .map(|r| AtomicRow {

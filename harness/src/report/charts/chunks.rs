@@ -36,14 +36,14 @@ pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
         if !wanted(&workload, &timed) {
             continue;
         }
-        let strategies = view::distinct(&timed, view::strategy_label);
+        let strategies = view::distinct(&timed, SummaryRow::strategy_shown);
         let mut panels = Vec::new();
         for strategy in &strategies {
             for cache in view::caches(&timed) {
                 let cell: Vec<&SummaryRow> = timed
                     .iter()
                     .copied()
-                    .filter(|r| &view::strategy_label(r) == strategy && r.cache == cache)
+                    .filter(|r| &r.strategy_shown() == strategy && r.cache == cache)
                     .collect();
                 if cell.is_empty() {
                     continue;

@@ -55,17 +55,16 @@ pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
         }
         timed.sort_by_key(|r| {
             (
-                r.cache != "warm",
-                r.cache.clone(),
+                r.cache,
                 r.variant.clone(),
                 !r.is_strategy(StrategyKind::Sequential),
                 r.strategy.clone(),
                 r.workers,
-                view::strategy_label(r),
+                r.strategy_shown(),
             )
         });
         let with_variant = view::distinct(&timed, |r| r.variant.clone()).len() > 1;
-        let with_cache = view::distinct(&timed, |r| r.cache.clone()).len() > 1;
+        let with_cache = view::distinct(&timed, |r| r.cache).len() > 1;
         let cpu_rows = timed
             .iter()
             .map(|r| CpuRow {

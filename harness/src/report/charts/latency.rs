@@ -49,16 +49,15 @@ pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
     }
     random.sort_by_key(|r| {
         (
-            r.cache != "warm",
-            r.cache.clone(),
+            r.cache,
             view::method(&r.variant).to_string(),
             !r.is_strategy(StrategyKind::Sequential),
             r.workers,
-            view::strategy_label(r),
+            r.strategy_shown(),
         )
     });
     let with_variant = view::distinct(&random, |r| r.variant.clone()).len() > 1;
-    let with_cache = view::distinct(&random, |r| r.cache.clone()).len() > 1;
+    let with_cache = view::distinct(&random, |r| r.cache).len() > 1;
     let rows = random
         .iter()
         .map(|r| LatencyRow {

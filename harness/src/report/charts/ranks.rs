@@ -9,13 +9,16 @@ use std::collections::BTreeMap;
 use super::throughput::{Bar, BarPanel, ThroughputFigure};
 use super::{Chart, Figure, Section};
 use crate::report::style;
-use crate::results::Row;
+use crate::results::{Row, Status};
 use crate::stats::sample::median_of_sorted;
 
 /// One chart per workload of the per-rank rows (none without them).
 pub fn specs(rank_rows: &[Row]) -> Vec<Chart> {
     let mut by_workload: BTreeMap<&str, BTreeMap<&str, Vec<&Row>>> = BTreeMap::new();
-    for r in rank_rows.iter().filter(|r| !r.warmup && r.status == "ok") {
+    for r in rank_rows
+        .iter()
+        .filter(|r| !r.warmup && r.status == Status::Ok)
+    {
         by_workload
             .entry(r.workload.as_str())
             .or_default()
@@ -91,7 +94,7 @@ mod tests {
             rank: rank.into(),
             rep,
             mb_per_s: mb,
-            status: "ok".into(),
+            status: Status::Ok,
             verified: true,
             ..Row::default()
         }

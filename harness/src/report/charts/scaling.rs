@@ -131,15 +131,13 @@ fn panel(cell: &[&SummaryRow]) -> Option<LinePanel> {
         })
         .collect();
     let keys = view::distinct(&concurrent, |r| {
-        (r.strategy.clone(), r.batch, view::program(r))
+        (r.strategy.clone(), r.batch, r.program.clone())
     });
     let mut series = Vec::new();
     for (strategy, batch, program) in &keys {
         let mut points: Vec<Point> = concurrent
             .iter()
-            .filter(|r| {
-                &r.strategy == strategy && &r.batch == batch && &view::program(r) == program
-            })
+            .filter(|r| &r.strategy == strategy && &r.batch == batch && &r.program == program)
             .map(|r| Point::throughput(f64::from(r.workers), r))
             .collect();
         points.sort_by(|a, b| a.x.total_cmp(&b.x));

@@ -13,7 +13,7 @@ use super::{Chart, Figure, Section};
 use crate::report::style::{self, BAR_ROW, MUTED, TEXT, X_AXIS_AREA};
 use crate::report::view;
 use crate::results::Named as _;
-use crate::results::SummaryRow;
+use crate::results::{SummaryRow, SummaryStatus};
 use crate::strategy::StrategyKind;
 
 /// Throughput bars of one workload.
@@ -102,7 +102,7 @@ pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
 
 fn bar(r: &SummaryRow, with_variant: bool) -> Bar {
     let baseline = r.is_strategy(StrategyKind::Sequential);
-    let unverified = r.status != "ok";
+    let unverified = r.status != SummaryStatus::Ok;
     let mut note = if baseline {
         "baseline".to_string()
     } else {

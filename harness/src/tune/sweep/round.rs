@@ -31,7 +31,7 @@ use super::{
     stop_at, wall_guess, Context, PlanResult, Point, RoundInfo, Status, StrategySweep, Sweep,
 };
 use crate::experiment::{Order, Plan, Scenario};
-use crate::results::{self, Row, RunMeta, SummaryRow};
+use crate::results::{self, Row, RunMeta, SummaryRow, SummaryStatus};
 use crate::stats::{Estimate, Interval};
 use crate::strategy::Strategy;
 use crate::tune::config::{TuneConfig, MIN_REPS};
@@ -66,7 +66,7 @@ pub fn probe(ctx: &mut Context, sweep: &mut Sweep, wi: usize) -> anyhow::Result<
     ws.cost.learn(&result.rows, result.elapsed_s);
     let row = result.summary.iter().find(|r| r.scenario_id == baseline.id);
     match row {
-        Some(r) if r.status == "ok" => {
+        Some(r) if r.status == SummaryStatus::Ok => {
             ws.base_wall = Some(r.wall_median_s);
             ws.baselines.insert(index, throughput(r));
         }
@@ -366,7 +366,7 @@ fn apply(
     summary: &[SummaryRow],
 ) {
     let find = |id: &str| summary.iter().find(|r| r.scenario_id == id);
-    if let Some(r) = find(&entries[0].scenario.id).filter(|r| r.status == "ok") {
+    if let Some(r) = find(&entries[0].scenario.id).filter(|r| r.status == SummaryStatus::Ok) {
         sweep.workloads[wi].baselines.insert(index, throughput(r));
     }
     let mut touched: Vec<usize> = Vec::new();
@@ -450,7 +450,7 @@ fn speedup(r: &SummaryRow) -> Option<Estimate> {
 fn record_point(s: &mut StrategySweep, setting: Setting, row: Option<&SummaryRow>, round: u32) {
     let label = s.kind.label(setting);
     match row {
-        Some(r) if r.status == "ok" => {
+        Some(r) if r.status == SummaryStatus::Ok => {
             let t = throughput(r);
             s.state.record(setting, t);
             s.points.push(Point {

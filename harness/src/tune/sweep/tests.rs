@@ -37,7 +37,7 @@ impl PlanRunner for Scripted {
                 rows.push(Row {
                     scenario_id: s.id.clone(),
                     baseline_id: s.baseline_id(),
-                    status: "ok".into(),
+                    status: crate::results::Status::Ok,
                     verified: true,
                     warmup: rep < plan.warmup,
                     rep,
