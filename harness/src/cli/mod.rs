@@ -170,7 +170,7 @@ pub struct RunArgs {
     /// its run.json records, skipping every finished repetition.
     #[arg(long, value_name = "RUN_DIR", conflicts_with_all = SHARED_PLAN_FLAGS.iter().chain(&RUN_PLAN_FLAGS))]
     pub resume: Option<PathBuf>,
-    /// Workloads (comma-separated): write, read, copy, append, atomic-save, stream, scan, random, noop (a task that does nothing: dispatch cost).
+    /// Workloads (comma-separated): write, read, copy, append, atomic-save, stream, scan, random, metadata, noop (a task that does nothing: dispatch cost).
     #[arg(long, value_delimiter = ',', required_unless_present_any = ["experiments", "resume"])]
     pub workload: Vec<String>,
     /// Workload variants (comma-separated); see the README's table for each workload's variants.
@@ -221,6 +221,9 @@ pub struct RunArgs {
     /// Pattern a streamed line must contain (stream) [default: 777].
     #[arg(long)]
     pub pattern: Option<String>,
+    /// Files each task creates, stats, opens or unlinks (metadata) [default: 4].
+    #[arg(long)]
+    pub files_per_task: Option<u32>,
     /// Use only the first N corpus files (write, read, copy, atomic-save), for
     /// scenarios too slow to run on the whole corpus [default: all].
     #[arg(long, value_name = "N")]
@@ -264,7 +267,7 @@ const SHARED_PLAN_FLAGS: [&str; 12] = [
 ];
 
 /// Flags of `run` alone that shape a plan, refused beside `--resume`.
-const RUN_PLAN_FLAGS: [&str; 26] = [
+const RUN_PLAN_FLAGS: [&str; 27] = [
     "experiments",
     "workload",
     "variant",
@@ -283,6 +286,7 @@ const RUN_PLAN_FLAGS: [&str; 26] = [
     "reads",
     "block",
     "pattern",
+    "files_per_task",
     "first_files",
     "kill_at",
     "no_baseline",

@@ -371,6 +371,7 @@ fn workloads(args: &RunArgs) -> Result<Vec<Workload>, ConfigError> {
         block,
         pattern: args.pattern.clone(),
         seed: args.measure.seed,
+        files_per_task: args.files_per_task,
         ..WorkloadKnobs::default()
     };
     let mut out = Vec::new();

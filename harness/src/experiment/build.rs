@@ -9,9 +9,9 @@
 
 use crate::strategy::Strategy;
 use crate::workload::{
-    AppendSpec, AppendVariant, CopyMethod, CopySpec, NoopSpec, RandomMethod, RandomSpec,
-    ReadMethod, ReadSpec, SaveSpec, SaveVariant, ScanMethod, ScanSpec, StreamSpec, Workload,
-    WriteSpec,
+    metadata, AppendSpec, AppendVariant, CopyMethod, CopySpec, MetadataSpec, MetadataVariant,
+    NoopSpec, RandomMethod, RandomSpec, ReadMethod, ReadSpec, SaveSpec, SaveVariant, ScanMethod,
+    ScanSpec, StreamSpec, Workload, WriteSpec,
 };
 
 /// Largest worker count, threads per process, or queue depth accepted.
@@ -21,7 +21,7 @@ pub const MAX_WORKERS: u32 = 1024;
 pub const MAX_CHUNK: u64 = 1 << 30;
 
 /// Every workload name.
-pub const WORKLOADS: [&str; 9] = [
+pub const WORKLOADS: [&str; 10] = [
     "write",
     "read",
     "copy",
@@ -30,6 +30,7 @@ pub const WORKLOADS: [&str; 9] = [
     "stream",
     "scan",
     "random",
+    "metadata",
     "noop",
 ];
 
@@ -79,6 +80,8 @@ pub enum Knob {
     Pattern,
     /// fsync each written file (write).
     Fsync,
+    /// Files each task works on (metadata).
+    FilesPerTask,
 }
 
 impl Knob {
@@ -101,6 +104,7 @@ impl Knob {
             Knob::Block => "block",
             Knob::Pattern => "pattern",
             Knob::Fsync => "fsync",
+            Knob::FilesPerTask => "files_per_task",
         }
     }
 
@@ -123,6 +127,7 @@ impl Knob {
             Knob::Block => "--block",
             Knob::Pattern => "--pattern",
             Knob::Fsync => "--fsync",
+            Knob::FilesPerTask => "--files-per-task",
         }
     }
 }
@@ -168,6 +173,8 @@ pub struct WorkloadKnobs {
     pub pattern: Option<String>,
     /// Seed of random offsets (random).
     pub seed: u64,
+    /// Files each task works on (metadata). Default: 4.
+    pub files_per_task: Option<u32>,
 }
 
 /// The variants of `workload`, default first; `None` for an unknown workload.
@@ -189,6 +196,11 @@ pub fn variants(workload: &str) -> Option<Vec<&'static str>> {
         "stream" => vec!["buffered", "unbuffered"],
         "scan" => vec!["read", "mmap", "mmap-seq", "direct"],
         "random" => vec!["pread", "mmap"],
+        "metadata" => metadata::DESCRIPTION
+            .variants
+            .iter()
+            .map(|v| v.name)
+            .collect(),
         "noop" => vec!["noop"],
         _ => return None,
     })
@@ -303,11 +315,32 @@ pub fn workload(
             segments: positive(Knob::Segments, k.segments.unwrap_or(16), 65_536)?,
         }),
         "scan" => scan(index, k)?,
+        "metadata" => metadata_spec(variant, k)?,
         "noop" => Workload::Noop(NoopSpec {
             tasks: positive(Knob::Reads, k.reads.unwrap_or(10_000), 100_000_000)?,
         }),
         _ => random(index, k)?,
     })
+}
+
+fn metadata_spec(variant: Option<&str>, k: &WorkloadKnobs) -> Result<Workload, BuildError> {
+    let name = variant.unwrap_or("all");
+    let variant = MetadataVariant::from_name(name).ok_or_else(|| {
+        invalid(
+            Knob::Variant,
+            name,
+            "not a variant of metadata; allowed: all, create, stat, open-close, unlink",
+        )
+    })?;
+    Ok(Workload::Metadata(MetadataSpec {
+        variant,
+        files_per_task: positive(
+            Knob::FilesPerTask,
+            k.files_per_task
+                .unwrap_or(metadata::DEFAULT_FILES_PER_TASK),
+            metadata::MAX_FILES_PER_TASK,
+        )?,
+    }))
 }
 
 fn append(variant: Option<&str>, k: &WorkloadKnobs) -> Result<Workload, BuildError> {

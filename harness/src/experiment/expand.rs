@@ -157,6 +157,7 @@ fn workload_knobs(point: &[Given], seed: u64) -> WorkloadKnobs {
         },
         pattern: text_of(point, Knob::Pattern),
         seed,
+        files_per_task: count_of(point, Knob::FilesPerTask),
     }
 }
 
@@ -260,6 +261,7 @@ impl Experiment {
             ("reads", b.reads.as_ref().map(Vec::len)),
             ("block", b.block.as_ref().map(Vec::len)),
             ("pattern", b.pattern.as_ref().map(Vec::len)),
+            ("files_per_task", b.files_per_task.as_ref().map(Vec::len)),
             ("kill_at", b.kill_at.as_ref().map(Vec::len)),
             ("first_files", b.first_files.as_ref().map(Vec::len)),
             ("scales", b.scales.as_ref().map(Vec::len)),
@@ -344,6 +346,7 @@ impl Experiment {
             self.counts(&b.reads, Knob::Reads, keys::READS)?,
             self.sizes(&b.block, Knob::Block)?,
             Self::texts(&b.pattern, Knob::Pattern),
+            self.counts(&b.files_per_task, Knob::FilesPerTask, keys::FILES_PER_TASK)?,
         ];
         Ok(())
     }

@@ -55,6 +55,8 @@ pub const APPEND_LINES: Count = Count::new(1, 10_000_000);
 pub const SEGMENTS: Count = Count::new(1, 65_536);
 /// `[[grid]] reads`.
 pub const READS: Count = Count::new(1, 100_000_000);
+/// `[[grid]] files_per_task`.
+pub const FILES_PER_TASK: Count = Count::new(1, crate::workload::metadata::MAX_FILES_PER_TASK);
 /// `[[grid]] kill_at`: percent of tasks done, 0 = run to the end.
 pub const KILL_AT: Count = Count::new(0, 99);
 
@@ -90,6 +92,7 @@ pub fn expected(key: &str, element: bool) -> String {
         "append_lines" => (true, count(APPEND_LINES)),
         "segments" => (true, count(SEGMENTS)),
         "reads" => (true, count(READS)),
+        "files_per_task" => (true, count(FILES_PER_TASK)),
         "kill_at" => (true, count(KILL_AT)),
         "first_files" => (
             true,
@@ -116,7 +119,7 @@ fn example(key: &str) -> &'static str {
     match key {
         "fsync" => "false",
         "workers" | "threads" | "tokio_threads" | "batch" | "segments" | "kill_at"
-        | "first_files" | "append_lines" | "reads" => "4",
+        | "first_files" | "append_lines" | "reads" | "files_per_task" => "4",
         "cache" => "\"warm\"",
         "scales" => "\"quick\"",
         "chunk" | "buffer" | "block" => "\"64KiB\"",

@@ -18,6 +18,7 @@ mod uring;
 pub use self::tokio::{run_tokio, TokioFs};
 pub use self::uring::{Uring, UringFile};
 pub use blocking::Blocking;
+pub(crate) use blocking::lstat;
 
 use std::io;
 use std::path::Path;
@@ -40,6 +41,10 @@ pub struct Open {
     pub direct: bool,
     /// The file must not exist yet (`O_EXCL`, with `create`).
     pub exclusive: bool,
+    /// Refuse a link at the last component (`O_NOFOLLOW`) even when not
+    /// creating: opening a planted link fails (`ELOOP`) instead of opening
+    /// what it points to.
+    pub no_follow: bool,
 }
 
 impl Open {
@@ -52,6 +57,7 @@ impl Open {
         append: false,
         direct: false,
         exclusive: false,
+        no_follow: false,
     };
     /// Write-only, created or truncated.
     pub const CREATE: Open = Open {
@@ -62,6 +68,7 @@ impl Open {
         append: false,
         direct: false,
         exclusive: false,
+        no_follow: false,
     };
     /// Write-only, a new file (`O_CREAT|O_EXCL`): for outputs that must be fresh.
     pub const CREATE_NEW: Open = Open {
@@ -72,6 +79,7 @@ impl Open {
         append: false,
         direct: false,
         exclusive: true,
+        no_follow: false,
     };
     /// Write-only appends, created if missing.
     pub const APPEND: Open = Open {
@@ -82,6 +90,13 @@ impl Open {
         append: true,
         direct: false,
         exclusive: false,
+        no_follow: false,
+    };
+    /// Read-only, refusing a link at the last component (`O_NOFOLLOW`): for
+    /// files in the scratch folder, where a link may have been planted.
+    pub const READ_NO_FOLLOW: Open = Open {
+        no_follow: true,
+        ..Open::READ
     };
     /// Write-only, created if missing, not truncated (writes at explicit offsets).
     pub const WRITE: Open = Open {
@@ -92,6 +107,7 @@ impl Open {
         append: false,
         direct: false,
         exclusive: false,
+        no_follow: false,
     };
 
     /// The `open(2)` flags these options mean. Opens that may create a file
@@ -106,6 +122,9 @@ impl Open {
         };
         if self.create {
             flags |= libc::O_CREAT | libc::O_NOFOLLOW;
+        }
+        if self.no_follow {
+            flags |= libc::O_NOFOLLOW;
         }
         if self.create && self.exclusive {
             flags |= libc::O_EXCL;
@@ -206,6 +225,26 @@ impl Buf {
     }
 }
 
+/// What [`Io::stat`] reports of a path: the link itself when the path is
+/// a link (`lstat`, `AT_SYMLINK_NOFOLLOW`), never what it points to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stat {
+    /// Size in bytes.
+    pub size: u64,
+    /// Whether it is a regular file (not a link, directory or device).
+    pub regular: bool,
+}
+
+impl Stat {
+    /// The stat of a `st_mode`/`stx_mode` and size.
+    pub fn from_mode(mode: u32, size: u64) -> Stat {
+        Stat {
+            size,
+            regular: mode & libc::S_IFMT == libc::S_IFREG,
+        }
+    }
+}
+
 /// A result that hands the buffer back.
 pub type BufResult = (io::Result<usize>, Buf);
 
@@ -238,6 +277,12 @@ pub trait Io {
     async fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
     /// The file's size (`fstat(2)`/`statx(2)`).
     async fn size(&self, file: &Self::File) -> io::Result<u64>;
+    /// `statx(2)` of a path without following a link at its last component
+    /// (`AT_SYMLINK_NOFOLLOW`, as `lstat(2)`).
+    async fn stat(&self, path: &Path) -> io::Result<Stat>;
+    /// `unlink(2)`: removes the name; a link is removed itself, never what
+    /// it points to.
+    async fn unlink(&self, path: &Path) -> io::Result<()>;
     /// Whole-file copy done by the kernel (`copy_file_range(2)`) into the new
     /// file `to` (never through a link), returning the bytes copied. Backends
     /// without such an operation return `Unsupported`.

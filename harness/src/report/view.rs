@@ -8,7 +8,7 @@
 use crate::results::SummaryRow;
 
 /// Order workloads appear in (others follow, alphabetically).
-pub const WORKLOAD_ORDER: [&str; 8] = [
+pub const WORKLOAD_ORDER: [&str; 9] = [
     "read",
     "write",
     "copy",
@@ -17,6 +17,7 @@ pub const WORKLOAD_ORDER: [&str; 8] = [
     "stream",
     "scan",
     "random",
+    "metadata",
 ];
 
 /// Whether the row has a measured time to chart: `ok`, or `unverified`

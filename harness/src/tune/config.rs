@@ -20,7 +20,7 @@ use crate::measure::cache::{CacheState, ColdMethod};
 use crate::measure::quiet::Settle;
 use crate::strategy::Strategy;
 use crate::workload::{
-    AppendSpec, CopySpec, RandomSpec, ReadSpec, SaveSpec, ScanSpec, StreamSpec, Workload, WriteSpec,
+    AppendSpec, CopySpec, MetadataSpec, RandomSpec, ReadSpec, SaveSpec, ScanSpec, StreamSpec, Workload, WriteSpec,
 };
 
 /// Fewest repetitions a tuning point may have: fewer give no interval worth
@@ -312,11 +312,12 @@ pub fn workloads(names: &[String], seed: u64) -> Result<Vec<Workload>, ConfigErr
                 seed,
                 ..RandomSpec::default()
             }),
+            "metadata" => Workload::Metadata(MetadataSpec::default()),
             other => {
                 return Err(invalid(
                     "--workload",
                     other,
-                    "allowed: read, write, copy, append, atomic-save, stream, scan, random",
+                    "allowed: read, write, copy, append, atomic-save, stream, scan, random, metadata",
                 ))
             }
         };

@@ -19,6 +19,7 @@
 mod append;
 mod atomic;
 mod copy;
+pub mod metadata;
 mod noop;
 mod random;
 mod read;
@@ -30,6 +31,7 @@ mod write;
 pub use append::{AppendCounts, AppendVariant};
 pub use atomic::SaveVariant;
 pub use copy::CopyMethod;
+pub use metadata::{MetadataSpec, MetadataVariant};
 pub use random::{offset as random_offset, RandomMethod};
 pub use read::ReadMethod;
 pub use scan::ScanMethod;
@@ -67,6 +69,8 @@ pub enum Workload {
     Scan(ScanSpec),
     /// Read fixed-size blocks at random aligned offsets of the large file.
     Random(RandomSpec),
+    /// Create, stat, open-close and unlink a task's own empty files.
+    Metadata(MetadataSpec),
     /// A task that does nothing: the calibration of a strategy's dispatch cost.
     Noop(NoopSpec),
 }
@@ -349,6 +353,7 @@ impl Workload {
             Workload::Stream(_) => "stream",
             Workload::Scan(_) => "scan",
             Workload::Random(_) => "random",
+            Workload::Metadata(_) => "metadata",
             Workload::Noop(_) => "noop",
         }
     }
@@ -364,6 +369,7 @@ impl Workload {
             Workload::Stream(s) => s.label(),
             Workload::Scan(s) => s.label(),
             Workload::Random(s) => s.label(),
+            Workload::Metadata(s) => s.label(),
             Workload::Noop(s) => s.label(),
         }
     }
@@ -447,7 +453,11 @@ impl Workload {
     pub fn per_file(&self) -> bool {
         matches!(
             self,
-            Workload::Write(_) | Workload::Read(_) | Workload::Copy(_) | Workload::AtomicSave(_)
+            Workload::Write(_)
+                | Workload::Read(_)
+                | Workload::Copy(_)
+                | Workload::AtomicSave(_)
+                | Workload::Metadata(_)
         )
     }
 
@@ -463,7 +473,8 @@ impl Workload {
             Workload::Write(_)
             | Workload::Read(_)
             | Workload::Copy(_)
-            | Workload::AtomicSave(_) => ctx.file_range(),
+            | Workload::AtomicSave(_)
+            | Workload::Metadata(_) => ctx.file_range(),
             Workload::Append(s) => 0..s.lines,
             Workload::Stream(s) => 0..s.segments,
             Workload::Scan(s) => 0..s.segments,
@@ -483,7 +494,10 @@ impl Workload {
             Workload::Stream(_) | Workload::Scan(_) | Workload::Random(_) => {
                 ctx.large_file.iter().cloned().collect()
             }
-            Workload::Write(_) | Workload::Append(_) | Workload::Noop(_) => Vec::new(),
+            Workload::Write(_)
+            | Workload::Append(_)
+            | Workload::Metadata(_)
+            | Workload::Noop(_) => Vec::new(),
         }
     }
 
@@ -498,6 +512,7 @@ impl Workload {
                 .large_file
                 .clone()
                 .unwrap_or_else(|| ctx.corpus_dir.clone()),
+            Workload::Metadata(_) => metadata::path(ctx, index, 0),
             Workload::Noop(_) => ctx.corpus_dir.clone(),
         }
     }
@@ -507,7 +522,7 @@ impl Workload {
     pub fn inputs_matter(&self) -> bool {
         !matches!(
             self,
-            Workload::Write(_) | Workload::Append(_) | Workload::Noop(_)
+            Workload::Write(_) | Workload::Append(_) | Workload::Metadata(_) | Workload::Noop(_)
         )
     }
 
@@ -520,6 +535,7 @@ impl Workload {
         match self {
             Workload::Append(_) => append::setup(ctx),
             Workload::AtomicSave(_) => atomic::setup(ctx),
+            Workload::Metadata(s) => metadata::setup(s, ctx),
             _ => Ok(()),
         }
     }
@@ -569,6 +585,7 @@ impl Workload {
             Workload::Stream(s) => stream::run(s, io, ctx, shared.file()?, index).await,
             Workload::Scan(s) => scan::run(s, io, ctx, shared, index).await,
             Workload::Random(s) => random::run(s, io, ctx, shared, lane, index).await,
+            Workload::Metadata(s) => metadata::run(s, io, ctx, index).await,
             Workload::Noop(_) => Ok(noop::run(index)),
         }
     }
@@ -637,6 +654,7 @@ impl Workload {
             Workload::AtomicSave(_) => atomic::verify(ctx, interrupted),
             Workload::Stream(s) => stream::verify(s, ctx, count_sum),
             Workload::Scan(_) => scan::verify(corpus, count_sum),
+            Workload::Metadata(s) => metadata::verify(s, ctx, count_sum, |_| true),
         }
     }
 }
@@ -657,6 +675,10 @@ impl Workload {
             Workload::Read(_) | Workload::Random(_) => RunCheck::passed("task evidence checked"),
             Workload::Noop(_) => {
                 RunCheck::passed(format!("{} noop tasks finished", finished.len()))
+            }
+            Workload::Metadata(s) => {
+                let finished: std::collections::HashSet<u32> = finished.into_iter().collect();
+                metadata::verify(s, ctx, 0, |task| finished.contains(&task))
             }
             Workload::Append(_)
             | Workload::AtomicSave(_)
