@@ -43,7 +43,11 @@ fn every_variant_runs_and_verifies_under_every_task_strategy() {
             eprintln!("skipped io_uring: {}", row.detail);
             continue;
         }
-        assert_eq!(row.status, "ok", "{} {}: {}", row.variant, row.strategy, row.detail);
+        assert_eq!(
+            row.status, "ok",
+            "{} {}: {}",
+            row.variant, row.strategy, row.detail
+        );
         assert!(row.verified, "{}: {}", row.scenario_id, row.detail);
         // 40 tasks (one per corpus file) × 3 files.
         let present = if row.variant.starts_with("create")
@@ -73,7 +77,8 @@ fn a_command_is_verified_by_the_same_listing() {
     let lab = Lab::new();
     // Creates md-<task>-0 and md-<task>-1 for each of the {files} tasks;
     // the second run leaves one file out, which the listing must name.
-    let create = "cd {dest} && i=0; while [ $i -lt {files} ]; do : > md-$i-0; : > md-$i-1; i=$((i+1)); done";
+    let create =
+        "cd {dest} && i=0; while [ $i -lt {files} ]; do : > md-$i-0; : > md-$i-1; i=$((i+1)); done";
     let out = lab.run(&[
         "--workload",
         "metadata",
@@ -89,7 +94,11 @@ fn a_command_is_verified_by_the_same_listing() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let run = lab.only_run();
-    assert!(run.rows.iter().all(|r| r.verified), "{:?}", run.rows[0].detail);
+    assert!(
+        run.rows.iter().all(|r| r.verified),
+        "{:?}",
+        run.rows[0].detail
+    );
     let short = format!("{create} && rm md-7-1");
     let out = lab.run(&[
         "--workload",
@@ -115,8 +124,7 @@ fn zero_files_per_task_is_refused_before_anything_is_made() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let err = stderr(&out);
     assert!(
-        err.contains("files_per_task = 0: allowed 1 to 100000")
-            || err.contains("--files-per-task"),
+        err.contains("files_per_task = 0: allowed 1 to 100000") || err.contains("--files-per-task"),
         "{err}"
     );
     assert!(!lab.data().exists() || scratch_left(&lab.data()).is_empty());

@@ -336,8 +336,7 @@ fn metadata_spec(variant: Option<&str>, k: &WorkloadKnobs) -> Result<Workload, B
         variant,
         files_per_task: positive(
             Knob::FilesPerTask,
-            k.files_per_task
-                .unwrap_or(metadata::DEFAULT_FILES_PER_TASK),
+            k.files_per_task.unwrap_or(metadata::DEFAULT_FILES_PER_TASK),
             metadata::MAX_FILES_PER_TASK,
         )?,
     }))

@@ -17,8 +17,8 @@ mod uring;
 
 pub use self::tokio::{run_tokio, TokioFs};
 pub use self::uring::{Uring, UringFile};
-pub use blocking::Blocking;
 pub(crate) use blocking::lstat;
+pub use blocking::Blocking;
 
 use std::io;
 use std::path::Path;

@@ -20,7 +20,8 @@ use crate::measure::cache::{CacheState, ColdMethod};
 use crate::measure::quiet::Settle;
 use crate::strategy::Strategy;
 use crate::workload::{
-    AppendSpec, CopySpec, MetadataSpec, RandomSpec, ReadSpec, SaveSpec, ScanSpec, StreamSpec, Workload, WriteSpec,
+    AppendSpec, CopySpec, MetadataSpec, RandomSpec, ReadSpec, SaveSpec, ScanSpec, StreamSpec,
+    Workload, WriteSpec,
 };
 
 /// Fewest repetitions a tuning point may have: fewer give no interval worth
@@ -313,13 +314,11 @@ pub fn workloads(names: &[String], seed: u64) -> Result<Vec<Workload>, ConfigErr
                 ..RandomSpec::default()
             }),
             "metadata" => Workload::Metadata(MetadataSpec::default()),
-            other => {
-                return Err(invalid(
-                    "--workload",
-                    other,
-                    "allowed: read, write, copy, append, atomic-save, stream, scan, random, metadata",
-                ))
-            }
+            other => return Err(invalid(
+                "--workload",
+                other,
+                "allowed: read, write, copy, append, atomic-save, stream, scan, random, metadata",
+            )),
         };
         if !out.contains(&w) {
             out.push(w);

@@ -127,7 +127,9 @@ impl MetadataVariant {
 
     /// The variant named `name`.
     pub fn from_name(name: &str) -> Option<MetadataVariant> {
-        MetadataVariant::ALL.into_iter().find(|v| v.as_str() == name)
+        MetadataVariant::ALL
+            .into_iter()
+            .find(|v| v.as_str() == name)
     }
 
     fn phases(self) -> &'static [Phase] {
@@ -430,7 +432,11 @@ mod tests {
             let check = run_all(&s, &c);
             assert!(check.verified, "{variant:?}: {}", check.detail);
             let left = list(dir.path()).unwrap().len();
-            assert_eq!(left, if variant.files_after() { 6 } else { 0 }, "{variant:?}");
+            assert_eq!(
+                left,
+                if variant.files_after() { 6 } else { 0 },
+                "{variant:?}"
+            );
         }
     }
 
@@ -452,7 +458,11 @@ mod tests {
         // keeps the files set up for it.
         let unlink = spec(MetadataVariant::Unlink, 2);
         let check = verify(&unlink, &c, 0, |_| true);
-        assert!(check.detail.contains("md-0-0 left behind"), "{}", check.detail);
+        assert!(
+            check.detail.contains("md-0-0 left behind"),
+            "{}",
+            check.detail
+        );
         std::fs::remove_file(path(&c, 0, 7)).unwrap();
         std::fs::write(path(&c, 0, 1), b"").unwrap();
         std::fs::write(path(&c, 1, 0), b"").unwrap();
@@ -473,7 +483,10 @@ mod tests {
         for variant in MetadataVariant::ALL {
             let s = spec(variant, 7);
             assert_eq!(MetadataSpec::from_label(&s.label()), Some(s.clone()));
-            assert_eq!(DESCRIPTION.variant(variant.as_str()).unwrap().name, variant.as_str());
+            assert_eq!(
+                DESCRIPTION.variant(variant.as_str()).unwrap().name,
+                variant.as_str()
+            );
         }
         assert_eq!(spec(MetadataVariant::All, 7).ops_per_task(), 28);
         assert_eq!(spec(MetadataVariant::Stat, 7).ops_per_task(), 7);
@@ -511,7 +524,11 @@ mod tests {
                     assert!(link_left, "{backend} {variant:?}");
                 }
             }
-            assert_eq!(std::fs::read(&decoy).unwrap(), b"keep", "{backend} {variant:?}");
+            assert_eq!(
+                std::fs::read(&decoy).unwrap(),
+                b"keep",
+                "{backend} {variant:?}"
+            );
         }
     }
 

@@ -75,7 +75,11 @@ fn bar(r: &SummaryRow, spec: &MetadataSpec, with_cache: bool) -> Bar {
         (false, true) => "baseline".to_string(),
         (false, false) => view::speedup(r).unwrap_or_default(),
     };
-    let mut label = format!("{} · {} files/task", view::strategy_label(r), spec.files_per_task);
+    let mut label = format!(
+        "{} · {} files/task",
+        view::strategy_label(r),
+        spec.files_per_task
+    );
     if with_cache {
         label = format!("{label} · {}", r.cache);
     }
@@ -129,7 +133,10 @@ mod tests {
         assert_eq!(titles, ["all", "create"]);
         // all: 4 files × 4 phases per task.
         assert_eq!(f.panels[0].bars[0].value, 1600.0);
-        assert_eq!((f.panels[0].bars[0].low, f.panels[0].bars[0].high), (800.0, 3200.0));
+        assert_eq!(
+            (f.panels[0].bars[0].low, f.panels[0].bars[0].high),
+            (800.0, 3200.0)
+        );
         let create: Vec<(&str, f64)> = f.panels[1]
             .bars
             .iter()
