@@ -166,8 +166,8 @@ fn the_readme_tables_are_what_describe_prints() {
     assert!(
         in_readme == printed,
         "README.md's workload and strategy tables differ from `iolab describe --markdown`.\n\
-         Regenerate them: cargo run --release -- describe --markdown, and paste each table \
-         over the one between the same markers in README.md.\n--- README ---\n{in_readme}\n--- describe ---\n{printed}"
+         Regenerate them: scripts/update-readme-tables (it pastes `iolab describe --markdown` \
+         over each table between its markers in README.md).\n--- README ---\n{in_readme}\n--- describe ---\n{printed}"
     );
     let plain = lab.iolab().arg("describe").output().unwrap();
     let plain = String::from_utf8_lossy(&plain.stdout).to_string();

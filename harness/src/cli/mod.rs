@@ -238,6 +238,9 @@ pub struct RunArgs {
     /// Pattern a streamed line must contain.
     #[arg(long, help = help::knob("pattern", "Pattern"))]
     pub pattern: Option<String>,
+    /// Files each task creates, stats, opens or unlinks (metadata) [default: 4].
+    #[arg(long)]
+    pub files_per_task: Option<u32>,
     /// Use only the first N corpus files (write, read, copy, atomic-save), for
     /// scenarios too slow to run on the whole corpus [default: all].
     #[arg(long, value_name = "N")]
@@ -281,7 +284,7 @@ const SHARED_PLAN_FLAGS: [&str; 12] = [
 ];
 
 /// Flags of `run` alone that shape a plan, refused beside `--resume`.
-const RUN_PLAN_FLAGS: [&str; 26] = [
+const RUN_PLAN_FLAGS: [&str; 27] = [
     "experiments",
     "workload",
     "variant",
@@ -300,6 +303,7 @@ const RUN_PLAN_FLAGS: [&str; 26] = [
     "reads",
     "block",
     "pattern",
+    "files_per_task",
     "first_files",
     "kill_at",
     "no_baseline",

@@ -385,6 +385,7 @@ fn workload_knobs(args: &RunArgs) -> Result<KnobValues, ConfigError> {
         ("append_lines", args.append_lines),
         ("segments", args.segments),
         ("reads", args.reads),
+        ("files_per_task", args.files_per_task),
     ];
     for (key, n) in counts {
         if let Some(n) = n {

@@ -279,6 +279,7 @@ impl Experiment {
             ("reads", b.reads.as_ref().map(Vec::len)),
             ("block", b.block.as_ref().map(Vec::len)),
             ("pattern", b.pattern.as_ref().map(Vec::len)),
+            ("files_per_task", b.files_per_task.as_ref().map(Vec::len)),
             ("kill_at", b.kill_at.as_ref().map(Vec::len)),
             ("first_files", b.first_files.as_ref().map(Vec::len)),
             ("scales", b.scales.as_ref().map(Vec::len)),
@@ -350,6 +351,7 @@ impl Experiment {
             self.counts(&b.append_lines, "append_lines", d)?,
             self.counts(&b.segments, "segments", d)?,
             self.counts(&b.reads, "reads", d)?,
+            self.counts(&b.files_per_task, "files_per_task", d)?,
             self.sizes(&b.block, "block", d)?,
             Self::texts(&b.pattern, "pattern"),
         ];

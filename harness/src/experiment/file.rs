@@ -499,6 +499,8 @@ pub struct RawGrid {
     pub block: Option<List<String>>,
     /// Streamed pattern (stream). Default: `["777"]`.
     pub pattern: Option<List<String>>,
+    /// Files each task works on (metadata). Default: `[4]`.
+    pub files_per_task: Option<List<u32>>,
     /// Kill the worker processes at this percentage of tasks (atomic-save
     /// with processes or nested); 0 runs to the end. Default: `[0]`.
     pub kill_at: Option<List<u32>>,

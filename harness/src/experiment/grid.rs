@@ -278,6 +278,7 @@ fn overlay(mut base: RawGrid, o: &RawGrid) -> RawGrid {
         reads,
         block,
         pattern,
+        files_per_task,
         kill_at,
         first_files
     );

@@ -3,10 +3,10 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
-use super::{Buf, BufResult, Io, Open};
+use super::{Buf, BufResult, Io, Open, Stat};
 
 /// Plain blocking system calls on the calling thread.
 #[derive(Clone, Copy, Debug, Default)]
@@ -23,6 +23,12 @@ pub(crate) fn std_options(how: Open) -> OpenOptions {
         .append(how.append)
         .custom_flags(extra_flags(how));
     o
+}
+
+/// `lstat(2)` of `path` (std asks `statx` with `AT_SYMLINK_NOFOLLOW`).
+pub(crate) fn lstat(path: &Path) -> io::Result<Stat> {
+    let meta = std::fs::symlink_metadata(path)?;
+    Ok(Stat::from_mode(meta.mode(), meta.len()))
 }
 
 /// The flags of [`Open::flags`] that `OpenOptions` has no setter for.
@@ -71,6 +77,14 @@ impl Io for Blocking {
 
     async fn size(&self, file: &File) -> io::Result<u64> {
         Ok(file.metadata()?.len())
+    }
+
+    async fn stat(&self, path: &Path) -> io::Result<Stat> {
+        lstat(path)
+    }
+
+    async fn unlink(&self, path: &Path) -> io::Result<()> {
+        std::fs::remove_file(path)
     }
 
     async fn copy_file(&self, from: &Path, to: &Path) -> io::Result<u64> {

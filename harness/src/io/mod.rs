@@ -20,6 +20,8 @@ pub use self::uring::{Uring, UringFile};
 /// The owned buffer of every operation lives with the ring that lends it to
 /// the kernel ([`crate::sys::buf`]); it is part of this seam's API.
 pub use crate::sys::buf::{Buf, BufResult};
+pub use crate::sys::stat::Stat;
+pub(crate) use blocking::lstat;
 pub use blocking::Blocking;
 
 use std::io;
@@ -43,6 +45,10 @@ pub struct Open {
     pub direct: bool,
     /// The file must not exist yet (`O_EXCL`, with `create`).
     pub exclusive: bool,
+    /// Refuse a link at the last component (`O_NOFOLLOW`) even when not
+    /// creating: opening a planted link fails (`ELOOP`) instead of opening
+    /// what it points to.
+    pub no_follow: bool,
 }
 
 impl Open {
@@ -55,6 +61,7 @@ impl Open {
         append: false,
         direct: false,
         exclusive: false,
+        no_follow: false,
     };
     /// Write-only, created or truncated.
     pub const CREATE: Open = Open {
@@ -65,6 +72,7 @@ impl Open {
         append: false,
         direct: false,
         exclusive: false,
+        no_follow: false,
     };
     /// Write-only, a new file (`O_CREAT|O_EXCL`): for outputs that must be fresh.
     pub const CREATE_NEW: Open = Open {
@@ -75,6 +83,7 @@ impl Open {
         append: false,
         direct: false,
         exclusive: true,
+        no_follow: false,
     };
     /// Write-only appends, created if missing.
     pub const APPEND: Open = Open {
@@ -85,6 +94,13 @@ impl Open {
         append: true,
         direct: false,
         exclusive: false,
+        no_follow: false,
+    };
+    /// Read-only, refusing a link at the last component (`O_NOFOLLOW`): for
+    /// files in the scratch folder, where a link may have been planted.
+    pub const READ_NO_FOLLOW: Open = Open {
+        no_follow: true,
+        ..Open::READ
     };
     /// Write-only, created if missing, not truncated (writes at explicit offsets).
     pub const WRITE: Open = Open {
@@ -95,6 +111,7 @@ impl Open {
         append: false,
         direct: false,
         exclusive: false,
+        no_follow: false,
     };
 
     /// The `open(2)` flags these options mean. Opens that may create a file
@@ -109,6 +126,9 @@ impl Open {
         };
         if self.create {
             flags |= libc::O_CREAT | libc::O_NOFOLLOW;
+        }
+        if self.no_follow {
+            flags |= libc::O_NOFOLLOW;
         }
         if self.create && self.exclusive {
             flags |= libc::O_EXCL;
@@ -155,6 +175,12 @@ pub trait Io {
     async fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
     /// The file's size (`fstat(2)`/`statx(2)`).
     async fn size(&self, file: &Self::File) -> io::Result<u64>;
+    /// `statx(2)` of a path without following a link at its last component
+    /// (`AT_SYMLINK_NOFOLLOW`, as `lstat(2)`).
+    async fn stat(&self, path: &Path) -> io::Result<Stat>;
+    /// `unlink(2)`: removes the name; a link is removed itself, never what
+    /// it points to.
+    async fn unlink(&self, path: &Path) -> io::Result<()>;
     /// Whole-file copy done by the kernel (`copy_file_range(2)`) into the new
     /// file `to` (never through a link), returning the bytes copied. Backends
     /// without such an operation return `Unsupported`.

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use tokio::runtime::{Builder, Handle};
 
-use super::{Buf, BufResult, Io, Open};
+use super::{Buf, BufResult, Io, Open, Stat};
 
 /// File operations on tokio's blocking pool, one pool task per call.
 #[derive(Clone, Copy, Debug, Default)]
@@ -136,6 +136,17 @@ impl Io for TokioFs {
     async fn size(&self, file: &Arc<File>) -> io::Result<u64> {
         let file = Arc::clone(file);
         blocking(move || file.metadata().map(|m| m.len())).await?
+    }
+
+    /// `lstat` on the pool (as `aiofiles.os.stat(…, follow_symlinks=False)`).
+    async fn stat(&self, path: &Path) -> io::Result<Stat> {
+        let path = path.to_path_buf();
+        blocking(move || super::blocking::lstat(&path)).await?
+    }
+
+    async fn unlink(&self, path: &Path) -> io::Result<()> {
+        handle()?;
+        tokio::fs::remove_file(path).await
     }
 
     async fn copy_file(&self, from: &Path, to: &Path) -> io::Result<u64> {

@@ -19,6 +19,8 @@
 //! # Platform specific behavior
 //! Linux only; see [`crate::sys::uring`] for the kernel versions needed.
 //! `size` uses `IORING_OP_STATX` with `AT_EMPTY_PATH` on the descriptor.
+//! `stat` is `IORING_OP_STATX` with `AT_SYMLINK_NOFOLLOW` on the path,
+//! `unlink` is `IORING_OP_UNLINKAT`.
 //! `copy_file` is unsupported: io_uring has no `copy_file_range` operation.
 
 use std::cell::RefCell;
@@ -33,7 +35,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 
-use super::{Buf, BufResult, Io, Open};
+use super::{Buf, BufResult, Io, Open, Stat};
 use crate::sys::uring::{c_path, Done, Op, Ring, SharedFd, AT_POSITION, CREATE_MODE};
 use crate::sys::Unavailable;
 
@@ -444,6 +446,22 @@ impl Io for Uring {
         })
         .await
         .into_size()
+    }
+
+    async fn stat(&self, path: &Path) -> io::Result<Stat> {
+        self.op(Op::Stat {
+            path: c_path(path)?,
+        })
+        .await
+        .into_stat()
+    }
+
+    async fn unlink(&self, path: &Path) -> io::Result<()> {
+        self.op(Op::Unlink {
+            path: c_path(path)?,
+        })
+        .await
+        .into_unit()
     }
 
     async fn copy_file(&self, _from: &Path, _to: &Path) -> io::Result<u64> {

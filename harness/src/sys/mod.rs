@@ -18,6 +18,7 @@ pub mod kernel;
 pub mod memory;
 pub mod platform;
 pub mod signals;
+pub mod stat;
 pub mod uring;
 pub mod usage;
 

@@ -19,7 +19,7 @@
 //!
 //! # Platform specific behavior
 //! Linux ≥ 5.6 (`IORING_OP_OPENAT`, `STATX`, `CLOSE`, `IORING_FEAT_RW_CUR_POS`),
-//! ≥ 5.11 for `RENAMEAT`. io_uring may be refused by
+//! ≥ 5.11 for `RENAMEAT` and `UNLINKAT`. io_uring may be refused by
 //! `/proc/sys/kernel/io_uring_disabled` or by a seccomp sandbox; [`Ring::new`]
 //! reports that as [`Unavailable`].
 
@@ -35,6 +35,7 @@ use io_uring::squeue::Entry;
 use io_uring::{opcode, types, IoUring, Probe};
 
 use super::buf::{Buf, BufResult};
+use super::stat::Stat;
 use super::Unavailable;
 
 /// A descriptor shared by a file handle and the operations in flight on it, so
@@ -100,6 +101,17 @@ pub enum Op {
         /// The file.
         fd: SharedFd,
     },
+    /// `statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_TYPE | STATX_SIZE)`:
+    /// a path's type and size, a link reported as itself.
+    Stat {
+        /// The path.
+        path: CString,
+    },
+    /// `unlinkat(AT_FDCWD, path, 0)`.
+    Unlink {
+        /// The path.
+        path: CString,
+    },
 }
 
 impl Op {
@@ -109,8 +121,11 @@ impl Op {
         match self {
             Op::Open { .. } => Done::Opened(Err(error)),
             Op::Read { buf, .. } | Op::Write { buf, .. } => Done::Transferred(Err(error), buf),
-            Op::Fsync { .. } | Op::Close { .. } | Op::Rename { .. } => Done::Finished(Err(error)),
+            Op::Fsync { .. } | Op::Close { .. } | Op::Rename { .. } | Op::Unlink { .. } => {
+                Done::Finished(Err(error))
+            }
             Op::Size { .. } => Done::Size(Err(error)),
+            Op::Stat { .. } => Done::Stat(Err(error)),
         }
     }
 }
@@ -122,10 +137,12 @@ pub enum Done {
     Opened(io::Result<OwnedFd>),
     /// Of [`Op::Read`] and [`Op::Write`]: bytes transferred, and the buffer.
     Transferred(io::Result<usize>, Buf),
-    /// Of [`Op::Fsync`], [`Op::Close`] and [`Op::Rename`].
+    /// Of [`Op::Fsync`], [`Op::Close`], [`Op::Rename`] and [`Op::Unlink`].
     Finished(io::Result<()>),
     /// Of [`Op::Size`]: the size in bytes.
     Size(io::Result<u64>),
+    /// Of [`Op::Stat`]: type and size.
+    Stat(io::Result<Stat>),
     /// The ring failed before the operation completed; what it lent stays
     /// with the ring (the kernel may still use it).
     Lost(io::Error),
@@ -152,7 +169,7 @@ impl Done {
         }
     }
 
-    /// The result of an [`Op::Fsync`], [`Op::Close`] or [`Op::Rename`].
+    /// The result of an [`Op::Fsync`], [`Op::Close`], [`Op::Rename`] or [`Op::Unlink`].
     ///
     /// # Errors
     /// The operation's error, or `Other` for another kind of outcome.
@@ -174,13 +191,25 @@ impl Done {
         }
     }
 
+    /// The type and size of an [`Op::Stat`].
+    ///
+    /// # Errors
+    /// The operation's error, or `Other` for another kind of outcome.
+    pub fn into_stat(self) -> io::Result<Stat> {
+        match self {
+            Done::Stat(res) => res,
+            other => Err(other.into_error()),
+        }
+    }
+
     fn into_error(self) -> io::Error {
         match self {
             Done::Lost(e) => e,
             Done::Opened(Err(e))
             | Done::Transferred(Err(e), _)
             | Done::Finished(Err(e))
-            | Done::Size(Err(e)) => e,
+            | Done::Size(Err(e))
+            | Done::Stat(Err(e)) => e,
             _ => io::Error::other("io_uring: completion of an unexpected kind"),
         }
     }
@@ -200,6 +229,8 @@ enum Lent {
     Close,
     Rename(CString, CString),
     Size(SharedFd, Box<libc::statx>),
+    Stat(CString, Box<libc::statx>),
+    Unlink(CString),
 }
 
 /// The empty path of `statx(fd, "", AT_EMPTY_PATH, …)`.
@@ -258,9 +289,7 @@ impl Lent {
                 (Lent::Rename(from, to), entry, None)
             }
             Op::Size { fd } => {
-                // SAFETY: `statx` is a plain C struct of integers, for which all
-                // zero bytes is a valid value.
-                let mut stat: Box<libc::statx> = Box::new(unsafe { mem::zeroed() });
+                let mut stat = zeroed_statx();
                 let target: *mut libc::statx = &mut *stat;
                 let entry = opcode::Statx::new(
                     types::Fd(fd.as_raw_fd()),
@@ -271,6 +300,19 @@ impl Lent {
                 .mask(libc::STATX_SIZE)
                 .build();
                 (Lent::Size(fd, stat), entry, None)
+            }
+            Op::Stat { path } => {
+                let mut stat = zeroed_statx();
+                let target: *mut libc::statx = &mut *stat;
+                let entry = opcode::Statx::new(cwd, path.as_ptr(), target.cast())
+                    .flags(libc::AT_SYMLINK_NOFOLLOW)
+                    .mask(libc::STATX_TYPE | libc::STATX_SIZE)
+                    .build();
+                (Lent::Stat(path, stat), entry, None)
+            }
+            Op::Unlink { path } => {
+                let entry = opcode::UnlinkAt::new(cwd, path.as_ptr()).build();
+                (Lent::Unlink(path), entry, None)
             }
         }
     }
@@ -292,8 +334,13 @@ impl Lent {
                 unsafe { OwnedFd::from_raw_fd(res) }
             })),
             Lent::Read(_, buf) | Lent::Write(_, buf) => Done::Transferred(count(), buf),
-            Lent::Fsync(_) | Lent::Close | Lent::Rename(..) => Done::Finished(count().map(drop)),
+            Lent::Fsync(_) | Lent::Close | Lent::Rename(..) | Lent::Unlink(_) => {
+                Done::Finished(count().map(drop))
+            }
             Lent::Size(_, stat) => Done::Size(count().map(|_| stat.stx_size)),
+            Lent::Stat(_, stat) => Done::Stat(
+                count().map(|_| Stat::from_mode(u32::from(stat.stx_mode), stat.stx_size)),
+            ),
         }
     }
 
@@ -302,10 +349,20 @@ impl Lent {
         match self {
             Lent::Open(_) => Done::Opened(Err(error)),
             Lent::Read(_, buf) | Lent::Write(_, buf) => Done::Transferred(Err(error), buf),
-            Lent::Fsync(_) | Lent::Close | Lent::Rename(..) => Done::Finished(Err(error)),
+            Lent::Fsync(_) | Lent::Close | Lent::Rename(..) | Lent::Unlink(_) => {
+                Done::Finished(Err(error))
+            }
             Lent::Size(..) => Done::Size(Err(error)),
+            Lent::Stat(..) => Done::Stat(Err(error)),
         }
     }
+}
+
+/// A zeroed `statx` record on the heap, for the kernel to fill.
+fn zeroed_statx() -> Box<libc::statx> {
+    // SAFETY: `statx` is a plain C struct of integers, for which all zero
+    // bytes is a valid value.
+    Box::new(unsafe { mem::zeroed() })
 }
 
 /// A read or write length as the entry's 32-bit field; longer windows are
@@ -364,7 +421,7 @@ impl std::fmt::Debug for Ring {
 }
 
 /// The opcodes [`Op`] uses, with names for the unavailability message.
-const OPCODES: [(u8, &str); 7] = [
+const OPCODES: [(u8, &str); 8] = [
     (opcode::OpenAt::CODE, "OPENAT"),
     (opcode::Read::CODE, "READ"),
     (opcode::Write::CODE, "WRITE"),
@@ -372,6 +429,7 @@ const OPCODES: [(u8, &str); 7] = [
     (opcode::Close::CODE, "CLOSE"),
     (opcode::RenameAt::CODE, "RENAMEAT"),
     (opcode::Statx::CODE, "STATX"),
+    (opcode::UnlinkAt::CODE, "UNLINKAT"),
 ];
 
 /// How many times [`Ring`]'s drop retries a wait the kernel refuses for lack

@@ -24,6 +24,7 @@
 mod append;
 mod atomic;
 mod copy;
+mod metadata;
 mod noop;
 mod random;
 mod read;
@@ -36,6 +37,7 @@ mod write;
 pub use append::{AppendCounts, AppendSpec, AppendVariant};
 pub use atomic::{SaveSpec, SaveVariant};
 pub use copy::{CopyMethod, CopySpec};
+pub use metadata::{MetadataSpec, MetadataVariant};
 pub use noop::NoopSpec;
 pub use random::{offset as random_offset, RandomMethod, RandomSpec};
 pub use read::{ReadMethod, ReadSpec};
@@ -64,6 +66,8 @@ workloads! {
     Scan(scan::ScanSpec),
     /// Read fixed-size blocks at random aligned offsets of the large file.
     Random(random::RandomSpec),
+    /// Create, stat, open-close and unlink each task's own small files (mdtest).
+    Metadata(metadata::MetadataSpec),
     /// A task that does nothing: the calibration of a strategy's dispatch cost.
     Noop(noop::NoopSpec),
 }

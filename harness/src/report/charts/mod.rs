@@ -17,6 +17,7 @@ pub mod cpu;
 pub mod draw;
 pub mod glyphs;
 pub mod latency;
+pub mod metadata;
 pub mod nested;
 pub mod ranks;
 pub mod ratio;
@@ -50,6 +51,8 @@ pub enum Section {
     Append,
     /// Atomic saves: time per save, torn files.
     Atomic,
+    /// Metadata operations: file operations per second.
+    Metadata,
     /// Wall against user and system CPU time.
     Cpu,
     /// A tuning sweep (`tuning.json`): curves and knees per workload.
@@ -58,7 +61,7 @@ pub enum Section {
 
 impl Section {
     /// Every chart section, in page order.
-    pub const ALL: [Section; 10] = [
+    pub const ALL: [Section; 11] = [
         Section::Throughput,
         Section::Ranks,
         Section::Scaling,
@@ -67,6 +70,7 @@ impl Section {
         Section::Latency,
         Section::Append,
         Section::Atomic,
+        Section::Metadata,
         Section::Cpu,
         Section::Tuning,
     ];
@@ -82,6 +86,7 @@ impl Section {
             Section::Latency => "latency",
             Section::Append => "append",
             Section::Atomic => "atomic",
+            Section::Metadata => "metadata",
             Section::Cpu => "cpu",
             Section::Tuning => "tuning",
         }
@@ -98,6 +103,7 @@ impl Section {
             Section::Latency => "Random reads: latency",
             Section::Append => "Concurrent appends: lost and corrupted lines",
             Section::Atomic => "Atomic saves",
+            Section::Metadata => "Metadata: many small files",
             Section::Cpu => "Where the time went: wall vs CPU",
             Section::Tuning => "Tuning",
         }
@@ -114,6 +120,7 @@ impl Section {
             Section::Latency => "Per-task latency: median (p50) and 99th percentile of each scenario, on a log scale.",
             Section::Append => "What became of the appended lines, as a share of the lines written. Red is data loss; a variant that lost data has its name in red.",
             Section::Atomic => "Median time per save, with a whisker to the 99th percentile; torn files, where counted, are printed next to the bar (red when any).",
+            Section::Metadata => "File operations per second of each metadata phase (create, stat, open-close, unlink) and of the whole cycle (all), per strategy, with the 95 % interval (whiskers) and the speedup over one caller; a create or open counts with its close as one operation, as in mdtest.",
             Section::Cpu => "Median wall time next to the CPU time (user + system) of each scenario. CPU well below wall: waiting for I/O. CPU near or above wall: CPU-bound (or parallel).",
             Section::Tuning => "The `iolab tune` sweep: median throughput against total workers, one line per strategy (for nested pools, the best cell of each total), the shaded band is the 95 % interval; the dashed line is the median sequential baseline of the workload's rounds, and the ringed point is the knee chosen for each strategy.",
         }
@@ -174,7 +181,7 @@ pub fn is_chart_file(file_name: &str) -> bool {
         "tuning-",
     ];
     families.iter().any(|f| stem.starts_with(f))
-        || ["nested", "append", "atomic-save"].contains(&stem)
+        || ["nested", "append", "atomic-save", "metadata"].contains(&stem)
 }
 
 /// Every chart the summary rows call for, in page order.
@@ -187,6 +194,7 @@ pub fn plan(rows: &[SummaryRow]) -> Vec<Chart> {
     charts.extend(latency::specs(rows));
     charts.extend(append::specs(rows));
     charts.extend(atomic::specs(rows));
+    charts.extend(metadata::specs(rows));
     charts.extend(cpu::specs(rows));
     charts
 }
