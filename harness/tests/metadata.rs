@@ -39,14 +39,17 @@ fn every_variant_runs_and_verifies_under_every_task_strategy() {
     let run = lab.only_run();
     let mut seen = std::collections::BTreeSet::new();
     for row in &run.rows {
-        if row.strategy == "io_uring" && row.status == "unavailable" {
+        if row.strategy == "io_uring" && row.status == iolab::results::Status::Unavailable {
             eprintln!("skipped io_uring: {}", row.detail);
             continue;
         }
         assert_eq!(
-            row.status, "ok",
+            row.status,
+            iolab::results::Status::Ok,
             "{} {}: {}",
-            row.variant, row.strategy, row.detail
+            row.variant,
+            row.strategy,
+            row.detail
         );
         assert!(row.verified, "{}: {}", row.scenario_id, row.detail);
         // 40 tasks (one per corpus file) × 3 files.

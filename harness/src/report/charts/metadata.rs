@@ -111,8 +111,8 @@ mod tests {
             variant: variant.into(),
             strategy: strategy.into(),
             strategy_label: strategy.into(),
-            cache: "warm".into(),
-            status: "ok".into(),
+            cache: crate::measure::cache::CacheState::Warm,
+            status: crate::results::SummaryStatus::Ok,
             tasks_per_s,
             wall_median_s: wall,
             wall_ci_low_s: Some(wall * 0.5),
@@ -155,7 +155,7 @@ mod tests {
     #[test]
     fn no_metadata_rows_no_chart() {
         let mut r = row("create,files=4", "sequential", 0.0, 1.0);
-        r.status = "failed".into();
+        r.status = crate::results::SummaryStatus::Failed;
         assert!(specs(&[r]).is_empty());
     }
 }
