@@ -90,7 +90,7 @@ pub enum CorpusCommand {
 /// Corpus shape and location.
 #[derive(Debug, Args, Clone)]
 pub struct CorpusArgs {
-    /// Corpus folder [default: <data-dir>/<shape>].
+    /// Corpus folder (default: `<data-dir>/<shape>`).
     #[arg(long)]
     pub dir: Option<PathBuf>,
     /// Named size: quick (1,000 × 100 lines), default (10,000 × 1,000), seed (10,000 × 10,000, ~6 GB).

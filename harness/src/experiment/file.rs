@@ -38,7 +38,7 @@ pub enum ExperimentError {
         /// What it is instead ("a directory", "a FIFO", …).
         kind: &'static str,
     },
-    /// Larger than [`MAX_FILE_BYTES`].
+    /// Larger than `MAX_FILE_BYTES` (1 MiB).
     #[error(
         "{file}: {size} bytes; an experiment file may hold at most 1 MiB ({MAX_FILE_BYTES} bytes)"
     )]

@@ -111,7 +111,7 @@ enum Phase {
 }
 
 impl MetadataVariant {
-    /// Every variant, the default first (the order of [`DESCRIPTION`]).
+    /// Every variant, the default first (the order of `DESCRIPTION`).
     pub const ALL: [MetadataVariant; 5] = [
         MetadataVariant::All,
         MetadataVariant::Create,

@@ -4,10 +4,10 @@
 //! Each workload lives in its own module: its description
 //! ([`crate::describe::WorkloadDesc`]), its spec (the knobs), how the spec
 //! is built from a variant name and knob values, its task and its checks.
-//! [`registry`] lists them once and dispatches [`Workload`] to them.
+//! `registry` lists them once and dispatches [`Workload`] to them.
 //!
 //! A workload knows nothing about scheduling. It is async code against the
-//! [`Io`] backend; a strategy decides how many lanes run tasks and on which
+//! [`Io`](crate::io::Io) backend; a strategy decides how many lanes run tasks and on which
 //! backend. Per-process state ([`Shared`]: a shared handle, a lock, a map) is
 //! made by [`Workload::prepare`], per-lane state ([`Lane`]) by the strategy.
 //!

@@ -10,7 +10,7 @@
 //!    strategy's best ([`super::knee::choose_knee`]);
 //! 2. among the knees, those within noise of the fastest (intervals overlap
 //!    or medians within the tolerance), the one with the **fewest workers**,
-//!    ties broken by [`Kind::SIMPLEST_FIRST`];
+//!    ties broken by [`Kind::SIMPLEST_FIRST`](crate::tune::config::Kind::SIMPLEST_FIRST);
 //! 3. that setting is recommended only if it has **more than one worker**
 //!    and is **clearly faster than sequential** (its same-round speedup
 //!    interval lies wholly above 1 + tolerance); otherwise the

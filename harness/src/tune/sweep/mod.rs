@@ -223,7 +223,7 @@ pub struct Sweep {
     /// The scenarios of every round.
     pub scenarios: Vec<Scenario>,
     /// Measured repetitions per point the rounds plan with: `--reps`, or
-    /// fewer (never below [`MIN_REPS`]) when the budget needs it.
+    /// fewer (never below [`MIN_REPS`](crate::tune::config::MIN_REPS)) when the budget needs it.
     pub reps: u32,
     /// Why `reps` is below `--reps` (empty when it is not).
     pub reps_note: String,
