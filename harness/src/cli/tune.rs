@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::plan::{self, ConfigError, MAX_WORKERS};
 use super::{CorpusArgs, TuneArgs};
 use crate::describe::KnobValues;
+use crate::strategy::StrategyKind;
 use crate::tune::config::{Kind, TuneConfig, MIN_REPS};
 use crate::tune::plan::Limits;
 use crate::workload::Workload;
@@ -143,27 +144,18 @@ pub fn kinds(names: &[String]) -> Result<Vec<Kind>, ConfigError> {
 /// # Errors
 /// An unknown name or one that is not swept (sequential, command).
 pub fn parse_kind(name: &str) -> Result<Kind, ConfigError> {
-    Ok(match name {
-        "threads" => Kind::Threads,
-        "processes" => Kind::Processes,
-        "nested" => Kind::Nested,
-        "tokio" => Kind::Tokio,
-        "io_uring" | "io-uring" | "uring" => Kind::IoUring,
-        "sequential" => {
-            return Err(invalid(
-                "--strategy",
-                name,
-                "sequential is the baseline every round measures anyway; \
-                 allowed: threads, processes, nested, tokio, io_uring",
-            ))
-        }
-        other => {
-            return Err(invalid(
-                "--strategy",
-                other,
-                "allowed: threads, processes, nested, tokio, io_uring",
-            ))
-        }
+    let swept = || {
+        let names: Vec<&str> = Kind::SIMPLEST_FIRST.iter().map(|k| k.name()).collect();
+        format!("allowed: {}", names.join(", "))
+    };
+    let strategy =
+        crate::strategy::kind(name).ok_or_else(|| invalid("--strategy", name, swept()))?;
+    Kind::of(strategy).ok_or_else(|| {
+        let why = match strategy {
+            StrategyKind::Sequential => "sequential is the baseline every round measures anyway; ",
+            _ => "tune sweeps worker counts of iolab's own strategies; ",
+        };
+        invalid("--strategy", name, format!("{why}{}", swept()))
     })
 }
 

@@ -14,7 +14,7 @@ use crate::corpus::CorpusSpec;
 use crate::experiment::Order;
 use crate::measure::cache::{CacheState, ColdMethod};
 use crate::measure::quiet::Settle;
-use crate::strategy::Strategy;
+use crate::strategy::{Strategy, StrategyKind};
 use crate::workload::Workload;
 
 /// Fewest repetitions a tuning point may have: fewer give no interval worth
@@ -52,15 +52,29 @@ impl Kind {
         Kind::Nested,
     ];
 
-    /// The strategy name as in results (`threads`, `io_uring`, …).
-    pub fn name(self) -> &'static str {
+    /// The registered strategy this kind sweeps.
+    pub fn strategy_kind(self) -> StrategyKind {
         match self {
-            Kind::Threads => "threads",
-            Kind::Processes => "processes",
-            Kind::Nested => "nested",
-            Kind::Tokio => "tokio",
-            Kind::IoUring => "io_uring",
+            Kind::Threads => StrategyKind::Threads,
+            Kind::Processes => StrategyKind::Processes,
+            Kind::Nested => StrategyKind::Nested,
+            Kind::Tokio => StrategyKind::Tokio,
+            Kind::IoUring => StrategyKind::IoUring,
         }
+    }
+
+    /// The kind sweeping `strategy`; `None` for the strategies tune does
+    /// not sweep (the sequential baseline, external commands).
+    pub fn of(strategy: StrategyKind) -> Option<Kind> {
+        Kind::SIMPLEST_FIRST
+            .into_iter()
+            .find(|k| k.strategy_kind() == strategy)
+    }
+
+    /// The strategy name as in results (`threads`, `io_uring`, …), from its
+    /// description.
+    pub fn name(self) -> &'static str {
+        self.strategy_kind().name()
     }
 
     /// Whether its setting is processes × threads.
