@@ -222,14 +222,18 @@ fn bytes(n: u64) -> String {
     if n == 1 {
         return "1 byte".into();
     }
+    in_units(n).unwrap_or_else(|| n.to_string())
+}
+
+/// `n` in the largest binary unit that divides it (`64KiB`, `4MiB`,
+/// `1GiB`); `None` below 1 KiB or when no unit divides it. Shared by
+/// knob ranges and workload labels.
+pub fn in_units(n: u64) -> Option<String> {
     const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
     UNITS
         .iter()
         .find(|(unit, _)| n >= *unit && n.is_multiple_of(*unit))
-        .map_or_else(
-            || n.to_string(),
-            |(unit, name)| format!("{}{name}", n / unit),
-        )
+        .map(|(unit, name)| format!("{}{name}", n / unit))
 }
 
 /// A knob value that cannot be used, with what is allowed.

@@ -25,15 +25,7 @@ pub const NOT_INSTALLED: &str = "unavailable: fio not installed";
 
 /// The `fio` executable on `PATH`, if there is one.
 pub fn locate() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join("fio"))
-        .find(|p| is_executable(p))
-}
-
-fn is_executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    crate::sys::program::find("fio")
 }
 
 /// `fio --version`, e.g. `fio-3.33`.

@@ -25,8 +25,7 @@ fn venv_python(scripts: &Path) -> PathBuf {
 }
 
 fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(program).is_file()))
+    crate::sys::program::find(program).is_some()
 }
 
 /// The interpreter command for `{python}`, as shell text: the virtual

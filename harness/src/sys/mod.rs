@@ -17,6 +17,7 @@ pub mod device;
 pub mod kernel;
 pub mod memory;
 pub mod platform;
+pub mod program;
 pub mod signals;
 pub mod stat;
 pub mod uring;

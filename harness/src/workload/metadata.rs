@@ -298,7 +298,7 @@ fn at(path: &Path, e: io::Error) -> io::Error {
 }
 
 /// Make the files the stat, open-close and unlink variants start from:
-/// each new and empty (`O_CREAT|O_EXCL`, which never follows a link).
+/// each new and empty ([`crate::safefs::create_new`]: never through a link).
 /// Runs before the timed region; nothing for create and all.
 pub(super) fn setup(spec: &MetadataSpec, ctx: &TaskContext) -> io::Result<()> {
     if !spec.variant.files_before() {
@@ -307,10 +307,7 @@ pub(super) fn setup(spec: &MetadataSpec, ctx: &TaskContext) -> io::Result<()> {
     ctx.file_range().into_par_iter().try_for_each(|task| {
         (0..spec.files_per_task).try_for_each(|n| {
             let p = path(ctx, task, n);
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&p)
+            crate::safefs::create_new(&p)
                 .map(drop)
                 .map_err(|e| at(&p, e))
         })

@@ -348,15 +348,11 @@ impl RunCheck {
     }
 }
 
-/// Human form of a byte count in binary units (`64KiB`, `4MiB`), for labels.
+/// Human form of a byte count in binary units (`64KiB`, `4MiB`; `5000B`
+/// when no unit divides it), for labels.
 pub fn size_label(bytes: usize) -> String {
-    const UNITS: [(usize, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
-    for (unit, name) in UNITS {
-        if bytes >= unit && bytes.is_multiple_of(unit) {
-            return format!("{}{name}", bytes / unit);
-        }
-    }
-    format!("{bytes}B")
+    let n = bytes as u64;
+    crate::describe::in_units(n).unwrap_or_else(|| format!("{n}B"))
 }
 
 #[cfg(test)]
