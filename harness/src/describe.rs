@@ -27,7 +27,13 @@ pub enum Capability {
     Tasks,
     /// Memory-mapped access: page faults, which only a thread can take.
     Mmap,
-    /// A blocking call the I/O backends do not offer (`flock`).
+    /// `flock(2)`: a lock call the I/O backends do not offer, which would
+    /// block an event loop.
+    Flock,
+    /// Plain blocking calls instead of the [`Io`](crate::io::Io) seam (a
+    /// user's workload that calls `std::fs` or its own library): `tokio`
+    /// runs such a task whole on its blocking pool, as `spawn_blocking`
+    /// would; a ring cannot submit it.
     BlockingCalls,
     /// The kernel's `copy_file_range`.
     CopyFileRange,
@@ -249,8 +255,10 @@ pub struct KnobError {
 }
 
 /// A knob's value as given (a flag, a TOML element), before the knob's
-/// own build takes it.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// own build takes it. Serializable (untagged) because a user workload's
+/// knob values travel to its worker processes ([`crate::lab`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
 pub enum KnobValue {
     /// A size in bytes or a count.
     Number(u64),

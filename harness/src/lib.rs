@@ -18,6 +18,7 @@ pub mod describe;
 pub mod experiment;
 pub mod interrupt;
 pub mod io;
+pub mod lab;
 pub mod measure;
 pub mod report;
 pub mod results;

@@ -4,10 +4,12 @@
 
 pub mod calibrate;
 pub mod help;
+mod lab;
 pub mod plan;
 pub mod tune;
 mod values;
 
+pub use lab::{parse, Usage};
 pub use plan::{build_plan, ConfigError};
 
 use std::path::PathBuf;
@@ -252,6 +254,10 @@ pub struct RunArgs {
     /// Do not add the sequential baseline when it is missing.
     #[arg(long)]
     pub no_baseline: bool,
+    /// Values of the knobs of user workloads ([`crate::lab`]) that have a
+    /// flag of their own, by key: those flags are added by [`parse`].
+    #[arg(skip)]
+    pub knobs: Vec<(String, crate::describe::KnobValue)>,
     /// MPI clients (`mpirun -np N iolab run …`).
     #[command(flatten)]
     pub clients: ClientArgs,

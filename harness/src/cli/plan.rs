@@ -399,6 +399,20 @@ fn workload_knobs(args: &RunArgs) -> Result<KnobValues, ConfigError> {
     if let Some(p) = &args.pattern {
         knobs.set("pattern", KnobValue::Text(p.clone()));
     }
+    for (key, value) in &args.knobs {
+        let owned = args
+            .workload
+            .iter()
+            .any(|name| workload::describe(name).is_some_and(|d| d.knob(key).is_some()));
+        if !owned {
+            return Err(ConfigError::Meaningless(format!(
+                "--{} is a knob of another workload than --workload {}",
+                key.replace('_', "-"),
+                args.workload.join(",")
+            )));
+        }
+        knobs.set(key, value.clone());
+    }
     Ok(knobs)
 }
 

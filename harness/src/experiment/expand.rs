@@ -12,10 +12,11 @@ use super::grid::{Env, Expansion, Experiment, Skipped};
 use super::keys;
 use super::limit::{self, TooManyScenarios};
 use super::{parse_size, Scenario};
+use crate::describe::WorkloadDesc;
 use crate::describe::{KnobDesc, KnobError, KnobValue, KnobValues};
 use crate::measure::cache::CacheState;
 use crate::strategy::{self, Strategy, StrategyKind};
-use crate::workload::{self, Workload, WorkloadKind};
+use crate::workload::{self, Workload};
 
 /// One element of a list: which knob (its key), its value, the text
 /// shown, where.
@@ -36,7 +37,7 @@ impl Given {
 /// The checked lists of a block.
 #[derive(Debug, Default)]
 struct Dims {
-    workloads: Vec<(WorkloadKind, Range<usize>)>,
+    workloads: Vec<(&'static WorkloadDesc, Range<usize>)>,
     variants: Vec<Given>,
     workload_knobs: Vec<Vec<Given>>,
     strategies: Vec<(StrategyKind, Range<usize>)>,
@@ -149,7 +150,7 @@ fn descs_of(key: &str, d: &Dims) -> Vec<&'static KnobDesc> {
     let of_block: Vec<&'static KnobDesc> = d
         .workloads
         .iter()
-        .flat_map(|(w, _)| w.desc().knobs)
+        .flat_map(|(w, _)| w.knobs)
         .chain(d.strategies.iter().flat_map(|(s, _)| s.desc().knobs))
         .filter(|k| k.key == key)
         .collect();
@@ -305,7 +306,7 @@ impl Experiment {
             )));
         };
         for n in names {
-            let kind = workload::kind(n.get_ref()).ok_or_else(|| {
+            let desc = workload::describe(n.get_ref()).ok_or_else(|| {
                 self.source.invalid(
                     &n.span(),
                     "grid.workload",
@@ -313,21 +314,21 @@ impl Experiment {
                     format!("allowed: {}", workload::names().join(", ")),
                 )
             })?;
-            d.workloads.push((kind, n.span()));
+            d.workloads.push((desc, n.span()));
         }
         let variants = Self::texts(&b.variant, "variant");
         for v in &variants {
             let known = d
                 .workloads
                 .iter()
-                .any(|(w, _)| w.desc().variant(&v.shown).is_some());
+                .any(|(w, _)| w.variant(&v.shown).is_some());
             if !known {
                 let allowed: Vec<String> = d
                     .workloads
                     .iter()
                     .map(|(w, _)| {
-                        let names: Vec<&str> = w.desc().variants.iter().map(|v| v.name).collect();
-                        format!("{w}: {}", names.join(", "))
+                        let names: Vec<&str> = w.variants.iter().map(|v| v.name).collect();
+                        format!("{}: {}", w.name, names.join(", "))
                     })
                     .collect();
                 return Err(self.source.invalid(
@@ -452,8 +453,8 @@ impl Experiment {
         // Index of each distinct workload in `seen`, by its debug form, so a
         // grid of many points is deduplicated in linear time.
         let mut index: HashMap<String, usize> = HashMap::new();
-        for (kind, wspan) in &d.workloads {
-            let desc = kind.desc();
+        for (desc, wspan) in &d.workloads {
+            let kind = desc.name;
             for point in product(&lists) {
                 let variant = text_of(&point, "variant");
                 if let Some(v) = variant.as_deref().filter(|v| desc.variant(v).is_none()) {

@@ -43,6 +43,10 @@ impl Io for Blocking {
         "blocking"
     }
 
+    fn backend(&self) -> super::Backend<'_> {
+        super::Backend::Blocking(self)
+    }
+
     async fn open(&self, path: &Path, how: Open) -> io::Result<File> {
         std_options(how).open(path)
     }

@@ -146,6 +146,19 @@ impl Open {
     }
 }
 
+/// One of the backends, by reference: the set is closed (blocking calls,
+/// tokio's blocking pool, an io_uring ring), so code that holds a user's
+/// workload behind a trait object can pick the task monomorphised for it.
+#[derive(Clone, Copy, Debug)]
+pub enum Backend<'a> {
+    /// [`Blocking`].
+    Blocking(&'a Blocking),
+    /// [`TokioFs`].
+    Tokio(&'a TokioFs),
+    /// [`Uring`].
+    Uring(&'a Uring),
+}
+
 /// File operations, carried out by a backend. Methods take `&self` so many
 /// futures can share one backend; `File` handles may be shared between them.
 ///
@@ -158,6 +171,9 @@ pub trait Io {
 
     /// Short name for logs and errors ("blocking", "tokio", "io_uring").
     fn name(&self) -> &'static str;
+
+    /// This backend as one of the closed set ([`Backend`]).
+    fn backend(&self) -> Backend<'_>;
 
     /// `open(2)`.
     async fn open(&self, path: &Path, how: Open) -> io::Result<Self::File>;

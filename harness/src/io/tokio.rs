@@ -39,6 +39,21 @@ pub fn run_tokio<F: Future>(workers: usize, fut: F) -> io::Result<F::Output> {
     Ok(runtime.block_on(fut))
 }
 
+impl TokioFs {
+    /// Run `f` whole on tokio's blocking pool and await it: how a task made
+    /// of plain blocking calls runs under the tokio strategy (one pool task
+    /// per workload task, as `spawn_blocking` around a synchronous function).
+    ///
+    /// # Errors
+    /// Outside a runtime, or when the pool task panicked or was cancelled.
+    pub async fn on_pool<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> io::Result<T> {
+        blocking(f).await
+    }
+}
+
 /// The handle of the runtime we are in.
 ///
 /// # Errors
@@ -73,6 +88,10 @@ impl Io for TokioFs {
 
     fn name(&self) -> &'static str {
         "tokio"
+    }
+
+    fn backend(&self) -> super::Backend<'_> {
+        super::Backend::Tokio(self)
     }
 
     async fn open(&self, path: &Path, how: Open) -> io::Result<Arc<File>> {

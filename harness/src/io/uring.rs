@@ -373,6 +373,10 @@ impl Io for Uring {
         "io_uring"
     }
 
+    fn backend(&self) -> super::Backend<'_> {
+        super::Backend::Uring(self)
+    }
+
     async fn open(&self, path: &Path, how: Open) -> io::Result<UringFile> {
         let op = Op::Open {
             path: c_path(path)?,

@@ -44,6 +44,7 @@ pub fn resume(dir: &Path, progress: bool) -> anyhow::Result<RunOutcome> {
         );
     }
     check_experiment_files(&meta)?;
+    check_workloads(&meta)?;
     let data_dir = data_dir_of(&meta)?;
     let (corpus, _, _lock) = prepare_corpus(&meta.plan, &meta.corpus_dir, progress)?;
     check_corpus(&meta, &corpus_digest(&corpus))?;
@@ -64,6 +65,19 @@ pub fn resume(dir: &Path, progress: bool) -> anyhow::Result<RunOutcome> {
         device_mb_per_s: meta.machine.io.direct_read.mb_per_s,
     };
     execute(&run, Some(writer), scratch, dir.to_path_buf())
+}
+
+/// Every workload of the plan is part of this binary (a run of a user's
+/// workload is resumed with the user's binary, [`crate::lab::Lab`]).
+fn check_workloads(meta: &RunMeta) -> anyhow::Result<()> {
+    for s in &meta.plan.scenarios {
+        if let crate::workload::Workload::Custom(spec) = &s.workload {
+            if let Some(why) = spec.not_registered() {
+                anyhow::bail!("{why}: the run's scenario {} needs it", s.id);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The data folder the run used: the corpus folder's parent.

@@ -74,7 +74,7 @@ impl StrategyBuild for TokioBuild {
         knobs: &[TOKIO_THREADS],
         lacks: &[
             (Capability::Mmap, NO_MMAP),
-            (Capability::BlockingCalls, NO_FLOCK),
+            (Capability::Flock, NO_FLOCK),
         ],
     };
 
@@ -101,7 +101,11 @@ impl StrategyBuild for IoUringBuild {
         knobs: &[],
         lacks: &[
             (Capability::Mmap, NO_MMAP),
-            (Capability::BlockingCalls, NO_FLOCK),
+            (Capability::Flock, NO_FLOCK),
+            (
+                Capability::BlockingCalls,
+                "the task makes plain blocking calls, which a ring cannot submit (write it against the Io seam and drop BlockingCalls from the variant's needs); use sequential, threads, processes, nested or tokio",
+            ),
             (
                 Capability::CopyFileRange,
                 "the ring has no copy_file_range operation; use copy variant loop",

@@ -159,7 +159,7 @@ impl Strategy {
                 self.name()
             ));
         }
-        if workload.kind() != WorkloadKind::AtomicSave {
+        if workload.kind() != Some(WorkloadKind::AtomicSave) {
             return Some(format!(
                 "killing writers is an atomic-save experiment, not {}",
                 workload.name()

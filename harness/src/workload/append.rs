@@ -71,7 +71,7 @@ impl WorkloadSpec for AppendSpec {
             VariantDesc {
                 name: "flock",
                 help: "each write inside an exclusive flock(2): works across processes",
-                needs: &[Capability::BlockingCalls],
+                needs: &[Capability::Flock],
             },
             VariantDesc {
                 name: "o-append",

@@ -41,7 +41,8 @@ pub use metadata::{MetadataSpec, MetadataVariant};
 pub use noop::NoopSpec;
 pub use random::{offset as random_offset, RandomMethod, RandomSpec};
 pub use read::{ReadMethod, ReadSpec};
-pub use registry::{build, describe, descriptions, kind, names, pick_variant};
+pub(crate) use registry::needs_every_task;
+pub use registry::{build, describe, descriptions, kind, names, pick_variant, Tasks};
 pub use scan::{ScanMethod, ScanSpec};
 pub use stream::StreamSpec;
 pub use write::{WriteSpec, CHUNK_SIZE, MAX_CHUNK};
@@ -259,14 +260,18 @@ pub struct Shared<F> {
     pub lock: Mutex<()>,
     /// A read-only map of the large file (mmap scan and random variants).
     pub map: Option<Mmap>,
+    /// A user workload's implementation and repetition ([`crate::lab`]).
+    pub custom: Option<crate::lab::Prepared>,
 }
 
 impl<F> Shared<F> {
-    fn empty() -> Shared<F> {
+    /// Nothing shared yet.
+    pub(crate) fn empty() -> Shared<F> {
         Shared {
             file: None,
             lock: Mutex::new(()),
             map: None,
+            custom: None,
         }
     }
 
@@ -344,6 +349,23 @@ impl RunCheck {
             verified: false,
             detail: detail.into(),
             ..RunCheck::default()
+        }
+    }
+
+    /// Passed when `got` equals `expected`, else failed; either way the
+    /// detail says what was compared.
+    ///
+    /// ```
+    /// use iolab::workload::RunCheck;
+    ///
+    /// assert!(RunCheck::expect("lines", 1200, 1200).verified);
+    /// assert_eq!(RunCheck::expect("lines", 1200, 1199).detail, "lines: 1199, expected 1200");
+    /// ```
+    pub fn expect(what: &str, expected: u64, got: u64) -> RunCheck {
+        if got == expected {
+            RunCheck::passed(format!("{what}: {got} as expected"))
+        } else {
+            RunCheck::failed(format!("{what}: {got}, expected {expected}"))
         }
     }
 }

@@ -130,7 +130,7 @@ pub(crate) trait WorkloadSpec: Sized {
 
 /// What a workload's tasks take.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Tasks {
+pub enum Tasks {
     /// One corpus file each: the files in use.
     PerFile,
     /// This many parts (segments, blocks) of the corpus's large file.
@@ -141,7 +141,7 @@ pub(crate) enum Tasks {
 
 /// The check of a stonewalled repetition for workloads whose check needs
 /// every task: it cannot be made, and says so.
-pub(super) fn needs_every_task(name: &str, finished: usize, tasks: usize) -> RunCheck {
+pub(crate) fn needs_every_task(name: &str, finished: usize, tasks: usize) -> RunCheck {
     RunCheck::failed(format!(
         "the stonewall stopped {name} after {finished} of {tasks} tasks; its check needs every task"
     ))
@@ -156,6 +156,8 @@ macro_rules! workloads {
         #[serde(tag = "workload", rename_all = "kebab-case")]
         pub enum Workload {
             $( $(#[$doc])* $Variant($Spec), )*
+            /// A user's own workload, registered by its binary ([`crate::lab`]).
+            Custom($crate::lab::CustomSpec),
         }
 
         /// Which workload, without its knobs: the `workload` column of the
@@ -190,10 +192,19 @@ macro_rules! workloads {
         }
 
         impl Workload {
-            /// Which workload this is.
-            pub fn kind(&self) -> WorkloadKind {
+            /// Which built-in workload this is (`None`: a user's own).
+            pub fn kind(&self) -> Option<WorkloadKind> {
                 match self {
-                    $(Workload::$Variant(_) => WorkloadKind::$Variant,)*
+                    $(Workload::$Variant(_) => Some(WorkloadKind::$Variant),)*
+                    Workload::Custom(_) => None,
+                }
+            }
+
+            /// Its description.
+            pub fn desc(&self) -> &'static $crate::describe::WorkloadDesc {
+                match self {
+                    $(Workload::$Variant(_) => &<$Spec as $crate::workload::registry::WorkloadSpec>::DESCRIPTION,)*
+                    Workload::Custom(s) => s.desc(),
                 }
             }
 
@@ -201,6 +212,7 @@ macro_rules! workloads {
             pub fn variant(&self) -> &'static str {
                 match self {
                     $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::variant(s),)*
+                    Workload::Custom(s) => s.variant(),
                 }
             }
 
@@ -208,6 +220,7 @@ macro_rules! workloads {
             pub fn variant_label(&self) -> String {
                 match self {
                     $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::label(s),)*
+                    Workload::Custom(s) => s.label(),
                 }
             }
 
@@ -215,13 +228,15 @@ macro_rules! workloads {
             pub fn chunk_bytes(&self) -> Option<u64> {
                 match self {
                     $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::chunk_bytes(s),)*
+                    Workload::Custom(s) => s.chunk_bytes(),
                 }
             }
 
             /// What its tasks take.
-            pub(crate) fn task_kind(&self) -> $crate::workload::registry::Tasks {
+            pub fn task_kind(&self) -> $crate::workload::registry::Tasks {
                 match self {
                     $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::tasks(s),)*
+                    Workload::Custom(s) => s.tasks(),
                 }
             }
 
@@ -230,6 +245,7 @@ macro_rules! workloads {
             pub fn inputs(&self, ctx: &$crate::workload::TaskContext) -> Vec<::std::path::PathBuf> {
                 match self {
                     $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::inputs(s, ctx),)*
+                    Workload::Custom(s) => s.inputs(ctx),
                 }
             }
 
@@ -237,6 +253,7 @@ macro_rules! workloads {
             pub fn task_path(&self, ctx: &$crate::workload::TaskContext, index: u32) -> ::std::path::PathBuf {
                 match self {
                     $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::task_path(s, ctx, index),)*
+                    Workload::Custom(s) => s.task_path(ctx, index),
                 }
             }
 
@@ -246,6 +263,7 @@ macro_rules! workloads {
             pub fn keeps_evidence(&self) -> bool {
                 match self {
                     $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::keeps_evidence(s),)*
+                    Workload::Custom(s) => s.keeps_evidence(),
                 }
             }
 
@@ -255,6 +273,7 @@ macro_rules! workloads {
             pub fn unavailable(&self, ctx: &$crate::workload::TaskContext) -> Option<String> {
                 match self {
                     $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::unavailable(s, ctx),)*
+                    Workload::Custom(s) => s.unavailable(ctx),
                 }
             }
 
@@ -267,6 +286,7 @@ macro_rules! workloads {
             pub fn setup_repetition(&self, ctx: &$crate::workload::TaskContext) -> ::std::io::Result<()> {
                 match self {
                     $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::setup_repetition(s, ctx),)*
+                    Workload::Custom(s) => s.setup_repetition(ctx),
                 }
             }
 
@@ -281,6 +301,7 @@ macro_rules! workloads {
             ) -> ::std::io::Result<$crate::workload::Shared<I::File>> {
                 match self {
                     $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::prepare(s, io, ctx).await,)*
+                    Workload::Custom(s) => s.prepare(io, ctx).await,
                 }
             }
 
@@ -298,6 +319,7 @@ macro_rules! workloads {
             ) -> ::std::io::Result<$crate::workload::TaskOutput> {
                 match self {
                     $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::run_task(s, io, ctx, shared, lane, index).await,)*
+                    Workload::Custom(s) => s.run_task(io, ctx, shared, lane, index).await,
                 }
             }
 
@@ -315,6 +337,7 @@ macro_rules! workloads {
             ) -> ::std::io::Result<()> {
                 match self {
                     $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::finish_lane(s, io, ctx, lane).await,)*
+                    Workload::Custom(s) => s.finish_lane(io, ctx, lane).await,
                 }
             }
 
@@ -329,6 +352,7 @@ macro_rules! workloads {
             ) -> Result<(), String> {
                 match self {
                     $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::verify_task(s, ctx, corpus, index, evidence),)*
+                    Workload::Custom(s) => s.verify_task(ctx, corpus, index, evidence),
                 }
             }
 
@@ -344,6 +368,7 @@ macro_rules! workloads {
             ) -> $crate::workload::RunCheck {
                 match self {
                     $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::verify_run(s, ctx, corpus, count_sum, interrupted),)*
+                    Workload::Custom(s) => s.verify_run(ctx, corpus, count_sum, interrupted),
                 }
             }
 
@@ -360,6 +385,7 @@ macro_rules! workloads {
             ) -> $crate::workload::RunCheck {
                 match self {
                     $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::verify_finished(s, ctx, corpus, finished),)*
+                    Workload::Custom(s) => s.verify_finished(ctx, corpus, finished),
                 }
             }
         }
@@ -367,14 +393,15 @@ macro_rules! workloads {
 }
 
 impl Workload {
-    /// Short name: `write`, `read`, `copy`, `append`, `atomic-save`, …
+    /// Short name: `write`, `read`, `copy`, `append`, `atomic-save`, …,
+    /// or a user workload's own.
     pub fn name(&self) -> &'static str {
-        self.kind().desc().name
+        self.desc().name
     }
 
     /// The description of its variant.
     pub fn variant_desc(&self) -> &'static VariantDesc {
-        let desc = self.kind().desc();
+        let desc = self.desc();
         desc.variant(self.variant()).unwrap_or(&desc.variants[0])
     }
 
@@ -417,7 +444,7 @@ impl Workload {
     /// Whether the cache state of inputs means anything for this workload
     /// (it does not for write and append, which read nothing).
     pub fn inputs_matter(&self) -> bool {
-        !self.kind().desc().reads.is_empty()
+        !self.desc().reads.is_empty()
     }
 
     /// Release the shared state (closing the shared handle, inside the timed region).
@@ -470,22 +497,27 @@ impl<'de> Deserialize<'de> for WorkloadKind {
     }
 }
 
-/// The workload named `name`, if one is registered.
+/// The built-in workload named `name`, if there is one.
 pub fn kind(name: &str) -> Option<WorkloadKind> {
     WorkloadKind::ALL.iter().copied().find(|k| k.name() == name)
 }
 
-/// The description of the workload named `name`, if one is registered.
+/// The description of the workload named `name`, if one is registered:
+/// a built-in one, or a user's registered by its binary ([`crate::lab`]).
 pub fn describe(name: &str) -> Option<&'static WorkloadDesc> {
-    kind(name).map(WorkloadKind::desc)
+    kind(name)
+        .map(WorkloadKind::desc)
+        .or_else(|| crate::lab::custom(name))
 }
 
-/// Every registered workload's description, in registration order.
+/// Every registered workload's description: the built-in ones in
+/// registration order, then the user's.
 pub fn descriptions() -> Vec<&'static WorkloadDesc> {
-    WorkloadKind::ALL.iter().map(|k| k.desc()).collect()
+    let builtin = WorkloadKind::ALL.iter().map(|k| k.desc());
+    builtin.chain(crate::lab::registered()).collect()
 }
 
-/// Every registered workload's name, in registration order.
+/// Every registered workload's name, in the order of [`descriptions`].
 pub fn names() -> Vec<&'static str> {
     descriptions().into_iter().map(|d| d.name).collect()
 }
@@ -532,6 +564,10 @@ pub fn pick_variant(
 /// # Errors
 /// An unknown workload or variant, or a knob out of range.
 pub fn build(name: &str, variant: Option<&str>, knobs: &KnobValues) -> Result<Workload, KnobError> {
+    if let Some(desc) = crate::lab::custom(name) {
+        let variant = pick_variant(desc, variant, knobs)?;
+        return crate::lab::CustomSpec::build(desc, variant, knobs).map(Workload::Custom);
+    }
     let kind: WorkloadKind = name.parse()?;
     let variant = pick_variant(kind.desc(), variant, knobs)?;
     kind.build_variant(variant, knobs)
@@ -548,7 +584,7 @@ mod tests {
             assert!(!desc.variants.is_empty(), "{}", desc.name);
             for v in desc.variants {
                 let w = build(desc.name, Some(v.name), &KnobValues::default()).unwrap();
-                assert_eq!(w.kind(), *kind);
+                assert_eq!(w.kind(), Some(*kind));
                 assert_eq!(w.variant(), v.name, "{}", desc.name);
                 let json = serde_json::to_value(&w).unwrap();
                 assert_eq!(json["workload"], desc.name, "serde tag = description name");

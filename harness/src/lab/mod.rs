@@ -1,0 +1,337 @@
+//! The library API: put your own workload on the bench and get the whole
+//! lab for it.
+//!
+//! Implement [`UserWorkload`] for your type, then give your binary's `main`
+//! to [`Lab`]: it registers the workload by its name and runs iolab's own
+//! command line, so your binary takes every subcommand and flag of `iolab`
+//! (`run --workload your-name --strategy threads …`, experiment files,
+//! `report`, `compare`, `tune`, `bench-all`). The process strategies start
+//! worker processes of *your* binary (the hidden `worker` subcommand, which
+//! [`Lab::main`] also serves), so the task runs in them too. The `iolab`
+//! binary itself is `Lab::new().main()` with no workload of its own: one
+//! code path.
+//!
+//! # Example
+//!
+//! `load-parse`: read each corpus file and add up its integers, verified
+//! against the sum the corpus implies (file `k`, line `i` holds `k+i+j` for
+//! `j` in `0..values`). This is the README's example; `examples/load_parse.rs`
+//! adds a variant written against the [`Io`](crate::io::Io) seam, which
+//! io_uring can run.
+//!
+//! ```no_run
+//! use std::{io, process::ExitCode};
+//! use iolab::describe::{Capability::BlockingCalls, VariantDesc, WorkloadDesc};
+//! use iolab::{io::Io, lab::{Lab, Run, UserWorkload}, workload::{RunCheck, TaskOutput}};
+//!
+//! struct LoadParse;
+//!
+//! impl UserWorkload for LoadParse {
+//!     fn describe(&self) -> &'static WorkloadDesc {
+//!         &WorkloadDesc {
+//!             name: "load-parse",
+//!             summary: "read corpus file k and add up its integers",
+//!             variants: &[VariantDesc { name: "std", help: "std::fs::read", needs: &[BlockingCalls] }],
+//!             knobs: &[],
+//!             reads: "the corpus files", writes: "nothing", verifies: "the sum of the integers",
+//!         }
+//!     }
+//!     async fn task<I: Io>(&self, _io: &I, run: &Run, k: u32) -> io::Result<TaskOutput> {
+//!         let text = std::fs::read_to_string(run.input(k))?;
+//!         let fields = text.split([',', '\n']).filter(|f| !f.is_empty());
+//!         let sum = fields.map(str::parse::<u64>).sum::<Result<u64, _>>().map_err(io::Error::other)?;
+//!         Ok(TaskOutput { bytes: text.len() as u64, count: sum, evidence: None })
+//!     }
+//!     fn verify(&self, run: &Run, sum: u64) -> RunCheck {
+//!         let (l, v) = (u64::from(run.ctx().lines), u64::from(run.ctx().values));
+//!         let file = |k: u32| l * v * u64::from(k) + (v * l * l.saturating_sub(1) + l * v * v.saturating_sub(1)) / 2;
+//!         RunCheck::expect("sum of the integers", run.files().map(file).sum(), sum)
+//!     }
+//! }
+//!
+//! fn main() -> ExitCode { Lab::new().workload(LoadParse).main() }
+//! ```
+//!
+//! Owns: the registry of user workloads (one per process, filled once by
+//! [`Lab::main`]) and the checks of their descriptions, the entry point.
+//! Does not own: the trait (`lab::user`, [`UserWorkload`]), the bridge into
+//! [`Workload`] (`lab::spec`, [`CustomSpec`]), the command line's types
+//! (`cli`). The workload registry's look-ups by name
+//! ([`crate::workload::describe`], [`crate::workload::build`],
+//! [`crate::workload::descriptions`]) consult this registry after the
+//! built-in workloads, so every name-driven path (flags, experiment files,
+//! tune, reports) takes user workloads as it takes built-in ones.
+//!
+//! [`Workload`]: crate::workload::Workload
+
+mod spec;
+mod user;
+
+pub use spec::{parse_knob, CustomSpec, Prepared};
+pub use user::{Run, UserWorkload};
+
+use std::process::ExitCode;
+use std::sync::OnceLock;
+
+use user::Erased;
+
+use crate::describe::WorkloadDesc;
+
+/// The user workloads of this process, set once by [`Lab::main`].
+static REGISTRY: OnceLock<Vec<Box<dyn Erased>>> = OnceLock::new();
+
+/// The description of the registered user workload named `name`, if there
+/// is one.
+pub fn custom(name: &str) -> Option<&'static WorkloadDesc> {
+    lookup(name).map(|w| w.describe())
+}
+
+/// The registered user workload named `name`.
+fn lookup(name: &str) -> Option<&'static dyn Erased> {
+    REGISTRY
+        .get()?
+        .iter()
+        .find(|w| w.describe().name == name)
+        .map(|w| &**w)
+}
+
+/// The descriptions of the registered user workloads, in registration order.
+pub fn registered() -> Vec<&'static WorkloadDesc> {
+    REGISTRY
+        .get()
+        .map(|ws| ws.iter().map(|w| w.describe()).collect())
+        .unwrap_or_default()
+}
+
+/// A user workload's description that cannot be registered.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("workload {workload}: {problem}")]
+pub struct RegistrationError {
+    /// The workload's name.
+    pub workload: String,
+    /// What is wrong and what is allowed.
+    pub problem: String,
+}
+
+/// The lab, with the user workloads it will register: your binary's `main`.
+///
+/// # Example
+///
+/// ```no_run
+/// # use std::io;
+/// # use iolab::describe::{Capability, VariantDesc, WorkloadDesc};
+/// # use iolab::io::Io;
+/// # use iolab::lab::{Run, UserWorkload};
+/// # use iolab::workload::TaskOutput;
+/// # struct MyWorkload;
+/// # const DESC: WorkloadDesc = WorkloadDesc { name: "mine", summary: "", variants: &[VariantDesc { name: "std", help: "", needs: &[Capability::BlockingCalls] }], knobs: &[], reads: "", writes: "", verifies: "" };
+/// # impl UserWorkload for MyWorkload {
+/// #     fn describe(&self) -> &'static WorkloadDesc { &DESC }
+/// #     async fn task<I: Io>(&self, _: &I, _: &Run, _: u32) -> io::Result<TaskOutput> { Ok(TaskOutput::default()) }
+/// # }
+/// use std::process::ExitCode;
+///
+/// fn main() -> ExitCode {
+///     iolab::lab::Lab::new().workload(MyWorkload).main()
+/// }
+/// ```
+#[derive(Default)]
+pub struct Lab {
+    workloads: Vec<Box<dyn Erased>>,
+}
+
+impl Lab {
+    /// The lab with iolab's built-in workloads only.
+    pub fn new() -> Lab {
+        Lab::default()
+    }
+
+    /// Add `workload` (under its description's name).
+    pub fn workload(mut self, workload: impl UserWorkload) -> Lab {
+        self.workloads.push(Box::new(workload));
+        self
+    }
+
+    /// Register the workloads, parse the command line, run it; returns the
+    /// exit code: 0 ok, 1 error (the message names the flag, file or value),
+    /// 2 a run finished with failed or unverified scenarios, 130 stopped by
+    /// SIGINT/SIGTERM. Call it once, from `main`.
+    pub fn main(self) -> ExitCode {
+        if let Err(e) = self.register() {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+        let cli = match crate::cli::parse(&registered()) {
+            Ok(cli) => cli,
+            Err(usage) => return usage.exit(),
+        };
+        match crate::app::run(cli) {
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::from(1)
+            }
+        }
+    }
+
+    /// Check every description and fill the registry.
+    ///
+    /// # Errors
+    /// The first description that cannot be registered, or a second call.
+    fn register(self) -> Result<(), RegistrationError> {
+        for (i, w) in self.workloads.iter().enumerate() {
+            let desc = w.describe();
+            check(desc)?;
+            if self.workloads[..i]
+                .iter()
+                .any(|o| o.describe().name == desc.name)
+            {
+                return Err(problem(desc, "registered twice".into()));
+            }
+        }
+        REGISTRY.set(self.workloads).map_err(|_| RegistrationError {
+            workload: String::new(),
+            problem: "the lab's workloads are registered once per process (Lab::main called twice)"
+                .into(),
+        })
+    }
+}
+
+fn problem(desc: &WorkloadDesc, problem: String) -> RegistrationError {
+    RegistrationError {
+        workload: desc.name.to_string(),
+        problem,
+    }
+}
+
+/// Whether `name` is a plain lowercase name: `a-z`, `0-9` and `sep`, not
+/// starting with `sep`.
+fn plain(name: &str, sep: char) -> bool {
+    !name.is_empty()
+        && !name.starts_with(sep)
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == sep)
+}
+
+/// Check one description: its name is plain and not a built-in's, it has
+/// variants, its knobs are plain, used by its own variants and have a
+/// default that passes their own check.
+fn check(desc: &'static WorkloadDesc) -> Result<(), RegistrationError> {
+    let bad = |p: String| Err(problem(desc, p));
+    if !plain(desc.name, '-') {
+        return bad("the name must be lowercase letters, digits and '-'".into());
+    }
+    if crate::workload::kind(desc.name).is_some() {
+        return bad("the name is taken by a built-in workload".into());
+    }
+    if desc.variants.is_empty() || desc.variants.iter().any(|v| !plain(v.name, '-')) {
+        return bad(
+            "needs at least one variant, each named with lowercase letters, digits and '-'".into(),
+        );
+    }
+    for knob in desc.knobs {
+        if !plain(knob.key, '_') {
+            return bad(format!(
+                "knob key {:?}: lowercase letters, digits and '_'",
+                knob.key
+            ));
+        }
+        if let Some(v) = knob.variants.iter().find(|v| desc.variant(v).is_none()) {
+            return bad(format!(
+                "knob {} names variant {v}, which it does not have",
+                knob.key
+            ));
+        }
+        if !knob.default.is_empty() {
+            parse_knob(knob, knob.default).map_err(|e| problem(desc, format!("default of {e}")))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::describe::{KnobDesc, KnobKind, KnobValue, VariantDesc};
+
+    const PLAIN: VariantDesc = VariantDesc {
+        name: "plain",
+        help: "",
+        needs: &[],
+    };
+
+    const fn desc(name: &'static str, knobs: &'static [KnobDesc]) -> WorkloadDesc {
+        WorkloadDesc {
+            name,
+            summary: "",
+            variants: &[PLAIN],
+            knobs,
+            reads: "",
+            writes: "",
+            verifies: "",
+        }
+    }
+
+    const READ_SIZE: KnobDesc = KnobDesc {
+        key: "read_size",
+        kind: KnobKind::Size {
+            min: 4096,
+            max: 1 << 20,
+            multiple_of: 4096,
+        },
+        default: "64KiB",
+        help: "",
+        variants: &[],
+    };
+
+    #[test]
+    fn a_description_is_refused_for_a_taken_name_a_bad_name_or_a_bad_default() {
+        static GOOD: WorkloadDesc = desc("load-parse", &[READ_SIZE]);
+        assert_eq!(check(&GOOD), Ok(()));
+        static TAKEN: WorkloadDesc = desc("read", &[]);
+        let err = check(&TAKEN).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "workload read: the name is taken by a built-in workload"
+        );
+        static UPPER: WorkloadDesc = desc("Load", &[]);
+        assert!(check(&UPPER).unwrap_err().problem.contains("lowercase"));
+        static BAD_DEFAULT: WorkloadDesc = desc(
+            "x",
+            &[KnobDesc {
+                default: "5000",
+                ..READ_SIZE
+            }],
+        );
+        assert_eq!(
+            check(&BAD_DEFAULT).unwrap_err().to_string(),
+            "workload x: default of read_size = 5000: allowed 4KiB to 1MiB, a multiple of 4096"
+        );
+        static NO_VARIANT: WorkloadDesc = WorkloadDesc {
+            variants: &[],
+            ..desc("y", &[])
+        };
+        assert!(check(&NO_VARIANT).unwrap_err().problem.contains("variant"));
+    }
+
+    #[test]
+    fn knob_values_are_parsed_by_their_kind_and_checked_against_their_range() {
+        assert_eq!(parse_knob(&READ_SIZE, "8KiB"), Ok(KnobValue::Number(8192)));
+        let err = parse_knob(&READ_SIZE, "8x").unwrap_err();
+        assert!(err.allowed.contains("allowed 4KiB to 1MiB"), "{err}");
+        let count = KnobDesc {
+            kind: KnobKind::Count { min: 1, max: 9 },
+            ..READ_SIZE
+        };
+        assert_eq!(parse_knob(&count, "9"), Ok(KnobValue::Number(9)));
+        assert!(parse_knob(&count, "10").is_err());
+        assert!(parse_knob(&count, "-1").is_err());
+        let switch = KnobDesc {
+            kind: KnobKind::Switch,
+            ..READ_SIZE
+        };
+        assert_eq!(parse_knob(&switch, "true"), Ok(KnobValue::Switch(true)));
+        assert!(parse_knob(&switch, "yes").is_err());
+    }
+}

@@ -1,0 +1,266 @@
+//! The trait a user's own workload implements ([`UserWorkload`]), what one
+//! repetition looks like from inside it ([`Run`]), and the type erasure that
+//! lets iolab hold it behind a trait object while still running its task on
+//! each I/O backend with the backend's own types.
+//!
+//! Owns: the user-facing trait and its defaults, the repetition as the task
+//! sees it. Does not own: registration and the command line (`lab`),
+//! building a workload from names and knob values (`lab::spec`),
+//! scheduling (`strategy`).
+
+use std::io;
+use std::path::PathBuf;
+
+use futures::future::LocalBoxFuture;
+
+use super::spec::CustomSpec;
+use crate::describe::WorkloadDesc;
+use crate::io::{Blocking, Io, TokioFs, Uring};
+use crate::workload::{Evidence, RunCheck, TaskContext, TaskOutput, Tasks};
+
+/// A workload of your own, benchmarked by the whole lab: every strategy,
+/// cache control, statistics, results, reports, compare and tune.
+///
+/// A task is one unit of work (one corpus file, one part of the large file,
+/// one request); a repetition runs the tasks [`UserWorkload::tasks`] names,
+/// each once, spread over the strategy's lanes (threads, processes, async
+/// lanes). The timed region holds the tasks alone: [`UserWorkload::setup`]
+/// runs before it, [`UserWorkload::verify`] and
+/// [`UserWorkload::check_task`] after it.
+///
+/// # Blocking code or the I/O seam
+///
+/// [`UserWorkload::task`] is async and generic over [`Io`], the seam the
+/// built-in workloads use, so one task runs on plain system calls
+/// (`sequential`, `threads`, `processes`, `nested`), on tokio's blocking
+/// pool one call at a time (`tokio`, the aiofiles model) and on an io_uring
+/// ring (`io_uring`). A task may instead ignore `io` and make plain blocking
+/// calls (`std::fs`, your own library): then its variant lists
+/// [`Capability::BlockingCalls`](crate::describe::Capability::BlockingCalls)
+/// in `needs`. Such a task runs whole on tokio's blocking pool under
+/// `tokio` (as `spawn_blocking` would run it), and `io_uring` refuses it
+/// before anything runs, with one line saying why.
+///
+/// # Example
+///
+/// A workload that reads each corpus file and counts its lines, with plain
+/// blocking calls:
+///
+/// ```
+/// use std::io;
+///
+/// use iolab::describe::{Capability, VariantDesc, WorkloadDesc};
+/// use iolab::io::Io;
+/// use iolab::lab::{Run, UserWorkload};
+/// use iolab::workload::{RunCheck, TaskOutput};
+///
+/// struct CountLines;
+///
+/// const COUNT_LINES: WorkloadDesc = WorkloadDesc {
+///     name: "count-lines",
+///     summary: "read corpus file k and count its lines",
+///     variants: &[VariantDesc {
+///         name: "std",
+///         help: "std::fs::read and a byte count",
+///         needs: &[Capability::BlockingCalls],
+///     }],
+///     knobs: &[],
+///     reads: "every corpus file in use",
+///     writes: "nothing",
+///     verifies: "the total line count against the corpus shape",
+/// };
+///
+/// impl UserWorkload for CountLines {
+///     fn describe(&self) -> &'static WorkloadDesc {
+///         &COUNT_LINES
+///     }
+///     async fn task<I: Io>(&self, _io: &I, run: &Run, k: u32) -> io::Result<TaskOutput> {
+///         let bytes = std::fs::read(run.input(k))?;
+///         let lines = bytes.iter().filter(|b| **b == b'\n').count() as u64;
+///         Ok(TaskOutput { bytes: bytes.len() as u64, count: lines, evidence: None })
+///     }
+///     fn verify(&self, run: &Run, count_sum: u64) -> RunCheck {
+///         let expected = u64::from(run.ctx().used_files) * u64::from(run.ctx().lines);
+///         RunCheck::expect("lines", expected, count_sum)
+///     }
+/// }
+/// ```
+#[allow(async_fn_in_trait)]
+pub trait UserWorkload: Send + Sync + 'static {
+    /// The workload's description: its name (the `workload` column and
+    /// `--workload`), variants (the first is the default) with the
+    /// capabilities each needs, knobs (each becomes a flag of `run`: key
+    /// `read_size` is `--read-size`), what it reads, writes and verifies.
+    fn describe(&self) -> &'static WorkloadDesc;
+
+    /// What the tasks of a repetition take, given the variant and knobs:
+    /// one corpus file each ([`Tasks::PerFile`], the default: the files in
+    /// use, all of them or the first N with `--first-files`, or an MPI
+    /// rank's block), parts of the corpus's large file
+    /// ([`Tasks::OfLargeFile`]: the corpus is made with one), or a count of
+    /// the workload's own ([`Tasks::Count`]).
+    fn tasks(&self, spec: &CustomSpec) -> Tasks {
+        let _ = spec;
+        Tasks::PerFile
+    }
+
+    /// Task `index`'s work, inside the timed region. What it returns is
+    /// summed over the repetition: `bytes` is the payload behind the
+    /// throughput figure, `count` is handed to [`UserWorkload::verify`];
+    /// `evidence`, if any, is checked by [`UserWorkload::check_task`] after
+    /// the timed region.
+    ///
+    /// # Errors
+    /// The I/O error that stopped the task: the row records it and the
+    /// repetition counts as failed.
+    async fn task<I: Io>(&self, io: &I, run: &Run, index: u32) -> io::Result<TaskOutput>;
+
+    /// Make the state a repetition starts from, before the timed region
+    /// (the scratch folder [`TaskContext::scratch`] is empty at this point).
+    /// Default: nothing.
+    ///
+    /// # Errors
+    /// An I/O error, which fails the repetition with its message.
+    fn setup(&self, run: &Run) -> io::Result<()> {
+        let _ = run;
+        Ok(())
+    }
+
+    /// Check what the repetition produced, after the timed region, given
+    /// the sum of the tasks' `count`s. Default: passed, saying that the
+    /// workload has no check of its own (every task still had to finish
+    /// without error).
+    fn verify(&self, run: &Run, count_sum: u64) -> RunCheck {
+        let _ = (run, count_sum);
+        RunCheck::passed(format!(
+            "{} has no check of its own; every task finished without error",
+            self.describe().name
+        ))
+    }
+
+    /// Whether tasks return [`TaskOutput::evidence`], so each lane reserves
+    /// room for it before the timed region instead of growing inside it.
+    /// Default: no.
+    fn keeps_evidence(&self) -> bool {
+        false
+    }
+
+    /// Check the evidence task `index` kept, after the timed region, in the
+    /// process that ran the task. `Err` says what is wrong. Default: a task
+    /// that keeps evidence fails, since nothing would check it.
+    ///
+    /// # Errors
+    /// What is wrong with the evidence.
+    fn check_task(&self, run: &Run, index: u32, evidence: &Evidence) -> Result<(), String> {
+        let _ = (run, evidence);
+        Err(format!(
+            "task {index} of {} kept evidence, but the workload does not check it (UserWorkload::check_task)",
+            self.describe().name
+        ))
+    }
+
+    /// Files whose cache state a repetition sets (`--cache warm,cold`) and
+    /// whose residency it measures before timing. Default: by
+    /// [`UserWorkload::tasks`], the corpus files in use, the large file, or
+    /// nothing.
+    fn inputs(&self, run: &Run) -> Vec<PathBuf> {
+        match self.tasks(run.spec()) {
+            Tasks::PerFile => run.files().map(|k| run.input(k)).collect(),
+            Tasks::OfLargeFile(_) => run.ctx().large_file.iter().cloned().collect(),
+            Tasks::Count(_) => Vec::new(),
+        }
+    }
+}
+
+/// One repetition as a user's workload sees it: where the corpus and the
+/// scratch folder are, the chosen variant and the knob values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Run {
+    pub(super) ctx: TaskContext,
+    pub(super) spec: CustomSpec,
+}
+
+impl Run {
+    /// Where the inputs and outputs are: the corpus folder and shape, the
+    /// large file, the scratch folder (emptied before each repetition).
+    pub fn ctx(&self) -> &TaskContext {
+        &self.ctx
+    }
+
+    /// The variant and knob values.
+    pub fn spec(&self) -> &CustomSpec {
+        &self.spec
+    }
+
+    /// The variant being run (one of the description's).
+    pub fn variant(&self) -> &'static str {
+        self.spec.variant()
+    }
+
+    /// The corpus files in use, as task indices of a per-file workload.
+    pub fn files(&self) -> std::ops::Range<u32> {
+        self.ctx.file_range()
+    }
+
+    /// Path of corpus file `k`.
+    pub fn input(&self, k: u32) -> PathBuf {
+        self.ctx.input(k)
+    }
+
+    /// Path of output file `k` in the scratch folder.
+    pub fn output(&self, k: u32) -> PathBuf {
+        self.ctx.output(k)
+    }
+}
+
+/// A future of one task, on one thread (the async strategies drive their
+/// lanes on one thread; the blocking strategies poll it to completion).
+pub(super) type TaskFuture<'a> = LocalBoxFuture<'a, io::Result<TaskOutput>>;
+
+/// [`UserWorkload`] behind a trait object: the generic task monomorphised
+/// once per backend (the set of backends is closed), everything else as is.
+pub(super) trait Erased: Send + Sync {
+    fn describe(&self) -> &'static WorkloadDesc;
+    fn tasks(&self, spec: &CustomSpec) -> Tasks;
+    fn task_blocking<'a>(&'a self, io: &'a Blocking, run: &'a Run, index: u32) -> TaskFuture<'a>;
+    fn task_tokio<'a>(&'a self, io: &'a TokioFs, run: &'a Run, index: u32) -> TaskFuture<'a>;
+    fn task_uring<'a>(&'a self, io: &'a Uring, run: &'a Run, index: u32) -> TaskFuture<'a>;
+    fn setup(&self, run: &Run) -> io::Result<()>;
+    fn verify(&self, run: &Run, count_sum: u64) -> RunCheck;
+    fn keeps_evidence(&self) -> bool;
+    fn check_task(&self, run: &Run, index: u32, evidence: &Evidence) -> Result<(), String>;
+    fn inputs(&self, run: &Run) -> Vec<PathBuf>;
+}
+
+impl<W: UserWorkload> Erased for W {
+    fn describe(&self) -> &'static WorkloadDesc {
+        UserWorkload::describe(self)
+    }
+    fn tasks(&self, spec: &CustomSpec) -> Tasks {
+        UserWorkload::tasks(self, spec)
+    }
+    fn task_blocking<'a>(&'a self, io: &'a Blocking, run: &'a Run, index: u32) -> TaskFuture<'a> {
+        Box::pin(self.task(io, run, index))
+    }
+    fn task_tokio<'a>(&'a self, io: &'a TokioFs, run: &'a Run, index: u32) -> TaskFuture<'a> {
+        Box::pin(self.task(io, run, index))
+    }
+    fn task_uring<'a>(&'a self, io: &'a Uring, run: &'a Run, index: u32) -> TaskFuture<'a> {
+        Box::pin(self.task(io, run, index))
+    }
+    fn setup(&self, run: &Run) -> io::Result<()> {
+        UserWorkload::setup(self, run)
+    }
+    fn verify(&self, run: &Run, count_sum: u64) -> RunCheck {
+        UserWorkload::verify(self, run, count_sum)
+    }
+    fn keeps_evidence(&self) -> bool {
+        UserWorkload::keeps_evidence(self)
+    }
+    fn check_task(&self, run: &Run, index: u32, evidence: &Evidence) -> Result<(), String> {
+        UserWorkload::check_task(self, run, index, evidence)
+    }
+    fn inputs(&self, run: &Run) -> Vec<PathBuf> {
+        UserWorkload::inputs(self, run)
+    }
+}

@@ -1,0 +1,246 @@
+//! The library API end to end: the `load-parse` example (a user's binary
+//! built on `iolab::lab::Lab`) run under every strategy on a tiny corpus,
+//! its rows verified, its worker processes being the example itself, its
+//! refusals one line, and its run folder rendered as a report.
+//!
+//! The example binary is built by `cargo test` (which builds every
+//! example); a targeted run needs `cargo build --release --example
+//! load-parse` first, and says so.
+
+mod util;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use iolab::results::Status;
+use util::{stderr, text, Lab, TINY_RUN};
+
+/// The example binary, beside the `iolab` binary of this build.
+fn example() -> PathBuf {
+    let iolab = PathBuf::from(env!("CARGO_BIN_EXE_iolab"));
+    let exe = iolab
+        .parent()
+        .expect("target dir")
+        .join("examples")
+        .join("load-parse");
+    assert!(
+        exe.is_file(),
+        "{} is missing: build it with `cargo build --release --example load-parse` (cargo test builds it)",
+        exe.display()
+    );
+    exe
+}
+
+/// The example's `run` on the tiny corpus in `lab`, with `extra` flags.
+fn example_run(lab: &Lab, extra: &[&str]) -> Output {
+    Command::new(example())
+        .current_dir(lab.path())
+        .env("IOLAB_DATA_DIR", lab.data())
+        .args(TINY_RUN)
+        .arg("--out")
+        .arg(lab.results())
+        .args(extra)
+        .output()
+        .expect("run the example")
+}
+
+/// `load-parse` run by the example on the tiny corpus, with `extra` flags.
+fn load_parse(lab: &Lab, extra: &[&str]) -> Output {
+    let mut args = vec!["--workload", "load-parse"];
+    args.extend_from_slice(extra);
+    example_run(lab, &args)
+}
+
+#[test]
+fn load_parse_runs_verified_under_the_thread_process_and_tokio_strategies() {
+    let lab = Lab::new();
+    let o = load_parse(
+        &lab,
+        &[
+            "--strategy",
+            "threads,processes,nested,tokio",
+            "--workers",
+            "2",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let run = lab.only_run();
+    let mut strategies: Vec<&str> = run.rows.iter().map(|r| r.strategy.as_str()).collect();
+    strategies.sort_unstable();
+    strategies.dedup();
+    // The sequential baseline is added as for any workload; processes and
+    // nested ran their tasks in worker processes of the example binary
+    // (the iolab binary has no load-parse: its workers would fail).
+    assert_eq!(
+        strategies,
+        ["nested", "processes", "sequential", "threads", "tokio"]
+    );
+    for row in &run.rows {
+        assert_eq!(row.workload, "load-parse");
+        assert_eq!(row.variant, "std");
+        assert!(
+            row.verified,
+            "{} not verified: {}",
+            row.scenario_id, row.detail
+        );
+        assert_eq!(row.tasks, 40, "{}", row.scenario_id);
+        assert!(row.detail.contains("sum of the integers"), "{}", row.detail);
+    }
+
+    // The report renders from the run folder (with the example's binary,
+    // and with plain iolab: the folder alone is enough).
+    for binary in [example(), PathBuf::from(env!("CARGO_BIN_EXE_iolab"))] {
+        let out = lab.path().join(format!(
+            "reports-{}",
+            binary.file_name().unwrap().to_string_lossy()
+        ));
+        let o = Command::new(binary)
+            .arg("report")
+            .arg(&run.dir)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+        let index = PathBuf::from(String::from_utf8_lossy(&o.stdout).trim());
+        let html = std::fs::read_to_string(&index).unwrap();
+        assert!(html.contains("load-parse"), "the report names the workload");
+    }
+}
+
+#[test]
+fn the_io_variant_runs_on_the_seam_and_io_uring_refuses_blocking_calls_in_one_line() {
+    let lab = Lab::new();
+    // The default variant makes blocking calls: io_uring refuses it before
+    // anything runs, with the reason from the description's capabilities.
+    let o = load_parse(&lab, &["--strategy", "io_uring", "--workers", "2"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("io_uring cannot run load-parse std") && err.contains("blocking calls"),
+        "{err}"
+    );
+    assert_eq!(lab.run_count(), 0, "nothing was created");
+
+    // The variant written against the Io seam runs on the ring (or is
+    // recorded unavailable where the kernel refuses io_uring) and on
+    // tokio's blocking pool one call at a time.
+    let o = load_parse(
+        &lab,
+        &[
+            "--variant",
+            "io",
+            "--read-size",
+            "8KiB",
+            "--strategy",
+            "io_uring,tokio",
+            "--workers",
+            "3",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let run = lab.only_run();
+    assert_eq!(run.rows.len(), 6, "3 scenarios × 2 repetitions");
+    for row in &run.rows {
+        assert_eq!(row.variant, "io,read_size=8KiB", "the knob is in the label");
+        let unavailable = row.strategy == "io_uring" && row.status == Status::Unavailable;
+        if unavailable {
+            eprintln!("io_uring unavailable here: {}", row.detail);
+        } else {
+            assert!(row.verified, "{}: {}", row.scenario_id, row.detail);
+        }
+    }
+}
+
+#[test]
+fn an_experiment_file_names_the_user_workload_like_any_other() {
+    let lab = Lab::new();
+    let file = lab.path().join("load-parse.toml");
+    std::fs::write(
+        &file,
+        "description = \"load-parse from a file\"\n[[grid]]\nworkload = [\"load-parse\"]\n\
+         variant = [\"std\", \"io\"]\nstrategy = [\"processes\"]\nworkers = [2]\n",
+    )
+    .unwrap();
+    let o = Command::new(example())
+        .current_dir(lab.path())
+        .env("IOLAB_DATA_DIR", lab.data())
+        .args(TINY_RUN)
+        .arg(&file)
+        .arg("--out")
+        .arg(lab.results())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let run = lab.only_run();
+    let mut variants: Vec<(&str, &str)> = run
+        .rows
+        .iter()
+        .map(|r| (r.variant.as_str(), r.strategy.as_str()))
+        .collect();
+    variants.sort_unstable();
+    variants.dedup();
+    assert_eq!(
+        variants,
+        [
+            ("io,read_size=64KiB", "processes"),
+            ("io,read_size=64KiB", "sequential"),
+            ("std", "processes"),
+            ("std", "sequential")
+        ]
+    );
+    assert!(run.rows.iter().all(|r| r.verified), "every row verified");
+}
+
+#[test]
+fn names_variants_and_workers_are_checked_before_anything_runs() {
+    let lab = Lab::new();
+    let o = load_parse(&lab, &["--variant", "mmap"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("mmap") && err.contains("not a variant of load-parse; allowed: std, io"),
+        "{err}"
+    );
+    // iolab itself has no load-parse, and says which workloads it has.
+    let o = lab
+        .iolab()
+        .args(TINY_RUN)
+        .args(["--workload", "load-parse"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(stderr(&o).contains("allowed: read, write"), "{}", text(&o));
+    // The example's help lists its workload beside iolab's, and its knob
+    // as a flag with the description's help, default and range.
+    let o = Command::new(example())
+        .args(["run", "--help"])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let help = String::from_utf8_lossy(&o.stdout);
+    assert!(help.contains("noop, load-parse"), "{help}");
+    assert!(
+        help.contains("--read-size")
+            && help.contains("load-parse io: bytes per read [default: 64KiB]"),
+        "{help}"
+    );
+    // A knob value out of its range: one line naming the flag and the range.
+    let o = load_parse(&lab, &["--variant", "io", "--read-size", "5000"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("--read-size") && err.contains("allowed 4KiB to 16MiB, a multiple of 4096"),
+        "{err}"
+    );
+    // A knob of the user's workload given to a built-in one.
+    let o = example_run(&lab, &["--workload", "read", "--read-size", "8KiB"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        stderr(&o).contains("--read-size is a knob of another workload"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(lab.run_count(), 0);
+}
