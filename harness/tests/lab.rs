@@ -244,3 +244,29 @@ fn names_variants_and_workers_are_checked_before_anything_runs() {
     );
     assert_eq!(lab.run_count(), 0);
 }
+
+#[test]
+fn the_readme_example_is_the_compiled_doc_example() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let docs = std::fs::read_to_string(root.join("harness/src/lab/mod.rs")).unwrap();
+    let start = docs.find("//! ```no_run\n").expect("the doc example") + "//! ```no_run\n".len();
+    let end = start + docs[start..].find("//! ```\n").expect("its end");
+    let compiled: Vec<&str> = docs[start..end]
+        .lines()
+        .map(|l| {
+            l.strip_prefix("//! ")
+                .unwrap_or(l.trim_start_matches("//!"))
+        })
+        .collect();
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let section = &readme[readme
+        .find("## Your own workload")
+        .expect("the README section")..];
+    let start = section.find("```rust\n").expect("its code") + "```rust\n".len();
+    let end = start + section[start..].find("```\n").expect("its end");
+    let shown: Vec<&str> = section[start..end].lines().collect();
+    assert_eq!(
+        shown, compiled,
+        "the README's example differs from the doc example of harness/src/lab/mod.rs (compiled by cargo test); copy it over"
+    );
+}
