@@ -220,9 +220,9 @@ pub struct RunArgs {
     /// Buffer sizes (comma-separated).
     #[arg(long, value_delimiter = ',', help = help::knob("buffer", "Buffer sizes (comma-separated)"))]
     pub buffer: Vec<String>,
-    /// fsync each written file.
-    #[arg(long, help = help::knob("fsync", "Switch on"))]
-    pub fsync: bool,
+    /// Durability of written files (comma-separated): none, end-sync, each.
+    #[arg(long, value_delimiter = ',', help = help::knob("durability", "Durability (comma-separated)"))]
+    pub durability: Vec<String>,
     /// Lines to append.
     #[arg(long, help = help::knob("append_lines", "Lines"))]
     pub append_lines: Option<u32>,
@@ -297,7 +297,7 @@ const RUN_PLAN_FLAGS: [&str; 27] = [
     "cache",
     "chunk",
     "buffer",
-    "fsync",
+    "durability",
     "append_lines",
     "segments",
     "reads",

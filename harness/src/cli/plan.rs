@@ -170,6 +170,7 @@ fn grid_size(args: &RunArgs) -> Result<u64, ConfigError> {
             ("variant", len(args.variant.len())),
             ("chunk", len(args.chunk.len())),
             ("buffer", len(args.buffer.len())),
+            ("durability", len(args.durability.len())),
             ("strategy", len(args.strategy.len())),
             ("workers", len(args.workers.len())),
             ("threads", len(args.threads.len())),
@@ -374,13 +375,26 @@ fn sizes(key: &str, list: &[String]) -> Result<Vec<Option<KnobValue>>, ConfigErr
         .collect()
 }
 
+/// A choice flag's names, each checked against its descriptions (`None`
+/// alone when not given).
+fn choices(key: &str, list: &[String]) -> Result<Vec<Option<KnobValue>>, ConfigError> {
+    if list.is_empty() {
+        return Ok(vec![None]);
+    }
+    list.iter()
+        .map(|name| {
+            for knob in descs_of(key) {
+                knob.check_choice(name)?;
+            }
+            Ok(Some(KnobValue::Text(name.clone())))
+        })
+        .collect()
+}
+
 /// The single-valued workload knobs given as flags. The flag names are
 /// the knob keys (`--append-lines` is `append_lines`).
 fn workload_knobs(args: &RunArgs) -> Result<KnobValues, ConfigError> {
     let mut knobs = KnobValues::seeded(args.measure.seed);
-    if args.fsync {
-        knobs.set("fsync", KnobValue::Switch(true));
-    }
     let counts = [
         ("append_lines", args.append_lines),
         ("segments", args.segments),
@@ -405,6 +419,7 @@ fn workload_knobs(args: &RunArgs) -> Result<KnobValues, ConfigError> {
 fn workloads(args: &RunArgs) -> Result<Vec<Workload>, ConfigError> {
     let chunks = sizes("chunk", &args.chunk)?;
     let buffers = sizes("buffer", &args.buffer)?;
+    let durabilities = choices("durability", &args.durability)?;
     let variants: Vec<Option<&str>> = if args.variant.is_empty() {
         vec![None]
     } else {
@@ -416,15 +431,22 @@ fn workloads(args: &RunArgs) -> Result<Vec<Workload>, ConfigError> {
         for variant in &variants {
             for chunk in &chunks {
                 for buffer in &buffers {
-                    let mut knobs = base.clone();
-                    for (key, value) in [("chunk", chunk), ("buffer", buffer)] {
-                        if let Some(v) = value {
-                            knobs.set(key, v.clone());
+                    for durability in &durabilities {
+                        let mut knobs = base.clone();
+                        let given = [
+                            ("chunk", chunk),
+                            ("buffer", buffer),
+                            ("durability", durability),
+                        ];
+                        for (key, value) in given {
+                            if let Some(v) = value {
+                                knobs.set(key, v.clone());
+                            }
                         }
-                    }
-                    let w = workload::build(name, *variant, &knobs)?;
-                    if !out.contains(&w) {
-                        out.push(w);
+                        let w = workload::build(name, *variant, &knobs)?;
+                        if !out.contains(&w) {
+                            out.push(w);
+                        }
                     }
                 }
             }

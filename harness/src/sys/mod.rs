@@ -20,6 +20,7 @@ pub mod platform;
 pub mod program;
 pub mod signals;
 pub mod stat;
+pub mod sync;
 pub mod uring;
 pub mod usage;
 
