@@ -249,6 +249,12 @@ pub struct RunArgs {
     /// (atomic-save under processes or nested: the crash experiment).
     #[arg(long, value_name = "PCT")]
     pub kill_at: Option<u32>,
+    /// What state of the scratch filesystem each repetition starts from (comma-separated: each policy is a scenario of its own) [default: rotate].
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub scratch_policy: Vec<crate::corpus::ScratchPolicy>,
+    /// Before each repetition, create N empty files in the scratch folder, settle, then delete them just before the timed region (variant `+after-delete-N`): the cost of creating files right after a deletion, measured directly.
+    #[arg(long, value_name = "N")]
+    pub after_deleting: Option<u32>,
     /// Do not add the sequential baseline when it is missing.
     #[arg(long)]
     pub no_baseline: bool,
@@ -284,7 +290,7 @@ const SHARED_PLAN_FLAGS: [&str; 12] = [
 ];
 
 /// Flags of `run` alone that shape a plan, refused beside `--resume`.
-const RUN_PLAN_FLAGS: [&str; 27] = [
+const RUN_PLAN_FLAGS: [&str; 29] = [
     "experiments",
     "workload",
     "variant",
@@ -306,6 +312,8 @@ const RUN_PLAN_FLAGS: [&str; 27] = [
     "files_per_task",
     "first_files",
     "kill_at",
+    "scratch_policy",
+    "after_deleting",
     "no_baseline",
     "dir",
     "files",

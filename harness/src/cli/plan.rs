@@ -113,14 +113,25 @@ pub fn build_plan(args: &RunArgs) -> Result<Plan, ConfigError> {
     grid_size(args)?;
     let workloads = workloads(args)?;
     let strategies = strategies(args)?;
+    let policies = if args.scratch_policy.is_empty() {
+        vec![crate::corpus::ScratchPolicy::default()]
+    } else {
+        args.scratch_policy.clone()
+    };
     let mut scenarios = Vec::new();
     for w in &workloads {
         for s in &strategies {
             if let Some(why) = s.incompatibility(w) {
                 return Err(ConfigError::Meaningless(why));
             }
-            for cache in &args.cache {
-                let mut scenario = Scenario::new("cli", w.clone(), s.clone(), *cache);
+            for (cache, policy) in args
+                .cache
+                .iter()
+                .flat_map(|c| policies.iter().map(move |p| (c, p)))
+            {
+                let mut scenario = Scenario::new("cli", w.clone(), s.clone(), *cache)
+                    .with_scratch(*policy, args.after_deleting)
+                    .map_err(ConfigError::Meaningless)?;
                 if let Some(n) = args.first_files {
                     scenario = scenario
                         .on_first_files(n)
@@ -175,6 +186,7 @@ fn grid_size(args: &RunArgs) -> Result<u64, ConfigError> {
             ("workers", len(args.workers.len())),
             ("threads", len(args.threads.len())),
             ("cache", len(args.cache.len())),
+            ("scratch-policy", len(args.scratch_policy.len())),
         ],
     )?)
 }

@@ -16,6 +16,7 @@ pub mod cache;
 pub mod device;
 pub mod kernel;
 pub mod memory;
+pub mod mount;
 pub mod platform;
 pub mod program;
 pub mod signals;
