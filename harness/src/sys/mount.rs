@@ -20,21 +20,18 @@ pub fn may_mount() -> bool {
     rustix::process::geteuid().is_root()
 }
 
-/// Whether the ext4 filesystem on `device` has a journal, from
-/// `tune2fs -l` (`None` when it cannot be read).
+/// Whether the ext4 filesystem on `device` (`/dev/vda`) has a journal:
+/// a journaled filesystem has its jbd2 entry `/proc/fs/jbd2/<dev>-<n>`
+/// (`None` when that folder cannot be read).
 pub fn ext4_has_journal(device: &str) -> Option<bool> {
-    let tune2fs = super::program::find("tune2fs")?;
-    let out = Command::new(tune2fs)
-        .args(["-l", device])
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let features = text
-        .lines()
-        .find_map(|l| l.strip_prefix("Filesystem features:"))?;
-    Some(features.split_whitespace().any(|f| f == "has_journal"))
+    let name = Path::new(device).file_name()?.to_str()?.to_string();
+    let entries = std::fs::read_dir("/proc/fs/jbd2").ok()?;
+    let prefix = format!("{name}-");
+    Some(entries.flatten().any(|e| {
+        e.file_name()
+            .to_str()
+            .is_some_and(|n| n.starts_with(&prefix))
+    }))
 }
 
 /// Format the file `image` as a filesystem of type `fstype` with the extra
