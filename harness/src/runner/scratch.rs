@@ -188,6 +188,8 @@ struct FreshFs {
     root: Dir,
     name: String,
     mounted: bool,
+    /// Unmounted and removed: nothing left for `Drop`.
+    removed: bool,
 }
 
 impl FreshFs {
@@ -213,6 +215,7 @@ impl FreshFs {
             root,
             name,
             mounted: false,
+            removed: false,
         };
         let image = fs
             .root
@@ -249,12 +252,16 @@ impl FreshFs {
     }
 
     fn teardown(&mut self) -> anyhow::Result<()> {
+        if self.removed {
+            return Ok(());
+        }
         if self.mounted {
             sys::mount::unmount(&self.mount_path())?;
             self.mounted = false;
         }
         self.root.remove_empty_dir(&self.name)?;
         self.root.remove_file(self.image_name())?;
+        self.removed = true;
         Ok(())
     }
 }
