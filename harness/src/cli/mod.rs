@@ -249,7 +249,7 @@ pub struct RunArgs {
     /// (atomic-save under processes or nested: the crash experiment).
     #[arg(long, value_name = "PCT")]
     pub kill_at: Option<u32>,
-    /// What state of the scratch filesystem each repetition starts from (comma-separated: each policy is a scenario of its own) [default: rotate].
+    /// What state of the scratch filesystem each repetition starts from (comma-separated: each policy is a scenario of its own) [default: fresh-fs, falling back to rotate where it cannot work].
     #[arg(long, value_enum, value_delimiter = ',')]
     pub scratch_policy: Vec<crate::corpus::ScratchPolicy>,
     /// Before each repetition, create N empty files in the scratch folder, settle, then delete them just before the timed region (variant `+after-delete-N`): the cost of creating files right after a deletion, measured directly.

@@ -60,7 +60,8 @@ pub use render::{
     LargeInfo, GENERATOR_VERSION, LARGE_BLOCK_BYTES,
 };
 pub use scratch::{
-    clean_scratch, reset_scratch, Scratch, ScratchPolicy, ScratchReport, SCRATCH_PREFIX,
+    clean_scratch, reset_scratch, Scratch, ScratchPolicy, ScratchReport, FRESH_FS_PREFIX,
+    SCRATCH_PREFIX,
 };
 pub use spec::{
     file_name, CorpusSpec, Scale, LARGE_FILE_NAME, MAX_CORPUS_BYTES, MAX_FILES, MAX_FILE_BYTES,

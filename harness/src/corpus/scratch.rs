@@ -65,9 +65,10 @@ impl ScratchPolicy {
 
 impl Default for ScratchPolicy {
     /// The policy measured to keep repetitions most independent here (see
-    /// the README, "Scratch policy").
+    /// the README, "Durability and the scratch policy"); where it cannot
+    /// work (not root) a repetition falls back to `rotate` and says so.
     fn default() -> Self {
-        ScratchPolicy::Rotate
+        ScratchPolicy::FreshFs
     }
 }
 
@@ -179,10 +180,31 @@ pub fn reset_scratch(path: &Path) -> Result<(), CorpusError> {
     }
 }
 
+/// Name prefix of the loop-mounted filesystems of the `fresh-fs` policy
+/// inside a scratch folder (`runner::scratch` makes them).
+pub const FRESH_FS_PREFIX: &str = "fresh-fs-";
+
 fn remove(parent: &Dir, dir: &Dir, name: &str) -> Result<(), CorpusError> {
+    unmount_fresh_fs(dir)?;
     dir.clear(&[Marker::Scratch.file_name()])?;
     dir.remove_file(Marker::Scratch.file_name())?;
     parent.remove_empty_dir(name)?;
+    Ok(())
+}
+
+/// Unmount the `fresh-fs-<n>` filesystems a run killed outright left
+/// mounted in its scratch folder (only those names, only where the folder
+/// is a mount point: on another device than the scratch folder).
+fn unmount_fresh_fs(dir: &Dir) -> Result<(), CorpusError> {
+    let dev = dir.id()?.dev;
+    for (entry, kind) in dir.entries()? {
+        let ours = entry.to_str().is_some_and(|n| n.starts_with(FRESH_FS_PREFIX));
+        if ours && kind == Kind::Dir && dir.open_dir(&entry)?.id()?.dev != dev {
+            let path = dir.child_path(&entry);
+            crate::sys::mount::unmount(&path)
+                .map_err(|e| CorpusError::io("unmounting", path.clone(), e))?;
+        }
+    }
     Ok(())
 }
 

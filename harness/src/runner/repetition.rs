@@ -5,7 +5,7 @@ use anyhow::Context;
 use indicatif::ProgressBar;
 
 use crate::clients::{Clients, SyncPoint};
-use crate::corpus::{self, Corpus};
+use crate::corpus::Corpus;
 use crate::experiment::layout::ClientOptions;
 use crate::experiment::{Plan, Scenario, Slot};
 use crate::measure::{cache, latency, quiet};
@@ -15,7 +15,7 @@ use crate::results::{Row, SeriesPoint, Status};
 use crate::strategy::{self, Execution, StrategyError};
 use crate::workload::{RunCheck, TaskContext};
 
-use super::scratch::{self, RepScratch, ScratchError};
+use super::scratch::{self, RepScratch};
 
 /// Run one repetition and describe it as a row, with its throughput per
 /// interval (empty when it did not run or ran as one external command). With several ranks, every
@@ -88,10 +88,8 @@ pub(super) fn run(
     let kill_after = scenario
         .kill_at_pct
         .map(|pct| (workload.tasks(ctx) as u64 * u64::from(pct) / 100) as u32);
-    let unavailable = prep
-        .unavailable
-        .clone()
-        .or_else(|| workload.unavailable(ctx))
+    let unavailable = workload
+        .unavailable(ctx)
         .or_else(|| layout.unsupported(&scenario.strategy, clients.size()));
     let called = sync.elapsed().as_secs_f64();
     let result = match unavailable {
@@ -121,15 +119,15 @@ pub(super) fn run(
     if let Some(w) = warning {
         row.detail = format!("{}; warning: {w}", row.detail);
     }
-    if let Some(rep) = prep.rep {
-        if let Some(note) = &rep.note {
-            row.detail = format!("{}; {note}", row.detail);
-        }
-        match rep.finish(plan.settle) {
-            Err(e) if clients.size() == 1 => return Err(e),
-            Err(e) => row.detail = format!("{}; scratch clean-up failed: {e:#}", row.detail),
-            Ok(()) => {}
-        }
+    let rep = prep.rep;
+    row.scratch_policy = rep.used.to_string();
+    if let Some(note) = &rep.note {
+        row.detail = format!("{}; {note}", row.detail);
+    }
+    match rep.finish(plan.settle) {
+        Err(e) if clients.size() == 1 => return Err(e),
+        Err(e) => row.detail = format!("{}; scratch clean-up failed: {e:#}", row.detail),
+        Ok(()) => {}
     }
     Ok((row, series))
 }
@@ -166,36 +164,22 @@ fn check_run(
 
 /// The repetition's scratch folder, made by the scenario's policy.
 struct Prepared {
-    /// The folder and what is left to do after the repetition (`None`
-    /// when the policy is unavailable here).
-    rep: Option<RepScratch>,
-    /// Why the policy cannot run here: the row is `unavailable`.
-    unavailable: Option<String>,
+    /// The folder and what is left to do after the repetition.
+    rep: RepScratch,
     /// The files of `--after-deleting`, to delete just before timing.
     doomed: Option<scratch::Doomed>,
 }
 
 /// Make the repetition's scratch folder by the scenario's policy (and
 /// point `ctx` at it), lay out the workload's scratch files and the files
-/// of `--after-deleting`. A policy unavailable here leaves the run's
-/// folder emptied and says why, so every rank still passes its barriers.
+/// of `--after-deleting`.
 fn prepare_scratch(
     scenario: &Scenario,
     ctx: &mut TaskContext,
     corpus: &Corpus,
 ) -> anyhow::Result<Prepared> {
-    let rep = match scratch::prepare(scenario.scratch, &ctx.scratch, corpus) {
-        Ok(rep) => rep,
-        Err(ScratchError::Unavailable(why)) => {
-            corpus::reset_scratch(&ctx.scratch)?;
-            return Ok(Prepared {
-                rep: None,
-                unavailable: Some(why),
-                doomed: None,
-            });
-        }
-        Err(ScratchError::Failed(e)) => return Err(e),
-    };
+    let writes = !scenario.workload.kind().desc().writes.is_empty();
+    let rep = scratch::prepare(scenario.scratch, writes, &ctx.scratch, corpus)?;
     ctx.scratch = rep.dir().to_path_buf();
     scenario
         .workload
@@ -206,11 +190,7 @@ fn prepare_scratch(
         .map(|n| scratch::doomed(&ctx.scratch, n))
         .transpose()
         .context("creating the files of --after-deleting")?;
-    Ok(Prepared {
-        rep: Some(rep),
-        unavailable: None,
-        doomed,
-    })
+    Ok(Prepared { rep, doomed })
 }
 
 fn base_row(scenario: &Scenario, slot: Slot, order: u32, run_id: String) -> Row {

@@ -30,14 +30,14 @@ static NEXT: AtomicU64 = AtomicU64::new(0);
 /// Name prefix of the rotate policy's folders.
 const ROTATE_PREFIX: &str = "rotate-";
 /// Name prefix of the fresh-fs policy's mount points and images.
-const FRESH_PREFIX: &str = "fresh-fs-";
+const FRESH_PREFIX: &str = corpus::FRESH_FS_PREFIX;
 /// Room kept free on the data folder's filesystem before rotating.
 const RESERVE_BYTES: u64 = 1 << 30;
 
 /// Why a repetition's scratch folder could not be made.
 #[derive(Debug)]
-pub(super) enum ScratchError {
-    /// The policy cannot work here (recorded as `unavailable`).
+enum ScratchError {
+    /// The policy cannot work here (`fresh-fs` then falls back to `rotate`).
     Unavailable(String),
     /// Something broke.
     Failed(anyhow::Error),
@@ -54,6 +54,9 @@ impl From<anyhow::Error> for ScratchError {
 pub(super) struct RepScratch {
     dir: PathBuf,
     after: After,
+    /// The policy it was made by (`rotate` where `fresh-fs` was asked for
+    /// and cannot work here).
+    pub used: ScratchPolicy,
     /// What the policy did that the row should say (older rotated folders
     /// removed for room).
     pub note: Option<String>,
@@ -95,36 +98,58 @@ impl RepScratch {
 /// Make the scratch folder of one repetition under `root` (the run's
 /// scratch folder) by `policy`, sized for `corpus`.
 ///
+/// `fresh-fs` where it cannot work (not root, a filesystem iolab does not
+/// format, `mkfs` or `mount` refusing) falls back to `rotate`, and the
+/// note says why. `writes` false (a workload that writes no files): the
+/// run's folder, emptied, whatever the policy.
+///
 /// # Errors
-/// [`ScratchError::Unavailable`] for `fresh-fs` where it cannot work (not
-/// root, a filesystem iolab does not format, `mkfs` or `mount` refusing);
-/// [`ScratchError::Failed`] when a folder cannot be emptied or made.
+/// A folder that cannot be emptied or made, an image that cannot be
+/// created.
 pub(super) fn prepare(
     policy: ScratchPolicy,
+    writes: bool,
     root: &Path,
     corpus: &Corpus,
-) -> Result<RepScratch, ScratchError> {
+) -> anyhow::Result<RepScratch> {
     let shared = |after| RepScratch {
         dir: root.to_path_buf(),
         after,
+        used: policy,
         note: None,
     };
+    if !writes {
+        corpus::reset_scratch(root)?;
+        return Ok(shared(After::Nothing));
+    }
     match policy {
         ScratchPolicy::DeleteBefore => {
-            corpus::reset_scratch(root).map_err(anyhow::Error::from)?;
+            corpus::reset_scratch(root)?;
             Ok(shared(After::Nothing))
         }
         ScratchPolicy::DeleteAfter => {
             // Empty already unless an earlier repetition broke midway.
-            corpus::reset_scratch(root).map_err(anyhow::Error::from)?;
+            corpus::reset_scratch(root)?;
             Ok(shared(After::Clear(root.to_path_buf())))
         }
         ScratchPolicy::Rotate => rotate(root, needed_bytes(corpus)),
-        ScratchPolicy::FreshFs => FreshFs::make(root, needed_bytes(corpus)).map(|fs| RepScratch {
-            dir: fs.mount_path(),
-            after: After::Unmount(fs),
-            note: None,
-        }),
+        ScratchPolicy::FreshFs => match FreshFs::make(root, needed_bytes(corpus)) {
+            Ok(fs) => Ok(RepScratch {
+                dir: fs.mount_path(),
+                after: After::Unmount(fs),
+                used: policy,
+                note: None,
+            }),
+            Err(ScratchError::Unavailable(why)) => {
+                let mut rep = rotate(root, needed_bytes(corpus))?;
+                rep.note = Some(match rep.note {
+                    Some(n) => format!("{why}; used rotate ({n})"),
+                    None => format!("{why}; used rotate"),
+                });
+                Ok(rep)
+            }
+            Err(ScratchError::Failed(e)) => Err(e),
+        },
     }
 }
 
@@ -143,8 +168,8 @@ fn needed_bytes(corpus: &Corpus) -> u64 {
 
 /// A fresh `rotate-<n>` folder; when the filesystem is short of room,
 /// the earlier ones are removed first (and the note says so).
-fn rotate(root: &Path, needed: u64) -> Result<RepScratch, ScratchError> {
-    let dir = Dir::open(root).map_err(anyhow::Error::from)?;
+fn rotate(root: &Path, needed: u64) -> anyhow::Result<RepScratch> {
+    let dir = Dir::open(root)?;
     let free = rustix::fs::statvfs(root)
         .map(|s| s.f_bavail.saturating_mul(s.f_frsize))
         .unwrap_or(u64::MAX);
@@ -157,10 +182,11 @@ fn rotate(root: &Path, needed: u64) -> Result<RepScratch, ScratchError> {
         ));
     }
     let name = format!("{ROTATE_PREFIX}{}", NEXT.fetch_add(1, Ordering::Relaxed));
-    dir.create_dir(&name).map_err(anyhow::Error::from)?;
+    dir.create_dir(&name)?;
     Ok(RepScratch {
         dir: root.join(name),
         after: After::Nothing,
+        used: ScratchPolicy::Rotate,
         note,
     })
 }
