@@ -13,17 +13,18 @@ use std::time::{Duration, Instant};
 
 use iolab::results::Status;
 use rustix::process::{kill_process, Pid, Signal};
-use util::{stderr, text, Lab};
+use util::{scratch_left, stderr, text, Lab};
 
-/// The scratch folders (`scratch-*`) left in the lab's data folder.
-fn scratch_left(data: &Path) -> Vec<String> {
-    std::fs::read_dir(data)
-        .map(|d| {
-            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .filter(|n| n.starts_with("scratch"))
-                .collect()
-        })
-        .unwrap_or_default()
+/// The row ran to the end and its data verified.
+fn assert_verified(row: &iolab::results::Row) {
+    assert_eq!(
+        row.status,
+        Status::Ok,
+        "{}: {}",
+        row.scenario_id,
+        row.detail
+    );
+    assert!(row.verified, "{}: {}", row.scenario_id, row.detail);
 }
 
 /// Mount points under `dir` (from `/proc/self/mounts`).
@@ -70,14 +71,7 @@ fn every_durability_runs_verifies_and_is_recorded() {
     let run = lab.only_run();
     let mut seen = std::collections::BTreeSet::new();
     for row in &run.rows {
-        assert_eq!(
-            row.status,
-            Status::Ok,
-            "{}: {}",
-            row.scenario_id,
-            row.detail
-        );
-        assert!(row.verified, "{}: {}", row.scenario_id, row.detail);
+        assert_verified(row);
         let labelled = match row.durability.as_str() {
             "none" => !row.variant.contains("sync") || row.variant.starts_with("rename-fsync"),
             "end-sync" => row.variant.contains(",end-sync"),
@@ -124,14 +118,7 @@ fn each_and_end_sync_hold_for_the_kernel_copy_and_the_unsynced_saves() {
     for run in &dirs {
         assert!(!run.rows.is_empty());
         for row in &run.rows {
-            assert_eq!(
-                row.status,
-                Status::Ok,
-                "{}: {}",
-                row.scenario_id,
-                row.detail
-            );
-            assert!(row.verified, "{}: {}", row.scenario_id, row.detail);
+            assert_verified(row);
             assert!(
                 ["each", "end-sync"].contains(&row.durability.as_str()),
                 "{}: {}",
@@ -225,14 +212,7 @@ fn every_scratch_policy_runs_and_leaves_nothing_behind() {
             assert_eq!(row.scratch_policy, "rotate", "{}", row.detail);
             eprintln!("skipped fresh-fs: {}", row.detail);
         }
-        assert_eq!(
-            row.status,
-            Status::Ok,
-            "{}: {}",
-            row.scenario_id,
-            row.detail
-        );
-        assert!(row.verified, "{}: {}", row.scenario_id, row.detail);
+        assert_verified(row);
         assert!(row.variant.contains("+after-delete-25"), "{}", row.variant);
         policies.insert(row.scratch_policy.clone());
     }

@@ -198,7 +198,9 @@ fn remove(parent: &Dir, dir: &Dir, name: &str) -> Result<(), CorpusError> {
 fn unmount_fresh_fs(dir: &Dir) -> Result<(), CorpusError> {
     let dev = dir.id()?.dev;
     for (entry, kind) in dir.entries()? {
-        let ours = entry.to_str().is_some_and(|n| n.starts_with(FRESH_FS_PREFIX));
+        let ours = entry
+            .to_str()
+            .is_some_and(|n| n.starts_with(FRESH_FS_PREFIX));
         if ours && kind == Kind::Dir && dir.open_dir(&entry)?.id()?.dev != dev {
             let path = dir.child_path(&entry);
             crate::sys::mount::unmount(&path)

@@ -27,8 +27,10 @@ pub(super) const KNOB: KnobDesc = KnobDesc {
     variants: &[],
 };
 
-/// What must be on disk when the timed region closes.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// What must be on disk when the timed region closes. Serialized by its
+/// name; read back from its name or, in plans recorded before the axis
+/// (write's `fsync` switch), from `true` (each) or `false` (none).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Durability {
     /// Page cache only: the data may still be dirty in memory (the
@@ -99,6 +101,30 @@ impl Durability {
         let synced = io.sync_all(&file).await;
         let closed = io.close(file).await;
         synced.and(closed)
+    }
+}
+
+impl<'de> Deserialize<'de> for Durability {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Durability, D::Error> {
+        /// The two forms a recorded plan may hold.
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Recorded {
+            Name(String),
+            Fsync(bool),
+        }
+        match Recorded::deserialize(d)? {
+            Recorded::Fsync(true) => Ok(Durability::Each),
+            Recorded::Fsync(false) => Ok(Durability::None),
+            Recorded::Name(name) => match name.as_str() {
+                "none" => Ok(Durability::None),
+                "end-sync" => Ok(Durability::EndSync),
+                "each" => Ok(Durability::Each),
+                other => Err(serde::de::Error::custom(format!(
+                    "durability {other:?}: allowed none, end-sync, each"
+                ))),
+            },
+        }
     }
 }
 

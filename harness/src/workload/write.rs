@@ -37,7 +37,9 @@ const CHUNK: KnobDesc = KnobDesc {
 #[serde(deny_unknown_fields)]
 pub struct WriteSpec {
     /// What must be on disk when the timed region closes. Default: none.
-    #[serde(default)]
+    /// (Plans recorded before the axis hold write's `fsync` switch: read
+    /// as `each` or `none`.)
+    #[serde(default, alias = "fsync")]
     pub durability: Durability,
     /// Write in pieces of this many bytes; `None` writes the file in one call. Default: None.
     pub chunk: Option<usize>,
