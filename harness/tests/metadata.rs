@@ -5,7 +5,6 @@
 
 mod util;
 
-use std::path::Path;
 
 use util::{scratch_left, stderr, text, Lab};
 
