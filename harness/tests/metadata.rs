@@ -5,7 +5,6 @@
 
 mod util;
 
-
 use util::{scratch_left, stderr, text, Lab};
 
 #[test]
