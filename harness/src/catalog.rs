@@ -24,6 +24,7 @@ fn flag(k: &KnobDesc) -> String {
         KnobKind::Count { .. } => " N",
         KnobKind::Switch => "",
         KnobKind::Text => " TEXT",
+        KnobKind::Choice(_) => " NAME",
     };
     format!("{}{value}", k.flag())
 }

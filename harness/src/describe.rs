@@ -63,6 +63,8 @@ pub enum KnobKind {
     Switch,
     /// Free text (a pattern, a command template).
     Text,
+    /// One of a fixed list of names (`none`, `end-sync`, `each`).
+    Choice(&'static [&'static str]),
 }
 
 /// One knob of a workload or strategy.
@@ -187,7 +189,7 @@ impl KnobDesc {
                 multiple_of,
             } => (min..=max).contains(&value) && value.is_multiple_of(multiple_of.max(1)),
             KnobKind::Count { min, max } => (min..=max).contains(&value),
-            KnobKind::Switch | KnobKind::Text => true,
+            KnobKind::Switch | KnobKind::Text | KnobKind::Choice(_) => true,
         };
         if ok {
             Ok(value)
@@ -219,6 +221,7 @@ impl fmt::Display for KnobKind {
             KnobKind::Count { min, max } => write!(f, "allowed {min} to {max}"),
             KnobKind::Switch => write!(f, "true or false"),
             KnobKind::Text => write!(f, "any text"),
+            KnobKind::Choice(names) => write!(f, "allowed: {}", names.join(", ")),
         }
     }
 }
@@ -364,6 +367,21 @@ impl KnobValues {
     }
 }
 
+impl KnobValues {
+    /// A choice knob: the name given, checked against the knob's list, or
+    /// its default.
+    ///
+    /// # Errors
+    /// A name not in the list, or a value that is not text.
+    pub fn choice(&self, knob: &KnobDesc) -> Result<&'static str, KnobError> {
+        match self.get(knob.key) {
+            Some(KnobValue::Text(t)) => knob.check_choice(t),
+            Some(other) => Err(knob.error(other, "a name")),
+            None => knob.check_choice(knob.default),
+        }
+    }
+}
+
 impl fmt::Display for KnobValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -389,6 +407,29 @@ impl KnobDesc {
             _ => return None,
         };
         number.parse::<u64>().ok()?.checked_mul(factor)
+    }
+
+    /// Check a name against a choice knob's list (any text for other kinds
+    /// is refused: they are not chosen by name).
+    ///
+    /// # Errors
+    /// A [`KnobError`] naming the key, the name and the allowed names.
+    pub fn check_choice(&self, name: &str) -> Result<&'static str, KnobError> {
+        let names: &'static [&'static str] = match self.kind {
+            KnobKind::Choice(names) => names,
+            KnobKind::Size { .. } | KnobKind::Count { .. } | KnobKind::Switch | KnobKind::Text => {
+                &[]
+            }
+        };
+        names
+            .iter()
+            .copied()
+            .find(|n| *n == name)
+            .ok_or_else(|| KnobError {
+                key: self.key,
+                value: name.to_string(),
+                allowed: self.kind.to_string(),
+            })
     }
 
     /// The error for `value` given to this knob, which wanted `wanted`.

@@ -5,20 +5,7 @@
 
 mod util;
 
-use std::path::Path;
-
-use util::{stderr, text, Lab};
-
-/// The scratch folders (`scratch-*`) left in the lab's data folder.
-fn scratch_left(data: &Path) -> Vec<String> {
-    std::fs::read_dir(data)
-        .map(|d| {
-            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .filter(|n| n.starts_with("scratch"))
-                .collect()
-        })
-        .unwrap_or_default()
-}
+use util::{scratch_left, stderr, text, Lab};
 
 #[test]
 fn every_variant_runs_and_verifies_under_every_task_strategy() {

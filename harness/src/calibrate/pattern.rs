@@ -67,7 +67,7 @@ impl Pattern {
                 method: ReadMethod::Discard,
             }),
             Pattern::Write => Workload::Write(WriteSpec {
-                fsync: false,
+                durability: crate::workload::Durability::None,
                 chunk: None,
             }),
         }

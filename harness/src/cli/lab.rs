@@ -112,7 +112,10 @@ fn with_knobs(
             .conflicts_with("resume");
         run = run.arg(match knob.kind {
             KnobKind::Switch => arg.action(ArgAction::SetTrue),
-            KnobKind::Size { .. } | KnobKind::Count { .. } | KnobKind::Text => {
+            KnobKind::Size { .. }
+            | KnobKind::Count { .. }
+            | KnobKind::Text
+            | KnobKind::Choice(_) => {
                 arg.value_parser(move |text: &str| {
                     crate::lab::parse_knob(knob, text).map_err(|e| e.allowed)
                 })
@@ -132,7 +135,10 @@ fn knob_values(
         .filter_map(|(_, knob)| {
             let value = match knob.kind {
                 KnobKind::Switch => run.get_flag(knob.key).then_some(KnobValue::Switch(true)),
-                KnobKind::Size { .. } | KnobKind::Count { .. } | KnobKind::Text => {
+                KnobKind::Size { .. }
+                | KnobKind::Count { .. }
+                | KnobKind::Text
+                | KnobKind::Choice(_) => {
                     run.get_one::<KnobValue>(knob.key).cloned()
                 }
             };

@@ -222,9 +222,9 @@ pub struct RunArgs {
     /// Buffer sizes (comma-separated).
     #[arg(long, value_delimiter = ',', help = help::knob("buffer", "Buffer sizes (comma-separated)"))]
     pub buffer: Vec<String>,
-    /// fsync each written file.
-    #[arg(long, help = help::knob("fsync", "Switch on"))]
-    pub fsync: bool,
+    /// Durability of written files (comma-separated): none, end-sync, each.
+    #[arg(long, value_delimiter = ',', help = help::knob("durability", "Durability (comma-separated)"))]
+    pub durability: Vec<String>,
     /// Lines to append.
     #[arg(long, help = help::knob("append_lines", "Lines"))]
     pub append_lines: Option<u32>,
@@ -251,6 +251,12 @@ pub struct RunArgs {
     /// (atomic-save under processes or nested: the crash experiment).
     #[arg(long, value_name = "PCT")]
     pub kill_at: Option<u32>,
+    /// What state of the scratch filesystem each repetition starts from (comma-separated: each policy is a scenario of its own) [default: fresh-fs, falling back to rotate where it cannot work].
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub scratch_policy: Vec<crate::corpus::ScratchPolicy>,
+    /// Before each repetition, create N empty files in the scratch folder, settle, then delete them just before the timed region (variant `+after-delete-N`): the cost of creating files right after a deletion, measured directly.
+    #[arg(long, value_name = "N")]
+    pub after_deleting: Option<u32>,
     /// Do not add the sequential baseline when it is missing.
     #[arg(long)]
     pub no_baseline: bool,
@@ -290,7 +296,7 @@ const SHARED_PLAN_FLAGS: [&str; 12] = [
 ];
 
 /// Flags of `run` alone that shape a plan, refused beside `--resume`.
-const RUN_PLAN_FLAGS: [&str; 27] = [
+const RUN_PLAN_FLAGS: [&str; 29] = [
     "experiments",
     "workload",
     "variant",
@@ -303,7 +309,7 @@ const RUN_PLAN_FLAGS: [&str; 27] = [
     "cache",
     "chunk",
     "buffer",
-    "fsync",
+    "durability",
     "append_lines",
     "segments",
     "reads",
@@ -312,6 +318,8 @@ const RUN_PLAN_FLAGS: [&str; 27] = [
     "files_per_task",
     "first_files",
     "kill_at",
+    "scratch_policy",
+    "after_deleting",
     "no_baseline",
     "dir",
     "files",

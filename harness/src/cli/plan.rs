@@ -113,14 +113,25 @@ pub fn build_plan(args: &RunArgs) -> Result<Plan, ConfigError> {
     grid_size(args)?;
     let workloads = workloads(args)?;
     let strategies = strategies(args)?;
+    let policies = if args.scratch_policy.is_empty() {
+        vec![crate::corpus::ScratchPolicy::default()]
+    } else {
+        args.scratch_policy.clone()
+    };
     let mut scenarios = Vec::new();
     for w in &workloads {
         for s in &strategies {
             if let Some(why) = s.incompatibility(w) {
                 return Err(ConfigError::Meaningless(why));
             }
-            for cache in &args.cache {
-                let mut scenario = Scenario::new("cli", w.clone(), s.clone(), *cache);
+            for (cache, policy) in args
+                .cache
+                .iter()
+                .flat_map(|c| policies.iter().map(move |p| (c, p)))
+            {
+                let mut scenario = Scenario::new("cli", w.clone(), s.clone(), *cache)
+                    .with_scratch(*policy, args.after_deleting)
+                    .map_err(ConfigError::Meaningless)?;
                 if let Some(n) = args.first_files {
                     scenario = scenario
                         .on_first_files(n)
@@ -170,10 +181,12 @@ fn grid_size(args: &RunArgs) -> Result<u64, ConfigError> {
             ("variant", len(args.variant.len())),
             ("chunk", len(args.chunk.len())),
             ("buffer", len(args.buffer.len())),
+            ("durability", len(args.durability.len())),
             ("strategy", len(args.strategy.len())),
             ("workers", len(args.workers.len())),
             ("threads", len(args.threads.len())),
             ("cache", len(args.cache.len())),
+            ("scratch-policy", len(args.scratch_policy.len())),
         ],
     )?)
 }
@@ -374,13 +387,26 @@ fn sizes(key: &str, list: &[String]) -> Result<Vec<Option<KnobValue>>, ConfigErr
         .collect()
 }
 
+/// A choice flag's names, each checked against its descriptions (`None`
+/// alone when not given).
+fn choices(key: &str, list: &[String]) -> Result<Vec<Option<KnobValue>>, ConfigError> {
+    if list.is_empty() {
+        return Ok(vec![None]);
+    }
+    list.iter()
+        .map(|name| {
+            for knob in descs_of(key) {
+                knob.check_choice(name)?;
+            }
+            Ok(Some(KnobValue::Text(name.clone())))
+        })
+        .collect()
+}
+
 /// The single-valued workload knobs given as flags. The flag names are
 /// the knob keys (`--append-lines` is `append_lines`).
 fn workload_knobs(args: &RunArgs) -> Result<KnobValues, ConfigError> {
     let mut knobs = KnobValues::seeded(args.measure.seed);
-    if args.fsync {
-        knobs.set("fsync", KnobValue::Switch(true));
-    }
     let counts = [
         ("append_lines", args.append_lines),
         ("segments", args.segments),
@@ -419,6 +445,7 @@ fn workload_knobs(args: &RunArgs) -> Result<KnobValues, ConfigError> {
 fn workloads(args: &RunArgs) -> Result<Vec<Workload>, ConfigError> {
     let chunks = sizes("chunk", &args.chunk)?;
     let buffers = sizes("buffer", &args.buffer)?;
+    let durabilities = choices("durability", &args.durability)?;
     let variants: Vec<Option<&str>> = if args.variant.is_empty() {
         vec![None]
     } else {
@@ -430,15 +457,22 @@ fn workloads(args: &RunArgs) -> Result<Vec<Workload>, ConfigError> {
         for variant in &variants {
             for chunk in &chunks {
                 for buffer in &buffers {
-                    let mut knobs = base.clone();
-                    for (key, value) in [("chunk", chunk), ("buffer", buffer)] {
-                        if let Some(v) = value {
-                            knobs.set(key, v.clone());
+                    for durability in &durabilities {
+                        let mut knobs = base.clone();
+                        let given = [
+                            ("chunk", chunk),
+                            ("buffer", buffer),
+                            ("durability", durability),
+                        ];
+                        for (key, value) in given {
+                            if let Some(v) = value {
+                                knobs.set(key, v.clone());
+                            }
                         }
-                    }
-                    let w = workload::build(name, *variant, &knobs)?;
-                    if !out.contains(&w) {
-                        out.push(w);
+                        let w = workload::build(name, *variant, &knobs)?;
+                        if !out.contains(&w) {
+                            out.push(w);
+                        }
                     }
                 }
             }

@@ -6,7 +6,7 @@
 use clap::builder::PossibleValue;
 use clap::ValueEnum;
 
-use crate::corpus::Scale;
+use crate::corpus::{Scale, ScratchPolicy};
 use crate::experiment::layout::Layout;
 use crate::measure::cache::{CacheState, ColdMethod};
 
@@ -24,6 +24,28 @@ impl ValueEnum for Scale {
             Scale::Seed => PossibleValue::new("seed")
                 .help("10,000 files × 10,000 lines × 10 values (~6 GB): the tutorials' corpus"),
         })
+    }
+}
+
+impl ValueEnum for ScratchPolicy {
+    fn value_variants<'a>() -> &'a [Self] {
+        &ScratchPolicy::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        let help = match self {
+            ScratchPolicy::DeleteBefore => "Empty the scratch folder before each repetition",
+            ScratchPolicy::DeleteAfter => {
+                "Empty it after each repetition (outside the timed region), then settle"
+            }
+            ScratchPolicy::Rotate => {
+                "A fresh subfolder per repetition, all removed at the end of the run"
+            }
+            ScratchPolicy::FreshFs => {
+                "A new loop-mounted filesystem image of the data folder's type per repetition (root only)"
+            }
+        };
+        Some(PossibleValue::new(self.as_str()).help(help))
     }
 }
 

@@ -59,7 +59,10 @@ pub use render::{
     checksum, file_size, files_total_size, large_shape, render_file, render_large, ChecksumHasher,
     LargeInfo, GENERATOR_VERSION, LARGE_BLOCK_BYTES,
 };
-pub use scratch::{clean_scratch, reset_scratch, Scratch, ScratchReport, SCRATCH_PREFIX};
+pub use scratch::{
+    clean_scratch, reset_scratch, Scratch, ScratchPolicy, ScratchReport, FRESH_FS_PREFIX,
+    SCRATCH_PREFIX,
+};
 pub use spec::{
     file_name, CorpusSpec, Scale, LARGE_FILE_NAME, MAX_CORPUS_BYTES, MAX_FILES, MAX_FILE_BYTES,
     MAX_LARGE_FILE_BYTES, MAX_LINES, MAX_VALUES,

@@ -22,6 +22,62 @@ use crate::safefs::{self, Dir, FsError, Kind, LockMode};
 /// Name prefix of scratch folders in the data folder.
 pub const SCRATCH_PREFIX: &str = "scratch-";
 
+/// What state of the scratch filesystem a repetition starts from: the
+/// outputs of earlier repetitions are an explicit, recorded choice, since
+/// deleting thousands of files changes how fast the next ones are created
+/// (ext4 without a journal skips recently deleted inodes when allocating).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScratchPolicy {
+    /// Empty the scratch folder before each repetition (iolab before the
+    /// policy existed).
+    DeleteBefore,
+    /// Empty it at the end of each repetition (outside the timed region),
+    /// then wait for quiet storage.
+    DeleteAfter,
+    /// A fresh subfolder per repetition; all of them removed at the end of
+    /// the run, so no repetition follows a deletion.
+    Rotate,
+    /// A freshly made filesystem image of the data folder's type, loop
+    /// mounted, per repetition (root only).
+    FreshFs,
+}
+
+impl ScratchPolicy {
+    /// Every policy, in a fixed order.
+    pub const ALL: [ScratchPolicy; 4] = [
+        ScratchPolicy::DeleteBefore,
+        ScratchPolicy::DeleteAfter,
+        ScratchPolicy::Rotate,
+        ScratchPolicy::FreshFs,
+    ];
+
+    /// Its name, as on the command line and in results.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScratchPolicy::DeleteBefore => "delete-before",
+            ScratchPolicy::DeleteAfter => "delete-after",
+            ScratchPolicy::Rotate => "rotate",
+            ScratchPolicy::FreshFs => "fresh-fs",
+        }
+    }
+}
+
+impl Default for ScratchPolicy {
+    /// The policy measured to keep repetitions most independent here (see
+    /// the README, "Durability and the scratch policy"); where it cannot
+    /// work (not root) a repetition falls back to `rotate` and says so.
+    fn default() -> Self {
+        ScratchPolicy::FreshFs
+    }
+}
+
+impl fmt::Display for ScratchPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
 /// A run's scratch folder, alive (locked) until [`Scratch::remove`] or drop.
 #[derive(Debug)]
 pub struct Scratch {
@@ -124,10 +180,33 @@ pub fn reset_scratch(path: &Path) -> Result<(), CorpusError> {
     }
 }
 
+/// Name prefix of the loop-mounted filesystems of the `fresh-fs` policy
+/// inside a scratch folder (`runner::scratch` makes them).
+pub const FRESH_FS_PREFIX: &str = "fresh-fs-";
+
 fn remove(parent: &Dir, dir: &Dir, name: &str) -> Result<(), CorpusError> {
+    unmount_fresh_fs(dir)?;
     dir.clear(&[Marker::Scratch.file_name()])?;
     dir.remove_file(Marker::Scratch.file_name())?;
     parent.remove_empty_dir(name)?;
+    Ok(())
+}
+
+/// Unmount the `fresh-fs-<n>` filesystems a run killed outright left
+/// mounted in its scratch folder (only those names, only where the folder
+/// is a mount point: on another device than the scratch folder).
+fn unmount_fresh_fs(dir: &Dir) -> Result<(), CorpusError> {
+    let dev = dir.id()?.dev;
+    for (entry, kind) in dir.entries()? {
+        let ours = entry
+            .to_str()
+            .is_some_and(|n| n.starts_with(FRESH_FS_PREFIX));
+        if ours && kind == Kind::Dir && dir.open_dir(&entry)?.id()?.dev != dev {
+            let path = dir.child_path(&entry);
+            crate::sys::mount::unmount(&path)
+                .map_err(|e| CorpusError::io("unmounting", path.clone(), e))?;
+        }
+    }
     Ok(())
 }
 

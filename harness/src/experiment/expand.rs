@@ -211,16 +211,27 @@ impl Experiment {
             .collect()
     }
 
-    fn switches(l: &Option<List<bool>>, key: &'static str) -> Vec<Given> {
-        l.iter()
-            .flatten()
-            .map(|f| Given {
-                key,
-                value: KnobValue::Switch(*f.get_ref()),
-                shown: f.get_ref().to_string(),
-                span: f.span(),
-            })
-            .collect()
+    /// Names of a choice knob, each checked against its descriptions.
+    fn choices(
+        &self,
+        l: &Option<List<String>>,
+        key: &'static str,
+        d: &Dims,
+    ) -> Result<Vec<Given>, ExperimentError> {
+        let given = Self::texts(l, key);
+        for g in &given {
+            for knob in descs_of(key, d) {
+                knob.check_choice(&g.shown).map_err(|e| {
+                    self.source.invalid(
+                        &g.span,
+                        Self::key(key),
+                        format!("{:?}", g.shown),
+                        e.allowed,
+                    )
+                })?;
+            }
+        }
+        Ok(given)
     }
 
     fn counts(
@@ -274,7 +285,7 @@ impl Experiment {
             ("cache", b.cache.as_ref().map(Vec::len)),
             ("chunk", b.chunk.as_ref().map(Vec::len)),
             ("buffer", b.buffer.as_ref().map(Vec::len)),
-            ("fsync", b.fsync.as_ref().map(Vec::len)),
+            ("durability", b.durability.as_ref().map(Vec::len)),
             ("append_lines", b.append_lines.as_ref().map(Vec::len)),
             ("segments", b.segments.as_ref().map(Vec::len)),
             ("reads", b.reads.as_ref().map(Vec::len)),
@@ -348,7 +359,7 @@ impl Experiment {
         let knobs = vec![
             self.sizes(&b.chunk, "chunk", d)?,
             self.sizes(&b.buffer, "buffer", d)?,
-            Self::switches(&b.fsync, "fsync"),
+            self.choices(&b.durability, "durability", d)?,
             self.counts(&b.append_lines, "append_lines", d)?,
             self.counts(&b.segments, "segments", d)?,
             self.counts(&b.reads, "reads", d)?,

@@ -487,8 +487,9 @@ pub struct RawGrid {
     pub chunk: Option<List<String>>,
     /// Buffer sizes (read buffered, stream, append unlocked-buffered).
     pub buffer: Option<List<String>>,
-    /// fsync each written file (write). Default: `[false]`.
-    pub fsync: Option<List<bool>>,
+    /// What must be on disk when the timed region closes (write, copy,
+    /// atomic-save): `none`, `end-sync`, `each`. Default: `["none"]`.
+    pub durability: Option<List<String>>,
     /// Appended lines (append). Default: `[10000]`.
     pub append_lines: Option<List<u32>>,
     /// Segments of the large file (stream, scan). Default: `[16]`.
@@ -584,8 +585,8 @@ mod tests {
             "x.toml:3:11: [[grid]] workers = 4: expected a list, each an integer from 1 to 1024, such as [4]"
         );
         assert_eq!(
-            message(&format!("{grid}fsync = [\"yes\"]\n")),
-            "x.toml:3:10: [[grid]] fsync = \"yes\": expected true or false"
+            message(&format!("{grid}durability = [1]\n")),
+            "x.toml:3:15: [[grid]] durability = 1: expected one of \"none\", \"end-sync\", \"each\" in quotes"
         );
         assert_eq!(
             message(&format!("{grid}baseline = 1\n")),

@@ -272,7 +272,7 @@ fn overlay(mut base: RawGrid, o: &RawGrid) -> RawGrid {
         cache,
         chunk,
         buffer,
-        fsync,
+        durability,
         append_lines,
         segments,
         reads,

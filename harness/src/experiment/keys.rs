@@ -91,6 +91,14 @@ fn knob_phrase(k: &KnobDesc) -> String {
         KnobKind::Switch => "true or false".into(),
         KnobKind::Text if k.key == "command" => "a command template in quotes".into(),
         KnobKind::Text => "a text in quotes".into(),
+        KnobKind::Choice(names) => format!(
+            "one of {} in quotes",
+            names
+                .iter()
+                .map(|n| format!("\"{n}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
@@ -135,6 +143,7 @@ fn example(key: &str) -> &'static str {
         (Some(KnobKind::Size { .. }), _) => "\"64KiB\"",
         (None, "cache") => "\"warm\"",
         (None, "scales") => "\"quick\"",
+        (Some(KnobKind::Choice(_)), _) => "\"none\"",
         (Some(KnobKind::Text), _) | (None, _) => "\"...\"",
     }
 }

@@ -36,7 +36,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::corpus::CorpusSpec;
+use crate::corpus::{CorpusSpec, ScratchPolicy};
+
+/// Most files `--after-deleting` may create and delete before a repetition.
+pub const MAX_AFTER_DELETING: u32 = 1_000_000;
 use crate::measure::cache::{CacheState, ColdMethod};
 use crate::measure::quiet::Settle;
 use crate::strategy::Strategy;
@@ -65,6 +68,15 @@ pub struct Scenario {
     /// uses them all.
     #[serde(default)]
     pub first_files: Option<u32>,
+    /// What state of the scratch filesystem each repetition starts from.
+    /// Default: [`ScratchPolicy::default`].
+    #[serde(default)]
+    pub scratch: ScratchPolicy,
+    /// Create this many empty files in the scratch folder before settling
+    /// and delete them just before the cache preparation and the timed
+    /// region ("after deleting N files"); `None`: no such step.
+    #[serde(default)]
+    pub after_deleting: Option<u32>,
 }
 
 impl Scenario {
@@ -83,9 +95,32 @@ impl Scenario {
             cache,
             kill_at_pct: None,
             first_files: None,
+            scratch: ScratchPolicy::default(),
+            after_deleting: None,
         };
         s.id = s.derived_id();
         s
+    }
+
+    /// This scenario under scratch policy `policy`, after deleting
+    /// `deleted` files (when given).
+    ///
+    /// # Errors
+    /// Zero files to delete, or more than [`MAX_AFTER_DELETING`].
+    pub fn with_scratch(
+        mut self,
+        policy: ScratchPolicy,
+        deleted: Option<u32>,
+    ) -> Result<Scenario, String> {
+        if let Some(n) = deleted.filter(|n| !(1..=MAX_AFTER_DELETING).contains(n)) {
+            return Err(format!(
+                "--after-deleting {n}: allowed 1 to {MAX_AFTER_DELETING} files"
+            ));
+        }
+        self.scratch = policy;
+        self.after_deleting = deleted;
+        self.id = self.derived_id();
+        Ok(self)
     }
 
     fn derived_id(&self) -> String {
@@ -155,6 +190,12 @@ impl Scenario {
         if let Some(pct) = self.kill_at_pct {
             v.push_str(&format!("+kill-{pct}pct"));
         }
+        if self.scratch != ScratchPolicy::default() {
+            v.push_str(&format!("+scratch-{}", self.scratch));
+        }
+        if let Some(n) = self.after_deleting {
+            v.push_str(&format!("+after-delete-{n}"));
+        }
         v
     }
 
@@ -185,6 +226,8 @@ impl Scenario {
             self.cache,
         );
         s.first_files = self.first_files;
+        s.scratch = self.scratch;
+        s.after_deleting = self.after_deleting;
         s.id = s.derived_id();
         s
     }

@@ -213,6 +213,9 @@ pub fn parse_knob(knob: &KnobDesc, text: &str) -> Result<KnobValue, KnobError> {
             _ => Err(err(knob.kind.to_string())),
         },
         KnobKind::Text => Ok(KnobValue::Text(text.to_string())),
+        KnobKind::Choice(_) => knob
+            .check_choice(text.trim())
+            .map(|name| KnobValue::Text(name.to_string())),
     }
 }
 
@@ -222,6 +225,7 @@ fn resolve(knob: &KnobDesc, given: &KnobValues) -> Result<KnobValue, KnobError> 
         KnobKind::Size { .. } | KnobKind::Count { .. } => KnobValue::Number(given.number(knob)?),
         KnobKind::Switch => KnobValue::Switch(given.switch(knob)?),
         KnobKind::Text => KnobValue::Text(given.text(knob)?.unwrap_or_default()),
+        KnobKind::Choice(_) => KnobValue::Text(given.choice(knob)?.to_string()),
     })
 }
 

@@ -241,7 +241,7 @@ mod tests {
         assert_eq!(method("direct,chunk=1MiB"), "direct");
         assert_eq!(method("mmap"), "mmap");
         assert_eq!(method("buffer=64KiB"), "buffered");
-        assert_eq!(method("chunk=1MiB,fsync"), "chunk");
+        assert_eq!(method("chunk=1MiB,end-sync"), "chunk");
         assert_eq!(sig3(1234.5), "1234");
         assert_eq!(sig3(12.345), "12.3");
         assert_eq!(sig3(0.01234), "0.012");

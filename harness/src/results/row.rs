@@ -78,6 +78,16 @@ pub struct Row {
     pub batch: Option<u32>,
     /// The workload's chunk or buffer size in bytes, where it has one.
     pub chunk_bytes: Option<u64>,
+    /// What had to be on disk when the timed region closed (`none`,
+    /// `end-sync`, `each`) for the workloads that write files; empty for
+    /// the others and in files from before the column.
+    #[serde(default)]
+    pub durability: String,
+    /// The scratch policy the repetition started from (`delete-before`,
+    /// `delete-after`, `rotate`, `fresh-fs`); empty in files from before
+    /// the column.
+    #[serde(default)]
+    pub scratch_policy: String,
     /// Requested cache state.
     pub cache: CacheState,
     /// How it was made; empty when the repetition failed before the cache

@@ -101,6 +101,13 @@ pub struct SummaryRow {
     pub batch: Option<u32>,
     /// Chunk or buffer size in bytes.
     pub chunk_bytes: Option<u64>,
+    /// Durability of the written files (`none`, `end-sync`, `each`;
+    /// empty for workloads that write none).
+    #[serde(default)]
+    pub durability: String,
+    /// The scratch policy of its repetitions.
+    #[serde(default)]
+    pub scratch_policy: String,
     /// Cache state.
     pub cache: CacheState,
     /// Over the measured repetitions: see [`SummaryStatus`].
@@ -314,6 +321,8 @@ fn summarize_group(group: &[&Row], boot: &Bootstrap) -> SummaryRow {
         threads: first.threads,
         batch: first.batch,
         chunk_bytes: first.chunk_bytes,
+        durability: first.durability.clone(),
+        scratch_policy: first.scratch_policy.clone(),
         cache: first.cache,
         status: SummaryStatus::of(group),
         n: group.len() as u32,

@@ -12,6 +12,7 @@
 pub mod calibrate;
 mod repetition;
 mod resume;
+mod scratch;
 mod terminal;
 
 pub use resume::resume;

@@ -5,7 +5,7 @@ use anyhow::Context;
 use indicatif::ProgressBar;
 
 use crate::clients::{Clients, SyncPoint};
-use crate::corpus::{self, Corpus};
+use crate::corpus::Corpus;
 use crate::experiment::layout::ClientOptions;
 use crate::experiment::{Plan, Scenario, Slot};
 use crate::measure::{cache, latency, quiet};
@@ -14,6 +14,8 @@ use crate::results::timeseries::{self, SeriesKey, INTERVAL_NS};
 use crate::results::{Row, SeriesPoint, Status};
 use crate::strategy::{self, Execution, StrategyError};
 use crate::workload::{RunCheck, TaskContext};
+
+use super::scratch::{self, RepScratch};
 
 /// Run one repetition and describe it as a row, with its throughput per
 /// interval (empty when it did not run or ran as one external command). With several ranks, every
@@ -41,22 +43,28 @@ pub(super) fn run(
     let ctx = &ctx.on_first_files(scenario.first_files);
     let (first, count) = layout.block(clients.rank(), clients.size(), ctx.used_files);
     let ctx = &mut ctx.on_block(first, count);
-    let prepared = prepare_scratch(workload, ctx);
-    if clients.size() == 1 {
-        prepared.as_ref().map_err(|e| anyhow::anyhow!("{e:#}"))?;
+    let root = ctx.scratch.clone();
+    let prepared = prepare_scratch(scenario, ctx, corpus);
+    if let (Err(e), 1) = (&prepared, clients.size()) {
+        anyhow::bail!("{e:#}");
     }
     clients.barrier();
-    let quiet = quiet::wait_until_quiet(&ctx.scratch, plan.settle);
+    let quiet = quiet::wait_until_quiet(&root, plan.settle);
     clients.barrier();
     let inputs = workload.inputs(ctx);
-    let cached = prepared.and_then(|()| {
+    let cached = prepared.and_then(|mut prep| {
+        if let Some(files) = prep.doomed.take() {
+            files
+                .delete()
+                .context("deleting the files of --after-deleting")?;
+        }
         let method = cache::prepare(scenario.cache, plan.cold_method, &inputs)
             .context("setting the cache state")?;
         let resident = cache::resident_percent(&inputs).context("measuring cache residency")?;
-        Ok((method, resident))
+        Ok((prep, method, resident))
     });
     let sync = SyncPoint::after_barrier(clients);
-    let (method, resident) = match cached {
+    let (prep, method, resident) = match cached {
         Ok(c) => c,
         Err(e) if clients.size() == 1 => return Err(e),
         Err(e) => {
@@ -111,6 +119,16 @@ pub(super) fn run(
     if let Some(w) = warning {
         row.detail = format!("{}; warning: {w}", row.detail);
     }
+    let rep = prep.rep;
+    row.scratch_policy = rep.used.to_string();
+    if let Some(note) = &rep.note {
+        row.detail = format!("{}; {note}", row.detail);
+    }
+    match rep.finish(plan.settle) {
+        Err(e) if clients.size() == 1 => return Err(e),
+        Err(e) => row.detail = format!("{}; scratch clean-up failed: {e:#}", row.detail),
+        Ok(()) => {}
+    }
     Ok((row, series))
 }
 
@@ -144,12 +162,35 @@ fn check_run(
     }
 }
 
-/// Empty the scratch folder and lay out the repetition's scratch files.
-fn prepare_scratch(workload: &crate::workload::Workload, ctx: &TaskContext) -> anyhow::Result<()> {
-    corpus::reset_scratch(&ctx.scratch)?;
-    workload
+/// The repetition's scratch folder, made by the scenario's policy.
+struct Prepared {
+    /// The folder and what is left to do after the repetition.
+    rep: RepScratch,
+    /// The files of `--after-deleting`, to delete just before timing.
+    doomed: Option<scratch::Doomed>,
+}
+
+/// Make the repetition's scratch folder by the scenario's policy (and
+/// point `ctx` at it), lay out the workload's scratch files and the files
+/// of `--after-deleting`.
+fn prepare_scratch(
+    scenario: &Scenario,
+    ctx: &mut TaskContext,
+    corpus: &Corpus,
+) -> anyhow::Result<Prepared> {
+    let writes = !scenario.workload.desc().writes.is_empty();
+    let rep = scratch::prepare(scenario.scratch, writes, &ctx.scratch, corpus)?;
+    ctx.scratch = rep.dir().to_path_buf();
+    scenario
+        .workload
         .setup_repetition(ctx)
-        .context("setting up the repetition's scratch files")
+        .context("setting up the repetition's scratch files")?;
+    let doomed = scenario
+        .after_deleting
+        .map(|n| scratch::doomed(&ctx.scratch, n))
+        .transpose()
+        .context("creating the files of --after-deleting")?;
+    Ok(Prepared { rep, doomed })
 }
 
 fn base_row(scenario: &Scenario, slot: Slot, order: u32, run_id: String) -> Row {
@@ -168,6 +209,11 @@ fn base_row(scenario: &Scenario, slot: Slot, order: u32, run_id: String) -> Row 
         threads: scenario.strategy.threads_per_process(),
         batch: scenario.strategy.batch(),
         chunk_bytes: scenario.workload.chunk_bytes(),
+        durability: scenario
+            .workload
+            .durability()
+            .map_or_else(String::new, |d| d.to_string()),
+        scratch_policy: scenario.scratch.to_string(),
         cache: scenario.cache,
         rep: slot.rep,
         warmup: slot.warmup,

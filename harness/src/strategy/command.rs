@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use super::registry::StrategyBuild;
-use super::{start_meter, Execution, Strategy, StrategyError};
+use super::{end_of_work, start_meter, Execution, Strategy, StrategyError};
 use crate::corpus::Corpus;
 use crate::describe::{Capability, KnobDesc, KnobError, KnobKind, KnobValues, StrategyDesc};
 use crate::interrupt;
@@ -121,6 +121,7 @@ pub(super) fn run(
         .wait_with_output()
         .map_err(|e| StrategyError::Failed(format!("running `{line}`: {e}")))?;
     drop(group);
+    let synced = end_of_work(workload, ctx);
     let usage = meter.stop();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let mut exec = Execution {
@@ -138,6 +139,9 @@ pub(super) fn run(
         None => 0,
     };
     exec.count_sum = reported(&stdout, "count=").unwrap_or(0);
+    if let Err(e) = synced {
+        exec.task_errors.push(e.to_string());
+    }
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let last = stderr.lines().last().unwrap_or("").trim().to_string();

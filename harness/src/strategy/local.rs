@@ -8,7 +8,7 @@ use futures::future::join_all;
 
 use super::lanes::{run_lane, Counter, LaneOutput};
 use super::registry::{StrategyBuild, WORKER_COUNT};
-use super::{start_meter, Execution, Strategy, StrategyError};
+use super::{end_of_work, start_meter, Execution, Strategy, StrategyError};
 use crate::corpus::Corpus;
 use crate::describe::{Capability, KnobDesc, KnobError, KnobValues, StrategyDesc};
 use crate::io::{Blocking, Io};
@@ -149,7 +149,7 @@ pub(super) fn threads(
                 .collect()
         })
     };
-    let finish = block_on(workload.finish(&io, shared));
+    let finish = block_on(workload.finish(&io, shared)).and_then(|()| end_of_work(workload, ctx));
     let usage = meter.stop();
     Ok(collect(usage, lanes, finish, workload, ctx, corpus))
 }
@@ -172,6 +172,7 @@ pub(super) fn tokio(
     )
     .map_err(|e| StrategyError::Failed(format!("tokio runtime: {e}")))?;
     let (lanes, finish) = result.map_err(|e| prepare_failed(workload, e))?;
+    let finish = finish.and_then(|()| end_of_work(workload, ctx));
     let usage = meter.stop();
     Ok(collect(usage, lanes, finish, workload, ctx, corpus))
 }
@@ -190,6 +191,7 @@ pub(super) fn io_uring(
     let (lanes, finish) = ring
         .block_on(async_lanes(&ring, queue_depth, workload, ctx, clock))
         .map_err(|e| prepare_failed(workload, e))?;
+    let finish = finish.and_then(|()| end_of_work(workload, ctx));
     let usage = meter.stop();
     Ok(collect(usage, lanes, finish, workload, ctx, corpus))
 }
@@ -231,7 +233,8 @@ fn collect(
         ..Execution::default()
     };
     if let Err(e) = finish {
-        exec.task_errors.push(format!("closing shared handle: {e}"));
+        exec.task_errors
+            .push(format!("finishing (shared handle, end sync): {e}"));
     }
     for lane in lanes {
         exec.lane_done.push(Duration::from_nanos(lane.done_ns));

@@ -172,6 +172,14 @@ impl Strategy {
     /// its description gives for lacking a capability the workload's
     /// variant needs, rejected before anything runs.
     pub fn incompatibility(&self, workload: &Workload) -> Option<String> {
+        if matches!(self, Strategy::Command { .. })
+            && workload.durability() == Some(crate::workload::Durability::Each)
+        {
+            return Some(format!(
+                "command cannot run {} with durability each: an external command writes its files its own way, so iolab cannot fsync each of them; use durability none or end-sync",
+                workload.name()
+            ));
+        }
         let why = self.kind().desc().refuses(workload.variant_desc())?;
         Some(format!(
             "{} cannot run {} {}: {why}",
@@ -312,4 +320,20 @@ pub fn execute(
 /// Start the timed region (a helper so every strategy opens it the same way).
 fn start_meter() -> Meter {
     Meter::start()
+}
+
+/// The last step of a repetition's work, inside the timed region, after
+/// every task and lane has finished: under `--durability end-sync` one
+/// `syncfs(2)` of the filesystem holding the outputs (fio's `end_fsync`).
+/// Every strategy calls it just before it closes the region.
+///
+/// # Errors
+/// The error of `syncfs`, naming the folder.
+fn end_of_work(workload: &Workload, ctx: &TaskContext) -> std::io::Result<()> {
+    match workload.durability() {
+        Some(crate::workload::Durability::EndSync) => crate::sys::sync::syncfs(&ctx.scratch),
+        Some(crate::workload::Durability::None | crate::workload::Durability::Each) | None => {
+            Ok(())
+        }
+    }
 }

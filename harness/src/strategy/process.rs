@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use super::registry::{StrategyBuild, WORKER_COUNT};
 use super::worker::{FromWorker, ToWorker};
-use super::{start_meter, Execution, Strategy, StrategyError};
+use super::{end_of_work, start_meter, Execution, Strategy, StrategyError};
 use crate::describe::{KnobDesc, KnobError, KnobKind, KnobValues, StrategyDesc};
 use crate::interrupt::{self, ChildGroup};
 use crate::workload::{TaskContext, Workload};
@@ -244,6 +244,9 @@ pub(super) fn run(
                 return Err(fail(&mut workers, id, "answered out of turn"))
             }
         }
+    }
+    if let Err(e) = end_of_work(workload, ctx) {
+        exec.task_errors.push(e.to_string());
     }
     exec.usage = meter.stop();
     verify_and_reap(&mut workers, &inbox, &mut exec)?;

@@ -16,10 +16,12 @@ pub mod cache;
 pub mod device;
 pub mod kernel;
 pub mod memory;
+pub mod mount;
 pub mod platform;
 pub mod program;
 pub mod signals;
 pub mod stat;
+pub mod sync;
 pub mod uring;
 pub mod usage;
 

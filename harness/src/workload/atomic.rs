@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::durability::{self, Durability};
 use super::registry::{needs_every_task, Tasks, WorkloadSpec};
 use super::{Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::{self, Corpus};
@@ -20,12 +21,17 @@ use crate::io::{write_all_at, Buf, Io, Open};
 pub struct SaveSpec {
     /// How the file is replaced. Default: rename-fsync-dir.
     pub variant: SaveVariant,
+    /// What must be on disk when the timed region closes, beyond what the
+    /// variant syncs itself. Default: none.
+    #[serde(default)]
+    pub durability: Durability,
 }
 
 impl Default for SaveSpec {
     fn default() -> Self {
         SaveSpec {
             variant: SaveVariant::RenameFsyncDir,
+            durability: Durability::None,
         }
     }
 }
@@ -56,18 +62,29 @@ impl WorkloadSpec for SaveSpec {
                 needs: &[],
             },
         ],
-        knobs: &[],
+        knobs: &[durability::KNOB],
         reads: "one save target per task (a copy of its corpus file)",
         writes: "the target's new content (and a temporary file)",
         verifies: "every target wholly old or wholly new; after a kill, none torn",
     };
 
-    fn build(variant: &'static VariantDesc, _knobs: &KnobValues) -> Result<Self, KnobError> {
+    fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
         let variant = SaveVariant::ALL
             .into_iter()
             .find(|v| v.as_str() == variant.name)
             .unwrap_or(SaveVariant::RenameFsyncDir);
-        Ok(SaveSpec { variant })
+        // `each` adds an fsync to every file the variant does not sync
+        // already; the fsync variants sync every file, so for them it adds
+        // nothing and is the same scenario as `none` (a grid lists it as
+        // not applying).
+        let durability = match (variant.fsyncs_each_file(), Durability::of(knobs)?) {
+            (true, Durability::Each) => Durability::None,
+            (_, asked) => asked,
+        };
+        Ok(SaveSpec {
+            variant,
+            durability,
+        })
     }
 
     fn variant(&self) -> &'static str {
@@ -75,7 +92,11 @@ impl WorkloadSpec for SaveSpec {
     }
 
     fn label(&self) -> String {
-        self.variant.as_str().to_string()
+        self.durability.labelled(self.variant.as_str().to_string())
+    }
+
+    fn durability(&self) -> Option<Durability> {
+        Some(self.durability)
     }
 
     fn chunk_bytes(&self) -> Option<u64> {
@@ -149,6 +170,14 @@ impl SaveVariant {
         SaveVariant::RenameFsyncDir,
     ];
 
+    /// Whether the variant itself fsyncs every file it writes.
+    pub fn fsyncs_each_file(self) -> bool {
+        match self {
+            SaveVariant::InPlace | SaveVariant::Rename => false,
+            SaveVariant::RenameFsync | SaveVariant::RenameFsyncDir => true,
+        }
+    }
+
     /// The kebab-case name used in files and on the command line.
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -199,6 +228,7 @@ async fn run<I: Io>(
     if spec.variant == SaveVariant::InPlace {
         let file = io.open(&to, Open::CREATE).await?;
         write_all_at(io, &file, Buf::from_vec(content), 0).await.0?;
+        spec.durability.sync_file(io, &file).await?;
         io.close(file).await?;
         return Ok(TaskOutput {
             bytes,
@@ -209,11 +239,10 @@ async fn run<I: Io>(
     let tmp = temp(ctx, index);
     let file = io.open(&tmp, Open::CREATE_NEW).await?;
     write_all_at(io, &file, Buf::from_vec(content), 0).await.0?;
-    if matches!(
-        spec.variant,
-        SaveVariant::RenameFsync | SaveVariant::RenameFsyncDir
-    ) {
+    if spec.variant.fsyncs_each_file() {
         io.sync_all(&file).await?;
+    } else {
+        spec.durability.sync_file(io, &file).await?;
     }
     io.close(file).await?;
     io.rename(&tmp, &to).await?;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::durability::{self, Durability};
 use super::registry::{Tasks, WorkloadSpec};
 use super::write::{verify_outputs, CHUNK_SIZE};
 use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
@@ -26,12 +27,16 @@ const CHUNK: KnobDesc = KnobDesc {
 pub struct CopySpec {
     /// How bytes move. Default: a read/write loop with 64 KiB chunks.
     pub method: CopyMethod,
+    /// What must be on disk when the timed region closes. Default: none.
+    #[serde(default)]
+    pub durability: Durability,
 }
 
 impl Default for CopySpec {
     fn default() -> Self {
         CopySpec {
             method: CopyMethod::Chunked { chunk: 64 << 10 },
+            durability: Durability::None,
         }
     }
 }
@@ -52,7 +57,7 @@ impl WorkloadSpec for CopySpec {
                 needs: &[Capability::CopyFileRange],
             },
         ],
-        knobs: &[CHUNK],
+        knobs: &[CHUNK, durability::KNOB],
         reads: "one corpus file per task",
         writes: "its copy in the scratch folder",
         verifies: "every copy's size and xxh3 against the corpus manifest",
@@ -65,7 +70,10 @@ impl WorkloadSpec for CopySpec {
                 chunk: knobs.size(&CHUNK)?,
             },
         };
-        Ok(CopySpec { method })
+        Ok(CopySpec {
+            method,
+            durability: Durability::of(knobs)?,
+        })
     }
 
     fn variant(&self) -> &'static str {
@@ -76,7 +84,11 @@ impl WorkloadSpec for CopySpec {
     }
 
     fn label(&self) -> String {
-        self.method.label()
+        self.durability.labelled(self.method.label())
+    }
+
+    fn durability(&self) -> Option<Durability> {
+        Some(self.durability)
     }
 
     fn chunk_bytes(&self) -> Option<u64> {
@@ -161,7 +173,11 @@ async fn run<I: Io>(
 ) -> io::Result<TaskOutput> {
     let (from, to) = (ctx.input(index), ctx.output(index));
     let bytes = match spec.method {
-        CopyMethod::Kernel => io.copy_file(&from, &to).await?,
+        CopyMethod::Kernel => {
+            let copied = io.copy_file(&from, &to).await?;
+            spec.durability.sync_path(io, &to).await?;
+            copied
+        }
         CopyMethod::Chunked { chunk } => {
             let src = io.open(&from, Open::READ).await?;
             let dst = io.open(&to, Open::CREATE_NEW).await?;
@@ -169,6 +185,7 @@ async fn run<I: Io>(
             let (copied, buf) = copy_through(io, &src, &dst, buf, chunk.max(1)).await;
             lane.put_buf(buf);
             let copied = copied?;
+            spec.durability.sync_file(io, &dst).await?;
             io.close(src).await?;
             io.close(dst).await?;
             copied

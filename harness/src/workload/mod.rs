@@ -24,6 +24,7 @@
 mod append;
 mod atomic;
 mod copy;
+mod durability;
 mod metadata;
 mod noop;
 mod random;
@@ -37,6 +38,7 @@ mod write;
 pub use append::{AppendCounts, AppendSpec, AppendVariant};
 pub use atomic::{SaveSpec, SaveVariant};
 pub use copy::{CopyMethod, CopySpec};
+pub use durability::Durability;
 pub use metadata::{MetadataSpec, MetadataVariant};
 pub use noop::NoopSpec;
 pub use random::{offset as random_offset, RandomMethod, RandomSpec};

@@ -46,6 +46,12 @@ pub(crate) trait WorkloadSpec: Sized {
     /// The chunk or buffer size knob in bytes, where the variant has one.
     fn chunk_bytes(&self) -> Option<u64>;
 
+    /// What must be on disk when the timed region closes, for the
+    /// workloads that write (`None`: the workload has no such knob).
+    fn durability(&self) -> Option<super::Durability> {
+        None
+    }
+
     /// What its tasks take: one corpus file each, parts of the large
     /// file, or a count of their own.
     fn tasks(&self) -> Tasks;
@@ -229,6 +235,15 @@ macro_rules! workloads {
                 match self {
                     $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::chunk_bytes(s),)*
                     Workload::Custom(s) => s.chunk_bytes(),
+                }
+            }
+
+            /// What must be on disk when the timed region closes, for the
+            /// workloads that write files (`None` for the others).
+            pub fn durability(&self) -> Option<$crate::workload::Durability> {
+                match self {
+                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::durability(s),)*
+                    Workload::Custom(_) => None,
                 }
             }
 

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::durability::{self, Durability};
 use super::registry::{Tasks, WorkloadSpec};
 use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::{self, Corpus};
@@ -31,20 +32,15 @@ const CHUNK: KnobDesc = KnobDesc {
     variants: &["chunked"],
 };
 
-const FSYNC: KnobDesc = KnobDesc {
-    key: "fsync",
-    kind: KnobKind::Switch,
-    default: "false",
-    help: "fsync each file before closing it",
-    variants: &[],
-};
-
 /// Knobs of `write`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WriteSpec {
-    /// `fsync` each file before closing it. Default: false.
-    pub fsync: bool,
+    /// What must be on disk when the timed region closes. Default: none.
+    /// (Plans recorded before the axis hold write's `fsync` switch: read
+    /// as `each` or `none`.)
+    #[serde(default, alias = "fsync")]
+    pub durability: Durability,
     /// Write in pieces of this many bytes; `None` writes the file in one call. Default: None.
     pub chunk: Option<usize>,
 }
@@ -65,7 +61,7 @@ impl WorkloadSpec for WriteSpec {
                 needs: &[],
             },
         ],
-        knobs: &[CHUNK, FSYNC],
+        knobs: &[CHUNK, durability::KNOB],
         reads: "",
         writes: "one new file per task in the scratch folder",
         verifies: "every output's size and xxh3 against the corpus manifest",
@@ -73,7 +69,7 @@ impl WorkloadSpec for WriteSpec {
 
     fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
         Ok(WriteSpec {
-            fsync: knobs.switch(&FSYNC)?,
+            durability: Durability::of(knobs)?,
             chunk: match variant.name {
                 "chunked" => Some(knobs.size(&CHUNK)?),
                 _ => None,
@@ -93,11 +89,11 @@ impl WorkloadSpec for WriteSpec {
         let base = self.chunk.map_or("one-write".to_string(), |c| {
             format!("chunk={}", size_label(c))
         });
-        if self.fsync {
-            format!("{base},fsync")
-        } else {
-            base
-        }
+        self.durability.labelled(base)
+    }
+
+    fn durability(&self) -> Option<Durability> {
+        Some(self.durability)
     }
 
     fn chunk_bytes(&self) -> Option<u64> {
@@ -167,9 +163,7 @@ async fn run<I: Io>(
             }
         }
     }
-    if spec.fsync {
-        io.sync_all(&file).await?;
-    }
+    spec.durability.sync_file(io, &file).await?;
     io.close(file).await?;
     Ok(TaskOutput {
         bytes,

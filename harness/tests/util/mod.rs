@@ -99,6 +99,17 @@ pub fn text(o: &Output) -> String {
     )
 }
 
+/// The scratch folders (`scratch-*`) left in a data folder.
+pub fn scratch_left(data: &Path) -> Vec<String> {
+    std::fs::read_dir(data)
+        .map(|d| {
+            d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with("scratch"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// stderr as text.
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
