@@ -65,9 +65,7 @@ fn usage(
     corpus: &Corpus,
 ) -> iolab::measure::Usage {
     match strategy::execute(strategy, workload, ctx, corpus, None) {
-        Ok(exec) if exec.task_errors.is_empty() && exec.evidence_failures.is_empty() => {
-            exec.usage
-        }
+        Ok(exec) if exec.task_errors.is_empty() && exec.evidence_failures.is_empty() => exec.usage,
         Ok(exec) => panic!(
             "{strategy}: {:?} {:?}",
             exec.task_errors, exec.evidence_failures

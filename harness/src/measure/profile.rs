@@ -80,7 +80,15 @@ impl Recording {
         }
         let log = File::create(dir.path().join("perf.log")).map_err(|e| e.to_string())?;
         let mut child = Command::new(perf)
-            .args(["record", "-a", "-g", "-F", &FREQUENCY_HZ.to_string(), "-D", "-1"])
+            .args([
+                "record",
+                "-a",
+                "-g",
+                "-F",
+                &FREQUENCY_HZ.to_string(),
+                "-D",
+                "-1",
+            ])
             .arg(format!(
                 "--control=fifo:{},{}",
                 ctl_path.display(),
@@ -154,13 +162,27 @@ impl Recording {
             let _ = self.child.wait();
             return Err(format!("stopping perf: {e}"));
         }
-        let status = self.child.wait().map_err(|e| format!("waiting for perf: {e}"))?;
+        let status = self
+            .child
+            .wait()
+            .map_err(|e| format!("waiting for perf: {e}"))?;
         let data = self.dir.path().join("perf.data");
         if !data.exists() {
-            return Err(format!("perf wrote no data ({status}){}", log_tail(self.dir.path())));
+            return Err(format!(
+                "perf wrote no data ({status}){}",
+                log_tail(self.dir.path())
+            ));
         }
         let out = Command::new(&self.perf)
-            .args(["report", "--stdio", "--no-children", "--sort", "sym", "-g", "none"])
+            .args([
+                "report",
+                "--stdio",
+                "--no-children",
+                "--sort",
+                "sym",
+                "-g",
+                "none",
+            ])
             .arg(format!("--comms={}", comms.join(",")))
             .arg("-i")
             .arg(&data)
@@ -179,7 +201,12 @@ impl Recording {
 fn log_tail(dir: &Path) -> String {
     std::fs::read_to_string(dir.join("perf.log"))
         .ok()
-        .and_then(|l| l.lines().rev().find(|l| !l.trim().is_empty()).map(str::to_string))
+        .and_then(|l| {
+            l.lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .map(str::to_string)
+        })
         .map_or_else(String::new, |l| format!(": {}", l.trim()))
 }
 

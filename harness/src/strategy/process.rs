@@ -4,8 +4,8 @@
 //! `nested` with several.
 
 use std::collections::VecDeque;
-use std::ops::Range;
 use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::ops::Range;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;

@@ -197,7 +197,8 @@ pub fn main() -> io::Result<()> {
         let handles: Vec<_> = outputs
             .into_iter()
             .map(|out| {
-                let (io, workload, ctx, shared, batches) = (&io, &workload, &ctx, &shared, &batches);
+                let (io, workload, ctx, shared, batches) =
+                    (&io, &workload, &ctx, &shared, &batches);
                 scope.spawn(move || {
                     block_on(run_lane(io, workload, ctx, shared, batches, clock, out))
                 })
