@@ -342,6 +342,7 @@ fn run_planned(
             .collect(),
         clients: options,
         calibrate: true,
+        kernel_profile: output.kernel_profile,
     };
     runner::run_clients(&planned.plan, &opts, clients)
 }
@@ -363,6 +364,7 @@ fn run_plan(
         experiment_files: Vec::new(),
         clients: options,
         calibrate: true,
+        kernel_profile: output.kernel_profile,
     };
     let outcome = runner::run_clients(plan, &opts, clients)?;
     finish_run(&outcome, clients)

@@ -145,6 +145,12 @@ pub struct OutputArgs {
     /// Hide progress bars.
     #[arg(long)]
     pub no_progress: bool,
+    /// Sample each repetition's kernel stacks with `perf record -a -g -F 99`
+    /// (root or perf_event_paranoid -1) and record its top kernel functions
+    /// (`kernel_profile` in runs.csv); the report names them for slow
+    /// repetitions. Costs about 2 % of one CPU while sampling.
+    #[arg(long)]
+    pub kernel_profile: bool,
 }
 
 /// Measurement options shared by commands that run scenarios.

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod device;
 pub mod kernel;
 pub mod latency;
+pub mod profile;
 pub mod quiet;
 pub mod usage;
 

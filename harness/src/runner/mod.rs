@@ -56,6 +56,10 @@ pub struct RunOptions {
     /// Measure each strategy's dispatch cost with the `noop` workload before
     /// the schedule (recorded in `run.json`, shown beside tiny tasks).
     pub calibrate: bool,
+    /// Sample each repetition's kernel stacks with perf
+    /// ([`crate::measure::profile`]); "unavailable: why" is printed once and
+    /// the run goes on without it.
+    pub kernel_profile: bool,
 }
 
 /// What a finished or interrupted run produced.
@@ -189,6 +193,7 @@ pub fn run_clients(
         run_id: &run_id,
         progress: show,
         device_mb_per_s,
+        perf: opts.kernel_profile.then(kernel_profiler).flatten(),
     };
     execute(&run, writer, scratch, dir)
 }
@@ -226,8 +231,21 @@ pub fn run_repetition(
         run_id.to_string(),
         &bar,
         single,
+        None,
     )
     .map(|(row, _series)| row)
+}
+
+/// The perf binary for `--kernel-profile`, or `None` after printing
+/// "kernel profile: unavailable: why".
+fn kernel_profiler() -> Option<PathBuf> {
+    match crate::measure::profile::probe() {
+        Ok(perf) => Some(perf),
+        Err(why) => {
+            eprintln!("kernel profile: unavailable: {why}");
+            None
+        }
+    }
 }
 
 /// The folder holding the corpus and the corpus folder's name: `--dir`
@@ -285,6 +303,8 @@ struct Running<'a> {
     /// The device's own direct-read speed, when probed: a cold repetition
     /// read faster than it from the block layer is flagged.
     device_mb_per_s: Option<f64>,
+    /// The perf binary, when each repetition's kernel stacks are sampled.
+    perf: Option<PathBuf>,
 }
 
 /// Run the repetitions `writer` has no row for yet, then remove the scratch
@@ -391,6 +411,7 @@ fn run_schedule(
             run.run_id.to_string(),
             &bar,
             (run.clients, run.layout),
+            run.perf.as_deref(),
         );
         if interrupt::stop_now() {
             // Abandoned midway: not a finished repetition, no row.

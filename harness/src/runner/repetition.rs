@@ -1,6 +1,8 @@
 //! One repetition: quiet storage, scratch reset, cache state, timed
 //! execution, verification, and the row that records it all.
 
+use std::path::Path;
+
 use anyhow::Context;
 use indicatif::ProgressBar;
 
@@ -8,7 +10,7 @@ use crate::clients::{Clients, SyncPoint};
 use crate::corpus::Corpus;
 use crate::experiment::layout::ClientOptions;
 use crate::experiment::{Plan, Scenario, Slot};
-use crate::measure::{cache, latency, quiet};
+use crate::measure::{cache, latency, profile, quiet};
 use crate::results::row::round;
 use crate::results::timeseries::{self, SeriesKey, INTERVAL_NS};
 use crate::results::{Row, SeriesPoint, Status};
@@ -38,6 +40,7 @@ pub(super) fn run(
     run_id: String,
     bar: &ProgressBar,
     (clients, layout): (&dyn Clients, &ClientOptions),
+    perf: Option<&Path>,
 ) -> anyhow::Result<(Row, Vec<SeriesPoint>)> {
     let workload = &scenario.workload;
     let ctx = &ctx.on_first_files(scenario.first_files);
@@ -91,10 +94,13 @@ pub(super) fn run(
     let unavailable = workload
         .unavailable(ctx)
         .or_else(|| layout.unsupported(&scenario.strategy, clients.size()));
+    let recording = perf.map(profile::Recording::start);
     let called = sync.elapsed().as_secs_f64();
-    let result = match unavailable {
-        Some(why) => Err(StrategyError::Unavailable(why)),
-        None => strategy::execute(&scenario.strategy, workload, ctx, corpus, kill_after),
+    let (result, recording) = match unavailable {
+        Some(why) => (Err(StrategyError::Unavailable(why)), None),
+        None => sampled(recording, || {
+            strategy::execute(&scenario.strategy, workload, ctx, corpus, kill_after)
+        }),
     };
     row.region_start_s = round(called, 6);
     row.region_end_s = row.region_start_s;
@@ -129,7 +135,29 @@ pub(super) fn run(
         Err(e) => row.detail = format!("{}; scratch clean-up failed: {e:#}", row.detail),
         Ok(()) => {}
     }
+    match recording.map(|r| r.and_then(|r| r.finish(&profile::own_comms()))) {
+        Some(Ok(shares)) => row.kernel_profile = profile::format(&shares),
+        Some(Err(why)) => {
+            row.detail = format!("{}; kernel profile: unavailable: {why}", row.detail);
+        }
+        None => {}
+    }
     Ok((row, series))
+}
+
+/// Call `execute` with `recording`'s sampling switched on around it (perf
+/// starts and stops outside, so only the call itself is sampled); a
+/// recording that fails to switch comes back as its error.
+fn sampled<T>(
+    recording: Option<Result<profile::Recording, String>>,
+    execute: impl FnOnce() -> T,
+) -> (T, Option<Result<profile::Recording, String>>) {
+    let mut recording = recording.map(|r| r.and_then(|mut r| r.switch(true).map(|()| r)));
+    let result = execute();
+    if let Some(r) = recording.take() {
+        recording = Some(r.and_then(|mut r| r.switch(false).map(|()| r)));
+    }
+    (result, recording)
 }
 
 /// Throughput per interval from the tasks' completion times.

@@ -63,6 +63,13 @@ pub fn resume(dir: &Path, progress: bool) -> anyhow::Result<RunOutcome> {
         run_id: &meta.run_id,
         progress,
         device_mb_per_s: meta.machine.io.direct_read.mb_per_s,
+        // Sampled again when the interrupted run was asked to.
+        perf: meta
+            .command_line
+            .iter()
+            .any(|a| a == "--kernel-profile")
+            .then(super::kernel_profiler)
+            .flatten(),
     };
     execute(&run, Some(writer), scratch, dir.to_path_buf())
 }

@@ -9,8 +9,10 @@ use crate::io::Io;
 use crate::measure::Clock;
 use crate::workload::{Evidence, Lane, Shared, TaskContext, Workload};
 
-/// What one task did, as recorded by its lane.
+/// What one task did, as recorded by its lane. On the worker pipe it is a
+/// bare tuple (see [`RecordWire`]): no field names in every record.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(into = "RecordWire", from = "RecordWire")]
 pub struct TaskRecord {
     /// Task index.
     pub index: u32,
@@ -18,7 +20,6 @@ pub struct TaskRecord {
     pub latency_ns: u64,
     /// When it finished, nanoseconds on the timed region's clock (worker
     /// processes share the parent's clock): the time series' input.
-    #[serde(default)]
     pub done_ns: u64,
     /// Payload bytes.
     pub bytes: u64,
@@ -26,6 +27,30 @@ pub struct TaskRecord {
     pub count: u64,
     /// The task's error, if it failed.
     pub error: Option<String>,
+}
+
+/// A [`TaskRecord`] as it crosses the worker pipe: index, latency, done,
+/// bytes, count, error.
+pub type RecordWire = (u32, u64, u64, u64, u64, Option<String>);
+
+impl From<TaskRecord> for RecordWire {
+    fn from(r: TaskRecord) -> RecordWire {
+        (r.index, r.latency_ns, r.done_ns, r.bytes, r.count, r.error)
+    }
+}
+
+impl From<RecordWire> for TaskRecord {
+    fn from(w: RecordWire) -> TaskRecord {
+        let (index, latency_ns, done_ns, bytes, count, error) = w;
+        TaskRecord {
+            index,
+            latency_ns,
+            done_ns,
+            bytes,
+            count,
+            error,
+        }
+    }
 }
 
 /// Where a lane gets its next task index.
@@ -44,8 +69,13 @@ pub trait TaskSource: Sync {
     }
 }
 
-/// Tasks a lane reserves record room for up front.
-const RESERVED_TASKS: usize = 1 << 16;
+/// Tasks a lane reserves record room for up front (address space only;
+/// past it the lists grow by doubling).
+const RESERVED_TASKS: usize = 1 << 18;
+
+/// Extra records a lane faults in beyond its even share of the tasks (lanes
+/// that share a counter do not split the tasks exactly evenly).
+const SHARE_SLACK: usize = 1024;
 
 /// Tasks of a range handed out by an atomic counter, until the range is
 /// done or the stonewall has passed (one clock read per task when set).
@@ -98,6 +128,29 @@ pub struct LaneOutput {
 }
 
 impl LaneOutput {
+    /// Empty lists with room for one of `lanes` lanes' records (and evidence,
+    /// when `workload` keeps it), their memory already faulted in: made before
+    /// the timed region, so a task's record costs a store, not a page fault.
+    pub fn reserved(workload: &Workload, ctx: &TaskContext, lanes: u32) -> LaneOutput {
+        let tasks = workload.tasks(ctx) as usize;
+        let room = tasks.min(RESERVED_TASKS);
+        let share = (tasks.div_ceil(lanes.max(1) as usize) + SHARE_SLACK).min(room);
+        let mut out = LaneOutput {
+            records: Vec::with_capacity(room),
+            evidence: Vec::with_capacity(if workload.keeps_evidence() { room } else { 0 }),
+            ..LaneOutput::default()
+        };
+        // Writing each slot once faults its page in; `clear` keeps the memory.
+        out.records.resize(share, TaskRecord::default());
+        out.records.clear();
+        if workload.keeps_evidence() {
+            let blank = (0, crate::workload::Evidence::Checksum { len: 0, xxh3: 0 });
+            out.evidence.resize(share, blank);
+            out.evidence.clear();
+        }
+        out
+    }
+
     /// The output of a lane whose thread panicked.
     pub fn panicked() -> LaneOutput {
         LaneOutput {
@@ -107,10 +160,11 @@ impl LaneOutput {
     }
 }
 
-/// Run tasks from `source` until it is empty, then finish the lane.
+/// Run tasks from `source` until it is empty, then finish the lane, filling
+/// `out` (made by [`LaneOutput::reserved`] before the timed region).
 ///
 /// The per-task path allocates nothing of its own: the record and evidence
-/// lists are reserved up front, the lane's I/O buffer is reused, and a
+/// lists are reserved and faulted in up front, the lane's I/O buffer is reused, and a
 /// task's latency costs one read of the clock (the previous task's end is
 /// the next one's start, so a task's time includes taking it from the
 /// source: an atomic increment).
@@ -121,15 +175,8 @@ pub async fn run_lane<I: Io>(
     shared: &Shared<I::File>,
     source: &dyn TaskSource,
     clock: Clock,
+    mut out: LaneOutput,
 ) -> LaneOutput {
-    // Room for every task up to a bound (a lane may take them all); past it
-    // the lists grow by doubling, which `mremap` makes cheap.
-    let room = (workload.tasks(ctx) as usize).min(RESERVED_TASKS);
-    let mut out = LaneOutput {
-        records: Vec::with_capacity(room),
-        evidence: Vec::with_capacity(if workload.keeps_evidence() { room } else { 0 }),
-        ..LaneOutput::default()
-    };
     let mut lane = Lane::default();
     let waits = source.waits();
     let mut last_ns = clock.now_ns();

@@ -128,19 +128,25 @@ pub(super) fn threads(
     corpus: &Corpus,
 ) -> Result<Execution, StrategyError> {
     let source = Counter::new(workload, ctx);
+    let outputs = reserve(workload, ctx, workers);
     let meter = start_meter();
     let clock = meter.clock();
     let io = Blocking;
     let shared = block_on(workload.prepare(&io, ctx)).map_err(|e| prepare_failed(workload, e))?;
     let lanes: Vec<LaneOutput> = if workers <= 1 {
-        vec![block_on(run_lane(
-            &io, workload, ctx, &shared, &source, clock,
-        ))]
+        outputs
+            .into_iter()
+            .map(|out| block_on(run_lane(&io, workload, ctx, &shared, &source, clock, out)))
+            .collect()
     } else {
         std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..workers)
-                .map(|_| {
-                    scope.spawn(|| block_on(run_lane(&io, workload, ctx, &shared, &source, clock)))
+            let handles: Vec<_> = outputs
+                .into_iter()
+                .map(|out| {
+                    let (io, shared, source) = (&io, &shared, &source);
+                    scope.spawn(move || {
+                        block_on(run_lane(io, workload, ctx, shared, source, clock, out))
+                    })
                 })
                 .collect();
             handles
@@ -163,12 +169,13 @@ pub(super) fn tokio(
     ctx: &TaskContext,
     corpus: &Corpus,
 ) -> Result<Execution, StrategyError> {
+    let outputs = reserve(workload, ctx, concurrency);
     let meter = start_meter();
     let clock = meter.clock();
     let io = crate::io::TokioFs;
     let result = crate::io::run_tokio(
         workers.max(1) as usize,
-        async_lanes(&io, concurrency, workload, ctx, clock),
+        async_lanes(&io, outputs, workload, ctx, clock),
     )
     .map_err(|e| StrategyError::Failed(format!("tokio runtime: {e}")))?;
     let (lanes, finish) = result.map_err(|e| prepare_failed(workload, e))?;
@@ -184,12 +191,13 @@ pub(super) fn io_uring(
     ctx: &TaskContext,
     corpus: &Corpus,
 ) -> Result<Execution, StrategyError> {
+    let outputs = reserve(workload, ctx, queue_depth);
     let meter = start_meter();
     let clock = meter.clock();
     let ring = crate::io::Uring::new(queue_depth.max(1))
         .map_err(|why| StrategyError::Unavailable(why.0))?;
     let (lanes, finish) = ring
-        .block_on(async_lanes(&ring, queue_depth, workload, ctx, clock))
+        .block_on(async_lanes(&ring, outputs, workload, ctx, clock))
         .map_err(|e| prepare_failed(workload, e))?;
     let finish = finish.and_then(|()| end_of_work(workload, ctx));
     let usage = meter.stop();
@@ -198,19 +206,28 @@ pub(super) fn io_uring(
 
 type LanesResult = std::io::Result<(Vec<LaneOutput>, std::io::Result<()>)>;
 
-/// Prepare, run `lanes` lanes concurrently on one thread, finish.
+/// The reserved outputs of `lanes` lanes (at least one), made before the timed region.
+fn reserve(workload: &Workload, ctx: &TaskContext, lanes: u32) -> Vec<LaneOutput> {
+    let lanes = lanes.max(1);
+    (0..lanes)
+        .map(|_| LaneOutput::reserved(workload, ctx, lanes))
+        .collect()
+}
+
+/// Prepare, run one lane per reserved output concurrently on one thread, finish.
 async fn async_lanes<I: Io>(
     io: &I,
-    lanes: u32,
+    outputs: Vec<LaneOutput>,
     workload: &Workload,
     ctx: &TaskContext,
     clock: Clock,
 ) -> LanesResult {
     let source = Counter::new(workload, ctx);
     let shared = workload.prepare(io, ctx).await?;
-    let outputs =
-        join_all((0..lanes.max(1)).map(|_| run_lane(io, workload, ctx, &shared, &source, clock)))
-            .await;
+    let runs = outputs
+        .into_iter()
+        .map(|out| run_lane(io, workload, ctx, &shared, &source, clock, out));
+    let outputs = join_all(runs).await;
     let finish = workload.finish(io, shared).await;
     Ok((outputs, finish))
 }

@@ -5,6 +5,7 @@
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::ops::Range;
 use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
@@ -175,11 +176,11 @@ pub(super) fn run(
     } else {
         batch
     };
-    let mut batches: VecDeque<Vec<u32>> = workload
-        .task_range(ctx)
-        .collect::<Vec<_>>()
-        .chunks(batch as usize)
-        .map(<[u32]>::to_vec)
+    let range = workload.task_range(ctx);
+    let mut batches: VecDeque<Range<u32>> = range
+        .clone()
+        .step_by(batch as usize)
+        .map(|first| first..first.saturating_add(batch).min(range.end))
         .collect();
     let mut setup = ToWorker::Setup {
         workload: workload.clone(),

@@ -3,8 +3,9 @@
 //! own pool of threads, reports each finished batch, and after the parent's
 //! timed region verifies the evidence it kept.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::io::{self, BufRead, Write};
+use std::ops::Range;
 use std::sync::{Condvar, Mutex};
 
 use futures::executor::block_on;
@@ -35,8 +36,8 @@ pub enum ToWorker {
     },
     /// Run these tasks.
     Batch {
-        /// Task indices.
-        tasks: Vec<u32>,
+        /// Task indices (a batch is a run of consecutive tasks).
+        tasks: Range<u32>,
     },
     /// No more batches: finish the lanes and report usage.
     Finish,
@@ -66,23 +67,33 @@ pub enum FromWorker {
     },
 }
 
+/// A batch whose records are being collected.
+struct Pending {
+    tasks: Range<u32>,
+    left: usize,
+    records: Vec<TaskRecord>,
+}
+
 /// Tasks arriving in batches; lanes block until a task or the end arrives.
 struct Batches<'a> {
-    queue: Mutex<(VecDeque<u32>, bool)>,
+    queue: Mutex<(VecDeque<Range<u32>>, bool)>,
     ready: Condvar,
-    pending: Mutex<HashMap<u32, (usize, Vec<TaskRecord>)>>,
-    batch_of: Mutex<HashMap<u32, u32>>,
+    /// The batches in flight (a few: the parent keeps two or three per worker).
+    pending: Mutex<Vec<Pending>>,
     out: &'a Mutex<io::Stdout>,
 }
 
 impl Batches<'_> {
-    fn push(&self, id: u32, tasks: Vec<u32>) {
-        if let (Ok(mut pending), Ok(mut batch_of)) = (self.pending.lock(), self.batch_of.lock()) {
-            pending.insert(id, (tasks.len(), Vec::with_capacity(tasks.len())));
-            batch_of.extend(tasks.iter().map(|t| (*t, id)));
+    fn push(&self, tasks: Range<u32>) {
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.push(Pending {
+                tasks: tasks.clone(),
+                left: tasks.len(),
+                records: Vec::with_capacity(tasks.len()),
+            });
         }
         if let Ok(mut q) = self.queue.lock() {
-            q.0.extend(tasks);
+            q.0.push_back(tasks);
         }
         self.ready.notify_all();
     }
@@ -103,8 +114,12 @@ impl TaskSource for Batches<'_> {
     fn next(&self) -> Option<u32> {
         let mut q = self.queue.lock().ok()?;
         loop {
-            if let Some(t) = q.0.pop_front() {
-                return Some(t);
+            if let Some(front) = q.0.front_mut() {
+                if let Some(t) = front.next() {
+                    return Some(t);
+                }
+                q.0.pop_front();
+                continue;
             }
             if q.1 {
                 return None;
@@ -114,19 +129,14 @@ impl TaskSource for Batches<'_> {
     }
 
     fn completed(&self, record: &TaskRecord) {
-        let Some(id) = self
-            .batch_of
-            .lock()
-            .ok()
-            .and_then(|b| b.get(&record.index).copied())
-        else {
-            return;
-        };
-        let done = self.pending.lock().ok().and_then(|mut p| {
-            let entry = p.get_mut(&id)?;
-            entry.1.push(record.clone());
-            entry.0 -= 1;
-            (entry.0 == 0).then(|| p.remove(&id).map(|e| e.1)).flatten()
+        let done = self.pending.lock().ok().and_then(|mut pending| {
+            let at = pending
+                .iter()
+                .position(|p| p.tasks.contains(&record.index))?;
+            let entry = &mut pending[at];
+            entry.records.push(record.clone());
+            entry.left -= 1;
+            (entry.left == 0).then(|| pending.swap_remove(at).records)
         });
         if let Some(records) = done {
             // A broken pipe means the parent is gone; the lane ends when the queue closes.
@@ -173,26 +183,30 @@ pub fn main() -> io::Result<()> {
     let batches = Batches {
         queue: Mutex::new((VecDeque::new(), false)),
         ready: Condvar::new(),
-        pending: Mutex::new(HashMap::new()),
-        batch_of: Mutex::new(HashMap::new()),
+        pending: Mutex::new(Vec::new()),
         out: &out,
     };
     let clock = clock_origin_ns.map_or_else(Clock::start, Clock::at_origin);
     let io = Blocking;
+    let threads = threads.max(1);
+    let outputs: Vec<LaneOutput> = (0..threads)
+        .map(|_| LaneOutput::reserved(&workload, &ctx, threads))
+        .collect();
     let shared = block_on(workload.prepare(&io, &ctx))?;
     let lanes: Vec<LaneOutput> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads.max(1))
-            .map(|_| {
-                scope.spawn(|| block_on(run_lane(&io, &workload, &ctx, &shared, &batches, clock)))
+        let handles: Vec<_> = outputs
+            .into_iter()
+            .map(|out| {
+                let (io, workload, ctx, shared, batches) =
+                    (&io, &workload, &ctx, &shared, &batches);
+                scope.spawn(move || {
+                    block_on(run_lane(io, workload, ctx, shared, batches, clock, out))
+                })
             })
             .collect();
-        let mut next_id = 0;
         while let Ok(Some(message)) = receive(&mut lines) {
             match message {
-                ToWorker::Batch { tasks } => {
-                    batches.push(next_id, tasks);
-                    next_id += 1;
-                }
+                ToWorker::Batch { tasks } => batches.push(tasks),
                 _ => break,
             }
         }

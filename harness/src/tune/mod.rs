@@ -164,6 +164,7 @@ impl PlanRunner for LiveRunner<'_> {
             // A sweep's rounds are runs of one repetition each: calibrating
             // every strategy again each round would cost more than it tells.
             calibrate: false,
+            kernel_profile: false,
         };
         let t = Instant::now();
         let outcome = runner::run(plan, &opts)?;
