@@ -593,9 +593,10 @@ mod tests {
     #[test]
     fn wrong_type_names_the_key_the_value_and_the_range() {
         assert_eq!(
-            message("reps = \"five\"\n"),
-            "x.toml:1:8: reps = \"five\": expected an integer from 1 to 1000"
+            message("reps = 1.5\n"),
+            "x.toml:1:8: reps = 1.5: expected an integer from 1 to 1000, \"auto\" (at most 30) or \"auto:MAX\" (MAX from 3 to 1000)"
         );
+        assert!(message("reps = -2\n").starts_with("x.toml:1:8: reps = -2: expected an integer"));
         assert_eq!(
             message("warmup = -1\n"),
             "x.toml:1:10: warmup = -1: expected an integer from 0 to 100"
