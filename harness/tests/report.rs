@@ -362,6 +362,7 @@ fn chart_specs_hold_their_invariants() {
                 .iter()
                 .all(|p| p.series.iter().any(|s| s.dashed && s.name == "mmap"))),
             Figure::Latency(f) => assert!(f.rows.iter().all(|r| r.p50_us <= r.p99_us)),
+            Figure::Timeline(f) => assert!(f.panels.iter().all(|p| !p.reps.is_empty())),
             Figure::Tuning(f) => colours.extend(
                 f.series
                     .iter()
