@@ -282,12 +282,27 @@ fn plan_experiments(
         if planned.shared > 0 { format!(" ({} shared between files)", planned.shared) } else { String::new() },
         if planned.excluded > 0 { format!(", {} left out by --only", planned.excluded) } else { String::new() },
         p.warmup,
-        p.reps,
+        measured(p),
         p.settle.idle.as_millis(),
         p.corpus.dir_name(),
     );
     print_skipped(&planned);
     Ok(planned)
+}
+
+/// How many measured repetitions each scenario gets, in words.
+fn measured(p: &Plan) -> String {
+    match p.auto {
+        None => p.reps.to_string(),
+        Some(a) => format!(
+            "{} to {} (auto: until the median's interval spans ≤ {} % of it{})",
+            crate::stats::stopping::MIN_REPS.min(p.reps),
+            p.reps,
+            a.ci_width_pct,
+            a.budget_s
+                .map_or_else(String::new, |b| format!(", or after {b:.0} s"))
+        ),
+    }
 }
 
 /// `--dry-run`: the scenarios, one id per line, and stop.

@@ -558,5 +558,67 @@ fn run_records_kernel_counters_time_series_and_machine_io_facts() {
             .map(|p| p.tasks)
             .sum();
         assert_eq!(tasks, r.tasks, "{} rep {}", r.scenario_id, r.rep);
+        let bytes: u64 = series
+            .iter()
+            .filter(|p| p.scenario_id == r.scenario_id && p.rep == r.rep)
+            .map(|p| p.bytes)
+            .sum();
+        assert_eq!(bytes, r.bytes, "{} rep {}", r.scenario_id, r.rep);
     }
+}
+
+#[test]
+fn reps_auto_stops_each_scenario_at_its_most_and_says_why() {
+    let lab = Lab::new();
+    let o = lab
+        .iolab()
+        .args(["run", "--files", "40", "--lines", "20", "--warmup", "0"])
+        .args(["--settle", "0", "--no-progress", "--workload", "read"])
+        .args(["--strategy", "sequential,threads", "--workers", "2"])
+        // An interval of 0.1 % of the median is out of reach: every
+        // scenario runs to its most, 4.
+        .args(["--reps", "auto:4", "--ci-width", "0.1", "--out"])
+        .arg(lab.results())
+        .output()
+        .expect("run iolab");
+    assert!(o.status.success(), "{}", text(&o));
+    let run = lab.only_run();
+    let auto = run.meta.plan.auto.expect("run.json records the rule");
+    assert_eq!((run.meta.plan.reps, auto.ci_width_pct), (4, 0.1));
+    assert_eq!(run.summary.len(), 2);
+    assert!(run.summary.iter().all(|s| s.n == 4), "{:#?}", run.summary);
+    let err = stderr(&o);
+    assert_eq!(
+        err.matches("stopped at the most repetitions, 4 (interval")
+            .count(),
+        2,
+        "{err}"
+    );
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("4 reps, 4 verified") && out.contains("% of median]"),
+        "{out}"
+    );
+    // A target or a budget without auto is refused before anything runs.
+    for flag in ["--ci-width", "--budget"] {
+        let o = lab.run(&["--workload", "read", flag, "5"]);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        assert!(
+            stderr(&o).contains(&format!("{flag} applies to --reps auto")),
+            "{}",
+            text(&o)
+        );
+    }
+    let o = lab
+        .iolab()
+        .args(["run", "--workload", "read", "--reps", "auto:2"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        stderr(&o).contains("\"auto:MAX\" (MAX from 3"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(lab.run_count(), 1);
 }

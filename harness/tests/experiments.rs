@@ -83,6 +83,36 @@ fn wrong_type_names_line_column_key_and_what_is_allowed() {
 }
 
 #[test]
+fn reps_auto_in_a_file_plans_from_three_to_its_most() {
+    let lab = Lab::new();
+    let body = TINY.replace("reps = 3", "reps = \"auto:6\"");
+    let f = experiment(
+        &lab,
+        "auto.toml",
+        &format!("{body}[[grid]]\nworkload = [\"read\"]\n"),
+    );
+    let o = run(&lab, &[&f], &["--dry-run", "--ci-width", "20"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("0 warm-up + 3 to 6 (auto: until the median's interval spans ≤ 20 % of it) measured repetitions each"),
+        "{out}"
+    );
+    let f = experiment(
+        &lab,
+        "bad.toml",
+        &TINY.replace("reps = 3", "reps = \"auto:x\""),
+    );
+    let err = stderr(&run(&lab, &[&f], &["--dry-run"]));
+    assert!(
+        err.contains(
+            "bad.toml:1:8: reps = \"auto:x\": expected an integer from 1 to 1000, \"auto\""
+        ),
+        "{err}"
+    );
+}
+
+#[test]
 fn out_of_range_value_names_key_value_and_allowed_range() {
     let lab = Lab::new();
     let f = experiment(

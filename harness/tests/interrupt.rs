@@ -380,6 +380,40 @@ fn first_signal_finishes_the_current_repetition() {
     assert!(scratch_left(&lab, None).is_empty());
 }
 
+/// `--reps auto` interrupted after its first repetition and resumed: the
+/// stop rule is asked again from the rows on disk, so the scenario (a
+/// command sleeping 0.2 s, whose times hardly vary) stops converged at 3,
+/// not at its most.
+#[test]
+fn an_auto_run_resumed_decides_from_the_rows_on_disk() {
+    let lab = Lab::new();
+    let mut child = tagged(&lab, "auto")
+        .args(["run", "--workload", "read", "--strategy", "command"])
+        .args(["--command", "sleep 0.2; echo bytes=0", "--no-baseline"])
+        .args(["--files", "20", "--lines", "5", "--reps", "auto:8"])
+        .args(["--ci-width", "100"])
+        .args(common("auto"))
+        .spawn()
+        .expect("start iolab");
+    wait_for_sleep("auto");
+    send(&child, Signal::INT);
+    assert_eq!(wait(&mut child, Duration::from_secs(60)).code(), Some(130));
+    let dir = run_dir(&lab, "auto");
+    assert_eq!(iolab::results::load(&dir).unwrap().rows.len(), 1);
+    let out = resume(&lab, "auto");
+    // The command reads nothing, so its data does not verify: exit 2.
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("converged after 3 repetitions"),
+        "{}",
+        text(&out)
+    );
+    let run = iolab::results::load(&dir).unwrap();
+    assert_eq!(run.rows.len(), 3, "{:#?}", run.rows);
+    assert_eq!(run.summary[0].n, 3);
+    assert_no_processes_left("auto");
+}
+
 /// The second signal stops now: the command's process group is killed, the
 /// unfinished repetition leaves no row, the run is marked interrupted.
 #[test]

@@ -362,6 +362,7 @@ fn chart_specs_hold_their_invariants() {
                 .iter()
                 .all(|p| p.series.iter().any(|s| s.dashed && s.name == "mmap"))),
             Figure::Latency(f) => assert!(f.rows.iter().all(|r| r.p50_us <= r.p99_us)),
+            Figure::Timeline(f) => assert!(f.panels.iter().all(|p| !p.reps.is_empty())),
             Figure::Tuning(f) => colours.extend(
                 f.series
                     .iter()
@@ -476,4 +477,30 @@ fn compare_of_identical_runs_finds_no_change_and_bad_flags_are_named() {
         "{}",
         text(&o.stderr)
     );
+}
+
+/// A real run's time series becomes a chart per workload: in the page, as
+/// a PNG beside it, and linked from `summary.md`.
+#[test]
+fn a_real_run_gets_a_timeline_chart_per_workload() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, results) = (tmp.path().join("data"), tmp.path().join("results"));
+    let o = Command::new(env!("CARGO_BIN_EXE_iolab"))
+        .args(["run", "--workload", "read", "--strategy", "threads"])
+        .args(["--workers", "2", "--files", "40", "--lines", "20"])
+        .args(["--reps", "2", "--warmup", "0", "--settle", "0"])
+        .args(["--no-progress", "--run-id", "t", "--data-dir"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&results)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let (html, dir) = render(&tmp.path().join("reports"), &results.join("t"));
+    assert!(html.contains("id=\"timeline\""), "timeline section missing");
+    assert!(html.contains("href=\"timeline-read.png\""));
+    let (w, _) = png_size(&fs::read(dir.join("timeline-read.png")).unwrap());
+    assert_eq!(w, iolab::report::style::WIDTH);
+    let md = fs::read_to_string(dir.join("summary.md")).unwrap();
+    assert!(md.contains("(timeline-read.png)"), "{md}");
 }

@@ -88,6 +88,7 @@ fn plan(corpus: &Corpus, cfg: &Config) -> Plan {
         scenarios,
         corpus: corpus.manifest.spec.clone(),
         reps: cfg.reps,
+        auto: None,
         warmup: cfg.warmup,
         order: Order::Sequential,
         settle: cfg.settle,

@@ -26,6 +26,7 @@ fn loaded(rows: Vec<Row>) -> LoadedRun {
                 scenarios: Vec::new(),
                 corpus: Scale::Quick.spec(),
                 reps: 5,
+                auto: None,
                 warmup: 0,
                 order: Order::Sequential,
                 settle: Settle::default(),

@@ -286,11 +286,13 @@ pub struct RunArgs {
 
 /// Flags that shape a plan, refused beside `run --resume` and
 /// `bench-all --resume` (the plan comes from the run's `run.json`).
-const SHARED_PLAN_FLAGS: [&str; 12] = [
+const SHARED_PLAN_FLAGS: [&str; 14] = [
     "only",
     "dry_run",
     "scale",
     "reps",
+    "ci_width",
+    "budget",
     "warmup",
     "order",
     "seed",

@@ -12,6 +12,7 @@ use clap::Args;
 
 use crate::corpus::{CorpusSpec, Scale};
 use crate::describe::{KnobDesc, KnobError, KnobValue, KnobValues};
+use crate::experiment::reps::Reps;
 use crate::experiment::{parse_size, CorpusOverrides, Order, Plan, Scenario, Settings, Wait};
 use crate::measure::cache::ColdMethod;
 use crate::measure::quiet::Settle;
@@ -66,9 +67,21 @@ fn invalid(flag: &str, value: impl ToString, allowed: impl Into<String>) -> Conf
 /// are left unset when not given, so experiment files can set them.
 #[derive(Debug, Args, Clone)]
 pub struct RunMeasureArgs {
-    /// Measured repetitions per scenario [default: 5, or what the experiment files set].
-    #[arg(long)]
-    pub reps: Option<u32>,
+    /// Measured repetitions per scenario: a count, or `auto` (at most 30) /
+    /// `auto:MAX`: repeat each scenario (at least 3 times) until its median's
+    /// 95 % interval spans at most --ci-width of the median, MAX is reached
+    /// or --budget is spent; scenarios still interleave round by round
+    /// [default: 5, or what the experiment files set].
+    #[arg(long, value_name = "N|auto|auto:MAX", value_parser = reps_arg)]
+    pub reps: Option<Reps>,
+    /// With `--reps auto`: the median's 95 % interval may span at most this
+    /// percentage of the median (0.1 to 200) [default: 10].
+    #[arg(long, value_name = "PCT")]
+    pub ci_width: Option<f64>,
+    /// With `--reps auto`: once the run has taken this long (e.g. 20m),
+    /// scenarios that have their 3 repetitions get no more [default: none].
+    #[arg(long, value_name = "DURATION")]
+    pub budget: Option<String>,
     /// Discarded warm-up repetitions per scenario [default: 1, or what the experiment files set].
     #[arg(long)]
     pub warmup: Option<u32>,
@@ -93,7 +106,7 @@ impl RunMeasureArgs {
     /// The flags with every unset value at its command-line default.
     pub fn with_defaults(&self) -> MeasureArgs {
         MeasureArgs {
-            reps: self.reps.unwrap_or(5),
+            reps: self.reps.map_or(5, Reps::max),
             warmup: self.warmup.unwrap_or(1),
             order: self.order,
             seed: self.seed,
@@ -110,6 +123,7 @@ impl RunMeasureArgs {
 /// [`ConfigError`] naming the first bad flag or combination.
 pub fn build_plan(args: &RunArgs) -> Result<Plan, ConfigError> {
     let measure = args.measure.with_defaults();
+    let (reps, auto) = auto_reps(&args.measure, args.measure.reps.unwrap_or(Reps::Fixed(5)))?;
     grid_size(args)?;
     let workloads = workloads(args)?;
     let strategies = strategies(args)?;
@@ -161,7 +175,8 @@ pub fn build_plan(args: &RunArgs) -> Result<Plan, ConfigError> {
     Ok(Plan {
         scenarios,
         corpus,
-        reps: reps(measure.reps)?,
+        reps,
+        auto,
         warmup: measure.warmup,
         order: order(&measure),
         settle: settle(&measure)?,
@@ -233,7 +248,9 @@ fn settings(
     Ok(Settings {
         scale,
         corpus,
-        reps: m.reps.map(reps).transpose()?,
+        reps: m.reps,
+        ci_width_pct: m.ci_width,
+        budget: budget(m)?,
         warmup: m.warmup,
         settle: m
             .settle
@@ -291,6 +308,34 @@ pub fn reps(reps: u32) -> Result<u32, ConfigError> {
             "allowed 1 to 1000 (at least 3 for a confidence interval worth reading)",
         ))
     }
+}
+
+/// `--reps N|auto|auto:MAX`, for clap.
+///
+/// # Errors
+/// What is allowed.
+pub fn reps_arg(text: &str) -> Result<Reps, String> {
+    crate::experiment::reps::parse(text)
+}
+
+/// `--budget`, checked.
+fn budget(m: &RunMeasureArgs) -> Result<Option<Duration>, ConfigError> {
+    m.budget
+        .as_deref()
+        .map(|b| match parse_duration("--budget", b)? {
+            d if d >= Duration::from_secs(1) => Ok(d),
+            _ => Err(invalid("--budget", b, "at least 1s, e.g. 20m")),
+        })
+        .transpose()
+}
+
+/// The plan's repetitions and `--reps auto` settings from the flags.
+fn auto_reps(
+    m: &RunMeasureArgs,
+    asked: Reps,
+) -> Result<(u32, Option<crate::experiment::reps::AutoReps>), ConfigError> {
+    crate::experiment::reps::plan_reps(asked, m.ci_width, budget(m)?)
+        .map_err(|e| ConfigError::Meaningless(e.to_string()))
 }
 
 /// The order from the measurement flags.

@@ -104,6 +104,9 @@ pub enum ExperimentError {
     /// Nothing to run.
     #[error("{0}")]
     Nothing(String),
+    /// `--ci-width` or `--budget` that cannot apply.
+    #[error(transparent)]
+    Reps(#[from] super::reps::AutoError),
 }
 
 /// A location in a file, for messages.
@@ -383,8 +386,9 @@ pub struct RawExperiment {
     /// Claims (ids of the `claims` module) the experiment provides evidence for.
     #[serde(default)]
     pub claims: Vec<Spanned<String>>,
-    /// Measured repetitions per scenario (1 ..= 1000). Default: 5.
-    pub reps: Option<Spanned<u32>>,
+    /// Measured repetitions per scenario (1 ..= 1000), or `"auto"` /
+    /// `"auto:MAX"` (see [`super::reps`]). Default: 5.
+    pub reps: Option<Spanned<RawReps>>,
     /// Discarded warm-up repetitions per scenario (0 ..= 100). Default: 1.
     pub warmup: Option<Spanned<u32>>,
     /// Idle-storage window before each repetition, e.g. `200ms`. Default: `1s`.
@@ -398,6 +402,43 @@ pub struct RawExperiment {
     pub grid: Vec<RawGrid>,
     /// Per-scale overrides of `reps`, `warmup`, `settle`, `corpus`.
     pub scale: Option<Scales<RawRun>>,
+}
+
+/// `reps` as written: a count, or a text such as `"auto"` (checked by
+/// [`super::reps::parse`]). Any other type is refused by the parser with
+/// what `reps` allows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RawReps {
+    /// `reps = 5`.
+    Count(u32),
+    /// `reps = "auto"`.
+    Text(String),
+}
+
+impl<'de> Deserialize<'de> for RawReps {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<RawReps, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = RawReps;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a count or \"auto\"")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<RawReps, E> {
+                u32::try_from(v)
+                    .map(RawReps::Count)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(v), &self))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<RawReps, E> {
+                u32::try_from(v)
+                    .map(RawReps::Count)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(v), &self))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RawReps, E> {
+                Ok(RawReps::Text(v.to_string()))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 /// `[corpus]`: overrides of the scale's shape, and the large file.
@@ -419,7 +460,7 @@ pub struct RawCorpus {
 #[serde(deny_unknown_fields)]
 pub struct RawRun {
     /// Measured repetitions.
-    pub reps: Option<Spanned<u32>>,
+    pub reps: Option<Spanned<RawReps>>,
     /// Warm-ups.
     pub warmup: Option<Spanned<u32>>,
     /// Settle window.
@@ -553,9 +594,10 @@ mod tests {
     #[test]
     fn wrong_type_names_the_key_the_value_and_the_range() {
         assert_eq!(
-            message("reps = \"five\"\n"),
-            "x.toml:1:8: reps = \"five\": expected an integer from 1 to 1000"
+            message("reps = 1.5\n"),
+            "x.toml:1:8: reps = 1.5: expected an integer from 1 to 1000, \"auto\" (at most 30) or \"auto:MAX\" (MAX from 3 to 1000)"
         );
+        assert!(message("reps = -2\n").starts_with("x.toml:1:8: reps = -2: expected an integer"));
         assert_eq!(
             message("warmup = -1\n"),
             "x.toml:1:10: warmup = -1: expected an integer from 0 to 100"

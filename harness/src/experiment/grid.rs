@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::file::{ExperimentError, Place, RawCorpus, RawExperiment, RawGrid, Source};
+use super::file::{ExperimentError, Place, RawCorpus, RawExperiment, RawGrid, RawReps, Source};
 use super::keys::{self, Count};
 use super::{parse_size, Scenario, Wait};
 use crate::corpus::Scale;
@@ -61,7 +61,7 @@ pub struct Expansion {
     /// Combinations skipped, with reasons.
     pub skipped: Vec<Skipped>,
     /// Measured repetitions it asks for.
-    pub reps: Option<u32>,
+    pub reps: Option<super::reps::Reps>,
     /// Warm-ups it asks for.
     pub warmup: Option<u32>,
     /// Settle window it asks for.
@@ -156,9 +156,7 @@ impl Experiment {
         let pick =
             |f: fn(&RawCorpus) -> &Option<Spanned<u32>>| f(over).as_ref().or(f(base).as_ref());
         let mut out = Expansion {
-            reps: reps
-                .map(|v| self.count(v, "reps", keys::REPS))
-                .transpose()?,
+            reps: reps.map(|v| self.reps(v)).transpose()?,
             warmup: warmup
                 .map(|v| self.count(v, "warmup", keys::WARMUP))
                 .transpose()?,
@@ -211,6 +209,18 @@ impl Experiment {
         } else {
             Err(self.source.invalid(&v.span(), key, n, range.allowed()))
         }
+    }
+
+    /// `reps = 5` or `reps = "auto"`, checked.
+    fn reps(&self, v: &Spanned<RawReps>) -> Result<super::reps::Reps, ExperimentError> {
+        let (text, shown) = match v.get_ref() {
+            RawReps::Count(n) => (n.to_string(), n.to_string()),
+            RawReps::Text(t) => (t.clone(), format!("{t:?}")),
+        };
+        super::reps::parse(&text).map_err(|allowed| {
+            self.source
+                .invalid(&v.span(), "reps", shown, format!("expected {allowed}"))
+        })
     }
 
     fn corpus_count(

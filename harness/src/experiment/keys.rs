@@ -105,7 +105,7 @@ fn knob_phrase(k: &KnobDesc) -> String {
 /// What a key that is not a knob accepts: (whether it is a list, the phrase).
 fn other_key(key: &str, count: impl Fn(Count) -> String) -> (bool, String) {
     match key {
-        "reps" => (false, count(REPS)),
+        "reps" => (false, super::reps::allowed()),
         "warmup" => (false, count(WARMUP)),
         "files" => (false, count(CORPUS_FILES)),
         "lines" => (false, count(CORPUS_LINES)),

@@ -21,6 +21,7 @@ pub mod layout;
 pub mod limit;
 mod order;
 pub mod python;
+pub mod reps;
 mod set;
 mod settings;
 mod size;
@@ -269,8 +270,13 @@ pub struct Plan {
     pub scenarios: Vec<Scenario>,
     /// The corpus they run on.
     pub corpus: CorpusSpec,
-    /// Measured repetitions per scenario (≥ 1; default 5).
+    /// Measured repetitions per scenario (≥ 1; default 5); the most with
+    /// [`Plan::auto`].
     pub reps: u32,
+    /// `--reps auto`: stop a scenario's repetitions once its median is
+    /// known well enough ([`reps::AutoReps`]); `None`: exactly `reps`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto: Option<reps::AutoReps>,
     /// Discarded warm-up repetitions per scenario (default 1).
     pub warmup: u32,
     /// Order of repetitions.

@@ -9,7 +9,7 @@
 //!   the large file is the largest any file asks for, made only when a
 //!   scenario needs it;
 //! - `reps`, `warmup`, `settle`, `settle_timeout`: the largest any file asks
-//!   for; the flags `--reps`, `--warmup`, `--settle`, `--settle-timeout`
+//!   for (`auto` when any file asks for it, see [`super::reps::Reps::merge`]); the flags `--reps`, `--warmup`, `--settle`, `--settle-timeout`
 //!   override every file;
 //! - `--only`: scenarios whose `<experiment>/<id>` contains the text, with
 //!   their sequential baselines.
@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use super::file::ExperimentError;
 use super::grid::{Expansion, Experiment, Located, Skipped};
+use super::reps::Reps;
 use super::{default_large_file, Plan, Scenario, Settings};
 use crate::measure::quiet::Settle;
 
@@ -86,10 +87,16 @@ pub fn plan(experiments: &[Experiment], settings: &Settings) -> Result<Planned, 
             .max()
             .unwrap_or(Plan::DEFAULT_SETTLE)
     });
+    let asked = settings
+        .reps
+        .or(expansions.iter().filter_map(|x| x.reps).reduce(Reps::merge))
+        .unwrap_or(Reps::Fixed(5));
+    let (reps, auto) = super::reps::plan_reps(asked, settings.ci_width_pct, settings.budget)?;
     let plan = Plan {
         scenarios,
         corpus,
-        reps: settings.reps.or(largest(|x| x.reps)).unwrap_or(5),
+        reps,
+        auto,
         warmup: settings.warmup.or(largest(|x| x.warmup)).unwrap_or(1),
         order: settings.order,
         settle: Settle {

@@ -31,7 +31,11 @@ pub struct Settings {
     /// Corpus overrides from flags.
     pub corpus: CorpusOverrides,
     /// `--reps`, overriding every file.
-    pub reps: Option<u32>,
+    pub reps: Option<super::reps::Reps>,
+    /// `--ci-width`: the target of `--reps auto` (default 10 %).
+    pub ci_width_pct: Option<f64>,
+    /// `--budget`: the time `--reps auto` may take.
+    pub budget: Option<Duration>,
     /// `--warmup`, overriding every file.
     pub warmup: Option<u32>,
     /// `--settle`, overriding every file.

@@ -83,8 +83,29 @@ pub fn run_summary(ctx: &RunContext) -> String {
         s.push_str(&calibration(c));
     }
     s.push_str(&per_workload(&ctx.table));
+    s.push_str(&timelines(ctx));
     s.push_str(&warnings_and_notes(ctx));
     s
+}
+
+/// Links to the throughput-over-time charts (PNG files beside `summary.md`).
+fn timelines(ctx: &RunContext) -> String {
+    let section = super::charts::Section::Timeline;
+    let figures: Vec<String> = ctx
+        .figures
+        .iter()
+        .filter(|f| f.chart.section == section)
+        .map(|f| format!("![{}]({})\n", f.chart.title, f.file))
+        .collect();
+    if figures.is_empty() {
+        return String::new();
+    }
+    format!(
+        "## {}\n\n{}\n\n{}\n",
+        section.title(),
+        section.intro(),
+        figures.join("\n")
+    )
 }
 
 /// iolab ÷ fio per shared pattern, or the line saying why not.

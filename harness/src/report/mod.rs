@@ -56,6 +56,8 @@ pub fn render_run(run_dir: &Path, out_root: &Path) -> anyhow::Result<PathBuf> {
     let tuning = load_tuning(run_dir)?;
     let mut specs = charts::plan(&run.summary);
     specs.extend(charts::ranks::specs(&run.rank_rows));
+    let series = results::load_timeseries(run_dir)?;
+    specs.extend(charts::timeline::specs(&run.summary, &run.rows, &series));
     if let Some(t) = &tuning {
         specs.extend(charts::tuning::specs(t));
     }

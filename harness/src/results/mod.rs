@@ -24,7 +24,9 @@ pub use machine::Machine;
 pub use outcome::Verdict;
 pub use row::{Row, Status};
 pub use runs_file::RunsFile;
-pub use summary::{prefer_whole_corpus, summarize_rows, SummaryRow, SummaryStatus, MIN_INTERVAL_N};
+pub use summary::{
+    prefer_whole_corpus, summarize_rows, timed, SummaryRow, SummaryStatus, MIN_INTERVAL_N,
+};
 pub use timeseries::SeriesPoint;
 
 /// The workload and strategy a result row names, compared with the

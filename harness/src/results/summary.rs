@@ -296,17 +296,31 @@ fn verified_walls(group: &[&Row]) -> Option<Sample> {
     walls(&good)
 }
 
+/// The repetitions whose times a summary rests on: the verified ones, or
+/// when none verified, every one that ran (`ok`). `--reps auto` decides on
+/// the same ones.
+pub fn timed<'a>(group: &[&'a Row]) -> Vec<&'a Row> {
+    let good: Vec<&Row> = group
+        .iter()
+        .copied()
+        .filter(|r| r.verified && r.status == Status::Ok)
+        .collect();
+    if !good.is_empty() {
+        return good;
+    }
+    group
+        .iter()
+        .copied()
+        .filter(|r| r.status == Status::Ok)
+        .collect()
+}
+
 fn walls(rows: &[&Row]) -> Option<Sample> {
     Sample::new(rows.iter().map(|r| r.wall_s.max(1e-9)).collect()).ok()
 }
 
 fn summarize_group(group: &[&Row], boot: &Bootstrap) -> SummaryRow {
     let first = group[0];
-    let good: Vec<&Row> = group
-        .iter()
-        .copied()
-        .filter(|r| r.verified && r.status == Status::Ok)
-        .collect();
     let mut s = SummaryRow {
         scenario_id: first.scenario_id.clone(),
         baseline_id: first.baseline_id.clone(),
@@ -338,15 +352,7 @@ fn summarize_group(group: &[&Row], boot: &Bootstrap) -> SummaryRow {
         torn: group.iter().filter_map(|r| r.torn).max(),
         ..SummaryRow::default()
     };
-    let timed: Vec<&Row> = if good.is_empty() {
-        group
-            .iter()
-            .copied()
-            .filter(|r| r.status == Status::Ok)
-            .collect()
-    } else {
-        good
-    };
+    let timed = timed(group);
     let Some(sample) = walls(&timed) else {
         return s;
     };

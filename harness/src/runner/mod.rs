@@ -9,6 +9,7 @@
 //! `interrupted`. [`resume`] continues such a run (or one killed outright)
 //! with the plan recorded in `run.json`, skipping every finished repetition.
 
+mod auto;
 pub mod calibrate;
 mod repetition;
 mod resume;
@@ -387,6 +388,7 @@ fn run_schedule(
     let bar = progress_bar(slots.len() as u64, run.progress);
     let _notices = interrupt::notices_above(&bar);
     let mut result = Ok(Ending::Complete);
+    let mut auto = auto::Auto::of(plan, plan.auto, rows_of(writer.as_deref()));
     for (order, slot) in slots.iter().enumerate() {
         let scenario = &plan.scenarios[slot.scenario];
         if done.contains(&(scenario.id.clone(), slot.rep, slot.warmup))
@@ -399,6 +401,17 @@ fn run_schedule(
         if clients::broadcast_json(run.clients, &interrupt::stop_requested())? {
             result = Ok(Ending::Interrupted);
             break;
+        }
+        if let Some(a) = auto.as_mut().filter(|_| !slot.warmup) {
+            let (stops, note) = a.stops(plan, slot.scenario, rows_of(writer.as_deref()));
+            if let Some(note) = note {
+                say(&bar, format!("{}: {note}", scenario.label()));
+            }
+            // Rank 0 holds the rows: its decision is every rank's.
+            if clients::broadcast_json(run.clients, &stops)? {
+                bar.inc(1);
+                continue;
+            }
         }
         bar.set_message(scenario.label());
         let row = repetition::run(
@@ -446,8 +459,27 @@ fn run_schedule(
         }
         bar.inc(1);
     }
+    if let (Some(a), Ok(Ending::Complete)) = (auto.as_mut(), &result) {
+        for note in auto::pending(a, plan, rows_of(writer.as_deref())) {
+            say(&bar, note);
+        }
+    }
     bar.finish_and_clear();
     result
+}
+
+/// The rows written so far (none on ranks other than 0).
+fn rows_of(writer: Option<&RunWriter>) -> &[crate::results::Row] {
+    writer.map_or(&[], RunWriter::rows)
+}
+
+/// A line above the progress bar, or on stderr when there is no bar.
+fn say(bar: &ProgressBar, line: String) {
+    if bar.is_hidden() {
+        eprintln!("{line}");
+    } else {
+        bar.println(line);
+    }
 }
 
 /// The warning for a cold repetition read faster than the device can.

@@ -1,6 +1,9 @@
 //! The terminal summary after a run, in the manner of hyperfine: per
-//! scenario the median time with its interval, the range, throughput, and
-//! the speedup over the sequential baseline.
+//! scenario the median time with its interval (and the interval's width
+//! as a share of the median, what `--reps auto` targets), both modes when
+//! the repetitions fall into two clusters, the range with how many
+//! repetitions the figures rest on, throughput, and the speedup over the
+//! sequential baseline.
 
 use std::io::{self, Write};
 
@@ -43,9 +46,10 @@ pub fn print_summary(out: &mut impl Write, rows: &[SummaryRow]) -> io::Result<()
         }
         let interval = match r.wall_ci() {
             Some((lo, hi)) => format!(
-                "[95% CI {} … {}]  ±{:.1}% σ/mean",
+                "[95% CI {} … {}, {:.1}% of median]  ±{:.1}% σ/mean",
                 format_time(lo),
                 format_time(hi),
+                100.0 * (hi - lo) / r.wall_median_s.max(1e-12),
                 r.wall_cv * 100.0
             ),
             None => format!(
@@ -62,6 +66,9 @@ pub fn print_summary(out: &mut impl Write, rows: &[SummaryRow]) -> io::Result<()
             "  Time (median):  {:>10}  {interval}",
             format_time(r.wall_median_s),
         )?;
+        if let Some(modes) = modes(r) {
+            writeln!(out, "  {modes}")?;
+        }
         writeln!(
             out,
             "  Range (min … max): {} … {}   {} reps, {} verified{}",
@@ -103,6 +110,18 @@ pub fn print_summary(out: &mut impl Write, rows: &[SummaryRow]) -> io::Result<()
         }
     }
     Ok(())
+}
+
+/// `2 modes: 3× ≈520.0 ms, 2× ≈7.100 s` when the summary found two
+/// clusters (`crate::stats::modes`).
+fn modes(r: &SummaryRow) -> Option<String> {
+    Some(format!(
+        "2 modes: {}× ≈{}, {}× ≈{} (one median describes neither)",
+        r.fast_mode_n?,
+        format_time(r.fast_mode_median_s?),
+        r.slow_mode_n?,
+        format_time(r.slow_mode_median_s?)
+    ))
 }
 
 fn verdict(lo: f64, hi: f64) -> &'static str {
@@ -153,6 +172,33 @@ mod tests {
             ..r
         });
         assert!(with.contains("[95% CI"), "{with}");
+        assert!(with.contains("40.0% of median]"), "{with}");
         assert!(with.contains("[1.50 … 2.50]  faster"), "{with}");
+        assert!(!with.contains("modes"), "{with}");
+    }
+
+    #[test]
+    fn two_clusters_print_both_modes_with_their_counts() {
+        let rows: Vec<crate::results::Row> = [0.52, 7.1, 0.50, 6.9, 0.55]
+            .iter()
+            .enumerate()
+            .map(|(rep, &wall_s)| crate::results::Row {
+                scenario_id: "write/one-write/sequential/warm".into(),
+                baseline_id: "write/one-write/sequential/warm".into(),
+                rep: rep as u32,
+                wall_s,
+                bytes: 1_000_000,
+                status: crate::results::Status::Ok,
+                verified: true,
+                ..crate::results::Row::default()
+            })
+            .collect();
+        let summary = crate::results::summarize_rows(&rows, 1);
+        let text = printed(summary[0].clone());
+        assert!(
+            text.contains("2 modes: 3× ≈520.0 ms, 2× ≈7.000 s"),
+            "{text}"
+        );
+        assert!(text.contains("5 reps, 5 verified"), "{text}");
     }
 }

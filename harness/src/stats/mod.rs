@@ -15,6 +15,7 @@
 //! | [`outliers()`] | modified z-score with MAD, `\|M\| > 3.5` | Iglewicz & Hoaglin 1993; hyperfine `outlier_detection.rs` |
 //! | [`speedup`], [`classify_ratio`] | ratio of medians; change only when the interval clears a noise band | criterion.rs `report.rs` |
 //! | [`knee::choose_knee`] | smallest worker count within noise of the best | Jain 1991 ("knee capacity") |
+//! | [`stopping::decide`] | repeat until the median's interval spans at most a target share of the median, with a minimum, a maximum and a budget | Chow & Robbins 1965 (fixed-width sequential intervals) |
 //! | [`modes::two_modes`] | two clusters split at the widest gap between sorted neighbours (ratio > 2, ≥ 2 each) | a gap rule in the manner of Jenks natural breaks for k = 2 on log times |
 //!
 //! Determinism: every interval is a pure function of the data and
@@ -26,6 +27,7 @@ pub mod knee;
 pub mod modes;
 pub mod outliers;
 pub mod sample;
+pub mod stopping;
 pub mod summary;
 
 pub use bootstrap::{Bootstrap, Estimate, Interval};

@@ -23,6 +23,7 @@ pub mod ranks;
 pub mod ratio;
 pub mod scaling;
 pub mod throughput;
+pub mod timeline;
 pub mod tuning;
 
 use std::path::Path;
@@ -55,13 +56,15 @@ pub enum Section {
     Metadata,
     /// Wall against user and system CPU time.
     Cpu,
+    /// Throughput per interval inside each repetition.
+    Timeline,
     /// A tuning sweep (`tuning.json`): curves and knees per workload.
     Tuning,
 }
 
 impl Section {
     /// Every chart section, in page order.
-    pub const ALL: [Section; 11] = [
+    pub const ALL: [Section; 12] = [
         Section::Throughput,
         Section::Ranks,
         Section::Scaling,
@@ -72,6 +75,7 @@ impl Section {
         Section::Atomic,
         Section::Metadata,
         Section::Cpu,
+        Section::Timeline,
         Section::Tuning,
     ];
 
@@ -88,6 +92,7 @@ impl Section {
             Section::Atomic => "atomic",
             Section::Metadata => "metadata",
             Section::Cpu => "cpu",
+            Section::Timeline => "timeline",
             Section::Tuning => "tuning",
         }
     }
@@ -105,6 +110,7 @@ impl Section {
             Section::Atomic => "Atomic saves",
             Section::Metadata => "Metadata: many small files",
             Section::Cpu => "Where the time went: wall vs CPU",
+            Section::Timeline => "Inside each repetition: throughput over time",
             Section::Tuning => "Tuning",
         }
     }
@@ -122,6 +128,7 @@ impl Section {
             Section::Atomic => "Median time per save, with a whisker to the 99th percentile; torn files, where counted, are printed next to the bar (red when any).",
             Section::Metadata => "File operations per second of each metadata phase (create, stat, open-close, unlink) and of the whole cycle (all), per strategy, with the 95 % interval (whiskers) and the speedup over one caller; a create or open counts with its close as one operation, as in mdtest.",
             Section::Cpu => "Median wall time next to the CPU time (user + system) of each scenario. CPU well below wall: waiting for I/O. CPU near or above wall: CPU-bound (or parallel).",
+            Section::Timeline => "Throughput per 100 ms inside each measured repetition (from `timeseries.csv`, counted from the tasks' completion times), one line per repetition, one panel per scenario. A line that drops to zero and recovers is a stall, shown where it happened; a repetition shorter than 100 ms is one point.",
             Section::Tuning => "The `iolab tune` sweep: median throughput against total workers, one line per strategy (for nested pools, the best cell of each total), the shaded band is the 95 % interval; the dashed line is the median sequential baseline of the workload's rounds, and the ringed point is the knee chosen for each strategy.",
         }
     }
@@ -162,6 +169,8 @@ pub enum Figure {
     Cpu(cpu::CpuFigure),
     /// Tuning sweep curves and knees.
     Tuning(tuning::TuningFigure),
+    /// Throughput over time inside repetitions.
+    Timeline(timeline::TimelineFigure),
 }
 
 /// Whether `file_name` is a chart PNG a report renders (`throughput-*.png`,
@@ -179,6 +188,7 @@ pub fn is_chart_file(file_name: &str) -> bool {
         "latency-",
         "cpu-",
         "tuning-",
+        "timeline-",
     ];
     families.iter().any(|f| stem.starts_with(f))
         || ["nested", "append", "atomic-save", "metadata"].contains(&stem)
@@ -216,6 +226,7 @@ pub fn render(chart: &Chart, path: &Path) -> anyhow::Result<()> {
         Figure::Atomic(f) => atomic::draw(&chart.title, f, path),
         Figure::Cpu(f) => cpu::draw(&chart.title, f, path),
         Figure::Tuning(f) => tuning::draw(&chart.title, f, path),
+        Figure::Timeline(f) => timeline::draw(&chart.title, f, path),
     };
     result.map_err(|e| anyhow::anyhow!("drawing chart {} to {}: {e}", chart.id, path.display()))
 }

@@ -406,6 +406,7 @@ pub fn plan(
         scenarios,
         corpus: cfg.corpus.clone(),
         reps,
+        auto: None,
         warmup,
         order: match cfg.order {
             Order::Interleaved { seed } => Order::Interleaved {
