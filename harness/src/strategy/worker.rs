@@ -66,13 +66,17 @@ pub enum FromWorker {
     },
 }
 
-/// Tasks arriving in batches; lanes block until a task or the end arrives.
+/// Tasks arriving in batches; lanes block until a task or the end arrives,
+/// and take none past the stonewall.
 struct Batches<'a> {
     queue: Mutex<(VecDeque<u32>, bool)>,
     ready: Condvar,
     pending: Mutex<HashMap<u32, (usize, Vec<TaskRecord>)>>,
     batch_of: Mutex<HashMap<u32, u32>>,
     out: &'a Mutex<io::Stdout>,
+    /// The stonewall (`CLOCK_MONOTONIC` ns, the parent's): past it no task
+    /// starts, and the tasks not started count as done without a record.
+    stonewall_ns: Option<u64>,
 }
 
 impl Batches<'_> {
@@ -81,10 +85,55 @@ impl Batches<'_> {
             pending.insert(id, (tasks.len(), Vec::with_capacity(tasks.len())));
             batch_of.extend(tasks.iter().map(|t| (*t, id)));
         }
-        if let Ok(mut q) = self.queue.lock() {
-            q.0.extend(tasks);
+        let Ok(mut q) = self.queue.lock() else {
+            return;
+        };
+        if self.past_stonewall() {
+            drop(q);
+            self.skip(&tasks);
+            return;
         }
+        q.0.extend(tasks);
+        drop(q);
         self.ready.notify_all();
+    }
+
+    /// Checked under the queue's lock, so a batch arriving after the
+    /// stonewall is never queued behind lanes that have stopped.
+    fn past_stonewall(&self) -> bool {
+        self.stonewall_ns
+            .is_some_and(|d| crate::measure::monotonic_ns() >= d)
+    }
+
+    /// Tasks the stonewall left unstarted: their batches complete without
+    /// them, so the parent hears of every batch it sent.
+    fn skip(&self, tasks: &[u32]) {
+        for t in tasks {
+            self.settle(*t, None);
+        }
+    }
+
+    /// Task `index` is done (with its record) or skipped (without): when it
+    /// was its batch's last, report the batch.
+    fn settle(&self, index: u32, record: Option<&TaskRecord>) {
+        let Some(id) = self
+            .batch_of
+            .lock()
+            .ok()
+            .and_then(|b| b.get(&index).copied())
+        else {
+            return;
+        };
+        let done = self.pending.lock().ok().and_then(|mut p| {
+            let entry = p.get_mut(&id)?;
+            entry.1.extend(record.cloned());
+            entry.0 -= 1;
+            (entry.0 == 0).then(|| p.remove(&id).map(|e| e.1)).flatten()
+        });
+        if let Some(records) = done {
+            // A broken pipe means the parent is gone; the lane ends when the queue closes.
+            let _ = send(self.out, &FromWorker::BatchDone { records });
+        }
     }
 
     fn close(&self) {
@@ -103,6 +152,12 @@ impl TaskSource for Batches<'_> {
     fn next(&self) -> Option<u32> {
         let mut q = self.queue.lock().ok()?;
         loop {
+            if self.past_stonewall() {
+                let left: Vec<u32> = q.0.drain(..).collect();
+                drop(q);
+                self.skip(&left);
+                return None;
+            }
             if let Some(t) = q.0.pop_front() {
                 return Some(t);
             }
@@ -114,24 +169,7 @@ impl TaskSource for Batches<'_> {
     }
 
     fn completed(&self, record: &TaskRecord) {
-        let Some(id) = self
-            .batch_of
-            .lock()
-            .ok()
-            .and_then(|b| b.get(&record.index).copied())
-        else {
-            return;
-        };
-        let done = self.pending.lock().ok().and_then(|mut p| {
-            let entry = p.get_mut(&id)?;
-            entry.1.push(record.clone());
-            entry.0 -= 1;
-            (entry.0 == 0).then(|| p.remove(&id).map(|e| e.1)).flatten()
-        });
-        if let Some(records) = done {
-            // A broken pipe means the parent is gone; the lane ends when the queue closes.
-            let _ = send(self.out, &FromWorker::BatchDone { records });
-        }
+        self.settle(record.index, Some(record));
     }
 }
 
@@ -176,6 +214,7 @@ pub fn main() -> io::Result<()> {
         pending: Mutex::new(HashMap::new()),
         batch_of: Mutex::new(HashMap::new()),
         out: &out,
+        stonewall_ns: ctx.stonewall_ns,
     };
     let clock = clock_origin_ns.map_or_else(Clock::start, Clock::at_origin);
     let io = Blocking;
