@@ -185,11 +185,7 @@ fn run_experiments(
 }
 
 /// `iolab run --resume RUN_DIR`, with as many ranks as the run had.
-fn resume_run(
-    dir: &Path,
-    output: &OutputArgs,
-    clients: &dyn Clients,
-) -> anyhow::Result<ExitCode> {
+fn resume_run(dir: &Path, output: &OutputArgs, clients: &dyn Clients) -> anyhow::Result<ExitCode> {
     let outcome = runner::resume_clients(dir, !output.no_progress, clients)?;
     finish_run(&outcome, clients)
 }

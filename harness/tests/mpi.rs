@@ -130,7 +130,8 @@ fn commands_other_than_run_refuse_to_run_as_several_ranks() {
 /// `--stonewall` under worker processes, one rank: with an even split
 /// (`--batch 0`, each worker sent all its tasks at once) the workers
 /// themselves stop at the deadline, report what they finished, and the
-/// run ends; the rows count fewer tasks than planned, verified.
+/// run ends; the rows count fewer tasks than planned, verified (without
+/// the workers' own check each would run its whole batch).
 #[test]
 fn stonewall_stops_worker_processes_within_their_batch() {
     let lab = Lab::new();
@@ -157,12 +158,9 @@ fn stonewall_stops_worker_processes_within_their_batch() {
     let run = lab.only_run();
     assert_eq!(run.rows.len(), 2, "{:?}", run.rows);
     for r in &run.rows {
-        assert!(
-            r.tasks > 0 && r.tasks < 2_000_000,
-            "{}: {} tasks",
-            r.scenario_id,
-            r.tasks
-        );
+        // How many ran before the deadline depends on the machine's load
+        // (a worker may get its batch after it); never all of them.
+        assert!(r.tasks < 2_000_000, "{}: {} tasks", r.scenario_id, r.tasks);
         assert!(r.verified, "{}: {}", r.scenario_id, r.detail);
     }
 }
@@ -596,7 +594,11 @@ mod with_mpi {
             .output()
             .unwrap();
         assert_eq!(alone.status.code(), Some(1), "{}", text(&alone));
-        assert!(util::stderr(&alone).contains("the run had 2"), "{}", text(&alone));
+        assert!(
+            util::stderr(&alone).contains("the run had 2"),
+            "{}",
+            text(&alone)
+        );
         let out = resume(2);
         assert!(out.status.success(), "{}", text(&out));
         let run = iolab::results::load(&dir).unwrap();
@@ -619,5 +621,68 @@ mod with_mpi {
                 .collect();
             assert!(left.is_empty(), "scratch left: {left:?}");
         }
+    }
+
+    /// Runs of 1, 2 and 4 ranks compared: `iolab compare` adds the
+    /// aggregate throughput against ranks, one table row per run and
+    /// scenario (layout, ranks, MB/s matching the run's summary) and the
+    /// chart `ranks.png`.
+    #[test]
+    fn compare_of_runs_with_different_rank_counts_shows_scaling_with_ranks() {
+        let Some(mpirun) = mpirun() else { return };
+        let lab = Lab::new();
+        let common = ["--workload", "read", "--no-baseline", "--run-id"];
+        let one = lab.run(&[&common[..], &["one"]].concat());
+        assert!(one.status.success(), "{}", text(&one));
+        for (np, layout, id) in [(2, "per-rank", "two"), (4, "shared", "four")] {
+            let out = mpi_run(
+                &mpirun,
+                &lab,
+                np,
+                &[&common[..], &[id, "--layout", layout]].concat(),
+            );
+            assert!(out.status.success(), "{}", text(&out));
+        }
+        let runs = ["one", "two", "four"].map(|id| lab.results().join(id));
+        let out = lab
+            .iolab()
+            .arg("compare")
+            .args(&runs)
+            .args(["--out"])
+            .arg(lab.path().join("reports"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let (_, table) = stdout
+            .split_once("aggregate throughput against MPI ranks:")
+            .unwrap_or_else(|| panic!("no ranks table: {stdout}"));
+        let lines: Vec<Vec<&str>> = table
+            .lines()
+            .skip(2)
+            .take_while(|l| !l.trim().is_empty())
+            .map(|l| l.split_whitespace().collect())
+            .collect();
+        let got: Vec<(&str, &str)> = lines.iter().map(|c| (c[1], c[2])).collect();
+        // Sorted by scenario, then layout: "one rank" is two words.
+        assert_eq!(
+            got,
+            [("one", "rank"), ("per-rank", "2"), ("shared", "4")],
+            "{table}"
+        );
+        for (id, cells) in ["one", "two", "four"].iter().zip(&lines) {
+            let run = iolab::results::load(&lab.results().join(id)).unwrap();
+            let mb = format!("{:.1}", run.summary[0].mb_per_s);
+            assert!(cells.contains(&mb.as_str()), "{id}: {mb} in {cells:?}");
+            assert_eq!(cells.last(), Some(id));
+        }
+        let dir = lab.path().join("reports").join("compare-one-vs-two");
+        let png = std::fs::read(dir.join("ranks.png")).expect("ranks.png");
+        assert!(png.starts_with(b"\x89PNG"), "a PNG");
+        let md = std::fs::read_to_string(dir.join("compare.md")).unwrap();
+        assert!(
+            md.contains("## Aggregate throughput against MPI ranks"),
+            "{md}"
+        );
     }
 }

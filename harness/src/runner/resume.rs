@@ -54,9 +54,12 @@ pub fn resume_clients(
         .then(|| read_meta(dir).and_then(|m| check_run_meta(dir, &m, clients.size()).map(|()| m)))
         .transpose();
     let meta = clients::agree(clients, meta)?;
-    let meta: RunMeta = clients::broadcast_json(clients, &meta)?
-        .context("rank 0 sent no run.json")?;
-    let options = meta.clients.as_ref().map_or_else(ClientOptions::default, |c| c.options);
+    let meta: RunMeta =
+        clients::broadcast_json(clients, &meta)?.context("rank 0 sent no run.json")?;
+    let options = meta
+        .clients
+        .as_ref()
+        .map_or_else(ClientOptions::default, |c| c.options);
     let data_dir = data_dir_of(&meta, &options, clients.size())?;
     let name = corpus_name(&meta)?;
     let show = progress && clients.rank() == 0;

@@ -59,7 +59,12 @@ pub fn points(runs: &[&LoadedRun]) -> Vec<RankPoint> {
         })
         .collect();
     out.sort_by(|a, b| {
-        (&a.scenario, &a.layout, a.ranks, &a.run_id).cmp(&(&b.scenario, &b.layout, b.ranks, &b.run_id))
+        (&a.scenario, &a.layout, a.ranks, &a.run_id).cmp(&(
+            &b.scenario,
+            &b.layout,
+            b.ranks,
+            &b.run_id,
+        ))
     });
     out
 }
