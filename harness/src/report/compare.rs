@@ -332,29 +332,37 @@ fn figure(c: &Comparison) -> Option<RatioFigure> {
 pub fn write(c: &Comparison, out_root: &Path) -> anyhow::Result<PathBuf> {
     let out = out_root.join(format!("compare-{}-vs-{}", c.run_a, c.run_b));
     fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let png = match figure(c) {
-        Some(f) => {
-            let path = out.join("compare.png");
-            let title = format!("{} vs {}: time ratio per scenario", c.run_b, c.run_a);
-            ratio::draw(&title, &f, &path)
-                .map_err(|e| anyhow::anyhow!("drawing {}: {e}", path.display()))?;
-            Some(fs::read(&path).with_context(|| format!("reading back {}", path.display()))?)
-        }
-        None => None,
-    };
-    let ranks_png = match rank_scaling::spec(&c.ranks) {
-        Some(f) => {
-            let path = out.join("ranks.png");
-            rank_scaling::draw("aggregate throughput against MPI ranks (MB/s)", &f, &path)
-                .map_err(|e| anyhow::anyhow!("drawing {}: {e}", path.display()))?;
-            Some(fs::read(&path).with_context(|| format!("reading back {}", path.display()))?)
-        }
-        None => None,
-    };
+    let title = format!("{} vs {}: time ratio per scenario", c.run_b, c.run_a);
+    let png = figure(c)
+        .map(|f| drawn(&out.join("compare.png"), |p| ratio::draw(&title, &f, p)))
+        .transpose()?;
+    let ranks_title = "aggregate throughput against MPI ranks (MB/s)";
+    let ranks_png = rank_scaling::spec(&c.ranks)
+        .map(|f| {
+            drawn(&out.join("ranks.png"), |p| {
+                rank_scaling::draw(ranks_title, &f, p)
+            })
+        })
+        .transpose()?;
     let html = page(c, png.as_deref(), ranks_png.as_deref());
     write_atomically(&out.join("index.html"), html.as_bytes())?;
     write_atomically(&out.join("compare.md"), markdown_text(c).as_bytes())?;
     Ok(out)
+}
+
+/// Draw a chart to `path` and read its bytes back (to embed them).
+fn drawn(path: &Path, draw: impl FnOnce(&Path) -> anyhow::Result<()>) -> anyhow::Result<Vec<u8>> {
+    draw(path).map_err(|e| anyhow::anyhow!("drawing {}: {e}", path.display()))?;
+    fs::read(path).with_context(|| format!("reading back {}", path.display()))
+}
+
+/// A PNG embedded in the page with a link to its file.
+fn figure_html(png: &[u8], alt: &str, file: &str) -> String {
+    format!(
+        "<figure><img src=\"data:image/png;base64,{}\" alt=\"{alt}\" width=\"{}\"><figcaption><a href=\"{file}\">{file}</a></figcaption></figure>\n",
+        html::base64(png),
+        style::WIDTH
+    )
 }
 
 fn counts(c: &Comparison) -> String {
@@ -391,9 +399,8 @@ fn page(c: &Comparison, png: Option<&[u8]>, ranks_png: Option<&[u8]>) -> String 
     body.push_str("</tbody>\n</table>\n</section>\n");
     if let Some(png) = png {
         body.push_str(&format!(
-            "<section id=\"chart\">\n<h2>Time ratios</h2>\n<figure><img src=\"data:image/png;base64,{}\" alt=\"time ratio per scenario\" width=\"{}\"><figcaption><a href=\"compare.png\">compare.png</a></figcaption></figure>\n</section>\n",
-            html::base64(png),
-            style::WIDTH
+            "<section id=\"chart\">\n<h2>Time ratios</h2>\n{}</section>\n",
+            figure_html(png, "time ratio per scenario", "compare.png")
         ));
     }
     body.push_str("<section id=\"scenarios\">\n<h2>Scenarios</h2>\n<div class=\"scroll\"><table class=\"sortable\">\n<thead><tr><th>Scenario</th><th class=\"num\">A median</th><th class=\"num\">B median</th><th class=\"num\">Time B/A [95 % CI]</th><th>Change</th><th>Note</th></tr></thead>\n<tbody>\n");
@@ -440,10 +447,10 @@ fn ranks_section(c: &Comparison, png: Option<&[u8]>) -> String {
     let e = html::escape;
     let mut s = String::from("<section id=\"ranks\">\n<h2>Aggregate throughput against MPI ranks</h2>\n<p>Median aggregate throughput (total bytes ÷ latest end − earliest start) of each run with its 95 % interval, and the median straggler gap (last rank done − first rank done); a one-rank run starts every layout's line.</p>\n");
     if let Some(png) = png {
-        s.push_str(&format!(
-            "<figure><img src=\"data:image/png;base64,{}\" alt=\"aggregate throughput against ranks\" width=\"{}\"><figcaption><a href=\"ranks.png\">ranks.png</a></figcaption></figure>\n",
-            html::base64(png),
-            style::WIDTH
+        s.push_str(&figure_html(
+            png,
+            "aggregate throughput against ranks",
+            "ranks.png",
         ));
     }
     s.push_str("<div class=\"scroll\"><table>\n<thead><tr>");

@@ -326,6 +326,10 @@ fn execute(
     })
 }
 
+/// Finished repetitions (scenario id, repetition, warm-up) and the indices
+/// of the scenarios found unavailable.
+type Finished = (HashSet<(String, u32, bool)>, HashSet<usize>);
+
 /// The repetitions already in `writer` (a resumed run: those with an
 /// aggregate row) and the scenarios found unavailable there; rank 0's on
 /// every rank.
@@ -333,15 +337,12 @@ fn finished(
     plan: &Plan,
     writer: Option<&RunWriter>,
     clients: &dyn Clients,
-) -> anyhow::Result<(HashSet<(String, u32, bool)>, HashSet<usize>)> {
+) -> anyhow::Result<Finished> {
     let mine = finished_in(plan, writer);
     clients::broadcast_json(clients, &mine)
 }
 
-fn finished_in(
-    plan: &Plan,
-    writer: Option<&RunWriter>,
-) -> (HashSet<(String, u32, bool)>, HashSet<usize>) {
+fn finished_in(plan: &Plan, writer: Option<&RunWriter>) -> Finished {
     let Some(writer) = writer else {
         return Default::default();
     };
