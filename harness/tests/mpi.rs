@@ -403,10 +403,10 @@ mod with_mpi {
         let run = iolab::results::load(&lab.results().join("random")).unwrap();
         let (ranks, all) = rep_rows(&run, "random/pread", 1);
         check_aggregate(&ranks, all);
+        // How many a rank finished depends on the machine's load (a rank
+        // descheduled past the deadline finishes none); never all.
         assert!(
-            ranks
-                .iter()
-                .all(|r| r.tasks > 0 && r.tasks < 2_000_000 && r.verified),
+            ranks.iter().all(|r| r.tasks < 2_000_000 && r.verified),
             "{ranks:?}"
         );
     }
