@@ -43,10 +43,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     match cli.command {
         Command::Corpus(c) => corpus_command(c),
-        Command::Run(args) => match &args.resume {
-            Some(dir) => resume_run(dir, &args.output),
-            None => run_as_clients(&args),
-        },
+        Command::Run(args) => run_as_clients(&args),
         Command::BenchAll(args) => bench_all(&args),
         Command::Report(args) => crate::report::command(&args.run_dir, &args.out),
         Command::Compare(args) => crate::report::compare_command(&args.request()),
@@ -143,18 +140,19 @@ fn verify_corpus(dir: &Path) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// `iolab run …` on every rank of the clients (one without a launcher); a
-/// rank's error ends the whole job (MPI_Abort), so no rank waits forever.
+/// `iolab run …` (and `run --resume`) on every rank of the clients (one
+/// without a launcher); a rank's error ends the whole job (MPI_Abort), so
+/// no rank waits forever.
 fn run_as_clients(args: &cli::RunArgs) -> anyhow::Result<ExitCode> {
     let c = &args.clients;
     let options = ClientOptions::from_flags(c.layout, c.reorder, c.stonewall.as_deref())?;
     let clients = clients::connect()?;
-    let result = if args.experiments.is_empty() {
-        cli::build_plan(args)
+    let result = match &args.resume {
+        Some(dir) => resume_run(dir, &args.output, clients.as_ref()),
+        None if args.experiments.is_empty() => cli::build_plan(args)
             .map_err(anyhow::Error::from)
-            .and_then(|plan| run_plan(&plan, args, clients.as_ref(), options))
-    } else {
-        run_experiments(args, clients.as_ref(), options)
+            .and_then(|plan| run_plan(&plan, args, clients.as_ref(), options)),
+        None => run_experiments(args, clients.as_ref(), options),
     };
     if let Err(e) = &result {
         if clients.size() > 1 {
@@ -186,11 +184,10 @@ fn run_experiments(
     finish_run(&outcome, clients)
 }
 
-/// `iolab run --resume RUN_DIR`.
-fn resume_run(dir: &Path, output: &OutputArgs) -> anyhow::Result<ExitCode> {
-    clients::refuse_under_launcher("run --resume")?;
-    let outcome = runner::resume(dir, !output.no_progress)?;
-    finish_run(&outcome, &clients::Single)
+/// `iolab run --resume RUN_DIR`, with as many ranks as the run had.
+fn resume_run(dir: &Path, output: &OutputArgs, clients: &dyn Clients) -> anyhow::Result<ExitCode> {
+    let outcome = runner::resume_clients(dir, !output.no_progress, clients)?;
+    finish_run(&outcome, clients)
 }
 
 /// What `iolab run` prints at the end, and its exit code: the summary and

@@ -115,11 +115,9 @@ fn with_knobs(
             KnobKind::Size { .. }
             | KnobKind::Count { .. }
             | KnobKind::Text
-            | KnobKind::Choice(_) => {
-                arg.value_parser(move |text: &str| {
-                    crate::lab::parse_knob(knob, text).map_err(|e| e.allowed)
-                })
-            }
+            | KnobKind::Choice(_) => arg.value_parser(move |text: &str| {
+                crate::lab::parse_knob(knob, text).map_err(|e| e.allowed)
+            }),
         });
     }
     Ok(run)
@@ -138,9 +136,7 @@ fn knob_values(
                 KnobKind::Size { .. }
                 | KnobKind::Count { .. }
                 | KnobKind::Text
-                | KnobKind::Choice(_) => {
-                    run.get_one::<KnobValue>(knob.key).cloned()
-                }
+                | KnobKind::Choice(_) => run.get_one::<KnobValue>(knob.key).cloned(),
             };
             value.map(|v| (knob.key.to_string(), v))
         })

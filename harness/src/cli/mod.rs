@@ -391,6 +391,9 @@ pub struct CompareArgs {
     pub run_a: PathBuf,
     /// The later run folder.
     pub run_b: PathBuf,
+    /// Further run folders: runs of different MPI rank counts add the
+    /// scaling of aggregate throughput with ranks (table and chart).
+    pub more: Vec<PathBuf>,
     /// Folder for the comparison's HTML and Markdown.
     #[arg(long, default_value = "reports")]
     pub out: PathBuf,
@@ -408,6 +411,7 @@ impl CompareArgs {
         crate::report::compare::CompareRequest {
             run_a: self.run_a.clone(),
             run_b: self.run_b.clone(),
+            more: self.more.clone(),
             out: self.out.clone(),
             fail_on_regression: self.fail_on_regression,
             noise: self.noise,

@@ -96,6 +96,17 @@ impl ClientOptions {
         }
     }
 
+    /// The data folder of a corpus folder this layout placed with `size`
+    /// ranks: the inverse of [`ClientOptions::corpus_dir`]; `None` when
+    /// `corpus_dir` has no such parent.
+    pub fn data_dir_of(&self, corpus_dir: &Path, size: u32) -> Option<PathBuf> {
+        let parent = corpus_dir.parent()?;
+        match self.layout {
+            Layout::PerRank if size > 1 => parent.parent().map(Path::to_path_buf),
+            Layout::PerRank | Layout::Shared => Some(parent.to_path_buf()),
+        }
+    }
+
     /// Whether rank `rank` creates (or reuses) a corpus, rather than opening
     /// one another rank made.
     pub fn creates_corpus(&self, rank: u32) -> bool {
@@ -154,6 +165,21 @@ impl ClientOptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_data_folder_comes_back_from_any_ranks_corpus_folder() {
+        let data = Path::new("/d");
+        for layout in [Layout::PerRank, Layout::Shared] {
+            let o = ClientOptions {
+                layout,
+                ..ClientOptions::default()
+            };
+            for (owner, size) in [(0, 1), (0, 4), (3, 4)] {
+                let dir = o.corpus_dir(data, "csv-1x1x1", owner, size);
+                assert_eq!(o.data_dir_of(&dir, size).as_deref(), Some(data), "{dir:?}");
+            }
+        }
+    }
 
     #[test]
     fn shared_blocks_cover_every_file_once_and_reorder_shifts_them() {

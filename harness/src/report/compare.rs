@@ -9,6 +9,10 @@
 //! [`stats::classify_speedup`]). A regression for `--fail-on-regression PCT`
 //! is a slower scenario whose interval lies wholly above `1 + PCT/100`.
 //!
+//! Given more runs (`iolab compare A B C …`) whose MPI rank counts differ,
+//! the comparison adds the scaling of aggregate throughput with the number
+//! of ranks per scenario ([`rank_scaling`]): a table and a chart.
+//!
 //! Owns: matching, the comparison's terminal table, HTML page, Markdown and
 //! chart. Does not own: the statistics (`crate::stats`).
 
@@ -20,6 +24,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use serde::Serialize;
 
+use super::charts::rank_scaling::{self, RankPoint};
 use super::charts::ratio::{self, RatioFigure, RatioRow};
 use super::context::{machine_facts, run_facts};
 use super::{html, markdown, style, view};
@@ -46,6 +51,9 @@ pub struct Comparison {
     pub only_a: Vec<String>,
     /// Scenario ids only in run B.
     pub only_b: Vec<String>,
+    /// Aggregate throughput per scenario and rank count, over every run
+    /// compared; empty unless the runs have two rank counts or more.
+    pub ranks: Vec<RankPoint>,
 }
 
 /// One matched scenario.
@@ -174,7 +182,18 @@ pub fn compare_runs(a: &LoadedRun, b: &LoadedRun, noise: f64) -> Comparison {
             .collect(),
         only_a: ia.iter().filter(|id| !ib.contains(id)).cloned().collect(),
         only_b: ib.iter().filter(|id| !ia.contains(id)).cloned().collect(),
+        ranks: Vec::new(),
     }
+}
+
+/// `c` with the scaling over the ranks of `runs` (every run compared),
+/// when they differ in rank count.
+pub fn with_ranks(mut c: Comparison, runs: &[&LoadedRun]) -> Comparison {
+    let points = rank_scaling::points(runs);
+    if rank_scaling::spec(&points).is_some() {
+        c.ranks = points;
+    }
+    c
 }
 
 /// Scenarios slower by more than `pct` percent, interval included.
@@ -249,6 +268,32 @@ pub fn print_table(w: &mut dyn Write, c: &Comparison) -> io::Result<()> {
             writeln!(w, "{label}: {}", ids.join(", "))?;
         }
     }
+    if !c.ranks.is_empty() {
+        writeln!(w, "\naggregate throughput against MPI ranks:")?;
+        let rows = rank_scaling::table(&c.ranks);
+        let widths: Vec<usize> = (0..rank_scaling::HEADER.len())
+            .map(|i| {
+                rows.iter()
+                    .map(|r| r[i].chars().count())
+                    .chain([rank_scaling::HEADER[i].len()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let line = |cells: &[&str]| {
+            cells
+                .iter()
+                .zip(&widths)
+                .map(|(c, w)| format!("{c:w$}"))
+                .collect::<Vec<_>>()
+                .join("  ")
+        };
+        writeln!(w, "{}", line(&rank_scaling::HEADER).trim_end())?;
+        for r in &rows {
+            let cells: Vec<&str> = r.iter().map(String::as_str).collect();
+            writeln!(w, "{}", line(&cells).trim_end())?;
+        }
+    }
     Ok(())
 }
 
@@ -278,27 +323,46 @@ fn figure(c: &Comparison) -> Option<RatioFigure> {
     })
 }
 
-/// Write `<out_root>/compare-<A>-vs-<B>/` with `index.html`, `compare.md`
-/// and `compare.png` (when any scenario is comparable); returns the folder.
+/// Write `<out_root>/compare-<A>-vs-<B>/` with `index.html`, `compare.md`,
+/// `compare.png` (when any scenario is comparable) and `ranks.png` (when
+/// the runs differ in rank count); returns the folder.
 ///
 /// # Errors
 /// When a file cannot be written or the chart drawn, naming it.
 pub fn write(c: &Comparison, out_root: &Path) -> anyhow::Result<PathBuf> {
     let out = out_root.join(format!("compare-{}-vs-{}", c.run_a, c.run_b));
     fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let png = match figure(c) {
-        Some(f) => {
-            let path = out.join("compare.png");
-            let title = format!("{} vs {}: time ratio per scenario", c.run_b, c.run_a);
-            ratio::draw(&title, &f, &path)
-                .map_err(|e| anyhow::anyhow!("drawing {}: {e}", path.display()))?;
-            Some(fs::read(&path).with_context(|| format!("reading back {}", path.display()))?)
-        }
-        None => None,
-    };
-    write_atomically(&out.join("index.html"), page(c, png.as_deref()).as_bytes())?;
+    let title = format!("{} vs {}: time ratio per scenario", c.run_b, c.run_a);
+    let png = figure(c)
+        .map(|f| drawn(&out.join("compare.png"), |p| ratio::draw(&title, &f, p)))
+        .transpose()?;
+    let ranks_title = "aggregate throughput against MPI ranks (MB/s)";
+    let ranks_png = rank_scaling::spec(&c.ranks)
+        .map(|f| {
+            drawn(&out.join("ranks.png"), |p| {
+                rank_scaling::draw(ranks_title, &f, p)
+            })
+        })
+        .transpose()?;
+    let html = page(c, png.as_deref(), ranks_png.as_deref());
+    write_atomically(&out.join("index.html"), html.as_bytes())?;
     write_atomically(&out.join("compare.md"), markdown_text(c).as_bytes())?;
     Ok(out)
+}
+
+/// Draw a chart to `path` and read its bytes back (to embed them).
+fn drawn(path: &Path, draw: impl FnOnce(&Path) -> anyhow::Result<()>) -> anyhow::Result<Vec<u8>> {
+    draw(path).map_err(|e| anyhow::anyhow!("drawing {}: {e}", path.display()))?;
+    fs::read(path).with_context(|| format!("reading back {}", path.display()))
+}
+
+/// A PNG embedded in the page with a link to its file.
+fn figure_html(png: &[u8], alt: &str, file: &str) -> String {
+    format!(
+        "<figure><img src=\"data:image/png;base64,{}\" alt=\"{alt}\" width=\"{}\"><figcaption><a href=\"{file}\">{file}</a></figcaption></figure>\n",
+        html::base64(png),
+        style::WIDTH
+    )
 }
 
 fn counts(c: &Comparison) -> String {
@@ -312,7 +376,7 @@ fn counts(c: &Comparison) -> String {
     )
 }
 
-fn page(c: &Comparison, png: Option<&[u8]>) -> String {
+fn page(c: &Comparison, png: Option<&[u8]>, ranks_png: Option<&[u8]>) -> String {
     let e = html::escape;
     let mut body = format!(
         "<header id=\"header\">\n<h1>iolab compare: {} vs {}</h1>\n<p class=\"lead\">Run B (<code>{}</code>) against the reference run A (<code>{}</code>): time ratio B/A per scenario with its 95 % bootstrap interval; a change is called only when the interval clears the ±{:.1} % noise band. {}.</p>\n</header>\n",
@@ -335,9 +399,8 @@ fn page(c: &Comparison, png: Option<&[u8]>) -> String {
     body.push_str("</tbody>\n</table>\n</section>\n");
     if let Some(png) = png {
         body.push_str(&format!(
-            "<section id=\"chart\">\n<h2>Time ratios</h2>\n<figure><img src=\"data:image/png;base64,{}\" alt=\"time ratio per scenario\" width=\"{}\"><figcaption><a href=\"compare.png\">compare.png</a></figcaption></figure>\n</section>\n",
-            html::base64(png),
-            style::WIDTH
+            "<section id=\"chart\">\n<h2>Time ratios</h2>\n{}</section>\n",
+            figure_html(png, "time ratio per scenario", "compare.png")
         ));
     }
     body.push_str("<section id=\"scenarios\">\n<h2>Scenarios</h2>\n<div class=\"scroll\"><table class=\"sortable\">\n<thead><tr><th>Scenario</th><th class=\"num\">A median</th><th class=\"num\">B median</th><th class=\"num\">Time B/A [95 % CI]</th><th>Change</th><th>Note</th></tr></thead>\n<tbody>\n");
@@ -369,10 +432,38 @@ fn page(c: &Comparison, png: Option<&[u8]>) -> String {
         }
     }
     body.push_str("</section>\n");
+    body.push_str(&ranks_section(c, ranks_png));
     html::page(
         &format!("iolab compare · {} vs {}", c.run_b, c.run_a),
         &body,
     )
+}
+
+/// The HTML section of the scaling with ranks (empty without it).
+fn ranks_section(c: &Comparison, png: Option<&[u8]>) -> String {
+    if c.ranks.is_empty() {
+        return String::new();
+    }
+    let e = html::escape;
+    let mut s = String::from("<section id=\"ranks\">\n<h2>Aggregate throughput against MPI ranks</h2>\n<p>Median aggregate throughput (total bytes ÷ latest end − earliest start) of each run with its 95 % interval, and the median straggler gap (last rank done − first rank done); a one-rank run starts every layout's line.</p>\n");
+    if let Some(png) = png {
+        s.push_str(&figure_html(
+            png,
+            "aggregate throughput against ranks",
+            "ranks.png",
+        ));
+    }
+    s.push_str("<div class=\"scroll\"><table>\n<thead><tr>");
+    for h in rank_scaling::HEADER {
+        s.push_str(&format!("<th>{}</th>", e(h)));
+    }
+    s.push_str("</tr></thead>\n<tbody>\n");
+    for row in rank_scaling::table(&c.ranks) {
+        let cells: String = row.iter().map(|v| format!("<td>{}</td>", e(v))).collect();
+        s.push_str(&format!("<tr>{cells}</tr>\n"));
+    }
+    s.push_str("</tbody>\n</table></div>\n</section>\n");
+    s
 }
 
 /// `compare.md`: the comparison as Markdown.
@@ -425,6 +516,14 @@ pub fn markdown_text(c: &Comparison) -> String {
             ));
         }
     }
+    if !c.ranks.is_empty() {
+        s.push_str("\n## Aggregate throughput against MPI ranks\n\n");
+        let rows: Vec<Vec<String>> = rank_scaling::table(&c.ranks)
+            .into_iter()
+            .map(|r| r.iter().map(|v| cell(v)).collect())
+            .collect();
+        s.push_str(&markdown::table(&rank_scaling::HEADER, &rows));
+    }
     s
 }
 
@@ -444,6 +543,9 @@ pub struct CompareRequest {
     pub run_a: PathBuf,
     /// The run compared with it.
     pub run_b: PathBuf,
+    /// Further runs: with A and B, the scaling of aggregate throughput with
+    /// MPI ranks when their rank counts differ.
+    pub more: Vec<PathBuf>,
     /// Folder the comparison's pages go into (default `reports`).
     pub out: PathBuf,
     /// Exit with status 2 when a scenario is slower by more than this
@@ -467,7 +569,13 @@ pub fn command(args: &CompareRequest) -> anyhow::Result<ExitCode> {
         .transpose()?;
     let a = results::load(&args.run_a)?;
     let b = results::load(&args.run_b)?;
-    let c = compare_runs(&a, &b, noise);
+    let more = args
+        .more
+        .iter()
+        .map(|p| results::load(p))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let all: Vec<&LoadedRun> = [&a, &b].into_iter().chain(&more).collect();
+    let c = with_ranks(compare_runs(&a, &b, noise), &all);
     let mut out = io::stdout().lock();
     print_table(&mut out, &c)?;
     let dir = write(&c, &args.out)?;

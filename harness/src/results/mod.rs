@@ -279,8 +279,18 @@ impl RunWriter {
     /// When the row cannot be written (disk full, say), naming the file;
     /// the file then still ends with its last whole row.
     pub fn append(&mut self, row: Row) -> anyhow::Result<()> {
-        self.runs.append(&row)?;
-        self.rows.push(row);
+        self.append_rows(vec![row])
+    }
+
+    /// Append one repetition's rows (every rank's and their aggregate) in
+    /// one write, and sync them: a job killed meanwhile leaves all of them
+    /// or none (a torn last line is cut on reopening).
+    ///
+    /// # Errors
+    /// As [`RunWriter::append`].
+    pub fn append_rows(&mut self, rows: Vec<Row>) -> anyhow::Result<()> {
+        self.runs.append(&rows)?;
+        self.rows.extend(rows);
         Ok(())
     }
 

@@ -185,19 +185,21 @@ impl RunsFile {
         self.path = path;
     }
 
-    /// Append `row` whole (the header first when the file is empty), then
-    /// `fdatasync`.
+    /// Append `rows` whole in one `write` (the header first when the file
+    /// is empty), then `fdatasync`.
     ///
     /// # Errors
     /// When it cannot be written (out of space, say), naming the file; the
     /// file is then cut back to its last whole row.
-    pub fn append(&mut self, row: &Row) -> anyhow::Result<()> {
+    pub fn append(&mut self, rows: &[Row]) -> anyhow::Result<()> {
         let mut writer = csv::WriterBuilder::new()
             .has_headers(self.len == 0)
             .from_writer(Vec::new());
-        writer
-            .serialize(row)
-            .with_context(|| format!("formatting a row for {}", self.path.display()))?;
+        for row in rows {
+            writer
+                .serialize(row)
+                .with_context(|| format!("formatting a row for {}", self.path.display()))?;
+        }
         let line = writer
             .into_inner()
             .map_err(|e| anyhow::anyhow!("formatting a row for {}: {e}", self.path.display()))?;
@@ -250,7 +252,7 @@ mod tests {
         let path = dir.path().join("runs.csv");
         let mut f = RunsFile::create(&path).unwrap();
         for r in rows {
-            f.append(r).unwrap();
+            f.append(std::slice::from_ref(r)).unwrap();
         }
         let bytes = std::fs::read(&path).unwrap();
         (dir, path, bytes)
@@ -305,12 +307,24 @@ mod tests {
     }
 
     #[test]
+    fn rows_appended_at_once_are_the_rows_appended_one_by_one() {
+        let (_d, _path, one_by_one) = file_with(&[row(0), row(1), row(2)]);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("runs.csv");
+        RunsFile::create(&path)
+            .unwrap()
+            .append(&[row(0), row(1), row(2)])
+            .unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), one_by_one);
+    }
+
+    #[test]
     fn reopen_cuts_the_torn_line_and_appends_after_the_whole_rows() {
         let (_d, path, bytes) = file_with(&[row(0), row(1)]);
         std::fs::write(&path, &bytes[..bytes.len() - 7]).unwrap();
         let (mut f, rows) = RunsFile::reopen(&path).unwrap();
         assert_eq!(rows, vec![row(0)]);
-        f.append(&row(1)).unwrap();
+        f.append(&[row(1)]).unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), bytes);
     }
 

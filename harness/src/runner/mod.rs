@@ -16,7 +16,7 @@ mod resume;
 mod scratch;
 mod terminal;
 
-pub use resume::resume;
+pub use resume::{resume, resume_clients};
 pub use terminal::print_summary;
 
 use std::collections::HashSet;
@@ -348,18 +348,30 @@ fn execute(
     })
 }
 
-/// The repetitions already in `writer` (a resumed run) and the scenarios
-/// found unavailable there.
+/// Finished repetitions (scenario id, repetition, warm-up) and the indices
+/// of the scenarios found unavailable.
+type Finished = (HashSet<(String, u32, bool)>, HashSet<usize>);
+
+/// The repetitions already in `writer` (a resumed run: those with an
+/// aggregate row) and the scenarios found unavailable there; rank 0's on
+/// every rank.
 fn finished(
     plan: &Plan,
     writer: Option<&RunWriter>,
-) -> (HashSet<(String, u32, bool)>, HashSet<usize>) {
+    clients: &dyn Clients,
+) -> anyhow::Result<Finished> {
+    let mine = finished_in(plan, writer);
+    clients::broadcast_json(clients, &mine)
+}
+
+fn finished_in(plan: &Plan, writer: Option<&RunWriter>) -> Finished {
     let Some(writer) = writer else {
         return Default::default();
     };
     let done = writer
         .rows()
         .iter()
+        .filter(|r| r.is_aggregate())
         .map(|r| (r.scenario_id.clone(), r.rep, r.warmup))
         .collect();
     let unavailable = plan
@@ -384,7 +396,7 @@ fn run_schedule(
 ) -> anyhow::Result<Ending> {
     let plan = run.plan;
     let slots = schedule(plan.scenarios.len(), plan.warmup, plan.reps, plan.order);
-    let (done, mut unavailable) = finished(plan, writer.as_deref());
+    let (done, mut unavailable) = finished(plan, writer.as_deref(), run.clients)?;
     let bar = progress_bar(slots.len() as u64, run.progress);
     let _notices = interrupt::notices_above(&bar);
     let mut result = Ok(Ending::Complete);
@@ -447,7 +459,7 @@ fn run_schedule(
             // Rank 0's own time series stands for the run's (one clock).
             match writer.as_mut() {
                 Some(w) => {
-                    rows.into_iter().try_for_each(|r| w.append(r))?;
+                    w.append_rows(rows)?;
                     w.append_series(&series)
                 }
                 None => Ok(()),

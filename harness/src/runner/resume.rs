@@ -9,6 +9,11 @@
 //! kernel, CPU model, filesystem): rows measured under different conditions
 //! would be summarised together.
 //!
+//! Under MPI the same number of ranks resumes the run
+//! (`mpirun -np N iolab run --resume DIR`): rank 0 reads the folder, every
+//! rank checks its own corpus and host, and all skip what rank 0's
+//! `runs.csv` holds.
+//!
 //! Owns: those checks. Does not own running the repetitions (`super`).
 
 use std::path::{Path, PathBuf};
@@ -16,52 +21,79 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use super::{corpus_digest, execute, now_rfc3339, prepare_corpus, RunOutcome, Running};
-use crate::clients;
-use crate::corpus;
+use crate::clients::{self, Clients};
+use crate::corpus::{self, Corpus};
 use crate::experiment::layout::ClientOptions;
 use crate::interrupt;
 use crate::results::{read_meta, Machine, RunMeta, RunWriter};
 
-/// Continue the run in `dir` where it stopped.
+/// Continue the run in `dir` where it stopped, on this process alone.
 ///
 /// # Errors
 /// One of the refusals above, naming what differs; then the errors of a
 /// run.
 pub fn resume(dir: &Path, progress: bool) -> anyhow::Result<RunOutcome> {
-    let meta = read_meta(dir)?;
-    if meta.completed() {
-        anyhow::bail!(
-            "{}: the run completed at {}; there is nothing to resume",
-            dir.display(),
-            meta.ended_at.as_deref().unwrap_or("?")
-        );
-    }
-    if let Some(clients) = &meta.clients {
-        anyhow::bail!(
-            "{}: the run had {} MPI ranks; resuming a run of several ranks is not supported, rerun it",
-            dir.display(),
-            clients.ranks
-        );
-    }
-    check_experiment_files(&meta)?;
-    check_workloads(&meta)?;
-    let data_dir = data_dir_of(&meta)?;
-    let (corpus, _, _lock) = prepare_corpus(&meta.plan, &meta.corpus_dir, progress)?;
-    check_corpus(&meta, &corpus_digest(&corpus))?;
-    check_machine(&meta.machine, &Machine::describe(&corpus.dir))?;
+    resume_clients(dir, progress, &clients::Single)
+}
+
+/// Continue the run in `dir` on every rank of `clients`: as many ranks as
+/// the run had (`mpirun -np N iolab run --resume DIR`). Rank 0 reads the
+/// run folder and sends its `run.json` to the others; each rank checks its
+/// own corpus and machine against it; every rank skips the repetitions
+/// rank 0's `runs.csv` holds an aggregate row for.
+///
+/// # Errors
+/// One of the refusals above, naming what differs (and the rank), another
+/// rank count than the run's; then the errors of a run.
+pub fn resume_clients(
+    dir: &Path,
+    progress: bool,
+    clients: &dyn Clients,
+) -> anyhow::Result<RunOutcome> {
+    let meta = (clients.rank() == 0)
+        .then(|| read_meta(dir).and_then(|m| check_run_meta(dir, &m, clients.size()).map(|()| m)))
+        .transpose();
+    let meta = clients::agree(clients, meta)?;
+    let meta: RunMeta =
+        clients::broadcast_json(clients, &meta)?.context("rank 0 sent no run.json")?;
+    let options = meta
+        .clients
+        .as_ref()
+        .map_or_else(ClientOptions::default, |c| c.options);
+    let data_dir = data_dir_of(&meta, &options, clients.size())?;
+    let name = corpus_name(&meta)?;
+    let show = progress && clients.rank() == 0;
+    let (corpus, _, _lock) =
+        clients::prepare_corpus(clients, &options, &data_dir, &name, &|dir| {
+            prepare_corpus(&meta.plan, dir, show)
+        })?;
+    let checked = check_corpus(&meta, &corpus, &corpus_digest(&corpus))
+        .and_then(|()| check_machine(machine_of(&meta, clients)?, &Machine::describe(&corpus.dir)));
+    clients::agree(clients, checked)?;
     let _active = interrupt::begin_run();
-    let mut writer = RunWriter::reopen(dir)?;
-    writer.mark_resumed(now_rfc3339())?;
-    // A run killed outright leaves its scratch folder: it is removed and
+    let writer = (clients.rank() == 0)
+        .then(|| {
+            let mut w = RunWriter::reopen(dir)?;
+            w.mark_resumed(now_rfc3339())?;
+            Ok(w)
+        })
+        .transpose();
+    let writer = clients::agree(clients, writer)?;
+    // A run killed outright leaves its scratch folders: each is removed and
     // made anew (once nobody holds it), then removed at the end.
-    let scratch = corpus::Scratch::create_for_resume(&data_dir, &meta.run_id)?;
+    let (parent, scratch_id) =
+        options.scratch_place(&data_dir, &meta.run_id, clients.rank(), clients.size());
+    let scratch = clients::agree(
+        clients,
+        corpus::Scratch::create_for_resume(&parent, &scratch_id).map_err(anyhow::Error::from),
+    )?;
     let run = Running {
         plan: &meta.plan,
         corpus: &corpus,
-        clients: &clients::Single,
-        layout: &ClientOptions::default(),
+        clients,
+        layout: &options,
         run_id: &meta.run_id,
-        progress,
+        progress: show,
         device_mb_per_s: meta.machine.io.direct_read.mb_per_s,
         // Sampled again when the interrupted run was asked to.
         perf: meta
@@ -71,7 +103,31 @@ pub fn resume(dir: &Path, progress: bool) -> anyhow::Result<RunOutcome> {
             .then(super::kernel_profiler)
             .flatten(),
     };
-    execute(&run, Some(writer), scratch, dir.to_path_buf())
+    execute(&run, writer, scratch, dir.to_path_buf())
+}
+
+/// What rank 0 checks in the run folder before anything else: the run did
+/// not complete, it ran with `ranks` ranks, its experiment files are
+/// unchanged.
+fn check_run_meta(dir: &Path, meta: &RunMeta, ranks: u32) -> anyhow::Result<()> {
+    if meta.completed() {
+        anyhow::bail!(
+            "{}: the run completed at {}; there is nothing to resume",
+            dir.display(),
+            meta.ended_at.as_deref().unwrap_or("?")
+        );
+    }
+    let then = meta.clients.as_ref().map_or(1, |c| c.ranks);
+    if then != ranks {
+        anyhow::bail!(
+            "cannot resume {} with {ranks} rank(s): the run had {then}; resume it with `mpirun -np {then} iolab run --resume {}`{}",
+            dir.display(),
+            dir.display(),
+            if then == 1 { " or without mpirun" } else { "" }
+        );
+    }
+    check_experiment_files(meta)?;
+    check_workloads(meta)
 }
 
 /// Every workload of the plan is part of this binary (a run of a user's
@@ -87,15 +143,46 @@ fn check_workloads(meta: &RunMeta) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The data folder the run used: the corpus folder's parent.
-fn data_dir_of(meta: &RunMeta) -> anyhow::Result<PathBuf> {
-    meta.corpus_dir
-        .parent()
-        .map(Path::to_path_buf)
+/// The data folder the run used: above the corpus folder as the layout
+/// places it (`DATA/NAME`, or `DATA/rank-R/NAME` per rank).
+fn data_dir_of(meta: &RunMeta, options: &ClientOptions, ranks: u32) -> anyhow::Result<PathBuf> {
+    options
+        .data_dir_of(&meta.corpus_dir, ranks)
         .with_context(|| {
             format!(
-                "run.json: corpus_dir {} has no parent folder",
+                "run.json: corpus_dir {} is not inside a data folder",
                 meta.corpus_dir.display()
+            )
+        })
+}
+
+/// The corpus folder's name.
+fn corpus_name(meta: &RunMeta) -> anyhow::Result<String> {
+    meta.corpus_dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .map(str::to_string)
+        .with_context(|| {
+            format!(
+                "run.json: corpus_dir {} has no plain folder name",
+                meta.corpus_dir.display()
+            )
+        })
+}
+
+/// The machine this rank's host had in the run.
+fn machine_of<'a>(meta: &'a RunMeta, clients: &dyn Clients) -> anyhow::Result<&'a Machine> {
+    let Some(c) = &meta.clients else {
+        return Ok(&meta.machine);
+    };
+    let host = clients.host();
+    c.machines
+        .iter()
+        .find(|m| m.hostname == host)
+        .with_context(|| {
+            format!(
+                "cannot resume on host {host}: the run's ranks ran on {}; start the ranks there",
+                c.hosts.join(", ")
             )
         })
 }
@@ -120,12 +207,13 @@ fn digest(text: &str) -> String {
     format!("{:016x}", xxhash_rust::xxh3::xxh3_64(text.as_bytes()))
 }
 
-/// The corpus manifest is the one the run started on.
-fn check_corpus(meta: &RunMeta, now: &str) -> anyhow::Result<()> {
+/// The corpus manifest is the one the run started on (every rank's corpus
+/// has the same manifest: the corpus is a function of its parameters).
+fn check_corpus(meta: &RunMeta, corpus: &Corpus, now: &str) -> anyhow::Result<()> {
     match &meta.corpus_digest {
         Some(then) if then != now => anyhow::bail!(
             "cannot resume: the corpus {} differs from the run's (manifest xxh3 {then} then, {now} now); start a new run",
-            meta.corpus_dir.display()
+            corpus.dir.display()
         ),
         Some(_) | None => Ok(()),
     }

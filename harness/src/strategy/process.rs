@@ -197,12 +197,14 @@ pub(super) fn run(
         *clock_origin_ns = Some(clock.origin_ns());
     }
     let (mut workers, inbox) = spawn(processes, &setup)?;
-    let mut sent = 0usize;
+    // Batches sent and not yet reported done (a batch the stonewall cut
+    // is reported with the records of the tasks that ran).
+    let mut outstanding = 0usize;
     let in_flight = 2.max(threads.div_ceil(batch.max(1)) + 1);
     for _ in 0..in_flight {
         for w in workers.iter_mut() {
             if let Some(b) = batches.pop_front() {
-                sent += b.len();
+                outstanding += 1;
                 w.send(&ToWorker::Batch { tasks: b })?;
             }
         }
@@ -220,16 +222,18 @@ pub(super) fn run(
             .map_err(|_| StrategyError::Failed("all workers gone".into()))?;
         match message.map_err(|e| fail(&mut workers, id, &e))? {
             FromWorker::BatchDone { records } => {
+                outstanding -= 1;
                 exec.records.extend(records);
                 if kill_after.is_some_and(|k| exec.records.len() >= k as usize) {
                     return Ok(kill_all(workers, meter, exec));
                 }
-                // Past the stonewall no batch is handed out; those sent finish.
+                // Past the stonewall no batch is handed out, and workers
+                // start no task of those sent.
                 let next = (!ctx.past_stonewall()).then(|| batches.pop_front());
                 if let Some(b) = next.flatten() {
-                    sent += b.len();
+                    outstanding += 1;
                     workers[id].send(&ToWorker::Batch { tasks: b })?;
-                } else if exec.records.len() == sent {
+                } else if outstanding == 0 {
                     workers
                         .iter_mut()
                         .try_for_each(|w| w.send(&ToWorker::Finish))?;

@@ -74,13 +74,17 @@ struct Pending {
     records: Vec<TaskRecord>,
 }
 
-/// Tasks arriving in batches; lanes block until a task or the end arrives.
+/// Tasks arriving in batches; lanes block until a task or the end arrives,
+/// and take none past the stonewall.
 struct Batches<'a> {
     queue: Mutex<(VecDeque<Range<u32>>, bool)>,
     ready: Condvar,
     /// The batches in flight (a few: the parent keeps two or three per worker).
     pending: Mutex<Vec<Pending>>,
     out: &'a Mutex<io::Stdout>,
+    /// The stonewall (`CLOCK_MONOTONIC` ns, the parent's): past it no task
+    /// starts, and the tasks not started count as done without a record.
+    stonewall_ns: Option<u64>,
 }
 
 impl Batches<'_> {
@@ -92,10 +96,48 @@ impl Batches<'_> {
                 records: Vec::with_capacity(tasks.len()),
             });
         }
-        if let Ok(mut q) = self.queue.lock() {
-            q.0.push_back(tasks);
+        let Ok(mut q) = self.queue.lock() else {
+            return;
+        };
+        if self.past_stonewall() {
+            drop(q);
+            self.skip(tasks);
+            return;
         }
+        q.0.push_back(tasks);
+        drop(q);
         self.ready.notify_all();
+    }
+
+    /// Checked under the queue's lock, so a batch arriving after the
+    /// stonewall is never queued behind lanes that have stopped.
+    fn past_stonewall(&self) -> bool {
+        self.stonewall_ns
+            .is_some_and(|d| crate::measure::monotonic_ns() >= d)
+    }
+
+    /// Tasks the stonewall left unstarted: their batches complete without
+    /// them, so the parent hears of every batch it sent.
+    fn skip(&self, tasks: impl IntoIterator<Item = u32>) {
+        for t in tasks {
+            self.settle(t, None);
+        }
+    }
+
+    /// Task `index` is done (with its record) or skipped (without): when it
+    /// was its batch's last, report the batch.
+    fn settle(&self, index: u32, record: Option<&TaskRecord>) {
+        let done = self.pending.lock().ok().and_then(|mut pending| {
+            let at = pending.iter().position(|p| p.tasks.contains(&index))?;
+            let entry = &mut pending[at];
+            entry.records.extend(record.cloned());
+            entry.left -= 1;
+            (entry.left == 0).then(|| pending.swap_remove(at).records)
+        });
+        if let Some(records) = done {
+            // A broken pipe means the parent is gone; the lane ends when the queue closes.
+            let _ = send(self.out, &FromWorker::BatchDone { records });
+        }
     }
 
     fn close(&self) {
@@ -114,6 +156,12 @@ impl TaskSource for Batches<'_> {
     fn next(&self) -> Option<u32> {
         let mut q = self.queue.lock().ok()?;
         loop {
+            if self.past_stonewall() {
+                let left: Vec<Range<u32>> = q.0.drain(..).collect();
+                drop(q);
+                self.skip(left.into_iter().flatten());
+                return None;
+            }
             if let Some(front) = q.0.front_mut() {
                 if let Some(t) = front.next() {
                     return Some(t);
@@ -129,19 +177,7 @@ impl TaskSource for Batches<'_> {
     }
 
     fn completed(&self, record: &TaskRecord) {
-        let done = self.pending.lock().ok().and_then(|mut pending| {
-            let at = pending
-                .iter()
-                .position(|p| p.tasks.contains(&record.index))?;
-            let entry = &mut pending[at];
-            entry.records.push(record.clone());
-            entry.left -= 1;
-            (entry.left == 0).then(|| pending.swap_remove(at).records)
-        });
-        if let Some(records) = done {
-            // A broken pipe means the parent is gone; the lane ends when the queue closes.
-            let _ = send(self.out, &FromWorker::BatchDone { records });
-        }
+        self.settle(record.index, Some(record));
     }
 }
 
@@ -185,6 +221,7 @@ pub fn main() -> io::Result<()> {
         ready: Condvar::new(),
         pending: Mutex::new(Vec::new()),
         out: &out,
+        stonewall_ns: ctx.stonewall_ns,
     };
     let clock = clock_origin_ns.map_or_else(Clock::start, Clock::at_origin);
     let io = Blocking;

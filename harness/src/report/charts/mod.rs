@@ -19,6 +19,7 @@ pub mod glyphs;
 pub mod latency;
 pub mod metadata;
 pub mod nested;
+pub mod rank_scaling;
 pub mod ranks;
 pub mod ratio;
 pub mod scaling;

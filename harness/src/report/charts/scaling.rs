@@ -173,6 +173,15 @@ fn panel(cell: &[&SummaryRow]) -> Option<LinePanel> {
 /// # Errors
 /// When plotters cannot draw or write the file.
 pub fn draw(title: &str, f: &ScalingFigure, path: &Path) -> anyhow::Result<()> {
+    draw_over(title, f, path, "workers")
+}
+
+/// Draw the figure to `path` with `x_desc` under the x axis (workers, or
+/// MPI ranks for [`super::rank_scaling`]).
+///
+/// # Errors
+/// When plotters cannot draw or write the file.
+pub fn draw_over(title: &str, f: &ScalingFigure, path: &Path, x_desc: &str) -> anyhow::Result<()> {
     let columns = if f.panels.len() > 1 { 2 } else { 1 };
     let rows = f.panels.len().div_ceil(columns) as u32;
     let (root, body) = draw::canvas(path, 90 + rows * 400, title)?;
@@ -210,7 +219,7 @@ pub fn draw(title: &str, f: &ScalingFigure, path: &Path) -> anyhow::Result<()> {
             .iter()
             .flat_map(|s| s.points.iter().map(|q| q.x))
             .collect();
-        line_panel(area, p, &xs, "workers", &f.unit, &view::tick)?;
+        line_panel(area, p, &xs, x_desc, &f.unit, &view::tick)?;
     }
     root.present()?;
     Ok(())
