@@ -203,7 +203,7 @@ fn bad_run_inputs_are_rejected_before_anything_runs() {
             "io_uring",
         ),
         (&["--workload", "read", "--chunk", "4 parsecs"], "4 parsecs"),
-        (&["--workload", "read", "--reps", "0"], "--reps 0"),
+        (&["--workload", "read", "--reps", "0"], "'0' for '--reps"),
         (
             &["--workload", "append", "--first-files", "5"],
             "first_files applies to",

@@ -101,7 +101,10 @@ fn reps_auto_in_a_file_plans_from_three_to_its_most() {
     let f = experiment(
         &lab,
         "bad.toml",
-        &TINY.replace("reps = 3", "reps = \"auto:x\""),
+        &format!(
+            "{}[[grid]]\nworkload = [\"read\"]\n",
+            TINY.replace("reps = 3", "reps = \"auto:x\"")
+        ),
     );
     let err = stderr(&run(&lab, &[&f], &["--dry-run"]));
     assert!(

@@ -78,7 +78,7 @@ fn toml_type_errors_name_the_key_the_value_and_the_range() {
     let cases = [
         (
             "reps = \"five\"\n[[grid]]\nworkload = [\"read\"]\n",
-            "x.toml:1:8: reps = \"five\": expected an integer from 1 to 1000",
+            "x.toml:1:8: reps = \"five\": expected an integer from 1 to 1000, \"auto\" (at most 30) or \"auto:MAX\" (MAX from 3 to 1000)",
         ),
         (
             "[[grid]]\nworkload = [\"read\"]\nworkers = [2, \"many\"]\n",

@@ -81,7 +81,12 @@ fn assert_all_verified(workload: &str, variants: &str, strategies: &str, extra: 
 
 #[test]
 fn write_under_every_strategy() {
-    assert_all_verified("write", "one-write,chunked", ALL_STRATEGIES, &["--fsync"]);
+    assert_all_verified(
+        "write",
+        "one-write,chunked",
+        ALL_STRATEGIES,
+        &["--durability", "each"],
+    );
 }
 
 #[test]
