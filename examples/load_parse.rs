@@ -54,7 +54,7 @@ impl UserWorkload for LoadParse {
         let text = if run.variant() == "std" {
             std::fs::read_to_string(run.input(k))?
         } else {
-            let piece = run.spec().number("read_size").unwrap_or(64 << 10) as usize;
+            let piece = run.knobs().number("read_size").unwrap_or(64 << 10) as usize;
             let file = io.open(&run.input(k), Open::READ).await?;
             let (mut bytes, mut buf) = (Vec::new(), Buf::zeroed(piece));
             loop {

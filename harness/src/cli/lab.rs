@@ -15,7 +15,7 @@ use clap::error::ErrorKind;
 use clap::{Arg, ArgAction, ArgMatches, CommandFactory, FromArgMatches};
 
 use super::{Cli, Command};
-use crate::describe::{KnobDesc, KnobKind, KnobValue, WorkloadDesc};
+use crate::describe::{KnobDesc, KnobError, KnobKind, KnobValue, WorkloadDesc};
 
 /// A command line clap did not accept, or `--help`/`--version`.
 #[derive(Debug)]
@@ -34,6 +34,57 @@ impl Usage {
         } else {
             ExitCode::SUCCESS
         }
+    }
+}
+
+/// Parse and check a knob's value as a user writes it (`64KiB`, `12`,
+/// `true`, any text), against its description.
+///
+/// ```
+/// use iolab::describe::{KnobDesc, KnobKind, KnobValue};
+///
+/// const READ_SIZE: KnobDesc = KnobDesc {
+///     key: "read_size",
+///     kind: KnobKind::Size { min: 4096, max: 1 << 20, multiple_of: 4096 },
+///     default: "64KiB",
+///     help: "bytes per read",
+///     variants: &[],
+/// };
+/// assert_eq!(iolab::cli::parse_knob(&READ_SIZE, "8KiB"), Ok(KnobValue::Number(8192)));
+/// let err = iolab::cli::parse_knob(&READ_SIZE, "5000").unwrap_err();
+/// assert_eq!(err.to_string(), "read_size = 5000: allowed 4KiB to 1MiB, a multiple of 4096");
+/// ```
+///
+/// # Errors
+/// A [`KnobError`] naming the key, the value and what is allowed.
+pub fn parse_knob(knob: &KnobDesc, text: &str) -> Result<KnobValue, KnobError> {
+    let err = |allowed: String| KnobError {
+        key: knob.key,
+        value: text.to_string(),
+        allowed,
+    };
+    match knob.kind {
+        KnobKind::Size { .. } => {
+            let n = crate::experiment::parse_size(text)
+                .map_err(|e| err(format!("{e}; {}", knob.kind)))?;
+            knob.check(n).map(KnobValue::Number)
+        }
+        KnobKind::Count { .. } => {
+            let n = text
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| err(format!("a whole number, {}", knob.kind)))?;
+            knob.check(n).map(KnobValue::Number)
+        }
+        KnobKind::Switch => match text.trim() {
+            "true" => Ok(KnobValue::Switch(true)),
+            "false" => Ok(KnobValue::Switch(false)),
+            _ => Err(err(knob.kind.to_string())),
+        },
+        KnobKind::Text => Ok(KnobValue::Text(text.to_string())),
+        KnobKind::Choice(_) => knob
+            .check_choice(text.trim())
+            .map(|name| KnobValue::Text(name.to_string())),
     }
 }
 
@@ -115,9 +166,9 @@ fn with_knobs(
             KnobKind::Size { .. }
             | KnobKind::Count { .. }
             | KnobKind::Text
-            | KnobKind::Choice(_) => arg.value_parser(move |text: &str| {
-                crate::lab::parse_knob(knob, text).map_err(|e| e.allowed)
-            }),
+            | KnobKind::Choice(_) => {
+                arg.value_parser(move |text: &str| parse_knob(knob, text).map_err(|e| e.allowed))
+            }
         });
     }
     Ok(run)

@@ -9,7 +9,7 @@ pub mod plan;
 pub mod tune;
 mod values;
 
-pub use lab::{parse, Usage};
+pub use lab::{parse, parse_knob, Usage};
 pub use plan::{build_plan, ConfigError};
 
 use std::path::PathBuf;

@@ -36,8 +36,6 @@ impl Count {
     }
 }
 
-/// `reps`: measured repetitions.
-pub const REPS: Count = Count::new(1, 1000);
 /// `warmup`: discarded repetitions.
 pub const WARMUP: Count = Count::new(0, 100);
 /// `[corpus] files`.

@@ -11,7 +11,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::keys::REPS;
+/// Fewest measured repetitions of a fixed count.
+pub const MIN: u32 = 1;
+/// Most measured repetitions, fixed or `auto:MAX`.
+pub const MAX: u32 = 1000;
 
 /// Most repetitions of `auto` without `:MAX`.
 pub const DEFAULT_AUTO_MAX: u32 = 30;
@@ -55,7 +58,7 @@ impl Reps {
 pub fn allowed() -> String {
     format!(
         "an integer from {} to {}, \"auto\" (at most {DEFAULT_AUTO_MAX}) or \"auto:MAX\" (MAX from 3 to {})",
-        REPS.min, REPS.max, REPS.max
+        MIN, MAX, MAX
     )
 }
 
@@ -65,11 +68,7 @@ pub fn allowed() -> String {
 /// What is allowed ([`allowed`]), for anything else.
 pub fn parse(text: &str) -> Result<Reps, String> {
     let t = text.trim();
-    let count = |s: &str, min: u32| {
-        s.parse::<u32>()
-            .ok()
-            .filter(|n| (min..=REPS.max).contains(n))
-    };
+    let count = |s: &str, min: u32| s.parse::<u32>().ok().filter(|n| (min..=MAX).contains(n));
     let reps = match t.strip_prefix("auto") {
         Some("") => Some(Reps::Auto {
             max: DEFAULT_AUTO_MAX,
@@ -78,7 +77,7 @@ pub fn parse(text: &str) -> Result<Reps, String> {
             .strip_prefix(':')
             .and_then(|m| count(m, crate::stats::stopping::MIN_REPS))
             .map(|max| Reps::Auto { max }),
-        None => count(t, REPS.min).map(Reps::Fixed),
+        None => count(t, MIN).map(Reps::Fixed),
     };
     reps.ok_or_else(allowed)
 }

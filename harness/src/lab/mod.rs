@@ -54,54 +54,24 @@
 //!
 //! Owns: the registry of user workloads (one per process, filled once by
 //! [`Lab::main`]) and the checks of their descriptions, the entry point.
-//! Does not own: the trait (`lab::user`, [`UserWorkload`]), the bridge into
-//! [`Workload`] (`lab::spec`, [`CustomSpec`]), the command line's types
-//! (`cli`). The workload registry's look-ups by name
-//! ([`crate::workload::describe`], [`crate::workload::build`],
-//! [`crate::workload::descriptions`]) consult this registry after the
-//! built-in workloads, so every name-driven path (flags, experiment files,
-//! tune, reports) takes user workloads as it takes built-in ones.
+//! Does not own: the trait ([`UserWorkload`], `workload::user`), the
+//! registry itself and the bridge into [`Workload`] (`workload::custom`,
+//! [`crate::workload::CustomSpec`]), the command line's types (`cli`). The
+//! workload registry's look-ups by name ([`crate::workload::describe`],
+//! [`crate::workload::build`], [`crate::workload::descriptions`]) consult
+//! the user workloads after the built-in ones, so every name-driven path
+//! (flags, experiment files, tune, reports) takes user workloads as it
+//! takes built-in ones.
 //!
 //! [`Workload`]: crate::workload::Workload
 
-mod spec;
-mod user;
-
-pub use spec::{parse_knob, CustomSpec, Prepared};
-pub use user::{Run, UserWorkload};
+pub use crate::workload::{Knobs, Run, UserWorkload};
 
 use std::process::ExitCode;
-use std::sync::OnceLock;
 
-use user::Erased;
-
+use crate::cli::parse_knob;
 use crate::describe::WorkloadDesc;
-
-/// The user workloads of this process, set once by [`Lab::main`].
-static REGISTRY: OnceLock<Vec<Box<dyn Erased>>> = OnceLock::new();
-
-/// The description of the registered user workload named `name`, if there
-/// is one.
-pub fn custom(name: &str) -> Option<&'static WorkloadDesc> {
-    lookup(name).map(|w| w.describe())
-}
-
-/// The registered user workload named `name`.
-fn lookup(name: &str) -> Option<&'static dyn Erased> {
-    REGISTRY
-        .get()?
-        .iter()
-        .find(|w| w.describe().name == name)
-        .map(|w| &**w)
-}
-
-/// The descriptions of the registered user workloads, in registration order.
-pub fn registered() -> Vec<&'static WorkloadDesc> {
-    REGISTRY
-        .get()
-        .map(|ws| ws.iter().map(|w| w.describe()).collect())
-        .unwrap_or_default()
-}
+use crate::workload::{registered, Erased};
 
 /// A user workload's description that cannot be registered.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -189,10 +159,9 @@ impl Lab {
                 return Err(problem(desc, "registered twice".into()));
             }
         }
-        REGISTRY.set(self.workloads).map_err(|_| RegistrationError {
+        crate::workload::register(self.workloads).map_err(|problem| RegistrationError {
             workload: String::new(),
-            problem: "the lab's workloads are registered once per process (Lab::main called twice)"
-                .into(),
+            problem,
         })
     }
 }

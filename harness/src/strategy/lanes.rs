@@ -10,7 +10,7 @@ use crate::measure::Clock;
 use crate::workload::{Evidence, Lane, Shared, TaskContext, Workload};
 
 /// What one task did, as recorded by its lane. On the worker pipe it is a
-/// bare tuple (see [`RecordWire`]): no field names in every record.
+/// bare tuple (`RecordWire`): no field names in every record.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(into = "RecordWire", from = "RecordWire")]
 pub struct TaskRecord {

@@ -183,7 +183,7 @@ pub(super) fn run(
         .map(|first| first..first.saturating_add(batch).min(range.end))
         .collect();
     let mut setup = ToWorker::Setup {
-        workload: workload.clone(),
+        workload: Box::new(workload.clone()),
         ctx: ctx.clone(),
         threads,
         clock_origin_ns: None,

@@ -23,8 +23,8 @@ use crate::workload::{TaskContext, Workload};
 pub enum ToWorker {
     /// First message: what to run, with how many threads.
     Setup {
-        /// The workload.
-        workload: Workload,
+        /// The workload (boxed: the other messages are small).
+        workload: Box<Workload>,
         /// Where its files are.
         ctx: TaskContext,
         /// Threads in this worker.

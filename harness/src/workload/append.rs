@@ -8,8 +8,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::registry::{needs_every_task, Tasks, WorkloadSpec};
+use super::registry::WorkloadSpec;
 use super::write::CHUNK_SIZE;
+use super::{needs_every_task, Tasks};
 use super::{Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::Corpus;
 use crate::describe::{

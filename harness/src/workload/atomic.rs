@@ -9,7 +9,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::durability::{self, Durability};
-use super::registry::{needs_every_task, Tasks, WorkloadSpec};
+use super::registry::WorkloadSpec;
+use super::{needs_every_task, Tasks};
 use super::{Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::{self, Corpus};
 use crate::describe::{KnobError, KnobValues, VariantDesc, WorkloadDesc};

@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::durability::{self, Durability};
-use super::registry::{Tasks, WorkloadSpec};
+use super::registry::WorkloadSpec;
 use super::write::{verify_outputs, CHUNK_SIZE};
+use super::Tasks;
 use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::Corpus;
 use crate::describe::{Capability, KnobDesc, KnobError, KnobValues, VariantDesc, WorkloadDesc};

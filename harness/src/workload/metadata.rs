@@ -23,7 +23,8 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::registry::{Tasks, WorkloadSpec};
+use super::registry::WorkloadSpec;
+use super::Tasks;
 use super::{Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::Corpus;
 use crate::describe::{KnobDesc, KnobError, KnobKind, KnobValues, VariantDesc, WorkloadDesc};

@@ -24,6 +24,7 @@
 mod append;
 mod atomic;
 mod copy;
+mod custom;
 mod durability;
 mod metadata;
 mod noop;
@@ -33,20 +34,23 @@ mod read;
 mod registry;
 mod scan;
 mod stream;
+mod user;
 mod write;
 
 pub use append::{AppendCounts, AppendSpec, AppendVariant};
 pub use atomic::{SaveSpec, SaveVariant};
 pub use copy::{CopyMethod, CopySpec};
+pub(crate) use custom::{register, registered, Erased};
+pub use custom::{CustomSpec, Prepared};
 pub use durability::Durability;
 pub use metadata::{MetadataSpec, MetadataVariant};
 pub use noop::NoopSpec;
 pub use random::{offset as random_offset, RandomMethod, RandomSpec};
 pub use read::{ReadMethod, ReadSpec};
-pub(crate) use registry::needs_every_task;
-pub use registry::{build, describe, descriptions, kind, names, pick_variant, Tasks};
+pub use registry::{build, describe, descriptions, kind, names, pick_variant};
 pub use scan::{ScanMethod, ScanSpec};
 pub use stream::StreamSpec;
+pub use user::{Knobs, Run, UserWorkload};
 pub use write::{WriteSpec, CHUNK_SIZE, MAX_CHUNK};
 
 // The registration list: each workload once, its variant name (the
@@ -262,8 +266,8 @@ pub struct Shared<F> {
     pub lock: Mutex<()>,
     /// A read-only map of the large file (mmap scan and random variants).
     pub map: Option<Mmap>,
-    /// A user workload's implementation and repetition ([`crate::lab`]).
-    pub custom: Option<crate::lab::Prepared>,
+    /// A user workload's implementation and repetition ([`UserWorkload`]).
+    pub custom: Option<custom::Prepared>,
 }
 
 impl<F> Shared<F> {
@@ -377,6 +381,25 @@ impl RunCheck {
 pub fn size_label(bytes: usize) -> String {
     let n = bytes as u64;
     crate::describe::in_units(n).unwrap_or_else(|| format!("{n}B"))
+}
+
+/// What a workload's tasks take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tasks {
+    /// One corpus file each: the files in use.
+    PerFile,
+    /// This many parts (segments, blocks) of the corpus's large file.
+    OfLargeFile(u32),
+    /// This many tasks of the workload's own (lines, no-ops).
+    Count(u32),
+}
+
+/// The check of a stonewalled repetition for workloads whose check needs
+/// every task: it cannot be made, and says so.
+pub(crate) fn needs_every_task(name: &str, finished: usize, tasks: usize) -> RunCheck {
+    RunCheck::failed(format!(
+        "the stonewall stopped {name} after {finished} of {tasks} tasks; its check needs every task"
+    ))
 }
 
 #[cfg(test)]

@@ -13,8 +13,9 @@ use serde::{Deserialize, Serialize};
 
 use std::path::PathBuf;
 
-use super::registry::{Tasks, WorkloadSpec};
+use super::registry::WorkloadSpec;
 use super::scan::{large_inputs, large_path, map_large, open_large};
+use super::Tasks;
 use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::Corpus;
 use crate::describe::{

@@ -9,8 +9,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::registry::{Tasks, WorkloadSpec};
+use super::registry::WorkloadSpec;
 use super::write::CHUNK_SIZE;
+use super::Tasks;
 use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::{self, Corpus};
 use crate::describe::{KnobDesc, KnobError, KnobValues, VariantDesc, WorkloadDesc};

@@ -19,7 +19,9 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput, Workload, WorkloadKind};
+use super::{
+    Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput, Tasks, Workload, WorkloadKind,
+};
 use crate::corpus::Corpus;
 use crate::describe::{Capability, KnobError, KnobValues, VariantDesc, WorkloadDesc};
 use crate::io::Io;
@@ -134,25 +136,6 @@ pub(crate) trait WorkloadSpec: Sized {
     fn verify_finished(&self, ctx: &TaskContext, corpus: &Corpus, finished: Vec<u32>) -> RunCheck;
 }
 
-/// What a workload's tasks take.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Tasks {
-    /// One corpus file each: the files in use.
-    PerFile,
-    /// This many parts (segments, blocks) of the corpus's large file.
-    OfLargeFile(u32),
-    /// This many tasks of the workload's own (lines, no-ops).
-    Count(u32),
-}
-
-/// The check of a stonewalled repetition for workloads whose check needs
-/// every task: it cannot be made, and says so.
-pub(crate) fn needs_every_task(name: &str, finished: usize, tasks: usize) -> RunCheck {
-    RunCheck::failed(format!(
-        "the stonewall stopped {name} after {finished} of {tasks} tasks; its check needs every task"
-    ))
-}
-
 /// Generate [`Workload`], [`WorkloadKind`] and the dispatch from the
 /// registration list in `workload/mod.rs`.
 macro_rules! workloads {
@@ -163,7 +146,7 @@ macro_rules! workloads {
         pub enum Workload {
             $( $(#[$doc])* $Variant($Spec), )*
             /// A user's own workload, registered by its binary ([`crate::lab`]).
-            Custom($crate::lab::CustomSpec),
+            Custom($crate::workload::CustomSpec),
         }
 
         /// Which workload, without its knobs: the `workload` column of the
@@ -248,7 +231,7 @@ macro_rules! workloads {
             }
 
             /// What its tasks take.
-            pub fn task_kind(&self) -> $crate::workload::registry::Tasks {
+            pub fn task_kind(&self) -> $crate::workload::Tasks {
                 match self {
                     $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::tasks(s),)*
                     Workload::Custom(s) => s.tasks(),
@@ -522,14 +505,14 @@ pub fn kind(name: &str) -> Option<WorkloadKind> {
 pub fn describe(name: &str) -> Option<&'static WorkloadDesc> {
     kind(name)
         .map(WorkloadKind::desc)
-        .or_else(|| crate::lab::custom(name))
+        .or_else(|| super::custom::custom(name))
 }
 
 /// Every registered workload's description: the built-in ones in
 /// registration order, then the user's.
 pub fn descriptions() -> Vec<&'static WorkloadDesc> {
     let builtin = WorkloadKind::ALL.iter().map(|k| k.desc());
-    builtin.chain(crate::lab::registered()).collect()
+    builtin.chain(super::custom::registered()).collect()
 }
 
 /// Every registered workload's name, in the order of [`descriptions`].
@@ -579,9 +562,9 @@ pub fn pick_variant(
 /// # Errors
 /// An unknown workload or variant, or a knob out of range.
 pub fn build(name: &str, variant: Option<&str>, knobs: &KnobValues) -> Result<Workload, KnobError> {
-    if let Some(desc) = crate::lab::custom(name) {
+    if let Some(desc) = super::custom::custom(name) {
         let variant = pick_variant(desc, variant, knobs)?;
-        return crate::lab::CustomSpec::build(desc, variant, knobs).map(Workload::Custom);
+        return super::CustomSpec::build(desc, variant, knobs).map(Workload::Custom);
     }
     let kind: WorkloadKind = name.parse()?;
     let variant = pick_variant(kind.desc(), variant, knobs)?;

@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use std::path::PathBuf;
 
-use super::registry::{needs_every_task, Tasks, WorkloadSpec};
+use super::registry::WorkloadSpec;
 use super::write::CHUNK_SIZE;
+use super::{needs_every_task, Tasks};
 use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::Corpus;
 use crate::describe::{

@@ -14,9 +14,10 @@ use std::sync::{Mutex, OnceLock};
 use memchr::memmem::Finder;
 use serde::{Deserialize, Serialize};
 
-use super::registry::{needs_every_task, Tasks, WorkloadSpec};
+use super::registry::WorkloadSpec;
 use super::scan::{large_inputs, large_path, open_large, SEGMENTS};
 use super::write::CHUNK_SIZE;
+use super::{needs_every_task, Tasks};
 use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::Corpus;
 use crate::describe::{KnobDesc, KnobError, KnobKind, KnobValues, VariantDesc, WorkloadDesc};

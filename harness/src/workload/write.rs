@@ -8,7 +8,8 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::durability::{self, Durability};
-use super::registry::{Tasks, WorkloadSpec};
+use super::registry::WorkloadSpec;
+use super::Tasks;
 use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::{self, Corpus};
 use crate::describe::{KnobDesc, KnobError, KnobKind, KnobValues, VariantDesc, WorkloadDesc};

@@ -1,22 +1,21 @@
-//! The trait a user's own workload implements ([`UserWorkload`]), what one
-//! repetition looks like from inside it ([`Run`]), and the type erasure that
-//! lets iolab hold it behind a trait object while still running its task on
-//! each I/O backend with the backend's own types.
+//! The trait a user's own workload implements ([`UserWorkload`]) and what
+//! one repetition looks like from inside it ([`Run`], [`Knobs`]).
 //!
 //! Owns: the user-facing trait and its defaults, the repetition as the task
-//! sees it. Does not own: registration and the command line (`lab`),
-//! building a workload from names and knob values (`lab::spec`),
-//! scheduling (`strategy`).
+//! sees it. Does not own: the entry point and the command line
+//! (`crate::lab`, `crate::cli`), the registry of user workloads and the
+//! bridge into the dispatch (`workload::custom`), scheduling (`strategy`).
 
 use std::io;
 use std::path::PathBuf;
 
-use futures::future::LocalBoxFuture;
+use std::collections::BTreeMap;
 
-use super::spec::CustomSpec;
-use crate::describe::WorkloadDesc;
-use crate::io::{Blocking, Io, TokioFs, Uring};
-use crate::workload::{Evidence, RunCheck, TaskContext, TaskOutput, Tasks};
+use serde::{Deserialize, Serialize};
+
+use super::{Evidence, RunCheck, TaskContext, TaskOutput, Tasks};
+use crate::describe::{KnobValue, WorkloadDesc};
+use crate::io::Io;
 
 /// A workload of your own, benchmarked by the whole lab: every strategy,
 /// cache control, statistics, results, reports, compare and tune.
@@ -99,8 +98,8 @@ pub trait UserWorkload: Send + Sync + 'static {
     /// rank's block), parts of the corpus's large file
     /// ([`Tasks::OfLargeFile`]: the corpus is made with one), or a count of
     /// the workload's own ([`Tasks::Count`]).
-    fn tasks(&self, spec: &CustomSpec) -> Tasks {
-        let _ = spec;
+    fn tasks(&self, knobs: &Knobs) -> Tasks {
+        let _ = knobs;
         Tasks::PerFile
     }
 
@@ -164,11 +163,58 @@ pub trait UserWorkload: Send + Sync + 'static {
     /// [`UserWorkload::tasks`], the corpus files in use, the large file, or
     /// nothing.
     fn inputs(&self, run: &Run) -> Vec<PathBuf> {
-        match self.tasks(run.spec()) {
+        match self.tasks(run.knobs()) {
             Tasks::PerFile => run.files().map(|k| run.input(k)).collect(),
             Tasks::OfLargeFile(_) => run.ctx().large_file.iter().cloned().collect(),
             Tasks::Count(_) => Vec::new(),
         }
+    }
+}
+
+/// The variant and knob values of a user workload's scenario: what
+/// [`UserWorkload::tasks`] and every task see.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Knobs {
+    /// The variant's name (one of the description's).
+    pub(super) variant: String,
+    /// Every knob of the description, given or at its default.
+    pub(super) values: BTreeMap<String, KnobValue>,
+    /// Seed of anything random the workload does (`--seed`).
+    pub(super) seed: u64,
+}
+
+impl Knobs {
+    /// The variant's name.
+    pub fn variant(&self) -> &str {
+        &self.variant
+    }
+
+    /// The value of a size or count knob (given, or its default); `None`
+    /// for a key the description does not have.
+    pub fn number(&self, key: &str) -> Option<u64> {
+        match self.values.get(key)? {
+            KnobValue::Number(n) => Some(*n),
+            KnobValue::Switch(_) | KnobValue::Text(_) => None,
+        }
+    }
+
+    /// Whether a switch knob is on.
+    pub fn switch(&self, key: &str) -> bool {
+        matches!(self.values.get(key), Some(KnobValue::Switch(true)))
+    }
+
+    /// The value of a text or choice knob (given, or its default).
+    pub fn text(&self, key: &str) -> Option<&str> {
+        match self.values.get(key)? {
+            KnobValue::Text(t) => Some(t),
+            KnobValue::Number(_) | KnobValue::Switch(_) => None,
+        }
+    }
+
+    /// The seed of anything random the workload does (`--seed`).
+    pub fn seed(&self) -> u64 {
+        self.seed
     }
 }
 
@@ -177,7 +223,7 @@ pub trait UserWorkload: Send + Sync + 'static {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Run {
     pub(super) ctx: TaskContext,
-    pub(super) spec: CustomSpec,
+    pub(super) knobs: Knobs,
 }
 
 impl Run {
@@ -188,13 +234,13 @@ impl Run {
     }
 
     /// The variant and knob values.
-    pub fn spec(&self) -> &CustomSpec {
-        &self.spec
+    pub fn knobs(&self) -> &Knobs {
+        &self.knobs
     }
 
     /// The variant being run (one of the description's).
-    pub fn variant(&self) -> &'static str {
-        self.spec.variant()
+    pub fn variant(&self) -> &str {
+        self.knobs.variant()
     }
 
     /// The corpus files in use, as task indices of a per-file workload.
@@ -210,57 +256,5 @@ impl Run {
     /// Path of output file `k` in the scratch folder.
     pub fn output(&self, k: u32) -> PathBuf {
         self.ctx.output(k)
-    }
-}
-
-/// A future of one task, on one thread (the async strategies drive their
-/// lanes on one thread; the blocking strategies poll it to completion).
-pub(super) type TaskFuture<'a> = LocalBoxFuture<'a, io::Result<TaskOutput>>;
-
-/// [`UserWorkload`] behind a trait object: the generic task monomorphised
-/// once per backend (the set of backends is closed), everything else as is.
-pub(super) trait Erased: Send + Sync {
-    fn describe(&self) -> &'static WorkloadDesc;
-    fn tasks(&self, spec: &CustomSpec) -> Tasks;
-    fn task_blocking<'a>(&'a self, io: &'a Blocking, run: &'a Run, index: u32) -> TaskFuture<'a>;
-    fn task_tokio<'a>(&'a self, io: &'a TokioFs, run: &'a Run, index: u32) -> TaskFuture<'a>;
-    fn task_uring<'a>(&'a self, io: &'a Uring, run: &'a Run, index: u32) -> TaskFuture<'a>;
-    fn setup(&self, run: &Run) -> io::Result<()>;
-    fn verify(&self, run: &Run, count_sum: u64) -> RunCheck;
-    fn keeps_evidence(&self) -> bool;
-    fn check_task(&self, run: &Run, index: u32, evidence: &Evidence) -> Result<(), String>;
-    fn inputs(&self, run: &Run) -> Vec<PathBuf>;
-}
-
-impl<W: UserWorkload> Erased for W {
-    fn describe(&self) -> &'static WorkloadDesc {
-        UserWorkload::describe(self)
-    }
-    fn tasks(&self, spec: &CustomSpec) -> Tasks {
-        UserWorkload::tasks(self, spec)
-    }
-    fn task_blocking<'a>(&'a self, io: &'a Blocking, run: &'a Run, index: u32) -> TaskFuture<'a> {
-        Box::pin(self.task(io, run, index))
-    }
-    fn task_tokio<'a>(&'a self, io: &'a TokioFs, run: &'a Run, index: u32) -> TaskFuture<'a> {
-        Box::pin(self.task(io, run, index))
-    }
-    fn task_uring<'a>(&'a self, io: &'a Uring, run: &'a Run, index: u32) -> TaskFuture<'a> {
-        Box::pin(self.task(io, run, index))
-    }
-    fn setup(&self, run: &Run) -> io::Result<()> {
-        UserWorkload::setup(self, run)
-    }
-    fn verify(&self, run: &Run, count_sum: u64) -> RunCheck {
-        UserWorkload::verify(self, run, count_sum)
-    }
-    fn keeps_evidence(&self) -> bool {
-        UserWorkload::keeps_evidence(self)
-    }
-    fn check_task(&self, run: &Run, index: u32, evidence: &Evidence) -> Result<(), String> {
-        UserWorkload::check_task(self, run, index, evidence)
-    }
-    fn inputs(&self, run: &Run) -> Vec<PathBuf> {
-        UserWorkload::inputs(self, run)
     }
 }

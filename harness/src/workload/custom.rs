@@ -1,35 +1,75 @@
-//! A user's workload inside iolab's pipeline: [`CustomSpec`], the payload
-//! of [`Workload::Custom`](crate::workload::Workload::Custom) (the workload,
-//! its variant and knob values — serializable, so worker processes get it
-//! over their pipe and find the implementation by name in their own
-//! registry), and the bridge from the registry's dispatch to the user's
-//! [`UserWorkload`](super::UserWorkload): its tasks on whichever backend a
-//! strategy chose, its setup and its checks.
+//! A user's workload inside iolab's pipeline: the registry of this
+//! process's user workloads (filled once by [`crate::lab::Lab`]),
+//! [`CustomSpec`], the payload of [`Workload::Custom`](super::Workload::Custom)
+//! (the workload, its variant and knob values — serializable, so worker
+//! processes get it over their pipe and find the implementation by name in
+//! their own registry), and the bridge from the registry's dispatch to the
+//! user's [`UserWorkload`]: its task on whichever backend a strategy chose
+//! (monomorphised once per backend behind a trait object), its setup and its
+//! checks.
 //!
-//! Owns: the bridge. Does not own: the registry and the entry point
-//! (`lab`), the user-facing trait (`lab::user`), which strategies refuse a
-//! variant (their descriptions, by the capabilities it needs).
+//! Owns: the registry and the bridge. Does not own: the entry point and the
+//! checks of a description (`crate::lab`), the user-facing trait
+//! (`workload::user`), which strategies refuse a variant (their
+//! descriptions, by the capabilities it needs).
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
-use super::user::{Erased, Run};
+use futures::future::LocalBoxFuture;
+
+use super::user::{Knobs, Run, UserWorkload};
+use super::{Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput, Tasks};
 use crate::corpus::Corpus;
 use crate::describe::{
     in_units, Capability, KnobDesc, KnobError, KnobKind, KnobValue, KnobValues, VariantDesc,
     WorkloadDesc,
 };
-use crate::io::{Backend, Blocking, Io};
-use crate::workload::{Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput, Tasks};
+use crate::io::{Backend, Blocking, Io, TokioFs, Uring};
 
-/// A user's workload with its variant and knob values: what
-/// [`UserWorkload::tasks`](super::UserWorkload::tasks) and every task see
-/// (through [`Run::spec`]).
+/// The user workloads of this process, set once by [`crate::lab::Lab`].
+static REGISTRY: OnceLock<Vec<Box<dyn Erased>>> = OnceLock::new();
+
+/// Fill the registry of this process's user workloads (descriptions
+/// already checked by the caller).
+///
+/// # Errors
+/// The registry was filled before: it is filled once per process.
+pub(crate) fn register(workloads: Vec<Box<dyn Erased>>) -> Result<(), String> {
+    REGISTRY.set(workloads).map_err(|_| {
+        "the lab's workloads are registered once per process (Lab::main called twice)".to_string()
+    })
+}
+
+/// The registered user workload named `name`.
+fn lookup(name: &str) -> Option<&'static dyn Erased> {
+    REGISTRY
+        .get()?
+        .iter()
+        .find(|w| w.describe().name == name)
+        .map(|w| &**w)
+}
+
+/// The description of the registered user workload named `name`, if there
+/// is one.
+pub(crate) fn custom(name: &str) -> Option<&'static WorkloadDesc> {
+    lookup(name).map(|w| w.describe())
+}
+
+/// The descriptions of the registered user workloads, in registration order.
+pub(crate) fn registered() -> Vec<&'static WorkloadDesc> {
+    REGISTRY
+        .get()
+        .map(|ws| ws.iter().map(|w| w.describe()).collect())
+        .unwrap_or_default()
+}
+
+/// A user's workload with its variant and knob values.
 ///
 /// Serialized as its name, variant, knobs and seed. Deserialized in a
 /// binary that registers the workload, it runs; in one that does not (plain
@@ -42,12 +82,8 @@ pub struct CustomSpec {
     /// The implementation, or only the description when this binary does
     /// not register the workload.
     workload: Found,
-    /// The variant's name (one of the description's).
-    variant: String,
-    /// Every knob of the description, given or at its default.
-    knobs: BTreeMap<String, KnobValue>,
-    /// Seed of anything random the workload does (`--seed`).
-    seed: u64,
+    /// The variant, knob values and seed.
+    knobs: Knobs,
 }
 
 /// The serialized form of [`CustomSpec`].
@@ -110,15 +146,17 @@ impl fmt::Debug for Found {
 
 impl From<Recorded> for CustomSpec {
     fn from(r: Recorded) -> CustomSpec {
-        let workload = match super::lookup(&r.name) {
+        let workload = match lookup(&r.name) {
             Some(w) => Found::Registered(w),
             None => Found::Foreign(foreign(&r.name, &r.variant)),
         };
         CustomSpec {
             workload,
-            variant: r.variant,
-            knobs: r.knobs,
-            seed: r.seed,
+            knobs: Knobs {
+                variant: r.variant,
+                values: r.knobs,
+                seed: r.seed,
+            },
         }
     }
 }
@@ -127,9 +165,9 @@ impl From<CustomSpec> for Recorded {
     fn from(s: CustomSpec) -> Recorded {
         Recorded {
             name: s.desc().name.to_string(),
-            variant: s.variant,
-            knobs: s.knobs,
-            seed: s.seed,
+            variant: s.knobs.variant,
+            knobs: s.knobs.values,
+            seed: s.knobs.seed,
         }
     }
 }
@@ -168,57 +206,6 @@ fn foreign(name: &str, variant: &str) -> &'static WorkloadDesc {
     desc
 }
 
-/// Parse and check a knob's value as a user writes it (`64KiB`, `12`,
-/// `true`, any text), against its description.
-///
-/// ```
-/// use iolab::describe::{KnobDesc, KnobKind, KnobValue};
-///
-/// const READ_SIZE: KnobDesc = KnobDesc {
-///     key: "read_size",
-///     kind: KnobKind::Size { min: 4096, max: 1 << 20, multiple_of: 4096 },
-///     default: "64KiB",
-///     help: "bytes per read",
-///     variants: &[],
-/// };
-/// assert_eq!(iolab::lab::parse_knob(&READ_SIZE, "8KiB"), Ok(KnobValue::Number(8192)));
-/// let err = iolab::lab::parse_knob(&READ_SIZE, "5000").unwrap_err();
-/// assert_eq!(err.to_string(), "read_size = 5000: allowed 4KiB to 1MiB, a multiple of 4096");
-/// ```
-///
-/// # Errors
-/// A [`KnobError`] naming the key, the value and what is allowed.
-pub fn parse_knob(knob: &KnobDesc, text: &str) -> Result<KnobValue, KnobError> {
-    let err = |allowed: String| KnobError {
-        key: knob.key,
-        value: text.to_string(),
-        allowed,
-    };
-    match knob.kind {
-        KnobKind::Size { .. } => {
-            let n = crate::experiment::parse_size(text)
-                .map_err(|e| err(format!("{e}; {}", knob.kind)))?;
-            knob.check(n).map(KnobValue::Number)
-        }
-        KnobKind::Count { .. } => {
-            let n = text
-                .trim()
-                .parse::<u64>()
-                .map_err(|_| err(format!("a whole number, {}", knob.kind)))?;
-            knob.check(n).map(KnobValue::Number)
-        }
-        KnobKind::Switch => match text.trim() {
-            "true" => Ok(KnobValue::Switch(true)),
-            "false" => Ok(KnobValue::Switch(false)),
-            _ => Err(err(knob.kind.to_string())),
-        },
-        KnobKind::Text => Ok(KnobValue::Text(text.to_string())),
-        KnobKind::Choice(_) => knob
-            .check_choice(text.trim())
-            .map(|name| KnobValue::Text(name.to_string())),
-    }
-}
-
 /// The value of `knob` in `given`, checked, or its default.
 fn resolve(knob: &KnobDesc, given: &KnobValues) -> Result<KnobValue, KnobError> {
     Ok(match knob.kind {
@@ -242,21 +229,23 @@ impl CustomSpec {
         variant: &'static VariantDesc,
         given: &KnobValues,
     ) -> Result<CustomSpec, KnobError> {
-        let workload = super::lookup(desc.name).ok_or_else(|| KnobError {
+        let workload = lookup(desc.name).ok_or_else(|| KnobError {
             key: "workload",
             value: desc.name.to_string(),
             allowed: "not registered in this binary".into(),
         })?;
-        let knobs = desc
+        let values = desc
             .knobs
             .iter()
             .map(|k| resolve(k, given).map(|v| (k.key.to_string(), v)))
             .collect::<Result<_, _>>()?;
         Ok(CustomSpec {
             workload: Found::Registered(workload),
-            variant: variant.name.to_string(),
-            knobs,
-            seed: given.seed,
+            knobs: Knobs {
+                variant: variant.name.to_string(),
+                values,
+                seed: given.seed,
+            },
         })
     }
 
@@ -268,42 +257,15 @@ impl CustomSpec {
     /// The variant being run.
     pub fn variant(&self) -> &'static str {
         let desc = self.desc();
-        desc.variant(&self.variant)
+        desc.variant(&self.knobs.variant)
             .unwrap_or(&desc.variants[0])
             .name
-    }
-
-    /// The value of a size or count knob (given, or its default); `None`
-    /// for a key the description does not have.
-    pub fn number(&self, key: &str) -> Option<u64> {
-        match self.knobs.get(key)? {
-            KnobValue::Number(n) => Some(*n),
-            KnobValue::Switch(_) | KnobValue::Text(_) => None,
-        }
-    }
-
-    /// Whether a switch knob is on.
-    pub fn switch(&self, key: &str) -> bool {
-        matches!(self.knobs.get(key), Some(KnobValue::Switch(true)))
-    }
-
-    /// The value of a text knob (given, or its default).
-    pub fn text(&self, key: &str) -> Option<&str> {
-        match self.knobs.get(key)? {
-            KnobValue::Text(t) => Some(t),
-            KnobValue::Number(_) | KnobValue::Switch(_) => None,
-        }
-    }
-
-    /// The seed of anything random the workload does (`--seed`).
-    pub fn seed(&self) -> u64 {
-        self.seed
     }
 
     fn run(&self, ctx: &TaskContext) -> Run {
         Run {
             ctx: ctx.clone(),
-            spec: self.clone(),
+            knobs: self.knobs.clone(),
         }
     }
 
@@ -315,7 +277,7 @@ impl CustomSpec {
         let desc = self.desc();
         let mut label = self.variant().to_string();
         for knob in desc.knobs.iter().filter(|k| k.used_by(self.variant())) {
-            let shown = match (knob.kind, self.knobs.get(knob.key)) {
+            let shown = match (knob.kind, self.knobs.values.get(knob.key)) {
                 (_, None) => continue,
                 (KnobKind::Size { .. }, Some(KnobValue::Number(n))) => {
                     in_units(*n).unwrap_or_else(|| format!("{n}B"))
@@ -334,7 +296,7 @@ impl CustomSpec {
 
     pub(crate) fn tasks(&self) -> Tasks {
         match self.workload {
-            Found::Registered(w) => w.tasks(self),
+            Found::Registered(w) => w.tasks(&self.knobs),
             Found::Foreign(_) => Tasks::Count(0),
         }
     }
@@ -451,7 +413,7 @@ impl CustomSpec {
             Tasks::PerFile => ctx.used_files,
             Tasks::OfLargeFile(n) | Tasks::Count(n) => n,
         };
-        crate::workload::needs_every_task(self.desc().name, finished.len(), tasks as usize)
+        super::needs_every_task(self.desc().name, finished.len(), tasks as usize)
     }
 
     /// Whether its variant needs `capability` of the strategy.
@@ -503,5 +465,57 @@ impl Prepared {
             Backend::Tokio(io) => self.workload.task_tokio(io, &self.run, index).await,
             Backend::Uring(io) => self.workload.task_uring(io, &self.run, index).await,
         }
+    }
+}
+
+/// A future of one task, on one thread (the async strategies drive their
+/// lanes on one thread; the blocking strategies poll it to completion).
+type TaskFuture<'a> = LocalBoxFuture<'a, io::Result<TaskOutput>>;
+
+/// [`UserWorkload`] behind a trait object: the generic task monomorphised
+/// once per backend (the set of backends is closed), everything else as is.
+pub(crate) trait Erased: Send + Sync {
+    fn describe(&self) -> &'static WorkloadDesc;
+    fn tasks(&self, knobs: &Knobs) -> Tasks;
+    fn task_blocking<'a>(&'a self, io: &'a Blocking, run: &'a Run, index: u32) -> TaskFuture<'a>;
+    fn task_tokio<'a>(&'a self, io: &'a TokioFs, run: &'a Run, index: u32) -> TaskFuture<'a>;
+    fn task_uring<'a>(&'a self, io: &'a Uring, run: &'a Run, index: u32) -> TaskFuture<'a>;
+    fn setup(&self, run: &Run) -> io::Result<()>;
+    fn verify(&self, run: &Run, count_sum: u64) -> RunCheck;
+    fn keeps_evidence(&self) -> bool;
+    fn check_task(&self, run: &Run, index: u32, evidence: &Evidence) -> Result<(), String>;
+    fn inputs(&self, run: &Run) -> Vec<PathBuf>;
+}
+
+impl<W: UserWorkload> Erased for W {
+    fn describe(&self) -> &'static WorkloadDesc {
+        UserWorkload::describe(self)
+    }
+    fn tasks(&self, knobs: &Knobs) -> Tasks {
+        UserWorkload::tasks(self, knobs)
+    }
+    fn task_blocking<'a>(&'a self, io: &'a Blocking, run: &'a Run, index: u32) -> TaskFuture<'a> {
+        Box::pin(self.task(io, run, index))
+    }
+    fn task_tokio<'a>(&'a self, io: &'a TokioFs, run: &'a Run, index: u32) -> TaskFuture<'a> {
+        Box::pin(self.task(io, run, index))
+    }
+    fn task_uring<'a>(&'a self, io: &'a Uring, run: &'a Run, index: u32) -> TaskFuture<'a> {
+        Box::pin(self.task(io, run, index))
+    }
+    fn setup(&self, run: &Run) -> io::Result<()> {
+        UserWorkload::setup(self, run)
+    }
+    fn verify(&self, run: &Run, count_sum: u64) -> RunCheck {
+        UserWorkload::verify(self, run, count_sum)
+    }
+    fn keeps_evidence(&self) -> bool {
+        UserWorkload::keeps_evidence(self)
+    }
+    fn check_task(&self, run: &Run, index: u32, evidence: &Evidence) -> Result<(), String> {
+        UserWorkload::check_task(self, run, index, evidence)
+    }
+    fn inputs(&self, run: &Run) -> Vec<PathBuf> {
+        UserWorkload::inputs(self, run)
     }
 }
