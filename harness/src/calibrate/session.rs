@@ -15,7 +15,7 @@ use super::fio::{self, Job, LINKS_DIR, WRITE_DIR};
 use super::output::Row;
 use super::pattern::Pattern;
 use super::Config;
-use crate::corpus::{self, Corpus};
+use crate::corpus::{self, Corpus, ScratchPolicy};
 use crate::experiment::{Order, Plan, Scenario};
 use crate::measure::cache;
 use crate::measure::quiet;
@@ -42,7 +42,7 @@ pub struct Bench<'a> {
 /// # Errors
 /// Harness failures: the scratch folder or cache control broke.
 pub fn run(bench: &Bench, cfg: &Config, progress: &dyn Fn(&str)) -> anyhow::Result<Vec<Row>> {
-    let plan = plan(bench.corpus, cfg);
+    let plan = plan(bench.corpus, cfg)?;
     let ctx = TaskContext::new(bench.corpus, bench.scratch);
     let mut rows = Vec::new();
     for (index, scenario) in plan.scenarios.iter().enumerate() {
@@ -69,7 +69,13 @@ pub fn run(bench: &Bench, cfg: &Config, progress: &dyn Fn(&str)) -> anyhow::Resu
 }
 
 /// iolab's scenarios, one per pattern and cache state, in that order.
-fn plan(corpus: &Corpus, cfg: &Config) -> Plan {
+/// They write into the scratch folder on the data folder's own filesystem
+/// (`delete-before`), where fio writes: a fresh filesystem image for one
+/// tool and not the other would compare two filesystems.
+///
+/// # Errors
+/// None in practice (the policy is valid); the scenario's check says why.
+fn plan(corpus: &Corpus, cfg: &Config) -> anyhow::Result<Plan> {
     let scenarios = cfg
         .caches
         .iter()
@@ -81,10 +87,12 @@ fn plan(corpus: &Corpus, cfg: &Config) -> Plan {
                     Strategy::Sequential,
                     cache,
                 )
+                .with_scratch(ScratchPolicy::DeleteBefore, None)
             })
         })
-        .collect();
-    Plan {
+        .collect::<Result<_, String>>()
+        .map_err(anyhow::Error::msg)?;
+    Ok(Plan {
         scenarios,
         corpus: corpus.manifest.spec.clone(),
         reps: cfg.reps,
@@ -94,7 +102,7 @@ fn plan(corpus: &Corpus, cfg: &Config) -> Plan {
         settle: cfg.settle,
         cold_method: cfg.cold_method,
         bootstrap_seed: cfg.seed,
-    }
+    })
 }
 
 /// The measured repetitions of one pattern: iolab's and fio's, side by side.
