@@ -552,17 +552,11 @@ fn run_records_kernel_counters_time_series_and_machine_io_facts() {
     // Every measured repetition has its time series, tasks summing to the row's.
     let series = iolab::results::load_timeseries(&run.dir).expect("timeseries.csv");
     for r in &measured {
-        let tasks: u64 = series
+        let (tasks, bytes) = series
             .iter()
             .filter(|p| p.scenario_id == r.scenario_id && p.rep == r.rep)
-            .map(|p| p.tasks)
-            .sum();
+            .fold((0u64, 0u64), |(t, b), p| (t + p.tasks, b + p.bytes));
         assert_eq!(tasks, r.tasks, "{} rep {}", r.scenario_id, r.rep);
-        let bytes: u64 = series
-            .iter()
-            .filter(|p| p.scenario_id == r.scenario_id && p.rep == r.rep)
-            .map(|p| p.bytes)
-            .sum();
         assert_eq!(bytes, r.bytes, "{} rep {}", r.scenario_id, r.rep);
     }
 }

@@ -409,11 +409,8 @@ impl CustomSpec {
         _corpus: &Corpus,
         finished: Vec<u32>,
     ) -> RunCheck {
-        let tasks = match self.tasks() {
-            Tasks::PerFile => ctx.used_files,
-            Tasks::OfLargeFile(n) | Tasks::Count(n) => n,
-        };
-        super::needs_every_task(self.desc().name, finished.len(), tasks as usize)
+        let tasks = self.tasks().range(ctx).len();
+        super::needs_every_task(self.desc().name, finished.len(), tasks)
     }
 
     /// Whether its variant needs `capability` of the strategy.

@@ -394,6 +394,17 @@ pub enum Tasks {
     Count(u32),
 }
 
+impl Tasks {
+    /// The task indices of one repetition on `ctx`: the files in use for
+    /// per-file tasks, `0..n` otherwise.
+    pub fn range(self, ctx: &TaskContext) -> std::ops::Range<u32> {
+        match self {
+            Tasks::PerFile => ctx.file_range(),
+            Tasks::OfLargeFile(n) | Tasks::Count(n) => 0..n,
+        }
+    }
+}
+
 /// The check of a stonewalled repetition for workloads whose check needs
 /// every task: it cannot be made, and says so.
 pub(crate) fn needs_every_task(name: &str, finished: usize, tasks: usize) -> RunCheck {

@@ -417,10 +417,7 @@ impl Workload {
     /// The task indices of one repetition: the files in use for per-file
     /// workloads, `0..n` otherwise.
     pub fn task_range(&self, ctx: &TaskContext) -> Range<u32> {
-        match self.task_kind() {
-            Tasks::PerFile => ctx.file_range(),
-            Tasks::OfLargeFile(n) | Tasks::Count(n) => 0..n,
-        }
+        self.task_kind().range(ctx)
     }
 
     /// Whether each task takes one corpus file (so a run can be limited to
