@@ -2,8 +2,8 @@
 //! durability axis (`none`, `end-sync`, `each`) runs, verifies and is
 //! recorded for write, copy and atomic-save; every scratch policy runs and
 //! leaves nothing behind (no scratch folder, no loop mount), also after
-//! Ctrl-C while a loop-mounted image is in use; bad values are refused in
-//! one line.
+//! Ctrl-C while a loop-mounted image is in use, and no mount or loop device
+//! after SIGKILL; bad values are refused in one line.
 
 mod util;
 
@@ -27,11 +27,15 @@ fn assert_verified(row: &iolab::results::Row) {
     assert!(row.verified, "{}: {}", row.scenario_id, row.detail);
 }
 
-/// Mount points under `dir` (from `/proc/self/mounts`).
-fn mounts_under(dir: &Path) -> Vec<String> {
+/// Mount points under `dir` seen by process `pid` (`/proc/<pid>/mounts`:
+/// iolab mounts in a namespace of its own), or by this test (`None`).
+fn mounts_under(pid: Option<Pid>, dir: &Path) -> Vec<String> {
     let dir = std::fs::canonicalize(dir).unwrap();
-    std::fs::read_to_string("/proc/self/mounts")
-        .unwrap()
+    let table = pid.map_or("/proc/self/mounts".into(), |p| {
+        format!("/proc/{}/mounts", p.as_raw_nonzero())
+    });
+    std::fs::read_to_string(table)
+        .unwrap_or_default()
         .lines()
         .filter_map(|l| l.split_whitespace().nth(1).map(str::to_string))
         .filter(|m| Path::new(m).starts_with(&dir))
@@ -232,12 +236,61 @@ fn every_scratch_policy_runs_and_leaves_nothing_behind() {
         "{:?}",
         scratch_left(&lab.data())
     );
-    assert!(mounts_under(lab.path()).is_empty());
+    assert!(mounts_under(None, lab.path()).is_empty());
     assert!(
-        loops_under(lab.path()).is_empty(),
+        loops_left(lab.path()).is_empty(),
         "{:?}",
         loops_under(lab.path())
     );
+}
+
+/// Start a fresh-fs write run of many repetitions and wait until its image
+/// is mounted, in the run's own mount namespace (`/proc/<pid>/mounts`).
+fn mounted_run(lab: &Lab) -> (std::process::Child, Pid) {
+    let mut child = lab
+        .iolab()
+        .args(util::TINY_RUN)
+        .args(["--out"])
+        .arg(lab.results())
+        .args([
+            "--workload",
+            "write",
+            "--files",
+            "300",
+            "--durability",
+            "each",
+            "--scratch-policy",
+            "fresh-fs",
+            "--reps",
+            "50",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = Pid::from_child(&child);
+    let start = Instant::now();
+    while mounts_under(Some(pid), lab.path()).is_empty() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no mount appeared"
+        );
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("iolab ended before mounting: {status}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    (child, pid)
+}
+
+/// The loop devices backed by images under `dir`, after waiting up to
+/// 10 s for the kernel to release them.
+fn loops_left(dir: &Path) -> Vec<String> {
+    let start = Instant::now();
+    while !loops_under(dir).is_empty() && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    loops_under(dir)
 }
 
 /// SIGINT (once: finish the repetition; twice: stop now) while a
@@ -251,39 +304,11 @@ fn a_loop_mount_is_gone_after_ctrl_c() {
     }
     for signals in [1, 2] {
         let lab = Lab::new();
-        let mut child = lab
-            .iolab()
-            .args(util::TINY_RUN)
-            .args(["--out"])
-            .arg(lab.results())
-            .args([
-                "--workload",
-                "write",
-                "--files",
-                "300",
-                "--durability",
-                "each",
-                "--scratch-policy",
-                "fresh-fs",
-                "--reps",
-                "50",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let start = Instant::now();
-        while mounts_under(lab.path()).is_empty() {
-            assert!(
-                start.elapsed() < Duration::from_secs(60),
-                "no mount appeared"
-            );
-            if let Ok(Some(status)) = child.try_wait() {
-                panic!("iolab ended before mounting: {status}");
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        let pid = Pid::from_child(&child);
+        let (child, pid) = mounted_run(&lab);
+        assert!(
+            mounts_under(None, lab.path()).is_empty(),
+            "the mount is private to the run"
+        );
         for _ in 0..signals {
             kill_process(pid, Signal::INT).unwrap();
             std::thread::sleep(Duration::from_millis(20));
@@ -291,12 +316,12 @@ fn a_loop_mount_is_gone_after_ctrl_c() {
         let out = child.wait_with_output().unwrap();
         assert_eq!(out.status.code(), Some(130), "{}", text(&out));
         assert!(
-            mounts_under(lab.path()).is_empty(),
+            mounts_under(None, lab.path()).is_empty(),
             "{:?}",
-            mounts_under(lab.path())
+            mounts_under(None, lab.path())
         );
         assert!(
-            loops_under(lab.path()).is_empty(),
+            loops_left(lab.path()).is_empty(),
             "{:?}",
             loops_under(lab.path())
         );
@@ -306,4 +331,42 @@ fn a_loop_mount_is_gone_after_ctrl_c() {
             scratch_left(&lab.data())
         );
     }
+}
+
+/// SIGKILL while a fresh-fs image is mounted: the kernel drops the mount
+/// with the run's namespace and releases its loop device; the image and
+/// mount point left in the scratch folder go with `corpus clean --scratch`.
+#[test]
+fn a_loop_mount_is_gone_after_sigkill() {
+    if !is_root() {
+        eprintln!("skipped: loop mounts need root");
+        return;
+    }
+    let lab = Lab::new();
+    let (mut child, pid) = mounted_run(&lab);
+    kill_process(pid, Signal::KILL).unwrap();
+    child.wait().unwrap();
+    assert!(mounts_under(None, lab.path()).is_empty());
+    assert!(
+        loops_left(lab.path()).is_empty(),
+        "{:?}",
+        loops_under(lab.path())
+    );
+    assert_eq!(
+        scratch_left(&lab.data()).len(),
+        1,
+        "the killed run's scratch"
+    );
+    let out = lab
+        .iolab()
+        .args(["corpus", "clean", "--scratch", "--data-dir"])
+        .arg(lab.data())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        scratch_left(&lab.data()).is_empty(),
+        "{:?}",
+        scratch_left(&lab.data())
+    );
 }

@@ -135,6 +135,15 @@ impl Lab {
             Ok(cli) => cli,
             Err(usage) => return usage.exit(),
         };
+        // Before any thread starts: the `fresh-fs` scratch policy's mounts
+        // then live in a namespace that dies with iolab, even on SIGKILL
+        // (where it cannot be made, fresh-fs says why and uses `rotate`).
+        // A worker process stays in its parent's namespace, where the
+        // parent's mounts are.
+        if !matches!(cli.command, crate::cli::Command::Worker) {
+            // The outcome is kept and read back by `sys::mount::may_mount`.
+            let _ = crate::sys::mount::isolate();
+        }
         match crate::app::run(cli) {
             Ok(code) => code,
             Err(e) => {

@@ -223,11 +223,7 @@ impl FreshFs {
     /// folder's filesystem, mount it on `fresh-fs-<n>`.
     fn make(root_path: &Path, bytes: u64) -> Result<FreshFs, ScratchError> {
         let unavailable = |why: String| ScratchError::Unavailable(why);
-        if !sys::mount::may_mount() {
-            return Err(unavailable(
-                "fresh-fs unavailable: mounting a filesystem image needs root".into(),
-            ));
-        }
+        sys::mount::may_mount().map_err(|u| unavailable(u.0))?;
         let (fstype, source) = sys::device::filesystem_of(root_path).ok_or_else(|| {
             unavailable(format!(
                 "fresh-fs unavailable: no mount found for {}",
