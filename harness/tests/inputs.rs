@@ -72,6 +72,33 @@ fn absurd_settle_durations_are_refused_at_parse_time() {
     );
 }
 
+/// A grid flag beside experiment files would be ignored (the files declare
+/// their grids), so it is refused before anything is made.
+#[test]
+fn grid_flags_beside_experiment_files_are_refused() {
+    let lab = Lab::new();
+    let f = write(&lab, "x.toml", "[[grid]]\nworkload = [\"read\"]\n");
+    for flag in [
+        ["--workload", "write"],
+        ["--strategy", "threads"],
+        ["--durability", "each"],
+        ["--scratch-policy", "rotate"],
+    ] {
+        let o = bounded(
+            lab.iolab().arg("run").arg(&f).args(flag),
+            Duration::from_secs(30),
+        );
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        let err = stderr(&o);
+        let first = err.lines().next().unwrap_or_default();
+        assert!(
+            first.contains("'[EXPERIMENT]...' cannot be used with") && first.contains(flag[0]),
+            "{err}"
+        );
+        assert_eq!(lab.run_count(), 0, "nothing made: {}", text(&o));
+    }
+}
+
 #[test]
 fn toml_type_errors_name_the_key_the_value_and_the_range() {
     let lab = Lab::new();

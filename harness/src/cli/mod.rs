@@ -183,7 +183,7 @@ pub struct MeasureArgs {
 #[derive(Debug, Args, Clone)]
 pub struct RunArgs {
     /// Experiment files (`experiments/*.toml`) to run instead of a grid given by flags.
-    #[arg(value_name = "EXPERIMENT")]
+    #[arg(value_name = "EXPERIMENT", conflicts_with_all = GRID_FLAGS)]
     pub experiments: Vec<PathBuf>,
     /// Run only scenarios whose `<experiment>/<scenario id>` contains this text, with their sequential baselines (with experiment files).
     #[arg(long)]
@@ -193,7 +193,7 @@ pub struct RunArgs {
     pub dry_run: bool,
     /// Continue the interrupted (or killed) run in this folder with the plan
     /// its run.json records, skipping every finished repetition.
-    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = SHARED_PLAN_FLAGS.iter().chain(&RUN_PLAN_FLAGS))]
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = SHARED_PLAN_FLAGS.iter().chain(&GRID_FLAGS).chain(&RUN_PLAN_FLAGS))]
     pub resume: Option<PathBuf>,
     /// Workloads (comma-separated).
     #[arg(long, value_delimiter = ',', required_unless_present_any = ["experiments", "resume"], help = help::workloads())]
@@ -303,9 +303,10 @@ const SHARED_PLAN_FLAGS: [&str; 14] = [
     "run_id",
 ];
 
-/// Flags of `run` alone that shape a plan, refused beside `--resume`.
-const RUN_PLAN_FLAGS: [&str; 29] = [
-    "experiments",
+/// Flags of `run` that make the grid, refused beside experiment files
+/// (which declare their own grids); the corpus and measurement flags
+/// override the files instead.
+const GRID_FLAGS: [&str; 23] = [
     "workload",
     "variant",
     "strategy",
@@ -329,6 +330,12 @@ const RUN_PLAN_FLAGS: [&str; 29] = [
     "scratch_policy",
     "after_deleting",
     "no_baseline",
+];
+
+/// The other flags of `run` alone that shape a plan; with [`GRID_FLAGS`],
+/// refused beside `--resume`.
+const RUN_PLAN_FLAGS: [&str; 6] = [
+    "experiments",
     "dir",
     "files",
     "lines",
