@@ -708,7 +708,9 @@ fn bench_all_resume_completes_the_run_and_reports() {
             .unwrap()
     };
     // A fixed count: the resumed run must end with as many rows.
-    let out = bench(&["--scale", "quick", "--reps", "3", "--out", "results", "--run-id", "b"]);
+    let out = bench(&[
+        "--scale", "quick", "--reps", "3", "--out", "results", "--run-id", "b",
+    ]);
     assert!(out.status.success(), "{}", text(&out));
     let dir = run_dir(&lab, "b");
     let full = iolab::results::load(&dir).unwrap().rows.len();

@@ -318,32 +318,20 @@ fn saves_are_judged_once_per_durability_never_pooled() {
         .iter()
         .filter(|j| j.id.starts_with("save-process-pool") && !j.id.contains("python"))
         .collect();
-    let ids: Vec<&str> = saves.iter().map(|j| j.id.as_str()).collect();
-    assert_eq!(ids, ["save-process-pool", "save-process-pool · end-sync"]);
-    assert_eq!(saves[0].verdict, Verdict::Holds, "{:?}", saves[0]);
-    assert!(
-        saves[0].measured.starts_with("3.0"),
-        "{}",
-        saves[0].measured
+    let got: Vec<String> = saves
+        .iter()
+        .map(|j| format!("{} {} {}", j.id, j.verdict, &j.measured[..4]))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "save-process-pool holds 3.00",
+            "save-process-pool · end-sync does not hold 1.09"
+        ]
     );
-    assert!(
-        saves[0].detail.starts_with("durability none"),
-        "{}",
-        saves[0].detail
-    );
-    assert_eq!(saves[1].verdict, Verdict::DoesNotHold, "{:?}", saves[1]);
-    assert!(
-        saves[1].measured.starts_with("1.09"),
-        "{}",
-        saves[1].measured
-    );
-    assert!(
-        saves[1]
-            .detail
-            .contains("one-write,end-sync · sequential 6.000 s (n = 5)"),
-        "{}",
-        saves[1].detail
-    );
+    assert!(saves[0].detail.starts_with("durability none"), "{saves:?}");
+    let synced = "one-write,end-sync · sequential 6.000 s (n = 5)";
+    assert!(saves[1].detail.contains(synced), "{saves:?}");
     // load-faster-than-save: its save side is judged at each setting too,
     // its load side (nothing written) at both.
     let mut rows = reps_at(Durability::None, SEQ, &[3.0; 3]);
