@@ -492,11 +492,12 @@ fn print_headline(out: &mut impl Write, summary: &[SummaryRow]) -> std::io::Resu
         };
         writeln!(
             out,
-            "  {:<12} {:<5} {:<34} {:>10}  {}",
+            "  {:<12} {:<5} {:<34} {:>10} (n = {})  {}",
             r.workload,
             r.cache,
             format!("{} · {}", r.strategy_shown(), r.variant),
             human_time(r.wall_median_s),
+            r.n_verified,
             speedup
         )?;
     }

@@ -370,3 +370,58 @@ fn a_loop_mount_is_gone_after_sigkill() {
         scratch_left(&lab.data())
     );
 }
+
+/// The save and copy claims on a real run of `experiments/claims.toml`
+/// (tiny corpus): one judgement per durability, each from the rows of its
+/// own setting.
+#[test]
+fn save_and_copy_claims_are_judged_per_durability() {
+    let lab = Lab::new();
+    let claims_toml =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../experiments/claims.toml");
+    for (only, claim, variant) in [
+        ("/processes-8-b1/", "save-process-pool", "write one-write"),
+        ("/threads-100/", "copy-thread-pool", "copy loop,chunk=64KiB"),
+    ] {
+        let out = lab
+            .iolab()
+            .arg("run")
+            .arg(&claims_toml)
+            .args([
+                "--files", "20", "--lines", "5", "--reps", "3", "--warmup", "0",
+            ])
+            .args(["--settle", "0", "--no-progress", "--only", only])
+            .args(["--out", "results", "--run-id", claim])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let run = iolab::results::load(&lab.results().join(claim)).unwrap();
+        let judged: Vec<iolab::claims::Judgement> = iolab::claims::judge(&run)
+            .into_iter()
+            .filter(|j| j.id == claim || j.id.starts_with(&format!("{claim} · ")))
+            .collect();
+        let ids: Vec<&str> = judged.iter().map(|j| j.id.as_str()).collect();
+        assert_eq!(ids, [claim.to_string(), format!("{claim} · end-sync")]);
+        for (j, synced) in judged.iter().zip([false, true]) {
+            assert_ne!(j.verdict, iolab::claims::Verdict::NotTested, "{j:?}");
+            // Both sides of each judgement are rows of its own setting.
+            let side = if synced {
+                format!("{variant},end-sync · ")
+            } else {
+                format!("{variant} · ")
+            };
+            assert_eq!(j.detail.matches(&side).count(), 2, "{}", j.detail);
+            assert_eq!(j.detail.contains("end-sync"), synced, "{}", j.detail);
+            assert!(j.detail.contains("(n = 3)"), "{}", j.detail);
+        }
+        // `iolab claims` prints both.
+        let out = lab
+            .iolab()
+            .args(["claims", &format!("results/{claim}")])
+            .output()
+            .unwrap();
+        let table = String::from_utf8_lossy(&out.stdout);
+        assert!(table.contains(&format!("  {claim} ")), "{table}");
+        assert!(table.contains(&format!("  {claim} · end-sync ")), "{table}");
+    }
+}

@@ -369,3 +369,78 @@ fn first_files_runs_per_file_workloads_on_a_subset() {
         "{err}"
     );
 }
+
+/// The repository's `experiments/` folder.
+fn repo_experiments() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../experiments")
+}
+
+/// `iolab bench-all --dry-run` on the repository's experiment files.
+fn bench_all_plan(lab: &Lab, extra: &[&str]) -> String {
+    let o = lab
+        .iolab()
+        .arg("bench-all")
+        .arg("--experiments")
+        .arg(repo_experiments())
+        .args(["--dry-run", "--no-python-setup"])
+        .args(extra)
+        .output()
+        .expect("run iolab");
+    assert!(o.status.success(), "{}", text(&o));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn bench_all_repeats_automatically_within_its_scales_budget_unless_told() {
+    let lab = Lab::new();
+    let quick = bench_all_plan(&lab, &["--scale", "quick"]);
+    assert!(
+        quick.contains("0 warm-up + 3 to 10 (auto: until the median's interval spans ≤ 10 % of it, or after 75 s) measured repetitions each"),
+        "{quick}"
+    );
+    let default = bench_all_plan(&lab, &["--scale", "default"]);
+    assert!(
+        default.contains(
+            "3 to 10 (auto: until the median's interval spans ≤ 10 % of it, or after 900 s)"
+        ),
+        "{default}"
+    );
+    // --budget and --ci-width replace the default's; --reps N wins.
+    let budget = bench_all_plan(
+        &lab,
+        &["--scale", "quick", "--budget", "30s", "--ci-width", "5"],
+    );
+    assert!(
+        budget.contains(
+            "3 to 10 (auto: until the median's interval spans ≤ 5 % of it, or after 30 s)"
+        ),
+        "{budget}"
+    );
+    let fixed = bench_all_plan(&lab, &["--scale", "quick", "--reps", "4"]);
+    assert!(
+        fixed.contains("0 warm-up + 4 measured repetitions each"),
+        "{fixed}"
+    );
+    let max = bench_all_plan(&lab, &["--scale", "quick", "--reps", "auto:6"]);
+    assert!(
+        max.contains("3 to 6 (auto: until the median's interval spans ≤ 10 % of it)"),
+        "{max}"
+    );
+    // The save and copy grids run at both durabilities that matter to users.
+    for id in [
+        "claims/write/one-write/processes-8-b1/warm",
+        "claims/write/one-write,end-sync/processes-8-b1/warm",
+        "claims/copy/loop,chunk=64KiB,end-sync/threads-100/warm",
+        "copy/copy/loop,chunk=64KiB,end-sync/threads-16/warm",
+        "save/write/one-write,end-sync/threads-4/warm",
+    ] {
+        assert!(quick.lines().any(|l| l == id), "{id} not planned:\n{quick}");
+    }
+    // The Python programs never fsync: none only.
+    assert!(
+        !quick
+            .lines()
+            .any(|l| l.contains("command-") && l.contains("end-sync")),
+        "{quick}"
+    );
+}

@@ -707,7 +707,10 @@ fn bench_all_resume_completes_the_run_and_reports() {
             .output()
             .unwrap()
     };
-    let out = bench(&["--scale", "quick", "--out", "results", "--run-id", "b"]);
+    // A fixed count: the resumed run must end with as many rows.
+    let out = bench(&[
+        "--scale", "quick", "--reps", "3", "--out", "results", "--run-id", "b",
+    ]);
     assert!(out.status.success(), "{}", text(&out));
     let dir = run_dir(&lab, "b");
     let full = iolab::results::load(&dir).unwrap().rows.len();

@@ -421,6 +421,8 @@ fn two_bench_alls_at_once_share_one_new_data_folder() {
             "--experiments",
             experiments,
             "--no-python-setup",
+            "--reps",
+            "3",
             "--reports",
             reports.to_str().unwrap(),
         ],

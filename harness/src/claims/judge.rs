@@ -5,6 +5,7 @@ use crate::results::Named as _;
 use crate::results::{LoadedRun, Row, Status, SummaryRow, SummaryStatus};
 use crate::stats::{self, Bootstrap, Estimate, Interval, Sample};
 use crate::strategy::StrategyKind;
+use crate::workload::Durability;
 
 /// Fewest verified repetitions per side for a verdict other than inconclusive.
 const MIN_REPS: usize = 3;
@@ -22,7 +23,9 @@ pub fn ratio_verdict(ci: &Interval, at_least: f64) -> Verdict {
     }
 }
 
-/// Judge `claims` against `run`.
+/// Judge `claims` against `run`: one judgement per claim, or per claim and
+/// durability setting for the ratio claims whose rows write (the module
+/// doc's rule).
 pub fn judge_with(claims: &[Claim], run: &LoadedRun) -> Vec<Judgement> {
     let boot = Bootstrap {
         seed: run.meta.plan.bootstrap_seed,
@@ -33,7 +36,7 @@ pub fn judge_with(claims: &[Claim], run: &LoadedRun) -> Vec<Judgement> {
         rows: &run.rows,
         boot,
     };
-    claims.iter().map(|c| data.judge(c)).collect()
+    claims.iter().flat_map(|c| data.judge(c)).collect()
 }
 
 /// What a judgement reads.
@@ -49,9 +52,31 @@ fn split_variant(variant: &str) -> (&str, &str) {
     variant.split_at(variant.find('+').unwrap_or(variant.len()))
 }
 
+/// Whether row `r` was measured at durability `d`: a row that records none
+/// (a workload that writes nothing, or a file from before the column, when
+/// every save stopped at the page cache) fits every setting.
+fn measured_at(r: &SummaryRow, d: Durability) -> bool {
+    r.durability.is_empty() || Durability::from_name(&r.durability) == Some(d)
+}
+
+/// The workload's own variant label of a row, without the scenario's
+/// suffixes and without the durability a writing workload appends
+/// (`one-write,end-sync+first-10` → `one-write`).
+fn variant_label(r: &SummaryRow) -> &str {
+    let label = split_variant(&r.variant).0;
+    match Durability::from_name(&r.durability) {
+        Some(d @ (Durability::EndSync | Durability::Each)) => label
+            .strip_suffix(d.as_str())
+            .and_then(|l| l.strip_suffix(','))
+            .unwrap_or(label),
+        Some(Durability::None) | None => label,
+    }
+}
+
 fn matches(s: &Select, r: &SummaryRow) -> bool {
     r.workload == s.workload
-        && (s.variants.is_empty() || s.variants.contains(&split_variant(&r.variant).0))
+        && (s.variants.is_empty() || s.variants.contains(&variant_label(r)))
+        && s.durability.is_none_or(|d| measured_at(r, d))
         && (s.strategy.is_empty() || r.strategy == s.strategy)
         && s.workers.is_none_or(|w| r.workers == w)
         && s.processes.is_none_or(|p| r.processes == p)
@@ -67,8 +92,9 @@ pub(super) fn shown(r: &SummaryRow) -> String {
 }
 
 impl Data<'_> {
-    fn judge(&self, c: &Claim) -> Judgement {
-        let (verdict, measured, detail) = match c.test {
+    /// `c` judged once, or once per durability setting its sides measured.
+    fn judge(&self, c: &Claim) -> Vec<Judgement> {
+        match c.test {
             Test::Ratio {
                 baseline,
                 candidate,
@@ -76,23 +102,61 @@ impl Data<'_> {
                 at_least,
                 same_workers,
                 ..
-            } => self.ratio(&baseline, &candidate, metric, at_least, same_workers),
-            Test::Memory { rows, at_least } => self.memory(&rows, at_least),
-            Test::Append { python } => self.append(python),
-            Test::Atomic => self.atomic(),
-        };
-        let detail = if verdict == Verdict::NotTested {
-            format!("{detail} (tested by {})", c.tested_by)
+            } => self
+                .settings(&[baseline, candidate])
+                .into_iter()
+                .map(|setting| {
+                    let at = |s: Select| Select {
+                        durability: s.durability.or(setting),
+                        ..s
+                    };
+                    let (b, c2) = (at(baseline), at(candidate));
+                    let result = self.ratio(&b, &c2, metric, at_least, same_workers);
+                    judgement(c, setting, result)
+                })
+                .collect(),
+            Test::Memory { rows, at_least } => {
+                vec![judgement(c, None, self.memory(&rows, at_least))]
+            }
+            Test::Append { python } => vec![judgement(c, None, self.append(python))],
+            Test::Atomic => vec![judgement(c, None, self.atomic())],
+        }
+    }
+
+    /// The durability settings a ratio claim is judged at, one judgement
+    /// each: `[None]` (no filter) when no side that leaves the setting open
+    /// has rows that record one (nothing written, or files from before the
+    /// column); else the settings measured on every such side, in
+    /// [`Durability::ALL`]'s order; `none` alone when they share none (the
+    /// judgement then says which side is missing).
+    fn settings(&self, sides: &[Select]) -> Vec<Option<Durability>> {
+        let measured: Vec<Vec<Durability>> = sides
+            .iter()
+            .filter(|s| s.durability.is_none())
+            .map(|s| {
+                let rows = self.select(s);
+                Durability::ALL
+                    .into_iter()
+                    .filter(|d| {
+                        rows.iter()
+                            .any(|r| Durability::from_name(&r.durability) == Some(*d))
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .filter(|found| !found.is_empty())
+            .collect();
+        if measured.is_empty() {
+            return vec![None];
+        }
+        let shared: Vec<Option<Durability>> = Durability::ALL
+            .into_iter()
+            .filter(|d| measured.iter().all(|found| found.contains(d)))
+            .map(Some)
+            .collect();
+        if shared.is_empty() {
+            vec![Some(Durability::None)]
         } else {
-            detail
-        };
-        Judgement {
-            id: c.id.into(),
-            statement: c.statement.into(),
-            claimed: c.claimed.into(),
-            measured,
-            verdict,
-            detail,
+            shared
         }
     }
 
@@ -156,9 +220,11 @@ impl Data<'_> {
         };
         let measured = format!("{:.2}× [{:.2} … {:.2}]", e.point, e.ci.low, e.ci.high);
         let mut detail = format!(
-            "{what}: {} {before:.3} s → {} {after:.3} s",
+            "{what}: {} {before:.3} s (n = {}) → {} {after:.3} s (n = {})",
             shown(b),
+            b.n_verified,
             shown(c),
+            c.n_verified,
         );
         if pairs > 1 {
             detail.push_str(&format!("; best of {pairs} pairs"));
@@ -270,6 +336,50 @@ impl Data<'_> {
     }
 }
 
+/// The id of claim `id` judged at durability `d`: the claim's own id at
+/// `none`, `<id> · <setting>` at the others.
+pub fn id_at(id: &str, d: Durability) -> String {
+    match d {
+        Durability::None => id.to_string(),
+        Durability::EndSync | Durability::Each => format!("{id} · {d}"),
+    }
+}
+
+/// What a durability setting means, for a judgement's detail.
+fn setting_words(d: Durability) -> &'static str {
+    match d {
+        Durability::None => "durability none (files left in the page cache)",
+        Durability::EndSync => "durability end-sync (one syncfs inside the timed region)",
+        Durability::Each => "durability each (an fsync of every file)",
+    }
+}
+
+/// The judgement of `c` at durability `setting` (`None`: not judged per
+/// setting) from its verdict, measured effect and detail.
+fn judgement(
+    c: &Claim,
+    setting: Option<Durability>,
+    (verdict, measured, detail): (Verdict, String, String),
+) -> Judgement {
+    let detail = if verdict == Verdict::NotTested {
+        format!("{detail} (tested by {})", c.tested_by)
+    } else {
+        detail
+    };
+    let (id, detail) = match setting {
+        None => (c.id.to_string(), detail),
+        Some(d) => (id_at(c.id, d), format!("{}: {detail}", setting_words(d))),
+    };
+    Judgement {
+        id,
+        statement: c.statement.into(),
+        claimed: c.claimed.into(),
+        measured,
+        verdict,
+        detail,
+    }
+}
+
 fn not_tested(missing: &Select) -> (Verdict, String, String) {
     let mut what = missing.workload.to_string();
     if !missing.variants.is_empty() {
@@ -286,6 +396,9 @@ fn not_tested(missing: &Select) -> (Verdict, String, String) {
     }
     if let Some(p) = missing.program {
         what.push_str(&format!(" [{p}]"));
+    }
+    if let Some(d) = missing.durability {
+        what.push_str(&format!(" (durability {d})"));
     }
     (
         Verdict::NotTested,

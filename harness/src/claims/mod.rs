@@ -28,6 +28,16 @@
 //! judged: the claims say that *some* configuration wins. The detail says how
 //! many pairs there were.
 //!
+//! **Durability.** Saves and copies are measured with the files left in the
+//! page cache (`none`) and with one `syncfs` inside the timed region
+//! (`end-sync`); the two are different questions, so a claim whose rows
+//! write is judged once per durability setting that the run measured on
+//! every side that writes, never over both pooled. The judgement at `none`
+//! keeps the claim's id (`save-process-pool`), the others add the setting
+//! (`save-process-pool · end-sync`). A side may name one setting instead:
+//! the Python programs do not fsync, so their claims, and the Rust side of
+//! a same-work comparison with them, take `none` only.
+//!
 //! **Memory claim** (stream-constant-memory): ratio = bytes streamed / the
 //! peak RSS streaming adds above the process's floor (the least peak RSS of
 //! any in-process repetition in the run; at least 64 KiB), with the interval
@@ -55,7 +65,7 @@ mod table;
 #[cfg(test)]
 mod tests;
 
-pub use judge::{judge_with, ratio_verdict};
+pub use judge::{id_at, judge_with, ratio_verdict};
 pub use table::CLAIMS;
 
 use std::fmt;
@@ -67,6 +77,7 @@ use serde::Serialize;
 
 use crate::measure::cache::CacheState;
 use crate::results::LoadedRun;
+use crate::workload::Durability;
 
 /// A claim's verdict on one machine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -129,6 +140,12 @@ pub struct Select {
     /// The external command's program (the Python programs by name,
     /// `save_process_pool`); `None`: any.
     pub program: Option<&'static str>,
+    /// Only rows of this durability (rows that record none — a workload
+    /// that writes nothing, a file from before the column — fit any).
+    /// `None`: the claim is judged once per durability setting the run
+    /// measured on every side that writes (see [`judge_with`]), never
+    /// pooling two settings.
+    pub durability: Option<Durability>,
 }
 
 /// What a ratio compares.
@@ -206,10 +223,15 @@ pub fn print_table(out: &mut impl Write, judgements: &[Judgement]) -> io::Result
         out,
         "\nClaims (verdict from the measured 95% CI against the claimed effect; rules in experiments/README.md):"
     )?;
+    let width = judgements
+        .iter()
+        .map(|j| j.id.chars().count())
+        .max()
+        .unwrap_or(0);
     for j in judgements {
         writeln!(
             out,
-            "  {:<26} {:<14} claimed {:<28} measured {}",
+            "  {:<width$} {:<14} claimed {:<28} measured {}",
             j.id,
             j.verdict.to_string(),
             j.claimed,

@@ -9,6 +9,7 @@ use crate::measure::cache::{CacheState, ColdMethod};
 use crate::measure::quiet::Settle;
 use crate::results::{summarize_rows, Machine, Row, RunMeta, Status};
 use crate::stats::Interval;
+use crate::workload::Durability;
 
 fn loaded(rows: Vec<Row>) -> LoadedRun {
     let summary = summarize_rows(&rows, 7);
@@ -269,4 +270,138 @@ fn sides_pair_only_on_the_same_file_subset() {
     rows.retain(|r| r.variant != "rename-fsync-dir+first-100");
     let j = fsync(&loaded(rows));
     assert_eq!(j.verdict, Verdict::Inconclusive, "{j:?}");
+}
+
+/// `reps` at durability `d`, labelled as the workloads label it
+/// (`one-write,end-sync`; `none` keeps the plain label).
+fn reps_at(
+    d: Durability,
+    (workload, variant, strategy, workers): (&str, &str, &str, u32),
+    walls: &[f64],
+) -> Vec<Row> {
+    let label = match d {
+        Durability::None => variant.to_string(),
+        Durability::EndSync | Durability::Each => format!("{variant},{d}"),
+    };
+    let mut rows = reps(workload, &label, strategy, workers, walls);
+    for r in &mut rows {
+        r.durability = d.to_string();
+    }
+    rows
+}
+
+const SEQ: (&str, &str, &str, u32) = ("write", "one-write", "sequential", 1);
+const POOL: (&str, &str, &str, u32) = ("write", "one-write", "processes", 8);
+
+#[test]
+fn saves_are_judged_once_per_durability_never_pooled() {
+    // Page cache only: 3 s → 1 s, holds. With one syncfs the flush
+    // dominates: 6 s → 5.5 s, does not hold. Pooled, the pairs would mix.
+    let mut rows = reps_at(Durability::None, SEQ, &[3.0, 3.02, 2.98, 3.01, 2.99]);
+    rows.extend(reps_at(
+        Durability::None,
+        POOL,
+        &[1.0, 1.01, 0.99, 1.0, 1.02],
+    ));
+    rows.extend(reps_at(
+        Durability::EndSync,
+        SEQ,
+        &[6.0, 6.1, 5.9, 6.0, 6.05],
+    ));
+    rows.extend(reps_at(
+        Durability::EndSync,
+        POOL,
+        &[5.5, 5.4, 5.6, 5.5, 5.45],
+    ));
+    let all = judge(&loaded(rows));
+    let saves: Vec<&Judgement> = all
+        .iter()
+        .filter(|j| j.id.starts_with("save-process-pool") && !j.id.contains("python"))
+        .collect();
+    let got: Vec<String> = saves
+        .iter()
+        .map(|j| format!("{} {} {}", j.id, j.verdict, &j.measured[..4]))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "save-process-pool holds 3.00",
+            "save-process-pool · end-sync does not hold 1.09"
+        ]
+    );
+    assert!(saves[0].detail.starts_with("durability none"), "{saves:?}");
+    let synced = "one-write,end-sync · sequential 6.000 s (n = 5)";
+    assert!(saves[1].detail.contains(synced), "{saves:?}");
+    // load-faster-than-save: its save side is judged at each setting too,
+    // its load side (nothing written) at both.
+    let mut rows = reps_at(Durability::None, SEQ, &[3.0; 3]);
+    rows.extend(reps_at(Durability::EndSync, SEQ, &[6.0; 3]));
+    rows.extend(reps("read", "whole", "sequential", 1, &[1.0; 3]));
+    let ids: Vec<String> = judge(&loaded(rows))
+        .into_iter()
+        .filter(|j| j.id.starts_with("load-faster-than-save"))
+        .map(|j| format!("{} {} {}", j.id, j.verdict, j.measured))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "load-faster-than-save holds 3.00× [3.00 … 3.00]",
+            "load-faster-than-save · end-sync holds 6.00× [6.00 … 6.00]"
+        ]
+    );
+}
+
+#[test]
+fn a_setting_measured_on_one_side_only_is_not_judged() {
+    // The pool ran at end-sync only, the loop at none only: nothing to pair.
+    let mut rows = reps_at(Durability::None, SEQ, &[3.0; 3]);
+    rows.extend(reps_at(Durability::EndSync, POOL, &[1.0; 3]));
+    let j: Vec<Judgement> = judge(&loaded(rows))
+        .into_iter()
+        .filter(|j| j.id.starts_with("save-process-pool") && !j.id.contains("python"))
+        .collect();
+    assert_eq!(j.len(), 1, "{j:?}");
+    assert_eq!(j[0].verdict, Verdict::NotTested, "{:?}", j[0]);
+    assert!(j[0].detail.contains("(durability none)"), "{}", j[0].detail);
+}
+
+#[test]
+fn python_programs_are_compared_at_durability_none_only() {
+    // The same programs run with an end-sync too: the claim reads only the
+    // page-cache rows (3 s → 1 s), never the synced ones (flat 6 s).
+    let python = |program: &str, d: Durability, walls: &[f64]| {
+        let mut rows = reps_at(d, ("write", "command", "command", 8), walls);
+        for r in &mut rows {
+            r.scenario_id = format!("{}/{program}", r.scenario_id);
+            r.program = Some(program.into());
+        }
+        rows
+    };
+    let mut rows = python("save_sequential", Durability::None, &[3.0, 3.1, 2.9]);
+    rows.extend(python(
+        "save_process_pool",
+        Durability::None,
+        &[1.0, 1.1, 0.9],
+    ));
+    rows.extend(python("save_sequential", Durability::EndSync, &[6.0; 3]));
+    rows.extend(python("save_process_pool", Durability::EndSync, &[6.0; 3]));
+    let j: Vec<Judgement> = judge(&loaded(rows))
+        .into_iter()
+        .filter(|j| j.id.starts_with("save-process-pool.python"))
+        .collect();
+    assert_eq!(j.len(), 1, "{j:?}");
+    assert_eq!(j[0].id, "save-process-pool.python");
+    assert_eq!(j[0].verdict, Verdict::Holds, "{:?}", j[0]);
+}
+
+#[test]
+fn ids_name_the_setting_except_none() {
+    assert_eq!(
+        id_at("copy-thread-pool", Durability::None),
+        "copy-thread-pool"
+    );
+    assert_eq!(
+        id_at("copy-thread-pool", Durability::EndSync),
+        "copy-thread-pool · end-sync"
+    );
 }

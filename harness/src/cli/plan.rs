@@ -71,7 +71,9 @@ pub struct RunMeasureArgs {
     /// `auto:MAX`: repeat each scenario (at least 3 times) until its median's
     /// 95 % interval spans at most --ci-width of the median, MAX is reached
     /// or --budget is spent; scenarios still interleave round by round
-    /// [default: 5, or what the experiment files set].
+    /// [default: 5, or what the experiment files set; bench-all: auto:10
+    /// with a --budget of 75s at quick scale and 15m at default, auto:5 at
+    /// seed].
     #[arg(long, value_name = "N|auto|auto:MAX", value_parser = reps_arg)]
     pub reps: Option<Reps>,
     /// With `--reps auto`: the median's 95 % interval may span at most this
@@ -79,7 +81,8 @@ pub struct RunMeasureArgs {
     #[arg(long, value_name = "PCT")]
     pub ci_width: Option<f64>,
     /// With `--reps auto`: once the run has taken this long (e.g. 20m),
-    /// scenarios that have their 3 repetitions get no more [default: none].
+    /// scenarios that have their 3 repetitions get no more [default: none;
+    /// bench-all without --reps: its scale's budget].
     #[arg(long, value_name = "DURATION")]
     pub budget: Option<String>,
     /// Discarded warm-up repetitions per scenario [default: 1, or what the experiment files set].
@@ -225,17 +228,29 @@ pub fn run_settings(args: &RunArgs) -> Result<Settings, ConfigError> {
     settings(c.scale, corpus, &args.measure, args.only.clone())
 }
 
-/// The settings of `iolab bench-all`.
+/// The settings of `iolab bench-all`. Without `--reps`, bench-all repeats
+/// each scenario automatically within its scale's budget
+/// ([`crate::experiment::reps::BenchAllDefault`]); an explicit `--reps`
+/// wins, and `--budget` replaces the default budget.
 ///
 /// # Errors
 /// [`ConfigError`] naming a bad flag value.
 pub fn bench_all_settings(args: &BenchAllArgs) -> Result<Settings, ConfigError> {
-    settings(
+    let given = settings(
         args.scale,
         CorpusOverrides::default(),
         &args.measure,
         args.only.clone(),
-    )
+    )?;
+    if given.reps.is_some() {
+        return Ok(given);
+    }
+    let default = crate::experiment::reps::BenchAllDefault::at(args.scale);
+    Ok(Settings {
+        reps: Some(default.reps),
+        budget: given.budget.or(default.budget),
+        ..given
+    })
 }
 
 fn settings(

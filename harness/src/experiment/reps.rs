@@ -23,6 +23,47 @@ pub const DEFAULT_CI_WIDTH_PCT: f64 = 10.0;
 /// Narrowest and widest `--ci-width`, percent.
 pub const CI_WIDTH_RANGE: (f64, f64) = (0.1, 200.0);
 
+/// `bench-all`'s repetitions when `--reps` is not given, per scale: `auto`
+/// (at least 3 each, until the median's interval is within `--ci-width`)
+/// with at most `max` and, unless `--budget` says otherwise, a time budget
+/// for the scheduled repetitions that keeps the whole bench-all (corpus,
+/// calibration and report included) within its target: about 2 minutes at
+/// quick scale and under 20 at default on a 2-core machine
+/// (`experiments/README.md`, "Time budgets", has the measurements). Seed
+/// scale has no target: at most 5 each, no budget.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BenchAllDefault {
+    /// What `--reps` defaults to.
+    pub reps: Reps,
+    /// What `--budget` defaults to.
+    pub budget: Option<Duration>,
+}
+
+impl BenchAllDefault {
+    /// The default at `scale`.
+    pub fn at(scale: crate::corpus::Scale) -> BenchAllDefault {
+        use crate::corpus::Scale;
+        let (max, budget_s) = match scale {
+            Scale::Quick => (QUICK_MAX, Some(QUICK_BUDGET_S)),
+            Scale::Default => (DEFAULT_MAX, Some(DEFAULT_BUDGET_S)),
+            Scale::Seed => (5, None),
+        };
+        BenchAllDefault {
+            reps: Reps::Auto { max },
+            budget: budget_s.map(Duration::from_secs),
+        }
+    }
+}
+
+/// Most repetitions of bench-all's default at quick scale.
+const QUICK_MAX: u32 = 10;
+/// Seconds of scheduled repetitions bench-all's default allows at quick scale.
+const QUICK_BUDGET_S: u64 = 75;
+/// Most repetitions of bench-all's default at default scale.
+const DEFAULT_MAX: u32 = 10;
+/// Seconds of scheduled repetitions bench-all's default allows at default scale.
+const DEFAULT_BUDGET_S: u64 = 15 * 60;
+
 /// What `--reps` or `reps` says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reps {

@@ -364,11 +364,13 @@ fn headlines(rows: &[SummaryRow]) -> Vec<Headline> {
     out
 }
 
+/// Median throughput with its interval and the repetitions it rests on.
 fn throughput(r: &SummaryRow) -> String {
     format!(
-        "{} MB/s {}",
+        "{} MB/s {} (n = {})",
         view::sig3(r.mb_per_s),
-        view::interval(r.mb_per_s_ci(), view::sig3)
+        view::interval(r.mb_per_s_ci(), view::sig3),
+        r.n_verified
     )
 }
 

@@ -307,7 +307,8 @@ fn claims_html(ctx: &RunContext) -> String {
     );
     for j in &ctx.claims {
         s.push_str(&format!(
-            "<tr><td><strong>{}</strong><br><span class=\"muted\">{}</span></td><td>{}</td><td>{}</td><td><span class=\"badge {}\">{}</span></td></tr>\n",
+            "<tr><td><code>{}</code> <strong>{}</strong><br><span class=\"muted\">{}</span></td><td>{}</td><td>{}</td><td><span class=\"badge {}\">{}</span></td></tr>\n",
+            escape(&j.id),
             escape(&j.statement),
             escape(&j.detail),
             escape(&j.claimed),
@@ -384,7 +385,7 @@ fn num(value: Option<f64>, text: &str) -> String {
 
 fn results_table(rows: &[TableRow]) -> String {
     let mut s = String::from(
-        "<p class=\"intro\">Every scenario (click a column to sort; hover a row for its id). Medians over measured repetitions with their 95 % bootstrap intervals in brackets; speedup over the sequential scenario of the same workload, variant and cache state; Harness: the strategy's calibrated dispatch cost (noop tasks) beside tasks shorter than 100 times it.</p>\n<div class=\"scroll\"><table class=\"sortable results\">\n<thead><tr><th>Workload</th><th>Variant</th><th>Strategy</th><th>Cache</th><th>Status</th><th class=\"num\">Verified</th><th class=\"num\">Wall time</th><th class=\"num\">MB/s</th><th class=\"num\">Speedup</th><th class=\"num\">CV</th><th class=\"num\">Outliers</th><th class=\"num\">Cached</th><th>Harness</th></tr></thead>\n<tbody>\n",
+        "<p class=\"intro\">Every scenario (click a column to sort; hover a row for its id). Medians over measured repetitions with their 95 % bootstrap intervals in brackets; speedup over the sequential scenario of the same workload, variant and cache state; Harness: the strategy's calibrated dispatch cost (noop tasks) beside tasks shorter than 100 times it.</p>\n<div class=\"scroll\"><table class=\"sortable results\">\n<thead><tr><th>Workload</th><th>Variant</th><th>Strategy</th><th>Cache</th><th>Status</th><th class=\"num\">Verified / reps</th><th class=\"num\">Wall time</th><th class=\"num\">MB/s</th><th class=\"num\">Speedup</th><th class=\"num\">CV</th><th class=\"num\">Outliers</th><th class=\"num\">Cached</th><th>Harness</th></tr></thead>\n<tbody>\n",
     );
     for r in rows {
         s.push_str(&table_row(r));

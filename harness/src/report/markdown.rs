@@ -132,7 +132,7 @@ fn claims(ctx: &RunContext) -> String {
         .iter()
         .map(|j| {
             vec![
-                cell(&j.statement),
+                format!("**{}**: {}", cell(&j.id), cell(&j.statement)),
                 cell(&j.claimed),
                 cell(&j.measured),
                 format!("**{}**", j.verdict),
@@ -195,7 +195,7 @@ fn per_workload(table_rows: &[TableRow]) -> String {
             &[
                 "Scenario",
                 "Status",
-                "Verified",
+                "Verified / reps",
                 "Wall median [95 % CI]",
                 "MB/s [95 % CI]",
                 "Speedup [95 % CI]",

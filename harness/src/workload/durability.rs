@@ -45,6 +45,16 @@ pub enum Durability {
 }
 
 impl Durability {
+    /// Every setting, in the order reports list them.
+    pub const ALL: [Durability; 3] = [Durability::None, Durability::EndSync, Durability::Each];
+
+    /// The setting a results row records by name (`none`, `end-sync`,
+    /// `each`); `None` for anything else (the empty cell of a workload that
+    /// writes nothing).
+    pub fn from_name(name: &str) -> Option<Durability> {
+        Durability::ALL.into_iter().find(|d| d.as_str() == name)
+    }
+
     /// The value given for the knob (or its default).
     ///
     /// # Errors
