@@ -77,7 +77,9 @@ fn bench_criterion(c: &mut Criterion, corpus: &Corpus, ctx: &TaskContext) {
         })
     });
     group.bench_function("bare_pread_loop", |b| {
-        b.iter_custom(|iters| bare_loop(&spec, ctx, u32::try_from(iters).unwrap_or(u32::MAX), false).0)
+        b.iter_custom(|iters| {
+            bare_loop(&spec, ctx, u32::try_from(iters).unwrap_or(u32::MAX), false).0
+        })
     });
     group.finish();
 }
@@ -105,7 +107,7 @@ fn round(index: usize, corpus: &Corpus, ctx: &TaskContext) -> [Side; 3] {
         let (wall, cpu) = bare_loop(&spec, ctx, ROUND_READS, fold);
         (wall.as_nanos() as f64 / n, cpu / n)
     };
-    if index % 2 == 0 {
+    if index.is_multiple_of(2) {
         let a = iolab();
         let b = bare(false);
         [a, b, bare(true)]

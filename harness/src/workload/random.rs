@@ -102,7 +102,8 @@ impl WorkloadSpec for RandomSpec {
         knobs: &[READS, BLOCK],
         reads: "the large file",
         writes: "",
-        verifies: "each block's length and word fold against a plain pread at the same seeded offset",
+        verifies:
+            "each block's length and word fold against a plain pread at the same seeded offset",
     };
 
     fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
@@ -340,9 +341,7 @@ mod tests {
         let evidence: Vec<Evidence> = (0..8)
             .map(|i| read_block(&spec, &ctx, &mut lane, i))
             .collect();
-        assert!(evidence
-            .iter()
-            .all(|e| matches!(e, Evidence::Fold { .. })));
+        assert!(evidence.iter().all(|e| matches!(e, Evidence::Fold { .. })));
         for (i, e) in evidence.iter().enumerate() {
             assert_eq!(verify(&spec, &ctx, i as u32, e), Ok(()));
         }
