@@ -23,7 +23,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{lab, load_average, median, region, usage};
+use common::{load_average, median, region, usage};
 use criterion::{BenchmarkId, Criterion};
 use iolab::corpus::Corpus;
 use iolab::strategy::Strategy;
@@ -115,16 +115,5 @@ fn main() {
         }
         return;
     }
-    let (_tmp, corpus, ctx) = match lab() {
-        Ok(made) => made,
-        Err(e) => panic!("making the bench corpus: {e}"),
-    };
-    if std::env::args().any(|a| a == "interleaved") {
-        interleaved(&corpus, &ctx);
-        return;
-    }
-    // Without plots: they need a system font that a build machine may lack.
-    let mut c = Criterion::default().without_plots().configure_from_args();
-    bench_dispatch(&mut c, &corpus, &ctx);
-    c.final_summary();
+    common::run(interleaved, bench_dispatch);
 }

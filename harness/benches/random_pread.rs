@@ -23,7 +23,7 @@ use std::hint::black_box;
 use std::os::unix::fs::FileExt;
 use std::time::{Duration, Instant};
 
-use common::{lab, load_average, median, region, usage};
+use common::{load_average, median, region, usage};
 use criterion::Criterion;
 use iolab::corpus::Corpus;
 use iolab::strategy::Strategy;
@@ -156,16 +156,5 @@ fn interleaved(corpus: &Corpus, ctx: &TaskContext) {
 }
 
 fn main() {
-    let (_tmp, corpus, ctx) = match lab() {
-        Ok(made) => made,
-        Err(e) => panic!("making the bench corpus: {e}"),
-    };
-    if std::env::args().any(|a| a == "interleaved") {
-        interleaved(&corpus, &ctx);
-        return;
-    }
-    // Without plots: they need a system font that a build machine may lack.
-    let mut c = Criterion::default().without_plots().configure_from_args();
-    bench_criterion(&mut c, &corpus, &ctx);
-    c.final_summary();
+    common::run(interleaved, bench_criterion);
 }

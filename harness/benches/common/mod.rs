@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use criterion::Criterion;
 use iolab::corpus::{Corpus, CorpusSpec};
 use iolab::strategy::{self, Strategy};
 use iolab::workload::{TaskContext, Workload};
@@ -64,4 +65,25 @@ pub fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|e| format!("unreadable: {e}"))
+}
+
+/// A bench's `main` after its own arguments: make the lab, then run
+/// `interleaved` when `interleaved` is among the arguments (a filter no
+/// criterion benchmark matches), else the criterion benchmarks `benches`.
+pub fn run(
+    interleaved: fn(&Corpus, &TaskContext),
+    benches: fn(&mut Criterion, &Corpus, &TaskContext),
+) {
+    let (_tmp, corpus, ctx) = match lab() {
+        Ok(made) => made,
+        Err(e) => panic!("making the bench corpus: {e}"),
+    };
+    if std::env::args().any(|a| a == "interleaved") {
+        interleaved(&corpus, &ctx);
+        return;
+    }
+    // Without plots: they need a system font that a build machine may lack.
+    let mut c = Criterion::default().without_plots().configure_from_args();
+    benches(&mut c, &corpus, &ctx);
+    c.final_summary();
 }
