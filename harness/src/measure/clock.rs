@@ -3,46 +3,46 @@
 //! [`Clock::at_origin`]) so that its task completion times are on the
 //! parent's clock.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A monotonic clock started at a known instant; every timing in a
 /// repetition is read from one of these.
 #[derive(Clone, Copy, Debug)]
 pub struct Clock {
-    start: Instant,
+    /// The start, in `CLOCK_MONOTONIC` nanoseconds.
+    origin_ns: u64,
 }
 
 impl Clock {
     /// Start now.
     pub fn start() -> Clock {
         Clock {
-            start: Instant::now(),
+            origin_ns: monotonic_ns(),
         }
     }
 
-    /// Nanoseconds since the start.
+    /// Nanoseconds since the start: one `clock_gettime` (a vDSO call, no
+    /// system call) and a subtraction, the whole cost of a task's latency.
     pub fn now_ns(&self) -> u64 {
-        self.start.elapsed().as_nanos() as u64
+        monotonic_ns().saturating_sub(self.origin_ns)
     }
 
     /// Time since the start.
     pub fn elapsed(&self) -> Duration {
-        self.start.elapsed()
+        Duration::from_nanos(self.now_ns())
     }
 
-    /// The start as `CLOCK_MONOTONIC` nanoseconds, the system-wide clock
-    /// behind [`Instant`] on Linux, so another process can share it.
+    /// The start as `CLOCK_MONOTONIC` nanoseconds, the system-wide clock,
+    /// so another process can share it.
     pub fn origin_ns(&self) -> u64 {
-        monotonic_ns().saturating_sub(self.now_ns())
+        self.origin_ns
     }
 
     /// A clock that started at `origin_ns` (from [`Clock::origin_ns`], maybe
     /// in another process); one started now if that lies in the future.
     pub fn at_origin(origin_ns: u64) -> Clock {
-        let now = Instant::now();
-        let ago = Duration::from_nanos(monotonic_ns().saturating_sub(origin_ns));
         Clock {
-            start: now.checked_sub(ago).unwrap_or(now),
+            origin_ns: origin_ns.min(monotonic_ns()),
         }
     }
 }

@@ -92,10 +92,13 @@ impl Meter {
         sys::release_free_memory();
         // Resetting the peak may be refused (old kernel); the peak then covers the process lifetime.
         let _ = sys::reset_peak_rss();
-        let self_before = sys::rusage(Who::SelfProcess).unwrap_or_default();
-        let children_before = sys::rusage(Who::Children).unwrap_or_default();
+        // The region's own CPU time is read last before the clock starts
+        // and first after it stops, so reading the kernel's counters (files
+        // under /proc and /sys) is not counted as the region's CPU time.
         let io_before = sys::storage_io().unwrap_or_default();
         let kernel_before = kernel_sys::snapshot();
+        let self_before = sys::rusage(Who::SelfProcess).unwrap_or_default();
+        let children_before = sys::rusage(Who::Children).unwrap_or_default();
         Meter {
             clock: Clock::start(),
             self_before,
@@ -119,7 +122,6 @@ impl Meter {
     /// Close the region and compute what it used.
     pub fn stop(self) -> Usage {
         let wall = self.clock.elapsed();
-        let kernel = KernelActivity::between(&self.kernel_before, &kernel_sys::snapshot());
         let own = sys::rusage(Who::SelfProcess)
             .unwrap_or_default()
             .since(&self.self_before);
@@ -127,6 +129,7 @@ impl Meter {
             .unwrap_or_default()
             .since(&self.children_before);
         let io = sys::storage_io().unwrap_or_default().since(&self.io_before);
+        let kernel = KernelActivity::between(&self.kernel_before, &kernel_sys::snapshot());
         let peak_self = sys::peak_rss_bytes().unwrap_or(0);
         let cpu = own.plus(&children);
         let mut usage = Usage {

@@ -15,6 +15,7 @@ pub mod buf;
 pub mod cache;
 pub mod device;
 pub mod fifo;
+pub mod fold;
 pub mod kernel;
 pub mod memory;
 pub mod mount;

@@ -12,8 +12,8 @@
 //! made by [`Workload::prepare`], per-lane state ([`Lane`]) by the strategy.
 //!
 //! Verification happens after the timed region: each task may leave
-//! [`TaskOutput::evidence`] (the bytes it kept, or a checksum of the bytes it
-//! read and discarded) for [`Workload::verify_task`], and
+//! [`TaskOutput::evidence`] (the bytes it kept, or a checksum or word fold
+//! of the bytes it read and discarded) for [`Workload::verify_task`], and
 //! [`Workload::verify_run`] checks what the run left on disk (written files,
 //! the appended file, saved targets, counts).
 //!
@@ -219,6 +219,20 @@ pub enum Evidence {
         /// Their xxh3-64.
         xxh3: u64,
     },
+    /// Length and word fold ([`crate::sys::fold::words`]) of the bytes read,
+    /// where the workload discards them and a full hash would cost a
+    /// noticeable share of the task (`random`'s 4 KiB reads). Proves that
+    /// the task read that many bytes and that they are the expected ones
+    /// up to what the fold cannot see: any change within one 8-byte word,
+    /// a block from another offset, a shifted, short, zeroed or stale
+    /// buffer all change it; changes to several words that cancel in the
+    /// sums, or words swapped at the same position modulo 64 bytes, do not.
+    Fold {
+        /// Bytes read.
+        len: u64,
+        /// Their word fold.
+        fold: u64,
+    },
 }
 
 impl Evidence {
@@ -230,11 +244,22 @@ impl Evidence {
         }
     }
 
-    /// Whether this evidence shows exactly `expected` (length and content).
+    /// The fold evidence of `bytes` (cheap enough for the timed path of
+    /// small reads; see [`Evidence::Fold`] for what it proves).
+    pub fn fold_of(bytes: &[u8]) -> Evidence {
+        Evidence::Fold {
+            len: bytes.len() as u64,
+            fold: crate::sys::fold::words(bytes),
+        }
+    }
+
+    /// Whether this evidence shows exactly `expected` (length and content,
+    /// as far as its kind can tell).
     pub fn matches(&self, expected: &[u8]) -> bool {
         match self {
             Evidence::Bytes(b) => b.as_slice() == expected,
             Evidence::Checksum { .. } => *self == Evidence::checksum_of(expected),
+            Evidence::Fold { .. } => *self == Evidence::fold_of(expected),
         }
     }
 
@@ -242,16 +267,18 @@ impl Evidence {
     pub fn byte_count(&self) -> u64 {
         match self {
             Evidence::Bytes(b) => b.len() as u64,
-            Evidence::Checksum { len, .. } => *len,
+            Evidence::Checksum { len, .. } | Evidence::Fold { len, .. } => *len,
         }
     }
 
     /// Length and xxh3 of what the task read (for kept bytes, computed now:
-    /// call it only after the timed region).
-    pub fn summary(&self) -> (u64, u64) {
+    /// call it only after the timed region); `None` for a fold, which is
+    /// no xxh3.
+    pub fn summary(&self) -> Option<(u64, u64)> {
         match self {
-            Evidence::Bytes(b) => (b.len() as u64, crate::corpus::checksum(b)),
-            Evidence::Checksum { len, xxh3 } => (*len, *xxh3),
+            Evidence::Bytes(b) => Some((b.len() as u64, crate::corpus::checksum(b))),
+            Evidence::Checksum { len, xxh3 } => Some((*len, *xxh3)),
+            Evidence::Fold { .. } => None,
         }
     }
 }
@@ -428,5 +455,18 @@ mod tests {
         assert!(!e.matches(&data[..9_999]));
         assert_eq!(e.byte_count(), 10_000);
         assert_eq!(Evidence::Bytes(data.clone()).summary(), e.summary());
+    }
+
+    #[test]
+    fn fold_evidence_catches_one_flipped_byte_and_a_short_read() {
+        let data: Vec<u8> = (0..4096u32).map(|i| (i % 253) as u8).collect();
+        let e = Evidence::fold_of(&data);
+        assert!(e.matches(&data));
+        let mut flipped = data.clone();
+        flipped[1_000] ^= 0x10;
+        assert!(!e.matches(&flipped));
+        assert!(!e.matches(&data[..4_095]));
+        assert_eq!(e.byte_count(), 4096);
+        assert_eq!(e.summary(), None);
     }
 }

@@ -239,7 +239,12 @@ fn verify(corpus: &Corpus, index: u32, evidence: &Evidence) -> Result<(), String
         .files
         .get(index as usize)
         .ok_or_else(|| format!("file {index} is not in the manifest"))?;
-    let (len, xxh3) = evidence.summary();
+    let Some((len, xxh3)) = evidence.summary() else {
+        return Err(format!(
+            "{}: the task kept a word fold, which the manifest's xxh3 cannot check",
+            corpus::file_name(index, corpus.manifest.spec.files)
+        ));
+    };
     if len != expected.size || xxh3 != expected.checksum {
         return Err(format!(
             "{}: loaded {len} bytes that do not match the manifest ({} bytes, checksum {:016x})",
