@@ -50,9 +50,9 @@ fn split_variant(variant: &str) -> (&str, &str) {
 }
 
 fn matches(s: &Select, r: &SummaryRow) -> bool {
-    r.workload == s.workload
+    r.workload.name() == s.workload
         && (s.variants.is_empty() || s.variants.contains(&split_variant(&r.variant).0))
-        && (s.strategy.is_empty() || r.strategy == s.strategy)
+        && (s.strategy.is_empty() || r.strategy.name() == s.strategy)
         && s.workers.is_none_or(|w| r.workers == w)
         && s.processes.is_none_or(|p| r.processes == p)
         && s.batch

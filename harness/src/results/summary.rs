@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::row::{round, Row, Status};
 use crate::measure::cache::CacheState;
+use crate::strategy::StrategyKind;
+use crate::workload::WorkloadId;
 use crate::stats::{self, Bootstrap, Sample};
 
 /// A scenario's status over its measured repetitions, written as `ok`,
@@ -79,12 +81,12 @@ pub struct SummaryRow {
     pub baseline_id: String,
     /// Experiment.
     pub experiment: String,
-    /// Workload.
-    pub workload: String,
+    /// Workload (its name in the file).
+    pub workload: WorkloadId,
     /// Variant and knobs.
     pub variant: String,
-    /// Strategy name.
-    pub strategy: String,
+    /// Strategy (its name in the file).
+    pub strategy: StrategyKind,
     /// Strategy with knobs.
     pub strategy_label: String,
     /// The external command's program (see [`Row::program`]); `None` for

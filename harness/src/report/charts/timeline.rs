@@ -73,7 +73,7 @@ pub fn specs(summary: &[SummaryRow], rows: &[Row], points: &[SeriesPoint]) -> Ve
                         view::label(s, with_variant, with_cache),
                         reps.len()
                     ),
-                    colour: style::hex(style::strategy_colour(&s.strategy)),
+                    colour: style::hex(style::strategy_colour(s.strategy)),
                     reps,
                 })
             })

@@ -12,6 +12,8 @@
 
 use std::fmt;
 
+use crate::workload::WorkloadId;
+
 use serde::{Deserialize, Serialize};
 
 use super::{indistinguishable, Choice, Profile};
@@ -47,8 +49,8 @@ impl fmt::Display for Verdict {
 /// One workload in both profiles.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WorkloadComparison {
-    /// Workload name.
-    pub workload: String,
+    /// Workload.
+    pub workload: WorkloadId,
     /// This profile's recommendation.
     pub here: Option<Choice>,
     /// The other profile's.
@@ -96,18 +98,18 @@ impl Comparison {
 /// Compare profile `here` with `there`, using `here`'s tolerance.
 pub fn compare(here: &Profile, there: &Profile) -> Comparison {
     let tolerance = here.settings.tolerance;
-    let mut names: Vec<&str> = here.workloads.iter().map(|w| w.workload.as_str()).collect();
+    let mut ids: Vec<WorkloadId> = here.workloads.iter().map(|w| w.workload).collect();
     for w in &there.workloads {
-        if !names.contains(&w.workload.as_str()) {
-            names.push(&w.workload);
+        if !ids.contains(&w.workload) {
+            ids.push(w.workload);
         }
     }
-    let workloads = names
+    let workloads = ids
         .into_iter()
-        .map(|name| {
-            let (h, t) = (here.workload(name), there.workload(name));
+        .map(|id| {
+            let (h, t) = (here.workload(id), there.workload(id));
             let mut c = compare_one(
-                name,
+                id,
                 h.and_then(|w| w.recommended.clone()),
                 t.and_then(|w| w.recommended.clone()),
                 tolerance,
@@ -123,7 +125,7 @@ pub fn compare(here: &Profile, there: &Profile) -> Comparison {
 }
 
 fn compare_one(
-    name: &str,
+    workload: WorkloadId,
     here: Option<Choice>,
     there: Option<Choice>,
     tolerance: f64,
@@ -150,7 +152,7 @@ fn compare_one(
         _ => (Verdict::OnlyThere, None),
     };
     WorkloadComparison {
-        workload: name.into(),
+        workload,
         here,
         there,
         ratio,
