@@ -26,7 +26,7 @@ fn every_variant_runs_and_verifies_under_every_task_strategy() {
     let run = lab.only_run();
     let mut seen = std::collections::BTreeSet::new();
     for row in &run.rows {
-        if row.strategy == "io_uring" && row.status == iolab::results::Status::Unavailable {
+        if row.strategy == iolab::strategy::StrategyKind::IoUring && row.status == iolab::results::Status::Unavailable {
             eprintln!("skipped io_uring: {}", row.detail);
             continue;
         }

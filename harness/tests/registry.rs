@@ -111,7 +111,7 @@ fn every_workload_variant_runs_under_every_strategy_that_claims_it() {
             // What the machine refuses (io_uring in a sandbox, O_DIRECT on
             // tmpfs) is recorded as unavailable, with its reason: say so.
             assert!(
-                row.strategy == "io_uring" || row.variant.starts_with("direct"),
+                row.strategy == iolab::strategy::StrategyKind::IoUring || row.variant.starts_with("direct"),
                 "{row:#?}\n{}",
                 text(&o)
             );
@@ -128,7 +128,7 @@ fn every_workload_variant_runs_under_every_strategy_that_claims_it() {
     // that lose or tear lines on purpose.
     for row in run.summary.iter().filter(|r| r.n > 0 && r.n_verified == 0) {
         assert!(
-            row.workload == "append" && row.variant.starts_with("unlocked"),
+            row.workload == iolab::workload::WorkloadKind::Append && row.variant.starts_with("unlocked"),
             "unverified: {row:#?}"
         );
     }

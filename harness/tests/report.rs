@@ -321,7 +321,7 @@ fn chart_specs_hold_their_invariants() {
                     assert!(p.bars.iter().all(|b| b.low <= b.value && b.value <= b.high));
                     assert_eq!(
                         p.bars.iter().filter(|b| b.baseline).count(),
-                        p.bars.iter().filter(|b| b.strategy == "sequential").count()
+                        p.bars.iter().filter(|b| b.strategy == iolab::strategy::StrategyKind::Sequential).count()
                     );
                     colours.extend(
                         p.bars

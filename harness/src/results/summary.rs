@@ -327,9 +327,9 @@ fn summarize_group(group: &[&Row], boot: &Bootstrap) -> SummaryRow {
         scenario_id: first.scenario_id.clone(),
         baseline_id: first.baseline_id.clone(),
         experiment: first.experiment.clone(),
-        workload: first.workload.clone(),
+        workload: first.workload,
         variant: first.variant.clone(),
-        strategy: first.strategy.clone(),
+        strategy: first.strategy,
         strategy_label: first.strategy_label.clone(),
         program: first.program.clone(),
         workers: first.workers,
@@ -399,7 +399,7 @@ mod tests {
 
     fn row(workload: &str, variant: &str, cache: &str) -> SummaryRow {
         SummaryRow {
-            workload: workload.into(),
+            workload: WorkloadId::named(workload),
             variant: variant.into(),
             cache: clap::ValueEnum::from_str(cache, false).unwrap(),
             ..SummaryRow::default()

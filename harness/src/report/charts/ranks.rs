@@ -90,8 +90,8 @@ mod tests {
     fn row(rank: &str, rep: u32, mb: f64) -> Row {
         Row {
             scenario_id: "read/whole/sequential/warm".into(),
-            workload: "read".into(),
-            strategy: "sequential".into(),
+            workload: crate::workload::WorkloadKind::Read.into(),
+            strategy: crate::strategy::StrategyKind::Sequential,
             rank: rank.into(),
             rep,
             mb_per_s: mb,

@@ -314,7 +314,7 @@ mod tests {
         )]);
         let w = workload_profile(0.05, &ws);
         let rec = w.recommended.unwrap();
-        assert_eq!((rec.strategy.as_str(), rec.workers), ("sequential", 1));
+        assert_eq!((rec.strategy, rec.workers), (StrategyKind::Sequential, 1));
         assert_eq!(rec.mb_per_s, 100.0);
         assert_eq!(rec.shape, Some(CurveShape::Plateau));
         assert!(
@@ -354,7 +354,7 @@ mod tests {
             &[(1, 130.0, 4.0), (2, 128.0, 4.0), (4, 90.0, 4.0)],
         )]);
         let w = workload_profile(0.05, &ws);
-        assert_eq!(w.recommended.unwrap().strategy, "sequential");
+        assert_eq!(w.recommended.unwrap().strategy, StrategyKind::Sequential);
         assert!(
             w.note
                 .starts_with("the knee is at one worker (threads(1), 1.30×"),

@@ -215,10 +215,15 @@ fn differences(here: &Profile, there: &Profile) -> Vec<Difference> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::workload::WorkloadKind;
 
     fn choice(setting: &str, mb: f64, half: f64) -> Choice {
         Choice {
-            strategy: setting.split('(').next().unwrap_or(setting).into(),
+            strategy: setting
+                .split('(')
+                .next()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or_default(),
             setting: setting.into(),
             workers: 1,
             processes: 1,
@@ -239,7 +244,7 @@ mod tests {
     #[test]
     fn verdicts_follow_settings_and_noise() {
         let same = compare_one(
-            "read",
+            WorkloadKind::Read.into(),
             Some(choice("threads(2)", 100.0, 5.0)),
             Some(choice("threads(2)", 200.0, 5.0)),
             0.05,
@@ -252,25 +257,25 @@ mod tests {
                 && (h - 105.0 / 195.0).abs() < 1e-9
         );
         let noise = compare_one(
-            "read",
+            WorkloadKind::Read.into(),
             Some(choice("threads(2)", 100.0, 5.0)),
             Some(choice("threads(4)", 108.0, 5.0)),
             0.05,
         );
         assert_eq!(noise.verdict, Verdict::SameWithinNoise);
         let diff = compare_one(
-            "read",
+            WorkloadKind::Read.into(),
             Some(choice("threads(2)", 100.0, 5.0)),
             Some(choice("sequential", 150.0, 5.0)),
             0.05,
         );
         assert_eq!(diff.verdict, Verdict::Different);
         assert_eq!(
-            compare_one("x", Some(choice("a", 1.0, 0.1)), None, 0.05).verdict,
+            compare_one(WorkloadId::named("x"), Some(choice("a", 1.0, 0.1)), None, 0.05).verdict,
             Verdict::OnlyHere
         );
         assert_eq!(
-            compare_one("x", None, Some(choice("a", 1.0, 0.1)), 0.05).verdict,
+            compare_one(WorkloadId::named("x"), None, Some(choice("a", 1.0, 0.1)), 0.05).verdict,
             Verdict::OnlyThere
         );
     }
