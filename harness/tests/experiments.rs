@@ -338,7 +338,11 @@ fn first_files_runs_per_file_workloads_on_a_subset() {
         };
         assert!(s.variant.ends_with(want), "{}", s.variant);
     }
-    for r in done.rows.iter().filter(|r| r.strategy != iolab::strategy::StrategyKind::Command) {
+    for r in done
+        .rows
+        .iter()
+        .filter(|r| r.strategy != iolab::strategy::StrategyKind::Command)
+    {
         assert_eq!(
             r.tasks, 5,
             "{}: one task per file of the subset",

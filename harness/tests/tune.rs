@@ -84,11 +84,14 @@ fn tune_writes_a_profile_a_sweep_folder_and_compares_a_second_run() {
     assert_eq!(from_toml.settings.files, 50);
     assert_eq!(from_toml.settings.reps, 3);
     assert!(from_toml.machine.logical_cpus >= 1);
-    let read = from_toml.workload(iolab::workload::WorkloadKind::Read.into()).expect("read entry");
+    let read = from_toml
+        .workload(iolab::workload::WorkloadKind::Read.into())
+        .expect("read entry");
     assert_eq!(read.status, "ok");
     let rec = read.recommended.as_ref().expect("a recommendation");
     assert!(
-        rec.strategy == iolab::strategy::StrategyKind::Threads || rec.strategy == iolab::strategy::StrategyKind::Sequential,
+        rec.strategy == iolab::strategy::StrategyKind::Threads
+            || rec.strategy == iolab::strategy::StrategyKind::Sequential,
         "{rec:?}"
     );
     assert!(rec.mb_per_s_low <= rec.mb_per_s && rec.mb_per_s <= rec.mb_per_s_high);

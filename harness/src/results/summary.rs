@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use super::row::{round, Row, Status};
 use crate::measure::cache::CacheState;
+use crate::stats::{self, Bootstrap, Sample};
 use crate::strategy::StrategyKind;
 use crate::workload::WorkloadId;
-use crate::stats::{self, Bootstrap, Sample};
 
 /// A scenario's status over its measured repetitions, written as `ok`,
 /// `unverified`, `failed` or `unavailable` (serde and

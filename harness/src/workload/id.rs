@@ -189,7 +189,10 @@ mod tests {
         assert_eq!((user.kind(), user.name()), (None, "load-parse"));
         assert_eq!(user.desc().name, "load-parse");
         assert_eq!(user.to_string(), "load-parse");
-        assert!(std::ptr::eq(user.desc(), WorkloadId::named("load-parse").desc()));
+        assert!(std::ptr::eq(
+            user.desc(),
+            WorkloadId::named("load-parse").desc()
+        ));
         let mut ids = vec![
             user,
             WorkloadId::named("noop"),

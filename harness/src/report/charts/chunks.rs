@@ -86,7 +86,10 @@ fn wanted(workload: WorkloadId, timed: &[&SummaryRow]) -> bool {
     if sized.is_empty() {
         return false;
     }
-    if matches!(workload.kind(), Some(WorkloadKind::Scan | WorkloadKind::Stream)) {
+    if matches!(
+        workload.kind(),
+        Some(WorkloadKind::Scan | WorkloadKind::Stream)
+    ) {
         return true;
     }
     view::distinct(&sized, |r| view::method(&r.variant).to_string())

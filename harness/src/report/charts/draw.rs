@@ -13,8 +13,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::strategy::StrategyKind;
 use crate::report::style::{self, BACKGROUND, GRID, LABEL_SIZE, MARGIN, MUTED, TEXT, TITLE_SIZE};
+use crate::strategy::StrategyKind;
 
 use super::glyphs::Glyphs;
 

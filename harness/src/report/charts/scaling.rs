@@ -130,9 +130,7 @@ fn panel(cell: &[&SummaryRow]) -> Option<LinePanel> {
             !r.is_strategy(StrategyKind::Sequential) && !r.is_strategy(StrategyKind::Nested)
         })
         .collect();
-    let keys = view::distinct(&concurrent, |r| {
-        (r.strategy, r.batch, r.program.clone())
-    });
+    let keys = view::distinct(&concurrent, |r| (r.strategy, r.batch, r.program.clone()));
     let mut series = Vec::new();
     for (strategy, batch, program) in &keys {
         let mut points: Vec<Point> = concurrent

@@ -16,11 +16,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::results::{self, row::round};
 use crate::stats::Estimate;
+use crate::strategy::StrategyKind;
 use crate::tune::config::{shape_of, Kind, TuneConfig};
 use crate::tune::knee::CurveShape;
 use crate::tune::plan::Setting;
 use crate::tune::sweep::{Point, Skip, StrategySweep, Sweep};
-use crate::strategy::StrategyKind;
 use crate::workload::WorkloadId;
 
 /// File name of the sweep record.

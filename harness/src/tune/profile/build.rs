@@ -6,8 +6,8 @@ use super::{drift, indistinguishable, Choice, Profile, Settings, Throughput, Wor
 use super::{PROFILE_FORMAT, PROFILE_VERSION};
 use crate::results::{row::round, Machine};
 use crate::stats::{classify_speedup, Change, Estimate};
-use crate::tune::config::{shape_of, Kind, TuneConfig};
 use crate::strategy::StrategyKind;
+use crate::tune::config::{shape_of, Kind, TuneConfig};
 use crate::tune::knee::CurveShape;
 use crate::tune::sweep::{Point, Skip, Status, StrategySweep, Sweep, WorkloadSweep};
 

@@ -271,11 +271,23 @@ mod tests {
         );
         assert_eq!(diff.verdict, Verdict::Different);
         assert_eq!(
-            compare_one(WorkloadId::named("x"), Some(choice("a", 1.0, 0.1)), None, 0.05).verdict,
+            compare_one(
+                WorkloadId::named("x"),
+                Some(choice("a", 1.0, 0.1)),
+                None,
+                0.05
+            )
+            .verdict,
             Verdict::OnlyHere
         );
         assert_eq!(
-            compare_one(WorkloadId::named("x"), None, Some(choice("a", 1.0, 0.1)), 0.05).verdict,
+            compare_one(
+                WorkloadId::named("x"),
+                None,
+                Some(choice("a", 1.0, 0.1)),
+                0.05
+            )
+            .verdict,
             Verdict::OnlyThere
         );
     }

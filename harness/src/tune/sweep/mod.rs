@@ -23,11 +23,11 @@ use std::time::{Duration, Instant};
 use crate::experiment::{Plan, Scenario};
 use crate::results::{Row, RunMeta, SummaryRow};
 use crate::stats::Estimate;
+use crate::strategy::StrategyKind;
 use crate::tune::config::{Kind, TuneConfig};
 use crate::tune::knee::CurveShape;
 use crate::tune::plan::budget::{Budget, CostModel};
 use crate::tune::plan::{Setting, SweepState};
-use crate::strategy::StrategyKind;
 use crate::workload::{Workload, WorkloadId};
 
 /// Executes one plan. The live implementation is [`super::LiveRunner`];
