@@ -193,7 +193,7 @@ mod tests {
             user.desc(),
             WorkloadId::named("load-parse").desc()
         ));
-        let mut ids = vec![
+        let mut ids = [
             user,
             WorkloadId::named("noop"),
             WorkloadId::named("read"),
