@@ -283,7 +283,7 @@ fn run_writes_three_files_with_verified_rows() {
     let cold_read = run
         .rows
         .iter()
-        .find(|r| r.workload == "read" && r.cache == CacheState::Cold)
+        .find(|r| r.workload == iolab::workload::WorkloadKind::Read && r.cache == CacheState::Cold)
         .unwrap();
     assert!([Some(CacheMethod::DropCaches), Some(CacheMethod::Fadvise)]
         .contains(&cold_read.cache_method));
@@ -292,7 +292,7 @@ fn run_writes_three_files_with_verified_rows() {
     let threads = run
         .summary
         .iter()
-        .find(|s| s.strategy == "threads")
+        .find(|s| s.strategy == iolab::strategy::StrategyKind::Threads)
         .unwrap();
     assert!(
         threads.speedup.is_some(),

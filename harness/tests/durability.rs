@@ -83,7 +83,7 @@ fn every_durability_runs_verifies_and_is_recorded() {
             other => panic!("{}: durability {other:?}", row.scenario_id),
         };
         assert!(labelled, "{} recorded as {}", row.variant, row.durability);
-        seen.insert((row.workload.clone(), row.durability.clone()));
+        seen.insert((row.workload.to_string(), row.durability.clone()));
     }
     for w in ["write", "copy"] {
         for d in ["none", "end-sync", "each"] {

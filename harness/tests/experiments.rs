@@ -331,14 +331,18 @@ fn first_files_runs_per_file_workloads_on_a_subset() {
     assert_eq!(done.summary.len(), 10, "{:#?}", done.summary);
     for s in &done.summary {
         assert_eq!((s.status, s.n_verified), (SummaryStatus::Ok, 3), "{s:#?}");
-        let want = if s.strategy == "command" {
+        let want = if s.strategy == iolab::strategy::StrategyKind::Command {
             "+first-7"
         } else {
             "+first-5"
         };
         assert!(s.variant.ends_with(want), "{}", s.variant);
     }
-    for r in done.rows.iter().filter(|r| r.strategy != "command") {
+    for r in done
+        .rows
+        .iter()
+        .filter(|r| r.strategy != iolab::strategy::StrategyKind::Command)
+    {
         assert_eq!(
             r.tasks, 5,
             "{}: one task per file of the subset",
@@ -350,7 +354,7 @@ fn first_files_runs_per_file_workloads_on_a_subset() {
     let python = done
         .summary
         .iter()
-        .find(|s| s.strategy == "command")
+        .find(|s| s.strategy == iolab::strategy::StrategyKind::Command)
         .unwrap();
     assert!(
         python.scenario_id.contains("load_sequential"),

@@ -436,7 +436,7 @@ fn a_hostile_data_folder_name_is_one_shell_word() {
     let python: Vec<_> = run
         .summary
         .iter()
-        .filter(|s| s.strategy == "command")
+        .filter(|s| s.strategy == iolab::strategy::StrategyKind::Command)
         .collect();
     assert!(python.len() >= 10, "{:#?}", run.summary);
     for s in &python {

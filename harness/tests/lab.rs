@@ -65,7 +65,7 @@ fn load_parse_runs_verified_under_the_thread_process_and_tokio_strategies() {
     );
     assert!(o.status.success(), "{}", text(&o));
     let run = lab.only_run();
-    let mut strategies: Vec<&str> = run.rows.iter().map(|r| r.strategy.as_str()).collect();
+    let mut strategies: Vec<&str> = run.rows.iter().map(|r| r.strategy.name()).collect();
     strategies.sort_unstable();
     strategies.dedup();
     // The sequential baseline is added as for any workload; processes and
@@ -76,7 +76,7 @@ fn load_parse_runs_verified_under_the_thread_process_and_tokio_strategies() {
         ["nested", "processes", "sequential", "threads", "tokio"]
     );
     for row in &run.rows {
-        assert_eq!(row.workload, "load-parse");
+        assert_eq!(row.workload.name(), "load-parse");
         assert_eq!(row.variant, "std");
         assert!(
             row.verified,
@@ -144,7 +144,8 @@ fn the_io_variant_runs_on_the_seam_and_io_uring_refuses_blocking_calls_in_one_li
     assert_eq!(run.rows.len(), 6, "3 scenarios × 2 repetitions");
     for row in &run.rows {
         assert_eq!(row.variant, "io,read_size=8KiB", "the knob is in the label");
-        let unavailable = row.strategy == "io_uring" && row.status == Status::Unavailable;
+        let unavailable = row.strategy == iolab::strategy::StrategyKind::IoUring
+            && row.status == Status::Unavailable;
         if unavailable {
             eprintln!("io_uring unavailable here: {}", row.detail);
         } else {
@@ -177,7 +178,7 @@ fn an_experiment_file_names_the_user_workload_like_any_other() {
     let mut variants: Vec<(&str, &str)> = run
         .rows
         .iter()
-        .map(|r| (r.variant.as_str(), r.strategy.as_str()))
+        .map(|r| (r.variant.as_str(), r.strategy.name()))
         .collect();
     variants.sort_unstable();
     variants.dedup();

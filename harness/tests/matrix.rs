@@ -57,7 +57,9 @@ fn assert_all_verified(workload: &str, variants: &str, strategies: &str, extra: 
             .collect::<Vec<_>>()
     );
     for s in &run.summary {
-        if s.strategy == "io_uring" && s.status == SummaryStatus::Unavailable {
+        if s.strategy == iolab::strategy::StrategyKind::IoUring
+            && s.status == SummaryStatus::Unavailable
+        {
             assert!(
                 s.detail.contains("io_uring"),
                 "{}: {}",
@@ -224,7 +226,9 @@ fn unlocked_seek_loses_lines_under_contention() {
     let lost: u64 = run
         .rows
         .iter()
-        .filter(|r| r.variant == "unlocked-seek" && r.strategy != "sequential")
+        .filter(|r| {
+            r.variant == "unlocked-seek" && r.strategy != iolab::strategy::StrategyKind::Sequential
+        })
         .map(|r| r.append_missing.unwrap_or(0) + r.append_corrupted.unwrap_or(0))
         .sum();
     assert!(lost > 0, "unlocked-seek lost nothing in 6 contended runs");
@@ -262,7 +266,7 @@ fn command_strategy_is_timed_and_verified() {
     let s = run
         .summary
         .iter()
-        .find(|s| s.strategy == "command")
+        .find(|s| s.strategy == iolab::strategy::StrategyKind::Command)
         .unwrap();
     assert_eq!(
         (s.status, s.n_verified),
@@ -275,12 +279,16 @@ fn command_strategy_is_timed_and_verified() {
     let corpus: u64 = run
         .rows
         .iter()
-        .filter(|r| r.strategy == "sequential")
+        .filter(|r| r.strategy == iolab::strategy::StrategyKind::Sequential)
         .map(|r| r.bytes)
         .max()
         .unwrap();
     assert!(corpus > 0);
-    for r in run.rows.iter().filter(|r| r.strategy == "command") {
+    for r in run
+        .rows
+        .iter()
+        .filter(|r| r.strategy == iolab::strategy::StrategyKind::Command)
+    {
         assert_eq!(r.bytes, corpus, "command copy payload");
     }
     assert!(s.mb_per_s > 0.0);

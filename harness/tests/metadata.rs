@@ -26,7 +26,9 @@ fn every_variant_runs_and_verifies_under_every_task_strategy() {
     let run = lab.only_run();
     let mut seen = std::collections::BTreeSet::new();
     for row in &run.rows {
-        if row.strategy == "io_uring" && row.status == iolab::results::Status::Unavailable {
+        if row.strategy == iolab::strategy::StrategyKind::IoUring
+            && row.status == iolab::results::Status::Unavailable
+        {
             eprintln!("skipped io_uring: {}", row.detail);
             continue;
         }
@@ -56,7 +58,7 @@ fn every_variant_runs_and_verifies_under_every_task_strategy() {
             row.detail
         );
         assert_eq!(row.tasks, 40, "{}", row.scenario_id);
-        seen.insert((row.variant.clone(), row.strategy.clone()));
+        seen.insert((row.variant.clone(), row.strategy.to_string()));
     }
     assert!(seen.len() >= 20, "{seen:?}");
     assert_eq!(scratch_left(&lab.data()), Vec::<String>::new());

@@ -111,7 +111,8 @@ fn every_workload_variant_runs_under_every_strategy_that_claims_it() {
             // What the machine refuses (io_uring in a sandbox, O_DIRECT on
             // tmpfs) is recorded as unavailable, with its reason: say so.
             assert!(
-                row.strategy == "io_uring" || row.variant.starts_with("direct"),
+                row.strategy == iolab::strategy::StrategyKind::IoUring
+                    || row.variant.starts_with("direct"),
                 "{row:#?}\n{}",
                 text(&o)
             );
@@ -120,7 +121,7 @@ fn every_workload_variant_runs_under_every_strategy_that_claims_it() {
                 row.workload, row.variant, row.strategy
             );
         }
-        *ran.entry((row.workload.clone(), row.strategy.clone()))
+        *ran.entry((row.workload.to_string(), row.strategy.to_string()))
             .or_default() += 1;
     }
     assert_eq!(ran, expected, "{}", text(&o));
@@ -128,7 +129,8 @@ fn every_workload_variant_runs_under_every_strategy_that_claims_it() {
     // that lose or tear lines on purpose.
     for row in run.summary.iter().filter(|r| r.n > 0 && r.n_verified == 0) {
         assert!(
-            row.workload == "append" && row.variant.starts_with("unlocked"),
+            row.workload == iolab::workload::WorkloadKind::Append
+                && row.variant.starts_with("unlocked"),
             "unverified: {row:#?}"
         );
     }

@@ -321,12 +321,15 @@ fn chart_specs_hold_their_invariants() {
                     assert!(p.bars.iter().all(|b| b.low <= b.value && b.value <= b.high));
                     assert_eq!(
                         p.bars.iter().filter(|b| b.baseline).count(),
-                        p.bars.iter().filter(|b| b.strategy == "sequential").count()
+                        p.bars
+                            .iter()
+                            .filter(|b| b.strategy == iolab::strategy::StrategyKind::Sequential)
+                            .count()
                     );
                     colours.extend(
                         p.bars
                             .iter()
-                            .map(|b| (b.strategy.clone(), b.colour.clone())),
+                            .map(|b| (b.strategy.to_string(), b.colour.clone())),
                     );
                 }
             }
@@ -350,12 +353,12 @@ fn chart_specs_hold_their_invariants() {
             Figure::Atomic(f) => colours.extend(
                 f.rows
                     .iter()
-                    .map(|r| (r.strategy.clone(), r.colour.clone())),
+                    .map(|r| (r.strategy.to_string(), r.colour.clone())),
             ),
             Figure::Cpu(f) => colours.extend(
                 f.rows
                     .iter()
-                    .map(|r| (r.strategy.clone(), r.colour.clone())),
+                    .map(|r| (r.strategy.to_string(), r.colour.clone())),
             ),
             Figure::Chunks(f) => assert!(f
                 .panels
@@ -366,7 +369,7 @@ fn chart_specs_hold_their_invariants() {
             Figure::Tuning(f) => colours.extend(
                 f.series
                     .iter()
-                    .map(|s| (s.strategy.clone(), s.colour.clone())),
+                    .map(|s| (s.strategy.to_string(), s.colour.clone())),
             ),
         }
     }

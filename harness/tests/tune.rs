@@ -84,11 +84,14 @@ fn tune_writes_a_profile_a_sweep_folder_and_compares_a_second_run() {
     assert_eq!(from_toml.settings.files, 50);
     assert_eq!(from_toml.settings.reps, 3);
     assert!(from_toml.machine.logical_cpus >= 1);
-    let read = from_toml.workload("read").expect("read entry");
+    let read = from_toml
+        .workload(iolab::workload::WorkloadKind::Read.into())
+        .expect("read entry");
     assert_eq!(read.status, "ok");
     let rec = read.recommended.as_ref().expect("a recommendation");
     assert!(
-        rec.strategy == "threads" || rec.strategy == "sequential",
+        rec.strategy == iolab::strategy::StrategyKind::Threads
+            || rec.strategy == iolab::strategy::StrategyKind::Sequential,
         "{rec:?}"
     );
     assert!(rec.mb_per_s_low <= rec.mb_per_s && rec.mb_per_s <= rec.mb_per_s_high);
@@ -120,7 +123,7 @@ fn check_sweep_folder(dir: &Path, profile_path: &Path) {
     assert_eq!(record.sweeps.len(), 1);
     let sweep = &record.sweeps[0];
     assert_eq!(
-        (sweep.workload.as_str(), sweep.strategy.as_str()),
+        (sweep.workload.name(), sweep.strategy.name()),
         ("read", "threads")
     );
     let workers: Vec<u32> = sweep.points.iter().map(|p| p.workers).collect();
@@ -179,7 +182,12 @@ fn bad_flags_are_refused_before_anything_runs() {
 
 fn choice(setting: &str, workers: u32, mb: f64, half: f64) -> Choice {
     Choice {
-        strategy: setting.split('(').next().unwrap_or(setting).into(),
+        strategy: setting
+            .split('(')
+            .next()
+            .unwrap_or(setting)
+            .parse()
+            .unwrap(),
         setting: setting.into(),
         workers,
         processes: 1,
@@ -199,7 +207,7 @@ fn choice(setting: &str, workers: u32, mb: f64, half: f64) -> Choice {
 
 fn workload(name: &str, rec: Option<Choice>) -> WorkloadProfile {
     WorkloadProfile {
-        workload: name.into(),
+        workload: iolab::workload::WorkloadId::named(name),
         variant: "whole".into(),
         status: if rec.is_some() { "ok" } else { "not measured" }.into(),
         note: "plateau: more workers past the knee change nothing".into(),
@@ -257,8 +265,8 @@ fn constructed(host: &str, workloads: Vec<WorkloadProfile>) -> Profile {
         },
         workloads,
         skipped: vec![Skip {
-            workload: "write".into(),
-            strategy: "nested".into(),
+            workload: iolab::workload::WorkloadKind::Write.into(),
+            strategy: iolab::strategy::StrategyKind::Nested,
             setting: String::new(),
             reason: "budget: its expected sweep did not fit the 40 s left for write".into(),
         }],
@@ -372,7 +380,7 @@ fn comparing_profiles_marks_real_differences_and_forgives_noise() {
     let verdicts: Vec<(&str, Verdict)> = c
         .workloads
         .iter()
-        .map(|w| (w.workload.as_str(), w.verdict))
+        .map(|w| (w.workload.name(), w.verdict))
         .collect();
     assert_eq!(
         verdicts,

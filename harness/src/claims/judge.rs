@@ -74,10 +74,10 @@ fn variant_label(r: &SummaryRow) -> &str {
 }
 
 fn matches(s: &Select, r: &SummaryRow) -> bool {
-    r.workload == s.workload
+    r.workload.name() == s.workload
         && (s.variants.is_empty() || s.variants.contains(&variant_label(r)))
         && s.durability.is_none_or(|d| measured_at(r, d))
-        && (s.strategy.is_empty() || r.strategy == s.strategy)
+        && (s.strategy.is_empty() || r.strategy.name() == s.strategy)
         && s.workers.is_none_or(|w| r.workers == w)
         && s.processes.is_none_or(|p| r.processes == p)
         && s.batch

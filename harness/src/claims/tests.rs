@@ -10,6 +10,7 @@ use crate::measure::quiet::Settle;
 use crate::results::{summarize_rows, Machine, Row, RunMeta, Status};
 use crate::stats::Interval;
 use crate::workload::Durability;
+use crate::workload::WorkloadId;
 
 fn loaded(rows: Vec<Row>) -> LoadedRun {
     let summary = summarize_rows(&rows, 7);
@@ -62,9 +63,9 @@ fn reps(workload: &str, variant: &str, strategy: &str, workers: u32, walls: &[f6
         .map(|(i, w)| Row {
             scenario_id: format!("{workload}/{variant}/{slug}/warm"),
             baseline_id: format!("{workload}/{variant}/sequential/warm"),
-            workload: workload.into(),
+            workload: WorkloadId::named(workload),
             variant: variant.into(),
-            strategy: strategy.into(),
+            strategy: strategy.parse().unwrap(),
             strategy_label: slug.clone(),
             workers,
             processes: if strategy == "processes" { workers } else { 1 },
@@ -404,4 +405,29 @@ fn ids_name_the_setting_except_none() {
         id_at("copy-thread-pool", Durability::EndSync),
         "copy-thread-pool · end-sync"
     );
+}
+
+#[test]
+fn every_side_names_a_registered_workload_and_strategy() {
+    let sides = CLAIMS.iter().flat_map(|c| match c.test {
+        Test::Ratio {
+            baseline,
+            candidate,
+            ..
+        } => vec![baseline, candidate],
+        Test::Memory { rows, .. } => vec![rows],
+        Test::Append { .. } | Test::Atomic => Vec::new(),
+    });
+    for s in sides {
+        assert!(
+            crate::workload::kind(s.workload).is_some(),
+            "{}",
+            s.workload
+        );
+        assert!(
+            s.strategy.is_empty() || s.strategy.parse::<crate::strategy::StrategyKind>().is_ok(),
+            "{}",
+            s.strategy
+        );
+    }
 }

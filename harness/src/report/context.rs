@@ -21,6 +21,7 @@ use crate::results::{DispatchCost, LoadedRun, SummaryRow, SummaryStatus};
 use crate::stats::{self, Change, Interval};
 use crate::strategy::StrategyKind;
 use crate::tune::files::record::TuningRecord;
+use crate::workload::WorkloadId;
 
 /// Everything a run's report shows.
 #[derive(Clone, Debug, Serialize)]
@@ -66,7 +67,7 @@ pub struct Fact {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Headline {
     /// Workload.
-    pub workload: String,
+    pub workload: WorkloadId,
     /// Cache state.
     pub cache: String,
     /// Label of the fastest scenario.
@@ -121,13 +122,13 @@ pub struct TableRow {
     /// Scenario id.
     pub scenario: String,
     /// Workload.
-    pub workload: String,
+    pub workload: WorkloadId,
     /// Variant.
     pub variant: String,
     /// Strategy label.
     pub strategy: String,
-    /// Strategy name (for its colour).
-    pub strategy_name: String,
+    /// Strategy (for its colour).
+    pub strategy_name: StrategyKind,
     /// Cache state.
     pub cache: String,
     /// Status.
@@ -345,7 +346,7 @@ fn headlines(rows: &[SummaryRow]) -> Vec<Headline> {
                 .all(|r| r.is_strategy(StrategyKind::Sequential));
             let base = rows.iter().find(|r| r.scenario_id == best.baseline_id);
             out.push(Headline {
-                workload: workload.clone(),
+                workload,
                 cache: cache.to_string(),
                 fastest: view::label(best, with_variant, false),
                 throughput: throughput(best),
@@ -426,10 +427,10 @@ fn table_row(r: &SummaryRow, dispatch: &[DispatchCost]) -> TableRow {
     let moved = view::has_throughput(r);
     TableRow {
         scenario: r.scenario_id.clone(),
-        workload: r.workload.clone(),
+        workload: r.workload,
         variant: r.variant.clone(),
         strategy: r.strategy_shown(),
-        strategy_name: r.strategy.clone(),
+        strategy_name: r.strategy,
         cache: r.cache.to_string(),
         status: r.status.to_string(),
         verified: format!("{}/{}", r.n_verified, r.n),

@@ -185,7 +185,7 @@ fn headline(rows: &[Headline]) -> String {
     for h in rows {
         s.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>\n",
-            escape(&h.workload),
+            escape(h.workload.name()),
             escape(&h.cache),
             escape(&h.fastest),
             escape(&h.throughput),
@@ -253,7 +253,7 @@ fn tuning_html(ctx: &RunContext) -> String {
     };
     s.push_str("<table>\n<thead><tr><th>Workload</th><th>Strategy</th><th>Knee</th><th class=\"num\">MB/s [95 % CI]</th><th>Shape</th><th>Stop reason</th></tr></thead>\n<tbody>\n");
     for w in &t.sweeps {
-        let colour = style::hex(style::strategy_colour(&w.strategy));
+        let colour = style::hex(style::strategy_colour(w.strategy));
         let (knee, mb) = match &w.knee {
             Some(k) => (
                 k.setting.clone(),
@@ -273,8 +273,8 @@ fn tuning_html(ctx: &RunContext) -> String {
             .unwrap_or_else(|| "–".into());
         s.push_str(&format!(
             "<tr><td>{}</td><td class=\"nowrap\"><span class=\"dot\" style=\"background:{colour}\"></span>{}</td><td>{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>\n",
-            escape(&w.workload),
-            escape(&w.strategy),
+            escape(w.workload.name()),
+            escape(w.strategy.name()),
             escape(&knee),
             escape(&mb),
             escape(&shape),
@@ -399,10 +399,10 @@ fn table_row(r: &TableRow) -> String {
         Some((p, i)) => num(Some(p), &fmt(p, i)),
         None => num(None, ""),
     };
-    let colour = style::hex(style::strategy_colour(&r.strategy_name));
+    let colour = style::hex(style::strategy_colour(r.strategy_name));
     format!(
         "<tr title=\"{id}\"><td>{}</td><td>{}</td><td class=\"nowrap\"><span class=\"dot\" style=\"background:{colour}\"></span>{}</td><td>{}</td><td class=\"status-{st}\">{st}</td><td class=\"num\">{}</td>{}{}{}{}{}{}<td>{}</td></tr>\n",
-        escape(&r.workload),
+        escape(r.workload.name()),
         escape(&r.variant),
         escape(&r.strategy),
         escape(&r.cache),

@@ -5,6 +5,7 @@
 
 use super::context::{Estimate, RunContext, TableRow};
 use super::view;
+use crate::workload::WorkloadId;
 
 /// Escape text for a Markdown table cell.
 pub fn cell(s: &str) -> String {
@@ -51,7 +52,7 @@ pub fn run_summary(ctx: &RunContext) -> String {
             .iter()
             .map(|h| {
                 [
-                    &h.workload,
+                    h.workload.name(),
                     &h.cache,
                     &h.fastest,
                     &h.throughput,
@@ -162,13 +163,9 @@ fn per_workload(table_rows: &[TableRow]) -> String {
     let mut s = String::from(
         "## Results\n\nMedians over measured repetitions with 95 % bootstrap intervals. Harness: the strategy's calibrated dispatch cost (noop tasks), shown beside tasks shorter than 100 times it.\n\n",
     );
-    let mut workloads: Vec<&str> = Vec::new();
-    for r in table_rows {
-        if !workloads.contains(&r.workload.as_str()) {
-            workloads.push(&r.workload);
-        }
-    }
-    workloads.sort_by_key(|w| view::workload_rank(w));
+    let mut workloads: Vec<WorkloadId> = table_rows.iter().map(|r| r.workload).collect();
+    workloads.sort();
+    workloads.dedup();
     for w in workloads {
         let rows: Vec<Vec<String>> = table_rows
             .iter()

@@ -10,6 +10,8 @@ use std::sync::OnceLock;
 
 use plotters::style::{register_font, FontStyle, IntoFont, RGBColor, TextStyle};
 
+use crate::strategy::StrategyKind;
+
 /// Family name the embedded font is registered under.
 pub const FONT: &str = "iolab-sans";
 
@@ -52,21 +54,6 @@ pub const USER_CPU: RGBColor = RGBColor(178, 152, 222);
 /// System CPU time in the where-time-went chart.
 pub const SYS_CPU: RGBColor = RGBColor(94, 60, 140);
 
-/// Fixed colours of strategies (Okabe & Ito's colour-blind-safe palette):
-/// the same strategy has the same colour in every chart of every report.
-pub const STRATEGY_COLOURS: [(&str, RGBColor); 7] = [
-    ("sequential", RGBColor(110, 110, 110)),
-    ("threads", RGBColor(0, 114, 178)),
-    ("processes", RGBColor(230, 159, 0)),
-    ("nested", RGBColor(0, 158, 115)),
-    ("tokio", RGBColor(204, 121, 167)),
-    ("io_uring", RGBColor(213, 94, 0)),
-    ("command", RGBColor(86, 180, 233)),
-];
-
-/// Colour of a strategy not in [`STRATEGY_COLOURS`].
-pub const OTHER_STRATEGY: RGBColor = RGBColor(153, 153, 51);
-
 /// Colours of series that are not strategies (workload variants,
 /// percentiles), in order of first appearance. Chosen apart from the
 /// strategy colours and from [`LOSS`].
@@ -82,12 +69,19 @@ pub const SERIES_COLOURS: [RGBColor; 9] = [
     RGBColor(150, 150, 150),
 ];
 
-/// The colour of `strategy` (the name, e.g. `threads`, not the label).
-pub fn strategy_colour(strategy: &str) -> RGBColor {
-    STRATEGY_COLOURS
-        .iter()
-        .find(|(name, _)| *name == strategy)
-        .map_or(OTHER_STRATEGY, |(_, c)| *c)
+/// The fixed colour of `strategy` (Okabe & Ito's colour-blind-safe
+/// palette): the same strategy has the same colour in every chart of every
+/// report.
+pub fn strategy_colour(strategy: StrategyKind) -> RGBColor {
+    match strategy {
+        StrategyKind::Sequential => RGBColor(110, 110, 110),
+        StrategyKind::Threads => RGBColor(0, 114, 178),
+        StrategyKind::Processes => RGBColor(230, 159, 0),
+        StrategyKind::Nested => RGBColor(0, 158, 115),
+        StrategyKind::Tokio => RGBColor(204, 121, 167),
+        StrategyKind::IoUring => RGBColor(213, 94, 0),
+        StrategyKind::Command => RGBColor(86, 180, 233),
+    }
 }
 
 /// Methods of workloads drawn as series (scan, stream, random), in the
@@ -188,16 +182,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn strategies_keep_their_colour_and_unknown_ones_share_one() {
-        assert_eq!(hex(strategy_colour("threads")), "#0072b2");
-        assert_eq!(strategy_colour("threads"), strategy_colour("threads"));
-        assert_ne!(strategy_colour("threads"), strategy_colour("processes"));
-        assert_eq!(strategy_colour("teleport"), OTHER_STRATEGY);
+    fn strategies_keep_their_colour_and_each_has_its_own() {
+        assert_eq!(hex(strategy_colour(StrategyKind::Threads)), "#0072b2");
+        let mut colours: Vec<String> = StrategyKind::ALL
+            .iter()
+            .map(|k| hex(strategy_colour(*k)))
+            .collect();
+        colours.sort();
+        colours.dedup();
+        assert_eq!(colours.len(), StrategyKind::ALL.len());
     }
 
     #[test]
     fn hex_round_trips() {
-        for (_, c) in STRATEGY_COLOURS {
+        for k in StrategyKind::ALL {
+            let c = strategy_colour(*k);
             assert_eq!(parse_hex(&hex(c)), c);
         }
         assert_eq!(parse_hex("nonsense"), TEXT);

@@ -7,13 +7,7 @@
 
 use crate::measure::cache::CacheState;
 use crate::results::SummaryRow;
-
-/// Where workload `name` appears: its place in the registration list
-/// (`crate::workload`); unregistered names after every registered one.
-pub fn workload_rank(name: &str) -> usize {
-    let names = crate::workload::names();
-    names.iter().position(|o| *o == name).unwrap_or(names.len())
-}
+use crate::workload::WorkloadId;
 
 /// Whether the row has a measured time to chart: `ok`, or `unverified`
 /// (timed, marked as such).
@@ -33,17 +27,13 @@ pub fn method(variant: &str) -> &str {
     }
 }
 
-/// Workloads present in `rows`, in registration order (others follow,
-/// alphabetically).
-pub fn workloads(rows: &[SummaryRow]) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    for r in rows {
-        if !names.contains(&r.workload) {
-            names.push(r.workload.clone());
-        }
-    }
-    names.sort_by_key(|w| (workload_rank(w), w.clone()));
-    names
+/// Workloads present in `rows`, in registration order (ones this binary
+/// does not register follow, alphabetically: [`WorkloadId`]'s order).
+pub fn workloads(rows: &[SummaryRow]) -> Vec<WorkloadId> {
+    let mut ids: Vec<WorkloadId> = rows.iter().map(|r| r.workload).collect();
+    ids.sort();
+    ids.dedup();
+    ids
 }
 
 /// Cache states present in `rows`: `warm` before `cold`.
@@ -204,7 +194,7 @@ mod tests {
 
     fn row(workload: &str, cache: &str) -> SummaryRow {
         SummaryRow {
-            workload: workload.into(),
+            workload: WorkloadId::named(workload),
             cache: clap::ValueEnum::from_str(cache, false).unwrap(),
             ..SummaryRow::default()
         }
@@ -217,7 +207,8 @@ mod tests {
             row("scan", "cold"),
             row("read", "warm"),
         ];
-        assert_eq!(workloads(&rows), vec!["read", "scan", "zeta"]);
+        let names: Vec<&str> = workloads(&rows).iter().map(|w| w.name()).collect();
+        assert_eq!(names, ["read", "scan", "zeta"]);
         let refs: Vec<&SummaryRow> = rows.iter().collect();
         assert_eq!(caches(&refs), vec![CacheState::Warm, CacheState::Cold]);
     }
@@ -226,7 +217,7 @@ mod tests {
     fn commands_are_labelled_by_program() {
         let r = SummaryRow {
             scenario_id: "append/mutex/command-append_lock-8/warm".into(),
-            strategy: "command".into(),
+            strategy: crate::strategy::StrategyKind::Command,
             strategy_label: "command(8)".into(),
             program: Some("append_lock".into()),
             workers: 8,

@@ -30,39 +30,40 @@ pub use summary::{
 pub use timeseries::SeriesPoint;
 
 /// The workload and strategy a result row names, compared with the
-/// registries' kinds rather than with literal names.
+/// registries' kinds: the checks the report, claims and the terminal
+/// summary make of summary and repetition rows alike.
 pub trait Named {
     /// The `workload` column.
-    fn workload_name(&self) -> &str;
+    fn workload_id(&self) -> WorkloadId;
     /// The `strategy` column.
-    fn strategy_name(&self) -> &str;
+    fn strategy_kind(&self) -> StrategyKind;
 
-    /// Whether the row's workload is `kind`.
-    fn is_workload(&self, kind: crate::workload::WorkloadKind) -> bool {
-        self.workload_name() == kind.name()
+    /// Whether the row's workload is the built-in `kind`.
+    fn is_workload(&self, kind: WorkloadKind) -> bool {
+        self.workload_id() == kind
     }
 
     /// Whether the row's strategy is `kind`.
-    fn is_strategy(&self, kind: crate::strategy::StrategyKind) -> bool {
-        self.strategy_name() == kind.name()
+    fn is_strategy(&self, kind: StrategyKind) -> bool {
+        self.strategy_kind() == kind
     }
 }
 
 impl Named for Row {
-    fn workload_name(&self) -> &str {
-        &self.workload
+    fn workload_id(&self) -> WorkloadId {
+        self.workload
     }
-    fn strategy_name(&self) -> &str {
-        &self.strategy
+    fn strategy_kind(&self) -> StrategyKind {
+        self.strategy
     }
 }
 
 impl Named for SummaryRow {
-    fn workload_name(&self) -> &str {
-        &self.workload
+    fn workload_id(&self) -> WorkloadId {
+        self.workload
     }
-    fn strategy_name(&self) -> &str {
-        &self.strategy
+    fn strategy_kind(&self) -> StrategyKind {
+        self.strategy
     }
 }
 
@@ -73,6 +74,8 @@ use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
 use crate::experiment::Plan;
+use crate::strategy::StrategyKind;
+use crate::workload::{WorkloadId, WorkloadKind};
 
 /// `run.json`: what ran, where and when.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

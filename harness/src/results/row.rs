@@ -6,6 +6,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::measure::cache::{CacheMethod, CacheState};
+use crate::strategy::StrategyKind;
+use crate::workload::WorkloadId;
 
 /// How a repetition ended, written as `ok`, `failed` or `unavailable`
 /// (serde and [`Display`](fmt::Display) give the same text).
@@ -53,12 +55,12 @@ pub struct Row {
     pub baseline_id: String,
     /// Experiment it came from.
     pub experiment: String,
-    /// Workload name.
-    pub workload: String,
+    /// Workload (its name in the file).
+    pub workload: WorkloadId,
     /// Workload variant and knobs.
     pub variant: String,
-    /// Strategy name.
-    pub strategy: String,
+    /// Strategy (its name in the file).
+    pub strategy: StrategyKind,
     /// Strategy with knobs, as displayed.
     pub strategy_label: String,
     /// The program an external `command` strategy ran (`append_lock`,

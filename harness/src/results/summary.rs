@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 use super::row::{round, Row, Status};
 use crate::measure::cache::CacheState;
 use crate::stats::{self, Bootstrap, Sample};
+use crate::strategy::StrategyKind;
+use crate::workload::WorkloadId;
 
 /// A scenario's status over its measured repetitions, written as `ok`,
 /// `unverified`, `failed` or `unavailable` (serde and
@@ -79,12 +81,12 @@ pub struct SummaryRow {
     pub baseline_id: String,
     /// Experiment.
     pub experiment: String,
-    /// Workload.
-    pub workload: String,
+    /// Workload (its name in the file).
+    pub workload: WorkloadId,
     /// Variant and knobs.
     pub variant: String,
-    /// Strategy name.
-    pub strategy: String,
+    /// Strategy (its name in the file).
+    pub strategy: StrategyKind,
     /// Strategy with knobs.
     pub strategy_label: String,
     /// The external command's program (see [`Row::program`]); `None` for
@@ -325,9 +327,9 @@ fn summarize_group(group: &[&Row], boot: &Bootstrap) -> SummaryRow {
         scenario_id: first.scenario_id.clone(),
         baseline_id: first.baseline_id.clone(),
         experiment: first.experiment.clone(),
-        workload: first.workload.clone(),
+        workload: first.workload,
         variant: first.variant.clone(),
-        strategy: first.strategy.clone(),
+        strategy: first.strategy,
         strategy_label: first.strategy_label.clone(),
         program: first.program.clone(),
         workers: first.workers,
@@ -397,7 +399,7 @@ mod tests {
 
     fn row(workload: &str, variant: &str, cache: &str) -> SummaryRow {
         SummaryRow {
-            workload: workload.into(),
+            workload: WorkloadId::named(workload),
             variant: variant.into(),
             cache: clap::ValueEnum::from_str(cache, false).unwrap(),
             ..SummaryRow::default()

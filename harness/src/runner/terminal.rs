@@ -147,7 +147,7 @@ mod tests {
     #[test]
     fn one_repetition_prints_no_interval_and_no_verdict() {
         let r = SummaryRow {
-            strategy: "threads".into(),
+            strategy: StrategyKind::Threads,
             status: SummaryStatus::Ok,
             n: 1,
             n_verified: 1,

@@ -93,6 +93,14 @@ impl StrategyKind {
     }
 }
 
+impl Default for StrategyKind {
+    /// `sequential`, every scenario's baseline: what a row built in memory
+    /// names before its scenario fills it in.
+    fn default() -> StrategyKind {
+        StrategyKind::Sequential
+    }
+}
+
 impl fmt::Display for StrategyKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

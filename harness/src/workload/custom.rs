@@ -148,7 +148,7 @@ impl From<Recorded> for CustomSpec {
     fn from(r: Recorded) -> CustomSpec {
         let workload = match lookup(&r.name) {
             Some(w) => Found::Registered(w),
-            None => Found::Foreign(foreign(&r.name, &r.variant)),
+            None => Found::Foreign(foreign(&r.name, Some(&r.variant))),
         };
         CustomSpec {
             workload,
@@ -175,24 +175,30 @@ impl From<CustomSpec> for Recorded {
 /// The description of a workload this binary does not register, as the
 /// records name it: made once per name and variant in a process and kept
 /// for its life (descriptions are `'static`), so reading a user's run
-/// folder many times costs one small description each.
-fn foreign(name: &str, variant: &str) -> &'static WorkloadDesc {
+/// folder many times costs one small description each. A record's
+/// workload ([`CustomSpec`]) has its variant; a result row's `workload`
+/// column ([`super::WorkloadId`]) names none, and its description lists no
+/// variant.
+pub(super) fn foreign(name: &str, variant: Option<&str>) -> &'static WorkloadDesc {
     static SEEN: Mutex<Vec<&'static WorkloadDesc>> = Mutex::new(Vec::new());
     let mut seen = SEEN
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(d) = seen
         .iter()
-        .find(|d| d.name == name && d.variants[0].name == variant)
+        .find(|d| d.name == name && d.variants.first().map(|v| v.name) == variant)
     {
         return d;
     }
     let leak = |s: &str| -> &'static str { Box::leak(s.to_string().into_boxed_str()) };
-    let variants: &'static [VariantDesc] = Box::leak(Box::new([VariantDesc {
-        name: leak(variant),
-        help: "",
-        needs: &[],
-    }]));
+    let variants: &'static [VariantDesc] = match variant {
+        Some(v) => Box::leak(Box::new([VariantDesc {
+            name: leak(v),
+            help: "",
+            needs: &[],
+        }])),
+        None => &[],
+    };
     let desc: &'static WorkloadDesc = Box::leak(Box::new(WorkloadDesc {
         name: leak(name),
         summary: "a user workload this binary does not register",

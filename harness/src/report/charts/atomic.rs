@@ -13,6 +13,7 @@ use crate::report::style::{self, BAR_ROW, LOSS, TEXT, X_AXIS_AREA};
 use crate::report::view;
 use crate::results::Named as _;
 use crate::results::SummaryRow;
+use crate::strategy::StrategyKind;
 use crate::workload::WorkloadKind;
 
 /// Time per save.
@@ -28,7 +29,7 @@ pub struct AtomicRow {
     /// Category label: variant · strategy.
     pub label: String,
     /// Strategy name (decides the colour).
-    pub strategy: String,
+    pub strategy: StrategyKind,
     /// Bar colour, `#rrggbb`.
     pub colour: String,
     /// Median time per save, ms.
@@ -55,8 +56,8 @@ pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
         .iter()
         .map(|r| AtomicRow {
             label: view::label(r, true, with_cache),
-            strategy: r.strategy.clone(),
-            colour: style::hex(style::strategy_colour(&r.strategy)),
+            strategy: r.strategy,
+            colour: style::hex(style::strategy_colour(r.strategy)),
             p50_ms: r.lat_p50_us / 1e3,
             p99_ms: r.lat_p99_us.max(r.lat_p50_us) / 1e3,
             torn: r.torn,
@@ -79,8 +80,8 @@ pub fn draw(title: &str, f: &AtomicFigure, path: &Path) -> anyhow::Result<()> {
     let n = f.rows.len();
     let height = 110 + n as u32 * BAR_ROW + X_AXIS_AREA;
     let (root, body) = draw::canvas(path, height, title)?;
-    let names: Vec<&str> = f.rows.iter().map(|r| r.strategy.as_str()).collect();
-    let area = draw::legend(&body, &draw::strategy_legend(&names))?;
+    let present: Vec<StrategyKind> = f.rows.iter().map(|r| r.strategy).collect();
+    let area = draw::legend(&body, &draw::strategy_legend(&present))?;
     let labels: Vec<String> = f.rows.iter().map(|r| r.label.clone()).collect();
     let label_w = draw::label_width(&area, &labels)?;
     let max = f.rows.iter().map(|r| r.p99_ms).fold(0.0, f64::max);

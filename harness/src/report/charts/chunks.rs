@@ -13,12 +13,13 @@ use super::{Chart, Figure, Section};
 use crate::report::style;
 use crate::report::view;
 use crate::results::SummaryRow;
+use crate::workload::{WorkloadId, WorkloadKind};
 
 /// Chunk-size curves of one workload.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ChunkFigure {
     /// The workload.
-    pub workload: String,
+    pub workload: WorkloadId,
     /// Unit of the values.
     pub unit: String,
     /// One panel per strategy and cache state (warm before cold).
@@ -33,7 +34,7 @@ pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
             .iter()
             .filter(|r| r.workload == workload && view::has_throughput(r))
             .collect();
-        if !wanted(&workload, &timed) {
+        if !wanted(workload, &timed) {
             continue;
         }
         let strategies = view::distinct(&timed, SummaryRow::strategy_shown);
@@ -76,7 +77,7 @@ pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
 
 /// Scan and stream always (when some method has a chunk size); other
 /// workloads when a method was measured at two or more chunk sizes.
-fn wanted(workload: &str, timed: &[&SummaryRow]) -> bool {
+fn wanted(workload: WorkloadId, timed: &[&SummaryRow]) -> bool {
     let sized: Vec<&SummaryRow> = timed
         .iter()
         .copied()
@@ -85,7 +86,10 @@ fn wanted(workload: &str, timed: &[&SummaryRow]) -> bool {
     if sized.is_empty() {
         return false;
     }
-    if matches!(workload, "scan" | "stream") {
+    if matches!(
+        workload.kind(),
+        Some(WorkloadKind::Scan | WorkloadKind::Stream)
+    ) {
         return true;
     }
     view::distinct(&sized, |r| view::method(&r.variant).to_string())

@@ -15,12 +15,13 @@ use crate::report::view;
 use crate::results::Named as _;
 use crate::results::SummaryRow;
 use crate::strategy::StrategyKind;
+use crate::workload::WorkloadId;
 
 /// Wall against CPU time of one workload.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CpuFigure {
     /// The workload.
-    pub workload: String,
+    pub workload: WorkloadId,
     /// One row per scenario.
     pub rows: Vec<CpuRow>,
 }
@@ -31,7 +32,7 @@ pub struct CpuRow {
     /// Category label.
     pub label: String,
     /// Strategy name (decides the wall bar's colour).
-    pub strategy: String,
+    pub strategy: StrategyKind,
     /// Wall bar colour, `#rrggbb`.
     pub colour: String,
     /// Wall time, ms.
@@ -58,7 +59,7 @@ pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
                 r.cache,
                 r.variant.clone(),
                 !r.is_strategy(StrategyKind::Sequential),
-                r.strategy.clone(),
+                r.strategy.name(),
                 r.workers,
                 r.strategy_shown(),
             )
@@ -69,8 +70,8 @@ pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
             .iter()
             .map(|r| CpuRow {
                 label: view::label(r, with_variant, with_cache),
-                strategy: r.strategy.clone(),
-                colour: style::hex(style::strategy_colour(&r.strategy)),
+                strategy: r.strategy,
+                colour: style::hex(style::strategy_colour(r.strategy)),
                 wall_ms: r.wall_median_s * 1e3,
                 user_ms: r.user_s * 1e3,
                 sys_ms: r.sys_s * 1e3,
@@ -101,8 +102,8 @@ pub fn draw(title: &str, f: &CpuFigure, path: &Path) -> anyhow::Result<()> {
         ("user CPU".to_string(), USER_CPU, Swatch::Box),
         ("system CPU".to_string(), SYS_CPU, Swatch::Box),
     ];
-    let names: Vec<&str> = f.rows.iter().map(|r| r.strategy.as_str()).collect();
-    for (name, colour, swatch) in draw::strategy_legend(&names) {
+    let present: Vec<StrategyKind> = f.rows.iter().map(|r| r.strategy).collect();
+    for (name, colour, swatch) in draw::strategy_legend(&present) {
         items.push((format!("wall, {name}"), colour, swatch));
     }
     let area = draw::legend(&body, &items)?;

@@ -14,6 +14,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::report::style::{self, BACKGROUND, GRID, LABEL_SIZE, MARGIN, MUTED, TEXT, TITLE_SIZE};
+use crate::strategy::StrategyKind;
 
 use super::glyphs::Glyphs;
 
@@ -322,19 +323,13 @@ pub fn legend<'a>(
     Ok(rest)
 }
 
-/// Legend entries for the strategies among `names`, in the fixed order of
-/// [`style::STRATEGY_COLOURS`], each once.
-pub fn strategy_legend(names: &[&str]) -> Vec<(String, RGBColor, Swatch)> {
-    let mut known: Vec<&str> = style::STRATEGY_COLOURS.iter().map(|(n, _)| *n).collect();
-    for n in names {
-        if !known.contains(n) {
-            known.push(n);
-        }
-    }
-    known
-        .into_iter()
-        .filter(|k| names.contains(k))
-        .map(|k| (k.to_string(), style::strategy_colour(k), Swatch::Box))
+/// Legend entries for the strategies among `present`, in registration
+/// order, each once.
+pub fn strategy_legend(present: &[StrategyKind]) -> Vec<(String, RGBColor, Swatch)> {
+    StrategyKind::ALL
+        .iter()
+        .filter(|k| present.contains(k))
+        .map(|k| (k.to_string(), style::strategy_colour(*k), Swatch::Box))
         .collect()
 }
 

@@ -14,7 +14,7 @@ use super::{Chart, Figure, Section};
 use crate::report::{style, view};
 use crate::results::Named as _;
 use crate::results::SummaryRow;
-use crate::workload::{MetadataSpec, MetadataVariant};
+use crate::workload::{MetadataSpec, MetadataVariant, WorkloadKind};
 
 /// One chart when the run has timed metadata scenarios.
 pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
@@ -55,7 +55,7 @@ pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
         section: Section::Metadata,
         title: "metadata: file operations per second per strategy (higher is better)".into(),
         figure: Figure::Throughput(ThroughputFigure {
-            workload: "metadata".into(),
+            workload: WorkloadKind::Metadata.into(),
             unit: "ops/s".into(),
             panels,
         }),
@@ -90,8 +90,8 @@ fn bar(r: &SummaryRow, spec: &MetadataSpec, with_cache: bool) -> Bar {
     }
     Bar {
         label,
-        strategy: r.strategy.clone(),
-        colour: style::hex(style::strategy_colour(&r.strategy)),
+        strategy: r.strategy,
+        colour: style::hex(style::strategy_colour(r.strategy)),
         value,
         low: low.min(value),
         high: high.max(value),
@@ -107,9 +107,9 @@ mod tests {
 
     fn row(variant: &str, strategy: &str, tasks_per_s: f64, wall: f64) -> SummaryRow {
         SummaryRow {
-            workload: "metadata".into(),
+            workload: WorkloadKind::Metadata.into(),
             variant: variant.into(),
-            strategy: strategy.into(),
+            strategy: strategy.parse().unwrap(),
             strategy_label: strategy.into(),
             cache: crate::measure::cache::CacheState::Warm,
             status: crate::results::SummaryStatus::Ok,
@@ -145,7 +145,7 @@ mod tests {
         let create: Vec<(&str, f64)> = f.panels[1]
             .bars
             .iter()
-            .map(|b| (b.strategy.as_str(), b.value))
+            .map(|b| (b.strategy.name(), b.value))
             .collect();
         assert_eq!(create, [("threads", 4000.0), ("sequential", 2000.0)]);
         assert!(f.panels[1].bars[1].baseline);

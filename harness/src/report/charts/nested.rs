@@ -75,7 +75,7 @@ pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
                 let label = if variants.len() > 1 {
                     format!("{workload} {variant}")
                 } else {
-                    workload.clone()
+                    workload.to_string()
                 };
                 let baseline = rows
                     .iter()

@@ -11,16 +11,17 @@ use super::{Chart, Figure, Section};
 use crate::report::style;
 use crate::results::{Row, Status};
 use crate::stats::sample::median_of_sorted;
+use crate::workload::WorkloadId;
 
 /// One chart per workload of the per-rank rows (none without them).
 pub fn specs(rank_rows: &[Row]) -> Vec<Chart> {
-    let mut by_workload: BTreeMap<&str, BTreeMap<&str, Vec<&Row>>> = BTreeMap::new();
+    let mut by_workload: BTreeMap<WorkloadId, BTreeMap<&str, Vec<&Row>>> = BTreeMap::new();
     for r in rank_rows
         .iter()
         .filter(|r| !r.warmup && r.status == Status::Ok)
     {
         by_workload
-            .entry(r.workload.as_str())
+            .entry(r.workload)
             .or_default()
             .entry(r.scenario_id.as_str())
             .or_default()
@@ -33,7 +34,7 @@ pub fn specs(rank_rows: &[Row]) -> Vec<Chart> {
             section: Section::Ranks,
             title: format!("{workload}: throughput per rank (MB/s, higher is better)"),
             figure: Figure::Throughput(ThroughputFigure {
-                workload: workload.to_string(),
+                workload,
                 unit: "MB/s".into(),
                 panels: scenarios
                     .into_iter()
@@ -62,8 +63,8 @@ fn panel(scenario: &str, rows: &[&Row]) -> BarPanel {
             let unverified = reps.iter().any(|r| !r.verified);
             Bar {
                 label: format!("rank {rank}"),
-                strategy: reps[0].strategy.clone(),
-                colour: style::hex(style::strategy_colour(&reps[0].strategy)),
+                strategy: reps[0].strategy,
+                colour: style::hex(style::strategy_colour(reps[0].strategy)),
                 value: median,
                 low: rates[0],
                 high: rates[n - 1],
@@ -89,8 +90,8 @@ mod tests {
     fn row(rank: &str, rep: u32, mb: f64) -> Row {
         Row {
             scenario_id: "read/whole/sequential/warm".into(),
-            workload: "read".into(),
-            strategy: "sequential".into(),
+            workload: crate::workload::WorkloadKind::Read.into(),
+            strategy: crate::strategy::StrategyKind::Sequential,
             rank: rank.into(),
             rep,
             mb_per_s: mb,

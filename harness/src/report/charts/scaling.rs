@@ -19,7 +19,7 @@ use crate::strategy::StrategyKind;
 /// Scaling curves of one workload.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ScalingFigure {
-    /// The workload.
+    /// The workload (`ranks` for the rank-scaling figure).
     pub workload: String,
     /// Unit of the values.
     pub unit: String,
@@ -111,7 +111,7 @@ pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
             section: Section::Scaling,
             title: format!("{workload}: throughput against workers (MB/s)"),
             figure: Figure::Scaling(ScalingFigure {
-                workload,
+                workload: workload.to_string(),
                 unit: "MB/s".into(),
                 panels,
             }),
@@ -130,9 +130,7 @@ fn panel(cell: &[&SummaryRow]) -> Option<LinePanel> {
             !r.is_strategy(StrategyKind::Sequential) && !r.is_strategy(StrategyKind::Nested)
         })
         .collect();
-    let keys = view::distinct(&concurrent, |r| {
-        (r.strategy.clone(), r.batch, r.program.clone())
-    });
+    let keys = view::distinct(&concurrent, |r| (r.strategy, r.batch, r.program.clone()));
     let mut series = Vec::new();
     for (strategy, batch, program) in &keys {
         let mut points: Vec<Point> = concurrent
@@ -145,11 +143,11 @@ fn panel(cell: &[&SummaryRow]) -> Option<LinePanel> {
         let name = match (batch, program) {
             (_, Some(p)) => format!("command {p}"),
             (Some(b), None) if several_batches => format!("{strategy}, batch {b}"),
-            _ => strategy.clone(),
+            _ => strategy.to_string(),
         };
         series.push(Series {
             name,
-            colour: style::hex(style::strategy_colour(strategy)),
+            colour: style::hex(style::strategy_colour(*strategy)),
             dashed: false,
             points,
         });
@@ -204,8 +202,8 @@ pub fn draw_over(title: &str, f: &ScalingFigure, path: &Path, x_desc: &str) -> a
         .collect();
     if f.panels.iter().any(|p| p.baseline.is_some()) {
         items.push((
-            "sequential".into(),
-            style::strategy_colour("sequential"),
+            StrategyKind::Sequential.to_string(),
+            style::strategy_colour(StrategyKind::Sequential),
             Swatch::Dashed,
         ));
     }
@@ -283,7 +281,7 @@ pub fn line_panel(
         .axis_desc_style(style::text(style::AXIS_SIZE, TEXT))
         .draw()?;
     if let Some(b) = p.baseline {
-        let c = style::strategy_colour("sequential");
+        let c = style::strategy_colour(StrategyKind::Sequential);
         chart.draw_series(DashedLineSeries::new(
             vec![(lo, b), (hi, b)],
             8,

@@ -15,12 +15,13 @@ use crate::report::view;
 use crate::results::Named as _;
 use crate::results::{SummaryRow, SummaryStatus};
 use crate::strategy::StrategyKind;
+use crate::workload::WorkloadId;
 
 /// Throughput bars of one workload.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ThroughputFigure {
     /// The workload.
-    pub workload: String,
+    pub workload: WorkloadId,
     /// Unit of the values.
     pub unit: String,
     /// One panel per cache state.
@@ -42,7 +43,7 @@ pub struct Bar {
     /// Category label.
     pub label: String,
     /// Strategy name (decides the colour).
-    pub strategy: String,
+    pub strategy: StrategyKind,
     /// Fill colour, `#rrggbb`.
     pub colour: String,
     /// Median throughput.
@@ -113,8 +114,8 @@ fn bar(r: &SummaryRow, with_variant: bool) -> Bar {
     }
     Bar {
         label: view::label(r, with_variant, false),
-        strategy: r.strategy.clone(),
-        colour: style::hex(style::strategy_colour(&r.strategy)),
+        strategy: r.strategy,
+        colour: style::hex(style::strategy_colour(r.strategy)),
         value: r.mb_per_s,
         low: r.mb_per_s_ci_low.map_or(r.mb_per_s, |l| l.min(r.mb_per_s)),
         high: r.mb_per_s_ci_high.map_or(r.mb_per_s, |h| h.max(r.mb_per_s)),
@@ -135,13 +136,13 @@ fn panel_height(p: &BarPanel) -> u32 {
 pub fn draw(title: &str, f: &ThroughputFigure, path: &Path) -> anyhow::Result<()> {
     let height = 100 + f.panels.iter().map(panel_height).sum::<u32>();
     let (root, body) = draw::canvas(path, height, title)?;
-    let names: Vec<&str> = f
+    let present: Vec<StrategyKind> = f
         .panels
         .iter()
         .flat_map(|p| &p.bars)
-        .map(|b| b.strategy.as_str())
+        .map(|b| b.strategy)
         .collect();
-    let mut rest = draw::legend(&body, &draw::strategy_legend(&names))?;
+    let mut rest = draw::legend(&body, &draw::strategy_legend(&present))?;
     let labels: Vec<String> = f
         .panels
         .iter()

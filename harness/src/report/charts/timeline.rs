@@ -73,7 +73,7 @@ pub fn specs(summary: &[SummaryRow], rows: &[Row], points: &[SeriesPoint]) -> Ve
                         view::label(s, with_variant, with_cache),
                         reps.len()
                     ),
-                    colour: style::hex(style::strategy_colour(&s.strategy)),
+                    colour: style::hex(style::strategy_colour(s.strategy)),
                     reps,
                 })
             })
@@ -157,9 +157,9 @@ mod tests {
     fn one_panel_per_scenario_one_line_per_measured_repetition() {
         let summary = vec![SummaryRow {
             scenario_id: "read/whole/threads-2/warm".into(),
-            workload: "read".into(),
+            workload: crate::workload::WorkloadKind::Read.into(),
             variant: "whole".into(),
-            strategy: "threads".into(),
+            strategy: crate::strategy::StrategyKind::Threads,
             strategy_label: "threads(2)".into(),
             ..SummaryRow::default()
         }];

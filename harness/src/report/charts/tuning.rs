@@ -14,13 +14,15 @@ use super::scaling::Point;
 use super::{Chart, Figure, Section};
 use crate::report::style::{self, LABEL_SIZE, TEXT, X_AXIS_AREA};
 use crate::report::view;
+use crate::strategy::StrategyKind;
 use crate::tune::files::record::TuningRecord;
+use crate::workload::WorkloadId;
 
 /// The sweep curves of one workload.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TuningFigure {
     /// The workload.
-    pub workload: String,
+    pub workload: WorkloadId,
     /// One line per strategy with a point on its curve.
     pub series: Vec<TuningSeries>,
     /// Median of the sequential baselines of the workload's rounds, MB/s.
@@ -30,8 +32,8 @@ pub struct TuningFigure {
 /// One strategy's curve and knee.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TuningSeries {
-    /// Strategy name.
-    pub strategy: String,
+    /// Strategy.
+    pub strategy: StrategyKind,
     /// Colour, `#rrggbb`.
     pub colour: String,
     /// Points on the curve, ascending in workers.
@@ -42,10 +44,10 @@ pub struct TuningSeries {
 
 /// One chart per workload of `record` with a measured curve.
 pub fn specs(record: &TuningRecord) -> Vec<Chart> {
-    let mut workloads: Vec<&str> = Vec::new();
+    let mut workloads: Vec<WorkloadId> = Vec::new();
     for s in &record.sweeps {
-        if !workloads.contains(&s.workload.as_str()) {
-            workloads.push(&s.workload);
+        if !workloads.contains(&s.workload) {
+            workloads.push(s.workload);
         }
     }
     let mut out = Vec::new();
@@ -71,8 +73,8 @@ pub fn specs(record: &TuningRecord) -> Vec<Chart> {
                 }
                 points.sort_by(|a, b| a.x.total_cmp(&b.x));
                 Some(TuningSeries {
-                    strategy: s.strategy.clone(),
-                    colour: style::hex(style::strategy_colour(&s.strategy)),
+                    strategy: s.strategy,
+                    colour: style::hex(style::strategy_colour(s.strategy)),
                     points,
                     knee: s.knee.as_ref().map(|k| Point {
                         x: f64::from(k.workers),
@@ -103,7 +105,7 @@ pub fn specs(record: &TuningRecord) -> Vec<Chart> {
             section: Section::Tuning,
             title: format!("{workload}: tuning sweep, throughput against workers (MB/s)"),
             figure: Figure::Tuning(TuningFigure {
-                workload: workload.to_string(),
+                workload,
                 series,
                 baseline,
             }),
@@ -123,7 +125,7 @@ pub fn draw(title: &str, f: &TuningFigure, path: &Path) -> anyhow::Result<()> {
         .iter()
         .map(|s| {
             (
-                s.strategy.clone(),
+                s.strategy.to_string(),
                 style::parse_hex(&s.colour),
                 Swatch::Line,
             )
@@ -131,8 +133,8 @@ pub fn draw(title: &str, f: &TuningFigure, path: &Path) -> anyhow::Result<()> {
         .collect();
     if f.baseline.is_some() {
         items.push((
-            "sequential".into(),
-            style::strategy_colour("sequential"),
+            StrategyKind::Sequential.to_string(),
+            style::strategy_colour(StrategyKind::Sequential),
             Swatch::Dashed,
         ));
     }
@@ -178,7 +180,7 @@ pub fn draw(title: &str, f: &TuningFigure, path: &Path) -> anyhow::Result<()> {
         .axis_desc_style(style::text(style::AXIS_SIZE, TEXT))
         .draw()?;
     if let Some(b) = f.baseline {
-        let c = style::strategy_colour("sequential");
+        let c = style::strategy_colour(StrategyKind::Sequential);
         chart.draw_series(DashedLineSeries::new(
             vec![(lo, b), (hi, b)],
             8,

@@ -16,10 +16,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::results::{self, row::round};
 use crate::stats::Estimate;
+use crate::strategy::StrategyKind;
 use crate::tune::config::{shape_of, Kind, TuneConfig};
 use crate::tune::knee::CurveShape;
 use crate::tune::plan::Setting;
 use crate::tune::sweep::{Point, Skip, StrategySweep, Sweep};
+use crate::workload::WorkloadId;
 
 /// File name of the sweep record.
 pub const TUNING_JSON: &str = "tuning.json";
@@ -74,7 +76,7 @@ pub struct RoundRecord {
     /// 1-based round number.
     pub index: u32,
     /// Workload.
-    pub workload: String,
+    pub workload: WorkloadId,
     /// Whether it was the cost probe (sequential only).
     pub probe: bool,
     /// Run folder, relative to the sweep folder (`rounds/r03-read`): a
@@ -117,12 +119,12 @@ impl From<Estimate> for Value {
 /// One (workload, strategy) sweep.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SweepRecord {
-    /// Workload name.
-    pub workload: String,
+    /// Workload.
+    pub workload: WorkloadId,
     /// Workload variant label.
     pub variant: String,
-    /// Strategy name.
-    pub strategy: String,
+    /// Strategy.
+    pub strategy: StrategyKind,
     /// Whether points are processes × threads (nested).
     pub grid: bool,
     /// Every measured point, by total concurrency then processes.
@@ -199,7 +201,7 @@ pub fn tuning_record(
         for s in &ws.strategies {
             sweeps.push(sweep_record(
                 cfg,
-                ws.workload.name(),
+                ws.workload.id(),
                 &ws.workload.variant_label(),
                 s,
             ));
@@ -210,7 +212,7 @@ pub fn tuning_record(
         .iter()
         .map(|r| RoundRecord {
             index: r.index,
-            workload: r.workload.clone(),
+            workload: r.workload,
             probe: r.probe,
             run_dir: r.folder.clone(),
             settings: r.settings.clone(),
@@ -245,7 +247,12 @@ pub fn tuning_record(
     }
 }
 
-fn sweep_record(cfg: &TuneConfig, workload: &str, variant: &str, s: &StrategySweep) -> SweepRecord {
+fn sweep_record(
+    cfg: &TuneConfig,
+    workload: WorkloadId,
+    variant: &str,
+    s: &StrategySweep,
+) -> SweepRecord {
     let on_curve: Vec<Setting> = s.state.curve_settings().iter().map(|c| c.0).collect();
     let mut points: Vec<PointRecord> = s
         .points
@@ -255,9 +262,9 @@ fn sweep_record(cfg: &TuneConfig, workload: &str, variant: &str, s: &StrategySwe
     points.sort_by_key(|p| (p.workers, p.processes));
     let knee = s.knee(cfg.limits.tolerance);
     SweepRecord {
-        workload: workload.into(),
+        workload,
         variant: variant.into(),
-        strategy: s.kind.name().into(),
+        strategy: s.kind.strategy_kind(),
         grid: s.kind.is_grid(),
         points,
         shape: knee.map(|k| k.1),

@@ -6,6 +6,7 @@ use super::{drift, indistinguishable, Choice, Profile, Settings, Throughput, Wor
 use super::{PROFILE_FORMAT, PROFILE_VERSION};
 use crate::results::{row::round, Machine};
 use crate::stats::{classify_speedup, Change, Estimate};
+use crate::strategy::StrategyKind;
 use crate::tune::config::{shape_of, Kind, TuneConfig};
 use crate::tune::knee::CurveShape;
 use crate::tune::sweep::{Point, Skip, Status, StrategySweep, Sweep, WorkloadSweep};
@@ -30,11 +31,11 @@ pub fn build(cfg: &TuneConfig, sweep: &Sweep, machine: Machine, info: RunInfo) -
         for s in ws.strategies.iter().filter(|s| s.points.is_empty()) {
             let known = skipped
                 .iter()
-                .any(|k| k.workload == ws.workload.name() && k.strategy == s.kind.name());
+                .any(|k| k.workload == ws.workload.id() && k.strategy == s.kind.strategy_kind());
             if !known {
                 skipped.push(Skip {
-                    workload: ws.workload.name().into(),
-                    strategy: s.kind.name().into(),
+                    workload: ws.workload.id(),
+                    strategy: s.kind.strategy_kind(),
                     setting: String::new(),
                     reason: s.stop_reason().into(),
                 });
@@ -79,7 +80,7 @@ fn choice(kind: Kind, p: &Point, shape: Option<CurveShape>, s: &StrategySweep) -
     let (processes, threads) = shape_of(kind, p.setting);
     let t = Throughput::from(p.throughput);
     Choice {
-        strategy: kind.name().into(),
+        strategy: kind.strategy_kind(),
         setting: kind.label(p.setting),
         workers: p.setting.total(),
         processes,
@@ -111,7 +112,7 @@ fn knees(tolerance: f64, ws: &WorkloadSweep) -> Vec<(Kind, Point, Choice)> {
 fn workload_profile(tolerance: f64, ws: &WorkloadSweep) -> WorkloadProfile {
     let knees = knees(tolerance, ws);
     let mut out = WorkloadProfile {
-        workload: ws.workload.name().into(),
+        workload: ws.workload.id(),
         variant: ws.workload.variant_label(),
         status: "ok".into(),
         note: String::new(),
@@ -188,8 +189,8 @@ fn clearly_faster(p: &Point, baseline: Option<Estimate>, tolerance: f64) -> bool
 fn sequential_choice(t: Estimate, shape: Option<CurveShape>) -> Choice {
     let t = Throughput::from(t);
     Choice {
-        strategy: "sequential".into(),
-        setting: "sequential".into(),
+        strategy: StrategyKind::Sequential,
+        setting: StrategyKind::Sequential.to_string(),
         workers: 1,
         processes: 1,
         threads: 1,
@@ -313,7 +314,7 @@ mod tests {
         )]);
         let w = workload_profile(0.05, &ws);
         let rec = w.recommended.unwrap();
-        assert_eq!((rec.strategy.as_str(), rec.workers), ("sequential", 1));
+        assert_eq!((rec.strategy, rec.workers), (StrategyKind::Sequential, 1));
         assert_eq!(rec.mb_per_s, 100.0);
         assert_eq!(rec.shape, Some(CurveShape::Plateau));
         assert!(
@@ -353,7 +354,7 @@ mod tests {
             &[(1, 130.0, 4.0), (2, 128.0, 4.0), (4, 90.0, 4.0)],
         )]);
         let w = workload_profile(0.05, &ws);
-        assert_eq!(w.recommended.unwrap().strategy, "sequential");
+        assert_eq!(w.recommended.unwrap().strategy, StrategyKind::Sequential);
         assert!(
             w.note
                 .starts_with("the knee is at one worker (threads(1), 1.30×"),

@@ -12,6 +12,8 @@
 
 use std::fmt;
 
+use crate::workload::WorkloadId;
+
 use serde::{Deserialize, Serialize};
 
 use super::{indistinguishable, Choice, Profile};
@@ -47,8 +49,8 @@ impl fmt::Display for Verdict {
 /// One workload in both profiles.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WorkloadComparison {
-    /// Workload name.
-    pub workload: String,
+    /// Workload.
+    pub workload: WorkloadId,
     /// This profile's recommendation.
     pub here: Option<Choice>,
     /// The other profile's.
@@ -96,18 +98,18 @@ impl Comparison {
 /// Compare profile `here` with `there`, using `here`'s tolerance.
 pub fn compare(here: &Profile, there: &Profile) -> Comparison {
     let tolerance = here.settings.tolerance;
-    let mut names: Vec<&str> = here.workloads.iter().map(|w| w.workload.as_str()).collect();
+    let mut ids: Vec<WorkloadId> = here.workloads.iter().map(|w| w.workload).collect();
     for w in &there.workloads {
-        if !names.contains(&w.workload.as_str()) {
-            names.push(&w.workload);
+        if !ids.contains(&w.workload) {
+            ids.push(w.workload);
         }
     }
-    let workloads = names
+    let workloads = ids
         .into_iter()
-        .map(|name| {
-            let (h, t) = (here.workload(name), there.workload(name));
+        .map(|id| {
+            let (h, t) = (here.workload(id), there.workload(id));
             let mut c = compare_one(
-                name,
+                id,
                 h.and_then(|w| w.recommended.clone()),
                 t.and_then(|w| w.recommended.clone()),
                 tolerance,
@@ -123,7 +125,7 @@ pub fn compare(here: &Profile, there: &Profile) -> Comparison {
 }
 
 fn compare_one(
-    name: &str,
+    workload: WorkloadId,
     here: Option<Choice>,
     there: Option<Choice>,
     tolerance: f64,
@@ -150,7 +152,7 @@ fn compare_one(
         _ => (Verdict::OnlyThere, None),
     };
     WorkloadComparison {
-        workload: name.into(),
+        workload,
         here,
         there,
         ratio,
@@ -213,10 +215,15 @@ fn differences(here: &Profile, there: &Profile) -> Vec<Difference> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::workload::WorkloadKind;
 
     fn choice(setting: &str, mb: f64, half: f64) -> Choice {
         Choice {
-            strategy: setting.split('(').next().unwrap_or(setting).into(),
+            strategy: setting
+                .split('(')
+                .next()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or_default(),
             setting: setting.into(),
             workers: 1,
             processes: 1,
@@ -237,7 +244,7 @@ mod tests {
     #[test]
     fn verdicts_follow_settings_and_noise() {
         let same = compare_one(
-            "read",
+            WorkloadKind::Read.into(),
             Some(choice("threads(2)", 100.0, 5.0)),
             Some(choice("threads(2)", 200.0, 5.0)),
             0.05,
@@ -250,25 +257,37 @@ mod tests {
                 && (h - 105.0 / 195.0).abs() < 1e-9
         );
         let noise = compare_one(
-            "read",
+            WorkloadKind::Read.into(),
             Some(choice("threads(2)", 100.0, 5.0)),
             Some(choice("threads(4)", 108.0, 5.0)),
             0.05,
         );
         assert_eq!(noise.verdict, Verdict::SameWithinNoise);
         let diff = compare_one(
-            "read",
+            WorkloadKind::Read.into(),
             Some(choice("threads(2)", 100.0, 5.0)),
             Some(choice("sequential", 150.0, 5.0)),
             0.05,
         );
         assert_eq!(diff.verdict, Verdict::Different);
         assert_eq!(
-            compare_one("x", Some(choice("a", 1.0, 0.1)), None, 0.05).verdict,
+            compare_one(
+                WorkloadId::named("x"),
+                Some(choice("a", 1.0, 0.1)),
+                None,
+                0.05
+            )
+            .verdict,
             Verdict::OnlyHere
         );
         assert_eq!(
-            compare_one("x", None, Some(choice("a", 1.0, 0.1)), 0.05).verdict,
+            compare_one(
+                WorkloadId::named("x"),
+                None,
+                Some(choice("a", 1.0, 0.1)),
+                0.05
+            )
+            .verdict,
             Verdict::OnlyThere
         );
     }

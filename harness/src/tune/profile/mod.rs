@@ -27,6 +27,8 @@ use super::knee::CurveShape;
 use super::sweep::Skip;
 use crate::results::{row::round, Machine};
 use crate::stats::Estimate;
+use crate::strategy::StrategyKind;
+use crate::workload::WorkloadId;
 
 /// Value of [`Profile::format`].
 pub const PROFILE_FORMAT: &str = "iolab-tuning-profile";
@@ -97,8 +99,8 @@ pub struct Settings {
 /// One workload's result.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WorkloadProfile {
-    /// Workload name.
-    pub workload: String,
+    /// Workload.
+    pub workload: WorkloadId,
     /// Variant label (its knobs).
     pub variant: String,
     /// `ok`, or `not measured` (see `note` and the skipped list).
@@ -171,8 +173,8 @@ impl From<Estimate> for Throughput {
 /// A strategy at a setting with what was measured there.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Choice {
-    /// Strategy name (`sequential` when nothing concurrent was clearly faster).
-    pub strategy: String,
+    /// Strategy (`sequential` when nothing concurrent was clearly faster).
+    pub strategy: StrategyKind,
     /// Label, e.g. `threads(4)` or `nested(2×4)`.
     pub setting: String,
     /// Total concurrency.
@@ -247,9 +249,9 @@ pub fn indistinguishable(a: &Estimate, b: &Estimate, tolerance: f64) -> bool {
 }
 
 impl Profile {
-    /// The workload entry named `name`.
-    pub fn workload(&self, name: &str) -> Option<&WorkloadProfile> {
-        self.workloads.iter().find(|w| w.workload == name)
+    /// The entry of workload `id`.
+    pub fn workload(&self, id: WorkloadId) -> Option<&WorkloadProfile> {
+        self.workloads.iter().find(|w| w.workload == id)
     }
 }
 

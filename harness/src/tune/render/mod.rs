@@ -79,13 +79,13 @@ fn shape_word(shape: Option<CurveShape>) -> String {
 fn recommendation_row(w: &WorkloadProfile) -> Vec<String> {
     match &w.recommended {
         Some(c) => vec![
-            w.workload.clone(),
+            w.workload.to_string(),
             c.setting.clone(),
             c.throughput_text(),
             c.speedup_text(),
             shape_word(c.shape),
         ],
-        None => vec![w.workload.clone(), w.status.clone()],
+        None => vec![w.workload.to_string(), w.status.clone()],
     }
 }
 
@@ -94,7 +94,7 @@ fn render_strategies(out: &mut impl Write, p: &Profile) -> io::Result<()> {
     for w in &p.workloads {
         for c in &w.strategies {
             rows.push(vec![
-                w.workload.clone(),
+                w.workload.to_string(),
                 c.setting.clone(),
                 c.throughput_text(),
                 c.speedup_text(),
@@ -154,7 +154,7 @@ fn render_notes(out: &mut impl Write, p: &Profile) -> io::Result<()> {
         writeln!(out, "\nNot measured:")?;
         for k in &p.skipped {
             let what = if k.setting.is_empty() {
-                &k.strategy
+                k.strategy.name()
             } else {
                 &k.setting
             };

@@ -23,11 +23,12 @@ use std::time::{Duration, Instant};
 use crate::experiment::{Plan, Scenario};
 use crate::results::{Row, RunMeta, SummaryRow};
 use crate::stats::Estimate;
+use crate::strategy::StrategyKind;
 use crate::tune::config::{Kind, TuneConfig};
 use crate::tune::knee::CurveShape;
 use crate::tune::plan::budget::{Budget, CostModel};
 use crate::tune::plan::{Setting, SweepState};
-use crate::workload::Workload;
+use crate::workload::{Workload, WorkloadId};
 
 /// Executes one plan. The live implementation is [`super::LiveRunner`];
 /// tests script one.
@@ -178,8 +179,8 @@ pub struct WorkloadSweep {
 pub struct RoundInfo {
     /// 1-based, across the whole sweep.
     pub index: u32,
-    /// Its workload's name.
-    pub workload: String,
+    /// Its workload.
+    pub workload: WorkloadId,
     /// Whether it was the probe.
     pub probe: bool,
     /// Its folder, relative to the sweep folder (`rounds/r03-read`).
@@ -197,10 +198,10 @@ pub struct RoundInfo {
 /// Something the sweep did not measure, and why.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Skip {
-    /// Workload name.
-    pub workload: String,
-    /// Strategy name.
-    pub strategy: String,
+    /// Workload.
+    pub workload: WorkloadId,
+    /// Strategy.
+    pub strategy: StrategyKind,
     /// The setting not measured (`threads(16)`), or empty for a whole sweep.
     pub setting: String,
     /// Why.
@@ -234,8 +235,8 @@ impl Sweep {
     /// workload `wi` was not measured.
     pub fn skip(&mut self, wi: usize, kind: Kind, setting: Option<Setting>, reason: &str) {
         self.skipped.push(Skip {
-            workload: self.workloads[wi].workload.name().into(),
-            strategy: kind.name().into(),
+            workload: self.workloads[wi].workload.id(),
+            strategy: kind.strategy_kind(),
             setting: setting.map_or(String::new(), |s| kind.label(s)),
             reason: reason.into(),
         });

@@ -88,8 +88,8 @@ fn new_workload(cfg: &TuneConfig, workload: &Workload, skipped: &mut Vec<Skip>) 
     for kind in &cfg.kinds {
         if let Some(why) = kind.strategy(Setting::Workers(1)).incompatibility(workload) {
             skipped.push(Skip {
-                workload: workload.name().into(),
-                strategy: kind.name().into(),
+                workload: workload.id(),
+                strategy: kind.strategy_kind(),
                 setting: String::new(),
                 reason: why,
             });

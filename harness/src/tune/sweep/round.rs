@@ -100,7 +100,7 @@ fn round_info(
 ) -> RoundInfo {
     RoundInfo {
         index,
-        workload: baseline.workload.name().into(),
+        workload: baseline.workload.id(),
         probe: false,
         folder: folder.into(),
         settings,

@@ -215,8 +215,8 @@ fn a_tight_budget_keeps_the_first_strategy_and_says_what_it_skipped() {
     assert_eq!(sweep.skipped.len(), 1, "{:?}", sweep.skipped);
     let skip = &sweep.skipped[0];
     assert_eq!(
-        (skip.strategy.as_str(), skip.setting.as_str()),
-        ("processes", "")
+        (skip.strategy, skip.setting.as_str()),
+        (crate::strategy::StrategyKind::Processes, "")
     );
     assert!(
         skip.reason
