@@ -193,6 +193,141 @@ fn an_experiment_file_names_the_user_workload_like_any_other() {
     assert!(run.rows.iter().all(|r| r.verified), "every row verified");
 }
 
+/// The example's `run` of experiment file `name` holding `text`, in `lab`,
+/// with `extra` flags.
+fn example_file(lab: &Lab, name: &str, text: &str, extra: &[&str]) -> Output {
+    let file = lab.path().join(name);
+    std::fs::write(&file, text).unwrap();
+    Command::new(example())
+        .current_dir(lab.path())
+        .env("IOLAB_DATA_DIR", lab.data())
+        .args(TINY_RUN)
+        .arg(&file)
+        .arg("--out")
+        .arg(lab.results())
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_user_knob_is_a_grid_axis_of_experiment_files() {
+    let lab = Lab::new();
+    let grid = "[[grid]]\nworkload = [\"load-parse\"]\nvariant = [\"io\"]\nbaseline = false\n";
+    let o = example_file(
+        &lab,
+        "sizes.toml",
+        &format!("{grid}read_size = [\"16KiB\", \"64KiB\"]\n"),
+        &["--reps", "1"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let run = lab.only_run();
+    let mut labels: Vec<&str> = run.rows.iter().map(|r| r.variant.as_str()).collect();
+    labels.sort_unstable();
+    assert_eq!(
+        labels,
+        ["io,read_size=16KiB", "io,read_size=64KiB"],
+        "one scenario per value, each run once with its value"
+    );
+    assert!(
+        run.rows.iter().all(|r| r.verified && r.tasks == 40),
+        "every row verified"
+    );
+
+    // A `[grid.scale.*]` table replaces the list at its scale.
+    let o = example_file(
+        &lab,
+        "scaled.toml",
+        &format!("{grid}read_size = [\"8KiB\"]\n[grid.scale.quick]\nread_size = [\"32KiB\", \"1MiB\"]\n"),
+        &["--scale", "quick", "--dry-run"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let plan = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        plan.contains("io,read_size=32KiB")
+            && plan.contains("io,read_size=1MiB")
+            && !plan.contains("read_size=8KiB"),
+        "{plan}"
+    );
+}
+
+#[test]
+fn a_user_knob_in_an_experiment_file_is_checked_by_its_description() {
+    let lab = Lab::new();
+    let grid = "[[grid]]\nworkload = [\"load-parse\"]\nvariant = [\"io\"]\n";
+    let refused = |name: &str, toml: &str, binary: Option<PathBuf>| {
+        let o = match binary {
+            Some(b) => {
+                let file = lab.path().join(name);
+                std::fs::write(&file, toml).unwrap();
+                Command::new(b)
+                    .args(TINY_RUN)
+                    .arg(&file)
+                    .arg("--out")
+                    .arg(lab.results())
+                    .output()
+                    .unwrap()
+            }
+            None => example_file(&lab, name, toml, &[]),
+        };
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        assert!(err.contains(name), "names the file: {err}");
+        err
+    };
+    // A value its range refuses: the key, the value as written, the range.
+    let err = refused(
+        "range.toml",
+        &format!("{grid}read_size = [\"16KiB\", \"5000\"]\n"),
+        None,
+    );
+    assert!(
+        err.contains("range.toml:4:23: grid.read_size = \"5000\": allowed 4KiB to 16MiB, a multiple of 4096"),
+        "{err}"
+    );
+    // A value of the wrong type: what the knob's kind expects.
+    let err = refused(
+        "type.toml",
+        &format!("{grid}read_size = [16384]\n"),
+        None,
+    );
+    assert!(
+        err.contains("read_size = 16384: expected a size in quotes from 4KiB to 16MiB"),
+        "{err}"
+    );
+    // A misspelt key: the block and the allowed keys, the user's knob among them.
+    let err = refused(
+        "typo.toml",
+        &format!("{grid}read_sise = [\"16KiB\"]\n"),
+        None,
+    );
+    assert!(
+        err.contains("typo.toml:4:1: unknown field `read_sise` in [[grid]] 1 (unnamed); allowed keys: ")
+            && err.contains(", read_size"),
+        "{err}"
+    );
+    // The user's knob for a block whose workloads do not have it.
+    let err = refused(
+        "other.toml",
+        "[[grid]]\nworkload = [\"read\"]\nread_size = [\"16KiB\"]\n",
+        None,
+    );
+    assert!(
+        err.contains("not a knob of read") && err.contains("read_size is a knob of load-parse"),
+        "{err}"
+    );
+    // Plain iolab registers no load-parse: the knob is an unknown key there.
+    let err = refused(
+        "plain.toml",
+        &format!("{grid}read_size = [\"16KiB\"]\n"),
+        Some(PathBuf::from(env!("CARGO_BIN_EXE_iolab"))),
+    );
+    assert!(err.contains("unknown field `read_size`"), "{err}");
+    assert!(!err.contains(", read_size"), "not allowed there: {err}");
+    assert_eq!(lab.run_count(), 0, "nothing was created");
+}
+
 #[test]
 fn names_variants_and_workers_are_checked_before_anything_runs() {
     let lab = Lab::new();
