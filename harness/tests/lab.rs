@@ -238,7 +238,9 @@ fn a_user_knob_is_a_grid_axis_of_experiment_files() {
     let o = example_file(
         &lab,
         "scaled.toml",
-        &format!("{grid}read_size = [\"8KiB\"]\n[grid.scale.quick]\nread_size = [\"32KiB\", \"1MiB\"]\n"),
+        &format!(
+            "{grid}read_size = [\"8KiB\"]\n[grid.scale.quick]\nread_size = [\"32KiB\", \"1MiB\"]\n"
+        ),
         &["--scale", "quick", "--dry-run"],
     );
     assert!(o.status.success(), "{}", text(&o));
@@ -283,15 +285,13 @@ fn a_user_knob_in_an_experiment_file_is_checked_by_its_description() {
         None,
     );
     assert!(
-        err.contains("range.toml:4:23: grid.read_size = \"5000\": allowed 4KiB to 16MiB, a multiple of 4096"),
+        err.contains(
+            "range.toml:4:23: grid.read_size = \"5000\": allowed 4KiB to 16MiB, a multiple of 4096"
+        ),
         "{err}"
     );
     // A value of the wrong type: what the knob's kind expects.
-    let err = refused(
-        "type.toml",
-        &format!("{grid}read_size = [16384]\n"),
-        None,
-    );
+    let err = refused("type.toml", &format!("{grid}read_size = [16384]\n"), None);
     assert!(
         err.contains("read_size = 16384: expected a size in quotes from 4KiB to 16MiB"),
         "{err}"
@@ -303,8 +303,9 @@ fn a_user_knob_in_an_experiment_file_is_checked_by_its_description() {
         None,
     );
     assert!(
-        err.contains("typo.toml:4:1: unknown field `read_sise` in [[grid]] 1 (unnamed); allowed keys: ")
-            && err.contains(", read_size"),
+        err.contains(
+            "typo.toml:4:1: unknown field `read_sise` in [[grid]] 1 (unnamed); allowed keys: "
+        ) && err.contains(", read_size"),
         "{err}"
     );
     // The user's knob for a block whose workloads do not have it.

@@ -202,7 +202,10 @@ impl Experiment {
         })
     }
 
-    fn texts<'a>(l: impl IntoIterator<Item = &'a Spanned<String>>, key: &'static str) -> Vec<Given> {
+    fn texts<'a>(
+        l: impl IntoIterator<Item = &'a Spanned<String>>,
+        key: &'static str,
+    ) -> Vec<Given> {
         l.into_iter()
             .map(|s| Given {
                 key,

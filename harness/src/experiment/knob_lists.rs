@@ -122,8 +122,7 @@ pub fn take(doc: &mut DeTable<'_>, own: &[&str]) -> Result<Vec<BlockKnobs>, KeyE
         };
         if let Some(DeValue::Table(scales)) = table.get_mut("scale").map(Spanned::get_mut) {
             for (scale, t) in scales.iter_mut() {
-                let (Ok(s), DeValue::Table(t)) = (scale_named(scale.get_ref()), t.get_mut())
-                else {
+                let (Ok(s), DeValue::Table(t)) = (scale_named(scale.get_ref()), t.get_mut()) else {
                     continue;
                 };
                 let here = format!("[grid.scale.{}] of {here}", scale.get_ref());
@@ -141,11 +140,7 @@ fn scale_named(name: &str) -> Result<Scale, serde::de::value::Error> {
 }
 
 /// Take the knob lists out of one table; `here` names it in messages.
-fn take_table(
-    table: &mut DeTable<'_>,
-    own: &[&str],
-    here: &str,
-) -> Result<Vec<RawKnob>, KeyError> {
+fn take_table(table: &mut DeTable<'_>, own: &[&str], here: &str) -> Result<Vec<RawKnob>, KeyError> {
     let unknown = table
         .iter()
         .filter(|(k, _)| !own.contains(&k.get_ref().as_ref()) && knob(k.get_ref()).is_none())
@@ -275,7 +270,9 @@ mod tests {
         let keys: Vec<&str> = taken[0].knobs.iter().map(|k| k.knob.key).collect();
         assert_eq!(keys, ["append_lines", "chunk"], "in file order");
         assert!(matches!(&taken[0].knobs[0].values, RawValues::Counts(n) if n.len() == 2));
-        assert!(matches!(&taken[0].knobs[1].values, RawValues::Sizes(t) if t[0].get_ref() == "4KiB"));
+        assert!(
+            matches!(&taken[0].knobs[1].values, RawValues::Sizes(t) if t[0].get_ref() == "4KiB")
+        );
         assert_eq!(taken[0].scales.len(), 1);
         assert_eq!(taken[0].scales[0].0, Scale::Quick);
         let block = d.get_ref()["grid"].get_ref().as_array().unwrap()[0].clone();
@@ -286,7 +283,11 @@ mod tests {
             .keys()
             .map(|k| k.get_ref().to_string())
             .collect();
-        assert_eq!(left, ["scale", "workload"], "knobs are gone, the rest stays");
+        assert_eq!(
+            left,
+            ["scale", "workload"],
+            "knobs are gone, the rest stays"
+        );
     }
 
     #[test]
@@ -300,9 +301,14 @@ mod tests {
         };
         assert_eq!(at, text.find("colour").unwrap());
         assert!(
-            message.starts_with("unknown field `colour` in [[grid]] 1 (a); allowed keys: name, workload, "),
+            message.starts_with(
+                "unknown field `colour` in [[grid]] 1 (a); allowed keys: name, workload, "
+            ),
             "{message}"
         );
-        assert!(message.contains("append_lines") && message.ends_with("scale"), "{message}");
+        assert!(
+            message.contains("append_lines") && message.ends_with("scale"),
+            "{message}"
+        );
     }
 }
