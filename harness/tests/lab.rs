@@ -156,22 +156,13 @@ fn the_io_variant_runs_on_the_seam_and_io_uring_refuses_blocking_calls_in_one_li
 #[test]
 fn an_experiment_file_names_the_user_workload_like_any_other() {
     let lab = Lab::new();
-    let file = lab.path().join("load-parse.toml");
-    std::fs::write(
-        &file,
+    let o = example_file(
+        &lab,
+        "load-parse.toml",
         "description = \"load-parse from a file\"\n[[grid]]\nworkload = [\"load-parse\"]\n\
          variant = [\"std\", \"io\"]\nstrategy = [\"processes\"]\nworkers = [2]\n",
-    )
-    .unwrap();
-    let o = Command::new(example())
-        .current_dir(lab.path())
-        .env("IOLAB_DATA_DIR", lab.data())
-        .args(TINY_RUN)
-        .arg(&file)
-        .arg("--out")
-        .arg(lab.results())
-        .output()
-        .unwrap();
+        &[],
+    );
     assert!(o.status.success(), "{}", text(&o));
     let run = lab.only_run();
     let mut variants: Vec<(&str, &str)> = run
@@ -193,21 +184,20 @@ fn an_experiment_file_names_the_user_workload_like_any_other() {
     assert!(run.rows.iter().all(|r| r.verified), "every row verified");
 }
 
+/// Experiment file `name` holding `text`, in `lab`: its path.
+fn write_file(lab: &Lab, name: &str, text: &str) -> String {
+    let file = lab.path().join(name);
+    std::fs::write(&file, text).unwrap();
+    file.to_string_lossy().into_owned()
+}
+
 /// The example's `run` of experiment file `name` holding `text`, in `lab`,
 /// with `extra` flags.
 fn example_file(lab: &Lab, name: &str, text: &str, extra: &[&str]) -> Output {
-    let file = lab.path().join(name);
-    std::fs::write(&file, text).unwrap();
-    Command::new(example())
-        .current_dir(lab.path())
-        .env("IOLAB_DATA_DIR", lab.data())
-        .args(TINY_RUN)
-        .arg(&file)
-        .arg("--out")
-        .arg(lab.results())
-        .args(extra)
-        .output()
-        .unwrap()
+    let file = write_file(lab, name, text);
+    let mut args = vec![file.as_str()];
+    args.extend_from_slice(extra);
+    example_run(lab, &args)
 }
 
 #[test]
@@ -257,20 +247,13 @@ fn a_user_knob_is_a_grid_axis_of_experiment_files() {
 fn a_user_knob_in_an_experiment_file_is_checked_by_its_description() {
     let lab = Lab::new();
     let grid = "[[grid]]\nworkload = [\"load-parse\"]\nvariant = [\"io\"]\n";
-    let refused = |name: &str, toml: &str, binary: Option<PathBuf>| {
-        let o = match binary {
-            Some(b) => {
-                let file = lab.path().join(name);
-                std::fs::write(&file, toml).unwrap();
-                Command::new(b)
-                    .args(TINY_RUN)
-                    .arg(&file)
-                    .arg("--out")
-                    .arg(lab.results())
-                    .output()
-                    .unwrap()
-            }
-            None => example_file(&lab, name, toml, &[]),
+    // Each file refused in one line naming it, by the example or (`plain`)
+    // by iolab itself.
+    let refused = |name: &str, toml: &str, plain: bool| {
+        let o = if plain {
+            lab.run(&[&write_file(&lab, name, toml)])
+        } else {
+            example_file(&lab, name, toml, &[])
         };
         assert_eq!(o.status.code(), Some(1), "{}", text(&o));
         let err = stderr(&o);
@@ -282,7 +265,7 @@ fn a_user_knob_in_an_experiment_file_is_checked_by_its_description() {
     let err = refused(
         "range.toml",
         &format!("{grid}read_size = [\"16KiB\", \"5000\"]\n"),
-        None,
+        false,
     );
     assert!(
         err.contains(
@@ -291,7 +274,7 @@ fn a_user_knob_in_an_experiment_file_is_checked_by_its_description() {
         "{err}"
     );
     // A value of the wrong type: what the knob's kind expects.
-    let err = refused("type.toml", &format!("{grid}read_size = [16384]\n"), None);
+    let err = refused("type.toml", &format!("{grid}read_size = [16384]\n"), false);
     assert!(
         err.contains("read_size = 16384: expected a size in quotes from 4KiB to 16MiB"),
         "{err}"
@@ -300,7 +283,7 @@ fn a_user_knob_in_an_experiment_file_is_checked_by_its_description() {
     let err = refused(
         "typo.toml",
         &format!("{grid}read_sise = [\"16KiB\"]\n"),
-        None,
+        false,
     );
     assert!(
         err.contains(
@@ -312,7 +295,7 @@ fn a_user_knob_in_an_experiment_file_is_checked_by_its_description() {
     let err = refused(
         "other.toml",
         "[[grid]]\nworkload = [\"read\"]\nread_size = [\"16KiB\"]\n",
-        None,
+        false,
     );
     assert!(
         err.contains("not a knob of read") && err.contains("read_size is a knob of load-parse"),
@@ -322,7 +305,7 @@ fn a_user_knob_in_an_experiment_file_is_checked_by_its_description() {
     let err = refused(
         "plain.toml",
         &format!("{grid}read_size = [\"16KiB\"]\n"),
-        Some(PathBuf::from(env!("CARGO_BIN_EXE_iolab"))),
+        true,
     );
     assert!(err.contains("unknown field `read_size`"), "{err}");
     assert!(!err.contains(", read_size"), "not allowed there: {err}");

@@ -364,19 +364,17 @@ impl Experiment {
         if !d.workloads.iter().any(|(w, _)| w.knob(key).is_some()) {
             let span = k.values.spans().first().cloned().unwrap_or(0..0);
             let value = self.source.text.get(span.clone()).unwrap_or("").trim();
-            let of = |ws: &mut dyn Iterator<Item = &'static WorkloadDesc>| {
-                ws.map(|w| w.name).collect::<Vec<_>>().join(", ")
+            let names = |ws: Vec<&'static WorkloadDesc>| {
+                ws.iter().map(|w| w.name).collect::<Vec<_>>().join(", ")
             };
-            let block = of(&mut d.workloads.iter().map(|(w, _)| *w));
-            let owners = of(&mut workload::descriptions()
-                .into_iter()
-                .filter(|w| w.knob(key).is_some()));
-            return Err(self.source.invalid(
-                &span,
-                Self::key(key),
-                value,
-                format!("not a knob of {block} (the workloads of this block); {key} is a knob of {owners}"),
-            ));
+            let block = names(d.workloads.iter().map(|(w, _)| *w).collect());
+            let mut owners = workload::descriptions();
+            owners.retain(|w| w.knob(key).is_some());
+            let allowed = format!(
+                "not a knob of {block} (the workloads of this block); {key} is a knob of {}",
+                names(owners)
+            );
+            return Err(self.source.invalid(&span, Self::key(key), value, allowed));
         }
         match &k.values {
             RawValues::Sizes(l) => self.sizes(l, key, d),
