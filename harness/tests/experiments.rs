@@ -52,10 +52,15 @@ fn unknown_key_names_line_column_and_allowed_keys() {
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let err = stderr(&o);
     assert!(
-        err.contains("bad.toml:11:1: unknown field `workerz`"),
-        "{err}"
+        err.contains(
+            "bad.toml:11:1: unknown field `workerz` in [[grid]] 1 (unnamed); allowed keys: "
+        ),
+        "names the block: {err}"
     );
-    assert!(err.contains("`workers`"), "lists the allowed keys: {err}");
+    assert!(
+        err.contains(" workers, ") && err.contains(" append_lines, "),
+        "lists the allowed keys, the workloads' knobs among them: {err}"
+    );
     assert_eq!(lab.run_count(), 0, "nothing ran");
 }
 

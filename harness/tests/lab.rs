@@ -157,22 +157,13 @@ fn the_io_variant_runs_on_the_seam_and_io_uring_refuses_blocking_calls_in_one_li
 #[test]
 fn an_experiment_file_names_the_user_workload_like_any_other() {
     let lab = Lab::new();
-    let file = lab.path().join("load-parse.toml");
-    std::fs::write(
-        &file,
+    let o = example_file(
+        &lab,
+        "load-parse.toml",
         "description = \"load-parse from a file\"\n[[grid]]\nworkload = [\"load-parse\"]\n\
          variant = [\"std\", \"io\"]\nstrategy = [\"processes\"]\nworkers = [2]\n",
-    )
-    .unwrap();
-    let o = Command::new(example())
-        .current_dir(lab.path())
-        .env("IOLAB_DATA_DIR", lab.data())
-        .args(TINY_RUN)
-        .arg(&file)
-        .arg("--out")
-        .arg(lab.results())
-        .output()
-        .unwrap();
+        &[],
+    );
     assert!(o.status.success(), "{}", text(&o));
     let run = lab.only_run();
     let mut variants: Vec<(&str, &str)> = run
@@ -192,6 +183,134 @@ fn an_experiment_file_names_the_user_workload_like_any_other() {
         ]
     );
     assert!(run.rows.iter().all(|r| r.verified), "every row verified");
+}
+
+/// Experiment file `name` holding `text`, in `lab`: its path.
+fn write_file(lab: &Lab, name: &str, text: &str) -> String {
+    let file = lab.path().join(name);
+    std::fs::write(&file, text).unwrap();
+    file.to_string_lossy().into_owned()
+}
+
+/// The example's `run` of experiment file `name` holding `text`, in `lab`,
+/// with `extra` flags.
+fn example_file(lab: &Lab, name: &str, text: &str, extra: &[&str]) -> Output {
+    let file = write_file(lab, name, text);
+    let mut args = vec![file.as_str()];
+    args.extend_from_slice(extra);
+    example_run(lab, &args)
+}
+
+#[test]
+fn a_user_knob_is_a_grid_axis_of_experiment_files() {
+    let lab = Lab::new();
+    let grid = "[[grid]]\nworkload = [\"load-parse\"]\nvariant = [\"io\"]\nbaseline = false\n";
+    let o = example_file(
+        &lab,
+        "sizes.toml",
+        &format!("{grid}read_size = [\"16KiB\", \"64KiB\"]\n"),
+        &["--reps", "1"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let run = lab.only_run();
+    let mut labels: Vec<&str> = run.rows.iter().map(|r| r.variant.as_str()).collect();
+    labels.sort_unstable();
+    assert_eq!(
+        labels,
+        ["io,read_size=16KiB", "io,read_size=64KiB"],
+        "one scenario per value, each run once with its value"
+    );
+    assert!(
+        run.rows.iter().all(|r| r.verified && r.tasks == 40),
+        "every row verified"
+    );
+
+    // A `[grid.scale.*]` table replaces the list at its scale.
+    let o = example_file(
+        &lab,
+        "scaled.toml",
+        &format!(
+            "{grid}read_size = [\"8KiB\"]\n[grid.scale.quick]\nread_size = [\"32KiB\", \"1MiB\"]\n"
+        ),
+        &["--scale", "quick", "--dry-run"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let plan = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        plan.contains("io,read_size=32KiB")
+            && plan.contains("io,read_size=1MiB")
+            && !plan.contains("read_size=8KiB"),
+        "{plan}"
+    );
+}
+
+#[test]
+fn a_user_knob_in_an_experiment_file_is_checked_by_its_description() {
+    let lab = Lab::new();
+    let grid = "[[grid]]\nworkload = [\"load-parse\"]\nvariant = [\"io\"]\n";
+    // Each file refused in one line naming it, by the example or (`plain`)
+    // by iolab itself.
+    let refused = |name: &str, toml: &str, plain: bool| {
+        let o = if plain {
+            lab.run(&[&write_file(&lab, name, toml)])
+        } else {
+            example_file(&lab, name, toml, &[])
+        };
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        assert!(err.contains(name), "names the file: {err}");
+        err
+    };
+    // A value its range refuses: the key, the value as written, the range.
+    let err = refused(
+        "range.toml",
+        &format!("{grid}read_size = [\"16KiB\", \"5000\"]\n"),
+        false,
+    );
+    assert!(
+        err.contains(
+            "range.toml:4:23: grid.read_size = \"5000\": allowed 4KiB to 16MiB, a multiple of 4096"
+        ),
+        "{err}"
+    );
+    // A value of the wrong type: what the knob's kind expects.
+    let err = refused("type.toml", &format!("{grid}read_size = [16384]\n"), false);
+    assert!(
+        err.contains("read_size = 16384: expected a size in quotes from 4KiB to 16MiB"),
+        "{err}"
+    );
+    // A misspelt key: the block and the allowed keys, the user's knob among them.
+    let err = refused(
+        "typo.toml",
+        &format!("{grid}read_sise = [\"16KiB\"]\n"),
+        false,
+    );
+    assert!(
+        err.contains(
+            "typo.toml:4:1: unknown field `read_sise` in [[grid]] 1 (unnamed); allowed keys: "
+        ) && err.contains(", read_size"),
+        "{err}"
+    );
+    // The user's knob for a block whose workloads do not have it.
+    let err = refused(
+        "other.toml",
+        "[[grid]]\nworkload = [\"read\"]\nread_size = [\"16KiB\"]\n",
+        false,
+    );
+    assert!(
+        err.contains("not a knob of read") && err.contains("read_size is a knob of load-parse"),
+        "{err}"
+    );
+    // Plain iolab registers no load-parse: the knob is an unknown key there.
+    let err = refused(
+        "plain.toml",
+        &format!("{grid}read_size = [\"16KiB\"]\n"),
+        true,
+    );
+    assert!(err.contains("unknown field `read_size`"), "{err}");
+    assert!(!err.contains(", read_size"), "not allowed there: {err}");
+    assert_eq!(lab.run_count(), 0, "nothing was created");
 }
 
 #[test]

@@ -7,9 +7,12 @@
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
-use super::file::{ExperimentError, List, RawGrid};
+use toml::Spanned;
+
+use super::file::{ExperimentError, RawGrid};
 use super::grid::{Env, Expansion, Experiment, Skipped};
 use super::keys;
+use super::knob_lists::{RawKnob, RawValues};
 use super::limit::{self, TooManyScenarios};
 use super::{parse_size, Scenario};
 use crate::describe::WorkloadDesc;
@@ -171,7 +174,8 @@ impl Experiment {
         format!("grid.{key}")
     }
 
-    /// A number element, checked against every description of its knob.
+    /// A number element (`shown` as written: a count, or a size's text),
+    /// checked against every description of its knob.
     fn number(
         &self,
         key: &'static str,
@@ -180,10 +184,9 @@ impl Experiment {
         span: Range<usize>,
         d: &Dims,
     ) -> Result<Given, ExperimentError> {
-        let display = if shown == n.to_string() {
-            shown.clone()
-        } else {
-            format!("{shown:?}")
+        let display = match self.source.text.get(span.clone()) {
+            Some(text) if text.starts_with('"') => format!("{shown:?}"),
+            Some(_) | None => shown.clone(),
         };
         for knob in descs_of(key, d) {
             knob.check(n).map_err(|e: KnobError| {
@@ -199,9 +202,11 @@ impl Experiment {
         })
     }
 
-    fn texts(l: &Option<List<String>>, key: &'static str) -> Vec<Given> {
-        l.iter()
-            .flatten()
+    fn texts<'a>(
+        l: impl IntoIterator<Item = &'a Spanned<String>>,
+        key: &'static str,
+    ) -> Vec<Given> {
+        l.into_iter()
             .map(|s| Given {
                 key,
                 value: KnobValue::Text(s.get_ref().clone()),
@@ -212,9 +217,9 @@ impl Experiment {
     }
 
     /// Names of a choice knob, each checked against its descriptions.
-    fn choices(
+    fn choices<'a>(
         &self,
-        l: &Option<List<String>>,
+        l: impl IntoIterator<Item = &'a Spanned<String>>,
         key: &'static str,
         d: &Dims,
     ) -> Result<Vec<Given>, ExperimentError> {
@@ -234,29 +239,27 @@ impl Experiment {
         Ok(given)
     }
 
-    fn counts(
+    fn counts<'a, T: Copy + Into<u64> + 'a>(
         &self,
-        l: &Option<List<u32>>,
+        l: impl IntoIterator<Item = &'a Spanned<T>>,
         key: &'static str,
         d: &Dims,
     ) -> Result<Vec<Given>, ExperimentError> {
-        l.iter()
-            .flatten()
+        l.into_iter()
             .map(|s| {
-                let n = *s.get_ref();
-                self.number(key, u64::from(n), n.to_string(), s.span(), d)
+                let n: u64 = (*s.get_ref()).into();
+                self.number(key, n, n.to_string(), s.span(), d)
             })
             .collect()
     }
 
-    fn sizes(
+    fn sizes<'a>(
         &self,
-        l: &Option<List<String>>,
+        l: impl IntoIterator<Item = &'a Spanned<String>>,
         key: &'static str,
         d: &Dims,
     ) -> Result<Vec<Given>, ExperimentError> {
-        l.iter()
-            .flatten()
+        l.into_iter()
             .map(|s| {
                 let text = s.get_ref();
                 let bytes = parse_size(text).map_err(|e| {
@@ -283,20 +286,12 @@ impl Experiment {
             ("tokio_threads", b.tokio_threads.as_ref().map(Vec::len)),
             ("command", b.command.as_ref().map(Vec::len)),
             ("cache", b.cache.as_ref().map(Vec::len)),
-            ("chunk", b.chunk.as_ref().map(Vec::len)),
-            ("buffer", b.buffer.as_ref().map(Vec::len)),
-            ("durability", b.durability.as_ref().map(Vec::len)),
-            ("append_lines", b.append_lines.as_ref().map(Vec::len)),
-            ("segments", b.segments.as_ref().map(Vec::len)),
-            ("reads", b.reads.as_ref().map(Vec::len)),
-            ("block", b.block.as_ref().map(Vec::len)),
-            ("pattern", b.pattern.as_ref().map(Vec::len)),
-            ("files_per_task", b.files_per_task.as_ref().map(Vec::len)),
             ("kill_at", b.kill_at.as_ref().map(Vec::len)),
             ("first_files", b.first_files.as_ref().map(Vec::len)),
             ("scales", b.scales.as_ref().map(Vec::len)),
         ];
-        match lens.iter().find(|(_, n)| *n == Some(0)) {
+        let knobs = b.knobs.iter().map(|k| (k.knob.key, Some(k.values.len())));
+        match lens.into_iter().chain(knobs).find(|(_, n)| *n == Some(0)) {
             Some((key, _)) => Err(ExperimentError::Nothing(format!(
                 "{}: grid block {} ({}): `{key} = []` gives no scenarios; leave the key out to take its default",
                 self.source.file,
@@ -327,7 +322,7 @@ impl Experiment {
             })?;
             d.workloads.push((desc, n.span()));
         }
-        let variants = Self::texts(&b.variant, "variant");
+        let variants = Self::texts(b.variant.iter().flatten(), "variant");
         for v in &variants {
             let known = d
                 .workloads
@@ -354,21 +349,48 @@ impl Experiment {
             }
         }
         d.variants = variants;
-        // The grid keys of workload knobs (the file's shape names them; the
-        // ranges are the descriptions').
-        let knobs = vec![
-            self.sizes(&b.chunk, "chunk", d)?,
-            self.sizes(&b.buffer, "buffer", d)?,
-            self.choices(&b.durability, "durability", d)?,
-            self.counts(&b.append_lines, "append_lines", d)?,
-            self.counts(&b.segments, "segments", d)?,
-            self.counts(&b.reads, "reads", d)?,
-            self.counts(&b.files_per_task, "files_per_task", d)?,
-            self.sizes(&b.block, "block", d)?,
-            Self::texts(&b.pattern, "pattern"),
-        ];
-        d.workload_knobs = knobs;
+        d.workload_knobs = b
+            .knobs
+            .iter()
+            .map(|k| self.knob_list(k, d))
+            .collect::<Result<_, _>>()?;
         Ok(())
+    }
+
+    /// One workload knob's list, each value checked against the knob's
+    /// descriptions; refused when no workload of the block has the knob.
+    fn knob_list(&self, k: &RawKnob, d: &Dims) -> Result<Vec<Given>, ExperimentError> {
+        let key = k.knob.key;
+        if !d.workloads.iter().any(|(w, _)| w.knob(key).is_some()) {
+            let span = k.values.spans().first().cloned().unwrap_or(0..0);
+            let value = self.source.text.get(span.clone()).unwrap_or("").trim();
+            let names = |ws: Vec<&'static WorkloadDesc>| {
+                ws.iter().map(|w| w.name).collect::<Vec<_>>().join(", ")
+            };
+            let block = names(d.workloads.iter().map(|(w, _)| *w).collect());
+            let mut owners = workload::descriptions();
+            owners.retain(|w| w.knob(key).is_some());
+            let allowed = format!(
+                "not a knob of {block} (the workloads of this block); {key} is a knob of {}",
+                names(owners)
+            );
+            return Err(self.source.invalid(&span, Self::key(key), value, allowed));
+        }
+        match &k.values {
+            RawValues::Sizes(l) => self.sizes(l, key, d),
+            RawValues::Counts(l) => self.counts(l, key, d),
+            RawValues::Choices(l) => self.choices(l, key, d),
+            RawValues::Texts(l) => Ok(Self::texts(l, key)),
+            RawValues::Switches(l) => Ok(l
+                .iter()
+                .map(|s| Given {
+                    key,
+                    value: KnobValue::Switch(*s.get_ref()),
+                    shown: s.get_ref().to_string(),
+                    span: s.span(),
+                })
+                .collect()),
+        }
     }
 }
 
@@ -395,12 +417,12 @@ impl Experiment {
             }
             d.strategies.push((kind, n.span()));
         }
-        d.workers = self.counts(&b.workers, "workers", d)?;
+        d.workers = self.counts(b.workers.iter().flatten(), "workers", d)?;
         let knobs = vec![
-            self.counts(&b.threads, "threads", d)?,
-            self.counts(&b.batch, "batch", d)?,
-            self.counts(&b.tokio_threads, "tokio_threads", d)?,
-            Self::texts(&b.command, "command"),
+            self.counts(b.threads.iter().flatten(), "threads", d)?,
+            self.counts(b.batch.iter().flatten(), "batch", d)?,
+            self.counts(b.tokio_threads.iter().flatten(), "tokio_threads", d)?,
+            Self::texts(b.command.iter().flatten(), "command"),
         ];
         d.strategy_knobs = knobs;
         d.caches = match &b.cache {

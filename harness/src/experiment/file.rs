@@ -3,7 +3,8 @@
 //! file, line, column, key, value and what is allowed.
 //!
 //! Owns: parsing and the shape of the file (`deny_unknown_fields`
-//! everywhere). Does not own: what the values mean — [`super::grid`] resolves
+//! everywhere; a `[[grid]]` block's workload knobs are the registered
+//! workloads' own, taken out by `knob_lists`). Does not own: what the values mean — [`super::grid`] resolves
 //! scales and expands grids; the format is documented in
 //! `experiments/README.md`.
 
@@ -11,9 +12,11 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use toml::de::DeTable;
 use toml::Spanned;
 
 use super::keys;
+use super::knob_lists::{self, KeyError, RawKnob};
 use crate::corpus::Scale;
 use crate::measure::cache::CacheState;
 
@@ -253,35 +256,67 @@ impl Source {
         }
     }
 
-    /// Parse the text as an experiment file.
+    /// Parse the text as an experiment file: the workload knobs' lists
+    /// taken out of each `[[grid]]` block by their descriptions
+    /// ([`knob_lists`]), the rest read by serde.
     ///
     /// # Errors
-    /// [`ExperimentError::Syntax`] with the parser's line, column and message.
+    /// [`ExperimentError::Syntax`] with the parser's line, column and
+    /// message (an unknown key names its block and the allowed keys), or
+    /// [`ExperimentError::Invalid`] for a value of the wrong type.
     pub fn parse(&self) -> Result<RawExperiment, ExperimentError> {
-        toml::from_str(&self.text).map_err(|e| {
-            let at = e.span().map_or(0, |s| s.start);
-            let message = e.message().trim();
-            if message.starts_with("invalid type") || message.starts_with("invalid value") {
-                if let Some(found) = self.value_at(at) {
-                    let value = self
-                        .text
-                        .get(found.span.clone())
-                        .unwrap_or("")
-                        .trim()
-                        .to_string();
-                    let leaf = found.path.last().map_or("", String::as_str);
-                    let allowed = format!("expected {}", keys::expected(leaf, found.element));
-                    return self.invalid(&(at..at), found.key(), value, allowed);
+        let mut doc = DeTable::parse(&self.text).map_err(|e| self.toml_error(&e))?;
+        let own = knob_lists::fields_of::<RawGrid>();
+        let knobs = knob_lists::take(doc.get_mut(), own).map_err(|e| match e {
+            KeyError::Unknown { at, message } => self.syntax(at, message),
+            KeyError::Value(e) => self.toml_error(&e),
+        })?;
+        let mut raw = RawExperiment::deserialize(toml::de::Deserializer::from(doc))
+            .map_err(|e| self.toml_error(&e))?;
+        for (block, taken) in raw.grid.iter_mut().zip(knobs) {
+            block.knobs = taken.knobs;
+            let scales = block.scale.as_mut().map(|s| s.get_mut());
+            if let Some(scales) = scales {
+                for (scale, knobs) in taken.scales {
+                    if let Some(table) = scales.get_mut(scale) {
+                        table.knobs = knobs;
+                    }
                 }
             }
-            let p = self.place(at);
-            ExperimentError::Syntax {
-                file: p.file,
-                line: p.line,
-                column: p.column,
-                message: message.to_string(),
+        }
+        Ok(raw)
+    }
+
+    /// A parser's error: a value of the wrong type names its key, the value
+    /// and what the key expects; anything else is a syntax error at its place.
+    fn toml_error(&self, e: &toml::de::Error) -> ExperimentError {
+        let at = e.span().map_or(0, |s| s.start);
+        let message = e.message().trim();
+        if message.starts_with("invalid type") || message.starts_with("invalid value") {
+            if let Some(found) = self.value_at(at) {
+                let value = self
+                    .text
+                    .get(found.span.clone())
+                    .unwrap_or("")
+                    .trim()
+                    .to_string();
+                let leaf = found.path.last().map_or("", String::as_str);
+                let allowed = format!("expected {}", keys::expected(leaf, found.element));
+                return self.invalid(&(at..at), found.key(), value, allowed);
             }
-        })
+        }
+        self.syntax(at, message.to_string())
+    }
+
+    /// An [`ExperimentError::Syntax`] at byte `at`.
+    fn syntax(&self, at: usize, message: String) -> ExperimentError {
+        let p = self.place(at);
+        ExperimentError::Syntax {
+            file: p.file,
+            line: p.line,
+            column: p.column,
+            message,
+        }
     }
 
     /// The scalar value that starts at byte `at`, with its key path, found by
@@ -492,11 +527,21 @@ impl<T> Scales<T> {
             Scale::Seed => self.seed.as_ref(),
         }
     }
+
+    /// The table of `scale`, if any, to change.
+    fn get_mut(&mut self, scale: Scale) -> Option<&mut T> {
+        match scale {
+            Scale::Quick => self.quick.as_mut(),
+            Scale::Default => self.default.as_mut(),
+            Scale::Seed => self.seed.as_mut(),
+        }
+    }
 }
 
 /// `[[grid]]`: lists whose product is the block's scenarios. Every knob is a
 /// list; a key left out takes its default. `[grid.scale.<name>]` replaces
-/// keys of this block at one scale.
+/// keys of this block at one scale. Besides these fields, a block holds the
+/// lists of the registered workloads' knobs ([`RawGrid::knobs`]).
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawGrid {
@@ -524,25 +569,6 @@ pub struct RawGrid {
     pub command: Option<List<String>>,
     /// Cache states. Default: `["warm"]`.
     pub cache: Option<List<CacheState>>,
-    /// Chunk sizes (write chunked, copy loop, scan read/direct).
-    pub chunk: Option<List<String>>,
-    /// Buffer sizes (read buffered, stream, append unlocked-buffered).
-    pub buffer: Option<List<String>>,
-    /// What must be on disk when the timed region closes (write, copy,
-    /// atomic-save): `none`, `end-sync`, `each`. Default: `["none"]`.
-    pub durability: Option<List<String>>,
-    /// Appended lines (append). Default: `[10000]`.
-    pub append_lines: Option<List<u32>>,
-    /// Segments of the large file (stream, scan). Default: `[16]`.
-    pub segments: Option<List<u32>>,
-    /// Random reads per repetition (random). Default: `[10000]`.
-    pub reads: Option<List<u32>>,
-    /// Bytes per random read (random). Default: `["4KiB"]`.
-    pub block: Option<List<String>>,
-    /// Streamed pattern (stream). Default: `["777"]`.
-    pub pattern: Option<List<String>>,
-    /// Files each task works on (metadata). Default: `[4]`.
-    pub files_per_task: Option<List<u32>>,
     /// Kill the worker processes at this percentage of tasks (atomic-save
     /// with processes or nested); 0 runs to the end. Default: `[0]`.
     pub kill_at: Option<List<u32>>,
@@ -551,6 +577,11 @@ pub struct RawGrid {
     pub first_files: Option<List<u32>>,
     /// Per-scale replacements of this block's keys.
     pub scale: Option<Spanned<Box<Scales<RawGrid>>>>,
+    /// The lists of workload knobs (`chunk`, `append_lines`, a user
+    /// workload's own), each key a registered workload's knob: taken out of
+    /// the document before serde reads the rest ([`knob_lists`]).
+    #[serde(skip)]
+    pub knobs: Vec<RawKnob>,
 }
 
 #[cfg(test)]

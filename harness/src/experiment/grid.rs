@@ -280,18 +280,13 @@ fn overlay(mut base: RawGrid, o: &RawGrid) -> RawGrid {
         tokio_threads,
         command,
         cache,
-        chunk,
-        buffer,
-        durability,
-        append_lines,
-        segments,
-        reads,
-        block,
-        pattern,
-        files_per_task,
         kill_at,
         first_files
     );
+    for k in &o.knobs {
+        base.knobs.retain(|b| b.knob.key != k.knob.key);
+        base.knobs.push(k.clone());
+    }
     base
 }
 

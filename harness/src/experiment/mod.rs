@@ -7,6 +7,8 @@
 //!   registries ([`crate::workload::build`], [`crate::strategy::build`]),
 //!   shared with the command line;
 //! - `file`: the TOML format as written, with positions, and its errors;
+//! - `knob_lists`: a `[[grid]]` block's workload knob keys, derived from the
+//!   registered workloads' descriptions (a user's binary's own included);
 //! - `grid`, `expand`: one file at one scale, its grid expanded, meaningless
 //!   combinations skipped with a note;
 //! - `set`: several files merged into one [`Plan`];
@@ -17,6 +19,7 @@ mod expand;
 mod file;
 mod grid;
 mod keys;
+mod knob_lists;
 pub mod layout;
 pub mod limit;
 mod order;
