@@ -242,6 +242,17 @@ fn a_user_knob_is_a_grid_axis_of_experiment_files() {
             && !plan.contains("read_size=8KiB"),
         "{plan}"
     );
+
+    // The knob's flag beside a file would be ignored: refused, as iolab's
+    // own grid flags are.
+    let o = example_file(&lab, "flag.toml", grid, &["--read-size", "8KiB"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("cannot be used with") && err.contains("--read-size"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]

@@ -160,7 +160,7 @@ fn with_knobs(
         let arg = Arg::new(knob.key)
             .long(flag)
             .help(super::help::knob(knob.key, "Knob"))
-            .conflicts_with("resume");
+            .conflicts_with_all(["resume", "experiments"]);
         run = run.arg(match knob.kind {
             KnobKind::Switch => arg.action(ArgAction::SetTrue),
             KnobKind::Size { .. }
