@@ -129,6 +129,10 @@ pub struct StrategyDesc {
     pub knobs: &'static [KnobDesc],
     /// Capabilities it lacks, each with the reason shown to the user.
     pub lacks: &'static [(Capability, &'static str)],
+    /// Its colour (red, green, blue) in every chart and table of every
+    /// report, so one strategy looks the same everywhere (the registered
+    /// strategies use Okabe & Ito's colour-blind-safe palette).
+    pub colour: (u8, u8, u8),
 }
 
 impl WorkloadDesc {
@@ -452,6 +456,7 @@ mod tests {
         summary: "",
         knobs: &[],
         lacks: &[(Capability::Mmap, "page faults are not operations")],
+        colour: (0, 0, 0),
     };
 
     #[test]

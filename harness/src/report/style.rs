@@ -69,19 +69,11 @@ pub const SERIES_COLOURS: [RGBColor; 9] = [
     RGBColor(150, 150, 150),
 ];
 
-/// The fixed colour of `strategy` (Okabe & Ito's colour-blind-safe
-/// palette): the same strategy has the same colour in every chart of every
-/// report.
+/// The fixed colour of `strategy`, from its description: the same
+/// strategy has the same colour in every chart of every report.
 pub fn strategy_colour(strategy: StrategyKind) -> RGBColor {
-    match strategy {
-        StrategyKind::Sequential => RGBColor(110, 110, 110),
-        StrategyKind::Threads => RGBColor(0, 114, 178),
-        StrategyKind::Processes => RGBColor(230, 159, 0),
-        StrategyKind::Nested => RGBColor(0, 158, 115),
-        StrategyKind::Tokio => RGBColor(204, 121, 167),
-        StrategyKind::IoUring => RGBColor(213, 94, 0),
-        StrategyKind::Command => RGBColor(86, 180, 233),
-    }
+    let (r, g, b) = strategy.desc().colour;
+    RGBColor(r, g, b)
 }
 
 /// Methods of workloads drawn as series (scan, stream, random), in the

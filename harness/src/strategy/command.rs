@@ -84,6 +84,7 @@ impl StrategyBuild for CommandBuild {
                 "the external command decides how it reads",
             ),
         ],
+        colour: (86, 180, 233),
     };
 
     fn build(workers: u32, knobs: &KnobValues) -> Result<Strategy, KnobError> {

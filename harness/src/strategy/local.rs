@@ -31,6 +31,7 @@ impl StrategyBuild for SequentialBuild {
         summary: "one task after another on the calling thread (ignores the worker count)",
         knobs: &[],
         lacks: &[],
+        colour: (110, 110, 110),
     };
 
     fn build(_workers: u32, _knobs: &KnobValues) -> Result<Strategy, KnobError> {
@@ -48,6 +49,7 @@ impl StrategyBuild for ThreadsBuild {
         summary: "a pool of `workers` OS threads taking tasks from a shared counter",
         knobs: &[],
         lacks: &[],
+        colour: (0, 114, 178),
     };
 
     fn build(workers: u32, _knobs: &KnobValues) -> Result<Strategy, KnobError> {
@@ -76,6 +78,7 @@ impl StrategyBuild for TokioBuild {
             (Capability::Mmap, NO_MMAP),
             (Capability::Flock, NO_FLOCK),
         ],
+        colour: (204, 121, 167),
     };
 
     fn build(workers: u32, knobs: &KnobValues) -> Result<Strategy, KnobError> {
@@ -111,6 +114,7 @@ impl StrategyBuild for IoUringBuild {
                 "the ring has no copy_file_range operation; use copy variant loop",
             ),
         ],
+        colour: (213, 94, 0),
     };
 
     fn build(workers: u32, _knobs: &KnobValues) -> Result<Strategy, KnobError> {

@@ -113,6 +113,7 @@ impl StrategyBuild for ProcessesBuild {
             variants: &[],
         }],
         lacks: &[],
+        colour: (230, 159, 0),
     };
 
     fn build(workers: u32, knobs: &KnobValues) -> Result<Strategy, KnobError> {
@@ -149,6 +150,7 @@ impl StrategyBuild for NestedBuild {
         summary: "`workers` worker processes, each running `threads` threads",
         knobs: &[THREADS, NESTED_BATCH],
         lacks: &[],
+        colour: (0, 158, 115),
     };
 
     fn build(workers: u32, knobs: &KnobValues) -> Result<Strategy, KnobError> {
