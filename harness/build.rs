@@ -19,12 +19,12 @@ fn main() {
     // Rebuild when HEAD moves. In a linked worktree `.git` is a file and
     // HEAD lives in the worktree's own git folder, the refs in the common
     // one; a watched path that does not exist would rebuild every time.
-    let dirs = [
+    let watched = [
         git(&["rev-parse", "--absolute-git-dir"]).map(|d| PathBuf::from(d).join("HEAD")),
         git(&["rev-parse", "--path-format=absolute", "--git-common-dir"])
             .map(|d| PathBuf::from(d).join("refs")),
     ];
-    for path in dirs.into_iter().flatten().filter(|p| p.exists()) {
+    for path in watched.into_iter().flatten().filter(|p| p.exists()) {
         println!("cargo:rerun-if-changed={}", path.display());
     }
     if commit == "unknown" {

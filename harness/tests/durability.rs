@@ -236,12 +236,7 @@ fn every_scratch_policy_runs_and_leaves_nothing_behind() {
         "{:?}",
         scratch_left(&lab.data())
     );
-    assert!(mounts_under(None, lab.path()).is_empty());
-    assert!(
-        loops_left(lab.path()).is_empty(),
-        "{:?}",
-        loops_under(lab.path())
-    );
+    assert_no_mount_or_loop(&lab);
 }
 
 /// Start a fresh-fs write run of many repetitions and wait until its image
@@ -293,6 +288,21 @@ fn loops_left(dir: &Path) -> Vec<String> {
     loops_under(dir)
 }
 
+/// Neither a mount under `lab` visible to this test nor a loop device
+/// backed by an image under it (waiting up to 10 s for the kernel).
+fn assert_no_mount_or_loop(lab: &Lab) {
+    assert!(
+        mounts_under(None, lab.path()).is_empty(),
+        "{:?}",
+        mounts_under(None, lab.path())
+    );
+    assert!(
+        loops_left(lab.path()).is_empty(),
+        "{:?}",
+        loops_under(lab.path())
+    );
+}
+
 /// SIGINT (once: finish the repetition; twice: stop now) while a
 /// fresh-fs image is mounted: the run ends with 130, and neither the
 /// mount, its loop device, nor the scratch folder is left.
@@ -315,16 +325,7 @@ fn a_loop_mount_is_gone_after_ctrl_c() {
         }
         let out = child.wait_with_output().unwrap();
         assert_eq!(out.status.code(), Some(130), "{}", text(&out));
-        assert!(
-            mounts_under(None, lab.path()).is_empty(),
-            "{:?}",
-            mounts_under(None, lab.path())
-        );
-        assert!(
-            loops_left(lab.path()).is_empty(),
-            "{:?}",
-            loops_under(lab.path())
-        );
+        assert_no_mount_or_loop(&lab);
         assert!(
             scratch_left(&lab.data()).is_empty(),
             "{:?}",
@@ -346,12 +347,7 @@ fn a_loop_mount_is_gone_after_sigkill() {
     let (mut child, pid) = mounted_run(&lab);
     kill_process(pid, Signal::KILL).unwrap();
     child.wait().unwrap();
-    assert!(mounts_under(None, lab.path()).is_empty());
-    assert!(
-        loops_left(lab.path()).is_empty(),
-        "{:?}",
-        loops_under(lab.path())
-    );
+    assert_no_mount_or_loop(&lab);
     assert_eq!(
         scratch_left(&lab.data()).len(),
         1,
