@@ -2,17 +2,19 @@
 //! through the library API the binary uses (`strategy::execute`, with its
 //! verification), against a bare `pread` loop (std `FileExt::read_at` into
 //! one reused buffer) over the same seeded offsets of the same warm 64 MiB
-//! file. Target: iolab within 10 % of the bare loop.
+//! file. Target: iolab within 10 % of the bare loop when both do the same
+//! work: `evidence = "ends"` (the bytes untouched, as the bare loop leaves
+//! them) against the bare loop, and `evidence = "fold"` (every byte folded)
+//! against the bare loop plus the same fold.
 //!
 //! - Without arguments: criterion's `random_pread_4KiB_warm` group, one
 //!   sample = one timed region of `iters` reads on each side.
 //! - `interleaved` (a filter no criterion benchmark matches, so only this
-//!   runs): rounds of one iolab region and one bare loop of the same reads,
-//!   which goes first alternating, so a neighbour's load falls on both sides
-//!   alike; each round's ratio, then the median ratio over the rounds, wall
-//!   and CPU, with the load average before and after. A third side, the
-//!   bare loop plus the word fold of each block (the workload's evidence),
-//!   splits the gap into evidence and dispatch.
+//!   runs): rounds of the four sides (iolab with each evidence, the bare
+//!   loop without and with the fold), whose order reverses every round, so
+//!   a neighbour's load falls on all alike; each round's ratios, then the
+//!   median ratio over the rounds, wall and CPU, with the load average
+//!   before and after.
 //!
 //! Run: `cargo bench -p iolab --bench random_pread -- interleaved`, or
 //! `cargo bench -p iolab --bench random_pread -- --quick`.
@@ -27,7 +29,7 @@ use common::{load_average, median, region, usage};
 use criterion::Criterion;
 use iolab::corpus::Corpus;
 use iolab::strategy::Strategy;
-use iolab::workload::{random_offset, RandomSpec, TaskContext, Workload};
+use iolab::workload::{random_offset, RandomEvidence, RandomSpec, TaskContext, Workload};
 
 /// Reads per interleaved region.
 const ROUND_READS: u32 = 20_000;
@@ -66,11 +68,12 @@ fn bench_criterion(c: &mut Criterion, corpus: &Corpus, ctx: &TaskContext) {
     let mut group = c.benchmark_group("random_pread_4KiB_warm");
     group.sampling_mode(criterion::SamplingMode::Linear);
     let spec = RandomSpec::default();
-    group.bench_function("iolab_sequential", |b| {
+    group.bench_function("iolab_sequential_ends", |b| {
         b.iter_custom(|iters| {
             let reads = u32::try_from(iters).unwrap_or(u32::MAX);
             let random = Workload::Random(RandomSpec {
                 reads,
+                evidence: RandomEvidence::Ends,
                 ..spec.clone()
             });
             region(&Strategy::Sequential, &random, ctx, corpus)
@@ -87,16 +90,28 @@ fn bench_criterion(c: &mut Criterion, corpus: &Corpus, ctx: &TaskContext) {
 /// Per-read nanoseconds (wall, CPU) of one side of a round.
 type Side = (f64, f64);
 
-/// One round: iolab, the bare loop and the bare loop with the fold, iolab
-/// first in even rounds and last in odd ones.
-fn round(index: usize, corpus: &Corpus, ctx: &TaskContext) -> [Side; 3] {
+/// The sides of a round, in the order [`round`] returns them.
+const SIDES: [&str; 4] = [
+    "iolab random, evidence=ends",
+    "bare pread loop",
+    "iolab random, evidence=fold",
+    "bare loop + word fold",
+];
+
+/// One round: iolab with each evidence and the bare loop without and with
+/// the fold, in the order of [`SIDES`] in even rounds and reversed in odd
+/// ones (each iolab side next to its bare counterpart).
+fn round(index: usize, corpus: &Corpus, ctx: &TaskContext) -> [Side; 4] {
     let spec = RandomSpec {
         reads: ROUND_READS,
         ..RandomSpec::default()
     };
-    let random = Workload::Random(spec.clone());
     let n = f64::from(ROUND_READS);
-    let iolab = || {
+    let iolab = |evidence| {
+        let random = Workload::Random(RandomSpec {
+            evidence,
+            ..spec.clone()
+        });
         let u = usage(&Strategy::Sequential, &random, ctx, corpus);
         (
             u.wall.as_nanos() as f64 / n,
@@ -107,51 +122,50 @@ fn round(index: usize, corpus: &Corpus, ctx: &TaskContext) -> [Side; 3] {
         let (wall, cpu) = bare_loop(&spec, ctx, ROUND_READS, fold);
         (wall.as_nanos() as f64 / n, cpu / n)
     };
-    if index.is_multiple_of(2) {
-        let a = iolab();
-        let b = bare(false);
-        [a, b, bare(true)]
-    } else {
-        let f = bare(true);
-        let b = bare(false);
-        [iolab(), b, f]
+    let mut sides: [&dyn Fn() -> Side; 4] = [
+        &|| iolab(RandomEvidence::Ends),
+        &|| bare(false),
+        &|| iolab(RandomEvidence::Fold),
+        &|| bare(true),
+    ];
+    if index % 2 == 1 {
+        sides.reverse();
     }
+    let mut out = sides.map(|side| side());
+    if index % 2 == 1 {
+        out.reverse();
+    }
+    out
 }
 
 /// The interleaved comparison, printed as medians and ratios.
 fn interleaved(corpus: &Corpus, ctx: &TaskContext) {
     println!("load average before: {}", load_average());
-    let rounds: Vec<[Side; 3]> = (0..ROUNDS).map(|i| round(i, corpus, ctx)).collect();
-    let column = |f: &dyn Fn(&[Side; 3]) -> f64| median(rounds.iter().map(f).collect());
-    let ratios: Vec<f64> = rounds.iter().map(|r| r[0].0 / r[1].0).collect();
-    let (lo, hi) = ratios
-        .iter()
-        .fold((f64::MAX, f64::MIN), |(lo, hi), &r| (lo.min(r), hi.max(r)));
+    let rounds: Vec<[Side; 4]> = (0..ROUNDS).map(|i| round(i, corpus, ctx)).collect();
+    let column = |f: &dyn Fn(&[Side; 4]) -> f64| median(rounds.iter().map(f).collect());
     println!(
         "warm 4 KiB random pread, {ROUND_READS} reads per region, {ROUNDS} interleaved rounds (medians):"
     );
-    println!(
-        "  iolab random/sequential: {:.0} ns wall, {:.0} ns CPU per read",
-        column(&|r| r[0].0),
-        column(&|r| r[0].1)
-    );
-    println!(
-        "  bare pread loop:         {:.0} ns wall, {:.0} ns CPU per read",
-        column(&|r| r[1].0),
-        column(&|r| r[1].1)
-    );
-    println!(
-        "  bare loop + word fold:   {:.0} ns wall, {:.0} ns CPU per read",
-        column(&|r| r[2].0),
-        column(&|r| r[2].1)
-    );
-    println!(
-        "  iolab / bare: {:.3} wall (rounds {lo:.3} … {hi:.3}), {:.3} CPU; iolab / (bare + fold): {:.3} wall, {:.3} CPU",
-        median(ratios.clone()),
-        column(&|r| r[0].1 / r[1].1),
-        column(&|r| r[0].0 / r[2].0),
-        column(&|r| r[0].1 / r[2].1)
-    );
+    for (i, name) in SIDES.iter().enumerate() {
+        println!(
+            "  {name:<28} {:>5.0} ns wall, {:>5.0} ns CPU per read",
+            column(&|r| r[i].0),
+            column(&|r| r[i].1)
+        );
+    }
+    for (a, b) in [(0, 1), (2, 3), (2, 1)] {
+        let ratios: Vec<f64> = rounds.iter().map(|r| r[a].0 / r[b].0).collect();
+        let (lo, hi) = ratios
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(lo, hi), &r| (lo.min(r), hi.max(r)));
+        println!(
+            "  {} / {}: {:.3} wall (rounds {lo:.3} … {hi:.3}), {:.3} CPU",
+            SIDES[a],
+            SIDES[b],
+            median(ratios.clone()),
+            column(&|r| r[a].1 / r[b].1)
+        );
+    }
     println!("load average after: {}", load_average());
 }
 

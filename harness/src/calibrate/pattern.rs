@@ -5,7 +5,7 @@
 //! either tool (`session`).
 
 use crate::corpus::Corpus;
-use crate::workload::{RandomMethod, ReadMethod, ScanMethod, Workload};
+use crate::workload::{RandomEvidence, RandomMethod, ReadMethod, ScanMethod, Workload};
 use crate::workload::{RandomSpec, ReadSpec, ScanSpec, WriteSpec};
 
 /// Bytes per read of the large-file sequential read, in both tools.
@@ -62,6 +62,8 @@ impl Pattern {
                 reads: READS,
                 block: BLOCK,
                 seed,
+                // The bytes untouched, as fio leaves them: the same work.
+                evidence: RandomEvidence::Ends,
             }),
             Pattern::ManyFiles => Workload::Read(ReadSpec {
                 method: ReadMethod::Discard,

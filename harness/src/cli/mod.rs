@@ -243,6 +243,9 @@ pub struct RunArgs {
     /// Bytes per random read.
     #[arg(long, help = help::knob("block", "Block size"))]
     pub block: Option<String>,
+    /// What each random read keeps to be verified: fold or ends.
+    #[arg(long, help = help::knob("evidence", "Evidence kept per read"))]
+    pub evidence: Option<String>,
     /// Pattern a streamed line must contain.
     #[arg(long, help = help::knob("pattern", "Pattern"))]
     pub pattern: Option<String>,
@@ -306,7 +309,7 @@ const SHARED_PLAN_FLAGS: [&str; 14] = [
 /// Flags of `run` that make the grid, refused beside experiment files
 /// (which declare their own grids); the corpus and measurement flags
 /// override the files instead.
-const GRID_FLAGS: [&str; 23] = [
+const GRID_FLAGS: [&str; 24] = [
     "workload",
     "variant",
     "strategy",
@@ -323,6 +326,7 @@ const GRID_FLAGS: [&str; 23] = [
     "segments",
     "reads",
     "block",
+    "evidence",
     "pattern",
     "files_per_task",
     "first_files",

@@ -482,6 +482,12 @@ fn workload_knobs(args: &RunArgs) -> Result<KnobValues, ConfigError> {
         let n = parse_size(t).map_err(|e| invalid("--block", t, e.to_string()))?;
         knobs.set("block", checked("block", n)?);
     }
+    if let Some(name) = &args.evidence {
+        for knob in descs_of("evidence") {
+            knob.check_choice(name)?;
+        }
+        knobs.set("evidence", KnobValue::Text(name.clone()));
+    }
     if let Some(p) = &args.pattern {
         knobs.set("pattern", KnobValue::Text(p.clone()));
     }

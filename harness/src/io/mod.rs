@@ -208,13 +208,24 @@ pub trait Io {
 pub async fn read_exact_at<I: Io>(io: &I, file: &I::File, buf: Buf, offset: u64) -> BufResult {
     let want = buf.len();
     // The common case: one read fills the buffer in place, with no copy.
-    let (res, mut buf) = io.read_at(file, buf, offset).await;
-    let mut done = match res {
-        Ok(n) if n == 0 || n == want => return (Ok(n), buf),
-        Ok(n) => n,
-        Err(e) => return (Err(e), buf),
-    };
-    // Short reads: fetch the rest in pieces and copy them in.
+    match io.read_at(file, buf, offset).await {
+        (Ok(n), buf) if n != 0 && n < want => read_rest_at(io, file, buf, offset, n).await,
+        done => done,
+    }
+}
+
+/// After a short read of `done` bytes into `buf` at `offset`: read the rest
+/// of `buf` in pieces and copy them in (stops early only at end of file).
+/// Returns the total read. A separate function so that a task that makes
+/// the first read itself keeps this rare path out of its own code.
+pub async fn read_rest_at<I: Io>(
+    io: &I,
+    file: &I::File,
+    mut buf: Buf,
+    offset: u64,
+    mut done: usize,
+) -> BufResult {
+    let want = buf.len();
     while done < want {
         let chunk = Buf::zeroed(want - done);
         let (res, chunk) = io.read_at(file, chunk, offset + done as u64).await;

@@ -14,5 +14,5 @@ pub mod profile;
 pub mod quiet;
 pub mod usage;
 
-pub use clock::{monotonic_ns, Clock};
+pub use clock::{monotonic_ns, Clock, ClockOrigin};
 pub use usage::{Meter, Usage};

@@ -89,6 +89,7 @@ pub struct Meter {
 impl Meter {
     /// Start the timed region now.
     pub fn start() -> Meter {
+        super::clock::calibrate();
         sys::release_free_memory();
         // Resetting the peak may be refused (old kernel); the peak then covers the process lifetime.
         let _ = sys::reset_peak_rss();

@@ -67,6 +67,10 @@ pub struct IoFacts {
     pub psi: String,
     /// The device's direct-I/O read speed, measured once per run.
     pub direct_read: DirectRead,
+    /// The clock task latencies are read from: `tsc`, or `clock_gettime`
+    /// with the reason the CPU's counter is not used.
+    #[serde(default)]
+    pub task_clock: String,
 }
 
 impl IoFacts {
@@ -92,6 +96,7 @@ impl IoFacts {
                 note: "not measured: this run has no cold repetition".into(),
                 ..DirectRead::default()
             },
+            task_clock: crate::measure::clock::source(),
         }
     }
 }

@@ -5,9 +5,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-use crate::io::Io;
+use crate::io::{Blocking, Io};
 use crate::measure::Clock;
-use crate::workload::{Evidence, Lane, Shared, TaskContext, Workload};
+use crate::workload::{Evidence, Lane, Shared, TaskContext, TaskRunner, WithTasks, Workload};
 
 /// What one task did, as recorded by its lane. On the worker pipe it is a
 /// bare tuple (`RecordWire`): no field names in every record.
@@ -168,10 +168,12 @@ impl LaneOutput {
 /// task's latency costs one read of the clock (the previous task's end is
 /// the next one's start, so a task's time includes taking it from the
 /// source: an atomic increment). The source's type is a parameter, not a
-/// trait object, so taking a task is a direct (inlined) call.
-pub async fn run_lane<I: Io, S: TaskSource>(
+/// trait object, so taking a task is a direct (inlined) call; so is the
+/// workload's, where the caller hands the workload's own spec
+/// ([`BlockingLane`]).
+pub async fn run_lane<I: Io, S: TaskSource, R: TaskRunner>(
     io: &I,
-    workload: &Workload,
+    workload: &R,
     ctx: &TaskContext,
     shared: &Shared<I::File>,
     source: &S,
@@ -222,4 +224,37 @@ pub async fn run_lane<I: Io, S: TaskSource>(
     }
     out.done_ns = clock.now_ns();
     out
+}
+
+/// One lane of the blocking backend, run to its end on the calling thread
+/// once [`Workload::with_tasks`] hands it the workload's own spec, so the
+/// lane's loop is compiled for that workload (what `sequential`, `threads`
+/// and worker processes run).
+pub struct BlockingLane<'a, S> {
+    /// The tasks' source.
+    pub source: &'a S,
+    /// The repetition's files and paths.
+    pub ctx: &'a TaskContext,
+    /// The process's shared state (made by the workload's `prepare`).
+    pub shared: &'a Shared<std::fs::File>,
+    /// The timed region's clock.
+    pub clock: Clock,
+    /// The lane's reserved output ([`LaneOutput::reserved`]).
+    pub out: LaneOutput,
+}
+
+impl<S: TaskSource> WithTasks for BlockingLane<'_, S> {
+    type Output = LaneOutput;
+
+    fn with<R: TaskRunner>(self, runner: &R) -> LaneOutput {
+        futures::executor::block_on(run_lane(
+            &Blocking,
+            runner,
+            self.ctx,
+            self.shared,
+            self.source,
+            self.clock,
+            self.out,
+        ))
+    }
 }

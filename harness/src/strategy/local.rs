@@ -6,7 +6,7 @@ use std::time::Duration;
 use futures::executor::block_on;
 use futures::future::join_all;
 
-use super::lanes::{run_lane, Counter, LaneOutput};
+use super::lanes::{run_lane, BlockingLane, Counter, LaneOutput};
 use super::registry::{StrategyBuild, WORKER_COUNT};
 use super::{end_of_work, start_meter, Execution, Strategy, StrategyError};
 use crate::corpus::Corpus;
@@ -137,21 +137,22 @@ pub(super) fn threads(
     let clock = meter.clock();
     let io = Blocking;
     let shared = block_on(workload.prepare(&io, ctx)).map_err(|e| prepare_failed(workload, e))?;
+    let lane = |out| {
+        workload.with_tasks(BlockingLane {
+            source: &source,
+            ctx,
+            shared: &shared,
+            clock,
+            out,
+        })
+    };
     let lanes: Vec<LaneOutput> = if workers <= 1 {
-        outputs
-            .into_iter()
-            .map(|out| block_on(run_lane(&io, workload, ctx, &shared, &source, clock, out)))
-            .collect()
+        outputs.into_iter().map(lane).collect()
     } else {
         std::thread::scope(|scope| {
             let handles: Vec<_> = outputs
                 .into_iter()
-                .map(|out| {
-                    let (io, shared, source) = (&io, &shared, &source);
-                    scope.spawn(move || {
-                        block_on(run_lane(io, workload, ctx, shared, source, clock, out))
-                    })
-                })
+                .map(|out| scope.spawn(move || lane(out)))
                 .collect();
             handles
                 .into_iter()

@@ -188,15 +188,12 @@ pub(super) fn run(
         workload: Box::new(workload.clone()),
         ctx: ctx.clone(),
         threads,
-        clock_origin_ns: None,
+        clock: None,
     };
     let mut meter = start_meter();
     let clock = meter.clock();
-    if let ToWorker::Setup {
-        clock_origin_ns, ..
-    } = &mut setup
-    {
-        *clock_origin_ns = Some(clock.origin_ns());
+    if let ToWorker::Setup { clock: origin, .. } = &mut setup {
+        *origin = Some(clock.origin());
     }
     let (mut workers, inbox) = spawn(processes, &setup)?;
     // Batches sent and not yet reported done (a batch the stonewall cut

@@ -11,11 +11,11 @@ use std::sync::{Condvar, Mutex};
 use futures::executor::block_on;
 use serde::{Deserialize, Serialize};
 
-use super::lanes::{run_lane, LaneOutput, TaskRecord, TaskSource};
+use super::lanes::{BlockingLane, LaneOutput, TaskRecord, TaskSource};
 use crate::corpus::Corpus;
 use crate::io::Blocking;
 use crate::measure::usage::WorkerUsage;
-use crate::measure::Clock;
+use crate::measure::{Clock, ClockOrigin};
 use crate::workload::{TaskContext, Workload};
 
 /// Parent to worker.
@@ -29,10 +29,10 @@ pub enum ToWorker {
         ctx: TaskContext,
         /// Threads in this worker.
         threads: u32,
-        /// The parent's region clock ([`Clock::origin_ns`]), so completion
+        /// The parent's region clock ([`Clock::origin`]), so completion
         /// times are on it.
         #[serde(default)]
-        clock_origin_ns: Option<u64>,
+        clock: Option<ClockOrigin>,
     },
     /// Run these tasks.
     Batch {
@@ -210,7 +210,7 @@ pub fn main() -> io::Result<()> {
         workload,
         ctx,
         threads,
-        clock_origin_ns,
+        clock,
     }) = receive(&mut lines)?
     else {
         return Err(io::Error::other("the first message must be Setup"));
@@ -223,7 +223,7 @@ pub fn main() -> io::Result<()> {
         out: &out,
         stonewall_ns: ctx.stonewall_ns,
     };
-    let clock = clock_origin_ns.map_or_else(Clock::start, Clock::at_origin);
+    let clock = clock.map_or_else(Clock::start, Clock::at_origin);
     let io = Blocking;
     let threads = threads.max(1);
     let outputs: Vec<LaneOutput> = (0..threads)
@@ -234,11 +234,15 @@ pub fn main() -> io::Result<()> {
         let handles: Vec<_> = outputs
             .into_iter()
             .map(|out| {
-                let (io, workload, ctx, shared, batches) =
-                    (&io, &workload, &ctx, &shared, &batches);
-                scope.spawn(move || {
-                    block_on(run_lane(io, workload, ctx, shared, batches, clock, out))
-                })
+                let lane = BlockingLane {
+                    source: &batches,
+                    ctx: &ctx,
+                    shared: &shared,
+                    clock,
+                    out,
+                };
+                let workload = &workload;
+                scope.spawn(move || workload.with_tasks(lane))
             })
             .collect();
         while let Ok(Some(message)) = receive(&mut lines) {

@@ -48,17 +48,20 @@ impl Buf {
     }
 
     /// Length of the window.
+    #[inline]
     pub fn len(&self) -> usize {
         self.len
     }
 
     /// Whether the window is empty.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// Shrink or grow the window (within capacity for growth) — e.g. to the
     /// bytes a read returned, or to write only a prefix.
+    #[inline]
     pub fn set_len(&mut self, len: usize) {
         let capacity = self.storage.len() - self.start;
         if len > capacity {
@@ -68,11 +71,13 @@ impl Buf {
     }
 
     /// The window's bytes.
+    #[inline]
     pub fn as_slice(&self) -> &[u8] {
         &self.storage[self.start..self.start + self.len]
     }
 
     /// The window's bytes, writable.
+    #[inline]
     pub fn as_mut_slice(&mut self) -> &mut [u8] {
         &mut self.storage[self.start..self.start + self.len]
     }

@@ -24,6 +24,7 @@ pub mod program;
 pub mod signals;
 pub mod stat;
 pub mod sync;
+pub mod tsc;
 pub mod uring;
 pub mod usage;
 

@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use futures::future::LocalBoxFuture;
 
+use super::registry::TaskRunner;
 use super::user::{Knobs, Run, UserWorkload};
 use super::{Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput, Tasks};
 use crate::corpus::Corpus;
@@ -314,17 +315,6 @@ impl CustomSpec {
         }
     }
 
-    pub(crate) fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf {
-        match self.tasks() {
-            Tasks::PerFile => ctx.input(index),
-            Tasks::OfLargeFile(_) => ctx
-                .large_file
-                .clone()
-                .unwrap_or_else(|| ctx.corpus_dir.clone()),
-            Tasks::Count(_) => ctx.scratch.clone(),
-        }
-    }
-
     pub(crate) fn keeps_evidence(&self) -> bool {
         self.workload.registered().is_ok_and(|w| w.keeps_evidence())
     }
@@ -357,30 +347,6 @@ impl CustomSpec {
             custom: Some(prepared),
             ..Shared::empty()
         })
-    }
-
-    pub(crate) async fn run_task<I: Io>(
-        &self,
-        io: &I,
-        _ctx: &TaskContext,
-        shared: &Shared<I::File>,
-        _lane: &mut Lane<I::File>,
-        index: u32,
-    ) -> io::Result<TaskOutput> {
-        let prepared = shared
-            .custom
-            .as_ref()
-            .ok_or_else(|| io::Error::other("user workload missing: prepare() was not run"))?;
-        prepared.run_task(io.backend(), index).await
-    }
-
-    pub(crate) async fn finish_lane<I: Io>(
-        &self,
-        _io: &I,
-        _ctx: &TaskContext,
-        _lane: Lane<I::File>,
-    ) -> io::Result<()> {
-        Ok(())
     }
 
     pub(crate) fn verify_task(
@@ -424,6 +390,43 @@ impl CustomSpec {
         let desc = self.desc();
         desc.variant(self.variant())
             .is_some_and(|v| v.needs.contains(&capability))
+    }
+}
+
+impl TaskRunner for CustomSpec {
+    async fn run_task<I: Io>(
+        &self,
+        io: &I,
+        _ctx: &TaskContext,
+        shared: &Shared<I::File>,
+        _lane: &mut Lane<I::File>,
+        index: u32,
+    ) -> io::Result<TaskOutput> {
+        let prepared = shared
+            .custom
+            .as_ref()
+            .ok_or_else(|| io::Error::other("user workload missing: prepare() was not run"))?;
+        prepared.run_task(io.backend(), index).await
+    }
+
+    async fn finish_lane<I: Io>(
+        &self,
+        _io: &I,
+        _ctx: &TaskContext,
+        _lane: Lane<I::File>,
+    ) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf {
+        match self.tasks() {
+            Tasks::PerFile => ctx.input(index),
+            Tasks::OfLargeFile(_) => ctx
+                .large_file
+                .clone()
+                .unwrap_or_else(|| ctx.corpus_dir.clone()),
+            Tasks::Count(_) => ctx.scratch.clone(),
+        }
     }
 }
 

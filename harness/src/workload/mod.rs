@@ -47,9 +47,10 @@ pub use durability::Durability;
 pub use id::WorkloadId;
 pub use metadata::{MetadataSpec, MetadataVariant};
 pub use noop::NoopSpec;
-pub use random::{offset as random_offset, RandomMethod, RandomSpec};
+pub use random::{offset as random_offset, RandomEvidence, RandomMethod, RandomSpec};
 pub use read::{ReadMethod, ReadSpec};
 pub use registry::{build, describe, descriptions, kind, names, pick_variant};
+pub(crate) use registry::{TaskRunner, WithTasks};
 pub use scan::{ScanMethod, ScanSpec};
 pub use stream::StreamSpec;
 pub use user::{Knobs, Run, UserWorkload};
@@ -235,6 +236,20 @@ pub enum Evidence {
         /// Their word fold.
         fold: u64,
     },
+    /// Length and the first and last 8 bytes of what was read, where the
+    /// workload discards the bytes untouched (`random` with `evidence =
+    /// "ends"`, the same work as fio and a bare `pread` loop). Proves the
+    /// length and that both ends of the buffer hold the expected bytes (a
+    /// wrong offset, a short, zeroed or stale buffer fail); nothing about
+    /// the bytes between.
+    Ends {
+        /// Bytes read.
+        len: u64,
+        /// The first 8 bytes, little-endian (zero-padded when fewer).
+        first: u64,
+        /// The last 8 bytes, little-endian (zero-padded when fewer).
+        last: u64,
+    },
 }
 
 impl Evidence {
@@ -255,6 +270,23 @@ impl Evidence {
         }
     }
 
+    /// The ends evidence of `bytes` (two loads; see [`Evidence::Ends`]).
+    #[inline]
+    pub fn ends_of(bytes: &[u8]) -> Evidence {
+        let word = |b: &[u8]| {
+            let mut w = [0u8; 8];
+            w[..b.len()].copy_from_slice(b);
+            u64::from_le_bytes(w)
+        };
+        let head = &bytes[..bytes.len().min(8)];
+        let tail = &bytes[bytes.len().saturating_sub(8)..];
+        Evidence::Ends {
+            len: bytes.len() as u64,
+            first: word(head),
+            last: word(tail),
+        }
+    }
+
     /// Whether this evidence shows exactly `expected` (length and content,
     /// as far as its kind can tell).
     pub fn matches(&self, expected: &[u8]) -> bool {
@@ -262,6 +294,7 @@ impl Evidence {
             Evidence::Bytes(b) => b.as_slice() == expected,
             Evidence::Checksum { .. } => *self == Evidence::checksum_of(expected),
             Evidence::Fold { .. } => *self == Evidence::fold_of(expected),
+            Evidence::Ends { .. } => *self == Evidence::ends_of(expected),
         }
     }
 
@@ -269,18 +302,20 @@ impl Evidence {
     pub fn byte_count(&self) -> u64 {
         match self {
             Evidence::Bytes(b) => b.len() as u64,
-            Evidence::Checksum { len, .. } | Evidence::Fold { len, .. } => *len,
+            Evidence::Checksum { len, .. }
+            | Evidence::Fold { len, .. }
+            | Evidence::Ends { len, .. } => *len,
         }
     }
 
     /// Length and xxh3 of what the task read (for kept bytes, computed now:
-    /// call it only after the timed region); `None` for a fold, which is
-    /// no xxh3.
+    /// call it only after the timed region); `None` for a fold or ends,
+    /// which are no xxh3.
     pub fn summary(&self) -> Option<(u64, u64)> {
         match self {
             Evidence::Bytes(b) => Some((b.len() as u64, crate::corpus::checksum(b))),
             Evidence::Checksum { len, xxh3 } => Some((*len, *xxh3)),
-            Evidence::Fold { .. } => None,
+            Evidence::Fold { .. } | Evidence::Ends { .. } => None,
         }
     }
 }
@@ -343,6 +378,7 @@ impl<F> Default for Lane<F> {
 impl<F> Lane<F> {
     /// The lane's I/O buffer with a window of `len` bytes (grown, once, if it
     /// was smaller). Hand it back with [`Lane::put_buf`].
+    #[inline]
     pub fn take_buf(&mut self, len: usize) -> Buf {
         let mut buf = self.io_buf.take().unwrap_or_default();
         buf.set_len(len);
@@ -350,6 +386,7 @@ impl<F> Lane<F> {
     }
 
     /// Return the I/O buffer for the lane's next task.
+    #[inline]
     pub fn put_buf(&mut self, buf: Buf) {
         self.io_buf = Some(buf);
     }

@@ -12,6 +12,7 @@
 //! from (the command line, experiment files).
 
 use std::fmt;
+use std::future::Future;
 use std::io;
 use std::ops::Range;
 use std::path::PathBuf;
@@ -136,6 +137,82 @@ pub(crate) trait WorkloadSpec: Sized {
     fn verify_finished(&self, ctx: &TaskContext, corpus: &Corpus, finished: Vec<u32>) -> RunCheck;
 }
 
+/// The per-task part of a workload: what a lane calls for each of its
+/// tasks. A lane's loop ([`crate::strategy`]'s `run_lane`) is generic over
+/// it. Every spec has it (the blanket implementation below), and so does
+/// [`Workload`], which dispatches with one `match` per call; the blocking
+/// strategies instead take the spec itself from [`Workload::with_tasks`],
+/// so the loop is compiled for that workload alone and the `match` runs
+/// once per lane, not once per task (README, Harness cost).
+pub(crate) trait TaskRunner {
+    /// Run task `index`.
+    ///
+    /// # Errors
+    /// The I/O error that stopped the task.
+    async fn run_task<I: Io>(
+        &self,
+        io: &I,
+        ctx: &TaskContext,
+        shared: &Shared<I::File>,
+        lane: &mut Lane<I::File>,
+        index: u32,
+    ) -> io::Result<TaskOutput>;
+
+    /// The file task `index` writes or reads, named in its error messages.
+    fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf;
+
+    /// A lane has no more tasks: flush what it holds (the buffered append
+    /// variants write their remainder here, inside the timed region).
+    ///
+    /// # Errors
+    /// The I/O error of the final write or close.
+    async fn finish_lane<I: Io>(
+        &self,
+        io: &I,
+        ctx: &TaskContext,
+        lane: Lane<I::File>,
+    ) -> io::Result<()>;
+}
+
+/// The spec's own futures, returned as they are: an `async fn` here would
+/// wrap each in a state machine of its own, paid on every task.
+impl<W: WorkloadSpec> TaskRunner for W {
+    fn run_task<I: Io>(
+        &self,
+        io: &I,
+        ctx: &TaskContext,
+        shared: &Shared<I::File>,
+        lane: &mut Lane<I::File>,
+        index: u32,
+    ) -> impl Future<Output = io::Result<TaskOutput>> {
+        WorkloadSpec::run_task(self, io, ctx, shared, lane, index)
+    }
+
+    fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf {
+        WorkloadSpec::task_path(self, ctx, index)
+    }
+
+    fn finish_lane<I: Io>(
+        &self,
+        io: &I,
+        ctx: &TaskContext,
+        lane: Lane<I::File>,
+    ) -> impl Future<Output = io::Result<()>> {
+        WorkloadSpec::finish_lane(self, io, ctx, lane)
+    }
+}
+
+/// Work to do with a workload's own [`TaskRunner`], handed to
+/// [`Workload::with_tasks`]: a generic method, so it is compiled once per
+/// workload.
+pub(crate) trait WithTasks {
+    /// What the work returns.
+    type Output;
+
+    /// Do the work with `runner`.
+    fn with<R: TaskRunner>(self, runner: &R) -> Self::Output;
+}
+
 /// Generate [`Workload`], [`WorkloadKind`] and the dispatch from the
 /// registration list in `workload/mod.rs`.
 macro_rules! workloads {
@@ -247,15 +324,15 @@ macro_rules! workloads {
                 }
             }
 
-            /// The file task `index` writes or reads, named in its error messages.
-            pub fn task_path(&self, ctx: &$crate::workload::TaskContext, index: u32) -> ::std::path::PathBuf {
+            /// Do `work` with this workload's own spec as its
+            /// [`TaskRunner`](crate::workload::registry::TaskRunner) (one
+            /// `match` here instead of one per task).
+            pub(crate) fn with_tasks<V: $crate::workload::registry::WithTasks>(&self, work: V) -> V::Output {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::task_path(s, ctx, index),)*
-                    Workload::Custom(s) => s.task_path(ctx, index),
+                    $(Workload::$Variant(s) => work.with(s),)*
+                    Workload::Custom(s) => work.with(s),
                 }
             }
-
-
 
             /// Whether its tasks leave [`Evidence`] (so lanes reserve room for it).
             pub fn keeps_evidence(&self) -> bool {
@@ -300,42 +377,6 @@ macro_rules! workloads {
                 match self {
                     $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::prepare(s, io, ctx).await,)*
                     Workload::Custom(s) => s.prepare(io, ctx).await,
-                }
-            }
-
-            /// Run task `index`.
-            ///
-            /// # Errors
-            /// The I/O error that stopped the task.
-            pub async fn run_task<I: $crate::io::Io>(
-                &self,
-                io: &I,
-                ctx: &$crate::workload::TaskContext,
-                shared: &$crate::workload::Shared<I::File>,
-                lane: &mut $crate::workload::Lane<I::File>,
-                index: u32,
-            ) -> ::std::io::Result<$crate::workload::TaskOutput> {
-                match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::run_task(s, io, ctx, shared, lane, index).await,)*
-                    Workload::Custom(s) => s.run_task(io, ctx, shared, lane, index).await,
-                }
-            }
-
-            /// A lane has no more tasks: flush what it holds (the buffered
-            /// append variants write their remainder here, inside the timed
-            /// region).
-            ///
-            /// # Errors
-            /// The I/O error of the final write or close.
-            pub async fn finish_lane<I: $crate::io::Io>(
-                &self,
-                io: &I,
-                ctx: &$crate::workload::TaskContext,
-                lane: $crate::workload::Lane<I::File>,
-            ) -> ::std::io::Result<()> {
-                match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::finish_lane(s, io, ctx, lane).await,)*
-                    Workload::Custom(s) => s.finish_lane(io, ctx, lane).await,
                 }
             }
 
@@ -384,6 +425,41 @@ macro_rules! workloads {
                 match self {
                     $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::verify_finished(s, ctx, corpus, finished),)*
                     Workload::Custom(s) => s.verify_finished(ctx, corpus, finished),
+                }
+            }
+        }
+
+        impl $crate::workload::registry::TaskRunner for Workload {
+            async fn run_task<I: $crate::io::Io>(
+                &self,
+                io: &I,
+                ctx: &$crate::workload::TaskContext,
+                shared: &$crate::workload::Shared<I::File>,
+                lane: &mut $crate::workload::Lane<I::File>,
+                index: u32,
+            ) -> ::std::io::Result<$crate::workload::TaskOutput> {
+                match self {
+                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::run_task(s, io, ctx, shared, lane, index).await,)*
+                    Workload::Custom(s) => s.run_task(io, ctx, shared, lane, index).await,
+                }
+            }
+
+            fn task_path(&self, ctx: &$crate::workload::TaskContext, index: u32) -> ::std::path::PathBuf {
+                match self {
+                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::task_path(s, ctx, index),)*
+                    Workload::Custom(s) => s.task_path(ctx, index),
+                }
+            }
+
+            async fn finish_lane<I: $crate::io::Io>(
+                &self,
+                io: &I,
+                ctx: &$crate::workload::TaskContext,
+                lane: $crate::workload::Lane<I::File>,
+            ) -> ::std::io::Result<()> {
+                match self {
+                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::finish_lane(s, io, ctx, lane).await,)*
+                    Workload::Custom(s) => s.finish_lane(io, ctx, lane).await,
                 }
             }
         }
