@@ -543,6 +543,16 @@ fn run_records_kernel_counters_time_series_and_machine_io_facts() {
     assert!(!io.transparent_huge_pages.is_empty() && !io.virtualization.is_empty());
     assert!(!io.cgroup_memory_max.is_empty() && !io.cgroup_io_max.is_empty());
     assert!(io.io_uring == "available" || io.io_uring.contains("unavailable"));
+    // The clock of task latencies is named: the CPU's counter exactly where
+    // the kernel keeps time by it, else clock_gettime and why.
+    let clocksource = "/sys/devices/system/clocksource/clocksource0/current_clocksource";
+    let tsc_here = cfg!(target_arch = "x86_64")
+        && std::fs::read_to_string(clocksource).is_ok_and(|s| s.trim() == "tsc");
+    if tsc_here {
+        assert_eq!(io.task_clock, "tsc");
+    } else {
+        assert!(io.task_clock.starts_with("clock_gettime ("), "{}", io.task_clock);
+    }
     // The run has cold scenarios, so the device's direct-read speed was probed.
     let dr = &io.direct_read;
     assert!(

@@ -179,6 +179,17 @@ fn scan_under_every_strategy() {
 fn random_under_every_strategy() {
     assert_all_verified("random", "pread", ALL_STRATEGIES, &[]);
     assert_all_verified("random", "mmap", SYNC_STRATEGIES, &[]);
+    // Only the ends of each block kept as evidence, under every strategy
+    // (worker processes verify their own); the label says so.
+    let lab = assert_all_verified("random", "pread", ALL_STRATEGIES, &["--evidence", "ends"]);
+    let run = lab.only_run();
+    assert!(
+        run.summary
+            .iter()
+            .all(|s| s.variant == "pread,block=4KiB,evidence=ends"),
+        "{:?}",
+        run.summary.iter().map(|s| &s.variant).collect::<Vec<_>>()
+    );
 }
 
 #[test]

@@ -122,7 +122,7 @@ impl WorkloadSpec for RandomSpec {
         reads: "the large file",
         writes: "",
         verifies:
-            "each block's length and word fold against a plain pread at the same seeded offset",
+            "each block's length and word fold (or first and last 8 bytes) against a plain pread at the same seeded offset",
     };
 
     fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
@@ -447,6 +447,47 @@ mod tests {
                 assert!(verify(&other_seed, &ctx, i, &e).is_err());
             }
         }
+    }
+
+    #[test]
+    fn ends_evidence_proves_the_length_and_both_ends_and_nothing_between() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ctx, path) = large_file(dir.path(), 256 << 10);
+        let spec = RandomSpec {
+            evidence: RandomEvidence::Ends,
+            ..RandomSpec::default()
+        };
+        let mut lane = Lane::default();
+        let evidence: Vec<Evidence> = (0..8)
+            .map(|i| read_block(&spec, &ctx, &mut lane, i))
+            .collect();
+        for (i, e) in evidence.iter().enumerate() {
+            assert!(matches!(e, Evidence::Ends { len: 4096, .. }), "{e:?}");
+            assert_eq!(verify(&spec, &ctx, i as u32, e), Ok(()));
+            // Checked as if read at another offset: caught.
+            let i = i as u32;
+            if offset(&spec, ctx.large_bytes, i + 1) != offset(&spec, ctx.large_bytes, i) {
+                assert!(verify(&spec, &ctx, i + 1, e).is_err());
+            }
+        }
+        let flip = |at: u64| {
+            let mut byte = [0u8; 1];
+            let file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(&path)
+                .unwrap();
+            file.read_exact_at(&mut byte, at).unwrap();
+            file.write_all_at(&[byte[0] ^ 0x55], at).unwrap();
+        };
+        // A byte inside the block changes: not seen (what `ends` leaves out).
+        let at = offset(&spec, ctx.large_bytes, 2);
+        flip(at + 100);
+        assert_eq!(verify(&spec, &ctx, 2, &evidence[2]), Ok(()));
+        // Its last byte changes: seen.
+        flip(at + 4095);
+        let err = verify(&spec, &ctx, 2, &evidence[2]).unwrap_err();
+        assert!(err.contains("other bytes"), "{err}");
     }
 
     #[test]
