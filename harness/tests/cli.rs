@@ -551,7 +551,11 @@ fn run_records_kernel_counters_time_series_and_machine_io_facts() {
     if tsc_here {
         assert_eq!(io.task_clock, "tsc");
     } else {
-        assert!(io.task_clock.starts_with("clock_gettime ("), "{}", io.task_clock);
+        assert!(
+            io.task_clock.starts_with("clock_gettime ("),
+            "{}",
+            io.task_clock
+        );
     }
     // The run has cold scenarios, so the device's direct-read speed was probed.
     let dr = &io.direct_read;

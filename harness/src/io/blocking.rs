@@ -61,6 +61,11 @@ impl Io for Blocking {
         ready((res, buf))
     }
 
+    #[inline]
+    fn read_at_now(&self, file: &File, buf: &mut [u8], offset: u64) -> Option<io::Result<usize>> {
+        Some(file.read_at(buf, offset))
+    }
+
     fn write_at(&self, file: &File, buf: Buf, offset: u64) -> impl Future<Output = BufResult> {
         let res = file.write_at(buf.as_slice(), offset);
         ready((res, buf))

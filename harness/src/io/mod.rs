@@ -179,6 +179,20 @@ pub trait Io {
     async fn open(&self, path: &Path, how: Open) -> io::Result<Self::File>;
     /// `pread(2)`: up to `buf.len()` bytes at `offset`; returns the count read.
     async fn read_at(&self, file: &Self::File, buf: Buf, offset: u64) -> BufResult;
+    /// `pread(2)` into a borrowed buffer, made now, where this backend's
+    /// operations complete when they are called (the blocking backend);
+    /// `None` where the kernel or a thread pool would still need the buffer
+    /// after this returns (use [`Io::read_at`]). Lets a task of one small
+    /// read read in place, without moving an owned buffer in and out of a
+    /// future (README, Harness cost).
+    fn read_at_now(
+        &self,
+        _file: &Self::File,
+        _buf: &mut [u8],
+        _offset: u64,
+    ) -> Option<io::Result<usize>> {
+        None
+    }
     /// `pwrite(2)`: up to `buf.len()` bytes at `offset`; returns the count written.
     async fn write_at(&self, file: &Self::File, buf: Buf, offset: u64) -> BufResult;
     /// `write(2)` at the file position (for `O_APPEND` handles: at the end).

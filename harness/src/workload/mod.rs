@@ -385,6 +385,15 @@ impl<F> Lane<F> {
         buf
     }
 
+    /// The lane's I/O buffer as `len` writable bytes, lent in place (for an
+    /// operation that is done before it returns: [`Io::read_at_now`]).
+    #[inline]
+    pub fn buf_mut(&mut self, len: usize) -> &mut [u8] {
+        let buf = self.io_buf.get_or_insert_with(Buf::default);
+        buf.set_len(len);
+        buf.as_mut_slice()
+    }
+
     /// Return the I/O buffer for the lane's next task.
     #[inline]
     pub fn put_buf(&mut self, buf: Buf) {

@@ -295,11 +295,21 @@ async fn run<I: Io>(
             spec.evidence.of(&map[start..end])
         }
         RandomMethod::Pread => {
-            let buf = lane.take_buf(spec.block as usize);
-            let want = buf.len();
+            let want = spec.block as usize;
             let file = shared.file()?;
-            // One read fills the block but near the end of the file; the
-            // rest of a short read is fetched out of line.
+            // The blocking backend reads into the lane's buffer in place; a
+            // full block (or nothing, at the end) is the whole read.
+            let block = lane.buf_mut(want);
+            match io.read_at_now(file, block, at) {
+                Some(Ok(n)) if n == want || n == 0 => {
+                    return Ok(output(spec.evidence.of(&block[..n])))
+                }
+                Some(Err(e)) => return Err(e),
+                Some(Ok(_)) | None => {}
+            }
+            // Other backends, or a short read: the owned buffer through the
+            // backend's future, the rest of a short read fetched out of line.
+            let buf = lane.take_buf(want);
             let (res, mut buf) = match io.read_at(file, buf, at).await {
                 (Ok(n), buf) if n != 0 && n < want => read_rest_at(io, file, buf, at, n).await,
                 done => done,
@@ -312,11 +322,17 @@ async fn run<I: Io>(
             read?
         }
     };
-    Ok(TaskOutput {
+    Ok(output(evidence))
+}
+
+/// A read's task output: its byte count and its evidence.
+#[inline]
+fn output(evidence: Evidence) -> TaskOutput {
+    TaskOutput {
         bytes: evidence.byte_count(),
         count: 0,
         evidence: Some(evidence),
-    })
+    }
 }
 
 /// Read the block again with a plain `pread` and compare it with the evidence.
