@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::registry::WorkloadSpec;
+use super::registry::{TaskRunner, WorkloadSpec};
 use super::write::CHUNK_SIZE;
 use super::{needs_every_task, Tasks};
 use super::{Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
@@ -134,10 +134,6 @@ impl WorkloadSpec for AppendSpec {
         Vec::new()
     }
 
-    fn task_path(&self, ctx: &TaskContext, _index: u32) -> PathBuf {
-        target(ctx)
-    }
-
     fn keeps_evidence(&self) -> bool {
         false
     }
@@ -150,6 +146,24 @@ impl WorkloadSpec for AppendSpec {
         let mut shared = Shared::empty();
         shared.file = open_shared(self, io, ctx).await?;
         Ok(shared)
+    }
+
+    fn verify_task(&self, _: &TaskContext, _: &Corpus, _: u32, _: &Evidence) -> Result<(), String> {
+        Ok(())
+    }
+
+    fn verify_run(&self, ctx: &TaskContext, _: &Corpus, _: u64, _: bool) -> RunCheck {
+        verify(self, ctx)
+    }
+
+    fn verify_finished(&self, _: &TaskContext, _: &Corpus, finished: Vec<u32>) -> RunCheck {
+        needs_every_task("append", finished.len(), self.lines as usize)
+    }
+}
+
+impl TaskRunner for AppendSpec {
+    fn task_path(&self, ctx: &TaskContext, _index: u32) -> PathBuf {
+        target(ctx)
     }
 
     async fn run_task<I: Io>(
@@ -170,18 +184,6 @@ impl WorkloadSpec for AppendSpec {
         lane: Lane<I::File>,
     ) -> io::Result<()> {
         finish_lane(self, io, ctx, lane).await
-    }
-
-    fn verify_task(&self, _: &TaskContext, _: &Corpus, _: u32, _: &Evidence) -> Result<(), String> {
-        Ok(())
-    }
-
-    fn verify_run(&self, ctx: &TaskContext, _: &Corpus, _: u64, _: bool) -> RunCheck {
-        verify(self, ctx)
-    }
-
-    fn verify_finished(&self, _: &TaskContext, _: &Corpus, finished: Vec<u32>) -> RunCheck {
-        needs_every_task("append", finished.len(), self.lines as usize)
     }
 }
 

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::durability::{self, Durability};
-use super::registry::WorkloadSpec;
+use super::registry::{TaskRunner, WorkloadSpec};
 use super::{needs_every_task, Tasks};
 use super::{Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::{self, Corpus};
@@ -112,27 +112,12 @@ impl WorkloadSpec for SaveSpec {
         ctx.file_range().map(|k| target(ctx, k)).collect()
     }
 
-    fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf {
-        target(ctx, index)
-    }
-
     fn keeps_evidence(&self) -> bool {
         false
     }
 
     fn setup_repetition(&self, ctx: &TaskContext) -> io::Result<()> {
         setup(ctx)
-    }
-
-    async fn run_task<I: Io>(
-        &self,
-        io: &I,
-        ctx: &TaskContext,
-        _shared: &Shared<I::File>,
-        _lane: &mut Lane<I::File>,
-        index: u32,
-    ) -> io::Result<TaskOutput> {
-        run(self, io, ctx, index).await
     }
 
     fn verify_task(&self, _: &TaskContext, _: &Corpus, _: u32, _: &Evidence) -> Result<(), String> {
@@ -145,6 +130,23 @@ impl WorkloadSpec for SaveSpec {
 
     fn verify_finished(&self, ctx: &TaskContext, _: &Corpus, finished: Vec<u32>) -> RunCheck {
         needs_every_task("atomic-save", finished.len(), ctx.used_files as usize)
+    }
+}
+
+impl TaskRunner for SaveSpec {
+    fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf {
+        target(ctx, index)
+    }
+
+    async fn run_task<I: Io>(
+        &self,
+        io: &I,
+        ctx: &TaskContext,
+        _shared: &Shared<I::File>,
+        _lane: &mut Lane<I::File>,
+        index: u32,
+    ) -> io::Result<TaskOutput> {
+        run(self, io, ctx, index).await
     }
 }
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::durability::{self, Durability};
-use super::registry::WorkloadSpec;
+use super::registry::{TaskRunner, WorkloadSpec};
 use super::write::{verify_outputs, CHUNK_SIZE};
 use super::Tasks;
 use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
@@ -107,23 +107,8 @@ impl WorkloadSpec for CopySpec {
         ctx.file_range().map(|k| ctx.input(k)).collect()
     }
 
-    fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf {
-        ctx.output(index)
-    }
-
     fn keeps_evidence(&self) -> bool {
         false
-    }
-
-    async fn run_task<I: Io>(
-        &self,
-        io: &I,
-        ctx: &TaskContext,
-        _shared: &Shared<I::File>,
-        lane: &mut Lane<I::File>,
-        index: u32,
-    ) -> io::Result<TaskOutput> {
-        run(self, io, ctx, lane, index).await
     }
 
     fn verify_task(&self, _: &TaskContext, _: &Corpus, _: u32, _: &Evidence) -> Result<(), String> {
@@ -136,6 +121,23 @@ impl WorkloadSpec for CopySpec {
 
     fn verify_finished(&self, ctx: &TaskContext, corpus: &Corpus, finished: Vec<u32>) -> RunCheck {
         verify_outputs(ctx, corpus, finished)
+    }
+}
+
+impl TaskRunner for CopySpec {
+    fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf {
+        ctx.output(index)
+    }
+
+    async fn run_task<I: Io>(
+        &self,
+        io: &I,
+        ctx: &TaskContext,
+        _shared: &Shared<I::File>,
+        lane: &mut Lane<I::File>,
+        index: u32,
+    ) -> io::Result<TaskOutput> {
+        run(self, io, ctx, lane, index).await
     }
 }
 

@@ -409,15 +409,6 @@ impl TaskRunner for CustomSpec {
         prepared.run_task(io.backend(), index).await
     }
 
-    async fn finish_lane<I: Io>(
-        &self,
-        _io: &I,
-        _ctx: &TaskContext,
-        _lane: Lane<I::File>,
-    ) -> io::Result<()> {
-        Ok(())
-    }
-
     fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf {
         match self.tasks() {
             Tasks::PerFile => ctx.input(index),

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::registry::WorkloadSpec;
+use super::registry::{TaskRunner, WorkloadSpec};
 use super::Tasks;
 use super::{Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::Corpus;
@@ -239,27 +239,12 @@ impl WorkloadSpec for MetadataSpec {
         Vec::new()
     }
 
-    fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf {
-        path(ctx, index, 0)
-    }
-
     fn keeps_evidence(&self) -> bool {
         false
     }
 
     fn setup_repetition(&self, ctx: &TaskContext) -> io::Result<()> {
         setup(self, ctx)
-    }
-
-    async fn run_task<I: Io>(
-        &self,
-        io: &I,
-        ctx: &TaskContext,
-        _shared: &Shared<I::File>,
-        _lane: &mut Lane<I::File>,
-        index: u32,
-    ) -> io::Result<TaskOutput> {
-        run(self, io, ctx, index).await
     }
 
     fn verify_task(&self, _: &TaskContext, _: &Corpus, _: u32, _: &Evidence) -> Result<(), String> {
@@ -273,6 +258,23 @@ impl WorkloadSpec for MetadataSpec {
     fn verify_finished(&self, ctx: &TaskContext, _: &Corpus, finished: Vec<u32>) -> RunCheck {
         let finished: HashSet<u32> = finished.into_iter().collect();
         verify(self, ctx, 0, |task| finished.contains(&task))
+    }
+}
+
+impl TaskRunner for MetadataSpec {
+    fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf {
+        path(ctx, index, 0)
+    }
+
+    async fn run_task<I: Io>(
+        &self,
+        io: &I,
+        ctx: &TaskContext,
+        _shared: &Shared<I::File>,
+        _lane: &mut Lane<I::File>,
+        index: u32,
+    ) -> io::Result<TaskOutput> {
+        run(self, io, ctx, index).await
     }
 }
 

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::registry::WorkloadSpec;
+use super::registry::{TaskRunner, WorkloadSpec};
 use super::Tasks;
 use super::{Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::Corpus;
@@ -85,23 +85,8 @@ impl WorkloadSpec for NoopSpec {
         Vec::new()
     }
 
-    fn task_path(&self, ctx: &TaskContext, _index: u32) -> PathBuf {
-        ctx.corpus_dir.clone()
-    }
-
     fn keeps_evidence(&self) -> bool {
         false
-    }
-
-    async fn run_task<I: Io>(
-        &self,
-        _io: &I,
-        _ctx: &TaskContext,
-        _shared: &Shared<I::File>,
-        _lane: &mut Lane<I::File>,
-        index: u32,
-    ) -> io::Result<TaskOutput> {
-        Ok(run(index))
     }
 
     fn verify_task(&self, _: &TaskContext, _: &Corpus, _: u32, _: &Evidence) -> Result<(), String> {
@@ -114,6 +99,23 @@ impl WorkloadSpec for NoopSpec {
 
     fn verify_finished(&self, _: &TaskContext, _: &Corpus, finished: Vec<u32>) -> RunCheck {
         RunCheck::passed(format!("{} noop tasks finished", finished.len()))
+    }
+}
+
+impl TaskRunner for NoopSpec {
+    fn task_path(&self, ctx: &TaskContext, _index: u32) -> PathBuf {
+        ctx.corpus_dir.clone()
+    }
+
+    async fn run_task<I: Io>(
+        &self,
+        _io: &I,
+        _ctx: &TaskContext,
+        _shared: &Shared<I::File>,
+        _lane: &mut Lane<I::File>,
+        index: u32,
+    ) -> io::Result<TaskOutput> {
+        Ok(run(index))
     }
 }
 

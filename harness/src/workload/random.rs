@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use std::path::PathBuf;
 
-use super::registry::WorkloadSpec;
+use super::registry::{TaskRunner, WorkloadSpec};
 use super::scan::{large_inputs, large_path, map_large, open_large};
 use super::Tasks;
 use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
@@ -171,10 +171,6 @@ impl WorkloadSpec for RandomSpec {
         large_inputs(ctx)
     }
 
-    fn task_path(&self, ctx: &TaskContext, _index: u32) -> PathBuf {
-        large_path(ctx)
-    }
-
     fn keeps_evidence(&self) -> bool {
         true
     }
@@ -186,19 +182,6 @@ impl WorkloadSpec for RandomSpec {
             RandomMethod::Pread => shared.file = Some(open_large(io, ctx, false).await?),
         }
         Ok(shared)
-    }
-
-    /// `run`'s own future, not wrapped in another (a read is one task, so
-    /// a wrapper's cost would be paid on every read).
-    fn run_task<I: Io>(
-        &self,
-        io: &I,
-        ctx: &TaskContext,
-        shared: &Shared<I::File>,
-        lane: &mut Lane<I::File>,
-        index: u32,
-    ) -> impl Future<Output = io::Result<TaskOutput>> {
-        run(self, io, ctx, shared, lane, index)
     }
 
     fn verify_task(
@@ -217,6 +200,25 @@ impl WorkloadSpec for RandomSpec {
 
     fn verify_finished(&self, _: &TaskContext, _: &Corpus, _: Vec<u32>) -> RunCheck {
         RunCheck::passed("task evidence checked")
+    }
+}
+
+impl TaskRunner for RandomSpec {
+    fn task_path(&self, ctx: &TaskContext, _index: u32) -> PathBuf {
+        large_path(ctx)
+    }
+
+    /// `run`'s own future, not wrapped in another (a read is one task, so
+    /// a wrapper's cost would be paid on every read).
+    fn run_task<I: Io>(
+        &self,
+        io: &I,
+        ctx: &TaskContext,
+        shared: &Shared<I::File>,
+        lane: &mut Lane<I::File>,
+        index: u32,
+    ) -> impl Future<Output = io::Result<TaskOutput>> {
+        run(self, io, ctx, shared, lane, index)
     }
 }
 

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::registry::WorkloadSpec;
+use super::registry::{TaskRunner, WorkloadSpec};
 use super::write::CHUNK_SIZE;
 use super::Tasks;
 use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
@@ -106,23 +106,8 @@ impl WorkloadSpec for ReadSpec {
         ctx.file_range().map(|k| ctx.input(k)).collect()
     }
 
-    fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf {
-        ctx.input(index)
-    }
-
     fn keeps_evidence(&self) -> bool {
         true
-    }
-
-    async fn run_task<I: Io>(
-        &self,
-        io: &I,
-        ctx: &TaskContext,
-        _shared: &Shared<I::File>,
-        lane: &mut Lane<I::File>,
-        index: u32,
-    ) -> io::Result<TaskOutput> {
-        run(self, io, ctx, lane, index).await
     }
 
     fn verify_task(
@@ -141,6 +126,23 @@ impl WorkloadSpec for ReadSpec {
 
     fn verify_finished(&self, _: &TaskContext, _: &Corpus, _: Vec<u32>) -> RunCheck {
         RunCheck::passed("task evidence checked")
+    }
+}
+
+impl TaskRunner for ReadSpec {
+    fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf {
+        ctx.input(index)
+    }
+
+    async fn run_task<I: Io>(
+        &self,
+        io: &I,
+        ctx: &TaskContext,
+        _shared: &Shared<I::File>,
+        lane: &mut Lane<I::File>,
+        index: u32,
+    ) -> io::Result<TaskOutput> {
+        run(self, io, ctx, lane, index).await
     }
 }
 

@@ -12,7 +12,6 @@
 //! from (the command line, experiment files).
 
 use std::fmt;
-use std::future::Future;
 use std::io;
 use std::ops::Range;
 use std::path::PathBuf;
@@ -28,8 +27,9 @@ use crate::describe::{Capability, KnobError, KnobValues, VariantDesc, WorkloadDe
 use crate::io::Io;
 
 /// What each workload's spec implements, in its own module: the registry
-/// dispatches every [`Workload`] method to it.
-pub(crate) trait WorkloadSpec: Sized {
+/// dispatches every [`Workload`] method to it. Its per-task part is its
+/// [`TaskRunner`].
+pub(crate) trait WorkloadSpec: TaskRunner + Sized {
     /// The workload's description.
     const DESCRIPTION: WorkloadDesc;
 
@@ -62,9 +62,6 @@ pub(crate) trait WorkloadSpec: Sized {
     /// Files whose cache state the repetition controls.
     fn inputs(&self, ctx: &TaskContext) -> Vec<PathBuf>;
 
-    /// The file task `index` writes or reads, named in its error messages.
-    fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf;
-
     /// Whether its tasks leave [`Evidence`].
     fn keeps_evidence(&self) -> bool;
 
@@ -87,32 +84,6 @@ pub(crate) trait WorkloadSpec: Sized {
     /// I/O errors opening the shared handle or map.
     async fn prepare<I: Io>(&self, _io: &I, _ctx: &TaskContext) -> io::Result<Shared<I::File>> {
         Ok(Shared::empty())
-    }
-
-    /// Run task `index`.
-    ///
-    /// # Errors
-    /// The I/O error that stopped the task.
-    async fn run_task<I: Io>(
-        &self,
-        io: &I,
-        ctx: &TaskContext,
-        shared: &Shared<I::File>,
-        lane: &mut Lane<I::File>,
-        index: u32,
-    ) -> io::Result<TaskOutput>;
-
-    /// A lane has no more tasks: flush what it holds.
-    ///
-    /// # Errors
-    /// The I/O error of the final write or close.
-    async fn finish_lane<I: Io>(
-        &self,
-        _io: &I,
-        _ctx: &TaskContext,
-        _lane: Lane<I::File>,
-    ) -> io::Result<()> {
-        Ok(())
     }
 
     /// Check one task's evidence. `Err` says what is wrong.
@@ -139,8 +110,9 @@ pub(crate) trait WorkloadSpec: Sized {
 
 /// The per-task part of a workload: what a lane calls for each of its
 /// tasks. A lane's loop ([`crate::strategy`]'s `run_lane`) is generic over
-/// it. Every spec has it (the blanket implementation below), and so does
-/// [`Workload`], which dispatches with one `match` per call; the blocking
+/// it. Every spec implements it beside its [`WorkloadSpec`], and so do
+/// [`CustomSpec`](super::CustomSpec) and [`Workload`], which dispatches
+/// with one `match` per call; the blocking
 /// strategies instead take the spec itself from [`Workload::with_tasks`],
 /// so the loop is compiled for that workload alone and the `match` runs
 /// once per lane, not once per task (README, Harness cost).
@@ -168,37 +140,11 @@ pub(crate) trait TaskRunner {
     /// The I/O error of the final write or close.
     async fn finish_lane<I: Io>(
         &self,
-        io: &I,
-        ctx: &TaskContext,
-        lane: Lane<I::File>,
-    ) -> io::Result<()>;
-}
-
-/// The spec's own futures, returned as they are: an `async fn` here would
-/// wrap each in a state machine of its own, paid on every task.
-impl<W: WorkloadSpec> TaskRunner for W {
-    fn run_task<I: Io>(
-        &self,
-        io: &I,
-        ctx: &TaskContext,
-        shared: &Shared<I::File>,
-        lane: &mut Lane<I::File>,
-        index: u32,
-    ) -> impl Future<Output = io::Result<TaskOutput>> {
-        WorkloadSpec::run_task(self, io, ctx, shared, lane, index)
-    }
-
-    fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf {
-        WorkloadSpec::task_path(self, ctx, index)
-    }
-
-    fn finish_lane<I: Io>(
-        &self,
-        io: &I,
-        ctx: &TaskContext,
-        lane: Lane<I::File>,
-    ) -> impl Future<Output = io::Result<()>> {
-        WorkloadSpec::finish_lane(self, io, ctx, lane)
+        _io: &I,
+        _ctx: &TaskContext,
+        _lane: Lane<I::File>,
+    ) -> io::Result<()> {
+        Ok(())
     }
 }
 
@@ -439,14 +385,14 @@ macro_rules! workloads {
                 index: u32,
             ) -> ::std::io::Result<$crate::workload::TaskOutput> {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::run_task(s, io, ctx, shared, lane, index).await,)*
+                    $(Workload::$Variant(s) => $crate::workload::registry::TaskRunner::run_task(s, io, ctx, shared, lane, index).await,)*
                     Workload::Custom(s) => s.run_task(io, ctx, shared, lane, index).await,
                 }
             }
 
             fn task_path(&self, ctx: &$crate::workload::TaskContext, index: u32) -> ::std::path::PathBuf {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::task_path(s, ctx, index),)*
+                    $(Workload::$Variant(s) => $crate::workload::registry::TaskRunner::task_path(s, ctx, index),)*
                     Workload::Custom(s) => s.task_path(ctx, index),
                 }
             }
@@ -458,7 +404,7 @@ macro_rules! workloads {
                 lane: $crate::workload::Lane<I::File>,
             ) -> ::std::io::Result<()> {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::finish_lane(s, io, ctx, lane).await,)*
+                    $(Workload::$Variant(s) => $crate::workload::registry::TaskRunner::finish_lane(s, io, ctx, lane).await,)*
                     Workload::Custom(s) => s.finish_lane(io, ctx, lane).await,
                 }
             }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use std::path::PathBuf;
 
-use super::registry::WorkloadSpec;
+use super::registry::{TaskRunner, WorkloadSpec};
 use super::write::CHUNK_SIZE;
 use super::{needs_every_task, Tasks};
 use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
@@ -149,10 +149,6 @@ impl WorkloadSpec for ScanSpec {
         large_inputs(ctx)
     }
 
-    fn task_path(&self, ctx: &TaskContext, _index: u32) -> PathBuf {
-        large_path(ctx)
-    }
-
     fn keeps_evidence(&self) -> bool {
         false
     }
@@ -183,17 +179,6 @@ impl WorkloadSpec for ScanSpec {
         Ok(shared)
     }
 
-    async fn run_task<I: Io>(
-        &self,
-        io: &I,
-        ctx: &TaskContext,
-        shared: &Shared<I::File>,
-        _lane: &mut Lane<I::File>,
-        index: u32,
-    ) -> io::Result<TaskOutput> {
-        run(self, io, ctx, shared, index).await
-    }
-
     fn verify_task(&self, _: &TaskContext, _: &Corpus, _: u32, _: &Evidence) -> Result<(), String> {
         Ok(())
     }
@@ -204,6 +189,23 @@ impl WorkloadSpec for ScanSpec {
 
     fn verify_finished(&self, _: &TaskContext, _: &Corpus, finished: Vec<u32>) -> RunCheck {
         needs_every_task("scan", finished.len(), self.segments as usize)
+    }
+}
+
+impl TaskRunner for ScanSpec {
+    fn task_path(&self, ctx: &TaskContext, _index: u32) -> PathBuf {
+        large_path(ctx)
+    }
+
+    async fn run_task<I: Io>(
+        &self,
+        io: &I,
+        ctx: &TaskContext,
+        shared: &Shared<I::File>,
+        _lane: &mut Lane<I::File>,
+        index: u32,
+    ) -> io::Result<TaskOutput> {
+        run(self, io, ctx, shared, index).await
     }
 }
 

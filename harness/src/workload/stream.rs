@@ -14,7 +14,7 @@ use std::sync::{Mutex, OnceLock};
 use memchr::memmem::Finder;
 use serde::{Deserialize, Serialize};
 
-use super::registry::WorkloadSpec;
+use super::registry::{TaskRunner, WorkloadSpec};
 use super::scan::{large_inputs, large_path, open_large, SEGMENTS};
 use super::write::CHUNK_SIZE;
 use super::{needs_every_task, Tasks};
@@ -122,10 +122,6 @@ impl WorkloadSpec for StreamSpec {
         large_inputs(ctx)
     }
 
-    fn task_path(&self, ctx: &TaskContext, _index: u32) -> PathBuf {
-        large_path(ctx)
-    }
-
     fn keeps_evidence(&self) -> bool {
         false
     }
@@ -134,17 +130,6 @@ impl WorkloadSpec for StreamSpec {
         let mut shared = Shared::empty();
         shared.file = Some(open_large(io, ctx, false).await?);
         Ok(shared)
-    }
-
-    async fn run_task<I: Io>(
-        &self,
-        io: &I,
-        ctx: &TaskContext,
-        shared: &Shared<I::File>,
-        _lane: &mut Lane<I::File>,
-        index: u32,
-    ) -> io::Result<TaskOutput> {
-        run(self, io, ctx, shared.file()?, index).await
     }
 
     fn verify_task(&self, _: &TaskContext, _: &Corpus, _: u32, _: &Evidence) -> Result<(), String> {
@@ -157,6 +142,23 @@ impl WorkloadSpec for StreamSpec {
 
     fn verify_finished(&self, _: &TaskContext, _: &Corpus, finished: Vec<u32>) -> RunCheck {
         needs_every_task("stream", finished.len(), self.segments as usize)
+    }
+}
+
+impl TaskRunner for StreamSpec {
+    fn task_path(&self, ctx: &TaskContext, _index: u32) -> PathBuf {
+        large_path(ctx)
+    }
+
+    async fn run_task<I: Io>(
+        &self,
+        io: &I,
+        ctx: &TaskContext,
+        shared: &Shared<I::File>,
+        _lane: &mut Lane<I::File>,
+        index: u32,
+    ) -> io::Result<TaskOutput> {
+        run(self, io, ctx, shared.file()?, index).await
     }
 }
 

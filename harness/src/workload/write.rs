@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::durability::{self, Durability};
-use super::registry::WorkloadSpec;
+use super::registry::{TaskRunner, WorkloadSpec};
 use super::Tasks;
 use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::{self, Corpus};
@@ -109,23 +109,8 @@ impl WorkloadSpec for WriteSpec {
         Vec::new()
     }
 
-    fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf {
-        ctx.output(index)
-    }
-
     fn keeps_evidence(&self) -> bool {
         false
-    }
-
-    async fn run_task<I: Io>(
-        &self,
-        io: &I,
-        ctx: &TaskContext,
-        _shared: &Shared<I::File>,
-        _lane: &mut Lane<I::File>,
-        index: u32,
-    ) -> io::Result<TaskOutput> {
-        run(self, io, ctx, index).await
     }
 
     fn verify_task(&self, _: &TaskContext, _: &Corpus, _: u32, _: &Evidence) -> Result<(), String> {
@@ -138,6 +123,23 @@ impl WorkloadSpec for WriteSpec {
 
     fn verify_finished(&self, ctx: &TaskContext, corpus: &Corpus, finished: Vec<u32>) -> RunCheck {
         verify_outputs(ctx, corpus, finished)
+    }
+}
+
+impl TaskRunner for WriteSpec {
+    fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf {
+        ctx.output(index)
+    }
+
+    async fn run_task<I: Io>(
+        &self,
+        io: &I,
+        ctx: &TaskContext,
+        _shared: &Shared<I::File>,
+        _lane: &mut Lane<I::File>,
+        index: u32,
+    ) -> io::Result<TaskOutput> {
+        run(self, io, ctx, index).await
     }
 }
 
