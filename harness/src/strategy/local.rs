@@ -260,11 +260,8 @@ fn collect(
     }
     for lane in lanes {
         exec.lane_done.push(Duration::from_nanos(lane.done_ns));
-        exec.evidence_failures.extend(
-            lane.evidence
-                .iter()
-                .filter_map(|(i, data)| workload.verify_task(ctx, corpus, *i, data).err()),
-        );
+        exec.evidence_failures
+            .extend(workload.verify_tasks(ctx, corpus, &lane.evidence));
         exec.records.extend(lane.records);
         exec.task_errors.extend(lane.error);
     }

@@ -278,15 +278,13 @@ pub fn main() -> io::Result<()> {
 }
 
 fn verify(workload: &Workload, ctx: &TaskContext, lanes: &[LaneOutput]) -> Vec<String> {
-    let evidence: Vec<&(u32, crate::workload::Evidence)> =
-        lanes.iter().flat_map(|l| l.evidence.iter()).collect();
-    if evidence.is_empty() {
+    if lanes.iter().all(|l| l.evidence.is_empty()) {
         return Vec::new();
     }
     match Corpus::open(&ctx.corpus_dir) {
-        Ok(corpus) => evidence
+        Ok(corpus) => lanes
             .iter()
-            .filter_map(|(i, d)| workload.verify_task(ctx, &corpus, *i, d).err())
+            .flat_map(|l| workload.verify_tasks(ctx, &corpus, &l.evidence))
             .collect(),
         Err(e) => vec![format!("opening the corpus manifest to verify: {e}")],
     }

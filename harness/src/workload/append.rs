@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::registry::{TaskRunner, WorkloadSpec};
 use super::write::CHUNK_SIZE;
 use super::{needs_every_task, Tasks};
-use super::{Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
+use super::{Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::Corpus;
 use crate::describe::{
     Capability, KnobDesc, KnobError, KnobKind, KnobValues, VariantDesc, WorkloadDesc,
@@ -146,10 +146,6 @@ impl WorkloadSpec for AppendSpec {
         let mut shared = Shared::empty();
         shared.file = open_shared(self, io, ctx).await?;
         Ok(shared)
-    }
-
-    fn verify_task(&self, _: &TaskContext, _: &Corpus, _: u32, _: &Evidence) -> Result<(), String> {
-        Ok(())
     }
 
     fn verify_run(&self, ctx: &TaskContext, _: &Corpus, _: u64, _: bool) -> RunCheck {

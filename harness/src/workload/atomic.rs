@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::durability::{self, Durability};
 use super::registry::{TaskRunner, WorkloadSpec};
 use super::{needs_every_task, Tasks};
-use super::{Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
+use super::{Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::{self, Corpus};
 use crate::describe::{KnobError, KnobValues, VariantDesc, WorkloadDesc};
 use crate::io::{write_all_at, Buf, Io, Open};
@@ -118,10 +118,6 @@ impl WorkloadSpec for SaveSpec {
 
     fn setup_repetition(&self, ctx: &TaskContext) -> io::Result<()> {
         setup(ctx)
-    }
-
-    fn verify_task(&self, _: &TaskContext, _: &Corpus, _: u32, _: &Evidence) -> Result<(), String> {
-        Ok(())
     }
 
     fn verify_run(&self, ctx: &TaskContext, _: &Corpus, _: u64, interrupted: bool) -> RunCheck {

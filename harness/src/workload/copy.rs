@@ -9,7 +9,7 @@ use super::durability::{self, Durability};
 use super::registry::{TaskRunner, WorkloadSpec};
 use super::write::{verify_outputs, CHUNK_SIZE};
 use super::Tasks;
-use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
+use super::{size_label, Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::Corpus;
 use crate::describe::{Capability, KnobDesc, KnobError, KnobValues, VariantDesc, WorkloadDesc};
 use crate::io::{write_all_at, Io, Open};
@@ -109,10 +109,6 @@ impl WorkloadSpec for CopySpec {
 
     fn keeps_evidence(&self) -> bool {
         false
-    }
-
-    fn verify_task(&self, _: &TaskContext, _: &Corpus, _: u32, _: &Evidence) -> Result<(), String> {
-        Ok(())
     }
 
     fn verify_run(&self, ctx: &TaskContext, corpus: &Corpus, _: u64, _: bool) -> RunCheck {

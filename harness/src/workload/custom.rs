@@ -349,17 +349,24 @@ impl CustomSpec {
         })
     }
 
-    pub(crate) fn verify_task(
+    pub(crate) fn verify_tasks(
         &self,
         ctx: &TaskContext,
         _corpus: &Corpus,
-        index: u32,
-        evidence: &Evidence,
-    ) -> Result<(), String> {
-        self.workload
-            .registered()
-            .map_err(|e| e.to_string())?
-            .check_task(&self.run(ctx), index, evidence)
+        evidence: &[(u32, Evidence)],
+    ) -> Vec<String> {
+        if evidence.is_empty() {
+            return Vec::new();
+        }
+        let workload = match self.workload.registered() {
+            Ok(w) => w,
+            Err(e) => return vec![e.to_string()],
+        };
+        let run = self.run(ctx);
+        evidence
+            .iter()
+            .filter_map(|(index, e)| workload.check_task(&run, *index, e).err())
+            .collect()
     }
 
     pub(crate) fn verify_run(

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use super::registry::{TaskRunner, WorkloadSpec};
 use super::Tasks;
-use super::{Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
+use super::{Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::Corpus;
 use crate::describe::{KnobDesc, KnobError, KnobKind, KnobValues, VariantDesc, WorkloadDesc};
 use crate::io::{Io, Open};
@@ -245,10 +245,6 @@ impl WorkloadSpec for MetadataSpec {
 
     fn setup_repetition(&self, ctx: &TaskContext) -> io::Result<()> {
         setup(self, ctx)
-    }
-
-    fn verify_task(&self, _: &TaskContext, _: &Corpus, _: u32, _: &Evidence) -> Result<(), String> {
-        Ok(())
     }
 
     fn verify_run(&self, ctx: &TaskContext, _: &Corpus, count_sum: u64, _: bool) -> RunCheck {

@@ -13,7 +13,7 @@
 //!
 //! Verification happens after the timed region: each task may leave
 //! [`TaskOutput::evidence`] (the bytes it kept, or a checksum or word fold
-//! of the bytes it read and discarded) for [`Workload::verify_task`], and
+//! of the bytes it read and discarded) for [`Workload::verify_tasks`], and
 //! [`Workload::verify_run`] checks what the run left on disk (written files,
 //! the appended file, saved targets, counts).
 //!
@@ -204,7 +204,7 @@ pub struct TaskOutput {
     pub bytes: u64,
     /// A count the run sums and checks (lines, matches); 0 where unused.
     pub count: u64,
-    /// Data kept for [`Workload::verify_task`] after the timed region.
+    /// Data kept for [`Workload::verify_tasks`] after the timed region.
     pub evidence: Option<Evidence>,
 }
 

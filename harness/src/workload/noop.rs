@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::registry::{TaskRunner, WorkloadSpec};
 use super::Tasks;
-use super::{Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
+use super::{Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::Corpus;
 use crate::describe::{
     Capability, KnobDesc, KnobError, KnobKind, KnobValues, VariantDesc, WorkloadDesc,
@@ -87,10 +87,6 @@ impl WorkloadSpec for NoopSpec {
 
     fn keeps_evidence(&self) -> bool {
         false
-    }
-
-    fn verify_task(&self, _: &TaskContext, _: &Corpus, _: u32, _: &Evidence) -> Result<(), String> {
-        Ok(())
     }
 
     fn verify_run(&self, _: &TaskContext, _: &Corpus, count_sum: u64, _: bool) -> RunCheck {

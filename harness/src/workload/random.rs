@@ -184,14 +184,23 @@ impl WorkloadSpec for RandomSpec {
         Ok(shared)
     }
 
-    fn verify_task(
+    fn verify_tasks(
         &self,
         ctx: &TaskContext,
         _corpus: &Corpus,
-        index: u32,
-        evidence: &Evidence,
-    ) -> Result<(), String> {
-        verify(self, ctx, index, evidence)
+        evidence: &[(u32, Evidence)],
+    ) -> Vec<String> {
+        if evidence.is_empty() {
+            return Vec::new();
+        }
+        let file = match ctx.large().and_then(std::fs::File::open) {
+            Ok(file) => file,
+            Err(e) => return vec![format!("opening the large file to verify: {e}")],
+        };
+        evidence
+            .iter()
+            .filter_map(|(index, e)| verify(self, ctx, &file, *index, e).err())
+            .collect()
     }
 
     fn verify_run(&self, _: &TaskContext, _: &Corpus, _: u64, _: bool) -> RunCheck {
@@ -337,16 +346,16 @@ fn output(evidence: Evidence) -> TaskOutput {
     }
 }
 
-/// Read the block again with a plain `pread` and compare it with the evidence.
+/// Read the block again from `file` (the large file, opened once for all
+/// of a lane's reads) with a plain `pread` and compare it with the evidence.
 fn verify(
     spec: &RandomSpec,
     ctx: &TaskContext,
+    file: &std::fs::File,
     index: u32,
     evidence: &Evidence,
 ) -> Result<(), String> {
-    let path = ctx.large().map_err(|e| e.to_string())?;
     let at = offset(spec, ctx.large_bytes, index);
-    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let want = u64::from(spec.block).min(ctx.large_bytes.saturating_sub(at)) as usize;
     if evidence.byte_count() != want as u64 {
         return Err(format!(
@@ -356,7 +365,7 @@ fn verify(
     }
     let mut expected = vec![0u8; want];
     file.read_exact_at(&mut expected, at)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+        .map_err(|e| format!("reading the large file at offset {at}: {e}"))?;
     if evidence.matches(&expected) {
         Ok(())
     } else {
@@ -393,6 +402,12 @@ mod tests {
         (ctx, path)
     }
 
+    /// [`verify`] with the large file opened for it.
+    fn check(spec: &RandomSpec, ctx: &TaskContext, index: u32, e: &Evidence) -> Result<(), String> {
+        let file = std::fs::File::open(ctx.large().unwrap()).unwrap();
+        verify(spec, ctx, &file, index, e)
+    }
+
     /// Run read `index` through the workload on the blocking backend,
     /// reusing `lane`'s buffer, and return its evidence.
     fn read_block(
@@ -421,7 +436,7 @@ mod tests {
             .collect();
         assert!(evidence.iter().all(|e| matches!(e, Evidence::Fold { .. })));
         for (i, e) in evidence.iter().enumerate() {
-            assert_eq!(verify(&spec, &ctx, i as u32, e), Ok(()));
+            assert_eq!(check(&spec, &ctx, i as u32, e), Ok(()));
         }
         // Between the timed region and verification, one byte of read 3's
         // block changes: its checksum no longer matches, the others still do.
@@ -433,11 +448,11 @@ mod tests {
             .read_exact_at(&mut byte, at + 100)
             .unwrap();
         file.write_all_at(&[byte[0] ^ 0x55], at + 100).unwrap();
-        let err = verify(&spec, &ctx, 3, &evidence[3]).unwrap_err();
+        let err = check(&spec, &ctx, 3, &evidence[3]).unwrap_err();
         assert!(err.contains("other bytes"), "{err}");
         let others = (0..8).filter(|&i| offset(&spec, ctx.large_bytes, i) / 4096 != at / 4096);
         for i in others {
-            assert_eq!(verify(&spec, &ctx, i, &evidence[i as usize]), Ok(()));
+            assert_eq!(check(&spec, &ctx, i, &evidence[i as usize]), Ok(()));
         }
     }
 
@@ -453,16 +468,16 @@ mod tests {
         let mut lane = Lane::default();
         for i in 0..16 {
             let e = read_block(&spec, &ctx, &mut lane, i);
-            assert_eq!(verify(&spec, &ctx, i, &e), Ok(()));
+            assert_eq!(check(&spec, &ctx, i, &e), Ok(()));
             // The same evidence checked as if read at another offset (the
             // next read's, or another seed's): a wrong offset is caught.
             let next = offset(&spec, ctx.large_bytes, i + 1);
             if next != offset(&spec, ctx.large_bytes, i) {
-                let err = verify(&spec, &ctx, i + 1, &e).unwrap_err();
+                let err = check(&spec, &ctx, i + 1, &e).unwrap_err();
                 assert!(err.contains("other bytes"), "{err}");
             }
             if offset(&other_seed, ctx.large_bytes, i) != offset(&spec, ctx.large_bytes, i) {
-                assert!(verify(&other_seed, &ctx, i, &e).is_err());
+                assert!(check(&other_seed, &ctx, i, &e).is_err());
             }
         }
     }
@@ -481,11 +496,11 @@ mod tests {
             .collect();
         for (i, e) in evidence.iter().enumerate() {
             assert!(matches!(e, Evidence::Ends { len: 4096, .. }), "{e:?}");
-            assert_eq!(verify(&spec, &ctx, i as u32, e), Ok(()));
+            assert_eq!(check(&spec, &ctx, i as u32, e), Ok(()));
             // Checked as if read at another offset: caught.
             let i = i as u32;
             if offset(&spec, ctx.large_bytes, i + 1) != offset(&spec, ctx.large_bytes, i) {
-                assert!(verify(&spec, &ctx, i + 1, e).is_err());
+                assert!(check(&spec, &ctx, i + 1, e).is_err());
             }
         }
         let flip = |at: u64| {
@@ -501,10 +516,10 @@ mod tests {
         // A byte inside the block changes: not seen (what `ends` leaves out).
         let at = offset(&spec, ctx.large_bytes, 2);
         flip(at + 100);
-        assert_eq!(verify(&spec, &ctx, 2, &evidence[2]), Ok(()));
+        assert_eq!(check(&spec, &ctx, 2, &evidence[2]), Ok(()));
         // Its last byte changes: seen.
         flip(at + 4095);
-        let err = verify(&spec, &ctx, 2, &evidence[2]).unwrap_err();
+        let err = check(&spec, &ctx, 2, &evidence[2]).unwrap_err();
         assert!(err.contains("other bytes"), "{err}");
     }
 

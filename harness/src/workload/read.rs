@@ -110,14 +110,16 @@ impl WorkloadSpec for ReadSpec {
         true
     }
 
-    fn verify_task(
+    fn verify_tasks(
         &self,
         _ctx: &TaskContext,
         corpus: &Corpus,
-        index: u32,
-        evidence: &Evidence,
-    ) -> Result<(), String> {
-        verify(corpus, index, evidence)
+        evidence: &[(u32, Evidence)],
+    ) -> Vec<String> {
+        evidence
+            .iter()
+            .filter_map(|(index, e)| verify(corpus, *index, e).err())
+            .collect()
     }
 
     fn verify_run(&self, _: &TaskContext, _: &Corpus, _: u64, _: bool) -> RunCheck {

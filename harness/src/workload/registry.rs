@@ -86,14 +86,16 @@ pub(crate) trait WorkloadSpec: TaskRunner + Sized {
         Ok(Shared::empty())
     }
 
-    /// Check one task's evidence. `Err` says what is wrong.
-    fn verify_task(
+    /// Check the evidence a lane kept, by task index: what is wrong, one
+    /// line per failed task (nothing for the workloads that keep none).
+    fn verify_tasks(
         &self,
-        ctx: &TaskContext,
-        corpus: &Corpus,
-        index: u32,
-        evidence: &Evidence,
-    ) -> Result<(), String>;
+        _ctx: &TaskContext,
+        _corpus: &Corpus,
+        _evidence: &[(u32, Evidence)],
+    ) -> Vec<String> {
+        Vec::new()
+    }
 
     /// Check what the repetition left behind.
     fn verify_run(
@@ -326,18 +328,18 @@ macro_rules! workloads {
                 }
             }
 
-            /// Check one task's evidence (after the timed region, in the
-            /// process that holds it). `Err` says what is wrong.
-            pub fn verify_task(
+            /// Check the evidence a lane kept, by task index (after the
+            /// timed region, in the process that holds it): one line per
+            /// failed task.
+            pub fn verify_tasks(
                 &self,
                 ctx: &$crate::workload::TaskContext,
                 corpus: &$crate::corpus::Corpus,
-                index: u32,
-                evidence: &$crate::workload::Evidence,
-            ) -> Result<(), String> {
+                evidence: &[(u32, $crate::workload::Evidence)],
+            ) -> Vec<String> {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::verify_task(s, ctx, corpus, index, evidence),)*
-                    Workload::Custom(s) => s.verify_task(ctx, corpus, index, evidence),
+                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::verify_tasks(s, ctx, corpus, evidence),)*
+                    Workload::Custom(s) => s.verify_tasks(ctx, corpus, evidence),
                 }
             }
 

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use super::registry::{TaskRunner, WorkloadSpec};
 use super::write::CHUNK_SIZE;
 use super::{needs_every_task, Tasks};
-use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
+use super::{size_label, Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::Corpus;
 use crate::describe::{
     Capability, KnobDesc, KnobError, KnobKind, KnobValues, VariantDesc, WorkloadDesc,
@@ -177,10 +177,6 @@ impl WorkloadSpec for ScanSpec {
             ScanMethod::Direct { .. } => shared.file = Some(open_large(io, ctx, true).await?),
         }
         Ok(shared)
-    }
-
-    fn verify_task(&self, _: &TaskContext, _: &Corpus, _: u32, _: &Evidence) -> Result<(), String> {
-        Ok(())
     }
 
     fn verify_run(&self, _: &TaskContext, corpus: &Corpus, count_sum: u64, _: bool) -> RunCheck {

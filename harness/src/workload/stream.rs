@@ -18,7 +18,7 @@ use super::registry::{TaskRunner, WorkloadSpec};
 use super::scan::{large_inputs, large_path, open_large, SEGMENTS};
 use super::write::CHUNK_SIZE;
 use super::{needs_every_task, Tasks};
-use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
+use super::{size_label, Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::Corpus;
 use crate::describe::{KnobDesc, KnobError, KnobKind, KnobValues, VariantDesc, WorkloadDesc};
 use crate::io::{Buf, Io};
@@ -130,10 +130,6 @@ impl WorkloadSpec for StreamSpec {
         let mut shared = Shared::empty();
         shared.file = Some(open_large(io, ctx, false).await?);
         Ok(shared)
-    }
-
-    fn verify_task(&self, _: &TaskContext, _: &Corpus, _: u32, _: &Evidence) -> Result<(), String> {
-        Ok(())
     }
 
     fn verify_run(&self, ctx: &TaskContext, _: &Corpus, count_sum: u64, _: bool) -> RunCheck {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::durability::{self, Durability};
 use super::registry::{TaskRunner, WorkloadSpec};
 use super::Tasks;
-use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
+use super::{size_label, Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::{self, Corpus};
 use crate::describe::{KnobDesc, KnobError, KnobKind, KnobValues, VariantDesc, WorkloadDesc};
 use crate::io::{write_all_at, Buf, Io, Open};
@@ -111,10 +111,6 @@ impl WorkloadSpec for WriteSpec {
 
     fn keeps_evidence(&self) -> bool {
         false
-    }
-
-    fn verify_task(&self, _: &TaskContext, _: &Corpus, _: u32, _: &Evidence) -> Result<(), String> {
-        Ok(())
     }
 
     fn verify_run(&self, ctx: &TaskContext, corpus: &Corpus, _: u64, _: bool) -> RunCheck {
