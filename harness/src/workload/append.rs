@@ -8,7 +8,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::registry::{TaskRunner, WorkloadSpec};
+use super::registry::WorkloadSpec;
+use super::runner::TaskRunner;
 use super::write::CHUNK_SIZE;
 use super::{needs_every_task, Tasks};
 use super::{Lane, RunCheck, Shared, TaskContext, TaskOutput};

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::durability::{self, Durability};
-use super::registry::{TaskRunner, WorkloadSpec};
+use super::registry::WorkloadSpec;
+use super::runner::TaskRunner;
 use super::write::{verify_outputs, CHUNK_SIZE};
 use super::Tasks;
 use super::{size_label, Lane, RunCheck, Shared, TaskContext, TaskOutput};

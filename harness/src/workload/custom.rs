@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use futures::future::LocalBoxFuture;
 
-use super::registry::TaskRunner;
+use super::runner::TaskRunner;
 use super::user::{Knobs, Run, UserWorkload};
 use super::{Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput, Tasks};
 use crate::corpus::Corpus;

@@ -23,7 +23,8 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::registry::{TaskRunner, WorkloadSpec};
+use super::registry::WorkloadSpec;
+use super::runner::TaskRunner;
 use super::Tasks;
 use super::{Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::Corpus;

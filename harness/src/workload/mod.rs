@@ -33,6 +33,7 @@ mod random;
 mod read;
 #[macro_use]
 mod registry;
+mod runner;
 mod scan;
 mod stream;
 mod user;
@@ -50,7 +51,7 @@ pub use noop::NoopSpec;
 pub use random::{offset as random_offset, RandomEvidence, RandomMethod, RandomSpec};
 pub use read::{ReadMethod, ReadSpec};
 pub use registry::{build, describe, descriptions, kind, names, pick_variant};
-pub(crate) use registry::{TaskRunner, WithTasks};
+pub(crate) use runner::{TaskRunner, WithTasks};
 pub use scan::{ScanMethod, ScanSpec};
 pub use stream::StreamSpec;
 pub use user::{Knobs, Run, UserWorkload};
@@ -386,7 +387,7 @@ impl<F> Lane<F> {
     }
 
     /// The lane's I/O buffer as `len` writable bytes, lent in place (for an
-    /// operation that is done before it returns: [`Io::read_at_now`]).
+    /// operation that is done before it returns: [`Io::read_at_now`](crate::io::Io::read_at_now)).
     #[inline]
     pub fn buf_mut(&mut self, len: usize) -> &mut [u8] {
         let buf = self.io_buf.get_or_insert_with(Buf::default);

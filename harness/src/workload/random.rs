@@ -30,7 +30,8 @@ use serde::{Deserialize, Serialize};
 
 use std::path::PathBuf;
 
-use super::registry::{TaskRunner, WorkloadSpec};
+use super::registry::WorkloadSpec;
+use super::runner::TaskRunner;
 use super::scan::{large_inputs, large_path, map_large, open_large};
 use super::Tasks;
 use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};

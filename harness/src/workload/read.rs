@@ -9,7 +9,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::registry::{TaskRunner, WorkloadSpec};
+use super::registry::WorkloadSpec;
+use super::runner::TaskRunner;
 use super::write::CHUNK_SIZE;
 use super::Tasks;
 use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};

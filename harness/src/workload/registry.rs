@@ -19,9 +19,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::{
-    Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput, Tasks, Workload, WorkloadKind,
-};
+use super::runner::TaskRunner;
+use super::{Evidence, RunCheck, Shared, TaskContext, Tasks, Workload, WorkloadKind};
 use crate::corpus::Corpus;
 use crate::describe::{Capability, KnobError, KnobValues, VariantDesc, WorkloadDesc};
 use crate::io::Io;
@@ -108,57 +107,6 @@ pub(crate) trait WorkloadSpec: TaskRunner + Sized {
 
     /// Check what a repetition stopped by the stonewall left behind.
     fn verify_finished(&self, ctx: &TaskContext, corpus: &Corpus, finished: Vec<u32>) -> RunCheck;
-}
-
-/// The per-task part of a workload: what a lane calls for each of its
-/// tasks. A lane's loop ([`crate::strategy`]'s `run_lane`) is generic over
-/// it. Every spec implements it beside its [`WorkloadSpec`], and so do
-/// [`CustomSpec`](super::CustomSpec) and [`Workload`], which dispatches
-/// with one `match` per call; the blocking
-/// strategies instead take the spec itself from [`Workload::with_tasks`],
-/// so the loop is compiled for that workload alone and the `match` runs
-/// once per lane, not once per task (README, Harness cost).
-pub(crate) trait TaskRunner {
-    /// Run task `index`.
-    ///
-    /// # Errors
-    /// The I/O error that stopped the task.
-    async fn run_task<I: Io>(
-        &self,
-        io: &I,
-        ctx: &TaskContext,
-        shared: &Shared<I::File>,
-        lane: &mut Lane<I::File>,
-        index: u32,
-    ) -> io::Result<TaskOutput>;
-
-    /// The file task `index` writes or reads, named in its error messages.
-    fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf;
-
-    /// A lane has no more tasks: flush what it holds (the buffered append
-    /// variants write their remainder here, inside the timed region).
-    ///
-    /// # Errors
-    /// The I/O error of the final write or close.
-    async fn finish_lane<I: Io>(
-        &self,
-        _io: &I,
-        _ctx: &TaskContext,
-        _lane: Lane<I::File>,
-    ) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Work to do with a workload's own [`TaskRunner`], handed to
-/// [`Workload::with_tasks`]: a generic method, so it is compiled once per
-/// workload.
-pub(crate) trait WithTasks {
-    /// What the work returns.
-    type Output;
-
-    /// Do the work with `runner`.
-    fn with<R: TaskRunner>(self, runner: &R) -> Self::Output;
 }
 
 /// Generate [`Workload`], [`WorkloadKind`] and the dispatch from the
@@ -273,9 +221,9 @@ macro_rules! workloads {
             }
 
             /// Do `work` with this workload's own spec as its
-            /// [`TaskRunner`](crate::workload::registry::TaskRunner) (one
+            /// [`TaskRunner`](crate::workload::runner::TaskRunner) (one
             /// `match` here instead of one per task).
-            pub(crate) fn with_tasks<V: $crate::workload::registry::WithTasks>(&self, work: V) -> V::Output {
+            pub(crate) fn with_tasks<V: $crate::workload::runner::WithTasks>(&self, work: V) -> V::Output {
                 match self {
                     $(Workload::$Variant(s) => work.with(s),)*
                     Workload::Custom(s) => work.with(s),
@@ -377,7 +325,7 @@ macro_rules! workloads {
             }
         }
 
-        impl $crate::workload::registry::TaskRunner for Workload {
+        impl $crate::workload::runner::TaskRunner for Workload {
             async fn run_task<I: $crate::io::Io>(
                 &self,
                 io: &I,
@@ -387,14 +335,14 @@ macro_rules! workloads {
                 index: u32,
             ) -> ::std::io::Result<$crate::workload::TaskOutput> {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::TaskRunner::run_task(s, io, ctx, shared, lane, index).await,)*
+                    $(Workload::$Variant(s) => $crate::workload::runner::TaskRunner::run_task(s, io, ctx, shared, lane, index).await,)*
                     Workload::Custom(s) => s.run_task(io, ctx, shared, lane, index).await,
                 }
             }
 
             fn task_path(&self, ctx: &$crate::workload::TaskContext, index: u32) -> ::std::path::PathBuf {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::TaskRunner::task_path(s, ctx, index),)*
+                    $(Workload::$Variant(s) => $crate::workload::runner::TaskRunner::task_path(s, ctx, index),)*
                     Workload::Custom(s) => s.task_path(ctx, index),
                 }
             }
@@ -406,7 +354,7 @@ macro_rules! workloads {
                 lane: $crate::workload::Lane<I::File>,
             ) -> ::std::io::Result<()> {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::TaskRunner::finish_lane(s, io, ctx, lane).await,)*
+                    $(Workload::$Variant(s) => $crate::workload::runner::TaskRunner::finish_lane(s, io, ctx, lane).await,)*
                     Workload::Custom(s) => s.finish_lane(io, ctx, lane).await,
                 }
             }

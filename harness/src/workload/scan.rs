@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use std::path::PathBuf;
 
-use super::registry::{TaskRunner, WorkloadSpec};
+use super::registry::WorkloadSpec;
+use super::runner::TaskRunner;
 use super::write::CHUNK_SIZE;
 use super::{needs_every_task, Tasks};
 use super::{size_label, Lane, RunCheck, Shared, TaskContext, TaskOutput};

@@ -14,7 +14,8 @@ use std::sync::{Mutex, OnceLock};
 use memchr::memmem::Finder;
 use serde::{Deserialize, Serialize};
 
-use super::registry::{TaskRunner, WorkloadSpec};
+use super::registry::WorkloadSpec;
+use super::runner::TaskRunner;
 use super::scan::{large_inputs, large_path, open_large, SEGMENTS};
 use super::write::CHUNK_SIZE;
 use super::{needs_every_task, Tasks};
