@@ -154,22 +154,21 @@ impl Clock {
     }
 
     /// A clock that started at `origin` (from [`Clock::origin`], maybe in
-    /// another process); one started now if that lies in the future. Reads
-    /// the counter with the origin's rate where the parent did and this
-    /// process may.
+    /// another process of this machine); one started now if that lies in
+    /// the future. Reads the counter with the origin's rate where the
+    /// origin has one: its process found the counter usable on this same
+    /// machine, so this one neither checks again nor measures (a worker
+    /// calls this inside the parent's timed region).
     pub fn at_origin(origin: ClockOrigin) -> Clock {
         let (now_ns, ticks) = paired_read();
         let origin_ns = origin.origin_ns.min(now_ns);
-        let map = origin
-            .ns_per_tick_q32
-            .filter(|_| tsc::unusable().is_none())
-            .map(|q| {
-                let since = (u128::from(now_ns - origin_ns) << 32) / u128::from(q.max(1));
-                TscMap {
-                    origin_ticks: ticks.saturating_sub(u64::try_from(since).unwrap_or(u64::MAX)),
-                    ns_per_tick_q32: q,
-                }
-            });
+        let map = origin.ns_per_tick_q32.map(|q| {
+            let since = (u128::from(now_ns - origin_ns) << 32) / u128::from(q.max(1));
+            TscMap {
+                origin_ticks: ticks.saturating_sub(u64::try_from(since).unwrap_or(u64::MAX)),
+                ns_per_tick_q32: q,
+            }
+        });
         Clock {
             origin_ns,
             tsc: map,

@@ -198,9 +198,10 @@ impl WorkloadSpec for RandomSpec {
             Ok(file) => file,
             Err(e) => return vec![format!("opening the large file to verify: {e}")],
         };
+        let mut expected = Vec::new();
         evidence
             .iter()
-            .filter_map(|(index, e)| verify(self, ctx, &file, *index, e).err())
+            .filter_map(|(index, e)| verify(self, ctx, &file, &mut expected, *index, e).err())
             .collect()
     }
 
@@ -348,11 +349,13 @@ fn output(evidence: Evidence) -> TaskOutput {
 }
 
 /// Read the block again from `file` (the large file, opened once for all
-/// of a lane's reads) with a plain `pread` and compare it with the evidence.
+/// of a lane's reads) with a plain `pread` into `expected` (one buffer for
+/// all of them) and compare it with the evidence.
 fn verify(
     spec: &RandomSpec,
     ctx: &TaskContext,
     file: &std::fs::File,
+    expected: &mut Vec<u8>,
     index: u32,
     evidence: &Evidence,
 ) -> Result<(), String> {
@@ -364,10 +367,10 @@ fn verify(
             evidence.byte_count()
         ));
     }
-    let mut expected = vec![0u8; want];
-    file.read_exact_at(&mut expected, at)
+    expected.resize(want, 0);
+    file.read_exact_at(expected, at)
         .map_err(|e| format!("reading the large file at offset {at}: {e}"))?;
-    if evidence.matches(&expected) {
+    if evidence.matches(expected) {
         Ok(())
     } else {
         Err(format!(
@@ -406,7 +409,7 @@ mod tests {
     /// [`verify`] with the large file opened for it.
     fn check(spec: &RandomSpec, ctx: &TaskContext, index: u32, e: &Evidence) -> Result<(), String> {
         let file = std::fs::File::open(ctx.large().unwrap()).unwrap();
-        verify(spec, ctx, &file, index, e)
+        verify(spec, ctx, &file, &mut Vec::new(), index, e)
     }
 
     /// Run read `index` through the workload on the blocking backend,
