@@ -76,7 +76,7 @@ fn bench_criterion(c: &mut Criterion, corpus: &Corpus, ctx: &TaskContext) {
                 evidence: RandomEvidence::Ends,
                 ..spec.clone()
             });
-            region(&Strategy::Sequential, &random, ctx, corpus)
+            region(&Strategy::sequential(), &random, ctx, corpus)
         })
     });
     group.bench_function("bare_pread_loop", |b| {
@@ -112,7 +112,7 @@ fn round(index: usize, corpus: &Corpus, ctx: &TaskContext) -> [Side; 4] {
             evidence,
             ..spec.clone()
         });
-        let u = usage(&Strategy::Sequential, &random, ctx, corpus);
+        let u = usage(&Strategy::sequential(), &random, ctx, corpus);
         (
             u.wall.as_nanos() as f64 / n,
             (u.user + u.system).as_nanos() as f64 / n,

@@ -567,11 +567,10 @@ fn strategies(args: &RunArgs) -> Result<Vec<Strategy>, ConfigError> {
             "sequential runs one task at a time; add a concurrent strategy (--strategy threads) or drop --workers",
         ));
     }
-    let default_workers = strategy::WORKERS.default_number().unwrap_or(4) as u32;
-    let workers = if args.workers.is_empty() {
-        vec![default_workers]
+    let workers: Vec<Option<u32>> = if args.workers.is_empty() {
+        vec![None]
     } else {
-        args.workers.clone()
+        args.workers.iter().copied().map(Some).collect()
     };
     let mut base = KnobValues::default();
     for (key, n) in [("batch", args.batch), ("tokio_threads", args.tokio_threads)] {
@@ -592,13 +591,16 @@ fn strategies(args: &RunArgs) -> Result<Vec<Strategy>, ConfigError> {
         if kind == StrategyKind::Command && args.command.is_none() {
             return Err(invalid("--strategy", "command", "needs --command TEMPLATE"));
         }
-        for &w in &workers {
+        for w in &workers {
             for t in &threads {
                 let mut knobs = base.clone();
                 if let Some(t) = t {
                     knobs.set("threads", KnobValue::Number(u64::from(*t)));
                 }
-                let s = strategy::build(kind.name(), w, &knobs)?;
+                if let Some(w) = w {
+                    knobs.set("workers", KnobValue::Number(u64::from(*w)));
+                }
+                let s = strategy::build(kind.name(), &knobs)?;
                 if !out.contains(&s) {
                     out.push(s);
                 }

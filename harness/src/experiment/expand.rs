@@ -18,7 +18,7 @@ use super::{parse_size, Scenario};
 use crate::describe::WorkloadDesc;
 use crate::describe::{KnobDesc, KnobError, KnobValue, KnobValues};
 use crate::measure::cache::CacheState;
-use crate::strategy::{self, Strategy, StrategyKind};
+use crate::strategy::{self, CommandSpec, Strategy, StrategyKind};
 use crate::workload::{self, Workload};
 
 /// One element of a list: which knob (its key), its value, the text
@@ -120,7 +120,7 @@ fn knob_values(point: &[Given], seed: u64) -> KnobValues {
     let mut knobs = KnobValues::seeded(seed);
     for g in point
         .iter()
-        .filter(|g| g.key != "variant" && g.key != "workers")
+        .filter(|g| g.key != "variant")
     {
         knobs.set(g.key, g.value.clone());
     }
@@ -134,16 +134,6 @@ fn text_of(point: &[Given], key: &str) -> Option<String> {
         .and_then(|g| match &g.value {
             KnobValue::Text(t) => Some(t.clone()),
             KnobValue::Number(_) | KnobValue::Switch(_) => None,
-        })
-}
-
-fn workers_of(point: &[Given]) -> Option<u32> {
-    point
-        .iter()
-        .find(|g| g.key == "workers")
-        .and_then(|g| match g.value {
-            KnobValue::Number(n) => u32::try_from(n).ok(),
-            KnobValue::Switch(_) | KnobValue::Text(_) => None,
         })
 }
 
@@ -552,13 +542,11 @@ impl Experiment {
     fn strategies(&self, d: &Dims) -> Result<Vec<(Strategy, Range<usize>)>, ExperimentError> {
         let mut out: Vec<(Strategy, Range<usize>)> = Vec::new();
         let mut distinct: HashSet<String> = HashSet::new();
-        let default_workers = strategy::WORKERS.default_number().unwrap_or(4) as u32;
         for (kind, span) in &d.strategies {
             let lists = d.strategy_lists(*kind);
             for point in product(&lists) {
                 let knobs = knob_values(&point, 0);
-                let workers = workers_of(&point).unwrap_or(default_workers);
-                let s = strategy::build(kind.name(), workers, &knobs)
+                let s = strategy::build(kind.name(), &knobs)
                     .map_err(|e| self.placed(e, &point, span))?;
                 if distinct.insert(format!("{s:?}")) {
                     out.push((s, span.clone()));
@@ -598,12 +586,12 @@ impl Experiment {
         for (w, wspan) in &workloads {
             for (s, sspan) in &strategies {
                 let s = match s {
-                    Strategy::Command { template, workers } => Strategy::Command {
-                        template: env.fill(template, w).map_err(|why| {
+                    Strategy::Command(c) => Strategy::Command(CommandSpec {
+                        template: env.fill(&c.template, w).map_err(|why| {
                             ExperimentError::Nothing(format!("{}: {why}", self.source.file))
                         })?,
-                        workers: *workers,
-                    },
+                        workers: c.workers,
+                    }),
                     other => other.clone(),
                 };
                 for (cache, cspan) in &d.caches {

@@ -337,7 +337,7 @@ impl Env {
 mod tests {
     #[test]
     fn commands_go_by_their_script() {
-        use crate::experiment::command_name;
+        use crate::strategy::command_name;
         assert_eq!(
             command_name("/x/.venv/bin/python /x/scripts/python/save_process_pool.py {corpus} {dest} {workers}"),
             "save_process_pool"

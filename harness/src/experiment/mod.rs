@@ -46,7 +46,7 @@ use crate::corpus::{CorpusSpec, ScratchPolicy};
 pub const MAX_AFTER_DELETING: u32 = 1_000_000;
 use crate::measure::cache::{CacheState, ColdMethod};
 use crate::measure::quiet::Settle;
-use crate::strategy::Strategy;
+use crate::strategy::{CommandSpec, Strategy};
 use crate::workload::Workload;
 
 /// One cell of the grid: a workload with its knobs, under a strategy with
@@ -132,7 +132,7 @@ impl Scenario {
             "{}/{}/{}/{}",
             self.workload.name(),
             self.variant(),
-            strategy_slug(&self.strategy),
+            self.strategy.slug(),
             self.cache.as_str()
         )
     }
@@ -153,7 +153,7 @@ impl Scenario {
         if files == 0 {
             return Err("first_files 0: allowed 1 up to the corpus's file count".into());
         }
-        if let Strategy::Command { template, .. } = &self.strategy {
+        if let Strategy::Command(CommandSpec { template, .. }) = &self.strategy {
             if !template.contains("{files}") {
                 return Err(format!(
                     "first_files with the command strategy needs `{{files}}` in the template, so the command uses only those files: {template}"
@@ -226,7 +226,7 @@ impl Scenario {
         let mut s = Scenario::new(
             &self.experiment,
             self.workload.clone(),
-            Strategy::Sequential,
+            Strategy::sequential(),
             self.cache,
         );
         s.first_files = self.first_files;
@@ -241,30 +241,6 @@ impl Scenario {
         self.baseline().id
     }
 }
-
-/// Strategy with knobs as a path-safe slug: `threads-4`, `nested-2x4-b16`.
-pub fn strategy_slug(s: &Strategy) -> String {
-    match s {
-        Strategy::Sequential => "sequential".into(),
-        Strategy::Threads { workers } => format!("threads-{workers}"),
-        Strategy::Processes { workers, batch } => format!("processes-{workers}-b{batch}"),
-        Strategy::Nested {
-            processes,
-            threads,
-            batch,
-        } => format!("nested-{processes}x{threads}-b{batch}"),
-        Strategy::Tokio {
-            workers,
-            concurrency,
-        } => format!("tokio-{workers}-c{concurrency}"),
-        Strategy::IoUring { queue_depth } => format!("io_uring-q{queue_depth}"),
-        Strategy::Command { workers, template } => {
-            format!("command-{}-{workers}", command_name(template))
-        }
-    }
-}
-
-pub use crate::strategy::command_name;
 
 /// Everything a run needs, validated.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

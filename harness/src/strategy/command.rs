@@ -9,12 +9,15 @@
 //! that only reads reports what it read on stdout as `bytes=N` and, for line
 //! counts, `count=N`; iolab checks those against the manifest.
 
+use std::fmt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use super::registry::StrategyBuild;
-use super::{end_of_work, start_meter, Execution, Strategy, StrategyError};
+use serde::{Deserialize, Serialize};
+
+use super::registry::{Shape, StrategySpec, WORKERS};
+use super::{end_of_work, start_meter, Execution, StrategyError};
 use crate::corpus::Corpus;
 use crate::describe::{Capability, KnobDesc, KnobError, KnobKind, KnobValues, StrategyDesc};
 use crate::interrupt;
@@ -65,15 +68,22 @@ const TEMPLATE: KnobDesc = KnobDesc {
     variants: &[],
 };
 
-/// `command`.
-pub(super) struct CommandBuild;
+/// `command`: an external command run once per repetition; placeholders
+/// `{corpus}`, `{dest}`, `{workers}`, `{files}`, `{large}` are filled in.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CommandSpec {
+    /// Shell command template.
+    pub template: String,
+    /// Value of `{workers}`.
+    pub workers: u32,
+}
 
-impl StrategyBuild for CommandBuild {
+impl StrategySpec for CommandSpec {
     const DESCRIPTION: StrategyDesc = StrategyDesc {
         name: "command",
         aliases: &[],
         summary: "an external command run once per repetition through `sh -c`, timed like the rest",
-        knobs: &[TEMPLATE],
+        knobs: &[WORKERS, TEMPLATE],
         lacks: &[
             (
                 Capability::Tasks,
@@ -84,20 +94,67 @@ impl StrategyBuild for CommandBuild {
                 "the external command decides how it reads",
             ),
         ],
+        kills_workers: false,
+        calibration_tasks: None,
         colour: (86, 180, 233),
     };
 
-    fn build(workers: u32, knobs: &KnobValues) -> Result<Strategy, KnobError> {
+    fn build(knobs: &KnobValues) -> Result<Self, KnobError> {
         let template = knobs.text(&TEMPLATE)?.ok_or_else(|| KnobError {
             key: TEMPLATE.key,
             value: "nothing".into(),
             allowed: "the command strategy needs a command template".into(),
         })?;
-        Ok(Strategy::Command { template, workers })
+        Ok(CommandSpec {
+            template,
+            workers: knobs.count(&WORKERS)?,
+        })
+    }
+
+    fn slug(&self) -> String {
+        format!("command-{}-{}", command_name(&self.template), self.workers)
+    }
+
+    fn shape(&self) -> Shape {
+        Shape {
+            workers: self.workers,
+            processes: 1,
+            threads_per_process: 1,
+            batch: None,
+            program: Some(command_name(&self.template)),
+        }
+    }
+
+    fn execute(
+        &self,
+        workload: &Workload,
+        ctx: &TaskContext,
+        corpus: &Corpus,
+        _kill_after: Option<u32>,
+    ) -> Result<Execution, StrategyError> {
+        run(&self.template, self.workers, workload, ctx, corpus)
+    }
+
+    fn refuses(&self, workload: &Workload) -> Option<String> {
+        (workload.durability() == Some(crate::workload::Durability::Each)).then(|| format!(
+            "command cannot run {} with durability each: an external command writes its files its own way, so iolab cannot fsync each of them; use durability none or end-sync",
+            workload.name()
+        ))
     }
 }
 
-pub(super) fn run(
+impl fmt::Display for CommandSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "command({}, {})",
+            command_name(&self.template),
+            self.workers
+        )
+    }
+}
+
+fn run(
     template: &str,
     workers: u32,
     workload: &Workload,
