@@ -63,9 +63,6 @@ pub fn knob(key: &str, lead: &str) -> String {
             owners.push((d.name.to_string(), k));
         }
     }
-    if key == strategy::WORKERS.key {
-        owners.push(("every strategy but sequential".into(), &strategy::WORKERS));
-    }
     let uses: Vec<String> = owners
         .iter()
         .map(|(of, k)| {

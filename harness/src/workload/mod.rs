@@ -21,6 +21,10 @@
 //! reuses one I/O buffer ([`Lane::take_buf`]) across its tasks, and evidence
 //! that a checksum proves as well as the bytes is kept as a checksum.
 
+// First: `registry` defines the `variants!` macro the workloads use.
+#[macro_use]
+mod registry;
+
 mod append;
 mod atomic;
 mod copy;
@@ -31,8 +35,6 @@ mod metadata;
 mod noop;
 mod random;
 mod read;
-#[macro_use]
-mod registry;
 mod runner;
 mod scan;
 mod stream;

@@ -109,6 +109,67 @@ pub(crate) trait WorkloadSpec: TaskRunner + Sized {
     fn verify_finished(&self, ctx: &TaskContext, corpus: &Corpus, finished: Vec<u32>) -> RunCheck;
 }
 
+/// Declare a workload's variants once: an enum with one case per variant,
+/// each beside its [`VariantDesc`], and `DESCS`, the list the workload's
+/// description takes as its `variants` (the default first). A spec's
+/// `build` matches on the enum ([`$Name::of`] the variant it is given), so
+/// a variant without a case, or a case without a variant, is a compile
+/// error, not a fallback. The enum derives `Clone, Copy, Debug, PartialEq,
+/// Eq, Hash`; attributes before `enum` (serde's) are kept.
+macro_rules! variants {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $Name:ident {
+            $( $(#[doc = $doc:literal])* $Variant:ident = $desc:expr, )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        $vis enum $Name {
+            $( $(#[doc = $doc])* $Variant, )*
+        }
+
+        impl $Name {
+            /// Every variant, the default first (the order of [`Self::DESCS`]).
+            pub const ALL: &'static [$Name] = &[$($Name::$Variant,)*];
+
+            /// The variants' descriptions, in the order of [`Self::ALL`]:
+            /// the workload description's `variants`.
+            pub const DESCS: &'static [$crate::describe::VariantDesc] = &[$($desc,)*];
+
+            /// Its description.
+            pub fn desc(self) -> &'static $crate::describe::VariantDesc {
+                &Self::DESCS[self as usize]
+            }
+
+            /// Its name, as the command line, experiment files and results write it.
+            pub fn as_str(self) -> &'static str {
+                self.desc().name
+            }
+
+            /// The variant named `name`.
+            pub fn from_name(name: &str) -> Option<$Name> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == name)
+            }
+
+            /// The variant `desc` describes (one of [`Self::DESCS`]).
+            ///
+            /// # Errors
+            /// A description that is not one of this workload's variants.
+            pub(crate) fn of(desc: &$crate::describe::VariantDesc) -> Result<$Name, $crate::describe::KnobError> {
+                Self::from_name(desc.name).ok_or_else(|| $crate::describe::KnobError {
+                    key: "variant",
+                    value: desc.name.to_string(),
+                    allowed: format!(
+                        "allowed: {}",
+                        Self::DESCS.iter().map(|d| d.name).collect::<Vec<_>>().join(", ")
+                    ),
+                })
+            }
+        }
+    };
+}
+
 /// Generate [`Workload`], [`WorkloadKind`] and the dispatch from the
 /// registration list in `workload/mod.rs`.
 macro_rules! workloads {
@@ -152,6 +213,23 @@ macro_rules! workloads {
                 }
             }
         }
+
+        $(
+            impl $Spec {
+                /// The default variant with every knob at its description's
+                /// default (random offsets seeded by `seed`): the one place a
+                /// spec's defaults come from, its description.
+                ///
+                /// # Errors
+                /// A description whose defaults its own build refuses (a
+                /// test builds every variant from its defaults).
+                pub fn defaults(seed: u64) -> Result<$Spec, $crate::describe::KnobError> {
+                    let desc = &<$Spec as $crate::workload::registry::WorkloadSpec>::DESCRIPTION;
+                    let variant = $crate::workload::registry::pick_variant(desc, None, &$crate::describe::KnobValues::seeded(seed))?;
+                    <$Spec as $crate::workload::registry::WorkloadSpec>::build(variant, &$crate::describe::KnobValues::seeded(seed))
+                }
+            }
+        )*
 
         impl Workload {
             /// Which built-in workload this is (`None`: a user's own).

@@ -81,7 +81,7 @@ impl Observer for Quiet {
 
 fn config(kinds: Vec<Kind>, budget_s: u64, reps: u32) -> TuneConfig {
     TuneConfig {
-        workloads: vec![Workload::Read(ReadSpec::default())],
+        workloads: vec![Workload::Read(ReadSpec::defaults(0).unwrap())],
         kinds,
         budget: Duration::from_secs(budget_s),
         limits: Limits {
@@ -324,7 +324,7 @@ fn a_round_over_its_estimate_cuts_points() {
 fn a_round_that_runs_over_the_model_scales_its_projection() {
     let scenario = Scenario::new(
         "tune",
-        Workload::Read(ReadSpec::default()),
+        Workload::Read(ReadSpec::defaults(0).unwrap()),
         Strategy::sequential(),
         CacheState::Warm,
     );
