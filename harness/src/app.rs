@@ -151,7 +151,10 @@ fn run_as_clients(args: &cli::RunArgs) -> anyhow::Result<ExitCode> {
         Some(dir) => resume_run(dir, &args.output, clients.as_ref()),
         None if args.experiments.is_empty() => cli::build_plan(args)
             .map_err(anyhow::Error::from)
-            .and_then(|plan| run_plan(&plan, args, clients.as_ref(), options)),
+            .and_then(|planned| {
+                print_skipped(&planned);
+                run_plan(&planned.plan, args, clients.as_ref(), options)
+            }),
         None => run_experiments(args, clients.as_ref(), options),
     };
     if let Err(e) = &result {

@@ -7,16 +7,20 @@
 //!   registries ([`crate::workload::build`], [`crate::strategy::build`]),
 //!   shared with the command line;
 //! - `file`: the TOML format as written, with positions, and its errors;
-//! - `knob_lists`: a `[[grid]]` block's workload knob keys, derived from the
-//!   registered workloads' descriptions (a user's binary's own included);
-//! - `grid`, `expand`: one file at one scale, its grid expanded, meaningless
-//!   combinations skipped with a note;
-//! - `set`: several files merged into one [`Plan`];
+//! - `flags`: the command line's grid flags written as one `[[grid]]` block
+//!   of that same format, so flags and files go through one expansion;
+//! - `knob_lists`: a `[[grid]]` block's knob keys, derived from the
+//!   registered strategies' and workloads' descriptions (a user's binary's
+//!   own included);
+//! - `grid`, `expand`: one file (or the flags' block) at one scale, its grid
+//!   expanded, meaningless combinations skipped with a note;
+//! - `set`: several files (or the flags' block) merged into one [`Plan`];
 //! - [`limit`]: how many scenarios a run may hold, counted before expanding;
 //! - `order`: the schedule of repetitions.
 
 mod expand;
 mod file;
+pub mod flags;
 mod grid;
 mod keys;
 mod knob_lists;
@@ -118,7 +122,7 @@ impl Scenario {
     ) -> Result<Scenario, String> {
         if let Some(n) = deleted.filter(|n| !(1..=MAX_AFTER_DELETING).contains(n)) {
             return Err(format!(
-                "--after-deleting {n}: allowed 1 to {MAX_AFTER_DELETING} files"
+                "after_deleting {n}: allowed 1 to {MAX_AFTER_DELETING} files"
             ));
         }
         self.scratch = policy;

@@ -71,7 +71,7 @@ use std::process::ExitCode;
 
 use crate::cli::parse_knob;
 use crate::describe::WorkloadDesc;
-use crate::workload::{registered, Erased};
+use crate::workload::Erased;
 
 /// A user workload's description that cannot be registered.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -131,7 +131,7 @@ impl Lab {
             eprintln!("error: {e}");
             return ExitCode::from(1);
         }
-        let cli = match crate::cli::parse(&registered()) {
+        let cli = match crate::cli::parse() {
             Ok(cli) => cli,
             Err(usage) => return usage.exit(),
         };

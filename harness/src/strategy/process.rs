@@ -222,10 +222,7 @@ impl StrategySpec for NestedSpec {
     }
 
     fn slug(&self) -> String {
-        format!(
-            "nested-{}x{}-b{}",
-            self.processes, self.threads, self.batch
-        )
+        format!("nested-{}x{}-b{}", self.processes, self.threads, self.batch)
     }
 
     fn shape(&self) -> Shape {

@@ -44,7 +44,7 @@ mod write;
 pub use append::{AppendCounts, AppendSpec, AppendVariant};
 pub use atomic::{SaveSpec, SaveVariant};
 pub use copy::{CopyMethod, CopySpec};
-pub(crate) use custom::{register, registered, Erased};
+pub(crate) use custom::{register, Erased};
 pub use custom::{CustomSpec, Prepared};
 pub use durability::Durability;
 pub use id::WorkloadId;

@@ -191,7 +191,12 @@ pub fn sweep_round(
 fn entries(cfg: &TuneConfig, sweep: &Sweep, wi: usize, kept: &[(usize, Setting)]) -> Vec<Entry> {
     let ws = &sweep.workloads[wi];
     let base_wall = ws.base_wall.unwrap_or(0.0);
-    let baseline = Scenario::new("tune", ws.workload.clone(), Strategy::sequential(), cfg.cache);
+    let baseline = Scenario::new(
+        "tune",
+        ws.workload.clone(),
+        Strategy::sequential(),
+        cfg.cache,
+    );
     let mut out = vec![Entry {
         scenario: baseline,
         owner: None,
