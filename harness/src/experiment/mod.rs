@@ -46,6 +46,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::corpus::{CorpusSpec, ScratchPolicy};
 
+/// The keys a `[[grid]]` block holds besides knobs (`workload`, `strategy`,
+/// `cache`, …): a knob may not take one of them as its key.
+pub fn grid_keys() -> &'static [&'static str] {
+    knob_lists::fields_of::<file::RawGrid>()
+}
+
 /// Most files `--after-deleting` may create and delete before a repetition.
 pub const MAX_AFTER_DELETING: u32 = 1_000_000;
 use crate::measure::cache::{CacheState, ColdMethod};

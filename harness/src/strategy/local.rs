@@ -371,8 +371,9 @@ fn io_uring(
 
 type LanesResult = std::io::Result<(Vec<LaneOutput>, std::io::Result<()>)>;
 
-/// The reserved outputs of `lanes` lanes (at least one), made before the timed region.
-fn reserve(workload: &Workload, ctx: &TaskContext, lanes: u32) -> Vec<LaneOutput> {
+/// The reserved outputs of `lanes` lanes (at least one), made before the
+/// timed region (for any strategy that runs lanes in this process).
+pub(super) fn reserve(workload: &Workload, ctx: &TaskContext, lanes: u32) -> Vec<LaneOutput> {
     let lanes = lanes.max(1);
     (0..lanes)
         .map(|_| LaneOutput::reserved(workload, ctx, lanes))
@@ -397,12 +398,14 @@ async fn async_lanes<I: Io>(
     Ok((outputs, finish))
 }
 
-fn prepare_failed(workload: &Workload, e: std::io::Error) -> StrategyError {
+/// The error of a workload's `prepare` (its shared handle, its map).
+pub(super) fn prepare_failed(workload: &Workload, e: std::io::Error) -> StrategyError {
     StrategyError::Failed(format!("preparing {}: {e}", workload.name()))
 }
 
-/// Merge lanes, then verify evidence (outside the timed region).
-fn collect(
+/// Merge lanes, then verify evidence (outside the timed region): the end
+/// of any strategy that runs lanes in this process.
+pub(super) fn collect(
     usage: crate::measure::Usage,
     lanes: Vec<LaneOutput>,
     finish: std::io::Result<()>,

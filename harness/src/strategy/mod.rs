@@ -14,6 +14,8 @@ mod local;
 mod process;
 #[macro_use]
 mod registry;
+#[cfg(test)]
+mod reverse;
 pub mod worker;
 
 use std::time::Duration;
@@ -50,6 +52,9 @@ strategies! {
     IoUring(local::IoUringSpec),
     /// An external command.
     Command(command::CommandSpec),
+    /// Test builds only: the strategy `docs/ARCHITECTURE.md`'s recipe adds.
+    #[cfg(test)]
+    Reverse(reverse::ReverseSpec),
 }
 
 impl Strategy {

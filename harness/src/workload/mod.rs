@@ -33,6 +33,8 @@ mod durability;
 mod id;
 mod metadata;
 mod noop;
+#[cfg(test)]
+mod probe;
 mod random;
 mod read;
 mod runner;
@@ -83,6 +85,9 @@ workloads! {
     Metadata(metadata::MetadataSpec),
     /// A task that does nothing: the calibration of a strategy's dispatch cost.
     Noop(noop::NoopSpec),
+    /// Test builds only: the workload `docs/ARCHITECTURE.md`'s recipe adds.
+    #[cfg(test)]
+    Probe(probe::ProbeSpec),
 }
 
 use std::io;

@@ -171,14 +171,14 @@ macro_rules! variants {
 }
 
 /// Generate [`Workload`], [`WorkloadKind`] and the dispatch from the
-/// registration list in `workload/mod.rs`.
+/// registration list in `workload/mod.rs`. An entry may be `#[cfg(test)]`.
 macro_rules! workloads {
-    ($( $(#[$doc:meta])* $Variant:ident($Spec:ty), )*) => {
+    ($( $(#[doc = $doc:literal])* $(#[cfg($cfg:meta)])? $Variant:ident($Spec:ty), )*) => {
         /// One workload with its knobs: the form worker processes receive.
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
         #[serde(tag = "workload", rename_all = "kebab-case")]
         pub enum Workload {
-            $( $(#[$doc])* $Variant($Spec), )*
+            $( $(#[doc = $doc])* $(#[cfg($cfg)])? $Variant($Spec), )*
             /// A user's own workload, registered by its binary ([`crate::lab`]).
             Custom($crate::workload::CustomSpec),
         }
@@ -187,17 +187,17 @@ macro_rules! workloads {
         /// results (its text is the description's name).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum WorkloadKind {
-            $( $(#[$doc])* $Variant, )*
+            $( $(#[doc = $doc])* $(#[cfg($cfg)])? $Variant, )*
         }
 
         impl WorkloadKind {
             /// Every workload, in registration order (the report's order).
-            pub const ALL: &'static [WorkloadKind] = &[$(WorkloadKind::$Variant),*];
+            pub const ALL: &'static [WorkloadKind] = &[$( $(#[cfg($cfg)])? WorkloadKind::$Variant, )*];
 
             /// Its description.
             pub fn desc(self) -> &'static $crate::describe::WorkloadDesc {
                 match self {
-                    $(WorkloadKind::$Variant => &<$Spec as $crate::workload::registry::WorkloadSpec>::DESCRIPTION,)*
+                    $( $(#[cfg($cfg)])? WorkloadKind::$Variant => &<$Spec as $crate::workload::registry::WorkloadSpec>::DESCRIPTION,)*
                 }
             }
 
@@ -207,7 +207,7 @@ macro_rules! workloads {
                 knobs: &$crate::describe::KnobValues,
             ) -> Result<Workload, $crate::describe::KnobError> {
                 match self {
-                    $(WorkloadKind::$Variant => {
+                    $( $(#[cfg($cfg)])? WorkloadKind::$Variant => {
                         <$Spec as $crate::workload::registry::WorkloadSpec>::build(variant, knobs).map(Workload::$Variant)
                     })*
                 }
@@ -215,6 +215,7 @@ macro_rules! workloads {
         }
 
         $(
+            $(#[cfg($cfg)])?
             impl $Spec {
                 /// The default variant with every knob at its description's
                 /// default (random offsets seeded by `seed`): the one place a
@@ -235,7 +236,7 @@ macro_rules! workloads {
             /// Which built-in workload this is (`None`: a user's own).
             pub fn kind(&self) -> Option<WorkloadKind> {
                 match self {
-                    $(Workload::$Variant(_) => Some(WorkloadKind::$Variant),)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(_) => Some(WorkloadKind::$Variant),)*
                     Workload::Custom(_) => None,
                 }
             }
@@ -243,7 +244,7 @@ macro_rules! workloads {
             /// Its description.
             pub fn desc(&self) -> &'static $crate::describe::WorkloadDesc {
                 match self {
-                    $(Workload::$Variant(_) => &<$Spec as $crate::workload::registry::WorkloadSpec>::DESCRIPTION,)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(_) => &<$Spec as $crate::workload::registry::WorkloadSpec>::DESCRIPTION,)*
                     Workload::Custom(s) => s.desc(),
                 }
             }
@@ -251,7 +252,7 @@ macro_rules! workloads {
             /// The name of its variant (`mmap`, `rename-fsync`).
             pub fn variant(&self) -> &'static str {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::variant(s),)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::variant(s),)*
                     Workload::Custom(s) => s.variant(),
                 }
             }
@@ -259,7 +260,7 @@ macro_rules! workloads {
             /// The variant and knobs, as a short label (e.g. `chunk=64KiB,fsync`).
             pub fn variant_label(&self) -> String {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::label(s),)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::label(s),)*
                     Workload::Custom(s) => s.label(),
                 }
             }
@@ -267,7 +268,7 @@ macro_rules! workloads {
             /// The chunk or buffer size knob in bytes, where the variant has one.
             pub fn chunk_bytes(&self) -> Option<u64> {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::chunk_bytes(s),)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::chunk_bytes(s),)*
                     Workload::Custom(s) => s.chunk_bytes(),
                 }
             }
@@ -276,7 +277,7 @@ macro_rules! workloads {
             /// workloads that write files (`None` for the others).
             pub fn durability(&self) -> Option<$crate::workload::Durability> {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::durability(s),)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::durability(s),)*
                     Workload::Custom(_) => None,
                 }
             }
@@ -284,7 +285,7 @@ macro_rules! workloads {
             /// What its tasks take.
             pub fn task_kind(&self) -> $crate::workload::Tasks {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::tasks(s),)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::tasks(s),)*
                     Workload::Custom(s) => s.tasks(),
                 }
             }
@@ -293,7 +294,7 @@ macro_rules! workloads {
             /// cold) and whose residency is measured before timing.
             pub fn inputs(&self, ctx: &$crate::workload::TaskContext) -> Vec<::std::path::PathBuf> {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::inputs(s, ctx),)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::inputs(s, ctx),)*
                     Workload::Custom(s) => s.inputs(ctx),
                 }
             }
@@ -303,7 +304,7 @@ macro_rules! workloads {
             /// `match` here instead of one per task).
             pub(crate) fn with_tasks<V: $crate::workload::runner::WithTasks>(&self, work: V) -> V::Output {
                 match self {
-                    $(Workload::$Variant(s) => work.with(s),)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => work.with(s),)*
                     Workload::Custom(s) => work.with(s),
                 }
             }
@@ -311,7 +312,7 @@ macro_rules! workloads {
             /// Whether its tasks leave [`Evidence`] (so lanes reserve room for it).
             pub fn keeps_evidence(&self) -> bool {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::keeps_evidence(s),)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::keeps_evidence(s),)*
                     Workload::Custom(s) => s.keeps_evidence(),
                 }
             }
@@ -321,7 +322,7 @@ macro_rules! workloads {
             /// Recorded as `unavailable`, not as a failure.
             pub fn unavailable(&self, ctx: &$crate::workload::TaskContext) -> Option<String> {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::unavailable(s, ctx),)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::unavailable(s, ctx),)*
                     Workload::Custom(s) => s.unavailable(ctx),
                 }
             }
@@ -334,7 +335,7 @@ macro_rules! workloads {
             /// I/O errors, with the path.
             pub fn setup_repetition(&self, ctx: &$crate::workload::TaskContext) -> ::std::io::Result<()> {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::setup_repetition(s, ctx),)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::setup_repetition(s, ctx),)*
                     Workload::Custom(s) => s.setup_repetition(ctx),
                 }
             }
@@ -349,7 +350,7 @@ macro_rules! workloads {
                 ctx: &$crate::workload::TaskContext,
             ) -> ::std::io::Result<$crate::workload::Shared<I::File>> {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::prepare(s, io, ctx).await,)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::prepare(s, io, ctx).await,)*
                     Workload::Custom(s) => s.prepare(io, ctx).await,
                 }
             }
@@ -364,7 +365,7 @@ macro_rules! workloads {
                 evidence: &[(u32, $crate::workload::Evidence)],
             ) -> Vec<String> {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::verify_tasks(s, ctx, corpus, evidence),)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::verify_tasks(s, ctx, corpus, evidence),)*
                     Workload::Custom(s) => s.verify_tasks(ctx, corpus, evidence),
                 }
             }
@@ -380,7 +381,7 @@ macro_rules! workloads {
                 interrupted: bool,
             ) -> $crate::workload::RunCheck {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::verify_run(s, ctx, corpus, count_sum, interrupted),)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::verify_run(s, ctx, corpus, count_sum, interrupted),)*
                     Workload::Custom(s) => s.verify_run(ctx, corpus, count_sum, interrupted),
                 }
             }
@@ -397,7 +398,7 @@ macro_rules! workloads {
                 finished: Vec<u32>,
             ) -> $crate::workload::RunCheck {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::verify_finished(s, ctx, corpus, finished),)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::verify_finished(s, ctx, corpus, finished),)*
                     Workload::Custom(s) => s.verify_finished(ctx, corpus, finished),
                 }
             }
@@ -413,14 +414,14 @@ macro_rules! workloads {
                 index: u32,
             ) -> ::std::io::Result<$crate::workload::TaskOutput> {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::runner::TaskRunner::run_task(s, io, ctx, shared, lane, index).await,)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::runner::TaskRunner::run_task(s, io, ctx, shared, lane, index).await,)*
                     Workload::Custom(s) => s.run_task(io, ctx, shared, lane, index).await,
                 }
             }
 
             fn task_path(&self, ctx: &$crate::workload::TaskContext, index: u32) -> ::std::path::PathBuf {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::runner::TaskRunner::task_path(s, ctx, index),)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::runner::TaskRunner::task_path(s, ctx, index),)*
                     Workload::Custom(s) => s.task_path(ctx, index),
                 }
             }
@@ -432,7 +433,7 @@ macro_rules! workloads {
                 lane: $crate::workload::Lane<I::File>,
             ) -> ::std::io::Result<()> {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::runner::TaskRunner::finish_lane(s, io, ctx, lane).await,)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::runner::TaskRunner::finish_lane(s, io, ctx, lane).await,)*
                     Workload::Custom(s) => s.finish_lane(io, ctx, lane).await,
                 }
             }
