@@ -20,6 +20,8 @@ pub mod interrupt;
 pub mod io;
 pub mod lab;
 pub mod measure;
+#[cfg(test)]
+mod recipes;
 pub mod report;
 pub mod results;
 pub mod runner;

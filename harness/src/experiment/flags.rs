@@ -1,7 +1,7 @@
 //! The command line's grid flags as one `[[grid]]` block of the very form
 //! experiment files use: `iolab run --workload read --workers 1,2` is the
 //! block `workload = ["read"]`, `workers = [1, 2]`, read by the same parser
-//! ([`Source::parse`]) and expanded by the same code as a file's, so a flag
+//! (`Source::parse`) and expanded by the same code as a file's, so a flag
 //! and a file key cannot differ in what they accept or mean. Each value
 //! keeps its flag and its text as given, so messages name them
 //! (`--workers 0: allowed 1 to 1024`, not a place in a file).

@@ -42,7 +42,7 @@ pub const WORKERS: KnobDesc = KnobDesc {
 };
 
 /// The counts a strategy with its knob values runs at, as results record
-/// them: every strategy states each of them ([`StrategySpec::shape`]).
+/// them: every strategy states each of them (its spec's `shape`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Shape {
     /// Tasks that can be in flight at once.

@@ -3,9 +3,9 @@
 //! probe;` with one line of the `workloads!` list in `workload/mod.rs` —
 //! with a knob whose key no other workload has (`probe_bytes`: its
 //! description here is all a new knob costs). `strategy/reverse.rs` is the
-//! strategy added the same way, and its tests check that both get their
-//! flags, their experiment-file keys and checks, their rows in `iolab
-//! describe`, and run.
+//! strategy added the same way; the tests of `recipes.rs` check that both
+//! get their flags, their experiment-file keys and checks, their rows in
+//! `iolab describe`, and run.
 //!
 //! Each task reads the first (`head`) or last (`tail`) `probe_bytes` bytes
 //! of its corpus file and keeps them; after the timed region they are
