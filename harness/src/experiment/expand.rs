@@ -403,40 +403,34 @@ impl Experiment {
         let key = k.knob.key;
         let span = k.values.spans().first().cloned().unwrap_or(0..0);
         let value = self.source.text.get(span.clone()).unwrap_or("").trim();
-        let mut of_block = Vec::new();
-        let mut owners = Vec::new();
-        if workload::descriptions()
-            .iter()
-            .any(|w| w.knob(key).is_some())
-        {
-            of_block.push(format!(
-                "{} ({})",
+        let workloads: Vec<&'static str> = workload::descriptions()
+            .into_iter()
+            .filter(|w| w.knob(key).is_some())
+            .map(|w| w.name)
+            .collect();
+        let strategies: Vec<&'static str> = strategy::descriptions()
+            .into_iter()
+            .filter(|s| s.knob(key).is_some())
+            .map(|s| s.name)
+            .collect();
+        let sides = [
+            (
+                &workloads,
                 names(d.workloads.iter().map(|(w, _)| w.name)),
-                self.source.list_name("workload", "workloads")
-            ));
-            owners.extend(
-                workload::descriptions()
-                    .into_iter()
-                    .filter(|w| w.knob(key).is_some())
-                    .map(|w| w.name),
-            );
-        }
-        if strategy::descriptions()
-            .iter()
-            .any(|s| s.knob(key).is_some())
-        {
-            of_block.push(format!(
-                "{} ({})",
+                self.source.list_name("workload", "workloads"),
+            ),
+            (
+                &strategies,
                 names(d.strategies.iter().map(|(s, _)| s.name())),
-                self.source.list_name("strategy", "strategies")
-            ));
-            owners.extend(
-                strategy::descriptions()
-                    .into_iter()
-                    .filter(|s| s.knob(key).is_some())
-                    .map(|s| s.name),
-            );
-        }
+                self.source.list_name("strategy", "strategies"),
+            ),
+        ];
+        let of_block: Vec<String> = sides
+            .iter()
+            .filter(|(owners, _, _)| !owners.is_empty())
+            .map(|(_, given, list)| format!("{given} ({list})"))
+            .collect();
+        let owners = workloads.iter().chain(&strategies).copied();
         let allowed = format!(
             "not a knob of {}; {key} is a knob of {}",
             of_block.join(" or "),

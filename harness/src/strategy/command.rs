@@ -17,7 +17,7 @@ use std::process::{Command, Stdio};
 use serde::{Deserialize, Serialize};
 
 use super::registry::{Shape, StrategySpec, WORKERS};
-use super::{end_of_work, start_meter, Execution, StrategyError};
+use super::{end_of_work, start_meter, Execution, Job, StrategyError};
 use crate::corpus::Corpus;
 use crate::describe::{Capability, KnobDesc, KnobError, KnobKind, KnobValues, StrategyDesc};
 use crate::interrupt;
@@ -125,14 +125,8 @@ impl StrategySpec for CommandSpec {
         }
     }
 
-    fn execute(
-        &self,
-        workload: &Workload,
-        ctx: &TaskContext,
-        corpus: &Corpus,
-        _kill_after: Option<u32>,
-    ) -> Result<Execution, StrategyError> {
-        run(&self.template, self.workers, workload, ctx, corpus)
+    fn execute(&self, job: Job<'_>) -> Result<Execution, StrategyError> {
+        run(&self.template, self.workers, job)
     }
 
     fn refuses(&self, workload: &Workload) -> Option<String> {
@@ -154,13 +148,13 @@ impl fmt::Display for CommandSpec {
     }
 }
 
-fn run(
-    template: &str,
-    workers: u32,
-    workload: &Workload,
-    ctx: &TaskContext,
-    corpus: &Corpus,
-) -> Result<Execution, StrategyError> {
+fn run(template: &str, workers: u32, job: Job<'_>) -> Result<Execution, StrategyError> {
+    let Job {
+        workload,
+        ctx,
+        corpus,
+        ..
+    } = job;
     let line = expand(template, workers, ctx)?;
     let meter = start_meter();
     // Its own process group: a Ctrl-C at the terminal reaches iolab only,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::lanes::{run_lane, BlockingLane, Counter, LaneOutput};
 use super::registry::{Shape, StrategySpec, WORKERS, WORKER_COUNT};
-use super::{end_of_work, start_meter, Execution, StrategyError};
+use super::{end_of_work, start_meter, Execution, Job, StrategyError};
 use crate::corpus::Corpus;
 use crate::describe::{Capability, KnobDesc, KnobError, KnobValues, StrategyDesc};
 use crate::io::{Blocking, Io};
@@ -52,23 +52,11 @@ impl StrategySpec for SequentialSpec {
     }
 
     fn shape(&self) -> Shape {
-        Shape {
-            workers: 1,
-            processes: 1,
-            threads_per_process: 1,
-            batch: None,
-            program: None,
-        }
+        Shape::in_process(1, 1)
     }
 
-    fn execute(
-        &self,
-        workload: &Workload,
-        ctx: &TaskContext,
-        corpus: &Corpus,
-        _kill_after: Option<u32>,
-    ) -> Result<Execution, StrategyError> {
-        threads(1, workload, ctx, corpus)
+    fn execute(&self, job: Job<'_>) -> Result<Execution, StrategyError> {
+        threads(1, job)
     }
 }
 
@@ -109,23 +97,11 @@ impl StrategySpec for ThreadsSpec {
     }
 
     fn shape(&self) -> Shape {
-        Shape {
-            workers: self.workers,
-            processes: 1,
-            threads_per_process: self.workers,
-            batch: None,
-            program: None,
-        }
+        Shape::in_process(self.workers, self.workers)
     }
 
-    fn execute(
-        &self,
-        workload: &Workload,
-        ctx: &TaskContext,
-        corpus: &Corpus,
-        _kill_after: Option<u32>,
-    ) -> Result<Execution, StrategyError> {
-        threads(self.workers, workload, ctx, corpus)
+    fn execute(&self, job: Job<'_>) -> Result<Execution, StrategyError> {
+        threads(self.workers, job)
     }
 }
 
@@ -186,23 +162,11 @@ impl StrategySpec for TokioSpec {
     }
 
     fn shape(&self) -> Shape {
-        Shape {
-            workers: self.concurrency,
-            processes: 1,
-            threads_per_process: self.workers,
-            batch: None,
-            program: None,
-        }
+        Shape::in_process(self.concurrency, self.workers)
     }
 
-    fn execute(
-        &self,
-        workload: &Workload,
-        ctx: &TaskContext,
-        corpus: &Corpus,
-        _kill_after: Option<u32>,
-    ) -> Result<Execution, StrategyError> {
-        tokio(self.workers, self.concurrency, workload, ctx, corpus)
+    fn execute(&self, job: Job<'_>) -> Result<Execution, StrategyError> {
+        tokio(self.workers, self.concurrency, job)
     }
 }
 
@@ -258,23 +222,11 @@ impl StrategySpec for IoUringSpec {
     }
 
     fn shape(&self) -> Shape {
-        Shape {
-            workers: self.queue_depth,
-            processes: 1,
-            threads_per_process: 1,
-            batch: None,
-            program: None,
-        }
+        Shape::in_process(self.queue_depth, 1)
     }
 
-    fn execute(
-        &self,
-        workload: &Workload,
-        ctx: &TaskContext,
-        corpus: &Corpus,
-        _kill_after: Option<u32>,
-    ) -> Result<Execution, StrategyError> {
-        io_uring(self.queue_depth, workload, ctx, corpus)
+    fn execute(&self, job: Job<'_>) -> Result<Execution, StrategyError> {
+        io_uring(self.queue_depth, job)
     }
 }
 
@@ -285,12 +237,13 @@ impl fmt::Display for IoUringSpec {
 }
 
 /// `workers` OS threads (1 = sequential on the calling thread).
-fn threads(
-    workers: u32,
-    workload: &Workload,
-    ctx: &TaskContext,
-    corpus: &Corpus,
-) -> Result<Execution, StrategyError> {
+fn threads(workers: u32, job: Job<'_>) -> Result<Execution, StrategyError> {
+    let Job {
+        workload,
+        ctx,
+        corpus,
+        ..
+    } = job;
     let source = Counter::new(workload, ctx);
     let outputs = reserve(workload, ctx, workers);
     let meter = start_meter();
@@ -327,13 +280,13 @@ fn threads(
 
 /// tokio's current-thread runtime with a blocking pool of `workers` threads
 /// and `concurrency` lanes.
-fn tokio(
-    workers: u32,
-    concurrency: u32,
-    workload: &Workload,
-    ctx: &TaskContext,
-    corpus: &Corpus,
-) -> Result<Execution, StrategyError> {
+fn tokio(workers: u32, concurrency: u32, job: Job<'_>) -> Result<Execution, StrategyError> {
+    let Job {
+        workload,
+        ctx,
+        corpus,
+        ..
+    } = job;
     let outputs = reserve(workload, ctx, concurrency);
     let meter = start_meter();
     let clock = meter.clock();
@@ -350,12 +303,13 @@ fn tokio(
 }
 
 /// One io_uring ring of `queue_depth` entries, as many lanes.
-fn io_uring(
-    queue_depth: u32,
-    workload: &Workload,
-    ctx: &TaskContext,
-    corpus: &Corpus,
-) -> Result<Execution, StrategyError> {
+fn io_uring(queue_depth: u32, job: Job<'_>) -> Result<Execution, StrategyError> {
+    let Job {
+        workload,
+        ctx,
+        corpus,
+        ..
+    } = job;
     let outputs = reserve(workload, ctx, queue_depth);
     let meter = start_meter();
     let clock = meter.clock();

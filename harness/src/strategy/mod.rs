@@ -196,7 +196,26 @@ pub fn execute(
     corpus: &Corpus,
     kill_after: Option<u32>,
 ) -> Result<Execution, StrategyError> {
-    strategy.run(workload, ctx, corpus, kill_after)
+    strategy.run(Job {
+        workload,
+        ctx,
+        corpus,
+        kill_after,
+    })
+}
+
+/// One repetition's tasks as a strategy runs them ([`execute`]).
+#[derive(Clone, Copy)]
+pub(crate) struct Job<'a> {
+    /// What each task does.
+    pub workload: &'a Workload,
+    /// Where the repetition's inputs and outputs are.
+    pub ctx: &'a TaskContext,
+    /// The corpus, to verify evidence against.
+    pub corpus: &'a Corpus,
+    /// Kill the workers once this many tasks have finished (the crash
+    /// experiment; only strategies that `kills_workers` honour it).
+    pub kill_after: Option<u32>,
 }
 
 /// Start the timed region (a helper so every strategy opens it the same way).

@@ -16,11 +16,9 @@ use serde::{Deserialize, Serialize};
 
 use super::registry::{Shape, StrategySpec, WORKERS, WORKER_COUNT};
 use super::worker::{FromWorker, ToWorker};
-use super::{end_of_work, start_meter, Execution, StrategyError};
-use crate::corpus::Corpus;
+use super::{end_of_work, start_meter, Execution, Job, StrategyError};
 use crate::describe::{KnobDesc, KnobError, KnobKind, KnobValues, StrategyDesc};
 use crate::interrupt::{self, ChildGroup};
-use crate::workload::{TaskContext, Workload};
 
 struct Worker {
     child: Child,
@@ -157,14 +155,8 @@ impl StrategySpec for ProcessesSpec {
         }
     }
 
-    fn execute(
-        &self,
-        workload: &Workload,
-        ctx: &TaskContext,
-        _corpus: &Corpus,
-        kill_after: Option<u32>,
-    ) -> Result<Execution, StrategyError> {
-        run(self.workers, 1, self.batch, workload, ctx, kill_after)
+    fn execute(&self, job: Job<'_>) -> Result<Execution, StrategyError> {
+        run(self.workers, 1, self.batch, job)
     }
 }
 
@@ -235,21 +227,8 @@ impl StrategySpec for NestedSpec {
         }
     }
 
-    fn execute(
-        &self,
-        workload: &Workload,
-        ctx: &TaskContext,
-        _corpus: &Corpus,
-        kill_after: Option<u32>,
-    ) -> Result<Execution, StrategyError> {
-        run(
-            self.processes,
-            self.threads,
-            self.batch,
-            workload,
-            ctx,
-            kill_after,
-        )
+    fn execute(&self, job: Job<'_>) -> Result<Execution, StrategyError> {
+        run(self.processes, self.threads, self.batch, job)
     }
 }
 
@@ -264,14 +243,13 @@ impl fmt::Display for NestedSpec {
 }
 
 /// Run the tasks on `processes` workers of `threads` threads, `batch` tasks a message.
-fn run(
-    processes: u32,
-    threads: u32,
-    batch: u32,
-    workload: &Workload,
-    ctx: &TaskContext,
-    kill_after: Option<u32>,
-) -> Result<Execution, StrategyError> {
+fn run(processes: u32, threads: u32, batch: u32, job: Job<'_>) -> Result<Execution, StrategyError> {
+    let Job {
+        workload,
+        ctx,
+        kill_after,
+        ..
+    } = job;
     let tasks = workload.tasks(ctx);
     // Batch 0 is an even split: each process gets one chunk of the tasks.
     let batch = if batch == 0 {

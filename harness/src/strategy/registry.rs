@@ -17,10 +17,9 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Execution, Strategy, StrategyError, StrategyKind};
-use crate::corpus::Corpus;
+use super::{Execution, Job, Strategy, StrategyError, StrategyKind};
 use crate::describe::{KnobDesc, KnobError, KnobKind, KnobValues, StrategyDesc};
-use crate::workload::{TaskContext, Workload};
+use crate::workload::Workload;
 
 /// Largest worker count, threads per process, or queue depth accepted.
 pub const MAX_WORKERS: u32 = 1024;
@@ -58,6 +57,20 @@ pub struct Shape {
     pub program: Option<String>,
 }
 
+impl Shape {
+    /// A strategy of this process alone: `workers` in flight on
+    /// `threads_per_process` threads, no messages, no program.
+    pub fn in_process(workers: u32, threads_per_process: u32) -> Shape {
+        Shape {
+            workers,
+            processes: 1,
+            threads_per_process,
+            batch: None,
+            program: None,
+        }
+    }
+}
+
 /// What each strategy implements beside its code: the registry dispatches
 /// every [`Strategy`] method to it. Every method but [`StrategySpec::refuses`]
 /// is required, so a strategy states each of its facts.
@@ -79,20 +92,15 @@ pub(crate) trait StrategySpec: Sized + fmt::Display {
     /// Its counts.
     fn shape(&self) -> Shape;
 
-    /// Run all tasks of `workload`, timed, then verify evidence; with
-    /// `kill_after`, kill the workers once that many tasks have finished
-    /// (only strategies whose description says `kills_workers` get it).
+    /// Run all tasks of the job's workload, timed, then verify evidence;
+    /// with `kill_after`, kill the workers once that many tasks have
+    /// finished (only strategies whose description says `kills_workers`
+    /// get it).
     ///
     /// # Errors
     /// [`StrategyError::Unavailable`] when the platform lacks what the
     /// strategy needs; [`StrategyError::Failed`] when its machinery broke.
-    fn execute(
-        &self,
-        workload: &Workload,
-        ctx: &TaskContext,
-        corpus: &Corpus,
-        kill_after: Option<u32>,
-    ) -> Result<Execution, StrategyError>;
+    fn execute(&self, job: Job<'_>) -> Result<Execution, StrategyError>;
 
     /// Why it cannot run `workload`, beyond the capabilities its
     /// description lacks (a knob value it cannot honour), if it cannot.
@@ -161,15 +169,9 @@ macro_rules! strategies {
                 }
             }
 
-            fn run(
-                &self,
-                workload: &$crate::workload::Workload,
-                ctx: &$crate::workload::TaskContext,
-                corpus: &$crate::corpus::Corpus,
-                kill_after: Option<u32>,
-            ) -> Result<Execution, StrategyError> {
+            fn run(&self, job: Job<'_>) -> Result<Execution, StrategyError> {
                 match self {
-                    $( $(#[cfg($cfg)])? Strategy::$Variant(s) => StrategySpec::execute(s, workload, ctx, corpus, kill_after), )*
+                    $( $(#[cfg($cfg)])? Strategy::$Variant(s) => StrategySpec::execute(s, job), )*
                 }
             }
 

@@ -20,11 +20,9 @@ use serde::{Deserialize, Serialize};
 use super::lanes::{run_lane, TaskSource};
 use super::local::{collect, prepare_failed, reserve};
 use super::registry::{Shape, StrategySpec};
-use super::{end_of_work, start_meter, Execution, StrategyError};
-use crate::corpus::Corpus;
+use super::{end_of_work, start_meter, Execution, Job, StrategyError};
 use crate::describe::{KnobDesc, KnobError, KnobKind, KnobValues, StrategyDesc};
 use crate::io::Blocking;
-use crate::workload::{TaskContext, Workload};
 
 /// Lanes on the calling thread: a knob key of this strategy alone.
 const LANES: KnobDesc = KnobDesc {
@@ -65,22 +63,16 @@ impl StrategySpec for ReverseSpec {
     }
 
     fn shape(&self) -> Shape {
-        Shape {
-            workers: self.lanes,
-            processes: 1,
-            threads_per_process: 1,
-            batch: None,
-            program: None,
-        }
+        Shape::in_process(self.lanes, 1)
     }
 
-    fn execute(
-        &self,
-        workload: &Workload,
-        ctx: &TaskContext,
-        corpus: &Corpus,
-        _kill_after: Option<u32>,
-    ) -> Result<Execution, StrategyError> {
+    fn execute(&self, job: Job<'_>) -> Result<Execution, StrategyError> {
+        let Job {
+            workload,
+            ctx,
+            corpus,
+            ..
+        } = job;
         let range = workload.task_range(ctx);
         let source = Backwards {
             start: range.start,
