@@ -195,18 +195,16 @@ impl RunWriter {
     /// folder beside it that is then renamed (never over an existing folder).
     ///
     /// # Errors
-    /// When the folder exists already or cannot be written, naming it;
-    /// nothing is left behind then.
+    /// When the folder exists already ([`RunFolderTaken`], also when
+    /// another process made it meanwhile: the rename never replaces) or
+    /// cannot be written, naming it; nothing is left behind then.
     pub fn create(dir: &Path, meta: RunMeta) -> anyhow::Result<RunWriter> {
         let (parent, name) = match (dir.parent(), dir.file_name()) {
             (Some(p), Some(n)) => (p, n.to_string_lossy()),
             _ => anyhow::bail!("{} is not a run folder path", dir.display()),
         };
         if fs::symlink_metadata(dir).is_ok() {
-            anyhow::bail!(
-                "run folder {} exists already: pick another --run-id",
-                dir.display()
-            );
+            return Err(RunFolderTaken(dir.to_path_buf()).into());
         }
         fs::create_dir_all(parent)
             .with_context(|| format!("creating results folder {}", parent.display()))?;
@@ -231,6 +229,25 @@ impl RunWriter {
             series: series_csv(&dir.join(TIMESERIES_CSV))?,
             rows: Vec::new(),
         })
+    }
+
+    /// Remove the run folder this writer made and nothing else (its
+    /// `run.json`, `runs.csv` and `timeseries.csv`, then the folder, which
+    /// must then be empty): a claim of a run id that another rank found
+    /// taken.
+    ///
+    /// # Errors
+    /// A file or the folder that cannot be removed, naming it.
+    pub fn abandon(self) -> anyhow::Result<()> {
+        let RunWriter {
+            dir, runs, series, ..
+        } = self;
+        drop((runs, series));
+        for name in [RUN_JSON, RUNS_CSV, TIMESERIES_CSV] {
+            let path = dir.join(name);
+            fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+        }
+        fs::remove_dir(&dir).with_context(|| format!("removing {}", dir.display()))
     }
 
     /// Open an existing run folder to go on appending: its `run.json`, its
@@ -352,9 +369,22 @@ fn fill_new_run_folder(temp: &Path, dir: &Path, meta: &RunMeta) -> anyhow::Resul
         dir,
         rustix::fs::RenameFlags::NOREPLACE,
     )
-    .with_context(|| format!("renaming {} to {}", temp.display(), dir.display()))?;
+    .map_err(|e| match e {
+        rustix::io::Errno::EXIST => anyhow::Error::new(RunFolderTaken(dir.to_path_buf())),
+        e => anyhow::Error::new(e).context(format!(
+            "renaming {} to {}",
+            temp.display(),
+            dir.display()
+        )),
+    })?;
     Ok(runs)
 }
+
+/// A new run's folder exists already (an earlier run, or another run that
+/// claimed the same id first).
+#[derive(Debug, thiserror::Error)]
+#[error("run folder {} exists already: pick another --run-id", .0.display())]
+pub struct RunFolderTaken(pub PathBuf);
 
 /// `timeseries.csv` of a run folder opened for appending (created, with its
 /// header, when missing), never through a link.

@@ -32,7 +32,7 @@ use crate::experiment::{schedule, Plan};
 use crate::interrupt;
 use crate::measure::cache::CacheState;
 use crate::measure::device;
-use crate::results::{Machine, RunMeta, RunWriter, Status, SummaryRow, Verdict};
+use crate::results::{Machine, RunFolderTaken, RunMeta, RunWriter, Status, SummaryRow, Verdict};
 use crate::workload::TaskContext;
 
 /// Where a run reads and writes, and how it reports.
@@ -109,26 +109,21 @@ pub fn run_clients(
 ) -> anyhow::Result<RunOutcome> {
     let digest_of = serde_json::to_vec(&(plan, &opts.experiment_files, &opts.clients))?;
     clients::check_same_plan(clients, &digest_of)?;
-    let run_id = clients::broadcast_json(
-        clients,
-        &opts
-            .run_id
-            .clone()
-            .unwrap_or_else(|| unused_run_id(&opts.results_dir)),
-    )?;
-    let dir = opts.results_dir.join(&run_id);
-    let taken = clients.rank() == 0 && std::fs::symlink_metadata(&dir).is_ok();
-    clients::agree(
-        clients,
-        match taken {
-            true => Err(anyhow::anyhow!(
-                "run folder {} exists already: pick another --run-id (or `--resume {}`)",
-                dir.display(),
-                dir.display()
-            )),
-            false => Ok(()),
-        },
-    )?;
+    // An id given with --run-id is checked now, before the corpus is made;
+    // an automatic one is claimed once the run folder can be made (`claim`).
+    let base_id =
+        clients::broadcast_json(clients, &opts.run_id.clone().unwrap_or_else(new_run_id))?;
+    if opts.run_id.is_some() {
+        let dir = opts.results_dir.join(&base_id);
+        let taken = clients.rank() == 0 && std::fs::symlink_metadata(&dir).is_ok();
+        clients::agree(
+            clients,
+            match taken {
+                true => Err(taken_error(&dir)),
+                false => Ok(()),
+            },
+        )?;
+    }
     let show = opts.progress && clients.rank() == 0;
     let (corpus_root, corpus_name) = corpus_place(plan, opts, clients)?;
     let (corpus, provenance, _lock) =
@@ -143,7 +138,7 @@ pub fn run_clients(
     let device_mb_per_s = machine.io.direct_read.mb_per_s;
     let ranks = clients::describe_ranks(clients, &opts.clients, &machine, &corpus.dir)?;
     let meta = RunMeta {
-        run_id: run_id.clone(),
+        run_id: base_id.clone(),
         iolab_version: env!("CARGO_PKG_VERSION").to_string(),
         git_commit: option_env!("IOLAB_GIT_COMMIT")
             .unwrap_or("unknown")
@@ -162,23 +157,12 @@ pub fn run_clients(
         clients: ranks,
         dispatch: Vec::new(),
     };
-    let (parent, scratch_id) =
-        opts.clients
-            .scratch_place(&opts.data_dir, &run_id, clients.rank(), clients.size());
-    let scratch = clients::agree(
-        clients,
-        corpus::Scratch::create(&parent, &scratch_id).map_err(anyhow::Error::from),
-    )?;
-    let writer = (clients.rank() == 0)
-        .then(|| RunWriter::create(&dir, meta))
-        .transpose();
-    let mut writer = match clients::agree(clients, writer) {
-        Ok(w) => w,
-        Err(e) => {
-            let _ = scratch.remove();
-            return Err(e);
-        }
-    };
+    let Claimed {
+        run_id,
+        dir,
+        scratch,
+        mut writer,
+    } = claim(opts, meta, clients)?;
     if let Some(w) = writer
         .as_mut()
         .filter(|_| opts.calibrate && clients.size() == 1)
@@ -197,6 +181,147 @@ pub fn run_clients(
         perf: opts.kernel_profile.then(kernel_profiler).flatten(),
     };
     execute(&run, writer, scratch, dir)
+}
+
+/// A run's id with what makes it the run's own: its scratch folder (on
+/// every rank) and its run folder (rank 0's writer).
+struct Claimed {
+    run_id: String,
+    dir: PathBuf,
+    scratch: corpus::Scratch,
+    writer: Option<RunWriter>,
+}
+
+/// How one rank's attempt at an id went.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+enum Attempt {
+    /// Its scratch folder (and, on rank 0, the run folder) is made.
+    Made,
+    /// The id is taken: its scratch folder or run folder exists already.
+    Taken(String),
+    /// Anything else went wrong.
+    Failed(String),
+}
+
+/// What every rank does after an attempt at an id.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+enum Decision {
+    /// Every rank made its folders: the id is the run's.
+    Done,
+    /// The automatic id is taken somewhere: try the next.
+    Next,
+    /// Stop with this message.
+    Refuse(String),
+}
+
+/// Ids tried after an automatic one is found taken (`<id>-2` …), before
+/// giving up.
+const MAX_ID_SUFFIX: u32 = 1000;
+
+/// Claim the run's id by making its folders, each atomically: the scratch
+/// folder with `mkdirat` (every rank), then the run folder with a rename
+/// that never replaces (rank 0). Neither is checked first and made after,
+/// so two runs started at once can never share an id: when an automatic id
+/// (`opts.run_id` is `None`: the UTC time) is taken, whatever this attempt
+/// made is removed and the next suffix is tried (`-2`, `-3`, …); an id given
+/// with `--run-id` that is taken is refused.
+///
+/// # Errors
+/// A taken `--run-id`, or a folder that cannot be made (any rank's), named.
+fn claim(opts: &RunOptions, mut meta: RunMeta, clients: &dyn Clients) -> anyhow::Result<Claimed> {
+    let base = meta.run_id.clone();
+    for n in 1..=MAX_ID_SUFFIX {
+        let run_id = match n {
+            1 => base.clone(),
+            n => format!("{base}-{n}"),
+        };
+        meta.run_id = run_id.clone();
+        let dir = opts.results_dir.join(&run_id);
+        let (parent, scratch_id) =
+            opts.clients
+                .scratch_place(&opts.data_dir, &run_id, clients.rank(), clients.size());
+        let (mut scratch, mut writer, mut attempt) = (None, None, Attempt::Made);
+        match corpus::Scratch::create(&parent, &scratch_id) {
+            Ok(s) => scratch = Some(s),
+            Err(e @ corpus::CorpusError::ScratchTaken { .. }) => {
+                attempt = Attempt::Taken(e.to_string())
+            }
+            Err(e) => attempt = Attempt::Failed(format!("{:#}", anyhow::Error::from(e))),
+        }
+        if clients.rank() == 0 && scratch.is_some() {
+            match RunWriter::create(&dir, meta.clone()) {
+                Ok(w) => writer = Some(w),
+                Err(e) if e.is::<RunFolderTaken>() => attempt = Attempt::Taken(format!("{e:#}")),
+                Err(e) => attempt = Attempt::Failed(format!("{e:#}")),
+            }
+        }
+        // Rank 0 decides from every rank's attempt: made everywhere, try
+        // the next id, or fail.
+        let all = clients::gather_json(clients, &attempt)?;
+        let failed: Vec<String> = all
+            .iter()
+            .enumerate()
+            .filter_map(|(r, a)| match a {
+                Attempt::Failed(why) => Some(rank_said(clients, r, why)),
+                Attempt::Made | Attempt::Taken(_) => None,
+            })
+            .collect();
+        let taken = all.iter().enumerate().find_map(|(r, a)| match a {
+            Attempt::Taken(why) => Some(rank_said(clients, r, why)),
+            Attempt::Made | Attempt::Failed(_) => None,
+        });
+        let decision = match (failed.is_empty(), taken) {
+            (false, _) => Decision::Refuse(failed.join("; ")),
+            (true, Some(why)) if opts.run_id.is_some() => Decision::Refuse(why),
+            (true, Some(_)) => Decision::Next,
+            (true, None) => Decision::Done,
+        };
+        match (clients::broadcast_json(clients, &decision)?, scratch) {
+            (Decision::Done, Some(scratch)) => {
+                return Ok(Claimed {
+                    run_id,
+                    dir,
+                    scratch,
+                    writer,
+                })
+            }
+            (decision, scratch) => {
+                // Not ours after all: undo what this attempt made.
+                if let Some(s) = scratch {
+                    s.remove().with_context(|| {
+                        format!("removing the scratch folder made for run id {run_id}")
+                    })?;
+                }
+                if let Some(w) = writer {
+                    w.abandon()?;
+                }
+                if let Decision::Refuse(why) = decision {
+                    anyhow::bail!(why);
+                }
+            }
+        }
+    }
+    anyhow::bail!(
+        "run ids {base} to {base}-{MAX_ID_SUFFIX} are all taken in {}; pass --run-id",
+        opts.results_dir.display()
+    )
+}
+
+/// `why` as said by rank `rank` (as is with one rank).
+fn rank_said(clients: &dyn Clients, rank: usize, why: &str) -> String {
+    match clients.size() {
+        1 => why.to_string(),
+        _ => format!("rank {rank}: {why}"),
+    }
+}
+
+/// The refusal of a `--run-id` whose run folder exists.
+fn taken_error(dir: &Path) -> anyhow::Error {
+    anyhow::anyhow!(
+        "run folder {} exists already: pick another --run-id (or `--resume {}`)",
+        dir.display(),
+        dir.display()
+    )
 }
 
 /// One repetition of `plan.scenarios[scenario]` outside a schedule, on
@@ -426,18 +551,36 @@ fn run_schedule(
             }
         }
         bar.set_message(scenario.label());
-        let row = repetition::run(
-            plan,
-            scenario,
-            ctx,
-            run.corpus,
-            *slot,
-            order as u32,
-            run.run_id.to_string(),
-            &bar,
-            (run.clients, run.layout),
-            run.perf.as_deref(),
-        );
+        // A panic in the repetition outside any task (a workload's setup or
+        // checks; a task's own fails that task in its lane) fails the
+        // repetition; with several ranks, whose barriers it skipped, it
+        // ends the job.
+        let row = crate::panics::catch(|| {
+            repetition::run(
+                plan,
+                scenario,
+                ctx,
+                run.corpus,
+                *slot,
+                order as u32,
+                run.run_id.to_string(),
+                &bar,
+                (run.clients, run.layout),
+                run.perf.as_deref(),
+            )
+        })
+        .unwrap_or_else(|message| {
+            if run.clients.size() > 1 {
+                eprintln!(
+                    "error: rank {}: {}: the repetition {message}; ending every rank",
+                    run.clients.rank(),
+                    scenario.label()
+                );
+                run.clients.abort(1);
+            }
+            let row = repetition::panicked(scenario, *slot, order as u32, run.run_id, &message);
+            Ok((row, Vec::new()))
+        });
         if interrupt::stop_now() {
             // Abandoned midway: not a finished repetition, no row.
             result = Ok(Ending::Interrupted);
@@ -552,22 +695,6 @@ fn bytes_style() -> ProgressStyle {
 /// A new run identifier: the UTC time, sortable, with seconds.
 pub fn new_run_id() -> String {
     chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string()
-}
-
-/// A timestamp run identifier not yet taken in `results_dir` (a suffix
-/// `-2`, `-3`… separates runs started within the same second).
-fn unused_run_id(results_dir: &Path) -> String {
-    let base = new_run_id();
-    (1..)
-        .map(|n| {
-            if n == 1 {
-                base.clone()
-            } else {
-                format!("{base}-{n}")
-            }
-        })
-        .find(|id| !results_dir.join(id).exists())
-        .unwrap_or(base)
 }
 
 /// The current time in RFC 3339.

@@ -221,6 +221,22 @@ fn prepare_scratch(
     Ok(Prepared { rep, doomed })
 }
 
+/// The row of a repetition that panicked outside any task (in the
+/// workload's setup or checks, or in the harness): `failed`, with the
+/// panic's message.
+pub(super) fn panicked(
+    scenario: &Scenario,
+    slot: Slot,
+    order: u32,
+    run_id: &str,
+    message: &str,
+) -> Row {
+    let mut row = base_row(scenario, slot, order, run_id.to_string());
+    row.status = Status::Failed;
+    row.detail = format!("the repetition {message} (outside any task)");
+    row
+}
+
 fn base_row(scenario: &Scenario, slot: Slot, order: u32, run_id: String) -> Row {
     Row {
         run_id,

@@ -151,13 +151,30 @@ impl LaneOutput {
         out
     }
 
-    /// The output of a lane whose thread panicked.
-    pub fn panicked() -> LaneOutput {
+    /// The output of a lane whose thread panicked outside any task, with
+    /// the panic's message ([`crate::panics::message`]).
+    pub fn panicked(message: &str) -> LaneOutput {
         LaneOutput {
-            error: Some("a lane thread panicked".into()),
+            error: Some(format!(
+                "a lane stopped outside a task ({message}); the tasks it had not taken were left to the other lanes, if any"
+            )),
             ..LaneOutput::default()
         }
     }
+}
+
+/// What a lane carries from task to task: kept outside the loop of its
+/// tasks, so it survives a task's panic and the lane goes on.
+struct LaneState<F> {
+    /// The workload's per-lane state (its buffer, a buffered handle).
+    lane: Lane<F>,
+    /// Records and evidence so far.
+    out: LaneOutput,
+    /// The task running now, if any: the one a panic fails.
+    current: Option<u32>,
+    /// When the previous task ended (while a task runs: when it started),
+    /// on the region's clock.
+    last_ns: u64,
 }
 
 /// Run tasks from `source` until it is empty, then finish the lane, filling
@@ -171,6 +188,13 @@ impl LaneOutput {
 /// trait object, so taking a task is a direct (inlined) call; so is the
 /// workload's, where the caller hands the workload's own spec
 /// ([`BlockingLane`]).
+///
+/// A task that panics fails alone: the lane's loop runs inside one catch
+/// ([`crate::panics::catch_future`], set up once per lane, not per task),
+/// which records the task with its index and the panic's message, reports
+/// it to the source (a worker's batch completes) and starts the loop again
+/// for the lane's other tasks. A panic outside any task (the harness's own)
+/// goes on unwinding, out of the lane.
 pub async fn run_lane<I: Io, S: TaskSource, R: TaskRunner>(
     io: &I,
     workload: &R,
@@ -178,23 +202,74 @@ pub async fn run_lane<I: Io, S: TaskSource, R: TaskRunner>(
     shared: &Shared<I::File>,
     source: &S,
     clock: Clock,
-    mut out: LaneOutput,
+    out: LaneOutput,
 ) -> LaneOutput {
-    let mut lane = Lane::default();
+    let mut state = LaneState {
+        lane: Lane::default(),
+        out,
+        current: None,
+        last_ns: clock.now_ns(),
+    };
+    loop {
+        let looped = crate::panics::catch_future(run_tasks(
+            io, workload, ctx, shared, source, clock, &mut state,
+        ))
+        .await;
+        let Err(message) = looped else { break };
+        let Some(index) = state.current.take() else {
+            std::panic::resume_unwind(Box::new(crate::panics::Panicked(message)));
+        };
+        let done_ns = clock.now_ns();
+        let record = TaskRecord {
+            index,
+            latency_ns: done_ns - state.last_ns,
+            done_ns,
+            error: Some(format!(
+                "task {index} ({}) {message} (the lane went on with its other tasks)",
+                workload.task_path(ctx, index).display()
+            )),
+            ..TaskRecord::default()
+        };
+        state.last_ns = done_ns;
+        source.completed(&record);
+        state.out.records.push(record);
+    }
+    let LaneState { lane, mut out, .. } = state;
+    if let Err(e) = workload.finish_lane(io, ctx, lane).await {
+        out.error = Some(format!("finishing a lane: {e}"));
+    }
+    out.done_ns = clock.now_ns();
+    out
+}
+
+/// The loop of [`run_lane`]: take a task, run it, record it, until the
+/// source is empty.
+async fn run_tasks<I: Io, S: TaskSource, R: TaskRunner>(
+    io: &I,
+    workload: &R,
+    ctx: &TaskContext,
+    shared: &Shared<I::File>,
+    source: &S,
+    clock: Clock,
+    state: &mut LaneState<I::File>,
+) {
     let waits = source.waits();
-    let mut last_ns = clock.now_ns();
     while let Some(index) = source.next() {
         // A task starts where the previous one ended (one clock read per
         // task), unless taking it may have waited for a batch.
-        let t0 = if waits { clock.now_ns() } else { last_ns };
-        let result = workload.run_task(io, ctx, shared, &mut lane, index).await;
+        let t0 = if waits { clock.now_ns() } else { state.last_ns };
+        (state.current, state.last_ns) = (Some(index), t0);
+        let result = workload
+            .run_task(io, ctx, shared, &mut state.lane, index)
+            .await;
+        state.current = None;
         let done_ns = clock.now_ns();
-        last_ns = done_ns;
+        state.last_ns = done_ns;
         let latency_ns = done_ns - t0;
         let record = match result {
             Ok(o) => {
                 if let Some(e) = o.evidence {
-                    out.evidence.push((index, e));
+                    state.out.evidence.push((index, e));
                 }
                 TaskRecord {
                     index,
@@ -217,13 +292,8 @@ pub async fn run_lane<I: Io, S: TaskSource, R: TaskRunner>(
             },
         };
         source.completed(&record);
-        out.records.push(record);
+        state.out.records.push(record);
     }
-    if let Err(e) = workload.finish_lane(io, ctx, lane).await {
-        out.error = Some(format!("finishing a lane: {e}"));
-    }
-    out.done_ns = clock.now_ns();
-    out
 }
 
 /// One lane of the blocking backend, run to its end on the calling thread
