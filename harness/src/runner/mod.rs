@@ -126,13 +126,14 @@ pub fn run_clients(
     }
     let show = opts.progress && clients.rank() == 0;
     let (corpus_root, corpus_name) = corpus_place(plan, opts, clients)?;
+    let cold_unavailable = cold_unavailable(plan, &corpus_root.join(&corpus_name), clients)?;
     let (corpus, provenance, _lock) =
         clients::prepare_corpus(clients, &opts.clients, &corpus_root, &corpus_name, &|dir| {
             prepare_corpus(plan, dir, show)
         })?;
     let _active = interrupt::begin_run();
     let mut machine = Machine::describe(&corpus.dir);
-    if plan.scenarios.iter().any(|s| s.cache == CacheState::Cold) {
+    if plan.scenarios.iter().any(|s| s.cache == CacheState::Cold) && cold_unavailable.is_none() {
         machine.io.direct_read = device::probe(&probe_files(&corpus));
     }
     let device_mb_per_s = machine.io.direct_read.mb_per_s;
@@ -179,6 +180,7 @@ pub fn run_clients(
         progress: show,
         device_mb_per_s,
         perf: opts.kernel_profile.then(kernel_profiler).flatten(),
+        cold_unavailable,
     };
     execute(&run, writer, scratch, dir)
 }
@@ -431,6 +433,9 @@ struct Running<'a> {
     device_mb_per_s: Option<f64>,
     /// The perf binary, when each repetition's kernel stacks are sampled.
     perf: Option<PathBuf>,
+    /// Why cold scenarios cannot run here ([`cold_unavailable`]): their
+    /// rows are `unavailable` with it, before any cache is touched.
+    cold_unavailable: Option<String>,
 }
 
 /// Run the repetitions `writer` has no row for yet, then remove the scratch
@@ -551,36 +556,7 @@ fn run_schedule(
             }
         }
         bar.set_message(scenario.label());
-        // A panic in the repetition outside any task (a workload's setup or
-        // checks; a task's own fails that task in its lane) fails the
-        // repetition; with several ranks, whose barriers it skipped, it
-        // ends the job.
-        let row = crate::panics::catch(|| {
-            repetition::run(
-                plan,
-                scenario,
-                ctx,
-                run.corpus,
-                *slot,
-                order as u32,
-                run.run_id.to_string(),
-                &bar,
-                (run.clients, run.layout),
-                run.perf.as_deref(),
-            )
-        })
-        .unwrap_or_else(|message| {
-            if run.clients.size() > 1 {
-                eprintln!(
-                    "error: rank {}: {}: the repetition {message}; ending every rank",
-                    run.clients.rank(),
-                    scenario.label()
-                );
-                run.clients.abort(1);
-            }
-            let row = repetition::panicked(scenario, *slot, order as u32, run.run_id, &message);
-            Ok((row, Vec::new()))
-        });
+        let row = repetition_row(run, ctx, *slot, order as u32, &bar);
         if interrupt::stop_now() {
             // Abandoned midway: not a finished repetition, no row.
             result = Ok(Ending::Interrupted);
@@ -621,6 +597,91 @@ fn run_schedule(
     }
     bar.finish_and_clear();
     result
+}
+
+/// Run the repetition `slot` and make its row: `unavailable` at once for a
+/// cold scenario on memory ([`Running::cold_unavailable`]). A panic in the
+/// repetition outside any task (a workload's setup or checks; a task's own
+/// fails that task in its lane) fails the repetition; with several ranks,
+/// whose barriers it skipped, it ends the job.
+fn repetition_row(
+    run: &Running,
+    ctx: &TaskContext,
+    slot: crate::experiment::Slot,
+    order: u32,
+    bar: &ProgressBar,
+) -> anyhow::Result<(crate::results::Row, Vec<crate::results::SeriesPoint>)> {
+    let scenario = &run.plan.scenarios[slot.scenario];
+    if let (Some(why), CacheState::Cold) = (&run.cold_unavailable, scenario.cache) {
+        let unavailable = (Status::Unavailable, why.clone());
+        let row = repetition::not_run(scenario, slot, order, run.run_id, unavailable);
+        return Ok((row, Vec::new()));
+    }
+    crate::panics::catch(|| {
+        repetition::run(
+            run.plan,
+            scenario,
+            ctx,
+            run.corpus,
+            slot,
+            order,
+            run.run_id.to_string(),
+            bar,
+            (run.clients, run.layout),
+            run.perf.as_deref(),
+        )
+    })
+    .unwrap_or_else(|message| {
+        if run.clients.size() > 1 {
+            eprintln!(
+                "error: rank {}: {}: the repetition {message}; ending every rank",
+                run.clients.rank(),
+                scenario.label()
+            );
+            run.clients.abort(1);
+        }
+        let failed = (
+            Status::Failed,
+            format!("the repetition {message} (outside any task)"),
+        );
+        let row = repetition::not_run(scenario, slot, order, run.run_id, failed);
+        Ok((row, Vec::new()))
+    })
+}
+
+/// Why the cold scenarios of `plan` cannot run: the corpus folder is on a
+/// filesystem that lives in memory alone (`sys::memfs`), on any rank.
+/// Checked before anything is made or any cache dropped: a plan of cold
+/// scenarios alone is refused with that line; otherwise the cold
+/// scenarios' rows are `unavailable` with it and the rest runs.
+///
+/// # Errors
+/// A plan whose every scenario is cold, on such a filesystem.
+fn cold_unavailable(
+    plan: &Plan,
+    corpus_dir: &Path,
+    clients: &dyn Clients,
+) -> anyhow::Result<Option<String>> {
+    let cold = plan.scenarios.iter().filter(|s| s.cache == CacheState::Cold);
+    if cold.clone().next().is_none() {
+        return Ok(None);
+    }
+    let mine = crate::sys::memfs::memory_only(corpus_dir).map(|fs| {
+        format!(
+            "cache cold unavailable: the corpus folder {} is on {fs} (its files live in memory, with no device under them), so they cannot be made cold; use --cache warm, or a --data-dir on a disk",
+            corpus_dir.display()
+        )
+    });
+    let all = clients::gather_json(clients, &mine)?;
+    let first = all
+        .iter()
+        .enumerate()
+        .find_map(|(r, why)| why.as_ref().map(|why| rank_said(clients, r, why)));
+    let why: Option<String> = clients::broadcast_json(clients, &first)?;
+    match why {
+        Some(why) if cold.count() == plan.scenarios.len() => anyhow::bail!(why),
+        why => Ok(why),
+    }
 }
 
 /// The rows written so far (none on ranks other than 0).

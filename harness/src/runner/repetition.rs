@@ -221,19 +221,19 @@ fn prepare_scratch(
     Ok(Prepared { rep, doomed })
 }
 
-/// The row of a repetition that panicked outside any task (in the
-/// workload's setup or checks, or in the harness): `failed`, with the
-/// panic's message.
-pub(super) fn panicked(
+/// The row of a repetition that did not run to its end: `status` with
+/// `detail` (a panic outside any task: `failed`; a cold state memory
+/// cannot give: `unavailable`).
+pub(super) fn not_run(
     scenario: &Scenario,
     slot: Slot,
     order: u32,
     run_id: &str,
-    message: &str,
+    (status, detail): (Status, String),
 ) -> Row {
     let mut row = base_row(scenario, slot, order, run_id.to_string());
-    row.status = Status::Failed;
-    row.detail = format!("the repetition {message} (outside any task)");
+    row.status = status;
+    row.detail = detail;
     row
 }
 

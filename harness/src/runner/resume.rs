@@ -62,6 +62,7 @@ pub fn resume_clients(
         .map_or_else(ClientOptions::default, |c| c.options);
     let data_dir = data_dir_of(&meta, &options, clients.size())?;
     let name = corpus_name(&meta)?;
+    let cold_unavailable = super::cold_unavailable(&meta.plan, &data_dir.join(&name), clients)?;
     let show = progress && clients.rank() == 0;
     let (corpus, _, _lock) =
         clients::prepare_corpus(clients, &options, &data_dir, &name, &|dir| {
@@ -102,6 +103,7 @@ pub fn resume_clients(
             .any(|a| a == "--kernel-profile")
             .then(super::kernel_profiler)
             .flatten(),
+        cold_unavailable,
     };
     execute(&run, writer, scratch, dir.to_path_buf())
 }

@@ -1,0 +1,244 @@
+//! The run flow under hostile use, on the real binary: `--dry-run` makes
+//! nothing, runs started together never share an id, `--cache cold` on
+//! memory, `--resume` of an edited plan or a `runs.csv` with garbage, a run
+//! out of file descriptors, signals during `corpus create`.
+
+mod util;
+
+use std::path::{Path, PathBuf};
+
+use util::{scratch_left, stderr, text, Lab};
+
+/// Every path under `root` (sorted), with each file's bytes: a snapshot to
+/// compare before and after.
+fn snapshot(root: &Path) -> Vec<(PathBuf, Option<Vec<u8>>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        let Ok(meta) = std::fs::symlink_metadata(&p) else {
+            continue;
+        };
+        if meta.is_dir() {
+            for e in std::fs::read_dir(&p).unwrap() {
+                stack.push(e.unwrap().path());
+            }
+            out.push((p, None));
+        } else {
+            out.push((p.clone(), Some(std::fs::read(&p).unwrap_or_default())));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A one-block experiment file in the lab.
+fn experiment(lab: &Lab) -> PathBuf {
+    let path = lab.path().join("tiny.toml");
+    std::fs::write(
+        &path,
+        "[corpus]\nfiles = 40\nlines = 20\n\n[[grid]]\nworkload = [\"read\"]\nstrategy = [\"sequential\", \"threads\"]\nworkers = [2]\n",
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn dry_run_prints_the_plan_and_makes_nothing_for_flags_and_files_alike() {
+    let lab = Lab::new();
+    let file = experiment(&lab);
+    // Folders that do not exist, that exist empty, and a data folder that
+    // is a file: nothing is made or changed in any of them.
+    let absent = (lab.path().join("no-data"), lab.path().join("no-results"));
+    let empty = (lab.path().join("data-empty"), lab.path().join("results-empty"));
+    std::fs::create_dir(&empty.0).unwrap();
+    std::fs::create_dir(&empty.1).unwrap();
+    let a_file = (lab.path().join("data-file"), lab.path().join("results-2"));
+    std::fs::write(&a_file.0, "not a folder").unwrap();
+    let flags: [&[&str]; 2] = [
+        &[
+            "--workload",
+            "read,write",
+            "--strategy",
+            "sequential,threads",
+            "--files",
+            "40",
+            "--lines",
+            "20",
+        ],
+        &[file.to_str().unwrap()],
+    ];
+    for (data, results) in [&absent, &empty, &a_file] {
+        for plan in flags {
+            let before = snapshot(lab.path());
+            let o = lab
+                .iolab()
+                .arg("run")
+                .args(plan)
+                .arg("--dry-run")
+                .arg("--data-dir")
+                .arg(data)
+                .arg("--out")
+                .arg(results)
+                .output()
+                .unwrap();
+            assert!(o.status.success(), "{}", text(&o));
+            let out = String::from_utf8_lossy(&o.stdout);
+            assert!(out.starts_with("run: "), "{out}");
+            let ids: Vec<&str> = out.lines().skip(1).collect();
+            assert!(
+                ids.iter().any(|l| l.ends_with("read/whole/sequential/warm")),
+                "{out}"
+            );
+            assert!(ids.iter().all(|l| l.contains('/')), "{out}");
+            assert_eq!(
+                snapshot(lab.path()),
+                before,
+                "--dry-run changed the lab ({plan:?} {})",
+                data.display()
+            );
+        }
+    }
+    // Nor the default folders under the working directory.
+    assert!(!lab.path().join("results").exists());
+    assert!(!lab.data().exists());
+}
+
+#[test]
+fn ten_runs_started_at_once_with_the_same_folders_each_get_their_own_run_folder() {
+    let lab = Lab::new();
+    let children: Vec<_> = (0..10)
+        .map(|_| {
+            lab.iolab()
+                .args(util::TINY_RUN)
+                .args(["--workload", "read", "--reps", "1", "--out"])
+                .arg(lab.results())
+                .arg("--data-dir")
+                .arg(lab.data())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let o = child.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let mut ids: Vec<String> = std::fs::read_dir(lab.results())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    ids.sort();
+    assert_eq!(ids.len(), 10, "{ids:?}");
+    for id in &ids {
+        let run = iolab::results::load(&lab.results().join(id)).unwrap();
+        assert_eq!(run.meta.run_id, *id);
+        assert!(!run.rows.is_empty() && run.rows.iter().all(|r| r.run_id == *id));
+    }
+    assert_eq!(scratch_left(&lab.data()), Vec::<String>::new());
+
+    // A --run-id that is taken is still refused, in one line, making nothing.
+    let taken = &ids[0];
+    let before = snapshot(lab.path());
+    let o = lab.run(&["--workload", "read", "--run-id", taken]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = stderr(&o);
+    assert!(err.contains("exists already") && err.lines().count() == 1, "{err}");
+    assert_eq!(snapshot(lab.path()), before);
+}
+
+/// A mount made by the test, unmounted when dropped.
+struct Mounted(PathBuf);
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// An overlay at `<lab>/overlay` whose layers are folders of `tmpfs`, or
+/// `None` (with the reason printed) where it cannot be mounted.
+fn overlay_of(lab: &Lab, tmpfs: &Path) -> Option<Mounted> {
+    let layers = ["lower", "upper", "work"].map(|l| tmpfs.join(l));
+    for l in &layers {
+        std::fs::create_dir(l).unwrap();
+    }
+    let at = lab.path().join("overlay");
+    std::fs::create_dir(&at).unwrap();
+    let options = format!(
+        "lowerdir={},upperdir={},workdir={}",
+        layers[0].display(),
+        layers[1].display(),
+        layers[2].display()
+    );
+    let ok = std::process::Command::new("mount")
+        .args(["-t", "overlay", "overlay", "-o", &options])
+        .arg(&at)
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("skipped the overlay half: cannot mount an overlay here");
+    }
+    ok.then_some(Mounted(at))
+}
+
+#[test]
+fn cold_on_a_tmpfs_or_an_overlay_of_one_is_refused_up_front_or_unavailable_beside_warm() {
+    let lab = Lab::new();
+    let Some(tiny) = util::TinyFs::mount(&lab, "64m") else {
+        return;
+    };
+    let overlay = overlay_of(&lab, &tiny.0);
+    let mut places = vec![(tiny.0.join("data"), "tmpfs")];
+    if let Some(o) = &overlay {
+        places.push((o.0.join("data"), "overlay of tmpfs"));
+    }
+    for (data, fs) in places {
+        // Cold alone: one line naming the filesystem, nothing made (so no
+        // corpus, no repetition, no cache dropped).
+        let before = snapshot(lab.path());
+        let o = lab
+            .iolab()
+            .args(util::TINY_RUN)
+            .args(["--workload", "read", "--cache", "cold", "--out"])
+            .arg(lab.results())
+            .arg("--data-dir")
+            .arg(&data)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(&format!("is on {fs} ")), "{err}");
+        assert_eq!(snapshot(lab.path()), before, "a refused run made something");
+
+        // Warm and cold: the cold half unavailable with that line, the warm
+        // half run and verified.
+        let o = lab
+            .iolab()
+            .args(util::TINY_RUN)
+            .args(["--workload", "read", "--cache", "warm,cold", "--out"])
+            .arg(lab.results())
+            .arg("--data-dir")
+            .arg(&data)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", text(&o));
+        let run = lab.only_run();
+        for row in &run.rows {
+            match row.cache {
+                iolab::measure::cache::CacheState::Warm => {
+                    assert!(row.verified, "{}", row.detail);
+                }
+                iolab::measure::cache::CacheState::Cold => {
+                    assert_eq!(row.status, iolab::results::Status::Unavailable);
+                    assert!(row.detail.contains(&format!("is on {fs} ")), "{}", row.detail);
+                }
+            }
+        }
+        assert!(run.rows.iter().any(|r| r.status == iolab::results::Status::Ok));
+        std::fs::remove_dir_all(lab.results()).unwrap();
+        assert_eq!(scratch_left(&data), Vec::<String>::new());
+    }
+    drop(overlay);
+}
