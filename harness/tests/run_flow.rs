@@ -49,7 +49,10 @@ fn dry_run_prints_the_plan_and_makes_nothing_for_flags_and_files_alike() {
     // Folders that do not exist, that exist empty, and a data folder that
     // is a file: nothing is made or changed in any of them.
     let absent = (lab.path().join("no-data"), lab.path().join("no-results"));
-    let empty = (lab.path().join("data-empty"), lab.path().join("results-empty"));
+    let empty = (
+        lab.path().join("data-empty"),
+        lab.path().join("results-empty"),
+    );
     std::fs::create_dir(&empty.0).unwrap();
     std::fs::create_dir(&empty.1).unwrap();
     let a_file = (lab.path().join("data-file"), lab.path().join("results-2"));
@@ -86,7 +89,8 @@ fn dry_run_prints_the_plan_and_makes_nothing_for_flags_and_files_alike() {
             assert!(out.starts_with("run: "), "{out}");
             let ids: Vec<&str> = out.lines().skip(1).collect();
             assert!(
-                ids.iter().any(|l| l.ends_with("read/whole/sequential/warm")),
+                ids.iter()
+                    .any(|l| l.ends_with("read/whole/sequential/warm")),
                 "{out}"
             );
             assert!(ids.iter().all(|l| l.contains('/')), "{out}");
@@ -143,7 +147,10 @@ fn ten_runs_started_at_once_with_the_same_folders_each_get_their_own_run_folder(
     let o = lab.run(&["--workload", "read", "--run-id", taken]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let err = stderr(&o);
-    assert!(err.contains("exists already") && err.lines().count() == 1, "{err}");
+    assert!(
+        err.contains("exists already") && err.lines().count() == 1,
+        "{err}"
+    );
     assert_eq!(snapshot(lab.path()), before);
 }
 
@@ -232,13 +239,120 @@ fn cold_on_a_tmpfs_or_an_overlay_of_one_is_refused_up_front_or_unavailable_besid
                 }
                 iolab::measure::cache::CacheState::Cold => {
                     assert_eq!(row.status, iolab::results::Status::Unavailable);
-                    assert!(row.detail.contains(&format!("is on {fs} ")), "{}", row.detail);
+                    assert!(
+                        row.detail.contains(&format!("is on {fs} ")),
+                        "{}",
+                        row.detail
+                    );
                 }
             }
         }
-        assert!(run.rows.iter().any(|r| r.status == iolab::results::Status::Ok));
+        assert!(run
+            .rows
+            .iter()
+            .any(|r| r.status == iolab::results::Status::Ok));
         std::fs::remove_dir_all(lab.results()).unwrap();
         assert_eq!(scratch_left(&data), Vec::<String>::new());
     }
     drop(overlay);
+}
+
+/// A finished tiny run made to look killed (no end time), so it can be
+/// resumed; its folder.
+fn unfinished_run(lab: &Lab) -> PathBuf {
+    let o = lab.run(&["--workload", "read"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let dir = lab.only_run().dir;
+    edit_run_json(&dir, |meta| meta["ended_at"] = serde_json::Value::Null);
+    dir
+}
+
+/// Rewrite `dir/run.json` through `edit`.
+fn edit_run_json(dir: &Path, edit: impl FnOnce(&mut serde_json::Value)) {
+    let path = dir.join("run.json");
+    let mut meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    edit(&mut meta);
+    std::fs::write(&path, serde_json::to_vec_pretty(&meta).unwrap()).unwrap();
+}
+
+/// `iolab run --resume dir`.
+fn resume(lab: &Lab, dir: &Path) -> std::process::Output {
+    lab.iolab()
+        .args(["run", "--no-progress", "--resume"])
+        .arg(dir)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn resume_refuses_an_edited_plan_before_anything_else_leaving_the_folder_as_it_was() {
+    let lab = Lab::new();
+    let dir = unfinished_run(&lab);
+    let original = std::fs::read(dir.join("run.json")).unwrap();
+    // Another valid workload under the old scenario id.
+    edit_run_json(&dir, |meta| {
+        meta["plan"]["scenarios"][0]["workload"] =
+            serde_json::json!({"workload": "noop", "tasks": 40});
+    });
+    let before = snapshot(lab.path());
+    let o = resume(&lab, &dir);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("not the plan the run started with"), "{err}");
+    assert_eq!(
+        snapshot(lab.path()),
+        before,
+        "the refused resume changed something"
+    );
+    // The plan as recorded resumes (the check is not refusing everything).
+    std::fs::write(dir.join("run.json"), original).unwrap();
+    let o = resume(&lab, &dir);
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+#[test]
+fn resume_refuses_garbage_in_runs_csv_by_its_line_and_cuts_only_a_torn_row() {
+    let lab = Lab::new();
+    let dir = unfinished_run(&lab);
+    let runs = dir.join("runs.csv");
+    let rows = std::fs::read(&runs).unwrap();
+    let lines = rows.iter().filter(|&&b| b == b'\n').count();
+    for garbage in [&b"garbage\n"[..], b"garbage", b"1,2,3\n"] {
+        let mut bytes = rows.clone();
+        bytes.extend_from_slice(garbage);
+        std::fs::write(&runs, &bytes).unwrap();
+        let before = snapshot(lab.path());
+        let o = resume(&lab, &dir);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains(&format!(
+                "runs.csv line {}: not a row iolab wrote",
+                lines + 1
+            )) && err.contains("left as it is"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(&runs).unwrap(), bytes, "runs.csv changed");
+        assert_eq!(snapshot(lab.path()), before);
+    }
+    // A row torn by a killed writer (a prefix of a row, no newline) is
+    // cut, with a warning, and the run resumes.
+    let last_row = rows[..rows.len() - 1]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let mut torn = rows.clone();
+    torn.extend_from_slice(&rows[last_row..last_row + 40]);
+    std::fs::write(&runs, &torn).unwrap();
+    let o = resume(&lab, &dir);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(stderr(&o).contains("torn last line"), "{}", text(&o));
+    assert_eq!(
+        std::fs::read(&runs).unwrap(),
+        rows,
+        "only the torn row was cut"
+    );
 }

@@ -116,6 +116,11 @@ pub struct RunMeta {
     /// resume refuses a corpus whose manifest differs.
     #[serde(default)]
     pub corpus_digest: Option<String>,
+    /// xxh3 of the plan as the run started it ([`plan_digest`]); a resume
+    /// refuses a `run.json` whose plan no longer has it (`None` in runs
+    /// made before it was recorded, resumed unchecked).
+    #[serde(default)]
+    pub plan_digest: Option<String>,
     /// The MPI ranks, when more than one ran (hosts, machines, layout).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clients: Option<ClientsMeta>,
@@ -123,6 +128,20 @@ pub struct RunMeta {
     /// before the schedule (empty for runs without calibration).
     #[serde(default)]
     pub dispatch: Vec<DispatchCost>,
+}
+
+/// xxh3 of `plan`'s canonical serialization (JSON with every object's keys
+/// sorted, no spaces), 16 hex digits: what `run.json` records as
+/// `plan_digest` when a run starts, and what a resume recomputes from the
+/// plan it reads back.
+///
+/// # Errors
+/// A plan that does not serialize (not expected).
+pub fn plan_digest(plan: &Plan) -> anyhow::Result<String> {
+    // serde_json's `Value` keeps object keys in a `BTreeMap` (sorted), the
+    // crate's `preserve_order` feature being off.
+    let canonical = serde_json::to_vec(&serde_json::to_value(plan)?)?;
+    Ok(format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&canonical)))
 }
 
 /// Who ran: recorded in `run.json` when a run has more than one rank.

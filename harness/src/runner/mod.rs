@@ -155,6 +155,7 @@ pub fn run_clients(
         interrupted: false,
         resumed_at: Vec::new(),
         corpus_digest: Some(corpus_digest(&corpus)),
+        plan_digest: Some(crate::results::plan_digest(plan)?),
         clients: ranks,
         dispatch: Vec::new(),
     };
@@ -662,7 +663,10 @@ fn cold_unavailable(
     corpus_dir: &Path,
     clients: &dyn Clients,
 ) -> anyhow::Result<Option<String>> {
-    let cold = plan.scenarios.iter().filter(|s| s.cache == CacheState::Cold);
+    let cold = plan
+        .scenarios
+        .iter()
+        .filter(|s| s.cache == CacheState::Cold);
     if cold.clone().next().is_none() {
         return Ok(None);
     }
