@@ -38,7 +38,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Some(name) = single_process {
         clients::refuse_under_launcher(name)?;
     }
-    if matches!(cli.command, Command::Run(_) | Command::BenchAll(_)) {
+    if matches!(
+        cli.command,
+        Command::Run(_) | Command::BenchAll(_) | Command::Corpus(CorpusCommand::Create(_))
+    ) {
         interrupt::install()?;
     }
     match cli.command {
@@ -100,6 +103,7 @@ fn create_corpus(args: &CorpusArgs) -> anyhow::Result<ExitCode> {
     };
     let bar = runner::progress_bar(0, true);
     let start = Instant::now();
+    let (_notices, _note) = (interrupt::notices_above(&bar), runner::corpus_note(&dir));
     let (corpus, provenance, _lock) = Corpus::create_or_reuse(&dir, &spec, &|done, total| {
         bar.set_length(total);
         bar.set_position(done);
@@ -226,7 +230,6 @@ fn finish_run(outcome: &RunOutcome, clients: &dyn Clients) -> anyhow::Result<Exi
 /// Say how far an interrupted run got and the exact command that resumes
 /// it; exit 130.
 fn interrupted_exit(outcome: &RunOutcome, subcommand: &str) -> ExitCode {
-    let program = std::env::args().next().unwrap_or_else(|| "iolab".into());
     eprintln!(
         "interrupted after {} of {} repetitions; {} holds the finished ones (summary.csv too)",
         outcome.rows,
@@ -234,24 +237,10 @@ fn interrupted_exit(outcome: &RunOutcome, subcommand: &str) -> ExitCode {
         outcome.dir.display()
     );
     eprintln!(
-        "resume with: {} {subcommand} --resume {}",
-        shell_word(&program),
-        shell_word(&outcome.dir.to_string_lossy())
+        "resume with: {}",
+        runner::resume_command(subcommand, &outcome.dir)
     );
     ExitCode::from(EXIT_INTERRUPTED)
-}
-
-/// `word` as one shell word: as is when plain, else single-quoted.
-fn shell_word(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_./-+=:,@%".contains(c));
-    if plain {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
-    }
 }
 
 /// Load and check every experiment file before anything runs.

@@ -6,6 +6,7 @@
 mod util;
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 use util::{scratch_left, stderr, text, Lab};
 
@@ -355,4 +356,134 @@ fn resume_refuses_garbage_in_runs_csv_by_its_line_and_cuts_only_a_torn_row() {
         rows,
         "only the torn row was cut"
     );
+}
+
+#[test]
+fn a_run_out_of_file_descriptors_says_how_to_resume_or_leaves_nothing() {
+    let lab = Lab::new();
+    let o = lab
+        .iolab()
+        .args([
+            "corpus",
+            "create",
+            "--files",
+            "40",
+            "--lines",
+            "20",
+            "--data-dir",
+        ])
+        .arg(lab.data())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let mut resumed = 0;
+    // Limits around where the run first fails once its folder exists (12
+    // on the tree this test was written on): each limit's outcome must be
+    // one of the three below.
+    for limit in 8..=14 {
+        let runs_before = lab.run_count();
+        let script = format!("ulimit -n {limit}; exec \"$0\" \"$@\"");
+        let o = Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .arg(env!("CARGO_BIN_EXE_iolab"))
+            .current_dir(lab.path())
+            .args(util::TINY_RUN)
+            .args(["--workload", "read", "--strategy", "sequential,threads"])
+            .args(["--workers", "2", "--data-dir"])
+            .arg(lab.data())
+            .arg("--out")
+            .arg(lab.results())
+            .output()
+            .unwrap();
+        let err = stderr(&o);
+        match o.status.code() {
+            // Finished (or finished with failed scenarios): nothing left over.
+            Some(0 | 2) => assert_eq!(scratch_left(&lab.data()), Vec::<String>::new()),
+            Some(1) if err.contains("resume with: ") => {
+                // Its folder exists and the line says how to resume it; the
+                // command it gives finishes the run and removes the scratch.
+                let command = err.split("resume with: ").nth(1).unwrap().trim();
+                let o = Command::new("sh")
+                    .arg("-c")
+                    .arg(command)
+                    .current_dir(lab.path())
+                    .output()
+                    .unwrap();
+                assert!(o.status.success(), "{command}: {}", text(&o));
+                assert_eq!(scratch_left(&lab.data()), Vec::<String>::new());
+                resumed += 1;
+            }
+            // Refused before its folder was made: nothing of its own left,
+            // or the line names the scratch folder it could not remove.
+            Some(1) => {
+                let left = scratch_left(&lab.data());
+                assert!(
+                    left.is_empty() || err.contains("corpus clean --scratch"),
+                    "limit {limit}: {left:?} left, {err}"
+                );
+                for s in left {
+                    std::fs::remove_dir_all(lab.data().join(s)).unwrap();
+                }
+            }
+            other => panic!("limit {limit}: exit {other:?}: {}", text(&o)),
+        }
+        if o.status.code() == Some(1) {
+            assert_eq!(err.lines().count(), 1, "limit {limit}: {err}");
+        }
+        assert!(lab.run_count() <= runs_before + 1);
+    }
+    assert!(
+        resumed > 0,
+        "no limit made a run fail after making its folder"
+    );
+}
+
+#[test]
+fn sigint_and_sigterm_during_corpus_create_both_explain_and_exit_130() {
+    for signal in [rustix::process::Signal::INT, rustix::process::Signal::TERM] {
+        let lab = Lab::new();
+        std::fs::create_dir(lab.data()).unwrap();
+        let corpus = lab.data().join("c");
+        // Many one-line files: seconds of work, little data.
+        let child = lab
+            .iolab()
+            .args([
+                "corpus", "create", "--files", "100000", "--lines", "1", "--dir",
+            ])
+            .arg(&corpus)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        while std::fs::read_dir(&corpus).map_or(0, |d| d.count()) < 100 {
+            assert!(start.elapsed().as_secs() < 60, "the corpus never started");
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+        rustix::process::kill_process(pid, signal).unwrap();
+        let o = child.wait_with_output().unwrap();
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(130), "{signal:?}: {}", text(&o));
+        let name = if signal == rustix::process::Signal::INT {
+            "SIGINT"
+        } else {
+            "SIGTERM"
+        };
+        assert!(
+            err.contains(&format!(
+                "{name}: stopped; if it was being made, the corpus "
+            )) && err.contains("left unfinished"),
+            "{err}"
+        );
+        // Never accepted half-made: verifying it refuses.
+        let o = lab
+            .iolab()
+            .args(["corpus", "verify"])
+            .arg(&corpus)
+            .output()
+            .unwrap();
+        assert!(!o.status.success(), "{}", text(&o));
+    }
 }

@@ -163,15 +163,8 @@ pub fn run_clients(
         run_id,
         dir,
         scratch,
-        mut writer,
+        writer,
     } = claim(opts, meta, clients)?;
-    if let Some(w) = writer
-        .as_mut()
-        .filter(|_| opts.calibrate && clients.size() == 1)
-    {
-        let ctx = TaskContext::new(&corpus, scratch.path());
-        w.record_dispatch(calibrate::dispatch_costs(plan, &ctx, &corpus))?;
-    }
     let run = Running {
         plan,
         corpus: &corpus,
@@ -182,6 +175,7 @@ pub fn run_clients(
         device_mb_per_s,
         perf: opts.kernel_profile.then(kernel_profiler).flatten(),
         cold_unavailable,
+        calibrate: opts.calibrate && clients.size() == 1,
     };
     execute(&run, writer, scratch, dir)
 }
@@ -290,16 +284,17 @@ fn claim(opts: &RunOptions, mut meta: RunMeta, clients: &dyn Clients) -> anyhow:
             }
             (decision, scratch) => {
                 // Not ours after all: undo what this attempt made.
-                if let Some(s) = scratch {
-                    s.remove().with_context(|| {
-                        format!("removing the scratch folder made for run id {run_id}")
-                    })?;
-                }
-                if let Some(w) = writer {
-                    w.abandon()?;
-                }
-                if let Decision::Refuse(why) = decision {
-                    anyhow::bail!(why);
+                let undone = scratch
+                    .map_or(Ok(()), |s| {
+                        s.remove().with_context(|| {
+                            format!("removing the scratch folder made for run id {run_id} (remove it with `iolab corpus clean --scratch`)")
+                        })
+                    })
+                    .and_then(|()| writer.map_or(Ok(()), RunWriter::abandon));
+                match (decision, undone) {
+                    (Decision::Refuse(why), Ok(())) => anyhow::bail!(why),
+                    (Decision::Refuse(why), Err(e)) => anyhow::bail!("{why}; {e:#}"),
+                    (_, undone) => undone?,
                 }
             }
         }
@@ -437,27 +432,65 @@ struct Running<'a> {
     /// Why cold scenarios cannot run here ([`cold_unavailable`]): their
     /// rows are `unavailable` with it, before any cache is touched.
     cold_unavailable: Option<String>,
+    /// Measure each strategy's dispatch cost before the schedule (a new
+    /// run of one rank).
+    calibrate: bool,
 }
 
 /// Run the repetitions `writer` has no row for yet, then remove the scratch
 /// folder and write the summary (and the end, interrupted or not). Only
 /// rank 0 has a writer.
+///
+/// # Errors
+/// Whatever stops the run once its folder exists (results that cannot be
+/// written, a scratch folder that cannot be reset, no file descriptors
+/// left): the scratch folder is removed first, and the message ends with
+/// the command that resumes the run.
 fn execute(
     run: &Running,
-    mut writer: Option<RunWriter>,
+    writer: Option<RunWriter>,
     scratch: corpus::Scratch,
     dir: PathBuf,
 ) -> anyhow::Result<RunOutcome> {
+    execute_schedule(run, writer, scratch, &dir).map_err(|e| {
+        anyhow::anyhow!(
+            "{e:#}; the run folder {} keeps the finished repetitions: resume with: {}",
+            dir.display(),
+            resume_command(&subcommand(), &dir)
+        )
+    })
+}
+
+fn execute_schedule(
+    run: &Running,
+    mut writer: Option<RunWriter>,
+    scratch: corpus::Scratch,
+    dir: &Path,
+) -> anyhow::Result<RunOutcome> {
     let scratch_path = scratch.path().to_path_buf();
     let ctx = TaskContext::new(run.corpus, &scratch_path);
-    let result = run_schedule(run, &ctx, writer.as_mut());
-    let cleanup = scratch.remove();
-    let ending = match result {
+    let result = match writer.as_mut().filter(|_| run.calibrate) {
+        Some(w) => w.record_dispatch(calibrate::dispatch_costs(run.plan, &ctx, run.corpus)),
+        None => Ok(()),
+    }
+    .and_then(|()| run_schedule(run, &ctx, writer.as_mut()));
+    if result.is_err() && !interrupt::stop_now() {
+        // The run stops here: its files are closed before the scratch
+        // folder is removed (a run out of descriptors needs them back).
+        writer = None;
+    }
+    let cleanup = scratch
+        .remove()
+        .with_context(|| format!("removing scratch folder {}", scratch_path.display()));
+    let ending = match (result, cleanup) {
         // A stop-now abandons the repetition midway; what broke is ours.
-        Err(_) if interrupt::stop_now() => Ending::Interrupted,
-        other => other?,
+        (Err(_), cleanup) if interrupt::stop_now() => cleanup.map(|()| Ending::Interrupted)?,
+        (Err(e), Err(c)) => {
+            anyhow::bail!("{e:#}; {c:#} (the resume removes it, or `iolab corpus clean --scratch`)")
+        }
+        (Err(e), Ok(())) => return Err(e),
+        (Ok(ending), cleanup) => cleanup.map(|()| ending)?,
     };
-    cleanup.with_context(|| format!("removing scratch folder {}", scratch_path.display()))?;
     let verdict = writer
         .as_ref()
         .map_or_else(Verdict::default, |w| Verdict::of(w.rows()));
@@ -470,13 +503,46 @@ fn execute(
         None => (0, Vec::new()),
     };
     Ok(RunOutcome {
-        dir,
+        dir: dir.to_path_buf(),
         summary,
         verdict,
         interrupted,
         rows,
         planned,
     })
+}
+
+/// The subcommand this process runs (`run`, `bench-all`), for the resume
+/// command it prints.
+fn subcommand() -> String {
+    std::env::args()
+        .nth(1)
+        .filter(|s| s == "bench-all")
+        .unwrap_or_else(|| "run".into())
+}
+
+/// The exact command that resumes the run in `dir`: this program, the
+/// subcommand, `--resume DIR`, each a shell word.
+pub fn resume_command(subcommand: &str, dir: &Path) -> String {
+    let program = std::env::args().next().unwrap_or_else(|| "iolab".into());
+    format!(
+        "{} {subcommand} --resume {}",
+        shell_word(&program),
+        shell_word(&dir.to_string_lossy())
+    )
+}
+
+/// `word` as one shell word: as is when plain, else single-quoted.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_./-+=:,@%".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }
 
 /// Finished repetitions (scenario id, repetition, warm-up) and the indices
@@ -728,12 +794,22 @@ fn prepare_corpus(plan: &Plan, dir: &Path, progress: bool) -> anyhow::Result<Pre
     let bar = progress_bar(0, progress);
     bar.set_style(bytes_style());
     bar.set_message(format!("corpus {}", dir.display()));
+    let (_notices, _note) = (interrupt::notices_above(&bar), corpus_note(dir));
     let (corpus, provenance, lock) = Corpus::create_or_reuse(dir, &plan.corpus, &|done, total| {
         bar.set_length(total);
         bar.set_position(done);
     })?;
     bar.finish_and_clear();
     Ok((corpus, provenance.to_string(), lock))
+}
+
+/// What a signal while the corpus in `dir` is made leaves: said after
+/// the signal's name until the guard drops ([`interrupt::note_while`]).
+pub fn corpus_note(dir: &Path) -> interrupt::StopNote {
+    interrupt::note_while(format!(
+        "if it was being made, the corpus {} is left unfinished: never used as it is, and made again by the next `iolab corpus create` or run on it",
+        dir.display()
+    ))
 }
 
 /// A progress bar, hidden when progress is off or stderr is not a terminal.

@@ -104,6 +104,7 @@ pub fn resume_clients(
             .then(super::kernel_profiler)
             .flatten(),
         cold_unavailable,
+        calibrate: false,
     };
     execute(&run, writer, scratch, dir.to_path_buf())
 }
