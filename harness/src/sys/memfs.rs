@@ -30,9 +30,14 @@ pub fn memory_only(path: &Path) -> Option<String> {
     memory_only_at(&nearest_existing(path)?, 0)
 }
 
+/// `statfs(2)`'s `f_type` of `path`.
+#[allow(clippy::unnecessary_cast)] // `f_type`'s type differs between architectures
+fn magic(path: &Path) -> Option<i64> {
+    rustix::fs::statfs(path).ok().map(|s| s.f_type as i64)
+}
+
 fn memory_only_at(path: &Path, depth: u32) -> Option<String> {
-    let kind = rustix::fs::statfs(path).ok()?.f_type as i64;
-    match kind {
+    match magic(path)? {
         TMPFS_MAGIC => Some("tmpfs".into()),
         RAMFS_MAGIC => Some("ramfs".into()),
         OVERLAYFS_SUPER_MAGIC if depth < MAX_DEPTH => {
@@ -130,7 +135,7 @@ mod tests {
         // /proc is procfs: neither memory-only nor a device; no answer.
         assert_eq!(memory_only(Path::new("/proc/self")), None);
         let dev_shm = Path::new("/dev/shm");
-        if rustix::fs::statfs(dev_shm).is_ok_and(|s| s.f_type as i64 == TMPFS_MAGIC) {
+        if magic(dev_shm) == Some(TMPFS_MAGIC) {
             assert_eq!(
                 memory_only(&dev_shm.join("no/such/folder")).as_deref(),
                 Some("tmpfs")
