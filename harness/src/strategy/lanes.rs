@@ -163,20 +163,6 @@ impl LaneOutput {
     }
 }
 
-/// What a lane carries from task to task: kept outside the loop of its
-/// tasks, so it survives a task's panic and the lane goes on.
-struct LaneState<F> {
-    /// The workload's per-lane state (its buffer, a buffered handle).
-    lane: Lane<F>,
-    /// Records and evidence so far.
-    out: LaneOutput,
-    /// The task running now, if any: the one a panic fails.
-    current: Option<u32>,
-    /// When the previous task ended (while a task runs: when it started),
-    /// on the region's clock.
-    last_ns: u64,
-}
-
 /// Run tasks from `source` until it is empty, then finish the lane, filling
 /// `out` (made by [`LaneOutput::reserved`] before the timed region).
 ///
@@ -190,11 +176,12 @@ struct LaneState<F> {
 /// ([`BlockingLane`]).
 ///
 /// A task that panics fails alone: the lane's loop runs inside one catch
-/// ([`crate::panics::catch_future`], set up once per lane, not per task),
-/// which records the task with its index and the panic's message, reports
-/// it to the source (a worker's batch completes) and starts the loop again
-/// for the lane's other tasks. A panic outside any task (the harness's own)
-/// goes on unwinding, out of the lane.
+/// ([`crate::panics::catch_future`], set up once per lane, not per task;
+/// per task the loop only notes the index it took), which records the task
+/// with its index and the panic's message, reports it to the source (a
+/// worker's batch completes) and starts the loop again for the lane's other
+/// tasks. A panic outside any task (the harness's own: the noted task has
+/// its record already) goes on unwinding, out of the lane.
 pub async fn run_lane<I: Io, S: TaskSource, R: TaskRunner>(
     io: &I,
     workload: &R,
@@ -202,39 +189,37 @@ pub async fn run_lane<I: Io, S: TaskSource, R: TaskRunner>(
     shared: &Shared<I::File>,
     source: &S,
     clock: Clock,
-    out: LaneOutput,
+    mut out: LaneOutput,
 ) -> LaneOutput {
-    let mut state = LaneState {
-        lane: Lane::default(),
-        out,
-        current: None,
-        last_ns: clock.now_ns(),
-    };
+    let mut lane = Lane::default();
+    let mut taken: Option<u32> = None;
     loop {
-        let looped = crate::panics::catch_future(run_tasks(
-            io, workload, ctx, shared, source, clock, &mut state,
-        ))
-        .await;
+        let tasks = run_tasks(
+            io, workload, ctx, shared, source, clock, &mut lane, &mut out, &mut taken,
+        );
+        let looped = crate::panics::catch_future(tasks).await;
         let Err(message) = looped else { break };
-        let Some(index) = state.current.take() else {
+        // The task taken last panicked unless it was recorded already.
+        let recorded = out.records.last().map(|r| r.index);
+        let Some(index) = taken.filter(|&t| recorded != Some(t)) else {
             std::panic::resume_unwind(Box::new(crate::panics::Panicked(message)));
         };
-        let done_ns = clock.now_ns();
-        let record = TaskRecord {
+        out.records.push(TaskRecord {
             index,
-            latency_ns: done_ns - state.last_ns,
-            done_ns,
+            // Its time is not known; failed tasks are left out of the
+            // latency figures.
+            latency_ns: 0,
+            done_ns: clock.now_ns(),
             error: Some(format!(
                 "task {index} ({}) {message} (the lane went on with its other tasks)",
                 workload.task_path(ctx, index).display()
             )),
             ..TaskRecord::default()
-        };
-        state.last_ns = done_ns;
-        source.completed(&record);
-        state.out.records.push(record);
+        });
+        if let Some(record) = out.records.last() {
+            source.completed(record);
+        }
     }
-    let LaneState { lane, mut out, .. } = state;
     if let Err(e) = workload.finish_lane(io, ctx, lane).await {
         out.error = Some(format!("finishing a lane: {e}"));
     }
@@ -242,8 +227,9 @@ pub async fn run_lane<I: Io, S: TaskSource, R: TaskRunner>(
     out
 }
 
-/// The loop of [`run_lane`]: take a task, run it, record it, until the
-/// source is empty.
+/// The loop of [`run_lane`]: take a task (noting its index in `taken`), run
+/// it, record it in `out`, until the source is empty.
+#[allow(clippy::too_many_arguments)]
 async fn run_tasks<I: Io, S: TaskSource, R: TaskRunner>(
     io: &I,
     workload: &R,
@@ -251,25 +237,25 @@ async fn run_tasks<I: Io, S: TaskSource, R: TaskRunner>(
     shared: &Shared<I::File>,
     source: &S,
     clock: Clock,
-    state: &mut LaneState<I::File>,
+    lane: &mut Lane<I::File>,
+    out: &mut LaneOutput,
+    taken: &mut Option<u32>,
 ) {
     let waits = source.waits();
+    let mut last_ns = clock.now_ns();
     while let Some(index) = source.next() {
+        *taken = Some(index);
         // A task starts where the previous one ended (one clock read per
         // task), unless taking it may have waited for a batch.
-        let t0 = if waits { clock.now_ns() } else { state.last_ns };
-        (state.current, state.last_ns) = (Some(index), t0);
-        let result = workload
-            .run_task(io, ctx, shared, &mut state.lane, index)
-            .await;
-        state.current = None;
+        let t0 = if waits { clock.now_ns() } else { last_ns };
+        let result = workload.run_task(io, ctx, shared, lane, index).await;
         let done_ns = clock.now_ns();
-        state.last_ns = done_ns;
+        last_ns = done_ns;
         let latency_ns = done_ns - t0;
         let record = match result {
             Ok(o) => {
                 if let Some(e) = o.evidence {
-                    state.out.evidence.push((index, e));
+                    out.evidence.push((index, e));
                 }
                 TaskRecord {
                     index,
@@ -291,8 +277,12 @@ async fn run_tasks<I: Io, S: TaskSource, R: TaskRunner>(
                 ..TaskRecord::default()
             },
         };
-        source.completed(&record);
-        state.out.records.push(record);
+        // Recorded before the source hears of it: a panic from here on is
+        // not the task's.
+        out.records.push(record);
+        if let Some(record) = out.records.last() {
+            source.completed(record);
+        }
     }
 }
 
