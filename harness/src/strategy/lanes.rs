@@ -189,22 +189,24 @@ pub async fn run_lane<I: Io, S: TaskSource, R: TaskRunner>(
     shared: &Shared<I::File>,
     source: &S,
     clock: Clock,
-    mut out: LaneOutput,
+    out: LaneOutput,
 ) -> LaneOutput {
-    let mut lane = Lane::default();
-    let mut taken: Option<u32> = None;
+    let mut state = LaneState {
+        lane: Lane::default(),
+        out,
+        taken: None,
+    };
     loop {
-        let tasks = run_tasks(
-            io, workload, ctx, shared, source, clock, &mut lane, &mut out, &mut taken,
-        );
-        let looped = crate::panics::catch_future(tasks).await;
-        let Err(message) = looped else { break };
+        let tasks = run_tasks(io, workload, ctx, shared, source, clock, &mut state);
+        let Err(message) = crate::panics::catch_future(tasks).await else {
+            break;
+        };
         // The task taken last panicked unless it was recorded already.
-        let recorded = out.records.last().map(|r| r.index);
-        let Some(index) = taken.filter(|&t| recorded != Some(t)) else {
+        let recorded = state.out.records.last().map(|r| r.index);
+        let Some(index) = state.taken.filter(|&t| recorded != Some(t)) else {
             std::panic::resume_unwind(Box::new(crate::panics::Panicked(message)));
         };
-        out.records.push(TaskRecord {
+        state.out.records.push(TaskRecord {
             index,
             // Its time is not known; failed tasks are left out of the
             // latency figures.
@@ -216,10 +218,11 @@ pub async fn run_lane<I: Io, S: TaskSource, R: TaskRunner>(
             )),
             ..TaskRecord::default()
         });
-        if let Some(record) = out.records.last() {
+        if let Some(record) = state.out.records.last() {
             source.completed(record);
         }
     }
+    let LaneState { lane, mut out, .. } = state;
     if let Err(e) = workload.finish_lane(io, ctx, lane).await {
         out.error = Some(format!("finishing a lane: {e}"));
     }
@@ -227,9 +230,51 @@ pub async fn run_lane<I: Io, S: TaskSource, R: TaskRunner>(
     out
 }
 
-/// The loop of [`run_lane`]: take a task (noting its index in `taken`), run
-/// it, record it in `out`, until the source is empty.
-#[allow(clippy::too_many_arguments)]
+/// What a lane carries from task to task, kept by [`run_lane`] across a
+/// task's panic.
+struct LaneState<F> {
+    /// The workload's per-lane state (its buffer, a buffered handle).
+    lane: Lane<F>,
+    /// Records and evidence so far.
+    out: LaneOutput,
+    /// The index of the task taken last.
+    taken: Option<u32>,
+}
+
+impl<F> Default for LaneState<F> {
+    fn default() -> Self {
+        LaneState {
+            lane: Lane::default(),
+            out: LaneOutput::default(),
+            taken: None,
+        }
+    }
+}
+
+/// A value moved out of its home for a while and moved back when dropped,
+/// by a panic's unwinding too: the lane's loop works on its state as its
+/// own local (no pointer to follow per task), and a task's panic loses
+/// nothing of it.
+struct Borrowed<'a, T: Default> {
+    home: &'a mut T,
+    value: T,
+}
+
+impl<'a, T: Default> Borrowed<'a, T> {
+    fn from(home: &'a mut T) -> Borrowed<'a, T> {
+        let value = std::mem::take(home);
+        Borrowed { home, value }
+    }
+}
+
+impl<T: Default> Drop for Borrowed<'_, T> {
+    fn drop(&mut self) {
+        std::mem::swap(self.home, &mut self.value);
+    }
+}
+
+/// The loop of [`run_lane`]: take a task (noting its index), run it,
+/// record it, until the source is empty.
 async fn run_tasks<I: Io, S: TaskSource, R: TaskRunner>(
     io: &I,
     workload: &R,
@@ -237,25 +282,26 @@ async fn run_tasks<I: Io, S: TaskSource, R: TaskRunner>(
     shared: &Shared<I::File>,
     source: &S,
     clock: Clock,
-    lane: &mut Lane<I::File>,
-    out: &mut LaneOutput,
-    taken: &mut Option<u32>,
+    state: &mut LaneState<I::File>,
 ) {
+    let mut state = Borrowed::from(state);
     let waits = source.waits();
     let mut last_ns = clock.now_ns();
     while let Some(index) = source.next() {
-        *taken = Some(index);
+        state.value.taken = Some(index);
         // A task starts where the previous one ended (one clock read per
         // task), unless taking it may have waited for a batch.
         let t0 = if waits { clock.now_ns() } else { last_ns };
-        let result = workload.run_task(io, ctx, shared, lane, index).await;
+        let result = workload
+            .run_task(io, ctx, shared, &mut state.value.lane, index)
+            .await;
         let done_ns = clock.now_ns();
         last_ns = done_ns;
         let latency_ns = done_ns - t0;
         let record = match result {
             Ok(o) => {
                 if let Some(e) = o.evidence {
-                    out.evidence.push((index, e));
+                    state.value.out.evidence.push((index, e));
                 }
                 TaskRecord {
                     index,
@@ -279,8 +325,8 @@ async fn run_tasks<I: Io, S: TaskSource, R: TaskRunner>(
         };
         // Recorded before the source hears of it: a panic from here on is
         // not the task's.
-        out.records.push(record);
-        if let Some(record) = out.records.last() {
+        state.value.out.records.push(record);
+        if let Some(record) = state.value.out.records.last() {
             source.completed(record);
         }
     }
