@@ -23,12 +23,12 @@
 mod util;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use iolab::results::{LoadedRun, Status};
-use util::{scratch_left, Lab, TINY_RUN};
+use util::{scratch_left, Lab};
 
 /// The tests of this file run one at a time: each checks that no process
 /// of the binaries is left, which another test's live run would spoil.
@@ -39,18 +39,7 @@ const LIMIT: Duration = Duration::from_secs(180);
 
 /// The `panicky` example binary, beside the `iolab` binary of this build.
 fn panicky() -> PathBuf {
-    let iolab = PathBuf::from(env!("CARGO_BIN_EXE_iolab"));
-    let exe = iolab
-        .parent()
-        .expect("target dir")
-        .join("examples")
-        .join("panicky");
-    assert!(
-        exe.is_file(),
-        "{} is missing: build it with `cargo build --release --example panicky` (cargo test builds it)",
-        exe.display()
-    );
-    exe
+    util::example("panicky")
 }
 
 /// What a finished run left: its exit status and output.
@@ -64,12 +53,8 @@ struct Finished {
 fn run(lab: &Lab, binary: &Path, extra: &[&str]) -> Finished {
     let out = lab.path().join("out.txt");
     let err = lab.path().join("err.txt");
-    let mut child = Command::new(binary)
-        .current_dir(lab.path())
-        .env("IOLAB_DATA_DIR", lab.data())
-        .args(TINY_RUN)
-        .arg("--out")
-        .arg(lab.results())
+    let mut child = lab
+        .tiny_run(binary)
         .args(extra)
         .stdout(Stdio::from(std::fs::File::create(&out).unwrap()))
         .stderr(Stdio::from(std::fs::File::create(&err).unwrap()))
