@@ -377,7 +377,7 @@ fn names_variants_and_workers_are_checked_before_anything_runs() {
 }
 
 #[test]
-fn the_readme_example_is_the_compiled_doc_example() {
+fn the_library_page_example_is_the_compiled_doc_example() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let docs = std::fs::read_to_string(root.join("harness/src/lab/mod.rs")).unwrap();
     let start = docs.find("//! ```no_run\n").expect("the doc example") + "//! ```no_run\n".len();
@@ -389,15 +389,12 @@ fn the_readme_example_is_the_compiled_doc_example() {
                 .unwrap_or(l.trim_start_matches("//!"))
         })
         .collect();
-    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    let section = &readme[readme
-        .find("## Your own workload")
-        .expect("the README section")..];
+    let section = std::fs::read_to_string(root.join("docs/library.md")).unwrap();
     let start = section.find("```rust\n").expect("its code") + "```rust\n".len();
     let end = start + section[start..].find("```\n").expect("its end");
     let shown: Vec<&str> = section[start..end].lines().collect();
     assert_eq!(
         shown, compiled,
-        "the README's example differs from the doc example of harness/src/lab/mod.rs (compiled by cargo test); copy it over"
+        "docs/library.md's example differs from the doc example of harness/src/lab/mod.rs (compiled by cargo test); copy it over"
     );
 }

@@ -60,7 +60,7 @@ pub enum Command {
 /// `iolab describe`
 #[derive(Debug, Args, Clone)]
 pub struct DescribeArgs {
-    /// Print the README's workload and strategy tables in Markdown, between their markers.
+    /// Print the workload and strategy tables of docs/workloads.md in Markdown, between their markers.
     #[arg(long)]
     pub markdown: bool,
 }
