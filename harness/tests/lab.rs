@@ -398,3 +398,26 @@ fn the_library_page_example_is_the_compiled_doc_example() {
         "docs/library.md's example differs from the doc example of harness/src/lab/mod.rs (compiled by cargo test); copy it over"
     );
 }
+
+#[test]
+fn the_examples_man_page_and_completions_have_its_knob_flag_under_its_name() {
+    let man = Command::new(example()).arg("man").output().unwrap();
+    assert!(man.status.success(), "{}", text(&man));
+    let page = String::from_utf8_lossy(&man.stdout);
+    assert!(page.contains("\n.TH load-parse 1 "), "{page}");
+    let run = &page[page
+        .find(".SH \"LOAD-PARSE RUN\"")
+        .expect("the run section")..];
+    assert!(run.contains("\\-\\-read\\-size"), "{run}");
+    let plain = Lab::new().iolab().arg("man").output().unwrap();
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains("read\\-size"));
+    let bash = Command::new(example())
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    let script = String::from_utf8_lossy(&bash.stdout);
+    assert!(
+        script.contains("--read-size") && script.contains("complete -F _load__parse"),
+        "{script}"
+    );
+}

@@ -146,8 +146,9 @@ fn the_doc_tables_are_what_describe_prints() {
         .unwrap();
     assert!(o.status.success(), "{}", text(&o));
     let printed = String::from_utf8_lossy(&o.stdout).to_string();
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/workloads.md"))
-        .expect("docs/workloads.md");
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/workloads.md"))
+            .expect("docs/workloads.md");
     let mut in_readme = String::new();
     for table in printed.split("\n\n") {
         let begin = table.lines().next().unwrap_or_default();
