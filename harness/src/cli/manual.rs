@@ -1,5 +1,5 @@
 //! The man page and the shell completions, generated from the command line
-//! this binary parses ([`super::lab::command`]): iolab's own flags plus the
+//! this binary parses (`cli::lab::command`): iolab's own flags plus the
 //! flags of the registered user workloads' knobs, so a user's binary
 //! documents its own. `iolab man` prints one page (`iolab`'s synopsis and
 //! options, then one section per subcommand); `iolab completions SHELL`
