@@ -20,6 +20,7 @@ pub mod interrupt;
 pub mod io;
 pub mod lab;
 pub mod measure;
+pub mod panics;
 #[cfg(test)]
 mod recipes;
 pub mod report;

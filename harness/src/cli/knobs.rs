@@ -46,6 +46,14 @@ impl Usage {
     }
 }
 
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Usage {}
+
 /// Parse and check a knob's value as a user writes it (`64KiB`, `12`,
 /// `true`, any text), against its description.
 ///

@@ -269,7 +269,11 @@ fn threads(workers: u32, job: Job<'_>) -> Result<Execution, StrategyError> {
                 .collect();
             handles
                 .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| LaneOutput::panicked()))
+                .map(|h| {
+                    h.join().unwrap_or_else(|payload| {
+                        LaneOutput::panicked(&crate::panics::message(payload.as_ref()))
+                    })
+                })
                 .collect()
         })
     };
