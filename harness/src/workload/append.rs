@@ -226,7 +226,10 @@ async fn open_shared<I: Io>(
         AppendVariant::Mutex | AppendVariant::OAppend => {
             Ok(Some(io.open(&target(ctx), Open::APPEND).await?))
         }
-        _ => Ok(None),
+        AppendVariant::Flock
+        | AppendVariant::UnlockedSeek
+        | AppendVariant::UnlockedBuffered
+        | AppendVariant::PerWorkerMerge => Ok(None),
     }
 }
 
