@@ -7,29 +7,43 @@
 #![warn(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
-pub mod app;
+mod app;
+#[doc(hidden)]
 pub mod calibrate;
+#[doc(hidden)]
 pub mod catalog;
+#[doc(hidden)]
 pub mod claims;
+#[doc(hidden)]
 pub mod cli;
-pub mod clients;
+mod clients;
+#[doc(hidden)]
 pub mod corpus;
 pub mod describe;
+#[doc(hidden)]
 pub mod experiment;
-pub mod interrupt;
+mod interrupt;
 pub mod io;
 pub mod lab;
+#[doc(hidden)]
 pub mod measure;
-pub mod panics;
+mod panics;
 #[cfg(test)]
 mod recipes;
+#[doc(hidden)]
 pub mod report;
+#[doc(hidden)]
 pub mod results;
-pub mod runner;
+mod runner;
+#[doc(hidden)]
 pub mod safefs;
+#[doc(hidden)]
 pub mod stats;
+#[doc(hidden)]
 pub mod strategy;
 #[allow(unsafe_code)]
+#[doc(hidden)]
 pub mod sys;
+#[doc(hidden)]
 pub mod tune;
 pub mod workload;

@@ -97,6 +97,7 @@ pub enum LaunchError {
         ranks: String,
     },
     /// MPI could not be initialised.
+    #[cfg(feature = "mpi")]
     #[error("MPI: {0}")]
     Init(String),
 }
@@ -141,7 +142,7 @@ pub fn refuse_under_launcher(command: &str) -> Result<(), LaunchError> {
 ///
 /// # Errors
 /// [`LaunchError::NoMpi`] when started as several ranks by a build without
-/// the feature; [`LaunchError::Init`] when MPI cannot start.
+/// the feature; `LaunchError::Init` (a build with it) when MPI cannot start.
 pub fn connect() -> Result<Box<dyn Clients>, LaunchError> {
     let Some((var, ranks)) = launched_ranks() else {
         return Ok(Box::new(Single));

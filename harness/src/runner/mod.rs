@@ -842,8 +842,3 @@ pub fn new_run_id() -> String {
 pub fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
-
-/// The default data folder: `results/corpora` under the current directory.
-pub fn default_data_dir() -> PathBuf {
-    Path::new("results").join("corpora")
-}

@@ -6,7 +6,7 @@
 //! (`unlinkat`, a recursive removal that stays on one filesystem) entries by
 //! name; opening a path walks it component by component from `/` (or the
 //! current directory) with `O_DIRECTORY|O_NOFOLLOW`, so a symbolic link is
-//! refused at any depth. Also `flock` locks ([`lock`]) and the two path-based
+//! refused at any depth. Also `flock` locks ([`lock()`]) and the two path-based
 //! creations the I/O backends use for fresh scratch files ([`create_new`],
 //! [`copy_new`]).
 //!
