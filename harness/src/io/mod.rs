@@ -15,13 +15,16 @@ mod blocking;
 mod tokio;
 mod uring;
 
+#[doc(hidden)]
 pub use self::tokio::{run_tokio, TokioFs};
+#[doc(hidden)]
 pub use self::uring::{Uring, UringFile};
 /// The owned buffer of every operation lives with the ring that lends it to
 /// the kernel ([`crate::sys::buf`]); it is part of this seam's API.
 pub use crate::sys::buf::{Buf, BufResult};
 pub use crate::sys::stat::Stat;
 pub(crate) use blocking::lstat;
+#[doc(hidden)]
 pub use blocking::Blocking;
 
 use std::io;
@@ -150,6 +153,7 @@ impl Open {
 /// tokio's blocking pool, an io_uring ring), so code that holds a user's
 /// workload behind a trait object can pick the task monomorphised for it.
 #[derive(Clone, Copy, Debug)]
+#[doc(hidden)]
 pub enum Backend<'a> {
     /// [`Blocking`].
     Blocking(&'a Blocking),
@@ -173,6 +177,7 @@ pub trait Io {
     fn name(&self) -> &'static str;
 
     /// This backend as one of the closed set ([`Backend`]).
+    #[doc(hidden)]
     fn backend(&self) -> Backend<'_>;
 
     /// `open(2)`.

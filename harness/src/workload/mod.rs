@@ -43,22 +43,36 @@ mod stream;
 mod user;
 mod write;
 
+#[doc(hidden)]
 pub use append::{AppendCounts, AppendSpec, AppendVariant};
+#[doc(hidden)]
 pub use atomic::{SaveSpec, SaveVariant};
+#[doc(hidden)]
 pub use copy::{CopyMethod, CopySpec};
 pub(crate) use custom::{register, Erased};
+#[doc(hidden)]
 pub use custom::{CustomSpec, Prepared};
+#[doc(hidden)]
 pub use durability::Durability;
+#[doc(hidden)]
 pub use id::WorkloadId;
+#[doc(hidden)]
 pub use metadata::{MetadataSpec, MetadataVariant};
+#[doc(hidden)]
 pub use noop::NoopSpec;
+#[doc(hidden)]
 pub use random::{offset as random_offset, RandomEvidence, RandomMethod, RandomSpec};
+#[doc(hidden)]
 pub use read::{ReadMethod, ReadSpec};
+#[doc(hidden)]
 pub use registry::{build, describe, descriptions, kind, names, pick_variant};
 pub(crate) use runner::{TaskRunner, WithTasks};
+#[doc(hidden)]
 pub use scan::{ScanMethod, ScanSpec};
+#[doc(hidden)]
 pub use stream::StreamSpec;
 pub use user::{Knobs, Run, UserWorkload};
+#[doc(hidden)]
 pub use write::{WriteSpec, CHUNK_SIZE, MAX_CHUNK};
 
 // The registration list: each workload once, its variant name (the
@@ -331,6 +345,7 @@ impl Evidence {
 /// State shared by every task of one process: opened inside the timed region,
 /// because a real program opens its shared handles too.
 #[derive(Debug)]
+#[doc(hidden)]
 pub struct Shared<F> {
     /// A handle all tasks share (the append target, the large file).
     pub file: Option<F>,
@@ -362,6 +377,7 @@ impl<F> Shared<F> {
 
 /// State of one lane (one worker thread, process thread or async lane).
 #[derive(Debug)]
+#[doc(hidden)]
 pub struct Lane<F> {
     /// The lane's own handle (buffered append variants).
     pub file: Option<F>,
@@ -461,6 +477,7 @@ impl RunCheck {
 
 /// Human form of a byte count in binary units (`64KiB`, `4MiB`; `5000B`
 /// when no unit divides it), for labels.
+#[doc(hidden)]
 pub fn size_label(bytes: usize) -> String {
     let n = bytes as u64;
     crate::describe::in_units(n).unwrap_or_else(|| format!("{n}B"))
