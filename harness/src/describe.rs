@@ -199,7 +199,7 @@ impl KnobDesc {
     /// Check a number against the knob's range.
     ///
     /// # Errors
-    /// A [`KnobError`] naming the key, the value and what is allowed.
+    /// A `KnobError` naming the key, the value and what is allowed.
     pub fn check(&self, value: u64) -> Result<u64, KnobError> {
         let ok = match self.kind {
             KnobKind::Size {
@@ -435,7 +435,7 @@ impl KnobDesc {
     /// is refused: they are not chosen by name).
     ///
     /// # Errors
-    /// A [`KnobError`] naming the key, the name and the allowed names.
+    /// A `KnobError` naming the key, the name and the allowed names.
     pub fn check_choice(&self, name: &str) -> Result<&'static str, KnobError> {
         let names: &'static [&'static str] = match self.kind {
             KnobKind::Choice(names) => names,

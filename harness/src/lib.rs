@@ -1,8 +1,17 @@
 //! iolab: a laboratory for concurrent file I/O.
 //!
-//! The pipeline, one module per step (see `docs/ARCHITECTURE.md`):
-//! experiment spec → corpus → scenario grid → executor (strategy × workload) →
-//! measurement → results store → statistics → report / tuning / claims.
+//! As a library, iolab puts your own workload on its bench: implement
+//! [`lab::UserWorkload`] and hand your binary's `main` to [`lab::Lab`]
+//! (`docs/library.md`). That API is [`lab`], [`describe`] (how a workload
+//! describes itself), [`io`] (the file operations a task may use) and
+//! [`workload`] (what a task sees and returns).
+//!
+//! The other modules are the `iolab` binary's pipeline, one module per step
+//! (see `docs/ARCHITECTURE.md`): experiment spec → corpus → scenario grid →
+//! executor (strategy × workload) → measurement → results store → statistics
+//! → report / tuning / claims. They are crate-private, or `#[doc(hidden)]`
+//! where the integration tests and benches reach them: no part of the API
+//! ("What is public and why").
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]

@@ -20,7 +20,7 @@ pub use self::tokio::{run_tokio, TokioFs};
 #[doc(hidden)]
 pub use self::uring::{Uring, UringFile};
 /// The owned buffer of every operation lives with the ring that lends it to
-/// the kernel ([`crate::sys::buf`]); it is part of this seam's API.
+/// the kernel (`sys::buf`); it is part of this seam's API.
 pub use crate::sys::buf::{Buf, BufResult};
 pub use crate::sys::stat::Stat;
 pub(crate) use blocking::lstat;
@@ -44,7 +44,7 @@ pub struct Open {
     /// Every write goes to the end of the file, atomically (`O_APPEND`).
     pub append: bool,
     /// Bypass the page cache (`O_DIRECT`); buffers, offsets and lengths must be
-    /// aligned to [`crate::sys::cache::DIRECT_ALIGN`].
+    /// aligned to `sys::cache::DIRECT_ALIGN` (4096).
     pub direct: bool,
     /// The file must not exist yet (`O_EXCL`, with `create`).
     pub exclusive: bool,

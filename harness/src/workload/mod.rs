@@ -1,24 +1,31 @@
 //! What one task does to one file: write, read, copy, append, atomic save,
 //! stream lines, scan, random read — and how each run proves its data.
 //!
+//! For a workload of your own (the library API, [`crate::lab`]): the trait
+//! [`UserWorkload`], the repetition its task sees ([`Run`], [`Knobs`],
+//! [`TaskContext`]), what tasks take ([`Tasks`]) and what a task and a run
+//! return ([`TaskOutput`], [`Evidence`], [`RunCheck`]). The built-in
+//! workloads and their dispatch are the binary's internals, hidden from
+//! these docs (`docs/ARCHITECTURE.md`, "What is public and why").
+//!
 //! Each workload lives in its own module: its description
 //! ([`crate::describe::WorkloadDesc`]), its spec (the knobs), how the spec
 //! is built from a variant name and knob values, its task and its checks.
-//! `registry` lists them once and dispatches [`Workload`] to them.
+//! `registry` lists them once and dispatches `Workload` to them.
 //!
 //! A workload knows nothing about scheduling. It is async code against the
 //! [`Io`](crate::io::Io) backend; a strategy decides how many lanes run tasks and on which
-//! backend. Per-process state ([`Shared`]: a shared handle, a lock, a map) is
-//! made by [`Workload::prepare`], per-lane state ([`Lane`]) by the strategy.
+//! backend. Per-process state (`Shared`: a shared handle, a lock, a map) is
+//! made by `Workload::prepare`, per-lane state (`Lane`) by the strategy.
 //!
 //! Verification happens after the timed region: each task may leave
 //! [`TaskOutput::evidence`] (the bytes it kept, or a checksum or word fold
-//! of the bytes it read and discarded) for [`Workload::verify_tasks`], and
-//! [`Workload::verify_run`] checks what the run left on disk (written files,
+//! of the bytes it read and discarded) for `Workload::verify_tasks`, and
+//! `Workload::verify_run` checks what the run left on disk (written files,
 //! the appended file, saved targets, counts).
 //!
 //! The timed path allocates nothing the workload itself does not: a lane
-//! reuses one I/O buffer ([`Lane::take_buf`]) across its tasks, and evidence
+//! reuses one I/O buffer (`Lane::take_buf`) across its tasks, and evidence
 //! that a checksum proves as well as the bytes is kept as a checksum.
 
 // First: `registry` defines the `variants!` macro the workloads use.
@@ -226,7 +233,7 @@ pub struct TaskOutput {
     pub bytes: u64,
     /// A count the run sums and checks (lines, matches); 0 where unused.
     pub count: u64,
-    /// Data kept for [`Workload::verify_tasks`] after the timed region.
+    /// Data kept for `Workload::verify_tasks` after the timed region.
     pub evidence: Option<Evidence>,
 }
 
@@ -244,7 +251,7 @@ pub enum Evidence {
         /// Their xxh3-64.
         xxh3: u64,
     },
-    /// Length and word fold ([`crate::sys::fold::words`]) of the bytes read,
+    /// Length and word fold (`sys::fold::words`) of the bytes read,
     /// where the workload discards them and a full hash would cost a
     /// noticeable share of the task (`random`'s 4 KiB reads). Proves that
     /// the task read that many bytes and that they are the expected ones
