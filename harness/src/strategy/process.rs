@@ -268,12 +268,7 @@ fn run(processes: u32, threads: u32, batch: u32, job: Job<'_>) -> Result<Executi
     } else {
         batch
     };
-    let range = workload.task_range(ctx);
-    let mut batches: VecDeque<Range<u32>> = range
-        .clone()
-        .step_by(batch as usize)
-        .map(|first| first..first.saturating_add(batch).min(range.end))
-        .collect();
+    let mut batches = batches(workload.task_range(ctx), batch);
     let mut setup = ToWorker::Setup {
         workload: Box::new(workload.clone()),
         ctx: ctx.clone(),
@@ -288,22 +283,12 @@ fn run(processes: u32, threads: u32, batch: u32, job: Job<'_>) -> Result<Executi
     let (mut workers, inbox) = spawn(processes, &setup)?;
     // Batches sent and not yet reported done (a batch the stonewall cut
     // is reported with the records of the tasks that ran).
-    let mut outstanding = 0usize;
     let in_flight = 2.max(threads.div_ceil(batch.max(1)) + 1);
-    for _ in 0..in_flight {
-        for w in workers.iter_mut() {
-            if let Some(b) = batches.pop_front() {
-                outstanding += 1;
-                w.send(&ToWorker::Batch { tasks: b })?;
-            }
-        }
-    }
+    let mut outstanding = prime(&mut workers, &mut batches, in_flight)?;
     let mut exec = Execution::default();
     let mut finished = 0;
     if tasks == 0 {
-        workers
-            .iter_mut()
-            .try_for_each(|w| w.send(&ToWorker::Finish))?;
+        finish_all(&mut workers)?;
     }
     while finished < workers.len() {
         let (id, message) = inbox
@@ -323,9 +308,7 @@ fn run(processes: u32, threads: u32, batch: u32, job: Job<'_>) -> Result<Executi
                     outstanding += 1;
                     workers[id].send(&ToWorker::Batch { tasks: b })?;
                 } else if outstanding == 0 {
-                    workers
-                        .iter_mut()
-                        .try_for_each(|w| w.send(&ToWorker::Finish))?;
+                    finish_all(&mut workers)?;
                 }
             }
             FromWorker::Finished { usage, errors } => {
@@ -346,6 +329,41 @@ fn run(processes: u32, threads: u32, batch: u32, job: Job<'_>) -> Result<Executi
     verify_and_reap(&mut workers, &inbox, &mut exec)?;
     exec.absorb_records();
     Ok(exec)
+}
+
+/// The tasks of `range` cut into batches of `batch` (the last one shorter).
+fn batches(range: Range<u32>, batch: u32) -> VecDeque<Range<u32>> {
+    range
+        .clone()
+        .step_by(batch as usize)
+        .map(|first| first..first.saturating_add(batch).min(range.end))
+        .collect()
+}
+
+/// Fill the workers' pipelines: up to `in_flight` batches each, dealt
+/// round-robin. Returns how many batches were sent.
+fn prime(
+    workers: &mut [Worker],
+    batches: &mut VecDeque<Range<u32>>,
+    in_flight: u32,
+) -> Result<usize, StrategyError> {
+    let mut sent = 0usize;
+    for _ in 0..in_flight {
+        for w in workers.iter_mut() {
+            if let Some(b) = batches.pop_front() {
+                sent += 1;
+                w.send(&ToWorker::Batch { tasks: b })?;
+            }
+        }
+    }
+    Ok(sent)
+}
+
+/// Tell every worker no more batches come.
+fn finish_all(workers: &mut [Worker]) -> Result<(), StrategyError> {
+    workers
+        .iter_mut()
+        .try_for_each(|w| w.send(&ToWorker::Finish))
 }
 
 /// The crash experiment: `SIGKILL` every worker now, reap them, close the

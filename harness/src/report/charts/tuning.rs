@@ -10,9 +10,9 @@ use plotters::prelude::*;
 use serde::Serialize;
 
 use super::draw::{self, Swatch};
-use super::scaling::Point;
+use super::scaling::{self, Axes, Point};
 use super::{Chart, Figure, Section};
-use crate::report::style::{self, LABEL_SIZE, TEXT, X_AXIS_AREA};
+use crate::report::style::{self, TEXT};
 use crate::report::view;
 use crate::strategy::StrategyKind;
 use crate::tune::files::record::TuningRecord;
@@ -140,66 +140,31 @@ pub fn draw(title: &str, f: &TuningFigure, path: &Path) -> anyhow::Result<()> {
     }
     items.push(("knee (ringed)".into(), TEXT, Swatch::Box));
     let area = draw::legend(&body, &items)?;
-    let mut ticks: Vec<f64> = f
+    let xs: Vec<f64> = f
         .series
         .iter()
         .flat_map(|s| s.points.iter().map(|q| q.x))
         .collect();
-    ticks.sort_by(f64::total_cmp);
-    ticks.dedup();
-    let (lo, hi) = draw::log_range(ticks.iter().copied(), 1.35);
     let values: Vec<f64> = f
         .series
         .iter()
         .flat_map(|s| s.points.iter().flat_map(|q| [q.y, q.low, q.high]))
         .chain(f.baseline)
         .collect();
-    let y_axis = draw::value_axis(&values);
-    let floor = y_axis.low();
-    let y_desc = if y_axis.is_log() {
-        "throughput, MB/s (log scale)"
-    } else {
-        "throughput, MB/s"
+    let axes = Axes {
+        xs: &xs,
+        values: &values,
+        x_desc: "total workers",
+        unit: "MB/s",
+        x_label: &view::tick,
     };
-    let mut chart = ChartBuilder::on(&area)
-        .margin_right(24)
-        .x_label_area_size(X_AXIS_AREA)
-        .y_label_area_size(70)
-        .build_cartesian_2d(draw::log_axis(lo, hi, ticks), y_axis)?;
-    let x_fmt = |x: &f64| view::tick(*x);
-    let y_fmt = |y: &f64| view::tick(*y);
-    chart
-        .configure_mesh()
-        .bold_line_style(draw::grid_style())
-        .light_line_style(style::BACKGROUND)
-        .x_label_formatter(&x_fmt)
-        .y_label_formatter(&y_fmt)
-        .x_desc("total workers")
-        .y_desc(y_desc)
-        .label_style(style::text(LABEL_SIZE, TEXT))
-        .axis_desc_style(style::text(style::AXIS_SIZE, TEXT))
-        .draw()?;
+    let (mut chart, span) = scaling::line_chart(&area, &axes)?;
     if let Some(b) = f.baseline {
-        let c = style::strategy_colour(StrategyKind::Sequential);
-        chart.draw_series(DashedLineSeries::new(
-            vec![(lo, b), (hi, b)],
-            8,
-            6,
-            c.stroke_width(2),
-        ))?;
+        scaling::draw_baseline(&mut chart, &span, b)?;
     }
     for s in &f.series {
         let c = style::parse_hex(&s.colour);
-        let pts: Vec<(f64, f64)> = s.points.iter().map(|q| (q.x, q.y)).collect();
-        let band: Vec<(f64, f64)> = s
-            .points
-            .iter()
-            .map(|q| (q.x, q.high))
-            .chain(s.points.iter().rev().map(|q| (q.x, q.low.max(floor))))
-            .collect();
-        chart.draw_series(std::iter::once(Polygon::new(band, c.mix(0.16).filled())))?;
-        chart.draw_series(LineSeries::new(pts.clone(), c.stroke_width(3)))?;
-        chart.draw_series(pts.iter().map(|&(x, y)| Circle::new((x, y), 5, c.filled())))?;
+        scaling::draw_band_line(&mut chart, &s.points, c, span.floor)?;
         if let Some(k) = s.knee {
             chart.draw_series(std::iter::once(Circle::new(
                 (k.x, k.y),
