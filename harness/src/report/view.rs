@@ -36,6 +36,24 @@ pub fn workloads(rows: &[SummaryRow]) -> Vec<WorkloadId> {
     ids
 }
 
+/// Each workload present in `rows` (sorted) with its rows that `keep`
+/// accepts (none, when it accepts none of them): what one chart per
+/// workload starts from.
+pub fn by_workload(
+    rows: &[SummaryRow],
+    keep: impl Fn(&SummaryRow) -> bool,
+) -> Vec<(WorkloadId, Vec<&SummaryRow>)> {
+    workloads(rows)
+        .into_iter()
+        .map(|w| {
+            (
+                w,
+                rows.iter().filter(|r| r.workload == w && keep(r)).collect(),
+            )
+        })
+        .collect()
+}
+
 /// Cache states present in `rows`: `warm` before `cold`.
 pub fn caches(rows: &[&SummaryRow]) -> Vec<CacheState> {
     let mut states: Vec<CacheState> = rows.iter().map(|r| r.cache).collect();

@@ -267,14 +267,7 @@ fn threads(workers: u32, job: Job<'_>) -> Result<Execution, StrategyError> {
                 .into_iter()
                 .map(|out| scope.spawn(move || lane(out)))
                 .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|payload| {
-                        LaneOutput::panicked(&crate::panics::message(payload.as_ref()))
-                    })
-                })
-                .collect()
+            LaneOutput::joined(handles)
         })
     };
     let finish = block_on(workload.finish(&io, shared)).and_then(|()| end_of_work(workload, ctx));

@@ -252,14 +252,7 @@ pub fn main() -> io::Result<()> {
             }
         }
         batches.close();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|payload| {
-                    LaneOutput::panicked(&crate::panics::message(payload.as_ref()))
-                })
-            })
-            .collect()
+        LaneOutput::joined(handles)
     });
     let mut errors: Vec<String> = lanes.iter().filter_map(|l| l.error.clone()).collect();
     errors.extend(

@@ -79,11 +79,7 @@ impl Point {
 /// One chart per workload with a strategy measured at several worker counts.
 pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
     let mut out = Vec::new();
-    for workload in view::workloads(rows) {
-        let timed: Vec<&SummaryRow> = rows
-            .iter()
-            .filter(|r| r.workload == workload && view::has_throughput(r))
-            .collect();
+    for (workload, timed) in view::by_workload(rows, view::has_throughput) {
         let variants = view::distinct(&timed, |r| r.variant.clone());
         let mut panels = Vec::new();
         for variant in &variants {
