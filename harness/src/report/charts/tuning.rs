@@ -15,7 +15,7 @@ use super::{Chart, Figure, Section};
 use crate::report::style::{self, TEXT};
 use crate::report::view;
 use crate::strategy::StrategyKind;
-use crate::tune::files::record::TuningRecord;
+use crate::tune::files::record::{KneeRecord, TuningRecord};
 use crate::workload::WorkloadId;
 
 /// The sweep curves of one workload.
@@ -61,12 +61,7 @@ pub fn specs(record: &TuningRecord) -> Vec<Chart> {
                     .points
                     .iter()
                     .filter(|p| p.on_curve)
-                    .map(|p| Point {
-                        x: f64::from(p.workers),
-                        y: p.mb_per_s,
-                        low: p.ci_low.min(p.mb_per_s),
-                        high: p.ci_high.max(p.mb_per_s),
-                    })
+                    .map(|p| point(&p.at))
                     .collect();
                 if points.is_empty() {
                     return None;
@@ -76,12 +71,7 @@ pub fn specs(record: &TuningRecord) -> Vec<Chart> {
                     strategy: s.strategy,
                     colour: style::hex(style::strategy_colour(s.strategy)),
                     points,
-                    knee: s.knee.as_ref().map(|k| Point {
-                        x: f64::from(k.workers),
-                        y: k.mb_per_s,
-                        low: k.ci_low.min(k.mb_per_s),
-                        high: k.ci_high.max(k.mb_per_s),
-                    }),
+                    knee: s.knee.as_ref().map(point),
                 })
             })
             .collect();
@@ -112,6 +102,16 @@ pub fn specs(record: &TuningRecord) -> Vec<Chart> {
         });
     }
     out
+}
+
+/// A setting's throughput as a point at its total workers.
+fn point(r: &KneeRecord) -> Point {
+    Point {
+        x: f64::from(r.workers),
+        y: r.mb_per_s,
+        low: r.ci_low.min(r.mb_per_s),
+        high: r.ci_high.max(r.mb_per_s),
+    }
 }
 
 /// Draw the figure to `path`.
