@@ -17,7 +17,7 @@
 //! other files of a run folder (`results`).
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -71,14 +71,16 @@ pub fn complete_rows(bytes: &[u8]) -> Complete {
     }
 }
 
-/// The rows of `path`, without a torn last line (dropped with a warning on
-/// stderr that names the file).
+/// The rows of `path` (read as iolab reads every file:
+/// [`crate::safefs::read_file`], at most
+/// [`CSV_MAX_BYTES`](super::CSV_MAX_BYTES)), without a torn last line
+/// (dropped with a warning on stderr that names the file).
 ///
 /// # Errors
 /// When the file cannot be read, or a row other than the last is malformed,
 /// naming the file and the row.
 pub fn read_rows(path: &Path) -> anyhow::Result<Vec<Row>> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let bytes = crate::safefs::read_file(path, super::CSV_MAX_BYTES)?;
     let complete = complete_rows(&bytes);
     warn_torn(path, complete);
     parse_rows(path, &bytes[..complete.len])
@@ -139,23 +141,18 @@ impl RunsFile {
         })
     }
 
-    /// Open an existing `runs.csv` to go on appending: lock it (refusing a
-    /// run another iolab is still writing), cut a torn last line away (with
-    /// a warning) and return the whole rows.
+    /// Open an existing `runs.csv` to go on appending (never through a
+    /// link, never blocking, a regular file of at most
+    /// [`CSV_MAX_BYTES`](super::CSV_MAX_BYTES)): lock it (refusing a run
+    /// another iolab is still writing), cut a torn last line away (with a
+    /// warning) and return the whole rows.
     ///
     /// # Errors
     /// When the file is locked, unreadable or malformed, naming it.
     pub fn reopen(path: &Path) -> anyhow::Result<(RunsFile, Vec<Row>)> {
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(path)
-            .with_context(|| format!("opening {}", path.display()))?;
+        let file = crate::safefs::open_appending(path, true)?;
         lock(&file, path)?;
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes)
-            .with_context(|| format!("reading {}", path.display()))?;
+        let bytes = crate::safefs::read_bounded(&file, path, super::CSV_MAX_BYTES)?;
         let complete = complete_rows(&bytes);
         warn_torn(path, complete);
         let len = complete.len as u64;

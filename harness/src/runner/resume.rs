@@ -190,10 +190,11 @@ fn machine_of<'a>(meta: &'a RunMeta, clients: &dyn Clients) -> anyhow::Result<&'
 /// Every experiment file the run came from still holds the same text.
 fn check_experiment_files(meta: &RunMeta) -> anyhow::Result<()> {
     for (file, text) in &meta.experiment_files {
-        let now = std::fs::read_to_string(file).with_context(|| {
-            format!("cannot resume: reading experiment file {file} of the run (resume from the folder the run started in)")
-        })?;
-        let (then, now) = (digest(text), digest(&now));
+        let now = crate::safefs::read_file(Path::new(file), crate::experiment::MAX_FILE_BYTES)
+            .with_context(|| {
+                format!("cannot resume: reading experiment file {file} of the run (resume from the folder the run started in)")
+            })?;
+        let (then, now) = (digest(text.as_bytes()), digest(&now));
         if then != now {
             anyhow::bail!(
                 "cannot resume: experiment file {file} changed since the run started (xxh3 {then} then, {now} now); restore it or start a new run"
@@ -203,8 +204,8 @@ fn check_experiment_files(meta: &RunMeta) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn digest(text: &str) -> String {
-    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(text.as_bytes()))
+fn digest(bytes: &[u8]) -> String {
+    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(bytes))
 }
 
 /// The corpus manifest is the one the run started on (every rank's corpus
