@@ -181,13 +181,13 @@ pub struct RunWriter {
 }
 
 /// The most iolab reads of a `run.json`: the plan of the largest grid
-/// ([`crate::experiment::limit::MAX_SCENARIOS`] scenarios, ~0.5 KiB each) and the
+/// ([`crate::experiment::limit::MAX_SCENARIOS`] scenarios, ~0.4 KiB each) and the
 /// text of its experiment files fit with room to spare; a larger file is
 /// not one iolab wrote.
 pub const RUN_JSON_MAX_BYTES: u64 = 256 << 20;
 /// The most iolab reads of a `runs.csv`, `summary.csv` or
-/// `timeseries.csv` (1 GiB: about half a million repetitions' rows of
-/// ~2 KiB).
+/// `timeseries.csv` (1 GiB: a row of `runs.csv` is ~0.6 KiB, so well over
+/// a million repetitions).
 pub const CSV_MAX_BYTES: u64 = 1 << 30;
 
 /// File names inside a run folder.

@@ -155,6 +155,17 @@ pub enum FsError {
         /// The bound, in bytes.
         max: u64,
     },
+    /// A file to write has other names (hard links) than this one.
+    #[error(
+        "refusing to write {path}: it has {links} hard links, so writing it would change a file \
+         elsewhere; iolab writes only files of its own: move it away"
+    )]
+    HardLinked {
+        /// The file.
+        path: PathBuf,
+        /// Its link count.
+        links: u64,
+    },
     /// A folder to empty holds mount points, which were kept.
     #[error(
         "{path}: kept {} iolab does not cross, with everything in {}: {}; unmount {}, then try \
@@ -215,6 +226,7 @@ impl FsError {
             | FsError::WrongKind { .. }
             | FsError::BadPath { .. }
             | FsError::TooLarge { .. }
+            | FsError::HardLinked { .. }
             | FsError::MountPoints { .. } => None,
         }
     }

@@ -8,7 +8,10 @@
 //! opened with `O_NOFOLLOW | O_NONBLOCK` (a FIFO swapped in meanwhile
 //! opens at once instead of waiting for a writer, a socket fails with
 //! `ENXIO`, a link with `ELOOP`), and the descriptor is checked with
-//! `fstat` to be a regular file before a byte is read. `O_NONBLOCK` is then
+//! `fstat` to be a regular file before a byte is read (and, for a file
+//! opened to be written, to have no other name: a hard link to a file
+//! elsewhere is refused, so appending to `runs.csv` or writing a pid into
+//! a lock file never changes a file outside). `O_NONBLOCK` is then
 //! cleared, so the handle behaves as any other. Reads stop one byte past
 //! the bound: a file that grows without end (a link to `/dev/zero` that
 //! slipped through, a file being appended to) is [`FsError::TooLarge`].
@@ -55,6 +58,10 @@ impl Open {
 
     fn creates(self) -> bool {
         matches!(self, Open::ReadWriteCreate | Open::AppendCreate)
+    }
+
+    fn writes(self) -> bool {
+        self != Open::Read
     }
 }
 
@@ -135,6 +142,12 @@ pub(super) fn open_at(
     match Kind::of(&st) {
         Kind::File => {}
         found => return Err(wrong(shown, found)),
+    }
+    if how.writes() && st.st_nlink > 1 {
+        return Err(FsError::HardLinked {
+            path: shown,
+            links: u64::from(st.st_nlink),
+        });
     }
     let flags = rustix::fs::fcntl_getfl(&fd)
         .and_then(|f| rustix::fs::fcntl_setfl(&fd, f - OFlags::NONBLOCK))

@@ -199,6 +199,28 @@ fn reads_stop_at_their_bound() {
     assert!(!flags.contains(OFlags::NONBLOCK));
 }
 
+#[test]
+fn a_file_to_write_in_place_must_have_no_other_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let outside = tmp.path().join("outside");
+    fs::write(&outside, b"precious").unwrap();
+    let inside = tmp.path().join("runs.csv");
+    fs::hard_link(&outside, &inside).unwrap();
+    // Reading it is fine; appending to it, or locking it to write a pid
+    // into, is refused.
+    assert_eq!(read_file(&inside, 100).unwrap(), b"precious");
+    for read in [true, false] {
+        let err = open_appending(&inside, read).unwrap_err();
+        assert!(matches!(err, FsError::HardLinked { links: 2, .. }), "{err}");
+    }
+    let err = Dir::open(tmp.path())
+        .unwrap()
+        .open_or_create_file("runs.csv")
+        .unwrap_err();
+    assert!(err.to_string().contains("has 2 hard links"), "{err}");
+    assert_eq!(fs::read(&outside).unwrap(), b"precious");
+}
+
 /// A bind mount of `from` at `to`, unmounted when dropped; `None` (the
 /// reason printed) where mounting is not allowed.
 struct Bind(PathBuf);
