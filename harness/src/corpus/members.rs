@@ -193,13 +193,12 @@ pub(crate) struct Removal {
 /// [`CorpusError::Fs`] when the folder cannot be listed or a removal fails.
 pub(crate) fn remove_members(folder: &Dir, records: &Records) -> Result<Removal, CorpusError> {
     let mut removal = Removal::default();
-    for (name, kind) in folder.entries()? {
+    for (name, kind, mount) in folder.entries_with_mounts()? {
         let text = name.to_string_lossy();
         if is_bookkeeping(&text) {
             continue;
         }
         let member = name.to_str().is_some_and(|n| records.names(n));
-        let mount = folder.is_mount_point(&name)? == Some(true);
         match kind {
             Kind::File if member && !mount => {
                 removal.removed += usize::from(folder.remove_file(&name)?);
@@ -227,7 +226,7 @@ pub(crate) fn check_rebuild(
     spec: &CorpusSpec,
 ) -> Result<(), CorpusError> {
     let mut in_the_way = Vec::new();
-    for (name, kind) in folder.entries()? {
+    for (name, kind, mount) in folder.entries_with_mounts()? {
         let Some(name) = name.to_str() else { continue };
         if is_bookkeeping(name) {
             continue;
@@ -235,7 +234,7 @@ pub(crate) fn check_rebuild(
         let path = folder.child_path(name);
         if records.names(name) {
             let what = match kind {
-                Kind::File if folder.is_mount_point(name)? == Some(true) => "mount point".into(),
+                _ if mount => "mount point".into(),
                 Kind::File => continue,
                 kind => kind.to_string(),
             };

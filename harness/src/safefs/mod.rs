@@ -567,14 +567,19 @@ impl Dir {
         Ok(out)
     }
 
-    /// Whether entry `name` is a mount point of another mount than this
-    /// directory's (`None` when absent): what a removal must not cross.
+    /// Every entry's name, kind (links not followed) and whether it is a
+    /// mount point (on another mount than this directory: what a removal
+    /// must not cross), sorted by name.
     ///
     /// # Errors
-    /// [`FsError::Io`] when either cannot be inspected.
-    pub fn is_mount_point(&self, name: impl AsRef<OsStr>) -> Result<Option<bool>, FsError> {
+    /// [`FsError::Io`] when the directory cannot be listed.
+    pub fn entries_with_mounts(&self) -> Result<Vec<(OsString, Kind, bool)>, FsError> {
         let here = self.mount()?;
-        Ok(self.stat(name.as_ref())?.map(|(_, m)| m != here))
+        let entries = self.entries_on_mounts()?;
+        Ok(entries
+            .into_iter()
+            .map(|(n, k, m)| (n, k, m != here))
+            .collect())
     }
 
     /// Remove every entry except those named in `keep`, recursively, on
