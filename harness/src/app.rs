@@ -26,7 +26,11 @@ use crate::strategy::StrategyKind;
 /// Anything that stops the command; the message names the file, flag or value.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let single_process = match &cli.command {
-        Command::Run(_) | Command::Worker | Command::Describe(_) => None,
+        Command::Run(_)
+        | Command::Worker
+        | Command::Describe(_)
+        | Command::Man
+        | Command::Completions(_) => None,
         Command::Corpus(_) => Some("corpus"),
         Command::BenchAll(_) => Some("bench-all"),
         Command::Report(_) => Some("report"),
@@ -62,6 +66,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Calibrate(args) => crate::calibrate::command(&cli::calibrate::request(&args)?),
+        Command::Man => {
+            cli::manual::man(&mut std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions(args) => {
+            cli::manual::completions(args.shell, &mut std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Worker => {
             crate::strategy::worker::main().context("worker process")?;
             Ok(ExitCode::SUCCESS)

@@ -15,7 +15,7 @@
 //!
 //! `load-parse`: read each corpus file and add up its integers, verified
 //! against the sum the corpus implies (file `k`, line `i` holds `k+i+j` for
-//! `j` in `0..values`). This is the README's example; `examples/load_parse.rs`
+//! `j` in `0..values`). This is the example of `docs/library.md`; `examples/load_parse.rs`
 //! adds a variant written against the [`Io`](crate::io::Io) seam, which
 //! io_uring can run.
 //!
