@@ -30,7 +30,7 @@ use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 
-use util::{guarded, may_bind, text, with_binds, Guarded};
+use util::{guarded, make_killed, may_bind, mkfifo, snapshot, text, with_binds, Guarded};
 
 /// States generated when `IOLAB_HOSTILE_CASES` is not set.
 const DEFAULT_CASES: u32 = 40;
@@ -274,19 +274,7 @@ fn template() -> &'static tempfile::TempDir {
             let o = c.output().expect("run iolab");
             assert!(o.status.success(), "template run {id}: {}", text(&o));
         }
-        let b = dir.path().join("results/B");
-        let json = fs::read_to_string(b.join("run.json")).unwrap();
-        let mut meta: serde_json::Value = serde_json::from_str(&json).unwrap();
-        meta["ended_at"] = serde_json::Value::Null;
-        fs::write(
-            b.join("run.json"),
-            serde_json::to_vec_pretty(&meta).unwrap(),
-        )
-        .unwrap();
-        let runs = fs::read_to_string(b.join("runs.csv")).unwrap();
-        let first: String = runs.split_inclusive('\n').take(2).collect();
-        fs::write(b.join("runs.csv"), first).unwrap();
-        fs::remove_file(b.join("summary.csv")).unwrap();
+        make_killed(&dir.path().join("results/B"));
         dir
     })
 }
@@ -306,29 +294,6 @@ fn make_outside(dir: &Path) {
     fs::write(dir.join("hard.txt"), b"0,1,2\nhard-linked from inside\n").unwrap();
     fs::write(dir.join("folder/deep/inner.txt"), b"behind a bind mount\n").unwrap();
     fs::write(dir.join("folder/data-00000.csv"), b"looks like a member\n").unwrap();
-}
-
-/// Every file under `dir` with its bytes (links as their targets).
-fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            let meta = fs::symlink_metadata(&p).unwrap();
-            if meta.is_dir() {
-                out.push((p.clone(), b"<dir>".to_vec()));
-                stack.push(p);
-            } else if meta.file_type().is_symlink() {
-                let to = fs::read_link(&p).unwrap();
-                out.push((p, to.into_os_string().into_encoded_bytes()));
-            } else {
-                out.push((p.clone(), fs::read(&p).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 /// Remove whatever is at `path` (a file, a link, a folder).
@@ -369,8 +334,7 @@ fn replace(
         }
         State::Fifo => {
             remove(&path);
-            let ok = Command::new("mkfifo").arg(&path).status().unwrap();
-            assert!(ok.success());
+            mkfifo(&path);
         }
         State::Socket => {
             remove(&path);

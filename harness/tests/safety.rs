@@ -12,7 +12,9 @@ use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use iolab::results::Status;
-use util::{guarded, may_bind, stderr, text, with_binds, Guarded, Lab};
+use util::{
+    guarded, make_killed, may_bind, mkfifo, snapshot, stderr, text, with_binds, Guarded, Lab,
+};
 
 /// `iolab corpus create` of a small corpus in `dir`.
 fn create(lab: &Lab, dir: &Path) -> Output {
@@ -31,33 +33,6 @@ fn clean_in(lab: &Lab, cwd: &Path, arg: &Path, env: &[(&str, &Path)]) -> Output 
         c.env(k, v);
     }
     c.output().unwrap()
-}
-
-/// Every file under `dir` with its bytes, sorted (links listed, not followed).
-fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            let meta = fs::symlink_metadata(&p).unwrap();
-            if meta.is_dir() {
-                stack.push(p);
-            } else if meta.file_type().is_symlink() {
-                out.push((
-                    p.clone(),
-                    fs::read_link(&p)
-                        .unwrap()
-                        .into_os_string()
-                        .into_encoded_bytes(),
-                ));
-            } else {
-                out.push((p.clone(), fs::read(&p).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 #[test]
@@ -571,18 +546,7 @@ fn killed_run(lab: &Lab, id: &str) -> PathBuf {
     ]);
     assert!(o.status.success(), "{}", text(&o));
     let dir = lab.results().join(id);
-    let json = fs::read_to_string(dir.join("run.json")).unwrap();
-    let mut meta: serde_json::Value = serde_json::from_str(&json).unwrap();
-    meta["ended_at"] = serde_json::Value::Null;
-    fs::write(
-        dir.join("run.json"),
-        serde_json::to_vec_pretty(&meta).unwrap(),
-    )
-    .unwrap();
-    let runs = fs::read_to_string(dir.join("runs.csv")).unwrap();
-    let first_two: String = runs.split_inclusive('\n').take(2).collect();
-    fs::write(dir.join("runs.csv"), first_two).unwrap();
-    fs::remove_file(dir.join("summary.csv")).unwrap();
+    make_killed(&dir);
     dir
 }
 
@@ -606,15 +570,6 @@ fn resume_never_empties_a_bind_mount_in_the_leftover_scratch() {
     let o = within_10s(&mut resume);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(iolab::results::load(&run).unwrap().rows.len(), 2);
-}
-
-/// Make a FIFO at `path`.
-fn mkfifo(path: &Path) {
-    let made = std::process::Command::new("mkfifo")
-        .arg(path)
-        .status()
-        .unwrap();
-    assert!(made.success());
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! `thiserror` enum whose messages name the path, field or value, and say
 //! what is allowed or what to do next.
 //!
-//! Owns the error type and how sizes read in its messages ([`human_bytes`]);
+//! Owns the error type and how counts read in its messages ([`count`]);
 //! per-file verification findings are not errors but
 //! [`Mismatch`](super::Mismatch)es in a report.
 
@@ -10,7 +10,7 @@ use std::io;
 use std::path::PathBuf;
 
 use super::marker::Marker;
-use super::space::SpaceNeed;
+use super::space::{human_bytes, SpaceNeed};
 use crate::safefs::{FileId, FsError};
 
 /// Errors from creating, opening, verifying or removing a corpus or a marked
@@ -390,32 +390,10 @@ pub(crate) fn write_error(
     }
 }
 
-/// `bytes` for people: "3.2 GiB", "512 B".
-pub fn human_bytes(bytes: u64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < units.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", units[unit])
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::path::Path;
-
-    #[test]
-    fn human_sizes() {
-        assert_eq!(human_bytes(512), "512 B");
-        assert_eq!(human_bytes(3 << 29), "1.5 GiB");
-    }
 
     fn need(on_disk: u64) -> SpaceNeed {
         SpaceNeed {

@@ -22,7 +22,7 @@ use super::manifest::{FileEntry, LargeEntry, Manifest};
 use super::members;
 use super::progress::run_with_progress;
 use super::render::{checksum, render_file, render_large, ChecksumHasher};
-use super::space::SpaceNeed;
+use super::space::{self, SpaceNeed};
 use super::spec::{file_name, CorpusSpec, LARGE_FILE_NAME};
 use crate::safefs::Dir;
 
@@ -41,7 +41,7 @@ pub(crate) fn generate(
     spec: &CorpusSpec,
     progress: &dyn Fn(u64, u64),
 ) -> Result<Manifest, CorpusError> {
-    let needed = SpaceNeed::on(spec, dir);
+    let needed = spec.space_need(space::block_size(dir));
     members::record(dir, spec, needed)?;
     let done = AtomicU64::new(0);
     let (files, large) = run_with_progress(&done, needed.data, progress, || {

@@ -123,7 +123,8 @@ impl Manifest {
         })
     }
 
-    /// Write the manifest into `dir` atomically ([`store_json`]), so a
+    /// Write the manifest into `dir` atomically (a new temporary file,
+    /// flushed, renamed over `manifest.json`, the folder synced), so a
     /// reader sees either no manifest or a whole one; `needed` is what a
     /// full device's message quotes.
     ///
@@ -294,7 +295,7 @@ mod tests {
         let dir = Dir::open(tmp.path()).unwrap();
         assert_eq!(Manifest::load(&dir).unwrap(), None);
         let m = small();
-        m.store(&dir, SpaceNeed::of(&m.spec, 4096)).unwrap();
+        m.store(&dir, m.spec.space_need(4096)).unwrap();
         assert!(!tmp.path().join(MANIFEST_TEMP_NAME).exists());
         assert_eq!(Manifest::load(&dir).unwrap(), Some(m.clone()));
         m.check(&Manifest::path(tmp.path())).unwrap();

@@ -58,7 +58,7 @@ use marker_file::{check_not_other, enclosing_marked, marker_state, write_marker}
 use members::Records;
 
 pub use clean::{clean, CleanReport};
-pub use error::{count, human_bytes, CorpusError};
+pub use error::{count, CorpusError};
 pub use lock::{CorpusLock, LOCK_FILE_NAME, READERS_FILE_NAME};
 pub use manifest::{FileEntry, LargeEntry, Manifest, MANIFEST_FILE_NAME, MANIFEST_MAX_BYTES};
 pub use marker::Marker;
@@ -72,7 +72,7 @@ pub use scratch::{
     clean_scratch, reset_scratch, Scratch, ScratchPolicy, ScratchReport, FRESH_FS_PREFIX,
     SCRATCH_PREFIX,
 };
-pub use space::SpaceNeed;
+pub use space::{human_bytes, SpaceNeed};
 pub use spec::{
     file_name, CorpusSpec, Scale, LARGE_FILE_NAME, MAX_CORPUS_BYTES, MAX_FILES, MAX_FILE_BYTES,
     MAX_LARGE_FILE_BYTES, MAX_LINES, MAX_VALUES,
@@ -370,7 +370,7 @@ fn open_or_create(dir: &Path, spec: &CorpusSpec) -> Result<Dir, CorpusError> {
     })?;
     let folder = match parent.kind(name)? {
         None => {
-            space::check_free_space(dir, parent_path, spec)?;
+            check_free_space(dir, parent_path, spec)?;
             match parent.create_dir(name) {
                 Err(e)
                     if e.io_error()
@@ -442,4 +442,27 @@ fn copied(folder: &Dir, recorded: FileId, actual: FileId) -> CorpusError {
         recorded,
         actual,
     }
+}
+
+/// Refuse to start a corpus the device cannot hold, before anything is
+/// written: free space (to this user) on the filesystem of `probe` (the
+/// parent of the corpus `dir` about to be created) must cover
+/// [`CorpusSpec::space_need`]. A device that cannot be asked, or reports no
+/// size (ramfs), is not checked; running out midway is still caught, as
+/// [`CorpusError::NoSpace`] quoting the same need.
+fn check_free_space(dir: &Path, probe: &Path, spec: &CorpusSpec) -> Result<(), CorpusError> {
+    let Some(fs) = rustix::fs::statvfs(probe).ok().filter(|f| f.f_blocks > 0) else {
+        return Ok(());
+    };
+    let block = fs.f_frsize.max(512);
+    let needed = spec.space_need(block);
+    let available = fs.f_bavail.saturating_mul(block);
+    if available < needed.on_disk {
+        return Err(CorpusError::NotEnoughSpace {
+            dir: dir.to_path_buf(),
+            needed,
+            available,
+        });
+    }
+    Ok(())
 }

@@ -2,22 +2,19 @@
 //! both by the check made before anything is written and by the message of
 //! a device that fills up midway, so the two never disagree.
 //!
-//! Owns [`SpaceNeed`] and the up-front check. Does not own writing (the
-//! `NoSpace` error is raised by `generate` and `manifest`).
+//! Owns [`SpaceNeed`] and how sizes read in messages ([`human_bytes`]).
+//! Does not own the check before writing (`Corpus::create_or_reuse`) or
+//! the `NoSpace` error (`generate`, `manifest`).
 
 use std::fmt;
 use std::os::fd::AsFd;
-use std::path::Path;
-
-use super::error::{human_bytes, CorpusError};
-use super::spec::CorpusSpec;
 
 /// Block size assumed where the filesystem cannot be asked.
 const FALLBACK_BLOCK: u64 = 4096;
 
 /// Room a corpus needs on a filesystem: its bytes, plus up to one block
 /// per file (a file ends mid-block) and per bookkeeping file (manifest,
-/// marker, record of members).
+/// marker, record of members): [`CorpusSpec::space_need`](super::CorpusSpec::space_need).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SpaceNeed {
     /// Bytes of the data files and the large file.
@@ -29,24 +26,23 @@ pub struct SpaceNeed {
 }
 
 impl SpaceNeed {
-    /// The need of `spec` on a filesystem of `block`-byte blocks.
-    pub fn of(spec: &CorpusSpec, block: u64) -> SpaceNeed {
-        let files = u64::from(spec.files) + u64::from(spec.large_file_bytes.is_some()) + 3;
-        let data = spec.total_bytes();
+    /// `data` bytes in `files` files on a filesystem of `block`-byte blocks.
+    pub fn new(data: u64, files: u64, block: u64) -> SpaceNeed {
         SpaceNeed {
             data,
             block,
             on_disk: data.saturating_add(files.saturating_mul(block)),
         }
     }
+}
 
-    /// The need of `spec` on the filesystem of the open folder `dir`.
-    pub fn on(spec: &CorpusSpec, dir: impl AsFd) -> SpaceNeed {
-        let block = rustix::fs::fstatvfs(dir)
-            .map(|fs| fs.f_frsize)
-            .unwrap_or(FALLBACK_BLOCK);
-        SpaceNeed::of(spec, block.max(512))
-    }
+/// The block size of the filesystem of the open folder `dir` (4 KiB where
+/// it cannot be asked).
+pub fn block_size(dir: impl AsFd) -> u64 {
+    rustix::fs::fstatvfs(dir)
+        .map(|fs| fs.f_frsize)
+        .unwrap_or(FALLBACK_BLOCK)
+        .max(512)
 }
 
 impl fmt::Display for SpaceNeed {
@@ -61,31 +57,20 @@ impl fmt::Display for SpaceNeed {
     }
 }
 
-/// Refuse to start a corpus the device cannot hold, before anything is
-/// written: free space (to this user) on the filesystem of `probe` (the
-/// parent of the corpus `dir` about to be created) must cover
-/// [`SpaceNeed::on_disk`]. A device that cannot be asked, or reports no
-/// size (ramfs), is not checked; running out midway is still caught, as
-/// [`CorpusError::NoSpace`] quoting the same need.
-pub(crate) fn check_free_space(
-    dir: &Path,
-    probe: &Path,
-    spec: &CorpusSpec,
-) -> Result<(), CorpusError> {
-    let Some(fs) = rustix::fs::statvfs(probe).ok().filter(|f| f.f_blocks > 0) else {
-        return Ok(());
-    };
-    let block = fs.f_frsize.max(512);
-    let needed = SpaceNeed::of(spec, block);
-    let available = fs.f_bavail.saturating_mul(block);
-    if available < needed.on_disk {
-        return Err(CorpusError::NotEnoughSpace {
-            dir: dir.to_path_buf(),
-            needed,
-            available,
-        });
+/// `bytes` for people: "3.2 GiB", "512 B".
+pub fn human_bytes(bytes: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < units.len() {
+        value /= 1024.0;
+        unit += 1;
     }
-    Ok(())
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", units[unit])
+    }
 }
 
 #[cfg(test)]
@@ -93,21 +78,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn human_sizes() {
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(3 << 29), "1.5 GiB");
+    }
+
+    #[test]
     fn the_need_counts_one_block_per_file_and_says_so() {
-        let spec = CorpusSpec {
-            files: 2,
-            lines: 1,
-            values: 1,
-            large_file_bytes: None,
-        };
-        let need = SpaceNeed::of(&spec, 4096);
-        assert_eq!(need.on_disk, spec.total_bytes() + 5 * 4096);
+        let need = SpaceNeed::new(4, 5, 4096);
+        assert_eq!(need.on_disk, 4 + 5 * 4096);
         assert_eq!(
             need.to_string(),
-            format!(
-                "~20.0 KiB on disk ({} B of data plus up to one 4.0 KiB block per file)",
-                spec.total_bytes()
-            )
+            "~20.0 KiB on disk (4 B of data plus up to one 4.0 KiB block per file)"
         );
     }
 }

@@ -528,7 +528,7 @@ fn links_and_fifos_as_members_are_mismatches_never_read_through() {
     fs::remove_file(corpus.file_path(2)).unwrap();
     rustix::fs::mknodat(
         rustix::fs::CWD,
-        &corpus.file_path(2),
+        corpus.file_path(2),
         rustix::fs::FileType::Fifo,
         rustix::fs::Mode::from_raw_mode(0o644),
         0,

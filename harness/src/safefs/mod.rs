@@ -8,7 +8,7 @@
 //! leaves the mount it started on) entries by name; opening a path walks it
 //! component by component from `/` (or the current directory) with
 //! `O_DIRECTORY|O_NOFOLLOW`, so a symbolic link is refused at any depth.
-//! The one way iolab reads a file ([`read`]: [`read_file`], [`Dir::read`],
+//! The one way iolab reads a file (`read`: [`read_file`], [`Dir::read`],
 //! [`open_file`]): `O_NONBLOCK|O_NOFOLLOW`, the descriptor checked by `fstat`
 //! to be a regular file, the bytes read up to a bound the caller names, so
 //! a FIFO, a socket, a device, a folder or a link in a file's place is one

@@ -144,10 +144,10 @@ pub(super) fn open_at(
         found => return Err(wrong(shown, found)),
     }
     if how.writes() && st.st_nlink > 1 {
-        return Err(FsError::HardLinked {
-            path: shown,
-            links: u64::from(st.st_nlink),
-        });
+        // `st_nlink` is a u32 on some targets, a u64 on others.
+        #[allow(clippy::useless_conversion)]
+        let links = u64::from(st.st_nlink);
+        return Err(FsError::HardLinked { path: shown, links });
     }
     let flags = rustix::fs::fcntl_getfl(&fd)
         .and_then(|f| rustix::fs::fcntl_setfl(&fd, f - OFlags::NONBLOCK))

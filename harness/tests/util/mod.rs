@@ -260,3 +260,48 @@ exec "$@""#;
     }
     c
 }
+
+/// Make the finished run folder `dir` (of two or more repetitions) look
+/// killed outright after its first: no end time, one row, no summary.
+pub fn make_killed(dir: &Path) {
+    let json = std::fs::read_to_string(dir.join("run.json")).expect("run.json");
+    let mut meta: serde_json::Value = serde_json::from_str(&json).expect("run.json parses");
+    meta["ended_at"] = serde_json::Value::Null;
+    let json = serde_json::to_vec_pretty(&meta).expect("json");
+    std::fs::write(dir.join("run.json"), json).expect("write run.json");
+    let runs = std::fs::read_to_string(dir.join("runs.csv")).expect("runs.csv");
+    let first: String = runs.split_inclusive('\n').take(2).collect();
+    std::fs::write(dir.join("runs.csv"), first).expect("write runs.csv");
+    std::fs::remove_file(dir.join("summary.csv")).expect("remove summary.csv");
+}
+
+/// Make a FIFO at `path` (`mkfifo`).
+pub fn mkfifo(path: &Path) {
+    let made = Command::new("mkfifo").arg(path).status().expect("mkfifo");
+    assert!(made.success(), "mkfifo {}", path.display());
+}
+
+/// Every entry under `dir` with its bytes, sorted: files with their
+/// content, links with their target (never followed), folders as `<dir>`.
+pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("list") {
+            let p = e.expect("entry").path();
+            let meta = std::fs::symlink_metadata(&p).expect("lstat");
+            if meta.is_dir() {
+                out.push((p.clone(), b"<dir>".to_vec()));
+                stack.push(p);
+            } else if meta.file_type().is_symlink() {
+                let to = std::fs::read_link(&p).expect("readlink");
+                out.push((p, to.into_os_string().into_encoded_bytes()));
+            } else {
+                let bytes = std::fs::read(&p).expect("read");
+                out.push((p, bytes));
+            }
+        }
+    }
+    out.sort();
+    out
+}
