@@ -520,3 +520,34 @@ fn hostile_file_system_states_never_hang_panic_or_touch_outside_files() {
         panic!("{e}");
     }
 }
+
+/// The guard and the panic check can fail: a command that sleeps past the
+/// limit is a hang, Rust's panic exit is a panic.
+#[test]
+fn the_guard_sees_a_hang_and_a_panic() {
+    let mut sleeper = Command::new("sleep");
+    sleeper.arg("30");
+    let start = Instant::now();
+    assert!(matches!(
+        guarded(&mut sleeper, Duration::from_millis(200)),
+        Guarded::Hung(_)
+    ));
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "killed at the limit"
+    );
+    let mut panicking = Command::new("sh");
+    panicking.args([
+        "-c",
+        "echo \"thread 'main' panicked at x.rs\" >&2; exit 101",
+    ]);
+    let Guarded::Finished(o) = guarded(&mut panicking, GUARD) else {
+        panic!("sh hung");
+    };
+    assert!(panicked(&o));
+    let mut fine = Command::new("true");
+    let Guarded::Finished(o) = guarded(&mut fine, GUARD) else {
+        panic!("true hung");
+    };
+    assert!(!panicked(&o));
+}
