@@ -17,28 +17,12 @@ use util::{stderr, text, Lab, TINY_RUN};
 
 /// The example binary, beside the `iolab` binary of this build.
 fn example() -> PathBuf {
-    let iolab = PathBuf::from(env!("CARGO_BIN_EXE_iolab"));
-    let exe = iolab
-        .parent()
-        .expect("target dir")
-        .join("examples")
-        .join("load-parse");
-    assert!(
-        exe.is_file(),
-        "{} is missing: build it with `cargo build --release --example load-parse` (cargo test builds it)",
-        exe.display()
-    );
-    exe
+    util::example("load-parse")
 }
 
 /// The example's `run` on the tiny corpus in `lab`, with `extra` flags.
 fn example_run(lab: &Lab, extra: &[&str]) -> Output {
-    Command::new(example())
-        .current_dir(lab.path())
-        .env("IOLAB_DATA_DIR", lab.data())
-        .args(TINY_RUN)
-        .arg("--out")
-        .arg(lab.results())
+    lab.tiny_run(&example())
         .args(extra)
         .output()
         .expect("run the example")

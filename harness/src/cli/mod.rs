@@ -201,8 +201,8 @@ pub struct RunArgs {
     /// Run only scenarios whose `<experiment>/<scenario id>` contains this text, with their sequential baselines (with experiment files).
     #[arg(long)]
     pub only: Option<String>,
-    /// List the scenarios the experiment files expand to (and the skipped combinations), then stop.
-    #[arg(long, requires = "experiments")]
+    /// Print the plan (the scenarios the flags or experiment files expand to, and the skipped combinations), then stop: nothing is created.
+    #[arg(long)]
     pub dry_run: bool,
     /// Continue the interrupted (or killed) run in this folder with the plan
     /// its run.json records, skipping every finished repetition.

@@ -127,6 +127,9 @@ impl Lab {
     /// 2 a run finished with failed or unverified scenarios, 130 stopped by
     /// SIGINT/SIGTERM. Call it once, from `main`.
     pub fn main(self) -> ExitCode {
+        // A workload's panic becomes its task's or repetition's failure,
+        // with its place, instead of a message on stderr (`crate::panics`).
+        crate::panics::install_hook();
         if let Err(e) = self.register() {
             eprintln!("error: {e}");
             return ExitCode::from(1);
