@@ -562,8 +562,14 @@ fn resume_never_empties_a_bind_mount_in_the_leftover_scratch() {
     let mut resume = lab.iolab();
     resume.args(["run", "--resume"]).arg(&run);
     let mnt = scratch.join("sub/mnt");
+    let run_json = fs::read(run.join("run.json")).unwrap();
     let o = within_10s(&mut with_binds(&[(outside.clone(), mnt.clone())], &resume));
     one_line_refusal(&o, &["kept a mount point", "unmount it"]);
+    assert_eq!(
+        fs::read(run.join("run.json")).unwrap(),
+        run_json,
+        "run.json unchanged"
+    );
     assert!(!stderr(&o).to_lowercase().contains("busy"), "{}", text(&o));
     assert_eq!(snapshot(&outside), before, "the mounted folder was changed");
     // Without the mount the resume goes on and finishes the run.

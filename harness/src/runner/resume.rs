@@ -72,6 +72,16 @@ pub fn resume_clients(
         .and_then(|()| check_machine(machine_of(&meta, clients)?, &Machine::describe(&corpus.dir)));
     clients::agree(clients, checked)?;
     let _active = interrupt::begin_run();
+    // A run killed outright leaves its scratch folders: each is removed and
+    // made anew (once nobody holds it), then removed at the end. Before
+    // run.json is marked resumed, so a leftover that cannot go (a mount
+    // point inside) is refused with the run folder as it was.
+    let (parent, scratch_id) =
+        options.scratch_place(&data_dir, &meta.run_id, clients.rank(), clients.size());
+    let scratch = clients::agree(
+        clients,
+        corpus::Scratch::create_for_resume(&parent, &scratch_id).map_err(anyhow::Error::from),
+    )?;
     let writer = (clients.rank() == 0)
         .then(|| {
             let mut w = RunWriter::reopen(dir)?;
@@ -79,15 +89,13 @@ pub fn resume_clients(
             Ok(w)
         })
         .transpose();
-    let writer = clients::agree(clients, writer)?;
-    // A run killed outright leaves its scratch folders: each is removed and
-    // made anew (once nobody holds it), then removed at the end.
-    let (parent, scratch_id) =
-        options.scratch_place(&data_dir, &meta.run_id, clients.rank(), clients.size());
-    let scratch = clients::agree(
-        clients,
-        corpus::Scratch::create_for_resume(&parent, &scratch_id).map_err(anyhow::Error::from),
-    )?;
+    let writer = match clients::agree(clients, writer) {
+        Ok(w) => w,
+        Err(e) => {
+            let _ = scratch.remove();
+            return Err(e);
+        }
+    };
     let run = Running {
         plan: &meta.plan,
         corpus: &corpus,
