@@ -146,3 +146,39 @@ fn a_data_folder_fio_would_misread_is_refused_before_anything_is_made() {
     );
     assert!(!hostile.exists() && !lab.results().exists());
 }
+
+/// A data folder inside an existing corpus would nest a corpus in it:
+/// refused in one line before any folder is made, the corpus untouched.
+#[test]
+fn a_data_folder_inside_a_corpus_is_refused_before_anything_is_made() {
+    if fio_or_skip("a_data_folder_inside_a_corpus_is_refused_before_anything_is_made").is_none() {
+        return;
+    }
+    let lab = Lab::new();
+    let corpus = lab.path().join("c");
+    let made = lab
+        .iolab()
+        .args(["corpus", "create", "--files", "6", "--lines", "4", "--dir"])
+        .arg(&corpus)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", text(&made));
+    let before = util::snapshot(&corpus);
+    let inside = corpus.join("data");
+    let out = lab
+        .iolab()
+        .arg("calibrate")
+        .args(SHAPE)
+        .args(["--no-progress", "--data-dir"])
+        .arg(&inside)
+        .args(["--out"])
+        .arg(lab.results())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("inside the iolab corpus folder"), "{err}");
+    assert!(!inside.exists() && !lab.results().exists());
+    assert_eq!(util::snapshot(&corpus), before);
+}
