@@ -108,9 +108,11 @@ fn create_corpus(args: &CorpusArgs) -> anyhow::Result<ExitCode> {
     let dir = match &args.dir {
         Some(dir) => dir.clone(),
         None => {
+            let dir = args.data_dir.join(spec.dir_name());
+            corpus::check_placement(&dir, "a corpus")?;
             std::fs::create_dir_all(&args.data_dir)
                 .with_context(|| format!("creating data folder {}", args.data_dir.display()))?;
-            args.data_dir.join(spec.dir_name())
+            dir
         }
     };
     let bar = runner::progress_bar(0, true);
@@ -139,19 +141,25 @@ fn verify_corpus(dir: &Path) -> anyhow::Result<ExitCode> {
     for m in &report.mismatches {
         println!("{m}");
     }
+    for extra in &report.extra {
+        println!(
+            "{}: not named by the manifest (not used, kept)",
+            extra.display()
+        );
+    }
     if report.is_ok() {
         println!(
-            "{}: {} files verified, {} bytes",
+            "{}: {} verified, {}",
             dir.display(),
-            report.files_checked,
-            report.bytes_checked
+            corpus::count(report.files_checked, "file", "files"),
+            corpus::count(report.bytes_checked, "byte", "bytes")
         );
         Ok(ExitCode::SUCCESS)
     } else {
         anyhow::bail!(
-            "{}: {} mismatches (run `iolab corpus create` to regenerate)",
+            "{}: {} (run `iolab corpus create` to regenerate)",
             dir.display(),
-            report.mismatches.len()
+            corpus::count(report.mismatches.len() as u64, "mismatch", "mismatches")
         )
     }
 }

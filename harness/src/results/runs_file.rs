@@ -24,7 +24,7 @@
 //! other files of a run folder (`results`).
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -105,14 +105,16 @@ fn finished(bytes: &[u8], start: usize, end: usize) -> bool {
     record.last() == Some(&b'\n') && record.iter().filter(|&&b| b == b'"').count() % 2 == 0
 }
 
-/// The rows of `path`, without a torn last line (dropped with a warning on
-/// stderr that names the file).
+/// The rows of `path` (read as iolab reads every file:
+/// [`crate::safefs::read_file`], at most
+/// [`CSV_MAX_BYTES`](super::CSV_MAX_BYTES)), without a torn last line
+/// (dropped with a warning on stderr that names the file).
 ///
 /// # Errors
 /// When the file cannot be read, or a row other than the last is malformed,
 /// naming the file and the row.
 pub fn read_rows(path: &Path) -> anyhow::Result<Vec<Row>> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let bytes = crate::safefs::read_file(path, super::CSV_MAX_BYTES)?;
     let complete = complete_rows(&bytes);
     warn_torn(path, complete);
     parse_rows(path, &bytes[..complete.len])
@@ -200,8 +202,10 @@ impl RunsFile {
         })
     }
 
-    /// Open an existing `runs.csv` to go on appending: lock it (refusing a
-    /// run another iolab is still writing), parse every whole row, and only
+    /// Open an existing `runs.csv` to go on appending (never through a
+    /// link, never blocking, a regular file with no other name, of at most
+    /// [`CSV_MAX_BYTES`](super::CSV_MAX_BYTES)): lock it (refusing a run
+    /// another iolab is still writing), parse every whole row, and only
     /// then cut a torn last line away (the caller has read the file with
     /// [`read_rows`] first, which warned of it); return the whole rows.
     ///
@@ -209,16 +213,9 @@ impl RunsFile {
     /// When the file is locked, unreadable or malformed (naming the file and
     /// the line); the file is then left as it was.
     pub fn reopen(path: &Path) -> anyhow::Result<(RunsFile, Vec<Row>)> {
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(path)
-            .with_context(|| format!("opening {}", path.display()))?;
+        let file = crate::safefs::open_appending(path, true)?;
         lock(&file, path)?;
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes)
-            .with_context(|| format!("reading {}", path.display()))?;
+        let bytes = crate::safefs::read_bounded(&file, path, super::CSV_MAX_BYTES)?;
         let complete = complete_rows(&bytes);
         let rows = parse_rows(path, &bytes[..complete.len])?;
         let len = complete.len as u64;
