@@ -93,6 +93,11 @@ pub struct Row {
     pub voluntary_ctx: u64,
     /// Involuntary context switches.
     pub involuntary_ctx: u64,
+    /// Minor page faults of iolab's process and its workers over the
+    /// region (`ru_minflt`): mostly first touches of fresh memory; empty in
+    /// files from before the column.
+    #[serde(default)]
+    pub minor_faults: Option<u64>,
     /// Bytes read from storage.
     pub storage_read_bytes: u64,
     /// Bytes written toward storage.

@@ -114,6 +114,10 @@ pub struct SummaryRow {
     pub sys_s: f64,
     /// Median peak RSS bytes.
     pub peak_rss_bytes: u64,
+    /// Median minor page faults per repetition; empty when its rows have
+    /// none (files from before the column).
+    #[serde(default)]
+    pub minor_faults: Option<u64>,
     /// Median p50 task latency, µs.
     pub lat_p50_us: f64,
     /// Median p99 task latency, µs.
@@ -328,6 +332,7 @@ fn summarize_group(group: &[&Row], boot: &Bootstrap) -> SummaryRow {
     s.user_s = round(median(good.iter().map(|r| r.user_s).collect()), 6);
     s.sys_s = round(median(good.iter().map(|r| r.sys_s).collect()), 6);
     s.peak_rss_bytes = median(good.iter().map(|r| r.peak_rss_bytes as f64).collect()) as u64;
+    s.minor_faults = median_u64(good.iter().map(|r| r.minor_faults));
     s.lat_p50_us = round(median(good.iter().map(|r| r.lat_p50_us).collect()), 3);
     s.lat_p99_us = round(median(good.iter().map(|r| r.lat_p99_us).collect()), 3);
     let resident: Vec<f64> = good.iter().filter_map(|r| r.cache_resident_pct).collect();

@@ -270,6 +270,7 @@ fn fill_measurements(row: &mut Row, exec: &Execution) {
     row.peak_rss_bytes = u.peak_rss_bytes;
     row.voluntary_ctx = u.voluntary_switches;
     row.involuntary_ctx = u.involuntary_switches;
+    row.minor_faults = Some(u.minor_faults);
     row.storage_read_bytes = u.storage_read_bytes;
     row.storage_write_bytes = u.storage_write_bytes;
     row.tasks = exec.records.len() as u64;
