@@ -95,7 +95,7 @@ impl Meter {
     /// Start the timed region now.
     pub fn start() -> Meter {
         super::clock::calibrate();
-        sys::release_free_memory();
+        crate::sys::memory::release_free_memory();
         // Resetting the peak may be refused (old kernel); the peak then covers the process lifetime.
         let _ = sys::reset_peak_rss();
         // The region's own CPU time is read last before the clock starts

@@ -14,6 +14,7 @@
 //! ([`crate::safefs::write_atomic`]).
 
 mod columns;
+pub mod footing;
 mod machine;
 pub mod outcome;
 pub mod row;

@@ -137,18 +137,6 @@ pub fn storage_io() -> io::Result<StorageIo> {
     Ok(out)
 }
 
-/// Hand freed heap memory back to the kernel (`malloc_trim(0)` on glibc), so
-/// that memory a previous repetition freed but the allocator kept does not
-/// count as resident in the next one's peak.
-pub fn release_free_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free heap pages to the kernel; it takes
-    // no pointers and is safe to call at any time from any thread.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 /// Reset this process's peak resident set size so the next [`peak_rss_bytes`]
 /// covers only what follows (writes `5` to `/proc/self/clear_refs`).
 ///
