@@ -17,6 +17,7 @@ pub mod device;
 pub mod fifo;
 pub mod fold;
 pub mod kernel;
+pub mod memfs;
 pub mod memory;
 pub mod mount;
 pub mod platform;
