@@ -242,7 +242,12 @@ fn finish_run(outcome: &RunOutcome, clients: &dyn Clients) -> anyhow::Result<Exi
     if outcome.interrupted {
         return Ok(interrupted_exit(outcome, "run"));
     }
-    runner::print_summary(&mut std::io::stdout().lock(), &outcome.summary)?;
+    let mut out = std::io::stdout().lock();
+    runner::print_summary(&mut out, &outcome.summary)?;
+    if let Ok(meta) = crate::results::read_meta(&outcome.dir) {
+        let cores = meta.machine.logical_cpus;
+        runner::print_footing(&mut out, &outcome.summary, cores, &meta.dispatch)?;
+    }
     println!("\nresults: {}", outcome.dir.display());
     Ok(outcome.verdict.exit()?)
 }
@@ -433,6 +438,8 @@ fn bench_all(args: &BenchAllArgs) -> anyhow::Result<ExitCode> {
     let run = crate::results::load(&outcome.dir)?;
     let mut out = std::io::stdout().lock();
     print_headline(&mut out, &run.summary)?;
+    let cores = run.meta.machine.logical_cpus;
+    runner::print_footing(&mut out, &run.summary, cores, &run.meta.dispatch)?;
     crate::claims::print_table(&mut out, &crate::claims::judge(&run))?;
     println!(
         "\nresults: {}\nbench-all took {:.0} s",

@@ -13,6 +13,8 @@
 //! `run.json` and `summary.csv` are replaced atomically
 //! ([`crate::safefs::write_atomic`]).
 
+mod columns;
+pub mod footing;
 mod machine;
 pub mod outcome;
 pub mod row;
@@ -20,6 +22,7 @@ pub mod runs_file;
 mod summary;
 pub mod timeseries;
 
+pub use columns::ScenarioIdentity;
 pub use machine::Machine;
 pub use outcome::Verdict;
 pub use row::{Row, Status};

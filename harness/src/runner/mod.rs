@@ -17,7 +17,7 @@ mod scratch;
 mod terminal;
 
 pub use resume::{resume, resume_clients};
-pub use terminal::print_summary;
+pub use terminal::{print_footing, print_summary};
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
