@@ -56,7 +56,7 @@ impl StrategySpec for SequentialSpec {
     }
 
     fn execute(&self, job: Job<'_>) -> Result<Execution, StrategyError> {
-        threads(1, job)
+        threads(Pool::Caller, job)
     }
 }
 
@@ -101,7 +101,7 @@ impl StrategySpec for ThreadsSpec {
     }
 
     fn execute(&self, job: Job<'_>) -> Result<Execution, StrategyError> {
-        threads(self.workers, job)
+        threads(Pool::Threads(self.workers), job)
     }
 }
 
@@ -236,14 +236,30 @@ impl fmt::Display for IoUringSpec {
     }
 }
 
-/// `workers` OS threads (1 = sequential on the calling thread).
-fn threads(workers: u32, job: Job<'_>) -> Result<Execution, StrategyError> {
+/// Where the blocking backend's lanes run.
+#[derive(Clone, Copy, Debug)]
+enum Pool {
+    /// One lane on the calling thread (`sequential`).
+    Caller,
+    /// One lane on each of this many spawned threads (`threads`, one
+    /// included: a pool of one thread is a thread of its own, so
+    /// `threads(1)` against `sequential` compares a worker thread's
+    /// footing with the calling thread's).
+    Threads(u32),
+}
+
+/// The tasks on the blocking backend, in the lanes of `pool`.
+fn threads(pool: Pool, job: Job<'_>) -> Result<Execution, StrategyError> {
     let Job {
         workload,
         ctx,
         corpus,
         ..
     } = job;
+    let workers = match pool {
+        Pool::Caller => 1,
+        Pool::Threads(n) => n,
+    };
     let source = Counter::new(workload, ctx);
     let outputs = reserve(workload, ctx, workers);
     let meter = start_meter();
@@ -259,7 +275,7 @@ fn threads(workers: u32, job: Job<'_>) -> Result<Execution, StrategyError> {
             out,
         })
     };
-    let lanes: Vec<LaneOutput> = if workers <= 1 {
+    let lanes: Vec<LaneOutput> = if let Pool::Caller = pool {
         outputs.into_iter().map(lane).collect()
     } else {
         std::thread::scope(|scope| {
