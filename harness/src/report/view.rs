@@ -135,17 +135,7 @@ pub fn duration(seconds: f64) -> String {
 }
 
 /// A count with thousands separators: `20,000`.
-pub fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::results::footing::grouped as count;
 
 /// A duration with its interval in one unit, the point's: `193 [107, 247] ms`.
 /// What is shown in place of an interval when fewer than two repetitions
