@@ -34,6 +34,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Claims(_) => Some("claims"),
         Command::Tune(_) => Some("tune"),
         Command::Calibrate(_) => Some("calibrate"),
+        Command::Storage(_) => Some("storage"),
     };
     if let Some(name) = single_process {
         clients::refuse_under_launcher(name)?;
@@ -62,9 +63,28 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Calibrate(args) => crate::calibrate::command(&cli::calibrate::request(&args)?),
+        Command::Storage(command) => storage_command(&command),
         Command::Worker => {
             crate::strategy::worker::main().context("worker process")?;
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `iolab storage list` and `iolab storage probe`.
+fn storage_command(command: &cli::StorageCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        cli::StorageCommand::List { markdown } => {
+            let text = if *markdown {
+                crate::storage::catalog::markdown()
+            } else {
+                crate::storage::catalog::text()
+            };
+            print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        cli::StorageCommand::Probe(args) => {
+            crate::calibrate::storage::probe_command(&cli::calibrate::probe_request(args)?)
         }
     }
 }

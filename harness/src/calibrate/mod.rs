@@ -13,6 +13,7 @@ pub mod fio;
 pub mod output;
 pub mod pattern;
 mod session;
+pub mod storage;
 
 pub use output::{Calibration, Row};
 pub use pattern::Pattern;

@@ -31,3 +31,34 @@ pub fn request(args: &CalibrateArgs) -> Result<calibrate::Request, ConfigError> 
         progress: !args.output.no_progress,
     })
 }
+
+/// Validate `iolab storage probe`'s arguments: each storage value parsed
+/// against the providers' descriptions.
+///
+/// # Errors
+/// A storage value or duration that does not parse, named, with what is
+/// allowed.
+pub fn probe_request(
+    args: &super::StorageProbeArgs,
+) -> Result<calibrate::storage::ProbeRequest, ConfigError> {
+    let storages = args
+        .storages
+        .iter()
+        .map(|text| {
+            text.parse::<crate::storage::Storage>()
+                .map_err(|e| ConfigError::Invalid {
+                    flag: "storage".into(),
+                    value: format!("{text:?}"),
+                    allowed: e.problem,
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let seconds = plan::parse_duration("--seconds", &args.seconds)?;
+    Ok(calibrate::storage::ProbeRequest {
+        storages,
+        data_dir: args.data_dir.clone(),
+        seconds: seconds.max(std::time::Duration::from_millis(100)),
+        fio: !args.no_fio,
+        hold: args.hold.map(std::time::Duration::from_secs),
+    })
+}

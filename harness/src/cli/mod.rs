@@ -52,6 +52,9 @@ pub enum Command {
     Describe(DescribeArgs),
     /// Run fio beside iolab on the same files and report iolab ÷ fio per shared pattern.
     Calibrate(Box<CalibrateArgs>),
+    /// Storages a run's files can be put on: list them, or provide and measure some here.
+    #[command(subcommand)]
+    Storage(StorageCommand),
     /// Internal: a worker process of the processes and nested strategies.
     #[command(hide = true)]
     Worker,
@@ -63,6 +66,42 @@ pub struct DescribeArgs {
     /// Print the README's workload and strategy tables in Markdown, between their markers.
     #[arg(long)]
     pub markdown: bool,
+}
+
+/// `iolab storage …`
+#[derive(Debug, Subcommand)]
+pub enum StorageCommand {
+    /// Every storage (parameters with defaults and ranges, what it needs,
+    /// what warm and cold mean on it) and the emulator's presets with their sources.
+    List {
+        /// Print the tables of docs/storage.md in Markdown, between their markers.
+        #[arg(long)]
+        markdown: bool,
+    },
+    /// Provide each storage, measure a 4 KiB read, a stat, a create and reads/s with 1 and qd
+    /// threads (and fio's, when installed), print, and remove everything.
+    Probe(StorageProbeArgs),
+}
+
+/// `iolab storage probe`
+#[derive(Debug, Args, Clone)]
+pub struct StorageProbeArgs {
+    /// Storages: data-dir, tmpfs, ext4, ext4-nojournal, xfs, btrfs, emulated:lat=1ms,meta=…,qd=16,bw=200MB/s,
+    /// emulated:nfs-lan, emulated:cloud-block, emulated:hdd (`iolab storage list` describes them).
+    #[arg(required = true, value_name = "STORAGE")]
+    pub storages: Vec<String>,
+    /// Folder the storages' work folders go into (their images, mount points, backing folders).
+    #[arg(long, env = "IOLAB_DATA_DIR", default_value = "results/corpora")]
+    pub data_dir: PathBuf,
+    /// Length of each reads/s measurement and of each fio run.
+    #[arg(long, default_value = "1s", value_name = "DURATION")]
+    pub seconds: String,
+    /// Skip fio.
+    #[arg(long)]
+    pub no_fio: bool,
+    /// Internal (tests): hold each storage this many seconds after providing it.
+    #[arg(long, hide = true, value_name = "SECONDS")]
+    pub hold: Option<u64>,
 }
 
 /// `iolab corpus …`

@@ -1,0 +1,293 @@
+//! Small measurements of a provided storage: the latency of a single
+//! 4 KiB read, a `stat` and a file creation, and reads per second with
+//! one and with many threads — for the emulator's record (its measured
+//! latency and FUSE's own cost, [`calibrate`]), `iolab storage probe` and
+//! the storage benchmark.
+//!
+//! Owns: these measurements and their summary. Does not own: providing the
+//! storage (`super::provide`), fio (`crate::calibrate`).
+
+use std::fs::File;
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::measure::clock::Clock;
+
+use super::emulated::Emulator;
+use super::spec::Timing;
+
+/// The size of a probe read.
+pub const BLOCK: usize = 4096;
+/// Name of the probe file the calibration puts in the backing folder.
+const CALIBRATION_FILE: &str = ".iolab-calibration";
+/// Bytes of the calibration's probe file.
+const CALIBRATION_BYTES: usize = 1 << 20;
+/// Time the calibration spends on delayed reads, about.
+const CALIBRATION_BUDGET: Duration = Duration::from_millis(250);
+
+/// The emulator's accuracy and FUSE's own cost, measured on the mount
+/// just after mounting: single-threaded 4 KiB reads of one file opened
+/// once, with the delay on, with it off (the zero-latency twin: the same
+/// server) and on the backing file directly, in interleaved rounds.
+/// Medians, in microseconds.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Calibration {
+    /// Reads of each kind.
+    pub samples: usize,
+    /// A 4 KiB read on the mount.
+    pub read_us: f64,
+    /// The same with the delay off.
+    pub twin_read_us: f64,
+    /// The same read of the backing file, no FUSE.
+    pub backing_read_us: f64,
+    /// FUSE's own cost per read: twin − backing.
+    pub fuse_cost_us: f64,
+    /// The delay the reads paid: mount − twin.
+    pub added_us: f64,
+    /// How far that is from `lat`, in percent of `lat` (`None` for a
+    /// zero latency).
+    pub error_pct: Option<f64>,
+    /// A `stat` of the file on the mount (a lookup and a getattr: two
+    /// metadata delays).
+    pub stat_us: f64,
+    /// The same with the delay off.
+    pub twin_stat_us: f64,
+}
+
+/// Measure `emulator` (mounted on `mount`, serving `backing`) with
+/// `timing`: see [`Calibration`].
+///
+/// # Errors
+/// A probe file that cannot be written, read or removed.
+pub fn calibrate(
+    emulator: &Emulator,
+    timing: &Timing,
+    mount: &Path,
+    backing: &Path,
+) -> std::io::Result<Calibration> {
+    let backing_file = backing.join(CALIBRATION_FILE);
+    write_file(&backing_file, CALIBRATION_BYTES)?;
+    let result = calibrate_on(emulator, timing, &mount.join(CALIBRATION_FILE), &backing_file);
+    emulator.set_delay(true);
+    std::fs::remove_file(&backing_file)?;
+    result
+}
+
+fn calibrate_on(
+    emulator: &Emulator,
+    timing: &Timing,
+    on_mount: &Path,
+    on_backing: &Path,
+) -> std::io::Result<Calibration> {
+    let slowest = timing.lat.max(timing.meta).max(Duration::from_micros(1));
+    let n = usize::try_from(CALIBRATION_BUDGET.as_nanos() / slowest.as_nanos())
+        .unwrap_or(200)
+        .clamp(20, 200);
+    let rounds = 10;
+    let per = n.div_ceil(rounds);
+    let mount_file = File::open(on_mount)?;
+    let backing_file = File::open(on_backing)?;
+    let (mut on, mut off, mut direct) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut stat_on, mut stat_off) = (Vec::new(), Vec::new());
+    let mut offsets = Offsets::new(CALIBRATION_BYTES as u64, 7);
+    for _ in 0..rounds {
+        emulator.set_delay(false);
+        off.extend(read_latencies(&mount_file, per, &mut offsets)?);
+        stat_off.extend(stat_latencies(on_mount, per.div_ceil(2))?);
+        emulator.set_delay(true);
+        on.extend(read_latencies(&mount_file, per, &mut offsets)?);
+        stat_on.extend(stat_latencies(on_mount, per.div_ceil(2))?);
+        direct.extend(read_latencies(&backing_file, per, &mut offsets)?);
+    }
+    let (read_us, twin_read_us, backing_read_us) = (median(&on), median(&off), median(&direct));
+    let added_us = read_us - twin_read_us;
+    let lat_us = timing.lat.as_secs_f64() * 1e6;
+    Ok(Calibration {
+        samples: on.len(),
+        read_us,
+        twin_read_us,
+        backing_read_us,
+        fuse_cost_us: twin_read_us - backing_read_us,
+        added_us,
+        error_pct: (lat_us > 0.0).then(|| (added_us - lat_us) / lat_us * 100.0),
+        stat_us: median(&stat_on),
+        twin_stat_us: median(&stat_off),
+    })
+}
+
+/// Write `bytes` of a non-zero pattern to a new file `path` and sync it.
+///
+/// # Errors
+/// The creation or the write, with the path.
+pub fn write_file(path: &Path, bytes: usize) -> std::io::Result<()> {
+    let with_path = |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()));
+    let mut file = File::options()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(with_path)?;
+    let chunk: Vec<u8> = (0..(1usize << 20)).map(|i| (i % 251) as u8 + 1).collect();
+    let mut left = bytes;
+    while left > 0 {
+        let n = left.min(chunk.len());
+        file.write_all(&chunk[..n]).map_err(with_path)?;
+        left -= n;
+    }
+    file.sync_all().map_err(with_path)
+}
+
+/// Offsets of 4 KiB blocks in a file, in a fixed pseudo-random order.
+#[derive(Clone, Debug)]
+pub struct Offsets {
+    blocks: u64,
+    state: u64,
+}
+
+impl Offsets {
+    /// Offsets in a file of `bytes`, from `seed`.
+    pub fn new(bytes: u64, seed: u64) -> Offsets {
+        Offsets {
+            blocks: (bytes / BLOCK as u64).max(1),
+            state: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+        }
+    }
+
+    /// The next offset (xorshift).
+    pub fn next_offset(&mut self) -> u64 {
+        self.state ^= self.state << 13;
+        self.state ^= self.state >> 7;
+        self.state ^= self.state << 17;
+        (self.state % self.blocks) * BLOCK as u64
+    }
+}
+
+/// Latencies of `n` 4 KiB reads of `file`, in microseconds.
+///
+/// # Errors
+/// A read that failed.
+pub fn read_latencies(file: &File, n: usize, offsets: &mut Offsets) -> std::io::Result<Vec<f64>> {
+    let mut buf = vec![0u8; BLOCK];
+    let clock = Clock::start();
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let offset = offsets.next_offset();
+        let start = clock.now_ns();
+        file.read_at(&mut buf, offset)?;
+        out.push((clock.now_ns() - start) as f64 / 1e3);
+    }
+    Ok(out)
+}
+
+/// Latencies of `n` `stat`s of `path`, in microseconds.
+///
+/// # Errors
+/// A `stat` that failed.
+pub fn stat_latencies(path: &Path, n: usize) -> std::io::Result<Vec<f64>> {
+    let clock = Clock::start();
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let start = clock.now_ns();
+        std::fs::symlink_metadata(path)?;
+        out.push((clock.now_ns() - start) as f64 / 1e3);
+    }
+    Ok(out)
+}
+
+/// Latencies of creating (and closing) `n` empty files `probe-<i>` in
+/// `dir`, in microseconds; the files are removed afterwards, untimed.
+///
+/// # Errors
+/// A creation or removal that failed.
+pub fn create_latencies(dir: &Path, n: usize) -> std::io::Result<Vec<f64>> {
+    let clock = Clock::start();
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let path = dir.join(format!("probe-{i}"));
+        let start = clock.now_ns();
+        File::options().write(true).create_new(true).open(&path)?;
+        out.push((clock.now_ns() - start) as f64 / 1e3);
+    }
+    for i in 0..n {
+        std::fs::remove_file(dir.join(format!("probe-{i}")))?;
+    }
+    Ok(out)
+}
+
+/// 4 KiB reads per second of `path` by `threads` threads, each reading
+/// its own random blocks for `duration`.
+///
+/// # Errors
+/// A read or open that failed.
+pub fn reads_per_second(path: &Path, threads: usize, duration: Duration) -> std::io::Result<f64> {
+    let bytes = std::fs::metadata(path)?.len();
+    let stop = AtomicBool::new(false);
+    let done = AtomicU64::new(0);
+    let clock = Clock::start();
+    let result: std::io::Result<()> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads.max(1))
+            .map(|t| {
+                let (stop, done) = (&stop, &done);
+                scope.spawn(move || -> std::io::Result<()> {
+                    let file = File::open(path)?;
+                    let mut buf = vec![0u8; BLOCK];
+                    let mut offsets = Offsets::new(bytes, t as u64 + 1);
+                    while !stop.load(Ordering::Relaxed) {
+                        file.read_at(&mut buf, offsets.next_offset())?;
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        std::thread::sleep(duration);
+        stop.store(true, Ordering::Relaxed);
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_else(|_| Err(std::io::Error::other("a probe thread panicked"))))
+            .collect()
+    });
+    result?;
+    let secs = clock.elapsed().as_secs_f64();
+    Ok(done.load(Ordering::Relaxed) as f64 / secs.max(1e-9))
+}
+
+/// The median of `values` (0 for none).
+pub fn median(values: &[f64]) -> f64 {
+    percentile(values, 50.0)
+}
+
+/// The `p`-th percentile of `values`, nearest rank (0 for none).
+pub fn percentile(values: &[f64], p: f64) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_stay_in_the_file_on_block_boundaries() {
+        let mut o = Offsets::new(1 << 20, 3);
+        for _ in 0..1000 {
+            let at = o.next_offset();
+            assert!(at < 1 << 20 && at % BLOCK as u64 == 0, "{at}");
+        }
+    }
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let v = [5.0, 1.0, 3.0, 2.0, 4.0];
+        assert_eq!(median(&v), 3.0);
+        assert_eq!(percentile(&v, 90.0), 5.0);
+        assert_eq!(median(&[]), 0.0);
+    }
+}
