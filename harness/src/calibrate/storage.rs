@@ -124,6 +124,11 @@ fn print_record(provided: &Provided) {
 fn measure(provided: &Provided, request: &ProbeRequest) -> anyhow::Result<()> {
     let file = provided.dir().join(FILE_NAME);
     probe::write_file(&file, FILE_BYTES)?;
+    probe::verify_file(&file, FILE_BYTES)?;
+    println!(
+        "  file         {} MiB written, synced and read back: verified",
+        FILE_BYTES >> 20
+    );
     let result = measure_file(provided, &file, request);
     std::fs::remove_file(&file)?;
     result
@@ -136,7 +141,8 @@ fn measure_file(provided: &Provided, file: &Path, request: &ProbeRequest) -> any
     let stats = sample(|n| probe::stat_latencies(file, n))?;
     let creates = sample_creates(provided.dir())?;
     println!(
-        "  iolab        4 KiB read p50 {:.0} us, p90 {:.0} us (n={}); stat p50 {:.0} us; create p50 {:.0} us (n={})",
+        "  iolab        4 KiB read min {:.0} us, p50 {:.0} us, p90 {:.0} us (n={}); stat p50 {:.0} us; create p50 {:.0} us (n={})",
+        probe::percentile(&reads, 0.0),
         probe::median(&reads),
         probe::percentile(&reads, 90.0),
         reads.len(),

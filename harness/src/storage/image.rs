@@ -250,10 +250,9 @@ fn features(fs: ImageFs, device: &Path, mount_point: &Path) -> Option<String> {
                 device.as_os_str(),
             ],
             |l| {
-                let t = l.trim_start();
-                ["incompat_flags", "compat_ro_flags", "sectorsize", "nodesize", "csum_type", "|", "("]
+                ["incompat_flags", "compat_ro_flags", "sectorsize", "nodesize", "csum_type"]
                     .iter()
-                    .any(|k| t.starts_with(k))
+                    .any(|k| l.starts_with(k))
             },
         ),
     };
@@ -263,14 +262,35 @@ fn features(fs: ImageFs, device: &Path, mount_point: &Path) -> Option<String> {
         return None;
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    let kept: Vec<String> = text
-        .lines()
-        .filter(|l| keep(l))
-        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|l| !l.is_empty())
-        .collect();
-    Some(kept.join("; "))
+    Some(condensed(&text, keep))
 }
+
+/// The lines of `text` whose first line `keep`s, each with its indented
+/// continuation lines (`btrfs` prints decoded flags that way), whitespace
+/// collapsed, joined with `; `.
+fn condensed(text: &str, keep: fn(&str) -> bool) -> String {
+    let mut kept: Vec<String> = Vec::new();
+    let mut keeping = false;
+    for line in text.lines() {
+        let words = line.split_whitespace().collect::<Vec<_>>().join(" ");
+        if words.is_empty() {
+            continue;
+        }
+        if line.starts_with(char::is_whitespace) {
+            if let (true, Some(last)) = (keeping, kept.last_mut()) {
+                last.push(' ');
+                last.push_str(&words);
+            }
+        } else {
+            keeping = keep(line);
+            if keeping {
+                kept.push(words);
+            }
+        }
+    }
+    kept.join("; ")
+}
+
 
 #[cfg(test)]
 mod tests {
@@ -282,6 +302,16 @@ mod tests {
         let big = image_bytes(ImageFs::Ext4, 8 << 30);
         assert!(big >= (9 << 30) + (128 << 20), "{big}");
         assert_eq!(big % (1 << 20), 0);
+    }
+
+    #[test]
+    fn feature_lines_keep_their_continuations() {
+        let text = "csum_type\t0 (crc32c)\nmagic\tx\nincompat_flags\t0x341\n\t\t\t( MIXED_BACKREF |\n\t\t\t  NO_HOLES )\nlabel\n";
+        let keep: fn(&str) -> bool = |l| l.starts_with("csum") || l.starts_with("incompat");
+        assert_eq!(
+            condensed(text, keep),
+            "csum_type 0 (crc32c); incompat_flags 0x341 ( MIXED_BACKREF | NO_HOLES )"
+        );
     }
 
     #[test]

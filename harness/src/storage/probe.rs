@@ -47,8 +47,9 @@ pub struct Calibration {
     pub fuse_cost_us: f64,
     /// The delay the reads paid: mount − twin.
     pub added_us: f64,
-    /// How far that is from `lat`, in percent of `lat` (`None` for a
-    /// zero latency).
+    /// How far that is from the delay asked for (`lat`, plus 4 KiB's
+    /// transfer time under a `bw` cap), in percent of it (`None` for no
+    /// delay).
     pub error_pct: Option<f64>,
     /// A `stat` of the file on the mount (a lookup and a getattr: two
     /// metadata delays).
@@ -104,7 +105,10 @@ fn calibrate_on(
     }
     let (read_us, twin_read_us, backing_read_us) = (median(&on), median(&off), median(&direct));
     let added_us = read_us - twin_read_us;
-    let lat_us = timing.lat.as_secs_f64() * 1e6;
+    // The delay a lone 4 KiB read should pay: `lat`, and its transfer
+    // time under a bandwidth cap.
+    let transfer_us = timing.bw.map_or(0.0, |bw| BLOCK as f64 / bw as f64 * 1e6);
+    let lat_us = timing.lat.as_secs_f64() * 1e6 + transfer_us;
     Ok(Calibration {
         samples: on.len(),
         read_us,
@@ -130,6 +134,7 @@ pub fn write_file(path: &Path, bytes: usize) -> std::io::Result<()> {
         .open(path)
         .map_err(with_path)?;
     let chunk: Vec<u8> = (0..(1usize << 20)).map(|i| (i % 251) as u8 + 1).collect();
+    debug_assert_eq!(chunk.len(), 1 << 20, "verify_file's period");
     let mut left = bytes;
     while left > 0 {
         let n = left.min(chunk.len());
@@ -137,6 +142,28 @@ pub fn write_file(path: &Path, bytes: usize) -> std::io::Result<()> {
         left -= n;
     }
     file.sync_all().map_err(with_path)
+}
+
+/// Read `path` back whole and check it holds what [`write_file`] wrote
+/// for `bytes`.
+///
+/// # Errors
+/// A read that failed, or content that differs (naming the offset).
+pub fn verify_file(path: &Path, bytes: usize) -> std::io::Result<()> {
+    let data = std::fs::read(path)?;
+    let expected = (0..bytes).map(|i| (i % (1 << 20) % 251) as u8 + 1);
+    match data.iter().copied().zip(expected).position(|(a, b)| a != b) {
+        None if data.len() == bytes => Ok(()),
+        None => Err(std::io::Error::other(format!(
+            "{}: {} bytes read back, {bytes} written",
+            path.display(),
+            data.len()
+        ))),
+        Some(at) => Err(std::io::Error::other(format!(
+            "{}: byte {at} differs from what was written",
+            path.display()
+        ))),
+    }
 }
 
 /// Offsets of 4 KiB blocks in a file, in a fixed pseudo-random order.

@@ -238,10 +238,13 @@ impl Emulator {
         config.mount_options = vec![
             fuser::MountOption::FSName("iolab".into()),
             fuser::MountOption::Subtype("iolab".into()),
-            fuser::MountOption::DefaultPermissions,
             fuser::MountOption::RW,
         ];
-        config.acl = fuser::SessionACL::All;
+        // Only the mounting user (root: iolab and the processes it
+        // starts) may use the mount, so the kernel checks no permission
+        // bits — no `default_permissions`, whose checks would add a
+        // `GETATTR` round trip of the folder to every create.
+        config.acl = fuser::SessionACL::Owner;
         config.n_threads = Some(EVENT_LOOPS);
         config.clone_fd = true;
         let session = fuser::Session::new(filesystem, mount_point, &config)?.spawn()?;

@@ -1,0 +1,340 @@
+//! Storages on the real binary (`iolab storage probe`, `iolab storage
+//! list`): every provider mounts in iolab's own mount namespace, holds a
+//! file written and read back, and is gone afterwards; the emulator delays
+//! each reply by at least its latency and serves requests concurrently; a
+//! SIGKILL with storages mounted leaves no mount, loop device or image; an
+//! unprivileged run finds each storage needing root unavailable in one line
+//! and measures the others. Tests needing root, `/dev/fuse` or loop devices
+//! print why they skip where those are missing.
+
+mod util;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rustix::process::{kill_process, Pid, Signal};
+use util::{scratch_left, text, Lab};
+
+/// Every provider, and a preset.
+const ALL: [&str; 8] = [
+    "data-dir",
+    "tmpfs",
+    "ext4",
+    "ext4-nojournal",
+    "xfs",
+    "btrfs",
+    "emulated:lat=200us,qd=4",
+    "emulated:nfs-lan",
+];
+
+fn is_root() -> bool {
+    rustix::process::geteuid().is_root()
+}
+
+/// Why the emulator cannot be tested here, if it cannot.
+fn no_fuse() -> Option<String> {
+    if !is_root() {
+        return Some("mounting needs root".into());
+    }
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/fuse")
+        .err()
+        .map(|e| format!("/dev/fuse: {e}"))
+}
+
+/// The section of `storage probe`'s output about `storage` (its line and
+/// the indented lines after it).
+fn section<'a>(stdout: &'a str, storage: &str) -> Vec<&'a str> {
+    let mut lines = stdout.lines().skip_while(|l| *l != storage);
+    let mut out: Vec<&str> = lines.next().into_iter().collect();
+    out.extend(lines.take_while(|l| l.starts_with("  ")));
+    out
+}
+
+/// The number after `label` in `line` (`"p50 1043 us"` → 1043).
+fn number_after(line: &str, label: &str) -> f64 {
+    let at = line.find(label).unwrap_or_else(|| panic!("{label:?} in {line:?}")) + label.len();
+    line[at..]
+        .trim_start()
+        .split(|c: char| !c.is_ascii_digit() && c != '.')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("a number after {label:?} in {line:?}"))
+}
+
+/// Mount points under `dir` in any process's mount table (every mount
+/// namespace on the machine).
+fn mounts_anywhere(dir: &Path) -> Vec<String> {
+    let dir = std::fs::canonicalize(dir).unwrap();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let table = entry.path().join("mountinfo");
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        found.extend(
+            text.lines()
+                .filter_map(|l| l.split(' ').nth(4))
+                .filter(|m| Path::new(m).starts_with(&dir))
+                .map(str::to_string),
+        );
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// Loop devices whose backing file is under `dir` (`losetup -a` names an
+/// unnamed image by its folder and `#inode (deleted)`), after waiting up
+/// to 10 s for the kernel to release them.
+fn loops_under(dir: &Path) -> Vec<String> {
+    let dir = std::fs::canonicalize(dir).unwrap();
+    let list = || {
+        let out = Command::new("losetup").arg("-a").output();
+        let text = out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
+        text.unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains(dir.to_string_lossy().as_ref()))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let start = Instant::now();
+    while !list().is_empty() && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    list()
+}
+
+/// Regular files under `dir` other than markers: an image left behind
+/// would be one.
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let t = e.file_type().unwrap();
+            if t.is_dir() {
+                stack.push(e.path());
+            } else if !e.file_name().to_string_lossy().starts_with(".iolab") {
+                found.push(e.path().display().to_string());
+            }
+        }
+    }
+    found
+}
+
+fn assert_nothing_left(lab: &Lab) {
+    assert_eq!(mounts_anywhere(lab.path()), Vec::<String>::new(), "mounts left");
+    assert_eq!(loops_under(lab.path()), Vec::<String>::new(), "loop devices left");
+    assert_eq!(files_under(lab.path()), Vec::<String>::new(), "files left");
+}
+
+fn probe(lab: &Lab, storages: &[&str], extra: &[&str]) -> std::process::Output {
+    lab.iolab()
+        .args(["storage", "probe", "--no-fio", "--seconds", "200ms"])
+        .args(extra)
+        .args(storages)
+        .output()
+        .unwrap()
+}
+
+/// Every provider mounts in iolab's namespace (never in ours), holds a
+/// 16 MiB file written, synced and read back byte for byte, is measured,
+/// and is unmounted and removed with its loop device and work folder.
+#[test]
+fn every_provider_holds_a_file_and_is_gone_afterwards() {
+    let lab = Lab::new();
+    let out = probe(&lab, &ALL, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for storage in ALL {
+        let canonical = storage.parse::<iolab::storage::Storage>().unwrap().to_string();
+        let lines = section(&stdout, &canonical);
+        assert!(!lines.is_empty(), "{canonical} missing:\n{stdout}");
+        if let Some(why) = lines.iter().find(|l| l.contains("unavailable:")) {
+            assert!(!is_root() || canonical != "data-dir", "{why}");
+            eprintln!("skipped {canonical}: {}", why.trim());
+            continue;
+        }
+        let all = lines.join("\n");
+        assert!(all.contains("read back: verified"), "{all}");
+        assert!(all.contains("4 KiB reads/s"), "{all}");
+    }
+    assert_nothing_left(&lab);
+    assert!(scratch_left(&lab.data()).is_empty(), "{:?}", scratch_left(&lab.data()));
+}
+
+/// The floors: a single-threaded 4 KiB read on `lat=1ms` takes at
+/// least 1 ms (the smallest of the probe's reads: the reply timer never
+/// fires early), and 16 threads on `lat=1ms,qd=16` read more than 4 times
+/// as many blocks per second as one thread (ideal: 16 times).
+#[test]
+fn the_emulator_delays_each_read_and_serves_requests_concurrently() {
+    if let Some(why) = no_fuse() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let lab = Lab::new();
+    let out = lab
+        .iolab()
+        .args(["storage", "probe", "--no-fio", "--seconds", "1s", "emulated:lat=1ms,qd=16"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines = section(&stdout, "emulated:lat=1ms,meta=1ms,qd=16");
+    let reads = lines.iter().find(|l| l.contains("4 KiB read min")).expect("reads");
+    let min_us = number_after(reads, "read min");
+    assert!(min_us >= 1000.0, "a 4 KiB read took {min_us} us on lat=1ms:\n{stdout}");
+    let rates = lines.iter().find(|l| l.contains("reads/s")).expect("reads/s");
+    let one = number_after(rates, "1 thread");
+    let many = number_after(rates, "16 threads");
+    assert!(
+        many > 4.0 * one,
+        "16 threads {many}/s, 1 thread {one}/s: not concurrent:\n{stdout}"
+    );
+    let calibration = lines.iter().find(|l| l.contains("calibration")).expect("calibration");
+    assert!(number_after(calibration, "4 KiB read") >= 1000.0, "{calibration}");
+    assert_nothing_left(&lab);
+}
+
+/// Start `storage probe <storage> --hold 60` and wait until it says its
+/// storage is ready; the folder it is mounted on.
+fn held(lab: &Lab, storage: &str) -> (std::process::Child, Pid, String) {
+    let mut child = lab
+        .iolab()
+        .args(["storage", "probe", "--no-fio", "--hold", "60", storage])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = Pid::from_child(&child);
+    let stdout = child.stdout.take().unwrap();
+    let mut dir = None;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if let Some(d) = line.trim().strip_prefix("ready ") {
+            dir = Some(d.to_string());
+            break;
+        }
+        assert!(!line.contains("unavailable:"), "{line}");
+    }
+    let dir = dir.unwrap_or_else(|| panic!("{storage}: no ready line"));
+    (child, pid, dir)
+}
+
+/// SIGKILL while a FUSE mount, a loop-mounted image and a tmpfs are up:
+/// the kernel drops the mounts with iolab's namespace, closes the FUSE
+/// connection and detaches the loop device; the image never had a name;
+/// the work folder left is removed by `corpus clean --scratch`.
+#[test]
+fn a_sigkilled_probe_leaves_no_mount_loop_device_or_image() {
+    if let Some(why) = no_fuse() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    for storage in ["emulated:lat=1ms", "ext4", "tmpfs"] {
+        let lab = Lab::new();
+        let (mut child, pid, dir) = held(&lab, storage);
+        let table = std::fs::read_to_string(format!("/proc/{}/mountinfo", pid.as_raw_nonzero())).unwrap();
+        assert!(table.contains(&dir), "{storage}: not mounted in its namespace");
+        assert!(mounts_anywhere(lab.path()).iter().all(|m| *m == dir), "{storage}: seen elsewhere");
+        if storage == "ext4" {
+            assert_eq!(loops_under_now(lab.path()).len(), 1, "{storage}: its loop device");
+        }
+        kill_process(pid, Signal::KILL).unwrap();
+        child.wait().unwrap();
+        assert_eq!(mounts_anywhere(lab.path()), Vec::<String>::new(), "{storage}: mounts left");
+        assert_eq!(loops_under(lab.path()), Vec::<String>::new(), "{storage}: loops left");
+        assert_eq!(files_under(lab.path()), Vec::<String>::new(), "{storage}: files left");
+        assert_eq!(scratch_left(&lab.data()).len(), 1, "{storage}: its work folder");
+        let out = lab
+            .iolab()
+            .args(["corpus", "clean", "--scratch", "--data-dir"])
+            .arg(lab.data())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        assert!(scratch_left(&lab.data()).is_empty(), "{storage}: {:?}", scratch_left(&lab.data()));
+    }
+}
+
+/// Loop devices under `dir` now, without waiting.
+fn loops_under_now(dir: &Path) -> Vec<String> {
+    let dir = std::fs::canonicalize(dir).unwrap();
+    let out = Command::new("losetup").arg("-a").output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains(dir.to_string_lossy().as_ref()))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Unprivileged (the test drops to nobody with `setpriv`): each storage
+/// needing root is `unavailable` in one line naming why, and `data-dir`
+/// is measured as usual.
+#[test]
+fn unprivileged_storages_needing_root_are_unavailable_and_the_rest_runs() {
+    if !is_root() {
+        eprintln!("skipped: dropping privileges needs root to start from");
+        return;
+    }
+    let Some(setpriv) = ["/usr/bin/setpriv", "/bin/setpriv"].into_iter().find(|p| Path::new(p).exists()) else {
+        eprintln!("skipped: setpriv not installed");
+        return;
+    };
+    let lab = Lab::new();
+    std::fs::create_dir(lab.data()).unwrap();
+    for dir in [lab.path(), &lab.data()] {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    }
+    let out = Command::new(setpriv)
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(env!("CARGO_BIN_EXE_iolab"))
+        .args(["storage", "probe", "--no-fio", "--seconds", "100ms", "--data-dir"])
+        .arg(lab.data())
+        .args(ALL)
+        .current_dir(lab.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for storage in ALL {
+        let canonical = storage.parse::<iolab::storage::Storage>().unwrap().to_string();
+        let lines = section(&stdout, &canonical);
+        if canonical == "data-dir" {
+            assert!(lines.join("\n").contains("read back: verified"), "{stdout}");
+        } else {
+            assert_eq!(lines.len(), 2, "{canonical}: one line\n{stdout}");
+            assert!(
+                lines[1].contains(&format!("{} unavailable: mounting needs root", canonical.split(':').next().unwrap())),
+                "{}",
+                lines[1]
+            );
+        }
+    }
+    assert_nothing_left(&lab);
+}
+
+/// `storage list` derives from the descriptions: every provider with its
+/// needs, every preset with its sources.
+#[test]
+fn storage_list_names_every_provider_and_preset() {
+    let lab = Lab::new();
+    let out = lab.iolab().args(["storage", "list"]).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for name in ["data-dir", "tmpfs", "ext4-nojournal", "xfs", "btrfs", "emulated", "nfs-lan", "cloud-block", "hdd"] {
+        assert!(stdout.contains(name), "{name}:\n{stdout}");
+    }
+    let bad = lab.iolab().args(["storage", "probe", "emulated:lat=5x"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("lat = 5x: a duration"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
