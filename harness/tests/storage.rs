@@ -57,7 +57,10 @@ fn section<'a>(stdout: &'a str, storage: &str) -> Vec<&'a str> {
 
 /// The number after `label` in `line` (`"p50 1043 us"` → 1043).
 fn number_after(line: &str, label: &str) -> f64 {
-    let at = line.find(label).unwrap_or_else(|| panic!("{label:?} in {line:?}")) + label.len();
+    let at = line
+        .find(label)
+        .unwrap_or_else(|| panic!("{label:?} in {line:?}"))
+        + label.len();
     line[at..]
         .trim_start()
         .split(|c: char| !c.is_ascii_digit() && c != '.')
@@ -128,8 +131,16 @@ fn files_under(dir: &Path) -> Vec<String> {
 }
 
 fn assert_nothing_left(lab: &Lab) {
-    assert_eq!(mounts_anywhere(lab.path()), Vec::<String>::new(), "mounts left");
-    assert_eq!(loops_under(lab.path()), Vec::<String>::new(), "loop devices left");
+    assert_eq!(
+        mounts_anywhere(lab.path()),
+        Vec::<String>::new(),
+        "mounts left"
+    );
+    assert_eq!(
+        loops_under(lab.path()),
+        Vec::<String>::new(),
+        "loop devices left"
+    );
     assert_eq!(files_under(lab.path()), Vec::<String>::new(), "files left");
 }
 
@@ -152,7 +163,10 @@ fn every_provider_holds_a_file_and_is_gone_afterwards() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     for storage in ALL {
-        let canonical = storage.parse::<iolab::storage::Storage>().unwrap().to_string();
+        let canonical = storage
+            .parse::<iolab::storage::Storage>()
+            .unwrap()
+            .to_string();
         let lines = section(&stdout, &canonical);
         assert!(!lines.is_empty(), "{canonical} missing:\n{stdout}");
         if let Some(why) = lines.iter().find(|l| l.contains("unavailable:")) {
@@ -165,7 +179,11 @@ fn every_provider_holds_a_file_and_is_gone_afterwards() {
         assert!(all.contains("4 KiB reads/s"), "{all}");
     }
     assert_nothing_left(&lab);
-    assert!(scratch_left(&lab.data()).is_empty(), "{:?}", scratch_left(&lab.data()));
+    assert!(
+        scratch_left(&lab.data()).is_empty(),
+        "{:?}",
+        scratch_left(&lab.data())
+    );
 }
 
 /// The floors: a single-threaded 4 KiB read on `lat=1ms` takes at
@@ -181,24 +199,46 @@ fn the_emulator_delays_each_read_and_serves_requests_concurrently() {
     let lab = Lab::new();
     let out = lab
         .iolab()
-        .args(["storage", "probe", "--no-fio", "--seconds", "1s", "emulated:lat=1ms,qd=16"])
+        .args([
+            "storage",
+            "probe",
+            "--no-fio",
+            "--seconds",
+            "1s",
+            "emulated:lat=1ms,qd=16",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let lines = section(&stdout, "emulated:lat=1ms,meta=1ms,qd=16");
-    let reads = lines.iter().find(|l| l.contains("4 KiB read min")).expect("reads");
+    let reads = lines
+        .iter()
+        .find(|l| l.contains("4 KiB read min"))
+        .expect("reads");
     let min_us = number_after(reads, "read min");
-    assert!(min_us >= 1000.0, "a 4 KiB read took {min_us} us on lat=1ms:\n{stdout}");
-    let rates = lines.iter().find(|l| l.contains("reads/s")).expect("reads/s");
+    assert!(
+        min_us >= 1000.0,
+        "a 4 KiB read took {min_us} us on lat=1ms:\n{stdout}"
+    );
+    let rates = lines
+        .iter()
+        .find(|l| l.contains("reads/s"))
+        .expect("reads/s");
     let one = number_after(rates, "1 thread");
     let many = number_after(rates, "16 threads");
     assert!(
         many > 4.0 * one,
         "16 threads {many}/s, 1 thread {one}/s: not concurrent:\n{stdout}"
     );
-    let calibration = lines.iter().find(|l| l.contains("calibration")).expect("calibration");
-    assert!(number_after(calibration, "4 KiB read") >= 1000.0, "{calibration}");
+    let calibration = lines
+        .iter()
+        .find(|l| l.contains("calibration"))
+        .expect("calibration");
+    assert!(
+        number_after(calibration, "4 KiB read") >= 1000.0,
+        "{calibration}"
+    );
     assert_nothing_left(&lab);
 }
 
@@ -240,18 +280,45 @@ fn a_sigkilled_probe_leaves_no_mount_loop_device_or_image() {
     for storage in ["emulated:lat=1ms", "ext4", "tmpfs"] {
         let lab = Lab::new();
         let (mut child, pid, dir) = held(&lab, storage);
-        let table = std::fs::read_to_string(format!("/proc/{}/mountinfo", pid.as_raw_nonzero())).unwrap();
-        assert!(table.contains(&dir), "{storage}: not mounted in its namespace");
-        assert!(mounts_anywhere(lab.path()).iter().all(|m| *m == dir), "{storage}: seen elsewhere");
+        let table =
+            std::fs::read_to_string(format!("/proc/{}/mountinfo", pid.as_raw_nonzero())).unwrap();
+        assert!(
+            table.contains(&dir),
+            "{storage}: not mounted in its namespace"
+        );
+        assert!(
+            mounts_anywhere(lab.path()).iter().all(|m| *m == dir),
+            "{storage}: seen elsewhere"
+        );
         if storage == "ext4" {
-            assert_eq!(loops_under_now(lab.path()).len(), 1, "{storage}: its loop device");
+            assert_eq!(
+                loops_under_now(lab.path()).len(),
+                1,
+                "{storage}: its loop device"
+            );
         }
         kill_process(pid, Signal::KILL).unwrap();
         child.wait().unwrap();
-        assert_eq!(mounts_anywhere(lab.path()), Vec::<String>::new(), "{storage}: mounts left");
-        assert_eq!(loops_under(lab.path()), Vec::<String>::new(), "{storage}: loops left");
-        assert_eq!(files_under(lab.path()), Vec::<String>::new(), "{storage}: files left");
-        assert_eq!(scratch_left(&lab.data()).len(), 1, "{storage}: its work folder");
+        assert_eq!(
+            mounts_anywhere(lab.path()),
+            Vec::<String>::new(),
+            "{storage}: mounts left"
+        );
+        assert_eq!(
+            loops_under(lab.path()),
+            Vec::<String>::new(),
+            "{storage}: loops left"
+        );
+        assert_eq!(
+            files_under(lab.path()),
+            Vec::<String>::new(),
+            "{storage}: files left"
+        );
+        assert_eq!(
+            scratch_left(&lab.data()).len(),
+            1,
+            "{storage}: its work folder"
+        );
         let out = lab
             .iolab()
             .args(["corpus", "clean", "--scratch", "--data-dir"])
@@ -259,7 +326,11 @@ fn a_sigkilled_probe_leaves_no_mount_loop_device_or_image() {
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", text(&out));
-        assert!(scratch_left(&lab.data()).is_empty(), "{storage}: {:?}", scratch_left(&lab.data()));
+        assert!(
+            scratch_left(&lab.data()).is_empty(),
+            "{storage}: {:?}",
+            scratch_left(&lab.data())
+        );
     }
 }
 
@@ -283,7 +354,10 @@ fn unprivileged_storages_needing_root_are_unavailable_and_the_rest_runs() {
         eprintln!("skipped: dropping privileges needs root to start from");
         return;
     }
-    let Some(setpriv) = ["/usr/bin/setpriv", "/bin/setpriv"].into_iter().find(|p| Path::new(p).exists()) else {
+    let Some(setpriv) = ["/usr/bin/setpriv", "/bin/setpriv"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+    else {
         eprintln!("skipped: setpriv not installed");
         return;
     };
@@ -296,7 +370,14 @@ fn unprivileged_storages_needing_root_are_unavailable_and_the_rest_runs() {
     let out = Command::new(setpriv)
         .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
         .arg(env!("CARGO_BIN_EXE_iolab"))
-        .args(["storage", "probe", "--no-fio", "--seconds", "100ms", "--data-dir"])
+        .args([
+            "storage",
+            "probe",
+            "--no-fio",
+            "--seconds",
+            "100ms",
+            "--data-dir",
+        ])
         .arg(lab.data())
         .args(ALL)
         .current_dir(lab.path())
@@ -305,14 +386,20 @@ fn unprivileged_storages_needing_root_are_unavailable_and_the_rest_runs() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     for storage in ALL {
-        let canonical = storage.parse::<iolab::storage::Storage>().unwrap().to_string();
+        let canonical = storage
+            .parse::<iolab::storage::Storage>()
+            .unwrap()
+            .to_string();
         let lines = section(&stdout, &canonical);
         if canonical == "data-dir" {
             assert!(lines.join("\n").contains("read back: verified"), "{stdout}");
         } else {
             assert_eq!(lines.len(), 2, "{canonical}: one line\n{stdout}");
             assert!(
-                lines[1].contains(&format!("{} unavailable: mounting needs root", canonical.split(':').next().unwrap())),
+                lines[1].contains(&format!(
+                    "{} unavailable: mounting needs root",
+                    canonical.split(':').next().unwrap()
+                )),
                 "{}",
                 lines[1]
             );
@@ -329,10 +416,24 @@ fn storage_list_names_every_provider_and_preset() {
     let out = lab.iolab().args(["storage", "list"]).output().unwrap();
     assert!(out.status.success(), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    for name in ["data-dir", "tmpfs", "ext4-nojournal", "xfs", "btrfs", "emulated", "nfs-lan", "cloud-block", "hdd"] {
+    for name in [
+        "data-dir",
+        "tmpfs",
+        "ext4-nojournal",
+        "xfs",
+        "btrfs",
+        "emulated",
+        "nfs-lan",
+        "cloud-block",
+        "hdd",
+    ] {
         assert!(stdout.contains(name), "{name}:\n{stdout}");
     }
-    let bad = lab.iolab().args(["storage", "probe", "emulated:lat=5x"]).output().unwrap();
+    let bad = lab
+        .iolab()
+        .args(["storage", "probe", "emulated:lat=5x"])
+        .output()
+        .unwrap();
     assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("lat = 5x: a duration"), "{err}");

@@ -257,7 +257,8 @@ pub fn report_json<T: serde::de::DeserializeOwned>(stdout: &str) -> Result<T, St
         .map(|(i, _)| i)
         .find(|&i| i == 0 || stdout[..i].ends_with('\n'))
         .ok_or("fio printed no JSON report")?;
-    serde_json::from_str(&stdout[start..]).map_err(|e| format!("fio's JSON report does not parse: {e}"))
+    serde_json::from_str(&stdout[start..])
+        .map_err(|e| format!("fio's JSON report does not parse: {e}"))
 }
 
 /// fio's JSON report (the parts iolab reads).

@@ -51,7 +51,7 @@ pub struct ProbeRequest {
 /// # Errors
 /// A storage that broke while provided or measured, or its removal.
 pub fn probe_command(request: &ProbeRequest) -> anyhow::Result<ExitCode> {
-    println!("{}", load_line());
+    println!("load average {}", probe::load_average());
     for storage in &request.storages {
         println!("{storage}");
         let provided = match storage::provide(storage, &request.data_dir, BYTES_NEEDED) {
@@ -73,14 +73,6 @@ pub fn probe_command(request: &ProbeRequest) -> anyhow::Result<ExitCode> {
         measured?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// `load average …` of `/proc/loadavg`, with the CPU count.
-fn load_line() -> String {
-    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let three: Vec<&str> = load.split_whitespace().take(3).collect();
-    format!("load average {} ({cpus} CPUs)", three.join(" "))
 }
 
 fn print_record(provided: &Provided) {
@@ -110,7 +102,9 @@ fn print_record(provided: &Provided) {
         });
         println!("  emulator     {}{kernel}; {}", e.settings, e.threads);
         if let Some(c) = &e.measured {
-            let error = c.error_pct.map_or_else(String::new, |p| format!(" ({p:+.1} % of lat)"));
+            let error = c
+                .error_pct
+                .map_or_else(String::new, |p| format!(" ({p:+.1} % of lat)"));
             println!(
                 "  calibration  4 KiB read {:.0} us (twin {:.0} us, backing {:.1} us): FUSE's own cost {:.1} us, delay added {:.0} us{error}; stat {:.0} us (twin {:.0} us), n={}",
                 c.read_us, c.twin_read_us, c.backing_read_us, c.fuse_cost_us, c.added_us, c.stat_us, c.twin_stat_us, c.samples

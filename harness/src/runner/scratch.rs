@@ -225,7 +225,8 @@ impl FreshFs {
     /// Make an image of `bytes` of files like the data folder's
     /// filesystem and mount it on `fresh-fs-<n>`.
     fn make(root_path: &Path, bytes: u64) -> Result<FreshFs, ScratchError> {
-        let unavailable = |why: String| ScratchError::Unavailable(format!("fresh-fs unavailable: {why}"));
+        let unavailable =
+            |why: String| ScratchError::Unavailable(format!("fresh-fs unavailable: {why}"));
         sys::mount::may_mount().map_err(|u| unavailable(u.0))?;
         let (fstype, source) = sys::device::filesystem_of(root_path)
             .ok_or_else(|| unavailable(format!("no mount found for {}", root_path.display())))?;

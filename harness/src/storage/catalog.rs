@@ -34,14 +34,25 @@ pub fn text() -> String {
             );
         }
         let needs: Vec<String> = d.needs.iter().map(ToString::to_string).collect();
-        let needs = if needs.is_empty() { "nothing".to_string() } else { needs.join(", ") };
+        let needs = if needs.is_empty() {
+            "nothing".to_string()
+        } else {
+            needs.join(", ")
+        };
         let _ = writeln!(out, "  needs: {needs} — {state}");
         let _ = writeln!(out, "  warm and cold: {}\n", d.caches);
     }
-    let _ = writeln!(out, "presets (emulated:NAME, settings overridable: emulated:NAME,qd=32)");
+    let _ = writeln!(
+        out,
+        "presets (emulated:NAME, settings overridable: emulated:NAME,qd=32)"
+    );
     for p in Preset::ALL {
         let d = p.desc();
-        let _ = writeln!(out, "  {} = {}\n    {}\n    sources: {}", d.name, d.timing, d.models, d.sources);
+        let _ = writeln!(
+            out,
+            "  {} = {}\n    {}\n    sources: {}",
+            d.name, d.timing, d.models, d.sources
+        );
     }
     out
 }
@@ -51,14 +62,22 @@ pub fn text() -> String {
 pub fn markdown() -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}\n", MARKERS.0);
-    let _ = writeln!(out, "| storage | what is mounted | parameters | needs | warm and cold |");
+    let _ = writeln!(
+        out,
+        "| storage | what is mounted | parameters | needs | warm and cold |"
+    );
     let _ = writeln!(out, "| --- | --- | --- | --- | --- |");
     for kind in StorageKind::ALL {
         let d = kind.desc();
         let params: Vec<String> = d
             .params
             .iter()
-            .map(|p| format!("`{}` ({}, default `{}`): {}", p.key, p.kind, p.default, p.help))
+            .map(|p| {
+                format!(
+                    "`{}` ({}, default `{}`): {}",
+                    p.key, p.kind, p.default, p.help
+                )
+            })
             .collect();
         let needs: Vec<String> = d.needs.iter().map(ToString::to_string).collect();
         let _ = writeln!(
@@ -66,12 +85,23 @@ pub fn markdown() -> String {
             "| `{}` | {} | {} | {} | {} |",
             d.name,
             d.summary,
-            if params.is_empty() { "—".into() } else { params.join("<br>") },
-            if needs.is_empty() { "—".into() } else { needs.join(", ") },
+            if params.is_empty() {
+                "—".into()
+            } else {
+                params.join("<br>")
+            },
+            if needs.is_empty() {
+                "—".into()
+            } else {
+                needs.join(", ")
+            },
             d.caches
         );
     }
-    let _ = writeln!(out, "\n| preset | models | lat | meta | qd | bw | sources |");
+    let _ = writeln!(
+        out,
+        "\n| preset | models | lat | meta | qd | bw | sources |"
+    );
     let _ = writeln!(out, "| --- | --- | --- | --- | --- | --- | --- |");
     for p in Preset::ALL {
         let d = p.desc();
@@ -98,8 +128,9 @@ mod tests {
 
     #[test]
     fn the_docs_tables_are_what_storage_list_prints() {
-        let page = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/storage.md"))
-            .expect("docs/storage.md");
+        let page =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/storage.md"))
+                .expect("docs/storage.md");
         let generated = markdown();
         assert!(
             page.contains(generated.trim()),

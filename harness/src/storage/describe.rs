@@ -250,7 +250,11 @@ fn decimal_times(number: &str, scale: u64) -> Option<u64> {
     if !digits(whole) || !digits(fraction) || fraction.len() > 9 {
         return None;
     }
-    let whole: u64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let whole: u64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
     let mut value = whole.checked_mul(scale)?;
     if !fraction.is_empty() {
         let denominator = 10u64.pow(u32::try_from(fraction.len()).ok()?);
@@ -271,10 +275,18 @@ pub fn duration_text(d: Duration) -> String {
     if ns == 0 {
         return "0".into();
     }
-    [(1_000_000_000, "s"), (1_000_000, "ms"), (1_000, "us"), (1, "ns")]
-        .iter()
-        .find(|(unit, _)| ns % unit == 0)
-        .map_or_else(|| format!("{ns}ns"), |(unit, name)| format!("{}{name}", ns / unit))
+    [
+        (1_000_000_000, "s"),
+        (1_000_000, "ms"),
+        (1_000, "us"),
+        (1, "ns"),
+    ]
+    .iter()
+    .find(|(unit, _)| ns % unit == 0)
+    .map_or_else(
+        || format!("{ns}ns"),
+        |(unit, name)| format!("{}{name}", ns / unit),
+    )
 }
 
 /// A rate in the largest unit that writes it whole (`200MB/s`,
@@ -314,7 +326,11 @@ mod tests {
             ("0.25ms", 250_000),
             ("11.56ms", 11_560_000),
         ] {
-            assert_eq!(parse_duration(text), Some(Duration::from_nanos(ns)), "{text}");
+            assert_eq!(
+                parse_duration(text),
+                Some(Duration::from_nanos(ns)),
+                "{text}"
+            );
         }
         for bad in ["", "1", "ms", "1.5", "1x", "1.2.3ms", "-1ms", "0.5ns"] {
             assert_eq!(parse_duration(bad), None, "{bad}");

@@ -168,9 +168,7 @@ pub struct ImageRecord {
 /// filesystem's own metadata and reserve, 128 MiB more for its journal
 /// and log, at least its `mkfs`'s minimum.
 pub fn image_bytes(fs: ImageFs, needed: u64) -> u64 {
-    let bytes = needed
-        .saturating_add(needed / 8)
-        .saturating_add(128 << 20);
+    let bytes = needed.saturating_add(needed / 8).saturating_add(128 << 20);
     bytes.max(fs.min_bytes()).div_ceil(1 << 20) << 20
 }
 
@@ -199,17 +197,24 @@ pub fn make(
         Mode::from_bits_truncate(0o600),
     )
     .map(std::fs::File::from)
-    .map_err(|e| unavailable(format!("an unnamed image file in {}: {e}", holder.display())))?;
+    .map_err(|e| {
+        unavailable(format!(
+            "an unnamed image file in {}: {e}",
+            holder.display()
+        ))
+    })?;
     file.set_len(image_bytes).map_err(|e| {
         ProvideError::Failed(anyhow::anyhow!(
             "sizing the image in {} to {image_bytes} bytes: {e}",
             holder.display()
         ))
     })?;
-    let device = sys::loopdev::LoopDevice::attach(&file, true, BLOCK_SIZE).map_err(|u| unavailable(u.0))?;
+    let device =
+        sys::loopdev::LoopDevice::attach(&file, true, BLOCK_SIZE).map_err(|u| unavailable(u.0))?;
     drop(file);
     sys::mount::mkfs(device.path(), fs.fstype(), fs.mkfs_args()).map_err(|u| unavailable(u.0))?;
-    sys::mount::mount_device(device.path(), mount_point, fs.fstype(), "").map_err(|u| unavailable(u.0))?;
+    sys::mount::mount_device(device.path(), mount_point, fs.fstype(), "")
+        .map_err(|u| unavailable(u.0))?;
     let record = ImageRecord {
         image_bytes,
         mkfs: format!(
@@ -232,15 +237,18 @@ pub fn make(
 /// one line; `None` where the tool is missing or fails.
 fn features(fs: ImageFs, device: &Path, mount_point: &Path) -> Option<String> {
     let (program, args, keep): (&str, Vec<&std::ffi::OsStr>, fn(&str) -> bool) = match fs {
-        ImageFs::Ext4 | ImageFs::Ext4NoJournal => (
-            "dumpe2fs",
-            vec!["-h".as_ref(), device.as_os_str()],
-            |l| {
-                ["Filesystem features:", "Block size:", "Inode size:", "Journal size:"]
-                    .iter()
-                    .any(|k| l.starts_with(k))
-            },
-        ),
+        ImageFs::Ext4 | ImageFs::Ext4NoJournal => {
+            ("dumpe2fs", vec!["-h".as_ref(), device.as_os_str()], |l| {
+                [
+                    "Filesystem features:",
+                    "Block size:",
+                    "Inode size:",
+                    "Journal size:",
+                ]
+                .iter()
+                .any(|k| l.starts_with(k))
+            })
+        }
         ImageFs::Xfs => ("xfs_info", vec![mount_point.as_os_str()], |_| true),
         ImageFs::Btrfs => (
             "btrfs",
@@ -250,9 +258,15 @@ fn features(fs: ImageFs, device: &Path, mount_point: &Path) -> Option<String> {
                 device.as_os_str(),
             ],
             |l| {
-                ["incompat_flags", "compat_ro_flags", "sectorsize", "nodesize", "csum_type"]
-                    .iter()
-                    .any(|k| l.starts_with(k))
+                [
+                    "incompat_flags",
+                    "compat_ro_flags",
+                    "sectorsize",
+                    "nodesize",
+                    "csum_type",
+                ]
+                .iter()
+                .any(|k| l.starts_with(k))
             },
         ),
     };
@@ -291,7 +305,6 @@ fn condensed(text: &str, keep: fn(&str) -> bool) -> String {
     kept.join("; ")
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -317,6 +330,8 @@ mod tests {
     #[test]
     fn fresh_fs_images_follow_the_data_folders_filesystem() {
         assert_eq!(ImageFs::like("xfs", "/dev/x"), Ok(ImageFs::Xfs));
-        assert!(ImageFs::like("tmpfs", "tmpfs").unwrap_err().contains("tmpfs"));
+        assert!(ImageFs::like("tmpfs", "tmpfs")
+            .unwrap_err()
+            .contains("tmpfs"));
     }
 }

@@ -27,9 +27,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use describe::{Need, ParamDesc, ParamKind, StorageDesc};
-pub use emulated::{Emulator, EmulatorRecord, Preset};
+pub use emulated::{Calibration, Emulator, EmulatorRecord, Preset, Timing};
 pub use image::{ImageFs, ImageRecord};
-pub use spec::{Emulation, Storage, StorageError, StorageKind, Timing};
+pub use spec::{Emulation, Storage, StorageError, StorageKind};
 
 use crate::corpus::Scratch;
 
@@ -144,7 +144,8 @@ impl Work {
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         );
-        let scratch = Scratch::create(data_dir, &tag).map_err(|e| ProvideError::Failed(e.into()))?;
+        let scratch =
+            Scratch::create(data_dir, &tag).map_err(|e| ProvideError::Failed(e.into()))?;
         let mount_point = scratch.path().join(MOUNT_POINT);
         std::fs::create_dir(&mount_point).map_err(|e| {
             ProvideError::Failed(anyhow::anyhow!("creating {}: {e}", mount_point.display()))
@@ -248,7 +249,7 @@ pub fn provide(storage: &Storage, data_dir: &Path, bytes: u64) -> Result<Provide
         return Err(ProvideError::Unavailable(why));
     }
     match storage {
-        Storage::DataDir => data_dir::provide(data_dir),
+        Storage::DataDir => provide_data_dir(data_dir),
         Storage::Tmpfs => {
             let mut work = Work::create(data_dir)?;
             tmpfs::mount(&work.mount_point, bytes)?;
@@ -265,6 +266,19 @@ pub fn provide(storage: &Storage, data_dir: &Path, bytes: u64) -> Result<Provide
     }
 }
 
+/// Hand back the data folder itself (made when missing).
+fn provide_data_dir(data_dir: &Path) -> Result<Provided, ProvideError> {
+    std::fs::create_dir_all(data_dir).map_err(|e| {
+        ProvideError::Failed(anyhow::anyhow!("creating {}: {e}", data_dir.display()))
+    })?;
+    Ok(Provided {
+        storage: Storage::DataDir,
+        dir: data_dir.to_path_buf(),
+        record: StorageRecord::of_mount(Storage::DataDir, data_dir, None),
+        held: Held::Nothing,
+    })
+}
+
 fn kernel_mount(storage: Storage, work: Work, image: Option<ImageRecord>) -> Provided {
     let record = StorageRecord::of_mount(storage, &work.mount_point, image);
     Provided {
@@ -277,16 +291,23 @@ fn kernel_mount(storage: Storage, work: Work, image: Option<ImageRecord>) -> Pro
 
 /// Mount the emulator over a backing folder in a new work folder, then
 /// measure it for the record.
-fn provide_emulated(storage: Storage, timing: Timing, data_dir: &Path) -> Result<Provided, ProvideError> {
+fn provide_emulated(
+    storage: Storage,
+    timing: Timing,
+    data_dir: &Path,
+) -> Result<Provided, ProvideError> {
     let work = Work::create(data_dir)?;
     let backing = work.path().join(BACKING);
     std::fs::create_dir(&backing).map_err(|e| {
         ProvideError::Failed(anyhow::anyhow!("creating {}: {e}", backing.display()))
     })?;
-    let emulator = Emulator::mount(timing, &backing, &work.mount_point)
-        .map_err(|e| ProvideError::Unavailable(format!("emulated unavailable: mounting FUSE: {e}")))?;
-    let measured = probe::calibrate(&emulator, &timing, &work.mount_point, &backing)
-        .map_err(|e| ProvideError::Failed(anyhow::anyhow!("measuring the emulated storage: {e}")))?;
+    let emulator = Emulator::mount(timing, &backing, &work.mount_point).map_err(|e| {
+        ProvideError::Unavailable(format!("emulated unavailable: mounting FUSE: {e}"))
+    })?;
+    let measured =
+        emulated::calibration::calibrate(&emulator, &timing, &work.mount_point, &backing).map_err(
+            |e| ProvideError::Failed(anyhow::anyhow!("measuring the emulated storage: {e}")),
+        )?;
     let mut record = StorageRecord::of_mount(storage, &work.mount_point, None);
     record.emulator = Some(emulator.record(&backing, Some(measured)));
     Ok(Provided {

@@ -10,8 +10,8 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use super::describe::{duration_text, rate_text, ParamValue, StorageDesc};
-use super::emulated::{self, Preset};
+use super::describe::{ParamValue, StorageDesc};
+use super::emulated::{self, Preset, Timing};
 use super::image::ImageFs;
 
 /// A storage a run's corpus and scratch can be put on.
@@ -47,20 +47,6 @@ pub struct Emulation {
     pub preset: Option<Preset>,
     /// The settings in force.
     pub timing: Timing,
-}
-
-/// How the emulated storage delays operations.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Timing {
-    /// Delay of each data operation (read, write).
-    pub lat: Duration,
-    /// Delay of each metadata operation (lookup, getattr, open, create,
-    /// unlink, rename, mkdir, readdir, fsync, flush of written data…).
-    pub meta: Duration,
-    /// Operations served at once; more wait their turn.
-    pub qd: u32,
-    /// Total bandwidth in bytes per second; `None`: no limit.
-    pub bw: Option<u64>,
 }
 
 /// A storage value that cannot be used, with what is allowed.
@@ -152,13 +138,6 @@ impl Storage {
     }
 }
 
-impl Timing {
-    /// No delay and no cap: the zero-latency twin.
-    pub fn is_zero(&self) -> bool {
-        self.lat.is_zero() && self.meta.is_zero() && self.bw.is_none()
-    }
-}
-
 impl FromStr for Storage {
     type Err = StorageError;
 
@@ -217,13 +196,16 @@ pub fn allowed() -> String {
 /// `key=value` pairs overriding it; `meta` defaults to `lat` when `lat`
 /// is given without a preset.
 fn parse_emulation(params: &str) -> Result<Emulation, String> {
-    let mut parts = params.split(',').map(str::trim).filter(|p| !p.is_empty()).peekable();
+    let mut parts = params
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .peekable();
     let preset = match parts.peek() {
         Some(first) if !first.contains('=') => {
             let found = Preset::ALL.into_iter().find(|p| p.desc().name == *first);
-            let preset = found.ok_or_else(|| {
-                format!("unknown preset {first:?}; allowed: {}", allowed())
-            })?;
+            let preset =
+                found.ok_or_else(|| format!("unknown preset {first:?}; allowed: {}", allowed()))?;
             parts.next();
             Some(preset)
         }
@@ -234,11 +216,14 @@ fn parse_emulation(params: &str) -> Result<Emulation, String> {
     let mut seen: Vec<&str> = Vec::new();
     for part in parts {
         let (key, value) = part.split_once('=').ok_or_else(|| {
-            format!("{part:?} is not key=value (a preset comes first); allowed: {}", allowed())
+            format!(
+                "{part:?} is not key=value (a preset comes first); allowed: {}",
+                allowed()
+            )
         })?;
-        let param = emulated::DESCRIPTION.param(key).ok_or_else(|| {
-            format!("unknown parameter {key:?}; allowed: {}", allowed())
-        })?;
+        let param = emulated::DESCRIPTION
+            .param(key)
+            .ok_or_else(|| format!("unknown parameter {key:?}; allowed: {}", allowed()))?;
         if seen.contains(&key) {
             return Err(format!("{key} given twice"));
         }
@@ -271,29 +256,11 @@ impl fmt::Display for Storage {
     /// and `bw=…` when capped).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Storage::DataDir | Storage::Tmpfs | Storage::Image(_) => {
-                f.write_str(self.desc().name)
-            }
+            Storage::DataDir | Storage::Tmpfs | Storage::Image(_) => f.write_str(self.desc().name),
             Storage::Emulated(e) => match e.preset {
                 Some(p) if p.desc().timing == e.timing => write!(f, "emulated:{}", p.desc().name),
                 _ => write!(f, "emulated:{}", e.timing),
             },
-        }
-    }
-}
-
-impl fmt::Display for Timing {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "lat={},meta={},qd={}",
-            duration_text(self.lat),
-            duration_text(self.meta),
-            self.qd
-        )?;
-        match self.bw {
-            Some(bw) => write!(f, ",bw={}", rate_text(bw)),
-            None => Ok(()),
         }
     }
 }
@@ -349,7 +316,10 @@ mod tests {
         }
         let overridden = parse("emulated:nfs-lan,qd=32");
         assert!(overridden.to_string().contains("qd=32"), "{overridden}");
-        assert_eq!(parse(&overridden.to_string()).to_string(), overridden.to_string());
+        assert_eq!(
+            parse(&overridden.to_string()).to_string(),
+            overridden.to_string()
+        );
     }
 
     #[test]
@@ -384,7 +354,12 @@ mod tests {
         let texts: Vec<String> = list.iter().map(ToString::to_string).collect();
         assert_eq!(
             texts,
-            ["tmpfs", "emulated:lat=1ms,meta=1ms,qd=4", "xfs", "emulated:hdd"]
+            [
+                "tmpfs",
+                "emulated:lat=1ms,meta=1ms,qd=4",
+                "xfs",
+                "emulated:hdd"
+            ]
         );
     }
 

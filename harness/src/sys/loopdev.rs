@@ -99,7 +99,11 @@ impl LoopDevice {
     ///
     /// # Errors
     /// [`Unavailable`] naming what is missing or what the kernel refused.
-    pub fn attach(file: &File, direct_io: bool, block_size: u32) -> Result<LoopDevice, Unavailable> {
+    pub fn attach(
+        file: &File,
+        direct_io: bool,
+        block_size: u32,
+    ) -> Result<LoopDevice, Unavailable> {
         let unavailable = |why: String| Unavailable(format!("loop device unavailable: {why}"));
         let control = OpenOptions::new()
             .read(true)

@@ -104,8 +104,8 @@ pub fn ext4_has_journal(device: &str) -> Option<bool> {
 /// last line of output.
 pub fn mkfs(target: &Path, fstype: &str, options: &[&str]) -> Result<(), Unavailable> {
     let name = format!("mkfs.{fstype}");
-    let program = super::program::find(&name)
-        .ok_or_else(|| Unavailable(format!("{name} not installed")))?;
+    let program =
+        super::program::find(&name).ok_or_else(|| Unavailable(format!("{name} not installed")))?;
     run(Command::new(program).args(options).arg(target), &name)
 }
 
@@ -116,7 +116,12 @@ pub fn mkfs(target: &Path, fstype: &str, options: &[&str]) -> Result<(), Unavail
 /// # Errors
 /// [`Unavailable`] with the kernel's refusal (no privilege, a filesystem
 /// type the kernel lacks, a device that holds no such filesystem).
-pub fn mount_device(device: &Path, dir: &Path, fstype: &str, data: &str) -> Result<(), Unavailable> {
+pub fn mount_device(
+    device: &Path,
+    dir: &Path,
+    fstype: &str,
+    data: &str,
+) -> Result<(), Unavailable> {
     use rustix::mount::{mount, MountFlags};
     let data = std::ffi::CString::new(data)
         .map_err(|_| Unavailable(format!("mount options {data:?} hold a NUL byte")))?;

@@ -141,11 +141,7 @@ impl Backing {
     /// # Errors
     /// `EBADF` for a handle already released.
     pub fn handle(&self, fh: u64) -> Result<Arc<Handle>, Errno> {
-        self.tables()
-            .handles
-            .get(&fh)
-            .cloned()
-            .ok_or(Errno::EBADF)
+        self.tables().handles.get(&fh).cloned().ok_or(Errno::EBADF)
     }
 
     /// Keep `handle`; its number.
@@ -230,7 +226,9 @@ impl Backing {
     /// The errno of `fstat`.
     pub fn getattr(&self, ino: INodeNo) -> Result<FileAttr, Errno> {
         let node = self.node(ino)?;
-        rustix::fs::fstat(&node.fd).map(|s| attr(&s, ino)).map_err(errno)
+        rustix::fs::fstat(&node.fd)
+            .map(|s| attr(&s, ino))
+            .map_err(errno)
     }
 
     /// `/proc/self/fd/<n>` of a node, relative to [`Backing::proc_fd`].
@@ -272,7 +270,11 @@ impl Backing {
         owner: (u32, u32),
     ) -> Result<(INodeNo, FileAttr, File), Errno> {
         let parent = self.node(parent)?;
-        let excl = if flags & libc::O_EXCL != 0 { OFlags::EXCL } else { OFlags::empty() };
+        let excl = if flags & libc::O_EXCL != 0 {
+            OFlags::EXCL
+        } else {
+            OFlags::empty()
+        };
         let fd = rustix::fs::openat2(
             &parent.fd,
             checked(name)?,
@@ -306,7 +308,8 @@ impl Backing {
     ) -> Result<(INodeNo, FileAttr), Errno> {
         let node = self.node(parent)?;
         let name = checked(name)?;
-        rustix::fs::mkdirat(&node.fd, name, Mode::from_bits_truncate(mode & 0o7777)).map_err(errno)?;
+        rustix::fs::mkdirat(&node.fd, name, Mode::from_bits_truncate(mode & 0o7777))
+            .map_err(errno)?;
         let found = self.lookup(parent, name)?;
         self.chown_node(found.0, owner)?;
         Ok(found)
@@ -366,7 +369,11 @@ impl Backing {
     /// The errno of `unlinkat`.
     pub fn unlink(&self, parent: INodeNo, name: &OsStr, dir: bool) -> Result<(), Errno> {
         let node = self.node(parent)?;
-        let flags = if dir { AtFlags::REMOVEDIR } else { AtFlags::empty() };
+        let flags = if dir {
+            AtFlags::REMOVEDIR
+        } else {
+            AtFlags::empty()
+        };
         rustix::fs::unlinkat(&node.fd, checked(name)?, flags).map_err(errno)
     }
 
@@ -398,7 +405,12 @@ impl Backing {
     ///
     /// # Errors
     /// The first change that failed.
-    pub fn setattr(&self, ino: INodeNo, fh: Option<u64>, change: &Change) -> Result<FileAttr, Errno> {
+    pub fn setattr(
+        &self,
+        ino: INodeNo,
+        fh: Option<u64>,
+        change: &Change,
+    ) -> Result<FileAttr, Errno> {
         let node = self.node(ino)?;
         if let Some(size) = change.size {
             match fh.map(|fh| self.handle(fh)).transpose()?.as_deref() {
@@ -439,7 +451,9 @@ impl Backing {
             rustix::fs::utimensat(&self.proc_fd, via_proc.as_str(), &times, AtFlags::empty())
                 .map_err(errno)?;
         }
-        rustix::fs::fstat(&node.fd).map(|s| attr(&s, ino)).map_err(errno)
+        rustix::fs::fstat(&node.fd)
+            .map(|s| attr(&s, ino))
+            .map_err(errno)
     }
 
     /// Open the folder `ino` and list it.
@@ -547,7 +561,8 @@ fn checked(name: &OsStr) -> Result<&OsStr, Errno> {
 
 /// The backing open flags for a FUSE open's `flags`.
 fn open_flags(flags: i32) -> OFlags {
-    let kept = flags & (libc::O_ACCMODE | libc::O_APPEND | libc::O_TRUNC | libc::O_SYNC | libc::O_DSYNC);
+    let kept =
+        flags & (libc::O_ACCMODE | libc::O_APPEND | libc::O_TRUNC | libc::O_SYNC | libc::O_DSYNC);
     OFlags::from_bits_truncate(u32::from_ne_bytes(kept.to_ne_bytes())) | OFlags::CLOEXEC
 }
 

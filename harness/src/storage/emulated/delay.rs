@@ -21,14 +21,14 @@
 //! Owns: the schedule, the timer threads, the operation counters. Does not
 //! own: what an operation does (`fs.rs`).
 
-use std::collections::BinaryHeap;
 use std::cmp::{Ordering as CmpOrdering, Reverse};
+use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::storage::spec::Timing;
+use super::Timing;
 
 /// Timer threads: replies due at once leave from two threads at a time
 /// (a reply is a `writev` to `/dev/fuse`, a few microseconds).
@@ -275,7 +275,10 @@ impl Timer {
             match next {
                 None if state.stop => return,
                 None => {
-                    state = self.wake.wait(state).unwrap_or_else(PoisonError::into_inner);
+                    state = self
+                        .wake
+                        .wait(state)
+                        .unwrap_or_else(PoisonError::into_inner);
                 }
                 Some(at) if !state.stop && at > now() + lateness.min(nanos(MAX_AIM_EARLY)) => {
                     let aim = at - lateness.min(nanos(MAX_AIM_EARLY));

@@ -42,10 +42,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use fuser::{
-    Errno, FileHandle, Filesystem, FopenFlags, Generation, INodeNo, InitFlags,
-    KernelConfig, LockOwner, OpenFlags, RenameFlags, ReplyAttr, ReplyCreate, ReplyData,
-    ReplyDirectory, ReplyEmpty, ReplyEntry, ReplyOpen, ReplyStatfs, ReplyWrite, ReplyXattr,
-    Request, TimeOrNow, WriteFlags,
+    Errno, FileHandle, Filesystem, FopenFlags, Generation, INodeNo, InitFlags, KernelConfig,
+    LockOwner, OpenFlags, RenameFlags, ReplyAttr, ReplyCreate, ReplyData, ReplyDirectory,
+    ReplyEmpty, ReplyEntry, ReplyOpen, ReplyStatfs, ReplyWrite, ReplyXattr, Request, TimeOrNow,
+    WriteFlags,
 };
 
 use super::backing::{errno, Backing, Change, Handle};
@@ -111,7 +111,11 @@ impl DelayFs {
     fn entry(&self, result: Result<(INodeNo, fuser::FileAttr), Errno>, reply: ReplyEntry) {
         self.delay.reply(Class::Meta, 0, move || match result {
             Ok((_, attr)) => {
-                let entry_ttl = if attr.kind == fuser::FileType::Directory { CACHED } else { TTL };
+                let entry_ttl = if attr.kind == fuser::FileType::Directory {
+                    CACHED
+                } else {
+                    TTL
+                };
                 reply.entry_with_ttls(&CACHED, &entry_ttl, &attr, Generation(0));
             }
             Err(e) => reply.error(e),
@@ -144,7 +148,10 @@ fn time(t: Option<TimeOrNow>) -> Option<Option<SystemTime>> {
 }
 
 fn flag_names(flags: InitFlags) -> Vec<String> {
-    flags.iter_names().map(|(name, _)| name.to_string()).collect()
+    flags
+        .iter_names()
+        .map(|(name, _)| name.to_string())
+        .collect()
 }
 
 impl Filesystem for DelayFs {
@@ -156,7 +163,10 @@ impl Filesystem for DelayFs {
         let _ = config.set_congestion_threshold(MAX_BACKGROUND / 4 * 3);
         let _ = config.set_max_write(MAX_WRITE);
         let abi = config.kernel_abi();
-        *self.negotiated.lock().unwrap_or_else(PoisonError::into_inner) = Some(Negotiated {
+        *self
+            .negotiated
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(Negotiated {
             protocol: format!("{}.{}", abi.0, abi.1),
             granted: flag_names(granted),
             missing: flag_names(WANTED - granted),
@@ -380,7 +390,14 @@ impl Filesystem for DelayFs {
         reply.ok();
     }
 
-    fn fsync(&self, _req: &Request, _ino: INodeNo, fh: FileHandle, datasync: bool, reply: ReplyEmpty) {
+    fn fsync(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        fh: FileHandle,
+        datasync: bool,
+        reply: ReplyEmpty,
+    ) {
         let result = self.file(fh).and_then(|h| match &*h {
             Handle::File { file, .. } if datasync => rustix::fs::fdatasync(file).map_err(errno),
             Handle::File { file, .. } => rustix::fs::fsync(file).map_err(errno),
@@ -390,7 +407,10 @@ impl Filesystem for DelayFs {
     }
 
     fn opendir(&self, _req: &Request, ino: INodeNo, _flags: OpenFlags, reply: ReplyOpen) {
-        let result = self.backing.opendir(ino).map(|h| self.backing.add_handle(h));
+        let result = self
+            .backing
+            .opendir(ino)
+            .map(|h| self.backing.add_handle(h));
         self.delay.reply(Class::Meta, 0, move || match result {
             Ok(fh) => reply.opened(FileHandle(fh), FopenFlags::empty()),
             Err(e) => reply.error(e),
@@ -436,7 +456,14 @@ impl Filesystem for DelayFs {
         reply.ok();
     }
 
-    fn fsyncdir(&self, req: &Request, ino: INodeNo, fh: FileHandle, datasync: bool, reply: ReplyEmpty) {
+    fn fsyncdir(
+        &self,
+        req: &Request,
+        ino: INodeNo,
+        fh: FileHandle,
+        datasync: bool,
+        reply: ReplyEmpty,
+    ) {
         self.fsync(req, ino, fh, datasync, reply);
     }
 
@@ -457,7 +484,14 @@ impl Filesystem for DelayFs {
         });
     }
 
-    fn getxattr(&self, _req: &Request, _ino: INodeNo, _name: &OsStr, _size: u32, reply: ReplyXattr) {
+    fn getxattr(
+        &self,
+        _req: &Request,
+        _ino: INodeNo,
+        _name: &OsStr,
+        _size: u32,
+        reply: ReplyXattr,
+    ) {
         reply.error(Errno::ENOSYS);
     }
 
@@ -508,7 +542,9 @@ impl Filesystem for DelayFs {
         let result = self.file(fh).and_then(|h| match &*h {
             Handle::File { file, .. } => rustix::fs::fallocate(
                 file,
-                rustix::fs::FallocateFlags::from_bits_retain(u32::from_ne_bytes(mode.to_ne_bytes())),
+                rustix::fs::FallocateFlags::from_bits_retain(u32::from_ne_bytes(
+                    mode.to_ne_bytes(),
+                )),
                 offset,
                 length,
             )

@@ -20,19 +20,20 @@
 //! (`super::probe`).
 
 mod backing;
+pub mod calibration;
 mod delay;
 mod fs;
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+pub use calibration::Calibration;
 pub use fs::Negotiated;
 
-use super::describe::{Need, ParamDesc, ParamKind, StorageDesc};
-use super::probe;
-use super::spec::Timing;
+use super::describe::{duration_text, rate_text, Need, ParamDesc, ParamKind, StorageDesc};
 use delay::Delayer;
 
 /// The provider's description.
@@ -79,6 +80,43 @@ pub const DESCRIPTION: StorageDesc = StorageDesc {
              differ only in the backing folder's page cache, whose reads the delay hides \
              when they are shorter than it",
 };
+
+/// How the emulated storage delays operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Timing {
+    /// Delay of each data operation (read, write).
+    pub lat: Duration,
+    /// Delay of each metadata operation (lookup, getattr, open, create,
+    /// unlink, rename, mkdir, readdir, fsync, flush of written data…).
+    pub meta: Duration,
+    /// Operations served at once; more wait their turn.
+    pub qd: u32,
+    /// Total bandwidth in bytes per second; `None`: no limit.
+    pub bw: Option<u64>,
+}
+
+impl Timing {
+    /// No delay and no cap: the zero-latency twin.
+    pub fn is_zero(&self) -> bool {
+        self.lat.is_zero() && self.meta.is_zero() && self.bw.is_none()
+    }
+}
+
+impl fmt::Display for Timing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "lat={},meta={},qd={}",
+            duration_text(self.lat),
+            duration_text(self.meta),
+            self.qd
+        )?;
+        match self.bw {
+            Some(bw) => write!(f, ",bw={}", rate_text(bw)),
+            None => Ok(()),
+        }
+    }
+}
 
 /// A delay's range.
 const DELAY: ParamKind = ParamKind::Duration {
@@ -196,8 +234,8 @@ pub struct Emulator {
     timing: Timing,
 }
 
-impl std::fmt::Debug for Emulator {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Emulator")
             .field("mount_point", &self.mount_point)
             .field("timing", &self.timing)
@@ -217,7 +255,7 @@ pub struct EmulatorRecord {
     /// Request loops and reply timer threads.
     pub threads: String,
     /// The latency measured on the mount just after mounting.
-    pub measured: Option<probe::Calibration>,
+    pub measured: Option<Calibration>,
 }
 
 impl Emulator {
@@ -276,7 +314,7 @@ impl Emulator {
     }
 
     /// The record, with `measured` as the calibration.
-    pub fn record(&self, backing: &Path, measured: Option<probe::Calibration>) -> EmulatorRecord {
+    pub fn record(&self, backing: &Path, measured: Option<Calibration>) -> EmulatorRecord {
         EmulatorRecord {
             settings: self.timing.to_string(),
             backing: backing.to_path_buf(),
