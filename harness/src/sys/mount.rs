@@ -266,3 +266,26 @@ fn run(command: &mut Command, what: &str) -> Result<(), Unavailable> {
         last.trim()
     )))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mountinfo_line_gives_its_point_type_source_and_options() {
+        let line = "36 35 98:0 / /mnt/a\\040b rw,nosuid shared:1 - ext4 /dev/loop3 rw,errors=continue";
+        let (point, info) = parse_mountinfo_line(line).unwrap();
+        assert_eq!(point, "/mnt/a b");
+        assert_eq!(info.fstype, "ext4");
+        assert_eq!(info.source, "/dev/loop3");
+        assert_eq!(info.mount_options, "rw,nosuid");
+        assert_eq!(info.super_options, "rw,errors=continue");
+        assert_eq!(parse_mountinfo_line("garbage"), None);
+    }
+
+    #[test]
+    fn the_root_is_a_mount_point() {
+        let root = mount_info(Path::new("/")).expect("/ in mountinfo");
+        assert!(!root.fstype.is_empty());
+    }
+}
