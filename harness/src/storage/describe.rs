@@ -282,7 +282,7 @@ pub fn duration_text(d: Duration) -> String {
         (1, "ns"),
     ]
     .iter()
-    .find(|(unit, _)| ns % unit == 0)
+    .find(|(unit, _)| ns.is_multiple_of(*unit))
     .map_or_else(
         || format!("{ns}ns"),
         |(unit, name)| format!("{}{name}", ns / unit),

@@ -169,13 +169,10 @@ pub fn reads_per_second(path: &Path, threads: usize, duration: Duration) -> std:
             .collect();
         std::thread::sleep(duration);
         stop.store(true, Ordering::Relaxed);
-        workers
-            .into_iter()
-            .map(|w| {
-                w.join()
-                    .unwrap_or_else(|_| Err(std::io::Error::other("a probe thread panicked")))
-            })
-            .collect()
+        workers.into_iter().try_for_each(|w| {
+            w.join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("a probe thread panicked")))
+        })
     });
     result?;
     let secs = clock.elapsed().as_secs_f64();
@@ -217,7 +214,7 @@ mod tests {
         let mut o = Offsets::new(1 << 20, 3);
         for _ in 0..1000 {
             let at = o.next_offset();
-            assert!(at < 1 << 20 && at % BLOCK as u64 == 0, "{at}");
+            assert!(at < 1 << 20 && at.is_multiple_of(BLOCK as u64), "{at}");
         }
     }
 

@@ -171,7 +171,7 @@ pub fn mount_info(dir: &Path) -> Option<MountInfo> {
         .filter_map(parse_mountinfo_line)
         .filter(|(point, _)| Path::new(point) == dir)
         .map(|(_, info)| info)
-        .last()
+        .next_back()
 }
 
 /// `(mount point, info)` of one line of mountinfo (`proc(5)`): fields 5
@@ -273,7 +273,8 @@ mod tests {
 
     #[test]
     fn a_mountinfo_line_gives_its_point_type_source_and_options() {
-        let line = "36 35 98:0 / /mnt/a\\040b rw,nosuid shared:1 - ext4 /dev/loop3 rw,errors=continue";
+        let line =
+            "36 35 98:0 / /mnt/a\\040b rw,nosuid shared:1 - ext4 /dev/loop3 rw,errors=continue";
         let (point, info) = parse_mountinfo_line(line).unwrap();
         assert_eq!(point, "/mnt/a b");
         assert_eq!(info.fstype, "ext4");
