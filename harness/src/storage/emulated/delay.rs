@@ -13,7 +13,7 @@
 //! kernel sends many: see `fs.rs`).
 //!
 //! Timer threads sleep until the earliest due reply with a timer slack of
-//! 1 ns (`sys::timer`); they aim early by the wake-up lateness they
+//! 1 ns and a nice value of -10 (`sys::timer`); they aim early by the wake-up lateness they
 //! measured (an exponential average) and spin the rest of the way, so a
 //! reply leaves at its due time, not a scheduler tick later, and never
 //! before it.
@@ -265,7 +265,7 @@ impl Timer {
 
     /// Send each reply at its due time, until stopped.
     fn run(&self, epoch: Instant) {
-        crate::sys::timer::precise_slack();
+        crate::sys::timer::precise_wakeups();
         let now = || nanos(epoch.elapsed());
         // How late a wake-up comes, on average: aimed for that much early.
         let mut lateness: u64 = 20_000;
