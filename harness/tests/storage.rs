@@ -130,18 +130,22 @@ fn files_under(dir: &Path) -> Vec<String> {
     found
 }
 
-fn assert_nothing_left(lab: &Lab) {
+fn assert_nothing_left(lab: &Lab, what: &str) {
     assert_eq!(
         mounts_anywhere(lab.path()),
         Vec::<String>::new(),
-        "mounts left"
+        "{what}: mounts left"
     );
     assert_eq!(
         loops_under(lab.path()),
         Vec::<String>::new(),
-        "loop devices left"
+        "{what}: loop devices left"
     );
-    assert_eq!(files_under(lab.path()), Vec::<String>::new(), "files left");
+    assert_eq!(
+        files_under(lab.path()),
+        Vec::<String>::new(),
+        "{what}: files left"
+    );
 }
 
 fn probe(lab: &Lab, storages: &[&str], extra: &[&str]) -> std::process::Output {
@@ -178,7 +182,7 @@ fn every_provider_holds_a_file_and_is_gone_afterwards() {
         assert!(all.contains("read back: verified"), "{all}");
         assert!(all.contains("4 KiB reads/s"), "{all}");
     }
-    assert_nothing_left(&lab);
+    assert_nothing_left(&lab, "after the probe");
     assert!(
         scratch_left(&lab.data()).is_empty(),
         "{:?}",
@@ -239,7 +243,7 @@ fn the_emulator_delays_each_read_and_serves_requests_concurrently() {
         number_after(calibration, "4 KiB read") >= 1000.0,
         "{calibration}"
     );
-    assert_nothing_left(&lab);
+    assert_nothing_left(&lab, "after the probe");
 }
 
 /// Start `storage probe <storage> --hold 60` and wait until it says its
@@ -299,38 +303,8 @@ fn a_sigkilled_probe_leaves_no_mount_loop_device_or_image() {
         }
         kill_process(pid, Signal::KILL).unwrap();
         child.wait().unwrap();
-        assert_eq!(
-            mounts_anywhere(lab.path()),
-            Vec::<String>::new(),
-            "{storage}: mounts left"
-        );
-        assert_eq!(
-            loops_under(lab.path()),
-            Vec::<String>::new(),
-            "{storage}: loops left"
-        );
-        assert_eq!(
-            files_under(lab.path()),
-            Vec::<String>::new(),
-            "{storage}: files left"
-        );
-        assert_eq!(
-            scratch_left(&lab.data()).len(),
-            1,
-            "{storage}: its work folder"
-        );
-        let out = lab
-            .iolab()
-            .args(["corpus", "clean", "--scratch", "--data-dir"])
-            .arg(lab.data())
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", text(&out));
-        assert!(
-            scratch_left(&lab.data()).is_empty(),
-            "{storage}: {:?}",
-            scratch_left(&lab.data())
-        );
+        assert_nothing_left(&lab, storage);
+        util::assert_scratch_cleaned(&lab, 1, storage);
     }
 }
 
@@ -405,7 +379,7 @@ fn unprivileged_storages_needing_root_are_unavailable_and_the_rest_runs() {
             );
         }
     }
-    assert_nothing_left(&lab);
+    assert_nothing_left(&lab, "after the probe");
 }
 
 /// `storage list` derives from the descriptions: every provider with its
