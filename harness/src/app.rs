@@ -26,7 +26,11 @@ use crate::strategy::StrategyKind;
 /// Anything that stops the command; the message names the file, flag or value.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let single_process = match &cli.command {
-        Command::Run(_) | Command::Worker | Command::Describe(_) => None,
+        Command::Run(_)
+        | Command::Worker
+        | Command::Describe(_)
+        | Command::Man
+        | Command::Completions(_) => None,
         Command::Corpus(_) => Some("corpus"),
         Command::BenchAll(_) => Some("bench-all"),
         Command::Report(_) => Some("report"),
@@ -39,7 +43,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Some(name) = single_process {
         clients::refuse_under_launcher(name)?;
     }
-    if matches!(cli.command, Command::Run(_) | Command::BenchAll(_)) {
+    if matches!(
+        cli.command,
+        Command::Run(_) | Command::BenchAll(_) | Command::Corpus(CorpusCommand::Create(_))
+    ) {
         interrupt::install()?;
     }
     match cli.command {
@@ -64,6 +71,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Calibrate(args) => crate::calibrate::command(&cli::calibrate::request(&args)?),
         Command::Storage(command) => storage_command(&command),
+        Command::Man => {
+            cli::manual::man(&mut std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions(args) => {
+            cli::manual::completions(args.shell, &mut std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Worker => {
             crate::strategy::worker::main().context("worker process")?;
             Ok(ExitCode::SUCCESS)
@@ -120,6 +135,7 @@ fn create_corpus(args: &CorpusArgs) -> anyhow::Result<ExitCode> {
     };
     let bar = runner::progress_bar(0, true);
     let start = Instant::now();
+    let (_notices, _note) = (interrupt::notices_above(&bar), runner::corpus_note(&dir));
     let (corpus, provenance, _lock) = Corpus::create_or_reuse(&dir, &spec, &|done, total| {
         bar.set_length(total);
         bar.set_position(done);
@@ -169,10 +185,7 @@ fn run_as_clients(args: &cli::RunArgs) -> anyhow::Result<ExitCode> {
     let clients = clients::connect()?;
     let result = match &args.resume {
         Some(dir) => resume_run(dir, &args.output, clients.as_ref()),
-        None if args.experiments.is_empty() => cli::build_plan(args)
-            .map_err(anyhow::Error::from)
-            .and_then(|plan| run_plan(&plan, args, clients.as_ref(), options)),
-        None => run_experiments(args, clients.as_ref(), options),
+        None => run_planned(args, clients.as_ref(), options),
     };
     if let Err(e) = &result {
         if clients.size() > 1 {
@@ -183,15 +196,32 @@ fn run_as_clients(args: &cli::RunArgs) -> anyhow::Result<ExitCode> {
     result
 }
 
-/// `iolab run experiments/x.toml …`: the plan comes from experiment files.
-fn run_experiments(
+/// `iolab run` with a plan from flags or from experiment files: the one
+/// place where both kinds of plan exist, so `--dry-run` stops both before
+/// anything is made (no corpus, data, scratch, results or run folder).
+fn run_planned(
     args: &cli::RunArgs,
     clients: &dyn Clients,
     options: ClientOptions,
 ) -> anyhow::Result<ExitCode> {
-    let settings = cli::plan::run_settings(args)?;
-    let experiments = load_experiments(&args.experiments)?;
-    let planned = plan_experiments(&experiments, &settings, "run")?;
+    let (planned, experiments) = if args.experiments.is_empty() {
+        let planned = Planned {
+            plan: cli::build_plan(args)?,
+            per_experiment: Vec::new(),
+            skipped: Vec::new(),
+            shared: 0,
+            excluded: 0,
+        };
+        if args.dry_run {
+            print_plan(&planned, 0, "run");
+        }
+        (planned, Vec::new())
+    } else {
+        let settings = cli::plan::run_settings(args)?;
+        let experiments = load_experiments(&args.experiments)?;
+        let planned = plan_experiments(&experiments, &settings, "run")?;
+        (planned, experiments)
+    };
     if args.dry_run {
         return list_scenarios(&planned);
     }
@@ -200,7 +230,7 @@ fn run_experiments(
         args.corpus.data_dir.as_path(),
         args.corpus.dir.as_deref(),
     );
-    let outcome = run_planned(&planned, &experiments, where_to, clients, options)?;
+    let outcome = run_plan(&planned, &experiments, where_to, clients, options)?;
     finish_run(&outcome, clients)
 }
 
@@ -232,7 +262,6 @@ fn finish_run(outcome: &RunOutcome, clients: &dyn Clients) -> anyhow::Result<Exi
 /// Say how far an interrupted run got and the exact command that resumes
 /// it; exit 130.
 fn interrupted_exit(outcome: &RunOutcome, subcommand: &str) -> ExitCode {
-    let program = std::env::args().next().unwrap_or_else(|| "iolab".into());
     eprintln!(
         "interrupted after {} of {} repetitions; {} holds the finished ones (summary.csv too)",
         outcome.rows,
@@ -240,24 +269,10 @@ fn interrupted_exit(outcome: &RunOutcome, subcommand: &str) -> ExitCode {
         outcome.dir.display()
     );
     eprintln!(
-        "resume with: {} {subcommand} --resume {}",
-        shell_word(&program),
-        shell_word(&outcome.dir.to_string_lossy())
+        "resume with: {}",
+        runner::resume_command(subcommand, &outcome.dir)
     );
     ExitCode::from(EXIT_INTERRUPTED)
-}
-
-/// `word` as one shell word: as is when plain, else single-quoted.
-fn shell_word(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_./-+=:,@%".contains(c));
-    if plain {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
-    }
 }
 
 /// Load and check every experiment file before anything runs.
@@ -285,16 +300,25 @@ fn plan_experiments(
     command: &str,
 ) -> anyhow::Result<Planned> {
     let planned = crate::experiment::plan(experiments, settings)?;
+    print_plan(&planned, experiments.len(), command);
+    Ok(planned)
+}
+
+/// One line of what `planned` holds (`experiments` files, or none for a
+/// grid of flags), then the skipped combinations.
+fn print_plan(planned: &Planned, experiments: usize, command: &str) {
     let p = &planned.plan;
     let per: Vec<String> = planned
         .per_experiment
         .iter()
         .map(|(name, n)| format!("{name} {n}"))
         .collect();
+    let files = match experiments {
+        0 => String::new(),
+        n => format!("{n} experiments ({}), ", per.join(", ")),
+    };
     println!(
-        "{command}: {} experiments ({}), {} scenarios{}{}; {} warm-up + {} measured repetitions each, settle {} ms; corpus {}",
-        experiments.len(),
-        per.join(", "),
+        "{command}: {files}{} scenarios{}{}; {} warm-up + {} measured repetitions each, settle {} ms; corpus {}",
         p.scenarios.len(),
         if planned.shared > 0 { format!(" ({} shared between files)", planned.shared) } else { String::new() },
         if planned.excluded > 0 { format!(", {} left out by --only", planned.excluded) } else { String::new() },
@@ -303,8 +327,7 @@ fn plan_experiments(
         p.settle.idle.as_millis(),
         p.corpus.dir_name(),
     );
-    print_skipped(&planned);
-    Ok(planned)
+    print_skipped(planned);
 }
 
 /// How many measured repetitions each scenario gets, in words.
@@ -353,8 +376,9 @@ fn print_skipped(planned: &Planned) {
     }
 }
 
-/// Run a plan made of experiment files, recording the files in `run.json`.
-fn run_planned(
+/// Run `planned` (from flags, or from experiment files recorded with their
+/// text in `run.json`).
+fn run_plan(
     planned: &Planned,
     experiments: &[Experiment],
     (output, data_dir, corpus_dir): (&OutputArgs, &Path, Option<&Path>),
@@ -379,29 +403,6 @@ fn run_planned(
     runner::run_clients(&planned.plan, &opts, clients)
 }
 
-fn run_plan(
-    plan: &Plan,
-    args: &cli::RunArgs,
-    clients: &dyn Clients,
-    options: ClientOptions,
-) -> anyhow::Result<ExitCode> {
-    let output = &args.output;
-    let opts = RunOptions {
-        data_dir: args.corpus.data_dir.clone(),
-        corpus_dir: args.corpus.dir.clone(),
-        results_dir: output.out.clone(),
-        run_id: output.run_id.clone(),
-        progress: !output.no_progress,
-        command_line: std::env::args().collect(),
-        experiment_files: Vec::new(),
-        clients: options,
-        calibrate: true,
-        kernel_profile: output.kernel_profile,
-    };
-    let outcome = runner::run_clients(plan, &opts, clients)?;
-    finish_run(&outcome, clients)
-}
-
 /// `iolab bench-all`: every experiment file in one run, then the report,
 /// the headline findings and every claim's verdict.
 fn bench_all(args: &BenchAllArgs) -> anyhow::Result<ExitCode> {
@@ -423,7 +424,7 @@ fn bench_all(args: &BenchAllArgs) -> anyhow::Result<ExitCode> {
                 return list_scenarios(&planned);
             }
             let where_to = (&args.output, args.data_dir.as_path(), None);
-            run_planned(
+            run_plan(
                 &planned,
                 &experiments,
                 where_to,

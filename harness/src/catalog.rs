@@ -1,7 +1,7 @@
 //! The tables of every registered workload and strategy, rendered from
 //! their descriptions: `iolab describe` prints them as text, `iolab
-//! describe --markdown` as the README's "Workloads" and "Strategies"
-//! tables (a test keeps the README equal to that output).
+//! describe --markdown` as the tables of `docs/workloads.md` (a test keeps
+//! that page equal to that output; `scripts/update-doc-tables` pastes it).
 //!
 //! Owns: the wording and layout of those tables. Does not own: the
 //! descriptions (each workload's and strategy's module) or the registries
@@ -10,11 +10,11 @@
 use crate::describe::{KnobDesc, KnobKind, StrategyDesc, WorkloadDesc};
 use crate::{strategy, workload};
 
-/// The README marker that opens the workloads table.
+/// The marker (in `docs/workloads.md`) that opens the workloads table.
 pub const WORKLOADS_BEGIN: &str = "<!-- begin: iolab describe --markdown (workloads) -->";
-/// The README marker that opens the strategies table.
+/// The marker (in `docs/workloads.md`) that opens the strategies table.
 pub const STRATEGIES_BEGIN: &str = "<!-- begin: iolab describe --markdown (strategies) -->";
-/// The README marker that closes either table.
+/// The marker (in `docs/workloads.md`) that closes either table.
 pub const END: &str = "<!-- end: iolab describe --markdown -->";
 
 /// A knob as a flag with its value's shape: `--chunk SIZE`.
@@ -151,7 +151,7 @@ pub fn strategies_markdown() -> String {
 }
 
 /// What `iolab describe --markdown` prints: the two tables, each between
-/// its README markers.
+/// its markers in `docs/workloads.md`.
 pub fn markdown() -> String {
     format!(
         "{WORKLOADS_BEGIN}\n{}{END}\n\n{STRATEGIES_BEGIN}\n{}{END}\n",

@@ -5,7 +5,7 @@
 //! Each workload and strategy declares one description beside its code (a
 //! `pub const DESCRIPTION`); everything else — command-line flags and help,
 //! experiment-file validation, grid expansion, report labels and order,
-//! tune's sweeps, the README's tables — is derived from these descriptions,
+//! tune's sweeps, the tables of `docs/workloads.md` — is derived from these descriptions,
 //! so no list of names exists anywhere else. A user's own workload (the
 //! library API) describes itself with the same types.
 //!

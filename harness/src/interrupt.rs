@@ -1,8 +1,11 @@
 //! What SIGINT and SIGTERM mean to a run.
 //!
 //! Outside a run (while checking inputs or preparing the corpus, before the
-//! run folder exists) a signal ends iolab at once with status 130: nothing
-//! has been recorded that could be left half-made. During a run the first
+//! run folder exists, and in `iolab corpus create`) a signal ends iolab at
+//! once with status 130 — SIGINT and SIGTERM alike — saying so in one line,
+//! with what the stop leaves when something is being made (a corpus:
+//! unfinished, never used as it is, made again next time): nothing has been
+//! recorded that could be left half-made. During a run the first
 //! signal asks the runner to stop after the current repetition; the second
 //! stops now: every child process group of the current repetition (worker
 //! processes, command children) is killed with `SIGKILL`, in-process lanes
@@ -31,6 +34,7 @@ static SIGNALS: AtomicU32 = AtomicU32::new(0);
 static RUNNING: AtomicBool = AtomicBool::new(false);
 static GROUPS: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 static BAR: Mutex<Option<ProgressBar>> = Mutex::new(None);
+static NOTE: Mutex<Option<String>> = Mutex::new(None);
 
 /// Take SIGINT and SIGTERM from now on (on a thread of their own). Call it
 /// first thing, before any other thread starts.
@@ -53,7 +57,10 @@ pub fn install() -> anyhow::Result<()> {
 fn on_signal(signal: StopSignal) {
     let count = SIGNALS.fetch_add(1, Ordering::SeqCst) + 1;
     if !RUNNING.load(Ordering::SeqCst) {
-        eprintln!("{}: stopped", signal.name());
+        let note = lock(&NOTE)
+            .as_ref()
+            .map_or_else(String::new, |n| format!("; {n}"));
+        notice(&format!("{}: stopped{note}", signal.name()));
         std::process::exit(i32::from(EXIT_INTERRUPTED));
     }
     if count == 1 {
@@ -98,6 +105,24 @@ pub fn begin_run() -> ActiveRun {
 impl Drop for ActiveRun {
     fn drop(&mut self) {
         RUNNING.store(false, Ordering::SeqCst);
+    }
+}
+
+/// While alive, a signal outside a run ends iolab with `text` after its
+/// name (`SIGTERM: stopped; TEXT`): what the stop leaves behind.
+#[derive(Debug)]
+pub struct StopNote(());
+
+/// Say `text` when a signal stops iolab outside a run, until the returned
+/// guard drops.
+pub fn note_while(text: String) -> StopNote {
+    *lock(&NOTE) = Some(text);
+    StopNote(())
+}
+
+impl Drop for StopNote {
+    fn drop(&mut self) {
+        *lock(&NOTE) = None;
     }
 }
 

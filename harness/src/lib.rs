@@ -20,6 +20,7 @@ pub mod interrupt;
 pub mod io;
 pub mod lab;
 pub mod measure;
+pub mod panics;
 pub mod report;
 pub mod results;
 pub mod runner;

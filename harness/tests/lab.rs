@@ -17,28 +17,12 @@ use util::{stderr, text, Lab, TINY_RUN};
 
 /// The example binary, beside the `iolab` binary of this build.
 fn example() -> PathBuf {
-    let iolab = PathBuf::from(env!("CARGO_BIN_EXE_iolab"));
-    let exe = iolab
-        .parent()
-        .expect("target dir")
-        .join("examples")
-        .join("load-parse");
-    assert!(
-        exe.is_file(),
-        "{} is missing: build it with `cargo build --release --example load-parse` (cargo test builds it)",
-        exe.display()
-    );
-    exe
+    util::example("load-parse")
 }
 
 /// The example's `run` on the tiny corpus in `lab`, with `extra` flags.
 fn example_run(lab: &Lab, extra: &[&str]) -> Output {
-    Command::new(example())
-        .current_dir(lab.path())
-        .env("IOLAB_DATA_DIR", lab.data())
-        .args(TINY_RUN)
-        .arg("--out")
-        .arg(lab.results())
+    lab.tiny_run(&example())
         .args(extra)
         .output()
         .expect("run the example")
@@ -377,7 +361,7 @@ fn names_variants_and_workers_are_checked_before_anything_runs() {
 }
 
 #[test]
-fn the_readme_example_is_the_compiled_doc_example() {
+fn the_library_page_example_is_the_compiled_doc_example() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let docs = std::fs::read_to_string(root.join("harness/src/lab/mod.rs")).unwrap();
     let start = docs.find("//! ```no_run\n").expect("the doc example") + "//! ```no_run\n".len();
@@ -389,15 +373,35 @@ fn the_readme_example_is_the_compiled_doc_example() {
                 .unwrap_or(l.trim_start_matches("//!"))
         })
         .collect();
-    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
-    let section = &readme[readme
-        .find("## Your own workload")
-        .expect("the README section")..];
+    let section = std::fs::read_to_string(root.join("docs/library.md")).unwrap();
     let start = section.find("```rust\n").expect("its code") + "```rust\n".len();
     let end = start + section[start..].find("```\n").expect("its end");
     let shown: Vec<&str> = section[start..end].lines().collect();
     assert_eq!(
         shown, compiled,
-        "the README's example differs from the doc example of harness/src/lab/mod.rs (compiled by cargo test); copy it over"
+        "docs/library.md's example differs from the doc example of harness/src/lab/mod.rs (compiled by cargo test); copy it over"
+    );
+}
+
+#[test]
+fn the_examples_man_page_and_completions_have_its_knob_flag_under_its_name() {
+    let man = Command::new(example()).arg("man").output().unwrap();
+    assert!(man.status.success(), "{}", text(&man));
+    let page = String::from_utf8_lossy(&man.stdout);
+    assert!(page.contains("\n.TH load-parse 1 "), "{page}");
+    let run = &page[page
+        .find(".SH \"LOAD-PARSE RUN\"")
+        .expect("the run section")..];
+    assert!(run.contains("\\-\\-read\\-size"), "{run}");
+    let plain = Lab::new().iolab().arg("man").output().unwrap();
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains("read\\-size"));
+    let bash = Command::new(example())
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    let script = String::from_utf8_lossy(&bash.stdout);
+    assert!(
+        script.contains("--read-size") && script.contains("complete -F _load__parse"),
+        "{script}"
     );
 }

@@ -1,8 +1,8 @@
 //! Every registered workload and variant runs under every strategy that
 //! claims it, and is refused with the strategy's reason under the others:
 //! the lists come from the registries, so a new workload, variant or
-//! strategy is covered without editing this test. Also: the README's
-//! workload and strategy tables are exactly `iolab describe --markdown`.
+//! strategy is covered without editing this test. Also: the
+//! workload and strategy tables of `docs/workloads.md` are exactly `iolab describe --markdown`.
 
 mod util;
 
@@ -137,7 +137,7 @@ fn every_workload_variant_runs_under_every_strategy_that_claims_it() {
 }
 
 #[test]
-fn the_readme_tables_are_what_describe_prints() {
+fn the_doc_tables_are_what_describe_prints() {
     let lab = Lab::new();
     let o = lab
         .iolab()
@@ -146,13 +146,14 @@ fn the_readme_tables_are_what_describe_prints() {
         .unwrap();
     assert!(o.status.success(), "{}", text(&o));
     let printed = String::from_utf8_lossy(&o.stdout).to_string();
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
-        .expect("README.md");
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/workloads.md"))
+            .expect("docs/workloads.md");
     let mut in_readme = String::new();
     for table in printed.split("\n\n") {
         let begin = table.lines().next().unwrap_or_default();
         let Some(start) = readme.find(begin) else {
-            in_readme.push_str(&format!("(no marker {begin:?} in README.md)\n"));
+            in_readme.push_str(&format!("(no marker {begin:?} in docs/workloads.md)\n"));
             continue;
         };
         let end_marker = iolab::catalog::END;
@@ -167,9 +168,9 @@ fn the_readme_tables_are_what_describe_prints() {
     }
     assert!(
         in_readme == printed,
-        "README.md's workload and strategy tables differ from `iolab describe --markdown`.\n\
-         Regenerate them: scripts/update-readme-tables (it pastes `iolab describe --markdown` \
-         over each table between its markers in README.md).\n--- README ---\n{in_readme}\n--- describe ---\n{printed}"
+        "docs/workloads.md's workload and strategy tables differ from `iolab describe --markdown`.\n\
+         Regenerate them: scripts/update-doc-tables (it pastes `iolab describe --markdown` \
+         over each table between its markers in docs/workloads.md).\n--- docs ---\n{in_readme}\n--- describe ---\n{printed}"
     );
     let plain = lab.iolab().arg("describe").output().unwrap();
     let plain = String::from_utf8_lossy(&plain.stdout).to_string();

@@ -75,7 +75,7 @@ fn output_columns_and_keys_match_the_committed_fixtures() {
             expected,
             "the columns/keys of a run's files changed ({}). If that is on purpose, \
              regenerate the fixtures with\n    UPDATE_SNAPSHOTS=1 cargo test --release --test results output_columns\n\
-             review `git diff harness/tests/fixtures`, update README.md \"Results\" and commit them.",
+             review `git diff harness/tests/fixtures`, update docs/results.md and commit them.",
             path.display()
         );
     }

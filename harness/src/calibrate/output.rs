@@ -188,8 +188,8 @@ impl Calibration {
             Some(why) => why.clone(),
             None => format!(
                 "{}; same files, same cache state, repetitions interleaved; medians of {} \
-                 repetitions each; iolab ÷ fio above 1 means iolab is faster (README: \
-                 Calibration against fio explains each difference).",
+                 repetitions each; iolab ÷ fio above 1 means iolab is faster (docs/calibration.md \
+                 explains each difference).",
                 self.fio_version.as_deref().unwrap_or("fio"),
                 self.reps
             ),

@@ -41,6 +41,7 @@ fn loaded(rows: Vec<Row>) -> LoadedRun {
             interrupted: false,
             resumed_at: Vec::new(),
             corpus_digest: None,
+            plan_digest: None,
             clients: None,
             dispatch: Vec::new(),
         },

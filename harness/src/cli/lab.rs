@@ -37,6 +37,14 @@ impl Usage {
     }
 }
 
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Usage {}
+
 /// Parse and check a knob's value as a user writes it (`64KiB`, `12`,
 /// `true`, any text), against its description.
 ///
@@ -96,21 +104,31 @@ pub fn parse_knob(knob: &KnobDesc, text: &str) -> Result<KnobValue, KnobError> {
 /// `--help`/`--version`.
 pub fn parse(workloads: &[&'static WorkloadDesc]) -> Result<Cli, Usage> {
     let knobs = own_knobs(workloads);
-    let mut command = Cli::command();
-    if !knobs.is_empty() {
-        let run = command
-            .find_subcommand("run")
-            .cloned()
-            .ok_or_else(|| Usage(clap::Error::new(ErrorKind::MissingSubcommand)))?;
-        let run = with_knobs(run, &knobs).map_err(Usage)?;
-        command = command.mut_subcommand("run", |_| run);
-    }
-    let matches = command.try_get_matches().map_err(Usage)?;
+    let matches = command(workloads)?.try_get_matches().map_err(Usage)?;
     let mut cli = Cli::from_arg_matches(&matches).map_err(Usage)?;
     if let (Command::Run(args), Some(run)) = (&mut cli.command, matches.subcommand_matches("run")) {
         args.knobs = knob_values(run, &knobs);
     }
     Ok(cli)
+}
+
+/// The command line as this binary parses it: iolab's own, plus the flags
+/// of `workloads`' knobs (the man page and completions are made from it).
+///
+/// # Errors
+/// [`Usage`]: a knob key that clashes with one of iolab's other flags.
+pub fn command(workloads: &[&'static WorkloadDesc]) -> Result<clap::Command, Usage> {
+    let knobs = own_knobs(workloads);
+    let command = Cli::command();
+    if knobs.is_empty() {
+        return Ok(command);
+    }
+    let run = command
+        .find_subcommand("run")
+        .cloned()
+        .ok_or_else(|| Usage(clap::Error::new(ErrorKind::MissingSubcommand)))?;
+    let run = with_knobs(run, &knobs).map_err(Usage)?;
+    Ok(command.mut_subcommand("run", |_| run))
 }
 
 /// The knobs of `workloads` that need a flag of their own: not a built-in

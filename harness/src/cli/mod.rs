@@ -5,6 +5,7 @@
 pub mod calibrate;
 pub mod help;
 mod lab;
+pub mod manual;
 pub mod plan;
 pub mod tune;
 mod values;
@@ -55,15 +56,27 @@ pub enum Command {
     /// Storages a run's files can be put on: list them, or provide and measure some here.
     #[command(subcommand)]
     Storage(StorageCommand),
+    /// Print the man page (roff) of iolab and every subcommand: `iolab man > iolab.1`.
+    Man,
+    /// Print the completion script of a shell: `iolab completions bash > …`.
+    Completions(CompletionsArgs),
     /// Internal: a worker process of the processes and nested strategies.
     #[command(hide = true)]
     Worker,
 }
 
+/// `iolab completions`
+#[derive(Debug, Args, Clone)]
+pub struct CompletionsArgs {
+    /// The shell to print the completion script of.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
 /// `iolab describe`
 #[derive(Debug, Args, Clone)]
 pub struct DescribeArgs {
-    /// Print the README's workload and strategy tables in Markdown, between their markers.
+    /// Print the workload and strategy tables of docs/workloads.md in Markdown, between their markers.
     #[arg(long)]
     pub markdown: bool,
 }
@@ -227,8 +240,8 @@ pub struct RunArgs {
     /// Run only scenarios whose `<experiment>/<scenario id>` contains this text, with their sequential baselines (with experiment files).
     #[arg(long)]
     pub only: Option<String>,
-    /// List the scenarios the experiment files expand to (and the skipped combinations), then stop.
-    #[arg(long, requires = "experiments")]
+    /// Print the plan (the scenarios the flags or experiment files expand to, and the skipped combinations), then stop: nothing is created.
+    #[arg(long)]
     pub dry_run: bool,
     /// Continue the interrupted (or killed) run in this folder with the plan
     /// its run.json records, skipping every finished repetition.

@@ -65,7 +65,7 @@ impl ScratchPolicy {
 
 impl Default for ScratchPolicy {
     /// The policy measured to keep repetitions most independent here (see
-    /// the README, "Durability and the scratch policy"); where it cannot
+    /// `docs/durability.md`); where it cannot
     /// work (not root) a repetition falls back to `rotate` and says so.
     fn default() -> Self {
         ScratchPolicy::FreshFs

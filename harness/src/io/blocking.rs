@@ -2,7 +2,7 @@
 //! when the operation is called, and its future is [`std::future::Ready`]
 //! with the result. Not an `async fn`: that would be a state machine of its
 //! own, which the compiler keeps out of line, and moving the buffer in and
-//! out of it cost each warm 4 KiB random read about 15 ns here (README,
+//! out of it cost each warm 4 KiB random read about 15 ns here (docs/measurement.md,
 //! Harness cost); a `Ready` future inlines into the task that awaits it.
 
 use std::fs::{File, OpenOptions};

@@ -184,7 +184,7 @@ pub trait Io {
     /// `None` where the kernel or a thread pool would still need the buffer
     /// after this returns (use [`Io::read_at`]). Lets a task of one small
     /// read read in place, without moving an owned buffer in and out of a
-    /// future (README, Harness cost).
+    /// future (docs/measurement.md, Harness cost).
     fn read_at_now(
         &self,
         _file: &Self::File,

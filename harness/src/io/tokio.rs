@@ -45,12 +45,20 @@ impl TokioFs {
     /// per workload task, as `spawn_blocking` around a synchronous function).
     ///
     /// # Errors
-    /// Outside a runtime, or when the pool task panicked or was cancelled.
+    /// Outside a runtime, or when the pool task was cancelled.
+    ///
+    /// # Panics
+    /// When `f` panics: the panic is caught on the pool's thread and raised
+    /// again on the caller's with its message and place
+    /// ([`crate::panics::Panicked`]), for the caller's lane to fail the task.
     pub async fn on_pool<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> T + Send + 'static,
     ) -> io::Result<T> {
-        blocking(f).await
+        match blocking(move || crate::panics::catch(f)).await? {
+            Ok(value) => Ok(value),
+            Err(message) => std::panic::resume_unwind(Box::new(crate::panics::Panicked(message))),
+        }
     }
 }
 

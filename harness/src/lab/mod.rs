@@ -15,7 +15,7 @@
 //!
 //! `load-parse`: read each corpus file and add up its integers, verified
 //! against the sum the corpus implies (file `k`, line `i` holds `k+i+j` for
-//! `j` in `0..values`). This is the README's example; `examples/load_parse.rs`
+//! `j` in `0..values`). This is the example of `docs/library.md`; `examples/load_parse.rs`
 //! adds a variant written against the [`Io`](crate::io::Io) seam, which
 //! io_uring can run.
 //!
@@ -127,6 +127,9 @@ impl Lab {
     /// 2 a run finished with failed or unverified scenarios, 130 stopped by
     /// SIGINT/SIGTERM. Call it once, from `main`.
     pub fn main(self) -> ExitCode {
+        // A workload's panic becomes its task's or repetition's failure,
+        // with its place, instead of a message on stderr (`crate::panics`).
+        crate::panics::install_hook();
         if let Err(e) = self.register() {
             eprintln!("error: {e}");
             return ExitCode::from(1);

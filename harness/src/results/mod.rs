@@ -116,6 +116,11 @@ pub struct RunMeta {
     /// resume refuses a corpus whose manifest differs.
     #[serde(default)]
     pub corpus_digest: Option<String>,
+    /// xxh3 of the plan as the run started it ([`plan_digest`]); a resume
+    /// refuses a `run.json` whose plan no longer has it (`None` in runs
+    /// made before it was recorded, resumed unchecked).
+    #[serde(default)]
+    pub plan_digest: Option<String>,
     /// The MPI ranks, when more than one ran (hosts, machines, layout).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clients: Option<ClientsMeta>,
@@ -123,6 +128,20 @@ pub struct RunMeta {
     /// before the schedule (empty for runs without calibration).
     #[serde(default)]
     pub dispatch: Vec<DispatchCost>,
+}
+
+/// xxh3 of `plan`'s canonical serialization (JSON with every object's keys
+/// sorted, no spaces), 16 hex digits: what `run.json` records as
+/// `plan_digest` when a run starts, and what a resume recomputes from the
+/// plan it reads back.
+///
+/// # Errors
+/// A plan that does not serialize (not expected).
+pub fn plan_digest(plan: &Plan) -> anyhow::Result<String> {
+    // serde_json's `Value` keeps object keys in a `BTreeMap` (sorted), the
+    // crate's `preserve_order` feature being off.
+    let canonical = serde_json::to_vec(&serde_json::to_value(plan)?)?;
+    Ok(format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&canonical)))
 }
 
 /// Who ran: recorded in `run.json` when a run has more than one rank.
@@ -195,18 +214,16 @@ impl RunWriter {
     /// folder beside it that is then renamed (never over an existing folder).
     ///
     /// # Errors
-    /// When the folder exists already or cannot be written, naming it;
-    /// nothing is left behind then.
+    /// When the folder exists already ([`RunFolderTaken`], also when
+    /// another process made it meanwhile: the rename never replaces) or
+    /// cannot be written, naming it; nothing is left behind then.
     pub fn create(dir: &Path, meta: RunMeta) -> anyhow::Result<RunWriter> {
         let (parent, name) = match (dir.parent(), dir.file_name()) {
             (Some(p), Some(n)) => (p, n.to_string_lossy()),
             _ => anyhow::bail!("{} is not a run folder path", dir.display()),
         };
         if fs::symlink_metadata(dir).is_ok() {
-            anyhow::bail!(
-                "run folder {} exists already: pick another --run-id",
-                dir.display()
-            );
+            return Err(RunFolderTaken(dir.to_path_buf()).into());
         }
         fs::create_dir_all(parent)
             .with_context(|| format!("creating results folder {}", parent.display()))?;
@@ -231,6 +248,25 @@ impl RunWriter {
             series: series_csv(&dir.join(TIMESERIES_CSV))?,
             rows: Vec::new(),
         })
+    }
+
+    /// Remove the run folder this writer made and nothing else (its
+    /// `run.json`, `runs.csv` and `timeseries.csv`, then the folder, which
+    /// must then be empty): a claim of a run id that another rank found
+    /// taken.
+    ///
+    /// # Errors
+    /// A file or the folder that cannot be removed, naming it.
+    pub fn abandon(self) -> anyhow::Result<()> {
+        let RunWriter {
+            dir, runs, series, ..
+        } = self;
+        drop((runs, series));
+        for name in [RUN_JSON, RUNS_CSV, TIMESERIES_CSV] {
+            let path = dir.join(name);
+            fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+        }
+        fs::remove_dir(&dir).with_context(|| format!("removing {}", dir.display()))
     }
 
     /// Open an existing run folder to go on appending: its `run.json`, its
@@ -352,9 +388,22 @@ fn fill_new_run_folder(temp: &Path, dir: &Path, meta: &RunMeta) -> anyhow::Resul
         dir,
         rustix::fs::RenameFlags::NOREPLACE,
     )
-    .with_context(|| format!("renaming {} to {}", temp.display(), dir.display()))?;
+    .map_err(|e| match e {
+        rustix::io::Errno::EXIST => anyhow::Error::new(RunFolderTaken(dir.to_path_buf())),
+        e => anyhow::Error::new(e).context(format!(
+            "renaming {} to {}",
+            temp.display(),
+            dir.display()
+        )),
+    })?;
     Ok(runs)
 }
+
+/// A new run's folder exists already (an earlier run, or another run that
+/// claimed the same id first).
+#[derive(Debug, thiserror::Error)]
+#[error("run folder {} exists already: pick another --run-id", .0.display())]
+pub struct RunFolderTaken(pub PathBuf);
 
 /// `timeseries.csv` of a run folder opened for appending (created, with its
 /// header, when missing), never through a link.

@@ -1,5 +1,5 @@
 //! One row of `runs.csv`: one repetition of one scenario. The columns are
-//! documented in the README ("Results columns").
+//! documented in `docs/results.md`.
 
 use std::fmt;
 

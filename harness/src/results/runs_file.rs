@@ -8,10 +8,17 @@
 //! holds an exclusive `flock` for the life of the run, so a `--resume` can
 //! tell a run still going from one that was killed.
 //!
-//! Reading: every row ends with a newline, so a last record without one,
-//! or with fewer fields than the header, is torn (SIGKILL between two
-//! `write`s of a row, or a device that filled mid-row). It is dropped with
-//! a one-line warning; a malformed row anywhere else is still an error.
+//! Reading: every row ends with a newline and starts with the run's id, and
+//! a repetition's rows go out in one `write`, so what a killed writer (or a
+//! device that filled mid-row) can leave after the last whole row is a
+//! prefix of rows: a last record that is not finished — no newline at its
+//! end, a quoted field still open, or fewer fields than the header — and
+//! whose first field is the run's id as the other rows give it (or the
+//! start of it). Only such a tail is torn, dropped with a one-line warning
+//! (and cut away by a resume, once it has decided to resume). Anything
+//! else that does not parse as a row — a finished line of garbage, or an
+//! unfinished one that does not start with the run's id — is an error
+//! naming its line, and the file is left as it is.
 //!
 //! Owns: the file's bytes. Does not own the row's columns (`row`) or the
 //! other files of a run folder (`results`).
@@ -34,9 +41,13 @@ pub struct Complete {
     pub torn: usize,
 }
 
-/// Where the whole rows of `bytes` end: the last record is torn when it
-/// does not end with a newline or has fewer fields than the first (the
-/// header). Only the last record is ever called torn.
+/// Where the whole rows of `bytes` end. The last record is torn when it is
+/// unfinished (no newline at its end, a quoted field still open, or fewer
+/// fields than the first record, the header) and its first field is the
+/// run's id of the rows before it, or the start of that id (when no whole
+/// row precedes it, any unfinished last record is torn). Only the last
+/// record is ever called torn; anything else is left in `len` for the
+/// parser to refuse.
 pub fn complete_rows(bytes: &[u8]) -> Complete {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -44,23 +55,39 @@ pub fn complete_rows(bytes: &[u8]) -> Complete {
         .from_reader(bytes);
     let mut record = csv::ByteRecord::new();
     let mut header_fields = None;
-    let mut last: Option<(usize, usize, usize)> = None; // start, end, fields
+    // The first row after the header: its start and first field.
+    let mut first_row: Option<(usize, Vec<u8>)> = None;
+    let mut last: Option<(usize, usize, csv::ByteRecord)> = None; // start, end, record
     loop {
         let start = reader.position().byte() as usize;
         match reader.read_byte_record(&mut record) {
             Ok(true) => {
                 let end = reader.position().byte() as usize;
+                if header_fields.is_some() && first_row.is_none() && finished(bytes, start, end) {
+                    first_row = Some((start, record.get(0).unwrap_or_default().to_vec()));
+                }
                 header_fields.get_or_insert(record.len());
-                last = Some((start, end, record.len()));
+                last = Some((start, end, record.clone()));
             }
             Ok(false) | Err(_) => break,
         }
     }
-    let whole = |end: usize, fields: usize| {
-        end > 0 && bytes.get(end - 1) == Some(&b'\n') && Some(fields) >= header_fields
+    // The run's id, as a whole row before the last record gives it.
+    let run_id = first_row
+        .filter(|(start, _)| last.as_ref().is_some_and(|(s, _, _)| s != start))
+        .map(|(_, id)| id);
+    let torn = |start: usize, end: usize, record: &csv::ByteRecord| {
+        let unfinished = !finished(bytes, start, end) || Some(record.len()) < header_fields;
+        let first = record.get(0).unwrap_or_default();
+        let ours = match (&run_id, record.len()) {
+            (None, _) => true,
+            (Some(id), 1) => id.starts_with(first),
+            (Some(id), _) => id.as_slice() == first,
+        };
+        unfinished && ours
     };
     match last {
-        Some((start, end, fields)) if !whole(end, fields) => Complete {
+        Some((start, end, record)) if torn(start, end, &record) => Complete {
             len: start,
             torn: bytes.len() - start,
         },
@@ -69,6 +96,13 @@ pub fn complete_rows(bytes: &[u8]) -> Complete {
             torn: 0,
         },
     }
+}
+
+/// Whether the record at `bytes[start..end]` was finished by its writer:
+/// it ends with a newline that is outside quotes (an even count of `"`).
+fn finished(bytes: &[u8], start: usize, end: usize) -> bool {
+    let record = &bytes[start..end];
+    record.last() == Some(&b'\n') && record.iter().filter(|&&b| b == b'"').count() % 2 == 0
 }
 
 /// The rows of `path`, without a torn last line (dropped with a warning on
@@ -96,18 +130,45 @@ fn warn_torn(path: &Path, complete: Complete) {
 
 /// The rows of `bytes`; rows written before the `program` column get it
 /// from their scenario id.
+///
+/// # Errors
+/// The first record that is not a row, as `PATH line N: not a row iolab
+/// wrote (why)`.
 fn parse_rows(path: &Path, bytes: &[u8]) -> anyhow::Result<Vec<Row>> {
     csv::Reader::from_reader(bytes)
         .deserialize()
         .enumerate()
         .map(|(i, row)| {
-            let mut row: Row = row.with_context(|| format!("{} row {}", path.display(), i + 1))?;
+            let mut row: Row = row.map_err(|e| {
+                let at = e.position().map_or_else(
+                    || format!("row {}", i + 1),
+                    |p| format!("line {}", p.line()),
+                );
+                anyhow::anyhow!(
+                    "{} {at}: not a row iolab wrote ({})",
+                    path.display(),
+                    csv_reason(&e)
+                )
+            })?;
             row.program = row
                 .program
                 .or_else(|| super::row::program_from_old_id(&row.scenario_id));
             Ok(row)
         })
         .collect()
+}
+
+/// What is wrong with a record, without the csv crate's own position (the
+/// caller names the line).
+fn csv_reason(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("{len} fields, the header has {expected_len}"),
+        csv::ErrorKind::Deserialize { err, .. } => err.to_string(),
+        csv::ErrorKind::Utf8 { err, .. } => err.to_string(),
+        _ => e.to_string(),
+    }
 }
 
 /// An open `runs.csv`, appended to row by row, locked for the run.
@@ -140,11 +201,13 @@ impl RunsFile {
     }
 
     /// Open an existing `runs.csv` to go on appending: lock it (refusing a
-    /// run another iolab is still writing), cut a torn last line away (with
-    /// a warning) and return the whole rows.
+    /// run another iolab is still writing), parse every whole row, and only
+    /// then cut a torn last line away (the caller has read the file with
+    /// [`read_rows`] first, which warned of it); return the whole rows.
     ///
     /// # Errors
-    /// When the file is locked, unreadable or malformed, naming it.
+    /// When the file is locked, unreadable or malformed (naming the file and
+    /// the line); the file is then left as it was.
     pub fn reopen(path: &Path) -> anyhow::Result<(RunsFile, Vec<Row>)> {
         let mut file = OpenOptions::new()
             .read(true)
@@ -157,14 +220,13 @@ impl RunsFile {
         file.read_to_end(&mut bytes)
             .with_context(|| format!("reading {}", path.display()))?;
         let complete = complete_rows(&bytes);
-        warn_torn(path, complete);
+        let rows = parse_rows(path, &bytes[..complete.len])?;
         let len = complete.len as u64;
         if complete.torn > 0 {
             file.set_len(len)
                 .and_then(|()| file.sync_data())
                 .with_context(|| format!("cutting the torn last line off {}", path.display()))?;
         }
-        let rows = parse_rows(path, &bytes[..complete.len])?;
         Ok((
             RunsFile {
                 file,
@@ -304,6 +366,32 @@ mod tests {
         let broken = text.replacen("read/whole/sequential/warm,", "x,y,", 1);
         std::fs::write(&path, broken).unwrap();
         assert!(read_rows(&path).is_err());
+    }
+
+    #[test]
+    fn garbage_after_the_rows_is_refused_by_its_line_and_never_cut() {
+        let (_d, path, bytes) = file_with(&[row(0), row(1)]);
+        // The garbage's line: after every newline of the rows (each row
+        // holds one inside its quoted detail).
+        let line = bytes.iter().filter(|&&b| b == b'\n').count() + 1;
+        for garbage in [&b"garbage\n"[..], b"garbage", b"r2,read/whole", b"x,y,z\n"] {
+            let mut text = bytes.clone();
+            text.extend_from_slice(garbage);
+            assert_eq!(complete_rows(&text).torn, 0, "{garbage:?}");
+            std::fs::write(&path, &text).unwrap();
+            let e = format!("{:#}", read_rows(&path).unwrap_err());
+            assert!(
+                e.contains(&format!("line {line}: not a row iolab wrote")),
+                "{garbage:?}: {e}"
+            );
+            let e = RunsFile::reopen(&path).unwrap_err();
+            assert!(format!("{e:#}").contains("not a row"), "{e:#}");
+            assert_eq!(
+                std::fs::read(&path).unwrap(),
+                text,
+                "{garbage:?} left as it was"
+            );
+        }
     }
 
     #[test]

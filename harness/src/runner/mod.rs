@@ -32,7 +32,7 @@ use crate::experiment::{schedule, Plan};
 use crate::interrupt;
 use crate::measure::cache::CacheState;
 use crate::measure::device;
-use crate::results::{Machine, RunMeta, RunWriter, Status, SummaryRow, Verdict};
+use crate::results::{Machine, RunFolderTaken, RunMeta, RunWriter, Status, SummaryRow, Verdict};
 use crate::workload::TaskContext;
 
 /// Where a run reads and writes, and how it reports.
@@ -109,41 +109,37 @@ pub fn run_clients(
 ) -> anyhow::Result<RunOutcome> {
     let digest_of = serde_json::to_vec(&(plan, &opts.experiment_files, &opts.clients))?;
     clients::check_same_plan(clients, &digest_of)?;
-    let run_id = clients::broadcast_json(
-        clients,
-        &opts
-            .run_id
-            .clone()
-            .unwrap_or_else(|| unused_run_id(&opts.results_dir)),
-    )?;
-    let dir = opts.results_dir.join(&run_id);
-    let taken = clients.rank() == 0 && std::fs::symlink_metadata(&dir).is_ok();
-    clients::agree(
-        clients,
-        match taken {
-            true => Err(anyhow::anyhow!(
-                "run folder {} exists already: pick another --run-id (or `--resume {}`)",
-                dir.display(),
-                dir.display()
-            )),
-            false => Ok(()),
-        },
-    )?;
+    // An id given with --run-id is checked now, before the corpus is made;
+    // an automatic one is claimed once the run folder can be made (`claim`).
+    let base_id =
+        clients::broadcast_json(clients, &opts.run_id.clone().unwrap_or_else(new_run_id))?;
+    if opts.run_id.is_some() {
+        let dir = opts.results_dir.join(&base_id);
+        let taken = clients.rank() == 0 && std::fs::symlink_metadata(&dir).is_ok();
+        clients::agree(
+            clients,
+            match taken {
+                true => Err(taken_error(&dir)),
+                false => Ok(()),
+            },
+        )?;
+    }
     let show = opts.progress && clients.rank() == 0;
     let (corpus_root, corpus_name) = corpus_place(plan, opts, clients)?;
+    let cold_unavailable = cold_unavailable(plan, &corpus_root.join(&corpus_name), clients)?;
     let (corpus, provenance, _lock) =
         clients::prepare_corpus(clients, &opts.clients, &corpus_root, &corpus_name, &|dir| {
             prepare_corpus(plan, dir, show)
         })?;
     let _active = interrupt::begin_run();
     let mut machine = Machine::describe(&corpus.dir);
-    if plan.scenarios.iter().any(|s| s.cache == CacheState::Cold) {
+    if plan.scenarios.iter().any(|s| s.cache == CacheState::Cold) && cold_unavailable.is_none() {
         machine.io.direct_read = device::probe(&probe_files(&corpus));
     }
     let device_mb_per_s = machine.io.direct_read.mb_per_s;
     let ranks = clients::describe_ranks(clients, &opts.clients, &machine, &corpus.dir)?;
     let meta = RunMeta {
-        run_id: run_id.clone(),
+        run_id: base_id.clone(),
         iolab_version: env!("CARGO_PKG_VERSION").to_string(),
         git_commit: option_env!("IOLAB_GIT_COMMIT")
             .unwrap_or("unknown")
@@ -159,33 +155,16 @@ pub fn run_clients(
         interrupted: false,
         resumed_at: Vec::new(),
         corpus_digest: Some(corpus_digest(&corpus)),
+        plan_digest: Some(crate::results::plan_digest(plan)?),
         clients: ranks,
         dispatch: Vec::new(),
     };
-    let (parent, scratch_id) =
-        opts.clients
-            .scratch_place(&opts.data_dir, &run_id, clients.rank(), clients.size());
-    let scratch = clients::agree(
-        clients,
-        corpus::Scratch::create(&parent, &scratch_id).map_err(anyhow::Error::from),
-    )?;
-    let writer = (clients.rank() == 0)
-        .then(|| RunWriter::create(&dir, meta))
-        .transpose();
-    let mut writer = match clients::agree(clients, writer) {
-        Ok(w) => w,
-        Err(e) => {
-            let _ = scratch.remove();
-            return Err(e);
-        }
-    };
-    if let Some(w) = writer
-        .as_mut()
-        .filter(|_| opts.calibrate && clients.size() == 1)
-    {
-        let ctx = TaskContext::new(&corpus, scratch.path());
-        w.record_dispatch(calibrate::dispatch_costs(plan, &ctx, &corpus))?;
-    }
+    let Claimed {
+        run_id,
+        dir,
+        scratch,
+        writer,
+    } = claim(opts, meta, clients)?;
     let run = Running {
         plan,
         corpus: &corpus,
@@ -195,8 +174,152 @@ pub fn run_clients(
         progress: show,
         device_mb_per_s,
         perf: opts.kernel_profile.then(kernel_profiler).flatten(),
+        cold_unavailable,
+        calibrate: opts.calibrate && clients.size() == 1,
     };
     execute(&run, writer, scratch, dir)
+}
+
+/// A run's id with what makes it the run's own: its scratch folder (on
+/// every rank) and its run folder (rank 0's writer).
+struct Claimed {
+    run_id: String,
+    dir: PathBuf,
+    scratch: corpus::Scratch,
+    writer: Option<RunWriter>,
+}
+
+/// How one rank's attempt at an id went.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+enum Attempt {
+    /// Its scratch folder (and, on rank 0, the run folder) is made.
+    Made,
+    /// The id is taken: its scratch folder or run folder exists already.
+    Taken(String),
+    /// Anything else went wrong.
+    Failed(String),
+}
+
+/// What every rank does after an attempt at an id.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+enum Decision {
+    /// Every rank made its folders: the id is the run's.
+    Done,
+    /// The automatic id is taken somewhere: try the next.
+    Next,
+    /// Stop with this message.
+    Refuse(String),
+}
+
+/// Ids tried after an automatic one is found taken (`<id>-2` …), before
+/// giving up.
+const MAX_ID_SUFFIX: u32 = 1000;
+
+/// Claim the run's id by making its folders, each atomically: the scratch
+/// folder with `mkdirat` (every rank), then the run folder with a rename
+/// that never replaces (rank 0). Neither is checked first and made after,
+/// so two runs started at once can never share an id: when an automatic id
+/// (`opts.run_id` is `None`: the UTC time) is taken, whatever this attempt
+/// made is removed and the next suffix is tried (`-2`, `-3`, …); an id given
+/// with `--run-id` that is taken is refused.
+///
+/// # Errors
+/// A taken `--run-id`, or a folder that cannot be made (any rank's), named.
+fn claim(opts: &RunOptions, mut meta: RunMeta, clients: &dyn Clients) -> anyhow::Result<Claimed> {
+    let base = meta.run_id.clone();
+    for n in 1..=MAX_ID_SUFFIX {
+        let run_id = match n {
+            1 => base.clone(),
+            n => format!("{base}-{n}"),
+        };
+        meta.run_id = run_id.clone();
+        let dir = opts.results_dir.join(&run_id);
+        let (parent, scratch_id) =
+            opts.clients
+                .scratch_place(&opts.data_dir, &run_id, clients.rank(), clients.size());
+        let (mut scratch, mut writer, mut attempt) = (None, None, Attempt::Made);
+        match corpus::Scratch::create(&parent, &scratch_id) {
+            Ok(s) => scratch = Some(s),
+            Err(e @ corpus::CorpusError::ScratchTaken { .. }) => {
+                attempt = Attempt::Taken(e.to_string())
+            }
+            Err(e) => attempt = Attempt::Failed(format!("{:#}", anyhow::Error::from(e))),
+        }
+        if clients.rank() == 0 && scratch.is_some() {
+            match RunWriter::create(&dir, meta.clone()) {
+                Ok(w) => writer = Some(w),
+                Err(e) if e.is::<RunFolderTaken>() => attempt = Attempt::Taken(format!("{e:#}")),
+                Err(e) => attempt = Attempt::Failed(format!("{e:#}")),
+            }
+        }
+        // Rank 0 decides from every rank's attempt: made everywhere, try
+        // the next id, or fail.
+        let all = clients::gather_json(clients, &attempt)?;
+        let failed: Vec<String> = all
+            .iter()
+            .enumerate()
+            .filter_map(|(r, a)| match a {
+                Attempt::Failed(why) => Some(rank_said(clients, r, why)),
+                Attempt::Made | Attempt::Taken(_) => None,
+            })
+            .collect();
+        let taken = all.iter().enumerate().find_map(|(r, a)| match a {
+            Attempt::Taken(why) => Some(rank_said(clients, r, why)),
+            Attempt::Made | Attempt::Failed(_) => None,
+        });
+        let decision = match (failed.is_empty(), taken) {
+            (false, _) => Decision::Refuse(failed.join("; ")),
+            (true, Some(why)) if opts.run_id.is_some() => Decision::Refuse(why),
+            (true, Some(_)) => Decision::Next,
+            (true, None) => Decision::Done,
+        };
+        match (clients::broadcast_json(clients, &decision)?, scratch) {
+            (Decision::Done, Some(scratch)) => {
+                return Ok(Claimed {
+                    run_id,
+                    dir,
+                    scratch,
+                    writer,
+                })
+            }
+            (decision, scratch) => {
+                // Not ours after all: undo what this attempt made.
+                let undone = scratch
+                    .map_or(Ok(()), |s| {
+                        s.remove().with_context(|| {
+                            format!("removing the scratch folder made for run id {run_id} (remove it with `iolab corpus clean --scratch`)")
+                        })
+                    })
+                    .and_then(|()| writer.map_or(Ok(()), RunWriter::abandon));
+                match (decision, undone) {
+                    (Decision::Refuse(why), Ok(())) => anyhow::bail!(why),
+                    (Decision::Refuse(why), Err(e)) => anyhow::bail!("{why}; {e:#}"),
+                    (_, undone) => undone?,
+                }
+            }
+        }
+    }
+    anyhow::bail!(
+        "run ids {base} to {base}-{MAX_ID_SUFFIX} are all taken in {}; pass --run-id",
+        opts.results_dir.display()
+    )
+}
+
+/// `why` as said by rank `rank` (as is with one rank).
+fn rank_said(clients: &dyn Clients, rank: usize, why: &str) -> String {
+    match clients.size() {
+        1 => why.to_string(),
+        _ => format!("rank {rank}: {why}"),
+    }
+}
+
+/// The refusal of a `--run-id` whose run folder exists.
+fn taken_error(dir: &Path) -> anyhow::Error {
+    anyhow::anyhow!(
+        "run folder {} exists already: pick another --run-id (or `--resume {}`)",
+        dir.display(),
+        dir.display()
+    )
 }
 
 /// One repetition of `plan.scenarios[scenario]` outside a schedule, on
@@ -306,27 +429,68 @@ struct Running<'a> {
     device_mb_per_s: Option<f64>,
     /// The perf binary, when each repetition's kernel stacks are sampled.
     perf: Option<PathBuf>,
+    /// Why cold scenarios cannot run here ([`cold_unavailable`]): their
+    /// rows are `unavailable` with it, before any cache is touched.
+    cold_unavailable: Option<String>,
+    /// Measure each strategy's dispatch cost before the schedule (a new
+    /// run of one rank).
+    calibrate: bool,
 }
 
 /// Run the repetitions `writer` has no row for yet, then remove the scratch
 /// folder and write the summary (and the end, interrupted or not). Only
 /// rank 0 has a writer.
+///
+/// # Errors
+/// Whatever stops the run once its folder exists (results that cannot be
+/// written, a scratch folder that cannot be reset, no file descriptors
+/// left): the scratch folder is removed first, and the message ends with
+/// the command that resumes the run.
 fn execute(
     run: &Running,
-    mut writer: Option<RunWriter>,
+    writer: Option<RunWriter>,
     scratch: corpus::Scratch,
     dir: PathBuf,
 ) -> anyhow::Result<RunOutcome> {
+    execute_schedule(run, writer, scratch, &dir).map_err(|e| {
+        anyhow::anyhow!(
+            "{e:#}; the run folder {} keeps the finished repetitions: resume with: {}",
+            dir.display(),
+            resume_command(&subcommand(), &dir)
+        )
+    })
+}
+
+fn execute_schedule(
+    run: &Running,
+    mut writer: Option<RunWriter>,
+    scratch: corpus::Scratch,
+    dir: &Path,
+) -> anyhow::Result<RunOutcome> {
     let scratch_path = scratch.path().to_path_buf();
     let ctx = TaskContext::new(run.corpus, &scratch_path);
-    let result = run_schedule(run, &ctx, writer.as_mut());
-    let cleanup = scratch.remove();
-    let ending = match result {
+    let result = match writer.as_mut().filter(|_| run.calibrate) {
+        Some(w) => w.record_dispatch(calibrate::dispatch_costs(run.plan, &ctx, run.corpus)),
+        None => Ok(()),
+    }
+    .and_then(|()| run_schedule(run, &ctx, writer.as_mut()));
+    if result.is_err() && !interrupt::stop_now() {
+        // The run stops here: its files are closed before the scratch
+        // folder is removed (a run out of descriptors needs them back).
+        writer = None;
+    }
+    let cleanup = scratch
+        .remove()
+        .with_context(|| format!("removing scratch folder {}", scratch_path.display()));
+    let ending = match (result, cleanup) {
         // A stop-now abandons the repetition midway; what broke is ours.
-        Err(_) if interrupt::stop_now() => Ending::Interrupted,
-        other => other?,
+        (Err(_), cleanup) if interrupt::stop_now() => cleanup.map(|()| Ending::Interrupted)?,
+        (Err(e), Err(c)) => {
+            anyhow::bail!("{e:#}; {c:#} (the resume removes it, or `iolab corpus clean --scratch`)")
+        }
+        (Err(e), Ok(())) => return Err(e),
+        (Ok(ending), cleanup) => cleanup.map(|()| ending)?,
     };
-    cleanup.with_context(|| format!("removing scratch folder {}", scratch_path.display()))?;
     let verdict = writer
         .as_ref()
         .map_or_else(Verdict::default, |w| Verdict::of(w.rows()));
@@ -339,13 +503,46 @@ fn execute(
         None => (0, Vec::new()),
     };
     Ok(RunOutcome {
-        dir,
+        dir: dir.to_path_buf(),
         summary,
         verdict,
         interrupted,
         rows,
         planned,
     })
+}
+
+/// The subcommand this process runs (`run`, `bench-all`), for the resume
+/// command it prints.
+fn subcommand() -> String {
+    std::env::args()
+        .nth(1)
+        .filter(|s| s == "bench-all")
+        .unwrap_or_else(|| "run".into())
+}
+
+/// The exact command that resumes the run in `dir`: this program, the
+/// subcommand, `--resume DIR`, each a shell word.
+pub fn resume_command(subcommand: &str, dir: &Path) -> String {
+    let program = std::env::args().next().unwrap_or_else(|| "iolab".into());
+    format!(
+        "{} {subcommand} --resume {}",
+        shell_word(&program),
+        shell_word(&dir.to_string_lossy())
+    )
+}
+
+/// `word` as one shell word: as is when plain, else single-quoted.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_./-+=:,@%".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }
 
 /// Finished repetitions (scenario id, repetition, warm-up) and the indices
@@ -426,18 +623,7 @@ fn run_schedule(
             }
         }
         bar.set_message(scenario.label());
-        let row = repetition::run(
-            plan,
-            scenario,
-            ctx,
-            run.corpus,
-            *slot,
-            order as u32,
-            run.run_id.to_string(),
-            &bar,
-            (run.clients, run.layout),
-            run.perf.as_deref(),
-        );
+        let row = repetition_row(run, ctx, *slot, order as u32, &bar);
         if interrupt::stop_now() {
             // Abandoned midway: not a finished repetition, no row.
             result = Ok(Ending::Interrupted);
@@ -480,6 +666,94 @@ fn run_schedule(
     result
 }
 
+/// Run the repetition `slot` and make its row: `unavailable` at once for a
+/// cold scenario on memory ([`Running::cold_unavailable`]). A panic in the
+/// repetition outside any task (a workload's setup or checks; a task's own
+/// fails that task in its lane) fails the repetition; with several ranks,
+/// whose barriers it skipped, it ends the job.
+fn repetition_row(
+    run: &Running,
+    ctx: &TaskContext,
+    slot: crate::experiment::Slot,
+    order: u32,
+    bar: &ProgressBar,
+) -> anyhow::Result<(crate::results::Row, Vec<crate::results::SeriesPoint>)> {
+    let scenario = &run.plan.scenarios[slot.scenario];
+    if let (Some(why), CacheState::Cold) = (&run.cold_unavailable, scenario.cache) {
+        let unavailable = (Status::Unavailable, why.clone());
+        let row = repetition::not_run(scenario, slot, order, run.run_id, unavailable);
+        return Ok((row, Vec::new()));
+    }
+    crate::panics::catch(|| {
+        repetition::run(
+            run.plan,
+            scenario,
+            ctx,
+            run.corpus,
+            slot,
+            order,
+            run.run_id.to_string(),
+            bar,
+            (run.clients, run.layout),
+            run.perf.as_deref(),
+        )
+    })
+    .unwrap_or_else(|message| {
+        if run.clients.size() > 1 {
+            eprintln!(
+                "error: rank {}: {}: the repetition {message}; ending every rank",
+                run.clients.rank(),
+                scenario.label()
+            );
+            run.clients.abort(1);
+        }
+        let failed = (
+            Status::Failed,
+            format!("the repetition {message} (outside any task)"),
+        );
+        let row = repetition::not_run(scenario, slot, order, run.run_id, failed);
+        Ok((row, Vec::new()))
+    })
+}
+
+/// Why the cold scenarios of `plan` cannot run: the corpus folder is on a
+/// filesystem that lives in memory alone (`sys::memfs`), on any rank.
+/// Checked before anything is made or any cache dropped: a plan of cold
+/// scenarios alone is refused with that line; otherwise the cold
+/// scenarios' rows are `unavailable` with it and the rest runs.
+///
+/// # Errors
+/// A plan whose every scenario is cold, on such a filesystem.
+fn cold_unavailable(
+    plan: &Plan,
+    corpus_dir: &Path,
+    clients: &dyn Clients,
+) -> anyhow::Result<Option<String>> {
+    let cold = plan
+        .scenarios
+        .iter()
+        .filter(|s| s.cache == CacheState::Cold);
+    if cold.clone().next().is_none() {
+        return Ok(None);
+    }
+    let mine = crate::sys::memfs::memory_only(corpus_dir).map(|fs| {
+        format!(
+            "cache cold unavailable: the corpus folder {} is on {fs} (its files live in memory, with no device under them), so they cannot be made cold; use --cache warm, or a --data-dir on a disk",
+            corpus_dir.display()
+        )
+    });
+    let all = clients::gather_json(clients, &mine)?;
+    let first = all
+        .iter()
+        .enumerate()
+        .find_map(|(r, why)| why.as_ref().map(|why| rank_said(clients, r, why)));
+    let why: Option<String> = clients::broadcast_json(clients, &first)?;
+    match why {
+        Some(why) if cold.count() == plan.scenarios.len() => anyhow::bail!(why),
+        why => Ok(why),
+    }
+}
+
 /// The rows written so far (none on ranks other than 0).
 fn rows_of(writer: Option<&RunWriter>) -> &[crate::results::Row] {
     writer.map_or(&[], RunWriter::rows)
@@ -520,12 +794,22 @@ fn prepare_corpus(plan: &Plan, dir: &Path, progress: bool) -> anyhow::Result<Pre
     let bar = progress_bar(0, progress);
     bar.set_style(bytes_style());
     bar.set_message(format!("corpus {}", dir.display()));
+    let (_notices, _note) = (interrupt::notices_above(&bar), corpus_note(dir));
     let (corpus, provenance, lock) = Corpus::create_or_reuse(dir, &plan.corpus, &|done, total| {
         bar.set_length(total);
         bar.set_position(done);
     })?;
     bar.finish_and_clear();
     Ok((corpus, provenance.to_string(), lock))
+}
+
+/// What a signal while the corpus in `dir` is made leaves: said after
+/// the signal's name until the guard drops ([`interrupt::note_while`]).
+pub fn corpus_note(dir: &Path) -> interrupt::StopNote {
+    interrupt::note_while(format!(
+        "if it was being made, the corpus {} is left unfinished: never used as it is, and made again by the next `iolab corpus create` or run on it",
+        dir.display()
+    ))
 }
 
 /// A progress bar, hidden when progress is off or stderr is not a terminal.
@@ -552,22 +836,6 @@ fn bytes_style() -> ProgressStyle {
 /// A new run identifier: the UTC time, sortable, with seconds.
 pub fn new_run_id() -> String {
     chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string()
-}
-
-/// A timestamp run identifier not yet taken in `results_dir` (a suffix
-/// `-2`, `-3`… separates runs started within the same second).
-fn unused_run_id(results_dir: &Path) -> String {
-    let base = new_run_id();
-    (1..)
-        .map(|n| {
-            if n == 1 {
-                base.clone()
-            } else {
-                format!("{base}-{n}")
-            }
-        })
-        .find(|id| !results_dir.join(id).exists())
-        .unwrap_or(base)
 }
 
 /// The current time in RFC 3339.

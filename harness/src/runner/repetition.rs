@@ -221,6 +221,22 @@ fn prepare_scratch(
     Ok(Prepared { rep, doomed })
 }
 
+/// The row of a repetition that did not run to its end: `status` with
+/// `detail` (a panic outside any task: `failed`; a cold state memory
+/// cannot give: `unavailable`).
+pub(super) fn not_run(
+    scenario: &Scenario,
+    slot: Slot,
+    order: u32,
+    run_id: &str,
+    (status, detail): (Status, String),
+) -> Row {
+    let mut row = base_row(scenario, slot, order, run_id.to_string());
+    row.status = status;
+    row.detail = detail;
+    row
+}
+
 fn base_row(scenario: &Scenario, slot: Slot, order: u32, run_id: String) -> Row {
     Row {
         run_id,

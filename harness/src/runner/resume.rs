@@ -62,6 +62,7 @@ pub fn resume_clients(
         .map_or_else(ClientOptions::default, |c| c.options);
     let data_dir = data_dir_of(&meta, &options, clients.size())?;
     let name = corpus_name(&meta)?;
+    let cold_unavailable = super::cold_unavailable(&meta.plan, &data_dir.join(&name), clients)?;
     let show = progress && clients.rank() == 0;
     let (corpus, _, _lock) =
         clients::prepare_corpus(clients, &options, &data_dir, &name, &|dir| {
@@ -102,14 +103,20 @@ pub fn resume_clients(
             .any(|a| a == "--kernel-profile")
             .then(super::kernel_profiler)
             .flatten(),
+        cold_unavailable,
+        calibrate: false,
     };
     execute(&run, writer, scratch, dir.to_path_buf())
 }
 
-/// What rank 0 checks in the run folder before anything else: the run did
-/// not complete, it ran with `ranks` ranks, its experiment files are
-/// unchanged.
+/// What rank 0 checks in the run folder before anything else: the plan in
+/// `run.json` is the one the run started with, `runs.csv` holds nothing but
+/// rows of this run (a torn last line aside), the run did not complete, it
+/// ran with `ranks` ranks, its experiment files are unchanged. Nothing is
+/// changed in the folder until every check passed.
 fn check_run_meta(dir: &Path, meta: &RunMeta, ranks: u32) -> anyhow::Result<()> {
+    check_plan(dir, meta)?;
+    check_rows(dir, meta)?;
     if meta.completed() {
         anyhow::bail!(
             "{}: the run completed at {}; there is nothing to resume",
@@ -128,6 +135,52 @@ fn check_run_meta(dir: &Path, meta: &RunMeta, ranks: u32) -> anyhow::Result<()> 
     }
     check_experiment_files(meta)?;
     check_workloads(meta)
+}
+
+/// The plan read back from `run.json` has the digest recorded when the run
+/// started ([`crate::results::plan_digest`]): an edited plan would file
+/// another workload's rows under the old scenario ids.
+fn check_plan(dir: &Path, meta: &RunMeta) -> anyhow::Result<()> {
+    let Some(then) = &meta.plan_digest else {
+        return Ok(());
+    };
+    let now = crate::results::plan_digest(&meta.plan)?;
+    if *then != now {
+        anyhow::bail!(
+            "cannot resume {}: the plan in its run.json is not the plan the run started with (digest {then} recorded, {now} now: edited, or written by another iolab version); start a new run",
+            dir.join(crate::results::RUN_JSON).display()
+        );
+    }
+    Ok(())
+}
+
+/// `runs.csv` parses whole (a torn last line aside, dropped with a
+/// warning) and every row is this run's: its id and a scenario of the plan.
+/// Read only: the torn line is cut later, once the resume is decided.
+fn check_rows(dir: &Path, meta: &RunMeta) -> anyhow::Result<()> {
+    let path = dir.join(crate::results::RUNS_CSV);
+    let rows = crate::results::runs_file::read_rows(&path)
+        .map_err(|e| anyhow::anyhow!("cannot resume: {e:#}; the file is left as it is"))?;
+    for (i, row) in rows.iter().enumerate() {
+        let foreign = if row.run_id != meta.run_id {
+            Some(format!("belongs to run {:?}", row.run_id))
+        } else if !meta.plan.scenarios.iter().any(|s| s.id == row.scenario_id) {
+            Some(format!(
+                "names scenario {:?}, which the plan does not hold",
+                row.scenario_id
+            ))
+        } else {
+            None
+        };
+        if let Some(why) = foreign {
+            anyhow::bail!(
+                "cannot resume: {} row {} {why}; the file is left as it is",
+                path.display(),
+                i + 1
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Every workload of the plan is part of this binary (a run of a user's

@@ -2,7 +2,7 @@
 //! cluster (writes that take 0.5–1.5 s or 6–9 s) are better described by
 //! both clusters than by one median with an interval spanning both.
 //!
-//! Rule (documented in the README): sort the times; take the largest ratio
+//! Rule (documented in `docs/results.md`, `summary.csv` columns): sort the times; take the largest ratio
 //! between neighbours; when it exceeds [`GAP_RATIO`] and each side holds at
 //! least [`MIN_PER_MODE`] repetitions, the sample has two modes, split at
 //! that gap. A gap of 2× between neighbours is far wider than the spread of

@@ -22,7 +22,7 @@
 //! (1965); with the median and a bootstrap interval it is what benchmark
 //! harnesses such as criterion's "measure until the estimate is precise"
 //! approximate. Its intervals are not exactly 95 % under optional stopping;
-//! the README says so.
+//! `docs/commands.md` says so.
 //!
 //! Owns: the rule, a pure function of the times and the time spent. Does not
 //! own: the schedule (`runner`) or where the times come from (`results`).

@@ -8,6 +8,12 @@
 //! `x$(touch y)` stays one argument and runs nothing. A command
 //! that only reads reports what it read on stdout as `bytes=N` and, for line
 //! counts, `count=N`; iolab checks those against the manifest.
+//!
+//! A command that exits with a failure status or dies by a signal (a
+//! crash) fails its repetition with that status and its last line of
+//! stderr. When the command's shell exits, whatever it started and left
+//! running in its process group is killed, so nothing outlives the
+//! repetition and no leftover holding its pipes keeps the run waiting.
 
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -108,7 +114,7 @@ pub(super) fn run(
     let meter = start_meter();
     // Its own process group: a Ctrl-C at the terminal reaches iolab only,
     // and a second signal kills the command with its children.
-    let child = Command::new("sh")
+    let mut child = Command::new("sh")
         .arg("-c")
         .arg(&line)
         .stdin(Stdio::null())
@@ -118,12 +124,21 @@ pub(super) fn run(
         .spawn()
         .map_err(|e| StrategyError::Failed(format!("running `{line}`: {e}")))?;
     let group = interrupt::track(child.id());
-    let output = child
-        .wait_with_output()
+    let (stdout, stderr) = (drain(child.stdout.take()), drain(child.stderr.take()));
+    let status = child
+        .wait()
         .map_err(|e| StrategyError::Failed(format!("running `{line}`: {e}")))?;
+    // Nothing the command started outlives it (a leftover holding the
+    // pipes open would otherwise keep the repetition waiting for it).
+    kill_leftovers(child.id());
     drop(group);
     let synced = end_of_work(workload, ctx);
     let usage = meter.stop();
+    let output = std::process::Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    };
     let stdout = String::from_utf8_lossy(&output.stdout);
     let mut exec = Execution {
         usage,
@@ -152,13 +167,42 @@ pub(super) fn run(
         {
             return Err(StrategyError::Unavailable(reason.trim().to_string()));
         }
+        let last = match last.is_empty() {
+            true => String::new(),
+            false => format!(": {last}"),
+        };
         exec.task_errors
-            .push(format!("`{line}` exited with {}: {last}", output.status));
+            .push(format!("`{line}` exited with {}{last}", output.status));
     }
     if let Some(problem) = check_reported(workload, ctx, corpus, exec.bytes) {
         exec.evidence_failures.push(problem);
     }
     Ok(exec)
+}
+
+/// Read `pipe` to its end on a thread of its own (both pipes drain at once,
+/// so a command that fills one is never blocked by the other).
+fn drain(pipe: Option<impl std::io::Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        bytes
+    })
+}
+
+/// `SIGKILL` what is left of the process group the command led (it was
+/// started with `process_group(0)`, so the group's id is its pid): called
+/// right after the command was waited for, when the group's id is still
+/// reserved by any member left. An empty group is fine (`ESRCH`).
+fn kill_leftovers(pid: u32) {
+    if let Some(pid) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    {
+        let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+    }
 }
 
 /// Bytes of the corpus files the run uses.

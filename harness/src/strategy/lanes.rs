@@ -151,10 +151,13 @@ impl LaneOutput {
         out
     }
 
-    /// The output of a lane whose thread panicked.
-    pub fn panicked() -> LaneOutput {
+    /// The output of a lane whose thread panicked outside any task, with
+    /// the panic's message ([`crate::panics::message`]).
+    pub fn panicked(message: &str) -> LaneOutput {
         LaneOutput {
-            error: Some("a lane thread panicked".into()),
+            error: Some(format!(
+                "a lane stopped outside a task ({message}); the tasks it had not taken were left to the other lanes, if any"
+            )),
             ..LaneOutput::default()
         }
     }
@@ -171,6 +174,14 @@ impl LaneOutput {
 /// trait object, so taking a task is a direct (inlined) call; so is the
 /// workload's, where the caller hands the workload's own spec
 /// ([`BlockingLane`]).
+///
+/// A task that panics fails alone: the lane's loop runs inside one catch
+/// ([`crate::panics::catch_future`], set up once per lane, not per task;
+/// per task the loop only notes the index it took), which records the task
+/// with its index and the panic's message, reports it to the source (a
+/// worker's batch completes) and starts the loop again for the lane's other
+/// tasks. A panic outside any task (the harness's own: the noted task has
+/// its record already) goes on unwinding, out of the lane.
 pub async fn run_lane<I: Io, S: TaskSource, R: TaskRunner>(
     io: &I,
     workload: &R,
@@ -178,23 +189,119 @@ pub async fn run_lane<I: Io, S: TaskSource, R: TaskRunner>(
     shared: &Shared<I::File>,
     source: &S,
     clock: Clock,
-    mut out: LaneOutput,
+    out: LaneOutput,
 ) -> LaneOutput {
-    let mut lane = Lane::default();
+    let mut state = LaneState {
+        lane: Lane::default(),
+        out,
+        taken: None,
+    };
+    loop {
+        let tasks = run_tasks(io, workload, ctx, shared, source, clock, &mut state);
+        let Err(message) = crate::panics::catch_future(tasks).await else {
+            break;
+        };
+        // The task taken last panicked unless it was recorded already.
+        let recorded = state.out.records.last().map(|r| r.index);
+        let Some(index) = state.taken.filter(|&t| recorded != Some(t)) else {
+            std::panic::resume_unwind(Box::new(crate::panics::Panicked(message)));
+        };
+        state.out.records.push(TaskRecord {
+            index,
+            // Its time is not known; failed tasks are left out of the
+            // latency figures.
+            latency_ns: 0,
+            done_ns: clock.now_ns(),
+            error: Some(format!(
+                "task {index} ({}) {message} (the lane went on with its other tasks)",
+                workload.task_path(ctx, index).display()
+            )),
+            ..TaskRecord::default()
+        });
+        if let Some(record) = state.out.records.last() {
+            source.completed(record);
+        }
+    }
+    let LaneState { lane, mut out, .. } = state;
+    if let Err(e) = workload.finish_lane(io, ctx, lane).await {
+        out.error = Some(format!("finishing a lane: {e}"));
+    }
+    out.done_ns = clock.now_ns();
+    out
+}
+
+/// What a lane carries from task to task, kept by [`run_lane`] across a
+/// task's panic.
+struct LaneState<F> {
+    /// The workload's per-lane state (its buffer, a buffered handle).
+    lane: Lane<F>,
+    /// Records and evidence so far.
+    out: LaneOutput,
+    /// The index of the task taken last.
+    taken: Option<u32>,
+}
+
+impl<F> Default for LaneState<F> {
+    fn default() -> Self {
+        LaneState {
+            lane: Lane::default(),
+            out: LaneOutput::default(),
+            taken: None,
+        }
+    }
+}
+
+/// A value moved out of its home for a while and moved back when dropped,
+/// by a panic's unwinding too: the lane's loop works on its state as its
+/// own local (no pointer to follow per task), and a task's panic loses
+/// nothing of it.
+struct Borrowed<'a, T: Default> {
+    home: &'a mut T,
+    value: T,
+}
+
+impl<'a, T: Default> Borrowed<'a, T> {
+    fn from(home: &'a mut T) -> Borrowed<'a, T> {
+        let value = std::mem::take(home);
+        Borrowed { home, value }
+    }
+}
+
+impl<T: Default> Drop for Borrowed<'_, T> {
+    fn drop(&mut self) {
+        std::mem::swap(self.home, &mut self.value);
+    }
+}
+
+/// The loop of [`run_lane`]: take a task (noting its index), run it,
+/// record it, until the source is empty.
+async fn run_tasks<I: Io, S: TaskSource, R: TaskRunner>(
+    io: &I,
+    workload: &R,
+    ctx: &TaskContext,
+    shared: &Shared<I::File>,
+    source: &S,
+    clock: Clock,
+    state: &mut LaneState<I::File>,
+) {
+    let mut state = Borrowed::from(state);
     let waits = source.waits();
     let mut last_ns = clock.now_ns();
     while let Some(index) = source.next() {
+        state.value.taken = Some(index);
         // A task starts where the previous one ended (one clock read per
         // task), unless taking it may have waited for a batch.
         let t0 = if waits { clock.now_ns() } else { last_ns };
-        let result = workload.run_task(io, ctx, shared, &mut lane, index).await;
+        let result = workload
+            .run_task(io, ctx, shared, &mut state.value.lane, index)
+            .await;
         let done_ns = clock.now_ns();
         last_ns = done_ns;
         let latency_ns = done_ns - t0;
         let record = match result {
             Ok(o) => {
                 if let Some(e) = o.evidence {
-                    out.evidence.push((index, e));
+                    state.value.out.evidence.push((index, e));
                 }
                 TaskRecord {
                     index,
@@ -216,14 +323,13 @@ pub async fn run_lane<I: Io, S: TaskSource, R: TaskRunner>(
                 ..TaskRecord::default()
             },
         };
-        source.completed(&record);
-        out.records.push(record);
+        // Recorded before the source hears of it: a panic from here on is
+        // not the task's.
+        state.value.out.records.push(record);
+        if let Some(record) = state.value.out.records.last() {
+            source.completed(record);
+        }
     }
-    if let Err(e) = workload.finish_lane(io, ctx, lane).await {
-        out.error = Some(format!("finishing a lane: {e}"));
-    }
-    out.done_ns = clock.now_ns();
-    out
 }
 
 /// One lane of the blocking backend, run to its end on the calling thread

@@ -156,7 +156,11 @@ pub(super) fn threads(
                 .collect();
             handles
                 .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| LaneOutput::panicked()))
+                .map(|h| {
+                    h.join().unwrap_or_else(|payload| {
+                        LaneOutput::panicked(&crate::panics::message(payload.as_ref()))
+                    })
+                })
                 .collect()
         })
     };

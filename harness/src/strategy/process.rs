@@ -6,7 +6,7 @@
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::ops::Range;
-use std::os::unix::process::CommandExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -38,6 +38,17 @@ impl Worker {
                     self.child.id()
                 ))
             })
+    }
+}
+
+impl Drop for Worker {
+    /// However the repetition ends (an error midway included), no worker
+    /// outlives it: one still running is killed, and every one is reaped.
+    /// (A worker already waited for is neither signalled again nor waited
+    /// twice: `Child` keeps its status.)
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -312,12 +323,22 @@ fn verify_and_reap(
     Ok(())
 }
 
-/// Kill every worker and describe what went wrong with worker `id`.
+/// Kill every worker and describe what went wrong with worker `id`, with
+/// how it ended when it ended by itself (an exit status, a signal other
+/// than the `SIGKILL` sent here).
 fn fail(workers: &mut [Worker], id: usize, why: &str) -> StrategyError {
     let pid = workers.get(id).map_or(0, |w| w.child.id());
     for w in workers.iter_mut() {
         let _ = w.child.kill();
-        let _ = w.child.wait();
     }
-    StrategyError::Failed(format!("worker process {pid} failed: {why}"))
+    let mut ended = String::new();
+    for (i, w) in workers.iter_mut().enumerate() {
+        let status = w.child.wait();
+        if let (true, Ok(status)) = (i == id, status) {
+            if status.signal() != Some(libc::SIGKILL) {
+                ended = format!(" ({status})");
+            }
+        }
+    }
+    StrategyError::Failed(format!("worker process {pid} failed: {why}{ended}"))
 }

@@ -242,7 +242,7 @@ pub fn main() -> io::Result<()> {
                     out,
                 };
                 let workload = &workload;
-                scope.spawn(move || workload.with_tasks(lane))
+                scope.spawn(move || lane_or_exit(workload, lane))
             })
             .collect();
         while let Ok(Some(message)) = receive(&mut lines) {
@@ -254,7 +254,11 @@ pub fn main() -> io::Result<()> {
         batches.close();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| LaneOutput::panicked()))
+            .map(|h| {
+                h.join().unwrap_or_else(|payload| {
+                    LaneOutput::panicked(&crate::panics::message(payload.as_ref()))
+                })
+            })
             .collect()
     });
     let mut errors: Vec<String> = lanes.iter().filter_map(|l| l.error.clone()).collect();
@@ -275,6 +279,24 @@ pub fn main() -> io::Result<()> {
         send(&out, &FromWorker::Verified { failures })?;
     }
     Ok(())
+}
+
+/// Run one lane of this worker. A task's panic fails that task alone
+/// (`lanes::run_lane`); a panic outside any task would leave the task it
+/// had taken unreported, and the parent waiting for its batch, so it ends
+/// this process instead (exit status 101, the message on stderr): the
+/// parent reads the end of the pipe and fails the repetition.
+fn lane_or_exit(workload: &Workload, lane: BlockingLane<'_, Batches<'_>>) -> LaneOutput {
+    match crate::panics::catch(|| workload.with_tasks(lane)) {
+        Ok(out) => out,
+        Err(message) => {
+            eprintln!(
+                "iolab worker {}: a lane stopped outside a task ({message}); ending the worker",
+                std::process::id()
+            );
+            std::process::exit(101)
+        }
+    }
 }
 
 fn verify(workload: &Workload, ctx: &TaskContext, lanes: &[LaneOutput]) -> Vec<String> {

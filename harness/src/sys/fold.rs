@@ -11,7 +11,7 @@
 //! baseline instruction set. Both give the same value: wrapping addition does
 //! not depend on how it is grouped. (The crate is built for the baseline
 //! x86-64 target, where xxh3-64 cannot use AVX2: the fold of a 4 KiB block
-//! costs a fraction of its xxh3; README, Harness cost.)
+//! costs a fraction of its xxh3; docs/measurement.md, Harness cost.)
 
 /// Odd multipliers, one per lane (any odd constant is invertible modulo
 /// 2⁶⁴, so a nonzero change of one lane always changes the fold).

@@ -18,6 +18,7 @@ pub mod fifo;
 pub mod fold;
 pub mod kernel;
 pub mod loopdev;
+pub mod memfs;
 pub mod memory;
 pub mod mount;
 pub mod platform;

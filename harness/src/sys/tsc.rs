@@ -1,6 +1,6 @@
 //! The CPU's time-stamp counter: the cheapest clock read there is (one
 //! `rdtsc`, about 14 ns on this project's machine against 33 ns for the
-//! vDSO's `clock_gettime`; README, Harness cost), and a clock only where
+//! vDSO's `clock_gettime`; docs/measurement.md, Harness cost), and a clock only where
 //! the kernel itself keeps time by it.
 //!
 //! Owns reading the counter and deciding whether it may be used. Does not

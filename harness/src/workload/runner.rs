@@ -18,7 +18,7 @@ use crate::io::Io;
 /// one `match` per call; the blocking strategies instead take the spec
 /// itself from [`Workload::with_tasks`](super::Workload::with_tasks), so
 /// the loop is compiled for that workload alone and the `match` runs
-/// once per lane, not once per task (README, Harness cost).
+/// once per lane, not once per task (docs/measurement.md, Harness cost).
 pub(crate) trait TaskRunner {
     /// Run task `index`.
     ///

@@ -60,6 +60,19 @@ impl Lab {
         c
     }
 
+    /// `binary run` (`iolab` or a user's binary) on a tiny corpus
+    /// ([`TINY_RUN`]) in the lab's root, its data folder and results in the
+    /// lab; add flags, then run it.
+    pub fn tiny_run(&self, binary: &Path) -> Command {
+        let mut c = Command::new(binary);
+        c.current_dir(self.path())
+            .env("IOLAB_DATA_DIR", self.data())
+            .args(TINY_RUN)
+            .arg("--out")
+            .arg(self.results());
+        c
+    }
+
     /// `iolab run` on a tiny corpus ([`TINY_RUN`]), without waiting for idle storage,
     /// without progress bars, results in the lab; `extra` adds flags.
     pub fn run(&self, extra: &[&str]) -> Output {
@@ -87,6 +100,25 @@ impl Lab {
             .map(|d| d.count())
             .unwrap_or(0)
     }
+}
+
+/// The example binary `name` (a user's binary built on `iolab::lab::Lab`),
+/// beside the `iolab` binary of this build: `cargo test` builds every
+/// example; a targeted run needs `cargo build --release --example NAME`
+/// first, and the assertion says so.
+pub fn example(name: &str) -> PathBuf {
+    let iolab = PathBuf::from(env!("CARGO_BIN_EXE_iolab"));
+    let exe = iolab
+        .parent()
+        .expect("target dir")
+        .join("examples")
+        .join(name);
+    assert!(
+        exe.is_file(),
+        "{} is missing: build it with `cargo build --release --example {name}` (cargo test builds it)",
+        exe.display()
+    );
+    exe
 }
 
 /// stdout + stderr as text, for assertion messages.
