@@ -134,7 +134,7 @@ mod tests {
         let generated = markdown();
         assert!(
             page.contains(generated.trim()),
-            "docs/storage.md's tables are stale: paste `iolab storage list --markdown` between its markers"
+            "docs/storage.md's tables are stale: run scripts/update-doc-tables"
         );
     }
 
