@@ -55,6 +55,14 @@ fn section<'a>(stdout: &'a str, storage: &str) -> Vec<&'a str> {
     out
 }
 
+/// A storage value in the canonical form `storage probe` prints.
+fn canonical(storage: &str) -> String {
+    storage
+        .parse::<iolab::storage::Storage>()
+        .unwrap()
+        .to_string()
+}
+
 /// The number after `label` in `line` (`"p50 1043 us"` → 1043).
 fn number_after(line: &str, label: &str) -> f64 {
     let at = line
@@ -167,10 +175,7 @@ fn every_provider_holds_a_file_and_is_gone_afterwards() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     for storage in ALL {
-        let canonical = storage
-            .parse::<iolab::storage::Storage>()
-            .unwrap()
-            .to_string();
+        let canonical = canonical(storage);
         let lines = section(&stdout, &canonical);
         assert!(!lines.is_empty(), "{canonical} missing:\n{stdout}");
         if let Some(why) = lines.iter().find(|l| l.contains("unavailable:")) {
@@ -360,10 +365,7 @@ fn unprivileged_storages_needing_root_are_unavailable_and_the_rest_runs() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     for storage in ALL {
-        let canonical = storage
-            .parse::<iolab::storage::Storage>()
-            .unwrap()
-            .to_string();
+        let canonical = canonical(storage);
         let lines = section(&stdout, &canonical);
         if canonical == "data-dir" {
             assert!(lines.join("\n").contains("read back: verified"), "{stdout}");

@@ -198,8 +198,9 @@ fn parse_mountinfo_line(line: &str) -> Option<(String, MountInfo)> {
     ))
 }
 
-/// Decode mountinfo's `\ooo` octal escapes.
-fn unescape(field: &str) -> String {
+/// Decode the `\ooo` octal escapes (space, tab, newline, backslash) of a
+/// field of `/proc/self/mountinfo` or `/proc/self/mounts`.
+pub(super) fn unescape_bytes(field: &str) -> Vec<u8> {
     let bytes = field.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -220,7 +221,12 @@ fn unescape(field: &str) -> String {
             }
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    out
+}
+
+/// [`unescape_bytes`] as text.
+fn unescape(field: &str) -> String {
+    String::from_utf8_lossy(&unescape_bytes(field)).into_owned()
 }
 
 /// Unmount the filesystem mounted on `dir`; a busy mount is detached
