@@ -290,7 +290,8 @@ fn main() {
         summary(&bench);
         return;
     }
-    let mut c = Criterion::default().configure_from_args();
+    // Without plots: they need a system font that a build machine may lack.
+    let mut c = Criterion::default().without_plots().configure_from_args();
     bench_criterion(&mut c, &bench);
     c.final_summary();
 }
