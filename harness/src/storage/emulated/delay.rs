@@ -13,8 +13,10 @@
 //! kernel sends many: see `fs.rs`).
 //!
 //! Timer threads sleep until the earliest due reply with a timer slack of
-//! 1 ns and a nice value of -10 (`sys::timer`); they aim early by the wake-up lateness they
-//! measured (an exponential average) and spin the rest of the way, so a
+//! 1 ns at real-time priority (`SCHED_FIFO` 1; else nice -10:
+//! `sys::timer`); they aim early by the wake-up lateness they measured (an
+//! exponential average, at most 50 µs at real-time priority) and spin the
+//! rest of the way, so a
 //! reply leaves at its due time, not a scheduler tick later, and never
 //! before it.
 //!
@@ -29,12 +31,11 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use super::Timing;
+use crate::sys::timer::Precision;
 
 /// Timer threads: replies due at once leave from two threads at a time
 /// (a reply is a `writev` to `/dev/fuse`, a few microseconds).
 pub(super) const TIMER_THREADS: usize = 2;
-/// Longest early wake-up aimed for (the rest is spun).
-const MAX_AIM_EARLY: Duration = Duration::from_micros(200);
 
 /// Which delay an operation takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,6 +62,8 @@ pub struct Delayer {
     timers: Vec<Arc<Timer>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
     next_timer: AtomicU64,
+    /// How precisely the timer threads wake (set as they start).
+    precision: Arc<Mutex<Option<Precision>>>,
     /// Operations and bytes served, by class.
     pub counters: Counters,
 }
@@ -157,17 +160,24 @@ impl Delayer {
             timers,
             threads: Mutex::new(Vec::new()),
             next_timer: AtomicU64::new(0),
+            precision: Arc::new(Mutex::new(None)),
             counters: Counters::default(),
         });
         for (i, timer) in delayer.timers.iter().enumerate() {
             let timer = Arc::clone(timer);
             let epoch = delayer.epoch;
+            let precision = Arc::clone(&delayer.precision);
             let handle = std::thread::Builder::new()
                 .name(format!("iolab-delay-{i}"))
-                .spawn(move || timer.run(epoch))?;
+                .spawn(move || timer.run(epoch, &precision))?;
             lock(&delayer.threads).push(handle);
         }
         Ok(delayer)
+    }
+
+    /// How precisely the timer threads wake, once they have started.
+    pub fn precision(&self) -> Option<Precision> {
+        *lock(&self.precision)
     }
 
     /// Switch the delay on or off (off: the zero-latency twin).
@@ -264,8 +274,10 @@ impl Timer {
     }
 
     /// Send each reply at its due time, until stopped.
-    fn run(&self, epoch: Instant) {
-        crate::sys::timer::precise_wakeups();
+    fn run(&self, epoch: Instant, precision: &Mutex<Option<Precision>>) {
+        let obtained = crate::sys::timer::precise_wakeups();
+        *lock(precision) = Some(obtained);
+        let max_spin = nanos(obtained.max_spin());
         let now = || nanos(epoch.elapsed());
         // How late a wake-up comes, on average: aimed for that much early.
         let mut lateness: u64 = 20_000;
@@ -280,8 +292,8 @@ impl Timer {
                         .wait(state)
                         .unwrap_or_else(PoisonError::into_inner);
                 }
-                Some(at) if !state.stop && at > now() + lateness.min(nanos(MAX_AIM_EARLY)) => {
-                    let aim = at - lateness.min(nanos(MAX_AIM_EARLY));
+                Some(at) if !state.stop && at > now() + lateness.min(max_spin) => {
+                    let aim = at - lateness.min(max_spin);
                     let wait = Duration::from_nanos(aim.saturating_sub(now()));
                     let (s, _) = self
                         .wake

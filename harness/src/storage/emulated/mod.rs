@@ -324,8 +324,11 @@ impl Emulator {
                 .unwrap_or_else(PoisonError::into_inner)
                 .clone(),
             threads: format!(
-                "{EVENT_LOOPS} request loops (cloned /dev/fuse descriptors), {} reply timers",
-                delay::TIMER_THREADS
+                "{EVENT_LOOPS} request loops (cloned /dev/fuse descriptors), {} reply timers ({})",
+                delay::TIMER_THREADS,
+                self.delay
+                    .precision()
+                    .map_or("not started", crate::sys::timer::Precision::describe)
             ),
             measured,
         }
