@@ -86,7 +86,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// `iolab storage list` and `iolab storage probe`.
+/// `iolab storage list`, `probe` and `accuracy`.
 fn storage_command(command: &cli::StorageCommand) -> anyhow::Result<ExitCode> {
     match command {
         cli::StorageCommand::List { markdown } => {
@@ -100,6 +100,9 @@ fn storage_command(command: &cli::StorageCommand) -> anyhow::Result<ExitCode> {
         }
         cli::StorageCommand::Probe(args) => {
             crate::calibrate::storage::probe_command(&cli::calibrate::probe_request(args)?)
+        }
+        cli::StorageCommand::Accuracy(args) => {
+            crate::calibrate::accuracy::accuracy_command(&cli::calibrate::accuracy_request(args)?)
         }
     }
 }

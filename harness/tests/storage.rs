@@ -1,7 +1,8 @@
-//! Storages on the real binary (`iolab storage probe`, `iolab storage
-//! list`): every provider mounts in iolab's own mount namespace, holds a
+//! Storages on the real binary (`iolab storage probe`, `accuracy`,
+//! `list`): every provider mounts in iolab's own mount namespace, holds a
 //! file written and read back, and is gone afterwards; the emulator delays
-//! each reply by at least its latency and serves requests concurrently; a
+//! each reply by at least its latency and serves requests concurrently,
+//! and keeps to its latency within 10 % by iolab and by fio; a
 //! SIGKILL with storages mounted leaves no mount, loop device or image; an
 //! unprivileged run finds each storage needing root unavailable in one line
 //! and measures the others. Tests needing root, `/dev/fuse` or loop devices
@@ -28,6 +29,16 @@ const ALL: [&str; 8] = [
     "emulated:lat=200us,qd=4",
     "emulated:nfs-lan",
 ];
+
+/// Held by each test here: they run one at a time, so the emulator's
+/// timing tests do not measure their neighbours' 16 reading threads.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 fn is_root() -> bool {
     rustix::process::geteuid().is_root()
@@ -170,6 +181,7 @@ fn probe(lab: &Lab, storages: &[&str], extra: &[&str]) -> std::process::Output {
 /// and is unmounted and removed with its loop device and work folder.
 #[test]
 fn every_provider_holds_a_file_and_is_gone_afterwards() {
+    let _serial = serial();
     let lab = Lab::new();
     let out = probe(&lab, &ALL, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
@@ -201,6 +213,7 @@ fn every_provider_holds_a_file_and_is_gone_afterwards() {
 /// as many blocks per second as one thread (ideal: 16 times).
 #[test]
 fn the_emulator_delays_each_read_and_serves_requests_concurrently() {
+    let _serial = serial();
     if let Some(why) = no_fuse() {
         eprintln!("skipped: {why}");
         return;
@@ -251,6 +264,134 @@ fn the_emulator_delays_each_read_and_serves_requests_concurrently() {
     assert_nothing_left(&lab, "after the probe");
 }
 
+/// The floor: the emulator keeps to the latency asked for within
+/// 10 % from 100 µs up, measured by iolab and by fio on the mount
+/// (`storage accuracy`: the delay added to single-threaded 4 KiB reads,
+/// the median with the delay on less the median with it off, over 9
+/// interleaved rounds of 200 reads per tool and state; the tests here run
+/// one at a time). Medians over 1,800 reads keep bursts of load out; what
+/// they cannot keep out is a sustained load above the CPUs: at load 7–10
+/// on 2 CPUs (other builds) a reader woken after 100 µs came back 20–30 µs
+/// later than one woken after 7 µs (a plain timed sleep of 100 µs, too,
+/// woke 20 µs late): the machine's, not the emulator's. So `lat=1ms` is
+/// held to 10 % always, and `lat=100us` when the load average was below
+/// the CPUs during the attempt (otherwise the test says so); a
+/// measurement is repeated, up to three in all, and the test passes when
+/// one of them holds; every attempt's lines are printed when none does.
+#[test]
+fn the_emulator_keeps_within_ten_percent_of_its_latency_by_iolab_and_by_fio() {
+    let _serial = serial();
+    if let Some(why) = no_fuse() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let fio = Command::new("fio").arg("--version").output().is_ok();
+    let lab = Lab::new();
+    let mut attempts = Vec::new();
+    for _ in 0..3 {
+        let out = lab
+            .iolab()
+            .args([
+                "storage",
+                "accuracy",
+                "emulated:lat=100us",
+                "emulated:lat=1ms",
+            ])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(matches!(out.status.code(), Some(0 | 2)), "{}", text(&out));
+        for storage in [
+            "emulated:lat=100us,meta=100us,qd=16",
+            "emulated:lat=1ms,meta=1ms,qd=16",
+        ] {
+            let lines = section(&stdout, storage);
+            for tool in ["iolab", "fio"] {
+                let line = lines
+                    .iter()
+                    .find(|l| l.trim_start().starts_with(tool))
+                    .unwrap_or_else(|| panic!("{storage}: no {tool} line:\n{stdout}"));
+                if tool == "fio" && !fio {
+                    assert!(line.contains("fio not installed"), "{line}");
+                    continue;
+                }
+                let on = number_after(line, "p50");
+                let twin = number_after(line, "twin");
+                let added = number_after(line, "added");
+                assert!((on - twin - added).abs() < 0.2, "{line}");
+                assert!(
+                    line.contains("within 10 %") || line.contains("OUTSIDE 10 %"),
+                    "{line}"
+                );
+                assert_eq!(
+                    line.contains("within 10 %"),
+                    (added / number_after(&lines[1], "asked") - 1.0).abs() <= 0.1,
+                    "{line}"
+                );
+            }
+        }
+        assert_nothing_left(&lab, "after the accuracy check");
+        assert_eq!(
+            out.status.code() == Some(0),
+            !stdout.contains("OUTSIDE"),
+            "{stdout}"
+        );
+        let quiet = stdout
+            .lines()
+            .filter(|l| l.trim_start().starts_with("load average"))
+            .all(|l| number_after(l, "load average") < number_after(l, "("));
+        let outside = |storage: &str| {
+            section(&stdout, storage)
+                .iter()
+                .any(|l| l.contains("OUTSIDE"))
+        };
+        let held = !outside("emulated:lat=1ms,meta=1ms,qd=16")
+            && (!quiet || !outside("emulated:lat=100us,meta=100us,qd=16"));
+        if held && !quiet && outside("emulated:lat=100us,meta=100us,qd=16") {
+            eprintln!("lat=100us not held to 10 %: the load average was above the CPUs:\n{stdout}");
+        }
+        attempts.push(stdout);
+        if held {
+            return;
+        }
+    }
+    panic!(
+        "a delay outside 10 % in every attempt:\n{}",
+        attempts.join("\n")
+    );
+}
+
+/// `storage accuracy` takes emulated storages only, and counts in range:
+/// one line naming the value.
+#[test]
+fn storage_accuracy_refuses_what_it_cannot_measure() {
+    let _serial = serial();
+    let lab = Lab::new();
+    for (args, expected) in [
+        (&["tmpfs"][..], "storage \"tmpfs\": an emulated storage"),
+        (
+            &["--rounds", "0"][..],
+            "--rounds 0: a whole number from 1 to 1000",
+        ),
+        (
+            &["--reads", "5"][..],
+            "--reads 5: a whole number from 10 to 100000",
+        ),
+    ] {
+        let out = lab
+            .iolab()
+            .args(["storage", "accuracy"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expected), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    assert_nothing_left(&lab, "after refusals");
+}
+
 /// Start `storage probe <storage> --hold 60` and wait until it says its
 /// storage is ready; the folder it is mounted on.
 fn held(lab: &Lab, storage: &str) -> (std::process::Child, Pid, String) {
@@ -282,6 +423,7 @@ fn held(lab: &Lab, storage: &str) -> (std::process::Child, Pid, String) {
 /// the work folder left is removed by `corpus clean --scratch`.
 #[test]
 fn a_sigkilled_probe_leaves_no_mount_loop_device_or_image() {
+    let _serial = serial();
     if let Some(why) = no_fuse() {
         eprintln!("skipped: {why}");
         return;
@@ -326,9 +468,11 @@ fn loops_under_now(dir: &Path) -> Vec<String> {
 
 /// Unprivileged (the test drops to nobody with `setpriv`): each storage
 /// needing root is `unavailable` in one line naming why, and `data-dir`
-/// is measured as usual.
+/// is measured as usual; `storage accuracy` says the same of each
+/// emulated storage and exits 0.
 #[test]
 fn unprivileged_storages_needing_root_are_unavailable_and_the_rest_runs() {
+    let _serial = serial();
     if !is_root() {
         eprintln!("skipped: dropping privileges needs root to start from");
         return;
@@ -381,6 +525,30 @@ fn unprivileged_storages_needing_root_are_unavailable_and_the_rest_runs() {
             );
         }
     }
+    let out = Command::new(setpriv)
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(env!("CARGO_BIN_EXE_iolab"))
+        .args(["storage", "accuracy", "--data-dir"])
+        .arg(lab.data())
+        .args(["emulated:lat=1ms", "emulated:nfs-lan"])
+        .current_dir(lab.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for storage in ["emulated:lat=1ms,meta=1ms,qd=16", "emulated:nfs-lan"] {
+        let lines = section(&stdout, storage);
+        assert_eq!(lines.len(), 2, "{storage}: one line\n{stdout}");
+        assert!(
+            lines[1].contains("emulated unavailable: mounting needs root"),
+            "{}",
+            lines[1]
+        );
+    }
+    assert!(
+        stdout.contains("no delay of 100 us or more measured"),
+        "{stdout}"
+    );
     assert_nothing_left(&lab, "after the probe");
 }
 
@@ -388,6 +556,7 @@ fn unprivileged_storages_needing_root_are_unavailable_and_the_rest_runs() {
 /// needs, every preset with its sources.
 #[test]
 fn storage_list_names_every_provider_and_preset() {
+    let _serial = serial();
     let lab = Lab::new();
     let out = lab.iolab().args(["storage", "list"]).output().unwrap();
     assert!(out.status.success(), "{}", text(&out));

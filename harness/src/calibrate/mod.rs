@@ -9,6 +9,7 @@
 //! repetition (`crate::runner`), cache control (`crate::measure::cache`),
 //! statistics (`crate::stats`).
 
+pub mod accuracy;
 pub mod fio;
 pub mod output;
 pub mod pattern;

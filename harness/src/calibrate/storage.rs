@@ -21,11 +21,11 @@ use crate::storage::probe::{self, Offsets};
 use crate::storage::{self, ProvideError, Provided, Storage};
 
 /// The probe file's size on the storage.
-const FILE_BYTES: usize = 16 << 20;
+pub(super) const FILE_BYTES: usize = 16 << 20;
 /// Room asked of each storage.
 const BYTES_NEEDED: u64 = 64 << 20;
 /// The probe file's name.
-const FILE_NAME: &str = "iolab-probe.dat";
+pub(super) const FILE_NAME: &str = "iolab-probe.dat";
 /// Longest time spent on each latency measurement, and most samples.
 const LATENCY_BUDGET: Duration = Duration::from_secs(1);
 const MAX_SAMPLES: usize = 2000;
@@ -52,9 +52,32 @@ pub struct ProbeRequest {
 /// A storage that broke while provided or measured, or its removal.
 pub fn probe_command(request: &ProbeRequest) -> anyhow::Result<ExitCode> {
     println!("load average {}", probe::load_average());
-    for storage in &request.storages {
+    for_each_provided(&request.storages, &request.data_dir, |provided| {
+        print_record(provided);
+        if let Some(hold) = request.hold {
+            println!("  ready {}", provided.dir().display());
+            std::io::stdout().flush()?;
+            std::thread::sleep(hold);
+        }
+        measure(provided, request)
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Provide each of `storages` in turn (its canonical text printed
+/// first), hand it to `f` and remove it whatever `f` returned; a storage
+/// that cannot be had here is one line, and the next one follows.
+///
+/// # Errors
+/// A storage that broke while provided, `f`'s error, or a removal.
+pub(super) fn for_each_provided(
+    storages: &[Storage],
+    data_dir: &Path,
+    mut f: impl FnMut(&Provided) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    for storage in storages {
         println!("{storage}");
-        let provided = match storage::provide(storage, &request.data_dir, BYTES_NEEDED) {
+        let provided = match storage::provide(storage, data_dir, BYTES_NEEDED) {
             Ok(p) => p,
             Err(ProvideError::Unavailable(why)) => {
                 println!("  {why}");
@@ -62,17 +85,11 @@ pub fn probe_command(request: &ProbeRequest) -> anyhow::Result<ExitCode> {
             }
             Err(ProvideError::Failed(e)) => return Err(e.context(format!("providing {storage}"))),
         };
-        print_record(&provided);
-        if let Some(hold) = request.hold {
-            println!("  ready {}", provided.dir().display());
-            std::io::stdout().flush()?;
-            std::thread::sleep(hold);
-        }
-        let measured = measure(&provided, request);
+        let done = f(&provided);
         provided.remove()?;
-        measured?;
+        done?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }
 
 fn print_record(provided: &Provided) {
@@ -190,41 +207,67 @@ fn fio_line(file: &Path, threads: usize, seconds: Duration) -> String {
         return format!("fio          {}", fio::NOT_INSTALLED);
     };
     let version = fio::version(&program).unwrap_or_else(|e| e);
-    let run = |jobs: usize| -> Result<FioRead, String> {
-        let path = fio::safe_path(file)?;
-        let args = vec![
-            "--name=iolab-probe".to_string(),
-            format!("--filename={path}"),
-            "--rw=randread".into(),
-            "--bs=4k".into(),
-            "--ioengine=psync".into(),
-            "--direct=0".into(),
-            "--invalidate=0".into(),
-            format!("--numjobs={jobs}"),
-            "--thread".into(),
-            "--group_reporting".into(),
-            "--time_based".into(),
-            format!("--runtime={}ms", seconds.as_millis().max(1)),
-            "--output-format=json".into(),
-        ];
-        let report: FioReport = fio::report_json(&fio::output(&program, &args)?)?;
-        report
-            .jobs
-            .into_iter()
-            .next()
-            .map(|j| j.read)
-            .ok_or_else(|| "fio's report holds no job".into())
-    };
+    let run = |jobs| fio_randread(&program, file, jobs, FioAmount::Time(seconds));
     match (run(1), run(threads)) {
         (Ok(one), Ok(many)) => format!(
             "fio          {version}: 4 KiB randread psync, 1 job p50 {:.0} us, {:.0} IOPS; {threads} jobs {:.0} IOPS ({:.1}x)",
-            one.clat_ns.percentile.get("50.000000").copied().unwrap_or(0.0) / 1e3,
+            one.p50_us(),
             one.iops,
             many.iops,
             many.iops / one.iops.max(1e-9)
         ),
         (Err(e), _) | (_, Err(e)) => format!("fio          {version}: {e}"),
     }
+}
+
+/// How long a fio run reads.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum FioAmount {
+    /// For this long.
+    Time(Duration),
+    /// This many reads per job.
+    Reads(usize),
+}
+
+/// fio's random 4 KiB reads of `file` through the page cache (`psync`,
+/// as iolab's probe reads), `jobs` threads, one group: its read figures.
+///
+/// # Errors
+/// fio failed, or its report does not parse (one line).
+pub(super) fn fio_randread(
+    program: &Path,
+    file: &Path,
+    jobs: usize,
+    amount: FioAmount,
+) -> Result<FioRead, String> {
+    let path = fio::safe_path(file)?;
+    let mut args = vec![
+        "--name=iolab-probe".to_string(),
+        format!("--filename={path}"),
+        "--rw=randread".into(),
+        "--bs=4k".into(),
+        "--ioengine=psync".into(),
+        "--direct=0".into(),
+        "--invalidate=0".into(),
+        format!("--numjobs={jobs}"),
+        "--thread".into(),
+        "--group_reporting".into(),
+        "--output-format=json".into(),
+    ];
+    match amount {
+        FioAmount::Time(t) => args.extend([
+            "--time_based".into(),
+            format!("--runtime={}ms", t.as_millis().max(1)),
+        ]),
+        FioAmount::Reads(n) => args.push(format!("--number_ios={n}")),
+    }
+    let report: FioReport = fio::report_json(&fio::output(program, &args)?)?;
+    report
+        .jobs
+        .into_iter()
+        .next()
+        .map(|j| j.read)
+        .ok_or_else(|| "fio's report holds no job".into())
 }
 
 /// The part of fio's JSON report read here.
@@ -238,10 +281,24 @@ struct FioJob {
     read: FioRead,
 }
 
+/// fio's read figures of one group.
 #[derive(Debug, Deserialize)]
-struct FioRead {
+pub(super) struct FioRead {
     iops: f64,
     clat_ns: FioClat,
+}
+
+impl FioRead {
+    /// The median completion latency, in microseconds (0 when fio gave
+    /// no percentiles).
+    pub(super) fn p50_us(&self) -> f64 {
+        self.clat_ns
+            .percentile
+            .get("50.000000")
+            .copied()
+            .unwrap_or(0.0)
+            / 1e3
+    }
 }
 
 #[derive(Debug, Deserialize)]

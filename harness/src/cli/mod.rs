@@ -94,6 +94,30 @@ pub enum StorageCommand {
     /// Provide each storage, measure a 4 KiB read, a stat, a create and reads/s with 1 and qd
     /// threads (and fio's, when installed), print, and remove everything.
     Probe(StorageProbeArgs),
+    /// The emulator's accuracy: the delay asked for against the delay added to single-threaded
+    /// 4 KiB reads, measured by iolab and by fio on the mount against the zero-latency twin in
+    /// interleaved rounds (medians); exits 2 when a delay of 100 us or more is outside 10 %.
+    Accuracy(StorageAccuracyArgs),
+}
+
+/// `iolab storage accuracy`
+#[derive(Debug, Args, Clone)]
+pub struct StorageAccuracyArgs {
+    /// Emulated storages: emulated:lat=…,meta=…,qd=…,bw=… or a preset (emulated:nfs-lan).
+    #[arg(value_name = "STORAGE", default_values_t = ["emulated:lat=100us".to_string(), "emulated:lat=1ms".to_string()])]
+    pub storages: Vec<String>,
+    /// Folder the storages' work folders go into (their mount points, backing folders).
+    #[arg(long, env = "IOLAB_DATA_DIR", default_value = "results/corpora")]
+    pub data_dir: PathBuf,
+    /// Rounds, each timing the reads with the delay off, then on, by each tool (1 to 1000).
+    #[arg(long, default_value_t = 9, value_name = "N")]
+    pub rounds: u32,
+    /// Reads per round, tool and delay state (10 to 100000).
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub reads: u32,
+    /// Skip fio.
+    #[arg(long)]
+    pub no_fio: bool,
 }
 
 /// `iolab storage probe`

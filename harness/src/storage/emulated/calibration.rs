@@ -100,10 +100,7 @@ fn calibrate_on(
     }
     let (read_us, twin_read_us, backing_read_us) = (median(&on), median(&off), median(&direct));
     let added_us = read_us - twin_read_us;
-    // The delay a lone 4 KiB read should pay: `lat`, and its transfer
-    // time under a bandwidth cap.
-    let transfer_us = timing.bw.map_or(0.0, |bw| BLOCK as f64 / bw as f64 * 1e6);
-    let lat_us = timing.lat.as_secs_f64() * 1e6 + transfer_us;
+    let lat_us = timing.read_delay_us(BLOCK);
     Ok(Calibration {
         samples: on.len(),
         read_us,

@@ -100,6 +100,14 @@ impl Timing {
     pub fn is_zero(&self) -> bool {
         self.lat.is_zero() && self.meta.is_zero() && self.bw.is_none()
     }
+
+    /// The delay a lone read of `bytes` should pay, in microseconds:
+    /// `lat`, plus its transfer time under a `bw` cap (what the
+    /// emulator's accuracy is measured against).
+    pub fn read_delay_us(&self, bytes: usize) -> f64 {
+        let transfer_us = self.bw.map_or(0.0, |bw| bytes as f64 / bw as f64 * 1e6);
+        self.lat.as_secs_f64() * 1e6 + transfer_us
+    }
 }
 
 impl fmt::Display for Timing {
