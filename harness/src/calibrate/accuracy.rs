@@ -13,7 +13,6 @@
 //! providing (`crate::storage`), the reads (`crate::storage::probe`), fio's
 //! process (`super::fio`).
 
-use std::fs::File;
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -185,7 +184,7 @@ fn measure(
     fio: Option<&Path>,
     request: &AccuracyRequest,
 ) -> anyhow::Result<(Added, Option<Result<Added, String>>)> {
-    let opened = File::open(file)?;
+    let opened = probe::open(file)?;
     let mut offsets = Offsets::new(FILE_BYTES as u64, 13);
     let (mut off, mut on) = (Vec::new(), Vec::new());
     let (mut fio_off, mut fio_on) = (Vec::new(), Vec::new());

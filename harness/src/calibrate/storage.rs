@@ -146,7 +146,7 @@ fn measure(provided: &Provided, request: &ProbeRequest) -> anyhow::Result<()> {
 }
 
 fn measure_file(provided: &Provided, file: &Path, request: &ProbeRequest) -> anyhow::Result<()> {
-    let opened = std::fs::File::open(file)?;
+    let opened = probe::open(file)?;
     let mut offsets = Offsets::new(FILE_BYTES as u64, 11);
     let reads = sample(|n| probe::read_latencies(&opened, n, &mut offsets))?;
     let stats = sample(|n| probe::stat_latencies(file, n))?;

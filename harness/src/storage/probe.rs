@@ -42,13 +42,22 @@ pub fn write_file(path: &Path, bytes: usize) -> std::io::Result<()> {
     file.sync_all().map_err(with_path)
 }
 
+/// Open the probe file `path` for reading, as iolab opens every file it
+/// reads (`safefs::open_file`: no link, only a regular file).
+///
+/// # Errors
+/// What `safefs` refuses, or the open.
+pub fn open(path: &Path) -> std::io::Result<File> {
+    crate::safefs::open_file(path).map_err(std::io::Error::other)
+}
+
 /// Read `path` back whole and check it holds what [`write_file`] wrote
 /// for `bytes`.
 ///
 /// # Errors
 /// A read that failed, or content that differs (naming the offset).
 pub fn verify_file(path: &Path, bytes: usize) -> std::io::Result<()> {
-    let data = std::fs::read(path)?;
+    let data = crate::safefs::read_file(path, bytes as u64).map_err(std::io::Error::other)?;
     let expected = (0..bytes).map(|i| (i % (1 << 20) % 251) as u8 + 1);
     match data.iter().copied().zip(expected).position(|(a, b)| a != b) {
         None if data.len() == bytes => Ok(()),
@@ -156,7 +165,7 @@ pub fn reads_per_second(path: &Path, threads: usize, duration: Duration) -> std:
             .map(|t| {
                 let (stop, done) = (&stop, &done);
                 scope.spawn(move || -> std::io::Result<()> {
-                    let file = File::open(path)?;
+                    let file = open(path)?;
                     let mut buf = vec![0u8; BLOCK];
                     let mut offsets = Offsets::new(bytes, t as u64 + 1);
                     while !stop.load(Ordering::Relaxed) {

@@ -124,13 +124,29 @@ impl StrategyBuild for IoUringBuild {
     }
 }
 
-/// `workers` OS threads (1 = sequential on the calling thread).
+/// Where the blocking backend's lanes run.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Pool {
+    /// One lane on the calling thread (`sequential`).
+    Caller,
+    /// One lane on each of this many spawned threads (`threads`, one
+    /// included: a pool of one thread is a thread of its own, so
+    /// `threads(1)` against `sequential` compares a worker thread's
+    /// footing with the calling thread's).
+    Threads(u32),
+}
+
+/// The tasks on the blocking backend, in the lanes of `pool`.
 pub(super) fn threads(
-    workers: u32,
+    pool: Pool,
     workload: &Workload,
     ctx: &TaskContext,
     corpus: &Corpus,
 ) -> Result<Execution, StrategyError> {
+    let workers = match pool {
+        Pool::Caller => 1,
+        Pool::Threads(n) => n,
+    };
     let source = Counter::new(workload, ctx);
     let outputs = reserve(workload, ctx, workers);
     let meter = start_meter();
@@ -146,7 +162,7 @@ pub(super) fn threads(
             out,
         })
     };
-    let lanes: Vec<LaneOutput> = if workers <= 1 {
+    let lanes: Vec<LaneOutput> = if let Pool::Caller = pool {
         outputs.into_iter().map(lane).collect()
     } else {
         std::thread::scope(|scope| {

@@ -302,8 +302,10 @@ pub fn execute(
         )
     };
     match strategy {
-        Strategy::Sequential => local::threads(1, workload, ctx, corpus),
-        Strategy::Threads { workers } => local::threads(*workers, workload, ctx, corpus),
+        Strategy::Sequential => local::threads(local::Pool::Caller, workload, ctx, corpus),
+        Strategy::Threads { workers } => {
+            local::threads(local::Pool::Threads(*workers), workload, ctx, corpus)
+        }
         Strategy::Tokio {
             workers,
             concurrency,

@@ -4,12 +4,13 @@
 //! Owns: the calibration's procedure and its record. Does not own: the
 //! measurements (`crate::storage::probe`).
 
-use std::fs::File;
 use std::path::Path;
 use std::time::Duration;
 
 use super::{Emulator, Timing};
-use crate::storage::probe::{median, read_latencies, stat_latencies, write_file, Offsets, BLOCK};
+use crate::storage::probe::{
+    median, open, read_latencies, stat_latencies, write_file, Offsets, BLOCK,
+};
 
 /// Name of the probe file the calibration puts in the backing folder.
 const CALIBRATION_FILE: &str = ".iolab-calibration";
@@ -84,8 +85,8 @@ fn calibrate_on(
         .clamp(20, 200);
     let rounds = 10;
     let per = n.div_ceil(rounds);
-    let mount_file = File::open(on_mount)?;
-    let backing_file = File::open(on_backing)?;
+    let mount_file = open(on_mount)?;
+    let backing_file = open(on_backing)?;
     let (mut on, mut off, mut direct) = (Vec::new(), Vec::new(), Vec::new());
     let (mut stat_on, mut stat_off) = (Vec::new(), Vec::new());
     let mut offsets = Offsets::new(CALIBRATION_BYTES as u64, 7);
