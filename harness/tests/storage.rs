@@ -325,7 +325,7 @@ fn the_emulator_keeps_within_ten_percent_of_its_latency_by_iolab_and_by_fio() {
                 );
                 assert_eq!(
                     line.contains("within 10 %"),
-                    (added / number_after(&lines[1], "asked") - 1.0).abs() <= 0.1,
+                    (added / number_after(lines[1], "asked") - 1.0).abs() <= 0.1,
                     "{line}"
                 );
             }
