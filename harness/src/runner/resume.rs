@@ -20,12 +20,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
+use super::executor::Strategies;
 use super::{corpus_digest, execute, now_rfc3339, prepare_corpus, RunOutcome, Running};
 use crate::clients::{self, Clients};
 use crate::corpus::{self, Corpus};
 use crate::experiment::layout::ClientOptions;
 use crate::interrupt;
 use crate::results::{read_meta, Machine, RunMeta, RunWriter};
+use crate::workload::TaskContext;
 
 /// Continue the run in `dir` where it stopped, on this process alone.
 ///
@@ -88,14 +90,12 @@ pub fn resume_clients(
         clients,
         corpus::Scratch::create_for_resume(&parent, &scratch_id).map_err(anyhow::Error::from),
     )?;
-    let run = Running {
+    let strategies = Strategies {
         plan: &meta.plan,
         corpus: &corpus,
+        ctx: TaskContext::new(&corpus, scratch.path()),
         clients,
         layout: &options,
-        run_id: &meta.run_id,
-        progress: show,
-        device_mb_per_s: meta.machine.io.direct_read.mb_per_s,
         // Sampled again when the interrupted run was asked to.
         perf: meta
             .command_line
@@ -103,6 +103,14 @@ pub fn resume_clients(
             .any(|a| a == "--kernel-profile")
             .then(super::kernel_profiler)
             .flatten(),
+    };
+    let run = Running {
+        plan: &meta.plan,
+        executor: &strategies,
+        clients,
+        run_id: &meta.run_id,
+        progress: show,
+        device_mb_per_s: meta.machine.io.direct_read.mb_per_s,
         cold_unavailable,
         calibrate: false,
     };
