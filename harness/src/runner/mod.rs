@@ -841,3 +841,6 @@ pub fn now_rfc3339() -> String {
 pub fn default_data_dir() -> PathBuf {
     Path::new("results").join("corpora")
 }
+
+#[cfg(test)]
+mod tests;
