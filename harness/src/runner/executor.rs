@@ -1,6 +1,6 @@
 //! The executor seam: the runner asks an [`Executor`] to run a repetition
-//! and to say whether a signal asked it to stop; [`Strategies`] is the real
-//! one, which does the kernel work of a repetition (`super::repetition`).
+//! and to say whether a signal asked it to stop; `super::repetition`'s
+//! `Strategies` is the real one, which does the kernel work of a repetition.
 //!
 //! Above the seam (`super`): the rules — the schedule, skipping what a
 //! resumed run finished, `--reps auto`, stopping on signals, the failure
@@ -12,20 +12,14 @@
 //! scripted rows, failures, panics and signals, so the rules are tested
 //! without corpus files.
 //!
-//! Owns: the trait and the real implementation's state. Does not own: the
-//! repetition's steps (`super::repetition`) or the rules (`super`).
-
-use std::path::PathBuf;
+//! Owns: the trait and the call. Does not own: the real implementation
+//! (`super::repetition`) or the rules (`super`).
 
 use indicatif::ProgressBar;
 
-use crate::clients::Clients;
-use crate::corpus::Corpus;
-use crate::experiment::layout::ClientOptions;
-use crate::experiment::{Plan, Slot};
+use crate::experiment::Slot;
 use crate::interrupt;
 use crate::results::{DispatchCost, Row, SeriesPoint};
-use crate::workload::TaskContext;
 
 /// One repetition the runner asks for: which, where it falls in the
 /// schedule, under which run id, and the progress bar its warnings go above.
@@ -65,32 +59,5 @@ pub(crate) trait Executor {
     /// abandoned, without a row.
     fn stop_now(&self) -> bool {
         interrupt::stop_now()
-    }
-}
-
-/// The real executor: every repetition runs its scenario's strategy on the
-/// corpus, in the run's scratch folder, on this rank of `clients`.
-pub(crate) struct Strategies<'a> {
-    /// The plan whose scenarios the calls name.
-    pub plan: &'a Plan,
-    /// The corpus the workloads read.
-    pub corpus: &'a Corpus,
-    /// Where the tasks read and write (the run's scratch folder).
-    pub ctx: TaskContext,
-    /// The ranks that run each repetition together.
-    pub clients: &'a dyn Clients,
-    /// Their layout (blocks of files, stonewall).
-    pub layout: &'a ClientOptions,
-    /// The perf binary, when each repetition's kernel stacks are sampled.
-    pub perf: Option<PathBuf>,
-}
-
-impl Executor for Strategies<'_> {
-    fn repetition(&self, call: &Call<'_>) -> anyhow::Result<(Row, Vec<SeriesPoint>)> {
-        super::repetition::run(self, call)
-    }
-
-    fn dispatch_costs(&self) -> Vec<DispatchCost> {
-        super::calibrate::dispatch_costs(self.plan, &self.ctx, self.corpus)
     }
 }

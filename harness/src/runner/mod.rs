@@ -36,7 +36,8 @@ use crate::measure::device;
 use crate::results::{Machine, RunFolderTaken, RunMeta, RunWriter, Status, SummaryRow, Verdict};
 use crate::workload::TaskContext;
 
-use executor::{Call, Executor, Strategies};
+use executor::{Call, Executor};
+use repetition::Strategies;
 
 /// Where a run reads and writes, and how it reports.
 #[derive(Clone, Debug)]

@@ -1,23 +1,52 @@
 //! One repetition: quiet storage, scratch reset, cache state, timed
-//! execution, verification, and the row that records it all.
+//! execution, verification, and the row that records it all — the real
+//! executor ([`Strategies`]) below the runner's seam (`super::executor`).
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 
-use crate::clients::SyncPoint;
+use crate::clients::{Clients, SyncPoint};
 use crate::corpus::Corpus;
+use crate::experiment::layout::ClientOptions;
 use crate::experiment::{Plan, Scenario, Slot};
 use crate::measure::cache::{self, CacheMethod};
 use crate::measure::{latency, profile, quiet};
 use crate::results::row::round;
 use crate::results::timeseries::{self, SeriesKey, INTERVAL_NS};
-use crate::results::{Row, SeriesPoint, Status};
+use crate::results::{DispatchCost, Row, SeriesPoint, Status};
 use crate::strategy::{self, Execution, StrategyError};
 use crate::workload::{RunCheck, TaskContext, Workload};
 
-use super::executor::{Call, Strategies};
+use super::executor::{Call, Executor};
 use super::scratch::{self, RepScratch};
+
+/// The real executor: every repetition runs its scenario's strategy on the
+/// corpus, in the run's scratch folder, on this rank of `clients`.
+pub(crate) struct Strategies<'a> {
+    /// The plan whose scenarios the calls name.
+    pub plan: &'a Plan,
+    /// The corpus the workloads read.
+    pub corpus: &'a Corpus,
+    /// Where the tasks read and write (the run's scratch folder).
+    pub ctx: TaskContext,
+    /// The ranks that run each repetition together.
+    pub clients: &'a dyn Clients,
+    /// Their layout (blocks of files, stonewall).
+    pub layout: &'a ClientOptions,
+    /// The perf binary, when each repetition's kernel stacks are sampled.
+    pub perf: Option<PathBuf>,
+}
+
+impl Executor for Strategies<'_> {
+    fn repetition(&self, call: &Call<'_>) -> anyhow::Result<(Row, Vec<SeriesPoint>)> {
+        run(self, call)
+    }
+
+    fn dispatch_costs(&self) -> Vec<DispatchCost> {
+        super::calibrate::dispatch_costs(self.plan, &self.ctx, self.corpus)
+    }
+}
 
 /// Run the repetition `call` names with `exec`'s plan, corpus and ranks,
 /// and describe it as a row, with its throughput per interval (empty when

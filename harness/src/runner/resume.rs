@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use super::executor::Strategies;
+use super::repetition::Strategies;
 use super::{corpus_digest, execute, now_rfc3339, prepare_corpus, RunOutcome, Running};
 use crate::clients::{self, Clients};
 use crate::corpus::{self, Corpus};
