@@ -139,9 +139,12 @@ pub struct ClientArgs {
     /// Rank r reads what rank (r+K) mod N owns: its corpus (per-rank) or its block (shared), like IOR -C.
     #[arg(long, default_value_t = 0, value_name = "K")]
     pub reorder: u32,
-    /// Stop every rank's task loop this many seconds after the timed region's barrier and count what each finished (IOR -D).
+    /// Stop every rank's task loop this many seconds after its timed region started (right after the barrier) and count what each finished (IOR -D).
     #[arg(long, value_name = "SECONDS")]
     pub stonewall: Option<String>,
+    /// After the stonewall, every rank goes on until it has done as many tasks as the rank that did most; the stonewall phase is reported apart (IOR -O stoneWallingWearOut=1).
+    #[arg(long)]
+    pub stonewall_wearout: bool,
 }
 
 /// Output and progress options shared by commands that run scenarios.
