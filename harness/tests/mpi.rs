@@ -182,6 +182,29 @@ fn stonewall_stops_worker_processes_within_their_batch() {
     }
 }
 
+/// `calibrate --mpi` that cannot run here says why in one line, exits 0
+/// and makes no run folder: no peer given (MPI build), or a build without
+/// MPI.
+#[test]
+fn calibrate_mpi_without_its_peers_says_so_in_one_line() {
+    let lab = Lab::new();
+    let out = lab
+        .iolab()
+        .args(["calibrate", "--mpi", "--out"])
+        .arg(lab.results())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let said = String::from_utf8_lossy(&out.stdout);
+    let why = match cfg!(feature = "mpi") {
+        true => "give --ior PATH and/or --mdtest PATH",
+        false => "built without MPI",
+    };
+    assert_eq!(said.lines().count(), 1, "{said}");
+    assert!(said.contains("unavailable") && said.contains(why), "{said}");
+    assert!(!lab.results().exists(), "no run folder");
+}
+
 #[cfg(feature = "mpi")]
 mod with_mpi {
     use super::*;
@@ -832,8 +855,14 @@ mod with_mpi {
         let lab = Lab::new();
         let cases: [(&[&str], &str); 4] = [
             (&["--bogus"], "unexpected argument '--bogus'"),
-            (&["--workload", "read", "--stonewall-wearout"], "needs --stonewall"),
-            (&["--workload", "read", "--dir", "x"], "names one corpus folder"),
+            (
+                &["--workload", "read", "--stonewall-wearout"],
+                "needs --stonewall",
+            ),
+            (
+                &["--workload", "read", "--dir", "x"],
+                "names one corpus folder",
+            ),
             (&["--workload", "nope"], "--workload nope"),
         ];
         for (extra, says) in cases {
@@ -870,7 +899,14 @@ mod with_mpi {
             &mpirun,
             &lab,
             4,
-            &["--workload", "read", "--layout", "shared", "--data-dir", &dir],
+            &[
+                "--workload",
+                "read",
+                "--layout",
+                "shared",
+                "--data-dir",
+                &dir,
+            ],
         );
         assert!(out.status.success(), "{}", text(&out));
         let run = lab.only_run();
@@ -882,7 +918,10 @@ mod with_mpi {
             assert_eq!(util::scratch_left(&own), Vec::<String>::new());
         }
         let (ranks, _) = rep_rows(&run, "read", 1);
-        assert!(ranks.iter().all(|r| r.tasks == 10 && r.verified), "{ranks:?}");
+        assert!(
+            ranks.iter().all(|r| r.tasks == 10 && r.verified),
+            "{ranks:?}"
+        );
         let node = lab.path().join("node").join("%h");
         let out = mpi_run(
             &mpirun,
@@ -906,5 +945,100 @@ mod with_mpi {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         assert_eq!(entries, ["csv-40x20x10"], "one corpus for the node");
+    }
+
+    /// A peer's executable: `IOLAB_IOR` or `IOLAB_MDTEST`, else `ior` or
+    /// `mdtest` on the PATH.
+    fn peer(var: &str, name: &str) -> Option<PathBuf> {
+        if let Some(p) = std::env::var_os(var) {
+            return Some(PathBuf::from(p));
+        }
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {name}")])
+            .output()
+            .ok()?;
+        let path = String::from_utf8_lossy(&found.stdout).trim().to_string();
+        (found.status.success() && !path.is_empty()).then(|| PathBuf::from(path))
+    }
+
+    /// `calibrate --mpi` runs IOR and mdtest beside iolab's scenarios under
+    /// `mpirun -np 2`: every pattern in each cache state gets both tools'
+    /// medians and iolab ÷ peer, the peers' command lines name the same
+    /// ranks and files, iolab's own runs are kept under the run folder, and
+    /// no scratch folder is left.
+    #[test]
+    fn calibrate_mpi_pairs_iolab_with_ior_and_mdtest() {
+        let Some(_mpirun) = mpirun() else { return };
+        let (Some(ior), Some(mdtest)) = (peer("IOLAB_IOR", "ior"), peer("IOLAB_MDTEST", "mdtest"))
+        else {
+            eprintln!("skipped: IOR and mdtest not found (set IOLAB_IOR and IOLAB_MDTEST; docs/mpi.md says how to build them)");
+            return;
+        };
+        let lab = Lab::new();
+        let out = lab
+            .iolab()
+            .args(["calibrate", "--mpi", "--np", "2", "--ior"])
+            .arg(&ior)
+            .arg("--mdtest")
+            .arg(&mdtest)
+            .args(["--files", "40", "--lines", "20", "--large-file", "8MiB"])
+            .args([
+                "--reps",
+                "2",
+                "--warmup",
+                "0",
+                "--settle",
+                "0s",
+                "--no-progress",
+            ])
+            .args(["--run-id", "cal", "--out"])
+            .arg(lab.results())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        let dir = lab.results().join("cal");
+        let record: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("calibration-mpi.json")).unwrap())
+                .unwrap();
+        let rows = record["rows"].as_array().unwrap();
+        let cells: Vec<(String, String)> = rows
+            .iter()
+            .map(|r| (r["pattern"].to_string(), r["cache"].to_string()))
+            .collect();
+        assert_eq!(
+            cells.len(),
+            8,
+            "2 IOR patterns × warm, cold; 4 mdtest: {cells:?}"
+        );
+        for r in rows {
+            assert_eq!(r["status"], "ok", "{r}");
+            assert_eq!(r["reps"], 2, "{r}");
+            let (a, b) = (
+                r["iolab"].as_f64().unwrap(),
+                r["peer_value"].as_f64().unwrap(),
+            );
+            assert!(a > 0.0 && b > 0.0, "{r}");
+            assert!(
+                (r["ratio"].as_f64().unwrap() - a / b).abs() < 1e-9 * a / b,
+                "{r}"
+            );
+            let command = r["peer_command"].as_str().unwrap();
+            assert!(command.starts_with("mpirun -np 2 "), "{command}");
+            match r["peer"].as_str().unwrap() {
+                "ior" => assert!(command.contains("-F") && command.contains("-b 8388608")),
+                "mdtest" => assert!(command.contains("-u") && command.contains("-n ")),
+                other => panic!("peer {other}"),
+            }
+        }
+        assert!(dir.join("calibration-mpi.csv").is_file());
+        let runs = std::fs::read_dir(dir.join("iolab")).unwrap().count();
+        assert_eq!(runs, 4, "two iolab jobs per repetition");
+        for r in 0..2 {
+            let data = lab.data().join(format!("rank-{r}"));
+            assert_eq!(util::scratch_left(&data), Vec::<String>::new());
+        }
+        assert_eq!(util::scratch_left(&lab.data()), Vec::<String>::new());
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(said.contains("iolab ÷ peer"), "{said}");
     }
 }

@@ -10,6 +10,7 @@
 //! statistics (`crate::stats`).
 
 pub mod fio;
+pub mod mpi;
 pub mod output;
 pub mod pattern;
 mod session;
@@ -62,6 +63,8 @@ pub struct Request {
     pub run_id: Option<String>,
     /// Show progress.
     pub progress: bool,
+    /// With `--mpi`: calibrate many clients against IOR and mdtest instead.
+    pub mpi: Option<mpi::Launch>,
 }
 
 /// `iolab calibrate`: measure, print the table, write `calibration.csv`
@@ -70,6 +73,9 @@ pub struct Request {
 /// # Errors
 /// Bad flags, a path fio would misread, corpus or scratch failures.
 pub fn command(req: &Request) -> anyhow::Result<ExitCode> {
+    if let Some(launch) = &req.mpi {
+        return mpi::command(req, launch);
+    }
     let (cfg, spec) = (&req.config, &req.spec);
     let Some(program) = fio::locate() else {
         println!("calibration against fio: {}", fio::NOT_INSTALLED);

@@ -519,6 +519,18 @@ pub struct CalibrateArgs {
     /// Output: the run folder gets calibration.csv and calibration.json.
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Calibrate many clients instead: run IOR and mdtest (--ior, --mdtest) beside iolab's equivalent scenarios, each under `mpirun -np N`, every rank on its own files (needs the MPI build).
+    #[arg(long)]
+    pub mpi: bool,
+    /// With --mpi: the ranks of every job.
+    #[arg(long, default_value_t = 2, value_name = "N", requires = "mpi")]
+    pub np: u32,
+    /// With --mpi: the IOR executable (its large-file and random-read patterns).
+    #[arg(long, value_name = "PATH", requires = "mpi")]
+    pub ior: Option<PathBuf>,
+    /// With --mpi: the mdtest executable (its many-files write and metadata patterns).
+    #[arg(long, value_name = "PATH", requires = "mpi")]
+    pub mdtest: Option<PathBuf>,
 }
 
 /// Order of repetitions, as given on the command line.
