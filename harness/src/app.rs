@@ -108,9 +108,11 @@ fn create_corpus(args: &CorpusArgs) -> anyhow::Result<ExitCode> {
     let dir = match &args.dir {
         Some(dir) => dir.clone(),
         None => {
+            let dir = args.data_dir.join(spec.dir_name());
+            corpus::check_placement(&dir, "a corpus")?;
             std::fs::create_dir_all(&args.data_dir)
                 .with_context(|| format!("creating data folder {}", args.data_dir.display()))?;
-            args.data_dir.join(spec.dir_name())
+            dir
         }
     };
     let bar = runner::progress_bar(0, true);
@@ -139,19 +141,25 @@ fn verify_corpus(dir: &Path) -> anyhow::Result<ExitCode> {
     for m in &report.mismatches {
         println!("{m}");
     }
+    for extra in &report.extra {
+        println!(
+            "{}: not named by the manifest (not used, kept)",
+            extra.display()
+        );
+    }
     if report.is_ok() {
         println!(
-            "{}: {} files verified, {} bytes",
+            "{}: {} verified, {}",
             dir.display(),
-            report.files_checked,
-            report.bytes_checked
+            corpus::count(report.files_checked, "file", "files"),
+            corpus::count(report.bytes_checked, "byte", "bytes")
         );
         Ok(ExitCode::SUCCESS)
     } else {
         anyhow::bail!(
-            "{}: {} mismatches (run `iolab corpus create` to regenerate)",
+            "{}: {} (run `iolab corpus create` to regenerate)",
             dir.display(),
-            report.mismatches.len()
+            corpus::count(report.mismatches.len() as u64, "mismatch", "mismatches")
         )
     }
 }
@@ -261,7 +269,12 @@ fn finish_run(outcome: &RunOutcome, clients: &dyn Clients) -> anyhow::Result<Exi
     if outcome.interrupted {
         return Ok(interrupted_exit(outcome, "run"));
     }
-    runner::print_summary(&mut std::io::stdout().lock(), &outcome.summary)?;
+    let mut out = std::io::stdout().lock();
+    runner::print_summary(&mut out, &outcome.summary)?;
+    if let Ok(meta) = crate::results::read_meta(&outcome.dir) {
+        let cores = meta.machine.logical_cpus;
+        runner::print_footing(&mut out, &outcome.summary, cores, &meta.dispatch)?;
+    }
     println!("\nresults: {}", outcome.dir.display());
     Ok(outcome.verdict.exit()?)
 }
@@ -452,6 +465,8 @@ fn bench_all(args: &BenchAllArgs) -> anyhow::Result<ExitCode> {
     let run = crate::results::load(&outcome.dir)?;
     let mut out = std::io::stdout().lock();
     print_headline(&mut out, &run.summary)?;
+    let cores = run.meta.machine.logical_cpus;
+    runner::print_footing(&mut out, &run.summary, cores, &run.meta.dispatch)?;
     crate::claims::print_table(&mut out, &crate::claims::judge(&run))?;
     println!(
         "\nresults: {}\nbench-all took {:.0} s",

@@ -205,6 +205,7 @@ fn measure(
         fio::safe_path(p).map_err(anyhow::Error::msg)?;
     }
     let fio_version = fio::version(program).map_err(anyhow::Error::msg)?;
+    corpus::check_placement(&corpus_dir, "a corpus")?;
     if let Some(parent) = corpus_dir.parent() {
         crate::safefs::Dir::create_all(parent)?;
     }

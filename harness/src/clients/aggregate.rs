@@ -8,7 +8,8 @@ use crate::results::row::{round, Row, Status, ALL};
 use crate::stats::sample::median_of_sorted;
 
 /// The aggregate of `ranks` (one row per rank, in rank order, non-empty):
-/// sums of tasks, bytes, CPU, context switches and storage bytes; the
+/// sums of tasks, bytes, CPU, context switches, minor page faults and
+/// storage bytes; the
 /// largest peak RSS, settle wait and latency percentiles (the worst rank's);
 /// the smallest cache residency; wall time from the earliest start to the
 /// latest end; status failed (or unavailable) when any rank's is, with the
@@ -43,6 +44,7 @@ pub fn aggregate(ranks: &[Row]) -> Row {
     all.peak_rss_bytes = ranks.iter().map(|r| r.peak_rss_bytes).max().unwrap_or(0);
     all.voluntary_ctx = ranks.iter().map(|r| r.voluntary_ctx).sum();
     all.involuntary_ctx = ranks.iter().map(|r| r.involuntary_ctx).sum();
+    all.minor_faults = ranks.iter().map(|r| r.minor_faults).sum();
     all.storage_read_bytes = ranks.iter().map(|r| r.storage_read_bytes).sum();
     all.storage_write_bytes = ranks.iter().map(|r| r.storage_write_bytes).sum();
     all.lat_p50_us = fold(ranks, |r| r.lat_p50_us, f64::max);

@@ -127,6 +127,9 @@ impl Lab {
     /// 2 a run finished with failed or unverified scenarios, 130 stopped by
     /// SIGINT/SIGTERM. Call it once, from `main`.
     pub fn main(self) -> ExitCode {
+        // Before any thread starts, in the parent and in every worker
+        // process: the allocator that every repetition starts from.
+        crate::sys::memory::fix_allocator();
         // A workload's panic becomes its task's or repetition's failure,
         // with its place, instead of a message on stderr (`crate::panics`).
         crate::panics::install_hook();

@@ -26,6 +26,8 @@ pub struct Usage {
     pub voluntary_switches: u64,
     /// Involuntary context switches.
     pub involuntary_switches: u64,
+    /// Minor page faults, this process and its workers.
+    pub minor_faults: u64,
     /// Peak resident memory: this process's peak during the region plus each
     /// worker process's own peak (an upper bound on the simultaneous total).
     pub peak_rss_bytes: u64,
@@ -49,6 +51,8 @@ pub struct WorkerUsage {
     pub voluntary_switches: u64,
     /// Involuntary switches.
     pub involuntary_switches: u64,
+    /// Minor page faults.
+    pub minor_faults: u64,
     /// The worker's peak RSS.
     pub peak_rss_bytes: u64,
     /// Its storage read bytes.
@@ -67,6 +71,7 @@ impl WorkerUsage {
             system: r.system,
             voluntary_switches: r.voluntary_switches,
             involuntary_switches: r.involuntary_switches,
+            minor_faults: r.minor_faults,
             peak_rss_bytes: sys::peak_rss_bytes().unwrap_or(0),
             storage_read_bytes: io.read_bytes,
             storage_write_bytes: io.write_bytes,
@@ -98,7 +103,7 @@ impl Meter {
     /// gate, and the CPU a rank spins in the barrier is not the region's.
     pub fn start(gate: &dyn Gate) -> Meter {
         super::clock::calibrate();
-        sys::release_free_memory();
+        crate::sys::memory::release_free_memory();
         // Resetting the peak may be refused (old kernel); the peak then covers the process lifetime.
         let _ = sys::reset_peak_rss();
         let io_before = sys::storage_io().unwrap_or_default();
@@ -148,6 +153,7 @@ impl Meter {
             system: cpu.system,
             voluntary_switches: cpu.voluntary_switches,
             involuntary_switches: cpu.involuntary_switches,
+            minor_faults: cpu.minor_faults,
             peak_rss_bytes: peak_self,
             storage_read_bytes: io.read_bytes,
             storage_write_bytes: io.write_bytes,
@@ -158,6 +164,7 @@ impl Meter {
             usage.system += w.system;
             usage.voluntary_switches += w.voluntary_switches;
             usage.involuntary_switches += w.involuntary_switches;
+            usage.minor_faults += w.minor_faults;
             usage.peak_rss_bytes += w.peak_rss_bytes;
             usage.storage_read_bytes += w.storage_read_bytes;
             usage.storage_write_bytes += w.storage_write_bytes;

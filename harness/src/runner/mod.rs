@@ -17,7 +17,7 @@ mod scratch;
 mod terminal;
 
 pub use resume::{resume, resume_clients};
-pub use terminal::print_summary;
+pub use terminal::{print_footing, print_summary};
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -801,6 +801,7 @@ fn probe_files(corpus: &Corpus) -> Vec<PathBuf> {
 /// Create or reuse the plan's corpus in `dir`, creating the data folder
 /// above it; the corpus lock comes back held shared, for the run to keep.
 fn prepare_corpus(plan: &Plan, dir: &Path, progress: bool) -> anyhow::Result<PreparedCorpus> {
+    corpus::check_placement(dir, "a corpus")?;
     if let Some(parent) = dir.parent() {
         crate::safefs::Dir::create_all(parent)
             .with_context(|| format!("creating data folder {}", parent.display()))?;

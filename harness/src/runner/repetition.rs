@@ -13,7 +13,7 @@ use crate::experiment::{Plan, Scenario, Slot};
 use crate::measure::{cache, latency, profile, quiet};
 use crate::results::row::round;
 use crate::results::timeseries::{self, SeriesKey, INTERVAL_NS};
-use crate::results::{Row, SeriesPoint, Status};
+use crate::results::{Row, ScenarioIdentity, SeriesPoint, Status};
 use crate::strategy::{self, Execution, StrategyError};
 use crate::workload::{RunCheck, TaskContext};
 
@@ -245,8 +245,7 @@ pub(super) fn not_run(
 }
 
 fn base_row(scenario: &Scenario, slot: Slot, order: u32, run_id: String) -> Row {
-    Row {
-        run_id,
+    let identity = ScenarioIdentity {
         scenario_id: scenario.id.clone(),
         baseline_id: scenario.baseline_id(),
         experiment: scenario.experiment.clone(),
@@ -266,10 +265,13 @@ fn base_row(scenario: &Scenario, slot: Slot, order: u32, run_id: String) -> Row 
             .map_or_else(String::new, |d| d.to_string()),
         scratch_policy: scenario.scratch.to_string(),
         cache: scenario.cache,
+    };
+    Row {
+        run_id,
         rep: slot.rep,
         warmup: slot.warmup,
         order,
-        ..Row::default()
+        ..Row::from_identity(identity)
     }
 }
 
@@ -291,6 +293,7 @@ fn fill_measurements(row: &mut Row, exec: &Execution) {
     row.peak_rss_bytes = u.peak_rss_bytes;
     row.voluntary_ctx = u.voluntary_switches;
     row.involuntary_ctx = u.involuntary_switches;
+    row.minor_faults = Some(u.minor_faults);
     row.storage_read_bytes = u.storage_read_bytes;
     row.storage_write_bytes = u.storage_write_bytes;
     row.tasks = exec.records.len() as u64;
@@ -330,14 +333,7 @@ fn fill_kernel(row: &mut Row, u: &crate::measure::Usage) {
     let cpu = (u.user + u.system).as_secs_f64();
     row.sys_cpu_pct = (cpu > 0.0).then(|| round(100.0 * u.system.as_secs_f64() / cpu, 2));
     let k = &u.kernel;
-    row.vm_dirtied_pages = Some(k.dirtied_pages);
-    row.vm_written_pages = Some(k.written_pages);
-    row.vm_scanned_pages = Some(k.scanned_pages);
-    row.vm_scanned_direct_pages = Some(k.scanned_direct_pages);
-    row.vm_stolen_pages = Some(k.stolen_pages);
-    row.vm_major_faults = Some(k.major_faults);
-    row.vm_compact_stalls = Some(k.compact_stalls);
-    row.vm_alloc_stalls = Some(k.alloc_stalls);
+    row.set_vm_counts(&k.vm);
     row.dirty_kb_before = Some(k.dirty_kb_before);
     row.dirty_kb_after = Some(k.dirty_kb_after);
     row.writeback_kb_before = Some(k.writeback_kb_before);

@@ -73,6 +73,16 @@ pub fn resume_clients(
         .and_then(|()| check_machine(machine_of(&meta, clients)?, &Machine::describe(&corpus.dir)));
     clients::agree(clients, checked)?;
     let _active = interrupt::begin_run();
+    // A run killed outright leaves its scratch folders: each is removed and
+    // made anew (once nobody holds it), then removed at the end. Before
+    // run.json is marked resumed, so a leftover that cannot go (a mount
+    // point inside) is refused with the run folder as it was.
+    let (parent, scratch_id) =
+        options.scratch_place(&data_dirs, &meta.run_id, clients.rank(), clients.size());
+    let scratch = clients::agree(
+        clients,
+        corpus::Scratch::create_for_resume(&parent, &scratch_id).map_err(anyhow::Error::from),
+    )?;
     let writer = (clients.rank() == 0)
         .then(|| {
             let mut w = RunWriter::reopen(dir)?;
@@ -80,15 +90,13 @@ pub fn resume_clients(
             Ok(w)
         })
         .transpose();
-    let writer = clients::agree(clients, writer)?;
-    // A run killed outright leaves its scratch folders: each is removed and
-    // made anew (once nobody holds it), then removed at the end.
-    let (parent, scratch_id) =
-        options.scratch_place(&data_dirs, &meta.run_id, clients.rank(), clients.size());
-    let scratch = clients::agree(
-        clients,
-        corpus::Scratch::create_for_resume(&parent, &scratch_id).map_err(anyhow::Error::from),
-    )?;
+    let writer = match clients::agree(clients, writer) {
+        Ok(w) => w,
+        Err(e) => {
+            let _ = scratch.remove();
+            return Err(e);
+        }
+    };
     let run = Running {
         plan: &meta.plan,
         corpus: &corpus,
@@ -250,10 +258,11 @@ fn machine_of<'a>(meta: &'a RunMeta, clients: &dyn Clients) -> anyhow::Result<&'
 /// Every experiment file the run came from still holds the same text.
 fn check_experiment_files(meta: &RunMeta) -> anyhow::Result<()> {
     for (file, text) in &meta.experiment_files {
-        let now = std::fs::read_to_string(file).with_context(|| {
-            format!("cannot resume: reading experiment file {file} of the run (resume from the folder the run started in)")
-        })?;
-        let (then, now) = (digest(text), digest(&now));
+        let now = crate::safefs::read_file(Path::new(file), crate::experiment::MAX_FILE_BYTES)
+            .with_context(|| {
+                format!("cannot resume: reading experiment file {file} of the run (resume from the folder the run started in)")
+            })?;
+        let (then, now) = (digest(text.as_bytes()), digest(&now));
         if then != now {
             anyhow::bail!(
                 "cannot resume: experiment file {file} changed since the run started (xxh3 {then} then, {now} now); restore it or start a new run"
@@ -263,8 +272,8 @@ fn check_experiment_files(meta: &RunMeta) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn digest(text: &str) -> String {
-    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(text.as_bytes()))
+fn digest(bytes: &[u8]) -> String {
+    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(bytes))
 }
 
 /// The corpus manifest is the one the run started on (every rank's corpus

@@ -124,14 +124,30 @@ impl StrategyBuild for IoUringBuild {
     }
 }
 
-/// `workers` OS threads (1 = sequential on the calling thread).
+/// Where the blocking backend's lanes run.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Pool {
+    /// One lane on the calling thread (`sequential`).
+    Caller,
+    /// One lane on each of this many spawned threads (`threads`, one
+    /// included: a pool of one thread is a thread of its own, so
+    /// `threads(1)` against `sequential` compares a worker thread's
+    /// footing with the calling thread's).
+    Threads(u32),
+}
+
+/// The tasks on the blocking backend, in the lanes of `pool`.
 pub(super) fn threads(
-    workers: u32,
+    pool: Pool,
     workload: &Workload,
     ctx: &TaskContext,
     corpus: &Corpus,
     gate: &dyn Gate,
 ) -> Result<Execution, StrategyError> {
+    let workers = match pool {
+        Pool::Caller => 1,
+        Pool::Threads(n) => n,
+    };
     let outputs = reserve(workload, ctx, workers);
     let meter = start_meter(gate);
     let clock = meter.clock();
@@ -148,7 +164,7 @@ pub(super) fn threads(
                 out,
             })
         };
-        if workers <= 1 {
+        if let Pool::Caller = pool {
             return outputs.into_iter().map(lane).collect();
         }
         std::thread::scope(|scope| {

@@ -301,8 +301,10 @@ pub fn execute(
         process::run(shape, workload, ctx, kill_after, gate)
     };
     match strategy {
-        Strategy::Sequential => local::threads(1, workload, ctx, corpus, gate),
-        Strategy::Threads { workers } => local::threads(*workers, workload, ctx, corpus, gate),
+        Strategy::Sequential => local::threads(local::Pool::Caller, workload, ctx, corpus, gate),
+        Strategy::Threads { workers } => {
+            local::threads(local::Pool::Threads(*workers), workload, ctx, corpus, gate)
+        }
         Strategy::Tokio {
             workers,
             concurrency,
