@@ -304,6 +304,9 @@ struct Bench<'a> {
     scratch: &'a Path,
 }
 
+/// A tool's figure of one cell in one repetition, or why it has none.
+type Figure = Result<f64, String>;
+
 /// One (pattern, cache) cell's repetitions.
 #[derive(Default)]
 struct Cell {
@@ -417,7 +420,7 @@ impl Bench<'_> {
         &self,
         rep: u32,
         cells: &[(PeerPattern, CacheState)],
-    ) -> anyhow::Result<(Vec<Result<f64, String>>, Vec<PathBuf>)> {
+    ) -> anyhow::Result<(Vec<Figure>, Vec<PathBuf>)> {
         let exe = std::env::current_exe().context("finding iolab's own executable")?;
         let spec = &self.req.spec;
         let cfg = &self.req.config;
@@ -512,7 +515,7 @@ impl Bench<'_> {
                         links.hard_link(
                             &source,
                             corpus::LARGE_FILE_NAME,
-                            &format!("testFile.{r:08}"),
+                            format!("testFile.{r:08}"),
                         )?;
                     }
                     let ior = self.launch.ior.as_deref().context("ior")?;

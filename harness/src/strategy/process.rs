@@ -417,7 +417,7 @@ mod tests {
         );
         assert_eq!(
             Vec::from(wearout(0..6, &records, 100, 8)),
-            [2..4],
+            vec![2..4],
             "no more than planned"
         );
         assert_eq!(Vec::from(split(3..10, 3)), [3..6, 6..9, 9..10]);
