@@ -26,6 +26,7 @@ use anyhow::Context;
 use crate::corpus::{self, Corpus, CorpusSpec};
 use crate::measure::cache::{CacheState, ColdMethod};
 use crate::measure::quiet::Settle;
+use crate::stats::{Bootstrap, Sample};
 
 /// How the calibration measures.
 #[derive(Clone, Debug, PartialEq)]
@@ -81,14 +82,7 @@ pub fn command(req: &Request) -> anyhow::Result<ExitCode> {
         println!("calibration against fio: {}", fio::NOT_INSTALLED);
         return Ok(ExitCode::SUCCESS);
     };
-    let run_id = req.run_id.clone().unwrap_or_else(crate::runner::new_run_id);
-    let run_dir = req.out.join(&run_id);
-    if std::fs::symlink_metadata(&run_dir).is_ok() {
-        anyhow::bail!(
-            "run folder {} exists already: pick another --run-id",
-            run_dir.display()
-        );
-    }
+    let (run_id, run_dir) = run_folder(req)?;
     let data_dir = &req.data_dir;
     let corpus_dir = req
         .corpus_dir
@@ -105,6 +99,49 @@ pub fn command(req: &Request) -> anyhow::Result<ExitCode> {
     calibration.print(&mut std::io::stdout().lock())?;
     println!("\nresults: {}", run_dir.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The run folder's id and path, refused when it exists already.
+fn run_folder(req: &Request) -> anyhow::Result<(String, PathBuf)> {
+    let run_id = req.run_id.clone().unwrap_or_else(crate::runner::new_run_id);
+    let run_dir = req.out.join(&run_id);
+    if std::fs::symlink_metadata(&run_dir).is_ok() {
+        anyhow::bail!(
+            "run folder {} exists already: pick another --run-id",
+            run_dir.display()
+        );
+    }
+    Ok((run_id, run_dir))
+}
+
+/// Both tools' medians, iolab ÷ the other's and that ratio's 95 %
+/// bootstrap interval (or why it has none).
+struct Medians {
+    iolab: f64,
+    other: f64,
+    ratio: f64,
+    interval: Result<(f64, f64), String>,
+}
+
+/// [`Medians`] of two tools' measured repetitions; `None` without any.
+fn medians(iolab: Vec<f64>, other: Vec<f64>, seed: u64) -> Option<Medians> {
+    let (Ok(iolab), Ok(other)) = (Sample::new(iolab), Sample::new(other)) else {
+        return None;
+    };
+    let bootstrap = Bootstrap {
+        seed,
+        ..Bootstrap::default()
+    };
+    let interval = bootstrap
+        .ratio_of_medians_ci(&iolab, &other)
+        .map(|ci| (ci.low, ci.high))
+        .map_err(|e| format!("no interval: {e}"));
+    Some(Medians {
+        iolab: iolab.median(),
+        other: other.median(),
+        ratio: iolab.median() / other.median(),
+        interval,
+    })
 }
 
 /// bench-all's section: calibrate on the run's own corpus with the run's

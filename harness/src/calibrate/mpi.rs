@@ -24,7 +24,6 @@ use crate::measure::cache::{self, CacheState};
 use crate::measure::quiet;
 use crate::results::Row as RunRow;
 use crate::safefs::Dir;
-use crate::stats::{Bootstrap, Sample};
 
 /// File name of the record in a run folder.
 pub const JSON_FILE: &str = "calibration-mpi.json";
@@ -234,14 +233,7 @@ pub fn command(req: &Request, launch: &Launch) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
     };
-    let run_id = req.run_id.clone().unwrap_or_else(crate::runner::new_run_id);
-    let run_dir = req.out.join(&run_id);
-    if std::fs::symlink_metadata(&run_dir).is_ok() {
-        anyhow::bail!(
-            "run folder {} exists already: pick another --run-id",
-            run_dir.display()
-        );
-    }
+    let (run_id, run_dir) = super::run_folder(req)?;
     Dir::create_all(&req.out)?.create_dir(&run_id)?;
     let run_dir = std::path::absolute(&run_dir)?;
     let data_dir = std::path::absolute(&req.data_dir)?;
@@ -761,20 +753,16 @@ fn summarise(
         row.detail = why;
         return row;
     }
-    let (Ok(iolab), Ok(peer)) = (Sample::new(cell.iolab), Sample::new(cell.peer)) else {
+    let Some(m) = super::medians(cell.iolab, cell.peer, seed) else {
         row.detail = "no measured repetition".into();
         return row;
     };
-    row.iolab = Some(iolab.median());
-    row.peer_value = Some(peer.median());
-    row.ratio = Some(iolab.median() / peer.median());
-    let bootstrap = Bootstrap {
-        seed,
-        ..Bootstrap::default()
-    };
-    match bootstrap.ratio_of_medians_ci(&iolab, &peer) {
-        Ok(ci) => (row.ratio_ci_low, row.ratio_ci_high) = (Some(ci.low), Some(ci.high)),
-        Err(e) => row.detail = format!("no interval: {e}"),
+    row.iolab = Some(m.iolab);
+    row.peer_value = Some(m.other);
+    row.ratio = Some(m.ratio);
+    match m.interval {
+        Ok((lo, hi)) => (row.ratio_ci_low, row.ratio_ci_high) = (Some(lo), Some(hi)),
+        Err(why) => row.detail = why,
     }
     row.status = "ok".into();
     row
