@@ -38,6 +38,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Claims(_) => Some("claims"),
         Command::Tune(_) => Some("tune"),
         Command::Calibrate(_) => Some("calibrate"),
+        Command::Storage(_) => Some("storage"),
     };
     if let Some(name) = single_process {
         clients::refuse_under_launcher(name)?;
@@ -69,6 +70,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Calibrate(args) => crate::calibrate::command(&cli::calibrate::request(&args)?),
+        Command::Storage(command) => storage_command(&command),
         Command::Man => {
             cli::manual::man(&mut std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
@@ -80,6 +82,27 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Worker => {
             crate::strategy::worker::main().context("worker process")?;
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `iolab storage list`, `probe` and `accuracy`.
+fn storage_command(command: &cli::StorageCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        cli::StorageCommand::List { markdown } => {
+            let text = if *markdown {
+                crate::storage::catalog::markdown()
+            } else {
+                crate::storage::catalog::text()
+            };
+            print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        cli::StorageCommand::Probe(args) => {
+            crate::calibrate::storage::probe_command(&cli::calibrate::probe_request(args)?)
+        }
+        cli::StorageCommand::Accuracy(args) => {
+            crate::calibrate::accuracy::accuracy_command(&cli::calibrate::accuracy_request(args)?)
         }
     }
 }

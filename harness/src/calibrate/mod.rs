@@ -9,11 +9,13 @@
 //! repetition (`crate::runner`), cache control (`crate::measure::cache`),
 //! statistics (`crate::stats`).
 
+pub mod accuracy;
 pub mod fio;
 pub mod mpi;
 pub mod output;
 pub mod pattern;
 mod session;
+pub mod storage;
 
 pub use output::{Calibration, Row};
 pub use pattern::Pattern;
