@@ -26,11 +26,11 @@ use crate::strategy::StrategyKind;
 /// Anything that stops the command; the message names the file, flag or value.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let single_process = match &cli.command {
-        Command::Run(_)
-        | Command::Worker
-        | Command::Describe(_)
-        | Command::Man
-        | Command::Completions(_) => None,
+        // A worker process inherits its rank's launcher variables.
+        Command::Run(_) | Command::Worker => None,
+        Command::Describe(_) => Some("describe"),
+        Command::Man => Some("man"),
+        Command::Completions(_) => Some("completions"),
         Command::Corpus(_) => Some("corpus"),
         Command::BenchAll(_) => Some("bench-all"),
         Command::Report(_) => Some("report"),
@@ -188,53 +188,62 @@ fn verify_corpus(dir: &Path) -> anyhow::Result<ExitCode> {
 }
 
 /// `iolab run …` (and `run --resume`) on every rank of the clients (one
-/// without a launcher); a rank's error ends the whole job (MPI_Abort), so
-/// no rank waits forever.
+/// without a launcher). An error every rank meets alike (a flag, a plan,
+/// a refusal the ranks agreed on: [`clients::Agreed`]) comes back on every
+/// rank, for rank 0 alone to print, and every rank exits cleanly; any
+/// other rank's error ends the whole job (MPI_Abort), so no rank waits
+/// forever.
 fn run_as_clients(args: &cli::RunArgs) -> anyhow::Result<ExitCode> {
     let c = &args.clients;
-    let options = ClientOptions::from_flags(c.layout, c.reorder, c.stonewall.as_deref())?;
+    let options = ClientOptions::from_flags(
+        c.layout,
+        c.reorder,
+        (c.stonewall.as_deref(), c.stonewall_wearout),
+    )?;
     let clients = clients::connect()?;
     let result = match &args.resume {
         Some(dir) => resume_run(dir, &args.output, clients.as_ref()),
         None => run_planned(args, clients.as_ref(), options),
     };
-    if let Err(e) = &result {
-        if clients.size() > 1 {
+    match result {
+        Err(e) if clients.size() > 1 && clients::agreed(&e) => {
+            // Said by rank 0 while every rank is connected; then they
+            // exit together.
+            if clients.rank() == 0 {
+                eprintln!("error: {e:#}");
+            }
+            clients.barrier();
+            Err(clients::Reported.into())
+        }
+        Err(e) if clients.size() > 1 => {
             eprintln!("error: rank {}: {e:#}", clients.rank());
             clients.abort(1);
+            Err(e)
         }
+        result => result,
     }
-    result
 }
 
 /// `iolab run` with a plan from flags or from experiment files: the one
 /// place where both kinds of plan exist, so `--dry-run` stops both before
 /// anything is made (no corpus, data, scratch, results or run folder).
+/// Every rank builds the plan and they agree on it before rank 0 says
+/// what it holds.
 fn run_planned(
     args: &cli::RunArgs,
     clients: &dyn Clients,
     options: ClientOptions,
 ) -> anyhow::Result<ExitCode> {
-    let (planned, experiments) = if args.experiments.is_empty() {
-        let planned = Planned {
-            plan: cli::build_plan(args)?,
-            per_experiment: Vec::new(),
-            skipped: Vec::new(),
-            shared: 0,
-            excluded: 0,
-        };
-        if args.dry_run {
-            print_plan(&planned, 0, "run");
-        }
-        (planned, Vec::new())
-    } else {
-        let settings = cli::plan::run_settings(args)?;
-        let experiments = load_experiments(&args.experiments)?;
-        let planned = plan_experiments(&experiments, &settings, "run")?;
-        (planned, experiments)
-    };
+    let (planned, experiments) = clients::agree(clients, plan_of(args))?;
+    // A grid of flags says what it holds only with --dry-run.
+    if clients.rank() == 0 && (args.dry_run || !experiments.is_empty()) {
+        print_plan(&planned, experiments.len(), "run");
+    }
     if args.dry_run {
-        return list_scenarios(&planned);
+        return match clients.rank() {
+            0 => list_scenarios(&planned),
+            _ => Ok(ExitCode::SUCCESS),
+        };
     }
     let where_to = (
         &args.output,
@@ -243,6 +252,24 @@ fn run_planned(
     );
     let outcome = run_plan(&planned, &experiments, where_to, clients, options)?;
     finish_run(&outcome, clients)
+}
+
+/// The plan of `iolab run`'s flags or experiment files, with those files.
+fn plan_of(args: &cli::RunArgs) -> anyhow::Result<(Planned, Vec<Experiment>)> {
+    if args.experiments.is_empty() {
+        let planned = Planned {
+            plan: cli::build_plan(args)?,
+            per_experiment: Vec::new(),
+            skipped: Vec::new(),
+            shared: 0,
+            excluded: 0,
+        };
+        return Ok((planned, Vec::new()));
+    }
+    let settings = cli::plan::run_settings(args)?;
+    let experiments = load_experiments(&args.experiments)?;
+    let planned = crate::experiment::plan(&experiments, &settings)?;
+    Ok((planned, experiments))
 }
 
 /// `iolab run --resume RUN_DIR`, with as many ranks as the run had.

@@ -24,6 +24,7 @@ use super::{end_of_work, start_meter, Execution, Strategy, StrategyError};
 use crate::corpus::Corpus;
 use crate::describe::{Capability, KnobDesc, KnobError, KnobKind, KnobValues, StrategyDesc};
 use crate::interrupt;
+use crate::measure::Gate;
 use crate::workload::{TaskContext, Workload};
 
 /// `path` as one word of `sh`: as it is when it holds only characters the
@@ -109,9 +110,10 @@ pub(super) fn run(
     workload: &Workload,
     ctx: &TaskContext,
     corpus: &Corpus,
+    gate: &dyn Gate,
 ) -> Result<Execution, StrategyError> {
     let line = expand(template, workers, ctx)?;
-    let meter = start_meter();
+    let meter = start_meter(gate);
     // Its own process group: a Ctrl-C at the terminal reaches iolab only,
     // and a second signal kills the command with its children.
     let mut child = Command::new("sh")

@@ -22,11 +22,11 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::corpus::Corpus;
-use crate::measure::{Meter, Usage};
+use crate::measure::{Gate, Meter, Usage};
 use crate::workload::{TaskContext, Workload, WorkloadKind};
 
 pub use command::{command_name, shell_word};
-pub use lanes::TaskRecord;
+pub use lanes::{StonewallPhase, TaskRecord};
 pub use registry::{
     build, describe, descriptions, kind, names, MAX_WORKERS, WORKERS, WORKER_COUNT,
 };
@@ -253,6 +253,9 @@ pub struct Execution {
     pub task_errors: Vec<String>,
     /// Whether the workers were killed mid-run on purpose.
     pub interrupted: bool,
+    /// What the stonewall phase did, when the repetition had a stonewall
+    /// (the tasks after it, with wear-out, are the rest of `records`).
+    pub stonewall: Option<StonewallPhase>,
 }
 
 impl Execution {
@@ -278,8 +281,10 @@ pub enum StrategyError {
 }
 
 /// Run all tasks of `workload` under `strategy`, timed, then verify evidence.
-/// With `kill_after`, worker processes are killed (`SIGKILL`) once that many
-/// tasks have finished: the crash experiment of the atomic save.
+/// The region opens through `gate` (the other clients' barrier), after the
+/// strategy's own setup; its stonewall, if `ctx` has one, counts from that
+/// start. With `kill_after`, worker processes are killed (`SIGKILL`) once
+/// that many tasks have finished: the crash experiment of the atomic save.
 ///
 /// # Errors
 /// [`StrategyError::Unavailable`] when the platform lacks what the strategy
@@ -289,39 +294,36 @@ pub fn execute(
     workload: &Workload,
     ctx: &TaskContext,
     corpus: &Corpus,
-    kill_after: Option<u32>,
+    (kill_after, gate): (Option<u32>, &dyn Gate),
 ) -> Result<Execution, StrategyError> {
     let procs = |threads: u32, batch: u32| {
-        process::run(
-            strategy.processes(),
-            threads,
-            batch,
-            workload,
-            ctx,
-            kill_after,
-        )
+        let shape = (strategy.processes(), threads, batch);
+        process::run(shape, workload, ctx, kill_after, gate)
     };
     match strategy {
-        Strategy::Sequential => local::threads(local::Pool::Caller, workload, ctx, corpus),
+        Strategy::Sequential => local::threads(local::Pool::Caller, workload, ctx, corpus, gate),
         Strategy::Threads { workers } => {
-            local::threads(local::Pool::Threads(*workers), workload, ctx, corpus)
+            local::threads(local::Pool::Threads(*workers), workload, ctx, corpus, gate)
         }
         Strategy::Tokio {
             workers,
             concurrency,
-        } => local::tokio(*workers, *concurrency, workload, ctx, corpus),
-        Strategy::IoUring { queue_depth } => local::io_uring(*queue_depth, workload, ctx, corpus),
+        } => local::tokio(*workers, *concurrency, workload, ctx, corpus, gate),
+        Strategy::IoUring { queue_depth } => {
+            local::io_uring(*queue_depth, workload, ctx, corpus, gate)
+        }
         Strategy::Processes { batch, .. } => procs(1, *batch),
         Strategy::Nested { threads, batch, .. } => procs(*threads, *batch),
         Strategy::Command { template, workers } => {
-            command::run(template, *workers, workload, ctx, corpus)
+            command::run(template, *workers, workload, ctx, corpus, gate)
         }
     }
 }
 
-/// Start the timed region (a helper so every strategy opens it the same way).
-fn start_meter() -> Meter {
-    Meter::start()
+/// Start the timed region through `gate` (a helper so every strategy opens
+/// it the same way, after its own setup).
+fn start_meter(gate: &dyn Gate) -> Meter {
+    Meter::start(gate)
 }
 
 /// The last step of a repetition's work, inside the timed region, after
