@@ -149,7 +149,7 @@ fn create_corpus(args: &CorpusArgs) -> anyhow::Result<ExitCode> {
     let secs = start.elapsed().as_secs_f64();
     let bytes = corpus.manifest.total_bytes;
     println!(
-        "{provenance} {}: {} files, {:.1} MB in {secs:.2} s ({:.0} MB/s)",
+        "{}: {} files, {:.1} MB in {secs:.2} s ({:.0} MB/s), {provenance}",
         dir.display(),
         corpus.manifest.files.len(),
         bytes as f64 / 1e6,
