@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::Context;
 use indicatif::ProgressBar;
 
-use crate::clients::{Clients, SyncPoint};
+use crate::clients::{Clients, RegionGate};
 use crate::corpus::Corpus;
 use crate::experiment::layout::ClientOptions;
 use crate::experiment::{Plan, Scenario, Slot};
@@ -21,8 +21,9 @@ use super::scratch::{self, RepScratch};
 
 /// Run one repetition and describe it as a row, with its throughput per
 /// interval (empty when it did not run or ran as one external command). With several ranks, every
-/// rank passes a barrier before settle, before cache preparation and before
-/// the timed region, whatever happened to it before.
+/// rank passes a barrier before settle, before cache preparation and at
+/// the start of the timed region (after all of the repetition's setup, the
+/// strategy's included: [`RegionGate`]), whatever happened to it before.
 ///
 /// # Errors
 /// Only harness failures (the scratch folder or cache control broke); a
@@ -66,18 +67,19 @@ pub(super) fn run(
         let resident = cache::resident_percent(&inputs).context("measuring cache residency")?;
         Ok((prep, method, resident))
     });
-    let sync = SyncPoint::after_barrier(clients);
+    let gate = RegionGate::new(clients, layout.wearout && layout.stonewall.is_some());
     let (prep, method, resident) = match cached {
         Ok(c) => c,
         Err(e) if clients.size() == 1 => return Err(e),
         Err(e) => {
+            gate.close();
             let mut row = base_row(scenario, slot, order, run_id);
             row.status = Status::Failed;
             row.detail = format!("{e:#}");
             return Ok((row, Vec::new()));
         }
     };
-    ctx.stonewall_ns = sync.deadline_ns(layout.stonewall);
+    ctx.stonewall = layout.stonewall();
     let mut row = base_row(scenario, slot, order, run_id);
     row.cache_method = Some(method);
     row.cache_resident_pct = resident.map(|p| round(p, 2));
@@ -95,22 +97,27 @@ pub(super) fn run(
         .unavailable(ctx)
         .or_else(|| layout.unsupported(&scenario.strategy, clients.size()));
     let recording = perf.map(profile::Recording::start);
-    let called = sync.elapsed().as_secs_f64();
     let (result, recording) = match unavailable {
         Some(why) => (Err(StrategyError::Unavailable(why)), None),
         None => sampled(recording, || {
-            strategy::execute(&scenario.strategy, workload, ctx, corpus, kill_after)
+            strategy::execute(
+                &scenario.strategy,
+                workload,
+                ctx,
+                corpus,
+                (kill_after, &gate),
+            )
         }),
     };
-    row.region_start_s = round(called, 6);
-    row.region_end_s = row.region_start_s;
+    let opened_ns = gate.close();
     let mut series = Vec::new();
     match result {
         Ok(exec) => {
             let check = check_run(workload, ctx, corpus, &exec);
             fill_measurements(&mut row, &exec);
             fill_check(&mut row, &exec, check);
-            row.region_end_s = round(called + exec.usage.wall.as_secs_f64(), 6);
+            let wearout = ctx.stonewall.is_some_and(|s| s.wearout);
+            fill_region(&mut row, &exec, opened_ns, (workload.tasks(ctx), wearout));
             series = series_of(&row, &exec);
         }
         Err(StrategyError::Unavailable(why)) => {
@@ -182,7 +189,7 @@ fn check_run(
     corpus: &Corpus,
     exec: &Execution,
 ) -> RunCheck {
-    if ctx.stonewall_ns.is_some() && exec.records.len() < workload.tasks(ctx) as usize {
+    if ctx.stonewall.is_some() && exec.records.len() < workload.tasks(ctx) as usize {
         let finished = exec.records.iter().map(|r| r.index).collect();
         workload.verify_finished(ctx, corpus, finished)
     } else {
@@ -301,6 +308,24 @@ fn fill_measurements(row: &mut Row, exec: &Execution) {
     let done = exec.lane_done.iter().map(|d| d.as_secs_f64());
     row.first_done_s = round(done.clone().fold(f64::INFINITY, f64::min).min(wall), 6);
     row.last_done_s = round(done.fold(0.0, f64::max), 6);
+}
+
+/// Where the region lies on the common clock (seconds since the barrier
+/// that opened it, left at `opened_ns`), and what its stonewall cut: the
+/// tasks planned, whether the deadline stopped them, the stonewall phase
+/// apart from its wear-out.
+fn fill_region(row: &mut Row, exec: &Execution, opened_ns: u64, (planned, wearout): (u32, bool)) {
+    let start = exec.usage.started_ns.saturating_sub(opened_ns) as f64 / 1e9;
+    row.region_start_s = round(start, 6);
+    row.region_end_s = round(start + exec.usage.wall.as_secs_f64(), 6);
+    row.planned_tasks = u64::from(planned);
+    if let Some(phase) = exec.stonewall {
+        row.stonewalled = phase.tasks < row.planned_tasks;
+        row.stonewall_tasks = Some(phase.tasks);
+        row.stonewall_bytes = Some(phase.bytes);
+        row.stonewall_s = Some(round(phase.ended.as_secs_f64(), 6));
+        row.wearout_tasks = wearout.then_some(row.tasks.saturating_sub(phase.tasks));
+    }
 }
 
 /// The kernel's side of the region: CPU split and machine-wide counters.

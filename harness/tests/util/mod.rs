@@ -142,6 +142,29 @@ pub fn scratch_left(data: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// A killed run left exactly `leftovers` scratch folders in the lab's data
+/// folder, and `corpus clean --scratch` removes them all (`what` names the
+/// case in messages).
+pub fn assert_scratch_cleaned(lab: &Lab, leftovers: usize, what: &str) {
+    assert_eq!(
+        scratch_left(&lab.data()).len(),
+        leftovers,
+        "{what}: scratch folders left"
+    );
+    let out = lab
+        .iolab()
+        .args(["corpus", "clean", "--scratch", "--data-dir"])
+        .arg(lab.data())
+        .output()
+        .expect("run iolab corpus clean");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        scratch_left(&lab.data()).is_empty(),
+        "{what}: {:?}",
+        scratch_left(&lab.data())
+    );
+}
+
 /// stderr as text.
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
