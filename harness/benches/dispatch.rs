@@ -26,19 +26,19 @@ use std::time::Duration;
 use common::{load_average, median, region, usage};
 use criterion::{BenchmarkId, Criterion};
 use iolab::corpus::Corpus;
-use iolab::strategy::Strategy;
+use iolab::strategy::{ProcessesSpec, Strategy, ThreadsSpec};
 use iolab::workload::{NoopSpec, TaskContext, Workload};
 
 fn bench_dispatch(c: &mut Criterion, corpus: &Corpus, ctx: &TaskContext) {
     let mut group = c.benchmark_group("dispatch");
     group.sampling_mode(criterion::SamplingMode::Linear);
     for strategy in [
-        Strategy::Sequential,
-        Strategy::Threads { workers: 2 },
-        Strategy::Processes {
+        Strategy::sequential(),
+        Strategy::Threads(ThreadsSpec { workers: 2 }),
+        Strategy::Processes(ProcessesSpec {
             workers: 2,
             batch: 16,
-        },
+        }),
     ] {
         group.bench_function(BenchmarkId::from_parameter(strategy.to_string()), |b| {
             b.iter_custom(|iters| {
@@ -81,12 +81,12 @@ fn interleaved(corpus: &Corpus, ctx: &TaskContext) {
     println!("load average before: {}", load_average());
     let noop = |tasks| Workload::Noop(NoopSpec { tasks });
     let strategies = [
-        Strategy::Sequential,
-        Strategy::Threads { workers: 2 },
-        Strategy::Processes {
+        Strategy::sequential(),
+        Strategy::Threads(ThreadsSpec { workers: 2 }),
+        Strategy::Processes(ProcessesSpec {
             workers: 2,
             batch: 16,
-        },
+        }),
     ];
     let mut wall = vec![Vec::new(); strategies.len()];
     let mut cpu = vec![Vec::new(); strategies.len()];

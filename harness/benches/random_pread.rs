@@ -67,7 +67,7 @@ fn bare_loop(spec: &RandomSpec, ctx: &TaskContext, reads: u32, fold: bool) -> (D
 fn bench_criterion(c: &mut Criterion, corpus: &Corpus, ctx: &TaskContext) {
     let mut group = c.benchmark_group("random_pread_4KiB_warm");
     group.sampling_mode(criterion::SamplingMode::Linear);
-    let spec = RandomSpec::default();
+    let spec = RandomSpec::defaults(42).expect("random builds from its defaults");
     group.bench_function("iolab_sequential_ends", |b| {
         b.iter_custom(|iters| {
             let reads = u32::try_from(iters).unwrap_or(u32::MAX);
@@ -76,7 +76,7 @@ fn bench_criterion(c: &mut Criterion, corpus: &Corpus, ctx: &TaskContext) {
                 evidence: RandomEvidence::Ends,
                 ..spec.clone()
             });
-            region(&Strategy::Sequential, &random, ctx, corpus)
+            region(&Strategy::sequential(), &random, ctx, corpus)
         })
     });
     group.bench_function("bare_pread_loop", |b| {
@@ -104,7 +104,7 @@ const SIDES: [&str; 4] = [
 fn round(index: usize, corpus: &Corpus, ctx: &TaskContext) -> [Side; 4] {
     let spec = RandomSpec {
         reads: ROUND_READS,
-        ..RandomSpec::default()
+        ..RandomSpec::defaults(42).expect("random builds from its defaults")
     };
     let n = f64::from(ROUND_READS);
     let iolab = |evidence| {
@@ -112,7 +112,7 @@ fn round(index: usize, corpus: &Corpus, ctx: &TaskContext) -> [Side; 4] {
             evidence,
             ..spec.clone()
         });
-        let u = usage(&Strategy::Sequential, &random, ctx, corpus);
+        let u = usage(&Strategy::sequential(), &random, ctx, corpus);
         (
             u.wall.as_nanos() as f64 / n,
             (u.user + u.system).as_nanos() as f64 / n,

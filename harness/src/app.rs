@@ -235,9 +235,13 @@ fn run_planned(
     options: ClientOptions,
 ) -> anyhow::Result<ExitCode> {
     let (planned, experiments) = clients::agree(clients, plan_of(args))?;
-    // A grid of flags says what it holds only with --dry-run.
-    if clients.rank() == 0 && (args.dry_run || !experiments.is_empty()) {
-        print_plan(&planned, experiments.len(), "run");
+    // A grid of flags says what it holds only with --dry-run; what it
+    // skipped it always says.
+    if clients.rank() == 0 {
+        match args.dry_run || !experiments.is_empty() {
+            true => print_plan(&planned, experiments.len(), "run"),
+            false => print_skipped(&planned),
+        }
     }
     if args.dry_run {
         return match clients.rank() {
@@ -257,14 +261,7 @@ fn run_planned(
 /// The plan of `iolab run`'s flags or experiment files, with those files.
 fn plan_of(args: &cli::RunArgs) -> anyhow::Result<(Planned, Vec<Experiment>)> {
     if args.experiments.is_empty() {
-        let planned = Planned {
-            plan: cli::build_plan(args)?,
-            per_experiment: Vec::new(),
-            skipped: Vec::new(),
-            shared: 0,
-            excluded: 0,
-        };
-        return Ok((planned, Vec::new()));
+        return Ok((cli::build_plan(args)?, Vec::new()));
     }
     let settings = cli::plan::run_settings(args)?;
     let experiments = load_experiments(&args.experiments)?;

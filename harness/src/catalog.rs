@@ -73,13 +73,6 @@ fn refused(s: &StrategyDesc) -> Vec<(String, &'static str)> {
     out
 }
 
-/// A strategy's knobs, the worker count first (but for `sequential`).
-fn strategy_knobs(s: &StrategyDesc) -> Vec<&'static KnobDesc> {
-    let takes_workers = strategy::kind(s.name) != Some(strategy::StrategyKind::Sequential);
-    let workers = takes_workers.then_some(&strategy::WORKERS);
-    workers.into_iter().chain(s.knobs.iter()).collect()
-}
-
 fn or_dash(text: &str) -> &str {
     if text.is_empty() {
         "—"
@@ -135,7 +128,7 @@ pub fn strategies_markdown() -> String {
             .collect::<Vec<_>>()
             .join(" (also ")
             + if s.aliases.is_empty() { "" } else { ")" };
-        let knobs: Vec<String> = strategy_knobs(s).into_iter().map(knob_line).collect();
+        let knobs: Vec<String> = s.knobs.iter().map(knob_line).collect();
         let refused: Vec<String> = refused(s)
             .into_iter()
             .map(|(names, why)| format!("{names}: {why}"))
@@ -183,7 +176,7 @@ pub fn text() -> String {
         if !s.aliases.is_empty() {
             out.push_str(&format!("  also named: {}\n", s.aliases.join(", ")));
         }
-        for k in strategy_knobs(s) {
+        for k in s.knobs {
             out.push_str(&format!("  knob {}\n", knob_line(k).replace('`', "")));
         }
         for (names, why) in refused(s) {

@@ -125,10 +125,19 @@ pub struct StrategyDesc {
     pub aliases: &'static [&'static str],
     /// One line: how it schedules tasks.
     pub summary: &'static str,
-    /// Its knobs besides the worker count.
+    /// Its knobs, the worker count ([`crate::strategy::WORKERS`]) first
+    /// where it takes one.
     pub knobs: &'static [KnobDesc],
     /// Capabilities it lacks, each with the reason shown to the user.
     pub lacks: &'static [(Capability, &'static str)],
+    /// Whether its tasks run in worker processes iolab can kill mid-run
+    /// without killing itself (the atomic-save crash experiment, `kill_at`).
+    pub kills_workers: bool,
+    /// The two `noop` task counts of its dispatch-cost calibration
+    /// (`runner::calibrate`): many where a task costs tens of nanoseconds,
+    /// fewer where each batch is a pipe round trip; `None` for a strategy
+    /// with no tasks of iolab's to dispatch (an external command).
+    pub calibration_tasks: Option<[u32; 2]>,
     /// Its colour (red, green, blue) in every chart and table of every
     /// report, so one strategy looks the same everywhere (the registered
     /// strategies use Okabe & Ito's colour-blind-safe palette).
@@ -153,6 +162,11 @@ impl WorkloadDesc {
 }
 
 impl StrategyDesc {
+    /// The knob keyed `key`, if the strategy has one.
+    pub fn knob(&self, key: &str) -> Option<&'static KnobDesc> {
+        self.knobs.iter().find(|k| k.key == key)
+    }
+
     /// Whether `name` names this strategy (its name or an alias).
     pub fn is_named(&self, name: &str) -> bool {
         self.name == name || self.aliases.contains(&name)
@@ -456,6 +470,8 @@ mod tests {
         summary: "",
         knobs: &[],
         lacks: &[(Capability::Mmap, "page faults are not operations")],
+        kills_workers: false,
+        calibration_tasks: None,
         colour: (0, 0, 0),
     };
 

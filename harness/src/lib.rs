@@ -21,6 +21,8 @@ pub mod io;
 pub mod lab;
 pub mod measure;
 pub mod panics;
+#[cfg(test)]
+mod recipes;
 pub mod report;
 pub mod results;
 pub mod runner;

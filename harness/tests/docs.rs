@@ -306,7 +306,9 @@ fn the_readme_is_a_front_page_that_links_every_page_of_the_manual() {
 }
 
 /// Every command a user sees (`corpus`, `corpus create`, …), each with the
-/// long flags its `--help` lists, read from the binary's own help.
+/// long flags its `--help` lists under any heading (`Options:`, `run`'s
+/// `Grid …:` and its generated `Strategy knobs …:` and `Workload knobs …:`),
+/// read from the binary's own help.
 fn commands(lab: &Lab, path: &[String], out: &mut Vec<(String, Vec<String>)>) {
     let o = lab.iolab().args(path).arg("-h").output().expect("iolab -h");
     assert!(o.status.success(), "{path:?}: {}", text(&o));
@@ -327,7 +329,8 @@ fn commands(lab: &Lab, path: &[String], out: &mut Vec<(String, Vec<String>)>) {
                     subs.push(name.to_string());
                 }
             }
-            "Options:" if item.starts_with('-') => {
+            "Arguments:" => {}
+            _ if item.starts_with('-') && !section.starts_with("Usage") => {
                 let long = item.split("--").nth(1).unwrap_or_default();
                 let long: String = long
                     .chars()
@@ -367,6 +370,13 @@ fn the_man_page_has_a_section_for_every_command_naming_each_of_its_flags() {
             .any(|(p, f)| p == "run" && f.iter().any(|f| f == "scratch-policy")),
         "{all:?}"
     );
+    for knob in ["workers", "block", "durability"] {
+        assert!(
+            all.iter()
+                .any(|(p, f)| p == "run" && f.iter().any(|f| f == knob)),
+            "run's generated knob flag --{knob} is not read from its help: {all:?}"
+        );
+    }
     assert!(
         !page.contains("IOLAB WORKER"),
         "the hidden worker is not documented"

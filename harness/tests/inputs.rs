@@ -242,7 +242,9 @@ fn a_grid_past_the_limit_is_refused_before_expansion() {
         &lab,
         &o,
         &[
-            "the flags: the lists multiply out to 101000 scenarios",
+            // The flags' grid is counted as a file's block is: combinations
+            // and, for each, its killed run and its sequential baseline.
+            "the flags: the lists multiply out to 202000 scenarios",
             "at most 100000",
         ],
     );

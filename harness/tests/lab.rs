@@ -349,11 +349,14 @@ fn names_variants_and_workers_are_checked_before_anything_runs() {
         err.contains("--read-size") && err.contains("allowed 4KiB to 16MiB, a multiple of 4096"),
         "{err}"
     );
-    // A knob of the user's workload given to a built-in one.
+    // A knob of the user's workload given to a built-in one: the flag, the
+    // value, the workloads given and the one that has the knob.
     let o = example_run(&lab, &["--workload", "read", "--read-size", "8KiB"]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(
-        stderr(&o).contains("--read-size is a knob of another workload"),
+        stderr(&o).contains(
+            "--read-size 8KiB: not a knob of read (--workload); read_size is a knob of load-parse"
+        ),
         "{}",
         text(&o)
     );

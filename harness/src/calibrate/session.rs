@@ -83,7 +83,7 @@ fn plan(corpus: &Corpus, cfg: &Config) -> anyhow::Result<Plan> {
                 Scenario::new(
                     "calibrate",
                     p.workload(cfg.seed),
-                    Strategy::Sequential,
+                    Strategy::sequential(),
                     cache,
                 )
                 .with_scratch(ScratchPolicy::DeleteBefore, None)

@@ -6,7 +6,7 @@
 //! (`describe`, each workload's and strategy's module) or validation
 //! (`plan`).
 
-use crate::describe::KnobDesc;
+use crate::describe::{KnobDesc, KnobKind};
 use crate::{strategy, workload};
 
 /// `--workload`: every registered name with its one-line summary.
@@ -44,10 +44,21 @@ pub fn strategies() -> String {
     )
 }
 
-/// The help of the flag of knob `key`: `lead`, then who uses it, its
-/// defaults and what is allowed, from every description that has it.
-pub fn knob(key: &str, lead: &str) -> String {
-    let mut owners: Vec<(String, &'static KnobDesc)> = Vec::new();
+/// The help of the flag of knob `key`, all from its descriptions: how a
+/// list is written, then who uses it with what help and default (those
+/// sharing one description named together), then what is allowed.
+pub fn knob(key: &str) -> String {
+    let mut owners: Vec<(Vec<String>, &'static KnobDesc)> = Vec::new();
+    let mut add = |of: String, k: &'static KnobDesc| match owners.iter_mut().find(|(_, d)| *d == k)
+    {
+        Some((names, _)) => names.push(of),
+        None => owners.push((vec![of], k)),
+    };
+    for d in strategy::descriptions() {
+        for k in d.knobs.iter().filter(|k| k.key == key) {
+            add(d.name.to_string(), k);
+        }
+    }
     for d in workload::descriptions() {
         for k in d.knobs.iter().filter(|k| k.key == key) {
             let of = if k.variants.is_empty() {
@@ -55,16 +66,8 @@ pub fn knob(key: &str, lead: &str) -> String {
             } else {
                 format!("{} {}", d.name, k.variants.join("/"))
             };
-            owners.push((of, k));
+            add(of, k);
         }
-    }
-    for d in strategy::descriptions() {
-        for k in d.knobs.iter().filter(|k| k.key == key) {
-            owners.push((d.name.to_string(), k));
-        }
-    }
-    if key == strategy::WORKERS.key {
-        owners.push(("every strategy but sequential".into(), &strategy::WORKERS));
     }
     let uses: Vec<String> = owners
         .iter()
@@ -74,12 +77,18 @@ pub fn knob(key: &str, lead: &str) -> String {
             } else {
                 format!(" [default: {}]", k.default)
             };
-            format!("{of}: {}{default}", k.help)
+            format!("{}: {}{default}", of.join(", "), k.help)
         })
         .collect();
-    let allowed = owners
-        .first()
-        .map(|(_, k)| format!("; {}", k.kind))
-        .unwrap_or_default();
-    format!("{lead} — {}{allowed}", uses.join("; "))
+    let Some((_, first)) = owners.first() else {
+        return String::new();
+    };
+    let lead = match first.kind {
+        KnobKind::Size { .. } => "Sizes, comma-separated (4KiB,1MiB)",
+        KnobKind::Count { .. } => "Counts, comma-separated",
+        KnobKind::Choice(_) => "Names, comma-separated",
+        KnobKind::Text => "Texts (repeat the flag for several)",
+        KnobKind::Switch => "On or off (alone: on; =true,false: both)",
+    };
+    format!("{lead} — {}; {}", uses.join("; "), first.kind)
 }

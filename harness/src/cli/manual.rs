@@ -1,6 +1,6 @@
 //! The man page and the shell completions, generated from the command line
-//! this binary parses (`cli::lab::command`): iolab's own flags plus the
-//! flags of the registered user workloads' knobs, so a user's binary
+//! this binary parses (`cli::knobs::command`): iolab's own flags plus the
+//! flags of every registered strategy's and workload's knobs, so a user's binary
 //! documents its own. `iolab man` prints one page (`iolab`'s synopsis and
 //! options, then one section per subcommand); `iolab completions SHELL`
 //! prints the shell's script.
@@ -108,7 +108,7 @@ fn command() -> anyhow::Result<clap::Command> {
                 .map(|n| n.to_string_lossy().into_owned())
         })
         .unwrap_or_else(|| "iolab".to_string());
-    let mut command = super::lab::command(&crate::workload::registered())?
+    let mut command = super::knobs::command()?
         .name(name.clone())
         .bin_name(name)
         .disable_help_subcommand(true);

@@ -4,13 +4,13 @@
 
 pub mod calibrate;
 pub mod help;
-mod lab;
+mod knobs;
 pub mod manual;
 pub mod plan;
 pub mod tune;
 mod values;
 
-pub use lab::{parse, parse_knob, Usage};
+pub use knobs::{command, parse, parse_from, parse_knob, Usage, STRATEGY_KNOBS, WORKLOAD_KNOBS};
 pub use plan::{build_plan, ConfigError};
 
 use std::path::PathBuf;
@@ -264,7 +264,7 @@ pub struct RunArgs {
     /// Experiment files (`experiments/*.toml`) to run instead of a grid given by flags.
     #[arg(value_name = "EXPERIMENT", conflicts_with_all = GRID_FLAGS)]
     pub experiments: Vec<PathBuf>,
-    /// Run only scenarios whose `<experiment>/<scenario id>` contains this text, with their sequential baselines (with experiment files).
+    /// Run only scenarios whose `<experiment>/<scenario id>` contains this text (`cli/…` for a grid of flags), with their sequential baselines.
     #[arg(long)]
     pub only: Option<String>,
     /// Print the plan (the scenarios the flags or experiment files expand to, and the skipped combinations), then stop: nothing is created.
@@ -275,83 +275,40 @@ pub struct RunArgs {
     #[arg(long, value_name = "RUN_DIR", conflicts_with_all = SHARED_PLAN_FLAGS.iter().chain(&GRID_FLAGS).chain(&RUN_PLAN_FLAGS))]
     pub resume: Option<PathBuf>,
     /// Workloads (comma-separated).
-    #[arg(long, value_delimiter = ',', required_unless_present_any = ["experiments", "resume"], help = help::workloads())]
+    #[arg(long, value_delimiter = ',', required_unless_present_any = ["experiments", "resume"], help = help::workloads(), help_heading = GRID)]
     pub workload: Vec<String>,
     /// Workload variants (comma-separated).
-    #[arg(long, value_delimiter = ',', help = help::variants())]
+    #[arg(long, value_delimiter = ',', help = help::variants(), help_heading = GRID)]
     pub variant: Vec<String>,
     /// Strategies (comma-separated).
-    #[arg(long, value_delimiter = ',', default_value = "sequential", help = help::strategies())]
+    #[arg(long, value_delimiter = ',', help = help::strategies(), help_heading = GRID)]
     pub strategy: Vec<String>,
-    /// Concurrency (comma-separated).
-    #[arg(long, value_delimiter = ',', help = help::knob("workers", "Concurrency (comma-separated)"))]
-    pub workers: Vec<u32>,
-    /// Threads per process of the nested strategy (comma-separated).
-    #[arg(long, value_delimiter = ',', help = help::knob("threads", "Threads per process (comma-separated)"))]
-    pub threads: Vec<u32>,
-    /// Tasks per message to worker processes.
-    #[arg(long, help = help::knob("batch", "Tasks per message"))]
-    pub batch: Option<u32>,
-    /// Blocking-pool threads of the tokio strategy.
-    #[arg(long, help = help::knob("tokio_threads", "Blocking-pool threads"))]
-    pub tokio_threads: Option<u32>,
-    /// External command template for the command strategy.
-    #[arg(long, help = help::knob("command", "Command template"))]
-    pub command: Option<String>,
-    /// Cache states (comma-separated): warm, cold.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "warm")]
+    /// Cache states (comma-separated): warm, cold [default: warm].
+    #[arg(long, value_enum, value_delimiter = ',', help_heading = GRID)]
     pub cache: Vec<CacheState>,
-    /// Chunk sizes (comma-separated).
-    #[arg(long, value_delimiter = ',', help = help::knob("chunk", "Chunk sizes (comma-separated, e.g. 4KiB,1MiB)"))]
-    pub chunk: Vec<String>,
-    /// Buffer sizes (comma-separated).
-    #[arg(long, value_delimiter = ',', help = help::knob("buffer", "Buffer sizes (comma-separated)"))]
-    pub buffer: Vec<String>,
-    /// Durability of written files (comma-separated): none, end-sync, each.
-    #[arg(long, value_delimiter = ',', help = help::knob("durability", "Durability (comma-separated)"))]
-    pub durability: Vec<String>,
-    /// Lines to append.
-    #[arg(long, help = help::knob("append_lines", "Lines"))]
-    pub append_lines: Option<u32>,
-    /// Segments the large file is cut into.
-    #[arg(long, help = help::knob("segments", "Segments"))]
-    pub segments: Option<u32>,
-    /// Random reads (random), tasks (noop) per repetition.
-    #[arg(long, help = help::knob("reads", "Count"))]
-    pub reads: Option<u32>,
-    /// Bytes per random read.
-    #[arg(long, help = help::knob("block", "Block size"))]
-    pub block: Option<String>,
-    /// What each random read keeps to be verified: fold or ends.
-    #[arg(long, help = help::knob("evidence", "Evidence kept per read"))]
-    pub evidence: Option<String>,
-    /// Pattern a streamed line must contain.
-    #[arg(long, help = help::knob("pattern", "Pattern"))]
-    pub pattern: Option<String>,
-    /// Files each task creates, stats, opens or unlinks (metadata) [default: 4].
-    #[arg(long)]
-    pub files_per_task: Option<u32>,
-    /// Use only the first N corpus files (write, read, copy, atomic-save), for
-    /// scenarios too slow to run on the whole corpus [default: all].
-    #[arg(long, value_name = "N")]
-    pub first_files: Option<u32>,
+    /// Use only the first N corpus files (write, read, copy, atomic-save),
+    /// for scenarios too slow to run on the whole corpus (comma-separated)
+    /// [default: all].
+    #[arg(long, value_name = "N", value_delimiter = ',', help_heading = GRID)]
+    pub first_files: Vec<u32>,
     /// Kill the worker processes once this percentage of tasks has finished
-    /// (atomic-save under processes or nested: the crash experiment).
-    #[arg(long, value_name = "PCT")]
-    pub kill_at: Option<u32>,
+    /// (atomic-save under processes or nested: the crash experiment; 0 runs
+    /// to the end; comma-separated).
+    #[arg(long, value_name = "PCT", value_delimiter = ',', help_heading = GRID)]
+    pub kill_at: Vec<u32>,
     /// What state of the scratch filesystem each repetition starts from (comma-separated: each policy is a scenario of its own) [default: fresh-fs, falling back to rotate where it cannot work].
-    #[arg(long, value_enum, value_delimiter = ',')]
+    #[arg(long, value_enum, value_delimiter = ',', help_heading = GRID)]
     pub scratch_policy: Vec<crate::corpus::ScratchPolicy>,
-    /// Before each repetition, create N empty files in the scratch folder, settle, then delete them just before the timed region (variant `+after-delete-N`): the cost of creating files right after a deletion, measured directly.
-    #[arg(long, value_name = "N")]
-    pub after_deleting: Option<u32>,
+    /// Before each repetition, create N empty files in the scratch folder, settle, then delete them just before the timed region (variant `+after-delete-N`): the cost of creating files right after a deletion, measured directly (comma-separated).
+    #[arg(long, value_name = "N", value_delimiter = ',', help_heading = GRID)]
+    pub after_deleting: Vec<u32>,
     /// Do not add the sequential baseline when it is missing.
-    #[arg(long)]
+    #[arg(long, help_heading = GRID)]
     pub no_baseline: bool,
-    /// Values of the knobs of user workloads ([`crate::lab`]) that have a
-    /// flag of their own, by key: those flags are added by [`parse`].
+    /// The values of the knob flags (every registered strategy's and
+    /// workload's knob, [`command`] adds their flags), by key, as given.
     #[arg(skip)]
-    pub knobs: Vec<(String, crate::describe::KnobValue)>,
+    pub knobs: Vec<(String, Vec<String>)>,
     /// MPI clients (`mpirun -np N iolab run …`).
     #[command(flatten)]
     pub clients: ClientArgs,
@@ -385,29 +342,18 @@ const SHARED_PLAN_FLAGS: [&str; 14] = [
     "run_id",
 ];
 
+/// The help heading of the flags that make the grid (besides the knobs').
+const GRID: &str = "Grid (each flag a [[grid]] key of experiment files)";
+
 /// Flags of `run` that make the grid, refused beside experiment files
 /// (which declare their own grids); the corpus and measurement flags
-/// override the files instead.
-const GRID_FLAGS: [&str; 24] = [
+/// override the files instead. The knob flags, generated ([`command`]),
+/// refuse them too.
+const GRID_FLAGS: [&str; 9] = [
     "workload",
     "variant",
     "strategy",
-    "workers",
-    "threads",
-    "batch",
-    "tokio_threads",
-    "command",
     "cache",
-    "chunk",
-    "buffer",
-    "durability",
-    "append_lines",
-    "segments",
-    "reads",
-    "block",
-    "evidence",
-    "pattern",
-    "files_per_task",
     "first_files",
     "kill_at",
     "scratch_policy",

@@ -1,30 +1,31 @@
 //! Validation of command-line values into the types the rest of iolab uses:
-//! the flag grid of `iolab run --workload …` into a [`Plan`], and the flags
-//! of `iolab run x.toml` and `iolab bench-all` into [`Settings`] for
-//! experiment files. Every error names the flag, the value and what is
-//! allowed. Workloads and strategies are built from their descriptions
-//! ([`crate::workload::build`], [`crate::strategy::build`]), the same rules
-//! experiment files use.
+//! the flags of `iolab run`, `iolab run x.toml` and `iolab bench-all` into
+//! [`Settings`], and the grid flags of `iolab run --workload …` into a
+//! plan. The grid flags are not expanded here: they are written as one
+//! `[[grid]]` block ([`Experiment::from_flags`]) and planned by the same code
+//! as experiment files ([`crate::experiment::plan`]), so both go through
+//! one expansion and one set of checks. Every error names the flag, the
+//! value and what is allowed.
 
 use std::time::Duration;
 
 use clap::Args;
 
 use crate::corpus::{CorpusSpec, Scale};
-use crate::describe::{KnobDesc, KnobError, KnobValue, KnobValues};
+use crate::describe::KnobError;
 use crate::experiment::reps::Reps;
-use crate::experiment::{parse_size, CorpusOverrides, Order, Plan, Scenario, Settings, Wait};
+use crate::experiment::{
+    parse_size, CorpusOverrides, Experiment, ExperimentError, Order, Planned, Settings, Wait,
+};
 use crate::measure::cache::ColdMethod;
 use crate::measure::quiet::Settle;
-use crate::strategy::{self, Strategy, StrategyKind};
-use crate::workload::{self, Workload};
 
 pub use crate::strategy::MAX_WORKERS;
 
 use super::{BenchAllArgs, CorpusArgs, MeasureArgs, OrderArg, RunArgs};
 
 /// A command-line value that cannot be used.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// A value outside what a flag allows.
     #[error("{flag} {value}: {allowed}")]
@@ -36,12 +37,13 @@ pub enum ConfigError {
         /// What is allowed.
         allowed: String,
     },
-    /// A grid that multiplies out past the limit.
-    #[error(transparent)]
-    TooMany(#[from] crate::experiment::limit::TooManyScenarios),
     /// A combination that has no meaning.
     #[error("{0}")]
     Meaningless(String),
+    /// A grid flag's value or combination the grid refuses (the same
+    /// checks as an experiment file's, naming the flag).
+    #[error(transparent)]
+    Grid(#[from] ExperimentError),
 }
 
 impl From<KnobError> for ConfigError {
@@ -120,93 +122,61 @@ impl RunMeasureArgs {
     }
 }
 
-/// Build and validate the plan of `iolab run` from its flag grid.
+/// Build and validate the plan of `iolab run` from its grid flags: the
+/// flags as one `[[grid]]` block, planned as an experiment file is.
 ///
 /// # Errors
 /// [`ConfigError`] naming the first bad flag or combination.
-pub fn build_plan(args: &RunArgs) -> Result<Plan, ConfigError> {
-    let measure = args.measure.with_defaults();
-    let (reps, auto) = auto_reps(&args.measure, args.measure.reps.unwrap_or(Reps::Fixed(5)))?;
-    grid_size(args)?;
-    let workloads = workloads(args)?;
-    let strategies = strategies(args)?;
-    let policies = if args.scratch_policy.is_empty() {
-        vec![crate::corpus::ScratchPolicy::default()]
-    } else {
-        args.scratch_policy.clone()
-    };
-    let mut scenarios = Vec::new();
-    for w in &workloads {
-        for s in &strategies {
-            if let Some(why) = s.incompatibility(w) {
-                return Err(ConfigError::Meaningless(why));
-            }
-            for (cache, policy) in args
-                .cache
-                .iter()
-                .flat_map(|c| policies.iter().map(move |p| (c, p)))
-            {
-                let mut scenario = Scenario::new("cli", w.clone(), s.clone(), *cache)
-                    .with_scratch(*policy, args.after_deleting)
-                    .map_err(ConfigError::Meaningless)?;
-                if let Some(n) = args.first_files {
-                    scenario = scenario
-                        .on_first_files(n)
-                        .map_err(ConfigError::Meaningless)?;
-                }
-                if !args.no_baseline {
-                    scenarios.push(scenario.baseline());
-                }
-                if let Some(pct) = args.kill_at {
-                    scenario = scenario.killed_at(pct).map_err(ConfigError::Meaningless)?;
-                }
-                scenarios.push(scenario);
-            }
-        }
-    }
-    scenarios.sort_by(|a, b| a.id.cmp(&b.id));
-    scenarios.dedup_by(|a, b| a.id == b.id);
-    let needs_large = workloads.iter().any(Workload::needs_large_file);
-    let corpus = corpus_spec(&args.corpus, needs_large)?;
-    if let Some(n) = args.first_files.filter(|n| *n > corpus.files) {
-        return Err(invalid(
-            "--first-files",
-            n,
-            format!("1 to the corpus's {} files", corpus.files),
-        ));
-    }
-    Ok(Plan {
-        scenarios,
-        corpus,
-        reps,
-        auto,
-        warmup: measure.warmup,
-        order: order(&measure),
-        settle: settle(&measure)?,
-        cold_method: measure.cold_method,
-        bootstrap_seed: measure.seed,
-    })
+pub fn build_plan(args: &RunArgs) -> Result<Planned, ConfigError> {
+    let settings = run_settings(args)?;
+    let experiment = Experiment::from_flags(&grid_flags(args))?;
+    Ok(crate::experiment::plan(&[experiment], &settings)?)
 }
 
-/// The number of scenarios the flags' comma lists multiply out to, refused
-/// above [`crate::experiment::limit::MAX_SCENARIOS`] before anything is built.
-fn grid_size(args: &RunArgs) -> Result<u64, ConfigError> {
-    let len = |n: usize| n.max(1) as u64;
-    Ok(crate::experiment::limit::check(
-        "the flags",
-        &[
-            ("workload", len(args.workload.len())),
-            ("variant", len(args.variant.len())),
-            ("chunk", len(args.chunk.len())),
-            ("buffer", len(args.buffer.len())),
-            ("durability", len(args.durability.len())),
-            ("strategy", len(args.strategy.len())),
-            ("workers", len(args.workers.len())),
-            ("threads", len(args.threads.len())),
-            ("cache", len(args.cache.len())),
-            ("scratch-policy", len(args.scratch_policy.len())),
-        ],
-    )?)
+/// The grid flags' values by grid key, as given: the flags of `run` that
+/// make the grid, then the knob flags.
+pub fn grid_flags(args: &RunArgs) -> Vec<(&str, Vec<String>)> {
+    let text = |values: &[String]| values.to_vec();
+    let shown = |values: Vec<String>| values;
+    let mut out = vec![
+        ("workload", text(&args.workload)),
+        ("variant", text(&args.variant)),
+        ("strategy", text(&args.strategy)),
+        (
+            "cache",
+            shown(args.cache.iter().map(|c| c.as_str().to_string()).collect()),
+        ),
+        (
+            "first_files",
+            shown(args.first_files.iter().map(u32::to_string).collect()),
+        ),
+        (
+            "kill_at",
+            shown(args.kill_at.iter().map(u32::to_string).collect()),
+        ),
+        (
+            "scratch_policy",
+            shown(
+                args.scratch_policy
+                    .iter()
+                    .map(|p| p.as_str().to_string())
+                    .collect(),
+            ),
+        ),
+        (
+            "after_deleting",
+            shown(args.after_deleting.iter().map(u32::to_string).collect()),
+        ),
+    ];
+    if args.no_baseline {
+        out.push(("baseline", vec!["false".to_string()]));
+    }
+    out.extend(
+        args.knobs
+            .iter()
+            .map(|(key, values)| (key.as_str(), values.clone())),
+    );
+    out
 }
 
 /// The settings of `iolab run x.toml …`: the scale and corpus flags, the
@@ -344,15 +314,6 @@ fn budget(m: &RunMeasureArgs) -> Result<Option<Duration>, ConfigError> {
         .transpose()
 }
 
-/// The plan's repetitions and `--reps auto` settings from the flags.
-fn auto_reps(
-    m: &RunMeasureArgs,
-    asked: Reps,
-) -> Result<(u32, Option<crate::experiment::reps::AutoReps>), ConfigError> {
-    crate::experiment::reps::plan_reps(asked, m.ci_width, budget(m)?)
-        .map_err(|e| ConfigError::Meaningless(e.to_string()))
-}
-
 /// The order from the measurement flags.
 pub fn order(m: &MeasureArgs) -> Order {
     match m.order {
@@ -413,212 +374,16 @@ pub fn corpus_spec(args: &CorpusArgs, needs_large: bool) -> Result<CorpusSpec, C
     Ok(spec)
 }
 
-/// Every registered description of the knob keyed `key` (a flag's value
-/// is checked against each, whichever workload or strategy it reaches).
-fn descs_of(key: &str) -> Vec<&'static KnobDesc> {
-    let workloads = workload::descriptions().into_iter().flat_map(|w| w.knobs);
-    let strategies = strategy::descriptions().into_iter().flat_map(|s| s.knobs);
-    workloads
-        .chain(strategies)
-        .chain(std::iter::once(&strategy::WORKERS))
-        .filter(|k| k.key == key)
-        .collect()
-}
-
-/// A number given for knob `key`, checked against its descriptions.
-fn checked(key: &str, n: u64) -> Result<KnobValue, ConfigError> {
-    for knob in descs_of(key) {
-        knob.check(n)?;
-    }
-    Ok(KnobValue::Number(n))
-}
-
-/// A size flag's values (`None` alone when not given).
-fn sizes(key: &str, list: &[String]) -> Result<Vec<Option<KnobValue>>, ConfigError> {
-    if list.is_empty() {
-        return Ok(vec![None]);
-    }
-    let flag = format!("--{}", key.replace('_', "-"));
-    list.iter()
-        .map(|t| {
-            let n = parse_size(t).map_err(|e| invalid(&flag, t, e.to_string()))?;
-            checked(key, n).map(Some)
-        })
-        .collect()
-}
-
-/// A choice flag's names, each checked against its descriptions (`None`
-/// alone when not given).
-fn choices(key: &str, list: &[String]) -> Result<Vec<Option<KnobValue>>, ConfigError> {
-    if list.is_empty() {
-        return Ok(vec![None]);
-    }
-    list.iter()
-        .map(|name| {
-            for knob in descs_of(key) {
-                knob.check_choice(name)?;
-            }
-            Ok(Some(KnobValue::Text(name.clone())))
-        })
-        .collect()
-}
-
-/// The single-valued workload knobs given as flags. The flag names are
-/// the knob keys (`--append-lines` is `append_lines`).
-fn workload_knobs(args: &RunArgs) -> Result<KnobValues, ConfigError> {
-    let mut knobs = KnobValues::seeded(args.measure.seed);
-    let counts = [
-        ("append_lines", args.append_lines),
-        ("segments", args.segments),
-        ("reads", args.reads),
-        ("files_per_task", args.files_per_task),
-    ];
-    for (key, n) in counts {
-        if let Some(n) = n {
-            knobs.set(key, checked(key, u64::from(n))?);
-        }
-    }
-    if let Some(t) = &args.block {
-        let n = parse_size(t).map_err(|e| invalid("--block", t, e.to_string()))?;
-        knobs.set("block", checked("block", n)?);
-    }
-    if let Some(name) = &args.evidence {
-        for knob in descs_of("evidence") {
-            knob.check_choice(name)?;
-        }
-        knobs.set("evidence", KnobValue::Text(name.clone()));
-    }
-    if let Some(p) = &args.pattern {
-        knobs.set("pattern", KnobValue::Text(p.clone()));
-    }
-    for (key, value) in &args.knobs {
-        let owned = args
-            .workload
-            .iter()
-            .any(|name| workload::describe(name).is_some_and(|d| d.knob(key).is_some()));
-        if !owned {
-            return Err(ConfigError::Meaningless(format!(
-                "--{} is a knob of another workload than --workload {}",
-                key.replace('_', "-"),
-                args.workload.join(",")
-            )));
-        }
-        knobs.set(key, value.clone());
-    }
-    Ok(knobs)
-}
-
-fn workloads(args: &RunArgs) -> Result<Vec<Workload>, ConfigError> {
-    let chunks = sizes("chunk", &args.chunk)?;
-    let buffers = sizes("buffer", &args.buffer)?;
-    let durabilities = choices("durability", &args.durability)?;
-    let variants: Vec<Option<&str>> = if args.variant.is_empty() {
-        vec![None]
-    } else {
-        args.variant.iter().map(|v| Some(v.as_str())).collect()
-    };
-    let base = workload_knobs(args)?;
-    let mut out = Vec::new();
-    for name in &args.workload {
-        for variant in &variants {
-            for chunk in &chunks {
-                for buffer in &buffers {
-                    for durability in &durabilities {
-                        let mut knobs = base.clone();
-                        let given = [
-                            ("chunk", chunk),
-                            ("buffer", buffer),
-                            ("durability", durability),
-                        ];
-                        for (key, value) in given {
-                            if let Some(v) = value {
-                                knobs.set(key, v.clone());
-                            }
-                        }
-                        let w = workload::build(name, *variant, &knobs)?;
-                        if !out.contains(&w) {
-                            out.push(w);
-                        }
-                    }
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
-fn strategies(args: &RunArgs) -> Result<Vec<Strategy>, ConfigError> {
-    for w in &args.workers {
-        checked("workers", u64::from(*w))?;
-    }
-    for t in &args.threads {
-        checked("threads", u64::from(*t))?;
-    }
-    let kinds = args
-        .strategy
-        .iter()
-        .map(|name| name.parse::<StrategyKind>())
-        .collect::<Result<Vec<_>, _>>()?;
-    if kinds.iter().all(|k| *k == StrategyKind::Sequential) && args.workers.iter().any(|w| *w != 1)
-    {
-        return Err(invalid(
-            "--workers",
-            args.workers.iter().map(u32::to_string).collect::<Vec<_>>().join(","),
-            "sequential runs one task at a time; add a concurrent strategy (--strategy threads) or drop --workers",
-        ));
-    }
-    let default_workers = strategy::WORKERS.default_number().unwrap_or(4) as u32;
-    let workers = if args.workers.is_empty() {
-        vec![default_workers]
-    } else {
-        args.workers.clone()
-    };
-    let mut base = KnobValues::default();
-    for (key, n) in [("batch", args.batch), ("tokio_threads", args.tokio_threads)] {
-        if let Some(n) = n {
-            base.set(key, checked(key, u64::from(n))?);
-        }
-    }
-    if let Some(c) = &args.command {
-        base.set("command", KnobValue::Text(c.clone()));
-    }
-    let threads: Vec<Option<u32>> = if args.threads.is_empty() {
-        vec![None]
-    } else {
-        args.threads.iter().copied().map(Some).collect()
-    };
-    let mut out = Vec::new();
-    for kind in kinds {
-        if kind == StrategyKind::Command && args.command.is_none() {
-            return Err(invalid("--strategy", "command", "needs --command TEMPLATE"));
-        }
-        for &w in &workers {
-            for t in &threads {
-                let mut knobs = base.clone();
-                if let Some(t) = t {
-                    knobs.set("threads", KnobValue::Number(u64::from(*t)));
-                }
-                let s = strategy::build(kind.name(), w, &knobs)?;
-                if !out.contains(&s) {
-                    out.push(s);
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::{Cli, Command};
-    use clap::Parser;
+    use crate::cli::Command;
 
     /// A plan serialises (as `run.json` holds it, for a resume) and reads
     /// back equal.
     #[test]
     fn a_plan_round_trips_through_run_json() {
-        let cli = Cli::try_parse_from([
+        let cli = crate::cli::parse_from([
             "iolab",
             "run",
             "--workload",
@@ -642,7 +407,7 @@ mod tests {
         let Command::Run(args) = cli.command else {
             panic!("not a run");
         };
-        let plan = build_plan(&args).unwrap();
+        let plan = build_plan(&args).unwrap().plan;
         assert!(plan.scenarios.len() > 50, "{}", plan.scenarios.len());
         let text = serde_json::to_string_pretty(&plan).unwrap();
         let back: crate::experiment::Plan = serde_json::from_str(&text).unwrap();

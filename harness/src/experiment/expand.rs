@@ -1,8 +1,15 @@
-//! Expansion of one `[[grid]]` block: check every list element (with its
-//! position) against the knob descriptions of the block's workloads and
+//! Expansion of one `[[grid]]` block (written in a file or made from the
+//! command line's flags, [`super::flags`]): check every list element (with
+//! its place) against the knob descriptions of the block's workloads and
 //! strategies, take the product of the lists that apply to each workload
 //! and strategy, and keep the meaningful combinations; the rest are
 //! [`Skipped`] with a reason.
+//!
+//! Every knob list is handled the same way, whatever its key: a list
+//! applies to the workloads and strategies whose descriptions have its
+//! key, is refused when none of the block's has it, and each value is
+//! checked against those descriptions. So a knob described once gets its
+//! checks, its product and its messages here with nothing else to declare.
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
@@ -10,15 +17,15 @@ use std::ops::Range;
 use toml::Spanned;
 
 use super::file::{ExperimentError, RawGrid};
-use super::grid::{Env, Expansion, Experiment, Skipped};
-use super::keys;
-use super::knob_lists::{RawKnob, RawValues};
+use super::grid::{Env, Expansion, Experiment, Located, Skipped};
+use super::keys::{self, Count};
+use super::knob_lists::{self, RawKnob, RawValues};
 use super::limit::{self, TooManyScenarios};
 use super::{parse_size, Scenario};
-use crate::describe::WorkloadDesc;
-use crate::describe::{KnobDesc, KnobError, KnobValue, KnobValues};
+use crate::corpus::ScratchPolicy;
+use crate::describe::{KnobDesc, KnobError, KnobValue, KnobValues, WorkloadDesc};
 use crate::measure::cache::CacheState;
-use crate::strategy::{self, Strategy, StrategyKind};
+use crate::strategy::{self, CommandSpec, Strategy, StrategyKind};
 use crate::workload::{self, Workload};
 
 /// One element of a list: which knob (its key), its value, the text
@@ -37,33 +44,36 @@ impl Given {
     }
 }
 
+/// An element of a list that is not a knob, with where it is (`None`: the
+/// key's default).
+type Placed<T> = (T, Option<Range<usize>>);
+
 /// The checked lists of a block.
 #[derive(Debug, Default)]
 struct Dims {
     workloads: Vec<(&'static WorkloadDesc, Range<usize>)>,
     variants: Vec<Given>,
+    /// The knob lists some workload of the block has.
     workload_knobs: Vec<Vec<Given>>,
     strategies: Vec<(StrategyKind, Range<usize>)>,
-    workers: Vec<Given>,
+    /// The knob lists some strategy of the block has.
     strategy_knobs: Vec<Vec<Given>>,
-    caches: Vec<(CacheState, Option<Range<usize>>)>,
-    kill_at: Vec<(u32, Option<Range<usize>>)>,
-    first_files: Vec<(Option<u32>, Option<Range<usize>>)>,
+    caches: Vec<Placed<CacheState>>,
+    kill_at: Vec<Placed<u32>>,
+    first_files: Vec<Placed<Option<u32>>>,
+    /// Scratch policy × files deleted before each repetition.
+    scratch: Vec<Placed<(ScratchPolicy, Option<u32>)>>,
     baseline: bool,
 }
 
 impl Dims {
-    /// The lists that apply to strategy `kind`: the worker counts (unless
-    /// it is `sequential`) and the lists of the knobs its description has.
+    /// The knob lists that apply to strategy `kind`: those of the knobs its
+    /// description has (the worker count among them).
     fn strategy_lists(&self, kind: StrategyKind) -> Vec<&Vec<Given>> {
         let desc = kind.desc();
-        let workers = (kind != StrategyKind::Sequential).then_some(&self.workers);
-        workers
-            .into_iter()
-            .chain(self.strategy_knobs.iter().filter(|l| {
-                l.first()
-                    .is_some_and(|g| desc.knobs.iter().any(|k| k.key == g.key))
-            }))
+        self.strategy_knobs
+            .iter()
+            .filter(|l| l.first().is_some_and(|g| desc.knob(g.key).is_some()))
             .collect()
     }
 
@@ -88,6 +98,7 @@ impl Dims {
                 ("strategy combinations", strategies),
                 ("cache", self.caches.len() as u64),
                 ("first_files", self.first_files.len() as u64),
+                ("scratch", self.scratch.len() as u64),
                 (
                     "kill_at and baseline",
                     self.kill_at.len() as u64 + u64::from(self.baseline),
@@ -118,10 +129,7 @@ fn product(dims: &[&Vec<Given>]) -> Vec<Vec<Given>> {
 /// The knob values of a grid point.
 fn knob_values(point: &[Given], seed: u64) -> KnobValues {
     let mut knobs = KnobValues::seeded(seed);
-    for g in point
-        .iter()
-        .filter(|g| g.key != "variant" && g.key != "workers")
-    {
+    for g in point.iter().filter(|g| g.key != "variant") {
         knobs.set(g.key, g.value.clone());
     }
     knobs
@@ -134,16 +142,6 @@ fn text_of(point: &[Given], key: &str) -> Option<String> {
         .and_then(|g| match &g.value {
             KnobValue::Text(t) => Some(t.clone()),
             KnobValue::Number(_) | KnobValue::Switch(_) => None,
-        })
-}
-
-fn workers_of(point: &[Given]) -> Option<u32> {
-    point
-        .iter()
-        .find(|g| g.key == "workers")
-        .and_then(|g| match g.value {
-            KnobValue::Number(n) => u32::try_from(n).ok(),
-            KnobValue::Switch(_) | KnobValue::Text(_) => None,
         })
 }
 
@@ -160,13 +158,34 @@ fn descs_of(key: &str, d: &Dims) -> Vec<&'static KnobDesc> {
     if !of_block.is_empty() {
         return of_block;
     }
-    let workloads = workload::descriptions().into_iter().flat_map(|w| w.knobs);
-    let strategies = strategy::descriptions().into_iter().flat_map(|s| s.knobs);
-    workloads
-        .chain(strategies)
-        .chain(std::iter::once(&strategy::WORKERS))
-        .filter(|k| k.key == key)
-        .collect()
+    knob_lists::registered().filter(|k| k.key == key).collect()
+}
+
+/// Whether a workload or strategy block `whole` names, at any scale, has
+/// knob `key`.
+fn takes_at_some_scale(whole: &RawGrid, key: &str) -> bool {
+    let scales = whole.scale.as_ref().map(|s| s.get_ref());
+    let tables = std::iter::once(whole).chain(
+        scales
+            .into_iter()
+            .flat_map(|s| [&s.quick, &s.default, &s.seed])
+            .flatten(),
+    );
+    tables.into_iter().any(|t| {
+        let workloads = t.workload.iter().flatten();
+        let strategies = t.strategy.iter().flatten();
+        workloads
+            .filter_map(|n| workload::describe(n.get_ref()))
+            .any(|w| w.knob(key).is_some())
+            || strategies
+                .filter_map(|n| strategy::describe(n.get_ref()))
+                .any(|s| s.knob(key).is_some())
+    })
+}
+
+/// Names joined with `, `.
+fn names(names: impl IntoIterator<Item = &'static str>) -> String {
+    names.into_iter().collect::<Vec<_>>().join(", ")
 }
 
 impl Experiment {
@@ -239,27 +258,27 @@ impl Experiment {
         Ok(given)
     }
 
-    fn counts<'a, T: Copy + Into<u64> + 'a>(
+    fn counts(
         &self,
-        l: impl IntoIterator<Item = &'a Spanned<T>>,
+        l: &[Spanned<u64>],
         key: &'static str,
         d: &Dims,
     ) -> Result<Vec<Given>, ExperimentError> {
-        l.into_iter()
+        l.iter()
             .map(|s| {
-                let n: u64 = (*s.get_ref()).into();
+                let n = *s.get_ref();
                 self.number(key, n, n.to_string(), s.span(), d)
             })
             .collect()
     }
 
-    fn sizes<'a>(
+    fn sizes(
         &self,
-        l: impl IntoIterator<Item = &'a Spanned<String>>,
+        l: &[Spanned<String>],
         key: &'static str,
         d: &Dims,
     ) -> Result<Vec<Given>, ExperimentError> {
-        l.into_iter()
+        l.iter()
             .map(|s| {
                 let text = s.get_ref();
                 let bytes = parse_size(text).map_err(|e| {
@@ -280,30 +299,25 @@ impl Experiment {
             ("workload", b.workload.as_ref().map(Vec::len)),
             ("variant", b.variant.as_ref().map(Vec::len)),
             ("strategy", b.strategy.as_ref().map(Vec::len)),
-            ("workers", b.workers.as_ref().map(Vec::len)),
-            ("threads", b.threads.as_ref().map(Vec::len)),
-            ("batch", b.batch.as_ref().map(Vec::len)),
-            ("tokio_threads", b.tokio_threads.as_ref().map(Vec::len)),
-            ("command", b.command.as_ref().map(Vec::len)),
             ("cache", b.cache.as_ref().map(Vec::len)),
             ("kill_at", b.kill_at.as_ref().map(Vec::len)),
             ("first_files", b.first_files.as_ref().map(Vec::len)),
+            ("scratch_policy", b.scratch_policy.as_ref().map(Vec::len)),
+            ("after_deleting", b.after_deleting.as_ref().map(Vec::len)),
             ("scales", b.scales.as_ref().map(Vec::len)),
         ];
         let knobs = b.knobs.iter().map(|k| (k.knob.key, Some(k.values.len())));
         match lens.into_iter().chain(knobs).find(|(_, n)| *n == Some(0)) {
             Some((key, _)) => Err(ExperimentError::Nothing(format!(
-                "{}: grid block {} ({}): `{key} = []` gives no scenarios; leave the key out to take its default",
-                self.source.file,
-                index + 1,
-                b.name.as_deref().unwrap_or("unnamed")
+                "{}: `{key} = []` gives no scenarios; leave the key out to take its default",
+                self.source.block(index, b.name.as_deref()),
             ))),
             None => Ok(()),
         }
     }
 
     fn workload_dims(&self, b: &RawGrid, d: &mut Dims) -> Result<(), ExperimentError> {
-        let Some(names) = &b.workload else {
+        let Some(list) = &b.workload else {
             return Err(ExperimentError::Nothing(format!(
                 "{}: a [[grid]] block ({}) has no `workload` list; allowed workloads: {}",
                 self.source.file,
@@ -311,7 +325,7 @@ impl Experiment {
                 workload::names().join(", ")
             )));
         };
-        for n in names {
+        for n in list {
             let desc = workload::describe(n.get_ref()).ok_or_else(|| {
                 self.source.invalid(
                     &n.span(),
@@ -323,59 +337,111 @@ impl Experiment {
             d.workloads.push((desc, n.span()));
         }
         let variants = Self::texts(b.variant.iter().flatten(), "variant");
-        for v in &variants {
-            let known = d
-                .workloads
+        if let Some(v) = variants.iter().find(|v| {
+            !d.workloads
                 .iter()
-                .any(|(w, _)| w.variant(&v.shown).is_some());
-            if !known {
-                let allowed: Vec<String> = d
-                    .workloads
-                    .iter()
-                    .map(|(w, _)| {
-                        let names: Vec<&str> = w.variants.iter().map(|v| v.name).collect();
-                        format!("{}: {}", w.name, names.join(", "))
-                    })
-                    .collect();
-                return Err(self.source.invalid(
-                    &v.span,
-                    "grid.variant",
-                    format!("{:?}", v.shown),
-                    format!(
-                        "not a variant of any workload of this block; allowed: {}",
-                        allowed.join("; ")
-                    ),
-                ));
-            }
+                .any(|(w, _)| w.variant(&v.shown).is_some())
+        }) {
+            return Err(self.unknown_variant(v, d));
         }
         d.variants = variants;
-        d.workload_knobs = b
-            .knobs
-            .iter()
-            .map(|k| self.knob_list(k, d))
-            .collect::<Result<_, _>>()?;
         Ok(())
     }
 
-    /// One workload knob's list, each value checked against the knob's
-    /// descriptions; refused when no workload of the block has the knob.
+    /// The error of a variant no workload of the block has, with each
+    /// workload's variants.
+    fn unknown_variant(&self, v: &Given, d: &Dims) -> ExperimentError {
+        let of = |w: &WorkloadDesc| names(w.variants.iter().map(|v| v.name));
+        let allowed = match d.workloads.as_slice() {
+            [(w, _)] => format!("not a variant of {}; allowed: {}", w.name, of(w)),
+            ws => format!(
+                "not a variant of any workload of {}; allowed: {}",
+                self.source.list_name("workload", "workloads"),
+                ws.iter()
+                    .map(|(w, _)| format!("{}: {}", w.name, of(w)))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        };
+        self.source
+            .invalid(&v.span, "grid.variant", format!("{:?}", v.shown), allowed)
+    }
+
+    /// Every knob list of the block, each value checked against the knob's
+    /// descriptions, sorted into the lists of the block's workloads and of
+    /// its strategies; a list none of them has is refused, unless the
+    /// block (`whole`, before its scale's replacements) names one that has
+    /// it at another scale.
+    fn knob_dims(&self, b: &RawGrid, whole: &RawGrid, d: &mut Dims) -> Result<(), ExperimentError> {
+        for k in &b.knobs {
+            let key = k.knob.key;
+            let of_workloads = d.workloads.iter().any(|(w, _)| w.knob(key).is_some());
+            let of_strategies = d
+                .strategies
+                .iter()
+                .any(|(s, _)| s.desc().knob(key).is_some());
+            if !of_workloads && !of_strategies {
+                if takes_at_some_scale(whole, key) {
+                    continue;
+                }
+                return Err(self.knob_of_none(k, d));
+            }
+            let list = self.knob_list(k, d)?;
+            if of_workloads {
+                d.workload_knobs.push(list.clone());
+            }
+            if of_strategies {
+                d.strategy_knobs.push(list);
+            }
+        }
+        Ok(())
+    }
+
+    /// The error of a knob list no workload or strategy of the block has,
+    /// naming those that have it.
+    fn knob_of_none(&self, k: &RawKnob, d: &Dims) -> ExperimentError {
+        let key = k.knob.key;
+        let span = k.values.spans().first().cloned().unwrap_or(0..0);
+        let value = self.source.text.get(span.clone()).unwrap_or("").trim();
+        let workloads: Vec<&'static str> = workload::descriptions()
+            .into_iter()
+            .filter(|w| w.knob(key).is_some())
+            .map(|w| w.name)
+            .collect();
+        let strategies: Vec<&'static str> = strategy::descriptions()
+            .into_iter()
+            .filter(|s| s.knob(key).is_some())
+            .map(|s| s.name)
+            .collect();
+        let sides = [
+            (
+                &workloads,
+                names(d.workloads.iter().map(|(w, _)| w.name)),
+                self.source.list_name("workload", "workloads"),
+            ),
+            (
+                &strategies,
+                names(d.strategies.iter().map(|(s, _)| s.name())),
+                self.source.list_name("strategy", "strategies"),
+            ),
+        ];
+        let of_block: Vec<String> = sides
+            .iter()
+            .filter(|(owners, _, _)| !owners.is_empty())
+            .map(|(_, given, list)| format!("{given} ({list})"))
+            .collect();
+        let owners = workloads.iter().chain(&strategies).copied();
+        let allowed = format!(
+            "not a knob of {}; {key} is a knob of {}",
+            of_block.join(" or "),
+            names(owners)
+        );
+        self.source.invalid(&span, Self::key(key), value, allowed)
+    }
+
+    /// One knob's list, each value checked against the knob's descriptions.
     fn knob_list(&self, k: &RawKnob, d: &Dims) -> Result<Vec<Given>, ExperimentError> {
         let key = k.knob.key;
-        if !d.workloads.iter().any(|(w, _)| w.knob(key).is_some()) {
-            let span = k.values.spans().first().cloned().unwrap_or(0..0);
-            let value = self.source.text.get(span.clone()).unwrap_or("").trim();
-            let names = |ws: Vec<&'static WorkloadDesc>| {
-                ws.iter().map(|w| w.name).collect::<Vec<_>>().join(", ")
-            };
-            let block = names(d.workloads.iter().map(|(w, _)| *w).collect());
-            let mut owners = workload::descriptions();
-            owners.retain(|w| w.knob(key).is_some());
-            let allowed = format!(
-                "not a knob of {block} (the workloads of this block); {key} is a knob of {}",
-                names(owners)
-            );
-            return Err(self.source.invalid(&span, Self::key(key), value, allowed));
-        }
         match &k.values {
             RawValues::Sizes(l) => self.sizes(l, key, d),
             RawValues::Counts(l) => self.counts(l, key, d),
@@ -407,70 +473,100 @@ impl Experiment {
                     e.allowed,
                 )
             })?;
-            if kind == StrategyKind::Command && b.command.is_none() {
-                return Err(self.source.invalid(
-                    &n.span(),
-                    "grid.strategy",
-                    "\"command\"",
-                    "the command strategy needs a `command` list of templates in the same block",
-                ));
-            }
             d.strategies.push((kind, n.span()));
         }
-        d.workers = self.counts(b.workers.iter().flatten(), "workers", d)?;
-        let knobs = vec![
-            self.counts(b.threads.iter().flatten(), "threads", d)?,
-            self.counts(b.batch.iter().flatten(), "batch", d)?,
-            self.counts(b.tokio_threads.iter().flatten(), "tokio_threads", d)?,
-            Self::texts(b.command.iter().flatten(), "command"),
-        ];
-        d.strategy_knobs = knobs;
+        Ok(())
+    }
+
+    /// A list of counts that are not knobs, each checked against `range`.
+    fn placed_counts(
+        &self,
+        list: Option<&Vec<Spanned<u32>>>,
+        key: &str,
+        range: Count,
+        allowed: &str,
+    ) -> Result<Option<Vec<Placed<u32>>>, ExperimentError> {
+        list.map(|l| {
+            l.iter()
+                .map(|n| match *n.get_ref() {
+                    v if range.contains(v) => Ok((v, Some(n.span()))),
+                    v => Err(self.source.invalid(&n.span(), Self::key(key), v, allowed)),
+                })
+                .collect()
+        })
+        .transpose()
+    }
+
+    /// The block's other lists: cache states, kill points, file subsets,
+    /// scratch policies and deletions, the baseline switch.
+    fn run_dims(&self, b: &RawGrid, d: &mut Dims) -> Result<(), ExperimentError> {
         d.caches = match &b.cache {
             Some(l) => l.iter().map(|c| (*c.get_ref(), Some(c.span()))).collect(),
             None => vec![(CacheState::Warm, None)],
         };
-        d.kill_at = match &b.kill_at {
-            Some(l) => l
-                .iter()
-                .map(|k| match *k.get_ref() {
-                    n if keys::KILL_AT.contains(n) => Ok((n, Some(k.span()))),
-                    n => Err(self.source.invalid(
-                        &k.span(),
-                        "grid.kill_at",
-                        n,
-                        "allowed 0 (run to the end) to 99 (percent of tasks done)",
-                    )),
-                })
-                .collect::<Result<_, _>>()?,
-            None => vec![(0, None)],
-        };
-        d.first_files = match &b.first_files {
-            Some(l) => l
-                .iter()
-                .map(|n| match *n.get_ref() {
-                    0 => Err(self.source.invalid(
-                        &n.span(),
-                        "grid.first_files",
-                        0,
-                        "allowed 1 up to the corpus's file count",
-                    )),
-                    n_files => Ok((Some(n_files), Some(n.span()))),
-                })
-                .collect::<Result<_, _>>()?,
+        d.kill_at = self
+            .placed_counts(
+                b.kill_at.as_ref(),
+                "kill_at",
+                keys::KILL_AT,
+                "allowed 0 (run to the end) to 99 (percent of tasks done)",
+            )?
+            .unwrap_or_else(|| vec![(0, None)]);
+        let first_files = self.placed_counts(
+            b.first_files.as_ref(),
+            "first_files",
+            Count::new(1, u32::MAX),
+            "allowed 1 up to the corpus's file count",
+        )?;
+        d.first_files = match first_files {
+            Some(l) => l.into_iter().map(|(n, at)| (Some(n), at)).collect(),
             None => vec![(None, None)],
         };
+        let deleted: Vec<Placed<Option<u32>>> = match self.placed_counts(
+            b.after_deleting.as_ref(),
+            "after_deleting",
+            keys::AFTER_DELETING,
+            &keys::AFTER_DELETING.allowed(),
+        )? {
+            Some(l) => l.into_iter().map(|(n, at)| (Some(n), at)).collect(),
+            None => vec![(None, None)],
+        };
+        let policies: Vec<Placed<ScratchPolicy>> = match &b.scratch_policy {
+            Some(l) => l.iter().map(|p| (*p.get_ref(), Some(p.span()))).collect(),
+            None => vec![(ScratchPolicy::default(), None)],
+        };
+        d.scratch = policies
+            .iter()
+            .flat_map(|(p, pspan)| {
+                deleted
+                    .iter()
+                    .map(move |(n, nspan)| ((*p, *n), nspan.clone().or(pspan.clone())))
+            })
+            .collect();
         d.baseline = b.baseline.unwrap_or(true);
         Ok(())
     }
 
-    /// An error of a build, placed at the element that caused it.
-    fn placed(&self, e: KnobError, point: &[Given], fallback: &Range<usize>) -> ExperimentError {
-        let span = point
-            .iter()
-            .find(|g| g.key == e.key)
-            .map_or(fallback.clone(), |g| g.span.clone());
-        self.source
-            .invalid(&span, Self::key(e.key), e.value, e.allowed)
+    /// An error of a build, placed at the element that caused it; a
+    /// required knob the block does not give is placed at the strategy (or
+    /// workload) that needs it, saying how to give it.
+    fn placed(
+        &self,
+        e: KnobError,
+        point: &[Given],
+        (key, name, span): (&str, &str, &Range<usize>),
+    ) -> ExperimentError {
+        match point.iter().find(|g| g.key == e.key) {
+            Some(g) => self
+                .source
+                .invalid(&g.span, Self::key(e.key), e.value, e.allowed),
+            None => self.source.invalid(
+                span,
+                Self::key(key),
+                format!("{name:?}"),
+                format!("{}; give {}", e.allowed, self.source.key_name(e.key)),
+            ),
+        }
     }
 
     /// The distinct workloads of the block, with the grid point each came from.
@@ -495,49 +591,23 @@ impl Experiment {
                         .iter()
                         .find(|g| g.key == "variant")
                         .map_or(wspan.clone(), |g| g.span.clone());
-                    let names: Vec<&str> = desc.variants.iter().map(|v| v.name).collect();
                     out.skipped.push(Skipped {
                         place: self.source.place(span.start),
                         combination: format!("{kind} {v}"),
                         reason: format!(
                             "{v} is not a variant of {kind} (its variants: {})",
-                            names.join(", ")
+                            names(desc.variants.iter().map(|v| v.name))
                         ),
                     });
                     continue;
                 }
                 let knobs = knob_values(&point, seed);
                 let w = workload::build(desc.name, variant.as_deref(), &knobs)
-                    .map_err(|e| self.placed(e, &point, wspan))?;
+                    .map_err(|e| self.placed(e, &point, ("workload", kind, wspan)))?;
                 let key = format!("{w:?}");
                 if let Some((_, kept, _)) = index.get(&key).map(|i| &seen[*i]) {
-                    let differing: Vec<String> = point
-                        .iter()
-                        .filter(|g| !kept.iter().any(|k| k.key == g.key && k.value == g.value))
-                        .map(Given::label)
-                        .collect();
-                    let reason = if differing.is_empty() {
-                        "the same combination is listed twice".to_string()
-                    } else {
-                        format!(
-                            "{} does not apply to {} {}",
-                            differing.join(", "),
-                            w.name(),
-                            w.variant_label()
-                        )
-                    };
-                    let place = self
-                        .source
-                        .place(point.first().map_or(wspan.start, |g| g.span.start));
-                    out.skipped.push(Skipped {
-                        place,
-                        combination: format!(
-                            "{} {}",
-                            w.name(),
-                            point.iter().map(Given::label).collect::<Vec<_>>().join(" ")
-                        ),
-                        reason,
-                    });
+                    out.skipped
+                        .push(self.same_workload(&w, &point, kept, wspan));
                     continue;
                 }
                 index.insert(key, seen.len());
@@ -547,19 +617,54 @@ impl Experiment {
         Ok(seen.into_iter().map(|(w, _, s)| (w, s)).collect())
     }
 
+    /// A grid point that builds the same workload as an earlier one: the
+    /// values that differ do not apply to it.
+    fn same_workload(
+        &self,
+        w: &Workload,
+        point: &[Given],
+        kept: &[Given],
+        wspan: &Range<usize>,
+    ) -> Skipped {
+        let differing: Vec<String> = point
+            .iter()
+            .filter(|g| !kept.iter().any(|k| k.key == g.key && k.value == g.value))
+            .map(Given::label)
+            .collect();
+        let reason = if differing.is_empty() {
+            "the same combination is listed twice".to_string()
+        } else {
+            format!(
+                "{} does not apply to {} {}",
+                differing.join(", "),
+                w.name(),
+                w.variant_label()
+            )
+        };
+        Skipped {
+            place: self
+                .source
+                .place(point.first().map_or(wspan.start, |g| g.span.start)),
+            combination: format!(
+                "{} {}",
+                w.name(),
+                point.iter().map(Given::label).collect::<Vec<_>>().join(" ")
+            ),
+            reason,
+        }
+    }
+
     /// The distinct strategies of the block; each name takes the product of
     /// only the lists that apply to it.
     fn strategies(&self, d: &Dims) -> Result<Vec<(Strategy, Range<usize>)>, ExperimentError> {
         let mut out: Vec<(Strategy, Range<usize>)> = Vec::new();
         let mut distinct: HashSet<String> = HashSet::new();
-        let default_workers = strategy::WORKERS.default_number().unwrap_or(4) as u32;
         for (kind, span) in &d.strategies {
             let lists = d.strategy_lists(*kind);
             for point in product(&lists) {
                 let knobs = knob_values(&point, 0);
-                let workers = workers_of(&point).unwrap_or(default_workers);
-                let s = strategy::build(kind.name(), workers, &knobs)
-                    .map_err(|e| self.placed(e, &point, span))?;
+                let s = strategy::build(kind.name(), &knobs)
+                    .map_err(|e| self.placed(e, &point, ("strategy", kind.name(), span)))?;
                 if distinct.insert(format!("{s:?}")) {
                     out.push((s, span.clone()));
                 }
@@ -571,7 +676,7 @@ impl Experiment {
     /// Expand one resolved block into `out`.
     pub(super) fn expand_block(
         &self,
-        b: &RawGrid,
+        (b, whole): (&RawGrid, &RawGrid),
         index: usize,
         env: &Env,
         seed: u64,
@@ -581,16 +686,19 @@ impl Experiment {
         let mut d = Dims::default();
         self.workload_dims(b, &mut d)?;
         self.strategy_dims(b, &mut d)?;
-        let what = format!(
-            "{}: grid block {} ({})",
-            self.source.file,
-            index + 1,
-            b.name.as_deref().unwrap_or("unnamed")
-        );
-        let count = d.check_size(what)?;
+        self.knob_dims(b, whole, &mut d)?;
+        self.run_dims(b, &mut d)?;
+        let block = self.source.block(index, b.name.as_deref());
+        let count = d.check_size(block.clone())?;
         let so_far = (out.scenarios.len() + out.skipped.len()) as u64;
+        let so_far_what = match self.source.origin {
+            super::file::Origin::File => {
+                format!("{}: grid blocks 1 to {}", self.source.file, index + 1)
+            }
+            super::file::Origin::Flags(_) => block.clone(),
+        };
         limit::check(
-            format!("{}: grid blocks 1 to {}", self.source.file, index + 1),
+            so_far_what,
             &[("combinations", so_far.saturating_add(count))],
         )?;
         let workloads = self.workloads(&d, seed, out)?;
@@ -598,70 +706,104 @@ impl Experiment {
         for (w, wspan) in &workloads {
             for (s, sspan) in &strategies {
                 let s = match s {
-                    Strategy::Command { template, workers } => Strategy::Command {
-                        template: env.fill(template, w).map_err(|why| {
-                            ExperimentError::Nothing(format!("{}: {why}", self.source.file))
-                        })?,
-                        workers: *workers,
-                    },
+                    Strategy::Command(c) => Strategy::Command(CommandSpec {
+                        template: env
+                            .fill(&c.template, w)
+                            .map_err(|why| ExperimentError::Nothing(format!("{block}: {why}")))?,
+                        workers: c.workers,
+                    }),
                     other => other.clone(),
                 };
-                for (cache, cspan) in &d.caches {
-                    let skip = |span: &Range<usize>, reason: String| Skipped {
-                        place: self.source.place(span.start),
-                        combination: format!(
-                            "{} {} · {} · {}",
-                            w.name(),
-                            w.variant_label(),
-                            s,
-                            cache.as_str()
-                        ),
-                        reason,
-                    };
-                    if *cache == CacheState::Cold && !w.inputs_matter() {
-                        out.skipped.push(skip(
-                            cspan.as_ref().unwrap_or(wspan),
-                            format!(
-                                "{} reads nothing, so a cold cache means nothing for it",
-                                w.name()
-                            ),
-                        ));
-                        continue;
+                self.combine(w, (&s, sspan), wspan, &d, out)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The scenarios of workload `w` under strategy `s` in every cache
+    /// state, file subset, scratch state and kill point of the block, with
+    /// their baselines; the meaningless ones skipped with why.
+    fn combine(
+        &self,
+        w: &Workload,
+        (s, sspan): (&Strategy, &Range<usize>),
+        wspan: &Range<usize>,
+        d: &Dims,
+        out: &mut Expansion,
+    ) -> Result<(), ExperimentError> {
+        for (cache, cspan) in &d.caches {
+            let skip = |span: &Range<usize>, reason: String| Skipped {
+                place: self.source.place(span.start),
+                combination: format!(
+                    "{} {} · {} · {}",
+                    w.name(),
+                    w.variant_label(),
+                    s,
+                    cache.as_str()
+                ),
+                reason,
+            };
+            if *cache == CacheState::Cold && !w.inputs_matter() {
+                let reason = format!(
+                    "{} reads nothing, so a cold cache means nothing for it",
+                    w.name()
+                );
+                out.skipped
+                    .push(skip(cspan.as_ref().unwrap_or(wspan), reason));
+                continue;
+            }
+            if let Some(why) = s.incompatibility(w) {
+                out.skipped.push(skip(sspan, why));
+                continue;
+            }
+            for (files, fspan) in &d.first_files {
+                let mut scenario = Scenario::new(&self.name, w.clone(), s.clone(), *cache);
+                if let Some(n) = files {
+                    match scenario.on_first_files(*n) {
+                        Ok(x) => scenario = x,
+                        Err(why) => {
+                            out.skipped.push(skip(fspan.as_ref().unwrap_or(wspan), why));
+                            continue;
+                        }
                     }
-                    if let Some(why) = s.incompatibility(w) {
-                        out.skipped.push(skip(sspan, why));
-                        continue;
+                    self.note_first_files(*n, fspan.as_ref().unwrap_or(wspan), out);
+                }
+                for ((policy, deleted), _) in &d.scratch {
+                    let scenario = scenario
+                        .clone()
+                        .with_scratch(*policy, *deleted)
+                        .map_err(ExperimentError::Nothing)?;
+                    for (kill, kspan) in &d.kill_at {
+                        let killed = match *kill {
+                            0 => Ok(scenario.clone()),
+                            pct => scenario.clone().killed_at(pct),
+                        };
+                        match killed {
+                            Ok(k) => {
+                                out.asked += 1;
+                                out.scenarios.push(k);
+                            }
+                            Err(why) => {
+                                out.skipped.push(skip(kspan.as_ref().unwrap_or(sspan), why))
+                            }
+                        }
                     }
-                    for (files, fspan) in &d.first_files {
-                        let mut scenario = Scenario::new(&self.name, w.clone(), s.clone(), *cache);
-                        if let Some(n) = files {
-                            match scenario.on_first_files(*n) {
-                                Ok(x) => scenario = x,
-                                Err(why) => {
-                                    out.skipped.push(skip(fspan.as_ref().unwrap_or(wspan), why));
-                                    continue;
-                                }
-                            }
-                        }
-                        for (kill, kspan) in &d.kill_at {
-                            if *kill == 0 {
-                                out.scenarios.push(scenario.clone());
-                                continue;
-                            }
-                            match scenario.clone().killed_at(*kill) {
-                                Ok(k) => out.scenarios.push(k),
-                                Err(why) => {
-                                    out.skipped.push(skip(kspan.as_ref().unwrap_or(sspan), why))
-                                }
-                            }
-                        }
-                        if d.baseline {
-                            out.scenarios.push(scenario.baseline());
-                        }
+                    if d.baseline {
+                        out.scenarios.push(scenario.baseline());
                     }
                 }
             }
         }
         Ok(())
+    }
+
+    /// Keep the largest file subset a scenario uses, with where it is set.
+    fn note_first_files(&self, n: u32, span: &Range<usize>, out: &mut Expansion) {
+        if out.first_files.as_ref().is_none_or(|f| n > f.value) {
+            out.first_files = Some(Located {
+                value: n,
+                place: self.source.place(span.start),
+            });
+        }
     }
 }

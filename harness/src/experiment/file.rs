@@ -61,26 +61,20 @@ pub enum ExperimentError {
         at: usize,
     },
     /// Not valid TOML, an unknown key, or a value of the wrong type.
-    #[error("{file}:{line}:{column}: {message}")]
+    #[error("{place}: {message}")]
     Syntax {
-        /// The file.
-        file: String,
-        /// Line, from 1.
-        line: usize,
-        /// Column, from 1.
-        column: usize,
+        /// Where: the file, line and column.
+        place: Place,
         /// The parser's message (it lists the allowed keys or types).
         message: String,
     },
-    /// A value of the right type that is not allowed.
-    #[error("{file}:{line}:{column}: {key} = {value}: {allowed}")]
+    /// A value of the right type that is not allowed: in a file
+    /// `x.toml:3:9: grid.block = "5000": allowed …`, on the command line
+    /// `--block 5000: allowed …`.
+    #[error("{}", invalid_message(place, key, value, allowed))]
     Invalid {
-        /// The file.
-        file: String,
-        /// Line, from 1.
-        line: usize,
-        /// Column, from 1.
-        column: usize,
+        /// Where: the file, line and column, or the flag.
+        place: Place,
         /// The key (with its table: `grid.workers`).
         key: String,
         /// The value given.
@@ -113,31 +107,76 @@ pub enum ExperimentError {
     Reps(#[from] super::reps::AutoError),
 }
 
-/// A location in a file, for messages.
+/// Where a value was given, for messages: a place in a file, or a flag of
+/// the command line (whose values are a grid block too, [`super::flags`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Place {
-    /// The file as given.
-    pub file: String,
-    /// Line, from 1.
-    pub line: usize,
-    /// Column, from 1 (in characters).
-    pub column: usize,
+pub enum Place {
+    /// A place in an experiment file.
+    File {
+        /// The file as given.
+        file: String,
+        /// Line, from 1.
+        line: usize,
+        /// Column, from 1 (in characters).
+        column: usize,
+    },
+    /// A flag of `iolab run` (`--workers`).
+    Flag(String),
 }
 
 impl std::fmt::Display for Place {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+        match self {
+            Place::File { file, line, column } => write!(f, "{file}:{line}:{column}"),
+            Place::Flag(flag) => f.write_str(flag),
+        }
     }
 }
 
-/// The text of a file with its name, to turn byte spans into places.
+/// The text of [`ExperimentError::Invalid`]: a file's value with its place
+/// and key, a flag's value after the flag.
+fn invalid_message(place: &Place, key: &str, value: &str, allowed: &str) -> String {
+    match place {
+        Place::File { .. } => format!("{place}: {key} = {value}: {allowed}"),
+        Place::Flag(flag) => format!("{flag} {value}: {allowed}"),
+    }
+}
+
+/// The text of a grid with where it came from, to turn byte spans into
+/// places: an experiment file, or the command line's grid flags written as
+/// one `[[grid]]` block ([`super::flags`]).
 #[derive(Clone, Debug)]
 pub struct Source {
-    /// The file as given on the command line.
+    /// The file as given on the command line (`the flags` for flags).
     pub file: String,
-    /// Its path.
+    /// Its path (for flags, `experiments/cli.toml` under the current
+    /// folder: where `{experiments}` and `{scripts}` of a command point).
     pub path: PathBuf,
     /// Its text.
+    pub text: String,
+    /// Where the text came from.
+    pub origin: Origin,
+}
+
+/// Where a [`Source`]'s text came from.
+#[derive(Clone, Debug, Default)]
+pub enum Origin {
+    /// An experiment file.
+    #[default]
+    File,
+    /// The command line: each flag value's span in the text, its flag and
+    /// its text as given.
+    Flags(Vec<FlagValue>),
+}
+
+/// One value of a grid flag, as [`super::flags`] wrote it into its block.
+#[derive(Clone, Debug)]
+pub struct FlagValue {
+    /// Its bytes in the block's text.
+    pub span: Range<usize>,
+    /// The flag (`--workers`).
+    pub flag: String,
+    /// The value as given on the command line.
     pub text: String,
 }
 
@@ -180,24 +219,39 @@ impl Source {
             file,
             path: path.to_path_buf(),
             text,
+            origin: Origin::File,
         })
     }
 
-    /// The place of byte offset `at`.
+    /// The flag value whose text holds byte offset `at` (the last one
+    /// starting at or before it), for a grid given by flags.
+    fn flag_at(&self, at: usize) -> Option<&FlagValue> {
+        match &self.origin {
+            Origin::File => None,
+            Origin::Flags(values) => values.iter().rev().find(|v| v.span.start <= at),
+        }
+    }
+
+    /// The place of byte offset `at`: file, line and column, or the flag.
     pub fn place(&self, at: usize) -> Place {
+        if let Origin::Flags(_) = self.origin {
+            let flag = self.flag_at(at).map_or("the flags", |v| v.flag.as_str());
+            return Place::Flag(flag.to_string());
+        }
         let at = at.min(self.text.len());
         let before = self.text.get(..at).unwrap_or("");
         let line = before.matches('\n').count() + 1;
         let start = before.rfind('\n').map_or(0, |i| i + 1);
         let column = before.get(start..).map_or(0, |s| s.chars().count()) + 1;
-        Place {
+        Place::File {
             file: self.file.clone(),
             line,
             column,
         }
     }
 
-    /// An [`ExperimentError::Invalid`] at `span`.
+    /// An [`ExperimentError::Invalid`] at `span`. A flag's value is shown
+    /// as it was given, not as its block writes it.
     pub fn invalid(
         &self,
         span: &Range<usize>,
@@ -205,14 +259,47 @@ impl Source {
         value: impl ToString,
         allowed: impl Into<String>,
     ) -> ExperimentError {
-        let p = self.place(span.start);
+        let value = match self.flag_at(span.start) {
+            Some(v) if v.span.contains(&span.start) => v.text.clone(),
+            Some(_) | None => value.to_string(),
+        };
         ExperimentError::Invalid {
-            file: p.file,
-            line: p.line,
-            column: p.column,
+            place: self.place(span.start),
             key: key.into(),
-            value: value.to_string(),
+            value,
             allowed: allowed.into(),
+        }
+    }
+
+    /// What a message calls grid block `index` (from 0) named `name`:
+    /// `x.toml: grid block 2 (copy)`, or `the flags`.
+    pub fn block(&self, index: usize, name: Option<&str>) -> String {
+        match self.origin {
+            Origin::File => format!(
+                "{}: grid block {} ({})",
+                self.file,
+                index + 1,
+                name.unwrap_or("unnamed")
+            ),
+            Origin::Flags(_) => "the flags".into(),
+        }
+    }
+
+    /// How a message names grid key `key` where the user gives it: a
+    /// `key` list in a file's block, the flag `--key` on the command line.
+    pub fn key_name(&self, key: &str) -> String {
+        match self.origin {
+            Origin::File => format!("a `{key}` list in the same block"),
+            Origin::Flags(_) => format!("--{}", key.replace('_', "-")),
+        }
+    }
+
+    /// How a message names the list of `key` (`workload`, `strategy`) of
+    /// the block: `the workloads of this block`, or `--workload`.
+    pub fn list_name(&self, key: &str, plural: &str) -> String {
+        match self.origin {
+            Origin::File => format!("the {plural} of this block"),
+            Origin::Flags(_) => format!("--{}", key.replace('_', "-")),
         }
     }
 
@@ -270,11 +357,8 @@ impl Source {
 
     /// An [`ExperimentError::Syntax`] at byte `at`.
     fn syntax(&self, at: usize, message: String) -> ExperimentError {
-        let p = self.place(at);
         ExperimentError::Syntax {
-            file: p.file,
-            line: p.line,
-            column: p.column,
+            place: self.place(at),
             message,
         }
     }
@@ -498,10 +582,13 @@ impl<T> Scales<T> {
     }
 }
 
-/// `[[grid]]`: lists whose product is the block's scenarios. Every knob is a
-/// list; a key left out takes its default. `[grid.scale.<name>]` replaces
-/// keys of this block at one scale. Besides these fields, a block holds the
-/// lists of the registered workloads' knobs ([`RawGrid::knobs`]).
+/// `[[grid]]`: lists whose product is the block's scenarios — the one form
+/// of a grid, written in an experiment file or made from `iolab run`'s
+/// flags ([`super::flags`]). Every key is a list; a key left out takes its
+/// default. `[grid.scale.<name>]` replaces keys of this block at one scale.
+/// Besides these fields, a block holds the lists of the registered
+/// strategies' and workloads' knobs ([`RawGrid::knobs`]), whose keys and
+/// defaults are their descriptions'.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawGrid {
@@ -517,16 +604,6 @@ pub struct RawGrid {
     pub variant: Option<List<String>>,
     /// Strategies. Default: `["sequential"]`.
     pub strategy: Option<List<String>>,
-    /// Concurrency. Default: `[4]`.
-    pub workers: Option<List<u32>>,
-    /// Threads per process (nested). Default: `[2]`.
-    pub threads: Option<List<u32>>,
-    /// Tasks per message (processes default 1, nested default 0 = even split).
-    pub batch: Option<List<u32>>,
-    /// Blocking-pool threads of tokio. Default: the worker count.
-    pub tokio_threads: Option<List<u32>>,
-    /// Command templates of the command strategy.
-    pub command: Option<List<String>>,
     /// Cache states. Default: `["warm"]`.
     pub cache: Option<List<CacheState>>,
     /// Kill the worker processes at this percentage of tasks (atomic-save
@@ -535,11 +612,20 @@ pub struct RawGrid {
     /// Run per-file workloads (write, read, copy, atomic-save) on the first
     /// this-many corpus files only. Default: all files.
     pub first_files: Option<List<u32>>,
+    /// The state of the scratch filesystem each repetition starts from,
+    /// each policy a scenario of its own. Default: the default policy
+    /// ([`crate::corpus::ScratchPolicy::default`]).
+    pub scratch_policy: Option<List<crate::corpus::ScratchPolicy>>,
+    /// Before each repetition, create this many empty files in the scratch
+    /// folder, settle, and delete them just before the timed region
+    /// (variant `+after-delete-N`). Default: no such step.
+    pub after_deleting: Option<List<u32>>,
     /// Per-scale replacements of this block's keys.
     pub scale: Option<Spanned<Box<Scales<RawGrid>>>>,
-    /// The lists of workload knobs (`chunk`, `append_lines`, a user
-    /// workload's own), each key a registered workload's knob: taken out of
-    /// the document before serde reads the rest ([`knob_lists`]).
+    /// The lists of knobs (`workers`, `batch`, `chunk`, `append_lines`, a
+    /// user workload's own), each key a registered strategy's or
+    /// workload's knob: taken out of the document before serde reads the
+    /// rest ([`knob_lists`]).
     #[serde(skip)]
     pub knobs: Vec<RawKnob>,
 }
@@ -554,15 +640,16 @@ mod tests {
             file: "x.toml".into(),
             path: PathBuf::from("x.toml"),
             text: text.into(),
+            origin: Origin::File,
         }
     }
 
     #[test]
     fn places_count_lines_and_characters_from_one() {
         let s = source("a = 1\nbé = 2\n");
-        assert_eq!(s.place(0).line, 1);
+        assert_eq!(s.place(0).to_string(), "x.toml:1:1");
         let p = s.place(s.text.find('2').unwrap());
-        assert_eq!((p.line, p.column), (2, 6));
+        assert_eq!(p.to_string(), "x.toml:2:6");
     }
 
     #[test]

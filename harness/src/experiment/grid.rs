@@ -76,6 +76,13 @@ pub struct Expansion {
     pub values: Option<Located<u32>>,
     /// Large-file bytes it asks for.
     pub large_file: Option<u64>,
+    /// Scenarios its grids ask for, not counting the sequential baselines
+    /// added for them: none while some were skipped means nothing it asks
+    /// for can run.
+    pub asked: usize,
+    /// The most corpus files a scenario of it uses (`first_files`), with
+    /// where that is set.
+    pub first_files: Option<Located<u32>>,
 }
 
 impl Experiment {
@@ -86,11 +93,10 @@ impl Experiment {
     /// [`ExperimentError`] with the file, line and column.
     pub fn load(path: &Path) -> Result<Experiment, ExperimentError> {
         let source = Source::read(path)?;
-        let raw = source.parse()?;
         let name = path
             .file_stem()
             .map_or_else(|| "experiment".into(), |s| s.to_string_lossy().into_owned());
-        let e = Experiment { name, source, raw };
+        let e = Experiment::from_source(&name, source)?;
         if e.raw.grid.is_empty() {
             return Err(ExperimentError::Nothing(format!(
                 "{}: no [[grid]] block: an experiment needs at least one, e.g.\n[[grid]]\nworkload = [\"read\"]\nstrategy = [\"sequential\", \"threads\"]",
@@ -101,6 +107,19 @@ impl Experiment {
             e.expand(scale, 0)?;
         }
         Ok(e)
+    }
+
+    /// The experiment named `name` whose text is `source`'s.
+    ///
+    /// # Errors
+    /// [`ExperimentError`] with the place of the first bad key or value.
+    pub(super) fn from_source(name: &str, source: Source) -> Result<Experiment, ExperimentError> {
+        let raw = source.parse()?;
+        Ok(Experiment {
+            name: name.to_string(),
+            source,
+            raw,
+        })
     }
 
     /// The file's description, if any.
@@ -126,14 +145,14 @@ impl Experiment {
         let mut out = self.run_values(scale)?;
         out.experiment = self.name.clone();
         let env = Env::new(&self.source.path);
-        for (i, block) in self.raw.grid.iter().enumerate() {
-            let block = self.resolve_block(block, scale, i)?;
+        for (i, whole) in self.raw.grid.iter().enumerate() {
+            let block = self.resolve_block(whole, scale, i)?;
             let runs_here = block
                 .scales
                 .as_ref()
                 .is_none_or(|s| s.iter().any(|x| *x.get_ref() == scale));
             if runs_here {
-                self.expand_block(&block, i, &env, seed, &mut out)?;
+                self.expand_block((&block, whole), i, &env, seed, &mut out)?;
             }
         }
         out.scenarios.sort_by(|a, b| a.id.cmp(&b.id));
@@ -274,14 +293,11 @@ fn overlay(mut base: RawGrid, o: &RawGrid) -> RawGrid {
         workload,
         variant,
         strategy,
-        workers,
-        threads,
-        batch,
-        tokio_threads,
-        command,
         cache,
         kill_at,
-        first_files
+        first_files,
+        scratch_policy,
+        after_deleting
     );
     for k in &o.knobs {
         base.knobs.retain(|b| b.knob.key != k.knob.key);
@@ -337,7 +353,7 @@ impl Env {
 mod tests {
     #[test]
     fn commands_go_by_their_script() {
-        use crate::experiment::command_name;
+        use crate::strategy::command_name;
         assert_eq!(
             command_name("/x/.venv/bin/python /x/scripts/python/save_process_pool.py {corpus} {dest} {workers}"),
             "save_process_pool"

@@ -6,9 +6,9 @@
 //! Owns: the ranges and descriptions. Does not own: parsing (`file`) or what
 //! a value means (`grid`, `expand`, `build`).
 
+use super::knob_lists::knob;
 use super::settings::Wait;
 use crate::describe::{KnobDesc, KnobKind};
-use crate::{strategy, workload};
 
 /// An inclusive range of integers a count key accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,6 +46,36 @@ pub const CORPUS_LINES: Count = Count::new(1, 100_000_000);
 pub const CORPUS_VALUES: Count = Count::new(1, 1000);
 /// `[[grid]] kill_at`: percent of tasks done, 0 = run to the end.
 pub const KILL_AT: Count = Count::new(0, 99);
+/// `[[grid]] after_deleting`: files created and deleted before a repetition.
+pub const AFTER_DELETING: Count = Count::new(1, super::MAX_AFTER_DELETING);
+
+/// How a grid key's elements are written in TOML.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Written {
+    /// In quotes: names, sizes, templates.
+    Text,
+    /// A bare integer.
+    Integer,
+    /// `true` or `false`.
+    Bool,
+}
+
+/// How the elements of grid key `key` are written (a knob's by its kind).
+pub fn written(key: &str) -> Written {
+    match (knob(key).map(|k| k.kind), key) {
+        (Some(KnobKind::Count { .. }), _)
+        | (None, "kill_at" | "first_files" | "after_deleting") => Written::Integer,
+        (Some(KnobKind::Switch), _) | (None, "baseline") => Written::Bool,
+        (Some(KnobKind::Size { .. } | KnobKind::Text | KnobKind::Choice(_)), _) | (None, _) => {
+            Written::Text
+        }
+    }
+}
+
+/// Whether grid key `key` holds a list (every knob does).
+pub fn is_list(key: &str) -> bool {
+    knob(key).is_some() || other_key(key, |c| c.allowed()).0
+}
 
 /// What `key` (its last name, e.g. `workers`) accepts, as a phrase that
 /// follows "expected": `an integer from 1 to 1000`. `element` tells whether
@@ -61,16 +91,6 @@ pub fn expected(key: &str, element: bool) -> String {
     } else {
         item
     }
-}
-
-/// The first description of a workload or strategy knob keyed `key`.
-fn knob(key: &str) -> Option<&'static KnobDesc> {
-    let workloads = workload::descriptions().into_iter().flat_map(|w| w.knobs);
-    let strategies = strategy::descriptions().into_iter().flat_map(|s| s.knobs);
-    workloads
-        .chain(strategies)
-        .chain(std::iter::once(&strategy::WORKERS))
-        .find(|k| k.key == key)
 }
 
 /// What a knob's element is, from its description.
@@ -123,7 +143,17 @@ fn other_key(key: &str, count: impl Fn(Count) -> String) -> (bool, String) {
         "scales" => (true, "\"quick\", \"default\" or \"seed\"".into()),
         "workload" | "variant" | "strategy" => (true, "a name in quotes".into()),
         "cache" => (true, "\"warm\" or \"cold\"".into()),
+        "scratch_policy" => (
+            true,
+            format!(
+                "one of {} in quotes",
+                crate::corpus::ScratchPolicy::ALL
+                    .map(|p| format!("\"{p}\""))
+                    .join(", ")
+            ),
+        ),
         "kill_at" => (true, count(KILL_AT)),
+        "after_deleting" => (true, count(AFTER_DELETING)),
         "first_files" => (
             true,
             "an integer from 1 up to the corpus's file count".into(),
@@ -137,9 +167,11 @@ fn other_key(key: &str, count: impl Fn(Count) -> String) -> (bool, String) {
 fn example(key: &str) -> &'static str {
     match (knob(key).map(|k| k.kind), key) {
         (Some(KnobKind::Switch), _) => "false",
-        (Some(KnobKind::Count { .. }), _) | (None, "kill_at" | "first_files") => "4",
+        (Some(KnobKind::Count { .. }), _)
+        | (None, "kill_at" | "first_files" | "after_deleting") => "4",
         (Some(KnobKind::Size { .. }), _) => "\"64KiB\"",
         (None, "cache") => "\"warm\"",
+        (None, "scratch_policy") => "\"rotate\"",
         (None, "scales") => "\"quick\"",
         (Some(KnobKind::Choice(_)), _) => "\"none\"",
         (Some(KnobKind::Text), _) | (None, _) => "\"...\"",

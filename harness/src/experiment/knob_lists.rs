@@ -1,13 +1,15 @@
-//! The workload knobs of a `[[grid]]` block. A block's own keys are the
-//! fields of its struct (`workload`, `strategy`, `workers`, `cache`, …);
-//! every other key must be the key of a knob of a registered workload
-//! ([`workload::descriptions`]: iolab's own and those a user's binary
-//! registers with [`crate::lab::Lab`]), and that knob's description says how
-//! its values are written. Before serde reads the document, these knob
-//! lists are taken out of each block and of its `[grid.scale.*]` tables and
-//! typed by their description, so a workload that describes a knob gets its
-//! key in experiment files with nothing else to declare. Any other key is
-//! refused, naming the block and the keys it allows.
+//! The knobs of a `[[grid]]` block. A block's own keys are the fields of
+//! its struct (`workload`, `strategy`, `cache`, …); every other key must be
+//! the key of a knob of a registered strategy ([`strategy::descriptions`],
+//! the worker count among them) or workload ([`workload::descriptions`]:
+//! iolab's own and those a user's binary registers with
+//! [`crate::lab::Lab`]), and that knob's description says how its values
+//! are written. Before serde reads the document, these knob lists are taken
+//! out of each block and of its `[grid.scale.*]` tables and typed by their
+//! description, so a strategy or workload that describes a knob gets its
+//! key in experiment files (and its flag, `cli::knobs`) with nothing else to
+//! declare. Any other key is refused, naming the block and the keys it
+//! allows.
 //!
 //! Owns: which keys a block allows, taking the knob lists out of the parsed
 //! document, their types. Does not own: the ranges and meaning of the values
@@ -24,13 +26,13 @@ use toml::Spanned;
 
 use crate::corpus::Scale;
 use crate::describe::{KnobDesc, KnobKind};
-use crate::workload;
+use crate::{strategy, workload};
 
 /// One knob's list in a block, typed by its description.
 #[derive(Clone, Debug)]
 pub struct RawKnob {
-    /// The knob (the first registered workload's with this key; the grid
-    /// checks each value against every description of the key).
+    /// The knob (the first registered description's with this key; the
+    /// grid checks each value against every description of the key).
     pub knob: &'static KnobDesc,
     /// Its values, each with its position.
     pub values: RawValues,
@@ -181,19 +183,23 @@ fn typed(knob: &'static KnobDesc, value: Spanned<DeValue<'_>>) -> Result<RawKnob
     Ok(RawKnob { knob, values })
 }
 
-/// The first registered workload knob keyed `key`.
-fn knob(key: &str) -> Option<&'static KnobDesc> {
-    workload::descriptions()
-        .into_iter()
-        .flat_map(|w| w.knobs)
-        .find(|k| k.key == key)
+/// Every registered knob: the strategies', then the workloads', in
+/// registration order (a key may appear more than once).
+pub fn registered() -> impl Iterator<Item = &'static KnobDesc> {
+    let strategies = strategy::descriptions().into_iter().flat_map(|s| s.knobs);
+    strategies.chain(workload::descriptions().into_iter().flat_map(|w| w.knobs))
 }
 
-/// Every key a block allows: its own, then the registered workloads'
-/// knobs' (each once), in registration order.
+/// The first registered knob keyed `key`.
+pub fn knob(key: &str) -> Option<&'static KnobDesc> {
+    registered().find(|k| k.key == key)
+}
+
+/// Every key a block allows: its own, then the registered knobs' (each
+/// once), in registration order.
 pub fn allowed(own: &[&str]) -> Vec<String> {
     let mut keys: Vec<&str> = own.iter().copied().filter(|k| *k != "scale").collect();
-    for k in workload::descriptions().into_iter().flat_map(|w| w.knobs) {
+    for k in registered() {
         if !keys.contains(&k.key) {
             keys.push(k.key);
         }

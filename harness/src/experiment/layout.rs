@@ -178,7 +178,7 @@ impl ClientOptions {
     pub fn unsupported(&self, strategy: &crate::strategy::Strategy, size: u32) -> Option<String> {
         (self.layout == Layout::Shared
             && size > 1
-            && matches!(strategy, crate::strategy::Strategy::Command { .. }))
+            && matches!(strategy, crate::strategy::Strategy::Command(_)))
         .then(|| "the command strategy cannot work on one rank's block of a shared corpus: use --layout per-rank".into())
     }
 

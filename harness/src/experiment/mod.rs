@@ -7,16 +7,20 @@
 //!   registries ([`crate::workload::build`], [`crate::strategy::build`]),
 //!   shared with the command line;
 //! - `file`: the TOML format as written, with positions, and its errors;
-//! - `knob_lists`: a `[[grid]]` block's workload knob keys, derived from the
-//!   registered workloads' descriptions (a user's binary's own included);
-//! - `grid`, `expand`: one file at one scale, its grid expanded, meaningless
-//!   combinations skipped with a note;
-//! - `set`: several files merged into one [`Plan`];
+//! - `flags`: the command line's grid flags written as one `[[grid]]` block
+//!   of that same format, so flags and files go through one expansion;
+//! - `knob_lists`: a `[[grid]]` block's knob keys, derived from the
+//!   registered strategies' and workloads' descriptions (a user's binary's
+//!   own included);
+//! - `grid`, `expand`: one file (or the flags' block) at one scale, its grid
+//!   expanded, meaningless combinations skipped with a note;
+//! - `set`: several files (or the flags' block) merged into one [`Plan`];
 //! - [`limit`]: how many scenarios a run may hold, counted before expanding;
 //! - `order`: the schedule of repetitions.
 
 mod expand;
 mod file;
+pub mod flags;
 mod grid;
 mod keys;
 mod knob_lists;
@@ -42,11 +46,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::corpus::{CorpusSpec, ScratchPolicy};
 
+/// The keys a `[[grid]]` block holds besides knobs (`workload`, `strategy`,
+/// `cache`, …): a knob may not take one of them as its key.
+pub fn grid_keys() -> &'static [&'static str] {
+    knob_lists::fields_of::<file::RawGrid>()
+}
+
 /// Most files `--after-deleting` may create and delete before a repetition.
 pub const MAX_AFTER_DELETING: u32 = 1_000_000;
 use crate::measure::cache::{CacheState, ColdMethod};
 use crate::measure::quiet::Settle;
-use crate::strategy::Strategy;
+use crate::strategy::{CommandSpec, Strategy};
 use crate::workload::Workload;
 
 /// One cell of the grid: a workload with its knobs, under a strategy with
@@ -118,7 +128,7 @@ impl Scenario {
     ) -> Result<Scenario, String> {
         if let Some(n) = deleted.filter(|n| !(1..=MAX_AFTER_DELETING).contains(n)) {
             return Err(format!(
-                "--after-deleting {n}: allowed 1 to {MAX_AFTER_DELETING} files"
+                "after_deleting {n}: allowed 1 to {MAX_AFTER_DELETING} files"
             ));
         }
         self.scratch = policy;
@@ -132,7 +142,7 @@ impl Scenario {
             "{}/{}/{}/{}",
             self.workload.name(),
             self.variant(),
-            strategy_slug(&self.strategy),
+            self.strategy.slug(),
             self.cache.as_str()
         )
     }
@@ -153,7 +163,7 @@ impl Scenario {
         if files == 0 {
             return Err("first_files 0: allowed 1 up to the corpus's file count".into());
         }
-        if let Strategy::Command { template, .. } = &self.strategy {
+        if let Strategy::Command(CommandSpec { template, .. }) = &self.strategy {
             if !template.contains("{files}") {
                 return Err(format!(
                     "first_files with the command strategy needs `{{files}}` in the template, so the command uses only those files: {template}"
@@ -226,7 +236,7 @@ impl Scenario {
         let mut s = Scenario::new(
             &self.experiment,
             self.workload.clone(),
-            Strategy::Sequential,
+            Strategy::sequential(),
             self.cache,
         );
         s.first_files = self.first_files;
@@ -241,30 +251,6 @@ impl Scenario {
         self.baseline().id
     }
 }
-
-/// Strategy with knobs as a path-safe slug: `threads-4`, `nested-2x4-b16`.
-pub fn strategy_slug(s: &Strategy) -> String {
-    match s {
-        Strategy::Sequential => "sequential".into(),
-        Strategy::Threads { workers } => format!("threads-{workers}"),
-        Strategy::Processes { workers, batch } => format!("processes-{workers}-b{batch}"),
-        Strategy::Nested {
-            processes,
-            threads,
-            batch,
-        } => format!("nested-{processes}x{threads}-b{batch}"),
-        Strategy::Tokio {
-            workers,
-            concurrency,
-        } => format!("tokio-{workers}-c{concurrency}"),
-        Strategy::IoUring { queue_depth } => format!("io_uring-q{queue_depth}"),
-        Strategy::Command { workers, template } => {
-            format!("command-{}-{workers}", command_name(template))
-        }
-    }
-}
-
-pub use crate::strategy::command_name;
 
 /// Everything a run needs, validated.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

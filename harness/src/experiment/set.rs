@@ -1,5 +1,5 @@
-//! Several experiment files run as one: one corpus, one schedule, one run
-//! folder.
+//! Several experiment files run as one (or the one grid of `iolab run`'s
+//! flags, [`super::flags`]): one corpus, one schedule, one run folder.
 //!
 //! Merge rules (documented in `experiments/README.md`):
 //! - scenarios: the union; a scenario id that two files both list runs once
@@ -64,20 +64,38 @@ pub fn plan(experiments: &[Experiment], settings: &Settings) -> Result<Planned, 
         "these experiment files together",
         &[("scenarios", total as u64)],
     )?;
+    something_asked(experiments, &expansions)?;
     let scenarios = only(all, settings.only.as_deref())?;
     let excluded = total - scenarios.len();
     let corpus = corpus(&expansions, settings, &scenarios)?;
-    if let Some(s) = scenarios
+    // Only the scenarios `--only` kept: a left-out scenario's subset needs
+    // no larger corpus.
+    if let Some((n, s)) = scenarios
         .iter()
-        .find(|s| s.first_files.is_some_and(|n| n > corpus.files))
+        .filter_map(|s| s.first_files.map(|n| (n, s)))
+        .filter(|&(n, _)| n > corpus.files)
+        .max_by_key(|&(n, _)| n)
     {
-        return Err(ExperimentError::Nothing(format!(
-            "{}: {} asks for the first {} files, but the corpus has {}; lower first_files or use a larger corpus",
-            s.experiment,
-            s.id,
-            s.first_files.unwrap_or_default(),
+        let allowed = format!(
+            "asks for the first {n} files, but the corpus has {}; lower first_files or use a larger corpus",
             corpus.files
-        )));
+        );
+        // Where the value is set: the experiment holding the scenario
+        // records its largest subset's place.
+        let place = expansions
+            .iter()
+            .filter(|x| x.scenarios.iter().any(|t| t.id == s.id))
+            .filter_map(|x| x.first_files.as_ref())
+            .find(|f| f.value == n);
+        return Err(match place {
+            Some(f) => ExperimentError::Invalid {
+                place: f.place.clone(),
+                key: "grid.first_files".into(),
+                value: n.to_string(),
+                allowed,
+            },
+            None => ExperimentError::Nothing(format!("{}: {} {allowed}", s.experiment, s.id)),
+        });
     }
     let largest = |f: fn(&Expansion) -> Option<u32>| expansions.iter().filter_map(f).max();
     let settle = settings.settle.unwrap_or_else(|| {
@@ -125,6 +143,29 @@ pub fn plan(experiments: &[Experiment], settings: &Settings) -> Result<Planned, 
         shared,
         excluded,
     })
+}
+
+/// Refuse a plan none of whose asked-for scenarios can run (every one
+/// skipped, only baselines left), naming why the first was skipped.
+fn something_asked(
+    experiments: &[Experiment],
+    expansions: &[Expansion],
+) -> Result<(), ExperimentError> {
+    if expansions.iter().any(|x| x.asked > 0) {
+        return Ok(());
+    }
+    let Some(first) = expansions.iter().flat_map(|x| &x.skipped).next() else {
+        return Ok(());
+    };
+    let skipped: usize = expansions.iter().map(|x| x.skipped.len()).sum();
+    let what = match experiments {
+        [one] => one.source.file.clone(),
+        _ => "these experiment files".into(),
+    };
+    Err(ExperimentError::Nothing(format!(
+        "{what}: nothing to run: every combination asked for is meaningless ({skipped} skipped), e.g. {} ({}): {}",
+        first.combination, first.place, first.reason
+    )))
 }
 
 /// Keep the scenarios matching `pattern`, with their baselines.
@@ -212,8 +253,7 @@ fn corpus(
         ),
         None => None,
     };
-    spec.validate().map_err(|e| {
-        ExperimentError::Nothing(format!("the corpus these experiments ask for: {e}"))
-    })?;
+    spec.validate()
+        .map_err(|e| ExperimentError::Nothing(format!("the corpus of this run: {e}")))?;
     Ok(spec)
 }

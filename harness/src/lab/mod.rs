@@ -71,7 +71,7 @@ use std::process::ExitCode;
 
 use crate::cli::parse_knob;
 use crate::describe::WorkloadDesc;
-use crate::workload::{registered, Erased};
+use crate::workload::Erased;
 
 /// A user workload's description that cannot be registered.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -139,7 +139,7 @@ impl Lab {
         }
         // Under a launcher, rank 0 alone says what every rank meets alike
         // (a flag error, `--help`, a refusal), and they exit together.
-        let cli = match crate::cli::parse(&registered()) {
+        let cli = match crate::cli::parse() {
             Ok(cli) => cli,
             Err(usage) => {
                 let code = usage.code();
@@ -232,6 +232,23 @@ fn check(desc: &'static WorkloadDesc) -> Result<(), RegistrationError> {
                 knob.key
             ));
         }
+        if crate::experiment::grid_keys().contains(&knob.key) {
+            return bad(format!(
+                "knob key {} is a key of every [[grid]] block; give the knob another key",
+                knob.key
+            ));
+        }
+        if let Some(s) = crate::strategy::descriptions()
+            .into_iter()
+            .find(|s| s.knob(knob.key).is_some())
+        {
+            return bad(format!(
+                "knob key {} is a knob of strategy {} (--{}); give the knob another key",
+                knob.key,
+                s.name,
+                knob.key.replace('_', "-")
+            ));
+        }
         if let Some(v) = knob.variants.iter().find(|v| desc.variant(v).is_none()) {
             return bad(format!(
                 "knob {} names variant {v}, which it does not have",
@@ -303,6 +320,25 @@ mod tests {
             check(&BAD_DEFAULT).unwrap_err().to_string(),
             "workload x: default of read_size = 5000: allowed 4KiB to 1MiB, a multiple of 4096"
         );
+        static STRATEGY_KEY: WorkloadDesc = desc(
+            "z",
+            &[KnobDesc {
+                key: "workers",
+                ..READ_SIZE
+            }],
+        );
+        assert_eq!(
+            check(&STRATEGY_KEY).unwrap_err().to_string(),
+            "workload z: knob key workers is a knob of strategy threads (--workers); give the knob another key"
+        );
+        static GRID_KEY: WorkloadDesc = desc(
+            "y",
+            &[KnobDesc {
+                key: "cache",
+                ..READ_SIZE
+            }],
+        );
+        assert!(check(&GRID_KEY).unwrap_err().problem.contains("[[grid]]"));
         static NO_VARIANT: WorkloadDesc = WorkloadDesc {
             variants: &[],
             ..desc("y", &[])

@@ -131,7 +131,7 @@ macro_rules! row_type {
             /// Strategy with knobs, as displayed.
             strategy_label: String,
             /// The program an external `command` strategy ran (`append_lock`,
-            /// `cp`: [`crate::experiment::command_name`] of its template); `None`
+            /// `cp`: [`crate::strategy::command_name`] of its template); `None`
             /// (an empty cell) for the other strategies. Files from before the
             /// column get it from the scenario id when loaded
             /// ([`crate::results::load`]).

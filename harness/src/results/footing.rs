@@ -219,15 +219,13 @@ pub fn check(summary: &[SummaryRow], cores: usize, dispatch: &[DispatchCost]) ->
 /// Whether `r` runs its baseline's lane loop on one core (a pool of one
 /// thread, one worker process of one thread).
 fn one_core(r: &SummaryRow) -> bool {
-    match r.strategy {
-        StrategyKind::Threads | StrategyKind::Processes | StrategyKind::Nested => r.workers == 1,
-        // Another backend (tokio's pool, a ring), the baseline itself, or
-        // an external program: not the same work.
-        StrategyKind::Sequential
-        | StrategyKind::Tokio
-        | StrategyKind::IoUring
-        | StrategyKind::Command => false,
-    }
+    // Any other strategy — another backend (tokio's pool, a ring), the
+    // baseline itself, an external program, or one registered later — does
+    // not run the same work.
+    matches!(
+        r.strategy,
+        StrategyKind::Threads | StrategyKind::Processes | StrategyKind::Nested
+    ) && r.workers == 1
 }
 
 fn cpu_s(r: &SummaryRow) -> f64 {

@@ -4,7 +4,8 @@
 //! costs per task (taking the task, the lane loop, the latency record,
 //! messages to worker processes), the intercept its start-up.
 //!
-//! Owns: choosing the task counts and deriving the figures. Does not own:
+//! Owns: which strategies are calibrated and deriving the figures (each
+//! strategy's task counts are on its description). Does not own:
 //! running tasks (`strategy`) or showing the figures (`report`).
 
 use crate::corpus::Corpus;
@@ -17,34 +18,27 @@ use crate::workload::{NoopSpec, TaskContext, Workload};
 /// tasks to dispatch and are left out). Takes well under a second per
 /// strategy; a strategy that cannot run says why in its `detail`.
 pub fn dispatch_costs(plan: &Plan, ctx: &TaskContext, corpus: &Corpus) -> Vec<DispatchCost> {
-    let mut seen: Vec<&Strategy> = Vec::new();
+    let mut seen: Vec<(&Strategy, [u32; 2])> = Vec::new();
     for s in plan.scenarios.iter().map(|s| &s.strategy) {
-        if !matches!(s, Strategy::Command { .. }) && !seen.contains(&s) {
-            seen.push(s);
+        if let Some(tasks) = s.kind().desc().calibration_tasks {
+            if !seen.iter().any(|(t, _)| *t == s) {
+                seen.push((s, tasks));
+            }
         }
     }
     seen.into_iter()
-        .map(|s| calibrate(s, ctx, corpus))
+        .map(|(s, tasks)| calibrate(s, tasks, ctx, corpus))
         .collect()
 }
 
-/// The two noop task counts for `strategy`: many for in-process strategies
-/// (tens of nanoseconds a task), fewer for worker processes (a pipe round
-/// trip per batch).
-pub fn task_counts(strategy: &Strategy) -> [u32; 2] {
-    match strategy {
-        Strategy::Processes { .. } | Strategy::Nested { .. } => [512, 4096],
-        Strategy::Sequential
-        | Strategy::Threads { .. }
-        | Strategy::Tokio { .. }
-        | Strategy::IoUring { .. }
-        | Strategy::Command { .. } => [20_000, 200_000],
-    }
-}
-
-/// Calibrate one strategy.
-pub fn calibrate(strategy: &Strategy, ctx: &TaskContext, corpus: &Corpus) -> DispatchCost {
-    let tasks = task_counts(strategy);
+/// Calibrate one strategy at the two noop task counts its description
+/// gives (`calibration_tasks`).
+pub fn calibrate(
+    strategy: &Strategy,
+    tasks: [u32; 2],
+    ctx: &TaskContext,
+    corpus: &Corpus,
+) -> DispatchCost {
     let mut medians = [0.0f64; 2];
     for (median, n) in medians.iter_mut().zip(tasks) {
         match median_wall_s(strategy, n, ctx, corpus) {

@@ -15,16 +15,18 @@
 //! running in its process group is killed, so nothing outlives the
 //! repetition and no leftover holding its pipes keeps the run waiting.
 
+use std::fmt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use super::registry::StrategyBuild;
-use super::{end_of_work, start_meter, Execution, Strategy, StrategyError};
+use serde::{Deserialize, Serialize};
+
+use super::registry::{Shape, StrategySpec, WORKERS};
+use super::{end_of_work, start_meter, Execution, Job, StrategyError};
 use crate::corpus::Corpus;
 use crate::describe::{Capability, KnobDesc, KnobError, KnobKind, KnobValues, StrategyDesc};
 use crate::interrupt;
-use crate::measure::Gate;
 use crate::workload::{TaskContext, Workload};
 
 /// `path` as one word of `sh`: as it is when it holds only characters the
@@ -72,15 +74,22 @@ const TEMPLATE: KnobDesc = KnobDesc {
     variants: &[],
 };
 
-/// `command`.
-pub(super) struct CommandBuild;
+/// `command`: an external command run once per repetition; placeholders
+/// `{corpus}`, `{dest}`, `{workers}`, `{files}`, `{large}` are filled in.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CommandSpec {
+    /// Shell command template.
+    pub template: String,
+    /// Value of `{workers}`.
+    pub workers: u32,
+}
 
-impl StrategyBuild for CommandBuild {
+impl StrategySpec for CommandSpec {
     const DESCRIPTION: StrategyDesc = StrategyDesc {
         name: "command",
         aliases: &[],
         summary: "an external command run once per repetition through `sh -c`, timed like the rest",
-        knobs: &[TEMPLATE],
+        knobs: &[WORKERS, TEMPLATE],
         lacks: &[
             (
                 Capability::Tasks,
@@ -91,27 +100,68 @@ impl StrategyBuild for CommandBuild {
                 "the external command decides how it reads",
             ),
         ],
+        kills_workers: false,
+        calibration_tasks: None,
         colour: (86, 180, 233),
     };
 
-    fn build(workers: u32, knobs: &KnobValues) -> Result<Strategy, KnobError> {
+    fn build(knobs: &KnobValues) -> Result<Self, KnobError> {
         let template = knobs.text(&TEMPLATE)?.ok_or_else(|| KnobError {
             key: TEMPLATE.key,
             value: "nothing".into(),
             allowed: "the command strategy needs a command template".into(),
         })?;
-        Ok(Strategy::Command { template, workers })
+        Ok(CommandSpec {
+            template,
+            workers: knobs.count(&WORKERS)?,
+        })
+    }
+
+    fn slug(&self) -> String {
+        format!("command-{}-{}", command_name(&self.template), self.workers)
+    }
+
+    fn shape(&self) -> Shape {
+        Shape {
+            workers: self.workers,
+            processes: 1,
+            threads_per_process: 1,
+            batch: None,
+            program: Some(command_name(&self.template)),
+        }
+    }
+
+    fn execute(&self, job: Job<'_>) -> Result<Execution, StrategyError> {
+        run(&self.template, self.workers, job)
+    }
+
+    fn refuses(&self, workload: &Workload) -> Option<String> {
+        (workload.durability() == Some(crate::workload::Durability::Each)).then(|| format!(
+            "command cannot run {} with durability each: an external command writes its files its own way, so iolab cannot fsync each of them; use durability none or end-sync",
+            workload.name()
+        ))
     }
 }
 
-pub(super) fn run(
-    template: &str,
-    workers: u32,
-    workload: &Workload,
-    ctx: &TaskContext,
-    corpus: &Corpus,
-    gate: &dyn Gate,
-) -> Result<Execution, StrategyError> {
+impl fmt::Display for CommandSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "command({}, {})",
+            command_name(&self.template),
+            self.workers
+        )
+    }
+}
+
+fn run(template: &str, workers: u32, job: Job<'_>) -> Result<Execution, StrategyError> {
+    let Job {
+        workload,
+        ctx,
+        corpus,
+        gate,
+        ..
+    } = job;
     let line = expand(template, workers, ctx)?;
     let meter = start_meter(gate);
     // Its own process group: a Ctrl-C at the terminal reaches iolab only,

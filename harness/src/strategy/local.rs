@@ -1,14 +1,16 @@
 //! Strategies that run inside this process: sequential and threads on the
 //! blocking backend, tokio on its blocking pool, io_uring on a ring.
 
+use std::fmt;
 use std::time::Duration;
 
 use futures::executor::block_on;
 use futures::future::join_all;
+use serde::{Deserialize, Serialize};
 
 use super::lanes::{after_stonewall, run_lane, BlockingLane, Counter, LaneOutput, StonewallPhase};
-use super::registry::{StrategyBuild, WORKER_COUNT};
-use super::{end_of_work, start_meter, Execution, Strategy, StrategyError};
+use super::registry::{Shape, StrategySpec, WORKERS, WORKER_COUNT};
+use super::{end_of_work, start_meter, Execution, Job, StrategyError};
 use crate::corpus::Corpus;
 use crate::describe::{Capability, KnobDesc, KnobError, KnobValues, StrategyDesc};
 use crate::io::{Blocking, Io};
@@ -21,39 +23,91 @@ const NO_MMAP: &str = "memory-mapped access is page faults, not operations an ev
 const NO_FLOCK: &str =
     "flock(2) blocks the event loop; use sequential, threads, processes or nested";
 
-/// `sequential`.
-pub(super) struct SequentialBuild;
+/// The in-process strategies' calibration task counts: a task costs tens
+/// of nanoseconds.
+const IN_PROCESS_TASKS: [u32; 2] = [20_000, 200_000];
 
-impl StrategyBuild for SequentialBuild {
+/// `sequential`: one task after another on the calling thread.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SequentialSpec {}
+
+impl StrategySpec for SequentialSpec {
     const DESCRIPTION: StrategyDesc = StrategyDesc {
         name: "sequential",
         aliases: &[],
         summary: "one task after another on the calling thread (ignores the worker count)",
         knobs: &[],
         lacks: &[],
+        kills_workers: false,
+        calibration_tasks: Some(IN_PROCESS_TASKS),
         colour: (110, 110, 110),
     };
 
-    fn build(_workers: u32, _knobs: &KnobValues) -> Result<Strategy, KnobError> {
-        Ok(Strategy::Sequential)
+    fn build(_knobs: &KnobValues) -> Result<Self, KnobError> {
+        Ok(SequentialSpec {})
+    }
+
+    fn slug(&self) -> String {
+        "sequential".into()
+    }
+
+    fn shape(&self) -> Shape {
+        Shape::in_process(1, 1)
+    }
+
+    fn execute(&self, job: Job<'_>) -> Result<Execution, StrategyError> {
+        threads(Pool::Caller, job)
     }
 }
 
-/// `threads`.
-pub(super) struct ThreadsBuild;
+impl fmt::Display for SequentialSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("sequential")
+    }
+}
 
-impl StrategyBuild for ThreadsBuild {
+/// `threads`: a pool of `workers` OS threads taking tasks from a shared
+/// counter.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ThreadsSpec {
+    /// Threads in the pool.
+    pub workers: u32,
+}
+
+impl StrategySpec for ThreadsSpec {
     const DESCRIPTION: StrategyDesc = StrategyDesc {
         name: "threads",
         aliases: &[],
         summary: "a pool of `workers` OS threads taking tasks from a shared counter",
-        knobs: &[],
+        knobs: &[WORKERS],
         lacks: &[],
+        kills_workers: false,
+        calibration_tasks: Some(IN_PROCESS_TASKS),
         colour: (0, 114, 178),
     };
 
-    fn build(workers: u32, _knobs: &KnobValues) -> Result<Strategy, KnobError> {
-        Ok(Strategy::Threads { workers })
+    fn build(knobs: &KnobValues) -> Result<Self, KnobError> {
+        Ok(ThreadsSpec {
+            workers: knobs.count(&WORKERS)?,
+        })
+    }
+
+    fn slug(&self) -> String {
+        format!("threads-{}", self.workers)
+    }
+
+    fn shape(&self) -> Shape {
+        Shape::in_process(self.workers, self.workers)
+    }
+
+    fn execute(&self, job: Job<'_>) -> Result<Execution, StrategyError> {
+        threads(Pool::Threads(self.workers), job)
+    }
+}
+
+impl fmt::Display for ThreadsSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "threads({})", self.workers)
     }
 }
 
@@ -65,43 +119,81 @@ const TOKIO_THREADS: KnobDesc = KnobDesc {
     variants: &[],
 };
 
-/// `tokio`.
-pub(super) struct TokioBuild;
+/// `tokio`: a current-thread runtime; each file operation goes to its
+/// blocking pool of `workers` threads; `concurrency` tasks in flight
+/// (aiofiles).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct TokioSpec {
+    /// Blocking-pool threads.
+    pub workers: u32,
+    /// Tasks in flight.
+    pub concurrency: u32,
+}
 
-impl StrategyBuild for TokioBuild {
+impl StrategySpec for TokioSpec {
     const DESCRIPTION: StrategyDesc = StrategyDesc {
         name: "tokio",
         aliases: &[],
         summary: "a current-thread runtime, `workers` tasks in flight, each file operation on the blocking pool (aiofiles)",
-        knobs: &[TOKIO_THREADS],
+        knobs: &[WORKERS, TOKIO_THREADS],
         lacks: &[
             (Capability::Mmap, NO_MMAP),
             (Capability::Flock, NO_FLOCK),
         ],
+        kills_workers: false,
+        calibration_tasks: Some(IN_PROCESS_TASKS),
         colour: (204, 121, 167),
     };
 
-    fn build(workers: u32, knobs: &KnobValues) -> Result<Strategy, KnobError> {
+    fn build(knobs: &KnobValues) -> Result<Self, KnobError> {
+        let concurrency = knobs.count(&WORKERS)?;
         let pool = match knobs.get(TOKIO_THREADS.key) {
             Some(_) => knobs.count(&TOKIO_THREADS)?,
-            None => workers,
+            None => concurrency,
         };
-        Ok(Strategy::Tokio {
+        Ok(TokioSpec {
             workers: pool,
-            concurrency: workers,
+            concurrency,
         })
+    }
+
+    fn slug(&self) -> String {
+        format!("tokio-{}-c{}", self.workers, self.concurrency)
+    }
+
+    fn shape(&self) -> Shape {
+        Shape::in_process(self.concurrency, self.workers)
+    }
+
+    fn execute(&self, job: Job<'_>) -> Result<Execution, StrategyError> {
+        tokio(self.workers, self.concurrency, job)
     }
 }
 
-/// `io_uring`.
-pub(super) struct IoUringBuild;
+impl fmt::Display for TokioSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "tokio({} threads, {} in flight)",
+            self.workers, self.concurrency
+        )
+    }
+}
 
-impl StrategyBuild for IoUringBuild {
+/// `io_uring`: one ring with `queue_depth` entries and as many tasks in
+/// flight.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct IoUringSpec {
+    /// Ring entries and tasks in flight.
+    pub queue_depth: u32,
+}
+
+impl StrategySpec for IoUringSpec {
     const DESCRIPTION: StrategyDesc = StrategyDesc {
         name: "io_uring",
         aliases: &["io-uring", "uring"],
         summary: "one io_uring ring of `workers` entries and as many tasks in flight",
-        knobs: &[],
+        knobs: &[WORKERS],
         lacks: &[
             (Capability::Mmap, NO_MMAP),
             (Capability::Flock, NO_FLOCK),
@@ -114,19 +206,39 @@ impl StrategyBuild for IoUringBuild {
                 "the ring has no copy_file_range operation; use copy variant loop",
             ),
         ],
+        kills_workers: false,
+        calibration_tasks: Some(IN_PROCESS_TASKS),
         colour: (213, 94, 0),
     };
 
-    fn build(workers: u32, _knobs: &KnobValues) -> Result<Strategy, KnobError> {
-        Ok(Strategy::IoUring {
-            queue_depth: workers,
+    fn build(knobs: &KnobValues) -> Result<Self, KnobError> {
+        Ok(IoUringSpec {
+            queue_depth: knobs.count(&WORKERS)?,
         })
+    }
+
+    fn slug(&self) -> String {
+        format!("io_uring-q{}", self.queue_depth)
+    }
+
+    fn shape(&self) -> Shape {
+        Shape::in_process(self.queue_depth, 1)
+    }
+
+    fn execute(&self, job: Job<'_>) -> Result<Execution, StrategyError> {
+        io_uring(self.queue_depth, job)
+    }
+}
+
+impl fmt::Display for IoUringSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "io_uring(depth {})", self.queue_depth)
     }
 }
 
 /// Where the blocking backend's lanes run.
 #[derive(Clone, Copy, Debug)]
-pub(super) enum Pool {
+enum Pool {
     /// One lane on the calling thread (`sequential`).
     Caller,
     /// One lane on each of this many spawned threads (`threads`, one
@@ -137,13 +249,14 @@ pub(super) enum Pool {
 }
 
 /// The tasks on the blocking backend, in the lanes of `pool`.
-pub(super) fn threads(
-    pool: Pool,
-    workload: &Workload,
-    ctx: &TaskContext,
-    corpus: &Corpus,
-    gate: &dyn Gate,
-) -> Result<Execution, StrategyError> {
+fn threads(pool: Pool, job: Job<'_>) -> Result<Execution, StrategyError> {
+    let Job {
+        workload,
+        ctx,
+        corpus,
+        gate,
+        ..
+    } = job;
     let workers = match pool {
         Pool::Caller => 1,
         Pool::Threads(n) => n,
@@ -196,14 +309,14 @@ pub(super) fn threads(
 
 /// tokio's current-thread runtime with a blocking pool of `workers` threads
 /// and `concurrency` lanes.
-pub(super) fn tokio(
-    workers: u32,
-    concurrency: u32,
-    workload: &Workload,
-    ctx: &TaskContext,
-    corpus: &Corpus,
-    gate: &dyn Gate,
-) -> Result<Execution, StrategyError> {
+fn tokio(workers: u32, concurrency: u32, job: Job<'_>) -> Result<Execution, StrategyError> {
+    let Job {
+        workload,
+        ctx,
+        corpus,
+        gate,
+        ..
+    } = job;
     let outputs = reserve(workload, ctx, concurrency);
     let meter = start_meter(gate);
     let clock = meter.clock();
@@ -222,13 +335,14 @@ pub(super) fn tokio(
 }
 
 /// One io_uring ring of `queue_depth` entries, as many lanes.
-pub(super) fn io_uring(
-    queue_depth: u32,
-    workload: &Workload,
-    ctx: &TaskContext,
-    corpus: &Corpus,
-    gate: &dyn Gate,
-) -> Result<Execution, StrategyError> {
+fn io_uring(queue_depth: u32, job: Job<'_>) -> Result<Execution, StrategyError> {
+    let Job {
+        workload,
+        ctx,
+        corpus,
+        gate,
+        ..
+    } = job;
     let outputs = reserve(workload, ctx, queue_depth);
     let meter = start_meter(gate);
     let clock = meter.clock();
@@ -246,8 +360,9 @@ pub(super) fn io_uring(
 
 type LanesResult = std::io::Result<(Vec<LaneOutput>, std::io::Result<()>, Option<StonewallPhase>)>;
 
-/// The reserved outputs of `lanes` lanes (at least one), made before the timed region.
-fn reserve(workload: &Workload, ctx: &TaskContext, lanes: u32) -> Vec<LaneOutput> {
+/// The reserved outputs of `lanes` lanes (at least one), made before the
+/// timed region (for any strategy that runs lanes in this process).
+pub(super) fn reserve(workload: &Workload, ctx: &TaskContext, lanes: u32) -> Vec<LaneOutput> {
     let lanes = lanes.max(1);
     (0..lanes)
         .map(|_| LaneOutput::reserved(workload, ctx, lanes))
@@ -282,12 +397,14 @@ async fn async_lanes<I: Io>(
     Ok((outputs, finish, phase))
 }
 
-fn prepare_failed(workload: &Workload, e: std::io::Error) -> StrategyError {
+/// The error of a workload's `prepare` (its shared handle, its map).
+pub(super) fn prepare_failed(workload: &Workload, e: std::io::Error) -> StrategyError {
     StrategyError::Failed(format!("preparing {}: {e}", workload.name()))
 }
 
-/// Merge lanes, then verify evidence (outside the timed region).
-fn collect(
+/// Merge lanes, then verify evidence (outside the timed region): the end
+/// of any strategy that runs lanes in this process.
+pub(super) fn collect(
     usage: crate::measure::Usage,
     lanes: Vec<LaneOutput>,
     finish: std::io::Result<()>,

@@ -14,95 +14,55 @@ mod local;
 mod process;
 #[macro_use]
 mod registry;
+#[cfg(test)]
+mod reverse;
 pub mod worker;
 
-use std::fmt;
 use std::time::Duration;
-
-use serde::{Deserialize, Serialize};
 
 use crate::corpus::Corpus;
 use crate::measure::{Gate, Meter, Usage};
 use crate::workload::{TaskContext, Workload, WorkloadKind};
 
-pub use command::{command_name, shell_word};
+pub use command::{command_name, shell_word, CommandSpec};
 pub use lanes::{StonewallPhase, TaskRecord};
+pub use local::{IoUringSpec, SequentialSpec, ThreadsSpec, TokioSpec};
+pub use process::{NestedSpec, ProcessesSpec};
 pub use registry::{
-    build, describe, descriptions, kind, names, MAX_WORKERS, WORKERS, WORKER_COUNT,
+    build, describe, descriptions, kind, names, Shape, MAX_WORKERS, WORKERS, WORKER_COUNT,
 };
 
-use registry::StrategyBuild;
+use registry::StrategySpec;
 
-// The registration list: one line per strategy.
+// The registration list: one line per strategy, its spec type declared in
+// the module holding its code (the variant's kebab-case is its serialized
+// tag).
 strategies! {
     /// One task after another on the calling thread.
-    Sequential = local::SequentialBuild,
+    Sequential(local::SequentialSpec),
     /// A pool of OS threads.
-    Threads = local::ThreadsBuild,
+    Threads(local::ThreadsSpec),
     /// Worker processes of the iolab binary.
-    Processes = process::ProcessesBuild,
+    Processes(process::ProcessesSpec),
     /// Worker processes, each with a thread pool.
-    Nested = process::NestedBuild,
+    Nested(process::NestedSpec),
     /// tokio's blocking pool.
-    Tokio = local::TokioBuild,
+    Tokio(local::TokioSpec),
     /// One io_uring ring.
-    IoUring = local::IoUringBuild,
+    IoUring(local::IoUringSpec),
     /// An external command.
-    Command = command::CommandBuild,
-}
-
-/// A scheduling strategy with its knobs.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "strategy", rename_all = "kebab-case")]
-pub enum Strategy {
-    /// One task after another on the calling thread.
-    Sequential,
-    /// A pool of `workers` OS threads taking tasks from a shared counter.
-    Threads {
-        /// Threads in the pool.
-        workers: u32,
-    },
-    /// `workers` processes of the iolab binary, fed batches of `batch` tasks
-    /// over pipes (Python's ProcessPoolExecutor with a chunksize).
-    Processes {
-        /// Worker processes.
-        workers: u32,
-        /// Tasks per message.
-        batch: u32,
-    },
-    /// `processes` worker processes, each running `threads` threads.
-    Nested {
-        /// Worker processes.
-        processes: u32,
-        /// Threads in each.
-        threads: u32,
-        /// Tasks per message.
-        batch: u32,
-    },
-    /// A tokio current-thread runtime; each file operation goes to its blocking
-    /// pool of `workers` threads; `concurrency` tasks in flight (aiofiles).
-    Tokio {
-        /// Blocking-pool threads.
-        workers: u32,
-        /// Tasks in flight.
-        concurrency: u32,
-    },
-    /// One io_uring ring with `queue_depth` entries and as many tasks in flight.
-    IoUring {
-        /// Ring entries and tasks in flight.
-        queue_depth: u32,
-    },
-    /// An external command run once per repetition; placeholders `{corpus}`,
-    /// `{dest}`, `{workers}`, `{files}`, `{large}` are filled in.
-    Command {
-        /// Shell command template.
-        template: String,
-        /// Value of `{workers}`.
-        workers: u32,
-    },
+    Command(command::CommandSpec),
+    /// Test builds only: the strategy `docs/ARCHITECTURE.md`'s recipe adds.
+    #[cfg(test)]
+    Reverse(reverse::ReverseSpec),
 }
 
 impl Strategy {
+    /// `sequential`, every scenario's baseline.
+    pub fn sequential() -> Strategy {
+        Strategy::Sequential(SequentialSpec {})
+    }
+
     /// Short name: `sequential`, `threads`, …
     pub fn name(&self) -> &'static str {
         self.kind().desc().name
@@ -110,52 +70,45 @@ impl Strategy {
 
     /// Total concurrency: tasks that can be in flight at once.
     pub fn workers(&self) -> u32 {
-        match self {
-            Strategy::Sequential => 1,
-            Strategy::Threads { workers } | Strategy::Processes { workers, .. } => *workers,
-            Strategy::Nested {
-                processes, threads, ..
-            } => processes * threads,
-            Strategy::Tokio { concurrency, .. } => *concurrency,
-            Strategy::IoUring { queue_depth } => *queue_depth,
-            Strategy::Command { workers, .. } => *workers,
-        }
+        self.shape().workers
     }
 
     /// Worker processes it starts (1 for in-process strategies).
     pub fn processes(&self) -> u32 {
-        match self {
-            Strategy::Processes { workers, .. } => *workers,
-            Strategy::Nested { processes, .. } => *processes,
-            _ => 1,
-        }
+        self.shape().processes
     }
 
     /// Threads per process: pool threads, or tokio's blocking threads.
     pub fn threads_per_process(&self) -> u32 {
-        match self {
-            Strategy::Threads { workers } => *workers,
-            Strategy::Nested { threads, .. } => *threads,
-            Strategy::Tokio { workers, .. } => *workers,
-            _ => 1,
-        }
+        self.shape().threads_per_process
     }
 
     /// Tasks per message of the process strategies.
     pub fn batch(&self) -> Option<u32> {
-        match self {
-            Strategy::Processes { batch, .. } | Strategy::Nested { batch, .. } => Some(*batch),
-            _ => None,
-        }
+        self.shape().batch
+    }
+
+    /// The program an external command runs, as results record it
+    /// ([`command_name`] of its template); `None` for the strategies iolab
+    /// runs itself.
+    pub fn program(&self) -> Option<String> {
+        self.shape().program
     }
 
     /// Why this strategy cannot run `workload` with its workers killed
     /// mid-run, if it cannot: only worker processes can be killed without
-    /// killing iolab, and only the atomic save has a defined outcome then.
+    /// killing iolab (the descriptions' `kills_workers`), and only the
+    /// atomic save has a defined outcome then.
     pub fn kill_incompatibility(&self, workload: &Workload) -> Option<String> {
-        if !matches!(self.kind(), StrategyKind::Processes | StrategyKind::Nested) {
+        if !self.kind().desc().kills_workers {
+            let killable: Vec<&str> = descriptions()
+                .into_iter()
+                .filter(|d| d.kills_workers)
+                .map(|d| d.name)
+                .collect();
             return Some(format!(
-                "killing writers needs worker processes (processes or nested), not {}",
+                "killing writers needs worker processes ({}), not {}",
+                killable.join(" or "),
                 self.name()
             ));
         }
@@ -170,15 +123,11 @@ impl Strategy {
 
     /// Why this strategy cannot run `workload`, if it cannot: the reason
     /// its description gives for lacking a capability the workload's
-    /// variant needs, rejected before anything runs.
+    /// variant needs, or one its knob values give, rejected before
+    /// anything runs.
     pub fn incompatibility(&self, workload: &Workload) -> Option<String> {
-        if matches!(self, Strategy::Command { .. })
-            && workload.durability() == Some(crate::workload::Durability::Each)
-        {
-            return Some(format!(
-                "command cannot run {} with durability each: an external command writes its files its own way, so iolab cannot fsync each of them; use durability none or end-sync",
-                workload.name()
-            ));
+        if let Some(why) = self.refused_by_spec(workload) {
+            return Some(why);
         }
         let why = self.kind().desc().refuses(workload.variant_desc())?;
         Some(format!(
@@ -187,50 +136,6 @@ impl Strategy {
             workload.name(),
             workload.variant()
         ))
-    }
-}
-
-impl Strategy {
-    /// The program an external command runs, as results record it
-    /// ([`crate::experiment::command_name`] of its template); `None` for
-    /// the strategies iolab runs itself.
-    pub fn program(&self) -> Option<String> {
-        match self {
-            Strategy::Command { template, .. } => Some(crate::experiment::command_name(template)),
-            Strategy::Sequential
-            | Strategy::Threads { .. }
-            | Strategy::Processes { .. }
-            | Strategy::Nested { .. }
-            | Strategy::Tokio { .. }
-            | Strategy::IoUring { .. } => None,
-        }
-    }
-}
-
-impl fmt::Display for Strategy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Strategy::Sequential => write!(f, "sequential"),
-            Strategy::Threads { workers } => write!(f, "threads({workers})"),
-            Strategy::Processes { workers, batch } => {
-                write!(f, "processes({workers}, batch {batch})")
-            }
-            Strategy::Nested {
-                processes,
-                threads,
-                batch,
-            } => {
-                write!(f, "nested({processes}×{threads}, batch {batch})")
-            }
-            Strategy::Tokio {
-                workers,
-                concurrency,
-            } => write!(f, "tokio({workers} threads, {concurrency} in flight)"),
-            Strategy::IoUring { queue_depth } => write!(f, "io_uring(depth {queue_depth})"),
-            Strategy::Command { template, workers } => {
-                write!(f, "command({}, {workers})", command_name(template))
-            }
-        }
     }
 }
 
@@ -296,28 +201,30 @@ pub fn execute(
     corpus: &Corpus,
     (kill_after, gate): (Option<u32>, &dyn Gate),
 ) -> Result<Execution, StrategyError> {
-    let procs = |threads: u32, batch: u32| {
-        let shape = (strategy.processes(), threads, batch);
-        process::run(shape, workload, ctx, kill_after, gate)
-    };
-    match strategy {
-        Strategy::Sequential => local::threads(local::Pool::Caller, workload, ctx, corpus, gate),
-        Strategy::Threads { workers } => {
-            local::threads(local::Pool::Threads(*workers), workload, ctx, corpus, gate)
-        }
-        Strategy::Tokio {
-            workers,
-            concurrency,
-        } => local::tokio(*workers, *concurrency, workload, ctx, corpus, gate),
-        Strategy::IoUring { queue_depth } => {
-            local::io_uring(*queue_depth, workload, ctx, corpus, gate)
-        }
-        Strategy::Processes { batch, .. } => procs(1, *batch),
-        Strategy::Nested { threads, batch, .. } => procs(*threads, *batch),
-        Strategy::Command { template, workers } => {
-            command::run(template, *workers, workload, ctx, corpus, gate)
-        }
-    }
+    strategy.run(Job {
+        workload,
+        ctx,
+        corpus,
+        kill_after,
+        gate,
+    })
+}
+
+/// One repetition's tasks as a strategy runs them ([`execute`]).
+#[derive(Clone, Copy)]
+pub(crate) struct Job<'a> {
+    /// What each task does.
+    pub workload: &'a Workload,
+    /// Where the repetition's inputs and outputs are.
+    pub ctx: &'a TaskContext,
+    /// The corpus, to verify evidence against.
+    pub corpus: &'a Corpus,
+    /// Kill the workers once this many tasks have finished (the crash
+    /// experiment; only strategies that `kills_workers` honour it).
+    pub kill_after: Option<u32>,
+    /// Opens the timed region once every client is ready (a barrier
+    /// across ranks under MPI, nothing alone).
+    pub gate: &'a dyn Gate,
 }
 
 /// Start the timed region through `gate` (a helper so every strategy opens

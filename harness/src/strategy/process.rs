@@ -4,6 +4,7 @@
 //! `nested` with several.
 
 use std::collections::VecDeque;
+use std::fmt;
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::ops::Range;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -11,13 +12,14 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use super::registry::{StrategyBuild, WORKER_COUNT};
+use serde::{Deserialize, Serialize};
+
+use super::registry::{Shape, StrategySpec, WORKERS, WORKER_COUNT};
 use super::worker::{FromWorker, ToWorker};
-use super::{end_of_work, start_meter, Execution, StonewallPhase, Strategy, StrategyError};
+use super::{end_of_work, start_meter, Execution, Job, StonewallPhase, StrategyError};
 use crate::describe::{KnobDesc, KnobError, KnobKind, KnobValues, StrategyDesc};
 use crate::interrupt::{self, ChildGroup};
-use crate::measure::{region, Gate};
-use crate::workload::{TaskContext, Workload};
+use crate::measure::region;
 
 struct Worker {
     child: Child,
@@ -109,30 +111,70 @@ const BATCH_COUNT: KnobKind = KnobKind::Count {
     max: 1_000_000,
 };
 
-/// `processes`.
-pub(super) struct ProcessesBuild;
+/// The process strategies' calibration task counts: each batch is a pipe
+/// round trip.
+const PROCESS_TASKS: [u32; 2] = [512, 4096];
 
-impl StrategyBuild for ProcessesBuild {
+const PROCESSES_BATCH: KnobDesc = KnobDesc {
+    key: "batch",
+    kind: BATCH_COUNT,
+    default: "1",
+    help: "tasks per message to a worker (0: an even split)",
+    variants: &[],
+};
+
+/// `processes`: `workers` processes of the iolab binary, fed batches of
+/// `batch` tasks over pipes (Python's ProcessPoolExecutor with a
+/// chunksize).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ProcessesSpec {
+    /// Worker processes.
+    pub workers: u32,
+    /// Tasks per message.
+    pub batch: u32,
+}
+
+impl StrategySpec for ProcessesSpec {
     const DESCRIPTION: StrategyDesc = StrategyDesc {
         name: "processes",
         aliases: &[],
         summary: "`workers` processes of the iolab binary fed batches of tasks over pipes (ProcessPoolExecutor)",
-        knobs: &[KnobDesc {
-            key: "batch",
-            kind: BATCH_COUNT,
-            default: "1",
-            help: "tasks per message to a worker (0: an even split)",
-            variants: &[],
-        }],
+        knobs: &[WORKERS, PROCESSES_BATCH],
         lacks: &[],
+        kills_workers: true,
+        calibration_tasks: Some(PROCESS_TASKS),
         colour: (230, 159, 0),
     };
 
-    fn build(workers: u32, knobs: &KnobValues) -> Result<Strategy, KnobError> {
-        Ok(Strategy::Processes {
-            workers,
-            batch: knobs.count(&Self::DESCRIPTION.knobs[0])?,
+    fn build(knobs: &KnobValues) -> Result<Self, KnobError> {
+        Ok(ProcessesSpec {
+            workers: knobs.count(&WORKERS)?,
+            batch: knobs.count(&PROCESSES_BATCH)?,
         })
+    }
+
+    fn slug(&self) -> String {
+        format!("processes-{}-b{}", self.workers, self.batch)
+    }
+
+    fn shape(&self) -> Shape {
+        Shape {
+            workers: self.workers,
+            processes: self.workers,
+            threads_per_process: 1,
+            batch: Some(self.batch),
+            program: None,
+        }
+    }
+
+    fn execute(&self, job: Job<'_>) -> Result<Execution, StrategyError> {
+        run(self.workers, 1, self.batch, job)
+    }
+}
+
+impl fmt::Display for ProcessesSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "processes({}, batch {})", self.workers, self.batch)
     }
 }
 
@@ -152,36 +194,75 @@ const NESTED_BATCH: KnobDesc = KnobDesc {
     variants: &[],
 };
 
-/// `nested`.
-pub(super) struct NestedBuild;
+/// `nested`: `processes` worker processes, each running `threads` threads.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct NestedSpec {
+    /// Worker processes.
+    pub processes: u32,
+    /// Threads in each.
+    pub threads: u32,
+    /// Tasks per message.
+    pub batch: u32,
+}
 
-impl StrategyBuild for NestedBuild {
+impl StrategySpec for NestedSpec {
     const DESCRIPTION: StrategyDesc = StrategyDesc {
         name: "nested",
         aliases: &[],
         summary: "`workers` worker processes, each running `threads` threads",
-        knobs: &[THREADS, NESTED_BATCH],
+        knobs: &[WORKERS, THREADS, NESTED_BATCH],
         lacks: &[],
+        kills_workers: true,
+        calibration_tasks: Some(PROCESS_TASKS),
         colour: (0, 158, 115),
     };
 
-    fn build(workers: u32, knobs: &KnobValues) -> Result<Strategy, KnobError> {
-        Ok(Strategy::Nested {
-            processes: workers,
+    fn build(knobs: &KnobValues) -> Result<Self, KnobError> {
+        Ok(NestedSpec {
+            processes: knobs.count(&WORKERS)?,
             threads: knobs.count(&THREADS)?,
             batch: knobs.count(&NESTED_BATCH)?,
         })
     }
+
+    fn slug(&self) -> String {
+        format!("nested-{}x{}-b{}", self.processes, self.threads, self.batch)
+    }
+
+    fn shape(&self) -> Shape {
+        Shape {
+            workers: self.processes * self.threads,
+            processes: self.processes,
+            threads_per_process: self.threads,
+            batch: Some(self.batch),
+            program: None,
+        }
+    }
+
+    fn execute(&self, job: Job<'_>) -> Result<Execution, StrategyError> {
+        run(self.processes, self.threads, self.batch, job)
+    }
+}
+
+impl fmt::Display for NestedSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "nested({}×{}, batch {})",
+            self.processes, self.threads, self.batch
+        )
+    }
 }
 
 /// Run the tasks on `processes` workers of `threads` threads, `batch` tasks a message.
-pub(super) fn run(
-    (processes, threads, batch): (u32, u32, u32),
-    workload: &Workload,
-    ctx: &TaskContext,
-    kill_after: Option<u32>,
-    gate: &dyn Gate,
-) -> Result<Execution, StrategyError> {
+fn run(processes: u32, threads: u32, batch: u32, job: Job<'_>) -> Result<Execution, StrategyError> {
+    let Job {
+        workload,
+        ctx,
+        kill_after,
+        gate,
+        ..
+    } = job;
     let tasks = workload.tasks(ctx);
     // Batch 0 is an even split: each process gets one chunk of the tasks.
     let batch = if batch == 0 {

@@ -14,7 +14,9 @@ use crate::corpus::CorpusSpec;
 use crate::experiment::Order;
 use crate::measure::cache::{CacheState, ColdMethod};
 use crate::measure::quiet::Settle;
-use crate::strategy::{Strategy, StrategyKind};
+use crate::strategy::{
+    IoUringSpec, NestedSpec, ProcessesSpec, Strategy, StrategyKind, ThreadsSpec, TokioSpec,
+};
 use crate::workload::Workload;
 
 /// Fewest repetitions a tuning point may have: fewer give no interval worth
@@ -99,23 +101,23 @@ impl Kind {
             Setting::Grid { processes, threads } => (processes, threads),
         };
         match self {
-            Kind::Threads => Strategy::Threads { workers: threads },
-            Kind::Processes => Strategy::Processes {
+            Kind::Threads => Strategy::Threads(ThreadsSpec { workers: threads }),
+            Kind::Processes => Strategy::Processes(ProcessesSpec {
                 workers: processes,
                 batch: MIN_BATCH,
-            },
-            Kind::Nested => Strategy::Nested {
+            }),
+            Kind::Nested => Strategy::Nested(NestedSpec {
                 processes,
                 threads,
                 batch: MIN_BATCH.max(threads.saturating_mul(2)),
-            },
-            Kind::Tokio => Strategy::Tokio {
+            }),
+            Kind::Tokio => Strategy::Tokio(TokioSpec {
                 workers: threads,
                 concurrency: threads,
-            },
-            Kind::IoUring => Strategy::IoUring {
+            }),
+            Kind::IoUring => Strategy::IoUring(IoUringSpec {
                 queue_depth: threads,
-            },
+            }),
         }
     }
 
@@ -202,18 +204,18 @@ mod tests {
         };
         assert_eq!(
             Kind::Nested.strategy(g),
-            Strategy::Nested {
+            Strategy::Nested(NestedSpec {
                 processes: 2,
                 threads: 16,
                 batch: 32
-            }
+            })
         );
         assert_eq!(
             Kind::Processes.strategy(Setting::Workers(4)),
-            Strategy::Processes {
+            Strategy::Processes(ProcessesSpec {
                 workers: 4,
                 batch: 16
-            }
+            })
         );
         assert_eq!(Kind::Nested.label(g), "nested(2×16)");
         assert_eq!(Kind::IoUring.label(Setting::Workers(8)), "io_uring(8)");

@@ -42,61 +42,19 @@ const BUFFER: KnobDesc = KnobDesc {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AppendSpec {
-    /// How writers coordinate. Default: mutex.
+    /// How writers coordinate.
     pub variant: AppendVariant,
-    /// Lines (= tasks) per repetition. Default: 10,000.
+    /// Lines (= tasks) per repetition.
     pub lines: u32,
-    /// Buffer capacity of the buffered variants, in bytes. Default: 4096.
+    /// Buffer capacity of the buffered variants, in bytes.
     pub buffer: usize,
-}
-
-impl Default for AppendSpec {
-    fn default() -> Self {
-        AppendSpec {
-            variant: AppendVariant::Mutex,
-            lines: 10_000,
-            buffer: 4096,
-        }
-    }
 }
 
 impl WorkloadSpec for AppendSpec {
     const DESCRIPTION: WorkloadDesc = WorkloadDesc {
         name: "append",
         summary: "each task appends one line to a single shared file, with or without coordination",
-        variants: &[
-            VariantDesc {
-                name: "mutex",
-                help: "one shared O_APPEND handle per process behind a mutex",
-                needs: &[],
-            },
-            VariantDesc {
-                name: "flock",
-                help: "each write inside an exclusive flock(2): works across processes",
-                needs: &[Capability::Flock],
-            },
-            VariantDesc {
-                name: "o-append",
-                help: "one shared O_APPEND handle, no lock: one write(2) per line",
-                needs: &[],
-            },
-            VariantDesc {
-                name: "unlocked-seek",
-                help: "each writer finds the end (fstat) and writes there: lost lines",
-                needs: &[],
-            },
-            VariantDesc {
-                name: "unlocked-buffered",
-                help:
-                    "each lane's buffered O_APPEND handle writes when `buffer` is full: torn lines",
-                needs: &[],
-            },
-            VariantDesc {
-                name: "per-worker-merge",
-                help: "each lane buffers its lines and writes them once, at its end",
-                needs: &[],
-            },
-        ],
+        variants: AppendVariant::DESCS,
         knobs: &[LINES, BUFFER],
         reads: "",
         writes: "one shared file in the scratch folder",
@@ -104,10 +62,7 @@ impl WorkloadSpec for AppendSpec {
     };
 
     fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
-        let variant = AppendVariant::ALL
-            .into_iter()
-            .find(|v| v.as_str() == variant.name)
-            .unwrap_or(AppendVariant::Mutex);
+        let variant = AppendVariant::of(variant)?;
         Ok(AppendSpec {
             variant,
             lines: knobs.count(&LINES)?,
@@ -184,50 +139,53 @@ impl TaskRunner for AppendSpec {
     }
 }
 
-/// How writers coordinate their appends.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum AppendVariant {
-    /// One shared `O_APPEND` handle per process behind a mutex (Python's
-    /// `threading.Lock`). Works within a process only.
-    Mutex,
-    /// Each write inside an exclusive `flock(2)` on the task's own handle, at
-    /// the end found after locking: the lock that also works across processes.
-    Flock,
-    /// One shared `O_APPEND` handle, no lock: each line is one `write(2)`,
-    /// which the kernel appends atomically.
-    OAppend,
-    /// Each writer its own handle: find the end (`fstat`), write there. Two
-    /// writers that find the same end overwrite each other: lost lines.
-    UnlockedSeek,
-    /// Each lane its own buffered `O_APPEND` handle that writes whenever its
-    /// buffer is full, not at line ends, so pieces of lines interleave.
-    UnlockedBuffered,
-    /// Each lane buffers its lines and writes them once, at its end.
-    PerWorkerMerge,
-}
-
-impl AppendVariant {
-    /// Every variant, in a fixed order.
-    pub const ALL: [AppendVariant; 6] = [
-        AppendVariant::Mutex,
-        AppendVariant::Flock,
-        AppendVariant::OAppend,
-        AppendVariant::UnlockedSeek,
-        AppendVariant::UnlockedBuffered,
-        AppendVariant::PerWorkerMerge,
-    ];
-
-    /// The kebab-case name used in files and on the command line.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            AppendVariant::Mutex => "mutex",
-            AppendVariant::Flock => "flock",
-            AppendVariant::OAppend => "o-append",
-            AppendVariant::UnlockedSeek => "unlocked-seek",
-            AppendVariant::UnlockedBuffered => "unlocked-buffered",
-            AppendVariant::PerWorkerMerge => "per-worker-merge",
-        }
+variants! {
+    /// How writers coordinate their appends.
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "kebab-case")]
+    pub enum AppendVariant {
+        /// One shared `O_APPEND` handle per process behind a mutex (Python's
+        /// `threading.Lock`). Works within a process only.
+        Mutex = VariantDesc {
+            name: "mutex",
+            help: "one shared O_APPEND handle per process behind a mutex",
+            needs: &[],
+        },
+        /// Each write inside an exclusive `flock(2)` on the task's own handle, at
+        /// the end found after locking: the lock that also works across processes.
+        Flock = VariantDesc {
+            name: "flock",
+            help: "each write inside an exclusive flock(2): works across processes",
+            needs: &[Capability::Flock],
+        },
+        /// One shared `O_APPEND` handle, no lock: each line is one `write(2)`,
+        /// which the kernel appends atomically.
+        OAppend = VariantDesc {
+            name: "o-append",
+            help: "one shared O_APPEND handle, no lock: one write(2) per line",
+            needs: &[],
+        },
+        /// Each writer its own handle: find the end (`fstat`), write there. Two
+        /// writers that find the same end overwrite each other: lost lines.
+        UnlockedSeek = VariantDesc {
+            name: "unlocked-seek",
+            help: "each writer finds the end (fstat) and writes there: lost lines",
+            needs: &[],
+        },
+        /// Each lane its own buffered `O_APPEND` handle that writes whenever its
+        /// buffer is full, not at line ends, so pieces of lines interleave.
+        UnlockedBuffered = VariantDesc {
+            name: "unlocked-buffered",
+            help:
+                "each lane's buffered O_APPEND handle writes when `buffer` is full: torn lines",
+            needs: &[],
+        },
+        /// Each lane buffers its lines and writes them once, at its end.
+        PerWorkerMerge = VariantDesc {
+            name: "per-worker-merge",
+            help: "each lane buffers its lines and writes them once, at its end",
+            needs: &[],
+        },
     }
 }
 
@@ -268,7 +226,10 @@ async fn open_shared<I: Io>(
         AppendVariant::Mutex | AppendVariant::OAppend => {
             Ok(Some(io.open(&target(ctx), Open::APPEND).await?))
         }
-        _ => Ok(None),
+        AppendVariant::Flock
+        | AppendVariant::UnlockedSeek
+        | AppendVariant::UnlockedBuffered
+        | AppendVariant::PerWorkerMerge => Ok(None),
     }
 }
 

@@ -21,49 +21,20 @@ use crate::io::{write_all_at, Buf, Io, Open};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SaveSpec {
-    /// How the file is replaced. Default: rename-fsync-dir.
+    /// How the file is replaced.
     pub variant: SaveVariant,
     /// What must be on disk when the timed region closes, beyond what the
-    /// variant syncs itself. Default: none.
+    /// variant syncs itself (plans recorded before the axis hold none:
+    /// `none`).
     #[serde(default)]
     pub durability: Durability,
-}
-
-impl Default for SaveSpec {
-    fn default() -> Self {
-        SaveSpec {
-            variant: SaveVariant::RenameFsyncDir,
-            durability: Durability::None,
-        }
-    }
 }
 
 impl WorkloadSpec for SaveSpec {
     const DESCRIPTION: WorkloadDesc = WorkloadDesc {
         name: "atomic-save",
         summary: "overwrite an existing file with new content, in place or through a temporary file and rename",
-        variants: &[
-            VariantDesc {
-                name: "rename-fsync-dir",
-                help: "temporary file, fsync, rename over the target, fsync the folder",
-                needs: &[],
-            },
-            VariantDesc {
-                name: "in-place",
-                help: "truncate the target and write: a crash leaves it torn or empty",
-                needs: &[],
-            },
-            VariantDesc {
-                name: "rename",
-                help: "temporary file renamed over the target, no fsync",
-                needs: &[],
-            },
-            VariantDesc {
-                name: "rename-fsync",
-                help: "temporary file, fsync, rename over the target",
-                needs: &[],
-            },
-        ],
+        variants: SaveVariant::DESCS,
         knobs: &[durability::KNOB],
         reads: "one save target per task (a copy of its corpus file)",
         writes: "the target's new content (and a temporary file)",
@@ -71,10 +42,7 @@ impl WorkloadSpec for SaveSpec {
     };
 
     fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
-        let variant = SaveVariant::ALL
-            .into_iter()
-            .find(|v| v.as_str() == variant.name)
-            .unwrap_or(SaveVariant::RenameFsyncDir);
+        let variant = SaveVariant::of(variant)?;
         // `each` adds an fsync to every file the variant does not sync
         // already; the fsync variants sync every file, so for them it adds
         // nothing and is the same scenario as `none` (a grid lists it as
@@ -147,44 +115,44 @@ impl TaskRunner for SaveSpec {
     }
 }
 
-/// How a file is replaced.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SaveVariant {
-    /// Truncate the target and write: a crash in between leaves it torn or empty.
-    InPlace,
-    /// Write a temporary file, rename it over the target.
-    Rename,
-    /// Write a temporary file, `fsync` it, rename it over the target.
-    RenameFsync,
-    /// As `RenameFsync`, then `fsync` the directory so the rename itself is durable.
-    RenameFsyncDir,
+variants! {
+    /// How a file is replaced.
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "kebab-case")]
+    pub enum SaveVariant {
+        /// As `RenameFsync`, then `fsync` the directory so the rename itself is durable.
+        RenameFsyncDir = VariantDesc {
+            name: "rename-fsync-dir",
+            help: "temporary file, fsync, rename over the target, fsync the folder",
+            needs: &[],
+        },
+        /// Truncate the target and write: a crash in between leaves it torn or empty.
+        InPlace = VariantDesc {
+            name: "in-place",
+            help: "truncate the target and write: a crash leaves it torn or empty",
+            needs: &[],
+        },
+        /// Write a temporary file, rename it over the target.
+        Rename = VariantDesc {
+            name: "rename",
+            help: "temporary file renamed over the target, no fsync",
+            needs: &[],
+        },
+        /// Write a temporary file, `fsync` it, rename it over the target.
+        RenameFsync = VariantDesc {
+            name: "rename-fsync",
+            help: "temporary file, fsync, rename over the target",
+            needs: &[],
+        },
+    }
 }
 
 impl SaveVariant {
-    /// Every variant, in a fixed order.
-    pub const ALL: [SaveVariant; 4] = [
-        SaveVariant::InPlace,
-        SaveVariant::Rename,
-        SaveVariant::RenameFsync,
-        SaveVariant::RenameFsyncDir,
-    ];
-
     /// Whether the variant itself fsyncs every file it writes.
     pub fn fsyncs_each_file(self) -> bool {
         match self {
             SaveVariant::InPlace | SaveVariant::Rename => false,
             SaveVariant::RenameFsync | SaveVariant::RenameFsyncDir => true,
-        }
-    }
-
-    /// The kebab-case name used in files and on the command line.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            SaveVariant::InPlace => "in-place",
-            SaveVariant::Rename => "rename",
-            SaveVariant::RenameFsync => "rename-fsync",
-            SaveVariant::RenameFsyncDir => "rename-fsync-dir",
         }
     }
 }

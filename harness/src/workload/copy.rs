@@ -27,19 +27,29 @@ const CHUNK: KnobDesc = KnobDesc {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CopySpec {
-    /// How bytes move. Default: a read/write loop with 64 KiB chunks.
+    /// How bytes move.
     pub method: CopyMethod,
-    /// What must be on disk when the timed region closes. Default: none.
+    /// What must be on disk when the timed region closes (plans recorded
+    /// before the axis hold none: `none`).
     #[serde(default)]
     pub durability: Durability,
 }
 
-impl Default for CopySpec {
-    fn default() -> Self {
-        CopySpec {
-            method: CopyMethod::Chunked { chunk: 64 << 10 },
-            durability: Durability::None,
-        }
+variants! {
+    /// The variants of `copy`.
+    pub enum CopyVariant {
+        /// [`CopyMethod::Chunked`].
+        Loop = VariantDesc {
+            name: "loop",
+            help: "a read/write loop through a buffer of `chunk` bytes (shutil.copyfileobj)",
+            needs: &[],
+        },
+        /// [`CopyMethod::Kernel`].
+        Kernel = VariantDesc {
+            name: "kernel",
+            help: "copy_file_range(2): no bytes pass through user space (shutil.copyfile)",
+            needs: &[Capability::CopyFileRange],
+        },
     }
 }
 
@@ -47,18 +57,7 @@ impl WorkloadSpec for CopySpec {
     const DESCRIPTION: WorkloadDesc = WorkloadDesc {
         name: "copy",
         summary: "copy one corpus file into the scratch folder",
-        variants: &[
-            VariantDesc {
-                name: "loop",
-                help: "a read/write loop through a buffer of `chunk` bytes (shutil.copyfileobj)",
-                needs: &[],
-            },
-            VariantDesc {
-                name: "kernel",
-                help: "copy_file_range(2): no bytes pass through user space (shutil.copyfile)",
-                needs: &[Capability::CopyFileRange],
-            },
-        ],
+        variants: CopyVariant::DESCS,
         knobs: &[CHUNK, durability::KNOB],
         reads: "one corpus file per task",
         writes: "its copy in the scratch folder",
@@ -66,11 +65,11 @@ impl WorkloadSpec for CopySpec {
     };
 
     fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
-        let method = match variant.name {
-            "kernel" => CopyMethod::Kernel,
-            _ => CopyMethod::Chunked {
+        let method = match CopyVariant::of(variant)? {
+            CopyVariant::Loop => CopyMethod::Chunked {
                 chunk: knobs.size(&CHUNK)?,
             },
+            CopyVariant::Kernel => CopyMethod::Kernel,
         };
         Ok(CopySpec {
             method,
@@ -80,9 +79,10 @@ impl WorkloadSpec for CopySpec {
 
     fn variant(&self) -> &'static str {
         match self.method {
-            CopyMethod::Chunked { .. } => "loop",
-            CopyMethod::Kernel => "kernel",
+            CopyMethod::Chunked { .. } => CopyVariant::Loop,
+            CopyMethod::Kernel => CopyVariant::Kernel,
         }
+        .as_str()
     }
 
     fn label(&self) -> String {

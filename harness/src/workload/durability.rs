@@ -60,10 +60,11 @@ impl Durability {
     /// # Errors
     /// A name that is not `none`, `end-sync` or `each`.
     pub(super) fn of(knobs: &KnobValues) -> Result<Durability, KnobError> {
-        Ok(match knobs.choice(&KNOB)? {
-            "end-sync" => Durability::EndSync,
-            "each" => Durability::Each,
-            _ => Durability::None,
+        let name = knobs.choice(&KNOB)?;
+        Durability::from_name(name).ok_or_else(|| KnobError {
+            key: KNOB.key,
+            value: name.to_string(),
+            allowed: KNOB.kind.to_string(),
         })
     }
 

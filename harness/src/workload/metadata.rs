@@ -34,9 +34,6 @@ use crate::io::{Io, Open};
 /// Most files one task may touch.
 pub const MAX_FILES_PER_TASK: u32 = 100_000;
 
-/// Files per task when the knob is not given.
-pub const DEFAULT_FILES_PER_TASK: u32 = 4;
-
 /// The description of `metadata`.
 /// Files each task works on.
 const FILES_PER_TASK: KnobDesc = KnobDesc {
@@ -54,53 +51,49 @@ const FILES_PER_TASK: KnobDesc = KnobDesc {
 pub const DESCRIPTION: WorkloadDesc = WorkloadDesc {
     name: "metadata",
     summary: "per task, create, stat, open-close and unlink its own empty files in the scratch folder (mdtest's phases)",
-    variants: &[
-        VariantDesc {
-            name: "all",
-            help: "create, stat, open-close, then unlink each of the task's files (mdtest's cycle); leaves nothing",
-            needs: &[],
-        },
-        VariantDesc {
-            name: "create",
-            help: "create each file new and empty (O_CREAT|O_EXCL|O_NOFOLLOW), then close it",
-            needs: &[],
-        },
-        VariantDesc {
-            name: "stat",
-            help: "statx each file without following a link (files made before the timed region)",
-            needs: &[],
-        },
-        VariantDesc {
-            name: "open-close",
-            help: "open each file read-only with O_NOFOLLOW and close it (files made before the timed region)",
-            needs: &[],
-        },
-        VariantDesc {
-            name: "unlink",
-            help: "unlink each file (files made before the timed region)",
-            needs: &[],
-        },
-    ],
+    variants: MetadataVariant::DESCS,
     knobs: &[FILES_PER_TASK],
     reads: "nothing: file contents are never read (stat and open-close touch metadata only)",
     writes: "empty files md-<task>-<n> in the scratch folder (created by create and all, or before timing for the other variants)",
     verifies: "by listing the scratch folder after the timed region: every expected name present as an empty regular file (create, stat, open-close) or none left (unlink, all), and no other md- name",
 };
 
-/// Which phases a task runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum MetadataVariant {
-    /// Create, stat, open-close, then unlink each file.
-    All,
-    /// Create each file.
-    Create,
-    /// Stat each file.
-    Stat,
-    /// Open and close each file.
-    OpenClose,
-    /// Unlink each file.
-    Unlink,
+variants! {
+    /// Which phases a task runs.
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "kebab-case")]
+    pub enum MetadataVariant {
+        /// Create, stat, open-close, then unlink each file.
+        All = VariantDesc {
+            name: "all",
+            help: "create, stat, open-close, then unlink each of the task's files (mdtest's cycle); leaves nothing",
+            needs: &[],
+        },
+        /// Create each file.
+        Create = VariantDesc {
+            name: "create",
+            help: "create each file new and empty (O_CREAT|O_EXCL|O_NOFOLLOW), then close it",
+            needs: &[],
+        },
+        /// Stat each file.
+        Stat = VariantDesc {
+            name: "stat",
+            help: "statx each file without following a link (files made before the timed region)",
+            needs: &[],
+        },
+        /// Open and close each file.
+        OpenClose = VariantDesc {
+            name: "open-close",
+            help: "open each file read-only with O_NOFOLLOW and close it (files made before the timed region)",
+            needs: &[],
+        },
+        /// Unlink each file.
+        Unlink = VariantDesc {
+            name: "unlink",
+            help: "unlink each file (files made before the timed region)",
+            needs: &[],
+        },
+    }
 }
 
 /// One metadata operation, done to each of a task's files in turn.
@@ -113,33 +106,6 @@ enum Phase {
 }
 
 impl MetadataVariant {
-    /// Every variant, the default first (the order of `DESCRIPTION`).
-    pub const ALL: [MetadataVariant; 5] = [
-        MetadataVariant::All,
-        MetadataVariant::Create,
-        MetadataVariant::Stat,
-        MetadataVariant::OpenClose,
-        MetadataVariant::Unlink,
-    ];
-
-    /// The name used in files and on the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MetadataVariant::All => "all",
-            MetadataVariant::Create => "create",
-            MetadataVariant::Stat => "stat",
-            MetadataVariant::OpenClose => "open-close",
-            MetadataVariant::Unlink => "unlink",
-        }
-    }
-
-    /// The variant named `name`.
-    pub fn from_name(name: &str) -> Option<MetadataVariant> {
-        MetadataVariant::ALL
-            .into_iter()
-            .find(|v| v.as_str() == name)
-    }
-
     fn phases(self) -> &'static [Phase] {
         match self {
             MetadataVariant::All => &[Phase::Create, Phase::Stat, Phase::OpenClose, Phase::Unlink],
@@ -171,19 +137,10 @@ impl MetadataVariant {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MetadataSpec {
-    /// The phases. Default: all.
+    /// The phases.
     pub variant: MetadataVariant,
-    /// Files each task works on. Default: 4.
+    /// Files each task works on.
     pub files_per_task: u32,
-}
-
-impl Default for MetadataSpec {
-    fn default() -> Self {
-        MetadataSpec {
-            variant: MetadataVariant::All,
-            files_per_task: DEFAULT_FILES_PER_TASK,
-        }
-    }
 }
 
 impl MetadataSpec {
@@ -215,7 +172,7 @@ impl WorkloadSpec for MetadataSpec {
 
     fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
         Ok(MetadataSpec {
-            variant: MetadataVariant::from_name(variant.name).unwrap_or(MetadataVariant::All),
+            variant: MetadataVariant::of(variant)?,
             files_per_task: knobs.count(&FILES_PER_TASK)?,
         })
     }
@@ -495,7 +452,7 @@ mod tests {
 
     #[test]
     fn every_variant_leaves_what_it_should_and_verifies() {
-        for variant in MetadataVariant::ALL {
+        for &variant in MetadataVariant::ALL {
             let dir = tempfile::tempdir().unwrap();
             let c = ctx(dir.path(), 3);
             let s = spec(variant, 2);
@@ -550,7 +507,7 @@ mod tests {
 
     #[test]
     fn labels_round_trip_and_count_operations() {
-        for variant in MetadataVariant::ALL {
+        for &variant in MetadataVariant::ALL {
             let s = spec(variant, 7);
             assert_eq!(MetadataSpec::from_label(&s.label()), Some(s.clone()));
             assert_eq!(
@@ -563,7 +520,6 @@ mod tests {
         assert_eq!(MetadataSpec::from_label("loop,chunk=64KiB"), None);
         assert_eq!(DESCRIPTION.default_variant().unwrap().name, "all");
         let knob = DESCRIPTION.knob("files_per_task").unwrap();
-        assert_eq!(knob.default, DEFAULT_FILES_PER_TASK.to_string());
         assert!(knob.check(0).is_err() && knob.check(u64::from(MAX_FILES_PER_TASK) + 1).is_err());
     }
 
@@ -573,7 +529,7 @@ mod tests {
     /// the scratch folder: create, stat and open-close refuse it, unlink
     /// removes the link itself, and the file outside keeps its bytes.
     fn planted_links_are_not_followed(backend: &str, run_task: RunTask<'_>) {
-        for variant in MetadataVariant::ALL {
+        for &variant in MetadataVariant::ALL {
             let scratch = tempfile::tempdir().unwrap();
             let outside = tempfile::tempdir().unwrap();
             let decoy = outside.path().join("decoy");

@@ -21,6 +21,10 @@
 //! reuses one I/O buffer ([`Lane::take_buf`]) across its tasks, and evidence
 //! that a checksum proves as well as the bytes is kept as a checksum.
 
+// First: `registry` defines the `variants!` macro the workloads use.
+#[macro_use]
+mod registry;
+
 mod append;
 mod atomic;
 mod copy;
@@ -29,10 +33,10 @@ mod durability;
 mod id;
 mod metadata;
 mod noop;
+#[cfg(test)]
+mod probe;
 mod random;
 mod read;
-#[macro_use]
-mod registry;
 mod runner;
 mod scan;
 mod stream;
@@ -42,7 +46,7 @@ mod write;
 pub use append::{AppendCounts, AppendSpec, AppendVariant};
 pub use atomic::{SaveSpec, SaveVariant};
 pub use copy::{CopyMethod, CopySpec};
-pub(crate) use custom::{register, registered, Erased};
+pub(crate) use custom::{register, Erased};
 pub use custom::{CustomSpec, Prepared};
 pub use durability::Durability;
 pub use id::WorkloadId;
@@ -81,6 +85,9 @@ workloads! {
     Metadata(metadata::MetadataSpec),
     /// A task that does nothing: the calibration of a strategy's dispatch cost.
     Noop(noop::NoopSpec),
+    /// Test builds only: the workload `docs/ARCHITECTURE.md`'s recipe adds.
+    #[cfg(test)]
+    Probe(probe::ProbeSpec),
 }
 
 use std::io;

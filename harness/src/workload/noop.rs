@@ -35,13 +35,19 @@ const TASKS: KnobDesc = KnobDesc {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NoopSpec {
-    /// Tasks per repetition. Default: 10,000.
+    /// Tasks per repetition.
     pub tasks: u32,
 }
 
-impl Default for NoopSpec {
-    fn default() -> Self {
-        NoopSpec { tasks: 10_000 }
+variants! {
+    /// The one variant of `noop`.
+    pub enum NoopVariant {
+        /// Count one and return.
+        Noop = VariantDesc {
+            name: "noop",
+            help: "count one and return",
+            needs: &[Capability::Tasks],
+        },
     }
 }
 
@@ -49,25 +55,24 @@ impl WorkloadSpec for NoopSpec {
     const DESCRIPTION: WorkloadDesc = WorkloadDesc {
         name: "noop",
         summary: "a task that does nothing: the strategy's own dispatch cost per task",
-        variants: &[VariantDesc {
-            name: "noop",
-            help: "count one and return",
-            needs: &[Capability::Tasks],
-        }],
+        variants: NoopVariant::DESCS,
         knobs: &[TASKS],
         reads: "",
         writes: "",
         verifies: "every task reported done exactly once",
     };
 
-    fn build(_variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
+    fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
+        match NoopVariant::of(variant)? {
+            NoopVariant::Noop => {}
+        }
         Ok(NoopSpec {
             tasks: knobs.count(&TASKS)?,
         })
     }
 
     fn variant(&self) -> &'static str {
-        "noop"
+        NoopVariant::Noop.as_str()
     }
 
     fn label(&self) -> String {

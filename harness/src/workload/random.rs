@@ -77,29 +77,18 @@ const EVIDENCE: KnobDesc = KnobDesc {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RandomSpec {
-    /// pread or mmap. Default: pread.
+    /// pread or mmap.
     pub method: RandomMethod,
-    /// Reads (= tasks) per repetition. Default: 10,000.
+    /// Reads (= tasks) per repetition.
     pub reads: u32,
-    /// Bytes per read, a multiple of 4096. Default: 4096.
+    /// Bytes per read, a multiple of 4096.
     pub block: u32,
-    /// Seed of the offsets. Default: 42.
+    /// Seed of the offsets (`--seed`).
     pub seed: u64,
-    /// What each read keeps to be verified. Default: the fold of every byte.
+    /// What each read keeps to be verified (plans recorded before the knob
+    /// hold none: the fold of every byte).
     #[serde(default)]
     pub evidence: RandomEvidence,
-}
-
-impl Default for RandomSpec {
-    fn default() -> Self {
-        RandomSpec {
-            method: RandomMethod::Pread,
-            reads: 10_000,
-            block: 4096,
-            seed: 42,
-            evidence: RandomEvidence::Fold,
-        }
-    }
 }
 
 impl WorkloadSpec for RandomSpec {
@@ -107,18 +96,7 @@ impl WorkloadSpec for RandomSpec {
         name: "random",
         summary:
             "read fixed-size blocks at random aligned offsets of the large file, one read per task",
-        variants: &[
-            VariantDesc {
-                name: "pread",
-                help: "one pread(2) per block into the lane's reused buffer",
-                needs: &[],
-            },
-            VariantDesc {
-                name: "mmap",
-                help: "the block read in place in a read-only map (page faults do the I/O)",
-                needs: &[Capability::Mmap],
-            },
-        ],
+        variants: RandomMethod::DESCS,
         knobs: &[READS, BLOCK, EVIDENCE],
         reads: "the large file",
         writes: "",
@@ -127,19 +105,18 @@ impl WorkloadSpec for RandomSpec {
     };
 
     fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
+        let method = RandomMethod::of(variant)?;
+        let asked = RandomEvidence::given(knobs)?;
         Ok(RandomSpec {
-            method: match variant.name {
-                "mmap" => RandomMethod::Mmap,
-                _ => RandomMethod::Pread,
-            },
+            method,
             reads: knobs.count(&READS)?,
             block: knobs.count(&BLOCK)?,
             seed: knobs.seed,
             // A map's pages are read by touching them, so `mmap` folds
             // every byte whatever the knob says.
-            evidence: match (variant.name, knobs.choice(&EVIDENCE)?) {
-                ("pread", "ends") => RandomEvidence::Ends,
-                _ => RandomEvidence::Fold,
+            evidence: match method {
+                RandomMethod::Pread => asked,
+                RandomMethod::Mmap => RandomEvidence::Fold,
             },
         })
     }
@@ -233,23 +210,23 @@ impl TaskRunner for RandomSpec {
     }
 }
 
-/// How a block is read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RandomMethod {
-    /// One `pread(2)` per block.
-    Pread,
-    /// Read the block in place in a read-only map (page faults do the I/O).
-    Mmap,
-}
-
-impl RandomMethod {
-    /// `pread` or `mmap`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            RandomMethod::Pread => "pread",
-            RandomMethod::Mmap => "mmap",
-        }
+variants! {
+    /// How a block is read: the variants of `random`.
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "kebab-case")]
+    pub enum RandomMethod {
+        /// One `pread(2)` per block.
+        Pread = VariantDesc {
+            name: "pread",
+            help: "one pread(2) per block into the lane's reused buffer",
+            needs: &[],
+        },
+        /// Read the block in place in a read-only map (page faults do the I/O).
+        Mmap = VariantDesc {
+            name: "mmap",
+            help: "the block read in place in a read-only map (page faults do the I/O)",
+            needs: &[Capability::Mmap],
+        },
     }
 }
 
@@ -265,6 +242,22 @@ pub enum RandomEvidence {
 }
 
 impl RandomEvidence {
+    /// The setting the `evidence` knob names (or its default).
+    ///
+    /// # Errors
+    /// A name the knob does not allow.
+    fn given(knobs: &KnobValues) -> Result<RandomEvidence, KnobError> {
+        match knobs.choice(&EVIDENCE)? {
+            "fold" => Ok(RandomEvidence::Fold),
+            "ends" => Ok(RandomEvidence::Ends),
+            other => Err(KnobError {
+                key: EVIDENCE.key,
+                value: other.to_string(),
+                allowed: EVIDENCE.kind.to_string(),
+            }),
+        }
+    }
+
     /// This evidence of `bytes`.
     #[inline]
     fn of(self, bytes: &[u8]) -> Evidence {
@@ -433,7 +426,7 @@ mod tests {
     fn fold_evidence_verifies_and_catches_a_block_changed_after_the_read() {
         let dir = tempfile::tempdir().unwrap();
         let (ctx, path) = large_file(dir.path(), 64 << 10);
-        let spec = RandomSpec::default();
+        let spec = RandomSpec::defaults(42).unwrap();
         let mut lane = Lane::default();
         let evidence: Vec<Evidence> = (0..8)
             .map(|i| read_block(&spec, &ctx, &mut lane, i))
@@ -464,7 +457,7 @@ mod tests {
     fn evidence_checked_at_other_offsets_fails() {
         let dir = tempfile::tempdir().unwrap();
         let (ctx, _) = large_file(dir.path(), 256 << 10);
-        let spec = RandomSpec::default();
+        let spec = RandomSpec::defaults(42).unwrap();
         let other_seed = RandomSpec {
             seed: spec.seed + 1,
             ..spec.clone()
@@ -492,7 +485,7 @@ mod tests {
         let (ctx, path) = large_file(dir.path(), 256 << 10);
         let spec = RandomSpec {
             evidence: RandomEvidence::Ends,
-            ..RandomSpec::default()
+            ..RandomSpec::defaults(42).unwrap()
         };
         let mut lane = Lane::default();
         let evidence: Vec<Evidence> = (0..8)
@@ -531,7 +524,7 @@ mod tests {
     fn the_lane_buffer_is_reused_across_reads() {
         let dir = tempfile::tempdir().unwrap();
         let (ctx, _) = large_file(dir.path(), 64 << 10);
-        let spec = RandomSpec::default();
+        let spec = RandomSpec::defaults(42).unwrap();
         let mut lane = Lane::default();
         read_block(&spec, &ctx, &mut lane, 0);
         let buf = lane.take_buf(4096);

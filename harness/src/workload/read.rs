@@ -30,15 +30,31 @@ const BUFFER: KnobDesc = KnobDesc {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReadSpec {
-    /// How the file is loaded. Default: whole file in one read.
+    /// How the file is loaded.
     pub method: ReadMethod,
 }
 
-impl Default for ReadSpec {
-    fn default() -> Self {
-        ReadSpec {
-            method: ReadMethod::Whole,
-        }
+variants! {
+    /// The variants of `read`.
+    pub enum ReadVariant {
+        /// [`ReadMethod::Whole`].
+        Whole = VariantDesc {
+            name: "whole",
+            help: "ask the size, read it all in one call into fresh memory, keep it",
+            needs: &[],
+        },
+        /// [`ReadMethod::Buffered`].
+        Buffered = VariantDesc {
+            name: "buffered",
+            help: "read pieces of `buffer` bytes, appending each to the kept result",
+            needs: &[],
+        },
+        /// [`ReadMethod::Discard`].
+        Discard = VariantDesc {
+            name: "discard",
+            help: "one read into the lane's reused buffer; checksum the bytes and drop them",
+            needs: &[],
+        },
     }
 }
 
@@ -46,23 +62,7 @@ impl WorkloadSpec for ReadSpec {
     const DESCRIPTION: WorkloadDesc = WorkloadDesc {
         name: "read",
         summary: "load one whole corpus file into memory",
-        variants: &[
-            VariantDesc {
-                name: "whole",
-                help: "ask the size, read it all in one call into fresh memory, keep it",
-                needs: &[],
-            },
-            VariantDesc {
-                name: "buffered",
-                help: "read pieces of `buffer` bytes, appending each to the kept result",
-                needs: &[],
-            },
-            VariantDesc {
-                name: "discard",
-                help: "one read into the lane's reused buffer; checksum the bytes and drop them",
-                needs: &[],
-            },
-        ],
+        variants: ReadVariant::DESCS,
         knobs: &[BUFFER],
         reads: "one corpus file per task",
         writes: "",
@@ -70,22 +70,23 @@ impl WorkloadSpec for ReadSpec {
     };
 
     fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
-        let method = match variant.name {
-            "buffered" => ReadMethod::Buffered {
+        let method = match ReadVariant::of(variant)? {
+            ReadVariant::Whole => ReadMethod::Whole,
+            ReadVariant::Buffered => ReadMethod::Buffered {
                 buffer: knobs.size(&BUFFER)?,
             },
-            "discard" => ReadMethod::Discard,
-            _ => ReadMethod::Whole,
+            ReadVariant::Discard => ReadMethod::Discard,
         };
         Ok(ReadSpec { method })
     }
 
     fn variant(&self) -> &'static str {
         match self.method {
-            ReadMethod::Whole => "whole",
-            ReadMethod::Buffered { .. } => "buffered",
-            ReadMethod::Discard => "discard",
+            ReadMethod::Whole => ReadVariant::Whole,
+            ReadMethod::Buffered { .. } => ReadVariant::Buffered,
+            ReadMethod::Discard => ReadVariant::Discard,
         }
+        .as_str()
     }
 
     fn label(&self) -> String {

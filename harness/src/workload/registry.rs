@@ -109,15 +109,76 @@ pub(crate) trait WorkloadSpec: TaskRunner + Sized {
     fn verify_finished(&self, ctx: &TaskContext, corpus: &Corpus, finished: Vec<u32>) -> RunCheck;
 }
 
+/// Declare a workload's variants once: an enum with one case per variant,
+/// each beside its [`VariantDesc`], and `DESCS`, the list the workload's
+/// description takes as its `variants` (the default first). A spec's
+/// `build` matches on the enum ([`$Name::of`] the variant it is given), so
+/// a variant without a case, or a case without a variant, is a compile
+/// error, not a fallback. The enum derives `Clone, Copy, Debug, PartialEq,
+/// Eq, Hash`; attributes before `enum` (serde's) are kept.
+macro_rules! variants {
+    (
+        $(#[$meta:meta])*
+        $vis:vis enum $Name:ident {
+            $( $(#[doc = $doc:literal])* $Variant:ident = $desc:expr, )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        $vis enum $Name {
+            $( $(#[doc = $doc])* $Variant, )*
+        }
+
+        impl $Name {
+            /// Every variant, the default first (the order of [`Self::DESCS`]).
+            pub const ALL: &'static [$Name] = &[$($Name::$Variant,)*];
+
+            /// The variants' descriptions, in the order of [`Self::ALL`]:
+            /// the workload description's `variants`.
+            pub const DESCS: &'static [$crate::describe::VariantDesc] = &[$($desc,)*];
+
+            /// Its description.
+            pub fn desc(self) -> &'static $crate::describe::VariantDesc {
+                &Self::DESCS[self as usize]
+            }
+
+            /// Its name, as the command line, experiment files and results write it.
+            pub fn as_str(self) -> &'static str {
+                self.desc().name
+            }
+
+            /// The variant named `name`.
+            pub fn from_name(name: &str) -> Option<$Name> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == name)
+            }
+
+            /// The variant `desc` describes (one of [`Self::DESCS`]).
+            ///
+            /// # Errors
+            /// A description that is not one of this workload's variants.
+            pub(crate) fn of(desc: &$crate::describe::VariantDesc) -> Result<$Name, $crate::describe::KnobError> {
+                Self::from_name(desc.name).ok_or_else(|| $crate::describe::KnobError {
+                    key: "variant",
+                    value: desc.name.to_string(),
+                    allowed: format!(
+                        "allowed: {}",
+                        Self::DESCS.iter().map(|d| d.name).collect::<Vec<_>>().join(", ")
+                    ),
+                })
+            }
+        }
+    };
+}
+
 /// Generate [`Workload`], [`WorkloadKind`] and the dispatch from the
-/// registration list in `workload/mod.rs`.
+/// registration list in `workload/mod.rs`. An entry may be `#[cfg(test)]`.
 macro_rules! workloads {
-    ($( $(#[$doc:meta])* $Variant:ident($Spec:ty), )*) => {
+    ($( $(#[doc = $doc:literal])* $(#[cfg($cfg:meta)])? $Variant:ident($Spec:ty), )*) => {
         /// One workload with its knobs: the form worker processes receive.
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
         #[serde(tag = "workload", rename_all = "kebab-case")]
         pub enum Workload {
-            $( $(#[$doc])* $Variant($Spec), )*
+            $( $(#[doc = $doc])* $(#[cfg($cfg)])? $Variant($Spec), )*
             /// A user's own workload, registered by its binary ([`crate::lab`]).
             Custom($crate::workload::CustomSpec),
         }
@@ -126,17 +187,17 @@ macro_rules! workloads {
         /// results (its text is the description's name).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum WorkloadKind {
-            $( $(#[$doc])* $Variant, )*
+            $( $(#[doc = $doc])* $(#[cfg($cfg)])? $Variant, )*
         }
 
         impl WorkloadKind {
             /// Every workload, in registration order (the report's order).
-            pub const ALL: &'static [WorkloadKind] = &[$(WorkloadKind::$Variant),*];
+            pub const ALL: &'static [WorkloadKind] = &[$( $(#[cfg($cfg)])? WorkloadKind::$Variant, )*];
 
             /// Its description.
             pub fn desc(self) -> &'static $crate::describe::WorkloadDesc {
                 match self {
-                    $(WorkloadKind::$Variant => &<$Spec as $crate::workload::registry::WorkloadSpec>::DESCRIPTION,)*
+                    $( $(#[cfg($cfg)])? WorkloadKind::$Variant => &<$Spec as $crate::workload::registry::WorkloadSpec>::DESCRIPTION,)*
                 }
             }
 
@@ -146,18 +207,36 @@ macro_rules! workloads {
                 knobs: &$crate::describe::KnobValues,
             ) -> Result<Workload, $crate::describe::KnobError> {
                 match self {
-                    $(WorkloadKind::$Variant => {
+                    $( $(#[cfg($cfg)])? WorkloadKind::$Variant => {
                         <$Spec as $crate::workload::registry::WorkloadSpec>::build(variant, knobs).map(Workload::$Variant)
                     })*
                 }
             }
         }
 
+        $(
+            $(#[cfg($cfg)])?
+            impl $Spec {
+                /// The default variant with every knob at its description's
+                /// default (random offsets seeded by `seed`): the one place a
+                /// spec's defaults come from, its description.
+                ///
+                /// # Errors
+                /// A description whose defaults its own build refuses (a
+                /// test builds every variant from its defaults).
+                pub fn defaults(seed: u64) -> Result<$Spec, $crate::describe::KnobError> {
+                    let desc = &<$Spec as $crate::workload::registry::WorkloadSpec>::DESCRIPTION;
+                    let variant = $crate::workload::registry::pick_variant(desc, None, &$crate::describe::KnobValues::seeded(seed))?;
+                    <$Spec as $crate::workload::registry::WorkloadSpec>::build(variant, &$crate::describe::KnobValues::seeded(seed))
+                }
+            }
+        )*
+
         impl Workload {
             /// Which built-in workload this is (`None`: a user's own).
             pub fn kind(&self) -> Option<WorkloadKind> {
                 match self {
-                    $(Workload::$Variant(_) => Some(WorkloadKind::$Variant),)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(_) => Some(WorkloadKind::$Variant),)*
                     Workload::Custom(_) => None,
                 }
             }
@@ -165,7 +244,7 @@ macro_rules! workloads {
             /// Its description.
             pub fn desc(&self) -> &'static $crate::describe::WorkloadDesc {
                 match self {
-                    $(Workload::$Variant(_) => &<$Spec as $crate::workload::registry::WorkloadSpec>::DESCRIPTION,)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(_) => &<$Spec as $crate::workload::registry::WorkloadSpec>::DESCRIPTION,)*
                     Workload::Custom(s) => s.desc(),
                 }
             }
@@ -173,7 +252,7 @@ macro_rules! workloads {
             /// The name of its variant (`mmap`, `rename-fsync`).
             pub fn variant(&self) -> &'static str {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::variant(s),)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::variant(s),)*
                     Workload::Custom(s) => s.variant(),
                 }
             }
@@ -181,7 +260,7 @@ macro_rules! workloads {
             /// The variant and knobs, as a short label (e.g. `chunk=64KiB,fsync`).
             pub fn variant_label(&self) -> String {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::label(s),)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::label(s),)*
                     Workload::Custom(s) => s.label(),
                 }
             }
@@ -189,7 +268,7 @@ macro_rules! workloads {
             /// The chunk or buffer size knob in bytes, where the variant has one.
             pub fn chunk_bytes(&self) -> Option<u64> {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::chunk_bytes(s),)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::chunk_bytes(s),)*
                     Workload::Custom(s) => s.chunk_bytes(),
                 }
             }
@@ -198,7 +277,7 @@ macro_rules! workloads {
             /// workloads that write files (`None` for the others).
             pub fn durability(&self) -> Option<$crate::workload::Durability> {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::durability(s),)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::durability(s),)*
                     Workload::Custom(_) => None,
                 }
             }
@@ -206,7 +285,7 @@ macro_rules! workloads {
             /// What its tasks take.
             pub fn task_kind(&self) -> $crate::workload::Tasks {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::tasks(s),)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::tasks(s),)*
                     Workload::Custom(s) => s.tasks(),
                 }
             }
@@ -215,7 +294,7 @@ macro_rules! workloads {
             /// cold) and whose residency is measured before timing.
             pub fn inputs(&self, ctx: &$crate::workload::TaskContext) -> Vec<::std::path::PathBuf> {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::inputs(s, ctx),)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::inputs(s, ctx),)*
                     Workload::Custom(s) => s.inputs(ctx),
                 }
             }
@@ -225,7 +304,7 @@ macro_rules! workloads {
             /// `match` here instead of one per task).
             pub(crate) fn with_tasks<V: $crate::workload::runner::WithTasks>(&self, work: V) -> V::Output {
                 match self {
-                    $(Workload::$Variant(s) => work.with(s),)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => work.with(s),)*
                     Workload::Custom(s) => work.with(s),
                 }
             }
@@ -233,7 +312,7 @@ macro_rules! workloads {
             /// Whether its tasks leave [`Evidence`] (so lanes reserve room for it).
             pub fn keeps_evidence(&self) -> bool {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::keeps_evidence(s),)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::keeps_evidence(s),)*
                     Workload::Custom(s) => s.keeps_evidence(),
                 }
             }
@@ -243,7 +322,7 @@ macro_rules! workloads {
             /// Recorded as `unavailable`, not as a failure.
             pub fn unavailable(&self, ctx: &$crate::workload::TaskContext) -> Option<String> {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::unavailable(s, ctx),)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::unavailable(s, ctx),)*
                     Workload::Custom(s) => s.unavailable(ctx),
                 }
             }
@@ -256,7 +335,7 @@ macro_rules! workloads {
             /// I/O errors, with the path.
             pub fn setup_repetition(&self, ctx: &$crate::workload::TaskContext) -> ::std::io::Result<()> {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::setup_repetition(s, ctx),)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::setup_repetition(s, ctx),)*
                     Workload::Custom(s) => s.setup_repetition(ctx),
                 }
             }
@@ -271,7 +350,7 @@ macro_rules! workloads {
                 ctx: &$crate::workload::TaskContext,
             ) -> ::std::io::Result<$crate::workload::Shared<I::File>> {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::prepare(s, io, ctx).await,)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::prepare(s, io, ctx).await,)*
                     Workload::Custom(s) => s.prepare(io, ctx).await,
                 }
             }
@@ -286,7 +365,7 @@ macro_rules! workloads {
                 evidence: &[(u32, $crate::workload::Evidence)],
             ) -> Vec<String> {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::verify_tasks(s, ctx, corpus, evidence),)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::verify_tasks(s, ctx, corpus, evidence),)*
                     Workload::Custom(s) => s.verify_tasks(ctx, corpus, evidence),
                 }
             }
@@ -302,7 +381,7 @@ macro_rules! workloads {
                 interrupted: bool,
             ) -> $crate::workload::RunCheck {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::verify_run(s, ctx, corpus, count_sum, interrupted),)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::verify_run(s, ctx, corpus, count_sum, interrupted),)*
                     Workload::Custom(s) => s.verify_run(ctx, corpus, count_sum, interrupted),
                 }
             }
@@ -319,7 +398,7 @@ macro_rules! workloads {
                 finished: Vec<u32>,
             ) -> $crate::workload::RunCheck {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::verify_finished(s, ctx, corpus, finished),)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::verify_finished(s, ctx, corpus, finished),)*
                     Workload::Custom(s) => s.verify_finished(ctx, corpus, finished),
                 }
             }
@@ -335,14 +414,14 @@ macro_rules! workloads {
                 index: u32,
             ) -> ::std::io::Result<$crate::workload::TaskOutput> {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::runner::TaskRunner::run_task(s, io, ctx, shared, lane, index).await,)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::runner::TaskRunner::run_task(s, io, ctx, shared, lane, index).await,)*
                     Workload::Custom(s) => s.run_task(io, ctx, shared, lane, index).await,
                 }
             }
 
             fn task_path(&self, ctx: &$crate::workload::TaskContext, index: u32) -> ::std::path::PathBuf {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::runner::TaskRunner::task_path(s, ctx, index),)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::runner::TaskRunner::task_path(s, ctx, index),)*
                     Workload::Custom(s) => s.task_path(ctx, index),
                 }
             }
@@ -354,7 +433,7 @@ macro_rules! workloads {
                 lane: $crate::workload::Lane<I::File>,
             ) -> ::std::io::Result<()> {
                 match self {
-                    $(Workload::$Variant(s) => $crate::workload::runner::TaskRunner::finish_lane(s, io, ctx, lane).await,)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::runner::TaskRunner::finish_lane(s, io, ctx, lane).await,)*
                     Workload::Custom(s) => s.finish_lane(io, ctx, lane).await,
                 }
             }

@@ -46,18 +46,39 @@ const CHUNK: KnobDesc = KnobDesc {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScanSpec {
-    /// How the bytes are reached. Default: read() with 1 MiB chunks.
+    /// How the bytes are reached.
     pub method: ScanMethod,
-    /// The file is cut into this many segments, one task each. Default: 16.
+    /// The file is cut into this many segments, one task each.
     pub segments: u32,
 }
 
-impl Default for ScanSpec {
-    fn default() -> Self {
-        ScanSpec {
-            method: ScanMethod::Read { chunk: 1 << 20 },
-            segments: 16,
-        }
+variants! {
+    /// The variants of `scan`.
+    pub enum ScanVariant {
+        /// [`ScanMethod::Read`].
+        Read = VariantDesc {
+            name: "read",
+            help: "pread into a buffer of `chunk` bytes",
+            needs: &[],
+        },
+        /// [`ScanMethod::Mmap`].
+        Mmap = VariantDesc {
+            name: "mmap",
+            help: "a read-only map; every page touched by counting its newlines",
+            needs: &[Capability::Mmap],
+        },
+        /// [`ScanMethod::MmapSequential`].
+        MmapSeq = VariantDesc {
+            name: "mmap-seq",
+            help: "a map advised MADV_SEQUENTIAL",
+            needs: &[Capability::Mmap],
+        },
+        /// [`ScanMethod::Direct`].
+        Direct = VariantDesc {
+            name: "direct",
+            help: "O_DIRECT reads of `chunk` bytes into aligned buffers: no page cache",
+            needs: &[],
+        },
     }
 }
 
@@ -77,28 +98,7 @@ impl WorkloadSpec for ScanSpec {
     const DESCRIPTION: WorkloadDesc = WorkloadDesc {
         name: "scan",
         summary: "read the large file end to end, counting its lines, one segment per task",
-        variants: &[
-            VariantDesc {
-                name: "read",
-                help: "pread into a buffer of `chunk` bytes",
-                needs: &[],
-            },
-            VariantDesc {
-                name: "mmap",
-                help: "a read-only map; every page touched by counting its newlines",
-                needs: &[Capability::Mmap],
-            },
-            VariantDesc {
-                name: "mmap-seq",
-                help: "a map advised MADV_SEQUENTIAL",
-                needs: &[Capability::Mmap],
-            },
-            VariantDesc {
-                name: "direct",
-                help: "O_DIRECT reads of `chunk` bytes into aligned buffers: no page cache",
-                needs: &[],
-            },
-        ],
+        variants: ScanVariant::DESCS,
         knobs: &[CHUNK, SEGMENTS],
         reads: "the large file",
         writes: "",
@@ -106,13 +106,13 @@ impl WorkloadSpec for ScanSpec {
     };
 
     fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
-        let method = match variant.name {
-            "mmap" => ScanMethod::Mmap,
-            "mmap-seq" => ScanMethod::MmapSequential,
-            "direct" => ScanMethod::Direct {
+        let method = match ScanVariant::of(variant)? {
+            ScanVariant::Read => ScanMethod::Read {
                 chunk: knobs.size(&CHUNK)?,
             },
-            _ => ScanMethod::Read {
+            ScanVariant::Mmap => ScanMethod::Mmap,
+            ScanVariant::MmapSeq => ScanMethod::MmapSequential,
+            ScanVariant::Direct => ScanMethod::Direct {
                 chunk: knobs.size(&CHUNK)?,
             },
         };
@@ -124,11 +124,12 @@ impl WorkloadSpec for ScanSpec {
 
     fn variant(&self) -> &'static str {
         match self.method {
-            ScanMethod::Read { .. } => "read",
-            ScanMethod::Mmap => "mmap",
-            ScanMethod::MmapSequential => "mmap-seq",
-            ScanMethod::Direct { .. } => "direct",
+            ScanMethod::Read { .. } => ScanVariant::Read,
+            ScanMethod::Mmap => ScanVariant::Mmap,
+            ScanMethod::MmapSequential => ScanVariant::MmapSeq,
+            ScanMethod::Direct { .. } => ScanVariant::Direct,
         }
+        .as_str()
     }
 
     fn label(&self) -> String {

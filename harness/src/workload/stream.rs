@@ -44,21 +44,29 @@ const PATTERN: KnobDesc = KnobDesc {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StreamSpec {
-    /// Bytes per read; 1 reads a byte at a time (unbuffered line reads). Default: 64 KiB.
+    /// Bytes per read; 1 reads a byte at a time (unbuffered line reads).
     pub buffer: usize,
-    /// A line matches when it contains this text. Default: `777`.
+    /// A line matches when it contains this text.
     pub pattern: String,
-    /// The file is cut into this many line-aligned segments, one task each. Default: 16.
+    /// The file is cut into this many line-aligned segments, one task each.
     pub segments: u32,
 }
 
-impl Default for StreamSpec {
-    fn default() -> Self {
-        StreamSpec {
-            buffer: 64 << 10,
-            pattern: "777".into(),
-            segments: 16,
-        }
+variants! {
+    /// The variants of `stream`.
+    pub enum StreamVariant {
+        /// Reads of `buffer` bytes.
+        Buffered = VariantDesc {
+            name: "buffered",
+            help: "reads of `buffer` bytes, lines split in user space",
+            needs: &[],
+        },
+        /// One `read(2)` per byte (a buffer of 1).
+        Unbuffered = VariantDesc {
+            name: "unbuffered",
+            help: "one read(2) per byte, as an unbuffered readline does",
+            needs: &[],
+        },
     }
 }
 
@@ -66,18 +74,7 @@ impl WorkloadSpec for StreamSpec {
     const DESCRIPTION: WorkloadDesc = WorkloadDesc {
         name: "stream",
         summary: "read the large file line by line in constant memory, counting lines that contain a pattern",
-        variants: &[
-            VariantDesc {
-                name: "buffered",
-                help: "reads of `buffer` bytes, lines split in user space",
-                needs: &[],
-            },
-            VariantDesc {
-                name: "unbuffered",
-                help: "one read(2) per byte, as an unbuffered readline does",
-                needs: &[],
-            },
-        ],
+        variants: StreamVariant::DESCS,
         knobs: &[BUFFER, PATTERN, SEGMENTS],
         reads: "the large file",
         writes: "",
@@ -86,9 +83,9 @@ impl WorkloadSpec for StreamSpec {
 
     fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
         Ok(StreamSpec {
-            buffer: match variant.name {
-                "unbuffered" => 1,
-                _ => knobs.size(&BUFFER)?,
+            buffer: match StreamVariant::of(variant)? {
+                StreamVariant::Buffered => knobs.size(&BUFFER)?,
+                StreamVariant::Unbuffered => 1,
             },
             pattern: knobs.text(&PATTERN)?.unwrap_or_default(),
             segments: knobs.count(&SEGMENTS)?,
@@ -96,11 +93,11 @@ impl WorkloadSpec for StreamSpec {
     }
 
     fn variant(&self) -> &'static str {
-        if self.buffer == 1 {
-            "unbuffered"
-        } else {
-            "buffered"
+        match self.buffer {
+            1 => StreamVariant::Unbuffered,
+            _ => StreamVariant::Buffered,
         }
+        .as_str()
     }
 
     fn label(&self) -> String {

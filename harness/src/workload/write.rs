@@ -34,16 +34,34 @@ const CHUNK: KnobDesc = KnobDesc {
     variants: &["chunked"],
 };
 
+variants! {
+    /// The variants of `write`.
+    pub enum WriteVariant {
+        /// The whole file in one write call.
+        OneWrite = VariantDesc {
+            name: "one-write",
+            help: "the whole file in one write call",
+            needs: &[],
+        },
+        /// The file in pieces of `chunk` bytes.
+        Chunked = VariantDesc {
+            name: "chunked",
+            help: "the file in pieces of `chunk` bytes",
+            needs: &[],
+        },
+    }
+}
+
 /// Knobs of `write`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WriteSpec {
-    /// What must be on disk when the timed region closes. Default: none.
-    /// (Plans recorded before the axis hold write's `fsync` switch: read
-    /// as `each` or `none`.)
+    /// What must be on disk when the timed region closes. (Plans recorded
+    /// before the axis hold write's `fsync` switch: read as `each` or
+    /// `none`; plans before that hold nothing: `none`.)
     #[serde(default, alias = "fsync")]
     pub durability: Durability,
-    /// Write in pieces of this many bytes; `None` writes the file in one call. Default: None.
+    /// Write in pieces of this many bytes; `None` writes the file in one call.
     pub chunk: Option<usize>,
 }
 
@@ -51,18 +69,7 @@ impl WorkloadSpec for WriteSpec {
     const DESCRIPTION: WorkloadDesc = WorkloadDesc {
         name: "write",
         summary: "render one corpus file's CSV content and save it as a new file (the tutorials' \"save\")",
-        variants: &[
-            VariantDesc {
-                name: "one-write",
-                help: "the whole file in one write call",
-                needs: &[],
-            },
-            VariantDesc {
-                name: "chunked",
-                help: "the file in pieces of `chunk` bytes",
-                needs: &[],
-            },
-        ],
+        variants: WriteVariant::DESCS,
         knobs: &[CHUNK, durability::KNOB],
         reads: "",
         writes: "one new file per task in the scratch folder",
@@ -72,19 +79,19 @@ impl WorkloadSpec for WriteSpec {
     fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
         Ok(WriteSpec {
             durability: Durability::of(knobs)?,
-            chunk: match variant.name {
-                "chunked" => Some(knobs.size(&CHUNK)?),
-                _ => None,
+            chunk: match WriteVariant::of(variant)? {
+                WriteVariant::OneWrite => None,
+                WriteVariant::Chunked => Some(knobs.size(&CHUNK)?),
             },
         })
     }
 
     fn variant(&self) -> &'static str {
-        if self.chunk.is_some() {
-            "chunked"
-        } else {
-            "one-write"
+        match self.chunk {
+            Some(_) => WriteVariant::Chunked,
+            None => WriteVariant::OneWrite,
         }
+        .as_str()
     }
 
     fn label(&self) -> String {

@@ -33,7 +33,8 @@ pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
     let all: Vec<&SummaryRow> = timed.iter().map(|(r, _)| *r).collect();
     let with_cache = view::caches(&all).len() > 1;
     let variants = MetadataVariant::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|v| timed.iter().any(|(_, s)| s.variant == *v));
     let panels = variants
         .into_iter()

@@ -263,7 +263,7 @@ mod tests {
 
     fn workload(strategies: Vec<StrategySweep>) -> WorkloadSweep {
         WorkloadSweep {
-            workload: Workload::Read(ReadSpec::default()),
+            workload: Workload::Read(ReadSpec::defaults(0).unwrap()),
             strategies,
             baselines: BTreeMap::from([(1, est(99.0, 4.0)), (2, est(100.0, 4.0))]),
             cost: Default::default(),

@@ -50,7 +50,7 @@ pub const PROBE_REPS: u32 = 2;
 pub fn probe(ctx: &mut Context, sweep: &mut Sweep, wi: usize) -> anyhow::Result<()> {
     let cfg = ctx.cfg;
     let workload = sweep.workloads[wi].workload.clone();
-    let baseline = Scenario::new("tune", workload, Strategy::Sequential, cfg.cache);
+    let baseline = Scenario::new("tune", workload, Strategy::sequential(), cfg.cache);
     let index = sweep.rounds.len() as u32 + 1;
     let folder = format!(
         "{ROUNDS_DIR}/r{index:02}-{}-probe",
@@ -191,7 +191,12 @@ pub fn sweep_round(
 fn entries(cfg: &TuneConfig, sweep: &Sweep, wi: usize, kept: &[(usize, Setting)]) -> Vec<Entry> {
     let ws = &sweep.workloads[wi];
     let base_wall = ws.base_wall.unwrap_or(0.0);
-    let baseline = Scenario::new("tune", ws.workload.clone(), Strategy::Sequential, cfg.cache);
+    let baseline = Scenario::new(
+        "tune",
+        ws.workload.clone(),
+        Strategy::sequential(),
+        cfg.cache,
+    );
     let mut out = vec![Entry {
         scenario: baseline,
         owner: None,

@@ -81,7 +81,7 @@ impl Observer for Quiet {
 
 fn config(kinds: Vec<Kind>, budget_s: u64, reps: u32) -> TuneConfig {
     TuneConfig {
-        workloads: vec![Workload::Read(ReadSpec::default())],
+        workloads: vec![Workload::Read(ReadSpec::defaults(0).unwrap())],
         kinds,
         budget: Duration::from_secs(budget_s),
         limits: Limits {
@@ -111,7 +111,7 @@ fn config(kinds: Vec<Kind>, budget_s: u64, reps: u32) -> TuneConfig {
 /// take as long as sequential.
 fn two_cores(s: &Strategy) -> f64 {
     match s {
-        Strategy::Threads { workers } => 1.0 / f64::from((*workers).min(2)),
+        Strategy::Threads(t) => 1.0 / f64::from(t.workers.min(2)),
         _ => 1.0,
     }
 }
@@ -122,7 +122,7 @@ fn rising(s: &Strategy) -> f64 {
 
 /// Threads are five times slower than the probe said.
 fn slow_threads(s: &Strategy) -> f64 {
-    if matches!(s, Strategy::Threads { .. }) {
+    if matches!(s, Strategy::Threads(_)) {
         5.0
     } else {
         1.0
@@ -324,8 +324,8 @@ fn a_round_over_its_estimate_cuts_points() {
 fn a_round_that_runs_over_the_model_scales_its_projection() {
     let scenario = Scenario::new(
         "tune",
-        Workload::Read(ReadSpec::default()),
-        Strategy::Sequential,
+        Workload::Read(ReadSpec::defaults(0).unwrap()),
+        Strategy::sequential(),
         CacheState::Warm,
     );
     let entry = Entry {
