@@ -28,6 +28,7 @@ pub mod results;
 pub mod runner;
 pub mod safefs;
 pub mod stats;
+pub mod storage;
 pub mod strategy;
 #[allow(unsafe_code)]
 pub mod sys;

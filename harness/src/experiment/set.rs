@@ -68,19 +68,33 @@ pub fn plan(experiments: &[Experiment], settings: &Settings) -> Result<Planned, 
     let scenarios = only(all, settings.only.as_deref())?;
     let excluded = total - scenarios.len();
     let corpus = corpus(&expansions, settings, &scenarios)?;
-    let subsets = expansions.iter().filter_map(|x| x.first_files.as_ref());
-    if let Some(f) = subsets
-        .filter(|f| f.value > corpus.files)
-        .max_by_key(|f| f.value)
+    // Only the scenarios `--only` kept: a left-out scenario's subset needs
+    // no larger corpus.
+    if let Some((n, s)) = scenarios
+        .iter()
+        .filter_map(|s| s.first_files.map(|n| (n, s)))
+        .filter(|&(n, _)| n > corpus.files)
+        .max_by_key(|&(n, _)| n)
     {
-        return Err(ExperimentError::Invalid {
-            place: f.place.clone(),
-            key: "grid.first_files".into(),
-            value: f.value.to_string(),
-            allowed: format!(
-                "asks for the first {} files, but the corpus has {}; lower first_files or use a larger corpus",
-                f.value, corpus.files
-            ),
+        let allowed = format!(
+            "asks for the first {n} files, but the corpus has {}; lower first_files or use a larger corpus",
+            corpus.files
+        );
+        // Where the value is set: the experiment holding the scenario
+        // records its largest subset's place.
+        let place = expansions
+            .iter()
+            .filter(|x| x.scenarios.iter().any(|t| t.id == s.id))
+            .filter_map(|x| x.first_files.as_ref())
+            .find(|f| f.value == n);
+        return Err(match place {
+            Some(f) => ExperimentError::Invalid {
+                place: f.place.clone(),
+                key: "grid.first_files".into(),
+                value: n.to_string(),
+                allowed,
+            },
+            None => ExperimentError::Nothing(format!("{}: {} {allowed}", s.experiment, s.id)),
         });
     }
     let largest = |f: fn(&Expansion) -> Option<u32>| expansions.iter().filter_map(f).max();

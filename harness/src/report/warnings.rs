@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::explain;
 use crate::measure::cache::{CacheMethod, CacheState};
 use crate::measure::device::lower_cache_warning;
+use crate::results::footing::{self, Footing};
 use crate::results::{LoadedRun, Status};
 
 /// Coefficient of variation above which a scenario's repetitions disagree
@@ -81,6 +82,21 @@ pub enum Warning {
         /// Scenario ids with the repetition's rate.
         repetitions: Vec<(String, String)>,
     },
+    /// One-core scenarios (`threads(1)`, `processes(1)`, `nested(1×1)`)
+    /// whose time disagrees with their sequential baseline's beyond their
+    /// calibrated dispatch ([`crate::results::footing`]): `(scenario,
+    /// sentence)`.
+    OneCoreDisagrees {
+        /// Scenario ids with the finding and its measured cause.
+        pairs: Vec<(String, String)>,
+    },
+    /// Speedups above the core count over a CPU-bound baseline, each with
+    /// its measured cause ([`crate::results::footing`]): `(scenario,
+    /// sentence)`.
+    Superlinear {
+        /// Scenario ids with the finding and its measured cause.
+        scenarios: Vec<(String, String)>,
+    },
     /// Repetitions started before storage went quiet.
     NotSettled {
         /// How many.
@@ -102,6 +118,8 @@ impl Warning {
             Warning::Bimodal { .. } => "Two modes",
             Warning::SlowRepetitions { .. } => "Slow repetitions explained",
             Warning::LowerCache { .. } => "Cold reads served by a lower cache",
+            Warning::OneCoreDisagrees { .. } => "One core, three ways: a pair disagrees",
+            Warning::Superlinear { .. } => "Speedup beyond the cores",
             Warning::NotSettled { .. } => "Storage was busy",
             Warning::Interrupted => "Interrupted run",
         }
@@ -128,6 +146,8 @@ impl Warning {
                 .collect(),
             Warning::Bimodal { scenarios: pairs }
             | Warning::SlowRepetitions { repetitions: pairs }
+            | Warning::OneCoreDisagrees { pairs }
+            | Warning::Superlinear { scenarios: pairs }
             | Warning::LowerCache {
                 repetitions: pairs, ..
             } => pairs
@@ -210,6 +230,25 @@ impl fmt::Display for Warning {
                  cache, or read them as warm-below-the-page-cache.",
                 repetitions.len()
             ),
+            Warning::OneCoreDisagrees { pairs } => write!(
+                f,
+                "{} one-core scenario(s) (a pool of one thread, one worker process) took a \
+                 different time than their sequential baseline for the same work, beyond their \
+                 calibrated start-up and dispatch and ±{:.0} %: something other than the \
+                 strategy differs between them (the memory a repetition starts from, the thread \
+                 it runs on). Each line gives both sides' CPU and page faults.",
+                pairs.len(),
+                crate::results::footing::IDENTITY_TOLERANCE * 100.0
+            ),
+            Warning::Superlinear { scenarios } => write!(
+                f,
+                "{} scenario(s) are faster than their sequential baseline by more than the \
+                 machine's cores, on work the baseline spends on the CPU: more cores cannot do \
+                 that, less work can. Each line gives the measured difference (CPU per \
+                 repetition, page faults); read their speedups as that difference, not as \
+                 concurrency.",
+                scenarios.len()
+            ),
             Warning::NotSettled { repetitions } => write!(
                 f,
                 "{repetitions} repetition(s) started before storage went quiet within the settle \
@@ -252,6 +291,7 @@ pub fn find(run: &LoadedRun) -> Vec<Warning> {
     }
     out.extend(cache_warnings(run));
     out.extend(noise_warnings(run));
+    out.extend(footing_warnings(run));
     if run.meta.plan.reps < MIN_REPS {
         out.push(Warning::FewRepetitions {
             reps: run.meta.plan.reps,
@@ -317,6 +357,31 @@ fn noise_warnings(run: &LoadedRun) -> Vec<Warning> {
                 repetitions: fast,
             });
         }
+    }
+    out
+}
+
+/// The equal-footing findings ([`crate::results::footing`]) as warnings.
+fn footing_warnings(run: &LoadedRun) -> Vec<Warning> {
+    let found = footing::check(
+        &run.summary,
+        run.meta.machine.logical_cpus,
+        &run.meta.dispatch,
+    );
+    let of = |one_core: bool| -> Vec<(String, String)> {
+        found
+            .iter()
+            .filter(|f| matches!(f, Footing::OneCoreDisagrees { .. }) == one_core)
+            .map(|f| (f.scenario_id().to_string(), f.to_string()))
+            .collect()
+    };
+    let (pairs, scenarios) = (of(true), of(false));
+    let mut out = Vec::new();
+    if !pairs.is_empty() {
+        out.push(Warning::OneCoreDisagrees { pairs });
+    }
+    if !scenarios.is_empty() {
+        out.push(Warning::Superlinear { scenarios });
     }
     out
 }

@@ -18,7 +18,7 @@ mod scratch;
 mod terminal;
 
 pub use resume::{resume, resume_clients};
-pub use terminal::print_summary;
+pub use terminal::{print_footing, print_summary};
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -28,7 +28,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::clients::{self, Clients, PreparedCorpus};
 use crate::corpus::{self, Corpus};
-use crate::experiment::layout::ClientOptions;
+use crate::experiment::layout::{ClientOptions, DataDirs};
 use crate::experiment::{schedule, Plan};
 use crate::interrupt;
 use crate::measure::cache::CacheState;
@@ -129,8 +129,14 @@ pub fn run_clients(
         )?;
     }
     let show = opts.progress && clients.rank() == 0;
-    let (corpus_root, corpus_name) = corpus_place(plan, opts, clients)?;
-    let cold_unavailable = cold_unavailable(plan, &corpus_root.join(&corpus_name), clients)?;
+    let hosts = clients::hosts(clients)?;
+    let data_dirs = clients::agree(
+        clients,
+        DataDirs::expand(&opts.data_dir, &hosts).map_err(anyhow::Error::from),
+    )?;
+    let (corpus_root, corpus_name) = corpus_place(plan, opts, clients, &data_dirs)?;
+    let own_corpus = corpus_root.of(clients.rank()).join(&corpus_name);
+    let cold_unavailable = cold_unavailable(plan, &own_corpus, clients)?;
     let (corpus, provenance, _lock) =
         clients::prepare_corpus(clients, &opts.clients, &corpus_root, &corpus_name, &|dir| {
             prepare_corpus(plan, dir, show)
@@ -141,7 +147,8 @@ pub fn run_clients(
         machine.io.direct_read = device::probe(&probe_files(&corpus));
     }
     let device_mb_per_s = machine.io.direct_read.mb_per_s;
-    let ranks = clients::describe_ranks(clients, &opts.clients, &machine, &corpus.dir)?;
+    let ranks =
+        clients::describe_ranks(clients, &opts.clients, &machine, (&data_dirs, &corpus.dir))?;
     let meta = RunMeta {
         run_id: base_id.clone(),
         iolab_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -168,7 +175,7 @@ pub fn run_clients(
         dir,
         scratch,
         writer,
-    } = claim(opts, meta, clients)?;
+    } = claim(opts, meta, (clients, &data_dirs))?;
     let strategies = Strategies {
         plan,
         corpus: &corpus,
@@ -235,7 +242,11 @@ const MAX_ID_SUFFIX: u32 = 1000;
 ///
 /// # Errors
 /// A taken `--run-id`, or a folder that cannot be made (any rank's), named.
-fn claim(opts: &RunOptions, mut meta: RunMeta, clients: &dyn Clients) -> anyhow::Result<Claimed> {
+fn claim(
+    opts: &RunOptions,
+    mut meta: RunMeta,
+    (clients, data_dirs): (&dyn Clients, &DataDirs),
+) -> anyhow::Result<Claimed> {
     let base = meta.run_id.clone();
     for n in 1..=MAX_ID_SUFFIX {
         let run_id = match n {
@@ -246,7 +257,7 @@ fn claim(opts: &RunOptions, mut meta: RunMeta, clients: &dyn Clients) -> anyhow:
         let dir = opts.results_dir.join(&run_id);
         let (parent, scratch_id) =
             opts.clients
-                .scratch_place(&opts.data_dir, &run_id, clients.rank(), clients.size());
+                .scratch_place(data_dirs, &run_id, clients.rank(), clients.size());
         let (mut scratch, mut writer, mut attempt) = (None, None, Attempt::Made);
         match corpus::Scratch::create(&parent, &scratch_id) {
             Ok(s) => scratch = Some(s),
@@ -302,7 +313,7 @@ fn claim(opts: &RunOptions, mut meta: RunMeta, clients: &dyn Clients) -> anyhow:
                     })
                     .and_then(|()| writer.map_or(Ok(()), RunWriter::abandon));
                 match (decision, undone) {
-                    (Decision::Refuse(why), Ok(())) => anyhow::bail!(why),
+                    (Decision::Refuse(why), Ok(())) => return Err(clients::Agreed(why).into()),
                     (Decision::Refuse(why), Err(e)) => anyhow::bail!("{why}; {e:#}"),
                     (_, undone) => undone?,
                 }
@@ -383,21 +394,24 @@ fn kernel_profiler() -> Option<PathBuf> {
     }
 }
 
-/// The folder holding the corpus and the corpus folder's name: `--dir`
-/// when given (one rank only), else `<data_dir>/<shape>`.
+/// The folders holding the corpus (each rank's) and the corpus folder's
+/// name: `--dir` when given (one rank only), else `<data_dir>/<shape>`
+/// with each rank's data folder.
 fn corpus_place(
     plan: &Plan,
     opts: &RunOptions,
     clients: &dyn Clients,
-) -> anyhow::Result<(PathBuf, String)> {
+    data_dirs: &DataDirs,
+) -> anyhow::Result<(DataDirs, String)> {
     let Some(dir) = &opts.corpus_dir else {
-        return Ok((opts.data_dir.clone(), plan.corpus.dir_name()));
+        return Ok((data_dirs.clone(), plan.corpus.dir_name()));
     };
     if clients.size() > 1 {
-        anyhow::bail!(
+        return Err(clients::Agreed(format!(
             "--dir {} names one corpus folder; with several ranks use --data-dir and --layout",
             dir.display()
-        );
+        ))
+        .into());
     }
     let name = dir.file_name().and_then(|n| n.to_str()).with_context(|| {
         format!(
@@ -409,7 +423,7 @@ fn corpus_place(
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    Ok((parent, name.to_string()))
+    Ok((DataDirs::recorded(vec![parent]), name.to_string()))
 }
 
 /// xxh3 of the corpus manifest, as recorded in `run.json`.
@@ -744,7 +758,7 @@ fn cold_unavailable(
         .find_map(|(r, why)| why.as_ref().map(|why| rank_said(clients, r, why)));
     let why: Option<String> = clients::broadcast_json(clients, &first)?;
     match why {
-        Some(why) if cold.count() == plan.scenarios.len() => anyhow::bail!(why),
+        Some(why) if cold.count() == plan.scenarios.len() => Err(clients::Agreed(why).into()),
         why => Ok(why),
     }
 }
@@ -782,6 +796,7 @@ fn probe_files(corpus: &Corpus) -> Vec<PathBuf> {
 /// Create or reuse the plan's corpus in `dir`, creating the data folder
 /// above it; the corpus lock comes back held shared, for the run to keep.
 fn prepare_corpus(plan: &Plan, dir: &Path, progress: bool) -> anyhow::Result<PreparedCorpus> {
+    corpus::check_placement(dir, "a corpus")?;
     if let Some(parent) = dir.parent() {
         crate::safefs::Dir::create_all(parent)
             .with_context(|| format!("creating data folder {}", parent.display()))?;

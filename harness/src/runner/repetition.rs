@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use crate::clients::{Clients, SyncPoint};
+use crate::clients::{Clients, RegionGate};
 use crate::corpus::Corpus;
 use crate::experiment::layout::ClientOptions;
 use crate::experiment::{Plan, Scenario, Slot};
@@ -14,7 +14,7 @@ use crate::measure::cache::{self, CacheMethod};
 use crate::measure::{latency, profile, quiet};
 use crate::results::row::round;
 use crate::results::timeseries::{self, SeriesKey, INTERVAL_NS};
-use crate::results::{DispatchCost, Row, SeriesPoint, Status};
+use crate::results::{DispatchCost, Row, ScenarioIdentity, SeriesPoint, Status};
 use crate::strategy::{self, Execution, StrategyError};
 use crate::workload::{RunCheck, TaskContext, Workload};
 
@@ -52,7 +52,9 @@ impl Executor for Strategies<'_> {
 /// and describe it as a row, with its throughput per interval (empty when
 /// it did not run or ran as one external command). With several ranks,
 /// every rank passes a barrier before settle, before cache preparation and
-/// before the timed region, whatever happened to it before.
+/// at the start of the timed region (after all of the repetition's setup,
+/// the strategy's included: [`RegionGate`]), whatever happened to it
+/// before.
 ///
 /// # Errors
 /// Only harness failures (the scratch folder or cache control broke); a
@@ -79,11 +81,12 @@ pub(super) fn run(
     clients.barrier();
     let inputs = workload.inputs(ctx);
     let cached = prepared.and_then(|prep| set_cache(prep, plan, scenario, &inputs));
-    let sync = SyncPoint::after_barrier(clients);
+    let gate = RegionGate::new(clients, layout.wearout && layout.stonewall.is_some());
     let (prep, method, resident) = match cached {
         Ok(c) => c,
         Err(e) if clients.size() == 1 => return Err(e),
         Err(e) => {
+            gate.close();
             let failed = (Status::Failed, format!("{e:#}"));
             return Ok((
                 not_run(scenario, call.slot, call.order, call.run_id, failed),
@@ -91,7 +94,7 @@ pub(super) fn run(
             ));
         }
     };
-    ctx.stonewall_ns = sync.deadline_ns(layout.stonewall);
+    ctx.stonewall = layout.stonewall();
     let mut row = base_row(scenario, call.slot, call.order, call.run_id.to_string());
     row.cache_method = Some(method);
     row.cache_resident_pct = resident.map(|p| round(p, 2));
@@ -110,16 +113,20 @@ pub(super) fn run(
         .unavailable(ctx)
         .or_else(|| layout.unsupported(&scenario.strategy, clients.size()));
     let recording = exec.perf.as_deref().map(profile::Recording::start);
-    let called = sync.elapsed().as_secs_f64();
     let (result, recording) = match unavailable {
         Some(why) => (Err(StrategyError::Unavailable(why)), None),
         None => sampled(recording, || {
-            strategy::execute(&scenario.strategy, workload, ctx, exec.corpus, kill_after)
+            strategy::execute(
+                &scenario.strategy,
+                workload,
+                ctx,
+                exec.corpus,
+                (kill_after, &gate),
+            )
         }),
     };
-    row.region_start_s = round(called, 6);
-    row.region_end_s = row.region_start_s;
-    let series = record_result(&mut row, result, (workload, ctx, exec.corpus), called);
+    let opened_ns = gate.close();
+    let series = record_result(&mut row, result, (workload, ctx, exec.corpus), opened_ns);
     if let Some(w) = warning {
         row.detail = format!("{}; warning: {w}", row.detail);
     }
@@ -147,20 +154,22 @@ fn set_cache(
 }
 
 /// Record what the timed region returned in `row` (measurements and
-/// verification, or why it failed or could not run), and its throughput
+/// verification, where the region lay against the barrier that opened it
+/// at `opened_ns`, or why it failed or could not run), and its throughput
 /// per interval.
 fn record_result(
     row: &mut Row,
     result: Result<Execution, StrategyError>,
     (workload, ctx, corpus): (&Workload, &TaskContext, &Corpus),
-    called: f64,
+    opened_ns: u64,
 ) -> Vec<SeriesPoint> {
     match result {
         Ok(exec) => {
             let check = check_run(workload, ctx, corpus, &exec);
             fill_measurements(row, &exec);
             fill_check(row, &exec, check);
-            row.region_end_s = round(called + exec.usage.wall.as_secs_f64(), 6);
+            let wearout = ctx.stonewall.is_some_and(|s| s.wearout);
+            fill_region(row, &exec, opened_ns, (workload.tasks(ctx), wearout));
             series_of(row, &exec)
         }
         Err(StrategyError::Unavailable(why)) => {
@@ -244,7 +253,7 @@ fn check_run(
     corpus: &Corpus,
     exec: &Execution,
 ) -> RunCheck {
-    if ctx.stonewall_ns.is_some() && exec.records.len() < workload.tasks(ctx) as usize {
+    if ctx.stonewall.is_some() && exec.records.len() < workload.tasks(ctx) as usize {
         let finished = exec.records.iter().map(|r| r.index).collect();
         workload.verify_finished(ctx, corpus, finished)
     } else {
@@ -300,8 +309,7 @@ pub(super) fn not_run(
 }
 
 fn base_row(scenario: &Scenario, slot: Slot, order: u32, run_id: String) -> Row {
-    Row {
-        run_id,
+    let identity = ScenarioIdentity {
         scenario_id: scenario.id.clone(),
         baseline_id: scenario.baseline_id(),
         experiment: scenario.experiment.clone(),
@@ -321,10 +329,13 @@ fn base_row(scenario: &Scenario, slot: Slot, order: u32, run_id: String) -> Row 
             .map_or_else(String::new, |d| d.to_string()),
         scratch_policy: scenario.scratch.to_string(),
         cache: scenario.cache,
+    };
+    Row {
+        run_id,
         rep: slot.rep,
         warmup: slot.warmup,
         order,
-        ..Row::default()
+        ..Row::from_identity(identity)
     }
 }
 
@@ -346,6 +357,7 @@ fn fill_measurements(row: &mut Row, exec: &Execution) {
     row.peak_rss_bytes = u.peak_rss_bytes;
     row.voluntary_ctx = u.voluntary_switches;
     row.involuntary_ctx = u.involuntary_switches;
+    row.minor_faults = Some(u.minor_faults);
     row.storage_read_bytes = u.storage_read_bytes;
     row.storage_write_bytes = u.storage_write_bytes;
     row.tasks = exec.records.len() as u64;
@@ -362,19 +374,30 @@ fn fill_measurements(row: &mut Row, exec: &Execution) {
     row.last_done_s = round(done.fold(0.0, f64::max), 6);
 }
 
+/// Where the region lies on the common clock (seconds since the barrier
+/// that opened it, left at `opened_ns`), and what its stonewall cut: the
+/// tasks planned, whether the deadline stopped them, the stonewall phase
+/// apart from its wear-out.
+fn fill_region(row: &mut Row, exec: &Execution, opened_ns: u64, (planned, wearout): (u32, bool)) {
+    let start = exec.usage.started_ns.saturating_sub(opened_ns) as f64 / 1e9;
+    row.region_start_s = round(start, 6);
+    row.region_end_s = round(start + exec.usage.wall.as_secs_f64(), 6);
+    row.planned_tasks = u64::from(planned);
+    if let Some(phase) = exec.stonewall {
+        row.stonewalled = phase.tasks < row.planned_tasks;
+        row.stonewall_tasks = Some(phase.tasks);
+        row.stonewall_bytes = Some(phase.bytes);
+        row.stonewall_s = Some(round(phase.ended.as_secs_f64(), 6));
+        row.wearout_tasks = wearout.then_some(row.tasks.saturating_sub(phase.tasks));
+    }
+}
+
 /// The kernel's side of the region: CPU split and machine-wide counters.
 fn fill_kernel(row: &mut Row, u: &crate::measure::Usage) {
     let cpu = (u.user + u.system).as_secs_f64();
     row.sys_cpu_pct = (cpu > 0.0).then(|| round(100.0 * u.system.as_secs_f64() / cpu, 2));
     let k = &u.kernel;
-    row.vm_dirtied_pages = Some(k.dirtied_pages);
-    row.vm_written_pages = Some(k.written_pages);
-    row.vm_scanned_pages = Some(k.scanned_pages);
-    row.vm_scanned_direct_pages = Some(k.scanned_direct_pages);
-    row.vm_stolen_pages = Some(k.stolen_pages);
-    row.vm_major_faults = Some(k.major_faults);
-    row.vm_compact_stalls = Some(k.compact_stalls);
-    row.vm_alloc_stalls = Some(k.alloc_stalls);
+    row.set_vm_counts(&k.vm);
     row.dirty_kb_before = Some(k.dirty_kb_before);
     row.dirty_kb_after = Some(k.dirty_kb_after);
     row.writeback_kb_before = Some(k.writeback_kb_before);

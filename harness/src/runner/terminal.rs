@@ -3,12 +3,14 @@
 //! as a share of the median, what `--reps auto` targets), both modes when
 //! the repetitions fall into two clusters, the range with how many
 //! repetitions the figures rest on, throughput, and the speedup over the
-//! sequential baseline.
+//! sequential baseline; then the equal-footing notes
+//! ([`crate::results::footing`]).
 
 use std::io::{self, Write};
 
+use crate::results::footing;
 use crate::results::Named as _;
-use crate::results::{SummaryRow, SummaryStatus};
+use crate::results::{DispatchCost, SummaryRow, SummaryStatus};
 use crate::strategy::StrategyKind;
 
 /// Seconds in a readable unit.
@@ -112,6 +114,33 @@ pub fn print_summary(out: &mut impl Write, rows: &[SummaryRow]) -> io::Result<()
     Ok(())
 }
 
+/// Write the equal-footing findings of `rows` (a run's summary, with the
+/// machine's logical CPUs and the run's dispatch calibration from its
+/// `run.json`), one `note:` line each: one-core pairs that disagree,
+/// speedups beyond the cores.
+///
+/// # Errors
+/// Write errors of `out`.
+pub fn print_footing(
+    out: &mut impl Write,
+    rows: &[SummaryRow],
+    cores: usize,
+    dispatch: &[DispatchCost],
+) -> io::Result<()> {
+    let found = footing::check(rows, cores, dispatch);
+    if !found.is_empty() {
+        writeln!(out)?;
+    }
+    for f in &found {
+        let what = match f {
+            footing::Footing::OneCoreDisagrees { .. } => "one core, three ways",
+            footing::Footing::Superlinear { .. } => "speedup beyond the cores",
+        };
+        writeln!(out, "note: {what}: {}: {f}", f.scenario_id())?;
+    }
+    Ok(())
+}
+
 /// `2 modes: 3× ≈520.0 ms, 2× ≈7.100 s` when the summary found two
 /// clusters (`crate::stats::modes`).
 fn modes(r: &SummaryRow) -> Option<String> {
@@ -200,5 +229,41 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("5 reps, 5 verified"), "{text}");
+    }
+
+    #[test]
+    fn footing_findings_are_notes_after_the_summary() {
+        let base = SummaryRow {
+            scenario_id: "read/whole/sequential/warm".into(),
+            baseline_id: "read/whole/sequential/warm".into(),
+            status: SummaryStatus::Ok,
+            wall_median_s: 0.035,
+            sys_s: 0.034,
+            minor_faults: Some(6_886),
+            ..SummaryRow::default()
+        };
+        let threads = SummaryRow {
+            scenario_id: "read/whole/threads-2/warm".into(),
+            strategy: StrategyKind::Threads,
+            workers: 2,
+            wall_median_s: 0.0117,
+            sys_s: 0.02,
+            minor_faults: Some(3),
+            speedup: Some(3.01),
+            ..base.clone()
+        };
+        let mut out = Vec::new();
+        print_footing(&mut out, &[base.clone(), threads.clone()], 2, &[]).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.starts_with(
+                "\nnote: speedup beyond the cores: read/whole/threads-2/warm: 3.01× over sequential on 2 cores"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("6,883 more page faults"), "{text}");
+        let mut quiet = Vec::new();
+        print_footing(&mut quiet, &[base, threads], 4, &[]).unwrap();
+        assert!(quiet.is_empty(), "nothing to say on 4 cores");
     }
 }

@@ -25,6 +25,9 @@ use crate::workload::WorkloadId;
 
 /// File name of the sweep record.
 pub const TUNING_JSON: &str = "tuning.json";
+/// The most iolab reads of a `tuning.json` (a sweep's record is well
+/// under a MiB).
+pub const TUNING_JSON_MAX_BYTES: u64 = 64 << 20;
 /// Value of [`TuningRecord::format`].
 pub const TUNING_FORMAT: &str = "iolab-tuning-sweep";
 /// Value of [`TuningRecord::version`].
