@@ -26,11 +26,11 @@ use crate::strategy::StrategyKind;
 /// Anything that stops the command; the message names the file, flag or value.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let single_process = match &cli.command {
-        Command::Run(_)
-        | Command::Worker
-        | Command::Describe(_)
-        | Command::Man
-        | Command::Completions(_) => None,
+        // A worker process inherits its rank's launcher variables.
+        Command::Run(_) | Command::Worker => None,
+        Command::Describe(_) => Some("describe"),
+        Command::Man => Some("man"),
+        Command::Completions(_) => Some("completions"),
         Command::Corpus(_) => Some("corpus"),
         Command::BenchAll(_) => Some("bench-all"),
         Command::Report(_) => Some("report"),
@@ -149,7 +149,7 @@ fn create_corpus(args: &CorpusArgs) -> anyhow::Result<ExitCode> {
     let secs = start.elapsed().as_secs_f64();
     let bytes = corpus.manifest.total_bytes;
     println!(
-        "{provenance} {}: {} files, {:.1} MB in {secs:.2} s ({:.0} MB/s)",
+        "{}: {} files, {:.1} MB in {secs:.2} s ({:.0} MB/s), {provenance}",
         dir.display(),
         corpus.manifest.files.len(),
         bytes as f64 / 1e6,
@@ -188,49 +188,66 @@ fn verify_corpus(dir: &Path) -> anyhow::Result<ExitCode> {
 }
 
 /// `iolab run …` (and `run --resume`) on every rank of the clients (one
-/// without a launcher); a rank's error ends the whole job (MPI_Abort), so
-/// no rank waits forever.
+/// without a launcher). An error every rank meets alike (a flag, a plan,
+/// a refusal the ranks agreed on: [`clients::Agreed`]) comes back on every
+/// rank, for rank 0 alone to print, and every rank exits cleanly; any
+/// other rank's error ends the whole job (MPI_Abort), so no rank waits
+/// forever.
 fn run_as_clients(args: &cli::RunArgs) -> anyhow::Result<ExitCode> {
     let c = &args.clients;
-    let options = ClientOptions::from_flags(c.layout, c.reorder, c.stonewall.as_deref())?;
+    let options = ClientOptions::from_flags(
+        c.layout,
+        c.reorder,
+        (c.stonewall.as_deref(), c.stonewall_wearout),
+    )?;
     let clients = clients::connect()?;
     let result = match &args.resume {
         Some(dir) => resume_run(dir, &args.output, clients.as_ref()),
         None => run_planned(args, clients.as_ref(), options),
     };
-    if let Err(e) = &result {
-        if clients.size() > 1 {
+    match result {
+        Err(e) if clients.size() > 1 && clients::agreed(&e) => {
+            // Said by rank 0 while every rank is connected; then they
+            // exit together.
+            if clients.rank() == 0 {
+                eprintln!("error: {e:#}");
+            }
+            clients.barrier();
+            Err(clients::Reported.into())
+        }
+        Err(e) if clients.size() > 1 => {
             eprintln!("error: rank {}: {e:#}", clients.rank());
             clients.abort(1);
+            Err(e)
         }
+        result => result,
     }
-    result
 }
 
 /// `iolab run` with a plan from flags or from experiment files: the one
 /// place where both kinds of plan exist, so `--dry-run` stops both before
 /// anything is made (no corpus, data, scratch, results or run folder).
+/// Every rank builds the plan and they agree on it before rank 0 says
+/// what it holds.
 fn run_planned(
     args: &cli::RunArgs,
     clients: &dyn Clients,
     options: ClientOptions,
 ) -> anyhow::Result<ExitCode> {
-    let (planned, experiments) = if args.experiments.is_empty() {
-        let planned = cli::build_plan(args)?;
-        if args.dry_run {
-            print_plan(&planned, 0, "run");
-        } else {
-            print_skipped(&planned);
+    let (planned, experiments) = clients::agree(clients, plan_of(args))?;
+    // A grid of flags says what it holds only with --dry-run; what it
+    // skipped it always says.
+    if clients.rank() == 0 {
+        match args.dry_run || !experiments.is_empty() {
+            true => print_plan(&planned, experiments.len(), "run"),
+            false => print_skipped(&planned),
         }
-        (planned, Vec::new())
-    } else {
-        let settings = cli::plan::run_settings(args)?;
-        let experiments = load_experiments(&args.experiments)?;
-        let planned = plan_experiments(&experiments, &settings, "run")?;
-        (planned, experiments)
-    };
+    }
     if args.dry_run {
-        return list_scenarios(&planned);
+        return match clients.rank() {
+            0 => list_scenarios(&planned),
+            _ => Ok(ExitCode::SUCCESS),
+        };
     }
     let where_to = (
         &args.output,
@@ -239,6 +256,17 @@ fn run_planned(
     );
     let outcome = run_plan(&planned, &experiments, where_to, clients, options)?;
     finish_run(&outcome, clients)
+}
+
+/// The plan of `iolab run`'s flags or experiment files, with those files.
+fn plan_of(args: &cli::RunArgs) -> anyhow::Result<(Planned, Vec<Experiment>)> {
+    if args.experiments.is_empty() {
+        return Ok((cli::build_plan(args)?, Vec::new()));
+    }
+    let settings = cli::plan::run_settings(args)?;
+    let experiments = load_experiments(&args.experiments)?;
+    let planned = crate::experiment::plan(&experiments, &settings)?;
+    Ok((planned, experiments))
 }
 
 /// `iolab run --resume RUN_DIR`, with as many ranks as the run had.

@@ -121,7 +121,7 @@ pub fn accuracy_command(request: &AccuracyRequest) -> anyhow::Result<ExitCode> {
         let program = fio.as_ref().and_then(|f| f.as_ref().ok());
         let measured = measure(emulator, &file, program.map(|p| p.as_path()), request);
         emulator.set_delay(true);
-        std::fs::remove_file(&file)?;
+        crate::safefs::Dir::open(provided.dir())?.remove_file(FILE_NAME)?;
         let (iolab, by_fio) = measured?;
         let rounds = format!("{} rounds x {} reads", request.rounds, request.reads);
         let mut line = |tool: &str, added: Added| {

@@ -141,7 +141,7 @@ fn measure(provided: &Provided, request: &ProbeRequest) -> anyhow::Result<()> {
         FILE_BYTES >> 20
     );
     let result = measure_file(provided, &file, request);
-    std::fs::remove_file(&file)?;
+    crate::safefs::Dir::open(provided.dir())?.remove_file(FILE_NAME)?;
     result
 }
 

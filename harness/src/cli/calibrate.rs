@@ -29,6 +29,11 @@ pub fn request(args: &CalibrateArgs) -> Result<calibrate::Request, ConfigError> 
         out: args.output.out.clone(),
         run_id: args.output.run_id.clone(),
         progress: !args.output.no_progress,
+        mpi: args.mpi.then(|| calibrate::mpi::Launch {
+            ranks: args.np,
+            ior: args.ior.clone(),
+            mdtest: args.mdtest.clone(),
+        }),
     })
 }
 

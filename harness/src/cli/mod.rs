@@ -202,9 +202,12 @@ pub struct ClientArgs {
     /// Rank r reads what rank (r+K) mod N owns: its corpus (per-rank) or its block (shared), like IOR -C.
     #[arg(long, default_value_t = 0, value_name = "K")]
     pub reorder: u32,
-    /// Stop every rank's task loop this many seconds after the timed region's barrier and count what each finished (IOR -D).
+    /// Stop every rank's task loop this many seconds after its timed region started (right after the barrier) and count what each finished (IOR -D).
     #[arg(long, value_name = "SECONDS")]
     pub stonewall: Option<String>,
+    /// After the stonewall, every rank goes on until it has done as many tasks as the rank that did most; the stonewall phase is reported apart (IOR -O stoneWallingWearOut=1).
+    #[arg(long)]
+    pub stonewall_wearout: bool,
 }
 
 /// Output and progress options shared by commands that run scenarios.
@@ -525,6 +528,18 @@ pub struct CalibrateArgs {
     /// Output: the run folder gets calibration.csv and calibration.json.
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Calibrate many clients instead: run IOR and mdtest (--ior, --mdtest) beside iolab's equivalent scenarios, each under `mpirun -np N`, every rank on its own files (needs the MPI build).
+    #[arg(long)]
+    pub mpi: bool,
+    /// With --mpi: the ranks of every job.
+    #[arg(long, default_value_t = 2, value_name = "N", requires = "mpi")]
+    pub np: u32,
+    /// With --mpi: the IOR executable (its large-file and random-read patterns).
+    #[arg(long, value_name = "PATH", requires = "mpi")]
+    pub ior: Option<PathBuf>,
+    /// With --mpi: the mdtest executable (its many-files write and metadata patterns).
+    #[arg(long, value_name = "PATH", requires = "mpi")]
+    pub mdtest: Option<PathBuf>,
 }
 
 /// Order of repetitions, as given on the command line.

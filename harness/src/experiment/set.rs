@@ -58,7 +58,7 @@ pub fn plan(experiments: &[Experiment], settings: &Settings) -> Result<Planned, 
     let scenarios = only(all, settings.only.as_deref())?;
     let excluded = total - scenarios.len();
     let corpus = corpus(&expansions, settings, &scenarios)?;
-    first_files_fit(&expansions, corpus.files)?;
+    first_files_fit(&expansions, &scenarios, corpus.files)?;
     let settle = settle(&expansions, settings);
     let asked = settings
         .reps
@@ -109,22 +109,42 @@ fn union(expansions: &[Expansion]) -> (BTreeMap<String, Scenario>, usize) {
     (all, shared)
 }
 
-/// Refuse a `first_files` larger than the corpus's `files`, naming the
-/// file that asks for the most.
-fn first_files_fit(expansions: &[Expansion], files: u32) -> Result<(), ExperimentError> {
-    let subsets = expansions.iter().filter_map(|x| x.first_files.as_ref());
-    match subsets.filter(|f| f.value > files).max_by_key(|f| f.value) {
-        Some(f) => Err(ExperimentError::Invalid {
+/// Refuse a `first_files` larger than the corpus's `files` among the
+/// scenarios `--only` kept, naming where the largest is set.
+fn first_files_fit(
+    expansions: &[Expansion],
+    scenarios: &[Scenario],
+    files: u32,
+) -> Result<(), ExperimentError> {
+    // Only the scenarios `--only` kept: a left-out scenario's subset needs
+    // no larger corpus.
+    let Some((n, s)) = scenarios
+        .iter()
+        .filter_map(|s| s.first_files.map(|n| (n, s)))
+        .filter(|&(n, _)| n > files)
+        .max_by_key(|&(n, _)| n)
+    else {
+        return Ok(());
+    };
+    let allowed = format!(
+        "asks for the first {n} files, but the corpus has {files}; lower first_files or use a larger corpus"
+    );
+    // Where the value is set: the experiment holding the scenario records
+    // its largest subset's place.
+    let place = expansions
+        .iter()
+        .filter(|x| x.scenarios.iter().any(|t| t.id == s.id))
+        .filter_map(|x| x.first_files.as_ref())
+        .find(|f| f.value == n);
+    Err(match place {
+        Some(f) => ExperimentError::Invalid {
             place: f.place.clone(),
             key: "grid.first_files".into(),
-            value: f.value.to_string(),
-            allowed: format!(
-                "asks for the first {} files, but the corpus has {files}; lower first_files or use a larger corpus",
-                f.value
-            ),
-        }),
-        None => Ok(()),
-    }
+            value: n.to_string(),
+            allowed,
+        },
+        None => ExperimentError::Nothing(format!("{}: {} {allowed}", s.experiment, s.id)),
+    })
 }
 
 /// The quiet-storage wait: the flags' values, else the largest any file

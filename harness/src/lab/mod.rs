@@ -137,10 +137,18 @@ impl Lab {
             eprintln!("error: {e}");
             return ExitCode::from(1);
         }
+        // Under a launcher, rank 0 alone says what every rank meets alike
+        // (a flag error, `--help`, a refusal), and they exit together.
         let cli = match crate::cli::parse() {
             Ok(cli) => cli,
-            Err(usage) => return usage.exit(),
+            Err(usage) => {
+                let code = usage.code();
+                return crate::clients::exit_alike(code, || usage.print());
+            }
         };
+        // A worker process has its rank's launcher variables: its errors
+        // are its own.
+        let worker = matches!(cli.command, crate::cli::Command::Worker);
         // Before any thread starts: the `fresh-fs` scratch policy's mounts
         // then live in a namespace that dies with iolab, even on SIGKILL
         // (where it cannot be made, fresh-fs says why and uses `rotate`).
@@ -152,10 +160,13 @@ impl Lab {
         }
         match crate::app::run(cli) {
             Ok(code) => code,
-            Err(e) => {
-                eprintln!("error: {e:#}");
+            Err(e) if worker || e.is::<crate::clients::Reported>() => {
+                if worker {
+                    eprintln!("error: {e:#}");
+                }
                 ExitCode::from(1)
             }
+            Err(e) => crate::clients::exit_alike(1, || eprintln!("error: {e:#}")),
         }
     }
 

@@ -11,8 +11,9 @@
 //! - **Superlinear speedups.** A speedup above the machine's core count,
 //!   against a baseline whose CPU time is close to its wall time (CPU-bound:
 //!   at least [`CPU_BOUND`] of it), cannot come from running on more
-//!   cores: the faster side did less work. It is named with its measured
-//!   cause — CPU per repetition and minor page faults of both sides.
+//!   cores: the faster side did less work — or, where both sides spent the
+//!   same CPU per repetition, the medians' noise. It is named with its
+//!   measured cause — CPU per repetition and minor page faults of both sides.
 //!
 //! Both are notes of the report (`report::warnings`) and of the terminal
 //! after a run, never silent. The checks read `summary.csv`'s medians and
@@ -127,11 +128,22 @@ impl fmt::Display for Footing {
                 write!(
                     f,
                     "{speedup:.2}× over sequential on {cores} cores, more than the cores can \
-                     give: the baseline is CPU-bound (CPU {} of {} wall), so this did less \
-                     work, not the same work on more cores. CPU per repetition {} against the \
-                     baseline's {}; {}",
+                     give: the baseline is CPU-bound (CPU {} of {} wall), ",
                     millis(cpu_s.1),
                     millis(*baseline_wall_s),
+                )?;
+                if (cpu_s.0 - cpu_s.1).abs() <= SAME_CPU * cpu_s.1 {
+                    f.write_str(
+                        "yet both sides spent the same CPU, so the excess over the cores is \
+                         the medians' noise (wall and CPU medians come from different \
+                         repetitions), not less work",
+                    )?;
+                } else {
+                    f.write_str("so this did less work, not the same work on more cores")?;
+                }
+                write!(
+                    f,
+                    ". CPU per repetition {} against the baseline's {}; {}",
                     millis(cpu_s.0),
                     millis(cpu_s.1),
                     fault_clause(*faults)
@@ -208,18 +220,13 @@ pub fn check(summary: &[SummaryRow], cores: usize, dispatch: &[DispatchCost]) ->
 /// Whether `r` runs its baseline's lane loop on one core (a pool of one
 /// thread, one worker process of one thread).
 fn one_core(r: &SummaryRow) -> bool {
-    match r.strategy {
-        StrategyKind::Threads | StrategyKind::Processes | StrategyKind::Nested => r.workers == 1,
-        // Another backend (tokio's pool, a ring), the baseline itself, or
-        // an external program: not the same work.
-        StrategyKind::Sequential
-        | StrategyKind::Tokio
-        | StrategyKind::IoUring
-        | StrategyKind::Command => false,
-        // Test builds only: the recipe's strategy (not the baseline's loop).
-        #[cfg(test)]
-        StrategyKind::Reverse => false,
-    }
+    // Any other strategy — another backend (tokio's pool, a ring), the
+    // baseline itself, an external program, or one registered later — does
+    // not run the same work.
+    matches!(
+        r.strategy,
+        StrategyKind::Threads | StrategyKind::Processes | StrategyKind::Nested
+    ) && r.workers == 1
 }
 
 fn cpu_s(r: &SummaryRow) -> f64 {
@@ -260,6 +267,11 @@ fn identity(r: &SummaryRow, base: &SummaryRow, dispatch: &[DispatchCost]) -> Opt
         cpu_s: (cpu_s(r), cpu_s(base)),
     })
 }
+
+/// CPU per repetition within this share of the baseline's counts as the
+/// same work: a superlinear speedup then comes from the medians' noise, and
+/// its sentence says so instead of blaming less work.
+const SAME_CPU: f64 = 0.05;
 
 /// The superlinear check of one scenario against its baseline.
 fn superlinear(r: &SummaryRow, base: &SummaryRow, cores: usize) -> Option<Footing> {
@@ -428,6 +440,16 @@ mod tests {
             text.contains("the baseline took 6,883 more page faults"),
             "{text}"
         );
+        assert!(text.contains("so this did less work"), "{text}");
+        // The same CPU on both sides: noise, not less work.
+        let same = SummaryRow {
+            user_s: 0.001,
+            sys_s: 0.0335,
+            ..t2.clone()
+        };
+        let text = check(&[sequential(), same], 2, &[])[0].to_string();
+        assert!(text.contains("both sides spent the same CPU"), "{text}");
+        assert!(!text.contains("did less work"), "{text}");
         // On 4 cores it is within reach; with a baseline that waits (CPU
         // far below wall) concurrency can overlap the waits.
         assert_eq!(check(&[sequential(), t2.clone()], 4, &[]), vec![]);

@@ -158,6 +158,11 @@ pub struct ClientsMeta {
     pub hosts: Vec<String>,
     /// Each rank's corpus folder (inputs after reorder), in rank order.
     pub corpus_dirs: Vec<std::path::PathBuf>,
+    /// Each rank's data folder (`--data-dir` with its `%h` and `%r` filled
+    /// in; empty in files from before the field: every rank's was the
+    /// corpus folder's).
+    #[serde(default)]
+    pub data_dirs: Vec<std::path::PathBuf>,
     /// One machine description per distinct host, in first-rank order.
     pub machines: Vec<Machine>,
 }

@@ -187,6 +187,32 @@ pub struct Row {
     /// `function:percent;…` (empty unless profiled and slow).
     #[serde(default)]
     pub kernel_profile: String,
+    /// Tasks the repetition planned (this rank's; aggregate rows: every
+    /// rank's), against which `tasks` counts those done; 0 in files from
+    /// before the column and in rows that did not run.
+    #[serde(default)]
+    pub planned_tasks: u64,
+    /// Whether the stonewall's deadline stopped the repetition before it
+    /// had taken every planned task (aggregate rows: on any rank).
+    #[serde(default)]
+    pub stonewalled: bool,
+    /// With `--stonewall`: tasks done in the stonewall phase (those taken
+    /// before the deadline; aggregate rows: summed).
+    #[serde(default)]
+    pub stonewall_tasks: Option<u64>,
+    /// With `--stonewall`: payload bytes of the stonewall phase.
+    #[serde(default)]
+    pub stonewall_bytes: Option<u64>,
+    /// With `--stonewall`: when the stonewall phase ended (every lane had
+    /// stopped), seconds since the region's start (aggregate rows: the
+    /// latest end since the earliest start).
+    #[serde(default)]
+    pub stonewall_s: Option<f64>,
+    /// With `--stonewall-wearout`: tasks done after the stonewall phase,
+    /// to reach the count of the rank that did most (`tasks` counts both
+    /// phases).
+    #[serde(default)]
+    pub wearout_tasks: Option<u64>,
 }
 });
 
