@@ -26,11 +26,11 @@ use crate::strategy::StrategyKind;
 /// Anything that stops the command; the message names the file, flag or value.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let single_process = match &cli.command {
-        Command::Run(_)
-        | Command::Worker
-        | Command::Describe(_)
-        | Command::Man
-        | Command::Completions(_) => None,
+        // A worker process inherits its rank's launcher variables.
+        Command::Run(_) | Command::Worker => None,
+        Command::Describe(_) => Some("describe"),
+        Command::Man => Some("man"),
+        Command::Completions(_) => Some("completions"),
         Command::Corpus(_) => Some("corpus"),
         Command::BenchAll(_) => Some("bench-all"),
         Command::Report(_) => Some("report"),
@@ -38,6 +38,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Claims(_) => Some("claims"),
         Command::Tune(_) => Some("tune"),
         Command::Calibrate(_) => Some("calibrate"),
+        Command::Storage(_) => Some("storage"),
     };
     if let Some(name) = single_process {
         clients::refuse_under_launcher(name)?;
@@ -69,6 +70,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Calibrate(args) => crate::calibrate::command(&cli::calibrate::request(&args)?),
+        Command::Storage(command) => storage_command(&command),
         Command::Man => {
             cli::manual::man(&mut std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
@@ -80,6 +82,27 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Worker => {
             crate::strategy::worker::main().context("worker process")?;
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `iolab storage list`, `probe` and `accuracy`.
+fn storage_command(command: &cli::StorageCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        cli::StorageCommand::List { markdown } => {
+            let text = if *markdown {
+                crate::storage::catalog::markdown()
+            } else {
+                crate::storage::catalog::text()
+            };
+            print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        cli::StorageCommand::Probe(args) => {
+            crate::calibrate::storage::probe_command(&cli::calibrate::probe_request(args)?)
+        }
+        cli::StorageCommand::Accuracy(args) => {
+            crate::calibrate::accuracy::accuracy_command(&cli::calibrate::accuracy_request(args)?)
         }
     }
 }
@@ -108,9 +131,11 @@ fn create_corpus(args: &CorpusArgs) -> anyhow::Result<ExitCode> {
     let dir = match &args.dir {
         Some(dir) => dir.clone(),
         None => {
+            let dir = args.data_dir.join(spec.dir_name());
+            corpus::check_placement(&dir, "a corpus")?;
             std::fs::create_dir_all(&args.data_dir)
                 .with_context(|| format!("creating data folder {}", args.data_dir.display()))?;
-            args.data_dir.join(spec.dir_name())
+            dir
         }
     };
     let bar = runner::progress_bar(0, true);
@@ -124,7 +149,7 @@ fn create_corpus(args: &CorpusArgs) -> anyhow::Result<ExitCode> {
     let secs = start.elapsed().as_secs_f64();
     let bytes = corpus.manifest.total_bytes;
     println!(
-        "{provenance} {}: {} files, {:.1} MB in {secs:.2} s ({:.0} MB/s)",
+        "{}: {} files, {:.1} MB in {secs:.2} s ({:.0} MB/s), {provenance}",
         dir.display(),
         corpus.manifest.files.len(),
         bytes as f64 / 1e6,
@@ -139,67 +164,90 @@ fn verify_corpus(dir: &Path) -> anyhow::Result<ExitCode> {
     for m in &report.mismatches {
         println!("{m}");
     }
+    for extra in &report.extra {
+        println!(
+            "{}: not named by the manifest (not used, kept)",
+            extra.display()
+        );
+    }
     if report.is_ok() {
         println!(
-            "{}: {} files verified, {} bytes",
+            "{}: {} verified, {}",
             dir.display(),
-            report.files_checked,
-            report.bytes_checked
+            corpus::count(report.files_checked, "file", "files"),
+            corpus::count(report.bytes_checked, "byte", "bytes")
         );
         Ok(ExitCode::SUCCESS)
     } else {
         anyhow::bail!(
-            "{}: {} mismatches (run `iolab corpus create` to regenerate)",
+            "{}: {} (run `iolab corpus create` to regenerate)",
             dir.display(),
-            report.mismatches.len()
+            corpus::count(report.mismatches.len() as u64, "mismatch", "mismatches")
         )
     }
 }
 
 /// `iolab run …` (and `run --resume`) on every rank of the clients (one
-/// without a launcher); a rank's error ends the whole job (MPI_Abort), so
-/// no rank waits forever.
+/// without a launcher). An error every rank meets alike (a flag, a plan,
+/// a refusal the ranks agreed on: [`clients::Agreed`]) comes back on every
+/// rank, for rank 0 alone to print, and every rank exits cleanly; any
+/// other rank's error ends the whole job (MPI_Abort), so no rank waits
+/// forever.
 fn run_as_clients(args: &cli::RunArgs) -> anyhow::Result<ExitCode> {
     let c = &args.clients;
-    let options = ClientOptions::from_flags(c.layout, c.reorder, c.stonewall.as_deref())?;
+    let options = ClientOptions::from_flags(
+        c.layout,
+        c.reorder,
+        (c.stonewall.as_deref(), c.stonewall_wearout),
+    )?;
     let clients = clients::connect()?;
     let result = match &args.resume {
         Some(dir) => resume_run(dir, &args.output, clients.as_ref()),
         None => run_planned(args, clients.as_ref(), options),
     };
-    if let Err(e) = &result {
-        if clients.size() > 1 {
+    match result {
+        Err(e) if clients.size() > 1 && clients::agreed(&e) => {
+            // Said by rank 0 while every rank is connected; then they
+            // exit together.
+            if clients.rank() == 0 {
+                eprintln!("error: {e:#}");
+            }
+            clients.barrier();
+            Err(clients::Reported.into())
+        }
+        Err(e) if clients.size() > 1 => {
             eprintln!("error: rank {}: {e:#}", clients.rank());
             clients.abort(1);
+            Err(e)
         }
+        result => result,
     }
-    result
 }
 
 /// `iolab run` with a plan from flags or from experiment files: the one
 /// place where both kinds of plan exist, so `--dry-run` stops both before
 /// anything is made (no corpus, data, scratch, results or run folder).
+/// Every rank builds the plan and they agree on it before rank 0 says
+/// what it holds.
 fn run_planned(
     args: &cli::RunArgs,
     clients: &dyn Clients,
     options: ClientOptions,
 ) -> anyhow::Result<ExitCode> {
-    let (planned, experiments) = if args.experiments.is_empty() {
-        let planned = cli::build_plan(args)?;
-        if args.dry_run {
-            print_plan(&planned, 0, "run");
-        } else {
-            print_skipped(&planned);
+    let (planned, experiments) = clients::agree(clients, plan_of(args))?;
+    // A grid of flags says what it holds only with --dry-run; what it
+    // skipped it always says.
+    if clients.rank() == 0 {
+        match args.dry_run || !experiments.is_empty() {
+            true => print_plan(&planned, experiments.len(), "run"),
+            false => print_skipped(&planned),
         }
-        (planned, Vec::new())
-    } else {
-        let settings = cli::plan::run_settings(args)?;
-        let experiments = load_experiments(&args.experiments)?;
-        let planned = plan_experiments(&experiments, &settings, "run")?;
-        (planned, experiments)
-    };
+    }
     if args.dry_run {
-        return list_scenarios(&planned);
+        return match clients.rank() {
+            0 => list_scenarios(&planned),
+            _ => Ok(ExitCode::SUCCESS),
+        };
     }
     let where_to = (
         &args.output,
@@ -208,6 +256,17 @@ fn run_planned(
     );
     let outcome = run_plan(&planned, &experiments, where_to, clients, options)?;
     finish_run(&outcome, clients)
+}
+
+/// The plan of `iolab run`'s flags or experiment files, with those files.
+fn plan_of(args: &cli::RunArgs) -> anyhow::Result<(Planned, Vec<Experiment>)> {
+    if args.experiments.is_empty() {
+        return Ok((cli::build_plan(args)?, Vec::new()));
+    }
+    let settings = cli::plan::run_settings(args)?;
+    let experiments = load_experiments(&args.experiments)?;
+    let planned = crate::experiment::plan(&experiments, &settings)?;
+    Ok((planned, experiments))
 }
 
 /// `iolab run --resume RUN_DIR`, with as many ranks as the run had.
@@ -230,7 +289,12 @@ fn finish_run(outcome: &RunOutcome, clients: &dyn Clients) -> anyhow::Result<Exi
     if outcome.interrupted {
         return Ok(interrupted_exit(outcome, "run"));
     }
-    runner::print_summary(&mut std::io::stdout().lock(), &outcome.summary)?;
+    let mut out = std::io::stdout().lock();
+    runner::print_summary(&mut out, &outcome.summary)?;
+    if let Ok(meta) = crate::results::read_meta(&outcome.dir) {
+        let cores = meta.machine.logical_cpus;
+        runner::print_footing(&mut out, &outcome.summary, cores, &meta.dispatch)?;
+    }
     println!("\nresults: {}", outcome.dir.display());
     Ok(outcome.verdict.exit()?)
 }
@@ -421,6 +485,8 @@ fn bench_all(args: &BenchAllArgs) -> anyhow::Result<ExitCode> {
     let run = crate::results::load(&outcome.dir)?;
     let mut out = std::io::stdout().lock();
     print_headline(&mut out, &run.summary)?;
+    let cores = run.meta.machine.logical_cpus;
+    runner::print_footing(&mut out, &run.summary, cores, &run.meta.dispatch)?;
     crate::claims::print_table(&mut out, &crate::claims::judge(&run))?;
     println!(
         "\nresults: {}\nbench-all took {:.0} s",

@@ -49,6 +49,8 @@ pub mod safefs;
 #[doc(hidden)]
 pub mod stats;
 #[doc(hidden)]
+pub mod storage;
+#[doc(hidden)]
 pub mod strategy;
 #[allow(unsafe_code)]
 #[doc(hidden)]

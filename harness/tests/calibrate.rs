@@ -4,7 +4,8 @@
 mod util;
 
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Output;
 
 use util::{stderr, text, Lab};
 
@@ -15,6 +16,19 @@ fn fio_or_skip(test: &str) -> Option<PathBuf> {
         eprintln!("skipping {test}: fio is not installed (apt-get install fio)");
     }
     found
+}
+
+/// `iolab calibrate` of [`SHAPE`] with its corpus in `data_dir`.
+fn calibrate_into(lab: &Lab, data_dir: &Path) -> Output {
+    lab.iolab()
+        .arg("calibrate")
+        .args(SHAPE)
+        .args(["--no-progress", "--data-dir"])
+        .arg(data_dir)
+        .args(["--out"])
+        .arg(lab.results())
+        .output()
+        .unwrap()
 }
 
 /// Small but long enough for fio's millisecond clock on most machines.
@@ -127,16 +141,7 @@ fn a_data_folder_fio_would_misread_is_refused_before_anything_is_made() {
     }
     let lab = Lab::new();
     let hostile = lab.path().join("da:ta");
-    let out = lab
-        .iolab()
-        .arg("calibrate")
-        .args(SHAPE)
-        .args(["--no-progress", "--data-dir"])
-        .arg(&hostile)
-        .args(["--out"])
-        .arg(lab.results())
-        .output()
-        .unwrap();
+    let out = calibrate_into(&lab, &hostile);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -145,4 +150,31 @@ fn a_data_folder_fio_would_misread_is_refused_before_anything_is_made() {
         "{err}"
     );
     assert!(!hostile.exists() && !lab.results().exists());
+}
+
+/// A data folder inside an existing corpus would nest a corpus in it:
+/// refused in one line before any folder is made, the corpus untouched.
+#[test]
+fn a_data_folder_inside_a_corpus_is_refused_before_anything_is_made() {
+    if fio_or_skip("a_data_folder_inside_a_corpus_is_refused_before_anything_is_made").is_none() {
+        return;
+    }
+    let lab = Lab::new();
+    let corpus = lab.path().join("c");
+    let made = lab
+        .iolab()
+        .args(["corpus", "create", "--files", "6", "--lines", "4", "--dir"])
+        .arg(&corpus)
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", text(&made));
+    let before = util::snapshot(&corpus);
+    let inside = corpus.join("data");
+    let out = calibrate_into(&lab, &inside);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("inside the iolab corpus folder"), "{err}");
+    assert!(!inside.exists() && !lab.results().exists());
+    assert_eq!(util::snapshot(&corpus), before);
 }

@@ -424,14 +424,16 @@ fn no_space_left_is_a_clear_error() {
     let Some(tiny) = TinyFs::mount(&lab, "256k") else {
         return;
     };
-    let out = lab
-        .iolab()
-        .args([
-            "corpus", "create", "--files", "100", "--lines", "1000", "--dir",
-        ])
-        .arg(tiny.0.join("c"))
-        .output()
-        .unwrap();
+    let create = || {
+        lab.iolab()
+            .args([
+                "corpus", "create", "--files", "100", "--lines", "1000", "--dir",
+            ])
+            .arg(tiny.0.join("c"))
+            .output()
+            .unwrap()
+    };
+    let out = create();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let err = stderr(&out);
     // Refused before anything is written (a device that fills up mid-way
@@ -443,6 +445,20 @@ fn no_space_left_is_a_clear_error() {
         err.lines().filter(|l| !l.trim().is_empty()).count() <= 3,
         "{err}"
     );
+    // The same corpus into a folder made beforehand skips the check and
+    // fills the device midway: the message quotes the same figure.
+    std::fs::create_dir(tiny.0.join("c")).unwrap();
+    let out = create();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let midway = stderr(&out);
+    assert!(midway.contains("no space left on the device"), "{midway}");
+    let figure = |text: &str| {
+        let start = text.find("needs ~").expect("a figure");
+        let end = start + text[start..].find(')').expect("its end");
+        text[start..=end].to_string()
+    };
+    assert_eq!(figure(&err), figure(&midway), "{err}\n{midway}");
+    assert!(figure(&err).contains("on disk ("), "{err}");
 }
 
 /// A workload that fills the device mid-run: the scenario fails naming the

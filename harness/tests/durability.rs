@@ -348,23 +348,7 @@ fn a_loop_mount_is_gone_after_sigkill() {
     kill_process(pid, Signal::KILL).unwrap();
     child.wait().unwrap();
     assert_no_mount_or_loop(&lab);
-    assert_eq!(
-        scratch_left(&lab.data()).len(),
-        1,
-        "the killed run's scratch"
-    );
-    let out = lab
-        .iolab()
-        .args(["corpus", "clean", "--scratch", "--data-dir"])
-        .arg(lab.data())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
-    assert!(
-        scratch_left(&lab.data()).is_empty(),
-        "{:?}",
-        scratch_left(&lab.data())
-    );
+    util::assert_scratch_cleaned(&lab, 1, "the killed run's scratch");
 }
 
 /// The save and copy claims on a real run of `experiments/claims.toml`

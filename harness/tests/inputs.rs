@@ -280,6 +280,8 @@ fn experiment_files_must_be_small_regular_files() {
     let dir = lab.path().join("dir.toml");
     std::fs::create_dir(&dir).unwrap();
     let big = write(&lab, "big.toml", &"#".repeat(2 << 20));
+    let link = lab.path().join("link.toml");
+    std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
     let cases: Vec<(PathBuf, &str)> = vec![
         (
             PathBuf::from("/dev/zero"),
@@ -288,8 +290,9 @@ fn experiment_files_must_be_small_regular_files() {
         (dir, "dir.toml: is a directory"),
         (
             big,
-            "big.toml: 2097152 bytes; an experiment file may hold at most 1 MiB",
+            "big.toml: more than 1 MiB; an experiment file may hold at most 1 MiB",
         ),
+        (link, "link.toml: is a symbolic link, not a regular file"),
     ];
     let fifo_case = made
         .is_ok_and(|s| s.success())

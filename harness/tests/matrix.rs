@@ -24,19 +24,18 @@ fn assert_all_verified(workload: &str, variants: &str, strategies: &str, extra: 
         "--workers",
         "3",
     ];
-    args.extend_from_slice(&[
-        "--no-baseline",
-        "--threads",
-        "2",
-        "--large-file",
-        "300KiB",
-        "--segments",
-        "5",
-        "--reads",
-        "200",
-        "--append-lines",
-        "500",
-    ]);
+    // Each knob only for the workloads and strategies that take it: a knob
+    // none of the grid's workloads or strategies takes is refused.
+    args.extend_from_slice(&["--no-baseline", "--large-file", "300KiB"]);
+    if strategies.split(',').any(|s| s == "nested") {
+        args.extend_from_slice(&["--threads", "2"]);
+    }
+    match workload {
+        "stream" | "scan" => args.extend_from_slice(&["--segments", "5"]),
+        "random" => args.extend_from_slice(&["--reads", "200"]),
+        "append" if extra.is_empty() => args.extend_from_slice(&["--append-lines", "500"]),
+        _ => {}
+    }
     args.extend_from_slice(extra);
     let out = lab.run(&args);
     assert!(

@@ -12,7 +12,9 @@ use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use iolab::results::Status;
-use util::{stderr, text, Lab};
+use util::{
+    guarded, make_killed, may_bind, mkfifo, snapshot, stderr, text, with_binds, Guarded, Lab,
+};
 
 /// `iolab corpus create` of a small corpus in `dir`.
 fn create(lab: &Lab, dir: &Path) -> Output {
@@ -31,33 +33,6 @@ fn clean_in(lab: &Lab, cwd: &Path, arg: &Path, env: &[(&str, &Path)]) -> Output 
         c.env(k, v);
     }
     c.output().unwrap()
-}
-
-/// Every file under `dir` with its bytes, sorted (links listed, not followed).
-fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            let meta = fs::symlink_metadata(&p).unwrap();
-            if meta.is_dir() {
-                stack.push(p);
-            } else if meta.file_type().is_symlink() {
-                out.push((
-                    p.clone(),
-                    fs::read_link(&p)
-                        .unwrap()
-                        .into_os_string()
-                        .into_encoded_bytes(),
-                ));
-            } else {
-                out.push((p.clone(), fs::read(&p).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 #[test]
@@ -299,7 +274,7 @@ fn scratch_of_a_killed_run_is_removed_and_a_live_one_kept() {
     assert!(out.status.success(), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("removed 1 scratch folders"),
+        stdout.contains("removed 1 scratch folder from"),
         "{}",
         text(&out)
     );
@@ -487,4 +462,371 @@ fn a_run_waits_for_a_build_in_progress_and_says_so() {
     assert!(status.success(), "{rest}");
     assert!(!rest.contains("waiting"), "said once: {rest}");
     assert!(assert_verified(&lab.only_run().dir).starts_with("reused"));
+}
+
+/// `cmd`'s output, or a panic naming the hang (10 s).
+fn within_10s(cmd: &mut std::process::Command) -> Output {
+    match guarded(cmd, Duration::from_secs(10)) {
+        Guarded::Finished(o) => o,
+        Guarded::Hung(o) => panic!("hung (killed after 10 s): {}", text(&o)),
+    }
+}
+
+/// A refusal: exit 1, one line on stderr holding every needle.
+fn one_line_refusal(o: &Output, needles: &[&str]) {
+    assert_eq!(o.status.code(), Some(1), "{}", text(o));
+    let err = stderr(o);
+    assert_eq!(err.trim().lines().count(), 1, "one line: {}", text(o));
+    for n in needles {
+        assert!(err.contains(n), "{n:?} in {}", text(o));
+    }
+}
+
+/// An outside folder with a file in a subfolder; its snapshot.
+fn outside(lab: &Lab) -> (PathBuf, Vec<(PathBuf, Vec<u8>)>) {
+    let dir = lab.path().join("outside");
+    fs::create_dir_all(dir.join("deep")).unwrap();
+    fs::write(dir.join("deep/precious.txt"), b"the user's, outside\n").unwrap();
+    fs::write(dir.join("top.txt"), b"also the user's\n").unwrap();
+    let before = snapshot(&dir);
+    (dir, before)
+}
+
+/// The scratch folder of a run that is gone (made and released as a
+/// killed run leaves it), with a file and a folder `sub/mnt` inside.
+fn dead_scratch(data: &Path, run_id: &str) -> PathBuf {
+    let scratch = iolab::corpus::Scratch::create(data, run_id).unwrap();
+    let path = scratch.path().to_path_buf();
+    drop(scratch);
+    fs::create_dir_all(path.join("sub/mnt")).unwrap();
+    fs::write(path.join("out.csv"), b"written by the run").unwrap();
+    path
+}
+
+#[test]
+fn scratch_clean_keeps_a_bind_mount_of_the_same_filesystem_untouched() {
+    if !may_bind() {
+        return;
+    }
+    let lab = Lab::new();
+    let (outside, before) = outside(&lab);
+    let scratch = dead_scratch(&lab.data(), "dead");
+    let mnt = scratch.join("sub/mnt");
+    let mut clean = lab.iolab();
+    clean.args(["corpus", "clean", "--scratch"]);
+    let o = within_10s(&mut with_binds(&[(outside.clone(), mnt.clone())], &clean));
+    assert!(o.status.success(), "{}", text(&o));
+    let all = text(&o);
+    assert!(
+        all.contains("kept scratch-dead: it holds a mount point iolab does not cross"),
+        "{all}"
+    );
+    assert!(all.contains(&mnt.display().to_string()), "{all}");
+    assert!(!all.to_lowercase().contains("busy"), "{all}");
+    assert_eq!(snapshot(&outside), before, "the mounted folder was changed");
+    assert!(!scratch.join("out.csv").exists(), "the rest was removed");
+    assert!(scratch.join(".iolab-scratch").exists(), "marker kept");
+    // Unmounted (the namespace is gone): the next clean removes the rest.
+    let o = within_10s(&mut clean);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!scratch.exists(), "{}", text(&o));
+    assert_eq!(snapshot(&outside), before);
+}
+
+/// The run folder `results/<id>` of a tiny run made to look killed
+/// outright after its first repetition (no end time, one row).
+fn killed_run(lab: &Lab, id: &str) -> PathBuf {
+    let o = lab.run(&[
+        "--workload",
+        "read",
+        "--strategy",
+        "sequential",
+        "--run-id",
+        id,
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let dir = lab.results().join(id);
+    make_killed(&dir);
+    dir
+}
+
+#[test]
+fn resume_never_empties_a_bind_mount_in_the_leftover_scratch() {
+    if !may_bind() {
+        return;
+    }
+    let lab = Lab::new();
+    let (outside, before) = outside(&lab);
+    let run = killed_run(&lab, "base");
+    let scratch = dead_scratch(&lab.data(), "base");
+    let mut resume = lab.iolab();
+    resume.args(["run", "--resume"]).arg(&run);
+    let mnt = scratch.join("sub/mnt");
+    let run_json = fs::read(run.join("run.json")).unwrap();
+    let o = within_10s(&mut with_binds(&[(outside.clone(), mnt.clone())], &resume));
+    one_line_refusal(&o, &["kept a mount point", "unmount it"]);
+    assert_eq!(
+        fs::read(run.join("run.json")).unwrap(),
+        run_json,
+        "run.json unchanged"
+    );
+    assert!(!stderr(&o).to_lowercase().contains("busy"), "{}", text(&o));
+    assert_eq!(snapshot(&outside), before, "the mounted folder was changed");
+    // Without the mount the resume goes on and finishes the run.
+    let o = within_10s(&mut resume);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(iolab::results::load(&run).unwrap().rows.len(), 2);
+}
+
+#[test]
+fn run_folder_files_that_are_fifos_or_endless_are_one_line_each() {
+    let lab = Lab::new();
+    let done = lab.path().join("done");
+    let o = lab.run(&[
+        "--workload",
+        "read",
+        "--strategy",
+        "sequential",
+        "--run-id",
+        "a",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let a = lab.results().join("a");
+    let killed = killed_run(&lab, "b");
+    fs::create_dir(&done).unwrap();
+    // (file replaced, how, what the line says)
+    type Case<'a> = (&'a str, fn(&Path), &'a str);
+    let fifo: fn(&Path) = mkfifo;
+    let zero: fn(&Path) = |p| symlink("/dev/zero", p).unwrap();
+    let dir: fn(&Path) = |p| fs::create_dir(p).unwrap();
+    let cases: [Case; 5] = [
+        (
+            "run.json",
+            fifo,
+            "is a FIFO (named pipe), not a regular file",
+        ),
+        (
+            "runs.csv",
+            fifo,
+            "is a FIFO (named pipe), not a regular file",
+        ),
+        ("run.json", zero, "is a symbolic link"),
+        ("summary.csv", dir, "is a directory, not a regular file"),
+        (
+            "timeseries.csv",
+            fifo,
+            "is a FIFO (named pipe), not a regular file",
+        ),
+    ];
+    for (file, make, says) in cases {
+        // report, claims and compare on the finished run; resume on the
+        // killed one (summary.csv is read only for a finished run; only
+        // report reads the time series).
+        let mut on_finished: Vec<std::process::Command> = Vec::new();
+        let mut c = lab.iolab();
+        c.arg("report").arg(&a).arg("--out").arg(&done);
+        on_finished.push(c);
+        if file != "timeseries.csv" {
+            let mut c = lab.iolab();
+            c.arg("claims").arg(&a);
+            on_finished.push(c);
+            let mut c = lab.iolab();
+            c.arg("compare").arg(&a).arg(&a).arg("--out").arg(&done);
+            on_finished.push(c);
+        }
+        let mut on_killed = Vec::new();
+        if file != "summary.csv" {
+            let mut c = lab.iolab();
+            c.args(["run", "--resume"]).arg(&killed);
+            on_killed.push(c);
+        }
+        for (run, commands) in [(&a, on_finished), (&killed, on_killed)] {
+            if commands.is_empty() {
+                continue;
+            }
+            let target = run.join(file);
+            let saved = lab.path().join("saved");
+            fs::rename(&target, &saved).unwrap();
+            make(&target);
+            for mut c in commands {
+                let o = within_10s(&mut c);
+                one_line_refusal(&o, &[says, file]);
+                assert!(!stderr(&o).contains("panicked"), "{}", text(&o));
+            }
+            if fs::remove_file(&target).is_err() {
+                fs::remove_dir(&target).unwrap();
+            }
+            fs::rename(&saved, &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn rebuild_keeps_lookalikes_the_manifest_does_not_name_and_lists_them() {
+    let lab = Lab::new();
+    let corpus = lab.path().join("c");
+    let create = |dir: &Path| {
+        lab.iolab()
+            .args(["corpus", "create", "--files", "50", "--lines", "4", "--dir"])
+            .arg(dir)
+            .output()
+            .unwrap()
+    };
+    assert!(create(&corpus).status.success());
+    let lookalikes = [
+        "data-00050.csv",
+        "data-00051.csv",
+        "data-1.csv",
+        "data-000001.csv",
+        "large.csv",
+    ];
+    for name in lookalikes {
+        fs::write(corpus.join(name), b"the user's\n").unwrap();
+    }
+    fs::write(corpus.join("data-00003.csv"), b"damaged").unwrap();
+    let o = create(&corpus);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("regenerated: verification failed"), "{out}");
+    assert!(
+        out.contains(
+            "kept 5 entries iolab did not create: data-000001.csv, data-00050.csv, \
+             data-00051.csv, data-1.csv, large.csv"
+        ),
+        "{out}"
+    );
+    for name in lookalikes {
+        assert_eq!(
+            fs::read(corpus.join(name)).unwrap(),
+            b"the user's\n",
+            "{name}"
+        );
+    }
+    // verify lists them, without failing.
+    let o = lab
+        .iolab()
+        .args(["corpus", "verify"])
+        .arg(&corpus)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("data-1.csv: not named by the manifest (not used, kept)"),
+        "{out}"
+    );
+    assert!(out.contains("50 files verified"), "{out}");
+}
+
+#[test]
+fn members_that_are_fifos_links_or_folders_are_refused_without_a_hang() {
+    let lab = Lab::new();
+    fs::create_dir_all(lab.data()).unwrap();
+    let o = lab
+        .iolab()
+        .args(["corpus", "create", "--files", "40", "--lines", "20"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let corpus = lab.data().join("csv-40x20x10");
+    let manifest = fs::read(corpus.join("manifest.json")).unwrap();
+    let copy = lab.path().join("copy.csv");
+    fs::copy(corpus.join("data-00002.csv"), &copy).unwrap();
+    let cases: [(&str, &str); 3] = [
+        ("data-00001.csv", "a FIFO (named pipe)"),
+        ("data-00002.csv", "a symbolic link"),
+        ("data-00003.csv", "a directory"),
+    ];
+    for (name, what) in cases {
+        let member = corpus.join(name);
+        let saved = fs::read(&member).unwrap();
+        fs::remove_file(&member).unwrap();
+        match name {
+            "data-00001.csv" => mkfifo(&member),
+            "data-00002.csv" => symlink(&copy, &member).unwrap(),
+            _ => {
+                fs::create_dir(&member).unwrap();
+                fs::write(member.join("inside"), b"x").unwrap();
+            }
+        }
+        let mut verify = lab.iolab();
+        verify.args(["corpus", "verify"]).arg(&corpus);
+        let o = within_10s(&mut verify);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains(&format!("{name}: {what}")),
+            "{}",
+            text(&o)
+        );
+        assert!(stderr(&o).contains("1 mismatch (run"), "{}", text(&o));
+        let mut create = lab.iolab();
+        create.args(["corpus", "create", "--files", "40", "--lines", "20"]);
+        let o = within_10s(&mut create);
+        one_line_refusal(&o, &[name, &format!("is {what}")]);
+        let o = within_10s(
+            lab.iolab()
+                .args(util::TINY_RUN)
+                .args(["--workload", "read", "--out"])
+                .arg(lab.results()),
+        );
+        one_line_refusal(&o, &[name, &format!("is {what}")]);
+        assert_eq!(
+            fs::read(corpus.join("manifest.json")).unwrap(),
+            manifest,
+            "{name}"
+        );
+        if member.is_dir() && !member.is_symlink() {
+            fs::remove_dir_all(&member).unwrap();
+        } else {
+            fs::remove_file(&member).unwrap();
+        }
+        fs::write(&member, saved).unwrap();
+    }
+    assert_eq!(lab.run_count(), 0);
+}
+
+#[test]
+fn a_data_folder_inside_a_corpus_is_refused_before_anything_is_made() {
+    let lab = Lab::new();
+    let corpus = lab.path().join("c");
+    assert!(create(&lab, &corpus).status.success());
+    let before = snapshot(&corpus);
+    let inside = corpus.join("data");
+    let o = lab
+        .iolab()
+        .args([
+            "corpus",
+            "create",
+            "--files",
+            "6",
+            "--lines",
+            "4",
+            "--data-dir",
+        ])
+        .arg(&inside)
+        .output()
+        .unwrap();
+    one_line_refusal(
+        &o,
+        &[
+            "refusing to make a corpus",
+            "inside the iolab corpus folder",
+        ],
+    );
+    let o = lab.run(&[
+        "--workload",
+        "read",
+        "--data-dir",
+        &inside.to_string_lossy(),
+    ]);
+    one_line_refusal(
+        &o,
+        &[
+            "refusing to make a corpus",
+            "inside the iolab corpus folder",
+        ],
+    );
+    assert_eq!(snapshot(&corpus), before);
+    assert!(!inside.exists());
+    assert_eq!(lab.run_count(), 0);
 }

@@ -44,7 +44,13 @@ pub fn usage(
     ctx: &TaskContext,
     corpus: &Corpus,
 ) -> iolab::measure::Usage {
-    match strategy::execute(strategy, workload, ctx, corpus, None) {
+    match strategy::execute(
+        strategy,
+        workload,
+        ctx,
+        corpus,
+        (None, &iolab::measure::Alone),
+    ) {
         Ok(exec) if exec.task_errors.is_empty() && exec.evidence_failures.is_empty() => exec.usage,
         Ok(exec) => panic!(
             "{strategy}: {:?} {:?}",

@@ -222,7 +222,16 @@ impl Outcome {
 /// fio does not start, exits non-zero (its first error line), reports a job
 /// error, or prints no JSON report.
 pub fn run(program: &Path, job: &Job) -> Result<Outcome, String> {
-    let args: Vec<OsString> = job.args.iter().map(OsString::from).collect();
+    parse(&output(program, &job.args)?, job.pattern)
+}
+
+/// Run `program` with `args` (no shell, stdin closed): its standard
+/// output.
+///
+/// # Errors
+/// fio does not start or exits non-zero (its first error line).
+pub fn output(program: &Path, args: &[String]) -> Result<String, String> {
+    let args: Vec<OsString> = args.iter().map(OsString::from).collect();
     let out = Command::new(program)
         .args(&args)
         .stdin(Stdio::null())
@@ -233,7 +242,23 @@ pub fn run(program: &Path, job: &Job) -> Result<Outcome, String> {
         let first = stderr.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
         return Err(format!("fio exited with {}: {first}", out.status));
     }
-    parse(&String::from_utf8_lossy(&out.stdout), job.pattern)
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// fio's `--output-format=json` report in `stdout`, as `T`. fio may print
+/// notices (`fio: opendir added 1000 files`) before the report, so parsing
+/// starts at the first line that opens a JSON object.
+///
+/// # Errors
+/// No report, or one that does not parse as `T`.
+pub fn report_json<T: serde::de::DeserializeOwned>(stdout: &str) -> Result<T, String> {
+    let start = stdout
+        .match_indices('{')
+        .map(|(i, _)| i)
+        .find(|&i| i == 0 || stdout[..i].ends_with('\n'))
+        .ok_or("fio printed no JSON report")?;
+    serde_json::from_str(&stdout[start..])
+        .map_err(|e| format!("fio's JSON report does not parse: {e}"))
 }
 
 /// fio's JSON report (the parts iolab reads).
@@ -257,21 +282,14 @@ struct Direction {
     total_ios: u64,
 }
 
-/// Parse fio's `--output-format=json` output for `pattern`'s direction.
-/// fio may print notices (`fio: opendir added 1000 files`) before the
-/// report, so parsing starts at the first line that opens a JSON object.
+/// Parse fio's `--output-format=json` output for `pattern`'s direction
+/// ([`report_json`]).
 ///
 /// # Errors
 /// No report, a report of no job, a job error, or a runtime of 0 ms (too
 /// short for fio's millisecond clock).
 pub fn parse(stdout: &str, pattern: Pattern) -> Result<Outcome, String> {
-    let start = stdout
-        .match_indices('{')
-        .map(|(i, _)| i)
-        .find(|&i| i == 0 || stdout[..i].ends_with('\n'))
-        .ok_or("fio printed no JSON report")?;
-    let report: Report = serde_json::from_str(&stdout[start..])
-        .map_err(|e| format!("fio's JSON report does not parse: {e}"))?;
+    let report: Report = report_json(stdout)?;
     let job = report.jobs.first().ok_or("fio's report holds no job")?;
     if job.error != 0 {
         return Err(format!(

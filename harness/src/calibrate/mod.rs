@@ -9,10 +9,13 @@
 //! repetition (`crate::runner`), cache control (`crate::measure::cache`),
 //! statistics (`crate::stats`).
 
+pub mod accuracy;
 pub mod fio;
+pub mod mpi;
 pub mod output;
 pub mod pattern;
 mod session;
+pub mod storage;
 
 pub use output::{Calibration, Row};
 pub use pattern::Pattern;
@@ -25,6 +28,7 @@ use anyhow::Context;
 use crate::corpus::{self, Corpus, CorpusSpec};
 use crate::measure::cache::{CacheState, ColdMethod};
 use crate::measure::quiet::Settle;
+use crate::stats::{Bootstrap, Sample};
 
 /// How the calibration measures.
 #[derive(Clone, Debug, PartialEq)]
@@ -62,6 +66,8 @@ pub struct Request {
     pub run_id: Option<String>,
     /// Show progress.
     pub progress: bool,
+    /// With `--mpi`: calibrate many clients against IOR and mdtest instead.
+    pub mpi: Option<mpi::Launch>,
 }
 
 /// `iolab calibrate`: measure, print the table, write `calibration.csv`
@@ -70,19 +76,15 @@ pub struct Request {
 /// # Errors
 /// Bad flags, a path fio would misread, corpus or scratch failures.
 pub fn command(req: &Request) -> anyhow::Result<ExitCode> {
+    if let Some(launch) = &req.mpi {
+        return mpi::command(req, launch);
+    }
     let (cfg, spec) = (&req.config, &req.spec);
     let Some(program) = fio::locate() else {
         println!("calibration against fio: {}", fio::NOT_INSTALLED);
         return Ok(ExitCode::SUCCESS);
     };
-    let run_id = req.run_id.clone().unwrap_or_else(crate::runner::new_run_id);
-    let run_dir = req.out.join(&run_id);
-    if std::fs::symlink_metadata(&run_dir).is_ok() {
-        anyhow::bail!(
-            "run folder {} exists already: pick another --run-id",
-            run_dir.display()
-        );
-    }
+    let (run_id, run_dir) = run_folder(req)?;
     let data_dir = &req.data_dir;
     let corpus_dir = req
         .corpus_dir
@@ -99,6 +101,49 @@ pub fn command(req: &Request) -> anyhow::Result<ExitCode> {
     calibration.print(&mut std::io::stdout().lock())?;
     println!("\nresults: {}", run_dir.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The run folder's id and path, refused when it exists already.
+fn run_folder(req: &Request) -> anyhow::Result<(String, PathBuf)> {
+    let run_id = req.run_id.clone().unwrap_or_else(crate::runner::new_run_id);
+    let run_dir = req.out.join(&run_id);
+    if std::fs::symlink_metadata(&run_dir).is_ok() {
+        anyhow::bail!(
+            "run folder {} exists already: pick another --run-id",
+            run_dir.display()
+        );
+    }
+    Ok((run_id, run_dir))
+}
+
+/// Both tools' medians, iolab ÷ the other's and that ratio's 95 %
+/// bootstrap interval (or why it has none).
+struct Medians {
+    iolab: f64,
+    other: f64,
+    ratio: f64,
+    interval: Result<(f64, f64), String>,
+}
+
+/// [`Medians`] of two tools' measured repetitions; `None` without any.
+fn medians(iolab: Vec<f64>, other: Vec<f64>, seed: u64) -> Option<Medians> {
+    let (Ok(iolab), Ok(other)) = (Sample::new(iolab), Sample::new(other)) else {
+        return None;
+    };
+    let bootstrap = Bootstrap {
+        seed,
+        ..Bootstrap::default()
+    };
+    let interval = bootstrap
+        .ratio_of_medians_ci(&iolab, &other)
+        .map(|ci| (ci.low, ci.high))
+        .map_err(|e| format!("no interval: {e}"));
+    Some(Medians {
+        iolab: iolab.median(),
+        other: other.median(),
+        ratio: iolab.median() / other.median(),
+        interval,
+    })
 }
 
 /// bench-all's section: calibrate on the run's own corpus with the run's
@@ -199,6 +244,7 @@ fn measure(
         fio::safe_path(p).map_err(anyhow::Error::msg)?;
     }
     let fio_version = fio::version(program).map_err(anyhow::Error::msg)?;
+    corpus::check_placement(&corpus_dir, "a corpus")?;
     if let Some(parent) = corpus_dir.parent() {
         crate::safefs::Dir::create_all(parent)?;
     }

@@ -18,6 +18,8 @@ use crate::measure::cache::CacheState;
 pub const JSON_FILE: &str = "calibration.json";
 /// File name of the table in a run folder.
 pub const CSV_FILE: &str = "calibration.csv";
+/// The most iolab reads of a `calibration.json` (a few KiB).
+const JSON_MAX_BYTES: u64 = 16 << 20;
 
 /// One pattern in one cache state: both tools' median throughput and
 /// iolab ÷ fio.
@@ -118,19 +120,18 @@ impl Calibration {
             .with_context(|| format!("writing {}", dir.join(CSV_FILE).display()))
     }
 
-    /// The record in `dir`, if it has one.
+    /// The record in `dir`, if it has one (read as iolab reads every file:
+    /// [`crate::safefs::read_file`], at most 16 MiB).
     ///
     /// # Errors
     /// A record that cannot be read or parsed, naming it.
     pub fn load(dir: &Path) -> anyhow::Result<Option<Calibration>> {
         let path = dir.join(JSON_FILE);
-        if !path.exists() {
+        let Some(text) = crate::safefs::read_file_if_exists(&path, JSON_MAX_BYTES)? else {
             return Ok(None);
-        }
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
+        };
         let c =
-            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+            serde_json::from_slice(&text).with_context(|| format!("parsing {}", path.display()))?;
         Ok(Some(c))
     }
 

@@ -20,7 +20,6 @@ use crate::experiment::{Order, Plan, Scenario};
 use crate::measure::cache;
 use crate::measure::quiet;
 use crate::safefs::Dir;
-use crate::stats::{Bootstrap, Sample};
 use crate::strategy::Strategy;
 use crate::workload::TaskContext;
 
@@ -250,23 +249,16 @@ fn summarise(row: &mut Row, p: &Pairs, seed: u64) {
         row.detail = why.clone();
         return;
     }
-    let (Ok(iolab), Ok(fio)) = (
-        Sample::new(p.iolab_mb_s.clone()),
-        Sample::new(p.fio_mb_s.clone()),
-    ) else {
+    let Some(m) = super::medians(p.iolab_mb_s.clone(), p.fio_mb_s.clone(), seed) else {
         row.detail = "no measured repetition".into();
         return;
     };
-    row.iolab_mb_s = Some(iolab.median());
-    row.fio_mb_s = Some(fio.median());
-    row.ratio = Some(iolab.median() / fio.median());
-    let bootstrap = Bootstrap {
-        seed,
-        ..Bootstrap::default()
-    };
-    match bootstrap.ratio_of_medians_ci(&iolab, &fio) {
-        Ok(ci) => (row.ratio_ci_low, row.ratio_ci_high) = (Some(ci.low), Some(ci.high)),
-        Err(e) => row.detail = format!("no interval: {e}"),
+    row.iolab_mb_s = Some(m.iolab);
+    row.fio_mb_s = Some(m.other);
+    row.ratio = Some(m.ratio);
+    match m.interval {
+        Ok((lo, hi)) => (row.ratio_ci_low, row.ratio_ci_high) = (Some(lo), Some(hi)),
+        Err(why) => row.detail = why,
     }
     row.status = "ok".into();
     if p.fio_min_ms < 100 {

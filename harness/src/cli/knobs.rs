@@ -17,7 +17,6 @@
 //! mean (the descriptions, `experiment`), the other flags (`cli`).
 
 use std::ffi::OsString;
-use std::process::ExitCode;
 
 use clap::error::ErrorKind;
 use clap::{Arg, ArgAction, ArgMatches, CommandFactory, FromArgMatches};
@@ -31,18 +30,18 @@ use crate::{strategy, workload};
 pub struct Usage(clap::Error);
 
 impl Usage {
-    /// Print clap's message and give the exit code: `--help` and
-    /// `--version` print to stdout and exit 0; a usage error prints to
-    /// stderr and exits 1 like every other input error (2 is kept for "a
-    /// scenario failed").
-    pub fn exit(&self) -> ExitCode {
+    /// Print clap's message: `--help` and `--version` to stdout, a usage
+    /// error to stderr.
+    pub fn print(&self) {
         // Printing can only fail when the terminal is gone; the exit code still says what happened.
         let _ = self.0.print();
-        if self.0.use_stderr() {
-            ExitCode::from(1)
-        } else {
-            ExitCode::SUCCESS
-        }
+    }
+
+    /// The exit code: 0 after `--help` and `--version`; 1 after a usage
+    /// error, like every other input error (2 is kept for "a
+    /// scenario failed").
+    pub fn code(&self) -> u8 {
+        u8::from(self.0.use_stderr())
     }
 }
 

@@ -53,6 +53,9 @@ pub enum Command {
     Describe(DescribeArgs),
     /// Run fio beside iolab on the same files and report iolab ÷ fio per shared pattern.
     Calibrate(Box<CalibrateArgs>),
+    /// Storages a run's files can be put on: list them, or provide and measure some here.
+    #[command(subcommand)]
+    Storage(StorageCommand),
     /// Print the man page (roff) of iolab and every subcommand: `iolab man > iolab.1`.
     Man,
     /// Print the completion script of a shell: `iolab completions bash > …`.
@@ -76,6 +79,66 @@ pub struct DescribeArgs {
     /// Print the workload and strategy tables of docs/workloads.md in Markdown, between their markers.
     #[arg(long)]
     pub markdown: bool,
+}
+
+/// `iolab storage …`
+#[derive(Debug, Subcommand)]
+pub enum StorageCommand {
+    /// Every storage (parameters with defaults and ranges, what it needs,
+    /// what warm and cold mean on it) and the emulator's presets with their sources.
+    List {
+        /// Print the tables of docs/storage.md in Markdown, between their markers.
+        #[arg(long)]
+        markdown: bool,
+    },
+    /// Provide each storage, measure a 4 KiB read, a stat, a create and reads/s with 1 and qd
+    /// threads (and fio's, when installed), print, and remove everything.
+    Probe(StorageProbeArgs),
+    /// The emulator's accuracy: the delay asked for against the delay added to single-threaded
+    /// 4 KiB reads, measured by iolab and by fio on the mount against the zero-latency twin in
+    /// interleaved rounds (medians); exits 2 when a delay of 100 us or more is outside 10 %.
+    Accuracy(StorageAccuracyArgs),
+}
+
+/// `iolab storage accuracy`
+#[derive(Debug, Args, Clone)]
+pub struct StorageAccuracyArgs {
+    /// Emulated storages: emulated:lat=…,meta=…,qd=…,bw=… or a preset (emulated:nfs-lan).
+    #[arg(value_name = "STORAGE", default_values_t = ["emulated:lat=100us".to_string(), "emulated:lat=1ms".to_string()])]
+    pub storages: Vec<String>,
+    /// Folder the storages' work folders go into (their mount points, backing folders).
+    #[arg(long, env = "IOLAB_DATA_DIR", default_value = "results/corpora")]
+    pub data_dir: PathBuf,
+    /// Rounds, each timing the reads with the delay off, then on, by each tool (1 to 1000).
+    #[arg(long, default_value_t = 9, value_name = "N")]
+    pub rounds: u32,
+    /// Reads per round, tool and delay state (10 to 100000).
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub reads: u32,
+    /// Skip fio.
+    #[arg(long)]
+    pub no_fio: bool,
+}
+
+/// `iolab storage probe`
+#[derive(Debug, Args, Clone)]
+pub struct StorageProbeArgs {
+    /// Storages: data-dir, tmpfs, ext4, ext4-nojournal, xfs, btrfs, emulated:lat=1ms,meta=…,qd=16,bw=200MB/s,
+    /// emulated:nfs-lan, emulated:cloud-block, emulated:hdd (`iolab storage list` describes them).
+    #[arg(required = true, value_name = "STORAGE")]
+    pub storages: Vec<String>,
+    /// Folder the storages' work folders go into (their images, mount points, backing folders).
+    #[arg(long, env = "IOLAB_DATA_DIR", default_value = "results/corpora")]
+    pub data_dir: PathBuf,
+    /// Length of each reads/s measurement and of each fio run.
+    #[arg(long, default_value = "1s", value_name = "DURATION")]
+    pub seconds: String,
+    /// Skip fio.
+    #[arg(long)]
+    pub no_fio: bool,
+    /// Internal (tests): hold each storage this many seconds after providing it.
+    #[arg(long, hide = true, value_name = "SECONDS")]
+    pub hold: Option<u64>,
 }
 
 /// `iolab corpus …`
@@ -139,9 +202,12 @@ pub struct ClientArgs {
     /// Rank r reads what rank (r+K) mod N owns: its corpus (per-rank) or its block (shared), like IOR -C.
     #[arg(long, default_value_t = 0, value_name = "K")]
     pub reorder: u32,
-    /// Stop every rank's task loop this many seconds after the timed region's barrier and count what each finished (IOR -D).
+    /// Stop every rank's task loop this many seconds after its timed region started (right after the barrier) and count what each finished (IOR -D).
     #[arg(long, value_name = "SECONDS")]
     pub stonewall: Option<String>,
+    /// After the stonewall, every rank goes on until it has done as many tasks as the rank that did most; the stonewall phase is reported apart (IOR -O stoneWallingWearOut=1).
+    #[arg(long)]
+    pub stonewall_wearout: bool,
 }
 
 /// Output and progress options shared by commands that run scenarios.
@@ -462,6 +528,18 @@ pub struct CalibrateArgs {
     /// Output: the run folder gets calibration.csv and calibration.json.
     #[command(flatten)]
     pub output: OutputArgs,
+    /// Calibrate many clients instead: run IOR and mdtest (--ior, --mdtest) beside iolab's equivalent scenarios, each under `mpirun -np N`, every rank on its own files (needs the MPI build).
+    #[arg(long)]
+    pub mpi: bool,
+    /// With --mpi: the ranks of every job.
+    #[arg(long, default_value_t = 2, value_name = "N", requires = "mpi")]
+    pub np: u32,
+    /// With --mpi: the IOR executable (its large-file and random-read patterns).
+    #[arg(long, value_name = "PATH", requires = "mpi")]
+    pub ior: Option<PathBuf>,
+    /// With --mpi: the mdtest executable (its many-files write and metadata patterns).
+    #[arg(long, value_name = "PATH", requires = "mpi")]
+    pub mdtest: Option<PathBuf>,
 }
 
 /// Order of repetitions, as given on the command line.

@@ -2,13 +2,14 @@
 //! reports it: total bytes ÷ (latest end − earliest start), beside the
 //! per-rank throughput's min/median/max and the straggler gap (last rank
 //! done − first rank done). Region times are seconds since the barrier that
-//! opened the timed phase ([`super::SyncPoint`]).
+//! opened the timed region ([`super::RegionGate`]).
 
 use crate::results::row::{round, Row, Status, ALL};
 use crate::stats::sample::median_of_sorted;
 
 /// The aggregate of `ranks` (one row per rank, in rank order, non-empty):
-/// sums of tasks, bytes, CPU, context switches and storage bytes; the
+/// sums of tasks, bytes, CPU, context switches, minor page faults and
+/// storage bytes; the
 /// largest peak RSS, settle wait and latency percentiles (the worst rank's);
 /// the smallest cache residency; wall time from the earliest start to the
 /// latest end; status failed (or unavailable) when any rank's is, with the
@@ -43,6 +44,7 @@ pub fn aggregate(ranks: &[Row]) -> Row {
     all.peak_rss_bytes = ranks.iter().map(|r| r.peak_rss_bytes).max().unwrap_or(0);
     all.voluntary_ctx = ranks.iter().map(|r| r.voluntary_ctx).sum();
     all.involuntary_ctx = ranks.iter().map(|r| r.involuntary_ctx).sum();
+    all.minor_faults = ranks.iter().map(|r| r.minor_faults).sum();
     all.storage_read_bytes = ranks.iter().map(|r| r.storage_read_bytes).sum();
     all.storage_write_bytes = ranks.iter().map(|r| r.storage_write_bytes).sum();
     all.lat_p50_us = fold(ranks, |r| r.lat_p50_us, f64::max);
@@ -64,11 +66,26 @@ pub fn aggregate(ranks: &[Row]) -> Row {
     all.rank_mb_per_s_min = rates.first().copied();
     all.rank_mb_per_s_max = rates.last().copied();
     all.rank_mb_per_s_median = Some(round(median_of_sorted(&rates), 3));
+    all.planned_tasks = ranks.iter().map(|r| r.planned_tasks).sum();
+    all.stonewalled = ranks.iter().any(|r| r.stonewalled);
+    all.stonewall_tasks = sum(ranks, |r| r.stonewall_tasks);
+    all.stonewall_bytes = sum(ranks, |r| r.stonewall_bytes);
+    all.wearout_tasks = sum(ranks, |r| r.wearout_tasks);
+    all.stonewall_s = ranks
+        .iter()
+        .filter_map(|r| Some(r.region_start_s + r.stonewall_s?))
+        .reduce(f64::max)
+        .map(|end| round(end - start, 6));
     all.verified = ranks.iter().all(|r| r.verified);
     let (status, detail) = status_and_detail(ranks);
     all.status = status;
     all.detail = detail;
     all
+}
+
+/// The sum of a column every rank has, `None` when any rank lacks it.
+fn sum(ranks: &[Row], f: impl Fn(&Row) -> Option<u64>) -> Option<u64> {
+    ranks.iter().map(f).sum()
 }
 
 fn fold(ranks: &[Row], f: impl Fn(&Row) -> f64, pick: fn(f64, f64) -> f64) -> f64 {
@@ -127,6 +144,31 @@ mod tests {
         assert_eq!(all.rank_mb_per_s_min, Some(1.0));
         assert_eq!(all.rank_mb_per_s_max, Some(2.0));
         assert_eq!(all.status, Status::Ok);
+        assert_eq!((all.stonewall_tasks, all.stonewall_s), (None, None));
+    }
+
+    #[test]
+    fn stonewall_figures_add_up_and_one_cut_rank_marks_the_aggregate() {
+        let mut rows = [rank(0, 0.0, 1.2, 100), rank(1, 0.1, 1.3, 100)];
+        for (r, done) in rows.iter_mut().zip([6, 9]) {
+            r.planned_tasks = 10;
+            r.stonewall_tasks = Some(done);
+            r.stonewall_bytes = Some(done * 10);
+            r.stonewall_s = Some(1.0);
+            r.wearout_tasks = Some(9 - done);
+        }
+        rows[0].stonewalled = true;
+        let all = aggregate(&rows);
+        assert!(all.stonewalled);
+        assert_eq!(all.planned_tasks, 20);
+        assert_eq!(all.stonewall_tasks, Some(15));
+        assert_eq!(all.stonewall_bytes, Some(150));
+        assert_eq!(all.wearout_tasks, Some(3));
+        assert_eq!(
+            all.stonewall_s,
+            Some(1.1),
+            "latest end since earliest start"
+        );
     }
 
     #[test]

@@ -16,12 +16,14 @@ pub mod aggregate;
 #[cfg(feature = "mpi")]
 mod mpi;
 
-use std::time::{Duration, Instant};
+use std::cell::Cell;
 
+use anyhow::Context as _;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::corpus::{Corpus, CorpusLock};
-use crate::experiment::layout::ClientOptions;
+use crate::experiment::layout::{ClientOptions, DataDirs};
+use crate::measure::Gate as _;
 use crate::results::{ClientsMeta, Row};
 
 /// The collective operations the runner needs; rank 0 is the root.
@@ -36,6 +38,9 @@ pub trait Clients {
     fn gather(&self, bytes: &[u8]) -> Vec<Vec<u8>>;
     /// Rank 0's `bytes` on every rank (the argument is ignored elsewhere).
     fn broadcast(&self, bytes: &[u8]) -> Vec<u8>;
+    /// The largest `value` of any rank, on every rank (`MPI_Allreduce`
+    /// with `MPI_MAX`).
+    fn max(&self, value: u64) -> u64;
     /// End every rank of the job now with `code` (MPI_Abort); one rank
     /// alone returns normally.
     fn abort(&self, code: i32);
@@ -60,6 +65,9 @@ impl Clients for Single {
     }
     fn broadcast(&self, bytes: &[u8]) -> Vec<u8> {
         bytes.to_vec()
+    }
+    fn max(&self, value: u64) -> u64 {
+        value
     }
     fn abort(&self, _code: i32) {}
     fn host(&self) -> String {
@@ -120,6 +128,76 @@ pub fn launched_ranks() -> Option<(String, String)> {
         }
         _ => None,
     }
+}
+
+/// This process's rank as the launcher gave it, when a launcher started it
+/// as one of several ranks ([`launched_ranks`]): `OMPI_COMM_WORLD_RANK`,
+/// `PMI_RANK`, `PMIX_RANK` or `SLURM_PROCID`, read before MPI starts (or
+/// when it never does: a flag error, a build without MPI).
+pub fn launched_rank() -> Option<u32> {
+    launched_ranks()?;
+    [
+        "OMPI_COMM_WORLD_RANK",
+        "PMI_RANK",
+        "PMIX_RANK",
+        "SLURM_PROCID",
+    ]
+    .iter()
+    .find_map(|var| std::env::var(var).ok()?.trim().parse().ok())
+}
+
+/// End a command that every rank ends alike (a flag error, `--help`, a
+/// refusal, a failure the ranks agreed on) with `code`, `report` said once:
+/// by this process when no launcher started several ranks, else by rank 0
+/// alone. A failing exit under a launcher is made together, so `mpirun`
+/// does not kill rank 0 before it has said why (it ends the job when a
+/// rank exits non-zero): with MPI, every rank passes a barrier after rank
+/// 0 has reported (MPI started for it if it had not), then exits with
+/// `code`; in a build without MPI the other ranks exit 0, leaving the
+/// job's status to rank 0.
+pub fn exit_alike(code: u8, report: impl FnOnce()) -> std::process::ExitCode {
+    let Some(rank) = launched_rank() else {
+        report();
+        return code.into();
+    };
+    if rank == 0 {
+        report();
+    }
+    if code == 0 {
+        return code.into();
+    }
+    #[cfg(feature = "mpi")]
+    {
+        mpi::barrier_at_exit();
+        code.into()
+    }
+    #[cfg(not(feature = "mpi"))]
+    {
+        match rank {
+            0 => code.into(),
+            _ => std::process::ExitCode::SUCCESS,
+        }
+    }
+}
+
+/// A failure every rank returns alike ([`agree`], or a decision rank 0
+/// broadcast): printed once, by rank 0, and every rank exits cleanly
+/// without aborting the job.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Agreed(pub String);
+
+/// An error rank 0 has printed already, while every rank was connected,
+/// and that every rank returns: nothing is left to say, and each rank
+/// exits 1.
+#[derive(Debug, thiserror::Error)]
+#[error("(said by rank 0)")]
+pub struct Reported;
+
+/// Whether every rank returns `e` alike ([`Agreed`] anywhere in its
+/// chain), so no rank needs the job aborted for it.
+pub fn agreed(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.is::<Agreed>())
 }
 
 /// Refuse a command other than `run` started as one of several ranks.
@@ -188,25 +266,31 @@ pub fn broadcast_json<T: Serialize + DeserializeOwned>(
 
 /// Every rank learns whether every rank succeeded: the same error, naming
 /// the failing ranks, comes back on all of them, so none waits at a
-/// barrier for a rank that gave up.
+/// barrier for a rank that gave up. An error every rank had alike (a bad
+/// flag, a missing experiment file on a shared folder) is said once, as
+/// it is, without rank numbers.
 ///
 /// # Errors
-/// The first failing ranks' messages, `rank R: message`.
+/// [`Agreed`]: the first failing ranks' messages, `rank R: message`.
 pub fn agree<T>(clients: &dyn Clients, result: anyhow::Result<T>) -> anyhow::Result<T> {
     let mine: Option<String> = result.as_ref().err().map(|e| format!("{e:#}"));
     let all = gather_json(clients, &mine)?;
-    let failures: Vec<String> = all
-        .iter()
-        .enumerate()
-        .filter_map(|(r, m)| m.as_ref().map(|m| format!("rank {r}: {m}")))
-        .collect();
+    let alike = all.len() > 1 && all.iter().all(|m| m.is_some() && *m == all[0]);
+    let failures: Vec<String> = match alike {
+        true => all[0].iter().cloned().collect(),
+        false => all
+            .iter()
+            .enumerate()
+            .filter_map(|(r, m)| m.as_ref().map(|m| format!("rank {r}: {m}")))
+            .collect(),
+    };
     let verdict: Option<String> = broadcast_json(
         clients,
         &(!failures.is_empty()).then(|| failures.join("; ")),
     )?;
     match (verdict, result) {
         (None, Ok(v)) => Ok(v),
-        (Some(why), _) if clients.size() > 1 => anyhow::bail!(why),
+        (Some(why), _) if clients.size() > 1 => Err(Agreed(why).into()),
         (_, Err(e)) => Err(e),
         (Some(why), Ok(_)) => anyhow::bail!(why),
     }
@@ -244,7 +328,7 @@ pub fn check_same_plan(clients: &dyn Clients, plan_text: &[u8]) -> anyhow::Resul
         clients,
         differs.map_or(Ok(()), |why| Err(anyhow::anyhow!("{why}"))),
     )
-    .map_err(|e| anyhow::anyhow!("ranks disagree, refusing to run: {e}"))
+    .context("ranks disagree, refusing to run")
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -253,68 +337,101 @@ struct Digest {
     plan: u64,
 }
 
-/// The common clock of one repetition: every rank reads it right after the
-/// barrier that opens the timed phase, so region start and end times of all
-/// ranks are seconds since (almost) the same moment — the barrier's exit,
-/// which differs between ranks by its release skew (microseconds on one
-/// machine, the interconnect's latency across nodes).
-#[derive(Clone, Copy, Debug)]
-pub struct SyncPoint {
-    at: Instant,
+/// The gate of one repetition's timed region over the clients
+/// ([`crate::measure::Gate`]): its barrier, right before every rank's clock
+/// starts, and the stonewall wear-out's maximum. The barrier's exit is the
+/// common clock of the rank rows: region start and end are seconds since
+/// it, read on each rank, so they differ between ranks by the barrier's
+/// release skew (microseconds on one machine, the interconnect's latency
+/// across nodes). [`RegionGate::close`] makes the calls a repetition did
+/// not make (a rank whose strategy failed before its region, or that never
+/// ran it), so every rank makes the same collective calls, in order.
+pub struct RegionGate<'a> {
+    clients: &'a dyn Clients,
+    wearout: bool,
+    opened_ns: Cell<Option<u64>>,
+    agreed: Cell<bool>,
 }
 
-impl SyncPoint {
-    /// Barrier, then read the clock.
-    pub fn after_barrier(clients: &dyn Clients) -> SyncPoint {
-        clients.barrier();
-        SyncPoint { at: Instant::now() }
+impl<'a> RegionGate<'a> {
+    /// The gate of a repetition; `wearout`: its stonewall has a wear-out,
+    /// so every rank agrees on one maximum.
+    pub fn new(clients: &'a dyn Clients, wearout: bool) -> RegionGate<'a> {
+        RegionGate {
+            clients,
+            wearout,
+            opened_ns: Cell::new(None),
+            agreed: Cell::new(false),
+        }
     }
 
-    /// Time since the barrier.
-    pub fn elapsed(&self) -> Duration {
-        self.at.elapsed()
+    /// Make the calls not made yet; returns when the barrier was left
+    /// (`CLOCK_MONOTONIC` ns).
+    pub fn close(&self) -> u64 {
+        self.open();
+        if self.wearout {
+            self.most_done(0);
+        }
+        self.opened_ns.get().unwrap_or_default()
+    }
+}
+
+impl crate::measure::Gate for RegionGate<'_> {
+    fn open(&self) {
+        if self.opened_ns.get().is_none() {
+            self.clients.barrier();
+            self.opened_ns.set(Some(crate::measure::monotonic_ns()));
+        }
     }
 
-    /// The stonewall deadline `seconds` after the barrier, as an absolute
-    /// `CLOCK_MONOTONIC` time in ns (shared by this rank's worker processes).
-    pub fn deadline_ns(&self, seconds: Option<f64>) -> Option<u64> {
-        seconds.map(|s| {
-            let since = self.at.elapsed().as_nanos() as u64;
-            crate::measure::monotonic_ns().saturating_sub(since) + (s * 1e9) as u64
-        })
+    fn most_done(&self, done: u64) -> u64 {
+        if self.agreed.replace(true) {
+            return done;
+        }
+        self.clients.max(done)
     }
 }
 
 /// A corpus made ready by one rank: the corpus, its provenance and its lock.
 pub type PreparedCorpus = (Corpus, String, CorpusLock);
 
+/// Every rank's host name, in rank order, on every rank.
+///
+/// # Errors
+/// A name that does not serialise or parse.
+pub fn hosts(clients: &dyn Clients) -> anyhow::Result<Vec<String>> {
+    let all = gather_json(clients, &clients.host())?;
+    broadcast_json(clients, &all)
+}
+
 /// The corpus rank `clients.rank()` reads, made ready on every rank: after
-/// a barrier, each rank that creates one (every rank per-rank, rank 0
-/// shared) runs `create` on its own folder while the others wait; then each
-/// rank opens the corpus of the rank it reads from (`--reorder`). Returns
-/// the corpus with its provenance (`created`, `reused`, `opened`) and, on
-/// the ranks that created it, its lock held shared (a shared corpus is
-/// guarded by rank 0's lock for as long as the run lives).
+/// a barrier, each rank that creates one (every rank per-rank; shared, the
+/// first rank of each data folder in `dirs`) runs `create` on its own
+/// folder while the others wait; then each rank opens the corpus of the
+/// rank it reads from (`--reorder`). Returns the corpus with its
+/// provenance (`created`, `reused`, `opened`) and, on the ranks that
+/// created it, its lock held shared (a shared corpus is guarded by its
+/// creator's lock for as long as the run lives).
 ///
 /// # Errors
 /// Any rank's creation or opening failure, on every rank, naming the rank.
 pub fn prepare_corpus(
     clients: &dyn Clients,
     options: &ClientOptions,
-    data_dir: &std::path::Path,
+    dirs: &DataDirs,
     dir_name: &str,
     create: &dyn Fn(&std::path::Path) -> anyhow::Result<PreparedCorpus>,
 ) -> anyhow::Result<(Corpus, String, Option<CorpusLock>)> {
     let (rank, size) = (clients.rank(), clients.size());
     clients.barrier();
-    let own = options.corpus_dir(data_dir, dir_name, rank, size);
-    let created = if options.creates_corpus(rank) {
+    let own = options.corpus_dir(dirs, dir_name, rank, size);
+    let created = if options.creates_corpus(rank, dirs) {
         create(&own).map(Some)
     } else {
         Ok(None)
     };
     let created = agree(clients, created)?;
-    let source = options.corpus_dir(data_dir, dir_name, options.source_rank(rank, size), size);
+    let source = options.corpus_dir(dirs, dir_name, options.source_rank(rank, size), size);
     let (opened, lock) = match created {
         Some((c, p, lock)) if source == own => (Ok((c, p)), Some(lock)),
         other => (
@@ -351,8 +468,8 @@ pub fn collect_rows(clients: &dyn Clients, mut row: Row) -> anyhow::Result<Vec<R
 }
 
 /// Who ran, for `run.json`, on rank 0 (`None` with one rank, and on the
-/// other ranks): every rank's host and corpus folder, and one machine
-/// description per host.
+/// other ranks): every rank's host, data folder and corpus folder, and one
+/// machine description per host.
 ///
 /// # Errors
 /// A description that does not serialise or parse.
@@ -360,7 +477,7 @@ pub fn describe_ranks(
     clients: &dyn Clients,
     options: &ClientOptions,
     machine: &crate::results::Machine,
-    corpus_dir: &std::path::Path,
+    (dirs, corpus_dir): (&DataDirs, &std::path::Path),
 ) -> anyhow::Result<Option<ClientsMeta>> {
     if clients.size() == 1 {
         return Ok(None);
@@ -386,6 +503,7 @@ pub fn describe_ranks(
         options: *options,
         hosts: all.iter().map(|(h, _, _)| h.clone()).collect(),
         corpus_dirs: all.into_iter().map(|(_, d, _)| d).collect(),
+        data_dirs: dirs.all().to_vec(),
         machines,
     }))
 }

@@ -29,6 +29,18 @@ impl Mpi {
     }
 }
 
+/// At the exit of a command every rank ends alike: one barrier of every
+/// rank (MPI started for it and finalised after, unless this process has
+/// used MPI already: then its ranks met while it ran).
+pub(super) fn barrier_at_exit() {
+    if mpi::environment::is_initialized() {
+        return;
+    }
+    if let Some(universe) = mpi::initialize() {
+        universe.world().barrier();
+    }
+}
+
 impl Clients for Mpi {
     fn rank(&self) -> u32 {
         self.world.rank() as u32
@@ -84,6 +96,13 @@ impl Clients for Mpi {
         };
         root.broadcast_into(&mut buf[..]);
         buf
+    }
+
+    fn max(&self, value: u64) -> u64 {
+        let mut out = 0u64;
+        self.world
+            .all_reduce_into(&value, &mut out, mpi::collective::SystemOperation::max());
+        out
     }
 
     fn abort(&self, code: i32) {

@@ -4,14 +4,14 @@
 //! `.`/`..` components, `/`, `$HOME`, the current directory or one of its
 //! ancestors, a path inside another corpus, a symbolic link, a folder whose
 //! marker is missing, copied or from an older iolab, a corpus in use), and
-//! the removal itself: on the folder's descriptor, the files its manifest
-//! names (or, without a manifest, the generator's file names), the manifest,
-//! the lock file and the marker last; then the folder only if it is empty.
-//! Everything else is kept and listed.
+//! the removal itself: on the folder's descriptor, the files its records
+//! name (the manifest's, or those of the record of members a generation
+//! stopped midway left: `members`, the removal a rebuild makes too), then
+//! the records, the lock files and the marker last; then the folder only if
+//! it is empty. Everything else is kept and listed.
 //!
 //! Does not own scratch folders (`scratch`).
 
-use std::collections::BTreeSet;
 use std::fmt;
 use std::fs;
 use std::io;
@@ -19,13 +19,12 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use super::error::CorpusError;
+use super::error::{count, CorpusError};
 use super::lock::{CorpusLock, LOCK_FILE_NAME, READERS_FILE_NAME};
-use super::manifest::{Manifest, MANIFEST_FILE_NAME, MANIFEST_TEMP_NAME};
 use super::marker::Marker;
-use super::marker_file::{check_not_other, marker_state, MarkerState};
-use super::spec::{file_name, is_data_file_name, LARGE_FILE_NAME};
-use crate::safefs::{Dir, FileId, Kind};
+use super::marker_file::{check_not_other, enclosing_marked, marker_state, MarkerState};
+use super::members::{self, Records};
+use crate::safefs::{Dir, FileId};
 
 /// What [`clean`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,20 +41,15 @@ pub struct CleanReport {
 
 impl fmt::Display for CleanReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let files = count(self.removed as u64, "file", "files");
         if self.dir_removed {
-            return write!(f, "removed {} ({} files)", self.dir.display(), self.removed);
+            return write!(f, "removed {} ({files})", self.dir.display());
         }
-        let entries = if self.kept.len() == 1 {
-            "entry"
-        } else {
-            "entries"
-        };
         write!(
             f,
-            "removed {} files iolab created from {}; kept {} {entries} iolab did not create: {}",
-            self.removed,
+            "removed {files} iolab created from {}; kept {} iolab did not create: {}",
             self.dir.display(),
-            self.kept.len(),
+            count(self.kept.len() as u64, "entry", "entries"),
             self.kept.join(", ")
         )
     }
@@ -125,49 +119,21 @@ pub fn clean(dir: &Path) -> Result<CleanReport, CorpusError> {
     })
 }
 
-/// Remove the manifest first (an interrupted clean leaves an incomplete
-/// corpus, cleanable again), then every member iolab made, the lock file and
-/// the marker last. Returns the count removed and the entries kept.
+/// Remove every member the records name (an interrupted clean leaves the
+/// records, so it can be cleaned again), then the records, the lock files,
+/// and the marker last. Returns the count removed and the entries kept.
 fn remove_members(folder: &Dir) -> Result<(usize, Vec<String>), CorpusError> {
-    let generated = generated_names(folder)?;
-    let mut removed = usize::from(folder.remove_file(MANIFEST_FILE_NAME)?);
-    let mut kept = Vec::new();
-    for (name, kind) in folder.entries()? {
-        let text = name.to_string_lossy();
-        let ours = generated.contains(text.as_ref())
-            || [MANIFEST_TEMP_NAME, LOCK_FILE_NAME, READERS_FILE_NAME].contains(&text.as_ref());
-        match kind {
-            _ if text == Marker::Corpus.file_name() => {}
-            Kind::File if ours => removed += usize::from(folder.remove_file(&name)?),
-            Kind::Dir => kept.push(format!("{text}/")),
-            Kind::Symlink => kept.push(format!("{text} (symbolic link)")),
-            Kind::File | Kind::Other => kept.push(text.into_owned()),
-        }
+    let records = Records::read(folder)?;
+    let removal = members::remove_members(folder, &records)?;
+    let mut removed = removal.removed + members::forget(folder)?;
+    for name in [
+        LOCK_FILE_NAME,
+        READERS_FILE_NAME,
+        Marker::Corpus.file_name(),
+    ] {
+        removed += usize::from(folder.remove_file(name)?);
     }
-    removed += usize::from(folder.remove_file(Marker::Corpus.file_name())?);
-    Ok((removed, kept))
-}
-
-/// The data and large file names the manifest lists; without a readable
-/// manifest (an unfinished generation), every name the generator writes.
-fn generated_names(folder: &Dir) -> Result<BTreeSet<String>, CorpusError> {
-    let path = folder.child_path(MANIFEST_FILE_NAME);
-    let manifest = folder
-        .read(MANIFEST_FILE_NAME)?
-        .and_then(|bytes| Manifest::parse(&bytes, &path).ok());
-    let names = match manifest {
-        Some(m) => (0..m.spec.files)
-            .map(|k| file_name(k, m.spec.files))
-            .chain(m.large.map(|l| l.name))
-            .collect(),
-        None => folder
-            .entries()?
-            .into_iter()
-            .filter_map(|(n, _)| n.to_str().map(str::to_string))
-            .filter(|n| n == LARGE_FILE_NAME || is_data_file_name(n))
-            .collect(),
-    };
-    Ok(names)
+    Ok((removed, removal.kept))
 }
 
 /// The refusals that need only the path and `lstat`; returns the folder's
@@ -227,14 +193,11 @@ fn check_target(dir: &Path) -> Result<FileId, CorpusError> {
             "it is the current directory or one of its ancestors; cd elsewhere first",
         ));
     }
-    let absolute = cwd.join(dir);
-    let marked = |p: &&Path| {
-        fs::symlink_metadata(p.join(Marker::Corpus.file_name())).is_ok_and(|m| m.is_file())
-    };
-    if let Some(corpus) = absolute.ancestors().skip(1).find(marked) {
+    if let Some((outer, marker)) = enclosing_marked(dir) {
         let reason = format!(
-            "it is inside the corpus {}; clean that corpus instead",
-            corpus.display()
+            "it is inside the iolab {} folder {}; clean that instead",
+            marker.kind(),
+            outer.display()
         );
         return Err(refuse(dir, &reason));
     }

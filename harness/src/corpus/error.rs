@@ -2,7 +2,7 @@
 //! `thiserror` enum whose messages name the path, field or value, and say
 //! what is allowed or what to do next.
 //!
-//! Owns the error type and how sizes read in its messages ([`human_bytes`]);
+//! Owns the error type and how counts read in its messages ([`count`]);
 //! per-file verification findings are not errors but
 //! [`Mismatch`](super::Mismatch)es in a report.
 
@@ -10,7 +10,8 @@ use std::io;
 use std::path::PathBuf;
 
 use super::marker::Marker;
-use crate::safefs::{FileId, FsError, Kind};
+use super::space::{human_bytes, SpaceNeed};
+use crate::safefs::{FileId, FsError};
 
 /// Errors from creating, opening, verifying or removing a corpus or a marked
 /// scratch directory.
@@ -119,13 +120,13 @@ pub enum CorpusError {
 
     /// `manifest.json` is not valid JSON of the expected shape.
     #[error(
-        "manifest {path} is unreadable ({source}); `iolab corpus create` regenerates the corpus"
+        "manifest {path} is unreadable ({cause}); `iolab corpus create` regenerates the corpus"
     )]
     ManifestCorrupt {
         /// The manifest file.
         path: PathBuf,
-        /// The parse error.
-        source: serde_json::Error,
+        /// The parse error (in the message, so not also a `source()`).
+        cause: serde_json::Error,
     },
 
     /// `manifest.json` parses but contradicts itself or its spec.
@@ -155,33 +156,33 @@ pub enum CorpusError {
 
     /// The device ran out of space (or quota) while writing the corpus.
     #[error(
-        "no space left on the device of {dir} while writing {file}: the corpus needs ~{} in \
-         total; the partial corpus is left in place without a manifest (incomplete), \
-         `iolab corpus clean {dir}` removes it", human_bytes(*.needed)
+        "no space left on the device of {dir} while writing {file}: the corpus needs {needed}; \
+         the partial corpus is left in place without a manifest (incomplete), \
+         `iolab corpus clean {dir}` removes it"
     )]
     NoSpace {
         /// The corpus directory.
         dir: PathBuf,
         /// The file being written.
         file: PathBuf,
-        /// Total bytes the corpus needs.
-        needed: u64,
+        /// Room the corpus needs (the same figure the check before
+        /// writing quotes).
+        needed: SpaceNeed,
     },
 
     /// The device has less free space than the corpus needs; nothing was
     /// written.
     #[error(
-        "not enough space for the corpus {dir}: it needs ~{} and the device has {} free; \
+        "not enough space for the corpus {dir}: it needs {needed} and the device has {} free; \
          free some space or put the corpus elsewhere (--data-dir or IOLAB_DATA_DIR; \
          `corpus create` and `run` also take --dir)",
-        human_bytes(*.needed),
         human_bytes(*.available)
     )]
     NotEnoughSpace {
         /// The corpus directory.
         dir: PathBuf,
-        /// Bytes the corpus needs on disk (payload plus one block per file).
-        needed: u64,
+        /// Room the corpus needs on disk.
+        needed: SpaceNeed,
         /// Bytes free to this user on the device.
         available: u64,
     },
@@ -244,14 +245,51 @@ pub enum CorpusError {
 
     /// A corpus member is not the regular file iolab wrote.
     #[error(
-        "corpus member {path} is a {kind}, not the regular file iolab wrote; iolab neither \
-         writes through it nor deletes it: remove it yourself, then rerun"
+        "corpus member {path} is a {what}, not the regular file iolab wrote; iolab neither \
+         reads, writes through nor deletes it: remove it yourself, then rerun"
     )]
     BadMember {
         /// The member.
         path: PathBuf,
-        /// What it is.
-        kind: Kind,
+        /// What it is: a kind of entry ([`crate::safefs::Kind`]'s text) or
+        /// "mount point".
+        what: String,
+    },
+
+    /// A corpus folder asked for inside another marked folder, whose
+    /// cleaning would delete it.
+    #[error(
+        "refusing to make {what} at {path}: it is inside the iolab {} folder {outer}, \
+         whose cleaning would delete it; choose a --data-dir (or --dir) outside it",
+        marker.kind()
+    )]
+    Nested {
+        /// What was to be made ("a corpus", "a scratch folder").
+        what: &'static str,
+        /// The folder asked for.
+        path: PathBuf,
+        /// The marked folder above it.
+        outer: PathBuf,
+        /// Its marker.
+        marker: Marker,
+    },
+
+    /// A rebuild would have to delete files no record of iolab names.
+    #[error(
+        "refusing to rebuild {dir}: {} in the way of the new corpus, and no record of \
+         iolab names {} ({why}); iolab deletes only what its manifest names: move {} away, \
+         then rerun",
+        names_text(names),
+        if names.len() == 1 { "it" } else { "them" },
+        if names.len() == 1 { "it" } else { "them" }
+    )]
+    InTheWay {
+        /// The corpus folder.
+        dir: PathBuf,
+        /// The entries in the way (the first few, then how many more).
+        names: Vec<String>,
+        /// What iolab's records are (or why they could not be read).
+        why: String,
     },
 
     /// The run's scratch folder exists already.
@@ -265,26 +303,46 @@ pub enum CorpusError {
     },
 
     /// Any other I/O error, with the operation and the path.
-    #[error("I/O error while {action} {path}: {source}")]
+    #[error("I/O error while {action} {path}: {cause}")]
     Io {
         /// What iolab was doing ("writing", "reading", "listing", …).
         action: &'static str,
         /// The path it was doing it to.
         path: PathBuf,
-        /// The underlying error.
-        source: io::Error,
+        /// The underlying error (in the message, so not also a `source()`:
+        /// printed once).
+        cause: io::Error,
     },
 }
 
 impl CorpusError {
     /// An [`CorpusError::Io`] for `action` on `path`.
-    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, cause: io::Error) -> Self {
         CorpusError::Io {
             action,
             path: path.into(),
-            source,
+            cause,
         }
     }
+}
+
+/// Most entries a message names before saying how many more there are.
+const NAMES_SHOWN: usize = 5;
+
+/// `a, b, c` (one entry: "a is"; more: "a, b are"), the first few and how
+/// many more.
+fn names_text(names: &[String]) -> String {
+    let shown = names[..names.len().min(NAMES_SHOWN)].join(", ");
+    match names.len() {
+        1 => format!("{shown} is"),
+        n if n <= NAMES_SHOWN => format!("{shown} are"),
+        n => format!("{shown} and {} more are", n - NAMES_SHOWN),
+    }
+}
+
+/// `n` and the noun in the number it takes: "1 file", "2 files".
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// The error for a failed creation of `file` in corpus `dir`:
@@ -293,7 +351,7 @@ pub(crate) fn create_error(
     err: FsError,
     dir: &std::path::Path,
     file: PathBuf,
-    needed: u64,
+    needed: SpaceNeed,
 ) -> CorpusError {
     match err.io_error() {
         Some(e) if is_no_space(e) => CorpusError::NoSpace {
@@ -319,7 +377,7 @@ pub(crate) fn write_error(
     err: io::Error,
     dir: &std::path::Path,
     file: PathBuf,
-    needed: u64,
+    needed: SpaceNeed,
 ) -> CorpusError {
     if is_no_space(&err) {
         CorpusError::NoSpace {
@@ -332,31 +390,17 @@ pub(crate) fn write_error(
     }
 }
 
-/// `bytes` for people: "3.2 GiB", "512 B".
-pub fn human_bytes(bytes: u64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < units.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", units[unit])
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::path::Path;
 
-    #[test]
-    fn human_sizes() {
-        assert_eq!(human_bytes(512), "512 B");
-        assert_eq!(human_bytes(3 << 29), "1.5 GiB");
+    fn need(on_disk: u64) -> SpaceNeed {
+        SpaceNeed {
+            data: on_disk - (1 << 20),
+            block: 4096,
+            on_disk,
+        }
     }
 
     #[test]
@@ -366,24 +410,40 @@ mod tests {
             err,
             Path::new("/c"),
             PathBuf::from("/c/data-00001.csv"),
-            3 << 30,
+            need(3 << 30),
         );
         assert!(matches!(e, CorpusError::NoSpace { .. }), "{e:?}");
         assert_eq!(
             e.to_string(),
             "no space left on the device of /c while writing /c/data-00001.csv: the corpus \
-             needs ~3.0 GiB in total; the partial corpus is left in place without a manifest \
-             (incomplete), `iolab corpus clean /c` removes it"
+             needs ~3.0 GiB on disk (3.0 GiB of data plus up to one 4.0 KiB block per file); \
+             the partial corpus is left in place without a manifest (incomplete), \
+             `iolab corpus clean /c` removes it"
         );
         let quota = io::Error::from_raw_os_error(libc::EDQUOT);
-        let e = write_error(quota, Path::new("/c"), PathBuf::from("/c/x"), 1);
+        let e = write_error(quota, Path::new("/c"), PathBuf::from("/c/x"), need(2 << 20));
         assert!(matches!(e, CorpusError::NoSpace { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn counts_take_the_right_number() {
+        assert_eq!(count(1, "mismatch", "mismatches"), "1 mismatch");
+        assert_eq!(count(0, "file", "files"), "0 files");
+        let names: Vec<String> = (0..7).map(|i| format!("f{i}")).collect();
+        assert_eq!(names_text(&names[..1]), "f0 is");
+        assert_eq!(names_text(&names[..2]), "f0, f1 are");
+        assert_eq!(names_text(&names), "f0, f1, f2, f3, f4 and 2 more are");
     }
 
     #[test]
     fn other_write_errors_keep_the_path() {
         let err = io::Error::from_raw_os_error(libc::EACCES);
-        let e = write_error(err, Path::new("/c"), PathBuf::from("/c/data-00001.csv"), 1);
+        let e = write_error(
+            err,
+            Path::new("/c"),
+            PathBuf::from("/c/data-00001.csv"),
+            need(2 << 20),
+        );
         assert!(matches!(e, CorpusError::Io { .. }), "{e:?}");
         assert!(
             e.to_string()

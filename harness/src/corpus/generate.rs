@@ -1,9 +1,10 @@
 //! Writing a corpus to disk: data files in parallel, the large file streamed,
 //! then the manifest.
 //!
-//! Owns: the order of writes (data files, large file, manifest last and
-//! atomically) and the per-file sizes and checksums that go into the
-//! manifest. Expects the directory to exist and carry the corpus marker.
+//! Owns: the order of writes (the record of members first, then data files
+//! and the large file, the manifest last and atomically) and the per-file
+//! sizes and checksums that go into the manifest. Expects the directory to
+//! exist and carry the corpus marker.
 //!
 //! Speed: rayon over files, one reused buffer per worker, one `write_all` per
 //! file, so generation is bound by the disk, not by formatting. The large file
@@ -18,33 +19,39 @@ use rayon::prelude::*;
 
 use super::error::{create_error, write_error, CorpusError};
 use super::manifest::{FileEntry, LargeEntry, Manifest};
+use super::members;
 use super::progress::run_with_progress;
 use super::render::{checksum, render_file, render_large, ChecksumHasher};
+use super::space::{self, SpaceNeed};
 use super::spec::{file_name, CorpusSpec, LARGE_FILE_NAME};
 use crate::safefs::Dir;
 
-/// Write every file of `spec` into `dir`, then its manifest; return the
-/// manifest. `progress(done_bytes, total_bytes)` is called now and then.
+/// Record `spec`'s files as iolab's, write every one into `dir`, then its
+/// manifest; return the manifest. `progress(done_bytes, total_bytes)` is
+/// called now and then.
 ///
 /// # Errors
-/// [`CorpusError::NoSpace`] when the device fills up, [`CorpusError::Io`]
+/// [`CorpusError::NoSpace`] when the device fills up (quoting
+/// [`SpaceNeed`], as the check before writing does), [`CorpusError::Io`]
 /// naming the file otherwise. The manifest is then not written, so the
-/// directory reads as incomplete.
+/// directory reads as incomplete (and its record of members names what
+/// was written, for a rebuild or `corpus clean` to delete).
 pub(crate) fn generate(
     dir: &Dir,
     spec: &CorpusSpec,
     progress: &dyn Fn(u64, u64),
 ) -> Result<Manifest, CorpusError> {
-    let total = spec.total_bytes();
+    let needed = spec.space_need(space::block_size(dir));
+    members::record(dir, spec, needed)?;
     let done = AtomicU64::new(0);
-    let (files, large) = run_with_progress(&done, total, progress, || {
+    let (files, large) = run_with_progress(&done, needed.data, progress, || {
         rayon::join(
-            || write_data_files(dir, spec, &done),
-            || write_large_file(dir, spec, &done),
+            || write_data_files(dir, spec, needed, &done),
+            || write_large_file(dir, spec, needed, &done),
         )
     });
     let manifest = Manifest::new(spec.clone(), files?, large?);
-    manifest.store(dir)?;
+    manifest.store(dir, needed)?;
     Ok(manifest)
 }
 
@@ -52,9 +59,9 @@ pub(crate) fn generate(
 fn write_data_files(
     dir: &Dir,
     spec: &CorpusSpec,
+    needed: SpaceNeed,
     done: &AtomicU64,
 ) -> Result<Vec<FileEntry>, CorpusError> {
-    let needed = spec.total_bytes();
     (0..spec.files)
         .into_par_iter()
         .map_init(Vec::new, |buf, k| {
@@ -76,12 +83,12 @@ fn write_data_files(
 fn write_large_file(
     dir: &Dir,
     spec: &CorpusSpec,
+    needed: SpaceNeed,
     done: &AtomicU64,
 ) -> Result<Option<LargeEntry>, CorpusError> {
     let Some(min_bytes) = spec.large_file_bytes else {
         return Ok(None);
     };
-    let needed = spec.total_bytes();
     let mut file = create(dir, LARGE_FILE_NAME, needed)?;
     let mut hasher = ChecksumHasher::new();
     let info = render_large(spec.values, min_bytes, |block| {
@@ -100,7 +107,7 @@ fn write_large_file(
 }
 
 /// Create the new file `name` in `dir` (never through a link).
-fn create(dir: &Dir, name: &str, needed: u64) -> Result<File, CorpusError> {
+fn create(dir: &Dir, name: &str, needed: SpaceNeed) -> Result<File, CorpusError> {
     dir.create_file(name)
         .map_err(|e| create_error(e, dir.path(), dir.child_path(name), needed))
 }

@@ -1,15 +1,17 @@
 //! `manifest.json`: what a finished corpus holds, with a size and checksum for
 //! every file.
 //!
-//! Owns: the manifest's schema, reading it, writing it atomically (new
-//! temporary file on the folder's descriptor, fsync, `renameat`) and checking it against its own spec. The manifest is
+//! Owns: the manifest's schema, reading it (through
+//! [`Dir::read`](crate::safefs::Dir::read), at most
+//! [`MANIFEST_MAX_BYTES`]), writing it atomically (new temporary file on
+//! the folder's descriptor, fsync, `renameat`: [`store_json`], also used
+//! for the record of members) and checking it against its own spec. The manifest is
 //! a pure function of the spec (no times, no host names), so generating the
 //! same spec twice gives the same manifest byte for byte.
 //!
 //! Does not own: computing the checksums (`generate`) or comparing them with
 //! the disk (`verify`). A missing manifest means "incomplete".
 
-use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -17,13 +19,22 @@ use serde::{Deserialize, Serialize};
 
 use super::error::CorpusError;
 use super::render::{file_size, large_shape, GENERATOR_VERSION};
-use super::spec::{CorpusSpec, LARGE_FILE_NAME};
+use super::space::SpaceNeed;
+use super::spec::{CorpusSpec, LARGE_FILE_NAME, MAX_FILES};
 use crate::safefs::Dir;
 
 /// File name of the manifest inside a corpus directory.
 pub const MANIFEST_FILE_NAME: &str = "manifest.json";
 /// Temporary name the manifest is written under before the rename.
 pub(crate) const MANIFEST_TEMP_NAME: &str = ".manifest.json.tmp";
+/// Bytes of a manifest's entry, at most (pretty JSON: a 10-digit size and
+/// a 16-digit checksum take 76).
+const MANIFEST_ENTRY_MAX_BYTES: u64 = 96;
+/// The most iolab reads of a `manifest.json`: what the manifest of the
+/// largest corpus ([`MAX_FILES`] files) can take, 64 KiB for the rest
+/// (~916 MiB; the manifest of the default corpus of 10,000 files is
+/// 0.7 MiB). A larger file is not a manifest iolab wrote.
+pub const MANIFEST_MAX_BYTES: u64 = (64 << 10) + MAX_FILES as u64 * MANIFEST_ENTRY_MAX_BYTES;
 
 /// Contents of `manifest.json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,17 +96,19 @@ impl Manifest {
         dir.join(MANIFEST_FILE_NAME)
     }
 
-    /// Read the manifest of the corpus in `dir`; `Ok(None)` when there is none.
+    /// Read the manifest of the corpus folder `dir` (never through a link,
+    /// never blocking, at most [`MANIFEST_MAX_BYTES`]); `Ok(None)` when
+    /// there is none.
     ///
     /// # Errors
     /// [`CorpusError::ManifestCorrupt`] when it does not parse,
-    /// [`CorpusError::Io`] when it cannot be read.
-    pub fn load(dir: &Path) -> Result<Option<Manifest>, CorpusError> {
-        let path = Manifest::path(dir);
-        match fs::read(&path) {
-            Ok(text) => Manifest::parse(&text, &path).map(Some),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(CorpusError::io("reading", path, e)),
+    /// [`CorpusError::Fs`] when it is not a regular file, is too large or
+    /// cannot be read.
+    pub fn load(dir: &Dir) -> Result<Option<Manifest>, CorpusError> {
+        let path = dir.child_path(MANIFEST_FILE_NAME);
+        match dir.read(MANIFEST_FILE_NAME, MANIFEST_MAX_BYTES)? {
+            Some(text) => Manifest::parse(&text, &path).map(Some),
+            None => Ok(None),
         }
     }
 
@@ -104,34 +117,22 @@ impl Manifest {
     /// # Errors
     /// [`CorpusError::ManifestCorrupt`] when it does not parse.
     pub fn parse(text: &[u8], path: &Path) -> Result<Manifest, CorpusError> {
-        serde_json::from_slice(text).map_err(|source| CorpusError::ManifestCorrupt {
+        serde_json::from_slice(text).map_err(|cause| CorpusError::ManifestCorrupt {
             path: path.to_path_buf(),
-            source,
+            cause,
         })
     }
 
-    /// Write the manifest into `dir` atomically: a new temporary file (never
-    /// through a link), flushed to disk, then renamed over `manifest.json`, so
-    /// a reader sees either no manifest or a whole one.
+    /// Write the manifest into `dir` atomically (a new temporary file,
+    /// flushed, renamed over `manifest.json`, the folder synced), so a
+    /// reader sees either no manifest or a whole one; `needed` is what a
+    /// full device's message quotes.
     ///
     /// # Errors
     /// [`CorpusError::Io`], [`CorpusError::Fs`] (or [`CorpusError::NoSpace`])
     /// naming the file.
-    pub fn store(&self, dir: &Dir) -> Result<(), CorpusError> {
-        let temp = dir.child_path(MANIFEST_TEMP_NAME);
-        let needed = self.total_bytes;
-        let fail = |e: io::Error| super::error::write_error(e, dir.path(), temp.clone(), needed);
-        dir.remove_file(MANIFEST_TEMP_NAME)?;
-        let file = dir
-            .create_file(MANIFEST_TEMP_NAME)
-            .map_err(|e| super::error::create_error(e, dir.path(), temp.clone(), needed))?;
-        let mut out = BufWriter::new(file);
-        serde_json::to_writer_pretty(&mut out, self).map_err(|e| fail(e.into()))?;
-        out.write_all(b"\n").map_err(fail)?;
-        let file = out.into_inner().map_err(|e| fail(e.into_error()))?;
-        file.sync_all().map_err(fail)?;
-        dir.rename(MANIFEST_TEMP_NAME, MANIFEST_FILE_NAME)?;
-        Ok(dir.sync()?)
+    pub fn store(&self, dir: &Dir, needed: SpaceNeed) -> Result<(), CorpusError> {
+        store_json(dir, (MANIFEST_FILE_NAME, MANIFEST_TEMP_NAME), self, needed)
     }
 
     /// Remove the manifest (and a leftover temporary one) from `dir`, marking
@@ -215,6 +216,34 @@ impl Manifest {
     }
 }
 
+/// Write `value` as pretty JSON to `dir/name` atomically: the temporary
+/// file `temp` created anew (never through a link), flushed to disk, then
+/// renamed over `name`, and the folder synced.
+///
+/// # Errors
+/// [`CorpusError::NoSpace`] (quoting `needed`) when the device is full,
+/// [`CorpusError::Io`] or [`CorpusError::Fs`] naming the file.
+pub(crate) fn store_json<T: Serialize>(
+    dir: &Dir,
+    (name, temp_name): (&str, &str),
+    value: &T,
+    needed: SpaceNeed,
+) -> Result<(), CorpusError> {
+    let temp = dir.child_path(temp_name);
+    let fail = |e: io::Error| super::error::write_error(e, dir.path(), temp.clone(), needed);
+    dir.remove_file(temp_name)?;
+    let file = dir
+        .create_file(temp_name)
+        .map_err(|e| super::error::create_error(e, dir.path(), temp.clone(), needed))?;
+    let mut out = BufWriter::new(file);
+    serde_json::to_writer_pretty(&mut out, value).map_err(|e| fail(e.into()))?;
+    out.write_all(b"\n").map_err(fail)?;
+    let file = out.into_inner().map_err(|e| fail(e.into_error()))?;
+    file.sync_all().map_err(fail)?;
+    dir.rename(temp_name, name)?;
+    Ok(dir.sync()?)
+}
+
 /// `u64` as exactly 16 lower-case hex digits in JSON.
 mod hex64 {
     use serde::{de::Error, Deserialize, Deserializer, Serializer};
@@ -263,30 +292,51 @@ mod tests {
     #[test]
     fn store_load_roundtrip() {
         let tmp = tempfile::tempdir().unwrap();
-        assert_eq!(Manifest::load(tmp.path()).unwrap(), None);
-        let m = small();
         let dir = Dir::open(tmp.path()).unwrap();
-        m.store(&dir).unwrap();
+        assert_eq!(Manifest::load(&dir).unwrap(), None);
+        let m = small();
+        m.store(&dir, m.spec.space_need(4096)).unwrap();
         assert!(!tmp.path().join(MANIFEST_TEMP_NAME).exists());
-        assert_eq!(Manifest::load(tmp.path()).unwrap(), Some(m.clone()));
+        assert_eq!(Manifest::load(&dir).unwrap(), Some(m.clone()));
         m.check(&Manifest::path(tmp.path())).unwrap();
-        let text = fs::read_to_string(Manifest::path(tmp.path())).unwrap();
+        let text = std::fs::read_to_string(Manifest::path(tmp.path())).unwrap();
         assert!(
             text.contains(&format!("\"checksum\": \"{:016x}\"", m.files[0].checksum)),
             "{text}"
         );
         Manifest::remove(&dir).unwrap();
-        assert_eq!(Manifest::load(tmp.path()).unwrap(), None);
+        assert_eq!(Manifest::load(&dir).unwrap(), None);
         Manifest::remove(&dir).unwrap();
     }
 
     #[test]
     fn corrupt_manifest_names_its_path() {
         let tmp = tempfile::tempdir().unwrap();
-        fs::write(Manifest::path(tmp.path()), b"{\"generator_version\": 1,").unwrap();
-        let err = Manifest::load(tmp.path()).unwrap_err();
+        std::fs::write(Manifest::path(tmp.path()), b"{\"generator_version\": 1,").unwrap();
+        let err = Manifest::load(&Dir::open(tmp.path()).unwrap()).unwrap_err();
         assert!(matches!(err, CorpusError::ManifestCorrupt { .. }), "{err}");
         assert!(err.to_string().contains("manifest.json"), "{err}");
+    }
+
+    #[test]
+    fn a_manifest_that_is_a_fifo_or_a_link_is_refused_without_blocking() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = Manifest::path(tmp.path());
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &path,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o644),
+            0,
+        )
+        .unwrap();
+        let dir = Dir::open(tmp.path()).unwrap();
+        let err = Manifest::load(&dir).unwrap_err();
+        assert!(err.to_string().contains("FIFO"), "{err}");
+        std::fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", &path).unwrap();
+        let err = Manifest::load(&dir).unwrap_err();
+        assert!(err.to_string().contains("symbolic link"), "{err}");
     }
 
     #[test]

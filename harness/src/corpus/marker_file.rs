@@ -13,6 +13,9 @@ use super::error::CorpusError;
 use super::marker::Marker;
 use crate::safefs::{Dir, FileId};
 
+/// The most iolab reads of a marker file (a few lines of text).
+const MARKER_MAX_BYTES: u64 = 4 << 10;
+
 /// What a folder's marker says about the folder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MarkerState {
@@ -65,7 +68,7 @@ pub fn write_marker(dir: &Dir, marker: Marker) -> Result<File, CorpusError> {
 /// [`CorpusError::Fs`] when the marker is a link or not a regular file, or
 /// cannot be read.
 pub fn marker_state(dir: &Dir, marker: Marker) -> Result<MarkerState, CorpusError> {
-    let Some(bytes) = dir.read(marker.file_name())? else {
+    let Some(bytes) = dir.read(marker.file_name(), MARKER_MAX_BYTES)? else {
         return Ok(MarkerState::Missing);
     };
     let text = String::from_utf8_lossy(&bytes);
@@ -88,6 +91,18 @@ pub fn marker_state(dir: &Dir, marker: Marker) -> Result<MarkerState, CorpusErro
             actual,
         }),
     }
+}
+
+/// The nearest folder above `dir` (made absolute from the current
+/// directory, not resolved) that carries a marker of iolab's, and which.
+pub(crate) fn enclosing_marked(dir: &Path) -> Option<(std::path::PathBuf, Marker)> {
+    let absolute = std::env::current_dir().ok()?.join(dir);
+    absolute.ancestors().skip(1).find_map(|p| {
+        [Marker::Corpus, Marker::Scratch]
+            .into_iter()
+            .find(|m| fs::symlink_metadata(p.join(m.file_name())).is_ok_and(|m| m.is_file()))
+            .map(|m| (p.to_path_buf(), m))
+    })
 }
 
 /// [`CorpusError::WrongMarker`] when `dir` carries the marker other than `marker`.

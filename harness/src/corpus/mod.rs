@@ -8,13 +8,18 @@
 //! rewrite or delete. Its bytes are a pure function of its [`CorpusSpec`].
 //!
 //! Lifecycle: the marker is written first (recording the folder's device and
-//! inode, so a copied marker is refused), then the data files, then the
-//! manifest (atomically). No manifest means "incomplete: regenerate".
-//! [`Corpus::create_or_reuse`] reuses a corpus whose manifest matches the
-//! spec and whose files verify, and regenerates one it owns otherwise, under
-//! the corpus lock (`lock`). Every file is created through
+//! inode, so a copied marker is refused), then the record of members
+//! (`.iolab-members`: the spec whose files follow), then the data files,
+//! then the manifest (atomically). No manifest means "incomplete:
+//! regenerate". [`Corpus::create_or_reuse`] reuses a corpus whose manifest
+//! matches the spec and whose files verify, and regenerates one it owns
+//! otherwise, under the corpus lock (`lock`), deleting only the files its
+//! records name (`members`, the same removal as `corpus clean`) after
+//! checking that nothing is in the way. Every file is created through
 //! [`crate::safefs::Dir`] (`O_CREAT|O_EXCL|O_NOFOLLOW` on the folder's
-//! descriptor), so nothing is written through a link or outside the folder.
+//! descriptor), so nothing is written through a link or outside the folder,
+//! and read through it ([`Dir::read`], [`Dir::open_file`]), so no link is
+//! followed and no FIFO or device opened.
 //!
 //! This module owns the corpus format and the marked-directory rules (also
 //! used for scratch directories). It does not own what workloads do with the
@@ -22,8 +27,9 @@
 //!
 //! Files: `spec` (parameters, names), `render` (bytes, checksum), `manifest`,
 //! `marker` (ownership), `lock` (concurrent runs), `clean` (deletion by the
-//! manifest), `scratch` (per-run scratch folders), `generate`, `verify`,
-//! `error`, `progress`.
+//! manifest), `members` (which files are iolab's to delete), `scratch`
+//! (per-run scratch folders), `space` (the room a corpus needs),
+//! `generate`, `verify`, `error`, `progress`.
 
 mod clean;
 mod error;
@@ -32,9 +38,11 @@ mod lock;
 mod manifest;
 mod marker;
 mod marker_file;
+mod members;
 mod progress;
 mod render;
 mod scratch;
+mod space;
 mod spec;
 mod verify;
 
@@ -42,19 +50,20 @@ mod verify;
 mod tests;
 
 use std::fmt;
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::safefs::{Dir, FileId, FsError, Kind};
-use marker_file::{check_not_other, marker_state, write_marker};
+use marker_file::{check_not_other, enclosing_marked, marker_state, write_marker};
+use members::Records;
 
 pub use clean::{clean, CleanReport};
-pub use error::{human_bytes, CorpusError};
+pub use error::{count, CorpusError};
 pub use lock::{CorpusLock, LOCK_FILE_NAME, READERS_FILE_NAME};
-pub use manifest::{FileEntry, LargeEntry, Manifest, MANIFEST_FILE_NAME};
+pub use manifest::{FileEntry, LargeEntry, Manifest, MANIFEST_FILE_NAME, MANIFEST_MAX_BYTES};
 pub use marker::Marker;
 pub use marker_file::{has_marker, MarkerState};
+pub use members::MEMBERS_FILE_NAME;
 pub use render::{
     checksum, file_size, files_total_size, large_shape, render_file, render_large, ChecksumHasher,
     LargeInfo, GENERATOR_VERSION, LARGE_BLOCK_BYTES,
@@ -63,6 +72,7 @@ pub use scratch::{
     clean_scratch, reset_scratch, Scratch, ScratchPolicy, ScratchReport, FRESH_FS_PREFIX,
     SCRATCH_PREFIX,
 };
+pub use space::{human_bytes, SpaceNeed};
 pub use spec::{
     file_name, CorpusSpec, Scale, LARGE_FILE_NAME, MAX_CORPUS_BYTES, MAX_FILES, MAX_FILE_BYTES,
     MAX_LARGE_FILE_BYTES, MAX_LINES, MAX_VALUES,
@@ -89,6 +99,9 @@ pub enum Provenance {
     Regenerated {
         /// Why the old one could not be reused.
         reason: String,
+        /// Entries of the folder iolab did not create, kept (as
+        /// `corpus clean` lists them).
+        kept: Vec<String>,
     },
 }
 
@@ -97,7 +110,15 @@ impl fmt::Display for Provenance {
         match self {
             Provenance::Created => f.write_str("created"),
             Provenance::Reused => f.write_str("reused (manifest matches, all files verified)"),
-            Provenance::Regenerated { reason } => write!(f, "regenerated: {reason}"),
+            Provenance::Regenerated { reason, kept } if kept.is_empty() => {
+                write!(f, "regenerated: {reason}")
+            }
+            Provenance::Regenerated { reason, kept } => write!(
+                f,
+                "regenerated: {reason}; kept {} iolab did not create: {}",
+                count(kept.len() as u64, "entry", "entries"),
+                kept.join(", ")
+            ),
         }
     }
 }
@@ -127,10 +148,14 @@ impl Corpus {
     /// # Errors
     /// [`CorpusError::InvalidSpec`] for a bad spec; [`CorpusError::NotADirectory`],
     /// [`CorpusError::ParentMissing`], [`CorpusError::NotEmptyUnmarked`],
-    /// [`CorpusError::CopiedMarker`], [`CorpusError::WrongMarker`] or
+    /// [`CorpusError::CopiedMarker`], [`CorpusError::WrongMarker`],
+    /// [`CorpusError::Nested`] (inside another marked folder) or
     /// [`CorpusError::Fs`] (a link on the way) when `dir` is not ours to
-    /// write; [`CorpusError::BadMember`] when a member to replace is not a
-    /// regular file; [`CorpusError::NoSpace`] when the device fills up (the
+    /// write; [`CorpusError::Fs`] when the manifest, the marker or a lock
+    /// file is not a regular file; [`CorpusError::BadMember`] when a member
+    /// to replace is not a regular file, [`CorpusError::InTheWay`] when
+    /// files no record names would be written over (both before anything
+    /// is deleted); [`CorpusError::NoSpace`] when the device fills up (the
     /// partial corpus stays, marked and without manifest); [`CorpusError::Io`]
     /// otherwise.
     pub fn create_or_reuse(
@@ -158,8 +183,8 @@ impl Corpus {
             }
             Existing::Stale(reason) => {
                 lock.rebuild()?;
-                clear_generated(&folder)?;
-                Provenance::Regenerated { reason }
+                let kept = clear_members(&folder, spec)?;
+                Provenance::Regenerated { reason, kept }
             }
         };
         let manifest = generate::generate(&folder, spec, progress)?;
@@ -193,20 +218,18 @@ impl Corpus {
             }
         }
         let path = folder.child_path(MANIFEST_FILE_NAME);
-        let manifest = match folder.read(MANIFEST_FILE_NAME)? {
-            None => {
+        let manifest = match Manifest::load(folder) {
+            Ok(Some(manifest)) => manifest,
+            Ok(None) => {
                 let reason = "it has no manifest.json (an earlier generation did not finish)";
                 return Ok(Existing::Stale(reason.to_string()));
             }
-            Some(bytes) => match Manifest::parse(&bytes, &path) {
-                Ok(manifest) => manifest,
-                Err(CorpusError::ManifestCorrupt { source, .. }) => {
-                    return Ok(Existing::Stale(format!(
-                        "its manifest.json is unreadable ({source})"
-                    )));
-                }
-                Err(e) => return Err(e),
-            },
+            Err(CorpusError::ManifestCorrupt { cause, .. }) => {
+                return Ok(Existing::Stale(format!(
+                    "its manifest.json is unreadable ({cause})"
+                )));
+            }
+            Err(e) => return Err(e),
         };
         if manifest.spec != *spec {
             let reason = format!(
@@ -219,11 +242,11 @@ impl Corpus {
         if let Err(e) = manifest.check(&path) {
             return Ok(Existing::Stale(e.to_string()));
         }
+        let report = verify::verify(folder, &manifest, progress)?;
         let corpus = Corpus {
             dir: dir.to_path_buf(),
             manifest,
         };
-        let report = corpus.verify(progress)?;
         if report.is_ok() {
             Ok(Existing::Usable(corpus))
         } else {
@@ -233,26 +256,26 @@ impl Corpus {
 
     /// Open the finished corpus in `dir` (marker and manifest must be there;
     /// the manifest must agree with its spec). Files are not read: see
-    /// [`Corpus::verify`].
+    /// [`Corpus::verify`]. The folder is opened without following a link at
+    /// any depth, as when it was made.
     ///
     /// # Errors
     /// [`CorpusError::DirMissing`], [`CorpusError::NotADirectory`],
     /// [`CorpusError::NotACorpus`] (no marker), [`CorpusError::WrongMarker`],
     /// [`CorpusError::Incomplete`] (no manifest),
     /// [`CorpusError::ManifestCorrupt`], [`CorpusError::ManifestVersion`],
-    /// [`CorpusError::ManifestInconsistent`], [`CorpusError::Io`].
+    /// [`CorpusError::ManifestInconsistent`], [`CorpusError::Fs`] (a link on
+    /// the way, a manifest that is not a regular file).
     pub fn open(dir: &Path) -> Result<Corpus, CorpusError> {
         let path = dir.to_path_buf();
-        match fs::metadata(dir) {
-            Ok(meta) if meta.is_dir() => {}
-            Ok(_) => return Err(CorpusError::NotADirectory { path }),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(CorpusError::DirMissing { path })
-            }
-            Err(e) => return Err(CorpusError::io("inspecting", path, e)),
-        }
-        if !has_marker(dir, Marker::Corpus)? {
-            if has_marker(dir, Marker::Scratch)? {
+        let folder = Dir::open(dir).map_err(|e| match e {
+            e if e.is_not_found() => CorpusError::DirMissing { path: path.clone() },
+            FsError::WrongKind { .. } => CorpusError::NotADirectory { path: path.clone() },
+            e => e.into(),
+        })?;
+        let marked = |m: Marker| folder.kind(m.file_name()).map(|k| k == Some(Kind::File));
+        if !marked(Marker::Corpus)? {
+            if marked(Marker::Scratch)? {
                 let (found, expected) = (Marker::Scratch, Marker::Corpus);
                 return Err(CorpusError::WrongMarker {
                     path,
@@ -263,7 +286,7 @@ impl Corpus {
             return Err(CorpusError::NotACorpus { path });
         }
         let manifest =
-            Manifest::load(dir)?.ok_or(CorpusError::Incomplete { path: path.clone() })?;
+            Manifest::load(&folder)?.ok_or(CorpusError::Incomplete { path: path.clone() })?;
         manifest.check(&Manifest::path(dir))?;
         Ok(Corpus {
             dir: path,
@@ -272,14 +295,17 @@ impl Corpus {
     }
 
     /// Re-read every file, recompute its size and checksum, and report every
-    /// difference from the manifest (missing, wrong size, wrong checksum,
-    /// unreadable, unexpected extra `data-*.csv`). Reads in parallel.
+    /// difference from the manifest (missing, wrong size, wrong checksum, not
+    /// a regular file, unreadable), and the files named like members that
+    /// the manifest does not name. Reads in parallel, relative to the
+    /// folder's descriptor, never through a link nor from a FIFO or device.
     /// `progress(done_bytes, total_bytes)` is called now and then.
     ///
     /// # Errors
-    /// [`CorpusError::Io`] only when the directory cannot be listed.
+    /// [`CorpusError::Fs`] only when the directory cannot be opened or
+    /// listed.
     pub fn verify(&self, progress: &dyn Fn(u64, u64)) -> Result<VerifyReport, CorpusError> {
-        verify::verify(&self.dir, &self.manifest, progress)
+        verify::verify(&Dir::open(&self.dir)?, &self.manifest, progress)
     }
 
     /// The spec the corpus was generated from.
@@ -305,28 +331,17 @@ impl Corpus {
     }
 }
 
-/// Before regenerating in `folder` (ours): drop the manifest first, so an
-/// interruption leaves the corpus incomplete, then every generated file. A
-/// generated name that is not a regular file (a link, a folder) is an error
-/// naming it; files iolab does not generate are left alone.
-fn clear_generated(folder: &Dir) -> Result<(), CorpusError> {
-    Manifest::remove(folder)?;
-    for (name, kind) in folder.entries()? {
-        let ours = name
-            .to_str()
-            .is_some_and(|n| n == LARGE_FILE_NAME || spec::is_data_file_name(n));
-        match kind {
-            _ if !ours => {}
-            Kind::File => {
-                folder.remove_file(&name)?;
-            }
-            Kind::Dir | Kind::Symlink | Kind::Other => {
-                let path = folder.child_path(&name);
-                return Err(CorpusError::BadMember { path, kind });
-            }
-        }
-    }
-    Ok(())
+/// Before regenerating `spec` in `folder` (ours): check that every member
+/// the records name is a regular file and that no file they do not name is
+/// in the way of `spec`'s (refusing before anything is deleted, so the
+/// manifest survives a refusal), then delete the members (the removal
+/// `corpus clean` makes) and the records. Returns the entries kept.
+fn clear_members(folder: &Dir, spec: &CorpusSpec) -> Result<Vec<String>, CorpusError> {
+    let records = Records::read(folder)?;
+    members::check_rebuild(folder, &records, spec)?;
+    let removal = members::remove_members(folder, &records)?;
+    members::forget(folder)?;
+    Ok(removal.kept)
 }
 
 /// Open the corpus folder `dir` without following a link at any depth,
@@ -341,6 +356,7 @@ fn open_or_create(dir: &Path, spec: &CorpusSpec) -> Result<Dir, CorpusError> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    check_placement(dir, "a corpus")?;
     let parent = Dir::open(parent_path).map_err(|e| match e {
         e if e.is_not_found() => CorpusError::ParentMissing {
             path: path.clone(),
@@ -373,6 +389,25 @@ fn open_or_create(dir: &Path, spec: &CorpusSpec) -> Result<Dir, CorpusError> {
     })?;
     check_ours_or_empty(&folder)?;
     Ok(folder)
+}
+
+/// Refuse to make `what` (a corpus, a scratch folder) at `dir` inside a
+/// folder that carries a marker of iolab's (a corpus, a scratch folder),
+/// whose cleaning would delete it: checked before anything is created,
+/// the data folder above included.
+///
+/// # Errors
+/// [`CorpusError::Nested`] naming the marked folder.
+pub fn check_placement(dir: &Path, what: &'static str) -> Result<(), CorpusError> {
+    match enclosing_marked(dir) {
+        Some((outer, marker)) => Err(CorpusError::Nested {
+            what,
+            path: dir.to_path_buf(),
+            outer,
+            marker,
+        }),
+        None => Ok(()),
+    }
 }
 
 /// `Ok` when `folder` carries our corpus marker (bound to it, or from an
@@ -411,19 +446,18 @@ fn copied(folder: &Dir, recorded: FileId, actual: FileId) -> CorpusError {
 
 /// Refuse to start a corpus the device cannot hold, before anything is
 /// written: free space (to this user) on the filesystem of `probe` (the
-/// parent of the corpus `dir` about to be created) must cover the payload plus one
-/// block per file (files end mid-block). A device that cannot be asked, or
-/// reports no size, is not checked; running out mid-way is still caught as [`CorpusError::NoSpace`].
+/// parent of the corpus `dir` about to be created) must cover
+/// [`CorpusSpec::space_need`]. A device that cannot be asked, or reports no
+/// size (ramfs), is not checked; running out midway is still caught, as
+/// [`CorpusError::NoSpace`] quoting the same need.
 fn check_free_space(dir: &Path, probe: &Path, spec: &CorpusSpec) -> Result<(), CorpusError> {
-    // ramfs and the like report no size at all (0 blocks): nothing to check.
     let Some(fs) = rustix::fs::statvfs(probe).ok().filter(|f| f.f_blocks > 0) else {
         return Ok(());
     };
     let block = fs.f_frsize.max(512);
-    let files = u64::from(spec.files) + u64::from(spec.large_file_bytes.is_some()) + 2;
-    let needed = spec.total_bytes() + files * block;
+    let needed = spec.space_need(block);
     let available = fs.f_bavail.saturating_mul(block);
-    if available < needed {
+    if available < needed.on_disk {
         return Err(CorpusError::NotEnoughSpace {
             dir: dir.to_path_buf(),
             needed,

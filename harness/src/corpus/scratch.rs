@@ -5,8 +5,10 @@
 //! Owns: creating a scratch folder exclusively (`mkdirat`, so two runs can
 //! never share one), its marker (bound to the folder) held under an
 //! exclusive `flock` for as long as the run lives, emptying and removing it
-//! on descriptors (links removed, never followed; never onto another
-//! filesystem), and finding the leftovers of dead runs.
+//! on descriptors (links removed, never followed; never off the folder's
+//! own mount: a mount point inside, a bind mount of the same filesystem
+//! included, is kept with everything in it and named), and finding the
+//! leftovers of dead runs.
 //!
 //! Does not own what workloads write inside it.
 
@@ -95,11 +97,13 @@ impl Scratch {
     ///
     /// # Errors
     /// [`CorpusError::ScratchTaken`] when the folder exists already;
+    /// [`CorpusError::Nested`] inside a corpus or another scratch folder;
     /// [`CorpusError::Fs`] for a link on the way or a failed creation.
     pub fn create(data_dir: &Path, run_id: &str) -> Result<Scratch, CorpusError> {
-        let parent = Dir::create_all(data_dir)?;
         let name = format!("{SCRATCH_PREFIX}{run_id}");
         let path = data_dir.join(&name);
+        super::check_placement(&path, "a scratch folder")?;
+        let parent = Dir::create_all(data_dir)?;
         let dir = match parent.create_dir(&name) {
             Err(e)
                 if e.io_error()
@@ -225,8 +229,12 @@ impl fmt::Display for ScratchReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "removed {} scratch folders from {}",
-            self.removed.len(),
+            "removed {} from {}",
+            super::error::count(
+                self.removed.len() as u64,
+                "scratch folder",
+                "scratch folders"
+            ),
             self.data_dir.display()
         )?;
         if !self.removed.is_empty() {
@@ -258,14 +266,31 @@ pub fn clean_scratch(data_dir: &Path) -> Result<ScratchReport, CorpusError> {
             continue;
         }
         match removable(&parent, &name, kind) {
-            Ok((dir, _locked)) => {
-                remove(&parent, &dir, &name)?;
-                report.removed.push(name);
-            }
+            Ok((dir, _locked)) => match remove(&parent, &dir, &name) {
+                Ok(()) => report.removed.push(name),
+                Err(CorpusError::Fs(FsError::MountPoints { mounts, .. })) => {
+                    report.kept.push((name, mounts_kept(&mounts)))
+                }
+                Err(e) => return Err(e),
+            },
             Err(why) => report.kept.push((name, why)),
         }
     }
     Ok(report)
+}
+
+/// Why a scratch folder holding mount points was kept.
+fn mounts_kept(mounts: &[PathBuf]) -> String {
+    let list: Vec<String> = mounts.iter().map(|m| m.display().to_string()).collect();
+    let (points, them) = match mounts.len() {
+        1 => ("a mount point", "it"),
+        _ => ("mount points", "them"),
+    };
+    format!(
+        "it holds {points} iolab does not cross, kept with everything in {them} (the rest was \
+         removed): {}; unmount {them}, then run this again",
+        list.join(", ")
+    )
 }
 
 /// The open scratch folder `name` and its marker, locked, when it is ours

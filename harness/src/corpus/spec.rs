@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::CorpusError;
 use super::render::{digits, file_size, files_total_size, large_shape};
+use super::space::SpaceNeed;
 
 /// Most files a corpus may have.
 pub const MAX_FILES: u32 = 10_000_000;
@@ -125,6 +126,15 @@ impl CorpusSpec {
     /// Exact total size of the data files, in bytes.
     pub fn data_bytes(&self) -> u64 {
         files_total_size(self.files, self.lines, self.values)
+    }
+
+    /// Room the corpus needs on a filesystem of `block`-byte blocks: its
+    /// bytes plus one block per file, the three bookkeeping files (marker,
+    /// manifest, record of members) included. The one figure both the check
+    /// before writing and a device that fills midway quote.
+    pub fn space_need(&self, block: u64) -> SpaceNeed {
+        let files = u64::from(self.files) + u64::from(self.large_file_bytes.is_some());
+        SpaceNeed::new(self.total_bytes(), files + 3, block)
     }
 
     /// Exact total size of the corpus (data files plus large file), in bytes;

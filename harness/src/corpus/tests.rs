@@ -93,7 +93,7 @@ fn spec_mismatch_regenerates() {
     let dir = tmp.path().join("c");
     create(&dir, &spec(30, 10, 10, None));
     let (corpus, prov) = create(&dir, &spec(10, 4, 10, None));
-    let Provenance::Regenerated { reason } = prov else {
+    let Provenance::Regenerated { reason, .. } = prov else {
         panic!("expected regeneration, got {prov:?}");
     };
     assert!(
@@ -114,7 +114,7 @@ fn damaged_corpus_is_regenerated() {
     let (corpus, _) = create(&dir, &s);
     fs::write(corpus.file_path(3), b"garbage").unwrap();
     let (again, prov) = create(&dir, &s);
-    let Provenance::Regenerated { reason } = prov else {
+    let Provenance::Regenerated { reason, .. } = prov else {
         panic!("expected regeneration, got {prov:?}");
     };
     assert!(reason.contains("data-00003.csv"), "{reason}");
@@ -133,7 +133,7 @@ fn missing_or_corrupt_manifest_regenerates_and_open_refuses() {
     assert!(err.to_string().contains("iolab corpus clean"), "{err}");
     let (_, prov) = create(&dir, &s);
     assert!(
-        matches!(&prov, Provenance::Regenerated { reason } if reason.contains("no manifest")),
+        matches!(&prov, Provenance::Regenerated { reason, .. } if reason.contains("no manifest")),
         "{prov}"
     );
 
@@ -142,7 +142,7 @@ fn missing_or_corrupt_manifest_regenerates_and_open_refuses() {
     assert!(matches!(err, CorpusError::ManifestCorrupt { .. }), "{err}");
     let (_, prov) = create(&dir, &s);
     assert!(
-        matches!(&prov, Provenance::Regenerated { reason } if reason.contains("unreadable")),
+        matches!(&prov, Provenance::Regenerated { reason, .. } if reason.contains("unreadable")),
         "{prov}"
     );
     Corpus::open(&dir).unwrap();
@@ -208,11 +208,16 @@ fn verify_reports_every_kind_of_mismatch() {
                     found: 5
                 }
             ),
-            ("data-00010.csv".to_string(), MismatchKind::Unexpected),
-            ("data-7.csv".to_string(), MismatchKind::Unexpected),
         ]
     );
     assert_eq!(report.files_checked, 10);
+    // Named like members, not named by the manifest: listed, not failing.
+    let extra: Vec<_> = report
+        .extra
+        .iter()
+        .map(|p| p.file_name().unwrap())
+        .collect();
+    assert_eq!(extra, ["data-00010.csv", "data-7.csv"]);
 }
 
 #[test]
@@ -334,8 +339,9 @@ fn clean_keeps_and_lists_what_iolab_did_not_create() {
     let report = clean(&dir).unwrap();
     assert!(!report.dir_removed);
     assert_eq!(report.kept, ["data-00099.csv", "notes.txt", "old/"]);
-    // 3 data files, the manifest, the two lock files and the marker.
-    assert_eq!(report.removed, 3 + 4);
+    // 3 data files, the manifest, the record of members, the two lock
+    // files and the marker.
+    assert_eq!(report.removed, 3 + 5);
     assert!(
         report
             .to_string()
@@ -436,4 +442,184 @@ fn scratch_clean_keeps_live_runs_and_removes_dead_ones() {
     assert!(!live.path().join("out").exists());
     live.remove().unwrap();
     assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+/// Files named like members that no record of the corpus names.
+const LOOKALIKES: [&str; 4] = [
+    "data-00005.csv",
+    "data-5.csv",
+    "data-000001.csv",
+    "large.csv",
+];
+
+#[test]
+fn rebuild_deletes_only_what_the_records_name_and_lists_the_rest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("c");
+    let s = spec(5, 3, 3, None);
+    let (corpus, _) = create(&dir, &s);
+    for name in LOOKALIKES {
+        fs::write(dir.join(name), b"the user's").unwrap();
+    }
+    // Not a mismatch: the corpus is reused with them beside it.
+    let (_, prov) = create(&dir, &s);
+    assert_eq!(prov, Provenance::Reused);
+    fs::write(corpus.file_path(2), b"damaged").unwrap();
+    let (again, prov) = create(&dir, &s);
+    let Provenance::Regenerated { kept, .. } = &prov else {
+        panic!("expected regeneration, got {prov:?}");
+    };
+    let mut want = LOOKALIKES.map(String::from).to_vec();
+    want.sort();
+    assert_eq!(kept, &want);
+    assert!(
+        prov.to_string()
+            .contains("kept 4 entries iolab did not create"),
+        "{prov}"
+    );
+    for name in LOOKALIKES {
+        assert_eq!(fs::read(dir.join(name)).unwrap(), b"the user's", "{name}");
+    }
+    assert!(again.verify(&quiet).unwrap().is_ok());
+    // clean, by the same code, keeps them too.
+    let report = clean(&dir).unwrap();
+    assert_eq!(report.kept, want);
+}
+
+#[test]
+fn a_rebuild_refused_leaves_the_corpus_and_its_manifest_as_they_were() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("c");
+    let (corpus, _) = create(&dir, &spec(5, 3, 3, None));
+    let manifest = fs::read(dir.join(MANIFEST_FILE_NAME)).unwrap();
+    // A file the bigger corpus would be written over, that no record names.
+    fs::write(dir.join("data-00007.csv"), b"the user's").unwrap();
+    let err = Corpus::create_or_reuse(&dir, &spec(10, 3, 3, None), &quiet).unwrap_err();
+    assert!(matches!(err, CorpusError::InTheWay { .. }), "{err}");
+    let text = err.to_string();
+    assert!(text.contains("data-00007.csv is in the way"), "{text}");
+    assert!(text.contains("manifest.json names 5 data files"), "{text}");
+    assert_eq!(fs::read(dir.join(MANIFEST_FILE_NAME)).unwrap(), manifest);
+    assert!(corpus.verify(&quiet).unwrap().is_ok());
+    // A member turned into a folder: refused, the manifest kept.
+    fs::remove_file(corpus.file_path(1)).unwrap();
+    fs::create_dir(corpus.file_path(1)).unwrap();
+    fs::write(corpus.file_path(1).join("inside"), b"x").unwrap();
+    let err = Corpus::create_or_reuse(&dir, &spec(5, 3, 3, None), &quiet).unwrap_err();
+    assert!(matches!(err, CorpusError::BadMember { .. }), "{err}");
+    assert!(
+        err.to_string().contains("data-00001.csv is a directory"),
+        "{err}"
+    );
+    assert_eq!(fs::read(dir.join(MANIFEST_FILE_NAME)).unwrap(), manifest);
+    assert!(corpus.file_path(0).exists());
+}
+
+#[test]
+fn links_and_fifos_as_members_are_mismatches_never_read_through() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("c");
+    let (corpus, _) = create(&dir, &spec(4, 3, 3, None));
+    // A link to a copy with the right content is still a link.
+    let copy = tmp.path().join("copy.csv");
+    fs::copy(corpus.file_path(1), &copy).unwrap();
+    fs::remove_file(corpus.file_path(1)).unwrap();
+    std::os::unix::fs::symlink(&copy, corpus.file_path(1)).unwrap();
+    fs::remove_file(corpus.file_path(2)).unwrap();
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        corpus.file_path(2),
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o644),
+        0,
+    )
+    .unwrap();
+    let report = corpus.verify(&quiet).unwrap();
+    let kinds: Vec<_> = report.mismatches.iter().map(|m| m.what.clone()).collect();
+    assert_eq!(
+        kinds,
+        [
+            MismatchKind::NotRegular {
+                kind: Kind::Symlink
+            },
+            MismatchKind::NotRegular {
+                kind: Kind::Special(crate::safefs::Special::Fifo)
+            },
+        ]
+    );
+    assert!(report.to_string().contains("2 mismatches"), "{report}");
+    // Before a run: refused in one line, nothing deleted or written through.
+    let err = Corpus::create_or_reuse(&dir, &spec(4, 3, 3, None), &quiet).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("data-00001.csv is a symbolic link"),
+        "{err}"
+    );
+    assert!(dir.join(MANIFEST_FILE_NAME).exists());
+}
+
+#[test]
+fn a_corpus_inside_a_corpus_or_a_scratch_folder_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("c");
+    create(&dir, &spec(2, 2, 2, None));
+    let before = fs::read_dir(&dir).unwrap().count();
+    for inner in [dir.join("nested"), dir.join("data/nested")] {
+        let err = Corpus::create_or_reuse(&inner, &spec(2, 2, 2, None), &quiet).unwrap_err();
+        assert!(matches!(err, CorpusError::Nested { .. }), "{err}");
+        assert!(
+            err.to_string().contains("inside the iolab corpus folder"),
+            "{err}"
+        );
+    }
+    assert_eq!(fs::read_dir(&dir).unwrap().count(), before);
+    let scratch = Scratch::create(tmp.path(), "r").unwrap();
+    let inner = scratch.path().join("c");
+    let err = Corpus::create_or_reuse(&inner, &spec(2, 2, 2, None), &quiet).unwrap_err();
+    assert!(
+        err.to_string().contains("inside the iolab scratch folder"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_generation_stopped_midway_is_rebuilt_and_cleaned_by_its_record() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("c");
+    let s = spec(3, 3, 3, None);
+    create(&dir, &s);
+    // What a generation killed before its manifest leaves: the record of
+    // members, some members, no manifest.
+    fs::remove_file(dir.join(MANIFEST_FILE_NAME)).unwrap();
+    fs::remove_file(dir.join("data-00002.csv")).unwrap();
+    assert!(dir.join(MEMBERS_FILE_NAME).exists());
+    let (_, prov) = create(&dir, &s);
+    assert!(
+        matches!(prov, Provenance::Regenerated { ref kept, .. } if kept.is_empty()),
+        "{prov}"
+    );
+    fs::remove_file(dir.join(MANIFEST_FILE_NAME)).unwrap();
+    assert!(clean(&dir).unwrap().dir_removed);
+}
+
+#[test]
+fn without_any_record_the_files_are_kept_and_the_rebuild_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("c");
+    let s = spec(3, 3, 3, None);
+    create(&dir, &s);
+    fs::write(dir.join(MANIFEST_FILE_NAME), b"{ truncated").unwrap();
+    fs::remove_file(dir.join(MEMBERS_FILE_NAME)).unwrap();
+    let err = Corpus::create_or_reuse(&dir, &s, &quiet).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("data-00000.csv, data-00001.csv, data-00002.csv are in the way"),
+        "{text}"
+    );
+    assert!(text.contains("manifest.json is unreadable"), "{text}");
+    let report = clean(&dir).unwrap();
+    assert_eq!(
+        report.kept,
+        ["data-00000.csv", "data-00001.csv", "data-00002.csv"]
+    );
 }

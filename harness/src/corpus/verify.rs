@@ -1,26 +1,31 @@
 //! Checking a corpus on disk against its manifest.
 //!
 //! Owns: reading every file (in parallel, rayon, one reused buffer per
-//! worker), recomputing sizes and checksums, and reporting *every*
-//! difference as a [`Mismatch`] rather than stopping at the first. Also flags
-//! `data-*.csv` files the manifest does not list.
+//! worker) relative to the corpus folder's descriptor, each opened as
+//! iolab opens every file it reads ([`Dir::open_file`]: never through a
+//! link, never blocking, a regular file or a mismatch saying what it is),
+//! and no more than the manifest's size of it (plus one byte, to tell a
+//! file that grew); recomputing sizes and checksums; reporting *every*
+//! difference as a [`Mismatch`] rather than stopping at the first. Also
+//! lists the `data-*.csv` and `large.csv` files the manifest does not name
+//! (kept, never read: [`VerifyReport::extra`]).
 //!
 //! Does not own: deciding what to do about mismatches (`Corpus::create_or_reuse`
 //! regenerates; the CLI prints them).
 
 use std::fmt;
-use std::fs::{self, File};
 use std::io::{self, Read};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 
-use super::error::CorpusError;
+use super::error::{count, CorpusError};
 use super::manifest::Manifest;
 use super::progress::run_with_progress;
 use super::render::ChecksumHasher;
-use super::spec::{file_name, is_data_file_name, parse_file_name};
+use super::spec::{file_name, is_data_file_name, parse_file_name, LARGE_FILE_NAME};
+use crate::safefs::{Dir, FsError, Kind};
 
 /// Read buffer per worker for data files (whole small files in one read).
 const DATA_READ_BYTES: usize = 1 << 20;
@@ -35,8 +40,12 @@ pub struct VerifyReport {
     /// Bytes read and checksummed.
     pub bytes_checked: u64,
     /// Every difference found: data files in index order, then the large
-    /// file, then unexpected files by name.
+    /// file.
     pub mismatches: Vec<Mismatch>,
+    /// Files named like corpus files (`data-*.csv`, `large.csv`) that the
+    /// manifest does not name, by name: not the corpus's, never read,
+    /// kept by a rebuild and by `corpus clean`.
+    pub extra: Vec<PathBuf>,
 }
 
 impl VerifyReport {
@@ -46,12 +55,15 @@ impl VerifyReport {
     }
 }
 
+/// The counts and the mismatches (the first of several); the files the
+/// manifest does not name are in [`VerifyReport::extra`], not here.
 impl fmt::Display for VerifyReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} files, {} bytes checked: ",
-            self.files_checked, self.bytes_checked
+            "{}, {} checked: ",
+            count(self.files_checked, "file", "files"),
+            count(self.bytes_checked, "byte", "bytes")
         )?;
         match self.mismatches.as_slice() {
             [] => f.write_str("all match the manifest"),
@@ -89,8 +101,12 @@ pub enum MismatchKind {
         /// Checksum of the bytes on disk.
         found: u64,
     },
-    /// A `data-*.csv` file the manifest does not list.
-    Unexpected,
+    /// Not a regular file: a link, a folder, a FIFO, a socket, a device
+    /// (never opened in a way that could block, never read through).
+    NotRegular {
+        /// What it is.
+        kind: Kind,
+    },
     /// Present but could not be read.
     Unreadable {
         /// The I/O error's text.
@@ -110,7 +126,11 @@ impl fmt::Display for Mismatch {
                 f,
                 "{file}: checksum {found:016x}, manifest says {expected:016x}"
             ),
-            MismatchKind::Unexpected => write!(f, "{file}: not listed in the manifest"),
+            MismatchKind::NotRegular { kind } => write!(
+                f,
+                "{file}: a {kind}, not the regular file iolab wrote (iolab reads no member \
+                 through a link or from a special file)"
+            ),
             MismatchKind::Unreadable { error } => write!(f, "{file}: unreadable: {error}"),
         }
     }
@@ -126,21 +146,21 @@ struct FileCheck {
     what: Option<MismatchKind>,
 }
 
-/// Check every file of the corpus in `dir` against `manifest`.
+/// Check every file of the corpus in `folder` against `manifest`.
 ///
 /// # Errors
-/// [`CorpusError::Io`] only when `dir` itself cannot be listed; per-file
-/// problems are [`Mismatch`]es.
+/// [`CorpusError::Fs`] only when `folder` itself cannot be listed;
+/// per-file problems are [`Mismatch`]es.
 pub(crate) fn verify(
-    dir: &Path,
+    folder: &Dir,
     manifest: &Manifest,
     progress: &dyn Fn(u64, u64),
 ) -> Result<VerifyReport, CorpusError> {
     let done = AtomicU64::new(0);
     let (mut checks, large) = run_with_progress(&done, manifest.total_bytes, progress, || {
         rayon::join(
-            || check_data_files(dir, manifest, &done),
-            || check_large_file(dir, manifest, &done),
+            || check_data_files(folder, manifest, &done),
+            || check_large_file(folder, manifest, &done),
         )
     });
     checks.extend(large);
@@ -152,14 +172,12 @@ pub(crate) fn verify(
             report.mismatches.push(Mismatch { file, what });
         }
     }
-    report
-        .mismatches
-        .extend(unexpected_files(dir, manifest.spec.files)?);
+    report.extra = extra_files(folder, manifest)?;
     Ok(report)
 }
 
 fn check_data_files(
-    dir: &Path,
+    folder: &Dir,
     manifest: &Manifest,
     done: &AtomicU64,
 ) -> Vec<(PathBuf, FileCheck)> {
@@ -171,67 +189,79 @@ fn check_data_files(
         .map_init(
             || vec![0; DATA_READ_BYTES],
             |buf, (k, entry)| {
-                let path = dir.join(file_name(k as u32, files));
-                let check = check_file(&path, entry.size, entry.checksum, buf);
+                let name = file_name(k as u32, files);
+                let check = check_file(folder, &name, entry.size, entry.checksum, buf);
                 done.fetch_add(entry.size, Ordering::Relaxed);
-                (path, check)
+                (folder.child_path(name), check)
             },
         )
         .collect()
 }
 
 fn check_large_file(
-    dir: &Path,
+    folder: &Dir,
     manifest: &Manifest,
     done: &AtomicU64,
 ) -> Option<(PathBuf, FileCheck)> {
     let large = manifest.large.as_ref()?;
-    let path = dir.join(&large.name);
+    // The spec's name, whatever the manifest's entry says.
+    let name = LARGE_FILE_NAME;
     let mut buf = vec![0; LARGE_READ_BYTES];
-    let check = check_file(&path, large.bytes, large.checksum, &mut buf);
+    let check = check_file(folder, name, large.bytes, large.checksum, &mut buf);
     done.fetch_add(large.bytes, Ordering::Relaxed);
-    Some((path, check))
+    Some((folder.child_path(name), check))
 }
 
-/// Compare one file's size and checksum with the expected ones.
-fn check_file(path: &Path, size: u64, checksum: u64, buf: &mut [u8]) -> FileCheck {
-    let unreadable = |e: io::Error, bytes| FileCheck {
+/// Compare one file's size and checksum with the expected ones, reading
+/// at most `size + 1` bytes of it.
+fn check_file(folder: &Dir, name: &str, size: u64, checksum: u64, buf: &mut [u8]) -> FileCheck {
+    let found = |what, bytes| FileCheck {
         examined: true,
         bytes,
-        what: Some(MismatchKind::Unreadable {
-            error: e.to_string(),
-        }),
+        what: Some(what),
     };
-    let mut file = match File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+    let unreadable = |e: io::Error, bytes| {
+        let error = e.to_string();
+        found(MismatchKind::Unreadable { error }, bytes)
+    };
+    let file = match folder.open_file(name) {
+        Ok(Some(file)) => file,
+        Ok(None) => {
             return FileCheck {
                 examined: false,
                 bytes: 0,
                 what: Some(MismatchKind::Missing),
             };
         }
-        Err(e) => return unreadable(e, 0),
+        Err(FsError::Symlink { .. }) => {
+            return found(
+                MismatchKind::NotRegular {
+                    kind: Kind::Symlink,
+                },
+                0,
+            )
+        }
+        Err(FsError::WrongKind { found: kind, .. }) => {
+            return found(MismatchKind::NotRegular { kind }, 0)
+        }
+        Err(e) => return unreadable(io::Error::other(e.to_string()), 0),
     };
-    let found = match file.metadata() {
+    let on_disk = match file.metadata() {
         Ok(meta) => meta.len(),
         Err(e) => return unreadable(e, 0),
     };
-    if found != size {
-        let what = Some(MismatchKind::Size {
+    if on_disk != size {
+        let what = MismatchKind::Size {
             expected: size,
-            found,
-        });
-        return FileCheck {
-            examined: true,
-            bytes: 0,
-            what,
+            found: on_disk,
         };
+        return found(what, 0);
     }
     let mut hasher = ChecksumHasher::new();
     let mut bytes = 0u64;
+    let mut bounded = file.take(size.saturating_add(1));
     loop {
-        match file.read(buf) {
+        match bounded.read(buf) {
             Ok(0) => break,
             Ok(n) => {
                 hasher.update(&buf[..n]);
@@ -261,24 +291,18 @@ fn check_file(path: &Path, size: u64, checksum: u64, buf: &mut [u8]) -> FileChec
     }
 }
 
-/// `data-*.csv` files in `dir` that are not data files `0..files`, by name.
-fn unexpected_files(dir: &Path, files: u32) -> Result<Vec<Mismatch>, CorpusError> {
-    let entries = fs::read_dir(dir).map_err(|e| CorpusError::io("listing", dir, e))?;
+/// Files in `folder` named like corpus files that the manifest does not
+/// name, by name.
+fn extra_files(folder: &Dir, manifest: &Manifest) -> Result<Vec<PathBuf>, CorpusError> {
+    let spec = &manifest.spec;
     let mut extra = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| CorpusError::io("listing", dir, e))?;
-        let name = entry.file_name();
+    for (name, _) in folder.entries()? {
         let Some(name) = name.to_str() else { continue };
-        if is_data_file_name(name) && parse_file_name(name, files).is_none() {
-            extra.push(entry.path());
+        let data = is_data_file_name(name) && parse_file_name(name, spec.files).is_none();
+        let large = name == LARGE_FILE_NAME && spec.large_file_bytes.is_none();
+        if data || large {
+            extra.push(folder.child_path(name));
         }
     }
-    extra.sort();
-    Ok(extra
-        .into_iter()
-        .map(|file| Mismatch {
-            file,
-            what: MismatchKind::Unexpected,
-        })
-        .collect())
+    Ok(extra)
 }

@@ -24,32 +24,33 @@ use crate::measure::cache::CacheState;
 #[derive(Debug, thiserror::Error)]
 pub enum ExperimentError {
     /// The file cannot be read.
-    #[error("{file}: {source}")]
+    #[error("{file}: {cause}")]
     Read {
         /// The file.
         file: String,
-        /// The I/O error.
-        source: std::io::Error,
+        /// The error (in the message, so not also a `source()`).
+        cause: crate::safefs::FsError,
     },
-    /// Not a regular file (a directory, a FIFO, a device such as `/dev/zero`).
+    /// Not a regular file (a directory, a FIFO, a device such as
+    /// `/dev/zero`, a symbolic link).
     #[error(
-        "{file}: is {kind}, not a regular file; an experiment file is a TOML file of at most 1 MiB"
+        "{file}: is a {kind}, not a regular file; an experiment file is a TOML file of at most \
+         1 MiB (pass a link's target, not the link)"
     )]
     NotAFile {
         /// The file.
         file: String,
-        /// What it is instead ("a directory", "a FIFO", …).
-        kind: &'static str,
+        /// What it is instead.
+        kind: crate::safefs::Kind,
     },
     /// Larger than `MAX_FILE_BYTES` (1 MiB).
     #[error(
-        "{file}: {size} bytes; an experiment file may hold at most 1 MiB ({MAX_FILE_BYTES} bytes)"
+        "{file}: more than 1 MiB; an experiment file may hold at most 1 MiB ({MAX_FILE_BYTES} \
+         bytes)"
     )]
     TooLarge {
         /// The file.
         file: String,
-        /// Its size (at least this many bytes).
-        size: u64,
     },
     /// Not UTF-8 text.
     #[error("{file}: not UTF-8 text (byte {at} is not), so not a TOML file")]
@@ -182,75 +183,34 @@ pub struct FlagValue {
 /// The largest experiment file read: 1 MiB (the shipped ones hold 1 to 3 KiB).
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
-/// What a file that is not a regular file is, for messages.
-fn kind_of(t: std::fs::FileType) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    if t.is_dir() {
-        "a directory"
-    } else if t.is_fifo() {
-        "a FIFO"
-    } else if t.is_char_device() {
-        "a character device"
-    } else if t.is_block_device() {
-        "a block device"
-    } else if t.is_socket() {
-        "a socket"
-    } else {
-        "not a regular file"
-    }
-}
-
 impl Source {
-    /// Read `path`: a regular file (a symbolic link to one is followed) of
-    /// at most [`MAX_FILE_BYTES`], checked before it is opened and again on
-    /// the open handle, read through a bounded reader. A FIFO is opened
-    /// without blocking, so it cannot stall the check.
+    /// Read `path` as iolab reads every file ([`crate::safefs::read_file`]):
+    /// a regular file, not a link to one, of at most [`MAX_FILE_BYTES`],
+    /// opened without blocking (a FIFO cannot stall it) and read through a
+    /// bounded reader.
     ///
     /// # Errors
     /// [`ExperimentError::Read`], [`ExperimentError::NotAFile`],
     /// [`ExperimentError::TooLarge`] or [`ExperimentError::NotText`], naming
     /// the file.
     pub fn read(path: &Path) -> Result<Source, ExperimentError> {
-        use std::io::Read;
-        use std::os::unix::fs::OpenOptionsExt;
+        use crate::safefs::{FsError, Kind};
         let file = path.display().to_string();
-        let io = |source| ExperimentError::Read {
-            file: file.clone(),
-            source,
-        };
-        let check = |meta: &std::fs::Metadata| {
-            if !meta.file_type().is_file() {
-                Err(ExperimentError::NotAFile {
-                    file: file.clone(),
-                    kind: kind_of(meta.file_type()),
-                })
-            } else if meta.len() > MAX_FILE_BYTES {
-                Err(ExperimentError::TooLarge {
-                    file: file.clone(),
-                    size: meta.len(),
-                })
-            } else {
-                Ok(())
-            }
-        };
-        check(&std::fs::metadata(path).map_err(io)?)?;
-        let handle = std::fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(path)
-            .map_err(io)?;
-        check(&handle.metadata().map_err(io)?)?;
-        let mut bytes = Vec::new();
-        handle
-            .take(MAX_FILE_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(io)?;
-        if bytes.len() as u64 > MAX_FILE_BYTES {
-            return Err(ExperimentError::TooLarge {
-                file,
-                size: bytes.len() as u64,
-            });
-        }
+        let bytes = crate::safefs::read_file(path, MAX_FILE_BYTES).map_err(|e| match e {
+            FsError::Symlink { .. } => ExperimentError::NotAFile {
+                file: file.clone(),
+                kind: Kind::Symlink,
+            },
+            FsError::WrongKind { found, .. } => ExperimentError::NotAFile {
+                file: file.clone(),
+                kind: found,
+            },
+            FsError::TooLarge { .. } => ExperimentError::TooLarge { file: file.clone() },
+            cause => ExperimentError::Read {
+                file: file.clone(),
+                cause,
+            },
+        })?;
         let text = String::from_utf8(bytes).map_err(|e| ExperimentError::NotText {
             file: file.clone(),
             at: e.utf8_error().valid_up_to(),

@@ -33,7 +33,7 @@ mod set;
 mod settings;
 mod size;
 
-pub use file::{ExperimentError, Place};
+pub use file::{ExperimentError, Place, MAX_FILE_BYTES};
 pub use grid::{Expansion, Experiment, Skipped};
 pub use order::{schedule, Order, Slot};
 pub use set::{plan, Planned};

@@ -79,25 +79,13 @@ impl Open {
     };
     /// Write-only, a new file (`O_CREAT|O_EXCL`): for outputs that must be fresh.
     pub const CREATE_NEW: Open = Open {
-        read: false,
-        write: true,
-        create: true,
-        truncate: false,
-        append: false,
-        direct: false,
         exclusive: true,
-        no_follow: false,
+        ..Open::WRITE
     };
     /// Write-only appends, created if missing.
     pub const APPEND: Open = Open {
-        read: false,
-        write: true,
-        create: true,
-        truncate: false,
         append: true,
-        direct: false,
-        exclusive: false,
-        no_follow: false,
+        ..Open::WRITE
     };
     /// Read-only, refusing a link at the last component (`O_NOFOLLOW`): for
     /// files in the scratch folder, where a link may have been planted.

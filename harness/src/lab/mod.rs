@@ -125,6 +125,9 @@ impl Lab {
     /// 2 a run finished with failed or unverified scenarios, 130 stopped by
     /// SIGINT/SIGTERM. Call it once, from `main`.
     pub fn main(self) -> ExitCode {
+        // Before any thread starts, in the parent and in every worker
+        // process: the allocator that every repetition starts from.
+        crate::sys::memory::fix_allocator();
         // A workload's panic becomes its task's or repetition's failure,
         // with its place, instead of a message on stderr (`crate::panics`).
         crate::panics::install_hook();
@@ -132,10 +135,18 @@ impl Lab {
             eprintln!("error: {e}");
             return ExitCode::from(1);
         }
+        // Under a launcher, rank 0 alone says what every rank meets alike
+        // (a flag error, `--help`, a refusal), and they exit together.
         let cli = match crate::cli::parse() {
             Ok(cli) => cli,
-            Err(usage) => return usage.exit(),
+            Err(usage) => {
+                let code = usage.code();
+                return crate::clients::exit_alike(code, || usage.print());
+            }
         };
+        // A worker process has its rank's launcher variables: its errors
+        // are its own.
+        let worker = matches!(cli.command, crate::cli::Command::Worker);
         // Before any thread starts: the `fresh-fs` scratch policy's mounts
         // then live in a namespace that dies with iolab, even on SIGKILL
         // (where it cannot be made, fresh-fs says why and uses `rotate`).
@@ -147,10 +158,13 @@ impl Lab {
         }
         match crate::app::run(cli) {
             Ok(code) => code,
-            Err(e) => {
-                eprintln!("error: {e:#}");
+            Err(e) if worker || e.is::<crate::clients::Reported>() => {
+                if worker {
+                    eprintln!("error: {e:#}");
+                }
                 ExitCode::from(1)
             }
+            Err(e) => crate::clients::exit_alike(1, || eprintln!("error: {e:#}")),
         }
     }
 

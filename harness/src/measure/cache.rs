@@ -106,9 +106,7 @@ pub fn prepare(
     }
     match state {
         CacheState::Warm => {
-            inputs
-                .par_iter()
-                .try_for_each(|p| read_through(p).map_err(|e| with_path(e, p)))?;
+            inputs.par_iter().try_for_each(|p| read_through(p))?;
             Ok(CacheMethod::PreRead)
         }
         CacheState::Cold => {
@@ -121,18 +119,25 @@ pub fn prepare(
                     Err(_) => {}
                 }
             }
-            inputs
-                .par_iter()
-                .try_for_each(|p| sys::cache::evict_file(p).map_err(|e| with_path(e, p)))?;
+            inputs.par_iter().try_for_each(|p| {
+                open(p).and_then(|f| sys::cache::evict(&f).map_err(|e| with_path(e, p)))
+            })?;
             Ok(CacheMethod::Fadvise)
         }
     }
 }
 
+/// Open an input as iolab opens every file it reads
+/// ([`crate::safefs::open_file`]: never through a link, never blocking on a
+/// FIFO that took a verified member's place); the error names it.
+fn open(path: &Path) -> io::Result<File> {
+    crate::safefs::open_file(path).map_err(|e| io::Error::other(e.to_string()))
+}
+
 fn read_through(path: &Path) -> io::Result<()> {
-    let mut file = File::open(path)?;
+    let mut file = open(path)?;
     let mut buf = vec![0u8; 1 << 20];
-    while file.read(&mut buf)? > 0 {}
+    while file.read(&mut buf).map_err(|e| with_path(e, path))? > 0 {}
     Ok(())
 }
 
@@ -151,11 +156,7 @@ pub fn resident_percent(inputs: &[PathBuf]) -> io::Result<Option<f64>> {
     }
     let (resident, total) = inputs
         .par_iter()
-        .map(|p| {
-            File::open(p)
-                .and_then(|f| sys::memory::resident_pages(&f))
-                .map_err(|e| with_path(e, p))
-        })
+        .map(|p| open(p).and_then(|f| sys::memory::resident_pages(&f).map_err(|e| with_path(e, p))))
         .try_reduce(|| (0, 0), |a, b| Ok((a.0 + b.0, a.1 + b.1)))?;
     Ok(Some(if total == 0 {
         100.0

@@ -7,27 +7,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::sys::kernel::{KernelCounters, PsiTotals};
+use crate::sys::kernel::{KernelCounters, PsiTotals, VmCounts};
 
 /// Machine-wide kernel activity over one timed region.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct KernelActivity {
-    /// Pages dirtied (`nr_dirtied` delta).
-    pub dirtied_pages: u64,
-    /// Pages written back (`nr_written` delta).
-    pub written_pages: u64,
-    /// Pages scanned by reclaim, all reclaimers.
-    pub scanned_pages: u64,
-    /// Pages scanned by direct reclaim (stalls the allocating task).
-    pub scanned_direct_pages: u64,
-    /// Pages reclaimed.
-    pub stolen_pages: u64,
-    /// Major page faults.
-    pub major_faults: u64,
-    /// Compaction stalls.
-    pub compact_stalls: u64,
-    /// Direct-reclaim allocation stalls.
-    pub alloc_stalls: u64,
+    /// What the region added to each vmstat counter (the counters are
+    /// listed once, in `sys::kernel::vm_counters!`).
+    pub vm: VmCounts,
     /// `Dirty:` before the region, kB.
     pub dirty_kb_before: u64,
     /// `Dirty:` after, kB.
@@ -60,16 +47,7 @@ impl KernelActivity {
         let (psi_io_some_us, psi_io_full_us) = psi(before.psi_io, after.psi_io);
         let (psi_memory_some_us, psi_memory_full_us) = psi(before.psi_memory, after.psi_memory);
         KernelActivity {
-            dirtied_pages: after.dirtied_pages.saturating_sub(before.dirtied_pages),
-            written_pages: after.written_pages.saturating_sub(before.written_pages),
-            scanned_pages: after.scanned_pages.saturating_sub(before.scanned_pages),
-            scanned_direct_pages: after
-                .scanned_direct_pages
-                .saturating_sub(before.scanned_direct_pages),
-            stolen_pages: after.stolen_pages.saturating_sub(before.stolen_pages),
-            major_faults: after.major_faults.saturating_sub(before.major_faults),
-            compact_stalls: after.compact_stalls.saturating_sub(before.compact_stalls),
-            alloc_stalls: after.alloc_stalls.saturating_sub(before.alloc_stalls),
+            vm: after.vm.since(&before.vm),
             dirty_kb_before: before.dirty_kb,
             dirty_kb_after: after.dirty_kb,
             writeback_kb_before: before.writeback_kb,
@@ -89,8 +67,11 @@ mod tests {
     #[test]
     fn deltas_saturate_and_psi_needs_both_ends() {
         let before = KernelCounters {
-            dirtied_pages: 100,
-            written_pages: 50,
+            vm: VmCounts {
+                vm_dirtied_pages: 100,
+                vm_written_pages: 50,
+                ..VmCounts::default()
+            },
             dirty_kb: 8,
             psi_io: Some(PsiTotals {
                 some_us: 1_000,
@@ -100,8 +81,11 @@ mod tests {
             ..KernelCounters::default()
         };
         let after = KernelCounters {
-            dirtied_pages: 160,
-            written_pages: 40,
+            vm: VmCounts {
+                vm_dirtied_pages: 160,
+                vm_written_pages: 40,
+                ..VmCounts::default()
+            },
             dirty_kb: 240,
             psi_io: Some(PsiTotals {
                 some_us: 4_000,
@@ -111,8 +95,8 @@ mod tests {
             ..KernelCounters::default()
         };
         let a = KernelActivity::between(&before, &after);
-        assert_eq!(a.dirtied_pages, 60);
-        assert_eq!(a.written_pages, 0);
+        assert_eq!(a.vm.vm_dirtied_pages, 60);
+        assert_eq!(a.vm.vm_written_pages, 0);
         assert_eq!((a.dirty_kb_before, a.dirty_kb_after), (8, 240));
         assert_eq!(
             (a.psi_io_some_us, a.psi_io_full_us),

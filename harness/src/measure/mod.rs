@@ -12,7 +12,9 @@ pub mod kernel;
 pub mod latency;
 pub mod profile;
 pub mod quiet;
+pub mod region;
 pub mod usage;
 
 pub use clock::{monotonic_ns, Clock, ClockOrigin};
+pub use region::{Alone, Gate, Stonewall};
 pub use usage::{Meter, Usage};

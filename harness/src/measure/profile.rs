@@ -199,8 +199,9 @@ impl Recording {
 
 /// The last line perf wrote to its log, as `: line` (empty when none).
 fn log_tail(dir: &Path) -> String {
-    std::fs::read_to_string(dir.join("perf.log"))
+    crate::safefs::read_file(&dir.join("perf.log"), 1 << 20)
         .ok()
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
         .and_then(|l| {
             l.lines()
                 .rev()

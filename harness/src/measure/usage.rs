@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::kernel::KernelActivity;
-use super::Clock;
+use super::{Clock, Gate};
 use crate::sys::kernel::{self as kernel_sys, KernelCounters};
 use crate::sys::usage::{self as sys, Rusage, StorageIo, Who};
 
@@ -15,6 +15,9 @@ use crate::sys::usage::{self as sys, Rusage, StorageIo, Who};
 pub struct Usage {
     /// Wall time of the timed region.
     pub wall: Duration,
+    /// When the region started: `CLOCK_MONOTONIC` ns (its clock's origin).
+    #[serde(default)]
+    pub started_ns: u64,
     /// User CPU, this process and its workers.
     pub user: Duration,
     /// System CPU, this process and its workers.
@@ -23,6 +26,8 @@ pub struct Usage {
     pub voluntary_switches: u64,
     /// Involuntary context switches.
     pub involuntary_switches: u64,
+    /// Minor page faults, this process and its workers.
+    pub minor_faults: u64,
     /// Peak resident memory: this process's peak during the region plus each
     /// worker process's own peak (an upper bound on the simultaneous total).
     pub peak_rss_bytes: u64,
@@ -46,6 +51,8 @@ pub struct WorkerUsage {
     pub voluntary_switches: u64,
     /// Involuntary switches.
     pub involuntary_switches: u64,
+    /// Minor page faults.
+    pub minor_faults: u64,
     /// The worker's peak RSS.
     pub peak_rss_bytes: u64,
     /// Its storage read bytes.
@@ -64,6 +71,7 @@ impl WorkerUsage {
             system: r.system,
             voluntary_switches: r.voluntary_switches,
             involuntary_switches: r.involuntary_switches,
+            minor_faults: r.minor_faults,
             peak_rss_bytes: sys::peak_rss_bytes().unwrap_or(0),
             storage_read_bytes: io.read_bytes,
             storage_write_bytes: io.write_bytes,
@@ -87,17 +95,22 @@ pub struct Meter {
 }
 
 impl Meter {
-    /// Start the timed region now.
-    pub fn start() -> Meter {
+    /// Start the timed region: first the meter's own setup (the counter's
+    /// rate, free heap handed back, the peak RSS reset, storage bytes and
+    /// the kernel's counters read from `/proc`), then `gate` (under MPI the
+    /// barrier every rank leaves together), then this process's CPU time
+    /// (a system call) and the clock: the region starts right after the
+    /// gate, and the CPU a rank spins in the barrier is not the region's.
+    pub fn start(gate: &dyn Gate) -> Meter {
         super::clock::calibrate();
-        sys::release_free_memory();
+        crate::sys::memory::release_free_memory();
         // Resetting the peak may be refused (old kernel); the peak then covers the process lifetime.
         let _ = sys::reset_peak_rss();
-        // The region's own CPU time is read last before the clock starts
-        // and first after it stops, so reading the kernel's counters (files
-        // under /proc and /sys) is not counted as the region's CPU time.
         let io_before = sys::storage_io().unwrap_or_default();
         let kernel_before = kernel_sys::snapshot();
+        gate.open();
+        // The region's own CPU time is read last before the clock starts
+        // and first after it stops.
         let self_before = sys::rusage(Who::SelfProcess).unwrap_or_default();
         let children_before = sys::rusage(Who::Children).unwrap_or_default();
         Meter {
@@ -135,10 +148,12 @@ impl Meter {
         let cpu = own.plus(&children);
         let mut usage = Usage {
             wall,
+            started_ns: self.clock.origin().origin_ns,
             user: cpu.user,
             system: cpu.system,
             voluntary_switches: cpu.voluntary_switches,
             involuntary_switches: cpu.involuntary_switches,
+            minor_faults: cpu.minor_faults,
             peak_rss_bytes: peak_self,
             storage_read_bytes: io.read_bytes,
             storage_write_bytes: io.write_bytes,
@@ -149,6 +164,7 @@ impl Meter {
             usage.system += w.system;
             usage.voluntary_switches += w.voluntary_switches;
             usage.involuntary_switches += w.involuntary_switches;
+            usage.minor_faults += w.minor_faults;
             usage.peak_rss_bytes += w.peak_rss_bytes;
             usage.storage_read_bytes += w.storage_read_bytes;
             usage.storage_write_bytes += w.storage_write_bytes;

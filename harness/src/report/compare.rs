@@ -353,7 +353,7 @@ pub fn write(c: &Comparison, out_root: &Path) -> anyhow::Result<PathBuf> {
 /// Draw a chart to `path` and read its bytes back (to embed them).
 fn drawn(path: &Path, draw: impl FnOnce(&Path) -> anyhow::Result<()>) -> anyhow::Result<Vec<u8>> {
     draw(path).map_err(|e| anyhow::anyhow!("drawing {}: {e}", path.display()))?;
-    fs::read(path).with_context(|| format!("reading back {}", path.display()))
+    super::read_chart(path)
 }
 
 /// A PNG embedded in the page with a link to its file.

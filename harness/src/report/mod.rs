@@ -32,7 +32,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::results::{self, write_atomically};
-use crate::tune::files::record::{TuningRecord, TUNING_JSON};
+use crate::tune::files::record::{TuningRecord, TUNING_JSON, TUNING_JSON_MAX_BYTES};
 use context::FigureContext;
 
 /// File name of the report page inside a report folder.
@@ -77,13 +77,25 @@ pub fn render_run(run_dir: &Path, out_root: &Path) -> anyhow::Result<PathBuf> {
 /// The sweep record of a tuning run folder, if it has one.
 fn load_tuning(run_dir: &Path) -> anyhow::Result<Option<TuningRecord>> {
     let path = run_dir.join(TUNING_JSON);
-    if !path.exists() {
+    let Some(text) = crate::safefs::read_file_if_exists(&path, TUNING_JSON_MAX_BYTES)? else {
         return Ok(None);
-    }
-    let text = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    };
     let record =
-        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        serde_json::from_slice(&text).with_context(|| format!("parsing {}", path.display()))?;
     Ok(Some(record))
+}
+
+/// The most iolab reads back of a chart it drew.
+const CHART_MAX_BYTES: u64 = 64 << 20;
+
+/// The bytes of the chart just drawn to `path`, read back to embed them
+/// (as every file iolab reads: [`crate::safefs::read_file`]).
+///
+/// # Errors
+/// When it cannot be read, is not a regular file or is too large.
+pub(crate) fn read_chart(path: &Path) -> anyhow::Result<Vec<u8>> {
+    crate::safefs::read_file(path, CHART_MAX_BYTES)
+        .with_context(|| format!("reading back the chart {}", path.display()))
 }
 
 /// Draw every chart to `<out>/<id>.png` and read the bytes back for
@@ -94,7 +106,7 @@ fn draw_charts(specs: &[charts::Chart], out: &Path) -> anyhow::Result<Vec<Figure
         let file = format!("{}.png", chart.id);
         let path = out.join(&file);
         charts::render(chart, &path)?;
-        let png = fs::read(&path).with_context(|| format!("reading back {}", path.display()))?;
+        let png = read_chart(&path)?;
         figures.push(FigureContext {
             chart: chart.clone(),
             file,

@@ -13,6 +13,8 @@
 //! `run.json` and `summary.csv` are replaced atomically
 //! ([`crate::safefs::write_atomic`]).
 
+mod columns;
+pub mod footing;
 mod machine;
 pub mod outcome;
 pub mod row;
@@ -20,6 +22,7 @@ pub mod runs_file;
 mod summary;
 pub mod timeseries;
 
+pub use columns::ScenarioIdentity;
 pub use machine::Machine;
 pub use outcome::Verdict;
 pub use row::{Row, Status};
@@ -155,6 +158,11 @@ pub struct ClientsMeta {
     pub hosts: Vec<String>,
     /// Each rank's corpus folder (inputs after reorder), in rank order.
     pub corpus_dirs: Vec<std::path::PathBuf>,
+    /// Each rank's data folder (`--data-dir` with its `%h` and `%r` filled
+    /// in; empty in files from before the field: every rank's was the
+    /// corpus folder's).
+    #[serde(default)]
+    pub data_dirs: Vec<std::path::PathBuf>,
     /// One machine description per distinct host, in first-rank order.
     pub machines: Vec<Machine>,
 }
@@ -198,6 +206,16 @@ pub struct RunWriter {
     series: csv::Writer<File>,
     rows: Vec<Row>,
 }
+
+/// The most iolab reads of a `run.json`: the plan of the largest grid
+/// ([`crate::experiment::limit::MAX_SCENARIOS`] scenarios, ~0.4 KiB each) and the
+/// text of its experiment files fit with room to spare; a larger file is
+/// not one iolab wrote.
+pub const RUN_JSON_MAX_BYTES: u64 = 256 << 20;
+/// The most iolab reads of a `runs.csv`, `summary.csv` or
+/// `timeseries.csv` (1 GiB: a row of `runs.csv` is ~0.6 KiB, so well over
+/// a million repetitions).
+pub const CSV_MAX_BYTES: u64 = 1 << 30;
 
 /// File names inside a run folder.
 pub const RUN_JSON: &str = "run.json";
@@ -406,15 +424,10 @@ fn fill_new_run_folder(temp: &Path, dir: &Path, meta: &RunMeta) -> anyhow::Resul
 pub struct RunFolderTaken(pub PathBuf);
 
 /// `timeseries.csv` of a run folder opened for appending (created, with its
-/// header, when missing), never through a link.
+/// header, when missing), never through a link, never blocking (a FIFO or
+/// a device there is an error naming it).
 fn series_csv(path: &Path) -> anyhow::Result<csv::Writer<File>> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-        .with_context(|| format!("opening {}", path.display()))?;
+    let file = crate::safefs::open_appending(path, false)?;
     let empty = file
         .metadata()
         .with_context(|| format!("inspecting {}", path.display()))?
@@ -493,8 +506,13 @@ pub fn load(dir: &Path) -> anyhow::Result<LoadedRun> {
         .partition(Row::is_aggregate);
     let summary_path = dir.join(SUMMARY_CSV);
     // A run killed after a resume may hold the summary of its earlier stop.
-    let summary = if meta.completed() && summary_path.exists() {
-        let mut summary: Vec<SummaryRow> = read_csv(&summary_path)?;
+    let summary_bytes = meta
+        .completed()
+        .then(|| crate::safefs::read_file_if_exists(&summary_path, CSV_MAX_BYTES))
+        .transpose()?
+        .flatten();
+    let summary = if let Some(bytes) = summary_bytes {
+        let mut summary: Vec<SummaryRow> = read_csv(&summary_path, &bytes)?;
         for s in &mut summary {
             s.program = s
                 .program
@@ -520,14 +538,14 @@ pub fn load(dir: &Path) -> anyhow::Result<LoadedRun> {
 /// A missing or malformed file, naming it.
 pub fn read_meta(dir: &Path) -> anyhow::Result<RunMeta> {
     let meta_path = dir.join(RUN_JSON);
-    let text = fs::read_to_string(&meta_path).with_context(|| {
-        format!(
-            "reading {} (is {} a run folder?)",
-            meta_path.display(),
-            dir.display()
-        )
-    })?;
-    serde_json::from_str(&text).with_context(|| format!("parsing {}", meta_path.display()))
+    let text = match crate::safefs::read_file(&meta_path, RUN_JSON_MAX_BYTES) {
+        Ok(text) => text,
+        Err(e) if e.is_not_found() => {
+            anyhow::bail!("{} has no {RUN_JSON}: is it a run folder?", dir.display())
+        }
+        Err(e) => return Err(e.into()),
+    };
+    serde_json::from_slice(&text).with_context(|| format!("parsing {}", meta_path.display()))
 }
 
 /// A run folder's `timeseries.csv`; empty for runs made before it existed.
@@ -536,16 +554,16 @@ pub fn read_meta(dir: &Path) -> anyhow::Result<RunMeta> {
 /// A malformed file, naming it and the line.
 pub fn load_timeseries(dir: &Path) -> anyhow::Result<Vec<SeriesPoint>> {
     let path = dir.join(TIMESERIES_CSV);
-    if !path.exists() {
-        return Ok(Vec::new());
+    match crate::safefs::read_file_if_exists(&path, CSV_MAX_BYTES)? {
+        Some(bytes) => read_csv(&path, &bytes),
+        None => Ok(Vec::new()),
     }
-    read_csv(&path)
 }
 
-fn read_csv<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<Vec<T>> {
-    let mut r =
-        csv::Reader::from_path(path).with_context(|| format!("opening {}", path.display()))?;
-    r.deserialize()
+/// The rows of a CSV file's `bytes` (read from `path`).
+fn read_csv<T: serde::de::DeserializeOwned>(path: &Path, bytes: &[u8]) -> anyhow::Result<Vec<T>> {
+    csv::Reader::from_reader(bytes)
+        .deserialize()
         .enumerate()
         .map(|(i, row)| row.with_context(|| format!("{} row {}", path.display(), i + 1)))
         .collect()

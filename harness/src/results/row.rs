@@ -5,9 +5,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::measure::cache::{CacheMethod, CacheState};
-use crate::strategy::StrategyKind;
-use crate::workload::WorkloadId;
+use super::columns::row_type;
+use crate::measure::cache::CacheMethod;
+use crate::sys::kernel::vm_counters;
 
 /// How a repetition ended, written as `ok`, `failed` or `unavailable`
 /// (serde and [`Display`](fmt::Display) give the same text).
@@ -44,54 +44,16 @@ impl fmt::Display for Status {
     }
 }
 
+// The row's columns in file order: its own, with the scenario identity's
+// (`columns::row_type!`) and the vmstat counters' (`sys::kernel::vm_counters!`)
+// spliced in where it names them.
+vm_counters!(row_type! {
 /// A repetition's measurements and verification.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Row {
     /// Run identifier.
     pub run_id: String,
-    /// Scenario identifier (`workload/variant/strategy/cache`).
-    pub scenario_id: String,
-    /// Scenario identifier of its sequential baseline.
-    pub baseline_id: String,
-    /// Experiment it came from.
-    pub experiment: String,
-    /// Workload (its name in the file).
-    pub workload: WorkloadId,
-    /// Workload variant and knobs.
-    pub variant: String,
-    /// Strategy (its name in the file).
-    pub strategy: StrategyKind,
-    /// Strategy with knobs, as displayed.
-    pub strategy_label: String,
-    /// The program an external `command` strategy ran (`append_lock`,
-    /// `cp`: [`crate::strategy::command_name`] of its template); `None`
-    /// (an empty cell) for the other strategies. Files from before the
-    /// column get it from the scenario id when loaded
-    /// ([`crate::results::load`]).
-    #[serde(default)]
-    pub program: Option<String>,
-    /// Total concurrency (tasks in flight).
-    pub workers: u32,
-    /// Worker processes (1 for in-process strategies).
-    pub processes: u32,
-    /// Threads per process, or blocking-pool threads for tokio (1 otherwise).
-    pub threads: u32,
-    /// Tasks per message to worker processes (0: even split; empty otherwise).
-    pub batch: Option<u32>,
-    /// The workload's chunk or buffer size in bytes, where it has one.
-    pub chunk_bytes: Option<u64>,
-    /// What had to be on disk when the timed region closed (`none`,
-    /// `end-sync`, `each`) for the workloads that write files; empty for
-    /// the others and in files from before the column.
-    #[serde(default)]
-    pub durability: String,
-    /// The scratch policy the repetition started from (`delete-before`,
-    /// `delete-after`, `rotate`, `fresh-fs`); empty in files from before
-    /// the column.
-    #[serde(default)]
-    pub scratch_policy: String,
-    /// Requested cache state.
-    pub cache: CacheState,
+    ..ScenarioIdentity,
     /// How it was made; empty when the repetition failed before the cache
     /// was prepared.
     pub cache_method: Option<CacheMethod>,
@@ -131,6 +93,11 @@ pub struct Row {
     pub voluntary_ctx: u64,
     /// Involuntary context switches.
     pub involuntary_ctx: u64,
+    /// Minor page faults of iolab's process and its workers over the
+    /// region (`ru_minflt`): mostly first touches of fresh memory; empty in
+    /// files from before the column.
+    #[serde(default)]
+    pub minor_faults: Option<u64>,
     /// Bytes read from storage.
     pub storage_read_bytes: u64,
     /// Bytes written toward storage.
@@ -191,30 +158,7 @@ pub struct Row {
     /// System CPU as a share of all CPU (user + system), percent.
     #[serde(default)]
     pub sys_cpu_pct: Option<f64>,
-    /// Pages dirtied machine-wide during the region (`nr_dirtied` delta).
-    #[serde(default)]
-    pub vm_dirtied_pages: Option<u64>,
-    /// Pages written back machine-wide (`nr_written` delta).
-    #[serde(default)]
-    pub vm_written_pages: Option<u64>,
-    /// Pages scanned by reclaim, kswapd and direct (`pgscan_*`).
-    #[serde(default)]
-    pub vm_scanned_pages: Option<u64>,
-    /// Of those, scanned by direct reclaim (`pgscan_direct`).
-    #[serde(default)]
-    pub vm_scanned_direct_pages: Option<u64>,
-    /// Pages reclaimed (`pgsteal_*`).
-    #[serde(default)]
-    pub vm_stolen_pages: Option<u64>,
-    /// Major page faults machine-wide (`pgmajfault`).
-    #[serde(default)]
-    pub vm_major_faults: Option<u64>,
-    /// Compaction stalls (`compact_stall`).
-    #[serde(default)]
-    pub vm_compact_stalls: Option<u64>,
-    /// Direct-reclaim allocation stalls (`allocstall_*`).
-    #[serde(default)]
-    pub vm_alloc_stalls: Option<u64>,
+    ..VmCounts,
     /// `Dirty:` of `/proc/meminfo` just before the region, kB.
     #[serde(default)]
     pub dirty_kb_before: Option<u64>,
@@ -243,7 +187,34 @@ pub struct Row {
     /// `function:percent;…` (empty unless profiled and slow).
     #[serde(default)]
     pub kernel_profile: String,
+    /// Tasks the repetition planned (this rank's; aggregate rows: every
+    /// rank's), against which `tasks` counts those done; 0 in files from
+    /// before the column and in rows that did not run.
+    #[serde(default)]
+    pub planned_tasks: u64,
+    /// Whether the stonewall's deadline stopped the repetition before it
+    /// had taken every planned task (aggregate rows: on any rank).
+    #[serde(default)]
+    pub stonewalled: bool,
+    /// With `--stonewall`: tasks done in the stonewall phase (those taken
+    /// before the deadline; aggregate rows: summed).
+    #[serde(default)]
+    pub stonewall_tasks: Option<u64>,
+    /// With `--stonewall`: payload bytes of the stonewall phase.
+    #[serde(default)]
+    pub stonewall_bytes: Option<u64>,
+    /// With `--stonewall`: when the stonewall phase ended (every lane had
+    /// stopped), seconds since the region's start (aggregate rows: the
+    /// latest end since the earliest start).
+    #[serde(default)]
+    pub stonewall_s: Option<f64>,
+    /// With `--stonewall-wearout`: tasks done after the stonewall phase,
+    /// to reach the count of the rank that did most (`tasks` counts both
+    /// phases).
+    #[serde(default)]
+    pub wearout_tasks: Option<u64>,
 }
+});
 
 /// The `rank` value of aggregate rows.
 pub const ALL: &str = "all";
@@ -283,6 +254,8 @@ pub fn round(x: f64, digits: i32) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::measure::cache::CacheState;
+    use crate::sys::kernel::VmCounts;
 
     #[test]
     fn enums_keep_the_text_files_always_had() {
@@ -368,5 +341,39 @@ mod tests {
         );
         assert_eq!(program_from_old_id("read/whole/threads-4/warm"), None);
         assert_eq!(program_from_old_id("noslash"), None);
+    }
+
+    #[test]
+    fn the_vm_columns_follow_the_counter_table() {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.serialize(Row::default()).unwrap();
+        let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        let vm: Vec<&str> = text
+            .lines()
+            .next()
+            .unwrap()
+            .split(',')
+            .filter(|c| c.starts_with("vm_"))
+            .collect();
+        let table = serde_json::to_value(VmCounts::default()).unwrap();
+        let names: Vec<&str> = table
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let (mut vm_sorted, mut names_sorted) = (vm.clone(), names.clone());
+        vm_sorted.sort_unstable();
+        names_sorted.sort_unstable();
+        assert_eq!(vm_sorted, names_sorted);
+        let mut row = Row::default();
+        row.set_vm_counts(&VmCounts {
+            vm_major_faults: 7,
+            ..VmCounts::default()
+        });
+        assert_eq!(
+            (row.vm_major_faults, row.vm_dirtied_pages),
+            (Some(7), Some(0))
+        );
     }
 }

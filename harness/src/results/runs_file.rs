@@ -8,6 +8,11 @@
 //! holds an exclusive `flock` for the life of the run, so a `--resume` can
 //! tell a run still going from one that was killed.
 //!
+//! Resuming a run an iolab with other columns wrote (before a column was
+//! added): the rows appended go in the file's own columns, by name, so
+//! the file stays one table (a column the file lacks is left out, one
+//! this iolab lacks is left empty).
+//!
 //! Reading: every row ends with a newline and starts with the run's id, and
 //! a repetition's rows go out in one `write`, so what a killed writer (or a
 //! device that filled mid-row) can leave after the last whole row is a
@@ -24,7 +29,7 @@
 //! other files of a run folder (`results`).
 
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -105,14 +110,16 @@ fn finished(bytes: &[u8], start: usize, end: usize) -> bool {
     record.last() == Some(&b'\n') && record.iter().filter(|&&b| b == b'"').count() % 2 == 0
 }
 
-/// The rows of `path`, without a torn last line (dropped with a warning on
-/// stderr that names the file).
+/// The rows of `path` (read as iolab reads every file:
+/// [`crate::safefs::read_file`], at most
+/// [`CSV_MAX_BYTES`](super::CSV_MAX_BYTES)), without a torn last line
+/// (dropped with a warning on stderr that names the file).
 ///
 /// # Errors
 /// When the file cannot be read, or a row other than the last is malformed,
 /// naming the file and the row.
 pub fn read_rows(path: &Path) -> anyhow::Result<Vec<Row>> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let bytes = crate::safefs::read_file(path, super::CSV_MAX_BYTES)?;
     let complete = complete_rows(&bytes);
     warn_torn(path, complete);
     parse_rows(path, &bytes[..complete.len])
@@ -177,6 +184,9 @@ pub struct RunsFile {
     file: File,
     path: PathBuf,
     len: u64,
+    /// The file's columns, when they are not [`Row`]'s (a run resumed by
+    /// an iolab with other columns).
+    columns: Option<csv::StringRecord>,
 }
 
 impl RunsFile {
@@ -197,11 +207,14 @@ impl RunsFile {
             file,
             path: path.to_path_buf(),
             len: 0,
+            columns: None,
         })
     }
 
-    /// Open an existing `runs.csv` to go on appending: lock it (refusing a
-    /// run another iolab is still writing), parse every whole row, and only
+    /// Open an existing `runs.csv` to go on appending (never through a
+    /// link, never blocking, a regular file with no other name, of at most
+    /// [`CSV_MAX_BYTES`](super::CSV_MAX_BYTES)): lock it (refusing a run
+    /// another iolab is still writing), parse every whole row, and only
     /// then cut a torn last line away (the caller has read the file with
     /// [`read_rows`] first, which warned of it); return the whole rows.
     ///
@@ -209,16 +222,9 @@ impl RunsFile {
     /// When the file is locked, unreadable or malformed (naming the file and
     /// the line); the file is then left as it was.
     pub fn reopen(path: &Path) -> anyhow::Result<(RunsFile, Vec<Row>)> {
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(path)
-            .with_context(|| format!("opening {}", path.display()))?;
+        let file = crate::safefs::open_appending(path, true)?;
         lock(&file, path)?;
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes)
-            .with_context(|| format!("reading {}", path.display()))?;
+        let bytes = crate::safefs::read_bounded(&file, path, super::CSV_MAX_BYTES)?;
         let complete = complete_rows(&bytes);
         let rows = parse_rows(path, &bytes[..complete.len])?;
         let len = complete.len as u64;
@@ -227,11 +233,18 @@ impl RunsFile {
                 .and_then(|()| file.sync_data())
                 .with_context(|| format!("cutting the torn last line off {}", path.display()))?;
         }
+        let header = csv::Reader::from_reader(&bytes[..complete.len])
+            .headers()
+            .ok()
+            .filter(|h| !h.is_empty())
+            .cloned();
+        let columns = header.filter(|h| *h != row_header());
         Ok((
             RunsFile {
                 file,
                 path: path.to_path_buf(),
                 len,
+                columns,
             },
             rows,
         ))
@@ -258,9 +271,11 @@ impl RunsFile {
             .has_headers(self.len == 0)
             .from_writer(Vec::new());
         for row in rows {
-            writer
-                .serialize(row)
-                .with_context(|| format!("formatting a row for {}", self.path.display()))?;
+            let written = match &self.columns {
+                None => writer.serialize(row),
+                Some(columns) => writer.write_record(&cells_in(row, columns)),
+            };
+            written.with_context(|| format!("formatting a row for {}", self.path.display()))?;
         }
         let line = writer
             .into_inner()
@@ -282,6 +297,41 @@ impl RunsFile {
         self.len += line.len() as u64;
         Ok(())
     }
+}
+
+/// The columns of `runs.csv` as this iolab writes them.
+fn row_header() -> csv::StringRecord {
+    header_and_cells(&Row::default()).0
+}
+
+/// `row`'s header and cells, as `csv` writes them.
+fn header_and_cells(row: &Row) -> (csv::StringRecord, csv::StringRecord) {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let bytes = w
+        .serialize(row)
+        .ok()
+        .and_then(|()| w.into_inner().ok())
+        .unwrap_or_default();
+    let mut r = csv::Reader::from_reader(bytes.as_slice());
+    let header = r.headers().cloned().unwrap_or_default();
+    let cells = r.records().next().and_then(Result::ok).unwrap_or_default();
+    (header, cells)
+}
+
+/// `row`'s cells in the order of `columns`: a column `Row` does not have
+/// is left empty, one `columns` does not name is left out.
+fn cells_in(row: &Row, columns: &csv::StringRecord) -> csv::StringRecord {
+    let (header, cells) = header_and_cells(row);
+    columns
+        .iter()
+        .map(|c| {
+            header
+                .iter()
+                .position(|h| h == c)
+                .and_then(|i| cells.get(i))
+                .unwrap_or("")
+        })
+        .collect()
 }
 
 fn lock(file: &File, path: &Path) -> anyhow::Result<()> {
@@ -443,6 +493,48 @@ mod tests {
         let rows = read_rows(&path).unwrap();
         assert_eq!(rows[0].program.as_deref(), Some("append_lock"));
         assert_eq!(rows[1].program, None);
+    }
+
+    #[test]
+    fn a_run_from_before_a_column_resumes_in_its_own_columns() {
+        let (_d, path, bytes) = file_with(&[row(0)]);
+        let text = String::from_utf8(bytes).unwrap();
+        let mut old = csv::Reader::from_reader(text.as_bytes());
+        let header = old.headers().unwrap().clone();
+        let col = header.iter().position(|h| h == "minor_faults").unwrap();
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut without_it = |r: &csv::StringRecord| {
+            let cells: csv::StringRecord = r
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != col)
+                .map(|(_, c)| c)
+                .collect();
+            w.write_record(&cells).unwrap();
+        };
+        without_it(&header);
+        for r in old.records() {
+            without_it(&r.unwrap());
+        }
+        std::fs::write(&path, w.into_inner().unwrap()).unwrap();
+        let (mut f, rows) = RunsFile::reopen(&path).unwrap();
+        assert_eq!(rows, vec![row(0)], "an old row loads, its faults empty");
+        let measured = Row {
+            minor_faults: Some(6_000),
+            ..row(1)
+        };
+        f.append(&[measured]).unwrap();
+        let rows = read_rows(&path).unwrap();
+        assert_eq!(rows.len(), 2, "one table, whatever wrote each row");
+        assert_eq!(
+            rows[1],
+            Row {
+                minor_faults: None,
+                ..row(1)
+            }
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.lines().next().unwrap().contains("minor_faults"));
     }
 
     #[test]

@@ -8,11 +8,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::columns::row_type;
 use super::row::{round, Row, Status};
-use crate::measure::cache::CacheState;
 use crate::stats::{self, Bootstrap, Sample};
-use crate::strategy::StrategyKind;
-use crate::workload::WorkloadId;
 
 /// A scenario's status over its measured repetitions, written as `ok`,
 /// `unverified`, `failed` or `unavailable` (serde and
@@ -72,46 +70,11 @@ impl fmt::Display for SummaryStatus {
     }
 }
 
+row_type! {
 /// One scenario's summary.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SummaryRow {
-    /// Scenario identifier.
-    pub scenario_id: String,
-    /// Its baseline's identifier.
-    pub baseline_id: String,
-    /// Experiment.
-    pub experiment: String,
-    /// Workload (its name in the file).
-    pub workload: WorkloadId,
-    /// Variant and knobs.
-    pub variant: String,
-    /// Strategy (its name in the file).
-    pub strategy: StrategyKind,
-    /// Strategy with knobs.
-    pub strategy_label: String,
-    /// The external command's program (see [`Row::program`]); `None` for
-    /// the other strategies.
-    #[serde(default)]
-    pub program: Option<String>,
-    /// Concurrency.
-    pub workers: u32,
-    /// Worker processes.
-    pub processes: u32,
-    /// Threads per process (or tokio blocking threads).
-    pub threads: u32,
-    /// Tasks per message to worker processes.
-    pub batch: Option<u32>,
-    /// Chunk or buffer size in bytes.
-    pub chunk_bytes: Option<u64>,
-    /// Durability of the written files (`none`, `end-sync`, `each`;
-    /// empty for workloads that write none).
-    #[serde(default)]
-    pub durability: String,
-    /// The scratch policy of its repetitions.
-    #[serde(default)]
-    pub scratch_policy: String,
-    /// Cache state.
-    pub cache: CacheState,
+    ..ScenarioIdentity,
     /// Over the measured repetitions: see [`SummaryStatus`].
     pub status: SummaryStatus,
     /// Measured repetitions (warm-ups excluded).
@@ -151,6 +114,10 @@ pub struct SummaryRow {
     pub sys_s: f64,
     /// Median peak RSS bytes.
     pub peak_rss_bytes: u64,
+    /// Median minor page faults per repetition; empty when its rows have
+    /// none (files from before the column).
+    #[serde(default)]
+    pub minor_faults: Option<u64>,
     /// Median p50 task latency, µs.
     pub lat_p50_us: f64,
     /// Median p99 task latency, µs.
@@ -187,6 +154,7 @@ pub struct SummaryRow {
     /// Median wall seconds of the slow mode.
     #[serde(default)]
     pub slow_mode_median_s: Option<f64>,
+}
 }
 
 /// Fewest timed repetitions that give an interval: one repetition has no
@@ -324,22 +292,6 @@ fn walls(rows: &[&Row]) -> Option<Sample> {
 fn summarize_group(group: &[&Row], boot: &Bootstrap) -> SummaryRow {
     let first = group[0];
     let mut s = SummaryRow {
-        scenario_id: first.scenario_id.clone(),
-        baseline_id: first.baseline_id.clone(),
-        experiment: first.experiment.clone(),
-        workload: first.workload,
-        variant: first.variant.clone(),
-        strategy: first.strategy,
-        strategy_label: first.strategy_label.clone(),
-        program: first.program.clone(),
-        workers: first.workers,
-        processes: first.processes,
-        threads: first.threads,
-        batch: first.batch,
-        chunk_bytes: first.chunk_bytes,
-        durability: first.durability.clone(),
-        scratch_policy: first.scratch_policy.clone(),
-        cache: first.cache,
         status: SummaryStatus::of(group),
         n: group.len() as u32,
         n_verified: group.iter().filter(|r| r.verified).count() as u32,
@@ -352,7 +304,7 @@ fn summarize_group(group: &[&Row], boot: &Bootstrap) -> SummaryRow {
         append_corrupted: median_u64(group.iter().map(|r| r.append_corrupted)),
         append_missing: median_u64(group.iter().map(|r| r.append_missing)),
         torn: group.iter().filter_map(|r| r.torn).max(),
-        ..SummaryRow::default()
+        ..SummaryRow::from_identity(first.identity())
     };
     let timed = timed(group);
     let Some(sample) = walls(&timed) else {
@@ -380,6 +332,7 @@ fn summarize_group(group: &[&Row], boot: &Bootstrap) -> SummaryRow {
     s.user_s = round(median(good.iter().map(|r| r.user_s).collect()), 6);
     s.sys_s = round(median(good.iter().map(|r| r.sys_s).collect()), 6);
     s.peak_rss_bytes = median(good.iter().map(|r| r.peak_rss_bytes as f64).collect()) as u64;
+    s.minor_faults = median_u64(good.iter().map(|r| r.minor_faults));
     s.lat_p50_us = round(median(good.iter().map(|r| r.lat_p50_us).collect()), 3);
     s.lat_p99_us = round(median(good.iter().map(|r| r.lat_p99_us).collect()), 3);
     let resident: Vec<f64> = good.iter().filter_map(|r| r.cache_resident_pct).collect();
@@ -396,6 +349,8 @@ fn summarize_group(group: &[&Row], boot: &Bootstrap) -> SummaryRow {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::results::ScenarioIdentity;
+    use crate::workload::WorkloadId;
 
     fn row(workload: &str, variant: &str, cache: &str) -> SummaryRow {
         SummaryRow {
@@ -472,5 +427,44 @@ mod tests {
         // Without the killed row the subset is all atomic-save has.
         let some: Vec<&SummaryRow> = rows[..3].iter().collect();
         assert_eq!(prefer_whole_corpus(&some).len(), 2);
+    }
+
+    /// The column names a type writes as a `csv` header.
+    fn header<T: Default + serde::Serialize>() -> Vec<String> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.serialize(T::default()).unwrap();
+        let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        text.lines()
+            .next()
+            .unwrap()
+            .split(',')
+            .map(String::from)
+            .collect()
+    }
+
+    #[test]
+    fn both_files_write_the_identity_in_one_order() {
+        let identity = header::<ScenarioIdentity>();
+        assert_eq!(identity.len(), 16);
+        let runs = header::<Row>();
+        assert_eq!(runs[0], "run_id");
+        assert_eq!(runs[1..=identity.len()], identity[..]);
+        assert_eq!(header::<SummaryRow>()[..identity.len()], identity[..]);
+    }
+
+    #[test]
+    fn a_row_made_from_an_identity_gives_it_back() {
+        let identity = ScenarioIdentity {
+            scenario_id: "read/whole/threads-2/warm".into(),
+            workers: 2,
+            batch: Some(0),
+            ..ScenarioIdentity::default()
+        };
+        let row = Row::from_identity(identity.clone());
+        assert_eq!(row.identity(), identity);
+        assert_eq!(
+            SummaryRow::from_identity(identity.clone()).identity(),
+            identity
+        );
     }
 }

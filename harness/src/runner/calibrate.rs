@@ -87,8 +87,14 @@ fn median_wall_s(
     let workload = Workload::Noop(NoopSpec { tasks: n });
     let mut walls = Vec::with_capacity(DispatchCost::REPS);
     for _ in 0..DispatchCost::REPS {
-        let exec = strategy::execute(strategy, &workload, ctx, corpus, None)
-            .map_err(|e| format!("noop under {strategy}: {e}"))?;
+        let exec = strategy::execute(
+            strategy,
+            &workload,
+            ctx,
+            corpus,
+            (None, &crate::measure::Alone),
+        )
+        .map_err(|e| format!("noop under {strategy}: {e}"))?;
         if let Some(e) = exec.task_errors.first() {
             return Err(format!("noop under {strategy}: {e}"));
         }

@@ -11,13 +11,14 @@
 
 mod auto;
 pub mod calibrate;
+mod executor;
 mod repetition;
 mod resume;
 mod scratch;
 mod terminal;
 
 pub use resume::{resume, resume_clients};
-pub use terminal::print_summary;
+pub use terminal::{print_footing, print_summary};
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -27,13 +28,16 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::clients::{self, Clients, PreparedCorpus};
 use crate::corpus::{self, Corpus};
-use crate::experiment::layout::ClientOptions;
+use crate::experiment::layout::{ClientOptions, DataDirs};
 use crate::experiment::{schedule, Plan};
 use crate::interrupt;
 use crate::measure::cache::CacheState;
 use crate::measure::device;
 use crate::results::{Machine, RunFolderTaken, RunMeta, RunWriter, Status, SummaryRow, Verdict};
 use crate::workload::TaskContext;
+
+use executor::{Call, Executor};
+use repetition::Strategies;
 
 /// Where a run reads and writes, and how it reports.
 #[derive(Clone, Debug)]
@@ -125,8 +129,14 @@ pub fn run_clients(
         )?;
     }
     let show = opts.progress && clients.rank() == 0;
-    let (corpus_root, corpus_name) = corpus_place(plan, opts, clients)?;
-    let cold_unavailable = cold_unavailable(plan, &corpus_root.join(&corpus_name), clients)?;
+    let hosts = clients::hosts(clients)?;
+    let data_dirs = clients::agree(
+        clients,
+        DataDirs::expand(&opts.data_dir, &hosts).map_err(anyhow::Error::from),
+    )?;
+    let (corpus_root, corpus_name) = corpus_place(plan, opts, clients, &data_dirs)?;
+    let own_corpus = corpus_root.of(clients.rank()).join(&corpus_name);
+    let cold_unavailable = cold_unavailable(plan, &own_corpus, clients)?;
     let (corpus, provenance, _lock) =
         clients::prepare_corpus(clients, &opts.clients, &corpus_root, &corpus_name, &|dir| {
             prepare_corpus(plan, dir, show)
@@ -137,7 +147,8 @@ pub fn run_clients(
         machine.io.direct_read = device::probe(&probe_files(&corpus));
     }
     let device_mb_per_s = machine.io.direct_read.mb_per_s;
-    let ranks = clients::describe_ranks(clients, &opts.clients, &machine, &corpus.dir)?;
+    let ranks =
+        clients::describe_ranks(clients, &opts.clients, &machine, (&data_dirs, &corpus.dir))?;
     let meta = RunMeta {
         run_id: base_id.clone(),
         iolab_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -164,16 +175,22 @@ pub fn run_clients(
         dir,
         scratch,
         writer,
-    } = claim(opts, meta, clients)?;
-    let run = Running {
+    } = claim(opts, meta, (clients, &data_dirs))?;
+    let strategies = Strategies {
         plan,
         corpus: &corpus,
+        ctx: TaskContext::new(&corpus, scratch.path()),
         clients,
         layout: &opts.clients,
+        perf: opts.kernel_profile.then(kernel_profiler).flatten(),
+    };
+    let run = Running {
+        plan,
+        executor: &strategies,
+        clients,
         run_id: &run_id,
         progress: show,
         device_mb_per_s,
-        perf: opts.kernel_profile.then(kernel_profiler).flatten(),
         cold_unavailable,
         calibrate: opts.calibrate && clients.size() == 1,
     };
@@ -225,7 +242,11 @@ const MAX_ID_SUFFIX: u32 = 1000;
 ///
 /// # Errors
 /// A taken `--run-id`, or a folder that cannot be made (any rank's), named.
-fn claim(opts: &RunOptions, mut meta: RunMeta, clients: &dyn Clients) -> anyhow::Result<Claimed> {
+fn claim(
+    opts: &RunOptions,
+    mut meta: RunMeta,
+    (clients, data_dirs): (&dyn Clients, &DataDirs),
+) -> anyhow::Result<Claimed> {
     let base = meta.run_id.clone();
     for n in 1..=MAX_ID_SUFFIX {
         let run_id = match n {
@@ -236,7 +257,7 @@ fn claim(opts: &RunOptions, mut meta: RunMeta, clients: &dyn Clients) -> anyhow:
         let dir = opts.results_dir.join(&run_id);
         let (parent, scratch_id) =
             opts.clients
-                .scratch_place(&opts.data_dir, &run_id, clients.rank(), clients.size());
+                .scratch_place(data_dirs, &run_id, clients.rank(), clients.size());
         let (mut scratch, mut writer, mut attempt) = (None, None, Attempt::Made);
         match corpus::Scratch::create(&parent, &scratch_id) {
             Ok(s) => scratch = Some(s),
@@ -292,7 +313,7 @@ fn claim(opts: &RunOptions, mut meta: RunMeta, clients: &dyn Clients) -> anyhow:
                     })
                     .and_then(|()| writer.map_or(Ok(()), RunWriter::abandon));
                 match (decision, undone) {
-                    (Decision::Refuse(why), Ok(())) => anyhow::bail!(why),
+                    (Decision::Refuse(why), Ok(())) => return Err(clients::Agreed(why).into()),
                     (Decision::Refuse(why), Err(e)) => anyhow::bail!("{why}; {e:#}"),
                     (_, undone) => undone?,
                 }
@@ -343,21 +364,22 @@ pub fn run_repetition(
         rep,
         warmup,
     };
-    let single = (&clients::Single as &dyn Clients, &ClientOptions::default());
-    let bar = ProgressBar::hidden();
-    repetition::run(
+    let strategies = Strategies {
         plan,
-        &plan.scenarios[scenario],
-        ctx,
         corpus,
+        ctx: ctx.clone(),
+        clients: &clients::Single,
+        layout: &ClientOptions::default(),
+        perf: None,
+    };
+    let bar = ProgressBar::hidden();
+    let call = Call {
         slot,
-        rep,
-        run_id.to_string(),
-        &bar,
-        single,
-        None,
-    )
-    .map(|(row, _series)| row)
+        order: rep,
+        run_id,
+        bar: &bar,
+    };
+    strategies.repetition(&call).map(|(row, _series)| row)
 }
 
 /// The perf binary for `--kernel-profile`, or `None` after printing
@@ -372,21 +394,24 @@ fn kernel_profiler() -> Option<PathBuf> {
     }
 }
 
-/// The folder holding the corpus and the corpus folder's name: `--dir`
-/// when given (one rank only), else `<data_dir>/<shape>`.
+/// The folders holding the corpus (each rank's) and the corpus folder's
+/// name: `--dir` when given (one rank only), else `<data_dir>/<shape>`
+/// with each rank's data folder.
 fn corpus_place(
     plan: &Plan,
     opts: &RunOptions,
     clients: &dyn Clients,
-) -> anyhow::Result<(PathBuf, String)> {
+    data_dirs: &DataDirs,
+) -> anyhow::Result<(DataDirs, String)> {
     let Some(dir) = &opts.corpus_dir else {
-        return Ok((opts.data_dir.clone(), plan.corpus.dir_name()));
+        return Ok((data_dirs.clone(), plan.corpus.dir_name()));
     };
     if clients.size() > 1 {
-        anyhow::bail!(
+        return Err(clients::Agreed(format!(
             "--dir {} names one corpus folder; with several ranks use --data-dir and --layout",
             dir.display()
-        );
+        ))
+        .into());
     }
     let name = dir.file_name().and_then(|n| n.to_str()).with_context(|| {
         format!(
@@ -398,7 +423,7 @@ fn corpus_place(
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    Ok((parent, name.to_string()))
+    Ok((DataDirs::recorded(vec![parent]), name.to_string()))
 }
 
 /// xxh3 of the corpus manifest, as recorded in `run.json`.
@@ -419,16 +444,14 @@ enum Ending {
 /// What every repetition of a run shares.
 struct Running<'a> {
     plan: &'a Plan,
-    corpus: &'a Corpus,
+    /// What runs each repetition and tells of signals ([`Executor`]).
+    executor: &'a dyn Executor,
     clients: &'a dyn Clients,
-    layout: &'a ClientOptions,
     run_id: &'a str,
     progress: bool,
     /// The device's own direct-read speed, when probed: a cold repetition
     /// read faster than it from the block layer is flagged.
     device_mb_per_s: Option<f64>,
-    /// The perf binary, when each repetition's kernel stacks are sampled.
-    perf: Option<PathBuf>,
     /// Why cold scenarios cannot run here ([`cold_unavailable`]): their
     /// rows are `unavailable` with it, before any cache is touched.
     cold_unavailable: Option<String>,
@@ -468,13 +491,12 @@ fn execute_schedule(
     dir: &Path,
 ) -> anyhow::Result<RunOutcome> {
     let scratch_path = scratch.path().to_path_buf();
-    let ctx = TaskContext::new(run.corpus, &scratch_path);
     let result = match writer.as_mut().filter(|_| run.calibrate) {
-        Some(w) => w.record_dispatch(calibrate::dispatch_costs(run.plan, &ctx, run.corpus)),
+        Some(w) => w.record_dispatch(run.executor.dispatch_costs()),
         None => Ok(()),
     }
-    .and_then(|()| run_schedule(run, &ctx, writer.as_mut()));
-    if result.is_err() && !interrupt::stop_now() {
+    .and_then(|()| run_schedule(run, writer.as_mut()));
+    if result.is_err() && !run.executor.stop_now() {
         // The run stops here: its files are closed before the scratch
         // folder is removed (a run out of descriptors needs them back).
         writer = None;
@@ -484,7 +506,7 @@ fn execute_schedule(
         .with_context(|| format!("removing scratch folder {}", scratch_path.display()));
     let ending = match (result, cleanup) {
         // A stop-now abandons the repetition midway; what broke is ours.
-        (Err(_), cleanup) if interrupt::stop_now() => cleanup.map(|()| Ending::Interrupted)?,
+        (Err(_), cleanup) if run.executor.stop_now() => cleanup.map(|()| Ending::Interrupted)?,
         (Err(e), Err(c)) => {
             anyhow::bail!("{e:#}; {c:#} (the resume removes it, or `iolab corpus clean --scratch`)")
         }
@@ -586,11 +608,7 @@ fn finished_in(plan: &Plan, writer: Option<&RunWriter>) -> Finished {
     (done, unavailable)
 }
 
-fn run_schedule(
-    run: &Running,
-    ctx: &TaskContext,
-    mut writer: Option<&mut RunWriter>,
-) -> anyhow::Result<Ending> {
+fn run_schedule(run: &Running, mut writer: Option<&mut RunWriter>) -> anyhow::Result<Ending> {
     let plan = run.plan;
     let slots = schedule(plan.scenarios.len(), plan.warmup, plan.reps, plan.order);
     let (done, mut unavailable) = finished(plan, writer.as_deref(), run.clients)?;
@@ -607,7 +625,7 @@ fn run_schedule(
             continue;
         }
         // Every rank stops at the same repetition: rank 0's signal decides.
-        if clients::broadcast_json(run.clients, &interrupt::stop_requested())? {
+        if clients::broadcast_json(run.clients, &run.executor.stop_requested())? {
             result = Ok(Ending::Interrupted);
             break;
         }
@@ -623,8 +641,8 @@ fn run_schedule(
             }
         }
         bar.set_message(scenario.label());
-        let row = repetition_row(run, ctx, *slot, order as u32, &bar);
-        if interrupt::stop_now() {
+        let row = repetition_row(run, *slot, order as u32, &bar);
+        if run.executor.stop_now() {
             // Abandoned midway: not a finished repetition, no row.
             result = Ok(Ending::Interrupted);
             break;
@@ -673,7 +691,6 @@ fn run_schedule(
 /// whose barriers it skipped, it ends the job.
 fn repetition_row(
     run: &Running,
-    ctx: &TaskContext,
     slot: crate::experiment::Slot,
     order: u32,
     bar: &ProgressBar,
@@ -684,21 +701,13 @@ fn repetition_row(
         let row = repetition::not_run(scenario, slot, order, run.run_id, unavailable);
         return Ok((row, Vec::new()));
     }
-    crate::panics::catch(|| {
-        repetition::run(
-            run.plan,
-            scenario,
-            ctx,
-            run.corpus,
-            slot,
-            order,
-            run.run_id.to_string(),
-            bar,
-            (run.clients, run.layout),
-            run.perf.as_deref(),
-        )
-    })
-    .unwrap_or_else(|message| {
+    let call = Call {
+        slot,
+        order,
+        run_id: run.run_id,
+        bar,
+    };
+    crate::panics::catch(|| run.executor.repetition(&call)).unwrap_or_else(|message| {
         if run.clients.size() > 1 {
             eprintln!(
                 "error: rank {}: {}: the repetition {message}; ending every rank",
@@ -749,7 +758,7 @@ fn cold_unavailable(
         .find_map(|(r, why)| why.as_ref().map(|why| rank_said(clients, r, why)));
     let why: Option<String> = clients::broadcast_json(clients, &first)?;
     match why {
-        Some(why) if cold.count() == plan.scenarios.len() => anyhow::bail!(why),
+        Some(why) if cold.count() == plan.scenarios.len() => Err(clients::Agreed(why).into()),
         why => Ok(why),
     }
 }
@@ -787,6 +796,7 @@ fn probe_files(corpus: &Corpus) -> Vec<PathBuf> {
 /// Create or reuse the plan's corpus in `dir`, creating the data folder
 /// above it; the corpus lock comes back held shared, for the run to keep.
 fn prepare_corpus(plan: &Plan, dir: &Path, progress: bool) -> anyhow::Result<PreparedCorpus> {
+    corpus::check_placement(dir, "a corpus")?;
     if let Some(parent) = dir.parent() {
         crate::safefs::Dir::create_all(parent)
             .with_context(|| format!("creating data folder {}", parent.display()))?;
@@ -842,3 +852,6 @@ pub fn new_run_id() -> String {
 pub fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
+
+#[cfg(test)]
+mod tests;

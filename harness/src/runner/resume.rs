@@ -16,16 +16,18 @@
 //!
 //! Owns: those checks. Does not own running the repetitions (`super`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
 
+use super::repetition::Strategies;
 use super::{corpus_digest, execute, now_rfc3339, prepare_corpus, RunOutcome, Running};
 use crate::clients::{self, Clients};
 use crate::corpus::{self, Corpus};
-use crate::experiment::layout::ClientOptions;
+use crate::experiment::layout::{ClientOptions, DataDirs};
 use crate::interrupt;
 use crate::results::{read_meta, Machine, RunMeta, RunWriter};
+use crate::workload::TaskContext;
 
 /// Continue the run in `dir` where it stopped, on this process alone.
 ///
@@ -60,18 +62,29 @@ pub fn resume_clients(
         .clients
         .as_ref()
         .map_or_else(ClientOptions::default, |c| c.options);
-    let data_dir = data_dir_of(&meta, &options, clients.size())?;
+    let data_dirs = data_dirs_of(&meta, &options, clients.size())?;
     let name = corpus_name(&meta)?;
-    let cold_unavailable = super::cold_unavailable(&meta.plan, &data_dir.join(&name), clients)?;
+    let own_corpus = data_dirs.of(clients.rank()).join(&name);
+    let cold_unavailable = super::cold_unavailable(&meta.plan, &own_corpus, clients)?;
     let show = progress && clients.rank() == 0;
     let (corpus, _, _lock) =
-        clients::prepare_corpus(clients, &options, &data_dir, &name, &|dir| {
+        clients::prepare_corpus(clients, &options, &data_dirs, &name, &|dir| {
             prepare_corpus(&meta.plan, dir, show)
         })?;
     let checked = check_corpus(&meta, &corpus, &corpus_digest(&corpus))
         .and_then(|()| check_machine(machine_of(&meta, clients)?, &Machine::describe(&corpus.dir)));
     clients::agree(clients, checked)?;
     let _active = interrupt::begin_run();
+    // A run killed outright leaves its scratch folders: each is removed and
+    // made anew (once nobody holds it), then removed at the end. Before
+    // run.json is marked resumed, so a leftover that cannot go (a mount
+    // point inside) is refused with the run folder as it was.
+    let (parent, scratch_id) =
+        options.scratch_place(&data_dirs, &meta.run_id, clients.rank(), clients.size());
+    let scratch = clients::agree(
+        clients,
+        corpus::Scratch::create_for_resume(&parent, &scratch_id).map_err(anyhow::Error::from),
+    )?;
     let writer = (clients.rank() == 0)
         .then(|| {
             let mut w = RunWriter::reopen(dir)?;
@@ -79,23 +92,19 @@ pub fn resume_clients(
             Ok(w)
         })
         .transpose();
-    let writer = clients::agree(clients, writer)?;
-    // A run killed outright leaves its scratch folders: each is removed and
-    // made anew (once nobody holds it), then removed at the end.
-    let (parent, scratch_id) =
-        options.scratch_place(&data_dir, &meta.run_id, clients.rank(), clients.size());
-    let scratch = clients::agree(
-        clients,
-        corpus::Scratch::create_for_resume(&parent, &scratch_id).map_err(anyhow::Error::from),
-    )?;
-    let run = Running {
+    let writer = match clients::agree(clients, writer) {
+        Ok(w) => w,
+        Err(e) => {
+            let _ = scratch.remove();
+            return Err(e);
+        }
+    };
+    let strategies = Strategies {
         plan: &meta.plan,
         corpus: &corpus,
+        ctx: TaskContext::new(&corpus, scratch.path()),
         clients,
         layout: &options,
-        run_id: &meta.run_id,
-        progress: show,
-        device_mb_per_s: meta.machine.io.direct_read.mb_per_s,
         // Sampled again when the interrupted run was asked to.
         perf: meta
             .command_line
@@ -103,6 +112,14 @@ pub fn resume_clients(
             .any(|a| a == "--kernel-profile")
             .then(super::kernel_profiler)
             .flatten(),
+    };
+    let run = Running {
+        plan: &meta.plan,
+        executor: &strategies,
+        clients,
+        run_id: &meta.run_id,
+        progress: show,
+        device_mb_per_s: meta.machine.io.direct_read.mb_per_s,
         cold_unavailable,
         calibrate: false,
     };
@@ -196,17 +213,23 @@ fn check_workloads(meta: &RunMeta) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The data folder the run used: above the corpus folder as the layout
-/// places it (`DATA/NAME`, or `DATA/rank-R/NAME` per rank).
-fn data_dir_of(meta: &RunMeta, options: &ClientOptions, ranks: u32) -> anyhow::Result<PathBuf> {
-    options
+/// The data folders the run used: each rank's as `run.json` records them,
+/// or, in a run recorded without them, one for every rank above the
+/// corpus folder as the layout places it (`DATA/NAME`, or
+/// `DATA/rank-R/NAME` per rank).
+fn data_dirs_of(meta: &RunMeta, options: &ClientOptions, ranks: u32) -> anyhow::Result<DataDirs> {
+    if let Some(c) = meta.clients.as_ref().filter(|c| !c.data_dirs.is_empty()) {
+        return Ok(DataDirs::recorded(c.data_dirs.clone()));
+    }
+    let dir = options
         .data_dir_of(&meta.corpus_dir, ranks)
         .with_context(|| {
             format!(
                 "run.json: corpus_dir {} is not inside a data folder",
                 meta.corpus_dir.display()
             )
-        })
+        })?;
+    Ok(DataDirs::recorded(vec![dir]))
 }
 
 /// The corpus folder's name.
@@ -243,10 +266,11 @@ fn machine_of<'a>(meta: &'a RunMeta, clients: &dyn Clients) -> anyhow::Result<&'
 /// Every experiment file the run came from still holds the same text.
 fn check_experiment_files(meta: &RunMeta) -> anyhow::Result<()> {
     for (file, text) in &meta.experiment_files {
-        let now = std::fs::read_to_string(file).with_context(|| {
-            format!("cannot resume: reading experiment file {file} of the run (resume from the folder the run started in)")
-        })?;
-        let (then, now) = (digest(text), digest(&now));
+        let now = crate::safefs::read_file(Path::new(file), crate::experiment::MAX_FILE_BYTES)
+            .with_context(|| {
+                format!("cannot resume: reading experiment file {file} of the run (resume from the folder the run started in)")
+            })?;
+        let (then, now) = (digest(text.as_bytes()), digest(&now));
         if then != now {
             anyhow::bail!(
                 "cannot resume: experiment file {file} changed since the run started (xxh3 {then} then, {now} now); restore it or start a new run"
@@ -256,8 +280,8 @@ fn check_experiment_files(meta: &RunMeta) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn digest(text: &str) -> String {
-    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(text.as_bytes()))
+fn digest(bytes: &[u8]) -> String {
+    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(bytes))
 }
 
 /// The corpus manifest is the one the run started on (every rank's corpus

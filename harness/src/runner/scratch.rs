@@ -4,7 +4,7 @@
 //!
 //! Every folder and file made here is inside the run's own marked scratch
 //! folder and named by this module (`rotate-<n>`, `fresh-fs-<n>`,
-//! `fresh-fs-<n>.img`, `deleted-<i>`); removal goes through
+//! `deleted-<i>`); removal goes through
 //! [`crate::safefs::Dir`] (descriptors, links never followed, never onto
 //! another filesystem), and a loop mount is unmounted before its folder is
 //! removed — on every path out of a repetition, a second Ctrl-C included
@@ -12,7 +12,8 @@
 //!
 //! Owns: the per-repetition scratch folder and its clean-up. Does not own:
 //! the run's scratch folder itself (`corpus::Scratch`), what workloads
-//! write, the mount system calls (`sys::mount`).
+//! write, the images and mount system calls (`storage::image`,
+//! `sys::mount`).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -22,6 +23,7 @@ use anyhow::Context;
 use crate::corpus::{self, Corpus, ScratchPolicy};
 use crate::measure::quiet::{self, Settle};
 use crate::safefs::{Dir, Kind};
+use crate::storage::{image, ImageFs, ProvideError};
 use crate::sys;
 
 /// Numbers the per-repetition folders and images of this process.
@@ -207,8 +209,9 @@ fn remove_all(dir: &Dir, prefix: &str) -> anyhow::Result<usize> {
 }
 
 /// A filesystem image made for one repetition and loop mounted inside the
-/// run's scratch folder; unmounted and removed by [`FreshFs::remove`], or
-/// by `Drop` on any other way out.
+/// run's scratch folder (`crate::storage::image`: unnamed, on a loop
+/// device that detaches itself); unmounted and its mount point removed by
+/// [`FreshFs::remove`], or by `Drop` on any other way out.
 #[derive(Debug)]
 struct FreshFs {
     root: Dir,
@@ -219,56 +222,41 @@ struct FreshFs {
 }
 
 impl FreshFs {
-    /// Make `fresh-fs-<n>.img` of `bytes` (sparse), format it as the data
-    /// folder's filesystem, mount it on `fresh-fs-<n>`.
+    /// Make an image of `bytes` of files like the data folder's
+    /// filesystem and mount it on `fresh-fs-<n>`.
     fn make(root_path: &Path, bytes: u64) -> Result<FreshFs, ScratchError> {
-        let unavailable = |why: String| ScratchError::Unavailable(why);
+        let unavailable =
+            |why: String| ScratchError::Unavailable(format!("fresh-fs unavailable: {why}"));
         sys::mount::may_mount().map_err(|u| unavailable(u.0))?;
-        let (fstype, source) = sys::device::filesystem_of(root_path).ok_or_else(|| {
-            unavailable(format!(
-                "fresh-fs unavailable: no mount found for {}",
-                root_path.display()
-            ))
-        })?;
-        let options = mkfs_options(&fstype, &source).map_err(unavailable)?;
+        let (fstype, source) = sys::device::filesystem_of(root_path)
+            .ok_or_else(|| unavailable(format!("no mount found for {}", root_path.display())))?;
+        let kind = ImageFs::like(&fstype, &source).map_err(unavailable)?;
         let root = Dir::open(root_path).map_err(anyhow::Error::from)?;
         let name = format!("{FRESH_PREFIX}{}", NEXT.fetch_add(1, Ordering::Relaxed));
+        root.create_dir(&name).map_err(anyhow::Error::from)?;
         let mut fs = FreshFs {
             root,
             name,
             mounted: false,
             removed: false,
         };
-        let image = fs
-            .root
-            .create_file(fs.image_name())
-            .map_err(anyhow::Error::from)?;
-        image
-            .set_len(bytes)
-            .with_context(|| format!("sizing {}", fs.image_path().display()))?;
-        drop(image);
-        let options: Vec<&str> = options.iter().map(String::as_str).collect();
-        sys::mount::mkfs(&fs.image_path(), &fstype, &options).map_err(|u| unavailable(u.0))?;
-        fs.root.create_dir(&fs.name).map_err(anyhow::Error::from)?;
-        sys::mount::loop_mount(&fs.image_path(), &fs.mount_path(), &fstype)
-            .map_err(|u| unavailable(u.0))?;
-        fs.mounted = true;
-        Ok(fs)
-    }
-
-    fn image_name(&self) -> String {
-        format!("{}.img", self.name)
-    }
-
-    fn image_path(&self) -> PathBuf {
-        self.root.child_path(self.image_name())
+        match image::make(kind, root_path, &fs.mount_path(), bytes) {
+            Ok(_) => {
+                fs.mounted = true;
+                Ok(fs)
+            }
+            Err(ProvideError::Unavailable(why)) => Err(ScratchError::Unavailable(format!(
+                "fresh-fs unavailable: {why}"
+            ))),
+            Err(ProvideError::Failed(e)) => Err(ScratchError::Failed(e)),
+        }
     }
 
     fn mount_path(&self) -> PathBuf {
         self.root.child_path(&self.name)
     }
 
-    /// Unmount, remove the mount point and the image.
+    /// Unmount, remove the mount point.
     fn remove(mut self) -> anyhow::Result<()> {
         self.teardown()
     }
@@ -282,7 +270,6 @@ impl FreshFs {
             self.mounted = false;
         }
         self.root.remove_empty_dir(&self.name)?;
-        self.root.remove_file(self.image_name())?;
         self.removed = true;
         Ok(())
     }
@@ -293,33 +280,6 @@ impl Drop for FreshFs {
         if let Err(e) = self.teardown() {
             eprintln!("warning: fresh-fs clean-up: {e:#}");
         }
-    }
-}
-
-/// `mkfs` arguments making an image like the data folder's filesystem
-/// (for ext4: with or without a journal as the data folder's), or why
-/// iolab does not make that type.
-fn mkfs_options(fstype: &str, source: &str) -> Result<Vec<String>, String> {
-    let words = |w: &[&str]| w.iter().map(|s| (*s).to_string()).collect::<Vec<_>>();
-    match fstype {
-        "ext2" | "ext3" | "ext4" => {
-            // Inode tables written now, not by a background thread during
-            // the repetition; no discard of the sparse image.
-            let mut o = words(&[
-                "-q",
-                "-F",
-                "-E",
-                "lazy_itable_init=0,lazy_journal_init=0,nodiscard",
-            ]);
-            if fstype == "ext4" && sys::mount::ext4_has_journal(source) == Some(false) {
-                o.extend(words(&["-O", "^has_journal"]));
-            }
-            Ok(o)
-        }
-        "xfs" | "btrfs" => Ok(words(&["-q", "-f"])),
-        other => Err(format!(
-            "fresh-fs unavailable: the data folder is on {other}; iolab makes images of ext2, ext3, ext4, xfs and btrfs"
-        )),
     }
 }
 

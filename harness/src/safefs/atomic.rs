@@ -51,7 +51,7 @@ pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
 /// The OS error inside `e` (so callers can tell `ENOSPC`), or `e` itself.
 fn into_io(e: FsError) -> io::Error {
     match e {
-        FsError::Io { source, .. } => source,
+        FsError::Io { cause, .. } => cause,
         other => io::Error::other(other),
     }
 }

@@ -1,27 +1,40 @@
-//! Creating and deleting files and folders without ever following a link.
+//! Creating, reading and deleting files and folders without ever following
+//! a link to them, blocking on them or crossing a mount.
 //!
 //! Owns: [`Dir`], an open directory handle through which iolab creates
 //! (`openat` with `O_CREAT|O_EXCL|O_NOFOLLOW`, `mkdirat`), inspects
-//! (`fstatat(AT_SYMLINK_NOFOLLOW)`), renames (`renameat`) and removes
-//! (`unlinkat`, a recursive removal that stays on one filesystem) entries by
-//! name; opening a path walks it component by component from `/` (or the
-//! current directory) with `O_DIRECTORY|O_NOFOLLOW`, so a symbolic link is
-//! refused at any depth. Also `flock` locks ([`lock()`]) and the two path-based
-//! creations the I/O backends use for fresh scratch files ([`create_new`],
-//! [`copy_new`]).
+//! (`statx(AT_SYMLINK_NOFOLLOW)`), reads ([`Dir::read`]), renames
+//! (`renameat`) and removes (`unlinkat`, a recursive removal that never
+//! leaves the mount it started on) entries by name; opening a path walks it
+//! component by component from `/` (or the current directory) with
+//! `O_DIRECTORY|O_NOFOLLOW`, so a symbolic link is refused at any depth.
+//! The one way iolab reads a file (`read`: [`read_file`], [`Dir::read`],
+//! [`open_file`]): `O_NONBLOCK|O_NOFOLLOW`, the descriptor checked by `fstat`
+//! to be a regular file, the bytes read up to a bound the caller names, so
+//! a FIFO, a socket, a device, a folder or a link in a file's place is one
+//! error naming it, never a hang or a read without end. Also `flock` locks
+//! ([`lock()`]) and the two path-based creations the I/O backends use for
+//! fresh scratch files ([`create_new`], [`copy_new`]).
 //!
 //! Does not own: what the files mean (markers, manifests and scratch rules
-//! live in `corpus`), nor reading, which may follow links.
+//! live in `corpus`, run folders in `results`), nor how large each may be
+//! (each reader names its bound).
 //!
 //! # Platform specific behavior
-//! Linux: `openat`, `mkdirat`, `unlinkat`, `renameat`, `fstatat`, `flock`
-//! through rustix (safe wrappers; no `unsafe` here).
+//! Linux: `openat`, `mkdirat`, `unlinkat`, `renameat`, `statx`, `fstat`,
+//! `flock` through rustix (safe wrappers; no `unsafe` here). Mount points
+//! are told by `statx`'s mount id (`STATX_MNT_ID`, Linux 5.8), which tells a
+//! bind mount of the same filesystem apart too; an older kernel reports
+//! none, and there only a mount of another filesystem (another `st_dev`) is
+//! recognised.
 
 mod atomic;
 mod lock;
+mod read;
 
 pub use atomic::write_atomic;
 pub use lock::{lock, try_lock, unlock, LockMode};
+pub use read::{open_appending, open_file, read_bounded, read_file, read_file_if_exists};
 
 use std::ffi::{OsStr, OsString};
 use std::fmt;
@@ -32,7 +45,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Component, Path, PathBuf};
 
-use rustix::fs::{AtFlags, FileType, Mode, OFlags, CWD};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, StatxFlags, CWD};
 use rustix::io::Errno;
 
 /// Mode of files iolab creates (before the umask).
@@ -49,22 +62,41 @@ pub enum Kind {
     Dir,
     /// A symbolic link.
     Symlink,
-    /// Anything else (fifo, socket, device).
-    Other,
+    /// Anything else: a FIFO, a socket, a device.
+    Special(Special),
+}
+
+/// The entries that are neither files, folders nor links.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Special {
+    /// A named pipe (opening it for reading waits for a writer).
+    Fifo,
+    /// A Unix socket (it cannot be opened at all).
+    Socket,
+    /// A character device (`/dev/zero` reads without end).
+    CharDevice,
+    /// A block device.
+    BlockDevice,
+    /// A type the kernel reports that none of the above is.
+    Unknown,
 }
 
 impl Kind {
-    fn of(stat: &rustix::fs::Stat) -> Kind {
-        match FileType::from_raw_mode(stat.st_mode) {
+    fn of_mode(mode: u32) -> Kind {
+        match FileType::from_raw_mode(mode) {
             FileType::RegularFile => Kind::File,
             FileType::Directory => Kind::Dir,
             FileType::Symlink => Kind::Symlink,
-            FileType::Fifo
-            | FileType::Socket
-            | FileType::CharacterDevice
-            | FileType::BlockDevice
-            | FileType::Unknown => Kind::Other,
+            FileType::Fifo => Kind::Special(Special::Fifo),
+            FileType::Socket => Kind::Special(Special::Socket),
+            FileType::CharacterDevice => Kind::Special(Special::CharDevice),
+            FileType::BlockDevice => Kind::Special(Special::BlockDevice),
+            FileType::Unknown => Kind::Special(Special::Unknown),
         }
+    }
+
+    fn of(stat: &rustix::fs::Stat) -> Kind {
+        Kind::of_mode(stat.st_mode)
     }
 }
 
@@ -74,7 +106,11 @@ impl fmt::Display for Kind {
             Kind::File => "regular file",
             Kind::Dir => "directory",
             Kind::Symlink => "symbolic link",
-            Kind::Other => "special file",
+            Kind::Special(Special::Fifo) => "FIFO (named pipe)",
+            Kind::Special(Special::Socket) => "socket",
+            Kind::Special(Special::CharDevice) => "character device",
+            Kind::Special(Special::BlockDevice) => "block device",
+            Kind::Special(Special::Unknown) => "special file",
         })
     }
 }
@@ -84,8 +120,9 @@ impl fmt::Display for Kind {
 pub enum FsError {
     /// A path component is a symbolic link.
     #[error(
-        "refusing to use {path}: it is a symbolic link, and iolab never creates, writes or \
-         deletes through a link; pass the real path (e.g. from `realpath`)"
+        "refusing to use {path}: it is a symbolic link, and iolab never reads a file through a \
+         link, nor creates, writes or deletes through one; pass the real path (e.g. from \
+         `realpath`)"
     )]
     Symlink {
         /// The link.
@@ -107,25 +144,68 @@ pub enum FsError {
         /// The path.
         path: PathBuf,
     },
-    /// A folder to remove holds a mount point.
+    /// A file to read holds more than its reader's bound.
     #[error(
-        "{path} is on another filesystem (a mount point inside the folder being removed); \
-         iolab does not cross it: unmount it first"
+        "{path} holds more than {}, the most iolab reads from such a file; it is not a file \
+         iolab wrote: move it away", bytes_text(*.max)
     )]
-    OtherDevice {
-        /// The mount point.
+    TooLarge {
+        /// The file.
         path: PathBuf,
+        /// The bound, in bytes.
+        max: u64,
+    },
+    /// A file to write has other names (hard links) than this one.
+    #[error(
+        "refusing to write {path}: it has {links} hard links, so writing it would change a file \
+         elsewhere; iolab writes only files of its own: move it away"
+    )]
+    HardLinked {
+        /// The file.
+        path: PathBuf,
+        /// Its link count.
+        links: u64,
+    },
+    /// A folder to empty holds mount points, which were kept.
+    #[error(
+        "{path}: kept {} iolab does not cross, with everything in {}: {}; unmount {}, then try \
+         again",
+        if mounts.len() == 1 { "a mount point" } else { "mount points" },
+        if mounts.len() == 1 { "it" } else { "them" },
+        list(mounts),
+        if mounts.len() == 1 { "it" } else { "them" }
+    )]
+    MountPoints {
+        /// The folder being emptied.
+        path: PathBuf,
+        /// The mount points found below it, kept.
+        mounts: Vec<PathBuf>,
     },
     /// A system call failed.
-    #[error("I/O error while {action} {path}: {source}")]
+    #[error("I/O error while {action} {path}: {cause}")]
     Io {
         /// What was being done.
         action: &'static str,
         /// To what.
         path: PathBuf,
-        /// The error.
-        source: io::Error,
+        /// The error (in the message, so not also a `source()`: printed once).
+        cause: io::Error,
     },
+}
+
+/// Paths for a message, comma-separated.
+fn list(paths: &[PathBuf]) -> String {
+    let texts: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    texts.join(", ")
+}
+
+/// A byte count for a message: whole MiB or KiB when it is one, else bytes.
+fn bytes_text(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
+    }
 }
 
 impl FsError {
@@ -133,7 +213,7 @@ impl FsError {
         FsError::Io {
             action,
             path,
-            source: io::Error::from(errno),
+            cause: io::Error::from(errno),
         }
     }
 
@@ -141,11 +221,13 @@ impl FsError {
     /// device (`ENOSPC`) apart.
     pub fn io_error(&self) -> Option<&io::Error> {
         match self {
-            FsError::Io { source, .. } => Some(source),
+            FsError::Io { cause, .. } => Some(cause),
             FsError::Symlink { .. }
             | FsError::WrongKind { .. }
             | FsError::BadPath { .. }
-            | FsError::OtherDevice { .. } => None,
+            | FsError::TooLarge { .. }
+            | FsError::HardLinked { .. }
+            | FsError::MountPoints { .. } => None,
         }
     }
 
@@ -278,16 +360,26 @@ impl Dir {
     /// # Errors
     /// [`FsError::Io`] for failures other than absence.
     pub fn kind(&self, name: impl AsRef<OsStr>) -> Result<Option<Kind>, FsError> {
-        Ok(self.stat(name.as_ref())?.map(|st| Kind::of(&st)))
+        Ok(self.stat(name.as_ref())?.map(|(kind, _)| kind))
     }
 
-    fn stat(&self, name: &OsStr) -> Result<Option<rustix::fs::Stat>, FsError> {
+    /// What entry `name` is and the mount it is on (a mount point's own
+    /// mount, not its folder's), without following it; `None` when absent.
+    fn stat(&self, name: &OsStr) -> Result<Option<(Kind, MountKey)>, FsError> {
         let name = self.checked(name)?;
-        match rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW) {
-            Ok(st) => Ok(Some(st)),
+        let flags = AtFlags::SYMLINK_NOFOLLOW | AtFlags::NO_AUTOMOUNT;
+        match statx(self.fd.as_fd(), name, flags) {
+            Ok(found) => Ok(Some(found)),
             Err(Errno::NOENT) => Ok(None),
             Err(e) => Err(FsError::io("inspecting", self.child_path(name), e)),
         }
+    }
+
+    /// The mount this directory is on.
+    fn mount(&self) -> Result<MountKey, FsError> {
+        statx(self.fd.as_fd(), "", AtFlags::EMPTY_PATH)
+            .map(|(_, mount)| mount)
+            .map_err(|e| FsError::io("inspecting", self.path.clone(), e))
     }
 
     /// Open subdirectory `name`; a link there is refused.
@@ -335,65 +427,53 @@ impl Dir {
     }
 
     /// Open regular file `name` read-write, creating it when missing, never
-    /// through a link (for lock files).
+    /// through a link and never blocking (for lock files: a FIFO, a socket
+    /// or a device there is an error naming it).
     ///
     /// # Errors
     /// [`FsError::Symlink`], [`FsError::WrongKind`], [`FsError::Io`].
     pub fn open_or_create_file(&self, name: impl AsRef<OsStr>) -> Result<File, FsError> {
         let name = self.checked(name.as_ref())?;
-        let flags = OFlags::RDWR | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-        self.open_regular(name, flags)
+        read::open_at(
+            self.fd.as_fd(),
+            name,
+            self.child_path(name),
+            read::Open::ReadWriteCreate,
+        )
     }
 
-    /// Open regular file `name` read-only, never through a link; `None` when
-    /// absent.
+    /// Open regular file `name` read-only ([`open_file`]'s rules: never
+    /// through a link, never blocking, a regular file or an error naming
+    /// what it is); `None` when absent.
     ///
     /// # Errors
     /// [`FsError::Symlink`], [`FsError::WrongKind`], [`FsError::Io`].
     pub fn open_file(&self, name: impl AsRef<OsStr>) -> Result<Option<File>, FsError> {
         let name = self.checked(name.as_ref())?;
-        let flags = OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK;
-        match self.open_regular(name, flags) {
+        match read::open_at(
+            self.fd.as_fd(),
+            name,
+            self.child_path(name),
+            read::Open::Read,
+        ) {
             Ok(file) => Ok(Some(file)),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
         }
     }
 
-    fn open_regular(&self, name: &OsStr, flags: OFlags) -> Result<File, FsError> {
-        let fd = match rustix::fs::openat(&self.fd, name, flags, file_mode()) {
-            Ok(fd) => fd,
-            Err(e @ Errno::LOOP) => return Err(self.explain(name, Kind::File, e)),
-            Err(e) => return Err(FsError::io("opening", self.child_path(name), e)),
-        };
-        let st = rustix::fs::fstat(&fd)
-            .map_err(|e| FsError::io("inspecting", self.child_path(name), e))?;
-        match Kind::of(&st) {
-            Kind::File => Ok(File::from(fd)),
-            found => Err(FsError::WrongKind {
-                path: self.child_path(name),
-                found,
-                wanted: Kind::File,
-            }),
-        }
-    }
-
-    /// Read regular file `name` whole, never through a link; `None` when absent.
+    /// Read regular file `name` whole, at most `max` bytes, never through a
+    /// link and never blocking; `None` when absent.
     ///
     /// # Errors
-    /// As [`Dir::open_file`], or [`FsError::Io`] when reading fails.
-    pub fn read(&self, name: impl AsRef<OsStr>) -> Result<Option<Vec<u8>>, FsError> {
+    /// As [`Dir::open_file`]; [`FsError::TooLarge`] past `max`;
+    /// [`FsError::Io`] when reading fails.
+    pub fn read(&self, name: impl AsRef<OsStr>, max: u64) -> Result<Option<Vec<u8>>, FsError> {
         let name = name.as_ref();
-        let Some(mut file) = self.open_file(name)? else {
+        let Some(file) = self.open_file(name)? else {
             return Ok(None);
         };
-        let mut bytes = Vec::new();
-        io::Read::read_to_end(&mut file, &mut bytes).map_err(|source| FsError::Io {
-            action: "reading",
-            path: self.child_path(name),
-            source,
-        })?;
-        Ok(Some(bytes))
+        read::read_bounded(&file, &self.child_path(name), max).map(Some)
     }
 
     /// Remove the non-directory entry `name` (a link is removed, not
@@ -465,6 +545,12 @@ impl Dir {
     /// # Errors
     /// [`FsError::Io`] when the directory cannot be listed.
     pub fn entries(&self) -> Result<Vec<(OsString, Kind)>, FsError> {
+        let entries = self.entries_on_mounts()?;
+        Ok(entries.into_iter().map(|(n, k, _)| (n, k)).collect())
+    }
+
+    /// Every entry's name, kind and mount, sorted by name.
+    fn entries_on_mounts(&self) -> Result<Vec<(OsString, Kind, MountKey)>, FsError> {
         let fail = |e| FsError::io("listing", self.path.clone(), e);
         let mut out = Vec::new();
         for entry in rustix::fs::Dir::read_from(&self.fd).map_err(fail)? {
@@ -473,28 +559,77 @@ impl Dir {
             if name == "." || name == ".." {
                 continue;
             }
-            if let Some(kind) = self.kind(name)? {
-                out.push((name.to_os_string(), kind));
+            if let Some((kind, mount)) = self.stat(name)? {
+                out.push((name.to_os_string(), kind, mount));
             }
         }
         out.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(out)
     }
 
-    /// Remove every entry except those named in `keep`, recursively, on
-    /// descriptors: links are removed, never followed, and a subfolder on
-    /// another filesystem stops the removal.
+    /// Every entry's name, kind (links not followed) and whether it is a
+    /// mount point (on another mount than this directory: what a removal
+    /// must not cross), sorted by name.
     ///
     /// # Errors
-    /// [`FsError::OtherDevice`] at a mount point, [`FsError::Io`] otherwise.
-    pub fn clear(&self, keep: &[&str]) -> Result<(), FsError> {
-        let dev = self.id()?.dev;
-        self.clear_on(dev, keep)
+    /// [`FsError::Io`] when the directory cannot be listed.
+    pub fn entries_with_mounts(&self) -> Result<Vec<(OsString, Kind, bool)>, FsError> {
+        let here = self.mount()?;
+        let entries = self.entries_on_mounts()?;
+        Ok(entries
+            .into_iter()
+            .map(|(n, k, m)| (n, k, m != here))
+            .collect())
     }
 
-    fn clear_on(&self, dev: u64, keep: &[&str]) -> Result<(), FsError> {
-        for (name, kind) in self.entries()? {
+    /// Remove every entry except those named in `keep`, recursively, on
+    /// descriptors: links are removed, never followed, and the removal
+    /// never leaves this directory's mount. A mount point found below
+    /// (another filesystem, or a bind mount of this one: its mount id
+    /// differs) is kept with everything in it, and so are the folders on
+    /// the way to it; the mount points kept are returned.
+    ///
+    /// # Errors
+    /// [`FsError::Io`] when a listing or a removal fails.
+    pub fn clear_keeping_mounts(&self, keep: &[&str]) -> Result<Vec<PathBuf>, FsError> {
+        let mut mounts = Vec::new();
+        self.clear_on(self.mount()?, keep, &mut mounts)?;
+        Ok(mounts)
+    }
+
+    /// [`Dir::clear_keeping_mounts`], for a folder that must end up empty
+    /// (but for `keep`).
+    ///
+    /// # Errors
+    /// [`FsError::MountPoints`] naming the mount points kept below;
+    /// [`FsError::Io`] otherwise.
+    pub fn clear(&self, keep: &[&str]) -> Result<(), FsError> {
+        let mounts = self.clear_keeping_mounts(keep)?;
+        if mounts.is_empty() {
+            return Ok(());
+        }
+        Err(FsError::MountPoints {
+            path: self.path.clone(),
+            mounts,
+        })
+    }
+
+    /// Empty this directory on `mount`, pushing the mount points met to
+    /// `mounts`; whether it is now empty (but for `keep`).
+    fn clear_on(
+        &self,
+        mount: MountKey,
+        keep: &[&str],
+        mounts: &mut Vec<PathBuf>,
+    ) -> Result<bool, FsError> {
+        let mut emptied = true;
+        for (name, kind, on) in self.entries_on_mounts()? {
             if keep.iter().any(|k| name == OsStr::new(k)) {
+                continue;
+            }
+            if on != mount {
+                mounts.push(self.child_path(&name));
+                emptied = false;
                 continue;
             }
             if kind != Kind::Dir {
@@ -502,15 +637,22 @@ impl Dir {
                 continue;
             }
             let sub = self.open_dir(&name)?;
-            if sub.id()?.dev != dev {
-                return Err(FsError::OtherDevice { path: sub.path });
+            // Checked again on the open descriptor: what was statted may
+            // have been replaced by a mount meanwhile.
+            if sub.mount()? != mount {
+                mounts.push(sub.path);
+                emptied = false;
+                continue;
             }
-            sub.clear_on(dev, &[])?;
-            let name = self.checked(&name)?;
-            rustix::fs::unlinkat(&self.fd, name, AtFlags::REMOVEDIR)
-                .map_err(|e| FsError::io("deleting", self.child_path(name), e))?;
+            if sub.clear_on(mount, &[], mounts)? {
+                let name = self.checked(&name)?;
+                rustix::fs::unlinkat(&self.fd, name, AtFlags::REMOVEDIR)
+                    .map_err(|e| FsError::io("deleting", self.child_path(name), e))?;
+            } else {
+                emptied = false;
+            }
         }
-        Ok(())
+        Ok(emptied)
     }
 
     /// `name` as a single plain component, or [`FsError::BadPath`].
@@ -538,6 +680,44 @@ impl Dir {
             Ok(_) => FsError::io("opening", path, errno),
             Err(e) => e,
         }
+    }
+}
+
+/// Which mount an entry is on: its mount id where the kernel reports one
+/// (`STATX_MNT_ID`, Linux 5.8; distinct for every mount, bind mounts of
+/// one filesystem included), else its device (`st_dev`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MountKey {
+    /// `stx_mnt_id`.
+    Id(u64),
+    /// `st_dev`, where no mount id is reported.
+    Device(u64),
+}
+
+/// `statx` of `name` in `dir` (`""` with `AT_EMPTY_PATH`: `dir` itself):
+/// its kind and mount. Falls back to `fstatat` (and the device) on a
+/// kernel without `statx`.
+fn statx(
+    dir: BorrowedFd<'_>,
+    name: impl AsRef<OsStr>,
+    flags: AtFlags,
+) -> Result<(Kind, MountKey), Errno> {
+    let name = name.as_ref();
+    let mask = StatxFlags::TYPE | StatxFlags::MNT_ID;
+    match rustix::fs::statx(dir, name, flags, mask) {
+        Ok(st) => {
+            let mount = if st.stx_mask & StatxFlags::MNT_ID.bits() != 0 {
+                MountKey::Id(st.stx_mnt_id)
+            } else {
+                MountKey::Device(rustix::fs::makedev(st.stx_dev_major, st.stx_dev_minor))
+            };
+            Ok((Kind::of_mode(u32::from(st.stx_mode)), mount))
+        }
+        Err(Errno::NOSYS) => {
+            let st = rustix::fs::statat(dir, name, flags)?;
+            Ok((Kind::of(&st), MountKey::Device(st.st_dev)))
+        }
+        Err(e) => Err(e),
     }
 }
 

@@ -1,5 +1,5 @@
 use std::fs;
-use std::os::unix::fs::symlink;
+use std::os::unix::fs::{symlink, MetadataExt};
 
 use super::*;
 
@@ -88,10 +88,10 @@ fn open_file_and_read_refuse_links_and_dirs() {
     fs::create_dir(tmp.path().join("sub")).unwrap();
     let dir = Dir::open(tmp.path()).unwrap();
     assert!(matches!(
-        dir.read("link").unwrap_err(),
+        dir.read("link", 10).unwrap_err(),
         FsError::Symlink { .. }
     ));
-    let err = dir.read("sub").unwrap_err();
+    let err = dir.read("sub", 10).unwrap_err();
     assert!(
         matches!(
             err,
@@ -102,8 +102,8 @@ fn open_file_and_read_refuse_links_and_dirs() {
         ),
         "{err}"
     );
-    assert_eq!(dir.read("missing").unwrap(), None);
-    assert_eq!(dir.read("target").unwrap().unwrap(), b"t");
+    assert_eq!(dir.read("missing", 10).unwrap(), None);
+    assert_eq!(dir.read("target", 10).unwrap().unwrap(), b"t");
     let err = dir.open_or_create_file("link").unwrap_err();
     assert!(matches!(err, FsError::Symlink { .. }), "{err}");
 }
@@ -138,30 +138,166 @@ fn clear_keeps_named_entries_and_never_follows_links() {
     assert_eq!(fs::read(outside.join("keep.txt")).unwrap(), b"mine");
 }
 
+/// Make a FIFO at `path`.
+fn mkfifo(path: &Path) {
+    rustix::fs::mknodat(CWD, path, FileType::Fifo, Mode::from_raw_mode(0o644), 0).unwrap();
+}
+
 #[test]
-fn clear_stops_at_another_filesystem() {
-    if !rustix::process::geteuid().is_root() {
-        eprintln!("skipped: mounting a tmpfs needs root");
-        return;
-    }
+fn reads_refuse_fifos_sockets_devices_and_links_without_blocking() {
     let tmp = tempfile::tempdir().unwrap();
-    let mnt = tmp.path().join("mnt");
-    fs::create_dir(&mnt).unwrap();
-    let mounted = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
-        .arg(&mnt)
-        .status();
-    if !mounted.is_ok_and(|s| s.success()) {
-        eprintln!("skipped: mount -t tmpfs refused here");
-        return;
-    }
-    fs::write(mnt.join("on-tmpfs"), b"x").unwrap();
+    let fifo = tmp.path().join("fifo");
+    mkfifo(&fifo);
+    let socket = tmp.path().join("socket");
+    let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let zero = tmp.path().join("zero");
+    symlink("/dev/zero", &zero).unwrap();
+    fs::create_dir(tmp.path().join("sub")).unwrap();
+    // A FIFO opened for reading without O_NONBLOCK would wait for a writer
+    // forever; each of these must come back at once with what it is.
+    let cases = [
+        ("fifo", "is a FIFO (named pipe), not a regular file"),
+        ("socket", "is a socket, not a regular file"),
+        ("zero", "is a symbolic link"),
+        ("sub", "is a directory, not a regular file"),
+    ];
     let dir = Dir::open(tmp.path()).unwrap();
+    for (name, says) in cases {
+        let path = tmp.path().join(name);
+        let err = read_file(&path, 1 << 20).unwrap_err();
+        assert!(err.to_string().contains(says), "{name}: {err}");
+        assert!(err.to_string().contains(name), "{name}: {err}");
+        let err = dir.read(name, 1 << 20).unwrap_err();
+        assert!(err.to_string().contains(says), "{name}: {err}");
+        let err = open_appending(&path, false).unwrap_err();
+        assert!(err.to_string().contains(says), "{name}: {err}");
+        let err = dir.open_or_create_file(name).unwrap_err();
+        assert!(err.to_string().contains(says), "{name}: {err}");
+    }
+    let err = read_file(Path::new("/dev/zero"), 1 << 20).unwrap_err();
+    assert!(err.to_string().contains("character device"), "{err}");
+    assert!(read_file_if_exists(&tmp.path().join("none"), 1)
+        .unwrap()
+        .is_none());
+}
+
+#[test]
+fn reads_stop_at_their_bound() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("f");
+    fs::write(&path, b"12345").unwrap();
+    assert_eq!(read_file(&path, 5).unwrap(), b"12345");
+    let err = read_file(&path, 4).unwrap_err();
+    assert!(matches!(err, FsError::TooLarge { max: 4, .. }), "{err}");
+    assert!(err.to_string().contains("more than 4 bytes"), "{err}");
+    // /proc files report size 0: the bound, not the size, decides.
+    let text = read_file(Path::new("/proc/self/status"), 1 << 20).unwrap();
+    assert!(!text.is_empty());
+    // The handle a read returns blocks as any other (O_NONBLOCK cleared).
+    let file = open_file(&path).unwrap();
+    let flags = rustix::fs::fcntl_getfl(&file).unwrap();
+    assert!(!flags.contains(OFlags::NONBLOCK));
+}
+
+#[test]
+fn a_file_to_write_in_place_must_have_no_other_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let outside = tmp.path().join("outside");
+    fs::write(&outside, b"precious").unwrap();
+    let inside = tmp.path().join("runs.csv");
+    fs::hard_link(&outside, &inside).unwrap();
+    // Reading it is fine; appending to it, or locking it to write a pid
+    // into, is refused.
+    assert_eq!(read_file(&inside, 100).unwrap(), b"precious");
+    for read in [true, false] {
+        let err = open_appending(&inside, read).unwrap_err();
+        assert!(matches!(err, FsError::HardLinked { links: 2, .. }), "{err}");
+    }
+    let err = Dir::open(tmp.path())
+        .unwrap()
+        .open_or_create_file("runs.csv")
+        .unwrap_err();
+    assert!(err.to_string().contains("has 2 hard links"), "{err}");
+    assert_eq!(fs::read(&outside).unwrap(), b"precious");
+}
+
+/// A bind mount of `from` at `to`, unmounted when dropped; `None` (the
+/// reason printed) where mounting is not allowed.
+struct Bind(PathBuf);
+
+impl Bind {
+    fn mount(from: &Path, to: &Path) -> Option<Bind> {
+        if !rustix::process::geteuid().is_root() {
+            eprintln!("skipped: a bind mount needs root");
+            return None;
+        }
+        let ok = std::process::Command::new("mount")
+            .arg("--bind")
+            .arg(from)
+            .arg(to)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            eprintln!("skipped: mount --bind refused here");
+        }
+        ok.then(|| Bind(to.to_path_buf()))
+    }
+}
+
+impl Drop for Bind {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn clear_keeps_a_bind_mount_of_the_same_filesystem_with_its_contents() {
+    let tmp = tempfile::tempdir().unwrap();
+    let outside = tmp.path().join("outside");
+    fs::create_dir_all(outside.join("deep")).unwrap();
+    fs::write(outside.join("deep/precious"), b"mine").unwrap();
+    let root = tmp.path().join("root");
+    let mnt = root.join("a/mnt");
+    fs::create_dir_all(&mnt).unwrap();
+    fs::write(root.join("a/f"), b"x").unwrap();
+    fs::write(root.join("g"), b"x").unwrap();
+    let Some(bind) = Bind::mount(&outside, &mnt) else {
+        return;
+    };
+    // Same filesystem, same st_dev: only the mount id tells them apart.
+    assert_eq!(
+        fs::metadata(&root).unwrap().dev(),
+        fs::metadata(&mnt).unwrap().dev()
+    );
+    let dir = Dir::open(&root).unwrap();
+    let in_a = dir.open_dir("a").unwrap().entries_with_mounts().unwrap();
+    assert_eq!(
+        in_a,
+        [
+            ("f".into(), Kind::File, false),
+            ("mnt".into(), Kind::Dir, true)
+        ]
+    );
+    let kept = dir.clear_keeping_mounts(&[]).unwrap();
     let err = dir.clear(&[]).unwrap_err();
-    let kept = mnt.join("on-tmpfs").exists();
-    let _ = std::process::Command::new("umount").arg(&mnt).status();
-    assert!(matches!(err, FsError::OtherDevice { .. }), "{err}");
-    assert!(kept);
+    let left_a = fs::read_dir(root.join("a")).unwrap().count();
+    let precious = fs::read(mnt.join("deep/precious")).unwrap();
+    drop(bind);
+    assert_eq!(kept, std::slice::from_ref(&mnt));
+    assert!(
+        matches!(err, FsError::MountPoints { ref mounts, .. } if mounts == std::slice::from_ref(&mnt)),
+        "{err}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("kept a mount point") && text.contains("unmount it"),
+        "{text}"
+    );
+    assert_eq!(text.matches("busy").count(), 0, "{text}");
+    assert_eq!(precious, b"mine");
+    assert_eq!(left_a, 1, "a/f removed, a/mnt kept");
+    assert!(!root.join("g").exists());
+    assert_eq!(fs::read(outside.join("deep/precious")).unwrap(), b"mine");
 }
 
 #[test]

@@ -159,10 +159,11 @@ fn run(template: &str, workers: u32, job: Job<'_>) -> Result<Execution, Strategy
         workload,
         ctx,
         corpus,
+        gate,
         ..
     } = job;
     let line = expand(template, workers, ctx)?;
-    let meter = start_meter();
+    let meter = start_meter(gate);
     // Its own process group: a Ctrl-C at the terminal reaches iolab only,
     // and a second signal kills the command with its children.
     let mut child = Command::new("sh")

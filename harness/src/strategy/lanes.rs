@@ -2,11 +2,12 @@
 //! took. Threads, worker threads and async lanes all run this same loop.
 
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::io::{Blocking, Io};
-use crate::measure::Clock;
+use crate::measure::{region, Clock, Gate};
 use crate::workload::{Evidence, Lane, Shared, TaskContext, TaskRunner, WithTasks, Workload};
 
 /// What one task did, as recorded by its lane. On the worker pipe it is a
@@ -82,18 +83,41 @@ const SHARE_SLACK: usize = 1024;
 #[derive(Debug)]
 pub struct Counter {
     next: AtomicU32,
+    start: u32,
     end: u32,
-    stonewall_ns: Option<u64>,
+    deadline_ns: Option<u64>,
 }
 
 impl Counter {
-    /// The tasks of `workload` in `ctx`, stopping at `ctx`'s stonewall.
-    pub fn new(workload: &Workload, ctx: &TaskContext) -> Counter {
+    /// The tasks of `workload` in `ctx`, stopping at `ctx`'s stonewall,
+    /// whose deadline counts from the start of the region timed by `clock`.
+    pub fn new(workload: &Workload, ctx: &TaskContext, clock: &Clock) -> Counter {
         let range = workload.task_range(ctx);
         Counter {
             next: AtomicU32::new(range.start),
+            start: range.start,
             end: range.end,
-            stonewall_ns: ctx.stonewall_ns,
+            deadline_ns: ctx.stonewall.map(|s| s.deadline_ns(clock)),
+        }
+    }
+
+    /// Tasks taken so far (a prefix of the range).
+    fn taken(&self) -> u32 {
+        self.next.load(Ordering::Relaxed).min(self.end) - self.start
+    }
+
+    /// The stonewall's wear-out: the tasks after those taken, until
+    /// `target` are taken in all (at most the range), with no deadline.
+    fn wearout(&self, target: u64) -> Counter {
+        let from = self.start + self.taken();
+        let to = u64::from(self.start)
+            .saturating_add(target)
+            .min(u64::from(self.end)) as u32;
+        Counter {
+            next: AtomicU32::new(from),
+            start: from,
+            end: to.max(from),
+            deadline_ns: None,
         }
     }
 }
@@ -102,16 +126,57 @@ impl TaskSource for Counter {
     fn next(&self) -> Option<u32> {
         // A second SIGINT/SIGTERM, or the stonewall's deadline: take no new
         // task (one relaxed load, and a clock read only with a stonewall).
-        if crate::interrupt::stop_now()
-            || self
-                .stonewall_ns
-                .is_some_and(|d| crate::measure::monotonic_ns() >= d)
-        {
+        if crate::interrupt::stop_now() || region::past(self.deadline_ns) {
             return None;
         }
         let i = self.next.fetch_add(1, Ordering::Relaxed);
         (i < self.end).then_some(i)
     }
+}
+
+/// What a region's stonewall phase did: its tasks and bytes, and when it
+/// ended (its lanes had stopped), since the region's start.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct StonewallPhase {
+    /// Tasks finished in it (those taken before the deadline).
+    pub tasks: u64,
+    /// Their payload bytes.
+    pub bytes: u64,
+    /// When the phase ended, since the region's start.
+    pub ended: Duration,
+}
+
+impl StonewallPhase {
+    /// The phase of the records so far, ending now.
+    pub fn of<'a>(records: impl Iterator<Item = &'a TaskRecord>, clock: &Clock) -> StonewallPhase {
+        let (tasks, bytes) = records.fold((0, 0), |(t, b), r| (t + 1, b + r.bytes));
+        StonewallPhase {
+            tasks,
+            bytes,
+            ended: clock.elapsed(),
+        }
+    }
+}
+
+/// The end of a stonewall phase whose lanes took tasks from `counter` and
+/// produced `lanes`: what the phase did (with a stonewall), and, with its
+/// wear-out, the tasks still to run so this client does as many as the one
+/// that did most ([`Gate::most_done`], a collective call under MPI).
+pub fn after_stonewall(
+    counter: &Counter,
+    ctx: &TaskContext,
+    gate: &dyn Gate,
+    clock: &Clock,
+    lanes: &[LaneOutput],
+) -> (Option<StonewallPhase>, Option<Counter>) {
+    let Some(wall) = ctx.stonewall else {
+        return (None, None);
+    };
+    let phase = StonewallPhase::of(lanes.iter().flat_map(|l| &l.records), clock);
+    let more = wall
+        .wearout
+        .then(|| counter.wearout(gate.most_done(u64::from(counter.taken()))));
+    (Some(phase), more)
 }
 
 /// What a lane produced.
@@ -149,6 +214,17 @@ impl LaneOutput {
             out.evidence.clear();
         }
         out
+    }
+
+    /// The outputs of lane threads, in their order: each thread's own, or
+    /// [`LaneOutput::panicked`] for one that panicked.
+    pub fn joined(handles: Vec<std::thread::ScopedJoinHandle<'_, LaneOutput>>) -> Vec<LaneOutput> {
+        let output = |handle: std::thread::ScopedJoinHandle<'_, LaneOutput>| {
+            handle.join().unwrap_or_else(|payload| {
+                LaneOutput::panicked(&crate::panics::message(payload.as_ref()))
+            })
+        };
+        handles.into_iter().map(output).collect()
     }
 
     /// The output of a lane whose thread panicked outside any task, with
@@ -224,7 +300,7 @@ pub async fn run_lane<I: Io, S: TaskSource, R: TaskRunner>(
     }
     let LaneState { lane, mut out, .. } = state;
     if let Err(e) = workload.finish_lane(io, ctx, lane).await {
-        out.error = Some(format!("finishing a lane: {e}"));
+        out.error.get_or_insert(format!("finishing a lane: {e}"));
     }
     out.done_ns = clock.now_ns();
     out

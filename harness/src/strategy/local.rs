@@ -8,13 +8,13 @@ use futures::executor::block_on;
 use futures::future::join_all;
 use serde::{Deserialize, Serialize};
 
-use super::lanes::{run_lane, BlockingLane, Counter, LaneOutput};
+use super::lanes::{after_stonewall, run_lane, BlockingLane, Counter, LaneOutput, StonewallPhase};
 use super::registry::{Shape, StrategySpec, WORKERS, WORKER_COUNT};
 use super::{end_of_work, start_meter, Execution, Job, StrategyError};
 use crate::corpus::Corpus;
 use crate::describe::{Capability, KnobDesc, KnobError, KnobValues, StrategyDesc};
 use crate::io::{Blocking, Io};
-use crate::measure::Clock;
+use crate::measure::{Clock, Gate};
 use crate::workload::{TaskContext, Workload};
 
 /// Why an event loop cannot map files.
@@ -56,7 +56,7 @@ impl StrategySpec for SequentialSpec {
     }
 
     fn execute(&self, job: Job<'_>) -> Result<Execution, StrategyError> {
-        threads(1, job)
+        threads(Pool::Caller, job)
     }
 }
 
@@ -101,7 +101,7 @@ impl StrategySpec for ThreadsSpec {
     }
 
     fn execute(&self, job: Job<'_>) -> Result<Execution, StrategyError> {
-        threads(self.workers, job)
+        threads(Pool::Threads(self.workers), job)
     }
 }
 
@@ -236,50 +236,68 @@ impl fmt::Display for IoUringSpec {
     }
 }
 
-/// `workers` OS threads (1 = sequential on the calling thread).
-fn threads(workers: u32, job: Job<'_>) -> Result<Execution, StrategyError> {
+/// Where the blocking backend's lanes run.
+#[derive(Clone, Copy, Debug)]
+enum Pool {
+    /// One lane on the calling thread (`sequential`).
+    Caller,
+    /// One lane on each of this many spawned threads (`threads`, one
+    /// included: a pool of one thread is a thread of its own, so
+    /// `threads(1)` against `sequential` compares a worker thread's
+    /// footing with the calling thread's).
+    Threads(u32),
+}
+
+/// The tasks on the blocking backend, in the lanes of `pool`.
+fn threads(pool: Pool, job: Job<'_>) -> Result<Execution, StrategyError> {
     let Job {
         workload,
         ctx,
         corpus,
+        gate,
         ..
     } = job;
-    let source = Counter::new(workload, ctx);
+    let workers = match pool {
+        Pool::Caller => 1,
+        Pool::Threads(n) => n,
+    };
     let outputs = reserve(workload, ctx, workers);
-    let meter = start_meter();
+    let meter = start_meter(gate);
     let clock = meter.clock();
+    let source = Counter::new(workload, ctx, &clock);
     let io = Blocking;
     let shared = block_on(workload.prepare(&io, ctx)).map_err(|e| prepare_failed(workload, e))?;
-    let lane = |out| {
-        workload.with_tasks(BlockingLane {
-            source: &source,
-            ctx,
-            shared: &shared,
-            clock,
-            out,
-        })
-    };
-    let lanes: Vec<LaneOutput> = if workers <= 1 {
-        outputs.into_iter().map(lane).collect()
-    } else {
+    let run = |source: &Counter, outputs: Vec<LaneOutput>| {
+        let lane = |out| {
+            workload.with_tasks(BlockingLane {
+                source,
+                ctx,
+                shared: &shared,
+                clock,
+                out,
+            })
+        };
+        if let Pool::Caller = pool {
+            return outputs.into_iter().map(lane).collect();
+        }
         std::thread::scope(|scope| {
             let handles: Vec<_> = outputs
                 .into_iter()
                 .map(|out| scope.spawn(move || lane(out)))
                 .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|payload| {
-                        LaneOutput::panicked(&crate::panics::message(payload.as_ref()))
-                    })
-                })
-                .collect()
+            LaneOutput::joined(handles)
         })
     };
+    let mut lanes = run(&source, outputs);
+    let (phase, wearout) = after_stonewall(&source, ctx, gate, &clock, &lanes);
+    if let Some(more) = wearout {
+        lanes = run(&more, lanes);
+    }
     let finish = block_on(workload.finish(&io, shared)).and_then(|()| end_of_work(workload, ctx));
     let usage = meter.stop();
-    Ok(collect(usage, lanes, finish, workload, ctx, corpus))
+    let mut exec = collect(usage, lanes, finish, workload, ctx, corpus);
+    exec.stonewall = phase;
+    Ok(exec)
 }
 
 /// tokio's current-thread runtime with a blocking pool of `workers` threads
@@ -289,21 +307,24 @@ fn tokio(workers: u32, concurrency: u32, job: Job<'_>) -> Result<Execution, Stra
         workload,
         ctx,
         corpus,
+        gate,
         ..
     } = job;
     let outputs = reserve(workload, ctx, concurrency);
-    let meter = start_meter();
+    let meter = start_meter(gate);
     let clock = meter.clock();
     let io = crate::io::TokioFs;
     let result = crate::io::run_tokio(
         workers.max(1) as usize,
-        async_lanes(&io, outputs, workload, ctx, clock),
+        async_lanes(&io, outputs, workload, ctx, (clock, gate)),
     )
     .map_err(|e| StrategyError::Failed(format!("tokio runtime: {e}")))?;
-    let (lanes, finish) = result.map_err(|e| prepare_failed(workload, e))?;
+    let (lanes, finish, phase) = result.map_err(|e| prepare_failed(workload, e))?;
     let finish = finish.and_then(|()| end_of_work(workload, ctx));
     let usage = meter.stop();
-    Ok(collect(usage, lanes, finish, workload, ctx, corpus))
+    let mut exec = collect(usage, lanes, finish, workload, ctx, corpus);
+    exec.stonewall = phase;
+    Ok(exec)
 }
 
 /// One io_uring ring of `queue_depth` entries, as many lanes.
@@ -312,22 +333,25 @@ fn io_uring(queue_depth: u32, job: Job<'_>) -> Result<Execution, StrategyError> 
         workload,
         ctx,
         corpus,
+        gate,
         ..
     } = job;
     let outputs = reserve(workload, ctx, queue_depth);
-    let meter = start_meter();
+    let meter = start_meter(gate);
     let clock = meter.clock();
     let ring = crate::io::Uring::new(queue_depth.max(1))
         .map_err(|why| StrategyError::Unavailable(why.0))?;
-    let (lanes, finish) = ring
-        .block_on(async_lanes(&ring, outputs, workload, ctx, clock))
+    let (lanes, finish, phase) = ring
+        .block_on(async_lanes(&ring, outputs, workload, ctx, (clock, gate)))
         .map_err(|e| prepare_failed(workload, e))?;
     let finish = finish.and_then(|()| end_of_work(workload, ctx));
     let usage = meter.stop();
-    Ok(collect(usage, lanes, finish, workload, ctx, corpus))
+    let mut exec = collect(usage, lanes, finish, workload, ctx, corpus);
+    exec.stonewall = phase;
+    Ok(exec)
 }
 
-type LanesResult = std::io::Result<(Vec<LaneOutput>, std::io::Result<()>)>;
+type LanesResult = std::io::Result<(Vec<LaneOutput>, std::io::Result<()>, Option<StonewallPhase>)>;
 
 /// The reserved outputs of `lanes` lanes (at least one), made before the
 /// timed region (for any strategy that runs lanes in this process).
@@ -338,22 +362,32 @@ pub(super) fn reserve(workload: &Workload, ctx: &TaskContext, lanes: u32) -> Vec
         .collect()
 }
 
-/// Prepare, run one lane per reserved output concurrently on one thread, finish.
+/// Prepare, run one lane per reserved output concurrently on one thread
+/// (then the stonewall's wear-out, if any, on the same lanes), finish.
 async fn async_lanes<I: Io>(
     io: &I,
     outputs: Vec<LaneOutput>,
     workload: &Workload,
     ctx: &TaskContext,
-    clock: Clock,
+    (clock, gate): (Clock, &dyn Gate),
 ) -> LanesResult {
-    let source = Counter::new(workload, ctx);
+    let source = Counter::new(workload, ctx, &clock);
     let shared = workload.prepare(io, ctx).await?;
-    let runs = outputs
-        .into_iter()
-        .map(|out| run_lane(io, workload, ctx, &shared, &source, clock, out));
-    let outputs = join_all(runs).await;
+    let run = |source, outputs: Vec<LaneOutput>| {
+        let shared = &shared;
+        join_all(
+            outputs
+                .into_iter()
+                .map(move |out| run_lane(io, workload, ctx, shared, source, clock, out)),
+        )
+    };
+    let mut outputs = run(&source, outputs).await;
+    let (phase, wearout) = after_stonewall(&source, ctx, gate, &clock, &outputs);
+    if let Some(more) = &wearout {
+        outputs = run(more, outputs).await;
+    }
     let finish = workload.finish(io, shared).await;
-    Ok((outputs, finish))
+    Ok((outputs, finish, phase))
 }
 
 /// The error of a workload's `prepare` (its shared handle, its map).

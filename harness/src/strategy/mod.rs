@@ -21,11 +21,11 @@ pub mod worker;
 use std::time::Duration;
 
 use crate::corpus::Corpus;
-use crate::measure::{Meter, Usage};
+use crate::measure::{Gate, Meter, Usage};
 use crate::workload::{TaskContext, Workload, WorkloadKind};
 
 pub use command::{command_name, shell_word, CommandSpec};
-pub use lanes::TaskRecord;
+pub use lanes::{StonewallPhase, TaskRecord};
 pub use local::{IoUringSpec, SequentialSpec, ThreadsSpec, TokioSpec};
 pub use process::{NestedSpec, ProcessesSpec};
 pub use registry::{
@@ -158,6 +158,9 @@ pub struct Execution {
     pub task_errors: Vec<String>,
     /// Whether the workers were killed mid-run on purpose.
     pub interrupted: bool,
+    /// What the stonewall phase did, when the repetition had a stonewall
+    /// (the tasks after it, with wear-out, are the rest of `records`).
+    pub stonewall: Option<StonewallPhase>,
 }
 
 impl Execution {
@@ -183,8 +186,10 @@ pub enum StrategyError {
 }
 
 /// Run all tasks of `workload` under `strategy`, timed, then verify evidence.
-/// With `kill_after`, worker processes are killed (`SIGKILL`) once that many
-/// tasks have finished: the crash experiment of the atomic save.
+/// The region opens through `gate` (the other clients' barrier), after the
+/// strategy's own setup; its stonewall, if `ctx` has one, counts from that
+/// start. With `kill_after`, worker processes are killed (`SIGKILL`) once
+/// that many tasks have finished: the crash experiment of the atomic save.
 ///
 /// # Errors
 /// [`StrategyError::Unavailable`] when the platform lacks what the strategy
@@ -194,13 +199,14 @@ pub fn execute(
     workload: &Workload,
     ctx: &TaskContext,
     corpus: &Corpus,
-    kill_after: Option<u32>,
+    (kill_after, gate): (Option<u32>, &dyn Gate),
 ) -> Result<Execution, StrategyError> {
     strategy.run(Job {
         workload,
         ctx,
         corpus,
         kill_after,
+        gate,
     })
 }
 
@@ -216,11 +222,15 @@ pub(crate) struct Job<'a> {
     /// Kill the workers once this many tasks have finished (the crash
     /// experiment; only strategies that `kills_workers` honour it).
     pub kill_after: Option<u32>,
+    /// Opens the timed region once every client is ready (a barrier
+    /// across ranks under MPI, nothing alone).
+    pub gate: &'a dyn Gate,
 }
 
-/// Start the timed region (a helper so every strategy opens it the same way).
-fn start_meter() -> Meter {
-    Meter::start()
+/// Start the timed region through `gate` (a helper so every strategy opens
+/// it the same way, after its own setup).
+fn start_meter(gate: &dyn Gate) -> Meter {
+    Meter::start(gate)
 }
 
 /// The last step of a repetition's work, inside the timed region, after

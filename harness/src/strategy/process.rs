@@ -16,9 +16,10 @@ use serde::{Deserialize, Serialize};
 
 use super::registry::{Shape, StrategySpec, WORKERS, WORKER_COUNT};
 use super::worker::{FromWorker, ToWorker};
-use super::{end_of_work, start_meter, Execution, Job, StrategyError};
+use super::{end_of_work, start_meter, Execution, Job, StonewallPhase, StrategyError};
 use crate::describe::{KnobDesc, KnobError, KnobKind, KnobValues, StrategyDesc};
 use crate::interrupt::{self, ChildGroup};
+use crate::measure::region;
 
 struct Worker {
     child: Child,
@@ -259,6 +260,7 @@ fn run(processes: u32, threads: u32, batch: u32, job: Job<'_>) -> Result<Executi
         workload,
         ctx,
         kill_after,
+        gate,
         ..
     } = job;
     let tasks = workload.tasks(ctx);
@@ -269,41 +271,28 @@ fn run(processes: u32, threads: u32, batch: u32, job: Job<'_>) -> Result<Executi
         batch
     };
     let range = workload.task_range(ctx);
-    let mut batches: VecDeque<Range<u32>> = range
-        .clone()
-        .step_by(batch as usize)
-        .map(|first| first..first.saturating_add(batch).min(range.end))
-        .collect();
+    let mut batches = split(range.clone(), batch);
     let mut setup = ToWorker::Setup {
         workload: Box::new(workload.clone()),
         ctx: ctx.clone(),
         threads,
         clock: None,
     };
-    let mut meter = start_meter();
+    let mut meter = start_meter(gate);
     let clock = meter.clock();
+    let deadline = ctx.stonewall.map(|s| s.deadline_ns(&clock));
     if let ToWorker::Setup { clock: origin, .. } = &mut setup {
         *origin = Some(clock.origin());
     }
     let (mut workers, inbox) = spawn(processes, &setup)?;
     // Batches sent and not yet reported done (a batch the stonewall cut
     // is reported with the records of the tasks that ran).
-    let mut outstanding = 0usize;
     let in_flight = 2.max(threads.div_ceil(batch.max(1)) + 1);
-    for _ in 0..in_flight {
-        for w in workers.iter_mut() {
-            if let Some(b) = batches.pop_front() {
-                outstanding += 1;
-                w.send(&ToWorker::Batch { tasks: b })?;
-            }
-        }
-    }
+    let mut outstanding = hand_out(&mut workers, &mut batches, in_flight)?;
     let mut exec = Execution::default();
     let mut finished = 0;
     if tasks == 0 {
-        workers
-            .iter_mut()
-            .try_for_each(|w| w.send(&ToWorker::Finish))?;
+        finish_all(&mut workers)?;
     }
     while finished < workers.len() {
         let (id, message) = inbox
@@ -316,16 +305,28 @@ fn run(processes: u32, threads: u32, batch: u32, job: Job<'_>) -> Result<Executi
                 if kill_after.is_some_and(|k| exec.records.len() >= k as usize) {
                     return Ok(kill_all(workers, meter, exec));
                 }
-                // Past the stonewall no batch is handed out, and workers
-                // start no task of those sent.
-                let next = (!ctx.past_stonewall()).then(|| batches.pop_front());
+                // Past the stonewall no batch is handed out (until its
+                // wear-out), and workers start no task of those sent.
+                let stopped = exec.stonewall.is_none() && region::past(deadline);
+                let next = (!stopped).then(|| batches.pop_front());
                 if let Some(b) = next.flatten() {
                     outstanding += 1;
                     workers[id].send(&ToWorker::Batch { tasks: b })?;
                 } else if outstanding == 0 {
-                    workers
-                        .iter_mut()
-                        .try_for_each(|w| w.send(&ToWorker::Finish))?;
+                    if let (Some(wall), None) = (ctx.stonewall, exec.stonewall) {
+                        exec.stonewall = Some(StonewallPhase::of(exec.records.iter(), &clock));
+                        if wall.wearout {
+                            let target = gate.most_done(exec.records.len() as u64);
+                            batches = wearout(range.clone(), &exec.records, target, batch);
+                            workers
+                                .iter_mut()
+                                .try_for_each(|w| w.send(&ToWorker::WearOut))?;
+                            outstanding = hand_out(&mut workers, &mut batches, in_flight)?;
+                        }
+                    }
+                    if outstanding == 0 {
+                        finish_all(&mut workers)?;
+                    }
                 }
             }
             FromWorker::Finished { usage, errors } => {
@@ -346,6 +347,62 @@ fn run(processes: u32, threads: u32, batch: u32, job: Job<'_>) -> Result<Executi
     verify_and_reap(&mut workers, &inbox, &mut exec)?;
     exec.absorb_records();
     Ok(exec)
+}
+
+/// `range` as batches of `batch` consecutive tasks.
+fn split(range: Range<u32>, batch: u32) -> VecDeque<Range<u32>> {
+    range
+        .clone()
+        .step_by(batch.max(1) as usize)
+        .map(|first| first..first.saturating_add(batch).min(range.end))
+        .collect()
+}
+
+/// Send `rounds` batches to each worker in turn (fewer when they run out);
+/// returns how many were sent.
+fn hand_out(
+    workers: &mut [Worker],
+    batches: &mut VecDeque<Range<u32>>,
+    rounds: u32,
+) -> Result<usize, StrategyError> {
+    let mut sent = 0;
+    for _ in 0..rounds {
+        for w in workers.iter_mut() {
+            if let Some(b) = batches.pop_front() {
+                sent += 1;
+                w.send(&ToWorker::Batch { tasks: b })?;
+            }
+        }
+    }
+    Ok(sent)
+}
+
+/// Tell every worker no more batches come.
+fn finish_all(workers: &mut [Worker]) -> Result<(), StrategyError> {
+    workers
+        .iter_mut()
+        .try_for_each(|w| w.send(&ToWorker::Finish))
+}
+
+/// The stonewall's wear-out: of the tasks of `range` without a record, the
+/// first ones in order until `target` tasks are done in all, as batches of
+/// at most `batch` consecutive tasks.
+fn wearout(
+    range: Range<u32>,
+    records: &[super::TaskRecord],
+    target: u64,
+    batch: u32,
+) -> VecDeque<Range<u32>> {
+    let done: std::collections::HashSet<u32> = records.iter().map(|r| r.index).collect();
+    let wanted = target.saturating_sub(records.len() as u64);
+    let mut out: VecDeque<Range<u32>> = VecDeque::new();
+    for t in range.filter(|t| !done.contains(t)).take(wanted as usize) {
+        match out.back_mut() {
+            Some(b) if b.end == t && b.len() < batch.max(1) as usize => b.end = t + 1,
+            _ => out.push_back(t..t + 1),
+        }
+    }
+    out
 }
 
 /// The crash experiment: `SIGKILL` every worker now, reap them, close the
@@ -420,4 +477,33 @@ fn fail(workers: &mut [Worker], id: usize, why: &str) -> StrategyError {
         }
     }
     StrategyError::Failed(format!("worker process {pid} failed: {why}{ended}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::strategy::TaskRecord;
+
+    #[test]
+    fn wearout_fills_the_holes_first_then_the_tasks_never_sent_up_to_the_target() {
+        let records: Vec<TaskRecord> = [0, 1, 4, 5]
+            .map(|index| TaskRecord {
+                index,
+                ..TaskRecord::default()
+            })
+            .to_vec();
+        // 4 done; the best client did 9: 5 more, in order, batches of 2.
+        let more = wearout(0..20, &records, 9, 2);
+        assert_eq!(Vec::from(more), [2..4, 6..8, 8..9]);
+        assert!(
+            wearout(0..20, &records, 4, 2).is_empty(),
+            "as many as the best"
+        );
+        assert_eq!(
+            Vec::from(wearout(0..6, &records, 100, 8)),
+            vec![2..4],
+            "no more than planned"
+        );
+        assert_eq!(Vec::from(split(3..10, 3)), [3..6, 6..9, 9..10]);
+    }
 }

@@ -15,7 +15,7 @@ use super::lanes::{BlockingLane, LaneOutput, TaskRecord, TaskSource};
 use crate::corpus::Corpus;
 use crate::io::Blocking;
 use crate::measure::usage::WorkerUsage;
-use crate::measure::{Clock, ClockOrigin};
+use crate::measure::{region, Clock, ClockOrigin};
 use crate::workload::{TaskContext, Workload};
 
 /// Parent to worker.
@@ -39,6 +39,9 @@ pub enum ToWorker {
         /// Task indices (a batch is a run of consecutive tasks).
         tasks: Range<u32>,
     },
+    /// The stonewall's deadline is over (its wear-out): run the batches
+    /// that follow whatever the time.
+    WearOut,
     /// No more batches: finish the lanes and report usage.
     Finish,
     /// The timed region is over: verify kept evidence, answer, exit.
@@ -74,17 +77,25 @@ struct Pending {
     records: Vec<TaskRecord>,
 }
 
+/// The queue of a worker's batches.
+struct Queue {
+    /// Batches not yet taken, in order.
+    batches: VecDeque<Range<u32>>,
+    /// No more batches will come in this phase: lanes end when it is empty.
+    closed: bool,
+    /// The stonewall (`CLOCK_MONOTONIC` ns, the parent's): past it no task
+    /// starts, and the tasks not started count as done without a record.
+    deadline_ns: Option<u64>,
+}
+
 /// Tasks arriving in batches; lanes block until a task or the end arrives,
 /// and take none past the stonewall.
 struct Batches<'a> {
-    queue: Mutex<(VecDeque<Range<u32>>, bool)>,
+    queue: Mutex<Queue>,
     ready: Condvar,
     /// The batches in flight (a few: the parent keeps two or three per worker).
     pending: Mutex<Vec<Pending>>,
     out: &'a Mutex<io::Stdout>,
-    /// The stonewall (`CLOCK_MONOTONIC` ns, the parent's): past it no task
-    /// starts, and the tasks not started count as done without a record.
-    stonewall_ns: Option<u64>,
 }
 
 impl Batches<'_> {
@@ -99,21 +110,16 @@ impl Batches<'_> {
         let Ok(mut q) = self.queue.lock() else {
             return;
         };
-        if self.past_stonewall() {
+        // Checked under the queue's lock, so a batch arriving after the
+        // stonewall is never queued behind lanes that have stopped.
+        if region::past(q.deadline_ns) {
             drop(q);
             self.skip(tasks);
             return;
         }
-        q.0.push_back(tasks);
+        q.batches.push_back(tasks);
         drop(q);
         self.ready.notify_all();
-    }
-
-    /// Checked under the queue's lock, so a batch arriving after the
-    /// stonewall is never queued behind lanes that have stopped.
-    fn past_stonewall(&self) -> bool {
-        self.stonewall_ns
-            .is_some_and(|d| crate::measure::monotonic_ns() >= d)
     }
 
     /// Tasks the stonewall left unstarted: their batches complete without
@@ -142,9 +148,17 @@ impl Batches<'_> {
 
     fn close(&self) {
         if let Ok(mut q) = self.queue.lock() {
-            q.1 = true;
+            q.closed = true;
         }
         self.ready.notify_all();
+    }
+
+    /// The wear-out: open again, with no deadline.
+    fn reopen_without_deadline(&self) {
+        if let Ok(mut q) = self.queue.lock() {
+            q.closed = false;
+            q.deadline_ns = None;
+        }
     }
 }
 
@@ -156,20 +170,20 @@ impl TaskSource for Batches<'_> {
     fn next(&self) -> Option<u32> {
         let mut q = self.queue.lock().ok()?;
         loop {
-            if self.past_stonewall() {
-                let left: Vec<Range<u32>> = q.0.drain(..).collect();
+            if region::past(q.deadline_ns) {
+                let left: Vec<Range<u32>> = q.batches.drain(..).collect();
                 drop(q);
                 self.skip(left.into_iter().flatten());
                 return None;
             }
-            if let Some(front) = q.0.front_mut() {
+            if let Some(front) = q.batches.front_mut() {
                 if let Some(t) = front.next() {
                     return Some(t);
                 }
-                q.0.pop_front();
+                q.batches.pop_front();
                 continue;
             }
-            if q.1 {
+            if q.closed {
                 return None;
             }
             q = self.ready.wait(q).ok()?;
@@ -215,52 +229,39 @@ pub fn main() -> io::Result<()> {
     else {
         return Err(io::Error::other("the first message must be Setup"));
     };
+    let clock = clock.map_or_else(Clock::start, Clock::at_origin);
     let out = Mutex::new(io::stdout());
     let batches = Batches {
-        queue: Mutex::new((VecDeque::new(), false)),
+        queue: Mutex::new(Queue {
+            batches: VecDeque::new(),
+            closed: false,
+            deadline_ns: ctx.stonewall.map(|s| s.deadline_ns(&clock)),
+        }),
         ready: Condvar::new(),
         pending: Mutex::new(Vec::new()),
         out: &out,
-        stonewall_ns: ctx.stonewall_ns,
     };
-    let clock = clock.map_or_else(Clock::start, Clock::at_origin);
     let io = Blocking;
     let threads = threads.max(1);
-    let outputs: Vec<LaneOutput> = (0..threads)
+    let mut lanes: Vec<LaneOutput> = (0..threads)
         .map(|_| LaneOutput::reserved(&workload, &ctx, threads))
         .collect();
     let shared = block_on(workload.prepare(&io, &ctx))?;
-    let lanes: Vec<LaneOutput> = std::thread::scope(|scope| {
-        let handles: Vec<_> = outputs
-            .into_iter()
-            .map(|out| {
-                let lane = BlockingLane {
-                    source: &batches,
-                    ctx: &ctx,
-                    shared: &shared,
-                    clock,
-                    out,
-                };
-                let workload = &workload;
-                scope.spawn(move || lane_or_exit(workload, lane))
-            })
-            .collect();
-        while let Ok(Some(message)) = receive(&mut lines) {
-            match message {
-                ToWorker::Batch { tasks } => batches.push(tasks),
-                _ => break,
-            }
+    let phase = Phase {
+        workload: &workload,
+        ctx: &ctx,
+        shared: &shared,
+        batches: &batches,
+        clock,
+    };
+    loop {
+        let (outputs, ending) = phase.run(lanes, &mut lines);
+        lanes = outputs;
+        match ending {
+            Some(ToWorker::WearOut) => batches.reopen_without_deadline(),
+            _ => break,
         }
-        batches.close();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|payload| {
-                    LaneOutput::panicked(&crate::panics::message(payload.as_ref()))
-                })
-            })
-            .collect()
-    });
+    }
     let mut errors: Vec<String> = lanes.iter().filter_map(|l| l.error.clone()).collect();
     errors.extend(
         block_on(workload.finish(&io, shared))
@@ -279,6 +280,54 @@ pub fn main() -> io::Result<()> {
         send(&out, &FromWorker::Verified { failures })?;
     }
     Ok(())
+}
+
+/// What a worker's lanes share while they run the batches of one phase
+/// (the stonewall's, then its wear-out's).
+struct Phase<'a, 'b> {
+    workload: &'a Workload,
+    ctx: &'a TaskContext,
+    shared: &'a crate::workload::Shared<std::fs::File>,
+    batches: &'a Batches<'b>,
+    clock: Clock,
+}
+
+impl Phase<'_, '_> {
+    /// Run one lane per output on its own thread, queueing the batches
+    /// the parent sends, until a message other than a batch (returned:
+    /// `WearOut`, `Finish`, or `None` when the pipe ends) closes the queue
+    /// and the lanes have ended.
+    fn run(
+        &self,
+        outputs: Vec<LaneOutput>,
+        lines: &mut impl Iterator<Item = io::Result<String>>,
+    ) -> (Vec<LaneOutput>, Option<ToWorker>) {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = outputs
+                .into_iter()
+                .map(|out| {
+                    let lane = BlockingLane {
+                        source: self.batches,
+                        ctx: self.ctx,
+                        shared: self.shared,
+                        clock: self.clock,
+                        out,
+                    };
+                    let workload = self.workload;
+                    scope.spawn(move || lane_or_exit(workload, lane))
+                })
+                .collect();
+            let ending = loop {
+                match receive(lines) {
+                    Ok(Some(ToWorker::Batch { tasks })) => self.batches.push(tasks),
+                    Ok(other) => break other,
+                    Err(_) => break None,
+                }
+            };
+            self.batches.close();
+            (LaneOutput::joined(handles), ending)
+        })
+    }
 }
 
 /// Run one lane of this worker. A task's panic fails that task alone

@@ -24,16 +24,16 @@ pub fn drop_system_caches() -> Result<(), Unavailable> {
         .map_err(|e| Unavailable(format!("drop_caches unavailable: {e}")))
 }
 
-/// Evict one file's pages from the page cache: `fsync` (dirty pages cannot be
-/// dropped) then `posix_fadvise(POSIX_FADV_DONTNEED)` over the whole file.
+/// Evict one open file's pages from the page cache: `fsync` (dirty pages
+/// cannot be dropped) then `posix_fadvise(POSIX_FADV_DONTNEED)` over the
+/// whole file.
 ///
 /// # Errors
-/// The OS error, with the path.
-pub fn evict_file(path: &Path) -> io::Result<()> {
-    let file = File::open(path)?;
+/// The OS error.
+pub fn evict(file: &File) -> io::Result<()> {
     file.sync_all()?;
-    rustix::fs::fadvise(&file, 0, None, rustix::fs::Advice::DontNeed)
-        .map_err(|e| io::Error::other(format!("posix_fadvise on {}: {e}", path.display())))
+    rustix::fs::fadvise(file, 0, None, rustix::fs::Advice::DontNeed)
+        .map_err(|e| io::Error::other(format!("posix_fadvise: {e}")))
 }
 
 /// The `O_DIRECT` flag for [`OpenOptionsExt::custom_flags`]: I/O that bypasses

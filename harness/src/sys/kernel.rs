@@ -14,30 +14,92 @@
 
 use std::fs;
 
+use serde::{Deserialize, Serialize};
+
 use super::Unavailable;
+
+/// The one table of the `/proc/vmstat` counters iolab keeps, in the order
+/// of their `runs.csv` columns: each counter's field (also its column's
+/// name), what it counts, and the vmstat lines summed into it (a name
+/// ending in `*` is a prefix). A line may feed more than one counter
+/// (`pgscan_direct`: all scanning, and direct scanning alone).
+///
+/// It hands the table to the macro `$then` (after `$then`'s own leading
+/// tokens), so every list of these counters is generated from this one:
+/// [`VmCounts`] and its parser here, the deltas of `measure::kernel`, the
+/// `vm_*` columns of `results::Row`.
+macro_rules! vm_counters {
+    ($then:ident! { $($args:tt)* }) => {
+        $then! { $($args)* [
+            /// Pages dirtied (`nr_dirtied`).
+            vm_dirtied_pages: ["nr_dirtied"],
+            /// Pages written back (`nr_written`).
+            vm_written_pages: ["nr_written"],
+            /// Pages scanned by reclaim, all reclaimers (`pgscan_kswapd`,
+            /// `pgscan_direct`, `pgscan_khugepaged`).
+            vm_scanned_pages: ["pgscan_kswapd", "pgscan_direct", "pgscan_khugepaged"],
+            /// Pages scanned by direct reclaim, the kind that stalls the
+            /// allocating task (`pgscan_direct`).
+            vm_scanned_direct_pages: ["pgscan_direct"],
+            /// Pages reclaimed, all reclaimers (`pgsteal_kswapd`,
+            /// `pgsteal_direct`, `pgsteal_khugepaged`).
+            vm_stolen_pages: ["pgsteal_kswapd", "pgsteal_direct", "pgsteal_khugepaged"],
+            /// Major page faults, faults that waited for storage (`pgmajfault`).
+            vm_major_faults: ["pgmajfault"],
+            /// Allocations that stalled for memory compaction (`compact_stall`).
+            vm_compact_stalls: ["compact_stall"],
+            /// Allocations that stalled for direct reclaim (`allocstall_*`).
+            vm_alloc_stalls: ["allocstall_*"],
+        ] }
+    };
+}
+pub(crate) use vm_counters;
+
+/// [`VmCounts`] and its parser, from the table of [`vm_counters!`].
+macro_rules! define_vm_counts {
+    ([$($(#[$doc:meta])* $field:ident: [$($source:literal),+],)*]) => {
+        /// One value per `/proc/vmstat` counter of `vm_counters!`: totals
+        /// since boot in a snapshot, or what a region added
+        /// ([`VmCounts::since`]).
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+        pub struct VmCounts {
+            $($(#[$doc])* pub $field: u64,)*
+        }
+
+        impl VmCounts {
+            /// Add a `/proc/vmstat` line's value to every counter that sums it.
+            fn add_line(&mut self, name: &str, value: u64) {
+                $(if [$($source),+].iter().any(|s| source_matches(s, name)) {
+                    self.$field += value;
+                })*
+            }
+
+            /// Counter by counter, `self − before` (a counter that went
+            /// backwards, as after a reset, counts as zero).
+            pub fn since(&self, before: &VmCounts) -> VmCounts {
+                VmCounts {
+                    $($field: self.$field.saturating_sub(before.$field),)*
+                }
+            }
+        }
+    };
+}
+vm_counters!(define_vm_counts! {});
+
+/// Whether the vmstat line `name` is the table's `source` (a source ending
+/// in `*` is a prefix).
+fn source_matches(source: &str, name: &str) -> bool {
+    match source.strip_suffix('*') {
+        Some(prefix) => name.starts_with(prefix),
+        None => name == source,
+    }
+}
 
 /// A snapshot of the counters, taken at one instant.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct KernelCounters {
-    /// Pages dirtied since boot (`nr_dirtied`).
-    pub dirtied_pages: u64,
-    /// Pages written back since boot (`nr_written`).
-    pub written_pages: u64,
-    /// Pages scanned by reclaim, all reclaimers (`pgscan_kswapd` +
-    /// `pgscan_direct` + `pgscan_khugepaged`).
-    pub scanned_pages: u64,
-    /// Pages scanned by direct reclaim, the kind that stalls the allocating
-    /// task (`pgscan_direct`).
-    pub scanned_direct_pages: u64,
-    /// Pages reclaimed, all reclaimers (`pgsteal_kswapd` + `pgsteal_direct`
-    /// + `pgsteal_khugepaged`).
-    pub stolen_pages: u64,
-    /// Major page faults (`pgmajfault`): faults that waited for storage.
-    pub major_faults: u64,
-    /// Allocations that stalled for memory compaction (`compact_stall`).
-    pub compact_stalls: u64,
-    /// Allocations that stalled for direct reclaim (sum of `allocstall_*`).
-    pub alloc_stalls: u64,
+    /// The vmstat counters, totals since boot.
+    pub vm: VmCounts,
     /// Dirty page-cache memory, kB (`Dirty:` of `/proc/meminfo`).
     pub dirty_kb: u64,
     /// Memory under writeback, kB (`Writeback:`).
@@ -93,28 +155,17 @@ fn read_psi(resource: &str) -> Result<PsiTotals, Unavailable> {
 
 /// Parse `/proc/vmstat` text (`name value` per line) into the counters kept.
 pub fn parse_vmstat(text: &str) -> KernelCounters {
-    let mut c = KernelCounters::default();
+    let mut vm = VmCounts::default();
     for line in text.lines() {
         let mut it = line.split_whitespace();
-        let (Some(name), Some(Ok(value))) = (it.next(), it.next().map(str::parse::<u64>)) else {
-            continue;
-        };
-        match name {
-            "nr_dirtied" => c.dirtied_pages = value,
-            "nr_written" => c.written_pages = value,
-            "pgscan_kswapd" | "pgscan_khugepaged" => c.scanned_pages += value,
-            "pgscan_direct" => {
-                c.scanned_pages += value;
-                c.scanned_direct_pages = value;
-            }
-            "pgsteal_kswapd" | "pgsteal_direct" | "pgsteal_khugepaged" => c.stolen_pages += value,
-            "pgmajfault" => c.major_faults = value,
-            "compact_stall" => c.compact_stalls = value,
-            n if n.starts_with("allocstall_") => c.alloc_stalls += value,
-            _ => {}
+        if let (Some(name), Some(Ok(value))) = (it.next(), it.next().map(str::parse::<u64>)) {
+            vm.add_line(name, value);
         }
     }
-    c
+    KernelCounters {
+        vm,
+        ..KernelCounters::default()
+    }
 }
 
 /// `(Dirty, Writeback)` in kB from `/proc/meminfo` text (0 when absent).
@@ -156,18 +207,18 @@ mod tests {
             pgsteal_kswapd 10\npgsteal_direct 5\npgsteal_anon 99\npgscan_kswapd 20\n\
             pgscan_direct 7\npgscan_khugepaged 1\npgscan_direct_throttle 50\ncompact_stall 2\n\
             garbage\nnr_bad notanumber\n";
-        let c = parse_vmstat(text);
-        assert_eq!(c.dirtied_pages, 2_441_151);
-        assert_eq!(c.written_pages, 2_259_533);
-        assert_eq!(c.alloc_stalls, 7);
-        assert_eq!(c.major_faults, 2810);
+        let c = parse_vmstat(text).vm;
+        assert_eq!(c.vm_dirtied_pages, 2_441_151);
+        assert_eq!(c.vm_written_pages, 2_259_533);
+        assert_eq!(c.vm_alloc_stalls, 7);
+        assert_eq!(c.vm_major_faults, 2810);
         assert_eq!(
-            c.stolen_pages, 15,
+            c.vm_stolen_pages, 15,
             "pgsteal_anon is a split of the same pages"
         );
-        assert_eq!(c.scanned_pages, 28, "throttle is not a scan");
-        assert_eq!(c.scanned_direct_pages, 7);
-        assert_eq!(c.compact_stalls, 2);
+        assert_eq!(c.vm_scanned_pages, 28, "throttle is not a scan");
+        assert_eq!(c.vm_scanned_direct_pages, 7);
+        assert_eq!(c.vm_compact_stalls, 2);
     }
 
     #[test]
@@ -196,7 +247,10 @@ mod tests {
     #[test]
     fn snapshot_reads_this_machine() {
         let c = snapshot();
-        assert!(c.dirtied_pages > 0, "a running Linux has dirtied pages");
+        assert!(
+            c.vm.vm_dirtied_pages > 0,
+            "a running Linux has dirtied pages"
+        );
         match psi_status() {
             Ok(()) => assert!(c.psi_io.is_some()),
             Err(why) => eprintln!("skipped PSI: {why}"),

@@ -72,27 +72,11 @@ fn overlay_layers(options: &str) -> Vec<PathBuf> {
 /// A path as `/proc/self/mounts` writes it, with `\040`-style octal escapes
 /// (space, tab, newline, backslash) undone.
 fn unescape(text: &str) -> PathBuf {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let octal = bytes.get(i + 1..i + 4).and_then(|d| {
-            std::str::from_utf8(d)
-                .ok()
-                .and_then(|d| u8::from_str_radix(d, 8).ok())
-        });
-        match (bytes[i], octal) {
-            (b'\\', Some(b)) => {
-                out.push(b);
-                i += 4;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    PathBuf::from(<std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(out))
+    PathBuf::from(
+        <std::ffi::OsString as std::os::unix::ffi::OsStringExt>::from_vec(
+            super::mount::unescape_bytes(text),
+        ),
+    )
 }
 
 /// `path` or its nearest ancestor that exists (relative paths from the

@@ -16,6 +16,9 @@ pub struct Rusage {
     pub voluntary_switches: u64,
     /// Involuntary context switches (the task was preempted).
     pub involuntary_switches: u64,
+    /// Minor page faults: pages mapped without waiting for storage (the
+    /// first touch of fresh memory, a page-cache page mapped in).
+    pub minor_faults: u64,
 }
 
 impl Rusage {
@@ -30,6 +33,7 @@ impl Rusage {
             involuntary_switches: self
                 .involuntary_switches
                 .saturating_sub(earlier.involuntary_switches),
+            minor_faults: self.minor_faults.saturating_sub(earlier.minor_faults),
         }
     }
 
@@ -40,6 +44,7 @@ impl Rusage {
             system: self.system + other.system,
             voluntary_switches: self.voluntary_switches + other.voluntary_switches,
             involuntary_switches: self.involuntary_switches + other.involuntary_switches,
+            minor_faults: self.minor_faults + other.minor_faults,
         }
     }
 }
@@ -78,6 +83,7 @@ pub fn rusage(who: Who) -> io::Result<Rusage> {
         system: tv(raw.ru_stime),
         voluntary_switches: raw.ru_nvcsw.max(0) as u64,
         involuntary_switches: raw.ru_nivcsw.max(0) as u64,
+        minor_faults: raw.ru_minflt.max(0) as u64,
     })
 }
 
@@ -131,18 +137,6 @@ pub fn storage_io() -> io::Result<StorageIo> {
     Ok(out)
 }
 
-/// Hand freed heap memory back to the kernel (`malloc_trim(0)` on glibc), so
-/// that memory a previous repetition freed but the allocator kept does not
-/// count as resident in the next one's peak.
-pub fn release_free_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free heap pages to the kernel; it takes
-    // no pointers and is safe to call at any time from any thread.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 /// Reset this process's peak resident set size so the next [`peak_rss_bytes`]
 /// covers only what follows (writes `5` to `/proc/self/clear_refs`).
 ///
@@ -179,6 +173,25 @@ mod tests {
         std::hint::black_box(x);
         let after = rusage(Who::SelfProcess).unwrap();
         assert!(after.since(&before).user > Duration::ZERO);
+    }
+
+    #[test]
+    fn touching_fresh_memory_counts_minor_faults() {
+        let pages = 256;
+        let before = rusage(Who::SelfProcess).unwrap();
+        // A fresh anonymous map of its own (never through the allocator,
+        // which may hand back pages already touched): each page written
+        // once is one first-touch fault.
+        let mut map = memmap2::MmapMut::map_anon(pages * 4096).unwrap();
+        for page in map.chunks_mut(4096) {
+            page[0] = 1;
+        }
+        let after = rusage(Who::SelfProcess).unwrap();
+        let faults = after.since(&before).minor_faults;
+        assert!(
+            faults >= pages as u64 / 2,
+            "{faults} faults for {pages} pages"
+        );
     }
 
     #[test]

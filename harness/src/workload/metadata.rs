@@ -423,7 +423,7 @@ mod tests {
             files: tasks,
             used_files: tasks,
             first_file: 0,
-            stonewall_ns: None,
+            stonewall: None,
             lines: 0,
             values: 0,
             large_file: None,

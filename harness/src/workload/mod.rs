@@ -136,10 +136,11 @@ pub struct TaskContext {
     /// shared corpus): per-file tasks are files `first_file .. first_file + used_files`.
     #[serde(default)]
     pub first_file: u32,
-    /// Stop taking new tasks at this `CLOCK_MONOTONIC` time in ns (the
-    /// stonewall; `None`: run every task).
+    /// The stonewall: take no new task this long after the timed region's
+    /// start, then (with wear-out) catch up with the client that did most
+    /// (`None`: run every task).
     #[serde(default)]
-    pub stonewall_ns: Option<u64>,
+    pub stonewall: Option<crate::measure::Stonewall>,
     /// Lines per corpus file.
     pub lines: u32,
     /// Values per line.
@@ -161,7 +162,7 @@ impl TaskContext {
             files: spec.files,
             used_files: spec.files,
             first_file: 0,
-            stonewall_ns: None,
+            stonewall: None,
             lines: spec.lines,
             values: spec.values,
             large_file: corpus.large_path(),
@@ -193,12 +194,6 @@ impl TaskContext {
     /// The per-file workloads' files (and task indices).
     pub fn file_range(&self) -> std::ops::Range<u32> {
         self.first_file..self.first_file + self.used_files
-    }
-
-    /// Whether the stonewall has passed: no new task may start.
-    pub fn past_stonewall(&self) -> bool {
-        self.stonewall_ns
-            .is_some_and(|d| crate::measure::monotonic_ns() >= d)
     }
 
     /// Path of corpus file `k`.

@@ -394,7 +394,7 @@ mod tests {
             large_file: Some(path.clone()),
             large_bytes: bytes as u64,
             scratch: dir.to_path_buf(),
-            stonewall_ns: None,
+            stonewall: None,
         };
         (ctx, path)
     }

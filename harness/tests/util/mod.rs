@@ -142,6 +142,29 @@ pub fn scratch_left(data: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// A killed run left exactly `leftovers` scratch folders in the lab's data
+/// folder, and `corpus clean --scratch` removes them all (`what` names the
+/// case in messages).
+pub fn assert_scratch_cleaned(lab: &Lab, leftovers: usize, what: &str) {
+    assert_eq!(
+        scratch_left(&lab.data()).len(),
+        leftovers,
+        "{what}: scratch folders left"
+    );
+    let out = lab
+        .iolab()
+        .args(["corpus", "clean", "--scratch", "--data-dir"])
+        .arg(lab.data())
+        .output()
+        .expect("run iolab corpus clean");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        scratch_left(&lab.data()).is_empty(),
+        "{what}: {:?}",
+        scratch_left(&lab.data())
+    );
+}
+
 /// stderr as text.
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
@@ -183,4 +206,157 @@ impl Drop for TinyFs {
     fn drop(&mut self) {
         let _ = Command::new("umount").arg(&self.0).status();
     }
+}
+
+/// How a command run under [`guarded`] ended.
+#[derive(Debug)]
+pub enum Guarded {
+    /// It exited (or was killed by a signal) within the limit.
+    Finished(Output),
+    /// It was still running at the limit and was killed: a hang.
+    Hung(Output),
+}
+
+/// Run `c` with its output in files (a full pipe cannot stall it), killing
+/// it when it is still running after `limit`.
+pub fn guarded(c: &mut Command, limit: std::time::Duration) -> Guarded {
+    use std::io::{Read, Seek};
+    let mut out = tempfile::tempfile().expect("temp file");
+    let mut err = tempfile::tempfile().expect("temp file");
+    let mut child = c
+        .stdin(std::process::Stdio::null())
+        .stdout(out.try_clone().expect("clone"))
+        .stderr(err.try_clone().expect("clone"))
+        .spawn()
+        .expect("spawn");
+    let start = std::time::Instant::now();
+    let mut hung = false;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if start.elapsed() > limit {
+            hung = true;
+            let _ = child.kill();
+            break child.wait().expect("wait");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    let read = |f: &mut std::fs::File| {
+        let mut bytes = Vec::new();
+        f.rewind().expect("rewind");
+        f.read_to_end(&mut bytes).expect("read");
+        bytes
+    };
+    let output = Output {
+        status,
+        stdout: read(&mut out),
+        stderr: read(&mut err),
+    };
+    if hung {
+        Guarded::Hung(output)
+    } else {
+        Guarded::Finished(output)
+    }
+}
+
+/// Whether bind mounts can be made here (root, `unshare` and `mount`
+/// present); prints why not, once per call, when they cannot.
+pub fn may_bind() -> bool {
+    let root = rustix::process::geteuid().is_root();
+    let unshare = Command::new("unshare")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !root {
+        eprintln!("skipped: bind mounts need root");
+    } else if !unshare {
+        eprintln!("skipped: no `unshare` program (util-linux) to make a mount namespace");
+    }
+    root && unshare
+}
+
+/// `base` run in a mount namespace of its own (`unshare --mount
+/// --propagation private`) in which each `(from, to)` is bind-mounted
+/// first: the command sees the mounts, nobody else does, and they die with
+/// it, so a killed test leaves no mount behind. Program, arguments,
+/// environment and working directory are `base`'s.
+pub fn with_binds(binds: &[(PathBuf, PathBuf)], base: &Command) -> Command {
+    const SCRIPT: &str = r#"n=$1; shift
+while [ "$n" -gt 0 ]; do
+  mount --bind "$1" "$2" || exit 97
+  shift 2; n=$((n - 1))
+done
+exec "$@""#;
+    let mut c = Command::new("unshare");
+    c.args([
+        "--mount",
+        "--propagation",
+        "private",
+        "--",
+        "sh",
+        "-c",
+        SCRIPT,
+        "sh",
+    ]);
+    c.arg(binds.len().to_string());
+    for (from, to) in binds {
+        c.arg(from).arg(to);
+    }
+    c.arg(base.get_program()).args(base.get_args());
+    for (k, v) in base.get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    if let Some(dir) = base.get_current_dir() {
+        c.current_dir(dir);
+    }
+    c
+}
+
+/// Make the finished run folder `dir` (of two or more repetitions) look
+/// killed outright after its first: no end time, one row, no summary.
+pub fn make_killed(dir: &Path) {
+    let json = std::fs::read_to_string(dir.join("run.json")).expect("run.json");
+    let mut meta: serde_json::Value = serde_json::from_str(&json).expect("run.json parses");
+    meta["ended_at"] = serde_json::Value::Null;
+    let json = serde_json::to_vec_pretty(&meta).expect("json");
+    std::fs::write(dir.join("run.json"), json).expect("write run.json");
+    let runs = std::fs::read_to_string(dir.join("runs.csv")).expect("runs.csv");
+    let first: String = runs.split_inclusive('\n').take(2).collect();
+    std::fs::write(dir.join("runs.csv"), first).expect("write runs.csv");
+    std::fs::remove_file(dir.join("summary.csv")).expect("remove summary.csv");
+}
+
+/// Make a FIFO at `path` (`mkfifo`).
+pub fn mkfifo(path: &Path) {
+    let made = Command::new("mkfifo").arg(path).status().expect("mkfifo");
+    assert!(made.success(), "mkfifo {}", path.display());
+}
+
+/// Every entry under `dir` with its bytes, sorted: files with their
+/// content, links with their target (never followed), folders as `<dir>`.
+pub fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("list") {
+            let p = e.expect("entry").path();
+            let meta = std::fs::symlink_metadata(&p).expect("lstat");
+            if meta.is_dir() {
+                out.push((p.clone(), b"<dir>".to_vec()));
+                stack.push(p);
+            } else if meta.file_type().is_symlink() {
+                let to = std::fs::read_link(&p).expect("readlink");
+                out.push((p, to.into_os_string().into_encoded_bytes()));
+            } else {
+                let bytes = std::fs::read(&p).expect("read");
+                out.push((p, bytes));
+            }
+        }
+    }
+    out.sort();
+    out
 }

@@ -60,13 +60,18 @@ pub fn parse(path: &Path, text: &str) -> anyhow::Result<Profile> {
     Ok(profile)
 }
 
-/// Read a profile file (`.toml` or `.json`).
+/// The most iolab reads of a profile file (a profile is a few KiB).
+pub const PROFILE_MAX_BYTES: u64 = 16 << 20;
+
+/// Read a profile file (`.toml` or `.json`): a regular file, not through a
+/// link, at most [`PROFILE_MAX_BYTES`] ([`crate::safefs::read_file`]).
 ///
 /// # Errors
-/// A file that cannot be read or parsed, naming it.
+/// A file that cannot be read or parsed, or is not a regular file, naming it.
 pub fn load(path: &Path) -> anyhow::Result<Profile> {
-    let text =
-        fs::read_to_string(path).with_context(|| format!("reading profile {}", path.display()))?;
+    let bytes = crate::safefs::read_file(path, PROFILE_MAX_BYTES)?;
+    let text = String::from_utf8(bytes)
+        .with_context(|| format!("reading profile {}: not UTF-8 text", path.display()))?;
     parse(path, &text)
 }
 
