@@ -113,21 +113,7 @@ pub fn run_clients(
 ) -> anyhow::Result<RunOutcome> {
     let digest_of = serde_json::to_vec(&(plan, &opts.experiment_files, &opts.clients))?;
     clients::check_same_plan(clients, &digest_of)?;
-    // An id given with --run-id is checked now, before the corpus is made;
-    // an automatic one is claimed once the run folder can be made (`claim`).
-    let base_id =
-        clients::broadcast_json(clients, &opts.run_id.clone().unwrap_or_else(new_run_id))?;
-    if opts.run_id.is_some() {
-        let dir = opts.results_dir.join(&base_id);
-        let taken = clients.rank() == 0 && std::fs::symlink_metadata(&dir).is_ok();
-        clients::agree(
-            clients,
-            match taken {
-                true => Err(taken_error(&dir)),
-                false => Ok(()),
-            },
-        )?;
-    }
+    let base_id = base_run_id(opts, clients)?;
     let show = opts.progress && clients.rank() == 0;
     let hosts = clients::hosts(clients)?;
     let data_dirs = clients::agree(
@@ -195,6 +181,26 @@ pub fn run_clients(
         calibrate: opts.calibrate && clients.size() == 1,
     };
     execute(&run, writer, scratch, dir)
+}
+
+/// The run's id as every rank has it: `--run-id`'s, checked now, before
+/// the corpus is made, or a new automatic one, claimed once the run folder
+/// can be made (`claim`).
+fn base_run_id(opts: &RunOptions, clients: &dyn Clients) -> anyhow::Result<String> {
+    let base_id =
+        clients::broadcast_json(clients, &opts.run_id.clone().unwrap_or_else(new_run_id))?;
+    if opts.run_id.is_some() {
+        let dir = opts.results_dir.join(&base_id);
+        let taken = clients.rank() == 0 && std::fs::symlink_metadata(&dir).is_ok();
+        clients::agree(
+            clients,
+            match taken {
+                true => Err(taken_error(&dir)),
+                false => Ok(()),
+            },
+        )?;
+    }
+    Ok(base_id)
 }
 
 /// A run's id with what makes it the run's own: its scratch folder (on
@@ -273,27 +279,7 @@ fn claim(
                 Err(e) => attempt = Attempt::Failed(format!("{e:#}")),
             }
         }
-        // Rank 0 decides from every rank's attempt: made everywhere, try
-        // the next id, or fail.
-        let all = clients::gather_json(clients, &attempt)?;
-        let failed: Vec<String> = all
-            .iter()
-            .enumerate()
-            .filter_map(|(r, a)| match a {
-                Attempt::Failed(why) => Some(rank_said(clients, r, why)),
-                Attempt::Made | Attempt::Taken(_) => None,
-            })
-            .collect();
-        let taken = all.iter().enumerate().find_map(|(r, a)| match a {
-            Attempt::Taken(why) => Some(rank_said(clients, r, why)),
-            Attempt::Made | Attempt::Failed(_) => None,
-        });
-        let decision = match (failed.is_empty(), taken) {
-            (false, _) => Decision::Refuse(failed.join("; ")),
-            (true, Some(why)) if opts.run_id.is_some() => Decision::Refuse(why),
-            (true, Some(_)) => Decision::Next,
-            (true, None) => Decision::Done,
-        };
+        let decision = decide(clients, &attempt, opts.run_id.is_some())?;
         match (clients::broadcast_json(clients, &decision)?, scratch) {
             (Decision::Done, Some(scratch)) => {
                 return Ok(Claimed {
@@ -324,6 +310,31 @@ fn claim(
         "run ids {base} to {base}-{MAX_ID_SUFFIX} are all taken in {}; pass --run-id",
         opts.results_dir.display()
     )
+}
+
+/// Rank 0's decision from every rank's `attempt` at an id: made
+/// everywhere, try the next id (an automatic id taken somewhere), or fail
+/// (an id `given` with `--run-id` taken, or a rank that failed).
+fn decide(clients: &dyn Clients, attempt: &Attempt, given: bool) -> anyhow::Result<Decision> {
+    let all = clients::gather_json(clients, attempt)?;
+    let failed: Vec<String> = all
+        .iter()
+        .enumerate()
+        .filter_map(|(r, a)| match a {
+            Attempt::Failed(why) => Some(rank_said(clients, r, why)),
+            Attempt::Made | Attempt::Taken(_) => None,
+        })
+        .collect();
+    let taken = all.iter().enumerate().find_map(|(r, a)| match a {
+        Attempt::Taken(why) => Some(rank_said(clients, r, why)),
+        Attempt::Made | Attempt::Failed(_) => None,
+    });
+    Ok(match (failed.is_empty(), taken) {
+        (false, _) => Decision::Refuse(failed.join("; ")),
+        (true, Some(why)) if given => Decision::Refuse(why),
+        (true, Some(_)) => Decision::Next,
+        (true, None) => Decision::Done,
+    })
 }
 
 /// `why` as said by rank `rank` (as is with one rank).

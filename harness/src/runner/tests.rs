@@ -3,7 +3,10 @@
 //! folder, runs the schedule with a [`Mock`] whose script says what each
 //! repetition returns — a row, a failure, a panic, a harness error, signals
 //! arriving meanwhile — and checks what the runner made of it: which
-//! repetitions it asked for and which rows `runs.csv` holds.
+//! repetitions it asked for and which rows `runs.csv` holds. Several
+//! ranks are a mock too ([`ThreeRanks`]: rank 0 of three, the others'
+//! rows made from its own), for the rows of every rank and their
+//! aggregate.
 
 use std::cell::{Cell, RefCell};
 use std::path::{Path, PathBuf};
@@ -395,4 +398,89 @@ fn a_harness_error_ends_the_run_keeping_its_rows_and_removing_the_scratch_folder
     let out = run_with(&tmp, &plan, &again, None).unwrap();
     assert_eq!(again.called(), vec![(1, 0), (1, 1)]);
     assert_eq!(out.rows, 4);
+}
+
+/// Three ranks as rank 0 sees them: the other two send rank 0's row with
+/// their own rank, `wall_s` and region end shifted by half a second per
+/// rank, and rank 2 `failed` in the repetitions `fail_rep` names.
+struct ThreeRanks {
+    fail_rep: Option<u32>,
+}
+
+impl clients::Clients for ThreeRanks {
+    fn rank(&self) -> u32 {
+        0
+    }
+    fn size(&self) -> u32 {
+        3
+    }
+    fn barrier(&self) {}
+    fn gather(&self, bytes: &[u8]) -> Vec<Vec<u8>> {
+        let Ok(row) = serde_json::from_slice::<Row>(bytes) else {
+            return vec![bytes.to_vec(); 3];
+        };
+        (0..3u32)
+            .map(|r| {
+                let mut row = row.clone();
+                row.rank = r.to_string();
+                row.region_end_s = row.region_start_s + row.wall_s + 0.5 * f64::from(r);
+                if r == 2 && self.fail_rep == Some(row.rep) && !row.warmup {
+                    row.status = Status::Failed;
+                    row.verified = false;
+                    row.detail = "scripted: rank 2 failed".into();
+                }
+                serde_json::to_vec(&row).expect("a row serialises")
+            })
+            .collect()
+    }
+    fn broadcast(&self, bytes: &[u8]) -> Vec<u8> {
+        bytes.to_vec()
+    }
+    fn max(&self, value: u64) -> u64 {
+        value
+    }
+    fn abort(&self, _code: i32) {}
+    fn host(&self) -> String {
+        "mock-host".into()
+    }
+}
+
+#[test]
+fn every_repetition_writes_each_ranks_row_then_their_aggregate_which_names_a_failed_rank() {
+    let tmp = TempDir::new().unwrap();
+    let plan = plan(1, 0, 2, Order::Sequential);
+    let mock = Mock::new(&plan, |_, _| Act::Ok(1.0));
+    let dir = run_dir(&tmp);
+    let writer = RunWriter::create(&dir, meta(&plan)).unwrap();
+    let scratch = corpus::Scratch::create_for_resume(&tmp.path().join("data"), "mock").unwrap();
+    let run = Running {
+        plan: &plan,
+        executor: &mock,
+        clients: &ThreeRanks { fail_rep: Some(1) },
+        run_id: "mock",
+        progress: false,
+        device_mb_per_s: None,
+        cold_unavailable: None,
+        calibrate: false,
+    };
+    let outcome = execute_schedule(&run, Some(writer), scratch, &dir).unwrap();
+    let rows = rows_on_disk(&dir);
+    let ranks_of = |rep: u32| -> Vec<String> {
+        rows.iter()
+            .filter(|r| r.rep == rep)
+            .map(|r| r.rank.clone())
+            .collect()
+    };
+    assert_eq!(ranks_of(0), ["0", "1", "2", "all"]);
+    assert_eq!(ranks_of(1), ["0", "1", "2", "all"]);
+    let all: Vec<&Row> = rows.iter().filter(|r| r.is_aggregate()).collect();
+    // The aggregate's wall runs from the earliest start to the latest end:
+    // rank 2 ended a second after rank 0's one-second region.
+    assert!((all[0].wall_s - 2.0).abs() < 1e-6, "{}", all[0].wall_s);
+    assert_eq!(all[0].status, Status::Ok);
+    assert!(all[0].verified);
+    assert_eq!(all[1].status, Status::Failed);
+    assert!(all[1].detail.contains("rank 2"), "{}", all[1].detail);
+    // The failure policy counts the aggregate: the run's verdict fails.
+    assert_ne!(outcome.verdict.exit_code(), 0);
 }
