@@ -118,6 +118,7 @@ pub struct WorkloadDesc {
 
 /// Everything the rest of iolab knows about a strategy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[doc(hidden)]
 pub struct StrategyDesc {
     /// Its name (`io_uring`): the `strategy` column, `--strategy`.
     pub name: &'static str,
@@ -198,7 +199,7 @@ impl KnobDesc {
     /// Check a number against the knob's range.
     ///
     /// # Errors
-    /// A [`KnobError`] naming the key, the value and what is allowed.
+    /// A `KnobError` naming the key, the value and what is allowed.
     pub fn check(&self, value: u64) -> Result<u64, KnobError> {
         let ok = match self.kind {
             KnobKind::Size {
@@ -255,6 +256,7 @@ fn bytes(n: u64) -> String {
 /// `n` in the largest binary unit that divides it (`64KiB`, `4MiB`,
 /// `1GiB`); `None` below 1 KiB or when no unit divides it. Shared by
 /// knob ranges and workload labels.
+#[doc(hidden)]
 pub fn in_units(n: u64) -> Option<String> {
     const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
     UNITS
@@ -266,6 +268,7 @@ pub fn in_units(n: u64) -> Option<String> {
 /// A knob value that cannot be used, with what is allowed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{key} = {value}: {allowed}")]
+#[doc(hidden)]
 pub struct KnobError {
     /// The knob's key.
     pub key: &'static str,
@@ -292,6 +295,7 @@ pub enum KnobValue {
 /// The knob values given for one workload or strategy, by key; a knob not
 /// given takes its description's default.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[doc(hidden)]
 pub struct KnobValues {
     values: BTreeMap<String, KnobValue>,
     /// Seed of anything random a workload does (`--seed`).
@@ -431,7 +435,7 @@ impl KnobDesc {
     /// is refused: they are not chosen by name).
     ///
     /// # Errors
-    /// A [`KnobError`] naming the key, the name and the allowed names.
+    /// A `KnobError` naming the key, the name and the allowed names.
     pub fn check_choice(&self, name: &str) -> Result<&'static str, KnobError> {
         let names: &'static [&'static str] = match self.kind {
             KnobKind::Choice(names) => names,

@@ -126,7 +126,7 @@ fn check_sweep_folder(dir: &Path, profile_path: &Path) {
         (sweep.workload.name(), sweep.strategy.name()),
         ("read", "threads")
     );
-    let workers: Vec<u32> = sweep.points.iter().map(|p| p.workers).collect();
+    let workers: Vec<u32> = sweep.points.iter().map(|p| p.at.workers).collect();
     for w in [1, 2, 4] {
         assert!(workers.contains(&w), "{workers:?}");
     }

@@ -488,107 +488,32 @@ impl Bench<'_> {
         large_ok: Option<u64>,
         large: &[PathBuf],
     ) -> anyhow::Result<Vec<(Result<f64, String>, String)>> {
-        let spec = &self.req.spec;
-        let cfg = &self.req.config;
         let mut mdtest_meta: Option<(String, String)> = None;
         let mut out = Vec::new();
         for &(p, cache) in cells {
             corpus::reset_scratch(self.scratch)?;
-            let scratch = Dir::open(self.scratch)?;
             let (program, args) = match p.peer() {
                 Peer::Ior => {
                     let Some(bytes) = large_ok else {
                         out.push((Err(String::new()), String::new()));
                         continue;
                     };
-                    let links = scratch.create_dir("ior")?;
-                    for (r, path) in large.iter().enumerate() {
-                        let source = Dir::open(path.parent().context("large file")?)?;
-                        links.hard_link(
-                            &source,
-                            corpus::LARGE_FILE_NAME,
-                            format!("testFile.{r:08}"),
-                        )?;
-                    }
-                    let ior = self.launch.ior.as_deref().context("ior")?;
-                    let transfer = if p == PeerPattern::LargeRead {
-                        "1m"
-                    } else {
-                        "4k"
-                    };
-                    let mut args = strings(&["-a", "POSIX", "-r", "-F", "-k", "-t", transfer]);
-                    if p == PeerPattern::RandomRead {
-                        args.push("-z".into());
-                    }
-                    args.extend(strings(&["-b", &bytes.to_string(), "-s", "1", "-o"]));
-                    args.push(self.scratch.join("ior/testFile").display().to_string());
-                    quiet::wait_until_quiet(self.scratch, cfg.settle);
-                    cache::prepare(cache, cfg.cold_method, large)
-                        .context("setting the cache state for IOR")?;
-                    (ior, args)
+                    self.ior_job(p, (cache, bytes), large)?
                 }
                 Peer::Mdtest => {
-                    let mdtest = self.launch.mdtest.as_deref().context("mdtest")?;
-                    let dir = self.scratch.join("mdtest").display().to_string();
-                    let files = spec.files;
-                    let args = match p == PeerPattern::ManyFilesWrite {
-                        true => {
-                            let mean = spec.data_bytes() / u64::from(files.max(1));
-                            strings(&["-F", "-C", "-r", "-u", "-n", &files.to_string()])
-                                .into_iter()
-                                .chain(strings(&["-w", &mean.to_string(), "-d", &dir]))
-                                .collect()
-                        }
-                        false => {
-                            let n = files * FILES_PER_TASK;
-                            strings(&[
-                                "-F",
-                                "-C",
-                                "-T",
-                                "-r",
-                                "-u",
-                                "-n",
-                                &n.to_string(),
-                                "-d",
-                                &dir,
-                            ])
-                        }
-                    };
                     // One mdtest job gives create, stat and remove.
-                    if matches!(p, PeerPattern::Stat | PeerPattern::Remove) {
-                        if let Some((text, command)) = &mdtest_meta {
-                            out.push((mdtest_rate(text, p.mdtest_line()), command.clone()));
-                            continue;
-                        }
+                    if let (PeerPattern::Stat | PeerPattern::Remove, Some((text, command))) =
+                        (p, &mdtest_meta)
+                    {
+                        out.push((mdtest_rate(text, p.mdtest_line()), command.clone()));
+                        continue;
                     }
-                    quiet::wait_until_quiet(self.scratch, cfg.settle);
-                    (mdtest, args)
+                    let job = self.mdtest_job(p)?;
+                    quiet::wait_until_quiet(self.scratch, self.req.config.settle);
+                    job
                 }
             };
-            let mut c = self.launcher(program);
-            c.args(&args);
-            let command = format!(
-                "mpirun -np {} {} {}",
-                self.launch.ranks,
-                program.display(),
-                args.join(" ")
-            );
-            let done = c
-                .output()
-                .with_context(|| format!("starting {}", self.mpirun.display()))?;
-            let text = String::from_utf8_lossy(&done.stdout).into_owned();
-            let figure = match done.status.success() {
-                false => Err(format!(
-                    "{} exited with {}: {}",
-                    p.peer().name(),
-                    done.status,
-                    first_error(&done.stderr)
-                )),
-                true => match p.peer() {
-                    Peer::Ior => ior_mb_s(&text),
-                    Peer::Mdtest => mdtest_rate(&text, p.mdtest_line()),
-                },
-            };
+            let (figure, command, text) = self.launch_peer(p, program, &args)?;
             if p == PeerPattern::Create {
                 mdtest_meta = Some((text, command.clone()));
             }
@@ -596,6 +521,97 @@ impl Bench<'_> {
         }
         corpus::reset_scratch(self.scratch)?;
         Ok(out)
+    }
+
+    /// IOR's job for pattern `p`: hard links to each rank's large file of
+    /// `bytes` in the scratch folder, made `cache`, read with IOR's
+    /// transfer size for `p`.
+    fn ior_job(
+        &self,
+        p: PeerPattern,
+        (cache, bytes): (CacheState, u64),
+        large: &[PathBuf],
+    ) -> anyhow::Result<(&Path, Vec<String>)> {
+        let cfg = &self.req.config;
+        let links = Dir::open(self.scratch)?.create_dir("ior")?;
+        for (r, path) in large.iter().enumerate() {
+            let source = Dir::open(path.parent().context("large file")?)?;
+            links.hard_link(&source, corpus::LARGE_FILE_NAME, format!("testFile.{r:08}"))?;
+        }
+        let ior = self.launch.ior.as_deref().context("ior")?;
+        let transfer = if p == PeerPattern::LargeRead {
+            "1m"
+        } else {
+            "4k"
+        };
+        let mut args = strings(&["-a", "POSIX", "-r", "-F", "-k", "-t", transfer]);
+        if p == PeerPattern::RandomRead {
+            args.push("-z".into());
+        }
+        args.extend(strings(&["-b", &bytes.to_string(), "-s", "1", "-o"]));
+        args.push(self.scratch.join("ior/testFile").display().to_string());
+        quiet::wait_until_quiet(self.scratch, cfg.settle);
+        cache::prepare(cache, cfg.cold_method, large).context("setting the cache state for IOR")?;
+        Ok((ior, args))
+    }
+
+    /// mdtest's job for pattern `p` in its own folder of the scratch
+    /// folder: files of the corpus's mean size written, or empty files
+    /// created, stat'ed and removed.
+    fn mdtest_job(&self, p: PeerPattern) -> anyhow::Result<(&Path, Vec<String>)> {
+        let spec = &self.req.spec;
+        let mdtest = self.launch.mdtest.as_deref().context("mdtest")?;
+        let dir = self.scratch.join("mdtest").display().to_string();
+        let files = spec.files;
+        let args = match p == PeerPattern::ManyFilesWrite {
+            true => {
+                let mean = spec.data_bytes() / u64::from(files.max(1));
+                strings(&["-F", "-C", "-r", "-u", "-n", &files.to_string()])
+                    .into_iter()
+                    .chain(strings(&["-w", &mean.to_string(), "-d", &dir]))
+                    .collect()
+            }
+            false => {
+                let n = (files * FILES_PER_TASK).to_string();
+                strings(&["-F", "-C", "-T", "-r", "-u", "-n", &n, "-d", &dir])
+            }
+        };
+        Ok((mdtest, args))
+    }
+
+    /// Run `program` with `args` under the launcher; its figure for `p`
+    /// (or why there is none), its command line and its output.
+    fn launch_peer(
+        &self,
+        p: PeerPattern,
+        program: &Path,
+        args: &[String],
+    ) -> anyhow::Result<(Result<f64, String>, String, String)> {
+        let mut c = self.launcher(program);
+        c.args(args);
+        let command = format!(
+            "mpirun -np {} {} {}",
+            self.launch.ranks,
+            program.display(),
+            args.join(" ")
+        );
+        let done = c
+            .output()
+            .with_context(|| format!("starting {}", self.mpirun.display()))?;
+        let text = String::from_utf8_lossy(&done.stdout).into_owned();
+        let figure = match done.status.success() {
+            false => Err(format!(
+                "{} exited with {}: {}",
+                p.peer().name(),
+                done.status,
+                first_error(&done.stderr)
+            )),
+            true => match p.peer() {
+                Peer::Ior => ior_mb_s(&text),
+                Peer::Mdtest => mdtest_rate(&text, p.mdtest_line()),
+            },
+        };
+        Ok((figure, command, text))
     }
 }
 

@@ -3,7 +3,7 @@
 //! Owns: the claims table ([`CLAIMS`]: id, statement, source pattern, the
 //! claimed effect, which summary rows test it) and the verdict rules. Does
 //! not own: running the scenarios (`experiments/claims.toml` and the theme
-//! files do) or rendering (the report shows [`judge`]'s output).
+//! files do) or rendering (the report shows [`judge()`]'s output).
 //!
 //! # Verdict rules
 //!

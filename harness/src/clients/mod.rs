@@ -87,6 +87,7 @@ pub fn hostname() -> String {
 #[derive(Debug, thiserror::Error)]
 pub enum LaunchError {
     /// Several ranks, but this build cannot talk MPI.
+    #[cfg(not(feature = "mpi"))]
     #[error("started as one of {ranks} MPI ranks ({var}), but this iolab was built without MPI: rebuild with `cargo build --release --features mpi`, or run it without mpirun/srun")]
     NoMpi {
         /// The environment variable that gave it away.
@@ -105,6 +106,7 @@ pub enum LaunchError {
         ranks: String,
     },
     /// MPI could not be initialised.
+    #[cfg(feature = "mpi")]
     #[error("MPI: {0}")]
     Init(String),
 }
@@ -218,8 +220,8 @@ pub fn refuse_under_launcher(command: &str) -> Result<(), LaunchError> {
 /// and the build has the `mpi` feature, else one rank.
 ///
 /// # Errors
-/// [`LaunchError::NoMpi`] when started as several ranks by a build without
-/// the feature; [`LaunchError::Init`] when MPI cannot start.
+/// `LaunchError::NoMpi` when started as several ranks by a build without
+/// the feature; `LaunchError::Init` (a build with it) when MPI cannot start.
 pub fn connect() -> Result<Box<dyn Clients>, LaunchError> {
     let Some((var, ranks)) = launched_ranks() else {
         return Ok(Box::new(Single));

@@ -48,17 +48,7 @@ pub fn plan(experiments: &[Experiment], settings: &Settings) -> Result<Planned, 
         .iter()
         .map(|e| e.expand(settings.scale, settings.seed))
         .collect::<Result<_, _>>()?;
-    let mut all: BTreeMap<String, Scenario> = BTreeMap::new();
-    let mut shared = 0;
-    for x in &expansions {
-        for s in &x.scenarios {
-            if all.contains_key(&s.id) {
-                shared += 1;
-            } else {
-                all.insert(s.id.clone(), s.clone());
-            }
-        }
-    }
+    let (all, shared) = union(&expansions);
     let total = all.len();
     super::limit::check(
         "these experiment files together",
@@ -68,65 +58,22 @@ pub fn plan(experiments: &[Experiment], settings: &Settings) -> Result<Planned, 
     let scenarios = only(all, settings.only.as_deref())?;
     let excluded = total - scenarios.len();
     let corpus = corpus(&expansions, settings, &scenarios)?;
-    // Only the scenarios `--only` kept: a left-out scenario's subset needs
-    // no larger corpus.
-    if let Some((n, s)) = scenarios
-        .iter()
-        .filter_map(|s| s.first_files.map(|n| (n, s)))
-        .filter(|&(n, _)| n > corpus.files)
-        .max_by_key(|&(n, _)| n)
-    {
-        let allowed = format!(
-            "asks for the first {n} files, but the corpus has {}; lower first_files or use a larger corpus",
-            corpus.files
-        );
-        // Where the value is set: the experiment holding the scenario
-        // records its largest subset's place.
-        let place = expansions
-            .iter()
-            .filter(|x| x.scenarios.iter().any(|t| t.id == s.id))
-            .filter_map(|x| x.first_files.as_ref())
-            .find(|f| f.value == n);
-        return Err(match place {
-            Some(f) => ExperimentError::Invalid {
-                place: f.place.clone(),
-                key: "grid.first_files".into(),
-                value: n.to_string(),
-                allowed,
-            },
-            None => ExperimentError::Nothing(format!("{}: {} {allowed}", s.experiment, s.id)),
-        });
-    }
-    let largest = |f: fn(&Expansion) -> Option<u32>| expansions.iter().filter_map(f).max();
-    let settle = settings.settle.unwrap_or_else(|| {
-        expansions
-            .iter()
-            .filter_map(|x| x.settle)
-            .max()
-            .unwrap_or(Plan::DEFAULT_SETTLE)
-    });
+    first_files_fit(&expansions, &scenarios, corpus.files)?;
+    let settle = settle(&expansions, settings);
     let asked = settings
         .reps
         .or(expansions.iter().filter_map(|x| x.reps).reduce(Reps::merge))
         .unwrap_or(Reps::Fixed(5));
     let (reps, auto) = super::reps::plan_reps(asked, settings.ci_width_pct, settings.budget)?;
+    let warmup = expansions.iter().filter_map(|x| x.warmup).max();
     let plan = Plan {
         scenarios,
         corpus,
         reps,
         auto,
-        warmup: settings.warmup.or(largest(|x| x.warmup)).unwrap_or(1),
+        warmup: settings.warmup.or(warmup).unwrap_or(1),
         order: settings.order,
-        settle: Settle {
-            idle: settle,
-            timeout: settings.settle_timeout.unwrap_or_else(|| {
-                expansions
-                    .iter()
-                    .filter_map(|x| x.settle_timeout)
-                    .max()
-                    .unwrap_or(Duration::from_secs(60))
-            }),
-        },
+        settle,
         cold_method: settings.cold_method,
         bootstrap_seed: settings.seed,
     };
@@ -143,6 +90,75 @@ pub fn plan(experiments: &[Experiment], settings: &Settings) -> Result<Planned, 
         shared,
         excluded,
     })
+}
+
+/// The union of the expansions' scenarios by id (the first file's copy of
+/// each), and how many were listed again by a later file.
+fn union(expansions: &[Expansion]) -> (BTreeMap<String, Scenario>, usize) {
+    let mut all: BTreeMap<String, Scenario> = BTreeMap::new();
+    let mut shared = 0;
+    for x in expansions {
+        for s in &x.scenarios {
+            if all.contains_key(&s.id) {
+                shared += 1;
+            } else {
+                all.insert(s.id.clone(), s.clone());
+            }
+        }
+    }
+    (all, shared)
+}
+
+/// Refuse a `first_files` larger than the corpus's `files` among the
+/// scenarios `--only` kept, naming where the largest is set.
+fn first_files_fit(
+    expansions: &[Expansion],
+    scenarios: &[Scenario],
+    files: u32,
+) -> Result<(), ExperimentError> {
+    // Only the scenarios `--only` kept: a left-out scenario's subset needs
+    // no larger corpus.
+    let Some((n, s)) = scenarios
+        .iter()
+        .filter_map(|s| s.first_files.map(|n| (n, s)))
+        .filter(|&(n, _)| n > files)
+        .max_by_key(|&(n, _)| n)
+    else {
+        return Ok(());
+    };
+    let allowed = format!(
+        "asks for the first {n} files, but the corpus has {files}; lower first_files or use a larger corpus"
+    );
+    // Where the value is set: the experiment holding the scenario records
+    // its largest subset's place.
+    let place = expansions
+        .iter()
+        .filter(|x| x.scenarios.iter().any(|t| t.id == s.id))
+        .filter_map(|x| x.first_files.as_ref())
+        .find(|f| f.value == n);
+    Err(match place {
+        Some(f) => ExperimentError::Invalid {
+            place: f.place.clone(),
+            key: "grid.first_files".into(),
+            value: n.to_string(),
+            allowed,
+        },
+        None => ExperimentError::Nothing(format!("{}: {} {allowed}", s.experiment, s.id)),
+    })
+}
+
+/// The quiet-storage wait: the flags' values, else the largest any file
+/// asks for, else the defaults.
+fn settle(expansions: &[Expansion], settings: &Settings) -> Settle {
+    let idle = settings.settle.unwrap_or_else(|| {
+        let asked = expansions.iter().filter_map(|x| x.settle).max();
+        asked.unwrap_or(Plan::DEFAULT_SETTLE)
+    });
+    let timeout = settings.settle_timeout.unwrap_or_else(|| {
+        let asked = expansions.iter().filter_map(|x| x.settle_timeout).max();
+        asked.unwrap_or(Duration::from_secs(60))
+    });
+    Settle { idle, timeout }
 }
 
 /// Refuse a plan none of whose asked-for scenarios can run (every one

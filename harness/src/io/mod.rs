@@ -15,13 +15,16 @@ mod blocking;
 mod tokio;
 mod uring;
 
+#[doc(hidden)]
 pub use self::tokio::{run_tokio, TokioFs};
+#[doc(hidden)]
 pub use self::uring::{Uring, UringFile};
 /// The owned buffer of every operation lives with the ring that lends it to
-/// the kernel ([`crate::sys::buf`]); it is part of this seam's API.
+/// the kernel (`sys::buf`); it is part of this seam's API.
 pub use crate::sys::buf::{Buf, BufResult};
 pub use crate::sys::stat::Stat;
 pub(crate) use blocking::lstat;
+#[doc(hidden)]
 pub use blocking::Blocking;
 
 use std::io;
@@ -41,7 +44,7 @@ pub struct Open {
     /// Every write goes to the end of the file, atomically (`O_APPEND`).
     pub append: bool,
     /// Bypass the page cache (`O_DIRECT`); buffers, offsets and lengths must be
-    /// aligned to [`crate::sys::cache::DIRECT_ALIGN`].
+    /// aligned to `sys::cache::DIRECT_ALIGN` (4096).
     pub direct: bool,
     /// The file must not exist yet (`O_EXCL`, with `create`).
     pub exclusive: bool,
@@ -76,25 +79,13 @@ impl Open {
     };
     /// Write-only, a new file (`O_CREAT|O_EXCL`): for outputs that must be fresh.
     pub const CREATE_NEW: Open = Open {
-        read: false,
-        write: true,
-        create: true,
-        truncate: false,
-        append: false,
-        direct: false,
         exclusive: true,
-        no_follow: false,
+        ..Open::WRITE
     };
     /// Write-only appends, created if missing.
     pub const APPEND: Open = Open {
-        read: false,
-        write: true,
-        create: true,
-        truncate: false,
         append: true,
-        direct: false,
-        exclusive: false,
-        no_follow: false,
+        ..Open::WRITE
     };
     /// Read-only, refusing a link at the last component (`O_NOFOLLOW`): for
     /// files in the scratch folder, where a link may have been planted.
@@ -150,6 +141,7 @@ impl Open {
 /// tokio's blocking pool, an io_uring ring), so code that holds a user's
 /// workload behind a trait object can pick the task monomorphised for it.
 #[derive(Clone, Copy, Debug)]
+#[doc(hidden)]
 pub enum Backend<'a> {
     /// [`Blocking`].
     Blocking(&'a Blocking),
@@ -173,6 +165,7 @@ pub trait Io {
     fn name(&self) -> &'static str;
 
     /// This backend as one of the closed set ([`Backend`]).
+    #[doc(hidden)]
     fn backend(&self) -> Backend<'_>;
 
     /// `open(2)`.

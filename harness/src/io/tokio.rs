@@ -50,7 +50,7 @@ impl TokioFs {
     /// # Panics
     /// When `f` panics: the panic is caught on the pool's thread and raised
     /// again on the caller's with its message and place
-    /// ([`crate::panics::Panicked`]), for the caller's lane to fail the task.
+    /// (`crate::panics::Panicked`), for the caller's lane to fail the task.
     pub async fn on_pool<T: Send + 'static>(
         &self,
         f: impl FnOnce() -> T + Send + 'static,

@@ -55,15 +55,13 @@
 //! Owns: the registry of user workloads (one per process, filled once by
 //! [`Lab::main`]) and the checks of their descriptions, the entry point.
 //! Does not own: the trait ([`UserWorkload`], `workload::user`), the
-//! registry itself and the bridge into [`Workload`] (`workload::custom`,
-//! [`crate::workload::CustomSpec`]), the command line's types (`cli`). The
-//! workload registry's look-ups by name ([`crate::workload::describe`],
-//! [`crate::workload::build`], [`crate::workload::descriptions`]) consult
+//! registry itself and the bridge into `Workload` (`workload::custom`,
+//! `workload::CustomSpec`), the command line's types (`cli`). The
+//! workload registry's look-ups by name (`workload::describe`,
+//! `workload::build`, `workload::descriptions`) consult
 //! the user workloads after the built-in ones, so every name-driven path
 //! (flags, experiment files, tune, reports) takes user workloads as it
 //! takes built-in ones.
-//!
-//! [`Workload`]: crate::workload::Workload
 
 pub use crate::workload::{Knobs, Run, UserWorkload};
 

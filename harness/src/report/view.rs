@@ -36,6 +36,24 @@ pub fn workloads(rows: &[SummaryRow]) -> Vec<WorkloadId> {
     ids
 }
 
+/// Each workload present in `rows` (sorted) with its rows that `keep`
+/// accepts (none, when it accepts none of them): what one chart per
+/// workload starts from.
+pub fn by_workload(
+    rows: &[SummaryRow],
+    keep: impl Fn(&SummaryRow) -> bool,
+) -> Vec<(WorkloadId, Vec<&SummaryRow>)> {
+    workloads(rows)
+        .into_iter()
+        .map(|w| {
+            (
+                w,
+                rows.iter().filter(|r| r.workload == w && keep(r)).collect(),
+            )
+        })
+        .collect()
+}
+
 /// Cache states present in `rows`: `warm` before `cold`.
 pub fn caches(rows: &[&SummaryRow]) -> Vec<CacheState> {
     let mut states: Vec<CacheState> = rows.iter().map(|r| r.cache).collect();
@@ -117,17 +135,7 @@ pub fn duration(seconds: f64) -> String {
 }
 
 /// A count with thousands separators: `20,000`.
-pub fn count(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::results::footing::grouped as count;
 
 /// A duration with its interval in one unit, the point's: `193 [107, 247] ms`.
 /// What is shown in place of an interval when fewer than two repetitions

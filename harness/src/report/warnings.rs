@@ -159,110 +159,130 @@ impl Warning {
     }
 }
 
-impl fmt::Display for Warning {
-    /// Cause and remedy, in one or two sentences.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Warning {
+    /// What happened and what it does to the figures: the first sentence
+    /// of the warning.
+    fn cause(&self) -> String {
         match self {
-            Warning::HighVariation { scenarios } => write!(
-                f,
+            Warning::HighVariation { scenarios } => format!(
                 "{} scenario(s) have a coefficient of variation above {:.0} %: something else \
                  (other programs, CPU frequency, writeback) disturbed the measurements, so their \
-                 intervals are wide. Close other programs, add repetitions (--reps) or a settle \
-                 time (--settle), and run again.",
+                 intervals are wide.",
                 scenarios.len(),
                 MAX_CV * 100.0
             ),
-            Warning::Outliers { scenarios } => write!(
-                f,
+            Warning::Outliers { scenarios } => format!(
                 "{} scenario(s) had repetitions far from their median (modified z-score above \
-                 3.5): a background task probably interfered. The medians resist them; rerun if \
-                 the scenario matters.",
+                 3.5): a background task probably interfered.",
                 scenarios.len()
             ),
-            Warning::ColdNotCold { scenarios } => write!(
-                f,
+            Warning::ColdNotCold { scenarios } => format!(
                 "{} cold scenario(s) started with more than {MAX_COLD_RESIDENT_PCT:.0} % of their \
-                 inputs in the page cache, so they measured memory, not storage. Run as root so \
-                 iolab can use drop_caches (--cold-method drop-caches), or use a corpus larger \
-                 than memory.",
+                 inputs in the page cache, so they measured memory, not storage.",
                 scenarios.len()
             ),
-            Warning::WarmNotWarm { scenarios } => write!(
-                f,
+            Warning::WarmNotWarm { scenarios } => format!(
                 "{} warm scenario(s) started with less than {MIN_WARM_RESIDENT_PCT:.0} % of their \
-                 inputs cached: memory is too small for the corpus or something evicted it. Use a \
-                 smaller corpus or free memory.",
+                 inputs cached: memory is too small for the corpus or something evicted it.",
                 scenarios.len()
             ),
-            Warning::FewRepetitions { reps } => write!(
-                f,
+            Warning::FewRepetitions { reps } => format!(
                 "Only {reps} measured repetition(s) per scenario: intervals are wide and few \
-                 differences can be called. Use --reps {MIN_REPS} or more for conclusions."
+                 differences can be called."
             ),
-            Warning::Bimodal { scenarios } => write!(
-                f,
+            Warning::Bimodal { scenarios } => format!(
                 "{} scenario(s) have repetitions in two clusters (sorted times with a gap wider \
                  than {:.0}×, at least {} on each side): one median with its interval would span \
-                 both, so each mode is shown with its count and median. Look at the slow \
-                 repetitions' causes below; the state earlier repetitions leave behind is the \
-                 usual suspect.",
+                 both, so each mode is shown with its count and median.",
                 scenarios.len(),
                 crate::stats::modes::GAP_RATIO,
                 crate::stats::modes::MIN_PER_MODE
             ),
-            Warning::SlowRepetitions { repetitions } => write!(
-                f,
-                "{} repetition(s) took more than {:.1}× their scenario's median. Each line says \
-                 where the time went, from the kernel counters recorded around its timed region \
-                 (machine-wide).",
+            Warning::SlowRepetitions { repetitions } => format!(
+                "{} repetition(s) took more than {:.1}× their scenario's median.",
                 repetitions.len(),
                 explain::SLOW_FACTOR
             ),
             Warning::LowerCache {
                 device_mb_per_s,
                 repetitions,
-            } => write!(
-                f,
+            } => format!(
                 "{} cold repetition(s) read from the block layer faster than the device's own \
                  direct-I/O speed ({device_mb_per_s:.0} MB/s, measured at the start of the run): \
                  a cache below the page cache (the host of a virtual disk, a RAID controller) \
-                 served them, so they are not cold storage reads. Use a corpus larger than that \
-                 cache, or read them as warm-below-the-page-cache.",
+                 served them, so they are not cold storage reads.",
                 repetitions.len()
             ),
-            Warning::OneCoreDisagrees { pairs } => write!(
-                f,
+            Warning::OneCoreDisagrees { pairs } => format!(
                 "{} one-core scenario(s) (a pool of one thread, one worker process) took a \
                  different time than their sequential baseline for the same work, beyond their \
                  calibrated start-up and dispatch and ±{:.0} %: something other than the \
                  strategy differs between them (the memory a repetition starts from, the thread \
-                 it runs on). Each line gives both sides' CPU and page faults.",
+                 it runs on).",
                 pairs.len(),
                 crate::results::footing::IDENTITY_TOLERANCE * 100.0
             ),
-            Warning::Superlinear { scenarios } => write!(
-                f,
+            Warning::Superlinear { scenarios } => format!(
                 "{} scenario(s) are faster than their sequential baseline by more than the \
                  machine's cores, on work the baseline spends on the CPU: more cores cannot do \
-                 that, less work can. Each line gives the measured difference (CPU per \
-                 repetition, page faults); read their speedups as that difference, not as \
-                 concurrency.",
+                 that, less work can.",
                 scenarios.len()
             ),
-            Warning::NotSettled { repetitions } => write!(
-                f,
+            Warning::NotSettled { repetitions } => format!(
                 "{repetitions} repetition(s) started before storage went quiet within the settle \
-                 timeout: earlier writes were still being flushed. Raise --settle-timeout or \
-                 reduce other I/O."
+                 timeout: earlier writes were still being flushed."
             ),
-            Warning::Interrupted => write!(
-                f,
-                "the run was interrupted (run.json: interrupted, or no end time), so some \
-                 scenarios may have fewer repetitions than planned and the summary is computed \
-                 from the rows of runs.csv. Resume it with `iolab run --resume RUN_DIR` (or \
-                 `bench-all --resume`), or rerun it."
-            ),
+            Warning::Interrupted => "the run was interrupted (run.json: interrupted, or no end \
+                 time), so some scenarios may have fewer repetitions than planned and the summary \
+                 is computed from the rows of runs.csv."
+                .into(),
         }
+    }
+
+    /// What to do about it, or where to look: the rest of the warning.
+    fn remedy(&self) -> String {
+        match self {
+            Warning::HighVariation { .. } => "Close other programs, add repetitions (--reps) or \
+                 a settle time (--settle), and run again."
+                .into(),
+            Warning::Outliers { .. } => {
+                "The medians resist them; rerun if the scenario matters.".into()
+            }
+            Warning::ColdNotCold { .. } => "Run as root so iolab can use drop_caches \
+                 (--cold-method drop-caches), or use a corpus larger than memory."
+                .into(),
+            Warning::WarmNotWarm { .. } => "Use a smaller corpus or free memory.".into(),
+            Warning::FewRepetitions { .. } => {
+                format!("Use --reps {MIN_REPS} or more for conclusions.")
+            }
+            Warning::Bimodal { .. } => "Look at the slow repetitions' causes below; the state \
+                 earlier repetitions leave behind is the usual suspect."
+                .into(),
+            Warning::SlowRepetitions { .. } => "Each line says where the time went, from the \
+                 kernel counters recorded around its timed region (machine-wide)."
+                .into(),
+            Warning::LowerCache { .. } => "Use a corpus larger than that cache, or read them as \
+                 warm-below-the-page-cache."
+                .into(),
+            Warning::OneCoreDisagrees { .. } => {
+                "Each line gives both sides' CPU and page faults.".into()
+            }
+            Warning::Superlinear { .. } => "Each line gives the measured difference (CPU per \
+                 repetition, page faults); read their speedups as that difference, not as \
+                 concurrency."
+                .into(),
+            Warning::NotSettled { .. } => "Raise --settle-timeout or reduce other I/O.".into(),
+            Warning::Interrupted => "Resume it with `iolab run --resume RUN_DIR` (or \
+                 `bench-all --resume`), or rerun it."
+                .into(),
+        }
+    }
+}
+
+impl fmt::Display for Warning {
+    /// Cause and remedy, in one or two sentences.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.cause(), self.remedy())
     }
 }
 

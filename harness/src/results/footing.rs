@@ -177,8 +177,9 @@ fn millis(s: f64) -> String {
     format!("{:.1} ms", s * 1e3)
 }
 
-/// `6886` as `6,886`.
-fn grouped(n: u64) -> String {
+/// `6886` as `6,886`: a count with thousands separators (the report's
+/// counts too, `report::view::count`).
+pub fn grouped(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

@@ -11,6 +11,7 @@
 
 mod auto;
 pub mod calibrate;
+mod executor;
 mod repetition;
 mod resume;
 mod scratch;
@@ -34,6 +35,9 @@ use crate::measure::cache::CacheState;
 use crate::measure::device;
 use crate::results::{Machine, RunFolderTaken, RunMeta, RunWriter, Status, SummaryRow, Verdict};
 use crate::workload::TaskContext;
+
+use executor::{Call, Executor};
+use repetition::Strategies;
 
 /// Where a run reads and writes, and how it reports.
 #[derive(Clone, Debug)]
@@ -109,21 +113,7 @@ pub fn run_clients(
 ) -> anyhow::Result<RunOutcome> {
     let digest_of = serde_json::to_vec(&(plan, &opts.experiment_files, &opts.clients))?;
     clients::check_same_plan(clients, &digest_of)?;
-    // An id given with --run-id is checked now, before the corpus is made;
-    // an automatic one is claimed once the run folder can be made (`claim`).
-    let base_id =
-        clients::broadcast_json(clients, &opts.run_id.clone().unwrap_or_else(new_run_id))?;
-    if opts.run_id.is_some() {
-        let dir = opts.results_dir.join(&base_id);
-        let taken = clients.rank() == 0 && std::fs::symlink_metadata(&dir).is_ok();
-        clients::agree(
-            clients,
-            match taken {
-                true => Err(taken_error(&dir)),
-                false => Ok(()),
-            },
-        )?;
-    }
+    let base_id = base_run_id(opts, clients)?;
     let show = opts.progress && clients.rank() == 0;
     let hosts = clients::hosts(clients)?;
     let data_dirs = clients::agree(
@@ -172,19 +162,45 @@ pub fn run_clients(
         scratch,
         writer,
     } = claim(opts, meta, (clients, &data_dirs))?;
-    let run = Running {
+    let strategies = Strategies {
         plan,
         corpus: &corpus,
+        ctx: TaskContext::new(&corpus, scratch.path()),
         clients,
         layout: &opts.clients,
+        perf: opts.kernel_profile.then(kernel_profiler).flatten(),
+    };
+    let run = Running {
+        plan,
+        executor: &strategies,
+        clients,
         run_id: &run_id,
         progress: show,
         device_mb_per_s,
-        perf: opts.kernel_profile.then(kernel_profiler).flatten(),
         cold_unavailable,
         calibrate: opts.calibrate && clients.size() == 1,
     };
     execute(&run, writer, scratch, dir)
+}
+
+/// The run's id as every rank has it: `--run-id`'s, checked now, before
+/// the corpus is made, or a new automatic one, claimed once the run folder
+/// can be made (`claim`).
+fn base_run_id(opts: &RunOptions, clients: &dyn Clients) -> anyhow::Result<String> {
+    let base_id =
+        clients::broadcast_json(clients, &opts.run_id.clone().unwrap_or_else(new_run_id))?;
+    if opts.run_id.is_some() {
+        let dir = opts.results_dir.join(&base_id);
+        let taken = clients.rank() == 0 && std::fs::symlink_metadata(&dir).is_ok();
+        clients::agree(
+            clients,
+            match taken {
+                true => Err(taken_error(&dir)),
+                false => Ok(()),
+            },
+        )?;
+    }
+    Ok(base_id)
 }
 
 /// A run's id with what makes it the run's own: its scratch folder (on
@@ -263,27 +279,7 @@ fn claim(
                 Err(e) => attempt = Attempt::Failed(format!("{e:#}")),
             }
         }
-        // Rank 0 decides from every rank's attempt: made everywhere, try
-        // the next id, or fail.
-        let all = clients::gather_json(clients, &attempt)?;
-        let failed: Vec<String> = all
-            .iter()
-            .enumerate()
-            .filter_map(|(r, a)| match a {
-                Attempt::Failed(why) => Some(rank_said(clients, r, why)),
-                Attempt::Made | Attempt::Taken(_) => None,
-            })
-            .collect();
-        let taken = all.iter().enumerate().find_map(|(r, a)| match a {
-            Attempt::Taken(why) => Some(rank_said(clients, r, why)),
-            Attempt::Made | Attempt::Failed(_) => None,
-        });
-        let decision = match (failed.is_empty(), taken) {
-            (false, _) => Decision::Refuse(failed.join("; ")),
-            (true, Some(why)) if opts.run_id.is_some() => Decision::Refuse(why),
-            (true, Some(_)) => Decision::Next,
-            (true, None) => Decision::Done,
-        };
+        let decision = decide(clients, &attempt, opts.run_id.is_some())?;
         match (clients::broadcast_json(clients, &decision)?, scratch) {
             (Decision::Done, Some(scratch)) => {
                 return Ok(Claimed {
@@ -314,6 +310,31 @@ fn claim(
         "run ids {base} to {base}-{MAX_ID_SUFFIX} are all taken in {}; pass --run-id",
         opts.results_dir.display()
     )
+}
+
+/// Rank 0's decision from every rank's `attempt` at an id: made
+/// everywhere, try the next id (an automatic id taken somewhere), or fail
+/// (an id `given` with `--run-id` taken, or a rank that failed).
+fn decide(clients: &dyn Clients, attempt: &Attempt, given: bool) -> anyhow::Result<Decision> {
+    let all = clients::gather_json(clients, attempt)?;
+    let failed: Vec<String> = all
+        .iter()
+        .enumerate()
+        .filter_map(|(r, a)| match a {
+            Attempt::Failed(why) => Some(rank_said(clients, r, why)),
+            Attempt::Made | Attempt::Taken(_) => None,
+        })
+        .collect();
+    let taken = all.iter().enumerate().find_map(|(r, a)| match a {
+        Attempt::Taken(why) => Some(rank_said(clients, r, why)),
+        Attempt::Made | Attempt::Failed(_) => None,
+    });
+    Ok(match (failed.is_empty(), taken) {
+        (false, _) => Decision::Refuse(failed.join("; ")),
+        (true, Some(why)) if given => Decision::Refuse(why),
+        (true, Some(_)) => Decision::Next,
+        (true, None) => Decision::Done,
+    })
 }
 
 /// `why` as said by rank `rank` (as is with one rank).
@@ -354,21 +375,22 @@ pub fn run_repetition(
         rep,
         warmup,
     };
-    let single = (&clients::Single as &dyn Clients, &ClientOptions::default());
-    let bar = ProgressBar::hidden();
-    repetition::run(
+    let strategies = Strategies {
         plan,
-        &plan.scenarios[scenario],
-        ctx,
         corpus,
+        ctx: ctx.clone(),
+        clients: &clients::Single,
+        layout: &ClientOptions::default(),
+        perf: None,
+    };
+    let bar = ProgressBar::hidden();
+    let call = Call {
         slot,
-        rep,
-        run_id.to_string(),
-        &bar,
-        single,
-        None,
-    )
-    .map(|(row, _series)| row)
+        order: rep,
+        run_id,
+        bar: &bar,
+    };
+    strategies.repetition(&call).map(|(row, _series)| row)
 }
 
 /// The perf binary for `--kernel-profile`, or `None` after printing
@@ -433,16 +455,14 @@ enum Ending {
 /// What every repetition of a run shares.
 struct Running<'a> {
     plan: &'a Plan,
-    corpus: &'a Corpus,
+    /// What runs each repetition and tells of signals ([`Executor`]).
+    executor: &'a dyn Executor,
     clients: &'a dyn Clients,
-    layout: &'a ClientOptions,
     run_id: &'a str,
     progress: bool,
     /// The device's own direct-read speed, when probed: a cold repetition
     /// read faster than it from the block layer is flagged.
     device_mb_per_s: Option<f64>,
-    /// The perf binary, when each repetition's kernel stacks are sampled.
-    perf: Option<PathBuf>,
     /// Why cold scenarios cannot run here ([`cold_unavailable`]): their
     /// rows are `unavailable` with it, before any cache is touched.
     cold_unavailable: Option<String>,
@@ -482,13 +502,12 @@ fn execute_schedule(
     dir: &Path,
 ) -> anyhow::Result<RunOutcome> {
     let scratch_path = scratch.path().to_path_buf();
-    let ctx = TaskContext::new(run.corpus, &scratch_path);
     let result = match writer.as_mut().filter(|_| run.calibrate) {
-        Some(w) => w.record_dispatch(calibrate::dispatch_costs(run.plan, &ctx, run.corpus)),
+        Some(w) => w.record_dispatch(run.executor.dispatch_costs()),
         None => Ok(()),
     }
-    .and_then(|()| run_schedule(run, &ctx, writer.as_mut()));
-    if result.is_err() && !interrupt::stop_now() {
+    .and_then(|()| run_schedule(run, writer.as_mut()));
+    if result.is_err() && !run.executor.stop_now() {
         // The run stops here: its files are closed before the scratch
         // folder is removed (a run out of descriptors needs them back).
         writer = None;
@@ -498,7 +517,7 @@ fn execute_schedule(
         .with_context(|| format!("removing scratch folder {}", scratch_path.display()));
     let ending = match (result, cleanup) {
         // A stop-now abandons the repetition midway; what broke is ours.
-        (Err(_), cleanup) if interrupt::stop_now() => cleanup.map(|()| Ending::Interrupted)?,
+        (Err(_), cleanup) if run.executor.stop_now() => cleanup.map(|()| Ending::Interrupted)?,
         (Err(e), Err(c)) => {
             anyhow::bail!("{e:#}; {c:#} (the resume removes it, or `iolab corpus clean --scratch`)")
         }
@@ -600,11 +619,7 @@ fn finished_in(plan: &Plan, writer: Option<&RunWriter>) -> Finished {
     (done, unavailable)
 }
 
-fn run_schedule(
-    run: &Running,
-    ctx: &TaskContext,
-    mut writer: Option<&mut RunWriter>,
-) -> anyhow::Result<Ending> {
+fn run_schedule(run: &Running, mut writer: Option<&mut RunWriter>) -> anyhow::Result<Ending> {
     let plan = run.plan;
     let slots = schedule(plan.scenarios.len(), plan.warmup, plan.reps, plan.order);
     let (done, mut unavailable) = finished(plan, writer.as_deref(), run.clients)?;
@@ -621,7 +636,7 @@ fn run_schedule(
             continue;
         }
         // Every rank stops at the same repetition: rank 0's signal decides.
-        if clients::broadcast_json(run.clients, &interrupt::stop_requested())? {
+        if clients::broadcast_json(run.clients, &run.executor.stop_requested())? {
             result = Ok(Ending::Interrupted);
             break;
         }
@@ -637,8 +652,8 @@ fn run_schedule(
             }
         }
         bar.set_message(scenario.label());
-        let row = repetition_row(run, ctx, *slot, order as u32, &bar);
-        if interrupt::stop_now() {
+        let row = repetition_row(run, *slot, order as u32, &bar);
+        if run.executor.stop_now() {
             // Abandoned midway: not a finished repetition, no row.
             result = Ok(Ending::Interrupted);
             break;
@@ -687,7 +702,6 @@ fn run_schedule(
 /// whose barriers it skipped, it ends the job.
 fn repetition_row(
     run: &Running,
-    ctx: &TaskContext,
     slot: crate::experiment::Slot,
     order: u32,
     bar: &ProgressBar,
@@ -698,21 +712,13 @@ fn repetition_row(
         let row = repetition::not_run(scenario, slot, order, run.run_id, unavailable);
         return Ok((row, Vec::new()));
     }
-    crate::panics::catch(|| {
-        repetition::run(
-            run.plan,
-            scenario,
-            ctx,
-            run.corpus,
-            slot,
-            order,
-            run.run_id.to_string(),
-            bar,
-            (run.clients, run.layout),
-            run.perf.as_deref(),
-        )
-    })
-    .unwrap_or_else(|message| {
+    let call = Call {
+        slot,
+        order,
+        run_id: run.run_id,
+        bar,
+    };
+    crate::panics::catch(|| run.executor.repetition(&call)).unwrap_or_else(|message| {
         if run.clients.size() > 1 {
             eprintln!(
                 "error: rank {}: {}: the repetition {message}; ending every rank",
@@ -858,7 +864,5 @@ pub fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// The default data folder: `results/corpora` under the current directory.
-pub fn default_data_dir() -> PathBuf {
-    Path::new("results").join("corpora")
-}
+#[cfg(test)]
+mod tests;

@@ -1,54 +1,78 @@
 //! One repetition: quiet storage, scratch reset, cache state, timed
-//! execution, verification, and the row that records it all.
+//! execution, verification, and the row that records it all — the real
+//! executor ([`Strategies`]) below the runner's seam (`super::executor`).
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use anyhow::Context;
-use indicatif::ProgressBar;
 
 use crate::clients::{Clients, RegionGate};
 use crate::corpus::Corpus;
 use crate::experiment::layout::ClientOptions;
 use crate::experiment::{Plan, Scenario, Slot};
-use crate::measure::{cache, latency, profile, quiet};
+use crate::measure::cache::{self, CacheMethod};
+use crate::measure::{latency, profile, quiet};
 use crate::results::row::round;
 use crate::results::timeseries::{self, SeriesKey, INTERVAL_NS};
-use crate::results::{Row, ScenarioIdentity, SeriesPoint, Status};
+use crate::results::{DispatchCost, Row, ScenarioIdentity, SeriesPoint, Status};
 use crate::strategy::{self, Execution, StrategyError};
-use crate::workload::{RunCheck, TaskContext};
+use crate::workload::{RunCheck, TaskContext, Workload};
 
+use super::executor::{Call, Executor};
 use super::scratch::{self, RepScratch};
 
-/// Run one repetition and describe it as a row, with its throughput per
-/// interval (empty when it did not run or ran as one external command). With several ranks, every
-/// rank passes a barrier before settle, before cache preparation and at
-/// the start of the timed region (after all of the repetition's setup, the
-/// strategy's included: [`RegionGate`]), whatever happened to it before.
+/// The real executor: every repetition runs its scenario's strategy on the
+/// corpus, in the run's scratch folder, on this rank of `clients`.
+pub(crate) struct Strategies<'a> {
+    /// The plan whose scenarios the calls name.
+    pub plan: &'a Plan,
+    /// The corpus the workloads read.
+    pub corpus: &'a Corpus,
+    /// Where the tasks read and write (the run's scratch folder).
+    pub ctx: TaskContext,
+    /// The ranks that run each repetition together.
+    pub clients: &'a dyn Clients,
+    /// Their layout (blocks of files, stonewall).
+    pub layout: &'a ClientOptions,
+    /// The perf binary, when each repetition's kernel stacks are sampled.
+    pub perf: Option<PathBuf>,
+}
+
+impl Executor for Strategies<'_> {
+    fn repetition(&self, call: &Call<'_>) -> anyhow::Result<(Row, Vec<SeriesPoint>)> {
+        run(self, call)
+    }
+
+    fn dispatch_costs(&self) -> Vec<DispatchCost> {
+        super::calibrate::dispatch_costs(self.plan, &self.ctx, self.corpus)
+    }
+}
+
+/// Run the repetition `call` names with `exec`'s plan, corpus and ranks,
+/// and describe it as a row, with its throughput per interval (empty when
+/// it did not run or ran as one external command). With several ranks,
+/// every rank passes a barrier before settle, before cache preparation and
+/// at the start of the timed region (after all of the repetition's setup,
+/// the strategy's included: [`RegionGate`]), whatever happened to it
+/// before.
 ///
 /// # Errors
 /// Only harness failures (the scratch folder or cache control broke); a
 /// failing scenario comes back as a row with status `failed`. With several
 /// ranks a harness failure is a `failed` row too, so no rank is left
 /// waiting at a barrier.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn run(
-    plan: &Plan,
-    scenario: &Scenario,
-    ctx: &TaskContext,
-    corpus: &Corpus,
-    slot: Slot,
-    order: u32,
-    run_id: String,
-    bar: &ProgressBar,
-    (clients, layout): (&dyn Clients, &ClientOptions),
-    perf: Option<&Path>,
+    exec: &Strategies<'_>,
+    call: &Call<'_>,
 ) -> anyhow::Result<(Row, Vec<SeriesPoint>)> {
+    let (plan, clients, layout) = (exec.plan, exec.clients, exec.layout);
+    let scenario = &plan.scenarios[call.slot.scenario];
     let workload = &scenario.workload;
-    let ctx = &ctx.on_first_files(scenario.first_files);
+    let ctx = &exec.ctx.on_first_files(scenario.first_files);
     let (first, count) = layout.block(clients.rank(), clients.size(), ctx.used_files);
     let ctx = &mut ctx.on_block(first, count);
     let root = ctx.scratch.clone();
-    let prepared = prepare_scratch(scenario, ctx, corpus);
+    let prepared = prepare_scratch(scenario, ctx, exec.corpus);
     if let (Err(e), 1) = (&prepared, clients.size()) {
         anyhow::bail!("{e:#}");
     }
@@ -56,31 +80,22 @@ pub(super) fn run(
     let quiet = quiet::wait_until_quiet(&root, plan.settle);
     clients.barrier();
     let inputs = workload.inputs(ctx);
-    let cached = prepared.and_then(|mut prep| {
-        if let Some(files) = prep.doomed.take() {
-            files
-                .delete()
-                .context("deleting the files of --after-deleting")?;
-        }
-        let method = cache::prepare(scenario.cache, plan.cold_method, &inputs)
-            .context("setting the cache state")?;
-        let resident = cache::resident_percent(&inputs).context("measuring cache residency")?;
-        Ok((prep, method, resident))
-    });
+    let cached = prepared.and_then(|prep| set_cache(prep, plan, scenario, &inputs));
     let gate = RegionGate::new(clients, layout.wearout && layout.stonewall.is_some());
     let (prep, method, resident) = match cached {
         Ok(c) => c,
         Err(e) if clients.size() == 1 => return Err(e),
         Err(e) => {
             gate.close();
-            let mut row = base_row(scenario, slot, order, run_id);
-            row.status = Status::Failed;
-            row.detail = format!("{e:#}");
-            return Ok((row, Vec::new()));
+            let failed = (Status::Failed, format!("{e:#}"));
+            return Ok((
+                not_run(scenario, call.slot, call.order, call.run_id, failed),
+                Vec::new(),
+            ));
         }
     };
     ctx.stonewall = layout.stonewall();
-    let mut row = base_row(scenario, slot, order, run_id);
+    let mut row = base_row(scenario, call.slot, call.order, call.run_id.to_string());
     row.cache_method = Some(method);
     row.cache_resident_pct = resident.map(|p| round(p, 2));
     row.settle_s = round(quiet.waited.as_secs_f64(), 3);
@@ -88,7 +103,8 @@ pub(super) fn run(
     row.started_at = super::now_rfc3339();
     let warning = cache::residency_warning(scenario.cache, resident);
     if let Some(w) = &warning {
-        bar.println(format!("warning: {}: {w}", scenario.label()));
+        call.bar
+            .println(format!("warning: {}: {w}", scenario.label()));
     }
     let kill_after = scenario
         .kill_at_pct
@@ -96,7 +112,7 @@ pub(super) fn run(
     let unavailable = workload
         .unavailable(ctx)
         .or_else(|| layout.unsupported(&scenario.strategy, clients.size()));
-    let recording = perf.map(profile::Recording::start);
+    let recording = exec.perf.as_deref().map(profile::Recording::start);
     let (result, recording) = match unavailable {
         Some(why) => (Err(StrategyError::Unavailable(why)), None),
         None => sampled(recording, || {
@@ -104,41 +120,89 @@ pub(super) fn run(
                 &scenario.strategy,
                 workload,
                 ctx,
-                corpus,
+                exec.corpus,
                 (kill_after, &gate),
             )
         }),
     };
     let opened_ns = gate.close();
-    let mut series = Vec::new();
+    let series = record_result(&mut row, result, (workload, ctx, exec.corpus), opened_ns);
+    if let Some(w) = warning {
+        row.detail = format!("{}; warning: {w}", row.detail);
+    }
+    finish(&mut row, prep.rep, recording, (plan.settle, clients.size()))?;
+    Ok((row, series))
+}
+
+/// Delete the files of `--after-deleting`, set the scenario's cache state
+/// on `inputs` and measure how much of them is resident.
+fn set_cache(
+    mut prep: Prepared,
+    plan: &Plan,
+    scenario: &Scenario,
+    inputs: &[PathBuf],
+) -> anyhow::Result<(Prepared, CacheMethod, Option<f64>)> {
+    if let Some(files) = prep.doomed.take() {
+        files
+            .delete()
+            .context("deleting the files of --after-deleting")?;
+    }
+    let method = cache::prepare(scenario.cache, plan.cold_method, inputs)
+        .context("setting the cache state")?;
+    let resident = cache::resident_percent(inputs).context("measuring cache residency")?;
+    Ok((prep, method, resident))
+}
+
+/// Record what the timed region returned in `row` (measurements and
+/// verification, where the region lay against the barrier that opened it
+/// at `opened_ns`, or why it failed or could not run), and its throughput
+/// per interval.
+fn record_result(
+    row: &mut Row,
+    result: Result<Execution, StrategyError>,
+    (workload, ctx, corpus): (&Workload, &TaskContext, &Corpus),
+    opened_ns: u64,
+) -> Vec<SeriesPoint> {
     match result {
         Ok(exec) => {
             let check = check_run(workload, ctx, corpus, &exec);
-            fill_measurements(&mut row, &exec);
-            fill_check(&mut row, &exec, check);
+            fill_measurements(row, &exec);
+            fill_check(row, &exec, check);
             let wearout = ctx.stonewall.is_some_and(|s| s.wearout);
-            fill_region(&mut row, &exec, opened_ns, (workload.tasks(ctx), wearout));
-            series = series_of(&row, &exec);
+            fill_region(row, &exec, opened_ns, (workload.tasks(ctx), wearout));
+            series_of(row, &exec)
         }
         Err(StrategyError::Unavailable(why)) => {
             row.status = Status::Unavailable;
             row.detail = why;
+            Vec::new()
         }
         Err(StrategyError::Failed(why)) => {
             row.status = Status::Failed;
             row.detail = why;
+            Vec::new()
         }
     }
-    if let Some(w) = warning {
-        row.detail = format!("{}; warning: {w}", row.detail);
-    }
-    let rep = prep.rep;
+}
+
+/// After the timed region: reset the scratch folder by its policy and end
+/// the kernel profile, noting both in `row`.
+///
+/// # Errors
+/// A scratch folder that cannot be reset, with one rank (with several, a
+/// note in the row, so no rank is left waiting at a barrier).
+fn finish(
+    row: &mut Row,
+    rep: RepScratch,
+    recording: Option<Result<profile::Recording, String>>,
+    (settle, ranks): (crate::measure::quiet::Settle, u32),
+) -> anyhow::Result<()> {
     row.scratch_policy = rep.used.to_string();
     if let Some(note) = &rep.note {
         row.detail = format!("{}; {note}", row.detail);
     }
-    match rep.finish(plan.settle) {
-        Err(e) if clients.size() == 1 => return Err(e),
+    match rep.finish(settle) {
+        Err(e) if ranks == 1 => return Err(e),
         Err(e) => row.detail = format!("{}; scratch clean-up failed: {e:#}", row.detail),
         Ok(()) => {}
     }
@@ -149,7 +213,7 @@ pub(super) fn run(
         }
         None => {}
     }
-    Ok((row, series))
+    Ok(())
 }
 
 /// Call `execute` with `recording`'s sampling switched on around it (perf
@@ -184,7 +248,7 @@ fn series_of(row: &Row, exec: &Execution) -> Vec<SeriesPoint> {
 /// Verify what the repetition left behind: only the finished tasks' when
 /// the stonewall cut it short.
 fn check_run(
-    workload: &crate::workload::Workload,
+    workload: &Workload,
     ctx: &TaskContext,
     corpus: &Corpus,
     exec: &Execution,

@@ -20,12 +20,14 @@ use std::path::Path;
 
 use anyhow::Context;
 
+use super::repetition::Strategies;
 use super::{corpus_digest, execute, now_rfc3339, prepare_corpus, RunOutcome, Running};
 use crate::clients::{self, Clients};
 use crate::corpus::{self, Corpus};
 use crate::experiment::layout::{ClientOptions, DataDirs};
 use crate::interrupt;
 use crate::results::{read_meta, Machine, RunMeta, RunWriter};
+use crate::workload::TaskContext;
 
 /// Continue the run in `dir` where it stopped, on this process alone.
 ///
@@ -97,14 +99,12 @@ pub fn resume_clients(
             return Err(e);
         }
     };
-    let run = Running {
+    let strategies = Strategies {
         plan: &meta.plan,
         corpus: &corpus,
+        ctx: TaskContext::new(&corpus, scratch.path()),
         clients,
         layout: &options,
-        run_id: &meta.run_id,
-        progress: show,
-        device_mb_per_s: meta.machine.io.direct_read.mb_per_s,
         // Sampled again when the interrupted run was asked to.
         perf: meta
             .command_line
@@ -112,6 +112,14 @@ pub fn resume_clients(
             .any(|a| a == "--kernel-profile")
             .then(super::kernel_profiler)
             .flatten(),
+    };
+    let run = Running {
+        plan: &meta.plan,
+        executor: &strategies,
+        clients,
+        run_id: &meta.run_id,
+        progress: show,
+        device_mb_per_s: meta.machine.io.direct_read.mb_per_s,
         cold_unavailable,
         calibrate: false,
     };

@@ -29,89 +29,100 @@ pub fn format_time(s: f64) -> String {
 /// # Errors
 /// Write errors of `out`.
 pub fn print_summary(out: &mut impl Write, rows: &[SummaryRow]) -> io::Result<()> {
-    for r in rows {
+    rows.iter().try_for_each(|r| print_scenario(out, r))
+}
+
+/// One scenario's lines: its name, then its status, or its times,
+/// throughput and speedup.
+fn print_scenario(out: &mut impl Write, r: &SummaryRow) -> io::Result<()> {
+    writeln!(
+        out,
+        "{} {} · {} · {}",
+        r.workload, r.variant, r.strategy_label, r.cache
+    )?;
+    if !r.status.timed() {
+        return writeln!(out, "  {}: {}", r.status.as_str().to_uppercase(), r.detail);
+    }
+    if r.status == SummaryStatus::Unverified {
         writeln!(
             out,
-            "{} {} · {} · {}",
-            r.workload, r.variant, r.strategy_label, r.cache
+            "  UNVERIFIED (times below are of runs whose data did not check): {}",
+            r.detail
         )?;
-        if !r.status.timed() {
-            writeln!(out, "  {}: {}", r.status.as_str().to_uppercase(), r.detail)?;
-            continue;
+    }
+    writeln!(
+        out,
+        "  Time (median):  {:>10}  {}",
+        format_time(r.wall_median_s),
+        interval(r)
+    )?;
+    if let Some(modes) = modes(r) {
+        writeln!(out, "  {modes}")?;
+    }
+    writeln!(
+        out,
+        "  Range (min … max): {} … {}   {} reps, {} verified{}",
+        format_time(r.wall_min_s),
+        format_time(r.wall_max_s),
+        r.n,
+        r.n_verified,
+        if r.outliers > 0 {
+            format!(", {} outliers", r.outliers)
+        } else {
+            String::new()
         }
-        if r.status == SummaryStatus::Unverified {
-            writeln!(
-                out,
-                "  UNVERIFIED (times below are of runs whose data did not check): {}",
-                r.detail
-            )?;
-        }
-        let interval = match r.wall_ci() {
-            Some((lo, hi)) => format!(
-                "[95% CI {} … {}, {:.1}% of median]  ±{:.1}% σ/mean",
-                format_time(lo),
-                format_time(hi),
-                100.0 * (hi - lo) / r.wall_median_s.max(1e-12),
-                r.wall_cv * 100.0
-            ),
-            None => format!(
-                "n = {}: no interval",
-                if r.status == SummaryStatus::Ok {
-                    r.n_verified
-                } else {
-                    r.n
-                }
-            ),
-        };
+    )?;
+    writeln!(
+        out,
+        "  Throughput:     {:.1} MB/s, {:.0} tasks/s",
+        r.mb_per_s, r.tasks_per_s
+    )?;
+    if let Some(speedup) = speedup(r) {
+        writeln!(out, "  Speedup over sequential: {speedup}")?;
+    }
+    if r.n_verified < r.n && r.status == SummaryStatus::Ok {
         writeln!(
             out,
-            "  Time (median):  {:>10}  {interval}",
-            format_time(r.wall_median_s),
+            "  UNVERIFIED repetitions: {} — {}",
+            r.n - r.n_verified,
+            r.detail
         )?;
-        if let Some(modes) = modes(r) {
-            writeln!(out, "  {modes}")?;
-        }
-        writeln!(
-            out,
-            "  Range (min … max): {} … {}   {} reps, {} verified{}",
-            format_time(r.wall_min_s),
-            format_time(r.wall_max_s),
-            r.n,
-            r.n_verified,
-            if r.outliers > 0 {
-                format!(", {} outliers", r.outliers)
-            } else {
-                String::new()
-            }
-        )?;
-        writeln!(
-            out,
-            "  Throughput:     {:.1} MB/s, {:.0} tasks/s",
-            r.mb_per_s, r.tasks_per_s
-        )?;
-        if let (Some(s), true) = (r.speedup, !r.is_strategy(StrategyKind::Sequential)) {
-            match r.speedup_ci_low.zip(r.speedup_ci_high) {
-                Some((lo, hi)) => writeln!(
-                    out,
-                    "  Speedup over sequential: {s:.2}× [{lo:.2} … {hi:.2}]{}",
-                    verdict(lo, hi)
-                )?,
-                None => writeln!(
-                    out,
-                    "  Speedup over sequential: {s:.2}× (n = 1: no interval, no verdict)"
-                )?,
-            }
-        }
-        if r.n_verified < r.n && r.status == SummaryStatus::Ok {
-            writeln!(
-                out,
-                "  UNVERIFIED repetitions: {} — {}",
-                r.n - r.n_verified,
-                r.detail
-            )?;
-        }
     }
     Ok(())
+}
+
+/// The median time's 95 % interval with its width as a share of the
+/// median and the coefficient of variation, or why there is none.
+fn interval(r: &SummaryRow) -> String {
+    match r.wall_ci() {
+        Some((lo, hi)) => format!(
+            "[95% CI {} … {}, {:.1}% of median]  ±{:.1}% σ/mean",
+            format_time(lo),
+            format_time(hi),
+            100.0 * (hi - lo) / r.wall_median_s.max(1e-12),
+            r.wall_cv * 100.0
+        ),
+        None => format!(
+            "n = {}: no interval",
+            if r.status == SummaryStatus::Ok {
+                r.n_verified
+            } else {
+                r.n
+            }
+        ),
+    }
+}
+
+/// The speedup over the sequential baseline with its interval and
+/// verdict; none for the baseline itself or a row without a speedup.
+fn speedup(r: &SummaryRow) -> Option<String> {
+    let s = r
+        .speedup
+        .filter(|_| !r.is_strategy(StrategyKind::Sequential))?;
+    Some(match r.speedup_ci_low.zip(r.speedup_ci_high) {
+        Some((lo, hi)) => format!("{s:.2}× [{lo:.2} … {hi:.2}]{}", verdict(lo, hi)),
+        None => format!("{s:.2}× (n = 1: no interval, no verdict)"),
+    })
 }
 
 /// Write the equal-footing findings of `rows` (a run's summary, with the

@@ -13,7 +13,7 @@
 //! to be a regular file, the bytes read up to a bound the caller names, so
 //! a FIFO, a socket, a device, a folder or a link in a file's place is one
 //! error naming it, never a hang or a read without end. Also `flock` locks
-//! ([`lock`]) and the two path-based creations the I/O backends use for
+//! ([`lock()`]) and the two path-based creations the I/O backends use for
 //! fresh scratch files ([`create_new`], [`copy_new`]).
 //!
 //! Does not own: what the files mean (markers, manifests and scratch rules

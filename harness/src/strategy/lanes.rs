@@ -216,6 +216,17 @@ impl LaneOutput {
         out
     }
 
+    /// The outputs of lane threads, in their order: each thread's own, or
+    /// [`LaneOutput::panicked`] for one that panicked.
+    pub fn joined(handles: Vec<std::thread::ScopedJoinHandle<'_, LaneOutput>>) -> Vec<LaneOutput> {
+        let output = |handle: std::thread::ScopedJoinHandle<'_, LaneOutput>| {
+            handle.join().unwrap_or_else(|payload| {
+                LaneOutput::panicked(&crate::panics::message(payload.as_ref()))
+            })
+        };
+        handles.into_iter().map(output).collect()
+    }
+
     /// The output of a lane whose thread panicked outside any task, with
     /// the panic's message ([`crate::panics::message`]).
     pub fn panicked(message: &str) -> LaneOutput {

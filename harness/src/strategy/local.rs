@@ -285,14 +285,7 @@ fn threads(pool: Pool, job: Job<'_>) -> Result<Execution, StrategyError> {
                 .into_iter()
                 .map(|out| scope.spawn(move || lane(out)))
                 .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|payload| {
-                        LaneOutput::panicked(&crate::panics::message(payload.as_ref()))
-                    })
-                })
-                .collect::<Vec<LaneOutput>>()
+            LaneOutput::joined(handles)
         })
     };
     let mut lanes = run(&source, outputs);

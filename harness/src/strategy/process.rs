@@ -19,7 +19,7 @@ use super::worker::{FromWorker, ToWorker};
 use super::{end_of_work, start_meter, Execution, Job, StonewallPhase, StrategyError};
 use crate::describe::{KnobDesc, KnobError, KnobKind, KnobValues, StrategyDesc};
 use crate::interrupt::{self, ChildGroup};
-use crate::measure::region;
+use crate::measure::{region, Clock};
 
 struct Worker {
     child: Child,
@@ -256,19 +256,12 @@ impl fmt::Display for NestedSpec {
 
 /// Run the tasks on `processes` workers of `threads` threads, `batch` tasks a message.
 fn run(processes: u32, threads: u32, batch: u32, job: Job<'_>) -> Result<Execution, StrategyError> {
-    let Job {
-        workload,
-        ctx,
-        kill_after,
-        gate,
-        ..
-    } = job;
+    let (workload, ctx, gate) = (job.workload, job.ctx, job.gate);
     let tasks = workload.tasks(ctx);
     // Batch 0 is an even split: each process gets one chunk of the tasks.
-    let batch = if batch == 0 {
-        tasks.div_ceil(processes.max(1)).max(1)
-    } else {
-        batch
+    let batch = match batch {
+        0 => tasks.div_ceil(processes.max(1)).max(1),
+        n => n,
     };
     let range = workload.task_range(ctx);
     let mut batches = split(range.clone(), batch);
@@ -292,9 +285,7 @@ fn run(processes: u32, threads: u32, batch: u32, job: Job<'_>) -> Result<Executi
     let mut exec = Execution::default();
     let mut finished = 0;
     if tasks == 0 {
-        workers
-            .iter_mut()
-            .try_for_each(|w| w.send(&ToWorker::Finish))?;
+        finish_all(&mut workers)?;
     }
     while finished < workers.len() {
         let (id, message) = inbox
@@ -304,7 +295,10 @@ fn run(processes: u32, threads: u32, batch: u32, job: Job<'_>) -> Result<Executi
             FromWorker::BatchDone { records } => {
                 outstanding -= 1;
                 exec.records.extend(records);
-                if kill_after.is_some_and(|k| exec.records.len() >= k as usize) {
+                if job
+                    .kill_after
+                    .is_some_and(|k| exec.records.len() >= k as usize)
+                {
                     return Ok(kill_all(workers, meter, exec));
                 }
                 // Past the stonewall no batch is handed out (until its
@@ -315,22 +309,8 @@ fn run(processes: u32, threads: u32, batch: u32, job: Job<'_>) -> Result<Executi
                     outstanding += 1;
                     workers[id].send(&ToWorker::Batch { tasks: b })?;
                 } else if outstanding == 0 {
-                    if let (Some(wall), None) = (ctx.stonewall, exec.stonewall) {
-                        exec.stonewall = Some(StonewallPhase::of(exec.records.iter(), &clock));
-                        if wall.wearout {
-                            let target = gate.most_done(exec.records.len() as u64);
-                            batches = wearout(range.clone(), &exec.records, target, batch);
-                            workers
-                                .iter_mut()
-                                .try_for_each(|w| w.send(&ToWorker::WearOut))?;
-                            outstanding = hand_out(&mut workers, &mut batches, in_flight)?;
-                        }
-                    }
-                    if outstanding == 0 {
-                        workers
-                            .iter_mut()
-                            .try_for_each(|w| w.send(&ToWorker::Finish))?;
-                    }
+                    let pending = (&mut batches, &range, batch, in_flight);
+                    outstanding = drained(&mut workers, &mut exec, (job, &clock), pending)?;
                 }
             }
             FromWorker::Finished { usage, errors } => {
@@ -379,6 +359,48 @@ fn hand_out(
         }
     }
     Ok(sent)
+}
+
+/// Every batch handed out is done: past the stonewall (the first time),
+/// record its phase in `exec`; with a wear-out asked for, the number of
+/// tasks every worker must reach (the most any rank did).
+fn stonewalled(exec: &mut Execution, job: Job<'_>, clock: &Clock) -> Option<u64> {
+    let (Some(wall), None) = (job.ctx.stonewall, exec.stonewall) else {
+        return None;
+    };
+    exec.stonewall = Some(StonewallPhase::of(exec.records.iter(), clock));
+    wall.wearout
+        .then(|| job.gate.most_done(exec.records.len() as u64))
+}
+
+/// Every batch handed out is done: past the stonewall, the wear-out's
+/// batches handed out (when asked for); with none, the workers told to
+/// finish. Returns how many batches are out now.
+fn drained(
+    workers: &mut [Worker],
+    exec: &mut Execution,
+    (job, clock): (Job<'_>, &Clock),
+    (batches, range, batch, in_flight): (&mut VecDeque<Range<u32>>, &Range<u32>, u32, u32),
+) -> Result<usize, StrategyError> {
+    let mut outstanding = 0;
+    if let Some(target) = stonewalled(exec, job, clock) {
+        *batches = wearout(range.clone(), &exec.records, target, batch);
+        workers
+            .iter_mut()
+            .try_for_each(|w| w.send(&ToWorker::WearOut))?;
+        outstanding = hand_out(workers, batches, in_flight)?;
+    }
+    if outstanding == 0 {
+        finish_all(workers)?;
+    }
+    Ok(outstanding)
+}
+
+/// Tell every worker no more batches come.
+fn finish_all(workers: &mut [Worker]) -> Result<(), StrategyError> {
+    workers
+        .iter_mut()
+        .try_for_each(|w| w.send(&ToWorker::Finish))
 }
 
 /// The stonewall's wear-out: of the tasks of `range` without a record, the

@@ -325,15 +325,7 @@ impl Phase<'_, '_> {
                 }
             };
             self.batches.close();
-            let lanes = handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|payload| {
-                        LaneOutput::panicked(&crate::panics::message(payload.as_ref()))
-                    })
-                })
-                .collect();
-            (lanes, ending)
+            (LaneOutput::joined(handles), ending)
         })
     }
 }

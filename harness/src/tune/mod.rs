@@ -2,7 +2,7 @@
 //!
 //! Owns, one module per job: the settings ([`config`]); planning adaptive
 //! sweeps and fitting them into a time budget ([`plan`], [`plan::budget`]);
-//! sweeping, as rounds of ordinary runs through [`crate::runner::run`],
+//! sweeping, as rounds of ordinary runs through `crate::runner::run`,
 //! and the sweep's run folders ([`sweep`]); the profile's data, built from
 //! a sweep and compared with another ([`profile`]); the profile files and
 //! `tuning.json` ([`files`]); the terminal tables ([`render`]). Does not
@@ -30,7 +30,7 @@
 //! `run.json`/`runs.csv`/`summary.csv` (every round merged as one standard
 //! run), and `rounds/rNN-<workload>[-probe]/`, each a standard run folder
 //! merging its parts (`warmup/`, `rep-1/`, …, each as written by
-//! [`crate::runner::run`]).
+//! `crate::runner::run`).
 
 pub mod config;
 pub mod files;
@@ -140,7 +140,7 @@ fn create_run_dir(dir: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("creating run folder {}", dir.display()))
 }
 
-/// Runs rounds with [`crate::runner::run`] into `<run-dir>/rounds/`.
+/// Runs rounds with `crate::runner::run` into `<run-dir>/rounds/`.
 pub struct LiveRunner<'a> {
     /// The configuration.
     pub cfg: &'a TuneConfig,

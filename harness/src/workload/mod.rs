@@ -1,24 +1,31 @@
 //! What one task does to one file: write, read, copy, append, atomic save,
 //! stream lines, scan, random read — and how each run proves its data.
 //!
+//! For a workload of your own (the library API, [`crate::lab`]): the trait
+//! [`UserWorkload`], the repetition its task sees ([`Run`], [`Knobs`],
+//! [`TaskContext`]), what tasks take ([`Tasks`]) and what a task and a run
+//! return ([`TaskOutput`], [`Evidence`], [`RunCheck`]). The built-in
+//! workloads and their dispatch are the binary's internals, hidden from
+//! these docs (`docs/ARCHITECTURE.md`, "What is public and why").
+//!
 //! Each workload lives in its own module: its description
 //! ([`crate::describe::WorkloadDesc`]), its spec (the knobs), how the spec
 //! is built from a variant name and knob values, its task and its checks.
-//! `registry` lists them once and dispatches [`Workload`] to them.
+//! `registry` lists them once and dispatches `Workload` to them.
 //!
 //! A workload knows nothing about scheduling. It is async code against the
 //! [`Io`](crate::io::Io) backend; a strategy decides how many lanes run tasks and on which
-//! backend. Per-process state ([`Shared`]: a shared handle, a lock, a map) is
-//! made by [`Workload::prepare`], per-lane state ([`Lane`]) by the strategy.
+//! backend. Per-process state (`Shared`: a shared handle, a lock, a map) is
+//! made by `Workload::prepare`, per-lane state (`Lane`) by the strategy.
 //!
 //! Verification happens after the timed region: each task may leave
 //! [`TaskOutput::evidence`] (the bytes it kept, or a checksum or word fold
-//! of the bytes it read and discarded) for [`Workload::verify_tasks`], and
-//! [`Workload::verify_run`] checks what the run left on disk (written files,
+//! of the bytes it read and discarded) for `Workload::verify_tasks`, and
+//! `Workload::verify_run` checks what the run left on disk (written files,
 //! the appended file, saved targets, counts).
 //!
 //! The timed path allocates nothing the workload itself does not: a lane
-//! reuses one I/O buffer ([`Lane::take_buf`]) across its tasks, and evidence
+//! reuses one I/O buffer (`Lane::take_buf`) across its tasks, and evidence
 //! that a checksum proves as well as the bytes is kept as a checksum.
 
 // First: `registry` defines the `variants!` macro the workloads use.
@@ -43,22 +50,36 @@ mod stream;
 mod user;
 mod write;
 
+#[doc(hidden)]
 pub use append::{AppendCounts, AppendSpec, AppendVariant};
+#[doc(hidden)]
 pub use atomic::{SaveSpec, SaveVariant};
+#[doc(hidden)]
 pub use copy::{CopyMethod, CopySpec};
 pub(crate) use custom::{register, Erased};
+#[doc(hidden)]
 pub use custom::{CustomSpec, Prepared};
+#[doc(hidden)]
 pub use durability::Durability;
+#[doc(hidden)]
 pub use id::WorkloadId;
+#[doc(hidden)]
 pub use metadata::{MetadataSpec, MetadataVariant};
+#[doc(hidden)]
 pub use noop::NoopSpec;
+#[doc(hidden)]
 pub use random::{offset as random_offset, RandomEvidence, RandomMethod, RandomSpec};
+#[doc(hidden)]
 pub use read::{ReadMethod, ReadSpec};
+#[doc(hidden)]
 pub use registry::{build, describe, descriptions, kind, names, pick_variant};
 pub(crate) use runner::{TaskRunner, WithTasks};
+#[doc(hidden)]
 pub use scan::{ScanMethod, ScanSpec};
+#[doc(hidden)]
 pub use stream::StreamSpec;
 pub use user::{Knobs, Run, UserWorkload};
+#[doc(hidden)]
 pub use write::{WriteSpec, CHUNK_SIZE, MAX_CHUNK};
 
 // The registration list: each workload once, its variant name (the
@@ -207,7 +228,7 @@ pub struct TaskOutput {
     pub bytes: u64,
     /// A count the run sums and checks (lines, matches); 0 where unused.
     pub count: u64,
-    /// Data kept for [`Workload::verify_tasks`] after the timed region.
+    /// Data kept for `Workload::verify_tasks` after the timed region.
     pub evidence: Option<Evidence>,
 }
 
@@ -225,7 +246,7 @@ pub enum Evidence {
         /// Their xxh3-64.
         xxh3: u64,
     },
-    /// Length and word fold ([`crate::sys::fold::words`]) of the bytes read,
+    /// Length and word fold (`sys::fold::words`) of the bytes read,
     /// where the workload discards them and a full hash would cost a
     /// noticeable share of the task (`random`'s 4 KiB reads). Proves that
     /// the task read that many bytes and that they are the expected ones
@@ -326,6 +347,7 @@ impl Evidence {
 /// State shared by every task of one process: opened inside the timed region,
 /// because a real program opens its shared handles too.
 #[derive(Debug)]
+#[doc(hidden)]
 pub struct Shared<F> {
     /// A handle all tasks share (the append target, the large file).
     pub file: Option<F>,
@@ -357,6 +379,7 @@ impl<F> Shared<F> {
 
 /// State of one lane (one worker thread, process thread or async lane).
 #[derive(Debug)]
+#[doc(hidden)]
 pub struct Lane<F> {
     /// The lane's own handle (buffered append variants).
     pub file: Option<F>,
@@ -456,6 +479,7 @@ impl RunCheck {
 
 /// Human form of a byte count in binary units (`64KiB`, `4MiB`; `5000B`
 /// when no unit divides it), for labels.
+#[doc(hidden)]
 pub fn size_label(bytes: usize) -> String {
     let n = bytes as u64;
     crate::describe::in_units(n).unwrap_or_else(|| format!("{n}B"))

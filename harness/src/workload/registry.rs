@@ -177,6 +177,7 @@ macro_rules! workloads {
         /// One workload with its knobs: the form worker processes receive.
         #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
         #[serde(tag = "workload", rename_all = "kebab-case")]
+        #[doc(hidden)]
         pub enum Workload {
             $( $(#[doc = $doc])* $(#[cfg($cfg)])? $Variant($Spec), )*
             /// A user's own workload, registered by its binary ([`crate::lab`]).
@@ -186,6 +187,7 @@ macro_rules! workloads {
         /// Which workload, without its knobs: the `workload` column of the
         /// results (its text is the description's name).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[doc(hidden)]
         pub enum WorkloadKind {
             $( $(#[doc = $doc])* $(#[cfg($cfg)])? $Variant, )*
         }

@@ -29,11 +29,7 @@ pub struct ChunkFigure {
 /// One chart per workload that has chunk sizes to compare.
 pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
     let mut out = Vec::new();
-    for workload in view::workloads(rows) {
-        let timed: Vec<&SummaryRow> = rows
-            .iter()
-            .filter(|r| r.workload == workload && view::has_throughput(r))
-            .collect();
+    for (workload, timed) in view::by_workload(rows, view::has_throughput) {
         if !wanted(workload, &timed) {
             continue;
         }

@@ -46,11 +46,7 @@ pub struct CpuRow {
 /// One chart per workload with timed scenarios.
 pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
     let mut out = Vec::new();
-    for workload in view::workloads(rows) {
-        let mut timed: Vec<&SummaryRow> = rows
-            .iter()
-            .filter(|r| r.workload == workload && view::has_time(r))
-            .collect();
+    for (workload, mut timed) in view::by_workload(rows, view::has_time) {
         if timed.is_empty() {
             continue;
         }

@@ -390,25 +390,15 @@ pub fn bar_chart<'a, 'b>(
     label_w: u32,
     right: u32,
 ) -> anyhow::Result<BarChart<'a, 'b>> {
-    let mut chart = ChartBuilder::on(area)
-        .margin_right(right)
-        .x_label_area_size(style::X_AXIS_AREA)
-        .y_label_area_size(label_w)
-        .build_cartesian_2d(0.0..max, category_axis(labels.len()))?;
-    let y_fmt = |y: &f64| category_label(labels, *y);
-    let x_fmt = |x: &f64| crate::report::view::tick(*x);
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
-        .bold_line_style(grid_style())
-        .light_line_style(BACKGROUND)
-        .y_label_formatter(&y_fmt)
-        .x_label_formatter(&x_fmt)
-        .x_desc(x_desc)
-        .label_style(style::text(LABEL_SIZE, TEXT))
-        .axis_desc_style(style::text(style::AXIS_SIZE, TEXT))
-        .draw()?;
-    Ok(chart)
+    let axis = CategoryChart {
+        labels,
+        x_desc,
+        x_label: &|x| crate::report::view::tick(*x),
+        label_w,
+        right,
+        minor_grid: false,
+    };
+    category_chart(area, (0.0..max).into(), &axis)
 }
 
 /// A chart of horizontal marks on a log scale: log values across,
@@ -431,23 +421,61 @@ pub fn log_category_chart<'a, 'b>(
     label_w: u32,
     right: u32,
 ) -> anyhow::Result<LogCategoryChart<'a, 'b>> {
+    let axis = CategoryChart {
+        labels,
+        x_desc,
+        x_label: &|x| format!("{}{unit}", crate::report::view::tick(*x)),
+        label_w,
+        right,
+        minor_grid: true,
+    };
+    category_chart(area, log_axis(lo, hi, Vec::new()), &axis)
+}
+
+/// How a chart of categories down is laid out.
+struct CategoryChart<'a> {
+    /// The categories, top to bottom.
+    labels: &'a [String],
+    /// The name of the value axis across.
+    x_desc: &'a str,
+    /// A value tick's label.
+    x_label: &'a dyn Fn(&f64) -> String,
+    /// Pixels for the labels.
+    label_w: u32,
+    /// Pixels of margin on the right, for notes beside the marks.
+    right: u32,
+    /// Whether plotters' minor grid lines stay (the log axis's do).
+    minor_grid: bool,
+}
+
+/// A chart on `area` with the value axis `x` across and `axis.labels`
+/// down, its grid and labels drawn.
+fn category_chart<'a, 'b, X>(
+    area: &'a Area<'b>,
+    x: X,
+    axis: &CategoryChart<'_>,
+) -> anyhow::Result<ChartContext<'a, Backend<'b>, Cartesian2d<X, CategoryAxis>>>
+where
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
     let mut chart = ChartBuilder::on(area)
-        .margin_right(right)
+        .margin_right(axis.right)
         .x_label_area_size(style::X_AXIS_AREA)
-        .y_label_area_size(label_w)
-        .build_cartesian_2d(log_axis(lo, hi, Vec::new()), category_axis(labels.len()))?;
-    let y_fmt = |y: &f64| category_label(labels, *y);
-    let x_fmt = |x: &f64| format!("{}{unit}", crate::report::view::tick(*x));
-    chart
-        .configure_mesh()
-        .disable_y_mesh()
+        .y_label_area_size(axis.label_w)
+        .build_cartesian_2d(x, category_axis(axis.labels.len()))?;
+    let y_fmt = |y: &f64| category_label(axis.labels, *y);
+    let mut mesh = chart.configure_mesh();
+    mesh.disable_y_mesh()
         .bold_line_style(grid_style())
         .y_label_formatter(&y_fmt)
-        .x_label_formatter(&x_fmt)
-        .x_desc(x_desc)
+        .x_label_formatter(axis.x_label)
+        .x_desc(axis.x_desc)
         .label_style(style::text(LABEL_SIZE, TEXT))
-        .axis_desc_style(style::text(style::AXIS_SIZE, TEXT))
-        .draw()?;
+        .axis_desc_style(style::text(style::AXIS_SIZE, TEXT));
+    if !axis.minor_grid {
+        mesh.light_line_style(BACKGROUND);
+    }
+    mesh.draw()?;
     Ok(chart)
 }
 

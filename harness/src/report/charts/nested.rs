@@ -52,15 +52,9 @@ pub struct Cell {
 /// One chart holding every nested panel, when any nested scenario ran.
 pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
     let mut panels = Vec::new();
-    for workload in view::workloads(rows) {
-        let nested: Vec<&SummaryRow> = rows
-            .iter()
-            .filter(|r| {
-                r.workload == workload
-                    && r.is_strategy(StrategyKind::Nested)
-                    && view::has_throughput(r)
-            })
-            .collect();
+    let nested_timed =
+        |r: &SummaryRow| r.is_strategy(StrategyKind::Nested) && view::has_throughput(r);
+    for (workload, nested) in view::by_workload(rows, nested_timed) {
         let variants = view::distinct(&nested, |r| r.variant.clone());
         for variant in &variants {
             for cache in view::caches(&nested) {

@@ -8,7 +8,7 @@ use std::path::Path;
 use plotters::prelude::*;
 use serde::Serialize;
 
-use super::draw::{self, Area, Swatch};
+use super::draw::{self, Area, Backend, LogAxis, Swatch};
 use super::{Chart, Figure, Section};
 use crate::report::style::{self, LABEL_SIZE, TEXT, X_AXIS_AREA};
 use crate::report::view;
@@ -79,11 +79,7 @@ impl Point {
 /// One chart per workload with a strategy measured at several worker counts.
 pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
     let mut out = Vec::new();
-    for workload in view::workloads(rows) {
-        let timed: Vec<&SummaryRow> = rows
-            .iter()
-            .filter(|r| r.workload == workload && view::has_throughput(r))
-            .collect();
+    for (workload, timed) in view::by_workload(rows, view::has_throughput) {
         let variants = view::distinct(&timed, |r| r.variant.clone());
         let mut panels = Vec::new();
         for variant in &variants {
@@ -237,10 +233,6 @@ pub fn line_panel(
     x_label: &dyn Fn(f64) -> String,
 ) -> anyhow::Result<()> {
     let area = draw::panel_title(area, &p.title)?;
-    let mut ticks: Vec<f64> = xs.to_vec();
-    ticks.sort_by(f64::total_cmp);
-    ticks.dedup();
-    let (lo, hi) = draw::log_range(ticks.iter().copied(), 1.35);
     let values: Vec<f64> = p
         .series
         .iter()
@@ -255,19 +247,86 @@ pub fn line_panel(
         })
         .chain(p.baseline)
         .collect();
-    let y_axis = draw::value_axis(&values);
+    let axes = Axes {
+        xs,
+        values: &values,
+        x_desc,
+        unit,
+        x_label,
+    };
+    let (mut chart, span) = line_chart(&area, &axes)?;
+    if let Some(b) = p.baseline {
+        draw_baseline(&mut chart, &span, b)?;
+    }
+    for s in &p.series {
+        let c = style::parse_hex(&s.colour);
+        if s.dashed {
+            if let Some(q) = s.points.first() {
+                let flat = vec![(span.lo, q.y), (span.hi, q.y)];
+                chart.draw_series(DashedLineSeries::new(flat, 10, 6, c.stroke_width(3)))?;
+            }
+            continue;
+        }
+        draw_band_line(&mut chart, &s.points, c, span.floor)?;
+    }
+    Ok(())
+}
+
+/// A chart of throughput lines: a log axis across (workers, bytes), a
+/// value axis up.
+pub type LineChart<'a, 'b> = ChartContext<'a, Backend<'b>, Cartesian2d<LogAxis, LogAxis>>;
+
+/// What the axes of a [`LineChart`] show.
+pub struct Axes<'a> {
+    /// Every x a point sits at (the ticks across).
+    pub xs: &'a [f64],
+    /// Every value drawn (the value axis covers them).
+    pub values: &'a [f64],
+    /// The name of the axis across.
+    pub x_desc: &'a str,
+    /// The unit of the values.
+    pub unit: &'a str,
+    /// A tick's label across.
+    pub x_label: &'a dyn Fn(f64) -> String,
+}
+
+/// Where a [`LineChart`]'s axes end: `lo`..`hi` across, `floor` the lowest
+/// value shown (a band never reaches below it).
+pub struct Span {
+    /// Left end of the axis across.
+    pub lo: f64,
+    /// Right end of the axis across.
+    pub hi: f64,
+    /// Bottom of the value axis.
+    pub floor: f64,
+}
+
+/// A throughput chart on `area` with its grid and labelled axes drawn.
+///
+/// # Errors
+/// When plotters cannot draw.
+pub fn line_chart<'a, 'b>(
+    area: &'a Area<'b>,
+    axes: &Axes<'_>,
+) -> anyhow::Result<(LineChart<'a, 'b>, Span)> {
+    let mut ticks: Vec<f64> = axes.xs.to_vec();
+    ticks.sort_by(f64::total_cmp);
+    ticks.dedup();
+    let (lo, hi) = draw::log_range(ticks.iter().copied(), 1.35);
+    let y_axis = draw::value_axis(axes.values);
     let floor = y_axis.low();
+    let unit = axes.unit;
     let y_desc = if y_axis.is_log() {
         format!("throughput, {unit} (log scale)")
     } else {
         format!("throughput, {unit}")
     };
-    let mut chart = ChartBuilder::on(&area)
+    let mut chart = ChartBuilder::on(area)
         .margin_right(24)
         .x_label_area_size(X_AXIS_AREA)
         .y_label_area_size(70)
         .build_cartesian_2d(draw::log_axis(lo, hi, ticks), y_axis)?;
-    let x_fmt = |x: &f64| x_label(*x);
+    let x_fmt = |x: &f64| (axes.x_label)(*x);
     let y_fmt = |y: &f64| view::tick(*y);
     chart
         .configure_mesh()
@@ -275,39 +334,44 @@ pub fn line_panel(
         .light_line_style(style::BACKGROUND)
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&y_fmt)
-        .x_desc(x_desc)
+        .x_desc(axes.x_desc)
         .y_desc(y_desc)
         .label_style(style::text(LABEL_SIZE, TEXT))
         .axis_desc_style(style::text(style::AXIS_SIZE, TEXT))
         .draw()?;
-    if let Some(b) = p.baseline {
-        let c = style::strategy_colour(StrategyKind::Sequential);
-        chart.draw_series(DashedLineSeries::new(
-            vec![(lo, b), (hi, b)],
-            8,
-            6,
-            c.stroke_width(2),
-        ))?;
-    }
-    for s in &p.series {
-        let c = style::parse_hex(&s.colour);
-        if s.dashed {
-            if let Some(q) = s.points.first() {
-                let flat = vec![(lo, q.y), (hi, q.y)];
-                chart.draw_series(DashedLineSeries::new(flat, 10, 6, c.stroke_width(3)))?;
-            }
-            continue;
-        }
-        let pts: Vec<(f64, f64)> = s.points.iter().map(|q| (q.x, q.y)).collect();
-        let band: Vec<(f64, f64)> = s
-            .points
-            .iter()
-            .map(|q| (q.x, q.high))
-            .chain(s.points.iter().rev().map(|q| (q.x, q.low.max(floor))))
-            .collect();
-        chart.draw_series(std::iter::once(Polygon::new(band, c.mix(0.16).filled())))?;
-        chart.draw_series(LineSeries::new(pts.clone(), c.stroke_width(3)))?;
-        chart.draw_series(pts.iter().map(|&(x, y)| Circle::new((x, y), 5, c.filled())))?;
-    }
+    Ok((chart, Span { lo, hi, floor }))
+}
+
+/// The sequential baseline `b` as a dashed line across the chart.
+///
+/// # Errors
+/// When plotters cannot draw.
+pub fn draw_baseline(chart: &mut LineChart<'_, '_>, span: &Span, b: f64) -> anyhow::Result<()> {
+    let c = style::strategy_colour(StrategyKind::Sequential);
+    let line = vec![(span.lo, b), (span.hi, b)];
+    chart.draw_series(DashedLineSeries::new(line, 8, 6, c.stroke_width(2)))?;
+    Ok(())
+}
+
+/// One line of `points` in colour `c`, its interval as a band above
+/// `floor`, each point a dot.
+///
+/// # Errors
+/// When plotters cannot draw.
+pub fn draw_band_line(
+    chart: &mut LineChart<'_, '_>,
+    points: &[Point],
+    c: RGBColor,
+    floor: f64,
+) -> anyhow::Result<()> {
+    let pts: Vec<(f64, f64)> = points.iter().map(|q| (q.x, q.y)).collect();
+    let band: Vec<(f64, f64)> = points
+        .iter()
+        .map(|q| (q.x, q.high))
+        .chain(points.iter().rev().map(|q| (q.x, q.low.max(floor))))
+        .collect();
+    chart.draw_series(std::iter::once(Polygon::new(band, c.mix(0.16).filled())))?;
+    chart.draw_series(LineSeries::new(pts.clone(), c.stroke_width(3)))?;
+    chart.draw_series(pts.iter().map(|&(x, y)| Circle::new((x, y), 5, c.filled())))?;
     Ok(())
 }

@@ -63,11 +63,7 @@ pub struct Bar {
 /// One chart per workload with timed scenarios.
 pub fn specs(rows: &[SummaryRow]) -> Vec<Chart> {
     let mut out = Vec::new();
-    for workload in view::workloads(rows) {
-        let timed: Vec<&SummaryRow> = rows
-            .iter()
-            .filter(|r| r.workload == workload && view::has_throughput(r))
-            .collect();
+    for (workload, timed) in view::by_workload(rows, view::has_throughput) {
         if timed.is_empty() {
             continue;
         }

@@ -10,12 +10,12 @@ use plotters::prelude::*;
 use serde::Serialize;
 
 use super::draw::{self, Swatch};
-use super::scaling::Point;
+use super::scaling::{self, Axes, Point};
 use super::{Chart, Figure, Section};
-use crate::report::style::{self, LABEL_SIZE, TEXT, X_AXIS_AREA};
+use crate::report::style::{self, TEXT};
 use crate::report::view;
 use crate::strategy::StrategyKind;
-use crate::tune::files::record::TuningRecord;
+use crate::tune::files::record::{KneeRecord, TuningRecord};
 use crate::workload::WorkloadId;
 
 /// The sweep curves of one workload.
@@ -61,12 +61,7 @@ pub fn specs(record: &TuningRecord) -> Vec<Chart> {
                     .points
                     .iter()
                     .filter(|p| p.on_curve)
-                    .map(|p| Point {
-                        x: f64::from(p.workers),
-                        y: p.mb_per_s,
-                        low: p.ci_low.min(p.mb_per_s),
-                        high: p.ci_high.max(p.mb_per_s),
-                    })
+                    .map(|p| point(&p.at))
                     .collect();
                 if points.is_empty() {
                     return None;
@@ -76,12 +71,7 @@ pub fn specs(record: &TuningRecord) -> Vec<Chart> {
                     strategy: s.strategy,
                     colour: style::hex(style::strategy_colour(s.strategy)),
                     points,
-                    knee: s.knee.as_ref().map(|k| Point {
-                        x: f64::from(k.workers),
-                        y: k.mb_per_s,
-                        low: k.ci_low.min(k.mb_per_s),
-                        high: k.ci_high.max(k.mb_per_s),
-                    }),
+                    knee: s.knee.as_ref().map(point),
                 })
             })
             .collect();
@@ -114,6 +104,16 @@ pub fn specs(record: &TuningRecord) -> Vec<Chart> {
     out
 }
 
+/// A setting's throughput as a point at its total workers.
+fn point(r: &KneeRecord) -> Point {
+    Point {
+        x: f64::from(r.workers),
+        y: r.mb_per_s,
+        low: r.ci_low.min(r.mb_per_s),
+        high: r.ci_high.max(r.mb_per_s),
+    }
+}
+
 /// Draw the figure to `path`.
 ///
 /// # Errors
@@ -140,66 +140,31 @@ pub fn draw(title: &str, f: &TuningFigure, path: &Path) -> anyhow::Result<()> {
     }
     items.push(("knee (ringed)".into(), TEXT, Swatch::Box));
     let area = draw::legend(&body, &items)?;
-    let mut ticks: Vec<f64> = f
+    let xs: Vec<f64> = f
         .series
         .iter()
         .flat_map(|s| s.points.iter().map(|q| q.x))
         .collect();
-    ticks.sort_by(f64::total_cmp);
-    ticks.dedup();
-    let (lo, hi) = draw::log_range(ticks.iter().copied(), 1.35);
     let values: Vec<f64> = f
         .series
         .iter()
         .flat_map(|s| s.points.iter().flat_map(|q| [q.y, q.low, q.high]))
         .chain(f.baseline)
         .collect();
-    let y_axis = draw::value_axis(&values);
-    let floor = y_axis.low();
-    let y_desc = if y_axis.is_log() {
-        "throughput, MB/s (log scale)"
-    } else {
-        "throughput, MB/s"
+    let axes = Axes {
+        xs: &xs,
+        values: &values,
+        x_desc: "total workers",
+        unit: "MB/s",
+        x_label: &view::tick,
     };
-    let mut chart = ChartBuilder::on(&area)
-        .margin_right(24)
-        .x_label_area_size(X_AXIS_AREA)
-        .y_label_area_size(70)
-        .build_cartesian_2d(draw::log_axis(lo, hi, ticks), y_axis)?;
-    let x_fmt = |x: &f64| view::tick(*x);
-    let y_fmt = |y: &f64| view::tick(*y);
-    chart
-        .configure_mesh()
-        .bold_line_style(draw::grid_style())
-        .light_line_style(style::BACKGROUND)
-        .x_label_formatter(&x_fmt)
-        .y_label_formatter(&y_fmt)
-        .x_desc("total workers")
-        .y_desc(y_desc)
-        .label_style(style::text(LABEL_SIZE, TEXT))
-        .axis_desc_style(style::text(style::AXIS_SIZE, TEXT))
-        .draw()?;
+    let (mut chart, span) = scaling::line_chart(&area, &axes)?;
     if let Some(b) = f.baseline {
-        let c = style::strategy_colour(StrategyKind::Sequential);
-        chart.draw_series(DashedLineSeries::new(
-            vec![(lo, b), (hi, b)],
-            8,
-            6,
-            c.stroke_width(2),
-        ))?;
+        scaling::draw_baseline(&mut chart, &span, b)?;
     }
     for s in &f.series {
         let c = style::parse_hex(&s.colour);
-        let pts: Vec<(f64, f64)> = s.points.iter().map(|q| (q.x, q.y)).collect();
-        let band: Vec<(f64, f64)> = s
-            .points
-            .iter()
-            .map(|q| (q.x, q.high))
-            .chain(s.points.iter().rev().map(|q| (q.x, q.low.max(floor))))
-            .collect();
-        chart.draw_series(std::iter::once(Polygon::new(band, c.mix(0.16).filled())))?;
-        chart.draw_series(LineSeries::new(pts.clone(), c.stroke_width(3)))?;
-        chart.draw_series(pts.iter().map(|&(x, y)| Circle::new((x, y), 5, c.filled())))?;
+        scaling::draw_band_line(&mut chart, &s.points, c, span.floor)?;
         if let Some(k) = s.knee {
             chart.draw_series(std::iter::once(Circle::new(
                 (k.x, k.y),

@@ -143,20 +143,9 @@ pub struct SweepRecord {
 /// One measured point.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PointRecord {
-    /// Total concurrency (the x axis).
-    pub workers: u32,
-    /// Worker processes (1 for in-process strategies).
-    pub processes: u32,
-    /// Threads per process (1 for processes and io_uring).
-    pub threads: u32,
-    /// Label, e.g. `nested(2×4)`.
-    pub setting: String,
-    /// Throughput MB/s: median.
-    pub mb_per_s: f64,
-    /// Its 95 % interval, low.
-    pub ci_low: f64,
-    /// Its 95 % interval, high.
-    pub ci_high: f64,
+    /// The setting and its throughput (written inline, the knee's fields).
+    #[serde(flatten)]
+    pub at: KneeRecord,
     /// Speedup over the sequential baseline of the same round.
     pub speedup: Option<Value>,
     /// Median wall seconds.
@@ -172,22 +161,23 @@ pub struct PointRecord {
     pub on_curve: bool,
 }
 
-/// The chosen knee of a sweep.
+/// A setting and its throughput: the chosen knee of a sweep, and the first
+/// fields of every point ([`PointRecord::at`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct KneeRecord {
-    /// Total concurrency.
+    /// Total concurrency (the x axis).
     pub workers: u32,
-    /// Worker processes.
+    /// Worker processes (1 for in-process strategies).
     pub processes: u32,
-    /// Threads per process.
+    /// Threads per process (1 for processes and io_uring).
     pub threads: u32,
-    /// Label.
+    /// Label, e.g. `nested(2×4)`.
     pub setting: String,
     /// Throughput MB/s: median.
     pub mb_per_s: f64,
-    /// Its interval, low.
+    /// Its 95 % interval, low.
     pub ci_low: f64,
-    /// Its interval, high.
+    /// Its 95 % interval, high.
     pub ci_high: f64,
 }
 
@@ -262,7 +252,7 @@ fn sweep_record(
         .iter()
         .map(|p| point_record(s.kind, p, on_curve.contains(&p.setting)))
         .collect();
-    points.sort_by_key(|p| (p.workers, p.processes));
+    points.sort_by_key(|p| (p.at.workers, p.at.processes));
     let knee = s.knee(cfg.limits.tolerance);
     SweepRecord {
         workload,
@@ -271,18 +261,7 @@ fn sweep_record(
         grid: s.kind.is_grid(),
         points,
         shape: knee.map(|k| k.1),
-        knee: knee.map(|(p, _)| {
-            let r = point_record(s.kind, p, true);
-            KneeRecord {
-                workers: r.workers,
-                processes: r.processes,
-                threads: r.threads,
-                setting: r.setting,
-                mb_per_s: r.mb_per_s,
-                ci_low: r.ci_low,
-                ci_high: r.ci_high,
-            }
-        }),
+        knee: knee.map(|(p, _)| point_record(s.kind, p, true).at),
         stop: s.stop_reason().into(),
     }
 }
@@ -291,13 +270,15 @@ fn point_record(kind: Kind, p: &Point, on_curve: bool) -> PointRecord {
     let (processes, threads) = shape_of(kind, p.setting);
     let v = Value::from(p.throughput);
     PointRecord {
-        workers: p.setting.total(),
-        processes,
-        threads,
-        setting: kind.label(p.setting),
-        mb_per_s: v.median,
-        ci_low: v.ci_low,
-        ci_high: v.ci_high,
+        at: KneeRecord {
+            workers: p.setting.total(),
+            processes,
+            threads,
+            setting: kind.label(p.setting),
+            mb_per_s: v.median,
+            ci_low: v.ci_low,
+            ci_high: v.ci_high,
+        },
         speedup: p.speedup.map(Value::from),
         wall_s: p.wall_s,
         reps: p.reps,

@@ -1,7 +1,7 @@
 //! One round of a sweep, run as parts so the budget is checked between
 //! repetitions: a warm-up part (every scenario's warm-ups), then one part
 //! per measured repetition (every scenario once, in a seeded random order),
-//! each an ordinary [`Plan`] run by [`crate::runner::run`] into
+//! each an ordinary [`Plan`] run by `crate::runner::run` into
 //! `rounds/rNN-<workload>/<part>/`. The parts are then merged into one
 //! standard run folder `rounds/rNN-<workload>/` and summarised together, so
 //! every point's interval and speedup come from all its repetitions.
