@@ -241,10 +241,12 @@ pub enum Evidence {
     },
     /// Length and the first and last 8 bytes of what was read, where the
     /// workload discards the bytes untouched (`random` with `evidence =
-    /// "ends"`, the same work as fio and a bare `pread` loop). Proves the
-    /// length and that both ends of the buffer hold the expected bytes (a
-    /// wrong offset, a short, zeroed or stale buffer fail); nothing about
-    /// the bytes between.
+    /// "ends"`, `read untouched`: the same work as fio and a bare `pread`
+    /// loop). Proves the length and that both ends of the buffer hold the
+    /// expected bytes (a wrong offset, a short, zeroed or stale buffer
+    /// fail); nothing about the bytes between. `scan untouched` reads a
+    /// segment in pieces and keeps here the ends of every piece, folded in
+    /// order (its own `ChunkEnds`).
     Ends {
         /// Bytes read.
         len: u64,
@@ -276,17 +278,11 @@ impl Evidence {
     /// The ends evidence of `bytes` (two loads; see [`Evidence::Ends`]).
     #[inline]
     pub fn ends_of(bytes: &[u8]) -> Evidence {
-        let word = |b: &[u8]| {
-            let mut w = [0u8; 8];
-            w[..b.len()].copy_from_slice(b);
-            u64::from_le_bytes(w)
-        };
-        let head = &bytes[..bytes.len().min(8)];
-        let tail = &bytes[bytes.len().saturating_sub(8)..];
+        let (first, last) = end_words(bytes);
         Evidence::Ends {
             len: bytes.len() as u64,
-            first: word(head),
-            last: word(tail),
+            first,
+            last,
         }
     }
 
@@ -323,6 +319,20 @@ impl Evidence {
     }
 }
 
+/// The first and last 8 bytes of `bytes`, little-endian (zero-padded when
+/// fewer): two loads, the rest of the bytes untouched.
+#[inline]
+pub(crate) fn end_words(bytes: &[u8]) -> (u64, u64) {
+    let word = |b: &[u8]| {
+        let mut w = [0u8; 8];
+        w[..b.len()].copy_from_slice(b);
+        u64::from_le_bytes(w)
+    };
+    let head = &bytes[..bytes.len().min(8)];
+    let tail = &bytes[bytes.len().saturating_sub(8)..];
+    (word(head), word(tail))
+}
+
 /// State shared by every task of one process: opened inside the timed region,
 /// because a real program opens its shared handles too.
 #[derive(Debug)]
@@ -335,6 +345,8 @@ pub struct Shared<F> {
     pub map: Option<Mmap>,
     /// A user workload's implementation and repetition ([`UserWorkload`]).
     pub custom: Option<custom::Prepared>,
+    /// The files a `write prepared` saves, rendered before the region.
+    pub rendered: Option<std::sync::Arc<write::Rendered>>,
 }
 
 impl<F> Shared<F> {
@@ -345,6 +357,7 @@ impl<F> Shared<F> {
             lock: Mutex::new(()),
             map: None,
             custom: None,
+            rendered: None,
         }
     }
 
@@ -489,6 +502,27 @@ pub(crate) fn needs_every_task(name: &str, finished: usize, tasks: usize) -> Run
     RunCheck::failed(format!(
         "the stonewall stopped {name} after {finished} of {tasks} tasks; its check needs every task"
     ))
+}
+
+/// A corpus with a large file of about `bytes` bytes, and its context.
+#[cfg(test)]
+pub(crate) fn test_corpus(
+    dir: &std::path::Path,
+    files: u32,
+    bytes: u64,
+) -> (Corpus, TaskContext) {
+    let spec = crate::corpus::CorpusSpec {
+        files,
+        lines: 20,
+        values: 10,
+        large_file_bytes: Some(bytes),
+    };
+    let (corpus, _, _lock) =
+        Corpus::create_or_reuse(&dir.join("corpus"), &spec, &|_, _| {}).unwrap();
+    let scratch = dir.join("scratch");
+    std::fs::create_dir(&scratch).unwrap();
+    let ctx = TaskContext::new(&corpus, &scratch);
+    (corpus, ctx)
 }
 
 #[cfg(test)]
