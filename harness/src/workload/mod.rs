@@ -31,6 +31,7 @@ mod copy;
 mod custom;
 mod durability;
 mod id;
+mod large_write;
 mod metadata;
 mod noop;
 #[cfg(test)]
@@ -50,6 +51,7 @@ pub(crate) use custom::{register, Erased};
 pub use custom::{CustomSpec, Prepared};
 pub use durability::Durability;
 pub use id::WorkloadId;
+pub use large_write::{LargeWriteSpec, LargeWriteVariant};
 pub use metadata::{MetadataSpec, MetadataVariant};
 pub use noop::NoopSpec;
 pub use random::{offset as random_offset, RandomEvidence, RandomMethod, RandomSpec};
@@ -81,6 +83,8 @@ workloads! {
     Scan(scan::ScanSpec),
     /// Read fixed-size blocks at random aligned offsets of the large file.
     Random(random::RandomSpec),
+    /// Write one large file per rank in transfers (IOR's "easy" write).
+    LargeWrite(large_write::LargeWriteSpec),
     /// Create, stat, open-close and unlink each task's own small files (mdtest).
     Metadata(metadata::MetadataSpec),
     /// A task that does nothing: the calibration of a strategy's dispatch cost.
