@@ -421,7 +421,9 @@ mod with_mpi {
             );
             let (ranks, _) = rep_rows(&run, "large-write/direct", rep);
             assert!(
-                ranks.iter().all(|r| r.verified || r.status == Status::Unavailable),
+                ranks
+                    .iter()
+                    .all(|r| r.verified || r.status == Status::Unavailable),
                 "{ranks:?}"
             );
         }

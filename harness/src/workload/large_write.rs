@@ -104,7 +104,8 @@ pub struct LargeWriteSpec {
 impl WorkloadSpec for LargeWriteSpec {
     const DESCRIPTION: WorkloadDesc = WorkloadDesc {
         name: "large-write",
-        summary: "write one large file per rank in transfers, one per task (IOR's \"easy\" write, -w -F)",
+        summary:
+            "write one large file per rank in transfers, one per task (IOR's \"easy\" write, -w -F)",
         variants: LargeWriteVariant::DESCS,
         knobs: &[TRANSFER, RANK_BLOCK, RANK_SEGMENTS, durability::KNOB],
         reads: "",
@@ -120,7 +121,7 @@ impl WorkloadSpec for LargeWriteSpec {
             segments: knobs.count(&RANK_SEGMENTS)?,
             durability: Durability::of(knobs)?,
         };
-        if spec.block % spec.transfer != 0 {
+        if !spec.block.is_multiple_of(spec.transfer) {
             return Err(KnobError {
                 key: RANK_BLOCK.key,
                 value: size_label(spec.block as usize),
@@ -184,9 +185,9 @@ impl WorkloadSpec for LargeWriteSpec {
     fn unavailable(&self, ctx: &TaskContext) -> Option<String> {
         let path = ctx.scratch.join(FILE_NAME);
         match self.direct {
-            true => crate::sys::cache::open_direct(&path).err().map(|e| {
-                format!("O_DIRECT unavailable: {} refused it ({e})", path.display())
-            }),
+            true => crate::sys::cache::open_direct(&path)
+                .err()
+                .map(|e| format!("O_DIRECT unavailable: {} refused it ({e})", path.display())),
             false => None,
         }
     }
@@ -435,7 +436,11 @@ mod tests {
         file.write_all_at(&five, s.offset(2)).unwrap();
         let check = s.verify_run(&ctx, &corpus, 0, true);
         assert!(!check.verified);
-        assert!(check.detail.contains("transfer 2 at offset 16384"), "{}", check.detail);
+        assert!(
+            check.detail.contains("transfer 2 at offset 16384"),
+            "{}",
+            check.detail
+        );
         // The stonewall's check covers only the finished transfers.
         assert!(s.verify_finished(&ctx, &corpus, vec![0, 1, 3]).verified);
     }

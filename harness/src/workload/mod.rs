@@ -510,11 +510,7 @@ pub(crate) fn needs_every_task(name: &str, finished: usize, tasks: usize) -> Run
 
 /// A corpus with a large file of about `bytes` bytes, and its context.
 #[cfg(test)]
-pub(crate) fn test_corpus(
-    dir: &std::path::Path,
-    files: u32,
-    bytes: u64,
-) -> (Corpus, TaskContext) {
+pub(crate) fn test_corpus(dir: &std::path::Path, files: u32, bytes: u64) -> (Corpus, TaskContext) {
     let spec = crate::corpus::CorpusSpec {
         files,
         lines: 20,
