@@ -338,6 +338,97 @@ mod with_mpi {
         assert_eq!(left, ["csv-40x20x10"], "scratch folders removed");
     }
 
+    /// The pure-I/O variants under four ranks of a shared corpus: each
+    /// rank reads its block of 10 files untouched, scans the large file
+    /// untouched and writes its block from bytes rendered before the
+    /// region; every rank's row is verified (ends re-read, outputs against
+    /// the manifest) and the aggregate adds up.
+    #[test]
+    fn pure_io_variants_verify_on_every_rank() {
+        let Some(mpirun) = mpirun() else { return };
+        let lab = Lab::new();
+        let out = mpi_run(
+            &mpirun,
+            &lab,
+            4,
+            &[
+                "--workload",
+                "read,scan,write",
+                "--variant",
+                "untouched,prepared",
+                "--large-file",
+                "1MiB",
+                "--layout",
+                "shared",
+                "--no-baseline",
+            ],
+        );
+        assert!(out.status.success(), "{}", text(&out));
+        let run = lab.only_run();
+        for (s, tasks) in [
+            ("read/untouched/sequential/warm", 10),
+            ("scan/untouched", 16),
+            ("write/prepared/sequential/warm", 10),
+        ] {
+            for rep in 0..2 {
+                let (ranks, all) = rep_rows(&run, s, rep);
+                check_aggregate(&ranks, all);
+                assert!(
+                    ranks.iter().all(|r| r.tasks == tasks && r.verified),
+                    "{s}: {ranks:?}"
+                );
+                assert_eq!(all.status, Status::Ok, "{all:?}");
+            }
+        }
+    }
+
+    /// IOR's "easy" write under four ranks: each rank writes its own file
+    /// of 2 segments × 256 KiB in 64 KiB transfers, buffered and
+    /// O_DIRECT (where the data folder's filesystem takes it), every
+    /// transfer read back whole on every rank.
+    #[test]
+    fn large_write_writes_and_reads_back_every_ranks_file() {
+        let Some(mpirun) = mpirun() else { return };
+        let lab = Lab::new();
+        let out = mpi_run(
+            &mpirun,
+            &lab,
+            4,
+            &[
+                "--workload",
+                "large-write",
+                "--variant",
+                "buffered,direct",
+                "--transfer",
+                "64KiB",
+                "--rank-block",
+                "256KiB",
+                "--rank-segments",
+                "2",
+                "--no-baseline",
+            ],
+        );
+        assert!(out.status.success(), "{}", text(&out));
+        let run = lab.only_run();
+        for rep in 0..2 {
+            let (ranks, all) = rep_rows(&run, "large-write/buffered", rep);
+            check_aggregate(&ranks, all);
+            assert!(
+                ranks
+                    .iter()
+                    .all(|r| r.tasks == 8 && r.bytes == 512 << 10 && r.verified),
+                "{ranks:?}"
+            );
+            let (ranks, _) = rep_rows(&run, "large-write/direct", rep);
+            assert!(
+                ranks
+                    .iter()
+                    .all(|r| r.verified || r.status == Status::Unavailable),
+                "{ranks:?}"
+            );
+        }
+    }
+
     /// Shared layout: one corpus, the 40 files split into blocks of 10;
     /// with `--reorder 1` rank r reads block r+1, and each rank's outputs
     /// are verified against the manifest entries of its block.

@@ -68,14 +68,16 @@ impl Peer {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PeerPattern {
     /// Each rank reads its large file front to back in 1 MiB reads (IOR
-    /// `-r -F -t 1m`; iolab `scan read`).
+    /// `-r -F -t 1m`; iolab `scan untouched`: the bytes untouched, as IOR
+    /// leaves them).
     LargeRead,
     /// Each rank reads 4 KiB blocks of its large file at random aligned
     /// offsets, as many as the file has (IOR `-r -F -z -t 4k`: each block
     /// once; iolab `random pread --evidence ends`: drawn with replacement).
     RandomRead,
     /// Each rank writes as many new files as the corpus has (mdtest `-C -w
-    /// MEAN`, the corpus's mean size; iolab `write`, the corpus's sizes).
+    /// MEAN`, the corpus's mean size; iolab `write prepared`, the corpus's
+    /// sizes, rendered before the region as mdtest fills its buffer).
     ManyFilesWrite,
     /// Each rank creates empty files (mdtest `-C`; iolab `metadata create`).
     Create,
@@ -135,9 +137,9 @@ impl PeerPattern {
     /// iolab's workload and variant of the pattern.
     fn scenario(self) -> (&'static str, &'static str) {
         match self {
-            PeerPattern::LargeRead => ("scan", "read"),
+            PeerPattern::LargeRead => ("scan", "untouched"),
             PeerPattern::RandomRead => ("random", "pread"),
-            PeerPattern::ManyFilesWrite => ("write", "one-write"),
+            PeerPattern::ManyFilesWrite => ("write", "prepared"),
             PeerPattern::Create => ("metadata", "create"),
             PeerPattern::Stat => ("metadata", "stat"),
             PeerPattern::Remove => ("metadata", "unlink"),
@@ -424,6 +426,8 @@ impl Bench<'_> {
                 strings(&[
                     "--workload",
                     "scan,random,write",
+                    "--variant",
+                    "untouched,pread,prepared",
                     "--reads",
                     &reads.clamp(1, 100_000_000).to_string(),
                     "--block",

@@ -20,14 +20,15 @@ pub const SEGMENTS: u32 = 16;
 /// A pattern both tools run on the same files.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Pattern {
-    /// The large file front to back in 1 MiB `pread`s (iolab `scan read`).
+    /// The large file front to back in 1 MiB `pread`s (iolab `scan untouched`).
     LargeRead,
     /// 4 KiB `pread`s at random aligned offsets of the large file (iolab `random pread`).
     RandomRead,
-    /// Every data file of the corpus, one after another (iolab `read discard`).
+    /// Every data file of the corpus, one after another (iolab `read untouched`).
     ManyFiles,
     /// As many new files as the corpus has, of its sizes, written once each
-    /// into the scratch folder (iolab `write one-write`).
+    /// into the scratch folder (iolab `write prepared`: bytes rendered
+    /// before the region, as fio fills its buffer before timing).
     Write,
 }
 
@@ -50,11 +51,12 @@ impl Pattern {
         }
     }
 
-    /// The iolab workload that runs the pattern (under `sequential`).
+    /// The iolab workload that runs the pattern (under `sequential`): the
+    /// pure-I/O variants, so iolab does the work fio does and no more.
     pub fn workload(self, seed: u64) -> Workload {
         match self {
             Pattern::LargeRead => Workload::Scan(ScanSpec {
-                method: ScanMethod::Read { chunk: CHUNK },
+                method: ScanMethod::Untouched { chunk: CHUNK },
                 segments: SEGMENTS,
             }),
             Pattern::RandomRead => Workload::Random(RandomSpec {
@@ -66,11 +68,12 @@ impl Pattern {
                 evidence: RandomEvidence::Ends,
             }),
             Pattern::ManyFiles => Workload::Read(ReadSpec {
-                method: ReadMethod::Discard,
+                method: ReadMethod::Untouched,
             }),
             Pattern::Write => Workload::Write(WriteSpec {
                 durability: crate::workload::Durability::None,
                 chunk: None,
+                prepared: true,
             }),
         }
     }

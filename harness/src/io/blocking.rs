@@ -66,6 +66,11 @@ impl Io for Blocking {
         Some(file.read_at(buf, offset))
     }
 
+    #[inline]
+    fn write_at_now(&self, file: &File, buf: &[u8], offset: u64) -> Option<io::Result<usize>> {
+        Some(file.write_at(buf, offset))
+    }
+
     fn write_at(&self, file: &File, buf: Buf, offset: u64) -> impl Future<Output = BufResult> {
         let res = file.write_at(buf.as_slice(), offset);
         ready((res, buf))

@@ -186,6 +186,19 @@ pub trait Io {
     ) -> Option<io::Result<usize>> {
         None
     }
+    /// `pwrite(2)` from a borrowed buffer, made now, where this backend's
+    /// operations complete when they are called (the blocking backend);
+    /// `None` elsewhere (use [`Io::write_at`]). Lets a task write bytes
+    /// prepared before the timed region without copying them into an owned
+    /// buffer (`write prepared`).
+    fn write_at_now(
+        &self,
+        _file: &Self::File,
+        _buf: &[u8],
+        _offset: u64,
+    ) -> Option<io::Result<usize>> {
+        None
+    }
     /// `pwrite(2)`: up to `buf.len()` bytes at `offset`; returns the count written.
     async fn write_at(&self, file: &Self::File, buf: Buf, offset: u64) -> BufResult;
     /// `write(2)` at the file position (for `O_APPEND` handles: at the end).

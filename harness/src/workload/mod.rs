@@ -38,6 +38,7 @@ mod copy;
 mod custom;
 mod durability;
 mod id;
+mod large_write;
 mod metadata;
 mod noop;
 #[cfg(test)]
@@ -63,6 +64,8 @@ pub use custom::{CustomSpec, Prepared};
 pub use durability::Durability;
 #[doc(hidden)]
 pub use id::WorkloadId;
+#[doc(hidden)]
+pub use large_write::{LargeWriteSpec, LargeWriteVariant};
 #[doc(hidden)]
 pub use metadata::{MetadataSpec, MetadataVariant};
 #[doc(hidden)]
@@ -102,6 +105,8 @@ workloads! {
     Scan(scan::ScanSpec),
     /// Read fixed-size blocks at random aligned offsets of the large file.
     Random(random::RandomSpec),
+    /// Write one large file per rank in transfers (IOR's "easy" write).
+    LargeWrite(large_write::LargeWriteSpec),
     /// Create, stat, open-close and unlink each task's own small files (mdtest).
     Metadata(metadata::MetadataSpec),
     /// A task that does nothing: the calibration of a strategy's dispatch cost.
@@ -262,10 +267,12 @@ pub enum Evidence {
     },
     /// Length and the first and last 8 bytes of what was read, where the
     /// workload discards the bytes untouched (`random` with `evidence =
-    /// "ends"`, the same work as fio and a bare `pread` loop). Proves the
-    /// length and that both ends of the buffer hold the expected bytes (a
-    /// wrong offset, a short, zeroed or stale buffer fail); nothing about
-    /// the bytes between.
+    /// "ends"`, `read untouched`: the same work as fio and a bare `pread`
+    /// loop). Proves the length and that both ends of the buffer hold the
+    /// expected bytes (a wrong offset, a short, zeroed or stale buffer
+    /// fail); nothing about the bytes between. `scan untouched` reads a
+    /// segment in pieces and keeps here the ends of every piece, folded in
+    /// order (its own `ChunkEnds`).
     Ends {
         /// Bytes read.
         len: u64,
@@ -297,17 +304,11 @@ impl Evidence {
     /// The ends evidence of `bytes` (two loads; see [`Evidence::Ends`]).
     #[inline]
     pub fn ends_of(bytes: &[u8]) -> Evidence {
-        let word = |b: &[u8]| {
-            let mut w = [0u8; 8];
-            w[..b.len()].copy_from_slice(b);
-            u64::from_le_bytes(w)
-        };
-        let head = &bytes[..bytes.len().min(8)];
-        let tail = &bytes[bytes.len().saturating_sub(8)..];
+        let (first, last) = end_words(bytes);
         Evidence::Ends {
             len: bytes.len() as u64,
-            first: word(head),
-            last: word(tail),
+            first,
+            last,
         }
     }
 
@@ -344,6 +345,20 @@ impl Evidence {
     }
 }
 
+/// The first and last 8 bytes of `bytes`, little-endian (zero-padded when
+/// fewer): two loads, the rest of the bytes untouched.
+#[inline]
+pub(crate) fn end_words(bytes: &[u8]) -> (u64, u64) {
+    let word = |b: &[u8]| {
+        let mut w = [0u8; 8];
+        w[..b.len()].copy_from_slice(b);
+        u64::from_le_bytes(w)
+    };
+    let head = &bytes[..bytes.len().min(8)];
+    let tail = &bytes[bytes.len().saturating_sub(8)..];
+    (word(head), word(tail))
+}
+
 /// State shared by every task of one process: opened inside the timed region,
 /// because a real program opens its shared handles too.
 #[derive(Debug)]
@@ -357,6 +372,8 @@ pub struct Shared<F> {
     pub map: Option<Mmap>,
     /// A user workload's implementation and repetition ([`UserWorkload`]).
     pub custom: Option<custom::Prepared>,
+    /// The files a `write prepared` saves, rendered before the region.
+    pub rendered: Option<std::sync::Arc<write::Rendered>>,
 }
 
 impl<F> Shared<F> {
@@ -367,6 +384,7 @@ impl<F> Shared<F> {
             lock: Mutex::new(()),
             map: None,
             custom: None,
+            rendered: None,
         }
     }
 
@@ -513,6 +531,23 @@ pub(crate) fn needs_every_task(name: &str, finished: usize, tasks: usize) -> Run
     RunCheck::failed(format!(
         "the stonewall stopped {name} after {finished} of {tasks} tasks; its check needs every task"
     ))
+}
+
+/// A corpus with a large file of about `bytes` bytes, and its context.
+#[cfg(test)]
+pub(crate) fn test_corpus(dir: &std::path::Path, files: u32, bytes: u64) -> (Corpus, TaskContext) {
+    let spec = crate::corpus::CorpusSpec {
+        files,
+        lines: 20,
+        values: 10,
+        large_file_bytes: Some(bytes),
+    };
+    let (corpus, _, _lock) =
+        Corpus::create_or_reuse(&dir.join("corpus"), &spec, &|_, _| {}).unwrap();
+    let scratch = dir.join("scratch");
+    std::fs::create_dir(&scratch).unwrap();
+    let ctx = TaskContext::new(&corpus, &scratch);
+    (corpus, ctx)
 }
 
 #[cfg(test)]

@@ -2,7 +2,9 @@
 //! `buffered`: the tutorials' "load into memory", every file's bytes in fresh
 //! memory that the task hands back) or discard them (`discard`: one read into
 //! the lane's reused buffer, the bytes checksummed and dropped, as a loader
-//! that throws the contents away does).
+//! that throws the contents away does) or leave them untouched (`untouched`:
+//! the same read, only the first and last 8 bytes kept, the work of fio,
+//! IOR and mdtest; the file is re-read after the region to check them).
 
 use std::io;
 use std::path::PathBuf;
@@ -55,6 +57,12 @@ variants! {
             help: "one read into the lane's reused buffer; checksum the bytes and drop them",
             needs: &[],
         },
+        /// [`ReadMethod::Untouched`].
+        Untouched = VariantDesc {
+            name: "untouched",
+            help: "one read into the lane's reused buffer, the bytes untouched but for their first and last 8 (the work of fio, IOR and mdtest)",
+            needs: &[],
+        },
     }
 }
 
@@ -66,7 +74,7 @@ impl WorkloadSpec for ReadSpec {
         knobs: &[BUFFER],
         reads: "one corpus file per task",
         writes: "",
-        verifies: "each task's bytes (or their xxh3) against the corpus manifest",
+        verifies: "each task's bytes (or their xxh3) against the corpus manifest (untouched: the length and both ends against a re-read after the region)",
     };
 
     fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
@@ -76,6 +84,7 @@ impl WorkloadSpec for ReadSpec {
                 buffer: knobs.size(&BUFFER)?,
             },
             ReadVariant::Discard => ReadMethod::Discard,
+            ReadVariant::Untouched => ReadMethod::Untouched,
         };
         Ok(ReadSpec { method })
     }
@@ -85,6 +94,7 @@ impl WorkloadSpec for ReadSpec {
             ReadMethod::Whole => ReadVariant::Whole,
             ReadMethod::Buffered { .. } => ReadVariant::Buffered,
             ReadMethod::Discard => ReadVariant::Discard,
+            ReadMethod::Untouched => ReadVariant::Untouched,
         }
         .as_str()
     }
@@ -96,7 +106,7 @@ impl WorkloadSpec for ReadSpec {
     fn chunk_bytes(&self) -> Option<u64> {
         match self.method {
             ReadMethod::Buffered { buffer } => Some(buffer as u64),
-            ReadMethod::Whole | ReadMethod::Discard => None,
+            ReadMethod::Whole | ReadMethod::Discard | ReadMethod::Untouched => None,
         }
     }
 
@@ -114,13 +124,13 @@ impl WorkloadSpec for ReadSpec {
 
     fn verify_tasks(
         &self,
-        _ctx: &TaskContext,
+        ctx: &TaskContext,
         corpus: &Corpus,
         evidence: &[(u32, Evidence)],
     ) -> Vec<String> {
         evidence
             .iter()
-            .filter_map(|(index, e)| verify(corpus, *index, e).err())
+            .filter_map(|(index, e)| verify(ctx, corpus, *index, e).err())
             .collect()
     }
 
@@ -167,6 +177,10 @@ pub enum ReadMethod {
     /// Discard: ask the size, read it all in one call into the lane's reused
     /// buffer, checksum the bytes (the evidence) and drop them.
     Discard,
+    /// Untouched: as `Discard`, but only the length and the first and last
+    /// 8 bytes are kept ([`Evidence::Ends`]): the bytes are not looked at,
+    /// as fio, IOR and mdtest leave them.
+    Untouched,
 }
 
 impl ReadMethod {
@@ -176,6 +190,7 @@ impl ReadMethod {
             ReadMethod::Whole => "whole".into(),
             ReadMethod::Buffered { buffer } => format!("buffer={}", size_label(*buffer)),
             ReadMethod::Discard => "discard".into(),
+            ReadMethod::Untouched => "untouched".into(),
         }
     }
 
@@ -183,7 +198,7 @@ impl ReadMethod {
     pub fn data(&self) -> &'static str {
         match self {
             ReadMethod::Whole | ReadMethod::Buffered { .. } => "keep",
-            ReadMethod::Discard => "discard",
+            ReadMethod::Discard | ReadMethod::Untouched => "discard",
         }
     }
 }
@@ -206,12 +221,15 @@ async fn run<I: Io>(
         ReadMethod::Buffered { buffer } => {
             Evidence::Bytes(read_in_pieces(io, &file, buffer).await?)
         }
-        ReadMethod::Discard => {
+        ReadMethod::Discard | ReadMethod::Untouched => {
             let size = io.size(&file).await? as usize;
             let (res, mut buf) = read_exact_at(io, &file, lane.take_buf(size), 0).await;
             let read = res.map(|n| {
                 buf.set_len(n);
-                Evidence::checksum_of(buf.as_slice())
+                match spec.method {
+                    ReadMethod::Untouched => Evidence::ends_of(buf.as_slice()),
+                    _ => Evidence::checksum_of(buf.as_slice()),
+                }
             });
             lane.put_buf(buf);
             read?
@@ -223,6 +241,33 @@ async fn run<I: Io>(
         count: 0,
         evidence: Some(evidence),
     })
+}
+
+/// An untouched read's evidence: its length the manifest's, its ends the
+/// file's as re-read now (the corpus was verified against its manifest
+/// before the run).
+fn verify_ends(
+    ctx: &TaskContext,
+    index: u32,
+    len: u64,
+    size: u64,
+    evidence: &Evidence,
+) -> Result<(), String> {
+    let path = ctx.input(index);
+    if len != size {
+        return Err(format!(
+            "{}: read {len} bytes, the manifest says {size}",
+            path.display()
+        ));
+    }
+    let data = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    match evidence.matches(&data) {
+        true => Ok(()),
+        false => Err(format!(
+            "{}: the bytes read end otherwise than the file's",
+            path.display()
+        )),
+    }
 }
 
 async fn read_in_pieces<I: Io>(io: &I, file: &I::File, buffer: usize) -> io::Result<Vec<u8>> {
@@ -239,12 +284,20 @@ async fn read_in_pieces<I: Io>(io: &I, file: &I::File, buffer: usize) -> io::Res
     }
 }
 
-fn verify(corpus: &Corpus, index: u32, evidence: &Evidence) -> Result<(), String> {
+fn verify(
+    ctx: &TaskContext,
+    corpus: &Corpus,
+    index: u32,
+    evidence: &Evidence,
+) -> Result<(), String> {
     let expected = corpus
         .manifest
         .files
         .get(index as usize)
         .ok_or_else(|| format!("file {index} is not in the manifest"))?;
+    if let Evidence::Ends { len, .. } = evidence {
+        return verify_ends(ctx, index, *len, expected.size, evidence);
+    }
     let Some((len, xxh3)) = evidence.summary() else {
         return Err(format!(
             "{}: the task kept a word fold, which the manifest's xxh3 cannot check",
@@ -260,4 +313,51 @@ fn verify(corpus: &Corpus, index: u32, evidence: &Evidence) -> Result<(), String
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::io::Blocking;
+    use futures::executor::block_on;
+    use std::os::unix::fs::FileExt;
+
+    #[test]
+    fn untouched_read_keeps_the_ends_and_is_checked_against_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let (corpus, ctx) = crate::workload::test_corpus(dir.path(), 4, 4096);
+        let spec = ReadSpec {
+            method: ReadMethod::Untouched,
+        };
+        let mut lane = Lane::default();
+        let evidence: Vec<(u32, Evidence)> = ctx
+            .file_range()
+            .map(|k| {
+                let out = block_on(run(&spec, &Blocking, &ctx, &mut lane, k)).unwrap();
+                assert_eq!(out.bytes, corpus.manifest.files[k as usize].size);
+                (k, out.evidence.unwrap())
+            })
+            .collect();
+        assert!(evidence
+            .iter()
+            .all(|(_, e)| matches!(e, Evidence::Ends { .. })));
+        let check = |ev: &[(u32, Evidence)]| spec.verify_tasks(&ctx, &corpus, ev);
+        assert_eq!(check(&evidence), Vec::<String>::new());
+        // File 0's evidence as file 1's: another length or other ends.
+        assert_eq!(check(&[(1, evidence[0].1.clone())]).len(), 1);
+        // File 2's last byte changes after the region: seen.
+        let path = ctx.input(2);
+        let size = corpus.manifest.files[2].size;
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
+        let mut b = [0u8; 1];
+        file.read_exact_at(&mut b, size - 1).unwrap();
+        file.write_all_at(&[b[0] ^ 0x55], size - 1).unwrap();
+        let errors = check(&evidence);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("end otherwise"), "{errors:?}");
+    }
 }

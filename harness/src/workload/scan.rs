@@ -1,7 +1,9 @@
 //! `scan`: read the large file end to end and count its lines, through
 //! `read()` with a chunk size, `mmap` (with or without `MADV_SEQUENTIAL`), or
-//! `O_DIRECT` with aligned buffers. The file is cut into segments, one task
-//! each, so concurrent strategies can split it.
+//! `O_DIRECT` with aligned buffers — or, `untouched`, read it as fio and IOR
+//! do, the bytes left as they came but for each chunk's first and last 8
+//! bytes, which are the evidence re-read after the region. The file is cut
+//! into segments, one task each, so concurrent strategies can split it.
 
 use std::io;
 
@@ -14,7 +16,7 @@ use super::registry::WorkloadSpec;
 use super::runner::TaskRunner;
 use super::write::CHUNK_SIZE;
 use super::{needs_every_task, Tasks};
-use super::{size_label, Lane, RunCheck, Shared, TaskContext, TaskOutput};
+use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::Corpus;
 use crate::describe::{
     Capability, KnobDesc, KnobError, KnobKind, KnobValues, VariantDesc, WorkloadDesc,
@@ -39,7 +41,7 @@ const CHUNK: KnobDesc = KnobDesc {
     kind: CHUNK_SIZE,
     default: "1MiB",
     help: "bytes per read call (rounded up to 4KiB for direct)",
-    variants: &["read", "direct"],
+    variants: &["read", "direct", "untouched"],
 };
 
 /// Knobs of `scan`.
@@ -79,6 +81,12 @@ variants! {
             help: "O_DIRECT reads of `chunk` bytes into aligned buffers: no page cache",
             needs: &[],
         },
+        /// [`ScanMethod::Untouched`].
+        Untouched = VariantDesc {
+            name: "untouched",
+            help: "pread into a buffer of `chunk` bytes, the bytes untouched but for each chunk's first and last 8 (the work of fio and IOR); no line count",
+            needs: &[],
+        },
     }
 }
 
@@ -102,7 +110,7 @@ impl WorkloadSpec for ScanSpec {
         knobs: &[CHUNK, SEGMENTS],
         reads: "the large file",
         writes: "",
-        verifies: "the lines counted against the manifest's line count",
+        verifies: "the lines counted against the manifest's line count (untouched: each segment's length and chunk ends against a re-read after the region)",
     };
 
     fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
@@ -113,6 +121,9 @@ impl WorkloadSpec for ScanSpec {
             ScanVariant::Mmap => ScanMethod::Mmap,
             ScanVariant::MmapSeq => ScanMethod::MmapSequential,
             ScanVariant::Direct => ScanMethod::Direct {
+                chunk: knobs.size(&CHUNK)?,
+            },
+            ScanVariant::Untouched => ScanMethod::Untouched {
                 chunk: knobs.size(&CHUNK)?,
             },
         };
@@ -128,6 +139,7 @@ impl WorkloadSpec for ScanSpec {
             ScanMethod::Mmap => ScanVariant::Mmap,
             ScanMethod::MmapSequential => ScanVariant::MmapSeq,
             ScanMethod::Direct { .. } => ScanVariant::Direct,
+            ScanMethod::Untouched { .. } => ScanVariant::Untouched,
         }
         .as_str()
     }
@@ -138,7 +150,9 @@ impl WorkloadSpec for ScanSpec {
 
     fn chunk_bytes(&self) -> Option<u64> {
         match self.method {
-            ScanMethod::Read { chunk } | ScanMethod::Direct { chunk } => Some(chunk as u64),
+            ScanMethod::Read { chunk }
+            | ScanMethod::Direct { chunk }
+            | ScanMethod::Untouched { chunk } => Some(chunk as u64),
             ScanMethod::Mmap | ScanMethod::MmapSequential => None,
         }
     }
@@ -152,7 +166,7 @@ impl WorkloadSpec for ScanSpec {
     }
 
     fn keeps_evidence(&self) -> bool {
-        false
+        matches!(self.method, ScanMethod::Untouched { .. })
     }
 
     fn unavailable(&self, ctx: &TaskContext) -> Option<String> {
@@ -175,18 +189,55 @@ impl WorkloadSpec for ScanSpec {
             ScanMethod::Mmap | ScanMethod::MmapSequential => {
                 shared.map = map_large(ctx, self.method == ScanMethod::MmapSequential)?;
             }
-            ScanMethod::Read { .. } => shared.file = Some(open_large(io, ctx, false).await?),
+            ScanMethod::Read { .. } | ScanMethod::Untouched { .. } => {
+                shared.file = Some(open_large(io, ctx, false).await?)
+            }
             ScanMethod::Direct { .. } => shared.file = Some(open_large(io, ctx, true).await?),
         }
         Ok(shared)
     }
 
+    fn verify_tasks(
+        &self,
+        ctx: &TaskContext,
+        _corpus: &Corpus,
+        evidence: &[(u32, Evidence)],
+    ) -> Vec<String> {
+        let ScanMethod::Untouched { chunk } = self.method else {
+            return Vec::new();
+        };
+        let file = match ctx.large().and_then(std::fs::File::open) {
+            Ok(file) => file,
+            Err(e) => return vec![format!("opening the large file to verify: {e}")],
+        };
+        let mut buf = vec![0; chunk.max(1)];
+        evidence
+            .iter()
+            .filter_map(|(index, e)| {
+                let (start, end) = segment(ctx.large_bytes, self.segments, *index);
+                match reread_ends(&file, start, end, &mut buf) {
+                    Ok(expected) if expected == *e => None,
+                    Ok(_) => Some(format!(
+                        "segment {index} (bytes {start}..{end}) returned other bytes than the file holds"
+                    )),
+                    Err(e) => Some(format!("re-reading segment {index} at {start}: {e}")),
+                }
+            })
+            .collect()
+    }
+
     fn verify_run(&self, _: &TaskContext, corpus: &Corpus, count_sum: u64, _: bool) -> RunCheck {
-        verify(corpus, count_sum)
+        match self.method {
+            ScanMethod::Untouched { .. } => RunCheck::passed("task evidence checked"),
+            _ => verify(corpus, count_sum),
+        }
     }
 
     fn verify_finished(&self, _: &TaskContext, _: &Corpus, finished: Vec<u32>) -> RunCheck {
-        needs_every_task("scan", finished.len(), self.segments as usize)
+        match self.method {
+            ScanMethod::Untouched { .. } => RunCheck::passed("task evidence checked"),
+            _ => needs_every_task("scan", finished.len(), self.segments as usize),
+        }
     }
 }
 
@@ -226,16 +277,24 @@ pub enum ScanMethod {
         /// Bytes per read.
         chunk: usize,
     },
+    /// `pread` into a buffer of `chunk` bytes, the bytes untouched but for
+    /// each chunk's first and last 8 (the evidence): the work of fio and IOR.
+    Untouched {
+        /// Bytes per read.
+        chunk: usize,
+    },
 }
 
 impl ScanMethod {
-    /// Label such as `read,chunk=1MiB`, `mmap`, `mmap-seq`, `direct,chunk=1MiB`.
+    /// Label such as `read,chunk=1MiB`, `mmap`, `mmap-seq`, `direct,chunk=1MiB`,
+    /// `untouched,chunk=1MiB`.
     pub fn label(&self) -> String {
         match self {
             ScanMethod::Read { chunk } => format!("read,chunk={}", size_label(*chunk)),
             ScanMethod::Mmap => "mmap".into(),
             ScanMethod::MmapSequential => "mmap-seq".into(),
             ScanMethod::Direct { chunk } => format!("direct,chunk={}", size_label(*chunk)),
+            ScanMethod::Untouched { chunk } => format!("untouched,chunk={}", size_label(*chunk)),
         }
     }
 }
@@ -284,6 +343,15 @@ async fn run<I: Io>(
     index: u32,
 ) -> io::Result<TaskOutput> {
     let (start, end) = segment(ctx.large_bytes, spec.segments, index);
+    if let ScanMethod::Untouched { chunk } = spec.method {
+        let buf = Buf::zeroed(chunk.max(1));
+        let evidence = read_ends(io, shared.file()?, start, end, buf).await?;
+        return Ok(TaskOutput {
+            bytes: evidence.byte_count(),
+            count: 0,
+            evidence: Some(evidence),
+        });
+    }
     let lines = match spec.method {
         ScanMethod::Mmap | ScanMethod::MmapSequential => {
             let map = shared
@@ -306,6 +374,7 @@ async fn run<I: Io>(
             )
             .await?
         }
+        ScanMethod::Untouched { .. } => 0,
     };
     Ok(TaskOutput {
         bytes: end - start,
@@ -341,6 +410,81 @@ async fn read_count<I: Io>(
     Ok(lines)
 }
 
+/// Read `[start, end)` in pieces of the buffer's length, touching only each
+/// piece's first and last 8 bytes: the evidence [`ChunkEnds`] folds.
+async fn read_ends<I: Io>(
+    io: &I,
+    file: &I::File,
+    start: u64,
+    end: u64,
+    mut buf: Buf,
+) -> io::Result<Evidence> {
+    let chunk = buf.len();
+    let mut pos = start;
+    let mut ends = ChunkEnds::default();
+    while pos < end {
+        buf.set_len(chunk.min((end - pos) as usize));
+        let (res, back) = io.read_at(file, buf, pos).await;
+        buf = back;
+        let n = res?;
+        if n == 0 {
+            break;
+        }
+        ends.add(&buf.as_slice()[..n]);
+        pos += n as u64;
+    }
+    Ok(ends.evidence())
+}
+
+/// The evidence of `[start, end)` of `file` read again, after the region, in
+/// pieces of `buf`'s length (the same pieces as [`read_ends`] when it read
+/// whole pieces).
+fn reread_ends(file: &std::fs::File, start: u64, end: u64, buf: &mut [u8]) -> io::Result<Evidence> {
+    use std::os::unix::fs::FileExt;
+    let mut ends = ChunkEnds::default();
+    let mut pos = start;
+    while pos < end {
+        let want = buf.len().min((end - pos) as usize);
+        let n = file.read_at(&mut buf[..want], pos)?;
+        if n == 0 {
+            break;
+        }
+        ends.add(&buf[..n]);
+        pos += n as u64;
+    }
+    Ok(ends.evidence())
+}
+
+/// The ends of every piece a segment was read in, folded in order: the
+/// evidence of `scan untouched` ([`Evidence::Ends`], its `first` and `last`
+/// the rotating xor of every piece's first and last 8 bytes). A piece from
+/// another offset, a short, zeroed or stale piece, or pieces in another
+/// order change it; the bytes inside a piece are not seen.
+#[derive(Default)]
+struct ChunkEnds {
+    len: u64,
+    first: u64,
+    last: u64,
+}
+
+impl ChunkEnds {
+    #[inline]
+    fn add(&mut self, piece: &[u8]) {
+        let (first, last) = super::end_words(piece);
+        self.len += piece.len() as u64;
+        self.first = self.first.rotate_left(7) ^ first;
+        self.last = self.last.rotate_left(7) ^ last;
+    }
+
+    fn evidence(self) -> Evidence {
+        Evidence::Ends {
+            len: self.len,
+            first: self.first,
+            last: self.last,
+        }
+    }
+}
+
 /// Newlines in `bytes`.
 pub fn count_newlines(bytes: &[u8]) -> u64 {
     memchr::memchr_iter(b'\n', bytes).count() as u64
@@ -362,6 +506,55 @@ fn verify(corpus: &Corpus, lines: u64) -> RunCheck {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::io::Blocking;
+    use futures::executor::block_on;
+    use std::os::unix::fs::FileExt;
+
+    #[test]
+    fn untouched_scan_checks_every_pieces_ends_and_not_between() {
+        let dir = tempfile::tempdir().unwrap();
+        let (corpus, ctx) = crate::workload::test_corpus(dir.path(), 1, 300_000);
+        let spec = ScanSpec {
+            method: ScanMethod::Untouched { chunk: 16 << 10 },
+            segments: 3,
+        };
+        assert!(spec.keeps_evidence());
+        let shared = block_on(spec.prepare(&Blocking, &ctx)).unwrap();
+        let evidence: Vec<(u32, Evidence)> = (0..spec.segments)
+            .map(|i| {
+                let out = block_on(run(&spec, &Blocking, &ctx, &shared, i)).unwrap();
+                let (start, end) = segment(ctx.large_bytes, spec.segments, i);
+                assert_eq!(out.bytes, end - start);
+                assert_eq!(out.count, 0, "untouched counts no lines");
+                (i, out.evidence.unwrap())
+            })
+            .collect();
+        let check = |ev: &[(u32, Evidence)]| spec.verify_tasks(&ctx, &corpus, ev);
+        assert_eq!(check(&evidence), Vec::<String>::new());
+        assert!(spec.verify_run(&ctx, &corpus, 0, true).verified);
+        // Segment 0's evidence under segment 1's number: caught.
+        let swapped = [(1, evidence[0].1.clone())];
+        assert_eq!(check(&swapped).len(), 1, "{:?}", check(&swapped));
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(ctx.large().unwrap())
+            .unwrap();
+        let flip = |at: u64| {
+            let mut b = [0u8; 1];
+            file.read_exact_at(&mut b, at).unwrap();
+            file.write_all_at(&[b[0] ^ 0x55], at).unwrap();
+        };
+        // A byte inside a piece of segment 0: not seen (what untouched
+        // leaves out); the last byte of its second piece: seen, in
+        // segment 0 alone.
+        flip(100);
+        assert_eq!(check(&evidence), Vec::<String>::new());
+        flip((32 << 10) - 1);
+        let errors = check(&evidence);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].starts_with("segment 0 "), "{errors:?}");
+    }
 
     #[test]
     fn segments_cover_the_file_exactly() {
