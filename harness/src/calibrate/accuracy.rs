@@ -116,7 +116,12 @@ pub fn accuracy_command(request: &AccuracyRequest) -> anyhow::Result<ExitCode> {
         let (emulator, timing) = emulated(provided)?;
         let asked_us = timing.read_delay_us(BLOCK);
         println!("  asked        {asked_us:.1} us per 4 KiB read ({timing})");
-        if let Some(c) = provided.record().emulator.as_ref().and_then(|e| e.measured.as_ref()) {
+        if let Some(c) = provided
+            .record()
+            .emulator
+            .as_ref()
+            .and_then(|e| e.measured.as_ref())
+        {
             println!(
                 "  calibrated   replies sent {:.1} us ahead of their due time (the round trip's own cost; timers {:.1} us late)",
                 c.ahead_data_us, c.timer_late_us
@@ -124,7 +129,10 @@ pub fn accuracy_command(request: &AccuracyRequest) -> anyhow::Result<ExitCode> {
         }
         let file = provided.dir().join(FILE_NAME);
         probe::write_file(&file, FILE_BYTES)?;
-        let program = fio.as_ref().and_then(|f| f.as_ref().ok()).map(|p| p.as_path());
+        let program = fio
+            .as_ref()
+            .and_then(|f| f.as_ref().ok())
+            .map(|p| p.as_path());
         let measured = measure(emulator, &file, program, request);
         emulator.set_delay(true);
         let (iolab, by_fio) = match measured {
@@ -204,7 +212,11 @@ fn print_concurrent(
         true => format!("{:+.1} % of lat", (seen - asked_us) / asked_us * 100.0),
         false => "no delay asked".to_string(),
     };
-    let seen = probe::median(&probe::threaded_read_latencies(file, threads, request.reads)?);
+    let seen = probe::median(&probe::threaded_read_latencies(
+        file,
+        threads,
+        request.reads,
+    )?);
     println!(
         "  iolab        {threads} threads: 4 KiB read p50 {seen:.1} us, {} (reported, not held)",
         error(seen)

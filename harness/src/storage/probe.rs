@@ -120,11 +120,7 @@ pub fn read_latencies(file: &File, n: usize, offsets: &mut Offsets) -> std::io::
 ///
 /// # Errors
 /// A read or open that failed.
-pub fn threaded_read_latencies(
-    path: &Path,
-    threads: usize,
-    n: usize,
-) -> std::io::Result<Vec<f64>> {
+pub fn threaded_read_latencies(path: &Path, threads: usize, n: usize) -> std::io::Result<Vec<f64>> {
     let bytes = std::fs::metadata(path)?.len();
     std::thread::scope(|scope| {
         let workers: Vec<_> = (0..threads.max(1))

@@ -215,8 +215,9 @@ impl Delayer {
 
     /// The compensation of `class` in force.
     pub fn compensation(&self, class: Class) -> Duration {
-        self.compensation_slot(class)
-            .map_or(Duration::ZERO, |s| Duration::from_nanos(s.load(Ordering::Relaxed)))
+        self.compensation_slot(class).map_or(Duration::ZERO, |s| {
+            Duration::from_nanos(s.load(Ordering::Relaxed))
+        })
     }
 
     fn compensation_slot(&self, class: Class) -> Option<&AtomicU64> {
@@ -230,8 +231,16 @@ impl Delayer {
     /// Replies sent by the timer threads so far, and how late after their
     /// send time they left on average.
     pub fn lateness(&self) -> (u64, Duration) {
-        let sent: u64 = self.timers.iter().map(|t| t.sent.load(Ordering::Relaxed)).sum();
-        let late: u64 = self.timers.iter().map(|t| t.late_ns.load(Ordering::Relaxed)).sum();
+        let sent: u64 = self
+            .timers
+            .iter()
+            .map(|t| t.sent.load(Ordering::Relaxed))
+            .sum();
+        let late: u64 = self
+            .timers
+            .iter()
+            .map(|t| t.late_ns.load(Ordering::Relaxed))
+            .sum();
         (sent, Duration::from_nanos(late / sent.max(1)))
     }
 
@@ -463,7 +472,8 @@ mod tests {
         d.set_compensation(Class::Meta, Duration::from_secs(1));
         let (tx, rx) = mpsc::channel();
         d.reply(Class::Meta, 0, move || tx.send(()).unwrap());
-        rx.try_recv().expect("a compensation covering the delay: sent inline");
+        rx.try_recv()
+            .expect("a compensation covering the delay: sent inline");
     }
 
     #[test]
