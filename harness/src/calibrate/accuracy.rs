@@ -144,15 +144,9 @@ pub fn accuracy_command(request: &AccuracyRequest) -> anyhow::Result<ExitCode> {
         };
         let rounds = format!("{} rounds x {} reads", request.rounds, request.reads);
         let mut line = |tool: &str, m: Medians| {
-            let verdict = Verdict::of(asked_us, m.on_us);
+            let verdict = print_line(tool, m, asked_us, &rounds);
             outside += usize::from(matches!(verdict, Verdict::Outside(_)));
             held += usize::from(matches!(verdict, Verdict::Within(_) | Verdict::Outside(_)));
-            println!(
-                "  {tool:<12} 4 KiB read p50 {:.1} us, {}; twin {:.1} us (FUSE's own cost) ({rounds})",
-                m.on_us,
-                verdict.text(),
-                m.off_us,
-            );
         };
         line("iolab", iolab);
         let by_fio = match &fio {
@@ -187,6 +181,19 @@ pub fn accuracy_command(request: &AccuracyRequest) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One tool's line: its median read with the delay on against
+/// `asked_us`, and the twin's; returns the verdict.
+fn print_line(tool: &str, m: Medians, asked_us: f64, rounds: &str) -> Verdict {
+    let verdict = Verdict::of(asked_us, m.on_us);
+    println!(
+        "  {tool:<12} 4 KiB read p50 {:.1} us, {}; twin {:.1} us (FUSE's own cost) ({rounds})",
+        m.on_us,
+        verdict.text(),
+        m.off_us,
+    );
+    verdict
 }
 
 /// The emulator of an emulated storage and its timing.
