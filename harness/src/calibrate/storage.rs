@@ -123,8 +123,12 @@ fn print_record(provided: &Provided) {
                 .error_pct
                 .map_or_else(String::new, |p| format!(" ({p:+.1} % of lat)"));
             println!(
-                "  calibration  4 KiB read {:.0} us (twin {:.0} us, backing {:.1} us): FUSE's own cost {:.1} us, delay added {:.0} us{error}; stat {:.0} us (twin {:.0} us), n={}",
-                c.read_us, c.twin_read_us, c.backing_read_us, c.fuse_cost_us, c.added_us, c.stat_us, c.twin_stat_us, c.samples
+                "  calibration  4 KiB read {:.0} us{error}, twin {:.0} us, backing {:.1} us: FUSE's own cost {:.1} us; stat {:.0} us (twin {:.0} us), n={}",
+                c.read_us, c.twin_read_us, c.backing_read_us, c.fuse_cost_us, c.stat_us, c.twin_stat_us, c.samples
+            );
+            println!(
+                "               replies sent {:.1} us (data) and {:.1} us (metadata) ahead of their due time: the round trip's own cost; timers {:.1} us late on average",
+                c.ahead_data_us, c.ahead_meta_us, c.timer_late_us
             );
         }
     }

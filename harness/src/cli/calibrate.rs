@@ -113,5 +113,6 @@ pub fn accuracy_request(
         rounds: count("--rounds", args.rounds, 1..=1000)?,
         reads: count("--reads", args.reads, 10..=100_000)?,
         fio: !args.no_fio,
+        threads: count("--threads", args.threads, 1..=1024)?,
     })
 }

@@ -104,7 +104,7 @@ pub enum StorageCommand {
 #[derive(Debug, Args, Clone)]
 pub struct StorageAccuracyArgs {
     /// Emulated storages: emulated:lat=…,meta=…,qd=…,bw=… or a preset (emulated:nfs-lan).
-    #[arg(value_name = "STORAGE", default_values_t = ["emulated:lat=100us".to_string(), "emulated:lat=1ms".to_string()])]
+    #[arg(value_name = "STORAGE", default_values_t = ["emulated:lat=100us".to_string(), "emulated:lat=500us".to_string(), "emulated:lat=1ms".to_string(), "emulated:lat=2ms".to_string()])]
     pub storages: Vec<String>,
     /// Folder the storages' work folders go into (their mount points, backing folders).
     #[arg(long, env = "IOLAB_DATA_DIR", default_value = "results/corpora")]
@@ -115,6 +115,10 @@ pub struct StorageAccuracyArgs {
     /// Reads per round, tool and delay state (10 to 100000).
     #[arg(long, default_value_t = 200, value_name = "N")]
     pub reads: u32,
+    /// Threads (fio: jobs) reading at once after the single-threaded rounds, `--reads` each,
+    /// reported beside them, not held (1 to 1024; 1 skips it).
+    #[arg(long, default_value_t = 16, value_name = "N")]
+    pub threads: u32,
     /// Skip fio.
     #[arg(long)]
     pub no_fio: bool,

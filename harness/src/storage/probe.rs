@@ -115,6 +115,33 @@ pub fn read_latencies(file: &File, n: usize, offsets: &mut Offsets) -> std::io::
     Ok(out)
 }
 
+/// Latencies of `n` 4 KiB reads of `path` by each of `threads` threads
+/// reading at once (each its own blocks), in microseconds, all together.
+///
+/// # Errors
+/// A read or open that failed.
+pub fn threaded_read_latencies(path: &Path, threads: usize, n: usize) -> std::io::Result<Vec<f64>> {
+    let bytes = std::fs::metadata(path)?.len();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads.max(1))
+            .map(|t| {
+                scope.spawn(move || {
+                    let mut offsets = Offsets::new(bytes, t as u64 + 1);
+                    read_latencies(&open(path)?, n, &mut offsets)
+                })
+            })
+            .collect();
+        let mut all = Vec::with_capacity(threads * n);
+        for w in workers {
+            let latencies = w
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("a probe thread panicked")))?;
+            all.extend(latencies);
+        }
+        Ok(all)
+    })
+}
+
 /// Latencies of `n` `stat`s of `path`, in microseconds.
 ///
 /// # Errors

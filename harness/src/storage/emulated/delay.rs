@@ -12,6 +12,16 @@
 //! sleeps and up to `qd` delayed operations are in flight at once (the
 //! kernel sends many: see `fs.rs`).
 //!
+//! What the client sees is more than the delay: the request's way to the
+//! server and the reply's way back (the kernel's queue, waking the request
+//! loop, the pass-through call, waking the timer thread, the reply's
+//! `writev`, waking the client) cost a roughly fixed time that grows with
+//! a long sleep (an idle CPU wakes slower). So that `lat` is what the
+//! client sees, each reply is sent that *compensation* before its due
+//! time (per class; measured just after mounting by `calibration.rs`,
+//! never earlier than the operation's arrival), while the servers and the
+//! link stay busy until the due time itself.
+//!
 //! Timer threads sleep until the earliest due reply with a timer slack of
 //! 1 ns at real-time priority (`SCHED_FIFO` 1; else nice -10:
 //! `sys::timer`); they aim early by the wake-up lateness they measured (an
@@ -64,6 +74,9 @@ pub struct Delayer {
     next_timer: AtomicU64,
     /// How precisely the timer threads wake (set as they start).
     precision: Arc<Mutex<Option<Precision>>>,
+    /// Nanoseconds each reply of a data (0) and a metadata (1) operation
+    /// is sent before its due time (the module's doc).
+    compensation: [AtomicU64; 2],
     /// Operations and bytes served, by class.
     pub counters: Counters,
 }
@@ -94,6 +107,10 @@ struct Queue {
 struct Timer {
     due: Mutex<TimerState>,
     wake: Condvar,
+    /// Replies sent from this thread, and the nanoseconds they left after
+    /// their send time, in all.
+    sent: AtomicU64,
+    late_ns: AtomicU64,
 }
 
 struct TimerState {
@@ -146,6 +163,8 @@ impl Delayer {
                         seq: 0,
                     }),
                     wake: Condvar::new(),
+                    sent: AtomicU64::new(0),
+                    late_ns: AtomicU64::new(0),
                 })
             })
             .collect();
@@ -161,6 +180,7 @@ impl Delayer {
             threads: Mutex::new(Vec::new()),
             next_timer: AtomicU64::new(0),
             precision: Arc::new(Mutex::new(None)),
+            compensation: [AtomicU64::new(0), AtomicU64::new(0)],
             counters: Counters::default(),
         });
         for (i, timer) in delayer.timers.iter().enumerate() {
@@ -185,8 +205,48 @@ impl Delayer {
         self.enabled.store(on, Ordering::Relaxed);
     }
 
+    /// Send each reply of `class` this much before its due time (the
+    /// round trip's own cost, so the client sees the delay asked for).
+    pub fn set_compensation(&self, class: Class, ahead: Duration) {
+        if let Some(slot) = self.compensation_slot(class) {
+            slot.store(nanos(ahead), Ordering::Relaxed);
+        }
+    }
+
+    /// The compensation of `class` in force.
+    pub fn compensation(&self, class: Class) -> Duration {
+        self.compensation_slot(class).map_or(Duration::ZERO, |s| {
+            Duration::from_nanos(s.load(Ordering::Relaxed))
+        })
+    }
+
+    fn compensation_slot(&self, class: Class) -> Option<&AtomicU64> {
+        match class {
+            Class::Data => Some(&self.compensation[0]),
+            Class::Meta => Some(&self.compensation[1]),
+            Class::Free => None,
+        }
+    }
+
+    /// Replies sent by the timer threads so far, and how late after their
+    /// send time they left on average.
+    pub fn lateness(&self) -> (u64, Duration) {
+        let sent: u64 = self
+            .timers
+            .iter()
+            .map(|t| t.sent.load(Ordering::Relaxed))
+            .sum();
+        let late: u64 = self
+            .timers
+            .iter()
+            .map(|t| t.late_ns.load(Ordering::Relaxed))
+            .sum();
+        (sent, Duration::from_nanos(late / sent.max(1)))
+    }
+
     /// Send `reply` when an operation of `class` moving `bytes`, ready
-    /// now, is due; at once when it has no delay.
+    /// now, is due, less the class's compensation; at once when it has no
+    /// delay (or the compensation covers all of it).
     pub fn reply(&self, class: Class, bytes: u64, reply: impl FnOnce() + Send + 'static) {
         match class {
             Class::Data => {
@@ -213,7 +273,13 @@ impl Delayer {
             return;
         }
         let now = self.now_ns();
-        let at = self.schedule(now, nanos(delay), link_bytes);
+        let due = self.schedule(now, nanos(delay), link_bytes);
+        let ahead = nanos(self.compensation(class));
+        let at = due.saturating_sub(ahead).max(now);
+        if at == now {
+            reply();
+            return;
+        }
         let n = self.next_timer.fetch_add(1, Ordering::Relaxed);
         let timer = &self.timers[(n % self.timers.len() as u64) as usize];
         timer.push(at, Box::new(reply));
@@ -315,7 +381,10 @@ impl Timer {
                         std::hint::spin_loop();
                     }
                     if let Some(due) = due {
+                        let late = now().saturating_sub(at);
                         (due.reply)();
+                        self.sent.fetch_add(1, Ordering::Relaxed);
+                        self.late_ns.fetch_add(late, Ordering::Relaxed);
                     }
                     state = lock(&self.due);
                 }
@@ -379,6 +448,32 @@ mod tests {
         let (tx, rx) = mpsc::channel();
         d.reply(Class::Data, 1, move || tx.send(()).unwrap());
         rx.try_recv().expect("no delay when disabled: sent inline");
+    }
+
+    #[test]
+    fn compensation_sends_early_but_keeps_the_servers_busy_and_never_before_arrival() {
+        let d = Delayer::start(timing(2000, 1, None)).unwrap();
+        d.set_compensation(Class::Data, Duration::from_micros(1500));
+        assert_eq!(d.compensation(Class::Data), Duration::from_micros(1500));
+        assert_eq!(d.compensation(Class::Meta), Duration::ZERO);
+        let (tx, rx) = mpsc::channel();
+        let sent = Instant::now();
+        for _ in 0..2 {
+            let tx = tx.clone();
+            d.reply(Class::Data, 4096, move || tx.send(sent.elapsed()).unwrap());
+        }
+        let first = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        let second = rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert!(first >= Duration::from_micros(500), "{first:?}");
+        // One server: the second starts when the first is due (2 ms), not
+        // when its reply left (0.5 ms).
+        assert!(second >= Duration::from_micros(2500), "{second:?}");
+        assert_eq!(d.lateness().0, 2, "both sent by the timers");
+        d.set_compensation(Class::Meta, Duration::from_secs(1));
+        let (tx, rx) = mpsc::channel();
+        d.reply(Class::Meta, 0, move || tx.send(()).unwrap());
+        rx.try_recv()
+            .expect("a compensation covering the delay: sent inline");
     }
 
     #[test]

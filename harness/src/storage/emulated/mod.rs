@@ -46,14 +46,15 @@ pub const DESCRIPTION: StorageDesc = StorageDesc {
             key: "lat",
             kind: DELAY,
             default: "1ms",
-            help: "delay of each data operation (read, write), from the moment the \
-                   server has done it to its reply",
+            help: "latency of each data operation (read, write) as the client waits for \
+                   it: the reply leaves that long after the request, less the round trip's \
+                   own cost measured at mount (FUSE's own cost alone: the zero-latency twin)",
         },
         ParamDesc {
             key: "meta",
             kind: DELAY,
             default: "lat",
-            help: "delay of each metadata operation (lookup, getattr, setattr, open, \
+            help: "latency of each metadata operation, as `lat` (lookup, getattr, setattr, open, \
                    create, unlink, rename, mkdir, rmdir, readdir, statfs, fsync, and the \
                    close of a written file)",
         },
@@ -307,6 +308,20 @@ impl Emulator {
     /// server) or back on.
     pub fn set_delay(&self, on: bool) {
         self.delay.set_enabled(on);
+    }
+
+    /// Send each reply of a data and of a metadata operation this much
+    /// before its due time (the round trip's own cost, measured by the
+    /// calibration), so the client sees the delay asked for.
+    pub fn set_compensation(&self, data: Duration, meta: Duration) {
+        self.delay.set_compensation(delay::Class::Data, data);
+        self.delay.set_compensation(delay::Class::Meta, meta);
+    }
+
+    /// Replies the timer threads sent so far, and how late after their
+    /// send time they left on average (the timers' own error).
+    pub fn reply_lateness(&self) -> (u64, Duration) {
+        self.delay.lateness()
     }
 
     /// Operations served so far: data, data bytes, metadata, and the
