@@ -68,10 +68,12 @@ pub fn plan(experiments: &[Experiment], settings: &Settings) -> Result<Planned, 
     let scenarios = only(all, settings.only.as_deref())?;
     let excluded = total - scenarios.len();
     let corpus = corpus(&expansions, settings, &scenarios)?;
+    let input = input(&expansions, settings, &scenarios)?;
     // Only the scenarios `--only` kept: a left-out scenario's subset needs
-    // no larger corpus.
+    // no larger corpus (an input set's size is known when it is walked).
     if let Some((n, s)) = scenarios
         .iter()
+        .filter(|_| input.is_none())
         .filter_map(|s| s.first_files.map(|n| (n, s)))
         .filter(|&(n, _)| n > corpus.files)
         .max_by_key(|&(n, _)| n)
@@ -113,6 +115,7 @@ pub fn plan(experiments: &[Experiment], settings: &Settings) -> Result<Planned, 
     let plan = Plan {
         scenarios,
         corpus,
+        input,
         reps,
         auto,
         warmup: settings.warmup.or(largest(|x| x.warmup)).unwrap_or(1),
@@ -220,6 +223,38 @@ fn agree(
         }
     }
     Ok(first.map(|f| f.value))
+}
+
+/// The input set of the run: `--input`, or the one the files agree on;
+/// refused when a scenario's workload cannot run on it.
+fn input(
+    expansions: &[Expansion],
+    settings: &Settings,
+    scenarios: &[Scenario],
+) -> Result<Option<crate::corpus::InputSpec>, ExperimentError> {
+    let mut asked = expansions.iter().filter_map(|x| x.input.as_ref());
+    let first = asked.next();
+    if let (None, Some(a), Some(b)) = (&settings.corpus.input, first, asked.find(|b| Some(*b) != first)) {
+        return Err(ExperimentError::Nothing(format!(
+            "the experiment files ask for two input sets ({} and {}); run them apart or pass --input",
+            a.dir.display(),
+            b.dir.display()
+        )));
+    }
+    let Some(input) = settings.corpus.input.clone().or(first.cloned()) else {
+        return Ok(None);
+    };
+    if let Some((s, why)) = scenarios
+        .iter()
+        .find_map(|s| s.workload.input_set_refusal().map(|why| (s, why)))
+    {
+        return Err(ExperimentError::Nothing(format!(
+            "{}: cannot run on the input set {} (read-only, your own files): {why}",
+            s.id,
+            input.dir.display()
+        )));
+    }
+    Ok(Some(input))
 }
 
 fn corpus(

@@ -65,7 +65,7 @@
 //!
 //! [`Workload`]: crate::workload::Workload
 
-pub use crate::workload::{Knobs, Run, UserWorkload};
+pub use crate::workload::{Knob, KnobType, Knobs, Run, UserWorkload};
 
 use std::process::ExitCode;
 
