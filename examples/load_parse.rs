@@ -11,8 +11,13 @@ use iolab::workload::{RunCheck, TaskOutput};
 
 /// Bytes per read of the `io` variant (`--read-size`), read typed with
 /// `run.knob(READ_SIZE)`: its default is this description's.
-const READ_SIZE: Knob<u64> =
-    Knob::size("read_size", "64KiB", (4096, 16 << 20, 4096), "bytes per read").for_variants(&["io"]);
+const READ_SIZE: Knob<u64> = Knob::size(
+    "read_size",
+    "64KiB",
+    (4096, 16 << 20, 4096),
+    "bytes per read",
+)
+.for_variants(&["io"]);
 
 const LOAD_PARSE: WorkloadDesc = WorkloadDesc {
     name: "load-parse",

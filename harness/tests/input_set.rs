@@ -60,7 +60,16 @@ fn user_folder(lab: &Lab) -> (PathBuf, usize) {
 fn run_on(lab: &Lab, input: &Path, extra: &[&str]) -> Command {
     let mut c = lab.iolab();
     c.args(["run", "--input"]).arg(input);
-    c.args(["--reps", "1", "--warmup", "0", "--settle", "0", "--no-progress", "--out"]);
+    c.args([
+        "--reps",
+        "1",
+        "--warmup",
+        "0",
+        "--settle",
+        "0",
+        "--no-progress",
+        "--out",
+    ]);
     c.arg(lab.results());
     c.args(extra);
     c
@@ -78,7 +87,9 @@ fn runs(lab: &Lab) -> Vec<iolab::results::LoadedRun> {
         .filter(|p| p.is_dir())
         .collect();
     dirs.sort();
-    dirs.iter().map(|d| iolab::results::load(d).unwrap()).collect()
+    dirs.iter()
+        .map(|d| iolab::results::load(d).unwrap())
+        .collect()
 }
 
 #[test]
@@ -108,18 +119,40 @@ fn an_input_folder_is_read_verified_under_every_strategy_and_left_byte_identical
     strategies.dedup();
     assert_eq!(
         strategies,
-        ["io_uring", "nested", "processes", "sequential", "threads", "tokio"]
+        [
+            "io_uring",
+            "nested",
+            "processes",
+            "sequential",
+            "threads",
+            "tokio"
+        ]
     );
     for row in &run.rows {
-        assert!(row.verified, "{} not verified: {}", row.scenario_id, row.detail);
+        assert!(
+            row.verified,
+            "{} not verified: {}",
+            row.scenario_id, row.detail
+        );
         assert_eq!(row.tasks as usize, files, "{}", row.scenario_id);
     }
-    let summary = run.meta.inputs.as_ref().expect("run.json records the input set");
+    let summary = run
+        .meta
+        .inputs
+        .as_ref()
+        .expect("run.json records the input set");
     assert_eq!(summary.files as usize, files);
     assert!(summary.histogram.iter().map(|c| c.files).sum::<u64>() == files as u64);
-    assert!(summary.manifest.starts_with(lab.data()), "{}", summary.manifest.display());
+    assert!(
+        summary.manifest.starts_with(lab.data()),
+        "{}",
+        summary.manifest.display()
+    );
     let skipped = summary.skipped.join("\n");
-    assert!(skipped.contains("outside-link: a symbolic link, not followed"), "{skipped}");
+    assert!(
+        skipped.contains("outside-link: a symbolic link, not followed"),
+        "{skipped}"
+    );
     assert!(skipped.contains("pipe: a FIFO"), "{skipped}");
     assert_eq!(summary.check, "manifest recorded (first use)");
     assert_eq!(snapshot(&input), before, "the input folder changed");
@@ -141,22 +174,48 @@ fn a_read_only_bind_mount_of_the_folder_runs_and_changes_are_named() {
     let lab = Lab::new();
     let (input, files) = user_folder(&lab);
     let before = snapshot(&input);
-    let first = output(run_on(&lab, &input, &["--workload", "read", "--strategy", "threads"]));
+    let first = output(run_on(
+        &lab,
+        &input,
+        &["--workload", "read", "--strategy", "threads"],
+    ));
     assert!(first.status.success(), "{}", text(&first));
     if util::may_bind() {
         // The folder bound read-only onto itself in a namespace of the run's
         // own: any write into it would fail with EROFS.
         const SCRIPT: &str = r#"mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" || exit 97
 shift; exec "$@""#;
-        let base = run_on(&lab, &input, &["--workload", "read,copy", "--strategy", "processes,io_uring"]);
+        let base = run_on(
+            &lab,
+            &input,
+            &[
+                "--workload",
+                "read,copy",
+                "--strategy",
+                "processes,io_uring",
+            ],
+        );
         let mut c = Command::new("unshare");
-        c.args(["--mount", "--propagation", "private", "--", "sh", "-c", SCRIPT, "sh"]);
+        c.args([
+            "--mount",
+            "--propagation",
+            "private",
+            "--",
+            "sh",
+            "-c",
+            SCRIPT,
+            "sh",
+        ]);
         c.arg(&input).arg(base.get_program()).args(base.get_args());
         c.current_dir(lab.path()).env("IOLAB_DATA_DIR", lab.data());
         let o = output(c);
         assert!(o.status.success(), "{}", text(&o));
         let run = runs(&lab).pop().unwrap();
-        assert!(run.rows.iter().all(|r| r.verified), "{:?}", run.rows.iter().map(|r| &r.detail).collect::<Vec<_>>());
+        assert!(
+            run.rows.iter().all(|r| r.verified),
+            "{:?}",
+            run.rows.iter().map(|r| &r.detail).collect::<Vec<_>>()
+        );
         assert!(run.meta.inputs.unwrap().check.starts_with("unchanged"));
     }
     assert_eq!(snapshot(&input), before, "the input folder changed");
@@ -166,7 +225,11 @@ shift; exec "$@""#;
     let mut text_of = std::fs::read_to_string(&lib).unwrap();
     text_of.push_str("// one more line\n");
     std::fs::write(&lib, &text_of).unwrap();
-    let o = output(run_on(&lab, &input, &["--workload", "read", "--strategy", "threads"]));
+    let o = output(run_on(
+        &lab,
+        &input,
+        &["--workload", "read", "--strategy", "threads"],
+    ));
     assert!(o.status.success(), "{}", text(&o));
     let check = runs(&lab).pop().unwrap().meta.inputs.unwrap().check;
     assert!(check.contains("lib.rs changed ("), "{check}");
@@ -177,7 +240,11 @@ shift; exec "$@""#;
 fn bytes_changed_behind_the_same_size_and_time_fail_the_read_and_a_full_check_finds_them() {
     let lab = Lab::new();
     let (input, _) = user_folder(&lab);
-    let first = output(run_on(&lab, &input, &["--workload", "read", "--strategy", "threads"]));
+    let first = output(run_on(
+        &lab,
+        &input,
+        &["--workload", "read", "--strategy", "threads"],
+    ));
     assert!(first.status.success(), "{}", text(&first));
     // Same length, other bytes, the old modification time put back: the
     // fast check (size and time) cannot see it; the read's xxh3 does.
@@ -192,15 +259,32 @@ fn bytes_changed_behind_the_same_size_and_time_fail_the_read_and_a_full_check_fi
         .unwrap()
         .set_modified(meta.modified().unwrap())
         .unwrap();
-    let o = output(run_on(&lab, &input, &["--workload", "read", "--strategy", "threads"]));
+    let o = output(run_on(
+        &lab,
+        &input,
+        &["--workload", "read", "--strategy", "threads"],
+    ));
     let run = runs(&lab).pop().unwrap();
     assert!(!o.status.success(), "{}", text(&o));
     assert!(
-        run.rows.iter().any(|r| !r.verified && r.detail.contains("lib.rs: loaded")),
+        run.rows
+            .iter()
+            .any(|r| !r.verified && r.detail.contains("lib.rs: loaded")),
         "{:?}",
         run.rows.iter().map(|r| &r.detail).collect::<Vec<_>>()
     );
-    let o = output(run_on(&lab, &input, &["--workload", "read", "--strategy", "threads", "--input-check", "full"]));
+    let o = output(run_on(
+        &lab,
+        &input,
+        &[
+            "--workload",
+            "read",
+            "--strategy",
+            "threads",
+            "--input-check",
+            "full",
+        ],
+    ));
     assert!(o.status.success(), "{}", text(&o));
     let run = runs(&lab).pop().unwrap();
     assert!(run.meta.inputs.unwrap().check.contains("lib.rs changed"));
@@ -221,7 +305,10 @@ fn workloads_that_write_or_need_the_corpus_are_refused_in_one_line() {
         assert_eq!(o.status.code(), Some(1), "{workload}: {}", text(&o));
         let err = stderr(&o);
         assert_eq!(err.trim().lines().count(), 1, "{err}");
-        assert!(err.contains("cannot run on the input set") && err.contains(why), "{err}");
+        assert!(
+            err.contains("cannot run on the input set") && err.contains(why),
+            "{err}"
+        );
     }
     assert_eq!(lab.run_count(), 0);
     assert!(!lab.data().exists(), "nothing is made before the refusal");

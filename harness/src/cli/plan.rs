@@ -203,7 +203,9 @@ pub fn run_settings(args: &RunArgs) -> Result<Settings, ConfigError> {
 ///
 /// # Errors
 /// A glob that does not parse, naming the flag.
-pub fn input_spec(args: &super::InputArgs) -> Result<Option<crate::corpus::InputSpec>, ConfigError> {
+pub fn input_spec(
+    args: &super::InputArgs,
+) -> Result<Option<crate::corpus::InputSpec>, ConfigError> {
     let Some(dir) = &args.input else {
         return Ok(None);
     };

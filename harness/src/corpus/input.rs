@@ -295,7 +295,10 @@ impl InputSet {
             skipped,
         };
         let check = describe_changes(old.is_none(), spec.check, &changes);
-        if old.is_none() || !changes.is_empty() || old.as_ref().map(|o| &o.skipped) != Some(&manifest.skipped) {
+        if old.is_none()
+            || !changes.is_empty()
+            || old.as_ref().map(|o| &o.skipped) != Some(&manifest.skipped)
+        {
             store(&record, &manifest)?;
         }
         let summary = summarize(&manifest, record.join(INPUT_MANIFEST), check);
@@ -320,14 +323,20 @@ impl InputSet {
     /// changed or went, empty when none did.
     pub fn changed_since(&self) -> Vec<String> {
         let Ok(root) = Dir::open(&self.manifest.dir) else {
-            return vec![format!("{} can no longer be opened", self.manifest.dir.display())];
+            return vec![format!(
+                "{} can no longer be opened",
+                self.manifest.dir.display()
+            )];
         };
         self.manifest
             .files
             .iter()
             .filter_map(|f| match stat_file(&root, &f.path) {
                 Ok(Some((size, mtime))) if size == f.entry.size && mtime == f.mtime_ns => None,
-                Ok(Some((size, _))) => Some(format!("{} changed during the run ({} → {size} bytes, or its time)", f.path, f.entry.size)),
+                Ok(Some((size, _))) => Some(format!(
+                    "{} changed during the run ({} → {size} bytes, or its time)",
+                    f.path, f.entry.size
+                )),
                 Ok(None) => Some(format!("{} is gone", f.path)),
                 Err(e) => Some(format!("{}: {e}", f.path)),
             })
@@ -373,13 +382,22 @@ fn walk(
 ) -> Result<(), InputError> {
     for (name, kind) in dir.entries().map_err(|e| fs_error(dir.path(), e))? {
         let Ok(text) = std::str::from_utf8(name.as_bytes()) else {
-            skipped.push(format!("{}: a name that is not UTF-8, skipped", dir.child_path(&name).display()));
+            skipped.push(format!(
+                "{}: a name that is not UTF-8, skipped",
+                dir.child_path(&name).display()
+            ));
             continue;
         };
-        let rel = if prefix.is_empty() { text.to_string() } else { format!("{prefix}/{text}") };
+        let rel = if prefix.is_empty() {
+            text.to_string()
+        } else {
+            format!("{prefix}/{text}")
+        };
         match kind {
             Kind::Dir if depth < MAX_DEPTH => {
-                let sub = dir.open_dir(&name).map_err(|e| fs_error(&dir.child_path(&name), e))?;
+                let sub = dir
+                    .open_dir(&name)
+                    .map_err(|e| fs_error(&dir.child_path(&name), e))?;
                 walk(&sub, &rel, depth + 1, pattern, found, skipped)?;
             }
             Kind::Dir => skipped.push(format!("{rel}: deeper than {MAX_DEPTH} folders, skipped")),
@@ -390,7 +408,11 @@ fn walk(
                 let (size, mtime_ns) = stat_file(dir, text)
                     .map_err(|e| fs_error(&dir.child_path(&name), e))?
                     .ok_or_else(|| fs_error(&dir.child_path(&name), "vanished during the walk"))?;
-                found.push(Found { path: rel, size, mtime_ns });
+                found.push(Found {
+                    path: rel,
+                    size,
+                    mtime_ns,
+                });
             }
             Kind::File => {}
             Kind::Symlink => skipped.push(format!("{rel}: a symbolic link, not followed")),
@@ -472,16 +494,30 @@ fn check(
             }
         };
         match before {
-            Some(b) if b.entry != entry => changes.push(format!("{} changed ({} → {} bytes, xxh3 {:016x} → {:016x})", f.path, b.entry.size, entry.size, b.entry.checksum, entry.checksum)),
-            Some(b) if !same_stat => changes.push(format!("{} touched (same bytes, new time)", b.path)),
+            Some(b) if b.entry != entry => changes.push(format!(
+                "{} changed ({} → {} bytes, xxh3 {:016x} → {:016x})",
+                f.path, b.entry.size, entry.size, b.entry.checksum, entry.checksum
+            )),
+            Some(b) if !same_stat => {
+                changes.push(format!("{} touched (same bytes, new time)", b.path))
+            }
             Some(_) => {}
             None if old.is_some() => changes.push(format!("{} is new", f.path)),
             None => {}
         }
-        files.push(InputFile { path: f.path.clone(), mtime_ns: f.mtime_ns, entry });
+        files.push(InputFile {
+            path: f.path.clone(),
+            mtime_ns: f.mtime_ns,
+            entry,
+        });
     }
     let now: std::collections::BTreeSet<&str> = found.iter().map(|f| f.path.as_str()).collect();
-    changes.extend(recorded.keys().filter(|p| !now.contains(*p)).map(|p| format!("{p} is gone")));
+    changes.extend(
+        recorded
+            .keys()
+            .filter(|p| !now.contains(*p))
+            .map(|p| format!("{p} is gone")),
+    );
     Ok((files, changes))
 }
 
@@ -495,13 +531,19 @@ fn describe_changes(first: bool, how: InputCheck, changes: &[String]) -> String 
         (false, 0) => format!("unchanged since its manifest (checked {by})"),
         (false, n) => format!(
             "{n} change(s) since its manifest, recorded again (checked {by}): {}",
-            changes.iter().take(20).cloned().collect::<Vec<_>>().join("; ")
+            changes
+                .iter()
+                .take(20)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; ")
         ),
     }
 }
 
 fn load(record: &Path) -> Option<InputManifest> {
-    let bytes = safefs::read_file_if_exists(&record.join(INPUT_MANIFEST), INPUT_MANIFEST_MAX_BYTES).ok()??;
+    let bytes = safefs::read_file_if_exists(&record.join(INPUT_MANIFEST), INPUT_MANIFEST_MAX_BYTES)
+        .ok()??;
     serde_json::from_slice(&bytes).ok()
 }
 
@@ -532,7 +574,11 @@ fn class_label(class: usize) -> String {
     match class {
         0 => format!("< {}", size(1024)),
         11 => format!("≥ {}", size(1024 << 20)),
-        c => format!("{} – {}", size(1024 << (2 * (c - 1))), size(1024 << (2 * c))),
+        c => format!(
+            "{} – {}",
+            size(1024 << (2 * (c - 1))),
+            size(1024 << (2 * c))
+        ),
     }
 }
 
@@ -556,7 +602,11 @@ fn summarize(manifest: &InputManifest, path: PathBuf, check: String) -> InputSum
             .iter()
             .enumerate()
             .filter(|(_, (n, _))| *n > 0)
-            .map(|(c, (files, bytes))| SizeClass { sizes: class_label(c), files: *files, bytes: *bytes })
+            .map(|(c, (files, bytes))| SizeClass {
+                sizes: class_label(c),
+                files: *files,
+                bytes: *bytes,
+            })
             .collect(),
         skipped: manifest.skipped.clone(),
         check,
@@ -585,27 +635,69 @@ mod tests {
         std::fs::write(user.path().join("a.txt"), b"alpha").unwrap();
         std::fs::write(user.path().join("sub/b.rs"), vec![7u8; 5000]).unwrap();
         std::os::unix::fs::symlink("/etc/passwd", user.path().join("link")).unwrap();
-        rustix::fs::mknodat(rustix::fs::CWD, user.path().join("fifo"), rustix::fs::FileType::Fifo, rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR, 0).unwrap();
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            user.path().join("fifo"),
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::RUSR | rustix::fs::Mode::WUSR,
+            0,
+        )
+        .unwrap();
         let spec = InputSpec::new(user.path(), None, InputCheck::Fast).unwrap();
         let set = InputSet::prepare(&spec, data.path()).unwrap();
         let names: Vec<_> = set.manifest.files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(names, ["a.txt", "sub/b.rs"]);
         assert_eq!(set.summary.check, "manifest recorded (first use)");
-        assert!(set.summary.skipped.iter().any(|s| s.starts_with("link: a symbolic link")), "{:?}", set.summary.skipped);
-        assert!(set.summary.skipped.iter().any(|s| s.starts_with("fifo: a FIFO")), "{:?}", set.summary.skipped);
+        assert!(
+            set.summary
+                .skipped
+                .iter()
+                .any(|s| s.starts_with("link: a symbolic link")),
+            "{:?}",
+            set.summary.skipped
+        );
+        assert!(
+            set.summary
+                .skipped
+                .iter()
+                .any(|s| s.starts_with("fifo: a FIFO")),
+            "{:?}",
+            set.summary.skipped
+        );
         assert_eq!(set.summary.histogram.len(), 2);
         assert!(set.summary.manifest.starts_with(data.path()));
-        assert_eq!(set.manifest.files[0].entry.checksum, crate::corpus::checksum(b"alpha"));
+        assert_eq!(
+            set.manifest.files[0].entry.checksum,
+            crate::corpus::checksum(b"alpha")
+        );
         let again = InputSet::prepare(&spec, data.path()).unwrap();
-        assert!(again.summary.check.starts_with("unchanged"), "{}", again.summary.check);
+        assert!(
+            again.summary.check.starts_with("unchanged"),
+            "{}",
+            again.summary.check
+        );
         std::fs::write(user.path().join("a.txt"), b"alphabet").unwrap();
         std::fs::remove_file(user.path().join("sub/b.rs")).unwrap();
         let changed = InputSet::prepare(&spec, data.path()).unwrap();
-        assert!(changed.summary.check.contains("a.txt changed (5 → 8 bytes"), "{}", changed.summary.check);
-        assert!(changed.summary.check.contains("sub/b.rs is gone"), "{}", changed.summary.check);
+        assert!(
+            changed.summary.check.contains("a.txt changed (5 → 8 bytes"),
+            "{}",
+            changed.summary.check
+        );
+        assert!(
+            changed.summary.check.contains("sub/b.rs is gone"),
+            "{}",
+            changed.summary.check
+        );
         let rs = InputSpec::new(user.path(), Some("**/*.rs".into()), InputCheck::Full).unwrap();
-        assert!(matches!(InputSet::prepare(&rs, data.path()), Err(InputError::Empty { .. })));
+        assert!(matches!(
+            InputSet::prepare(&rs, data.path()),
+            Err(InputError::Empty { .. })
+        ));
         let inside = InputSpec::new(data.path(), None, InputCheck::Fast).unwrap();
-        assert!(matches!(InputSet::prepare(&inside, &data.path().join("d")), Err(InputError::DataDirInside { .. })));
+        assert!(matches!(
+            InputSet::prepare(&inside, &data.path().join("d")),
+            Err(InputError::DataDirInside { .. })
+        ));
     }
 }

@@ -59,11 +59,11 @@ use marker_file::{check_not_other, enclosing_marked, marker_state, write_marker}
 use members::Records;
 
 pub use clean::{clean, CleanReport};
-pub use input::{
-    InputCheck, InputError, InputFiles, InputManifest, InputSet, InputSpec, InputSummary, SizeClass,
-    INPUTS_FOLDER,
-};
 pub use error::{count, CorpusError};
+pub use input::{
+    InputCheck, InputError, InputFiles, InputManifest, InputSet, InputSpec, InputSummary,
+    SizeClass, INPUTS_FOLDER,
+};
 pub use lock::{CorpusLock, LOCK_FILE_NAME, READERS_FILE_NAME};
 pub use manifest::{FileEntry, LargeEntry, Manifest, MANIFEST_FILE_NAME, MANIFEST_MAX_BYTES};
 pub use marker::Marker;

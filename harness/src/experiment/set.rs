@@ -234,7 +234,11 @@ fn input(
 ) -> Result<Option<crate::corpus::InputSpec>, ExperimentError> {
     let mut asked = expansions.iter().filter_map(|x| x.input.as_ref());
     let first = asked.next();
-    if let (None, Some(a), Some(b)) = (&settings.corpus.input, first, asked.find(|b| Some(*b) != first)) {
+    if let (None, Some(a), Some(b)) = (
+        &settings.corpus.input,
+        first,
+        asked.find(|b| Some(*b) != first),
+    ) {
         return Err(ExperimentError::Nothing(format!(
             "the experiment files ask for two input sets ({} and {}); run them apart or pass --input",
             a.dir.display(),

@@ -322,9 +322,19 @@ fn input_set(i: &crate::corpus::InputSummary) -> String {
     let classes: Vec<String> = i
         .histogram
         .iter()
-        .map(|c| format!("{}: {} files ({})", c.sizes, view::count(c.files), view::bytes(c.bytes)))
+        .map(|c| {
+            format!(
+                "{}: {} files ({})",
+                c.sizes,
+                view::count(c.files),
+                view::bytes(c.bytes)
+            )
+        })
         .collect();
-    let glob = i.glob.as_ref().map_or(String::new(), |g| format!(" matching {g}"));
+    let glob = i
+        .glob
+        .as_ref()
+        .map_or(String::new(), |g| format!(" matching {g}"));
     let skipped = match i.skipped.len() {
         0 => String::new(),
         n => format!("; {n} entries skipped ({})", i.skipped.join("; ")),

@@ -822,7 +822,12 @@ fn prepare_input_set(
     spec: &corpus::InputSpec,
     clients: &dyn Clients,
     data_dirs: &DataDirs,
-) -> anyhow::Result<(Corpus, String, Option<corpus::CorpusLock>, Option<corpus::InputSet>)> {
+) -> anyhow::Result<(
+    Corpus,
+    String,
+    Option<corpus::CorpusLock>,
+    Option<corpus::InputSet>,
+)> {
     if clients.size() > 1 {
         anyhow::bail!(
             "--input {}: an input set runs on one client; MPI ranks read the generated corpus",

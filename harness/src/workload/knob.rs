@@ -69,7 +69,12 @@ impl<T> Knob<T> {
     }
 }
 
-const fn desc(key: &'static str, kind: KnobKind, default: &'static str, help: &'static str) -> KnobDesc {
+const fn desc(
+    key: &'static str,
+    kind: KnobKind,
+    default: &'static str,
+    help: &'static str,
+) -> KnobDesc {
     KnobDesc {
         key,
         kind,
@@ -82,7 +87,13 @@ const fn desc(key: &'static str, kind: KnobKind, default: &'static str, help: &'
 impl Knob<u64> {
     /// A whole number from `min` to `max`, `default` written as a user
     /// writes it (`"6"`).
-    pub const fn count(key: &'static str, default: &'static str, min: u64, max: u64, help: &'static str) -> Knob<u64> {
+    pub const fn count(
+        key: &'static str,
+        default: &'static str,
+        min: u64,
+        max: u64,
+        help: &'static str,
+    ) -> Knob<u64> {
         Knob::of(desc(key, KnobKind::Count { min, max }, default, help))
     }
 
@@ -94,7 +105,16 @@ impl Knob<u64> {
         (min, max, multiple_of): (u64, u64, u64),
         help: &'static str,
     ) -> Knob<u64> {
-        Knob::of(desc(key, KnobKind::Size { min, max, multiple_of }, default, help))
+        Knob::of(desc(
+            key,
+            KnobKind::Size {
+                min,
+                max,
+                multiple_of,
+            },
+            default,
+            help,
+        ))
     }
 }
 
@@ -119,7 +139,11 @@ impl Knob<&'static str> {
 
 impl Knob<String> {
     /// Free text.
-    pub const fn text(key: &'static str, default: &'static str, help: &'static str) -> Knob<String> {
+    pub const fn text(
+        key: &'static str,
+        default: &'static str,
+        help: &'static str,
+    ) -> Knob<String> {
         Knob::of(desc(key, KnobKind::Text, default, help))
     }
 }

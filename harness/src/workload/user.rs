@@ -217,7 +217,9 @@ impl Knobs {
             panic!("knob {key} is read but the workload's description does not list it (add its `.desc` to `knobs`)")
         });
         T::of_value(&knob.desc, value).unwrap_or_else(|| {
-            panic!("knob {key}: the description lists another kind of knob under this key ({value})")
+            panic!(
+                "knob {key}: the description lists another kind of knob under this key ({value})"
+            )
         })
     }
 
