@@ -181,10 +181,9 @@ fn a_read_only_bind_mount_of_the_folder_runs_and_changes_are_named() {
     ));
     assert!(first.status.success(), "{}", text(&first));
     if util::may_bind() {
-        // The folder bound read-only onto itself in a namespace of the run's
-        // own: any write into it would fail with EROFS.
-        const SCRIPT: &str = r#"mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" || exit 97
-shift; exec "$@""#;
+        // The folder bound onto itself in a namespace of the run's own
+        // (`util::with_binds`), then made read-only there: any write into it
+        // would fail with EROFS.
         let base = run_on(
             &lab,
             &input,
@@ -195,19 +194,20 @@ shift; exec "$@""#;
                 "processes,io_uring",
             ],
         );
-        let mut c = Command::new("unshare");
-        c.args([
-            "--mount",
-            "--propagation",
-            "private",
-            "--",
-            "sh",
+        let mut read_only = Command::new("sh");
+        read_only.args([
             "-c",
-            SCRIPT,
+            r#"mount -o remount,bind,ro "$1" || exit 97; shift; exec "$@""#,
             "sh",
         ]);
-        c.arg(&input).arg(base.get_program()).args(base.get_args());
-        c.current_dir(lab.path()).env("IOLAB_DATA_DIR", lab.data());
+        read_only
+            .arg(&input)
+            .arg(base.get_program())
+            .args(base.get_args());
+        read_only
+            .current_dir(lab.path())
+            .env("IOLAB_DATA_DIR", lab.data());
+        let c = util::with_binds(&[(input.clone(), input.clone())], &read_only);
         let o = output(c);
         assert!(o.status.success(), "{}", text(&o));
         let run = runs(&lab).pop().unwrap();
