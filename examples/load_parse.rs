@@ -4,23 +4,20 @@
 //! `cargo run --release --example load-parse -- run --workload load-parse --strategy threads`
 use std::{io, process::ExitCode};
 
-use iolab::describe::{Capability::BlockingCalls, KnobDesc, KnobKind, VariantDesc, WorkloadDesc};
+use iolab::describe::{Capability::BlockingCalls, VariantDesc, WorkloadDesc};
 use iolab::io::{Buf, Io, Open};
-use iolab::lab::{Lab, Run, UserWorkload};
+use iolab::lab::{Knob, Lab, Run, UserWorkload};
 use iolab::workload::{RunCheck, TaskOutput};
 
-/// Bytes per read of the `io` variant (`--read-size`).
-const READ_SIZE: KnobDesc = KnobDesc {
-    key: "read_size",
-    kind: KnobKind::Size {
-        min: 4096,
-        max: 16 << 20,
-        multiple_of: 4096,
-    },
-    default: "64KiB",
-    help: "bytes per read",
-    variants: &["io"],
-};
+/// Bytes per read of the `io` variant (`--read-size`), read typed with
+/// `run.knob(READ_SIZE)`: its default is this description's.
+const READ_SIZE: Knob<u64> = Knob::size(
+    "read_size",
+    "64KiB",
+    (4096, 16 << 20, 4096),
+    "bytes per read",
+)
+.for_variants(&["io"]);
 
 const LOAD_PARSE: WorkloadDesc = WorkloadDesc {
     name: "load-parse",
@@ -37,7 +34,7 @@ const LOAD_PARSE: WorkloadDesc = WorkloadDesc {
             needs: &[],
         },
     ],
-    knobs: &[READ_SIZE],
+    knobs: &[READ_SIZE.desc],
     reads: "every corpus file in use",
     writes: "nothing",
     verifies: "the sum of all integers against the sum the corpus shape implies",
@@ -54,7 +51,7 @@ impl UserWorkload for LoadParse {
         let text = if run.variant() == "std" {
             std::fs::read_to_string(run.input(k))?
         } else {
-            let piece = run.knobs().number("read_size").unwrap_or(64 << 10) as usize;
+            let piece = run.knob(READ_SIZE) as usize;
             let file = io.open(&run.input(k), Open::READ).await?;
             let (mut bytes, mut buf) = (Vec::new(), Buf::zeroed(piece));
             loop {

@@ -94,6 +94,7 @@ fn plan(corpus: &Corpus, cfg: &Config) -> anyhow::Result<Plan> {
     Ok(Plan {
         scenarios,
         corpus: corpus.manifest.spec.clone(),
+        input: None,
         reps: cfg.reps,
         auto: None,
         warmup: cfg.warmup,

@@ -27,6 +27,7 @@ fn loaded(rows: Vec<Row>) -> LoadedRun {
             plan: Plan {
                 scenarios: Vec::new(),
                 corpus: Scale::Quick.spec(),
+                input: None,
                 reps: 5,
                 auto: None,
                 warmup: 0,
@@ -44,6 +45,7 @@ fn loaded(rows: Vec<Row>) -> LoadedRun {
             plan_digest: None,
             clients: None,
             dispatch: Vec::new(),
+            inputs: None,
         },
         rows,
         rank_rows: Vec::new(),

@@ -319,6 +319,9 @@ pub struct RunArgs {
     /// Corpus to run on.
     #[command(flatten)]
     pub corpus: CorpusArgs,
+    /// A folder of the user's own files to run on instead.
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Measurement.
     #[command(flatten)]
     pub measure: plan::RunMeasureArgs,
@@ -367,14 +370,32 @@ const GRID_FLAGS: [&str; 9] = [
 
 /// The other flags of `run` alone that shape a plan; with [`GRID_FLAGS`],
 /// refused beside `--resume`.
-const RUN_PLAN_FLAGS: [&str; 6] = [
+const RUN_PLAN_FLAGS: [&str; 8] = [
     "experiments",
     "dir",
     "files",
     "lines",
     "values",
     "large_file",
+    "input",
+    "input_glob",
 ];
+
+/// A folder of the user's own files as the input set of a run
+/// (`corpus::InputSpec`): a corpus-level setting, as `--files` is.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Input set (your own files)")]
+pub struct InputArgs {
+    /// Run on this folder of your own files instead of the generated corpus: read-only (nothing in it is written, renamed or deleted), its manifest (paths, sizes, xxh3) kept under --data-dir; only workloads that read their tasks' files run on it (read, copy, your own).
+    #[arg(long, value_name = "DIR")]
+    pub input: Option<PathBuf>,
+    /// Keep only the files of --input whose path relative to it matches this glob (`**/*.rs`, `*.csv`).
+    #[arg(long, value_name = "GLOB", requires = "input")]
+    pub input_glob: Option<String>,
+    /// How a later use checks --input against its manifest: fast (size and modification time; a file that differs is hashed again) or full (every file hashed again).
+    #[arg(long, value_name = "HOW", default_value = "fast", value_parser = crate::corpus::InputCheck::NAMES.to_vec(), requires = "input")]
+    pub input_check: String,
+}
 
 /// `iolab bench-all`
 #[derive(Debug, Args, Clone)]

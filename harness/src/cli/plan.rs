@@ -194,8 +194,25 @@ pub fn run_settings(args: &RunArgs) -> Result<Settings, ConfigError> {
             Some(t) => Some(parse_size(t).map_err(|e| invalid("--large-file", t, e.to_string()))?),
             None => None,
         },
+        input: input_spec(&args.input)?,
     };
     settings(c.scale, corpus, &args.measure, args.only.clone())
+}
+
+/// The input set `--input`, `--input-glob` and `--input-check` name.
+///
+/// # Errors
+/// A glob that does not parse, naming the flag.
+pub fn input_spec(
+    args: &super::InputArgs,
+) -> Result<Option<crate::corpus::InputSpec>, ConfigError> {
+    let Some(dir) = &args.input else {
+        return Ok(None);
+    };
+    let check = crate::corpus::InputCheck::parse(&args.input_check).unwrap_or_default();
+    crate::corpus::InputSpec::new(dir, args.input_glob.clone(), check)
+        .map(Some)
+        .map_err(|e| invalid("--input-glob", args.input_glob.as_deref().unwrap_or(""), e))
 }
 
 /// The settings of `iolab bench-all`. Without `--reps`, bench-all repeats

@@ -34,6 +34,7 @@
 mod clean;
 mod error;
 mod generate;
+mod input;
 mod lock;
 mod manifest;
 mod marker;
@@ -59,6 +60,10 @@ use members::Records;
 
 pub use clean::{clean, CleanReport};
 pub use error::{count, CorpusError};
+pub use input::{
+    InputCheck, InputError, InputFiles, InputManifest, InputSet, InputSpec, InputSummary,
+    SizeClass, INPUTS_FOLDER,
+};
 pub use lock::{CorpusLock, LOCK_FILE_NAME, READERS_FILE_NAME};
 pub use manifest::{FileEntry, LargeEntry, Manifest, MANIFEST_FILE_NAME, MANIFEST_MAX_BYTES};
 pub use marker::Marker;
@@ -86,6 +91,9 @@ pub struct Corpus {
     pub dir: PathBuf,
     /// Its manifest, consistent with its spec.
     pub manifest: Manifest,
+    /// For a user's input set (`--input`), its files' paths in task order
+    /// (the manifest's entries are theirs); `None` for a generated corpus.
+    pub inputs: Option<std::sync::Arc<InputFiles>>,
 }
 
 /// How [`Corpus::create_or_reuse`] obtained the corpus.
@@ -192,6 +200,7 @@ impl Corpus {
         let corpus = Corpus {
             dir: dir.to_path_buf(),
             manifest,
+            inputs: None,
         };
         Ok((corpus, provenance, lock))
     }
@@ -246,6 +255,7 @@ impl Corpus {
         let corpus = Corpus {
             dir: dir.to_path_buf(),
             manifest,
+            inputs: None,
         };
         if report.is_ok() {
             Ok(Existing::Usable(corpus))
@@ -291,6 +301,7 @@ impl Corpus {
         Ok(Corpus {
             dir: path,
             manifest,
+            inputs: None,
         })
     }
 
@@ -315,7 +326,19 @@ impl Corpus {
 
     /// Path of data file `k` (whether or not `k` is in range).
     pub fn file_path(&self, k: u32) -> PathBuf {
-        self.dir.join(file_name(k, self.manifest.spec.files))
+        match &self.inputs {
+            Some(set) => self.dir.join(&set.names[k as usize]),
+            None => self.dir.join(file_name(k, self.manifest.spec.files)),
+        }
+    }
+
+    /// Data file `k` as messages name it: its path relative to the folder
+    /// (`data-00007.csv`, or an input set's `src/lib.rs`).
+    pub fn file_label(&self, k: u32) -> String {
+        match &self.inputs {
+            Some(set) => set.names.get(k as usize).cloned().unwrap_or_default(),
+            None => file_name(k, self.manifest.spec.files),
+        }
     }
 
     /// Paths of all data files, in index order.

@@ -532,6 +532,11 @@ pub struct RawCorpus {
     pub values: Option<Spanned<u32>>,
     /// Size of the large single file, e.g. `256MiB`.
     pub large_file: Option<Spanned<String>>,
+    /// A folder of the user's own files to run on instead of the generated
+    /// corpus (`--input`), relative to the working folder.
+    pub input: Option<Spanned<String>>,
+    /// Keep only its files matching this glob (`--input-glob`).
+    pub input_glob: Option<Spanned<String>>,
 }
 
 /// `[scale.<name>]`: run settings at one scale.

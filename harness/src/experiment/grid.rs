@@ -76,6 +76,8 @@ pub struct Expansion {
     pub values: Option<Located<u32>>,
     /// Large-file bytes it asks for.
     pub large_file: Option<u64>,
+    /// The user's input set it asks for (`[corpus] input`).
+    pub input: Option<crate::corpus::InputSpec>,
     /// Scenarios its grids ask for, not counting the sequential baselines
     /// added for them: none while some were skipped means nothing it asks
     /// for can run.
@@ -205,6 +207,18 @@ impl Experiment {
                 ));
             }
             out.large_file = Some(bytes);
+        }
+        if let Some(dir) = over.input.as_ref().or(base.input.as_ref()) {
+            let glob = over.input_glob.as_ref().or(base.input_glob.as_ref());
+            let spec = crate::corpus::InputSpec::new(
+                std::path::Path::new(dir.get_ref()),
+                glob.map(|g| g.get_ref().clone()),
+                crate::corpus::InputCheck::Fast,
+            );
+            out.input = Some(spec.map_err(|e| {
+                let at = glob.map_or(dir.span(), Spanned::span);
+                self.source.invalid(&at, "corpus.input", dir.get_ref(), e)
+            })?);
         }
         Ok(out)
     }

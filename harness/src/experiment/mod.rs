@@ -259,6 +259,11 @@ pub struct Plan {
     pub scenarios: Vec<Scenario>,
     /// The corpus they run on.
     pub corpus: CorpusSpec,
+    /// The user's folder they run on instead of the corpus (`--input`,
+    /// `[corpus] input`): a corpus-level setting, the same for every
+    /// scenario of the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<crate::corpus::InputSpec>,
     /// Measured repetitions per scenario (≥ 1; default 5); the most with
     /// [`Plan::auto`].
     pub reps: u32,

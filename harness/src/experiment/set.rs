@@ -58,7 +58,11 @@ pub fn plan(experiments: &[Experiment], settings: &Settings) -> Result<Planned, 
     let scenarios = only(all, settings.only.as_deref())?;
     let excluded = total - scenarios.len();
     let corpus = corpus(&expansions, settings, &scenarios)?;
-    first_files_fit(&expansions, &scenarios, corpus.files)?;
+    let input = input(&expansions, settings, &scenarios)?;
+    // An input set's size is known when it is walked.
+    if input.is_none() {
+        first_files_fit(&expansions, &scenarios, corpus.files)?;
+    }
     let settle = settle(&expansions, settings);
     let asked = settings
         .reps
@@ -69,6 +73,7 @@ pub fn plan(experiments: &[Experiment], settings: &Settings) -> Result<Planned, 
     let plan = Plan {
         scenarios,
         corpus,
+        input,
         reps,
         auto,
         warmup: settings.warmup.or(warmup).unwrap_or(1),
@@ -236,6 +241,42 @@ fn agree(
         }
     }
     Ok(first.map(|f| f.value))
+}
+
+/// The input set of the run: `--input`, or the one the files agree on;
+/// refused when a scenario's workload cannot run on it.
+fn input(
+    expansions: &[Expansion],
+    settings: &Settings,
+    scenarios: &[Scenario],
+) -> Result<Option<crate::corpus::InputSpec>, ExperimentError> {
+    let mut asked = expansions.iter().filter_map(|x| x.input.as_ref());
+    let first = asked.next();
+    if let (None, Some(a), Some(b)) = (
+        &settings.corpus.input,
+        first,
+        asked.find(|b| Some(*b) != first),
+    ) {
+        return Err(ExperimentError::Nothing(format!(
+            "the experiment files ask for two input sets ({} and {}); run them apart or pass --input",
+            a.dir.display(),
+            b.dir.display()
+        )));
+    }
+    let Some(input) = settings.corpus.input.clone().or(first.cloned()) else {
+        return Ok(None);
+    };
+    if let Some((s, why)) = scenarios
+        .iter()
+        .find_map(|s| s.workload.input_set_refusal().map(|why| (s, why)))
+    {
+        return Err(ExperimentError::Nothing(format!(
+            "{}: cannot run on the input set {} (read-only, your own files): {why}",
+            s.id,
+            input.dir.display()
+        )));
+    }
+    Ok(Some(input))
 }
 
 fn corpus(

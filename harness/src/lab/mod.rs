@@ -63,7 +63,7 @@
 //! (flags, experiment files, tune, reports) takes user workloads as it
 //! takes built-in ones.
 
-pub use crate::workload::{Knobs, Run, UserWorkload};
+pub use crate::workload::{Knob, KnobType, Knobs, Run, UserWorkload};
 
 use std::process::ExitCode;
 

@@ -297,7 +297,10 @@ pub fn run_facts(run: &LoadedRun) -> Vec<Fact> {
             (None, _) => "— (interrupted)".into(),
         }),
         fact("Total time", total_time(&meta.started_at, meta.ended_at.as_deref())),
-        fact("Corpus", corpus),
+        fact("Corpus", match &meta.inputs {
+            Some(input) => input_set(input),
+            None => corpus,
+        }),
         fact("Scenarios", format!("{} ({ok} ok)", run.summary.len())),
         fact(
             "Measurement",
@@ -311,6 +314,41 @@ pub fn run_facts(run: &LoadedRun) -> Vec<Fact> {
         ),
         fact("Command", meta.command_line.join(" ")),
     ]
+}
+
+/// An input set in one line: folder, files, total, the size histogram,
+/// what was skipped and how it compared with its manifest.
+fn input_set(i: &crate::corpus::InputSummary) -> String {
+    let classes: Vec<String> = i
+        .histogram
+        .iter()
+        .map(|c| {
+            format!(
+                "{}: {} files ({})",
+                c.sizes,
+                view::count(c.files),
+                view::bytes(c.bytes)
+            )
+        })
+        .collect();
+    let glob = i
+        .glob
+        .as_ref()
+        .map_or(String::new(), |g| format!(" matching {g}"));
+    let skipped = match i.skipped.len() {
+        0 => String::new(),
+        n => format!("; {n} entries skipped ({})", i.skipped.join("; ")),
+    };
+    format!(
+        "your files in {}{glob}, read-only: {} files, {} (smallest {}, largest {}); sizes {}{skipped}; {}",
+        i.dir.display(),
+        view::count(i.files),
+        view::bytes(i.total_bytes),
+        view::bytes(i.smallest),
+        view::bytes(i.largest),
+        classes.join(", "),
+        i.check
+    )
 }
 
 fn total_time(start: &str, end: Option<&str>) -> String {

@@ -131,6 +131,10 @@ pub struct RunMeta {
     /// before the schedule (empty for runs without calibration).
     #[serde(default)]
     pub dispatch: Vec<DispatchCost>,
+    /// The user's input set the run read (`--input`): its folder, files,
+    /// total and size histogram, how it compared with its manifest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<crate::corpus::InputSummary>,
 }
 
 /// xxh3 of `plan`'s canonical serialization (JSON with every object's keys

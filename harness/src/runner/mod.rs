@@ -121,12 +121,24 @@ pub fn run_clients(
         DataDirs::expand(&opts.data_dir, &hosts).map_err(anyhow::Error::from),
     )?;
     let (corpus_root, corpus_name) = corpus_place(plan, opts, clients, &data_dirs)?;
-    let own_corpus = corpus_root.of(clients.rank()).join(&corpus_name);
+    let own_corpus = match &plan.input {
+        Some(input) => input.dir.clone(),
+        None => corpus_root.of(clients.rank()).join(&corpus_name),
+    };
     let cold_unavailable = cold_unavailable(plan, &own_corpus, clients)?;
-    let (corpus, provenance, _lock) =
-        clients::prepare_corpus(clients, &opts.clients, &corpus_root, &corpus_name, &|dir| {
-            prepare_corpus(plan, dir, show)
-        })?;
+    let (corpus, provenance, _lock, inputs) = match &plan.input {
+        Some(input) => prepare_input_set(input, clients, &data_dirs)?,
+        None => {
+            let (c, p, lock) = clients::prepare_corpus(
+                clients,
+                &opts.clients,
+                &corpus_root,
+                &corpus_name,
+                &|dir| prepare_corpus(plan, dir, show),
+            )?;
+            (c, p, lock, None)
+        }
+    };
     let _active = interrupt::begin_run();
     let mut machine = Machine::describe(&corpus.dir);
     if plan.scenarios.iter().any(|s| s.cache == CacheState::Cold) && cold_unavailable.is_none() {
@@ -155,6 +167,7 @@ pub fn run_clients(
         plan_digest: Some(crate::results::plan_digest(plan)?),
         clients: ranks,
         dispatch: Vec::new(),
+        inputs: inputs.as_ref().map(|i| i.summary.clone()),
     };
     let Claimed {
         run_id,
@@ -180,7 +193,11 @@ pub fn run_clients(
         cold_unavailable,
         calibrate: opts.calibrate && clients.size() == 1,
     };
-    execute(&run, writer, scratch, dir)
+    let outcome = execute(&run, writer, scratch, dir);
+    for change in inputs.iter().flat_map(corpus::InputSet::changed_since) {
+        eprintln!("warning: input set: {change} (its manifest was taken before the run)");
+    }
+    outcome
 }
 
 /// The run's id as every rank has it: `--run-id`'s, checked now, before
@@ -802,6 +819,42 @@ fn probe_files(corpus: &Corpus) -> Vec<PathBuf> {
         Some(large) => vec![large],
         None => corpus.file_paths(),
     }
+}
+
+/// The user's input set `spec`, walked and checked against its manifest
+/// under the data dir (recorded there on first use), as the corpus the run
+/// reads: one client only.
+fn prepare_input_set(
+    spec: &corpus::InputSpec,
+    clients: &dyn Clients,
+    data_dirs: &DataDirs,
+) -> anyhow::Result<(
+    Corpus,
+    String,
+    Option<corpus::CorpusLock>,
+    Option<corpus::InputSet>,
+)> {
+    if clients.size() > 1 {
+        anyhow::bail!(
+            "--input {}: an input set runs on one client; MPI ranks read the generated corpus",
+            spec.dir.display()
+        );
+    }
+    let set = corpus::InputSet::prepare(spec, data_dirs.of(0))?;
+    let s = &set.summary;
+    let provenance = format!(
+        "input set: {} files, {} ({}; manifest {})",
+        s.files,
+        corpus::human_bytes(s.total_bytes),
+        s.check,
+        s.manifest.display()
+    );
+    // Said whatever the progress setting: what the set is, what was left out.
+    println!("{provenance}");
+    for line in &s.skipped {
+        println!("input {}: {line}", spec.dir.display());
+    }
+    Ok((set.corpus(), provenance, None, Some(set)))
 }
 
 /// Create or reuse the plan's corpus in `dir`, creating the data folder

@@ -12,7 +12,6 @@ use futures::executor::block_on;
 use serde::{Deserialize, Serialize};
 
 use super::lanes::{BlockingLane, LaneOutput, TaskRecord, TaskSource};
-use crate::corpus::Corpus;
 use crate::io::Blocking;
 use crate::measure::usage::WorkerUsage;
 use crate::measure::{region, Clock, ClockOrigin};
@@ -352,7 +351,7 @@ fn verify(workload: &Workload, ctx: &TaskContext, lanes: &[LaneOutput]) -> Vec<S
     if lanes.iter().all(|l| l.evidence.is_empty()) {
         return Vec::new();
     }
-    match Corpus::open(&ctx.corpus_dir) {
+    match ctx.corpus() {
         Ok(corpus) => lanes
             .iter()
             .flat_map(|l| workload.verify_tasks(ctx, &corpus, &l.evidence))

@@ -90,6 +90,10 @@ impl WorkloadSpec for AppendSpec {
         Vec::new()
     }
 
+    fn input_set_refusal(&self) -> Option<&'static str> {
+        Some("append writes a file of its own and reads none")
+    }
+
     fn keeps_evidence(&self) -> bool {
         false
     }

@@ -81,6 +81,10 @@ impl WorkloadSpec for SaveSpec {
         ctx.file_range().map(|k| target(ctx, k)).collect()
     }
 
+    fn input_set_refusal(&self) -> Option<&'static str> {
+        Some("atomic-save overwrites files of its own")
+    }
+
     fn keeps_evidence(&self) -> bool {
         false
     }

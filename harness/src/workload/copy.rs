@@ -108,6 +108,10 @@ impl WorkloadSpec for CopySpec {
         ctx.file_range().map(|k| ctx.input(k)).collect()
     }
 
+    fn input_set_refusal(&self) -> Option<&'static str> {
+        None
+    }
+
     fn keeps_evidence(&self) -> bool {
         false
     }

@@ -319,6 +319,11 @@ impl CustomSpec {
         self.workload.registered().is_ok_and(|w| w.keeps_evidence())
     }
 
+    pub(crate) fn input_set_refusal(&self) -> Option<String> {
+        let w = self.workload.registered().ok()?;
+        w.on_input_set(&self.knobs).err()
+    }
+
     pub(crate) fn unavailable(&self, _ctx: &TaskContext) -> Option<String> {
         self.not_registered()
     }
@@ -489,6 +494,7 @@ pub(crate) trait Erased: Send + Sync {
     fn keeps_evidence(&self) -> bool;
     fn check_task(&self, run: &Run, index: u32, evidence: &Evidence) -> Result<(), String>;
     fn inputs(&self, run: &Run) -> Vec<PathBuf>;
+    fn on_input_set(&self, knobs: &Knobs) -> Result<(), String>;
 }
 
 impl<W: UserWorkload> Erased for W {
@@ -521,5 +527,8 @@ impl<W: UserWorkload> Erased for W {
     }
     fn inputs(&self, run: &Run) -> Vec<PathBuf> {
         UserWorkload::inputs(self, run)
+    }
+    fn on_input_set(&self, knobs: &Knobs) -> Result<(), String> {
+        UserWorkload::on_input_set(self, knobs)
     }
 }

@@ -102,6 +102,10 @@ pub struct LargeWriteSpec {
 }
 
 impl WorkloadSpec for LargeWriteSpec {
+    fn input_set_refusal(&self) -> Option<&'static str> {
+        Some("large-write writes one file of its own per rank and reads none, so an input set means nothing to it")
+    }
+
     const DESCRIPTION: WorkloadDesc = WorkloadDesc {
         name: "large-write",
         summary:

@@ -197,6 +197,10 @@ impl WorkloadSpec for MetadataSpec {
         Vec::new()
     }
 
+    fn input_set_refusal(&self) -> Option<&'static str> {
+        Some("metadata works on small files of its own in the scratch folder, not on the inputs")
+    }
+
     fn keeps_evidence(&self) -> bool {
         false
     }
@@ -429,6 +433,7 @@ mod tests {
             large_file: None,
             large_bytes: 0,
             scratch: scratch.to_path_buf(),
+            inputs: None,
         }
     }
 

@@ -39,6 +39,7 @@ mod custom;
 mod durability;
 mod id;
 mod large_write;
+mod knob;
 mod metadata;
 mod noop;
 #[cfg(test)]
@@ -66,6 +67,7 @@ pub use durability::Durability;
 pub use id::WorkloadId;
 #[doc(hidden)]
 pub use large_write::{LargeWriteSpec, LargeWriteVariant};
+pub use knob::{Knob, KnobType};
 #[doc(hidden)]
 pub use metadata::{MetadataSpec, MetadataVariant};
 #[doc(hidden)]
@@ -156,6 +158,10 @@ pub struct TaskContext {
     pub large_bytes: u64,
     /// An iolab-marked directory for outputs, emptied before each repetition.
     pub scratch: PathBuf,
+    /// A user's input set (`--input`): its files' paths, sizes and xxh3 in
+    /// task order, `corpus_dir` being its folder; `None` on the corpus.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inputs: Option<std::sync::Arc<crate::corpus::InputFiles>>,
 }
 
 impl TaskContext {
@@ -173,6 +179,20 @@ impl TaskContext {
             large_file: corpus.large_path(),
             large_bytes: corpus.manifest.large.as_ref().map_or(0, |l| l.bytes),
             scratch: scratch.to_path_buf(),
+            inputs: corpus.inputs.clone(),
+        }
+    }
+
+    /// The corpus (or input set) this context reads, as a worker process
+    /// rebuilds it to verify its tasks: an input set from the context
+    /// itself, a corpus from its manifest.
+    ///
+    /// # Errors
+    /// The corpus's manifest cannot be read.
+    pub fn corpus(&self) -> Result<Corpus, crate::corpus::CorpusError> {
+        match &self.inputs {
+            Some(set) => Ok(Corpus::of_input_files(self.corpus_dir.clone(), set.clone())),
+            None => Corpus::open(&self.corpus_dir),
         }
     }
 
@@ -203,8 +223,12 @@ impl TaskContext {
 
     /// Path of corpus file `k`.
     pub fn input(&self, k: u32) -> PathBuf {
-        self.corpus_dir
-            .join(crate::corpus::file_name(k, self.files))
+        match &self.inputs {
+            Some(set) => self.corpus_dir.join(&set.names[k as usize]),
+            None => self
+                .corpus_dir
+                .join(crate::corpus::file_name(k, self.files)),
+        }
     }
 
     /// Path of output file `k` in the scratch directory.

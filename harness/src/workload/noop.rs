@@ -91,6 +91,10 @@ impl WorkloadSpec for NoopSpec {
         Vec::new()
     }
 
+    fn input_set_refusal(&self) -> Option<&'static str> {
+        Some("noop touches no file")
+    }
+
     fn keeps_evidence(&self) -> bool {
         false
     }

@@ -110,6 +110,10 @@ impl WorkloadSpec for ProbeSpec {
         ctx.file_range().map(|k| ctx.input(k)).collect()
     }
 
+    fn input_set_refusal(&self) -> Option<&'static str> {
+        None
+    }
+
     fn keeps_evidence(&self) -> bool {
         true
     }

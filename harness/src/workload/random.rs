@@ -149,6 +149,10 @@ impl WorkloadSpec for RandomSpec {
         large_inputs(ctx)
     }
 
+    fn input_set_refusal(&self) -> Option<&'static str> {
+        Some("random reads the corpus's large file and checks its known content; an input set has no large file")
+    }
+
     fn keeps_evidence(&self) -> bool {
         true
     }
@@ -395,6 +399,7 @@ mod tests {
             large_bytes: bytes as u64,
             scratch: dir.to_path_buf(),
             stonewall: None,
+            inputs: None,
         };
         (ctx, path)
     }

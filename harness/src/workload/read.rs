@@ -16,7 +16,7 @@ use super::runner::TaskRunner;
 use super::write::CHUNK_SIZE;
 use super::Tasks;
 use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
-use crate::corpus::{self, Corpus};
+use crate::corpus::Corpus;
 use crate::describe::{KnobDesc, KnobError, KnobValues, VariantDesc, WorkloadDesc};
 use crate::io::{read_exact_at, Buf, Io, Open};
 
@@ -116,6 +116,10 @@ impl WorkloadSpec for ReadSpec {
 
     fn inputs(&self, ctx: &TaskContext) -> Vec<PathBuf> {
         ctx.file_range().map(|k| ctx.input(k)).collect()
+    }
+
+    fn input_set_refusal(&self) -> Option<&'static str> {
+        None
     }
 
     fn keeps_evidence(&self) -> bool {
@@ -301,13 +305,13 @@ fn verify(
     let Some((len, xxh3)) = evidence.summary() else {
         return Err(format!(
             "{}: the task kept a word fold, which the manifest's xxh3 cannot check",
-            corpus::file_name(index, corpus.manifest.spec.files)
+            corpus.file_label(index)
         ));
     };
     if len != expected.size || xxh3 != expected.checksum {
         return Err(format!(
             "{}: loaded {len} bytes that do not match the manifest ({} bytes, checksum {:016x})",
-            corpus::file_name(index, corpus.manifest.spec.files),
+            corpus.file_label(index),
             expected.size,
             expected.checksum
         ));

@@ -64,6 +64,11 @@ pub(crate) trait WorkloadSpec: TaskRunner + Sized {
     /// Whether its tasks leave [`Evidence`].
     fn keeps_evidence(&self) -> bool;
 
+    /// Why it cannot run on a user's read-only input set (`--input`):
+    /// it writes, or needs the corpus's known content or large file;
+    /// `None` for a workload that only reads its tasks' files.
+    fn input_set_refusal(&self) -> Option<&'static str>;
+
     /// Why it cannot run on this machine, if it cannot (checked on the corpus).
     fn unavailable(&self, _ctx: &TaskContext) -> Option<String> {
         None
@@ -316,6 +321,15 @@ macro_rules! workloads {
                 match self {
                     $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::keeps_evidence(s),)*
                     Workload::Custom(s) => s.keeps_evidence(),
+                }
+            }
+
+            /// Why this workload cannot run on a user's read-only input
+            /// set (`--input`), if it cannot: one line, said before the run.
+            pub fn input_set_refusal(&self) -> Option<String> {
+                match self {
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::input_set_refusal(s).map(str::to_string),)*
+                    Workload::Custom(s) => s.input_set_refusal(),
                 }
             }
 

@@ -165,6 +165,10 @@ impl WorkloadSpec for ScanSpec {
         large_inputs(ctx)
     }
 
+    fn input_set_refusal(&self) -> Option<&'static str> {
+        Some("scan reads the corpus's large file and checks its known content; an input set has no large file")
+    }
+
     fn keeps_evidence(&self) -> bool {
         matches!(self.method, ScanMethod::Untouched { .. })
     }

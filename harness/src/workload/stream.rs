@@ -120,6 +120,10 @@ impl WorkloadSpec for StreamSpec {
         large_inputs(ctx)
     }
 
+    fn input_set_refusal(&self) -> Option<&'static str> {
+        Some("stream reads the corpus's large file and checks its known content; an input set has no large file")
+    }
+
     fn keeps_evidence(&self) -> bool {
         false
     }

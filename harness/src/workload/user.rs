@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::knob::{Knob, KnobType};
 use super::{Evidence, RunCheck, TaskContext, TaskOutput, Tasks};
 use crate::describe::{KnobValue, WorkloadDesc};
 use crate::io::Io;
@@ -158,6 +159,20 @@ pub trait UserWorkload: Send + Sync + 'static {
         ))
     }
 
+    /// Whether the variant `knobs` names can run on a folder of the user's
+    /// own files (`--input DIR`), where [`Run::input`] is the path of the
+    /// set's file `k` and [`TaskContext::lines`] and `values` are 0 (the
+    /// files' content is not the corpus's). `Err` says why not, in one line
+    /// shown before the run (a check that needs the corpus's known content,
+    /// a task that writes into its inputs). Default: it can.
+    ///
+    /// # Errors
+    /// Why the workload cannot run on an input set.
+    fn on_input_set(&self, knobs: &Knobs) -> Result<(), String> {
+        let _ = knobs;
+        Ok(())
+    }
+
     /// Files whose cache state a repetition sets (`--cache warm,cold`) and
     /// whose residency it measures before timing. Default: by
     /// [`UserWorkload::tasks`], the corpus files in use, the large file, or
@@ -190,26 +205,22 @@ impl Knobs {
         &self.variant
     }
 
-    /// The value of a size or count knob (given, or its default); `None`
-    /// for a key the description does not have.
-    pub fn number(&self, key: &str) -> Option<u64> {
-        match self.values.get(key)? {
-            KnobValue::Number(n) => Some(*n),
-            KnobValue::Switch(_) | KnobValue::Text(_) => None,
-        }
-    }
-
-    /// Whether a switch knob is on.
-    pub fn switch(&self, key: &str) -> bool {
-        matches!(self.values.get(key), Some(KnobValue::Switch(true)))
-    }
-
-    /// The value of a text or choice knob (given, or its default).
-    pub fn text(&self, key: &str) -> Option<&str> {
-        match self.values.get(key)? {
-            KnobValue::Text(t) => Some(t),
-            KnobValue::Number(_) | KnobValue::Switch(_) => None,
-        }
+    /// The value of `knob` (given, or its description's default), typed.
+    ///
+    /// # Panics
+    /// When the workload's description does not list `knob.desc` (then it
+    /// has no flag and no value): a panic inside a task fails that task
+    /// with this message, so the omission cannot pass unseen.
+    pub fn get<T: KnobType>(&self, knob: Knob<T>) -> T {
+        let key = knob.desc.key;
+        let value = self.values.get(key).unwrap_or_else(|| {
+            panic!("knob {key} is read but the workload's description does not list it (add its `.desc` to `knobs`)")
+        });
+        T::of_value(&knob.desc, value).unwrap_or_else(|| {
+            panic!(
+                "knob {key}: the description lists another kind of knob under this key ({value})"
+            )
+        })
     }
 
     /// The seed of anything random the workload does (`--seed`).
@@ -241,6 +252,11 @@ impl Run {
     /// The variant being run (one of the description's).
     pub fn variant(&self) -> &str {
         self.knobs.variant()
+    }
+
+    /// The value of `knob`, typed ([`Knobs::get`]): `run.knob(LEVEL)`.
+    pub fn knob<T: KnobType>(&self, knob: Knob<T>) -> T {
+        self.knobs.get(knob)
     }
 
     /// The corpus files in use, as task indices of a per-file workload.

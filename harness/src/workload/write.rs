@@ -136,6 +136,10 @@ impl WorkloadSpec for WriteSpec {
         Vec::new()
     }
 
+    fn input_set_refusal(&self) -> Option<&'static str> {
+        Some("write makes files of generated content and reads none, so an input set means nothing to it")
+    }
+
     fn keeps_evidence(&self) -> bool {
         false
     }

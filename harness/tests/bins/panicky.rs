@@ -5,29 +5,25 @@
 //! under every strategy; its worker processes are this binary too.
 use std::{io, process::ExitCode};
 
-use iolab::describe::{Capability::BlockingCalls, KnobDesc, KnobKind, VariantDesc, WorkloadDesc};
+use iolab::describe::{Capability::BlockingCalls, VariantDesc, WorkloadDesc};
 use iolab::io::{Io, Open};
-use iolab::lab::{Lab, Run, UserWorkload};
+use iolab::lab::{Knob, Lab, Run, UserWorkload};
 use iolab::workload::{RunCheck, TaskOutput};
 
-const PANIC_AT: KnobDesc = KnobDesc {
-    key: "panic_at",
-    kind: KnobKind::Count {
-        min: 0,
-        max: 1_000_000,
-    },
-    default: "3",
-    help: "the task that panics (past the last task: none does)",
-    variants: &[],
-};
+const PANIC_AT: Knob<u64> = Knob::count(
+    "panic_at",
+    "3",
+    0,
+    1_000_000,
+    "the task that panics (past the last task: none does)",
+);
 
-const PANIC_IN: KnobDesc = KnobDesc {
-    key: "panic_in",
-    kind: KnobKind::Choice(&["task", "setup", "verify"]),
-    default: "task",
-    help: "where the panic happens",
-    variants: &[],
-};
+const PANIC_IN: Knob<&str> = Knob::choice(
+    "panic_in",
+    &["task", "setup", "verify"],
+    "task",
+    "where the panic happens",
+);
 
 const PANICKY: WorkloadDesc = WorkloadDesc {
     name: "panicky",
@@ -44,7 +40,7 @@ const PANICKY: WorkloadDesc = WorkloadDesc {
             needs: &[BlockingCalls],
         },
     ],
-    knobs: &[PANIC_AT, PANIC_IN],
+    knobs: &[PANIC_AT.desc, PANIC_IN.desc],
     reads: "every corpus file in use",
     writes: "nothing",
     verifies: "one count per task",
@@ -53,7 +49,7 @@ const PANICKY: WorkloadDesc = WorkloadDesc {
 struct Panicky;
 
 fn panics_in(run: &Run, place: &str) -> bool {
-    run.knobs().text("panic_in") == Some(place)
+    run.knob(PANIC_IN) == place
 }
 
 impl UserWorkload for Panicky {
@@ -62,7 +58,7 @@ impl UserWorkload for Panicky {
     }
 
     async fn task<I: Io>(&self, io: &I, run: &Run, k: u32) -> io::Result<TaskOutput> {
-        if panics_in(run, "task") && run.knobs().number("panic_at") == Some(u64::from(k)) {
+        if panics_in(run, "task") && run.knob(PANIC_AT) == u64::from(k) {
             panic!("deliberate panic in task {k}");
         }
         if run.variant() == "blocking" {

@@ -410,6 +410,7 @@ pub fn plan(
     Plan {
         scenarios,
         corpus: cfg.corpus.clone(),
+        input: None,
         reps,
         auto: None,
         warmup,
