@@ -44,6 +44,7 @@ fn loaded(rows: Vec<Row>) -> LoadedRun {
             plan_digest: None,
             clients: None,
             dispatch: Vec::new(),
+            storages: Vec::new(),
         },
         rows,
         rank_rows: Vec::new(),

@@ -14,6 +14,7 @@ pub mod calibrate;
 mod repetition;
 mod resume;
 mod scratch;
+mod storages;
 mod terminal;
 
 pub use resume::{resume, resume_clients};
@@ -138,6 +139,7 @@ pub fn run_clients(
             prepare_corpus(plan, dir, show)
         })?;
     let _active = interrupt::begin_run();
+    let mut storages = provide_storages(plan, clients, (&data_dirs, &corpus), show)?;
     let mut machine = Machine::describe(&corpus.dir);
     if plan.scenarios.iter().any(|s| s.cache == CacheState::Cold) && cold_unavailable.is_none() {
         machine.io.direct_read = device::probe(&probe_files(&corpus));
@@ -165,6 +167,7 @@ pub fn run_clients(
         plan_digest: Some(crate::results::plan_digest(plan)?),
         clients: ranks,
         dispatch: Vec::new(),
+        storages: storages.records(),
     };
     let Claimed {
         run_id,
@@ -172,9 +175,11 @@ pub fn run_clients(
         scratch,
         writer,
     } = claim(opts, meta, (clients, &data_dirs))?;
+    storages.claim_scratch(&run_id)?;
     let run = Running {
         plan,
         corpus: &corpus,
+        storages: &storages,
         clients,
         layout: &opts.clients,
         run_id: &run_id,
@@ -184,7 +189,43 @@ pub fn run_clients(
         cold_unavailable,
         calibrate: opts.calibrate && clients.size() == 1,
     };
-    execute(&run, writer, scratch, dir)
+    let outcome = execute(&run, writer, scratch, dir);
+    removing(storages, outcome)
+}
+
+/// `outcome`, after the run's storages are removed (their failure the
+/// error when the run itself had none).
+fn removing(
+    storages: storages::Storages,
+    outcome: anyhow::Result<RunOutcome>,
+) -> anyhow::Result<RunOutcome> {
+    let removed = storages.remove();
+    let outcome = outcome?;
+    removed?;
+    Ok(outcome)
+}
+
+/// The plan's storages besides the data folder, provided with their
+/// corpora (one rank only: MPI ranks share no mount namespace).
+///
+/// # Errors
+/// Several ranks with such storages; a storage that broke.
+fn provide_storages(
+    plan: &Plan,
+    clients: &dyn Clients,
+    (data_dirs, corpus): (&DataDirs, &Corpus),
+    show: bool,
+) -> anyhow::Result<storages::Storages> {
+    let other = plan.scenarios.iter().find(|s| !s.storage.is_data_dir());
+    match other {
+        None => Ok(storages::Storages::default()),
+        Some(s) if clients.size() > 1 => Err(clients::Agreed(format!(
+            "--storage {}: storages are provided for one process; with several MPI ranks use --data-dir",
+            s.storage
+        ))
+        .into()),
+        Some(_) => storages::Storages::provide(plan, &data_dirs.of(clients.rank()), corpus, show),
+    }
 }
 
 /// A run's id with what makes it the run's own: its scratch folder (on
@@ -434,6 +475,9 @@ enum Ending {
 struct Running<'a> {
     plan: &'a Plan,
     corpus: &'a Corpus,
+    /// The storages besides the data folder, with their corpora and
+    /// scratch folders.
+    storages: &'a storages::Storages,
     clients: &'a dyn Clients,
     layout: &'a ClientOptions,
     run_id: &'a str,
@@ -693,17 +737,25 @@ fn repetition_row(
     bar: &ProgressBar,
 ) -> anyhow::Result<(crate::results::Row, Vec<crate::results::SeriesPoint>)> {
     let scenario = &run.plan.scenarios[slot.scenario];
-    if let (Some(why), CacheState::Cold) = (&run.cold_unavailable, scenario.cache) {
-        let unavailable = (Status::Unavailable, why.clone());
+    let not_run = |why: &str| {
+        let unavailable = (Status::Unavailable, why.to_string());
         let row = repetition::not_run(scenario, slot, order, run.run_id, unavailable);
-        return Ok((row, Vec::new()));
-    }
+        Ok((row, Vec::new()))
+    };
+    let (ctx, corpus) = match run.storages.seat(&scenario.storage, scenario.cache) {
+        storages::Seat::DataDir => match (&run.cold_unavailable, scenario.cache) {
+            (Some(why), CacheState::Cold) => return not_run(why),
+            _ => (ctx, run.corpus),
+        },
+        storages::Seat::On(ctx, corpus) => (ctx, corpus),
+        storages::Seat::Unavailable(why) => return not_run(why),
+    };
     crate::panics::catch(|| {
         repetition::run(
             run.plan,
             scenario,
             ctx,
-            run.corpus,
+            corpus,
             slot,
             order,
             run.run_id.to_string(),
@@ -743,19 +795,13 @@ fn cold_unavailable(
     corpus_dir: &Path,
     clients: &dyn Clients,
 ) -> anyhow::Result<Option<String>> {
-    let cold = plan
-        .scenarios
-        .iter()
-        .filter(|s| s.cache == CacheState::Cold);
+    let on_data_dir = plan.scenarios.iter().filter(|s| s.storage.is_data_dir());
+    let cold = on_data_dir.clone().filter(|s| s.cache == CacheState::Cold);
     if cold.clone().next().is_none() {
         return Ok(None);
     }
-    let mine = crate::sys::memfs::memory_only(corpus_dir).map(|fs| {
-        format!(
-            "cache cold unavailable: the corpus folder {} is on {fs} (its files live in memory, with no device under them), so they cannot be made cold; use --cache warm, or a --data-dir on a disk",
-            corpus_dir.display()
-        )
-    });
+    let mine = crate::sys::memfs::memory_only(corpus_dir)
+        .map(|fs| memory_cold(corpus_dir, &fs, "a --data-dir on a disk"));
     let all = clients::gather_json(clients, &mine)?;
     let first = all
         .iter()
@@ -766,6 +812,15 @@ fn cold_unavailable(
         Some(why) if cold.count() == plan.scenarios.len() => Err(clients::Agreed(why).into()),
         why => Ok(why),
     }
+}
+
+/// The line of a cold scenario whose corpus folder `dir` is on `fs`, a
+/// filesystem in memory alone, with what to use instead.
+fn memory_cold(dir: &Path, fs: &str, instead: &str) -> String {
+    format!(
+        "cache cold unavailable: the corpus folder {} is on {fs} (its files live in memory, with no device under them), so they cannot be made cold; use --cache warm, or {instead}",
+        dir.display()
+    )
 }
 
 /// The rows written so far (none on ranks other than 0).

@@ -55,7 +55,7 @@ pub(super) fn run(
     clients.barrier();
     let quiet = quiet::wait_until_quiet(&root, plan.settle);
     clients.barrier();
-    let inputs = workload.inputs(ctx);
+    let inputs = super::storages::cache_view(&workload.inputs(ctx));
     let cached = prepared.and_then(|mut prep| {
         if let Some(files) = prep.doomed.take() {
             files
@@ -214,7 +214,12 @@ fn prepare_scratch(
     corpus: &Corpus,
 ) -> anyhow::Result<Prepared> {
     let writes = !scenario.workload.desc().writes.is_empty();
-    let rep = scratch::prepare(scenario.scratch, writes, &ctx.scratch, corpus)?;
+    let rep = scratch::prepare(
+        (scenario.scratch, &scenario.storage),
+        writes,
+        &ctx.scratch,
+        corpus,
+    )?;
     ctx.scratch = rep.dir().to_path_buf();
     scenario
         .workload
@@ -264,6 +269,7 @@ fn base_row(scenario: &Scenario, slot: Slot, order: u32, run_id: String) -> Row 
             .durability()
             .map_or_else(String::new, |d| d.to_string()),
         scratch_policy: scenario.scratch.to_string(),
+        storage: scenario.storage,
         cache: scenario.cache,
     };
     Row {

@@ -73,6 +73,8 @@ pub fn resume_clients(
         .and_then(|()| check_machine(machine_of(&meta, clients)?, &Machine::describe(&corpus.dir)));
     clients::agree(clients, checked)?;
     let _active = interrupt::begin_run();
+    let mut storages = super::provide_storages(&meta.plan, clients, (&data_dirs, &corpus), show)?;
+    check_storages(&meta, &storages.records())?;
     // A run killed outright leaves its scratch folders: each is removed and
     // made anew (once nobody holds it), then removed at the end. Before
     // run.json is marked resumed, so a leftover that cannot go (a mount
@@ -90,7 +92,10 @@ pub fn resume_clients(
             Ok(w)
         })
         .transpose();
-    let writer = match clients::agree(clients, writer) {
+    let writer = match clients::agree(clients, writer).and_then(|w| {
+        storages.claim_scratch(&meta.run_id)?;
+        Ok(w)
+    }) {
         Ok(w) => w,
         Err(e) => {
             let _ = scratch.remove();
@@ -100,6 +105,7 @@ pub fn resume_clients(
     let run = Running {
         plan: &meta.plan,
         corpus: &corpus,
+        storages: &storages,
         clients,
         layout: &options,
         run_id: &meta.run_id,
@@ -115,7 +121,39 @@ pub fn resume_clients(
         cold_unavailable,
         calibrate: false,
     };
-    execute(&run, writer, scratch, dir.to_path_buf())
+    let outcome = execute(&run, writer, scratch, dir.to_path_buf());
+    super::removing(storages, outcome)
+}
+
+/// The storages provided again are those the run had: the same values
+/// on the same filesystems with the same mount options (a storage the run
+/// had and that cannot be had now is refused too: its rows would change
+/// from measured to unavailable midway).
+fn check_storages(
+    meta: &RunMeta,
+    now: &[crate::storage::StorageRecord],
+) -> anyhow::Result<()> {
+    let key = |r: &crate::storage::StorageRecord| {
+        (r.storage, r.fstype.clone(), r.mount_options.clone())
+    };
+    for then in &meta.storages {
+        match now.iter().find(|n| n.storage == then.storage) {
+            None => anyhow::bail!(
+                "cannot resume: storage {} was provided for the run and cannot be had now",
+                then.storage
+            ),
+            Some(n) if key(n) != key(then) => anyhow::bail!(
+                "cannot resume: storage {} was {} mounted with {}; provided again it is {} mounted with {}",
+                then.storage,
+                then.fstype.as_deref().unwrap_or("?"),
+                then.mount_options.as_deref().unwrap_or("?"),
+                n.fstype.as_deref().unwrap_or("?"),
+                n.mount_options.as_deref().unwrap_or("?")
+            ),
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }
 
 /// What rank 0 checks in the run folder before anything else: the plan in
