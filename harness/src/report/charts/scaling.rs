@@ -217,14 +217,15 @@ pub fn draw_over(title: &str, f: &ScalingFigure, path: &Path, x_desc: &str) -> a
             .iter()
             .flat_map(|s| s.points.iter().map(|q| q.x))
             .collect();
-        line_panel(area, p, &xs, x_desc, &f.unit, &view::tick)?;
+        line_panel(area, p, &xs, x_desc, ("throughput", &f.unit), &view::tick)?;
     }
     root.present()?;
     Ok(())
 }
 
 /// Draw a panel of lines over a log x axis with ticks at `xs`, labelled by
-/// `x_label`. Shared with the chunk-size figure.
+/// `x_label`, the y axis `what` in `unit` (`throughput`, `MB/s`). Shared
+/// with the chunk-size and crossover figures.
 ///
 /// # Errors
 /// When plotters cannot draw.
@@ -233,7 +234,7 @@ pub fn line_panel(
     p: &LinePanel,
     xs: &[f64],
     x_desc: &str,
-    unit: &str,
+    (what, unit): (&str, &str),
     x_label: &dyn Fn(f64) -> String,
 ) -> anyhow::Result<()> {
     let area = draw::panel_title(area, &p.title)?;
@@ -258,9 +259,9 @@ pub fn line_panel(
     let y_axis = draw::value_axis(&values);
     let floor = y_axis.low();
     let y_desc = if y_axis.is_log() {
-        format!("throughput, {unit} (log scale)")
+        format!("{what}, {unit} (log scale)")
     } else {
-        format!("throughput, {unit}")
+        format!("{what}, {unit}")
     };
     let mut chart = ChartBuilder::on(&area)
         .margin_right(24)
