@@ -24,9 +24,12 @@ fn assert_all_verified(workload: &str, variants: &str, strategies: &str, extra: 
         "--workers",
         "3",
     ];
-    // Each workload knob only for the workloads that take it: a knob none
-    // of the grid's workloads takes is refused.
-    args.extend_from_slice(&["--no-baseline", "--threads", "2", "--large-file", "300KiB"]);
+    // Each knob only for the workloads and strategies that take it: a knob
+    // none of the grid's workloads or strategies takes is refused.
+    args.extend_from_slice(&["--no-baseline", "--large-file", "300KiB"]);
+    if strategies.split(',').any(|s| s == "nested") {
+        args.extend_from_slice(&["--threads", "2"]);
+    }
     match workload {
         "stream" | "scan" => args.extend_from_slice(&["--segments", "5"]),
         "random" => args.extend_from_slice(&["--reads", "200"]),

@@ -71,6 +71,7 @@ impl StrategySpec for ReverseSpec {
             workload,
             ctx,
             corpus,
+            gate,
             ..
         } = job;
         let range = workload.task_range(ctx);
@@ -79,7 +80,7 @@ impl StrategySpec for ReverseSpec {
             end: AtomicU32::new(range.end),
         };
         let outputs = reserve(workload, ctx, self.lanes);
-        let meter = start_meter();
+        let meter = start_meter(gate);
         let clock = meter.clock();
         let io = Blocking;
         let (lanes, finish) = block_on(async {
