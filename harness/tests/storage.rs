@@ -463,23 +463,19 @@ fn loops_under_now(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Unprivileged (the test drops to nobody with `setpriv`): each storage
-/// needing root is `unavailable` in one line naming why, and `data-dir`
-/// is measured as usual; `storage accuracy` says the same of each
-/// emulated storage and exits 0.
-#[test]
-fn unprivileged_storages_needing_root_are_unavailable_and_the_rest_runs() {
-    let _serial = serial();
+/// `setpriv` and a lab whose folders nobody may write, or `None` (with
+/// why printed) where privileges cannot be dropped.
+fn unprivileged_lab() -> Option<(&'static str, Lab)> {
     if !is_root() {
         eprintln!("skipped: dropping privileges needs root to start from");
-        return;
+        return None;
     }
     let Some(setpriv) = ["/usr/bin/setpriv", "/bin/setpriv"]
         .into_iter()
         .find(|p| Path::new(p).exists())
     else {
         eprintln!("skipped: setpriv not installed");
-        return;
+        return None;
     };
     let lab = Lab::new();
     std::fs::create_dir(lab.data()).unwrap();
@@ -487,9 +483,28 @@ fn unprivileged_storages_needing_root_are_unavailable_and_the_rest_runs() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
     }
-    let out = Command::new(setpriv)
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(env!("CARGO_BIN_EXE_iolab"))
+    Some((setpriv, lab))
+}
+
+/// `iolab` run as nobody through `setpriv`.
+fn as_nobody(setpriv: &str) -> Command {
+    let mut c = Command::new(setpriv);
+    c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(env!("CARGO_BIN_EXE_iolab"));
+    c
+}
+
+/// Unprivileged (the test drops to nobody with `setpriv`): each storage
+/// needing root is `unavailable` in one line naming why, and `data-dir`
+/// is measured as usual; `storage accuracy` says the same of each
+/// emulated storage and exits 0.
+#[test]
+fn unprivileged_storages_needing_root_are_unavailable_and_the_rest_runs() {
+    let _serial = serial();
+    let Some((setpriv, lab)) = unprivileged_lab() else {
+        return;
+    };
+    let out = as_nobody(setpriv)
         .args([
             "storage",
             "probe",
@@ -522,9 +537,7 @@ fn unprivileged_storages_needing_root_are_unavailable_and_the_rest_runs() {
             );
         }
     }
-    let out = Command::new(setpriv)
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(env!("CARGO_BIN_EXE_iolab"))
+    let out = as_nobody(setpriv)
         .args(["storage", "accuracy", "--data-dir"])
         .arg(lab.data())
         .args(["emulated:lat=1ms", "emulated:nfs-lan"])
@@ -723,26 +736,10 @@ fn a_sigkilled_run_on_storages_leaves_no_mount_loop_device_or_image() {
 #[test]
 fn an_unprivileged_run_finds_storages_needing_root_unavailable_and_runs_the_rest() {
     let _serial = serial();
-    if !is_root() {
-        eprintln!("skipped: dropping privileges needs root to start from");
-        return;
-    }
-    let Some(setpriv) = ["/usr/bin/setpriv", "/bin/setpriv"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-    else {
-        eprintln!("skipped: setpriv not installed");
+    let Some((setpriv, lab)) = unprivileged_lab() else {
         return;
     };
-    let lab = Lab::new();
-    std::fs::create_dir(lab.data()).unwrap();
-    for dir in [lab.path(), &lab.data()] {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
-    }
-    let out = Command::new(setpriv)
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(env!("CARGO_BIN_EXE_iolab"))
+    let out = as_nobody(setpriv)
         .args(util::TINY_RUN)
         .arg("--out")
         .arg(lab.results())

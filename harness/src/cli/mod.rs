@@ -497,6 +497,9 @@ pub struct TuneArgs {
     /// Cache state of every measurement: warm or cold.
     #[arg(long, value_enum, default_value = "warm")]
     pub cache: CacheState,
+    /// The storage every measurement runs on (one value, as `run --storage` takes: data-dir, tmpfs, ext4, xfs, emulated:lat=1ms…); the profile is that storage's, named after it.
+    #[arg(long, value_name = "STORAGE", default_value = "data-dir")]
+    pub storage: String,
     /// Throughputs whose medians differ by at most this fraction count as the same (the knee's noise band).
     #[arg(long, default_value_t = 0.05, value_name = "FRACTION")]
     pub tolerance: f64,

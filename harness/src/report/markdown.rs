@@ -120,12 +120,7 @@ fn storage(m: &super::matrix::StorageMatrix, ctx: &RunContext) -> String {
         m.intro()
     );
     let (header, rows) = m.table();
-    let rows: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| r.iter().map(|x| cell(x)).collect())
-        .collect();
-    s.push_str(&table(&header, &rows));
-    s.push('\n');
+    s.push_str(&text_table(&header, &rows));
     if !m.emulators.is_empty() {
         s.push_str("The emulated storages, measured after mounting:\n\n");
         for e in &m.emulators {
@@ -159,14 +154,18 @@ fn calibration(c: &crate::calibrate::Calibration) -> String {
     let mut s = format!("## Calibration against fio\n\n{}\n\n", c.intro());
     if c.unavailable.is_none() {
         let (header, rows) = c.table();
-        let rows: Vec<Vec<String>> = rows
-            .iter()
-            .map(|r| r.iter().map(|x| cell(x)).collect())
-            .collect();
-        s.push_str(&table(&header, &rows));
-        s.push('\n');
+        s.push_str(&text_table(&header, &rows));
     }
     s
+}
+
+/// [`table`] of plain text cells (escaped here), and a blank line.
+fn text_table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|x| cell(x)).collect())
+        .collect();
+    format!("{}\n", table(header, &rows))
 }
 
 fn claims(ctx: &RunContext) -> String {

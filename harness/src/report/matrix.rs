@@ -10,7 +10,6 @@
 
 use serde::Serialize;
 
-use super::context::Estimate;
 use super::view;
 use crate::claims::{crossover, Judgement};
 use crate::results::Named as _;
@@ -18,6 +17,9 @@ use crate::results::{LoadedRun, SummaryRow};
 use crate::storage::Storage;
 use crate::strategy::StrategyKind;
 use crate::workload::WorkloadId;
+
+/// A median with its interval, when there is one.
+pub type Estimate = (f64, Option<(f64, f64)>);
 
 /// The section's data.
 #[derive(Clone, Debug, Serialize)]

@@ -108,7 +108,11 @@ pub fn command(cfg: &TuneConfig) -> anyhow::Result<Outcome> {
         dir.display()
     );
     let against =
-        other.or_else(|| files::previous(&cfg.profiles, &prof.machine.hostname, &toml_path));
+        other.or_else(|| files::previous(
+            &cfg.profiles,
+            (&prof.machine.hostname, prof.settings.storage),
+            &toml_path,
+        ));
     if let Some((path, there)) = against {
         println!();
         let cmp = profile::compare::compare(&prof, &there);

@@ -208,18 +208,41 @@ pub fn draw_over(title: &str, f: &ScalingFigure, path: &Path, x_desc: &str) -> a
         ));
     }
     let rest = draw::legend(&body, &items)?;
-    for (area, p) in draw::panels(&rest, f.panels.len(), columns)
+    line_panels(
+        &rest,
+        &f.panels,
+        x_desc,
+        ("throughput", &f.unit),
+        &view::tick,
+    )?;
+    root.present()?;
+    Ok(())
+}
+
+/// Draw `panels` on `area` in one or two columns, each with
+/// [`line_panel`] over the x values of its own points.
+///
+/// # Errors
+/// When plotters cannot draw.
+pub fn line_panels(
+    area: &Area<'_>,
+    panels: &[LinePanel],
+    x_desc: &str,
+    y: (&str, &str),
+    x_label: &dyn Fn(f64) -> String,
+) -> anyhow::Result<()> {
+    let columns = if panels.len() > 1 { 2 } else { 1 };
+    for (cell, p) in draw::panels(area, panels.len(), columns)
         .iter()
-        .zip(&f.panels)
+        .zip(panels)
     {
         let xs: Vec<f64> = p
             .series
             .iter()
             .flat_map(|s| s.points.iter().map(|q| q.x))
             .collect();
-        line_panel(area, p, &xs, x_desc, ("throughput", &f.unit), &view::tick)?;
+        line_panel(cell, p, &xs, x_desc, y, x_label)?;
     }
-    root.present()?;
     Ok(())
 }
 

@@ -11,7 +11,7 @@ use plotters::prelude::*;
 use serde::Serialize;
 
 use super::draw::{self, Swatch};
-use super::scaling::{line_panel, LinePanel, Point, Series};
+use super::scaling::{line_panels, LinePanel, Point, Series};
 use super::{Chart, Figure, Section};
 use crate::report::matrix;
 use crate::report::style::{self, BAR_ROW, TEXT, X_AXIS_AREA};
@@ -274,24 +274,13 @@ pub fn draw_crossover(title: &str, f: &CrossoverFigure, path: &Path) -> anyhow::
             format!("{} µs", view::tick(x))
         }
     };
-    for (area, p) in draw::panels(&rest, f.panels.len(), columns)
-        .iter()
-        .zip(&f.panels)
-    {
-        let xs: Vec<f64> = p
-            .series
-            .iter()
-            .flat_map(|s| s.points.iter().map(|q| q.x))
-            .collect();
-        line_panel(
-            area,
-            p,
-            &xs,
-            "emulated latency per operation",
-            ("speedup over sequential", "×"),
-            &label,
-        )?;
-    }
+    line_panels(
+        &rest,
+        &f.panels,
+        "emulated latency per operation",
+        ("speedup over sequential", "×"),
+        &label,
+    )?;
     root.present()?;
     Ok(())
 }
