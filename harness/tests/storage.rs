@@ -660,14 +660,22 @@ fn a_run_on_several_storages_records_each_and_leaves_nothing_behind() {
             "{storage} on {fstype} in {recorded:?}"
         );
     }
-    let ext4 = run.meta.storages.iter().find(|s| s.storage.to_string() == "ext4");
+    let ext4 = run
+        .meta
+        .storages
+        .iter()
+        .find(|s| s.storage.to_string() == "ext4");
     let image = ext4.and_then(|s| s.image.as_ref()).expect("ext4's image");
     assert!(image.loop_direct_io);
     assert!(image
         .features
         .as_deref()
         .is_some_and(|f| f.contains("has_journal")));
-    let emulated = run.meta.storages.iter().find(|s| s.storage.to_string() == slow);
+    let emulated = run
+        .meta
+        .storages
+        .iter()
+        .find(|s| s.storage.to_string() == slow);
     let measured = emulated
         .and_then(|s| s.emulator.as_ref())
         .and_then(|e| e.measured.as_ref())
@@ -775,5 +783,8 @@ fn an_unprivileged_run_finds_storages_needing_root_unavailable_and_runs_the_rest
             }
         }
     }
-    assert!(run.rows.iter().any(|r| r.storage.is_data_dir() && r.verified));
+    assert!(run
+        .rows
+        .iter()
+        .any(|r| r.storage.is_data_dir() && r.verified));
 }

@@ -56,18 +56,20 @@ impl Crossover {
 /// empty for a run that sweeps none.
 pub fn crossovers(judgements: &[Judgement]) -> Vec<Crossover> {
     let mut out: Vec<Crossover> = Vec::new();
-    for j in judgements.iter().filter(|j| j.verdict != Verdict::NotTested) {
+    for j in judgements
+        .iter()
+        .filter(|j| j.verdict != Verdict::NotTested)
+    {
         let Storage::Emulated(e) = j.storage else {
             continue;
         };
         if e.timing.bw.is_some() {
             continue;
         }
-        let claim = j
-            .id
-            .split_once(" · on ")
-            .map_or(j.id.as_str(), |(id, _)| id)
-            .to_string();
+        let claim =
+            j.id.split_once(" · on ")
+                .map_or(j.id.as_str(), |(id, _)| id)
+                .to_string();
         let at = match out
             .iter()
             .position(|c| c.claim == claim && c.qd == e.timing.qd)
@@ -124,9 +126,17 @@ mod tests {
             judged("copy-thread-pool", "emulated:lat=2ms", Verdict::Holds),
             judged("copy-thread-pool", "emulated:lat=0", Verdict::DoesNotHold),
             judged("copy-thread-pool", "emulated:lat=500us", Verdict::Holds),
-            judged("copy-thread-pool", "emulated:lat=100us", Verdict::Inconclusive),
+            judged(
+                "copy-thread-pool",
+                "emulated:lat=100us",
+                Verdict::Inconclusive,
+            ),
             judged("save-process-pool", "emulated:lat=0", Verdict::DoesNotHold),
-            judged("save-process-pool", "emulated:lat=2ms", Verdict::Inconclusive),
+            judged(
+                "save-process-pool",
+                "emulated:lat=2ms",
+                Verdict::Inconclusive,
+            ),
             judged("load-thread-pool", "emulated:lat=2ms", Verdict::Holds),
             judged("load-thread-pool", "tmpfs", Verdict::Holds),
         ];

@@ -60,7 +60,9 @@ pub fn tune_config(args: &TuneArgs, cores: u32) -> Result<TuneConfig, ConfigErro
         storage: args
             .storage
             .parse()
-            .map_err(|e: crate::storage::StorageError| invalid("--storage", &args.storage, e.problem))?,
+            .map_err(|e: crate::storage::StorageError| {
+                invalid("--storage", &args.storage, e.problem)
+            })?,
         corpus: plan::corpus_spec(&corpus_args(args), needs_large)?,
         reps,
         warmup: args.measure.warmup,

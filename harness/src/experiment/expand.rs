@@ -793,9 +793,11 @@ impl Experiment {
                     }
                     self.note_first_files(*n, fspan.as_ref().unwrap_or(wspan), out);
                 }
-                for (((policy, deleted), _), storage) in d.scratch.iter().flat_map(|p| {
-                    d.storages.iter().map(move |s| (p, s))
-                }) {
+                for (((policy, deleted), _), storage) in d
+                    .scratch
+                    .iter()
+                    .flat_map(|p| d.storages.iter().map(move |s| (p, s)))
+                {
                     let scenario = scenario
                         .clone()
                         .with_scratch(*policy, *deleted)

@@ -154,10 +154,7 @@ fn other_key(key: &str, count: impl Fn(Count) -> String) -> (bool, String) {
         ),
         "storage" => (
             true,
-            format!(
-                "a storage in quotes: {}",
-                crate::storage::spec::allowed()
-            ),
+            format!("a storage in quotes: {}", crate::storage::spec::allowed()),
         ),
         "kill_at" => (true, count(KILL_AT)),
         "after_deleting" => (true, count(AFTER_DELETING)),

@@ -107,7 +107,7 @@ pub fn cells(rows: &[SummaryRow], storages: &[Storage]) -> Vec<Cell> {
     for workload in view::workloads(rows) {
         let timed: Vec<&SummaryRow> = rows
             .iter()
-            .filter(|r| r.workload == workload && view::has_throughput(r))
+            .filter(|r| r.workload == workload && r.n_verified > 0 && r.wall_median_s > 0.0)
             .collect();
         for cache in view::caches(&timed) {
             for storage in storages {
@@ -140,12 +140,10 @@ fn cell(here: &[&SummaryRow]) -> Option<Cell> {
         best: best.strategy_shown(),
         best_kind: best.strategy,
         best_s: (best.wall_median_s, best.wall_ci()),
-        speedup: best.speedup.filter(|_| !sequential).map(|s| {
-            (
-                s,
-                best.speedup_ci_low.zip(best.speedup_ci_high),
-            )
-        }),
+        speedup: best
+            .speedup
+            .filter(|_| !sequential)
+            .map(|s| (s, best.speedup_ci_low.zip(best.speedup_ci_high))),
         sequential_s: baseline.map(|b| (b.wall_median_s, b.wall_ci())),
     })
 }

@@ -129,13 +129,9 @@ pub fn resume_clients(
 /// on the same filesystems with the same mount options (a storage the run
 /// had and that cannot be had now is refused too: its rows would change
 /// from measured to unavailable midway).
-fn check_storages(
-    meta: &RunMeta,
-    now: &[crate::storage::StorageRecord],
-) -> anyhow::Result<()> {
-    let key = |r: &crate::storage::StorageRecord| {
-        (r.storage, r.fstype.clone(), r.mount_options.clone())
-    };
+fn check_storages(meta: &RunMeta, now: &[crate::storage::StorageRecord]) -> anyhow::Result<()> {
+    let key =
+        |r: &crate::storage::StorageRecord| (r.storage, r.fstype.clone(), r.mount_options.clone());
     for then in &meta.storages {
         match now.iter().find(|n| n.storage == then.storage) {
             None => anyhow::bail!(

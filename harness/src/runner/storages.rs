@@ -128,7 +128,9 @@ impl Storages {
 
     /// What `run.json` records of each storage provided.
     pub fn records(&self) -> Vec<StorageRecord> {
-        self.ready().map(|(_, r)| r.provided.record().clone()).collect()
+        self.ready()
+            .map(|(_, r)| r.provided.record().clone())
+            .collect()
     }
 
     /// Make the run's scratch folder `scratch-<run_id>` on every provided

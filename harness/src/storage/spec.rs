@@ -137,7 +137,10 @@ impl Storage {
     /// # Errors
     /// The first value that does not parse.
     pub fn parse_list(text: &str) -> Result<Vec<Storage>, StorageError> {
-        Storage::split_list(text).iter().map(|v| v.parse()).collect()
+        Storage::split_list(text)
+            .iter()
+            .map(|v| v.parse())
+            .collect()
     }
 
     /// A comma-separated list split into its values as

@@ -232,10 +232,7 @@ pub fn line_panels(
     x_label: &dyn Fn(f64) -> String,
 ) -> anyhow::Result<()> {
     let columns = if panels.len() > 1 { 2 } else { 1 };
-    for (cell, p) in draw::panels(area, panels.len(), columns)
-        .iter()
-        .zip(panels)
-    {
+    for (cell, p) in draw::panels(area, panels.len(), columns).iter().zip(panels) {
         let xs: Vec<f64> = p
             .series
             .iter()

@@ -116,7 +116,10 @@ fn latency(r: &SummaryRow) -> Option<Duration> {
 
 /// The crossover figure of `workload`, when two latencies or more were
 /// measured.
-fn crossover(rows: &[SummaryRow], workload: &crate::workload::WorkloadId) -> Option<CrossoverFigure> {
+fn crossover(
+    rows: &[SummaryRow],
+    workload: &crate::workload::WorkloadId,
+) -> Option<CrossoverFigure> {
     let swept: Vec<&SummaryRow> = rows
         .iter()
         .filter(|r| &r.workload == workload && latency(r).is_some() && r.speedup.is_some())
