@@ -5,7 +5,7 @@
 //! its `/dev/fuse` descriptors, so the connection too — stays stuck in the
 //! kernel for ever. A small process of its own session (`sh`, started
 //! when the emulator is mounted) watches iolab: once iolab has a SIGKILL
-//! pending (bit 9 of a thread's `SigPnd` in `/proc/<pid>/task/*/status`,
+//! pending (bit 9 of `SigPnd` or `ShdPnd` in `/proc/<pid>/task/*/status`,
 //! which stays set only while a thread cannot die), it aborts the
 //! connection through the FUSE control filesystem (`/sys/fs/fuse/
 //! connections/<id>/abort`, mounted in iolab's namespace when missing),
@@ -23,9 +23,8 @@ use std::process::{Child, Command, Stdio};
 const SCRIPT: &str = r#"P=$1; C=/sys/fs/fuse/connections/$2
 [ -d "$C" ] || mount -t fusectl none /sys/fs/fuse/connections 2>/dev/null
 while [ -d "$C" ] && [ -d "/proc/$P" ]; do
-  for s in /proc/"$P"/task/*/status; do
-    h=$(sed -n 's/^SigPnd:[[:space:]]*//p' "$s" 2>/dev/null)
-    if [ -n "$h" ] && [ $(( 0x$h & 256 )) -ne 0 ]; then echo 1 > "$C/abort"; exit 0; fi
+  for h in $(sed -E -n 's/^(SigPnd|ShdPnd):[[:space:]]*//p' /proc/"$P"/task/*/status 2>/dev/null); do
+    if [ $(( 0x$h & 256 )) -ne 0 ]; then echo 1 > "$C/abort"; exit 0; fi
   done
   sleep 0.2
 done"#;
