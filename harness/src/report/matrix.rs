@@ -134,7 +134,7 @@ fn cell(here: &[&SummaryRow]) -> Option<Cell> {
     let baseline = here.iter().find(|r| r.scenario_id == best.baseline_id);
     let sequential = best.is_strategy(StrategyKind::Sequential);
     Some(Cell {
-        workload: best.workload.clone(),
+        workload: best.workload,
         cache: best.cache.as_str().to_string(),
         storage: best.storage,
         best: best.strategy_shown(),

@@ -224,7 +224,7 @@ fn provide_storages(
             s.storage
         ))
         .into()),
-        Some(_) => storages::Storages::provide(plan, &data_dirs.of(clients.rank()), corpus, show),
+        Some(_) => storages::Storages::provide(plan, data_dirs.of(clients.rank()), corpus, show),
     }
 }
 
