@@ -186,7 +186,7 @@ fn grid(seed: u64) -> (Key, Vec<Key>, bool) {
     for k in knobs {
         keys.push(knob_values(k, &mut rng));
     }
-    let others: [(&str, Kind, &[&str]); 5] = [
+    let others: [(&str, Kind, &[&str]); 6] = [
         ("cache", Kind::Text, &["warm", "cold"]),
         ("first_files", Kind::Number, &["1", "5", "20", "25"]),
         ("kill_at", Kind::Number, &["0", "50"]),
@@ -196,6 +196,11 @@ fn grid(seed: u64) -> (Key, Vec<Key>, bool) {
             &["rotate", "delete-before", "delete-after"],
         ),
         ("after_deleting", Kind::Number, &["10"]),
+        (
+            "storage",
+            Kind::Text,
+            &["tmpfs", "xfs", "emulated:lat=1ms,qd=4", "data-dir"],
+        ),
     ];
     for (name, kind, pool) in others {
         if rng.chance(20) {

@@ -337,6 +337,14 @@ fn chart_specs_hold_their_invariants() {
                 .panels
                 .iter()
                 .all(|p| p.series.iter().any(|s| s.points.len() >= 2))),
+            Figure::Storage(f) => assert!(f
+                .rows
+                .iter()
+                .all(|r| r.best.1 <= r.best.0 && r.best.0 <= r.best.2)),
+            Figure::Crossover(f) => assert!(f
+                .panels
+                .iter()
+                .all(|p| p.series.iter().all(|s| s.points.iter().all(|q| q.x > 0.0)))),
             Figure::Nested(f) => assert!(f
                 .panels
                 .iter()

@@ -468,23 +468,19 @@ fn loops_under_now(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-/// Unprivileged (the test drops to nobody with `setpriv`): each storage
-/// needing root is `unavailable` in one line naming why, and `data-dir`
-/// is measured as usual; `storage accuracy` says the same of each
-/// emulated storage and exits 0.
-#[test]
-fn unprivileged_storages_needing_root_are_unavailable_and_the_rest_runs() {
-    let _serial = serial();
+/// `setpriv` and a lab whose folders nobody may write, or `None` (with
+/// why printed) where privileges cannot be dropped.
+fn unprivileged_lab() -> Option<(&'static str, Lab)> {
     if !is_root() {
         eprintln!("skipped: dropping privileges needs root to start from");
-        return;
+        return None;
     }
     let Some(setpriv) = ["/usr/bin/setpriv", "/bin/setpriv"]
         .into_iter()
         .find(|p| Path::new(p).exists())
     else {
         eprintln!("skipped: setpriv not installed");
-        return;
+        return None;
     };
     let lab = Lab::new();
     std::fs::create_dir(lab.data()).unwrap();
@@ -492,9 +488,28 @@ fn unprivileged_storages_needing_root_are_unavailable_and_the_rest_runs() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
     }
-    let out = Command::new(setpriv)
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(env!("CARGO_BIN_EXE_iolab"))
+    Some((setpriv, lab))
+}
+
+/// `iolab` run as nobody through `setpriv`.
+fn as_nobody(setpriv: &str) -> Command {
+    let mut c = Command::new(setpriv);
+    c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(env!("CARGO_BIN_EXE_iolab"));
+    c
+}
+
+/// Unprivileged (the test drops to nobody with `setpriv`): each storage
+/// needing root is `unavailable` in one line naming why, and `data-dir`
+/// is measured as usual; `storage accuracy` says the same of each
+/// emulated storage and exits 0.
+#[test]
+fn unprivileged_storages_needing_root_are_unavailable_and_the_rest_runs() {
+    let _serial = serial();
+    let Some((setpriv, lab)) = unprivileged_lab() else {
+        return;
+    };
+    let out = as_nobody(setpriv)
         .args([
             "storage",
             "probe",
@@ -527,9 +542,7 @@ fn unprivileged_storages_needing_root_are_unavailable_and_the_rest_runs() {
             );
         }
     }
-    let out = Command::new(setpriv)
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(env!("CARGO_BIN_EXE_iolab"))
+    let out = as_nobody(setpriv)
         .args(["storage", "accuracy", "--data-dir"])
         .arg(lab.data())
         .args(["emulated:lat=1ms", "emulated:nfs-lan"])
@@ -585,4 +598,198 @@ fn storage_list_names_every_provider_and_preset() {
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.contains("lat = 5x: a duration"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+/// The storage axis of `iolab run`: `--storage tmpfs,ext4,emulated:…`
+/// runs every scenario on each (the emulated value with its zero-latency
+/// twin, added as the sequential baseline is), each on a corpus of its
+/// own, every row verified and carrying its storage; `run.json` records
+/// each storage as provided; the data folder's scenarios keep their old
+/// ids; nothing is left mounted or attached afterwards.
+#[test]
+fn a_run_on_several_storages_records_each_and_leaves_nothing_behind() {
+    let _serial = serial();
+    if let Some(why) = no_fuse() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let lab = Lab::new();
+    let out = lab.run(&[
+        "--storage",
+        "data-dir,tmpfs,ext4,emulated:lat=200us,qd=4",
+        "--workload",
+        "copy",
+        "--strategy",
+        "sequential,threads",
+        "--workers",
+        "4",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let run = lab.only_run();
+    let twin = "emulated:lat=0,meta=0,qd=4";
+    let slow = "emulated:lat=200us,meta=200us,qd=4";
+    let mut seen: Vec<String> = run.rows.iter().map(|r| r.storage.to_string()).collect();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen, ["data-dir", twin, slow, "ext4", "tmpfs"], "storages");
+    for r in &run.rows {
+        assert!(r.verified, "{}: {}", r.scenario_id, r.detail);
+        let on = format!("+on-{}/", r.storage);
+        assert_eq!(
+            r.scenario_id.contains(&on),
+            !r.storage.is_data_dir(),
+            "{}",
+            r.scenario_id
+        );
+    }
+    assert!(run
+        .rows
+        .iter()
+        .any(|r| r.scenario_id == "copy/loop,chunk=64KiB/threads-4/warm"));
+    assert_eq!(run.summary.len(), 10, "5 storages × 2 strategies");
+    assert!(run.summary.iter().all(|s| s.n_verified == 2));
+    let recorded: Vec<(String, Option<String>)> = run
+        .meta
+        .storages
+        .iter()
+        .map(|s| (s.storage.to_string(), s.fstype.clone()))
+        .collect();
+    for (storage, fstype) in [
+        (twin, "fuse"),
+        (slow, "fuse"),
+        ("ext4", "ext4"),
+        ("tmpfs", "tmpfs"),
+    ] {
+        assert!(
+            recorded.contains(&(storage.to_string(), Some(fstype.to_string()))),
+            "{storage} on {fstype} in {recorded:?}"
+        );
+    }
+    let ext4 = run
+        .meta
+        .storages
+        .iter()
+        .find(|s| s.storage.to_string() == "ext4");
+    let image = ext4.and_then(|s| s.image.as_ref()).expect("ext4's image");
+    assert!(image.loop_direct_io);
+    assert!(image
+        .features
+        .as_deref()
+        .is_some_and(|f| f.contains("has_journal")));
+    let emulated = run
+        .meta
+        .storages
+        .iter()
+        .find(|s| s.storage.to_string() == slow);
+    let measured = emulated
+        .and_then(|s| s.emulator.as_ref())
+        .and_then(|e| e.measured.as_ref())
+        .expect("the emulator's measured latency");
+    assert!(measured.added_us >= 200.0, "{measured:?}");
+    assert!(mounts_anywhere(lab.path()).is_empty());
+    assert!(loops_under(lab.path()).is_empty());
+    assert_eq!(scratch_left(&lab.data()), Vec::<String>::new());
+}
+
+/// SIGKILL of a run while its storages are mounted (a FUSE emulator, a
+/// loop-mounted image, a tmpfs): the kernel drops every mount with the
+/// run's namespace and detaches the loop device, the image never had a
+/// name, and `corpus clean --scratch` removes the work folders left.
+#[test]
+fn a_sigkilled_run_on_storages_leaves_no_mount_loop_device_or_image() {
+    let _serial = serial();
+    if let Some(why) = no_fuse() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let lab = Lab::new();
+    let mut child = lab
+        .iolab()
+        .args(util::TINY_RUN)
+        .arg("--out")
+        .arg(lab.results())
+        .args([
+            "--storage",
+            "tmpfs,ext4,emulated:lat=1ms",
+            "--workload",
+            "copy",
+            "--reps",
+            "100",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = Pid::from_child(&child);
+    // Wait until the storages are up: the run folder is made after they
+    // are provided.
+    let start = Instant::now();
+    let mounted = || {
+        std::fs::read_to_string(format!("/proc/{}/mountinfo", pid.as_raw_nonzero()))
+            .map(|t| t.lines().filter(|l| l.contains("scratch-storage-")).count())
+            .unwrap_or(0)
+    };
+    while (mounted() < 4 || lab.run_count() == 0) && start.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(mounted(), 4, "tmpfs, ext4, the emulator and its twin");
+    assert_eq!(loops_under_now(lab.path()).len(), 1, "ext4's loop device");
+    kill_process(pid, Signal::KILL).unwrap();
+    child.wait().unwrap();
+    assert!(mounts_anywhere(lab.path()).is_empty(), "mounts left");
+    assert!(loops_under(lab.path()).is_empty(), "loop devices left");
+    // The run's own scratch folder and the four storages' work folders.
+    util::assert_scratch_cleaned(&lab, 5, "a killed run on storages");
+}
+
+/// Unprivileged (dropped to nobody with `setpriv`), `iolab run
+/// --storage data-dir,tmpfs,ext4,emulated:…`: each storage needing root
+/// is `unavailable` with one line naming why, its rows say so, and the
+/// data folder's scenarios run and verify.
+#[test]
+fn an_unprivileged_run_finds_storages_needing_root_unavailable_and_runs_the_rest() {
+    let _serial = serial();
+    let Some((setpriv, lab)) = unprivileged_lab() else {
+        return;
+    };
+    let out = as_nobody(setpriv)
+        .args(util::TINY_RUN)
+        .arg("--out")
+        .arg(lab.results())
+        .arg("--data-dir")
+        .arg(lab.data())
+        .args([
+            "--storage",
+            "data-dir,tmpfs,ext4,emulated:lat=1ms",
+            "--workload",
+            "read",
+        ])
+        .current_dir(lab.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let stderr = util::stderr(&out);
+    for (storage, name) in [
+        ("tmpfs", "tmpfs"),
+        ("ext4", "ext4"),
+        ("emulated:lat=1ms,meta=1ms,qd=16", "emulated"),
+        ("emulated:lat=0,meta=0,qd=16", "emulated"),
+    ] {
+        let line = format!("storage {storage}: {name} unavailable: mounting needs root");
+        assert_eq!(stderr.matches(&line).count(), 1, "{line}\n{stderr}");
+    }
+    let run = lab.only_run();
+    for r in &run.rows {
+        match r.storage.is_data_dir() {
+            true => assert!(r.verified, "{}: {}", r.scenario_id, r.detail),
+            false => {
+                assert_eq!(r.status, iolab::results::Status::Unavailable);
+                assert!(r.detail.contains("mounting needs root"), "{}", r.detail);
+            }
+        }
+    }
+    assert!(run
+        .rows
+        .iter()
+        .any(|r| r.storage.is_data_dir() && r.verified));
 }

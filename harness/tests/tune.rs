@@ -239,6 +239,7 @@ fn constructed(host: &str, workloads: Vec<WorkloadProfile>) -> Profile {
             lines: 1_000,
             values: 10,
             cache: "warm".into(),
+            storage: Default::default(),
             reps: 3,
             reps_requested: 5,
             reps_note: "3 repetitions per point instead of --reps 5".into(),
@@ -343,9 +344,9 @@ fn writing_keeps_an_earlier_profile_of_the_same_day() {
     assert_eq!(t1.file_name().unwrap(), "my_host-2026-11-21.toml");
     assert_eq!(j1.file_name().unwrap(), "my_host-2026-11-21.json");
     assert_eq!(t2.file_name().unwrap(), "my_host-2026-11-21-2.toml");
-    let (prev, _) = files::previous(dir.path(), "my host", &t2).unwrap();
+    let (prev, _) = files::previous(dir.path(), ("my host", Default::default()), &t2).unwrap();
     assert_eq!(prev, t1);
-    assert!(files::previous(dir.path(), "other", &t2).is_none());
+    assert!(files::previous(dir.path(), ("other", Default::default()), &t2).is_none());
 }
 
 #[test]

@@ -4,6 +4,7 @@ use super::{Claim, Judgement, Metric, Select, Test, Verdict};
 use crate::results::Named as _;
 use crate::results::{LoadedRun, Row, Status, SummaryRow, SummaryStatus};
 use crate::stats::{self, Bootstrap, Estimate, Interval, Sample};
+use crate::storage::Storage;
 use crate::strategy::StrategyKind;
 use crate::workload::Durability;
 
@@ -26,17 +27,69 @@ pub fn ratio_verdict(ci: &Interval, at_least: f64) -> Verdict {
 /// Judge `claims` against `run`: one judgement per claim, or per claim and
 /// durability setting for the ratio claims whose rows write (the module
 /// doc's rule).
+///
+/// A run on several storages is judged once per storage, on that
+/// storage's rows alone, never pooled: the judgements on a storage other
+/// than the data folder add it to the id (`copy-thread-pool · on xfs`)
+/// and say it first in the detail.
 pub fn judge_with(claims: &[Claim], run: &LoadedRun) -> Vec<Judgement> {
     let boot = Bootstrap {
         seed: run.meta.plan.bootstrap_seed,
         ..Bootstrap::default()
     };
-    let data = Data {
-        summary: &run.summary,
-        rows: &run.rows,
-        boot,
-    };
-    claims.iter().flat_map(|c| data.judge(c)).collect()
+    let mut storages: Vec<Storage> = Vec::new();
+    for r in &run.summary {
+        if !storages.contains(&r.storage) {
+            storages.push(r.storage);
+        }
+    }
+    if storages.len() <= 1 {
+        let data = Data {
+            summary: &run.summary,
+            rows: &run.rows,
+            boot,
+        };
+        return claims.iter().flat_map(|c| data.judge(c)).collect();
+    }
+    let mut out = Vec::new();
+    for storage in storages {
+        let summary: Vec<SummaryRow> = run
+            .summary
+            .iter()
+            .filter(|r| r.storage == storage)
+            .cloned()
+            .collect();
+        let rows: Vec<Row> = run
+            .rows
+            .iter()
+            .filter(|r| r.storage == storage)
+            .cloned()
+            .collect();
+        let data = Data {
+            summary: &summary,
+            rows: &rows,
+            boot,
+        };
+        out.extend(
+            claims
+                .iter()
+                .flat_map(|c| data.judge(c))
+                .map(|j| j.on(storage)),
+        );
+    }
+    out
+}
+
+impl Judgement {
+    /// This judgement as made on `storage`'s rows alone.
+    fn on(mut self, storage: Storage) -> Judgement {
+        if !storage.is_data_dir() {
+            self.id = format!("{} · on {storage}", self.id);
+        }
+        self.detail = format!("on {storage}: {}", self.detail);
+        self.storage = storage;
+        self
+    }
 }
 
 /// What a judgement reads.
@@ -372,6 +425,8 @@ fn judgement(
     };
     Judgement {
         id,
+        claim: c.id,
+        storage: Storage::DataDir,
         statement: c.statement.into(),
         claimed: c.claimed.into(),
         measured,

@@ -59,6 +59,7 @@
 //!   variant ever did; *inconclusive* when neither tore (the kill never
 //!   landed mid-write).
 
+pub mod crossover;
 mod integrity;
 mod judge;
 mod table;
@@ -106,8 +107,16 @@ impl fmt::Display for Verdict {
 /// One claim judged against one run.
 #[derive(Clone, Debug, Serialize)]
 pub struct Judgement {
-    /// The claim's id, e.g. `save-process-pool`.
+    /// The claim's id, e.g. `save-process-pool`, with the durability
+    /// setting and the storage it was judged at when not the default
+    /// (`save-process-pool · end-sync · on xfs`).
     pub id: String,
+    /// The claim's own id ([`Claim::id`]).
+    #[serde(skip)]
+    pub claim: &'static str,
+    /// The storage whose rows it was judged on.
+    #[serde(skip)]
+    pub storage: crate::storage::Storage,
     /// What the tutorials say.
     pub statement: String,
     /// The claimed effect, e.g. `2.5–3× (200 s → 71 s)`.

@@ -46,6 +46,7 @@ fn loaded(rows: Vec<Row>) -> LoadedRun {
             clients: None,
             dispatch: Vec::new(),
             inputs: None,
+            storages: Vec::new(),
         },
         rows,
         rank_rows: Vec::new(),

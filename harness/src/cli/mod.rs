@@ -306,6 +306,9 @@ pub struct RunArgs {
     /// Before each repetition, create N empty files in the scratch folder, settle, then delete them just before the timed region (variant `+after-delete-N`): the cost of creating files right after a deletion, measured directly (comma-separated).
     #[arg(long, value_name = "N", value_delimiter = ',', help_heading = GRID)]
     pub after_deleting: Vec<u32>,
+    /// Storages to put the corpus and scratch on, each a scenario of its own: data-dir (the default: the data folder as it is), tmpfs, ext4, ext4-nojournal, xfs, btrfs (fresh loop-mounted images), emulated:lat=…,meta=…,qd=…,bw=… or emulated:PRESET (comma-separated; an emulated value's own parameters stay with it; each emulated value brings its zero-latency twin; `iolab storage list` describes them).
+    #[arg(long, value_name = "STORAGE", help_heading = GRID)]
+    pub storage: Vec<String>,
     /// Do not add the sequential baseline when it is missing.
     #[arg(long, help_heading = GRID)]
     pub no_baseline: bool,
@@ -356,7 +359,7 @@ const GRID: &str = "Grid (each flag a [[grid]] key of experiment files)";
 /// (which declare their own grids); the corpus and measurement flags
 /// override the files instead. The knob flags, generated ([`command`]),
 /// refuse them too.
-const GRID_FLAGS: [&str; 9] = [
+const GRID_FLAGS: [&str; 10] = [
     "workload",
     "variant",
     "strategy",
@@ -365,6 +368,7 @@ const GRID_FLAGS: [&str; 9] = [
     "kill_at",
     "scratch_policy",
     "after_deleting",
+    "storage",
     "no_baseline",
 ];
 
@@ -518,6 +522,9 @@ pub struct TuneArgs {
     /// Cache state of every measurement: warm or cold.
     #[arg(long, value_enum, default_value = "warm")]
     pub cache: CacheState,
+    /// The storage every measurement runs on (one value, as `run --storage` takes: data-dir, tmpfs, ext4, xfs, emulated:lat=1ms…); the profile is that storage's, named after it.
+    #[arg(long, value_name = "STORAGE", default_value = "data-dir")]
+    pub storage: String,
     /// Throughputs whose medians differ by at most this fraction count as the same (the knee's noise band).
     #[arg(long, default_value_t = 0.05, value_name = "FRACTION")]
     pub tolerance: f64,

@@ -167,6 +167,15 @@ pub fn grid_flags(args: &RunArgs) -> Vec<(&str, Vec<String>)> {
             "after_deleting",
             shown(args.after_deleting.iter().map(u32::to_string).collect()),
         ),
+        (
+            "storage",
+            shown(
+                args.storage
+                    .iter()
+                    .flat_map(|t| crate::storage::Storage::split_list(t))
+                    .collect(),
+            ),
+        ),
     ];
     if args.no_baseline {
         out.push(("baseline", vec!["false".to_string()]));

@@ -57,6 +57,12 @@ pub fn tune_config(args: &TuneArgs, cores: u32) -> Result<TuneConfig, ConfigErro
             tolerance: args.tolerance,
         },
         cache: args.cache,
+        storage: args
+            .storage
+            .parse()
+            .map_err(|e: crate::storage::StorageError| {
+                invalid("--storage", &args.storage, e.problem)
+            })?,
         corpus: plan::corpus_spec(&corpus_args(args), needs_large)?,
         reps,
         warmup: args.measure.warmup,

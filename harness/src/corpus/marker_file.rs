@@ -94,15 +94,29 @@ pub fn marker_state(dir: &Dir, marker: Marker) -> Result<MarkerState, CorpusErro
 }
 
 /// The nearest folder above `dir` (made absolute from the current
-/// directory, not resolved) that carries a marker of iolab's, and which.
+/// directory, not resolved) on the same filesystem that carries a marker
+/// of iolab's, and which.
 pub(crate) fn enclosing_marked(dir: &Path) -> Option<(std::path::PathBuf, Marker)> {
+    use std::os::unix::fs::MetadataExt;
     let absolute = std::env::current_dir().ok()?.join(dir);
-    absolute.ancestors().skip(1).find_map(|p| {
-        [Marker::Corpus, Marker::Scratch]
+    // A mount point is a boundary: a marker above it belongs to another
+    // filesystem (a storage mounted inside its work folder, `storage`),
+    // and removals never cross it.
+    let mut below = fs::symlink_metadata(&absolute).ok().map(|m| m.dev());
+    for p in absolute.ancestors().skip(1) {
+        let dev = fs::symlink_metadata(p).ok().map(|m| m.dev());
+        if matches!((below, dev), (Some(b), Some(d)) if b != d) {
+            return None;
+        }
+        below = dev.or(below);
+        let found = [Marker::Corpus, Marker::Scratch]
             .into_iter()
-            .find(|m| fs::symlink_metadata(p.join(m.file_name())).is_ok_and(|m| m.is_file()))
-            .map(|m| (p.to_path_buf(), m))
-    })
+            .find(|m| fs::symlink_metadata(p.join(m.file_name())).is_ok_and(|m| m.is_file()));
+        if let Some(m) = found {
+            return Some((p.to_path_buf(), m));
+        }
+    }
+    None
 }
 
 /// [`CorpusError::WrongMarker`] when `dir` carries the marker other than `marker`.

@@ -25,6 +25,7 @@ use super::{parse_size, Scenario};
 use crate::corpus::ScratchPolicy;
 use crate::describe::{KnobDesc, KnobError, KnobValue, KnobValues, WorkloadDesc};
 use crate::measure::cache::CacheState;
+use crate::storage::Storage;
 use crate::strategy::{self, CommandSpec, Strategy, StrategyKind};
 use crate::workload::{self, Workload};
 
@@ -63,6 +64,8 @@ struct Dims {
     first_files: Vec<Placed<Option<u32>>>,
     /// Scratch policy × files deleted before each repetition.
     scratch: Vec<Placed<(ScratchPolicy, Option<u32>)>>,
+    /// The storages, each emulated one followed by its zero-latency twin.
+    storages: Vec<Storage>,
     baseline: bool,
 }
 
@@ -99,6 +102,7 @@ impl Dims {
                 ("cache", self.caches.len() as u64),
                 ("first_files", self.first_files.len() as u64),
                 ("scratch", self.scratch.len() as u64),
+                ("storage", self.storages.len() as u64),
                 (
                     "kill_at and baseline",
                     self.kill_at.len() as u64 + u64::from(self.baseline),
@@ -106,6 +110,25 @@ impl Dims {
             ],
         )
     }
+}
+
+/// The block's storages in its order, each emulated value followed by its
+/// zero-latency twin (added as the sequential baseline is, so FUSE's own
+/// cost is measured in the same run), each once; `[data-dir]` when the
+/// block names none.
+fn storages(list: Option<&Vec<Spanned<Storage>>>) -> Vec<Storage> {
+    let Some(list) = list else {
+        return vec![Storage::DataDir];
+    };
+    let mut out: Vec<Storage> = Vec::new();
+    for s in list.iter().map(Spanned::get_ref) {
+        for s in std::iter::once(*s).chain(s.twin()) {
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+    }
+    out
 }
 
 /// Every combination of one element from each non-empty list.
@@ -304,6 +327,7 @@ impl Experiment {
             ("first_files", b.first_files.as_ref().map(Vec::len)),
             ("scratch_policy", b.scratch_policy.as_ref().map(Vec::len)),
             ("after_deleting", b.after_deleting.as_ref().map(Vec::len)),
+            ("storage", b.storage.as_ref().map(Vec::len)),
             ("scales", b.scales.as_ref().map(Vec::len)),
         ];
         let knobs = b.knobs.iter().map(|k| (k.knob.key, Some(k.values.len())));
@@ -543,6 +567,7 @@ impl Experiment {
                     .map(move |(n, nspan)| ((*p, *n), nspan.clone().or(pspan.clone())))
             })
             .collect();
+        d.storages = storages(b.storage.as_ref());
         d.baseline = b.baseline.unwrap_or(true);
         Ok(())
     }
@@ -768,11 +793,16 @@ impl Experiment {
                     }
                     self.note_first_files(*n, fspan.as_ref().unwrap_or(wspan), out);
                 }
-                for ((policy, deleted), _) in &d.scratch {
+                for (((policy, deleted), _), storage) in d
+                    .scratch
+                    .iter()
+                    .flat_map(|p| d.storages.iter().map(move |s| (p, s)))
+                {
                     let scenario = scenario
                         .clone()
                         .with_scratch(*policy, *deleted)
-                        .map_err(ExperimentError::Nothing)?;
+                        .map_err(ExperimentError::Nothing)?
+                        .on_storage(*storage);
                     for (kill, kspan) in &d.kill_at {
                         let killed = match *kill {
                             0 => Ok(scenario.clone()),

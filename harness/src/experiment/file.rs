@@ -625,6 +625,11 @@ pub struct RawGrid {
     /// folder, settle, and delete them just before the timed region
     /// (variant `+after-delete-N`). Default: no such step.
     pub after_deleting: Option<List<u32>>,
+    /// The storages corpus and scratch are put on (`crate::storage`: each
+    /// provided once per run, with its own corpus), each a scenario of its
+    /// own; an emulated value brings its zero-latency twin. Default: the
+    /// data folder as it is (`data-dir`).
+    pub storage: Option<List<crate::storage::Storage>>,
     /// Per-scale replacements of this block's keys.
     pub scale: Option<Spanned<Box<Scales<RawGrid>>>>,
     /// The lists of knobs (`workers`, `batch`, `chunk`, `append_lines`, a

@@ -311,7 +311,8 @@ fn overlay(mut base: RawGrid, o: &RawGrid) -> RawGrid {
         kill_at,
         first_files,
         scratch_policy,
-        after_deleting
+        after_deleting,
+        storage
     );
     for k in &o.knobs {
         base.knobs.retain(|b| b.knob.key != k.knob.key);

@@ -152,6 +152,10 @@ fn other_key(key: &str, count: impl Fn(Count) -> String) -> (bool, String) {
                     .join(", ")
             ),
         ),
+        "storage" => (
+            true,
+            format!("a storage in quotes: {}", crate::storage::spec::allowed()),
+        ),
         "kill_at" => (true, count(KILL_AT)),
         "after_deleting" => (true, count(AFTER_DELETING)),
         "first_files" => (
@@ -172,6 +176,7 @@ fn example(key: &str) -> &'static str {
         (Some(KnobKind::Size { .. }), _) => "\"64KiB\"",
         (None, "cache") => "\"warm\"",
         (None, "scratch_policy") => "\"rotate\"",
+        (None, "storage") => "\"tmpfs\"",
         (None, "scales") => "\"quick\"",
         (Some(KnobKind::Choice(_)), _) => "\"none\"",
         (Some(KnobKind::Text), _) | (None, _) => "\"...\"",

@@ -56,6 +56,7 @@ pub fn grid_keys() -> &'static [&'static str] {
 pub const MAX_AFTER_DELETING: u32 = 1_000_000;
 use crate::measure::cache::{CacheState, ColdMethod};
 use crate::measure::quiet::Settle;
+use crate::storage::Storage;
 use crate::strategy::{CommandSpec, Strategy};
 use crate::workload::Workload;
 
@@ -91,6 +92,11 @@ pub struct Scenario {
     /// region ("after deleting N files"); `None`: no such step.
     #[serde(default)]
     pub after_deleting: Option<u32>,
+    /// The storage the corpus and scratch are on ([`crate::storage`]):
+    /// provided once per run, each storage with its own corpus. Default:
+    /// the data folder as it is (`data-dir`), absent from the id.
+    #[serde(default, skip_serializing_if = "Storage::is_data_dir")]
+    pub storage: Storage,
 }
 
 impl Scenario {
@@ -111,9 +117,17 @@ impl Scenario {
             first_files: None,
             scratch: ScratchPolicy::default(),
             after_deleting: None,
+            storage: Storage::DataDir,
         };
         s.id = s.derived_id();
         s
+    }
+
+    /// This scenario with its corpus and scratch on `storage`.
+    pub fn on_storage(mut self, storage: Storage) -> Scenario {
+        self.storage = storage;
+        self.id = self.derived_id();
+        self
     }
 
     /// This scenario under scratch policy `policy`, after deleting
@@ -210,6 +224,9 @@ impl Scenario {
         if let Some(n) = self.after_deleting {
             v.push_str(&format!("+after-delete-{n}"));
         }
+        if !self.storage.is_data_dir() {
+            v.push_str(&format!("+on-{}", self.storage));
+        }
         v
     }
 
@@ -242,6 +259,7 @@ impl Scenario {
         s.first_files = self.first_files;
         s.scratch = self.scratch;
         s.after_deleting = self.after_deleting;
+        s.storage = self.storage;
         s.id = s.derived_id();
         s
     }

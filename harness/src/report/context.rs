@@ -52,6 +52,8 @@ pub struct RunContext {
     pub tuning: Option<TuningRecord>,
     /// The run's `calibration.json` (iolab ÷ fio), when it has one.
     pub calibration: Option<crate::calibrate::Calibration>,
+    /// The filesystem matrix, for a run on several storages.
+    pub storage: Option<super::matrix::StorageMatrix>,
 }
 
 /// One labelled value of the header.
@@ -212,6 +214,7 @@ pub fn build(
             .collect(),
         tuning: None,
         calibration: None,
+        storage: None,
     }
 }
 

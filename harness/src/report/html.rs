@@ -75,7 +75,8 @@ pub fn section_ids(ctx: &RunContext) -> Vec<&'static str> {
     }
     for s in Section::ALL {
         let tuning = s == Section::Tuning && ctx.tuning.is_some();
-        if tuning || ctx.figures.iter().any(|f| f.chart.section == s) {
+        let storage = s == Section::Storage && ctx.storage.is_some();
+        if tuning || storage || ctx.figures.iter().any(|f| f.chart.section == s) {
             ids.push(s.id());
         }
     }
@@ -124,6 +125,7 @@ pub fn run_page(ctx: &RunContext) -> String {
             "results" => results_table(&ctx.table),
             "tuning" => tuning_html(ctx),
             "calibration" => calibration_html(ctx),
+            "storage" => storage_html(ctx),
             chart => figures_html(ctx, chart),
         };
         body.push_str(&format!(
@@ -220,6 +222,54 @@ fn figures_html(ctx: &RunContext, id: &str) -> String {
     s
 }
 
+/// The filesystem matrix: the table, the emulators' measured latency, the
+/// crossover sentences, then the charts.
+fn storage_html(ctx: &RunContext) -> String {
+    let Some(m) = &ctx.storage else {
+        return String::new();
+    };
+    let mut s = format!("<p class=\"intro\">{}</p>\n", escape(&m.intro()));
+    let (header, rows) = m.table();
+    s.push_str(&html_table(&header, &rows));
+    if !m.emulators.is_empty() {
+        s.push_str("<p>The emulated storages, measured after mounting:</p>\n");
+        s.push_str(&plain_list(&m.emulators));
+    }
+    if !m.crossovers.is_empty() {
+        s.push_str("<p>From which emulated latency each claim holds (its interval wholly at or above the claimed effect):</p>\n");
+        s.push_str(&plain_list(&m.crossovers));
+    }
+    s.push_str(&figures_html(ctx, Section::Storage.id()));
+    s
+}
+
+/// `<ul>` of text items, however many.
+fn plain_list(items: &[String]) -> String {
+    let lis: String = items
+        .iter()
+        .map(|i| format!("<li>{}</li>", escape(i)))
+        .collect();
+    format!("<ul>{lis}</ul>\n")
+}
+
+/// A table of text cells with a header row.
+fn html_table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut s = String::from("<table>\n<tr>");
+    for h in header {
+        s.push_str(&format!("<th>{}</th>", escape(h)));
+    }
+    s.push_str("</tr>\n");
+    for row in rows {
+        s.push_str("<tr>");
+        for cell in row {
+            s.push_str(&format!("<td>{}</td>", escape(cell)));
+        }
+        s.push_str("</tr>\n");
+    }
+    s.push_str("</table>\n");
+    s
+}
+
 /// iolab ÷ fio per shared pattern, or the line saying why not.
 fn calibration_html(ctx: &RunContext) -> String {
     let Some(c) = &ctx.calibration else {
@@ -230,19 +280,7 @@ fn calibration_html(ctx: &RunContext) -> String {
         return s;
     }
     let (header, rows) = c.table();
-    s.push_str("<table>\n<tr>");
-    for h in header {
-        s.push_str(&format!("<th>{}</th>", escape(h)));
-    }
-    s.push_str("</tr>\n");
-    for row in rows {
-        s.push_str("<tr>");
-        for cell in row {
-            s.push_str(&format!("<td>{}</td>", escape(&cell)));
-        }
-        s.push_str("</tr>\n");
-    }
-    s.push_str("</table>\n");
+    s.push_str(&html_table(&header, &rows));
     s
 }
 

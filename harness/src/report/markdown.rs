@@ -79,6 +79,9 @@ pub fn run_summary(ctx: &RunContext) -> String {
         ));
         s.push('\n');
     }
+    if let Some(m) = &ctx.storage {
+        s.push_str(&storage(m, ctx));
+    }
     s.push_str(&claims(ctx));
     if let Some(c) = &ctx.calibration {
         s.push_str(&calibration(c));
@@ -109,19 +112,60 @@ fn timelines(ctx: &RunContext) -> String {
     )
 }
 
+/// The filesystem matrix: table, emulators, crossover sentences, charts.
+fn storage(m: &super::matrix::StorageMatrix, ctx: &RunContext) -> String {
+    let mut s = format!(
+        "## {}\n\n{}\n\n",
+        super::charts::Section::Storage.title(),
+        m.intro()
+    );
+    let (header, rows) = m.table();
+    s.push_str(&text_table(&header, &rows));
+    if !m.emulators.is_empty() {
+        s.push_str("The emulated storages, measured after mounting:\n\n");
+        for e in &m.emulators {
+            s.push_str(&format!("- {e}\n"));
+        }
+        s.push('\n');
+    }
+    if !m.crossovers.is_empty() {
+        s.push_str("From which emulated latency each claim holds (its interval wholly at or above the claimed effect):\n\n");
+        for c in &m.crossovers {
+            s.push_str(&format!("- {c}\n"));
+        }
+        s.push('\n');
+    }
+    let sections = [
+        super::charts::Section::Storage,
+        super::charts::Section::Crossover,
+    ];
+    for f in ctx
+        .figures
+        .iter()
+        .filter(|f| sections.contains(&f.chart.section))
+    {
+        s.push_str(&format!("![{}]({})\n\n", f.chart.title, f.file));
+    }
+    s
+}
+
 /// iolab ÷ fio per shared pattern, or the line saying why not.
 fn calibration(c: &crate::calibrate::Calibration) -> String {
     let mut s = format!("## Calibration against fio\n\n{}\n\n", c.intro());
     if c.unavailable.is_none() {
         let (header, rows) = c.table();
-        let rows: Vec<Vec<String>> = rows
-            .iter()
-            .map(|r| r.iter().map(|x| cell(x)).collect())
-            .collect();
-        s.push_str(&table(&header, &rows));
-        s.push('\n');
+        s.push_str(&text_table(&header, &rows));
     }
     s
+}
+
+/// [`table`] of plain text cells (escaped here), and a blank line.
+fn text_table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| r.iter().map(|x| cell(x)).collect())
+        .collect();
+    format!("{}\n", table(header, &rows))
 }
 
 fn claims(ctx: &RunContext) -> String {

@@ -21,6 +21,7 @@ pub mod context;
 pub mod explain;
 pub mod html;
 pub mod markdown;
+pub mod matrix;
 pub mod style;
 pub mod view;
 pub mod warnings;
@@ -63,7 +64,10 @@ pub fn render_run(run_dir: &Path, out_root: &Path) -> anyhow::Result<PathBuf> {
     }
     let figures = draw_charts(&specs, &out)?;
     remove_stale_charts(&out, &figures)?;
-    let mut ctx = context::build(&run, figures, claims::claims_section(&run));
+    let judgements = claims::claims_section(&run);
+    let storage = matrix::build(&run, &judgements);
+    let mut ctx = context::build(&run, figures, judgements);
+    ctx.storage = storage;
     ctx.tuning = tuning;
     ctx.calibration = crate::calibrate::Calibration::load(run_dir)?;
     write_atomically(&out.join(INDEX_HTML), html::run_page(&ctx).as_bytes())?;

@@ -157,6 +157,12 @@ macro_rules! row_type {
             /// the column.
             #[serde(default)]
             scratch_policy: String,
+            /// The storage the corpus and scratch were on (`data-dir`,
+            /// `tmpfs`, `xfs`, `emulated:lat=1ms,meta=1ms,qd=16`: its
+            /// canonical text, [`crate::storage::Storage`]); `data-dir` in
+            /// files from before the column.
+            #[serde(default)]
+            storage: $crate::storage::Storage,
             /// Requested cache state.
             cache: $crate::measure::cache::CacheState,
         ] $($input)*);

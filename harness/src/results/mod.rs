@@ -135,6 +135,13 @@ pub struct RunMeta {
     /// total and size histogram, how it compared with its manifest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inputs: Option<crate::corpus::InputSummary>,
+    /// The storages provided for the run besides the data folder
+    /// (`--storage`), each as provided: mount options, filesystem
+    /// features, image, the emulator's settings with its measured latency
+    /// and FUSE's own cost; a resume provides them again and checks they
+    /// match.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub storages: Vec<crate::storage::StorageRecord>,
 }
 
 /// xxh3 of `plan`'s canonical serialization (JSON with every object's keys

@@ -445,7 +445,7 @@ mod tests {
     #[test]
     fn both_files_write_the_identity_in_one_order() {
         let identity = header::<ScenarioIdentity>();
-        assert_eq!(identity.len(), 16);
+        assert_eq!(identity.len(), 17);
         let runs = header::<Row>();
         assert_eq!(runs[0], "run_id");
         assert_eq!(runs[1..=identity.len()], identity[..]);

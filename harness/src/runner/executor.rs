@@ -17,9 +17,11 @@
 
 use indicatif::ProgressBar;
 
+use crate::corpus::Corpus;
 use crate::experiment::Slot;
 use crate::interrupt;
 use crate::results::{DispatchCost, Row, SeriesPoint};
+use crate::workload::TaskContext;
 
 /// One repetition the runner asks for: which, where it falls in the
 /// schedule, under which run id, and the progress bar its warnings go above.
@@ -32,6 +34,10 @@ pub(crate) struct Call<'a> {
     pub run_id: &'a str,
     /// Where warnings are printed.
     pub bar: &'a ProgressBar,
+    /// Where it runs when its storage is not the data folder
+    /// (`--storage`): that storage's task context (its scratch folder) and
+    /// corpus; `None` on the data folder.
+    pub on: Option<(&'a TaskContext, &'a Corpus)>,
 }
 
 /// What runs repetitions for the runner, and tells it of signals.

@@ -15,6 +15,7 @@ mod executor;
 mod repetition;
 mod resume;
 mod scratch;
+mod storages;
 mod terminal;
 
 pub use resume::{resume, resume_clients};
@@ -120,26 +121,10 @@ pub fn run_clients(
         clients,
         DataDirs::expand(&opts.data_dir, &hosts).map_err(anyhow::Error::from),
     )?;
-    let (corpus_root, corpus_name) = corpus_place(plan, opts, clients, &data_dirs)?;
-    let own_corpus = match &plan.input {
-        Some(input) => input.dir.clone(),
-        None => corpus_root.of(clients.rank()).join(&corpus_name),
-    };
-    let cold_unavailable = cold_unavailable(plan, &own_corpus, clients)?;
-    let (corpus, provenance, _lock, inputs) = match &plan.input {
-        Some(input) => prepare_input_set(input, clients, &data_dirs)?,
-        None => {
-            let (c, p, lock) = clients::prepare_corpus(
-                clients,
-                &opts.clients,
-                &corpus_root,
-                &corpus_name,
-                &|dir| prepare_corpus(plan, dir, show),
-            )?;
-            (c, p, lock, None)
-        }
-    };
+    let (cold_unavailable, (corpus, provenance, _lock, inputs)) =
+        corpus_of_run(plan, opts, clients, (&data_dirs, show))?;
     let _active = interrupt::begin_run();
+    let mut storages = provide_storages(plan, clients, (&data_dirs, &corpus), show)?;
     let mut machine = Machine::describe(&corpus.dir);
     if plan.scenarios.iter().any(|s| s.cache == CacheState::Cold) && cold_unavailable.is_none() {
         machine.io.direct_read = device::probe(&probe_files(&corpus));
@@ -168,6 +153,7 @@ pub fn run_clients(
         clients: ranks,
         dispatch: Vec::new(),
         inputs: inputs.as_ref().map(|i| i.summary.clone()),
+        storages: storages.records(),
     };
     let Claimed {
         run_id,
@@ -175,6 +161,7 @@ pub fn run_clients(
         scratch,
         writer,
     } = claim(opts, meta, (clients, &data_dirs))?;
+    storages.claim_scratch(&run_id)?;
     let strategies = Strategies {
         plan,
         corpus: &corpus,
@@ -186,6 +173,7 @@ pub fn run_clients(
     let run = Running {
         plan,
         executor: &strategies,
+        storages: &storages,
         clients,
         run_id: &run_id,
         progress: show,
@@ -197,7 +185,82 @@ pub fn run_clients(
     for change in inputs.iter().flat_map(corpus::InputSet::changed_since) {
         eprintln!("warning: input set: {change} (its manifest was taken before the run)");
     }
-    outcome
+    removing(storages, outcome)
+}
+
+/// The run's corpus on this rank, with its provenance, its lock and the
+/// input set it is made from (`--input`): the user's input set, or the
+/// corpus made or checked in the data folder; and why cold scenarios are
+/// unavailable on it, if they are.
+fn corpus_of_run(
+    plan: &Plan,
+    opts: &RunOptions,
+    clients: &dyn Clients,
+    (data_dirs, show): (&DataDirs, bool),
+) -> anyhow::Result<(Option<String>, PreparedInputs)> {
+    let (corpus_root, corpus_name) = corpus_place(plan, opts, clients, data_dirs)?;
+    let own_corpus = match &plan.input {
+        Some(input) => input.dir.clone(),
+        None => corpus_root.of(clients.rank()).join(&corpus_name),
+    };
+    let cold_unavailable = cold_unavailable(plan, &own_corpus, clients)?;
+    let prepared = match &plan.input {
+        Some(input) => prepare_input_set(input, clients, data_dirs)?,
+        None => {
+            let (c, p, lock) = clients::prepare_corpus(
+                clients,
+                &opts.clients,
+                &corpus_root,
+                &corpus_name,
+                &|dir| prepare_corpus(plan, dir, show),
+            )?;
+            (c, p, lock, None)
+        }
+    };
+    Ok((cold_unavailable, prepared))
+}
+
+/// A run's corpus, its provenance, its lock and its input set, if any.
+type PreparedInputs = (
+    Corpus,
+    String,
+    Option<corpus::CorpusLock>,
+    Option<corpus::InputSet>,
+);
+
+/// `outcome`, after the run's storages are removed (their failure the
+/// error when the run itself had none).
+fn removing(
+    storages: storages::Storages,
+    outcome: anyhow::Result<RunOutcome>,
+) -> anyhow::Result<RunOutcome> {
+    let removed = storages.remove();
+    let outcome = outcome?;
+    removed?;
+    Ok(outcome)
+}
+
+/// The plan's storages besides the data folder, provided with their
+/// corpora (one rank only: MPI ranks share no mount namespace).
+///
+/// # Errors
+/// Several ranks with such storages; a storage that broke.
+fn provide_storages(
+    plan: &Plan,
+    clients: &dyn Clients,
+    (data_dirs, corpus): (&DataDirs, &Corpus),
+    show: bool,
+) -> anyhow::Result<storages::Storages> {
+    let other = plan.scenarios.iter().find(|s| !s.storage.is_data_dir());
+    match other {
+        None => Ok(storages::Storages::default()),
+        Some(s) if clients.size() > 1 => Err(clients::Agreed(format!(
+            "--storage {}: storages are provided for one process; with several MPI ranks use --data-dir",
+            s.storage
+        ))
+        .into()),
+        Some(_) => storages::Storages::provide(plan, data_dirs.of(clients.rank()), corpus, show),
+    }
 }
 
 /// The run's id as every rank has it: `--run-id`'s, checked now, before
@@ -406,6 +469,7 @@ pub fn run_repetition(
         order: rep,
         run_id,
         bar: &bar,
+        on: None,
     };
     strategies.repetition(&call).map(|(row, _series)| row)
 }
@@ -474,6 +538,9 @@ struct Running<'a> {
     plan: &'a Plan,
     /// What runs each repetition and tells of signals ([`Executor`]).
     executor: &'a dyn Executor,
+    /// The storages besides the data folder, with their corpora and
+    /// scratch folders.
+    storages: &'a storages::Storages,
     clients: &'a dyn Clients,
     run_id: &'a str,
     progress: bool,
@@ -724,16 +791,25 @@ fn repetition_row(
     bar: &ProgressBar,
 ) -> anyhow::Result<(crate::results::Row, Vec<crate::results::SeriesPoint>)> {
     let scenario = &run.plan.scenarios[slot.scenario];
-    if let (Some(why), CacheState::Cold) = (&run.cold_unavailable, scenario.cache) {
-        let unavailable = (Status::Unavailable, why.clone());
+    let not_run = |why: &str| {
+        let unavailable = (Status::Unavailable, why.to_string());
         let row = repetition::not_run(scenario, slot, order, run.run_id, unavailable);
-        return Ok((row, Vec::new()));
-    }
+        Ok((row, Vec::new()))
+    };
+    let on = match run.storages.seat(&scenario.storage, scenario.cache) {
+        storages::Seat::DataDir => match (&run.cold_unavailable, scenario.cache) {
+            (Some(why), CacheState::Cold) => return not_run(why),
+            _ => None,
+        },
+        storages::Seat::On(ctx, corpus) => Some((ctx, corpus)),
+        storages::Seat::Unavailable(why) => return not_run(why),
+    };
     let call = Call {
         slot,
         order,
         run_id: run.run_id,
         bar,
+        on,
     };
     crate::panics::catch(|| run.executor.repetition(&call)).unwrap_or_else(|message| {
         if run.clients.size() > 1 {
@@ -766,19 +842,13 @@ fn cold_unavailable(
     corpus_dir: &Path,
     clients: &dyn Clients,
 ) -> anyhow::Result<Option<String>> {
-    let cold = plan
-        .scenarios
-        .iter()
-        .filter(|s| s.cache == CacheState::Cold);
+    let on_data_dir = plan.scenarios.iter().filter(|s| s.storage.is_data_dir());
+    let cold = on_data_dir.clone().filter(|s| s.cache == CacheState::Cold);
     if cold.clone().next().is_none() {
         return Ok(None);
     }
-    let mine = crate::sys::memfs::memory_only(corpus_dir).map(|fs| {
-        format!(
-            "cache cold unavailable: the corpus folder {} is on {fs} (its files live in memory, with no device under them), so they cannot be made cold; use --cache warm, or a --data-dir on a disk",
-            corpus_dir.display()
-        )
-    });
+    let mine = crate::sys::memfs::memory_only(corpus_dir)
+        .map(|fs| memory_cold(corpus_dir, &fs, "a --data-dir on a disk"));
     let all = clients::gather_json(clients, &mine)?;
     let first = all
         .iter()
@@ -789,6 +859,15 @@ fn cold_unavailable(
         Some(why) if cold.count() == plan.scenarios.len() => Err(clients::Agreed(why).into()),
         why => Ok(why),
     }
+}
+
+/// The line of a cold scenario whose corpus folder `dir` is on `fs`, a
+/// filesystem in memory alone, with what to use instead.
+fn memory_cold(dir: &Path, fs: &str, instead: &str) -> String {
+    format!(
+        "cache cold unavailable: the corpus folder {} is on {fs} (its files live in memory, with no device under them), so they cannot be made cold; use --cache warm, or {instead}",
+        dir.display()
+    )
 }
 
 /// The rows written so far (none on ranks other than 0).
@@ -828,12 +907,7 @@ fn prepare_input_set(
     spec: &corpus::InputSpec,
     clients: &dyn Clients,
     data_dirs: &DataDirs,
-) -> anyhow::Result<(
-    Corpus,
-    String,
-    Option<corpus::CorpusLock>,
-    Option<corpus::InputSet>,
-)> {
+) -> anyhow::Result<PreparedInputs> {
     if clients.size() > 1 {
         anyhow::bail!(
             "--input {}: an input set runs on one client; MPI ranks read the generated corpus",

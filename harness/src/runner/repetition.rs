@@ -68,18 +68,20 @@ pub(super) fn run(
     let (plan, clients, layout) = (exec.plan, exec.clients, exec.layout);
     let scenario = &plan.scenarios[call.slot.scenario];
     let workload = &scenario.workload;
-    let ctx = &exec.ctx.on_first_files(scenario.first_files);
+    // The scenario's storage's context and corpus, or the data folder's.
+    let (ctx, corpus) = call.on.unwrap_or((&exec.ctx, exec.corpus));
+    let ctx = &ctx.on_first_files(scenario.first_files);
     let (first, count) = layout.block(clients.rank(), clients.size(), ctx.used_files);
     let ctx = &mut ctx.on_block(first, count);
     let root = ctx.scratch.clone();
-    let prepared = prepare_scratch(scenario, ctx, exec.corpus);
+    let prepared = prepare_scratch(scenario, ctx, corpus);
     if let (Err(e), 1) = (&prepared, clients.size()) {
         anyhow::bail!("{e:#}");
     }
     clients.barrier();
     let quiet = quiet::wait_until_quiet(&root, plan.settle);
     clients.barrier();
-    let inputs = workload.inputs(ctx);
+    let inputs = super::storages::cache_view(&workload.inputs(ctx));
     let cached = prepared.and_then(|prep| set_cache(prep, plan, scenario, &inputs));
     let gate = RegionGate::new(clients, layout.wearout && layout.stonewall.is_some());
     let (prep, method, resident) = match cached {
@@ -120,13 +122,13 @@ pub(super) fn run(
                 &scenario.strategy,
                 workload,
                 ctx,
-                exec.corpus,
+                corpus,
                 (kill_after, &gate),
             )
         }),
     };
     let opened_ns = gate.close();
-    let series = record_result(&mut row, result, (workload, ctx, exec.corpus), opened_ns);
+    let series = record_result(&mut row, result, (workload, ctx, corpus), opened_ns);
     if let Some(w) = warning {
         row.detail = format!("{}; warning: {w}", row.detail);
     }
@@ -278,7 +280,12 @@ fn prepare_scratch(
     corpus: &Corpus,
 ) -> anyhow::Result<Prepared> {
     let writes = !scenario.workload.desc().writes.is_empty();
-    let rep = scratch::prepare(scenario.scratch, writes, &ctx.scratch, corpus)?;
+    let rep = scratch::prepare(
+        (scenario.scratch, &scenario.storage),
+        writes,
+        &ctx.scratch,
+        corpus,
+    )?;
     ctx.scratch = rep.dir().to_path_buf();
     scenario
         .workload
@@ -328,6 +335,7 @@ fn base_row(scenario: &Scenario, slot: Slot, order: u32, run_id: String) -> Row 
             .durability()
             .map_or_else(String::new, |d| d.to_string()),
         scratch_policy: scenario.scratch.to_string(),
+        storage: scenario.storage,
         cache: scenario.cache,
     };
     Row {

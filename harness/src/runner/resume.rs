@@ -75,30 +75,9 @@ pub fn resume_clients(
         .and_then(|()| check_machine(machine_of(&meta, clients)?, &Machine::describe(&corpus.dir)));
     clients::agree(clients, checked)?;
     let _active = interrupt::begin_run();
-    // A run killed outright leaves its scratch folders: each is removed and
-    // made anew (once nobody holds it), then removed at the end. Before
-    // run.json is marked resumed, so a leftover that cannot go (a mount
-    // point inside) is refused with the run folder as it was.
-    let (parent, scratch_id) =
-        options.scratch_place(&data_dirs, &meta.run_id, clients.rank(), clients.size());
-    let scratch = clients::agree(
-        clients,
-        corpus::Scratch::create_for_resume(&parent, &scratch_id).map_err(anyhow::Error::from),
-    )?;
-    let writer = (clients.rank() == 0)
-        .then(|| {
-            let mut w = RunWriter::reopen(dir)?;
-            w.mark_resumed(now_rfc3339())?;
-            Ok(w)
-        })
-        .transpose();
-    let writer = match clients::agree(clients, writer) {
-        Ok(w) => w,
-        Err(e) => {
-            let _ = scratch.remove();
-            return Err(e);
-        }
-    };
+    let mut storages = super::provide_storages(&meta.plan, clients, (&data_dirs, &corpus), show)?;
+    check_storages(&meta, &storages.records())?;
+    let (scratch, writer) = reopen(dir, &meta, (&options, &data_dirs), clients, &mut storages)?;
     let strategies = Strategies {
         plan: &meta.plan,
         corpus: &corpus,
@@ -116,6 +95,7 @@ pub fn resume_clients(
     let run = Running {
         plan: &meta.plan,
         executor: &strategies,
+        storages: &storages,
         clients,
         run_id: &meta.run_id,
         progress: show,
@@ -123,7 +103,74 @@ pub fn resume_clients(
         cold_unavailable,
         calibrate: false,
     };
-    execute(&run, writer, scratch, dir.to_path_buf())
+    let outcome = execute(&run, writer, scratch, dir.to_path_buf());
+    super::removing(storages, outcome)
+}
+
+/// The storages provided again are those the run had: the same values
+/// on the same filesystems with the same mount options (a storage the run
+/// had and that cannot be had now is refused too: its rows would change
+/// from measured to unavailable midway).
+fn check_storages(meta: &RunMeta, now: &[crate::storage::StorageRecord]) -> anyhow::Result<()> {
+    let key =
+        |r: &crate::storage::StorageRecord| (r.storage, r.fstype.clone(), r.mount_options.clone());
+    for then in &meta.storages {
+        match now.iter().find(|n| n.storage == then.storage) {
+            None => anyhow::bail!(
+                "cannot resume: storage {} was provided for the run and cannot be had now",
+                then.storage
+            ),
+            Some(n) if key(n) != key(then) => anyhow::bail!(
+                "cannot resume: storage {} was {} mounted with {}; provided again it is {} mounted with {}",
+                then.storage,
+                then.fstype.as_deref().unwrap_or("?"),
+                then.mount_options.as_deref().unwrap_or("?"),
+                n.fstype.as_deref().unwrap_or("?"),
+                n.mount_options.as_deref().unwrap_or("?")
+            ),
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// The resumed run's scratch folders made anew and, on rank 0, its run
+/// folder reopened and marked resumed.
+fn reopen(
+    dir: &Path,
+    meta: &RunMeta,
+    (options, data_dirs): (&ClientOptions, &DataDirs),
+    clients: &dyn Clients,
+    storages: &mut super::storages::Storages,
+) -> anyhow::Result<(corpus::Scratch, Option<RunWriter>)> {
+    // A run killed outright leaves its scratch folders: each is removed and
+    // made anew (once nobody holds it), then removed at the end. Before
+    // run.json is marked resumed, so a leftover that cannot go (a mount
+    // point inside) is refused with the run folder as it was.
+    let (parent, scratch_id) =
+        options.scratch_place(data_dirs, &meta.run_id, clients.rank(), clients.size());
+    let scratch = clients::agree(
+        clients,
+        corpus::Scratch::create_for_resume(&parent, &scratch_id).map_err(anyhow::Error::from),
+    )?;
+    let writer = (clients.rank() == 0)
+        .then(|| {
+            let mut w = RunWriter::reopen(dir)?;
+            w.mark_resumed(now_rfc3339())?;
+            Ok(w)
+        })
+        .transpose();
+    let writer = match clients::agree(clients, writer).and_then(|w| {
+        storages.claim_scratch(&meta.run_id)?;
+        Ok(w)
+    }) {
+        Ok(w) => w,
+        Err(e) => {
+            let _ = scratch.remove();
+            return Err(e);
+        }
+    };
+    Ok((scratch, writer))
 }
 
 /// What rank 0 checks in the run folder before anything else: the plan in

@@ -23,7 +23,7 @@ use anyhow::Context;
 use crate::corpus::{self, Corpus, ScratchPolicy};
 use crate::measure::quiet::{self, Settle};
 use crate::safefs::{Dir, Kind};
-use crate::storage::{image, ImageFs, ProvideError};
+use crate::storage::{image, ImageFs, ProvideError, Storage};
 use crate::sys;
 
 /// Numbers the per-repetition folders and images of this process.
@@ -98,18 +98,21 @@ impl RepScratch {
 }
 
 /// Make the scratch folder of one repetition under `root` (the run's
-/// scratch folder) by `policy`, sized for `corpus`.
+/// scratch folder on `storage`) by `policy`, sized for `corpus`.
 ///
 /// `fresh-fs` where it cannot work (not root, a filesystem iolab does not
 /// format, `mkfs` or `mount` refusing) falls back to `rotate`, and the
-/// note says why. `writes` false (a workload that writes no files): the
+/// note says why; on a storage other than the data folder it always
+/// does: the storage is itself a filesystem provided for the run, and an
+/// image per repetition would put another filesystem and loop device
+/// between the workload and the storage measured. `writes` false (a workload that writes no files): the
 /// run's folder, emptied, whatever the policy.
 ///
 /// # Errors
 /// A folder that cannot be emptied or made, an image that cannot be
 /// created.
 pub(super) fn prepare(
-    policy: ScratchPolicy,
+    (policy, storage): (ScratchPolicy, &Storage),
     writes: bool,
     root: &Path,
     corpus: &Corpus,
@@ -135,7 +138,7 @@ pub(super) fn prepare(
             Ok(shared(After::Clear(root.to_path_buf())))
         }
         ScratchPolicy::Rotate => rotate(root, needed_bytes(corpus)),
-        ScratchPolicy::FreshFs => match FreshFs::make(root, needed_bytes(corpus)) {
+        ScratchPolicy::FreshFs => match FreshFs::on(storage, root, needed_bytes(corpus)) {
             Ok(fs) => Ok(RepScratch {
                 dir: fs.mount_path(),
                 after: After::Unmount(fs),
@@ -222,6 +225,19 @@ struct FreshFs {
 }
 
 impl FreshFs {
+    /// [`FreshFs::make`] on the data folder; unavailable on any other
+    /// storage ([`prepare`] says why).
+    fn on(storage: &Storage, root_path: &Path, bytes: u64) -> Result<FreshFs, ScratchError> {
+        match storage {
+            Storage::DataDir => FreshFs::make(root_path, bytes),
+            Storage::Tmpfs | Storage::Image(_) | Storage::Emulated(_) => {
+                Err(ScratchError::Unavailable(format!(
+                    "fresh-fs unavailable on storage {storage} (a filesystem made for the run)"
+                )))
+            }
+        }
+    }
+
     /// Make an image of `bytes` of files like the data folder's
     /// filesystem and mount it on `fresh-fs-<n>`.
     fn make(root_path: &Path, bytes: u64) -> Result<FreshFs, ScratchError> {

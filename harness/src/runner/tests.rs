@@ -137,6 +137,7 @@ fn plan(scenarios: u32, warmup: u32, reps: u32, order: Order) -> Plan {
         settle: Settle::default(),
         cold_method: ColdMethod::Auto,
         bootstrap_seed: 7,
+        input: None,
     }
 }
 
@@ -160,6 +161,8 @@ fn meta(plan: &Plan) -> RunMeta {
         plan_digest: None,
         clients: None,
         dispatch: Vec::new(),
+        inputs: None,
+        storages: Vec::new(),
     }
 }
 
@@ -189,6 +192,7 @@ fn run_with(
     let run = Running {
         plan,
         executor: mock,
+        storages: &storages::Storages::default(),
         clients: &clients::Single,
         run_id: "mock",
         progress: false,
@@ -456,6 +460,7 @@ fn every_repetition_writes_each_ranks_row_then_their_aggregate_which_names_a_fai
     let run = Running {
         plan: &plan,
         executor: &mock,
+        storages: &storages::Storages::default(),
         clients: &ThreeRanks { fail_rep: Some(1) },
         run_id: "mock",
         progress: false,

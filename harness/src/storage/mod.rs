@@ -22,6 +22,7 @@ pub mod image;
 pub mod probe;
 pub mod spec;
 pub mod tmpfs;
+mod watchdog;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -122,8 +123,8 @@ enum Held {
     /// A kernel mount (tmpfs, image) in its work folder.
     Mount(Work),
     /// The emulator's mount, then its work folder (backing and mount
-    /// point).
-    Emulated(Box<Emulator>, Work),
+    /// point), and its watchdog (`watchdog`).
+    Emulated(Box<Emulator>, Work, Option<watchdog::Watchdog>),
 }
 
 /// A work folder `<data>/scratch-storage-<pid>-<n>` (marked and locked
@@ -202,7 +203,7 @@ impl Provided {
     /// on, or read what it served).
     pub fn emulator(&self) -> Option<&Emulator> {
         match &self.held {
-            Held::Emulated(e, _) => Some(e),
+            Held::Emulated(e, ..) => Some(e),
             Held::Nothing | Held::Mount(_) => None,
         }
     }
@@ -220,8 +221,9 @@ impl Provided {
         match std::mem::replace(&mut self.held, Held::Nothing) {
             Held::Nothing => Ok(()),
             Held::Mount(mut work) => work.remove(),
-            Held::Emulated(emulator, mut work) => {
+            Held::Emulated(emulator, mut work, watchdog) => {
                 emulator.unmount()?;
+                drop(watchdog);
                 work.remove()
             }
         }
@@ -310,10 +312,11 @@ fn provide_emulated(
         )?;
     let mut record = StorageRecord::of_mount(storage, &work.mount_point, None);
     record.emulator = Some(emulator.record(&backing, Some(measured)));
+    let watchdog = watchdog::Watchdog::start(&work.mount_point);
     Ok(Provided {
         storage,
         dir: work.mount_point.clone(),
         record,
-        held: Held::Emulated(Box::new(emulator), work),
+        held: Held::Emulated(Box::new(emulator), work, watchdog),
     })
 }

@@ -82,7 +82,20 @@ impl StorageKind {
     }
 }
 
+impl Default for Storage {
+    /// The data folder as it is: a run without `--storage`.
+    fn default() -> Storage {
+        Storage::DataDir
+    }
+}
+
 impl Storage {
+    /// Whether this is the default, the data folder as it is (a scenario
+    /// on it keeps the id it had before storages existed).
+    pub fn is_data_dir(&self) -> bool {
+        matches!(self, Storage::DataDir)
+    }
+
     /// Its provider.
     pub fn kind(&self) -> StorageKind {
         match self {
@@ -124,6 +137,17 @@ impl Storage {
     /// # Errors
     /// The first value that does not parse.
     pub fn parse_list(text: &str) -> Result<Vec<Storage>, StorageError> {
+        Storage::split_list(text)
+            .iter()
+            .map(|v| v.parse())
+            .collect()
+    }
+
+    /// A comma-separated list split into its values as
+    /// [`Storage::parse_list`] does, without parsing them (the flag
+    /// `--storage` hands each to the plan as given, so its messages name
+    /// the value).
+    pub fn split_list(text: &str) -> Vec<String> {
         let mut values: Vec<String> = Vec::new();
         for part in text.split(',') {
             match values.last_mut() {
@@ -134,7 +158,7 @@ impl Storage {
                 _ => values.push(part.to_string()),
             }
         }
-        values.iter().map(|v| v.parse()).collect()
+        values
     }
 }
 

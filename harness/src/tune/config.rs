@@ -154,6 +154,9 @@ pub struct TuneConfig {
     pub limits: Limits,
     /// Cache state of every scenario (default warm).
     pub cache: CacheState,
+    /// The storage every scenario runs on (`--storage`; default the data
+    /// folder as it is): provided by each round's run.
+    pub storage: crate::storage::Storage,
     /// The corpus.
     pub corpus: CorpusSpec,
     /// Measured repetitions per point (≥ [`MIN_REPS`]; default 5).

@@ -107,8 +107,13 @@ pub fn command(cfg: &TuneConfig) -> anyhow::Result<Outcome> {
         json_path.display(),
         dir.display()
     );
-    let against =
-        other.or_else(|| files::previous(&cfg.profiles, &prof.machine.hostname, &toml_path));
+    let against = other.or_else(|| {
+        files::previous(
+            &cfg.profiles,
+            (&prof.machine.hostname, prof.settings.storage),
+            &toml_path,
+        )
+    });
     if let Some((path, there)) = against {
         println!();
         let cmp = profile::compare::compare(&prof, &there);

@@ -38,8 +38,8 @@ mod copy;
 mod custom;
 mod durability;
 mod id;
-mod large_write;
 mod knob;
+mod large_write;
 mod metadata;
 mod noop;
 #[cfg(test)]
@@ -65,9 +65,9 @@ pub use custom::{CustomSpec, Prepared};
 pub use durability::Durability;
 #[doc(hidden)]
 pub use id::WorkloadId;
+pub use knob::{Knob, KnobType};
 #[doc(hidden)]
 pub use large_write::{LargeWriteSpec, LargeWriteVariant};
-pub use knob::{Knob, KnobType};
 #[doc(hidden)]
 pub use metadata::{MetadataSpec, MetadataVariant};
 #[doc(hidden)]

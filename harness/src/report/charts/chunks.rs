@@ -160,7 +160,7 @@ pub fn draw(title: &str, f: &ChunkFigure, path: &Path) -> anyhow::Result<()> {
         .iter()
         .zip(&f.panels)
     {
-        line_panel(area, p, &xs, "chunk size", &f.unit, &bytes)?;
+        line_panel(area, p, &xs, "chunk size", ("throughput", &f.unit), &bytes)?;
     }
     root.present()?;
     Ok(())

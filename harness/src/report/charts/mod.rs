@@ -23,6 +23,7 @@ pub mod rank_scaling;
 pub mod ranks;
 pub mod ratio;
 pub mod scaling;
+pub mod storage;
 pub mod throughput;
 pub mod timeline;
 pub mod tuning;
@@ -37,6 +38,10 @@ use crate::results::SummaryRow;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Section {
+    /// Several storages: the filesystem matrix, one chart per workload.
+    Storage,
+    /// An emulated latency sweep: speedup against latency per workload.
+    Crossover,
     /// Throughput per strategy, one chart per workload.
     Throughput,
     /// Throughput per MPI rank (runs with several ranks).
@@ -65,7 +70,9 @@ pub enum Section {
 
 impl Section {
     /// Every chart section, in page order.
-    pub const ALL: [Section; 12] = [
+    pub const ALL: [Section; 14] = [
+        Section::Storage,
+        Section::Crossover,
         Section::Throughput,
         Section::Ranks,
         Section::Scaling,
@@ -83,6 +90,8 @@ impl Section {
     /// The HTML id of the section.
     pub fn id(self) -> &'static str {
         match self {
+            Section::Storage => "storage",
+            Section::Crossover => "crossover",
             Section::Throughput => "throughput",
             Section::Ranks => "ranks",
             Section::Scaling => "scaling",
@@ -101,6 +110,8 @@ impl Section {
     /// The section's heading.
     pub fn title(self) -> &'static str {
         match self {
+            Section::Storage => "The filesystem matrix",
+            Section::Crossover => "The crossover: speedup against storage latency",
             Section::Throughput => "Throughput per strategy",
             Section::Ranks => "Throughput per MPI rank",
             Section::Scaling => "Scaling with workers",
@@ -119,6 +130,8 @@ impl Section {
     /// One or two sentences on how to read the section's charts.
     pub fn intro(self) -> &'static str {
         match self {
+            Section::Storage => "Per workload, each storage's sequential time (black) beside its fastest strategy's (that strategy's colour, named at the right), medians with their 95 % bootstrap intervals, on a log scale. Every storage ran in this run, its repetitions interleaved with the others'.",
+            Section::Crossover => "Per workload, each strategy's speedup over sequential on the emulated storage against the latency it adds per operation, the shaded band its 95 % interval; the dashed line is 1× (no gain). lat=0 (the zero-latency twin: FUSE alone) is drawn at the left end. Where the wait per operation exceeds the CPU per operation, concurrency starts to pay.",
             Section::Throughput => "Median throughput of each scenario with its 95 % bootstrap interval (whiskers), fastest first. The sequential baseline is outlined in black; the text gives the speedup over it with its own interval.",
             Section::Ranks => "Each MPI rank's median throughput per scenario, whiskers from its slowest to its fastest repetition; the slowest rank is marked. The aggregate (all ranks, total bytes over the earliest start to the latest end) is in the throughput section above.",
             Section::Scaling => "Median throughput against the number of workers, one line per strategy; the shaded band is the 95 % interval. The dashed line is the sequential baseline.",
@@ -172,6 +185,10 @@ pub enum Figure {
     Tuning(tuning::TuningFigure),
     /// Throughput over time inside repetitions.
     Timeline(timeline::TimelineFigure),
+    /// The filesystem matrix of one workload.
+    Storage(storage::MatrixFigure),
+    /// Speedup against emulated latency.
+    Crossover(storage::CrossoverFigure),
 }
 
 /// Whether `file_name` is a chart PNG a report renders (`throughput-*.png`,
@@ -190,6 +207,8 @@ pub fn is_chart_file(file_name: &str) -> bool {
         "cpu-",
         "tuning-",
         "timeline-",
+        "storage-",
+        "crossover-",
     ];
     families.iter().any(|f| stem.starts_with(f))
         || ["nested", "append", "atomic-save", "metadata"].contains(&stem)
@@ -197,7 +216,7 @@ pub fn is_chart_file(file_name: &str) -> bool {
 
 /// Every chart the summary rows call for, in page order.
 pub fn plan(rows: &[SummaryRow]) -> Vec<Chart> {
-    let mut charts = Vec::new();
+    let mut charts = storage::specs(rows);
     charts.extend(throughput::specs(rows));
     charts.extend(scaling::specs(rows));
     charts.extend(nested::specs(rows));
@@ -228,6 +247,8 @@ pub fn render(chart: &Chart, path: &Path) -> anyhow::Result<()> {
         Figure::Cpu(f) => cpu::draw(&chart.title, f, path),
         Figure::Tuning(f) => tuning::draw(&chart.title, f, path),
         Figure::Timeline(f) => timeline::draw(&chart.title, f, path),
+        Figure::Storage(f) => storage::draw_matrix(&chart.title, f, path),
+        Figure::Crossover(f) => storage::draw_crossover(&chart.title, f, path),
     };
     result.map_err(|e| anyhow::anyhow!("drawing chart {} to {}: {e}", chart.id, path.display()))
 }

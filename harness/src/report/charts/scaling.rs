@@ -204,23 +204,44 @@ pub fn draw_over(title: &str, f: &ScalingFigure, path: &Path, x_desc: &str) -> a
         ));
     }
     let rest = draw::legend(&body, &items)?;
-    for (area, p) in draw::panels(&rest, f.panels.len(), columns)
-        .iter()
-        .zip(&f.panels)
-    {
+    line_panels(
+        &rest,
+        &f.panels,
+        x_desc,
+        ("throughput", &f.unit),
+        &view::tick,
+    )?;
+    root.present()?;
+    Ok(())
+}
+
+/// Draw `panels` on `area` in one or two columns, each with
+/// [`line_panel`] over the x values of its own points.
+///
+/// # Errors
+/// When plotters cannot draw.
+pub fn line_panels(
+    area: &Area<'_>,
+    panels: &[LinePanel],
+    x_desc: &str,
+    y: (&str, &str),
+    x_label: &dyn Fn(f64) -> String,
+) -> anyhow::Result<()> {
+    let columns = if panels.len() > 1 { 2 } else { 1 };
+    for (cell, p) in draw::panels(area, panels.len(), columns).iter().zip(panels) {
         let xs: Vec<f64> = p
             .series
             .iter()
             .flat_map(|s| s.points.iter().map(|q| q.x))
             .collect();
-        line_panel(area, p, &xs, x_desc, &f.unit, &view::tick)?;
+        line_panel(cell, p, &xs, x_desc, y, x_label)?;
     }
-    root.present()?;
     Ok(())
 }
 
 /// Draw a panel of lines over a log x axis with ticks at `xs`, labelled by
-/// `x_label`. Shared with the chunk-size figure.
+/// `x_label`, the y axis `what` in `unit` (`throughput`, `MB/s`). Shared
+/// with the chunk-size and crossover figures.
 ///
 /// # Errors
 /// When plotters cannot draw.
@@ -229,7 +250,7 @@ pub fn line_panel(
     p: &LinePanel,
     xs: &[f64],
     x_desc: &str,
-    unit: &str,
+    (what, unit): (&str, &str),
     x_label: &dyn Fn(f64) -> String,
 ) -> anyhow::Result<()> {
     let area = draw::panel_title(area, &p.title)?;
@@ -251,6 +272,7 @@ pub fn line_panel(
         xs,
         values: &values,
         x_desc,
+        what,
         unit,
         x_label,
     };
@@ -284,6 +306,8 @@ pub struct Axes<'a> {
     pub values: &'a [f64],
     /// The name of the axis across.
     pub x_desc: &'a str,
+    /// What the values are (`throughput`, `speedup`).
+    pub what: &'a str,
     /// The unit of the values.
     pub unit: &'a str,
     /// A tick's label across.
@@ -315,11 +339,11 @@ pub fn line_chart<'a, 'b>(
     let (lo, hi) = draw::log_range(ticks.iter().copied(), 1.35);
     let y_axis = draw::value_axis(axes.values);
     let floor = y_axis.low();
-    let unit = axes.unit;
+    let (what, unit) = (axes.what, axes.unit);
     let y_desc = if y_axis.is_log() {
-        format!("throughput, {unit} (log scale)")
+        format!("{what}, {unit} (log scale)")
     } else {
-        format!("throughput, {unit}")
+        format!("{what}, {unit}")
     };
     let mut chart = ChartBuilder::on(area)
         .margin_right(24)

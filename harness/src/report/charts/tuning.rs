@@ -155,6 +155,7 @@ pub fn draw(title: &str, f: &TuningFigure, path: &Path) -> anyhow::Result<()> {
         xs: &xs,
         values: &values,
         x_desc: "total workers",
+        what: "throughput",
         unit: "MB/s",
         x_label: &view::tick,
     };

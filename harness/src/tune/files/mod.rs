@@ -93,7 +93,9 @@ pub fn file_stem(hostname: &str, date: &str) -> String {
 }
 
 /// Write `profile` as `<dir>/<stem>.toml` and `.json`, where the stem is
-/// [`file_stem`] of the host and the date of `created_at`, with `-2`, `-3` …
+/// [`file_stem`] of the host and the date of `created_at` (and `-on-` and
+/// the storage, for a profile of a storage other than the data folder:
+/// each storage has its own profiles), with `-2`, `-3` …
 /// appended when that name is taken (an earlier profile of the same day is
 /// kept, to compare with). Returns the two paths.
 ///
@@ -103,7 +105,16 @@ pub fn write(profile: &Profile, dir: &Path) -> anyhow::Result<(PathBuf, PathBuf)
     fs::create_dir_all(dir)
         .with_context(|| format!("creating profile folder {}", dir.display()))?;
     let date = profile.created_at.get(..10).unwrap_or("undated");
-    let stem = file_stem(&profile.machine.hostname, date);
+    let mut stem = file_stem(&profile.machine.hostname, date);
+    let storage = profile.settings.storage;
+    if !storage.is_data_dir() {
+        let safe: String = storage
+            .to_string()
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        stem = format!("{stem}-on-{safe}");
+    }
     let (toml_path, json_path) = (1..)
         .map(|n| {
             if n == 1 {
@@ -125,16 +136,20 @@ pub fn write(profile: &Profile, dir: &Path) -> anyhow::Result<(PathBuf, PathBuf)
     Ok((toml_path, json_path))
 }
 
-/// The most recent profile (by `created_at`) of `hostname` in `dir` other
-/// than `except`; unreadable files are passed over.
-pub fn previous(dir: &Path, hostname: &str, except: &Path) -> Option<(PathBuf, Profile)> {
+/// The most recent profile (by `created_at`) of `hostname` on `storage`
+/// in `dir` other than `except`; unreadable files are passed over.
+pub fn previous(
+    dir: &Path,
+    (hostname, storage): (&str, crate::storage::Storage),
+    except: &Path,
+) -> Option<(PathBuf, Profile)> {
     let entries = fs::read_dir(dir).ok()?;
     entries
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "toml") && p != except)
         .filter_map(|p| Some((p.clone(), load(&p).ok()?)))
-        .filter(|(_, prof)| prof.machine.hostname == hostname)
+        .filter(|(_, prof)| prof.machine.hostname == hostname && prof.settings.storage == storage)
         .max_by(|a, b| a.1.created_at.cmp(&b.1.created_at))
 }
 

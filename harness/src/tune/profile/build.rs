@@ -57,6 +57,7 @@ pub fn build(cfg: &TuneConfig, sweep: &Sweep, machine: Machine, info: RunInfo) -
             lines: cfg.corpus.lines,
             values: cfg.corpus.values,
             cache: cfg.cache.as_str().into(),
+            storage: cfg.storage,
             reps: sweep.reps,
             reps_requested: cfg.reps,
             reps_note: sweep.reps_note.clone(),

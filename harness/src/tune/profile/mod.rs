@@ -77,6 +77,10 @@ pub struct Settings {
     pub values: u32,
     /// Cache state of every measurement.
     pub cache: String,
+    /// The storage every measurement ran on (`tune --storage`); absent
+    /// for the data folder, as in profiles from before it.
+    #[serde(default, skip_serializing_if = "crate::storage::Storage::is_data_dir")]
+    pub storage: crate::storage::Storage,
     /// Measured repetitions per point the sweep planned with.
     pub reps: u32,
     /// `--reps` as asked.

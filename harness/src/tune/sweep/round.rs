@@ -50,7 +50,8 @@ pub const PROBE_REPS: u32 = 2;
 pub fn probe(ctx: &mut Context, sweep: &mut Sweep, wi: usize) -> anyhow::Result<()> {
     let cfg = ctx.cfg;
     let workload = sweep.workloads[wi].workload.clone();
-    let baseline = Scenario::new("tune", workload, Strategy::sequential(), cfg.cache);
+    let baseline =
+        Scenario::new("tune", workload, Strategy::sequential(), cfg.cache).on_storage(cfg.storage);
     let index = sweep.rounds.len() as u32 + 1;
     let folder = format!(
         "{ROUNDS_DIR}/r{index:02}-{}-probe",
@@ -196,7 +197,8 @@ fn entries(cfg: &TuneConfig, sweep: &Sweep, wi: usize, kept: &[(usize, Setting)]
         ws.workload.clone(),
         Strategy::sequential(),
         cfg.cache,
-    );
+    )
+    .on_storage(cfg.storage);
     let mut out = vec![Entry {
         scenario: baseline,
         owner: None,
@@ -210,7 +212,8 @@ fn entries(cfg: &TuneConfig, sweep: &Sweep, wi: usize, kept: &[(usize, Setting)]
                 ws.workload.clone(),
                 s.kind.strategy(setting),
                 cfg.cache,
-            ),
+            )
+            .on_storage(cfg.storage),
             owner: Some((si, setting)),
             wall_guess: wall_guess(&s.points, setting, base_wall),
         });

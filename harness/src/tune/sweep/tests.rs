@@ -90,6 +90,7 @@ fn config(kinds: Vec<Kind>, budget_s: u64, reps: u32) -> TuneConfig {
             tolerance: 0.05,
         },
         cache: CacheState::Warm,
+        storage: crate::storage::Storage::DataDir,
         corpus: Scale::Quick.spec(),
         reps,
         warmup: 1,
