@@ -112,11 +112,7 @@ fn mounts_anywhere(dir: &Path) -> Vec<String> {
     };
     // The emulator's watchdog shares the killed process's mount namespace
     // and leaves within its 0.2 s poll of the process's end.
-    let start = Instant::now();
-    while !list().is_empty() && start.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    list()
+    once_gone(list)
 }
 
 /// Loop devices whose backing file is under `dir` (`losetup -a` names an
@@ -133,6 +129,12 @@ fn loops_under(dir: &Path) -> Vec<String> {
             .map(str::to_string)
             .collect::<Vec<_>>()
     };
+    once_gone(list)
+}
+
+/// What `list` finds once it finds nothing, or after 10 s: the kernel
+/// releases a dead process's mounts and loop devices a moment after it.
+fn once_gone(list: impl Fn() -> Vec<String>) -> Vec<String> {
     let start = Instant::now();
     while !list().is_empty() && start.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(20));
