@@ -18,7 +18,7 @@ quick *ARGS:
 # crossover `quick` runs; `bench-all --storage-sweep` adds it to bench-all;
 # needs root and /dev/fuse).
 bench-storage *ARGS:
-    {{iolab}} run experiments/extra/storage.toml --scale quick {{ARGS}}
+    {{iolab}} run experiments/extra/storage-sweep.toml --scale quick {{ARGS}}
 
 # The test suite (what CI runs).
 test:

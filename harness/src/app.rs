@@ -456,7 +456,7 @@ fn bench_all(args: &BenchAllArgs) -> anyhow::Result<ExitCode> {
             let settings = cli::plan::bench_all_settings(args)?;
             let mut files = experiment_files(&args.experiments)?;
             if args.storage_sweep {
-                files.push(args.experiments.join("extra").join("storage.toml"));
+                files.push(args.experiments.join("extra").join("storage-sweep.toml"));
             }
             if !args.dry_run {
                 python_setup(args);

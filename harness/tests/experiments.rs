@@ -467,7 +467,12 @@ fn bench_all_runs_the_quick_crossover_at_quick_scale_and_the_full_sweep_when_ask
     let quick = bench_all_plan(&lab, &["--scale", "quick"]);
     // The quick crossover: the four claims' scenarios at each latency and
     // the twin.
-    for lat in ["lat=0,meta=0", "lat=100us,meta=100us", "lat=1ms,meta=1ms", "lat=2ms,meta=2ms"] {
+    for lat in [
+        "lat=0,meta=0",
+        "lat=100us,meta=100us",
+        "lat=1ms,meta=1ms",
+        "lat=2ms,meta=2ms",
+    ] {
         for id in [
             "write/one-write+first-100+on-emulated:LAT,qd=16/processes-8-b1/warm",
             "write/one-write+first-100+on-emulated:LAT,qd=16/tokio-8-c8/warm",
@@ -487,7 +492,7 @@ fn bench_all_runs_the_quick_crossover_at_quick_scale_and_the_full_sweep_when_ask
     for lat in ["lat=0,meta=0", "lat=20us", "lat=500us", "lat=2ms"] {
         let planned = scenario_lines(&sweep)
             .into_iter()
-            .filter(|l| l.starts_with("storage/") && l.contains(lat))
+            .filter(|l| l.starts_with("storage-sweep/") && l.contains(lat))
             .count();
         assert!(planned >= 20, "{lat}: {planned} scenarios\n{sweep}");
     }
@@ -496,7 +501,7 @@ fn bench_all_runs_the_quick_crossover_at_quick_scale_and_the_full_sweep_when_ask
         scenario_lines(&default).len()
             + scenario_lines(&sweep)
                 .iter()
-                .filter(|l| l.starts_with("storage/"))
+                .filter(|l| l.starts_with("storage-sweep/"))
                 .count(),
         "the sweep adds its own scenarios only"
     );
@@ -508,7 +513,14 @@ fn bench_all_storage_puts_every_scenario_on_each_storage_listed() {
     let plain = bench_all_plan(&lab, &["--scale", "quick", "--only", "load/"]);
     let both = bench_all_plan(
         &lab,
-        &["--scale", "quick", "--only", "load/", "--storage", "data-dir,tmpfs"],
+        &[
+            "--scale",
+            "quick",
+            "--only",
+            "load/",
+            "--storage",
+            "data-dir,tmpfs",
+        ],
     );
     let plain = scenario_lines(&plain);
     let both = scenario_lines(&both);
@@ -525,7 +537,14 @@ fn bench_all_storage_puts_every_scenario_on_each_storage_listed() {
     // Each emulated value brings its twin; a bad value is one line.
     let emulated = bench_all_plan(
         &lab,
-        &["--scale", "quick", "--only", "load/", "--storage", "emulated:lat=1ms"],
+        &[
+            "--scale",
+            "quick",
+            "--only",
+            "load/",
+            "--storage",
+            "emulated:lat=1ms",
+        ],
     );
     let emulated = scenario_lines(&emulated);
     assert_eq!(emulated.len(), 2 * plain.len(), "{emulated:?}");

@@ -699,8 +699,13 @@ fn a_run_on_several_storages_records_each_and_leaves_nothing_behind() {
     // The delay is applied (a client waits about lat, far above FUSE's own
     // few µs); its precision is the accuracy test's.
     assert!(measured.read_us >= 100.0, "{measured:?}");
-    assert!(mounts_anywhere(lab.path()).is_empty());
-    assert!(loops_under(lab.path()).is_empty());
+    assert_run_left_nothing(&lab);
+}
+
+/// After a run: no mount, no loop device, no scratch folder.
+fn assert_run_left_nothing(lab: &Lab) {
+    assert!(mounts_anywhere(lab.path()).is_empty(), "mounts left");
+    assert!(loops_under(lab.path()).is_empty(), "loop devices left");
     assert_eq!(scratch_left(&lab.data()), Vec::<String>::new());
 }
 
@@ -787,7 +792,7 @@ fn an_unprivileged_run_finds_storages_needing_root_unavailable_and_runs_the_rest
         ("tmpfs", "tmpfs"),
         ("ext4", "ext4"),
         (
-            "emulated:lat=1ms,meta=1ms,qd=16, emulated:lat=0,meta=0,qd=16",
+            "emulated:lat=0,meta=0,qd=16, emulated:lat=1ms,meta=1ms,qd=16",
             "emulated",
         ),
     ] {
@@ -843,7 +848,11 @@ fn bench_all_on_a_storage_list_runs_every_scenario_on_each_and_judges_per_storag
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let run = lab.only_run();
-    assert_eq!(run.summary.len(), 8, "2 workloads × 2 strategies × 2 storages");
+    assert_eq!(
+        run.summary.len(),
+        8,
+        "2 workloads × 2 strategies × 2 storages"
+    );
     for storage in ["data-dir", "tmpfs"] {
         let here: Vec<_> = run
             .summary
@@ -859,11 +868,13 @@ fn bench_all_on_a_storage_list_runs_every_scenario_on_each_and_judges_per_storag
         .iter()
         .any(|s| s.storage.to_string() == "tmpfs"));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    for claim in ["load-faster-than-save ", "load-faster-than-save · on tmpfs "] {
+    for claim in [
+        "load-faster-than-save ",
+        "load-faster-than-save · on tmpfs ",
+    ] {
         assert!(stdout.contains(&format!("  {claim}")), "{claim}\n{stdout}");
     }
-    assert!(mounts_anywhere(lab.path()).is_empty());
-    assert_eq!(scratch_left(&lab.data()), Vec::<String>::new());
+    assert_run_left_nothing(&lab);
 }
 
 /// SIGINT to a real `iolab run --storage tmpfs,emulated:lat=100us` midway:
@@ -882,7 +893,12 @@ fn a_run_on_storages_interrupted_by_sigint_resumes_with_every_row_once() {
         .iolab()
         .args(["run", "--files", "40", "--lines", "20", "--reps", "5"])
         .args(["--warmup", "0", "--settle", "0s", "--no-progress"])
-        .args(["--storage", "tmpfs,emulated:lat=100us", "--workload", "copy"])
+        .args([
+            "--storage",
+            "tmpfs,emulated:lat=100us",
+            "--workload",
+            "copy",
+        ])
         .args(["--strategy", "sequential,threads", "--workers", "2"])
         .args(["--out", "results", "--run-id", "r"])
         .stdout(Stdio::null())
@@ -901,7 +917,10 @@ fn a_run_on_storages_interrupted_by_sigint_resumes_with_every_row_once() {
     kill_process(pid, Signal::INT).unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130), "{}", text(&out));
-    assert!(mounts_anywhere(lab.path()).is_empty(), "mounts after SIGINT");
+    assert!(
+        mounts_anywhere(lab.path()).is_empty(),
+        "mounts after SIGINT"
+    );
     let dir = lab.path().join("results/r");
     let stopped = iolab::results::load(&dir).unwrap();
     assert!(!stopped.meta.completed());
@@ -929,7 +948,5 @@ fn a_run_on_storages_interrupted_by_sigint_resumes_with_every_row_once() {
         assert!(r.verified, "{}: {}", r.scenario_id, r.detail);
         assert!(!r.storage.is_data_dir(), "{}", r.scenario_id);
     }
-    assert!(mounts_anywhere(lab.path()).is_empty(), "mounts after resume");
-    assert!(loops_under(lab.path()).is_empty());
-    assert_eq!(scratch_left(&lab.data()), Vec::<String>::new());
+    assert_run_left_nothing(&lab);
 }

@@ -264,7 +264,10 @@ pub fn print_table(out: &mut impl Write, judgements: &[Judgement]) -> io::Result
     }
     let sweep = crossover::crossovers(judgements);
     if !sweep.is_empty() {
-        writeln!(out, "\nThe crossover (the emulated latency from which each claim holds):")?;
+        writeln!(
+            out,
+            "\nThe crossover (the emulated latency from which each claim holds):"
+        )?;
         for c in &sweep {
             writeln!(out, "  {}", c.sentence())?;
         }

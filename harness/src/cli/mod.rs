@@ -432,7 +432,7 @@ pub struct BenchAllArgs {
     /// are judged per storage.
     #[arg(long, value_name = "LIST", conflicts_with = "resume")]
     pub storage: Option<String>,
-    /// Add the full crossover sweep (`<experiments>/extra/storage.toml`:
+    /// Add the full crossover sweep (`<experiments>/extra/storage-sweep.toml`:
     /// five strategies, five workloads, emulated latencies 0 to 2 ms) to
     /// the run; without it the quick scale runs the short crossover of
     /// `storage.toml` and the default scale none.

@@ -125,12 +125,14 @@ impl Storages {
     }
 
     /// One line per reason a storage cannot be had, naming every storage
-    /// it keeps out (`storage emulated:lat=1ms,…, emulated:lat=0,…:
-    /// emulated unavailable: /dev/fuse: …`).
+    /// it keeps out (`storage emulated:lat=0,…, emulated:lat=1ms,…:
+    /// emulated unavailable: mounting needs root`).
     fn say_unavailable(&self) {
         let mut reasons: Vec<(&str, Vec<String>)> = Vec::new();
         for (storage, state) in &self.places {
-            let State::Unavailable(why) = state else { continue };
+            let State::Unavailable(why) = state else {
+                continue;
+            };
             match reasons.iter_mut().find(|(w, _)| w == why) {
                 Some((_, names)) => names.push(storage.to_string()),
                 None => reasons.push((why, vec![storage.to_string()])),
