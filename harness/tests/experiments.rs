@@ -510,20 +510,18 @@ fn bench_all_runs_the_quick_crossover_at_quick_scale_and_the_full_sweep_when_ask
 #[test]
 fn bench_all_storage_puts_every_scenario_on_each_storage_listed() {
     let lab = Lab::new();
-    let plain = bench_all_plan(&lab, &["--scale", "quick", "--only", "load/"]);
-    let both = bench_all_plan(
-        &lab,
-        &[
-            "--scale",
-            "quick",
-            "--only",
-            "load/",
-            "--storage",
-            "data-dir,tmpfs",
-        ],
-    );
-    let plain = scenario_lines(&plain);
-    let both = scenario_lines(&both);
+    let load = |storage: &[&str]| {
+        let plan = bench_all_plan(
+            &lab,
+            &[&["--scale", "quick", "--only", "load/"], storage].concat(),
+        );
+        scenario_lines(&plan)
+            .into_iter()
+            .map(str::to_string)
+            .collect::<Vec<String>>()
+    };
+    let plain = load(&[]);
+    let both = load(&["--storage", "data-dir,tmpfs"]);
     assert!(!plain.is_empty());
     for id in &plain {
         assert!(both.contains(id), "{id} left out:\n{both:?}");
@@ -531,22 +529,11 @@ fn bench_all_storage_puts_every_scenario_on_each_storage_listed() {
         let mut parts: Vec<String> = id.split('/').map(str::to_string).collect();
         parts[2].push_str("+on-tmpfs");
         let on = parts.join("/");
-        assert!(both.contains(&on.as_str()), "{on} not planned:\n{both:?}");
+        assert!(both.contains(&on), "{on} not planned:\n{both:?}");
     }
     assert_eq!(both.len(), 2 * plain.len(), "{both:?}");
     // Each emulated value brings its twin; a bad value is one line.
-    let emulated = bench_all_plan(
-        &lab,
-        &[
-            "--scale",
-            "quick",
-            "--only",
-            "load/",
-            "--storage",
-            "emulated:lat=1ms",
-        ],
-    );
-    let emulated = scenario_lines(&emulated);
+    let emulated = load(&["--storage", "emulated:lat=1ms"]);
     assert_eq!(emulated.len(), 2 * plain.len(), "{emulated:?}");
     assert!(emulated.iter().all(|l| l.contains("+on-emulated:")));
     let o = lab
