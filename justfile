@@ -13,11 +13,12 @@ bench-all *ARGS:
 quick *ARGS:
     {{iolab}} bench-all --scale quick {{ARGS}}
 
-# The crossover: the tutorials' patterns on emulated storage swept from 0
-# to 2 ms per operation, then its report (opt-in: far longer than `quick`;
+# The full crossover sweep alone: the tutorials' patterns on emulated storage
+# swept from 0 to 2 ms per operation (opt-in: far longer than the quick
+# crossover `quick` runs; `bench-all --storage-sweep` adds it to bench-all;
 # needs root and /dev/fuse).
 bench-storage *ARGS:
-    {{iolab}} run experiments/extra/storage.toml --scale quick {{ARGS}}
+    {{iolab}} run experiments/extra/storage-sweep.toml --scale quick {{ARGS}}
 
 # The test suite (what CI runs).
 test:

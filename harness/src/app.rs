@@ -454,7 +454,10 @@ fn bench_all(args: &BenchAllArgs) -> anyhow::Result<ExitCode> {
         }
         None => {
             let settings = cli::plan::bench_all_settings(args)?;
-            let files = experiment_files(&args.experiments)?;
+            let mut files = experiment_files(&args.experiments)?;
+            if args.storage_sweep {
+                files.push(args.experiments.join("extra").join("storage-sweep.toml"));
+            }
             if !args.dry_run {
                 python_setup(args);
             }

@@ -453,3 +453,96 @@ fn bench_all_repeats_automatically_within_its_scales_budget_unless_told() {
         "{quick}"
     );
 }
+
+/// The scenario lines of a dry-run plan (`<experiment>/<id>`).
+fn scenario_lines(plan: &str) -> Vec<&str> {
+    plan.lines()
+        .filter(|l| !l.starts_with(' ') && l.matches('/').count() >= 4)
+        .collect()
+}
+
+#[test]
+fn bench_all_runs_the_quick_crossover_at_quick_scale_and_the_full_sweep_when_asked() {
+    let lab = Lab::new();
+    let quick = bench_all_plan(&lab, &["--scale", "quick"]);
+    // The quick crossover: the four claims' scenarios at each latency and
+    // the twin.
+    for lat in [
+        "lat=0,meta=0",
+        "lat=100us,meta=100us",
+        "lat=1ms,meta=1ms",
+        "lat=2ms,meta=2ms",
+    ] {
+        for id in [
+            "write/one-write+first-100+on-emulated:LAT,qd=16/processes-8-b1/warm",
+            "write/one-write+first-100+on-emulated:LAT,qd=16/tokio-8-c8/warm",
+            "write/one-write+first-100+on-emulated:LAT,qd=16/sequential/warm",
+            "read/whole+first-100+on-emulated:LAT,qd=16/sequential/warm",
+            "copy/loop,chunk=64KiB+first-100+on-emulated:LAT,qd=16/threads-100/warm",
+        ] {
+            let id = format!("storage/{}", id.replace("LAT", lat));
+            assert!(quick.lines().any(|l| l == id), "{id} not planned:\n{quick}");
+        }
+    }
+    assert!(!quick.contains("lat=20us"), "{quick}");
+    // The default scale runs no emulated storage, unless --storage-sweep.
+    let default = bench_all_plan(&lab, &["--scale", "default"]);
+    assert!(!default.contains("emulated"), "{default}");
+    let sweep = bench_all_plan(&lab, &["--scale", "default", "--storage-sweep"]);
+    for lat in ["lat=0,meta=0", "lat=20us", "lat=500us", "lat=2ms"] {
+        let planned = scenario_lines(&sweep)
+            .into_iter()
+            .filter(|l| l.starts_with("storage-sweep/") && l.contains(lat))
+            .count();
+        assert!(planned >= 20, "{lat}: {planned} scenarios\n{sweep}");
+    }
+    assert_eq!(
+        scenario_lines(&sweep).len(),
+        scenario_lines(&default).len()
+            + scenario_lines(&sweep)
+                .iter()
+                .filter(|l| l.starts_with("storage-sweep/"))
+                .count(),
+        "the sweep adds its own scenarios only"
+    );
+}
+
+#[test]
+fn bench_all_storage_puts_every_scenario_on_each_storage_listed() {
+    let lab = Lab::new();
+    let load = |storage: &[&str]| {
+        let plan = bench_all_plan(
+            &lab,
+            &[&["--scale", "quick", "--only", "load/"], storage].concat(),
+        );
+        scenario_lines(&plan)
+            .into_iter()
+            .map(str::to_string)
+            .collect::<Vec<String>>()
+    };
+    let plain = load(&[]);
+    let both = load(&["--storage", "data-dir,tmpfs"]);
+    assert!(!plain.is_empty());
+    for id in &plain {
+        assert!(both.contains(id), "{id} left out:\n{both:?}");
+        // `load/read/whole/…` on tmpfs is `load/read/whole+on-tmpfs/…`.
+        let mut parts: Vec<String> = id.split('/').map(str::to_string).collect();
+        parts[2].push_str("+on-tmpfs");
+        let on = parts.join("/");
+        assert!(both.contains(&on), "{on} not planned:\n{both:?}");
+    }
+    assert_eq!(both.len(), 2 * plain.len(), "{both:?}");
+    // Each emulated value brings its twin; a bad value is one line.
+    let emulated = load(&["--storage", "emulated:lat=1ms"]);
+    assert_eq!(emulated.len(), 2 * plain.len(), "{emulated:?}");
+    assert!(emulated.iter().all(|l| l.contains("+on-emulated:")));
+    let o = lab
+        .iolab()
+        .args(["bench-all", "--dry-run", "--storage", "tmpfs,nfs"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("--storage") && err.contains("nfs"), "{err}");
+}

@@ -699,8 +699,13 @@ fn a_run_on_several_storages_records_each_and_leaves_nothing_behind() {
     // The delay is applied (a client waits about lat, far above FUSE's own
     // few µs); its precision is the accuracy test's.
     assert!(measured.read_us >= 100.0, "{measured:?}");
-    assert!(mounts_anywhere(lab.path()).is_empty());
-    assert!(loops_under(lab.path()).is_empty());
+    assert_run_left_nothing(&lab);
+}
+
+/// After a run: no mount, no loop device, no scratch folder.
+fn assert_run_left_nothing(lab: &Lab) {
+    assert!(mounts_anywhere(lab.path()).is_empty(), "mounts left");
+    assert!(loops_under(lab.path()).is_empty(), "loop devices left");
     assert_eq!(scratch_left(&lab.data()), Vec::<String>::new());
 }
 
@@ -782,11 +787,14 @@ fn an_unprivileged_run_finds_storages_needing_root_unavailable_and_runs_the_rest
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let stderr = util::stderr(&out);
+    // One line per reason: the emulated value and its twin share theirs.
     for (storage, name) in [
         ("tmpfs", "tmpfs"),
         ("ext4", "ext4"),
-        ("emulated:lat=1ms,meta=1ms,qd=16", "emulated"),
-        ("emulated:lat=0,meta=0,qd=16", "emulated"),
+        (
+            "emulated:lat=0,meta=0,qd=16, emulated:lat=1ms,meta=1ms,qd=16",
+            "emulated",
+        ),
     ] {
         let line = format!("storage {storage}: {name} unavailable: mounting needs root");
         assert_eq!(stderr.matches(&line).count(), 1, "{line}\n{stderr}");
@@ -805,4 +813,140 @@ fn an_unprivileged_run_finds_storages_needing_root_unavailable_and_runs_the_rest
         .rows
         .iter()
         .any(|r| r.storage.is_data_dir() && r.verified));
+}
+
+/// `bench-all --storage data-dir,tmpfs` on a tiny experiment folder: every
+/// scenario runs and verifies on both storages, the claims are judged per
+/// storage (`load-faster-than-save · on tmpfs`), tmpfs is recorded, and
+/// nothing stays mounted.
+#[test]
+fn bench_all_on_a_storage_list_runs_every_scenario_on_each_and_judges_per_storage() {
+    let _serial = serial();
+    if !is_root() {
+        eprintln!("skipped: not root (tmpfs needs it)");
+        return;
+    }
+    let lab = Lab::new();
+    let exps = lab.path().join("exps");
+    std::fs::create_dir(&exps).unwrap();
+    std::fs::write(
+        exps.join("tiny.toml"),
+        "reps = 3\nwarmup = 0\nsettle = \"0\"\n\n[corpus]\nfiles = 20\nlines = 5\n\n\
+         [[grid]]\nworkload = [\"read\", \"write\"]\nstrategy = [\"sequential\", \"threads\"]\nworkers = [2]\n",
+    )
+    .unwrap();
+    let out = lab
+        .iolab()
+        .args(["bench-all", "--experiments", "exps", "--no-python-setup"])
+        .args(["--no-progress", "--scale", "quick", "--reps", "3"])
+        .args(["--storage", "data-dir,tmpfs", "--reports", "reports"])
+        .arg("--out")
+        .arg(lab.results())
+        .arg("--data-dir")
+        .arg(lab.data())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let run = lab.only_run();
+    assert_eq!(
+        run.summary.len(),
+        8,
+        "2 workloads × 2 strategies × 2 storages"
+    );
+    for storage in ["data-dir", "tmpfs"] {
+        let here: Vec<_> = run
+            .summary
+            .iter()
+            .filter(|s| s.storage.to_string() == storage)
+            .collect();
+        assert_eq!(here.len(), 4, "{storage}");
+        assert!(here.iter().all(|s| s.n_verified == 3), "{storage}");
+    }
+    assert!(run
+        .meta
+        .storages
+        .iter()
+        .any(|s| s.storage.to_string() == "tmpfs"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for claim in [
+        "load-faster-than-save ",
+        "load-faster-than-save · on tmpfs ",
+    ] {
+        assert!(stdout.contains(&format!("  {claim}")), "{claim}\n{stdout}");
+    }
+    assert_run_left_nothing(&lab);
+}
+
+/// SIGINT to a real `iolab run --storage tmpfs,emulated:lat=100us` midway:
+/// it stops after the repetition in flight, unmounts everything, and
+/// `--resume` provides the storages again and completes the run with every
+/// repetition recorded once and verified, leaving no mount.
+#[test]
+fn a_run_on_storages_interrupted_by_sigint_resumes_with_every_row_once() {
+    let _serial = serial();
+    if let Some(why) = no_fuse() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let lab = Lab::new();
+    let mut child = lab
+        .iolab()
+        .args(["run", "--files", "40", "--lines", "20", "--reps", "5"])
+        .args(["--warmup", "0", "--settle", "0s", "--no-progress"])
+        .args([
+            "--storage",
+            "tmpfs,emulated:lat=100us",
+            "--workload",
+            "copy",
+        ])
+        .args(["--strategy", "sequential,threads", "--workers", "2"])
+        .args(["--out", "results", "--run-id", "r"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let rows = lab.path().join("results/r/runs.csv");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    // The header and three rows: the run is under way on its storages.
+    while std::fs::read(&rows).map_or(0, |b| b.iter().filter(|&&c| c == b'\n').count()) < 4 {
+        assert!(Instant::now() < deadline, "no rows within 120 s");
+        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let pid = Pid::from_raw(child.id() as i32).unwrap();
+    kill_process(pid, Signal::INT).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out));
+    assert!(
+        mounts_anywhere(lab.path()).is_empty(),
+        "mounts after SIGINT"
+    );
+    let dir = lab.path().join("results/r");
+    let stopped = iolab::results::load(&dir).unwrap();
+    assert!(!stopped.meta.completed());
+    let done = stopped.rows.len();
+    assert!((3..30).contains(&done), "{done} rows before the stop");
+    let out = lab
+        .iolab()
+        .args(["run", "--no-progress", "--resume", "results/r"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let run = iolab::results::load(&dir).unwrap();
+    assert!(run.meta.completed());
+    // 3 storages (tmpfs, the emulated value, its twin) × 2 strategies × 5.
+    assert_eq!(run.rows.len(), 30);
+    let mut keys: Vec<(String, u32)> = run
+        .rows
+        .iter()
+        .map(|r| (r.scenario_id.clone(), r.rep))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), 30, "no repetition twice");
+    for r in &run.rows {
+        assert!(r.verified, "{}: {}", r.scenario_id, r.detail);
+        assert!(!r.storage.is_data_dir(), "{}", r.scenario_id);
+    }
+    assert_run_left_nothing(&lab);
 }

@@ -237,7 +237,12 @@ pub fn print_table(out: &mut impl Write, judgements: &[Judgement]) -> io::Result
         .map(|j| j.id.chars().count())
         .max()
         .unwrap_or(0);
-    for j in judgements {
+    // On a storage besides the data folder, a claim whose scenarios did
+    // not run there is left out (counted): the crossover runs few.
+    let (shown, left_out): (Vec<&Judgement>, Vec<&Judgement>) = judgements
+        .iter()
+        .partition(|j| j.verdict != Verdict::NotTested || j.storage.is_data_dir());
+    for j in shown {
         writeln!(
             out,
             "  {:<width$} {:<14} claimed {:<28} measured {}",
@@ -248,6 +253,23 @@ pub fn print_table(out: &mut impl Write, judgements: &[Judgement]) -> io::Result
         )?;
         if !j.detail.is_empty() {
             writeln!(out, "      {}", j.detail)?;
+        }
+    }
+    if !left_out.is_empty() {
+        writeln!(
+            out,
+            "  ({} judgements on other storages left out: no scenario of theirs ran there)",
+            left_out.len()
+        )?;
+    }
+    let sweep = crossover::crossovers(judgements);
+    if !sweep.is_empty() {
+        writeln!(
+            out,
+            "\nThe crossover (the emulated latency from which each claim holds):"
+        )?;
+        for c in &sweep {
+            writeln!(out, "  {}", c.sentence())?;
         }
     }
     Ok(())

@@ -425,6 +425,19 @@ pub struct BenchAllArgs {
     /// recorded as unavailable.
     #[arg(long)]
     pub no_python_setup: bool,
+    /// Run the whole lab on these storages (comma-separated, as `run
+    /// --storage` takes them: tmpfs, ext4, xfs, emulated:lat=1ms…, each
+    /// emulated value with its zero-latency twin): every experiment file's
+    /// blocks get this storage axis in place of their own, and the claims
+    /// are judged per storage.
+    #[arg(long, value_name = "LIST", conflicts_with = "resume")]
+    pub storage: Option<String>,
+    /// Add the full crossover sweep (`<experiments>/extra/storage-sweep.toml`:
+    /// five strategies, five workloads, emulated latencies 0 to 2 ms) to
+    /// the run; without it the quick scale runs the short crossover of
+    /// `storage.toml` and the default scale none.
+    #[arg(long, conflicts_with = "resume")]
+    pub storage_sweep: bool,
     /// Folder for rendered reports.
     #[arg(long, default_value = "reports")]
     pub reports: PathBuf,

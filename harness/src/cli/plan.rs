@@ -232,12 +232,17 @@ pub fn input_spec(
 /// # Errors
 /// [`ConfigError`] naming a bad flag value.
 pub fn bench_all_settings(args: &BenchAllArgs) -> Result<Settings, ConfigError> {
-    let given = settings(
+    let mut given = settings(
         args.scale,
         CorpusOverrides::default(),
         &args.measure,
         args.only.clone(),
     )?;
+    if let Some(list) = &args.storage {
+        let storages = crate::storage::Storage::parse_list(list)
+            .map_err(|e| invalid("--storage", &e.value, e.problem))?;
+        given.storages = Some(storages);
+    }
     if given.reps.is_some() {
         return Ok(given);
     }
@@ -277,6 +282,7 @@ fn settings(
         cold_method: m.cold_method,
         seed: m.seed,
         only: only.filter(|o| !o.is_empty()),
+        storages: None,
     })
 }
 

@@ -117,12 +117,18 @@ impl Dims {
 /// cost is measured in the same run), each once; `[data-dir]` when the
 /// block names none.
 fn storages(list: Option<&Vec<Spanned<Storage>>>) -> Vec<Storage> {
-    let Some(list) = list else {
-        return vec![Storage::DataDir];
-    };
+    match list {
+        Some(list) => with_twins(list.iter().map(Spanned::get_ref).copied()),
+        None => vec![Storage::DataDir],
+    }
+}
+
+/// `list` in its order, each emulated value followed by its zero-latency
+/// twin, each once (a block's `storage`, `bench-all --storage`).
+pub(super) fn with_twins(list: impl IntoIterator<Item = Storage>) -> Vec<Storage> {
     let mut out: Vec<Storage> = Vec::new();
-    for s in list.iter().map(Spanned::get_ref) {
-        for s in std::iter::once(*s).chain(s.twin()) {
+    for s in list {
+        for s in std::iter::once(s).chain(s.twin()) {
             if !out.contains(&s) {
                 out.push(s);
             }

@@ -22,6 +22,7 @@ use super::grid::{Expansion, Experiment, Located, Skipped};
 use super::reps::Reps;
 use super::{default_large_file, Plan, Scenario, Settings};
 use crate::measure::quiet::Settle;
+use crate::storage::Storage;
 
 /// A plan built from experiment files, with what was left out.
 #[derive(Clone, Debug)]
@@ -44,10 +45,14 @@ pub struct Planned {
 /// [`ExperimentError`] for a bad value, files that disagree on the corpus, a
 /// corpus the corpus module rejects, or `--only` matching nothing.
 pub fn plan(experiments: &[Experiment], settings: &Settings) -> Result<Planned, ExperimentError> {
-    let expansions: Vec<Expansion> = experiments
+    let mut expansions: Vec<Expansion> = experiments
         .iter()
         .map(|e| e.expand(settings.scale, settings.seed))
         .collect::<Result<_, _>>()?;
+    if let Some(list) = &settings.storages {
+        let storages = super::expand::with_twins(list.iter().copied());
+        expansions.iter_mut().for_each(|x| x.put_on(&storages));
+    }
     let (all, shared) = union(&expansions);
     let total = all.len();
     super::limit::check(
@@ -95,6 +100,24 @@ pub fn plan(experiments: &[Experiment], settings: &Settings) -> Result<Planned, 
         shared,
         excluded,
     })
+}
+
+impl Expansion {
+    /// Every scenario on each of `storages` in place of its block's own
+    /// (`bench-all --storage`), each id once.
+    fn put_on(&mut self, storages: &[Storage]) {
+        let mut out: Vec<Scenario> = Vec::new();
+        for s in &self.scenarios {
+            for storage in storages {
+                let on = s.clone().on_storage(*storage);
+                if !out.iter().any(|o| o.id == on.id) {
+                    out.push(on);
+                }
+            }
+        }
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        self.scenarios = out;
+    }
 }
 
 /// The union of the expansions' scenarios by id (the first file's copy of

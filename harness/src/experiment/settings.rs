@@ -52,6 +52,9 @@ pub struct Settings {
     pub seed: u64,
     /// Keep only scenarios whose `<experiment>/<id>` contains this text.
     pub only: Option<String>,
+    /// `bench-all --storage`: every scenario on each of these storages
+    /// (with each emulated one's twin) in place of its block's own.
+    pub storages: Option<Vec<crate::storage::Storage>>,
 }
 
 /// Parse `0`, `500ms`, `2s`, `1.5s`, `5m`, `1h`; `None` for anything else.

@@ -113,17 +113,34 @@ impl Storages {
                     place_corpus(plan, provided, reference, show)
                         .with_context(|| format!("storage {storage}"))?
                 })),
-                Err(ProvideError::Unavailable(why)) => {
-                    eprintln!("storage {storage}: {why}");
-                    State::Unavailable(why)
-                }
+                Err(ProvideError::Unavailable(why)) => State::Unavailable(why),
                 Err(ProvideError::Failed(e)) => {
                     return Err(e.context(format!("providing storage {storage}")))
                 }
             };
             out.places.push((storage, state));
         }
+        out.say_unavailable();
         Ok(out)
+    }
+
+    /// One line per reason a storage cannot be had, naming every storage
+    /// it keeps out (`storage emulated:lat=0,…, emulated:lat=1ms,…:
+    /// emulated unavailable: mounting needs root`).
+    fn say_unavailable(&self) {
+        let mut reasons: Vec<(&str, Vec<String>)> = Vec::new();
+        for (storage, state) in &self.places {
+            let State::Unavailable(why) = state else {
+                continue;
+            };
+            match reasons.iter_mut().find(|(w, _)| w == why) {
+                Some((_, names)) => names.push(storage.to_string()),
+                None => reasons.push((why, vec![storage.to_string()])),
+            }
+        }
+        for (why, names) in reasons {
+            eprintln!("storage {}: {why}", names.join(", "));
+        }
     }
 
     /// What `run.json` records of each storage provided.
