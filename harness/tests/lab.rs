@@ -408,3 +408,80 @@ fn the_examples_man_page_and_completions_have_its_knob_flag_under_its_name() {
         "{script}"
     );
 }
+
+#[test]
+fn tune_sweeps_a_user_knob_and_tunes_each_value_apart() {
+    let lab = Lab::new();
+    let profiles = lab.path().join("profiles");
+    let o = Command::new(example())
+        .current_dir(lab.path())
+        .env("IOLAB_DATA_DIR", lab.data())
+        .args([
+            "tune",
+            "--workload",
+            "load-parse",
+            "--read-size",
+            "8KiB,64KiB",
+            "--strategy",
+            "threads",
+            "--max-workers",
+            "2",
+            "--files",
+            "20",
+            "--lines",
+            "10",
+            "--budget",
+            "60s",
+            "--reps",
+            "3",
+            "--warmup",
+            "0",
+            "--settle",
+            "0",
+            "--no-progress",
+            "--run-id",
+            "knobs",
+        ])
+        .arg("--out")
+        .arg(lab.results())
+        .arg("--profiles")
+        .arg(&profiles)
+        .output()
+        .expect("run the example's tune");
+    assert!(o.status.success(), "{}", text(&o));
+    // The knob implies the variant that takes it; each value is a workload
+    // entry of its own, named with its knobs in the table.
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    for label in ["load-parse io,read_size=8KiB", "load-parse io,read_size=64KiB"] {
+        assert!(stdout.contains(label), "{stdout}");
+    }
+    let toml = std::fs::read_dir(&profiles)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "toml"))
+        .expect("a profile");
+    let profile = iolab::tune::files::load(&toml).unwrap();
+    let mut variants: Vec<&str> = profile
+        .workloads
+        .iter()
+        .map(|w| w.variant.as_str())
+        .collect();
+    variants.sort_unstable();
+    assert_eq!(variants, ["io,read_size=64KiB", "io,read_size=8KiB"]);
+    let run = iolab::results::load(&lab.results().join("knobs")).unwrap();
+    assert!(run.rows.iter().all(|r| r.verified), "every point verified");
+
+    // A knob value its description refuses, or a knob of none of the named
+    // workloads, is refused in one line before anything runs.
+    for (flag, value) in [("--read-size", "5000"), ("--buffer", "4KiB")] {
+        let o = Command::new(example())
+            .current_dir(lab.path())
+            .env("IOLAB_DATA_DIR", lab.data())
+            .args(["tune", "--workload", "load-parse", flag, value])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}

@@ -503,6 +503,9 @@ pub struct TuneArgs {
     /// Workloads to tune (comma-separated).
     #[arg(long, value_delimiter = ',', default_value = "read,write,copy,append")]
     pub workload: Vec<String>,
+    /// Variants of the workloads to tune, each tuned apart (comma-separated; default: each workload's default variant, or the one its knob flags imply).
+    #[arg(long, value_delimiter = ',')]
+    pub variant: Vec<String>,
     /// Concurrent strategies to sweep (comma-separated).
     #[arg(
         long,
@@ -543,6 +546,10 @@ pub struct TuneArgs {
     /// Output.
     #[command(flatten)]
     pub output: OutputArgs,
+    /// The values of the workload knob flags ([`command`] adds them, as
+    /// `run`'s), by key, as given: each combination is tuned apart.
+    #[arg(skip)]
+    pub knobs: Vec<(String, Vec<String>)>,
 }
 
 /// `iolab calibrate`
