@@ -431,7 +431,9 @@ fn each_setting_of_a_workloads_knobs_is_its_own_profile_entry() {
         ],
     );
     let id = iolab::workload::WorkloadKind::Read.into();
-    let small = here.entry(id, "buffered,buffer=4KiB").expect("the 4KiB entry");
+    let small = here
+        .entry(id, "buffered,buffer=4KiB")
+        .expect("the 4KiB entry");
     assert_eq!(small.recommended.as_ref().unwrap().workers, 2);
     assert!(here.entry(id, "buffered,buffer=64KiB").is_none());
     // Each knob value is compared with the same knob value there, not with

@@ -22,7 +22,9 @@ pub fn tune_config(args: &TuneArgs, cores: u32) -> Result<TuneConfig, ConfigErro
         &args.workload,
         &args.variant,
         &args.knobs,
-        args.scale, args.measure.seed)?;
+        args.scale,
+        args.measure.seed,
+    )?;
     let kinds = kinds(&args.strategy)?;
     let budget = plan::parse_duration("--budget", &args.budget)?;
     if budget < Duration::from_secs(1) {
@@ -215,7 +217,14 @@ mod tests {
     #[test]
     fn workloads_are_named_and_unknown_ones_rejected() {
         let quick = crate::corpus::Scale::Quick;
-        let w = workloads(&["read".into(), "append".into(), "read".into()], &[], &[], quick, 1).unwrap();
+        let w = workloads(
+            &["read".into(), "append".into(), "read".into()],
+            &[],
+            &[],
+            quick,
+            1,
+        )
+        .unwrap();
         assert_eq!(w.len(), 2);
         assert_eq!(w[0].name(), "read");
         let err = workloads(&["mmap".into()], &[], &[], quick, 1)

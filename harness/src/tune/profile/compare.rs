@@ -108,7 +108,10 @@ pub fn compare(here: &Profile, there: &Profile) -> Comparison {
         .map(|w| (here, w))
         .chain(there.workloads.iter().map(|w| (there, w)))
     {
-        if !ids.iter().any(|(id, v, _)| *id == w.workload && *v == w.variant) {
+        if !ids
+            .iter()
+            .any(|(id, v, _)| *id == w.workload && *v == w.variant)
+        {
             ids.push((w.workload, &w.variant, p.label(w)));
         }
     }
