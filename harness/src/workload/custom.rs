@@ -23,9 +23,9 @@ use serde::{Deserialize, Serialize};
 
 use futures::future::LocalBoxFuture;
 
-use super::runner::TaskRunner;
+use super::runner::{Task, TaskRunner};
 use super::user::{Knobs, Run, UserWorkload};
-use super::{Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput, Tasks};
+use super::{Evidence, Kept, RunCheck, Shared, TaskContext, TaskOutput, Tasks};
 use crate::corpus::Corpus;
 use crate::describe::{
     in_units, Capability, KnobDesc, KnobError, KnobKind, KnobValue, KnobValues, VariantDesc,
@@ -358,9 +358,9 @@ impl CustomSpec {
         &self,
         ctx: &TaskContext,
         _corpus: &Corpus,
-        evidence: &[(u32, Evidence)],
+        kept: &Kept,
     ) -> Vec<String> {
-        if evidence.is_empty() {
+        if kept.is_empty() {
             return Vec::new();
         }
         let workload = match self.workload.registered() {
@@ -368,8 +368,7 @@ impl CustomSpec {
             Err(e) => return vec![e.to_string()],
         };
         let run = self.run(ctx);
-        evidence
-            .iter()
+        kept.iter()
             .filter_map(|(index, e)| workload.check_task(&run, *index, e).err())
             .collect()
     }
@@ -406,14 +405,8 @@ impl CustomSpec {
 }
 
 impl TaskRunner for CustomSpec {
-    async fn run_task<I: Io>(
-        &self,
-        io: &I,
-        _ctx: &TaskContext,
-        shared: &Shared<I::File>,
-        _lane: &mut Lane<I::File>,
-        index: u32,
-    ) -> io::Result<TaskOutput> {
+    async fn run_task<I: Io>(&self, io: &I, task: Task<'_, I::File>) -> io::Result<TaskOutput> {
+        let (shared, index) = (task.shared, task.index);
         let prepared = shared
             .custom
             .as_ref()
