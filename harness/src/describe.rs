@@ -37,6 +37,12 @@ pub enum Capability {
     BlockingCalls,
     /// The kernel's `copy_file_range`.
     CopyFileRange,
+    /// tokio's own I/O (`tokio::fs`, timers): a task that needs a tokio
+    /// runtime on the thread that polls it. `tokio` has one; `sequential`,
+    /// `threads`, `processes` and `nested` give each lane its own, made
+    /// with the lane's reserved state, never per task; a ring cannot run
+    /// it (its I/O would be tokio's blocking pool, not the ring's).
+    TokioRuntime,
 }
 
 /// How a knob's value is written and which values are allowed.

@@ -408,3 +408,204 @@ fn the_examples_man_page_and_completions_have_its_knob_flag_under_its_name() {
         "{script}"
     );
 }
+
+#[test]
+fn tune_sweeps_a_user_knob_and_tunes_each_value_apart() {
+    let lab = Lab::new();
+    let profiles = lab.path().join("profiles");
+    let o = Command::new(example())
+        .current_dir(lab.path())
+        .env("IOLAB_DATA_DIR", lab.data())
+        .args([
+            "tune",
+            "--workload",
+            "load-parse",
+            "--read-size",
+            "8KiB,64KiB",
+            "--strategy",
+            "threads",
+            "--max-workers",
+            "2",
+            "--files",
+            "20",
+            "--lines",
+            "10",
+            "--budget",
+            "60s",
+            "--reps",
+            "3",
+            "--warmup",
+            "0",
+            "--settle",
+            "0",
+            "--no-progress",
+            "--run-id",
+            "knobs",
+        ])
+        .arg("--out")
+        .arg(lab.results())
+        .arg("--profiles")
+        .arg(&profiles)
+        .output()
+        .expect("run the example's tune");
+    assert!(o.status.success(), "{}", text(&o));
+    // The knob implies the variant that takes it; each value is a workload
+    // entry of its own, named with its knobs in the table.
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    for label in [
+        "load-parse io,read_size=8KiB",
+        "load-parse io,read_size=64KiB",
+    ] {
+        assert!(stdout.contains(label), "{stdout}");
+    }
+    let toml = std::fs::read_dir(&profiles)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "toml"))
+        .expect("a profile");
+    let profile = iolab::tune::files::load(&toml).unwrap();
+    let mut variants: Vec<&str> = profile
+        .workloads
+        .iter()
+        .map(|w| w.variant.as_str())
+        .collect();
+    variants.sort_unstable();
+    assert_eq!(variants, ["io,read_size=64KiB", "io,read_size=8KiB"]);
+    let run = iolab::results::load(&lab.results().join("knobs")).unwrap();
+    assert!(run.rows.iter().all(|r| r.verified), "every point verified");
+
+    // A knob value its description refuses, or a knob of none of the named
+    // workloads, is refused in one line before anything runs.
+    for (flag, value) in [("--read-size", "5000"), ("--buffer", "4KiB")] {
+        let o = Command::new(example())
+            .current_dir(lab.path())
+            .env("IOLAB_DATA_DIR", lab.data())
+            .args(["tune", "--workload", "load-parse", flag, value])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}
+
+#[test]
+fn compare_pairs_scenarios_by_a_user_knob_within_one_run_and_across_two() {
+    let lab = Lab::new();
+    let common = ["--variant", "io", "--strategy", "threads", "--workers", "2"];
+    for (id, sizes) in [
+        ("both", "8KiB,64KiB"),
+        ("small", "8KiB"),
+        ("large", "64KiB"),
+    ] {
+        let mut extra = common.to_vec();
+        extra.extend(["--read-size", sizes, "--run-id", id]);
+        let o = load_parse(&lab, &extra);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let compare = |args: &[&str]| {
+        lab.iolab()
+            .arg("compare")
+            .args(args.iter().map(|a| match *a {
+                "both" | "small" | "large" => lab.results().join(a).into_os_string(),
+                other => other.into(),
+            }))
+            .arg("--out")
+            .arg(lab.path().join("reports"))
+            .output()
+            .unwrap()
+    };
+    // One run compared with itself: did 64KiB pieces cost more than 8KiB?
+    let o = compare(&["both", "--pair-by", "read_size"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    for scenario in ["threads-2", "sequential"] {
+        let pair = format!("load-parse/io,read_size=8KiB/{scenario}/warm → read_size=64KiB");
+        assert!(out.contains(&pair), "{out}");
+    }
+    assert!(
+        !out.contains("only in"),
+        "every scenario has its partner: {out}"
+    );
+    // Two runs: A at 8KiB against B at 64KiB, which plain matching by id
+    // cannot pair at all.
+    let o = compare(&["small", "large"]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("only in A"),
+        "{}",
+        text(&o)
+    );
+    let o = compare(&["small", "large", "--pair-by", "read_size"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("→ read_size=64KiB") && !out.contains("only in"),
+        "{out}"
+    );
+    // A knob neither run has: one line naming the knobs they have.
+    let o = compare(&["small", "large", "--pair-by", "level"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("--pair-by level") && err.contains("read_size"),
+        "{err}"
+    );
+    // Without a second run, --pair-by is needed.
+    let o = compare(&["small"]);
+    assert!(!o.status.success(), "{}", text(&o));
+}
+
+/// The test-only `tokio-fs` binary's `run` of its workload on the tiny
+/// corpus, with `extra` flags.
+fn tokio_fs(lab: &Lab, extra: &[&str]) -> Output {
+    lab.tiny_run(&util::example("tokio-fs"))
+        .args(["--workload", "tokio-fs"])
+        .args(extra)
+        .output()
+        .expect("run the tokio-fs example")
+}
+
+#[test]
+fn a_variant_needing_tokio_runs_on_a_runtime_per_lane_and_a_ring_refuses_it() {
+    let lab = Lab::new();
+    // Every strategy that runs tasks gives the variant a runtime: tokio its
+    // own, the others one per lane (the task checks Handle::try_current).
+    let o = tokio_fs(
+        &lab,
+        &[
+            "--variant",
+            "tokio",
+            "--strategy",
+            "threads,processes,nested,tokio",
+            "--workers",
+            "2",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let run = lab.only_run();
+    let mut strategies: Vec<&str> = run.rows.iter().map(|r| r.strategy.name()).collect();
+    strategies.sort_unstable();
+    strategies.dedup();
+    assert_eq!(
+        strategies,
+        ["nested", "processes", "sequential", "threads", "tokio"]
+    );
+    for row in &run.rows {
+        assert!(row.verified, "{}: {}", row.scenario_id, row.detail);
+        assert_eq!(row.tasks, 40, "{}", row.scenario_id);
+    }
+    // A ring refuses it up front, in one line from its description, as it
+    // refuses blocking calls.
+    for (variant, why) in [("tokio", "tokio's own I/O"), ("std", "blocking calls")] {
+        let o = tokio_fs(&lab, &["--variant", variant, "--strategy", "io_uring"]);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        let err = stderr(&o);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains(&format!("io_uring cannot run tokio-fs {variant}")) && err.contains(why),
+            "{err}"
+        );
+    }
+    assert_eq!(lab.run_count(), 1, "the refusals created nothing");
+}

@@ -410,6 +410,55 @@ fn comparing_profiles_marks_real_differences_and_forgives_noise() {
 }
 
 #[test]
+fn each_setting_of_a_workloads_knobs_is_its_own_profile_entry() {
+    let at = |buffer: &str, rec: Choice| {
+        let mut w = workload("read", Some(rec));
+        w.variant = format!("buffered,buffer={buffer}");
+        w
+    };
+    let here = constructed(
+        "a",
+        vec![
+            at("4KiB", choice("threads(2)", 2, 100.0, 5.0)),
+            at("1MiB", choice("threads(4)", 4, 1000.0, 5.0)),
+        ],
+    );
+    let there = constructed(
+        "b",
+        vec![
+            at("1MiB", choice("threads(4)", 4, 1000.0, 5.0)),
+            at("4KiB", choice("threads(2)", 2, 50.0, 5.0)),
+        ],
+    );
+    let id = iolab::workload::WorkloadKind::Read.into();
+    let small = here
+        .entry(id, "buffered,buffer=4KiB")
+        .expect("the 4KiB entry");
+    assert_eq!(small.recommended.as_ref().unwrap().workers, 2);
+    assert!(here.entry(id, "buffered,buffer=64KiB").is_none());
+    // Each knob value is compared with the same knob value there, not with
+    // the first entry of the workload.
+    let c = compare::compare(&here, &there);
+    let rows: Vec<(&str, Verdict)> = c
+        .workloads
+        .iter()
+        .map(|w| (w.label.as_str(), w.verdict))
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("read buffered,buffer=4KiB", Verdict::Same),
+            ("read buffered,buffer=1MiB", Verdict::Same),
+        ]
+    );
+    assert!((c.workloads[0].ratio.unwrap().0 - 2.0).abs() < 1e-9);
+    let mut out = Vec::new();
+    render::render(&mut out, &here).unwrap();
+    let table = String::from_utf8(out).unwrap();
+    assert!(table.contains("read buffered,buffer=1MiB"), "{table}");
+}
+
+#[test]
 fn the_profile_table_shows_recommendations_knees_and_skips() {
     let p = constructed(
         "a",

@@ -129,14 +129,19 @@ where
         .try_get_matches_from(args)
         .map_err(Usage)?;
     let mut cli = Cli::from_arg_matches(&matches).map_err(Usage)?;
-    if let (Command::Run(args), Some(run)) = (&mut cli.command, matches.subcommand_matches("run")) {
-        args.knobs = knob_values(run, &knobs);
+    match (&mut cli.command, matches.subcommand()) {
+        (Command::Run(args), Some(("run", run))) => args.knobs = knob_values(run, knobs.iter()),
+        (Command::Tune(args), Some(("tune", tune))) => {
+            args.knobs = knob_values(tune, knobs.iter().filter(|k| !k.of_strategy));
+        }
+        _ => {}
     }
     Ok(cli)
 }
 
 /// The whole command line: the derived command with the knob flags of
-/// `run` (for `--help`, a man page or completions).
+/// `run` and the workload knob flags of `tune` (for `--help`, a man page
+/// or completions).
 ///
 /// # Errors
 /// A knob key that is one of `run`'s other flags.
@@ -146,12 +151,19 @@ pub fn command() -> Result<clap::Command, clap::Error> {
 
 fn command_with(knobs: &[Knob]) -> Result<clap::Command, clap::Error> {
     let command = Cli::command();
-    let run = command
-        .find_subcommand("run")
-        .cloned()
-        .ok_or_else(|| clap::Error::new(ErrorKind::MissingSubcommand))?;
-    let run = with_knobs(run, knobs)?;
-    Ok(command.mut_subcommand("run", |_| run))
+    let sub = |name: &str| {
+        command
+            .find_subcommand(name)
+            .cloned()
+            .ok_or_else(|| clap::Error::new(ErrorKind::MissingSubcommand))
+    };
+    let run = with_knobs(sub("run")?, knobs.iter(), &["resume", "experiments"])?;
+    // tune sweeps the strategies' worker counts itself: only the workloads'
+    // knobs are its to take.
+    let tune = with_knobs(sub("tune")?, knobs.iter().filter(|k| !k.of_strategy), &[])?;
+    Ok(command
+        .mut_subcommand("run", |_| run)
+        .mut_subcommand("tune", |_| tune))
 }
 
 /// One knob flag: the first description of its key, and whether any
@@ -184,11 +196,16 @@ pub const STRATEGY_KNOBS: &str =
 pub const WORKLOAD_KNOBS: &str =
     "Workload knobs (each a list; `iolab describe` for which workload takes which)";
 
-/// `run` with one flag per knob.
+/// `run` (or `tune`) with one flag per knob of `knobs`, each in conflict
+/// with the flags `conflicts` (`run --resume` takes no knob).
 ///
 /// # Errors
-/// A knob key that is one of `run`'s other flags.
-fn with_knobs(mut run: clap::Command, knobs: &[Knob]) -> Result<clap::Command, clap::Error> {
+/// A knob key that is one of the command's other flags.
+fn with_knobs<'a>(
+    mut run: clap::Command,
+    knobs: impl Iterator<Item = &'a Knob>,
+    conflicts: &[&'static str],
+) -> Result<clap::Command, clap::Error> {
     for knob in knobs {
         let key = knob.desc.key;
         let flag = key.replace('_', "-");
@@ -218,7 +235,7 @@ fn with_knobs(mut run: clap::Command, knobs: &[Knob]) -> Result<clap::Command, c
                 WORKLOAD_KNOBS
             })
             .action(ArgAction::Append)
-            .conflicts_with_all(["resume", "experiments"]);
+            .conflicts_with_all(conflicts);
         run = run.arg(match knob.desc.kind {
             KnobKind::Switch => arg
                 .value_name("BOOL")
@@ -236,9 +253,11 @@ fn with_knobs(mut run: clap::Command, knobs: &[Knob]) -> Result<clap::Command, c
 }
 
 /// The knob values given on the command line, by key, as text.
-fn knob_values(run: &ArgMatches, knobs: &[Knob]) -> Vec<(String, Vec<String>)> {
+fn knob_values<'a>(
+    run: &ArgMatches,
+    knobs: impl Iterator<Item = &'a Knob>,
+) -> Vec<(String, Vec<String>)> {
     knobs
-        .iter()
         .filter_map(|k| {
             let values: Vec<String> = run.get_many::<String>(k.desc.key)?.cloned().collect();
             Some((k.desc.key.to_string(), values))

@@ -467,8 +467,10 @@ pub struct ReportArgs {
 pub struct CompareArgs {
     /// The earlier run folder (the reference).
     pub run_a: PathBuf,
-    /// The later run folder.
-    pub run_b: PathBuf,
+    /// The later run folder (optional with --pair-by: the earlier run
+    /// compared with itself).
+    #[arg(required_unless_present = "pair_by")]
+    pub run_b: Option<PathBuf>,
     /// Further run folders: runs of different MPI rank counts add the
     /// scaling of aggregate throughput with ranks (table and chart).
     pub more: Vec<PathBuf>,
@@ -481,6 +483,9 @@ pub struct CompareArgs {
     /// Changes smaller than this percent count as noise.
     #[arg(long, default_value_t = 2.0, value_name = "PCT")]
     pub noise: f64,
+    /// Pair scenarios whose ids differ only in this knob's value (A at level=1 against B at level=9; with one run, each two values of a scenario, the smaller the reference) instead of matching equal ids.
+    #[arg(long, value_name = "KNOB")]
+    pub pair_by: Option<String>,
 }
 
 impl CompareArgs {
@@ -493,6 +498,7 @@ impl CompareArgs {
             out: self.out.clone(),
             fail_on_regression: self.fail_on_regression,
             noise: self.noise,
+            pair_by: self.pair_by.clone(),
         }
     }
 }
@@ -516,6 +522,9 @@ pub struct TuneArgs {
     /// Workloads to tune (comma-separated).
     #[arg(long, value_delimiter = ',', default_value = "read,write,copy,append")]
     pub workload: Vec<String>,
+    /// Variants of the workloads to tune, each tuned apart (comma-separated; default: each workload's default variant, or the one its knob flags imply).
+    #[arg(long, value_delimiter = ',')]
+    pub variant: Vec<String>,
     /// Concurrent strategies to sweep (comma-separated).
     #[arg(
         long,
@@ -556,6 +565,10 @@ pub struct TuneArgs {
     /// Output.
     #[command(flatten)]
     pub output: OutputArgs,
+    /// The values of the workload knob flags ([`command`] adds them, as
+    /// `run`'s), by key, as given: each combination is tuned apart.
+    #[arg(skip)]
+    pub knobs: Vec<(String, Vec<String>)>,
 }
 
 /// `iolab calibrate`

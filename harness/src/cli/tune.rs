@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::plan::{self, ConfigError, MAX_WORKERS};
 use super::{CorpusArgs, TuneArgs};
-use crate::describe::KnobValues;
+use crate::experiment::Experiment;
 use crate::strategy::StrategyKind;
 use crate::tune::config::{Kind, TuneConfig, MIN_REPS};
 use crate::tune::plan::Limits;
@@ -18,7 +18,13 @@ use crate::workload::Workload;
 /// # Errors
 /// [`ConfigError`] naming the first bad flag.
 pub fn tune_config(args: &TuneArgs, cores: u32) -> Result<TuneConfig, ConfigError> {
-    let workloads = workloads(&args.workload, args.measure.seed)?;
+    let workloads = workloads(
+        &args.workload,
+        &args.variant,
+        &args.knobs,
+        args.scale,
+        args.measure.seed,
+    )?;
     let kinds = kinds(&args.strategy)?;
     let budget = plan::parse_duration("--budget", &args.budget)?;
     if budget < Duration::from_secs(1) {
@@ -108,21 +114,45 @@ fn corpus_args(args: &TuneArgs) -> CorpusArgs {
     }
 }
 
-/// The workloads named by `--workload`, each with its default knobs.
+/// The workloads named by `--workload` (at `--variant`s), one per
+/// combination of the workload knob flags' values (`--level 1,9`: two), the other knobs at
+/// their defaults. The names and knob values are read as `run` reads its
+/// flags: one `[[grid]]` block (`experiment::flags`), expanded with the
+/// sequential strategy, so they accept and refuse the same values and a
+/// knob of none of the named workloads is refused in one line. Each
+/// combination is tuned apart (profiles key workloads by their knobs).
 ///
 /// # Errors
-/// An unknown name, or none at all.
-pub fn workloads(names: &[String], seed: u64) -> Result<Vec<Workload>, ConfigError> {
+/// An unknown name, none at all, or a knob value the descriptions refuse.
+pub fn workloads(
+    names: &[String],
+    variants: &[String],
+    knobs: &[(String, Vec<String>)],
+    scale: crate::corpus::Scale,
+    seed: u64,
+) -> Result<Vec<Workload>, ConfigError> {
+    if names.is_empty() {
+        return Err(invalid("--workload", "", "name at least one workload"));
+    }
+    let mut given = vec![
+        ("workload", names.to_vec()),
+        ("variant", variants.to_vec()),
+        ("strategy", vec!["sequential".to_string()]),
+    ];
+    given.extend(knobs.iter().map(|(k, v)| (k.as_str(), v.clone())));
+    let expansion = Experiment::from_flags(&given)?.expand(scale, seed)?;
     let mut out: Vec<Workload> = Vec::new();
     for name in names {
-        let w = crate::workload::build(name, None, &KnobValues::seeded(seed))
-            .map_err(|e| invalid("--workload", name, e.allowed))?;
-        if !out.contains(&w) {
-            out.push(w);
+        let of_name = expansion
+            .scenarios
+            .iter()
+            .map(|s| &s.workload)
+            .filter(|w| w.name() == name.as_str());
+        for w in of_name {
+            if !out.contains(w) {
+                out.push(w.clone());
+            }
         }
-    }
-    if out.is_empty() {
-        return Err(invalid("--workload", "", "name at least one workload"));
     }
     Ok(out)
 }
@@ -186,9 +216,37 @@ mod tests {
 
     #[test]
     fn workloads_are_named_and_unknown_ones_rejected() {
-        let w = workloads(&["read".into(), "append".into(), "read".into()], 1).unwrap();
+        let quick = crate::corpus::Scale::Quick;
+        let w = workloads(
+            &["read".into(), "append".into(), "read".into()],
+            &[],
+            &[],
+            quick,
+            1,
+        )
+        .unwrap();
         assert_eq!(w.len(), 2);
-        let err = workloads(&["mmap".into()], 1).unwrap_err().to_string();
+        assert_eq!(w[0].name(), "read");
+        let err = workloads(&["mmap".into()], &[], &[], quick, 1)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("--workload mmap"), "{err}");
+    }
+
+    #[test]
+    fn each_knob_value_is_a_workload_of_its_own() {
+        let quick = crate::corpus::Scale::Quick;
+        let knobs = vec![("buffer".to_string(), vec!["4KiB".into(), "64KiB".into()])];
+        let w = workloads(&["read".into()], &[], &knobs, quick, 1);
+        let w = w.unwrap();
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert_ne!(w[0].variant_label(), w[1].variant_label());
+        let bad = vec![("buffer".to_string(), vec!["0".into()])];
+        let err = workloads(&["read".into()], &[], &bad, quick, 1)
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("--buffer 0"), "{err}");
+        let other = vec![("level".to_string(), vec!["1".into()])];
+        assert!(workloads(&["read".into()], &[], &other, quick, 1).is_err());
     }
 }

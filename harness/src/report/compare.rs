@@ -27,7 +27,7 @@ use serde::Serialize;
 use super::charts::rank_scaling::{self, RankPoint};
 use super::charts::ratio::{self, RatioFigure, RatioRow};
 use super::context::{machine_facts, run_facts};
-use super::{html, markdown, style, view};
+use super::{html, markdown, pairing, style, view};
 use crate::results::{self, write_atomically, LoadedRun, Status};
 use crate::stats::{self, Bootstrap, Change, Sample};
 
@@ -98,23 +98,26 @@ fn status(run: &LoadedRun, scenario: &str) -> String {
         .map_or_else(|| "missing".into(), |s| s.status.to_string())
 }
 
+/// Scenario `ids.0` of `a` against scenario `ids.1` of `b` (the same id,
+/// or a pair of [`pairing`]), shown as `label`.
 fn match_one(
     a: &LoadedRun,
     b: &LoadedRun,
-    id: &str,
+    (ia, ib): (&str, &str),
+    label: &str,
     boot: &Bootstrap,
     noise: f64,
 ) -> ScenarioChange {
-    let (wa, wb) = (walls(a, id), walls(b, id));
+    let (wa, wb) = (walls(a, ia), walls(b, ib));
     let mut change = ScenarioChange {
-        scenario: id.to_string(),
+        scenario: label.to_string(),
         a_median_s: wa.as_ref().map(Sample::median),
         b_median_s: wb.as_ref().map(Sample::median),
         ratio: None,
         change: None,
         note: String::new(),
     };
-    let (sa, sb) = (status(a, id), status(b, id));
+    let (sa, sb) = (status(a, ia), status(b, ib));
     if sa != sb {
         change.note = format!("status {sa} → {sb}");
     }
@@ -178,12 +181,50 @@ pub fn compare_runs(a: &LoadedRun, b: &LoadedRun, noise: f64) -> Comparison {
         noise,
         rows: both
             .iter()
-            .map(|id| match_one(a, b, id, &boot, noise))
+            .map(|id| match_one(a, b, (id, id), id, &boot, noise))
             .collect(),
         only_a: ia.iter().filter(|id| !ib.contains(id)).cloned().collect(),
         only_b: ib.iter().filter(|id| !ia.contains(id)).cloned().collect(),
         ranks: Vec::new(),
     }
+}
+
+/// Compare the scenarios of `a` and `b` whose ids differ only in knob
+/// `key`'s value ([`pairing::pairs`]; `b` may be `a` itself, each two
+/// values of a scenario then paired once, the smaller the reference).
+/// Scenarios without a partner are listed as only in A or B.
+///
+/// # Errors
+/// A knob neither run has, in one line naming those they have.
+pub fn compare_paired(
+    a: &LoadedRun,
+    b: &LoadedRun,
+    noise: f64,
+    key: &str,
+) -> Result<Comparison, String> {
+    let same = std::ptr::eq(a, b);
+    let ids = |run: &LoadedRun| -> Vec<String> {
+        run.summary.iter().map(|s| s.scenario_id.clone()).collect()
+    };
+    let (ia, ib) = (ids(a), ids(b));
+    let pairs = pairing::pairs(&ia, &ib, key, same)?;
+    let mut c = compare_runs(a, b, noise);
+    let boot = Bootstrap {
+        seed: a.meta.plan.bootstrap_seed,
+        ..Bootstrap::default()
+    };
+    c.rows = pairs
+        .iter()
+        .map(|p| match_one(a, b, (&p.a, &p.b), &p.label, &boot, noise))
+        .collect();
+    let paired = |id: &String| pairs.iter().any(|p| &p.a == id || &p.b == id);
+    c.only_a = ia.iter().filter(|id| !paired(id)).cloned().collect();
+    c.only_b = if same {
+        Vec::new()
+    } else {
+        ib.iter().filter(|id| !paired(id)).cloned().collect()
+    };
+    Ok(c)
 }
 
 /// `c` with the scaling over the ranks of `runs` (every run compared),
@@ -541,8 +582,9 @@ fn check_percent(flag: &str, value: f64) -> anyhow::Result<f64> {
 pub struct CompareRequest {
     /// The baseline run folder.
     pub run_a: PathBuf,
-    /// The run compared with it.
-    pub run_b: PathBuf,
+    /// The run compared with it (`None`: run A with itself, by
+    /// [`CompareRequest::pair_by`]).
+    pub run_b: Option<PathBuf>,
     /// Further runs: with A and B, the scaling of aggregate throughput with
     /// MPI ranks when their rank counts differ.
     pub more: Vec<PathBuf>,
@@ -553,6 +595,9 @@ pub struct CompareRequest {
     pub fail_on_regression: Option<f64>,
     /// Changes smaller than this percentage count as noise (default 2).
     pub noise: f64,
+    /// Pair scenarios whose ids differ only in this knob's value instead
+    /// of matching equal ids ([`compare_paired`]).
+    pub pair_by: Option<String>,
 }
 
 /// `iolab compare`: load both runs, print the table, write the files, and
@@ -568,14 +613,19 @@ pub fn command(args: &CompareRequest) -> anyhow::Result<ExitCode> {
         .map(|p| check_percent("--fail-on-regression", p))
         .transpose()?;
     let a = results::load(&args.run_a)?;
-    let b = results::load(&args.run_b)?;
+    let b = args.run_b.as_deref().map(results::load).transpose()?;
     let more = args
         .more
         .iter()
         .map(|p| results::load(p))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let all: Vec<&LoadedRun> = [&a, &b].into_iter().chain(&more).collect();
-    let c = with_ranks(compare_runs(&a, &b, noise), &all);
+    let b_or_a = b.as_ref().unwrap_or(&a);
+    let all: Vec<&LoadedRun> = [&a].into_iter().chain(&b).chain(&more).collect();
+    let c = match &args.pair_by {
+        Some(key) => compare_paired(&a, b_or_a, noise, key).map_err(anyhow::Error::msg)?,
+        None => compare_runs(&a, b_or_a, noise),
+    };
+    let c = with_ranks(c, &all);
     let mut out = io::stdout().lock();
     print_table(&mut out, &c)?;
     let dir = write(&c, &args.out)?;

@@ -440,13 +440,17 @@ pub struct BlockingLane<'a, S> {
     pub clock: Clock,
     /// The lane's reserved output ([`LaneOutput::reserved`]).
     pub out: LaneOutput,
+    /// The lane's own tokio runtime, for a variant that needs one
+    /// ([`lane_runtimes`]): the lane is driven by it, so its tasks can call
+    /// `tokio::fs` and find `Handle::current()`.
+    pub runtime: Option<&'a tokio::runtime::Runtime>,
 }
 
 impl<S: TaskSource> WithTasks for BlockingLane<'_, S> {
     type Output = LaneOutput;
 
     fn with<R: TaskRunner>(self, runner: &R) -> LaneOutput {
-        futures::executor::block_on(run_lane(
+        let lane = run_lane(
             &Blocking,
             runner,
             self.ctx,
@@ -454,6 +458,48 @@ impl<S: TaskSource> WithTasks for BlockingLane<'_, S> {
             self.source,
             self.clock,
             self.out,
-        ))
+        );
+        match self.runtime {
+            Some(runtime) => runtime.block_on(lane),
+            None => futures::executor::block_on(lane),
+        }
     }
+}
+
+/// One tokio runtime per lane (current-thread, timers and blocking pool
+/// enabled) when `workload`'s variant needs one
+/// ([`Capability::TokioRuntime`](crate::describe::Capability::TokioRuntime));
+/// none otherwise. Made where the lanes' outputs are reserved (before the
+/// timed region in this process; in a worker process, during its start-up,
+/// which `processes` and `nested` time as part of the process's start),
+/// with one blocking-pool thread each already started (a
+/// no-op through `spawn_blocking`), so the first `tokio::fs` call of a lane
+/// does not pay for a thread; a runtime keeps that thread for ten idle
+/// seconds, so a lane that waits longer between calls starts another inside
+/// the timed region (tokio's cost, as in any program using it).
+///
+/// # Errors
+/// The runtime could not be built (no threads or descriptors left).
+pub fn lane_runtimes(
+    workload: &Workload,
+    lanes: u32,
+) -> std::io::Result<Vec<Option<tokio::runtime::Runtime>>> {
+    let needs = workload
+        .desc()
+        .variant(workload.variant())
+        .is_some_and(|v| v.needs.contains(&crate::describe::Capability::TokioRuntime));
+    (0..lanes.max(1))
+        .map(|_| {
+            if !needs {
+                return Ok(None);
+            }
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime
+                .block_on(tokio::task::spawn_blocking(|| ()))
+                .map_err(std::io::Error::other)?;
+            Ok(Some(runtime))
+        })
+        .collect()
 }

@@ -8,7 +8,9 @@ use futures::executor::block_on;
 use futures::future::join_all;
 use serde::{Deserialize, Serialize};
 
-use super::lanes::{after_stonewall, run_lane, BlockingLane, Counter, LaneOutput, StonewallPhase};
+use super::lanes::{
+    after_stonewall, lane_runtimes, run_lane, BlockingLane, Counter, LaneOutput, StonewallPhase,
+};
 use super::registry::{Shape, StrategySpec, WORKERS, WORKER_COUNT};
 use super::{end_of_work, start_meter, Execution, Job, StrategyError};
 use crate::corpus::Corpus;
@@ -205,6 +207,10 @@ impl StrategySpec for IoUringSpec {
                 Capability::CopyFileRange,
                 "the ring has no copy_file_range operation; use copy variant loop",
             ),
+            (
+                Capability::TokioRuntime,
+                "the task calls tokio's own I/O, which would run on tokio's blocking pool, not the ring (write it against the Io seam and drop TokioRuntime from the variant's needs); use sequential, threads, processes, nested or tokio",
+            ),
         ],
         kills_workers: false,
         calibration_tasks: Some(IN_PROCESS_TASKS),
@@ -255,29 +261,29 @@ fn threads(pool: Pool, job: Job<'_>) -> Result<Execution, StrategyError> {
         Pool::Caller => 1,
         Pool::Threads(n) => n,
     };
+    let runtimes = lane_runtimes(workload, workers).map_err(|e| prepare_failed(workload, e))?;
     in_process(job, workers, |outputs, clock| {
         let source = Counter::new(workload, ctx, &clock);
         let io = Blocking;
         let shared =
             block_on(workload.prepare(&io, ctx)).map_err(|e| prepare_failed(workload, e))?;
         let run = |source: &Counter, outputs: Vec<LaneOutput>| {
-            let lane = |out| {
+            let lane = |(out, runtime): (LaneOutput, &Option<tokio::runtime::Runtime>)| {
                 workload.with_tasks(BlockingLane {
                     source,
                     ctx,
                     shared: &shared,
                     clock,
                     out,
+                    runtime: runtime.as_ref(),
                 })
             };
+            let lanes = outputs.into_iter().zip(&runtimes);
             if let Pool::Caller = pool {
-                return outputs.into_iter().map(lane).collect();
+                return lanes.map(lane).collect();
             }
             std::thread::scope(|scope| {
-                let handles: Vec<_> = outputs
-                    .into_iter()
-                    .map(|out| scope.spawn(move || lane(out)))
-                    .collect();
+                let handles: Vec<_> = lanes.map(|each| scope.spawn(move || lane(each))).collect();
                 LaneOutput::joined(handles)
             })
         };

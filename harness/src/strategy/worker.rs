@@ -245,6 +245,7 @@ pub fn main() -> io::Result<()> {
     let mut lanes: Vec<LaneOutput> = (0..threads)
         .map(|_| LaneOutput::reserved(&workload, &ctx, threads))
         .collect();
+    let runtimes = super::lanes::lane_runtimes(&workload, threads)?;
     let shared = block_on(workload.prepare(&io, &ctx))?;
     let phase = Phase {
         workload: &workload,
@@ -252,6 +253,7 @@ pub fn main() -> io::Result<()> {
         shared: &shared,
         batches: &batches,
         clock,
+        runtimes: &runtimes,
     };
     loop {
         let (outputs, ending) = phase.run(lanes, &mut lines);
@@ -289,6 +291,8 @@ struct Phase<'a, 'b> {
     shared: &'a crate::workload::Shared<std::fs::File>,
     batches: &'a Batches<'b>,
     clock: Clock,
+    /// Each lane's tokio runtime, where the variant needs one.
+    runtimes: &'a [Option<tokio::runtime::Runtime>],
 }
 
 impl Phase<'_, '_> {
@@ -304,13 +308,15 @@ impl Phase<'_, '_> {
         std::thread::scope(|scope| {
             let handles: Vec<_> = outputs
                 .into_iter()
-                .map(|out| {
+                .zip(self.runtimes)
+                .map(|(out, runtime)| {
                     let lane = BlockingLane {
                         source: self.batches,
                         ctx: self.ctx,
                         shared: self.shared,
                         clock: self.clock,
                         out,
+                        runtime: runtime.as_ref(),
                     };
                     let workload = self.workload;
                     scope.spawn(move || lane_or_exit(workload, lane))

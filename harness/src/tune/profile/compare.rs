@@ -46,11 +46,14 @@ impl fmt::Display for Verdict {
     }
 }
 
-/// One workload in both profiles.
+/// One workload (at one setting of its knobs) in both profiles.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WorkloadComparison {
     /// Workload.
     pub workload: WorkloadId,
+    /// How its row reads: the name, with its knobs where either profile
+    /// tuned it at several settings of them.
+    pub label: String,
     /// This profile's recommendation.
     pub here: Option<Choice>,
     /// The other profile's.
@@ -98,22 +101,31 @@ impl Comparison {
 /// Compare profile `here` with `there`, using `here`'s tolerance.
 pub fn compare(here: &Profile, there: &Profile) -> Comparison {
     let tolerance = here.settings.tolerance;
-    let mut ids: Vec<WorkloadId> = here.workloads.iter().map(|w| w.workload).collect();
-    for w in &there.workloads {
-        if !ids.contains(&w.workload) {
-            ids.push(w.workload);
+    let mut ids: Vec<(WorkloadId, &str, String)> = Vec::new();
+    for (p, w) in here
+        .workloads
+        .iter()
+        .map(|w| (here, w))
+        .chain(there.workloads.iter().map(|w| (there, w)))
+    {
+        if !ids
+            .iter()
+            .any(|(id, v, _)| *id == w.workload && *v == w.variant)
+        {
+            ids.push((w.workload, &w.variant, p.label(w)));
         }
     }
     let workloads = ids
         .into_iter()
-        .map(|id| {
-            let (h, t) = (here.workload(id), there.workload(id));
+        .map(|(id, variant, label)| {
+            let (h, t) = (here.entry(id, variant), there.entry(id, variant));
             let mut c = compare_one(
                 id,
                 h.and_then(|w| w.recommended.clone()),
                 t.and_then(|w| w.recommended.clone()),
                 tolerance,
             );
+            c.label = label;
             c.drift = [h, t].iter().flatten().any(|w| w.drift.is_some());
             c
         })
@@ -153,6 +165,7 @@ fn compare_one(
     };
     WorkloadComparison {
         workload,
+        label: workload.to_string(),
         here,
         there,
         ratio,

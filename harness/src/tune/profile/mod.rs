@@ -253,9 +253,35 @@ pub fn indistinguishable(a: &Estimate, b: &Estimate, tolerance: f64) -> bool {
 }
 
 impl Profile {
-    /// The entry of workload `id`.
+    /// The first entry of workload `id` (its only one unless it was tuned
+    /// at several settings of its knobs).
     pub fn workload(&self, id: WorkloadId) -> Option<&WorkloadProfile> {
         self.workloads.iter().find(|w| w.workload == id)
+    }
+
+    /// The entry of workload `id` with knobs `variant` (its variant
+    /// label): each combination of knob values is tuned apart.
+    pub fn entry(&self, id: WorkloadId, variant: &str) -> Option<&WorkloadProfile> {
+        self.workloads
+            .iter()
+            .find(|w| w.workload == id && w.variant == variant)
+    }
+
+    /// How `w` reads in a table: its name, and its knobs when the profile
+    /// holds the workload at more than one setting of them
+    /// (`gzip level=9`).
+    pub fn label(&self, w: &WorkloadProfile) -> String {
+        let several = self
+            .workloads
+            .iter()
+            .filter(|o| o.workload == w.workload)
+            .count()
+            > 1;
+        if several {
+            format!("{} {}", w.workload, w.variant)
+        } else {
+            w.workload.to_string()
+        }
     }
 }
 

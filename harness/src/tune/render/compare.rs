@@ -34,7 +34,7 @@ pub fn render(
         .iter()
         .map(|w| {
             vec![
-                w.workload.to_string(),
+                w.label.clone(),
                 cell(&w.here),
                 cell(&w.there),
                 w.ratio.map_or("—".into(), |(r, l, h)| {

@@ -51,7 +51,11 @@ pub fn render(out: &mut impl Write, p: &Profile) -> io::Result<()> {
         writeln!(out, "note: {}", s.reps_note)?;
     }
     writeln!(out)?;
-    let rows: Vec<Vec<String>> = p.workloads.iter().map(recommendation_row).collect();
+    let rows: Vec<Vec<String>> = p
+        .workloads
+        .iter()
+        .map(|w| recommendation_row(p, w))
+        .collect();
     write_table(
         out,
         &[
@@ -76,16 +80,16 @@ fn shape_word(shape: Option<CurveShape>) -> String {
     })
 }
 
-fn recommendation_row(w: &WorkloadProfile) -> Vec<String> {
+fn recommendation_row(p: &Profile, w: &WorkloadProfile) -> Vec<String> {
     match &w.recommended {
         Some(c) => vec![
-            w.workload.to_string(),
+            p.label(w),
             c.setting.clone(),
             c.throughput_text(),
             c.speedup_text(),
             shape_word(c.shape),
         ],
-        None => vec![w.workload.to_string(), w.status.clone()],
+        None => vec![p.label(w), w.status.clone()],
     }
 }
 
@@ -94,7 +98,7 @@ fn render_strategies(out: &mut impl Write, p: &Profile) -> io::Result<()> {
     for w in &p.workloads {
         for c in &w.strategies {
             rows.push(vec![
-                w.workload.to_string(),
+                p.label(w),
                 c.setting.clone(),
                 c.throughput_text(),
                 c.speedup_text(),
@@ -129,23 +133,23 @@ fn render_strategies(out: &mut impl Write, p: &Profile) -> io::Result<()> {
 fn render_notes(out: &mut impl Write, p: &Profile) -> io::Result<()> {
     writeln!(out)?;
     for w in &p.workloads {
+        let name = p.label(w);
         if !w.note.is_empty() {
-            writeln!(out, "{}: {}", w.workload, w.note)?;
+            writeln!(out, "{name}: {}", w.note)?;
         }
         if let Some(d) = &w.drift {
             writeln!(
                 out,
-                "{}: the sequential baseline moved between rounds ({:.1} to {:.1} MB/s, intervals apart): \
+                "{name}: the sequential baseline moved between rounds ({:.1} to {:.1} MB/s, intervals apart): \
                  the machine drifted during the sweep; speedups compare within a round, but expect \
                  throughput to vary more than the intervals say",
-                w.workload, d.min_mb_per_s, d.max_mb_per_s
+                d.min_mb_per_s, d.max_mb_per_s
             )?;
         }
         if !w.within_noise.is_empty() {
             writeln!(
                 out,
-                "{}: within noise of the recommendation: {}",
-                w.workload,
+                "{name}: within noise of the recommendation: {}",
                 w.within_noise.join(", ")
             )?;
         }
