@@ -67,6 +67,7 @@ pub fn aggregate(ranks: &[Row]) -> Row {
     all.rank_mb_per_s_max = rates.last().copied();
     all.rank_mb_per_s_median = Some(round(median_of_sorted(&rates), 3));
     all.planned_tasks = ranks.iter().map(|r| r.planned_tasks).sum();
+    all.metrics = metrics(first.workload.metrics(), ranks);
     all.stonewalled = ranks.iter().any(|r| r.stonewalled);
     all.stonewall_tasks = sum(ranks, |r| r.stonewall_tasks);
     all.stonewall_bytes = sum(ranks, |r| r.stonewall_bytes);
@@ -109,6 +110,20 @@ fn status_and_detail(ranks: &[Row]) -> (Status, String) {
         bad.join("; ")
     };
     (worst.unwrap_or(Status::Ok), detail)
+}
+
+/// A user workload's metrics over every rank, each by its rule
+/// ([`crate::workload::Metric::combine`]: sums add, maxima take the
+/// largest, means weigh by tasks, a ratio divides the summed sums).
+fn metrics(
+    metrics: &[&'static crate::workload::Metric],
+    ranks: &[Row],
+) -> std::collections::BTreeMap<String, f64> {
+    let rows: Vec<_> = ranks.iter().map(|r| (&r.metrics, r.tasks)).collect();
+    metrics
+        .iter()
+        .filter_map(|m| Some((m.name.to_string(), m.combine(&rows)?)))
+        .collect()
 }
 
 #[cfg(test)]

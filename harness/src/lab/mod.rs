@@ -40,7 +40,7 @@
 //!         let text = std::fs::read_to_string(run.input(k))?;
 //!         let fields = text.split([',', '\n']).filter(|f| !f.is_empty());
 //!         let sum = fields.map(str::parse::<u64>).sum::<Result<u64, _>>().map_err(io::Error::other)?;
-//!         Ok(TaskOutput { bytes: text.len() as u64, count: sum, evidence: None })
+//!         Ok(TaskOutput { bytes: text.len() as u64, count: sum, ..Default::default() })
 //!     }
 //!     fn verify(&self, run: &Run, sum: u64) -> RunCheck {
 //!         let (l, v) = (u64::from(run.ctx().lines), u64::from(run.ctx().values));
@@ -63,7 +63,9 @@
 //! (flags, experiment files, tune, reports) takes user workloads as it
 //! takes built-in ones.
 
-pub use crate::workload::{Knob, KnobType, Knobs, Run, UserWorkload};
+pub use crate::workload::{
+    Figures, Knob, KnobType, Knobs, Metric, Rule, Run, Totals, UserWorkload,
+};
 
 use std::process::ExitCode;
 
@@ -176,6 +178,7 @@ impl Lab {
         for (i, w) in self.workloads.iter().enumerate() {
             let desc = w.describe();
             check(desc)?;
+            check_metrics(desc, w.metrics())?;
             if self.workloads[..i]
                 .iter()
                 .any(|o| o.describe().name == desc.name)
@@ -255,6 +258,45 @@ fn check(desc: &'static WorkloadDesc) -> Result<(), RegistrationError> {
         }
         if !knob.default.is_empty() {
             parse_knob(knob, knob.default).map_err(|e| problem(desc, format!("default of {e}")))?;
+        }
+    }
+    Ok(())
+}
+
+/// Check the metrics a workload lists: plain names, none twice, at most
+/// [`crate::workload::MAX_METRICS`], a ratio's two metrics listed and sums.
+fn check_metrics(
+    desc: &'static WorkloadDesc,
+    metrics: &[&'static Metric],
+) -> Result<(), RegistrationError> {
+    let bad = |p: String| Err(problem(desc, p));
+    if metrics.len() > crate::workload::MAX_METRICS {
+        return bad(format!(
+            "{} metrics: at most {} are allowed",
+            metrics.len(),
+            crate::workload::MAX_METRICS
+        ));
+    }
+    for (i, m) in metrics.iter().enumerate() {
+        if !plain(m.name, '_') {
+            return bad(format!(
+                "metric {:?}: lowercase letters, digits and '_'",
+                m.name
+            ));
+        }
+        if metrics[..i].iter().any(|o| o.name == m.name) {
+            return bad(format!("metric {} is listed twice", m.name));
+        }
+        if let Rule::Ratio(n, d) = m.rule {
+            for part in [n, d] {
+                let listed = metrics.iter().find(|o| o.name == part.name);
+                if !listed.is_some_and(|o| o.rule == Rule::Sum) {
+                    return bad(format!(
+                        "metric {} is a ratio of {}, which must be a Metric::sum listed in metrics() too",
+                        m.name, part.name
+                    ));
+                }
+            }
         }
     }
     Ok(())

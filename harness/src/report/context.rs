@@ -54,6 +54,8 @@ pub struct RunContext {
     pub calibration: Option<crate::calibrate::Calibration>,
     /// The filesystem matrix, for a run on several storages.
     pub storage: Option<super::matrix::StorageMatrix>,
+    /// A user workload's metrics: a table per workload that has them.
+    pub metrics: Vec<super::metrics::MetricTable>,
 }
 
 /// One labelled value of the header.
@@ -215,6 +217,7 @@ pub fn build(
         tuning: None,
         calibration: None,
         storage: None,
+        metrics: super::metrics::tables(&run.summary),
     }
 }
 

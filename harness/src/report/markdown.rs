@@ -87,8 +87,33 @@ pub fn run_summary(ctx: &RunContext) -> String {
         s.push_str(&calibration(c));
     }
     s.push_str(&per_workload(&ctx.table));
+    s.push_str(&metrics(ctx));
     s.push_str(&timelines(ctx));
     s.push_str(&warnings_and_notes(ctx));
+    s
+}
+
+/// The user metrics' tables, one per workload that has them.
+fn metrics(ctx: &RunContext) -> String {
+    if ctx.metrics.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from(
+        "## Metrics\n\nThe workloads' own figures: median over the verified repetitions [95 % bootstrap interval].\n\n",
+    );
+    for t in &ctx.metrics {
+        let header: Vec<&str> = t.header.iter().map(String::as_str).collect();
+        let rows: Vec<Vec<String>> = t
+            .rows
+            .iter()
+            .map(|r| r.iter().map(|c| cell(c)).collect())
+            .collect();
+        s.push_str(&format!(
+            "### {}\n\n{}\n",
+            t.workload.name(),
+            table(&header, &rows)
+        ));
+    }
     s
 }
 

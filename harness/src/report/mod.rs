@@ -22,6 +22,7 @@ pub mod explain;
 pub mod html;
 pub mod markdown;
 pub mod matrix;
+pub mod metrics;
 pub mod style;
 pub mod view;
 pub mod warnings;

@@ -458,8 +458,9 @@ fn verify_and_reap(
     let mut answered = 0;
     while answered < workers.len() {
         match inbox.recv() {
-            Ok((_, Ok(FromWorker::Verified { failures }))) => {
+            Ok((_, Ok(FromWorker::Verified { failures, totals }))) => {
                 exec.evidence_failures.extend(failures);
+                exec.metrics.merge(&totals);
                 answered += 1;
             }
             Ok((id, Err(e))) => return Err(fail(workers, id, &e)),

@@ -66,6 +66,9 @@ pub enum FromWorker {
     Verified {
         /// One message per task whose evidence failed.
         failures: Vec<String>,
+        /// The fold of its tasks' figures (a user workload's metrics).
+        #[serde(default)]
+        totals: crate::workload::Totals,
     },
 }
 
@@ -276,7 +279,9 @@ pub fn main() -> io::Result<()> {
     )?;
     if let Some(ToWorker::Verify) = receive(&mut lines)? {
         let failures = verify(&workload, &ctx, &lanes);
-        send(&out, &FromWorker::Verified { failures })?;
+        let mut totals = crate::workload::Totals::default();
+        lanes.iter().for_each(|l| totals.merge(&l.tally.totals()));
+        send(&out, &FromWorker::Verified { failures, totals })?;
     }
     Ok(())
 }

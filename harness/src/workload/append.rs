@@ -281,6 +281,7 @@ async fn run<I: Io>(
         bytes,
         count: 1,
         evidence: None,
+        ..TaskOutput::default()
     })
 }
 

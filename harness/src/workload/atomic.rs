@@ -206,6 +206,7 @@ async fn run<I: Io>(
             bytes,
             count: 1,
             evidence: None,
+            ..TaskOutput::default()
         });
     }
     let tmp = temp(ctx, index);
@@ -225,6 +226,7 @@ async fn run<I: Io>(
         bytes,
         count: 1,
         evidence: None,
+        ..TaskOutput::default()
     })
 }
 

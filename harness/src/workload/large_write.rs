@@ -311,6 +311,7 @@ impl LargeWriteSpec {
             bytes: self.transfer,
             count: 0,
             evidence: None,
+            ..TaskOutput::default()
         })
     }
 

@@ -41,6 +41,7 @@ mod id;
 mod knob;
 mod large_write;
 mod metadata;
+pub(crate) mod metric;
 mod noop;
 #[cfg(test)]
 mod probe;
@@ -70,6 +71,9 @@ pub use knob::{Knob, KnobType};
 pub use large_write::{LargeWriteSpec, LargeWriteVariant};
 #[doc(hidden)]
 pub use metadata::{MetadataSpec, MetadataVariant};
+#[doc(hidden)]
+pub use metric::Tally;
+pub use metric::{Acc, Figures, Metric, Rule, Totals, MAX_METRICS};
 #[doc(hidden)]
 pub use noop::NoopSpec;
 #[doc(hidden)]
@@ -259,6 +263,9 @@ pub struct TaskOutput {
     pub count: u64,
     /// Data kept for `Workload::verify_tasks` after the timed region.
     pub evidence: Option<Evidence>,
+    /// A user workload's own figures ([`Metric`]s it lists); none for the
+    /// built-in workloads.
+    pub metrics: Figures,
 }
 
 /// What a task leaves behind to prove its data, checked after the timed region.
@@ -431,6 +438,8 @@ pub struct Lane<F> {
     /// discard their bytes, random blocks, copy chunks): allocated and zeroed
     /// once, at its largest size, never per task.
     io_buf: Option<Buf>,
+    /// The fold of its tasks' figures (a user workload's metrics).
+    pub(crate) tally: Tally,
 }
 
 impl<F> Default for Lane<F> {
@@ -439,6 +448,7 @@ impl<F> Default for Lane<F> {
             file: None,
             buffer: Vec::new(),
             io_buf: None,
+            tally: Tally::default(),
         }
     }
 }

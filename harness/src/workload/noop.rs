@@ -132,6 +132,7 @@ fn run(index: u32) -> TaskOutput {
         bytes: 0,
         count: 1,
         evidence: None,
+        ..TaskOutput::default()
     }
 }
 

@@ -244,6 +244,7 @@ async fn run<I: Io>(
         bytes: evidence.byte_count(),
         count: 0,
         evidence: Some(evidence),
+        ..TaskOutput::default()
     })
 }
 

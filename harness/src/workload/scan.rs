@@ -354,6 +354,7 @@ async fn run<I: Io>(
             bytes: evidence.byte_count(),
             count: 0,
             evidence: Some(evidence),
+            ..TaskOutput::default()
         });
     }
     let lines = match spec.method {
@@ -384,6 +385,7 @@ async fn run<I: Io>(
         bytes: end - start,
         count: lines,
         evidence: None,
+        ..TaskOutput::default()
     })
 }
 

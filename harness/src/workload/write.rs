@@ -291,6 +291,7 @@ async fn write_prepared<I: Io>(
         bytes: content.len() as u64,
         count: 0,
         evidence: None,
+        ..TaskOutput::default()
     })
 }
 
@@ -323,6 +324,7 @@ async fn run<I: Io>(
         bytes,
         count: 0,
         evidence: None,
+        ..TaskOutput::default()
     })
 }
 
