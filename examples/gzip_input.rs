@@ -106,5 +106,5 @@ fn unpacks_to_input(run: &Run, k: u32) -> io::Result<u64> {
 }
 
 fn main() -> ExitCode {
-    Lab::new().workload(GzipInput).main()
+    iolab::lab!().workload(GzipInput).main()
 }

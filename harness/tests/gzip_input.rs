@@ -127,6 +127,44 @@ fn gzip_input_runs_on_a_users_folder_under_every_strategy_with_its_metric_everyw
         assert!(html.contains("id=\"metrics\""));
     }
 
+    // run.json names the example's crate (examples belong to iolab's
+    // package) and its commit where this tree is a git checkout; the
+    // report shows it.
+    let user = run.meta.user_crate.as_ref().expect("run.json records the user's crate");
+    assert_eq!((user.name.as_str(), user.version.as_str()), ("iolab", env!("CARGO_PKG_VERSION")));
+    if let Some(commit) = &user.commit {
+        assert_eq!(commit.len(), 40, "{commit}");
+    }
+    let md = std::fs::read_to_string(
+        lab.path().join("reports-gzip-input").join(&run.meta.run_id).join("summary.md"),
+    )
+    .unwrap();
+    assert!(md.contains(&format!("Your crate: {user}")), "{md}");
+
+    // compare tells two versions of the user's code apart: the same run
+    // as if built from another commit.
+    let other = lab.path().join("other-version");
+    copy_tree(&run.dir, &other);
+    let json = other.join("run.json");
+    let mut meta: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    meta["run_id"] = "other-version".into();
+    meta["user_crate"]["commit"] = "0000000000000000000000000000000000000000".into();
+    std::fs::write(&json, serde_json::to_vec(&meta).unwrap()).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_iolab"))
+        .arg("compare")
+        .arg(&run.dir)
+        .arg(&other)
+        .arg("--out")
+        .arg(lab.path().join("compared"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("A and B ran different versions of your code"),
+        "{}",
+        text(&o)
+    );
+
     // Nothing in the input folder was written, renamed or deleted.
     assert_eq!(util::snapshot(&input), before, "the input folder changed");
 }

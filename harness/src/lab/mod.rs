@@ -108,12 +108,44 @@ pub struct RegistrationError {
 #[derive(Default)]
 pub struct Lab {
     workloads: Vec<Box<dyn Erased>>,
+    user_crate: Option<UserCrate>,
+}
+
+/// The lab of the calling crate: [`Lab::new`] with the crate's name,
+/// version and source folder captured at its compile time
+/// ([`Lab::of_crate`]), so `run.json` records which version of your code
+/// ran (with its git commit, read when a run starts) and `compare` says
+/// when two runs ran different versions.
+///
+/// ```no_run
+/// # use iolab::lab::Lab;
+/// fn main() -> std::process::ExitCode {
+///     iolab::lab!().main() // with `.workload(MyWorkload)` before `.main()`
+/// }
+/// ```
+#[macro_export]
+macro_rules! lab {
+    () => {
+        $crate::lab::Lab::new().of_crate($crate::lab::UserCrate {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+            source: env!("CARGO_MANIFEST_DIR"),
+        })
+    };
 }
 
 impl Lab {
     /// The lab with iolab's built-in workloads only.
     pub fn new() -> Lab {
         Lab::default()
+    }
+
+    /// Name the user's crate whose binary this is (what `iolab::lab!()`
+    /// does with the crate's own name, version and folder), recorded in
+    /// every run's `run.json`.
+    pub fn of_crate(mut self, user_crate: UserCrate) -> Lab {
+        self.user_crate = Some(user_crate);
+        self
     }
 
     /// Add `workload` (under its description's name).
@@ -175,6 +207,9 @@ impl Lab {
     /// # Errors
     /// The first description that cannot be registered, or a second call.
     fn register(self) -> Result<(), RegistrationError> {
+        if let Some(user_crate) = self.user_crate {
+            crate::workload::set_user_crate(user_crate);
+        }
         for (i, w) in self.workloads.iter().enumerate() {
             let desc = w.describe();
             check(desc)?;

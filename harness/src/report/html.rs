@@ -89,6 +89,9 @@ pub fn section_ids(ctx: &RunContext) -> Vec<&'static str> {
     if !ctx.metrics.is_empty() {
         ids.push("metrics");
     }
+    if !ctx.workloads.is_empty() {
+        ids.push("workloads");
+    }
     if !ctx.warnings.is_empty() {
         ids.push("warnings");
     }
@@ -106,6 +109,7 @@ fn section_title(id: &str) -> &'static str {
         "claims" => "Claims",
         "calibration" => "Calibration against fio",
         "metrics" => "Metrics",
+        "workloads" => "Workloads and their checks",
         "warnings" => "Warnings",
         "notes" => "Notes",
         "results" => "All results",
@@ -130,6 +134,7 @@ pub fn run_page(ctx: &RunContext) -> String {
             "tuning" => tuning_html(ctx),
             "calibration" => calibration_html(ctx),
             "metrics" => metrics_html(ctx),
+            "workloads" => workloads_html(ctx),
             "storage" => storage_html(ctx),
             chart => figures_html(ctx, chart),
         };
@@ -287,6 +292,17 @@ fn metrics_html(ctx: &RunContext) -> String {
             escape(t.workload.name()),
             html_table(&header, &t.rows)
         ));
+    }
+    s
+}
+
+/// Each workload's description and its scenarios' checks.
+fn workloads_html(ctx: &RunContext) -> String {
+    let mut s = String::new();
+    for w in &ctx.workloads {
+        s.push_str(&format!("<h3>{}</h3>\n", escape(w.workload.name())));
+        s.push_str(&plain_list(&w.description));
+        s.push_str(&list(&w.checks));
     }
     s
 }

@@ -115,7 +115,7 @@ mod tests {
         let mut a = SummaryRow {
             workload: WorkloadId::named("gzip-input"),
             variant: "flate2".into(),
-            cache: "warm".into(),
+            cache: crate::measure::cache::CacheState::Warm,
             ..SummaryRow::default()
         };
         a.metrics.insert(

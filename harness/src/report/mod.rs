@@ -26,6 +26,7 @@ pub mod metrics;
 pub mod style;
 pub mod view;
 pub mod warnings;
+pub mod workloads;
 
 use std::fs;
 use std::path::{Path, PathBuf};

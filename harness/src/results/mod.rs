@@ -144,6 +144,10 @@ pub struct RunMeta {
     /// match.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub storages: Vec<crate::storage::StorageRecord>,
+    /// The user's crate whose binary ran (`iolab::lab!()`): name, version,
+    /// git commit; absent for plain `iolab` and in runs from before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_crate: Option<crate::workload::CrateRecord>,
 }
 
 /// xxh3 of `plan`'s canonical serialization (JSON with every object's keys

@@ -62,10 +62,14 @@ fn spawn(count: u32, setup: &ToWorker) -> Result<(Vec<Worker>, Inbox), StrategyE
     // The running binary's own inode: a rebuild that replaces the file on disk
     // mid-run cannot break the workers (Linux: /proc/self/exe).
     let exe = std::path::PathBuf::from("/proc/self/exe");
+    // Named after this binary (argv[0], and the worker's own name from
+    // it), so `pgrep <binary>` finds the workers, not `exe`.
+    let name = crate::sys::program::own_name().unwrap_or_else(|| "iolab".into());
     let (tx, rx) = mpsc::channel();
     let mut workers = Vec::new();
     for id in 0..count as usize {
         let mut child = Command::new(&exe)
+            .arg0(&name)
             .arg("worker")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

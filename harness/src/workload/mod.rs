@@ -42,6 +42,7 @@ mod knob;
 mod large_write;
 mod metadata;
 pub(crate) mod metric;
+mod origin;
 mod noop;
 #[cfg(test)]
 mod probe;
@@ -76,6 +77,10 @@ pub use metric::Tally;
 pub use metric::{Acc, Figures, Metric, Rule, Totals, MAX_METRICS};
 #[doc(hidden)]
 pub use noop::NoopSpec;
+pub(crate) use origin::set as set_user_crate;
+#[doc(hidden)]
+pub use origin::record as user_crate_record;
+pub use origin::{CrateRecord, UserCrate};
 #[doc(hidden)]
 pub use random::{offset as random_offset, RandomEvidence, RandomMethod, RandomSpec};
 #[doc(hidden)]
