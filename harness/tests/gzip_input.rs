@@ -59,8 +59,22 @@ fn gzip_input_runs_on_a_users_folder_under_every_strategy_with_its_metric_everyw
         .args(["run", "--input"])
         .arg(&input)
         .args(["--workload", "gzip-input", "--level", "1,9"])
-        .args(["--strategy", "threads,processes,tokio,io_uring", "--workers", "2"])
-        .args(["--reps", "2", "--warmup", "0", "--settle", "0", "--no-progress", "--out"])
+        .args([
+            "--strategy",
+            "threads,processes,tokio,io_uring",
+            "--workers",
+            "2",
+        ])
+        .args([
+            "--reps",
+            "2",
+            "--warmup",
+            "0",
+            "--settle",
+            "0",
+            "--no-progress",
+            "--out",
+        ])
         .arg(lab.results())
         .output()
         .expect("run the example");
@@ -71,7 +85,11 @@ fn gzip_input_runs_on_a_users_folder_under_every_strategy_with_its_metric_everyw
     let mut strategies: Vec<StrategyKind> = run.rows.iter().map(|r| r.strategy).collect();
     strategies.sort_by_key(|s| s.name());
     strategies.dedup();
-    assert_eq!(strategies.len(), 5, "sequential, threads, processes, tokio, io_uring");
+    assert_eq!(
+        strategies.len(),
+        5,
+        "sequential, threads, processes, tokio, io_uring"
+    );
     for row in &run.rows {
         if row.strategy == StrategyKind::IoUring && row.status == Status::Unavailable {
             eprintln!("skipped io_uring: {}", row.detail);
@@ -88,7 +106,10 @@ fn gzip_input_runs_on_a_users_folder_under_every_strategy_with_its_metric_everyw
         assert!(m["ratio"] > 0.0 && m["ratio"] < 1.0, "{m:?}");
     }
     let ratio = |level: &str| {
-        let r = run.rows.iter().find(|r| r.variant.ends_with(level) && r.verified);
+        let r = run
+            .rows
+            .iter()
+            .find(|r| r.variant.ends_with(level) && r.verified);
         r.map(|r| r.metrics["ratio"]).unwrap()
     };
     assert!(ratio("level=9") <= ratio("level=1"));
@@ -101,7 +122,10 @@ fn gzip_input_runs_on_a_users_folder_under_every_strategy_with_its_metric_everyw
     }
     let summary_header = header(&run.dir.join("summary.csv"));
     for m in ["m_ratio", "m_ratio_ci_low", "m_ratio_ci_high"] {
-        assert!(summary_header.iter().any(|h| h == m), "{m} in {summary_header:?}");
+        assert!(
+            summary_header.iter().any(|h| h == m),
+            "{m} in {summary_header:?}"
+        );
     }
     assert!(run.summary.iter().all(|s| s.metrics.contains_key("ratio")));
 
@@ -121,7 +145,10 @@ fn gzip_input_runs_on_a_users_folder_under_every_strategy_with_its_metric_everyw
             .unwrap();
         assert!(o.status.success(), "{}", text(&o));
         let md = std::fs::read_to_string(out.join(&run.meta.run_id).join("summary.md")).unwrap();
-        assert!(md.contains("## Metrics") && md.contains("### gzip-input"), "{md}");
+        assert!(
+            md.contains("## Metrics") && md.contains("### gzip-input"),
+            "{md}"
+        );
         assert!(md.contains("| ratio"), "{md}");
         let html = std::fs::read_to_string(out.join(&run.meta.run_id).join("index.html")).unwrap();
         assert!(html.contains("id=\"metrics\""));
@@ -130,13 +157,23 @@ fn gzip_input_runs_on_a_users_folder_under_every_strategy_with_its_metric_everyw
     // run.json names the example's crate (examples belong to iolab's
     // package) and its commit where this tree is a git checkout; the
     // report shows it.
-    let user = run.meta.user_crate.as_ref().expect("run.json records the user's crate");
-    assert_eq!((user.name.as_str(), user.version.as_str()), ("iolab", env!("CARGO_PKG_VERSION")));
+    let user = run
+        .meta
+        .user_crate
+        .as_ref()
+        .expect("run.json records the user's crate");
+    assert_eq!(
+        (user.name.as_str(), user.version.as_str()),
+        ("iolab", env!("CARGO_PKG_VERSION"))
+    );
     if let Some(commit) = &user.commit {
         assert_eq!(commit.len(), 40, "{commit}");
     }
     let md = std::fs::read_to_string(
-        lab.path().join("reports-gzip-input").join(&run.meta.run_id).join("summary.md"),
+        lab.path()
+            .join("reports-gzip-input")
+            .join(&run.meta.run_id)
+            .join("summary.md"),
     )
     .unwrap();
     assert!(md.contains(&format!("Your crate: {user}")), "{md}");
@@ -146,7 +183,8 @@ fn gzip_input_runs_on_a_users_folder_under_every_strategy_with_its_metric_everyw
     let other = lab.path().join("other-version");
     copy_tree(&run.dir, &other);
     let json = other.join("run.json");
-    let mut meta: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let mut meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
     meta["run_id"] = "other-version".into();
     meta["user_crate"]["commit"] = "0000000000000000000000000000000000000000".into();
     std::fs::write(&json, serde_json::to_vec(&meta).unwrap()).unwrap();

@@ -9,8 +9,8 @@
 
 mod util;
 
-use std::path::PathBuf;
 use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use iolab::results::Status;
@@ -444,6 +444,9 @@ fn a_worker_process_is_named_after_the_users_binary_so_pgrep_finds_it() {
     assert!(named, "the worker kept the name the kernel gave it");
     if let Ok(out) = pgrep {
         let pids = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(pids.lines().any(|p| p.trim() == child.id().to_string()), "pgrep -x load-parse: {pids}");
+        assert!(
+            pids.lines().any(|p| p.trim() == child.id().to_string()),
+            "pgrep -x load-parse: {pids}"
+        );
     }
 }

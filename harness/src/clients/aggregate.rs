@@ -154,15 +154,26 @@ mod tests {
         const RATIO: Metric = Metric::ratio("ratio", &PACKED, &RAW, "");
         const SLOWEST: Metric = Metric::max("slowest", "ms", "");
         let mut rows = [rank(0, 0.0, 1.0, 100), rank(1, 0.0, 1.0, 100)];
-        for (row, (raw, packed, slowest)) in rows.iter_mut().zip([(100.0, 10.0, 3.0), (300.0, 90.0, 5.0)]) {
-            row.metrics = [("raw", raw), ("packed", packed), ("ratio", packed / raw), ("slowest", slowest)]
-                .map(|(k, v)| (k.to_string(), v))
-                .into();
+        for (row, (raw, packed, slowest)) in rows
+            .iter_mut()
+            .zip([(100.0, 10.0, 3.0), (300.0, 90.0, 5.0)])
+        {
+            row.metrics = [
+                ("raw", raw),
+                ("packed", packed),
+                ("ratio", packed / raw),
+                ("slowest", slowest),
+            ]
+            .map(|(k, v)| (k.to_string(), v))
+            .into();
         }
         let all = metrics(&[&RAW, &PACKED, &RATIO, &SLOWEST], &rows);
         assert_eq!(all["raw"], 400.0);
         assert_eq!(all["packed"], 100.0);
-        assert_eq!(all["ratio"], 0.25, "the summed sums' ratio, not the mean of ratios");
+        assert_eq!(
+            all["ratio"], 0.25,
+            "the summed sums' ratio, not the mean of ratios"
+        );
         assert_eq!(all["slowest"], 5.0);
         // A built-in workload lists no metric: the aggregate has none.
         assert!(aggregate(&rows).metrics.is_empty());

@@ -64,7 +64,7 @@
 //! takes built-in ones.
 
 pub use crate::workload::{
-    Figures, Knob, KnobType, Knobs, Metric, Rule, Run, Totals, UserWorkload,
+    CrateRecord, Figures, Knob, KnobType, Knobs, Metric, Rule, Run, Totals, UserCrate, UserWorkload,
 };
 
 use std::process::ExitCode;

@@ -39,43 +39,45 @@ pub struct Usage {
     pub kernel: KernelActivity,
 }
 
-/// Resource use a worker process reports about itself at the end of its
-/// timed work, added to the parent's by [`Meter::add_worker`].
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct WorkerUsage {
-    /// The worker's CPU and context switches since it started.
-    pub user: Duration,
-    /// System CPU.
-    pub system: Duration,
-    /// Voluntary switches.
-    pub voluntary_switches: u64,
-    /// Involuntary switches.
-    pub involuntary_switches: u64,
-    /// Minor page faults.
-    pub minor_faults: u64,
-    /// The worker's peak RSS.
-    pub peak_rss_bytes: u64,
-    /// Its storage read bytes.
-    pub storage_read_bytes: u64,
-    /// Its storage write bytes.
-    pub storage_write_bytes: u64,
-}
-
-impl WorkerUsage {
-    /// This process's own usage so far (called by a worker process).
-    pub fn of_this_process() -> WorkerUsage {
+impl Usage {
+    /// The usage a worker process reports about itself at the end of its
+    /// timed work (its CPU, switches, faults, peak RSS and storage bytes
+    /// since it started; no wall time or kernel activity, which are the
+    /// parent's), added to the parent's by [`Meter::add_worker`].
+    pub fn of_this_process() -> Usage {
         let r = sys::rusage(Who::SelfProcess).unwrap_or_default();
         let io = sys::storage_io().unwrap_or_default();
-        WorkerUsage {
-            user: r.user,
-            system: r.system,
-            voluntary_switches: r.voluntary_switches,
-            involuntary_switches: r.involuntary_switches,
-            minor_faults: r.minor_faults,
+        Usage {
             peak_rss_bytes: sys::peak_rss_bytes().unwrap_or(0),
+            ..Usage::counted(&r, &io)
+        }
+    }
+
+    /// The CPU, switches, faults and storage bytes of `cpu` and `io`.
+    fn counted(cpu: &Rusage, io: &StorageIo) -> Usage {
+        Usage {
+            user: cpu.user,
+            system: cpu.system,
+            voluntary_switches: cpu.voluntary_switches,
+            involuntary_switches: cpu.involuntary_switches,
+            minor_faults: cpu.minor_faults,
             storage_read_bytes: io.read_bytes,
             storage_write_bytes: io.write_bytes,
+            ..Usage::default()
         }
+    }
+
+    /// Add a worker's own counters (its peak RSS too: an upper bound on
+    /// the simultaneous total).
+    fn add_worker(&mut self, w: &Usage) {
+        self.user += w.user;
+        self.system += w.system;
+        self.voluntary_switches += w.voluntary_switches;
+        self.involuntary_switches += w.involuntary_switches;
+        self.minor_faults += w.minor_faults;
+        self.peak_rss_bytes += w.peak_rss_bytes;
+        self.storage_read_bytes += w.storage_read_bytes;
+        self.storage_write_bytes += w.storage_write_bytes;
     }
 }
 
@@ -91,7 +93,7 @@ pub struct Meter {
     children_before: Rusage,
     io_before: StorageIo,
     kernel_before: KernelCounters,
-    workers: Vec<WorkerUsage>,
+    workers: Vec<Usage>,
 }
 
 impl Meter {
@@ -128,8 +130,8 @@ impl Meter {
         self.clock
     }
 
-    /// Add a worker process's self-reported usage.
-    pub fn add_worker(&mut self, usage: WorkerUsage) {
+    /// Add a worker process's self-reported usage ([`Usage::of_this_process`]).
+    pub fn add_worker(&mut self, usage: Usage) {
         self.workers.push(usage);
     }
 
@@ -145,29 +147,15 @@ impl Meter {
         let io = sys::storage_io().unwrap_or_default().since(&self.io_before);
         let kernel = KernelActivity::between(&self.kernel_before, &kernel_sys::snapshot());
         let peak_self = sys::peak_rss_bytes().unwrap_or(0);
-        let cpu = own.plus(&children);
         let mut usage = Usage {
             wall,
             started_ns: self.clock.origin().origin_ns,
-            user: cpu.user,
-            system: cpu.system,
-            voluntary_switches: cpu.voluntary_switches,
-            involuntary_switches: cpu.involuntary_switches,
-            minor_faults: cpu.minor_faults,
             peak_rss_bytes: peak_self,
-            storage_read_bytes: io.read_bytes,
-            storage_write_bytes: io.write_bytes,
             kernel,
+            ..Usage::counted(&own.plus(&children), &io)
         };
         for w in &self.workers {
-            usage.user += w.user;
-            usage.system += w.system;
-            usage.voluntary_switches += w.voluntary_switches;
-            usage.involuntary_switches += w.involuntary_switches;
-            usage.minor_faults += w.minor_faults;
-            usage.peak_rss_bytes += w.peak_rss_bytes;
-            usage.storage_read_bytes += w.storage_read_bytes;
-            usage.storage_write_bytes += w.storage_write_bytes;
+            usage.add_worker(w);
         }
         usage
     }

@@ -64,7 +64,11 @@ fn checks<'a>(rows: impl Iterator<Item = &'a Row>) -> Vec<String> {
             continue;
         }
         seen.push(&r.scenario_id);
-        let verdict = if r.verified { "verified" } else { "not verified" };
+        let verdict = if r.verified {
+            "verified"
+        } else {
+            "not verified"
+        };
         out.push(format!(
             "{} · {} · {}: {verdict} — {}",
             r.variant, r.strategy_label, r.cache, r.detail

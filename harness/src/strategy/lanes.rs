@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::io::{Blocking, Io};
 use crate::measure::{region, Clock, Gate};
-use crate::workload::{Evidence, Lane, Shared, TaskContext, TaskRunner, WithTasks, Workload};
+use crate::workload::{Evidence, Lane, Shared, Task, TaskContext, TaskRunner, WithTasks, Workload};
 
 /// What one task did, as recorded by its lane. On the worker pipe it is a
 /// bare tuple (`RecordWire`): no field names in every record.
@@ -274,8 +274,16 @@ pub async fn run_lane<I: Io, S: TaskSource, R: TaskRunner>(
         out,
         taken: None,
     };
+    let work = LaneWork {
+        io,
+        workload,
+        ctx,
+        shared,
+        source,
+        clock,
+    };
     loop {
-        let tasks = run_tasks(io, workload, ctx, shared, source, clock, &mut state);
+        let tasks = run_tasks(&work, &mut state);
         let Err(message) = crate::panics::catch_future(tasks).await else {
             break;
         };
@@ -352,29 +360,38 @@ impl<T: Default> Drop for Borrowed<'_, T> {
     }
 }
 
+/// What the loop of [`run_lane`] works with, fixed for the lane's life.
+struct LaneWork<'a, I: Io, S, R> {
+    io: &'a I,
+    workload: &'a R,
+    ctx: &'a TaskContext,
+    shared: &'a Shared<I::File>,
+    source: &'a S,
+    clock: Clock,
+}
+
 /// The loop of [`run_lane`]: take a task (noting its index), run it,
 /// record it, until the source is empty.
 async fn run_tasks<I: Io, S: TaskSource, R: TaskRunner>(
-    io: &I,
-    workload: &R,
-    ctx: &TaskContext,
-    shared: &Shared<I::File>,
-    source: &S,
-    clock: Clock,
+    work: &LaneWork<'_, I, S, R>,
     state: &mut LaneState<I::File>,
 ) {
     let mut state = Borrowed::from(state);
-    let waits = source.waits();
-    let mut last_ns = clock.now_ns();
-    while let Some(index) = source.next() {
+    let waits = work.source.waits();
+    let mut last_ns = work.clock.now_ns();
+    while let Some(index) = work.source.next() {
         state.value.taken = Some(index);
         // A task starts where the previous one ended (one clock read per
         // task), unless taking it may have waited for a batch.
-        let t0 = if waits { clock.now_ns() } else { last_ns };
-        let result = workload
-            .run_task(io, ctx, shared, &mut state.value.lane, index)
-            .await;
-        let done_ns = clock.now_ns();
+        let t0 = if waits { work.clock.now_ns() } else { last_ns };
+        let task = Task {
+            ctx: work.ctx,
+            shared: work.shared,
+            lane: &mut state.value.lane,
+            index,
+        };
+        let result = work.workload.run_task(work.io, task).await;
+        let done_ns = work.clock.now_ns();
         last_ns = done_ns;
         let latency_ns = done_ns - t0;
         let record = match result {
@@ -397,7 +414,7 @@ async fn run_tasks<I: Io, S: TaskSource, R: TaskRunner>(
                 done_ns,
                 error: Some(format!(
                     "task {index} ({}): {e}",
-                    workload.task_path(ctx, index).display()
+                    work.workload.task_path(work.ctx, index).display()
                 )),
                 ..TaskRecord::default()
             },
@@ -406,7 +423,7 @@ async fn run_tasks<I: Io, S: TaskSource, R: TaskRunner>(
         // not the task's.
         state.value.out.records.push(record);
         if let Some(record) = state.value.out.records.last() {
-            source.completed(record);
+            work.source.completed(record);
         }
     }
 }

@@ -250,108 +250,99 @@ enum Pool {
 
 /// The tasks on the blocking backend, in the lanes of `pool`.
 fn threads(pool: Pool, job: Job<'_>) -> Result<Execution, StrategyError> {
-    let Job {
-        workload,
-        ctx,
-        corpus,
-        gate,
-        ..
-    } = job;
+    let (workload, ctx, gate) = (job.workload, job.ctx, job.gate);
     let workers = match pool {
         Pool::Caller => 1,
         Pool::Threads(n) => n,
     };
-    let outputs = reserve(workload, ctx, workers);
-    let meter = start_meter(gate);
-    let clock = meter.clock();
-    let source = Counter::new(workload, ctx, &clock);
-    let io = Blocking;
-    let shared = block_on(workload.prepare(&io, ctx)).map_err(|e| prepare_failed(workload, e))?;
-    let run = |source: &Counter, outputs: Vec<LaneOutput>| {
-        let lane = |out| {
-            workload.with_tasks(BlockingLane {
-                source,
-                ctx,
-                shared: &shared,
-                clock,
-                out,
+    in_process(job, workers, |outputs, clock| {
+        let source = Counter::new(workload, ctx, &clock);
+        let io = Blocking;
+        let shared =
+            block_on(workload.prepare(&io, ctx)).map_err(|e| prepare_failed(workload, e))?;
+        let run = |source: &Counter, outputs: Vec<LaneOutput>| {
+            let lane = |out| {
+                workload.with_tasks(BlockingLane {
+                    source,
+                    ctx,
+                    shared: &shared,
+                    clock,
+                    out,
+                })
+            };
+            if let Pool::Caller = pool {
+                return outputs.into_iter().map(lane).collect();
+            }
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = outputs
+                    .into_iter()
+                    .map(|out| scope.spawn(move || lane(out)))
+                    .collect();
+                LaneOutput::joined(handles)
             })
         };
-        if let Pool::Caller = pool {
-            return outputs.into_iter().map(lane).collect();
+        let mut lanes = run(&source, outputs);
+        let (phase, wearout) = after_stonewall(&source, ctx, gate, &clock, &lanes);
+        if let Some(more) = wearout {
+            lanes = run(&more, lanes);
         }
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = outputs
-                .into_iter()
-                .map(|out| scope.spawn(move || lane(out)))
-                .collect();
-            LaneOutput::joined(handles)
-        })
-    };
-    let mut lanes = run(&source, outputs);
-    let (phase, wearout) = after_stonewall(&source, ctx, gate, &clock, &lanes);
-    if let Some(more) = wearout {
-        lanes = run(&more, lanes);
-    }
-    let finish = block_on(workload.finish(&io, shared)).and_then(|()| end_of_work(workload, ctx));
-    let usage = meter.stop();
-    let mut exec = collect(usage, lanes, finish, workload, ctx, corpus);
-    exec.stonewall = phase;
-    Ok(exec)
+        Ok((lanes, block_on(workload.finish(&io, shared)), phase))
+    })
 }
 
 /// tokio's current-thread runtime with a blocking pool of `workers` threads
 /// and `concurrency` lanes.
 fn tokio(workers: u32, concurrency: u32, job: Job<'_>) -> Result<Execution, StrategyError> {
-    let Job {
-        workload,
-        ctx,
-        corpus,
-        gate,
-        ..
-    } = job;
-    let outputs = reserve(workload, ctx, concurrency);
-    let meter = start_meter(gate);
-    let clock = meter.clock();
-    let io = crate::io::TokioFs;
-    let result = crate::io::run_tokio(
-        workers.max(1) as usize,
-        async_lanes(&io, outputs, workload, ctx, (clock, gate)),
-    )
-    .map_err(|e| StrategyError::Failed(format!("tokio runtime: {e}")))?;
-    let (lanes, finish, phase) = result.map_err(|e| prepare_failed(workload, e))?;
-    let finish = finish.and_then(|()| end_of_work(workload, ctx));
-    let usage = meter.stop();
-    let mut exec = collect(usage, lanes, finish, workload, ctx, corpus);
-    exec.stonewall = phase;
-    Ok(exec)
+    let (workload, ctx, gate) = (job.workload, job.ctx, job.gate);
+    in_process(job, concurrency, |outputs, clock| {
+        let io = crate::io::TokioFs;
+        crate::io::run_tokio(
+            workers.max(1) as usize,
+            async_lanes(&io, outputs, workload, ctx, (clock, gate)),
+        )
+        .map_err(|e| StrategyError::Failed(format!("tokio runtime: {e}")))?
+        .map_err(|e| prepare_failed(workload, e))
+    })
 }
 
 /// One io_uring ring of `queue_depth` entries, as many lanes.
 fn io_uring(queue_depth: u32, job: Job<'_>) -> Result<Execution, StrategyError> {
-    let Job {
-        workload,
-        ctx,
-        corpus,
-        gate,
-        ..
-    } = job;
-    let outputs = reserve(workload, ctx, queue_depth);
-    let meter = start_meter(gate);
-    let clock = meter.clock();
-    let ring = crate::io::Uring::new(queue_depth.max(1))
-        .map_err(|why| StrategyError::Unavailable(why.0))?;
-    let (lanes, finish, phase) = ring
-        .block_on(async_lanes(&ring, outputs, workload, ctx, (clock, gate)))
-        .map_err(|e| prepare_failed(workload, e))?;
-    let finish = finish.and_then(|()| end_of_work(workload, ctx));
-    let usage = meter.stop();
-    let mut exec = collect(usage, lanes, finish, workload, ctx, corpus);
-    exec.stonewall = phase;
-    Ok(exec)
+    let (workload, ctx, gate) = (job.workload, job.ctx, job.gate);
+    in_process(job, queue_depth, |outputs, clock| {
+        let ring = crate::io::Uring::new(queue_depth.max(1))
+            .map_err(|why| StrategyError::Unavailable(why.0))?;
+        ring.block_on(async_lanes(&ring, outputs, workload, ctx, (clock, gate)))
+            .map_err(|e| prepare_failed(workload, e))
+    })
 }
 
-type LanesResult = std::io::Result<(Vec<LaneOutput>, std::io::Result<()>, Option<StonewallPhase>)>;
+/// What an in-process strategy's lanes leave inside the timed region: each
+/// lane's output, the end of the shared state (closing the shared handle),
+/// and the stonewall's phase.
+pub(super) type Ran = (Vec<LaneOutput>, std::io::Result<()>, Option<StonewallPhase>);
+
+type LanesResult = std::io::Result<Ran>;
+
+/// The frame of every strategy that runs its lanes in this process:
+/// `lanes` outputs reserved before the timed region, the region opened at
+/// the job's gate, `body` run with the outputs and the region's clock, the
+/// end of the work (the end sync of `--durability end-sync`) inside the
+/// region, then, outside it, the lanes merged and their evidence verified.
+pub(super) fn in_process(
+    job: Job<'_>,
+    lanes: u32,
+    body: impl FnOnce(Vec<LaneOutput>, Clock) -> Result<Ran, StrategyError>,
+) -> Result<Execution, StrategyError> {
+    let (workload, ctx) = (job.workload, job.ctx);
+    let outputs = reserve(workload, ctx, lanes);
+    let meter = start_meter(job.gate);
+    let (lanes, finish, stonewall) = body(outputs, meter.clock())?;
+    let finish = finish.and_then(|()| end_of_work(workload, ctx));
+    let usage = meter.stop();
+    let mut exec = collect(usage, lanes, finish, workload, ctx, job.corpus);
+    exec.stonewall = stonewall;
+    Ok(exec)
+}
 
 /// The reserved outputs of `lanes` lanes (at least one), made before the
 /// timed region (for any strategy that runs lanes in this process).

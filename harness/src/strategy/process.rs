@@ -319,7 +319,7 @@ fn run(processes: u32, threads: u32, batch: u32, job: Job<'_>) -> Result<Executi
             }
             FromWorker::Finished { usage, errors } => {
                 exec.lane_done.push(Duration::from_nanos(clock.now_ns()));
-                meter.add_worker(usage);
+                meter.add_worker(*usage);
                 exec.task_errors.extend(errors);
                 finished += 1;
             }

@@ -18,9 +18,9 @@ use futures::future::join_all;
 use serde::{Deserialize, Serialize};
 
 use super::lanes::{run_lane, TaskSource};
-use super::local::{collect, prepare_failed, reserve};
+use super::local::{in_process, prepare_failed};
 use super::registry::{Shape, StrategySpec};
-use super::{end_of_work, start_meter, Execution, Job, StrategyError};
+use super::{Execution, Job, StrategyError};
 use crate::describe::{KnobDesc, KnobError, KnobKind, KnobValues, StrategyDesc};
 use crate::io::Blocking;
 
@@ -67,34 +67,24 @@ impl StrategySpec for ReverseSpec {
     }
 
     fn execute(&self, job: Job<'_>) -> Result<Execution, StrategyError> {
-        let Job {
-            workload,
-            ctx,
-            corpus,
-            gate,
-            ..
-        } = job;
+        let (workload, ctx) = (job.workload, job.ctx);
         let range = workload.task_range(ctx);
         let source = Backwards {
             start: range.start,
             end: AtomicU32::new(range.end),
         };
-        let outputs = reserve(workload, ctx, self.lanes);
-        let meter = start_meter(gate);
-        let clock = meter.clock();
-        let io = Blocking;
-        let (lanes, finish) = block_on(async {
-            let shared = workload.prepare(&io, ctx).await?;
-            let runs = outputs
-                .into_iter()
-                .map(|out| run_lane(&io, workload, ctx, &shared, &source, clock, out));
-            let lanes = join_all(runs).await;
-            Ok::<_, std::io::Error>((lanes, workload.finish(&io, shared).await))
+        in_process(job, self.lanes, |outputs, clock| {
+            let io = Blocking;
+            block_on(async {
+                let shared = workload.prepare(&io, ctx).await?;
+                let runs = outputs
+                    .into_iter()
+                    .map(|out| run_lane(&io, workload, ctx, &shared, &source, clock, out));
+                let lanes = join_all(runs).await;
+                Ok((lanes, workload.finish(&io, shared).await, None))
+            })
+            .map_err(|e| prepare_failed(workload, e))
         })
-        .map_err(|e| prepare_failed(workload, e))?;
-        let finish = finish.and_then(|()| end_of_work(workload, ctx));
-        let usage = meter.stop();
-        Ok(collect(usage, lanes, finish, workload, ctx, corpus))
     }
 }
 

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::lanes::{BlockingLane, LaneOutput, TaskRecord, TaskSource};
 use crate::io::Blocking;
-use crate::measure::usage::WorkerUsage;
+use crate::measure::usage::Usage;
 use crate::measure::{region, Clock, ClockOrigin};
 use crate::workload::{TaskContext, Workload};
 
@@ -57,8 +57,8 @@ pub enum FromWorker {
     },
     /// All lanes finished.
     Finished {
-        /// The worker's own resource use.
-        usage: WorkerUsage,
+        /// The worker's own resource use (boxed: the largest message by far).
+        usage: Box<Usage>,
         /// Errors outside tasks: finishing lanes or the shared state.
         errors: Vec<String>,
     },
@@ -279,7 +279,7 @@ pub fn main() -> io::Result<()> {
     send(
         &out,
         &FromWorker::Finished {
-            usage: WorkerUsage::of_this_process(),
+            usage: Box::new(Usage::of_this_process()),
             errors,
         },
     )?;

@@ -9,10 +9,10 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::registry::WorkloadSpec;
-use super::runner::TaskRunner;
+use super::runner::{Task, TaskRunner};
 use super::write::CHUNK_SIZE;
 use super::{needs_every_task, Tasks};
-use super::{Lane, RunCheck, Shared, TaskContext, TaskOutput};
+use super::{Lane, Reads, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::Corpus;
 use crate::describe::{
     Capability, KnobDesc, KnobError, KnobKind, KnobValues, VariantDesc, WorkloadDesc,
@@ -61,6 +61,11 @@ impl WorkloadSpec for AppendSpec {
         verifies: "intact, corrupted and missing lines of the appended file",
     };
 
+    const READS: Reads = Reads::Own {
+        why: "writes a file of its own and reads none",
+        cached: None,
+    };
+
     fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
         let variant = AppendVariant::of(variant)?;
         Ok(AppendSpec {
@@ -84,14 +89,6 @@ impl WorkloadSpec for AppendSpec {
 
     fn tasks(&self) -> Tasks {
         Tasks::Count(self.lines)
-    }
-
-    fn inputs(&self, _ctx: &TaskContext) -> Vec<PathBuf> {
-        Vec::new()
-    }
-
-    fn input_set_refusal(&self) -> Option<&'static str> {
-        Some("append writes a file of its own and reads none")
     }
 
     fn keeps_evidence(&self) -> bool {
@@ -122,15 +119,8 @@ impl TaskRunner for AppendSpec {
         target(ctx)
     }
 
-    async fn run_task<I: Io>(
-        &self,
-        io: &I,
-        ctx: &TaskContext,
-        shared: &Shared<I::File>,
-        lane: &mut Lane<I::File>,
-        index: u32,
-    ) -> io::Result<TaskOutput> {
-        run(self, io, ctx, shared, lane, index).await
+    async fn run_task<I: Io>(&self, io: &I, task: Task<'_, I::File>) -> io::Result<TaskOutput> {
+        run(self, io, task.ctx, task.shared, task.lane, task.index).await
     }
 
     async fn finish_lane<I: Io>(

@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use super::durability::{self, Durability};
 use super::registry::WorkloadSpec;
-use super::runner::TaskRunner;
+use super::runner::{Task, TaskRunner};
 use super::{needs_every_task, Tasks};
-use super::{Lane, RunCheck, Shared, TaskContext, TaskOutput};
+use super::{Reads, RunCheck, TaskContext, TaskOutput};
 use crate::corpus::{self, Corpus};
 use crate::describe::{KnobError, KnobValues, VariantDesc, WorkloadDesc};
 use crate::io::{write_all_at, Buf, Io, Open};
@@ -39,6 +39,11 @@ impl WorkloadSpec for SaveSpec {
         reads: "one save target per task (a copy of its corpus file)",
         writes: "the target's new content (and a temporary file)",
         verifies: "every target wholly old or wholly new; after a kill, none torn",
+    };
+
+    const READS: Reads = Reads::Own {
+        why: "overwrites files of its own",
+        cached: Some(target),
     };
 
     fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
@@ -77,14 +82,6 @@ impl WorkloadSpec for SaveSpec {
         Tasks::PerFile
     }
 
-    fn inputs(&self, ctx: &TaskContext) -> Vec<PathBuf> {
-        ctx.file_range().map(|k| target(ctx, k)).collect()
-    }
-
-    fn input_set_refusal(&self) -> Option<&'static str> {
-        Some("atomic-save overwrites files of its own")
-    }
-
     fn keeps_evidence(&self) -> bool {
         false
     }
@@ -107,15 +104,8 @@ impl TaskRunner for SaveSpec {
         target(ctx, index)
     }
 
-    async fn run_task<I: Io>(
-        &self,
-        io: &I,
-        ctx: &TaskContext,
-        _shared: &Shared<I::File>,
-        _lane: &mut Lane<I::File>,
-        index: u32,
-    ) -> io::Result<TaskOutput> {
-        run(self, io, ctx, index).await
+    async fn run_task<I: Io>(&self, io: &I, task: Task<'_, I::File>) -> io::Result<TaskOutput> {
+        run(self, io, task.ctx, task.index).await
     }
 }
 

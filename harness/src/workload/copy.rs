@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 
 use super::durability::{self, Durability};
 use super::registry::WorkloadSpec;
-use super::runner::TaskRunner;
+use super::runner::{Task, TaskRunner};
 use super::write::{verify_outputs, CHUNK_SIZE};
 use super::Tasks;
-use super::{size_label, Lane, RunCheck, Shared, TaskContext, TaskOutput};
+use super::{size_label, Lane, Reads, RunCheck, TaskContext, TaskOutput};
 use crate::corpus::Corpus;
 use crate::describe::{Capability, KnobDesc, KnobError, KnobValues, VariantDesc, WorkloadDesc};
 use crate::io::{write_all_at, Io, Open};
@@ -64,6 +64,8 @@ impl WorkloadSpec for CopySpec {
         verifies: "every copy's size and xxh3 against the corpus manifest",
     };
 
+    const READS: Reads = Reads::EachInput;
+
     fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
         let method = match CopyVariant::of(variant)? {
             CopyVariant::Loop => CopyMethod::Chunked {
@@ -104,14 +106,6 @@ impl WorkloadSpec for CopySpec {
         Tasks::PerFile
     }
 
-    fn inputs(&self, ctx: &TaskContext) -> Vec<PathBuf> {
-        ctx.file_range().map(|k| ctx.input(k)).collect()
-    }
-
-    fn input_set_refusal(&self) -> Option<&'static str> {
-        None
-    }
-
     fn keeps_evidence(&self) -> bool {
         false
     }
@@ -130,15 +124,8 @@ impl TaskRunner for CopySpec {
         ctx.output(index)
     }
 
-    async fn run_task<I: Io>(
-        &self,
-        io: &I,
-        ctx: &TaskContext,
-        _shared: &Shared<I::File>,
-        lane: &mut Lane<I::File>,
-        index: u32,
-    ) -> io::Result<TaskOutput> {
-        run(self, io, ctx, lane, index).await
+    async fn run_task<I: Io>(&self, io: &I, task: Task<'_, I::File>) -> io::Result<TaskOutput> {
+        run(self, io, task.ctx, task.lane, task.index).await
     }
 }
 

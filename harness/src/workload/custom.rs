@@ -23,9 +23,9 @@ use serde::{Deserialize, Serialize};
 
 use futures::future::LocalBoxFuture;
 
-use super::runner::TaskRunner;
+use super::runner::{Task, TaskRunner};
 use super::user::{Knobs, Run, UserWorkload};
-use super::{Evidence, Lane, Metric, RunCheck, Shared, TaskContext, TaskOutput, Tasks, Totals};
+use super::{Evidence, Kept, Metric, RunCheck, Shared, TaskContext, TaskOutput, Tasks, Totals};
 use crate::corpus::Corpus;
 use crate::describe::{
     in_units, Capability, KnobDesc, KnobError, KnobKind, KnobValue, KnobValues, VariantDesc,
@@ -364,9 +364,9 @@ impl CustomSpec {
         &self,
         ctx: &TaskContext,
         _corpus: &Corpus,
-        evidence: &[(u32, Evidence)],
+        kept: &Kept,
     ) -> Vec<String> {
-        if evidence.is_empty() {
+        if kept.is_empty() {
             return Vec::new();
         }
         let workload = match self.workload.registered() {
@@ -374,8 +374,7 @@ impl CustomSpec {
             Err(e) => return vec![e.to_string()],
         };
         let run = self.run(ctx);
-        evidence
-            .iter()
+        kept.iter()
             .filter_map(|(index, e)| workload.check_task(&run, *index, e).err())
             .collect()
     }
@@ -418,14 +417,8 @@ impl CustomSpec {
 }
 
 impl TaskRunner for CustomSpec {
-    async fn run_task<I: Io>(
-        &self,
-        io: &I,
-        _ctx: &TaskContext,
-        shared: &Shared<I::File>,
-        lane: &mut Lane<I::File>,
-        index: u32,
-    ) -> io::Result<TaskOutput> {
+    async fn run_task<I: Io>(&self, io: &I, task: Task<'_, I::File>) -> io::Result<TaskOutput> {
+        let (shared, index, lane) = (task.shared, task.index, task.lane);
         let prepared = shared
             .custom
             .as_ref()

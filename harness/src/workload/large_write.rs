@@ -19,8 +19,8 @@ use serde::{Deserialize, Serialize};
 
 use super::durability::{self, Durability};
 use super::registry::WorkloadSpec;
-use super::runner::TaskRunner;
-use super::{size_label, Lane, RunCheck, Shared, TaskContext, TaskOutput, Tasks};
+use super::runner::{Task, TaskRunner};
+use super::{size_label, Lane, Reads, RunCheck, Shared, TaskContext, TaskOutput, Tasks};
 use crate::corpus::Corpus;
 use crate::describe::{KnobDesc, KnobError, KnobKind, KnobValues, VariantDesc, WorkloadDesc};
 use crate::io::{write_all_at, Buf, Io, Open};
@@ -102,10 +102,6 @@ pub struct LargeWriteSpec {
 }
 
 impl WorkloadSpec for LargeWriteSpec {
-    fn input_set_refusal(&self) -> Option<&'static str> {
-        Some("large-write writes one file of its own per rank and reads none, so an input set means nothing to it")
-    }
-
     const DESCRIPTION: WorkloadDesc = WorkloadDesc {
         name: "large-write",
         summary:
@@ -115,6 +111,11 @@ impl WorkloadSpec for LargeWriteSpec {
         reads: "",
         writes: "one large file in the scratch folder",
         verifies: "every transfer read back whole against the pattern and its offset",
+    };
+
+    const READS: Reads = Reads::Own {
+        why: "writes one file of its own per rank and reads none, so an input set means nothing to it",
+        cached: None,
     };
 
     fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
@@ -178,10 +179,6 @@ impl WorkloadSpec for LargeWriteSpec {
         Tasks::Count(self.transfers())
     }
 
-    fn inputs(&self, _ctx: &TaskContext) -> Vec<PathBuf> {
-        Vec::new()
-    }
-
     fn keeps_evidence(&self) -> bool {
         false
     }
@@ -232,14 +229,8 @@ impl TaskRunner for LargeWriteSpec {
         ctx.scratch.join(FILE_NAME)
     }
 
-    async fn run_task<I: Io>(
-        &self,
-        io: &I,
-        _ctx: &TaskContext,
-        shared: &Shared<I::File>,
-        lane: &mut Lane<I::File>,
-        index: u32,
-    ) -> io::Result<TaskOutput> {
+    async fn run_task<I: Io>(&self, io: &I, task: Task<'_, I::File>) -> io::Result<TaskOutput> {
+        let (shared, lane, index) = (task.shared, task.lane, task.index);
         let at = self.offset(index);
         let len = self.transfer as usize;
         let file = shared.file()?;
@@ -423,7 +414,16 @@ mod tests {
         let mut lane = Lane::default();
         // Tasks in any order: a lane takes whichever index comes next.
         for i in (0..s.transfers()).rev() {
-            let out = block_on(s.run_task(&Blocking, &ctx, &shared, &mut lane, i)).unwrap();
+            let out = block_on(s.run_task(
+                &Blocking,
+                Task {
+                    ctx: &ctx,
+                    shared: &shared,
+                    lane: &mut lane,
+                    index: i,
+                },
+            ))
+            .unwrap();
             assert_eq!(out.bytes, 8192);
         }
         let check = s.verify_run(&ctx, &corpus, 0, true);

@@ -24,9 +24,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::registry::WorkloadSpec;
-use super::runner::TaskRunner;
+use super::runner::{Task, TaskRunner};
 use super::Tasks;
-use super::{Lane, RunCheck, Shared, TaskContext, TaskOutput};
+use super::{Reads, RunCheck, TaskContext, TaskOutput};
 use crate::corpus::Corpus;
 use crate::describe::{KnobDesc, KnobError, KnobKind, KnobValues, VariantDesc, WorkloadDesc};
 use crate::io::{Io, Open};
@@ -170,6 +170,11 @@ impl MetadataSpec {
 impl WorkloadSpec for MetadataSpec {
     const DESCRIPTION: WorkloadDesc = DESCRIPTION;
 
+    const READS: Reads = Reads::Own {
+        why: "works on small files of its own in the scratch folder, not on the inputs",
+        cached: None,
+    };
+
     fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
         Ok(MetadataSpec {
             variant: MetadataVariant::of(variant)?,
@@ -191,14 +196,6 @@ impl WorkloadSpec for MetadataSpec {
 
     fn tasks(&self) -> Tasks {
         Tasks::PerFile
-    }
-
-    fn inputs(&self, _ctx: &TaskContext) -> Vec<PathBuf> {
-        Vec::new()
-    }
-
-    fn input_set_refusal(&self) -> Option<&'static str> {
-        Some("metadata works on small files of its own in the scratch folder, not on the inputs")
     }
 
     fn keeps_evidence(&self) -> bool {
@@ -224,15 +221,8 @@ impl TaskRunner for MetadataSpec {
         path(ctx, index, 0)
     }
 
-    async fn run_task<I: Io>(
-        &self,
-        io: &I,
-        ctx: &TaskContext,
-        _shared: &Shared<I::File>,
-        _lane: &mut Lane<I::File>,
-        index: u32,
-    ) -> io::Result<TaskOutput> {
-        run(self, io, ctx, index).await
+    async fn run_task<I: Io>(&self, io: &I, task: Task<'_, I::File>) -> io::Result<TaskOutput> {
+        run(self, io, task.ctx, task.index).await
     }
 }
 

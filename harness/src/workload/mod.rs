@@ -42,8 +42,8 @@ mod knob;
 mod large_write;
 mod metadata;
 pub(crate) mod metric;
-mod origin;
 mod noop;
+mod origin;
 #[cfg(test)]
 mod probe;
 mod random;
@@ -77,9 +77,9 @@ pub use metric::Tally;
 pub use metric::{Acc, Figures, Metric, Rule, Totals, MAX_METRICS};
 #[doc(hidden)]
 pub use noop::NoopSpec;
-pub(crate) use origin::set as set_user_crate;
 #[doc(hidden)]
 pub use origin::record as user_crate_record;
+pub(crate) use origin::set as set_user_crate;
 pub use origin::{CrateRecord, UserCrate};
 #[doc(hidden)]
 pub use random::{offset as random_offset, RandomEvidence, RandomMethod, RandomSpec};
@@ -87,7 +87,7 @@ pub use random::{offset as random_offset, RandomEvidence, RandomMethod, RandomSp
 pub use read::{ReadMethod, ReadSpec};
 #[doc(hidden)]
 pub use registry::{build, describe, descriptions, kind, names, pick_variant};
-pub(crate) use runner::{TaskRunner, WithTasks};
+pub(crate) use runner::{Task, TaskRunner, WithTasks};
 #[doc(hidden)]
 pub use scan::{ScanMethod, ScanSpec};
 #[doc(hidden)]
@@ -272,6 +272,10 @@ pub struct TaskOutput {
     /// built-in workloads.
     pub metrics: Figures,
 }
+
+/// The evidence a lane kept, by task index, checked after the timed region
+/// ([`registry::WorkloadSpec::verify_tasks`]).
+pub(crate) type Kept = [(u32, Evidence)];
 
 /// What a task leaves behind to prove its data, checked after the timed region.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -560,6 +564,54 @@ impl Tasks {
         match self {
             Tasks::PerFile => ctx.file_range(),
             Tasks::OfLargeFile(n) | Tasks::Count(n) => 0..n,
+        }
+    }
+}
+
+/// What of the corpus a built-in workload reads, declared once beside its
+/// description ([`registry::WorkloadSpec::READS`]): the files whose cache
+/// state a repetition sets, and whether a user's input set (`--input`) can
+/// stand for the corpus.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Reads {
+    /// Each task its corpus file, the lane range's inputs: an input set
+    /// can stand for the corpus.
+    EachInput,
+    /// The corpus's large file, whose known content it checks: an input
+    /// set has no large file.
+    LargeFile,
+    /// Files of its own, never the corpus's: `why` an input set means
+    /// nothing to it (after its name), and `cached`, where some, the file
+    /// of task `k` whose cache state each repetition sets.
+    Own {
+        /// The refusal of an input set, after the workload's name.
+        why: &'static str,
+        /// The file of task `k` whose cache state is set, if any.
+        cached: Option<fn(&TaskContext, u32) -> PathBuf>,
+    },
+}
+
+impl Reads {
+    /// The files whose cache state a repetition on `ctx` sets.
+    pub(crate) fn inputs(self, ctx: &TaskContext) -> Vec<PathBuf> {
+        match self {
+            Reads::EachInput => ctx.file_range().map(|k| ctx.input(k)).collect(),
+            Reads::LargeFile => ctx.large_file.iter().cloned().collect(),
+            Reads::Own {
+                cached: Some(file), ..
+            } => ctx.file_range().map(|k| file(ctx, k)).collect(),
+            Reads::Own { cached: None, .. } => Vec::new(),
+        }
+    }
+
+    /// Why workload `name` cannot run on an input set, if it cannot.
+    pub(crate) fn input_set_refusal(self, name: &str) -> Option<String> {
+        match self {
+            Reads::EachInput => None,
+            Reads::LargeFile => Some(format!(
+                "{name} reads the corpus's large file and checks its known content; an input set has no large file"
+            )),
+            Reads::Own { why, .. } => Some(format!("{name} {why}")),
         }
     }
 }

@@ -10,9 +10,9 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::registry::WorkloadSpec;
-use super::runner::TaskRunner;
+use super::runner::{Task, TaskRunner};
 use super::Tasks;
-use super::{Lane, RunCheck, Shared, TaskContext, TaskOutput};
+use super::{Reads, RunCheck, TaskContext, TaskOutput};
 use crate::corpus::Corpus;
 use crate::describe::{
     Capability, KnobDesc, KnobError, KnobKind, KnobValues, VariantDesc, WorkloadDesc,
@@ -62,6 +62,11 @@ impl WorkloadSpec for NoopSpec {
         verifies: "every task reported done exactly once",
     };
 
+    const READS: Reads = Reads::Own {
+        why: "touches no file",
+        cached: None,
+    };
+
     fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
         match NoopVariant::of(variant)? {
             NoopVariant::Noop => {}
@@ -87,14 +92,6 @@ impl WorkloadSpec for NoopSpec {
         Tasks::Count(self.tasks)
     }
 
-    fn inputs(&self, _ctx: &TaskContext) -> Vec<PathBuf> {
-        Vec::new()
-    }
-
-    fn input_set_refusal(&self) -> Option<&'static str> {
-        Some("noop touches no file")
-    }
-
     fn keeps_evidence(&self) -> bool {
         false
     }
@@ -113,15 +110,8 @@ impl TaskRunner for NoopSpec {
         ctx.corpus_dir.clone()
     }
 
-    async fn run_task<I: Io>(
-        &self,
-        _io: &I,
-        _ctx: &TaskContext,
-        _shared: &Shared<I::File>,
-        _lane: &mut Lane<I::File>,
-        index: u32,
-    ) -> io::Result<TaskOutput> {
-        Ok(run(index))
+    async fn run_task<I: Io>(&self, _: &I, task: Task<'_, I::File>) -> io::Result<TaskOutput> {
+        Ok(run(task.index))
     }
 }
 

@@ -73,8 +73,11 @@ pub fn record() -> Option<CrateRecord> {
     let user = USER_CRATE.get()?;
     let commit = git(user.source, &["rev-parse", "HEAD"]);
     let modified = commit.is_some()
-        && git(user.source, &["status", "--porcelain", "--untracked-files=no"])
-            .is_some_and(|s| !s.is_empty());
+        && git(
+            user.source,
+            &["status", "--porcelain", "--untracked-files=no"],
+        )
+        .is_some_and(|s| !s.is_empty());
     Some(CrateRecord {
         name: user.name.to_string(),
         version: user.version.to_string(),

@@ -18,9 +18,9 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::registry::WorkloadSpec;
-use super::runner::TaskRunner;
+use super::runner::{Task, TaskRunner};
 use super::Tasks;
-use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
+use super::{size_label, Evidence, Kept, Reads, RunCheck, TaskContext, TaskOutput};
 use crate::corpus::Corpus;
 use crate::describe::{KnobDesc, KnobError, KnobKind, KnobValues, VariantDesc, WorkloadDesc};
 use crate::io::{read_exact_at, Buf, Io, Open};
@@ -79,6 +79,8 @@ impl WorkloadSpec for ProbeSpec {
         verifies: "each task's bytes against the file read again",
     };
 
+    const READS: Reads = Reads::EachInput;
+
     fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
         Ok(ProbeSpec {
             variant: ProbeVariant::of(variant)?,
@@ -106,26 +108,12 @@ impl WorkloadSpec for ProbeSpec {
         Tasks::PerFile
     }
 
-    fn inputs(&self, ctx: &TaskContext) -> Vec<PathBuf> {
-        ctx.file_range().map(|k| ctx.input(k)).collect()
-    }
-
-    fn input_set_refusal(&self) -> Option<&'static str> {
-        None
-    }
-
     fn keeps_evidence(&self) -> bool {
         true
     }
 
-    fn verify_tasks(
-        &self,
-        ctx: &TaskContext,
-        _corpus: &Corpus,
-        evidence: &[(u32, Evidence)],
-    ) -> Vec<String> {
-        evidence
-            .iter()
+    fn verify_tasks(&self, ctx: &TaskContext, _corpus: &Corpus, kept: &Kept) -> Vec<String> {
+        kept.iter()
             .filter_map(|(k, e)| self.check(ctx, *k, e).err())
             .collect()
     }
@@ -168,14 +156,8 @@ impl TaskRunner for ProbeSpec {
         ctx.input(index)
     }
 
-    async fn run_task<I: Io>(
-        &self,
-        io: &I,
-        ctx: &TaskContext,
-        _shared: &Shared<I::File>,
-        _lane: &mut Lane<I::File>,
-        index: u32,
-    ) -> io::Result<TaskOutput> {
+    async fn run_task<I: Io>(&self, io: &I, task: Task<'_, I::File>) -> io::Result<TaskOutput> {
+        let (ctx, index) = (task.ctx, task.index);
         let file = io.open(&ctx.input(index), Open::READ).await?;
         let size = io.size(&file).await?;
         let len = (self.bytes as u64).min(size) as usize;

@@ -31,10 +31,10 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 use super::registry::WorkloadSpec;
-use super::runner::TaskRunner;
-use super::scan::{large_inputs, large_path, map_large, open_large};
+use super::runner::{Task, TaskRunner};
+use super::scan::{large_path, map_large, open_large};
 use super::Tasks;
-use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
+use super::{size_label, Evidence, Kept, Lane, Reads, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::Corpus;
 use crate::describe::{
     Capability, KnobDesc, KnobError, KnobKind, KnobValues, VariantDesc, WorkloadDesc,
@@ -104,6 +104,8 @@ impl WorkloadSpec for RandomSpec {
             "each block's length and word fold (or first and last 8 bytes) against a plain pread at the same seeded offset",
     };
 
+    const READS: Reads = Reads::LargeFile;
+
     fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
         let method = RandomMethod::of(variant)?;
         let asked = RandomEvidence::given(knobs)?;
@@ -145,14 +147,6 @@ impl WorkloadSpec for RandomSpec {
         Tasks::OfLargeFile(self.reads)
     }
 
-    fn inputs(&self, ctx: &TaskContext) -> Vec<PathBuf> {
-        large_inputs(ctx)
-    }
-
-    fn input_set_refusal(&self) -> Option<&'static str> {
-        Some("random reads the corpus's large file and checks its known content; an input set has no large file")
-    }
-
     fn keeps_evidence(&self) -> bool {
         true
     }
@@ -166,13 +160,8 @@ impl WorkloadSpec for RandomSpec {
         Ok(shared)
     }
 
-    fn verify_tasks(
-        &self,
-        ctx: &TaskContext,
-        _corpus: &Corpus,
-        evidence: &[(u32, Evidence)],
-    ) -> Vec<String> {
-        if evidence.is_empty() {
+    fn verify_tasks(&self, ctx: &TaskContext, _corpus: &Corpus, kept: &Kept) -> Vec<String> {
+        if kept.is_empty() {
             return Vec::new();
         }
         let file = match ctx.large().and_then(std::fs::File::open) {
@@ -180,8 +169,7 @@ impl WorkloadSpec for RandomSpec {
             Err(e) => return vec![format!("opening the large file to verify: {e}")],
         };
         let mut expected = Vec::new();
-        evidence
-            .iter()
+        kept.iter()
             .filter_map(|(index, e)| verify(self, ctx, &file, &mut expected, *index, e).err())
             .collect()
     }
@@ -205,12 +193,9 @@ impl TaskRunner for RandomSpec {
     fn run_task<I: Io>(
         &self,
         io: &I,
-        ctx: &TaskContext,
-        shared: &Shared<I::File>,
-        lane: &mut Lane<I::File>,
-        index: u32,
+        task: Task<'_, I::File>,
     ) -> impl Future<Output = io::Result<TaskOutput>> {
-        run(self, io, ctx, shared, lane, index)
+        run(self, io, task.ctx, task.shared, task.lane, task.index)
     }
 }
 

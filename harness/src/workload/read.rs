@@ -12,10 +12,10 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::registry::WorkloadSpec;
-use super::runner::TaskRunner;
+use super::runner::{Task, TaskRunner};
 use super::write::CHUNK_SIZE;
 use super::Tasks;
-use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
+use super::{size_label, Evidence, Kept, Lane, Reads, RunCheck, TaskContext, TaskOutput};
 use crate::corpus::Corpus;
 use crate::describe::{KnobDesc, KnobError, KnobValues, VariantDesc, WorkloadDesc};
 use crate::io::{read_exact_at, Buf, Io, Open};
@@ -77,6 +77,8 @@ impl WorkloadSpec for ReadSpec {
         verifies: "each task's bytes (or their xxh3) against the corpus manifest (untouched: the length and both ends against a re-read after the region)",
     };
 
+    const READS: Reads = Reads::EachInput;
+
     fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
         let method = match ReadVariant::of(variant)? {
             ReadVariant::Whole => ReadMethod::Whole,
@@ -114,26 +116,12 @@ impl WorkloadSpec for ReadSpec {
         Tasks::PerFile
     }
 
-    fn inputs(&self, ctx: &TaskContext) -> Vec<PathBuf> {
-        ctx.file_range().map(|k| ctx.input(k)).collect()
-    }
-
-    fn input_set_refusal(&self) -> Option<&'static str> {
-        None
-    }
-
     fn keeps_evidence(&self) -> bool {
         true
     }
 
-    fn verify_tasks(
-        &self,
-        ctx: &TaskContext,
-        corpus: &Corpus,
-        evidence: &[(u32, Evidence)],
-    ) -> Vec<String> {
-        evidence
-            .iter()
+    fn verify_tasks(&self, ctx: &TaskContext, corpus: &Corpus, kept: &Kept) -> Vec<String> {
+        kept.iter()
             .filter_map(|(index, e)| verify(ctx, corpus, *index, e).err())
             .collect()
     }
@@ -152,15 +140,8 @@ impl TaskRunner for ReadSpec {
         ctx.input(index)
     }
 
-    async fn run_task<I: Io>(
-        &self,
-        io: &I,
-        ctx: &TaskContext,
-        _shared: &Shared<I::File>,
-        lane: &mut Lane<I::File>,
-        index: u32,
-    ) -> io::Result<TaskOutput> {
-        run(self, io, ctx, lane, index).await
+    async fn run_task<I: Io>(&self, io: &I, task: Task<'_, I::File>) -> io::Result<TaskOutput> {
+        run(self, io, task.ctx, task.lane, task.index).await
     }
 }
 

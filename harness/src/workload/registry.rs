@@ -20,7 +20,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::runner::TaskRunner;
-use super::{Evidence, RunCheck, Shared, TaskContext, Tasks, Workload, WorkloadKind};
+use super::{Kept, Reads, RunCheck, Shared, TaskContext, Tasks, Workload, WorkloadKind};
 use crate::corpus::Corpus;
 use crate::describe::{Capability, KnobError, KnobValues, VariantDesc, WorkloadDesc};
 use crate::io::Io;
@@ -58,16 +58,23 @@ pub(crate) trait WorkloadSpec: TaskRunner + Sized {
     /// file, or a count of their own.
     fn tasks(&self) -> Tasks;
 
-    /// Files whose cache state the repetition controls.
-    fn inputs(&self, ctx: &TaskContext) -> Vec<PathBuf>;
+    /// What of the corpus it reads: the files whose cache state a
+    /// repetition sets, and whether a user's input set can stand for it.
+    const READS: Reads;
 
-    /// Whether its tasks leave [`Evidence`].
+    /// Files whose cache state the repetition controls ([`Self::READS`]).
+    fn inputs(&self, ctx: &TaskContext) -> Vec<PathBuf> {
+        Self::READS.inputs(ctx)
+    }
+
+    /// Why it cannot run on a user's read-only input set (`--input`), from
+    /// [`Self::READS`]; `None` for a workload that only reads its tasks' files.
+    fn input_set_refusal(&self) -> Option<String> {
+        Self::READS.input_set_refusal(Self::DESCRIPTION.name)
+    }
+
+    /// Whether its tasks leave [`Evidence`](super::Evidence).
     fn keeps_evidence(&self) -> bool;
-
-    /// Why it cannot run on a user's read-only input set (`--input`):
-    /// it writes, or needs the corpus's known content or large file;
-    /// `None` for a workload that only reads its tasks' files.
-    fn input_set_refusal(&self) -> Option<&'static str>;
 
     /// Why it cannot run on this machine, if it cannot (checked on the corpus).
     fn unavailable(&self, _ctx: &TaskContext) -> Option<String> {
@@ -92,12 +99,7 @@ pub(crate) trait WorkloadSpec: TaskRunner + Sized {
 
     /// Check the evidence a lane kept, by task index: what is wrong, one
     /// line per failed task (nothing for the workloads that keep none).
-    fn verify_tasks(
-        &self,
-        _ctx: &TaskContext,
-        _corpus: &Corpus,
-        _evidence: &[(u32, Evidence)],
-    ) -> Vec<String> {
+    fn verify_tasks(&self, _ctx: &TaskContext, _corpus: &Corpus, _kept: &Kept) -> Vec<String> {
         Vec::new()
     }
 
@@ -316,7 +318,7 @@ macro_rules! workloads {
                 }
             }
 
-            /// Whether its tasks leave [`Evidence`] (so lanes reserve room for it).
+            /// Whether its tasks leave [`Evidence`]($crate::workload::Evidence) (so lanes reserve room for it).
             pub fn keeps_evidence(&self) -> bool {
                 match self {
                     $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::keeps_evidence(s),)*
@@ -328,7 +330,7 @@ macro_rules! workloads {
             /// set (`--input`), if it cannot: one line, said before the run.
             pub fn input_set_refusal(&self) -> Option<String> {
                 match self {
-                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::input_set_refusal(s).map(str::to_string),)*
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::input_set_refusal(s),)*
                     Workload::Custom(s) => s.input_set_refusal(),
                 }
             }
@@ -374,15 +376,10 @@ macro_rules! workloads {
             /// Check the evidence a lane kept, by task index (after the
             /// timed region, in the process that holds it): one line per
             /// failed task.
-            pub fn verify_tasks(
-                &self,
-                ctx: &$crate::workload::TaskContext,
-                corpus: &$crate::corpus::Corpus,
-                evidence: &[(u32, $crate::workload::Evidence)],
-            ) -> Vec<String> {
+            pub fn verify_tasks(&self, ctx: &$crate::workload::TaskContext, corpus: &$crate::corpus::Corpus, kept: &$crate::workload::Kept) -> Vec<String> {
                 match self {
-                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::verify_tasks(s, ctx, corpus, evidence),)*
-                    Workload::Custom(s) => s.verify_tasks(ctx, corpus, evidence),
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::verify_tasks(s, ctx, corpus, kept),)*
+                    Workload::Custom(s) => s.verify_tasks(ctx, corpus, kept),
                 }
             }
 
@@ -434,14 +431,11 @@ macro_rules! workloads {
             async fn run_task<I: $crate::io::Io>(
                 &self,
                 io: &I,
-                ctx: &$crate::workload::TaskContext,
-                shared: &$crate::workload::Shared<I::File>,
-                lane: &mut $crate::workload::Lane<I::File>,
-                index: u32,
+                task: $crate::workload::runner::Task<'_, I::File>,
             ) -> ::std::io::Result<$crate::workload::TaskOutput> {
                 match self {
-                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::runner::TaskRunner::run_task(s, io, ctx, shared, lane, index).await,)*
-                    Workload::Custom(s) => s.run_task(io, ctx, shared, lane, index).await,
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::runner::TaskRunner::run_task(s, io, task).await,)*
+                    Workload::Custom(s) => s.run_task(io, task).await,
                 }
             }
 

@@ -24,14 +24,7 @@ pub(crate) trait TaskRunner {
     ///
     /// # Errors
     /// The I/O error that stopped the task.
-    async fn run_task<I: Io>(
-        &self,
-        io: &I,
-        ctx: &TaskContext,
-        shared: &Shared<I::File>,
-        lane: &mut Lane<I::File>,
-        index: u32,
-    ) -> io::Result<TaskOutput>;
+    async fn run_task<I: Io>(&self, io: &I, task: Task<'_, I::File>) -> io::Result<TaskOutput>;
 
     /// The file task `index` writes or reads, named in its error messages.
     fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf;
@@ -49,6 +42,21 @@ pub(crate) trait TaskRunner {
     ) -> io::Result<()> {
         Ok(())
     }
+}
+
+/// One task as a lane hands it to its workload: the repetition's files
+/// and paths, the process's shared state, the lane's own state and the
+/// task's index, in one value (the same for every workload; built per task
+/// from the lane's fixed parts, which costs no more than passing them).
+pub(crate) struct Task<'a, F> {
+    /// The repetition's files and paths.
+    pub ctx: &'a TaskContext,
+    /// The process's shared state (made by the workload's `prepare`).
+    pub shared: &'a Shared<F>,
+    /// The lane's own state (its buffer, a buffered handle).
+    pub lane: &'a mut Lane<F>,
+    /// The task's index.
+    pub index: u32,
 }
 
 /// Work to do with a workload's own [`TaskRunner`], handed to

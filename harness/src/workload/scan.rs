@@ -13,10 +13,10 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 use super::registry::WorkloadSpec;
-use super::runner::TaskRunner;
+use super::runner::{Task, TaskRunner};
 use super::write::CHUNK_SIZE;
 use super::{needs_every_task, Tasks};
-use super::{size_label, Evidence, Lane, RunCheck, Shared, TaskContext, TaskOutput};
+use super::{size_label, Evidence, Kept, Reads, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::Corpus;
 use crate::describe::{
     Capability, KnobDesc, KnobError, KnobKind, KnobValues, VariantDesc, WorkloadDesc,
@@ -90,11 +90,6 @@ variants! {
     }
 }
 
-/// The large file as the only input of a workload that reads it.
-pub(super) fn large_inputs(ctx: &TaskContext) -> Vec<PathBuf> {
-    ctx.large_file.iter().cloned().collect()
-}
-
 /// The large file (or the corpus folder without one), for error messages.
 pub(super) fn large_path(ctx: &TaskContext) -> PathBuf {
     ctx.large_file
@@ -112,6 +107,8 @@ impl WorkloadSpec for ScanSpec {
         writes: "",
         verifies: "the lines counted against the manifest's line count (untouched: each segment's length and chunk ends against a re-read after the region)",
     };
+
+    const READS: Reads = Reads::LargeFile;
 
     fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
         let method = match ScanVariant::of(variant)? {
@@ -161,14 +158,6 @@ impl WorkloadSpec for ScanSpec {
         Tasks::OfLargeFile(self.segments)
     }
 
-    fn inputs(&self, ctx: &TaskContext) -> Vec<PathBuf> {
-        large_inputs(ctx)
-    }
-
-    fn input_set_refusal(&self) -> Option<&'static str> {
-        Some("scan reads the corpus's large file and checks its known content; an input set has no large file")
-    }
-
     fn keeps_evidence(&self) -> bool {
         matches!(self.method, ScanMethod::Untouched { .. })
     }
@@ -201,12 +190,7 @@ impl WorkloadSpec for ScanSpec {
         Ok(shared)
     }
 
-    fn verify_tasks(
-        &self,
-        ctx: &TaskContext,
-        _corpus: &Corpus,
-        evidence: &[(u32, Evidence)],
-    ) -> Vec<String> {
+    fn verify_tasks(&self, ctx: &TaskContext, _corpus: &Corpus, kept: &Kept) -> Vec<String> {
         let ScanMethod::Untouched { chunk } = self.method else {
             return Vec::new();
         };
@@ -215,7 +199,7 @@ impl WorkloadSpec for ScanSpec {
             Err(e) => return vec![format!("opening the large file to verify: {e}")],
         };
         let mut buf = vec![0; chunk.max(1)];
-        evidence
+        kept
             .iter()
             .filter_map(|(index, e)| {
                 let (start, end) = segment(ctx.large_bytes, self.segments, *index);
@@ -250,15 +234,8 @@ impl TaskRunner for ScanSpec {
         large_path(ctx)
     }
 
-    async fn run_task<I: Io>(
-        &self,
-        io: &I,
-        ctx: &TaskContext,
-        shared: &Shared<I::File>,
-        _lane: &mut Lane<I::File>,
-        index: u32,
-    ) -> io::Result<TaskOutput> {
-        run(self, io, ctx, shared, index).await
+    async fn run_task<I: Io>(&self, io: &I, task: Task<'_, I::File>) -> io::Result<TaskOutput> {
+        run(self, io, task.ctx, task.shared, task.index).await
     }
 }
 

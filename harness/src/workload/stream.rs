@@ -15,11 +15,11 @@ use memchr::memmem::Finder;
 use serde::{Deserialize, Serialize};
 
 use super::registry::WorkloadSpec;
-use super::runner::TaskRunner;
-use super::scan::{large_inputs, large_path, open_large, SEGMENTS};
+use super::runner::{Task, TaskRunner};
+use super::scan::{large_path, open_large, SEGMENTS};
 use super::write::CHUNK_SIZE;
 use super::{needs_every_task, Tasks};
-use super::{size_label, Lane, RunCheck, Shared, TaskContext, TaskOutput};
+use super::{size_label, Reads, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::Corpus;
 use crate::describe::{KnobDesc, KnobError, KnobKind, KnobValues, VariantDesc, WorkloadDesc};
 use crate::io::{Buf, Io};
@@ -81,6 +81,8 @@ impl WorkloadSpec for StreamSpec {
         verifies: "the matching lines counted against a plain buffered reader's count",
     };
 
+    const READS: Reads = Reads::LargeFile;
+
     fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
         Ok(StreamSpec {
             buffer: match StreamVariant::of(variant)? {
@@ -116,14 +118,6 @@ impl WorkloadSpec for StreamSpec {
         Tasks::OfLargeFile(self.segments)
     }
 
-    fn inputs(&self, ctx: &TaskContext) -> Vec<PathBuf> {
-        large_inputs(ctx)
-    }
-
-    fn input_set_refusal(&self) -> Option<&'static str> {
-        Some("stream reads the corpus's large file and checks its known content; an input set has no large file")
-    }
-
     fn keeps_evidence(&self) -> bool {
         false
     }
@@ -148,15 +142,8 @@ impl TaskRunner for StreamSpec {
         large_path(ctx)
     }
 
-    async fn run_task<I: Io>(
-        &self,
-        io: &I,
-        ctx: &TaskContext,
-        shared: &Shared<I::File>,
-        _lane: &mut Lane<I::File>,
-        index: u32,
-    ) -> io::Result<TaskOutput> {
-        run(self, io, ctx, shared.file()?, index).await
+    async fn run_task<I: Io>(&self, io: &I, task: Task<'_, I::File>) -> io::Result<TaskOutput> {
+        run(self, io, task.ctx, task.shared.file()?, task.index).await
     }
 }
 

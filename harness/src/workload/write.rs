@@ -12,9 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use super::durability::{self, Durability};
 use super::registry::WorkloadSpec;
-use super::runner::TaskRunner;
+use super::runner::{Task, TaskRunner};
 use super::Tasks;
-use super::{size_label, Lane, RunCheck, Shared, TaskContext, TaskOutput};
+use super::{size_label, Lane, Reads, RunCheck, Shared, TaskContext, TaskOutput};
 use crate::corpus::{self, Corpus};
 use crate::describe::{KnobDesc, KnobError, KnobKind, KnobValues, VariantDesc, WorkloadDesc};
 use crate::io::{write_all_at, Buf, Io, Open};
@@ -90,6 +90,11 @@ impl WorkloadSpec for WriteSpec {
         verifies: "every output's size and xxh3 against the corpus manifest",
     };
 
+    const READS: Reads = Reads::Own {
+        why: "makes files of generated content and reads none, so an input set means nothing to it",
+        cached: None,
+    };
+
     fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
         let variant = WriteVariant::of(variant)?;
         Ok(WriteSpec {
@@ -132,14 +137,6 @@ impl WorkloadSpec for WriteSpec {
         Tasks::PerFile
     }
 
-    fn inputs(&self, _ctx: &TaskContext) -> Vec<PathBuf> {
-        Vec::new()
-    }
-
-    fn input_set_refusal(&self) -> Option<&'static str> {
-        Some("write makes files of generated content and reads none, so an input set means nothing to it")
-    }
-
     fn keeps_evidence(&self) -> bool {
         false
     }
@@ -173,17 +170,12 @@ impl TaskRunner for WriteSpec {
         ctx.output(index)
     }
 
-    async fn run_task<I: Io>(
-        &self,
-        io: &I,
-        ctx: &TaskContext,
-        shared: &Shared<I::File>,
-        lane: &mut Lane<I::File>,
-        index: u32,
-    ) -> io::Result<TaskOutput> {
-        match &shared.rendered {
-            Some(rendered) => write_prepared(self, io, ctx, lane, rendered, index).await,
-            None => run(self, io, ctx, index).await,
+    async fn run_task<I: Io>(&self, io: &I, task: Task<'_, I::File>) -> io::Result<TaskOutput> {
+        match &task.shared.rendered {
+            Some(rendered) => {
+                write_prepared(self, io, task.ctx, task.lane, rendered, task.index).await
+            }
+            None => run(self, io, task.ctx, task.index).await,
         }
     }
 }
@@ -394,7 +386,16 @@ mod tests {
         assert!(rendered.file(6).is_err());
         let mut lane = Lane::default();
         for k in ctx.file_range() {
-            let out = block_on(spec.run_task(&Blocking, &ctx, &shared, &mut lane, k)).unwrap();
+            let out = block_on(spec.run_task(
+                &Blocking,
+                Task {
+                    ctx: &ctx,
+                    shared: &shared,
+                    lane: &mut lane,
+                    index: k,
+                },
+            ))
+            .unwrap();
             assert_eq!(out.bytes, corpus.manifest.files[k as usize].size);
         }
         assert!(spec.verify_run(&ctx, &corpus, 0, true).verified);
