@@ -33,7 +33,7 @@ pub(super) fn read<T: DeserializeOwned>(
             anyhow::anyhow!(
                 "{} header: {}",
                 path.display(),
-                super::runs_file::csv_reason(&e)
+                csv_reason(&e)
             )
         })?
         .clone();
@@ -56,10 +56,10 @@ pub(super) fn read<T: DeserializeOwned>(
                 )
             };
             let record = record
-                .map_err(|e| not_a_row(at(e.position()), super::runs_file::csv_reason(&e)))?;
+                .map_err(|e| not_a_row(at(e.position()), csv_reason(&e)))?;
             let mut row: T = record
                 .deserialize(Some(&header))
-                .map_err(|e| not_a_row(at(record.position()), super::runs_file::csv_reason(&e)))?;
+                .map_err(|e| not_a_row(at(record.position()), csv_reason(&e)))?;
             for (column, name) in &metrics {
                 let cell = record.get(*column).unwrap_or("");
                 if cell.is_empty() {
@@ -76,6 +76,19 @@ pub(super) fn read<T: DeserializeOwned>(
             Ok(row)
         })
         .collect()
+}
+
+/// What is wrong with a record, without the csv crate's own position (the
+/// caller names the line).
+fn csv_reason(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("{len} fields, the header has {expected_len}"),
+        csv::ErrorKind::Deserialize { err, .. } => err.to_string(),
+        csv::ErrorKind::Utf8 { err, .. } => err.to_string(),
+        _ => e.to_string(),
+    }
 }
 
 /// `rows` as CSV: each row's own columns, then `extra` columns whose cells

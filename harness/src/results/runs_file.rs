@@ -155,19 +155,6 @@ fn parse_rows(path: &Path, bytes: &[u8]) -> anyhow::Result<Vec<Row>> {
     .collect()
 }
 
-/// What is wrong with a record, without the csv crate's own position (the
-/// caller names the line).
-pub(super) fn csv_reason(e: &csv::Error) -> String {
-    match e.kind() {
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => format!("{len} fields, the header has {expected_len}"),
-        csv::ErrorKind::Deserialize { err, .. } => err.to_string(),
-        csv::ErrorKind::Utf8 { err, .. } => err.to_string(),
-        _ => e.to_string(),
-    }
-}
-
 /// An open `runs.csv`, appended to row by row, locked for the run.
 #[derive(Debug)]
 pub struct RunsFile {
