@@ -73,7 +73,7 @@ impl UserWorkload for LoadParse {
         Ok(TaskOutput {
             bytes: text.len() as u64,
             count: sum,
-            evidence: None,
+            ..TaskOutput::default()
         })
     }
 

@@ -9,6 +9,7 @@
 
 mod util;
 
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
@@ -608,4 +609,45 @@ fn a_variant_needing_tokio_runs_on_a_runtime_per_lane_and_a_ring_refuses_it() {
         );
     }
     assert_eq!(lab.run_count(), 1, "the refusals created nothing");
+}
+
+#[test]
+fn a_worker_process_is_named_after_the_users_binary_so_pgrep_finds_it() {
+    // The process strategies start a worker as `/proc/self/exe worker`
+    // with argv[0] the parent's name; the kernel names such a process
+    // `exe`, and the worker renames itself from argv[0]. Started the same
+    // way here, through a link named `exe`, it waits for its first message.
+    let lab = Lab::new();
+    let exe = lab.path().join("exe");
+    std::os::unix::fs::symlink(example(), &exe).unwrap();
+    let mut child = std::process::Command::new(&exe)
+        .arg0("load-parse")
+        .arg("worker")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let comm = format!("/proc/{}/comm", child.id());
+    // It renames itself as it starts; wait for that (or its exit), not a time.
+    let named = (0..500).any(|_| {
+        let name = std::fs::read_to_string(&comm).unwrap_or_default();
+        name.trim() == "load-parse" || {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            false
+        }
+    });
+    let pgrep = std::process::Command::new("pgrep")
+        .args(["-x", "load-parse"])
+        .output();
+    drop(child.stdin.take());
+    let _ = child.wait();
+    assert!(named, "the worker kept the name the kernel gave it");
+    if let Ok(out) = pgrep {
+        let pids = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            pids.lines().any(|p| p.trim() == child.id().to_string()),
+            "pgrep -x load-parse: {pids}"
+        );
+    }
 }

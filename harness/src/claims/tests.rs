@@ -47,6 +47,7 @@ fn loaded(rows: Vec<Row>) -> LoadedRun {
             dispatch: Vec::new(),
             inputs: None,
             storages: Vec::new(),
+            user_crate: None,
         },
         rows,
         rank_rows: Vec::new(),

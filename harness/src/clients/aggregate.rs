@@ -67,6 +67,7 @@ pub fn aggregate(ranks: &[Row]) -> Row {
     all.rank_mb_per_s_max = rates.last().copied();
     all.rank_mb_per_s_median = Some(round(median_of_sorted(&rates), 3));
     all.planned_tasks = ranks.iter().map(|r| r.planned_tasks).sum();
+    all.metrics = metrics(first.workload.metrics(), ranks);
     all.stonewalled = ranks.iter().any(|r| r.stonewalled);
     all.stonewall_tasks = sum(ranks, |r| r.stonewall_tasks);
     all.stonewall_bytes = sum(ranks, |r| r.stonewall_bytes);
@@ -111,6 +112,20 @@ fn status_and_detail(ranks: &[Row]) -> (Status, String) {
     (worst.unwrap_or(Status::Ok), detail)
 }
 
+/// A user workload's metrics over every rank, each by its rule
+/// ([`crate::workload::Metric::combine`]: sums add, maxima take the
+/// largest, means weigh by tasks, a ratio divides the summed sums).
+fn metrics(
+    metrics: &[&'static crate::workload::Metric],
+    ranks: &[Row],
+) -> std::collections::BTreeMap<String, f64> {
+    let rows: Vec<_> = ranks.iter().map(|r| (&r.metrics, r.tasks)).collect();
+    metrics
+        .iter()
+        .filter_map(|m| Some((m.name.to_string(), m.combine(&rows)?)))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +144,39 @@ mod tests {
             detail: "ok".into(),
             ..Row::default()
         }
+    }
+
+    #[test]
+    fn user_metrics_combine_over_ranks_by_their_rule() {
+        use crate::workload::Metric;
+        const RAW: Metric = Metric::sum("raw", "B", "");
+        const PACKED: Metric = Metric::sum("packed", "B", "");
+        const RATIO: Metric = Metric::ratio("ratio", &PACKED, &RAW, "");
+        const SLOWEST: Metric = Metric::max("slowest", "ms", "");
+        let mut rows = [rank(0, 0.0, 1.0, 100), rank(1, 0.0, 1.0, 100)];
+        for (row, (raw, packed, slowest)) in rows
+            .iter_mut()
+            .zip([(100.0, 10.0, 3.0), (300.0, 90.0, 5.0)])
+        {
+            row.metrics = [
+                ("raw", raw),
+                ("packed", packed),
+                ("ratio", packed / raw),
+                ("slowest", slowest),
+            ]
+            .map(|(k, v)| (k.to_string(), v))
+            .into();
+        }
+        let all = metrics(&[&RAW, &PACKED, &RATIO, &SLOWEST], &rows);
+        assert_eq!(all["raw"], 400.0);
+        assert_eq!(all["packed"], 100.0);
+        assert_eq!(
+            all["ratio"], 0.25,
+            "the summed sums' ratio, not the mean of ratios"
+        );
+        assert_eq!(all["slowest"], 5.0);
+        // A built-in workload lists no metric: the aggregate has none.
+        assert!(aggregate(&rows).metrics.is_empty());
     }
 
     #[test]

@@ -40,7 +40,7 @@
 //!         let text = std::fs::read_to_string(run.input(k))?;
 //!         let fields = text.split([',', '\n']).filter(|f| !f.is_empty());
 //!         let sum = fields.map(str::parse::<u64>).sum::<Result<u64, _>>().map_err(io::Error::other)?;
-//!         Ok(TaskOutput { bytes: text.len() as u64, count: sum, evidence: None })
+//!         Ok(TaskOutput { bytes: text.len() as u64, count: sum, ..Default::default() })
 //!     }
 //!     fn verify(&self, run: &Run, sum: u64) -> RunCheck {
 //!         let (l, v) = (u64::from(run.ctx().lines), u64::from(run.ctx().values));
@@ -63,7 +63,9 @@
 //! (flags, experiment files, tune, reports) takes user workloads as it
 //! takes built-in ones.
 
-pub use crate::workload::{Knob, KnobType, Knobs, Run, UserWorkload};
+pub use crate::workload::{
+    CrateRecord, Figures, Knob, KnobType, Knobs, Metric, Rule, Run, Totals, UserCrate, UserWorkload,
+};
 
 use std::process::ExitCode;
 
@@ -106,12 +108,44 @@ pub struct RegistrationError {
 #[derive(Default)]
 pub struct Lab {
     workloads: Vec<Box<dyn Erased>>,
+    user_crate: Option<UserCrate>,
+}
+
+/// The lab of the calling crate: [`Lab::new`] with the crate's name,
+/// version and source folder captured at its compile time
+/// ([`Lab::of_crate`]), so `run.json` records which version of your code
+/// ran (with its git commit, read when a run starts) and `compare` says
+/// when two runs ran different versions.
+///
+/// ```no_run
+/// # use iolab::lab::Lab;
+/// fn main() -> std::process::ExitCode {
+///     iolab::lab!().main() // with `.workload(MyWorkload)` before `.main()`
+/// }
+/// ```
+#[macro_export]
+macro_rules! lab {
+    () => {
+        $crate::lab::Lab::new().of_crate($crate::lab::UserCrate {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+            source: env!("CARGO_MANIFEST_DIR"),
+        })
+    };
 }
 
 impl Lab {
     /// The lab with iolab's built-in workloads only.
     pub fn new() -> Lab {
         Lab::default()
+    }
+
+    /// Name the user's crate whose binary this is (what `iolab::lab!()`
+    /// does with the crate's own name, version and folder), recorded in
+    /// every run's `run.json`.
+    pub fn of_crate(mut self, user_crate: UserCrate) -> Lab {
+        self.user_crate = Some(user_crate);
+        self
     }
 
     /// Add `workload` (under its description's name).
@@ -173,9 +207,13 @@ impl Lab {
     /// # Errors
     /// The first description that cannot be registered, or a second call.
     fn register(self) -> Result<(), RegistrationError> {
+        if let Some(user_crate) = self.user_crate {
+            crate::workload::set_user_crate(user_crate);
+        }
         for (i, w) in self.workloads.iter().enumerate() {
             let desc = w.describe();
             check(desc)?;
+            check_metrics(desc, w.metrics())?;
             if self.workloads[..i]
                 .iter()
                 .any(|o| o.describe().name == desc.name)
@@ -255,6 +293,45 @@ fn check(desc: &'static WorkloadDesc) -> Result<(), RegistrationError> {
         }
         if !knob.default.is_empty() {
             parse_knob(knob, knob.default).map_err(|e| problem(desc, format!("default of {e}")))?;
+        }
+    }
+    Ok(())
+}
+
+/// Check the metrics a workload lists: plain names, none twice, at most
+/// [`crate::workload::MAX_METRICS`], a ratio's two metrics listed and sums.
+fn check_metrics(
+    desc: &'static WorkloadDesc,
+    metrics: &[&'static Metric],
+) -> Result<(), RegistrationError> {
+    let bad = |p: String| Err(problem(desc, p));
+    if metrics.len() > crate::workload::MAX_METRICS {
+        return bad(format!(
+            "{} metrics: at most {} are allowed",
+            metrics.len(),
+            crate::workload::MAX_METRICS
+        ));
+    }
+    for (i, m) in metrics.iter().enumerate() {
+        if !plain(m.name, '_') {
+            return bad(format!(
+                "metric {:?}: lowercase letters, digits and '_'",
+                m.name
+            ));
+        }
+        if metrics[..i].iter().any(|o| o.name == m.name) {
+            return bad(format!("metric {} is listed twice", m.name));
+        }
+        if let Rule::Ratio(n, d) = m.rule {
+            for part in [n, d] {
+                let listed = metrics.iter().find(|o| o.name == part.name);
+                if !listed.is_some_and(|o| o.rule == Rule::Sum) {
+                    return bad(format!(
+                        "metric {} is a ratio of {}, which must be a Metric::sum listed in metrics() too",
+                        m.name, part.name
+                    ));
+                }
+            }
         }
     }
     Ok(())

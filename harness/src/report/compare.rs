@@ -155,10 +155,27 @@ fn side_by_side(a: &LoadedRun, b: &LoadedRun) -> Vec<(String, String, String)> {
         f
     };
     let (fa, fb) = (pick(a), pick(b));
-    fa.into_iter()
+    let mut facts: Vec<_> = fa
+        .into_iter()
         .zip(fb)
         .map(|(x, y)| (x.label, x.value, y.value))
-        .collect()
+        .collect();
+    let user = |run: &LoadedRun| run.meta.user_crate.as_ref().map(ToString::to_string);
+    if let (ua @ Some(_), ub) | (ua, ub @ Some(_)) = (user(a), user(b)) {
+        let shown = |u: Option<String>| u.unwrap_or_else(|| "—".into());
+        facts.push((USER_CRATE.into(), shown(ua), shown(ub)));
+    }
+    facts
+}
+
+/// The label of the user's crate among the compared facts.
+const USER_CRATE: &str = "Your crate";
+
+/// The line saying that A and B ran different versions of the user's
+/// code (name, version, commit or a modified tree), if they did.
+pub fn version_note(c: &Comparison) -> Option<String> {
+    let (_, a, b) = c.facts.iter().find(|(label, _, _)| label == USER_CRATE)?;
+    (a != b).then(|| format!("A and B ran different versions of your code: A {a}, B {b}"))
 }
 
 /// Compare run `b` against the reference run `a`; `noise` is a fraction
@@ -276,6 +293,9 @@ pub fn print_table(w: &mut dyn Write, c: &Comparison) -> io::Result<()> {
         c.run_b,
         c.noise * 100.0
     )?;
+    if let Some(note) = version_note(c) {
+        writeln!(w, "{note}")?;
+    }
     let width = c
         .rows
         .iter()
@@ -520,6 +540,9 @@ pub fn markdown_text(c: &Comparison) -> String {
         .map(|(l, a, b)| vec![cell(l), cell(a), cell(b)])
         .collect();
     s.push_str(&markdown::table(&["", "A", "B"], &facts));
+    if let Some(note) = version_note(c) {
+        s.push_str(&format!("\n**{}.**\n", cell(&note)));
+    }
     s.push_str("\n## Scenarios\n\n");
     let rows: Vec<Vec<String>> = c
         .rows

@@ -54,6 +54,10 @@ pub struct RunContext {
     pub calibration: Option<crate::calibrate::Calibration>,
     /// The filesystem matrix, for a run on several storages.
     pub storage: Option<super::matrix::StorageMatrix>,
+    /// A user workload's metrics: a table per workload that has them.
+    pub metrics: Vec<super::metrics::MetricTable>,
+    /// Each workload's description and the details of its checks.
+    pub workloads: Vec<super::workloads::WorkloadCard>,
 }
 
 /// One labelled value of the header.
@@ -215,6 +219,8 @@ pub fn build(
         tuning: None,
         calibration: None,
         storage: None,
+        metrics: super::metrics::tables(&run.summary),
+        workloads: super::workloads::cards(run),
     }
 }
 
@@ -291,7 +297,7 @@ pub fn run_facts(run: &LoadedRun) -> Vec<Fact> {
         .iter()
         .filter(|s| s.status == SummaryStatus::Ok)
         .count();
-    vec![
+    let mut facts = vec![
         fact("iolab", format!("{} (commit {})", meta.iolab_version, meta.git_commit)),
         fact("Started", meta.started_at.clone()),
         fact("Ended", match (&meta.ended_at, meta.interrupted) {
@@ -316,7 +322,11 @@ pub fn run_facts(run: &LoadedRun) -> Vec<Fact> {
             ),
         ),
         fact("Command", meta.command_line.join(" ")),
-    ]
+    ];
+    if let Some(user) = &meta.user_crate {
+        facts.insert(1, fact("Your crate", user.to_string()));
+    }
+    facts
 }
 
 /// An input set in one line: folder, files, total, the size histogram,

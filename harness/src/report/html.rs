@@ -86,6 +86,12 @@ pub fn section_ids(ctx: &RunContext) -> Vec<&'static str> {
     if ctx.calibration.is_some() {
         ids.push("calibration");
     }
+    if !ctx.metrics.is_empty() {
+        ids.push("metrics");
+    }
+    if !ctx.workloads.is_empty() {
+        ids.push("workloads");
+    }
     if !ctx.warnings.is_empty() {
         ids.push("warnings");
     }
@@ -102,6 +108,8 @@ fn section_title(id: &str) -> &'static str {
         "headline" => "Headline",
         "claims" => "Claims",
         "calibration" => "Calibration against fio",
+        "metrics" => "Metrics",
+        "workloads" => "Workloads and their checks",
         "warnings" => "Warnings",
         "notes" => "Notes",
         "results" => "All results",
@@ -125,6 +133,8 @@ pub fn run_page(ctx: &RunContext) -> String {
             "results" => results_table(&ctx.table),
             "tuning" => tuning_html(ctx),
             "calibration" => calibration_html(ctx),
+            "metrics" => metrics_html(ctx),
+            "workloads" => workloads_html(ctx),
             "storage" => storage_html(ctx),
             chart => figures_html(ctx, chart),
         };
@@ -267,6 +277,33 @@ fn html_table(header: &[&str], rows: &[Vec<String>]) -> String {
         s.push_str("</tr>\n");
     }
     s.push_str("</table>\n");
+    s
+}
+
+/// The user metrics' tables, one per workload that has them.
+fn metrics_html(ctx: &RunContext) -> String {
+    let mut s = String::from(
+        "<p>The workloads' own figures: median over the verified repetitions [95 % bootstrap interval].</p>\n",
+    );
+    for t in &ctx.metrics {
+        let header: Vec<&str> = t.header.iter().map(String::as_str).collect();
+        s.push_str(&format!(
+            "<h3>{}</h3>\n{}",
+            escape(t.workload.name()),
+            html_table(&header, &t.rows)
+        ));
+    }
+    s
+}
+
+/// Each workload's description and its scenarios' checks.
+fn workloads_html(ctx: &RunContext) -> String {
+    let mut s = String::new();
+    for w in &ctx.workloads {
+        s.push_str(&format!("<h3>{}</h3>\n", escape(w.workload.name())));
+        s.push_str(&plain_list(&w.description));
+        s.push_str(&list(&w.checks));
+    }
     s
 }
 

@@ -45,6 +45,10 @@ pub fn run_summary(ctx: &RunContext) -> String {
         fact(ctx, "Total time"),
         fact(ctx, "Corpus"),
     ));
+    let user = fact(ctx, "Your crate");
+    if !user.is_empty() {
+        s.push_str(&format!("Your crate: {user}.\n\n"));
+    }
     if !ctx.headlines.is_empty() {
         s.push_str("## Headline\n\nFastest verified scenario per workload and cache state, against the sequential baseline (95 % bootstrap intervals).\n\n");
         let rows: Vec<Vec<String>> = ctx
@@ -87,8 +91,54 @@ pub fn run_summary(ctx: &RunContext) -> String {
         s.push_str(&calibration(c));
     }
     s.push_str(&per_workload(&ctx.table));
+    s.push_str(&metrics(ctx));
+    s.push_str(&workloads(ctx));
     s.push_str(&timelines(ctx));
     s.push_str(&warnings_and_notes(ctx));
+    s
+}
+
+/// The user metrics' tables, one per workload that has them.
+fn metrics(ctx: &RunContext) -> String {
+    if ctx.metrics.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from(
+        "## Metrics\n\nThe workloads' own figures: median over the verified repetitions [95 % bootstrap interval].\n\n",
+    );
+    for t in &ctx.metrics {
+        let header: Vec<&str> = t.header.iter().map(String::as_str).collect();
+        let rows: Vec<Vec<String>> = t
+            .rows
+            .iter()
+            .map(|r| r.iter().map(|c| cell(c)).collect())
+            .collect();
+        s.push_str(&format!(
+            "### {}\n\n{}\n",
+            t.workload.name(),
+            table(&header, &rows)
+        ));
+    }
+    s
+}
+
+/// Each workload's description and its scenarios' checks.
+fn workloads(ctx: &RunContext) -> String {
+    if ctx.workloads.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from("## Workloads and their checks\n\n");
+    for w in &ctx.workloads {
+        s.push_str(&format!("### {}\n\n", w.workload.name()));
+        for line in &w.description {
+            s.push_str(&format!("{line}  \n"));
+        }
+        s.push('\n');
+        for check in &w.checks {
+            s.push_str(&format!("- {check}\n"));
+        }
+        s.push('\n');
+    }
     s
 }
 

@@ -22,10 +22,12 @@ pub mod explain;
 pub mod html;
 pub mod markdown;
 pub mod matrix;
+pub mod metrics;
 pub mod pairing;
 pub mod style;
 pub mod view;
 pub mod warnings;
+pub mod workloads;
 
 use std::fs;
 use std::path::{Path, PathBuf};

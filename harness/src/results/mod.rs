@@ -16,6 +16,7 @@
 mod columns;
 pub mod footing;
 mod machine;
+mod metric_columns;
 pub mod outcome;
 pub mod row;
 pub mod runs_file;
@@ -28,7 +29,8 @@ pub use outcome::Verdict;
 pub use row::{Row, Status};
 pub use runs_file::RunsFile;
 pub use summary::{
-    prefer_whole_corpus, summarize_rows, timed, SummaryRow, SummaryStatus, MIN_INTERVAL_N,
+    prefer_whole_corpus, summarize_rows, timed, MetricSummary, SummaryRow, SummaryStatus,
+    MIN_INTERVAL_N,
 };
 pub use timeseries::SeriesPoint;
 
@@ -142,6 +144,10 @@ pub struct RunMeta {
     /// match.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub storages: Vec<crate::storage::StorageRecord>,
+    /// The user's crate whose binary ran (`iolab::lab!()`): name, version,
+    /// git commit; absent for plain `iolab` and in runs from before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_crate: Option<crate::workload::CrateRecord>,
 }
 
 /// xxh3 of `plan`'s canonical serialization (JSON with every object's keys
@@ -409,7 +415,7 @@ impl RunWriter {
 /// `run.json` and an empty `runs.csv` in `temp`, then `temp` renamed to `dir`.
 fn fill_new_run_folder(temp: &Path, dir: &Path, meta: &RunMeta) -> anyhow::Result<RunsFile> {
     write_json_atomically(&temp.join(RUN_JSON), meta)?;
-    let runs = RunsFile::create(&temp.join(RUNS_CSV))?;
+    let runs = RunsFile::create(&temp.join(RUNS_CSV), &metric_names(&meta.plan))?;
     rustix::fs::renameat_with(
         rustix::fs::CWD,
         temp,
@@ -437,6 +443,20 @@ pub struct RunFolderTaken(pub PathBuf);
 /// `timeseries.csv` of a run folder opened for appending (created, with its
 /// header, when missing), never through a link, never blocking (a FIFO or
 /// a device there is an error naming it).
+/// The names of the metrics of every workload of `plan`, each once, in
+/// the order the plan first names them: the `m_` columns of `runs.csv`.
+fn metric_names(plan: &Plan) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for s in &plan.scenarios {
+        for m in s.workload.metrics() {
+            if !names.iter().any(|n| n == m.name) {
+                names.push(m.name.to_string());
+            }
+        }
+    }
+    names
+}
+
 fn series_csv(path: &Path) -> anyhow::Result<csv::Writer<File>> {
     let file = crate::safefs::open_appending(path, false)?;
     let empty = file
@@ -454,13 +474,17 @@ fn series_csv(path: &Path) -> anyhow::Result<csv::Writer<File>> {
 /// # Errors
 /// When the file cannot be written, naming it.
 pub fn write_summary(path: &Path, rows: &[SummaryRow]) -> anyhow::Result<()> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for r in rows {
-        w.serialize(r)?;
-    }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| anyhow::anyhow!("serialising summary: {e}"))?;
+    let names: std::collections::BTreeSet<&String> =
+        rows.iter().flat_map(|r| r.metrics.keys()).collect();
+    let extra: Vec<String> = names
+        .iter()
+        .flat_map(|n| summary::MetricSummary::columns(n))
+        .collect();
+    let bytes = metric_columns::write(rows, &extra, |r, column| {
+        let name = crate::workload::metric::metric_of(column)?;
+        summary::MetricSummary::cell(&r.metrics, name)
+    })
+    .with_context(|| format!("formatting {}", path.display()))?;
     write_atomically(path, &bytes)
 }
 
@@ -523,7 +547,8 @@ pub fn load(dir: &Path) -> anyhow::Result<LoadedRun> {
         .transpose()?
         .flatten();
     let summary = if let Some(bytes) = summary_bytes {
-        let mut summary: Vec<SummaryRow> = read_csv(&summary_path, &bytes)?;
+        let mut summary: Vec<SummaryRow> =
+            metric_columns::read(&summary_path, &bytes, summary::MetricSummary::set)?;
         for s in &mut summary {
             s.program = s
                 .program

@@ -213,6 +213,12 @@ pub struct Row {
     /// phases).
     #[serde(default)]
     pub wearout_tasks: Option<u64>,
+    /// A user workload's metrics, by name: the columns `m_<name>` after
+    /// every other (`runs_file` writes and reads them: their set is the
+    /// run's, not the type's); empty for the built-in workloads and in
+    /// files from before them.
+    #[serde(skip)]
+    pub metrics: std::collections::BTreeMap<String, f64>,
 }
 });
 

@@ -142,40 +142,17 @@ fn warn_torn(path: &Path, complete: Complete) {
 /// The first record that is not a row, as `PATH line N: not a row iolab
 /// wrote (why)`.
 fn parse_rows(path: &Path, bytes: &[u8]) -> anyhow::Result<Vec<Row>> {
-    csv::Reader::from_reader(bytes)
-        .deserialize()
-        .enumerate()
-        .map(|(i, row)| {
-            let mut row: Row = row.map_err(|e| {
-                let at = e.position().map_or_else(
-                    || format!("row {}", i + 1),
-                    |p| format!("line {}", p.line()),
-                );
-                anyhow::anyhow!(
-                    "{} {at}: not a row iolab wrote ({})",
-                    path.display(),
-                    csv_reason(&e)
-                )
-            })?;
-            row.program = row
-                .program
-                .or_else(|| super::row::program_from_old_id(&row.scenario_id));
-            Ok(row)
-        })
-        .collect()
-}
-
-/// What is wrong with a record, without the csv crate's own position (the
-/// caller names the line).
-fn csv_reason(e: &csv::Error) -> String {
-    match e.kind() {
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => format!("{len} fields, the header has {expected_len}"),
-        csv::ErrorKind::Deserialize { err, .. } => err.to_string(),
-        csv::ErrorKind::Utf8 { err, .. } => err.to_string(),
-        _ => e.to_string(),
-    }
+    super::metric_columns::read(path, bytes, |row: &mut Row, name, value| {
+        row.metrics.insert(name.to_string(), value);
+    })?
+    .into_iter()
+    .map(|mut row| {
+        row.program = row
+            .program
+            .or_else(|| super::row::program_from_old_id(&row.scenario_id));
+        Ok(row)
+    })
+    .collect()
 }
 
 /// An open `runs.csv`, appended to row by row, locked for the run.
@@ -195,7 +172,9 @@ impl RunsFile {
     ///
     /// # Errors
     /// When it exists or cannot be created, naming it.
-    pub fn create(path: &Path) -> anyhow::Result<RunsFile> {
+    /// With `metrics` (the user metrics of the run's workloads, by name),
+    /// the file's columns are [`Row`]'s and `m_<name>` for each.
+    pub fn create(path: &Path, metrics: &[String]) -> anyhow::Result<RunsFile> {
         let file = OpenOptions::new()
             .append(true)
             .create_new(true)
@@ -207,7 +186,11 @@ impl RunsFile {
             file,
             path: path.to_path_buf(),
             len: 0,
-            columns: None,
+            columns: (!metrics.is_empty()).then(|| {
+                let mut columns = row_header();
+                columns.extend(metrics.iter().map(|m| crate::workload::metric::column(m)));
+                columns
+            }),
         })
     }
 
@@ -270,6 +253,11 @@ impl RunsFile {
         let mut writer = csv::WriterBuilder::new()
             .has_headers(self.len == 0)
             .from_writer(Vec::new());
+        if let (0, Some(columns)) = (self.len, &self.columns) {
+            writer
+                .write_record(columns)
+                .with_context(|| format!("formatting the header of {}", self.path.display()))?;
+        }
         for row in rows {
             let written = match &self.columns {
                 None => writer.serialize(row),
@@ -318,18 +306,27 @@ fn header_and_cells(row: &Row) -> (csv::StringRecord, csv::StringRecord) {
     (header, cells)
 }
 
-/// `row`'s cells in the order of `columns`: a column `Row` does not have
-/// is left empty, one `columns` does not name is left out.
+/// `row`'s cells in the order of `columns`: a metric's column `m_<name>`
+/// from [`Row::metrics`], a column `Row` does not have left empty, one
+/// `columns` does not name left out.
 fn cells_in(row: &Row, columns: &csv::StringRecord) -> csv::StringRecord {
     let (header, cells) = header_and_cells(row);
     columns
         .iter()
         .map(|c| {
+            if let Some(name) = crate::workload::metric::metric_of(c) {
+                return row
+                    .metrics
+                    .get(name)
+                    .map(|v| v.to_string())
+                    .unwrap_or_default();
+            }
             header
                 .iter()
                 .position(|h| h == c)
                 .and_then(|i| cells.get(i))
                 .unwrap_or("")
+                .to_string()
         })
         .collect()
 }
@@ -362,7 +359,7 @@ mod tests {
     fn file_with(rows: &[Row]) -> (tempfile::TempDir, PathBuf, Vec<u8>) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("runs.csv");
-        let mut f = RunsFile::create(&path).unwrap();
+        let mut f = RunsFile::create(&path, &[]).unwrap();
         for r in rows {
             f.append(std::slice::from_ref(r)).unwrap();
         }
@@ -449,7 +446,7 @@ mod tests {
         let (_d, _path, one_by_one) = file_with(&[row(0), row(1), row(2)]);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("runs.csv");
-        RunsFile::create(&path)
+        RunsFile::create(&path, &[])
             .unwrap()
             .append(&[row(0), row(1), row(2)])
             .unwrap();

@@ -154,7 +154,96 @@ pub struct SummaryRow {
     /// Median wall seconds of the slow mode.
     #[serde(default)]
     pub slow_mode_median_s: Option<f64>,
+    /// A user workload's metrics over the verified repetitions, by name:
+    /// the columns `m_<name>` (median), `m_<name>_ci_low` and
+    /// `m_<name>_ci_high` after every other (`results::write_summary`).
+    #[serde(skip)]
+    pub metrics: BTreeMap<String, MetricSummary>,
 }
+}
+
+/// One metric over a scenario's timed repetitions: the median and, with
+/// [`MIN_INTERVAL_N`] or more, its 95 % bootstrap interval.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct MetricSummary {
+    /// Median of the repetitions' values.
+    pub median: f64,
+    /// Its 95 % interval, low.
+    pub ci_low: Option<f64>,
+    /// Its 95 % interval, high.
+    pub ci_high: Option<f64>,
+}
+
+impl MetricSummary {
+    const LOW: &'static str = "_ci_low";
+    const HIGH: &'static str = "_ci_high";
+
+    /// The metric `name`'s columns in `summary.csv`.
+    pub(super) fn columns(name: &str) -> [String; 3] {
+        let c = crate::workload::metric::column(name);
+        [
+            c.clone(),
+            format!("{c}{}", Self::LOW),
+            format!("{c}{}", Self::HIGH),
+        ]
+    }
+
+    /// The cell of the column named `name` without its `m_`.
+    pub(super) fn cell(metrics: &BTreeMap<String, MetricSummary>, name: &str) -> Option<String> {
+        let (metric, part) = Self::split(name);
+        let m = metrics.get(metric)?;
+        let v = match part {
+            Some(Self::LOW) => m.ci_low?,
+            Some(_) => m.ci_high?,
+            None => m.median,
+        };
+        Some(v.to_string())
+    }
+
+    /// Set the part of a metric's summary a column holds (`name` without
+    /// its `m_`).
+    pub(super) fn set(row: &mut SummaryRow, name: &str, value: f64) {
+        let (metric, part) = Self::split(name);
+        let m = row.metrics.entry(metric.to_string()).or_default();
+        match part {
+            Some(Self::LOW) => m.ci_low = Some(value),
+            Some(_) => m.ci_high = Some(value),
+            None => m.median = value,
+        }
+    }
+
+    fn split(name: &str) -> (&str, Option<&'static str>) {
+        [Self::LOW, Self::HIGH]
+            .into_iter()
+            .find_map(|suffix| Some((name.strip_suffix(suffix)?, Some(suffix))))
+            .unwrap_or((name, None))
+    }
+}
+
+/// Each metric of `rows` over them: median and interval.
+fn summarize_metrics(rows: &[&Row], boot: &Bootstrap) -> BTreeMap<String, MetricSummary> {
+    let names: std::collections::BTreeSet<&String> =
+        rows.iter().flat_map(|r| r.metrics.keys()).collect();
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let values = rows
+                .iter()
+                .filter_map(|r| r.metrics.get(name).copied())
+                .collect();
+            let sample = Sample::new(values).ok()?;
+            let sum = stats::summarize(&sample, boot);
+            let interval = sample.len() >= MIN_INTERVAL_N;
+            Some((
+                name.clone(),
+                MetricSummary {
+                    median: sum.median.point,
+                    ci_low: interval.then_some(sum.median.ci.low),
+                    ci_high: interval.then_some(sum.median.ci.high),
+                },
+            ))
+        })
+        .collect()
 }
 
 /// Fewest timed repetitions that give an interval: one repetition has no
@@ -311,6 +400,7 @@ fn summarize_group(group: &[&Row], boot: &Bootstrap) -> SummaryRow {
         return s;
     };
     let good = timed;
+    s.metrics = summarize_metrics(&good, boot);
     let sum = stats::summarize(&sample, boot);
     let bytes = median(good.iter().map(|r| r.bytes as f64).collect());
     s.wall_median_s = round(sum.median.point, 6);

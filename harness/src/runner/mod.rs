@@ -154,6 +154,7 @@ pub fn run_clients(
         dispatch: Vec::new(),
         inputs: inputs.as_ref().map(|i| i.summary.clone()),
         storages: storages.records(),
+        user_crate: crate::workload::user_crate_record(),
     };
     let Claimed {
         run_id,

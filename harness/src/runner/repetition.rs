@@ -16,7 +16,7 @@ use crate::results::row::round;
 use crate::results::timeseries::{self, SeriesKey, INTERVAL_NS};
 use crate::results::{DispatchCost, Row, ScenarioIdentity, SeriesPoint, Status};
 use crate::strategy::{self, Execution, StrategyError};
-use crate::workload::{RunCheck, TaskContext, Workload};
+use crate::workload::{Metric, RunCheck, TaskContext, Workload};
 
 use super::executor::{Call, Executor};
 use super::scratch::{self, RepScratch};
@@ -168,7 +168,7 @@ fn record_result(
     match result {
         Ok(exec) => {
             let check = check_run(workload, ctx, corpus, &exec);
-            fill_measurements(row, &exec);
+            fill_measurements(row, &exec, workload.metrics());
             fill_check(row, &exec, check);
             let wearout = ctx.stonewall.is_some_and(|s| s.wearout);
             fill_region(row, &exec, opened_ns, (workload.tasks(ctx), wearout));
@@ -259,7 +259,12 @@ fn check_run(
         let finished = exec.records.iter().map(|r| r.index).collect();
         workload.verify_finished(ctx, corpus, finished)
     } else {
-        workload.verify_run(ctx, corpus, exec.count_sum, exec.interrupted)
+        workload.verify_run(
+            ctx,
+            corpus,
+            (exec.count_sum, exec.interrupted),
+            &exec.metrics,
+        )
     }
 }
 
@@ -347,7 +352,7 @@ fn base_row(scenario: &Scenario, slot: Slot, order: u32, run_id: String) -> Row 
     }
 }
 
-fn fill_measurements(row: &mut Row, exec: &Execution) {
+fn fill_measurements(row: &mut Row, exec: &Execution, workload_metrics: &[&'static Metric]) {
     let u = &exec.usage;
     let wall = u.wall.as_secs_f64().max(1e-9);
     let cpu = (u.user + u.system).as_secs_f64();
@@ -370,6 +375,7 @@ fn fill_measurements(row: &mut Row, exec: &Execution) {
     row.storage_write_bytes = u.storage_write_bytes;
     row.tasks = exec.records.len() as u64;
     row.bytes = exec.bytes;
+    row.metrics = exec.metrics.values(workload_metrics);
     row.mb_per_s = round(exec.bytes as f64 / 1e6 / wall, 3);
     row.tasks_per_s = round(row.tasks as f64 / wall, 3);
     row.lat_p50_us = round(lat.p50_us, 3);

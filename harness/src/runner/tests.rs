@@ -163,6 +163,7 @@ fn meta(plan: &Plan) -> RunMeta {
         dispatch: Vec::new(),
         inputs: None,
         storages: Vec::new(),
+        user_crate: None,
     }
 }
 

@@ -190,6 +190,8 @@ pub struct LaneOutput {
     pub done_ns: u64,
     /// What went wrong outside any task (finishing the lane, a panic).
     pub error: Option<String>,
+    /// The fold of its tasks' figures (a user workload's metrics).
+    pub tally: crate::workload::Tally,
 }
 
 impl LaneOutput {
@@ -307,6 +309,7 @@ pub async fn run_lane<I: Io, S: TaskSource, R: TaskRunner>(
         }
     }
     let LaneState { lane, mut out, .. } = state;
+    out.tally = lane.tally;
     if let Err(e) = workload.finish_lane(io, ctx, lane).await {
         out.error.get_or_insert(format!("finishing a lane: {e}"));
     }

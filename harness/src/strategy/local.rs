@@ -415,6 +415,7 @@ pub(super) fn collect(
         exec.evidence_failures
             .extend(workload.verify_tasks(ctx, corpus, &lane.evidence));
         exec.records.extend(lane.records);
+        exec.metrics.merge(&lane.tally.totals());
         exec.task_errors.extend(lane.error);
     }
     exec.absorb_records();

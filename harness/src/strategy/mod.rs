@@ -154,6 +154,9 @@ pub struct Execution {
     pub count_sum: u64,
     /// Payload bytes, summed over tasks, or what a command reported.
     pub bytes: u64,
+    /// A user workload's figures, folded over every lane and worker
+    /// process (empty for the built-in workloads).
+    pub metrics: crate::workload::Totals,
     /// Tasks that failed with an error, with the first messages.
     pub task_errors: Vec<String>,
     /// Whether the workers were killed mid-run on purpose.

@@ -62,10 +62,14 @@ fn spawn(count: u32, setup: &ToWorker) -> Result<(Vec<Worker>, Inbox), StrategyE
     // The running binary's own inode: a rebuild that replaces the file on disk
     // mid-run cannot break the workers (Linux: /proc/self/exe).
     let exe = std::path::PathBuf::from("/proc/self/exe");
+    // Named after this binary (argv[0], and the worker's own name from
+    // it), so `pgrep <binary>` finds the workers, not `exe`.
+    let name = crate::sys::program::own_name().unwrap_or_else(|| "iolab".into());
     let (tx, rx) = mpsc::channel();
     let mut workers = Vec::new();
     for id in 0..count as usize {
         let mut child = Command::new(&exe)
+            .arg0(&name)
             .arg("worker")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -458,8 +462,9 @@ fn verify_and_reap(
     let mut answered = 0;
     while answered < workers.len() {
         match inbox.recv() {
-            Ok((_, Ok(FromWorker::Verified { failures }))) => {
+            Ok((_, Ok(FromWorker::Verified { failures, totals }))) => {
                 exec.evidence_failures.extend(failures);
+                exec.metrics.merge(&totals);
                 answered += 1;
             }
             Ok((id, Err(e))) => return Err(fail(workers, id, &e)),

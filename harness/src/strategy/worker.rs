@@ -66,6 +66,9 @@ pub enum FromWorker {
     Verified {
         /// One message per task whose evidence failed.
         failures: Vec<String>,
+        /// The fold of its tasks' figures (a user workload's metrics).
+        #[serde(default)]
+        totals: crate::workload::Totals,
     },
 }
 
@@ -217,6 +220,12 @@ fn receive(lines: &mut impl Iterator<Item = io::Result<String>>) -> io::Result<O
 /// # Errors
 /// A malformed or missing message, or a broken pipe.
 pub fn main() -> io::Result<()> {
+    // Started through /proc/self/exe, the kernel named this process `exe`:
+    // take the parent's binary name it gave as argv[0].
+    if let Some(name) = std::env::args().next() {
+        // A name the kernel refuses leaves `exe`: nothing else depends on it.
+        let _ = crate::sys::program::set_own_name(&name);
+    }
     let stdin = io::stdin();
     let mut lines = stdin.lock().lines();
     let Some(ToWorker::Setup {
@@ -278,7 +287,9 @@ pub fn main() -> io::Result<()> {
     )?;
     if let Some(ToWorker::Verify) = receive(&mut lines)? {
         let failures = verify(&workload, &ctx, &lanes);
-        send(&out, &FromWorker::Verified { failures })?;
+        let mut totals = crate::workload::Totals::default();
+        lanes.iter().for_each(|l| totals.merge(&l.tally.totals()));
+        send(&out, &FromWorker::Verified { failures, totals })?;
     }
     Ok(())
 }

@@ -271,6 +271,7 @@ async fn run<I: Io>(
         bytes,
         count: 1,
         evidence: None,
+        ..TaskOutput::default()
     })
 }
 

@@ -196,6 +196,7 @@ async fn run<I: Io>(
             bytes,
             count: 1,
             evidence: None,
+            ..TaskOutput::default()
         });
     }
     let tmp = temp(ctx, index);
@@ -215,6 +216,7 @@ async fn run<I: Io>(
         bytes,
         count: 1,
         evidence: None,
+        ..TaskOutput::default()
     })
 }
 

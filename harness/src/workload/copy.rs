@@ -186,6 +186,7 @@ async fn run<I: Io>(
         bytes,
         count: 0,
         evidence: None,
+        ..TaskOutput::default()
     })
 }
 

@@ -25,7 +25,7 @@ use futures::future::LocalBoxFuture;
 
 use super::runner::{Task, TaskRunner};
 use super::user::{Knobs, Run, UserWorkload};
-use super::{Evidence, Kept, RunCheck, Shared, TaskContext, TaskOutput, Tasks};
+use super::{Evidence, Kept, Metric, RunCheck, Shared, TaskContext, TaskOutput, Tasks, Totals};
 use crate::corpus::Corpus;
 use crate::describe::{
     in_units, Capability, KnobDesc, KnobError, KnobKind, KnobValue, KnobValues, VariantDesc,
@@ -60,6 +60,12 @@ fn lookup(name: &str) -> Option<&'static dyn Erased> {
 /// is one.
 pub(crate) fn custom(name: &str) -> Option<&'static WorkloadDesc> {
     lookup(name).map(|w| w.describe())
+}
+
+/// The metrics of the registered user workload named `name` (none when
+/// it is not registered here).
+pub(crate) fn metrics_of(name: &str) -> &'static [&'static Metric] {
+    lookup(name).map_or(&[], |w| w.metrics())
 }
 
 /// The descriptions of the registered user workloads, in registration order.
@@ -373,15 +379,16 @@ impl CustomSpec {
             .collect()
     }
 
-    pub(crate) fn verify_run(
+    /// The repetition's check with its tasks' figures folded
+    /// ([`UserWorkload::verify_totals`]).
+    pub(crate) fn verify_totals(
         &self,
         ctx: &TaskContext,
-        _corpus: &Corpus,
         count_sum: u64,
-        _interrupted: bool,
+        totals: &Totals,
     ) -> RunCheck {
         match self.workload.registered() {
-            Ok(w) => w.verify(&self.run(ctx), count_sum),
+            Ok(w) => w.verify(&self.run(ctx), count_sum, totals),
             Err(e) => RunCheck::failed(e.to_string()),
         }
     }
@@ -396,6 +403,11 @@ impl CustomSpec {
         super::needs_every_task(self.desc().name, finished.len(), tasks)
     }
 
+    /// The metrics it lists (none when this binary does not register it).
+    pub fn metrics(&self) -> &'static [&'static Metric] {
+        self.workload.registered().map_or(&[], |w| w.metrics())
+    }
+
     /// Whether its variant needs `capability` of the strategy.
     fn needs(&self, capability: Capability) -> bool {
         let desc = self.desc();
@@ -406,12 +418,14 @@ impl CustomSpec {
 
 impl TaskRunner for CustomSpec {
     async fn run_task<I: Io>(&self, io: &I, task: Task<'_, I::File>) -> io::Result<TaskOutput> {
-        let (shared, index) = (task.shared, task.index);
+        let (shared, index, lane) = (task.shared, task.index, task.lane);
         let prepared = shared
             .custom
             .as_ref()
             .ok_or_else(|| io::Error::other("user workload missing: prepare() was not run"))?;
-        prepared.run_task(io.backend(), index).await
+        let output = prepared.run_task(io.backend(), index).await?;
+        lane.tally.add(&output.metrics);
+        Ok(output)
     }
 
     fn task_path(&self, ctx: &TaskContext, index: u32) -> PathBuf {
@@ -483,7 +497,8 @@ pub(crate) trait Erased: Send + Sync {
     fn task_tokio<'a>(&'a self, io: &'a TokioFs, run: &'a Run, index: u32) -> TaskFuture<'a>;
     fn task_uring<'a>(&'a self, io: &'a Uring, run: &'a Run, index: u32) -> TaskFuture<'a>;
     fn setup(&self, run: &Run) -> io::Result<()>;
-    fn verify(&self, run: &Run, count_sum: u64) -> RunCheck;
+    fn verify(&self, run: &Run, count_sum: u64, totals: &Totals) -> RunCheck;
+    fn metrics(&self) -> &'static [&'static Metric];
     fn keeps_evidence(&self) -> bool;
     fn check_task(&self, run: &Run, index: u32, evidence: &Evidence) -> Result<(), String>;
     fn inputs(&self, run: &Run) -> Vec<PathBuf>;
@@ -509,8 +524,11 @@ impl<W: UserWorkload> Erased for W {
     fn setup(&self, run: &Run) -> io::Result<()> {
         UserWorkload::setup(self, run)
     }
-    fn verify(&self, run: &Run, count_sum: u64) -> RunCheck {
-        UserWorkload::verify(self, run, count_sum)
+    fn verify(&self, run: &Run, count_sum: u64, totals: &Totals) -> RunCheck {
+        UserWorkload::verify_totals(self, run, count_sum, totals)
+    }
+    fn metrics(&self) -> &'static [&'static Metric] {
+        UserWorkload::metrics(self)
     }
     fn keeps_evidence(&self) -> bool {
         UserWorkload::keeps_evidence(self)

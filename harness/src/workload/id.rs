@@ -63,6 +63,15 @@ impl WorkloadId {
         }
     }
 
+    /// The metrics a user's workload lists (none for a built-in one or
+    /// one this binary does not register).
+    pub fn metrics(self) -> &'static [&'static super::Metric] {
+        match self {
+            WorkloadId::Builtin(_) => &[],
+            WorkloadId::User(desc) => custom::metrics_of(desc.name),
+        }
+    }
+
     /// Its name (the CSV text).
     pub fn name(self) -> &'static str {
         self.desc().name

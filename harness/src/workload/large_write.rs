@@ -302,6 +302,7 @@ impl LargeWriteSpec {
             bytes: self.transfer,
             count: 0,
             evidence: None,
+            ..TaskOutput::default()
         })
     }
 

@@ -282,6 +282,7 @@ pub(super) async fn run<I: Io>(
         bytes: 0,
         count: spec.ops_per_task(),
         evidence: None,
+        ..TaskOutput::default()
     })
 }
 

@@ -41,7 +41,9 @@ mod id;
 mod knob;
 mod large_write;
 mod metadata;
+pub(crate) mod metric;
 mod noop;
+mod origin;
 #[cfg(test)]
 mod probe;
 mod random;
@@ -71,7 +73,14 @@ pub use large_write::{LargeWriteSpec, LargeWriteVariant};
 #[doc(hidden)]
 pub use metadata::{MetadataSpec, MetadataVariant};
 #[doc(hidden)]
+pub use metric::Tally;
+pub use metric::{Acc, Figures, Metric, Rule, Totals, MAX_METRICS};
+#[doc(hidden)]
 pub use noop::NoopSpec;
+#[doc(hidden)]
+pub use origin::record as user_crate_record;
+pub(crate) use origin::set as set_user_crate;
+pub use origin::{CrateRecord, UserCrate};
 #[doc(hidden)]
 pub use random::{offset as random_offset, RandomEvidence, RandomMethod, RandomSpec};
 #[doc(hidden)]
@@ -259,6 +268,9 @@ pub struct TaskOutput {
     pub count: u64,
     /// Data kept for `Workload::verify_tasks` after the timed region.
     pub evidence: Option<Evidence>,
+    /// A user workload's own figures ([`Metric`]s it lists); none for the
+    /// built-in workloads.
+    pub metrics: Figures,
 }
 
 /// The evidence a lane kept, by task index, checked after the timed region
@@ -435,6 +447,8 @@ pub struct Lane<F> {
     /// discard their bytes, random blocks, copy chunks): allocated and zeroed
     /// once, at its largest size, never per task.
     io_buf: Option<Buf>,
+    /// The fold of its tasks' figures (a user workload's metrics).
+    pub(crate) tally: Tally,
 }
 
 impl<F> Default for Lane<F> {
@@ -443,6 +457,7 @@ impl<F> Default for Lane<F> {
             file: None,
             buffer: Vec::new(),
             io_buf: None,
+            tally: Tally::default(),
         }
     }
 }

@@ -122,6 +122,7 @@ fn run(index: u32) -> TaskOutput {
         bytes: 0,
         count: 1,
         evidence: None,
+        ..TaskOutput::default()
     }
 }
 

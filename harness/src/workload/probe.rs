@@ -168,6 +168,7 @@ impl TaskRunner for ProbeSpec {
             bytes: buf.len() as u64,
             count: 0,
             evidence: Some(Evidence::Bytes(buf.into_vec())),
+            ..TaskOutput::default()
         })
     }
 }

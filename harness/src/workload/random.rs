@@ -327,6 +327,7 @@ fn output(evidence: Evidence) -> TaskOutput {
         bytes: evidence.byte_count(),
         count: 0,
         evidence: Some(evidence),
+        ..TaskOutput::default()
     }
 }
 

@@ -225,6 +225,7 @@ async fn run<I: Io>(
         bytes: evidence.byte_count(),
         count: 0,
         evidence: Some(evidence),
+        ..TaskOutput::default()
     })
 }
 

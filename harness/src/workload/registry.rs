@@ -384,18 +384,28 @@ macro_rules! workloads {
             }
 
             /// Check what the repetition left behind, given the sum of the
-            /// tasks' counts and whether the writers were killed mid-run.
+            /// tasks' counts, whether the writers were killed mid-run and
+            /// the fold of the tasks' figures (a user workload's metrics).
             /// Runs after the timed region.
             pub fn verify_run(
                 &self,
                 ctx: &$crate::workload::TaskContext,
                 corpus: &$crate::corpus::Corpus,
-                count_sum: u64,
-                interrupted: bool,
+                (count_sum, interrupted): (u64, bool),
+                totals: &$crate::workload::Totals,
             ) -> $crate::workload::RunCheck {
                 match self {
                     $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::verify_run(s, ctx, corpus, count_sum, interrupted),)*
-                    Workload::Custom(s) => s.verify_run(ctx, corpus, count_sum, interrupted),
+                    Workload::Custom(s) => s.verify_totals(ctx, count_sum, totals),
+                }
+            }
+
+            /// The metrics whose figures its tasks return (a user
+            /// workload's; none for the built-ins).
+            pub fn metrics(&self) -> &'static [&'static $crate::workload::Metric] {
+                match self {
+                    $( $(#[cfg($cfg)])? Workload::$Variant(_) => &[],)*
+                    Workload::Custom(s) => s.metrics(),
                 }
             }
 

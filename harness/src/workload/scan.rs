@@ -331,6 +331,7 @@ async fn run<I: Io>(
             bytes: evidence.byte_count(),
             count: 0,
             evidence: Some(evidence),
+            ..TaskOutput::default()
         });
     }
     let lines = match spec.method {
@@ -361,6 +362,7 @@ async fn run<I: Io>(
         bytes: end - start,
         count: lines,
         evidence: None,
+        ..TaskOutput::default()
     })
 }
 

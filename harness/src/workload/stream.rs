@@ -206,6 +206,7 @@ async fn run<I: Io>(
         bytes: pos.min(ctx.large_bytes) - start,
         count: matches,
         evidence: None,
+        ..TaskOutput::default()
     })
 }
 

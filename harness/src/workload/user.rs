@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::knob::{Knob, KnobType};
-use super::{Evidence, RunCheck, TaskContext, TaskOutput, Tasks};
+use super::{Evidence, Metric, RunCheck, TaskContext, TaskOutput, Tasks, Totals};
 use crate::describe::{KnobValue, WorkloadDesc};
 use crate::io::Io;
 
@@ -77,7 +77,7 @@ use crate::io::Io;
 ///     async fn task<I: Io>(&self, _io: &I, run: &Run, k: u32) -> io::Result<TaskOutput> {
 ///         let bytes = std::fs::read(run.input(k))?;
 ///         let lines = bytes.iter().filter(|b| **b == b'\n').count() as u64;
-///         Ok(TaskOutput { bytes: bytes.len() as u64, count: lines, evidence: None })
+///         Ok(TaskOutput { bytes: bytes.len() as u64, count: lines, ..Default::default() })
 ///     }
 ///     fn verify(&self, run: &Run, count_sum: u64) -> RunCheck {
 ///         let expected = u64::from(run.ctx().used_files) * u64::from(run.ctx().lines);
@@ -136,6 +136,28 @@ pub trait UserWorkload: Send + Sync + 'static {
             "{} has no check of its own; every task finished without error",
             self.describe().name
         ))
+    }
+
+    /// The workload's own figures: each [`Metric`] declared once as a
+    /// `const` and listed here, returned by tasks in
+    /// [`TaskOutput::metrics`] (`Figures::new().with(&RAW, n)`), combined
+    /// per repetition by its [`Rule`](super::Rule), written as the columns
+    /// `m_<name>` of `runs.csv` and `summary.csv` and shown with medians
+    /// and intervals in the report. Checked when the binary starts (plain
+    /// names, no name twice, at most [`MAX_METRICS`](super::MAX_METRICS), a
+    /// ratio's two metrics listed and `Sum`s). Default: none.
+    fn metrics(&self) -> &'static [&'static Metric] {
+        &[]
+    }
+
+    /// Check the repetition with its tasks' figures folded: `totals.get(&RAW)`
+    /// is a metric's value by its rule, `totals.tasks(&RAW)` how many tasks
+    /// returned it; `count_sum` is the sum of the tasks' `count`s. After the
+    /// timed region, in the parent process (worker processes send their
+    /// folds back). Default: [`UserWorkload::verify`] with `count_sum`.
+    fn verify_totals(&self, run: &Run, count_sum: u64, totals: &Totals) -> RunCheck {
+        let _ = totals;
+        self.verify(run, count_sum)
     }
 
     /// Whether tasks return [`TaskOutput::evidence`], so each lane reserves
@@ -267,6 +289,17 @@ impl Run {
     /// Path of corpus file `k`.
     pub fn input(&self, k: u32) -> PathBuf {
         self.ctx.input(k)
+    }
+
+    /// What input `k` holds by the input set's manifest (`--input`): its
+    /// length and xxh3 as an [`Evidence::Checksum`], to check a result
+    /// against with [`Evidence::matches`]; `None` on the generated corpus.
+    pub fn expected(&self, k: u32) -> Option<Evidence> {
+        let entry = self.ctx.inputs.as_ref()?.entries.get(k as usize)?;
+        Some(Evidence::Checksum {
+            len: entry.size,
+            xxh3: entry.checksum,
+        })
     }
 
     /// Path of output file `k` in the scratch folder.

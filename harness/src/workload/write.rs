@@ -283,6 +283,7 @@ async fn write_prepared<I: Io>(
         bytes: content.len() as u64,
         count: 0,
         evidence: None,
+        ..TaskOutput::default()
     })
 }
 
@@ -315,6 +316,7 @@ async fn run<I: Io>(
         bytes,
         count: 0,
         evidence: None,
+        ..TaskOutput::default()
     })
 }
 

@@ -71,6 +71,7 @@ impl UserWorkload for Panicky {
             bytes: 0,
             count: 1,
             evidence: None,
+            ..TaskOutput::default()
         })
     }
 
