@@ -125,6 +125,28 @@ fn a_build_without_mpi_refuses_to_run_as_several_ranks() {
     assert!(!lab.results().exists(), "no run folder: {}", text(&out));
 }
 
+/// A build without the feature refuses a sweep of rank counts in one
+/// line, before anything is made.
+#[cfg(not(feature = "mpi"))]
+#[test]
+fn a_build_without_mpi_refuses_a_rank_sweep_in_one_line() {
+    let lab = Lab::new();
+    let out = lab
+        .iolab()
+        .args(run_args(&lab))
+        .args(["--workload", "read", "--ranks", "1,2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--ranks 1,2") && err.contains("built without MPI"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(!lab.results().exists(), "no run folder");
+}
+
 /// Other commands refuse to run as several ranks in any build.
 #[test]
 fn commands_other_than_run_refuse_to_run_as_several_ranks() {
@@ -1134,5 +1156,206 @@ mod with_mpi {
         assert_eq!(util::scratch_left(&lab.data()), Vec::<String>::new());
         let said = String::from_utf8_lossy(&out.stdout);
         assert!(said.contains("iolab ÷ peer"), "{said}");
+    }
+
+    /// The rows of a sweep's count `n`: for every scenario starting with
+    /// `scenario` and repetition, rank rows for ranks `0..n` alone (the
+    /// idle ranks wrote none), each saying `n`, and an aggregate that sums
+    /// them.
+    fn check_count(run: &LoadedRun, scenario: &str, n: u32, reps: u32) {
+        let id = |r: &&Row| {
+            r.scenario_id.starts_with(scenario) && r.scenario_id.contains(&format!("+ranks-{n}/"))
+        };
+        for rep in 0..reps {
+            let ranks: Vec<&Row> = run
+                .rank_rows
+                .iter()
+                .filter(id)
+                .filter(|r| r.rep == rep)
+                .collect();
+            let alls: Vec<&Row> = run
+                .rows
+                .iter()
+                .filter(id)
+                .filter(|r| r.rep == rep)
+                .collect();
+            assert_eq!(alls.len(), 1, "{scenario} ×{n} rep {rep}: one aggregate");
+            let all = alls[0];
+            let ids: Vec<String> = ranks.iter().map(|r| r.rank.clone()).collect();
+            let want: Vec<String> = (0..n).map(|r| r.to_string()).collect();
+            assert_eq!(
+                ids, want,
+                "{scenario} ×{n} rep {rep}: rows of the active ranks only"
+            );
+            assert!(
+                ranks.iter().chain([&all]).all(|r| r.ranks == n),
+                "{ranks:?} {all:?}"
+            );
+            match n {
+                1 => {
+                    assert_eq!((all.bytes, all.tasks), (ranks[0].bytes, ranks[0].tasks));
+                    let region = ranks[0].region_end_s - ranks[0].region_start_s;
+                    assert!((all.wall_s - region).abs() < 2e-6, "{all:?}");
+                }
+                _ => check_aggregate(&ranks, all),
+            }
+            assert_eq!(all.status, Status::Ok, "{all:?}");
+            assert!(all.verified, "{all:?}");
+        }
+    }
+
+    /// `mpirun -np 4 iolab run --ranks 1,2,4`: one job, one run folder,
+    /// each count's repetitions on ranks `0..n` (the others idle: no rows
+    /// of theirs), every row saying its count, each aggregate the sum of
+    /// its ranks. Per-rank, each active rank reads its whole corpus; shared,
+    /// the 40 files are split among the count's ranks (40, 20, 10 each).
+    #[test]
+    fn a_rank_sweep_runs_each_count_on_its_own_ranks_in_one_job() {
+        let Some(mpirun) = mpirun() else { return };
+        for (layout, files_of) in [("per-rank", [40, 40, 40]), ("shared", [40, 20, 10])] {
+            let lab = Lab::new();
+            let out = mpi_run(
+                &mpirun,
+                &lab,
+                4,
+                &[
+                    "--workload",
+                    "read,write",
+                    "--no-baseline",
+                    "--ranks",
+                    "1,2,4",
+                    "--layout",
+                    layout,
+                ],
+            );
+            assert!(out.status.success(), "{}", text(&out));
+            let run = lab.only_run();
+            assert_eq!(run.rows.len(), 2 * 3 * 2, "2 workloads × 3 counts × 2 reps");
+            assert_eq!(
+                run.rank_rows.len(),
+                2 * 2 * (1 + 2 + 4),
+                "a row per active rank"
+            );
+            for (n, files) in [1, 2, 4].into_iter().zip(files_of) {
+                for s in ["read/whole", "write/one-write"] {
+                    check_count(&run, s, n, 2);
+                }
+                assert!(
+                    run.rank_rows
+                        .iter()
+                        .filter(|r| r.ranks == n)
+                        .all(|r| r.tasks == files),
+                    "{layout} ×{n}: {files} files per rank"
+                );
+            }
+            assert_eq!(run.summary.len(), 6, "a summary row per scenario and count");
+            assert_eq!(util::scratch_left(&lab.data()), Vec::<String>::new());
+            // The run's report draws the aggregate against the ranks.
+            let out = lab
+                .iolab()
+                .args(["report", "--out", "reports"])
+                .arg(lab.results().join(&run.meta.run_id))
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", text(&out));
+            let dir = lab.path().join("reports").join(&run.meta.run_id);
+            let png = std::fs::read(dir.join("ranks-scaling.png")).expect("ranks-scaling.png");
+            assert!(png.starts_with(b"\x89PNG"), "a PNG");
+        }
+    }
+
+    /// A count above the ranks started is refused by rank 0 alone, in one
+    /// line naming both numbers, before anything is made.
+    #[test]
+    fn a_count_above_the_ranks_started_is_refused_in_one_line() {
+        let Some(mpirun) = mpirun() else { return };
+        let lab = Lab::new();
+        let out = mpi_run(&mpirun, &lab, 4, &["--workload", "read", "--ranks", "2,8"]);
+        assert!(!out.status.success(), "{}", text(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        let said: Vec<&str> = err.lines().filter(|l| l.contains("--ranks")).collect();
+        assert_eq!(said.len(), 1, "said once: {err}");
+        assert!(
+            said[0].contains("--ranks 8") && said[0].contains("the 4"),
+            "{err}"
+        );
+        assert!(!err.contains("MPI_ABORT"), "{err}");
+        assert!(!lab.results().exists(), "no run folder");
+    }
+
+    /// A sweep killed midway (a rank SIGKILLed) resumes the repetitions
+    /// it lacks: every count's every repetition once, on its own ranks.
+    #[test]
+    fn an_interrupted_sweep_resumes_the_missing_counts() {
+        let Some(mpirun) = mpirun() else { return };
+        let lab = Lab::new();
+        let tag = format!("sweep-{}", std::process::id());
+        let mut args = run_args(&lab);
+        args.extend(
+            [
+                "--workload",
+                "random",
+                "--reads",
+                "300000",
+                "--large-file",
+                "8MiB",
+                "--reps",
+                "2",
+                "--no-baseline",
+                "--ranks",
+                "1,2",
+                "--run-id",
+                "swept",
+            ]
+            .map(String::from),
+        );
+        let mut job = mpi_iolab(&mpirun, &lab, 2, &args)
+            .env("IOLAB_TEST_TAG", &tag)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start mpirun");
+        let dir = lab.results().join("swept");
+        let aggregates = || {
+            std::fs::read_to_string(dir.join("runs.csv"))
+                .map_or(0, |t| t.lines().count().saturating_sub(2))
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while aggregates() < 1 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no repetition finished"
+            );
+            assert!(job.try_wait().unwrap().is_none(), "the job ended early");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let pid = rank_pid(&tag, 1).expect("rank 1's process");
+        rustix::process::kill_process(
+            rustix::process::Pid::from_raw(pid).unwrap(),
+            rustix::process::Signal::KILL,
+        )
+        .expect("SIGKILL rank 1");
+        let out = job.wait_with_output().expect("mpirun ends");
+        assert!(!out.status.success(), "{}", text(&out));
+        let killed = iolab::results::load(&dir).expect("the rows written stay valid");
+        assert!(
+            (1..4).contains(&killed.rows.len()),
+            "{} done",
+            killed.rows.len()
+        );
+        let args = ["run", "--no-progress", "--resume"]
+            .map(String::from)
+            .into_iter()
+            .chain([dir.to_string_lossy().into_owned()])
+            .collect::<Vec<_>>();
+        let out = mpi_iolab(&mpirun, &lab, 2, &args).output().unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        let run = iolab::results::load(&dir).unwrap();
+        assert!(run.meta.completed(), "{:?}", run.meta.ended_at);
+        assert_eq!(run.rows.len(), 4, "2 counts × 2 reps, each once");
+        for n in [1, 2] {
+            check_count(&run, "random/pread", n, 2);
+        }
+        assert_eq!(util::scratch_left(&lab.data()), Vec::<String>::new());
     }
 }

@@ -186,7 +186,7 @@ fn grid(seed: u64) -> (Key, Vec<Key>, bool) {
     for k in knobs {
         keys.push(knob_values(k, &mut rng));
     }
-    let others: [(&str, Kind, &[&str]); 6] = [
+    let others: [(&str, Kind, &[&str]); 7] = [
         ("cache", Kind::Text, &["warm", "cold"]),
         ("first_files", Kind::Number, &["1", "5", "20", "25"]),
         ("kill_at", Kind::Number, &["0", "50"]),
@@ -201,6 +201,7 @@ fn grid(seed: u64) -> (Key, Vec<Key>, bool) {
             Kind::Text,
             &["tmpfs", "xfs", "emulated:lat=1ms,qd=4", "data-dir"],
         ),
+        ("ranks", Kind::Number, &["1", "2", "4", "0"]),
     ];
     for (name, kind, pool) in others {
         if rng.chance(20) {

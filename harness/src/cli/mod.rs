@@ -309,6 +309,9 @@ pub struct RunArgs {
     /// Storages to put the corpus and scratch on, each a scenario of its own: data-dir (the default: the data folder as it is), tmpfs, ext4, ext4-nojournal, xfs, btrfs (fresh loop-mounted images), emulated:lat=…,meta=…,qd=…,bw=… or emulated:PRESET (comma-separated; an emulated value's own parameters stay with it; each emulated value brings its zero-latency twin; `iolab storage list` describes them).
     #[arg(long, value_name = "STORAGE", help_heading = GRID)]
     pub storage: Vec<String>,
+    /// MPI rank counts to sweep in one job (comma-separated, each at most the ranks mpirun started; mdtest's sweep of -N/-n): each scenario runs on ranks 0..N of a sub-communicator while the others wait idle, each count a scenario of its own (variant `+ranks-N`) [default: every rank].
+    #[arg(long, value_name = "N", value_delimiter = ',', help_heading = GRID)]
+    pub ranks: Vec<u32>,
     /// Do not add the sequential baseline when it is missing.
     #[arg(long, help_heading = GRID)]
     pub no_baseline: bool,
@@ -359,7 +362,7 @@ const GRID: &str = "Grid (each flag a [[grid]] key of experiment files)";
 /// (which declare their own grids); the corpus and measurement flags
 /// override the files instead. The knob flags, generated ([`command`]),
 /// refuse them too.
-const GRID_FLAGS: [&str; 10] = [
+const GRID_FLAGS: [&str; 11] = [
     "workload",
     "variant",
     "strategy",
@@ -369,6 +372,7 @@ const GRID_FLAGS: [&str; 10] = [
     "scratch_policy",
     "after_deleting",
     "storage",
+    "ranks",
     "no_baseline",
 ];
 

@@ -176,6 +176,10 @@ pub fn grid_flags(args: &RunArgs) -> Vec<(&str, Vec<String>)> {
                     .collect(),
             ),
         ),
+        (
+            "ranks",
+            shown(args.ranks.iter().map(u32::to_string).collect()),
+        ),
     ];
     if args.no_baseline {
         out.push(("baseline", vec!["false".to_string()]));

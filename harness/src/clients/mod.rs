@@ -46,6 +46,17 @@ pub trait Clients {
     fn abort(&self, code: i32);
     /// The name of the host this rank runs on.
     fn host(&self) -> String;
+    /// The clients of ranks `0..n` (`MPI_Comm_split`: a collective call of
+    /// every rank, each keeping its rank), on those ranks; `None` on the
+    /// others, which sit out the repetitions of `n` ranks (`--ranks`).
+    fn split(&self, n: u32) -> Option<Box<dyn Clients>>;
+    /// A barrier of every rank that waits without spinning (a
+    /// non-blocking barrier tested every millisecond), for the ranks idle
+    /// during a sweep's smaller counts: they must not take CPU from the
+    /// ranks at work.
+    fn idle_barrier(&self) {
+        self.barrier();
+    }
 }
 
 /// One process, no MPI: the default.
@@ -72,6 +83,9 @@ impl Clients for Single {
     fn abort(&self, _code: i32) {}
     fn host(&self) -> String {
         hostname()
+    }
+    fn split(&self, _n: u32) -> Option<Box<dyn Clients>> {
+        Some(Box::new(Single))
     }
 }
 
@@ -449,13 +463,18 @@ pub fn prepare_corpus(
 /// The rows of one repetition on rank 0: with one rank, its row as the
 /// aggregate (`rank` = `all`, unchanged otherwise); with several, every
 /// rank's row (`rank` = its number) and then their aggregate. Empty on the
-/// other ranks.
+/// other ranks. `in_world`: the job has several ranks, so even the one
+/// rank of a sweep's count 1 writes its own row beside the aggregate.
 ///
 /// # Errors
 /// A row that does not serialise or parse.
-pub fn collect_rows(clients: &dyn Clients, mut row: Row) -> anyhow::Result<Vec<Row>> {
+pub fn collect_rows(
+    clients: &dyn Clients,
+    mut row: Row,
+    in_world: bool,
+) -> anyhow::Result<Vec<Row>> {
     row.ranks = clients.size();
-    if clients.size() == 1 {
+    if clients.size() == 1 && !in_world {
         row.rank = crate::results::row::ALL.into();
         return Ok(vec![row]);
     }

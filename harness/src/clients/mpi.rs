@@ -4,17 +4,19 @@
 
 use mpi::datatype::PartitionMut;
 use mpi::environment::Universe;
-use mpi::topology::SimpleCommunicator;
+use mpi::topology::{Color, SimpleCommunicator};
 use mpi::traits::*;
 use mpi::Count;
 
 use super::{Clients, LaunchError};
 
-/// The MPI world; finalised when dropped.
+/// The MPI world (finalised when dropped), or a sub-communicator of it
+/// (`--ranks`: freed when dropped, before the world).
 pub(super) struct Mpi {
     world: SimpleCommunicator,
     // Dropping the universe calls MPI_Finalize: keep it last and alive.
-    _universe: Universe,
+    // `None` on a sub-communicator, which the world outlives.
+    _universe: Option<Universe>,
 }
 
 impl Mpi {
@@ -24,7 +26,7 @@ impl Mpi {
             .ok_or_else(|| LaunchError::Init("MPI was already initialised".into()))?;
         Ok(Mpi {
             world: universe.world(),
-            _universe: universe,
+            _universe: Some(universe),
         })
     }
 }
@@ -111,5 +113,30 @@ impl Clients for Mpi {
 
     fn host(&self) -> String {
         mpi::environment::processor_name().unwrap_or_else(|_| super::hostname())
+    }
+
+    fn split(&self, n: u32) -> Option<Box<dyn Clients>> {
+        let color = match self.rank() < n {
+            true => Color::with_value(0),
+            false => Color::undefined(),
+        };
+        // Key 0 everywhere: ties keep the world's order, so each rank of
+        // the sub-communicator keeps its world rank.
+        let sub = self.world.split_by_color(color)?;
+        Some(Box::new(Mpi {
+            world: sub,
+            _universe: None,
+        }))
+    }
+
+    fn idle_barrier(&self) {
+        let mut request = self.world.immediate_barrier();
+        loop {
+            match request.test() {
+                Ok(_) => return,
+                Err(pending) => request = pending,
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
     }
 }

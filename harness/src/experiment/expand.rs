@@ -66,6 +66,8 @@ struct Dims {
     scratch: Vec<Placed<(ScratchPolicy, Option<u32>)>>,
     /// The storages, each emulated one followed by its zero-latency twin.
     storages: Vec<Storage>,
+    /// The MPI rank counts (`None`: every rank).
+    ranks: Vec<Option<u32>>,
     baseline: bool,
 }
 
@@ -103,6 +105,7 @@ impl Dims {
                 ("first_files", self.first_files.len() as u64),
                 ("scratch", self.scratch.len() as u64),
                 ("storage", self.storages.len() as u64),
+                ("ranks", self.ranks.len() as u64),
                 (
                     "kill_at and baseline",
                     self.kill_at.len() as u64 + u64::from(self.baseline),
@@ -334,6 +337,7 @@ impl Experiment {
             ("scratch_policy", b.scratch_policy.as_ref().map(Vec::len)),
             ("after_deleting", b.after_deleting.as_ref().map(Vec::len)),
             ("storage", b.storage.as_ref().map(Vec::len)),
+            ("ranks", b.ranks.as_ref().map(Vec::len)),
             ("scales", b.scales.as_ref().map(Vec::len)),
         ];
         let knobs = b.knobs.iter().map(|k| (k.knob.key, Some(k.values.len())));
@@ -574,6 +578,15 @@ impl Experiment {
             })
             .collect();
         d.storages = storages(b.storage.as_ref());
+        d.ranks = match self.placed_counts(
+            b.ranks.as_ref(),
+            "ranks",
+            keys::RANKS,
+            &keys::RANKS.allowed(),
+        )? {
+            Some(l) => l.into_iter().map(|(n, _)| Some(n)).collect(),
+            None => vec![None],
+        };
         d.baseline = b.baseline.unwrap_or(true);
         Ok(())
     }
@@ -799,16 +812,18 @@ impl Experiment {
                     }
                     self.note_first_files(*n, fspan.as_ref().unwrap_or(wspan), out);
                 }
-                for (((policy, deleted), _), storage) in d
+                for ((((policy, deleted), _), storage), ranks) in d
                     .scratch
                     .iter()
                     .flat_map(|p| d.storages.iter().map(move |s| (p, s)))
+                    .flat_map(|ps| d.ranks.iter().map(move |r| (ps, r)))
                 {
                     let scenario = scenario
                         .clone()
                         .with_scratch(*policy, *deleted)
                         .map_err(ExperimentError::Nothing)?
-                        .on_storage(*storage);
+                        .on_storage(*storage)
+                        .on_ranks(*ranks);
                     for (kill, kspan) in &d.kill_at {
                         let killed = match *kill {
                             0 => Ok(scenario.clone()),

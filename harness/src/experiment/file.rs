@@ -630,6 +630,11 @@ pub struct RawGrid {
     /// own; an emulated value brings its zero-latency twin. Default: the
     /// data folder as it is (`data-dir`).
     pub storage: Option<List<crate::storage::Storage>>,
+    /// MPI rank counts swept in one job (`--ranks`): each scenario runs on
+    /// ranks `0..n` of a sub-communicator while the others wait, each
+    /// count a scenario of its own. Default: every rank the launcher
+    /// started.
+    pub ranks: Option<List<u32>>,
     /// Per-scale replacements of this block's keys.
     pub scale: Option<Spanned<Box<Scales<RawGrid>>>>,
     /// The lists of knobs (`workers`, `batch`, `chunk`, `append_lines`, a

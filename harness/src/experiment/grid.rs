@@ -312,7 +312,8 @@ fn overlay(mut base: RawGrid, o: &RawGrid) -> RawGrid {
         first_files,
         scratch_policy,
         after_deleting,
-        storage
+        storage,
+        ranks
     );
     for k in &o.knobs {
         base.knobs.retain(|b| b.knob.key != k.knob.key);

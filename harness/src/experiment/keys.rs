@@ -48,6 +48,8 @@ pub const CORPUS_VALUES: Count = Count::new(1, 1000);
 pub const KILL_AT: Count = Count::new(0, 99);
 /// `[[grid]] after_deleting`: files created and deleted before a repetition.
 pub const AFTER_DELETING: Count = Count::new(1, super::MAX_AFTER_DELETING);
+/// `[[grid]] ranks`: MPI rank counts (each at most the ranks started).
+pub const RANKS: Count = Count::new(1, 1_000_000);
 
 /// How a grid key's elements are written in TOML.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,7 +66,7 @@ pub enum Written {
 pub fn written(key: &str) -> Written {
     match (knob(key).map(|k| k.kind), key) {
         (Some(KnobKind::Count { .. }), _)
-        | (None, "kill_at" | "first_files" | "after_deleting") => Written::Integer,
+        | (None, "kill_at" | "first_files" | "after_deleting" | "ranks") => Written::Integer,
         (Some(KnobKind::Switch), _) | (None, "baseline") => Written::Bool,
         (Some(KnobKind::Size { .. } | KnobKind::Text | KnobKind::Choice(_)), _) | (None, _) => {
             Written::Text
@@ -158,6 +160,10 @@ fn other_key(key: &str, count: impl Fn(Count) -> String) -> (bool, String) {
         ),
         "kill_at" => (true, count(KILL_AT)),
         "after_deleting" => (true, count(AFTER_DELETING)),
+        "ranks" => (
+            true,
+            format!("{}, at most the ranks mpirun started", count(RANKS)),
+        ),
         "first_files" => (
             true,
             "an integer from 1 up to the corpus's file count".into(),
@@ -172,7 +178,7 @@ fn example(key: &str) -> &'static str {
     match (knob(key).map(|k| k.kind), key) {
         (Some(KnobKind::Switch), _) => "false",
         (Some(KnobKind::Count { .. }), _)
-        | (None, "kill_at" | "first_files" | "after_deleting") => "4",
+        | (None, "kill_at" | "first_files" | "after_deleting" | "ranks") => "4",
         (Some(KnobKind::Size { .. }), _) => "\"64KiB\"",
         (None, "cache") => "\"warm\"",
         (None, "scratch_policy") => "\"rotate\"",

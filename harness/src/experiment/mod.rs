@@ -97,6 +97,11 @@ pub struct Scenario {
     /// the data folder as it is (`data-dir`), absent from the id.
     #[serde(default, skip_serializing_if = "Storage::is_data_dir")]
     pub storage: Storage,
+    /// The number of MPI ranks that run it (`--ranks`, a sweep of rank
+    /// counts in one job: ranks `0..n` on a sub-communicator, the others
+    /// idle); `None`: every rank the launcher started, absent from the id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ranks: Option<u32>,
 }
 
 impl Scenario {
@@ -118,6 +123,7 @@ impl Scenario {
             scratch: ScratchPolicy::default(),
             after_deleting: None,
             storage: Storage::DataDir,
+            ranks: None,
         };
         s.id = s.derived_id();
         s
@@ -126,6 +132,13 @@ impl Scenario {
     /// This scenario with its corpus and scratch on `storage`.
     pub fn on_storage(mut self, storage: Storage) -> Scenario {
         self.storage = storage;
+        self.id = self.derived_id();
+        self
+    }
+
+    /// This scenario run by `ranks` MPI ranks (`None`: all of them).
+    pub fn on_ranks(mut self, ranks: Option<u32>) -> Scenario {
+        self.ranks = ranks;
         self.id = self.derived_id();
         self
     }
@@ -227,6 +240,9 @@ impl Scenario {
         if !self.storage.is_data_dir() {
             v.push_str(&format!("+on-{}", self.storage));
         }
+        if let Some(n) = self.ranks {
+            v.push_str(&format!("+ranks-{n}"));
+        }
         v
     }
 
@@ -260,6 +276,7 @@ impl Scenario {
         s.scratch = self.scratch;
         s.after_deleting = self.after_deleting;
         s.storage = self.storage;
+        s.ranks = self.ranks;
         s.id = s.derived_id();
         s
     }

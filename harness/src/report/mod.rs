@@ -59,6 +59,7 @@ pub fn render_run(run_dir: &Path, out_root: &Path) -> anyhow::Result<PathBuf> {
         .with_context(|| format!("creating report folder {}", out.display()))?;
     let tuning = load_tuning(run_dir)?;
     let mut specs = charts::plan(&run.summary);
+    specs.extend(charts::rank_scaling::specs(&run));
     specs.extend(charts::ranks::specs(&run.rank_rows));
     let series = results::load_timeseries(run_dir)?;
     specs.extend(charts::timeline::specs(&run.summary, &run.rows, &series));

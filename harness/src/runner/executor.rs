@@ -17,6 +17,7 @@
 
 use indicatif::ProgressBar;
 
+use crate::clients::Clients;
 use crate::corpus::Corpus;
 use crate::experiment::Slot;
 use crate::interrupt;
@@ -34,6 +35,9 @@ pub(crate) struct Call<'a> {
     pub run_id: &'a str,
     /// Where warnings are printed.
     pub bar: &'a ProgressBar,
+    /// The ranks that run it together: every rank of the job, or ranks
+    /// `0..n` of a sweep's count `n` (`--ranks`).
+    pub clients: &'a dyn Clients,
     /// Where it runs when its storage is not the data folder
     /// (`--storage`): that storage's task context (its scratch folder) and
     /// corpus; `None` on the data folder.

@@ -16,6 +16,7 @@ mod repetition;
 mod resume;
 mod scratch;
 mod storages;
+mod sweep;
 mod terminal;
 
 pub use resume::{resume, resume_clients};
@@ -114,6 +115,7 @@ pub fn run_clients(
 ) -> anyhow::Result<RunOutcome> {
     let digest_of = serde_json::to_vec(&(plan, &opts.experiment_files, &opts.clients))?;
     clients::check_same_plan(clients, &digest_of)?;
+    sweep::check(plan, &opts.clients, clients)?;
     let base_id = base_run_id(opts, clients)?;
     let show = opts.progress && clients.rank() == 0;
     let hosts = clients::hosts(clients)?;
@@ -167,7 +169,6 @@ pub fn run_clients(
         plan,
         corpus: &corpus,
         ctx: TaskContext::new(&corpus, scratch.path()),
-        clients,
         layout: &opts.clients,
         perf: opts.kernel_profile.then(kernel_profiler).flatten(),
     };
@@ -460,7 +461,6 @@ pub fn run_repetition(
         plan,
         corpus,
         ctx: ctx.clone(),
-        clients: &clients::Single,
         layout: &ClientOptions::default(),
         perf: None,
     };
@@ -470,6 +470,7 @@ pub fn run_repetition(
         order: rep,
         run_id,
         bar: &bar,
+        clients: &clients::Single,
         on: None,
     };
     strategies.repetition(&call).map(|(row, _series)| row)
@@ -708,6 +709,7 @@ fn run_schedule(run: &Running, mut writer: Option<&mut RunWriter>) -> anyhow::Re
     let plan = run.plan;
     let slots = schedule(plan.scenarios.len(), plan.warmup, plan.reps, plan.order);
     let (done, mut unavailable) = finished(plan, writer.as_deref(), run.clients)?;
+    let sweep = sweep::Sweep::of(plan, run.clients);
     let bar = progress_bar(slots.len() as u64, run.progress);
     let _notices = interrupt::notices_above(&bar);
     let mut result = Ok(Ending::Complete);
@@ -737,37 +739,28 @@ fn run_schedule(run: &Running, mut writer: Option<&mut RunWriter>) -> anyhow::Re
             }
         }
         bar.set_message(scenario.label());
-        let row = repetition_row(run, *slot, order as u32, &bar);
+        let seat = sweep.seat(scenario.ranks, run.clients);
+        let row = seat
+            .clients()
+            .map(|c| repetition_row(run, c, *slot, order as u32, &bar));
         if run.executor.stop_now() {
             // Abandoned midway: not a finished repetition, no row.
             result = Ok(Ending::Interrupted);
             break;
         }
-        let appended = row.and_then(|(mut row, series)| {
-            if let Some(w) = lower_cache(&row, run.device_mb_per_s) {
-                bar.println(format!("warning: {}: {w}", scenario.label()));
-                row.detail = format!("{}; warning: {w}", row.detail);
+        match append_slot(
+            run,
+            (&seat, row),
+            slot.scenario,
+            writer.as_deref_mut(),
+            &bar,
+        ) {
+            Ok(true) => _ = unavailable.insert(slot.scenario),
+            Ok(false) => {}
+            Err(e) => {
+                result = Err(e);
+                break;
             }
-            let rows = clients::collect_rows(run.clients, row)?;
-            let skip = rows.last().filter(|r| r.status == Status::Unavailable);
-            if let Some(row) = skip {
-                bar.println(format!("{}: {}", scenario.label(), row.detail));
-            }
-            if clients::broadcast_json(run.clients, &skip.is_some())? {
-                unavailable.insert(slot.scenario);
-            }
-            // Rank 0's own time series stands for the run's (one clock).
-            match writer.as_mut() {
-                Some(w) => {
-                    w.append_rows(rows)?;
-                    w.append_series(&series)
-                }
-                None => Ok(()),
-            }
-        });
-        if let Err(e) = appended {
-            result = Err(e);
-            break;
         }
         bar.inc(1);
     }
@@ -780,6 +773,58 @@ fn run_schedule(run: &Running, mut writer: Option<&mut RunWriter>) -> anyhow::Re
     result
 }
 
+/// The rows of a repetition this rank ran (`row`, `None` when it sat the
+/// repetition out), gathered on rank 0 over the ranks that ran it and
+/// written there; with a sweep's count, every rank meets at the idle
+/// barrier once they are gathered. Returns whether the scenario turned out
+/// unavailable (rank 0's finding, on every rank).
+///
+/// # Errors
+/// The repetition's harness error, or rows that cannot be gathered or
+/// written.
+fn append_slot(
+    run: &Running,
+    (seat, row): (&sweep::Seat, Option<RepetitionRow>),
+    scenario: usize,
+    writer: Option<&mut RunWriter>,
+    bar: &ProgressBar,
+) -> anyhow::Result<bool> {
+    let label = run.plan.scenarios[scenario].label();
+    let gathered = match (seat.clients(), row) {
+        (Some(c), Some(row)) => {
+            let (mut row, series) = row?;
+            if let Some(w) = lower_cache(&row, run.device_mb_per_s) {
+                bar.println(format!("warning: {label}: {w}"));
+                row.detail = format!("{}; warning: {w}", row.detail);
+            }
+            (
+                clients::collect_rows(c, row, run.clients.size() > 1)?,
+                series,
+            )
+        }
+        _ => Default::default(),
+    };
+    if seat.partial() {
+        run.clients.idle_barrier();
+    }
+    let (rows, series) = gathered;
+    let skip = rows.last().filter(|r| r.status == Status::Unavailable);
+    if let Some(row) = skip {
+        bar.println(format!("{label}: {}", row.detail));
+    }
+    let unavailable = clients::broadcast_json(run.clients, &skip.is_some())?;
+    // Rank 0's own time series stands for the run's (one clock).
+    if let Some(w) = writer {
+        w.append_rows(rows)?;
+        w.append_series(&series)?;
+    }
+    Ok(unavailable)
+}
+
+/// A repetition's row and time series, or the harness error that ends
+/// the run.
+type RepetitionRow = anyhow::Result<(crate::results::Row, Vec<crate::results::SeriesPoint>)>;
+
 /// Run the repetition `slot` and make its row: `unavailable` at once for a
 /// cold scenario on memory ([`Running::cold_unavailable`]). A panic in the
 /// repetition outside any task (a workload's setup or checks; a task's own
@@ -787,10 +832,11 @@ fn run_schedule(run: &Running, mut writer: Option<&mut RunWriter>) -> anyhow::Re
 /// whose barriers it skipped, it ends the job.
 fn repetition_row(
     run: &Running,
+    clients: &dyn Clients,
     slot: crate::experiment::Slot,
     order: u32,
     bar: &ProgressBar,
-) -> anyhow::Result<(crate::results::Row, Vec<crate::results::SeriesPoint>)> {
+) -> RepetitionRow {
     let scenario = &run.plan.scenarios[slot.scenario];
     let not_run = |why: &str| {
         let unavailable = (Status::Unavailable, why.to_string());
@@ -810,6 +856,7 @@ fn repetition_row(
         order,
         run_id: run.run_id,
         bar,
+        clients,
         on,
     };
     crate::panics::catch(|| run.executor.repetition(&call)).unwrap_or_else(|message| {

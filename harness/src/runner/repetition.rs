@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use crate::clients::{Clients, RegionGate};
+use crate::clients::RegionGate;
 use crate::corpus::Corpus;
 use crate::experiment::layout::ClientOptions;
 use crate::experiment::{Plan, Scenario, Slot};
@@ -22,7 +22,7 @@ use super::executor::{Call, Executor};
 use super::scratch::{self, RepScratch};
 
 /// The real executor: every repetition runs its scenario's strategy on the
-/// corpus, in the run's scratch folder, on this rank of `clients`.
+/// corpus, in the run's scratch folder, on this rank of the call's clients.
 pub(crate) struct Strategies<'a> {
     /// The plan whose scenarios the calls name.
     pub plan: &'a Plan,
@@ -30,8 +30,6 @@ pub(crate) struct Strategies<'a> {
     pub corpus: &'a Corpus,
     /// Where the tasks read and write (the run's scratch folder).
     pub ctx: TaskContext,
-    /// The ranks that run each repetition together.
-    pub clients: &'a dyn Clients,
     /// Their layout (blocks of files, stonewall).
     pub layout: &'a ClientOptions,
     /// The perf binary, when each repetition's kernel stacks are sampled.
@@ -65,7 +63,7 @@ pub(super) fn run(
     exec: &Strategies<'_>,
     call: &Call<'_>,
 ) -> anyhow::Result<(Row, Vec<SeriesPoint>)> {
-    let (plan, clients, layout) = (exec.plan, exec.clients, exec.layout);
+    let (plan, clients, layout) = (exec.plan, call.clients, exec.layout);
     let scenario = &plan.scenarios[call.slot.scenario];
     let workload = &scenario.workload;
     // The scenario's storage's context and corpus, or the data folder's.

@@ -82,7 +82,6 @@ pub fn resume_clients(
         plan: &meta.plan,
         corpus: &corpus,
         ctx: TaskContext::new(&corpus, scratch.path()),
-        clients,
         layout: &options,
         // Sampled again when the interrupted run was asked to.
         perf: meta

@@ -47,6 +47,8 @@ struct Mock<'a> {
     plan: &'a Plan,
     script: Box<dyn Fn(usize, Slot) -> Act + 'a>,
     calls: RefCell<Vec<Slot>>,
+    /// The number of ranks each call ran on.
+    sizes: RefCell<Vec<u32>>,
     signals: Cell<u32>,
 }
 
@@ -56,6 +58,7 @@ impl<'a> Mock<'a> {
             plan,
             script: Box::new(script),
             calls: RefCell::new(Vec::new()),
+            sizes: RefCell::new(Vec::new()),
             signals: Cell::new(0),
         }
     }
@@ -74,6 +77,7 @@ impl Executor for Mock<'_> {
     fn repetition(&self, call: &Call<'_>) -> anyhow::Result<(Row, Vec<SeriesPoint>)> {
         let n = self.calls.borrow().len();
         self.calls.borrow_mut().push(call.slot);
+        self.sizes.borrow_mut().push(call.clients.size());
         let scenario = &self.plan.scenarios[call.slot.scenario];
         let row = |status, detail: &str| {
             repetition::not_run(
@@ -405,11 +409,13 @@ fn a_harness_error_ends_the_run_keeping_its_rows_and_removing_the_scratch_folder
     assert_eq!(out.rows, 4);
 }
 
-/// Three ranks as rank 0 sees them: the other two send rank 0's row with
+/// `size` ranks as rank 0 sees them: the others send rank 0's row with
 /// their own rank, `wall_s` and region end shifted by half a second per
-/// rank, and rank 2 `failed` in the repetitions `fail_rep` names.
+/// rank, and rank 2 `failed` in the repetitions `fail_rep` names. Split,
+/// ranks `0..n` are the same mock with `n` ranks.
 struct ThreeRanks {
     fail_rep: Option<u32>,
+    size: u32,
 }
 
 impl clients::Clients for ThreeRanks {
@@ -417,17 +423,18 @@ impl clients::Clients for ThreeRanks {
         0
     }
     fn size(&self) -> u32 {
-        3
+        self.size
     }
     fn barrier(&self) {}
     fn gather(&self, bytes: &[u8]) -> Vec<Vec<u8>> {
         let Ok(row) = serde_json::from_slice::<Row>(bytes) else {
-            return vec![bytes.to_vec(); 3];
+            return vec![bytes.to_vec(); self.size as usize];
         };
-        (0..3u32)
+        (0..self.size)
             .map(|r| {
                 let mut row = row.clone();
                 row.rank = r.to_string();
+                row.bytes += 1000 * u64::from(r + 1);
                 row.region_end_s = row.region_start_s + row.wall_s + 0.5 * f64::from(r);
                 if r == 2 && self.fail_rep == Some(row.rep) && !row.warmup {
                     row.status = Status::Failed;
@@ -448,6 +455,12 @@ impl clients::Clients for ThreeRanks {
     fn host(&self) -> String {
         "mock-host".into()
     }
+    fn split(&self, n: u32) -> Option<Box<dyn clients::Clients>> {
+        Some(Box::new(ThreeRanks {
+            fail_rep: self.fail_rep,
+            size: n,
+        }))
+    }
 }
 
 #[test]
@@ -462,7 +475,10 @@ fn every_repetition_writes_each_ranks_row_then_their_aggregate_which_names_a_fai
         plan: &plan,
         executor: &mock,
         storages: &storages::Storages::default(),
-        clients: &ThreeRanks { fail_rep: Some(1) },
+        clients: &ThreeRanks {
+            fail_rep: Some(1),
+            size: 3,
+        },
         run_id: "mock",
         progress: false,
         device_mb_per_s: None,
@@ -489,4 +505,96 @@ fn every_repetition_writes_each_ranks_row_then_their_aggregate_which_names_a_fai
     assert!(all[1].detail.contains("rank 2"), "{}", all[1].detail);
     // The failure policy counts the aggregate: the run's verdict fails.
     assert_ne!(outcome.verdict.exit_code(), 0);
+}
+
+/// A plan sweeping rank counts `counts` on one scenario (`--ranks`).
+fn sweep_plan(counts: &[u32], reps: u32) -> Plan {
+    let mut plan = plan(1, 0, reps, Order::Sequential);
+    let one = plan.scenarios.remove(0);
+    plan.scenarios = counts
+        .iter()
+        .map(|n| one.clone().on_ranks(Some(*n)))
+        .collect();
+    plan
+}
+
+/// Run `plan` on three mock ranks with `mock` into the run folder in
+/// `tmp`, new or resumed.
+fn run_on_three(tmp: &TempDir, plan: &Plan, mock: &Mock<'_>) -> anyhow::Result<RunOutcome> {
+    let dir = run_dir(tmp);
+    let writer = match dir.exists() {
+        false => RunWriter::create(&dir, meta(plan))?,
+        true => RunWriter::reopen(&dir)?,
+    };
+    let scratch = corpus::Scratch::create_for_resume(&tmp.path().join("data"), "mock")?;
+    let run = Running {
+        plan,
+        executor: mock,
+        storages: &storages::Storages::default(),
+        clients: &ThreeRanks {
+            fail_rep: None,
+            size: 3,
+        },
+        run_id: "mock",
+        progress: false,
+        device_mb_per_s: None,
+        cold_unavailable: None,
+        calibrate: false,
+    };
+    execute_schedule(&run, Some(writer), scratch, &dir)
+}
+
+#[test]
+fn a_rank_sweep_writes_each_counts_ranks_and_aggregate_and_a_resume_runs_the_missing_counts() {
+    let tmp = TempDir::new().unwrap();
+    let plan = sweep_plan(&[1, 2, 3], 1);
+    // Interrupted during the first count's repetition: one count done.
+    let first = Mock::new(&plan, |call, _| match call {
+        0 => Act::Signals(1),
+        _ => Act::Ok(1.0),
+    });
+    let out = run_on_three(&tmp, &plan, &first).unwrap();
+    assert!(out.interrupted);
+    assert_eq!(first.called().len(), 1);
+    let again = Mock::new(&plan, |_, _| Act::Ok(1.0));
+    run_on_three(&tmp, &plan, &again).unwrap();
+    assert_eq!(
+        again.called(),
+        vec![(1, 0), (2, 0)],
+        "only the missing counts"
+    );
+    assert_eq!(*first.sizes.borrow(), [1], "each count on its own ranks");
+    assert_eq!(*again.sizes.borrow(), [2, 3]);
+    let rows = rows_on_disk(&run_dir(&tmp));
+    for (scenario, n) in plan.scenarios.iter().zip(1u32..) {
+        let of: Vec<&Row> = rows
+            .iter()
+            .filter(|r| r.scenario_id == scenario.id)
+            .collect();
+        let ranks: Vec<&str> = of.iter().map(|r| r.rank.as_str()).collect();
+        let mut expected: Vec<String> = (0..n).map(|r| r.to_string()).collect();
+        expected.push("all".into());
+        assert_eq!(ranks, expected, "{}", scenario.id);
+        assert!(
+            of.iter().all(|r| r.ranks == n),
+            "{}: the count on every row",
+            scenario.id
+        );
+        let all = of.last().unwrap();
+        let bytes: u64 = of
+            .iter()
+            .filter(|r| !r.is_aggregate())
+            .map(|r| r.bytes)
+            .sum();
+        assert_eq!(
+            all.bytes, bytes,
+            "{}: the aggregate sums its ranks",
+            scenario.id
+        );
+        assert!(
+            scenario.id.contains(&format!("+ranks-{n}")),
+            "{}",
+            scenario.id
+        );
+    }
 }

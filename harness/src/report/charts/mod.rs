@@ -133,7 +133,7 @@ impl Section {
             Section::Storage => "Per workload, each storage's sequential time (black) beside its fastest strategy's (that strategy's colour, named at the right), medians with their 95 % bootstrap intervals, on a log scale. Every storage ran in this run, its repetitions interleaved with the others'.",
             Section::Crossover => "Per workload, each strategy's speedup over sequential on the emulated storage against the latency it adds per operation, the shaded band its 95 % interval; the dashed line is 1× (no gain). lat=0 (the zero-latency twin: FUSE alone) is drawn at the left end. Where the wait per operation exceeds the CPU per operation, concurrency starts to pay.",
             Section::Throughput => "Median throughput of each scenario with its 95 % bootstrap interval (whiskers), fastest first. The sequential baseline is outlined in black; the text gives the speedup over it with its own interval.",
-            Section::Ranks => "Each MPI rank's median throughput per scenario, whiskers from its slowest to its fastest repetition; the slowest rank is marked. The aggregate (all ranks, total bytes over the earliest start to the latest end) is in the throughput section above.",
+            Section::Ranks => "Each MPI rank's median throughput per scenario, whiskers from its slowest to its fastest repetition; the slowest rank is marked. The aggregate (all ranks, total bytes over the earliest start to the latest end) is in the throughput section above. A run sweeping rank counts (`--ranks 1,2,4`) adds the aggregate throughput against the number of ranks, one panel per scenario and one line per layout, the shaded band its 95 % interval.",
             Section::Scaling => "Median throughput against the number of workers, one line per strategy; the shaded band is the 95 % interval. The dashed line is the sequential baseline.",
             Section::Nested => "Median throughput of P worker processes each running T threads; within a panel, darker is faster. The panel title gives the sequential baseline.",
             Section::Chunks => "Median throughput against the chunk (or buffer) size, one line per method, warm and cold caches side by side. Methods without a chunk size (mmap) are drawn as dashed horizontal lines.",
@@ -189,6 +189,7 @@ pub enum Figure {
     Storage(storage::MatrixFigure),
     /// Speedup against emulated latency.
     Crossover(storage::CrossoverFigure),
+    RankScaling(scaling::ScalingFigure),
 }
 
 /// Whether `file_name` is a chart PNG a report renders (`throughput-*.png`,
@@ -249,6 +250,7 @@ pub fn render(chart: &Chart, path: &Path) -> anyhow::Result<()> {
         Figure::Timeline(f) => timeline::draw(&chart.title, f, path),
         Figure::Storage(f) => storage::draw_matrix(&chart.title, f, path),
         Figure::Crossover(f) => storage::draw_crossover(&chart.title, f, path),
+        Figure::RankScaling(f) => rank_scaling::draw(&chart.title, f, path),
     };
     result.map_err(|e| anyhow::anyhow!("drawing chart {} to {}: {e}", chart.id, path.display()))
 }

@@ -1,11 +1,14 @@
 //! Figure and table: aggregate throughput against the number of MPI ranks,
-//! from several runs of the same scenarios with different rank counts
-//! (`iolab compare RUN RUN …`). One point per run and scenario: the
+//! from one run sweeping rank counts (`--ranks 1,2,4`: the run's report)
+//! or from several runs of the same scenarios with different rank counts
+//! (`iolab compare RUN RUN …`). One point per run, scenario and count: the
 //! scenario's median aggregate MB/s (total bytes ÷ latest end − earliest
 //! start) with its 95 % interval from `summary.csv`, beside the median
 //! straggler gap of its aggregate rows. One panel per scenario, one line
 //! per layout (`per-rank`, `shared`); a one-rank run, which has no layout,
-//! is the first point of every layout's line. Drawn with the worker-scaling
+//! is the first point of every layout's line. A sweep's counts of one
+//! scenario (ids `…+ranks-N…`) are one panel, the scenario's id without
+//! its count. Drawn with the worker-scaling
 //! figure's panels ([`super::scaling`]), the x axis in ranks.
 //!
 //! Owns: which points and lines, the table's rows. Does not own the
@@ -17,6 +20,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::scaling::{self, LinePanel, Point, ScalingFigure, Series};
+use super::{Chart, Figure, Section};
 use crate::report::{style, view};
 use crate::results::{LoadedRun, Row, SummaryRow};
 use crate::stats::sample::median_of_sorted;
@@ -70,13 +74,24 @@ pub fn points(runs: &[&LoadedRun]) -> Vec<RankPoint> {
 }
 
 fn point(run: &LoadedRun, s: &SummaryRow) -> RankPoint {
-    let (layout, ranks) = match &run.meta.clients {
+    let (layout, started) = match &run.meta.clients {
         Some(c) => (c.options.layout.to_string(), c.ranks),
         None => (ONE_RANK.to_string(), 1),
     };
+    // A sweep's count is the scenario's own; its panel the id without it.
+    let swept = run
+        .meta
+        .plan
+        .scenarios
+        .iter()
+        .find(|p| p.id == s.scenario_id && p.ranks.is_some());
+    let (scenario, ranks) = match swept {
+        Some(p) => (p.clone().on_ranks(None).id, p.ranks.unwrap_or(started)),
+        None => (s.scenario_id.clone(), started),
+    };
     let p = Point::throughput(f64::from(ranks), s);
     RankPoint {
-        scenario: s.scenario_id.clone(),
+        scenario,
         layout,
         ranks,
         run_id: run.meta.run_id.clone(),
@@ -155,6 +170,21 @@ fn panel(scenario: &str, pts: &[&RankPoint]) -> Option<LinePanel> {
         series,
         baseline: None,
     })
+}
+
+/// The run report's chart of a run sweeping rank counts (`--ranks`), when
+/// some scenario ran with two counts or more.
+pub fn specs(run: &LoadedRun) -> Vec<Chart> {
+    let points = points(&[run]);
+    spec(&points)
+        .map(|f| Chart {
+            id: "ranks-scaling".into(),
+            section: Section::Ranks,
+            title: "aggregate throughput against MPI ranks (MB/s)".into(),
+            figure: Figure::RankScaling(f),
+        })
+        .into_iter()
+        .collect()
 }
 
 /// Draw the figure to `path`.
