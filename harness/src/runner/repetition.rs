@@ -74,11 +74,17 @@ pub(super) fn run(
     let (first, count) = layout.block(clients.rank(), clients.size(), ctx.used_files);
     let ctx = &mut ctx.on_block(first, count);
     let root = ctx.scratch.clone();
+    ctx.peers.rank = clients.rank();
     let prepared = prepare_scratch(scenario, ctx, corpus);
     if let (Err(e), 1) = (&prepared, clients.size()) {
         anyhow::bail!("{e:#}");
     }
     clients.barrier();
+    ctx.peers = crate::clients::peers(clients, &ctx.scratch)?;
+    let prepared = prepared.and_then(|p| {
+        let written = workload.setup_after_barrier(ctx);
+        written.context("writing what the ranks read back").map(|()| p)
+    });
     let quiet = quiet::wait_until_quiet(&root, plan.settle);
     clients.barrier();
     let inputs = super::storages::cache_view(&workload.inputs(ctx));

@@ -434,6 +434,7 @@ mod tests {
             large_bytes: 0,
             scratch: scratch.to_path_buf(),
             inputs: None,
+            peers: Default::default(),
         }
     }
 
