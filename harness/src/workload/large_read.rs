@@ -154,9 +154,13 @@ impl WorkloadSpec for LargeReadSpec {
     }
 
     /// Once every rank has set up: this rank's transfers, written and
-    /// synced, outside the region.
+    /// synced, outside the region (nothing where the file cannot be
+    /// reached: the repetition is then unavailable, and says why).
     fn setup_after_barrier(&self, ctx: &TaskContext) -> io::Result<()> {
         let (rank, g) = (ctx.peers.rank, self.geometry());
+        if rank_file::unreachable(ctx, self.layout, rank, FILE_NAME).is_some() {
+            return Ok(());
+        }
         let path = self.path(ctx, rank);
         let at_path = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));
         let file = std::fs::OpenOptions::new()

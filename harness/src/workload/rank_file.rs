@@ -146,9 +146,14 @@ pub fn unreachable(ctx: &TaskContext, layout: FileLayout, owner: u32, name: &str
     match std::fs::symlink_metadata(&path) {
         Ok(m) if m.is_file() => None,
         _ => Some(format!(
-            "rank {} cannot see {}, the file of rank {owner} made for this repetition: the ranks must share one data folder (no %h or %r in --data-dir), its storage and scratch folder (not --scratch fresh-fs)",
+            "rank {} cannot see {}, the file {} for this repetition: the ranks must share one data folder (no %h or %r in --data-dir) and see each other's scratch folders (--scratch-policy delete-before, delete-after or rotate: not fresh-fs, whose filesystem is each rank's own)",
             ctx.peers.rank,
-            path.display()
+            path.display(),
+            match (layout.shared(), owner == ctx.peers.rank) {
+                (true, _) => "rank 0 made".to_string(),
+                (false, true) => "it made".to_string(),
+                (false, false) => format!("rank {owner} made"),
+            }
         )),
     }
 }
