@@ -155,7 +155,9 @@ fn meet(
     ctx.peers = crate::clients::peers(clients, &ctx.scratch)?;
     Ok(prepared.and_then(|p| {
         let written = workload.setup_after_barrier(ctx);
-        written.context("writing what the ranks read back").map(|()| p)
+        written
+            .context("writing what the ranks read back")
+            .map(|()| p)
     }))
 }
 

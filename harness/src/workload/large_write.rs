@@ -366,7 +366,9 @@ pub(super) fn check_geometry(g: Geometry) -> Result<(), KnobError> {
         return Err(KnobError {
             key: RANK_SEGMENTS.key,
             value: g.segments.to_string(),
-            allowed: format!("at most {MAX_TRANSFERS} transfers in all (segments × block ÷ transfer)"),
+            allowed: format!(
+                "at most {MAX_TRANSFERS} transfers in all (segments × block ÷ transfer)"
+            ),
         });
     }
     Ok(())
@@ -482,7 +484,9 @@ mod tests {
                     block_on(s.run_task(&Blocking, c, &shared, &mut lane, i)).unwrap();
                 }
             }
-            let len = std::fs::metadata(ctx.scratch.join(FILE_NAME)).unwrap().len();
+            let len = std::fs::metadata(ctx.scratch.join(FILE_NAME))
+                .unwrap()
+                .len();
             assert_eq!(len, 2 * 2 * 8192, "{layout:?}: the ranks tile the file");
             for c in &ranks {
                 let check = s.verify_run(c, &corpus, 0, true);
@@ -495,7 +499,8 @@ mod tests {
                 .open(ctx.scratch.join(FILE_NAME))
                 .unwrap();
             let mut mine = vec![0u8; 4096];
-            file.read_exact_at(&mut mine, s.offset(&ranks[0], 1)).unwrap();
+            file.read_exact_at(&mut mine, s.offset(&ranks[0], 1))
+                .unwrap();
             file.write_all_at(&mine, s.offset(&ranks[1], 1)).unwrap();
             assert!(s.verify_run(&ranks[0], &corpus, 0, true).verified);
             let check = s.verify_run(&ranks[1], &corpus, 0, true);

@@ -80,9 +80,9 @@ pub use noop::NoopSpec;
 #[doc(hidden)]
 pub use peers::{Peers, ReadBack};
 #[doc(hidden)]
-pub use rank_file::FileLayout;
-#[doc(hidden)]
 pub use random::{offset as random_offset, RandomEvidence, RandomMethod, RandomSpec};
+#[doc(hidden)]
+pub use rank_file::FileLayout;
 #[doc(hidden)]
 pub use read::{ReadMethod, ReadSpec};
 #[doc(hidden)]

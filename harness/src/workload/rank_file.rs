@@ -141,7 +141,12 @@ pub fn create(ctx: &TaskContext, layout: FileLayout, name: &str) -> io::Result<(
 
 /// Why a rank cannot reach the file rank `owner`'s transfers are in (a
 /// per-node or per-rank data folder, a private scratch filesystem).
-pub fn unreachable(ctx: &TaskContext, layout: FileLayout, owner: u32, name: &str) -> Option<String> {
+pub fn unreachable(
+    ctx: &TaskContext,
+    layout: FileLayout,
+    owner: u32,
+    name: &str,
+) -> Option<String> {
     let path = path(ctx, layout, owner, name);
     match std::fs::symlink_metadata(&path) {
         Ok(m) if m.is_file() => None,
@@ -207,7 +212,10 @@ mod tests {
             offset(FileLayout::Segmented, g, (1, 4), 4),
             (4 + 1) * 3 * 4096 + 4096
         );
-        assert_eq!(offset(FileLayout::Strided, g, (1, 4), 4), (4 * 4 + 1) * 4096);
+        assert_eq!(
+            offset(FileLayout::Strided, g, (1, 4), 4),
+            (4 * 4 + 1) * 4096
+        );
         // Strided is segmented with a block of one transfer (IOR -b T).
         let one = Geometry {
             transfer: 4096,
