@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use flate2::{read::GzDecoder, write::GzEncoder, Compression};
 use iolab::describe::{VariantDesc, WorkloadDesc};
 use iolab::io::{read_exact_at, write_all_at, Buf, Io, Open};
-use iolab::lab::{Knob, Lab, Metric, Run, Totals, UserWorkload};
+use iolab::lab::{Knob, Metric, Run, Totals, UserWorkload};
 use iolab::workload::{Evidence, Figures, RunCheck, TaskOutput};
 
 /// The gzip level (`--level`), 6 unless given.

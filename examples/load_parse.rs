@@ -6,7 +6,7 @@ use std::{io, process::ExitCode};
 
 use iolab::describe::{Capability::BlockingCalls, VariantDesc, WorkloadDesc};
 use iolab::io::{Buf, Io, Open};
-use iolab::lab::{Knob, Lab, Run, UserWorkload};
+use iolab::lab::{Knob, Run, UserWorkload};
 use iolab::workload::{RunCheck, TaskOutput};
 
 /// Bytes per read of the `io` variant (`--read-size`), read typed with
@@ -87,5 +87,5 @@ impl UserWorkload for LoadParse {
 }
 
 fn main() -> ExitCode {
-    Lab::new().workload(LoadParse).main()
+    iolab::lab!().workload(LoadParse).main()
 }

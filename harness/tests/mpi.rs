@@ -451,6 +451,204 @@ mod with_mpi {
         }
     }
 
+    /// The rank rows of every repetition of the scenarios whose id holds
+    /// every one of `parts`, and their aggregates.
+    fn rows_with<'a>(run: &'a LoadedRun, parts: &[&str]) -> (Vec<&'a Row>, Vec<&'a Row>) {
+        let hit = |r: &&Row| parts.iter().all(|p| r.scenario_id.contains(p));
+        let ranks: Vec<&Row> = run.rank_rows.iter().filter(hit).collect();
+        let all: Vec<&Row> = run.rows.iter().filter(hit).collect();
+        assert!(
+            !ranks.is_empty() && !all.is_empty(),
+            "no rows with {parts:?}"
+        );
+        (ranks, all)
+    }
+
+    /// The flags of the shared-file tests: 4 ranks × 2 segments × 128 KiB
+    /// in 64 KiB transfers, in scratch folders every rank sees.
+    const SHARED_FILE: [&str; 10] = [
+        "--transfer",
+        "64KiB",
+        "--rank-block",
+        "128KiB",
+        "--rank-segments",
+        "2",
+        "--scratch-policy",
+        "rotate",
+        "--no-baseline",
+        "--strategy",
+    ];
+
+    /// IOR without `-F`: every rank writes, then reads, its own segments
+    /// of one file in rank 0's scratch folder, segmented and strided; each
+    /// rank's transfers are read back whole (write) or by their stamps
+    /// (read), and each rank read what it wrote.
+    #[test]
+    fn a_shared_file_segmented_or_strided_is_written_and_read_by_every_rank() {
+        let Some(mpirun) = mpirun() else { return };
+        let lab = Lab::new();
+        let mut flags = SHARED_FILE.to_vec();
+        flags.extend(["threads", "--workload", "large-write,large-read"]);
+        flags.extend(["--shared-file", "segmented,strided"]);
+        let out = mpi_run(&mpirun, &lab, 4, &flags);
+        assert!(out.status.success(), "{}", text(&out));
+        let run = lab.only_run();
+        for layout in ["shared=segmented", "shared=strided"] {
+            for workload in ["large-write/", "large-read/"] {
+                let (ranks, all) = rows_with(&run, &[workload, layout]);
+                assert_eq!((ranks.len(), all.len()), (8, 2), "two reps of 4 ranks");
+                for rep in 0..2 {
+                    let (ranks, all) = rep_rows(&run, &all[rep as usize].scenario_id, rep);
+                    check_aggregate(&ranks, all);
+                    assert_eq!(all.bytes, 1 << 20, "the whole file once");
+                }
+                for r in &ranks {
+                    assert!(r.verified && r.tasks == 4, "{r:?}");
+                    let whose = match workload {
+                        "large-write/" => format!("rank {}'s transfers read back whole", r.rank),
+                        _ => format!("written by rank {} ", r.rank),
+                    };
+                    assert!(r.detail.contains(&whose), "{whose}: {r:?}");
+                }
+            }
+        }
+    }
+
+    /// IOR `-C` and `-Z`: with `node`, one host, each rank reads back
+    /// itself (as IOR shifts by the ranks per node); with `shuffle` each
+    /// rank reads another rank's transfers, every rank's read by exactly
+    /// one other, in their own files and in the shared file.
+    #[test]
+    fn read_back_reads_the_transfers_of_the_rank_it_names() {
+        let Some(mpirun) = mpirun() else { return };
+        let lab = Lab::new();
+        let mut flags = SHARED_FILE.to_vec();
+        flags.extend(["sequential", "--workload", "large-read"]);
+        flags.extend([
+            "--shared-file",
+            "none,segmented",
+            "--read-back",
+            "node,shuffle",
+        ]);
+        let out = mpi_run(&mpirun, &lab, 4, &flags);
+        assert!(out.status.success(), "{}", text(&out));
+        let run = lab.only_run();
+        let source = |r: &Row| -> u32 {
+            let after = r.detail.split("written by rank ").nth(1).expect("a source");
+            after.split(' ').next().unwrap().parse().unwrap()
+        };
+        for layout in [
+            "from=node-1+",
+            "from=node-1,shared",
+            "from=shuffle+",
+            "from=shuffle,shared",
+        ] {
+            let (ranks, _) = rows_with(&run, &[layout]);
+            assert_eq!(ranks.len(), 8, "{layout}");
+            let mut read = Vec::new();
+            for r in &ranks {
+                assert!(r.verified, "{r:?}");
+                let (me, from) = (r.rank.parse::<u32>().unwrap(), source(r));
+                match layout.contains("node") {
+                    true => assert_eq!(from, me, "one host: {r:?}"),
+                    false => assert_ne!(from, me, "shuffled: {r:?}"),
+                }
+                read.push(from);
+            }
+            read.sort_unstable();
+            assert_eq!(read, [0, 0, 1, 1, 2, 2, 3, 3], "{layout}: a permutation");
+        }
+    }
+
+    /// A segment of the shared file overwritten between the write and the
+    /// read (by this test, while the ranks settle): the rank that reads it
+    /// fails its check, and its row and the aggregate name it and the
+    /// rank whose bytes it saw.
+    #[test]
+    fn a_corrupted_shared_segment_fails_the_read_and_names_the_rank() {
+        let Some(mpirun) = mpirun() else { return };
+        let lab = Lab::new();
+        let mut args: Vec<String> = run_args(&lab);
+        let at = args.iter().position(|a| a == "--settle").unwrap();
+        args[at + 1] = "4s".into();
+        let at = args.iter().position(|a| a == "--reps").unwrap();
+        args[at + 1] = "1".into();
+        args.extend(SHARED_FILE.iter().map(|s| s.to_string()));
+        args.extend(
+            [
+                "sequential",
+                "--workload",
+                "large-read",
+                "--shared-file",
+                "segmented",
+            ]
+            .map(String::from),
+        );
+        let mut child = mpi_iolab(&mpirun, &lab, 4, &args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let file = wait_for_file(&lab.data(), "large-read.dat", 1 << 20);
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        // Rank 1's block of segment 0 copied over rank 2's.
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&file)
+            .unwrap();
+        let mut block = vec![0u8; 128 << 10];
+        std::os::unix::fs::FileExt::read_exact_at(&f, &mut block, 128 << 10).unwrap();
+        std::os::unix::fs::FileExt::write_all_at(&f, &block, 256 << 10).unwrap();
+        drop(f);
+        let out = child.wait_with_output().unwrap();
+        assert!(!out.status.success(), "{}", text(&out));
+        let run = lab.only_run();
+        let (ranks, all) = rows_with(&run, &["large-read/"]);
+        for r in &ranks {
+            assert_eq!(r.verified, r.rank != "2", "{r:?}");
+        }
+        let bad = &ranks[2].detail;
+        assert!(
+            bad.contains("rank 2 read transfer 0 of rank 2 at offset 262144")
+                && bad.contains("stamped offset 131072 by rank 1"),
+            "{bad}"
+        );
+        assert!(
+            !all[0].verified && all[0].detail.starts_with("rank 2: "),
+            "{:?}",
+            all[0]
+        );
+    }
+
+    /// The path of the file `name` under `dir` once it holds `len` bytes
+    /// (within 60 s).
+    fn wait_for_file(dir: &Path, name: &str, len: u64) -> PathBuf {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while std::time::Instant::now() < deadline {
+            let mut stack = vec![dir.to_path_buf()];
+            while let Some(d) = stack.pop() {
+                for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                    let (p, t) = (e.path(), e.file_type().ok());
+                    match t {
+                        Some(t) if t.is_dir() => stack.push(p),
+                        Some(_) if e.file_name() == name => {
+                            if std::fs::metadata(&p).is_ok_and(|m| m.len() == len) {
+                                return p;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        panic!(
+            "{name} of {len} bytes never appeared under {}",
+            dir.display()
+        );
+    }
+
     /// Shared layout: one corpus, the 40 files split into blocks of 10;
     /// with `--reorder 1` rank r reads block r+1, and each rank's outputs
     /// are verified against the manifest entries of its block.

@@ -333,7 +333,7 @@ fn chart_specs_hold_their_invariants() {
                     );
                 }
             }
-            Figure::Scaling(f) => assert!(f
+            Figure::Scaling(f) | Figure::RankScaling(f) => assert!(f
                 .panels
                 .iter()
                 .all(|p| p.series.iter().any(|s| s.points.len() >= 2))),

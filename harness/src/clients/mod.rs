@@ -25,6 +25,7 @@ use crate::corpus::{Corpus, CorpusLock};
 use crate::experiment::layout::{ClientOptions, DataDirs};
 use crate::measure::Gate as _;
 use crate::results::{ClientsMeta, Row};
+use crate::workload::Peers;
 
 /// The collective operations the runner needs; rank 0 is the root.
 pub trait Clients {
@@ -405,6 +406,30 @@ impl crate::measure::Gate for RegionGate<'_> {
         }
         self.clients.max(done)
     }
+}
+
+/// Every rank's host and scratch folder of a repetition, on every rank
+/// (empty lists with one rank): what the shared-file and read-back
+/// workloads need to find each other's files. Its gather and broadcast
+/// wait for every rank, as a barrier does.
+///
+/// # Errors
+/// A name that does not serialise or parse.
+pub fn peers(clients: &dyn Clients, scratch: &std::path::Path) -> anyhow::Result<Peers> {
+    let rank = clients.rank();
+    if clients.size() == 1 {
+        return Ok(Peers {
+            rank,
+            ..Peers::default()
+        });
+    }
+    let all = gather_json(clients, &(clients.host(), scratch.to_path_buf()))?;
+    let (hosts, scratch) = broadcast_json(clients, &all)?.into_iter().unzip();
+    Ok(Peers {
+        rank,
+        hosts,
+        scratch,
+    })
 }
 
 /// A corpus made ready by one rank: the corpus, its provenance and its lock.

@@ -29,13 +29,7 @@ pub(super) fn read<T: DeserializeOwned>(
     let mut reader = csv::Reader::from_reader(bytes);
     let header = reader
         .headers()
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "{} header: {}",
-                path.display(),
-                csv_reason(&e)
-            )
-        })?
+        .map_err(|e| anyhow::anyhow!("{} header: {}", path.display(), csv_reason(&e)))?
         .clone();
     let metrics: Vec<(usize, &str)> = header
         .iter()
@@ -55,8 +49,7 @@ pub(super) fn read<T: DeserializeOwned>(
                     |p| format!("line {}", p.line()),
                 )
             };
-            let record = record
-                .map_err(|e| not_a_row(at(e.position()), csv_reason(&e)))?;
+            let record = record.map_err(|e| not_a_row(at(e.position()), csv_reason(&e)))?;
             let mut row: T = record
                 .deserialize(Some(&header))
                 .map_err(|e| not_a_row(at(record.position()), csv_reason(&e)))?;

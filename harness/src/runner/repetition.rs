@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use crate::clients::RegionGate;
+use crate::clients::{Clients, RegionGate};
 use crate::corpus::Corpus;
 use crate::experiment::layout::ClientOptions;
 use crate::experiment::{Plan, Scenario, Slot};
@@ -72,11 +72,12 @@ pub(super) fn run(
     let (first, count) = layout.block(clients.rank(), clients.size(), ctx.used_files);
     let ctx = &mut ctx.on_block(first, count);
     let root = ctx.scratch.clone();
+    ctx.peers.rank = clients.rank();
     let prepared = prepare_scratch(scenario, ctx, corpus);
     if let (Err(e), 1) = (&prepared, clients.size()) {
         anyhow::bail!("{e:#}");
     }
-    clients.barrier();
+    let prepared = meet(clients, workload, ctx, prepared)?;
     let quiet = quiet::wait_until_quiet(&root, plan.settle);
     clients.barrier();
     let inputs = super::storages::cache_view(&workload.inputs(ctx));
@@ -87,6 +88,7 @@ pub(super) fn run(
         Err(e) if clients.size() == 1 => return Err(e),
         Err(e) => {
             gate.close();
+            clients.barrier();
             let failed = (Status::Failed, format!("{e:#}"));
             return Ok((
                 not_run(scenario, call.slot, call.order, call.run_id, failed),
@@ -130,8 +132,31 @@ pub(super) fn run(
     if let Some(w) = warning {
         row.detail = format!("{}; warning: {w}", row.detail);
     }
-    finish(&mut row, prep.rep, recording, (plan.settle, clients.size()))?;
+    finish(&mut row, prep.rep, recording, (plan.settle, clients))?;
     Ok((row, series))
+}
+
+/// Once every rank has made its scratch state: the ranks meet, learn each
+/// other's hosts and scratch folders, and do the setup that needs every
+/// rank's (the read-back workloads write what the ranks will read).
+///
+/// # Errors
+/// The ranks' folders cannot be exchanged; a failed setup is returned
+/// inside, as `prepared`'s failure.
+fn meet(
+    clients: &dyn Clients,
+    workload: &Workload,
+    ctx: &mut TaskContext,
+    prepared: anyhow::Result<Prepared>,
+) -> anyhow::Result<anyhow::Result<Prepared>> {
+    clients.barrier();
+    ctx.peers = crate::clients::peers(clients, &ctx.scratch)?;
+    Ok(prepared.and_then(|p| {
+        let written = workload.setup_after_barrier(ctx);
+        written
+            .context("writing what the ranks read back")
+            .map(|()| p)
+    }))
 }
 
 /// Delete the files of `--after-deleting`, set the scenario's cache state
@@ -185,8 +210,10 @@ fn record_result(
     }
 }
 
-/// After the timed region: reset the scratch folder by its policy and end
-/// the kernel profile, noting both in `row`.
+/// After the timed region: once every rank has checked what it wrote and
+/// read (another rank may read from its scratch folder: a shared file, a
+/// read-back), reset the scratch folder by its policy and end the kernel
+/// profile, noting both in `row`.
 ///
 /// # Errors
 /// A scratch folder that cannot be reset, with one rank (with several, a
@@ -195,8 +222,10 @@ fn finish(
     row: &mut Row,
     rep: RepScratch,
     recording: Option<Result<profile::Recording, String>>,
-    (settle, ranks): (crate::measure::quiet::Settle, u32),
+    (settle, clients): (crate::measure::quiet::Settle, &dyn Clients),
 ) -> anyhow::Result<()> {
+    clients.barrier();
+    let ranks = clients.size();
     row.scratch_policy = rep.used.to_string();
     if let Some(note) = &rep.note {
         row.detail = format!("{}; {note}", row.detail);

@@ -271,7 +271,7 @@ fn run(processes: u32, threads: u32, batch: u32, job: Job<'_>) -> Result<Executi
     let mut batches = split(range.clone(), batch);
     let mut setup = ToWorker::Setup {
         workload: Box::new(workload.clone()),
-        ctx: ctx.clone(),
+        ctx: Box::new(ctx.clone()),
         threads,
         clock: None,
     };

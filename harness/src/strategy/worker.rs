@@ -22,10 +22,11 @@ use crate::workload::{TaskContext, Workload};
 pub enum ToWorker {
     /// First message: what to run, with how many threads.
     Setup {
-        /// The workload (boxed: the other messages are small).
+        /// The workload (boxed, as the context: the other messages are
+        /// small).
         workload: Box<Workload>,
         /// Where its files are.
-        ctx: TaskContext,
+        ctx: Box<TaskContext>,
         /// Threads in this worker.
         threads: u32,
         /// The parent's region clock ([`Clock::origin`]), so completion

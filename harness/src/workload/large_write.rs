@@ -1,15 +1,19 @@
-//! `large-write`: write one large file in transfers, IOR's "easy" write
-//! (`ior -w -F -t T -b B -s S`): each rank (or the one process) writes its
-//! own file in its scratch folder, `rank_segments` segments of `rank_block`
-//! bytes, in `transfer`-byte `pwrite`s, one transfer per task. The bytes
+//! `large-write`: write one large file in transfers, IOR's write (`ior -w
+//! -F -t T -b B -s S`, the "easy" write, or without `-F` one shared file):
+//! each rank (or the one process) writes `rank_segments` segments of
+//! `rank_block` bytes, in `transfer`-byte `pwrite`s, one transfer per task,
+//! into its own file in its scratch folder or (`shared_file`) its part of
+//! one file in rank 0's scratch folder, segmented or strided. The bytes
 //! are not rendered per write, as IOR renders none: a lane's buffer is
 //! filled with the pattern once, at the lane's first task, and each task
-//! stamps only its first and last 8 bytes with its offset. After the
-//! region every transfer is read back and compared whole.
+//! stamps only its first 8 bytes with its offset and its last 8 with its
+//! rank. After the region each rank reads back every transfer of its own
+//! and compares it whole.
 //!
-//! Owns: the file's offsets and its pattern. Does not own: the fsync of
-//! every write (IOR `-Y`) or the sync at the end (IOR `-e`), which are the
-//! `durability` knob's `each` and `end-sync`.
+//! Owns: the task and its check. Does not own: the offsets, the file's
+//! place and the pattern (`rank_file`), the fsync of every write (IOR
+//! `-Y`) or the sync at the end (IOR `-e`), which are the `durability`
+//! knob's `each` and `end-sync`.
 
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -18,6 +22,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::durability::{self, Durability};
+use super::rank_file::{self, FileLayout, Geometry, SHARED_FILE};
 use super::registry::WorkloadSpec;
 use super::runner::{Task, TaskRunner};
 use super::{size_label, Lane, Reads, RunCheck, Shared, TaskContext, TaskOutput, Tasks};
@@ -26,13 +31,13 @@ use crate::describe::{KnobDesc, KnobError, KnobKind, KnobValues, VariantDesc, Wo
 use crate::io::{write_all_at, Buf, Io, Open};
 use crate::sys::cache::DIRECT_ALIGN;
 
-/// The file each rank writes, in its scratch folder.
+/// The file each rank writes, in its scratch folder (shared: rank 0's).
 pub const FILE_NAME: &str = "large-write.dat";
 
 /// Most transfers (tasks) one repetition may hold.
 const MAX_TRANSFERS: u64 = 100_000_000;
 
-const TRANSFER: KnobDesc = KnobDesc {
+pub(super) const TRANSFER: KnobDesc = KnobDesc {
     key: "transfer",
     kind: KnobKind::Size {
         min: 4096,
@@ -44,7 +49,7 @@ const TRANSFER: KnobDesc = KnobDesc {
     variants: &[],
 };
 
-const RANK_BLOCK: KnobDesc = KnobDesc {
+pub(super) const RANK_BLOCK: KnobDesc = KnobDesc {
     key: "rank_block",
     kind: KnobKind::Size {
         min: 4096,
@@ -56,7 +61,7 @@ const RANK_BLOCK: KnobDesc = KnobDesc {
     variants: &[],
 };
 
-const RANK_SEGMENTS: KnobDesc = KnobDesc {
+pub(super) const RANK_SEGMENTS: KnobDesc = KnobDesc {
     key: "rank_segments",
     kind: KnobKind::Count {
         min: 1,
@@ -99,18 +104,21 @@ pub struct LargeWriteSpec {
     pub segments: u32,
     /// What must be on disk when the region closes.
     pub durability: Durability,
+    /// Each rank its own file, or one shared file (segmented, strided).
+    #[serde(default)]
+    pub layout: FileLayout,
 }
 
 impl WorkloadSpec for LargeWriteSpec {
     const DESCRIPTION: WorkloadDesc = WorkloadDesc {
         name: "large-write",
         summary:
-            "write one large file per rank in transfers, one per task (IOR's \"easy\" write, -w -F)",
+            "write one large file per rank (IOR's \"easy\" write, -w -F) or one shared file (IOR -w), in transfers, one per task",
         variants: LargeWriteVariant::DESCS,
-        knobs: &[TRANSFER, RANK_BLOCK, RANK_SEGMENTS, durability::KNOB],
+        knobs: &[TRANSFER, RANK_BLOCK, RANK_SEGMENTS, SHARED_FILE, durability::KNOB],
         reads: "",
-        writes: "one large file in the scratch folder",
-        verifies: "every transfer read back whole against the pattern and its offset",
+        writes: "one large file in the scratch folder (shared: rank 0's)",
+        verifies: "every transfer of the rank read back whole against the pattern, its offset and its rank",
     };
 
     const READS: Reads = Reads::Own {
@@ -125,26 +133,9 @@ impl WorkloadSpec for LargeWriteSpec {
             block: knobs.size(&RANK_BLOCK)? as u64,
             segments: knobs.count(&RANK_SEGMENTS)?,
             durability: Durability::of(knobs)?,
+            layout: FileLayout::of(knobs)?,
         };
-        if !spec.block.is_multiple_of(spec.transfer) {
-            return Err(KnobError {
-                key: RANK_BLOCK.key,
-                value: size_label(spec.block as usize),
-                allowed: format!(
-                    "a multiple of the transfer ({})",
-                    size_label(spec.transfer as usize)
-                ),
-            });
-        }
-        if u64::from(spec.segments) * (spec.block / spec.transfer) > MAX_TRANSFERS {
-            return Err(KnobError {
-                key: RANK_SEGMENTS.key,
-                value: spec.segments.to_string(),
-                allowed: format!(
-                    "at most {MAX_TRANSFERS} transfers in all (segments × block ÷ transfer)"
-                ),
-            });
-        }
+        check_geometry(spec.geometry())?;
         Ok(spec)
     }
 
@@ -164,7 +155,7 @@ impl WorkloadSpec for LargeWriteSpec {
             size_label(self.block as usize),
             self.segments
         );
-        self.durability.labelled(base)
+        self.durability.labelled(self.layout.labelled(base))
     }
 
     fn durability(&self) -> Option<Durability> {
@@ -184,24 +175,15 @@ impl WorkloadSpec for LargeWriteSpec {
     }
 
     fn unavailable(&self, ctx: &TaskContext) -> Option<String> {
-        let path = ctx.scratch.join(FILE_NAME);
-        match self.direct {
-            true => crate::sys::cache::open_direct(&path)
-                .err()
-                .map(|e| format!("O_DIRECT unavailable: {} refused it ({e})", path.display())),
-            false => None,
-        }
+        let rank = ctx.peers.rank;
+        rank_file::unreachable(ctx, self.layout, rank, FILE_NAME)
+            .or_else(|| direct_refused(self.direct, &self.path(ctx, rank)))
     }
 
-    /// The empty file, made before the region so every process opens it.
+    /// The empty file, made before the region so every process opens it
+    /// (the shared one by rank 0 alone).
     fn setup_repetition(&self, ctx: &TaskContext) -> io::Result<()> {
-        let path = ctx.scratch.join(FILE_NAME);
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .map(drop)
-            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+        rank_file::create(ctx, self.layout, FILE_NAME)
     }
 
     async fn prepare<I: Io>(&self, io: &I, ctx: &TaskContext) -> io::Result<Shared<I::File>> {
@@ -211,7 +193,7 @@ impl WorkloadSpec for LargeWriteSpec {
             ..Open::WRITE
         };
         let mut shared = Shared::empty();
-        shared.file = Some(io.open(&ctx.scratch.join(FILE_NAME), how).await?);
+        shared.file = Some(io.open(&self.path(ctx, ctx.peers.rank), how).await?);
         Ok(shared)
     }
 
@@ -226,16 +208,16 @@ impl WorkloadSpec for LargeWriteSpec {
 
 impl TaskRunner for LargeWriteSpec {
     fn task_path(&self, ctx: &TaskContext, _index: u32) -> PathBuf {
-        ctx.scratch.join(FILE_NAME)
+        self.path(ctx, ctx.peers.rank)
     }
 
     async fn run_task<I: Io>(&self, io: &I, task: Task<'_, I::File>) -> io::Result<TaskOutput> {
-        let (shared, lane, index) = (task.shared, task.lane, task.index);
-        let at = self.offset(index);
+        let (ctx, shared, lane, index) = (task.ctx, task.shared, task.lane, task.index);
+        let at = self.offset(ctx, index);
         let len = self.transfer as usize;
         let file = shared.file()?;
         let mut buf = self.lane_buffer(lane);
-        stamp(buf.as_mut_slice(), at);
+        rank_file::stamp(buf.as_mut_slice(), at, ctx.peers.rank);
         if !self.direct {
             // The blocking backend writes from the buffer in place.
             match io.write_at_now(file, buf.as_slice(), at) {
@@ -259,19 +241,29 @@ impl TaskRunner for LargeWriteSpec {
 }
 
 impl LargeWriteSpec {
-    /// Transfers (tasks) per repetition.
-    fn transfers(&self) -> u32 {
-        (u64::from(self.segments) * (self.block / self.transfer.max(1))) as u32
+    /// Its transfer, block and segment sizes.
+    fn geometry(&self) -> Geometry {
+        Geometry {
+            transfer: self.transfer,
+            block: self.block,
+            segments: self.segments,
+        }
     }
 
-    /// Where transfer `index` goes: segment `index ÷ (block ÷ transfer)`,
-    /// at its transfer's place within the segment's block. A rank's own
-    /// file holds its segments one after another, so this is `index ×
-    /// transfer` (IOR `-F`).
-    fn offset(&self, index: u32) -> u64 {
-        let per_block = self.block / self.transfer.max(1);
-        let (segment, within) = (u64::from(index) / per_block, u64::from(index) % per_block);
-        segment * self.block + within * self.transfer
+    /// Transfers (tasks) per repetition.
+    fn transfers(&self) -> u32 {
+        self.geometry().transfers()
+    }
+
+    /// Where this rank's transfer `index` goes ([`rank_file::offset`]).
+    fn offset(&self, ctx: &TaskContext, index: u32) -> u64 {
+        let ranks = (ctx.peers.rank, ctx.peers.ranks());
+        rank_file::offset(self.layout, self.geometry(), ranks, index)
+    }
+
+    /// The file rank `owner` writes.
+    fn path(&self, ctx: &TaskContext, owner: u32) -> PathBuf {
+        rank_file::path(ctx, self.layout, owner, FILE_NAME)
     }
 
     /// The lane's buffer holding the pattern, `transfer` bytes (aligned for
@@ -279,10 +271,11 @@ impl LargeWriteSpec {
     fn lane_buffer<F>(&self, lane: &mut Lane<F>) -> Buf {
         let len = self.transfer as usize;
         let mut buf = lane.take_buf(len);
-        let ready = buf.as_slice().as_ptr().align_offset(DIRECT_ALIGN) == 0 && is_pattern(&buf);
+        let ready = buf.as_slice().as_ptr().align_offset(DIRECT_ALIGN) == 0
+            && rank_file::is_pattern(buf.as_slice());
         if !ready {
             buf = Buf::aligned(len, DIRECT_ALIGN);
-            fill(buf.as_mut_slice());
+            rank_file::fill(buf.as_mut_slice());
         }
         buf
     }
@@ -306,68 +299,81 @@ impl LargeWriteSpec {
         })
     }
 
-    /// Read back the transfers `tasks` and compare each whole with what
-    /// it must hold.
+    /// Read back this rank's transfers `tasks` and compare each whole
+    /// with what it must hold; a failure names the rank when there are
+    /// several.
     fn verify(&self, ctx: &TaskContext, tasks: impl IntoIterator<Item = u32>) -> RunCheck {
-        let path = ctx.scratch.join(FILE_NAME);
+        let rank = ctx.peers.rank;
+        let path = self.path(ctx, rank);
+        let whose = match ctx.peers.ranks() {
+            1 => String::new(),
+            _ => format!("rank {rank}'s "),
+        };
         let file = match std::fs::File::open(&path) {
             Ok(f) => f,
             Err(e) => return RunCheck::failed(format!("{}: {e}", path.display())),
         };
         let len = self.transfer as usize;
         let (mut got, mut want) = (vec![0u8; len], vec![0u8; len]);
-        fill(&mut want);
+        rank_file::fill(&mut want);
         let mut checked = 0u64;
         for index in tasks {
-            let at = self.offset(index);
-            stamp(&mut want, at);
+            let at = self.offset(ctx, index);
+            rank_file::stamp(&mut want, at, rank);
             if let Err(e) = file.read_exact_at(&mut got, at) {
                 return RunCheck::failed(format!(
-                    "{}: transfer {index} at offset {at}: {e}",
+                    "{}: {whose}transfer {index} at offset {at}: {e}",
                     path.display()
                 ));
             }
             if got != want {
                 return RunCheck::failed(format!(
-                    "{}: transfer {index} at offset {at} holds other bytes than were written",
+                    "{}: {whose}transfer {index} at offset {at} holds other bytes than were written",
                     path.display()
                 ));
             }
             checked += 1;
         }
-        RunCheck::passed(format!("{checked} transfers read back whole"))
+        RunCheck::passed(format!("{checked} {whose}transfers read back whole"))
     }
 }
 
-/// Word `w` of the pattern (a splitmix64 step: no two words alike).
-fn word(w: usize) -> u64 {
-    let mut z = (w as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z ^ (z >> 27)
-}
-
-/// Fill `buf` (a multiple of 8 bytes) with the pattern.
-fn fill(buf: &mut [u8]) {
-    for (w, chunk) in buf.chunks_exact_mut(8).enumerate() {
-        chunk.copy_from_slice(&word(w).to_le_bytes());
+/// Check a geometry's block against its transfer, and its transfer count.
+///
+/// # Errors
+/// A block that is not a multiple of the transfer (naming `rank_block`),
+/// too many transfers (naming `rank_segments`).
+pub(super) fn check_geometry(g: Geometry) -> Result<(), KnobError> {
+    if !g.block.is_multiple_of(g.transfer) {
+        return Err(KnobError {
+            key: RANK_BLOCK.key,
+            value: size_label(g.block as usize),
+            allowed: format!(
+                "a multiple of the transfer ({})",
+                size_label(g.transfer as usize)
+            ),
+        });
     }
+    if u64::from(g.segments) * (g.block / g.transfer) > MAX_TRANSFERS {
+        return Err(KnobError {
+            key: RANK_SEGMENTS.key,
+            value: g.segments.to_string(),
+            allowed: format!(
+                "at most {MAX_TRANSFERS} transfers in all (segments × block ÷ transfer)"
+            ),
+        });
+    }
+    Ok(())
 }
 
-/// Whether `buf` holds the pattern already (two words inside it checked:
-/// a lane's buffer is filled once, by this workload alone).
-fn is_pattern(buf: &Buf) -> bool {
-    let b = buf.as_slice();
-    let at = |w: usize| b.get(w * 8..w * 8 + 8).map(|s| s == word(w).to_le_bytes());
-    at(1) == Some(true) && at(b.len() / 8 - 2) == Some(true)
-}
-
-/// Stamp a transfer's first and last 8 bytes with its offset, so a
-/// transfer written at another place fails the read-back.
-#[inline]
-fn stamp(buf: &mut [u8], at: u64) {
-    let n = buf.len();
-    buf[..8].copy_from_slice(&at.to_le_bytes());
-    buf[n - 8..].copy_from_slice(&(!at).to_le_bytes());
+/// Why `O_DIRECT` cannot be used on `path` when `direct` asks for it.
+pub(super) fn direct_refused(direct: bool, path: &std::path::Path) -> Option<String> {
+    match direct {
+        true => crate::sys::cache::open_direct(path)
+            .err()
+            .map(|e| format!("O_DIRECT unavailable: {} refused it ({e})", path.display())),
+        false => None,
+    }
 }
 
 #[cfg(test)]
@@ -383,15 +389,8 @@ mod tests {
             block,
             segments,
             durability: Durability::None,
+            layout: FileLayout::Own,
         }
-    }
-
-    #[test]
-    fn offsets_cover_the_file_once_in_order() {
-        let s = spec(4096, 16384, 3);
-        assert_eq!(s.transfers(), 12);
-        let offsets: Vec<u64> = (0..12).map(|i| s.offset(i)).collect();
-        assert_eq!(offsets, (0..12).map(|i| i * 4096).collect::<Vec<_>>());
     }
 
     #[test]
@@ -437,8 +436,8 @@ mod tests {
             .open(&path)
             .unwrap();
         let mut five = vec![0u8; 8192];
-        file.read_exact_at(&mut five, s.offset(5)).unwrap();
-        file.write_all_at(&five, s.offset(2)).unwrap();
+        file.read_exact_at(&mut five, s.offset(&ctx, 5)).unwrap();
+        file.write_all_at(&five, s.offset(&ctx, 2)).unwrap();
         let check = s.verify_run(&ctx, &corpus, 0, true);
         assert!(!check.verified);
         assert!(
@@ -448,5 +447,79 @@ mod tests {
         );
         // The stonewall's check covers only the finished transfers.
         assert!(s.verify_finished(&ctx, &corpus, vec![0, 1, 3]).verified);
+    }
+
+    #[test]
+    fn two_ranks_share_one_file_and_a_misplaced_transfer_names_its_rank() {
+        let dir = tempfile::tempdir().unwrap();
+        let (corpus, ctx) = crate::workload::test_corpus(dir.path(), 1, 4096);
+        let other = dir.path().join("scratch-1");
+        std::fs::create_dir(&other).unwrap();
+        let peers = |rank: u32| crate::workload::Peers {
+            rank,
+            hosts: vec!["h".into(); 2],
+            scratch: vec![ctx.scratch.clone(), other.clone()],
+        };
+        let ranks: Vec<TaskContext> = (0..2)
+            .map(|r| TaskContext {
+                scratch: [&ctx.scratch, &other][r as usize].clone(),
+                peers: peers(r),
+                ..ctx.clone()
+            })
+            .collect();
+        for layout in [FileLayout::Segmented, FileLayout::Strided] {
+            let s = LargeWriteSpec {
+                layout,
+                ..spec(4096, 8192, 2)
+            };
+            let _ = std::fs::remove_file(ctx.scratch.join(FILE_NAME));
+            for c in &ranks {
+                s.setup_repetition(c).unwrap();
+            }
+            assert!(!other.join(FILE_NAME).exists(), "rank 1 makes no file");
+            for c in &ranks {
+                assert_eq!(s.unavailable(c), None);
+                let shared = block_on(s.prepare(&Blocking, c)).unwrap();
+                let mut lane = Lane::default();
+                for i in 0..s.transfers() {
+                    block_on(s.run_task(
+                        &Blocking,
+                        Task {
+                            ctx: c,
+                            shared: &shared,
+                            lane: &mut lane,
+                            index: i,
+                        },
+                    ))
+                    .unwrap();
+                }
+            }
+            let len = std::fs::metadata(ctx.scratch.join(FILE_NAME))
+                .unwrap()
+                .len();
+            assert_eq!(len, 2 * 2 * 8192, "{layout:?}: the ranks tile the file");
+            for c in &ranks {
+                let check = s.verify_run(c, &corpus, 0, true);
+                assert!(check.verified, "{}", check.detail);
+            }
+            // Rank 0's transfer 1 copied over rank 1's transfer 1.
+            let file = std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(ctx.scratch.join(FILE_NAME))
+                .unwrap();
+            let mut mine = vec![0u8; 4096];
+            file.read_exact_at(&mut mine, s.offset(&ranks[0], 1))
+                .unwrap();
+            file.write_all_at(&mine, s.offset(&ranks[1], 1)).unwrap();
+            assert!(s.verify_run(&ranks[0], &corpus, 0, true).verified);
+            let check = s.verify_run(&ranks[1], &corpus, 0, true);
+            assert!(!check.verified);
+            assert!(
+                check.detail.contains("rank 1's transfer 1 at offset"),
+                "{}",
+                check.detail
+            );
+        }
     }
 }

@@ -425,6 +425,7 @@ mod tests {
             large_bytes: 0,
             scratch: scratch.to_path_buf(),
             inputs: None,
+            peers: Default::default(),
         }
     }
 

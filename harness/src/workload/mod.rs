@@ -39,14 +39,17 @@ mod custom;
 mod durability;
 mod id;
 mod knob;
+mod large_read;
 mod large_write;
 mod metadata;
 pub(crate) mod metric;
 mod noop;
 mod origin;
+mod peers;
 #[cfg(test)]
 mod probe;
 mod random;
+mod rank_file;
 mod read;
 mod runner;
 mod scan;
@@ -69,6 +72,8 @@ pub use durability::Durability;
 pub use id::WorkloadId;
 pub use knob::{Knob, KnobType};
 #[doc(hidden)]
+pub use large_read::{LargeReadSpec, LargeReadVariant};
+#[doc(hidden)]
 pub use large_write::{LargeWriteSpec, LargeWriteVariant};
 #[doc(hidden)]
 pub use metadata::{MetadataSpec, MetadataVariant};
@@ -81,8 +86,11 @@ pub use noop::NoopSpec;
 pub use origin::record as user_crate_record;
 pub(crate) use origin::set as set_user_crate;
 pub use origin::{CrateRecord, UserCrate};
+pub use peers::{Peers, ReadBack};
 #[doc(hidden)]
 pub use random::{offset as random_offset, RandomEvidence, RandomMethod, RandomSpec};
+#[doc(hidden)]
+pub use rank_file::FileLayout;
 #[doc(hidden)]
 pub use read::{ReadMethod, ReadSpec};
 #[doc(hidden)]
@@ -116,8 +124,10 @@ workloads! {
     Scan(scan::ScanSpec),
     /// Read fixed-size blocks at random aligned offsets of the large file.
     Random(random::RandomSpec),
-    /// Write one large file per rank in transfers (IOR's "easy" write).
+    /// Write one large file per rank, or one shared file, in transfers (IOR's write).
     LargeWrite(large_write::LargeWriteSpec),
+    /// Read back what a rank wrote before the region, its own or a neighbour's (IOR -r, -C, -Z).
+    LargeRead(large_read::LargeReadSpec),
     /// Create, stat, open-close and unlink each task's own small files (mdtest).
     Metadata(metadata::MetadataSpec),
     /// A task that does nothing: the calibration of a strategy's dispatch cost.
@@ -171,6 +181,10 @@ pub struct TaskContext {
     /// task order, `corpus_dir` being its folder; `None` on the corpus.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inputs: Option<std::sync::Arc<crate::corpus::InputFiles>>,
+    /// This rank and every rank's host and scratch folder of this
+    /// repetition (one rank: empty lists).
+    #[serde(default)]
+    pub peers: Peers,
 }
 
 impl TaskContext {
@@ -189,6 +203,7 @@ impl TaskContext {
             large_bytes: corpus.manifest.large.as_ref().map_or(0, |l| l.bytes),
             scratch: scratch.to_path_buf(),
             inputs: corpus.inputs.clone(),
+            peers: Peers::default(),
         }
     }
 

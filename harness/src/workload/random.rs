@@ -386,6 +386,7 @@ mod tests {
             scratch: dir.to_path_buf(),
             stonewall: None,
             inputs: None,
+            peers: Default::default(),
         };
         (ctx, path)
     }

@@ -89,6 +89,16 @@ pub(crate) trait WorkloadSpec: TaskRunner + Sized {
         Ok(())
     }
 
+    /// Setup that needs every rank's: run once every rank has made its
+    /// scratch state and the ranks have met, before settle (the
+    /// read-back workloads write here what the ranks will read).
+    ///
+    /// # Errors
+    /// I/O errors, with the path.
+    fn setup_after_barrier(&self, _ctx: &TaskContext) -> io::Result<()> {
+        Ok(())
+    }
+
     /// Per-process shared state, made inside the timed region.
     ///
     /// # Errors
@@ -355,6 +365,19 @@ macro_rules! workloads {
                 match self {
                     $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::setup_repetition(s, ctx),)*
                     Workload::Custom(s) => s.setup_repetition(ctx),
+                }
+            }
+
+            /// Setup that needs every rank's, once the ranks have met after
+            /// [`Workload::setup_repetition`] (outside the timed region,
+            /// before settle): what the read-back workloads read.
+            ///
+            /// # Errors
+            /// I/O errors, with the path.
+            pub fn setup_after_barrier(&self, ctx: &$crate::workload::TaskContext) -> ::std::io::Result<()> {
+                match self {
+                    $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::setup_after_barrier(s, ctx),)*
+                    Workload::Custom(_) => Ok(()),
                 }
             }
 

@@ -49,6 +49,7 @@ impl UserWorkload for TokioFs {
             bytes,
             count: bytes,
             evidence: None,
+            ..TaskOutput::default()
         })
     }
 

@@ -189,6 +189,7 @@ pub enum Figure {
     Storage(storage::MatrixFigure),
     /// Speedup against emulated latency.
     Crossover(storage::CrossoverFigure),
+    /// Aggregate throughput against the rank counts of a `--ranks` sweep.
     RankScaling(scaling::ScalingFigure),
 }
 
