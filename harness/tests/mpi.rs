@@ -584,7 +584,7 @@ mod with_mpi {
             ]
             .map(String::from),
         );
-        let mut child = mpi_iolab(&mpirun, &lab, 4, &args)
+        let child = mpi_iolab(&mpirun, &lab, 4, &args)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
@@ -632,10 +632,11 @@ mod with_mpi {
                     let (p, t) = (e.path(), e.file_type().ok());
                     match t {
                         Some(t) if t.is_dir() => stack.push(p),
-                        Some(_) if e.file_name() == name => {
-                            if std::fs::metadata(&p).is_ok_and(|m| m.len() == len) {
-                                return p;
-                            }
+                        Some(_)
+                            if e.file_name() == name
+                                && std::fs::metadata(&p).is_ok_and(|m| m.len() == len) =>
+                        {
+                            return p;
                         }
                         _ => {}
                     }

@@ -27,12 +27,14 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::large_write::{check_geometry, direct_refused, RANK_BLOCK, RANK_SEGMENTS, TRANSFER};
+use super::large_write::direct_refused;
 use super::peers::{ReadBack, READ_BACK, READ_SHIFT};
-use super::rank_file::{self, FileLayout, Geometry, SHARED_FILE};
+use super::rank_file::{
+    self, FileLayout, Geometry, RANK_BLOCK, RANK_SEGMENTS, SHARED_FILE, TRANSFER,
+};
 use super::registry::WorkloadSpec;
 use super::runner::{Task, TaskRunner};
-use super::{size_label, Evidence, Reads, RunCheck, Shared, TaskContext, TaskOutput, Tasks};
+use super::{Evidence, Reads, RunCheck, Shared, TaskContext, TaskOutput, Tasks};
 use crate::corpus::Corpus;
 use crate::describe::{KnobError, KnobValues, VariantDesc, WorkloadDesc};
 use crate::io::{read_exact_at, Buf, Io, Open};
@@ -66,12 +68,8 @@ variants! {
 pub struct LargeReadSpec {
     /// `O_DIRECT` (`direct`) or through the page cache (`buffered`).
     pub direct: bool,
-    /// Bytes per `pread` (one task).
-    pub transfer: u64,
-    /// Bytes per rank and segment.
-    pub block: u64,
-    /// Segments.
-    pub segments: u32,
+    /// Bytes per `pread` (one task), per rank and segment, and segments.
+    pub geometry: Geometry,
     /// Each rank its own file, or one shared file.
     pub layout: FileLayout,
     /// Whose transfers each rank reads.
@@ -99,13 +97,10 @@ impl WorkloadSpec for LargeReadSpec {
     fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
         let spec = LargeReadSpec {
             direct: LargeReadVariant::of(variant)? == LargeReadVariant::Direct,
-            transfer: knobs.size(&TRANSFER)? as u64,
-            block: knobs.size(&RANK_BLOCK)? as u64,
-            segments: knobs.count(&RANK_SEGMENTS)?,
+            geometry: Geometry::of(knobs)?,
             layout: FileLayout::of(knobs)?,
             read_back: ReadBack::of(knobs)?,
         };
-        check_geometry(spec.geometry())?;
         Ok(spec)
     }
 
@@ -119,22 +114,19 @@ impl WorkloadSpec for LargeReadSpec {
 
     fn label(&self) -> String {
         let base = format!(
-            "{},t={},b={},s={},from={}",
-            self.variant(),
-            size_label(self.transfer as usize),
-            size_label(self.block as usize),
-            self.segments,
+            "{},from={}",
+            self.geometry.label(self.variant()),
             self.read_back.label()
         );
         self.layout.labelled(base)
     }
 
     fn chunk_bytes(&self) -> Option<u64> {
-        Some(self.transfer)
+        Some(self.geometry.transfer)
     }
 
     fn tasks(&self) -> Tasks {
-        Tasks::Count(self.geometry().transfers())
+        Tasks::Count(self.geometry.transfers())
     }
 
     fn inputs(&self, ctx: &TaskContext) -> Vec<PathBuf> {
@@ -160,7 +152,7 @@ impl WorkloadSpec for LargeReadSpec {
     /// synced, outside the region (nothing where the file cannot be
     /// reached: the repetition is then unavailable, and says why).
     fn setup_after_barrier(&self, ctx: &TaskContext) -> io::Result<()> {
-        let (rank, g) = (ctx.peers.rank, self.geometry());
+        let (rank, g) = (ctx.peers.rank, self.geometry);
         if rank_file::unreachable(ctx, self.layout, rank, FILE_NAME).is_some() {
             return Ok(());
         }
@@ -170,7 +162,7 @@ impl WorkloadSpec for LargeReadSpec {
             .write(true)
             .open(&path)
             .map_err(at_path)?;
-        let mut buf = vec![0u8; self.transfer as usize];
+        let mut buf = vec![0u8; self.geometry.transfer as usize];
         rank_file::fill(&mut buf);
         for index in 0..g.transfers() {
             let at = rank_file::offset(self.layout, g, (rank, ctx.peers.ranks()), index);
@@ -204,7 +196,7 @@ impl WorkloadSpec for LargeReadSpec {
     }
 
     fn verify_run(&self, ctx: &TaskContext, _: &Corpus, _: u64, _: bool) -> RunCheck {
-        let n = self.geometry().transfers();
+        let n = self.geometry.transfers();
         self.checked(ctx, n)
     }
 
@@ -221,7 +213,7 @@ impl TaskRunner for LargeReadSpec {
     async fn run_task<I: Io>(&self, io: &I, task: Task<'_, I::File>) -> io::Result<TaskOutput> {
         let (ctx, shared, lane, index) = (task.ctx, task.shared, task.lane, task.index);
         let at = self.offset(ctx, self.source(ctx), index);
-        let len = self.transfer as usize;
+        let len = self.geometry.transfer as usize;
         let mut buf = lane.take_buf(len);
         if self.direct && buf.as_slice().as_ptr().align_offset(DIRECT_ALIGN) != 0 {
             buf = Buf::aligned(len, DIRECT_ALIGN);
@@ -243,15 +235,6 @@ impl TaskRunner for LargeReadSpec {
 }
 
 impl LargeReadSpec {
-    /// Its transfer, block and segment sizes.
-    fn geometry(&self) -> Geometry {
-        Geometry {
-            transfer: self.transfer,
-            block: self.block,
-            segments: self.segments,
-        }
-    }
-
     /// The rank whose transfers this rank reads.
     fn source(&self, ctx: &TaskContext) -> u32 {
         self.read_back.source(&ctx.peers)
@@ -260,7 +243,7 @@ impl LargeReadSpec {
     /// Where rank `owner`'s transfer `index` lies.
     fn offset(&self, ctx: &TaskContext, owner: u32, index: u32) -> u64 {
         let ranks = (owner, ctx.peers.ranks());
-        rank_file::offset(self.layout, self.geometry(), ranks, index)
+        rank_file::offset(self.layout, self.geometry, ranks, index)
     }
 
     /// The file rank `owner` writes.
@@ -274,7 +257,7 @@ impl LargeReadSpec {
         let Evidence::Ends { len, first, last } = *ev else {
             return Some(format!("transfer {index}: no ends kept"));
         };
-        (len != self.transfer || first != at || last != u64::from(source)).then(|| {
+        (len != self.geometry.transfer || first != at || last != u64::from(source)).then(|| {
             format!(
                 "rank {} read transfer {index} of rank {source} at offset {at}: {len} bytes stamped offset {first} by rank {last}",
                 ctx.peers.rank
@@ -301,9 +284,11 @@ mod tests {
     fn spec(layout: FileLayout, read_back: ReadBack) -> LargeReadSpec {
         LargeReadSpec {
             direct: false,
-            transfer: 4096,
-            block: 8192,
-            segments: 2,
+            geometry: Geometry {
+                transfer: 4096,
+                block: 8192,
+                segments: 2,
+            },
             layout,
             read_back,
         }

@@ -22,55 +22,19 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::durability::{self, Durability};
-use super::rank_file::{self, FileLayout, Geometry, SHARED_FILE};
+use super::rank_file::{
+    self, FileLayout, Geometry, RANK_BLOCK, RANK_SEGMENTS, SHARED_FILE, TRANSFER,
+};
 use super::registry::WorkloadSpec;
 use super::runner::{Task, TaskRunner};
-use super::{size_label, Lane, Reads, RunCheck, Shared, TaskContext, TaskOutput, Tasks};
+use super::{Lane, Reads, RunCheck, Shared, TaskContext, TaskOutput, Tasks};
 use crate::corpus::Corpus;
-use crate::describe::{KnobDesc, KnobError, KnobKind, KnobValues, VariantDesc, WorkloadDesc};
+use crate::describe::{KnobError, KnobValues, VariantDesc, WorkloadDesc};
 use crate::io::{write_all_at, Buf, Io, Open};
 use crate::sys::cache::DIRECT_ALIGN;
 
 /// The file each rank writes, in its scratch folder (shared: rank 0's).
 pub const FILE_NAME: &str = "large-write.dat";
-
-/// Most transfers (tasks) one repetition may hold.
-const MAX_TRANSFERS: u64 = 100_000_000;
-
-pub(super) const TRANSFER: KnobDesc = KnobDesc {
-    key: "transfer",
-    kind: KnobKind::Size {
-        min: 4096,
-        max: 64 << 20,
-        multiple_of: 4096,
-    },
-    default: "1MiB",
-    help: "bytes per pwrite, one task each (IOR -t)",
-    variants: &[],
-};
-
-pub(super) const RANK_BLOCK: KnobDesc = KnobDesc {
-    key: "rank_block",
-    kind: KnobKind::Size {
-        min: 4096,
-        max: 1 << 40,
-        multiple_of: 4096,
-    },
-    default: "64MiB",
-    help: "bytes each rank writes per segment, a multiple of the transfer (IOR -b)",
-    variants: &[],
-};
-
-pub(super) const RANK_SEGMENTS: KnobDesc = KnobDesc {
-    key: "rank_segments",
-    kind: KnobKind::Count {
-        min: 1,
-        max: 1_000_000,
-    },
-    default: "1",
-    help: "segments each rank writes (IOR -s); the file holds segments × block bytes",
-    variants: &[],
-};
 
 variants! {
     /// The variants of `large-write`.
@@ -96,12 +60,8 @@ variants! {
 pub struct LargeWriteSpec {
     /// `O_DIRECT` (`direct`) or through the page cache (`buffered`).
     pub direct: bool,
-    /// Bytes per `pwrite` (one task).
-    pub transfer: u64,
-    /// Bytes per segment.
-    pub block: u64,
-    /// Segments.
-    pub segments: u32,
+    /// Bytes per `pwrite` (one task), per rank and segment, and segments.
+    pub geometry: Geometry,
     /// What must be on disk when the region closes.
     pub durability: Durability,
     /// Each rank its own file, or one shared file (segmented, strided).
@@ -129,13 +89,10 @@ impl WorkloadSpec for LargeWriteSpec {
     fn build(variant: &'static VariantDesc, knobs: &KnobValues) -> Result<Self, KnobError> {
         let spec = LargeWriteSpec {
             direct: LargeWriteVariant::of(variant)? == LargeWriteVariant::Direct,
-            transfer: knobs.size(&TRANSFER)? as u64,
-            block: knobs.size(&RANK_BLOCK)? as u64,
-            segments: knobs.count(&RANK_SEGMENTS)?,
+            geometry: Geometry::of(knobs)?,
             durability: Durability::of(knobs)?,
             layout: FileLayout::of(knobs)?,
         };
-        check_geometry(spec.geometry())?;
         Ok(spec)
     }
 
@@ -148,13 +105,7 @@ impl WorkloadSpec for LargeWriteSpec {
     }
 
     fn label(&self) -> String {
-        let base = format!(
-            "{},t={},b={},s={}",
-            self.variant(),
-            size_label(self.transfer as usize),
-            size_label(self.block as usize),
-            self.segments
-        );
+        let base = self.geometry.label(self.variant());
         self.durability.labelled(self.layout.labelled(base))
     }
 
@@ -163,11 +114,11 @@ impl WorkloadSpec for LargeWriteSpec {
     }
 
     fn chunk_bytes(&self) -> Option<u64> {
-        Some(self.transfer)
+        Some(self.geometry.transfer)
     }
 
     fn tasks(&self) -> Tasks {
-        Tasks::Count(self.transfers())
+        Tasks::Count(self.geometry.transfers())
     }
 
     fn keeps_evidence(&self) -> bool {
@@ -198,7 +149,7 @@ impl WorkloadSpec for LargeWriteSpec {
     }
 
     fn verify_run(&self, ctx: &TaskContext, _: &Corpus, _: u64, _: bool) -> RunCheck {
-        self.verify(ctx, 0..self.transfers())
+        self.verify(ctx, 0..self.geometry.transfers())
     }
 
     fn verify_finished(&self, ctx: &TaskContext, _: &Corpus, finished: Vec<u32>) -> RunCheck {
@@ -214,7 +165,7 @@ impl TaskRunner for LargeWriteSpec {
     async fn run_task<I: Io>(&self, io: &I, task: Task<'_, I::File>) -> io::Result<TaskOutput> {
         let (ctx, shared, lane, index) = (task.ctx, task.shared, task.lane, task.index);
         let at = self.offset(ctx, index);
-        let len = self.transfer as usize;
+        let len = self.geometry.transfer as usize;
         let file = shared.file()?;
         let mut buf = self.lane_buffer(lane);
         rank_file::stamp(buf.as_mut_slice(), at, ctx.peers.rank);
@@ -241,24 +192,10 @@ impl TaskRunner for LargeWriteSpec {
 }
 
 impl LargeWriteSpec {
-    /// Its transfer, block and segment sizes.
-    fn geometry(&self) -> Geometry {
-        Geometry {
-            transfer: self.transfer,
-            block: self.block,
-            segments: self.segments,
-        }
-    }
-
-    /// Transfers (tasks) per repetition.
-    fn transfers(&self) -> u32 {
-        self.geometry().transfers()
-    }
-
     /// Where this rank's transfer `index` goes ([`rank_file::offset`]).
     fn offset(&self, ctx: &TaskContext, index: u32) -> u64 {
         let ranks = (ctx.peers.rank, ctx.peers.ranks());
-        rank_file::offset(self.layout, self.geometry(), ranks, index)
+        rank_file::offset(self.layout, self.geometry, ranks, index)
     }
 
     /// The file rank `owner` writes.
@@ -269,7 +206,7 @@ impl LargeWriteSpec {
     /// The lane's buffer holding the pattern, `transfer` bytes (aligned for
     /// `O_DIRECT`): filled the first time a lane takes it, reused after.
     fn lane_buffer<F>(&self, lane: &mut Lane<F>) -> Buf {
-        let len = self.transfer as usize;
+        let len = self.geometry.transfer as usize;
         let mut buf = lane.take_buf(len);
         let ready = buf.as_slice().as_ptr().align_offset(DIRECT_ALIGN) == 0
             && rank_file::is_pattern(buf.as_slice());
@@ -292,7 +229,7 @@ impl LargeWriteSpec {
         lane.put_buf(buf);
         self.durability.sync_file(io, file).await?;
         Ok(TaskOutput {
-            bytes: self.transfer,
+            bytes: self.geometry.transfer,
             count: 0,
             evidence: None,
             ..TaskOutput::default()
@@ -313,7 +250,7 @@ impl LargeWriteSpec {
             Ok(f) => f,
             Err(e) => return RunCheck::failed(format!("{}: {e}", path.display())),
         };
-        let len = self.transfer as usize;
+        let len = self.geometry.transfer as usize;
         let (mut got, mut want) = (vec![0u8; len], vec![0u8; len]);
         rank_file::fill(&mut want);
         let mut checked = 0u64;
@@ -338,34 +275,6 @@ impl LargeWriteSpec {
     }
 }
 
-/// Check a geometry's block against its transfer, and its transfer count.
-///
-/// # Errors
-/// A block that is not a multiple of the transfer (naming `rank_block`),
-/// too many transfers (naming `rank_segments`).
-pub(super) fn check_geometry(g: Geometry) -> Result<(), KnobError> {
-    if !g.block.is_multiple_of(g.transfer) {
-        return Err(KnobError {
-            key: RANK_BLOCK.key,
-            value: size_label(g.block as usize),
-            allowed: format!(
-                "a multiple of the transfer ({})",
-                size_label(g.transfer as usize)
-            ),
-        });
-    }
-    if u64::from(g.segments) * (g.block / g.transfer) > MAX_TRANSFERS {
-        return Err(KnobError {
-            key: RANK_SEGMENTS.key,
-            value: g.segments.to_string(),
-            allowed: format!(
-                "at most {MAX_TRANSFERS} transfers in all (segments × block ÷ transfer)"
-            ),
-        });
-    }
-    Ok(())
-}
-
 /// Why `O_DIRECT` cannot be used on `path` when `direct` asks for it.
 pub(super) fn direct_refused(direct: bool, path: &std::path::Path) -> Option<String> {
     match direct {
@@ -385,9 +294,11 @@ mod tests {
     fn spec(transfer: u64, block: u64, segments: u32) -> LargeWriteSpec {
         LargeWriteSpec {
             direct: false,
-            transfer,
-            block,
-            segments,
+            geometry: Geometry {
+                transfer,
+                block,
+                segments,
+            },
             durability: Durability::None,
             layout: FileLayout::Own,
         }
@@ -412,7 +323,7 @@ mod tests {
         let shared = block_on(s.prepare(&Blocking, &ctx)).unwrap();
         let mut lane = Lane::default();
         // Tasks in any order: a lane takes whichever index comes next.
-        for i in (0..s.transfers()).rev() {
+        for i in (0..s.geometry.transfers()).rev() {
             let out = block_on(s.run_task(
                 &Blocking,
                 Task {
@@ -481,7 +392,7 @@ mod tests {
                 assert_eq!(s.unavailable(c), None);
                 let shared = block_on(s.prepare(&Blocking, c)).unwrap();
                 let mut lane = Lane::default();
-                for i in 0..s.transfers() {
+                for i in 0..s.geometry.transfers() {
                     block_on(s.run_task(
                         &Blocking,
                         Task {

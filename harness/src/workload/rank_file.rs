@@ -22,7 +22,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::TaskContext;
+use super::{size_label, TaskContext};
 use crate::describe::{KnobDesc, KnobError, KnobKind, KnobValues};
 
 /// The knob choosing the file layout.
@@ -80,8 +80,47 @@ impl FileLayout {
     }
 }
 
+/// Most transfers (tasks) one repetition may hold.
+const MAX_TRANSFERS: u64 = 100_000_000;
+
+pub(super) const TRANSFER: KnobDesc = KnobDesc {
+    key: "transfer",
+    kind: KnobKind::Size {
+        min: 4096,
+        max: 64 << 20,
+        multiple_of: 4096,
+    },
+    default: "1MiB",
+    help: "bytes per pwrite, one task each (IOR -t)",
+    variants: &[],
+};
+
+pub(super) const RANK_BLOCK: KnobDesc = KnobDesc {
+    key: "rank_block",
+    kind: KnobKind::Size {
+        min: 4096,
+        max: 1 << 40,
+        multiple_of: 4096,
+    },
+    default: "64MiB",
+    help: "bytes each rank writes per segment, a multiple of the transfer (IOR -b)",
+    variants: &[],
+};
+
+pub(super) const RANK_SEGMENTS: KnobDesc = KnobDesc {
+    key: "rank_segments",
+    kind: KnobKind::Count {
+        min: 1,
+        max: 1_000_000,
+    },
+    default: "1",
+    help: "segments each rank writes (IOR -s); the file holds segments × block bytes",
+    variants: &[],
+};
+
 /// The transfer, block and segment sizes of every rank.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Geometry {
     /// Bytes per transfer.
     pub transfer: u64,
@@ -92,6 +131,51 @@ pub struct Geometry {
 }
 
 impl Geometry {
+    /// The geometry the knobs `transfer`, `rank_block` and `rank_segments`
+    /// give, checked.
+    ///
+    /// # Errors
+    /// A knob's value out of its range, a block that is not a multiple of
+    /// the transfer (naming `rank_block`), too many transfers (naming
+    /// `rank_segments`).
+    pub(super) fn of(knobs: &KnobValues) -> Result<Geometry, KnobError> {
+        let g = Geometry {
+            transfer: knobs.size(&TRANSFER)? as u64,
+            block: knobs.size(&RANK_BLOCK)? as u64,
+            segments: knobs.count(&RANK_SEGMENTS)?,
+        };
+        if !g.block.is_multiple_of(g.transfer) {
+            return Err(KnobError {
+                key: RANK_BLOCK.key,
+                value: size_label(g.block as usize),
+                allowed: format!(
+                    "a multiple of the transfer ({})",
+                    size_label(g.transfer as usize)
+                ),
+            });
+        }
+        if u64::from(g.segments) * (g.block / g.transfer) > MAX_TRANSFERS {
+            return Err(KnobError {
+                key: RANK_SEGMENTS.key,
+                value: g.segments.to_string(),
+                allowed: format!(
+                    "at most {MAX_TRANSFERS} transfers in all (segments × block ÷ transfer)"
+                ),
+            });
+        }
+        Ok(g)
+    }
+
+    /// The label of `variant` with this geometry: `buffered,t=1MiB,b=64MiB,s=1`.
+    pub(super) fn label(&self, variant: &str) -> String {
+        format!(
+            "{variant},t={},b={},s={}",
+            size_label(self.transfer as usize),
+            size_label(self.block as usize),
+            self.segments
+        )
+    }
+
     /// Transfers per rank.
     pub fn transfers(&self) -> u32 {
         (u64::from(self.segments) * (self.block / self.transfer.max(1))) as u32
