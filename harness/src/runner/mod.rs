@@ -100,6 +100,12 @@ pub fn run(plan: &Plan, opts: &RunOptions) -> anyhow::Result<RunOutcome> {
     run_clients(plan, opts, &clients::Single)
 }
 
+/// The commit this binary was built from (`unknown` outside a git tree).
+const GIT_COMMIT: &str = match option_env!("IOLAB_GIT_COMMIT") {
+    Some(commit) => commit,
+    None => "unknown",
+};
+
 /// Run every repetition of `plan` on every rank of `clients` at once:
 /// barriers before corpus creation, cache preparation, settle and each
 /// timed region; rank 0 writes the run folder with every rank's rows and
@@ -137,9 +143,7 @@ pub fn run_clients(
     let meta = RunMeta {
         run_id: base_id.clone(),
         iolab_version: env!("CARGO_PKG_VERSION").to_string(),
-        git_commit: option_env!("IOLAB_GIT_COMMIT")
-            .unwrap_or("unknown")
-            .to_string(),
+        git_commit: GIT_COMMIT.to_string(),
         command_line: opts.command_line.clone(),
         machine,
         corpus_dir: corpus.dir.clone(),

@@ -499,8 +499,9 @@ pub fn lane_runtimes(
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
+            // Inside the runtime: spawn_blocking needs its context.
             runtime
-                .block_on(tokio::task::spawn_blocking(|| ()))
+                .block_on(async { tokio::task::spawn_blocking(|| ()).await })
                 .map_err(std::io::Error::other)?;
             Ok(Some(runtime))
         })

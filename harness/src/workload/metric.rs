@@ -148,26 +148,26 @@ impl Metric {
             rows.iter()
                 .filter_map(move |(v, n)| Some((*v.get(m.name)?, *n)))
         }
-        let mut values = of(rows, self).peekable();
-        values.peek()?;
-        Some(match self.rule {
-            Rule::Sum => values.map(|(v, _)| v).sum(),
-            Rule::Max => values.map(|(v, _)| v).fold(f64::MIN, f64::max),
+        let sum = |m: &Metric| -> Option<f64> {
+            let mut values = of(rows, m).peekable();
+            values.peek()?;
+            Some(values.map(|(v, _)| v).sum())
+        };
+        match self.rule {
+            Rule::Sum => sum(self),
+            Rule::Max => of(rows, self).map(|(v, _)| v).reduce(f64::max),
             Rule::Mean => {
-                let (sum, n) = values.fold((0.0, 0u64), |(s, c), (v, n)| (s + v * n as f64, c + n));
-                if n == 0 {
-                    return None;
-                }
-                sum / n as f64
+                let (sum, n) =
+                    of(rows, self).fold((0.0, 0u64), |(s, c), (v, n)| (s + v * n as f64, c + n));
+                (n > 0).then(|| sum / n as f64)
             }
+            // A ratio of rows is the ratio of its two sums, never a mean of
+            // the rows' ratios.
             Rule::Ratio(n, d) => {
-                let den: f64 = of(rows, d).map(|(v, _)| v).sum();
-                if den == 0.0 {
-                    return None;
-                }
-                of(rows, n).map(|(v, _)| v).sum::<f64>() / den
+                let den = sum(d).filter(|&d| d != 0.0)?;
+                Some(sum(n)? / den)
             }
-        })
+        }
     }
 }
 

@@ -71,7 +71,7 @@ const COMPENSATION_ROUNDS: usize = 8;
 /// above the delay asked for, so it waits at least the delay even when
 /// the compensation is estimated a little long, and stays well within
 /// the 10 % the issue allows when it is estimated a little short.
-const AIM_ABOVE: f64 = 0.03;
+const AIM_ABOVE: f64 = 0.05;
 /// Most reads (and half as many stats) of the compensation's measurement.
 const COMPENSATION_SAMPLES: usize = 1000;
 
