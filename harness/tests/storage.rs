@@ -617,6 +617,39 @@ fn storage_list_names_every_provider_and_preset() {
 /// own, every row verified and carrying its storage; `run.json` records
 /// each storage as provided; the data folder's scenarios keep their old
 /// ids; nothing is left mounted or attached afterwards.
+/// The emulator holds no descriptor per file the kernel knows (the kernel
+/// keeps files' inodes until memory pressure): a run whose kept copies
+/// outnumber the process's descriptor limit several times over completes,
+/// every row verified, where it once stopped at "Too many open files".
+#[test]
+fn a_run_on_the_emulator_outlasts_the_descriptor_limit() {
+    let _serial = serial();
+    if let Some(why) = no_fuse() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let lab = Lab::new();
+    let out = Command::new("sh")
+        .current_dir(lab.path())
+        .env("IOLAB_DATA_DIR", lab.data())
+        .arg("-c")
+        .arg(r#"ulimit -n 128 && exec "$0" "$@""#)
+        .arg(env!("CARGO_BIN_EXE_iolab"))
+        .args(["run", "--files", "150", "--lines", "2", "--reps", "3"])
+        .args(["--warmup", "0", "--settle", "0", "--no-progress"])
+        .args(["--storage", "emulated:lat=0", "--strategy", "sequential"])
+        .args(["--workload", "copy,atomic-save,metadata", "--out"])
+        .arg(lab.results())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let run = lab.only_run();
+    assert!(!run.rows.is_empty());
+    for r in &run.rows {
+        assert!(r.verified, "{}: {}", r.scenario_id, r.detail);
+    }
+}
+
 #[test]
 fn a_run_on_several_storages_records_each_and_leaves_nothing_behind() {
     let _serial = serial();

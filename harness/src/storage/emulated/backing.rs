@@ -1,15 +1,24 @@
 //! The backing folder of the emulated storage, reached only through file
-//! descriptors: every inode the kernel knows is an `O_PATH` descriptor on
-//! the backing inode, every name is resolved one component at a time
+//! descriptors: every folder the kernel knows is an `O_PATH` descriptor on
+//! the backing folder, every name is resolved one component at a time
 //! relative to its parent's descriptor (`openat2` with `RESOLVE_BENEATH |
 //! RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS`, `O_NOFOLLOW`), so no
 //! operation on the mount can reach outside the backing folder or follow
 //! a link, whatever the files in it are.
 //!
-//! A file is opened for reading or writing by reopening its inode's own
-//! descriptor through `/proc/self/fd/<n>` (the magic link names exactly
-//! the inode held, as libfuse's `passthrough_ll` does); `chmod` and
-//! `utimensat` go the same way, since an `O_PATH` descriptor refuses them.
+//! A file (or link) the kernel knows holds no descriptor: the kernel keeps
+//! a file's inode as long as its dentry is cached — until memory pressure,
+//! for files created and closed within one clock tick — so one descriptor
+//! per inode, as `passthrough_ll` holds, outgrows the process's limit
+//! within a run (a copy of 10,000 files kept by the `rotate` scratch
+//! policy adds 10,000 a repetition). A file keeps where it was last seen
+//! (its folder's inode and its name, refreshed by every lookup, create and
+//! rename: with a zero entry timeout every path walk looks it up) and is
+//! reached from there when an operation needs it, checked to be the same
+//! backing inode (`ESTALE` otherwise). It is opened for reading or writing
+//! by reopening that `O_PATH` descriptor through `/proc/self/fd/<n>` (the
+//! magic link names exactly the inode reached); `chmod` and `utimensat` go
+//! the same way, since an `O_PATH` descriptor refuses them.
 //!
 //! Owns: the inode and handle tables and the system calls on the backing
 //! folder. Does not own: FUSE replies or delays (`fs.rs`).
@@ -17,7 +26,7 @@
 use std::collections::HashMap;
 use std::ffi::{CString, OsStr};
 use std::fs::File;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -25,7 +34,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use fuser::{Errno, FileAttr, FileType, INodeNo};
-use rustix::fs::{AtFlags, FileType as RawType, Mode, OFlags, ResolveFlags, Stat};
+use rustix::fs::{AtFlags, FileType as RawType, Mode, OFlags, ResolveFlags, Stat, StatxFlags};
 
 /// How names are resolved: beneath the parent, no link of any kind.
 const RESOLVE: ResolveFlags = ResolveFlags::BENEATH
@@ -35,15 +44,55 @@ const RESOLVE: ResolveFlags = ResolveFlags::BENEATH
 /// One inode the kernel holds.
 #[derive(Debug)]
 pub struct Node {
-    /// `O_PATH` descriptor on the backing inode.
-    pub fd: OwnedFd,
+    /// A folder's `O_PATH` descriptor, held while the kernel holds the
+    /// folder; `None` for any other inode (module doc).
+    held: Option<OwnedFd>,
+    /// Where a file was last seen: its folder's inode and its name.
+    place: Mutex<(u64, CString)>,
     /// Its type.
     pub kind: FileType,
     /// Lookups the kernel has not forgotten (changed under the tables'
     /// lock).
     lookups: AtomicU64,
-    /// `(st_dev, st_ino)` of the backing inode.
-    key: (u64, u64),
+    /// Which backing inode it is ([`Key`]).
+    key: Key,
+}
+
+/// What identifies a backing inode: its device, inode number and birth
+/// time. The inode number alone does not: no descriptor pins a file's
+/// inode (module doc), so once a file is deleted its number may come back
+/// for a new file or folder while the kernel still holds the old node.
+type Key = (u64, u64, i64, u32);
+
+/// The [`Key`] of the inode `fd` (an `O_PATH` or open descriptor) and its
+/// `stat`. Without a birth time on the backing filesystem the key's time
+/// is zero and the inode number alone identifies it.
+fn inspect(fd: &impl AsFd) -> Result<(Stat, Key), Errno> {
+    let stat = rustix::fs::fstat(fd).map_err(errno)?;
+    let born = rustix::fs::statx(fd, "", AtFlags::EMPTY_PATH, StatxFlags::BTIME)
+        .ok()
+        .filter(|x| x.stx_mask & StatxFlags::BTIME.bits() != 0)
+        .map_or((0, 0), |x| (x.stx_btime.tv_sec, x.stx_btime.tv_nsec));
+    Ok((stat, (stat.st_dev, stat.st_ino, born.0, born.1)))
+}
+
+/// An `O_PATH` descriptor on a node's backing inode: a folder's own, or
+/// one opened for the operation at hand.
+#[derive(Debug)]
+pub enum NodeFd<'a> {
+    /// A folder's held descriptor.
+    Held(BorrowedFd<'a>),
+    /// Opened from the file's place, closed after the operation.
+    Opened(OwnedFd),
+}
+
+impl AsFd for NodeFd<'_> {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            NodeFd::Held(fd) => *fd,
+            NodeFd::Opened(fd) => fd.as_fd(),
+        }
+    }
 }
 
 /// An open file or folder.
@@ -71,7 +120,7 @@ pub enum Handle {
 #[derive(Debug)]
 struct Tables {
     nodes: HashMap<u64, Arc<Node>>,
-    by_key: HashMap<(u64, u64), u64>,
+    by_key: HashMap<Key, u64>,
     next_node: u64,
     handles: HashMap<u64, Arc<Handle>>,
     next_handle: u64,
@@ -99,12 +148,13 @@ impl Backing {
         let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
         let fd = rustix::fs::open(root, flags, Mode::empty())?;
         let proc_fd = rustix::fs::open("/proc/self/fd", flags, Mode::empty())?;
-        let stat = rustix::fs::fstat(&fd)?;
+        let (_, key) = inspect(&fd).map_err(|e| std::io::Error::from_raw_os_error(e.code()))?;
         let root_node = Arc::new(Node {
-            fd,
+            held: Some(fd),
+            place: Mutex::new((INodeNo::ROOT.0, CString::default())),
             kind: FileType::Directory,
             lookups: AtomicU64::new(1),
-            key: (stat.st_dev, stat.st_ino),
+            key,
         });
         let mut nodes = HashMap::new();
         nodes.insert(INodeNo::ROOT.0, root_node);
@@ -134,6 +184,41 @@ impl Backing {
             .get(&ino.0)
             .cloned()
             .ok_or(Errno::from_i32(libc::ESTALE))
+    }
+
+    /// An `O_PATH` descriptor on `node`'s backing inode: a folder's own,
+    /// or a file's reached from its place.
+    ///
+    /// # Errors
+    /// `ESTALE` when its place now names another inode or none (the file
+    /// was removed or renamed behind the mount); the errno of the open.
+    fn fd<'a>(&self, node: &'a Node) -> Result<NodeFd<'a>, Errno> {
+        if let Some(fd) = &node.held {
+            return Ok(NodeFd::Held(fd.as_fd()));
+        }
+        let (parent, name) = node
+            .place
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let stale = Errno::from_i32(libc::ESTALE);
+        let folder = self.node(INodeNo(parent)).map_err(|_| stale)?;
+        let folder_fd = folder.held.as_ref().ok_or(stale)?;
+        let fd = rustix::fs::openat2(
+            folder_fd,
+            name.as_c_str(),
+            OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+            RESOLVE,
+        )
+        .map_err(|e| match e {
+            rustix::io::Errno::NOENT => stale,
+            e => errno(e),
+        })?;
+        if inspect(&fd)?.1 != node.key {
+            return Err(stale);
+        }
+        Ok(NodeFd::Opened(fd))
     }
 
     /// The handle `fh`.
@@ -183,41 +268,54 @@ impl Backing {
     /// The errno of the lookup (`ENOENT`…); `EXDEV`/`ELOOP` for a name
     /// that would leave the folder or follow a link.
     pub fn lookup(&self, parent: INodeNo, name: &OsStr) -> Result<(INodeNo, FileAttr), Errno> {
-        let parent = self.node(parent)?;
+        let folder = self.node(parent)?;
+        let name = checked(name)?;
         let fd = rustix::fs::openat2(
-            &parent.fd,
-            checked(name)?,
+            self.fd(&folder)?,
+            name,
             OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
             Mode::empty(),
             RESOLVE,
         )
         .map_err(errno)?;
-        self.remember(fd)
+        let (stat, key) = inspect(&fd)?;
+        self.remember((&stat, key), Some(fd), (parent, name))
     }
 
-    /// Count `fd` (an `O_PATH` descriptor) as one more lookup of its
-    /// inode, adding the inode when it is new.
-    fn remember(&self, fd: OwnedFd) -> Result<(INodeNo, FileAttr), Errno> {
-        let stat = rustix::fs::fstat(&fd).map_err(errno)?;
-        let key = (stat.st_dev, stat.st_ino);
+    /// Count the inode of `stat` (reached by `name` in `parent`; `fd`, an
+    /// `O_PATH` descriptor on it, is kept for a new folder) as one more
+    /// lookup, adding it when it is new; its place is now that name.
+    fn remember(
+        &self,
+        (stat, key): (&Stat, Key),
+        fd: Option<OwnedFd>,
+        (parent, name): (INodeNo, &OsStr),
+    ) -> Result<(INodeNo, FileAttr), Errno> {
+        let place = (
+            parent.0,
+            CString::new(name.as_bytes()).map_err(|_| Errno::EINVAL)?,
+        );
         let mut t = self.tables();
         if let Some(&id) = t.by_key.get(&key) {
             if let Some(node) = t.nodes.get(&id) {
                 node.lookups.fetch_add(1, Ordering::Relaxed);
-                return Ok((INodeNo(id), attr(&stat, INodeNo(id))));
+                *node.place.lock().unwrap_or_else(PoisonError::into_inner) = place;
+                return Ok((INodeNo(id), attr(stat, INodeNo(id))));
             }
         }
         let id = t.next_node;
         t.next_node += 1;
+        let kind = kind_of(stat);
         let node = Node {
-            fd,
-            kind: kind_of(&stat),
+            held: fd.filter(|_| kind == FileType::Directory),
+            place: Mutex::new(place),
+            kind,
             lookups: AtomicU64::new(1),
             key,
         };
         t.nodes.insert(id, Arc::new(node));
         t.by_key.insert(key, id);
-        Ok((INodeNo(id), attr(&stat, INodeNo(id))))
+        Ok((INodeNo(id), attr(stat, INodeNo(id))))
     }
 
     /// The attributes of `ino`.
@@ -226,14 +324,15 @@ impl Backing {
     /// The errno of `fstat`.
     pub fn getattr(&self, ino: INodeNo) -> Result<FileAttr, Errno> {
         let node = self.node(ino)?;
-        rustix::fs::fstat(&node.fd)
+        rustix::fs::fstat(self.fd(&node)?)
             .map(|s| attr(&s, ino))
             .map_err(errno)
     }
 
-    /// `/proc/self/fd/<n>` of a node, relative to [`Backing::proc_fd`].
-    fn proc_name(node: &Node) -> String {
-        node.fd.as_raw_fd().to_string()
+    /// `/proc/self/fd/<n>` of a descriptor, relative to
+    /// [`Backing::proc_fd`].
+    fn proc_name(fd: &impl AsFd) -> String {
+        fd.as_fd().as_raw_fd().to_string()
     }
 
     /// Open `ino` with `flags` (the caller's access mode, `O_APPEND`,
@@ -249,7 +348,7 @@ impl Backing {
         }
         let fd = rustix::fs::openat(
             &self.proc_fd,
-            Self::proc_name(&node),
+            Self::proc_name(&self.fd(&node)?),
             open_flags(flags),
             Mode::empty(),
         )
@@ -269,29 +368,24 @@ impl Backing {
         flags: i32,
         owner: (u32, u32),
     ) -> Result<(INodeNo, FileAttr, File), Errno> {
-        let parent = self.node(parent)?;
+        let folder = self.node(parent)?;
+        let name = checked(name)?;
         let excl = if flags & libc::O_EXCL != 0 {
             OFlags::EXCL
         } else {
             OFlags::empty()
         };
         let fd = rustix::fs::openat2(
-            &parent.fd,
-            checked(name)?,
+            self.fd(&folder)?,
+            name,
             open_flags(flags) | OFlags::CREATE | OFlags::NOFOLLOW | excl,
             Mode::from_bits_truncate(mode & 0o7777),
             RESOLVE,
         )
         .map_err(errno)?;
         chown_new(&fd, owner)?;
-        let path_fd = rustix::fs::openat(
-            &self.proc_fd,
-            fd.as_raw_fd().to_string(),
-            OFlags::PATH | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(errno)?;
-        let (ino, attr) = self.remember(path_fd)?;
+        let (stat, key) = inspect(&fd)?;
+        let (ino, attr) = self.remember((&stat, key), None, (parent, name))?;
         Ok((ino, attr, File::from(fd)))
     }
 
@@ -308,8 +402,12 @@ impl Backing {
     ) -> Result<(INodeNo, FileAttr), Errno> {
         let node = self.node(parent)?;
         let name = checked(name)?;
-        rustix::fs::mkdirat(&node.fd, name, Mode::from_bits_truncate(mode & 0o7777))
-            .map_err(errno)?;
+        rustix::fs::mkdirat(
+            self.fd(&node)?,
+            name,
+            Mode::from_bits_truncate(mode & 0o7777),
+        )
+        .map_err(errno)?;
         let found = self.lookup(parent, name)?;
         self.chown_node(found.0, owner)?;
         Ok(found)
@@ -329,7 +427,7 @@ impl Backing {
     ) -> Result<(INodeNo, FileAttr), Errno> {
         let node = self.node(parent)?;
         let name = checked(name)?;
-        rustix::fs::symlinkat(target, &node.fd, name).map_err(errno)?;
+        rustix::fs::symlinkat(target, self.fd(&node)?, name).map_err(errno)?;
         let found = self.lookup(parent, name)?;
         self.chown_node(found.0, owner)?;
         Ok(found)
@@ -348,7 +446,14 @@ impl Backing {
         let node = self.node(ino)?;
         let dir = self.node(parent)?;
         let name = checked(name)?;
-        rustix::fs::linkat(&node.fd, "", &dir.fd, name, AtFlags::EMPTY_PATH).map_err(errno)?;
+        rustix::fs::linkat(
+            self.fd(&node)?,
+            "",
+            self.fd(&dir)?,
+            name,
+            AtFlags::EMPTY_PATH,
+        )
+        .map_err(errno)?;
         self.lookup(parent, name)
     }
 
@@ -358,7 +463,7 @@ impl Backing {
     /// The errno of `readlinkat`.
     pub fn readlink(&self, ino: INodeNo) -> Result<Vec<u8>, Errno> {
         let node = self.node(ino)?;
-        rustix::fs::readlinkat(&node.fd, "", Vec::new())
+        rustix::fs::readlinkat(self.fd(&node)?, "", Vec::new())
             .map(CString::into_bytes)
             .map_err(errno)
     }
@@ -374,7 +479,7 @@ impl Backing {
         } else {
             AtFlags::empty()
         };
-        rustix::fs::unlinkat(&node.fd, checked(name)?, flags).map_err(errno)
+        rustix::fs::unlinkat(self.fd(&node)?, checked(name)?, flags).map_err(errno)
     }
 
     /// Rename (`renameat2` with `flags`: `RENAME_NOREPLACE`,
@@ -388,16 +493,35 @@ impl Backing {
         to: (INodeNo, &OsStr),
         flags: u32,
     ) -> Result<(), Errno> {
-        let old = self.node(from.0)?;
-        let new = self.node(to.0)?;
-        rustix::fs::renameat_with(
-            &old.fd,
-            checked(from.1)?,
-            &new.fd,
-            checked(to.1)?,
-            rustix::fs::RenameFlags::from_bits_retain(flags),
-        )
-        .map_err(errno)
+        let (old, new) = (self.node(from.0)?, self.node(to.0)?);
+        let (old_fd, new_fd) = (self.fd(&old)?, self.fd(&new)?);
+        let (from_name, to_name) = (checked(from.1)?, checked(to.1)?);
+        let flags = rustix::fs::RenameFlags::from_bits_retain(flags);
+        rustix::fs::renameat_with(&old_fd, from_name, &new_fd, to_name, flags).map_err(errno)?;
+        // The moved inode is now at `to` (and, exchanged, the other at
+        // `from`): its place follows, so it is not lost until a lookup.
+        self.moved(&new_fd, to_name, to.0);
+        if flags.contains(rustix::fs::RenameFlags::EXCHANGE) {
+            self.moved(&old_fd, from_name, from.0);
+        }
+        Ok(())
+    }
+
+    /// The inode now named `name` in the folder `dir` (inode `parent`),
+    /// if the kernel holds it, has that place.
+    fn moved(&self, dir: &impl AsFd, name: &OsStr, parent: INodeNo) {
+        let flags = OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+        let Ok(fd) = rustix::fs::openat2(dir, name, flags, Mode::empty(), RESOLVE) else {
+            return;
+        };
+        let (Ok((_, key)), Ok(name)) = (inspect(&fd), CString::new(name.as_bytes())) else {
+            return;
+        };
+        let t = self.tables();
+        let node = t.by_key.get(&key).and_then(|id| t.nodes.get(id));
+        if let Some(node) = node {
+            *node.place.lock().unwrap_or_else(PoisonError::into_inner) = (parent.0, name);
+        }
     }
 
     /// Change what `setattr` asks for, through the open handle `fh` when
@@ -423,7 +547,8 @@ impl Backing {
                 }
             }
         }
-        let via_proc = Self::proc_name(&node);
+        let node_fd = self.fd(&node)?;
+        let via_proc = Self::proc_name(&node_fd);
         if let Some(mode) = change.mode.filter(|_| node.kind != FileType::Symlink) {
             rustix::fs::chmodat(
                 &self.proc_fd,
@@ -435,7 +560,7 @@ impl Backing {
         }
         if change.uid.is_some() || change.gid.is_some() {
             rustix::fs::chownat(
-                &node.fd,
+                &node_fd,
                 "",
                 change.uid.map(rustix::fs::Uid::from_raw),
                 change.gid.map(rustix::fs::Gid::from_raw),
@@ -451,7 +576,7 @@ impl Backing {
             rustix::fs::utimensat(&self.proc_fd, via_proc.as_str(), &times, AtFlags::empty())
                 .map_err(errno)?;
         }
-        rustix::fs::fstat(&node.fd)
+        rustix::fs::fstat(&node_fd)
             .map(|s| attr(&s, ino))
             .map_err(errno)
     }
@@ -463,7 +588,7 @@ impl Backing {
     pub fn opendir(&self, ino: INodeNo) -> Result<Handle, Errno> {
         let node = self.node(ino)?;
         let dir = rustix::fs::openat(
-            &node.fd,
+            self.fd(&node)?,
             ".",
             OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
             Mode::empty(),
@@ -487,14 +612,14 @@ impl Backing {
     /// The errno of `fstatvfs`.
     pub fn statfs(&self) -> Result<rustix::fs::StatVfs, Errno> {
         let root = self.node(INodeNo::ROOT)?;
-        rustix::fs::fstatvfs(&root.fd).map_err(errno)
+        rustix::fs::fstatvfs(self.fd(&root)?).map_err(errno)
     }
 
     /// Give a node made for another user that user (the server runs as
     /// root).
     fn chown_node(&self, ino: INodeNo, owner: (u32, u32)) -> Result<(), Errno> {
         let node = self.node(ino)?;
-        chown_new(&node.fd, owner)
+        chown_new(&self.fd(&node)?, owner)
     }
 }
 
@@ -536,7 +661,7 @@ fn timespec(t: Option<Option<SystemTime>>) -> rustix::fs::Timespec {
 
 /// Give the new inode `fd` the caller's owner when the caller is not the
 /// server's own user.
-fn chown_new(fd: &OwnedFd, (uid, gid): (u32, u32)) -> Result<(), Errno> {
+fn chown_new(fd: &impl AsFd, (uid, gid): (u32, u32)) -> Result<(), Errno> {
     if uid == rustix::process::geteuid().as_raw() {
         return Ok(());
     }
