@@ -333,7 +333,32 @@ fn corpus(
         ),
         None => None,
     };
+    spec.folders = match c.folders {
+        Some(folders) => folders,
+        None => agree_folders(expansions)?.unwrap_or_default(),
+    };
     spec.validate()
         .map_err(|e| ExperimentError::Nothing(format!("the corpus of this run: {e}")))?;
     Ok(spec)
+}
+
+/// The folder layout the experiment files agree on (one corpus per run).
+///
+/// # Errors
+/// Two files (or tables) asking for different layouts, naming both places.
+fn agree_folders(
+    expansions: &[Expansion],
+) -> Result<Option<crate::corpus::Folders>, ExperimentError> {
+    let mut asked = expansions.iter().filter_map(|x| x.folders.as_ref());
+    let Some(first) = asked.next() else {
+        return Ok(None);
+    };
+    match asked.find(|o| o.value != first.value) {
+        Some(other) => Err(ExperimentError::Nothing(format!(
+            "the experiment files ask for two folder layouts of the corpus: folders = {} at {} \
+             and folders = {} at {}; one run has one corpus, so pass --folders or run them apart",
+            first.value, first.place, other.value, other.place
+        ))),
+        None => Ok(Some(first.value)),
+    }
 }
