@@ -220,7 +220,7 @@ pub fn run_settings(args: &RunArgs) -> Result<Settings, ConfigError> {
 fn folders(text: Option<&str>) -> Result<Option<crate::corpus::Folders>, ConfigError> {
     text.map(|t| {
         t.parse()
-            .map_err(|_| invalid("--folders", t, crate::corpus::FOLDERS_ALLOWED))
+            .map_err(|e: crate::corpus::FoldersError| invalid("--folders", t, e.to_string()))
     })
     .transpose()
 }
