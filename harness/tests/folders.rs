@@ -283,3 +283,38 @@ fn a_bad_value_is_refused_in_one_line_before_anything_is_made() {
     );
     assert!(!lab.data().exists());
 }
+
+#[test]
+fn a_sharded_layout_beside_an_input_set_is_refused() {
+    let lab = Lab::new();
+    let mine = lab.path().join("mine");
+    std::fs::create_dir(&mine).unwrap();
+    std::fs::write(mine.join("a.txt"), b"mine\n").unwrap();
+    let out = lab
+        .iolab()
+        .args(["run", "--workload", "read", "--no-progress", "--input"])
+        .arg(&mine)
+        .args(["--folders", "sharded:2", "--out"])
+        .arg(lab.results())
+        .output()
+        .expect("run iolab");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = stderr(&out);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("sharded:2") && err.contains("input set"),
+        "{err}"
+    );
+    assert_eq!(lab.run_count(), 0);
+    // Flat (the default, or said) runs on it.
+    let out = lab
+        .iolab()
+        .args(["run", "--workload", "read", "--no-progress", "--reps", "1"])
+        .args(["--warmup", "0", "--settle", "0", "--input"])
+        .arg(&mine)
+        .args(["--folders", "flat", "--out"])
+        .arg(lab.results())
+        .output()
+        .expect("run iolab");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}

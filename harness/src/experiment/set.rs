@@ -64,6 +64,13 @@ pub fn plan(experiments: &[Experiment], settings: &Settings) -> Result<Planned, 
     let excluded = total - scenarios.len();
     let corpus = corpus(&expansions, settings, &scenarios)?;
     let input = input(&expansions, settings, &scenarios)?;
+    if let (Some(set), Some(k)) = (&input, corpus.folders.shards()) {
+        return Err(ExperimentError::Nothing(format!(
+            "folders = sharded:{k}: the layout of the generated corpus, but this run reads \
+             the input set {} (your own files keep their own paths); leave folders out",
+            set.dir.display()
+        )));
+    }
     // An input set's size is known when it is walked.
     if input.is_none() {
         first_files_fit(&expansions, &scenarios, corpus.files)?;
