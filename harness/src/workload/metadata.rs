@@ -54,7 +54,7 @@ pub const DESCRIPTION: WorkloadDesc = WorkloadDesc {
     variants: MetadataVariant::DESCS,
     knobs: &[FILES_PER_TASK],
     reads: "nothing: file contents are never read (stat and open-close touch metadata only)",
-    writes: "empty files md-<task>-<n> in the scratch folder (created by create and all, or before timing for the other variants)",
+    writes: "empty files md-<task>-<n> in the scratch folder (in its subfolder shard-<task mod K> on a sharded corpus; created by create and all, or before timing for the other variants)",
     verifies: "by listing the scratch folder after the timed region: every expected name present as an empty regular file (create, stat, open-close) or none left (unlink, all), and no other md- name",
 };
 
