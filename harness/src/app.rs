@@ -148,8 +148,12 @@ fn create_corpus(args: &CorpusArgs) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
     let secs = start.elapsed().as_secs_f64();
     let bytes = corpus.manifest.total_bytes;
+    let folders = match spec.folders.shards() {
+        Some(k) => format!(" in {k} folders shard-*"),
+        None => String::new(),
+    };
     println!(
-        "{}: {} files, {:.1} MB in {secs:.2} s ({:.0} MB/s), {provenance}",
+        "{}: {} files{folders}, {:.1} MB in {secs:.2} s ({:.0} MB/s), {provenance}",
         dir.display(),
         corpus.manifest.files.len(),
         bytes as f64 / 1e6,

@@ -3,7 +3,12 @@
 The corpus format (see harness/src/corpus/spec.rs and render.rs): file k of N
 is named data-NNNNN.csv (index zero-padded to 5 digits, or to the width of
 N - 1 when wider); its line i holds the integers k+i+j for j in 0..values,
-comma-separated. A program that cannot run here (no package, no Python
+comma-separated. A sharded corpus (manifest spec "folders": "sharded:K")
+keeps file k in the subfolder shard-<k mod K> (index zero-padded to the
+width of K - 1, at least 1 digit; harness/src/corpus/folders.rs), and the
+files written into DEST go in DEST's subfolders of the same names (iolab
+makes them before timing): file_name(k) gives the path relative to either
+folder. A program that cannot run here (no package, no Python
 feature) prints `iolab-skip: <reason>` on stderr and exits non-zero, so iolab
 records the scenario as unavailable instead of failed.
 
@@ -22,9 +27,11 @@ import os
 import sys
 
 # Set by arguments() and spec(): how many corpus files to use (the first
-# ones; None = all) and the width of file indices in names.
+# ones; None = all), the width of file indices in names, and the number of
+# subfolders of a sharded corpus (None = flat).
 _LIMIT = None
 _WIDTH = 5
+_SHARDS = None
 
 
 def skip(reason):
@@ -60,17 +67,31 @@ def arguments(extra=()):
 
 def spec(corpus):
     """files to use, lines, values of the corpus, from its manifest."""
-    global _WIDTH
+    global _WIDTH, _SHARDS
     with open(os.path.join(corpus, "manifest.json"), encoding="utf-8") as f:
         s = json.load(f)["spec"]
     _WIDTH = max(5, len(str(max(s["files"] - 1, 0))))
+    folders = s.get("folders", "flat")
+    if folders == "flat":
+        _SHARDS = None
+    elif folders.startswith("sharded:") and folders[8:].isdigit() and int(folders[8:]) > 0:
+        _SHARDS = int(folders[8:])
+    else:
+        print(f"corpus folders = {folders!r}: allowed flat or sharded:K", file=sys.stderr)
+        sys.exit(2)
     files = s["files"] if _LIMIT is None else min(_LIMIT, s["files"])
     return files, s["lines"], s["values"]
 
 
 def file_name(k):
-    """Name of data file k (after spec() has read the corpus's size)."""
-    return f"data-{k:0{_WIDTH}d}.csv"
+    """Path of data file k relative to the corpus folder (and of its copy
+    relative to DEST), after spec() has read the corpus's size and layout:
+    data-NNNNN.csv, or shard-<k mod K>/data-NNNNN.csv when sharded."""
+    name = f"data-{k:0{_WIDTH}d}.csv"
+    if _SHARDS is None:
+        return name
+    width = max(1, len(str(_SHARDS - 1)))
+    return os.path.join(f"shard-{k % _SHARDS:0{width}d}", name)
 
 
 def render(k, lines, values):

@@ -17,6 +17,7 @@ pub fn lab() -> anyhow::Result<(tempfile::TempDir, Corpus, TaskContext)> {
         lines: 4,
         values: 10,
         large_file_bytes: Some(64 << 20),
+        folders: iolab::corpus::Folders::Flat,
     };
     let (corpus, _, _lock) = Corpus::create_or_reuse(&tmp.path().join("c"), &spec, &|_, _| {})?;
     let scratch = tmp.path().join("scratch");

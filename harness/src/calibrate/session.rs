@@ -220,11 +220,23 @@ fn fio_repetition(
 /// same page cache), so `--opendir` reads exactly the data files.
 fn link_data_files(corpus: &Corpus, scratch: &Dir) -> anyhow::Result<()> {
     let links = scratch.create_dir(LINKS_DIR)?;
-    let source = Dir::open(&corpus.dir)?;
-    let files = corpus.manifest.spec.files;
-    for k in 0..files {
-        let name = corpus::file_name(k, files);
-        links.hard_link(&source, &name, &name)?;
+    let top = Dir::open(&corpus.dir)?;
+    let spec = &corpus.manifest.spec;
+    // A sharded corpus's subfolders (opened, never through a link); the
+    // links themselves all go in one folder, under the files' own names.
+    let shards = spec
+        .folders
+        .shard_names()
+        .iter()
+        .map(|name| top.open_dir(name))
+        .collect::<Result<Vec<Dir>, _>>()?;
+    for k in 0..spec.files {
+        let name = corpus::file_name(k, spec.files);
+        let source = match shards.len() {
+            0 => &top,
+            count => &shards[k as usize % count],
+        };
+        links.hard_link(source, &name, &name)?;
     }
     Ok(())
 }

@@ -190,6 +190,9 @@ pub struct CorpusArgs {
     /// Also make one large file of about this size, e.g. 4GiB.
     #[arg(long, value_name = "SIZE")]
     pub large_file: Option<String>,
+    /// How the data files are spread over folders: flat (default, all in the corpus folder) or sharded:K (file k in subfolder shard-<k mod K>, K from 1 to 4096); the files tasks write in the scratch folder follow the same layout.
+    #[arg(long, value_name = "flat|sharded:K")]
+    pub folders: Option<String>,
     /// Folder for corpora and scratch space.
     #[arg(long, env = "IOLAB_DATA_DIR", default_value = "results/corpora")]
     pub data_dir: PathBuf,
@@ -378,13 +381,14 @@ const GRID_FLAGS: [&str; 11] = [
 
 /// The other flags of `run` alone that shape a plan; with [`GRID_FLAGS`],
 /// refused beside `--resume`.
-const RUN_PLAN_FLAGS: [&str; 8] = [
+const RUN_PLAN_FLAGS: [&str; 9] = [
     "experiments",
     "dir",
     "files",
     "lines",
     "values",
     "large_file",
+    "folders",
     "input",
     "input_glob",
 ];
@@ -415,6 +419,9 @@ pub struct BenchAllArgs {
     /// Named size of the corpora.
     #[arg(long, value_enum, default_value = "default")]
     pub scale: Scale,
+    /// How the corpora's data files are spread over folders: flat or sharded:K (K from 1 to 4096); overrides the experiment files' `folders` (default: flat).
+    #[arg(long, value_name = "flat|sharded:K", conflicts_with = "resume")]
+    pub folders: Option<String>,
     /// Folder of experiment files.
     #[arg(long, default_value = "experiments")]
     pub experiments: PathBuf,

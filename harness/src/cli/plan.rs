@@ -207,9 +207,22 @@ pub fn run_settings(args: &RunArgs) -> Result<Settings, ConfigError> {
             Some(t) => Some(parse_size(t).map_err(|e| invalid("--large-file", t, e.to_string()))?),
             None => None,
         },
+        folders: folders(c.folders.as_deref())?,
         input: input_spec(&args.input)?,
     };
     settings(c.scale, corpus, &args.measure, args.only.clone())
+}
+
+/// `--folders`: `flat` or `sharded:K`.
+///
+/// # Errors
+/// Anything else, naming the flag, the value and what is allowed.
+fn folders(text: Option<&str>) -> Result<Option<crate::corpus::Folders>, ConfigError> {
+    text.map(|t| {
+        t.parse()
+            .map_err(|e: crate::corpus::FoldersError| invalid("--folders", t, e.to_string()))
+    })
+    .transpose()
 }
 
 /// The input set `--input`, `--input-glob` and `--input-check` name.
@@ -236,12 +249,11 @@ pub fn input_spec(
 /// # Errors
 /// [`ConfigError`] naming a bad flag value.
 pub fn bench_all_settings(args: &BenchAllArgs) -> Result<Settings, ConfigError> {
-    let mut given = settings(
-        args.scale,
-        CorpusOverrides::default(),
-        &args.measure,
-        args.only.clone(),
-    )?;
+    let corpus = CorpusOverrides {
+        folders: folders(args.folders.as_deref())?,
+        ..CorpusOverrides::default()
+    };
+    let mut given = settings(args.scale, corpus, &args.measure, args.only.clone())?;
     if let Some(list) = &args.storage {
         let storages = crate::storage::Storage::parse_list(list)
             .map_err(|e| invalid("--storage", &e.value, e.problem))?;
@@ -405,6 +417,7 @@ pub fn corpus_spec(args: &CorpusArgs, needs_large: bool) -> Result<CorpusSpec, C
         None if needs_large => Some(crate::experiment::default_large_file(args.scale)),
         None => None,
     };
+    spec.folders = folders(args.folders.as_deref())?.unwrap_or_default();
     spec.validate()
         .map_err(|e| ConfigError::Meaningless(e.to_string()))?;
     Ok(spec)

@@ -110,6 +110,7 @@ fn corpus_args(args: &TuneArgs) -> CorpusArgs {
         lines: args.lines,
         values: None,
         large_file: None,
+        folders: None,
         data_dir: args.data_dir.clone(),
     }
 }

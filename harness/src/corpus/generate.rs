@@ -1,7 +1,8 @@
 //! Writing a corpus to disk: data files in parallel, the large file streamed,
 //! then the manifest.
 //!
-//! Owns: the order of writes (the record of members first, then data files
+//! Owns: the order of writes (the record of members first, then the
+//! subfolders of a sharded corpus, then data files
 //! and the large file, the manifest last and atomically) and the per-file
 //! sizes and checksums that go into the manifest. Expects the directory to
 //! exist and carry the corpus marker.
@@ -18,6 +19,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rayon::prelude::*;
 
 use super::error::{create_error, write_error, CorpusError};
+use super::folders::{folder_of, open_shards};
 use super::manifest::{FileEntry, LargeEntry, Manifest};
 use super::members;
 use super::progress::run_with_progress;
@@ -43,10 +45,11 @@ pub(crate) fn generate(
 ) -> Result<Manifest, CorpusError> {
     let needed = spec.space_need(space::block_size(dir));
     members::record(dir, spec, needed)?;
+    let shards = open_shards(dir, spec.folders)?;
     let done = AtomicU64::new(0);
     let (files, large) = run_with_progress(&done, needed.data, progress, || {
         rayon::join(
-            || write_data_files(dir, spec, needed, &done),
+            || write_data_files((dir, &shards), spec, needed, &done),
             || write_large_file(dir, spec, needed, &done),
         )
     });
@@ -55,9 +58,11 @@ pub(crate) fn generate(
     Ok(manifest)
 }
 
-/// Write data files `0..spec.files` in parallel; their entries in index order.
+/// Write data files `0..spec.files` in parallel, each in its folder (`dir`,
+/// or its subfolder among `shards` when the corpus is sharded); their
+/// entries in index order.
 fn write_data_files(
-    dir: &Dir,
+    (top, shards): (&Dir, &[Dir]),
     spec: &CorpusSpec,
     needed: SpaceNeed,
     done: &AtomicU64,
@@ -67,6 +72,7 @@ fn write_data_files(
         .map_init(Vec::new, |buf, k| {
             render_file(k, spec.lines, spec.values, buf);
             let name = file_name(k, spec.files);
+            let dir = folder_of(top, shards, k);
             let mut file = create(dir, &name, needed)?;
             file.write_all(&buf[..])
                 .map_err(|e| write_error(e, dir.path(), dir.child_path(&name), needed))?;

@@ -357,6 +357,7 @@ impl Corpus {
                 lines: 0,
                 values: 0,
                 large_file_bytes: None,
+                folders: super::Folders::Flat,
             },
             total_bytes: files.entries.iter().map(|e| e.size).sum(),
             large: None,

@@ -275,6 +275,7 @@ mod tests {
             lines: 4,
             values: 5,
             large_file_bytes: None,
+            folders: crate::corpus::Folders::Flat,
         };
         let mut buf = Vec::new();
         let files = (0..3)

@@ -8,7 +8,11 @@
 //! when it is exactly a data file name of a recorded spec (index in range,
 //! the spec's width) or `large.csv` of a spec with a large file: a user's
 //! `data-00051.csv` in a 50-file corpus, `data-1.csv`, `data-000001.csv` or
-//! `large.csv` beside a corpus without one is not.
+//! `large.csv` beside a corpus without one is not. In a sharded corpus
+//! (`folders`) the members are the recorded spec's `shard-*` subfolders
+//! (exact names, index in range) and, in subfolder `i`, exactly the data
+//! file names of that spec whose index `k` has `k mod K = i`; a
+//! subfolder is removed once its members are gone and it is empty.
 //!
 //! Owns: the records' reading and writing, the one removal that
 //! `corpus clean` and a rebuild share ([`remove_members`]: regular files the
@@ -105,9 +109,25 @@ impl Records {
         }
     }
 
-    /// Whether a record names `name` as a member.
+    /// Whether a record names `name` (an entry of the corpus folder
+    /// itself) as a member file.
     pub(crate) fn names(&self, name: &str) -> bool {
         self.specs.iter().any(|spec| is_member(spec, name))
+    }
+
+    /// Whether a record names `name` (an entry of the corpus folder) as
+    /// one of its subfolders.
+    pub(crate) fn names_shard(&self, name: &str) -> bool {
+        self.specs
+            .iter()
+            .any(|spec| spec.folders.parse_shard(name).is_some())
+    }
+
+    /// Whether a record names `name` as a member file in subfolder `shard`.
+    pub(crate) fn names_in_shard(&self, shard: &str, name: &str) -> bool {
+        self.specs
+            .iter()
+            .any(|spec| is_shard_member(spec, shard, name))
     }
 
     /// What the records are, for messages.
@@ -116,10 +136,23 @@ impl Records {
     }
 }
 
-/// Whether `name` is one of the files `spec` generates.
+/// Whether `name` is one of the files `spec` generates in the corpus
+/// folder itself (its data files when flat, its large file).
 fn is_member(spec: &CorpusSpec, name: &str) -> bool {
-    parse_file_name(name, spec.files).is_some()
+    (spec.folders.is_flat() && parse_file_name(name, spec.files).is_some())
         || (name == LARGE_FILE_NAME && spec.large_file_bytes.is_some())
+}
+
+/// Whether `name` is one of the files `spec` generates in its subfolder
+/// `shard`.
+fn is_shard_member(spec: &CorpusSpec, shard: &str, name: &str) -> bool {
+    let (Some(i), Some(k)) = (
+        spec.folders.parse_shard(shard),
+        parse_file_name(name, spec.files),
+    ) else {
+        return false;
+    };
+    spec.folders.shards().is_some_and(|count| k % count == i)
 }
 
 /// Whether `name` is one of iolab's bookkeeping files in a corpus folder
@@ -198,6 +231,11 @@ pub(crate) fn remove_members(folder: &Dir, records: &Records) -> Result<Removal,
         if is_bookkeeping(&text) {
             continue;
         }
+        let shard = name.to_str().filter(|n| records.names_shard(n));
+        if let (Some(shard), Kind::Dir, false) = (shard, kind, mount) {
+            remove_shard(folder, shard, records, &mut removal)?;
+            continue;
+        }
         let member = name.to_str().is_some_and(|n| records.names(n));
         match kind {
             Kind::File if member && !mount => {
@@ -210,6 +248,41 @@ pub(crate) fn remove_members(folder: &Dir, records: &Records) -> Result<Removal,
         }
     }
     Ok(removal)
+}
+
+/// Delete the member files of subfolder `shard` of `folder` (regular files
+/// the records name there, on the subfolder's mount), keeping and listing
+/// (as `shard/name`) everything else, then the subfolder when it is empty.
+fn remove_shard(
+    folder: &Dir,
+    shard: &str,
+    records: &Records,
+    removal: &mut Removal,
+) -> Result<(), CorpusError> {
+    let sub = folder.open_dir(shard)?;
+    let before = removal.kept.len();
+    for (name, kind, mount) in sub.entries_with_mounts()? {
+        let text = name.to_string_lossy();
+        let member = name
+            .to_str()
+            .is_some_and(|n| records.names_in_shard(shard, n));
+        match kind {
+            Kind::File if member && !mount => {
+                removal.removed += usize::from(sub.remove_file(&name)?);
+            }
+            _ if mount => removal.kept.push(format!("{shard}/{text} (mount point)")),
+            Kind::File => removal.kept.push(format!("{shard}/{text}")),
+            Kind::Dir => removal.kept.push(format!("{shard}/{text}/")),
+            Kind::Symlink | Kind::Special(_) => {
+                removal.kept.push(format!("{shard}/{text} ({kind})"));
+            }
+        }
+    }
+    drop(sub);
+    if removal.kept.len() == before && !folder.remove_empty_dir(shard)? {
+        removal.kept.push(format!("{shard}/"));
+    }
+    Ok(())
 }
 
 /// The refusals of a rebuild of `folder` into `spec`, made before anything
@@ -232,6 +305,28 @@ pub(crate) fn check_rebuild(
             continue;
         }
         let path = folder.child_path(name);
+        let recorded = records.names_shard(name);
+        let wanted = spec.folders.parse_shard(name).is_some();
+        if recorded || wanted {
+            match kind {
+                Kind::Dir if !mount => {
+                    check_shard(folder, name, records, spec, &mut in_the_way)?;
+                    continue;
+                }
+                _ if !recorded => {
+                    in_the_way.push(name.to_string());
+                    continue;
+                }
+                _ if mount => {
+                    let what = "mount point".into();
+                    return Err(CorpusError::BadMember { path, what });
+                }
+                kind => {
+                    let what = kind.to_string();
+                    return Err(CorpusError::BadMember { path, what });
+                }
+            }
+        }
         if records.names(name) {
             let what = match kind {
                 _ if mount => "mount point".into(),
@@ -251,4 +346,32 @@ pub(crate) fn check_rebuild(
         names: in_the_way,
         why: records.summary(),
     })
+}
+
+/// [`check_rebuild`] in subfolder `shard` of `folder`: a member the
+/// records name there that is not a regular file is refused; a file
+/// `spec` would write there that no record names is in the way.
+fn check_shard(
+    folder: &Dir,
+    shard: &str,
+    records: &Records,
+    spec: &CorpusSpec,
+    in_the_way: &mut Vec<String>,
+) -> Result<(), CorpusError> {
+    let sub = folder.open_dir(shard)?;
+    for (name, kind, mount) in sub.entries_with_mounts()? {
+        let Some(name) = name.to_str() else { continue };
+        if records.names_in_shard(shard, name) {
+            let what = match kind {
+                _ if mount => "mount point".into(),
+                Kind::File => continue,
+                kind => kind.to_string(),
+            };
+            let path = sub.child_path(name);
+            return Err(CorpusError::BadMember { path, what });
+        } else if is_shard_member(spec, shard, name) {
+            in_the_way.push(format!("{shard}/{name}"));
+        }
+    }
+    Ok(())
 }

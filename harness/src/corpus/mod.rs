@@ -2,7 +2,9 @@
 //! verification, reuse and safe removal.
 //!
 //! A corpus is a directory holding `data-NNNNN.csv` files (file `k`, line `i`
-//! holds the integers `k+i+j`, `j` in `0..values`), optionally a single large
+//! holds the integers `k+i+j`, `j` in `0..values`), all in the folder itself
+//! or spread over `shard-*` subfolders by the spec's [`Folders`] (file `k` in
+//! `shard-<k mod K>`: [`file_rel_path`]), optionally a single large
 //! file `large.csv`, a `manifest.json` with every file's size and checksum,
 //! and the `.iolab-corpus` marker that makes the directory iolab's to
 //! rewrite or delete. Its bytes are a pure function of its [`CorpusSpec`].
@@ -25,7 +27,8 @@
 //! used for scratch directories). It does not own what workloads do with the
 //! files, nor progress bars (callers pass a callback).
 //!
-//! Files: `spec` (parameters, names), `render` (bytes, checksum), `manifest`,
+//! Files: `spec` (parameters, names), `folders` (flat or sharded: where
+//! file `k` lives), `render` (bytes, checksum), `manifest`,
 //! `marker` (ownership), `lock` (concurrent runs), `clean` (deletion by the
 //! manifest), `members` (which files are iolab's to delete), `scratch`
 //! (per-run scratch folders), `space` (the room a corpus needs),
@@ -33,6 +36,7 @@
 
 mod clean;
 mod error;
+mod folders;
 mod generate;
 mod input;
 mod lock;
@@ -60,6 +64,9 @@ use members::Records;
 
 pub use clean::{clean, CleanReport};
 pub use error::{count, CorpusError};
+pub use folders::{
+    file_rel_path, make_shards, Folders, FoldersError, FOLDERS_ALLOWED, MAX_SHARDS, SHARD_PREFIX,
+};
 pub use input::{
     InputCheck, InputError, InputFiles, InputManifest, InputSet, InputSpec, InputSummary,
     SizeClass, INPUTS_FOLDER,
@@ -328,17 +335,24 @@ impl Corpus {
     pub fn file_path(&self, k: u32) -> PathBuf {
         match &self.inputs {
             Some(set) => self.dir.join(&set.names[k as usize]),
-            None => self.dir.join(file_name(k, self.manifest.spec.files)),
+            None => self.dir.join(self.rel_path(k)),
         }
     }
 
     /// Data file `k` as messages name it: its path relative to the folder
-    /// (`data-00007.csv`, or an input set's `src/lib.rs`).
+    /// (`data-00007.csv`, `shard-3/data-00007.csv`, or an input set's
+    /// `src/lib.rs`).
     pub fn file_label(&self, k: u32) -> String {
         match &self.inputs {
             Some(set) => set.names.get(k as usize).cloned().unwrap_or_default(),
-            None => file_name(k, self.manifest.spec.files),
+            None => self.rel_path(k).to_string_lossy().into_owned(),
         }
+    }
+
+    /// Generated data file `k`'s path relative to the corpus folder.
+    fn rel_path(&self, k: u32) -> PathBuf {
+        let spec = &self.manifest.spec;
+        file_rel_path(k, spec.files, spec.folders)
     }
 
     /// Paths of all data files, in index order.

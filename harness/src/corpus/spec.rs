@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::CorpusError;
+use super::folders::Folders;
 use super::render::{digits, file_size, files_total_size, large_shape};
 use super::space::SpaceNeed;
 
@@ -45,6 +46,12 @@ pub struct CorpusSpec {
     /// (1 ..= [`MAX_LARGE_FILE_BYTES`]); default: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub large_file_bytes: Option<u64>,
+    /// How the data files are spread over folders (default: flat, all in
+    /// the corpus folder). Serialized only when not flat, so the records
+    /// of a flat corpus (manifest, run.json, scenario ids) are what they
+    /// were before the setting existed.
+    #[serde(default, skip_serializing_if = "Folders::is_flat")]
+    pub folders: Folders,
 }
 
 /// Named sizes: `Quick` = 1,000 files × 100 lines, `Default` = 10,000 × 1,000,
@@ -73,18 +80,24 @@ impl Scale {
             lines,
             values: 10,
             large_file_bytes: None,
+            folders: Folders::Flat,
         }
     }
 }
 
 impl CorpusSpec {
-    /// A directory name that identifies the spec, e.g. `csv-1000x100x10` or
-    /// `csv-1000x100x10-large-64MiB`, so corpora of different shapes can sit
-    /// side by side under one parent.
+    /// A directory name that identifies the spec, e.g. `csv-1000x100x10`,
+    /// `csv-1000x100x10-large-64MiB` or `csv-1000x100x10-sharded8`, so
+    /// corpora of different shapes (and layouts) sit side by side under one
+    /// parent.
     pub fn dir_name(&self) -> String {
         let base = format!("csv-{}x{}x{}", self.files, self.lines, self.values);
-        match self.large_file_bytes {
+        let base = match self.large_file_bytes {
             Some(bytes) => format!("{base}-large-{}", exact_size_name(bytes)),
+            None => base,
+        };
+        match self.folders.shards() {
+            Some(k) => format!("{base}-sharded{k}"),
             None => base,
         }
     }
@@ -210,6 +223,7 @@ mod tests {
             lines,
             values,
             large_file_bytes: large,
+            folders: Folders::Flat,
         }
     }
 
@@ -241,6 +255,31 @@ mod tests {
             spec(1, 1, 1, Some(1000)).dir_name(),
             "csv-1x1x1-large-1000B"
         );
+        let mut sharded = spec(1000, 100, 10, Some(64 << 20));
+        sharded.folders = "sharded:8".parse().unwrap();
+        assert_eq!(sharded.dir_name(), "csv-1000x100x10-large-64MiB-sharded8");
+    }
+
+    /// A flat spec serializes as before the setting existed; a sharded
+    /// one names its layout and reads back equal.
+    #[test]
+    fn folders_serialized_only_when_not_flat() {
+        let flat = spec(2, 3, 4, None);
+        assert_eq!(
+            serde_json::to_string(&flat).unwrap(),
+            r#"{"files":2,"lines":3,"values":4}"#
+        );
+        let mut sharded = flat.clone();
+        sharded.folders = "sharded:4".parse().unwrap();
+        let json = serde_json::to_string(&sharded).unwrap();
+        assert_eq!(
+            json,
+            r#"{"files":2,"lines":3,"values":4,"folders":"sharded:4"}"#
+        );
+        assert_eq!(serde_json::from_str::<CorpusSpec>(&json).unwrap(), sharded);
+        assert_ne!(sharded, flat);
+        let bad = r#"{"files":2,"lines":3,"values":4,"folders":"sharded:0"}"#;
+        assert!(serde_json::from_str::<CorpusSpec>(bad).is_err());
     }
 
     #[test]

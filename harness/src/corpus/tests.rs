@@ -14,6 +14,7 @@ fn spec(files: u32, lines: u32, values: u32, large: Option<u64>) -> CorpusSpec {
         lines,
         values,
         large_file_bytes: large,
+        folders: Folders::Flat,
     }
 }
 
@@ -621,5 +622,144 @@ fn without_any_record_the_files_are_kept_and_the_rebuild_refused() {
     assert_eq!(
         report.kept,
         ["data-00000.csv", "data-00001.csv", "data-00002.csv"]
+    );
+}
+
+fn sharded(files: u32, k: u32) -> CorpusSpec {
+    let mut s = spec(files, 3, 3, None);
+    s.folders = format!("sharded:{k}").parse().unwrap();
+    s
+}
+
+/// Names of the entries of `dir`, sorted.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_sharded_corpus_spreads_its_files_and_verifies() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("c");
+    let s = sharded(10, 4);
+    let (corpus, prov) = create(&dir, &s);
+    assert_eq!(prov, Provenance::Created);
+    assert_eq!(
+        corpus.file_path(5),
+        dir.join("shard-1").join("data-00005.csv")
+    );
+    assert_eq!(corpus.file_label(5), "shard-1/data-00005.csv");
+    for shard in 0..4u32 {
+        let names = listing(&dir.join(format!("shard-{shard}")));
+        let want: Vec<String> = (0..10u32)
+            .filter(|k| k % 4 == shard)
+            .map(|k| file_name(k, 10))
+            .collect();
+        assert_eq!(names, want, "shard-{shard}");
+    }
+    assert!(!listing(&dir).iter().any(|n| n.starts_with("data-")));
+    // Same bytes as the flat corpus; a different corpus all the same.
+    let (flat, _) = create(&tmp.path().join("flat"), &spec(10, 3, 3, None));
+    assert_eq!(flat.manifest.files, corpus.manifest.files);
+    assert_ne!(flat.manifest, corpus.manifest);
+    assert!(corpus.verify(&quiet).unwrap().is_ok());
+    assert_eq!(create(&dir, &s).1, Provenance::Reused);
+    // A file in the wrong subfolder is missing where it belongs, and extra.
+    fs::rename(corpus.file_path(5), dir.join("shard-0/data-00005.csv")).unwrap();
+    let report = corpus.verify(&quiet).unwrap();
+    assert_eq!(report.mismatches.len(), 1, "{report}");
+    assert_eq!(report.mismatches[0].what, MismatchKind::Missing);
+    assert_eq!(report.extra, [dir.join("shard-0/data-00005.csv")]);
+}
+
+#[test]
+fn flat_and_sharded_are_different_corpora_in_one_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("c");
+    create(&dir, &spec(8, 3, 3, None));
+    let (corpus, prov) = create(&dir, &sharded(8, 2));
+    assert!(
+        matches!(prov, Provenance::Regenerated { ref kept, .. } if kept.is_empty()),
+        "{prov:?}"
+    );
+    assert_eq!(
+        listing(&dir)
+            .iter()
+            .filter(|n| n.starts_with("data-"))
+            .count(),
+        0
+    );
+    assert!(corpus.verify(&quiet).unwrap().is_ok());
+    // And back: the subfolders the records name go with their files.
+    let (flat, prov) = create(&dir, &spec(8, 3, 3, None));
+    assert!(
+        matches!(prov, Provenance::Regenerated { ref kept, .. } if kept.is_empty()),
+        "{prov:?}"
+    );
+    assert!(!dir.join("shard-0").exists());
+    assert!(flat.verify(&quiet).unwrap().is_ok());
+}
+
+#[test]
+fn clean_removes_a_sharded_corpus_and_keeps_what_is_not_its() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("c");
+    create(&dir, &sharded(6, 3));
+    clean(&dir).unwrap();
+    assert!(!dir.exists());
+
+    create(&dir, &sharded(6, 3));
+    fs::write(dir.join("shard-1/notes.txt"), b"mine").unwrap();
+    fs::write(dir.join("shard-1/data-00000.csv"), b"shard-0's name").unwrap();
+    fs::create_dir(dir.join("shard-3")).unwrap();
+    let report = clean(&dir).unwrap();
+    assert!(!report.dir_removed);
+    assert_eq!(
+        report.kept,
+        ["shard-1/data-00000.csv", "shard-1/notes.txt", "shard-3/"]
+    );
+    // 6 data files and the 5 bookkeeping files.
+    assert_eq!(report.removed, 6 + 5);
+    assert!(!dir.join("shard-0").exists() && !dir.join("shard-2").exists());
+    assert_eq!(fs::read(dir.join("shard-1/notes.txt")).unwrap(), b"mine");
+}
+
+#[test]
+fn a_sharded_rebuild_refuses_files_in_its_way_and_linked_subfolders() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("c");
+    create(&dir, &spec(4, 3, 3, None));
+    // A subfolder of the new layout the records do not name, holding a
+    // file the rebuild would write.
+    fs::create_dir(dir.join("shard-1")).unwrap();
+    fs::write(dir.join("shard-1/data-00001.csv"), b"mine").unwrap();
+    let err = Corpus::create_or_reuse(&dir, &sharded(4, 2), &quiet).unwrap_err();
+    assert!(matches!(err, CorpusError::InTheWay { .. }), "{err}");
+    assert!(err.to_string().contains("shard-1/data-00001.csv"), "{err}");
+    assert!(dir.join("manifest.json").exists());
+    fs::remove_dir_all(dir.join("shard-1")).unwrap();
+
+    // A recorded subfolder replaced by a link: refused, nothing followed.
+    create(&dir, &sharded(4, 2));
+    let outside = tmp.path().join("outside");
+    fs::create_dir(&outside).unwrap();
+    fs::write(outside.join("data-00000.csv"), b"outside").unwrap();
+    fs::remove_dir_all(dir.join("shard-0")).unwrap();
+    std::os::unix::fs::symlink(&outside, dir.join("shard-0")).unwrap();
+    let err = Corpus::create_or_reuse(&dir, &sharded(4, 2), &quiet).unwrap_err();
+    assert!(matches!(err, CorpusError::BadMember { .. }), "{err}");
+    assert_eq!(
+        fs::read(outside.join("data-00000.csv")).unwrap(),
+        b"outside"
+    );
+    let report = clean(&dir).unwrap();
+    assert_eq!(report.kept, ["shard-0 (symbolic link)"]);
+    assert_eq!(
+        fs::read(outside.join("data-00000.csv")).unwrap(),
+        b"outside"
     );
 }

@@ -8,7 +8,10 @@
 //! file that grew); recomputing sizes and checksums; reporting *every*
 //! difference as a [`Mismatch`] rather than stopping at the first. Also
 //! lists the `data-*.csv` and `large.csv` files the manifest does not name
-//! (kept, never read: [`VerifyReport::extra`]).
+//! (kept, never read: [`VerifyReport::extra`]). A sharded corpus's files are
+//! read in their `shard-*` subfolders, each opened without following a
+//! link; a subfolder that is missing or not a folder makes its files
+//! mismatches.
 //!
 //! Does not own: deciding what to do about mismatches (`Corpus::create_or_reuse`
 //! regenerates; the CLI prints them).
@@ -21,6 +24,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rayon::prelude::*;
 
 use super::error::{count, CorpusError};
+use super::folders::Folders;
 use super::manifest::Manifest;
 use super::progress::run_with_progress;
 use super::render::ChecksumHasher;
@@ -181,7 +185,12 @@ fn check_data_files(
     manifest: &Manifest,
     done: &AtomicU64,
 ) -> Vec<(PathBuf, FileCheck)> {
-    let files = manifest.spec.files;
+    let (files, folders) = (manifest.spec.files, manifest.spec.folders);
+    let shards: Vec<Result<Dir, FsError>> = folders
+        .shard_names()
+        .iter()
+        .map(|name| folder.open_dir(name))
+        .collect();
     manifest
         .files
         .par_iter()
@@ -189,13 +198,37 @@ fn check_data_files(
         .map_init(
             || vec![0; DATA_READ_BYTES],
             |buf, (k, entry)| {
-                let name = file_name(k as u32, files);
-                let check = check_file(folder, &name, entry.size, entry.checksum, buf);
+                let k = k as u32;
+                let name = file_name(k, files);
+                let path = folder.child_path(super::folders::file_rel_path(k, files, folders));
+                let check = match shards.len() {
+                    0 => check_file(folder, &name, entry.size, entry.checksum, buf),
+                    count => match &shards[k as usize % count] {
+                        Ok(shard) => check_file(shard, &name, entry.size, entry.checksum, buf),
+                        Err(e) => shard_unusable(e),
+                    },
+                };
                 done.fetch_add(entry.size, Ordering::Relaxed);
-                (folder.child_path(name), check)
+                (path, check)
             },
         )
         .collect()
+}
+
+/// What checking a file in a subfolder that cannot be opened finds:
+/// missing (no subfolder), or the subfolder's trouble (a link, a file).
+fn shard_unusable(e: &FsError) -> FileCheck {
+    let what = match e {
+        e if e.is_not_found() => MismatchKind::Missing,
+        e => MismatchKind::Unreadable {
+            error: e.to_string(),
+        },
+    };
+    FileCheck {
+        examined: false,
+        bytes: 0,
+        what: Some(what),
+    }
 }
 
 fn check_large_file(
@@ -291,17 +324,44 @@ fn check_file(folder: &Dir, name: &str, size: u64, checksum: u64, buf: &mut [u8]
     }
 }
 
-/// Files in `folder` named like corpus files that the manifest does not
-/// name, by name.
+/// Files in `folder` (and in a sharded corpus's subfolders) named like
+/// corpus files that the manifest does not name there, by path.
 fn extra_files(folder: &Dir, manifest: &Manifest) -> Result<Vec<PathBuf>, CorpusError> {
     let spec = &manifest.spec;
     let mut extra = Vec::new();
-    for (name, _) in folder.entries()? {
+    for (name, kind) in folder.entries()? {
         let Some(name) = name.to_str() else { continue };
-        let data = is_data_file_name(name) && parse_file_name(name, spec.files).is_none();
+        let data = is_data_file_name(name)
+            && (!spec.folders.is_flat() || parse_file_name(name, spec.files).is_none());
         let large = name == LARGE_FILE_NAME && spec.large_file_bytes.is_none();
         if data || large {
             extra.push(folder.child_path(name));
+        }
+        if let (Some(shard), Kind::Dir) = (spec.folders.parse_shard(name), kind) {
+            // Unopenable (a link swapped in): its files are mismatches already.
+            if let Ok(sub) = folder.open_dir(name) {
+                extra.extend(extra_in_shard(&sub, spec.files, spec.folders, shard)?);
+            }
+        }
+    }
+    Ok(extra)
+}
+
+/// Files in subfolder `shard` named like data files that are not this
+/// subfolder's (out of range, wrong width, or another subfolder's index).
+fn extra_in_shard(
+    sub: &Dir,
+    files: u32,
+    folders: Folders,
+    shard: u32,
+) -> Result<Vec<PathBuf>, CorpusError> {
+    let mut extra = Vec::new();
+    for (name, _) in sub.entries()? {
+        let Some(name) = name.to_str() else { continue };
+        let ours = parse_file_name(name, files)
+            .is_some_and(|k| folders.shard_of(k) == folders.shard_of(shard));
+        if is_data_file_name(name) && !ours {
+            extra.push(sub.child_path(name));
         }
     }
     Ok(extra)

@@ -532,6 +532,8 @@ pub struct RawCorpus {
     pub values: Option<Spanned<u32>>,
     /// Size of the large single file, e.g. `256MiB`.
     pub large_file: Option<Spanned<String>>,
+    /// How the data files are spread over folders: `flat` or `sharded:K`.
+    pub folders: Option<Spanned<String>>,
     /// A folder of the user's own files to run on instead of the generated
     /// corpus (`--input`), relative to the working folder.
     pub input: Option<Spanned<String>>,

@@ -76,6 +76,8 @@ pub struct Expansion {
     pub values: Option<Located<u32>>,
     /// Large-file bytes it asks for.
     pub large_file: Option<u64>,
+    /// The folder layout it asks for (`[corpus] folders`).
+    pub folders: Option<Located<crate::corpus::Folders>>,
     /// The user's input set it asks for (`[corpus] input`).
     pub input: Option<crate::corpus::InputSpec>,
     /// Scenarios its grids ask for, not counting the sequential baselines
@@ -207,6 +209,20 @@ impl Experiment {
                 ));
             }
             out.large_file = Some(bytes);
+        }
+        if let Some(f) = over.folders.as_ref().or(base.folders.as_ref()) {
+            let value = f.get_ref().parse().map_err(|_| {
+                self.source.invalid(
+                    &f.span(),
+                    "corpus.folders",
+                    f.get_ref(),
+                    format!("allowed: {}", crate::corpus::FOLDERS_ALLOWED),
+                )
+            })?;
+            out.folders = Some(Located {
+                value,
+                place: self.source.place(f.span().start),
+            });
         }
         if let Some(dir) = over.input.as_ref().or(base.input.as_ref()) {
             let glob = over.input_glob.as_ref().or(base.input_glob.as_ref());

@@ -139,6 +139,10 @@ fn other_key(key: &str, count: impl Fn(Count) -> String) -> (bool, String) {
             false,
             "a size in quotes from 1 byte to 1TiB, such as \"256MiB\"".into(),
         ),
+        "folders" => (
+            false,
+            "\"flat\" or \"sharded:K\" (K from 1 to 4096), in quotes".into(),
+        ),
         "description" | "name" => (false, "a text in quotes".into()),
         "baseline" => (false, "true or false".into()),
         "claims" => (true, "a claim id in quotes".into()),

@@ -64,6 +64,13 @@ pub fn plan(experiments: &[Experiment], settings: &Settings) -> Result<Planned, 
     let excluded = total - scenarios.len();
     let corpus = corpus(&expansions, settings, &scenarios)?;
     let input = input(&expansions, settings, &scenarios)?;
+    if let (Some(set), Some(k)) = (&input, corpus.folders.shards()) {
+        return Err(ExperimentError::Nothing(format!(
+            "folders = sharded:{k}: the layout of the generated corpus, but this run reads \
+             the input set {} (your own files keep their own paths); leave folders out",
+            set.dir.display()
+        )));
+    }
     // An input set's size is known when it is walked.
     if input.is_none() {
         first_files_fit(&expansions, &scenarios, corpus.files)?;
@@ -333,7 +340,32 @@ fn corpus(
         ),
         None => None,
     };
+    spec.folders = match c.folders {
+        Some(folders) => folders,
+        None => agree_folders(expansions)?.unwrap_or_default(),
+    };
     spec.validate()
         .map_err(|e| ExperimentError::Nothing(format!("the corpus of this run: {e}")))?;
     Ok(spec)
+}
+
+/// The folder layout the experiment files agree on (one corpus per run).
+///
+/// # Errors
+/// Two files (or tables) asking for different layouts, naming both places.
+fn agree_folders(
+    expansions: &[Expansion],
+) -> Result<Option<crate::corpus::Folders>, ExperimentError> {
+    let mut asked = expansions.iter().filter_map(|x| x.folders.as_ref());
+    let Some(first) = asked.next() else {
+        return Ok(None);
+    };
+    match asked.find(|o| o.value != first.value) {
+        Some(other) => Err(ExperimentError::Nothing(format!(
+            "the experiment files ask for two folder layouts of the corpus: folders = {} at {} \
+             and folders = {} at {}; one run has one corpus, so pass --folders or run them apart",
+            first.value, first.place, other.value, other.place
+        ))),
+        None => Ok(Some(first.value)),
+    }
 }

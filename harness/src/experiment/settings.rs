@@ -21,6 +21,8 @@ pub struct CorpusOverrides {
     pub values: Option<u32>,
     /// Size of the large file in bytes.
     pub large_file: Option<u64>,
+    /// How the data files are spread over folders (`--folders`).
+    pub folders: Option<crate::corpus::Folders>,
     /// A folder of the user's own files to run on instead of the corpus.
     pub input: Option<crate::corpus::InputSpec>,
 }

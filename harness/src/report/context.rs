@@ -279,6 +279,12 @@ pub fn run_facts(run: &LoadedRun) -> Vec<Fact> {
     if let Some(large) = c.large_file_bytes {
         corpus.push_str(&format!(", plus a large file of {}", view::bytes(large)));
     }
+    if let Some(k) = c.folders.shards() {
+        corpus.push_str(&format!(
+            ", spread over {k} folders (folders = {})",
+            c.folders
+        ));
+    }
     corpus.push_str(&format!(
         " — {}; {}",
         meta.corpus_dir.display(),

@@ -151,15 +151,16 @@ impl SaveVariant {
     }
 }
 
-/// Target `k` of the save workload.
+/// Target `k` of the save workload (in the scratch folder's subfolder of
+/// file `k` when the corpus is sharded).
 pub(super) fn target(ctx: &TaskContext, k: u32) -> PathBuf {
-    ctx.scratch
-        .join(format!("target-{}", corpus::file_name(k, ctx.files)))
+    ctx.scratch_file(k, &format!("target-{}", corpus::file_name(k, ctx.files)))
 }
 
+/// Temporary file of save `k`, beside its target (a rename never
+/// crosses folders).
 fn temp(ctx: &TaskContext, k: u32) -> PathBuf {
-    ctx.scratch
-        .join(format!(".tmp-{}", corpus::file_name(k, ctx.files)))
+    ctx.scratch_file(k, &format!(".tmp-{}", corpus::file_name(k, ctx.files)))
 }
 
 /// The old content of target `k` is corpus file `k`; the new content is the
@@ -210,7 +211,8 @@ async fn run<I: Io>(
     io.close(file).await?;
     io.rename(&tmp, &to).await?;
     if spec.variant == SaveVariant::RenameFsyncDir {
-        sync_dir(io, &ctx.scratch).await?;
+        // The folder the rename happened in: the target's own.
+        sync_dir(io, to.parent().unwrap_or(&ctx.scratch)).await?;
     }
     Ok(TaskOutput {
         bytes,

@@ -54,7 +54,7 @@ pub const DESCRIPTION: WorkloadDesc = WorkloadDesc {
     variants: MetadataVariant::DESCS,
     knobs: &[FILES_PER_TASK],
     reads: "nothing: file contents are never read (stat and open-close touch metadata only)",
-    writes: "empty files md-<task>-<n> in the scratch folder (created by create and all, or before timing for the other variants)",
+    writes: "empty files md-<task>-<n> in the scratch folder (in its subfolder shard-<task mod K> on a sharded corpus; created by create and all, or before timing for the other variants)",
     verifies: "by listing the scratch folder after the timed region: every expected name present as an empty regular file (create, stat, open-close) or none left (unlink, all), and no other md- name",
 };
 
@@ -231,9 +231,16 @@ fn name(task: u32, n: u32) -> String {
     format!("md-{task}-{n}")
 }
 
-/// Path of file `n` of task `task`, in the scratch folder.
+/// Path of file `n` of task `task`, in the scratch folder (in the
+/// subfolder of task `task` when the corpus is sharded: a task's files
+/// share a folder, concurrent tasks spread over the folders).
 pub(super) fn path(ctx: &TaskContext, task: u32, n: u32) -> PathBuf {
-    ctx.scratch.join(name(task, n))
+    ctx.scratch.join(rel(ctx, task, n))
+}
+
+/// [`path`] relative to the scratch folder.
+fn rel(ctx: &TaskContext, task: u32, n: u32) -> PathBuf {
+    ctx.folders.place(task, &name(task, n))
 }
 
 /// The task and file number a scratch name stands for, if it is one of
@@ -331,7 +338,7 @@ pub(super) fn verify(
     count_sum: u64,
     finished: impl Fn(u32) -> bool,
 ) -> RunCheck {
-    let listed = match list(&ctx.scratch) {
+    let listed = match list(ctx) {
         Ok(names) => names,
         Err(e) => return RunCheck::failed(format!("listing {}: {e}", ctx.scratch.display())),
     };
@@ -345,14 +352,15 @@ pub(super) fn verify(
             spec.variant.files_before()
         };
         for n in 0..spec.files_per_task {
-            let name = name(task, n);
-            let there = listed.contains(&name);
+            let rel = rel(ctx, task, n);
+            let name = rel.display();
+            let there = listed.contains(&rel);
             if there {
                 present += 1;
             }
             match (want, there) {
                 (true, true) => {
-                    if let Some(wrong) = not_empty_file(&ctx.scratch.join(&name)) {
+                    if let Some(wrong) = not_empty_file(&ctx.scratch.join(&rel)) {
                         problems.push(format!("{name}: {wrong}"));
                     }
                 }
@@ -362,11 +370,15 @@ pub(super) fn verify(
             }
         }
     }
-    let strays = listed
-        .iter()
-        .filter_map(|n| parse_name(n).map(|(t, k)| (n, t, k)))
-        .filter(|(_, t, k)| tasks.contains(t) && *k >= spec.files_per_task);
-    problems.extend(strays.map(|(n, _, _)| format!("{n}: not a file of this run")));
+    // A name of this run's tasks past `files_per_task`, or in another
+    // folder than its task's.
+    let strays = listed.iter().filter(|p| {
+        let parsed = p.file_name().and_then(|n| n.to_str()).and_then(parse_name);
+        parsed.is_some_and(|(t, k)| {
+            tasks.contains(&t) && (k >= spec.files_per_task || **p != rel(ctx, t, k))
+        })
+    });
+    problems.extend(strays.map(|p| format!("{}: not a file of this run", p.display())));
     let files = u64::from(tasks.end - tasks.start) * u64::from(spec.files_per_task);
     if problems.is_empty() {
         RunCheck::passed(format!(
@@ -385,11 +397,19 @@ pub(super) fn verify(
     }
 }
 
-/// The names in `dir` (after the timed region).
-fn list(dir: &Path) -> io::Result<HashSet<String>> {
+/// The entries of the scratch folder, and of its `shard-*` subfolders when
+/// the corpus is sharded, as paths relative to it (after the timed region).
+fn list(ctx: &TaskContext) -> io::Result<HashSet<PathBuf>> {
     let mut names = HashSet::new();
-    for entry in std::fs::read_dir(dir)? {
-        names.insert(entry?.file_name().to_string_lossy().into_owned());
+    let mut add = |rel: &Path| -> io::Result<()> {
+        for entry in std::fs::read_dir(ctx.scratch.join(rel))? {
+            names.insert(rel.join(entry?.file_name()));
+        }
+        Ok(())
+    };
+    add(Path::new(""))?;
+    for shard in ctx.folders.shard_names() {
+        add(Path::new(&shard))?;
     }
     Ok(names)
 }
@@ -416,6 +436,7 @@ mod tests {
         TaskContext {
             corpus_dir: scratch.to_path_buf(),
             files: tasks,
+            folders: crate::corpus::Folders::Flat,
             used_files: tasks,
             first_file: 0,
             stonewall: None,
@@ -455,12 +476,35 @@ mod tests {
             let s = spec(variant, 2);
             let check = run_all(&s, &c);
             assert!(check.verified, "{variant:?}: {}", check.detail);
-            let left = list(dir.path()).unwrap().len();
+            let left = list(&c).unwrap().len();
             assert_eq!(
                 left,
                 if variant.files_after() { 6 } else { 0 },
                 "{variant:?}"
             );
+        }
+    }
+
+    /// On a sharded corpus each task's files are in its task's subfolder
+    /// of the scratch folder, and a file in another subfolder is a stray.
+    #[test]
+    fn sharded_tasks_work_in_their_subfolders() {
+        for &variant in MetadataVariant::ALL {
+            let dir = tempfile::tempdir().unwrap();
+            let mut c = ctx(dir.path(), 5);
+            c.folders = "sharded:2".parse().unwrap();
+            crate::corpus::make_shards(dir.path(), c.folders).unwrap();
+            let s = spec(variant, 2);
+            let check = run_all(&s, &c);
+            assert!(check.verified, "{variant:?}: {}", check.detail);
+            let in_shard_1 = std::fs::read_dir(dir.path().join("shard-1"))
+                .unwrap()
+                .count();
+            assert_eq!(in_shard_1, if variant.files_after() { 4 } else { 0 });
+            std::fs::write(dir.path().join("shard-0").join("md-1-0"), b"").unwrap();
+            let check = verify(&s, &c, 0, |_| true);
+            assert!(!check.verified, "{variant:?}");
+            assert!(check.detail.contains("shard-0/md-1-0"), "{}", check.detail);
         }
     }
 

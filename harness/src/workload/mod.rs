@@ -155,6 +155,12 @@ pub struct TaskContext {
     pub corpus_dir: PathBuf,
     /// Number of files in the corpus (file names are padded for it).
     pub files: u32,
+    /// How the corpus spreads its files over folders; the files tasks
+    /// write in the scratch folder follow it too (file `k` in the scratch
+    /// folder's `shard-<k mod K>`, made before the timed region). Sent to
+    /// worker processes so they compute the same paths; absent when flat.
+    #[serde(default, skip_serializing_if = "crate::corpus::Folders::is_flat")]
+    pub folders: crate::corpus::Folders,
     /// Files the per-file workloads use: the first this-many (all unless a
     /// scenario runs on a subset).
     pub used_files: u32,
@@ -194,6 +200,7 @@ impl TaskContext {
         TaskContext {
             corpus_dir: corpus.dir.clone(),
             files: spec.files,
+            folders: spec.folders,
             used_files: spec.files,
             first_file: 0,
             stonewall: None,
@@ -251,13 +258,22 @@ impl TaskContext {
             Some(set) => self.corpus_dir.join(&set.names[k as usize]),
             None => self
                 .corpus_dir
-                .join(crate::corpus::file_name(k, self.files)),
+                .join(crate::corpus::file_rel_path(k, self.files, self.folders)),
         }
     }
 
-    /// Path of output file `k` in the scratch directory.
+    /// Path of output file `k` in the scratch directory (in its
+    /// subfolder `shard-<k mod K>` when the corpus is sharded).
     pub fn output(&self, k: u32) -> PathBuf {
-        self.scratch.join(crate::corpus::file_name(k, self.files))
+        self.scratch
+            .join(crate::corpus::file_rel_path(k, self.files, self.folders))
+    }
+
+    /// Path of the scratch file `name` that file or task `k` writes: in the
+    /// scratch folder, or in its subfolder `shard-<k mod K>` when the
+    /// corpus is sharded (the folder [`TaskContext::output`] uses).
+    pub fn scratch_file(&self, k: u32, name: &str) -> PathBuf {
+        self.scratch.join(self.folders.place(k, name))
     }
 
     /// The large file, or an error saying the corpus needs one.
@@ -647,6 +663,7 @@ pub(crate) fn test_corpus(dir: &std::path::Path, files: u32, bytes: u64) -> (Cor
         lines: 20,
         values: 10,
         large_file_bytes: Some(bytes),
+        folders: crate::corpus::Folders::Flat,
     };
     let (corpus, _, _lock) =
         Corpus::create_or_reuse(&dir.join("corpus"), &spec, &|_, _| {}).unwrap();

@@ -377,6 +377,7 @@ mod tests {
         let ctx = TaskContext {
             corpus_dir: dir.to_path_buf(),
             files: 0,
+            folders: crate::corpus::Folders::Flat,
             first_file: 0,
             used_files: 0,
             lines: 0,

@@ -356,12 +356,17 @@ macro_rules! workloads {
             }
 
             /// Make the scratch state a repetition starts from (outside the
-            /// timed region): the empty append target, the old versions of
-            /// save targets.
+            /// timed region): the `shard-*` subfolders of a sharded corpus's
+            /// layout (`corpus::make_shards`: safefs, no link followed),
+            /// then the workload's own: the empty append target, the old
+            /// versions of save targets.
             ///
             /// # Errors
             /// I/O errors, with the path.
             pub fn setup_repetition(&self, ctx: &$crate::workload::TaskContext) -> ::std::io::Result<()> {
+                $crate::corpus::make_shards(&ctx.scratch, ctx.folders).map_err(|e| {
+                    ::std::io::Error::other(format!("making the scratch folder's subfolders: {e}"))
+                })?;
                 match self {
                     $( $(#[cfg($cfg)])? Workload::$Variant(s) => $crate::workload::registry::WorkloadSpec::setup_repetition(s, ctx),)*
                     Workload::Custom(s) => s.setup_repetition(ctx),
