@@ -867,6 +867,37 @@ mod with_mpi {
     /// and its aggregate); a resume with another rank count is refused, and
     /// `mpirun -np 2 iolab run --resume` completes the run: every
     /// repetition once, scratch folders removed.
+    /// Once `ready` holds (within 120 s, the job still running), SIGKILL
+    /// rank 1 of the job tagged `tag`; the job must then fail.
+    fn kill_rank_one_when(mut job: std::process::Child, tag: &str, ready: impl Fn() -> bool) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while !ready() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no repetition finished"
+            );
+            assert!(job.try_wait().unwrap().is_none(), "the job ended early");
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let pid = rank_pid(tag, 1).expect("rank 1's process");
+        rustix::process::kill_process(
+            rustix::process::Pid::from_raw(pid).unwrap(),
+            rustix::process::Signal::KILL,
+        )
+        .expect("SIGKILL rank 1");
+        let out = job.wait_with_output().expect("mpirun ends");
+        assert!(!out.status.success(), "{}", text(&out));
+    }
+
+    /// `run --no-progress --resume DIR`.
+    fn resume_args(dir: &Path) -> Vec<String> {
+        ["run", "--no-progress", "--resume"]
+            .map(String::from)
+            .into_iter()
+            .chain([dir.to_string_lossy().into_owned()])
+            .collect()
+    }
+
     #[test]
     fn a_rank_killed_mid_run_ends_the_job_and_resume_completes_it() {
         let Some(mpirun) = mpirun() else { return };
@@ -889,7 +920,7 @@ mod with_mpi {
             ]
             .map(String::from),
         );
-        let mut job = mpi_iolab(&mpirun, &lab, 2, &args)
+        let job = mpi_iolab(&mpirun, &lab, 2, &args)
             .env("IOLAB_TEST_TAG", &tag)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
@@ -898,23 +929,9 @@ mod with_mpi {
         let dir = lab.results().join("killed");
         let runs = dir.join("runs.csv");
         // Header and one repetition (2 rank rows, 1 aggregate) written.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-        while std::fs::read_to_string(&runs).map_or(0, |t| t.lines().count()) < 4 {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "no repetition finished"
-            );
-            assert!(job.try_wait().unwrap().is_none(), "the job ended early");
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        let pid = rank_pid(&tag, 1).expect("rank 1's process");
-        rustix::process::kill_process(
-            rustix::process::Pid::from_raw(pid).unwrap(),
-            rustix::process::Signal::KILL,
-        )
-        .expect("SIGKILL rank 1");
-        let out = job.wait_with_output().expect("mpirun ends");
-        assert!(!out.status.success(), "{}", text(&out));
+        kill_rank_one_when(job, &tag, || {
+            std::fs::read_to_string(&runs).map_or(0, |t| t.lines().count()) >= 4
+        });
         let killed = iolab::results::load(&dir).expect("the rows written stay valid");
         assert!(killed.meta.ended_at.is_none());
         let done = killed.rows.len();
@@ -925,12 +942,9 @@ mod with_mpi {
             check_aggregate(&ranks, all);
         }
         let resume = |np: u32| {
-            let args = ["run", "--no-progress", "--resume"]
-                .map(String::from)
-                .into_iter()
-                .chain([dir.to_string_lossy().into_owned()])
-                .collect::<Vec<_>>();
-            mpi_iolab(&mpirun, &lab, np, &args).output().unwrap()
+            mpi_iolab(&mpirun, &lab, np, &resume_args(&dir))
+                .output()
+                .unwrap()
         };
         let wrong = resume(3);
         assert!(!wrong.status.success(), "{}", text(&wrong));
@@ -1508,7 +1522,7 @@ mod with_mpi {
             ]
             .map(String::from),
         );
-        let mut job = mpi_iolab(&mpirun, &lab, 2, &args)
+        let job = mpi_iolab(&mpirun, &lab, 2, &args)
             .env("IOLAB_TEST_TAG", &tag)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
@@ -1519,35 +1533,16 @@ mod with_mpi {
             std::fs::read_to_string(dir.join("runs.csv"))
                 .map_or(0, |t| t.lines().count().saturating_sub(2))
         };
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-        while aggregates() < 1 {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "no repetition finished"
-            );
-            assert!(job.try_wait().unwrap().is_none(), "the job ended early");
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        let pid = rank_pid(&tag, 1).expect("rank 1's process");
-        rustix::process::kill_process(
-            rustix::process::Pid::from_raw(pid).unwrap(),
-            rustix::process::Signal::KILL,
-        )
-        .expect("SIGKILL rank 1");
-        let out = job.wait_with_output().expect("mpirun ends");
-        assert!(!out.status.success(), "{}", text(&out));
+        kill_rank_one_when(job, &tag, || aggregates() >= 1);
         let killed = iolab::results::load(&dir).expect("the rows written stay valid");
         assert!(
             (1..4).contains(&killed.rows.len()),
             "{} done",
             killed.rows.len()
         );
-        let args = ["run", "--no-progress", "--resume"]
-            .map(String::from)
-            .into_iter()
-            .chain([dir.to_string_lossy().into_owned()])
-            .collect::<Vec<_>>();
-        let out = mpi_iolab(&mpirun, &lab, 2, &args).output().unwrap();
+        let out = mpi_iolab(&mpirun, &lab, 2, &resume_args(&dir))
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{}", text(&out));
         let run = iolab::results::load(&dir).unwrap();
         assert!(run.meta.completed(), "{:?}", run.meta.ended_at);

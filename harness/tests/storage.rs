@@ -57,6 +57,17 @@ fn no_fuse() -> Option<String> {
         .map(|e| format!("/dev/fuse: {e}"))
 }
 
+/// One test at a time on a fresh lab, where FUSE can be had; `None`
+/// (skipped, said in one line) where it cannot.
+fn fuse_lab() -> Option<(std::sync::MutexGuard<'static, ()>, Lab)> {
+    let serial = serial();
+    if let Some(why) = no_fuse() {
+        eprintln!("skipped: {why}");
+        return None;
+    }
+    Some((serial, Lab::new()))
+}
+
 /// The section of `storage probe`'s output about `storage` (its line and
 /// the indented lines after it).
 fn section<'a>(stdout: &'a str, storage: &str) -> Vec<&'a str> {
@@ -225,12 +236,9 @@ fn every_provider_holds_a_file_and_is_gone_afterwards() {
 /// as many blocks per second as one thread (ideal: 16 times).
 #[test]
 fn the_emulator_delays_each_read_and_serves_requests_concurrently() {
-    let _serial = serial();
-    if let Some(why) = no_fuse() {
-        eprintln!("skipped: {why}");
+    let Some((_serial, lab)) = fuse_lab() else {
         return;
-    }
-    let lab = Lab::new();
+    };
     let out = lab
         .iolab()
         .args([
@@ -292,13 +300,10 @@ fn the_emulator_delays_each_read_and_serves_requests_concurrently() {
 /// verdict against 10 %) and the concurrent lines are checked in each.
 #[test]
 fn the_emulator_keeps_within_ten_percent_of_its_latency_by_iolab_and_by_fio() {
-    let _serial = serial();
-    if let Some(why) = no_fuse() {
-        eprintln!("skipped: {why}");
+    let Some((_serial, lab)) = fuse_lab() else {
         return;
-    }
+    };
     let fio = Command::new("fio").arg("--version").output().is_ok();
-    let lab = Lab::new();
     let mut attempts = Vec::new();
     for _ in 0..3 {
         let out = lab
@@ -623,12 +628,9 @@ fn storage_list_names_every_provider_and_preset() {
 /// every row verified, where it once stopped at "Too many open files".
 #[test]
 fn a_run_on_the_emulator_outlasts_the_descriptor_limit() {
-    let _serial = serial();
-    if let Some(why) = no_fuse() {
-        eprintln!("skipped: {why}");
+    let Some((_serial, lab)) = fuse_lab() else {
         return;
-    }
-    let lab = Lab::new();
+    };
     let out = Command::new("sh")
         .current_dir(lab.path())
         .env("IOLAB_DATA_DIR", lab.data())
@@ -652,12 +654,9 @@ fn a_run_on_the_emulator_outlasts_the_descriptor_limit() {
 
 #[test]
 fn a_run_on_several_storages_records_each_and_leaves_nothing_behind() {
-    let _serial = serial();
-    if let Some(why) = no_fuse() {
-        eprintln!("skipped: {why}");
+    let Some((_serial, lab)) = fuse_lab() else {
         return;
-    }
-    let lab = Lab::new();
+    };
     let out = lab.run(&[
         "--storage",
         "data-dir,tmpfs,ext4,emulated:lat=200us,qd=4",
@@ -748,12 +747,9 @@ fn assert_run_left_nothing(lab: &Lab) {
 /// name, and `corpus clean --scratch` removes the work folders left.
 #[test]
 fn a_sigkilled_run_on_storages_leaves_no_mount_loop_device_or_image() {
-    let _serial = serial();
-    if let Some(why) = no_fuse() {
-        eprintln!("skipped: {why}");
+    let Some((_serial, lab)) = fuse_lab() else {
         return;
-    }
-    let lab = Lab::new();
+    };
     let mut child = lab
         .iolab()
         .args(util::TINY_RUN)
@@ -916,12 +912,9 @@ fn bench_all_on_a_storage_list_runs_every_scenario_on_each_and_judges_per_storag
 /// repetition recorded once and verified, leaving no mount.
 #[test]
 fn a_run_on_storages_interrupted_by_sigint_resumes_with_every_row_once() {
-    let _serial = serial();
-    if let Some(why) = no_fuse() {
-        eprintln!("skipped: {why}");
+    let Some((_serial, lab)) = fuse_lab() else {
         return;
-    }
-    let lab = Lab::new();
+    };
     let mut child = lab
         .iolab()
         .args(["run", "--files", "40", "--lines", "20", "--reps", "5"])

@@ -27,8 +27,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::names::file_name;
 use super::render::digits;
-use super::spec::file_name;
 use crate::safefs::{Dir, FsError};
 
 /// Most subfolders a sharded corpus may have: far past the concurrency

@@ -22,10 +22,11 @@ use super::error::{create_error, write_error, CorpusError};
 use super::folders::{folder_of, open_shards};
 use super::manifest::{FileEntry, LargeEntry, Manifest};
 use super::members;
+use super::names::file_name;
 use super::progress::run_with_progress;
 use super::render::{checksum, render_file, render_large, ChecksumHasher};
 use super::space::{self, SpaceNeed};
-use super::spec::{file_name, CorpusSpec, LARGE_FILE_NAME};
+use super::spec::{CorpusSpec, LARGE_FILE_NAME};
 use crate::safefs::Dir;
 
 /// Record `spec`'s files as iolab's, write every one into `dir`, then its

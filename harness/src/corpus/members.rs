@@ -27,8 +27,9 @@ use super::error::CorpusError;
 use super::lock::{LOCK_FILE_NAME, READERS_FILE_NAME};
 use super::manifest::{store_json, Manifest, MANIFEST_FILE_NAME, MANIFEST_TEMP_NAME};
 use super::marker::Marker;
+use super::names::parse_file_name;
 use super::space::SpaceNeed;
-use super::spec::{parse_file_name, CorpusSpec, LARGE_FILE_NAME};
+use super::spec::{CorpusSpec, LARGE_FILE_NAME};
 use crate::safefs::{Dir, Kind};
 
 /// File name of the record of members inside a corpus folder.

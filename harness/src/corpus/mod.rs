@@ -44,6 +44,7 @@ mod manifest;
 mod marker;
 mod marker_file;
 mod members;
+mod names;
 mod progress;
 mod render;
 mod scratch;
@@ -76,6 +77,7 @@ pub use manifest::{FileEntry, LargeEntry, Manifest, MANIFEST_FILE_NAME, MANIFEST
 pub use marker::Marker;
 pub use marker_file::{has_marker, MarkerState};
 pub use members::MEMBERS_FILE_NAME;
+pub use names::file_name;
 pub use render::{
     checksum, file_size, files_total_size, large_shape, render_file, render_large, ChecksumHasher,
     LargeInfo, GENERATOR_VERSION, LARGE_BLOCK_BYTES,
@@ -86,7 +88,7 @@ pub use scratch::{
 };
 pub use space::{human_bytes, SpaceNeed};
 pub use spec::{
-    file_name, CorpusSpec, Scale, LARGE_FILE_NAME, MAX_CORPUS_BYTES, MAX_FILES, MAX_FILE_BYTES,
+    CorpusSpec, Scale, LARGE_FILE_NAME, MAX_CORPUS_BYTES, MAX_FILES, MAX_FILE_BYTES,
     MAX_LARGE_FILE_BYTES, MAX_LINES, MAX_VALUES,
 };
 pub use verify::{Mismatch, MismatchKind, VerifyReport};

@@ -26,9 +26,10 @@ use rayon::prelude::*;
 use super::error::{count, CorpusError};
 use super::folders::Folders;
 use super::manifest::Manifest;
+use super::names::{file_name, is_data_file_name, parse_file_name};
 use super::progress::run_with_progress;
 use super::render::ChecksumHasher;
-use super::spec::{file_name, is_data_file_name, parse_file_name, LARGE_FILE_NAME};
+use super::spec::LARGE_FILE_NAME;
 use crate::safefs::{Dir, FsError, Kind};
 
 /// Read buffer per worker for data files (whole small files in one read).
