@@ -286,7 +286,7 @@ pub struct KnobError {
 
 /// A knob's value as given (a flag, a TOML element), before the knob's
 /// own build takes it. Serializable (untagged) because a user workload's
-/// knob values travel to its worker processes ([`crate::lab`]).
+/// knob values travel to its worker processes ([`mod@crate::lab`]).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum KnobValue {

@@ -2,7 +2,7 @@
 //!
 //! As a library, iolab puts your own workload on its bench: implement
 //! [`lab::UserWorkload`] and hand your binary's `main` to [`lab::Lab`]
-//! (`docs/library.md`). That API is [`lab`], [`describe`] (how a workload
+//! (`docs/library.md`). That API is [`mod@lab`], [`describe`] (how a workload
 //! describes itself), [`io`] (the file operations a task may use) and
 //! [`workload`] (what a task sees and returns).
 //!

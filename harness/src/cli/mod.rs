@@ -190,7 +190,7 @@ pub struct CorpusArgs {
     /// Also make one large file of about this size, e.g. 4GiB.
     #[arg(long, value_name = "SIZE")]
     pub large_file: Option<String>,
-    /// How the data files are spread over folders: flat (default, all in the corpus folder) or sharded:K (file k in subfolder shard-<k mod K>, K from 1 to 4096); the files tasks write in the scratch folder follow the same layout.
+    /// How the data files are spread over folders: flat (default, all in the corpus folder) or sharded:K (file k in subfolder shard-M where M = k mod K, K from 1 to 4096); the files tasks write in the scratch folder follow the same layout.
     #[arg(long, value_name = "flat|sharded:K")]
     pub folders: Option<String>,
     /// Folder for corpora and scratch space.

@@ -207,12 +207,12 @@ pub fn open_shards(dir: &Dir, folders: Folders) -> Result<Vec<Dir>, FsError> {
         .collect()
 }
 
-/// [`open_shards`] on the folder at `path` (opened without following a
+/// `open_shards` on the folder at `path` (opened without following a
 /// link at any depth): what the runner calls on a repetition's scratch
 /// folder before the workload's setup and the timed region.
 ///
 /// # Errors
-/// As [`open_shards`]; the folder cannot be opened.
+/// As `open_shards`; the folder cannot be opened.
 pub fn make_shards(path: &Path, folders: Folders) -> Result<(), FsError> {
     if folders.is_flat() {
         return Ok(());

@@ -1,7 +1,7 @@
 //! Which workload a result names: [`WorkloadId`], the `workload` column of
 //! `runs.csv`, `summary.csv` and tune's profiles. Built-in workloads are a
 //! closed set ([`WorkloadKind`]); a user's workload is open — registered by
-//! the user's binary ([`crate::lab`]), or only named by a run folder that
+//! the user's binary ([`mod@crate::lab`]), or only named by a run folder that
 //! plain `iolab` reads (then a small description with its name stands in,
 //! made once per name). Either way the id reaches its description, so a
 //! report can take labels and order from it.

@@ -1,7 +1,7 @@
 //! What one task does to one file: write, read, copy, append, atomic save,
 //! stream lines, scan, random read — and how each run proves its data.
 //!
-//! For a workload of your own (the library API, [`crate::lab`]): the trait
+//! For a workload of your own (the library API, [`mod@crate::lab`]): the trait
 //! [`UserWorkload`], the repetition its task sees ([`Run`], [`Knobs`],
 //! [`TaskContext`]), what tasks take ([`Tasks`]) and what a task and a run
 //! return ([`TaskOutput`], [`Evidence`], [`RunCheck`]). The built-in

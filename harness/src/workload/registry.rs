@@ -197,7 +197,7 @@ macro_rules! workloads {
         #[doc(hidden)]
         pub enum Workload {
             $( $(#[doc = $doc])* $(#[cfg($cfg)])? $Variant($Spec), )*
-            /// A user's own workload, registered by its binary ([`crate::lab`]).
+            /// A user's own workload, registered by its binary ([`mod@crate::lab`]).
             Custom($crate::workload::CustomSpec),
         }
 
@@ -597,7 +597,7 @@ pub fn kind(name: &str) -> Option<WorkloadKind> {
 }
 
 /// The description of the workload named `name`, if one is registered:
-/// a built-in one, or a user's registered by its binary ([`crate::lab`]).
+/// a built-in one, or a user's registered by its binary ([`mod@crate::lab`]).
 pub fn describe(name: &str) -> Option<&'static WorkloadDesc> {
     kind(name)
         .map(WorkloadKind::desc)
