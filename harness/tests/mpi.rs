@@ -889,6 +889,33 @@ mod with_mpi {
         assert!(!out.status.success(), "{}", text(&out));
     }
 
+    /// Two ranks of a slow random-read run (300,000 reads of an 8 MiB
+    /// file a repetition) with `extra` flags, tagged `tag` so its ranks'
+    /// processes can be found ([`rank_pid`]); stdout dropped.
+    fn slow_random_job(mpirun: &Path, lab: &Lab, tag: &str, extra: &[&str]) -> std::process::Child {
+        let mut args = run_args(lab);
+        args.extend(
+            [
+                "--workload",
+                "random",
+                "--reads",
+                "300000",
+                "--large-file",
+                "8MiB",
+            ]
+            .iter()
+            .chain(&["--no-baseline"])
+            .chain(extra)
+            .map(|a| a.to_string()),
+        );
+        mpi_iolab(mpirun, lab, 2, &args)
+            .env("IOLAB_TEST_TAG", tag)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start mpirun")
+    }
+
     /// `run --no-progress --resume DIR`.
     fn resume_args(dir: &Path) -> Vec<String> {
         ["run", "--no-progress", "--resume"]
@@ -903,29 +930,7 @@ mod with_mpi {
         let Some(mpirun) = mpirun() else { return };
         let lab = Lab::new();
         let tag = format!("kill-{}", std::process::id());
-        let mut args = run_args(&lab);
-        args.extend(
-            [
-                "--workload",
-                "random",
-                "--reads",
-                "300000",
-                "--large-file",
-                "8MiB",
-                "--reps",
-                "4",
-                "--no-baseline",
-                "--run-id",
-                "killed",
-            ]
-            .map(String::from),
-        );
-        let job = mpi_iolab(&mpirun, &lab, 2, &args)
-            .env("IOLAB_TEST_TAG", &tag)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("start mpirun");
+        let job = slow_random_job(&mpirun, &lab, &tag, &["--reps", "4", "--run-id", "killed"]);
         let dir = lab.results().join("killed");
         let runs = dir.join("runs.csv");
         // Header and one repetition (2 rank rows, 1 aggregate) written.
@@ -1503,31 +1508,8 @@ mod with_mpi {
         let Some(mpirun) = mpirun() else { return };
         let lab = Lab::new();
         let tag = format!("sweep-{}", std::process::id());
-        let mut args = run_args(&lab);
-        args.extend(
-            [
-                "--workload",
-                "random",
-                "--reads",
-                "300000",
-                "--large-file",
-                "8MiB",
-                "--reps",
-                "2",
-                "--no-baseline",
-                "--ranks",
-                "1,2",
-                "--run-id",
-                "swept",
-            ]
-            .map(String::from),
-        );
-        let job = mpi_iolab(&mpirun, &lab, 2, &args)
-            .env("IOLAB_TEST_TAG", &tag)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("start mpirun");
+        let extra = ["--reps", "2", "--ranks", "1,2", "--run-id", "swept"];
+        let job = slow_random_job(&mpirun, &lab, &tag, &extra);
         let dir = lab.results().join("swept");
         let aggregates = || {
             std::fs::read_to_string(dir.join("runs.csv"))
