@@ -18,23 +18,6 @@ use iolab::results::Status;
 use iolab::strategy::StrategyKind;
 use util::{text, Lab};
 
-/// Copy `from` into `to`, recursively (regular files and folders).
-fn copy_tree(from: &Path, to: &Path) -> usize {
-    std::fs::create_dir_all(to).unwrap();
-    let mut files = 0;
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            files += copy_tree(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-            files += 1;
-        }
-    }
-    files
-}
-
 /// The first line of `path` split at commas (a CSV header without quotes).
 fn header(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap();
@@ -50,7 +33,7 @@ fn header(path: &Path) -> Vec<String> {
 fn gzip_input_runs_on_a_users_folder_under_every_strategy_with_its_metric_everywhere() {
     let lab = Lab::new();
     let input = lab.path().join("input");
-    let files = copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &input);
+    let files = util::copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &input);
     let before = util::snapshot(&input);
     let example = util::example("gzip-input");
     let o = Command::new(&example)
@@ -181,7 +164,7 @@ fn gzip_input_runs_on_a_users_folder_under_every_strategy_with_its_metric_everyw
     // compare tells two versions of the user's code apart: the same run
     // as if built from another commit.
     let other = lab.path().join("other-version");
-    copy_tree(&run.dir, &other);
+    util::copy_tree(&run.dir, &other);
     let json = other.join("run.json");
     let mut meta: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();

@@ -14,23 +14,6 @@ use std::process::{Command, Output};
 
 use util::{stderr, text, Lab};
 
-/// Copy `from` into `to`, recursively (regular files and folders).
-fn copy_tree(from: &Path, to: &Path) -> usize {
-    std::fs::create_dir_all(to).unwrap();
-    let mut files = 0;
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            files += copy_tree(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-            files += 1;
-        }
-    }
-    files
-}
-
 /// Every entry under `dir` with its bytes, sorted ([`util::snapshot`]'s
 /// form), the FIFO `pipe` as `<fifo>` (reading it would wait for a writer).
 fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
@@ -49,7 +32,7 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 /// number of regular files.
 fn user_folder(lab: &Lab) -> (PathBuf, usize) {
     let input = lab.path().join("input");
-    let files = copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &input);
+    let files = util::copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &input);
     std::os::unix::fs::symlink("/etc/passwd", input.join("outside-link")).unwrap();
     util::mkfifo(&input.join("pipe"));
     (input, files)

@@ -36,6 +36,22 @@ fn load_parse(lab: &Lab, extra: &[&str]) -> Output {
     example_run(lab, &args)
 }
 
+/// The lab's only run, after `o` (a run with `--strategy
+/// threads,processes,nested,tokio`) succeeded with rows of those four
+/// strategies and the sequential baseline.
+fn ran_under_every_strategy(lab: &Lab, o: &Output) -> iolab::results::LoadedRun {
+    assert!(o.status.success(), "{}", text(o));
+    let run = lab.only_run();
+    let mut strategies: Vec<&str> = run.rows.iter().map(|r| r.strategy.name()).collect();
+    strategies.sort_unstable();
+    strategies.dedup();
+    assert_eq!(
+        strategies,
+        ["nested", "processes", "sequential", "threads", "tokio"]
+    );
+    run
+}
+
 #[test]
 fn load_parse_runs_verified_under_the_thread_process_and_tokio_strategies() {
     let lab = Lab::new();
@@ -48,18 +64,10 @@ fn load_parse_runs_verified_under_the_thread_process_and_tokio_strategies() {
             "2",
         ],
     );
-    assert!(o.status.success(), "{}", text(&o));
-    let run = lab.only_run();
-    let mut strategies: Vec<&str> = run.rows.iter().map(|r| r.strategy.name()).collect();
-    strategies.sort_unstable();
-    strategies.dedup();
     // The sequential baseline is added as for any workload; processes and
     // nested ran their tasks in worker processes of the example binary
     // (the iolab binary has no load-parse: its workers would fail).
-    assert_eq!(
-        strategies,
-        ["nested", "processes", "sequential", "threads", "tokio"]
-    );
+    let run = ran_under_every_strategy(&lab, &o);
     for row in &run.rows {
         assert_eq!(row.workload.name(), "load-parse");
         assert_eq!(row.variant, "std");
@@ -583,15 +591,7 @@ fn a_variant_needing_tokio_runs_on_a_runtime_per_lane_and_a_ring_refuses_it() {
             "2",
         ],
     );
-    assert!(o.status.success(), "{}", text(&o));
-    let run = lab.only_run();
-    let mut strategies: Vec<&str> = run.rows.iter().map(|r| r.strategy.name()).collect();
-    strategies.sort_unstable();
-    strategies.dedup();
-    assert_eq!(
-        strategies,
-        ["nested", "processes", "sequential", "threads", "tokio"]
-    );
+    let run = ran_under_every_strategy(&lab, &o);
     for row in &run.rows {
         assert!(row.verified, "{}: {}", row.scenario_id, row.detail);
         assert_eq!(row.tasks, 40, "{}", row.scenario_id);
