@@ -318,15 +318,19 @@ impl Backing {
         Ok((INodeNo(id), attr(stat, INodeNo(id))))
     }
 
-    /// The attributes of `ino`.
+    /// The attributes of `ino`, through the open handle `fh` when the
+    /// kernel names one (`fstat` of an open file: it answers even once
+    /// the file's name is gone, as for a file unlinked while open).
     ///
     /// # Errors
     /// The errno of `fstat`.
-    pub fn getattr(&self, ino: INodeNo) -> Result<FileAttr, Errno> {
-        let node = self.node(ino)?;
-        rustix::fs::fstat(self.fd(&node)?)
-            .map(|s| attr(&s, ino))
-            .map_err(errno)
+    pub fn getattr(&self, ino: INodeNo, fh: Option<u64>) -> Result<FileAttr, Errno> {
+        let stat = match fh.map(|fh| self.handle(fh)).transpose()?.as_deref() {
+            Some(Handle::File { file, .. }) => rustix::fs::fstat(file),
+            Some(Handle::Dir { dir, .. }) => rustix::fs::fstat(dir),
+            None => rustix::fs::fstat(self.fd(&*self.node(ino)?)?),
+        };
+        stat.map(|s| attr(&s, ino)).map_err(errno)
     }
 
     /// `/proc/self/fd/<n>` of a descriptor, relative to

@@ -182,8 +182,8 @@ impl Filesystem for DelayFs {
         self.backing.forget(ino, nlookup);
     }
 
-    fn getattr(&self, _req: &Request, ino: INodeNo, _fh: Option<FileHandle>, reply: ReplyAttr) {
-        let result = self.backing.getattr(ino);
+    fn getattr(&self, _req: &Request, ino: INodeNo, fh: Option<FileHandle>, reply: ReplyAttr) {
+        let result = self.backing.getattr(ino, fh.map(|f| f.0));
         self.delay.reply(Class::Meta, 0, move || match result {
             Ok(attr) => reply.attr(&CACHED, &attr),
             Err(e) => reply.error(e),
